@@ -1,0 +1,256 @@
+//! `dynakube-netpol`: least-privilege network policies for the Dynatrace Operator, from its
+//! DynaKube and EdgeConnect resources.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use dynakube_netpol::cluster::ClusterProfile;
+use dynakube_netpol::input::{ParseOptions, parse_into};
+use dynakube_netpol::model::Inputs;
+use dynakube_netpol::output::{self, Header, Output};
+use dynakube_netpol::resolve::{Fallback, FixedHosts};
+
+/// Least-privilege Kubernetes network policies for the Dynatrace Operator.
+///
+/// Reads DynaKube (dynatrace.com/v1beta3 to v1beta6) and EdgeConnect (v1alpha1, v1alpha2)
+/// resources, builds the matrix of every connection the Dynatrace components make or accept,
+/// and writes NetworkPolicies that allow exactly that matrix and deny everything else in the
+/// operator namespace.
+#[derive(Debug, Parser)]
+#[command(name = "dynakube-netpol", version, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate network policies from DynaKube and EdgeConnect resources.
+    ///
+    /// Writes one multi-document YAML stream to standard output, or with --output-dir one file
+    /// per policy plus a kustomization.yaml. The output is byte-identical for identical inputs.
+    /// Notes on what the policies assume or cannot express go to standard error and into the
+    /// comment header of the output.
+    ///
+    /// A Kubernetes NetworkPolicy cannot name hosts: every external host (the apiUrl host, the
+    /// proxy, registries, EdgeConnect hosts) needs addresses from --hosts, or
+    /// --fqdn-fallback public-internet to allow its port to every public address.
+    ///
+    /// Exit status: 0 on success; 1 when --check finds the directory stale; 2 when the input is
+    /// invalid (nothing is written then).
+    #[command(after_help = "Examples:\n  \
+        dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml\n  \
+        kubectl get dynakubes -n dynatrace -o yaml | dynakube-netpol generate - --fqdn-fallback public-internet\n  \
+        dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check")]
+    Generate(Generate),
+}
+
+#[derive(Debug, clap::Args)]
+struct Generate {
+    /// Files with DynaKube and EdgeConnect resources (several YAML documents each); `-` reads
+    /// standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+
+    /// The cluster profile: namespace, kube-apiserver and node addresses, DNS, Prometheus,
+    /// CSI driver. Every field is optional; see the README for the format and defaults.
+    #[arg(long, value_name = "FILE")]
+    cluster: Option<PathBuf>,
+
+    /// Addresses of external hosts: a YAML map from host name (or EdgeConnect host pattern) to
+    /// a list of IPs or CIDRs.
+    #[arg(long, value_name = "FILE")]
+    hosts: Option<PathBuf>,
+
+    /// What to allow for a host without addresses. `public-internet`: its port to every public
+    /// IPv4 and IPv6 address (not private, loopback, link-local or CGNAT ranges). Without this
+    /// option such hosts are an error that lists them.
+    #[arg(long, value_name = "MODE")]
+    fqdn_fallback: Option<FqdnFallback>,
+
+    /// The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool
+    /// cannot read. Credentials in it are never written out.
+    #[arg(long, value_name = "URL")]
+    proxy_url: Option<String>,
+
+    /// Write one file per policy and a kustomization.yaml into DIR, removing files this tool
+    /// wrote there before that are no longer generated.
+    #[arg(short = 'o', long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+
+    /// With --output-dir: write nothing; exit 1 and print a unified diff when DIR differs from
+    /// what the inputs generate.
+    #[arg(long, requires = "output_dir")]
+    check: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FqdnFallback {
+    /// Allow the host's port to every public address.
+    PublicInternet,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(generate) => generate.run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+impl Generate {
+    fn run(&self) -> anyhow::Result<ExitCode> {
+        let options = ParseOptions {
+            proxy_url: self.proxy_url.clone(),
+        };
+        let mut inputs = Inputs::default();
+        for file in &self.inputs {
+            let text = read(file)?;
+            parse_into(&mut inputs, file, &text, &options)?;
+        }
+        if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
+            return Err(dynakube_netpol::Error::NothingToDo {
+                files: self.inputs.join(", "),
+            }
+            .into());
+        }
+        let profile = match &self.cluster {
+            Some(path) => ClusterProfile::parse(&path.display().to_string(), &read_path(path)?)?,
+            None => ClusterProfile::default(),
+        };
+        let hosts = match &self.hosts {
+            Some(path) => FixedHosts::parse(&path.display().to_string(), &read_path(path)?)?,
+            None => FixedHosts::default(),
+        };
+        let fallback = match self.fqdn_fallback {
+            Some(FqdnFallback::PublicInternet) => Fallback::PublicInternet,
+            None => Fallback::Fail,
+        };
+
+        let (matrix, rendered) = dynakube_netpol::kubernetes(&inputs, &profile, &hosts, fallback)?;
+        let mut notes = matrix.notes;
+        notes.extend(rendered.notes);
+        notes.sort();
+        notes.dedup();
+        let header = Header {
+            command: self.command_line(),
+            inputs: inputs.summary(),
+        };
+        let output = Output::new(header, notes, &rendered.policies, |p| {
+            p.metadata.name.clone().unwrap_or_default()
+        })?;
+        for note in output.notes() {
+            eprintln!("{note}");
+        }
+
+        match &self.output_dir {
+            None => {
+                std::io::stdout()
+                    .write_all(output.to_stream().as_bytes())
+                    .context("cannot write to standard output")?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(dir) if self.check => check(dir, &output.to_files()),
+            Some(dir) => {
+                output::write_dir(dir, &output.to_files())?;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+
+    /// The command line in canonical form, without output options and without secrets.
+    fn command_line(&self) -> String {
+        let mut words = vec!["dynakube-netpol".to_string(), "generate".to_string()];
+        words.extend(self.inputs.iter().map(|i| quoted(i)));
+        if let Some(path) = &self.cluster {
+            words.extend(["--cluster".into(), quoted(&path.display().to_string())]);
+        }
+        if let Some(path) = &self.hosts {
+            words.extend(["--hosts".into(), quoted(&path.display().to_string())]);
+        }
+        if self.fqdn_fallback.is_some() {
+            words.extend(["--fqdn-fallback".into(), "public-internet".into()]);
+        }
+        if let Some(url) = &self.proxy_url {
+            words.extend(["--proxy-url".into(), quoted(&without_credentials(url))]);
+        }
+        words.join(" ")
+    }
+}
+
+fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
+    let differences = output::check_dir(dir, files)?;
+    if differences.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut stdout = std::io::stdout().lock();
+    for difference in &differences {
+        stdout.write_all(difference.diff.as_bytes())?;
+    }
+    eprintln!(
+        "error: {}",
+        dynakube_netpol::Error::Stale {
+            dir: dir.display().to_string(),
+            count: differences.len(),
+        }
+    );
+    Ok(ExitCode::from(1))
+}
+
+fn read(file: &str) -> anyhow::Result<String> {
+    if file == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| dynakube_netpol::Error::Read {
+                file: "-".into(),
+                reason: e.to_string(),
+            })?;
+        return Ok(text);
+    }
+    read_path(Path::new(file))
+}
+
+fn read_path(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        dynakube_netpol::Error::Read {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        }
+        .into()
+    })
+}
+
+/// `word`, single-quoted when a shell would split or expand it.
+fn quoted(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The URL without user and password.
+fn without_credentials(url: &str) -> String {
+    match url.rsplit_once('@') {
+        Some((before, host)) => match before.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://{host}"),
+            None => host.to_string(),
+        },
+        None => url.to_string(),
+    }
+}

@@ -1,0 +1,243 @@
+//! The cluster profile: facts about the cluster that no DynaKube can give.
+//!
+//! Every field is optional. The format (YAML, unknown fields are errors):
+//!
+//! ```yaml
+//! namespace: dynatrace                 # operator namespace (default: the CRs' namespace, else dynatrace)
+//! apiServer:
+//!   serviceCIDRs: [10.96.0.1/32]       # ClusterIP of the `kubernetes` Service, reached on 443
+//!   endpointCIDRs: [192.0.2.10/32]     # the real kube-apiserver endpoints
+//!   ports: [443, 6443]                 # endpoint ports (default 443 and 6443)
+//! dns:
+//!   provider: kube-dns                 # kube-dns (default) | openshift | node-local
+//!   address: 169.254.20.10             # node-local only, and required there
+//! nodeCIDRs: [192.0.2.0/24]            # kubelet probes, hostNetwork OneAgents
+//! controlPlaneCIDRs: [192.0.2.10/32]   # where kube-apiserver calls the webhook from
+//! prometheus:                          # absent: no metrics ingress
+//!   namespace: monitoring
+//!   podLabels: {app.kubernetes.io/name: prometheus}
+//! csiDriver: true                      # Helm csidriver.enabled (default true)
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::error::{Error, Location, Result};
+
+/// The cluster profile. `Default` is the profile of an empty file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ClusterProfile {
+    /// The operator's namespace; `None` takes the namespace of the resources, else `dynatrace`.
+    pub namespace: Option<String>,
+    /// How pods reach kube-apiserver.
+    pub api_server: ApiServer,
+    /// The cluster DNS.
+    pub dns: Dns,
+    /// Node addresses: kubelet probes and hostNetwork OneAgents come from here.
+    #[serde(rename = "nodeCIDRs")]
+    pub node_cidrs: Vec<IpNet>,
+    /// Where kube-apiserver calls admission webhooks from; empty: from anywhere, port-limited.
+    #[serde(rename = "controlPlaneCIDRs")]
+    pub control_plane_cidrs: Vec<IpNet>,
+    /// The Prometheus that scrapes metrics; `None`: no metrics ingress.
+    pub prometheus: Option<Prometheus>,
+    /// Whether the operator's CSI driver is installed (Helm `csidriver.enabled`).
+    pub csi_driver: bool,
+}
+
+impl Default for ClusterProfile {
+    fn default() -> Self {
+        ClusterProfile {
+            namespace: None,
+            api_server: ApiServer::default(),
+            dns: Dns::default(),
+            node_cidrs: Vec::new(),
+            control_plane_cidrs: Vec::new(),
+            prometheus: None,
+            csi_driver: true,
+        }
+    }
+}
+
+/// How pods reach kube-apiserver.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ApiServer {
+    /// The ClusterIP(s) of the `kubernetes` Service; reached on port 443.
+    #[serde(rename = "serviceCIDRs")]
+    pub service_cidrs: Vec<IpNet>,
+    /// The addresses of the kube-apiserver endpoints.
+    #[serde(rename = "endpointCIDRs")]
+    pub endpoint_cidrs: Vec<IpNet>,
+    /// The ports the endpoints listen on.
+    pub ports: Vec<u16>,
+}
+
+impl Default for ApiServer {
+    fn default() -> Self {
+        ApiServer {
+            service_cidrs: Vec::new(),
+            endpoint_cidrs: Vec::new(),
+            ports: vec![443, 6443],
+        }
+    }
+}
+
+impl ApiServer {
+    /// Whether no address of kube-apiserver is known.
+    pub fn is_unknown(&self) -> bool {
+        self.service_cidrs.is_empty() && self.endpoint_cidrs.is_empty()
+    }
+}
+
+/// The cluster DNS.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Dns {
+    /// Which DNS the pods use.
+    #[serde(default)]
+    pub provider: DnsProvider,
+    /// The node-local cache address (node-local only, and required there).
+    #[serde(default)]
+    pub address: Option<IpAddr>,
+}
+
+impl Default for Dns {
+    fn default() -> Self {
+        Dns {
+            provider: DnsProvider::KubeDns,
+            address: None,
+        }
+    }
+}
+
+impl Dns {
+    /// The node-local cache address, when the provider is node-local.
+    pub fn node_local_address(&self) -> Option<IpAddr> {
+        self.address
+            .filter(|_| self.provider == DnsProvider::NodeLocal)
+    }
+}
+
+/// Which DNS the pods use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsProvider {
+    /// `kube-dns`: pods labelled `k8s-app=kube-dns` in `kube-system`, port 53.
+    #[default]
+    KubeDns,
+    /// `openshift`: the DNS daemon set in `openshift-dns`, pod port 5353.
+    Openshift,
+    /// `node-local`: a node-local cache at `address`, with kube-dns behind it.
+    NodeLocal,
+}
+
+/// The Prometheus that scrapes the operator's metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Prometheus {
+    /// Its namespace.
+    pub namespace: String,
+    /// Labels of its pods; empty: every pod of the namespace.
+    #[serde(default)]
+    pub pod_labels: BTreeMap<String, String>,
+}
+
+impl ClusterProfile {
+    /// Parses a cluster profile; `file` names it in messages.
+    pub fn parse(file: &str, text: &str) -> Result<Self> {
+        let location = Location::new(file, None, "");
+        if text.trim().is_empty() {
+            return Ok(ClusterProfile::default());
+        }
+        let deserializer = serde_yaml::Deserializer::from_str(text);
+        let profile: ClusterProfile =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." { String::new() } else { path };
+                Error::invalid(location.at(field), e.into_inner().to_string())
+            })?;
+        if let Some(ns) = &profile.namespace {
+            if !crate::input::is_dns_label(ns) {
+                return Err(Error::invalid(
+                    location.at("namespace"),
+                    format!("`{ns}` is not a namespace name"),
+                ));
+            }
+        }
+        if profile.api_server.ports.is_empty() || profile.api_server.ports.contains(&0) {
+            return Err(Error::invalid(
+                location.at("apiServer.ports"),
+                "must list ports from 1 to 65535",
+            ));
+        }
+        match (profile.dns.provider, profile.dns.address) {
+            (DnsProvider::NodeLocal, None) => {
+                return Err(Error::invalid(
+                    location.at("dns.address"),
+                    "is required with `provider: node-local` (the cache address, such as 169.254.20.10)",
+                ));
+            }
+            (DnsProvider::NodeLocal, Some(_)) => {}
+            (_, Some(_)) => {
+                return Err(Error::invalid(
+                    location.at("dns.address"),
+                    "is only used with `provider: node-local`",
+                ));
+            }
+            (_, None) => {}
+        }
+        Ok(profile)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_profile_is_the_default() {
+        assert_eq!(
+            ClusterProfile::parse("c.yaml", "").unwrap(),
+            ClusterProfile::default()
+        );
+        assert_eq!(
+            ClusterProfile::parse("c.yaml", "{}\n").unwrap(),
+            ClusterProfile::default()
+        );
+    }
+
+    #[test]
+    fn full_profile() {
+        let text = "namespace: dt\napiServer: {serviceCIDRs: [10.96.0.1/32], ports: [6443]}\ndns: {provider: node-local, address: 169.254.20.10}\nnodeCIDRs: [192.0.2.0/24]\nprometheus: {namespace: monitoring}\ncsiDriver: false\n";
+        let profile = ClusterProfile::parse("c.yaml", text).unwrap();
+        assert_eq!(profile.namespace.as_deref(), Some("dt"));
+        assert_eq!(profile.api_server.ports, [6443]);
+        assert_eq!(
+            profile.dns.node_local_address(),
+            "169.254.20.10".parse().ok()
+        );
+        assert!(!profile.csi_driver);
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_errors() {
+        let err = ClusterProfile::parse("c.yaml", "nodeCidrs: []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "c.yaml, field `nodeCidrs`: unknown field `nodeCidrs`, expected one of"
+            ),
+            "{err}"
+        );
+        let err = ClusterProfile::parse("c.yaml", "nodeCIDRs: [300.1.1.1/8]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml, field `nodeCIDRs[0]`"), "{err}");
+    }
+}

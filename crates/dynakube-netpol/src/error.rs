@@ -1,0 +1,113 @@
+//! The one error type of the library: every failure names where it happened and why.
+
+use std::fmt;
+
+/// Where in the input a problem was found: file, document and field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file as the user named it (`-` for standard input).
+    pub file: String,
+    /// The 1-based index of the YAML document in the file, if the file holds documents.
+    pub document: Option<usize>,
+    /// The dotted path of the field, such as `spec.oneAgent.cloudNativeFullStack.codeModulesImage`;
+    /// empty when the problem concerns the whole document.
+    pub field: String,
+}
+
+impl Location {
+    /// A location in document `document` (1-based) of `file`, at `field`.
+    pub fn new(file: impl Into<String>, document: Option<usize>, field: impl Into<String>) -> Self {
+        Location {
+            file: file.into(),
+            document,
+            field: field.into(),
+        }
+    }
+
+    /// The same document, at another field.
+    pub fn at(&self, field: impl Into<String>) -> Self {
+        Location {
+            field: field.into(),
+            ..self.clone()
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(document) = self.document {
+            write!(f, ", document {document}")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ", field `{}`", self.field)?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong between reading the inputs and writing policies.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input could not be read.
+    #[error("{file}: cannot read: {reason}")]
+    Read {
+        /// The file as the user named it.
+        file: String,
+        /// The operating system's explanation.
+        reason: String,
+    },
+    /// An input is not YAML, or not the shape its kind requires.
+    #[error("{location}: {reason}")]
+    Invalid {
+        /// Where the problem is.
+        location: Location,
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// The inputs hold no DynaKube and no EdgeConnect.
+    #[error("no DynaKube or EdgeConnect in the inputs ({files})")]
+    NothingToDo {
+        /// The files that were read, comma separated.
+        files: String,
+    },
+    /// Host names that the Kubernetes flavor needs addresses for.
+    #[error(
+        "these hosts need IP addresses for a Kubernetes NetworkPolicy: {}; give them in a --hosts file, or pass --fqdn-fallback public-internet to allow their ports to public addresses",
+        hosts.join(", ")
+    )]
+    UnresolvedHosts {
+        /// The host names, sorted.
+        hosts: Vec<String>,
+    },
+    /// An output directory is not what the inputs generate (`--check`).
+    #[error("{dir} is stale: {count} file(s) differ from what the inputs generate")]
+    Stale {
+        /// The output directory.
+        dir: String,
+        /// How many files differ, are missing or are left over.
+        count: usize,
+    },
+    /// Writing an output failed.
+    #[error("{path}: cannot write: {reason}")]
+    Write {
+        /// The file or directory.
+        path: String,
+        /// The operating system's explanation.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// An [`Error::Invalid`] at `location`.
+    pub fn invalid(location: Location, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            location,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

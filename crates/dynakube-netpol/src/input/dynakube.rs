@@ -1,0 +1,365 @@
+//! DynaKube `dynatrace.com/v1beta3` to `v1beta6`, read into [`DynaKube`].
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+use super::{Metadata, ParseOptions, origin, typed};
+use crate::error::{Error, Location, Result};
+use crate::model::{
+    ActiveGate, ApiUrl, Capability, DynaKube, DynaKubeVersion, Extensions, FeatureFlags, ImageRef,
+    OneAgent, OneAgentMode, Proxy, ProxySource, TelemetryProtocol,
+};
+
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(default)]
+    metadata: Metadata,
+    spec: Option<Spec>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Spec {
+    api_url: Option<String>,
+    network_zone: Option<String>,
+    proxy: Option<RawProxy>,
+    one_agent: Option<RawOneAgent>,
+    active_gate: Option<RawActiveGate>,
+    log_monitoring: Option<Value>,
+    kspm: Option<Value>,
+    extensions: Option<RawExtensions>,
+    telemetry_ingest: Option<RawTelemetryIngest>,
+    otlp_exporter_configuration: Option<Value>,
+    metadata_enrichment: Option<RawMetadataEnrichment>,
+    enable_istio: Option<bool>,
+    public_registry_override: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawProxy {
+    value: Option<String>,
+    value_from: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawOneAgent {
+    cloud_native_full_stack: Option<RawMode>,
+    classic_full_stack: Option<RawMode>,
+    host_monitoring: Option<RawMode>,
+    application_monitoring: Option<RawMode>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawMode {
+    image: Option<String>,
+    code_modules_image: Option<String>,
+    namespace_selector: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawActiveGate {
+    #[serde(default)]
+    capabilities: Vec<String>,
+    image: Option<String>,
+    /// Read only so that a wrong type is reported; the replica count does not change peers.
+    #[allow(dead_code)]
+    replicas: Option<i32>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawExtensions {
+    prometheus: Option<Value>,
+    databases: Option<Vec<RawDatabase>>,
+}
+
+#[derive(Deserialize)]
+struct RawDatabase {
+    id: String,
+}
+
+#[derive(Default, Deserialize)]
+struct RawTelemetryIngest {
+    protocols: Option<Vec<String>>,
+}
+
+#[derive(Default, Deserialize)]
+struct RawMetadataEnrichment {
+    enabled: Option<bool>,
+}
+
+/// The annotation prefix of the operator's feature flags.
+const FF: &str = "feature.dynatrace.com/";
+
+pub(super) fn parse(
+    location: &Location,
+    api_version: &str,
+    value: Value,
+    options: &ParseOptions,
+) -> Result<DynaKube> {
+    let version = match api_version {
+        "dynatrace.com/v1beta3" => DynaKubeVersion::V1beta3,
+        "dynatrace.com/v1beta4" => DynaKubeVersion::V1beta4,
+        "dynatrace.com/v1beta5" => DynaKubeVersion::V1beta5,
+        "dynatrace.com/v1beta6" => DynaKubeVersion::V1beta6,
+        other => {
+            return Err(Error::invalid(
+                location.at("apiVersion"),
+                format!(
+                    "`{other}` is not a DynaKube version this tool reads (dynatrace.com/v1beta3 to v1beta6)"
+                ),
+            ));
+        }
+    };
+    let raw: Raw = typed(location, value)?;
+    let name = raw.metadata.name(location)?;
+    let spec = raw
+        .spec
+        .ok_or_else(|| Error::invalid(location.at("spec"), "is missing"))?;
+    let at = |field: &str| location.at(field);
+
+    let api_url = match spec.api_url.as_deref() {
+        None => return Err(Error::invalid(at("spec.apiUrl"), "is missing")),
+        Some(raw) => {
+            ApiUrl::parse(raw).map_err(|reason| Error::invalid(at("spec.apiUrl"), reason))?
+        }
+    };
+    let feature_flags = feature_flags(location, &raw.metadata.annotations)?;
+
+    let proxy = match spec.proxy {
+        None => None,
+        Some(RawProxy {
+            value: Some(value), ..
+        }) if !value.is_empty() => Some(Proxy {
+            address: Proxy::parse_url(&value)
+                .map_err(|reason| Error::invalid(at("spec.proxy.value"), reason))?,
+            source: ProxySource::Value,
+            no_proxy: feature_flags.no_proxy.clone(),
+        }),
+        Some(RawProxy {
+            value_from: Some(secret),
+            ..
+        }) if !secret.is_empty() => {
+            let url = options.proxy_url.as_deref().ok_or_else(|| {
+                Error::invalid(
+                    at("spec.proxy.valueFrom"),
+                    format!("the proxy URL is in Secret `{secret}`, which cannot be read here; pass it with --proxy-url"),
+                )
+            })?;
+            Some(Proxy {
+                address: Proxy::parse_url(url)
+                    .map_err(|reason| Error::invalid(at("spec.proxy.valueFrom"), reason))?,
+                source: ProxySource::Secret(secret),
+                no_proxy: feature_flags.no_proxy.clone(),
+            })
+        }
+        Some(_) => None,
+    };
+
+    let one_agent = one_agent(location, spec.one_agent.unwrap_or_default())?;
+
+    let active_gate = match spec.active_gate {
+        None => None,
+        Some(ag) => {
+            let mut capabilities = BTreeSet::new();
+            for (i, name) in ag.capabilities.iter().enumerate() {
+                let capability = Capability::ALL
+                    .into_iter()
+                    .find(|c| c.name() == name)
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            at(&format!("spec.activeGate.capabilities[{i}]")),
+                            format!(
+                                "`{name}` is not an ActiveGate capability ({})",
+                                Capability::ALL.map(Capability::name).join(", ")
+                            ),
+                        )
+                    })?;
+                capabilities.insert(capability);
+            }
+            let image = image(location, "spec.activeGate.image", ag.image.as_deref())?;
+            Some(ActiveGate {
+                capabilities,
+                image,
+            })
+        }
+    };
+
+    let v1beta6 = version == DynaKubeVersion::V1beta6;
+    let extensions = match spec.extensions {
+        None => Extensions::default(),
+        // Before v1beta6 an `extensions` object, even an empty one, switches on Prometheus extensions.
+        Some(_) if !v1beta6 => Extensions {
+            prometheus: true,
+            databases: Vec::new(),
+        },
+        Some(raw) => Extensions {
+            prometheus: raw.prometheus.is_some(),
+            databases: raw
+                .databases
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| d.id)
+                .collect(),
+        },
+    };
+
+    // `telemetryIngest` exists from v1beta4 on; the API server drops it from a v1beta3 object.
+    let telemetry_ingest = match spec.telemetry_ingest {
+        Some(raw) if version >= DynaKubeVersion::V1beta4 => {
+            let mut protocols = BTreeSet::new();
+            for (i, name) in raw.protocols.unwrap_or_default().iter().enumerate() {
+                let protocol = TelemetryProtocol::ALL
+                    .into_iter()
+                    .find(|p| p.name() == name)
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            at(&format!("spec.telemetryIngest.protocols[{i}]")),
+                            format!(
+                                "`{name}` is not a telemetry ingest protocol ({})",
+                                TelemetryProtocol::ALL
+                                    .map(TelemetryProtocol::name)
+                                    .join(", ")
+                            ),
+                        )
+                    })?;
+                protocols.insert(protocol);
+            }
+            if protocols.is_empty() {
+                protocols.extend(TelemetryProtocol::ALL);
+            }
+            Some(protocols)
+        }
+        _ => None,
+    };
+
+    Ok(DynaKube {
+        name,
+        namespace: raw.metadata.namespace,
+        version,
+        origin: origin(location),
+        api_url,
+        network_zone: spec.network_zone.filter(|z| !z.is_empty()),
+        proxy,
+        one_agent,
+        active_gate,
+        log_monitoring: spec.log_monitoring.is_some(),
+        kspm: spec.kspm.is_some(),
+        extensions,
+        telemetry_ingest,
+        otlp_exporter: v1beta6 && spec.otlp_exporter_configuration.is_some(),
+        metadata_enrichment: spec
+            .metadata_enrichment
+            .and_then(|m| m.enabled)
+            .unwrap_or(false),
+        enable_istio: spec.enable_istio.unwrap_or(false),
+        public_registry_override: spec.public_registry_override.filter(|_| v1beta6),
+        feature_flags,
+    })
+}
+
+fn one_agent(location: &Location, raw: RawOneAgent) -> Result<Option<OneAgent>> {
+    let modes = [
+        (
+            OneAgentMode::CloudNativeFullStack,
+            raw.cloud_native_full_stack,
+        ),
+        (OneAgentMode::ClassicFullStack, raw.classic_full_stack),
+        (OneAgentMode::HostMonitoring, raw.host_monitoring),
+        (
+            OneAgentMode::ApplicationMonitoring,
+            raw.application_monitoring,
+        ),
+    ];
+    let mut set = modes
+        .into_iter()
+        .filter_map(|(mode, spec)| spec.map(|spec| (mode, spec)));
+    let Some((mode, spec)) = set.next() else {
+        return Ok(None);
+    };
+    if let Some((other, _)) = set.next() {
+        return Err(Error::invalid(
+            location.at("spec.oneAgent"),
+            format!(
+                "`{}` and `{}` are both set; a DynaKube has one OneAgent mode",
+                mode.field(),
+                other.field()
+            ),
+        ));
+    }
+    let field = |name: &str| format!("spec.oneAgent.{}.{name}", mode.field());
+    Ok(Some(OneAgent {
+        mode,
+        image: image(location, &field("image"), spec.image.as_deref())?,
+        code_modules_image: image(
+            location,
+            &field("codeModulesImage"),
+            spec.code_modules_image.as_deref(),
+        )?,
+        namespace_selector: spec.namespace_selector.is_some(),
+    }))
+}
+
+fn image(location: &Location, field: &str, raw: Option<&str>) -> Result<Option<ImageRef>> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some(raw) => ImageRef::parse(raw)
+            .map(Some)
+            .map_err(|reason| Error::invalid(location.at(field), reason)),
+    }
+}
+
+fn feature_flags(
+    location: &Location,
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> Result<FeatureFlags> {
+    let flag = |name: &str, default: bool| -> Result<bool> {
+        match annotations
+            .get(&format!("{FF}{name}"))
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
+            None => Ok(default),
+            Some(v) if v == "true" => Ok(true),
+            Some(v) if v == "false" => Ok(false),
+            Some(v) => Err(Error::invalid(
+                location.at(format!("metadata.annotations[\"{FF}{name}\"]")),
+                format!("`{v}` is not true or false"),
+            )),
+        }
+    };
+    let retry = match annotations.get(&format!("{FF}oneagent-initial-connect-retry-ms")) {
+        None => None,
+        Some(v) => Some(v.trim().parse().map_err(|_| {
+            Error::invalid(
+                location.at(format!(
+                    "metadata.annotations[\"{FF}oneagent-initial-connect-retry-ms\"]"
+                )),
+                format!("`{v}` is not a number of milliseconds"),
+            )
+        })?),
+    };
+    Ok(FeatureFlags {
+        no_proxy: annotations
+            .get(&format!("{FF}no-proxy"))
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        use_public_registry: flag("use-public-registry", false)?,
+        node_image_pull: flag("node-image-pull", false)?,
+        automatic_kubernetes_api_monitoring: flag("automatic-kubernetes-api-monitoring", true)?,
+        activegate_ignore_proxy: flag("activegate-ignore-proxy", false)?,
+        oneagent_ignore_proxy: flag("oneagent-ignore-proxy", false)?,
+        oneagent_initial_connect_retry_ms: retry,
+    })
+}

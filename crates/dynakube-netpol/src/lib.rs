@@ -1,0 +1,72 @@
+//! Least-privilege network policies for the Dynatrace Operator.
+//!
+//! `dynakube-netpol` reads DynaKube (`dynatrace.com/v1beta3` to `v1beta6`) and EdgeConnect
+//! (`v1alpha1`, `v1alpha2`) resources and a [cluster profile](cluster::ClusterProfile), builds
+//! the [traffic matrix](matrix) of every Dynatrace component, and renders it as
+//! `networking.k8s.io/v1` NetworkPolicies that allow exactly the matrix.
+//!
+//! Data flows one way, one module per step:
+//!
+//! 1. [`input`]: YAML text → [`model::Inputs`] (errors name file, document and field);
+//! 2. [`matrix::build`]: inputs + profile → [`matrix::Matrix`] (pure);
+//! 3. [`resolve::resolve`]: host names → addresses, the only step that may use the network;
+//! 4. [`render`]: matrix + addresses → policies;
+//! 5. [`output`]: policies → YAML stream or directory.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::model::Inputs;
+//! use dynakube_netpol::resolve::{Fallback, FixedHosts};
+//!
+//! let dynakube = r#"
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dynakube, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate:
+//!     capabilities: [routing]
+//! "#;
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dynakube.yaml", dynakube, &ParseOptions::default())?;
+//! let profile = ClusterProfile::parse("cluster.yaml", "nodeCIDRs: [192.0.2.0/24]")?;
+//! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
+//!
+//! let (matrix, rendered) = dynakube_netpol::kubernetes(&inputs, &profile, &hosts, Fallback::Fail)?;
+//! assert!(matrix.flows.iter().any(|flow| flow.id == "E8"));
+//! let names: Vec<_> = rendered.policies.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
+//! assert!(names.contains(&"dynakube-activegate-egress-communication-endpoints"));
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
+//!
+//! # Crate features
+//!
+//! None. The crate does not choose a Kubernetes version for `k8s-openapi`: the binary that
+//! links it does (for example with the `latest` feature).
+
+pub mod cluster;
+pub mod error;
+pub mod input;
+pub mod matrix;
+pub mod model;
+pub mod output;
+pub mod render;
+pub mod resolve;
+
+pub use error::{Error, Location, Result};
+
+/// Runs the pipeline for the Kubernetes flavor: matrix, addresses, policies.
+pub fn kubernetes(
+    inputs: &model::Inputs,
+    profile: &cluster::ClusterProfile,
+    resolver: &dyn resolve::Resolve,
+    fallback: resolve::Fallback,
+) -> Result<(matrix::Matrix, render::kubernetes::Rendered)> {
+    let matrix = matrix::build(inputs, profile)?;
+    let addresses = resolve::resolve(&matrix, resolver, fallback)?;
+    let rendered = render::kubernetes::render(&matrix, &addresses);
+    Ok((matrix, rendered))
+}

@@ -1,0 +1,466 @@
+//! The Kubernetes flavor: `networking.k8s.io/v1` NetworkPolicies from the matrix.
+//!
+//! One default-deny policy for the namespace, then one allow policy per (workload, direction,
+//! peer group). A connection between two Dynatrace workloads becomes the egress rule of its
+//! source and the ingress rule of its destination. Hosts become IP blocks from [`Addresses`].
+//!
+//! Architecture invariant: a rule without `from`/`to` or without `ports` ("all" in Kubernetes)
+//! is written only where the flow itself means "any" — a port-limited fallback that a warning
+//! announces, or a flow whose reference gives no port.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::IpNet;
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{PolicyGroup, annotations, group_of, renders};
+use crate::cluster::DnsProvider;
+use crate::matrix::{
+    Component, Direction, Endpoint, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Ports, Workload,
+};
+use crate::resolve::{Addresses, public_internet};
+
+/// The namespace label every Kubernetes namespace carries.
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// The policies of the Kubernetes flavor, with the notes made while rendering.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The policies: default deny first, then the allow policies by workload.
+    pub policies: Vec<NetworkPolicy>,
+    /// Remarks on what could not be expressed or was widened.
+    pub notes: Vec<Note>,
+}
+
+/// A peer in a form that sorts and compares, turned into [`NetworkPolicyPeer`] at the end.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Peer {
+    /// Pods: `namespace` `None` is the policy's own namespace, an empty map every namespace;
+    /// `pods` `None` is every pod of the selected namespaces.
+    Pods {
+        namespace: Option<BTreeMap<String, String>>,
+        pods: Option<BTreeMap<String, String>>,
+    },
+    /// An IP block.
+    Block { cidr: IpNet, except: Vec<IpNet> },
+}
+
+/// The peers of one rule; `None` means any peer (the field is left out).
+type Peers = Option<BTreeSet<Peer>>;
+
+/// One policy in the making.
+#[derive(Debug, Default)]
+struct PolicyDraft {
+    /// Peers per port set, merged: rules with the same ports share one entry.
+    rules: BTreeMap<Ports, Peers>,
+    refs: BTreeSet<&'static str>,
+    purposes: BTreeSet<&'static str>,
+}
+
+/// Renders the matrix as Kubernetes NetworkPolicies.
+///
+/// `addresses` must hold every host of the matrix (see [`crate::resolve::resolve`]).
+pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
+    let mut renderer = Renderer {
+        matrix,
+        addresses,
+        drafts: BTreeMap::new(),
+        notes: BTreeSet::new(),
+    };
+    for flow in &matrix.flows {
+        let rule = flow.rule();
+        let mut rendered = false;
+        if let Some(source) = flow.from.workload().filter(|w| renders(w)) {
+            rendered |= renderer.add(
+                source,
+                Direction::Egress,
+                &flow.to,
+                &flow.ports,
+                &flow.refs,
+                rule.purpose,
+            );
+        }
+        if let Some(destination) = flow.to.workload().filter(|w| renders(w)) {
+            rendered |= renderer.add(
+                destination,
+                Direction::Ingress,
+                &flow.from,
+                &flow.ports,
+                &flow.refs,
+                rule.purpose,
+            );
+        }
+        if !rendered {
+            renderer.unrendered(flow);
+        }
+    }
+    let mut policies = vec![default_deny(&matrix.namespace)];
+    for (group, draft) in renderer.drafts {
+        policies.push(policy(&matrix.namespace, &group, draft));
+    }
+    Rendered {
+        policies,
+        notes: renderer.notes.into_iter().collect(),
+    }
+}
+
+struct Renderer<'a> {
+    matrix: &'a Matrix,
+    addresses: &'a Addresses,
+    drafts: BTreeMap<PolicyGroup, PolicyDraft>,
+    notes: BTreeSet<Note>,
+}
+
+impl Renderer<'_> {
+    /// Adds the rule for `peer` to the policy of `workload`; false when it cannot be expressed.
+    fn add(
+        &mut self,
+        workload: &Workload,
+        direction: Direction,
+        peer: &Endpoint,
+        ports: &Ports,
+        refs: &BTreeSet<&'static str>,
+        purpose: &'static str,
+    ) -> bool {
+        let Some(rules) = self.peers(peer, direction, ports, refs) else {
+            return false;
+        };
+        let group = group_of(workload, direction, peer);
+        let draft = self.drafts.entry(group).or_default();
+        for (ports, peers) in rules {
+            match draft.rules.get_mut(&ports) {
+                None => {
+                    draft.rules.insert(ports, peers);
+                }
+                Some(existing) => match (existing.as_mut(), peers) {
+                    (Some(existing), Some(peers)) => existing.extend(peers),
+                    _ => *existing = None,
+                },
+            }
+        }
+        draft.refs.extend(refs.iter().copied());
+        draft.purposes.insert(purpose);
+        true
+    }
+
+    /// The rules that admit `endpoint` on `ports`: usually one; kube-apiserver egress has two.
+    /// `None` when the endpoint cannot be expressed in a NetworkPolicy.
+    fn peers(
+        &mut self,
+        endpoint: &Endpoint,
+        direction: Direction,
+        ports: &Ports,
+        refs: &BTreeSet<&'static str>,
+    ) -> Option<Vec<(Ports, Peers)>> {
+        let profile = &self.matrix.profile;
+        let one = |peers: BTreeSet<Peer>| Some(vec![(ports.clone(), Some(peers))]);
+        match endpoint {
+            Endpoint::Workload(w) if w.component == Component::InjectedApps => {
+                one(BTreeSet::from([Peer::Pods {
+                    namespace: Some(label(
+                        INSTANCE_NAMESPACE_LABEL,
+                        w.instance.as_deref().unwrap_or_default(),
+                    )),
+                    pods: None,
+                }]))
+            }
+            Endpoint::Workload(w) if w.component.host_network() => self.nodes(ports, refs),
+            Endpoint::Workload(w) => one(BTreeSet::from([Peer::Pods {
+                namespace: (w.namespace != self.matrix.namespace)
+                    .then(|| label(NAMESPACE_NAME_LABEL, &w.namespace)),
+                pods: Some(w.pod_labels()),
+            }])),
+            Endpoint::Nodes => self.nodes(ports, refs),
+            Endpoint::KubeApiServer if direction == Direction::Ingress => {
+                if profile.control_plane_cidrs.is_empty() {
+                    self.warn(
+                        refs,
+                        "the cluster profile has no controlPlaneCIDRs: kube-apiserver calls to the webhook are allowed from anywhere on the webhook port",
+                    );
+                    return Some(vec![(ports.clone(), None)]);
+                }
+                one(blocks(&profile.control_plane_cidrs))
+            }
+            Endpoint::KubeApiServer => {
+                let api = &profile.api_server;
+                let endpoint_ports =
+                    Ports::list(api.ports.iter().map(|&p| crate::matrix::Port::tcp(p)));
+                let mut rules = Vec::new();
+                if !api.service_cidrs.is_empty() {
+                    rules.push((ports.clone(), Some(blocks(&api.service_cidrs))));
+                }
+                if api.endpoint_cidrs.is_empty() {
+                    self.warn(
+                        refs,
+                        "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to anywhere on the apiServer ports",
+                    );
+                    rules.push((union(ports, &endpoint_ports), None));
+                } else {
+                    rules.push((endpoint_ports, Some(blocks(&api.endpoint_cidrs))));
+                }
+                Some(rules)
+            }
+            Endpoint::Dns => {
+                let kube_dns = Peer::Pods {
+                    namespace: Some(label(NAMESPACE_NAME_LABEL, "kube-system")),
+                    pods: Some(label("k8s-app", "kube-dns")),
+                };
+                let peers = match profile.dns.provider {
+                    DnsProvider::KubeDns => BTreeSet::from([kube_dns]),
+                    DnsProvider::Openshift => BTreeSet::from([Peer::Pods {
+                        namespace: Some(label(NAMESPACE_NAME_LABEL, "openshift-dns")),
+                        pods: Some(label("dns.operator.openshift.io/daemonset-dns", "default")),
+                    }]),
+                    DnsProvider::NodeLocal => {
+                        let address = profile
+                            .dns
+                            .node_local_address()
+                            .expect("node-local has an address");
+                        BTreeSet::from([
+                            Peer::Block {
+                                cidr: IpNet::from(address),
+                                except: Vec::new(),
+                            },
+                            kube_dns,
+                        ])
+                    }
+                };
+                one(peers)
+            }
+            Endpoint::Prometheus => {
+                let prometheus = profile.prometheus.as_ref()?;
+                one(BTreeSet::from([Peer::Pods {
+                    namespace: Some(label(NAMESPACE_NAME_LABEL, &prometheus.namespace)),
+                    pods: (!prometheus.pod_labels.is_empty())
+                        .then(|| prometheus.pod_labels.clone()),
+                }]))
+            }
+            Endpoint::AllPods => one(BTreeSet::from([Peer::Pods {
+                namespace: Some(BTreeMap::new()),
+                pods: None,
+            }])),
+            Endpoint::Host { name, .. } => {
+                if self.addresses.public_internet.contains(name) {
+                    self.warn(
+                        refs,
+                        format!("no addresses for {name}: its port is allowed to every public address (--fqdn-fallback public-internet)"),
+                    );
+                    return one(public_internet()
+                        .into_iter()
+                        .map(|(cidr, except)| Peer::Block { cidr, except })
+                        .collect());
+                }
+                let nets = self.addresses.hosts.get(name).expect(
+                    "resolve() gives every host an address or the public-internet fallback",
+                );
+                one(blocks(nets))
+            }
+            Endpoint::HostPattern(pattern) => match self.addresses.hosts.get(pattern) {
+                Some(nets) => one(blocks(nets)),
+                None => None,
+            },
+            Endpoint::Unbounded(_) => None,
+        }
+    }
+
+    /// The nodes: kubelet and host-network pods.
+    fn nodes(
+        &mut self,
+        ports: &Ports,
+        refs: &BTreeSet<&'static str>,
+    ) -> Option<Vec<(Ports, Peers)>> {
+        let cidrs = &self.matrix.profile.node_cidrs;
+        if cidrs.is_empty() {
+            self.warn(
+                refs,
+                "the cluster profile has no nodeCIDRs: kubelet and host-network traffic is allowed from anywhere on its ports",
+            );
+            return Some(vec![(ports.clone(), None)]);
+        }
+        Some(vec![(ports.clone(), Some(blocks(cidrs)))])
+    }
+
+    fn warn(&mut self, refs: &BTreeSet<&'static str>, text: impl Into<String>) {
+        let text = text.into();
+        // One note per text, listing every row it concerns.
+        let existing = self.notes.iter().find(|n| n.text == text).cloned();
+        let mut note = existing.unwrap_or_else(|| Note::new(Level::Warning, &[], text));
+        self.notes.remove(&note);
+        note.refs.extend(refs.iter().copied());
+        self.notes.insert(note);
+    }
+
+    /// Records why a flow has no rule at all.
+    fn unrendered(&mut self, flow: &crate::matrix::Flow) {
+        let from = &flow.from;
+        let text = match from.workload() {
+            Some(w) if w.component.host_network() => format!(
+                "{w} runs in the host network, where namespaced policies neither restrict nor protect it: its traffic to {} ({}) needs a host firewall",
+                flow.to, flow.ports
+            ),
+            Some(w) if w.component == Component::InjectedApps => format!(
+                "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
+                w.instance.as_deref().unwrap_or_default(),
+                flow.to,
+                flow.ports,
+                self.matrix.namespace
+            ),
+            _ => match &flow.to {
+                Endpoint::HostPattern(pattern) => format!(
+                    "{from} reaches hosts matching {pattern} on any port; give their addresses in the hosts file to allow them"
+                ),
+                to => format!(
+                    "{from} reaches {to} on {} ports: not expressible as a NetworkPolicy; not allowed",
+                    flow.ports
+                ),
+            },
+        };
+        let refs: Vec<&'static str> = flow.refs.iter().copied().collect();
+        self.notes.insert(Note::new(Level::Info, &refs, text));
+    }
+}
+
+fn label(key: &str, value: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([(key.to_string(), value.to_string())])
+}
+
+fn blocks(nets: &[IpNet]) -> BTreeSet<Peer> {
+    nets.iter()
+        .map(|&cidr| Peer::Block {
+            cidr,
+            except: Vec::new(),
+        })
+        .collect()
+}
+
+fn union(a: &Ports, b: &Ports) -> Ports {
+    match (a, b) {
+        (Ports::List(a), Ports::List(b)) => Ports::List(a.union(b).copied().collect()),
+        _ => Ports::Any,
+    }
+}
+
+fn default_deny(namespace: &str) -> NetworkPolicy {
+    NetworkPolicy {
+        metadata: ObjectMeta {
+            name: Some("default-deny".into()),
+            namespace: Some(namespace.into()),
+            labels: Some(BTreeMap::from([(
+                "app.kubernetes.io/managed-by".into(),
+                "dynakube-netpol".into(),
+            )])),
+            annotations: Some(BTreeMap::from([(
+                "dynakube-netpol/description".into(),
+                format!(
+                    "Denies all ingress and egress of pods in {namespace} that no other policy allows."
+                ),
+            )])),
+            ..ObjectMeta::default()
+        },
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            ..NetworkPolicySpec::default()
+        }),
+    }
+}
+
+fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> NetworkPolicy {
+    let rules: Vec<(
+        Option<Vec<NetworkPolicyPort>>,
+        Option<Vec<NetworkPolicyPeer>>,
+    )> = draft
+        .rules
+        .into_iter()
+        .map(|(ports, peers)| {
+            (
+                k8s_ports(&ports),
+                peers.map(|p| p.into_iter().map(k8s_peer).collect()),
+            )
+        })
+        .collect();
+    let mut spec = NetworkPolicySpec {
+        pod_selector: Some(LabelSelector {
+            match_labels: Some(group.workload.pod_labels()),
+            ..LabelSelector::default()
+        }),
+        policy_types: Some(vec![match group.direction {
+            Direction::Ingress => "Ingress".into(),
+            Direction::Egress => "Egress".into(),
+        }]),
+        ..NetworkPolicySpec::default()
+    };
+    match group.direction {
+        Direction::Ingress => {
+            spec.ingress = Some(
+                rules
+                    .into_iter()
+                    .map(|(ports, from)| NetworkPolicyIngressRule { from, ports })
+                    .collect(),
+            )
+        }
+        Direction::Egress => {
+            spec.egress = Some(
+                rules
+                    .into_iter()
+                    .map(|(ports, to)| NetworkPolicyEgressRule { to, ports })
+                    .collect(),
+            )
+        }
+    }
+    let (labels, annotations) = annotations(group, &draft.refs, &draft.purposes);
+    NetworkPolicy {
+        metadata: ObjectMeta {
+            name: Some(group.name()),
+            namespace: Some(namespace.into()),
+            labels: Some(labels),
+            annotations: Some(annotations),
+            ..ObjectMeta::default()
+        },
+        spec: Some(spec),
+    }
+}
+
+fn k8s_ports(ports: &Ports) -> Option<Vec<NetworkPolicyPort>> {
+    match ports {
+        Ports::Any => None,
+        Ports::List(list) => {
+            assert!(!list.is_empty(), "a flow with a port list has ports");
+            Some(
+                list.iter()
+                    .map(|p| NetworkPolicyPort {
+                        port: Some(IntOrString::Int(i32::from(p.number))),
+                        protocol: Some(p.protocol.name().into()),
+                        end_port: None,
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+fn k8s_peer(peer: Peer) -> NetworkPolicyPeer {
+    let selector = |labels: BTreeMap<String, String>| LabelSelector {
+        match_labels: (!labels.is_empty()).then_some(labels),
+        ..LabelSelector::default()
+    };
+    match peer {
+        Peer::Pods { namespace, pods } => NetworkPolicyPeer {
+            namespace_selector: namespace.map(selector),
+            pod_selector: pods.map(selector),
+            ip_block: None,
+        },
+        Peer::Block { cidr, except } => NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: cidr.to_string(),
+                except: (!except.is_empty()).then(|| except.iter().map(IpNet::to_string).collect()),
+            }),
+            ..NetworkPolicyPeer::default()
+        },
+    }
+}
