@@ -155,19 +155,15 @@ impl ClusterProfile {
             return Ok(ClusterProfile::default());
         }
         let deserializer = serde_yaml::Deserializer::from_str(text);
-        let profile: ClusterProfile =
-            serde_path_to_error::deserialize(deserializer).map_err(|e| {
-                let path = e.path().to_string();
-                let field = if path == "." { String::new() } else { path };
-                Error::invalid(location.at(field), e.into_inner().to_string())
-            })?;
-        if let Some(ns) = &profile.namespace {
-            if !crate::input::is_dns_label(ns) {
-                return Err(Error::invalid(
-                    location.at("namespace"),
-                    format!("`{ns}` is not a namespace name"),
-                ));
-            }
+        let profile: ClusterProfile = serde_path_to_error::deserialize(deserializer)
+            .map_err(|e| crate::error::field_error(&location, e))?;
+        if let Some(ns) = &profile.namespace
+            && !crate::input::is_dns_label(ns)
+        {
+            return Err(Error::invalid(
+                location.at("namespace"),
+                format!("`{ns}` is not a namespace name"),
+            ));
         }
         if profile.api_server.ports.is_empty() || profile.api_server.ports.contains(&0) {
             return Err(Error::invalid(

@@ -109,5 +109,21 @@ impl Error {
     }
 }
 
+/// An [`Error::Invalid`] for a deserialization error at a field path, without the path that
+/// the YAML library repeats in its own message.
+pub(crate) fn field_error<E: fmt::Display>(
+    location: &Location,
+    error: serde_path_to_error::Error<E>,
+) -> Error {
+    let path = error.path().to_string();
+    let field = if path == "." { String::new() } else { path };
+    let message = error.into_inner().to_string();
+    let message = message
+        .strip_prefix(&format!("{field}: "))
+        .map(str::to_string)
+        .unwrap_or(message);
+    Error::invalid(location.at(field), message)
+}
+
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -266,10 +266,10 @@ impl ImageRef {
 
 /// Splits `host[:port]` (IPv6 in brackets); a port that does not parse stays part of the host.
 fn split_host_port(s: &str) -> (&str, Option<u16>) {
-    if let Some(rest) = s.strip_prefix('[') {
-        if let Some((host, tail)) = rest.split_once(']') {
-            return (host, tail.strip_prefix(':').and_then(|p| p.parse().ok()));
-        }
+    if let Some(rest) = s.strip_prefix('[')
+        && let Some((host, tail)) = rest.split_once(']')
+    {
+        return (host, tail.strip_prefix(':').and_then(|p| p.parse().ok()));
     }
     match s.rsplit_once(':') {
         Some((host, port)) if !host.contains(':') => match port.parse() {
@@ -644,6 +644,8 @@ pub struct EdgeConnect {
     pub provisioner: bool,
     /// `spec.hostPatterns`.
     pub host_patterns: Vec<String>,
+    /// `spec.hostRestrictions` (a comma string in v1alpha1, a list in v1alpha2).
+    pub host_restrictions: Vec<String>,
     /// `spec.kubernetesAutomation.enabled`.
     pub kubernetes_automation: bool,
     /// `spec.proxy`.

@@ -41,15 +41,14 @@ impl FixedHosts {
         let raw: BTreeMap<String, Vec<String>> = serde_path_to_error::deserialize(
             serde_yaml::Deserializer::from_str(text),
         )
-        .map_err(|e| {
-            let path = e.path().to_string();
-            Error::invalid(
-                location.at(if path == "." { String::new() } else { path }),
-                format!(
-                    "{} (expected a map from host name to a list of IPs or CIDRs)",
-                    e.into_inner()
+        .map_err(|e| match crate::error::field_error(&location, e) {
+            Error::Invalid { location, reason } => Error::Invalid {
+                location,
+                reason: format!(
+                    "{reason} (expected a map from host name to a list of IPs or CIDRs)"
                 ),
-            )
+            },
+            other => other,
         })?;
         let mut hosts = BTreeMap::new();
         for (host, addresses) in raw {
@@ -172,6 +171,20 @@ pub fn resolve(matrix: &Matrix, resolver: &dyn Resolve, fallback: Fallback) -> R
         return Err(Error::UnresolvedHosts { hosts: missing });
     }
     Ok(addresses)
+}
+
+/// The address ranges of cluster-internal networks: private IPv4, CGNAT and unique-local IPv6.
+/// Nodes and control planes are found here when the cluster profile does not say where.
+pub fn internal_ranges() -> Vec<IpNet> {
+    [
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+    ]
+    .map(|s| s.parse().expect("a valid constant CIDR"))
+    .to_vec()
 }
 
 /// The public internet as CIDRs with the ranges each excludes: everything but private,

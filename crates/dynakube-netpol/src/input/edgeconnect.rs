@@ -32,7 +32,7 @@ struct Spec {
     kubernetes_automation: Option<RawAutomation>,
     proxy: Option<RawProxy>,
     image_ref: Option<RawImageRef>,
-    /// Read only so that a wrong type is reported: a comma string in v1alpha1, a list in v1alpha2.
+    /// A comma string in v1alpha1, a list in v1alpha2.
     host_restrictions: Option<Value>,
 }
 
@@ -123,25 +123,38 @@ pub(super) fn parse(location: &Location, api_version: &str, value: Value) -> Res
             )
         })?;
 
-    match (version, &spec.host_restrictions) {
-        (EdgeConnectVersion::V1alpha1, Some(v)) if !v.is_string() => {
+    let host_restrictions: Vec<String> = match (version, &spec.host_restrictions) {
+        (_, None) => Vec::new(),
+        (EdgeConnectVersion::V1alpha1, Some(Value::String(list))) => {
+            list.split(',').map(String::from).collect()
+        }
+        (EdgeConnectVersion::V1alpha1, Some(_)) => {
             return Err(Error::invalid(
                 at("spec.hostRestrictions"),
                 "must be a comma-separated string in dynatrace.com/v1alpha1 (a list from v1alpha2 on)",
             ));
         }
-        (EdgeConnectVersion::V1alpha2, Some(v))
-            if !v
-                .as_sequence()
-                .is_some_and(|s| s.iter().all(Value::is_string)) =>
+        (EdgeConnectVersion::V1alpha2, Some(Value::Sequence(items)))
+            if items.iter().all(Value::is_string) =>
         {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        }
+        (EdgeConnectVersion::V1alpha2, Some(_)) => {
             return Err(Error::invalid(
                 at("spec.hostRestrictions"),
                 "must be a list of strings in dynatrace.com/v1alpha2",
             ));
         }
-        _ => {}
-    }
+    };
+    let host_restrictions = host_restrictions
+        .into_iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
     if oauth.provisioner && spec.host_patterns.is_empty() {
         return Err(Error::invalid(
             at("spec.hostPatterns"),
@@ -202,6 +215,7 @@ pub(super) fn parse(location: &Location, api_version: &str, value: Value) -> Res
         oauth_endpoint,
         provisioner: oauth.provisioner,
         host_patterns: spec.host_patterns,
+        host_restrictions,
         kubernetes_automation,
         proxy,
         image,

@@ -83,11 +83,7 @@ fn parse_document(
 
 /// Deserializes `value` into `T`, naming the field path of the first type error.
 fn typed<T: DeserializeOwned>(location: &Location, value: Value) -> Result<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        Error::invalid(location.at(field), e.into_inner().to_string())
-    })
+    serde_path_to_error::deserialize(value).map_err(|e| crate::error::field_error(location, e))
 }
 
 /// `metadata` as far as this tool reads it.

@@ -226,7 +226,6 @@ impl Builder<'_> {
             Condition::PrometheusExtensions => dk.is_some_and(|d| d.extensions.prometheus),
             Condition::OtlpExporter => dk.is_some_and(|d| d.otlp_exporter),
             Condition::KubernetesAutomation => ec.is_some_and(|e| e.kubernetes_automation),
-            Condition::HostPatterns => ec.is_some_and(|e| !e.host_patterns.is_empty()),
             Condition::Provisioning => ec.is_some_and(|e| e.provisioner || e.kubernetes_automation),
             Condition::DefaultEdgeConnectImage => ec.is_some_and(|e| e.image.is_none()),
         }
@@ -454,7 +453,7 @@ impl Builder<'_> {
                 )]
             }
             // The operator's own EdgeConnect calls use its pod's environment, not the EdgeConnect
-            // proxy (reference §8.6, inferred from code, unverified at runtime).
+            // proxy (inferred from the operator code; unverified at runtime).
             PeerRule::EdgeConnectProvisioning => {
                 let ec = ec.expect("EdgeConnect rows have an EdgeConnect");
                 vec![
@@ -468,9 +467,22 @@ impl Builder<'_> {
                 .iter()
                 .map(|h| Peer::plain(host_endpoint(h, HostRole::Registry)))
                 .collect(),
-            PeerRule::EdgeConnectHostPatterns => {
+            PeerRule::EdgeConnectTargets => {
                 let ec = ec.expect("EdgeConnect rows have an EdgeConnect");
-                ec.host_patterns
+                // Restrictions narrow what the patterns allow; without either, the hosts are
+                // configured in Dynatrace and unknown here.
+                let hosts = if ec.host_restrictions.is_empty() {
+                    &ec.host_patterns
+                } else {
+                    &ec.host_restrictions
+                };
+                if hosts.is_empty() {
+                    return vec![Peer::plain((
+                        Endpoint::Unbounded("hosts configured for the EdgeConnect in Dynatrace"),
+                        Ports::Any,
+                    ))];
+                }
+                hosts
                     .iter()
                     .map(|p| {
                         Peer::plain((Endpoint::HostPattern(p.to_ascii_lowercase()), Ports::Any))
@@ -483,13 +495,22 @@ impl Builder<'_> {
     fn dynakube_notes(&mut self, dk: &DynaKube) {
         let name = &dk.name;
         let api = &dk.api_url.api;
-        let uses_endpoints = dk.active_gate_enabled()
-            || dk.mode().is_some()
-            || (dk.log_monitoring && !dk.mode().is_some_and(|m| m.has_daemonset()));
-        if uses_endpoints {
+        let daemonset = dk.mode().is_some_and(|m| m.has_daemonset());
+        let mut endpoint_rows = Vec::new();
+        for (row, used) in [
+            ("E8", dk.active_gate_enabled()),
+            ("E11", daemonset),
+            ("E12", dk.mode().is_some_and(|m| m.injects_code_modules())),
+            ("E14", dk.log_monitoring && !daemonset),
+        ] {
+            if used {
+                endpoint_rows.push(row);
+            }
+        }
+        if !endpoint_rows.is_empty() {
             self.notes.insert(Note::new(
                 Level::Info,
-                &["E8", "E11", "E12", "E14"],
+                &endpoint_rows,
                 format!(
                     "DynaKube {name}: communication endpoints are learnt from the tenant at runtime; without them the policies assume {api} (the apiUrl host and port, where a SaaS tenant serves them)"
                 ),

@@ -440,10 +440,47 @@ pub enum PeerRule {
     EdgeConnectProvisioning,
     /// The default EdgeConnect image registry (Docker Hub).
     EdgeConnectRegistry,
-    /// The EdgeConnect `hostPatterns`.
-    EdgeConnectHostPatterns,
+    /// The hosts an EdgeConnect forwards to: `hostRestrictions`, else `hostPatterns`.
+    EdgeConnectTargets,
     /// Pods annotated for Prometheus scraping, anywhere.
     AnnotatedExporters,
+}
+
+impl PeerRule {
+    /// The peer in words, for the generated table.
+    pub fn describe(self) -> String {
+        match self {
+            PeerRule::Nodes => "nodes (kubelet)".into(),
+            PeerRule::KubeApiServer => "kube-apiserver".into(),
+            PeerRule::Dns => "cluster DNS".into(),
+            PeerRule::Prometheus => "Prometheus of the cluster profile".into(),
+            PeerRule::AllPods => "pods of every namespace".into(),
+            PeerRule::Workload(component) => component.name().into(),
+            PeerRule::InjectedApps => "pods in injected namespaces".into(),
+            PeerRule::DynatraceApi => "`apiUrl` host (or proxy)".into(),
+            PeerRule::ActiveGateEndpoints => "ActiveGate communication endpoints (or proxy)".into(),
+            PeerRule::OneAgentEndpoints => {
+                "in-cluster ActiveGate if `routing`; OneAgent communication endpoints (or proxy)"
+                    .into()
+            }
+            PeerRule::CodeModulesRegistry => "registry of the code-modules image (or proxy)".into(),
+            PeerRule::TelemetryExport => "in-cluster ActiveGate, else `apiUrl` host".into(),
+            PeerRule::PrometheusExtension => {
+                "extension-controller; Prometheus scrape targets".into()
+            }
+            PeerRule::DatabaseExtension => "extension-controller; user databases".into(),
+            PeerRule::EdgeConnectApi => "`apiServer` host (or EdgeConnect proxy)".into(),
+            PeerRule::EdgeConnectOAuth => "`oauth.endpoint` host (or EdgeConnect proxy)".into(),
+            PeerRule::EdgeConnectProvisioning => "`oauth.endpoint` and `apiServer` hosts".into(),
+            PeerRule::EdgeConnectRegistry => {
+                "Docker Hub (`index.docker.io`, `auth.docker.io`)".into()
+            }
+            PeerRule::EdgeConnectTargets => {
+                "hosts matching `hostRestrictions`, else `hostPatterns`".into()
+            }
+            PeerRule::AnnotatedExporters => "pods annotated for Prometheus scraping".into(),
+        }
+    }
 }
 
 /// The ports of a table row.
@@ -484,8 +521,6 @@ pub enum Condition {
     OtlpExporter,
     /// EdgeConnect `kubernetesAutomation.enabled`.
     KubernetesAutomation,
-    /// EdgeConnect `hostPatterns` is not empty.
-    HostPatterns,
     /// EdgeConnect `oauth.provisioner` or Kubernetes automation.
     Provisioning,
     /// EdgeConnect without `imageRef.repository`.
@@ -516,7 +551,6 @@ impl Condition {
             Condition::PrometheusExtensions => "`extensions` (v1beta6: `extensions.prometheus`)",
             Condition::OtlpExporter => "`otlpExporterConfiguration`",
             Condition::KubernetesAutomation => "`kubernetesAutomation.enabled`",
-            Condition::HostPatterns => "`hostPatterns`",
             Condition::Provisioning => "`oauth.provisioner` or `kubernetesAutomation.enabled`",
             Condition::DefaultEdgeConnectImage => "no `imageRef.repository`",
         }
@@ -544,6 +578,51 @@ pub struct FlowRule {
     pub when: Condition,
     /// What the connections are for.
     pub purpose: &'static str,
+}
+
+impl PortRule {
+    /// The ports in words, for the generated table.
+    pub fn describe(self, peer: PeerRule) -> String {
+        match (self, peer) {
+            (PortRule::Fixed(ports), _) => Ports::list(ports.iter().copied()).to_string(),
+            (PortRule::TelemetryProtocols, _) => {
+                "per protocol: 4317, 4318, 14250, 14268, 9411/TCP; 6831, 6832, 8125/UDP".into()
+            }
+            (PortRule::OfPeer, PeerRule::Dns) => "53/UDP, 53/TCP (OpenShift: 5353)".into(),
+            (PortRule::OfPeer, PeerRule::OneAgentEndpoints | PeerRule::TelemetryExport) => {
+                "9999/TCP (ActiveGate); host port".into()
+            }
+            (PortRule::OfPeer, PeerRule::PrometheusExtension | PeerRule::DatabaseExtension) => {
+                "14599/TCP; any".into()
+            }
+            (PortRule::OfPeer, PeerRule::EdgeConnectTargets | PeerRule::AnnotatedExporters) => {
+                "any".into()
+            }
+            (PortRule::OfPeer, _) => "host port (URL port, default 443)".into(),
+        }
+    }
+}
+
+/// The table as a Markdown table, one line per row (for the README; `cargo xtask docs`).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| Row | Also | Component | Direction | Peer | Ports | Switched on by | Purpose |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for rule in TABLE {
+        let components: Vec<&str> = rule.components.iter().map(|c| c.name()).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            rule.id,
+            rule.also.join(", "),
+            components.join(", "),
+            rule.direction.name(),
+            rule.peer.describe(),
+            rule.ports.describe(rule.peer),
+            rule.when.describe(),
+            rule.purpose,
+        ));
+    }
+    out
 }
 
 /// An active connection: a row of the table made concrete by the resources.
@@ -611,7 +690,8 @@ impl fmt::Display for Note {
         if self.refs.is_empty() {
             write!(f, "{level}: {}", self.text)
         } else {
-            let refs: Vec<&str> = self.refs.iter().copied().collect();
+            let mut refs: Vec<&str> = self.refs.iter().copied().collect();
+            refs.sort_by_key(|r| crate::render::reference_order(r));
             write!(f, "{level} ({}): {}", refs.join(", "), self.text)
         }
     }

@@ -4,9 +4,10 @@
 //! peer group). A connection between two Dynatrace workloads becomes the egress rule of its
 //! source and the ingress rule of its destination. Hosts become IP blocks from [`Addresses`].
 //!
-//! Architecture invariant: a rule without `from`/`to` or without `ports` ("all" in Kubernetes)
-//! is written only where the flow itself means "any" — a port-limited fallback that a warning
-//! announces, or a flow whose reference gives no port.
+//! Architecture invariant: every rule names its peers — a rule without `from`/`to` ("all" in
+//! Kubernetes) is never written. A rule without `ports` is written only where the flow's
+//! reference gives no port (EdgeConnect hosts). Where the cluster profile lacks addresses,
+//! the peers are address ranges that a warning announces, never "all".
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,7 +24,7 @@ use crate::cluster::DnsProvider;
 use crate::matrix::{
     Component, Direction, Endpoint, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Ports, Workload,
 };
-use crate::resolve::{Addresses, public_internet};
+use crate::resolve::{Addresses, internal_ranges, public_internet};
 
 /// The namespace label every Kubernetes namespace carries.
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -50,8 +51,8 @@ enum Peer {
     Block { cidr: IpNet, except: Vec<IpNet> },
 }
 
-/// The peers of one rule; `None` means any peer (the field is left out).
-type Peers = Option<BTreeSet<Peer>>;
+/// The peers of one rule; never empty.
+type Peers = BTreeSet<Peer>;
 
 /// One policy in the making.
 #[derive(Debug, Default)]
@@ -133,15 +134,7 @@ impl Renderer<'_> {
         let group = group_of(workload, direction, peer);
         let draft = self.drafts.entry(group).or_default();
         for (ports, peers) in rules {
-            match draft.rules.get_mut(&ports) {
-                None => {
-                    draft.rules.insert(ports, peers);
-                }
-                Some(existing) => match (existing.as_mut(), peers) {
-                    (Some(existing), Some(peers)) => existing.extend(peers),
-                    _ => *existing = None,
-                },
-            }
+            draft.rules.entry(ports).or_default().extend(peers);
         }
         draft.refs.extend(refs.iter().copied());
         draft.purposes.insert(purpose);
@@ -158,7 +151,7 @@ impl Renderer<'_> {
         refs: &BTreeSet<&'static str>,
     ) -> Option<Vec<(Ports, Peers)>> {
         let profile = &self.matrix.profile;
-        let one = |peers: BTreeSet<Peer>| Some(vec![(ports.clone(), Some(peers))]);
+        let one = |peers: BTreeSet<Peer>| Some(vec![(ports.clone(), peers)]);
         match endpoint {
             Endpoint::Workload(w) if w.component == Component::InjectedApps => {
                 one(BTreeSet::from([Peer::Pods {
@@ -180,9 +173,9 @@ impl Renderer<'_> {
                 if profile.control_plane_cidrs.is_empty() {
                     self.warn(
                         refs,
-                        "the cluster profile has no controlPlaneCIDRs: kube-apiserver calls to the webhook are allowed from anywhere on the webhook port",
+                        "the cluster profile has no controlPlaneCIDRs: kube-apiserver calls to the webhook are allowed from all private address ranges on the webhook port",
                     );
-                    return Some(vec![(ports.clone(), None)]);
+                    return one(blocks(&internal_ranges()));
                 }
                 one(blocks(&profile.control_plane_cidrs))
             }
@@ -192,16 +185,16 @@ impl Renderer<'_> {
                     Ports::list(api.ports.iter().map(|&p| crate::matrix::Port::tcp(p)));
                 let mut rules = Vec::new();
                 if !api.service_cidrs.is_empty() {
-                    rules.push((ports.clone(), Some(blocks(&api.service_cidrs))));
+                    rules.push((ports.clone(), blocks(&api.service_cidrs)));
                 }
                 if api.endpoint_cidrs.is_empty() {
                     self.warn(
                         refs,
-                        "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to anywhere on the apiServer ports",
+                        "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to all private address ranges on the apiServer ports",
                     );
-                    rules.push((union(ports, &endpoint_ports), None));
+                    rules.push((union(ports, &endpoint_ports), blocks(&internal_ranges())));
                 } else {
-                    rules.push((endpoint_ports, Some(blocks(&api.endpoint_cidrs))));
+                    rules.push((endpoint_ports, blocks(&api.endpoint_cidrs)));
                 }
                 Some(rules)
             }
@@ -278,11 +271,11 @@ impl Renderer<'_> {
         if cidrs.is_empty() {
             self.warn(
                 refs,
-                "the cluster profile has no nodeCIDRs: kubelet and host-network traffic is allowed from anywhere on its ports",
+                "the cluster profile has no nodeCIDRs: kubelet and host-network traffic is allowed from all private address ranges on its ports",
             );
-            return Some(vec![(ports.clone(), None)]);
+            return Some(vec![(ports.clone(), blocks(&internal_ranges()))]);
         }
-        Some(vec![(ports.clone(), Some(blocks(cidrs)))])
+        Some(vec![(ports.clone(), blocks(cidrs))])
     }
 
     fn warn(&mut self, refs: &BTreeSet<&'static str>, text: impl Into<String>) {
@@ -371,16 +364,18 @@ fn default_deny(namespace: &str) -> NetworkPolicy {
 }
 
 fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> NetworkPolicy {
-    let rules: Vec<(
+    type Rule = (
         Option<Vec<NetworkPolicyPort>>,
         Option<Vec<NetworkPolicyPeer>>,
-    )> = draft
+    );
+    let rules: Vec<Rule> = draft
         .rules
         .into_iter()
         .map(|(ports, peers)| {
+            assert!(!peers.is_empty(), "every rule names its peers");
             (
                 k8s_ports(&ports),
-                peers.map(|p| p.into_iter().map(k8s_peer).collect()),
+                Some(peers.into_iter().map(k8s_peer).collect()),
             )
         })
         .collect();

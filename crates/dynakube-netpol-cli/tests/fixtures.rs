@@ -1,0 +1,218 @@
+//! Every fixture under `fixtures/` run through the real binary: valid ones snapshot exactly
+//! what it writes to standard output, invalid ones the error it prints (and that nothing else
+//! was written).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `dynakube-netpol generate` with the arguments of `dir/command`, inside `dir`.
+fn generate(dir: &Path, extra: &[&str]) -> Output {
+    let command =
+        std::fs::read_to_string(dir.join("command")).expect("every fixture has a command file");
+    Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .arg("generate")
+        .args(command.split_whitespace())
+        .args(extra)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
+}
+
+fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
+#[test]
+fn valid_fixtures() {
+    settings().bind(|| {
+        insta::glob!("../../../fixtures", "*/command", |path| {
+            let dir = path.parent().unwrap();
+            let output = generate(dir, &[]);
+            let stderr = text(&output.stderr);
+            assert!(output.status.success(), "{}: {stderr}", dir.display());
+            let stdout = text(&output.stdout);
+            // Every note on standard error is also in the header of the output.
+            for line in stderr.lines() {
+                assert!(
+                    stdout.contains(&format!("# - {line}\n")),
+                    "note missing from header: {line}"
+                );
+            }
+            insta::assert_snapshot!(stdout);
+        });
+    });
+}
+
+#[test]
+fn invalid_fixtures() {
+    settings().bind(|| {
+        insta::glob!("../../../fixtures", "invalid/*/command", |path| {
+            let dir = path.parent().unwrap();
+            let output = generate(dir, &[]);
+            assert_eq!(output.status.code(), Some(2), "{}", dir.display());
+            assert!(output.stdout.is_empty(), "nothing is written for bad input");
+            insta::assert_snapshot!(text(&output.stderr));
+        });
+    });
+}
+
+#[test]
+fn every_snapshot_belongs_to_a_fixture() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for entry in std::fs::read_dir(root.join("snapshots")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".snap") else {
+            continue;
+        };
+        let (test, fixture) = stem
+            .split_once('@')
+            .expect("glob snapshots are named test@path");
+        let fixture = fixture.replace("__", "/");
+        let path = match test {
+            "valid_fixtures" => root.join("fixtures").join(&fixture),
+            "invalid_fixtures" => root.join("fixtures/invalid").join(&fixture),
+            other => panic!("snapshot {name} of unknown test {other}"),
+        };
+        assert!(
+            path.exists(),
+            "snapshot {name} has no fixture {}",
+            path.display()
+        );
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    let dir = fixture("everything-v1beta6");
+    let first = generate(&dir, &[]);
+    let second = generate(&dir, &[]);
+    assert!(first.status.success());
+    assert_eq!(first.stdout, second.stdout);
+}
+
+#[test]
+fn output_directory_and_check() {
+    let dir = fixture("a-cloud-native-network-zone");
+    let out = scratch("check");
+    let out_arg = out.to_str().unwrap();
+
+    let written = generate(&dir, &["-o", out_arg]);
+    assert!(written.status.success(), "{}", text(&written.stderr));
+    let kustomization = std::fs::read_to_string(out.join("kustomization.yaml")).unwrap();
+    let files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "kustomization.yaml")
+        .collect();
+    assert!(files.len() > 10);
+    for file in &files {
+        assert!(
+            kustomization.contains(&format!("\n- {file}\n")),
+            "{file} not in kustomization"
+        );
+    }
+
+    let fresh = generate(&dir, &["-o", out_arg, "--check"]);
+    assert_eq!(fresh.status.code(), Some(0), "{}", text(&fresh.stderr));
+    assert!(fresh.stdout.is_empty());
+
+    // A hand edit, a deleted file and a left-over generated file all make the directory stale.
+    let edited = out.join("default-deny.yaml");
+    let original = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, original.replace("Egress", "Egres")).unwrap();
+    std::fs::remove_file(out.join("dynatrace-operator-egress-dns.yaml")).unwrap();
+    std::fs::write(
+        out.join("old-policy.yaml"),
+        "# Generated by dynakube-netpol 0.0.1 from:\n",
+    )
+    .unwrap();
+    std::fs::write(out.join("notes.yaml"), "# mine\n").unwrap();
+    let stale = generate(&dir, &["-o", out_arg, "--check"]);
+    assert_eq!(stale.status.code(), Some(1));
+    let diff = text(&stale.stdout);
+    assert!(
+        diff.contains("--- a/default-deny.yaml\n+++ b/default-deny.yaml\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("-  - Egres\n+  - Egress\n"), "{diff}");
+    assert!(
+        diff.contains("+++ b/dynatrace-operator-egress-dns.yaml"),
+        "{diff}"
+    );
+    assert!(diff.contains("--- a/old-policy.yaml"), "{diff}");
+    assert!(
+        !diff.contains("notes.yaml"),
+        "files the tool did not write are left alone"
+    );
+    assert!(text(&stale.stderr).contains("is stale: 3 file(s) differ"));
+
+    // Writing again repairs it and removes only the tool's own left-overs.
+    assert!(generate(&dir, &["-o", out_arg]).status.success());
+    assert!(!out.join("old-policy.yaml").exists());
+    assert!(out.join("notes.yaml").exists());
+    assert_eq!(
+        generate(&dir, &["-o", out_arg, "--check"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn standard_input_and_credentials() {
+    let dir = fixture("proxy-value");
+    let dynakube = std::fs::read(dir.join("dynakube.yaml")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(["generate", "-", "--fqdn-fallback", "public-internet"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &dynakube).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("#   -#1: DynaKube"), "{stdout}");
+    assert!(
+        !stdout.contains("user:secret"),
+        "the proxy credentials never reach the output"
+    );
+
+    let redacted = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args([
+            "generate",
+            "dynakube.yaml",
+            "--fqdn-fallback",
+            "public-internet",
+        ])
+        .args(["--proxy-url", "http://u:p4ss@proxy.example.com:3128"])
+        .current_dir(fixture("e-proxy-telemetry-ingest"))
+        .output()
+        .unwrap();
+    assert!(redacted.status.success(), "{}", text(&redacted.stderr));
+    let stdout = text(&redacted.stdout);
+    assert!(
+        stdout.contains("--proxy-url http://proxy.example.com:3128\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("p4ss"));
+}

@@ -1,0 +1,293 @@
+//! Invariants of the matrix and of the generated policies, checked on every fixture through
+//! the library: no rule broader than its flow, every flow rendered or explained, every row of
+//! the table reachable by some fixture.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use dynakube_netpol::cluster::ClusterProfile;
+use dynakube_netpol::input::{ParseOptions, parse_into};
+use dynakube_netpol::matrix::{Component, Direction, Endpoint, Matrix, Ports, Scope, TABLE};
+use dynakube_netpol::model::Inputs;
+use dynakube_netpol::render::kubernetes::Rendered;
+use dynakube_netpol::resolve::{Fallback, FixedHosts};
+
+/// A fixture loaded as the CLI would load it from its `command` file.
+struct Fixture {
+    name: String,
+    matrix: Matrix,
+    rendered: Rendered,
+}
+
+fn load(dir: &Path) -> Fixture {
+    let command = std::fs::read_to_string(dir.join("command")).unwrap();
+    let mut words = command.split_whitespace();
+    let (mut files, mut cluster, mut hosts, mut fallback, mut proxy_url) =
+        (vec![], None, None, Fallback::Fail, None);
+    while let Some(word) = words.next() {
+        match word {
+            "--cluster" => cluster = words.next(),
+            "--hosts" => hosts = words.next(),
+            "--proxy-url" => proxy_url = words.next().map(String::from),
+            "--fqdn-fallback" => {
+                assert_eq!(words.next(), Some("public-internet"));
+                fallback = Fallback::PublicInternet;
+            }
+            file => files.push(file),
+        }
+    }
+    let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+    let mut inputs = Inputs::default();
+    for file in files {
+        parse_into(
+            &mut inputs,
+            file,
+            &read(file),
+            &ParseOptions {
+                proxy_url: proxy_url.clone(),
+            },
+        )
+        .unwrap();
+    }
+    let profile = cluster.map_or_else(ClusterProfile::default, |f| {
+        ClusterProfile::parse(f, &read(f)).unwrap()
+    });
+    let hosts = hosts.map_or_else(FixedHosts::default, |f| {
+        FixedHosts::parse(f, &read(f)).unwrap()
+    });
+    let (matrix, rendered) =
+        dynakube_netpol::kubernetes(&inputs, &profile, &hosts, fallback).unwrap();
+    Fixture {
+        name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+        matrix,
+        rendered,
+    }
+}
+
+fn fixtures() -> Vec<Fixture> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("command").is_file())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 11, "the fixtures are there");
+    dirs.iter().map(|d| load(d)).collect()
+}
+
+#[test]
+fn table_ids_are_unique_and_reference_rows() {
+    let mut seen = BTreeSet::new();
+    for rule in TABLE {
+        assert!(seen.insert(rule.id), "{} appears twice", rule.id);
+        let (kind, number) = rule.id.split_at(1);
+        let number: u32 = number.parse().unwrap();
+        match (kind, rule.direction) {
+            ("I", Direction::Ingress) => assert!((1..=17).contains(&number)),
+            ("E", Direction::Egress) => assert!((1..=29).contains(&number)),
+            _ => panic!("{} has the wrong direction", rule.id),
+        }
+        assert!(!rule.components.is_empty() && !rule.purpose.is_empty());
+        for component in rule.components {
+            let fits = rule.scope == Scope::EveryWorkload
+                || component.scope() == rule.scope
+                || component.scope() == Scope::Cluster;
+            assert!(
+                fits,
+                "{}: {component} cannot be evaluated per {:?}",
+                rule.id, rule.scope
+            );
+        }
+    }
+}
+
+#[test]
+fn every_namespaced_component_has_dns_egress() {
+    let dns = TABLE.iter().find(|r| r.id == "E1").unwrap();
+    for component in Component::ALL {
+        // Injected application pods live in other namespaces, with their own DNS rules.
+        if component != Component::InjectedApps {
+            assert!(dns.components.contains(&component), "{component} lacks E1");
+        }
+    }
+    // And in every fixture, every Dynatrace workload that gets policies also gets DNS egress.
+    for fixture in fixtures() {
+        let workloads: BTreeSet<_> = fixture
+            .matrix
+            .flows
+            .iter()
+            .flat_map(|f| [f.from.workload(), f.to.workload()])
+            .flatten()
+            .filter(|w| w.component != Component::InjectedApps)
+            .collect();
+        for workload in workloads {
+            let has_dns = fixture
+                .matrix
+                .flows
+                .iter()
+                .any(|f| f.to == Endpoint::Dns && f.from.workload() == Some(workload));
+            assert!(has_dns, "{}: {workload} has no DNS egress", fixture.name);
+        }
+    }
+}
+
+#[test]
+fn every_row_is_reached_by_some_fixture() {
+    let mut reached = BTreeSet::new();
+    for fixture in fixtures() {
+        for flow in &fixture.matrix.flows {
+            reached.extend(flow.refs.iter().copied());
+        }
+    }
+    let mut expected: BTreeSet<&str> = TABLE.iter().map(|r| r.id).collect();
+    expected.extend(["I11", "I14", "E30"]);
+    let missing: Vec<_> = expected.difference(&reached).collect();
+    assert!(missing.is_empty(), "rows no fixture reaches: {missing:?}");
+}
+
+#[test]
+fn no_rule_is_broader_than_its_flow() {
+    for fixture in fixtures() {
+        let any_port_rows: BTreeSet<&str> = fixture
+            .matrix
+            .flows
+            .iter()
+            .filter(|f| f.ports == Ports::Any)
+            .map(|f| f.id)
+            .collect();
+        for policy in &fixture.rendered.policies {
+            let name = policy.metadata.name.as_deref().unwrap();
+            let spec = policy.spec.as_ref().unwrap();
+            let selector = spec.pod_selector.as_ref().unwrap();
+            if name == "default-deny" {
+                assert!(
+                    spec.ingress.is_none() && spec.egress.is_none(),
+                    "default deny allows nothing"
+                );
+                continue;
+            }
+            assert!(
+                selector
+                    .match_labels
+                    .as_ref()
+                    .is_some_and(|l| !l.is_empty()),
+                "{}: {name} selects every pod",
+                fixture.name
+            );
+            let flows = &policy.metadata.annotations.as_ref().unwrap()["dynakube-netpol/flows"];
+            let rules: Vec<_> = match (&spec.ingress, &spec.egress) {
+                (Some(rules), None) => rules
+                    .iter()
+                    .map(|r| (r.from.clone(), r.ports.clone()))
+                    .collect(),
+                (None, Some(rules)) => rules
+                    .iter()
+                    .map(|r| (r.to.clone(), r.ports.clone()))
+                    .collect(),
+                _ => panic!(
+                    "{}: {name} must have rules of exactly one direction",
+                    fixture.name
+                ),
+            };
+            assert!(!rules.is_empty(), "{}: {name} has no rule", fixture.name);
+            for (peers, ports) in rules {
+                let peers = peers.unwrap_or_default();
+                assert!(
+                    !peers.is_empty(),
+                    "{}: {name} has a rule for every peer",
+                    fixture.name
+                );
+                for peer in &peers {
+                    let selects = peer.ip_block.is_some()
+                        || peer.pod_selector.is_some()
+                        || peer.namespace_selector.is_some();
+                    assert!(selects, "{}: {name} has an empty peer", fixture.name);
+                    if let Some(block) = &peer.ip_block {
+                        let everything = block.cidr == "0.0.0.0/0" || block.cidr == "::/0";
+                        assert!(
+                            !everything || block.except.as_ref().is_some_and(|e| !e.is_empty()),
+                            "{}: {name} allows every address",
+                            fixture.name
+                        );
+                    }
+                }
+                match ports {
+                    Some(ports) => assert!(
+                        !ports.is_empty(),
+                        "{}: {name} has an empty port list",
+                        fixture.name
+                    ),
+                    None => assert!(
+                        flows.split(", ").any(|f| any_port_rows.contains(f)),
+                        "{}: {name} allows every port but its flows {flows} name ports",
+                        fixture.name
+                    ),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_flow_is_rendered_or_explained() {
+    for fixture in fixtures() {
+        let annotated: Vec<BTreeSet<&str>> = fixture
+            .rendered
+            .policies
+            .iter()
+            .filter_map(|p| {
+                p.metadata
+                    .annotations
+                    .as_ref()?
+                    .get("dynakube-netpol/flows")
+            })
+            .map(|flows| flows.split(", ").collect())
+            .collect();
+        let noted: BTreeSet<&str> = fixture
+            .rendered
+            .notes
+            .iter()
+            .flat_map(|n| n.refs.iter().copied())
+            .collect();
+        for flow in &fixture.matrix.flows {
+            let rendered = annotated.iter().any(|a| a.contains(flow.id));
+            assert!(
+                rendered || noted.contains(flow.id),
+                "{}: flow {} ({} → {}) is neither rendered nor noted",
+                fixture.name,
+                flow.id,
+                flow.from,
+                flow.to
+            );
+        }
+    }
+}
+
+#[test]
+fn output_does_not_depend_on_input_order() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/multi-document");
+    let text = std::fs::read_to_string(root.join("all.yaml")).unwrap();
+    let documents: Vec<&str> = text
+        .split("\n---\n")
+        .filter(|d| d.contains("kind:"))
+        .collect();
+    assert!(documents.len() >= 3);
+    let render = |docs: &[&str]| {
+        let mut inputs = Inputs::default();
+        for doc in docs {
+            parse_into(&mut inputs, "x.yaml", doc, &ParseOptions::default()).unwrap();
+        }
+        let (matrix, rendered) = dynakube_netpol::kubernetes(
+            &inputs,
+            &ClusterProfile::default(),
+            &FixedHosts::default(),
+            Fallback::PublicInternet,
+        )
+        .unwrap();
+        (matrix.flows, rendered.policies)
+    };
+    let mut reversed = documents.clone();
+    reversed.reverse();
+    assert_eq!(render(&documents), render(&reversed));
+}
