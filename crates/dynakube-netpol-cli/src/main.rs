@@ -42,12 +42,33 @@ enum Command {
     ///
     /// Exit status: 0 on success; 1 when --check finds the directory stale; 2 when the input is
     /// invalid (nothing is written then).
-    #[command(after_help = "Examples:\n  \
-        dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml\n  \
-        kubectl get dynakubes -n dynatrace -o yaml | dynakube-netpol generate - --fqdn-fallback public-internet\n  \
-        dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check")]
+    #[command(after_long_help = GENERATE_HELP)]
     Generate(Generate),
 }
+
+const GENERATE_HELP: &str = "\
+Cluster profile (--cluster), every field optional:
+  namespace: dynatrace                # default: the resources' namespace, else dynatrace
+  apiServer:
+    serviceCIDRs: [10.96.0.1/32]      # ClusterIP of the kubernetes Service (port 443)
+    endpointCIDRs: [192.0.2.10/32]    # kube-apiserver endpoints
+    ports: [443, 6443]                # endpoint ports (default)
+  dns: {provider: kube-dns}           # kube-dns | openshift | node-local (with address)
+  nodeCIDRs: [192.0.2.0/24]           # kubelet probes, host-network OneAgents
+  controlPlaneCIDRs: [192.0.2.10/32]  # kube-apiserver calling the webhook
+  prometheus: {namespace: monitoring, podLabels: {app.kubernetes.io/name: prometheus}}
+  csiDriver: true
+Missing addresses fall back to the private address ranges, with a warning.
+
+Hosts file (--hosts):
+  abc12345.live.dynatrace.com: [203.0.113.10, 203.0.113.11]
+  \"*.internal.example.com\": [10.30.0.0/16]
+
+Examples:
+  dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml
+  kubectl get dynakubes,edgeconnects -n dynatrace -o yaml \\
+    | dynakube-netpol generate - --fqdn-fallback public-internet
+  dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check";
 
 #[derive(Debug, clap::Args)]
 struct Generate {

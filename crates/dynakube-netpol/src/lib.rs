@@ -70,3 +70,8 @@ pub fn kubernetes(
     let rendered = render::kubernetes::render(&matrix, &addresses);
     Ok((matrix, rendered))
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

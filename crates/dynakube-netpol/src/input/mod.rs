@@ -63,6 +63,18 @@ fn parse_document(
     let api_version = text("apiVersion")?;
     let kind = text("kind")?;
     match (kind.as_str(), api_version.as_str()) {
+        // `kubectl get dynakubes,edgeconnects -o yaml` wraps the resources in a List.
+        ("List" | "DynaKubeList" | "EdgeConnectList", _) => {
+            let items = match value.get("items") {
+                None | Some(Value::Null) => return Ok(()),
+                Some(Value::Sequence(items)) => items.clone(),
+                Some(_) => return Err(Error::invalid(location.at("items"), "must be a list")),
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                parse_document(inputs, location, item, options)
+                    .map_err(|e| within(e, &format!("items[{i}]")))?;
+            }
+        }
         ("DynaKube", version) => {
             let dynakube = dynakube::parse(location, version, value, options)?;
             inputs.dynakubes.push(dynakube);
@@ -79,6 +91,24 @@ fn parse_document(
         }
     }
     Ok(())
+}
+
+/// `error` with its field path prefixed by `prefix` (an item of a List).
+fn within(error: Error, prefix: &str) -> Error {
+    match error {
+        Error::Invalid { location, reason } => {
+            let field = if location.field.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{}", location.field)
+            };
+            Error::Invalid {
+                location: location.at(field),
+                reason,
+            }
+        }
+        other => other,
+    }
 }
 
 /// Deserializes `value` into `T`, naming the field path of the first type error.
@@ -152,6 +182,33 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "test.yaml, document 3, field `kind`: `ConfigMap` is not a kind this tool reads (DynaKube, EdgeConnect)"
+        );
+    }
+
+    #[test]
+    fn lists_from_kubectl_are_read_item_by_item() {
+        let item = |name: &str| {
+            format!(
+                "{{apiVersion: dynatrace.com/v1beta6, kind: DynaKube, metadata: {{name: {name}}}, spec: {{apiUrl: 'https://a.live.dynatrace.com/api'}}}}"
+            )
+        };
+        let text = format!(
+            "apiVersion: v1\nkind: List\nitems:\n- {}\n- {}\n",
+            item("one"),
+            item("two")
+        );
+        let inputs = parse(&text).unwrap();
+        assert_eq!(inputs.dynakubes.len(), 2);
+        let broken = text.replace(
+            "two}, spec: {apiUrl: 'https://a.live.dynatrace.com/api'}",
+            "two}, spec: {apiUrl: 'x'}",
+        );
+        let err = parse(&broken).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "test.yaml, document 1, field `items[1].spec.apiUrl`: `x` is not a URL"
+            ),
+            "{err}"
         );
     }
 
