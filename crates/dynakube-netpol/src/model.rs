@@ -577,6 +577,8 @@ pub struct DynaKube {
     pub public_registry_override: Option<String>,
     /// Feature-flag annotations.
     pub feature_flags: FeatureFlags,
+    /// Fields that were set but do not exist in this API version (the API server drops them).
+    pub ignored_fields: Vec<&'static str>,
 }
 
 impl DynaKube {

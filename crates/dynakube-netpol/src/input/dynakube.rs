@@ -192,6 +192,18 @@ pub(super) fn parse(
     };
 
     let v1beta6 = version == DynaKubeVersion::V1beta6;
+    let mut ignored_fields = Vec::new();
+    if version == DynaKubeVersion::V1beta3 && spec.telemetry_ingest.is_some() {
+        ignored_fields.push("spec.telemetryIngest");
+    }
+    if !v1beta6 {
+        if spec.otlp_exporter_configuration.is_some() {
+            ignored_fields.push("spec.otlpExporterConfiguration");
+        }
+        if spec.public_registry_override.is_some() {
+            ignored_fields.push("spec.publicRegistryOverride");
+        }
+    }
     let extensions = match spec.extensions {
         None => Extensions::default(),
         // Before v1beta6 an `extensions` object, even an empty one, switches on Prometheus extensions.
@@ -261,6 +273,7 @@ pub(super) fn parse(
         enable_istio: spec.enable_istio.unwrap_or(false),
         public_registry_override: spec.public_registry_override.filter(|_| v1beta6),
         feature_flags,
+        ignored_fields,
     })
 }
 
@@ -362,4 +375,77 @@ fn feature_flags(
         oneagent_ignore_proxy: flag("oneagent-ignore-proxy", false)?,
         oneagent_initial_connect_retry_ms: retry,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::input::{ParseOptions, parse_into};
+    use crate::model::{Inputs, OneAgentMode, TelemetryProtocol};
+
+    fn dynakube(version: &str, spec: &str) -> crate::model::DynaKube {
+        let text = format!(
+            "apiVersion: dynatrace.com/{version}\nkind: DynaKube\nmetadata: {{name: dk}}\nspec:\n  apiUrl: https://a.live.dynatrace.com/api\n{spec}"
+        );
+        let mut inputs = Inputs::default();
+        parse_into(&mut inputs, "dk.yaml", &text, &ParseOptions::default()).unwrap();
+        inputs.dynakubes.remove(0)
+    }
+
+    #[test]
+    fn empty_extensions_switch_on_prometheus_before_v1beta6_only() {
+        assert!(
+            dynakube("v1beta5", "  extensions: {}\n")
+                .extensions
+                .prometheus
+        );
+        assert!(
+            !dynakube("v1beta6", "  extensions: {}\n")
+                .extensions
+                .enabled()
+        );
+        let dk = dynakube("v1beta6", "  extensions:\n    databases: [{id: db1}]\n");
+        assert_eq!(dk.extensions.databases, ["db1"]);
+        assert!(!dk.extensions.prometheus);
+    }
+
+    #[test]
+    fn fields_of_later_versions_are_ignored() {
+        let dk = dynakube("v1beta3", "  telemetryIngest: {protocols: [otlp]}\n");
+        assert_eq!(dk.telemetry_ingest, None);
+        assert_eq!(dk.ignored_fields, ["spec.telemetryIngest"]);
+        let dk = dynakube("v1beta5", "  otlpExporterConfiguration: {}\n");
+        assert!(!dk.otlp_exporter);
+        assert!(dynakube("v1beta6", "  otlpExporterConfiguration: {}\n").otlp_exporter);
+    }
+
+    #[test]
+    fn telemetry_protocols_default_to_all() {
+        let dk = dynakube("v1beta4", "  telemetryIngest: {}\n");
+        assert_eq!(
+            dk.telemetry_ingest.unwrap().len(),
+            TelemetryProtocol::ALL.len()
+        );
+    }
+
+    #[test]
+    fn one_mode_only_and_feature_flags() {
+        let dk = dynakube("v1beta6", "  oneAgent:\n    hostMonitoring: {}\n");
+        assert_eq!(dk.mode(), Some(OneAgentMode::HostMonitoring));
+        let text = "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata:\n  name: dk\n  annotations: {feature.dynatrace.com/node-image-pull: maybe}\nspec:\n  apiUrl: https://a.live.dynatrace.com/api\n  oneAgent: {hostMonitoring: {}, applicationMonitoring: {}}\n";
+        let mut inputs = Inputs::default();
+        let err = parse_into(&mut inputs, "dk.yaml", text, &ParseOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("node-image-pull"), "{err}");
+        let text = text.replace("maybe", "\"true\"");
+        let err = parse_into(&mut inputs, "dk.yaml", &text, &ParseOptions::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("a DynaKube has one OneAgent mode"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn metadata_enrichment_needs_an_explicit_true() {
+        assert!(!dynakube("v1beta6", "  metadataEnrichment: {}\n").metadata_enrichment);
+        assert!(dynakube("v1beta6", "  metadataEnrichment: {enabled: true}\n").metadata_enrichment);
+    }
 }

@@ -516,6 +516,16 @@ impl Builder<'_> {
                 ),
             ));
         }
+        for field in &dk.ignored_fields {
+            self.notes.insert(Note::new(
+                Level::Warning,
+                &[],
+                format!(
+                    "DynaKube {name}: `{field}` does not exist in {} and is ignored, as the API server would drop it",
+                    dk.version.api_version()
+                ),
+            ));
+        }
         if let Some(zone) = &dk.network_zone {
             self.notes.insert(Note::new(
                 Level::Info,
