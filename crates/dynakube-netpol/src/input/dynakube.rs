@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_yaml::Value;
 
-use super::{Metadata, ParseOptions, origin, typed};
+use super::{ParseOptions, origin, resource, version};
 use crate::error::{Error, Location, Result};
 use crate::model::{
     ActiveGate, ApiUrl, Capability, DynaKube, DynaKubeVersion, Extensions, FeatureFlags, ImageRef,
@@ -13,13 +13,6 @@ use crate::model::{
 };
 
 #[derive(Deserialize)]
-struct Raw {
-    #[serde(default)]
-    metadata: Metadata,
-    spec: Option<Spec>,
-}
-
-#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Spec {
     api_url: Option<String>,
@@ -103,25 +96,18 @@ pub(super) fn parse(
     value: Value,
     options: &ParseOptions,
 ) -> Result<DynaKube> {
-    let version = match api_version {
-        "dynatrace.com/v1beta3" => DynaKubeVersion::V1beta3,
-        "dynatrace.com/v1beta4" => DynaKubeVersion::V1beta4,
-        "dynatrace.com/v1beta5" => DynaKubeVersion::V1beta5,
-        "dynatrace.com/v1beta6" => DynaKubeVersion::V1beta6,
-        other => {
-            return Err(Error::invalid(
-                location.at("apiVersion"),
-                format!(
-                    "`{other}` is not a DynaKube version this tool reads (dynatrace.com/v1beta3 to v1beta6)"
-                ),
-            ));
-        }
-    };
-    let raw: Raw = typed(location, value)?;
-    let name = raw.metadata.name(location)?;
-    let spec = raw
-        .spec
-        .ok_or_else(|| Error::invalid(location.at("spec"), "is missing"))?;
+    let version = version(
+        location,
+        "DynaKube",
+        api_version,
+        &[
+            ("dynatrace.com/v1beta3", DynaKubeVersion::V1beta3),
+            ("dynatrace.com/v1beta4", DynaKubeVersion::V1beta4),
+            ("dynatrace.com/v1beta5", DynaKubeVersion::V1beta5),
+            ("dynatrace.com/v1beta6", DynaKubeVersion::V1beta6),
+        ],
+    )?;
+    let (metadata, name, spec): (_, _, Spec) = resource(location, value)?;
     let at = |field: &str| location.at(field);
 
     let api_url = match spec.api_url.as_deref() {
@@ -130,7 +116,7 @@ pub(super) fn parse(
             ApiUrl::parse(raw).map_err(|reason| Error::invalid(at("spec.apiUrl"), reason))?
         }
     };
-    let feature_flags = feature_flags(location, &raw.metadata.annotations)?;
+    let feature_flags = feature_flags(location, &metadata.annotations)?;
 
     let proxy = match spec.proxy {
         None => None,
@@ -253,7 +239,7 @@ pub(super) fn parse(
 
     Ok(DynaKube {
         name,
-        namespace: raw.metadata.namespace,
+        namespace: metadata.namespace,
         version,
         origin: origin(location),
         api_url,

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_yaml::Value;
 use url::Url;
 
-use super::{Metadata, origin, typed};
+use super::{origin, resource, version};
 use crate::error::{Error, Location, Result};
 use crate::model::{EdgeConnect, EdgeConnectVersion, HostPort, ImageRef, Proxy, ProxySource};
 
@@ -14,13 +14,6 @@ const API_SERVER_DOMAINS: [&str; 3] = [
     ".dev.apps.dynatracelabs.com",
     ".sprint.apps.dynatracelabs.com",
 ];
-
-#[derive(Deserialize)]
-struct Raw {
-    #[serde(default)]
-    metadata: Metadata,
-    spec: Option<Spec>,
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,23 +57,16 @@ struct RawImageRef {
 }
 
 pub(super) fn parse(location: &Location, api_version: &str, value: Value) -> Result<EdgeConnect> {
-    let version = match api_version {
-        "dynatrace.com/v1alpha1" => EdgeConnectVersion::V1alpha1,
-        "dynatrace.com/v1alpha2" => EdgeConnectVersion::V1alpha2,
-        other => {
-            return Err(Error::invalid(
-                location.at("apiVersion"),
-                format!(
-                    "`{other}` is not an EdgeConnect version this tool reads (dynatrace.com/v1alpha1, v1alpha2)"
-                ),
-            ));
-        }
-    };
-    let raw: Raw = typed(location, value)?;
-    let name = raw.metadata.name(location)?;
-    let spec = raw
-        .spec
-        .ok_or_else(|| Error::invalid(location.at("spec"), "is missing"))?;
+    let version = version(
+        location,
+        "EdgeConnect",
+        api_version,
+        &[
+            ("dynatrace.com/v1alpha1", EdgeConnectVersion::V1alpha1),
+            ("dynatrace.com/v1alpha2", EdgeConnectVersion::V1alpha2),
+        ],
+    )?;
+    let (metadata, name, spec): (_, _, Spec) = resource(location, value)?;
     let at = |field: &str| location.at(field);
 
     let api_server = spec
@@ -208,7 +194,7 @@ pub(super) fn parse(location: &Location, api_version: &str, value: Value) -> Res
 
     Ok(EdgeConnect {
         name,
-        namespace: raw.metadata.namespace,
+        namespace: metadata.namespace,
         version,
         origin: origin(location),
         api_server: HostPort::new(&api_server, 443),

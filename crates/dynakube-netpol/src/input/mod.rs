@@ -116,6 +116,49 @@ fn typed<T: DeserializeOwned>(location: &Location, value: Value) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| crate::error::field_error(location, e))
 }
 
+/// A resource as far as this tool reads it: metadata and a spec of type `S`.
+#[derive(serde::Deserialize)]
+struct Resource<S> {
+    #[serde(default)]
+    metadata: Metadata,
+    spec: Option<S>,
+}
+
+/// The version of `kind` that `api_version` names, among `known`.
+fn version<V: Copy>(
+    location: &Location,
+    kind: &str,
+    api_version: &str,
+    known: &[(&str, V)],
+) -> Result<V> {
+    match known.iter().find(|(name, _)| *name == api_version) {
+        Some(&(_, version)) => Ok(version),
+        None => {
+            let names: Vec<&str> = known.iter().map(|(name, _)| *name).collect();
+            Err(Error::invalid(
+                location.at("apiVersion"),
+                format!(
+                    "`{api_version}` is not a {kind} version this tool reads ({})",
+                    names.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Reads `value` as a resource with a spec of type `S`: its metadata, name and spec.
+fn resource<S: DeserializeOwned>(
+    location: &Location,
+    value: Value,
+) -> Result<(Metadata, String, S)> {
+    let raw: Resource<S> = typed(location, value)?;
+    let name = raw.metadata.name(location)?;
+    let spec = raw
+        .spec
+        .ok_or_else(|| Error::invalid(location.at("spec"), "is missing"))?;
+    Ok((raw.metadata, name, spec))
+}
+
 /// `metadata` as far as this tool reads it.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
