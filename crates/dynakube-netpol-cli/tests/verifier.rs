@@ -1,0 +1,98 @@
+//! Every fixture's output through the independent manifest verifier: strict Kubernetes schema,
+//! lint and connectivity-analyzer sanity checks.
+//!
+//! The verifier is an external program, `VERIFIER OUTPUT_DIR [CLUSTER_MODEL_DIR]`, named by
+//! `DYNAKUBE_NETPOL_VERIFIER` or found at `../shared/tools/verify-manifests` beside the
+//! workspace. CI (`CI=true`) requires it; elsewhere the test says that it did not run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn verifier(root: &Path) -> Option<PathBuf> {
+    let path = std::env::var_os("DYNAKUBE_NETPOL_VERIFIER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/tools/verify-manifests"));
+    path.is_file().then_some(path)
+}
+
+#[test]
+fn fixtures_pass_the_manifest_verifier() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Some(verifier) = verifier(&root) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs the manifest verifier"
+        );
+        eprintln!("manifest verifier not found: set DYNAKUBE_NETPOL_VERIFIER to run this test");
+        return;
+    };
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root.join("fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("command").is_file())
+        .collect();
+    fixtures.sort();
+
+    // The verifier takes seconds per fixture: run two at a time.
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while let Some(fixture) = fixtures.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if let Err(failure) = verify(&verifier, fixture) {
+                        failures.lock().unwrap().push(failure);
+                    }
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    assert!(
+        failures.is_empty(),
+        "the verifier rejected:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Renders `fixture` into a directory and runs the verifier on it.
+fn verify(verifier: &Path, fixture: &Path) -> Result<(), String> {
+    let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("verify")
+        .join(&name);
+    let _ = std::fs::remove_dir_all(&out);
+    let command = std::fs::read_to_string(fixture.join("command")).unwrap();
+    let generated = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .arg("generate")
+        .args(command.split_whitespace())
+        .arg("--output-dir")
+        .arg(&out)
+        .current_dir(fixture)
+        .output()
+        .unwrap();
+    if !generated.status.success() {
+        return Err(format!(
+            "{name}: {}",
+            String::from_utf8_lossy(&generated.stderr)
+        ));
+    }
+    let model = fixture.join("cluster-model");
+    let verified = Command::new(verifier)
+        .arg(&out)
+        .args(model.is_dir().then_some(&model))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&verified.stdout);
+    if verified.status.success() && report.contains(" passed, 0 failed") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name}:\n{report}{}",
+            String::from_utf8_lossy(&verified.stderr)
+        ))
+    }
+}
