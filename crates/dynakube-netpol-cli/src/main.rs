@@ -58,7 +58,7 @@ Cluster profile (--cluster), every field optional:
   controlPlaneCIDRs: [192.0.2.10/32]  # kube-apiserver calling the webhook
   prometheus: {namespace: monitoring, podLabels: {app.kubernetes.io/name: prometheus}}
   csiDriver: true
-Missing addresses fall back to the private address ranges, with a warning.
+Missing addresses fall back to any address on the flow's ports, with a warning.
 
 Hosts file (--hosts):
   abc12345.live.dynatrace.com: [203.0.113.10, 203.0.113.11]

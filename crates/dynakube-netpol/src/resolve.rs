@@ -173,20 +173,6 @@ pub fn resolve(matrix: &Matrix, resolver: &dyn Resolve, fallback: Fallback) -> R
     Ok(addresses)
 }
 
-/// The address ranges of cluster-internal networks: private IPv4, CGNAT and unique-local IPv6.
-/// Nodes and control planes are found here when the cluster profile does not say where.
-pub fn internal_ranges() -> Vec<IpNet> {
-    [
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "fc00::/7",
-    ]
-    .map(|s| s.parse().expect("a valid constant CIDR"))
-    .to_vec()
-}
-
 /// The public internet as CIDRs with the ranges each excludes: everything but private,
 /// loopback, link-local and CGNAT addresses.
 pub fn public_internet() -> Vec<(IpNet, Vec<IpNet>)> {

@@ -6,8 +6,9 @@
 //!
 //! Architecture invariant: every rule names its peers — a rule without `from`/`to` ("all" in
 //! Kubernetes) is never written. A rule without `ports` is written only where the flow's
-//! reference gives no port (EdgeConnect hosts). Where the cluster profile lacks addresses,
-//! the peers are address ranges that a warning announces, never "all".
+//! reference gives no port (EdgeConnect hosts). Where the cluster profile lacks the addresses of
+//! nodes, control plane or kube-apiserver, the rule admits every address (`0.0.0.0/0`, `::/0`)
+//! on the flow's ports only, and a warning says so.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,7 +25,7 @@ use crate::cluster::DnsProvider;
 use crate::matrix::{
     Component, Direction, Endpoint, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Ports, Workload,
 };
-use crate::resolve::{Addresses, internal_ranges, public_internet};
+use crate::resolve::{Addresses, public_internet};
 
 /// The namespace label every Kubernetes namespace carries.
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -173,9 +174,9 @@ impl Renderer<'_> {
                 if profile.control_plane_cidrs.is_empty() {
                     self.warn(
                         refs,
-                        "the cluster profile has no controlPlaneCIDRs: kube-apiserver calls to the webhook are allowed from all private address ranges on the webhook port",
+                        "the cluster profile has no controlPlaneCIDRs: kube-apiserver calls to the webhook are allowed from any address on the webhook port",
                     );
-                    return one(blocks(&internal_ranges()));
+                    return one(anywhere());
                 }
                 one(blocks(&profile.control_plane_cidrs))
             }
@@ -190,9 +191,9 @@ impl Renderer<'_> {
                 if api.endpoint_cidrs.is_empty() {
                     self.warn(
                         refs,
-                        "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to all private address ranges on the apiServer ports",
+                        "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to any address on the apiServer ports",
                     );
-                    rules.push((union(ports, &endpoint_ports), blocks(&internal_ranges())));
+                    rules.push((union(ports, &endpoint_ports), anywhere()));
                 } else {
                     rules.push((endpoint_ports, blocks(&api.endpoint_cidrs)));
                 }
@@ -271,9 +272,9 @@ impl Renderer<'_> {
         if cidrs.is_empty() {
             self.warn(
                 refs,
-                "the cluster profile has no nodeCIDRs: kubelet and host-network traffic is allowed from all private address ranges on its ports",
+                "the cluster profile has no nodeCIDRs: kubelet and host-network traffic is allowed from any address on its ports",
             );
-            return Some(vec![(ports.clone(), blocks(&internal_ranges()))]);
+            return Some(vec![(ports.clone(), anywhere())]);
         }
         Some(vec![(ports.clone(), blocks(cidrs))])
     }
@@ -326,6 +327,18 @@ fn blocks(nets: &[IpNet]) -> BTreeSet<Peer> {
     nets.iter()
         .map(|&cidr| Peer::Block {
             cidr,
+            except: Vec::new(),
+        })
+        .collect()
+}
+
+/// Every IPv4 and IPv6 address: the fallback for node and control-plane addresses the cluster
+/// profile does not give, always announced by a warning.
+fn anywhere() -> BTreeSet<Peer> {
+    ["0.0.0.0/0", "::/0"]
+        .into_iter()
+        .map(|cidr| Peer::Block {
+            cidr: cidr.parse().expect("a valid constant CIDR"),
             except: Vec::new(),
         })
         .collect()
