@@ -49,6 +49,7 @@
 
 pub mod cluster;
 pub mod error;
+pub mod evaluate;
 pub mod input;
 pub mod matrix;
 pub mod model;

@@ -327,14 +327,27 @@ pub enum Protocol {
     Tcp,
     /// UDP.
     Udp,
+    /// SCTP.
+    Sctp,
 }
 
 impl Protocol {
-    /// `TCP` or `UDP`, as Kubernetes spells it.
+    /// The protocol Kubernetes names so (`TCP`, `UDP`, `SCTP`).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "TCP" => Some(Protocol::Tcp),
+            "UDP" => Some(Protocol::Udp),
+            "SCTP" => Some(Protocol::Sctp),
+            _ => None,
+        }
+    }
+
+    /// `TCP`, `UDP` or `SCTP`, as Kubernetes spells it.
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Tcp => "TCP",
             Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
         }
     }
 }

@@ -1,0 +1,3 @@
+//! Benchmarks of the NetworkPolicy evaluator (work in progress).
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! An exact evaluator of Kubernetes NetworkPolicy semantics (work in progress).
