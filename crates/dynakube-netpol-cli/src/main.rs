@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::input::{ParseOptions, parse_into};
+use dynakube_netpol::matrix::{Options, ZoneFallback};
 use dynakube_netpol::model::Inputs;
 use dynakube_netpol::output::{self, Header, Output};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
@@ -93,6 +94,13 @@ struct Generate {
     #[arg(long, value_name = "MODE")]
     fqdn_fallback: Option<FqdnFallback>,
 
+    /// The fallback mode of the network zones the DynaKubes name in spec.networkZone. `none`:
+    /// OneAgents, code modules and log monitoring reach only the in-cluster ActiveGate (which
+    /// must have the routing capability), so only the ActiveGate leaves the cluster for them.
+    /// `any` (Dynatrace's default) and `only-default-zone` let them reach the tenant too.
+    #[arg(long, value_name = "MODE", default_value = "any")]
+    zone_fallback: ZoneFallbackArg,
+
     /// The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool
     /// cannot read. Credentials in it are never written out.
     #[arg(long, value_name = "URL")]
@@ -107,6 +115,16 @@ struct Generate {
     /// what the inputs generate.
     #[arg(long, requires = "output_dir")]
     check: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ZoneFallbackArg {
+    /// Any ActiveGate or the tenant.
+    Any,
+    /// ActiveGates of the default zone.
+    OnlyDefaultZone,
+    /// Only the ActiveGates of the zone.
+    None,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -158,7 +176,15 @@ impl Generate {
             None => Fallback::Fail,
         };
 
-        let (matrix, rendered) = dynakube_netpol::kubernetes(&inputs, &profile, &hosts, fallback)?;
+        let options = Options {
+            zone_fallback: match self.zone_fallback {
+                ZoneFallbackArg::Any => ZoneFallback::Any,
+                ZoneFallbackArg::OnlyDefaultZone => ZoneFallback::OnlyDefaultZone,
+                ZoneFallbackArg::None => ZoneFallback::None,
+            },
+        };
+        let (matrix, rendered) =
+            dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, fallback)?;
         let mut notes = matrix.notes;
         notes.extend(rendered.notes);
         notes.sort();
@@ -201,6 +227,13 @@ impl Generate {
         }
         if self.fqdn_fallback.is_some() {
             words.extend(["--fqdn-fallback".into(), "public-internet".into()]);
+        }
+        if self.zone_fallback != ZoneFallbackArg::Any {
+            let mode = self
+                .zone_fallback
+                .to_possible_value()
+                .expect("no variant is skipped");
+            words.extend(["--zone-fallback".into(), mode.get_name().to_string()]);
         }
         if let Some(url) = &self.proxy_url {
             words.extend(["--proxy-url".into(), quoted(&without_credentials(url))]);

@@ -35,7 +35,8 @@
 //! let profile = ClusterProfile::parse("cluster.yaml", "nodeCIDRs: [192.0.2.0/24]")?;
 //! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
 //!
-//! let (matrix, rendered) = dynakube_netpol::kubernetes(&inputs, &profile, &hosts, Fallback::Fail)?;
+//! let options = dynakube_netpol::matrix::Options::default();
+//! let (matrix, rendered) = dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, Fallback::Fail)?;
 //! assert!(matrix.flows.iter().any(|flow| flow.id == "E8"));
 //! let names: Vec<_> = rendered.policies.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
 //! assert!(names.contains(&"dynakube-activegate-egress-communication-endpoints"));
@@ -63,10 +64,11 @@ pub use error::{Error, Location, Result};
 pub fn kubernetes(
     inputs: &model::Inputs,
     profile: &cluster::ClusterProfile,
+    options: &matrix::Options,
     resolver: &dyn resolve::Resolve,
     fallback: resolve::Fallback,
 ) -> Result<(matrix::Matrix, render::kubernetes::Rendered)> {
-    let matrix = matrix::build(inputs, profile)?;
+    let matrix = matrix::build(inputs, profile, options)?;
     let addresses = resolve::resolve(&matrix, resolver, fallback)?;
     let rendered = render::kubernetes::render(&matrix, &addresses);
     Ok((matrix, rendered))

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::input::{ParseOptions, parse_into};
-use dynakube_netpol::matrix::{Component, Direction, Endpoint, Level, Matrix, Ports, Scope, TABLE};
+use dynakube_netpol::matrix::{
+    Component, Direction, Endpoint, Level, Matrix, Options, Ports, Scope, TABLE,
+};
 use dynakube_netpol::model::Inputs;
 use dynakube_netpol::render::kubernetes::Rendered;
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
@@ -24,11 +26,16 @@ fn load(dir: &Path) -> Fixture {
     let mut words = command.split_whitespace();
     let (mut files, mut cluster, mut hosts, mut fallback, mut proxy_url) =
         (vec![], None, None, Fallback::Fail, None);
+    let mut options = Options::default();
     while let Some(word) = words.next() {
         match word {
             "--cluster" => cluster = words.next(),
             "--hosts" => hosts = words.next(),
             "--proxy-url" => proxy_url = words.next().map(String::from),
+            "--zone-fallback" => {
+                assert_eq!(words.next(), Some("none"));
+                options.zone_fallback = ZoneFallback::None;
+            }
             "--fqdn-fallback" => {
                 assert_eq!(words.next(), Some("public-internet"));
                 fallback = Fallback::PublicInternet;
@@ -56,7 +63,7 @@ fn load(dir: &Path) -> Fixture {
         FixedHosts::parse(f, &read(f)).unwrap()
     });
     let (matrix, rendered) =
-        dynakube_netpol::kubernetes(&inputs, &profile, &hosts, fallback).unwrap();
+        dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, fallback).unwrap();
     Fixture {
         name: dir.file_name().unwrap().to_string_lossy().into_owned(),
         matrix,
@@ -291,6 +298,7 @@ fn output_does_not_depend_on_input_order() {
         let (matrix, rendered) = dynakube_netpol::kubernetes(
             &inputs,
             &ClusterProfile::default(),
+            &Options::default(),
             &FixedHosts::default(),
             Fallback::PublicInternet,
         )

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Component, Condition, Direction, Endpoint, Flow, FlowRule, HostRole, Level, Matrix, Note,
-    PeerRule, Port, PortRule, Ports, Scope, TABLE, Workload, host_endpoint,
+    Options, PeerRule, Port, PortRule, Ports, Scope, TABLE, Workload, ZoneFallback, host_endpoint,
 };
 use crate::cluster::{ClusterProfile, DnsProvider};
 use crate::error::{Error, Location, Result};
@@ -21,9 +21,27 @@ const PUBLIC_REGISTRY: &str = "public.ecr.aws";
 ///
 /// Fails when the resources live in different namespaces, or in another namespace than the
 /// profile's: the operator only manages resources of its own namespace.
-pub fn build(inputs: &Inputs, profile: &ClusterProfile) -> Result<Matrix> {
+///
+/// With [`ZoneFallback::None`], every DynaKube with a `networkZone` must have an ActiveGate with
+/// `routing`: its OneAgents have no other endpoint.
+pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Result<Matrix> {
     let namespace = namespace(inputs, profile)?;
+    if options.zone_fallback == ZoneFallback::None {
+        for dk in &inputs.dynakubes {
+            if dk.network_zone.is_some() && !dk.has_capability(Capability::Routing) {
+                let (file, document) = split_origin(&dk.origin);
+                return Err(Error::invalid(
+                    Location::new(file, document, "spec.activeGate.capabilities"),
+                    format!(
+                        "network zone fallback NONE leaves the OneAgents of DynaKube {} no endpoint: add the `routing` capability",
+                        dk.name
+                    ),
+                ));
+            }
+        }
+    }
     let mut builder = Builder {
+        options,
         profile,
         namespace: namespace.clone(),
         flows: BTreeMap::new(),
@@ -103,10 +121,7 @@ fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<String> {
         match &chosen {
             None => chosen = Some((ns.clone(), origin.clone())),
             Some((expected, from)) if expected != ns => {
-                let (file, document) = match origin.rsplit_once('#') {
-                    Some((file, doc)) => (file.to_string(), doc.parse().ok()),
-                    None => (origin.clone(), None),
-                };
+                let (file, document) = split_origin(origin);
                 return Err(Error::invalid(
                     Location::new(file, document, "metadata.namespace"),
                     format!(
@@ -120,6 +135,14 @@ fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<String> {
     Ok(chosen.map_or_else(|| "dynatrace".to_string(), |(ns, _)| ns))
 }
 
+/// The file and document of an origin `file#document`.
+fn split_origin(origin: &str) -> (String, Option<usize>) {
+    match origin.rsplit_once('#') {
+        Some((file, doc)) => (file.to_string(), doc.parse().ok()),
+        None => (origin.to_string(), None),
+    }
+}
+
 /// The resource a row is evaluated for.
 struct Context<'a> {
     dynakube: Option<&'a DynaKube>,
@@ -129,6 +152,7 @@ struct Context<'a> {
 type FlowKey = (&'static str, Endpoint, Endpoint, Ports);
 
 struct Builder<'a> {
+    options: &'a Options,
     profile: &'a ClusterProfile,
     namespace: String,
     /// Flows by identity, with the union of their references.
@@ -154,6 +178,11 @@ impl Peer {
 }
 
 impl Builder<'_> {
+    /// Whether the DynaKube's OneAgents reach only the in-cluster ActiveGate.
+    fn restricted(&self, dk: &DynaKube) -> bool {
+        self.options.zone_fallback == ZoneFallback::None && dk.network_zone.is_some()
+    }
+
     fn workload(&self, component: Component, ctx: &Context<'_>) -> Workload {
         let instance = match component.scope() {
             Scope::Cluster | Scope::EveryWorkload => None,
@@ -360,6 +389,9 @@ impl Builder<'_> {
                         Ports::list([Port::tcp(9999)]),
                     )));
                 }
+                if self.restricted(dk) {
+                    return peers;
+                }
                 let ignore = rule.components.contains(&Component::OneAgent)
                     || rule.components.contains(&Component::InjectedApps);
                 let proxy = dk
@@ -499,9 +531,15 @@ impl Builder<'_> {
         let mut endpoint_rows = Vec::new();
         for (row, used) in [
             ("E8", dk.active_gate_enabled()),
-            ("E11", daemonset),
-            ("E12", dk.mode().is_some_and(|m| m.injects_code_modules())),
-            ("E14", dk.log_monitoring && !daemonset),
+            ("E11", daemonset && !self.restricted(dk)),
+            (
+                "E12",
+                dk.mode().is_some_and(|m| m.injects_code_modules()) && !self.restricted(dk),
+            ),
+            (
+                "E14",
+                dk.log_monitoring && !daemonset && !self.restricted(dk),
+            ),
         ] {
             if used {
                 endpoint_rows.push(row);
@@ -526,14 +564,42 @@ impl Builder<'_> {
                 ),
             ));
         }
-        if let Some(zone) = &dk.network_zone {
-            self.notes.insert(Note::new(
-                Level::Info,
-                &["E8", "E11", "E12", "E14"],
-                format!(
-                    "DynaKube {name}: network zone `{zone}` can route OneAgents to other ActiveGates; unless the zone's fallback is NONE they may also use tenant endpoints"
-                ),
-            ));
+        match (&dk.network_zone, self.options.zone_fallback) {
+            (Some(zone), ZoneFallback::None) => {
+                let daemonset = dk.mode().is_some_and(|m| m.has_daemonset());
+                let rows: Vec<&'static str> = [
+                    ("E11", daemonset),
+                    ("E12", dk.mode().is_some_and(|m| m.injects_code_modules())),
+                    ("E14", dk.log_monitoring && !daemonset),
+                ]
+                .into_iter()
+                .filter_map(|(row, used)| used.then_some(row))
+                .collect();
+                self.notes.insert(Note::new(
+                    Level::Info,
+                    &rows,
+                    format!(
+                        "DynaKube {name}: network zone `{zone}` with fallback NONE: OneAgents, code modules and log monitoring reach the in-cluster ActiveGate only; the zone must exist in the tenant with that fallback"
+                    ),
+                ));
+            }
+            (Some(zone), _) => {
+                self.notes.insert(Note::new(
+                    Level::Info,
+                    &["E8", "E11", "E12", "E14"],
+                    format!(
+                        "DynaKube {name}: network zone `{zone}` can route OneAgents to other ActiveGates; unless the zone's fallback is NONE they may also use tenant endpoints"
+                    ),
+                ));
+            }
+            (None, ZoneFallback::None) => {
+                self.notes.insert(Note::new(
+                    Level::Warning,
+                    &[],
+                    format!("DynaKube {name} has no networkZone: the zone fallback NONE does not apply to it"),
+                ));
+            }
+            (None, _) => {}
         }
         if dk.kspm && !dk.has_capability(Capability::KubernetesMonitoring) {
             self.notes.insert(Note::new(

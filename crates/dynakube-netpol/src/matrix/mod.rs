@@ -19,6 +19,28 @@ pub use table::TABLE;
 
 use crate::model::HostPort;
 
+/// How the matrix is built, beyond what the resources and the cluster profile say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The fallback mode of the network zones the DynaKubes name (`spec.networkZone`).
+    pub zone_fallback: ZoneFallback,
+}
+
+/// The fallback mode of a Dynatrace network zone: where OneAgents go when no ActiveGate of
+/// their zone answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ZoneFallback {
+    /// `ANY` (Dynatrace's default): any ActiveGate or the tenant.
+    #[default]
+    Any,
+    /// `ONLY_DEFAULT_ZONE`: ActiveGates of the default zone, which may be the tenant's.
+    OnlyDefaultZone,
+    /// `NONE`: only the ActiveGates of the zone. With the in-cluster ActiveGate as the zone's
+    /// only member, OneAgents, code modules and log monitoring reach nothing else: the
+    /// restricted-egress design, in which only the ActiveGate leaves the cluster for them.
+    None,
+}
+
 /// A Dynatrace component: a kind of workload the operator or its Helm chart rolls out, or the
 /// application pods it injects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
