@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::input::{ParseOptions, parse_into};
 use dynakube_netpol::matrix::{
-    Component, Direction, Endpoint, Level, Matrix, Options, Ports, Scope, TABLE,
+    Component, Direction, Endpoint, Level, Matrix, Options, Ports, Scope, TABLE, ZoneFallback,
 };
 use dynakube_netpol::model::Inputs;
 use dynakube_netpol::render::kubernetes::Rendered;
