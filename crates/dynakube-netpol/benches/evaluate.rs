@@ -1,3 +1,56 @@
-//! Benchmarks of the NetworkPolicy evaluator (work in progress).
+//! Benchmarks of the NetworkPolicy evaluator on the synthetic cluster of 10,000 pods in 500
+//! namespaces with 1,000 policies: building the index, and answering 100,000 connection queries
+//! with and without naming the deciding policies.
 
-fn main() {}
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use dynakube_netpol::evaluate::Index;
+use dynakube_netpol::evaluate::synthetic::{self, Size};
+
+/// How many connections one query batch holds.
+const QUERIES: usize = 100_000;
+
+fn evaluate(c: &mut Criterion) {
+    let cluster = synthetic::cluster(Size::BENCH, 1);
+    let connections = synthetic::connections(&cluster, QUERIES, 2);
+    let mut group = c.benchmark_group("evaluate");
+    group.sample_size(10);
+
+    group.bench_function("build index: 10k pods, 500 namespaces, 1k policies", |b| {
+        b.iter_batched(
+            || (cluster.namespaces.clone(), cluster.pods.clone()),
+            |(namespaces, pods)| {
+                Index::new(namespaces, pods, black_box(&cluster.policies)).unwrap()
+            },
+            BatchSize::LargeInput,
+        );
+    });
+
+    let index = Index::new(
+        cluster.namespaces.clone(),
+        cluster.pods.clone(),
+        &cluster.policies,
+    )
+    .unwrap();
+    group.bench_function("100k queries: evaluate (verdict naming policies)", |b| {
+        b.iter(|| {
+            connections
+                .iter()
+                .filter(|connection| index.evaluate(black_box(connection)).allowed())
+                .count()
+        });
+    });
+    group.bench_function("100k queries: allows (yes or no)", |b| {
+        b.iter(|| {
+            connections
+                .iter()
+                .filter(|connection| index.allows(black_box(connection)))
+                .count()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, evaluate);
+criterion_main!(benches);

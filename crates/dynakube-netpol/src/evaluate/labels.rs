@@ -82,7 +82,9 @@ impl Selector {
             requirements.push(Requirement::In(interner.id(key), vec![interner.id(value)]));
         }
         for (i, expression) in selector.match_expressions.iter().flatten().enumerate() {
-            let at = |field: &str| location.at(format!("{}.matchExpressions[{i}]{field}", location.field));
+            let at = |field: &str| {
+                location.at(format!("{}.matchExpressions[{i}]{field}", location.field))
+            };
             let key = interner.id(&expression.key);
             let values = expression.values.as_deref().unwrap_or_default();
             let ids: Vec<u32> = values.iter().map(|v| interner.id(v)).collect();
@@ -122,12 +124,18 @@ impl Selector {
 
     /// Whether `labels` satisfy every requirement.
     pub(super) fn matches(&self, labels: &LabelSet) -> bool {
-        self.requirements.iter().all(|requirement| match requirement {
-            Requirement::In(key, values) => labels.get(*key).is_some_and(|v| values.contains(&v)),
-            Requirement::NotIn(key, values) => labels.get(*key).is_none_or(|v| !values.contains(&v)),
-            Requirement::Exists(key) => labels.get(*key).is_some(),
-            Requirement::DoesNotExist(key) => labels.get(*key).is_none(),
-        })
+        self.requirements
+            .iter()
+            .all(|requirement| match requirement {
+                Requirement::In(key, values) => {
+                    labels.get(*key).is_some_and(|v| values.contains(&v))
+                }
+                Requirement::NotIn(key, values) => {
+                    labels.get(*key).is_none_or(|v| !values.contains(&v))
+                }
+                Requirement::Exists(key) => labels.get(*key).is_some(),
+                Requirement::DoesNotExist(key) => labels.get(*key).is_none(),
+            })
     }
 }
 
@@ -137,7 +145,10 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
     fn labels(interner: &mut Interner, pairs: &[(&str, &str)]) -> LabelSet {
-        let map = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         LabelSet::new(interner, &map)
     }
 
@@ -154,7 +165,12 @@ mod tests {
             match_expressions: Some(expressions),
             match_labels: None,
         };
-        Selector::compile(interner, &selector, &Location::new("test", None, "selector")).unwrap()
+        Selector::compile(
+            interner,
+            &selector,
+            &Location::new("test", None, "selector"),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -165,7 +181,10 @@ mod tests {
         let not_in = selector(&mut interner, vec![expression("tier", "NotIn", &["front"])]);
         assert!(!not_in.matches(&web));
         assert!(not_in.matches(&bare), "a missing key satisfies NotIn");
-        let is_in = selector(&mut interner, vec![expression("app", "In", &["web", "api"])]);
+        let is_in = selector(
+            &mut interner,
+            vec![expression("app", "In", &["web", "api"])],
+        );
         assert!(is_in.matches(&web));
         assert!(!is_in.matches(&bare));
         let exists = selector(&mut interner, vec![expression("tier", "Exists", &[])]);
@@ -176,7 +195,10 @@ mod tests {
         assert!(absent.matches(&bare));
         let both = selector(
             &mut interner,
-            vec![expression("app", "In", &["web", "db"]), expression("tier", "DoesNotExist", &[])],
+            vec![
+                expression("app", "In", &["web", "db"]),
+                expression("tier", "DoesNotExist", &[]),
+            ],
         );
         assert!(!both.matches(&web), "requirements are ANDed");
         assert!(both.matches(&bare));
@@ -199,9 +221,12 @@ mod tests {
     #[test]
     fn empty_selector_matches_everything() {
         let mut interner = Interner::default();
-        let selector =
-            Selector::compile(&mut interner, &LabelSelector::default(), &Location::new("t", None, ""))
-                .unwrap();
+        let selector = Selector::compile(
+            &mut interner,
+            &LabelSelector::default(),
+            &Location::new("t", None, ""),
+        )
+        .unwrap();
         assert!(selector.is_everything());
         assert!(selector.matches(&labels(&mut interner, &[])));
         assert!(selector.matches(&labels(&mut interner, &[("a", "b")])));
@@ -212,9 +237,18 @@ mod tests {
         let mut interner = Interner::default();
         let location = Location::new("NetworkPolicy a/b", None, "spec.podSelector");
         for (expression, field) in [
-            (expression("k", "Equals", &["v"]), "spec.podSelector.matchExpressions[0].operator"),
-            (expression("k", "In", &[]), "spec.podSelector.matchExpressions[0].values"),
-            (expression("k", "Exists", &["v"]), "spec.podSelector.matchExpressions[0].values"),
+            (
+                expression("k", "Equals", &["v"]),
+                "spec.podSelector.matchExpressions[0].operator",
+            ),
+            (
+                expression("k", "In", &[]),
+                "spec.podSelector.matchExpressions[0].values",
+            ),
+            (
+                expression("k", "Exists", &["v"]),
+                "spec.podSelector.matchExpressions[0].values",
+            ),
         ] {
             let selector = LabelSelector {
                 match_expressions: Some(vec![expression]),

@@ -1,0 +1,477 @@
+//! Reading the evaluator's inputs: NetworkPolicies, and the pods and namespaces of a cluster,
+//! from the YAML that `kubectl get ... -o yaml` prints.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_yaml::Value;
+
+use super::{ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Pod};
+use crate::error::{Error, Location, Result};
+use crate::matrix::Protocol;
+
+/// Reads every `networking.k8s.io/v1` NetworkPolicy in the YAML `text` of `file`.
+///
+/// The text may hold several documents; policies inside a `List` or `NetworkPolicyList` (what
+/// `kubectl get networkpolicies -A -o yaml` prints) count too. Documents of other kinds or API
+/// groups (a Calico `NetworkPolicy`, say) and empty or comment-only documents are skipped.
+/// Errors name the file, the document and the field.
+pub fn read_policies(file: &str, text: &str) -> Result<Vec<NetworkPolicy>> {
+    let mut policies = Vec::new();
+    for_each_object(file, text, &mut |location, kind, api_version, value| {
+        if kind == "NetworkPolicy" && api_version == "networking.k8s.io/v1" {
+            policies.push(typed(location, value)?);
+        }
+        Ok(())
+    })?;
+    Ok(policies)
+}
+
+/// Reads the namespaces and pods in the YAML `text` of `file`.
+///
+/// The text is what `kubectl get pods,namespaces -A -o yaml` prints (a `v1` `List`), or
+/// `PodList` and `NamespaceList` documents, or single `Pod` and `Namespace` documents; other
+/// kinds are skipped. A pod's addresses are `status.podIPs`, else `status.podIP`, and for a
+/// hostNetwork pod without either, `status.hostIPs` or `status.hostIP`; its ports are those of
+/// `spec.containers[].ports`. A namespace gets the `kubernetes.io/metadata.name` label when it
+/// lacks it, as the API server gives it.
+pub fn read_cluster(file: &str, text: &str) -> Result<(Vec<Namespace>, Vec<Pod>)> {
+    let mut namespaces = Vec::new();
+    let mut pods = Vec::new();
+    for_each_object(file, text, &mut |location, kind, api_version, value| {
+        match (kind, api_version) {
+            ("Pod", "v1") => pods.push(pod(location, typed(location, value)?)?),
+            ("Namespace", "v1") => {
+                let raw: RawNamespace = typed(location, value)?;
+                let name = required(location, "metadata.name", raw.metadata.name)?;
+                let mut labels = raw.metadata.labels.unwrap_or_default();
+                labels
+                    .entry(NAMESPACE_NAME_LABEL.to_string())
+                    .or_insert_with(|| name.clone());
+                namespaces.push(Namespace { name, labels });
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok((namespaces, pods))
+}
+
+/// Calls `visit` with the location, kind, API version and value of every object in `text`,
+/// descending into lists.
+fn for_each_object(
+    file: &str,
+    text: &str,
+    visit: &mut dyn FnMut(&Location, &str, &str, Value) -> Result<()>,
+) -> Result<()> {
+    for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let location = Location::new(file, Some(index + 1), "");
+        let value = Value::deserialize(document)
+            .map_err(|e| Error::invalid(location.clone(), format!("not valid YAML: {e}")))?;
+        if value.is_null() {
+            continue;
+        }
+        object(&location, value, visit)?;
+    }
+    Ok(())
+}
+
+/// Visits one object, or the items of a list, at `location`.
+fn object(
+    location: &Location,
+    value: Value,
+    visit: &mut dyn FnMut(&Location, &str, &str, Value) -> Result<()>,
+) -> Result<()> {
+    if !value.is_mapping() {
+        return Err(Error::invalid(
+            location.clone(),
+            "must be a mapping with apiVersion and kind",
+        ));
+    }
+    let text = |field: &str| -> Result<String> {
+        match value.get(field) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(Error::invalid(
+                location.at(join(&location.field, field)),
+                "must be a string",
+            )),
+            None => Err(Error::invalid(
+                location.at(join(&location.field, field)),
+                "is missing",
+            )),
+        }
+    };
+    let kind = text("kind")?;
+    let api_version = text("apiVersion")?;
+    if kind.ends_with("List") {
+        let items = match value.get("items") {
+            None | Some(Value::Null) => return Ok(()),
+            Some(Value::Sequence(items)) => items.clone(),
+            Some(_) => {
+                return Err(Error::invalid(
+                    location.at(join(&location.field, "items")),
+                    "must be a list",
+                ));
+            }
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            let at = location.at(join(&location.field, &format!("items[{i}]")));
+            object(&at, item, visit)?;
+        }
+        return Ok(());
+    }
+    visit(location, &kind, &api_version, value)
+}
+
+/// `prefix.field`, or `field` at the top.
+fn join(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() {
+        field.to_string()
+    } else {
+        format!("{prefix}.{field}")
+    }
+}
+
+/// Deserializes `value` at `location` into `T`, naming the field of the first error.
+fn typed<T: DeserializeOwned>(location: &Location, value: Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        let message = error.into_inner().to_string();
+        let message = message
+            .strip_prefix(&format!("{field}: "))
+            .map(str::to_string)
+            .unwrap_or(message);
+        Error::invalid(location.at(join(&location.field, &field)), message)
+    })
+}
+
+/// `value`, or an error that `field` is missing.
+fn required(location: &Location, field: &str, value: Option<String>) -> Result<String> {
+    value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Error::invalid(location.at(join(&location.field, field)), "is missing"))
+}
+
+/// A pod from its raw form at `location`.
+fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
+    let at = |field: String| location.at(join(&location.field, &field));
+    let name = required(location, "metadata.name", raw.metadata.name)?;
+    let namespace = required(location, "metadata.namespace", raw.metadata.namespace)?;
+    let spec = raw.spec.unwrap_or_default();
+    let status = raw.status.unwrap_or_default();
+    let host_network = spec.host_network.unwrap_or(false);
+
+    let parse = |text: &str, field: String| -> Result<IpAddr> {
+        text.parse()
+            .map_err(|_| Error::invalid(at(field), format!("`{text}` is not an IP address")))
+    };
+    let list = |ips: &Option<Vec<RawIp>>, single: &Option<String>, name: &str, one: &str| match (
+        ips.as_deref(),
+        single.as_deref(),
+    ) {
+        (Some(ips), _) if !ips.is_empty() => ips
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| parse(&ip.ip, format!("status.{name}[{i}].ip")))
+            .collect::<Result<Vec<_>>>(),
+        (_, Some(ip)) if !ip.is_empty() => Ok(vec![parse(ip, format!("status.{one}"))?]),
+        _ => Ok(Vec::new()),
+    };
+    let mut ips = list(&status.pod_ips, &status.pod_ip, "podIPs", "podIP")?;
+    if ips.is_empty() && host_network {
+        ips = list(&status.host_ips, &status.host_ip, "hostIPs", "hostIP")?;
+    }
+
+    let mut ports = Vec::new();
+    for (c, container) in spec.containers.unwrap_or_default().into_iter().enumerate() {
+        for (p, port) in container.ports.unwrap_or_default().into_iter().enumerate() {
+            let field = |name: &str| format!("spec.containers[{c}].ports[{p}].{name}");
+            let number = u16::try_from(port.container_port)
+                .ok()
+                .filter(|&n| n != 0)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        at(field("containerPort")),
+                        format!(
+                            "{} is not a port number from 1 to 65535",
+                            port.container_port
+                        ),
+                    )
+                })?;
+            let protocol = match port.protocol.as_deref() {
+                None => Protocol::Tcp,
+                Some(name) => Protocol::parse(name).ok_or_else(|| {
+                    Error::invalid(
+                        at(field("protocol")),
+                        format!("`{name}` is not a protocol (TCP, UDP, SCTP)"),
+                    )
+                })?,
+            };
+            ports.push(ContainerPort {
+                name: port.name.filter(|n| !n.is_empty()),
+                port: number,
+                protocol,
+            });
+        }
+    }
+
+    Ok(Pod {
+        name,
+        namespace,
+        labels: raw.metadata.labels.unwrap_or_default(),
+        ips,
+        ports,
+        host_network,
+    })
+}
+
+/// `metadata`, as far as the evaluator reads it.
+#[derive(Debug, Default, Deserialize)]
+struct RawMetadata {
+    name: Option<String>,
+    namespace: Option<String>,
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// A namespace, as far as the evaluator reads it.
+#[derive(Debug, Deserialize)]
+struct RawNamespace {
+    #[serde(default)]
+    metadata: RawMetadata,
+}
+
+/// A pod, as far as the evaluator reads it.
+#[derive(Debug, Deserialize)]
+struct RawPod {
+    #[serde(default)]
+    metadata: RawMetadata,
+    spec: Option<RawPodSpec>,
+    status: Option<RawPodStatus>,
+}
+
+/// `spec` of a pod.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawPodSpec {
+    host_network: Option<bool>,
+    containers: Option<Vec<RawContainer>>,
+}
+
+/// A container.
+#[derive(Debug, Deserialize)]
+struct RawContainer {
+    ports: Option<Vec<RawContainerPort>>,
+}
+
+/// A container port.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawContainerPort {
+    container_port: i64,
+    name: Option<String>,
+    protocol: Option<String>,
+}
+
+/// `status` of a pod.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawPodStatus {
+    #[serde(rename = "podIP")]
+    pod_ip: Option<String>,
+    #[serde(rename = "podIPs")]
+    pod_ips: Option<Vec<RawIp>>,
+    #[serde(rename = "hostIP")]
+    host_ip: Option<String>,
+    #[serde(rename = "hostIPs")]
+    host_ips: Option<Vec<RawIp>>,
+}
+
+/// An element of `podIPs` or `hostIPs`.
+#[derive(Debug, Deserialize)]
+struct RawIp {
+    ip: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_come_from_documents_and_lists() {
+        let text = r#"
+# only a comment
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: a, namespace: x}
+spec: {podSelector: {}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: calico, namespace: x}
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: b, namespace: x}
+  spec: {podSelector: {}}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: s}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicyList
+items:
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: c, namespace: y}
+  spec: {podSelector: {}}
+---
+"#;
+        let policies = read_policies("p.yaml", text).unwrap();
+        let names: Vec<_> = policies
+            .iter()
+            .filter_map(|p| p.metadata.name.as_deref())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn policy_errors_name_file_document_and_field() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata: {name: b, namespace: x}\n  spec: {podSelector: {}, ingress: [{ports: [{port: [1]}]}]}\n";
+        let text = format!("---\n# nothing\n---\n{text}");
+        match read_policies("p.yaml", &text) {
+            Err(Error::Invalid { location, .. }) => {
+                assert_eq!(location.file, "p.yaml");
+                assert_eq!(location.document, Some(2));
+                assert!(
+                    location
+                        .field
+                        .starts_with("items[1].spec.ingress[0].ports[0].port"),
+                    "{location}"
+                );
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+        match read_policies("p.yaml", "kind: NetworkPolicy\n") {
+            Err(Error::Invalid { location, .. }) => assert_eq!(location.field, "apiVersion"),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cluster_reads_kubectl_lists() {
+        let text = r#"
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata: {name: a, labels: {team: x}}
+- apiVersion: v1
+  kind: Namespace
+  metadata: {name: b, labels: {kubernetes.io/metadata.name: b}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: p, namespace: a, labels: {app: p}}
+  spec:
+    containers:
+    - name: main
+      ports:
+      - {containerPort: 8080, name: http}
+      - {containerPort: 53, name: dns, protocol: UDP}
+    - name: side
+  status: {podIP: 10.0.0.1, podIPs: [{ip: 10.0.0.1}, {ip: "fd00::1"}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: q, namespace: a}
+  status: {podIP: 10.0.0.2}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: h, namespace: b}
+  spec: {hostNetwork: true, containers: [{name: c}]}
+  status: {hostIP: 192.0.2.1}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: pending, namespace: b}
+  status: {phase: Pending}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: s, namespace: a}
+"#;
+        let (namespaces, pods) = read_cluster("c.yaml", text).unwrap();
+        assert_eq!(namespaces.len(), 2);
+        assert_eq!(
+            namespaces[0]
+                .labels
+                .get(NAMESPACE_NAME_LABEL)
+                .map(String::as_str),
+            Some("a")
+        );
+        assert_eq!(
+            namespaces[0].labels.get("team").map(String::as_str),
+            Some("x")
+        );
+        assert_eq!(pods.len(), 4);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(pods[0].ips, [ip("10.0.0.1"), ip("fd00::1")]);
+        assert_eq!(
+            pods[0].ports,
+            [
+                ContainerPort {
+                    name: Some("http".into()),
+                    port: 8080,
+                    protocol: Protocol::Tcp
+                },
+                ContainerPort {
+                    name: Some("dns".into()),
+                    port: 53,
+                    protocol: Protocol::Udp
+                },
+            ]
+        );
+        assert_eq!(pods[1].ips, [ip("10.0.0.2")]);
+        assert!(pods[2].host_network);
+        assert_eq!(pods[2].ips, [ip("192.0.2.1")]);
+        assert!(pods[3].ips.is_empty());
+    }
+
+    #[test]
+    fn cluster_reads_separate_lists_and_reports_fields() {
+        let text = "apiVersion: v1\nkind: NamespaceList\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n---\napiVersion: v1\nkind: PodList\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, status: {podIP: 10.0.0.1}}\n";
+        let (namespaces, pods) = read_cluster("c.yaml", text).unwrap();
+        assert_eq!((namespaces.len(), pods.len()), (1, 1));
+
+        let bad = "apiVersion: v1\nkind: PodList\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, status: {podIPs: [{ip: 10.0.0.300}]}}\n";
+        match read_cluster("c.yaml", bad) {
+            Err(Error::Invalid { location, .. }) => {
+                assert_eq!(location.field, "items[0].status.podIPs[0].ip");
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+        let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {containers: [{name: c, ports: [{containerPort: 80, protocol: ICMP}]}]}\n";
+        match read_cluster("c.yaml", bad) {
+            Err(Error::Invalid { location, .. }) => {
+                assert_eq!(location.field, "spec.containers[0].ports[0].protocol");
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+        let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
+        match read_cluster("c.yaml", bad) {
+            Err(Error::Invalid { location, .. }) => {
+                assert_eq!(location.field, "metadata.namespace")
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,739 @@
+//! Unit tests of the evaluator: one or more per semantic rule, each asserting concrete verdicts.
+
+use super::*;
+
+/// A cluster of two namespaces and a few pods, written as `kubectl` would print it.
+const CLUSTER: &str = r#"
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: a, labels: {team: red}}}
+- {apiVersion: v1, kind: Namespace, metadata: {name: b, labels: {team: blue}}}
+- {apiVersion: v1, kind: Namespace, metadata: {name: c}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web, namespace: a, labels: {app: web, tier: front}}
+  spec: {containers: [{name: m, ports: [{name: http, containerPort: 8080}, {name: dns, containerPort: 53, protocol: UDP}]}]}
+  status: {podIPs: [{ip: 10.0.0.1}, {ip: "fd00::1"}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: db, namespace: a, labels: {app: db}}
+  spec: {containers: [{name: m, ports: [{name: http, containerPort: 9000}, {name: sig, containerPort: 3868, protocol: SCTP}]}]}
+  status: {podIP: 10.0.0.2}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web, namespace: b, labels: {app: web}}
+  status: {podIP: 10.0.1.1}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: api, namespace: b, labels: {app: api, tier: back}}
+  status: {podIP: 10.0.1.2}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: tool, namespace: c, labels: {app: tool}}
+  status: {podIP: 10.0.2.1}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: agent, namespace: c, labels: {app: agent}}
+  spec: {hostNetwork: true, containers: [{name: m, ports: [{name: http, containerPort: 8080}]}]}
+  status: {hostIP: 192.0.2.10}
+"#;
+
+fn index_with(policies: &str, options: Options) -> Index {
+    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER).unwrap();
+    let policies = read_policies("policies.yaml", policies).unwrap();
+    Index::with_options(namespaces, pods, &policies, options).unwrap()
+}
+
+fn build(policies: &str) -> Index {
+    index_with(policies, Options::default())
+}
+
+/// The verdict on `from` → `to` (each `ns/pod` or an address) at `port`/`protocol`.
+fn verdict(index: &Index, from: &str, to: &str, port: u16, protocol: &str) -> Verdict {
+    let peer = |text: &str| index.peer(text).unwrap_or_else(|| panic!("no peer {text}"));
+    index.evaluate(&Connection {
+        from: peer(from),
+        to: peer(to),
+        port,
+        protocol: Protocol::parse(protocol).unwrap(),
+    })
+}
+
+/// Whether `from` → `to` is allowed, checking that `evaluate` and `allows` agree.
+fn allowed(index: &Index, from: &str, to: &str, port: u16, protocol: &str) -> bool {
+    let peer = |text: &str| index.peer(text).unwrap();
+    let connection = Connection {
+        from: peer(from),
+        to: peer(to),
+        port,
+        protocol: Protocol::parse(protocol).unwrap(),
+    };
+    let full = index.evaluate(&connection).allowed();
+    assert_eq!(
+        full,
+        index.allows(&connection),
+        "evaluate and allows disagree"
+    );
+    full
+}
+
+fn policy(namespace: &str, name: &str, spec: &str) -> String {
+    format!(
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec: {spec}\n"
+    )
+}
+
+fn refs(names: &[&str]) -> Vec<PolicyRef> {
+    names
+        .iter()
+        .map(|n| {
+            let (namespace, name) = n.split_once('/').unwrap();
+            PolicyRef {
+                namespace: namespace.into(),
+                name: name.into(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn without_policies_everything_is_allowed() {
+    let index = build("");
+    let v = verdict(&index, "a/web", "b/api", 1, "UDP");
+    assert_eq!(v.egress, Side::NotIsolated);
+    assert_eq!(v.ingress, Side::NotIsolated);
+    assert!(v.allowed());
+    let v = verdict(&index, "198.51.100.1", "a/db", 80, "TCP");
+    assert_eq!(v.egress, Side::NotSubject);
+    assert!(v.allowed());
+}
+
+#[test]
+fn only_policies_of_the_pods_namespace_isolate_it() {
+    let index = build(&policy("b", "deny-all", "{podSelector: {}}"));
+    assert_eq!(
+        verdict(&index, "a/web", "b/api", 80, "TCP").ingress,
+        Side::Denied {
+            isolated_by: refs(&["b/deny-all"])
+        }
+    );
+    assert_eq!(
+        verdict(&index, "b/api", "a/web", 80, "TCP").ingress,
+        Side::NotIsolated
+    );
+    // Ingress-only: egress from b stays open.
+    assert_eq!(
+        verdict(&index, "b/api", "a/web", 80, "TCP").egress,
+        Side::NotIsolated
+    );
+    let (ingress, egress) = index.isolating(index.pod_id("b", "web").unwrap());
+    assert_eq!((ingress.len(), egress.len()), (1, 0));
+}
+
+#[test]
+fn pod_selector_chooses_the_isolated_pods() {
+    let index = build(&policy(
+        "a",
+        "db",
+        "{podSelector: {matchLabels: {app: db}}}",
+    ));
+    assert!(!allowed(&index, "b/api", "a/db", 80, "TCP"));
+    assert!(allowed(&index, "b/api", "a/web", 80, "TCP"));
+}
+
+#[test]
+fn both_sides_must_allow() {
+    let policies = policy(
+        "a",
+        "web-egress",
+        "{podSelector: {matchLabels: {app: web}}, policyTypes: [Egress]}",
+    ) + &policy(
+        "b",
+        "api-ingress",
+        "{podSelector: {matchLabels: {app: api}}, ingress: [{}]}",
+    );
+    let index = build(&policies);
+    let v = verdict(&index, "a/web", "b/api", 80, "TCP");
+    assert_eq!(
+        v.egress,
+        Side::Denied {
+            isolated_by: refs(&["a/web-egress"])
+        }
+    );
+    assert_eq!(
+        v.ingress,
+        Side::Allowed {
+            by: refs(&["b/api-ingress"])
+        }
+    );
+    assert!(!v.allowed());
+    assert!(allowed(&index, "a/db", "b/api", 80, "TCP"));
+}
+
+#[test]
+fn policy_types_default_like_the_api_server() {
+    // Absent policyTypes with a non-empty egress list: Ingress and Egress.
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: web}}, egress: [{ports: [{port: 53, protocol: UDP}]}]}",
+    ));
+    assert!(!allowed(&index, "a/web", "b/api", 80, "TCP"));
+    assert!(allowed(&index, "a/web", "b/api", 53, "UDP"));
+    assert!(!allowed(&index, "b/api", "a/web", 80, "TCP"));
+    // Absent policyTypes with an empty egress list: Ingress only.
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: web}}, egress: []}",
+    ));
+    assert_eq!(
+        verdict(&index, "a/web", "b/api", 80, "TCP").egress,
+        Side::NotIsolated
+    );
+    assert!(!allowed(&index, "b/api", "a/web", 80, "TCP"));
+    // An empty policyTypes list is defaulted the same way.
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: web}}, policyTypes: []}",
+    ));
+    assert_eq!(
+        verdict(&index, "a/web", "b/api", 80, "TCP").egress,
+        Side::NotIsolated
+    );
+    assert!(!allowed(&index, "b/api", "a/web", 80, "TCP"));
+    // Egress only: ingress rules are ignored and ingress stays open.
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: web}}, policyTypes: [Egress], ingress: [{ports: [{port: 1}]}]}",
+    ));
+    assert_eq!(
+        verdict(&index, "b/api", "a/web", 80, "TCP").ingress,
+        Side::NotIsolated
+    );
+    assert!(!allowed(&index, "a/web", "b/api", 80, "TCP"));
+}
+
+#[test]
+fn absent_or_empty_peers_and_ports_admit_everything() {
+    for rule in ["{}", "{from: []}", "{ports: []}", "{from: [], ports: []}"] {
+        let index = build(&policy(
+            "a",
+            "p",
+            &format!("{{podSelector: {{}}, ingress: [{rule}]}}"),
+        ));
+        assert!(allowed(&index, "b/api", "a/web", 1, "SCTP"), "{rule}");
+        assert!(
+            allowed(&index, "203.0.113.9", "a/web", 65535, "UDP"),
+            "{rule}"
+        );
+        assert!(allowed(&index, "c/agent", "a/web", 22, "TCP"), "{rule}");
+    }
+    // No rule at all admits nothing.
+    for spec in ["{podSelector: {}}", "{podSelector: {}, ingress: []}"] {
+        let index = build(&policy("a", "p", spec));
+        assert!(!allowed(&index, "a/db", "a/web", 80, "TCP"), "{spec}");
+    }
+}
+
+#[test]
+fn peer_selectors_scope_namespaces_and_pods() {
+    let rule = |from: &str| {
+        policy(
+            "a",
+            "p",
+            &format!("{{podSelector: {{matchLabels: {{app: db}}}}, ingress: [{{from: {from}}}]}}"),
+        )
+    };
+    // podSelector only: the policy's namespace.
+    let index = build(&rule("[{podSelector: {matchLabels: {app: web}}}]"));
+    assert!(allowed(&index, "a/web", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "b/web", "a/db", 80, "TCP"));
+    // podSelector {}: every pod of the policy's namespace, no other namespace.
+    let index = build(&rule("[{podSelector: {}}]"));
+    assert!(allowed(&index, "a/web", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "b/api", "a/db", 80, "TCP"));
+    // namespaceSelector {}: every pod of every namespace, but no address.
+    let index = build(&rule("[{namespaceSelector: {}}]"));
+    assert!(allowed(&index, "b/api", "a/db", 80, "TCP"));
+    assert!(allowed(&index, "c/tool", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "203.0.113.9", "a/db", 80, "TCP"));
+    // namespaceSelector only: every pod of the matching namespaces.
+    let index = build(&rule("[{namespaceSelector: {matchLabels: {team: blue}}}]"));
+    assert!(allowed(&index, "b/web", "a/db", 80, "TCP"));
+    assert!(allowed(&index, "b/api", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "a/web", "a/db", 80, "TCP"));
+    // Both in one peer: AND.
+    let index = build(&rule(
+        "[{namespaceSelector: {matchLabels: {team: blue}}, podSelector: {matchLabels: {app: web}}}]",
+    ));
+    assert!(allowed(&index, "b/web", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "b/api", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "a/web", "a/db", 80, "TCP"));
+    // Two peers: OR.
+    let index = build(&rule(
+        "[{namespaceSelector: {matchLabels: {team: blue}}}, {podSelector: {matchLabels: {app: web}}}]",
+    ));
+    assert!(allowed(&index, "b/api", "a/db", 80, "TCP"));
+    assert!(allowed(&index, "a/web", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "c/tool", "a/db", 80, "TCP"));
+    // The name label the API server adds to every namespace.
+    let index = build(&rule(
+        "[{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: c}}}]",
+    ));
+    assert!(allowed(&index, "c/tool", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "b/api", "a/db", 80, "TCP"));
+}
+
+#[test]
+fn not_in_matches_a_missing_key() {
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{namespaceSelector: {}, podSelector: {matchExpressions: [{key: tier, operator: NotIn, values: [front]}]}}]}]}",
+    ));
+    assert!(!allowed(&index, "a/web", "a/db", 80, "TCP"), "tier=front");
+    assert!(allowed(&index, "b/api", "a/db", 80, "TCP"), "tier=back");
+    assert!(allowed(&index, "b/web", "a/db", 80, "TCP"), "no tier label");
+}
+
+#[test]
+fn ip_blocks_match_addresses_with_exceptions() {
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{ipBlock: {cidr: 198.51.100.0/24, except: [198.51.100.128/25]}}, {ipBlock: {cidr: '2001:db8::/32', except: ['2001:db8:1::/48']}}]}]}",
+    ));
+    assert!(allowed(&index, "198.51.100.1", "a/db", 80, "TCP"));
+    assert!(allowed(&index, "198.51.100.127", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "198.51.100.128", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "198.51.101.1", "a/db", 80, "TCP"));
+    assert!(allowed(&index, "2001:db8::5", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "2001:db8:1::5", "a/db", 80, "TCP"));
+    assert!(!allowed(&index, "::ffff:198.51.100.1", "a/db", 80, "TCP"));
+}
+
+#[test]
+fn ip_blocks_never_match_pods() {
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}, {ipBlock: {cidr: '::/0'}}]}]}",
+    ));
+    assert!(
+        !allowed(&index, "a/web", "a/db", 80, "TCP"),
+        "10.0.0.1 is a pod"
+    );
+    assert!(!allowed(&index, "b/api", "a/db", 80, "TCP"));
+    assert!(
+        allowed(&index, "10.0.0.1", "a/db", 80, "TCP"),
+        "the bare address is external"
+    );
+}
+
+#[test]
+fn ports_and_protocols() {
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: db}}, ingress: [{ports: [{port: 80}, {port: 53, protocol: UDP}, {port: 1000, endPort: 1010}, {protocol: SCTP}]}]}",
+    ));
+    assert!(
+        allowed(&index, "a/web", "a/db", 80, "TCP"),
+        "TCP is the default"
+    );
+    assert!(!allowed(&index, "a/web", "a/db", 80, "UDP"));
+    assert!(allowed(&index, "a/web", "a/db", 53, "UDP"));
+    assert!(!allowed(&index, "a/web", "a/db", 53, "TCP"));
+    assert!(allowed(&index, "a/web", "a/db", 1000, "TCP"));
+    assert!(
+        allowed(&index, "a/web", "a/db", 1010, "TCP"),
+        "endPort is inclusive"
+    );
+    assert!(!allowed(&index, "a/web", "a/db", 999, "TCP"));
+    assert!(!allowed(&index, "a/web", "a/db", 1011, "TCP"));
+    assert!(
+        allowed(&index, "a/web", "a/db", 9, "SCTP"),
+        "no port: every SCTP port"
+    );
+    assert!(!allowed(&index, "a/web", "a/db", 9, "TCP"));
+}
+
+#[test]
+fn named_ports_resolve_on_the_destination() {
+    // Ingress: `http` is 8080 on a/web and 9000 on a/db.
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {}, ingress: [{ports: [{port: http}]}]}",
+    ));
+    assert!(allowed(&index, "b/api", "a/web", 8080, "TCP"));
+    assert!(!allowed(&index, "b/api", "a/web", 9000, "TCP"));
+    assert!(allowed(&index, "b/api", "a/db", 9000, "TCP"));
+    assert!(!allowed(&index, "b/api", "a/db", 8080, "TCP"));
+    assert!(!allowed(&index, "b/api", "a/db", 8080, "UDP"));
+    // Protocol: `dns` is UDP, so a TCP `dns` rule never matches; the UDP rule does.
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {}, ingress: [{ports: [{port: dns}, {port: sig, protocol: SCTP}]}]}",
+    ));
+    assert!(!allowed(&index, "b/api", "a/web", 53, "TCP"));
+    assert!(!allowed(&index, "b/api", "a/web", 53, "UDP"));
+    assert!(allowed(&index, "b/api", "a/db", 3868, "SCTP"));
+    let index = build(&policy(
+        "a",
+        "p",
+        "{podSelector: {}, ingress: [{ports: [{port: dns, protocol: UDP}]}]}",
+    ));
+    assert!(allowed(&index, "b/api", "a/web", 53, "UDP"));
+    // Egress: resolved on the destination pod; never on an address.
+    let index = build(&policy(
+        "b",
+        "p",
+        "{podSelector: {}, policyTypes: [Egress], egress: [{ports: [{port: http}]}]}",
+    ));
+    assert!(allowed(&index, "b/api", "a/web", 8080, "TCP"));
+    assert!(!allowed(&index, "b/api", "a/web", 9000, "TCP"));
+    assert!(allowed(&index, "b/api", "a/db", 9000, "TCP"));
+    assert!(!allowed(&index, "b/api", "a/web", 80, "TCP"));
+    assert!(!allowed(&index, "b/api", "203.0.113.1", 8080, "TCP"));
+    assert!(!allowed(&index, "b/api", "10.0.0.1", 8080, "TCP"));
+    assert!(
+        !allowed(&index, "b/api", "c/agent", 8080, "TCP"),
+        "a hostNetwork pod is an address"
+    );
+}
+
+#[test]
+fn policies_are_unioned() {
+    let policies = policy(
+        "a",
+        "one",
+        "{podSelector: {matchLabels: {app: db}}, ingress: [{ports: [{port: 80}]}]}",
+    ) + &policy(
+        "a",
+        "two",
+        "{podSelector: {}, ingress: [{ports: [{port: 443}]}]}",
+    ) + &policy(
+        "a",
+        "three",
+        "{podSelector: {matchLabels: {app: db}}, ingress: [{ports: [{port: 80}, {port: 81}]}]}",
+    ) + &policy("a", "egress", "{podSelector: {}, policyTypes: [Egress]}");
+    let index = build(&policies);
+    assert_eq!(
+        verdict(&index, "b/api", "a/db", 80, "TCP").ingress,
+        Side::Allowed {
+            by: refs(&["a/one", "a/three"])
+        }
+    );
+    assert_eq!(
+        verdict(&index, "b/api", "a/db", 443, "TCP").ingress,
+        Side::Allowed {
+            by: refs(&["a/two"])
+        }
+    );
+    let denied = verdict(&index, "b/api", "a/db", 22, "TCP");
+    assert_eq!(
+        denied.ingress,
+        Side::Denied {
+            isolated_by: refs(&["a/one", "a/two", "a/three"])
+        }
+    );
+    assert_eq!(
+        denied.ingress.to_string(),
+        "denied (isolated by a/one, a/two, a/three)"
+    );
+    assert!(!allowed(&index, "b/api", "a/web", 80, "TCP"));
+    assert!(allowed(&index, "b/api", "a/web", 443, "TCP"));
+    assert_eq!(
+        verdict(&index, "a/db", "b/api", 80, "TCP")
+            .egress
+            .to_string(),
+        "denied (isolated by a/egress)"
+    );
+}
+
+#[test]
+fn host_network_pods_are_node_addresses() {
+    let policies = policy(
+        "c",
+        "deny",
+        "{podSelector: {}, policyTypes: [Ingress, Egress]}",
+    ) + &policy(
+        "a",
+        "db",
+        "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: agent}}}]}, {from: [{ipBlock: {cidr: 192.0.2.0/24}}], ports: [{port: 9100}]}]}",
+    );
+    let index = build(&policies);
+    // Not subject: the deny-all policy of its namespace does not isolate it.
+    let v = verdict(&index, "c/agent", "b/api", 80, "TCP");
+    assert_eq!(v.egress, Side::NotSubject);
+    assert!(v.allowed());
+    assert_eq!(
+        verdict(&index, "b/api", "c/agent", 80, "TCP").ingress,
+        Side::NotSubject
+    );
+    assert!(
+        !allowed(&index, "c/tool", "b/api", 80, "TCP"),
+        "an ordinary pod of c is isolated"
+    );
+    // As a peer: seen by its node address, never by selectors.
+    assert!(!allowed(&index, "c/agent", "a/db", 80, "TCP"));
+    assert!(allowed(&index, "c/agent", "a/db", 9100, "TCP"));
+    assert_eq!(
+        index.isolating(index.pod_id("c", "agent").unwrap()),
+        (vec![], vec![])
+    );
+
+    // NCA's reading: an ordinary pod.
+    let index = index_with(
+        &policies,
+        Options {
+            host_network: HostNetwork::Pod,
+        },
+    );
+    assert_eq!(
+        verdict(&index, "c/agent", "b/api", 80, "TCP").egress,
+        Side::Denied {
+            isolated_by: refs(&["c/deny"])
+        }
+    );
+    assert!(!allowed(&index, "b/api", "c/agent", 80, "TCP"));
+    let v = verdict(&index, "c/agent", "a/db", 80, "TCP");
+    assert_eq!(
+        v.ingress,
+        Side::Allowed {
+            by: refs(&["a/db"])
+        }
+    );
+}
+
+#[test]
+fn side_display() {
+    assert_eq!(Side::NotIsolated.to_string(), "not isolated");
+    assert_eq!(Side::NotSubject.to_string(), "not subject to policy");
+    assert_eq!(
+        Side::Allowed {
+            by: refs(&["a/x", "b/y"])
+        }
+        .to_string(),
+        "allowed by a/x, b/y"
+    );
+    assert_eq!(refs(&["a/x"])[0].to_string(), "a/x");
+}
+
+#[test]
+fn index_lookups() {
+    let index = build(&policy("z", "p", "{podSelector: {}}"));
+    assert_eq!(index.pods().len(), 6);
+    let db = index.pod_id("a", "db").unwrap();
+    assert_eq!(index.pods()[db].name, "db");
+    assert_eq!(index.pod_id("a", "nope"), None);
+    assert_eq!(index.peer("a/db"), Some(Peer::Pod(db)));
+    assert_eq!(
+        index.peer("fd00::1"),
+        Some(Peer::Ip("fd00::1".parse().unwrap()))
+    );
+    assert_eq!(index.peer("nonsense"), None);
+    assert_eq!(index.peer_name(&Peer::Pod(db)), "a/db");
+    // The policy's namespace z is not in the list: it is added with its name label.
+    let names: Vec<_> = index.namespaces().iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c", "z"]);
+    assert_eq!(
+        index.namespaces()[3]
+            .labels
+            .get(NAMESPACE_NAME_LABEL)
+            .unwrap(),
+        "z"
+    );
+    assert_eq!(
+        index
+            .policies()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["z/p"]
+    );
+}
+
+/// The error that compiling `spec` for policy `a/p` gives, as (file, field).
+fn error(spec: &str) -> (String, String) {
+    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER).unwrap();
+    let policies = read_policies("policies.yaml", &policy("a", "p", spec)).unwrap();
+    match Index::new(namespaces, pods, &policies) {
+        Err(Error::Invalid { location, .. }) => (location.file, location.field),
+        other => panic!("expected an error for {spec}, got {other:?}"),
+    }
+}
+
+#[test]
+fn invalid_policies_are_errors_naming_policy_and_field() {
+    let cases = [
+        ("{}", "spec.podSelector"),
+        (
+            "{podSelector: {}, policyTypes: [Ingres]}",
+            "spec.policyTypes[0]",
+        ),
+        (
+            "{podSelector: {matchExpressions: [{key: a, operator: Equals, values: [b]}]}}",
+            "spec.podSelector.matchExpressions[0].operator",
+        ),
+        (
+            "{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/33}}]}]}",
+            "spec.ingress[0].from[0].ipBlock.cidr",
+        ),
+        (
+            "{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.1}}]}]}",
+            "spec.ingress[0].from[0].ipBlock.cidr",
+        ),
+        (
+            "{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [11.0.0.0/8]}}]}]}",
+            "spec.ingress[0].from[0].ipBlock.except[0]",
+        ),
+        (
+            "{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: ['fd00::/8']}}]}]}",
+            "spec.ingress[0].from[0].ipBlock.except[0]",
+        ),
+        (
+            "{podSelector: {}, egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}]}",
+            "spec.egress[0].to[0]",
+        ),
+        (
+            "{podSelector: {}, egress: [{to: [{}]}]}",
+            "spec.egress[0].to[0]",
+        ),
+        (
+            "{podSelector: {}, egress: [{to: [{namespaceSelector: {matchExpressions: [{key: a, operator: In}]}}]}]}",
+            "spec.egress[0].to[0].namespaceSelector.matchExpressions[0].values",
+        ),
+        (
+            "{podSelector: {}, ingress: [{ports: [{port: '80'}]}]}",
+            "spec.ingress[0].ports[0].port",
+        ),
+        (
+            "{podSelector: {}, ingress: [{ports: [{port: Http}]}]}",
+            "spec.ingress[0].ports[0].port",
+        ),
+        (
+            "{podSelector: {}, ingress: [{ports: [{port: 0}]}]}",
+            "spec.ingress[0].ports[0].port",
+        ),
+        (
+            "{podSelector: {}, ingress: [{ports: [{port: 65536}]}]}",
+            "spec.ingress[0].ports[0].port",
+        ),
+        (
+            "{podSelector: {}, ingress: [{ports: [{port: 80, endPort: 79}]}]}",
+            "spec.ingress[0].ports[0].endPort",
+        ),
+        (
+            "{podSelector: {}, ingress: [{ports: [{port: http, endPort: 90}]}]}",
+            "spec.ingress[0].ports[0].endPort",
+        ),
+        (
+            "{podSelector: {}, ingress: [{ports: [{endPort: 90}]}]}",
+            "spec.ingress[0].ports[0].endPort",
+        ),
+        (
+            "{podSelector: {}, ingress: [{ports: [{port: 80, protocol: ICMP}]}]}",
+            "spec.ingress[0].ports[0].protocol",
+        ),
+        (
+            "{podSelector: {}, ingress: [{ports: [{port: 80, protocol: tcp}]}]}",
+            "spec.ingress[0].ports[0].protocol",
+        ),
+        // Rules of a direction the policy does not affect are checked too.
+        (
+            "{podSelector: {}, policyTypes: [Ingress], egress: [{ports: [{port: '443'}]}]}",
+            "spec.egress[0].ports[0].port",
+        ),
+    ];
+    for (spec, field) in cases {
+        assert_eq!(
+            error(spec),
+            ("NetworkPolicy a/p".to_string(), field.to_string()),
+            "{spec}"
+        );
+    }
+}
+
+#[test]
+fn invalid_identities_are_errors() {
+    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER).unwrap();
+    let unnamed = read_policies(
+        "p.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: a}\nspec: {podSelector: {}}\n",
+    )
+    .unwrap();
+    match Index::new(namespaces.clone(), pods.clone(), &unnamed) {
+        Err(Error::Invalid { location, .. }) => {
+            assert_eq!(
+                (location.file.as_str(), location.field.as_str()),
+                ("NetworkPolicy a/?", "metadata.name")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let twice = policy("a", "p", "{podSelector: {}}").repeat(2);
+    let twice = read_policies("p.yaml", &twice).unwrap();
+    assert!(Index::new(namespaces.clone(), pods.clone(), &twice).is_err());
+    let mut doubled = pods.clone();
+    doubled.push(pods[0].clone());
+    assert!(Index::new(namespaces.clone(), doubled, &[]).is_err());
+    let mut doubled = namespaces.clone();
+    doubled.push(namespaces[0].clone());
+    assert!(Index::new(doubled, pods, &[]).is_err());
+}
+
+#[test]
+fn synthetic_cluster_has_the_bench_size() {
+    let synthetic = synthetic::cluster(synthetic::Size::BENCH, 1);
+    assert_eq!(synthetic.namespaces.len(), 500);
+    assert_eq!(synthetic.pods.len(), 10_000);
+    assert_eq!(synthetic.policies.len(), 1_000);
+    let index = Index::new(
+        synthetic.namespaces.clone(),
+        synthetic.pods.clone(),
+        &synthetic.policies,
+    )
+    .unwrap();
+    let connections = synthetic::connections(&synthetic, 2_000, 2);
+    let allowed = connections.iter().filter(|c| index.allows(c)).count();
+    // A realistic mix allows some connections and denies others.
+    assert!(
+        allowed > 200 && allowed < 1_800,
+        "{allowed} of 2000 allowed"
+    );
+    // The generator is deterministic.
+    let again = synthetic::cluster(synthetic::Size::BENCH, 1);
+    assert_eq!(again.pods, synthetic.pods);
+    assert_eq!(again.policies, synthetic.policies);
+}
+
+#[test]
+fn synthetic_yaml_reads_back_to_the_same_verdicts() {
+    let size = synthetic::Size {
+        namespaces: 30,
+        pods: 300,
+        policies: 60,
+    };
+    let synthetic = synthetic::cluster(size, 7);
+    let direct = Index::new(
+        synthetic.namespaces.clone(),
+        synthetic.pods.clone(),
+        &synthetic.policies,
+    )
+    .unwrap();
+    let (namespaces, pods) = read_cluster("cluster.yaml", &synthetic.cluster_yaml()).unwrap();
+    assert_eq!(pods, synthetic.pods);
+    assert_eq!(namespaces, synthetic.namespaces);
+    let policies = read_policies("policies.yaml", &synthetic.policies_yaml()).unwrap();
+    assert_eq!(policies, synthetic.policies);
+    let read = Index::new(namespaces, pods, &policies).unwrap();
+    for connection in synthetic::connections(&synthetic, 1_000, 3) {
+        assert_eq!(direct.evaluate(&connection), read.evaluate(&connection));
+    }
+}
