@@ -10,10 +10,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::input::{ParseOptions, parse_into};
-use dynakube_netpol::matrix::{Options, ZoneFallback};
+use dynakube_netpol::matrix::{Note, Options, ZoneFallback};
 use dynakube_netpol::model::Inputs;
 use dynakube_netpol::output::{self, Header, Output};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
+use dynakube_netpol::{evaluate, verify};
 
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
 ///
@@ -45,6 +46,20 @@ enum Command {
     /// invalid (nothing is written then).
     #[command(after_long_help = GENERATE_HELP)]
     Generate(Generate),
+
+    /// Check network policies against the matrix of DynaKube and EdgeConnect resources.
+    ///
+    /// Places every flow of the matrix in a cluster — the pods and namespaces of --pods, or a
+    /// model built from the matrix's own labels — and decides each with an exact evaluator of
+    /// NetworkPolicy semantics: allowed (and by which policies), denied (and which policies
+    /// isolate the pod), or unchecked (a peer without address or fixed port). Then tries
+    /// connections from and to the Dynatrace pods that no flow needs (other pods' ports,
+    /// common ports, outside addresses) and lists those the policies allow.
+    ///
+    /// Exit status: 0 when no flow is denied; 1 when some flow is denied; 2 when the input is
+    /// invalid.
+    #[command(after_long_help = VERIFY_HELP)]
+    Verify(Verify),
 }
 
 const GENERATE_HELP: &str = "\
@@ -59,6 +74,8 @@ Cluster profile (--cluster), every field optional:
   controlPlaneCIDRs: [192.0.2.10/32]  # kube-apiserver calling the webhook
   prometheus: {namespace: monitoring, podLabels: {app.kubernetes.io/name: prometheus}}
   csiDriver: true
+  clusterDomain: cluster.local
+  cilium: {hostFirewall: false, controlPlaneHostNetwork: false, appEgress: false}
 Missing addresses fall back to any address on the flow's ports, with a warning.
 
 Hosts file (--hosts):
@@ -72,7 +89,7 @@ Examples:
   dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check";
 
 #[derive(Debug, clap::Args)]
-struct Generate {
+struct Sources {
     /// Files with DynaKube and EdgeConnect resources (several YAML documents each); `-` reads
     /// standard input.
     #[arg(required = true, value_name = "INPUT")]
@@ -105,6 +122,19 @@ struct Generate {
     /// cannot read. Credentials in it are never written out.
     #[arg(long, value_name = "URL")]
     proxy_url: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct Generate {
+    #[command(flatten)]
+    sources: Sources,
+
+    /// `kubernetes`: networking.k8s.io/v1 NetworkPolicies (hosts as IP blocks). `cilium`:
+    /// cilium.io/v2 CiliumNetworkPolicies (hosts as toFQDNs with DNS rules, kube-apiserver and
+    /// nodes as entities; clusterwide policies for the host firewall and application egress
+    /// when the cluster profile asks for them).
+    #[arg(long, value_name = "FLAVOR", default_value = "kubernetes")]
+    flavor: Flavor,
 
     /// Write one file per policy and a kustomization.yaml into DIR, removing files this tool
     /// wrote there before that are no longer generated.
@@ -115,6 +145,52 @@ struct Generate {
     /// what the inputs generate.
     #[arg(long, requires = "output_dir")]
     check: bool,
+}
+
+const VERIFY_HELP: &str = "\
+Examples:
+  dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/
+  kubectl get networkpolicies -A -o yaml > policies.yaml
+  kubectl get pods,namespaces -A -o yaml > cluster.yaml
+  dynakube-netpol verify dynakube.yaml --cluster profile.yaml --hosts hosts.yaml \\
+    --policies policies.yaml --pods cluster.yaml --output json";
+
+#[derive(Debug, clap::Args)]
+struct Verify {
+    #[command(flatten)]
+    sources: Sources,
+
+    /// The policies: a YAML file or a directory of them (networking.k8s.io/v1 NetworkPolicies,
+    /// alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints).
+    #[arg(long, value_name = "PATH")]
+    policies: PathBuf,
+
+    /// Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without
+    /// it, a model cluster is built from the matrix: one pod per Dynatrace workload, the
+    /// cluster DNS, Prometheus, an injected application namespace and an unrelated one.
+    /// May be given more than once (for example a pod list and a namespace list).
+    #[arg(long, value_name = "FILE")]
+    pods: Vec<PathBuf>,
+
+    /// `text` (a table, one row per flow) or `json`.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    output: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Flavor {
+    /// Kubernetes NetworkPolicies.
+    Kubernetes,
+    /// Cilium policies.
+    Cilium,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A table for people.
+    Text,
+    /// JSON for tools.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,6 +213,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(generate) => generate.run(),
+        Command::Verify(verify) => verify.run(),
     };
     match result {
         Ok(code) => code,
@@ -147,8 +224,17 @@ fn main() -> ExitCode {
     }
 }
 
-impl Generate {
-    fn run(&self) -> anyhow::Result<ExitCode> {
+/// Everything the sources give, parsed.
+struct Loaded {
+    inputs: Inputs,
+    profile: ClusterProfile,
+    hosts: FixedHosts,
+    fallback: Fallback,
+    options: Options,
+}
+
+impl Sources {
+    fn load(&self) -> anyhow::Result<Loaded> {
         let options = ParseOptions {
             proxy_url: self.proxy_url.clone(),
         };
@@ -183,19 +269,45 @@ impl Generate {
                 ZoneFallbackArg::None => ZoneFallback::None,
             },
         };
-        let (matrix, rendered) =
-            dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, fallback)?;
-        let mut notes = matrix.notes;
-        notes.extend(rendered.notes);
-        notes.sort();
-        notes.dedup();
+        Ok(Loaded {
+            inputs,
+            profile,
+            hosts,
+            fallback,
+            options,
+        })
+    }
+}
+
+impl Generate {
+    fn run(&self) -> anyhow::Result<ExitCode> {
+        let Loaded {
+            inputs,
+            profile,
+            hosts,
+            fallback,
+            options,
+        } = self.sources.load()?;
         let header = Header {
             command: self.command_line(),
             inputs: inputs.summary(),
         };
-        let output = Output::new(header, notes, &rendered.policies, |p| {
-            p.metadata.name.clone().unwrap_or_default()
-        })?;
+        let output = match self.flavor {
+            Flavor::Kubernetes => {
+                let (matrix, rendered) =
+                    dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, fallback)?;
+                let notes = merged(matrix.notes, rendered.notes);
+                Output::new(header, notes, &rendered.policies, |p| {
+                    p.metadata.name.clone().unwrap_or_default()
+                })?
+            }
+            Flavor::Cilium => {
+                let (matrix, rendered) =
+                    dynakube_netpol::cilium(&inputs, &profile, &options, &hosts)?;
+                let notes = merged(matrix.notes, rendered.notes);
+                Output::new(header, notes, &rendered.policies, |p| p.name())?
+            }
+        };
         for note in output.notes() {
             eprintln!("{note}");
         }
@@ -218,28 +330,102 @@ impl Generate {
     /// The command line in canonical form, without output options and without secrets.
     fn command_line(&self) -> String {
         let mut words = vec!["dynakube-netpol".to_string(), "generate".to_string()];
-        words.extend(self.inputs.iter().map(|i| quoted(i)));
-        if let Some(path) = &self.cluster {
+        words.extend(self.sources.inputs.iter().map(|i| quoted(i)));
+        if let Some(path) = &self.sources.cluster {
             words.extend(["--cluster".into(), quoted(&path.display().to_string())]);
         }
-        if let Some(path) = &self.hosts {
+        if let Some(path) = &self.sources.hosts {
             words.extend(["--hosts".into(), quoted(&path.display().to_string())]);
         }
-        if self.fqdn_fallback.is_some() {
+        if self.sources.fqdn_fallback.is_some() {
             words.extend(["--fqdn-fallback".into(), "public-internet".into()]);
         }
-        if self.zone_fallback != ZoneFallbackArg::Any {
+        if self.sources.zone_fallback != ZoneFallbackArg::Any {
             let mode = self
+                .sources
                 .zone_fallback
                 .to_possible_value()
                 .expect("no variant is skipped");
             words.extend(["--zone-fallback".into(), mode.get_name().to_string()]);
         }
-        if let Some(url) = &self.proxy_url {
+        if self.flavor == Flavor::Cilium {
+            words.extend(["--flavor".into(), "cilium".into()]);
+        }
+        if let Some(url) = &self.sources.proxy_url {
             words.extend(["--proxy-url".into(), quoted(&without_credentials(url))]);
         }
         words.join(" ")
     }
+}
+
+impl Verify {
+    fn run(&self) -> anyhow::Result<ExitCode> {
+        let Loaded {
+            inputs,
+            profile,
+            hosts,
+            fallback,
+            options,
+        } = self.sources.load()?;
+        let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
+        let addresses = dynakube_netpol::resolve::resolve_known(&matrix, &hosts, fallback)?;
+        let mut policies = Vec::new();
+        for file in policy_files(&self.policies)? {
+            let name = file.display().to_string();
+            policies.extend(evaluate::read_policies(&name, &read_path(&file)?)?);
+        }
+        let (namespaces, pods) = if self.pods.is_empty() {
+            verify::model_cluster(&matrix)
+        } else {
+            let (mut namespaces, mut pods) = (Vec::new(), Vec::new());
+            for path in &self.pods {
+                let (more_namespaces, more_pods) =
+                    evaluate::read_cluster(&path.display().to_string(), &read_path(path)?)?;
+                namespaces.extend(more_namespaces);
+                pods.extend(more_pods);
+            }
+            (namespaces, pods)
+        };
+        let index = evaluate::Index::new(namespaces, pods, &policies)?;
+        let report = verify::verify(&matrix, &index, &addresses);
+        let text = match self.output {
+            Format::Text => report.to_text(),
+            Format::Json => report.to_json(),
+        };
+        std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("cannot write to standard output")?;
+        Ok(if report.passed() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+}
+
+/// The policy files of PATH: the file itself, or the YAML files of the directory, sorted.
+fn policy_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| dynakube_netpol::Error::Read {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The notes of the matrix and of the renderer, sorted, without duplicates.
+fn merged(mut notes: Vec<Note>, more: Vec<Note>) -> Vec<Note> {
+    notes.extend(more);
+    notes.sort();
+    notes.dedup();
+    notes
 }
 
 fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {

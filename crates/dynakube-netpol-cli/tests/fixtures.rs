@@ -35,18 +35,27 @@ fn valid_fixtures() {
     settings().bind(|| {
         insta::glob!("../../../fixtures", "*/command", |path| {
             let dir = path.parent().unwrap();
-            let output = generate(dir, &[]);
-            let stderr = text(&output.stderr);
-            assert!(output.status.success(), "{}: {stderr}", dir.display());
-            let stdout = text(&output.stdout);
-            // Every note on standard error is also in the header of the output.
-            for line in stderr.lines() {
+            for (flavor, extra) in [
+                ("kubernetes", &[][..]),
+                ("cilium", &["--flavor", "cilium"][..]),
+            ] {
+                let output = generate(dir, extra);
+                let stderr = text(&output.stderr);
                 assert!(
-                    stdout.contains(&format!("# - {line}\n")),
-                    "note missing from header: {line}"
+                    output.status.success(),
+                    "{} ({flavor}): {stderr}",
+                    dir.display()
                 );
+                let stdout = text(&output.stdout);
+                // Every note on standard error is also in the header of the output.
+                for line in stderr.lines() {
+                    assert!(
+                        stdout.contains(&format!("# - {line}\n")),
+                        "note missing from header: {line}"
+                    );
+                }
+                insta::assert_snapshot!(flavor, stdout);
             }
-            insta::assert_snapshot!(stdout);
         });
     });
 }
@@ -72,12 +81,22 @@ fn every_snapshot_belongs_to_a_fixture() {
         let Some(stem) = name.strip_suffix(".snap") else {
             continue;
         };
+        // Reports of `verify` are named after their fixture: `verify_<fixture>`.
+        if let Some(fixture) = stem.strip_prefix("verify_") {
+            let path = root.join("fixtures").join(fixture.replace('_', "-"));
+            assert!(
+                path.exists(),
+                "snapshot {name} has no fixture {}",
+                path.display()
+            );
+            continue;
+        }
         let (test, fixture) = stem
             .split_once('@')
             .expect("glob snapshots are named test@path");
         let fixture = fixture.replace("__", "/");
         let path = match test {
-            "valid_fixtures" => root.join("fixtures").join(&fixture),
+            "kubernetes" | "cilium" => root.join("fixtures").join(&fixture),
             "invalid_fixtures" => root.join("fixtures/invalid").join(&fixture),
             other => panic!("snapshot {name} of unknown test {other}"),
         };
@@ -215,4 +234,78 @@ fn standard_input_and_credentials() {
         "{stdout}"
     );
     assert!(!stdout.contains("p4ss"));
+}
+
+/// `verify` with the arguments of a fixture's `command`, checking the policies in `policies`.
+fn verify(dir: &Path, policies: &Path, extra: &[&str]) -> Output {
+    let command = std::fs::read_to_string(dir.join("command")).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .arg("verify")
+        .args(command.split_whitespace())
+        .arg("--policies")
+        .arg(policies)
+        .args(extra)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn verify_reports_generated_policies_and_what_is_missing() {
+    let dir = fixture("a-cloud-native-network-zone");
+    let out = scratch("verify");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let report = verify(&dir, &out, &[]);
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report.stderr));
+    settings().bind(|| {
+        insta::assert_snapshot!("verify_a_cloud_native_network_zone", text(&report.stdout))
+    });
+
+    // Without the policy that admits the nodes, kubelet probes and OneAgent traffic fail.
+    std::fs::remove_file(out.join("dynakube-activegate-ingress-nodes.yaml")).unwrap();
+    let report = verify(&dir, &out, &["--output", "json"]);
+    assert_eq!(report.status.code(), Some(1));
+    let json = text(&report.stdout);
+    let denied: Vec<&str> = json
+        .split("\"id\": \"")
+        .skip(1)
+        .filter(|flow| flow.contains("\"result\": \"denied\""))
+        .map(|flow| &flow[..flow.find('"').unwrap()])
+        .collect();
+    assert_eq!(denied, ["I10", "E11"], "{json}");
+}
+
+#[test]
+fn verify_reads_real_pod_and_namespace_lists() {
+    let dir = fixture("openshift-dns");
+    let out = scratch("verify-pods");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let model = dir.join("cluster-model");
+    let report = verify(
+        &dir,
+        &out,
+        &[
+            "--pods",
+            model.join("namespaces.yaml").to_str().unwrap(),
+            "--pods",
+            model.join("pods.yaml").to_str().unwrap(),
+        ],
+    );
+    let stdout = text(&report.stdout);
+    assert_eq!(
+        report.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&report.stderr)
+    );
+    assert!(stdout.contains(", 0 denied, "), "{stdout}");
 }

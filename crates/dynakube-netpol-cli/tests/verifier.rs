@@ -1,5 +1,5 @@
-//! Every fixture's output through the independent manifest verifier: strict Kubernetes schema,
-//! lint and connectivity-analyzer sanity checks.
+//! Every fixture's output, in both flavors, through the independent manifest verifier: strict
+//! Kubernetes schema, strict Cilium CRD schema, lint and connectivity-analyzer sanity checks.
 //!
 //! The verifier is an external program, `VERIFIER OUTPUT_DIR [CLUSTER_MODEL_DIR]`, named by
 //! `DYNAKUBE_NETPOL_VERIFIER` or found at `../shared/tools/verify-manifests` beside the
@@ -35,14 +35,18 @@ fn fixtures_pass_the_manifest_verifier() {
         .collect();
     fixtures.sort();
 
-    // The verifier takes seconds per fixture: run two at a time.
+    // Both flavors of every fixture; the verifier takes seconds each: run two at a time.
+    let jobs: Vec<(&PathBuf, &str)> = fixtures
+        .iter()
+        .flat_map(|f| [(f, "kubernetes"), (f, "cilium")])
+        .collect();
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..2 {
             scope.spawn(|| {
-                while let Some(fixture) = fixtures.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if let Err(failure) = verify(&verifier, fixture) {
+                while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if let Err(failure) = verify(&verifier, job.0, job.1) {
                         failures.lock().unwrap().push(failure);
                     }
                 }
@@ -58,9 +62,12 @@ fn fixtures_pass_the_manifest_verifier() {
     );
 }
 
-/// Renders `fixture` into a directory and runs the verifier on it.
-fn verify(verifier: &Path, fixture: &Path) -> Result<(), String> {
-    let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
+/// Renders `fixture` in `flavor` into a directory and runs the verifier on it.
+fn verify(verifier: &Path, fixture: &Path, flavor: &str) -> Result<(), String> {
+    let name = format!(
+        "{}-{flavor}",
+        fixture.file_name().unwrap().to_string_lossy()
+    );
     let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("verify")
         .join(&name);
@@ -69,6 +76,7 @@ fn verify(verifier: &Path, fixture: &Path) -> Result<(), String> {
     let generated = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
         .arg("generate")
         .args(command.split_whitespace())
+        .args(["--flavor", flavor])
         .arg("--output-dir")
         .arg(&out)
         .current_dir(fixture)

@@ -17,6 +17,11 @@
 //!   namespace: monitoring
 //!   podLabels: {app.kubernetes.io/name: prometheus}
 //! csiDriver: true                      # Helm csidriver.enabled (default true)
+//! clusterDomain: cluster.local         # DNS domain of the cluster (Cilium DNS rules)
+//! cilium:                              # Cilium flavor only
+//!   hostFirewall: false                # write a host policy for the host-network OneAgent
+//!   controlPlaneHostNetwork: false     # kube-apiserver also calls from host/remote-node
+//!   appEgress: false                   # allow injected application pods' egress (opt-in)
 //! ```
 
 use std::collections::BTreeMap;
@@ -47,6 +52,24 @@ pub struct ClusterProfile {
     pub prometheus: Option<Prometheus>,
     /// Whether the operator's CSI driver is installed (Helm `csidriver.enabled`).
     pub csi_driver: bool,
+    /// The cluster's DNS domain (default `cluster.local`), for DNS rules of the Cilium flavor.
+    pub cluster_domain: String,
+    /// Facts and choices for the Cilium flavor.
+    pub cilium: Cilium,
+}
+
+/// Facts and choices for the Cilium flavor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Cilium {
+    /// Cilium's host firewall is on: write a host policy for the host-network OneAgent.
+    pub host_firewall: bool,
+    /// kube-apiserver runs in the host network of cluster nodes, so its calls to the webhook
+    /// arrive from the `host` and `remote-node` entities too.
+    pub control_plane_host_network: bool,
+    /// Write a clusterwide policy that allows the egress injected application pods need
+    /// (code modules, OTLP export); it never puts those pods into default deny.
+    pub app_egress: bool,
 }
 
 impl Default for ClusterProfile {
@@ -59,6 +82,8 @@ impl Default for ClusterProfile {
             control_plane_cidrs: Vec::new(),
             prometheus: None,
             csi_driver: true,
+            cluster_domain: "cluster.local".into(),
+            cilium: Cilium::default(),
         }
     }
 }

@@ -57,6 +57,7 @@ pub mod model;
 pub mod output;
 pub mod render;
 pub mod resolve;
+pub mod verify;
 
 pub use error::{Error, Location, Result};
 
@@ -71,6 +72,20 @@ pub fn kubernetes(
     let matrix = matrix::build(inputs, profile, options)?;
     let addresses = resolve::resolve(&matrix, resolver, fallback)?;
     let rendered = render::kubernetes::render(&matrix, &addresses);
+    Ok((matrix, rendered))
+}
+
+/// Runs the pipeline for the Cilium flavor: matrix, addresses (for IP-literal hosts and host
+/// policies only; hosts that have none are named by `toFQDNs`), policies.
+pub fn cilium(
+    inputs: &model::Inputs,
+    profile: &cluster::ClusterProfile,
+    options: &matrix::Options,
+    resolver: &dyn resolve::Resolve,
+) -> Result<(matrix::Matrix, render::cilium::Rendered)> {
+    let matrix = matrix::build(inputs, profile, options)?;
+    let addresses = resolve::resolve_known(&matrix, resolver, resolve::Fallback::Fail)?;
+    let rendered = render::cilium::render(&matrix, &addresses);
     Ok((matrix, rendered))
 }
 

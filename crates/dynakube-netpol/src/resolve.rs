@@ -117,6 +117,8 @@ pub struct Addresses {
     pub public_internet: BTreeSet<String>,
     /// Host patterns without addresses (they get no rule; a note says so).
     pub unresolved_patterns: BTreeSet<String>,
+    /// Host names without addresses (only from [`resolve_known`]).
+    pub unresolved_hosts: BTreeSet<String>,
 }
 
 /// Finds addresses for every host and pattern of `matrix`.
@@ -125,12 +127,31 @@ pub struct Addresses {
 /// without addresses and `fallback` is [`Fallback::Fail`]; patterns never fall back to the
 /// public internet, since EdgeConnect reaches internal hosts.
 pub fn resolve(matrix: &Matrix, resolver: &dyn Resolve, fallback: Fallback) -> Result<Addresses> {
+    let addresses = resolve_known(matrix, resolver, fallback)?;
+    if !addresses.unresolved_hosts.is_empty() {
+        return Err(Error::UnresolvedHosts {
+            hosts: addresses.unresolved_hosts.into_iter().collect(),
+        });
+    }
+    Ok(addresses)
+}
+
+/// Like [`resolve`], but hosts without addresses are listed in
+/// [`Addresses::unresolved_hosts`] instead of failing: for checking policies, where a flow to
+/// such a host simply cannot be checked.
+pub fn resolve_known(
+    matrix: &Matrix,
+    resolver: &dyn Resolve,
+    fallback: Fallback,
+) -> Result<Addresses> {
     let mut addresses = Addresses::default();
-    let mut missing = Vec::new();
     for endpoint in matrix.flows.iter().flat_map(|f| [&f.from, &f.to]) {
         match endpoint {
             Endpoint::Host { name, .. } => {
-                if addresses.hosts.contains_key(name) || addresses.public_internet.contains(name) {
+                if addresses.hosts.contains_key(name)
+                    || addresses.public_internet.contains(name)
+                    || addresses.unresolved_hosts.contains(name)
+                {
                     continue;
                 }
                 if let Ok(ip) = name.parse::<IpAddr>() {
@@ -144,7 +165,9 @@ pub fn resolve(matrix: &Matrix, resolver: &dyn Resolve, fallback: Fallback) -> R
                     None if fallback == Fallback::PublicInternet => {
                         addresses.public_internet.insert(name.clone());
                     }
-                    None => missing.push(name.clone()),
+                    None => {
+                        addresses.unresolved_hosts.insert(name.clone());
+                    }
                 }
             }
             Endpoint::HostPattern(pattern) => {
@@ -164,11 +187,6 @@ pub fn resolve(matrix: &Matrix, resolver: &dyn Resolve, fallback: Fallback) -> R
             }
             _ => {}
         }
-    }
-    if !missing.is_empty() {
-        missing.sort();
-        missing.dedup();
-        return Err(Error::UnresolvedHosts { hosts: missing });
     }
     Ok(addresses)
 }

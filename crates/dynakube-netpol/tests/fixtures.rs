@@ -6,22 +6,32 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use dynakube_netpol::cluster::ClusterProfile;
+use dynakube_netpol::evaluate::Index;
 use dynakube_netpol::input::{ParseOptions, parse_into};
 use dynakube_netpol::matrix::{
     Component, Direction, Endpoint, Level, Matrix, Options, Ports, Scope, TABLE, ZoneFallback,
 };
+use dynakube_netpol::model::Capability;
 use dynakube_netpol::model::Inputs;
-use dynakube_netpol::render::kubernetes::Rendered;
-use dynakube_netpol::resolve::{Fallback, FixedHosts};
+use dynakube_netpol::render::kubernetes::{Rendered, render};
+use dynakube_netpol::resolve::{Addresses, Fallback, FixedHosts, resolve};
+use dynakube_netpol::verify::{self, Status};
 
 /// A fixture loaded as the CLI would load it from its `command` file.
 struct Fixture {
     name: String,
     matrix: Matrix,
+    addresses: Addresses,
     rendered: Rendered,
 }
 
 fn load(dir: &Path) -> Fixture {
+    load_with(dir, |_, _| {}).expect("the fixture loads")
+}
+
+/// Loads a fixture, letting `adjust` change its inputs and options first; `None` when the
+/// adjusted inputs are refused.
+fn load_with(dir: &Path, adjust: impl FnOnce(&mut Inputs, &mut Options)) -> Option<Fixture> {
     let command = std::fs::read_to_string(dir.join("command")).unwrap();
     let mut words = command.split_whitespace();
     let (mut files, mut cluster, mut hosts, mut fallback, mut proxy_url) =
@@ -45,33 +55,29 @@ fn load(dir: &Path) -> Fixture {
     }
     let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
     let mut inputs = Inputs::default();
+    let parse = ParseOptions { proxy_url };
     for file in files {
-        parse_into(
-            &mut inputs,
-            file,
-            &read(file),
-            &ParseOptions {
-                proxy_url: proxy_url.clone(),
-            },
-        )
-        .unwrap();
+        parse_into(&mut inputs, file, &read(file), &parse).unwrap();
     }
+    adjust(&mut inputs, &mut options);
     let profile = cluster.map_or_else(ClusterProfile::default, |f| {
         ClusterProfile::parse(f, &read(f)).unwrap()
     });
     let hosts = hosts.map_or_else(FixedHosts::default, |f| {
         FixedHosts::parse(f, &read(f)).unwrap()
     });
-    let (matrix, rendered) =
-        dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, fallback).unwrap();
-    Fixture {
+    let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options).ok()?;
+    let addresses = resolve(&matrix, &hosts, fallback).unwrap();
+    let rendered = render(&matrix, &addresses);
+    Some(Fixture {
         name: dir.file_name().unwrap().to_string_lossy().into_owned(),
         matrix,
+        addresses,
         rendered,
-    }
+    })
 }
 
-fn fixtures() -> Vec<Fixture> {
+fn fixture_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
         .unwrap()
@@ -80,7 +86,11 @@ fn fixtures() -> Vec<Fixture> {
         .collect();
     dirs.sort();
     assert!(dirs.len() >= 11, "the fixtures are there");
-    dirs.iter().map(|d| load(d)).collect()
+    dirs
+}
+
+fn fixtures() -> Vec<Fixture> {
+    fixture_dirs().iter().map(|d| load(d)).collect()
 }
 
 #[test]
@@ -308,4 +318,264 @@ fn output_does_not_depend_on_input_order() {
     let mut reversed = documents.clone();
     reversed.reverse();
     assert_eq!(render(&documents), render(&reversed));
+}
+
+/// The fixture's inputs with a network zone of fallback NONE on every DynaKube whose
+/// ActiveGate routes: the restricted-egress design. `None` when no DynaKube can have it.
+fn restricted(dir: &Path) -> Option<Fixture> {
+    let mut fixture = load_with(dir, |inputs, options| {
+        for dk in &mut inputs.dynakubes {
+            if dk.has_capability(Capability::Routing) {
+                dk.network_zone.get_or_insert_with(|| "restricted".into());
+            } else {
+                dk.network_zone = None;
+            }
+        }
+        options.zone_fallback = ZoneFallback::None;
+    })?;
+    fixture.name.push_str(" (zone fallback NONE)");
+    Some(fixture)
+}
+
+#[test]
+fn generated_policies_allow_the_matrix_and_nothing_else() {
+    let mut checked = 0;
+    for dir in fixture_dirs() {
+        let open = Some(load(&dir));
+        for fixture in [open, restricted(&dir)].into_iter().flatten() {
+            let (namespaces, pods) = verify::model_cluster(&fixture.matrix);
+            let index = Index::new(namespaces, pods, &fixture.rendered.policies).unwrap();
+            let report = verify::verify(&fixture.matrix, &index, &fixture.addresses);
+            for (flow, check) in fixture.matrix.flows.iter().zip(&report.flows) {
+                match &check.status {
+                    Status::Allowed => {}
+                    Status::Denied => panic!(
+                        "{}: flow {} is denied: {}",
+                        fixture.name,
+                        flow.id,
+                        check.decided_by()
+                    ),
+                    Status::Unchecked(why) => {
+                        let unfixed = |e: &Endpoint| {
+                            matches!(e, Endpoint::Unbounded(_) | Endpoint::HostPattern(_))
+                        };
+                        assert!(
+                            unfixed(&flow.from) || unfixed(&flow.to) || flow.ports == Ports::Any,
+                            "{}: flow {} unchecked: {why}",
+                            fixture.name,
+                            flow.id
+                        );
+                    }
+                }
+            }
+            // Connections beyond the matrix are allowed only by policies that a warning says
+            // were widened for lack of cluster facts.
+            let widened: BTreeSet<String> = fixture
+                .rendered
+                .policies
+                .iter()
+                .filter(|p| {
+                    let annotations = p.metadata.annotations.as_ref().unwrap();
+                    let Some(flows) = annotations.get("dynakube-netpol/flows") else {
+                        return false;
+                    };
+                    fixture.rendered.notes.iter().any(|n| {
+                        n.level == Level::Warning
+                            && n.text.contains("any address")
+                            && flows.split(", ").any(|f| n.refs.contains(f))
+                    })
+                })
+                .map(|p| p.metadata.name.clone().unwrap())
+                .collect();
+            for extra in &report.extras {
+                assert!(
+                    widened
+                        .iter()
+                        .any(|name| extra.allowed_by.contains(&format!("/{name}"))),
+                    "{}: {} -> {} {:?} is allowed beyond the matrix ({})",
+                    fixture.name,
+                    extra.from,
+                    extra.to,
+                    extra.ports,
+                    extra.allowed_by
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "both modes of the fixtures were checked");
+}
+
+mod cilium_coverage {
+    //! Both flavors cover the same flows: every active flow that the Kubernetes flavor renders
+    //! has a rule in the Cilium policies that allows it, checked on the typed model.
+
+    use super::*;
+    use dynakube_netpol::matrix::{INSTANCE_NAMESPACE_LABEL, Port, Protocol, Workload};
+    use dynakube_netpol::render::cilium::model::{
+        EgressPeer, EndpointSelector, Entity, FqdnSelector, NAMESPACE_LABEL, Peer, PortProtocol,
+        Subject,
+    };
+    use dynakube_netpol::render::cilium::{CiliumObject, render};
+    use dynakube_netpol::render::renders;
+
+    /// Whether `selector` selects the pods of `workload` (labels and namespace).
+    fn selects(selector: &EndpointSelector, workload: &Workload) -> bool {
+        let mut labels = workload.pod_labels();
+        labels.insert(NAMESPACE_LABEL.into(), workload.namespace.clone());
+        !selector.match_labels.is_empty()
+            && selector.match_expressions.is_empty()
+            && selector
+                .match_labels
+                .iter()
+                .all(|(k, v)| labels.get(k) == Some(v))
+    }
+
+    fn subject_selects(object: &CiliumObject, workload: &Workload) -> bool {
+        match (&object.spec().subject, object) {
+            (Subject::Endpoints(selector), CiliumObject::Namespaced(p)) => {
+                p.metadata().namespace.as_deref() == Some(workload.namespace.as_str())
+                    && !selector.match_labels.is_empty()
+                    && selector
+                        .match_labels
+                        .iter()
+                        .all(|(k, v)| workload.pod_labels().get(k) == Some(v))
+            }
+            _ => false,
+        }
+    }
+
+    fn ports_allow(rules: &[Vec<PortProtocol>], ports: &Ports) -> bool {
+        let Ports::List(list) = ports else {
+            return rules.is_empty();
+        };
+        rules.is_empty()
+            || list.iter().all(|p: &Port| {
+                let protocol = match p.protocol {
+                    Protocol::Tcp => dynakube_netpol::render::cilium::model::Protocol::Tcp,
+                    Protocol::Udp => dynakube_netpol::render::cilium::model::Protocol::Udp,
+                    Protocol::Sctp => dynakube_netpol::render::cilium::model::Protocol::Sctp,
+                };
+                rules
+                    .iter()
+                    .flatten()
+                    .any(|pp| *pp == PortProtocol::new(p.number, protocol))
+            })
+    }
+
+    fn ingress_peer_matches(peer: &Peer, from: &Endpoint) -> bool {
+        match (peer, from) {
+            (Peer::Endpoints(selectors), Endpoint::Workload(w))
+                if w.component == Component::InjectedApps =>
+            {
+                selectors.iter().any(|s| {
+                    s.match_labels.iter().any(|(k, v)| {
+                        k.ends_with(INSTANCE_NAMESPACE_LABEL) && Some(v) == w.instance.as_ref()
+                    })
+                })
+            }
+            (Peer::Entities(e), Endpoint::Workload(w)) if w.component.host_network() => {
+                e.contains(&Entity::Host) && e.contains(&Entity::RemoteNode)
+            }
+            (Peer::Endpoints(selectors), Endpoint::Workload(w)) => {
+                selectors.iter().any(|s| selects(s, w))
+            }
+            (Peer::Entities(e), Endpoint::Nodes) => e.contains(&Entity::Host),
+            (Peer::Entities(e), Endpoint::KubeApiServer) => e.contains(&Entity::KubeApiserver),
+            (Peer::Endpoints(selectors), Endpoint::Prometheus) => selectors
+                .iter()
+                .any(|s| s.match_labels.contains_key(NAMESPACE_LABEL)),
+            (Peer::Endpoints(selectors), Endpoint::AllPods) => selectors
+                .iter()
+                .any(|s| s.match_labels.is_empty() && s.match_expressions.len() == 1),
+            _ => false,
+        }
+    }
+
+    fn egress_peer_matches(peer: &EgressPeer, to: &Endpoint, has_dns_rule: bool) -> bool {
+        match (peer, to) {
+            (EgressPeer::Endpoints(selectors), Endpoint::Workload(w)) => {
+                selectors.iter().any(|s| selects(s, w))
+            }
+            (EgressPeer::Entities(e), Endpoint::Nodes) => e.contains(&Entity::Host),
+            (EgressPeer::Entities(e), Endpoint::KubeApiServer) => {
+                e.contains(&Entity::KubeApiserver)
+            }
+            (EgressPeer::Endpoints(selectors), Endpoint::Dns) => {
+                has_dns_rule
+                    && selectors
+                        .iter()
+                        .any(|s| s.match_labels.contains_key(NAMESPACE_LABEL))
+            }
+            (EgressPeer::Fqdns(names), Endpoint::Host { name, .. }) => {
+                names.contains(&FqdnSelector::name(name))
+            }
+            (EgressPeer::Cidrs(nets), Endpoint::Host { name, .. }) => name
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip))),
+            (EgressPeer::Fqdns(names), Endpoint::HostPattern(p)) => {
+                names.contains(&FqdnSelector::pattern(p))
+            }
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn both_flavors_cover_the_same_flows() {
+        let mut checked = 0;
+        for fixture in fixtures() {
+            let cilium = render(&fixture.matrix, &fixture.addresses);
+            for flow in &fixture.matrix.flows {
+                let mut sides = 0;
+                if let Some(source) = flow.from.workload().filter(|w| renders(w)) {
+                    let egress_ok = matches!(flow.to, Endpoint::Unbounded(_))
+                        || cilium
+                            .policies
+                            .iter()
+                            .filter(|p| subject_selects(p, source))
+                            .any(|p| {
+                                p.spec().egress.iter().any(|rule| {
+                                    let ports: Vec<Vec<PortProtocol>> =
+                                        rule.to_ports.iter().map(|r| r.ports.clone()).collect();
+                                    let dns = rule.to_ports.iter().any(|r| r.rules.is_some());
+                                    egress_peer_matches(&rule.to, &flow.to, dns)
+                                        && (flow.to == Endpoint::KubeApiServer
+                                            || ports_allow(&ports, &flow.ports))
+                                })
+                            });
+                    assert!(
+                        egress_ok,
+                        "{}: no Cilium egress rule allows {} {} -> {} ({})",
+                        fixture.name, flow.id, flow.from, flow.to, flow.ports
+                    );
+                    sides += 1;
+                }
+                if let Some(destination) = flow.to.workload().filter(|w| renders(w)) {
+                    let ingress_ok = cilium
+                        .policies
+                        .iter()
+                        .filter(|p| subject_selects(p, destination))
+                        .any(|p| {
+                            p.spec().ingress.iter().any(|rule| {
+                                let ports: Vec<Vec<PortProtocol>> =
+                                    rule.to_ports.iter().map(|r| r.ports.clone()).collect();
+                                ingress_peer_matches(&rule.from, &flow.from)
+                                    && ports_allow(&ports, &flow.ports)
+                            })
+                        });
+                    assert!(
+                        ingress_ok,
+                        "{}: no Cilium ingress rule allows {} {} -> {} ({})",
+                        fixture.name, flow.id, flow.from, flow.to, flow.ports
+                    );
+                    sides += 1;
+                }
+                checked += sides;
+            }
+        }
+        assert!(
+            checked > 300,
+            "the flows of every fixture were checked ({checked})"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Renderers: the matrix as policies of one flavor. What the flavors share lives here: which
 //! workloads get policies, how policies are grouped and named, and their labels.
 
+pub mod cilium;
 pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,7 +13,7 @@ pub const PREFIX: &str = "dynakube-netpol";
 
 /// Whether a workload gets policies of its own: namespaced Dynatrace pods do; host-network
 /// pods and application pods in other namespaces do not.
-pub(crate) fn renders(workload: &Workload) -> bool {
+pub fn renders(workload: &Workload) -> bool {
     !workload.component.host_network() && workload.component != Component::InjectedApps
 }
 
@@ -102,7 +103,7 @@ pub(crate) fn annotations(
 }
 
 /// Sorts reference ids as the reference does: ingress rows, then egress rows, by number.
-pub(crate) fn reference_order(id: &str) -> (u8, u32) {
+pub fn reference_order(id: &str) -> (u8, u32) {
     let (kind, number) = id.split_at(1);
     (u8::from(kind != "I"), number.parse().unwrap_or(u32::MAX))
 }

@@ -1,0 +1,287 @@
+//! The verification report: one line per flow, the connections allowed beyond the matrix, as
+//! text for people and JSON for tools.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::evaluate::{Connection, Index, Peer, PolicyRef, Side, Verdict};
+use crate::matrix::Flow;
+use crate::render::reference_order;
+
+/// The outcome for one flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "result", content = "reason")]
+pub enum Status {
+    /// Every connection of the flow is allowed.
+    Allowed,
+    /// Some connection of the flow is denied.
+    Denied,
+    /// The flow could not be checked, for the reason given.
+    Unchecked(String),
+}
+
+/// One connection tried, and what decided it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Probe {
+    /// The source: `namespace/pod` or an address.
+    pub from: String,
+    /// The destination: `namespace/pod` or an address.
+    pub to: String,
+    /// The destination port.
+    pub port: u16,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: &'static str,
+    /// Whether the policies allow it.
+    pub allowed: bool,
+    /// The source's egress side, in words.
+    pub egress: String,
+    /// The destination's ingress side, in words.
+    pub ingress: String,
+}
+
+impl Probe {
+    pub(super) fn new(index: &Index, connection: &Connection, verdict: &Verdict) -> Self {
+        Probe {
+            from: describe_peer(index, &connection.from),
+            to: describe_peer(index, &connection.to),
+            port: connection.port,
+            protocol: connection.protocol.name(),
+            allowed: verdict.allowed(),
+            egress: describe_side(&verdict.egress),
+            ingress: describe_side(&verdict.ingress),
+        }
+    }
+}
+
+/// The check of one flow of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowCheck {
+    /// The row of the matrix.
+    pub id: &'static str,
+    /// Every reference row the flow implements.
+    pub refs: Vec<&'static str>,
+    /// Who opens the connections.
+    pub from: String,
+    /// Who accepts them.
+    pub to: String,
+    /// The destination ports.
+    pub ports: String,
+    /// The outcome.
+    #[serde(flatten)]
+    pub status: Status,
+    /// The connections tried.
+    pub probes: Vec<Probe>,
+}
+
+impl FlowCheck {
+    pub(super) fn new(flow: &Flow) -> Self {
+        let mut refs: Vec<&'static str> = flow.refs.iter().copied().collect();
+        refs.sort_by_key(|r| reference_order(r));
+        FlowCheck {
+            id: flow.id,
+            refs,
+            from: flow.from.to_string(),
+            to: flow.to.to_string(),
+            ports: flow.ports.to_string(),
+            status: Status::Unchecked("not checked".into()),
+            probes: Vec::new(),
+        }
+    }
+
+    /// Which policies decided the flow, in words.
+    pub fn decided_by(&self) -> String {
+        match &self.status {
+            Status::Unchecked(reason) => reason.clone(),
+            Status::Denied => match self.probes.iter().find(|p| !p.allowed) {
+                Some(p) => {
+                    let side = if p.egress.starts_with("denied") {
+                        format!("egress {}", p.egress)
+                    } else {
+                        format!("ingress {}", p.ingress)
+                    };
+                    format!("{} -> {} {}/{}: {side}", p.from, p.to, p.port, p.protocol)
+                }
+                None => String::new(),
+            },
+            Status::Allowed => {
+                let egress: BTreeSet<&str> =
+                    self.probes.iter().map(|p| p.egress.as_str()).collect();
+                let ingress: BTreeSet<&str> =
+                    self.probes.iter().map(|p| p.ingress.as_str()).collect();
+                let join = |set: BTreeSet<&str>| set.into_iter().collect::<Vec<_>>().join(", ");
+                format!("egress {}; ingress {}", join(egress), join(ingress))
+            }
+        }
+    }
+}
+
+/// Connections the policies allow from or to a Dynatrace pod that no flow needs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Extra {
+    /// The source.
+    pub from: String,
+    /// The destination.
+    pub to: String,
+    /// The ports, such as `8080/TCP`.
+    pub ports: Vec<String>,
+    /// What allowed them: the egress and ingress sides, in words.
+    pub allowed_by: String,
+}
+
+impl Extra {
+    pub(super) fn new(index: &Index, connection: &Connection, verdict: &Verdict) -> Self {
+        Extra {
+            from: describe_peer(index, &connection.from),
+            to: describe_peer(index, &connection.to),
+            ports: vec![format!(
+                "{}/{}",
+                connection.port,
+                connection.protocol.name()
+            )],
+            allowed_by: format!(
+                "egress {}; ingress {}",
+                describe_side(&verdict.egress),
+                describe_side(&verdict.ingress)
+            ),
+        }
+    }
+}
+
+/// Joins the extras of the same source, destination and deciding policies.
+pub(super) fn merge_extras(found: Vec<Extra>) -> Vec<Extra> {
+    let mut merged: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+    for extra in found {
+        merged
+            .entry((extra.from, extra.to, extra.allowed_by))
+            .or_default()
+            .extend(extra.ports);
+    }
+    merged
+        .into_iter()
+        .map(|((from, to, allowed_by), ports)| Extra {
+            from,
+            to,
+            ports: ports.into_iter().collect(),
+            allowed_by,
+        })
+        .collect()
+}
+
+/// The whole verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The operator namespace.
+    pub namespace: String,
+    /// What was assumed for lack of facts.
+    pub assumptions: Vec<String>,
+    /// One check per flow of the matrix.
+    pub flows: Vec<FlowCheck>,
+    /// Connections allowed beyond the matrix.
+    pub extras: Vec<Extra>,
+}
+
+impl Report {
+    /// Whether no flow is denied (unchecked flows do not fail the report).
+    pub fn passed(&self) -> bool {
+        !self.flows.iter().any(|f| f.status == Status::Denied)
+    }
+
+    fn count(&self, what: fn(&Status) -> bool) -> usize {
+        self.flows.iter().filter(|f| what(&f.status)).count()
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the report serializes") + "\n"
+    }
+
+    /// The report as a table for people.
+    pub fn to_text(&self) -> String {
+        let mut rows =
+            vec![["ROW", "FROM", "TO", "PORTS", "RESULT", "DECIDED BY"].map(String::from)];
+        for flow in &self.flows {
+            let result = match flow.status {
+                Status::Allowed => "allowed",
+                Status::Denied => "DENIED",
+                Status::Unchecked(_) => "unchecked",
+            };
+            rows.push([
+                flow.id.to_string(),
+                flow.from.clone(),
+                flow.to.clone(),
+                flow.ports.clone(),
+                result.into(),
+                flow.decided_by(),
+            ]);
+        }
+        let widths: Vec<usize> = (0..5)
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        let mut out = String::new();
+        for row in &rows {
+            for (c, width) in widths.iter().enumerate() {
+                let _ = write!(out, "{:width$}  ", row[c], width = width);
+            }
+            out.push_str(&row[5]);
+            out.push('\n');
+        }
+        if !self.extras.is_empty() {
+            out.push_str("\nAllowed beyond the matrix:\n");
+            for extra in &self.extras {
+                let _ = writeln!(
+                    out,
+                    "  {} -> {} {} ({})",
+                    extra.from,
+                    extra.to,
+                    extra.ports.join(", "),
+                    extra.allowed_by
+                );
+            }
+        }
+        if !self.assumptions.is_empty() {
+            out.push_str("\nAssumed:\n");
+            for assumption in &self.assumptions {
+                let _ = writeln!(out, "  {assumption}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\n{} flows: {} allowed, {} denied, {} unchecked; {} connection group(s) allowed beyond the matrix",
+            self.flows.len(),
+            self.count(|s| *s == Status::Allowed),
+            self.count(|s| *s == Status::Denied),
+            self.count(|s| matches!(s, Status::Unchecked(_))),
+            self.extras.len()
+        );
+        out
+    }
+}
+
+/// A peer in words: `namespace/pod` or the address.
+pub(super) fn describe_peer(index: &Index, peer: &Peer) -> String {
+    match peer {
+        Peer::Pod(id) => {
+            let pod = &index.pods()[*id];
+            format!("{}/{}", pod.namespace, pod.name)
+        }
+        Peer::Ip(ip) => ip.to_string(),
+    }
+}
+
+fn policies(refs: &[PolicyRef]) -> String {
+    refs.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_side(side: &Side) -> String {
+    match side {
+        Side::NotIsolated => "not isolated".into(),
+        Side::NotSubject => "not subject to policy".into(),
+        Side::Allowed { by } => format!("allowed by {}", policies(by)),
+        Side::Denied { isolated_by } => format!("denied (isolated by {})", policies(isolated_by)),
+    }
+}
