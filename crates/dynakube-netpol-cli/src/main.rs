@@ -172,6 +172,11 @@ struct Verify {
     #[arg(long, value_name = "FILE")]
     pods: Vec<PathBuf>,
 
+    /// Also write the cluster, the policies and every connection tried, with its verdict, into
+    /// DIR (policies.yaml, cluster.yaml, expected.yaml), for cross-checks with other analyzers.
+    #[arg(long, value_name = "DIR")]
+    write_case: Option<PathBuf>,
+
     /// `text` (a table, one row per flow) or `json`.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     output: Format,
@@ -388,6 +393,9 @@ impl Verify {
         };
         let index = evaluate::Index::new(namespaces, pods, &policies)?;
         let report = verify::verify(&matrix, &index, &addresses);
+        if let Some(dir) = &self.write_case {
+            write_case(dir, &index, policies, &report)?;
+        }
         let text = match self.output {
             Format::Text => report.to_text(),
             Format::Json => report.to_json(),
@@ -401,6 +409,35 @@ impl Verify {
             ExitCode::from(1)
         })
     }
+}
+
+/// Writes a cross-check case: the cluster and policies as YAML, and every probe of the report
+/// with the evaluator's verdict.
+fn write_case(
+    dir: &Path,
+    index: &evaluate::Index,
+    policies: Vec<k8s_openapi::api::networking::v1::NetworkPolicy>,
+    report: &verify::Report,
+) -> anyhow::Result<()> {
+    let case = evaluate::synthetic::Synthetic {
+        namespaces: index.namespaces().to_vec(),
+        pods: index.pods().to_vec(),
+        policies,
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    case.write_yaml(dir)
+        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    let mut expected =
+        String::from("# Connections tried by `dynakube-netpol verify`, with its verdicts.\n");
+    for probe in report.flows.iter().flat_map(|f| &f.probes) {
+        expected.push_str(&format!(
+            "- {{from: \"{}\", to: \"{}\", port: {}, protocol: {}, allowed: {}}}\n",
+            probe.from, probe.to, probe.port, probe.protocol, probe.allowed
+        ));
+    }
+    std::fs::write(dir.join("expected.yaml"), expected)
+        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    Ok(())
 }
 
 /// The policy files of PATH: the file itself, or the YAML files of the directory, sorted.

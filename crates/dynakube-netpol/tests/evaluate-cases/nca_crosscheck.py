@@ -77,12 +77,12 @@ KEYS = ("protocols", "src_ports", "dst_ports", "icmp_type", "icmp_code", "method
 
 
 def parse_cube(body):
-    """A cube such as `protocols:TCP,UDP,dst_ports:53,80-90` as a dict of value lists."""
+    """A cube such as `protocols:TCP, UDP,dst_ports:53,80-90` as a dict of value lists."""
     pattern = r"(?:^|,)(" + "|".join(KEYS) + r"):"
     parts = re.split(pattern, body)
     cube = {}
     for key, value in zip(parts[1::2], parts[2::2]):
-        cube[key] = [v for v in value.split(",") if v]
+        cube[key] = [v.strip() for v in value.split(",") if v.strip()]
     return cube
 
 

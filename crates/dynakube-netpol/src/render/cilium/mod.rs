@@ -282,6 +282,12 @@ impl Renderer<'_> {
 
     fn unrendered(&mut self, flow: &Flow) {
         let text = match flow.from.workload() {
+            Some(w) if w.component.host_network() && self.matrix.profile.cilium.host_firewall => {
+                format!(
+                    "{w} runs in the host network: host policies cannot name hosts, so its traffic to {} ({}) needs the host's addresses in the hosts file",
+                    flow.to, flow.ports
+                )
+            }
             Some(w) if w.component.host_network() => format!(
                 "{w} runs in the host network: its traffic to {} ({}) is covered only by a host policy; set `cilium.hostFirewall` in the cluster profile when Cilium's host firewall is on",
                 flow.to, flow.ports
