@@ -109,8 +109,8 @@ impl Error {
     }
 }
 
-/// An [`Error::Invalid`] for a deserialization error at a field path, without the path that
-/// the YAML library repeats in its own message.
+/// An [`Error::Invalid`] for a deserialization error at a field path (below the field of
+/// `location`, if any), without the path that the YAML library repeats in its own message.
 pub(crate) fn field_error<E: fmt::Display>(
     location: &Location,
     error: serde_path_to_error::Error<E>,
@@ -122,7 +122,12 @@ pub(crate) fn field_error<E: fmt::Display>(
         .strip_prefix(&format!("{field}: "))
         .map(str::to_string)
         .unwrap_or(message);
-    Error::invalid(location.at(field), message)
+    let full = match (location.field.is_empty(), field.is_empty()) {
+        (true, _) => field,
+        (false, true) => location.field.clone(),
+        (false, false) => format!("{}.{field}", location.field),
+    };
+    Error::invalid(location.at(full), message)
 }
 
 /// The library's result type.

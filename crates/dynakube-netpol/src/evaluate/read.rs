@@ -137,16 +137,8 @@ fn join(prefix: &str, field: &str) -> String {
 
 /// Deserializes `value` at `location` into `T`, naming the field of the first error.
 fn typed<T: DeserializeOwned>(location: &Location, value: Value) -> Result<T> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        let message = error.into_inner().to_string();
-        let message = message
-            .strip_prefix(&format!("{field}: "))
-            .map(str::to_string)
-            .unwrap_or(message);
-        Error::invalid(location.at(join(&location.field, &field)), message)
-    })
+    serde_path_to_error::deserialize(value)
+        .map_err(|error| crate::error::field_error(location, error))
 }
 
 /// `value`, or an error that `field` is missing.
