@@ -540,6 +540,16 @@ fn default_deny(namespace: &str) -> CiliumNetworkPolicy {
         ingress: Some(true),
         egress: Some(true),
     });
+    // A rule without ingress and egress sections has no effect in Cilium: sections that admit
+    // only the `none` entity switch both directions into default deny and allow nothing.
+    rule.ingress.push(IngressRule {
+        from: Peer::Entities(vec![Entity::None]),
+        to_ports: Vec::new(),
+    });
+    rule.egress.push(EgressRule {
+        to: EgressPeer::Entities(vec![Entity::None]),
+        to_ports: Vec::new(),
+    });
     let metadata = ObjectMeta {
         name: Some("default-deny".into()),
         namespace: Some(namespace.into()),
