@@ -30,14 +30,8 @@ use crate::resolve::{Addresses, public_internet};
 /// The namespace label every Kubernetes namespace carries.
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-/// The policies of the Kubernetes flavor, with the notes made while rendering.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendered {
-    /// The policies: default deny first, then the allow policies by workload.
-    pub policies: Vec<NetworkPolicy>,
-    /// Remarks on what could not be expressed or was widened.
-    pub notes: Vec<Note>,
-}
+/// The policies of the Kubernetes flavor.
+pub type Rendered = super::Rendered<NetworkPolicy>;
 
 /// A peer in a form that sorts and compares, turned into [`NetworkPolicyPeer`] at the end.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -11,6 +11,15 @@ use crate::matrix::{Component, Direction, Endpoint, Workload};
 /// The label and annotation prefix of everything this tool writes.
 pub const PREFIX: &str = "dynakube-netpol";
 
+/// The policies of one flavor, with the notes made while rendering them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered<P> {
+    /// The policies: default deny first, then the allow policies by workload.
+    pub policies: Vec<P>,
+    /// Remarks on what could not be expressed or was widened.
+    pub notes: Vec<crate::matrix::Note>,
+}
+
 /// Whether a workload gets policies of its own: namespaced Dynatrace pods do; host-network
 /// pods and application pods in other namespaces do not.
 pub fn renders(workload: &Workload) -> bool {

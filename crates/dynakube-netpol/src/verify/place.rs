@@ -391,6 +391,15 @@ fn label(key: &str, value: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(key.to_string(), value.to_string())])
 }
 
+/// The one port of the model's application pods.
+fn http_port() -> Vec<ContainerPort> {
+    vec![ContainerPort {
+        name: Some("http".into()),
+        port: 8080,
+        protocol: Protocol::Tcp,
+    }]
+}
+
 /// Port names the operator's manifests give, where known.
 fn port_name(component: Component, port: Port) -> Option<&'static str> {
     Some(match (component, port.number) {
@@ -552,32 +561,22 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
             .entry(namespace.clone())
             .or_default()
             .insert(INSTANCE_NAMESPACE_LABEL.into(), instance);
-        let ports = vec![ContainerPort {
-            name: Some("http".into()),
-            port: 8080,
-            protocol: Protocol::Tcp,
-        }];
         add_pod(
             &mut pods,
             "app-0".into(),
             &namespace,
             label("app", "app"),
-            ports,
+            http_port(),
             false,
         );
     }
     namespaces.entry("unrelated".into()).or_default();
-    let ports = vec![ContainerPort {
-        name: Some("http".into()),
-        port: 8080,
-        protocol: Protocol::Tcp,
-    }];
     add_pod(
         &mut pods,
         "unrelated-0".into(),
         "unrelated",
         label("app", "unrelated"),
-        ports,
+        http_port(),
         false,
     );
 

@@ -64,14 +64,8 @@ impl CiliumObject {
     }
 }
 
-/// The policies of the Cilium flavor, with the notes made while rendering.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendered {
-    /// The policies: default deny first, then per workload, then clusterwide ones.
-    pub policies: Vec<CiliumObject>,
-    /// Remarks on what could not be expressed.
-    pub notes: Vec<Note>,
-}
+/// The policies of the Cilium flavor: default deny, then per workload, then clusterwide ones.
+pub type Rendered = super::Rendered<CiliumObject>;
 
 /// Who a policy applies to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
