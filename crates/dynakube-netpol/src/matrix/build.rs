@@ -250,7 +250,6 @@ impl Builder<'_> {
                     && !self.profile.csi_driver
                     && dk.is_some_and(|d| !d.code_modules_from_registry())
             }
-            Condition::NamespacesLabelled => dk.is_some_and(DynaKube::labels_namespaces),
             Condition::TelemetryIngest => dk.is_some_and(|d| d.telemetry_ingest.is_some()),
             Condition::PrometheusExtensions => dk.is_some_and(|d| d.extensions.prometheus),
             Condition::OtlpExporter => dk.is_some_and(|d| d.otlp_exporter),

@@ -546,8 +546,6 @@ pub enum Condition {
     CodeModulesInjection,
     /// Code modules are downloaded by the init container (no CSI driver, no image).
     Bootstrapper,
-    /// The operator labels namespaces for the DynaKube.
-    NamespacesLabelled,
     /// `telemetryIngest` is set.
     TelemetryIngest,
     /// Prometheus extensions are on.
@@ -578,9 +576,6 @@ impl Condition {
             Condition::CodeModulesInjection => "`cloudNativeFullStack` or `applicationMonitoring`",
             Condition::Bootstrapper => {
                 "code-module injection without CSI driver and without `codeModulesImage`"
-            }
-            Condition::NamespacesLabelled => {
-                "injection (`cloudNativeFullStack`, `applicationMonitoring`, `metadataEnrichment`, `otlpExporterConfiguration`)"
             }
             Condition::TelemetryIngest => "`telemetryIngest`",
             Condition::PrometheusExtensions => "`extensions` (v1beta6: `extensions.prometheus`)",

@@ -1,8 +1,9 @@
 //! The traffic table: one row per row of the Dynatrace network-traffic reference.
 //!
 //! Ports are pod (target) ports: clients address Services, policies see the port after DNAT.
-//! Rows I11 (ActiveGate ingress) and I14 (EEC ingress) are not rows of their own: they are the
-//! destination side of E11, E12, E14, E16, E17, E19, E21, E22 and E29, listed in `also`.
+//! Rows I11 (ActiveGate ingress) and I14 (EEC ingress) are mostly the destination side of E11,
+//! E12, E14, E16, E17, E19, E21, E22 and E29, listed in `also`; I11 also has a row of its own for
+//! application pods that call the ActiveGate without code modules.
 //! E30 (proxy) is not a row either: [`build`](super::build) sends the proxied rows to the proxy
 //! and adds E30 to their references.
 
@@ -71,8 +72,11 @@ pub static TABLE: &[FlowRule] = &[
         "Prometheus scrapes the provisioner's /metrics"),
     row("I10", Scope::DynaKube, &[ActiveGate], PeerRule::Nodes, AG_HTTPS, Condition::Always,
         "kubelet probes /rest/health, /rest/state"),
-    // I12: the reference names no client beyond "application pods"; we admit the injected namespaces.
-    row("I12", Scope::DynaKube, &[ActiveGate], PeerRule::InjectedApps, PortRule::Fixed(&[Port::tcp(9998)]), Condition::NamespacesLabelled,
+    // I11, I12: the reference names no client beyond "application pods" and "apps using AG
+    // APIs"; we admit the namespaces the operator labels for the DynaKube, whatever labels them.
+    row("I11", Scope::DynaKube, &[ActiveGate], PeerRule::InjectedApps, AG_HTTPS, Condition::Always,
+        "ingest and API calls from application pods (Service port 443)"),
+    row("I12", Scope::DynaKube, &[ActiveGate], PeerRule::InjectedApps, PortRule::Fixed(&[Port::tcp(9998)]), Condition::Always,
         "plain-HTTP ingest and API from application pods (Service port 80)"),
     row("I13", Scope::DynaKube, &[ExtensionController], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(14599)]), Condition::Always,
         "kubelet readiness probe /readyz"),
