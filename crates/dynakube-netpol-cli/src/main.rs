@@ -107,7 +107,8 @@ struct Sources {
 
     /// What to allow for a host without addresses. `public-internet`: its port to every public
     /// IPv4 and IPv6 address (not private, loopback, link-local or CGNAT ranges). Without this
-    /// option such hosts are an error that lists them.
+    /// option such hosts are an error that lists them. (`verify` checks such hosts at a sample
+    /// public address; without the option their flows are unchecked.)
     #[arg(long, value_name = "MODE")]
     fqdn_fallback: Option<FqdnFallback>,
 
