@@ -711,6 +711,17 @@ impl Note {
     }
 }
 
+impl Note {
+    /// An informational note about one flow: it concerns the flow's reference rows.
+    pub fn on_flow(flow: &Flow, text: impl Into<String>) -> Self {
+        Note {
+            level: Level::Info,
+            refs: flow.refs.clone(),
+            text: text.into(),
+        }
+    }
+}
+
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let level = match self.level {
@@ -740,23 +751,7 @@ pub struct Matrix {
     pub profile: crate::cluster::ClusterProfile,
 }
 
-impl Matrix {
-    /// The host names (not IP literals) that flows reach by name.
-    pub fn host_names(&self) -> BTreeSet<String> {
-        self.flows
-            .iter()
-            .flat_map(|f| [&f.from, &f.to])
-            .filter_map(|e| match e {
-                Endpoint::Host { name, .. } if name.parse::<std::net::IpAddr>().is_err() => {
-                    Some(name.clone())
-                }
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-/// The host and port of a host endpoint, for messages.
+/// The endpoint and port of a host reached directly (not through a proxy).
 pub(crate) fn host_endpoint(host: &HostPort, role: HostRole) -> (Endpoint, Ports) {
     (
         Endpoint::Host {

@@ -308,8 +308,7 @@ impl Renderer<'_> {
                 ),
             },
         };
-        let refs: Vec<&'static str> = flow.refs.iter().copied().collect();
-        self.notes.insert(Note::new(Level::Info, &refs, text));
+        self.notes.insert(Note::on_flow(flow, text));
     }
 }
 

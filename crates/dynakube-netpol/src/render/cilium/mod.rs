@@ -30,8 +30,8 @@ use self::model::{
 use super::{PREFIX, PolicyGroup, annotations, group_of, renders};
 use crate::cluster::DnsProvider;
 use crate::matrix::{
-    Component, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Port,
-    Ports, Protocol, Workload,
+    Component, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, Note, Port, Ports,
+    Protocol, Workload,
 };
 use crate::resolve::Addresses;
 
@@ -297,8 +297,7 @@ impl Renderer<'_> {
                 flow.from, flow.to, flow.ports
             ),
         };
-        let refs: Vec<&'static str> = flow.refs.iter().copied().collect();
-        self.notes.insert(Note::new(Level::Info, &refs, text));
+        self.notes.insert(Note::on_flow(flow, text));
     }
 
     fn finish(self) -> Rendered {
