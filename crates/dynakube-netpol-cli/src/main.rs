@@ -2,18 +2,19 @@
 //! DynaKube and EdgeConnect resources.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use dynakube_netpol::cluster::ClusterProfile;
+use dynakube_netpol::cluster::{AnyAddress, ClusterProfile};
 use dynakube_netpol::input::{ParseOptions, parse_into};
 use dynakube_netpol::matrix::{Note, Options, ZoneFallback};
-use dynakube_netpol::model::Inputs;
-use dynakube_netpol::output::{self, Header, Output};
+use dynakube_netpol::model::{Inputs, ProxyUrl};
+use dynakube_netpol::output::{self, Output, Provenance, normalized_path};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
+use dynakube_netpol::source::Limits;
 use dynakube_netpol::{evaluate, verify};
 
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
@@ -120,9 +121,23 @@ struct Sources {
     zone_fallback: ZoneFallbackArg,
 
     /// The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool
-    /// cannot read. Credentials in it are never written out.
+    /// cannot read. Credentials, path and query in it are never written out.
     #[arg(long, value_name = "URL")]
     proxy_url: Option<String>,
+
+    /// Accept address blocks of every address (0.0.0.0/0, ::/0) in the hosts file and the
+    /// cluster profile. A rule with such a block admits the whole internet and the cluster
+    /// network alike; without this option they are refused.
+    #[arg(long)]
+    allow_any_address: bool,
+
+    /// The most bytes one input file may have.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_bytes)]
+    max_input_bytes: usize,
+
+    /// The deepest nesting of YAML flow collections ([...], {...}) an input may have.
+    #[arg(long, value_name = "LEVELS", default_value_t = Limits::default().max_depth)]
+    max_depth: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -181,6 +196,29 @@ struct Verify {
     /// `text` (a table, one row per flow) or `json`.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     output: Format,
+
+    /// Findings that fail the verification (exit 1) besides denied flows, comma separated:
+    /// `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be
+    /// checked).
+    #[arg(long, value_name = "FINDINGS", value_delimiter = ',')]
+    fail_on: Vec<FailOn>,
+
+    /// Check the NetworkPolicies even when the policy files also hold policies of kinds
+    /// verify cannot evaluate (Cilium, Calico, AdminNetworkPolicy); the report counts them.
+    #[arg(long)]
+    allow_unevaluated: bool,
+
+    /// Accept policy files without any NetworkPolicy.
+    #[arg(long)]
+    allow_no_policies: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// Connections the policies allow beyond the matrix.
+    Extra,
+    /// Flows that could not be checked.
+    Unchecked,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -240,13 +278,38 @@ struct Loaded {
 }
 
 impl Sources {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_bytes: self.max_input_bytes,
+            max_depth: self.max_depth,
+        }
+    }
+
+    fn any_address(&self) -> AnyAddress {
+        if self.allow_any_address {
+            AnyAddress::Allow
+        } else {
+            AnyAddress::Refuse
+        }
+    }
+
+    fn proxy_url(&self) -> anyhow::Result<Option<ProxyUrl>> {
+        self.proxy_url
+            .as_deref()
+            .map(ProxyUrl::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--proxy-url: {e}"))
+    }
+
     fn load(&self) -> anyhow::Result<Loaded> {
+        let limits = self.limits();
         let options = ParseOptions {
-            proxy_url: self.proxy_url.clone(),
+            proxy_url: self.proxy_url()?,
+            limits,
         };
         let mut inputs = Inputs::default();
         for file in &self.inputs {
-            let text = read(file)?;
+            let text = read(file, &limits)?;
             parse_into(&mut inputs, file, &text, &options)?;
         }
         if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
@@ -256,11 +319,19 @@ impl Sources {
             .into());
         }
         let profile = match &self.cluster {
-            Some(path) => ClusterProfile::parse(&path.display().to_string(), &read_path(path)?)?,
+            Some(path) => {
+                let name = path.display().to_string();
+                let text = read_path(path, &limits)?;
+                ClusterProfile::parse_with(&name, &text, &limits, self.any_address())?
+            }
             None => ClusterProfile::default(),
         };
         let hosts = match &self.hosts {
-            Some(path) => FixedHosts::parse(&path.display().to_string(), &read_path(path)?)?,
+            Some(path) => {
+                let name = path.display().to_string();
+                let text = read_path(path, &limits)?;
+                FixedHosts::parse_with(&name, &text, &limits, self.any_address())?
+            }
             None => FixedHosts::default(),
         };
         let fallback = match self.fqdn_fallback {
@@ -283,6 +354,41 @@ impl Sources {
             options,
         })
     }
+
+    /// The inputs and the options that change the output, as command-line words with
+    /// normalised paths and without secrets.
+    fn arguments(&self) -> anyhow::Result<Vec<String>> {
+        let path = |p: &Path| quoted(&normalized_path(&p.display().to_string()));
+        let mut words: Vec<String> = self
+            .inputs
+            .iter()
+            .map(|i| quoted(&normalized_path(i)))
+            .collect();
+        if let Some(cluster) = &self.cluster {
+            words.extend(["--cluster".into(), path(cluster)]);
+        }
+        if let Some(hosts) = &self.hosts {
+            words.extend(["--hosts".into(), path(hosts)]);
+        }
+        if self.fqdn_fallback.is_some() {
+            words.extend(["--fqdn-fallback".into(), "public-internet".into()]);
+        }
+        if self.zone_fallback != ZoneFallbackArg::Any {
+            let mode = self
+                .zone_fallback
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default();
+            words.extend(["--zone-fallback".into(), mode]);
+        }
+        if let Some(url) = self.proxy_url()? {
+            words.extend(["--proxy-url".into(), url.to_string()]);
+        }
+        if self.allow_any_address {
+            words.push("--allow-any-address".into());
+        }
+        Ok(words)
+    }
 }
 
 impl Generate {
@@ -294,24 +400,43 @@ impl Generate {
             fallback,
             options,
         } = self.sources.load()?;
-        let header = Header {
-            command: self.command_line(),
-            inputs: inputs.summary(),
-        };
+        let mut arguments = self.sources.arguments()?;
+        if self.flavor == Flavor::Cilium {
+            arguments.extend(["--flavor".into(), "cilium".into()]);
+        }
+        let resources = inputs
+            .resources()
+            .into_iter()
+            .map(|(resource, version)| format!("{resource} ({version})"))
+            .collect();
         let output = match self.flavor {
             Flavor::Kubernetes => {
                 let (matrix, rendered) =
                     dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, fallback)?;
-                let notes = merged(matrix.notes, rendered.notes);
-                Output::new(header, notes, &rendered.policies, |p| {
-                    p.metadata.name.clone().unwrap_or_default()
+                let provenance = Provenance {
+                    resources,
+                    arguments,
+                    notes: merged(matrix.notes, rendered.notes),
+                };
+                Output::new(provenance, &rendered.policies, |p| {
+                    let name = p.metadata.name.clone().unwrap_or_default();
+                    let sources = rendered.sources.get(&name).cloned().unwrap_or_default();
+                    (name, sources)
                 })?
             }
             Flavor::Cilium => {
                 let (matrix, rendered) =
                     dynakube_netpol::cilium(&inputs, &profile, &options, &hosts)?;
-                let notes = merged(matrix.notes, rendered.notes);
-                Output::new(header, notes, &rendered.policies, |p| p.name())?
+                let provenance = Provenance {
+                    resources,
+                    arguments,
+                    notes: merged(matrix.notes, rendered.notes),
+                };
+                Output::new(provenance, &rendered.policies, |p| {
+                    let name = p.name();
+                    let sources = rendered.sources.get(&name).cloned().unwrap_or_default();
+                    (name, sources)
+                })?
             }
         };
         for note in output.notes() {
@@ -332,36 +457,6 @@ impl Generate {
             }
         }
     }
-
-    /// The command line in canonical form, without output options and without secrets.
-    fn command_line(&self) -> String {
-        let mut words = vec!["dynakube-netpol".to_string(), "generate".to_string()];
-        words.extend(self.sources.inputs.iter().map(|i| quoted(i)));
-        if let Some(path) = &self.sources.cluster {
-            words.extend(["--cluster".into(), quoted(&path.display().to_string())]);
-        }
-        if let Some(path) = &self.sources.hosts {
-            words.extend(["--hosts".into(), quoted(&path.display().to_string())]);
-        }
-        if self.sources.fqdn_fallback.is_some() {
-            words.extend(["--fqdn-fallback".into(), "public-internet".into()]);
-        }
-        if self.sources.zone_fallback != ZoneFallbackArg::Any {
-            let mode = self
-                .sources
-                .zone_fallback
-                .to_possible_value()
-                .expect("no variant is skipped");
-            words.extend(["--zone-fallback".into(), mode.get_name().to_string()]);
-        }
-        if self.flavor == Flavor::Cilium {
-            words.extend(["--flavor".into(), "cilium".into()]);
-        }
-        if let Some(url) = &self.sources.proxy_url {
-            words.extend(["--proxy-url".into(), quoted(&without_credentials(url))]);
-        }
-        words.join(" ")
-    }
 }
 
 impl Verify {
@@ -373,29 +468,32 @@ impl Verify {
             fallback,
             options,
         } = self.sources.load()?;
+        let limits = self.sources.limits();
         let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
         let addresses = dynakube_netpol::resolve::resolve_known(&matrix, &hosts, fallback)?;
-        let mut policies = Vec::new();
-        for file in policy_files(&self.policies)? {
-            let name = file.display().to_string();
-            policies.extend(evaluate::read_policies(&name, &read_path(&file)?)?);
-        }
+        let files = self.read_policies(&limits)?;
         let (namespaces, pods) = if self.pods.is_empty() {
             verify::model_cluster(&matrix)
         } else {
             let (mut namespaces, mut pods) = (Vec::new(), Vec::new());
             for path in &self.pods {
+                let name = path.display().to_string();
                 let (more_namespaces, more_pods) =
-                    evaluate::read_cluster(&path.display().to_string(), &read_path(path)?)?;
+                    evaluate::read_cluster(&name, &read_path(path, &limits)?, &limits)?;
                 namespaces.extend(more_namespaces);
                 pods.extend(more_pods);
             }
             (namespaces, pods)
         };
-        let index = evaluate::Index::new(namespaces, pods, &policies)?;
-        let report = verify::verify(&matrix, &index, &addresses);
+        let index = evaluate::Index::new(namespaces, pods, &files.policies)?;
+        let mut report = verify::verify(&matrix, &index, &addresses);
+        report.read = verify::Read {
+            evaluated: files.policies.len(),
+            unevaluated: files.unevaluated,
+            skipped: files.skipped,
+        };
         if let Some(dir) = &self.write_case {
-            write_case(dir, &index, policies, &report)?;
+            write_case(dir, &index, files.policies, &report)?;
         }
         let text = match self.output {
             Format::Text => report.to_text(),
@@ -404,11 +502,47 @@ impl Verify {
         std::io::stdout()
             .write_all(text.as_bytes())
             .context("cannot write to standard output")?;
-        Ok(if report.passed() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        })
+        let failures = report.failures(
+            self.fail_on.contains(&FailOn::Extra),
+            self.fail_on.contains(&FailOn::Unchecked),
+        );
+        if failures.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!("error: verification failed: {}", failures.join("; "));
+        Ok(ExitCode::from(1))
+    }
+
+    /// Reads the policy files; no NetworkPolicy, or policies of kinds the evaluator cannot
+    /// evaluate, are errors unless an option accepts them.
+    fn read_policies(&self, limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
+        let mut files = evaluate::PolicyFiles::default();
+        for file in policy_files(&self.policies)? {
+            let name = file.display().to_string();
+            files.extend(evaluate::read_policies(
+                &name,
+                &read_path(&file, limits)?,
+                limits,
+            )?);
+        }
+        let source = self.policies.display();
+        if !files.unevaluated.is_empty() && !self.allow_unevaluated {
+            let kinds: Vec<String> = files
+                .unevaluated
+                .iter()
+                .map(|(kind, n)| format!("{n} {kind}"))
+                .collect();
+            anyhow::bail!(
+                "{source} holds policies verify cannot evaluate ({}); the report would not account for them. Pass --allow-unevaluated to check the NetworkPolicies alone",
+                kinds.join(", ")
+            );
+        }
+        if files.policies.is_empty() && !self.allow_no_policies {
+            anyhow::bail!(
+                "{source} holds no networking.k8s.io/v1 NetworkPolicy; pass --allow-no-policies to verify a cluster without any"
+            );
+        }
+        Ok(files)
     }
 }
 
@@ -485,28 +619,20 @@ fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCod
     Ok(ExitCode::from(1))
 }
 
-fn read(file: &str) -> anyhow::Result<String> {
+fn read(file: &str, limits: &Limits) -> anyhow::Result<String> {
     if file == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| dynakube_netpol::Error::Read {
-                file: "-".into(),
-                reason: e.to_string(),
-            })?;
-        return Ok(text);
+        return Ok(dynakube_netpol::source::read_bounded(
+            "-",
+            std::io::stdin().lock(),
+            limits,
+        )?);
     }
-    read_path(Path::new(file))
+    read_path(Path::new(file), limits)
 }
 
-fn read_path(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        dynakube_netpol::Error::Read {
-            file: path.display().to_string(),
-            reason: e.to_string(),
-        }
-        .into()
-    })
+fn read_path(path: &Path, limits: &Limits) -> anyhow::Result<String> {
+    let name = path.display().to_string();
+    Ok(dynakube_netpol::source::read_file(&name, path, limits)?)
 }
 
 /// `word`, single-quoted when a shell would split or expand it.
@@ -519,16 +645,5 @@ fn quoted(word: &str) -> String {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-/// The URL without user and password.
-fn without_credentials(url: &str) -> String {
-    match url.rsplit_once('@') {
-        Some((before, host)) => match before.split_once("://") {
-            Some((scheme, _)) => format!("{scheme}://{host}"),
-            None => host.to_string(),
-        },
-        None => url.to_string(),
     }
 }

@@ -27,33 +27,34 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::error::{Error, Location, Result};
+use crate::source::Limits;
+use crate::values::{Cidr, HostName, LabelKey, LabelValue, Name, PortNumber};
 
 /// The cluster profile. `Default` is the profile of an empty file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ClusterProfile {
     /// The operator's namespace; `None` takes the namespace of the resources, else `dynatrace`.
-    pub namespace: Option<String>,
+    pub namespace: Option<Name>,
     /// How pods reach kube-apiserver.
     pub api_server: ApiServer,
     /// The cluster DNS.
     pub dns: Dns,
     /// Node addresses: kubelet probes and hostNetwork OneAgents come from here.
     #[serde(rename = "nodeCIDRs")]
-    pub node_cidrs: Vec<IpNet>,
+    pub node_cidrs: Vec<Cidr>,
     /// Where kube-apiserver calls admission webhooks from; empty: from anywhere, port-limited.
     #[serde(rename = "controlPlaneCIDRs")]
-    pub control_plane_cidrs: Vec<IpNet>,
+    pub control_plane_cidrs: Vec<Cidr>,
     /// The Prometheus that scrapes metrics; `None`: no metrics ingress.
     pub prometheus: Option<Prometheus>,
     /// Whether the operator's CSI driver is installed (Helm `csidriver.enabled`).
     pub csi_driver: bool,
     /// The cluster's DNS domain (default `cluster.local`), for DNS rules of the Cilium flavor.
-    pub cluster_domain: String,
+    pub cluster_domain: HostName,
     /// Facts and choices for the Cilium flavor.
     pub cilium: Cilium,
 }
@@ -82,7 +83,7 @@ impl Default for ClusterProfile {
             control_plane_cidrs: Vec::new(),
             prometheus: None,
             csi_driver: true,
-            cluster_domain: "cluster.local".into(),
+            cluster_domain: HostName::parse("cluster.local").expect("a valid constant name"),
             cilium: Cilium::default(),
         }
     }
@@ -94,12 +95,12 @@ impl Default for ClusterProfile {
 pub struct ApiServer {
     /// The ClusterIP(s) of the `kubernetes` Service; reached on port 443.
     #[serde(rename = "serviceCIDRs")]
-    pub service_cidrs: Vec<IpNet>,
+    pub service_cidrs: Vec<Cidr>,
     /// The addresses of the kube-apiserver endpoints.
     #[serde(rename = "endpointCIDRs")]
-    pub endpoint_cidrs: Vec<IpNet>,
+    pub endpoint_cidrs: Vec<Cidr>,
     /// The ports the endpoints listen on.
-    pub ports: Vec<u16>,
+    pub ports: Vec<PortNumber>,
 }
 
 impl Default for ApiServer {
@@ -107,7 +108,7 @@ impl Default for ApiServer {
         ApiServer {
             service_cidrs: Vec::new(),
             endpoint_cidrs: Vec::new(),
-            ports: vec![443, 6443],
+            ports: vec![PortNumber::of(443), PortNumber::of(6443)],
         }
     }
 }
@@ -166,31 +167,75 @@ pub enum DnsProvider {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Prometheus {
     /// Its namespace.
-    pub namespace: String,
+    pub namespace: Name,
     /// Labels of its pods; empty: every pod of the namespace.
     #[serde(default)]
-    pub pod_labels: BTreeMap<String, String>,
+    pub pod_labels: BTreeMap<LabelKey, LabelValue>,
+}
+
+/// Whether a reader accepts address blocks of every address (`0.0.0.0/0`, `::/0`), which make
+/// a rule admit the whole internet and the cluster network alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AnyAddress {
+    /// Refuse them, naming the field (the default).
+    #[default]
+    Refuse,
+    /// Accept them (`--allow-any-address`).
+    Allow,
+}
+
+impl AnyAddress {
+    /// Checks one block read at `location`.
+    pub(crate) fn check(self, location: &Location, cidr: &Cidr) -> Result<()> {
+        if cidr.is_everything() && self == AnyAddress::Refuse {
+            return Err(Error::invalid(
+                location.clone(),
+                format!(
+                    "`{cidr}` is every address: a rule with it admits the internet and the whole cluster network; name the real addresses, or pass --allow-any-address if this is intended"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl ClusterProfile {
-    /// Parses a cluster profile; `file` names it in messages.
+    /// Parses a cluster profile with the default limits, refusing blocks of every address;
+    /// `file` names it in messages.
     pub fn parse(file: &str, text: &str) -> Result<Self> {
+        Self::parse_with(file, text, &Limits::default(), AnyAddress::Refuse)
+    }
+
+    /// Parses a cluster profile; `file` names it in messages.
+    pub fn parse_with(file: &str, text: &str, limits: &Limits, any: AnyAddress) -> Result<Self> {
         let location = Location::new(file, None, "");
-        if text.trim().is_empty() {
+        let mut documents = crate::source::documents(file, text, limits)?.into_iter();
+        let Some((_, value)) = documents.next() else {
             return Ok(ClusterProfile::default());
-        }
-        let deserializer = serde_yaml::Deserializer::from_str(text);
-        let profile: ClusterProfile = serde_path_to_error::deserialize(deserializer)
-            .map_err(|e| crate::error::field_error(&location, e))?;
-        if let Some(ns) = &profile.namespace
-            && !crate::input::is_dns_label(ns)
-        {
+        };
+        if let Some((second, _)) = documents.next() {
             return Err(Error::invalid(
-                location.at("namespace"),
-                format!("`{ns}` is not a namespace name"),
+                second,
+                "a cluster profile is one YAML document",
             ));
         }
-        if profile.api_server.ports.is_empty() || profile.api_server.ports.contains(&0) {
+        let profile: ClusterProfile = serde_path_to_error::deserialize(value)
+            .map_err(|e| crate::error::field_error(&location, e))?;
+        let blocks = [
+            ("apiServer.serviceCIDRs", &profile.api_server.service_cidrs),
+            (
+                "apiServer.endpointCIDRs",
+                &profile.api_server.endpoint_cidrs,
+            ),
+            ("nodeCIDRs", &profile.node_cidrs),
+            ("controlPlaneCIDRs", &profile.control_plane_cidrs),
+        ];
+        for (field, cidrs) in blocks {
+            for (i, cidr) in cidrs.iter().enumerate() {
+                any.check(&location.at(format!("{field}[{i}]")), cidr)?;
+            }
+        }
+        if profile.api_server.ports.is_empty() {
             return Err(Error::invalid(
                 location.at("apiServer.ports"),
                 "must list ports from 1 to 65535",
@@ -201,6 +246,12 @@ impl ClusterProfile {
                 return Err(Error::invalid(
                     location.at("dns.address"),
                     "is required with `provider: node-local` (the cache address, such as 169.254.20.10)",
+                ));
+            }
+            (DnsProvider::NodeLocal, Some(address)) if address.is_unspecified() => {
+                return Err(Error::invalid(
+                    location.at("dns.address"),
+                    format!("`{address}` is the unspecified address, not a DNS cache"),
                 ));
             }
             (DnsProvider::NodeLocal, Some(_)) => {}
@@ -236,8 +287,8 @@ mod tests {
     fn full_profile() {
         let text = "namespace: dt\napiServer: {serviceCIDRs: [10.96.0.1/32], ports: [6443]}\ndns: {provider: node-local, address: 169.254.20.10}\nnodeCIDRs: [192.0.2.0/24]\nprometheus: {namespace: monitoring}\ncsiDriver: false\n";
         let profile = ClusterProfile::parse("c.yaml", text).unwrap();
-        assert_eq!(profile.namespace.as_deref(), Some("dt"));
-        assert_eq!(profile.api_server.ports, [6443]);
+        assert_eq!(profile.namespace.as_ref().map(Name::as_str), Some("dt"));
+        assert_eq!(profile.api_server.ports, [PortNumber::of(6443)]);
         assert_eq!(
             profile.dns.node_local_address(),
             "169.254.20.10".parse().ok()
@@ -260,5 +311,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("c.yaml, field `nodeCIDRs[0]`"), "{err}");
+        for (text, field) in [
+            ("nodeCIDRs: [10.0.0.1/8]\n", "nodeCIDRs[0]"),
+            ("nodeCIDRs: [0.0.0.0/0]\n", "nodeCIDRs[0]"),
+            (
+                "controlPlaneCIDRs: [192.0.2.1/32, '::/0']\n",
+                "controlPlaneCIDRs[1]",
+            ),
+            ("apiServer: {ports: [0]}\n", "apiServer.ports[0]"),
+            ("namespace: Dynatrace\n", "namespace"),
+            ("namespace: ''\n", "namespace"),
+            ("clusterDomain: 'cluster local'\n", "clusterDomain"),
+            (
+                "prometheus: {namespace: m, podLabels: {'a b': x}}\n",
+                "prometheus.podLabels.a b",
+            ),
+            (
+                "prometheus: {namespace: m, podLabels: {a: 'x\\ny'}}\n",
+                "prometheus.podLabels.a",
+            ),
+        ] {
+            let err = ClusterProfile::parse("c.yaml", text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("c.yaml, field `{field}`")),
+                "{text}: {err}"
+            );
+        }
+        let any = ClusterProfile::parse_with(
+            "c.yaml",
+            "nodeCIDRs: [0.0.0.0/0]\n",
+            &Limits::default(),
+            AnyAddress::Allow,
+        );
+        assert!(any.is_ok());
     }
 }

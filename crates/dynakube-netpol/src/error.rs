@@ -31,19 +31,51 @@ impl Location {
             ..self.clone()
         }
     }
+
+    /// The same document, at `field` below this location's field (an item of a list, say).
+    pub fn join(&self, field: &str) -> Self {
+        match (self.field.is_empty(), field.is_empty()) {
+            (true, _) => self.at(field),
+            (false, true) => self.clone(),
+            (false, false) => self.at(format!("{}.{field}", self.field)),
+        }
+    }
+
+    /// The file and document without a field, as a short name for messages: `file#2`.
+    pub fn origin(&self) -> String {
+        let file = crate::values::escape(&self.file);
+        let mut out = match self.document {
+            Some(document) => format!("{file}#{document}"),
+            None => file.into_owned(),
+        };
+        if !self.field.is_empty() {
+            out.push_str(&format!(" {}", crate::values::escape(&self.field)));
+        }
+        out
+    }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
+        f.write_str(&crate::values::escape(&self.file))?;
         if let Some(document) = self.document {
             write!(f, ", document {document}")?;
         }
         if !self.field.is_empty() {
-            write!(f, ", field `{}`", self.field)?;
+            write!(f, ", field `{}`", crate::values::escape(&self.field))?;
         }
         Ok(())
     }
+}
+
+/// A message of this library or another one, safe to print: no credentials, one line.
+fn clean(text: &str) -> String {
+    crate::values::escape(&crate::values::redact_words(text)).into_owned()
+}
+
+/// A path or list of paths, safe to print on one line.
+fn line(text: &str) -> String {
+    crate::values::escape(text).into_owned()
 }
 
 /// Everything that can go wrong between reading the inputs and writing policies.
@@ -51,7 +83,7 @@ impl fmt::Display for Location {
 #[non_exhaustive]
 pub enum Error {
     /// An input could not be read.
-    #[error("{file}: cannot read: {reason}")]
+    #[error("{}: cannot read: {}", line(file), clean(reason))]
     Read {
         /// The file as the user named it.
         file: String,
@@ -59,7 +91,7 @@ pub enum Error {
         reason: String,
     },
     /// An input is not YAML, or not the shape its kind requires.
-    #[error("{location}: {reason}")]
+    #[error("{location}: {}", clean(reason))]
     Invalid {
         /// Where the problem is.
         location: Location,
@@ -67,7 +99,7 @@ pub enum Error {
         reason: String,
     },
     /// The inputs hold no DynaKube and no EdgeConnect.
-    #[error("no DynaKube or EdgeConnect in the inputs ({files})")]
+    #[error("no DynaKube or EdgeConnect in the inputs ({})", line(files))]
     NothingToDo {
         /// The files that were read, comma separated.
         files: String,
@@ -82,7 +114,10 @@ pub enum Error {
         hosts: Vec<String>,
     },
     /// An output directory is not what the inputs generate (`--check`).
-    #[error("{dir} is stale: {count} file(s) differ from what the inputs generate")]
+    #[error(
+        "{} is stale: {count} file(s) differ from what the inputs generate",
+        line(dir)
+    )]
     Stale {
         /// The output directory.
         dir: String,
@@ -90,7 +125,7 @@ pub enum Error {
         count: usize,
     },
     /// Writing an output failed.
-    #[error("{path}: cannot write: {reason}")]
+    #[error("{}: cannot write: {}", line(path), clean(reason))]
     Write {
         /// The file or directory.
         path: String,

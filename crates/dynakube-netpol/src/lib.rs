@@ -57,6 +57,8 @@ pub mod model;
 pub mod output;
 pub mod render;
 pub mod resolve;
+pub mod source;
+pub mod values;
 pub mod verify;
 
 pub use error::{Error, Location, Result};

@@ -3,9 +3,12 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::net::IpAddr;
 
 use url::Url;
+
+use crate::error::Location;
+pub use crate::values::HostPort;
+use crate::values::{Cidr, Host, HostName, HostPattern, Name, PortNumber, Shown, ZoneName};
 
 /// Everything read from the input files.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -17,77 +20,55 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// One line per resource, for output headers: where it came from and what it is.
-    pub fn summary(&self) -> Vec<String> {
-        let dynakubes = self.dynakubes.iter().map(|d| {
-            let ns = d
-                .namespace
-                .as_deref()
-                .map(|n| format!("{n}/"))
-                .unwrap_or_default();
-            format!(
-                "{}: DynaKube {ns}{} ({})",
-                d.origin,
-                d.name,
-                d.version.api_version()
-            )
-        });
-        let edgeconnects = self.edgeconnects.iter().map(|e| {
-            let ns = e
-                .namespace
-                .as_deref()
-                .map(|n| format!("{n}/"))
-                .unwrap_or_default();
-            let version = match e.version {
-                EdgeConnectVersion::V1alpha1 => "dynatrace.com/v1alpha1",
-                EdgeConnectVersion::V1alpha2 => "dynatrace.com/v1alpha2",
-            };
-            format!("{}: EdgeConnect {ns}{} ({version})", e.origin, e.name)
-        });
+    /// Every resource, DynaKubes first, with the API version it was written in.
+    pub fn resources(&self) -> Vec<(ResourceRef, &'static str)> {
+        let dynakubes = self
+            .dynakubes
+            .iter()
+            .map(|d| (d.resource(), d.version.api_version()));
+        let edgeconnects = self
+            .edgeconnects
+            .iter()
+            .map(|e| (e.resource(), e.version.api_version()));
         dynakubes.chain(edgeconnects).collect()
     }
 }
 
-/// A network peer named by host and port, such as the Dynatrace API or a registry.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct HostPort {
-    /// A lowercase DNS name or an IP address (IPv6 without brackets).
-    pub host: String,
-    /// The TCP port.
-    pub port: u16,
+/// The kinds of resource this tool reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// `DynaKube`.
+    DynaKube,
+    /// `EdgeConnect`.
+    EdgeConnect,
 }
 
-impl HostPort {
-    /// A host and port; the host is lowercased.
-    pub fn new(host: &str, port: u16) -> Self {
-        HostPort {
-            host: host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_ascii_lowercase(),
-            port,
+impl Kind {
+    /// The kind as Kubernetes spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::DynaKube => "DynaKube",
+            Kind::EdgeConnect => "EdgeConnect",
         }
     }
-
-    /// The host as an IP address, when it is one.
-    pub fn ip(&self) -> Option<IpAddr> {
-        self.host.parse().ok()
-    }
-
-    /// The host and port of an absolute http(s) URL; the port defaults to the scheme's.
-    pub fn from_url(url: &Url) -> Option<Self> {
-        let host = url.host_str()?;
-        let port = url.port_or_known_default()?;
-        Some(HostPort::new(host, port))
-    }
 }
 
-impl fmt::Display for HostPort {
+/// A resource by kind, namespace and name: `DynaKube dynatrace/dynakube`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceRef {
+    /// The kind.
+    pub kind: Kind,
+    /// `metadata.namespace`, when set.
+    pub namespace: Option<Name>,
+    /// `metadata.name`.
+    pub name: Name,
+}
+
+impl fmt::Display for ResourceRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
+        match &self.namespace {
+            Some(namespace) => write!(f, "{} {namespace}/{}", self.kind.name(), self.name),
+            None => write!(f, "{} {}", self.kind.name(), self.name),
         }
     }
 }
@@ -95,21 +76,19 @@ impl fmt::Display for HostPort {
 /// The `apiUrl` of a DynaKube, validated and normalised as the operator does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiUrl {
-    /// The URL as written.
-    pub raw: String,
     /// Host and port of all API traffic (3rd-generation `.apps.` hosts mapped to 2nd generation).
     pub api: HostPort,
     /// Host and port as written: the tenant image registry lives here.
     pub registry: HostPort,
-    /// The tenant (environment) id: the first DNS label of the host, or the id in `/e/<id>/api`.
-    pub tenant: String,
 }
 
 impl ApiUrl {
-    /// Validates and normalises an `apiUrl` value; the error says what is wrong.
+    /// Validates and normalises an `apiUrl` value; the error says what is wrong, showing the
+    /// value without credentials.
     pub fn parse(raw: &str) -> Result<Self, String> {
         const EXAMPLE: &str = "https://ENVIRONMENTID.live.dynatrace.com/api";
         let raw = raw.trim();
+        let shown = Shown(raw);
         if raw.is_empty() {
             return Err("the API URL is empty".into());
         }
@@ -118,71 +97,110 @@ impl ApiUrl {
                 "`{EXAMPLE}` is the documentation's example, not a tenant"
             ));
         }
-        let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
+        let url = Url::parse(raw).map_err(|e| format!("`{shown}` is not a URL ({e})"))?;
         if url.scheme() != "https" && url.scheme() != "http" {
-            return Err(format!("`{raw}` must use https"));
+            return Err(format!("`{shown}` must use https"));
         }
-        let registry = HostPort::from_url(&url).ok_or_else(|| format!("`{raw}` has no host"))?;
-        let third_gen = registry.host.contains(".apps.");
-        let path = url.path().trim_end_matches('/');
-        if !third_gen && !raw.ends_with("/api") {
+        if url.query().is_some() || url.fragment().is_some() {
             return Err(format!(
-                "`{raw}` must end with /api (SaaS: https://<env>.live.dynatrace.com/api, Managed: https://<domain>/e/<env>/api)"
+                "`{shown}` must not have a query or fragment (the operator appends API paths to it)"
             ));
         }
-        if registry.host.starts_with('.') {
-            return Err(format!("`{raw}` has no environment in its host name"));
+        let registry = HostPort::from_url(&url).map_err(|e| format!("`{shown}` {e}"))?;
+        let third_gen = registry
+            .host
+            .name()
+            .is_some_and(|name| name.as_str().contains(".apps."));
+        if !third_gen && !url.path().ends_with("/api") {
+            return Err(format!(
+                "`{shown}` must end with /api (SaaS: https://<env>.live.dynatrace.com/api, Managed: https://<domain>/e/<env>/api)"
+            ));
         }
-        let api = HostPort {
-            host: second_generation_host(&registry.host),
-            port: registry.port,
+        let api = match &registry.host {
+            Host::Name(name) if third_gen => HostPort {
+                host: Host::Name(second_generation_host(name)),
+                port: registry.port,
+            },
+            _ => registry.clone(),
         };
-        let tenant = match path
-            .strip_prefix("/e/")
-            .and_then(|p| p.strip_suffix("/api"))
-        {
-            Some(id) if !id.is_empty() && !id.contains('/') => id.to_string(),
-            _ => registry
-                .host
-                .split('.')
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        };
-        Ok(ApiUrl {
-            raw: raw.to_string(),
-            api,
-            registry,
-            tenant,
-        })
+        Ok(ApiUrl { api, registry })
     }
 }
 
 /// Maps a 3rd-generation host (`<env>.apps.<domain>`, `<env>.<stage>.apps.<domain>`) to the
 /// 2nd-generation host that serves the API (`<env>.live.<domain>`, `<env>.<stage>.<domain>`).
-fn second_generation_host(host: &str) -> String {
-    match host.split_once(".apps.") {
+fn second_generation_host(host: &HostName) -> HostName {
+    let mapped = match host.as_str().split_once(".apps.") {
         Some((prefix, suffix)) if !prefix.contains('.') => format!("{prefix}.live.{suffix}"),
         Some((prefix, suffix)) => format!("{prefix}.{suffix}"),
-        None => host.to_string(),
+        None => return host.clone(),
+    };
+    // Both halves are labels of a valid name, so the mapped name is valid too.
+    HostName::parse(&mapped).unwrap_or_else(|_| host.clone())
+}
+
+/// The registry of a container image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registry {
+    /// Docker Hub: no registry in the reference, `docker.io` or `index.docker.io`.
+    DockerHub,
+    /// Another registry, at this host and port (443 unless the reference names one).
+    Host(HostPort),
+}
+
+impl Registry {
+    /// A registry as an image reference names it: `host`, `host:port` or `[v6]:port`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let (host, port) = split_host_port(raw);
+        let host = Host::parse(host).map_err(|e| format!("the registry `{}` {e}", Shown(host)))?;
+        if let Host::Name(name) = &host
+            && matches!(name.as_str(), "docker.io" | "index.docker.io")
+        {
+            return Ok(Registry::DockerHub);
+        }
+        let port = match port {
+            None => PortNumber::of(443),
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .and_then(PortNumber::new)
+                .ok_or_else(|| {
+                    format!(
+                        "the registry port `{}` is not a port (1 to 65535)",
+                        Shown(p)
+                    )
+                })?,
+        };
+        Ok(Registry::Host(HostPort { host, port }))
+    }
+
+    /// The hosts a registry client talks to when it reads an image's manifest or layers.
+    ///
+    /// Docker Hub is reached as `index.docker.io` and hands out tokens from `auth.docker.io`.
+    /// Layer downloads may be redirected to CDN hosts no source names; those are not included.
+    pub fn hosts(&self) -> Vec<HostPort> {
+        match self {
+            Registry::DockerHub => ["index.docker.io", "auth.docker.io"]
+                .iter()
+                .filter_map(|name| HostName::parse(name).ok())
+                .map(|name| HostPort::new(Host::Name(name), PortNumber::of(443)))
+                .collect(),
+            Registry::Host(host) => vec![host.clone()],
+        }
     }
 }
 
 /// A container image reference, split the way registries see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef {
-    /// The reference as written.
-    pub raw: String,
-    /// The registry as written in the reference, or `docker.io` when it names none.
-    pub registry: String,
-    /// The repository path inside the registry.
-    pub repository: String,
+    /// The registry the reference names, or Docker Hub when it names none.
+    pub registry: Registry,
 }
 
 impl ImageRef {
     /// Parses `[registry[:port]/]path[:tag][@digest]` as container runtimes do.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let bad = |why: &str| format!("`{raw}` is not an image reference: {why}");
+        let bad = |why: &str| format!("`{}` is not an image reference: {why}", Shown(raw));
         if raw.is_empty() {
             return Err(bad("it is empty"));
         }
@@ -213,22 +231,15 @@ impl ImageRef {
                     .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
                 && !tag.starts_with(['.', '-']);
             if !ok {
-                return Err(bad(&format!("`{tag}` is not a valid tag")));
+                return Err(bad(&format!("`{}` is not a valid tag", Shown(tag))));
             }
         }
         let (registry, repository) = match name.split_once('/') {
             Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
-                (first, rest)
+                (Some(first), rest)
             }
-            _ => ("docker.io", name),
+            _ => (None, name),
         };
-        let valid_registry = !registry.is_empty()
-            && registry
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
-        if !valid_registry {
-            return Err(bad(&format!("`{registry}` is not a registry host")));
-        }
         let valid_component = |c: &str| {
             !c.is_empty()
                 && c.bytes()
@@ -238,44 +249,27 @@ impl ImageRef {
         };
         if let Some(component) = repository.split('/').find(|c| !valid_component(c)) {
             return Err(bad(&format!(
-                "repository part `{component}` must be lowercase letters, digits and separators"
+                "repository part `{}` must be lowercase letters, digits and separators",
+                Shown(component)
             )));
         }
-        Ok(ImageRef {
-            raw: raw.to_string(),
-            registry: registry.to_ascii_lowercase(),
-            repository: repository.to_string(),
-        })
-    }
-
-    /// The hosts a registry client talks to when it reads this image's manifest or layers.
-    ///
-    /// Docker Hub is reached as `index.docker.io` and hands out tokens from `auth.docker.io`.
-    /// Layer downloads may be redirected to CDN hosts no source names; those are not included.
-    pub fn registry_hosts(&self) -> Vec<HostPort> {
-        if self.registry == "docker.io" || self.registry == "index.docker.io" {
-            return vec![
-                HostPort::new("index.docker.io", 443),
-                HostPort::new("auth.docker.io", 443),
-            ];
-        }
-        let (host, port) = split_host_port(&self.registry);
-        vec![HostPort::new(host, port.unwrap_or(443))]
+        let registry = match registry {
+            None => Registry::DockerHub,
+            Some(registry) => Registry::parse(registry).map_err(|e| bad(&e))?,
+        };
+        Ok(ImageRef { registry })
     }
 }
 
 /// Splits `host[:port]` (IPv6 in brackets); a port that does not parse stays part of the host.
-fn split_host_port(s: &str) -> (&str, Option<u16>) {
+fn split_host_port(s: &str) -> (&str, Option<&str>) {
     if let Some(rest) = s.strip_prefix('[')
         && let Some((host, tail)) = rest.split_once(']')
     {
-        return (host, tail.strip_prefix(':').and_then(|p| p.parse().ok()));
+        return (host, tail.strip_prefix(':'));
     }
     match s.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => match port.parse() {
-            Ok(port) => (host, Some(port)),
-            Err(_) => (s, None),
-        },
+        Some((host, port)) if !host.contains(':') => (host, Some(port)),
         _ => (s, None),
     }
 }
@@ -297,54 +291,131 @@ pub struct Proxy {
     /// Where the value came from.
     pub source: ProxySource,
     /// Hosts that bypass the proxy (`feature.dynatrace.com/no-proxy` or EdgeConnect `noProxy`).
-    pub no_proxy: Vec<String>,
+    pub no_proxy: Vec<NoProxy>,
 }
 
-impl Proxy {
+/// A proxy URL without its credentials: scheme, host and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyUrl {
+    /// `http`, `https` or `socks5`.
+    pub scheme: &'static str,
+    /// Host and port.
+    pub address: HostPort,
+}
+
+impl ProxyUrl {
     /// Parses a proxy URL such as `http://user:pass@proxy.example.com:3128`; a URL without a
-    /// scheme is read as `http://`, as Go's proxy settings do.
-    pub fn parse_url(raw: &str) -> Result<HostPort, String> {
+    /// scheme is read as `http://`, as Go's proxy settings do. Credentials, path and query are
+    /// dropped; errors never show them.
+    pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
         let with_scheme = if raw.contains("://") {
             raw.to_string()
         } else {
             format!("http://{raw}")
         };
-        let url =
-            Url::parse(&with_scheme).map_err(|e| format!("the proxy URL is not a URL ({e})"))?;
-        if !matches!(url.scheme(), "http" | "https" | "socks5") {
-            return Err(format!(
-                "the proxy URL scheme `{}` is not http, https or socks5",
-                url.scheme()
-            ));
+        let shown = Shown(raw);
+        let url = Url::parse(&with_scheme)
+            .map_err(|e| format!("the proxy URL `{shown}` is not a URL ({e})"))?;
+        let scheme = match url.scheme() {
+            "http" => "http",
+            "https" => "https",
+            "socks5" => "socks5",
+            other => {
+                return Err(format!(
+                    "the proxy URL scheme `{}` is not http, https or socks5",
+                    Shown(other)
+                ));
+            }
+        };
+        let host = Host::from_url(&url).map_err(|e| format!("the proxy URL `{shown}` {e}"))?;
+        let port = match url.port() {
+            Some(port) => PortNumber::new(port).ok_or_else(|| {
+                format!("the proxy URL `{shown}` has port 0, which is not a port")
+            })?,
+            None if scheme == "https" => PortNumber::of(443),
+            None if scheme == "socks5" => PortNumber::of(1080),
+            None => PortNumber::of(80),
+        };
+        Ok(ProxyUrl {
+            scheme,
+            address: HostPort { host, port },
+        })
+    }
+}
+
+impl fmt::Display for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.address)
+    }
+}
+
+/// One entry of a no-proxy list, as Go's proxy settings read `NO_PROXY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoProxy {
+    /// `*`: nothing goes through the proxy.
+    Everything,
+    /// An address or block: hosts written as IP addresses inside it.
+    Addresses(Cidr),
+    /// A name and every name below it (`example.com` and `.example.com` alike), on every port
+    /// or on one.
+    Domain(HostName, Option<PortNumber>),
+}
+
+impl NoProxy {
+    /// Parses one entry; `None` for an entry that names nothing (which Go ignores too).
+    pub fn parse(entry: &str) -> Option<Self> {
+        let entry = entry.trim();
+        if entry == "*" {
+            return Some(NoProxy::Everything);
         }
-        let port = url.port().or(match url.scheme() {
-            "https" => Some(443),
-            "socks5" => Some(1080),
-            _ => Some(80),
-        });
-        match (url.host_str(), port) {
-            (Some(host), Some(port)) if !host.is_empty() => Ok(HostPort::new(host, port)),
-            _ => Err("the proxy URL has no host".into()),
+        if let Ok(cidr) = Cidr::parse(entry) {
+            return Some(NoProxy::Addresses(cidr));
+        }
+        let domain = entry.strip_prefix('.').unwrap_or(entry);
+        let (name, port) = match split_host_port(domain) {
+            (name, Some(port)) => (name, Some(PortNumber::new(port.parse().ok()?)?)),
+            (name, None) => (name, None),
+        };
+        match Host::parse(name).ok()? {
+            Host::Name(name) => Some(NoProxy::Domain(name, port)),
+            Host::Ip(ip) => Some(NoProxy::Addresses(Cidr::of_ip(ip))),
         }
     }
 
-    /// Whether traffic to `host` bypasses the proxy: an exact name, a domain suffix (`example.com`
-    /// and `.example.com` both match `a.example.com`), an IP or CIDR, or `*`.
-    pub fn bypasses(&self, host: &str) -> bool {
-        let ip: Option<IpAddr> = host.parse().ok();
-        self.no_proxy.iter().any(|entry| {
-            let entry = entry.trim().to_ascii_lowercase();
-            let entry = entry.split(':').next().unwrap_or_default();
-            if entry == "*" {
-                return true;
+    /// A comma-separated list; entries that name nothing are returned apart.
+    pub fn parse_list(list: &str) -> (Vec<NoProxy>, Vec<String>) {
+        let mut entries = Vec::new();
+        let mut ignored = Vec::new();
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match NoProxy::parse(entry) {
+                Some(parsed) => entries.push(parsed),
+                None => ignored.push(entry.to_string()),
             }
-            if let (Some(ip), Ok(net)) = (ip, entry.parse::<ipnet::IpNet>()) {
-                return net.contains(&ip);
+        }
+        (entries, ignored)
+    }
+
+    fn matches(&self, target: &HostPort) -> bool {
+        match (self, &target.host) {
+            (NoProxy::Everything, _) => true,
+            (NoProxy::Addresses(cidr), Host::Ip(ip)) => cidr.net().contains(ip),
+            (NoProxy::Domain(domain, port), Host::Name(name)) => {
+                let (domain, name) = (domain.as_str(), name.as_str());
+                let below = name
+                    .strip_suffix(domain)
+                    .is_some_and(|head| head.is_empty() || head.ends_with('.'));
+                below && port.is_none_or(|p| p == target.port)
             }
-            let domain = entry.trim_start_matches('.');
-            !domain.is_empty() && (host == domain || host.ends_with(&format!(".{domain}")))
-        })
+            _ => false,
+        }
+    }
+}
+
+impl Proxy {
+    /// Whether traffic to `target` bypasses the proxy.
+    pub fn bypasses(&self, target: &HostPort) -> bool {
+        self.no_proxy.iter().any(|entry| entry.matches(target))
     }
 }
 
@@ -498,7 +569,7 @@ impl Extensions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeatureFlags {
     /// `no-proxy`: hosts that bypass `spec.proxy`.
-    pub no_proxy: Vec<String>,
+    pub no_proxy: Vec<NoProxy>,
     /// `use-public-registry`.
     pub use_public_registry: bool,
     /// `node-image-pull`: kubelet pulls the code-modules image instead of the CSI driver.
@@ -542,17 +613,17 @@ impl DynaKubeVersion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DynaKube {
     /// `metadata.name`.
-    pub name: String,
+    pub name: Name,
     /// `metadata.namespace`, when set.
-    pub namespace: Option<String>,
+    pub namespace: Option<Name>,
     /// The API version it was written in.
     pub version: DynaKubeVersion,
-    /// The file and document it came from, for messages.
-    pub origin: String,
+    /// The file and document it came from (with the item of a list as the field), for messages.
+    pub origin: Location,
     /// `spec.apiUrl`.
     pub api_url: ApiUrl,
     /// `spec.networkZone`.
-    pub network_zone: Option<String>,
+    pub network_zone: Option<ZoneName>,
     /// `spec.proxy`.
     pub proxy: Option<Proxy>,
     /// `spec.oneAgent`, when a mode is set.
@@ -574,14 +645,26 @@ pub struct DynaKube {
     /// `spec.enableIstio`.
     pub enable_istio: bool,
     /// `spec.publicRegistryOverride` (v1beta6).
-    pub public_registry_override: Option<String>,
+    pub public_registry_override: Option<Registry>,
     /// Feature-flag annotations.
     pub feature_flags: FeatureFlags,
     /// Fields that were set but do not exist in this API version (the API server drops them).
     pub ignored_fields: Vec<&'static str>,
+    /// Values that were read but change nothing, in words (a no-proxy entry that names no
+    /// host, say).
+    pub warnings: Vec<String>,
 }
 
 impl DynaKube {
+    /// The resource: kind, namespace and name.
+    pub fn resource(&self) -> ResourceRef {
+        ResourceRef {
+            kind: Kind::DynaKube,
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+
     /// The OneAgent mode, if any.
     pub fn mode(&self) -> Option<OneAgentMode> {
         self.one_agent.as_ref().map(|o| o.mode)
@@ -631,13 +714,13 @@ pub enum EdgeConnectVersion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdgeConnect {
     /// `metadata.name`.
-    pub name: String,
+    pub name: Name,
     /// `metadata.namespace`, when set.
-    pub namespace: Option<String>,
+    pub namespace: Option<Name>,
     /// The API version it was written in.
     pub version: EdgeConnectVersion,
-    /// The file and document it came from, for messages.
-    pub origin: String,
+    /// The file and document it came from (with the item of a list as the field), for messages.
+    pub origin: Location,
     /// `spec.apiServer`, port 443.
     pub api_server: HostPort,
     /// Host and port of `spec.oauth.endpoint`.
@@ -645,9 +728,9 @@ pub struct EdgeConnect {
     /// `spec.oauth.provisioner`.
     pub provisioner: bool,
     /// `spec.hostPatterns`.
-    pub host_patterns: Vec<String>,
+    pub host_patterns: Vec<HostPattern>,
     /// `spec.hostRestrictions` (a comma string in v1alpha1, a list in v1alpha2).
-    pub host_restrictions: Vec<String>,
+    pub host_restrictions: Vec<HostPattern>,
     /// `spec.kubernetesAutomation.enabled`.
     pub kubernetes_automation: bool,
     /// `spec.proxy`.
@@ -656,43 +739,73 @@ pub struct EdgeConnect {
     pub image: Option<ImageRef>,
 }
 
+impl EdgeConnect {
+    /// The resource: kind, namespace and name.
+    pub fn resource(&self) -> ResourceRef {
+        ResourceRef {
+            kind: Kind::EdgeConnect,
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl EdgeConnectVersion {
+    /// The `apiVersion` string.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            EdgeConnectVersion::V1alpha1 => "dynatrace.com/v1alpha1",
+            EdgeConnectVersion::V1alpha2 => "dynatrace.com/v1alpha2",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn saas_api_url() {
-        let url = ApiUrl::parse("https://abc12345.live.dynatrace.com/api").unwrap();
-        assert_eq!(url.api, HostPort::new("abc12345.live.dynatrace.com", 443));
-        assert_eq!(url.tenant, "abc12345");
+    fn host_port(host: &str, port: u16) -> HostPort {
+        HostPort::new(Host::parse(host).unwrap(), PortNumber::of(port))
     }
 
     #[test]
-    fn managed_api_url_keeps_port_and_tenant() {
+    fn saas_api_url() {
+        let url = ApiUrl::parse("https://abc12345.live.dynatrace.com/api").unwrap();
+        assert_eq!(url.api, host_port("abc12345.live.dynatrace.com", 443));
+    }
+
+    #[test]
+    fn managed_api_url_keeps_port() {
         let url = ApiUrl::parse("https://dynatrace.example.com:8443/e/0a1b2c3d-1111/api").unwrap();
-        assert_eq!(url.api, HostPort::new("dynatrace.example.com", 8443));
-        assert_eq!(url.tenant, "0a1b2c3d-1111");
+        assert_eq!(url.api, host_port("dynatrace.example.com", 8443));
     }
 
     #[test]
     fn third_generation_hosts_are_mapped() {
         let url = ApiUrl::parse("https://abc12345.apps.dynatrace.com").unwrap();
-        assert_eq!(url.api.host, "abc12345.live.dynatrace.com");
-        assert_eq!(url.registry.host, "abc12345.apps.dynatrace.com");
+        assert_eq!(url.api, host_port("abc12345.live.dynatrace.com", 443));
+        assert_eq!(url.registry, host_port("abc12345.apps.dynatrace.com", 443));
         let url = ApiUrl::parse("https://abc.sprint.apps.dynatracelabs.com:444/api").unwrap();
-        assert_eq!(url.api, HostPort::new("abc.sprint.dynatracelabs.com", 444));
+        assert_eq!(url.api, host_port("abc.sprint.dynatracelabs.com", 444));
     }
 
     #[test]
-    fn bad_api_urls_are_refused() {
+    fn bad_api_urls_are_refused_without_showing_credentials() {
         for raw in [
             "",
             "https://ENVIRONMENTID.live.dynatrace.com/api",
             "abc12345.live.dynatrace.com/api",
             "https://abc12345.live.dynatrace.com",
             "ftp://abc12345.live.dynatrace.com/api",
+            "https://abc12345.live.dynatrace.com:0/api",
+            "https://a..b.com/api",
+            "https://0.0.0.0/api",
+            "https://abc.live.dynatrace.com/api?token=SECRET",
+            "https://user:SECRET@abc.live.dynatrace.com/ap",
+            "https://user:SECRET@abc.live.dynatrace.com:99999/api",
         ] {
-            assert!(ApiUrl::parse(raw).is_err(), "{raw} was accepted");
+            let err = ApiUrl::parse(raw).expect_err(raw);
+            assert!(!err.contains("SECRET"), "{err}");
         }
     }
 
@@ -701,17 +814,16 @@ mod tests {
         let image = ImageRef::parse("registry.example.internal:5000/dynatrace/codemodules:1.311.0")
             .unwrap();
         assert_eq!(
-            image.registry_hosts(),
-            [HostPort::new("registry.example.internal", 5000)]
+            image.registry.hosts(),
+            [host_port("registry.example.internal", 5000)]
         );
         let image = ImageRef::parse("dynatrace/edgeconnect").unwrap();
-        assert_eq!(image.registry, "docker.io");
-        assert_eq!(image.registry_hosts().len(), 2);
+        assert_eq!(image.registry, Registry::DockerHub);
+        assert_eq!(image.registry.hosts().len(), 2);
         let digest = format!("quay.io/a/b@sha256:{}", "a".repeat(64));
-        assert_eq!(ImageRef::parse(&digest).unwrap().registry, "quay.io");
         assert_eq!(
-            ImageRef::parse("localhost/x:1").unwrap().registry,
-            "localhost"
+            ImageRef::parse(&digest).unwrap().registry.hosts(),
+            [host_port("quay.io", 443)]
         );
         for bad in [
             "",
@@ -719,6 +831,9 @@ mod tests {
             "a/b:",
             "a//b",
             "x@sha256:zz",
+            "a..b.com/x",
+            "registry.example.com:0/x",
+            "*.example.com/x",
         ] {
             assert!(ImageRef::parse(bad).is_err(), "{bad} was accepted");
         }
@@ -726,20 +841,31 @@ mod tests {
 
     #[test]
     fn proxy_urls_and_bypass() {
+        let url = ProxyUrl::parse("http://user:pw@proxy.example.com:3128?token=x").unwrap();
+        assert_eq!(url.to_string(), "http://proxy.example.com:3128");
         assert_eq!(
-            Proxy::parse_url("http://user:pw@proxy.example.com:3128").unwrap(),
-            HostPort::new("proxy.example.com", 3128)
+            ProxyUrl::parse("proxy.example.com")
+                .unwrap()
+                .address
+                .port
+                .get(),
+            80
         );
-        assert_eq!(Proxy::parse_url("proxy.example.com").unwrap().port, 80);
+        assert!(ProxyUrl::parse("http://proxy.example.com:0").is_err());
+        let (no_proxy, ignored) =
+            NoProxy::parse_list("internal.example.com, 10.0.0.0/8,.svc:8443, not a host,");
+        assert_eq!(ignored, ["not a host"]);
         let proxy = Proxy {
-            address: HostPort::new("p", 1),
+            address: host_port("p", 1),
             source: ProxySource::Value,
-            no_proxy: vec!["internal.example.com".into(), "10.0.0.0/8".into()],
+            no_proxy,
         };
-        assert!(proxy.bypasses("internal.example.com"));
-        assert!(proxy.bypasses("registry.internal.example.com"));
-        assert!(!proxy.bypasses("notinternal.example.com"));
-        assert!(proxy.bypasses("10.1.2.3"));
-        assert!(!proxy.bypasses("abc.live.dynatrace.com"));
+        assert!(proxy.bypasses(&host_port("internal.example.com", 443)));
+        assert!(proxy.bypasses(&host_port("registry.internal.example.com", 443)));
+        assert!(!proxy.bypasses(&host_port("notinternal.example.com", 443)));
+        assert!(proxy.bypasses(&host_port("10.1.2.3", 443)));
+        assert!(proxy.bypasses(&host_port("a.svc", 8443)));
+        assert!(!proxy.bypasses(&host_port("a.svc", 443)));
+        assert!(!proxy.bypasses(&host_port("abc.live.dynatrace.com", 443)));
     }
 }

@@ -5,18 +5,18 @@
 //! output is reproducible; a live DNS resolver can implement the same trait.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 
-use ipnet::IpNet;
-
+use crate::cluster::AnyAddress;
 use crate::error::{Error, Location, Result};
 use crate::matrix::{Endpoint, Matrix};
+use crate::source::Limits;
+use crate::values::{Cidr, Host, HostName, HostPattern, Shown};
 
 /// Finds addresses for host names and host patterns.
 pub trait Resolve {
-    /// The addresses of `host` (a DNS name or an EdgeConnect pattern such as `*.example.com`),
-    /// or `None` when it knows none.
-    fn resolve(&self, host: &str) -> Result<Option<Vec<IpNet>>>;
+    /// The addresses of `host` (a DNS name, or an EdgeConnect pattern such as
+    /// `*.example.com`), or `None` when it knows none.
+    fn resolve(&self, host: &HostPattern) -> Result<Option<Vec<Cidr>>>;
 }
 
 /// Addresses given by the user: a YAML map from host name (or pattern) to IPs or CIDRs.
@@ -28,73 +28,81 @@ pub trait Resolve {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FixedHosts {
-    hosts: BTreeMap<String, Vec<IpNet>>,
+    hosts: BTreeMap<HostPattern, Vec<Cidr>>,
 }
 
 impl FixedHosts {
-    /// Parses a hosts file; `file` names it in messages.
+    /// Parses a hosts file with the default limits, refusing blocks of every address; `file`
+    /// names it in messages.
     pub fn parse(file: &str, text: &str) -> Result<Self> {
+        Self::parse_with(file, text, &Limits::default(), AnyAddress::Refuse)
+    }
+
+    /// Parses a hosts file; `file` names it in messages.
+    pub fn parse_with(file: &str, text: &str, limits: &Limits, any: AnyAddress) -> Result<Self> {
         let location = Location::new(file, None, "");
-        if text.trim().is_empty() {
+        let mut documents = crate::source::documents(file, text, limits)?.into_iter();
+        let Some((_, value)) = documents.next() else {
             return Ok(FixedHosts::default());
+        };
+        if let Some((second, _)) = documents.next() {
+            return Err(Error::invalid(second, "a hosts file is one YAML document"));
         }
-        let raw: BTreeMap<String, Vec<String>> = serde_path_to_error::deserialize(
-            serde_yaml::Deserializer::from_str(text),
-        )
-        .map_err(|e| match crate::error::field_error(&location, e) {
-            Error::Invalid { location, reason } => Error::Invalid {
-                location,
-                reason: format!(
-                    "{reason} (expected a map from host name to a list of IPs or CIDRs)"
-                ),
+        let raw: BTreeMap<String, Vec<String>> = serde_path_to_error::deserialize(value).map_err(
+            |e| match crate::error::field_error(&location, e) {
+                Error::Invalid { location, reason } => Error::Invalid {
+                    location,
+                    reason: format!(
+                        "{reason} (expected a map from host name to a list of IPs or CIDRs)"
+                    ),
+                },
+                other => other,
             },
-            other => other,
-        })?;
-        let mut hosts = BTreeMap::new();
-        for (host, addresses) in raw {
-            let key = host.trim().trim_end_matches('.').to_ascii_lowercase();
-            if key.is_empty() || key.contains(['/', ' ', ':']) {
-                return Err(Error::invalid(location.at(&host), "is not a host name"));
-            }
+        )?;
+        let mut hosts: BTreeMap<HostPattern, (String, Vec<Cidr>)> = BTreeMap::new();
+        for (key, addresses) in raw {
+            let at = location.at(&key);
+            let host = HostPattern::parse(&key)
+                .map_err(|e| Error::invalid(at.clone(), format!("`{}` {e}", Shown(&key))))?;
             if addresses.is_empty() {
-                return Err(Error::invalid(location.at(&host), "lists no address"));
+                return Err(Error::invalid(at, "lists no address"));
             }
             let mut nets = Vec::new();
             for (i, address) in addresses.iter().enumerate() {
-                let net = parse_net(address).ok_or_else(|| {
-                    Error::invalid(
-                        location.at(format!("{host}[{i}]")),
-                        format!("`{address}` is not an IP address or CIDR"),
-                    )
-                })?;
-                nets.push(net);
+                let at = location.at(format!("{key}[{i}]"));
+                let cidr = Cidr::parse(address)
+                    .map_err(|e| Error::invalid(at.clone(), format!("`{}` {e}", Shown(address))))?;
+                any.check(&at, &cidr)?;
+                nets.push(cidr);
             }
             nets.sort();
             nets.dedup();
-            hosts.insert(key, nets);
+            if let Some((first, _)) = hosts.get(&host) {
+                return Err(Error::invalid(
+                    at,
+                    format!("names the same host as `{}`", Shown(first)),
+                ));
+            }
+            hosts.insert(host, (key, nets));
         }
-        Ok(FixedHosts { hosts })
+        Ok(FixedHosts {
+            hosts: hosts
+                .into_iter()
+                .map(|(host, (_, nets))| (host, nets))
+                .collect(),
+        })
     }
 
     /// The host names and patterns the file knows.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.hosts.keys().map(String::as_str)
+    pub fn names(&self) -> impl Iterator<Item = &HostPattern> {
+        self.hosts.keys()
     }
 }
 
 impl Resolve for FixedHosts {
-    fn resolve(&self, host: &str) -> Result<Option<Vec<IpNet>>> {
+    fn resolve(&self, host: &HostPattern) -> Result<Option<Vec<Cidr>>> {
         Ok(self.hosts.get(host).cloned())
     }
-}
-
-/// An IP address (as a /32 or /128) or a CIDR; host bits are cleared.
-pub fn parse_net(s: &str) -> Option<IpNet> {
-    let s = s.trim();
-    if let Ok(ip) = s.parse::<IpAddr>() {
-        return Some(IpNet::from(ip));
-    }
-    s.parse::<IpNet>().ok().map(|n| n.trunc())
 }
 
 /// What to do with a host that has no addresses.
@@ -111,14 +119,24 @@ pub enum Fallback {
 /// The addresses of every host of a matrix.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Addresses {
-    /// Addresses by host name or pattern.
-    pub hosts: BTreeMap<String, Vec<IpNet>>,
+    /// Addresses by host name, IP or pattern.
+    pub hosts: BTreeMap<HostPattern, Vec<Cidr>>,
     /// Hosts without addresses that fall back to the public internet.
-    pub public_internet: BTreeSet<String>,
+    pub public_internet: BTreeSet<HostName>,
     /// Host patterns without addresses (they get no rule; a note says so).
-    pub unresolved_patterns: BTreeSet<String>,
+    pub unresolved_patterns: BTreeSet<HostPattern>,
     /// Host names without addresses (only from [`resolve_known`]).
-    pub unresolved_hosts: BTreeSet<String>,
+    pub unresolved_hosts: BTreeSet<HostName>,
+}
+
+impl Addresses {
+    /// The addresses of a host: its IP, or what was resolved for its name.
+    pub fn of_host(&self, host: &Host) -> Option<Vec<Cidr>> {
+        match host {
+            Host::Ip(ip) => Some(vec![Cidr::of_ip(*ip)]),
+            Host::Name(name) => self.hosts.get(&HostPattern::Name(name.clone())).cloned(),
+        }
+    }
 }
 
 /// Finds addresses for every host and pattern of `matrix`.
@@ -130,7 +148,11 @@ pub fn resolve(matrix: &Matrix, resolver: &dyn Resolve, fallback: Fallback) -> R
     let addresses = resolve_known(matrix, resolver, fallback)?;
     if !addresses.unresolved_hosts.is_empty() {
         return Err(Error::UnresolvedHosts {
-            hosts: addresses.unresolved_hosts.into_iter().collect(),
+            hosts: addresses
+                .unresolved_hosts
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         });
     }
     Ok(addresses)
@@ -146,46 +168,39 @@ pub fn resolve_known(
 ) -> Result<Addresses> {
     let mut addresses = Addresses::default();
     for endpoint in matrix.flows.iter().flat_map(|f| [&f.from, &f.to]) {
-        match endpoint {
-            Endpoint::Host { name, .. } => {
-                if addresses.hosts.contains_key(name)
-                    || addresses.public_internet.contains(name)
-                    || addresses.unresolved_hosts.contains(name)
-                {
-                    continue;
-                }
-                if let Ok(ip) = name.parse::<IpAddr>() {
-                    addresses.hosts.insert(name.clone(), vec![IpNet::from(ip)]);
-                    continue;
-                }
-                match resolver.resolve(name)? {
-                    Some(nets) => {
-                        addresses.hosts.insert(name.clone(), nets);
-                    }
-                    None if fallback == Fallback::PublicInternet => {
-                        addresses.public_internet.insert(name.clone());
-                    }
-                    None => {
-                        addresses.unresolved_hosts.insert(name.clone());
-                    }
-                }
+        let (pattern, name) = match endpoint {
+            Endpoint::Host {
+                host: Host::Name(name),
+                ..
+            } => (HostPattern::Name(name.clone()), Some(name)),
+            Endpoint::HostPattern(pattern) => (pattern.clone(), None),
+            _ => continue,
+        };
+        let known = addresses.hosts.contains_key(&pattern)
+            || addresses.unresolved_patterns.contains(&pattern)
+            || name.is_some_and(|n| {
+                addresses.public_internet.contains(n) || addresses.unresolved_hosts.contains(n)
+            });
+        if known {
+            continue;
+        }
+        let found = match &pattern {
+            HostPattern::Ip(ip) => Some(vec![Cidr::of_ip(*ip)]),
+            _ => resolver.resolve(&pattern)?,
+        };
+        match (found, name) {
+            (Some(nets), _) => {
+                addresses.hosts.insert(pattern, nets);
             }
-            Endpoint::HostPattern(pattern) => {
-                if addresses.hosts.contains_key(pattern)
-                    || addresses.unresolved_patterns.contains(pattern)
-                {
-                    continue;
-                }
-                match resolver.resolve(pattern)? {
-                    Some(nets) => {
-                        addresses.hosts.insert(pattern.clone(), nets);
-                    }
-                    None => {
-                        addresses.unresolved_patterns.insert(pattern.clone());
-                    }
-                }
+            (None, Some(name)) if fallback == Fallback::PublicInternet => {
+                addresses.public_internet.insert(name.clone());
             }
-            _ => {}
+            (None, Some(name)) => {
+                addresses.unresolved_hosts.insert(name.clone());
+            }
+            (None, None) => {
+                addresses.unresolved_patterns.insert(pattern);
+            }
         }
     }
     Ok(addresses)
@@ -193,8 +208,8 @@ pub fn resolve_known(
 
 /// The public internet as CIDRs with the ranges each excludes: everything but private,
 /// loopback, link-local and CGNAT addresses.
-pub fn public_internet() -> Vec<(IpNet, Vec<IpNet>)> {
-    let net = |s: &str| s.parse::<IpNet>().expect("a valid constant CIDR");
+pub fn public_internet() -> Vec<(Cidr, Vec<Cidr>)> {
+    let net = |s: &str| Cidr::parse(s).expect("a valid constant CIDR");
     vec![
         (
             net("0.0.0.0/0"),
@@ -218,20 +233,26 @@ pub fn public_internet() -> Vec<(IpNet, Vec<IpNet>)> {
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
     use super::*;
+
+    fn pattern(s: &str) -> HostPattern {
+        HostPattern::parse(s).unwrap()
+    }
 
     #[test]
     fn hosts_file() {
         let hosts =
-            FixedHosts::parse("h.yaml", "A.example.com.: [192.0.2.1, 198.51.100.7/24]\n").unwrap();
+            FixedHosts::parse("h.yaml", "A.example.com.: [192.0.2.1, 198.51.100.0/24]\n").unwrap();
         assert_eq!(
-            hosts.resolve("a.example.com").unwrap().unwrap(),
+            hosts.resolve(&pattern("a.example.com")).unwrap().unwrap(),
             [
-                "192.0.2.1/32".parse::<IpNet>().unwrap(),
-                "198.51.100.0/24".parse().unwrap()
+                Cidr::parse("192.0.2.1/32").unwrap(),
+                Cidr::parse("198.51.100.0/24").unwrap()
             ]
         );
-        assert_eq!(hosts.resolve("b.example.com").unwrap(), None);
+        assert_eq!(hosts.resolve(&pattern("b.example.com")).unwrap(), None);
     }
 
     #[test]
@@ -243,6 +264,27 @@ mod tests {
         );
         assert!(FixedHosts::parse("h.yaml", "a.example.com: 192.0.2.1\n").is_err());
         assert!(FixedHosts::parse("h.yaml", "a.example.com: []\n").is_err());
+        for (text, message) in [
+            (
+                "a.example.com: [1.2.3.4/0]\n",
+                "h.yaml, field `a.example.com[0]`: `1.2.3.4/0` has host bits set: the block is 0.0.0.0/0",
+            ),
+            (
+                "'*.corp': ['0.0.0.0/0']\n",
+                "h.yaml, field `*.corp[0]`: `0.0.0.0/0` is every address: a rule with it admits the internet and the whole cluster network; name the real addresses, or pass --allow-any-address if this is intended",
+            ),
+            (
+                "a.example.com: [192.0.2.1]\nA.EXAMPLE.COM: [192.0.2.2]\n",
+                "h.yaml, field `a.example.com`: names the same host as `A.EXAMPLE.COM`",
+            ),
+            (
+                "'a..b': [192.0.2.1]\n",
+                "h.yaml, field `a..b`: `a..b` is not a host name: it has an empty label",
+            ),
+        ] {
+            let err = FixedHosts::parse("h.yaml", text).unwrap_err();
+            assert_eq!(err.to_string(), message);
+        }
     }
 
     #[test]
@@ -251,9 +293,9 @@ mod tests {
         let private: IpAddr = "10.1.2.3".parse().unwrap();
         let public: IpAddr = "203.0.113.9".parse().unwrap();
         let allowed = |ip: &IpAddr| {
-            ranges
-                .iter()
-                .any(|(net, except)| net.contains(ip) && !except.iter().any(|e| e.contains(ip)))
+            ranges.iter().any(|(net, except)| {
+                net.net().contains(ip) && !except.iter().any(|e| e.net().contains(ip))
+            })
         };
         assert!(!allowed(&private));
         assert!(allowed(&public));

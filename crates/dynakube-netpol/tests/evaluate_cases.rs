@@ -14,6 +14,7 @@ use dynakube_netpol::evaluate::{
     Connection, HostNetwork, Index, Options, read_cluster, read_policies,
 };
 use dynakube_netpol::matrix::Protocol;
+use dynakube_netpol::source::Limits;
 use serde::Deserialize;
 
 /// One line of `expected.yaml`.
@@ -52,10 +53,19 @@ fn read(path: &Path) -> String {
 /// The problems with one case, as sentences.
 fn run_case(dir: &Path) -> Vec<String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
-    let policies = read_policies("policies.yaml", &read(&dir.join("policies.yaml")))
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let (namespaces, pods) = read_cluster("cluster.yaml", &read(&dir.join("cluster.yaml")))
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let policies = read_policies(
+        "policies.yaml",
+        &read(&dir.join("policies.yaml")),
+        &Limits::default(),
+    )
+    .map(|read| read.policies)
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (namespaces, pods) = read_cluster(
+        "cluster.yaml",
+        &read(&dir.join("cluster.yaml")),
+        &Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
     let like_nca = Index::with_options(
         namespaces.clone(),
         pods.clone(),

@@ -12,9 +12,10 @@ use dynakube_netpol::matrix::{
     Component, Direction, Endpoint, Level, Matrix, Options, Ports, Scope, TABLE, ZoneFallback,
 };
 use dynakube_netpol::model::Capability;
-use dynakube_netpol::model::Inputs;
+use dynakube_netpol::model::{Inputs, ProxyUrl};
 use dynakube_netpol::render::kubernetes::{Rendered, render};
 use dynakube_netpol::resolve::{Addresses, Fallback, FixedHosts, resolve};
+use dynakube_netpol::values::ZoneName;
 use dynakube_netpol::verify::{self, Status};
 
 /// A fixture loaded as the CLI would load it from its `command` file.
@@ -55,7 +56,10 @@ fn load_with(dir: &Path, adjust: impl FnOnce(&mut Inputs, &mut Options)) -> Opti
     }
     let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
     let mut inputs = Inputs::default();
-    let parse = ParseOptions { proxy_url };
+    let parse = ParseOptions {
+        proxy_url: proxy_url.map(|url| ProxyUrl::parse(&url).unwrap()),
+        ..ParseOptions::default()
+    };
     for file in files {
         parse_into(&mut inputs, file, &read(file), &parse).unwrap();
     }
@@ -326,7 +330,8 @@ fn restricted(dir: &Path) -> Option<Fixture> {
     let mut fixture = load_with(dir, |inputs, options| {
         for dk in &mut inputs.dynakubes {
             if dk.has_capability(Capability::Routing) {
-                dk.network_zone.get_or_insert_with(|| "restricted".into());
+                dk.network_zone
+                    .get_or_insert_with(|| ZoneName::parse("restricted").unwrap());
             } else {
                 dk.network_zone = None;
             }
@@ -422,7 +427,7 @@ mod cilium_coverage {
     /// Whether `selector` selects the pods of `workload` (labels and namespace).
     fn selects(selector: &EndpointSelector, workload: &Workload) -> bool {
         let mut labels = workload.pod_labels();
-        labels.insert(NAMESPACE_LABEL.into(), workload.namespace.clone());
+        labels.insert(NAMESPACE_LABEL.into(), workload.namespace.to_string());
         !selector.match_labels.is_empty()
             && selector.match_expressions.is_empty()
             && selector
@@ -459,7 +464,7 @@ mod cilium_coverage {
                 rules
                     .iter()
                     .flatten()
-                    .any(|pp| *pp == PortProtocol::new(p.number, protocol))
+                    .any(|pp| *pp == PortProtocol::new(p.number.get(), protocol))
             })
     }
 
@@ -470,7 +475,8 @@ mod cilium_coverage {
             {
                 selectors.iter().any(|s| {
                     s.match_labels.iter().any(|(k, v)| {
-                        k.ends_with(INSTANCE_NAMESPACE_LABEL) && Some(v) == w.instance.as_ref()
+                        k.ends_with(INSTANCE_NAMESPACE_LABEL)
+                            && Some(v.as_str()) == w.instance.as_ref().map(|n| n.as_str())
                     })
                 })
             }
@@ -507,14 +513,15 @@ mod cilium_coverage {
                         .iter()
                         .any(|s| s.match_labels.contains_key(NAMESPACE_LABEL))
             }
-            (EgressPeer::Fqdns(names), Endpoint::Host { name, .. }) => {
-                names.contains(&FqdnSelector::name(name))
+            (EgressPeer::Fqdns(names), Endpoint::Host { host, .. }) => {
+                names.contains(&FqdnSelector::name(host.to_string()))
             }
-            (EgressPeer::Cidrs(nets), Endpoint::Host { name, .. }) => name
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip))),
+            (EgressPeer::Cidrs(nets), Endpoint::Host { host, .. }) => host
+                .ip_address()
+                .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))),
             (EgressPeer::Fqdns(names), Endpoint::HostPattern(p)) => {
-                names.contains(&FqdnSelector::pattern(p))
+                names.contains(&FqdnSelector::pattern(p.to_string()))
+                    || names.contains(&FqdnSelector::name(p.to_string()))
             }
             _ => false,
         }

@@ -54,6 +54,7 @@
 //!
 //! ```
 //! use dynakube_netpol::evaluate::{Connection, Index, Peer, read_cluster, read_policies};
+//! use dynakube_netpol::source::Limits;
 //! use dynakube_netpol::matrix::Protocol;
 //!
 //! let cluster = r#"
@@ -81,8 +82,8 @@
 //!   - from: [{podSelector: {matchLabels: {app: web}}}]
 //!     ports: [{port: sql}]
 //! "#;
-//! let (namespaces, pods) = read_cluster("cluster.yaml", cluster)?;
-//! let index = Index::new(namespaces, pods, &read_policies("policies.yaml", policies)?)?;
+//! let (namespaces, pods) = read_cluster("cluster.yaml", cluster, &Limits::default())?;
+//! let index = Index::new(namespaces, pods, &read_policies("policies.yaml", policies, &Limits::default()).map(|read| read.policies)?)?;
 //! let (web, db) = (index.pod_id("shop", "web").unwrap(), index.pod_id("shop", "db").unwrap());
 //! let to_db = |from, port| Connection { from, to: Peer::Pod(db), port, protocol: Protocol::Tcp };
 //! assert!(index.evaluate(&to_db(Peer::Pod(web), 5432)).allowed());
@@ -108,7 +109,7 @@ use self::labels::{Interner, LabelSet};
 use crate::error::{Error, Location, Result};
 use crate::matrix::Protocol;
 
-pub use self::read::{read_cluster, read_policies};
+pub use self::read::{PolicyFiles, read_cluster, read_policies};
 
 /// The label the API server gives every namespace, with the namespace's name as value.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";

@@ -12,22 +12,116 @@ use serde_yaml::Value;
 use super::{ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Pod};
 use crate::error::{Error, Location, Result};
 use crate::matrix::Protocol;
+use crate::source::{Limits, Object};
 
-/// Reads every `networking.k8s.io/v1` NetworkPolicy in the YAML `text` of `file`.
+/// What policy files held: the NetworkPolicies, and the objects that were not read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyFiles {
+    /// The `networking.k8s.io/v1` NetworkPolicies.
+    pub policies: Vec<NetworkPolicy>,
+    /// Policies of other kinds (Cilium, Calico, AdminNetworkPolicy, ...), which the evaluator
+    /// cannot evaluate: count by `Kind (apiVersion)`.
+    pub unevaluated: BTreeMap<String, usize>,
+    /// Objects that are no policies (a kustomization, say): count by `Kind (apiVersion)`.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+impl PolicyFiles {
+    /// Adds what another file held.
+    pub fn extend(&mut self, other: PolicyFiles) {
+        self.policies.extend(other.policies);
+        for (kind, count) in other.unevaluated {
+            *self.unevaluated.entry(kind).or_default() += count;
+        }
+        for (kind, count) in other.skipped {
+            *self.skipped.entry(kind).or_default() += count;
+        }
+    }
+}
+
+/// Reads every `networking.k8s.io/v1` NetworkPolicy in the YAML `text` of `file`, strictly: a
+/// field the API does not have (`form:` for `from:`) is an error, as with `kubectl apply`,
+/// since the API server would drop it and leave a broader rule.
 ///
 /// The text may hold several documents; policies inside a `List` or `NetworkPolicyList` (what
-/// `kubectl get networkpolicies -A -o yaml` prints) count too. Documents of other kinds or API
-/// groups (a Calico `NetworkPolicy`, say) and empty or comment-only documents are skipped.
-/// Errors name the file, the document and the field.
-pub fn read_policies(file: &str, text: &str) -> Result<Vec<NetworkPolicy>> {
-    let mut policies = Vec::new();
-    for_each_object(file, text, &mut |location, kind, api_version, value| {
+/// `kubectl get networkpolicies -A -o yaml` prints) count too. Objects of other kinds are
+/// counted in [`PolicyFiles`]. Errors name the file, the document and the field.
+pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFiles> {
+    let mut read = PolicyFiles::default();
+    for object in crate::source::objects(file, text, limits)? {
+        let Object {
+            location,
+            kind,
+            api_version,
+            value,
+        } = object;
+        let name = format!("{kind} ({api_version})");
         if kind == "NetworkPolicy" && api_version == "networking.k8s.io/v1" {
-            policies.push(typed(location, value)?);
+            let policy: NetworkPolicy = typed(&location, value.clone())?;
+            strict(&location, &value, &policy)?;
+            read.policies.push(policy);
+        } else if kind.ends_with("NetworkPolicy") {
+            *read.unevaluated.entry(name).or_default() += 1;
+        } else {
+            *read.skipped.entry(name).or_default() += 1;
         }
-        Ok(())
-    })?;
-    Ok(policies)
+    }
+    Ok(read)
+}
+
+/// Fails on the first field of `input` that `typed` does not have: what the typed value
+/// writes back lacks it. `status` is read-only and ignored; null values are absent values.
+fn strict<T: serde::Serialize>(location: &Location, input: &Value, typed: &T) -> Result<()> {
+    let Ok(written) = serde_yaml::to_value(typed) else {
+        return Ok(());
+    };
+    match unknown_field(input, &written, "") {
+        Some(path) if path != "status" => Err(Error::invalid(
+            location.join(&path),
+            "is not a field of this kind: the API server would refuse it (or drop it, and a rule without it may admit more)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The path of the first key of `input` that `written` lacks.
+fn unknown_field(input: &Value, written: &Value, path: &str) -> Option<String> {
+    match (input, written) {
+        (Value::Mapping(input), Value::Mapping(written)) => {
+            for (key, value) in input {
+                if value.is_null() {
+                    continue;
+                }
+                let name = match key {
+                    Value::String(s) => s.clone(),
+                    other => serde_yaml::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                };
+                let at = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                match written.get(key) {
+                    None => return Some(at),
+                    Some(inner) => {
+                        if let Some(found) = unknown_field(value, inner, &at) {
+                            return Some(found);
+                        }
+                    }
+                }
+            }
+            None
+        }
+        (Value::Sequence(input), Value::Sequence(written)) => input
+            .iter()
+            .zip(written)
+            .enumerate()
+            .find_map(|(i, (a, b))| unknown_field(a, b, &format!("{path}[{i}]"))),
+        _ => None,
+    }
 }
 
 /// Reads the namespaces and pods in the YAML `text` of `file`.
@@ -38,14 +132,15 @@ pub fn read_policies(file: &str, text: &str) -> Result<Vec<NetworkPolicy>> {
 /// hostNetwork pod without either, `status.hostIPs` or `status.hostIP`; its ports are those of
 /// `spec.containers[].ports`. A namespace gets the `kubernetes.io/metadata.name` label when it
 /// lacks it, as the API server gives it.
-pub fn read_cluster(file: &str, text: &str) -> Result<(Vec<Namespace>, Vec<Pod>)> {
+pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<(Vec<Namespace>, Vec<Pod>)> {
     let mut namespaces = Vec::new();
     let mut pods = Vec::new();
-    for_each_object(file, text, &mut |location, kind, api_version, value| {
-        match (kind, api_version) {
-            ("Pod", "v1") => pods.push(pod(location, typed(location, value)?)?),
+    for object in crate::source::objects(file, text, limits)? {
+        let location = &object.location;
+        match (object.kind.as_str(), object.api_version.as_str()) {
+            ("Pod", "v1") => pods.push(pod(location, typed(location, object.value)?)?),
             ("Namespace", "v1") => {
-                let raw: RawNamespace = typed(location, value)?;
+                let raw: RawNamespace = typed(location, object.value)?;
                 let name = required(location, "metadata.name", raw.metadata.name)?;
                 let mut labels = raw.metadata.labels.unwrap_or_default();
                 labels
@@ -55,75 +150,8 @@ pub fn read_cluster(file: &str, text: &str) -> Result<(Vec<Namespace>, Vec<Pod>)
             }
             _ => {}
         }
-        Ok(())
-    })?;
+    }
     Ok((namespaces, pods))
-}
-
-/// Calls `visit` with the location, kind, API version and value of every object in `text`,
-/// descending into lists.
-fn for_each_object(
-    file: &str,
-    text: &str,
-    visit: &mut dyn FnMut(&Location, &str, &str, Value) -> Result<()>,
-) -> Result<()> {
-    for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let location = Location::new(file, Some(index + 1), "");
-        let value = Value::deserialize(document)
-            .map_err(|e| Error::invalid(location.clone(), format!("not valid YAML: {e}")))?;
-        if value.is_null() {
-            continue;
-        }
-        object(&location, value, visit)?;
-    }
-    Ok(())
-}
-
-/// Visits one object, or the items of a list, at `location`.
-fn object(
-    location: &Location,
-    value: Value,
-    visit: &mut dyn FnMut(&Location, &str, &str, Value) -> Result<()>,
-) -> Result<()> {
-    if !value.is_mapping() {
-        return Err(Error::invalid(
-            location.clone(),
-            "must be a mapping with apiVersion and kind",
-        ));
-    }
-    let text = |field: &str| -> Result<String> {
-        match value.get(field) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(Error::invalid(
-                location.at(join(&location.field, field)),
-                "must be a string",
-            )),
-            None => Err(Error::invalid(
-                location.at(join(&location.field, field)),
-                "is missing",
-            )),
-        }
-    };
-    let kind = text("kind")?;
-    let api_version = text("apiVersion")?;
-    if kind.ends_with("List") {
-        let items = match value.get("items") {
-            None | Some(Value::Null) => return Ok(()),
-            Some(Value::Sequence(items)) => items.clone(),
-            Some(_) => {
-                return Err(Error::invalid(
-                    location.at(join(&location.field, "items")),
-                    "must be a list",
-                ));
-            }
-        };
-        for (i, item) in items.into_iter().enumerate() {
-            let at = location.at(join(&location.field, &format!("items[{i}]")));
-            object(&at, item, visit)?;
-        }
-        return Ok(());
-    }
-    visit(location, &kind, &api_version, value)
 }
 
 /// `prefix.field`, or `field` at the top.
@@ -330,19 +358,43 @@ items:
   spec: {podSelector: {}}
 ---
 "#;
-        let policies = read_policies("p.yaml", text).unwrap();
-        let names: Vec<_> = policies
+        let read = read_policies("p.yaml", text, &Limits::default()).unwrap();
+        let names: Vec<_> = read
+            .policies
             .iter()
             .filter_map(|p| p.metadata.name.as_deref())
             .collect();
         assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(
+            read.unevaluated,
+            BTreeMap::from([("NetworkPolicy (projectcalico.org/v3)".to_string(), 1)])
+        );
+        assert_eq!(read.skipped.len(), 2);
+    }
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a, namespace: x, creationTimestamp: null, labels: {}}\nspec:\n  podSelector: {}\n  ingress: [{form: [{podSelector: {}}], ports: [{port: 80}]}]\nstatus: {}\n";
+        let err = read_policies("p.yaml", text, &Limits::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "p.yaml, document 1, field `spec.ingress[0].form`: is not a field of this kind: the API server would refuse it (or drop it, and a rule without it may admit more)"
+        );
+        let fine = text.replace("form", "from");
+        assert_eq!(
+            read_policies("p.yaml", &fine, &Limits::default())
+                .unwrap()
+                .policies
+                .len(),
+            1
+        );
     }
 
     #[test]
     fn policy_errors_name_file_document_and_field() {
         let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata: {name: b, namespace: x}\n  spec: {podSelector: {}, ingress: [{ports: [{port: [1]}]}]}\n";
         let text = format!("---\n# nothing\n---\n{text}");
-        match read_policies("p.yaml", &text) {
+        match read_policies("p.yaml", &text, &Limits::default()) {
             Err(Error::Invalid { location, .. }) => {
                 assert_eq!(location.file, "p.yaml");
                 assert_eq!(location.document, Some(2));
@@ -355,7 +407,7 @@ items:
             }
             other => panic!("expected an error, got {other:?}"),
         }
-        match read_policies("p.yaml", "kind: NetworkPolicy\n") {
+        match read_policies("p.yaml", "kind: NetworkPolicy\n", &Limits::default()) {
             Err(Error::Invalid { location, .. }) => assert_eq!(location.field, "apiVersion"),
             other => panic!("expected an error, got {other:?}"),
         }
@@ -401,7 +453,7 @@ items:
   kind: Service
   metadata: {name: s, namespace: a}
 "#;
-        let (namespaces, pods) = read_cluster("c.yaml", text).unwrap();
+        let (namespaces, pods) = read_cluster("c.yaml", text, &Limits::default()).unwrap();
         assert_eq!(namespaces.len(), 2);
         assert_eq!(
             namespaces[0]
@@ -441,25 +493,25 @@ items:
     #[test]
     fn cluster_reads_separate_lists_and_reports_fields() {
         let text = "apiVersion: v1\nkind: NamespaceList\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n---\napiVersion: v1\nkind: PodList\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, status: {podIP: 10.0.0.1}}\n";
-        let (namespaces, pods) = read_cluster("c.yaml", text).unwrap();
+        let (namespaces, pods) = read_cluster("c.yaml", text, &Limits::default()).unwrap();
         assert_eq!((namespaces.len(), pods.len()), (1, 1));
 
         let bad = "apiVersion: v1\nkind: PodList\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, status: {podIPs: [{ip: 10.0.0.300}]}}\n";
-        match read_cluster("c.yaml", bad) {
+        match read_cluster("c.yaml", bad, &Limits::default()) {
             Err(Error::Invalid { location, .. }) => {
                 assert_eq!(location.field, "items[0].status.podIPs[0].ip");
             }
             other => panic!("expected an error, got {other:?}"),
         }
         let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {containers: [{name: c, ports: [{containerPort: 80, protocol: ICMP}]}]}\n";
-        match read_cluster("c.yaml", bad) {
+        match read_cluster("c.yaml", bad, &Limits::default()) {
             Err(Error::Invalid { location, .. }) => {
                 assert_eq!(location.field, "spec.containers[0].ports[0].protocol");
             }
             other => panic!("expected an error, got {other:?}"),
         }
         let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
-        match read_cluster("c.yaml", bad) {
+        match read_cluster("c.yaml", bad, &Limits::default()) {
             Err(Error::Invalid { location, .. }) => {
                 assert_eq!(location.field, "metadata.namespace")
             }

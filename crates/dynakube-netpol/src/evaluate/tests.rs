@@ -1,6 +1,7 @@
 //! Unit tests of the evaluator: one or more per semantic rule, each asserting concrete verdicts.
 
 use super::*;
+use crate::source::Limits;
 
 /// A cluster of two namespaces and a few pods, written as `kubectl` would print it.
 const CLUSTER: &str = r#"
@@ -40,8 +41,10 @@ items:
 "#;
 
 fn index_with(policies: &str, options: Options) -> Index {
-    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER).unwrap();
-    let policies = read_policies("policies.yaml", policies).unwrap();
+    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
+    let policies = read_policies("policies.yaml", policies, &Limits::default())
+        .map(|read| read.policies)
+        .unwrap();
     Index::with_options(namespaces, pods, &policies, options).unwrap()
 }
 
@@ -561,8 +564,10 @@ fn index_lookups() {
 
 /// The error that compiling `spec` for policy `a/p` gives, as (file, field).
 fn error(spec: &str) -> (String, String) {
-    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER).unwrap();
-    let policies = read_policies("policies.yaml", &policy("a", "p", spec)).unwrap();
+    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
+    let policies = read_policies("policies.yaml", &policy("a", "p", spec), &Limits::default())
+        .map(|read| read.policies)
+        .unwrap();
     match Index::new(namespaces, pods, &policies) {
         Err(Error::Invalid { location, .. }) => (location.file, location.field),
         other => panic!("expected an error for {spec}, got {other:?}"),
@@ -662,11 +667,10 @@ fn invalid_policies_are_errors_naming_policy_and_field() {
 
 #[test]
 fn invalid_identities_are_errors() {
-    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER).unwrap();
+    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
     let unnamed = read_policies(
         "p.yaml",
-        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: a}\nspec: {podSelector: {}}\n",
-    )
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: a}\nspec: {podSelector: {}}\n", &Limits::default()).map(|read| read.policies)
     .unwrap();
     match Index::new(namespaces.clone(), pods.clone(), &unnamed) {
         Err(Error::Invalid { location, .. }) => {
@@ -678,7 +682,9 @@ fn invalid_identities_are_errors() {
         other => panic!("{other:?}"),
     }
     let twice = policy("a", "p", "{podSelector: {}}").repeat(2);
-    let twice = read_policies("p.yaml", &twice).unwrap();
+    let twice = read_policies("p.yaml", &twice, &Limits::default())
+        .map(|read| read.policies)
+        .unwrap();
     assert!(Index::new(namespaces.clone(), pods.clone(), &twice).is_err());
     let mut doubled = pods.clone();
     doubled.push(pods[0].clone());
@@ -727,10 +733,21 @@ fn synthetic_yaml_reads_back_to_the_same_verdicts() {
         &synthetic.policies,
     )
     .unwrap();
-    let (namespaces, pods) = read_cluster("cluster.yaml", &synthetic.cluster_yaml()).unwrap();
+    let (namespaces, pods) = read_cluster(
+        "cluster.yaml",
+        &synthetic.cluster_yaml(),
+        &Limits::default(),
+    )
+    .unwrap();
     assert_eq!(pods, synthetic.pods);
     assert_eq!(namespaces, synthetic.namespaces);
-    let policies = read_policies("policies.yaml", &synthetic.policies_yaml()).unwrap();
+    let policies = read_policies(
+        "policies.yaml",
+        &synthetic.policies_yaml(),
+        &Limits::default(),
+    )
+    .map(|read| read.policies)
+    .unwrap();
     assert_eq!(policies, synthetic.policies);
     let read = Index::new(namespaces, pods, &policies).unwrap();
     for connection in synthetic::connections(&synthetic, 1_000, 3) {

@@ -5,12 +5,13 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_yaml::Value;
 
-use super::{ParseOptions, origin, resource, version};
+use super::{ParseOptions, checked, resource, version};
 use crate::error::{Error, Location, Result};
 use crate::model::{
     ActiveGate, ApiUrl, Capability, DynaKube, DynaKubeVersion, Extensions, FeatureFlags, ImageRef,
-    OneAgent, OneAgentMode, Proxy, ProxySource, TelemetryProtocol,
+    NoProxy, OneAgent, OneAgentMode, Proxy, ProxySource, ProxyUrl, Registry, TelemetryProtocol,
 };
+use crate::values::{Invalid, Name, Shown, ZoneName};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,74 +108,29 @@ pub(super) fn parse(
             ("dynatrace.com/v1beta6", DynaKubeVersion::V1beta6),
         ],
     )?;
-    let (metadata, name, spec): (_, _, Spec) = resource(location, value)?;
-    let at = |field: &str| location.at(field);
-
+    let (metadata, name, spec): (_, _, Spec) = resource(location, value, dynakube_name)?;
+    let namespace = metadata.namespace(location)?;
     let api_url = match spec.api_url.as_deref() {
-        None => return Err(Error::invalid(at("spec.apiUrl"), "is missing")),
-        Some(raw) => {
-            ApiUrl::parse(raw).map_err(|reason| Error::invalid(at("spec.apiUrl"), reason))?
-        }
+        None => return Err(Error::invalid(location.join("spec.apiUrl"), "is missing")),
+        Some(raw) => ApiUrl::parse(raw)
+            .map_err(|reason| Error::invalid(location.join("spec.apiUrl"), reason))?,
     };
-    let feature_flags = feature_flags(location, &metadata.annotations)?;
-
-    let proxy = match spec.proxy {
-        None => None,
-        Some(RawProxy {
-            value: Some(value), ..
-        }) if !value.is_empty() => Some(Proxy {
-            address: Proxy::parse_url(&value)
-                .map_err(|reason| Error::invalid(at("spec.proxy.value"), reason))?,
-            source: ProxySource::Value,
-            no_proxy: feature_flags.no_proxy.clone(),
-        }),
-        Some(RawProxy {
-            value_from: Some(secret),
-            ..
-        }) if !secret.is_empty() => {
-            let url = options.proxy_url.as_deref().ok_or_else(|| {
-                Error::invalid(
-                    at("spec.proxy.valueFrom"),
-                    format!("the proxy URL is in Secret `{secret}`, which cannot be read here; pass it with --proxy-url"),
-                )
-            })?;
-            Some(Proxy {
-                address: Proxy::parse_url(url)
-                    .map_err(|reason| Error::invalid(at("spec.proxy.valueFrom"), reason))?,
-                source: ProxySource::Secret(secret),
-                no_proxy: feature_flags.no_proxy.clone(),
-            })
-        }
-        Some(_) => None,
-    };
-
+    let mut warnings = Vec::new();
+    let feature_flags = feature_flags(location, &metadata.annotations, &mut warnings)?;
+    let proxy = proxy(location, spec.proxy, &feature_flags, options)?;
     let one_agent = one_agent(location, spec.one_agent.unwrap_or_default())?;
-
-    let active_gate = match spec.active_gate {
-        None => None,
-        Some(ag) => {
-            let mut capabilities = BTreeSet::new();
-            for (i, name) in ag.capabilities.iter().enumerate() {
-                let capability = Capability::ALL
-                    .into_iter()
-                    .find(|c| c.name() == name)
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            at(&format!("spec.activeGate.capabilities[{i}]")),
-                            format!(
-                                "`{name}` is not an ActiveGate capability ({})",
-                                Capability::ALL.map(Capability::name).join(", ")
-                            ),
-                        )
-                    })?;
-                capabilities.insert(capability);
-            }
-            let image = image(location, "spec.activeGate.image", ag.image.as_deref())?;
-            Some(ActiveGate {
-                capabilities,
-                image,
-            })
-        }
+    let active_gate = spec
+        .active_gate
+        .map(|ag| active_gate(location, ag))
+        .transpose()?;
+    let network_zone = match spec.network_zone.as_deref() {
+        None | Some("") => None,
+        Some(zone) => Some(checked(
+            location,
+            "spec.networkZone",
+            zone,
+            ZoneName::parse,
+        )?),
     };
 
     let v1beta6 = version == DynaKubeVersion::V1beta6;
@@ -190,7 +146,135 @@ pub(super) fn parse(
             ignored_fields.push("spec.publicRegistryOverride");
         }
     }
-    let extensions = match spec.extensions {
+    let public_registry_override = match spec.public_registry_override.as_deref() {
+        Some(raw) if v1beta6 && !raw.is_empty() => Some(public_registry(location, raw)?),
+        _ => None,
+    };
+    // `telemetryIngest` exists from v1beta4 on; the API server drops it from a v1beta3 object.
+    let telemetry_ingest = match spec.telemetry_ingest {
+        Some(raw) if version >= DynaKubeVersion::V1beta4 => {
+            Some(telemetry_protocols(location, raw)?)
+        }
+        _ => None,
+    };
+
+    Ok(DynaKube {
+        name,
+        namespace,
+        version,
+        origin: location.clone(),
+        api_url,
+        network_zone,
+        proxy,
+        one_agent,
+        active_gate,
+        log_monitoring: spec.log_monitoring.is_some(),
+        kspm: spec.kspm.is_some(),
+        extensions: extensions(spec.extensions, v1beta6),
+        telemetry_ingest,
+        otlp_exporter: v1beta6 && spec.otlp_exporter_configuration.is_some(),
+        metadata_enrichment: spec
+            .metadata_enrichment
+            .and_then(|m| m.enabled)
+            .unwrap_or(false),
+        enable_istio: spec.enable_istio.unwrap_or(false),
+        public_registry_override,
+        feature_flags,
+        ignored_fields,
+        warnings,
+    })
+}
+
+/// The operator's rule for DynaKube names: an RFC 1035 label (a letter first) of at most 40
+/// characters, since workload names are built from it.
+fn dynakube_name(name: &str) -> std::result::Result<Name, Invalid> {
+    if name.len() > 40 {
+        return Err(Invalid(
+            "is longer than 40 characters, the most the operator accepts for a DynaKube".into(),
+        ));
+    }
+    let parsed = Name::parse(name)?;
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(Invalid(
+            "must start with a letter (the operator requires an RFC 1035 label)".into(),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// `spec.proxy`: a URL, or a Secret whose URL the command line gives.
+fn proxy(
+    location: &Location,
+    raw: Option<RawProxy>,
+    feature_flags: &FeatureFlags,
+    options: &ParseOptions,
+) -> Result<Option<Proxy>> {
+    let (url, source) = match raw {
+        Some(RawProxy {
+            value: Some(value), ..
+        }) if !value.is_empty() => {
+            let url = ProxyUrl::parse(&value)
+                .map_err(|reason| Error::invalid(location.join("spec.proxy.value"), reason))?;
+            (url, ProxySource::Value)
+        }
+        Some(RawProxy {
+            value_from: Some(secret),
+            ..
+        }) if !secret.is_empty() => {
+            let url = options.proxy_url.clone().ok_or_else(|| {
+                Error::invalid(
+                    location.join("spec.proxy.valueFrom"),
+                    format!(
+                        "the proxy URL is in Secret `{}`, which cannot be read here; pass it with --proxy-url",
+                        Shown(&secret)
+                    ),
+                )
+            })?;
+            (url, ProxySource::Secret(secret))
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(Proxy {
+        address: url.address,
+        source,
+        no_proxy: feature_flags.no_proxy.clone(),
+    }))
+}
+
+fn active_gate(location: &Location, raw: RawActiveGate) -> Result<ActiveGate> {
+    let mut capabilities = BTreeSet::new();
+    for (i, name) in raw.capabilities.iter().enumerate() {
+        let capability = Capability::ALL
+            .into_iter()
+            .find(|c| c.name() == name)
+            .ok_or_else(|| {
+                Error::invalid(
+                    location.join(&format!("spec.activeGate.capabilities[{i}]")),
+                    format!(
+                        "`{}` is not an ActiveGate capability ({})",
+                        Shown(name),
+                        Capability::ALL.map(Capability::name).join(", ")
+                    ),
+                )
+            })?;
+        capabilities.insert(capability);
+    }
+    let image = image(location, "spec.activeGate.image", raw.image.as_deref())?;
+    Ok(ActiveGate {
+        capabilities,
+        image,
+    })
+}
+
+/// `spec.publicRegistryOverride`: a registry host, optionally with a port and a path.
+fn public_registry(location: &Location, raw: &str) -> Result<Registry> {
+    let host = raw.split('/').next().unwrap_or(raw);
+    Registry::parse(host)
+        .map_err(|reason| Error::invalid(location.join("spec.publicRegistryOverride"), reason))
+}
+
+fn extensions(raw: Option<RawExtensions>, v1beta6: bool) -> Extensions {
+    match raw {
         None => Extensions::default(),
         // Before v1beta6 an `extensions` object, even an empty one, switches on Prometheus extensions.
         Some(_) if !v1beta6 => Extensions {
@@ -206,61 +290,37 @@ pub(super) fn parse(
                 .map(|d| d.id)
                 .collect(),
         },
-    };
+    }
+}
 
-    // `telemetryIngest` exists from v1beta4 on; the API server drops it from a v1beta3 object.
-    let telemetry_ingest = match spec.telemetry_ingest {
-        Some(raw) if version >= DynaKubeVersion::V1beta4 => {
-            let mut protocols = BTreeSet::new();
-            for (i, name) in raw.protocols.unwrap_or_default().iter().enumerate() {
-                let protocol = TelemetryProtocol::ALL
-                    .into_iter()
-                    .find(|p| p.name() == name)
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            at(&format!("spec.telemetryIngest.protocols[{i}]")),
-                            format!(
-                                "`{name}` is not a telemetry ingest protocol ({})",
-                                TelemetryProtocol::ALL
-                                    .map(TelemetryProtocol::name)
-                                    .join(", ")
-                            ),
-                        )
-                    })?;
-                protocols.insert(protocol);
-            }
-            if protocols.is_empty() {
-                protocols.extend(TelemetryProtocol::ALL);
-            }
-            Some(protocols)
-        }
-        _ => None,
-    };
-
-    Ok(DynaKube {
-        name,
-        namespace: metadata.namespace,
-        version,
-        origin: origin(location),
-        api_url,
-        network_zone: spec.network_zone.filter(|z| !z.is_empty()),
-        proxy,
-        one_agent,
-        active_gate,
-        log_monitoring: spec.log_monitoring.is_some(),
-        kspm: spec.kspm.is_some(),
-        extensions,
-        telemetry_ingest,
-        otlp_exporter: v1beta6 && spec.otlp_exporter_configuration.is_some(),
-        metadata_enrichment: spec
-            .metadata_enrichment
-            .and_then(|m| m.enabled)
-            .unwrap_or(false),
-        enable_istio: spec.enable_istio.unwrap_or(false),
-        public_registry_override: spec.public_registry_override.filter(|_| v1beta6),
-        feature_flags,
-        ignored_fields,
-    })
+/// The telemetry ingest protocols; an empty list means all four.
+fn telemetry_protocols(
+    location: &Location,
+    raw: RawTelemetryIngest,
+) -> Result<BTreeSet<TelemetryProtocol>> {
+    let mut protocols = BTreeSet::new();
+    for (i, name) in raw.protocols.unwrap_or_default().iter().enumerate() {
+        let protocol = TelemetryProtocol::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                Error::invalid(
+                    location.join(&format!("spec.telemetryIngest.protocols[{i}]")),
+                    format!(
+                        "`{}` is not a telemetry ingest protocol ({})",
+                        Shown(name),
+                        TelemetryProtocol::ALL
+                            .map(TelemetryProtocol::name)
+                            .join(", ")
+                    ),
+                )
+            })?;
+        protocols.insert(protocol);
+    }
+    if protocols.is_empty() {
+        protocols.extend(TelemetryProtocol::ALL);
+    }
+    Ok(protocols)
 }
 
 fn one_agent(location: &Location, raw: RawOneAgent) -> Result<Option<OneAgent>> {
@@ -284,7 +344,7 @@ fn one_agent(location: &Location, raw: RawOneAgent) -> Result<Option<OneAgent>> 
     };
     if let Some((other, _)) = set.next() {
         return Err(Error::invalid(
-            location.at("spec.oneAgent"),
+            location.join("spec.oneAgent"),
             format!(
                 "`{}` and `{}` are both set; a DynaKube has one OneAgent mode",
                 mode.field(),
@@ -310,14 +370,16 @@ fn image(location: &Location, field: &str, raw: Option<&str>) -> Result<Option<I
         None | Some("") => Ok(None),
         Some(raw) => ImageRef::parse(raw)
             .map(Some)
-            .map_err(|reason| Error::invalid(location.at(field), reason)),
+            .map_err(|reason| Error::invalid(location.join(field), reason)),
     }
 }
 
 fn feature_flags(
     location: &Location,
     annotations: &std::collections::BTreeMap<String, String>,
+    warnings: &mut Vec<String>,
 ) -> Result<FeatureFlags> {
+    let field = |name: &str| location.join(&format!("metadata.annotations[\"{FF}{name}\"]"));
     let flag = |name: &str, default: bool| -> Result<bool> {
         match annotations
             .get(&format!("{FF}{name}"))
@@ -327,8 +389,8 @@ fn feature_flags(
             Some(v) if v == "true" => Ok(true),
             Some(v) if v == "false" => Ok(false),
             Some(v) => Err(Error::invalid(
-                location.at(format!("metadata.annotations[\"{FF}{name}\"]")),
-                format!("`{v}` is not true or false"),
+                field(name),
+                format!("`{}` is not true or false", Shown(&v)),
             )),
         }
     };
@@ -336,24 +398,25 @@ fn feature_flags(
         None => None,
         Some(v) => Some(v.trim().parse().map_err(|_| {
             Error::invalid(
-                location.at(format!(
-                    "metadata.annotations[\"{FF}oneagent-initial-connect-retry-ms\"]"
-                )),
-                format!("`{v}` is not a number of milliseconds"),
+                field("oneagent-initial-connect-retry-ms"),
+                format!("`{}` is not a number of milliseconds", Shown(v)),
             )
         })?),
     };
+    let (no_proxy, ignored) = annotations
+        .get(&format!("{FF}no-proxy"))
+        .map(|v| NoProxy::parse_list(v))
+        .unwrap_or_default();
+    if !ignored.is_empty() {
+        let shown: Vec<String> = ignored.iter().map(|e| format!("`{}`", Shown(e))).collect();
+        warnings.push(format!(
+            "{}: {} name no host and are ignored",
+            field("no-proxy").field,
+            shown.join(", ")
+        ));
+    }
     Ok(FeatureFlags {
-        no_proxy: annotations
-            .get(&format!("{FF}no-proxy"))
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        no_proxy,
         use_public_registry: flag("use-public-registry", false)?,
         node_image_pull: flag("node-image-pull", false)?,
         automatic_kubernetes_api_monitoring: flag("automatic-kubernetes-api-monitoring", true)?,

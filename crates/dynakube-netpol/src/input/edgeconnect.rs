@@ -4,9 +4,10 @@ use serde::Deserialize;
 use serde_yaml::Value;
 use url::Url;
 
-use super::{origin, resource, version};
+use super::{checked, resource, version};
 use crate::error::{Error, Location, Result};
-use crate::model::{EdgeConnect, EdgeConnectVersion, HostPort, ImageRef, Proxy, ProxySource};
+use crate::model::{EdgeConnect, EdgeConnectVersion, ImageRef, NoProxy, Proxy, ProxySource};
+use crate::values::{Host, HostName, HostPattern, HostPort, Name, PortNumber, Shown};
 
 /// The domains an EdgeConnect `apiServer` may belong to (the operator's validation).
 const API_SERVER_DOMAINS: [&str; 3] = [
@@ -66,82 +67,37 @@ pub(super) fn parse(location: &Location, api_version: &str, value: Value) -> Res
             ("dynatrace.com/v1alpha2", EdgeConnectVersion::V1alpha2),
         ],
     )?;
-    let (metadata, name, spec): (_, _, Spec) = resource(location, value)?;
-    let at = |field: &str| location.at(field);
+    let (metadata, name, spec): (_, _, Spec) = resource(location, value, |name| {
+        // The operator refuses longer names; Kubernetes allows dots in them.
+        Name::parse_subdomain(name, 40)
+    })?;
+    let namespace = metadata.namespace(location)?;
+    let at = |field: &str| location.join(field);
 
-    let api_server = spec
-        .api_server
-        .ok_or_else(|| Error::invalid(at("spec.apiServer"), "is missing"))?
-        .to_ascii_lowercase();
-    if api_server.contains("://") || api_server.contains('/') {
-        return Err(Error::invalid(
-            at("spec.apiServer"),
-            format!("`{api_server}` must be a host name without scheme or path"),
-        ));
-    }
-    if !API_SERVER_DOMAINS
-        .iter()
-        .any(|d| api_server.ends_with(d) && api_server.len() > d.len())
-    {
-        return Err(Error::invalid(
-            at("spec.apiServer"),
-            format!(
-                "`{api_server}` must end with {}",
-                API_SERVER_DOMAINS.join(", ")
-            ),
-        ));
-    }
-
+    let api_server = api_server(location, spec.api_server.as_deref())?;
     let oauth = spec
         .oauth
         .ok_or_else(|| Error::invalid(at("spec.oauth"), "is missing"))?;
     let endpoint = oauth
         .endpoint
         .ok_or_else(|| Error::invalid(at("spec.oauth.endpoint"), "is missing"))?;
-    let oauth_endpoint = Url::parse(&endpoint)
-        .ok()
-        .filter(|u| u.scheme() == "https")
-        .and_then(|u| HostPort::from_url(&u))
-        .ok_or_else(|| {
-            Error::invalid(
-                at("spec.oauth.endpoint"),
-                format!("`{endpoint}` is not an https URL"),
-            )
-        })?;
+    let oauth_endpoint = oauth_endpoint(location, &endpoint)?;
 
-    let host_restrictions: Vec<String> = match (version, &spec.host_restrictions) {
-        (_, None) => Vec::new(),
-        (EdgeConnectVersion::V1alpha1, Some(Value::String(list))) => {
-            list.split(',').map(String::from).collect()
-        }
-        (EdgeConnectVersion::V1alpha1, Some(_)) => {
-            return Err(Error::invalid(
-                at("spec.hostRestrictions"),
-                "must be a comma-separated string in dynatrace.com/v1alpha1 (a list from v1alpha2 on)",
-            ));
-        }
-        (EdgeConnectVersion::V1alpha2, Some(Value::Sequence(items)))
-            if items.iter().all(Value::is_string) =>
-        {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        }
-        (EdgeConnectVersion::V1alpha2, Some(_)) => {
-            return Err(Error::invalid(
-                at("spec.hostRestrictions"),
-                "must be a list of strings in dynatrace.com/v1alpha2",
-            ));
-        }
-    };
-    let host_restrictions = host_restrictions
-        .into_iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
-        .collect();
-    if oauth.provisioner && spec.host_patterns.is_empty() {
+    let host_patterns = spec
+        .host_patterns
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            checked(
+                location,
+                &format!("spec.hostPatterns[{i}]"),
+                p,
+                HostPattern::parse,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let host_restrictions = host_restrictions(location, version, spec.host_restrictions)?;
+    if oauth.provisioner && host_patterns.is_empty() {
         return Err(Error::invalid(
             at("spec.hostPatterns"),
             "is required with `spec.oauth.provisioner: true`",
@@ -156,54 +112,156 @@ pub(super) fn parse(location: &Location, api_version: &str, value: Value) -> Res
         ));
     }
 
-    let proxy = match spec.proxy {
-        Some(RawProxy {
-            host: Some(host),
-            port,
-            no_proxy,
-        }) if !host.is_empty() => Some(Proxy {
-            address: HostPort::new(&host, port.unwrap_or(80)),
-            source: ProxySource::Value,
-            no_proxy: no_proxy
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect(),
-        }),
-        _ => None,
-    };
-
-    let image = match spec.image_ref {
-        Some(RawImageRef {
-            repository: Some(repository),
-            tag,
-        }) if !repository.is_empty() => {
-            let raw = match tag.filter(|t| !t.is_empty()) {
-                Some(tag) => format!("{repository}:{tag}"),
-                None => repository,
-            };
-            Some(
-                ImageRef::parse(&raw)
-                    .map_err(|reason| Error::invalid(at("spec.imageRef"), reason))?,
-            )
-        }
-        _ => None,
-    };
-
     Ok(EdgeConnect {
         name,
-        namespace: metadata.namespace,
+        namespace,
         version,
-        origin: origin(location),
-        api_server: HostPort::new(&api_server, 443),
+        origin: location.clone(),
+        api_server,
         oauth_endpoint,
         provisioner: oauth.provisioner,
-        host_patterns: spec.host_patterns,
+        host_patterns,
         host_restrictions,
         kubernetes_automation,
-        proxy,
-        image,
+        proxy: proxy(location, spec.proxy)?,
+        image: image(location, spec.image_ref)?,
     })
+}
+
+/// `spec.apiServer`: a host name under one of the Dynatrace platform domains, port 443.
+fn api_server(location: &Location, raw: Option<&str>) -> Result<HostPort> {
+    let field = location.join("spec.apiServer");
+    let raw = raw.ok_or_else(|| Error::invalid(field.clone(), "is missing"))?;
+    if raw.contains("://") || raw.contains('/') {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "`{}` must be a host name without scheme or path",
+                Shown(raw)
+            ),
+        ));
+    }
+    let name = HostName::parse(raw)
+        .map_err(|e| Error::invalid(field.clone(), format!("`{}` {e}", Shown(raw))))?;
+    if !API_SERVER_DOMAINS
+        .iter()
+        .any(|d| name.as_str().ends_with(d) && name.as_str().len() > d.len())
+    {
+        return Err(Error::invalid(
+            field,
+            format!("`{name}` must end with {}", API_SERVER_DOMAINS.join(", ")),
+        ));
+    }
+    Ok(HostPort::new(Host::Name(name), PortNumber::of(443)))
+}
+
+/// `spec.oauth.endpoint`: an https URL.
+fn oauth_endpoint(location: &Location, raw: &str) -> Result<HostPort> {
+    let field = location.join("spec.oauth.endpoint");
+    let url = Url::parse(raw)
+        .ok()
+        .filter(|u| u.scheme() == "https")
+        .ok_or_else(|| {
+            Error::invalid(
+                field.clone(),
+                format!("`{}` is not an https URL", Shown(raw)),
+            )
+        })?;
+    HostPort::from_url(&url).map_err(|e| Error::invalid(field, format!("`{}` {e}", Shown(raw))))
+}
+
+/// `spec.hostRestrictions`: a comma string in v1alpha1, a list in v1alpha2.
+fn host_restrictions(
+    location: &Location,
+    version: EdgeConnectVersion,
+    raw: Option<Value>,
+) -> Result<Vec<HostPattern>> {
+    let field = "spec.hostRestrictions";
+    let entries: Vec<(String, String)> = match (version, raw) {
+        (_, None) => Vec::new(),
+        (EdgeConnectVersion::V1alpha1, Some(Value::String(list))) => list
+            .split(',')
+            .map(|h| (field.to_string(), h.trim().to_string()))
+            .collect(),
+        (EdgeConnectVersion::V1alpha1, Some(_)) => {
+            return Err(Error::invalid(
+                location.join(field),
+                "must be a comma-separated string in dynatrace.com/v1alpha1 (a list from v1alpha2 on)",
+            ));
+        }
+        (EdgeConnectVersion::V1alpha2, Some(Value::Sequence(items)))
+            if items.iter().all(Value::is_string) =>
+        {
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    Some((format!("{field}[{i}]"), item.as_str()?.trim().to_string()))
+                })
+                .collect()
+        }
+        (EdgeConnectVersion::V1alpha2, Some(_)) => {
+            return Err(Error::invalid(
+                location.join(field),
+                "must be a list of strings in dynatrace.com/v1alpha2",
+            ));
+        }
+    };
+    entries
+        .iter()
+        .filter(|(_, host)| !host.is_empty())
+        .map(|(field, host)| checked(location, field, host, HostPattern::parse))
+        .collect()
+}
+
+/// `spec.proxy`: host and port (80 by default), and the hosts that bypass it.
+fn proxy(location: &Location, raw: Option<RawProxy>) -> Result<Option<Proxy>> {
+    let Some(RawProxy {
+        host: Some(host),
+        port,
+        no_proxy,
+    }) = raw
+    else {
+        return Ok(None);
+    };
+    if host.is_empty() {
+        return Ok(None);
+    }
+    let host = checked(location, "spec.proxy.host", &host, Host::parse)?;
+    let port = match port {
+        None => PortNumber::of(80),
+        Some(port) => PortNumber::new(port).ok_or_else(|| {
+            Error::invalid(
+                location.join("spec.proxy.port"),
+                "0 is not a port (1 to 65535)",
+            )
+        })?,
+    };
+    let (no_proxy, _) = NoProxy::parse_list(&no_proxy.unwrap_or_default());
+    Ok(Some(Proxy {
+        address: HostPort::new(host, port),
+        source: ProxySource::Value,
+        no_proxy,
+    }))
+}
+
+/// `spec.imageRef`, when it names a repository.
+fn image(location: &Location, raw: Option<RawImageRef>) -> Result<Option<ImageRef>> {
+    let Some(RawImageRef {
+        repository: Some(repository),
+        tag,
+    }) = raw
+    else {
+        return Ok(None);
+    };
+    if repository.is_empty() {
+        return Ok(None);
+    }
+    let raw = match tag.filter(|t| !t.is_empty()) {
+        Some(tag) => format!("{repository}:{tag}"),
+        None => repository,
+    };
+    ImageRef::parse(&raw)
+        .map(Some)
+        .map_err(|reason| Error::invalid(location.join("spec.imageRef"), reason))
 }

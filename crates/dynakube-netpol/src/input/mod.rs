@@ -10,105 +10,62 @@ use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
 use crate::error::{Error, Location, Result};
-use crate::model::Inputs;
+use crate::model::{Inputs, ProxyUrl};
+use crate::source::{Limits, Object};
+use crate::values::{Name, Shown};
 
-/// Facts the resources refer to but cannot hold themselves.
+/// Facts the resources refer to but cannot hold themselves, and bounds on the input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParseOptions {
     /// The proxy URL for DynaKubes whose `spec.proxy.valueFrom` names a Secret.
-    pub proxy_url: Option<String>,
+    pub proxy_url: Option<ProxyUrl>,
+    /// Bounds on the input text.
+    pub limits: Limits,
 }
 
 /// Parses the YAML `text` of `file` and adds its DynaKubes and EdgeConnects to `inputs`.
 ///
-/// `file` only names the input in messages. Empty documents are skipped.
+/// `file` only names the input in messages. Empty documents are skipped; lists such as
+/// `kubectl get -o yaml` prints are read item by item.
 pub fn parse_into(
     inputs: &mut Inputs,
     file: &str,
     text: &str,
     options: &ParseOptions,
 ) -> Result<()> {
-    for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let location = Location::new(file, Some(index + 1), "");
-        let value = serde::Deserialize::deserialize(document).map_err(|e: serde_yaml::Error| {
-            Error::invalid(location.clone(), format!("not valid YAML: {e}"))
-        })?;
-        if value == Value::Null {
-            continue;
-        }
-        parse_document(inputs, &location, value, options)?;
+    for object in crate::source::objects(file, text, &options.limits)? {
+        parse_object(inputs, object, options)?;
     }
     Ok(())
 }
 
-fn parse_document(
-    inputs: &mut Inputs,
-    location: &Location,
-    value: Value,
-    options: &ParseOptions,
-) -> Result<()> {
-    if !value.is_mapping() {
-        return Err(Error::invalid(
-            location.clone(),
-            "a document must be a mapping with apiVersion and kind",
-        ));
-    }
-    let text = |field: &str| -> Result<String> {
-        match value.get(field) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(Error::invalid(location.at(field), "must be a string")),
-            None => Err(Error::invalid(location.at(field), "is missing")),
-        }
-    };
-    let api_version = text("apiVersion")?;
-    let kind = text("kind")?;
-    match (kind.as_str(), api_version.as_str()) {
-        // `kubectl get dynakubes,edgeconnects -o yaml` wraps the resources in a List.
-        ("List" | "DynaKubeList" | "EdgeConnectList", _) => {
-            let items = match value.get("items") {
-                None | Some(Value::Null) => return Ok(()),
-                Some(Value::Sequence(items)) => items.clone(),
-                Some(_) => return Err(Error::invalid(location.at("items"), "must be a list")),
-            };
-            for (i, item) in items.into_iter().enumerate() {
-                parse_document(inputs, location, item, options)
-                    .map_err(|e| within(e, &format!("items[{i}]")))?;
-            }
-        }
-        ("DynaKube", version) => {
-            let dynakube = dynakube::parse(location, version, value, options)?;
+fn parse_object(inputs: &mut Inputs, object: Object, options: &ParseOptions) -> Result<()> {
+    let Object {
+        location,
+        kind,
+        api_version,
+        value,
+    } = object;
+    match kind.as_str() {
+        "DynaKube" => {
+            let dynakube = dynakube::parse(&location, &api_version, value, options)?;
             inputs.dynakubes.push(dynakube);
         }
-        ("EdgeConnect", version) => {
-            let edgeconnect = edgeconnect::parse(location, version, value)?;
+        "EdgeConnect" => {
+            let edgeconnect = edgeconnect::parse(&location, &api_version, value)?;
             inputs.edgeconnects.push(edgeconnect);
         }
-        (other, _) => {
+        other => {
             return Err(Error::invalid(
-                location.at("kind"),
-                format!("`{other}` is not a kind this tool reads (DynaKube, EdgeConnect)"),
+                location.join("kind"),
+                format!(
+                    "`{}` is not a kind this tool reads (DynaKube, EdgeConnect)",
+                    Shown(other)
+                ),
             ));
         }
     }
     Ok(())
-}
-
-/// `error` with its field path prefixed by `prefix` (an item of a List).
-fn within(error: Error, prefix: &str) -> Error {
-    match error {
-        Error::Invalid { location, reason } => {
-            let field = if location.field.is_empty() {
-                prefix.to_string()
-            } else {
-                format!("{prefix}.{}", location.field)
-            };
-            Error::Invalid {
-                location: location.at(field),
-                reason,
-            }
-        }
-        other => other,
-    }
 }
 
 /// Deserializes `value` into `T`, naming the field path of the first type error.
@@ -136,9 +93,10 @@ fn version<V: Copy>(
         None => {
             let names: Vec<&str> = known.iter().map(|(name, _)| *name).collect();
             Err(Error::invalid(
-                location.at("apiVersion"),
+                location.join("apiVersion"),
                 format!(
-                    "`{api_version}` is not a {kind} version this tool reads ({})",
+                    "`{}` is not a {kind} version this tool reads ({})",
+                    Shown(api_version),
                     names.join(", ")
                 ),
             ))
@@ -146,16 +104,18 @@ fn version<V: Copy>(
     }
 }
 
-/// Reads `value` as a resource with a spec of type `S`: its metadata, name and spec.
+/// Reads `value` as a resource with a spec of type `S`: its metadata, name (checked by
+/// `name`) and spec.
 fn resource<S: DeserializeOwned>(
     location: &Location,
     value: Value,
-) -> Result<(Metadata, String, S)> {
+    name: fn(&str) -> std::result::Result<Name, crate::values::Invalid>,
+) -> Result<(Metadata, Name, S)> {
     let raw: Resource<S> = typed(location, value)?;
-    let name = raw.metadata.name(location)?;
+    let name = raw.metadata.name(location, name)?;
     let spec = raw
         .spec
-        .ok_or_else(|| Error::invalid(location.at("spec"), "is missing"))?;
+        .ok_or_else(|| Error::invalid(location.join("spec"), "is missing"))?;
     Ok((raw.metadata, name, spec))
 }
 
@@ -170,37 +130,41 @@ struct Metadata {
 }
 
 impl Metadata {
-    /// The name, which every resource must have.
-    fn name(&self, location: &Location) -> Result<String> {
+    /// The name, which every resource must have, checked by `parse`.
+    fn name(
+        &self,
+        location: &Location,
+        parse: fn(&str) -> std::result::Result<Name, crate::values::Invalid>,
+    ) -> Result<Name> {
+        let field = location.join("metadata.name");
         match self.name.as_deref() {
-            Some(name) if is_dns_label(name) => Ok(name.to_string()),
-            Some(name) => Err(Error::invalid(
-                location.at("metadata.name"),
-                format!(
-                    "`{name}` is not a valid name (lowercase letters, digits and `-`, at most 63)"
-                ),
-            )),
-            None => Err(Error::invalid(location.at("metadata.name"), "is missing")),
+            Some(name) => {
+                parse(name).map_err(|e| Error::invalid(field, format!("`{}` {e}", Shown(name))))
+            }
+            None => Err(Error::invalid(field, "is missing")),
+        }
+    }
+
+    /// The namespace, when set.
+    fn namespace(&self, location: &Location) -> Result<Option<Name>> {
+        let field = location.join("metadata.namespace");
+        match self.namespace.as_deref() {
+            None => Ok(None),
+            Some(namespace) => Name::parse(namespace)
+                .map(Some)
+                .map_err(|e| Error::invalid(field, format!("`{}` {e}", Shown(namespace)))),
         }
     }
 }
 
-/// Whether `s` is an RFC 1123 label, as Kubernetes requires of names that become workload names.
-pub(crate) fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-/// Where a document came from, for messages: `file#document`.
-fn origin(location: &Location) -> String {
-    match location.document {
-        Some(document) => format!("{}#{document}", location.file),
-        None => location.file.clone(),
-    }
+/// A value of type `T` parsed from `raw`, or an error at `field` that shows the value.
+fn checked<T>(
+    location: &Location,
+    field: &str,
+    raw: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, crate::values::Invalid>,
+) -> Result<T> {
+    parse(raw).map_err(|e| Error::invalid(location.join(field), format!("`{}` {e}", Shown(raw))))
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use super::{
 use crate::cluster::{ClusterProfile, DnsProvider};
 use crate::error::{Error, Location, Result};
 use crate::model::{
-    Capability, DynaKube, EdgeConnect, HostPort, ImageRef, Inputs, Proxy, TelemetryProtocol,
+    Capability, DynaKube, EdgeConnect, Inputs, Proxy, Registry, ResourceRef, TelemetryProtocol,
 };
+use crate::values::{HostPort, Name};
 
 /// The registry the public code-modules image is served from, unless `publicRegistryOverride`
 /// names another. The operator learns the exact image from the tenant at runtime; this default
@@ -26,12 +27,12 @@ const PUBLIC_REGISTRY: &str = "public.ecr.aws";
 /// `routing`: its OneAgents have no other endpoint.
 pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Result<Matrix> {
     let namespace = namespace(inputs, profile)?;
+    unique_resources(inputs, &namespace)?;
     if options.zone_fallback == ZoneFallback::None {
         for dk in &inputs.dynakubes {
             if dk.network_zone.is_some() && !dk.has_capability(Capability::Routing) {
-                let (file, document) = split_origin(&dk.origin);
                 return Err(Error::invalid(
-                    Location::new(file, document, "spec.activeGate.capabilities"),
+                    dk.origin.join("spec.activeGate.capabilities"),
                     format!(
                         "network zone fallback NONE leaves the OneAgents of DynaKube {} no endpoint: add the `routing` capability",
                         dk.name
@@ -83,15 +84,17 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
     let mut flows: Vec<Flow> = builder
         .flows
         .into_iter()
-        .map(|((id, from, to, ports), refs)| Flow {
+        .map(|((id, from, to, ports), (refs, sources))| Flow {
             id,
             from,
             to,
             ports,
             refs,
+            sources,
         })
         .collect();
     flows.sort_by(|a, b| order(a).cmp(&order(b)).then_with(|| a.cmp(b)));
+    unique_workloads(inputs, &flows)?;
     Ok(Matrix {
         namespace,
         flows,
@@ -101,7 +104,7 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
 }
 
 /// The operator namespace: the profile's, else the one all resources share, else `dynatrace`.
-fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<String> {
+fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<Name> {
     let resources = inputs
         .dynakubes
         .iter()
@@ -112,18 +115,17 @@ fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<String> {
                 .iter()
                 .map(|e| (&e.namespace, &e.origin)),
         );
-    let mut chosen: Option<(String, String)> = profile
+    let mut chosen: Option<(Name, String)> = profile
         .namespace
         .clone()
         .map(|ns| (ns, "the cluster profile".into()));
     for (ns, origin) in resources {
         let Some(ns) = ns else { continue };
         match &chosen {
-            None => chosen = Some((ns.clone(), origin.clone())),
+            None => chosen = Some((ns.clone(), origin.origin())),
             Some((expected, from)) if expected != ns => {
-                let (file, document) = split_origin(origin);
                 return Err(Error::invalid(
-                    Location::new(file, document, "metadata.namespace"),
+                    origin.join("metadata.namespace"),
                     format!(
                         "`{ns}` differs from `{expected}` ({from}); the operator manages only resources in its own namespace"
                     ),
@@ -132,15 +134,101 @@ fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<String> {
             Some(_) => {}
         }
     }
-    Ok(chosen.map_or_else(|| "dynatrace".to_string(), |(ns, _)| ns))
+    Ok(chosen.map_or_else(
+        || Name::parse("dynatrace").expect("a valid constant name"),
+        |(ns, _)| ns,
+    ))
 }
 
-/// The file and document of an origin `file#document`.
-fn split_origin(origin: &str) -> (String, Option<usize>) {
-    match origin.rsplit_once('#') {
-        Some((file, doc)) => (file.to_string(), doc.parse().ok()),
-        None => (origin.to_string(), None),
+/// Fails when two resources are the same object: same kind and name in the operator
+/// namespace. The API server would keep only one of them, so the policies of either would be
+/// wrong.
+fn unique_resources(inputs: &Inputs, namespace: &Name) -> Result<()> {
+    let mut seen: BTreeMap<ResourceRef, &Location> = BTreeMap::new();
+    let resources = inputs
+        .dynakubes
+        .iter()
+        .map(|d| (d.resource(), &d.origin))
+        .chain(
+            inputs
+                .edgeconnects
+                .iter()
+                .map(|e| (e.resource(), &e.origin)),
+        );
+    for (mut resource, origin) in resources {
+        resource.namespace = Some(namespace.clone());
+        if let Some(first) = seen.get(&resource) {
+            return Err(Error::invalid(
+                origin.join("metadata.name"),
+                format!(
+                    "{resource} appears twice: here and in {}; the cluster holds one object per kind, namespace and name",
+                    first.origin()
+                ),
+            ));
+        }
+        seen.insert(resource, origin);
     }
+    Ok(())
+}
+
+/// Fails when two workloads would have the same name, such as an EdgeConnect named
+/// `dk-activegate` beside the ActiveGate of DynaKube `dk`: their policies would have the same
+/// names and one would overwrite the other.
+fn unique_workloads(inputs: &Inputs, flows: &[Flow]) -> Result<()> {
+    let origin_of = |workload: &Workload| -> Option<&Location> {
+        let instance = workload.instance.as_ref()?;
+        match workload.component.scope() {
+            Scope::EdgeConnect => inputs
+                .edgeconnects
+                .iter()
+                .find(|e| &e.name == instance)
+                .map(|e| &e.origin),
+            _ => inputs
+                .dynakubes
+                .iter()
+                .find(|d| &d.name == instance)
+                .map(|d| &d.origin),
+        }
+    };
+    let describe = |workload: &Workload| -> String {
+        let owner = match (workload.component.scope(), &workload.instance) {
+            (Scope::EdgeConnect, Some(name)) => format!("EdgeConnect {name}"),
+            (_, Some(name)) => format!("the {} of DynaKube {name}", workload.component),
+            (_, None) => format!("the cluster's {}", workload.component),
+        };
+        match origin_of(workload) {
+            Some(origin) => format!("{owner} ({})", origin.origin()),
+            None => owner,
+        }
+    };
+    let mut seen: BTreeMap<String, &Workload> = BTreeMap::new();
+    let workloads = flows
+        .iter()
+        .flat_map(|f| [&f.from, &f.to])
+        .filter_map(Endpoint::workload);
+    for workload in workloads {
+        match seen.get(&workload.name()) {
+            Some(&other) if other != workload => {
+                let at = origin_of(workload)
+                    .or_else(|| origin_of(other))
+                    .map_or_else(|| Location::new("", None, ""), |l| l.join("metadata.name"));
+                return Err(Error::invalid(
+                    at,
+                    format!(
+                        "{} and {} would both be named `{}`, so their policies would collide; rename one of them",
+                        describe(other),
+                        describe(workload),
+                        workload.name()
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(workload.name(), workload);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The resource a row is evaluated for.
@@ -151,12 +239,15 @@ struct Context<'a> {
 
 type FlowKey = (&'static str, Endpoint, Endpoint, Ports);
 
+/// The references and source resources of a flow.
+type FlowRefs = (BTreeSet<&'static str>, BTreeSet<ResourceRef>);
+
 struct Builder<'a> {
     options: &'a Options,
     profile: &'a ClusterProfile,
-    namespace: String,
-    /// Flows by identity, with the union of their references.
-    flows: BTreeMap<FlowKey, BTreeSet<&'static str>>,
+    namespace: Name,
+    /// Flows by identity, with the union of their references and sources.
+    flows: BTreeMap<FlowKey, FlowRefs>,
     notes: BTreeSet<Note>,
 }
 
@@ -319,10 +410,15 @@ impl Builder<'_> {
                 Direction::Ingress => (peer.endpoint, me),
                 Direction::Egress => (me, peer.endpoint),
             };
-            let refs = self.flows.entry((rule.id, from, to, ports)).or_default();
+            let (refs, sources) = self.flows.entry((rule.id, from, to, ports)).or_default();
             refs.insert(rule.id);
             refs.extend(rule.also.iter().copied());
             refs.extend(peer.refs.iter().copied());
+            let source = ctx
+                .dynakube
+                .map(DynaKube::resource)
+                .or_else(|| ctx.edgeconnect.map(EdgeConnect::resource));
+            sources.extend(source);
         }
     }
 
@@ -410,20 +506,12 @@ impl Builder<'_> {
                     .one_agent
                     .as_ref()
                     .and_then(|o| o.code_modules_image.as_ref());
-                let hosts = match image {
-                    Some(image) => image.registry_hosts(),
-                    None => {
-                        let registry = dk
-                            .public_registry_override
-                            .as_deref()
-                            .unwrap_or(PUBLIC_REGISTRY);
-                        let public = ImageRef {
-                            raw: registry.to_string(),
-                            registry: registry.split('/').next().unwrap_or(registry).to_string(),
-                            repository: String::new(),
-                        };
-                        public.registry_hosts()
-                    }
+                let hosts = match (image, &dk.public_registry_override) {
+                    (Some(image), _) => image.registry.hosts(),
+                    (None, Some(registry)) => registry.hosts(),
+                    (None, None) => Registry::parse(PUBLIC_REGISTRY)
+                        .map(|r| r.hosts())
+                        .unwrap_or_default(),
                 };
                 hosts
                     .iter()
@@ -492,9 +580,8 @@ impl Builder<'_> {
                     Peer::plain(host_endpoint(&ec.api_server, HostRole::EdgeConnectApi)),
                 ]
             }
-            PeerRule::EdgeConnectRegistry => ImageRef::parse("docker.io/dynatrace/edgeconnect")
-                .expect("the default EdgeConnect image parses")
-                .registry_hosts()
+            PeerRule::EdgeConnectRegistry => Registry::DockerHub
+                .hosts()
                 .iter()
                 .map(|h| Peer::plain(host_endpoint(h, HostRole::Registry)))
                 .collect(),
@@ -515,9 +602,7 @@ impl Builder<'_> {
                 }
                 hosts
                     .iter()
-                    .map(|p| {
-                        Peer::plain((Endpoint::HostPattern(p.to_ascii_lowercase()), Ports::Any))
-                    })
+                    .map(|p| Peer::plain((Endpoint::HostPattern(p.clone()), Ports::Any)))
                     .collect()
             }
         }
@@ -677,12 +762,12 @@ impl Builder<'_> {
 /// The peer for `host`, or for the proxy when traffic to `host` goes through it.
 fn proxied(proxy: Option<&Proxy>, host: &HostPort, role: HostRole) -> Peer {
     match proxy {
-        Some(proxy) if !proxy.bypasses(&host.host) => Peer {
+        Some(proxy) if !proxy.bypasses(host) => Peer {
             endpoint: Endpoint::Host {
-                name: proxy.address.host.clone(),
+                host: proxy.address.host.clone(),
                 role: HostRole::Proxy,
             },
-            ports: Ports::list([Port::tcp(proxy.address.port)]),
+            ports: Ports::list([Port::tcp_of(proxy.address.port)]),
             refs: &["E30"],
         },
         _ => Peer::plain(host_endpoint(host, role)),

@@ -17,7 +17,8 @@ use std::fmt;
 pub use build::build;
 pub use table::TABLE;
 
-use crate::model::HostPort;
+use crate::model::ResourceRef;
+use crate::values::{Host, HostPattern, HostPort, Name, PortNumber};
 
 /// How the matrix is built, beyond what the resources and the cluster profile say.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -153,9 +154,9 @@ pub struct Workload {
     /// The component.
     pub component: Component,
     /// The DynaKube or EdgeConnect it belongs to; `None` for cluster components.
-    pub instance: Option<String>,
+    pub instance: Option<Name>,
     /// The namespace of its pods (for injected apps: of the operator).
-    pub namespace: String,
+    pub namespace: Name,
 }
 
 /// The label the operator puts on every namespace it injects for a DynaKube.
@@ -164,7 +165,7 @@ pub const INSTANCE_NAMESPACE_LABEL: &str = "dynakube.internal.dynatrace.com/inst
 impl Workload {
     /// The workload's name, as `kubectl get` shows its controller (`<dk>-activegate`, ...).
     pub fn name(&self) -> String {
-        let instance = self.instance.as_deref().unwrap_or_default();
+        let instance = self.instance.as_ref().map_or("", Name::as_str);
         match self.component {
             Component::Operator => "dynatrace-operator".into(),
             Component::Webhook => "dynatrace-webhook".into(),
@@ -213,7 +214,7 @@ impl Workload {
                     Component::OtelCollector => "dynatrace-otel-collector",
                     _ => "edgeconnect",
                 };
-                let instance = self.instance.as_deref().unwrap_or_default();
+                let instance = self.instance.as_ref().map_or("", Name::as_str);
                 return BTreeMap::from([
                     ("app.kubernetes.io/name".into(), name.into()),
                     ("app.kubernetes.io/created-by".into(), instance.into()),
@@ -305,13 +306,13 @@ pub enum Endpoint {
     AllPods,
     /// An external host, reached by name (or IP literal).
     Host {
-        /// Lowercase DNS name or IP address.
-        name: String,
+        /// The host name or IP address.
+        host: Host,
         /// What the host is.
         role: HostRole,
     },
     /// Hosts matching an EdgeConnect host pattern such as `*.internal.example.com`.
-    HostPattern(String),
+    HostPattern(HostPattern),
     /// Peers that cannot be named in advance (annotated exporter pods, user databases).
     Unbounded(&'static str),
 }
@@ -335,8 +336,8 @@ impl fmt::Display for Endpoint {
             Endpoint::Dns => f.write_str("cluster DNS"),
             Endpoint::Prometheus => f.write_str("Prometheus"),
             Endpoint::AllPods => f.write_str("all pods"),
-            Endpoint::Host { name, .. } => f.write_str(name),
-            Endpoint::HostPattern(p) => f.write_str(p),
+            Endpoint::Host { host, .. } => write!(f, "{host}"),
+            Endpoint::HostPattern(p) => write!(f, "{p}"),
             Endpoint::Unbounded(what) => f.write_str(what),
         }
     }
@@ -378,25 +379,33 @@ impl Protocol {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Port {
     /// The number.
-    pub number: u16,
+    pub number: PortNumber,
     /// The protocol.
     pub protocol: Protocol,
 }
 
 impl Port {
-    /// A TCP port.
+    /// A TCP port; `number` is a constant from 1 to 65535.
     pub const fn tcp(number: u16) -> Self {
         Port {
-            number,
+            number: PortNumber::of(number),
             protocol: Protocol::Tcp,
         }
     }
 
-    /// A UDP port.
+    /// A UDP port; `number` is a constant from 1 to 65535.
     pub const fn udp(number: u16) -> Self {
         Port {
-            number,
+            number: PortNumber::of(number),
             protocol: Protocol::Udp,
+        }
+    }
+
+    /// A TCP port of a validated number.
+    pub const fn tcp_of(number: PortNumber) -> Self {
+        Port {
+            number,
+            protocol: Protocol::Tcp,
         }
     }
 }
@@ -668,6 +677,9 @@ pub struct Flow {
     pub ports: Ports,
     /// All reference rows it implements (its own id first when sorted by the table).
     pub refs: BTreeSet<&'static str>,
+    /// The resources whose settings made the flow; empty for the flows of the cluster
+    /// components themselves (kube-apiserver, DNS, probes).
+    pub sources: BTreeSet<ResourceRef>,
 }
 
 impl Flow {
@@ -728,12 +740,13 @@ impl fmt::Display for Note {
             Level::Info => "note",
             Level::Warning => "warning",
         };
+        let text = crate::values::escape(&self.text);
         if self.refs.is_empty() {
-            write!(f, "{level}: {}", self.text)
+            write!(f, "{level}: {text}")
         } else {
             let mut refs: Vec<&str> = self.refs.iter().copied().collect();
             refs.sort_by_key(|r| crate::render::reference_order(r));
-            write!(f, "{level} ({}): {}", refs.join(", "), self.text)
+            write!(f, "{level} ({}): {text}", refs.join(", "))
         }
     }
 }
@@ -742,7 +755,7 @@ impl fmt::Display for Note {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matrix {
     /// The operator namespace, where every Dynatrace workload runs.
-    pub namespace: String,
+    pub namespace: Name,
     /// The flows, sorted and free of duplicates.
     pub flows: Vec<Flow>,
     /// Remarks: assumptions, uncertainties, rows that need attention.
@@ -755,9 +768,9 @@ pub struct Matrix {
 pub(crate) fn host_endpoint(host: &HostPort, role: HostRole) -> (Endpoint, Ports) {
     (
         Endpoint::Host {
-            name: host.host.clone(),
+            host: host.host.clone(),
             role,
         },
-        Ports::list([Port::tcp(host.port)]),
+        Ports::list([Port::tcp_of(host.port)]),
     )
 }

@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ipnet::IpNet;
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
@@ -23,9 +22,12 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::{PolicyGroup, annotations, group_of, renders};
 use crate::cluster::DnsProvider;
 use crate::matrix::{
-    Component, Direction, Endpoint, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Ports, Workload,
+    Component, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Ports,
+    Workload,
 };
+use crate::model::ResourceRef;
 use crate::resolve::{Addresses, public_internet};
+use crate::values::Cidr;
 
 /// The namespace label every Kubernetes namespace carries.
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -43,7 +45,7 @@ enum Peer {
         pods: Option<BTreeMap<String, String>>,
     },
     /// An IP block.
-    Block { cidr: IpNet, except: Vec<IpNet> },
+    Block { cidr: Cidr, except: Vec<Cidr> },
 }
 
 /// The peers of one rule; never empty.
@@ -56,6 +58,7 @@ struct PolicyDraft {
     rules: BTreeMap<Ports, Peers>,
     refs: BTreeSet<&'static str>,
     purposes: BTreeSet<&'static str>,
+    sources: BTreeSet<ResourceRef>,
 }
 
 /// Renders the matrix as Kubernetes NetworkPolicies.
@@ -72,22 +75,14 @@ pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
         let rule = flow.rule();
         let mut rendered = false;
         if let Some(source) = flow.from.workload().filter(|w| renders(w)) {
-            rendered |= renderer.add(
-                source,
-                Direction::Egress,
-                &flow.to,
-                &flow.ports,
-                &flow.refs,
-                rule.purpose,
-            );
+            rendered |= renderer.add(source, Direction::Egress, &flow.to, flow, rule.purpose);
         }
         if let Some(destination) = flow.to.workload().filter(|w| renders(w)) {
             rendered |= renderer.add(
                 destination,
                 Direction::Ingress,
                 &flow.from,
-                &flow.ports,
-                &flow.refs,
+                flow,
                 rule.purpose,
             );
         }
@@ -95,12 +90,19 @@ pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
             renderer.unrendered(flow);
         }
     }
-    let mut policies = vec![default_deny(&matrix.namespace)];
+    let namespace = matrix.namespace.as_str();
+    let mut policies = vec![default_deny(namespace)];
+    let mut sources = BTreeMap::new();
     for (group, draft) in renderer.drafts {
-        policies.push(policy(&matrix.namespace, &group, draft));
+        let from = draft.sources.clone();
+        if let Some(policy) = policy(namespace, &group, draft) {
+            sources.insert(group.name(), from);
+            policies.push(policy);
+        }
     }
     Rendered {
         policies,
+        sources,
         notes: renderer.notes.into_iter().collect(),
     }
 }
@@ -119,11 +121,10 @@ impl Renderer<'_> {
         workload: &Workload,
         direction: Direction,
         peer: &Endpoint,
-        ports: &Ports,
-        refs: &BTreeSet<&'static str>,
+        flow: &Flow,
         purpose: &'static str,
     ) -> bool {
-        let Some(rules) = self.peers(peer, direction, ports, refs) else {
+        let Some(rules) = self.peers(peer, direction, &flow.ports, &flow.refs) else {
             return false;
         };
         let group = group_of(workload, direction, peer);
@@ -131,7 +132,8 @@ impl Renderer<'_> {
         for (ports, peers) in rules {
             draft.rules.entry(ports).or_default().extend(peers);
         }
-        draft.refs.extend(refs.iter().copied());
+        draft.refs.extend(flow.refs.iter().copied());
+        draft.sources.extend(flow.sources.iter().cloned());
         draft.purposes.insert(purpose);
         true
     }
@@ -149,18 +151,16 @@ impl Renderer<'_> {
         let one = |peers: BTreeSet<Peer>| Some(vec![(ports.clone(), peers)]);
         match endpoint {
             Endpoint::Workload(w) if w.component == Component::InjectedApps => {
+                let instance = w.instance.as_ref()?;
                 one(BTreeSet::from([Peer::Pods {
-                    namespace: Some(label(
-                        INSTANCE_NAMESPACE_LABEL,
-                        w.instance.as_deref().unwrap_or_default(),
-                    )),
+                    namespace: Some(label(INSTANCE_NAMESPACE_LABEL, instance.as_str())),
                     pods: None,
                 }]))
             }
             Endpoint::Workload(w) if w.component.host_network() => self.nodes(ports, refs),
             Endpoint::Workload(w) => one(BTreeSet::from([Peer::Pods {
                 namespace: (w.namespace != self.matrix.namespace)
-                    .then(|| label(NAMESPACE_NAME_LABEL, &w.namespace)),
+                    .then(|| label(NAMESPACE_NAME_LABEL, w.namespace.as_str())),
                 pods: Some(w.pod_labels()),
             }])),
             Endpoint::Nodes => self.nodes(ports, refs),
@@ -177,7 +177,7 @@ impl Renderer<'_> {
             Endpoint::KubeApiServer => {
                 let api = &profile.api_server;
                 let endpoint_ports =
-                    Ports::list(api.ports.iter().map(|&p| crate::matrix::Port::tcp(p)));
+                    Ports::list(api.ports.iter().map(|&p| crate::matrix::Port::tcp_of(p)));
                 let mut rules = Vec::new();
                 if !api.service_cidrs.is_empty() {
                     rules.push((ports.clone(), blocks(&api.service_cidrs)));
@@ -205,35 +205,35 @@ impl Renderer<'_> {
                         pods: Some(label("dns.operator.openshift.io/daemonset-dns", "default")),
                     }]),
                     DnsProvider::NodeLocal => {
-                        let address = profile
-                            .dns
-                            .node_local_address()
-                            .expect("node-local has an address");
-                        BTreeSet::from([
-                            Peer::Block {
-                                cidr: IpNet::from(address),
-                                except: Vec::new(),
-                            },
-                            kube_dns,
-                        ])
+                        let cache = profile.dns.node_local_address().map(|address| Peer::Block {
+                            cidr: Cidr::of_ip(address),
+                            except: Vec::new(),
+                        });
+                        cache.into_iter().chain([kube_dns]).collect()
                     }
                 };
                 one(peers)
             }
             Endpoint::Prometheus => {
                 let prometheus = profile.prometheus.as_ref()?;
+                let pods = prometheus
+                    .pod_labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<BTreeMap<_, _>>();
                 one(BTreeSet::from([Peer::Pods {
-                    namespace: Some(label(NAMESPACE_NAME_LABEL, &prometheus.namespace)),
-                    pods: (!prometheus.pod_labels.is_empty())
-                        .then(|| prometheus.pod_labels.clone()),
+                    namespace: Some(label(NAMESPACE_NAME_LABEL, prometheus.namespace.as_str())),
+                    pods: (!pods.is_empty()).then_some(pods),
                 }]))
             }
             Endpoint::AllPods => one(BTreeSet::from([Peer::Pods {
                 namespace: Some(BTreeMap::new()),
                 pods: None,
             }])),
-            Endpoint::Host { name, .. } => {
-                if self.addresses.public_internet.contains(name) {
+            Endpoint::Host { host, .. } => {
+                if let Some(name) = host.name()
+                    && self.addresses.public_internet.contains(name)
+                {
                     self.warn(
                         refs,
                         format!("no addresses for {name}: its port is allowed to every public address (--fqdn-fallback public-internet)"),
@@ -243,15 +243,17 @@ impl Renderer<'_> {
                         .map(|(cidr, except)| Peer::Block { cidr, except })
                         .collect());
                 }
-                let nets = self.addresses.hosts.get(name).expect(
-                    "resolve() gives every host an address or the public-internet fallback",
-                );
-                one(blocks(nets))
+                // Without addresses (only when the caller skipped resolution) the flow stays
+                // unrendered, and a note says so.
+                let nets = self.addresses.of_host(host)?;
+                self.widening(refs, ports, &nets);
+                one(blocks(&nets))
             }
-            Endpoint::HostPattern(pattern) => match self.addresses.hosts.get(pattern) {
-                Some(nets) => one(blocks(nets)),
-                None => None,
-            },
+            Endpoint::HostPattern(pattern) => {
+                let nets = self.addresses.hosts.get(pattern)?.clone();
+                self.widening(refs, ports, &nets);
+                one(blocks(&nets))
+            }
             Endpoint::Unbounded(_) => None,
         }
     }
@@ -273,6 +275,22 @@ impl Renderer<'_> {
         Some(vec![(ports.clone(), blocks(cidrs))])
     }
 
+    /// Warns when addresses given by the user admit every address (`--allow-any-address`).
+    fn widening(&mut self, refs: &BTreeSet<&'static str>, ports: &Ports, nets: &[Cidr]) {
+        if let Some(everything) = nets.iter().find(|n| n.is_everything()) {
+            let ports = match ports {
+                Ports::Any => "on every port".to_string(),
+                Ports::List(_) => format!("on {ports}"),
+            };
+            self.warn(
+                refs,
+                format!(
+                    "the hosts file gives {everything}: these rules admit every address {ports}"
+                ),
+            );
+        }
+    }
+
     fn warn(&mut self, refs: &BTreeSet<&'static str>, text: impl Into<String>) {
         let text = text.into();
         // One note per text, listing every row it concerns.
@@ -284,7 +302,7 @@ impl Renderer<'_> {
     }
 
     /// Records why a flow has no rule at all.
-    fn unrendered(&mut self, flow: &crate::matrix::Flow) {
+    fn unrendered(&mut self, flow: &Flow) {
         let from = &flow.from;
         let text = match from.workload() {
             Some(w) if w.component.host_network() => format!(
@@ -293,7 +311,7 @@ impl Renderer<'_> {
             ),
             Some(w) if w.component == Component::InjectedApps => format!(
                 "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
-                w.instance.as_deref().unwrap_or_default(),
+                w.instance.as_ref().map_or("", |n| n.as_str()),
                 flow.to,
                 flow.ports,
                 self.matrix.namespace
@@ -316,7 +334,7 @@ fn label(key: &str, value: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(key.to_string(), value.to_string())])
 }
 
-fn blocks(nets: &[IpNet]) -> BTreeSet<Peer> {
+fn blocks(nets: &[Cidr]) -> BTreeSet<Peer> {
     nets.iter()
         .map(|&cidr| Peer::Block {
             cidr,
@@ -330,8 +348,9 @@ fn blocks(nets: &[IpNet]) -> BTreeSet<Peer> {
 fn anywhere() -> BTreeSet<Peer> {
     ["0.0.0.0/0", "::/0"]
         .into_iter()
+        .filter_map(|cidr| Cidr::parse(cidr).ok())
         .map(|cidr| Peer::Block {
-            cidr: cidr.parse().expect("a valid constant CIDR"),
+            cidr,
             except: Vec::new(),
         })
         .collect()
@@ -369,7 +388,9 @@ fn default_deny(namespace: &str) -> NetworkPolicy {
     }
 }
 
-fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> NetworkPolicy {
+/// The policy of one group; `None` when it would have no rule. A rule without peers or with an
+/// empty port list would admit everything, so such entries are never written.
+fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> Option<NetworkPolicy> {
     type Rule = (
         Option<Vec<NetworkPolicyPort>>,
         Option<Vec<NetworkPolicyPeer>>,
@@ -377,14 +398,17 @@ fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> NetworkPo
     let rules: Vec<Rule> = draft
         .rules
         .into_iter()
+        .filter(|(ports, peers)| !peers.is_empty() && ports != &Ports::List(BTreeSet::new()))
         .map(|(ports, peers)| {
-            assert!(!peers.is_empty(), "every rule names its peers");
             (
                 k8s_ports(&ports),
                 Some(peers.into_iter().map(k8s_peer).collect()),
             )
         })
         .collect();
+    if rules.is_empty() {
+        return None;
+    }
     let mut spec = NetworkPolicySpec {
         pod_selector: Some(LabelSelector {
             match_labels: Some(group.workload.pod_labels()),
@@ -415,7 +439,7 @@ fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> NetworkPo
         }
     }
     let (labels, annotations) = annotations(group, &draft.refs, &draft.purposes);
-    NetworkPolicy {
+    Some(NetworkPolicy {
         metadata: ObjectMeta {
             name: Some(group.name()),
             namespace: Some(namespace.into()),
@@ -424,24 +448,21 @@ fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> NetworkPo
             ..ObjectMeta::default()
         },
         spec: Some(spec),
-    }
+    })
 }
 
 fn k8s_ports(ports: &Ports) -> Option<Vec<NetworkPolicyPort>> {
     match ports {
         Ports::Any => None,
-        Ports::List(list) => {
-            assert!(!list.is_empty(), "a flow with a port list has ports");
-            Some(
-                list.iter()
-                    .map(|p| NetworkPolicyPort {
-                        port: Some(IntOrString::Int(i32::from(p.number))),
-                        protocol: Some(p.protocol.name().into()),
-                        end_port: None,
-                    })
-                    .collect(),
-            )
-        }
+        Ports::List(list) => Some(
+            list.iter()
+                .map(|p| NetworkPolicyPort {
+                    port: Some(IntOrString::Int(i32::from(p.number.get()))),
+                    protocol: Some(p.protocol.name().into()),
+                    end_port: None,
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -459,7 +480,7 @@ fn k8s_peer(peer: Peer) -> NetworkPolicyPeer {
         Peer::Block { cidr, except } => NetworkPolicyPeer {
             ip_block: Some(IPBlock {
                 cidr: cidr.to_string(),
-                except: (!except.is_empty()).then(|| except.iter().map(IpNet::to_string).collect()),
+                except: (!except.is_empty()).then(|| except.iter().map(Cidr::to_string).collect()),
             }),
             ..NetworkPolicyPeer::default()
         },

@@ -7,6 +7,7 @@ pub mod kubernetes;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::matrix::{Component, Direction, Endpoint, Workload};
+use crate::model::ResourceRef;
 
 /// The label and annotation prefix of everything this tool writes.
 pub const PREFIX: &str = "dynakube-netpol";
@@ -16,6 +17,9 @@ pub const PREFIX: &str = "dynakube-netpol";
 pub struct Rendered<P> {
     /// The policies: default deny first, then the allow policies by workload.
     pub policies: Vec<P>,
+    /// The resources each policy comes from, by policy name (none for the policies of the
+    /// cluster components alone).
+    pub sources: BTreeMap<String, BTreeSet<ResourceRef>>,
     /// Remarks on what could not be expressed or was widened.
     pub notes: Vec<crate::matrix::Note>,
 }
@@ -86,7 +90,7 @@ pub(crate) fn annotations(
         ),
     ]);
     if let Some(instance) = &group.workload.instance {
-        labels.insert(format!("{PREFIX}/instance"), instance.clone());
+        labels.insert(format!("{PREFIX}/instance"), instance.to_string());
     }
     let mut sorted: Vec<&str> = refs.iter().copied().collect();
     sorted.sort_by_key(|r| reference_order(r));

@@ -14,12 +14,13 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 pub use place::{Facts, model_cluster};
-pub use report::{Extra, FlowCheck, Probe, Report, Status};
+pub use report::{Extra, FlowCheck, Probe, Read, Report, Status};
 
 use crate::evaluate::{Connection, Index, Peer};
 use crate::matrix::{Component, Matrix, Port, Ports, Protocol};
 use crate::render::renders;
 use crate::resolve::Addresses;
+use crate::values::PortNumber;
 
 /// Ports tried beyond the matrix, besides every container port of the pods.
 const SAMPLE_PORTS: [Port; 12] = [
@@ -53,7 +54,8 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     let flows: Vec<FlowCheck> = matrix.flows.iter().map(|flow| places.check(flow)).collect();
     let extras = extras(matrix, index, &places);
     Report {
-        namespace: matrix.namespace.clone(),
+        namespace: matrix.namespace.to_string(),
+        read: Read::default(),
         assumptions: places.facts.assumptions.clone(),
         flows,
         extras,
@@ -117,10 +119,12 @@ fn extras(matrix: &Matrix, index: &Index, places: &place::Places<'_>) -> Vec<Ext
 fn ports_of(index: &Index, pod: usize) -> BTreeSet<Port> {
     let mut ports: BTreeSet<Port> = SAMPLE_PORTS.into_iter().collect();
     for p in &index.pods()[pod].ports {
-        ports.insert(Port {
-            number: p.port,
-            protocol: p.protocol,
-        });
+        if let Some(number) = PortNumber::new(p.port) {
+            ports.insert(Port {
+                number,
+                protocol: p.protocol,
+            });
+        }
     }
     ports
 }
@@ -129,7 +133,7 @@ fn connection(from: Peer, to: Peer, port: Port) -> Connection {
     Connection {
         from,
         to,
-        port: port.number,
+        port: port.number.get(),
         protocol: port.protocol,
     }
 }
@@ -138,10 +142,9 @@ fn connection(from: Peer, to: Peer, port: Port) -> Connection {
 fn admits(ports: &Ports, port: u16, protocol: Protocol) -> bool {
     match ports {
         Ports::Any => true,
-        Ports::List(list) => list.contains(&Port {
-            number: port,
-            protocol,
-        }),
+        Ports::List(list) => {
+            PortNumber::new(port).is_some_and(|number| list.contains(&Port { number, protocol }))
+        }
     }
 }
 

@@ -4,8 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
-use ipnet::IpNet;
-
 use super::report::{FlowCheck, Probe, Status};
 use super::{admits, is_namespaced};
 use crate::cluster::DnsProvider;
@@ -14,6 +12,15 @@ use crate::matrix::{
     Component, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, Port, Ports, Protocol, Workload,
 };
 use crate::resolve::{Addresses, public_internet};
+use crate::values::{Cidr, Host, HostPattern, PortNumber};
+
+/// The host of an endpoint as the addresses know it.
+fn host_pattern(host: &Host) -> HostPattern {
+    match host {
+        Host::Name(name) => HostPattern::Name(name.clone()),
+        Host::Ip(ip) => HostPattern::Ip(*ip),
+    }
+}
 
 /// The node address assumed when neither the cluster profile nor the pods give one.
 const ASSUMED_NODE: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
@@ -32,7 +39,7 @@ pub struct Facts {
     /// The kube-apiserver endpoints pods reach (after the Service is translated).
     pub api_endpoints: Vec<IpAddr>,
     /// The ports of those endpoints.
-    pub api_ports: Vec<u16>,
+    pub api_ports: Vec<PortNumber>,
     /// The node-local DNS cache, if the cluster uses one.
     pub node_local_dns: Option<IpAddr>,
     /// What was assumed for lack of facts, in words.
@@ -81,7 +88,7 @@ impl Facts {
                 ));
             } else {
                 api_endpoints = api.service_cidrs.iter().map(first_address).collect();
-                api_ports = vec![443];
+                api_ports = vec![PortNumber::of(443)];
             }
         }
         Facts {
@@ -107,7 +114,8 @@ impl Facts {
 }
 
 /// The first host address of a network (the address itself for a single-address network).
-fn first_address(net: &IpNet) -> IpAddr {
+fn first_address(cidr: &Cidr) -> IpAddr {
+    let net = cidr.net();
     net.hosts().next().unwrap_or_else(|| net.addr())
 }
 
@@ -141,7 +149,7 @@ impl<'a> Places<'a> {
     pub(super) fn pods_of(&self, workload: &Workload) -> Vec<usize> {
         let pods = self.index.pods().iter().enumerate();
         if workload.component == Component::InjectedApps {
-            let instance = workload.instance.as_deref().unwrap_or_default();
+            let instance = workload.instance.as_ref().map_or("", |n| n.as_str());
             let injected: BTreeSet<&str> = self
                 .index
                 .namespaces()
@@ -159,7 +167,7 @@ impl<'a> Places<'a> {
                 .collect();
         }
         let labels = workload.pod_labels();
-        pods.filter(|(_, p)| p.namespace == workload.namespace && has_labels(p, &labels))
+        pods.filter(|(_, p)| p.namespace == workload.namespace.as_str() && has_labels(p, &labels))
             .map(|(id, _)| id)
             .collect()
     }
@@ -188,7 +196,14 @@ impl<'a> Places<'a> {
 
     fn prometheus_pods(&self) -> Vec<usize> {
         match &self.matrix.profile.prometheus {
-            Some(p) => self.pods_where(&p.namespace, &p.pod_labels),
+            Some(p) => {
+                let labels = p
+                    .pod_labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                self.pods_where(p.namespace.as_str(), &labels)
+            }
             None => Vec::new(),
         }
     }
@@ -226,27 +241,34 @@ impl<'a> Places<'a> {
                     .enumerate()
                     .filter(|(_, p)| {
                         !p.host_network
-                            && p.namespace != self.matrix.namespace
+                            && p.namespace != self.matrix.namespace.as_str()
                             && seen.insert(p.namespace.clone())
                     })
                     .map(|(id, _)| id)
                     .collect();
                 pods(ids, "any namespace")
             }
-            Endpoint::Host { name, .. } => self.host(name),
+            Endpoint::Host { host, .. } => self.host(&host_pattern(host)),
             Endpoint::HostPattern(pattern) => self.host(pattern),
             Endpoint::Unbounded(what) => Err(format!("{what} are not fixed peers")),
         }
     }
 
-    fn host(&self, name: &str) -> Result<Vec<Peer>, String> {
-        if let Some(nets) = self.addresses.hosts.get(name) {
+    fn host(&self, pattern: &HostPattern) -> Result<Vec<Peer>, String> {
+        if let HostPattern::Ip(ip) = pattern {
+            return Ok(vec![Peer::Ip(*ip)]);
+        }
+        if let Some(nets) = self.addresses.hosts.get(pattern) {
             return Ok(nets.iter().map(|n| Peer::Ip(first_address(n))).collect());
         }
-        if self.addresses.public_internet.contains(name) {
+        if let HostPattern::Name(name) = pattern
+            && self.addresses.public_internet.contains(name)
+        {
             return Ok(vec![Peer::Ip(PUBLIC_SAMPLE)]);
         }
-        Err(format!("no address for {name} (give it in the hosts file)"))
+        Err(format!(
+            "no address for {pattern} (give it in the hosts file)"
+        ))
     }
 
     /// Whether `peer` is (part of) `endpoint`. A host-network pod is also its addresses.
@@ -266,7 +288,7 @@ impl<'a> Places<'a> {
     }
 
     fn contains_one(&self, endpoint: &Endpoint, peer: &Peer, role: Role) -> bool {
-        let ip_in = |nets: &[IpNet], ip: &IpAddr| nets.iter().any(|n| n.contains(ip));
+        let ip_in = |nets: &[Cidr], ip: &IpAddr| nets.iter().any(|n| n.net().contains(ip));
         let pod = |id: &usize| &self.index.pods()[*id];
         match (endpoint, peer) {
             (Endpoint::Workload(w), Peer::Pod(id)) => self.pods_of(w).contains(id),
@@ -294,20 +316,25 @@ impl<'a> Places<'a> {
             (Endpoint::Dns, Peer::Ip(ip)) => self.facts.node_local_dns == Some(*ip),
             (Endpoint::Prometheus, Peer::Pod(id)) => self.prometheus_pods().contains(id),
             (Endpoint::AllPods, Peer::Pod(id)) => !pod(id).host_network,
-            (Endpoint::Host { name, .. }, Peer::Ip(ip)) => self.host_contains(name, ip),
+            (Endpoint::Host { host, .. }, Peer::Ip(ip)) => {
+                self.host_contains(&host_pattern(host), ip)
+            }
             (Endpoint::HostPattern(pattern), Peer::Ip(ip)) => self.host_contains(pattern, ip),
             _ => false,
         }
     }
 
-    fn host_contains(&self, name: &str, ip: &IpAddr) -> bool {
-        if let Some(nets) = self.addresses.hosts.get(name) {
-            return nets.iter().any(|n| n.contains(ip));
+    fn host_contains(&self, pattern: &HostPattern, ip: &IpAddr) -> bool {
+        if let HostPattern::Ip(address) = pattern {
+            return address == ip;
         }
-        self.addresses.public_internet.contains(name)
-            && public_internet()
-                .iter()
-                .any(|(net, except)| net.contains(ip) && !except.iter().any(|e| e.contains(ip)))
+        if let Some(nets) = self.addresses.hosts.get(pattern) {
+            return nets.iter().any(|n| n.net().contains(ip));
+        }
+        matches!(pattern, HostPattern::Name(name) if self.addresses.public_internet.contains(name))
+            && public_internet().iter().any(|(net, except)| {
+                net.net().contains(ip) && !except.iter().any(|e| e.net().contains(ip))
+            })
     }
 
     /// Whether `flow` needs `connection`.
@@ -315,7 +342,11 @@ impl<'a> Places<'a> {
         let ports_ok = admits(&flow.ports, connection.port, connection.protocol)
             || (flow.to == Endpoint::KubeApiServer
                 && connection.protocol == Protocol::Tcp
-                && self.facts.api_ports.contains(&connection.port));
+                && self
+                    .facts
+                    .api_ports
+                    .iter()
+                    .any(|p| p.get() == connection.port));
         ports_ok
             && self.contains(&flow.from, &connection.from, Role::Source)
             && self.contains(&flow.to, &connection.to, Role::Destination)
@@ -347,9 +378,9 @@ impl<'a> Places<'a> {
                     // Pods reach kube-apiserver through its Service; policies see the endpoint
                     // port after translation, so any endpoint port will do.
                     let alternatives: Vec<u16> = if flow.to == Endpoint::KubeApiServer {
-                        self.facts.api_ports.clone()
+                        self.facts.api_ports.iter().map(|p| p.get()).collect()
                     } else {
-                        vec![port.number]
+                        vec![port.number.get()]
                     };
                     let mut probes: Vec<Probe> = alternatives
                         .iter()
@@ -402,7 +433,7 @@ fn http_port() -> Vec<ContainerPort> {
 
 /// Port names the operator's manifests give, where known.
 fn port_name(component: Component, port: Port) -> Option<&'static str> {
-    Some(match (component, port.number) {
+    Some(match (component, port.number.get()) {
         (Component::Operator, 8080) => "metrics",
         (Component::Operator | Component::Webhook, 10080) => "livez",
         (Component::Webhook, 8443) => "server-port",
@@ -450,7 +481,7 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
             host_network,
         });
     };
-    namespaces.entry(matrix.namespace.clone()).or_default();
+    namespaces.entry(matrix.namespace.to_string()).or_default();
 
     // The Dynatrace workloads, with the ports their flows reach.
     let mut workloads: BTreeMap<Workload, BTreeSet<Port>> = BTreeMap::new();
@@ -471,7 +502,7 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
             .iter()
             .map(|&p| ContainerPort {
                 name: port_name(workload.component, p).map(String::from),
-                port: p.number,
+                port: p.number.get(),
                 protocol: p.protocol,
             })
             .collect();
@@ -479,7 +510,7 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
         add_pod(
             &mut pods,
             format!("{}-0", workload.name()),
-            &workload.namespace,
+            workload.namespace.as_str(),
             workload.pod_labels(),
             ports,
             host_network,
@@ -526,16 +557,22 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
         }
     }
     if let Some(prometheus) = &profile.prometheus {
-        namespaces.entry(prometheus.namespace.clone()).or_default();
+        namespaces
+            .entry(prometheus.namespace.to_string())
+            .or_default();
         let labels = if prometheus.pod_labels.is_empty() {
             label("app", "prometheus")
         } else {
-            prometheus.pod_labels.clone()
+            prometheus
+                .pod_labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
         add_pod(
             &mut pods,
             "prometheus-0".into(),
-            &prometheus.namespace,
+            prometheus.namespace.as_str(),
             labels,
             Vec::new(),
             false,
@@ -544,7 +581,7 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
     let instances: BTreeSet<String> = workloads
         .keys()
         .filter(|w| w.component.scope() == crate::matrix::Scope::DynaKube)
-        .filter_map(|w| w.instance.clone())
+        .filter_map(|w| w.instance.as_ref().map(ToString::to_string))
         .chain(
             matrix
                 .flows
@@ -552,7 +589,7 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
                 .flat_map(|f| [&f.from, &f.to])
                 .filter_map(|e| e.workload())
                 .filter(|w| w.component == Component::InjectedApps)
-                .filter_map(|w| w.instance.clone()),
+                .filter_map(|w| w.instance.as_ref().map(ToString::to_string)),
         )
         .collect();
     for instance in instances {

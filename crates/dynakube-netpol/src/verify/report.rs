@@ -169,11 +169,24 @@ pub(super) fn merge_extras(found: Vec<Extra>) -> Vec<Extra> {
         .collect()
 }
 
+/// What the policy files held, by `Kind (apiVersion)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Read {
+    /// The NetworkPolicies evaluated.
+    pub evaluated: usize,
+    /// Policies of kinds the evaluator cannot evaluate (Cilium, Calico, ...), not checked.
+    pub unevaluated: BTreeMap<String, usize>,
+    /// Objects that are no policies.
+    pub skipped: BTreeMap<String, usize>,
+}
+
 /// The whole verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// The operator namespace.
     pub namespace: String,
+    /// What the policy files held.
+    pub read: Read,
     /// What was assumed for lack of facts.
     pub assumptions: Vec<String>,
     /// One check per flow of the matrix.
@@ -183,9 +196,31 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether no flow is denied (unchecked flows do not fail the report).
+    /// Whether no flow is denied (unchecked flows and extra connections do not fail the
+    /// report; see [`Report::failures`]).
     pub fn passed(&self) -> bool {
         !self.flows.iter().any(|f| f.status == Status::Denied)
+    }
+
+    /// What fails the report: denied flows always, and when asked, connections allowed beyond
+    /// the matrix (`extra`) and unchecked flows (`unchecked`). Empty when it passes.
+    pub fn failures(&self, extra: bool, unchecked: bool) -> Vec<String> {
+        let mut failures = Vec::new();
+        let denied = self.count(|s| *s == Status::Denied);
+        if denied > 0 {
+            failures.push(format!("{denied} flow(s) denied"));
+        }
+        if extra && !self.extras.is_empty() {
+            failures.push(format!(
+                "{} connection group(s) allowed beyond the matrix",
+                self.extras.len()
+            ));
+        }
+        let open = self.count(|s| matches!(s, Status::Unchecked(_)));
+        if unchecked && open > 0 {
+            failures.push(format!("{open} flow(s) unchecked"));
+        }
+        failures
     }
 
     fn count(&self, what: fn(&Status) -> bool) -> usize {
@@ -246,9 +281,24 @@ impl Report {
                 let _ = writeln!(out, "  {assumption}");
             }
         }
+        let kinds = |counts: &BTreeMap<String, usize>| {
+            counts
+                .iter()
+                .map(|(kind, n)| format!("{n} {kind}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = write!(out, "\nRead {} NetworkPolicies", self.read.evaluated);
+        if !self.read.unevaluated.is_empty() {
+            let _ = write!(out, "; not evaluated: {}", kinds(&self.read.unevaluated));
+        }
+        if !self.read.skipped.is_empty() {
+            let _ = write!(out, "; skipped: {}", kinds(&self.read.skipped));
+        }
+        out.push('\n');
         let _ = writeln!(
             out,
-            "\n{} flows: {} allowed, {} denied, {} unchecked; {} connection group(s) allowed beyond the matrix",
+            "{} flows: {} allowed, {} denied, {} unchecked; {} connection group(s) allowed beyond the matrix",
             self.flows.len(),
             self.count(|s| *s == Status::Allowed),
             self.count(|s| *s == Status::Denied),

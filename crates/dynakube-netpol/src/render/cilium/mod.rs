@@ -33,7 +33,9 @@ use crate::matrix::{
     Component, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, Note, Port, Ports,
     Protocol, Workload,
 };
+use crate::model::ResourceRef;
 use crate::resolve::Addresses;
+use crate::values::{Cidr, Host, HostPattern};
 
 /// One object of the Cilium flavor.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -84,6 +86,7 @@ struct Draft {
     egress: BTreeSet<(Egress, Ports)>,
     refs: BTreeSet<&'static str>,
     purposes: BTreeSet<&'static str>,
+    sources: BTreeSet<ResourceRef>,
 }
 
 /// An ingress peer in a form that sorts.
@@ -153,6 +156,7 @@ impl Renderer<'_> {
                     let draft = self.drafts.entry(owner).or_default();
                     draft.egress.insert((peer, ports));
                     draft.refs.extend(flow.refs.iter().copied());
+                    draft.sources.extend(flow.sources.iter().cloned());
                     draft.purposes.insert(purpose);
                     rendered = true;
                 }
@@ -165,6 +169,7 @@ impl Renderer<'_> {
             let draft = self.drafts.entry(owner).or_default();
             draft.ingress.insert((peer, flow.ports.clone()));
             draft.refs.extend(flow.refs.iter().copied());
+            draft.sources.extend(flow.sources.iter().cloned());
             draft.purposes.insert(purpose);
             rendered = true;
         }
@@ -184,7 +189,7 @@ impl Renderer<'_> {
                         .api_server
                         .ports
                         .iter()
-                        .map(|&p| Port::tcp(p)),
+                        .map(|&p| Port::tcp_of(p)),
                 );
                 Ports::List(list)
             }
@@ -214,8 +219,12 @@ impl Renderer<'_> {
             Endpoint::KubeApiServer => Ingress::Entities(vec![Entity::KubeApiserver]),
             Endpoint::Prometheus => {
                 let prometheus = profile.prometheus.as_ref()?;
-                let mut labels = prometheus.pod_labels.clone();
-                labels.insert(NAMESPACE_LABEL.into(), prometheus.namespace.clone());
+                let mut labels: BTreeMap<String, String> = prometheus
+                    .pod_labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                labels.insert(NAMESPACE_LABEL.into(), prometheus.namespace.to_string());
                 Ingress::Endpoints(EndpointSelector::labels(labels))
             }
             Endpoint::AllPods => Ingress::Endpoints(EndpointSelector {
@@ -261,15 +270,24 @@ impl Renderer<'_> {
                     .collect();
                 Egress::Dns(vec![selector], cidrs)
             }
-            Endpoint::Host { name, .. } if host => {
-                Egress::Cidrs(self.addresses.hosts.get(name)?.clone())
-            }
-            Endpoint::Host { name, .. } => match name.parse::<std::net::IpAddr>() {
-                Ok(ip) => Egress::Cidrs(vec![IpNet::from(ip)]),
-                Err(_) => Egress::Fqdn(name.clone()),
-            },
+            Endpoint::Host { host: target, .. } if host => Egress::Cidrs(
+                self.addresses
+                    .of_host(target)?
+                    .iter()
+                    .map(Cidr::net)
+                    .collect(),
+            ),
+            Endpoint::Host {
+                host: Host::Ip(ip), ..
+            } => Egress::Cidrs(vec![IpNet::from(*ip)]),
+            Endpoint::Host {
+                host: Host::Name(name),
+                ..
+            } => Egress::Fqdn(name.to_string()),
+            Endpoint::HostPattern(HostPattern::Ip(ip)) => Egress::Cidrs(vec![IpNet::from(*ip)]),
             Endpoint::HostPattern(_) if host => return None,
-            Endpoint::HostPattern(pattern) => Egress::Pattern(pattern.clone()),
+            Endpoint::HostPattern(HostPattern::Name(name)) => Egress::Fqdn(name.to_string()),
+            Endpoint::HostPattern(pattern) => Egress::Pattern(pattern.to_string()),
             Endpoint::Prometheus | Endpoint::AllPods | Endpoint::Unbounded(_) => return None,
         })
     }
@@ -288,7 +306,7 @@ impl Renderer<'_> {
             ),
             Some(w) if w.component == Component::InjectedApps => format!(
                 "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
-                w.instance.as_deref().unwrap_or_default(),
+                w.instance.as_ref().map_or("", |n| n.as_str()),
                 flow.to,
                 flow.ports
             ),
@@ -301,11 +319,16 @@ impl Renderer<'_> {
     }
 
     fn finish(self) -> Rendered {
-        let namespace = &self.matrix.namespace;
+        let namespace = self.matrix.namespace.as_str();
         let domain = &self.matrix.profile.cluster_domain;
         // The names each owner resolves: its hosts and the cluster domain.
-        let mut policies = vec![CiliumObject::Namespaced(default_deny(namespace))];
+        let mut policies: Vec<CiliumObject> = default_deny(namespace)
+            .map(CiliumObject::Namespaced)
+            .into_iter()
+            .collect();
         let mut clusterwide = Vec::new();
+        let mut sources = BTreeMap::new();
+        let mut notes = self.notes.clone();
         let fqdns_of =
             |workload: &Workload, drafts: &BTreeMap<Owner, Draft>| -> BTreeSet<FqdnSelector> {
                 let mut names = BTreeSet::from([FqdnSelector::pattern(format!("*.{domain}"))]);
@@ -356,10 +379,10 @@ impl Renderer<'_> {
             let names_hosts = egress
                 .iter()
                 .any(|(p, _)| matches!(p, Egress::Fqdn(_) | Egress::Pattern(_)));
-            if apps && names_hosts {
-                let dns = self
-                    .egress_peer(&Endpoint::Dns, false)
-                    .expect("the cluster DNS is a peer");
+            if apps
+                && names_hosts
+                && let Some(dns) = self.egress_peer(&Endpoint::Dns, false)
+            {
                 let port = match self.matrix.profile.dns.provider {
                     DnsProvider::Openshift => 5353,
                     DnsProvider::KubeDns | DnsProvider::NodeLocal => 53,
@@ -445,20 +468,34 @@ impl Renderer<'_> {
                 annotations: Some(annotations.clone()),
                 ..ObjectMeta::default()
             };
-            match owner {
-                Owner::Workload(_) => policies.push(CiliumObject::Namespaced(
-                    CiliumNetworkPolicy::new(metadata(Some(namespace)), rule)
-                        .expect("rendered policies are valid"),
-                )),
+            let object = match owner {
+                Owner::Workload(_) => CiliumNetworkPolicy::new(metadata(Some(namespace)), rule)
+                    .map(CiliumObject::Namespaced),
                 Owner::Host(_) | Owner::Apps(_) => {
                     // Only allows: the subjects keep whatever default they have.
                     rule.enable_default_deny = Some(DefaultDeny {
                         ingress: Some(false),
                         egress: Some(false),
                     });
-                    clusterwide.push(CiliumObject::Clusterwide(
-                        CiliumClusterwideNetworkPolicy::new(metadata(None), rule)
-                            .expect("rendered policies are valid"),
+                    CiliumClusterwideNetworkPolicy::new(metadata(None), rule)
+                        .map(CiliumObject::Clusterwide)
+                }
+            };
+            // Every value in a rule is validated when read, so the model accepts it; should it
+            // not, the policy is left out and the reason said, rather than written wrong.
+            match object {
+                Ok(object) => {
+                    sources.insert(object.name(), draft.sources.clone());
+                    match object {
+                        CiliumObject::Namespaced(_) => policies.push(object),
+                        CiliumObject::Clusterwide(_) => clusterwide.push(object),
+                    }
+                }
+                Err(error) => {
+                    notes.insert(Note::new(
+                        crate::matrix::Level::Warning,
+                        &draft.refs.iter().copied().collect::<Vec<_>>(),
+                        format!("policy {name} is not written: {error}"),
                     ));
                 }
             }
@@ -466,7 +503,8 @@ impl Renderer<'_> {
         policies.extend(clusterwide);
         Rendered {
             policies,
-            notes: self.notes.into_iter().collect(),
+            sources,
+            notes: notes.into_iter().collect(),
         }
     }
 }
@@ -491,7 +529,7 @@ fn merge_ports<P: Ord + Clone>(entries: &BTreeSet<(P, Ports)>) -> BTreeMap<P, Po
 /// The endpoints of a Dynatrace workload: its stable labels in its namespace.
 fn workload_selector(workload: &Workload) -> EndpointSelector {
     let mut labels = workload.pod_labels();
-    labels.insert(NAMESPACE_LABEL.into(), workload.namespace.clone());
+    labels.insert(NAMESPACE_LABEL.into(), workload.namespace.to_string());
     EndpointSelector::labels(labels)
 }
 
@@ -499,7 +537,10 @@ fn workload_selector(workload: &Workload) -> EndpointSelector {
 fn injected_namespaces(workload: &Workload) -> EndpointSelector {
     EndpointSelector::labels([(
         format!("{NAMESPACE_LABELS_PREFIX}{INSTANCE_NAMESPACE_LABEL}"),
-        workload.instance.clone().unwrap_or_default(),
+        workload
+            .instance
+            .as_ref()
+            .map_or_else(String::new, ToString::to_string),
     )])
 }
 
@@ -515,7 +556,7 @@ fn l4_ports(ports: &Ports) -> Vec<L4PortRule> {
                     Protocol::Udp => model::Protocol::Udp,
                     Protocol::Sctp => model::Protocol::Sctp,
                 };
-                PortProtocol::new(p.number, protocol)
+                PortProtocol::new(p.number.get(), protocol)
             })
             .collect::<Vec<_>>()
             .chunks(model::MAX_PORTS)
@@ -524,7 +565,9 @@ fn l4_ports(ports: &Ports) -> Vec<L4PortRule> {
     }
 }
 
-fn default_deny(namespace: &str) -> CiliumNetworkPolicy {
+/// The default deny of the namespace; `None` only if the model refused it, which its tests
+/// rule out.
+fn default_deny(namespace: &str) -> Option<CiliumNetworkPolicy> {
     let mut rule = Rule::new(Subject::Endpoints(EndpointSelector::default()));
     rule.description = Some(format!(
         "Denies all ingress and egress of endpoints in {namespace} that no other policy allows."
@@ -552,5 +595,5 @@ fn default_deny(namespace: &str) -> CiliumNetworkPolicy {
         )])),
         ..ObjectMeta::default()
     };
-    CiliumNetworkPolicy::new(metadata, rule).expect("the default deny is valid")
+    CiliumNetworkPolicy::new(metadata, rule).ok()
 }

@@ -1,0 +1,625 @@
+//! The output directory: written atomically, checked without following links.
+//!
+//! [`write_dir`] renders nothing itself: it takes the complete set of files, writes them into
+//! a fresh temporary directory beside the output directory and swaps the two with one atomic
+//! rename (`renameat2` with `RENAME_EXCHANGE` on Linux; elsewhere two renames, between which
+//! the directory is briefly absent). A reader sees the old set or the new set, never a mix,
+//! and an interrupted run leaves the old set in place. A lock file beside the directory keeps
+//! concurrent runs apart.
+//!
+//! A file in the directory belongs to this tool when the previous run's `kustomization.yaml`
+//! lists it and it starts with [`GENERATED_MARK`]. Other entries are the user's: regular
+//! files and symbolic links are carried into the new directory unchanged (hard links and
+//! re-created links, never followed), other kinds are refused, and so is any entry of the
+//! user's that has the name of a file this tool writes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{GENERATED_MARK, KUSTOMIZATION};
+use crate::error::{Error, Result};
+
+/// The largest file `--check` reads to compare; a bigger one is reported as different.
+const MAX_COMPARED: u64 = 64 << 20;
+
+/// How a file in an output directory differs from what would be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// The file name inside the directory.
+    pub file: String,
+    /// A unified diff from the file on disk to the expected content (removal for stale files).
+    pub diff: String,
+}
+
+/// An entry of an existing output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    /// A file this tool wrote.
+    Ours,
+    /// The user's regular file.
+    File,
+    /// The user's symbolic link (never followed).
+    Link,
+    /// Anything else: a directory, pipe, socket or device.
+    Other(&'static str),
+}
+
+/// The entries of `dir`, classified; empty when it does not exist.
+fn entries(dir: &Path) -> Result<BTreeMap<String, Entry>> {
+    let listing = match fs::read_dir(dir) {
+        Ok(listing) => listing,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(write_error(dir, &e)),
+    };
+    let owned = owned_names(dir);
+    let mut entries = BTreeMap::new();
+    for entry in listing {
+        let entry = entry.map_err(|e| write_error(dir, &e))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            return Err(Error::Write {
+                path: entry.path().display().to_string(),
+                reason: "a file name that is not UTF-8; move it out of the directory".into(),
+            });
+        };
+        let kind = entry
+            .file_type()
+            .map_err(|e| write_error(&entry.path(), &e))?;
+        let class = if kind.is_symlink() {
+            Entry::Link
+        } else if kind.is_file() {
+            if owned.contains(&name) && starts_with_mark(&entry.path()) {
+                Entry::Ours
+            } else {
+                Entry::File
+            }
+        } else if kind.is_dir() {
+            Entry::Other("a directory")
+        } else {
+            Entry::Other("not a regular file")
+        };
+        entries.insert(name, class);
+    }
+    Ok(entries)
+}
+
+/// The names the directory's kustomization lists, with the kustomization itself, when this
+/// tool wrote it.
+fn owned_names(dir: &Path) -> BTreeSet<String> {
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        #[serde(default)]
+        resources: Vec<String>,
+    }
+    let path = dir.join(KUSTOMIZATION);
+    let regular = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() < MAX_COMPARED);
+    if !regular {
+        return BTreeSet::new();
+    }
+    let Ok(text) = fs::read_to_string(&path) else {
+        return BTreeSet::new();
+    };
+    if !text.starts_with(GENERATED_MARK) {
+        return BTreeSet::new();
+    }
+    let Ok(listed) = serde_yaml::from_str::<Listed>(&text) else {
+        return BTreeSet::new();
+    };
+    let mut names: BTreeSet<String> = listed
+        .resources
+        .into_iter()
+        .filter(|name| !name.contains('/') && !name.starts_with('.'))
+        .collect();
+    names.insert(KUSTOMIZATION.into());
+    names
+}
+
+/// Whether the regular file at `path` starts with the generated-file mark.
+fn starts_with_mark(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut start = [0u8; GENERATED_MARK.len()];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut start))
+        .is_ok_and(|()| start == GENERATED_MARK.as_bytes())
+}
+
+/// Compares `dir` with `files`: changed, missing and left-over generated files, as diffs.
+/// Nothing is followed or opened but regular files.
+pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<Difference>> {
+    let entries = entries(dir)?;
+    let mut differences = Vec::new();
+    for (name, expected) in files {
+        let path = dir.join(name);
+        let actual = match entries.get(name) {
+            None => String::new(),
+            Some(Entry::Ours | Entry::File) => read_compared(&path)?,
+            Some(Entry::Link) => {
+                differences.push(not_a_file(name, "a symbolic link", expected));
+                continue;
+            }
+            Some(Entry::Other(kind)) => {
+                differences.push(not_a_file(name, kind, expected));
+                continue;
+            }
+        };
+        if &actual != expected {
+            differences.push(Difference {
+                file: name.clone(),
+                diff: unified_diff(name, &actual, expected),
+            });
+        }
+    }
+    for (name, entry) in &entries {
+        if *entry == Entry::Ours && !files.contains_key(name) {
+            let actual = read_compared(&dir.join(name))?;
+            differences.push(Difference {
+                file: name.clone(),
+                diff: unified_diff(name, &actual, ""),
+            });
+        }
+    }
+    Ok(differences)
+}
+
+fn not_a_file(name: &str, kind: &str, expected: &str) -> Difference {
+    Difference {
+        file: name.to_string(),
+        diff: format!(
+            "{name} is {kind}, not a file this tool wrote\n{}",
+            unified_diff(name, "", expected)
+        ),
+    }
+}
+
+/// The text of a regular file to compare; too large or not UTF-8 reads as a placeholder, which
+/// differs from any generated file.
+fn read_compared(path: &Path) -> Result<String> {
+    let metadata = fs::symlink_metadata(path).map_err(|e| write_error(path, &e))?;
+    if metadata.len() > MAX_COMPARED {
+        return Ok(format!("(a file of {} bytes)\n", metadata.len()));
+    }
+    let bytes = fs::read(path).map_err(|e| write_error(path, &e))?;
+    Ok(String::from_utf8(bytes).unwrap_or_else(|_| "(not UTF-8 text)\n".into()))
+}
+
+/// Writes `files` as the new content of `dir`, atomically (see the module documentation).
+/// When `dir` already holds exactly these files, nothing is written.
+pub fn write_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<()> {
+    Writer::new(dir)?.write(files, None)
+}
+
+/// [`write_dir`] that fails after writing `after` files into the temporary directory, so
+/// that tests can check what an interrupted write leaves behind.
+#[doc(hidden)]
+pub fn write_dir_failing_after(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    after: usize,
+) -> Result<()> {
+    Writer::new(dir)?.write(files, Some(after))
+}
+
+/// The output directory, its parent and the names of the temporary siblings.
+struct Writer {
+    dir: PathBuf,
+    parent: PathBuf,
+    name: String,
+}
+
+impl Writer {
+    fn new(dir: &Path) -> Result<Self> {
+        let refuse = |reason: &str| Error::Write {
+            path: dir.display().to_string(),
+            reason: reason.into(),
+        };
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+            .ok_or_else(|| {
+                refuse("give a directory by its name (not `/`, `.` or `..`), such as `policies/`")
+            })?
+            .to_string();
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(|e| write_error(&parent, &e))?;
+        let canonical = fs::canonicalize(&parent)
+            .map_err(|e| write_error(&parent, &e))?
+            .join(&name);
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        if canonical == Path::new("/") || home.is_some_and(|h| h == canonical) {
+            return Err(refuse(
+                "is the root or home directory; give a directory of its own for the policies",
+            ));
+        }
+        match fs::symlink_metadata(dir) {
+            Ok(m) if m.file_type().is_symlink() => Err(refuse(
+                "is a symbolic link; give the directory it points to",
+            )),
+            Ok(m) if !m.is_dir() => Err(refuse("exists and is not a directory")),
+            _ => Ok(Writer {
+                dir: dir.to_path_buf(),
+                parent,
+                name,
+            }),
+        }
+    }
+
+    /// A sibling of the directory: `.<name>.dynakube-netpol-<suffix>`.
+    fn sibling(&self, suffix: &str) -> PathBuf {
+        self.parent
+            .join(format!(".{}.dynakube-netpol-{suffix}", self.name))
+    }
+
+    fn write(&self, files: &BTreeMap<String, String>, fail_after: Option<usize>) -> Result<()> {
+        let _lock = Lock::take(&self.sibling("lock"), &self.dir)?;
+        self.remove_stale_siblings()?;
+        if check_dir(&self.dir, files)?.is_empty() && self.dir.is_dir() {
+            return Ok(());
+        }
+        let entries = entries(&self.dir)?;
+        let mut carried = Vec::new();
+        for (name, entry) in &entries {
+            let collides = files.contains_key(name);
+            match entry {
+                Entry::Ours => {}
+                Entry::File | Entry::Link if !collides => carried.push(name.as_str()),
+                Entry::File | Entry::Link => {
+                    return Err(Error::Write {
+                        path: self.dir.join(name).display().to_string(),
+                        reason: "was not written by this tool (the previous kustomization.yaml does not list it, or it lacks the generated-file mark), and this run would replace it; move it away".into(),
+                    });
+                }
+                Entry::Other(kind) => {
+                    return Err(Error::Write {
+                        path: self.dir.join(name).display().to_string(),
+                        reason: format!(
+                            "is {kind}, which this tool cannot carry into the new directory; move it away"
+                        ),
+                    });
+                }
+            }
+        }
+        let temporary = self.sibling(&format!("new-{}", std::process::id()));
+        let result = self
+            .fill(&temporary, files, &carried, fail_after)
+            .and_then(|()| self.swap(&temporary));
+        if result.is_err() {
+            let _ = fs::remove_dir_all(&temporary);
+        }
+        result
+    }
+
+    /// Removes temporary directories that interrupted runs left behind (the lock is held, so
+    /// no other run is using them).
+    fn remove_stale_siblings(&self) -> Result<()> {
+        let prefix = format!(".{}.dynakube-netpol-", self.name);
+        let listing = fs::read_dir(&self.parent).map_err(|e| write_error(&self.parent, &e))?;
+        for entry in listing.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let stale = name
+                .strip_prefix(&prefix)
+                .is_some_and(|rest| rest.starts_with("new-") || rest.starts_with("old-"));
+            if stale && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                fs::remove_dir_all(entry.path()).map_err(|e| write_error(&entry.path(), &e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the new files and carries the user's entries into `temporary`.
+    fn fill(
+        &self,
+        temporary: &Path,
+        files: &BTreeMap<String, String>,
+        carried: &[&str],
+        fail_after: Option<usize>,
+    ) -> Result<()> {
+        fs::create_dir(temporary).map_err(|e| write_error(temporary, &e))?;
+        for (written, (name, content)) in files.iter().enumerate() {
+            if fail_after == Some(written) {
+                return Err(Error::Write {
+                    path: temporary.join(name).display().to_string(),
+                    reason: "injected failure".into(),
+                });
+            }
+            let path = temporary.join(name);
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| write_error(&path, &e))?;
+            file.write_all(content.as_bytes())
+                .and_then(|()| file.sync_data())
+                .map_err(|e| write_error(&path, &e))?;
+        }
+        for name in carried {
+            let (from, to) = (self.dir.join(name), temporary.join(name));
+            let kind = fs::symlink_metadata(&from).map_err(|e| write_error(&from, &e))?;
+            let carried = if kind.file_type().is_symlink() {
+                fs::read_link(&from).and_then(|target| symlink(&target, &to))
+            } else {
+                fs::hard_link(&from, &to).or_else(|_| fs::copy(&from, &to).map(|_| ()))
+            };
+            carried.map_err(|e| write_error(&from, &e))?;
+        }
+        sync_dir(temporary)
+    }
+
+    /// Puts `temporary` in the place of the directory and removes the old content.
+    fn swap(&self, temporary: &Path) -> Result<()> {
+        if !self.dir.exists() {
+            fs::rename(temporary, &self.dir).map_err(|e| write_error(&self.dir, &e))?;
+            return sync_dir(&self.parent);
+        }
+        if !exchange(temporary, &self.dir) {
+            // Without an atomic exchange the directory is absent for a moment, never mixed.
+            let old = self.sibling(&format!("old-{}", std::process::id()));
+            fs::rename(&self.dir, &old).map_err(|e| write_error(&self.dir, &e))?;
+            if let Err(e) = fs::rename(temporary, &self.dir) {
+                let _ = fs::rename(&old, &self.dir);
+                return Err(write_error(&self.dir, &e));
+            }
+            fs::rename(&old, temporary).map_err(|e| write_error(&old, &e))?;
+        }
+        sync_dir(&self.parent)?;
+        // `temporary` now holds the old content.
+        fs::remove_dir_all(temporary).map_err(|e| write_error(temporary, &e))
+    }
+}
+
+/// Swaps two directories in one step; false where the system cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other(
+        "symbolic links cannot be carried here",
+    ))
+}
+
+/// Flushes a directory's entries to disk (a no-op where directories cannot be opened).
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| write_error(dir, &e))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// An exclusive lock on a file beside the output directory, released and removed on drop.
+struct Lock {
+    path: PathBuf,
+    _file: fs::File,
+}
+
+impl Lock {
+    fn take(path: &Path, dir: &Path) -> Result<Self> {
+        // Another run may remove the lock file between our open and our lock: then the lock
+        // we hold is on a file nobody else sees, so open again.
+        for _ in 0..8 {
+            let file = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+                .map_err(|e| write_error(path, &e))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Write {
+                        path: dir.display().to_string(),
+                        reason: format!(
+                            "another dynakube-netpol run is writing it (it holds {}); wait for it and run again",
+                            path.display()
+                        ),
+                    });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(write_error(path, &e)),
+            }
+            if same_file(&file, path) {
+                return Ok(Lock {
+                    path: path.to_path_buf(),
+                    _file: file,
+                });
+            }
+        }
+        Err(Error::Write {
+            path: dir.display().to_string(),
+            reason: "could not take the lock: other runs keep replacing it".into(),
+        })
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still locked, so a run that opened it before sees a stale file and
+        // opens again.
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// A unified diff of `old` to `new`, labelled with `name`.
+pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+fn write_error(path: &Path, e: &std::io::Error) -> Error {
+    Error::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir()
+            .join(format!("dynakube-netpol-dir-{}", std::process::id()))
+            .join(name);
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.parent().unwrap()).unwrap();
+        dir
+    }
+
+    fn set(version: &str, names: &[&str]) -> BTreeMap<String, String> {
+        let mut files: BTreeMap<String, String> = names
+            .iter()
+            .map(|n| {
+                (
+                    format!("{n}.yaml"),
+                    format!("{GENERATED_MARK} {version}\n{n}\n"),
+                )
+            })
+            .collect();
+        let listed: String = names.iter().map(|n| format!("- {n}.yaml\n")).collect();
+        files.insert(
+            KUSTOMIZATION.into(),
+            format!("{GENERATED_MARK} {version}\nresources:\n{listed}"),
+        );
+        files
+    }
+
+    fn read(dir: &Path) -> BTreeMap<String, String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                let name = e.file_name().into_string().unwrap();
+                let text = fs::read_to_string(e.path()).unwrap_or_else(|_| "<unreadable>".into());
+                (name, text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_interrupted_write_leaves_the_old_set() {
+        let dir = scratch("interrupted");
+        let old = set("1", &["a", "b", "c"]);
+        write_dir(&dir, &old).unwrap();
+        let new = set("2", &["a", "d"]);
+        for after in 0..new.len() {
+            assert!(write_dir_failing_after(&dir, &new, after).is_err());
+            assert_eq!(read(&dir), old, "after {after} files");
+        }
+        write_dir(&dir, &new).unwrap();
+        assert_eq!(read(&dir), new);
+        let leftovers: Vec<_> = fs::read_dir(dir.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().starts_with(".interrupted."))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn user_entries_are_carried_or_refused_never_followed() {
+        let dir = scratch("user");
+        write_dir(&dir, &set("1", &["a"])).unwrap();
+        let outside = dir.parent().unwrap().join("outside.txt");
+        fs::write(&outside, "precious\n").unwrap();
+        fs::write(dir.join("notes.md"), "mine\n").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("link.yaml")).unwrap();
+        // A user's copy that keeps the mark but is not listed stays the user's.
+        fs::write(dir.join("copy.yaml"), format!("{GENERATED_MARK} edited\n")).unwrap();
+
+        write_dir(&dir, &set("2", &["b"])).unwrap();
+        let after = read(&dir);
+        assert_eq!(after["notes.md"], "mine\n");
+        assert_eq!(after["copy.yaml"], format!("{GENERATED_MARK} edited\n"));
+        assert!(
+            fs::symlink_metadata(dir.join("link.yaml"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(!after.contains_key("a.yaml"));
+        assert_eq!(fs::read_to_string(&outside).unwrap(), "precious\n");
+
+        // A link with the name of a generated file is refused, and its target untouched.
+        std::os::unix::fs::symlink(&outside, dir.join("c.yaml")).unwrap();
+        let err = write_dir(&dir, &set("3", &["c"])).unwrap_err();
+        assert!(
+            err.to_string().contains("was not written by this tool"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&outside).unwrap(), "precious\n");
+        let differences = check_dir(&dir, &set("3", &["c"])).unwrap();
+        assert!(
+            differences
+                .iter()
+                .any(|d| d.diff.starts_with("c.yaml is a symbolic link"))
+        );
+
+        fs::remove_file(dir.join("c.yaml")).unwrap();
+        fs::create_dir(dir.join("sub")).unwrap();
+        let err = write_dir(&dir, &set("3", &["c"])).unwrap_err();
+        assert!(err.to_string().contains("is a directory"), "{err}");
+    }
+
+    #[test]
+    fn roots_and_links_are_refused() {
+        for bad in ["/", "."] {
+            assert!(
+                write_dir(Path::new(bad), &set("1", &["a"])).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_held_lock_refuses_a_second_writer() {
+        let dir = scratch("locked");
+        let writer = Writer::new(&dir).unwrap();
+        let lock = Lock::take(&writer.sibling("lock"), &dir).unwrap();
+        let err = write_dir(&dir, &set("1", &["a"])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("another dynakube-netpol run is writing it"),
+            "{err}"
+        );
+        drop(lock);
+        write_dir(&dir, &set("1", &["a"])).unwrap();
+    }
+}

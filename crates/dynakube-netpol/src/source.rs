@@ -1,0 +1,341 @@
+//! Reading input text: bounded, from regular files or standard input only, and YAML read as
+//! Kubernetes reads it (merge keys applied, a byte-order mark accepted).
+//!
+//! Every reader of the library — resources, cluster profile, hosts file, policies, pods —
+//! goes through [`documents`] or [`objects`], so the same bounds hold everywhere: the input
+//! size and the nesting of flow collections are checked before the YAML parser runs (its work
+//! grows with the square of the nesting), so that any input is parsed or refused quickly.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_yaml::Value;
+
+use crate::error::{Error, Location, Result};
+
+/// Bounds on input text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most bytes one input may have (default 16 MiB).
+    pub max_bytes: usize,
+    /// The deepest nesting of flow collections (`[...]`, `{...}`) an input may have
+    /// (default 64; Kubernetes objects need fewer than 20).
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 16 << 20,
+            max_depth: 64,
+        }
+    }
+}
+
+/// Reads the file at `path`, named `name` in messages: a regular file (or a link to one) of at
+/// most `limits.max_bytes`. Devices, pipes, sockets and directories are refused before they
+/// are read, so that `/dev/zero` or a FIFO cannot stall or exhaust the tool.
+pub fn read_file(name: &str, path: &Path, limits: &Limits) -> Result<String> {
+    let error = |reason: String| Error::Read {
+        file: name.to_string(),
+        reason,
+    };
+    let metadata = std::fs::metadata(path).map_err(|e| error(e.to_string()))?;
+    if !metadata.is_file() {
+        return Err(error(format!(
+            "not a regular file ({}); give a file, or `-` for standard input",
+            file_type(&metadata)
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| error(e.to_string()))?;
+    // The path may have been swapped between the two checks: check what was opened.
+    let opened = file.metadata().map_err(|e| error(e.to_string()))?;
+    if !opened.is_file() {
+        return Err(error(format!(
+            "not a regular file ({})",
+            file_type(&opened)
+        )));
+    }
+    read_bounded(name, file, limits)
+}
+
+/// Reads `reader` (standard input, say), named `name` in messages, up to `limits.max_bytes`.
+pub fn read_bounded(name: &str, reader: impl Read, limits: &Limits) -> Result<String> {
+    let error = |reason: String| Error::Read {
+        file: name.to_string(),
+        reason,
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(limits.max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| error(e.to_string()))?;
+    if bytes.len() > limits.max_bytes {
+        return Err(error(format!(
+            "larger than {} bytes; raise the limit with --max-input-bytes if this is intended",
+            limits.max_bytes
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        error(format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+fn file_type(metadata: &std::fs::Metadata) -> &'static str {
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a file"
+}
+
+/// Checks the bounds of `text` and removes a leading byte-order mark.
+pub fn check<'a>(file: &str, text: &'a str, limits: &Limits) -> Result<&'a str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.len() > limits.max_bytes {
+        return Err(Error::Read {
+            file: file.to_string(),
+            reason: format!(
+                "larger than {} bytes; raise the limit with --max-input-bytes if this is intended",
+                limits.max_bytes
+            ),
+        });
+    }
+    // Brackets are counted everywhere, in quoted text and comments too: this can only
+    // overestimate the nesting, never let a deep one through.
+    let mut depth = 0usize;
+    let (mut line, mut column) = (1usize, 0usize);
+    for c in text.chars() {
+        column += 1;
+        match c {
+            '[' | '{' => {
+                depth += 1;
+                if depth > limits.max_depth {
+                    return Err(Error::invalid(
+                        Location::new(file, None, ""),
+                        format!(
+                            "line {line}, column {column}: brackets nested deeper than {} levels; raise the limit with --max-depth if this is intended",
+                            limits.max_depth
+                        ),
+                    ));
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            '\n' => {
+                line += 1;
+                column = 0;
+            }
+            _ => {}
+        }
+    }
+    Ok(text)
+}
+
+/// The YAML documents of `text`, each with its location and merge keys (`<<`) applied; empty
+/// documents are skipped. Fails on the first document that is not YAML.
+pub fn documents(file: &str, text: &str, limits: &Limits) -> Result<Vec<(Location, Value)>> {
+    let text = check(file, text, limits)?;
+    let mut documents = Vec::new();
+    for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let location = Location::new(file, Some(index + 1), "");
+        let mut value: Value = serde::Deserialize::deserialize(document)
+            .map_err(|e| Error::invalid(location.clone(), format!("not valid YAML: {e}")))?;
+        apply_merges(&mut value)
+            .map_err(|e| Error::invalid(location.clone(), format!("bad merge key (<<): {e}")))?;
+        if !value.is_null() {
+            documents.push((location, value));
+        }
+    }
+    Ok(documents)
+}
+
+/// Applies merge keys until none is left: a merged mapping may carry merge keys of its own.
+fn apply_merges(value: &mut Value) -> std::result::Result<(), serde_yaml::Error> {
+    // Each round resolves one level of merges within merges; YAML aliases are bounded by the
+    // parser, so a few rounds suffice for any real input.
+    for _ in 0..16 {
+        if !has_merge_key(value) {
+            return Ok(());
+        }
+        value.apply_merge()?;
+    }
+    if has_merge_key(value) {
+        return Err(serde::de::Error::custom("merge keys nested too deeply"));
+    }
+    Ok(())
+}
+
+fn has_merge_key(value: &Value) -> bool {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Mapping(mapping) => {
+                if mapping.contains_key("<<") {
+                    return true;
+                }
+                stack.extend(mapping.values());
+            }
+            Value::Sequence(items) => stack.extend(items),
+            Value::Tagged(tagged) => stack.push(&tagged.value),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// One Kubernetes object of an input: where it is, its kind and API version, and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// The file and document, with the item of a list as the field (`items[3]`).
+    pub location: Location,
+    /// `kind`.
+    pub kind: String,
+    /// `apiVersion`.
+    pub api_version: String,
+    /// The whole object.
+    pub value: Value,
+}
+
+/// The objects of `text`: its documents, with lists (`kind: List` or `<Kind>List`, as
+/// `kubectl get -o yaml` prints) replaced by their items. Every object must be a mapping with
+/// `apiVersion` and `kind`.
+pub fn objects(file: &str, text: &str, limits: &Limits) -> Result<Vec<Object>> {
+    let mut objects = Vec::new();
+    for (location, value) in documents(file, text, limits)? {
+        collect(location, value, &mut objects)?;
+    }
+    Ok(objects)
+}
+
+fn collect(location: Location, value: Value, objects: &mut Vec<Object>) -> Result<()> {
+    let Value::Mapping(mut mapping) = value else {
+        return Err(Error::invalid(
+            location,
+            "a document must be a mapping with apiVersion and kind",
+        ));
+    };
+    let text = |field: &str| -> Result<String> {
+        match mapping.get(field) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(Error::invalid(location.join(field), "must be a string")),
+            None => Err(Error::invalid(location.join(field), "is missing")),
+        }
+    };
+    let api_version = text("apiVersion")?;
+    let kind = text("kind")?;
+    if kind.ends_with("List") {
+        let items = match mapping.remove("items") {
+            None | Some(Value::Null) => return Ok(()),
+            Some(Value::Sequence(items)) => items,
+            Some(_) => return Err(Error::invalid(location.join("items"), "must be a list")),
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            collect(location.join(&format!("items[{i}]")), item, objects)?;
+        }
+        return Ok(());
+    }
+    objects.push(Object {
+        location,
+        kind,
+        api_version,
+        value: Value::Mapping(mapping),
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keys_are_applied_like_kubernetes() {
+        let text = "base: &base {a: 1, b: 2}\nmore: &more {<<: *base, c: 3}\nobject:\n  <<: *more\n  b: 9\n";
+        let docs = documents("m.yaml", text, &Limits::default()).unwrap();
+        let object = &docs[0].1["object"];
+        assert_eq!(object["a"], Value::from(1));
+        assert_eq!(object["b"], Value::from(9));
+        assert_eq!(object["c"], Value::from(3));
+        assert!(object.get("<<").is_none());
+    }
+
+    #[test]
+    fn byte_order_mark_is_accepted() {
+        let docs = documents("b.yaml", "\u{feff}kind: DynaKube\n", &Limits::default()).unwrap();
+        assert_eq!(docs[0].1["kind"], Value::from("DynaKube"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let text = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let started = std::time::Instant::now();
+        let err = documents("d.yaml", &text, &Limits::default()).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(
+            err.to_string(),
+            "d.yaml: line 1, column 68: brackets nested deeper than 64 levels; raise the limit with --max-depth if this is intended"
+        );
+        let shallow = format!("a: {}1{}\n", "[".repeat(60), "]".repeat(60));
+        assert!(documents("s.yaml", &shallow, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn size_is_bounded() {
+        let limits = Limits {
+            max_bytes: 10,
+            ..Limits::default()
+        };
+        assert!(check("s.yaml", "a: 1234567890\n", &limits).is_err());
+        assert!(read_bounded("-", &b"a: 1234567890\n"[..], &limits).is_err());
+        assert_eq!(
+            read_bounded("-", &b"a: 1\n"[..], &limits).unwrap(),
+            "a: 1\n"
+        );
+    }
+
+    #[test]
+    fn lists_are_flattened_with_item_locations() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap}\n- {apiVersion: v1, kind: PodList, items: [{apiVersion: v1, kind: Pod}]}\n";
+        let objects = objects("l.yaml", text, &Limits::default()).unwrap();
+        let found: Vec<(&str, &str)> = objects
+            .iter()
+            .map(|o| (o.kind.as_str(), o.location.field.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [("ConfigMap", "items[0]"), ("Pod", "items[1].items[0]")]
+        );
+        let err = super::objects("l.yaml", "- a\n", &Limits::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "l.yaml, document 1: a document must be a mapping with apiVersion and kind"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_refused_unread() {
+        let err = read_file("/dev/zero", Path::new("/dev/zero"), &Limits::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero: cannot read: not a regular file (a device); give a file, or `-` for standard input"
+        );
+        let err = read_file(".", Path::new("."), &Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("a directory"), "{err}");
+    }
+}
