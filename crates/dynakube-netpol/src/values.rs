@@ -212,14 +212,18 @@ impl Host {
         }
     }
 
-    /// The host of a parsed URL.
+    /// The host of a parsed URL; the error completes "`<url>` ...".
     pub fn from_url(url: &url::Url) -> Result<Self, Invalid> {
-        match url.host() {
+        let host = match url.host() {
             Some(url::Host::Domain(name)) => HostName::parse(name).map(Host::Name),
             Some(url::Host::Ipv4(ip)) => Host::ip(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Host::ip(IpAddr::V6(ip)),
-            None => invalid("has no host"),
-        }
+            None => return invalid("has no host"),
+        };
+        host.map_err(|e| {
+            let shown = url.host_str().unwrap_or_default();
+            Invalid(format!("has the host `{}`, which {e}", Shown(shown)))
+        })
     }
 
     /// The IP address, when the host is one.
@@ -575,18 +579,27 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 }
 
 /// `text` with the credentials a URL may carry replaced by `***`: the user information before
-/// `@` in the authority, the query after `?` and the fragment after `#`. Text that is not a
-/// URL is treated the same way, so a proxy host written as `user:password@host` is redacted
-/// too.
+/// `@` in the authority, the query after `?` and, in a URL, the fragment after `#`. Text that
+/// is not a URL is treated the same way but for fragments, so a proxy host written as
+/// `user:password@host` is redacted too and `file.yaml#2` is not.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let (scheme, rest) = match text.find("://") {
         Some(i) => text.split_at(i + 3),
         None => ("", text),
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let ends: &[char] = if scheme.is_empty() {
+        &['/', '?']
+    } else {
+        &['/', '?', '#']
+    };
+    let authority_end = rest.find(ends).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     let userinfo = authority.rfind('@');
-    let secret_tail = tail.find(['?', '#']);
+    let secret_tail = if scheme.is_empty() {
+        tail.find('?')
+    } else {
+        tail.find(['?', '#'])
+    };
     if userinfo.is_none() && secret_tail.is_none() {
         return Cow::Borrowed(text);
     }
@@ -804,6 +817,7 @@ mod tests {
             "https://***@host.example.com:8443/api?***"
         );
         assert_eq!(redact("user:SECRET@proxy"), "***@proxy");
+        assert_eq!(redact("dynakube.yaml#2"), "dynakube.yaml#2");
         assert_eq!(redact("https://host/api"), "https://host/api");
         assert_eq!(
             redact_words("invalid type: string \"http://u:SECRET@p:1\", expected u16"),
