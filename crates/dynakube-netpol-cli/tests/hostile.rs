@@ -1,0 +1,424 @@
+//! The real binary under hostile input and hostile conditions: exit codes are 0, 1 or 2 and
+//! never a panic's 101, secrets never reach any output or message, and the output directory is
+//! always a complete set when a write is killed or runs concurrently.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("hostile")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn dynakube(name: &str, api_url: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {{name: {name}, namespace: dynatrace}}\nspec:\n  apiUrl: '{api_url}'\n  activeGate: {{capabilities: [routing, kubernetes-monitoring]}}\n  oneAgent: {{cloudNativeFullStack: {{}}}}\n{extra}"
+    )
+}
+
+const MARKER: &str = "S3CRETMARKER";
+
+/// Every place a secret can hide in a URL, in every field that holds one: in valid inputs
+/// (the tool must use the host and drop the rest) and in invalid ones (the error must not
+/// quote it).
+fn secret_cases() -> Vec<(&'static str, String, Vec<String>)> {
+    let api = "https://abc12345.live.dynatrace.com/api";
+    let edgeconnect = |endpoint: &str, proxy: &str| {
+        format!(
+            "apiVersion: dynatrace.com/v1alpha2\nkind: EdgeConnect\nmetadata: {{name: ec, namespace: dynatrace}}\nspec:\n  apiServer: abc12345.apps.dynatrace.com\n  oauth: {{endpoint: '{endpoint}'}}\n  hostPatterns: ['*.internal.example.com']\n  proxy: {{host: '{proxy}', port: 3128}}\n"
+        )
+    };
+    let sso = "https://sso.dynatrace.com/sso/oauth2/token";
+    vec![
+        (
+            "apiUrl userinfo",
+            dynakube(
+                "dk",
+                &format!("https://u:{MARKER}@abc12345.live.dynatrace.com/api"),
+                "",
+            ),
+            vec![],
+        ),
+        (
+            "apiUrl query",
+            dynakube("dk", &format!("{api}?token={MARKER}"), ""),
+            vec![],
+        ),
+        (
+            "apiUrl userinfo, bad port",
+            dynakube(
+                "dk",
+                &format!("https://u:{MARKER}@abc12345.live.dynatrace.com:99999/api"),
+                "",
+            ),
+            vec![],
+        ),
+        (
+            "proxy value",
+            dynakube(
+                "dk",
+                api,
+                &format!(
+                    "  proxy: {{value: 'http://u:{MARKER}@proxy.example.com:3128/?k={MARKER}'}}\n"
+                ),
+            ),
+            vec![],
+        ),
+        (
+            "proxy value, bad port",
+            dynakube(
+                "dk",
+                api,
+                &format!("  proxy: {{value: 'http://u:{MARKER}@proxy.example.com:0'}}\n"),
+            ),
+            vec![],
+        ),
+        (
+            "--proxy-url",
+            dynakube("dk", api, "  proxy: {valueFrom: proxy-secret}\n"),
+            vec![
+                "--proxy-url".into(),
+                format!("http://u:{MARKER}@proxy.example.com:3128/?token={MARKER}#{MARKER}"),
+            ],
+        ),
+        (
+            "--proxy-url, bad host",
+            dynakube("dk", api, "  proxy: {valueFrom: proxy-secret}\n"),
+            vec![
+                "--proxy-url".into(),
+                format!("http://u:{MARKER}@proxy..example.com:3128"),
+            ],
+        ),
+        (
+            "OAuth endpoint",
+            edgeconnect(
+                &format!("https://u:{MARKER}@sso.dynatrace.com/sso/oauth2/token?x={MARKER}"),
+                "proxy.example.com",
+            ),
+            vec![],
+        ),
+        (
+            "OAuth endpoint, bad port",
+            edgeconnect(
+                &format!("https://u:{MARKER}@sso.dynatrace.com:0/token"),
+                "proxy.example.com",
+            ),
+            vec![],
+        ),
+        (
+            "EdgeConnect proxy host",
+            edgeconnect(sso, &format!("u:{MARKER}@proxy.example.com")),
+            vec![],
+        ),
+    ]
+}
+
+#[test]
+fn secrets_never_leave() {
+    let dir = scratch("secrets");
+    let mut failed_cases = 0;
+    for (name, input, extra) in secret_cases() {
+        std::fs::write(dir.join("input.yaml"), &input).unwrap();
+        let out = dir.join("out");
+        let _ = std::fs::remove_dir_all(&out);
+        let runs: Vec<Vec<String>> = vec![
+            vec![],
+            vec!["--flavor".into(), "cilium".into()],
+            vec!["-o".into(), "out".into()],
+            vec!["-o".into(), "out".into(), "--check".into()],
+        ];
+        for run in runs {
+            let output = binary()
+                .args([
+                    "generate",
+                    "input.yaml",
+                    "--fqdn-fallback",
+                    "public-internet",
+                ])
+                .args(&extra)
+                .args(&run)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            let code = output.status.code();
+            assert!(matches!(code, Some(0..=2)), "{name} {run:?}: {code:?}");
+            failed_cases += usize::from(code == Some(2));
+            let all = text(&output.stdout) + &text(&output.stderr);
+            assert!(!all.contains(MARKER), "{name} {run:?} leaked:\n{all}");
+        }
+        let verify = binary()
+            .args(["verify", "input.yaml", "--fqdn-fallback", "public-internet"])
+            .args(&extra)
+            .args(["--policies", "out", "--output", "json"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let all = text(&verify.stdout) + &text(&verify.stderr);
+        assert!(!all.contains(MARKER), "{name} verify leaked:\n{all}");
+        if out.is_dir() {
+            for file in std::fs::read_dir(&out).unwrap() {
+                let content = std::fs::read_to_string(file.unwrap().path()).unwrap();
+                assert!(!content.contains(MARKER), "{name}: a written file leaked");
+            }
+        }
+    }
+    // Both kinds of case ran: some were refused and some rendered.
+    assert!(failed_cases > 0 && failed_cases < secret_cases().len() * 4);
+}
+
+/// A small deterministic generator, so that failures can be replayed.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+#[test]
+fn hostile_values_exit_0_or_2_never_101() {
+    let dir = scratch("exit-codes");
+    let values = [
+        "",
+        "*",
+        "a..b.com",
+        "https://a.live.dynatrace.com:0/api",
+        "0.0.0.0/0",
+        "::",
+        "[::1]",
+        "x\n---\nkind: NetworkPolicy",
+        "'",
+        "\"",
+        "# c",
+        "http://",
+        "https://@/api",
+        "\u{202e}evil",
+        "a.b.com.",
+        "A.B.COM",
+        "1.2.3.4/0",
+        "cluster local",
+        "-",
+        "%zz",
+        "http://[fe80::1%25eth0]:80",
+        "https://a.apps.b",
+        "99999",
+        "-1",
+        "true",
+        "~",
+        "{}",
+        "[]",
+        "&a",
+        "*a",
+        "!!binary AAAA",
+        "very-long-".repeat(40).leak(),
+    ];
+    let fields = [
+        "spec.apiUrl",
+        "spec.networkZone",
+        "spec.proxy.value",
+        "metadata.name",
+        "metadata.namespace",
+        "spec.activeGate.image",
+        "spec.publicRegistryOverride",
+        "spec.oneAgent.cloudNativeFullStack.codeModulesImage",
+    ];
+    let mut random = Random(0x5eed_1234_abcd_0001);
+    for round in 0..60 {
+        let field = random.pick(&fields);
+        let value = random.pick(&values);
+        let mut document: serde_yaml::Value = serde_yaml::from_str(&dynakube(
+            "dk",
+            "https://abc12345.live.dynatrace.com/api",
+            "  proxy: {value: 'http://proxy.example.com:3128'}\n  networkZone: z\n  publicRegistryOverride: r.example.com\n",
+        ))
+        .unwrap();
+        let mut slot = &mut document;
+        for key in field.split('.') {
+            if slot.get(key).is_none() {
+                slot[key] = serde_yaml::Value::Mapping(Default::default());
+            }
+            slot = &mut slot[key];
+        }
+        *slot = serde_yaml::Value::String(value.to_string());
+        std::fs::write(
+            dir.join("dk.yaml"),
+            serde_yaml::to_string(&document).unwrap(),
+        )
+        .unwrap();
+        for flavor in ["kubernetes", "cilium"] {
+            let output = binary()
+                .args(["generate", "dk.yaml", "--fqdn-fallback", "public-internet"])
+                .args(["--flavor", flavor])
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            let code = output.status.code();
+            assert!(
+                matches!(code, Some(0 | 2)),
+                "round {round}: {field} = {value:?} ({flavor}) exited {code:?}: {}",
+                text(&output.stderr)
+            );
+        }
+    }
+}
+
+/// Writes `count` DynaKubes of tenant `tenant` into `dir/<file>`.
+fn many_dynakubes(dir: &Path, file: &str, count: usize, tenant: &str) {
+    let text: Vec<String> = (0..count)
+        .map(|i| {
+            dynakube(
+                &format!("dk{i}"),
+                &format!("https://{tenant}.live.dynatrace.com/api"),
+                "",
+            )
+        })
+        .collect();
+    std::fs::write(dir.join(file), text.join("---\n")).unwrap();
+}
+
+fn generate_into(dir: &Path, input: &str, out: &str, extra: &[&str]) -> Command {
+    let mut command = binary();
+    command
+        .args([
+            "generate",
+            input,
+            "--fqdn-fallback",
+            "public-internet",
+            "-o",
+            out,
+        ])
+        .args(extra)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Which of the inputs the directory holds completely: `--check` passes for exactly one.
+fn complete_set(dir: &Path, inputs: &[&str]) -> Vec<String> {
+    inputs
+        .iter()
+        .filter(|input| {
+            generate_into(dir, input, "out", &["--check"])
+                .status()
+                .unwrap()
+                .success()
+        })
+        .map(|s| s.to_string())
+        .collect()
+}
+
+#[test]
+fn a_killed_write_leaves_a_complete_set() {
+    let dir = scratch("killed");
+    many_dynakubes(&dir, "a.yaml", 60, "aaa11111");
+    many_dynakubes(&dir, "b.yaml", 45, "bbb22222");
+    let started = std::time::Instant::now();
+    assert!(
+        generate_into(&dir, "a.yaml", "out", &[])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Kills land anywhere from reading the input to swapping the directory.
+    let duration = started.elapsed().as_millis() as u64 + 1;
+    assert_eq!(complete_set(&dir, &["a.yaml", "b.yaml"]), ["a.yaml"]);
+    let mut random = Random(0xfeed_beef_0000_0042);
+    let mut mid_write = 0;
+    for round in 0..16 {
+        let input = if round % 2 == 0 { "b.yaml" } else { "a.yaml" };
+        let mut child = generate_into(&dir, input, "out", &[]).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(
+            duration / 3 + random.next() % duration,
+        ));
+        let _ = child.kill();
+        let _ = child.wait();
+        // A temporary directory left beside the output shows the kill hit the write.
+        mid_write += usize::from(std::fs::read_dir(&dir).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".out.")
+        }));
+        let sets = complete_set(&dir, &["a.yaml", "b.yaml"]);
+        assert_eq!(
+            sets.len(),
+            1,
+            "round {round}: the directory is no complete set"
+        );
+    }
+    assert!(
+        mid_write > 0,
+        "no run was killed while writing; the test proved nothing"
+    );
+    // The next run cleans up what the killed ones left beside the directory.
+    assert!(
+        generate_into(&dir, "a.yaml", "out", &[])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let siblings: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".out."))
+        .collect();
+    assert!(siblings.is_empty(), "{siblings:?}");
+}
+
+#[test]
+fn concurrent_writes_leave_a_complete_set() {
+    let dir = scratch("concurrent");
+    many_dynakubes(&dir, "a.yaml", 30, "aaa11111");
+    many_dynakubes(&dir, "b.yaml", 20, "bbb22222");
+    let children: Vec<_> = (0..30)
+        .map(|i| {
+            let input = if i % 2 == 0 { "a.yaml" } else { "b.yaml" };
+            generate_into(&dir, input, "out", &[])
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let mut refused = 0;
+    for output in &outputs {
+        match output.status.code() {
+            Some(0) => {}
+            Some(2) => {
+                let stderr = text(&output.stderr);
+                assert!(
+                    stderr.contains("another dynakube-netpol run is writing it"),
+                    "{stderr}"
+                );
+                refused += 1;
+            }
+            other => panic!("exit {other:?}: {}", text(&output.stderr)),
+        }
+    }
+    assert!(refused < outputs.len(), "no run succeeded");
+    assert_eq!(complete_set(&dir, &["a.yaml", "b.yaml"]).len(), 1);
+}
