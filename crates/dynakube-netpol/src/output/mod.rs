@@ -20,7 +20,7 @@ use serde::Serialize;
 
 #[doc(hidden)]
 pub use dir::write_dir_failing_after;
-pub use dir::{Difference, check_dir, unified_diff, write_dir};
+pub use dir::{Difference, Flush, check_dir, unified_diff, write_dir};
 
 use crate::error::{Error, Result};
 use crate::matrix::Note;
