@@ -1,5 +1,12 @@
 //! Build-time jobs of dynakube-netpol, run as `cargo xtask <job>`:
 //!
+//! - `test`: prepares what the tests need beside the toolchain (the manifest verifier's Python
+//!   environment) and runs every test, the ignored ones that need it included;
+//! - `fuzz [SECONDS [TARGET...]]`: runs every fuzz target (or the ones named) for SECONDS each
+//!   (default 60), seeded with the fixtures (needs the nightly toolchain and cargo-fuzz);
+//! - `bench-output [COUNT...]`: writes the policies of COUNT generated DynaKubes (default
+//!   1,000 and 10,000) with the release CLI into `target/bench-output/`, and prints the time,
+//!   files and bytes of each run;
 //! - `docs [--check]`: writes the traffic matrix table into README.md (or checks it is fresh);
 //! - `fixtures`: renders every fixture with the CLI into `target/fixtures/<name>/`;
 //! - `snapshots [--accept]`: runs the snapshot tests, lists snapshot changes to review, and
@@ -14,13 +21,28 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str =
-    "usage: cargo xtask <docs [--check] | fixtures | snapshots [--accept] | verify VERIFIER>";
+const USAGE: &str = "usage: cargo xtask <test | fuzz [SECONDS [TARGET...]] | docs [--check] | fixtures | snapshots [--accept] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
+        ["test"] => test(),
+        ["fuzz"] => fuzz(60, &[]),
+        ["fuzz", seconds, targets @ ..] => {
+            fuzz(seconds.parse().context("SECONDS is a number")?, targets)
+        }
+        ["bench-output", counts @ ..] => {
+            let counts: Vec<usize> = if counts.is_empty() {
+                vec![1_000, 10_000]
+            } else {
+                counts
+                    .iter()
+                    .map(|c| c.parse().context("COUNT is a number"))
+                    .collect::<Result<_>>()?
+            };
+            bench_output(&counts)
+        }
         ["docs"] => docs(false),
         ["docs", "--check"] => docs(true),
         ["fixtures"] => fixtures().map(|_| ()),
@@ -45,6 +67,232 @@ fn project_root() -> PathBuf {
         .parent()
         .expect("xtask lives in the workspace root")
         .to_path_buf()
+}
+
+/// The manifest verifier beside the workspace (it stays outside the project).
+fn verifier_tools() -> PathBuf {
+    project_root().join("../shared/tools")
+}
+
+/// Every test, as CI runs them: the verifier's environment is made when it is missing, then
+/// `cargo test --workspace --locked -- --include-ignored`.
+fn test() -> Result<()> {
+    let tools = verifier_tools();
+    let setup = tools.join("setup-verifiers");
+    if setup.is_file() && !tools.join(".venv/bin/python").is_file() {
+        println!("preparing the manifest verifier ({})", setup.display());
+        let status = Command::new(&setup).status()?;
+        if !status.success() {
+            bail!("{} failed", setup.display());
+        }
+    }
+    let status = Command::new(env!("CARGO"))
+        .args(["test", "--workspace", "--locked", "--", "--include-ignored"])
+        .current_dir(project_root())
+        .status()?;
+    if !status.success() {
+        bail!("tests failed");
+    }
+    Ok(())
+}
+
+/// `count` DynaKubes in one namespace, cycling through the shapes users run: cloud-native
+/// full stack with a routing ActiveGate, application monitoring, host monitoring, and a
+/// telemetry-ingest ActiveGate; a tenant per ten DynaKubes.
+fn generated_dynakubes(count: usize) -> String {
+    let shapes = [
+        "  oneAgent: {cloudNativeFullStack: {}}\n  activeGate: {capabilities: [routing, kubernetes-monitoring]}\n",
+        "  oneAgent: {applicationMonitoring: {}}\n",
+        "  oneAgent: {hostMonitoring: {}}\n  logMonitoring: {}\n",
+        "  activeGate: {capabilities: [routing]}\n  telemetryIngest: {protocols: [otlp]}\n",
+    ];
+    let mut out = String::new();
+    for i in 0..count {
+        out.push_str(&format!(
+            "---\napiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {{name: dk{i}, namespace: dynatrace}}\nspec:\n  apiUrl: https://tenant{}.live.dynatrace.com/api\n{}",
+            i / 10,
+            shapes[i % shapes.len()]
+        ));
+    }
+    out
+}
+
+/// Writes the policies of generated DynaKubes with `-o` and reports time, files and bytes.
+fn bench_output(counts: &[usize]) -> Result<()> {
+    let root = project_root();
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "dynakube-netpol-cli",
+        ])
+        .current_dir(&root)
+        .status()?;
+    if !status.success() {
+        bail!("building the CLI failed");
+    }
+    let binary = root.join("target/release/dynakube-netpol");
+    let work = root.join("target/bench-output");
+    std::fs::create_dir_all(&work)?;
+    println!(
+        "| DynaKubes | flavor | to standard output | with -o | with -o --sync | files | bytes written | bytes per DynaKube |"
+    );
+    println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &count in counts {
+        let input = work.join(format!("dynakubes-{count}.yaml"));
+        std::fs::write(&input, generated_dynakubes(count))?;
+        for flavor in ["kubernetes", "cilium"] {
+            let run = |extra: &[&std::ffi::OsStr]| -> Result<std::time::Duration> {
+                let started = std::time::Instant::now();
+                let output = Command::new(&binary)
+                    .arg("generate")
+                    .arg(&input)
+                    .args(["--fqdn-fallback", "public-internet", "--flavor", flavor])
+                    .args(["--max-input-bytes", "1000000000"])
+                    .args(extra)
+                    .stdout(std::process::Stdio::null())
+                    .output()?;
+                if !output.status.success() {
+                    bail!("{}", String::from_utf8_lossy(&output.stderr));
+                }
+                Ok(started.elapsed())
+            };
+            let streamed = run(&[])?;
+            let out = work.join(format!("out-{flavor}-{count}"));
+            let _ = std::fs::remove_dir_all(&out);
+            // Flush what this job wrote and removed, so that the run's own flush of its files
+            // is measured, not ours.
+            let _ = Command::new("sync").status();
+            let written = run(&["-o".as_ref(), out.as_os_str()])?;
+            let _ = std::fs::remove_dir_all(&out);
+            let _ = Command::new("sync").status();
+            let synced = run(&["-o".as_ref(), out.as_os_str(), "--sync".as_ref()])?;
+            let (mut files, mut bytes) = (0u64, 0u64);
+            for entry in std::fs::read_dir(&out)? {
+                files += 1;
+                bytes += entry?.metadata()?.len();
+            }
+            println!(
+                "| {count} | {flavor} | {:.2} s | {:.2} s | {:.2} s | {files} | {bytes} | {} |",
+                streamed.as_secs_f64(),
+                written.as_secs_f64(),
+                synced.as_secs_f64(),
+                bytes / count as u64
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The fuzz targets (or the `only` ones), each run for `seconds` with seeds made from the
+/// fixtures.
+fn fuzz(seconds: u64, only: &[&str]) -> Result<()> {
+    const TARGETS: [&str; 5] = ["resources", "profile", "hosts", "generate", "evaluate"];
+    let root = project_root();
+    for target in TARGETS
+        .into_iter()
+        .filter(|t| only.is_empty() || only.contains(t))
+    {
+        let corpus = root.join("target/fuzz-corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        for (i, seed) in fuzz_seeds(target)?.iter().enumerate() {
+            std::fs::write(corpus.join(format!("seed-{i}")), seed)?;
+        }
+        let status = Command::new("cargo")
+            .args(["+nightly", "fuzz", "run", target])
+            .arg(&corpus)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-max_len=65536")
+            .current_dir(&root)
+            .status()
+            .context("running cargo +nightly fuzz (install it with `cargo install cargo-fuzz`)")?;
+        if !status.success() {
+            bail!("fuzz target {target} found a crash: see fuzz/artifacts/{target}/");
+        }
+    }
+    Ok(())
+}
+
+/// Seeds for a fuzz target, in the shape it reads: the fixtures' resources, profiles and
+/// hosts files alone; for `generate` each fixture's three joined by `=====` lines; for
+/// `evaluate` each evaluator case's policies and cluster, joined likewise.
+fn fuzz_seeds(target: &str) -> Result<Vec<String>> {
+    let root = project_root();
+    let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+    let mut yaml = Vec::new();
+    collect_yaml(&root.join("fixtures"), &mut yaml)?;
+    let named = |name: &str| -> Vec<String> {
+        yaml.iter()
+            .filter(|p| p.file_name().is_some_and(|f| f == name))
+            .map(|p| read(p))
+            .collect()
+    };
+    Ok(match target {
+        "profile" => named("cluster.yaml"),
+        "hosts" => named("hosts.yaml"),
+        "generate" => {
+            let mut seeds = Vec::new();
+            for dir in std::fs::read_dir(root.join("fixtures"))? {
+                let dir = dir?.path();
+                let Ok(command) = std::fs::read_to_string(dir.join("command")) else {
+                    continue;
+                };
+                let mut words = command.split_whitespace();
+                let (mut resources, mut profile, mut hosts) =
+                    (String::new(), String::new(), String::new());
+                while let Some(word) = words.next() {
+                    match word {
+                        "--cluster" => profile = read(&dir.join(words.next().unwrap_or_default())),
+                        "--hosts" => hosts = read(&dir.join(words.next().unwrap_or_default())),
+                        "--proxy-url" | "--zone-fallback" | "--fqdn-fallback" => {
+                            words.next();
+                        }
+                        file if !file.starts_with('-') => {
+                            resources.push_str("---\n");
+                            resources.push_str(&read(&dir.join(file)));
+                        }
+                        _ => {}
+                    }
+                }
+                seeds.push(format!("{resources}\n=====\n{profile}\n=====\n{hosts}"));
+            }
+            seeds
+        }
+        "evaluate" => {
+            let cases = root.join("crates/dynakube-netpol/tests/evaluate-cases");
+            let mut seeds = Vec::new();
+            for case in std::fs::read_dir(cases)? {
+                let case = case?.path();
+                if case.is_dir() {
+                    seeds.push(format!(
+                        "{}\n=====\n{}",
+                        read(&case.join("policies.yaml")),
+                        read(&case.join("cluster.yaml"))
+                    ));
+                }
+            }
+            seeds
+        }
+        _ => yaml.iter().map(|p| read(p)).collect(),
+    })
+}
+
+fn collect_yaml(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_yaml(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == "yaml") && path.metadata()?.len() < 65536 {
+            found.push(path);
+        }
+    }
+    Ok(())
 }
 
 const MATRIX_START: &str = "<!-- matrix:start (generated by `cargo xtask docs`) -->\n";

@@ -7,7 +7,9 @@
 //!
 //! Data flows one way, one module per step:
 //!
-//! 1. [`input`]: YAML text → [`model::Inputs`] (errors name file, document and field);
+//! 1. [`input`]: YAML text → [`model::Inputs`] (errors name file, document and field), read
+//!    through [`source`] (bounded, YAML as Kubernetes reads it) into the validated types of
+//!    [`values`];
 //! 2. [`matrix::build`]: inputs + profile → [`matrix::Matrix`] (pure);
 //! 3. [`resolve::resolve`]: host names → addresses, the only step that may use the network;
 //! 4. [`render`]: matrix + addresses → policies;
