@@ -340,26 +340,29 @@ fn a_killed_write_leaves_a_complete_set() {
             .unwrap()
             .success()
     );
-    // Kills land anywhere from reading the input to swapping the directory.
     let duration = started.elapsed().as_millis() as u64 + 1;
     assert_eq!(complete_set(&dir, &["a.yaml", "b.yaml"]), ["a.yaml"]);
     let mut random = Random(0xfeed_beef_0000_0042);
+    // The temporary directory of the run with this process id exists.
+    let writing = |id: u32| dir.join(format!(".out.dynakube-netpol-new-{id}")).exists();
     let mut mid_write = 0;
     for round in 0..16 {
         let input = if round % 2 == 0 { "b.yaml" } else { "a.yaml" };
         let mut child = generate_into(&dir, input, "out", &[]).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(
-            duration / 3 + random.next() % duration,
-        ));
+        if round % 4 == 0 {
+            // Anywhere from reading the input to swapping the directory.
+            std::thread::sleep(Duration::from_millis(random.next() % (duration + 1)));
+        } else {
+            // While the files are written: once the temporary directory appears.
+            let deadline = std::time::Instant::now() + Duration::from_millis(4 * duration);
+            while !writing(child.id()) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            std::thread::sleep(Duration::from_micros(random.next() % 3000));
+        }
+        mid_write += usize::from(writing(child.id()) && child.try_wait().unwrap().is_none());
         let _ = child.kill();
         let _ = child.wait();
-        // A temporary directory left beside the output shows the kill hit the write.
-        mid_write += usize::from(std::fs::read_dir(&dir).unwrap().any(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".out.")
-        }));
         let sets = complete_set(&dir, &["a.yaml", "b.yaml"]);
         assert_eq!(
             sets.len(),
@@ -368,8 +371,8 @@ fn a_killed_write_leaves_a_complete_set() {
         );
     }
     assert!(
-        mid_write > 0,
-        "no run was killed while writing; the test proved nothing"
+        mid_write >= 4,
+        "only {mid_write} runs were killed while writing"
     );
     // The next run cleans up what the killed ones left beside the directory.
     assert!(
