@@ -323,3 +323,63 @@ fn verify_reads_real_pod_and_namespace_lists() {
     );
     assert!(stdout.contains(", 0 denied, "), "{stdout}");
 }
+
+#[test]
+fn verify_refuses_what_it_cannot_account_for() {
+    let dir = fixture("a-cloud-native-network-zone");
+    let out = scratch("verify-strict");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    // A typo that the API server would refuse (or drop, leaving a broader rule).
+    let policy = out.join("dynakube-activegate-ingress-nodes.yaml");
+    let original = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(&policy, original.replace("- from:", "- form:")).unwrap();
+    let report = verify(&dir, &out, &[]);
+    assert_eq!(report.status.code(), Some(2));
+    assert!(
+        text(&report.stderr).contains("field `spec.ingress[0].form`: is not a field of this kind"),
+        "{}",
+        text(&report.stderr)
+    );
+    std::fs::write(&policy, &original).unwrap();
+
+    // Policies of kinds the evaluator cannot evaluate, and none at all.
+    let cilium = scratch("verify-strict-cilium");
+    assert!(
+        generate(
+            &dir,
+            &["-o", cilium.to_str().unwrap(), "--flavor", "cilium"]
+        )
+        .status
+        .success()
+    );
+    let report = verify(&dir, &cilium, &[]);
+    assert_eq!(report.status.code(), Some(2));
+    assert!(text(&report.stderr).contains("holds policies verify cannot evaluate"));
+    let report = verify(&dir, &cilium, &["--allow-unevaluated"]);
+    assert_eq!(report.status.code(), Some(2));
+    assert!(text(&report.stderr).contains("holds no networking.k8s.io/v1 NetworkPolicy"));
+    let empty = scratch("verify-strict-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let report = verify(&dir, &empty, &[]);
+    assert_eq!(report.status.code(), Some(2));
+    // Without policies every flow passes, and everything else is allowed too.
+    let report = verify(&dir, &empty, &["--allow-no-policies"]);
+    assert_eq!(report.status.code(), Some(0));
+    let report = verify(&dir, &empty, &["--allow-no-policies", "--fail-on", "extra"]);
+    assert_eq!(report.status.code(), Some(1));
+
+    // The report counts what it read; --fail-on turns findings into failures.
+    let report = verify(&dir, &out, &[]);
+    assert_eq!(report.status.code(), Some(0));
+    assert!(text(&report.stdout).contains(
+        "Read 23 NetworkPolicies; skipped: 1 Kustomization (kustomize.config.k8s.io/v1beta1)"
+    ));
+    let strict = verify(&dir, &out, &["--fail-on", "extra,unchecked"]);
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict.stdout));
+    assert!(text(&strict.stderr).contains("error: verification failed:"));
+}
