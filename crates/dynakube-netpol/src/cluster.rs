@@ -162,6 +162,29 @@ pub enum DnsProvider {
     NodeLocal,
 }
 
+impl DnsProvider {
+    /// The port the DNS pods listen on, over UDP and TCP.
+    pub fn port(self) -> PortNumber {
+        match self {
+            DnsProvider::Openshift => PortNumber::of(5353),
+            DnsProvider::KubeDns | DnsProvider::NodeLocal => PortNumber::of(53),
+        }
+    }
+
+    /// The namespace and the label of the DNS pods (behind a node-local cache: kube-dns).
+    pub fn pods(self) -> (&'static str, (&'static str, &'static str)) {
+        match self {
+            DnsProvider::Openshift => (
+                "openshift-dns",
+                ("dns.operator.openshift.io/daemonset-dns", "default"),
+            ),
+            DnsProvider::KubeDns | DnsProvider::NodeLocal => {
+                ("kube-system", ("k8s-app", "kube-dns"))
+            }
+        }
+    }
+}
+
 /// The Prometheus that scrapes the operator's metrics.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

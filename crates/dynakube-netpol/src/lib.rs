@@ -20,6 +20,7 @@
 //! ```
 //! use dynakube_netpol::cluster::ClusterProfile;
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::matrix::RowId;
 //! use dynakube_netpol::model::Inputs;
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts};
 //!
@@ -39,7 +40,7 @@
 //!
 //! let options = dynakube_netpol::matrix::Options::default();
 //! let (matrix, rendered) = dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, Fallback::Fail)?;
-//! assert!(matrix.flows.iter().any(|flow| flow.id == "E8"));
+//! assert!(matrix.flows.iter().any(|flow| flow.id == RowId::E8));
 //! let names: Vec<_> = rendered.policies.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
 //! assert!(names.contains(&"dynakube-activegate-egress-communication-endpoints"));
 //! # Ok::<(), dynakube_netpol::Error>(())

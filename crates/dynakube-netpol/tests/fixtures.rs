@@ -9,7 +9,8 @@ use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::evaluate::Index;
 use dynakube_netpol::input::{ParseOptions, parse_into};
 use dynakube_netpol::matrix::{
-    Component, Direction, Endpoint, Level, Matrix, Options, Ports, Scope, TABLE, ZoneFallback,
+    Component, Endpoint, Level, Matrix, Options, Ports, RowId, Scope, Selection, TABLE,
+    ZoneFallback,
 };
 use dynakube_netpol::model::Capability;
 use dynakube_netpol::model::{Inputs, ProxyUrl};
@@ -17,6 +18,7 @@ use dynakube_netpol::render::kubernetes::{Rendered, render};
 use dynakube_netpol::resolve::{Addresses, Fallback, FixedHosts, resolve};
 use dynakube_netpol::values::ZoneName;
 use dynakube_netpol::verify::{self, Status};
+use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 
 /// A fixture loaded as the CLI would load it from its `command` file.
 struct Fixture {
@@ -98,17 +100,18 @@ fn fixtures() -> Vec<Fixture> {
 }
 
 #[test]
-fn table_ids_are_unique_and_reference_rows() {
+fn table_rows_are_unique_per_component_and_directed() {
     let mut seen = BTreeSet::new();
     for rule in TABLE {
-        assert!(seen.insert(rule.id), "{} appears twice", rule.id);
-        let (kind, number) = rule.id.split_at(1);
-        let number: u32 = number.parse().unwrap();
-        match (kind, rule.direction) {
-            ("I", Direction::Ingress) => assert!((1..=17).contains(&number)),
-            ("E", Direction::Egress) => assert!((1..=29).contains(&number)),
-            _ => panic!("{} has the wrong direction", rule.id),
+        for component in rule.components {
+            assert!(
+                seen.insert((rule.id, *component)),
+                "{} appears twice for {component}",
+                rule.id
+            );
         }
+        assert_eq!(rule.direction, rule.id.direction(), "{}", rule.id);
+        assert_ne!(rule.id, RowId::E30, "E30 is the proxy column, not a row");
         assert!(!rule.components.is_empty() && !rule.purpose.is_empty());
         for component in rule.components {
             let fits = rule.scope == Scope::EveryWorkload
@@ -125,7 +128,7 @@ fn table_ids_are_unique_and_reference_rows() {
 
 #[test]
 fn every_namespaced_component_has_dns_egress() {
-    let dns = TABLE.iter().find(|r| r.id == "E1").unwrap();
+    let dns = TABLE.iter().find(|r| r.id == RowId::E1).unwrap();
     for component in Component::ALL {
         // Injected application pods live in other namespaces, with their own DNS rules.
         if component != Component::InjectedApps {
@@ -143,11 +146,10 @@ fn every_namespaced_component_has_dns_egress() {
             .filter(|w| w.component != Component::InjectedApps)
             .collect();
         for workload in workloads {
-            let has_dns = fixture
-                .matrix
-                .flows
-                .iter()
-                .any(|f| f.to == Endpoint::Dns && f.from.workload() == Some(workload));
+            let has_dns =
+                fixture.matrix.flows.iter().any(|f| {
+                    matches!(f.to, Endpoint::Dns(_)) && f.from.workload() == Some(workload)
+                });
             assert!(has_dns, "{}: {workload} has no DNS egress", fixture.name);
         }
     }
@@ -161,8 +163,8 @@ fn every_row_is_reached_by_some_fixture() {
             reached.extend(flow.refs.iter().copied());
         }
     }
-    let mut expected: BTreeSet<&str> = TABLE.iter().map(|r| r.id).collect();
-    expected.extend(["I11", "I14", "E30"]);
+    let mut expected: BTreeSet<RowId> = TABLE.iter().map(|r| r.id).collect();
+    expected.extend([RowId::I11, RowId::I14, RowId::E30]);
     let missing: Vec<_> = expected.difference(&reached).collect();
     assert!(missing.is_empty(), "rows no fixture reaches: {missing:?}");
 }
@@ -175,7 +177,7 @@ fn no_rule_is_broader_than_its_flow() {
             .flows
             .iter()
             .filter(|f| f.ports == Ports::Any)
-            .map(|f| f.id)
+            .map(|f| f.id.name())
             .collect();
         for policy in &fixture.rendered.policies {
             let name = policy.metadata.name.as_deref().unwrap();
@@ -202,7 +204,7 @@ fn no_rule_is_broader_than_its_flow() {
                 fixture.rendered.notes.iter().any(|n| {
                     n.level == Level::Warning
                         && n.text.contains("any address")
-                        && n.refs.contains(f)
+                        && n.refs.iter().any(|r| r.name() == f)
                 })
             });
             let rules: Vec<_> = match (&spec.ingress, &spec.egress) {
@@ -221,28 +223,11 @@ fn no_rule_is_broader_than_its_flow() {
             };
             assert!(!rules.is_empty(), "{}: {name} has no rule", fixture.name);
             for (peers, ports) in rules {
-                let peers = peers.unwrap_or_default();
-                assert!(
-                    !peers.is_empty(),
-                    "{}: {name} has a rule for every peer",
-                    fixture.name
+                assert_peers_bounded(
+                    &format!("{}: {name}", fixture.name),
+                    &peers.unwrap_or_default(),
+                    widened,
                 );
-                for peer in &peers {
-                    let selects = peer.ip_block.is_some()
-                        || peer.pod_selector.is_some()
-                        || peer.namespace_selector.is_some();
-                    assert!(selects, "{}: {name} has an empty peer", fixture.name);
-                    if let Some(block) = &peer.ip_block {
-                        let everything = block.cidr == "0.0.0.0/0" || block.cidr == "::/0";
-                        assert!(
-                            !everything
-                                || widened
-                                || block.except.as_ref().is_some_and(|e| !e.is_empty()),
-                            "{}: {name} allows every address without a warning",
-                            fixture.name
-                        );
-                    }
-                }
                 match ports {
                     Some(ports) => assert!(
                         !ports.is_empty(),
@@ -256,6 +241,25 @@ fn no_rule_is_broader_than_its_flow() {
                     ),
                 }
             }
+        }
+    }
+}
+
+/// Every peer of one rule selects something, and none is every address unless `widened` (a
+/// warning said so) or it has exceptions.
+fn assert_peers_bounded(context: &str, peers: &[NetworkPolicyPeer], widened: bool) {
+    assert!(!peers.is_empty(), "{context} has a rule for every peer");
+    for peer in peers {
+        let selects = peer.ip_block.is_some()
+            || peer.pod_selector.is_some()
+            || peer.namespace_selector.is_some();
+        assert!(selects, "{context} has an empty peer");
+        if let Some(block) = &peer.ip_block {
+            let everything = block.cidr == "0.0.0.0/0" || block.cidr == "::/0";
+            assert!(
+                !everything || widened || block.except.as_ref().is_some_and(|e| !e.is_empty()),
+                "{context} allows every address without a warning"
+            );
         }
     }
 }
@@ -279,12 +283,12 @@ fn every_flow_is_rendered_or_explained() {
             .rendered
             .notes
             .iter()
-            .flat_map(|n| n.refs.iter().copied())
+            .flat_map(|n| n.refs.iter().map(|r| r.name()))
             .collect();
         for flow in &fixture.matrix.flows {
-            let rendered = annotated.iter().any(|a| a.contains(flow.id));
+            let rendered = annotated.iter().any(|a| a.contains(flow.id.name()));
             assert!(
-                rendered || noted.contains(flow.id),
+                rendered || noted.contains(flow.id.name()),
                 "{}: flow {} ({} → {}) is neither rendered nor noted",
                 fixture.name,
                 flow.id,
@@ -387,7 +391,9 @@ fn generated_policies_allow_the_matrix_and_nothing_else() {
                     fixture.rendered.notes.iter().any(|n| {
                         n.level == Level::Warning
                             && n.text.contains("any address")
-                            && flows.split(", ").any(|f| n.refs.contains(f))
+                            && flows
+                                .split(", ")
+                                .any(|f| n.refs.iter().any(|r| r.name() == f))
                     })
                 })
                 .map(|p| p.metadata.name.clone().unwrap())
@@ -416,17 +422,21 @@ mod cilium_coverage {
     //! has a rule in the Cilium policies that allows it, checked on the typed model.
 
     use super::*;
-    use dynakube_netpol::matrix::{INSTANCE_NAMESPACE_LABEL, Port, Protocol, Workload};
+    use dynakube_netpol::matrix::{INSTANCE_NAMESPACE_LABEL, PodsKind, Port, Protocol, Workload};
     use dynakube_netpol::render::cilium::model::{
-        EgressPeer, EndpointSelector, Entity, FqdnSelector, NAMESPACE_LABEL, Peer, PortProtocol,
-        Subject,
+        EgressPeer, EndpointSelector, Entity, FqdnPattern, FqdnSelector, NAMESPACE_LABEL, Peer,
+        PortProtocol, Subject,
     };
     use dynakube_netpol::render::cilium::{CiliumObject, render};
-    use dynakube_netpol::render::renders;
+    use dynakube_netpol::values::HostPattern;
+
+    fn labels(workload: &Workload) -> std::collections::BTreeMap<String, String> {
+        workload.selection.pod_labels().cloned().unwrap_or_default()
+    }
 
     /// Whether `selector` selects the pods of `workload` (labels and namespace).
     fn selects(selector: &EndpointSelector, workload: &Workload) -> bool {
-        let mut labels = workload.pod_labels();
+        let mut labels = labels(workload);
         labels.insert(NAMESPACE_LABEL.into(), workload.namespace.to_string());
         !selector.match_labels.is_empty()
             && selector.match_expressions.is_empty()
@@ -444,7 +454,7 @@ mod cilium_coverage {
                     && selector
                         .match_labels
                         .iter()
-                        .all(|(k, v)| workload.pod_labels().get(k) == Some(v))
+                        .all(|(k, v)| labels(workload).get(k) == Some(v))
             }
             _ => false,
         }
@@ -464,14 +474,14 @@ mod cilium_coverage {
                 rules
                     .iter()
                     .flatten()
-                    .any(|pp| *pp == PortProtocol::new(p.number.get(), protocol))
+                    .any(|pp| *pp == PortProtocol::new(p.number, protocol))
             })
     }
 
     fn ingress_peer_matches(peer: &Peer, from: &Endpoint) -> bool {
         match (peer, from) {
             (Peer::Endpoints(selectors), Endpoint::Workload(w))
-                if w.component == Component::InjectedApps =>
+                if matches!(w.selection, Selection::Namespaces { .. }) =>
             {
                 selectors.iter().any(|s| {
                     s.match_labels.iter().any(|(k, v)| {
@@ -480,18 +490,24 @@ mod cilium_coverage {
                     })
                 })
             }
-            (Peer::Entities(e), Endpoint::Workload(w)) if w.component.host_network() => {
+            (Peer::Entities(e), Endpoint::Workload(w))
+                if matches!(w.selection, Selection::HostNetwork(_)) =>
+            {
                 e.contains(&Entity::Host) && e.contains(&Entity::RemoteNode)
             }
             (Peer::Endpoints(selectors), Endpoint::Workload(w)) => {
                 selectors.iter().any(|s| selects(s, w))
             }
-            (Peer::Entities(e), Endpoint::Nodes) => e.contains(&Entity::Host),
-            (Peer::Entities(e), Endpoint::KubeApiServer) => e.contains(&Entity::KubeApiserver),
-            (Peer::Endpoints(selectors), Endpoint::Prometheus) => selectors
-                .iter()
-                .any(|s| s.match_labels.contains_key(NAMESPACE_LABEL)),
-            (Peer::Endpoints(selectors), Endpoint::AllPods) => selectors
+            (Peer::Entities(e), Endpoint::Nodes(_)) => e.contains(&Entity::Host),
+            (Peer::Entities(e), Endpoint::KubeApiServer(_)) => e.contains(&Entity::KubeApiserver),
+            (Peer::Endpoints(selectors), Endpoint::Pods(pods))
+                if pods.kind == PodsKind::Prometheus =>
+            {
+                selectors
+                    .iter()
+                    .any(|s| s.match_labels.contains_key(NAMESPACE_LABEL))
+            }
+            (Peer::Endpoints(selectors), Endpoint::Pods(_)) => selectors
                 .iter()
                 .any(|s| s.match_labels.is_empty() && s.match_expressions.len() == 1),
             _ => false,
@@ -503,27 +519,41 @@ mod cilium_coverage {
             (EgressPeer::Endpoints(selectors), Endpoint::Workload(w)) => {
                 selectors.iter().any(|s| selects(s, w))
             }
-            (EgressPeer::Entities(e), Endpoint::Nodes) => e.contains(&Entity::Host),
-            (EgressPeer::Entities(e), Endpoint::KubeApiServer) => {
+            (EgressPeer::Entities(e), Endpoint::Nodes(_)) => e.contains(&Entity::Host),
+            (EgressPeer::Entities(e), Endpoint::KubeApiServer(_)) => {
                 e.contains(&Entity::KubeApiserver)
             }
-            (EgressPeer::Endpoints(selectors), Endpoint::Dns) => {
+            (EgressPeer::Endpoints(selectors), Endpoint::Dns(_)) => {
                 has_dns_rule
                     && selectors
                         .iter()
                         .any(|s| s.match_labels.contains_key(NAMESPACE_LABEL))
             }
-            (EgressPeer::Fqdns(names), Endpoint::Host { host, .. }) => {
-                names.contains(&FqdnSelector::name(host.to_string()))
-            }
+            (EgressPeer::Fqdns(names), Endpoint::Host { host, .. }) => host
+                .name()
+                .is_some_and(|name| names.contains(&FqdnSelector::Name(name.clone()))),
             (EgressPeer::Cidrs(nets), Endpoint::Host { host, .. }) => host
                 .ip_address()
-                .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))),
-            (EgressPeer::Fqdns(names), Endpoint::HostPattern(p)) => {
-                names.contains(&FqdnSelector::pattern(p.to_string()))
-                    || names.contains(&FqdnSelector::name(p.to_string()))
+                .is_some_and(|ip| nets.iter().any(|n| n.net().contains(&ip))),
+            (EgressPeer::Fqdns(names), Endpoint::HostPattern(HostPattern::Below(domain))) => {
+                names.contains(&FqdnSelector::Pattern(FqdnPattern::Below(domain.clone())))
+            }
+            (EgressPeer::Fqdns(names), Endpoint::HostPattern(HostPattern::Name(name))) => {
+                names.contains(&FqdnSelector::Name(name.clone()))
             }
             _ => false,
+        }
+    }
+
+    #[test]
+    fn every_cilium_policy_is_one_cilium_enforces_as_written() {
+        for fixture in fixtures() {
+            let cilium = render(&fixture.matrix, &fixture.addresses);
+            for object in &cilium.policies {
+                if let Err(error) = object.spec().validate() {
+                    panic!("{}: {}: {error}", fixture.name, object.name());
+                }
+            }
         }
     }
 
@@ -534,7 +564,7 @@ mod cilium_coverage {
             let cilium = render(&fixture.matrix, &fixture.addresses);
             for flow in &fixture.matrix.flows {
                 let mut sides = 0;
-                if let Some(source) = flow.from.workload().filter(|w| renders(w)) {
+                if let Some(source) = flow.from.policy_subject() {
                     let egress_ok = matches!(flow.to, Endpoint::Unbounded(_))
                         || cilium
                             .policies
@@ -546,7 +576,7 @@ mod cilium_coverage {
                                         rule.to_ports.iter().map(|r| r.ports.clone()).collect();
                                     let dns = rule.to_ports.iter().any(|r| r.rules.is_some());
                                     egress_peer_matches(&rule.to, &flow.to, dns)
-                                        && (flow.to == Endpoint::KubeApiServer
+                                        && (matches!(flow.to, Endpoint::KubeApiServer(_))
                                             || ports_allow(&ports, &flow.ports))
                                 })
                             });
@@ -557,7 +587,7 @@ mod cilium_coverage {
                     );
                     sides += 1;
                 }
-                if let Some(destination) = flow.to.workload().filter(|w| renders(w)) {
+                if let Some(destination) = flow.to.policy_subject() {
                     let ingress_ok = cilium
                         .policies
                         .iter()

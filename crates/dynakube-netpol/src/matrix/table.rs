@@ -8,11 +8,16 @@
 //! and adds E30 to their references.
 
 use super::Component::*;
-use super::{Component, Condition, Direction, FlowRule, PeerRule, Port, PortRule, Scope};
+use super::RowId::*;
+use super::components::{ACTIVEGATE_HTTP, ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
+use super::{
+    Component, Condition, FlowRule, PeerRule, Port, PortRule, ProxyUse, RowId, Scope, ZoneRoute,
+};
 
-/// A row; the direction follows from the id: `I` rows are ingress, `E` rows egress.
+/// A row that goes direct and is the same in every network zone; the direction follows from
+/// the id: `I` rows are ingress, `E` rows egress.
 const fn row(
-    id: &'static str,
+    id: RowId,
     scope: Scope,
     components: &'static [Component],
     peer: PeerRule,
@@ -20,129 +25,139 @@ const fn row(
     when: Condition,
     purpose: &'static str,
 ) -> FlowRule {
-    let direction = match id.as_bytes()[0] {
-        b'I' => Direction::Ingress,
-        _ => Direction::Egress,
-    };
     FlowRule {
         id,
         also: &[],
         scope,
         components,
-        direction,
+        direction: id.direction(),
         peer,
         ports,
         when,
+        proxy: ProxyUse::Never,
+        zone: ZoneRoute::Unchanged,
         purpose,
     }
 }
 
 impl FlowRule {
     /// The same row, implementing the other side's reference rows too.
-    const fn also(self, also: &'static [&'static str]) -> Self {
+    const fn also(self, also: &'static [RowId]) -> Self {
         FlowRule { also, ..self }
+    }
+
+    /// The same row, through a proxy.
+    const fn proxy(self, proxy: ProxyUse) -> Self {
+        FlowRule { proxy, ..self }
+    }
+
+    /// The same row, to the zone's ActiveGates only when the zone's fallback is NONE.
+    const fn zone_active_gate_only(self) -> Self {
+        FlowRule {
+            zone: ZoneRoute::ActiveGateOnly,
+            ..self
+        }
     }
 }
 
 const TCP_443: PortRule = PortRule::Fixed(&[Port::tcp(443)]);
-/// The ActiveGate's HTTPS pod port (Service port 443).
-const AG_HTTPS: PortRule = PortRule::Fixed(&[Port::tcp(9999)]);
+const AG_HTTPS: PortRule = PortRule::Fixed(&[ACTIVEGATE_HTTPS]);
 
 /// The table. Order is the reference's order, ingress first.
 #[rustfmt::skip]
 pub static TABLE: &[FlowRule] = &[
-    row("I1", Scope::Cluster, &[Operator], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10080)]), Condition::Always,
+    row(I1, Scope::Cluster, &[Operator], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10080)]), Condition::Always,
         "kubelet liveness probe /livez"),
-    row("I2", Scope::Cluster, &[Operator], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8080)]), Condition::PrometheusConfigured,
+    row(I2, Scope::Cluster, &[Operator], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8080)]), Condition::PrometheusConfigured,
         "Prometheus scrapes /metrics"),
-    row("I3", Scope::Cluster, &[Webhook], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10080)]), Condition::Always,
+    row(I3, Scope::Cluster, &[Webhook], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10080)]), Condition::Always,
         "kubelet probes /livez, /readyz"),
-    row("I4", Scope::Cluster, &[Webhook], PeerRule::KubeApiServer, PortRule::Fixed(&[Port::tcp(8443)]), Condition::Always,
+    row(I4, Scope::Cluster, &[Webhook], PeerRule::KubeApiServer, PortRule::Fixed(&[Port::tcp(8443)]), Condition::Always,
         "admission (/inject, /label-ns, validation) and CRD conversion calls, Service port 443"),
     // The documentation says 8080; the operator code and Helm chart use 8383, which we follow.
-    row("I5", Scope::Cluster, &[Webhook], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8383)]), Condition::PrometheusConfigured,
+    row(I5, Scope::Cluster, &[Webhook], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8383)]), Condition::PrometheusConfigured,
         "Prometheus scrapes /metrics (8383 per code; the documentation says 8080)"),
-    row("I6", Scope::Cluster, &[CsiDriver], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(9808)]), Condition::Always,
+    row(I6, Scope::Cluster, &[CsiDriver], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(9808)]), Condition::Always,
         "kubelet liveness probe /healthz (liveness-probe sidecar)"),
-    row("I7", Scope::Cluster, &[CsiDriver], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10090)]), Condition::Always,
+    row(I7, Scope::Cluster, &[CsiDriver], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10090)]), Condition::Always,
         "kubelet liveness probe /livez of the provisioner"),
-    row("I8", Scope::Cluster, &[CsiDriver], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8080)]), Condition::PrometheusConfigured,
+    row(I8, Scope::Cluster, &[CsiDriver], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8080)]), Condition::PrometheusConfigured,
         "Prometheus scrapes the server's /metrics"),
-    row("I9", Scope::Cluster, &[CsiDriver], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8090)]), Condition::PrometheusConfigured,
+    row(I9, Scope::Cluster, &[CsiDriver], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8090)]), Condition::PrometheusConfigured,
         "Prometheus scrapes the provisioner's /metrics"),
-    row("I10", Scope::DynaKube, &[ActiveGate], PeerRule::Nodes, AG_HTTPS, Condition::Always,
+    row(I10, Scope::DynaKube, &[ActiveGate], PeerRule::Nodes, AG_HTTPS, Condition::Always,
         "kubelet probes /rest/health, /rest/state"),
     // I11, I12: the reference names no client beyond "application pods" and "apps using AG
     // APIs"; we admit the namespaces the operator labels for the DynaKube, whatever labels them.
-    row("I11", Scope::DynaKube, &[ActiveGate], PeerRule::InjectedApps, AG_HTTPS, Condition::Always,
+    row(I11, Scope::DynaKube, &[ActiveGate], PeerRule::InjectedApps, AG_HTTPS, Condition::Always,
         "ingest and API calls from application pods (Service port 443)"),
-    row("I12", Scope::DynaKube, &[ActiveGate], PeerRule::InjectedApps, PortRule::Fixed(&[Port::tcp(9998)]), Condition::Always,
+    row(I12, Scope::DynaKube, &[ActiveGate], PeerRule::InjectedApps, PortRule::Fixed(&[ACTIVEGATE_HTTP]), Condition::Always,
         "plain-HTTP ingest and API from application pods (Service port 80)"),
-    row("I13", Scope::DynaKube, &[ExtensionController], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(14599)]), Condition::Always,
+    row(I13, Scope::DynaKube, &[ExtensionController], PeerRule::Nodes, PortRule::Fixed(&[EXTENSION_CONTROLLER]), Condition::Always,
         "kubelet readiness probe /readyz"),
-    row("I15", Scope::DynaKube, &[SqlExecutor], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(8080)]), Condition::Always,
+    row(I15, Scope::DynaKube, &[SqlExecutor], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(8080)]), Condition::Always,
         "kubelet probes /health/live, /health/ready"),
-    row("I16", Scope::DynaKube, &[OtelCollector], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(13133)]), Condition::TelemetryIngest,
+    row(I16, Scope::DynaKube, &[OtelCollector], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(13133)]), Condition::TelemetryIngest,
         "kubelet probes (health_check extension)"),
-    row("I17", Scope::DynaKube, &[OtelCollector], PeerRule::AllPods, PortRule::TelemetryProtocols, Condition::TelemetryIngest,
+    row(I17, Scope::DynaKube, &[OtelCollector], PeerRule::AllPods, PortRule::TelemetryProtocols, Condition::TelemetryIngest,
         "telemetry ingest from application pods of any namespace"),
-    row("E1", Scope::EveryWorkload, &[ Operator, Webhook, CsiDriver, CrdMigration, ActiveGate, OneAgent, LogMonitoring, Kspm, ExtensionController, SqlExecutor, OtelCollector, EdgeConnect, ], PeerRule::Dns, PortRule::OfPeer, Condition::Always,
+    row(E1, Scope::EveryWorkload, &[ Operator, Webhook, CsiDriver, CrdMigration, ActiveGate, OneAgent, LogMonitoring, Kspm, ExtensionController, SqlExecutor, OtelCollector, EdgeConnect, ], PeerRule::Dns, PortRule::OfPeer, Condition::Always,
         "name resolution; the startup probes need it"),
-    row("E2", Scope::DynaKube, &[Operator], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Always,
-        "Dynatrace API: tokens, connection info, settings, image discovery"),
-    row("E3", Scope::Cluster, &[Operator, CrdMigration], PeerRule::KubeApiServer, TCP_443, Condition::Always,
+    row(E2, Scope::DynaKube, &[Operator], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Always,
+        "Dynatrace API: tokens, connection info, settings, image discovery").proxy(ProxyUse::DynaKube),
+    row(E3, Scope::Cluster, &[Operator, CrdMigration], PeerRule::KubeApiServer, TCP_443, Condition::Always,
         "lifecycle management, leader election, certificate rotation, CRD migration"),
-    row("E4", Scope::Cluster, &[Webhook], PeerRule::KubeApiServer, TCP_443, Condition::Always,
+    row(E4, Scope::Cluster, &[Webhook], PeerRule::KubeApiServer, TCP_443, Condition::Always,
         "reads DynaKubes and secrets, replicates secrets into application namespaces"),
-    row("E5", Scope::DynaKube, &[CsiDriver], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::CodeModulesDownload,
-        "downloads the code-module archive from the tenant"),
-    row("E6", Scope::DynaKube, &[CsiDriver], PeerRule::CodeModulesRegistry, PortRule::OfPeer, Condition::CodeModulesRegistry,
-        "pulls the code-modules image"),
-    row("E7", Scope::Cluster, &[CsiDriver], PeerRule::KubeApiServer, TCP_443, Condition::Always,
+    row(E5, Scope::DynaKube, &[CsiDriver], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::CodeModulesDownload,
+        "downloads the code-module archive from the tenant").proxy(ProxyUse::DynaKube),
+    row(E6, Scope::DynaKube, &[CsiDriver], PeerRule::CodeModulesRegistry, PortRule::OfPeer, Condition::CodeModulesRegistry,
+        "pulls the code-modules image").proxy(ProxyUse::DynaKube),
+    row(E7, Scope::Cluster, &[CsiDriver], PeerRule::KubeApiServer, TCP_443, Condition::Always,
         "volume handling, reads DynaKubes"),
-    row("E8", Scope::DynaKube, &[ActiveGate], PeerRule::ActiveGateEndpoints, PortRule::OfPeer, Condition::Always,
-        "sends observability data upstream to its communication endpoints"),
-    row("E9", Scope::DynaKube, &[ActiveGate], PeerRule::KubeApiServer, TCP_443, Condition::KubernetesMonitoring,
+    row(E8, Scope::DynaKube, &[ActiveGate], PeerRule::ActiveGateEndpoints, PortRule::OfPeer, Condition::Always,
+        "sends observability data upstream to its communication endpoints").proxy(ProxyUse::DynaKubeUnlessActiveGateIgnores),
+    row(E9, Scope::DynaKube, &[ActiveGate], PeerRule::KubeApiServer, TCP_443, Condition::KubernetesMonitoring,
         "Kubernetes API monitoring"),
-    row("E10", Scope::DynaKube, &[ActiveGate], PeerRule::AnnotatedExporters, PortRule::OfPeer, Condition::KubernetesMonitoring,
+    row(E10, Scope::DynaKube, &[ActiveGate], PeerRule::AnnotatedExporters, PortRule::OfPeer, Condition::KubernetesMonitoring,
         "scrapes pods annotated for Prometheus on their exporter ports"),
-    row("E11", Scope::DynaKube, &[OneAgent], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::Always,
-        "host agent data to its communication endpoints").also(&["I11"]),
-    row("E12", Scope::DynaKube, &[InjectedApps], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::CodeModulesInjection,
-        "code-module data to the OneAgent communication endpoints").also(&["I11"]),
-    row("E13", Scope::DynaKube, &[InjectedApps], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Bootstrapper,
-        "init container downloads code modules at pod start"),
-    row("E14", Scope::DynaKube, &[LogMonitoring], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::Always,
-        "log ingest to the OneAgent communication endpoints").also(&["I11"]),
+    row(E11, Scope::DynaKube, &[OneAgent], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::Always,
+        "host agent data to its communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores).zone_active_gate_only(),
+    row(E12, Scope::DynaKube, &[InjectedApps], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::CodeModulesInjection,
+        "code-module data to the OneAgent communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores).zone_active_gate_only(),
+    row(E13, Scope::DynaKube, &[InjectedApps], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Bootstrapper,
+        "init container downloads code modules at pod start").proxy(ProxyUse::DynaKube),
+    row(E14, Scope::DynaKube, &[LogMonitoring], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::Always,
+        "log ingest to the OneAgent communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKube).zone_active_gate_only(),
     // The operator does not set the kubelet port; 10250 is the kubelet default (the operator code does not set it).
-    row("E15", Scope::DynaKube, &[LogMonitoring], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10250)]), Condition::Always,
+    row(E15, Scope::DynaKube, &[LogMonitoring], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10250)]), Condition::Always,
         "pod metadata from the kubelet API of its own node (port assumed: kubelet default)"),
-    row("E16", Scope::DynaKube, &[Kspm], PeerRule::Workload(ActiveGate), AG_HTTPS, Condition::Always,
-        "node configuration findings to the ActiveGate").also(&["I11"]),
-    row("E17", Scope::DynaKube, &[ExtensionController], PeerRule::Workload(ActiveGate), AG_HTTPS, Condition::Always,
-        "extension configuration and telemetry via the ActiveGate").also(&["I11"]),
-    row("E18", Scope::DynaKube, &[ExtensionController], PeerRule::KubeApiServer, TCP_443, Condition::Always,
+    row(E16, Scope::DynaKube, &[Kspm], PeerRule::Workload(ActiveGate), AG_HTTPS, Condition::Always,
+        "node configuration findings to the ActiveGate").also(&[I11]),
+    row(E17, Scope::DynaKube, &[ExtensionController], PeerRule::Workload(ActiveGate), AG_HTTPS, Condition::Always,
+        "extension configuration and telemetry via the ActiveGate").also(&[I11]),
+    row(E18, Scope::DynaKube, &[ExtensionController], PeerRule::KubeApiServer, TCP_443, Condition::Always,
         "lists and watches pods and services"),
-    row("E19", Scope::DynaKube, &[OtelCollector], PeerRule::TelemetryExport, PortRule::OfPeer, Condition::TelemetryIngest,
-        "exports telemetry to the ActiveGate, or to the tenant without one").also(&["I11"]),
-    row("E20", Scope::DynaKube, &[OtelCollector], PeerRule::KubeApiServer, TCP_443, Condition::Always,
+    row(E19, Scope::DynaKube, &[OtelCollector], PeerRule::TelemetryExport, PortRule::OfPeer, Condition::TelemetryIngest,
+        "exports telemetry to the ActiveGate, or to the tenant without one").also(&[I11]).proxy(ProxyUse::DynaKube),
+    row(E20, Scope::DynaKube, &[OtelCollector], PeerRule::KubeApiServer, TCP_443, Condition::Always,
         "k8sattributes enrichment"),
-    row("E21", Scope::DynaKube, &[OtelCollector], PeerRule::PrometheusExtension, PortRule::OfPeer, Condition::PrometheusExtensions,
-        "pulls its Prometheus configuration from the EEC and scrapes the targets").also(&["I14"]),
-    row("E22", Scope::DynaKube, &[SqlExecutor], PeerRule::DatabaseExtension, PortRule::OfPeer, Condition::Always,
-        "datasource data to the EEC; queries the user databases").also(&["I14"]),
-    row("E23", Scope::EdgeConnect, &[EdgeConnect], PeerRule::EdgeConnectApi, PortRule::OfPeer, Condition::Always,
-        "the EdgeConnect tunnel (HTTPS and secure WebSocket)"),
-    row("E24", Scope::EdgeConnect, &[EdgeConnect], PeerRule::EdgeConnectOAuth, PortRule::OfPeer, Condition::Always,
-        "OAuth client-credentials token"),
-    row("E25", Scope::EdgeConnect, &[EdgeConnect], PeerRule::KubeApiServer, TCP_443, Condition::KubernetesAutomation,
+    row(E21, Scope::DynaKube, &[OtelCollector], PeerRule::PrometheusExtension, PortRule::OfPeer, Condition::PrometheusExtensions,
+        "pulls its Prometheus configuration from the EEC and scrapes the targets").also(&[I14]),
+    row(E22, Scope::DynaKube, &[SqlExecutor], PeerRule::DatabaseExtension, PortRule::OfPeer, Condition::Always,
+        "datasource data to the EEC; queries the user databases").also(&[I14]),
+    row(E23, Scope::EdgeConnect, &[EdgeConnect], PeerRule::EdgeConnectApi, PortRule::OfPeer, Condition::Always,
+        "the EdgeConnect tunnel (HTTPS and secure WebSocket)").proxy(ProxyUse::EdgeConnect),
+    row(E24, Scope::EdgeConnect, &[EdgeConnect], PeerRule::EdgeConnectOAuth, PortRule::OfPeer, Condition::Always,
+        "OAuth client-credentials token").proxy(ProxyUse::EdgeConnect),
+    row(E25, Scope::EdgeConnect, &[EdgeConnect], PeerRule::KubeApiServer, TCP_443, Condition::KubernetesAutomation,
         "Kubernetes automation for workflows"),
-    row("E26", Scope::EdgeConnect, &[EdgeConnect], PeerRule::EdgeConnectTargets, PortRule::OfPeer, Condition::Always,
+    row(E26, Scope::EdgeConnect, &[EdgeConnect], PeerRule::EdgeConnectTargets, PortRule::OfPeer, Condition::Always,
         "forwards platform requests to internal hosts (hostRestrictions, else hostPatterns)"),
-    row("E27", Scope::EdgeConnect, &[Operator], PeerRule::EdgeConnectProvisioning, PortRule::OfPeer, Condition::Provisioning,
+    row(E27, Scope::EdgeConnect, &[Operator], PeerRule::EdgeConnectProvisioning, PortRule::OfPeer, Condition::Provisioning,
         "creates the EdgeConnect, its OAuth client and the Kubernetes connection setting"),
-    row("E28", Scope::EdgeConnect, &[Operator], PeerRule::EdgeConnectRegistry, PortRule::OfPeer, Condition::DefaultEdgeConnectImage,
+    row(E28, Scope::EdgeConnect, &[Operator], PeerRule::EdgeConnectRegistry, PortRule::OfPeer, Condition::DefaultEdgeConnectImage,
         "resolves the EdgeConnect image tag for updates"),
-    row("E29", Scope::DynaKube, &[InjectedApps], PeerRule::TelemetryExport, PortRule::OfPeer, Condition::OtlpExporter,
-        "OTLP export of application SDKs").also(&["I11"]),
+    row(E29, Scope::DynaKube, &[InjectedApps], PeerRule::TelemetryExport, PortRule::OfPeer, Condition::OtlpExporter,
+        "OTLP export of application SDKs").also(&[I11]),
 ];

@@ -19,11 +19,10 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{PolicyGroup, annotations, group_of, renders};
-use crate::cluster::DnsProvider;
+use super::{PolicyGroup, Unexpressed, annotations, group_of};
 use crate::matrix::{
-    Component, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Ports,
-    Workload,
+    ApiServer, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Port,
+    Ports, RowId, Selection, Workload,
 };
 use crate::model::ResourceRef;
 use crate::resolve::{Addresses, public_internet};
@@ -56,7 +55,7 @@ type Peers = BTreeSet<Peer>;
 struct PolicyDraft {
     /// Peers per port set, merged: rules with the same ports share one entry.
     rules: BTreeMap<Ports, Peers>,
-    refs: BTreeSet<&'static str>,
+    refs: BTreeSet<RowId>,
     purposes: BTreeSet<&'static str>,
     sources: BTreeSet<ResourceRef>,
 }
@@ -70,25 +69,26 @@ pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
         addresses,
         drafts: BTreeMap::new(),
         notes: BTreeSet::new(),
+        warnings: BTreeMap::new(),
     };
     for flow in &matrix.flows {
-        let rule = flow.rule();
         let mut rendered = false;
-        if let Some(source) = flow.from.workload().filter(|w| renders(w)) {
-            rendered |= renderer.add(source, Direction::Egress, &flow.to, flow, rule.purpose);
+        if let Some(source) = flow.from.policy_subject() {
+            rendered |= renderer.add(source, Direction::Egress, &flow.to, flow);
         }
-        if let Some(destination) = flow.to.workload().filter(|w| renders(w)) {
-            rendered |= renderer.add(
-                destination,
-                Direction::Ingress,
-                &flow.from,
-                flow,
-                rule.purpose,
-            );
+        if let Some(destination) = flow.to.policy_subject() {
+            rendered |= renderer.add(destination, Direction::Ingress, &flow.from, flow);
         }
         if !rendered {
             renderer.unrendered(flow);
         }
+    }
+    for (text, refs) in std::mem::take(&mut renderer.warnings) {
+        renderer.notes.insert(Note {
+            level: Level::Warning,
+            refs,
+            text,
+        });
     }
     let namespace = matrix.namespace.as_str();
     let mut policies = vec![default_deny(namespace)];
@@ -112,6 +112,8 @@ struct Renderer<'a> {
     addresses: &'a Addresses,
     drafts: BTreeMap<PolicyGroup, PolicyDraft>,
     notes: BTreeSet<Note>,
+    /// Widening warnings by text, with the rows each concerns.
+    warnings: BTreeMap<String, BTreeSet<RowId>>,
 }
 
 impl Renderer<'_> {
@@ -122,7 +124,6 @@ impl Renderer<'_> {
         direction: Direction,
         peer: &Endpoint,
         flow: &Flow,
-        purpose: &'static str,
     ) -> bool {
         let Some(rules) = self.peers(peer, direction, &flow.ports, &flow.refs) else {
             return false;
@@ -134,7 +135,7 @@ impl Renderer<'_> {
         }
         draft.refs.extend(flow.refs.iter().copied());
         draft.sources.extend(flow.sources.iter().cloned());
-        draft.purposes.insert(purpose);
+        draft.purposes.insert(flow.purpose);
         true
     }
 
@@ -145,91 +146,52 @@ impl Renderer<'_> {
         endpoint: &Endpoint,
         direction: Direction,
         ports: &Ports,
-        refs: &BTreeSet<&'static str>,
+        refs: &BTreeSet<RowId>,
     ) -> Option<Vec<(Ports, Peers)>> {
-        let profile = &self.matrix.profile;
         let one = |peers: BTreeSet<Peer>| Some(vec![(ports.clone(), peers)]);
         match endpoint {
-            Endpoint::Workload(w) if w.component == Component::InjectedApps => {
-                let instance = w.instance.as_ref()?;
-                one(BTreeSet::from([Peer::Pods {
-                    namespace: Some(label(INSTANCE_NAMESPACE_LABEL, instance.as_str())),
+            Endpoint::Workload(w) => match &w.selection {
+                Selection::Pods(labels) => one(BTreeSet::from([Peer::Pods {
+                    namespace: (w.namespace != self.matrix.namespace)
+                        .then(|| label(NAMESPACE_NAME_LABEL, w.namespace.as_str())),
+                    pods: Some(labels.clone()),
+                }])),
+                Selection::HostNetwork(_) => self.nodes(ports, refs),
+                Selection::Namespaces { key, value } => one(BTreeSet::from([Peer::Pods {
+                    namespace: Some(label(key, value)),
                     pods: None,
-                }]))
-            }
-            Endpoint::Workload(w) if w.component.host_network() => self.nodes(ports, refs),
-            Endpoint::Workload(w) => one(BTreeSet::from([Peer::Pods {
-                namespace: (w.namespace != self.matrix.namespace)
-                    .then(|| label(NAMESPACE_NAME_LABEL, w.namespace.as_str())),
-                pods: Some(w.pod_labels()),
+                }])),
+            },
+            Endpoint::Pods(pods) => one(BTreeSet::from([Peer::Pods {
+                namespace: Some(match &pods.namespace {
+                    Some(namespace) => label(NAMESPACE_NAME_LABEL, namespace.as_str()),
+                    None => BTreeMap::new(),
+                }),
+                pods: (!pods.labels.is_empty()).then(|| pods.labels.clone()),
             }])),
-            Endpoint::Nodes => self.nodes(ports, refs),
-            Endpoint::KubeApiServer if direction == Direction::Ingress => {
-                if profile.control_plane_cidrs.is_empty() {
+            Endpoint::Nodes(_) => self.nodes(ports, refs),
+            Endpoint::KubeApiServer(api) if direction == Direction::Ingress => {
+                if api.control_plane.is_empty() {
                     self.warn(
                         refs,
                         "the cluster profile has no controlPlaneCIDRs: kube-apiserver calls to the webhook are allowed from any address on the webhook port",
                     );
                     return one(anywhere());
                 }
-                one(blocks(&profile.control_plane_cidrs))
+                one(blocks(&api.control_plane))
             }
-            Endpoint::KubeApiServer => {
-                let api = &profile.api_server;
-                let endpoint_ports =
-                    Ports::list(api.ports.iter().map(|&p| crate::matrix::Port::tcp_of(p)));
-                let mut rules = Vec::new();
-                if !api.service_cidrs.is_empty() {
-                    rules.push((ports.clone(), blocks(&api.service_cidrs)));
-                }
-                if api.endpoint_cidrs.is_empty() {
-                    self.warn(
-                        refs,
-                        "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to any address on the apiServer ports",
-                    );
-                    rules.push((union(ports, &endpoint_ports), anywhere()));
-                } else {
-                    rules.push((endpoint_ports, blocks(&api.endpoint_cidrs)));
-                }
-                Some(rules)
-            }
-            Endpoint::Dns => {
-                let kube_dns = Peer::Pods {
-                    namespace: Some(label(NAMESPACE_NAME_LABEL, "kube-system")),
-                    pods: Some(label("k8s-app", "kube-dns")),
+            Endpoint::KubeApiServer(api) => Some(self.api_server_egress(api, ports, refs)),
+            Endpoint::Dns(dns) => {
+                let cache = dns.cache.map(|address| Peer::Block {
+                    cidr: Cidr::of_ip(address),
+                    except: Vec::new(),
+                });
+                let pods = Peer::Pods {
+                    namespace: Some(label(NAMESPACE_NAME_LABEL, dns.namespace)),
+                    pods: Some(dns.labels.clone()),
                 };
-                let peers = match profile.dns.provider {
-                    DnsProvider::KubeDns => BTreeSet::from([kube_dns]),
-                    DnsProvider::Openshift => BTreeSet::from([Peer::Pods {
-                        namespace: Some(label(NAMESPACE_NAME_LABEL, "openshift-dns")),
-                        pods: Some(label("dns.operator.openshift.io/daemonset-dns", "default")),
-                    }]),
-                    DnsProvider::NodeLocal => {
-                        let cache = profile.dns.node_local_address().map(|address| Peer::Block {
-                            cidr: Cidr::of_ip(address),
-                            except: Vec::new(),
-                        });
-                        cache.into_iter().chain([kube_dns]).collect()
-                    }
-                };
-                one(peers)
+                one(cache.into_iter().chain([pods]).collect())
             }
-            Endpoint::Prometheus => {
-                let prometheus = profile.prometheus.as_ref()?;
-                let pods = prometheus
-                    .pod_labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect::<BTreeMap<_, _>>();
-                one(BTreeSet::from([Peer::Pods {
-                    namespace: Some(label(NAMESPACE_NAME_LABEL, prometheus.namespace.as_str())),
-                    pods: (!pods.is_empty()).then_some(pods),
-                }]))
-            }
-            Endpoint::AllPods => one(BTreeSet::from([Peer::Pods {
-                namespace: Some(BTreeMap::new()),
-                pods: None,
-            }])),
             Endpoint::Host { host, .. } => {
                 if let Some(name) = host.name()
                     && self.addresses.public_internet.contains(name)
@@ -258,12 +220,34 @@ impl Renderer<'_> {
         }
     }
 
-    /// The nodes: kubelet and host-network pods.
-    fn nodes(
+    /// Egress to kube-apiserver: to the Service on the flow's port and to the endpoints on
+    /// their ports, so that it works whether the plugin checks before or after the Service is
+    /// translated.
+    fn api_server_egress(
         &mut self,
+        api: &ApiServer,
         ports: &Ports,
-        refs: &BTreeSet<&'static str>,
-    ) -> Option<Vec<(Ports, Peers)>> {
+        refs: &BTreeSet<RowId>,
+    ) -> Vec<(Ports, Peers)> {
+        let endpoint_ports = Ports::list(api.endpoint_ports.iter().map(|&p| Port::tcp_of(p)));
+        let mut rules = Vec::new();
+        if !api.service.is_empty() {
+            rules.push((ports.clone(), blocks(&api.service)));
+        }
+        if api.endpoints.is_empty() {
+            self.warn(
+                refs,
+                "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to any address on the apiServer ports",
+            );
+            rules.push((union(ports, &endpoint_ports), anywhere()));
+        } else {
+            rules.push((endpoint_ports, blocks(&api.endpoints)));
+        }
+        rules
+    }
+
+    /// The nodes: kubelet and host-network pods.
+    fn nodes(&mut self, ports: &Ports, refs: &BTreeSet<RowId>) -> Option<Vec<(Ports, Peers)>> {
         let cidrs = &self.matrix.profile.node_cidrs;
         if cidrs.is_empty() {
             self.warn(
@@ -276,7 +260,7 @@ impl Renderer<'_> {
     }
 
     /// Warns when addresses given by the user admit every address (`--allow-any-address`).
-    fn widening(&mut self, refs: &BTreeSet<&'static str>, ports: &Ports, nets: &[Cidr]) {
+    fn widening(&mut self, refs: &BTreeSet<RowId>, ports: &Ports, nets: &[Cidr]) {
         if let Some(everything) = nets.iter().find(|n| n.is_everything()) {
             let ports = match ports {
                 Ports::Any => "on every port".to_string(),
@@ -291,40 +275,36 @@ impl Renderer<'_> {
         }
     }
 
-    fn warn(&mut self, refs: &BTreeSet<&'static str>, text: impl Into<String>) {
-        let text = text.into();
-        // One note per text, listing every row it concerns.
-        let existing = self.notes.iter().find(|n| n.text == text).cloned();
-        let mut note = existing.unwrap_or_else(|| Note::new(Level::Warning, &[], text));
-        self.notes.remove(&note);
-        note.refs.extend(refs.iter().copied());
-        self.notes.insert(note);
+    /// One warning per text, listing every row it concerns.
+    fn warn(&mut self, refs: &BTreeSet<RowId>, text: impl Into<String>) {
+        self.warnings
+            .entry(text.into())
+            .or_default()
+            .extend(refs.iter().copied());
     }
 
     /// Records why a flow has no rule at all.
     fn unrendered(&mut self, flow: &Flow) {
-        let from = &flow.from;
-        let text = match from.workload() {
-            Some(w) if w.component.host_network() => format!(
+        let text = match Unexpressed::of(flow) {
+            Unexpressed::HostNetworkSource(w) => format!(
                 "{w} runs in the host network, where namespaced policies neither restrict nor protect it: its traffic to {} ({}) needs a host firewall",
                 flow.to, flow.ports
             ),
-            Some(w) if w.component == Component::InjectedApps => format!(
+            Unexpressed::AppSource(w) => format!(
                 "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
                 w.instance.as_ref().map_or("", |n| n.as_str()),
                 flow.to,
                 flow.ports,
                 self.matrix.namespace
             ),
-            _ => match &flow.to {
-                Endpoint::HostPattern(pattern) => format!(
-                    "{from} reaches hosts matching {pattern} on any port; give their addresses in the hosts file to allow them"
-                ),
-                to => format!(
-                    "{from} reaches {to} on {} ports: not expressible as a NetworkPolicy; not allowed",
-                    flow.ports
-                ),
-            },
+            Unexpressed::PatternWithoutAddresses(pattern) => format!(
+                "{} reaches hosts matching {pattern} on any port; give their addresses in the hosts file to allow them",
+                flow.from
+            ),
+            Unexpressed::NoFixedPeer => format!(
+                "{} reaches {} on {} ports: not expressible as a NetworkPolicy; not allowed",
+                flow.from, flow.to, flow.ports
+            ),
         };
         self.notes.insert(Note::on_flow(flow, text));
     }
@@ -411,7 +391,7 @@ fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> Option<Ne
     }
     let mut spec = NetworkPolicySpec {
         pod_selector: Some(LabelSelector {
-            match_labels: Some(group.workload.pod_labels()),
+            match_labels: group.workload.selection.pod_labels().cloned(),
             ..LabelSelector::default()
         }),
         policy_types: Some(vec![match group.direction {

@@ -6,8 +6,9 @@ pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::matrix::{Component, Direction, Endpoint, Workload};
+use crate::matrix::{Direction, Endpoint, Flow, RowId, Selection, Workload};
 use crate::model::ResourceRef;
+use crate::values::HostPattern;
 
 /// The label and annotation prefix of everything this tool writes.
 pub const PREFIX: &str = "dynakube-netpol";
@@ -24,10 +25,34 @@ pub struct Rendered<P> {
     pub notes: Vec<crate::matrix::Note>,
 }
 
-/// Whether a workload gets policies of its own: namespaced Dynatrace pods do; host-network
-/// pods and application pods in other namespaces do not.
-pub fn renders(workload: &Workload) -> bool {
-    !workload.component.host_network() && workload.component != Component::InjectedApps
+/// Why a flow gets no rule in a flavor: the one place that decides it, for every flavor. Each
+/// flavor words the note on it, with its own advice.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Unexpressed<'a> {
+    /// The source runs in the host network, where namespaced policies do not apply.
+    HostNetworkSource(&'a Workload),
+    /// The source is application pods outside the operator namespace.
+    AppSource(&'a Workload),
+    /// The peer is a host pattern without addresses.
+    PatternWithoutAddresses(&'a HostPattern),
+    /// The peer has no fixed identity or port.
+    NoFixedPeer,
+}
+
+impl<'a> Unexpressed<'a> {
+    /// Why `flow` got no rule.
+    pub(crate) fn of(flow: &'a Flow) -> Self {
+        match (flow.from.workload(), &flow.to) {
+            (Some(w), _) if matches!(w.selection, Selection::HostNetwork(_)) => {
+                Unexpressed::HostNetworkSource(w)
+            }
+            (Some(w), _) if matches!(w.selection, Selection::Namespaces { .. }) => {
+                Unexpressed::AppSource(w)
+            }
+            (_, Endpoint::HostPattern(pattern)) => Unexpressed::PatternWithoutAddresses(pattern),
+            _ => Unexpressed::NoFixedPeer,
+        }
+    }
 }
 
 /// One policy: the workload it selects, the direction, and the group of peers it admits.
@@ -54,17 +79,17 @@ impl PolicyGroup {
 pub(crate) fn group_of(workload: &Workload, direction: Direction, peer: &Endpoint) -> PolicyGroup {
     let peers = match peer {
         // Host-network pods reach others from node addresses, like the kubelet.
-        Endpoint::Workload(w) if w.component.host_network() => "nodes".to_string(),
-        Endpoint::Workload(w) => w.component.name().to_string(),
-        Endpoint::Nodes => "nodes".into(),
-        Endpoint::KubeApiServer => "kube-apiserver".into(),
-        Endpoint::Dns => "dns".into(),
-        Endpoint::Prometheus => "prometheus".into(),
-        Endpoint::AllPods => "all-pods".into(),
-        Endpoint::Host { role, .. } => role.name().into(),
-        Endpoint::HostPattern(_) => "edgeconnect-hosts".into(),
-        Endpoint::Unbounded(_) => "unbounded".into(),
-    };
+        Endpoint::Workload(w) if matches!(w.selection, Selection::HostNetwork(_)) => "nodes",
+        Endpoint::Workload(w) => w.component.name(),
+        Endpoint::Pods(pods) => pods.kind.name(),
+        Endpoint::Nodes(_) => "nodes",
+        Endpoint::KubeApiServer(_) => "kube-apiserver",
+        Endpoint::Dns(_) => "dns",
+        Endpoint::Host { role, .. } => role.name(),
+        Endpoint::HostPattern(_) => "edgeconnect-hosts",
+        Endpoint::Unbounded(_) => "unbounded",
+    }
+    .to_string();
     PolicyGroup {
         workload: workload.clone(),
         direction,
@@ -76,7 +101,7 @@ pub(crate) fn group_of(workload: &Workload, direction: Direction, peer: &Endpoin
 /// reference rows and purposes it implements.
 pub(crate) fn annotations(
     group: &PolicyGroup,
-    refs: &BTreeSet<&'static str>,
+    refs: &BTreeSet<RowId>,
     purposes: &BTreeSet<&'static str>,
 ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let mut labels = BTreeMap::from([
@@ -92,15 +117,13 @@ pub(crate) fn annotations(
     if let Some(instance) = &group.workload.instance {
         labels.insert(format!("{PREFIX}/instance"), instance.to_string());
     }
-    let mut sorted: Vec<&str> = refs.iter().copied().collect();
-    sorted.sort_by_key(|r| reference_order(r));
     let towards = match group.direction {
         Direction::Ingress => "from",
         Direction::Egress => "to",
     };
     let purposes: Vec<&str> = purposes.iter().copied().collect();
     let annotations = BTreeMap::from([
-        (format!("{PREFIX}/flows"), sorted.join(", ")),
+        (format!("{PREFIX}/flows"), crate::matrix::rows_joined(refs)),
         (
             format!("{PREFIX}/description"),
             format!(
@@ -113,12 +136,6 @@ pub(crate) fn annotations(
         ),
     ]);
     (labels, annotations)
-}
-
-/// Sorts reference ids as the reference does: ingress rows, then egress rows, by number.
-pub fn reference_order(id: &str) -> (u8, u32) {
-    let (kind, number) = id.split_at(1);
-    (u8::from(kind != "I"), number.parse().unwrap_or(u32::MAX))
 }
 
 fn capitalized(s: &str) -> String {

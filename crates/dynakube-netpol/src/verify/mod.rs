@@ -7,18 +7,19 @@
 //! [evaluator](crate::evaluate) decides. Then connections from and to the Dynatrace pods that
 //! no flow needs are tried, and those the policies allow are listed.
 
+mod model;
 mod place;
 mod report;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-pub use place::{Facts, model_cluster};
+pub use model::model_cluster;
+pub use place::Facts;
 pub use report::{Extra, FlowCheck, Probe, Read, Report, Status};
 
 use crate::evaluate::{Connection, Index, Peer};
-use crate::matrix::{Component, Matrix, Port, Ports, Protocol};
-use crate::render::renders;
+use crate::matrix::{Matrix, Port, Ports, Protocol};
 use crate::resolve::Addresses;
 use crate::values::PortNumber;
 
@@ -68,9 +69,8 @@ fn extras(matrix: &Matrix, index: &Index, places: &place::Places<'_>) -> Vec<Ext
         .flows
         .iter()
         .flat_map(|f| [&f.from, &f.to])
-        .filter_map(|e| e.workload())
-        .filter(|w| renders(w))
-        .flat_map(|w| places.pods_of(w))
+        .filter(|e| e.policy_subject().is_some())
+        .flat_map(|e| places.pods_of(e))
         .collect();
     // One pod per distinct (namespace, labels) stands for its kind.
     let mut seen = BTreeSet::new();
@@ -146,9 +146,4 @@ fn admits(ports: &Ports, port: u16, protocol: Protocol) -> bool {
             PortNumber::new(port).is_some_and(|number| list.contains(&Port { number, protocol }))
         }
     }
-}
-
-/// Whether `component` is one the matrix places as pods in the operator namespace.
-fn is_namespaced(component: Component) -> bool {
-    component != Component::InjectedApps
 }

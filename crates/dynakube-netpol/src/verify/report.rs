@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use crate::evaluate::{Connection, Index, Peer, PolicyRef, Side, Verdict};
 use crate::matrix::Flow;
-use crate::render::reference_order;
 
 /// The outcome for one flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,10 +76,10 @@ pub struct FlowCheck {
 
 impl FlowCheck {
     pub(super) fn new(flow: &Flow) -> Self {
-        let mut refs: Vec<&'static str> = flow.refs.iter().copied().collect();
-        refs.sort_by_key(|r| reference_order(r));
+        // The ids of a flow sort in the reference's order.
+        let refs: Vec<&'static str> = flow.refs.iter().map(|r| r.name()).collect();
         FlowCheck {
-            id: flow.id,
+            id: flow.id.name(),
             refs,
             from: flow.from.to_string(),
             to: flow.to.to_string(),

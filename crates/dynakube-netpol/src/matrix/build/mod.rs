@@ -1,0 +1,434 @@
+//! From resources and cluster profile to the active flows: a pure function.
+//!
+//! [`build`] evaluates every row of the [table](super::TABLE) for the cluster, each DynaKube
+//! and each EdgeConnect ([`Context`]); [`peers`] resolves the peers of a row into
+//! [`Endpoint`]s; [`notes`] holds the remarks, as data.
+
+mod notes;
+mod peers;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{
+    Component, Condition, Direction, Endpoint, Flow, FlowRule, Matrix, Note, Options, PortRule,
+    Ports, RowId, Scope, TABLE, Workload, ZoneFallback,
+};
+use crate::cluster::ClusterProfile;
+use crate::error::{Error, Location, Result};
+use crate::model::{Capability, DynaKube, EdgeConnect, Inputs, ResourceRef};
+use crate::values::Name;
+
+/// Builds the matrix of `inputs` in the cluster described by `profile`.
+///
+/// Fails when the resources live in different namespaces, or in another namespace than the
+/// profile's (the operator only manages resources of its own namespace); when two resources
+/// are the same object; and when two workloads would have the same name.
+///
+/// With [`ZoneFallback::None`], every DynaKube with a `networkZone` must have an ActiveGate with
+/// `routing`: its OneAgents have no other endpoint.
+pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Result<Matrix> {
+    let namespace = namespace(inputs, profile)?;
+    unique_resources(inputs, &namespace)?;
+    restricted_zones_route(inputs, options)?;
+    let mut builder = Builder {
+        options,
+        profile,
+        namespace: namespace.clone(),
+        flows: BTreeMap::new(),
+        notes: BTreeSet::new(),
+        assumed_endpoints: BTreeSet::new(),
+        zone_rows: BTreeSet::new(),
+    };
+    for ctx in contexts(inputs) {
+        builder.rows(&ctx);
+        if let Context::DynaKube(dk) = ctx {
+            builder.dynakube_notes(dk);
+        }
+    }
+    builder.profile_notes();
+    let flows = builder.flows();
+    unique_workloads(inputs, &flows)?;
+    Ok(Matrix {
+        namespace,
+        flows,
+        notes: builder.notes.into_iter().collect(),
+        profile: profile.clone(),
+    })
+}
+
+/// The resource rows are evaluated for: the cluster, or one DynaKube or EdgeConnect.
+#[derive(Clone, Copy)]
+enum Context<'a> {
+    Cluster,
+    DynaKube(&'a DynaKube),
+    EdgeConnect(&'a EdgeConnect),
+}
+
+impl<'a> Context<'a> {
+    fn scope(self) -> Scope {
+        match self {
+            Context::Cluster => Scope::Cluster,
+            Context::DynaKube(_) => Scope::DynaKube,
+            Context::EdgeConnect(_) => Scope::EdgeConnect,
+        }
+    }
+
+    fn dynakube(self) -> Option<&'a DynaKube> {
+        match self {
+            Context::DynaKube(dk) => Some(dk),
+            _ => None,
+        }
+    }
+
+    fn edgeconnect(self) -> Option<&'a EdgeConnect> {
+        match self {
+            Context::EdgeConnect(ec) => Some(ec),
+            _ => None,
+        }
+    }
+
+    /// The resource, for the provenance of flows.
+    fn resource(self) -> Option<ResourceRef> {
+        match self {
+            Context::Cluster => None,
+            Context::DynaKube(dk) => Some(dk.resource()),
+            Context::EdgeConnect(ec) => Some(ec.resource()),
+        }
+    }
+}
+
+fn contexts(inputs: &Inputs) -> Vec<Context<'_>> {
+    let mut contexts = vec![Context::Cluster];
+    contexts.extend(inputs.dynakubes.iter().map(Context::DynaKube));
+    contexts.extend(inputs.edgeconnects.iter().map(Context::EdgeConnect));
+    contexts
+}
+
+/// The operator namespace: the profile's, else the one all resources share, else `dynatrace`.
+fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<Name> {
+    let resources = inputs
+        .dynakubes
+        .iter()
+        .map(|d| (&d.namespace, &d.origin))
+        .chain(
+            inputs
+                .edgeconnects
+                .iter()
+                .map(|e| (&e.namespace, &e.origin)),
+        );
+    let mut chosen: Option<(Name, String)> = profile
+        .namespace
+        .clone()
+        .map(|ns| (ns, "the cluster profile".into()));
+    for (ns, origin) in resources {
+        let Some(ns) = ns else { continue };
+        match &chosen {
+            None => chosen = Some((ns.clone(), origin.origin())),
+            Some((expected, from)) if expected != ns => {
+                return Err(Error::invalid(
+                    origin.join("metadata.namespace"),
+                    format!(
+                        "`{ns}` differs from `{expected}` ({from}); the operator manages only resources in its own namespace"
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(chosen.map_or_else(
+        || Name::parse("dynatrace").expect("a valid constant name"),
+        |(ns, _)| ns,
+    ))
+}
+
+/// Fails when two resources are the same object: same kind and name in the operator
+/// namespace. The API server would keep only one of them, so the policies of either would be
+/// wrong.
+fn unique_resources(inputs: &Inputs, namespace: &Name) -> Result<()> {
+    let mut seen: BTreeMap<ResourceRef, &Location> = BTreeMap::new();
+    let resources = inputs
+        .dynakubes
+        .iter()
+        .map(|d| (d.resource(), &d.origin))
+        .chain(
+            inputs
+                .edgeconnects
+                .iter()
+                .map(|e| (e.resource(), &e.origin)),
+        );
+    for (mut resource, origin) in resources {
+        resource.namespace = Some(namespace.clone());
+        if let Some(first) = seen.get(&resource) {
+            return Err(Error::invalid(
+                origin.join("metadata.name"),
+                format!(
+                    "{resource} appears twice: here and in {}; the cluster holds one object per kind, namespace and name",
+                    first.origin()
+                ),
+            ));
+        }
+        seen.insert(resource, origin);
+    }
+    Ok(())
+}
+
+/// With zone fallback NONE, the OneAgents of a DynaKube in a zone have no endpoint but the
+/// zone's ActiveGates: the in-cluster one must route.
+fn restricted_zones_route(inputs: &Inputs, options: &Options) -> Result<()> {
+    if options.zone_fallback != ZoneFallback::None {
+        return Ok(());
+    }
+    for dk in &inputs.dynakubes {
+        if dk.network_zone.is_some() && !dk.has_capability(Capability::Routing) {
+            return Err(Error::invalid(
+                dk.origin.join("spec.activeGate.capabilities"),
+                format!(
+                    "network zone fallback NONE leaves the OneAgents of DynaKube {} no endpoint: add the `routing` capability",
+                    dk.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Fails when two workloads would have the same name, such as an EdgeConnect named
+/// `dk-activegate` beside the ActiveGate of DynaKube `dk`: their policies would have the same
+/// names and one would overwrite the other.
+fn unique_workloads(inputs: &Inputs, flows: &[Flow]) -> Result<()> {
+    let origin_of = |workload: &Workload| -> Option<&Location> {
+        let instance = workload.instance.as_ref()?;
+        match workload.component.scope() {
+            Scope::EdgeConnect => inputs
+                .edgeconnects
+                .iter()
+                .find(|e| &e.name == instance)
+                .map(|e| &e.origin),
+            _ => inputs
+                .dynakubes
+                .iter()
+                .find(|d| &d.name == instance)
+                .map(|d| &d.origin),
+        }
+    };
+    let describe = |workload: &Workload| -> String {
+        let owner = match (workload.component.scope(), &workload.instance) {
+            (Scope::EdgeConnect, Some(name)) => format!("EdgeConnect {name}"),
+            (_, Some(name)) => format!("the {} of DynaKube {name}", workload.component),
+            (_, None) => format!("the cluster's {}", workload.component),
+        };
+        match origin_of(workload) {
+            Some(origin) => format!("{owner} ({})", origin.origin()),
+            None => owner,
+        }
+    };
+    let mut seen: BTreeMap<String, &Workload> = BTreeMap::new();
+    let workloads = flows
+        .iter()
+        .flat_map(|f| [&f.from, &f.to])
+        .filter_map(Endpoint::workload);
+    for workload in workloads {
+        let name = workload.name();
+        match seen.get(&name) {
+            Some(&other) if other != workload => {
+                let at = origin_of(workload)
+                    .or_else(|| origin_of(other))
+                    .map_or_else(|| Location::new("", None, ""), |l| l.join("metadata.name"));
+                return Err(Error::invalid(
+                    at,
+                    format!(
+                        "{} and {} would both be named `{name}`, so their policies would collide; rename one of them",
+                        describe(other),
+                        describe(workload),
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(name, workload);
+            }
+        }
+    }
+    Ok(())
+}
+
+type FlowKey = (RowId, Endpoint, Endpoint, Ports);
+
+/// What a flow collects while the rows are evaluated.
+#[derive(Default)]
+struct FlowFacts {
+    refs: BTreeSet<RowId>,
+    sources: BTreeSet<ResourceRef>,
+    purpose: &'static str,
+}
+
+struct Builder<'a> {
+    options: &'a Options,
+    profile: &'a ClusterProfile,
+    namespace: Name,
+    /// Flows by identity.
+    flows: BTreeMap<FlowKey, FlowFacts>,
+    notes: BTreeSet<Note>,
+    /// The rows that assume the tenant's communication endpoints, per DynaKube.
+    assumed_endpoints: BTreeSet<(Name, RowId)>,
+    /// The rows narrowed to the zone's ActiveGates, per DynaKube.
+    zone_rows: BTreeSet<(Name, RowId)>,
+}
+
+/// One peer of a row, made concrete: the endpoint, its ports, and extra references (E30).
+struct Peer {
+    endpoint: Endpoint,
+    ports: Ports,
+    refs: &'static [RowId],
+}
+
+impl Peer {
+    fn plain(endpoint: Endpoint, ports: Ports) -> Self {
+        Peer {
+            endpoint,
+            ports,
+            refs: &[],
+        }
+    }
+}
+
+impl Builder<'_> {
+    /// Whether the DynaKube's OneAgents reach only the in-cluster ActiveGate.
+    fn restricted(&self, dk: &DynaKube) -> bool {
+        self.options.zone_fallback == ZoneFallback::None && dk.network_zone.is_some()
+    }
+
+    /// The workload of `component` in the context: cluster components have no instance.
+    fn workload(&self, component: Component, ctx: Context<'_>) -> Workload {
+        let instance = match component.scope() {
+            Scope::Cluster | Scope::EveryWorkload => None,
+            Scope::DynaKube => ctx.dynakube().map(|d| d.name.clone()),
+            Scope::EdgeConnect => ctx.edgeconnect().map(|e| e.name.clone()),
+        };
+        Workload::new(component, instance, self.namespace.clone())
+    }
+
+    /// Whether `component` runs, given the resource of the context.
+    fn runs(&self, component: Component, ctx: Context<'_>) -> bool {
+        let dk = ctx.dynakube();
+        let daemonset = dk
+            .and_then(DynaKube::mode)
+            .is_some_and(|m| m.has_daemonset());
+        match component {
+            Component::Operator | Component::Webhook | Component::CrdMigration => true,
+            Component::CsiDriver => self.profile.csi_driver,
+            Component::EdgeConnect => ctx.edgeconnect().is_some(),
+            Component::ActiveGate => dk.is_some_and(DynaKube::active_gate_enabled),
+            Component::OneAgent => daemonset,
+            Component::LogMonitoring => dk.is_some_and(|d| d.log_monitoring && !daemonset),
+            Component::Kspm => dk.is_some_and(|d| d.kspm),
+            Component::ExtensionController => dk.is_some_and(|d| d.extensions.enabled()),
+            Component::SqlExecutor => dk.is_some_and(|d| !d.extensions.databases.is_empty()),
+            Component::OtelCollector => {
+                dk.is_some_and(|d| d.telemetry_ingest.is_some() || d.extensions.prometheus)
+            }
+            Component::InjectedApps => dk.is_some_and(DynaKube::labels_namespaces),
+        }
+    }
+
+    fn holds(&self, condition: Condition, ctx: Context<'_>) -> bool {
+        let dk = ctx.dynakube();
+        let ec = ctx.edgeconnect();
+        let injects = dk
+            .and_then(DynaKube::mode)
+            .is_some_and(|m| m.injects_code_modules());
+        let registry = dk.map(DynaKube::code_modules_from_registry);
+        let node_pull = dk.is_some_and(|d| d.feature_flags.node_image_pull);
+        match condition {
+            Condition::Always => true,
+            Condition::PrometheusConfigured => self.profile.prometheus.is_some(),
+            Condition::CodeModulesDownload => injects && registry == Some(false) && !node_pull,
+            Condition::CodeModulesRegistry => injects && registry == Some(true) && !node_pull,
+            Condition::KubernetesMonitoring => {
+                dk.is_some_and(|d| d.has_capability(Capability::KubernetesMonitoring))
+            }
+            Condition::CodeModulesInjection => injects,
+            Condition::Bootstrapper => {
+                injects && !self.profile.csi_driver && registry == Some(false)
+            }
+            Condition::TelemetryIngest => dk.is_some_and(|d| d.telemetry_ingest.is_some()),
+            Condition::PrometheusExtensions => dk.is_some_and(|d| d.extensions.prometheus),
+            Condition::OtlpExporter => dk.is_some_and(|d| d.otlp_exporter),
+            Condition::KubernetesAutomation => ec.is_some_and(|e| e.kubernetes_automation),
+            Condition::Provisioning => ec.is_some_and(|e| e.provisioner || e.kubernetes_automation),
+            Condition::DefaultEdgeConnectImage => ec.is_some_and(|e| e.image.is_none()),
+        }
+    }
+
+    /// Whether `rule` is evaluated for `component` in the context: rows of the context's
+    /// scope for their components (cluster components included: the operator calls every
+    /// DynaKube's API), and rows of every workload for the context's own components.
+    fn applies(&self, rule: &FlowRule, component: Component, ctx: Context<'_>) -> bool {
+        let scope = ctx.scope();
+        let evaluated = match rule.scope {
+            Scope::EveryWorkload => component.scope() == scope,
+            rule_scope => rule_scope == scope,
+        };
+        evaluated && self.runs(component, ctx)
+    }
+
+    fn rows(&mut self, ctx: &Context<'_>) {
+        let ctx = *ctx;
+        for rule in TABLE {
+            if !self.holds(rule.when, ctx) {
+                continue;
+            }
+            for &component in rule.components {
+                if self.applies(rule, component, ctx) {
+                    let workload = self.workload(component, ctx);
+                    self.add(rule, workload, ctx);
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, rule: &'static FlowRule, workload: Workload, ctx: Context<'_>) {
+        for peer in self.peers(rule, ctx) {
+            let ports = match rule.ports {
+                PortRule::Fixed(ports) => Ports::list(ports.iter().copied()),
+                PortRule::OfPeer => peer.ports,
+                PortRule::TelemetryProtocols => peers::telemetry_ports(ctx.dynakube()),
+            };
+            let me = Endpoint::Workload(workload.clone());
+            let (from, to) = match rule.direction {
+                Direction::Ingress => (peer.endpoint, me),
+                Direction::Egress => (me, peer.endpoint),
+            };
+            let facts = self.flows.entry((rule.id, from, to, ports)).or_default();
+            facts.refs.insert(rule.id);
+            facts.refs.extend(rule.also.iter().copied());
+            facts.refs.extend(peer.refs.iter().copied());
+            facts.sources.extend(ctx.resource());
+            facts.purpose = rule.purpose;
+        }
+    }
+
+    /// The flows in the table's order, then by identity.
+    fn flows(&mut self) -> Vec<Flow> {
+        let order: BTreeMap<RowId, usize> = TABLE
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, r)| (r.id, i))
+            .collect();
+        let mut flows: Vec<Flow> = std::mem::take(&mut self.flows)
+            .into_iter()
+            .map(|((id, from, to, ports), facts)| Flow {
+                id,
+                from,
+                to,
+                ports,
+                refs: facts.refs,
+                sources: facts.sources,
+                purpose: facts.purpose,
+            })
+            .collect();
+        flows.sort_by(|a, b| order[&a.id].cmp(&order[&b.id]).then_with(|| a.cmp(b)));
+        flows
+    }
+}

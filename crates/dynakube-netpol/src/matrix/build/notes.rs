@@ -1,0 +1,216 @@
+//! The remarks of the matrix, as data: a table of notes on DynaKubes and on the cluster
+//! profile, each with the rows it concerns (typed, so a mistyped row does not compile), and the
+//! notes derived from the rows they explain (which rows assumed the tenant's endpoints, which a
+//! network zone narrowed).
+
+use super::{Builder, Context};
+use crate::cluster::ClusterProfile;
+use crate::matrix::RowId::{self, *};
+use crate::matrix::{Condition, Level, Note, ZoneFallback};
+use crate::model::{Capability, DynaKube};
+
+/// What a DynaKube note is decided on.
+struct About<'a> {
+    dk: &'a DynaKube,
+    fallback: ZoneFallback,
+    /// Whether the CSI driver pulls code modules from a registry (`E6` holds).
+    pulls_images: bool,
+}
+
+/// A note on a DynaKube: when it applies, the rows it concerns, and its text.
+struct DynaKubeNote {
+    level: Level,
+    refs: &'static [RowId],
+    applies: fn(&About<'_>) -> bool,
+    text: fn(&About<'_>) -> String,
+}
+
+/// The notes on a DynaKube whose rows are fixed.
+const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[E8, E11, E12, E14],
+        applies: |a| a.dk.network_zone.is_some() && a.fallback != ZoneFallback::None,
+        text: |a| {
+            format!(
+                "DynaKube {}: network zone `{}` can route OneAgents to other ActiveGates; unless the zone's fallback is NONE they may also use tenant endpoints",
+                a.dk.name,
+                a.dk.network_zone.as_ref().map_or("", |z| z.as_str())
+            )
+        },
+    },
+    DynaKubeNote {
+        level: Level::Warning,
+        refs: &[],
+        applies: |a| a.dk.network_zone.is_none() && a.fallback == ZoneFallback::None,
+        text: |a| {
+            format!(
+                "DynaKube {} has no networkZone: the zone fallback NONE does not apply to it",
+                a.dk.name
+            )
+        },
+    },
+    DynaKubeNote {
+        level: Level::Warning,
+        refs: &[E16],
+        applies: |a| a.dk.kspm && !a.dk.has_capability(Capability::KubernetesMonitoring),
+        text: |a| {
+            format!(
+                "DynaKube {}: kspm needs an ActiveGate with kubernetes-monitoring, which this DynaKube lacks",
+                a.dk.name
+            )
+        },
+    },
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[E9],
+        applies: |a| a.dk.has_capability(Capability::KubernetesMonitoring),
+        text: |a| {
+            format!(
+                "DynaKube {}: the ActiveGate may read node metrics from the kubelet (10250) directly instead of through kube-apiserver; no source settles this, so only kube-apiserver is allowed",
+                a.dk.name
+            )
+        },
+    },
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[E6],
+        applies: |a| a.pulls_images,
+        text: |a| {
+            format!(
+                "DynaKube {}: registries may redirect layer downloads to CDN hosts that no source names; add them if pulls fail",
+                a.dk.name
+            )
+        },
+    },
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[],
+        applies: |a| {
+            a.dk.feature_flags.node_image_pull
+                || a.dk.mode().is_some()
+                || a.dk.active_gate_enabled()
+        },
+        text: |_| {
+            "image pulls are made by the kubelet and container runtime on the node, not by pods; namespaced policies do not govern them".into()
+        },
+    },
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[],
+        applies: |a| a.dk.enable_istio,
+        text: |a| {
+            format!(
+                "DynaKube {}: enableIstio makes the operator create ServiceEntries and VirtualServices for the same external hosts; sidecars then send this traffic through the mesh",
+                a.dk.name
+            )
+        },
+    },
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[E30],
+        applies: |a| {
+            a.dk.feature_flags.activegate_ignore_proxy || a.dk.feature_flags.oneagent_ignore_proxy
+        },
+        text: |a| {
+            format!(
+                "DynaKube {}: deprecated *-ignore-proxy feature flags send those components direct",
+                a.dk.name
+            )
+        },
+    },
+];
+
+/// A note on the cluster profile.
+struct ProfileNote {
+    refs: &'static [RowId],
+    applies: fn(&ClusterProfile) -> bool,
+    text: &'static str,
+}
+
+const PROFILE_NOTES: &[ProfileNote] = &[
+    ProfileNote {
+        refs: &[I2, I5, I8, I9],
+        applies: |p| p.prometheus.is_none(),
+        text: "no `prometheus` in the cluster profile: metrics ports get no ingress",
+    },
+    ProfileNote {
+        refs: &[I6, I7, I8, I9, E7],
+        applies: |p| !p.csi_driver,
+        text: "cluster profile says the CSI driver is not installed",
+    },
+];
+
+impl Builder<'_> {
+    /// The notes on `dk`: those of the table, those derived from its rows, and the fields
+    /// and values that were read but change nothing.
+    pub(super) fn dynakube_notes(&mut self, dk: &DynaKube) {
+        let about = About {
+            dk,
+            fallback: self.options.zone_fallback,
+            pulls_images: self.holds(Condition::CodeModulesRegistry, Context::DynaKube(dk)),
+        };
+        for note in DYNAKUBE_NOTES.iter().filter(|n| (n.applies)(&about)) {
+            self.notes
+                .insert(Note::new(note.level, note.refs, (note.text)(&about)));
+        }
+        self.derived_notes(dk);
+        for field in &dk.ignored_fields {
+            self.notes.insert(Note::new(
+                Level::Warning,
+                &[],
+                format!(
+                    "DynaKube {}: `{field}` does not exist in {} and is ignored, as the API server would drop it",
+                    dk.name,
+                    dk.version.api_version()
+                ),
+            ));
+        }
+        for warning in &dk.warnings {
+            self.notes.insert(Note::new(
+                Level::Warning,
+                &[],
+                format!("DynaKube {}: {warning}", dk.name),
+            ));
+        }
+    }
+
+    /// The notes on the rows of `dk` that assumed the tenant's communication endpoints, and
+    /// on those its network zone narrowed to the ActiveGate.
+    fn derived_notes(&mut self, dk: &DynaKube) {
+        let rows = |set: &std::collections::BTreeSet<(crate::values::Name, RowId)>| -> Vec<RowId> {
+            set.iter()
+                .filter(|(name, _)| name == &dk.name)
+                .map(|&(_, row)| row)
+                .collect()
+        };
+        let assumed = rows(&self.assumed_endpoints);
+        if !assumed.is_empty() {
+            self.notes.insert(Note::new(
+                Level::Info,
+                &assumed,
+                format!(
+                    "DynaKube {}: communication endpoints are learnt from the tenant at runtime; without them the policies assume {} (the apiUrl host and port, where a SaaS tenant serves them)",
+                    dk.name, dk.api_url.api
+                ),
+            ));
+        }
+        if let (Some(zone), ZoneFallback::None) = (&dk.network_zone, self.options.zone_fallback) {
+            self.notes.insert(Note::new(
+                Level::Info,
+                &rows(&self.zone_rows),
+                format!(
+                    "DynaKube {}: network zone `{zone}` with fallback NONE: OneAgents, code modules and log monitoring reach the in-cluster ActiveGate only; the zone must exist in the tenant with that fallback",
+                    dk.name
+                ),
+            ));
+        }
+    }
+
+    pub(super) fn profile_notes(&mut self) {
+        for note in PROFILE_NOTES.iter().filter(|n| (n.applies)(self.profile)) {
+            self.notes
+                .insert(Note::new(Level::Info, note.refs, note.text));
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The peers of a row in a context: the one place that decides where a peer is — its labels,
+//! addresses and ports, whether a proxy stands in for it (`E30`), and whether a network zone
+//! narrows it to the ActiveGate.
+
+use std::collections::BTreeMap;
+
+use super::{Builder, Context, Peer};
+use crate::matrix::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
+use crate::matrix::{
+    ApiServer, Component, Dns, Endpoint, FlowRule, HostRole, Nodes, PeerRule, Pods, PodsKind, Port,
+    Ports, ProxyUse, RowId, ZoneRoute,
+};
+use crate::model::{Capability, DynaKube, EdgeConnect, Proxy, Registry, TelemetryProtocol};
+use crate::values::HostPort;
+
+/// The registry the public code-modules image is served from, unless `publicRegistryOverride`
+/// names another. The operator learns the exact image from the tenant at runtime; this default
+/// is the documented public repository.
+const PUBLIC_REGISTRY: &str = "public.ecr.aws";
+
+impl Builder<'_> {
+    /// The concrete peers of a row in a context.
+    pub(super) fn peers(&mut self, rule: &'static FlowRule, ctx: Context<'_>) -> Vec<Peer> {
+        let any = Ports::List(Default::default());
+        match (rule.peer, ctx.dynakube(), ctx.edgeconnect()) {
+            (PeerRule::Nodes, ..) => vec![Peer::plain(self.nodes(), any)],
+            (PeerRule::KubeApiServer, ..) => vec![Peer::plain(self.api_server(), any)],
+            (PeerRule::Dns, ..) => vec![self.dns()],
+            (PeerRule::Prometheus, ..) => self.prometheus().into_iter().collect(),
+            (PeerRule::AllPods, ..) => vec![Peer::plain(all_pods(), any)],
+            (PeerRule::Workload(component), ..) => {
+                let workload = self.workload(component, ctx);
+                vec![Peer::plain(Endpoint::Workload(workload), any)]
+            }
+            (PeerRule::InjectedApps, ..) => {
+                let apps = self.workload(Component::InjectedApps, ctx);
+                vec![Peer::plain(Endpoint::Workload(apps), any)]
+            }
+            (PeerRule::AnnotatedExporters, ..) => {
+                vec![unbounded("pods annotated for Prometheus scraping")]
+            }
+            (PeerRule::DynatraceApi, Some(dk), _) => {
+                vec![self.host(rule, ctx, &dk.api_url.api, HostRole::DynatraceApi)]
+            }
+            (PeerRule::ActiveGateEndpoints, Some(dk), _) => vec![self.endpoints(rule, ctx, dk)],
+            (PeerRule::OneAgentEndpoints, Some(dk), _) => self.one_agent_endpoints(rule, ctx, dk),
+            (PeerRule::CodeModulesRegistry, Some(dk), _) => code_modules_registries(dk)
+                .iter()
+                .map(|registry| self.host(rule, ctx, registry, HostRole::Registry))
+                .collect(),
+            (PeerRule::TelemetryExport, Some(dk), _) => vec![self.telemetry_export(rule, ctx, dk)],
+            (PeerRule::PrometheusExtension, ..) => vec![
+                self.extension_controller(ctx),
+                unbounded("Prometheus scrape targets"),
+            ],
+            (PeerRule::DatabaseExtension, ..) => {
+                vec![self.extension_controller(ctx), unbounded("user databases")]
+            }
+            (PeerRule::EdgeConnectApi, _, Some(ec)) => {
+                vec![self.host(rule, ctx, &ec.api_server, HostRole::EdgeConnectApi)]
+            }
+            (PeerRule::EdgeConnectOAuth, _, Some(ec)) => {
+                vec![self.host(rule, ctx, &ec.oauth_endpoint, HostRole::OAuth)]
+            }
+            (PeerRule::EdgeConnectProvisioning, _, Some(ec)) => vec![
+                self.host(rule, ctx, &ec.oauth_endpoint, HostRole::OAuth),
+                self.host(rule, ctx, &ec.api_server, HostRole::EdgeConnectApi),
+            ],
+            (PeerRule::EdgeConnectRegistry, ..) => Registry::DockerHub
+                .hosts()
+                .iter()
+                .map(|h| self.host(rule, ctx, h, HostRole::Registry))
+                .collect(),
+            (PeerRule::EdgeConnectTargets, _, Some(ec)) => edgeconnect_targets(ec),
+            // DynaKube rows in other contexts, and EdgeConnect rows likewise, have no peers.
+            _ => Vec::new(),
+        }
+    }
+
+    fn nodes(&self) -> Endpoint {
+        Endpoint::Nodes(Nodes(self.profile.node_cidrs.clone()))
+    }
+
+    fn api_server(&self) -> Endpoint {
+        let api = &self.profile.api_server;
+        Endpoint::KubeApiServer(ApiServer {
+            service: api.service_cidrs.clone(),
+            endpoints: api.endpoint_cidrs.clone(),
+            endpoint_ports: api.ports.clone(),
+            control_plane: self.profile.control_plane_cidrs.clone(),
+        })
+    }
+
+    /// The cluster DNS of the profile's provider, on its port over UDP and TCP.
+    fn dns(&self) -> Peer {
+        let dns = &self.profile.dns;
+        let (namespace, (key, value)) = dns.provider.pods();
+        let port = dns.provider.port();
+        Peer::plain(
+            Endpoint::Dns(Dns {
+                namespace,
+                labels: BTreeMap::from([(key.to_string(), value.to_string())]),
+                cache: dns.node_local_address(),
+            }),
+            Ports::list([Port::udp_of(port), Port::tcp_of(port)]),
+        )
+    }
+
+    fn prometheus(&self) -> Option<Peer> {
+        let prometheus = self.profile.prometheus.as_ref()?;
+        let labels = prometheus
+            .pod_labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let pods = Pods {
+            kind: PodsKind::Prometheus,
+            namespace: Some(prometheus.namespace.clone()),
+            labels,
+        };
+        Some(Peer::plain(
+            Endpoint::Pods(pods),
+            Ports::List(Default::default()),
+        ))
+    }
+
+    /// The proxy that stands in for the hosts of `rule`, if any.
+    fn proxy_of<'a>(&self, rule: &FlowRule, ctx: Context<'a>) -> Option<&'a Proxy> {
+        let dk = ctx.dynakube();
+        let flags = dk.map(|d| &d.feature_flags);
+        match rule.proxy {
+            ProxyUse::Never => None,
+            ProxyUse::DynaKube => dk?.proxy.as_ref(),
+            ProxyUse::DynaKubeUnlessActiveGateIgnores => dk?
+                .proxy
+                .as_ref()
+                .filter(|_| !flags.is_some_and(|f| f.activegate_ignore_proxy)),
+            ProxyUse::DynaKubeUnlessOneAgentIgnores => dk?
+                .proxy
+                .as_ref()
+                .filter(|_| !flags.is_some_and(|f| f.oneagent_ignore_proxy)),
+            ProxyUse::EdgeConnect => ctx.edgeconnect()?.proxy.as_ref(),
+        }
+    }
+
+    /// The peer for `target`, or for the proxy when the row's traffic to it goes through one.
+    fn host(&self, rule: &FlowRule, ctx: Context<'_>, target: &HostPort, role: HostRole) -> Peer {
+        match self.proxy_of(rule, ctx) {
+            Some(proxy) if !proxy.bypasses(target) => Peer {
+                endpoint: Endpoint::Host {
+                    host: proxy.address.host.clone(),
+                    role: HostRole::Proxy,
+                },
+                ports: Ports::list([Port::tcp_of(proxy.address.port)]),
+                refs: &[RowId::E30],
+            },
+            _ => Peer::plain(
+                Endpoint::Host {
+                    host: target.host.clone(),
+                    role,
+                },
+                Ports::list([Port::tcp_of(target.port)]),
+            ),
+        }
+    }
+
+    /// The communication endpoints of the tenant, which the connection info gives at runtime:
+    /// assumed to be the `apiUrl` host and port, and noted.
+    fn endpoints(&mut self, rule: &FlowRule, ctx: Context<'_>, dk: &DynaKube) -> Peer {
+        self.assumed_endpoints.insert((dk.name.clone(), rule.id));
+        self.host(rule, ctx, &dk.api_url.api, HostRole::CommunicationEndpoint)
+    }
+
+    /// The in-cluster ActiveGate, when it routes; and the tenant's communication endpoints,
+    /// unless the network zone allows only the zone's ActiveGates.
+    fn one_agent_endpoints(
+        &mut self,
+        rule: &FlowRule,
+        ctx: Context<'_>,
+        dk: &DynaKube,
+    ) -> Vec<Peer> {
+        let mut peers = Vec::new();
+        if dk.active_gate_enabled() && dk.has_capability(Capability::Routing) {
+            peers.push(self.active_gate(ctx));
+        }
+        if rule.zone == ZoneRoute::ActiveGateOnly && self.restricted(dk) {
+            self.zone_rows.insert((dk.name.clone(), rule.id));
+            return peers;
+        }
+        peers.push(self.endpoints(rule, ctx, dk));
+        peers
+    }
+
+    /// The in-cluster ActiveGate if there is one, else the tenant's API.
+    fn telemetry_export(&self, rule: &FlowRule, ctx: Context<'_>, dk: &DynaKube) -> Peer {
+        if dk.active_gate_enabled() {
+            self.active_gate(ctx)
+        } else {
+            self.host(rule, ctx, &dk.api_url.api, HostRole::DynatraceApi)
+        }
+    }
+
+    fn active_gate(&self, ctx: Context<'_>) -> Peer {
+        let ag = self.workload(Component::ActiveGate, ctx);
+        Peer::plain(Endpoint::Workload(ag), Ports::list([ACTIVEGATE_HTTPS]))
+    }
+
+    fn extension_controller(&self, ctx: Context<'_>) -> Peer {
+        let eec = self.workload(Component::ExtensionController, ctx);
+        Peer::plain(Endpoint::Workload(eec), Ports::list([EXTENSION_CONTROLLER]))
+    }
+}
+
+fn all_pods() -> Endpoint {
+    Endpoint::Pods(Pods {
+        kind: PodsKind::Any,
+        namespace: None,
+        labels: BTreeMap::new(),
+    })
+}
+
+fn unbounded(what: &'static str) -> Peer {
+    Peer::plain(Endpoint::Unbounded(what), Ports::Any)
+}
+
+/// The registries the CSI driver pulls code modules from: the custom image's, else the public
+/// registry (or its override).
+fn code_modules_registries(dk: &DynaKube) -> Vec<HostPort> {
+    let image = dk
+        .one_agent
+        .as_ref()
+        .and_then(|o| o.code_modules_image.as_ref());
+    match (image, &dk.public_registry_override) {
+        (Some(image), _) => image.registry.hosts(),
+        (None, Some(registry)) => registry.hosts(),
+        (None, None) => Registry::parse(PUBLIC_REGISTRY)
+            .map(|r| r.hosts())
+            .unwrap_or_default(),
+    }
+}
+
+/// The hosts an EdgeConnect forwards to: restrictions narrow what the patterns allow; without
+/// either, the hosts are configured in Dynatrace and unknown here.
+fn edgeconnect_targets(ec: &EdgeConnect) -> Vec<Peer> {
+    let hosts = if ec.host_restrictions.is_empty() {
+        &ec.host_patterns
+    } else {
+        &ec.host_restrictions
+    };
+    if hosts.is_empty() {
+        return vec![unbounded(
+            "hosts configured for the EdgeConnect in Dynatrace",
+        )];
+    }
+    hosts
+        .iter()
+        .map(|p| Peer::plain(Endpoint::HostPattern(p.clone()), Ports::Any))
+        .collect()
+}
+
+/// The OpenTelemetry collector's pod ports for the DynaKube's telemetry protocols.
+pub(super) fn telemetry_ports(dk: Option<&DynaKube>) -> Ports {
+    let protocols = dk
+        .and_then(|d| d.telemetry_ingest.clone())
+        .unwrap_or_default();
+    Ports::list(protocols.into_iter().flat_map(|p| match p {
+        TelemetryProtocol::Otlp => vec![Port::tcp(4317), Port::tcp(4318)],
+        TelemetryProtocol::Jaeger => vec![
+            Port::tcp(14250),
+            Port::tcp(14268),
+            Port::udp(6831),
+            Port::udp(6832),
+        ],
+        TelemetryProtocol::Zipkin => vec![Port::tcp(9411)],
+        TelemetryProtocol::Statsd => vec![Port::udp(8125)],
+    }))
+}

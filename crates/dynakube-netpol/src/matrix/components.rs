@@ -1,0 +1,274 @@
+//! The Dynatrace components, their workloads, and how their pods are found: the labels the
+//! operator and its Helm chart put on them, and the ports they listen on.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::Port;
+use crate::values::Name;
+
+/// A Dynatrace component: a kind of workload the operator or its Helm chart rolls out, or the
+/// application pods it injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Component {
+    /// The operator Deployment `dynatrace-operator`.
+    Operator,
+    /// The webhook Deployment `dynatrace-webhook`.
+    Webhook,
+    /// The CSI driver DaemonSet `dynatrace-oneagent-csi-driver`.
+    CsiDriver,
+    /// The CRD storage migration Job of Helm upgrades.
+    CrdMigration,
+    /// The ActiveGate StatefulSet `<dk>-activegate`.
+    ActiveGate,
+    /// The OneAgent DaemonSet `<dk>-oneagent` (hostNetwork).
+    OneAgent,
+    /// The log monitoring DaemonSet `<dk>-logmonitoring`.
+    LogMonitoring,
+    /// The KSPM node configuration collector DaemonSet `<dk>-node-config-collector`.
+    Kspm,
+    /// The extension execution controller StatefulSet `<dk>-extension-controller`.
+    ExtensionController,
+    /// The SQL extension executor Deployments `<dk>-sql-ext-exec-<id>`.
+    SqlExecutor,
+    /// The OpenTelemetry collector StatefulSet `<dk>-otel-collector`.
+    OtelCollector,
+    /// The EdgeConnect Deployment `<ec>`.
+    EdgeConnect,
+    /// Application pods in the namespaces the operator labelled for a DynaKube.
+    InjectedApps,
+}
+
+/// Which resource a component belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// One per cluster: installed with the operator.
+    Cluster,
+    /// One per DynaKube.
+    DynaKube,
+    /// One per EdgeConnect.
+    EdgeConnect,
+    /// Every workload of the namespace (rows such as DNS).
+    EveryWorkload,
+}
+
+impl Component {
+    /// All components, in the order policies are written.
+    pub const ALL: [Component; 13] = [
+        Component::Operator,
+        Component::Webhook,
+        Component::CsiDriver,
+        Component::CrdMigration,
+        Component::ActiveGate,
+        Component::OneAgent,
+        Component::LogMonitoring,
+        Component::Kspm,
+        Component::ExtensionController,
+        Component::SqlExecutor,
+        Component::OtelCollector,
+        Component::EdgeConnect,
+        Component::InjectedApps,
+    ];
+
+    /// A short name for tables and policy names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Operator => "operator",
+            Component::Webhook => "webhook",
+            Component::CsiDriver => "csi-driver",
+            Component::CrdMigration => "crd-storage-migration",
+            Component::ActiveGate => "activegate",
+            Component::OneAgent => "oneagent",
+            Component::LogMonitoring => "logmonitoring",
+            Component::Kspm => "kspm",
+            Component::ExtensionController => "extension-controller",
+            Component::SqlExecutor => "sql-extension-executor",
+            Component::OtelCollector => "otel-collector",
+            Component::EdgeConnect => "edgeconnect",
+            Component::InjectedApps => "injected-apps",
+        }
+    }
+
+    /// Which resource the component belongs to.
+    pub fn scope(self) -> Scope {
+        match self {
+            Component::Operator
+            | Component::Webhook
+            | Component::CsiDriver
+            | Component::CrdMigration => Scope::Cluster,
+            Component::EdgeConnect => Scope::EdgeConnect,
+            _ => Scope::DynaKube,
+        }
+    }
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The ActiveGate's HTTPS pod port (Service port 443): routing, ingest, API.
+pub const ACTIVEGATE_HTTPS: Port = Port::tcp(9999);
+/// The ActiveGate's plain-HTTP pod port (Service port 80).
+pub const ACTIVEGATE_HTTP: Port = Port::tcp(9998);
+/// The extension execution controller's port (Service port 14599).
+pub const EXTENSION_CONTROLLER: Port = Port::tcp(14599);
+
+/// The label the operator puts on every namespace it injects for a DynaKube.
+pub const INSTANCE_NAMESPACE_LABEL: &str = "dynakube.internal.dynatrace.com/instance";
+
+/// One workload: a component of the cluster, of one DynaKube, or of one EdgeConnect, and how
+/// its pods are found.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Workload {
+    /// The component.
+    pub component: Component,
+    /// The DynaKube or EdgeConnect it belongs to; `None` for cluster components.
+    pub instance: Option<Name>,
+    /// The namespace of its pods (for injected apps: of the operator).
+    pub namespace: Name,
+    /// How its pods are found.
+    pub selection: Selection,
+}
+
+/// How the pods of a workload are found in the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Selection {
+    /// Pods of the workload's namespace with these labels: they get policies of their own.
+    Pods(BTreeMap<String, String>),
+    /// Pods in the host network of their node, found by these labels: namespaced policies
+    /// neither select nor restrict them, and others see them as their node's addresses.
+    HostNetwork(BTreeMap<String, String>),
+    /// Every pod of the namespaces that carry the label `key=value` (the application pods the
+    /// operator injects): outside the operator namespace, so they get no policies here.
+    Namespaces {
+        /// The namespace label.
+        key: &'static str,
+        /// Its value.
+        value: String,
+    },
+}
+
+impl Selection {
+    /// The pod labels, where pods are found by labels.
+    pub fn pod_labels(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            Selection::Pods(labels) | Selection::HostNetwork(labels) => Some(labels),
+            Selection::Namespaces { .. } => None,
+        }
+    }
+}
+
+impl Workload {
+    /// The workload of `component`, for the DynaKube or EdgeConnect `instance`, in
+    /// `namespace`, with the labels of today's operator.
+    pub fn new(component: Component, instance: Option<Name>, namespace: Name) -> Self {
+        let selection = selection(component, instance.as_ref());
+        Workload {
+            component,
+            instance,
+            namespace,
+            selection,
+        }
+    }
+
+    /// The workload's name, as `kubectl get` shows its controller (`<dk>-activegate`, ...).
+    pub fn name(&self) -> String {
+        let instance = self.instance.as_ref().map_or("", Name::as_str);
+        match self.component {
+            Component::Operator => "dynatrace-operator".into(),
+            Component::Webhook => "dynatrace-webhook".into(),
+            Component::CsiDriver => "dynatrace-oneagent-csi-driver".into(),
+            Component::CrdMigration => "dynatrace-crd-storage-migration".into(),
+            Component::ActiveGate => format!("{instance}-activegate"),
+            Component::OneAgent => format!("{instance}-oneagent"),
+            Component::LogMonitoring => format!("{instance}-logmonitoring"),
+            Component::Kspm => format!("{instance}-node-config-collector"),
+            Component::ExtensionController => format!("{instance}-extension-controller"),
+            Component::SqlExecutor => format!("{instance}-sql-ext-exec"),
+            Component::OtelCollector => format!("{instance}-otel-collector"),
+            Component::EdgeConnect => instance.to_string(),
+            Component::InjectedApps => format!("{instance}-injected-apps"),
+        }
+    }
+
+    /// Whether the workload gets policies of its own: namespaced pods found by labels.
+    pub fn has_policies(&self) -> bool {
+        matches!(self.selection, Selection::Pods(_))
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// How the operator and its Helm chart label the pods of `component`: the stable labels that
+/// select them (the Helm chart's selector labels; the operator's `name`, `created-by` and
+/// `managed-by`), or the namespace label of injected application pods.
+fn selection(component: Component, instance: Option<&Name>) -> Selection {
+    let pairs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let instance = instance.map_or("", Name::as_str);
+    let operator_made = |name: &str| {
+        pairs(&[
+            ("app.kubernetes.io/name", name),
+            ("app.kubernetes.io/created-by", instance),
+            ("app.kubernetes.io/managed-by", "dynatrace-operator"),
+        ])
+    };
+    Selection::Pods(match component {
+        Component::Operator => pairs(&[
+            ("app.kubernetes.io/name", "dynatrace-operator"),
+            ("app.kubernetes.io/component", "operator"),
+        ]),
+        Component::Webhook => pairs(&[
+            ("internal.dynatrace.com/app", "webhook"),
+            ("internal.dynatrace.com/component", "webhook"),
+        ]),
+        Component::CsiDriver => pairs(&[
+            ("internal.oneagent.dynatrace.com/app", "csi-driver"),
+            ("internal.oneagent.dynatrace.com/component", "csi-driver"),
+        ]),
+        Component::CrdMigration => {
+            pairs(&[("app.kubernetes.io/component", "crd-storage-migration")])
+        }
+        Component::ActiveGate => operator_made("activegate"),
+        Component::OneAgent => return Selection::HostNetwork(operator_made("oneagent")),
+        Component::LogMonitoring => operator_made("logmonitoring"),
+        Component::Kspm => operator_made("kspm"),
+        Component::ExtensionController => operator_made("dynatrace-extension-controller"),
+        Component::SqlExecutor => operator_made("dynatrace-sql-extension-executor"),
+        Component::OtelCollector => operator_made("dynatrace-otel-collector"),
+        Component::EdgeConnect => operator_made("edgeconnect"),
+        Component::InjectedApps => {
+            return Selection::Namespaces {
+                key: INSTANCE_NAMESPACE_LABEL,
+                value: instance.to_string(),
+            };
+        }
+    })
+}
+
+/// The name the operator's manifests give a container port of `component`, where they name it
+/// (for clusters that refer to ports by name).
+pub fn port_name(component: Component, port: Port) -> Option<&'static str> {
+    Some(match (component, port.number.get()) {
+        (Component::Operator, 8080) => "metrics",
+        (Component::Operator | Component::Webhook, 10080) => "livez",
+        (Component::Webhook, 8443) => "server-port",
+        (Component::Webhook, 8383) => "metrics",
+        (Component::ActiveGate, p) if p == ACTIVEGATE_HTTPS.number.get() => "https",
+        (Component::ActiveGate, p) if p == ACTIVEGATE_HTTP.number.get() => "http",
+        (Component::ExtensionController, p) if p == EXTENSION_CONTROLLER.number.get() => {
+            "collector-com"
+        }
+        _ => return None,
+    })
+}

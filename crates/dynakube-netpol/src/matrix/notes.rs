@@ -1,0 +1,84 @@
+//! Remarks on the matrix and the policies: what they assume, cannot express, or had to widen.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::{Flow, RowId};
+
+/// How much a note matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// Something the reviewer should know.
+    Info,
+    /// Something that makes the policies broader or weaker than the matrix; fix the input.
+    Warning,
+}
+
+/// A remark on the generated policies, printed on stderr and in the output header.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Note {
+    /// How much it matters.
+    pub level: Level,
+    /// The reference rows it concerns.
+    pub refs: BTreeSet<RowId>,
+    /// The remark, one sentence or two.
+    pub text: String,
+}
+
+impl Note {
+    /// A note about `refs`.
+    pub fn new(level: Level, refs: &[RowId], text: impl Into<String>) -> Self {
+        Note {
+            level,
+            refs: refs.iter().copied().collect(),
+            text: text.into(),
+        }
+    }
+
+    /// An informational note about one flow: it concerns the flow's reference rows.
+    pub fn on_flow(flow: &Flow, text: impl Into<String>) -> Self {
+        Note {
+            level: Level::Info,
+            refs: flow.refs.clone(),
+            text: text.into(),
+        }
+    }
+}
+
+impl Note {
+    /// The order of notes: level, then the rows as written (as strings), then the text.
+    fn key(&self) -> (Level, BTreeSet<&'static str>, &str) {
+        (
+            self.level,
+            self.refs.iter().map(|r| r.name()).collect(),
+            &self.text,
+        )
+    }
+}
+
+impl PartialOrd for Note {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Note {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.level {
+            Level::Info => "note",
+            Level::Warning => "warning",
+        };
+        let text = crate::values::escape(&self.text);
+        if self.refs.is_empty() {
+            write!(f, "{level}: {text}")
+        } else {
+            write!(f, "{level} ({}): {text}", super::rows::joined(&self.refs))
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The peers of flows, resolved: what each side of a connection is in the cluster, with every
+//! fact a renderer needs to name it.
+//!
+//! This is the one closed set renderers translate. Adding a kind of peer is a variant here and
+//! one arm in each renderer's translation.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use super::Workload;
+use crate::values::{Cidr, Host, HostPattern, Name, PortNumber};
+
+/// One side of a connection.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Endpoint {
+    /// Pods of a Dynatrace workload (see its [`Selection`](super::Selection)).
+    Workload(Workload),
+    /// Pods that are no Dynatrace workload: the Prometheus of the cluster profile, any pod.
+    Pods(Pods),
+    /// The node itself: kubelet probes come from it, the kubelet API listens on it.
+    Nodes(Nodes),
+    /// kube-apiserver: reached by pods as the `kubernetes` Service, calling webhooks from the
+    /// control plane.
+    KubeApiServer(ApiServer),
+    /// The cluster DNS of the cluster profile.
+    Dns(Dns),
+    /// An external host, reached by name (or IP literal).
+    Host {
+        /// The host name or IP address.
+        host: Host,
+        /// What the host is.
+        role: HostRole,
+    },
+    /// Hosts matching an EdgeConnect host pattern such as `*.internal.example.com`.
+    HostPattern(HostPattern),
+    /// Peers that cannot be named in advance (annotated exporter pods, user databases): what
+    /// they are.
+    Unbounded(&'static str),
+}
+
+impl Endpoint {
+    /// The workload, when the endpoint is one.
+    pub fn workload(&self) -> Option<&Workload> {
+        match self {
+            Endpoint::Workload(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// The workload, when the endpoint is one that gets policies of its own.
+    pub fn policy_subject(&self) -> Option<&Workload> {
+        self.workload().filter(|w| w.has_policies())
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Workload(w) => write!(f, "{w}"),
+            Endpoint::Pods(pods) => f.write_str(pods.kind.describe()),
+            Endpoint::Nodes(_) => f.write_str("nodes"),
+            Endpoint::KubeApiServer(_) => f.write_str("kube-apiserver"),
+            Endpoint::Dns(_) => f.write_str("cluster DNS"),
+            Endpoint::Host { host, .. } => write!(f, "{host}"),
+            Endpoint::HostPattern(p) => write!(f, "{p}"),
+            Endpoint::Unbounded(what) => f.write_str(what),
+        }
+    }
+}
+
+/// The addresses of the cluster's nodes; empty when the cluster profile gives none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Nodes(pub Vec<Cidr>);
+
+/// How pods reach kube-apiserver, and where it calls webhooks from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ApiServer {
+    /// The ClusterIP(s) of the `kubernetes` Service (reached on the flow's port, 443).
+    pub service: Vec<Cidr>,
+    /// The addresses of the kube-apiserver endpoints; empty when unknown.
+    pub endpoints: Vec<Cidr>,
+    /// The ports the endpoints listen on.
+    pub endpoint_ports: Vec<PortNumber>,
+    /// Where kube-apiserver calls webhooks from; empty when unknown.
+    pub control_plane: Vec<Cidr>,
+}
+
+/// The cluster DNS: its pods, and a node-local cache in front of them. The flow's ports are
+/// the DNS port of the provider.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Dns {
+    /// The namespace of the DNS pods.
+    pub namespace: &'static str,
+    /// Their labels.
+    pub labels: BTreeMap<String, String>,
+    /// The node-local cache, when the cluster has one.
+    pub cache: Option<IpAddr>,
+}
+
+/// Pods that are no Dynatrace workload.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pods {
+    /// What they are.
+    pub kind: PodsKind,
+    /// Their namespace; `None` for every namespace.
+    pub namespace: Option<Name>,
+    /// Their labels; empty for every pod of the namespaces.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What pods that are no Dynatrace workload are to the Dynatrace components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PodsKind {
+    /// The Prometheus of the cluster profile.
+    Prometheus,
+    /// Every pod of every namespace.
+    Any,
+}
+
+impl PodsKind {
+    /// In words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PodsKind::Prometheus => "Prometheus",
+            PodsKind::Any => "all pods",
+        }
+    }
+
+    /// The kebab-case name used in policy names.
+    pub fn name(self) -> &'static str {
+        match self {
+            PodsKind::Prometheus => "prometheus",
+            PodsKind::Any => "all-pods",
+        }
+    }
+}
+
+/// What an external host is to the Dynatrace components; names the policy that allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HostRole {
+    /// The Dynatrace API of `apiUrl` (after normalisation).
+    DynatraceApi,
+    /// Communication endpoints learnt at runtime (assumed: the `apiUrl` host and port).
+    CommunicationEndpoint,
+    /// A container registry.
+    Registry,
+    /// An HTTP proxy.
+    Proxy,
+    /// The Dynatrace platform host of an EdgeConnect (`apiServer`).
+    EdgeConnectApi,
+    /// The OAuth token endpoint of an EdgeConnect.
+    OAuth,
+}
+
+impl HostRole {
+    /// The kebab-case name used in policy names.
+    pub fn name(self) -> &'static str {
+        match self {
+            HostRole::DynatraceApi => "dynatrace-api",
+            HostRole::CommunicationEndpoint => "communication-endpoints",
+            HostRole::Registry => "registry",
+            HostRole::Proxy => "proxy",
+            HostRole::EdgeConnectApi => "edgeconnect-api",
+            HostRole::OAuth => "oauth",
+        }
+    }
+}

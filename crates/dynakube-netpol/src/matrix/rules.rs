@@ -1,0 +1,281 @@
+//! The columns of the traffic table: the kinds of peer, port, condition and routing a row has.
+
+use super::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
+use super::{Component, Direction, Port, Ports, RowId, Scope, TABLE};
+use crate::cluster::DnsProvider;
+
+/// The peer of a table row, before the resources make it concrete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerRule {
+    /// The nodes (kubelet).
+    Nodes,
+    /// kube-apiserver.
+    KubeApiServer,
+    /// The cluster DNS.
+    Dns,
+    /// The Prometheus of the cluster profile.
+    Prometheus,
+    /// Every pod of the cluster.
+    AllPods,
+    /// Another workload of the same DynaKube (or the cluster components).
+    Workload(Component),
+    /// The namespaces injected for the DynaKube.
+    InjectedApps,
+    /// The `apiUrl` host and port, through the proxy when one is set.
+    DynatraceApi,
+    /// The ActiveGate's communication endpoints, through the proxy.
+    ActiveGateEndpoints,
+    /// The OneAgent communication endpoints: the in-cluster ActiveGate when it routes, and the
+    /// tenant; through the proxy.
+    OneAgentEndpoints,
+    /// The registry of the code-modules image, through the proxy unless exempt.
+    CodeModulesRegistry,
+    /// Where telemetry is exported: the in-cluster ActiveGate if there is one, else `apiUrl`.
+    TelemetryExport,
+    /// The EEC, plus the Prometheus scrape targets (Prometheus extensions).
+    PrometheusExtension,
+    /// The EEC, plus the user databases (SQL extensions).
+    DatabaseExtension,
+    /// The EdgeConnect `apiServer`, through the EdgeConnect proxy.
+    EdgeConnectApi,
+    /// The EdgeConnect OAuth endpoint, through the EdgeConnect proxy.
+    EdgeConnectOAuth,
+    /// Both EdgeConnect hosts, called by the operator directly.
+    EdgeConnectProvisioning,
+    /// The default EdgeConnect image registry (Docker Hub).
+    EdgeConnectRegistry,
+    /// The hosts an EdgeConnect forwards to: `hostRestrictions`, else `hostPatterns`.
+    EdgeConnectTargets,
+    /// Pods annotated for Prometheus scraping, anywhere.
+    AnnotatedExporters,
+}
+
+impl PeerRule {
+    /// The peer in words, for the generated table.
+    pub fn describe(self) -> String {
+        match self {
+            PeerRule::Nodes => "nodes (kubelet)".into(),
+            PeerRule::KubeApiServer => "kube-apiserver".into(),
+            PeerRule::Dns => "cluster DNS".into(),
+            PeerRule::Prometheus => "Prometheus of the cluster profile".into(),
+            PeerRule::AllPods => "pods of every namespace".into(),
+            PeerRule::Workload(component) => component.name().into(),
+            PeerRule::InjectedApps => "pods in injected namespaces".into(),
+            PeerRule::DynatraceApi => "`apiUrl` host (or proxy)".into(),
+            PeerRule::ActiveGateEndpoints => "ActiveGate communication endpoints (or proxy)".into(),
+            PeerRule::OneAgentEndpoints => {
+                "in-cluster ActiveGate if `routing`; OneAgent communication endpoints (or proxy)"
+                    .into()
+            }
+            PeerRule::CodeModulesRegistry => "registry of the code-modules image (or proxy)".into(),
+            PeerRule::TelemetryExport => "in-cluster ActiveGate, else `apiUrl` host".into(),
+            PeerRule::PrometheusExtension => {
+                "extension-controller; Prometheus scrape targets".into()
+            }
+            PeerRule::DatabaseExtension => "extension-controller; user databases".into(),
+            PeerRule::EdgeConnectApi => "`apiServer` host (or EdgeConnect proxy)".into(),
+            PeerRule::EdgeConnectOAuth => "`oauth.endpoint` host (or EdgeConnect proxy)".into(),
+            PeerRule::EdgeConnectProvisioning => "`oauth.endpoint` and `apiServer` hosts".into(),
+            PeerRule::EdgeConnectRegistry => {
+                "Docker Hub (`index.docker.io`, `auth.docker.io`)".into()
+            }
+            PeerRule::EdgeConnectTargets => {
+                "hosts matching `hostRestrictions`, else `hostPatterns`".into()
+            }
+            PeerRule::AnnotatedExporters => "pods annotated for Prometheus scraping".into(),
+        }
+    }
+}
+
+/// The ports of a table row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortRule {
+    /// Fixed pod ports.
+    Fixed(&'static [Port]),
+    /// The ports of the peer (host ports, the DNS of the profile, the workload's own port).
+    OfPeer,
+    /// The telemetry ingest protocols of the DynaKube.
+    TelemetryProtocols,
+}
+
+/// When a table row is active, beyond its component running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// Whenever the component runs.
+    Always,
+    /// The cluster profile names a Prometheus.
+    PrometheusConfigured,
+    /// The CSI driver downloads code modules from the tenant.
+    CodeModulesDownload,
+    /// The CSI driver pulls code modules from a registry.
+    CodeModulesRegistry,
+    /// The ActiveGate has `kubernetes-monitoring`.
+    KubernetesMonitoring,
+    /// Code modules are injected into application pods.
+    CodeModulesInjection,
+    /// Code modules are downloaded by the init container (no CSI driver, no image).
+    Bootstrapper,
+    /// `telemetryIngest` is set.
+    TelemetryIngest,
+    /// Prometheus extensions are on.
+    PrometheusExtensions,
+    /// `otlpExporterConfiguration` is set.
+    OtlpExporter,
+    /// EdgeConnect `kubernetesAutomation.enabled`.
+    KubernetesAutomation,
+    /// EdgeConnect `oauth.provisioner` or Kubernetes automation.
+    Provisioning,
+    /// EdgeConnect without `imageRef.repository`.
+    DefaultEdgeConnectImage,
+}
+
+impl Condition {
+    /// The CR field or setting that switches the row on, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Condition::Always => "always",
+            Condition::PrometheusConfigured => "cluster profile `prometheus`",
+            Condition::CodeModulesDownload => {
+                "code-module injection with CSI driver, no `codeModulesImage`, no public registry, no `node-image-pull`"
+            }
+            Condition::CodeModulesRegistry => {
+                "`codeModulesImage` or `use-public-registry`, without `node-image-pull`"
+            }
+            Condition::KubernetesMonitoring => "`activeGate.capabilities: kubernetes-monitoring`",
+            Condition::CodeModulesInjection => "`cloudNativeFullStack` or `applicationMonitoring`",
+            Condition::Bootstrapper => {
+                "code-module injection without CSI driver and without `codeModulesImage`"
+            }
+            Condition::TelemetryIngest => "`telemetryIngest`",
+            Condition::PrometheusExtensions => "`extensions` (v1beta6: `extensions.prometheus`)",
+            Condition::OtlpExporter => "`otlpExporterConfiguration`",
+            Condition::KubernetesAutomation => "`kubernetesAutomation.enabled`",
+            Condition::Provisioning => "`oauth.provisioner` or `kubernetesAutomation.enabled`",
+            Condition::DefaultEdgeConnectImage => "no `imageRef.repository`",
+        }
+    }
+}
+
+/// Whether a row's traffic goes through the proxy of its resource (`E30`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyUse {
+    /// Never: the component is not given the proxy.
+    Never,
+    /// Through the DynaKube's `spec.proxy`, unless its no-proxy hosts name the host.
+    DynaKube,
+    /// Like [`ProxyUse::DynaKube`], unless `feature.dynatrace.com/activegate-ignore-proxy`.
+    DynaKubeUnlessActiveGateIgnores,
+    /// Like [`ProxyUse::DynaKube`], unless `feature.dynatrace.com/oneagent-ignore-proxy`.
+    DynaKubeUnlessOneAgentIgnores,
+    /// Through the EdgeConnect's `spec.proxy`, unless its `noProxy` names the host.
+    EdgeConnect,
+}
+
+impl ProxyUse {
+    /// In words, for the generated table.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProxyUse::Never => "no",
+            ProxyUse::DynaKube => "`spec.proxy`",
+            ProxyUse::DynaKubeUnlessActiveGateIgnores => {
+                "`spec.proxy` unless `activegate-ignore-proxy`"
+            }
+            ProxyUse::DynaKubeUnlessOneAgentIgnores => {
+                "`spec.proxy` unless `oneagent-ignore-proxy`"
+            }
+            ProxyUse::EdgeConnect => "EdgeConnect `spec.proxy`",
+        }
+    }
+}
+
+/// Where a row's traffic goes when the DynaKube's network zone has the fallback mode NONE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneRoute {
+    /// The zone changes nothing.
+    Unchanged,
+    /// Only to the ActiveGates of the zone: here, the in-cluster ActiveGate.
+    ActiveGateOnly,
+}
+
+/// One row of the traffic table.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowRule {
+    /// The reference row (`I1`–`I17`, `E1`–`E29`). A reference row may take several table rows
+    /// when its components differ in scope or condition; (id, component) is unique.
+    pub id: RowId,
+    /// Other reference rows the same connections implement (the other side's view).
+    pub also: &'static [RowId],
+    /// Which resource the row is evaluated for.
+    pub scope: Scope,
+    /// The components the row applies to.
+    pub components: &'static [Component],
+    /// Whether the component accepts (ingress) or opens (egress) the connections.
+    pub direction: Direction,
+    /// The other side.
+    pub peer: PeerRule,
+    /// The destination ports.
+    pub ports: PortRule,
+    /// What switches the row on, beyond the component running.
+    pub when: Condition,
+    /// Whether the traffic goes through a proxy.
+    pub proxy: ProxyUse,
+    /// Where the traffic goes in a network zone with fallback NONE.
+    pub zone: ZoneRoute,
+    /// What the connections are for.
+    pub purpose: &'static str,
+}
+
+impl PortRule {
+    /// The ports in words, for the generated table.
+    pub fn describe(self, peer: PeerRule) -> String {
+        match (self, peer) {
+            (PortRule::Fixed(ports), _) => Ports::list(ports.iter().copied()).to_string(),
+            (PortRule::TelemetryProtocols, _) => {
+                "per protocol: 4317, 4318, 14250, 14268, 9411/TCP; 6831, 6832, 8125/UDP".into()
+            }
+            (PortRule::OfPeer, PeerRule::Dns) => format!(
+                "{}/UDP, {}/TCP (OpenShift: {})",
+                DnsProvider::KubeDns.port(),
+                DnsProvider::KubeDns.port(),
+                DnsProvider::Openshift.port()
+            ),
+            (PortRule::OfPeer, PeerRule::OneAgentEndpoints | PeerRule::TelemetryExport) => {
+                format!("{ACTIVEGATE_HTTPS} (ActiveGate); host port")
+            }
+            (PortRule::OfPeer, PeerRule::PrometheusExtension | PeerRule::DatabaseExtension) => {
+                format!("{EXTENSION_CONTROLLER}; any")
+            }
+            (PortRule::OfPeer, PeerRule::EdgeConnectTargets | PeerRule::AnnotatedExporters) => {
+                "any".into()
+            }
+            (PortRule::OfPeer, _) => "host port (URL port, default 443)".into(),
+        }
+    }
+}
+
+/// The table as a Markdown table, one line per row (for the README; `cargo xtask docs`).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| Row | Also | Component | Direction | Peer | Ports | Switched on by | Proxy (E30) | Zone fallback NONE | Purpose |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for rule in TABLE {
+        let components: Vec<&str> = rule.components.iter().map(|c| c.name()).collect();
+        let zone = match rule.zone {
+            ZoneRoute::Unchanged => "",
+            ZoneRoute::ActiveGateOnly => "ActiveGate only",
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {zone} | {} |\n",
+            rule.id,
+            super::rows::joined(rule.also),
+            components.join(", "),
+            rule.direction.name(),
+            rule.peer.describe(),
+            rule.ports.describe(rule.peer),
+            rule.when.describe(),
+            rule.proxy.describe(),
+            rule.purpose,
+        ));
+    }
+    out
+}

@@ -1,0 +1,298 @@
+//! From the drafts of the Cilium renderer to policy objects: names, subjects, rules and
+//! annotations.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::model::{
+    CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, DefaultDeny, EgressPeer, EgressRule,
+    EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressRule, L4PortRule, MAX_PORTS, Peer,
+    PortProtocol, PortRule, Protocol as CiliumProtocol, Rule, Subject,
+};
+use super::{
+    CiliumObject, Draft, Egress, Ingress, Owner, Rendered, namespaces_selector, resolvable_names,
+    workload_selector,
+};
+use crate::matrix::{Direction, Endpoint, Matrix, Note, Ports, Protocol, Selection, Workload};
+use crate::render::{PREFIX, PolicyGroup, annotations};
+
+/// The policies of the drafts: the namespace's default deny first, then one per draft, the
+/// clusterwide ones last.
+pub(super) fn finish(
+    matrix: &Matrix,
+    drafts: BTreeMap<Owner, Draft>,
+    notes: BTreeSet<Note>,
+) -> Rendered {
+    let names = resolvable_names(&drafts, &matrix.profile.cluster_domain);
+    let mut policies = vec![CiliumObject::Namespaced(default_deny(
+        matrix.namespace.as_str(),
+    ))];
+    let mut clusterwide = Vec::new();
+    let mut sources = BTreeMap::new();
+    for (owner, draft) in &drafts {
+        let names = names.get(owner.workload()).cloned().unwrap_or_default();
+        let object = policy(matrix, owner, draft, names);
+        sources.insert(object.name(), draft.sources.clone());
+        match object {
+            CiliumObject::Namespaced(_) => policies.push(object),
+            CiliumObject::Clusterwide(_) => clusterwide.push(object),
+        }
+    }
+    policies.extend(clusterwide);
+    Rendered {
+        policies,
+        sources,
+        notes: notes.into_iter().collect(),
+    }
+}
+
+/// The policy of one owner.
+fn policy(
+    matrix: &Matrix,
+    owner: &Owner,
+    draft: &Draft,
+    names: BTreeSet<FqdnSelector>,
+) -> CiliumObject {
+    let namespace = matrix.namespace.as_str();
+    let workload = owner.workload();
+    let (name, subject, group) = match owner {
+        Owner::Workload(group) => (
+            group.name(),
+            Subject::Endpoints(EndpointSelector::labels(
+                workload.selection.pod_labels().cloned().unwrap_or_default(),
+            )),
+            group.clone(),
+        ),
+        Owner::Host(w) => (
+            format!("{namespace}-{}-host-egress", w.name()),
+            Subject::Nodes(EndpointSelector::default()),
+            clusterwide_group(w),
+        ),
+        Owner::Apps(w) => (
+            format!("{namespace}-{}-egress", w.name()),
+            Subject::Endpoints(apps_selector(w)),
+            clusterwide_group(w),
+        ),
+    };
+    let mut rule = Rule::new(subject);
+    rule.ingress = ingress_rules(draft);
+    rule.egress = egress_rules(matrix, owner, draft, names);
+    let (labels, mut annotations) = annotations(&group, &draft.refs, &draft.purposes);
+    rule.description = annotations.remove(&format!("{PREFIX}/description"));
+    let mut metadata = ObjectMeta {
+        name: Some(name),
+        labels: Some(labels),
+        annotations: Some(annotations),
+        ..ObjectMeta::default()
+    };
+    match owner {
+        Owner::Workload(_) => {
+            metadata.namespace = Some(namespace.to_string());
+            CiliumObject::Namespaced(CiliumNetworkPolicy::new(metadata, rule))
+        }
+        Owner::Host(_) | Owner::Apps(_) => {
+            // Only allows: the subjects keep whatever default they have.
+            rule.enable_default_deny = Some(DefaultDeny {
+                ingress: Some(false),
+                egress: Some(false),
+            });
+            CiliumObject::Clusterwide(CiliumClusterwideNetworkPolicy::new(metadata, rule))
+        }
+    }
+}
+
+/// The group that names and describes a clusterwide policy of `workload`.
+fn clusterwide_group(workload: &Workload) -> PolicyGroup {
+    PolicyGroup {
+        workload: workload.clone(),
+        direction: Direction::Egress,
+        peers: "clusterwide".into(),
+    }
+}
+
+/// The injected application namespaces of a DynaKube.
+fn apps_selector(workload: &Workload) -> EndpointSelector {
+    match &workload.selection {
+        Selection::Namespaces { key, value } => namespaces_selector(key, value),
+        Selection::Pods(_) | Selection::HostNetwork(_) => workload_selector(workload),
+    }
+}
+
+fn ingress_rules(draft: &Draft) -> Vec<IngressRule> {
+    merge_ports(&draft.ingress)
+        .into_iter()
+        .map(|(peer, ports)| IngressRule {
+            from: match peer {
+                Ingress::Endpoints(s) => Peer::Endpoints(vec![s.clone()]),
+                Ingress::Entities(e) => Peer::Entities(e.clone()),
+            },
+            to_ports: l4_ports(&ports).into_iter().map(L4PortRule::new).collect(),
+        })
+        .collect()
+}
+
+fn egress_rules(
+    matrix: &Matrix,
+    owner: &Owner,
+    draft: &Draft,
+    names: BTreeSet<FqdnSelector>,
+) -> Vec<EgressRule> {
+    let host = matches!(owner, Owner::Host(_));
+    let apps = matches!(owner, Owner::Apps(_));
+    let mut egress = draft.egress.clone();
+    // Application pods have no DNS flow of their own, but `toFQDNs` needs a DNS rule.
+    let names_hosts = egress
+        .iter()
+        .any(|(p, _)| matches!(p, Egress::Fqdn(_) | Egress::Pattern(_)));
+    if apps && names_hosts {
+        let dns = matrix.flows.iter().find_map(|f| match &f.to {
+            Endpoint::Dns(dns) => Some((dns.clone(), f.ports.clone())),
+            _ => None,
+        });
+        if let Some((dns, ports)) = dns {
+            let mut labels = dns.labels.clone();
+            labels.insert(super::NAMESPACE_LABEL.into(), dns.namespace.into());
+            let peer = Egress::Dns(
+                EndpointSelector::labels(labels),
+                dns.cache.map(crate::values::Cidr::of_ip),
+            );
+            egress.insert((peer, ports));
+        }
+    }
+    let dns_names: Vec<FqdnSelector> = if apps {
+        // Application pods resolve names of their own: never restrict them.
+        vec![FqdnSelector::Pattern(FqdnPattern::Any)]
+    } else {
+        names.into_iter().collect()
+    };
+    let mut rules = Vec::new();
+    for (peer, ports) in merge_ports(&egress) {
+        let to = match peer {
+            Egress::Endpoints(s) => EgressPeer::Endpoints(vec![s.clone()]),
+            Egress::Entities(e) => EgressPeer::Entities(e.clone()),
+            Egress::Cidrs(c) => EgressPeer::Cidrs(c.clone()),
+            Egress::Fqdn(n) => EgressPeer::Fqdns(vec![FqdnSelector::Name(n.clone())]),
+            Egress::Pattern(d) => {
+                EgressPeer::Fqdns(vec![FqdnSelector::Pattern(FqdnPattern::Below(d.clone()))])
+            }
+            Egress::Dns(selector, cache) => {
+                rules.extend(dns_rules(
+                    &selector,
+                    cache.as_ref(),
+                    &ports,
+                    host,
+                    &dns_names,
+                ));
+                continue;
+            }
+        };
+        rules.push(EgressRule {
+            to,
+            to_ports: l4_ports(&ports).into_iter().map(PortRule::new).collect(),
+        });
+    }
+    rules
+}
+
+/// Egress to the cluster DNS (and a node-local cache first), through Cilium's DNS proxy and
+/// limited to `names`; host policies cannot carry DNS rules.
+fn dns_rules(
+    selector: &EndpointSelector,
+    cache: Option<&crate::values::Cidr>,
+    ports: &Ports,
+    host: bool,
+    names: &[FqdnSelector],
+) -> Vec<EgressRule> {
+    let to_ports: Vec<PortRule> = l4_ports(ports)
+        .into_iter()
+        .map(|ports| {
+            if host {
+                PortRule::new(ports)
+            } else {
+                PortRule::dns(ports, names.iter().cloned())
+            }
+        })
+        .collect();
+    let mut rules = Vec::new();
+    if let Some(cache) = cache {
+        rules.push(EgressRule {
+            to: EgressPeer::Cidrs(vec![*cache]),
+            to_ports: to_ports.clone(),
+        });
+    }
+    rules.push(EgressRule {
+        to: EgressPeer::Endpoints(vec![selector.clone()]),
+        to_ports,
+    });
+    rules
+}
+
+/// The entries of a draft with one rule per peer: the ports of a peer joined.
+fn merge_ports<P: Ord + Clone>(entries: &BTreeSet<(P, Ports)>) -> BTreeMap<P, Ports> {
+    let mut merged: BTreeMap<P, Ports> = BTreeMap::new();
+    for (peer, ports) in entries {
+        let joined = match (merged.remove(peer), ports) {
+            (None, ports) => ports.clone(),
+            (Some(Ports::List(mut a)), Ports::List(b)) => {
+                a.extend(b.iter().copied());
+                Ports::List(a)
+            }
+            (Some(_), _) => Ports::Any,
+        };
+        merged.insert(peer.clone(), joined);
+    }
+    merged
+}
+
+/// The ports of `ports` in groups of at most 40 (Cilium's limit); none for any port.
+fn l4_ports(ports: &Ports) -> Vec<Vec<PortProtocol>> {
+    match ports {
+        Ports::Any => Vec::new(),
+        Ports::List(list) => list
+            .iter()
+            .map(|p| {
+                let protocol = match p.protocol {
+                    Protocol::Tcp => CiliumProtocol::Tcp,
+                    Protocol::Udp => CiliumProtocol::Udp,
+                    Protocol::Sctp => CiliumProtocol::Sctp,
+                };
+                PortProtocol::new(p.number, protocol)
+            })
+            .collect::<Vec<_>>()
+            .chunks(MAX_PORTS)
+            .map(<[PortProtocol]>::to_vec)
+            .collect(),
+    }
+}
+
+/// The default deny of the namespace: sections that admit only the `none` entity switch both
+/// directions into default deny and allow nothing (a rule without sections has no effect).
+fn default_deny(namespace: &str) -> CiliumNetworkPolicy {
+    let mut rule = Rule::new(Subject::Endpoints(EndpointSelector::default()));
+    rule.description = Some(format!(
+        "Denies all ingress and egress of endpoints in {namespace} that no other policy allows."
+    ));
+    rule.enable_default_deny = Some(DefaultDeny {
+        ingress: Some(true),
+        egress: Some(true),
+    });
+    rule.ingress.push(IngressRule {
+        from: Peer::Entities(vec![Entity::None]),
+        to_ports: Vec::new(),
+    });
+    rule.egress.push(EgressRule {
+        to: EgressPeer::Entities(vec![Entity::None]),
+        to_ports: Vec::new(),
+    });
+    let metadata = ObjectMeta {
+        name: Some("default-deny".into()),
+        namespace: Some(namespace.into()),
+        labels: Some(BTreeMap::from([(
+            "app.kubernetes.io/managed-by".into(),
+            PREFIX.into(),
+        )])),
+        ..ObjectMeta::default()
+    };
+    CiliumNetworkPolicy::new(metadata, rule)
+}

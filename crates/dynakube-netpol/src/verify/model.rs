@@ -1,0 +1,228 @@
+//! The model cluster: pods and namespaces made from the matrix alone, for checking policies
+//! when no real cluster is given.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::place::{ASSUMED_NODE, first_address};
+use crate::cluster::DnsProvider;
+use crate::evaluate::{ContainerPort, Namespace, Pod};
+use crate::matrix::{
+    Endpoint, INSTANCE_NAMESPACE_LABEL, Matrix, Port, Ports, Protocol, Scope, Selection, Workload,
+    port_name,
+};
+
+/// A cluster made from the matrix alone: one pod per workload in the operator namespace with
+/// the stable labels and the ports its flows reach, the cluster DNS, the Prometheus of the
+/// profile, one injected application namespace per DynaKube, and an unrelated namespace with
+/// an unrelated pod. Host-network pods get the first node address.
+pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
+    let node = matrix
+        .profile
+        .node_cidrs
+        .first()
+        .map_or(ASSUMED_NODE, first_address);
+    let mut cluster = Model {
+        node,
+        namespaces: BTreeMap::new(),
+        pods: Vec::new(),
+        next_ip: 10,
+    };
+    cluster
+        .namespaces
+        .entry(matrix.namespace.to_string())
+        .or_default();
+    let workloads = workloads(matrix);
+    for (workload, ports) in &workloads {
+        cluster.workload(workload, ports);
+    }
+    cluster.dns(matrix.profile.dns.provider);
+    cluster.prometheus(matrix);
+    cluster.applications(matrix, workloads.keys());
+    cluster.add_namespace("unrelated", BTreeMap::new());
+    cluster.add_pod(
+        "unrelated-0",
+        "unrelated",
+        label("app", "unrelated"),
+        http_port(),
+        false,
+    );
+    cluster.finish()
+}
+
+/// The Dynatrace workloads of the operator namespace, with the ports their flows reach.
+fn workloads(matrix: &Matrix) -> BTreeMap<Workload, BTreeSet<Port>> {
+    let mut workloads: BTreeMap<Workload, BTreeSet<Port>> = BTreeMap::new();
+    for flow in &matrix.flows {
+        for endpoint in [&flow.from, &flow.to] {
+            if let Some(w) = endpoint.workload().filter(|w| placed(w)) {
+                workloads.entry(w.clone()).or_default();
+            }
+        }
+        if let (Some(w), Ports::List(ports)) = (flow.to.workload(), &flow.ports)
+            && placed(w)
+        {
+            workloads.entry(w.clone()).or_default().extend(ports);
+        }
+    }
+    workloads
+}
+
+/// Whether the model places the workload's pods in the operator namespace.
+fn placed(workload: &Workload) -> bool {
+    workload.selection.pod_labels().is_some()
+}
+
+struct Model {
+    node: IpAddr,
+    namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    pods: Vec<Pod>,
+    next_ip: u32,
+}
+
+impl Model {
+    fn add_namespace(&mut self, name: &str, labels: BTreeMap<String, String>) {
+        self.namespaces
+            .entry(name.to_string())
+            .or_default()
+            .extend(labels);
+    }
+
+    fn add_pod(
+        &mut self,
+        name: &str,
+        namespace: &str,
+        labels: BTreeMap<String, String>,
+        ports: Vec<ContainerPort>,
+        host_network: bool,
+    ) {
+        let ip = if host_network {
+            self.node
+        } else {
+            self.next_ip += 1;
+            IpAddr::V4(Ipv4Addr::from(
+                u32::from(Ipv4Addr::new(10, 244, 0, 0)) + self.next_ip,
+            ))
+        };
+        self.pods.push(Pod {
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            labels,
+            ips: vec![ip],
+            ports,
+            host_network,
+        });
+    }
+
+    fn workload(&mut self, workload: &Workload, ports: &BTreeSet<Port>) {
+        let ports = ports
+            .iter()
+            .map(|&p| ContainerPort {
+                name: port_name(workload.component, p).map(String::from),
+                port: p.number.get(),
+                protocol: p.protocol,
+            })
+            .collect();
+        let host_network = matches!(workload.selection, Selection::HostNetwork(_));
+        let labels = workload.selection.pod_labels().cloned().unwrap_or_default();
+        self.add_pod(
+            &format!("{}-0", workload.name()),
+            workload.namespace.as_str(),
+            labels,
+            ports,
+            host_network,
+        );
+    }
+
+    /// The DNS pods of the provider, on its port over UDP and TCP.
+    fn dns(&mut self, provider: DnsProvider) {
+        let (namespace, (key, value)) = provider.pods();
+        let port = provider.port().get();
+        let ports = vec![
+            ContainerPort {
+                name: Some("dns".into()),
+                port,
+                protocol: Protocol::Udp,
+            },
+            ContainerPort {
+                name: Some("dns-tcp".into()),
+                port,
+                protocol: Protocol::Tcp,
+            },
+        ];
+        let name = match provider {
+            DnsProvider::Openshift => "dns-default-0",
+            DnsProvider::KubeDns | DnsProvider::NodeLocal => "coredns-0",
+        };
+        self.add_namespace(namespace, BTreeMap::new());
+        self.add_pod(name, namespace, label(key, value), ports, false);
+    }
+
+    fn prometheus(&mut self, matrix: &Matrix) {
+        let Some(prometheus) = &matrix.profile.prometheus else {
+            return;
+        };
+        let namespace = prometheus.namespace.as_str();
+        let labels = if prometheus.pod_labels.is_empty() {
+            label("app", "prometheus")
+        } else {
+            prometheus
+                .pod_labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        self.add_namespace(namespace, BTreeMap::new());
+        self.add_pod("prometheus-0", namespace, labels, Vec::new(), false);
+    }
+
+    /// One application namespace per DynaKube, labelled as the operator labels the namespaces
+    /// it injects, with one application pod.
+    fn applications<'a>(
+        &mut self,
+        matrix: &'a Matrix,
+        workloads: impl Iterator<Item = &'a Workload>,
+    ) {
+        let apps = matrix
+            .flows
+            .iter()
+            .flat_map(|f| [&f.from, &f.to])
+            .filter_map(Endpoint::workload)
+            .filter(|w| matches!(w.selection, Selection::Namespaces { .. }));
+        let instances: BTreeSet<String> = workloads
+            .filter(|w| w.component.scope() == Scope::DynaKube)
+            .chain(apps)
+            .filter_map(|w| w.instance.as_ref().map(ToString::to_string))
+            .collect();
+        for instance in instances {
+            let namespace = format!("apps-{instance}");
+            self.add_namespace(&namespace, label(INSTANCE_NAMESPACE_LABEL, &instance));
+            self.add_pod("app-0", &namespace, label("app", "app"), http_port(), false);
+        }
+    }
+
+    fn finish(self) -> (Vec<Namespace>, Vec<Pod>) {
+        let namespaces = self
+            .namespaces
+            .into_iter()
+            .map(|(name, mut labels)| {
+                labels.insert("kubernetes.io/metadata.name".into(), name.clone());
+                Namespace { name, labels }
+            })
+            .collect();
+        (namespaces, self.pods)
+    }
+}
+
+/// The one port of the model's application pods.
+fn http_port() -> Vec<ContainerPort> {
+    vec![ContainerPort {
+        name: Some("http".into()),
+        port: 8080,
+        protocol: Protocol::Tcp,
+    }]
+}
+
+fn label(key: &str, value: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([(key.to_string(), value.to_string())])
+}
