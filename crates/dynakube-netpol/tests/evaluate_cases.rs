@@ -51,8 +51,9 @@ fn read(path: &Path) -> String {
 }
 
 /// The problems with one case, as sentences.
-fn run_case(dir: &Path) -> Vec<String> {
-    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+/// The case's cluster and policies indexed twice: as this crate evaluates them, and with
+/// hostNetwork pods treated as ordinary pods, as NCA does.
+fn indexes(dir: &Path, name: &str) -> (Index, Index) {
     let policies = read_policies(
         "policies.yaml",
         &read(&dir.join("policies.yaml")),
@@ -76,6 +77,12 @@ fn run_case(dir: &Path) -> Vec<String> {
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"));
     let index = Index::new(namespaces, pods, &policies).unwrap_or_else(|e| panic!("{name}: {e}"));
+    (index, like_nca)
+}
+
+fn run_case(dir: &Path) -> Vec<String> {
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let (index, like_nca) = indexes(dir, &name);
     let expectations: Vec<Expectation> = serde_yaml::from_str(&read(&dir.join("expected.yaml")))
         .unwrap_or_else(|e| panic!("{name}/expected.yaml: {e}"));
     assert!(!expectations.is_empty(), "{name}: no expectations");

@@ -337,70 +337,9 @@ impl Index {
         policies: &[NetworkPolicy],
         options: Options,
     ) -> Result<Index> {
-        // Namespaces by name, each with the name label the API server gives it.
-        let mut namespace_ids = HashMap::new();
-        for (id, namespace) in namespaces.iter_mut().enumerate() {
-            let location = Location::new(
-                format!("Namespace {}", namespace.name),
-                None,
-                "metadata.name",
-            );
-            if namespace.name.is_empty() {
-                return Err(Error::invalid(location, "is missing"));
-            }
-            if namespace_ids.insert(namespace.name.clone(), id).is_some() {
-                return Err(Error::invalid(location, "is given twice"));
-            }
-            namespace
-                .labels
-                .entry(NAMESPACE_NAME_LABEL.to_string())
-                .or_insert_with(|| namespace.name.clone());
-        }
-
-        // Pods by name; a namespace only pods or policies name is added.
-        let mut pod_ids: HashMap<String, HashMap<String, PodId>> = HashMap::new();
-        let mut pod_namespaces = Vec::with_capacity(pods.len());
-        for (id, pod) in pods.iter().enumerate() {
-            let location = Location::new(format!("Pod {}/{}", pod.namespace, pod.name), None, "");
-            if pod.name.is_empty() {
-                return Err(Error::invalid(location.at("metadata.name"), "is missing"));
-            }
-            if pod.namespace.is_empty() {
-                return Err(Error::invalid(
-                    location.at("metadata.namespace"),
-                    "is missing",
-                ));
-            }
-            let names = pod_ids.entry(pod.namespace.clone()).or_default();
-            if names.insert(pod.name.clone(), id).is_some() {
-                return Err(Error::invalid(
-                    location.at("metadata.name"),
-                    "is given twice",
-                ));
-            }
-            pod_namespaces.push(namespace_id(
-                &mut namespaces,
-                &mut namespace_ids,
-                &pod.namespace,
-            ));
-        }
-
-        let mut policy_namespaces = Vec::with_capacity(policies.len());
-        let mut seen = std::collections::HashSet::new();
-        for policy in policies {
-            let (reference, location) = compile::identify(policy)?;
-            policy_namespaces.push(namespace_id(
-                &mut namespaces,
-                &mut namespace_ids,
-                &reference.namespace,
-            ));
-            if !seen.insert(reference) {
-                return Err(Error::invalid(
-                    location.at("metadata.name"),
-                    "is given twice",
-                ));
-            }
-        }
+        let mut namespace_ids = index_namespaces(&mut namespaces)?;
+        let (pod_ids, pod_namespaces) = index_pods(&pods, &mut namespaces, &mut namespace_ids)?;
+        let policy_namespaces = index_policies(policies, &mut namespaces, &mut namespace_ids)?;
 
         // Policies compiled on interned labels, namespace selectors resolved once.
         let mut interner = Interner::default();
@@ -418,47 +357,8 @@ impl Index {
             .map(|(policy, &namespace)| compile::policy(&mut context, policy, namespace))
             .collect::<Result<Vec<_>>>()?;
 
-        // Pods on interned labels and port names.
-        let mut pods_by_namespace = vec![Vec::new(); namespaces.len()];
-        let mut infos: Vec<PodInfo> = pods
-            .iter()
-            .zip(pod_namespaces)
-            .enumerate()
-            .map(|(id, (pod, namespace))| {
-                pods_by_namespace[namespace].push(id);
-                PodInfo {
-                    namespace,
-                    labels: LabelSet::new(&mut interner, &pod.labels),
-                    named_ports: pod
-                        .ports
-                        .iter()
-                        .filter_map(|p| Some((interner.id(p.name.as_deref()?), p.port, p.protocol)))
-                        .collect(),
-                    by_address: pod.host_network
-                        && options.host_network == HostNetwork::NodeAddress,
-                    ingress: Vec::new(),
-                    egress: Vec::new(),
-                }
-            })
-            .collect();
-
-        // Which policies isolate which pod in which direction, in input order.
-        for (number, policy) in compiled.iter().enumerate() {
-            let number = u32::try_from(number).expect("fewer than 2^32 policies");
-            for &id in &pods_by_namespace[policy.namespace] {
-                let info = &mut infos[id];
-                if info.by_address || !policy.selector.matches(&info.labels) {
-                    continue;
-                }
-                if policy.ingress.is_some() {
-                    info.ingress.push(number);
-                }
-                if policy.egress.is_some() {
-                    info.egress.push(number);
-                }
-            }
-        }
-
+        let mut infos = pod_infos(&pods, &pod_namespaces, &mut interner, options);
+        isolate(&mut infos, &compiled, namespaces.len());
         Ok(Index {
             namespaces,
             pods,
@@ -637,6 +537,136 @@ impl Index {
 }
 
 /// The index of namespace `name`, added with only its name label when missing.
+/// Namespaces by name, each with the name label the API server gives it.
+fn index_namespaces(namespaces: &mut [Namespace]) -> Result<HashMap<String, usize>> {
+    let mut ids = HashMap::new();
+    for (id, namespace) in namespaces.iter_mut().enumerate() {
+        let location = Location::new(
+            format!("Namespace {}", namespace.name),
+            None,
+            "metadata.name",
+        );
+        if namespace.name.is_empty() {
+            return Err(Error::invalid(location, "is missing"));
+        }
+        if ids.insert(namespace.name.clone(), id).is_some() {
+            return Err(Error::invalid(location, "is given twice"));
+        }
+        namespace
+            .labels
+            .entry(NAMESPACE_NAME_LABEL.to_string())
+            .or_insert_with(|| namespace.name.clone());
+    }
+    Ok(ids)
+}
+
+/// Pods by namespace and name, and the namespace of each pod; a namespace only pods name is
+/// added.
+type PodIds = HashMap<String, HashMap<String, PodId>>;
+
+fn index_pods(
+    pods: &[Pod],
+    namespaces: &mut Vec<Namespace>,
+    namespace_ids: &mut HashMap<String, usize>,
+) -> Result<(PodIds, Vec<usize>)> {
+    let mut pod_ids: PodIds = HashMap::new();
+    let mut pod_namespaces = Vec::with_capacity(pods.len());
+    for (id, pod) in pods.iter().enumerate() {
+        let location = Location::new(format!("Pod {}/{}", pod.namespace, pod.name), None, "");
+        if pod.name.is_empty() {
+            return Err(Error::invalid(location.at("metadata.name"), "is missing"));
+        }
+        if pod.namespace.is_empty() {
+            return Err(Error::invalid(
+                location.at("metadata.namespace"),
+                "is missing",
+            ));
+        }
+        let names = pod_ids.entry(pod.namespace.clone()).or_default();
+        if names.insert(pod.name.clone(), id).is_some() {
+            return Err(Error::invalid(
+                location.at("metadata.name"),
+                "is given twice",
+            ));
+        }
+        pod_namespaces.push(namespace_id(namespaces, namespace_ids, &pod.namespace));
+    }
+    Ok((pod_ids, pod_namespaces))
+}
+
+/// The namespace of each policy; a namespace only policies name is added. Two policies of the
+/// same namespace and name are an error.
+fn index_policies(
+    policies: &[NetworkPolicy],
+    namespaces: &mut Vec<Namespace>,
+    namespace_ids: &mut HashMap<String, usize>,
+) -> Result<Vec<usize>> {
+    let mut policy_namespaces = Vec::with_capacity(policies.len());
+    let mut seen = std::collections::HashSet::new();
+    for policy in policies {
+        let (reference, location) = compile::identify(policy)?;
+        policy_namespaces.push(namespace_id(
+            namespaces,
+            namespace_ids,
+            &reference.namespace,
+        ));
+        if !seen.insert(reference) {
+            return Err(Error::invalid(
+                location.at("metadata.name"),
+                "is given twice",
+            ));
+        }
+    }
+    Ok(policy_namespaces)
+}
+
+/// Pods on interned labels and port names.
+fn pod_infos(
+    pods: &[Pod],
+    pod_namespaces: &[usize],
+    interner: &mut Interner,
+    options: Options,
+) -> Vec<PodInfo> {
+    pods.iter()
+        .zip(pod_namespaces)
+        .map(|(pod, &namespace)| PodInfo {
+            namespace,
+            labels: LabelSet::new(interner, &pod.labels),
+            named_ports: pod
+                .ports
+                .iter()
+                .filter_map(|p| Some((interner.id(p.name.as_deref()?), p.port, p.protocol)))
+                .collect(),
+            by_address: pod.host_network && options.host_network == HostNetwork::NodeAddress,
+            ingress: Vec::new(),
+            egress: Vec::new(),
+        })
+        .collect()
+}
+
+/// Records which policies isolate which pod in which direction, in input order.
+fn isolate(infos: &mut [PodInfo], policies: &[Policy], namespaces: usize) {
+    let mut pods_by_namespace = vec![Vec::new(); namespaces];
+    for (id, info) in infos.iter().enumerate() {
+        pods_by_namespace[info.namespace].push(id);
+    }
+    for (number, policy) in policies.iter().enumerate() {
+        let number = u32::try_from(number).unwrap_or(u32::MAX);
+        for &id in &pods_by_namespace[policy.namespace] {
+            let info = &mut infos[id];
+            if info.by_address || !policy.selector.matches(&info.labels) {
+                continue;
+            }
+            if policy.ingress.is_some() {
+                info.ingress.push(number);
+            }
+            if policy.egress.is_some() {
+                info.egress.push(number);
+            }
+        }
+    }
+}
+
 fn namespace_id(
     namespaces: &mut Vec<Namespace>,
     ids: &mut HashMap<String, usize>,

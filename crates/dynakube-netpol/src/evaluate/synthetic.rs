@@ -210,6 +210,22 @@ fn policy(random: &mut Random, i: usize, namespace: &Namespace) -> NetworkPolicy
     let app = format!("app-{}", random.below(5));
     let team = random.pick(&TEAMS);
     let (name, spec) = match random.below(10) {
+        shape @ 0..=4 => broad_policy(shape),
+        shape => selective_policy(shape, &app, team),
+    };
+    let value = json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": format!("{name}-{i}"), "namespace": namespace.name},
+        "spec": spec,
+    });
+    serde_json::from_value(value).expect("the generator writes valid policies")
+}
+
+/// The policy shapes that select a whole namespace or one tier from anywhere: default denies,
+/// cluster DNS, a web tier open to the internet.
+fn broad_policy(shape: usize) -> (&'static str, serde_json::Value) {
+    match shape {
         0 | 1 => (
             "default-deny-ingress",
             json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
@@ -232,7 +248,7 @@ fn policy(random: &mut Random, i: usize, namespace: &Namespace) -> NetworkPolicy
                 }],
             }),
         ),
-        4 => (
+        _ => (
             "web-from-internet",
             json!({
                 "podSelector": {"matchLabels": {"tier": "web"}},
@@ -243,6 +259,12 @@ fn policy(random: &mut Random, i: usize, namespace: &Namespace) -> NetworkPolicy
                 }],
             }),
         ),
+    }
+}
+
+/// The policy shapes that pick peers by label expressions, named ports and port ranges.
+fn selective_policy(shape: usize, app: &str, team: &str) -> (&'static str, serde_json::Value) {
+    match shape {
         5 => (
             "api-from-web",
             json!({
@@ -317,14 +339,7 @@ fn policy(random: &mut Random, i: usize, namespace: &Namespace) -> NetworkPolicy
                 }],
             }),
         ),
-    };
-    let value = json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": format!("{name}-{i}"), "namespace": namespace.name},
-        "spec": spec,
-    });
-    serde_json::from_value(value).expect("the generator writes valid policies")
+    }
 }
 
 /// `count` connections between the pods of `synthetic` and some external addresses, from `seed`:

@@ -574,6 +574,10 @@ fn error(spec: &str) -> (String, String) {
     }
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "a table of cases, one per line of thought"
+)]
 #[test]
 fn invalid_policies_are_errors_naming_policy_and_field() {
     let cases = [

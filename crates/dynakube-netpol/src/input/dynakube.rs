@@ -88,6 +88,24 @@ struct RawMetadataEnrichment {
     enabled: Option<bool>,
 }
 
+/// The fields of `spec` that `version` does not have: the API server drops them, so they are
+/// reported and otherwise ignored.
+fn ignored_fields(version: DynaKubeVersion, spec: &Spec) -> Vec<&'static str> {
+    let mut ignored = Vec::new();
+    if version == DynaKubeVersion::V1beta3 && spec.telemetry_ingest.is_some() {
+        ignored.push("spec.telemetryIngest");
+    }
+    if version != DynaKubeVersion::V1beta6 {
+        if spec.otlp_exporter_configuration.is_some() {
+            ignored.push("spec.otlpExporterConfiguration");
+        }
+        if spec.public_registry_override.is_some() {
+            ignored.push("spec.publicRegistryOverride");
+        }
+    }
+    ignored
+}
+
 /// The annotation prefix of the operator's feature flags.
 const FF: &str = "feature.dynatrace.com/";
 
@@ -115,6 +133,7 @@ pub(super) fn parse(
         Some(raw) => ApiUrl::parse(raw)
             .map_err(|reason| Error::invalid(location.join("spec.apiUrl"), reason))?,
     };
+    let ignored_fields = ignored_fields(version, &spec);
     let mut warnings = Vec::new();
     let feature_flags = feature_flags(location, &metadata.annotations, &mut warnings)?;
     let proxy = proxy(location, spec.proxy, &feature_flags, options)?;
@@ -132,20 +151,7 @@ pub(super) fn parse(
             ZoneName::parse,
         )?),
     };
-
     let v1beta6 = version == DynaKubeVersion::V1beta6;
-    let mut ignored_fields = Vec::new();
-    if version == DynaKubeVersion::V1beta3 && spec.telemetry_ingest.is_some() {
-        ignored_fields.push("spec.telemetryIngest");
-    }
-    if !v1beta6 {
-        if spec.otlp_exporter_configuration.is_some() {
-            ignored_fields.push("spec.otlpExporterConfiguration");
-        }
-        if spec.public_registry_override.is_some() {
-            ignored_fields.push("spec.publicRegistryOverride");
-        }
-    }
     let public_registry_override = match spec.public_registry_override.as_deref() {
         Some(raw) if v1beta6 && !raw.is_empty() => Some(public_registry(location, raw)?),
         _ => None,
