@@ -15,7 +15,9 @@ pub enum Level {
 }
 
 /// A remark on the generated policies, printed on stderr and in the output header.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Notes sort by level, then by their rows in the table's order, then by text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Note {
     /// How much it matters.
     pub level: Level,
@@ -42,29 +44,6 @@ impl Note {
             refs: flow.refs.clone(),
             text: text.into(),
         }
-    }
-}
-
-impl Note {
-    /// The order of notes: level, then the rows as written (as strings), then the text.
-    fn key(&self) -> (Level, BTreeSet<&'static str>, &str) {
-        (
-            self.level,
-            self.refs.iter().map(|r| r.name()).collect(),
-            &self.text,
-        )
-    }
-}
-
-impl PartialOrd for Note {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Note {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
     }
 }
 
