@@ -96,6 +96,9 @@ pub struct Dns {
     pub labels: BTreeMap<String, String>,
     /// The node-local cache, when the cluster has one.
     pub cache: Option<IpAddr>,
+    /// Whether the source asks for names of its own choosing (application pods); otherwise it
+    /// asks only for the hosts of its other flows, and a DNS-aware policy may say so.
+    pub any_name: bool,
 }
 
 /// Pods that are no Dynatrace workload.

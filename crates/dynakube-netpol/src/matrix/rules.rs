@@ -11,8 +11,10 @@ pub enum PeerRule {
     Nodes,
     /// kube-apiserver.
     KubeApiServer,
-    /// The cluster DNS.
+    /// The cluster DNS, for the names of the row's other flows.
     Dns,
+    /// The cluster DNS, for any name: application pods resolve names of their own.
+    AppDns,
     /// The Prometheus of the cluster profile.
     Prometheus,
     /// Every pod of the cluster.
@@ -57,6 +59,7 @@ impl PeerRule {
             PeerRule::Nodes => "nodes (kubelet)".into(),
             PeerRule::KubeApiServer => "kube-apiserver".into(),
             PeerRule::Dns => "cluster DNS".into(),
+            PeerRule::AppDns => "cluster DNS (any name)".into(),
             PeerRule::Prometheus => "Prometheus of the cluster profile".into(),
             PeerRule::AllPods => "pods of every namespace".into(),
             PeerRule::Workload(component) => component.name().into(),
@@ -233,7 +236,7 @@ impl PortRule {
             (PortRule::TelemetryProtocols, _) => {
                 "per protocol: 4317, 4318, 14250, 14268, 9411/TCP; 6831, 6832, 8125/UDP".into()
             }
-            (PortRule::OfPeer, PeerRule::Dns) => format!(
+            (PortRule::OfPeer, PeerRule::Dns | PeerRule::AppDns) => format!(
                 "{}/UDP, {}/TCP (OpenShift: {})",
                 DnsProvider::KubeDns.port(),
                 DnsProvider::KubeDns.port(),

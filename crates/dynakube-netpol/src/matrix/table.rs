@@ -103,6 +103,10 @@ pub static TABLE: &[FlowRule] = &[
         "telemetry ingest from application pods of any namespace"),
     row(E1, Scope::EveryWorkload, &[ Operator, Webhook, CsiDriver, CrdMigration, ActiveGate, OneAgent, LogMonitoring, Kspm, ExtensionController, SqlExecutor, OtelCollector, EdgeConnect, ], PeerRule::Dns, PortRule::OfPeer, Condition::Always,
         "name resolution; the startup probes need it"),
+    // Not a row of the reference, which leaves application pods to the user; Cilium's DNS-aware
+    // egress (`toFQDNs`) of those pods needs it, and policies that restrict their egress do too.
+    row(E1, Scope::DynaKube, &[InjectedApps], PeerRule::AppDns, PortRule::OfPeer, Condition::Always,
+        "name resolution of application pods, their own names and the Dynatrace endpoints"),
     row(E2, Scope::DynaKube, &[Operator], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Always,
         "Dynatrace API: tokens, connection info, settings, image discovery").proxy(ProxyUse::DynaKube),
     row(E3, Scope::Cluster, &[Operator, CrdMigration], PeerRule::KubeApiServer, TCP_443, Condition::Always,

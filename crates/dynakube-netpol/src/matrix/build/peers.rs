@@ -25,7 +25,8 @@ impl Builder<'_> {
         match (rule.peer, ctx.dynakube(), ctx.edgeconnect()) {
             (PeerRule::Nodes, ..) => vec![Peer::plain(self.nodes(), any)],
             (PeerRule::KubeApiServer, ..) => vec![Peer::plain(self.api_server(), any)],
-            (PeerRule::Dns, ..) => vec![self.dns()],
+            (PeerRule::Dns, ..) => vec![self.dns(false)],
+            (PeerRule::AppDns, ..) => vec![self.dns(true)],
             (PeerRule::Prometheus, ..) => self.prometheus().into_iter().collect(),
             (PeerRule::AllPods, ..) => vec![Peer::plain(all_pods(), any)],
             (PeerRule::Workload(component), ..) => {
@@ -92,7 +93,7 @@ impl Builder<'_> {
     }
 
     /// The cluster DNS of the profile's provider, on its port over UDP and TCP.
-    fn dns(&self) -> Peer {
+    fn dns(&self, any_name: bool) -> Peer {
         let dns = &self.profile.dns;
         let (namespace, (key, value)) = dns.provider.pods();
         let port = dns.provider.port();
@@ -101,6 +102,7 @@ impl Builder<'_> {
                 namespace,
                 labels: BTreeMap::from([(key.to_string(), value.to_string())]),
                 cache: dns.node_local_address(),
+                any_name,
             }),
             Ports::list([Port::udp_of(port), Port::tcp_of(port)]),
         )

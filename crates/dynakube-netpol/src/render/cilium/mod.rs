@@ -120,9 +120,9 @@ enum Egress {
     Fqdn(HostName),
     /// Every name below this domain.
     Pattern(HostName),
-    /// The cluster DNS (its pods, and a node-local cache), with the names the owner may
-    /// resolve.
-    Dns(EndpointSelector, Option<Cidr>),
+    /// The cluster DNS (its pods, and a node-local cache); `true` when the owner may resolve
+    /// any name, else only the names of its other rules.
+    Dns(EndpointSelector, Option<Cidr>, bool),
 }
 
 /// Renders the matrix as Cilium policies. `addresses` gives IP-literal hosts and, for the host
@@ -246,7 +246,11 @@ impl Renderer<'_> {
             Endpoint::Dns(dns) => {
                 let mut labels = dns.labels.clone();
                 labels.insert(NAMESPACE_LABEL.into(), dns.namespace.into());
-                Egress::Dns(EndpointSelector::labels(labels), dns.cache.map(Cidr::of_ip))
+                Egress::Dns(
+                    EndpointSelector::labels(labels),
+                    dns.cache.map(Cidr::of_ip),
+                    dns.any_name,
+                )
             }
             Endpoint::Host { host: target, .. } if host => {
                 Egress::Cidrs(self.addresses.of_host(target)?)

@@ -14,7 +14,7 @@ use super::{
     CiliumObject, Draft, Egress, Ingress, Owner, Rendered, namespaces_selector, resolvable_names,
     workload_selector,
 };
-use crate::matrix::{Direction, Endpoint, Matrix, Note, Ports, Protocol, Selection, Workload};
+use crate::matrix::{Direction, Matrix, Note, Ports, Protocol, Selection, Workload};
 use crate::render::{PREFIX, PolicyGroup, annotations};
 
 /// The policies of the drafts: the namespace's default deny first, then one per draft, the
@@ -77,7 +77,7 @@ fn policy(
     };
     let mut rule = Rule::new(subject);
     rule.ingress = ingress_rules(draft);
-    rule.egress = egress_rules(matrix, owner, draft, names);
+    rule.egress = egress_rules(owner, draft, names);
     let (labels, mut annotations) = annotations(&group, &draft.refs, &draft.purposes);
     rule.description = annotations.remove(&format!("{PREFIX}/description"));
     let mut metadata = ObjectMeta {
@@ -132,42 +132,12 @@ fn ingress_rules(draft: &Draft) -> Vec<IngressRule> {
         .collect()
 }
 
-fn egress_rules(
-    matrix: &Matrix,
-    owner: &Owner,
-    draft: &Draft,
-    names: BTreeSet<FqdnSelector>,
-) -> Vec<EgressRule> {
+fn egress_rules(owner: &Owner, draft: &Draft, names: BTreeSet<FqdnSelector>) -> Vec<EgressRule> {
     let host = matches!(owner, Owner::Host(_));
-    let apps = matches!(owner, Owner::Apps(_));
-    let mut egress = draft.egress.clone();
-    // Application pods have no DNS flow of their own, but `toFQDNs` needs a DNS rule.
-    let names_hosts = egress
-        .iter()
-        .any(|(p, _)| matches!(p, Egress::Fqdn(_) | Egress::Pattern(_)));
-    if apps && names_hosts {
-        let dns = matrix.flows.iter().find_map(|f| match &f.to {
-            Endpoint::Dns(dns) => Some((dns.clone(), f.ports.clone())),
-            _ => None,
-        });
-        if let Some((dns, ports)) = dns {
-            let mut labels = dns.labels.clone();
-            labels.insert(super::NAMESPACE_LABEL.into(), dns.namespace.into());
-            let peer = Egress::Dns(
-                EndpointSelector::labels(labels),
-                dns.cache.map(crate::values::Cidr::of_ip),
-            );
-            egress.insert((peer, ports));
-        }
-    }
-    let dns_names: Vec<FqdnSelector> = if apps {
-        // Application pods resolve names of their own: never restrict them.
-        vec![FqdnSelector::Pattern(FqdnPattern::Any)]
-    } else {
-        names.into_iter().collect()
-    };
+    let names: Vec<FqdnSelector> = names.into_iter().collect();
+    let any_name = [FqdnSelector::Pattern(FqdnPattern::Any)];
     let mut rules = Vec::new();
-    for (peer, ports) in merge_ports(&egress) {
+    for (peer, ports) in merge_ports(&draft.egress) {
         let to = match peer {
             Egress::Endpoints(s) => EgressPeer::Endpoints(vec![s.clone()]),
             Egress::Entities(e) => EgressPeer::Entities(e.clone()),
@@ -176,14 +146,9 @@ fn egress_rules(
             Egress::Pattern(d) => {
                 EgressPeer::Fqdns(vec![FqdnSelector::Pattern(FqdnPattern::Below(d.clone()))])
             }
-            Egress::Dns(selector, cache) => {
-                rules.extend(dns_rules(
-                    &selector,
-                    cache.as_ref(),
-                    &ports,
-                    host,
-                    &dns_names,
-                ));
+            Egress::Dns(selector, cache, any) => {
+                let names: &[FqdnSelector] = if any { &any_name } else { &names };
+                rules.extend(dns_rules(&selector, cache.as_ref(), &ports, host, names));
                 continue;
             }
         };
