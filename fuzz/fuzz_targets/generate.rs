@@ -5,7 +5,7 @@
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::input::{ParseOptions, parse_into};
 use dynakube_netpol::matrix::Options;
-use dynakube_netpol::model::Inputs;
+use dynakube_netpol::resources::Inputs;
 use dynakube_netpol::output::{Output, Provenance};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use libfuzzer_sys::fuzz_target;

@@ -2,7 +2,7 @@
 #![no_main]
 
 use dynakube_netpol::input::{ParseOptions, parse_into};
-use dynakube_netpol::model::Inputs;
+use dynakube_netpol::resources::Inputs;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -11,9 +11,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use dynakube_netpol::cluster::{AnyAddress, ClusterProfile};
 use dynakube_netpol::input::{ParseOptions, parse_into};
 use dynakube_netpol::matrix::{Note, Options, ZoneFallback};
-use dynakube_netpol::model::{Inputs, ProxyUrl};
 use dynakube_netpol::output::{self, Output, Provenance, normalized_path};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
+use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use dynakube_netpol::source::Limits;
 use dynakube_netpol::{evaluate, verify};
 

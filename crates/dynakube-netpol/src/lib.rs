@@ -7,7 +7,7 @@
 //!
 //! Data flows one way, one module per step:
 //!
-//! 1. [`input`]: YAML text → [`model::Inputs`] (errors name file, document and field), read
+//! 1. [`input`]: YAML text → [`resources::Inputs`] (errors name file, document and field), read
 //!    through [`source`] (bounded, YAML as Kubernetes reads it) into the validated types of
 //!    [`values`];
 //! 2. [`matrix::build`]: inputs + profile → [`matrix::Matrix`] (pure);
@@ -21,7 +21,7 @@
 //! use dynakube_netpol::cluster::ClusterProfile;
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
 //! use dynakube_netpol::matrix::RowId;
-//! use dynakube_netpol::model::Inputs;
+//! use dynakube_netpol::resources::Inputs;
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts};
 //!
 //! let dynakube = r#"
@@ -56,10 +56,10 @@ pub mod error;
 pub mod evaluate;
 pub mod input;
 pub mod matrix;
-pub mod model;
 pub mod output;
 pub mod render;
 pub mod resolve;
+pub mod resources;
 pub mod source;
 pub mod values;
 pub mod verify;
@@ -68,7 +68,7 @@ pub use error::{Error, Location, Result};
 
 /// Runs the pipeline for the Kubernetes flavor: matrix, addresses, policies.
 pub fn kubernetes(
-    inputs: &model::Inputs,
+    inputs: &resources::Inputs,
     profile: &cluster::ClusterProfile,
     options: &matrix::Options,
     resolver: &dyn resolve::Resolve,
@@ -83,7 +83,7 @@ pub fn kubernetes(
 /// Runs the pipeline for the Cilium flavor: matrix, addresses (for IP-literal hosts and host
 /// policies only; hosts that have none are named by `toFQDNs`), policies.
 pub fn cilium(
-    inputs: &model::Inputs,
+    inputs: &resources::Inputs,
     profile: &cluster::ClusterProfile,
     options: &matrix::Options,
     resolver: &dyn resolve::Resolve,

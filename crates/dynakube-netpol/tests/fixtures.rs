@@ -12,10 +12,10 @@ use dynakube_netpol::matrix::{
     Component, Endpoint, Level, Matrix, Options, Ports, RowId, Scope, Selection, TABLE,
     ZoneFallback,
 };
-use dynakube_netpol::model::Capability;
-use dynakube_netpol::model::{Inputs, ProxyUrl};
 use dynakube_netpol::render::kubernetes::{Rendered, render};
 use dynakube_netpol::resolve::{Addresses, Fallback, FixedHosts, resolve};
+use dynakube_netpol::resources::Capability;
+use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use dynakube_netpol::values::ZoneName;
 use dynakube_netpol::verify::{self, Status};
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;

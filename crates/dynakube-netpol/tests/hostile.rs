@@ -8,9 +8,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::input::{ParseOptions, parse_into};
 use dynakube_netpol::matrix::{Note, Options};
-use dynakube_netpol::model::{Inputs, ProxyUrl};
 use dynakube_netpol::output::{Output, Provenance};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
+use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use proptest::prelude::*;
 use serde_yaml::Value;
 

@@ -7,7 +7,7 @@ use serde_yaml::Value;
 
 use super::{ParseOptions, checked, resource, version};
 use crate::error::{Error, Location, Result};
-use crate::model::{
+use crate::resources::{
     ActiveGate, ApiUrl, Capability, DynaKube, DynaKubeVersion, Extensions, FeatureFlags, ImageRef,
     NoProxy, OneAgent, OneAgentMode, Proxy, ProxySource, ProxyUrl, Registry, TelemetryProtocol,
 };
@@ -435,9 +435,9 @@ fn feature_flags(
 #[cfg(test)]
 mod tests {
     use crate::input::{ParseOptions, parse_into};
-    use crate::model::{Inputs, OneAgentMode, TelemetryProtocol};
+    use crate::resources::{Inputs, OneAgentMode, TelemetryProtocol};
 
-    fn dynakube(version: &str, spec: &str) -> crate::model::DynaKube {
+    fn dynakube(version: &str, spec: &str) -> crate::resources::DynaKube {
         let text = format!(
             "apiVersion: dynatrace.com/{version}\nkind: DynaKube\nmetadata: {{name: dk}}\nspec:\n  apiUrl: https://a.live.dynatrace.com/api\n{spec}"
         );

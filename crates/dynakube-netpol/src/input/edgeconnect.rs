@@ -6,7 +6,7 @@ use url::Url;
 
 use super::{checked, resource, version};
 use crate::error::{Error, Location, Result};
-use crate::model::{EdgeConnect, EdgeConnectVersion, ImageRef, NoProxy, Proxy, ProxySource};
+use crate::resources::{EdgeConnect, EdgeConnectVersion, ImageRef, NoProxy, Proxy, ProxySource};
 use crate::values::{Host, HostName, HostPattern, HostPort, Name, PortNumber, Shown};
 
 /// The domains an EdgeConnect `apiServer` may belong to (the operator's validation).

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
 use crate::error::{Error, Location, Result};
-use crate::model::{Inputs, ProxyUrl};
+use crate::resources::{Inputs, ProxyUrl};
 use crate::source::{Limits, Object};
 use crate::values::{Name, Shown};
 

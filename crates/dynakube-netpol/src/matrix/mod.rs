@@ -36,7 +36,7 @@ pub use rows::{RowId, joined as rows_joined};
 pub use rules::{Condition, FlowRule, PeerRule, PortRule, ProxyUse, ZoneRoute, markdown_table};
 pub use table::TABLE;
 
-use crate::model::ResourceRef;
+use crate::resources::ResourceRef;
 use crate::values::Name;
 
 /// How the matrix is built, beyond what the resources and the cluster profile say.

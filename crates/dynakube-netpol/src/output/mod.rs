@@ -24,7 +24,7 @@ pub use dir::{Difference, Flush, check_dir, unified_diff, write_dir};
 
 use crate::error::{Error, Result};
 use crate::matrix::Note;
-use crate::model::ResourceRef;
+use crate::resources::ResourceRef;
 use crate::values::escape;
 
 /// The first words of every file this tool writes.
@@ -250,7 +250,7 @@ pub fn normalized_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Kind;
+    use crate::resources::Kind;
     use crate::values::Name;
 
     fn dynakube(name: &str) -> ResourceRef {

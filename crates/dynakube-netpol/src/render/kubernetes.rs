@@ -24,8 +24,8 @@ use crate::matrix::{
     ApiServer, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Port,
     Ports, RowId, Selection, Workload,
 };
-use crate::model::ResourceRef;
 use crate::resolve::{Addresses, public_internet};
+use crate::resources::ResourceRef;
 use crate::values::Cidr;
 
 /// The namespace label every Kubernetes namespace carries.

@@ -7,7 +7,7 @@ pub mod kubernetes;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::matrix::{Direction, Endpoint, Flow, RowId, Selection, Workload};
-use crate::model::ResourceRef;
+use crate::resources::ResourceRef;
 use crate::values::HostPattern;
 
 /// The label and annotation prefix of everything this tool writes.

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::cluster::ClusterProfile;
 use crate::error::{Error, Location, Result};
-use crate::model::{Capability, DynaKube, EdgeConnect, Inputs, ResourceRef};
+use crate::resources::{Capability, DynaKube, EdgeConnect, Inputs, ResourceRef};
 use crate::values::Name;
 
 /// Builds the matrix of `inputs` in the cluster described by `profile`.

@@ -7,7 +7,7 @@ use super::{Builder, Context};
 use crate::cluster::ClusterProfile;
 use crate::matrix::RowId::{self, *};
 use crate::matrix::{Condition, Level, Note, ZoneFallback};
-use crate::model::{Capability, DynaKube};
+use crate::resources::{Capability, DynaKube};
 
 /// What a DynaKube note is decided on.
 struct About<'a> {

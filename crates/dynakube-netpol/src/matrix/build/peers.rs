@@ -10,7 +10,7 @@ use crate::matrix::{
     ApiServer, Component, Dns, Endpoint, FlowRule, HostRole, Nodes, PeerRule, Pods, PodsKind, Port,
     Ports, ProxyUse, RowId, ZoneRoute,
 };
-use crate::model::{Capability, DynaKube, EdgeConnect, Proxy, Registry, TelemetryProtocol};
+use crate::resources::{Capability, DynaKube, EdgeConnect, Proxy, Registry, TelemetryProtocol};
 use crate::values::HostPort;
 
 /// The registry the public code-modules image is served from, unless `publicRegistryOverride`

@@ -30,8 +30,8 @@ use crate::matrix::{
     Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, Note, Port, Ports, RowId,
     Selection, Workload,
 };
-use crate::model::ResourceRef;
 use crate::resolve::Addresses;
+use crate::resources::ResourceRef;
 use crate::values::{Cidr, Host, HostName, HostPattern};
 
 /// One object of the Cilium flavor.

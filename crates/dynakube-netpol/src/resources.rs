@@ -1,4 +1,4 @@
-//! The normalised model of the inputs: the facts of DynaKube and EdgeConnect resources that
+//! The resources as this tool sees them: the facts of DynaKube and EdgeConnect resources that
 //! change network traffic, independent of the API version they were written in.
 
 use std::collections::BTreeSet;
