@@ -269,10 +269,10 @@ struct Builder<'a> {
     /// Flows by identity.
     flows: BTreeMap<FlowKey, FlowFacts>,
     notes: BTreeSet<Note>,
-    /// The rows that assume the tenant's communication endpoints, per DynaKube.
-    assumed_endpoints: BTreeSet<(Name, RowId)>,
-    /// The rows narrowed to the zone's ActiveGates, per DynaKube.
-    zone_rows: BTreeSet<(Name, RowId)>,
+    /// The rows of the DynaKube being built that assume the tenant's communication endpoints.
+    assumed_endpoints: BTreeSet<RowId>,
+    /// The rows of the DynaKube being built narrowed to the zone's ActiveGates.
+    zone_rows: BTreeSet<RowId>,
 }
 
 /// One peer of a row, made concrete: the endpoint, its ports, and extra references (E30).

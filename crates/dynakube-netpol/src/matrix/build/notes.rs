@@ -176,15 +176,13 @@ impl Builder<'_> {
     }
 
     /// The notes on the rows of `dk` that assumed the tenant's communication endpoints, and
-    /// on those its network zone narrowed to the ActiveGate.
+    /// on those its network zone narrowed to the ActiveGate; `dk` is the DynaKube whose rows
+    /// were just built, and the rows collected for it are cleared.
     fn derived_notes(&mut self, dk: &DynaKube) {
-        let rows = |set: &std::collections::BTreeSet<(crate::values::Name, RowId)>| -> Vec<RowId> {
-            set.iter()
-                .filter(|(name, _)| name == &dk.name)
-                .map(|&(_, row)| row)
-                .collect()
-        };
-        let assumed = rows(&self.assumed_endpoints);
+        let assumed: Vec<RowId> = std::mem::take(&mut self.assumed_endpoints)
+            .into_iter()
+            .collect();
+        let zone_rows: Vec<RowId> = std::mem::take(&mut self.zone_rows).into_iter().collect();
         if !assumed.is_empty() {
             self.notes.insert(Note::new(
                 Level::Info,
@@ -198,7 +196,7 @@ impl Builder<'_> {
         if let (Some(zone), ZoneFallback::None) = (&dk.network_zone, self.options.zone_fallback) {
             self.notes.insert(Note::new(
                 Level::Info,
-                &rows(&self.zone_rows),
+                &zone_rows,
                 format!(
                     "DynaKube {}: network zone `{zone}` with fallback NONE: OneAgents, code modules and log monitoring reach the in-cluster ActiveGate only; the zone must exist in the tenant with that fallback",
                     dk.name

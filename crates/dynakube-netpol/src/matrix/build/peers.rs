@@ -169,7 +169,7 @@ impl Builder<'_> {
     /// The communication endpoints of the tenant, which the connection info gives at runtime:
     /// assumed to be the `apiUrl` host and port, and noted.
     fn endpoints(&mut self, rule: &FlowRule, ctx: Context<'_>, dk: &DynaKube) -> Peer {
-        self.assumed_endpoints.insert((dk.name.clone(), rule.id));
+        self.assumed_endpoints.insert(rule.id);
         self.host(rule, ctx, &dk.api_url.api, HostRole::CommunicationEndpoint)
     }
 
@@ -186,7 +186,7 @@ impl Builder<'_> {
             peers.push(self.active_gate(ctx));
         }
         if rule.zone == ZoneRoute::ActiveGateOnly && self.restricted(dk) {
-            self.zone_rows.insert((dk.name.clone(), rule.id));
+            self.zone_rows.insert(rule.id);
             return peers;
         }
         peers.push(self.endpoints(rule, ctx, dk));
