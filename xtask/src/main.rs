@@ -96,27 +96,6 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-/// `count` DynaKubes in one namespace, cycling through the shapes users run: cloud-native
-/// full stack with a routing ActiveGate, application monitoring, host monitoring, and a
-/// telemetry-ingest ActiveGate; a tenant per ten DynaKubes.
-fn generated_dynakubes(count: usize) -> String {
-    let shapes = [
-        "  oneAgent: {cloudNativeFullStack: {}}\n  activeGate: {capabilities: [routing, kubernetes-monitoring]}\n",
-        "  oneAgent: {applicationMonitoring: {}}\n",
-        "  oneAgent: {hostMonitoring: {}}\n  logMonitoring: {}\n",
-        "  activeGate: {capabilities: [routing]}\n  telemetryIngest: {protocols: [otlp]}\n",
-    ];
-    let mut out = String::new();
-    for i in 0..count {
-        out.push_str(&format!(
-            "---\napiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {{name: dk{i}, namespace: dynatrace}}\nspec:\n  apiUrl: https://tenant{}.live.dynatrace.com/api\n{}",
-            i / 10,
-            shapes[i % shapes.len()]
-        ));
-    }
-    out
-}
-
 /// Writes the policies of generated DynaKubes with `-o` and reports time, files and bytes.
 fn bench_output(counts: &[usize]) -> Result<()> {
     let root = project_root();
@@ -142,7 +121,7 @@ fn bench_output(counts: &[usize]) -> Result<()> {
     println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for &count in counts {
         let input = work.join(format!("dynakubes-{count}.yaml"));
-        std::fs::write(&input, generated_dynakubes(count))?;
+        std::fs::write(&input, dynakube_netpol::synthetic::dynakubes(count))?;
         for flavor in ["kubernetes", "cilium"] {
             let run = |extra: &[&std::ffi::OsStr]| -> Result<std::time::Duration> {
                 let started = std::time::Instant::now();
@@ -472,7 +451,8 @@ fn verify(verifier: &Path) -> Result<()> {
 /// and the evaluator's verdicts in `expected.yaml`; `nca:` marks where treating host-network
 /// pods as ordinary pods, as NCA does, gives another verdict.
 fn synthetic(dir: &Path, pods: usize, queries: usize) -> Result<()> {
-    use dynakube_netpol::evaluate::{HostNetwork, Index, Options, synthetic};
+    use dynakube_netpol::evaluate::{HostNetwork, Index, Options};
+    use dynakube_netpol::synthetic;
     let size = synthetic::Size {
         namespaces: (pods / 20).max(4),
         pods,

@@ -567,7 +567,7 @@ fn write_case(
     policies: Vec<k8s_openapi::api::networking::v1::NetworkPolicy>,
     report: &verify::Report,
 ) -> anyhow::Result<()> {
-    let case = evaluate::synthetic::Synthetic {
+    let case = dynakube_netpol::synthetic::Synthetic {
         namespaces: index.namespaces().to_vec(),
         pods: index.pods().to_vec(),
         policies,

@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use dynakube_netpol::evaluate::Index;
-use dynakube_netpol::evaluate::synthetic::{self, Size};
+use dynakube_netpol::synthetic::{self, Size};
 
 /// How many connections one query batch holds.
 const QUERIES: usize = 100_000;

@@ -1,5 +1,6 @@
-//! A deterministic synthetic cluster (namespaces, pods, policies) and connection queries, for
-//! benchmarks and for comparing the evaluator with other analyzers on large inputs.
+//! Deterministic synthetic inputs for benchmarks: DynaKubes by the thousand, and a cluster
+//! (namespaces, pods, policies) with connection queries, also for comparing the evaluator with
+//! other analyzers on large inputs.
 //!
 //! The mix aims at realism: default-deny policies, DNS egress to `kube-system`, selectors with
 //! `matchLabels` and `matchExpressions`, `ipBlock`s with `except` in IPv4 and IPv6, named ports,
@@ -13,7 +14,7 @@ use std::path::Path;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde_json::{Value, json};
 
-use super::{Connection, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Peer, Pod};
+use crate::evaluate::{Connection, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Peer, Pod};
 use crate::matrix::Protocol;
 
 /// How big a synthetic cluster is.
@@ -452,4 +453,25 @@ impl Synthetic {
         std::fs::write(dir.join("policies.yaml"), self.policies_yaml())?;
         std::fs::write(dir.join("cluster.yaml"), self.cluster_yaml())
     }
+}
+
+/// `count` DynaKubes in one YAML stream, in four shapes that together reach most rows:
+/// cloud-native full stack with a routing ActiveGate, application monitoring, host monitoring
+/// with log monitoring, and telemetry ingest. Ten share a tenant.
+pub fn dynakubes(count: usize) -> String {
+    const SHAPES: [&str; 4] = [
+        "  oneAgent: {cloudNativeFullStack: {}}\n  activeGate: {capabilities: [routing, kubernetes-monitoring]}\n",
+        "  oneAgent: {applicationMonitoring: {}}\n",
+        "  oneAgent: {hostMonitoring: {}}\n  logMonitoring: {}\n",
+        "  activeGate: {capabilities: [routing]}\n  telemetryIngest: {protocols: [otlp]}\n",
+    ];
+    let mut out = String::new();
+    for i in 0..count {
+        out.push_str(&format!(
+            "---\napiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {{name: dk{i}, namespace: dynatrace}}\nspec:\n  apiUrl: https://tenant{}.live.dynatrace.com/api\n{}",
+            i / 10,
+            SHAPES[i % SHAPES.len()]
+        ));
+    }
+    out
 }

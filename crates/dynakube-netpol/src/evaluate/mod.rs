@@ -96,7 +96,6 @@
 mod compile;
 mod labels;
 mod read;
-pub mod synthetic;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::source::Limits;
+use crate::synthetic;
 
 /// A cluster of two namespaces and a few pods, written as `kubectl` would print it.
 const CLUSTER: &str = r#"
