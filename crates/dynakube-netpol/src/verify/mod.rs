@@ -19,7 +19,7 @@ pub use place::Facts;
 pub use report::{Extra, FlowCheck, Probe, Read, Report, Status};
 
 use crate::evaluate::{Connection, Index, Peer};
-use crate::matrix::{Matrix, Port, Ports, Protocol};
+use crate::matrix::{ACTIVEGATE_HTTPS, Matrix, Port, Ports, Protocol};
 use crate::resolve::Addresses;
 use crate::values::PortNumber;
 
@@ -34,7 +34,7 @@ const SAMPLE_PORTS: [Port; 12] = [
     Port::tcp(6443),
     Port::tcp(8080),
     Port::tcp(8443),
-    Port::tcp(9999),
+    ACTIVEGATE_HTTPS,
     Port::tcp(10250),
     Port::udp(8125),
 ];
