@@ -111,8 +111,8 @@ pub enum Fallback {
     /// Fail, listing the hosts.
     #[default]
     Fail,
-    /// Allow the host's ports to every public address (IPv4 and IPv6, without private,
-    /// loopback, link-local and CGNAT ranges).
+    /// Allow the host's ports to every public address: IPv4 and IPv6 global unicast without the
+    /// special-purpose ranges of the IANA registries (see [`public_internet`]).
     PublicInternet,
 }
 
@@ -206,28 +206,48 @@ pub fn resolve_known(
     Ok(addresses)
 }
 
-/// The public internet as CIDRs with the ranges each excludes: everything but private,
-/// loopback, link-local and CGNAT addresses.
+/// The IPv4 ranges of the IANA special-purpose address registry, and multicast: none of them
+/// is where a Dynatrace tenant, registry or proxy on the internet can be.
+const SPECIAL_PURPOSE_V4: [&str; 18] = [
+    "0.0.0.0/8",       // this network
+    "10.0.0.0/8",      // private use
+    "100.64.0.0/10",   // shared address space (CGNAT)
+    "127.0.0.0/8",     // loopback
+    "169.254.0.0/16",  // link local
+    "172.16.0.0/12",   // private use
+    "192.0.0.0/24",    // IETF protocol assignments
+    "192.0.2.0/24",    // documentation (TEST-NET-1)
+    "192.31.196.0/24", // AS112
+    "192.52.193.0/24", // AMT
+    "192.88.99.0/24",  // deprecated 6to4 relay anycast
+    "192.168.0.0/16",  // private use
+    "192.175.48.0/24", // AS112 direct delegation
+    "198.18.0.0/15",   // benchmarking
+    "198.51.100.0/24", // documentation (TEST-NET-2)
+    "203.0.113.0/24",  // documentation (TEST-NET-3)
+    "224.0.0.0/4",     // multicast
+    "240.0.0.0/4",     // reserved, and the limited broadcast address
+];
+
+/// The special-purpose IPv6 ranges inside global unicast (`2000::/3`); everything outside it
+/// (loopback, IPv4-mapped, NAT64 `64:ff9b::/96`, discard, SRv6, unique local, link local,
+/// multicast) is not global unicast in the first place.
+const SPECIAL_PURPOSE_V6: [&str; 5] = [
+    "2001::/23",         // IETF protocol assignments (Teredo, benchmarking, ORCHID, ...)
+    "2001:db8::/32",     // documentation
+    "2002::/16",         // 6to4
+    "2620:4f:8000::/48", // AS112 direct delegation
+    "3fff::/20",         // documentation
+];
+
+/// The public internet as CIDRs with the ranges each excludes: every IPv4 address but the
+/// special-purpose ranges of the IANA registry and multicast, and IPv6 global unicast but its
+/// special-purpose ranges.
 pub fn public_internet() -> Vec<(Cidr, Vec<Cidr>)> {
     let net = |s: &str| Cidr::parse(s).expect("a valid constant CIDR");
     vec![
-        (
-            net("0.0.0.0/0"),
-            [
-                "10.0.0.0/8",
-                "100.64.0.0/10",
-                "127.0.0.0/8",
-                "169.254.0.0/16",
-                "172.16.0.0/12",
-                "192.168.0.0/16",
-            ]
-            .map(net)
-            .to_vec(),
-        ),
-        (
-            net("::/0"),
-            ["::1/128", "fc00::/7", "fe80::/10"].map(net).to_vec(),
-        ),
+        (net("0.0.0.0/0"), SPECIAL_PURPOSE_V4.map(net).to_vec()),
+        (net("2000::/3"), SPECIAL_PURPOSE_V6.map(net).to_vec()),
     ]
 }
 
@@ -290,16 +310,43 @@ mod tests {
     #[test]
     fn public_internet_excludes_private_ranges() {
         let ranges = public_internet();
-        let private: IpAddr = "10.1.2.3".parse().unwrap();
-        let public: IpAddr = "203.0.113.9".parse().unwrap();
-        let allowed = |ip: &IpAddr| {
+        let allowed = |ip: &str| {
+            let ip: IpAddr = ip.parse().unwrap();
             ranges.iter().any(|(net, except)| {
-                net.net().contains(ip) && !except.iter().any(|e| e.net().contains(ip))
+                net.net().contains(&ip) && !except.iter().any(|e| e.net().contains(&ip))
             })
         };
-        assert!(!allowed(&private));
-        assert!(allowed(&public));
-        assert!(!allowed(&"fd00::1".parse().unwrap()));
-        assert!(allowed(&"2001:db8::1".parse().unwrap()));
+        for public in ["8.8.8.8", "52.1.2.3", "2600:1f18::1", "2a05:d014::1"] {
+            assert!(allowed(public), "{public}");
+        }
+        for special in [
+            "10.1.2.3",
+            "100.64.0.1",
+            "192.0.2.1",
+            "198.18.0.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.251",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2001:db8::1",
+            "2001::1",
+            "2002:808:808::1",
+            "3fff::1",
+            "fd00::1",
+            "fe80::1",
+            "ff02::1",
+        ] {
+            assert!(!allowed(special), "{special}");
+        }
+        for (net, except) in &ranges {
+            for e in except {
+                assert!(net.net().contains(&e.net()), "{e} is inside {net}");
+            }
+        }
     }
 }

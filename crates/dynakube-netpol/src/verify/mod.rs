@@ -41,7 +41,7 @@ const SAMPLE_PORTS: [Port; 12] = [
 
 /// Addresses outside every known peer, tried beyond the matrix: a public and a private one.
 const STRANGERS: [IpAddr; 2] = [
-    IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 200)),
+    IpAddr::V4(std::net::Ipv4Addr::new(9, 9, 9, 9)),
     IpAddr::V4(std::net::Ipv4Addr::new(10, 255, 255, 1)),
 ];
 

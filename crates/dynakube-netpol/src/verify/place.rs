@@ -24,7 +24,7 @@ pub(super) const ASSUMED_NODE: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10))
 /// The kube-apiserver endpoint assumed when the cluster profile gives none.
 const ASSUMED_API_SERVER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
 /// The address a host without addresses is checked at under the public-internet fallback.
-const PUBLIC_SAMPLE: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 99));
+const PUBLIC_SAMPLE: IpAddr = IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8));
 
 /// Addresses of the cluster's infrastructure, from the cluster profile and the pods.
 #[derive(Debug, Clone, PartialEq, Eq)]
