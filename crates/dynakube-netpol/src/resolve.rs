@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::AnyAddress;
 use crate::error::{Error, Location, Result};
-use crate::matrix::{Endpoint, Matrix};
+use crate::matrix::{Endpoint, HostRole, Matrix};
 use crate::source::Limits;
 use crate::values::{Cidr, Host, HostName, HostPattern, Shown};
 
@@ -169,6 +169,19 @@ pub fn resolve_known(
     let mut addresses = Addresses::default();
     for endpoint in matrix.flows.iter().flat_map(|f| [&f.from, &f.to]) {
         let (pattern, name) = match endpoint {
+            // CDN hosts are admitted when addresses are given (or the fallback allows the
+            // internet); without them, renderers that cannot name hosts say so in a note.
+            Endpoint::Host {
+                host: Host::Name(name),
+                role: HostRole::RegistryCdn,
+            } if fallback != Fallback::PublicInternet => {
+                if let Some(nets) = resolver.resolve(&HostPattern::Name(name.clone()))? {
+                    addresses
+                        .hosts
+                        .insert(HostPattern::Name(name.clone()), nets);
+                }
+                continue;
+            }
             Endpoint::Host {
                 host: Host::Name(name),
                 ..

@@ -177,17 +177,37 @@ impl Registry {
     /// The hosts a registry client talks to when it reads an image's manifest or layers.
     ///
     /// Docker Hub is reached as `index.docker.io` and hands out tokens from `auth.docker.io`.
-    /// Layer downloads may be redirected to CDN hosts no source names; those are not included.
+    /// Blob downloads are redirected elsewhere: see [`Registry::cdn_hosts`].
     pub fn hosts(&self) -> Vec<HostPort> {
         match self {
-            Registry::DockerHub => ["index.docker.io", "auth.docker.io"]
-                .iter()
-                .filter_map(|name| HostName::parse(name).ok())
-                .map(|name| HostPort::new(Host::Name(name), PortNumber::of(443)))
-                .collect(),
+            Registry::DockerHub => https_hosts(&["index.docker.io", "auth.docker.io"]),
             Registry::Host(host) => vec![host.clone()],
         }
     }
+
+    /// The hosts a registry redirects blob downloads (image configs and layers) to, as far as
+    /// the registry documents them. Docker Hub names its CDNs and, for anonymous pulls, a
+    /// Cloudflare R2 bucket in its firewall allow-list; their addresses change at the CDN's
+    /// will. Other registries: none known.
+    pub fn cdn_hosts(&self) -> Vec<HostPort> {
+        match self {
+            Registry::DockerHub => https_hosts(&[
+                "production.cloudflare.docker.com",
+                "production.cloudfront.docker.com",
+                "docker-images-prod.6aa30f8b08e16409b46e0173d6de2f56.r2.cloudflarestorage.com",
+            ]),
+            Registry::Host(_) => Vec::new(),
+        }
+    }
+}
+
+/// `names` on port 443.
+fn https_hosts(names: &[&str]) -> Vec<HostPort> {
+    names
+        .iter()
+        .filter_map(|name| HostName::parse(name).ok())
+        .map(|name| HostPort::new(Host::Name(name), PortNumber::of(443)))
+        .collect()
 }
 
 /// A container image reference, split the way registries see it.

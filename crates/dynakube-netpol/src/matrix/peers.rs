@@ -148,6 +148,9 @@ pub enum HostRole {
     CommunicationEndpoint,
     /// A container registry.
     Registry,
+    /// A content delivery network a registry redirects downloads to. Its addresses change at
+    /// the CDN's will, so a policy that cannot name hosts admits it only with addresses given.
+    RegistryCdn,
     /// An HTTP proxy.
     Proxy,
     /// The Dynatrace platform host of an EdgeConnect (`apiServer`).
@@ -163,6 +166,7 @@ impl HostRole {
             HostRole::DynatraceApi => "dynatrace-api",
             HostRole::CommunicationEndpoint => "communication-endpoints",
             HostRole::Registry => "registry",
+            HostRole::RegistryCdn => "registry-cdn",
             HostRole::Proxy => "proxy",
             HostRole::EdgeConnectApi => "edgeconnect-api",
             HostRole::OAuth => "oauth",

@@ -70,6 +70,7 @@ pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
         drafts: BTreeMap::new(),
         notes: BTreeSet::new(),
         warnings: BTreeMap::new(),
+        cdns: BTreeMap::new(),
     };
     for flow in &matrix.flows {
         let mut rendered = false;
@@ -83,6 +84,7 @@ pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
             renderer.unrendered(flow);
         }
     }
+    renderer.cdn_warnings();
     for (text, refs) in std::mem::take(&mut renderer.warnings) {
         renderer.notes.insert(Note {
             level: Level::Warning,
@@ -114,6 +116,8 @@ struct Renderer<'a> {
     notes: BTreeSet<Note>,
     /// Widening warnings by text, with the rows each concerns.
     warnings: BTreeMap<String, BTreeSet<RowId>>,
+    /// CDN hosts without addresses, by source and ports, with the rows they concern.
+    cdns: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<RowId>)>,
 }
 
 impl Renderer<'_> {
@@ -283,9 +287,30 @@ impl Renderer<'_> {
             .extend(refs.iter().copied());
     }
 
+    /// One warning per source for the CDN hosts it could not be allowed to reach.
+    fn cdn_warnings(&mut self) {
+        for ((from, ports), (hosts, refs)) in std::mem::take(&mut self.cdns) {
+            let hosts: Vec<String> = hosts.into_iter().collect();
+            let text = format!(
+                "{from} downloads image data from {} ({ports}), where the registry redirects it; a NetworkPolicy cannot name CDN hosts and their addresses change: give them in the hosts file, or use an image from another registry",
+                hosts.join(", ")
+            );
+            self.warn(&refs, text);
+        }
+    }
+
     /// Records why a flow has no rule at all.
     fn unrendered(&mut self, flow: &Flow) {
         let text = match Unexpressed::of(flow) {
+            Unexpressed::CdnWithoutAddresses(host) => {
+                let (hosts, refs) = self
+                    .cdns
+                    .entry((flow.from.to_string(), flow.ports.to_string()))
+                    .or_default();
+                hosts.insert(host.to_string());
+                refs.extend(flow.refs.iter().copied());
+                return;
+            }
             Unexpressed::HostNetworkSource(w) => format!(
                 "{w} runs in the host network, where namespaced policies neither restrict nor protect it: its traffic to {} ({}) needs a host firewall",
                 flow.to, flow.ports

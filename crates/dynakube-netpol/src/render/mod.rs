@@ -6,9 +6,9 @@ pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::matrix::{Direction, Endpoint, Flow, RowId, Selection, Workload};
+use crate::matrix::{Direction, Endpoint, Flow, HostRole, RowId, Selection, Workload};
 use crate::resources::ResourceRef;
-use crate::values::HostPattern;
+use crate::values::{Host, HostPattern};
 
 /// The label and annotation prefix of everything this tool writes.
 pub const PREFIX: &str = "dynakube-netpol";
@@ -35,6 +35,8 @@ pub(crate) enum Unexpressed<'a> {
     AppSource(&'a Workload),
     /// The peer is a host pattern without addresses.
     PatternWithoutAddresses(&'a HostPattern),
+    /// The peer is a registry's CDN host without addresses.
+    CdnWithoutAddresses(&'a Host),
     /// The peer has no fixed identity or port.
     NoFixedPeer,
 }
@@ -50,6 +52,13 @@ impl<'a> Unexpressed<'a> {
                 Unexpressed::AppSource(w)
             }
             (_, Endpoint::HostPattern(pattern)) => Unexpressed::PatternWithoutAddresses(pattern),
+            (
+                _,
+                Endpoint::Host {
+                    host,
+                    role: HostRole::RegistryCdn,
+                },
+            ) => Unexpressed::CdnWithoutAddresses(host),
             _ => Unexpressed::NoFixedPeer,
         }
     }

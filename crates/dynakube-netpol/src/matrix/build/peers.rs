@@ -45,10 +45,9 @@ impl Builder<'_> {
             }
             (PeerRule::ActiveGateEndpoints, Some(dk), _) => vec![self.endpoints(rule, ctx, dk)],
             (PeerRule::OneAgentEndpoints, Some(dk), _) => self.one_agent_endpoints(rule, ctx, dk),
-            (PeerRule::CodeModulesRegistry, Some(dk), _) => code_modules_registries(dk)
-                .iter()
-                .map(|registry| self.host(rule, ctx, registry, HostRole::Registry))
-                .collect(),
+            (PeerRule::CodeModulesRegistry, Some(dk), _) => {
+                self.registry(rule, ctx, &code_modules_registry(dk))
+            }
             (PeerRule::TelemetryExport, Some(dk), _) => vec![self.telemetry_export(rule, ctx, dk)],
             (PeerRule::PrometheusExtension, ..) => vec![
                 self.extension_controller(ctx),
@@ -67,11 +66,7 @@ impl Builder<'_> {
                 self.host(rule, ctx, &ec.oauth_endpoint, HostRole::OAuth),
                 self.host(rule, ctx, &ec.api_server, HostRole::EdgeConnectApi),
             ],
-            (PeerRule::EdgeConnectRegistry, ..) => Registry::DockerHub
-                .hosts()
-                .iter()
-                .map(|h| self.host(rule, ctx, h, HostRole::Registry))
-                .collect(),
+            (PeerRule::EdgeConnectRegistry, ..) => self.registry(rule, ctx, &Registry::DockerHub),
             (PeerRule::EdgeConnectTargets, _, Some(ec)) => edgeconnect_targets(ec),
             // DynaKube rows in other contexts, and EdgeConnect rows likewise, have no peers.
             _ => Vec::new(),
@@ -143,6 +138,22 @@ impl Builder<'_> {
                 .filter(|_| !flags.is_some_and(|f| f.oneagent_ignore_proxy)),
             ProxyUse::EdgeConnect => ctx.edgeconnect()?.proxy.as_ref(),
         }
+    }
+
+    /// The hosts of `registry` and of the CDNs it redirects downloads to.
+    fn registry(&self, rule: &FlowRule, ctx: Context<'_>, registry: &Registry) -> Vec<Peer> {
+        let hosts = registry
+            .hosts()
+            .into_iter()
+            .map(|h| (h, HostRole::Registry));
+        let cdns = registry
+            .cdn_hosts()
+            .into_iter()
+            .map(|h| (h, HostRole::RegistryCdn));
+        hosts
+            .chain(cdns)
+            .map(|(host, role)| self.host(rule, ctx, &host, role))
+            .collect()
     }
 
     /// The peer for `target`, or for the proxy when the row's traffic to it goes through one.
@@ -225,19 +236,17 @@ fn unbounded(what: &'static str) -> Peer {
     Peer::plain(Endpoint::Unbounded(what), Ports::Any)
 }
 
-/// The registries the CSI driver pulls code modules from: the custom image's, else the public
+/// The registry the CSI driver pulls code modules from: the custom image's, else the public
 /// registry (or its override).
-fn code_modules_registries(dk: &DynaKube) -> Vec<HostPort> {
+fn code_modules_registry(dk: &DynaKube) -> Registry {
     let image = dk
         .one_agent
         .as_ref()
         .and_then(|o| o.code_modules_image.as_ref());
     match (image, &dk.public_registry_override) {
-        (Some(image), _) => image.registry.hosts(),
-        (None, Some(registry)) => registry.hosts(),
-        (None, None) => Registry::parse(PUBLIC_REGISTRY)
-            .map(|r| r.hosts())
-            .unwrap_or_default(),
+        (Some(image), _) => image.registry.clone(),
+        (None, Some(registry)) => registry.clone(),
+        (None, None) => Registry::parse(PUBLIC_REGISTRY).expect("a valid constant registry"),
     }
 }
 

@@ -288,7 +288,9 @@ impl Renderer<'_> {
                 flow.to,
                 flow.ports
             ),
-            Unexpressed::PatternWithoutAddresses(_) | Unexpressed::NoFixedPeer => format!(
+            Unexpressed::PatternWithoutAddresses(_)
+            | Unexpressed::CdnWithoutAddresses(_)
+            | Unexpressed::NoFixedPeer => format!(
                 "{} reaches {} on {} ports: no fixed peer; not allowed",
                 flow.from, flow.to, flow.ports
             ),
