@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use dynakube_netpol::cluster::{AnyAddress, ClusterProfile};
 use dynakube_netpol::input::{ParseOptions, parse_into};
-use dynakube_netpol::matrix::{Note, Options, ZoneFallback};
+use dynakube_netpol::matrix::{Note, OperatorVersion, Options, ZoneFallback};
 use dynakube_netpol::output::{self, Output, Provenance, normalized_path};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
@@ -119,6 +119,12 @@ struct Sources {
     /// `any` (Dynatrace's default) and `only-default-zone` let them reach the tenant too.
     #[arg(long, value_name = "MODE", default_value = "any")]
     zone_fallback: ZoneFallbackArg,
+
+    /// The Dynatrace Operator release of the cluster, such as 1.9 or 1.10.2 (overrides
+    /// operatorVersion in the cluster profile). Without either, the newest release that serves
+    /// the DynaKubes' API versions is assumed, and a note says so.
+    #[arg(long, value_name = "RELEASE", value_parser = parse_operator_version)]
+    operator_version: Option<OperatorVersion>,
 
     /// The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool
     /// cannot read. Credentials, path and query in it are never written out.
@@ -332,6 +338,10 @@ impl Sources {
             }
             None => ClusterProfile::default(),
         };
+        let profile = ClusterProfile {
+            operator_version: self.operator_version.or(profile.operator_version),
+            ..profile
+        };
         let hosts = match &self.hosts {
             Some(path) => {
                 let name = path.display().to_string();
@@ -386,6 +396,9 @@ impl Sources {
                 .map(|v| v.get_name().to_string())
                 .unwrap_or_default();
             words.extend(["--zone-fallback".into(), mode]);
+        }
+        if let Some(release) = self.operator_version {
+            words.extend(["--operator-version".into(), release.to_string()]);
         }
         if let Some(url) = self.proxy_url()? {
             words.extend(["--proxy-url".into(), url.to_string()]);
@@ -659,4 +672,9 @@ fn quoted(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// `--operator-version`: a release such as `1.10` or `v1.9.0`.
+fn parse_operator_version(raw: &str) -> Result<OperatorVersion, String> {
+    OperatorVersion::parse(raw).map_err(|e| format!("`{raw}` {e}"))
 }

@@ -4,6 +4,7 @@
 //!
 //! ```yaml
 //! namespace: dynatrace                 # operator namespace (default: the CRs' namespace, else dynatrace)
+//! operatorVersion: "1.10"              # the operator release (default: see below), quoted
 //! apiServer:
 //!   serviceCIDRs: [10.96.0.1/32]       # ClusterIP of the `kubernetes` Service, reached on 443
 //!   endpointCIDRs: [192.0.2.10/32]     # the real kube-apiserver endpoints
@@ -31,7 +32,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Location, Result};
 use crate::source::Limits;
-use crate::values::{Cidr, HostName, LabelKey, LabelValue, Name, PortNumber};
+use crate::values::{Cidr, HostName, LabelKey, LabelValue, Name, OperatorVersion, PortNumber};
 
 /// The cluster profile. `Default` is the profile of an empty file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -39,6 +40,9 @@ use crate::values::{Cidr, HostName, LabelKey, LabelValue, Name, PortNumber};
 pub struct ClusterProfile {
     /// The operator's namespace; `None` takes the namespace of the resources, else `dynatrace`.
     pub namespace: Option<Name>,
+    /// The operator release; `None`: the newest release that serves the resources' API
+    /// versions.
+    pub operator_version: Option<OperatorVersion>,
     /// How pods reach kube-apiserver.
     pub api_server: ApiServer,
     /// The cluster DNS.
@@ -77,6 +81,7 @@ impl Default for ClusterProfile {
     fn default() -> Self {
         ClusterProfile {
             namespace: None,
+            operator_version: None,
             api_server: ApiServer::default(),
             dns: Dns::default(),
             node_cidrs: Vec::new(),

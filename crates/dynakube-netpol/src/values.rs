@@ -86,6 +86,82 @@ macro_rules! string_value {
     };
 }
 
+/// A release of the Dynatrace Operator, such as `1.10.2`; written `1.10`, `1.10.2` or
+/// `v1.10.2`, never older than 1.4.0, the oldest release this tool knows. What differs between
+/// releases is in [`crate::matrix::releases`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OperatorVersion {
+    /// The major version.
+    pub major: u16,
+    /// The minor version.
+    pub minor: u16,
+    /// The patch version.
+    pub patch: u16,
+}
+
+impl OperatorVersion {
+    /// The release `major.minor.patch`.
+    pub const fn new(major: u16, minor: u16, patch: u16) -> Self {
+        OperatorVersion {
+            major,
+            minor,
+            patch,
+        }
+    }
+
+    /// A release as `1.9`, `1.9.0` or `v1.10.2`; a missing patch version is 0.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let text = raw.strip_prefix('v').unwrap_or(raw);
+        let numbers: Vec<Option<u16>> = text.split('.').map(|n| n.parse().ok()).collect();
+        let version = match numbers.as_slice() {
+            [Some(major), Some(minor)] => Self::new(*major, *minor, 0),
+            [Some(major), Some(minor), Some(patch)] => Self::new(*major, *minor, *patch),
+            _ => return invalid("is not an operator release such as 1.10 or 1.9.0"),
+        };
+        let oldest = Self::new(1, 4, 0);
+        if version < oldest {
+            return invalid(format!(
+                "is older than the oldest release this tool knows ({oldest})"
+            ));
+        }
+        Ok(version)
+    }
+}
+
+impl fmt::Display for OperatorVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+impl FromStr for OperatorVersion {
+    type Err = Invalid;
+
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        Self::parse(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for OperatorVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // YAML reads an unquoted `1.10` as the number 1.1, so numbers are refused.
+        let text = match serde_yaml::Value::deserialize(deserializer)? {
+            serde_yaml::Value::String(text) => text,
+            serde_yaml::Value::Number(number) => {
+                return Err(serde::de::Error::custom(format!(
+                    "`{number}` is a number, and YAML drops the trailing zeros of numbers: quote the release, as in \"1.10\""
+                )));
+            }
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "is not an operator release such as \"1.10\"",
+                ));
+            }
+        };
+        Self::parse(&text).map_err(|e| serde::de::Error::custom(format!("`{}` {e}", Shown(&text))))
+    }
+}
+
 /// A Kubernetes name that can also be a label value: an RFC 1123 label (lowercase letters,
 /// digits and `-`, starting and ending with a letter or digit, at most 63 characters), or for
 /// resources whose names may have dots, such labels joined by `.` (at most 63 in all).

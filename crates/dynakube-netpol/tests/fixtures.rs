@@ -432,7 +432,9 @@ mod cilium_coverage {
     //! has a rule in the Cilium policies that allows it, checked on the typed model.
 
     use super::*;
-    use dynakube_netpol::matrix::{INSTANCE_NAMESPACE_LABEL, PodsKind, Port, Protocol, Workload};
+    use dynakube_netpol::matrix::{
+        INSTANCE_NAMESPACE_LABEL, PodsKind, Port, Protocol, Workload, releases,
+    };
     use dynakube_netpol::render::cilium::model::{
         EgressPeer, EndpointSelector, Entity, FqdnPattern, FqdnSelector, NAMESPACE_LABEL, Peer,
         PortProtocol, Subject,
@@ -440,31 +442,48 @@ mod cilium_coverage {
     use dynakube_netpol::render::cilium::{CiliumObject, render};
     use dynakube_netpol::values::HostPattern;
 
-    fn labels(workload: &Workload) -> std::collections::BTreeMap<String, String> {
-        workload.selection.pod_labels().cloned().unwrap_or_default()
+    type Labels = std::collections::BTreeMap<String, String>;
+
+    /// The labels of the workload's pods in each operator release that has it.
+    fn pods(workload: &Workload) -> Vec<Labels> {
+        let instance = workload.instance.as_ref().map_or("", |n| n.as_str());
+        ["1.4.0", "1.5.0", "1.7.3", "1.8.0", "1.9.0", "1.10.2"]
+            .into_iter()
+            .filter_map(|r| releases::pod_labels(workload.component, instance, r.parse().unwrap()))
+            .collect()
     }
 
-    /// Whether `selector` selects the pods of `workload` (labels and namespace).
-    fn selects(selector: &EndpointSelector, workload: &Workload) -> bool {
-        let mut labels = labels(workload);
-        labels.insert(NAMESPACE_LABEL.into(), workload.namespace.to_string());
+    /// Whether `selector` selects a pod with `labels`.
+    fn selects_labels(selector: &EndpointSelector, labels: &Labels) -> bool {
         !selector.match_labels.is_empty()
-            && selector.match_expressions.is_empty()
             && selector
                 .match_labels
                 .iter()
                 .all(|(k, v)| labels.get(k) == Some(v))
+            && selector.match_expressions.iter().all(|e| match &e.values {
+                None => labels.contains_key(&e.key),
+                Some(values) => labels.get(&e.key).is_some_and(|v| values.contains(v)),
+            })
+    }
+
+    /// Whether `selector` selects the pods of `workload` (labels and namespace) in every
+    /// operator release.
+    fn selects(selector: &EndpointSelector, workload: &Workload) -> bool {
+        let pods = pods(workload);
+        !pods.is_empty()
+            && pods.into_iter().all(|mut labels| {
+                labels.insert(NAMESPACE_LABEL.into(), workload.namespace.to_string());
+                selects_labels(selector, &labels)
+            })
     }
 
     fn subject_selects(object: &CiliumObject, workload: &Workload) -> bool {
         match (&object.spec().subject, object) {
             (Subject::Endpoints(selector), CiliumObject::Namespaced(p)) => {
+                let pods = pods(workload);
                 p.metadata().namespace.as_deref() == Some(workload.namespace.as_str())
-                    && !selector.match_labels.is_empty()
-                    && selector
-                        .match_labels
-                        .iter()
-                        .all(|(k, v)| labels(workload).get(k) == Some(v))
+                    && !pods.is_empty()
+                    && pods.iter().all(|labels| selects_labels(selector, labels))
             }
             _ => false,
         }

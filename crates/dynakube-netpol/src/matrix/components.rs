@@ -1,10 +1,10 @@
 //! The Dynatrace components, their workloads, and how their pods are found: the labels the
 //! operator and its Helm chart put on them, and the ports they listen on.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use super::Port;
+use super::releases::Selector;
 use crate::values::Name;
 
 /// A Dynatrace component: a kind of workload the operator or its Helm chart rolls out, or the
@@ -136,10 +136,10 @@ pub struct Workload {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Selection {
     /// Pods of the workload's namespace with these labels: they get policies of their own.
-    Pods(BTreeMap<String, String>),
+    Pods(Selector),
     /// Pods in the host network of their node, found by these labels: namespaced policies
     /// neither select nor restrict them, and others see them as their node's addresses.
-    HostNetwork(BTreeMap<String, String>),
+    HostNetwork(Selector),
     /// Every pod of the namespaces that carry the label `key=value` (the application pods the
     /// operator injects): outside the operator namespace, so they get no policies here.
     Namespaces {
@@ -151,10 +151,10 @@ pub enum Selection {
 }
 
 impl Selection {
-    /// The pod labels, where pods are found by labels.
-    pub fn pod_labels(&self) -> Option<&BTreeMap<String, String>> {
+    /// The pod selector, where pods are found by labels.
+    pub fn pods(&self) -> Option<&Selector> {
         match self {
-            Selection::Pods(labels) | Selection::HostNetwork(labels) => Some(labels),
+            Selection::Pods(selector) | Selection::HostNetwork(selector) => Some(selector),
             Selection::Namespaces { .. } => None,
         }
     }
@@ -205,55 +205,21 @@ impl fmt::Display for Workload {
     }
 }
 
-/// How the operator and its Helm chart label the pods of `component`: the stable labels that
-/// select them (the Helm chart's selector labels; the operator's `name`, `created-by` and
-/// `managed-by`), or the namespace label of injected application pods.
+/// How the pods of `component` are found: by the labels the operator and its Helm chart put
+/// on them in every release (see [`super::releases`]), or by the namespace label of injected
+/// application pods.
 fn selection(component: Component, instance: Option<&Name>) -> Selection {
-    let pairs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
     let instance = instance.map_or("", Name::as_str);
-    let operator_made = |name: &str| {
-        pairs(&[
-            ("app.kubernetes.io/name", name),
-            ("app.kubernetes.io/created-by", instance),
-            ("app.kubernetes.io/managed-by", "dynatrace-operator"),
-        ])
-    };
-    Selection::Pods(match component {
-        Component::Operator => pairs(&[
-            ("app.kubernetes.io/name", "dynatrace-operator"),
-            ("app.kubernetes.io/component", "operator"),
-        ]),
-        Component::Webhook => pairs(&[
-            ("internal.dynatrace.com/app", "webhook"),
-            ("internal.dynatrace.com/component", "webhook"),
-        ]),
-        Component::CsiDriver => pairs(&[
-            ("internal.oneagent.dynatrace.com/app", "csi-driver"),
-            ("internal.oneagent.dynatrace.com/component", "csi-driver"),
-        ]),
-        Component::CrdMigration => {
-            pairs(&[("app.kubernetes.io/component", "crd-storage-migration")])
+    match component {
+        Component::InjectedApps => Selection::Namespaces {
+            key: INSTANCE_NAMESPACE_LABEL,
+            value: instance.to_string(),
+        },
+        Component::OneAgent => {
+            Selection::HostNetwork(super::releases::selector(component, instance))
         }
-        Component::ActiveGate => operator_made("activegate"),
-        Component::OneAgent => return Selection::HostNetwork(operator_made("oneagent")),
-        Component::LogMonitoring => operator_made("logmonitoring"),
-        Component::Kspm => operator_made("kspm"),
-        Component::ExtensionController => operator_made("dynatrace-extension-controller"),
-        Component::SqlExecutor => operator_made("dynatrace-sql-extension-executor"),
-        Component::OtelCollector => operator_made("dynatrace-otel-collector"),
-        Component::EdgeConnect => operator_made("edgeconnect"),
-        Component::InjectedApps => {
-            return Selection::Namespaces {
-                key: INSTANCE_NAMESPACE_LABEL,
-                value: instance.to_string(),
-            };
-        }
-    })
+        _ => Selection::Pods(super::releases::selector(component, instance)),
+    }
 }
 
 /// The name the operator's manifests give a container port of `component`, where they name it

@@ -18,6 +18,7 @@ mod components;
 mod notes;
 mod peers;
 mod ports;
+pub mod releases;
 mod rows;
 mod rules;
 mod table;
@@ -32,6 +33,7 @@ pub use components::{
 pub use notes::{Level, Note};
 pub use peers::{ApiServer, Dns, Endpoint, HostRole, Nodes, Pods, PodsKind};
 pub use ports::{Port, Ports, Protocol};
+pub use releases::{OperatorVersion, Selector};
 pub use rows::{RowId, joined as rows_joined};
 pub use rules::{Condition, FlowRule, PeerRule, PortRule, ProxyUse, ZoneRoute, markdown_table};
 pub use table::TABLE;
@@ -112,4 +114,7 @@ pub struct Matrix {
     /// The cluster profile the matrix was built for: flavor settings (`cilium`) and the facts
     /// the model cluster of `verify` starts from.
     pub profile: crate::cluster::ClusterProfile,
+    /// The operator release the matrix is built for: the cluster profile's, else the newest
+    /// release that serves every DynaKube's API version (a note says so).
+    pub operator: OperatorVersion,
 }

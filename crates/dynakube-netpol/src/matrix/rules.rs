@@ -120,6 +120,10 @@ pub enum Condition {
     Bootstrapper,
     /// `telemetryIngest` is set.
     TelemetryIngest,
+    /// `telemetryIngest` is set, and the operator gives the collector kubelet probes (1.10+).
+    TelemetryIngestProbes,
+    /// The ActiveGate has `metrics-ingest`, which opens its plain-HTTP port to applications.
+    MetricsIngest,
     /// Prometheus extensions are on.
     PrometheusExtensions,
     /// `otlpExporterConfiguration` is set.
@@ -150,6 +154,8 @@ impl Condition {
                 "code-module injection without CSI driver and without `codeModulesImage`"
             }
             Condition::TelemetryIngest => "`telemetryIngest`",
+            Condition::TelemetryIngestProbes => "`telemetryIngest`, operator 1.10 and later",
+            Condition::MetricsIngest => "`activeGate.capabilities: metrics-ingest`",
             Condition::PrometheusExtensions => "`extensions` (v1beta6: `extensions.prometheus`)",
             Condition::OtlpExporter => "`otlpExporterConfiguration`",
             Condition::KubernetesAutomation => "`kubernetesAutomation.enabled`",

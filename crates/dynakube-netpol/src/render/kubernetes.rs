@@ -16,13 +16,15 @@ use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, LabelSelectorRequirement, ObjectMeta,
+};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{PolicyGroup, Unexpressed, annotations, group_of};
 use crate::matrix::{
     ApiServer, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Port,
-    Ports, RowId, Selection, Workload,
+    Ports, RowId, Selection, Selector, Workload,
 };
 use crate::resolve::{Addresses, public_internet};
 use crate::resources::ResourceRef;
@@ -41,7 +43,7 @@ enum Peer {
     /// `pods` `None` is every pod of the selected namespaces.
     Pods {
         namespace: Option<BTreeMap<String, String>>,
-        pods: Option<BTreeMap<String, String>>,
+        pods: Option<Selector>,
     },
     /// An IP block.
     Block { cidr: Cidr, except: Vec<Cidr> },
@@ -155,10 +157,10 @@ impl Renderer<'_> {
         let one = |peers: BTreeSet<Peer>| Some(vec![(ports.clone(), peers)]);
         match endpoint {
             Endpoint::Workload(w) => match &w.selection {
-                Selection::Pods(labels) => one(BTreeSet::from([Peer::Pods {
+                Selection::Pods(selector) => one(BTreeSet::from([Peer::Pods {
                     namespace: (w.namespace != self.matrix.namespace)
                         .then(|| label(NAMESPACE_NAME_LABEL, w.namespace.as_str())),
-                    pods: Some(labels.clone()),
+                    pods: Some(selector.clone()),
                 }])),
                 Selection::HostNetwork(_) => self.nodes(ports, refs),
                 Selection::Namespaces { key, value } => one(BTreeSet::from([Peer::Pods {
@@ -171,7 +173,7 @@ impl Renderer<'_> {
                     Some(namespace) => label(NAMESPACE_NAME_LABEL, namespace.as_str()),
                     None => BTreeMap::new(),
                 }),
-                pods: (!pods.labels.is_empty()).then(|| pods.labels.clone()),
+                pods: (!pods.labels.is_empty()).then(|| Selector::labels(pods.labels.clone())),
             }])),
             Endpoint::Nodes(_) => self.nodes(ports, refs),
             Endpoint::KubeApiServer(api) if direction == Direction::Ingress => {
@@ -192,7 +194,7 @@ impl Renderer<'_> {
                 });
                 let pods = Peer::Pods {
                     namespace: Some(label(NAMESPACE_NAME_LABEL, dns.namespace)),
-                    pods: Some(dns.labels.clone()),
+                    pods: Some(Selector::labels(dns.labels.clone())),
                 };
                 one(cache.into_iter().chain([pods]).collect())
             }
@@ -415,10 +417,14 @@ fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> Option<Ne
         return None;
     }
     let mut spec = NetworkPolicySpec {
-        pod_selector: Some(LabelSelector {
-            match_labels: group.workload.selection.pod_labels().cloned(),
-            ..LabelSelector::default()
-        }),
+        pod_selector: Some(
+            group
+                .workload
+                .selection
+                .pods()
+                .map(label_selector)
+                .unwrap_or_default(),
+        ),
         policy_types: Some(vec![match group.direction {
             Direction::Ingress => "Ingress".into(),
             Direction::Egress => "Egress".into(),
@@ -471,6 +477,24 @@ fn k8s_ports(ports: &Ports) -> Option<Vec<NetworkPolicyPort>> {
     }
 }
 
+/// `selector` as a label selector: `matchLabels`, and `In` expressions for labels with
+/// several values.
+fn label_selector(selector: &Selector) -> LabelSelector {
+    let expressions: Vec<LabelSelectorRequirement> = selector
+        .one_of
+        .iter()
+        .map(|(key, values)| LabelSelectorRequirement {
+            key: key.clone(),
+            operator: "In".into(),
+            values: Some(values.iter().cloned().collect()),
+        })
+        .collect();
+    LabelSelector {
+        match_labels: (!selector.labels.is_empty()).then(|| selector.labels.clone()),
+        match_expressions: (!expressions.is_empty()).then_some(expressions),
+    }
+}
+
 fn k8s_peer(peer: Peer) -> NetworkPolicyPeer {
     let selector = |labels: BTreeMap<String, String>| LabelSelector {
         match_labels: (!labels.is_empty()).then_some(labels),
@@ -479,7 +503,7 @@ fn k8s_peer(peer: Peer) -> NetworkPolicyPeer {
     match peer {
         Peer::Pods { namespace, pods } => NetworkPolicyPeer {
             namespace_selector: namespace.map(selector),
-            pod_selector: pods.map(selector),
+            pod_selector: pods.as_ref().map(label_selector),
             ip_block: None,
         },
         Peer::Block { cidr, except } => NetworkPolicyPeer {

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::place::{ASSUMED_NODE, first_address};
 use crate::cluster::DnsProvider;
 use crate::evaluate::{ContainerPort, Namespace, Pod};
+use crate::matrix::releases::{self, OperatorVersion};
 use crate::matrix::{
     Endpoint, INSTANCE_NAMESPACE_LABEL, Matrix, Port, Ports, Protocol, Scope, Selection, Workload,
     port_name,
@@ -24,6 +25,7 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
         .map_or(ASSUMED_NODE, first_address);
     let mut cluster = Model {
         node,
+        operator: matrix.operator,
         namespaces: BTreeMap::new(),
         pods: Vec::new(),
         next_ip: 10,
@@ -70,11 +72,13 @@ fn workloads(matrix: &Matrix) -> BTreeMap<Workload, BTreeSet<Port>> {
 
 /// Whether the model places the workload's pods in the operator namespace.
 fn placed(workload: &Workload) -> bool {
-    workload.selection.pod_labels().is_some()
+    workload.selection.pods().is_some()
 }
 
 struct Model {
     node: IpAddr,
+    /// The release whose labels the pods carry.
+    operator: OperatorVersion,
     namespaces: BTreeMap<String, BTreeMap<String, String>>,
     pods: Vec<Pod>,
     next_ip: u32,
@@ -124,7 +128,12 @@ impl Model {
             })
             .collect();
         let host_network = matches!(workload.selection, Selection::HostNetwork(_));
-        let labels = workload.selection.pod_labels().cloned().unwrap_or_default();
+        let instance = workload.instance.as_ref().map_or("", |i| i.as_str());
+        let labels = releases::pod_labels(workload.component, instance, self.operator)
+            .unwrap_or_else(|| {
+                let selector = workload.selection.pods().cloned().unwrap_or_default();
+                selector.labels
+            });
         self.add_pod(
             &format!("{}-0", workload.name()),
             workload.namespace.as_str(),

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::admits;
 use super::report::{FlowCheck, Probe, Status};
 use crate::evaluate::{Connection, Index, Peer, Pod};
-use crate::matrix::{Endpoint, Flow, Matrix, Nodes, Port, Ports, Protocol, Selection};
+use crate::matrix::{Endpoint, Flow, Matrix, Nodes, Port, Ports, Protocol, Selection, Selector};
 use crate::resolve::{Addresses, public_internet};
 use crate::values::{Cidr, Host, HostPattern, PortNumber};
 
@@ -375,16 +375,16 @@ fn find_pods(
 ) -> Option<BTreeSet<usize>> {
     let pods = index.pods();
     let in_namespace = |namespace: &str| by_namespace.get(namespace).into_iter().flatten().copied();
-    let labelled = |namespace: &str, labels: &BTreeMap<String, String>| {
+    let labelled = |namespace: &str, selector: &Selector| {
         in_namespace(namespace)
-            .filter(|&id| has_labels(&pods[id], labels))
+            .filter(|&id| selects(selector, &pods[id]))
             .collect::<BTreeSet<usize>>()
     };
     let ordinary = |id: &usize| !pods[*id].host_network;
     Some(match endpoint {
         Endpoint::Workload(w) => match &w.selection {
-            Selection::Pods(labels) | Selection::HostNetwork(labels) => {
-                labelled(w.namespace.as_str(), labels)
+            Selection::Pods(selector) | Selection::HostNetwork(selector) => {
+                labelled(w.namespace.as_str(), selector)
             }
             Selection::Namespaces { key, value } => index
                 .namespaces()
@@ -394,7 +394,7 @@ fn find_pods(
                 .filter(ordinary)
                 .collect(),
         },
-        Endpoint::Dns(dns) => labelled(dns.namespace, &dns.labels)
+        Endpoint::Dns(dns) => labelled(dns.namespace, &Selector::labels(dns.labels.clone()))
             .into_iter()
             .filter(ordinary)
             .collect(),
@@ -402,7 +402,7 @@ fn find_pods(
             Some(namespace) if p.labels.is_empty() => {
                 in_namespace(namespace.as_str()).filter(ordinary).collect()
             }
-            Some(namespace) => labelled(namespace.as_str(), &p.labels)
+            Some(namespace) => labelled(namespace.as_str(), &Selector::labels(p.labels.clone()))
                 .into_iter()
                 .filter(ordinary)
                 .collect(),
@@ -418,6 +418,7 @@ fn find_pods(
     })
 }
 
-fn has_labels(pod: &Pod, labels: &BTreeMap<String, String>) -> bool {
-    !labels.is_empty() && labels.iter().all(|(k, v)| pod.labels.get(k) == Some(v))
+/// Whether `selector` selects `pod`; an empty selector selects nothing here.
+fn selects(selector: &Selector, pod: &Pod) -> bool {
+    !(selector.labels.is_empty() && selector.one_of.is_empty()) && selector.matches(&pod.labels)
 }

@@ -9,14 +9,15 @@ mod peers;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::releases::Fact;
 use super::{
-    Component, Condition, Direction, Endpoint, Flow, FlowRule, Matrix, Note, Options, PortRule,
-    Ports, RowId, Scope, TABLE, Workload, ZoneFallback,
+    Component, Condition, Direction, Endpoint, Flow, FlowRule, Level, Matrix, Note, Options,
+    PortRule, Ports, RowId, Scope, TABLE, Workload, ZoneFallback,
 };
 use crate::cluster::ClusterProfile;
 use crate::error::{Error, Location, Result};
-use crate::resources::{Capability, DynaKube, EdgeConnect, Inputs, ResourceRef};
-use crate::values::Name;
+use crate::resources::{Capability, DynaKube, DynaKubeVersion, EdgeConnect, Inputs, ResourceRef};
+use crate::values::{Name, OperatorVersion};
 
 /// Builds the matrix of `inputs` in the cluster described by `profile`.
 ///
@@ -30,12 +31,14 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
     let namespace = namespace(inputs, profile)?;
     unique_resources(inputs, &namespace)?;
     restricted_zones_route(inputs, options)?;
+    let (operator, operator_note) = operator_release(inputs, profile)?;
     let mut builder = Builder {
         options,
         profile,
+        operator,
         namespace: namespace.clone(),
         flows: BTreeMap::new(),
-        notes: BTreeSet::new(),
+        notes: BTreeSet::from_iter(operator_note),
         assumed_endpoints: BTreeSet::new(),
         zone_rows: BTreeSet::new(),
     };
@@ -53,7 +56,60 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
         flows,
         notes: builder.notes.into_iter().collect(),
         profile: profile.clone(),
+        operator,
     })
+}
+
+/// The operator release: the profile's, which must serve every DynaKube's API version; else
+/// the newest release that serves them all, with a note on the assumption.
+fn operator_release(
+    inputs: &Inputs,
+    profile: &ClusterProfile,
+) -> Result<(OperatorVersion, Option<Note>)> {
+    if let Some(release) = profile.operator_version {
+        if let Some(dk) = inputs.dynakubes.iter().find(|d| !release.serves(d.version)) {
+            return Err(Error::invalid(
+                dk.origin.join("apiVersion"),
+                format!(
+                    "`{}` is not served by operator {release}, which serves {}; convert the resource, or correct operatorVersion",
+                    dk.version.api_version(),
+                    release.served().join(", ")
+                ),
+            ));
+        }
+        return Ok((release, None));
+    }
+    let versions: BTreeSet<DynaKubeVersion> = inputs.dynakubes.iter().map(|d| d.version).collect();
+    let advice = "set `operatorVersion` in the cluster profile (or --operator-version) if the cluster runs another";
+    let served = OperatorVersion::newest_serving(&versions);
+    let (release, why) = match served {
+        Some(release) if release == OperatorVersion::NEWEST => {
+            (release, "the newest release this tool knows".to_string())
+        }
+        Some(release) => {
+            let names: Vec<&str> = versions.iter().map(|v| v.api_version()).collect();
+            (
+                release,
+                format!("the newest release that serves {}", names.join(" and ")),
+            )
+        }
+        None => (
+            OperatorVersion::NEWEST,
+            "the newest release this tool knows, although no release serves all the DynaKubes' API versions"
+                .to_string(),
+        ),
+    };
+    let level = if served.is_some() {
+        Level::Info
+    } else {
+        Level::Warning
+    };
+    let note = Note::new(
+        level,
+        &[],
+        format!("assuming operator {release}, {why}; {advice}"),
+    );
+    Ok((release, Some(note)))
 }
 
 /// The resource rows are evaluated for: the cluster, or one DynaKube or EdgeConnect.
@@ -265,6 +321,8 @@ struct FlowFacts {
 struct Builder<'a> {
     options: &'a Options,
     profile: &'a ClusterProfile,
+    /// The operator release.
+    operator: OperatorVersion,
     namespace: Name,
     /// Flows by identity.
     flows: BTreeMap<FlowKey, FlowFacts>,
@@ -308,8 +366,13 @@ impl Builder<'_> {
         Workload::new(component, instance, self.namespace.clone())
     }
 
-    /// Whether `component` runs, given the resource of the context.
+    /// Whether `component` runs, given the resource of the context and the operator release.
     fn runs(&self, component: Component, ctx: Context<'_>) -> bool {
+        self.operator.has(component) && self.configured(component, ctx)
+    }
+
+    /// Whether the resource of the context (or the profile) asks for `component`.
+    fn configured(&self, component: Component, ctx: Context<'_>) -> bool {
         let dk = ctx.dynakube();
         let daemonset = dk
             .and_then(DynaKube::mode)
@@ -352,6 +415,13 @@ impl Builder<'_> {
                 injects && !self.profile.csi_driver && registry == Some(false)
             }
             Condition::TelemetryIngest => dk.is_some_and(|d| d.telemetry_ingest.is_some()),
+            Condition::TelemetryIngestProbes => {
+                dk.is_some_and(|d| d.telemetry_ingest.is_some())
+                    && self.operator.holds(Fact::OtelCollectorProbes)
+            }
+            Condition::MetricsIngest => {
+                dk.is_some_and(|d| d.has_capability(Capability::MetricsIngest))
+            }
             Condition::PrometheusExtensions => dk.is_some_and(|d| d.extensions.prometheus),
             Condition::OtlpExporter => dk.is_some_and(|d| d.otlp_exporter),
             Condition::KubernetesAutomation => ec.is_some_and(|e| e.kubernetes_automation),

@@ -314,9 +314,8 @@ fn egress_ports(flow: &Flow) -> Ports {
 
 /// The endpoints of a Dynatrace workload: its stable labels in its namespace.
 fn workload_selector(workload: &Workload) -> EndpointSelector {
-    let mut labels = workload.selection.pod_labels().cloned().unwrap_or_default();
-    labels.insert(NAMESPACE_LABEL.into(), workload.namespace.to_string());
-    EndpointSelector::labels(labels)
+    let selector = workload.selection.pods().cloned().unwrap_or_default();
+    EndpointSelector::of(&selector, Some(workload.namespace.as_str()))
 }
 
 /// Every pod of the namespaces labelled `key=value`.

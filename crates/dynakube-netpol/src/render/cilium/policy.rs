@@ -59,8 +59,9 @@ fn policy(
     let (name, subject, group) = match owner {
         Owner::Workload(group) => (
             group.name(),
-            Subject::Endpoints(EndpointSelector::labels(
-                workload.selection.pod_labels().cloned().unwrap_or_default(),
+            Subject::Endpoints(EndpointSelector::of(
+                &workload.selection.pods().cloned().unwrap_or_default(),
+                None,
             )),
             group.clone(),
         ),

@@ -24,6 +24,23 @@ pub struct EndpointSelector {
 }
 
 impl EndpointSelector {
+    /// The selector of endpoints that carry the labels of `selector`, in namespace
+    /// `namespace` when one is given.
+    pub fn of(selector: &crate::matrix::Selector, namespace: Option<&str>) -> Self {
+        let mut match_labels = selector.labels.clone();
+        if let Some(namespace) = namespace {
+            match_labels.insert(super::NAMESPACE_LABEL.into(), namespace.into());
+        }
+        EndpointSelector {
+            match_labels,
+            match_expressions: selector
+                .one_of
+                .iter()
+                .map(|(key, values)| LabelSelectorRequirement::one_of(key, values.clone()))
+                .collect(),
+        }
+    }
+
     /// The selector of endpoints that carry all these labels.
     pub fn labels<K, V>(labels: impl IntoIterator<Item = (K, V)>) -> Self
     where
@@ -40,25 +57,45 @@ impl EndpointSelector {
     }
 }
 
-/// One condition of a label selector (`matchExpressions` item): the label exists.
+/// One condition of a label selector (`matchExpressions` item): the label exists, or has one
+/// of some values.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LabelSelectorRequirement {
     /// `key`: the label.
     pub key: String,
+    /// `values` of operator `In`; `None` for operator `Exists`.
+    pub values: Option<std::collections::BTreeSet<String>>,
 }
 
 impl LabelSelectorRequirement {
     /// `key Exists`.
     pub fn exists(key: impl Into<String>) -> Self {
-        LabelSelectorRequirement { key: key.into() }
+        LabelSelectorRequirement {
+            key: key.into(),
+            values: None,
+        }
+    }
+
+    /// `key In values`.
+    pub fn one_of(key: impl Into<String>, values: std::collections::BTreeSet<String>) -> Self {
+        LabelSelectorRequirement {
+            key: key.into(),
+            values: Some(values),
+        }
     }
 }
 
 impl Serialize for LabelSelectorRequirement {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut state = serializer.serialize_struct("LabelSelectorRequirement", 2)?;
+        let mut state = serializer.serialize_struct("LabelSelectorRequirement", 3)?;
         state.serialize_field("key", &self.key)?;
-        state.serialize_field("operator", "Exists")?;
+        match &self.values {
+            None => state.serialize_field("operator", "Exists")?,
+            Some(values) => {
+                state.serialize_field("operator", "In")?;
+                state.serialize_field("values", values)?;
+            }
+        }
         state.end()
     }
 }
