@@ -325,6 +325,52 @@ fn verify_reads_real_pod_and_namespace_lists() {
 }
 
 #[test]
+fn verify_fails_when_pods_are_labelled_as_no_known_release_labels_them() {
+    // The operator marks its label helpers deprecated in favour of `app.kubernetes.io/instance`;
+    // a release that switches would leave the ActiveGate pod outside every policy.
+    let dir = fixture("openshift-dns");
+    let out = scratch("verify-unselected");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let model = dir.join("cluster-model");
+    let pods = std::fs::read_to_string(model.join("pods.yaml")).unwrap();
+    let relabelled = pods.replacen(
+        "      app.kubernetes.io/name: activegate\n      app.kubernetes.io/created-by: dynakube\n",
+        "      app.kubernetes.io/name: activegate\n      app.kubernetes.io/instance: dynakube\n",
+        1,
+    );
+    assert_ne!(relabelled, pods, "the fixture's ActiveGate pod changed");
+    let dump = scratch("verify-unselected-pods").join("pods.yaml");
+    std::fs::create_dir_all(dump.parent().unwrap()).unwrap();
+    std::fs::write(&dump, relabelled).unwrap();
+    let report = verify(
+        &dir,
+        &out,
+        &[
+            "--pods",
+            model.join("namespaces.yaml").to_str().unwrap(),
+            "--pods",
+            dump.to_str().unwrap(),
+        ],
+    );
+    let stdout = text(&report.stdout);
+    assert_eq!(
+        report.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&report.stderr)
+    );
+    assert!(
+        stdout.contains("Not selected by their policies")
+            && stdout.contains("dynatrace/dynakube-activegate-0"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn verify_refuses_what_it_cannot_account_for() {
     let dir = fixture("a-cloud-native-network-zone");
     let out = scratch("verify-strict");

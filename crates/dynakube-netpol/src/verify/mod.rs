@@ -10,6 +10,7 @@
 mod model;
 mod place;
 mod report;
+mod unselected;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -17,6 +18,7 @@ use std::net::IpAddr;
 pub use model::model_cluster;
 pub use place::Facts;
 pub use report::{Extra, FlowCheck, Probe, Read, Report, Status};
+pub use unselected::Unselected;
 
 use crate::evaluate::{Connection, Index, Peer};
 use crate::matrix::{ACTIVEGATE_HTTPS, Matrix, Port, Ports, Protocol};
@@ -54,12 +56,14 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     let places = place::Places::new(matrix, index, addresses);
     let flows: Vec<FlowCheck> = matrix.flows.iter().map(|flow| places.check(flow)).collect();
     let extras = extras(matrix, index, &places);
+    let unselected = unselected::unselected(matrix, index);
     Report {
         namespace: matrix.namespace.to_string(),
         read: Read::default(),
         assumptions: places.facts.assumptions.clone(),
         flows,
         extras,
+        unselected,
     }
 }
 

@@ -192,22 +192,31 @@ pub struct Report {
     pub flows: Vec<FlowCheck>,
     /// Connections allowed beyond the matrix.
     pub extras: Vec<Extra>,
+    /// Workloads with pods that their policies do not select.
+    pub unselected: Vec<super::Unselected>,
 }
 
 impl Report {
-    /// Whether no flow is denied (unchecked flows and extra connections do not fail the
-    /// report; see [`Report::failures`]).
+    /// Whether no flow is denied and every Dynatrace pod is selected (unchecked flows and
+    /// extra connections do not fail the report; see [`Report::failures`]).
     pub fn passed(&self) -> bool {
-        !self.flows.iter().any(|f| f.status == Status::Denied)
+        !self.flows.iter().any(|f| f.status == Status::Denied) && self.unselected.is_empty()
     }
 
-    /// What fails the report: denied flows always, and when asked, connections allowed beyond
-    /// the matrix (`extra`) and unchecked flows (`unchecked`). Empty when it passes.
+    /// What fails the report: denied flows and unselected Dynatrace pods always, and when
+    /// asked, connections allowed beyond the matrix (`extra`) and unchecked flows
+    /// (`unchecked`). Empty when it passes.
     pub fn failures(&self, extra: bool, unchecked: bool) -> Vec<String> {
         let mut failures = Vec::new();
         let denied = self.count(|s| *s == Status::Denied);
         if denied > 0 {
             failures.push(format!("{denied} flow(s) denied"));
+        }
+        if !self.unselected.is_empty() {
+            let pods: usize = self.unselected.iter().map(|u| u.pods.len()).sum();
+            failures.push(format!(
+                "{pods} pod(s) of Dynatrace workloads selected by none of their policies"
+            ));
         }
         if extra && !self.extras.is_empty() {
             failures.push(format!(
@@ -233,34 +242,7 @@ impl Report {
 
     /// The report as a table for people.
     pub fn to_text(&self) -> String {
-        let mut rows =
-            vec![["ROW", "FROM", "TO", "PORTS", "RESULT", "DECIDED BY"].map(String::from)];
-        for flow in &self.flows {
-            let result = match flow.status {
-                Status::Allowed => "allowed",
-                Status::Denied => "DENIED",
-                Status::Unchecked(_) => "unchecked",
-            };
-            rows.push([
-                flow.id.to_string(),
-                flow.from.clone(),
-                flow.to.clone(),
-                flow.ports.clone(),
-                result.into(),
-                flow.decided_by(),
-            ]);
-        }
-        let widths: Vec<usize> = (0..5)
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut out = String::new();
-        for row in &rows {
-            for (c, width) in widths.iter().enumerate() {
-                let _ = write!(out, "{:width$}  ", row[c], width = width);
-            }
-            out.push_str(&row[5]);
-            out.push('\n');
-        }
+        let mut out = self.table();
         if !self.extras.is_empty() {
             out.push_str("\nAllowed beyond the matrix:\n");
             for extra in &self.extras {
@@ -271,6 +253,18 @@ impl Report {
                     extra.to,
                     extra.ports.join(", "),
                     extra.allowed_by
+                );
+            }
+        }
+        if !self.unselected.is_empty() {
+            out.push_str("\nNot selected by their policies (labelled as another operator release labels them?):\n");
+            for u in &self.unselected {
+                let _ = writeln!(
+                    out,
+                    "  {}: {} (the policies select {})",
+                    u.workload,
+                    u.pods.join(", "),
+                    u.selector
                 );
             }
         }
@@ -304,6 +298,39 @@ impl Report {
             self.count(|s| matches!(s, Status::Unchecked(_))),
             self.extras.len()
         );
+        out
+    }
+
+    /// The flows, one row each, columns aligned.
+    fn table(&self) -> String {
+        let mut rows =
+            vec![["ROW", "FROM", "TO", "PORTS", "RESULT", "DECIDED BY"].map(String::from)];
+        for flow in &self.flows {
+            let result = match flow.status {
+                Status::Allowed => "allowed",
+                Status::Denied => "DENIED",
+                Status::Unchecked(_) => "unchecked",
+            };
+            rows.push([
+                flow.id.to_string(),
+                flow.from.clone(),
+                flow.to.clone(),
+                flow.ports.clone(),
+                result.into(),
+                flow.decided_by(),
+            ]);
+        }
+        let widths: Vec<usize> = (0..5)
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        let mut out = String::new();
+        for row in &rows {
+            for (c, width) in widths.iter().enumerate() {
+                let _ = write!(out, "{:width$}  ", row[c], width = width);
+            }
+            out.push_str(&row[5]);
+            out.push('\n');
+        }
         out
     }
 }
