@@ -8,6 +8,8 @@
 //!   1,000 and 10,000) with the release CLI into `target/bench-output/`, and prints the time,
 //!   files and bytes of each run;
 //! - `docs [--check]`: writes the traffic matrix table into README.md (or checks it is fresh);
+//! - `fields [--check]`: writes the field lists of every DynaKube and EdgeConnect version from
+//!   the operator's CRDs in `../shared/schemas/dynatrace/` (or checks they are fresh);
 //! - `fixtures`: renders every fixture with the CLI into `target/fixtures/<name>/`;
 //! - `snapshots [--accept]`: runs the snapshot tests, lists snapshot changes to review, and
 //!   with `--accept` takes the reviewed ones;
@@ -16,12 +18,13 @@
 //! - `synthetic DIR [PODS [QUERIES]]`: writes the benchmark's generated cluster as a case
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | fuzz [SECONDS [TARGET...]] | docs [--check] | fixtures | snapshots [--accept] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
+const USAGE: &str = "usage: cargo xtask <test | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | fixtures | snapshots [--accept] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +48,8 @@ fn main() -> Result<()> {
         }
         ["docs"] => docs(false),
         ["docs", "--check"] => docs(true),
+        ["fields"] => fields(false),
+        ["fields", "--check"] => fields(true),
         ["fixtures"] => fixtures().map(|_| ()),
         ["snapshots"] => snapshots(false),
         ["snapshots", "--accept"] => snapshots(true),
@@ -323,6 +328,114 @@ fn docs(check: bool) -> Result<()> {
     std::fs::write(&path, fresh).context("writing README.md")?;
     println!("updated README.md");
     Ok(())
+}
+
+/// Where the field lists live, from the workspace root.
+const FIELD_LISTS_DIR: &str = "crates/dynakube-netpol/src/input/fields";
+
+/// The operator's CRDs, one folder per release, beside the workspace.
+const CRD_DIR: &str = "../shared/schemas/dynatrace";
+
+/// Writes every field list from the CRDs (or, with `check`, fails naming the stale ones).
+fn fields(check: bool) -> Result<()> {
+    let root = project_root();
+    let mut served = served_fields(&root.join(CRD_DIR))?;
+    let mut stale = Vec::new();
+    for list in dynakube_netpol::input::FIELD_LISTS {
+        let key = (list.kind.to_owned(), list.api_version.to_owned());
+        let Some((releases, paths)) = served.remove(&key) else {
+            bail!(
+                "no CRD in {CRD_DIR} serves {} {}",
+                list.kind,
+                list.api_version
+            );
+        };
+        let fresh = field_list_text(&list, &releases, &paths);
+        let name = format!("{FIELD_LISTS_DIR}/{}", list.file);
+        let path = root.join(&name);
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        if old == fresh {
+            continue;
+        }
+        if check {
+            print!(
+                "{}",
+                dynakube_netpol::output::unified_diff(&name, &old, &fresh)
+            );
+            stale.push(name);
+        } else {
+            std::fs::write(&path, fresh).with_context(|| format!("writing {name}"))?;
+            println!("updated {name}");
+        }
+    }
+    for (kind, version) in served.keys() {
+        println!("note: {kind} {version} is served by a CRD, but the tool does not read it");
+    }
+    if !stale.is_empty() {
+        bail!(
+            "stale field lists: {}; run `cargo xtask fields`",
+            stale.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Field paths by kind and full API version, with the releases whose CRD serves the version.
+type Served = std::collections::BTreeMap<(String, String), (Vec<String>, BTreeSet<String>)>;
+
+/// The fields of every served version in the CRDs under `dir`, one folder per release.
+fn served_fields(dir: &Path) -> Result<Served> {
+    let mut releases: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    releases.retain(|p| p.is_dir());
+    releases.sort();
+    let mut served = Served::new();
+    for release in releases {
+        let release_name = release.file_name().unwrap().to_string_lossy().into_owned();
+        let mut crds: Vec<PathBuf> = std::fs::read_dir(&release)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        crds.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+        crds.sort();
+        for crd in crds {
+            let text = std::fs::read_to_string(&crd)?;
+            let fields = dynakube_netpol::input::crd_fields(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", crd.display()))?;
+            for (version, paths) in fields.versions {
+                let key = (fields.kind.clone(), format!("{}/{version}", fields.group));
+                let (releases, union) = served.entry(key).or_default();
+                releases.push(release_name.clone());
+                union.extend(paths);
+            }
+        }
+    }
+    Ok(served)
+}
+
+/// The text of a field list: a header that says what it is and how to read it, then the paths.
+fn field_list_text(
+    list: &dynakube_netpol::input::FieldList,
+    releases: &[String],
+    paths: &BTreeSet<String>,
+) -> String {
+    let mut text = format!(
+        "# {} {} fields, the union over the CRDs of operator releases {} in {CRD_DIR}/; generated by `cargo xtask fields`, do not edit.\n",
+        list.kind,
+        list.api_version,
+        releases.join(", ")
+    );
+    text.push_str(
+        "# One field per line. `[]` ends an array and leads to its items (`tolerations[].key`); `{}` ends\n\
+         # a map whose keys are free and leads to its values; `.*` marks a field under which anything is\n\
+         # accepted (x-kubernetes-preserve-unknown-fields). A field with nothing below declares no fields.\n",
+    );
+    for path in paths {
+        text.push_str(path);
+        text.push('\n');
+    }
+    text
 }
 
 /// Builds the CLI and renders every valid fixture into `target/fixtures/<name>/`.

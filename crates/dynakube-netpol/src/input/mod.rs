@@ -5,6 +5,10 @@
 
 mod dynakube;
 mod edgeconnect;
+mod fields;
+
+#[doc(hidden)]
+pub use fields::{CrdFields, FIELD_LISTS, FieldList, crd_fields, known_field_paths};
 
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
