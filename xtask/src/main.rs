@@ -338,9 +338,48 @@ const CRD_DIR: &str = "../shared/schemas/dynatrace";
 
 /// Writes every field list from the CRDs (or, with `check`, fails naming the stale ones).
 fn fields(check: bool) -> Result<()> {
+    let (changes, unread) = field_list_changes()?;
+    for version in unread {
+        println!("note: a CRD serves {version}, which the tool does not read");
+    }
+    for change in &changes {
+        if check {
+            print!(
+                "{}",
+                dynakube_netpol::output::unified_diff(&change.name, &change.old, &change.fresh)
+            );
+        } else {
+            std::fs::write(project_root().join(&change.name), &change.fresh)
+                .with_context(|| format!("writing {}", change.name))?;
+            println!("updated {}", change.name);
+        }
+    }
+    if check && !changes.is_empty() {
+        let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
+        bail!(
+            "stale field lists: {}; run `cargo xtask fields`",
+            names.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// A generated file whose text differs from what it should be.
+struct Change {
+    /// The file, from the workspace root.
+    name: String,
+    /// Its text now (empty when it is missing).
+    old: String,
+    /// What it should be.
+    fresh: String,
+}
+
+/// The field lists that differ from what the CRDs give, and the served versions that have no
+/// list (as `Kind apiVersion`).
+fn field_list_changes() -> Result<(Vec<Change>, Vec<String>)> {
     let root = project_root();
     let mut served = served_fields(&root.join(CRD_DIR))?;
-    let mut stale = Vec::new();
+    let mut changes = Vec::new();
     for list in dynakube_netpol::input::FIELD_LISTS {
         let key = (list.kind.to_owned(), list.api_version.to_owned());
         let Some((releases, paths)) = served.remove(&key) else {
@@ -352,32 +391,15 @@ fn fields(check: bool) -> Result<()> {
         };
         let fresh = field_list_text(&list, &releases, &paths);
         let name = format!("{FIELD_LISTS_DIR}/{}", list.file);
-        let path = root.join(&name);
-        let old = std::fs::read_to_string(&path).unwrap_or_default();
-        if old == fresh {
-            continue;
-        }
-        if check {
-            print!(
-                "{}",
-                dynakube_netpol::output::unified_diff(&name, &old, &fresh)
-            );
-            stale.push(name);
-        } else {
-            std::fs::write(&path, fresh).with_context(|| format!("writing {name}"))?;
-            println!("updated {name}");
+        let old = std::fs::read_to_string(root.join(&name)).unwrap_or_default();
+        if old != fresh {
+            changes.push(Change { name, old, fresh });
         }
     }
-    for (kind, version) in served.keys() {
-        println!("note: {kind} {version} is served by a CRD, but the tool does not read it");
-    }
-    if !stale.is_empty() {
-        bail!(
-            "stale field lists: {}; run `cargo xtask fields`",
-            stale.join(", ")
-        );
-    }
-    Ok(())
+    let unread = served
+        .keys()
+        .map(|(kind, version)| format!("{kind} {version}"));
+    Ok((changes, unread.collect()))
 }
 
 /// Field paths by kind and full API version, with the releases whose CRD serves the version.
@@ -641,6 +663,17 @@ mod tests {
         assert!(
             readme_with_matrix(&readme).unwrap() == readme,
             "README.md's matrix is stale: run `cargo xtask docs`"
+        );
+    }
+
+    #[test]
+    fn field_lists_are_fresh() {
+        let (changes, _) = field_list_changes().unwrap();
+        let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
+        assert!(
+            names.is_empty(),
+            "stale field lists: {}; run `cargo xtask fields`",
+            names.join(", ")
         );
     }
 }
