@@ -288,6 +288,62 @@ fn suggestions_are_only_given_when_close() {
     assert_eq!(suggest(&"a".repeat(1000)), None);
 }
 
+/// The resources of every YAML file under `dir` and its subfolders that the source reader
+/// accepts, with the file's name.
+fn fixture_objects(dir: &std::path::Path, objects: &mut Vec<(String, crate::source::Object)>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            fixture_objects(&path, objects);
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let name = path.display().to_string();
+            let limits = crate::source::Limits::default();
+            for object in crate::source::objects(&name, &text, &limits).unwrap_or_default() {
+                objects.push((name.clone(), object));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_resources_of_the_valid_fixtures_have_no_unknown_fields() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let mut checked = 0;
+    for fixture in std::fs::read_dir(&fixtures).unwrap() {
+        let fixture = fixture.unwrap().path();
+        if !fixture.join("command").is_file() {
+            continue;
+        }
+        let mut objects = Vec::new();
+        fixture_objects(&fixture, &mut objects);
+        for (file, object) in objects {
+            let unknown = unknown_fields(&object.kind, &object.api_version, &object.value);
+            assert_eq!(unknown, [], "{file}");
+            checked += usize::from(object.kind == "DynaKube" || object.kind == "EdgeConnect");
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} resources in {}",
+        fixtures.display()
+    );
+}
+
+#[test]
+fn the_invalid_fixtures_are_walked_without_panic() {
+    let mut objects = Vec::new();
+    let invalid = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/invalid");
+    fixture_objects(&invalid, &mut objects);
+    for (_, object) in objects {
+        let _ = unknown_fields(&object.kind, &object.api_version, &object.value);
+    }
+}
+
 /// Resources made of real field names, near misses, other keys and tags, nested at random.
 fn resources() -> impl proptest::strategy::Strategy<Value = Value> {
     use proptest::prelude::*;
