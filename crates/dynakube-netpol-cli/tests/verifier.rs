@@ -1,11 +1,14 @@
 //! Every fixture's output, in both flavors, through the independent manifest verifier: strict
 //! Kubernetes schema, strict Cilium CRD schema, lint and connectivity-analyzer sanity checks.
+//! And every fixture's input through the CRD validator: the DynaKubes and EdgeConnects must be
+//! resources that the API server accepts, checked strictly against the operator's CRDs.
 //!
 //! The verifier is an external program, `VERIFIER OUTPUT_DIR [CLUSTER_MODEL_DIR]`, named by
 //! `DYNAKUBE_NETPOL_VERIFIER` or found at `../shared/tools/verify-manifests` beside the
-//! workspace, with its Python environment made by `../shared/tools/setup-verifiers`. The test
-//! is ignored by a plain `cargo test`, so the summary shows that it did not run; `cargo xtask
-//! test` prepares the verifier and runs it, and then a missing verifier is a failure.
+//! workspace; the validator is `../shared/tools/validate-dynatrace-crs FILE...`. Both run in the
+//! Python environment made by `../shared/tools/setup-verifiers`. The tests are ignored by a
+//! plain `cargo test`, so the summary shows that they did not run; `cargo xtask test` prepares
+//! the environment and runs them, and then a missing tool is a failure.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,17 +45,89 @@ fn verifier(root: &Path) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-#[test]
-#[ignore = "needs the manifest verifier of ../shared/tools; `cargo xtask test` runs it"]
-fn fixtures_pass_the_manifest_verifier() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let verifier = verifier(&root).unwrap_or_else(|why| panic!("cannot run the verifier: {why}"));
+/// The valid fixtures: the directories under `fixtures/` with a `command` file, sorted.
+fn fixtures(root: &Path) -> Vec<PathBuf> {
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root.join("fixtures"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("command").is_file())
         .collect();
     fixtures.sort();
+    fixtures
+}
+
+/// The CRD validator, or why it cannot run.
+fn crd_validator(root: &Path) -> Result<PathBuf, String> {
+    let tools = root.join("../shared/tools");
+    let path = tools.join("validate-dynatrace-crs");
+    if !path.is_file() {
+        return Err(format!("no CRD validator at {}", path.display()));
+    }
+    if !tools.join(".venv/bin/python").is_file() {
+        return Err(format!(
+            "the validator's environment is missing: run {} (or `cargo xtask test`, which does)",
+            tools.join("setup-verifiers").display()
+        ));
+    }
+    Ok(path)
+}
+
+#[test]
+#[ignore = "needs the CRD validator of ../shared/tools; `cargo xtask test` runs it"]
+fn fixture_resources_pass_the_crd_validator() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let validator =
+        crd_validator(&root).unwrap_or_else(|why| panic!("cannot run the CRD validator: {why}"));
+    let mut files = Vec::new();
+    for fixture in fixtures(&root) {
+        // The resource files; the cluster profile and hosts file are no resources.
+        let mut resources: Vec<PathBuf> = std::fs::read_dir(&fixture)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .filter(|p| {
+                let text = std::fs::read_to_string(p).unwrap();
+                text.contains("kind: DynaKube") || text.contains("kind: EdgeConnect")
+            })
+            .collect();
+        assert!(
+            !resources.is_empty(),
+            "{}: no DynaKube or EdgeConnect file",
+            fixture.display()
+        );
+        resources.sort();
+        files.extend(
+            resources
+                .iter()
+                .map(|p| p.strip_prefix(&root).unwrap().to_owned()),
+        );
+    }
+    let validated = Command::new(&validator)
+        .args(&files)
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&validated.stdout);
+    let passed: usize = report
+        .lines()
+        .last()
+        .and_then(|line| line.strip_suffix(" skipped"))
+        .and_then(|line| line.split(" passed, 0 failed, ").next())
+        .and_then(|passed| passed.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        validated.status.success() && passed >= files.len(),
+        "the CRD validator rejected fixture resources:\n{report}{}",
+        String::from_utf8_lossy(&validated.stderr)
+    );
+}
+
+#[test]
+#[ignore = "needs the manifest verifier of ../shared/tools; `cargo xtask test` runs it"]
+fn fixtures_pass_the_manifest_verifier() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let verifier = verifier(&root).unwrap_or_else(|why| panic!("cannot run the verifier: {why}"));
+    let fixtures = fixtures(&root);
 
     // Both flavors of every fixture; the verifier takes seconds each: run two at a time.
     let jobs: Vec<(&PathBuf, &str)> = fixtures
