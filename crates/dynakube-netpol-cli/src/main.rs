@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use dynakube_netpol::cluster::{AnyAddress, ClusterProfile};
-use dynakube_netpol::input::{ParseOptions, parse_into};
+use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
 use dynakube_netpol::matrix::{Note, OperatorVersion, Options, ZoneFallback};
 use dynakube_netpol::output::{self, Output, Provenance, normalized_path};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
@@ -136,6 +136,13 @@ struct Sources {
     /// network alike; without this option they are refused.
     #[arg(long)]
     allow_any_address: bool,
+
+    /// Ignore fields that a resource's API version does not declare, with a warning each,
+    /// instead of refusing the resource (as `kubectl apply --validate=false` would keep it;
+    /// the API server then drops the fields). A misspelled field usually means a component
+    /// the policies do not open for.
+    #[arg(long)]
+    ignore_unknown_fields: bool,
 
     /// The most bytes one input file may have.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_bytes)]
@@ -318,6 +325,11 @@ impl Sources {
         let options = ParseOptions {
             proxy_url: self.proxy_url()?,
             limits,
+            unknown_fields: if self.ignore_unknown_fields {
+                UnknownFields::Warn
+            } else {
+                UnknownFields::Refuse
+            },
         };
         let mut inputs = Inputs::default();
         for file in &self.inputs {
@@ -405,6 +417,9 @@ impl Sources {
         }
         if self.allow_any_address {
             words.push("--allow-any-address".into());
+        }
+        if self.ignore_unknown_fields {
+            words.push("--ignore-unknown-fields".into());
         }
         Ok(words)
     }

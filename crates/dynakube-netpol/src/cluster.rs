@@ -18,6 +18,8 @@
 //!   namespace: monitoring
 //!   podLabels: {app.kubernetes.io/name: prometheus}
 //! csiDriver: true                      # Helm csidriver.enabled (default true)
+//! platformToken: false                 # the DynaKubes' API tokens are platform tokens (dt0s16...):
+//!                                      #   operator 1.10+ then uses the public registry
 //! clusterDomain: cluster.local         # DNS domain of the cluster (Cilium DNS rules)
 //! cilium:                              # Cilium flavor only
 //!   hostFirewall: false                # write a host policy for the host-network OneAgent
@@ -57,6 +59,9 @@ pub struct ClusterProfile {
     pub prometheus: Option<Prometheus>,
     /// Whether the operator's CSI driver is installed (Helm `csidriver.enabled`).
     pub csi_driver: bool,
+    /// Whether the DynaKubes' API tokens are platform tokens, with which operator 1.10 and
+    /// later use the public registry (as a DynaKube's `status.apiToken.platform` says).
+    pub platform_token: bool,
     /// The cluster's DNS domain (default `cluster.local`), for DNS rules of the Cilium flavor.
     pub cluster_domain: HostName,
     /// Facts and choices for the Cilium flavor.
@@ -88,6 +93,7 @@ impl Default for ClusterProfile {
             control_plane_cidrs: Vec::new(),
             prometheus: None,
             csi_driver: true,
+            platform_token: false,
             cluster_domain: HostName::parse("cluster.local").expect("a valid constant name"),
             cilium: Cilium::default(),
         }

@@ -17,6 +17,31 @@ pub struct Inputs {
     pub dynakubes: Vec<DynaKube>,
     /// The EdgeConnects, in input order.
     pub edgeconnects: Vec<EdgeConnect>,
+    /// The documents of other kinds, in input order: skipped, and listed in a note.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A document of a kind this tool does not read (a ConfigMap beside a DynaKube, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Where it is.
+    pub location: Location,
+    /// Its `kind`, as written.
+    pub kind: String,
+    /// Its `apiVersion`, as written.
+    pub api_version: String,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} ({})",
+            Shown(&self.kind),
+            Shown(&self.api_version),
+            self.location
+        )
+    }
 }
 
 impl Inputs {
@@ -586,12 +611,19 @@ impl Extensions {
 }
 
 /// The feature-flag annotations (`feature.dynatrace.com/...`) that change traffic.
+///
+/// Operator releases read the same annotation differently (exact strings before 1.6, Go's
+/// `ParseBool` since; `public-registry` up to 1.8, `use-public-registry` from 1.10): the
+/// parser keeps the annotations as written and reads the switches as the newest release
+/// does, and the matrix reads them again for the cluster's release.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeatureFlags {
+    /// Every `feature.dynatrace.com/` annotation, by name without the prefix, as written.
+    pub raw: std::collections::BTreeMap<String, String>,
     /// `no-proxy`: hosts that bypass `spec.proxy`.
     pub no_proxy: Vec<NoProxy>,
-    /// `use-public-registry`.
-    pub use_public_registry: bool,
+    /// Images come from the public registry: the flag of the release, or a platform token.
+    pub public_registry: bool,
     /// `node-image-pull`: kubelet pulls the code-modules image instead of the CSI driver.
     pub node_image_pull: bool,
     /// `automatic-kubernetes-api-monitoring` (default true).
@@ -600,8 +632,61 @@ pub struct FeatureFlags {
     pub activegate_ignore_proxy: bool,
     /// `oneagent-ignore-proxy` (deprecated).
     pub oneagent_ignore_proxy: bool,
-    /// `oneagent-initial-connect-retry-ms`, kept for reference; it changes timing, not peers.
-    pub oneagent_initial_connect_retry_ms: Option<u64>,
+}
+
+/// What the operator wrote into a DynaKube's `status` that changes peers: the communication
+/// endpoints of the tenant's connection info, the ActiveGate Service's addresses and the kind
+/// of API token. Empty for a resource written by hand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DynaKubeStatus {
+    /// `status.activeGate.connectionInfoStatus.endpoints`: where the ActiveGate sends data.
+    pub active_gate_endpoints: Vec<HostPort>,
+    /// `status.oneAgent.connectionInfoStatus.endpoints` (or, from operators before 1.9,
+    /// `communicationHosts`): where OneAgents, code modules and log monitoring send data.
+    pub one_agent_endpoints: Vec<HostPort>,
+    /// `status.activeGate.serviceIPs`: the ClusterIPs of the DynaKube's ActiveGate Service.
+    pub active_gate_service_ips: Vec<std::net::IpAddr>,
+    /// `status.apiToken.platform` (operator 1.10 and later): the API token is a platform
+    /// token, with which the operator uses the public registry.
+    pub platform_token: bool,
+}
+
+/// How an operator release reads a boolean feature flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagSyntax {
+    /// Operator 1.4 and 1.5: a flag that defaults to false is true only for exactly `true`,
+    /// one that defaults to true is false only for exactly `false`.
+    Exact,
+    /// Operator 1.6 and later: Go's `strconv.ParseBool` (`1`, `t`, `T`, `TRUE`, `true`,
+    /// `True` and their false forms); an empty value, or one it cannot read, gives the
+    /// default.
+    ParseBool,
+}
+
+impl FlagSyntax {
+    /// The value of a flag written as `raw` (None when absent) with default `default`, and
+    /// whether the release could read it (an absent or empty value can be read).
+    pub fn read(self, raw: Option<&str>, default: bool) -> (bool, bool) {
+        let Some(raw) = raw else {
+            return (default, true);
+        };
+        match self {
+            FlagSyntax::Exact => {
+                let value = if default {
+                    raw != "false"
+                } else {
+                    raw == "true"
+                };
+                (value, raw == "true" || raw == "false")
+            }
+            FlagSyntax::ParseBool => match raw {
+                "" => (default, true),
+                "1" | "t" | "T" | "TRUE" | "true" | "True" => (true, true),
+                "0" | "f" | "F" | "FALSE" | "false" | "False" => (false, true),
+                _ => (default, false),
+            },
+        }
+    }
 }
 
 /// The DynaKube API versions this tool reads.
@@ -668,10 +753,10 @@ pub struct DynaKube {
     pub public_registry_override: Option<Registry>,
     /// Feature-flag annotations.
     pub feature_flags: FeatureFlags,
-    /// Fields that were set but do not exist in this API version (the API server drops them).
-    pub ignored_fields: Vec<&'static str>,
-    /// Values that were read but change nothing, in words (a no-proxy entry that names no
-    /// host, say).
+    /// What the operator wrote into `status` that changes peers.
+    pub status: DynaKubeStatus,
+    /// Fields and values that were read but change nothing, in words (an unknown field
+    /// ignored on request, a no-proxy entry that names no host, say).
     pub warnings: Vec<String>,
 }
 
@@ -717,7 +802,7 @@ impl DynaKube {
         self.one_agent
             .as_ref()
             .is_some_and(|o| o.code_modules_image.is_some())
-            || self.feature_flags.use_public_registry
+            || self.feature_flags.public_registry
     }
 }
 
@@ -745,6 +830,9 @@ pub struct EdgeConnect {
     pub api_server: HostPort,
     /// Host and port of `spec.oauth.endpoint`.
     pub oauth_endpoint: HostPort,
+    /// The authority of `spec.oauth.endpoint` as written (host, and port if one is written),
+    /// which operator 1.10 and later compare with the SSO hosts.
+    pub oauth_authority: String,
     /// `spec.oauth.provisioner`.
     pub provisioner: bool,
     /// `spec.hostPatterns`.
@@ -757,6 +845,9 @@ pub struct EdgeConnect {
     pub proxy: Option<Proxy>,
     /// `spec.imageRef`, when it names a repository.
     pub image: Option<ImageRef>,
+    /// Fields that were read but change nothing, in words (an unknown field ignored on
+    /// request, say).
+    pub warnings: Vec<String>,
 }
 
 impl EdgeConnect {

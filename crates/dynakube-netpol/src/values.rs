@@ -109,12 +109,21 @@ impl OperatorVersion {
         }
     }
 
-    /// A release as `1.9`, `1.9.0` or `v1.10.2`; a missing patch version is 0.
+    /// The patch version of a release written without one (`1.7`): the newest patch of that
+    /// line, since that is what a cluster that follows a minor line runs. It sorts after every
+    /// real patch and prints as `1.7`.
+    pub const ANY_PATCH: u16 = u16::MAX;
+
+    /// A release as `1.9`, `1.9.0` or `v1.10.2`; a missing patch version means the newest
+    /// patch of the line ([`OperatorVersion::ANY_PATCH`]).
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let text = raw.strip_prefix('v').unwrap_or(raw);
         let numbers: Vec<Option<u16>> = text.split('.').map(|n| n.parse().ok()).collect();
         let version = match numbers.as_slice() {
-            [Some(major), Some(minor)] => Self::new(*major, *minor, 0),
+            [Some(major), Some(minor)] => Self::new(*major, *minor, Self::ANY_PATCH),
+            [Some(_), Some(_), Some(Self::ANY_PATCH)] => {
+                return invalid("is not an operator release such as 1.10 or 1.9.0");
+            }
             [Some(major), Some(minor), Some(patch)] => Self::new(*major, *minor, *patch),
             _ => return invalid("is not an operator release such as 1.10 or 1.9.0"),
         };
@@ -130,7 +139,11 @@ impl OperatorVersion {
 
 impl fmt::Display for OperatorVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+        if self.patch == Self::ANY_PATCH {
+            write!(f, "{}.{}", self.major, self.minor)
+        } else {
+            write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+        }
     }
 }
 
@@ -675,7 +688,9 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         tail.find('?')
     } else {
         tail.find(['?', '#'])
-    };
+    }
+    // A `?` that ends the text (a question in a message) hides nothing.
+    .filter(|&i| i + 1 < tail.len());
     if userinfo.is_none() && secret_tail.is_none() {
         return Cow::Borrowed(text);
     }

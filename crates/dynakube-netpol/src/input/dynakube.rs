@@ -8,8 +8,9 @@ use serde_yaml::Value;
 use super::{ParseOptions, checked, resource, version};
 use crate::error::{Error, Location, Result};
 use crate::resources::{
-    ActiveGate, ApiUrl, Capability, DynaKube, DynaKubeVersion, Extensions, FeatureFlags, ImageRef,
-    NoProxy, OneAgent, OneAgentMode, Proxy, ProxySource, ProxyUrl, Registry, TelemetryProtocol,
+    ActiveGate, ApiUrl, Capability, DynaKube, DynaKubeVersion, Extensions, FeatureFlags,
+    FlagSyntax, ImageRef, NoProxy, OneAgent, OneAgentMode, Proxy, ProxySource, ProxyUrl, Registry,
+    TelemetryProtocol,
 };
 use crate::values::{Invalid, Name, Shown, ZoneName};
 
@@ -88,24 +89,6 @@ struct RawMetadataEnrichment {
     enabled: Option<bool>,
 }
 
-/// The fields of `spec` that `version` does not have: the API server drops them, so they are
-/// reported and otherwise ignored.
-fn ignored_fields(version: DynaKubeVersion, spec: &Spec) -> Vec<&'static str> {
-    let mut ignored = Vec::new();
-    if version == DynaKubeVersion::V1beta3 && spec.telemetry_ingest.is_some() {
-        ignored.push("spec.telemetryIngest");
-    }
-    if version != DynaKubeVersion::V1beta6 {
-        if spec.otlp_exporter_configuration.is_some() {
-            ignored.push("spec.otlpExporterConfiguration");
-        }
-        if spec.public_registry_override.is_some() {
-            ignored.push("spec.publicRegistryOverride");
-        }
-    }
-    ignored
-}
-
 /// The annotation prefix of the operator's feature flags.
 const FF: &str = "feature.dynatrace.com/";
 
@@ -126,6 +109,7 @@ pub(super) fn parse(
             ("dynatrace.com/v1beta6", DynaKubeVersion::V1beta6),
         ],
     )?;
+    let status_value = value.get("status").cloned();
     let (metadata, name, spec): (_, _, Spec) = resource(location, value, dynakube_name)?;
     let namespace = metadata.namespace(location)?;
     let api_url = match spec.api_url.as_deref() {
@@ -133,9 +117,9 @@ pub(super) fn parse(
         Some(raw) => ApiUrl::parse(raw)
             .map_err(|reason| Error::invalid(location.join("spec.apiUrl"), reason))?,
     };
-    let ignored_fields = ignored_fields(version, &spec);
     let mut warnings = Vec::new();
-    let feature_flags = feature_flags(location, &metadata.annotations, &mut warnings)?;
+    let feature_flags = feature_flags(location, &metadata.annotations, &mut warnings);
+    let status = super::status::dynakube_status(status_value.as_ref(), &mut warnings);
     let proxy = proxy(location, spec.proxy, &feature_flags, options)?;
     let one_agent = one_agent(location, spec.one_agent.unwrap_or_default())?;
     let active_gate = spec
@@ -186,7 +170,7 @@ pub(super) fn parse(
         enable_istio: spec.enable_istio.unwrap_or(false),
         public_registry_override,
         feature_flags,
-        ignored_fields,
+        status,
         warnings,
     })
 }
@@ -380,56 +364,44 @@ fn image(location: &Location, field: &str, raw: Option<&str>) -> Result<Option<I
     }
 }
 
+/// The feature flags as written, and the switches as the newest release reads them (the
+/// matrix reads them again for the cluster's release; see [`FeatureFlags`]).
 fn feature_flags(
     location: &Location,
     annotations: &std::collections::BTreeMap<String, String>,
     warnings: &mut Vec<String>,
-) -> Result<FeatureFlags> {
-    let field = |name: &str| location.join(&format!("metadata.annotations[\"{FF}{name}\"]"));
-    let flag = |name: &str, default: bool| -> Result<bool> {
-        match annotations
-            .get(&format!("{FF}{name}"))
-            .map(|v| v.trim().to_ascii_lowercase())
-        {
-            None => Ok(default),
-            Some(v) if v == "true" => Ok(true),
-            Some(v) if v == "false" => Ok(false),
-            Some(v) => Err(Error::invalid(
-                field(name),
-                format!("`{}` is not true or false", Shown(&v)),
-            )),
-        }
+) -> FeatureFlags {
+    let raw: std::collections::BTreeMap<String, String> = annotations
+        .iter()
+        .filter_map(|(key, value)| Some((key.strip_prefix(FF)?.to_owned(), value.clone())))
+        .collect();
+    let flag = |name: &str, default: bool| {
+        FlagSyntax::ParseBool
+            .read(raw.get(name).map(String::as_str), default)
+            .0
     };
-    let retry = match annotations.get(&format!("{FF}oneagent-initial-connect-retry-ms")) {
-        None => None,
-        Some(v) => Some(v.trim().parse().map_err(|_| {
-            Error::invalid(
-                field("oneagent-initial-connect-retry-ms"),
-                format!("`{}` is not a number of milliseconds", Shown(v)),
-            )
-        })?),
-    };
-    let (no_proxy, ignored) = annotations
-        .get(&format!("{FF}no-proxy"))
+    let (no_proxy, ignored) = raw
+        .get("no-proxy")
         .map(|v| NoProxy::parse_list(v))
         .unwrap_or_default();
     if !ignored.is_empty() {
         let shown: Vec<String> = ignored.iter().map(|e| format!("`{}`", Shown(e))).collect();
+        let field = location.join(&format!("metadata.annotations[\"{FF}no-proxy\"]"));
         warnings.push(format!(
             "{}: {} name no host and are ignored",
-            field("no-proxy").field,
+            field.field,
             shown.join(", ")
         ));
     }
-    Ok(FeatureFlags {
+    FeatureFlags {
         no_proxy,
-        use_public_registry: flag("use-public-registry", false)?,
-        node_image_pull: flag("node-image-pull", false)?,
-        automatic_kubernetes_api_monitoring: flag("automatic-kubernetes-api-monitoring", true)?,
-        activegate_ignore_proxy: flag("activegate-ignore-proxy", false)?,
-        oneagent_ignore_proxy: flag("oneagent-ignore-proxy", false)?,
-        oneagent_initial_connect_retry_ms: retry,
-    })
+        public_registry: flag("use-public-registry", false),
+        node_image_pull: flag("node-image-pull", false),
+        automatic_kubernetes_api_monitoring: flag("automatic-kubernetes-api-monitoring", true),
+        activegate_ignore_proxy: flag("activegate-ignore-proxy", false),
+        oneagent_ignore_proxy: flag("oneagent-ignore-proxy", false),
+        raw,
+    }
 }
 
 #[cfg(test)]
@@ -464,13 +436,18 @@ mod tests {
     }
 
     #[test]
-    fn fields_of_later_versions_are_ignored() {
-        let dk = dynakube("v1beta3", "  telemetryIngest: {protocols: [otlp]}\n");
-        assert_eq!(dk.telemetry_ingest, None);
-        assert_eq!(dk.ignored_fields, ["spec.telemetryIngest"]);
-        let dk = dynakube("v1beta5", "  otlpExporterConfiguration: {}\n");
-        assert!(!dk.otlp_exporter);
-        assert!(dynakube("v1beta6", "  otlpExporterConfiguration: {}\n").otlp_exporter);
+    fn fields_of_later_versions_are_refused_with_the_version_that_has_them() {
+        let text = "apiVersion: dynatrace.com/v1beta3\nkind: DynaKube\nmetadata: {name: dk}\nspec:\n  apiUrl: https://a.live.dynatrace.com/api\n  telemetryIngest: {protocols: [otlp]}\n";
+        let mut inputs = Inputs::default();
+        let err = parse_into(&mut inputs, "dk.yaml", text, &ParseOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("dk.yaml, document 1, field `spec.telemetryIngest`: is not a field of DynaKube dynatrace.com/v1beta3; exists in dynatrace.com/v1beta4"),
+            "{err}"
+        );
+        let dk = dynakube("v1beta6", "  otlpExporterConfiguration: {}\n");
+        assert!(dk.otlp_exporter);
     }
 
     #[test]
@@ -488,10 +465,8 @@ mod tests {
         assert_eq!(dk.mode(), Some(OneAgentMode::HostMonitoring));
         let text = "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata:\n  name: dk\n  annotations: {feature.dynatrace.com/node-image-pull: maybe}\nspec:\n  apiUrl: https://a.live.dynatrace.com/api\n  oneAgent: {hostMonitoring: {}, applicationMonitoring: {}}\n";
         let mut inputs = Inputs::default();
+        // Flags are read as the release reads them, later: an unreadable value is no error.
         let err = parse_into(&mut inputs, "dk.yaml", text, &ParseOptions::default()).unwrap_err();
-        assert!(err.to_string().contains("node-image-pull"), "{err}");
-        let text = text.replace("maybe", "\"true\"");
-        let err = parse_into(&mut inputs, "dk.yaml", &text, &ParseOptions::default()).unwrap_err();
         assert!(
             err.to_string().contains("a DynaKube has one OneAgent mode"),
             "{err}"

@@ -97,14 +97,16 @@ pub(super) fn parse(location: &Location, api_version: &str, value: Value) -> Res
         })
         .collect::<Result<Vec<_>>>()?;
     let host_restrictions = host_restrictions(location, version, spec.host_restrictions)?;
-    if oauth.provisioner && host_patterns.is_empty() {
+    let kubernetes_automation = spec.kubernetes_automation.is_some_and(|k| k.enabled);
+    // The operator's rule: a provisioner needs host patterns unless Kubernetes automation adds
+    // its own.
+    if oauth.provisioner && host_patterns.is_empty() && !kubernetes_automation {
         return Err(Error::invalid(
             at("spec.hostPatterns"),
-            "is required with `spec.oauth.provisioner: true`",
+            "is required with `spec.oauth.provisioner: true` unless `spec.kubernetesAutomation.enabled` is true",
         ));
     }
 
-    let kubernetes_automation = spec.kubernetes_automation.is_some_and(|k| k.enabled);
     if kubernetes_automation && !oauth.provisioner {
         return Err(Error::invalid(
             at("spec.kubernetesAutomation.enabled"),
@@ -119,12 +121,14 @@ pub(super) fn parse(location: &Location, api_version: &str, value: Value) -> Res
         origin: location.clone(),
         api_server,
         oauth_endpoint,
+        oauth_authority: authority(&endpoint).to_owned(),
         provisioner: oauth.provisioner,
         host_patterns,
         host_restrictions,
         kubernetes_automation,
         proxy: proxy(location, spec.proxy)?,
         image: image(location, spec.image_ref)?,
+        warnings: Vec::new(),
     })
 }
 
@@ -168,6 +172,17 @@ fn oauth_endpoint(location: &Location, raw: &str) -> Result<HostPort> {
             )
         })?;
     HostPort::from_url(&url).map_err(|e| Error::invalid(field, format!("`{}` {e}", Shown(raw))))
+}
+
+/// The authority of a URL as written: what follows `://`, up to the path, query or fragment,
+/// without user info.
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
 }
 
 /// `spec.hostRestrictions`: a comma string in v1alpha1, a list in v1alpha2.

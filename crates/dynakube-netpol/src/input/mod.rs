@@ -1,11 +1,16 @@
 //! Reading DynaKube and EdgeConnect resources from YAML text into the normalised [`Inputs`].
 //!
-//! A file may hold several documents. Fields this tool does not need are ignored; fields it
-//! reads are type-checked, and every problem is reported with file, document and field path.
+//! A file may hold several documents. Every field is checked against the fields its kind and
+//! API version declare ([`fields`]), as the API server's strict field validation does: a field
+//! the resource cannot have is an error (or a warning with [`UnknownFields::Warn`]). Fields this
+//! tool does not need are then ignored; fields it reads are type-checked, and every problem is
+//! reported with file, document and field path. Documents of other kinds are skipped and
+//! listed ([`Inputs::skipped`]); an unknown kind of the `dynatrace.com` group is an error.
 
 mod dynakube;
 mod edgeconnect;
 mod fields;
+mod status;
 
 #[doc(hidden)]
 pub use fields::{CrdFields, FIELD_LISTS, FieldList, crd_fields, known_field_paths};
@@ -14,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
 use crate::error::{Error, Location, Result};
-use crate::resources::{Inputs, ProxyUrl};
+use crate::resources::{Inputs, ProxyUrl, Skipped};
 use crate::source::{Limits, Object};
 use crate::values::{Name, Shown};
 
@@ -25,6 +30,20 @@ pub struct ParseOptions {
     pub proxy_url: Option<ProxyUrl>,
     /// Bounds on the input text.
     pub limits: Limits,
+    /// What a field that the resource's API version does not declare is.
+    pub unknown_fields: UnknownFields,
+}
+
+/// What a field that the resource's kind and API version do not declare is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnknownFields {
+    /// An error, as the API server's strict field validation (`kubectl apply`'s default)
+    /// makes it.
+    #[default]
+    Refuse,
+    /// A warning; the field is ignored, as the API server does with
+    /// `--validate=false` (the resource's policies are built as if it were not there).
+    Warn,
 }
 
 /// Parses the YAML `text` of `file` and adds its DynaKubes and EdgeConnects to `inputs`.
@@ -51,25 +70,88 @@ fn parse_object(inputs: &mut Inputs, object: Object, options: &ParseOptions) -> 
         value,
     } = object;
     match kind.as_str() {
-        "DynaKube" => {
-            let dynakube = dynakube::parse(&location, &api_version, value, options)?;
-            inputs.dynakubes.push(dynakube);
+        "DynaKube" | "EdgeConnect" => {
+            let unknown = unknown_fields(&location, &kind, &api_version, &value, options)?;
+            if kind == "DynaKube" {
+                let mut dynakube = dynakube::parse(&location, &api_version, value, options)?;
+                dynakube.warnings.splice(0..0, unknown);
+                inputs.dynakubes.push(dynakube);
+            } else {
+                let mut edgeconnect = edgeconnect::parse(&location, &api_version, value)?;
+                edgeconnect.warnings.splice(0..0, unknown);
+                inputs.edgeconnects.push(edgeconnect);
+            }
         }
-        "EdgeConnect" => {
-            let edgeconnect = edgeconnect::parse(&location, &api_version, value)?;
-            inputs.edgeconnects.push(edgeconnect);
-        }
-        other => {
+        other if group(&api_version) == "dynatrace.com" => {
             return Err(Error::invalid(
                 location.join("kind"),
                 format!(
-                    "`{}` is not a kind this tool reads (DynaKube, EdgeConnect)",
+                    "`{}` is not a kind of dynatrace.com this tool reads (DynaKube, EdgeConnect)",
                     Shown(other)
                 ),
             ));
         }
+        _ => inputs.skipped.push(Skipped {
+            location,
+            kind,
+            api_version,
+        }),
     }
     Ok(())
+}
+
+/// The API group of an `apiVersion`: `dynatrace.com` of `dynatrace.com/v1beta6`, empty for
+/// the core group (`v1`).
+fn group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
+/// The fields of a resource that its API version does not declare: an error naming the first
+/// (and how many more) with [`UnknownFields::Refuse`]; otherwise one warning each.
+fn unknown_fields(
+    location: &Location,
+    kind: &str,
+    api_version: &str,
+    value: &Value,
+    options: &ParseOptions,
+) -> Result<Vec<String>> {
+    let unknown = fields::unknown_fields(kind, api_version, value);
+    let describe = |field: &fields::UnknownField| {
+        let mut text = format!("is not a field of {kind} {}", Shown(api_version));
+        if let Some(hint) = &field.hint {
+            text.push_str(&format!("; {hint}"));
+        }
+        text
+    };
+    match (unknown.first(), options.unknown_fields) {
+        (None, _) => Ok(Vec::new()),
+        (Some(first), UnknownFields::Refuse) => {
+            let mut reason = describe(first);
+            if unknown.len() > 1 {
+                let rest: Vec<String> = unknown[1..]
+                    .iter()
+                    .map(|f| format!("`{}`", Shown(&f.path)))
+                    .collect();
+                reason.push_str(&format!(
+                    " (also unknown: {}; --ignore-unknown-fields ignores them with a warning)",
+                    rest.join(", ")
+                ));
+            } else {
+                reason.push_str(" (--ignore-unknown-fields ignores it with a warning)");
+            }
+            Err(Error::invalid(location.join(&first.path), reason))
+        }
+        (Some(_), UnknownFields::Warn) => Ok(unknown
+            .iter()
+            .map(|f| {
+                format!(
+                    "`{}` {} and is ignored",
+                    Shown(&location.join(&f.path).field),
+                    describe(f)
+                )
+            })
+            .collect()),
+    }
 }
 
 /// Deserializes `value` into `T`, naming the field path of the first type error.
@@ -188,11 +270,51 @@ mod tests {
     }
 
     #[test]
-    fn unknown_kinds_name_the_document() {
-        let err = parse("~\n---\n~\n---\napiVersion: v1\nkind: ConfigMap\n").unwrap_err();
+    fn other_kinds_are_skipped_and_unknown_dynatrace_kinds_refused() {
+        let dynakube = "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {name: dk}\nspec: {apiUrl: 'https://a.live.dynatrace.com/api'}\n";
+        let text = format!(
+            "~\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\n---\n{dynakube}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n"
+        );
+        let inputs = parse(&text).unwrap();
+        assert_eq!(inputs.dynakubes.len(), 1);
+        let skipped: Vec<String> = inputs.skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            skipped,
+            [
+                "ConfigMap v1 (test.yaml, document 2)",
+                "Role rbac.authorization.k8s.io/v1 (test.yaml, document 4)"
+            ]
+        );
+
+        let err = parse("apiVersion: dynatrace.com/v1beta1\nkind: OneAgent\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "test.yaml, document 3, field `kind`: `ConfigMap` is not a kind this tool reads (DynaKube, EdgeConnect)"
+            "test.yaml, document 1, field `kind`: `OneAgent` is not a kind of dynatrace.com this tool reads (DynaKube, EdgeConnect)"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_or_warnings() {
+        let text = "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {name: dk}\nspec:\n  apiUrl: https://a.live.dynatrace.com/api\n  activeGates:\n    capabilities: [routing]\n  logMonitor: {}\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "test.yaml, document 1, field `spec.activeGates`: is not a field of DynaKube dynatrace.com/v1beta6; did you mean `activeGate`? (also unknown: `spec.logMonitor`; --ignore-unknown-fields ignores them with a warning)"
+        );
+
+        let mut inputs = Inputs::default();
+        let options = ParseOptions {
+            unknown_fields: UnknownFields::Warn,
+            ..ParseOptions::default()
+        };
+        parse_into(&mut inputs, "test.yaml", text, &options).unwrap();
+        let dk = &inputs.dynakubes[0];
+        assert_eq!(dk.active_gate, None);
+        assert_eq!(dk.warnings.len(), 2, "{:?}", dk.warnings);
+        assert!(
+            dk.warnings[1].starts_with("`spec.logMonitor` is not a field of DynaKube"),
+            "{:?}",
+            dk.warnings
         );
     }
 

@@ -119,12 +119,15 @@ pub enum Fact {
     ShorterStatefulSetNameLimits,
     /// The EdgeConnect `oauth.endpoint` must be `https` on one of Dynatrace's SSO hosts.
     SsoHostCheck,
+    /// The annotation `feature.dynatrace.com/node-image-pull` exists.
+    NodeImagePullFlag,
 }
 
 impl Fact {
     /// Every fact, in the order of the generated table.
-    pub const ALL: [Fact; 8] = [
+    pub const ALL: [Fact; 9] = [
         Fact::ParseBoolFlags,
+        Fact::NodeImagePullFlag,
         Fact::PublicRegistryFlag,
         Fact::UsePublicRegistryFlag,
         Fact::CrdMigrationJob,
@@ -138,6 +141,7 @@ impl Fact {
     pub fn releases(self) -> (OperatorVersion, Option<OperatorVersion>) {
         match self {
             Fact::ParseBoolFlags => (v(1, 6, 0), None),
+            Fact::NodeImagePullFlag => (v(1, 5, 0), None),
             Fact::PublicRegistryFlag => (v(1, 4, 0), Some(v(1, 9, 0))),
             Fact::UsePublicRegistryFlag | Fact::SsoHostCheck => (v(1, 10, 0), None),
             Fact::CrdMigrationJob => (v(1, 7, 3), None),
@@ -169,6 +173,9 @@ impl Fact {
             }
             Fact::SsoHostCheck => {
                 "EdgeConnect `oauth.endpoint` must be https on a Dynatrace SSO host"
+            }
+            Fact::NodeImagePullFlag => {
+                "`feature.dynatrace.com/node-image-pull`: the CSI driver pulls the code-modules image instead of downloading it"
             }
         }
     }

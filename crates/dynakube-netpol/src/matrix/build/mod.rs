@@ -6,6 +6,7 @@
 
 mod notes;
 mod peers;
+mod release;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +33,7 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
     unique_resources(inputs, &namespace)?;
     restricted_zones_route(inputs, options)?;
     let (operator, operator_note) = operator_release(inputs, profile)?;
+    let inputs = &release::read_as(inputs, operator, profile)?;
     let mut builder = Builder {
         options,
         profile,
@@ -49,6 +51,7 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
         }
     }
     builder.profile_notes();
+    builder.input_notes(inputs);
     let flows = builder.flows();
     unique_workloads(inputs, &flows)?;
     Ok(Matrix {

@@ -7,7 +7,7 @@ use super::{Builder, Context};
 use crate::cluster::ClusterProfile;
 use crate::matrix::RowId::{self, *};
 use crate::matrix::{Condition, Level, Note, ZoneFallback};
-use crate::resources::{Capability, DynaKube};
+use crate::resources::{Capability, DynaKube, Inputs};
 
 /// What a DynaKube note is decided on.
 struct About<'a> {
@@ -155,17 +155,6 @@ impl Builder<'_> {
                 .insert(Note::new(note.level, note.refs, (note.text)(&about)));
         }
         self.derived_notes(dk);
-        for field in &dk.ignored_fields {
-            self.notes.insert(Note::new(
-                Level::Warning,
-                &[],
-                format!(
-                    "DynaKube {}: `{field}` does not exist in {} and is ignored, as the API server would drop it",
-                    dk.name,
-                    dk.version.api_version()
-                ),
-            ));
-        }
         for warning in &dk.warnings {
             self.notes.insert(Note::new(
                 Level::Warning,
@@ -200,6 +189,31 @@ impl Builder<'_> {
                 format!(
                     "DynaKube {}: network zone `{zone}` with fallback NONE: OneAgents, code modules and log monitoring reach the in-cluster ActiveGate only; the zone must exist in the tenant with that fallback",
                     dk.name
+                ),
+            ));
+        }
+    }
+
+    /// The notes on the EdgeConnects' ignored fields and on the documents of other kinds.
+    pub(super) fn input_notes(&mut self, inputs: &Inputs) {
+        for ec in &inputs.edgeconnects {
+            for warning in &ec.warnings {
+                self.notes.insert(Note::new(
+                    Level::Warning,
+                    &[],
+                    format!("EdgeConnect {}: {warning}", ec.name),
+                ));
+            }
+        }
+        if !inputs.skipped.is_empty() {
+            let skipped: Vec<String> = inputs.skipped.iter().map(ToString::to_string).collect();
+            self.notes.insert(Note::new(
+                Level::Info,
+                &[],
+                format!(
+                    "skipped {} document(s) of other kinds: {}",
+                    skipped.len(),
+                    skipped.join(", ")
                 ),
             ));
         }
