@@ -18,6 +18,8 @@
 //!   namespace: monitoring
 //!   podLabels: {app.kubernetes.io/name: prometheus}
 //! csiDriver: true                      # Helm csidriver.enabled (default true)
+//! communicationEndpoints:              # the tenant's communication endpoints, for DynaKubes whose
+//!   - https://10.0.0.1:443/communication  #   status does not name them (default: the apiUrl host)
 //! platformToken: false                 # the DynaKubes' API tokens are platform tokens (dt0s16...):
 //!                                      #   operator 1.10+ then uses the public registry
 //! clusterDomain: cluster.local         # DNS domain of the cluster (Cilium DNS rules)
@@ -34,7 +36,9 @@ use serde::Deserialize;
 
 use crate::error::{Error, Location, Result};
 use crate::source::Limits;
-use crate::values::{Cidr, HostName, LabelKey, LabelValue, Name, OperatorVersion, PortNumber};
+use crate::values::{
+    Cidr, EndpointUrl, HostName, LabelKey, LabelValue, Name, OperatorVersion, PortNumber,
+};
 
 /// The cluster profile. `Default` is the profile of an empty file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -59,6 +63,9 @@ pub struct ClusterProfile {
     pub prometheus: Option<Prometheus>,
     /// Whether the operator's CSI driver is installed (Helm `csidriver.enabled`).
     pub csi_driver: bool,
+    /// The tenant's communication endpoints (ActiveGate, OneAgent and log monitoring data),
+    /// for DynaKubes whose status does not name them; empty: the `apiUrl` host is assumed.
+    pub communication_endpoints: Vec<EndpointUrl>,
     /// Whether the DynaKubes' API tokens are platform tokens, with which operator 1.10 and
     /// later use the public registry (as a DynaKube's `status.apiToken.platform` says).
     pub platform_token: bool,
@@ -93,6 +100,7 @@ impl Default for ClusterProfile {
             control_plane_cidrs: Vec::new(),
             prometheus: None,
             csi_driver: true,
+            communication_endpoints: Vec::new(),
             platform_token: false,
             cluster_domain: HostName::parse("cluster.local").expect("a valid constant name"),
             cilium: Cilium::default(),

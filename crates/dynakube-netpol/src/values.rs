@@ -419,6 +419,32 @@ impl HostPort {
     }
 }
 
+impl HostPort {
+    /// A communication endpoint as the tenant's connection info lists it: an http or https URL
+    /// (`https://10.0.0.1:443/communication`), whose host and port (the scheme's default when
+    /// absent) are what is reached.
+    pub fn from_endpoint_url(raw: &str) -> Result<Self, Invalid> {
+        let url = url::Url::parse(raw).map_err(|_| Invalid("is not a URL".into()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return invalid("is not an http or https URL");
+        }
+        HostPort::from_url(&url)
+    }
+}
+
+/// A communication endpoint URL read from a file, kept as its host and port.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EndpointUrl(pub HostPort);
+
+impl<'de> Deserialize<'de> for EndpointUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        HostPort::from_endpoint_url(&text)
+            .map(EndpointUrl)
+            .map_err(|e| serde::de::Error::custom(format!("`{}` {e}", Shown(&text))))
+    }
+}
+
 impl fmt::Display for HostPort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.host {

@@ -10,7 +10,6 @@
 use std::net::IpAddr;
 
 use serde_yaml::Value;
-use url::Url;
 
 use crate::resources::DynaKubeStatus;
 use crate::values::{HostPort, Shown};
@@ -159,11 +158,7 @@ impl Reader<'_> {
 
 /// One endpoint URL: http or https, host and port (the scheme's default when absent).
 fn endpoint(raw: &str) -> Result<HostPort, String> {
-    let url = Url::parse(raw).map_err(|_| "is not a URL".to_string())?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("is not an http or https URL".into());
-    }
-    HostPort::from_url(&url).map_err(|e| e.to_string())
+    HostPort::from_endpoint_url(raw).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -177,10 +177,37 @@ impl Builder<'_> {
                 Level::Info,
                 &assumed,
                 format!(
-                    "DynaKube {}: communication endpoints are learnt from the tenant at runtime; without them the policies assume {} (the apiUrl host and port, where a SaaS tenant serves them)",
+                    "DynaKube {}: communication endpoints are learnt from the tenant at runtime; without them (the DynaKube's status, as `kubectl get dynakube -o yaml` prints it, or `communicationEndpoints` in the cluster profile) the policies assume {} (the apiUrl host and port, where a SaaS tenant serves them)",
                     dk.name, dk.api_url.api
                 ),
             ));
+        }
+        let shown = |endpoints: &[crate::values::HostPort]| {
+            endpoints
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for (rows, endpoints, whose) in [
+            (&[E8][..], &dk.status.active_gate_endpoints, "ActiveGate"),
+            (
+                &[E11, E12, E14][..],
+                &dk.status.one_agent_endpoints,
+                "OneAgent",
+            ),
+        ] {
+            if !endpoints.is_empty() {
+                self.notes.insert(Note::new(
+                    Level::Info,
+                    rows,
+                    format!(
+                        "DynaKube {}: {whose} communication endpoints from its status: {}",
+                        dk.name,
+                        shown(endpoints)
+                    ),
+                ));
+            }
         }
         if let (Some(zone), ZoneFallback::None) = (&dk.network_zone, self.options.zone_fallback) {
             self.notes.insert(Note::new(
@@ -223,6 +250,22 @@ impl Builder<'_> {
         for note in PROFILE_NOTES.iter().filter(|n| (n.applies)(self.profile)) {
             self.notes
                 .insert(Note::new(Level::Info, note.refs, note.text));
+        }
+        let endpoints: Vec<String> = self
+            .profile
+            .communication_endpoints
+            .iter()
+            .map(|e| e.0.to_string())
+            .collect();
+        if !endpoints.is_empty() {
+            self.notes.insert(Note::new(
+                Level::Info,
+                &[E8, E11, E12, E14],
+                format!(
+                    "communication endpoints from the cluster profile, for DynaKubes whose status names none: {}",
+                    endpoints.join(", ")
+                ),
+            ));
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::matrix::{
     Ports, ProxyUse, RowId, ZoneRoute,
 };
 use crate::resources::{Capability, DynaKube, EdgeConnect, Proxy, Registry, TelemetryProtocol};
-use crate::values::HostPort;
+use crate::values::{Host, HostPort};
 
 /// The registry the public code-modules image is served from, unless `publicRegistryOverride`
 /// names another. The operator learns the exact image from the tenant at runtime; this default
@@ -43,7 +43,7 @@ impl Builder<'_> {
             (PeerRule::DynatraceApi, Some(dk), _) => {
                 vec![self.host(rule, ctx, &dk.api_url.api, HostRole::DynatraceApi)]
             }
-            (PeerRule::ActiveGateEndpoints, Some(dk), _) => vec![self.endpoints(rule, ctx, dk)],
+            (PeerRule::ActiveGateEndpoints, Some(dk), _) => self.endpoints(rule, ctx, dk),
             (PeerRule::OneAgentEndpoints, Some(dk), _) => self.one_agent_endpoints(rule, ctx, dk),
             (PeerRule::CodeModulesRegistry, Some(dk), _) => {
                 self.registry(rule, ctx, &code_modules_registry(dk))
@@ -177,15 +177,56 @@ impl Builder<'_> {
         }
     }
 
-    /// The communication endpoints of the tenant, which the connection info gives at runtime:
-    /// assumed to be the `apiUrl` host and port, and noted.
-    fn endpoints(&mut self, rule: &FlowRule, ctx: Context<'_>, dk: &DynaKube) -> Peer {
+    /// The tenant's communication endpoints for `rule` (E8: the ActiveGate's, otherwise the
+    /// OneAgent's): those the DynaKube's status names, else the cluster profile's, else the
+    /// `apiUrl` host and port, assumed and noted.
+    fn communication_endpoints(&mut self, rule: &FlowRule, dk: &DynaKube) -> Vec<HostPort> {
+        let status = if rule.peer == PeerRule::ActiveGateEndpoints {
+            &dk.status.active_gate_endpoints
+        } else {
+            &dk.status.one_agent_endpoints
+        };
+        if !status.is_empty() {
+            return status.clone();
+        }
+        let profile = &self.profile.communication_endpoints;
+        if !profile.is_empty() {
+            return profile.iter().map(|e| e.0.clone()).collect();
+        }
         self.assumed_endpoints.insert(rule.id);
-        self.host(rule, ctx, &dk.api_url.api, HostRole::CommunicationEndpoint)
+        vec![dk.api_url.api.clone()]
     }
 
-    /// The in-cluster ActiveGate, when it routes; and the tenant's communication endpoints,
-    /// unless the network zone allows only the zone's ActiveGates.
+    /// Whether `endpoint` is the Service of the DynaKube's own ActiveGate: its name in the
+    /// cluster (`<dynakube>-activegate.<namespace>`, with `.svc` and the cluster domain or
+    /// without) or one of the Service addresses the status names.
+    fn own_active_gate(&self, dk: &DynaKube, endpoint: &HostPort) -> bool {
+        match &endpoint.host {
+            Host::Ip(ip) => dk.status.active_gate_service_ips.contains(ip),
+            Host::Name(name) => {
+                let namespace = dk.namespace.as_ref().unwrap_or(&self.namespace);
+                let service = format!("{}-activegate.{namespace}", dk.name);
+                let name = name.as_str();
+                name == service
+                    || name == format!("{service}.svc")
+                    || name == format!("{service}.svc.{}", self.profile.cluster_domain)
+            }
+        }
+    }
+
+    /// E8: the ActiveGate's communication endpoints (never itself).
+    fn endpoints(&mut self, rule: &FlowRule, ctx: Context<'_>, dk: &DynaKube) -> Vec<Peer> {
+        let endpoints = self.communication_endpoints(rule, dk);
+        endpoints
+            .iter()
+            .filter(|e| !self.own_active_gate(dk, e))
+            .map(|e| self.host(rule, ctx, e, HostRole::CommunicationEndpoint))
+            .collect()
+    }
+
+    /// The in-cluster ActiveGate, when it routes; and the OneAgent communication endpoints,
+    /// unless the network zone allows only the zone's ActiveGates. An endpoint that is the
+    /// DynaKube's own ActiveGate Service is its pods on the ActiveGate's port.
     fn one_agent_endpoints(
         &mut self,
         rule: &FlowRule,
@@ -193,14 +234,26 @@ impl Builder<'_> {
         dk: &DynaKube,
     ) -> Vec<Peer> {
         let mut peers = Vec::new();
-        if dk.active_gate_enabled() && dk.has_capability(Capability::Routing) {
+        let routes = dk.active_gate_enabled() && dk.has_capability(Capability::Routing);
+        if routes {
             peers.push(self.active_gate(ctx));
         }
         if rule.zone == ZoneRoute::ActiveGateOnly && self.restricted(dk) {
             self.zone_rows.insert(rule.id);
             return peers;
         }
-        peers.push(self.endpoints(rule, ctx, dk));
+        let endpoints = self.communication_endpoints(rule, dk);
+        let mut own = false;
+        for endpoint in &endpoints {
+            if self.own_active_gate(dk, endpoint) && dk.active_gate_enabled() {
+                own = true;
+            } else {
+                peers.push(self.host(rule, ctx, endpoint, HostRole::CommunicationEndpoint));
+            }
+        }
+        if own && !routes {
+            peers.push(self.active_gate(ctx));
+        }
         peers
     }
 
