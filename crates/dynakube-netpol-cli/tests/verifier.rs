@@ -198,3 +198,176 @@ fn verify(verifier: &Path, fixture: &Path, flavor: &str) -> Result<(), String> {
         ))
     }
 }
+
+/// The operator's own samples, the tenant placeholder substituted, in a scratch directory:
+/// (file name, path) for every sample, sorted.
+fn operator_samples(root: &Path) -> Vec<(String, PathBuf)> {
+    let samples = root.join("../shared/operator-samples");
+    assert!(
+        samples.is_dir(),
+        "the operator's samples are missing: expected them in {}",
+        samples.display()
+    );
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("operator-samples");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut found = Vec::new();
+    let mut dirs = vec![samples.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let name = path
+                    .strip_prefix(&samples)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('/', "_");
+                let text = std::fs::read_to_string(&path)
+                    .unwrap()
+                    .replace("ENVIRONMENTID", "abc12345");
+                let copy = scratch.join(&name);
+                std::fs::write(&copy, text).unwrap();
+                found.push((name, copy));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Runs the binary with `args`.
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+#[ignore = "needs the manifest verifier of ../shared/tools; `cargo xtask test` runs it"]
+fn operator_samples_render_and_verify() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let verifier = verifier(&root).unwrap_or_else(|why| panic!("cannot run the verifier: {why}"));
+    let samples = operator_samples(&root);
+    assert!(samples.len() >= 20, "{} samples", samples.len());
+    // A cluster as the fixtures describe one, so that kube-apiserver and the nodes are known.
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("operator-samples-out");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let profile = scratch.join("cluster.yaml");
+    std::fs::write(
+        &profile,
+        "apiServer:\n  serviceCIDRs: [10.96.0.1/32]\n  endpointCIDRs: [192.0.2.10/32]\n  ports: [443, 6443]\nnodeCIDRs: [192.0.2.0/24]\ncontrolPlaneCIDRs: [192.0.2.10/32]\n",
+    )
+    .unwrap();
+    let profile = profile.to_str().unwrap();
+    // Addresses of the EdgeConnect samples' hosts: with all of them on the public-internet
+    // fallback, their rules would be the same and the analyzer rightly calls them redundant.
+    let hosts = scratch.join("hosts.yaml");
+    std::fs::write(
+        &hosts,
+        "example.dev.apps.dynatracelabs.com: [203.0.113.40]\nsso.sample.com: [203.0.113.30]\nsso-dev.dynatracelabs.com: [203.0.113.31]\nindex.docker.io: [203.0.113.50]\nauth.docker.io: [203.0.113.51]\n",
+    )
+    .unwrap();
+    let hosts = hosts.to_str().unwrap();
+    let mut failures = Vec::new();
+    let mut rendered = 0;
+    for (name, file) in &samples {
+        let file = file.to_str().unwrap();
+        // The operator refuses this one: a provisioner without host patterns.
+        if name == "edgeconnect_provisioner.yaml" {
+            let out = run(&["generate", file, "--fqdn-fallback", "public-internet"]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2)
+                || !stderr.contains(
+                    "field `spec.hostPatterns`: is required with `spec.oauth.provisioner: true`",
+                )
+            {
+                failures.push(format!(
+                    "{name}: not refused for its host patterns: {stderr}"
+                ));
+            }
+            continue;
+        }
+        // Operator 1.10 and later refuse this one too (its OAuth endpoint is no Dynatrace SSO
+        // host); earlier releases accept it, so it is rendered for 1.9.
+        let mut release: Vec<&str> = vec!["--cluster", profile];
+        if name.starts_with("edgeconnect") {
+            release.extend(["--hosts", hosts]);
+        }
+        if name == "edgeconnect_edgeconnect.yaml" {
+            let out = run(&["generate", file, "--fqdn-fallback", "public-internet"]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2)
+                || !stderr.contains("is not one of the SSO hosts operator 1.10.2 accepts")
+            {
+                failures.push(format!(
+                    "{name}: not refused on 1.10 for its SSO host: {stderr}"
+                ));
+            }
+            release.extend(["--operator-version", "1.9"]);
+        }
+        for flavor in ["kubernetes", "cilium"] {
+            let dir = scratch.join(format!("{name}-{flavor}"));
+            // The model cluster verify builds from the matrix, for the analyzer's sanity checks.
+            let case = scratch.join(format!("{name}-case"));
+            let model = scratch.join(format!("{name}-model"));
+            let mut args = vec![
+                "generate",
+                file,
+                "--fqdn-fallback",
+                "public-internet",
+                "--flavor",
+                flavor,
+                "-o",
+                dir.to_str().unwrap(),
+            ];
+            args.extend(&release);
+            let out = run(&args);
+            if !out.status.success() {
+                failures.push(format!(
+                    "{name} ({flavor}): {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+                continue;
+            }
+            rendered += 1;
+            if flavor == "kubernetes" {
+                let mut args = vec![
+                    "verify",
+                    file,
+                    "--fqdn-fallback",
+                    "public-internet",
+                    "--policies",
+                    dir.to_str().unwrap(),
+                    "--write-case",
+                    case.to_str().unwrap(),
+                ];
+                args.extend(&release);
+                let out = run(&args);
+                if !out.status.success() {
+                    failures.push(format!(
+                        "{name}: verify: {}{}",
+                        String::from_utf8_lossy(&out.stdout),
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+                std::fs::create_dir_all(&model).unwrap();
+                std::fs::copy(case.join("cluster.yaml"), model.join("cluster.yaml")).unwrap();
+            }
+            let verified = Command::new(&verifier)
+                .arg(&dir)
+                .arg(&model)
+                .output()
+                .unwrap();
+            let report = String::from_utf8_lossy(&verified.stdout);
+            if !(verified.status.success() && report.contains(" passed, 0 failed")) {
+                failures.push(format!("{name} ({flavor}): verify-manifests:\n{report}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(rendered, 2 * (samples.len() - 1));
+}
