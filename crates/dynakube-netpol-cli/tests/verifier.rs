@@ -310,64 +310,98 @@ fn operator_samples_render_and_verify() {
             release.extend(["--operator-version", "1.9"]);
         }
         for flavor in ["kubernetes", "cilium"] {
-            let dir = scratch.join(format!("{name}-{flavor}"));
-            // The model cluster verify builds from the matrix, for the analyzer's sanity checks.
-            let case = scratch.join(format!("{name}-case"));
-            let model = scratch.join(format!("{name}-model"));
-            let mut args = vec![
-                "generate",
+            let sample = Sample {
+                name,
                 file,
-                "--fqdn-fallback",
-                "public-internet",
-                "--flavor",
-                flavor,
-                "-o",
-                dir.to_str().unwrap(),
-            ];
-            args.extend(&release);
-            let out = run(&args);
-            if !out.status.success() {
-                failures.push(format!(
-                    "{name} ({flavor}): {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-                continue;
-            }
-            rendered += 1;
-            if flavor == "kubernetes" {
-                let mut args = vec![
-                    "verify",
-                    file,
-                    "--fqdn-fallback",
-                    "public-internet",
-                    "--policies",
-                    dir.to_str().unwrap(),
-                    "--write-case",
-                    case.to_str().unwrap(),
-                ];
-                args.extend(&release);
-                let out = run(&args);
-                if !out.status.success() {
-                    failures.push(format!(
-                        "{name}: verify: {}{}",
-                        String::from_utf8_lossy(&out.stdout),
-                        String::from_utf8_lossy(&out.stderr)
-                    ));
-                }
-                std::fs::create_dir_all(&model).unwrap();
-                std::fs::copy(case.join("cluster.yaml"), model.join("cluster.yaml")).unwrap();
-            }
-            let verified = Command::new(&verifier)
-                .arg(&dir)
-                .arg(&model)
-                .output()
-                .unwrap();
-            let report = String::from_utf8_lossy(&verified.stdout);
-            if !(verified.status.success() && report.contains(" passed, 0 failed")) {
-                failures.push(format!("{name} ({flavor}): verify-manifests:\n{report}"));
-            }
+                release: &release,
+                scratch: &scratch,
+            };
+            sample.check(flavor, &verifier, &mut rendered, &mut failures);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(rendered, 2 * (samples.len() - 1));
+}
+
+/// One operator sample to render and check.
+struct Sample<'a> {
+    name: &'a str,
+    file: &'a str,
+    release: &'a [&'a str],
+    scratch: &'a Path,
+}
+
+impl Sample<'_> {
+    /// Renders the sample in `flavor` and checks the output with verify (Kubernetes flavor)
+    /// and the manifest verifier; problems go to `failures`.
+    fn check(
+        &self,
+        flavor: &str,
+        verifier: &Path,
+        rendered: &mut usize,
+        failures: &mut Vec<String>,
+    ) {
+        let Sample {
+            name,
+            file,
+            release,
+            scratch,
+        } = *self;
+        let dir = scratch.join(format!("{name}-{flavor}"));
+        // The model cluster verify builds from the matrix, for the analyzer's sanity checks.
+        let case = scratch.join(format!("{name}-case"));
+        let model = scratch.join(format!("{name}-model"));
+        let mut args = vec![
+            "generate",
+            file,
+            "--fqdn-fallback",
+            "public-internet",
+            "--flavor",
+            flavor,
+            "-o",
+            dir.to_str().unwrap(),
+        ];
+        args.extend(release);
+        let out = run(&args);
+        if !out.status.success() {
+            failures.push(format!(
+                "{name} ({flavor}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            return;
+        }
+        *rendered += 1;
+        if flavor == "kubernetes" {
+            let mut args = vec![
+                "verify",
+                file,
+                "--fqdn-fallback",
+                "public-internet",
+                "--policies",
+                dir.to_str().unwrap(),
+                "--write-case",
+                case.to_str().unwrap(),
+            ];
+            args.extend(release);
+            let out = run(&args);
+            if !out.status.success() {
+                failures.push(format!(
+                    "{name}: verify: {}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            std::fs::create_dir_all(&model).unwrap();
+            std::fs::copy(case.join("cluster.yaml"), model.join("cluster.yaml")).unwrap();
+        }
+        let verified = Command::new(verifier)
+            .arg(&dir)
+            .arg(&model)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&verified.stdout);
+        if !(verified.status.success() && report.contains(" passed, 0 failed")) {
+            failures.push(format!("{name} ({flavor}): verify-manifests:\n{report}"));
+        }
+    }
 }
