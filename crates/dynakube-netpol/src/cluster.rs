@@ -17,6 +17,12 @@
 //! prometheus:                          # absent: no metrics ingress
 //!   namespace: monitoring
 //!   podLabels: {app.kubernetes.io/name: prometheus}
+//! prometheusTargets:                   # pods the ActiveGate (E10, annotated for Prometheus) and the
+//!   - namespace: shop                  #   OpenTelemetry collector (E21, Prometheus extensions)
+//!     podLabels: {app: web}            #   scrape; no namespace: every namespace; ports required
+//!     ports: [9090]
+//! activeGateClients: [monitoring]      # more namespaces whose pods call the ActiveGate (metrics-ingest,
+//!                                      #   dynatrace-api) besides the injected ones
 //! csiDriver: true                      # Helm csidriver.enabled (default true)
 //! communicationEndpoints:              # the tenant's communication endpoints, for DynaKubes whose
 //!   - https://10.0.0.1:443/communication  #   status does not name them (default: the apiUrl host)
@@ -63,6 +69,11 @@ pub struct ClusterProfile {
     pub prometheus: Option<Prometheus>,
     /// Whether the operator's CSI driver is installed (Helm `csidriver.enabled`).
     pub csi_driver: bool,
+    /// The pods the ActiveGate and the OpenTelemetry collector scrape (E10, E21); empty: those
+    /// rows stay closed, with a warning.
+    pub prometheus_targets: Vec<PodPeer>,
+    /// Namespaces whose pods call the ActiveGate (I11, I12) besides the injected ones.
+    pub active_gate_clients: Vec<Name>,
     /// The tenant's communication endpoints (ActiveGate, OneAgent and log monitoring data),
     /// for DynaKubes whose status does not name them; empty: the `apiUrl` host is assumed.
     pub communication_endpoints: Vec<EndpointUrl>,
@@ -100,6 +111,8 @@ impl Default for ClusterProfile {
             control_plane_cidrs: Vec::new(),
             prometheus: None,
             csi_driver: true,
+            prometheus_targets: Vec::new(),
+            active_gate_clients: Vec::new(),
             communication_endpoints: Vec::new(),
             platform_token: false,
             cluster_domain: HostName::parse("cluster.local").expect("a valid constant name"),
@@ -215,6 +228,20 @@ pub struct Prometheus {
     pub pod_labels: BTreeMap<LabelKey, LabelValue>,
 }
 
+/// Pods named in the cluster profile, and the ports they are reached on.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodPeer {
+    /// Their namespace; `None`: every namespace.
+    #[serde(default)]
+    pub namespace: Option<Name>,
+    /// Labels of the pods; empty: every pod of the namespace(s).
+    #[serde(default)]
+    pub pod_labels: BTreeMap<LabelKey, LabelValue>,
+    /// The ports, at least one (an empty list would allow every port).
+    pub ports: Vec<PortNumber>,
+}
+
 /// Whether a reader accepts address blocks of every address (`0.0.0.0/0`, `::/0`), which make
 /// a rule admit the whole internet and the cluster network alike.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -275,6 +302,14 @@ impl ClusterProfile {
         for (field, cidrs) in blocks {
             for (i, cidr) in cidrs.iter().enumerate() {
                 any.check(&location.at(format!("{field}[{i}]")), cidr)?;
+            }
+        }
+        for (i, target) in profile.prometheus_targets.iter().enumerate() {
+            if target.ports.is_empty() {
+                return Err(Error::invalid(
+                    location.at(format!("prometheusTargets[{i}].ports")),
+                    "must list ports from 1 to 65535 (no ports would mean every port)",
+                ));
             }
         }
         if profile.api_server.ports.is_empty() {

@@ -477,6 +477,20 @@ mod cilium_coverage {
             })
     }
 
+    /// Whether `selector` selects exactly the pods `pods` names: their labels, in their
+    /// namespace, or in every namespace (a namespace label that exists) without one.
+    fn selects_pods(selector: &EndpointSelector, pods: &dynakube_netpol::matrix::Pods) -> bool {
+        let mut expected = pods.labels.clone();
+        if let Some(namespace) = &pods.namespace {
+            expected.insert(NAMESPACE_LABEL.into(), namespace.to_string());
+        }
+        let everywhere = pods.namespace.is_none()
+            && selector.match_expressions.len() == 1
+            && selector.match_expressions[0].key == NAMESPACE_LABEL;
+        selector.match_labels == expected
+            && (everywhere || (pods.namespace.is_some() && selector.match_expressions.is_empty()))
+    }
+
     fn subject_selects(object: &CiliumObject, workload: &Workload) -> bool {
         match (&object.spec().subject, object) {
             (Subject::Endpoints(selector), CiliumObject::Namespaced(p)) => {
@@ -536,9 +550,9 @@ mod cilium_coverage {
                     .iter()
                     .any(|s| s.match_labels.contains_key(NAMESPACE_LABEL))
             }
-            (Peer::Endpoints(selectors), Endpoint::Pods(_)) => selectors
-                .iter()
-                .any(|s| s.match_labels.is_empty() && s.match_expressions.len() == 1),
+            (Peer::Endpoints(selectors), Endpoint::Pods(pods)) => {
+                selectors.iter().any(|s| selects_pods(s, pods))
+            }
             _ => false,
         }
     }
@@ -547,6 +561,9 @@ mod cilium_coverage {
         match (peer, to) {
             (EgressPeer::Endpoints(selectors), Endpoint::Workload(w)) => {
                 selectors.iter().any(|s| selects(s, w))
+            }
+            (EgressPeer::Endpoints(selectors), Endpoint::Pods(pods)) => {
+                selectors.iter().any(|s| selects_pods(s, pods))
             }
             (EgressPeer::Entities(e), Endpoint::Nodes(_)) => e.contains(&Entity::Host),
             (EgressPeer::Entities(e), Endpoint::KubeApiServer(_)) => {

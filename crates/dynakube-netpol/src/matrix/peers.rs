@@ -119,6 +119,10 @@ pub enum PodsKind {
     Prometheus,
     /// Every pod of every namespace.
     Any,
+    /// Pods the cluster profile names as Prometheus scrape targets.
+    ScrapeTargets,
+    /// Pods of namespaces the cluster profile names as ActiveGate clients.
+    ActiveGateClients,
 }
 
 impl PodsKind {
@@ -127,6 +131,8 @@ impl PodsKind {
         match self {
             PodsKind::Prometheus => "Prometheus",
             PodsKind::Any => "all pods",
+            PodsKind::ScrapeTargets => "Prometheus scrape targets",
+            PodsKind::ActiveGateClients => "ActiveGate clients",
         }
     }
 
@@ -135,6 +141,8 @@ impl PodsKind {
         match self {
             PodsKind::Prometheus => "prometheus",
             PodsKind::Any => "all-pods",
+            PodsKind::ScrapeTargets => "scrape-targets",
+            PodsKind::ActiveGateClients => "activegate-clients",
         }
     }
 }

@@ -9,8 +9,8 @@ use crate::cluster::DnsProvider;
 use crate::evaluate::{ContainerPort, Namespace, Pod};
 use crate::matrix::releases::{self, OperatorVersion};
 use crate::matrix::{
-    Endpoint, INSTANCE_NAMESPACE_LABEL, Matrix, Port, Ports, Protocol, Scope, Selection, Workload,
-    port_name,
+    Endpoint, INSTANCE_NAMESPACE_LABEL, Matrix, Pods, PodsKind, Port, Ports, Protocol, Scope,
+    Selection, Workload, port_name,
 };
 
 /// A cluster made from the matrix alone: one pod per workload in the operator namespace with
@@ -40,6 +40,7 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
     }
     cluster.dns(matrix.profile.dns.provider);
     cluster.prometheus(matrix);
+    cluster.profile_pods(matrix);
     cluster.applications(matrix, workloads.keys());
     cluster.add_namespace("unrelated", BTreeMap::new());
     cluster.add_pod(
@@ -183,6 +184,50 @@ impl Model {
         };
         self.add_namespace(namespace, BTreeMap::new());
         self.add_pod("prometheus-0", namespace, labels, Vec::new(), false);
+    }
+
+    /// The pods the cluster profile names (scrape targets, ActiveGate clients, databases): one
+    /// per selector, listening on the ports its flows reach.
+    fn profile_pods(&mut self, matrix: &Matrix) {
+        let mut wanted: BTreeMap<&Pods, BTreeSet<Port>> = BTreeMap::new();
+        for flow in &matrix.flows {
+            for (endpoint, destination) in [(&flow.from, false), (&flow.to, true)] {
+                let Endpoint::Pods(pods) = endpoint else {
+                    continue;
+                };
+                if matches!(pods.kind, PodsKind::Prometheus | PodsKind::Any) {
+                    continue;
+                }
+                let ports = wanted.entry(pods).or_default();
+                if let (true, Ports::List(list)) = (destination, &flow.ports) {
+                    ports.extend(list.iter().copied());
+                }
+            }
+        }
+        for (i, (pods, ports)) in wanted.into_iter().enumerate() {
+            let namespace = pods.namespace.as_ref().map_or("elsewhere", |n| n.as_str());
+            let labels = if pods.labels.is_empty() {
+                label("app", pods.kind.name())
+            } else {
+                pods.labels.clone()
+            };
+            let ports = ports
+                .iter()
+                .map(|p| ContainerPort {
+                    name: None,
+                    port: p.number.get(),
+                    protocol: p.protocol,
+                })
+                .collect();
+            self.add_namespace(namespace, BTreeMap::new());
+            self.add_pod(
+                &format!("{}-{i}", pods.kind.name()),
+                namespace,
+                labels,
+                ports,
+                false,
+            );
+        }
     }
 
     /// One application namespace per DynaKube, labelled as the operator labels the namespaces

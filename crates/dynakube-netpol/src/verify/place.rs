@@ -225,7 +225,9 @@ impl<'a> Places<'a> {
             |ip: &IpAddr, nodes: &Nodes| self.facts.nodes.contains(ip) || ip_in(&nodes.0, ip);
         match (endpoint, peer) {
             // Every ordinary pod is one of "all pods", not only those that stand for them.
-            (Endpoint::Pods(pods), Peer::Pod(id)) if pods.namespace.is_none() => {
+            (Endpoint::Pods(pods), Peer::Pod(id))
+                if pods.namespace.is_none() && pods.labels.is_empty() =>
+            {
                 !self.index.pods()[*id].host_network
             }
             (Endpoint::Workload(_) | Endpoint::Dns(_) | Endpoint::Pods(_), Peer::Pod(id)) => {
@@ -406,6 +408,16 @@ fn find_pods(
                 .into_iter()
                 .filter(ordinary)
                 .collect(),
+            // Labelled pods of every namespace.
+            None if !p.labels.is_empty() => {
+                let selector = Selector::labels(p.labels.clone());
+                pods.iter()
+                    .enumerate()
+                    .filter(|(_, pod)| selector.matches(&pod.labels))
+                    .map(|(id, _)| id)
+                    .filter(ordinary)
+                    .collect()
+            }
             // One ordinary pod per namespace stands for all application pods; the operator
             // namespace holds Dynatrace components, not applications.
             None => by_namespace

@@ -35,10 +35,20 @@ impl Builder<'_> {
             }
             (PeerRule::InjectedApps, ..) => {
                 let apps = self.workload(Component::InjectedApps, ctx);
-                vec![Peer::plain(Endpoint::Workload(apps), any)]
+                let clients = self.profile.active_gate_clients.iter().map(|namespace| {
+                    let pods = Pods {
+                        kind: PodsKind::ActiveGateClients,
+                        namespace: Some(namespace.clone()),
+                        labels: BTreeMap::new(),
+                    };
+                    Peer::plain(Endpoint::Pods(pods), Ports::List(Default::default()))
+                });
+                std::iter::once(Peer::plain(Endpoint::Workload(apps), any))
+                    .chain(clients)
+                    .collect()
             }
             (PeerRule::AnnotatedExporters, ..) => {
-                vec![unbounded("pods annotated for Prometheus scraping")]
+                self.scrape_targets(rule, "pods annotated for Prometheus scraping")
             }
             (PeerRule::DynatraceApi, Some(dk), _) => {
                 vec![self.host(rule, ctx, &dk.api_url.api, HostRole::DynatraceApi)]
@@ -49,11 +59,17 @@ impl Builder<'_> {
                 self.registry(rule, ctx, &code_modules_registry(dk))
             }
             (PeerRule::TelemetryExport, Some(dk), _) => vec![self.telemetry_export(rule, ctx, dk)],
-            (PeerRule::PrometheusExtension, ..) => vec![
-                self.extension_controller(ctx),
-                unbounded("Prometheus scrape targets"),
-            ],
+            (PeerRule::PrometheusExtension, ..) => {
+                let mut peers = vec![self.extension_controller(ctx)];
+                peers.extend(self.scrape_targets(rule, "Prometheus scrape targets"));
+                peers
+            }
             (PeerRule::DatabaseExtension, ..) => {
+                self.warn_closed(
+                    rule,
+                    "user databases",
+                    "the cluster profile cannot name them yet; allow them with a policy of your own",
+                );
                 vec![self.extension_controller(ctx), unbounded("user databases")]
             }
             (PeerRule::EdgeConnectApi, _, Some(ec)) => {
@@ -67,10 +83,64 @@ impl Builder<'_> {
                 self.host(rule, ctx, &ec.api_server, HostRole::EdgeConnectApi),
             ],
             (PeerRule::EdgeConnectRegistry, ..) => self.registry(rule, ctx, &Registry::DockerHub),
-            (PeerRule::EdgeConnectTargets, _, Some(ec)) => edgeconnect_targets(ec),
+            (PeerRule::EdgeConnectTargets, _, Some(ec)) => {
+                let targets = edgeconnect_targets(ec);
+                if targets
+                    .iter()
+                    .any(|t| matches!(t.endpoint, Endpoint::Unbounded(_)))
+                {
+                    self.warn_closed(
+                        rule,
+                        "the hosts configured for the EdgeConnect in Dynatrace",
+                        "list them in the EdgeConnect's `hostRestrictions` or `hostPatterns`, with their addresses in the hosts file",
+                    );
+                }
+                targets
+            }
             // DynaKube rows in other contexts, and EdgeConnect rows likewise, have no peers.
             _ => Vec::new(),
         }
+    }
+
+    /// The scrape targets of the cluster profile on their ports; without any, the row stays
+    /// closed with a warning that names the field.
+    fn scrape_targets(&mut self, rule: &FlowRule, what: &'static str) -> Vec<Peer> {
+        let targets = &self.profile.prometheus_targets;
+        if targets.is_empty() {
+            self.warn_closed(
+                rule,
+                what,
+                "name them in the cluster profile's `prometheusTargets` (namespace, pod labels, ports)",
+            );
+            return vec![unbounded(what)];
+        }
+        targets
+            .iter()
+            .map(|target| {
+                let pods = Pods {
+                    kind: PodsKind::ScrapeTargets,
+                    namespace: target.namespace.clone(),
+                    labels: target
+                        .pod_labels
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                };
+                Peer::plain(
+                    Endpoint::Pods(pods),
+                    Ports::list(target.ports.iter().map(|&p| Port::tcp_of(p))),
+                )
+            })
+            .collect()
+    }
+
+    /// A warning that `rule` cannot reach `what`, and what would open it.
+    fn warn_closed(&mut self, rule: &FlowRule, what: &str, remedy: &str) {
+        self.notes.insert(crate::matrix::Note::new(
+            crate::matrix::Level::Warning,
+            &[rule.id],
+            format!("{what} cannot be named, so the policies do not allow them: {remedy}"),
+        ));
     }
 
     fn nodes(&self) -> Endpoint {

@@ -27,7 +27,7 @@ use self::model::{
 };
 use super::{PolicyGroup, Unexpressed, group_of};
 use crate::matrix::{
-    Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, Note, Port, Ports, RowId,
+    Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, Note, Pods, Port, Ports, RowId,
     Selection, Workload,
 };
 use crate::resolve::Addresses;
@@ -205,17 +205,7 @@ impl Renderer<'_> {
                     Ingress::Endpoints(namespaces_selector(key, value))
                 }
             },
-            Endpoint::Pods(pods) => Ingress::Endpoints(match &pods.namespace {
-                Some(namespace) => {
-                    let mut labels = pods.labels.clone();
-                    labels.insert(NAMESPACE_LABEL.into(), namespace.to_string());
-                    EndpointSelector::labels(labels)
-                }
-                None => EndpointSelector {
-                    match_labels: pods.labels.clone(),
-                    match_expressions: vec![LabelSelectorRequirement::exists(NAMESPACE_LABEL)],
-                },
-            }),
+            Endpoint::Pods(pods) => Ingress::Endpoints(pods_selector(pods)),
             // Kubelet probes come from the local node only.
             Endpoint::Nodes(_) => Ingress::Entities(vec![Entity::Host]),
             Endpoint::KubeApiServer(_) if self.matrix.profile.cilium.control_plane_host_network => {
@@ -266,6 +256,7 @@ impl Renderer<'_> {
             Endpoint::HostPattern(_) if host => return None,
             Endpoint::HostPattern(HostPattern::Name(name)) => Egress::Fqdn(name.clone()),
             Endpoint::HostPattern(HostPattern::Below(domain)) => Egress::Pattern(domain.clone()),
+            Endpoint::Pods(pods) if !host => Egress::Endpoints(pods_selector(pods)),
             Endpoint::Pods(_) | Endpoint::Unbounded(_) => return None,
         })
     }
@@ -347,4 +338,19 @@ fn resolvable_names(
         }
     }
     names
+}
+
+/// The pods of a namespace, or of every namespace (any pod has the namespace label).
+fn pods_selector(pods: &Pods) -> EndpointSelector {
+    match &pods.namespace {
+        Some(namespace) => {
+            let mut labels = pods.labels.clone();
+            labels.insert(NAMESPACE_LABEL.into(), namespace.to_string());
+            EndpointSelector::labels(labels)
+        }
+        None => EndpointSelector {
+            match_labels: pods.labels.clone(),
+            match_expressions: vec![LabelSelectorRequirement::exists(NAMESPACE_LABEL)],
+        },
+    }
 }
