@@ -21,6 +21,9 @@
 //!   - namespace: shop                  #   OpenTelemetry collector (E21, Prometheus extensions)
 //!     podLabels: {app: web}            #   scrape; no namespace: every namespace; ports required
 //!     ports: [9090]
+//! databases:                           # what the SQL extension executors query (E22): address
+//!   - cidrs: [10.20.0.0/16]            #   blocks, or pods (namespace, podLabels), and ports
+//!     ports: [5432]
 //! activeGateClients: [monitoring]      # more namespaces whose pods call the ActiveGate (metrics-ingest,
 //!                                      #   dynatrace-api) besides the injected ones
 //! csiDriver: true                      # Helm csidriver.enabled (default true)
@@ -74,6 +77,9 @@ pub struct ClusterProfile {
     pub prometheus_targets: Vec<PodPeer>,
     /// Namespaces whose pods call the ActiveGate (I11, I12) besides the injected ones.
     pub active_gate_clients: Vec<Name>,
+    /// The databases the SQL extension executors query (E22); empty: that row stays closed,
+    /// with a warning.
+    pub databases: Vec<Database>,
     /// The tenant's communication endpoints (ActiveGate, OneAgent and log monitoring data),
     /// for DynaKubes whose status does not name them; empty: the `apiUrl` host is assumed.
     pub communication_endpoints: Vec<EndpointUrl>,
@@ -113,6 +119,7 @@ impl Default for ClusterProfile {
             csi_driver: true,
             prometheus_targets: Vec::new(),
             active_gate_clients: Vec::new(),
+            databases: Vec::new(),
             communication_endpoints: Vec::new(),
             platform_token: false,
             cluster_domain: HostName::parse("cluster.local").expect("a valid constant name"),
@@ -242,6 +249,23 @@ pub struct PodPeer {
     pub ports: Vec<PortNumber>,
 }
 
+/// A database of SQL extensions: address blocks, or pods; and its ports.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Database {
+    /// Address blocks outside the cluster; empty when the database runs in pods.
+    #[serde(default, rename = "cidrs")]
+    pub cidrs: Vec<Cidr>,
+    /// The pods' namespace; `None` with pod labels: every namespace.
+    #[serde(default)]
+    pub namespace: Option<Name>,
+    /// Labels of the pods.
+    #[serde(default)]
+    pub pod_labels: BTreeMap<LabelKey, LabelValue>,
+    /// The ports, at least one.
+    pub ports: Vec<PortNumber>,
+}
+
 /// Whether a reader accepts address blocks of every address (`0.0.0.0/0`, `::/0`), which make
 /// a rule admit the whole internet and the cluster network alike.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -274,6 +298,37 @@ impl ClusterProfile {
     pub fn parse(file: &str, text: &str) -> Result<Self> {
         Self::parse_with(file, text, &Limits::default(), AnyAddress::Refuse)
     }
+    /// The pods and blocks the profile names as peers: ports required, blocks checked.
+    fn check_peers(&self, location: &Location, any: AnyAddress) -> Result<()> {
+        for (i, target) in self.prometheus_targets.iter().enumerate() {
+            if target.ports.is_empty() {
+                return Err(Error::invalid(
+                    location.at(format!("prometheusTargets[{i}].ports")),
+                    "must list ports from 1 to 65535 (no ports would mean every port)",
+                ));
+            }
+        }
+        for (i, db) in self.databases.iter().enumerate() {
+            let at = |field: &str| location.at(format!("databases[{i}]{field}"));
+            if db.ports.is_empty() {
+                return Err(Error::invalid(
+                    at(".ports"),
+                    "must list ports from 1 to 65535 (no ports would mean every port)",
+                ));
+            }
+            let pods = db.namespace.is_some() || !db.pod_labels.is_empty();
+            if db.cidrs.is_empty() != pods {
+                return Err(Error::invalid(
+                    at(""),
+                    "names either `cidrs` or pods (`namespace`, `podLabels`), not both and not neither",
+                ));
+            }
+            for (j, cidr) in db.cidrs.iter().enumerate() {
+                any.check(&at(&format!(".cidrs[{j}]")), cidr)?;
+            }
+        }
+        Ok(())
+    }
 
     /// Parses a cluster profile; `file` names it in messages.
     pub fn parse_with(file: &str, text: &str, limits: &Limits, any: AnyAddress) -> Result<Self> {
@@ -304,14 +359,7 @@ impl ClusterProfile {
                 any.check(&location.at(format!("{field}[{i}]")), cidr)?;
             }
         }
-        for (i, target) in profile.prometheus_targets.iter().enumerate() {
-            if target.ports.is_empty() {
-                return Err(Error::invalid(
-                    location.at(format!("prometheusTargets[{i}].ports")),
-                    "must list ports from 1 to 65535 (no ports would mean every port)",
-                ));
-            }
-        }
+        profile.check_peers(&location, any)?;
         if profile.api_server.ports.is_empty() {
             return Err(Error::invalid(
                 location.at("apiServer.ports"),

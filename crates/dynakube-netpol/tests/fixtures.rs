@@ -565,6 +565,9 @@ mod cilium_coverage {
             (EgressPeer::Endpoints(selectors), Endpoint::Pods(pods)) => {
                 selectors.iter().any(|s| selects_pods(s, pods))
             }
+            (EgressPeer::Cidrs(nets), Endpoint::Blocks(blocks)) => {
+                blocks.cidrs.iter().all(|c| nets.contains(c))
+            }
             (EgressPeer::Entities(e), Endpoint::Nodes(_)) => e.contains(&Entity::Host),
             (EgressPeer::Entities(e), Endpoint::KubeApiServer(_)) => {
                 e.contains(&Entity::KubeApiserver)

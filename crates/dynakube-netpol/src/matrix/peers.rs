@@ -34,6 +34,8 @@ pub enum Endpoint {
     },
     /// Hosts matching an EdgeConnect host pattern such as `*.internal.example.com`.
     HostPattern(HostPattern),
+    /// Address blocks the cluster profile names (databases outside the cluster).
+    Blocks(Blocks),
     /// Peers that cannot be named in advance (annotated exporter pods, user databases): what
     /// they are.
     Unbounded(&'static str),
@@ -64,9 +66,21 @@ impl fmt::Display for Endpoint {
             Endpoint::Dns(_) => f.write_str("cluster DNS"),
             Endpoint::Host { host, .. } => write!(f, "{host}"),
             Endpoint::HostPattern(p) => write!(f, "{p}"),
+            Endpoint::Blocks(blocks) => f.write_str(blocks.what),
             Endpoint::Unbounded(what) => f.write_str(what),
         }
     }
+}
+
+/// Address blocks outside the cluster, named in the cluster profile.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Blocks {
+    /// What they are, in words.
+    pub what: &'static str,
+    /// The kebab-case name used in policy names.
+    pub name: &'static str,
+    /// The blocks.
+    pub cidrs: Vec<Cidr>,
 }
 
 /// The addresses of the cluster's nodes; empty when the cluster profile gives none.
@@ -123,6 +137,8 @@ pub enum PodsKind {
     ScrapeTargets,
     /// Pods of namespaces the cluster profile names as ActiveGate clients.
     ActiveGateClients,
+    /// Pods the cluster profile names as databases of SQL extensions.
+    Databases,
 }
 
 impl PodsKind {
@@ -133,6 +149,7 @@ impl PodsKind {
             PodsKind::Any => "all pods",
             PodsKind::ScrapeTargets => "Prometheus scrape targets",
             PodsKind::ActiveGateClients => "ActiveGate clients",
+            PodsKind::Databases => "databases",
         }
     }
 
@@ -143,6 +160,7 @@ impl PodsKind {
             PodsKind::Any => "all-pods",
             PodsKind::ScrapeTargets => "scrape-targets",
             PodsKind::ActiveGateClients => "activegate-clients",
+            PodsKind::Databases => "databases",
         }
     }
 }

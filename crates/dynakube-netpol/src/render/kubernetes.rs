@@ -222,6 +222,10 @@ impl Renderer<'_> {
                 self.widening(refs, ports, &nets);
                 one(blocks(&nets))
             }
+            Endpoint::Blocks(b) => {
+                self.widening(refs, ports, &b.cidrs);
+                one(blocks(&b.cidrs))
+            }
             Endpoint::Unbounded(_) => None,
         }
     }

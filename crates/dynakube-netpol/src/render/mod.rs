@@ -96,6 +96,7 @@ pub(crate) fn group_of(workload: &Workload, direction: Direction, peer: &Endpoin
         Endpoint::Dns(_) => "dns",
         Endpoint::Host { role, .. } => role.name(),
         Endpoint::HostPattern(_) => "edgeconnect-hosts",
+        Endpoint::Blocks(blocks) => blocks.name,
         Endpoint::Unbounded(_) => "unbounded",
     }
     .to_string();

@@ -174,6 +174,11 @@ impl<'a> Places<'a> {
             }
             Endpoint::Host { host, .. } => self.host(&host_pattern(host)),
             Endpoint::HostPattern(pattern) => self.host(pattern),
+            Endpoint::Blocks(b) => Ok(b
+                .cidrs
+                .iter()
+                .map(|c| Peer::Ip(c.net().network()))
+                .collect()),
             Endpoint::Unbounded(what) => Err(format!("{what} are not fixed peers")),
             Endpoint::Workload(_) | Endpoint::Dns(_) | Endpoint::Pods(_) => {
                 let ids: Vec<Peer> = self.pods_of(endpoint).map(Peer::Pod).collect();
@@ -257,6 +262,7 @@ impl<'a> Places<'a> {
                 self.host_contains(&host_pattern(host), ip)
             }
             (Endpoint::HostPattern(pattern), Peer::Ip(ip)) => self.host_contains(pattern, ip),
+            (Endpoint::Blocks(b), Peer::Ip(ip)) => b.cidrs.iter().any(|c| c.net().contains(ip)),
             _ => false,
         }
     }

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use super::{Builder, Context, Peer};
 use crate::matrix::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
 use crate::matrix::{
-    ApiServer, Component, Dns, Endpoint, FlowRule, HostRole, Nodes, PeerRule, Pods, PodsKind, Port,
-    Ports, ProxyUse, RowId, ZoneRoute,
+    ApiServer, Blocks, Component, Dns, Endpoint, FlowRule, HostRole, Nodes, PeerRule, Pods,
+    PodsKind, Port, Ports, ProxyUse, RowId, ZoneRoute,
 };
 use crate::resources::{Capability, DynaKube, EdgeConnect, Proxy, Registry, TelemetryProtocol};
 use crate::values::{Host, HostPort};
@@ -65,12 +65,9 @@ impl Builder<'_> {
                 peers
             }
             (PeerRule::DatabaseExtension, ..) => {
-                self.warn_closed(
-                    rule,
-                    "user databases",
-                    "the cluster profile cannot name them yet; allow them with a policy of your own",
-                );
-                vec![self.extension_controller(ctx), unbounded("user databases")]
+                let mut peers = vec![self.extension_controller(ctx)];
+                peers.extend(self.databases(rule));
+                peers
             }
             (PeerRule::EdgeConnectApi, _, Some(ec)) => {
                 vec![self.host(rule, ctx, &ec.api_server, HostRole::EdgeConnectApi)]
@@ -130,6 +127,44 @@ impl Builder<'_> {
                     Endpoint::Pods(pods),
                     Ports::list(target.ports.iter().map(|&p| Port::tcp_of(p))),
                 )
+            })
+            .collect()
+    }
+
+    /// The databases of the cluster profile on their ports; without any, the row stays closed
+    /// with a warning that names the field.
+    fn databases(&mut self, rule: &FlowRule) -> Vec<Peer> {
+        let databases = &self.profile.databases;
+        if databases.is_empty() {
+            self.warn_closed(
+                rule,
+                "user databases",
+                "name them in the cluster profile's `databases` (address blocks or pods, and ports)",
+            );
+            return vec![unbounded("user databases")];
+        }
+        databases
+            .iter()
+            .map(|db| {
+                let ports = Ports::list(db.ports.iter().map(|&p| Port::tcp_of(p)));
+                let endpoint = if db.cidrs.is_empty() {
+                    Endpoint::Pods(Pods {
+                        kind: PodsKind::Databases,
+                        namespace: db.namespace.clone(),
+                        labels: db
+                            .pod_labels
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                    })
+                } else {
+                    Endpoint::Blocks(Blocks {
+                        what: "database addresses",
+                        name: "databases",
+                        cidrs: db.cidrs.clone(),
+                    })
+                };
+                Peer::plain(endpoint, ports)
             })
             .collect()
     }

@@ -219,6 +219,7 @@ impl Renderer<'_> {
             Endpoint::Dns(_)
             | Endpoint::Host { .. }
             | Endpoint::HostPattern(_)
+            | Endpoint::Blocks(_)
             | Endpoint::Unbounded(_) => return None,
         })
     }
@@ -257,6 +258,7 @@ impl Renderer<'_> {
             Endpoint::HostPattern(HostPattern::Name(name)) => Egress::Fqdn(name.clone()),
             Endpoint::HostPattern(HostPattern::Below(domain)) => Egress::Pattern(domain.clone()),
             Endpoint::Pods(pods) if !host => Egress::Endpoints(pods_selector(pods)),
+            Endpoint::Blocks(b) => Egress::Cidrs(b.cidrs.clone()),
             Endpoint::Pods(_) | Endpoint::Unbounded(_) => return None,
         })
     }
