@@ -298,6 +298,7 @@ impl ClusterProfile {
     pub fn parse(file: &str, text: &str) -> Result<Self> {
         Self::parse_with(file, text, &Limits::default(), AnyAddress::Refuse)
     }
+
     /// The pods and blocks the profile names as peers: ports required, blocks checked.
     fn check_peers(&self, location: &Location, any: AnyAddress) -> Result<()> {
         for (i, target) in self.prometheus_targets.iter().enumerate() {
