@@ -24,6 +24,8 @@
 //! databases:                           # what the SQL extension executors query (E22): address
 //!   - cidrs: [10.20.0.0/16]            #   blocks, or pods (namespace, podLabels), and ports
 //!     ports: [5432]
+//! classicFullStackNamespaces: [shop]   # classicFullStack: namespaces whose pods reach a routing
+//!                                      #   ActiveGate (I11); absent: every namespace, with a note
 //! activeGateClients: [monitoring]      # more namespaces whose pods call the ActiveGate (metrics-ingest,
 //!                                      #   dynatrace-api) besides the injected ones
 //! csiDriver: true                      # Helm csidriver.enabled (default true)
@@ -77,6 +79,9 @@ pub struct ClusterProfile {
     pub prometheus_targets: Vec<PodPeer>,
     /// Namespaces whose pods call the ActiveGate (I11, I12) besides the injected ones.
     pub active_gate_clients: Vec<Name>,
+    /// With `classicFullStack`, the namespaces whose application pods (instrumented by the
+    /// host agent) reach a routing ActiveGate; empty: every namespace.
+    pub classic_full_stack_namespaces: Vec<Name>,
     /// The databases the SQL extension executors query (E22); empty: that row stays closed,
     /// with a warning.
     pub databases: Vec<Database>,
@@ -119,6 +124,7 @@ impl Default for ClusterProfile {
             csi_driver: true,
             prometheus_targets: Vec::new(),
             active_gate_clients: Vec::new(),
+            classic_full_stack_namespaces: Vec::new(),
             databases: Vec::new(),
             communication_endpoints: Vec::new(),
             platform_token: false,

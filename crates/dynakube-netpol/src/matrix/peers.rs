@@ -139,6 +139,9 @@ pub enum PodsKind {
     ActiveGateClients,
     /// Pods the cluster profile names as databases of SQL extensions.
     Databases,
+    /// Application pods of the namespaces the cluster profile names, instrumented by a
+    /// classic full-stack OneAgent.
+    ClassicApps,
 }
 
 impl PodsKind {
@@ -150,6 +153,7 @@ impl PodsKind {
             PodsKind::ScrapeTargets => "Prometheus scrape targets",
             PodsKind::ActiveGateClients => "ActiveGate clients",
             PodsKind::Databases => "databases",
+            PodsKind::ClassicApps => "application pods (classic full-stack)",
         }
     }
 
@@ -161,6 +165,7 @@ impl PodsKind {
             PodsKind::ScrapeTargets => "scrape-targets",
             PodsKind::ActiveGateClients => "activegate-clients",
             PodsKind::Databases => "databases",
+            PodsKind::ClassicApps => "classic-apps",
         }
     }
 }

@@ -10,7 +10,9 @@ use crate::matrix::{
     ApiServer, Blocks, Component, Dns, Endpoint, FlowRule, HostRole, Nodes, PeerRule, Pods,
     PodsKind, Port, Ports, ProxyUse, RowId, ZoneRoute,
 };
-use crate::resources::{Capability, DynaKube, EdgeConnect, Proxy, Registry, TelemetryProtocol};
+use crate::resources::{
+    Capability, DynaKube, EdgeConnect, OneAgentMode, Proxy, Registry, TelemetryProtocol,
+};
 use crate::values::{Host, HostPort};
 
 /// The registry the public code-modules image is served from, unless `publicRegistryOverride`
@@ -32,6 +34,13 @@ impl Builder<'_> {
             (PeerRule::Workload(component), ..) => {
                 let workload = self.workload(component, ctx);
                 vec![Peer::plain(Endpoint::Workload(workload), any)]
+            }
+            (PeerRule::InjectedApps, Some(dk), _)
+                if rule.id == RowId::I11
+                    && dk.mode() == Some(OneAgentMode::ClassicFullStack)
+                    && dk.has_capability(Capability::Routing) =>
+            {
+                self.classic_apps(rule)
             }
             (PeerRule::InjectedApps, ..) => {
                 let apps = self.workload(Component::InjectedApps, ctx);
@@ -165,6 +174,33 @@ impl Builder<'_> {
                     })
                 };
                 Peer::plain(endpoint, ports)
+            })
+            .collect()
+    }
+
+    /// The application pods a classic full-stack OneAgent instruments: their code modules
+    /// reach a routing ActiveGate from the pods' addresses. No namespace is labelled for them,
+    /// so they are the profile's namespaces, or every pod, with a note.
+    fn classic_apps(&mut self, rule: &FlowRule) -> Vec<Peer> {
+        let any = Ports::List(Default::default());
+        let namespaces = &self.profile.classic_full_stack_namespaces;
+        if namespaces.is_empty() {
+            self.notes.insert(crate::matrix::Note::new(
+                crate::matrix::Level::Warning,
+                &[rule.id],
+                "classicFullStack: the host agent instruments processes in every pod, whose code modules reach the routing ActiveGate; it admits all pods of all namespaces on its port (list the namespaces in the cluster profile's `classicFullStackNamespaces` to narrow this)",
+            ));
+            return vec![Peer::plain(all_pods(), any)];
+        }
+        namespaces
+            .iter()
+            .map(|namespace| {
+                let pods = Pods {
+                    kind: PodsKind::ClassicApps,
+                    namespace: Some(namespace.clone()),
+                    labels: BTreeMap::new(),
+                };
+                Peer::plain(Endpoint::Pods(pods), any.clone())
             })
             .collect()
     }
