@@ -42,20 +42,7 @@ impl Builder<'_> {
             {
                 self.classic_apps(rule)
             }
-            (PeerRule::InjectedApps, ..) => {
-                let apps = self.workload(Component::InjectedApps, ctx);
-                let clients = self.profile.active_gate_clients.iter().map(|namespace| {
-                    let pods = Pods {
-                        kind: PodsKind::ActiveGateClients,
-                        namespace: Some(namespace.clone()),
-                        labels: BTreeMap::new(),
-                    };
-                    Peer::plain(Endpoint::Pods(pods), Ports::List(Default::default()))
-                });
-                std::iter::once(Peer::plain(Endpoint::Workload(apps), any))
-                    .chain(clients)
-                    .collect()
-            }
+            (PeerRule::InjectedApps, ..) => self.injected_apps(ctx),
             (PeerRule::AnnotatedExporters, ..) => {
                 self.scrape_targets(rule, "pods annotated for Prometheus scraping")
             }
@@ -89,23 +76,43 @@ impl Builder<'_> {
                 self.host(rule, ctx, &ec.api_server, HostRole::EdgeConnectApi),
             ],
             (PeerRule::EdgeConnectRegistry, ..) => self.registry(rule, ctx, &Registry::DockerHub),
-            (PeerRule::EdgeConnectTargets, _, Some(ec)) => {
-                let targets = edgeconnect_targets(ec);
-                if targets
-                    .iter()
-                    .any(|t| matches!(t.endpoint, Endpoint::Unbounded(_)))
-                {
-                    self.warn_closed(
-                        rule,
-                        "the hosts configured for the EdgeConnect in Dynatrace",
-                        "list them in the EdgeConnect's `hostRestrictions` or `hostPatterns`, with their addresses in the hosts file",
-                    );
-                }
-                targets
-            }
+            (PeerRule::EdgeConnectTargets, _, Some(ec)) => self.edgeconnect_targets(rule, ec),
             // DynaKube rows in other contexts, and EdgeConnect rows likewise, have no peers.
             _ => Vec::new(),
         }
+    }
+
+    /// The injected application pods, and the pods of the profile's ActiveGate clients.
+    fn injected_apps(&self, ctx: Context<'_>) -> Vec<Peer> {
+        let any = Ports::List(Default::default());
+        let apps = self.workload(Component::InjectedApps, ctx);
+        let clients = self.profile.active_gate_clients.iter().map(|namespace| {
+            let pods = Pods {
+                kind: PodsKind::ActiveGateClients,
+                namespace: Some(namespace.clone()),
+                labels: BTreeMap::new(),
+            };
+            Peer::plain(Endpoint::Pods(pods), Ports::List(Default::default()))
+        });
+        std::iter::once(Peer::plain(Endpoint::Workload(apps), any))
+            .chain(clients)
+            .collect()
+    }
+
+    /// The hosts an EdgeConnect forwards to; a warning when none can be named.
+    fn edgeconnect_targets(&mut self, rule: &FlowRule, ec: &EdgeConnect) -> Vec<Peer> {
+        let targets = edgeconnect_targets(ec);
+        if targets
+            .iter()
+            .any(|t| matches!(t.endpoint, Endpoint::Unbounded(_)))
+        {
+            self.warn_closed(
+                rule,
+                "the hosts configured for the EdgeConnect in Dynatrace",
+                "list them in the EdgeConnect's `hostRestrictions` or `hostPatterns`, with their addresses in the hosts file",
+            );
+        }
+        targets
     }
 
     /// The scrape targets of the cluster profile on their ports; without any, the row stays
