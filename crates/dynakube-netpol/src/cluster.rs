@@ -28,6 +28,12 @@
 //!                                      #   ActiveGate (I11); absent: every namespace, with a note
 //! activeGateClients: [monitoring]      # more namespaces whose pods call the ActiveGate (metrics-ingest,
 //!                                      #   dynatrace-api) besides the injected ones
+//! helm:                                # Helm values of the operator chart that change traffic
+//!   webhook:
+//!     hostNetwork: false               # the webhook in the host network (no policy can select it)
+//!     ports: {server: 8443, healthProbe: 10080, metrics: 8383}
+//!   csidriver:
+//!     migrationMode: false             # new pods get the bootstrapper (E13) while the CSI driver cleans up
 //! csiDriver: true                      # Helm csidriver.enabled (default true)
 //! communicationEndpoints:              # the tenant's communication endpoints, for DynaKubes whose
 //!   - https://10.0.0.1:443/communication  #   status does not name them (default: the apiUrl host)
@@ -74,6 +80,8 @@ pub struct ClusterProfile {
     pub prometheus: Option<Prometheus>,
     /// Whether the operator's CSI driver is installed (Helm `csidriver.enabled`).
     pub csi_driver: bool,
+    /// Helm values of the operator chart that change traffic.
+    pub helm: Helm,
     /// The pods the ActiveGate and the OpenTelemetry collector scrape (E10, E21); empty: those
     /// rows stay closed, with a warning.
     pub prometheus_targets: Vec<PodPeer>,
@@ -122,6 +130,7 @@ impl Default for ClusterProfile {
             control_plane_cidrs: Vec::new(),
             prometheus: None,
             csi_driver: true,
+            helm: Helm::default(),
             prometheus_targets: Vec::new(),
             active_gate_clients: Vec::new(),
             classic_full_stack_namespaces: Vec::new(),
@@ -239,6 +248,59 @@ pub struct Prometheus {
     /// Labels of its pods; empty: every pod of the namespace.
     #[serde(default)]
     pub pod_labels: BTreeMap<LabelKey, LabelValue>,
+}
+
+/// Helm values of the operator chart that change traffic, under their names in the chart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Helm {
+    /// `webhook.*`.
+    pub webhook: HelmWebhook,
+    /// `csidriver.*` (`csidriver.enabled` is the profile's `csiDriver`).
+    pub csidriver: HelmCsiDriver,
+}
+
+/// Helm's `webhook.*` values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct HelmWebhook {
+    /// `webhook.hostNetwork`: the webhook runs in the host network.
+    pub host_network: bool,
+    /// `webhook.ports`.
+    pub ports: WebhookPorts,
+}
+
+/// Helm's `webhook.ports`; absent ports keep the chart's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct WebhookPorts {
+    /// `server` (default 8443).
+    pub server: Option<PortNumber>,
+    /// `healthProbe` (default 10080).
+    pub health_probe: Option<PortNumber>,
+    /// `metrics` (default 8383).
+    pub metrics: Option<PortNumber>,
+}
+
+impl WebhookPorts {
+    /// The port of `port`: the value given, else the chart's default.
+    pub fn of(&self, port: crate::matrix::WebhookPort) -> PortNumber {
+        use crate::matrix::WebhookPort;
+        let given = match port {
+            WebhookPort::Server => self.server,
+            WebhookPort::HealthProbe => self.health_probe,
+            WebhookPort::Metrics => self.metrics,
+        };
+        given.unwrap_or(PortNumber::of(port.default_port()))
+    }
+}
+
+/// Helm's `csidriver.*` values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct HelmCsiDriver {
+    /// `csidriver.migrationMode`: the driver only cleans up, new pods get the bootstrapper.
+    pub migration_mode: bool,
 }
 
 /// Pods named in the cluster profile, and the ports they are reached on.

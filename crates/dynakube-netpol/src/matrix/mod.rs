@@ -35,7 +35,9 @@ pub use peers::{ApiServer, Blocks, Dns, Endpoint, HostRole, Nodes, Pods, PodsKin
 pub use ports::{Port, Ports, Protocol};
 pub use releases::{OperatorVersion, Selector};
 pub use rows::{RowId, joined as rows_joined};
-pub use rules::{Condition, FlowRule, PeerRule, PortRule, ProxyUse, ZoneRoute, markdown_table};
+pub use rules::{
+    Condition, FlowRule, PeerRule, PortRule, ProxyUse, WebhookPort, ZoneRoute, markdown_table,
+};
 pub use table::TABLE;
 
 use crate::resources::ResourceRef;

@@ -99,6 +99,30 @@ pub enum PortRule {
     OfPeer,
     /// The telemetry ingest protocols of the DynaKube.
     TelemetryProtocols,
+    /// A port of the webhook, which Helm's `webhook.ports` may change.
+    Webhook(WebhookPort),
+}
+
+/// The webhook's ports, as Helm's `webhook.ports` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookPort {
+    /// `server` (default 8443): admission requests from kube-apiserver.
+    Server,
+    /// `healthProbe` (default 10080): kubelet probes.
+    HealthProbe,
+    /// `metrics` (default 8383): Prometheus metrics.
+    Metrics,
+}
+
+impl WebhookPort {
+    /// The chart's default.
+    pub const fn default_port(self) -> u16 {
+        match self {
+            WebhookPort::Server => 8443,
+            WebhookPort::HealthProbe => 10080,
+            WebhookPort::Metrics => 8383,
+        }
+    }
 }
 
 /// When a table row is active, beyond its component running.
@@ -143,7 +167,7 @@ impl Condition {
             Condition::Always => "always",
             Condition::PrometheusConfigured => "cluster profile `prometheus`",
             Condition::CodeModulesDownload => {
-                "code-module injection with CSI driver, no `codeModulesImage`, no public registry, no `node-image-pull`"
+                "code-module injection with CSI driver (not in `migrationMode`), no `codeModulesImage`, no public registry, no `node-image-pull`"
             }
             Condition::CodeModulesRegistry => {
                 "`codeModulesImage` or `use-public-registry`, without `node-image-pull`"
@@ -151,7 +175,7 @@ impl Condition {
             Condition::KubernetesMonitoring => "`activeGate.capabilities: kubernetes-monitoring`",
             Condition::CodeModulesInjection => "`cloudNativeFullStack` or `applicationMonitoring`",
             Condition::Bootstrapper => {
-                "code-module injection without CSI driver and without `codeModulesImage`"
+                "code-module injection without CSI driver (or in its `migrationMode`) and without `codeModulesImage`"
             }
             Condition::TelemetryIngest => "`telemetryIngest`",
             Condition::TelemetryIngestProbes => "`telemetryIngest`, operator 1.10 and later",
@@ -239,6 +263,9 @@ impl PortRule {
     pub fn describe(self, peer: PeerRule) -> String {
         match (self, peer) {
             (PortRule::Fixed(ports), _) => Ports::list(ports.iter().copied()).to_string(),
+            (PortRule::Webhook(port), _) => {
+                format!("{}/TCP (Helm `webhook.ports`)", port.default_port())
+            }
             (PortRule::TelemetryProtocols, _) => {
                 "per protocol: 4317, 4318, 14250, 14268, 9411/TCP; 6831, 6832, 8125/UDP".into()
             }

@@ -11,7 +11,8 @@ use super::Component::*;
 use super::RowId::*;
 use super::components::{ACTIVEGATE_HTTP, ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
 use super::{
-    Component, Condition, FlowRule, PeerRule, Port, PortRule, ProxyUse, RowId, Scope, ZoneRoute,
+    Component, Condition, FlowRule, PeerRule, Port, PortRule, ProxyUse, RowId, Scope, WebhookPort,
+    ZoneRoute,
 };
 
 /// A row that goes direct and is the same in every network zone; the direction follows from
@@ -70,12 +71,12 @@ pub static TABLE: &[FlowRule] = &[
         "kubelet liveness probe /livez"),
     row(I2, Scope::Cluster, &[Operator], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8080)]), Condition::PrometheusConfigured,
         "Prometheus scrapes /metrics"),
-    row(I3, Scope::Cluster, &[Webhook], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10080)]), Condition::Always,
+    row(I3, Scope::Cluster, &[Webhook], PeerRule::Nodes, PortRule::Webhook(WebhookPort::HealthProbe), Condition::Always,
         "kubelet probes /livez, /readyz"),
-    row(I4, Scope::Cluster, &[Webhook], PeerRule::KubeApiServer, PortRule::Fixed(&[Port::tcp(8443)]), Condition::Always,
+    row(I4, Scope::Cluster, &[Webhook], PeerRule::KubeApiServer, PortRule::Webhook(WebhookPort::Server), Condition::Always,
         "admission (/inject, /label-ns, validation) and CRD conversion calls, Service port 443"),
     // The documentation says 8080; the operator code and Helm chart use 8383, which we follow.
-    row(I5, Scope::Cluster, &[Webhook], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8383)]), Condition::PrometheusConfigured,
+    row(I5, Scope::Cluster, &[Webhook], PeerRule::Prometheus, PortRule::Webhook(WebhookPort::Metrics), Condition::PrometheusConfigured,
         "Prometheus scrapes /metrics (8383 per code; the documentation says 8080)"),
     row(I6, Scope::Cluster, &[CsiDriver], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(9808)]), Condition::Always,
         "kubelet liveness probe /healthz (liveness-probe sidecar)"),

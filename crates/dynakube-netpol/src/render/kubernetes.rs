@@ -321,6 +321,10 @@ impl Renderer<'_> {
                 "{w} runs in the host network, where namespaced policies neither restrict nor protect it: its traffic to {} ({}) needs a host firewall",
                 flow.to, flow.ports
             ),
+            Unexpressed::HostNetworkDestination(w) => format!(
+                "{w} runs in the host network, where namespaced policies neither restrict nor protect it: traffic to it from {} ({}) is not governed by these policies; protect it with a host firewall",
+                flow.from, flow.ports
+            ),
             Unexpressed::AppSource(w) => format!(
                 "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
                 w.instance.as_ref().map_or("", |n| n.as_str()),

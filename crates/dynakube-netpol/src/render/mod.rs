@@ -33,6 +33,9 @@ pub(crate) enum Unexpressed<'a> {
     HostNetworkSource(&'a Workload),
     /// The source is application pods outside the operator namespace.
     AppSource(&'a Workload),
+    /// The destination runs in the host network (the webhook with Helm's
+    /// `webhook.hostNetwork`), where namespaced policies do not apply.
+    HostNetworkDestination(&'a Workload),
     /// The peer is a host pattern without addresses.
     PatternWithoutAddresses(&'a HostPattern),
     /// The peer is a registry's CDN host without addresses.
@@ -50,6 +53,9 @@ impl<'a> Unexpressed<'a> {
             }
             (Some(w), _) if matches!(w.selection, Selection::Namespaces { .. }) => {
                 Unexpressed::AppSource(w)
+            }
+            (_, Endpoint::Workload(w)) if matches!(w.selection, Selection::HostNetwork(_)) => {
+                Unexpressed::HostNetworkDestination(w)
             }
             (_, Endpoint::HostPattern(pattern)) => Unexpressed::PatternWithoutAddresses(pattern),
             (

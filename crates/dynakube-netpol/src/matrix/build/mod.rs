@@ -366,7 +366,15 @@ impl Builder<'_> {
             Scope::DynaKube => ctx.dynakube().map(|d| d.name.clone()),
             Scope::EdgeConnect => ctx.edgeconnect().map(|e| e.name.clone()),
         };
-        Workload::new(component, instance, self.namespace.clone())
+        let mut workload = Workload::new(component, instance, self.namespace.clone());
+        // Helm's `webhook.hostNetwork`: its pods are the nodes' network, as the OneAgent's.
+        if component == Component::Webhook
+            && self.profile.helm.webhook.host_network
+            && let crate::matrix::Selection::Pods(selector) = workload.selection
+        {
+            workload.selection = crate::matrix::Selection::HostNetwork(selector);
+        }
+        workload
     }
 
     /// Whether `component` runs, given the resource of the context and the operator release.
@@ -405,17 +413,23 @@ impl Builder<'_> {
             .is_some_and(|m| m.injects_code_modules());
         let registry = dk.map(DynaKube::code_modules_from_registry);
         let node_pull = dk.is_some_and(|d| d.feature_flags.node_image_pull);
+        // In migration mode the CSI driver only cleans up; new pods get the bootstrapper.
+        let migration = self.profile.csi_driver && self.profile.helm.csidriver.migration_mode;
         match condition {
             Condition::Always => true,
             Condition::PrometheusConfigured => self.profile.prometheus.is_some(),
-            Condition::CodeModulesDownload => injects && registry == Some(false) && !node_pull,
-            Condition::CodeModulesRegistry => injects && registry == Some(true) && !node_pull,
+            Condition::CodeModulesDownload => {
+                injects && registry == Some(false) && !node_pull && !migration
+            }
+            Condition::CodeModulesRegistry => {
+                injects && registry == Some(true) && !node_pull && !migration
+            }
             Condition::KubernetesMonitoring => {
                 dk.is_some_and(|d| d.has_capability(Capability::KubernetesMonitoring))
             }
             Condition::CodeModulesInjection => injects,
             Condition::Bootstrapper => {
-                injects && !self.profile.csi_driver && registry == Some(false)
+                injects && (!self.profile.csi_driver || migration) && registry == Some(false)
             }
             Condition::TelemetryIngest => dk.is_some_and(|d| d.telemetry_ingest.is_some()),
             Condition::TelemetryIngestProbes => {
@@ -466,6 +480,9 @@ impl Builder<'_> {
                 PortRule::Fixed(ports) => Ports::list(ports.iter().copied()),
                 PortRule::OfPeer => peer.ports,
                 PortRule::TelemetryProtocols => peers::telemetry_ports(ctx.dynakube()),
+                PortRule::Webhook(port) => Ports::list([crate::matrix::Port::tcp_of(
+                    self.profile.helm.webhook.ports.of(port),
+                )]),
             };
             let me = Endpoint::Workload(workload.clone());
             let (from, to) = match rule.direction {
