@@ -61,6 +61,80 @@ enum Command {
     /// invalid.
     #[command(after_long_help = VERIFY_HELP)]
     Verify(Verify),
+
+    /// Report the pods the operator's webhook left uninjected, and how to bring them back.
+    ///
+    /// Reads pod dumps (`kubectl get pods -A -o yaml` or `-o json`: a List, single pods or
+    /// several documents; `-` for standard input) and reports every pod with a pair of
+    /// `<prefix>.dynatrace.com/injected: "false"` and `<prefix>.dynatrace.com/reason`
+    /// annotations, for every prefix and for the reasons of every operator release (unknown
+    /// reasons as they are). Pods are grouped by owner (a Deployment through its ReplicaSet,
+    /// a StatefulSet, DaemonSet, Job, or the bare pod) and classified: transient (a restart
+    /// fixes it once the DynaKube is ready; one restart command per owner), needs a
+    /// configuration fix first, unknown, or informational. With --dynakube and the DynaKubes'
+    /// status (`kubectl get dynakube -o yaml`), it says whether a restart would inject now.
+    ///
+    /// Exit status: 0 when no pod needs attention (none skipped, or only NoMutationNeeded); 3
+    /// when some pod does; 2 when the input is invalid.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// Pod dumps (`-` reads standard input).
+    #[arg(required = true, value_name = "PODS")]
+    pods: Vec<String>,
+
+    /// DynaKubes with their status, to say whether restarting now would inject; may be given
+    /// more than once.
+    #[arg(long, value_name = "FILE")]
+    dynakube: Vec<String>,
+
+    /// `text` (grouped, with restart commands) or `json`.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    output: Format,
+
+    /// The most bytes one input file may have (pod dumps of large clusters are big).
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    max_input_bytes: usize,
+
+    /// The deepest nesting of YAML flow collections ([...], {...}) an input may have.
+    #[arg(long, value_name = "LEVELS", default_value_t = Limits::default().max_depth)]
+    max_depth: usize,
+}
+
+impl AuditArgs {
+    fn run(&self) -> anyhow::Result<ExitCode> {
+        let limits = Limits {
+            max_bytes: self.max_input_bytes,
+            max_depth: self.max_depth,
+        };
+        let mut files = Vec::new();
+        for file in &self.pods {
+            files.push((file.clone(), read(file, &limits)?));
+        }
+        let mut inputs = Inputs::default();
+        let options = ParseOptions {
+            limits,
+            // The audit only reads the status; a field of a newer operator must not stop it.
+            unknown_fields: UnknownFields::Warn,
+            ..ParseOptions::default()
+        };
+        for file in &self.dynakube {
+            parse_into(&mut inputs, file, &read(file, &limits)?, &options)?;
+        }
+        let audit = dynakube_netpol::audit::audit(&files, &inputs.dynakubes, &limits)?;
+        let text = match self.output {
+            Format::Text => audit.to_text(),
+            Format::Json => audit.to_json(),
+        };
+        print!("{text}");
+        Ok(if audit.needs_attention() {
+            ExitCode::from(3)
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
 }
 
 const GENERATE_HELP: &str = "\
@@ -277,6 +351,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(generate) => generate.run(),
         Command::Verify(verify) => verify.run(),
+        Command::Audit(audit) => audit.run(),
     };
     match result {
         Ok(code) => code,

@@ -115,5 +115,25 @@ fn verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pipeline, verify);
+/// The injection audit of a `kubectl get pods -A -o json` dump of 50,000 pods, read and
+/// classified (one in ten skipped).
+fn audit(c: &mut Criterion) {
+    let mut group = c.benchmark_group("audit");
+    group.sample_size(10);
+    let limits = dynakube_netpol::source::Limits {
+        max_bytes: usize::MAX,
+        ..Default::default()
+    };
+    let count = 50_000;
+    let files = vec![(
+        "pods.json".to_string(),
+        dynakube_netpol::audit::synthetic_pods(count),
+    )];
+    group.bench_with_input(BenchmarkId::new("json", count), &files, |b, files| {
+        b.iter(|| dynakube_netpol::audit::audit(files, &[], &limits).unwrap());
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pipeline, verify, audit);
 criterion_main!(benches);

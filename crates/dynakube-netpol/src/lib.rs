@@ -51,6 +51,7 @@
 //! None. The crate does not choose a Kubernetes version for `k8s-openapi`: the binary that
 //! links it does (for example with the `latest` feature).
 
+pub mod audit;
 pub mod cluster;
 pub mod error;
 pub mod evaluate;
