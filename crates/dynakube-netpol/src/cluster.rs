@@ -35,6 +35,8 @@
 //!   csidriver:
 //!     migrationMode: false             # new pods get the bootstrapper (E13) while the CSI driver cleans up
 //! csiDriver: true                      # Helm csidriver.enabled (default true)
+//! networkZones:                        # the fallback mode of each zone in the tenant (default:
+//!   k8s-prod: none                     #   --zone-fallback): none | any | only-default-zone
 //! communicationEndpoints:              # the tenant's communication endpoints, for DynaKubes whose
 //!   - https://10.0.0.1:443/communication  #   status does not name them (default: the apiUrl host)
 //! platformToken: false                 # the DynaKubes' API tokens are platform tokens (dt0s16...):
@@ -93,6 +95,9 @@ pub struct ClusterProfile {
     /// The databases the SQL extension executors query (E22); empty: that row stays closed,
     /// with a warning.
     pub databases: Vec<Database>,
+    /// The fallback mode of each network zone, as the zone is set up in the tenant; zones not
+    /// listed take `--zone-fallback`.
+    pub network_zones: BTreeMap<crate::values::ZoneName, crate::matrix::ZoneFallback>,
     /// The tenant's communication endpoints (ActiveGate, OneAgent and log monitoring data),
     /// for DynaKubes whose status does not name them; empty: the `apiUrl` host is assumed.
     pub communication_endpoints: Vec<EndpointUrl>,
@@ -136,6 +141,7 @@ impl Default for ClusterProfile {
             classic_full_stack_namespaces: Vec::new(),
             databases: Vec::new(),
             communication_endpoints: Vec::new(),
+            network_zones: BTreeMap::new(),
             platform_token: false,
             cluster_domain: HostName::parse("cluster.local").expect("a valid constant name"),
             cilium: Cilium::default(),

@@ -559,6 +559,8 @@ pub struct ActiveGate {
     pub capabilities: BTreeSet<Capability>,
     /// `image`, when set.
     pub image: Option<ImageRef>,
+    /// `replicas`, when set (the operator's default is 1).
+    pub replicas: Option<i32>,
 }
 
 /// Telemetry ingest protocols (`spec.telemetryIngest.protocols`).

@@ -62,8 +62,6 @@ struct RawActiveGate {
     #[serde(default)]
     capabilities: Vec<String>,
     image: Option<String>,
-    /// Read only so that a wrong type is reported; the replica count does not change peers.
-    #[allow(dead_code)]
     replicas: Option<i32>,
 }
 
@@ -253,6 +251,7 @@ fn active_gate(location: &Location, raw: RawActiveGate) -> Result<ActiveGate> {
     Ok(ActiveGate {
         capabilities,
         image,
+        replicas: raw.replicas,
     })
 }
 

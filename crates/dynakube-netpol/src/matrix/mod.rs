@@ -52,7 +52,8 @@ pub struct Options {
 
 /// The fallback mode of a Dynatrace network zone: where OneAgents go when no ActiveGate of
 /// their zone answers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ZoneFallback {
     /// `ANY` (Dynatrace's default): any ActiveGate or the tenant.
     #[default]

@@ -31,7 +31,7 @@ use crate::values::{Name, OperatorVersion};
 pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Result<Matrix> {
     let namespace = namespace(inputs, profile)?;
     unique_resources(inputs, &namespace)?;
-    restricted_zones_route(inputs, options)?;
+    restricted_zones_route(inputs, profile, options)?;
     let (operator, operator_note) = operator_release(inputs, profile)?;
     let inputs = &release::read_as(inputs, operator, profile)?;
     let mut builder = Builder {
@@ -54,10 +54,12 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
     builder.input_notes(inputs);
     let flows = builder.flows();
     unique_workloads(inputs, &flows)?;
+    let mut notes = builder.notes;
+    notes.extend(notes::zone_notes(inputs, profile, options, &flows));
     Ok(Matrix {
         namespace,
         flows,
-        notes: builder.notes.into_iter().collect(),
+        notes: notes.into_iter().collect(),
         profile: profile.clone(),
         operator,
     })
@@ -231,18 +233,44 @@ fn unique_resources(inputs: &Inputs, namespace: &Name) -> Result<()> {
     Ok(())
 }
 
+/// The fallback mode of `dk`'s network zone: the profile's for that zone, else the default
+/// of the options (`--zone-fallback`).
+pub(super) fn fallback(profile: &ClusterProfile, options: &Options, dk: &DynaKube) -> ZoneFallback {
+    dk.network_zone
+        .as_ref()
+        .and_then(|zone| profile.network_zones.get(zone))
+        .copied()
+        .unwrap_or(options.zone_fallback)
+}
+
 /// With zone fallback NONE, the OneAgents of a DynaKube in a zone have no endpoint but the
-/// zone's ActiveGates: the in-cluster one must route.
-fn restricted_zones_route(inputs: &Inputs, options: &Options) -> Result<()> {
-    if options.zone_fallback != ZoneFallback::None {
-        return Ok(());
-    }
+/// zone's ActiveGates: the in-cluster one must route, and run.
+fn restricted_zones_route(
+    inputs: &Inputs,
+    profile: &ClusterProfile,
+    options: &Options,
+) -> Result<()> {
     for dk in &inputs.dynakubes {
-        if dk.network_zone.is_some() && !dk.has_capability(Capability::Routing) {
+        let Some(zone) = &dk.network_zone else {
+            continue;
+        };
+        if fallback(profile, options, dk) != ZoneFallback::None {
+            continue;
+        }
+        if !dk.has_capability(Capability::Routing) {
             return Err(Error::invalid(
                 dk.origin.join("spec.activeGate.capabilities"),
                 format!(
-                    "network zone fallback NONE leaves the OneAgents of DynaKube {} no endpoint: add the `routing` capability",
+                    "network zone `{zone}` has fallback NONE, which leaves the OneAgents of DynaKube {} no endpoint but the zone's ActiveGates: add the `routing` capability",
+                    dk.name
+                ),
+            ));
+        }
+        if dk.active_gate.as_ref().and_then(|ag| ag.replicas) == Some(0) {
+            return Err(Error::invalid(
+                dk.origin.join("spec.activeGate.replicas"),
+                format!(
+                    "is 0: network zone `{zone}` has fallback NONE, so the OneAgents of DynaKube {} would have no ActiveGate to reach",
                     dk.name
                 ),
             ));
@@ -356,7 +384,7 @@ impl Peer {
 impl Builder<'_> {
     /// Whether the DynaKube's OneAgents reach only the in-cluster ActiveGate.
     fn restricted(&self, dk: &DynaKube) -> bool {
-        self.options.zone_fallback == ZoneFallback::None && dk.network_zone.is_some()
+        fallback(self.profile, self.options, dk) == ZoneFallback::None && dk.network_zone.is_some()
     }
 
     /// The workload of `component` in the context: cluster components have no instance.

@@ -147,7 +147,7 @@ impl Builder<'_> {
     pub(super) fn dynakube_notes(&mut self, dk: &DynaKube) {
         let about = About {
             dk,
-            fallback: self.options.zone_fallback,
+            fallback: super::fallback(self.profile, self.options, dk),
             pulls_images: self.holds(Condition::CodeModulesRegistry, Context::DynaKube(dk)),
         };
         for note in DYNAKUBE_NOTES.iter().filter(|n| (n.applies)(&about)) {
@@ -209,7 +209,8 @@ impl Builder<'_> {
                 ));
             }
         }
-        if let (Some(zone), ZoneFallback::None) = (&dk.network_zone, self.options.zone_fallback) {
+        let fallback = super::fallback(self.profile, self.options, dk);
+        if let (Some(zone), ZoneFallback::None) = (&dk.network_zone, fallback) {
             self.notes.insert(Note::new(
                 Level::Info,
                 &zone_rows,
@@ -268,4 +269,77 @@ impl Builder<'_> {
             ));
         }
     }
+}
+
+/// The notes on network zones: zones of the profile that no DynaKube uses, and for each
+/// DynaKube whose zone has fallback NONE, what still leaves the cluster and why, and how its
+/// proxy is used.
+pub(super) fn zone_notes(
+    inputs: &Inputs,
+    profile: &ClusterProfile,
+    options: &super::Options,
+    flows: &[crate::matrix::Flow],
+) -> Vec<Note> {
+    use crate::matrix::Endpoint;
+    let mut notes = Vec::new();
+    for zone in profile.network_zones.keys() {
+        if !inputs
+            .dynakubes
+            .iter()
+            .any(|dk| dk.network_zone.as_ref() == Some(zone))
+        {
+            notes.push(Note::new(
+                Level::Warning,
+                &[],
+                format!("cluster profile `networkZones` names zone `{zone}`, which is the networkZone of no DynaKube"),
+            ));
+        }
+    }
+    for dk in &inputs.dynakubes {
+        let Some(zone) = &dk.network_zone else {
+            continue;
+        };
+        if super::fallback(profile, options, dk) != ZoneFallback::None {
+            continue;
+        }
+        let resource = dk.resource();
+        let mut exits: Vec<String> = Vec::new();
+        let mut refs = std::collections::BTreeSet::new();
+        for flow in flows.iter().filter(|f| f.sources.contains(&resource)) {
+            if matches!(
+                flow.to,
+                Endpoint::Host { .. } | Endpoint::HostPattern(_) | Endpoint::Blocks(_)
+            ) {
+                exits.push(format!(
+                    "{} to {} ({}, {}: {})",
+                    flow.from, flow.to, flow.ports, flow.id, flow.purpose
+                ));
+                refs.insert(flow.id);
+            }
+        }
+        exits.dedup();
+        if !exits.is_empty() {
+            let refs: Vec<RowId> = refs.into_iter().collect();
+            notes.push(Note::new(
+                Level::Info,
+                &refs,
+                format!(
+                    "DynaKube {}: in zone `{zone}` with fallback NONE these still leave the cluster, since no ActiveGate carries them: {}",
+                    dk.name,
+                    exits.join("; ")
+                ),
+            ));
+        }
+        if let Some(proxy) = &dk.proxy {
+            notes.push(Note::new(
+                Level::Info,
+                &[E11, E12, E14, E30],
+                format!(
+                    "DynaKube {}: in zone `{zone}` with fallback NONE the OneAgents, code modules and log monitoring reach the in-cluster ActiveGate directly (the operator adds its Service to their no-proxy list); the proxy {} carries only what still leaves the cluster",
+                    dk.name, proxy.address
+                ),
+            ));
+        }
+    }
+    notes
 }
