@@ -1,6 +1,8 @@
 //! `dynakube-netpol`: least-privilege network policies for the Dynatrace Operator, from its
 //! DynaKube and EdgeConnect resources.
 
+mod zone_apply;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -77,6 +79,115 @@ enum Command {
     /// Exit status: 0 when no pod needs attention (none skipped, or only NoMutationNeeded); 3
     /// when some pod does; 2 when the input is invalid.
     Audit(AuditArgs),
+
+    /// Print, per network zone, what must exist in the Dynatrace environment before the
+    /// policies and the DynaKubes are applied; with --apply, create it.
+    ///
+    /// A zone with fallback NONE (or ONLY_DEFAULT_ZONE) must be created upfront: an
+    /// ActiveGate that registers in a missing zone creates it with fallback ANY. For such
+    /// zones the plan gives the request (PUT /api/v2/networkZones/<zone> with
+    /// {"fallbackMode": "NONE"}, token permission networkZones.write) as text, JSON and a curl
+    /// line whose environment and token are placeholders. Each zone's fallback comes from
+    /// `networkZones` in the cluster profile, else --zone-fallback.
+    ///
+    /// With --apply --api-token-env VAR, the requests are made with the token of that
+    /// environment variable (never printed), idempotently: each zone is read first and written
+    /// only when it is missing or its fallback differs.
+    ///
+    /// Exit status: 0 on success; 1 when --apply fails; 2 when the input is invalid.
+    ZonePlan(ZonePlanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ZonePlanArgs {
+    #[command(flatten)]
+    sources: Sources,
+
+    /// `text` or `json`.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    output: Format,
+
+    /// Create the zones in the environments (needs --api-token-env).
+    #[arg(long, requires = "api_token_env")]
+    apply: bool,
+
+    /// The environment variable that holds the API token for --apply (permissions
+    /// networkZones.read and networkZones.write).
+    #[arg(long, value_name = "VAR")]
+    api_token_env: Option<String>,
+
+    /// Seconds each request of --apply may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    timeout: u64,
+}
+
+impl ZonePlanArgs {
+    fn run(&self) -> anyhow::Result<ExitCode> {
+        let Loaded {
+            inputs,
+            profile,
+            options,
+            ..
+        } = self.sources.load()?;
+        let plan = dynakube_netpol::zones::plan(&inputs, &profile, &options);
+        if !self.apply {
+            print!(
+                "{}",
+                match self.output {
+                    Format::Text => plan.to_text(),
+                    Format::Json => plan.to_json(),
+                }
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        let var = self.api_token_env.as_deref().unwrap_or_default();
+        let token = std::env::var(var)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| {
+                anyhow::anyhow!("--api-token-env: the environment variable {var} is not set")
+            })?;
+        match zone_apply::apply(
+            &plan,
+            token.trim(),
+            std::time::Duration::from_secs(self.timeout),
+        ) {
+            Ok(applied) => {
+                match self.output {
+                    Format::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&applied).expect("the result serializes")
+                    ),
+                    Format::Text => {
+                        for zone in &applied {
+                            let what = match &zone.outcome {
+                                zone_apply::Outcome::Unchanged => {
+                                    "exists with this fallback: unchanged".to_string()
+                                }
+                                zone_apply::Outcome::Created => "created".to_string(),
+                                zone_apply::Outcome::Updated { from } => {
+                                    format!("fallback changed from {from}")
+                                }
+                                zone_apply::Outcome::Implicit => {
+                                    "created by its ActiveGate (fallback ANY): nothing to do"
+                                        .to_string()
+                                }
+                            };
+                            println!(
+                                "zone {} (fallback {}) at {}: {what}",
+                                zone.zone, zone.fallback, zone.api_url
+                            );
+                        }
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -352,6 +463,7 @@ fn main() -> ExitCode {
         Command::Generate(generate) => generate.run(),
         Command::Verify(verify) => verify.run(),
         Command::Audit(audit) => audit.run(),
+        Command::ZonePlan(plan) => plan.run(),
     };
     match result {
         Ok(code) => code,

@@ -65,6 +65,7 @@ pub mod source;
 pub mod synthetic;
 pub mod values;
 pub mod verify;
+pub mod zones;
 
 pub use error::{Error, Location, Result};
 

@@ -105,6 +105,10 @@ pub struct ApiUrl {
     pub api: HostPort,
     /// Host and port as written: the tenant image registry lives here.
     pub registry: HostPort,
+    /// The URL of the environment's API, without credentials and without a trailing `/`
+    /// (`https://abc12345.live.dynatrace.com/api`); a 3rd-generation URL is mapped to its
+    /// 2nd-generation API.
+    pub base: String,
 }
 
 impl ApiUrl {
@@ -148,7 +152,20 @@ impl ApiUrl {
             },
             _ => registry.clone(),
         };
-        Ok(ApiUrl { api, registry })
+        let base = if third_gen {
+            format!("{}://{api}/api", url.scheme())
+        } else {
+            let mut bare = url.clone();
+            // Neither can fail for an http(s) URL with a host.
+            let _ = bare.set_username("");
+            let _ = bare.set_password(None);
+            bare.as_str().trim_end_matches('/').to_owned()
+        };
+        Ok(ApiUrl {
+            api,
+            registry,
+            base,
+        })
     }
 }
 
