@@ -259,7 +259,16 @@ Cluster profile (--cluster), every field optional:
   nodeCIDRs: [192.0.2.0/24]           # kubelet probes, host-network OneAgents
   controlPlaneCIDRs: [192.0.2.10/32]  # kube-apiserver calling the webhook
   prometheus: {namespace: monitoring, podLabels: {app.kubernetes.io/name: prometheus}}
-  csiDriver: true
+  operatorVersion: \"1.10\"             # the operator release (default: the newest serving the CRs)
+  csiDriver: true                     # Helm csidriver.enabled
+  helm: {webhook: {hostNetwork: false, ports: {server: 8443}}, csidriver: {migrationMode: false}}
+  networkZones: {k8s-prod: none}      # each zone's fallback (default --zone-fallback)
+  communicationEndpoints: [https://10.0.0.1:443/communication]   # when no CR status names them
+  platformToken: false                # the API tokens are platform tokens (public registry, 1.10+)
+  prometheusTargets: [{namespace: shop, podLabels: {app: web}, ports: [9090]}]   # E10, E21
+  databases: [{cidrs: [10.20.0.0/16], ports: [5432]}]              # E22 (or namespace/podLabels)
+  activeGateClients: [monitoring]     # more namespaces calling the ActiveGate
+  classicFullStackNamespaces: [shop]  # classicFullStack apps reaching a routing ActiveGate
   clusterDomain: cluster.local
   cilium: {hostFirewall: false, controlPlaneHostNetwork: false, appEgress: false}
 Missing addresses fall back to any address on the flow's ports, with a warning.
@@ -281,8 +290,9 @@ struct Sources {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<String>,
 
-    /// The cluster profile: namespace, kube-apiserver and node addresses, DNS, Prometheus,
-    /// CSI driver. Every field is optional; see the README for the format and defaults.
+    /// The cluster profile: namespace, operator release, kube-apiserver and node addresses,
+    /// DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every
+    /// field is optional; see the README for the format and defaults.
     #[arg(long, value_name = "FILE")]
     cluster: Option<PathBuf>,
 

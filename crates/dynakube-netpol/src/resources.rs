@@ -641,7 +641,8 @@ pub struct FeatureFlags {
     pub raw: std::collections::BTreeMap<String, String>,
     /// `no-proxy`: hosts that bypass `spec.proxy`.
     pub no_proxy: Vec<NoProxy>,
-    /// Images come from the public registry: the flag of the release, or a platform token.
+    /// The CSI driver pulls the code-modules image from the public registry: the flag of the
+    /// release, or a platform token, where the release's CSI driver follows them.
     pub public_registry: bool,
     /// `node-image-pull`: kubelet pulls the code-modules image instead of the CSI driver.
     pub node_image_pull: bool,

@@ -121,13 +121,18 @@ pub enum Fact {
     SsoHostCheck,
     /// The annotation `feature.dynatrace.com/node-image-pull` exists.
     NodeImagePullFlag,
+    /// The CSI driver downloads code modules from the tenant even with the public registry:
+    /// it pulls an image only for `codeModulesImage` or `node-image-pull`
+    /// (`pkg/controllers/csi/provisioner/install.go`, `getInstaller`, 1.5.0 to 1.9.x).
+    CsiIgnoresPublicRegistry,
 }
 
 impl Fact {
     /// Every fact, in the order of the generated table.
-    pub const ALL: [Fact; 9] = [
+    pub const ALL: [Fact; 10] = [
         Fact::ParseBoolFlags,
         Fact::NodeImagePullFlag,
+        Fact::CsiIgnoresPublicRegistry,
         Fact::PublicRegistryFlag,
         Fact::UsePublicRegistryFlag,
         Fact::CrdMigrationJob,
@@ -142,6 +147,7 @@ impl Fact {
         match self {
             Fact::ParseBoolFlags => (v(1, 6, 0), None),
             Fact::NodeImagePullFlag => (v(1, 5, 0), None),
+            Fact::CsiIgnoresPublicRegistry => (v(1, 5, 0), Some(v(1, 10, 0))),
             Fact::PublicRegistryFlag => (v(1, 4, 0), Some(v(1, 9, 0))),
             Fact::UsePublicRegistryFlag | Fact::SsoHostCheck => (v(1, 10, 0), None),
             Fact::CrdMigrationJob => (v(1, 7, 3), None),
@@ -173,6 +179,9 @@ impl Fact {
             }
             Fact::SsoHostCheck => {
                 "EdgeConnect `oauth.endpoint` must be https on a Dynatrace SSO host"
+            }
+            Fact::CsiIgnoresPublicRegistry => {
+                "the CSI driver downloads code modules from the tenant even with the public registry (an image only for `codeModulesImage` or `node-image-pull`)"
             }
             Fact::NodeImagePullFlag => {
                 "`feature.dynatrace.com/node-image-pull`: the CSI driver pulls the code-modules image instead of downloading it"

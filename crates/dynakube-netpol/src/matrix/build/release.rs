@@ -74,7 +74,7 @@ fn flags(
         false
     };
     let node_image_pull = release.holds(Fact::NodeImagePullFlag) && flag("node-image-pull", false);
-    let read = FeatureFlags {
+    let mut read = FeatureFlags {
         raw: flags.raw.clone(),
         no_proxy: flags.no_proxy.clone(),
         public_registry,
@@ -83,6 +83,12 @@ fn flags(
         activegate_ignore_proxy: flag("activegate-ignore-proxy", false),
         oneagent_ignore_proxy: flag("oneagent-ignore-proxy", false),
     };
+    if read.public_registry && release.holds(Fact::CsiIgnoresPublicRegistry) {
+        warnings.push(format!(
+            "operator {release} takes the ActiveGate and OneAgent images from the public registry, but its CSI driver still downloads code modules from the tenant (E5): it pulls an image only for `codeModulesImage` or `node-image-pull`"
+        ));
+        read.public_registry = false;
+    }
     for (name, read_by) in [
         ("public-registry", Fact::PublicRegistryFlag),
         ("use-public-registry", Fact::UsePublicRegistryFlag),
@@ -198,7 +204,9 @@ mod tests {
         let public = |flags_: &FeatureFlags, at: &str, token: bool| {
             flags(flags_, release(at), token).0.public_registry
         };
-        assert!(public(&old_flag, "1.8", false));
+        assert!(public(&old_flag, "1.4", false));
+        // 1.5 to 1.9 read the flag, but their CSI driver downloads from the tenant anyway.
+        assert!(!public(&old_flag, "1.8", false));
         assert!(!public(&old_flag, "1.9", false));
         assert!(!public(&old_flag, "1.10", false));
         assert!(!public(&new_flag, "1.8", false));
