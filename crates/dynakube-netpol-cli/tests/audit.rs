@@ -160,7 +160,7 @@ fn skipped_pods_are_grouped_with_restart_commands() {
         "kubectl rollout restart statefulset/cache -n shop",
         "daemonset infra/agent (1 pod): oneagent InvalidInstallPath",
         "pod tools/debug (1 pod): otlp-exporter-configuration SomethingNew",
-        "job jobs/nightly-29345678 (1 pod): oneagent NoMutationNeeded",
+        "cronjob jobs/nightly (1 pod): oneagent NoMutationNeeded",
     ] {
         assert!(
             stdout.contains(expected),

@@ -95,8 +95,9 @@ pub struct Skip {
 /// What owns a pod, as far as a restart goes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Owner {
-    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `ReplicaSet` (without a Deployment),
-    /// another controller's kind, or `Pod` for a bare pod.
+    /// `Deployment`, `StatefulSet`, `DaemonSet`, `CronJob` (a Job named `<cronjob>-<minutes>`),
+    /// `Job`, `ReplicaSet` (without a Deployment), another controller's kind, or `Pod` for a
+    /// bare pod.
     pub kind: String,
     /// The namespace.
     pub namespace: String,
@@ -114,6 +115,11 @@ impl Owner {
         }
         let namespace = &self.namespace;
         Some(match self.kind.as_str() {
+            // Its next run starts new pods; the old Job's pods are done or nearly so.
+            "CronJob" => format!(
+                "# the next run of cronjob/{} in {namespace} is injected; nothing to restart",
+                self.name
+            ),
             "Deployment" | "StatefulSet" | "DaemonSet" => format!(
                 "kubectl rollout restart {}/{} -n {namespace}",
                 self.kind.to_ascii_lowercase(),
@@ -383,6 +389,15 @@ fn owner(
                 None => (r.kind, r.name),
             }
         }
+        // A CronJob names its Jobs `<cronjob>-<scheduled time in minutes>`.
+        Some(r) if r.kind == "Job" => match r.name.rsplit_once('-') {
+            Some((cronjob, minutes))
+                if minutes.len() >= 8 && minutes.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                ("CronJob".to_owned(), cronjob.to_owned())
+            }
+            _ => (r.kind, r.name),
+        },
         Some(r) => (r.kind, r.name),
     };
     Owner {
