@@ -92,17 +92,22 @@ impl Reader<'_> {
         found
     }
 
+    /// The items of the list at `field`; empty with a warning when it is no list.
+    fn items<'v>(&mut self, field: &str, value: Option<&'v Value>) -> &'v [Value] {
+        match value.map(Value::as_sequence) {
+            None => &[],
+            Some(Some(items)) => items,
+            Some(None) => {
+                self.skip(field, "is not a list");
+                &[]
+            }
+        }
+    }
+
     /// `communicationHosts`, items of `{protocol, host, port}` (operators before 1.9).
     fn communication_hosts(&mut self, field: &str, value: Option<&Value>) -> Vec<HostPort> {
-        let Some(value) = value else {
-            return Vec::new();
-        };
-        let Some(items) = value.as_sequence() else {
-            self.skip(field, "is not a list");
-            return Vec::new();
-        };
         let mut found = Vec::new();
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in self.items(field, value).iter().enumerate() {
             let protocol = item
                 .get("protocol")
                 .and_then(Value::as_str)
@@ -125,15 +130,8 @@ impl Reader<'_> {
     }
 
     fn ips(&mut self, field: &str, value: Option<&Value>) -> Vec<IpAddr> {
-        let Some(value) = value else {
-            return Vec::new();
-        };
-        let Some(items) = value.as_sequence() else {
-            self.skip(field, "is not a list");
-            return Vec::new();
-        };
         let mut found = Vec::new();
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in self.items(field, value).iter().enumerate() {
             match item.as_str().map(str::parse::<IpAddr>) {
                 Some(Ok(ip)) if !ip.is_unspecified() => found.push(ip),
                 _ => self.warnings.push(format!(
