@@ -173,7 +173,14 @@ fn bench_output(counts: &[usize]) -> Result<()> {
 /// The fuzz targets (or the `only` ones), each run for `seconds` with seeds made from the
 /// fixtures.
 fn fuzz(seconds: u64, only: &[&str]) -> Result<()> {
-    const TARGETS: [&str; 5] = ["resources", "profile", "hosts", "generate", "evaluate"];
+    const TARGETS: [&str; 6] = [
+        "resources",
+        "profile",
+        "hosts",
+        "generate",
+        "evaluate",
+        "audit",
+    ];
     let root = project_root();
     for target in TARGETS
         .into_iter()
@@ -216,6 +223,7 @@ fn fuzz_seeds(target: &str) -> Result<Vec<String>> {
     };
     Ok(match target {
         "profile" => named("cluster.yaml"),
+        "audit" => named("pods.yaml"),
         "hosts" => named("hosts.yaml"),
         "generate" => {
             let mut seeds = Vec::new();
