@@ -113,6 +113,36 @@ pub enum Error {
         /// The host names, sorted.
         hosts: Vec<String>,
     },
+    /// Hosts that DNS did not resolve (NXDOMAIN, SERVFAIL, timeout, empty answer).
+    #[error(
+        "DNS did not resolve these hosts, so nothing was written: {}; fix their names or DNS, give their addresses in --hosts, or pass --allow-unresolved to leave their flows without a rule",
+        failures.join("; ")
+    )]
+    Dns {
+        /// `host: reason`, sorted by host.
+        failures: Vec<String>,
+    },
+    /// Hosts the lock does not hold, with `--offline`.
+    #[error(
+        "{} has no addresses for these hosts and --offline forbids resolving them: {}; run without --offline to resolve and add them, or give them in --hosts",
+        line(lock),
+        hosts.join(", ")
+    )]
+    NotLocked {
+        /// The lock file as the user named it.
+        lock: String,
+        /// The host names, sorted.
+        hosts: Vec<String>,
+    },
+    /// DNS answers in special-purpose ranges for hosts the matrix treats as public.
+    #[error(
+        "refusing DNS answers in special-purpose ranges for hosts on the internet: {}; a poisoned or split-horizon answer must not open egress into the cluster or private network. If these addresses are right (a private link, an internal mirror), give them in --hosts or pass --allow-private-answers",
+        answers.join("; ")
+    )]
+    PrivateAnswers {
+        /// `host: address (range)`, sorted by host.
+        answers: Vec<String>,
+    },
     /// An output directory is not what the inputs generate (`--check`).
     #[error(
         "{} is stale: {count} file(s) differ from what the inputs generate",

@@ -48,14 +48,19 @@
 //!
 //! # Crate features
 //!
-//! None. The crate does not choose a Kubernetes version for `k8s-openapi`: the binary that
+//! `dns` (off by default): [`dns::resolve_all`], resolving host names with DNS into a
+//! [`lock::Lock`]; it brings tokio and hickory-resolver. Without it the crate does no network
+//! I/O. The crate does not choose a Kubernetes version for `k8s-openapi`: the binary that
 //! links it does (for example with the `latest` feature).
 
 pub mod audit;
 pub mod cluster;
+#[cfg(feature = "dns")]
+pub mod dns;
 pub mod error;
 pub mod evaluate;
 pub mod input;
+pub mod lock;
 pub mod matrix;
 pub mod output;
 pub mod render;
@@ -81,6 +86,23 @@ pub fn kubernetes(
     let addresses = resolve::resolve(&matrix, resolver, fallback)?;
     let rendered = render::kubernetes::render(&matrix, &addresses);
     Ok((matrix, rendered))
+}
+
+/// Renders the Kubernetes flavor of a matrix already built, with the addresses `resolver`
+/// gives. With `allow_unresolved`, hosts without addresses are no error: their flows get no
+/// rule and a note says so (the caller warns).
+pub fn render_kubernetes(
+    matrix: &matrix::Matrix,
+    resolver: &dyn resolve::Resolve,
+    fallback: resolve::Fallback,
+    allow_unresolved: bool,
+) -> Result<render::kubernetes::Rendered> {
+    let addresses = if allow_unresolved {
+        resolve::resolve_known(matrix, resolver, fallback)?
+    } else {
+        resolve::resolve(matrix, resolver, fallback)?
+    };
+    Ok(render::kubernetes::render(matrix, &addresses))
 }
 
 /// Runs the pipeline for the Cilium flavor: matrix, addresses (for IP-literal hosts and host

@@ -1,0 +1,235 @@
+//! Resolving host names with DNS into a [`Lock`](crate::lock::Lock) (feature `dns`).
+//!
+//! This is the one place that queries DNS. It asks for A and AAAA of every name at once,
+//! at most [`DnsOptions::parallelism`] names at a time, follows CNAME chains, and reports each
+//! name's failure (NXDOMAIN, SERVFAIL, timeout, empty answer) as data. What to do with the
+//! result — write it, refuse private answers, fail — is the caller's; the renderers only ever
+//! see the addresses.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+use hickory_resolver::lookup::Lookup;
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{RData, RecordType};
+use hickory_resolver::{Resolver, TokioResolver};
+
+use crate::lock::{Lock, LockEntry, rfc3339};
+use crate::values::HostName;
+
+/// How to query DNS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsOptions {
+    /// The servers to ask (UDP, then TCP); empty: the system's configuration.
+    pub nameservers: Vec<SocketAddr>,
+    /// How long one query may take.
+    pub timeout: Duration,
+    /// How many names are resolved at the same time.
+    pub parallelism: usize,
+}
+
+impl Default for DnsOptions {
+    fn default() -> Self {
+        DnsOptions {
+            nameservers: Vec::new(),
+            timeout: Duration::from_secs(3),
+            parallelism: 16,
+        }
+    }
+}
+
+/// Why a name has no addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The name does not exist (NXDOMAIN).
+    NoSuchName,
+    /// The server failed (SERVFAIL).
+    ServerFailure,
+    /// No answer within the timeout.
+    Timeout,
+    /// The name exists but has no A or AAAA records.
+    NoAddresses,
+    /// Anything else, in words.
+    Other(String),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::NoSuchName => f.write_str("the name does not exist (NXDOMAIN)"),
+            Failure::ServerFailure => f.write_str("the DNS server failed (SERVFAIL)"),
+            Failure::Timeout => f.write_str("no answer from DNS within the timeout"),
+            Failure::NoAddresses => f.write_str("DNS has no A or AAAA record for it"),
+            Failure::Other(reason) => write!(f, "{}", crate::values::escape(reason)),
+        }
+    }
+}
+
+/// What a batch resolution gave: entries for the names that resolved, failures for the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolution {
+    /// The names that resolved.
+    pub lock: Lock,
+    /// The names that did not, and why.
+    pub failures: BTreeMap<HostName, Failure>,
+}
+
+/// Resolves every name of `names` concurrently (at most `options.parallelism` at a time).
+/// Fails only when no resolver can be set up (an unreadable system configuration).
+pub fn resolve_all(
+    names: &BTreeSet<HostName>,
+    options: &DnsOptions,
+) -> std::result::Result<Resolution, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the DNS client: {e}"))?;
+    runtime.block_on(async {
+        let resolver = Arc::new(resolver(options)?);
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(options.parallelism.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for name in names {
+            let (resolver, semaphore, name) = (resolver.clone(), semaphore.clone(), name.clone());
+            tasks.spawn(async move {
+                let _permit = semaphore.acquire_owned().await;
+                let result = resolve_one(&resolver, &name).await;
+                (name, result)
+            });
+        }
+        let mut resolution = Resolution::default();
+        while let Some(joined) = tasks.join_next().await {
+            let (name, result) = joined.map_err(|e| format!("a DNS query failed: {e}"))?;
+            match result {
+                Ok(entry) => {
+                    resolution.lock.hosts.insert(name, entry);
+                }
+                Err(failure) => {
+                    resolution.failures.insert(name, failure);
+                }
+            }
+        }
+        Ok(resolution)
+    })
+}
+
+/// A resolver for `options`: its name servers, else the system's.
+fn resolver(options: &DnsOptions) -> std::result::Result<TokioResolver, String> {
+    let mut builder = if options.nameservers.is_empty() {
+        TokioResolver::builder_tokio()
+            .map_err(|e| format!("cannot read the system's DNS configuration: {e}"))?
+    } else {
+        let servers = options
+            .nameservers
+            .iter()
+            .map(|server| {
+                let connection = |mut c: ConnectionConfig| {
+                    c.port = server.port();
+                    c
+                };
+                NameServerConfig::new(
+                    server.ip(),
+                    true,
+                    vec![
+                        connection(ConnectionConfig::udp()),
+                        connection(ConnectionConfig::tcp()),
+                    ],
+                )
+            })
+            .collect();
+        Resolver::builder_with_config(
+            ResolverConfig::from_name_servers(servers),
+            TokioRuntimeProvider::default(),
+        )
+    };
+    let opts = builder.options_mut();
+    opts.timeout = options.timeout;
+    opts.attempts = 1;
+    opts.cache_size = 0;
+    opts.preserve_intermediates = true;
+    builder
+        .build()
+        .map_err(|e| format!("cannot set up the DNS client: {e}"))
+}
+
+/// A and AAAA of one name, asked at the same time.
+async fn resolve_one(resolver: &TokioResolver, name: &HostName) -> Result<LockEntry, Failure> {
+    let fqdn = format!("{name}.");
+    let (v4, v6) = tokio::join!(
+        resolver.lookup(fqdn.as_str(), RecordType::A),
+        resolver.lookup(fqdn.as_str(), RecordType::AAAA)
+    );
+    let mut entry = LockEntry {
+        addresses: BTreeSet::new(),
+        cnames: Vec::new(),
+        ttl: u32::MAX,
+        resolved: rfc3339(SystemTime::now()),
+    };
+    let mut failures = Vec::new();
+    for result in [v4, v6] {
+        match result {
+            Ok(lookup) => add(&mut entry, &lookup),
+            Err(error) => failures.push(failure(&error)),
+        }
+    }
+    if let Some(hard) = failures.iter().find(|f| **f != Failure::NoAddresses) {
+        return Err(hard.clone());
+    }
+    if entry.addresses.is_empty() {
+        return Err(Failure::NoAddresses);
+    }
+    Ok(entry)
+}
+
+/// Adds the addresses, CNAMEs and TTLs of an answer to `entry`.
+fn add(entry: &mut LockEntry, lookup: &Lookup) {
+    for record in lookup.answers() {
+        entry.ttl = entry.ttl.min(record.ttl);
+        match &record.data {
+            RData::A(a) => {
+                entry.addresses.insert(IpAddr::V4(a.0));
+            }
+            RData::AAAA(aaaa) => {
+                entry.addresses.insert(IpAddr::V6(aaaa.0));
+            }
+            RData::CNAME(target) => {
+                let target = target.0.to_ascii();
+                let target = target.trim_end_matches('.').to_ascii_lowercase();
+                if !entry.cnames.contains(&target) {
+                    entry.cnames.push(target);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The failure a resolver error stands for.
+fn failure(error: &NetError) -> Failure {
+    match error {
+        NetError::Timeout => Failure::Timeout,
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => Failure::ServerFailure,
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::NXDomain)) => Failure::NoSuchName,
+        NetError::Dns(DnsError::NoRecordsFound(none))
+            if none.response_code == ResponseCode::NXDomain =>
+        {
+            Failure::NoSuchName
+        }
+        NetError::Dns(DnsError::NoRecordsFound(none))
+            if none.response_code == ResponseCode::ServFail =>
+        {
+            Failure::ServerFailure
+        }
+        NetError::Dns(DnsError::NoRecordsFound(_)) => Failure::NoAddresses,
+        NetError::Dns(DnsError::ResponseCode(code)) => {
+            Failure::Other(format!("the DNS server answered {code}"))
+        }
+        other if other.to_string().contains("timed out") => Failure::Timeout,
+        other => Failure::Other(other.to_string()),
+    }
+}

@@ -1,0 +1,431 @@
+//! The lock file: the addresses DNS gave for every host the policies need, reviewed and
+//! committed, so that `generate` reproduces its output offline.
+//!
+//! The lock is data: reading, writing, merging and answering from it do no I/O beyond what the
+//! caller does with the text. Resolving hosts into a lock is [`crate::dns`] (feature `dns`).
+//!
+//! ```yaml
+//! # dynakube-netpol lock: ... refresh with `dynakube-netpol lock --refresh`
+//! abc12345.live.dynatrace.com:
+//!   addresses:
+//!   - 203.0.113.10
+//!   cnames: []
+//!   ttl: 60
+//!   resolved: 2026-01-02T03:04:05Z
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Location, Result};
+use crate::matrix::{Endpoint, HostRole, Matrix};
+use crate::resolve::Resolve;
+use crate::source::Limits;
+use crate::values::{Cidr, Host, HostName, HostPattern, Shown};
+
+/// The first line of every lock file.
+pub const HEADER: &str = "# dynakube-netpol lock: the addresses DNS gave for the hosts the policies need; review and commit it, refresh with `dynakube-netpol lock --refresh`";
+
+/// What the lock knows of one host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockEntry {
+    /// The addresses (A and AAAA), sorted.
+    pub addresses: BTreeSet<IpAddr>,
+    /// The CNAME chain from the host to the name that has the addresses, in order.
+    #[serde(default)]
+    pub cnames: Vec<String>,
+    /// The smallest TTL of the answers, in seconds.
+    pub ttl: u32,
+    /// When the host was resolved (UTC, RFC 3339).
+    pub resolved: String,
+}
+
+/// The addresses of hosts, as a lock file holds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lock {
+    /// Entries by host name.
+    pub hosts: BTreeMap<HostName, LockEntry>,
+}
+
+/// What a refresh changed, per host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Addresses that are new, by host.
+    pub added: BTreeMap<HostName, BTreeSet<IpAddr>>,
+    /// Addresses that were dropped, by host.
+    pub removed: BTreeMap<HostName, BTreeSet<IpAddr>>,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+
+    /// One line per host and change: `+ host 192.0.2.1` or `- host 192.0.2.1`.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        for (sign, map) in [("+", &self.added), ("-", &self.removed)] {
+            for (host, ips) in map {
+                for ip in ips {
+                    text.push_str(&format!("{sign} {host} {ip}\n"));
+                }
+            }
+        }
+        text
+    }
+}
+
+impl Lock {
+    /// Reads a lock file; `file` names it in messages.
+    pub fn parse(file: &str, text: &str) -> Result<Self> {
+        let location = Location::new(file, None, "");
+        let mut documents = crate::source::documents(file, text, &Limits::default())?.into_iter();
+        let Some((_, value)) = documents.next() else {
+            return Ok(Lock::default());
+        };
+        let raw: BTreeMap<String, LockEntry> = serde_path_to_error::deserialize(value)
+            .map_err(|e| crate::error::field_error(&location, e))?;
+        let mut hosts = BTreeMap::new();
+        for (key, entry) in raw {
+            let at = location.at(&key);
+            let host = HostName::parse(&key)
+                .map_err(|e| Error::invalid(at.clone(), format!("`{}` {e}", Shown(&key))))?;
+            if entry.addresses.is_empty() {
+                return Err(Error::invalid(at, "lists no address"));
+            }
+            hosts.insert(host, entry);
+        }
+        Ok(Lock { hosts })
+    }
+
+    /// The lock as YAML: the header line, then the hosts sorted by name. Equal locks give equal
+    /// bytes.
+    pub fn to_yaml(&self) -> String {
+        let map: BTreeMap<&str, &LockEntry> =
+            self.hosts.iter().map(|(h, e)| (h.as_ref(), e)).collect();
+        let body = if map.is_empty() {
+            "{}\n".to_string()
+        } else {
+            serde_yaml::to_string(&map).expect("a lock serializes")
+        };
+        format!("{HEADER}\n{body}")
+    }
+
+    /// The names of `needed` that the lock does not hold.
+    pub fn missing<'a>(&self, needed: impl IntoIterator<Item = &'a HostName>) -> Vec<HostName> {
+        needed
+            .into_iter()
+            .filter(|h| !self.hosts.contains_key(*h))
+            .cloned()
+            .collect()
+    }
+
+    /// Takes the entries of `fresh`. Addresses the lock held before are kept unless `prune`
+    /// (a CDN that rotates addresses must not break running pods between two refreshes);
+    /// hosts `fresh` does not hold, and hosts whose answers did not change, are kept as they
+    /// are. Returns what changed.
+    pub fn merge(&mut self, fresh: Lock, prune: bool) -> Changes {
+        let mut changes = Changes::default();
+        for (host, mut entry) in fresh.hosts {
+            let old = self.hosts.get(&host).map(|e| e.addresses.clone());
+            let old = old.unwrap_or_default();
+            if !prune {
+                entry.addresses.extend(old.iter().copied());
+            }
+            let added: BTreeSet<_> = entry.addresses.difference(&old).copied().collect();
+            let removed: BTreeSet<_> = old.difference(&entry.addresses).copied().collect();
+            if !added.is_empty() {
+                changes.added.insert(host.clone(), added);
+            }
+            if !removed.is_empty() {
+                changes.removed.insert(host.clone(), removed);
+            }
+            // An entry whose answers did not move keeps its TTL and time: refreshing a lock
+            // where nothing moved leaves its bytes alone.
+            let same = self
+                .hosts
+                .get(&host)
+                .is_some_and(|e| e.addresses == entry.addresses && e.cnames == entry.cnames);
+            if !same {
+                self.hosts.insert(host, entry);
+            }
+        }
+        changes
+    }
+}
+
+impl Resolve for Lock {
+    fn resolve(&self, host: &HostPattern) -> Result<Option<Vec<Cidr>>> {
+        let HostPattern::Name(name) = host else {
+            return Ok(None);
+        };
+        Ok(self
+            .hosts
+            .get(name)
+            .map(|entry| entry.addresses.iter().map(|ip| Cidr::of_ip(*ip)).collect()))
+    }
+}
+
+/// Two resolvers, the first winning: the user's `--hosts` over the lock.
+pub struct Layered<'a> {
+    /// Asked first (the overrides).
+    pub first: &'a dyn Resolve,
+    /// Asked for what the first does not know.
+    pub then: &'a dyn Resolve,
+}
+
+impl Resolve for Layered<'_> {
+    fn resolve(&self, host: &HostPattern) -> Result<Option<Vec<Cidr>>> {
+        match self.first.resolve(host)? {
+            Some(found) => Ok(Some(found)),
+            None => self.then.resolve(host),
+        }
+    }
+}
+
+/// Whether the matrix treats a host as on the public internet (its DNS answers must be public
+/// addresses) or as internal (a proxy, a private registry: any address is plausible).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reach {
+    /// The tenant, communication endpoints, public registries, EdgeConnect's platform hosts.
+    Public,
+    /// A proxy or the registry of a custom image.
+    Internal,
+}
+
+/// Registries on the internet that a DynaKube or EdgeConnect pulls from by default.
+const PUBLIC_REGISTRIES: [&str; 5] = [
+    "index.docker.io",
+    "registry-1.docker.io",
+    "auth.docker.io",
+    "public.ecr.aws",
+    "docker.io",
+];
+
+/// Where `role` puts `host`.
+pub fn reach(host: &HostName, role: HostRole) -> Reach {
+    match role {
+        HostRole::Proxy => Reach::Internal,
+        HostRole::Registry if !PUBLIC_REGISTRIES.contains(&host.as_ref()) => Reach::Internal,
+        _ => Reach::Public,
+    }
+}
+
+/// The host names of a matrix that need addresses, with their reach (internal wins when a
+/// host has several roles).
+pub fn needed_hosts(matrix: &Matrix) -> BTreeMap<HostName, Reach> {
+    let mut hosts = BTreeMap::new();
+    for endpoint in matrix.flows.iter().flat_map(|f| [&f.from, &f.to]) {
+        if let Endpoint::Host {
+            host: Host::Name(name),
+            role,
+        } = endpoint
+        {
+            let reach = reach(name, *role);
+            let entry = hosts.entry(name.clone()).or_insert(reach);
+            *entry = (*entry).max(reach);
+        }
+    }
+    hosts
+}
+
+/// Why an address cannot be a public host's, or `None` when it can.
+pub fn special_purpose(ip: IpAddr) -> Option<&'static str> {
+    let in_public = crate::resolve::public_internet()
+        .iter()
+        .any(|(net, except)| {
+            net.net().contains(&ip) && !except.iter().any(|e| e.net().contains(&ip))
+        });
+    if in_public {
+        return None;
+    }
+    let within = |s: &str| s.parse::<ipnet::IpNet>().is_ok_and(|n| n.contains(&ip));
+    Some(if ip.is_loopback() {
+        "loopback"
+    } else if within("169.254.0.0/16") || within("fe80::/10") {
+        "link-local"
+    } else if within("10.0.0.0/8")
+        || within("172.16.0.0/12")
+        || within("192.168.0.0/16")
+        || within("fc00::/7")
+    {
+        "private"
+    } else if within("100.64.0.0/10") {
+        "CGNAT (shared address space)"
+    } else {
+        "special-purpose"
+    })
+}
+
+/// The answers of public hosts that lie in special-purpose ranges: `host`, address, which
+/// range. Internal hosts are exempt.
+pub fn private_answers(
+    lock: &Lock,
+    needed: &BTreeMap<HostName, Reach>,
+) -> Vec<(HostName, IpAddr, &'static str)> {
+    let mut found = Vec::new();
+    for (host, reach) in needed {
+        let Some(entry) = lock.hosts.get(host).filter(|_| *reach == Reach::Public) else {
+            continue;
+        };
+        for ip in &entry.addresses {
+            if let Some(range) = special_purpose(*ip) {
+                found.push((host.clone(), *ip, range));
+            }
+        }
+    }
+    found
+}
+
+/// The hosts of `needed` that neither `overrides` (the user's `--hosts`) nor `lock` answer.
+pub fn unlocked(
+    needed: &BTreeMap<HostName, Reach>,
+    overrides: &dyn Resolve,
+    lock: &Lock,
+) -> Result<BTreeSet<HostName>> {
+    let mut missing = BTreeSet::new();
+    for host in needed.keys() {
+        let overridden = overrides
+            .resolve(&HostPattern::Name(host.clone()))?
+            .is_some();
+        if !overridden && !lock.hosts.contains_key(host) {
+            missing.insert(host.clone());
+        }
+    }
+    Ok(missing)
+}
+
+/// Fails with [`Error::PrivateAnswers`] when the lock gives a public host of `needed` an
+/// address in a special-purpose range, unless `overrides` names the host (the user's word wins).
+pub fn refuse_private_answers(
+    lock: &Lock,
+    needed: &BTreeMap<HostName, Reach>,
+    overrides: &dyn Resolve,
+) -> Result<()> {
+    let mut answers = Vec::new();
+    for (host, ip, range) in private_answers(lock, needed) {
+        if overrides
+            .resolve(&HostPattern::Name(host.clone()))?
+            .is_none()
+        {
+            answers.push(format!("{host}: {ip} is {range}"));
+        }
+    }
+    if answers.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::PrivateAnswers { answers })
+    }
+}
+
+/// `time` as UTC RFC 3339 with seconds, such as `2026-01-02T03:04:05Z`.
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn entry(ips: &[&str]) -> LockEntry {
+        LockEntry {
+            addresses: ips.iter().map(|ip| ip.parse().unwrap()).collect(),
+            cnames: vec![],
+            ttl: 60,
+            resolved: "2026-01-02T03:04:05Z".into(),
+        }
+    }
+
+    fn host(s: &str) -> HostName {
+        HostName::parse(s).unwrap()
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_709_210_096);
+        assert_eq!(rfc3339(t), "2024-02-29T12:34:56Z");
+    }
+
+    #[test]
+    fn lock_round_trips_byte_stable() {
+        let mut lock = Lock::default();
+        lock.hosts
+            .insert(host("b.example.com"), entry(&["2001:db8::1", "192.0.2.1"]));
+        lock.hosts
+            .insert(host("a.example.com"), entry(&["8.8.8.8"]));
+        let yaml = lock.to_yaml();
+        assert!(yaml.starts_with(HEADER));
+        assert!(yaml.find("a.example.com").unwrap() < yaml.find("b.example.com").unwrap());
+        let again = Lock::parse("x.lock", &yaml).unwrap();
+        assert_eq!(again, lock);
+        assert_eq!(again.to_yaml(), yaml);
+    }
+
+    #[test]
+    fn merge_keeps_old_addresses_unless_pruned() {
+        let mut lock = Lock::default();
+        lock.hosts
+            .insert(host("a.example.com"), entry(&["8.8.8.8"]));
+        let mut fresh = Lock::default();
+        fresh
+            .hosts
+            .insert(host("a.example.com"), entry(&["8.8.4.4"]));
+        let mut kept = lock.clone();
+        let changes = kept.merge(fresh.clone(), false);
+        assert_eq!(changes.to_text(), "+ a.example.com 8.8.4.4\n");
+        assert_eq!(kept.hosts[&host("a.example.com")].addresses.len(), 2);
+        let changes = lock.merge(fresh, true);
+        assert_eq!(
+            changes.to_text(),
+            "+ a.example.com 8.8.4.4\n- a.example.com 8.8.8.8\n"
+        );
+    }
+
+    #[test]
+    fn special_purpose_ranges() {
+        for (ip, range) in [
+            ("127.0.0.1", Some("loopback")),
+            ("10.1.2.3", Some("private")),
+            ("169.254.1.1", Some("link-local")),
+            ("100.64.0.1", Some("CGNAT (shared address space)")),
+            ("fd00::1", Some("private")),
+            ("192.0.2.1", Some("special-purpose")),
+            ("8.8.8.8", None),
+        ] {
+            assert_eq!(special_purpose(ip.parse().unwrap()), range, "{ip}");
+        }
+    }
+}
