@@ -1,6 +1,7 @@
 //! `dynakube-netpol`: least-privilege network policies for the Dynatrace Operator, from its
 //! DynaKube and EdgeConnect resources.
 
+mod locking;
 mod zone_apply;
 
 use std::collections::BTreeMap;
@@ -353,6 +354,9 @@ struct Generate {
     #[command(flatten)]
     sources: Sources,
 
+    #[command(flatten)]
+    dns: locking::DnsArgs,
+
     /// `kubernetes`: networking.k8s.io/v1 NetworkPolicies (hosts as IP blocks). `cilium`:
     /// cilium.io/v2 CiliumNetworkPolicies (hosts as toFQDNs with DNS rules, kube-apiserver and
     /// nodes as entities; clusterwide policies for the host firewall and application egress
@@ -623,6 +627,37 @@ impl Sources {
 }
 
 impl Generate {
+    /// The Kubernetes flavor: addresses from --hosts, then from the lock when one is in use
+    /// (resolving and adding the hosts it lacks, and writing it unless --check), then the
+    /// fallback. Returns the policies and the lock's warnings.
+    fn kubernetes(
+        &self,
+        matrix: &dynakube_netpol::matrix::Matrix,
+        hosts: &FixedHosts,
+        fallback: Fallback,
+    ) -> anyhow::Result<(dynakube_netpol::render::kubernetes::Rendered, Vec<Note>)> {
+        if !self.dns.in_use() {
+            let rendered = dynakube_netpol::render_kubernetes(matrix, hosts, fallback, false)?;
+            return Ok((rendered, Vec::new()));
+        }
+        let needed = dynakube_netpol::lock::needed_hosts(matrix);
+        let completed = self.dns.complete(&needed, hosts)?;
+        let resolver = dynakube_netpol::lock::Layered {
+            first: hosts,
+            then: &completed.lock,
+        };
+        let rendered = dynakube_netpol::render_kubernetes(
+            matrix,
+            &resolver,
+            fallback,
+            self.dns.allow_unresolved,
+        )?;
+        if completed.changed && !self.check {
+            locking::write_lock(&self.dns.path(), &completed.lock)?;
+        }
+        Ok((rendered, completed.notes))
+    }
+
     fn run(&self) -> anyhow::Result<ExitCode> {
         let Loaded {
             inputs,
@@ -642,12 +677,12 @@ impl Generate {
             .collect();
         let output = match self.flavor {
             Flavor::Kubernetes => {
-                let (matrix, rendered) =
-                    dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, fallback)?;
+                let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
+                let (rendered, lock_notes) = self.kubernetes(&matrix, &hosts, fallback)?;
                 let provenance = Provenance {
                     resources,
                     arguments,
-                    notes: merged(matrix.notes, rendered.notes),
+                    notes: merged(merged(matrix.notes, rendered.notes), lock_notes),
                 };
                 Output::new(provenance, &rendered.policies, |p| {
                     let name = p.metadata.name.clone().unwrap_or_default();

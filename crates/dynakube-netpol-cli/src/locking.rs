@@ -1,0 +1,197 @@
+//! The lock file on the command line: which hosts to resolve, asking DNS, writing the lock.
+//!
+//! When a lock is in use: `--lock`, `--nameserver` or `--offline` is given, or
+//! `dynakube-netpol.lock` exists in the current directory. Otherwise `generate` never touches
+//! the network and hosts without addresses in `--hosts` are an error, as before locks existed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use dynakube_netpol::dns::{self, DnsOptions};
+use dynakube_netpol::lock::{self, Lock, Reach};
+use dynakube_netpol::matrix::{Level, Note};
+use dynakube_netpol::resolve::Resolve;
+use dynakube_netpol::values::{HostName, Shown};
+
+/// The lock file used when `--lock` is not given.
+pub const DEFAULT_LOCK: &str = "dynakube-netpol.lock";
+
+/// Options of DNS resolution and the lock file.
+#[derive(Debug, clap::Args)]
+pub struct DnsArgs {
+    /// The lock file: the addresses DNS gave for every host the policies need (default
+    /// dynakube-netpol.lock in the current directory). Hosts it holds are never resolved
+    /// again; hosts it lacks are resolved and added.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+
+    /// A DNS server to ask instead of the system's (IP, or IP:PORT; port 53 by default); may
+    /// be given more than once. Implies the lock.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_nameserver)]
+    pub nameserver: Vec<SocketAddr>,
+
+    /// Never use the network: hosts the lock and --hosts do not hold are an error naming them.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Hosts DNS does not resolve (NXDOMAIN, SERVFAIL, timeout, empty answer) get no rule and
+    /// a warning, instead of failing.
+    #[arg(long)]
+    pub allow_unresolved: bool,
+
+    /// Accept DNS answers in loopback, link-local, private, CGNAT and other special-purpose
+    /// ranges for hosts on the internet (the tenant, communication endpoints, public
+    /// registries). Proxies and custom registries may always have such addresses.
+    #[arg(long)]
+    pub allow_private_answers: bool,
+
+    /// Seconds one DNS query may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    pub dns_timeout: u64,
+
+    /// How many hosts are resolved at the same time.
+    #[arg(long, value_name = "COUNT", default_value_t = 16)]
+    pub dns_parallelism: usize,
+}
+
+fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    s.parse::<SocketAddr>()
+        .map_err(|_| format!("`{}` is not an IP address or IP:PORT", Shown(s)))
+}
+
+/// A lock completed for a matrix: what it holds, whether it gained hosts, warnings.
+pub struct Completed {
+    /// The lock with every resolvable host.
+    pub lock: Lock,
+    /// Whether hosts were added (the file must be written).
+    pub changed: bool,
+    /// Warnings for hosts left without addresses (`--allow-unresolved`).
+    pub notes: Vec<Note>,
+}
+
+impl DnsArgs {
+    /// The lock file's path.
+    pub fn path(&self) -> PathBuf {
+        self.lock
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_LOCK))
+    }
+
+    /// Whether a lock is in use (see the module documentation).
+    pub fn in_use(&self) -> bool {
+        self.lock.is_some()
+            || !self.nameserver.is_empty()
+            || self.offline
+            || Path::new(DEFAULT_LOCK).is_file()
+    }
+
+    fn options(&self) -> DnsOptions {
+        DnsOptions {
+            nameservers: self.nameserver.clone(),
+            timeout: Duration::from_secs(self.dns_timeout.max(1)),
+            parallelism: self.dns_parallelism.max(1),
+        }
+    }
+
+    /// The lock file, or an empty lock when it does not exist.
+    pub fn read(&self) -> anyhow::Result<(Lock, String)> {
+        let path = self.path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((Lock::parse(&path.display().to_string(), &text)?, text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok((Lock::default(), String::new()))
+            }
+            Err(e) => Err(dynakube_netpol::Error::Read {
+                file: path.display().to_string(),
+                reason: e.to_string(),
+            }
+            .into()),
+        }
+    }
+
+    /// Resolves `names` with DNS: the entries, and warnings (with `--allow-unresolved`) or an
+    /// error naming each host that failed and why.
+    pub fn resolve(
+        &self,
+        names: &std::collections::BTreeSet<HostName>,
+    ) -> anyhow::Result<(Lock, Vec<Note>)> {
+        if names.is_empty() {
+            return Ok((Lock::default(), Vec::new()));
+        }
+        if self.offline {
+            return Err(dynakube_netpol::Error::NotLocked {
+                lock: self.path().display().to_string(),
+                hosts: names.iter().map(ToString::to_string).collect(),
+            }
+            .into());
+        }
+        let resolution = dns::resolve_all(names, &self.options()).map_err(anyhow::Error::msg)?;
+        let failures: Vec<String> = resolution
+            .failures
+            .iter()
+            .map(|(host, why)| format!("{host}: {why}"))
+            .collect();
+        if !failures.is_empty() && !self.allow_unresolved {
+            return Err(dynakube_netpol::Error::Dns { failures }.into());
+        }
+        let notes = failures
+            .into_iter()
+            .map(|f| {
+                Note::new(
+                    Level::Warning,
+                    &[],
+                    format!("DNS did not resolve {f}; its flows get no rule (--allow-unresolved)"),
+                )
+            })
+            .collect();
+        Ok((resolution.lock, notes))
+    }
+
+    /// The lock with every host of `needed` that `overrides` does not answer, resolving those
+    /// it lacks; refuses private answers for public hosts unless allowed.
+    pub fn complete(
+        &self,
+        needed: &BTreeMap<HostName, Reach>,
+        overrides: &dyn Resolve,
+    ) -> anyhow::Result<Completed> {
+        let (mut lock, _) = self.read()?;
+        let missing = lock::unlocked(needed, overrides, &lock)?;
+        let (fresh, notes) = self.resolve(&missing)?;
+        let changed = !fresh.hosts.is_empty();
+        lock.merge(fresh, false);
+        if !self.allow_private_answers {
+            lock::refuse_private_answers(&lock, needed, overrides)?;
+        }
+        Ok(Completed {
+            lock,
+            changed,
+            notes,
+        })
+    }
+}
+
+/// Writes `lock` to `path` atomically: a temporary file beside it, then a rename.
+pub fn write_lock(path: &Path, lock: &Lock) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| DEFAULT_LOCK.to_string());
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&temporary)
+        .and_then(|mut file| {
+            file.write_all(lock.to_yaml().as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.with_context(|| format!("cannot write the lock file {}", path.display()))
+}

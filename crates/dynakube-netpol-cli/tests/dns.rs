@@ -1,0 +1,179 @@
+//! `generate` and `lock` with a real DNS server on loopback that each test starts itself: the
+//! answers reach the policies and the lock, the lock reproduces the output with the server
+//! gone, and failures and private answers are refused with the host's name.
+
+#[path = "../../dynakube-netpol/tests/support/dns_server.rs"]
+mod dns_server;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dns_server::{DnsServer, Zone};
+
+const TENANT: &str = "abc12345.live.dynatrace.com";
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("dns")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let dynakube = format!(
+        "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {{name: dynakube, namespace: dynatrace}}\nspec:\n  apiUrl: https://{TENANT}/api\n  activeGate: {{capabilities: [routing]}}\n"
+    );
+    std::fs::write(dir.join("dynakube.yaml"), dynakube).unwrap();
+    dir
+}
+
+/// Runs the binary in `dir` (so that the default lock file lands there).
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn generate(dir: &Path, server: Option<&DnsServer>, more: &[&str]) -> Output {
+    let address = server.map(|s| s.address.to_string());
+    let mut args = vec!["generate", "dynakube.yaml"];
+    if let Some(address) = &address {
+        args.extend(["--nameserver", address.as_str()]);
+    }
+    args.extend(more);
+    run(dir, &args)
+}
+
+fn tenant_zone() -> Zone {
+    Zone::default()
+        .alias(TENANT, "tenant.cdn.example.net", 60)
+        .addresses(
+            "tenant.cdn.example.net",
+            &["52.10.0.1", "2600:1f18::10"],
+            30,
+        )
+}
+
+#[test]
+fn answers_reach_the_policies_and_the_lock_reproduces_them_offline() {
+    let dir = scratch("reproduce");
+    let server = DnsServer::start(tenant_zone());
+    let online = generate(&dir, Some(&server), &[]);
+    assert!(online.status.success(), "{}", text(&online.stderr));
+    let policies = text(&online.stdout);
+    assert!(policies.contains("52.10.0.1/32"), "{policies}");
+    assert!(policies.contains("2600:1f18::10/128"), "{policies}");
+
+    let lock = std::fs::read_to_string(dir.join("dynakube-netpol.lock")).unwrap();
+    assert!(lock.starts_with("# dynakube-netpol lock:"), "{lock}");
+    assert!(lock.contains(TENANT) && lock.contains("tenant.cdn.example.net"));
+    assert!(lock.contains("ttl: 30"), "{lock}");
+    server.stop();
+
+    for more in [&["--offline"][..], &[]] {
+        let offline = generate(&dir, None, more);
+        assert!(offline.status.success(), "{}", text(&offline.stderr));
+        assert_eq!(
+            text(&offline.stdout),
+            policies,
+            "the lock reproduces the output"
+        );
+    }
+    let again = std::fs::read_to_string(dir.join("dynakube-netpol.lock")).unwrap();
+    assert_eq!(again, lock, "a complete lock is not rewritten");
+}
+
+#[test]
+fn an_unknown_host_is_refused_with_its_name_and_nothing_is_written() {
+    let dir = scratch("unknown");
+    let server = DnsServer::start(Zone::default());
+    let out = generate(&dir, Some(&server), &["--lock", "my.lock"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(TENANT), "{stderr}");
+    assert!(stderr.contains("NXDOMAIN"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(!dir.join("my.lock").exists());
+}
+
+#[test]
+fn servfail_and_silence_are_errors_or_warnings_with_allow_unresolved() {
+    for (zone, reason) in [
+        (Zone::default().servfail(TENANT), "SERVFAIL"),
+        (Zone::default().silent(TENANT), "timeout"),
+    ] {
+        let dir = scratch(reason);
+        let server = DnsServer::start(zone);
+        let out = generate(&dir, Some(&server), &["--dns-timeout", "1"]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(TENANT) && stderr.contains(reason),
+            "{stderr}"
+        );
+        let out = generate(
+            &dir,
+            Some(&server),
+            &["--dns-timeout", "1", "--allow-unresolved"],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("DNS did not resolve"), "{stderr}");
+        assert!(text(&out.stdout).contains("DNS did not resolve"));
+    }
+}
+
+#[test]
+fn a_private_answer_for_the_tenant_is_refused() {
+    let dir = scratch("private");
+    let server = DnsServer::start(Zone::default().addresses(TENANT, &["10.0.0.5"], 60));
+    let out = generate(&dir, Some(&server), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{TENANT}: 10.0.0.5 is private")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("poisoned or split-horizon"), "{stderr}");
+    assert!(!dir.join("dynakube-netpol.lock").exists());
+
+    let allowed = generate(&dir, Some(&server), &["--allow-private-answers"]);
+    assert!(allowed.status.success(), "{}", text(&allowed.stderr));
+    assert!(text(&allowed.stdout).contains("10.0.0.5/32"));
+}
+
+#[test]
+fn offline_names_the_hosts_the_lock_lacks() {
+    let dir = scratch("offline");
+    let out = generate(&dir, None, &["--offline"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("--offline") && stderr.contains(TENANT),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn hosts_entries_win_over_dns() {
+    let dir = scratch("override");
+    std::fs::write(
+        dir.join("hosts.yaml"),
+        format!("{TENANT}: [52.20.0.0/24]\n"),
+    )
+    .unwrap();
+    let server = DnsServer::start(tenant_zone());
+    let out = generate(&dir, Some(&server), &["--hosts", "hosts.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let policies = text(&out.stdout);
+    assert!(policies.contains("52.20.0.0/24") && !policies.contains("52.10.0.1"));
+    assert_eq!(
+        server.queries(),
+        0,
+        "a host given in --hosts is not resolved"
+    );
+}
