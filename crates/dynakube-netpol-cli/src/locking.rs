@@ -195,3 +195,61 @@ pub fn write_lock(path: &Path, lock: &Lock) -> anyhow::Result<()> {
     }
     written.with_context(|| format!("cannot write the lock file {}", path.display()))
 }
+
+/// `lock --refresh` and `lock --check`: resolves every host of `needed` that `overrides` does
+/// not answer again and merges the answers into the lock (keeping addresses seen before unless
+/// `prune`, which also drops hosts no longer needed). With `check`, writes nothing and returns
+/// 1 with a unified diff when the lock would change; else writes it and prints the changes.
+pub fn refresh(
+    dns: &DnsArgs,
+    needed: &BTreeMap<HostName, Reach>,
+    overrides: &dyn Resolve,
+    prune: bool,
+    check: bool,
+) -> anyhow::Result<std::process::ExitCode> {
+    let (mut lock, old_text) = dns.read()?;
+    let names = lock::unlocked(needed, overrides, &Lock::default())?;
+    let (fresh, notes) = dns.resolve(&names)?;
+    let mut changes = lock.merge(fresh, prune);
+    if prune {
+        let gone: Vec<HostName> = lock
+            .hosts
+            .keys()
+            .filter(|h| !names.contains(*h))
+            .cloned()
+            .collect();
+        for host in gone {
+            if let Some(entry) = lock.hosts.remove(&host) {
+                changes.removed.insert(host, entry.addresses);
+            }
+        }
+    }
+    if !dns.allow_private_answers {
+        lock::refuse_private_answers(&lock, needed, overrides)?;
+    }
+    for note in &notes {
+        eprintln!("{note}");
+    }
+    let path = dns.path();
+    let new_text = lock.to_yaml();
+    if check {
+        if new_text == old_text {
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        let name = path.display().to_string();
+        print!(
+            "{}",
+            dynakube_netpol::output::unified_diff(&name, &old_text, &new_text)
+        );
+        return Ok(std::process::ExitCode::from(1));
+    }
+    if new_text != old_text {
+        write_lock(&path, &lock)?;
+    }
+    if changes.is_empty() {
+        println!("{}: no address changed", path.display());
+    } else {
+        print!("{}", changes.to_text());
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -97,6 +97,74 @@ enum Command {
     ///
     /// Exit status: 0 on success; 1 when --apply fails; 2 when the input is invalid.
     ZonePlan(ZonePlanArgs),
+
+    /// Resolve the hosts the policies need into the lock file; refresh or check it.
+    ///
+    /// The lock (--lock, default dynakube-netpol.lock) holds per host the addresses DNS gave
+    /// (A and AAAA), the CNAME chain, the smallest TTL and when it was resolved. Without
+    /// options, hosts the lock lacks are resolved and added. With --refresh, every host is
+    /// resolved again: addresses seen before are kept unless --prune (a CDN that rotates its
+    /// addresses must not break running pods between two refreshes), and what was added and
+    /// removed is printed. With --check, nothing is written: exit 1 and a unified diff when a
+    /// refresh would change the lock, for a scheduled CI job. Hosts given in --hosts are never
+    /// resolved.
+    ///
+    /// Exit status: 0 on success; 1 when --check finds the lock stale; 2 when the input is
+    /// invalid or DNS fails (nothing is written then).
+    Lock(LockArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct LockArgs {
+    #[command(flatten)]
+    sources: Sources,
+
+    #[command(flatten)]
+    dns: locking::DnsArgs,
+
+    /// Resolve every host again and merge the answers into the lock.
+    #[arg(long)]
+    refresh: bool,
+
+    /// Write nothing: exit 1 with a unified diff when --refresh would change the lock.
+    #[arg(long, conflicts_with = "refresh")]
+    check: bool,
+
+    /// With --refresh or --check: drop addresses DNS no longer gives, and hosts the policies
+    /// no longer need.
+    #[arg(long)]
+    prune: bool,
+}
+
+impl LockArgs {
+    fn run(&self) -> anyhow::Result<ExitCode> {
+        let Loaded {
+            inputs,
+            profile,
+            hosts,
+            options,
+            ..
+        } = self.sources.load()?;
+        let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
+        let needed = dynakube_netpol::lock::needed_hosts(&matrix);
+        if self.refresh || self.check {
+            return locking::refresh(&self.dns, &needed, &hosts, self.prune, self.check);
+        }
+        let completed = self.dns.complete(&needed, &hosts)?;
+        for note in &completed.notes {
+            eprintln!("{note}");
+        }
+        let path = self.dns.path();
+        if completed.changed {
+            locking::write_lock(&path, &completed.lock)?;
+        }
+        println!(
+            "{}: {} host(s) locked",
+            path.display(),
+            completed.lock.hosts.len()
+        );
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -478,6 +546,7 @@ fn main() -> ExitCode {
         Command::Verify(verify) => verify.run(),
         Command::Audit(audit) => audit.run(),
         Command::ZonePlan(plan) => plan.run(),
+        Command::Lock(lock) => lock.run(),
     };
     match result {
         Ok(code) => code,

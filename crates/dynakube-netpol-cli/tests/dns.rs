@@ -177,3 +177,50 @@ fn hosts_entries_win_over_dns() {
         "a host given in --hosts is not resolved"
     );
 }
+
+#[test]
+fn refresh_keeps_rotated_addresses_unless_pruned_and_check_shows_the_diff() {
+    let dir = scratch("refresh");
+    let lock = |dir: &Path| std::fs::read_to_string(dir.join("dynakube-netpol.lock")).unwrap();
+    let first = DnsServer::start(Zone::default().addresses(TENANT, &["52.10.0.1"], 60));
+    let address = first.address.to_string();
+    let out = run(&dir, &["lock", "dynakube.yaml", "--nameserver", &address]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(lock(&dir).contains("52.10.0.1"));
+    let check = ["lock", "dynakube.yaml", "--check", "--nameserver", &address];
+    let fresh = run(&dir, &check);
+    assert_eq!(fresh.status.code(), Some(0), "{}", text(&fresh.stdout));
+    first.stop();
+
+    // The CDN rotated its address.
+    let second = DnsServer::start(Zone::default().addresses(TENANT, &["52.10.0.2"], 60));
+    let address = second.address.to_string();
+    let before = lock(&dir);
+    let check = ["lock", "dynakube.yaml", "--check", "--nameserver", &address];
+    let stale = run(&dir, &check);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(
+        text(&stale.stdout).contains("+  - 52.10.0.2"),
+        "{}",
+        text(&stale.stdout)
+    );
+    assert_eq!(lock(&dir), before, "--check writes nothing");
+
+    let refresh = [
+        "lock",
+        "dynakube.yaml",
+        "--refresh",
+        "--nameserver",
+        &address,
+    ];
+    let out = run(&dir, &refresh);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("+ {TENANT} 52.10.0.2\n"));
+    assert!(lock(&dir).contains("52.10.0.1") && lock(&dir).contains("52.10.0.2"));
+
+    let out = run(&dir, &[&refresh[..], &["--prune"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("- {TENANT} 52.10.0.1\n"));
+    assert!(!lock(&dir).contains("52.10.0.1"));
+    assert_eq!(run(&dir, &check).status.code(), Some(0));
+}
