@@ -696,34 +696,66 @@ impl Sources {
 }
 
 impl Generate {
+    /// The lock completed for `needed` when one is in use, written unless --check.
+    fn locked(
+        &self,
+        needed: &BTreeMap<dynakube_netpol::values::HostName, dynakube_netpol::lock::Reach>,
+        hosts: &FixedHosts,
+    ) -> anyhow::Result<Option<locking::Completed>> {
+        if !self.dns.in_use() {
+            return Ok(None);
+        }
+        let completed = self.dns.complete(needed, hosts)?;
+        if completed.changed && !self.check {
+            locking::write_lock(&self.dns.path(), &completed.lock)?;
+        }
+        Ok(Some(completed))
+    }
+
     /// The Kubernetes flavor: addresses from --hosts, then from the lock when one is in use
-    /// (resolving and adding the hosts it lacks, and writing it unless --check), then the
-    /// fallback. Returns the policies and the lock's warnings.
+    /// (resolving and adding the hosts it lacks), then the fallback. Returns the policies and
+    /// the lock's warnings.
     fn kubernetes(
         &self,
         matrix: &dynakube_netpol::matrix::Matrix,
         hosts: &FixedHosts,
         fallback: Fallback,
     ) -> anyhow::Result<(dynakube_netpol::render::kubernetes::Rendered, Vec<Note>)> {
-        if !self.dns.in_use() {
+        let needed = dynakube_netpol::lock::needed_hosts(matrix);
+        let Some(completed) = self.locked(&needed, hosts)? else {
             let rendered = dynakube_netpol::render_kubernetes(matrix, hosts, fallback, false)?;
             return Ok((rendered, Vec::new()));
-        }
-        let needed = dynakube_netpol::lock::needed_hosts(matrix);
-        let completed = self.dns.complete(&needed, hosts)?;
+        };
         let resolver = dynakube_netpol::lock::Layered {
             first: hosts,
             then: &completed.lock,
         };
-        let rendered = dynakube_netpol::render_kubernetes(
-            matrix,
-            &resolver,
-            fallback,
-            self.dns.allow_unresolved,
-        )?;
-        if completed.changed && !self.check {
-            locking::write_lock(&self.dns.path(), &completed.lock)?;
-        }
+        let allow = self.dns.allow_unresolved;
+        let rendered = dynakube_netpol::render_kubernetes(matrix, &resolver, fallback, allow)?;
+        Ok((rendered, completed.notes))
+    }
+
+    /// The Cilium flavor: the lock only gives the addresses of the hosts that host policies
+    /// reach (`toFQDNs` names the others), and only with the host firewall on.
+    fn cilium(
+        &self,
+        matrix: &dynakube_netpol::matrix::Matrix,
+        hosts: &FixedHosts,
+    ) -> anyhow::Result<(dynakube_netpol::render::cilium::Rendered, Vec<Note>)> {
+        let needed = dynakube_netpol::lock::needed_by_host_policies(matrix);
+        let completed = if needed.is_empty() {
+            None
+        } else {
+            self.locked(&needed, hosts)?
+        };
+        let Some(completed) = completed else {
+            return Ok((dynakube_netpol::render_cilium(matrix, hosts)?, Vec::new()));
+        };
+        let resolver = dynakube_netpol::lock::Layered {
+            first: hosts,
+            then: &completed.lock,
+        };
+        let rendered = dynakube_netpol::render_cilium(matrix, &resolver)?;
         Ok((rendered, completed.notes))
     }
 
@@ -760,12 +792,12 @@ impl Generate {
                 })?
             }
             Flavor::Cilium => {
-                let (matrix, rendered) =
-                    dynakube_netpol::cilium(&inputs, &profile, &options, &hosts)?;
+                let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
+                let (rendered, lock_notes) = self.cilium(&matrix, &hosts)?;
                 let provenance = Provenance {
                     resources,
                     arguments,
-                    notes: merged(matrix.notes, rendered.notes),
+                    notes: merged(merged(matrix.notes, rendered.notes), lock_notes),
                 };
                 Output::new(provenance, &rendered.policies, |p| {
                     let name = p.name();

@@ -224,3 +224,42 @@ fn refresh_keeps_rotated_addresses_unless_pruned_and_check_shows_the_diff() {
     assert!(!lock(&dir).contains("52.10.0.1"));
     assert_eq!(run(&dir, &check).status.code(), Some(0));
 }
+
+#[test]
+fn cilium_uses_the_lock_for_host_policies_only() {
+    let dir = scratch("cilium");
+    let dynakube = format!(
+        "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {{name: dynakube, namespace: dynatrace}}\nspec:\n  apiUrl: https://{TENANT}/api\n  oneAgent: {{cloudNativeFullStack: {{}}}}\n"
+    );
+    std::fs::write(dir.join("dynakube.yaml"), dynakube).unwrap();
+    std::fs::write(dir.join("cluster.yaml"), "cilium: {hostFirewall: true}\n").unwrap();
+    let server = DnsServer::start(tenant_zone());
+    let out = generate(
+        &dir,
+        Some(&server),
+        &["--flavor", "cilium", "--cluster", "cluster.yaml"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let policies = text(&out.stdout);
+    assert!(
+        policies.contains("52.10.0.1/32"),
+        "the host policy: {policies}"
+    );
+    assert!(
+        policies.contains(&format!("matchName: {TENANT}")),
+        "{policies}"
+    );
+    assert!(dir.join("dynakube-netpol.lock").exists());
+
+    // Without the host firewall no host needs addresses: nothing is resolved.
+    std::fs::write(dir.join("cluster.yaml"), "{}\n").unwrap();
+    let before = server.queries();
+    let out = generate(
+        &dir,
+        Some(&server),
+        &["--flavor", "cilium", "--cluster", "cluster.yaml"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("52.10.0.1"));
+    assert_eq!(server.queries(), before);
+}

@@ -119,6 +119,16 @@ pub fn cilium(
     Ok((matrix, rendered))
 }
 
+/// Renders the Cilium flavor of a matrix already built; `resolver` gives the addresses of the
+/// hosts host policies reach (the only place Cilium needs them).
+pub fn render_cilium(
+    matrix: &matrix::Matrix,
+    resolver: &dyn resolve::Resolve,
+) -> Result<render::cilium::Rendered> {
+    let addresses = resolve::resolve_known(matrix, resolver, resolve::Fallback::Fail)?;
+    Ok(render::cilium::render(matrix, &addresses))
+}
+
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]

@@ -164,11 +164,20 @@ impl Resolve for Lock {
         let HostPattern::Name(name) = host else {
             return Ok(None);
         };
-        Ok(self
-            .hosts
-            .get(name)
-            .map(|entry| entry.addresses.iter().map(|ip| Cidr::of_ip(*ip)).collect()))
+        Ok(self.hosts.get(name).map(|entry| merged(&entry.addresses)))
     }
+}
+
+/// Addresses as `/32` and `/128` blocks, adjacent ones merged (`192.0.2.0` and `192.0.2.1`
+/// become `192.0.2.0/31`): the same addresses in fewer rules.
+pub fn merged(addresses: &BTreeSet<IpAddr>) -> Vec<Cidr> {
+    let nets: Vec<ipnet::IpNet> = addresses.iter().map(|ip| ipnet::IpNet::from(*ip)).collect();
+    let mut blocks: Vec<Cidr> = ipnet::IpNet::aggregate(&nets)
+        .into_iter()
+        .map(Cidr::of_net)
+        .collect();
+    blocks.sort();
+    blocks
 }
 
 /// Two resolvers, the first winning: the user's `--hosts` over the lock.
@@ -219,8 +228,29 @@ pub fn reach(host: &HostName, role: HostRole) -> Reach {
 /// The host names of a matrix that need addresses, with their reach (internal wins when a
 /// host has several roles).
 pub fn needed_hosts(matrix: &Matrix) -> BTreeMap<HostName, Reach> {
+    hosts_of(matrix.flows.iter().flat_map(|f| [&f.from, &f.to]))
+}
+
+/// The host names a Cilium host policy needs addresses for: the external peers of workloads
+/// in the host network, when the cluster profile switches the host firewall on (`toFQDNs`
+/// names every other host).
+pub fn needed_by_host_policies(matrix: &Matrix) -> BTreeMap<HostName, Reach> {
+    if !matrix.profile.cilium.host_firewall {
+        return BTreeMap::new();
+    }
+    let from_host_network = |from: &Endpoint| matches!(from, Endpoint::Workload(w) if matches!(w.selection, crate::matrix::Selection::HostNetwork(_)));
+    hosts_of(
+        matrix
+            .flows
+            .iter()
+            .filter(|f| from_host_network(&f.from))
+            .map(|f| &f.to),
+    )
+}
+
+fn hosts_of<'a>(endpoints: impl Iterator<Item = &'a Endpoint>) -> BTreeMap<HostName, Reach> {
     let mut hosts = BTreeMap::new();
-    for endpoint in matrix.flows.iter().flat_map(|f| [&f.from, &f.to]) {
+    for endpoint in endpoints {
         if let Endpoint::Host {
             host: Host::Name(name),
             role,
@@ -412,6 +442,16 @@ mod tests {
             changes.to_text(),
             "+ a.example.com 8.8.4.4\n- a.example.com 8.8.8.8\n"
         );
+    }
+
+    #[test]
+    fn adjacent_addresses_merge() {
+        let e = entry(&["52.1.1.0", "52.1.1.1", "52.1.1.3", "2600::1"]);
+        let blocks: Vec<String> = merged(&e.addresses)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(blocks, ["52.1.1.0/31", "52.1.1.3/32", "2600::1/128"]);
     }
 
     #[test]
