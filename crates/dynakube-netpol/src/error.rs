@@ -106,7 +106,7 @@ pub enum Error {
     },
     /// Host names that the Kubernetes flavor needs addresses for.
     #[error(
-        "these hosts need IP addresses for a Kubernetes NetworkPolicy: {}; give them in a --hosts file, or pass --fqdn-fallback public-internet to allow their ports to public addresses",
+        "these hosts need IP addresses for a Kubernetes NetworkPolicy: {}; give them in a --hosts file, resolve them with DNS into a lock file (--lock FILE or --nameserver IP), or pass --fqdn-fallback public-internet to allow their ports to public addresses",
         hosts.join(", ")
     )]
     UnresolvedHosts {
