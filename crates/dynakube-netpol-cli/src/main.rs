@@ -43,8 +43,11 @@ enum Command {
     /// comment header of the output.
     ///
     /// A Kubernetes NetworkPolicy cannot name hosts: every external host (the apiUrl host, the
-    /// proxy, registries, EdgeConnect hosts) needs addresses from --hosts, or
-    /// --fqdn-fallback public-internet to allow its port to every public address.
+    /// proxy, registries, EdgeConnect hosts) needs addresses from --hosts, from the lock file,
+    /// or --fqdn-fallback public-internet to allow its port to every public address. The lock
+    /// is used when --lock, --nameserver or --offline is given or dynakube-netpol.lock exists
+    /// in the current directory: hosts it lacks are resolved with DNS and added (--offline
+    /// fails instead); without a lock, nothing is resolved.
     ///
     /// Exit status: 0 on success; 1 when --check finds the directory stale; 2 when the input is
     /// invalid (nothing is written then).
@@ -346,8 +349,17 @@ Hosts file (--hosts):
   abc12345.live.dynatrace.com: [203.0.113.10, 203.0.113.11]
   \"*.internal.example.com\": [10.30.0.0/16]
 
+Lock file (--lock, default dynakube-netpol.lock; see `dynakube-netpol lock --help`):
+  abc12345.live.dynatrace.com:
+    addresses: [52.10.0.1, 2600:1f18::10]   # A and AAAA
+    cnames: [tenant.cdn.example.net]        # the CNAME chain
+    ttl: 30                                 # the smallest TTL seen
+    resolved: 2026-01-02T03:04:05Z
+
 Examples:
   dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml
+  dynakube-netpol generate dynakube.yaml --nameserver 192.0.2.53 --lock dynakube-netpol.lock
+  dynakube-netpol generate dynakube.yaml --offline -o policies/ --check
   kubectl get dynakubes,edgeconnects -n dynatrace -o yaml \\
     | dynakube-netpol generate - --fqdn-fallback public-internet
   dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check";
