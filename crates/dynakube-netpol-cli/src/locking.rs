@@ -39,7 +39,7 @@ pub struct DnsArgs {
     pub offline: bool,
 
     /// Hosts DNS does not resolve (NXDOMAIN, SERVFAIL, timeout, empty answer) get no rule and
-    /// a warning, instead of failing.
+    /// a warning, instead of failing. (EdgeConnect forwarding targets always do.)
     #[arg(long)]
     pub allow_unresolved: bool,
 
@@ -121,6 +121,7 @@ impl DnsArgs {
     pub fn resolve(
         &self,
         names: &std::collections::BTreeSet<HostName>,
+        needed: &BTreeMap<HostName, Reach>,
     ) -> anyhow::Result<(Lock, Vec<Note>)> {
         if names.is_empty() {
             return Ok((Lock::default(), Vec::new()));
@@ -133,13 +134,20 @@ impl DnsArgs {
             .into());
         }
         let resolution = dns::resolve_all(names, &self.options()).map_err(anyhow::Error::msg)?;
+        let optional = |host: &HostName| needed.get(host).is_some_and(|r| r.optional());
         let failures: Vec<String> = resolution
             .failures
             .iter()
             .map(|(host, why)| format!("{host}: {why}"))
             .collect();
-        if !failures.is_empty() && !self.allow_unresolved {
-            return Err(dynakube_netpol::Error::Dns { failures }.into());
+        let fatal: Vec<String> = resolution
+            .failures
+            .iter()
+            .filter(|(host, _)| !optional(host))
+            .map(|(host, why)| format!("{host}: {why}"))
+            .collect();
+        if !fatal.is_empty() && !self.allow_unresolved {
+            return Err(dynakube_netpol::Error::Dns { failures: fatal }.into());
         }
         let notes = failures
             .into_iter()
@@ -147,7 +155,7 @@ impl DnsArgs {
                 Note::new(
                     Level::Warning,
                     &[],
-                    format!("DNS did not resolve {f}; its flows get no rule (--allow-unresolved)"),
+                    format!("DNS did not resolve {f}; its flows get no rule"),
                 )
             })
             .collect();
@@ -163,7 +171,7 @@ impl DnsArgs {
     ) -> anyhow::Result<Completed> {
         let (mut lock, _) = self.read()?;
         let missing = lock::unlocked(needed, overrides, &lock)?;
-        let (fresh, notes) = self.resolve(&missing)?;
+        let (fresh, notes) = self.resolve(&missing, needed)?;
         let changed = !fresh.hosts.is_empty();
         lock.merge(fresh, false);
         if !self.allow_private_answers {
@@ -209,7 +217,7 @@ pub fn refresh(
 ) -> anyhow::Result<std::process::ExitCode> {
     let (mut lock, old_text) = dns.read()?;
     let names = lock::unlocked(needed, overrides, &Lock::default())?;
-    let (fresh, notes) = dns.resolve(&names)?;
+    let (fresh, notes) = dns.resolve(&names, needed)?;
     let mut changes = lock.merge(fresh, prune);
     if prune {
         let gone: Vec<HostName> = lock

@@ -263,3 +263,34 @@ fn cilium_uses_the_lock_for_host_policies_only() {
     assert!(!text(&out.stdout).contains("52.10.0.1"));
     assert_eq!(server.queries(), before);
 }
+
+#[test]
+fn edgeconnect_targets_are_internal_and_optional() {
+    let dir = scratch("edgeconnect");
+    let edgeconnect = "apiVersion: dynatrace.com/v1alpha2\nkind: EdgeConnect\nmetadata: {name: ec, namespace: dynatrace}\nspec:\n  apiServer: abc12345.apps.dynatrace.com\n  hostPatterns: [db.internal.example.com, gone.internal.example.com]\n  oauth:\n    clientSecret: ec-oauth\n    endpoint: https://sso.dynatrace.com/sso/oauth2/token\n    resource: urn:dtenvironment:abc12345\n";
+    std::fs::write(dir.join("edgeconnect.yaml"), edgeconnect).unwrap();
+    let zone = Zone::default()
+        .addresses("abc12345.apps.dynatrace.com", &["52.30.0.1"], 60)
+        .addresses("sso.dynatrace.com", &["52.30.0.2"], 60)
+        .addresses("db.internal.example.com", &["10.1.2.3"], 60)
+        .addresses("index.docker.io", &["52.30.0.3"], 60)
+        .addresses("auth.docker.io", &["52.30.0.4"], 60);
+    let server = DnsServer::start(zone);
+    let address = server.address.to_string();
+    let out = run(
+        &dir,
+        &["generate", "edgeconnect.yaml", "--nameserver", &address],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let policies = text(&out.stdout);
+    assert!(
+        policies.contains("10.1.2.3/32"),
+        "a private target is fine: {policies}"
+    );
+    assert!(policies.contains("52.30.0.1/32") && policies.contains("52.30.0.2/32"));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("gone.internal.example.com: the name does not exist (NXDOMAIN)"),
+        "{stderr}"
+    );
+}

@@ -203,8 +203,27 @@ impl Resolve for Layered<'_> {
 pub enum Reach {
     /// The tenant, communication endpoints, public registries, EdgeConnect's platform hosts.
     Public,
+    /// A content delivery network a public registry redirects to: public, and optional — when
+    /// DNS does not know it, its flows get no rule and a note, as they do without a lock.
+    Cdn,
     /// A proxy or the registry of a custom image.
     Internal,
+    /// A host an EdgeConnect forwards to (`hostRestrictions`, `hostPatterns` without a
+    /// wildcard): internal, and optional — when DNS does not know it, its flows get no rule
+    /// and a note, as they do without a lock.
+    Target,
+}
+
+impl Reach {
+    /// Whether the host may stay without addresses (a warning, not an error).
+    pub fn optional(self) -> bool {
+        matches!(self, Reach::Cdn | Reach::Target)
+    }
+
+    /// Whether the host is on the internet, so that special-purpose answers are suspect.
+    pub fn public(self) -> bool {
+        matches!(self, Reach::Public | Reach::Cdn)
+    }
 }
 
 /// Registries on the internet that a DynaKube or EdgeConnect pulls from by default.
@@ -221,12 +240,14 @@ pub fn reach(host: &HostName, role: HostRole) -> Reach {
     match role {
         HostRole::Proxy => Reach::Internal,
         HostRole::Registry if !PUBLIC_REGISTRIES.contains(&host.as_ref()) => Reach::Internal,
+        HostRole::RegistryCdn => Reach::Cdn,
         _ => Reach::Public,
     }
 }
 
-/// The host names of a matrix that need addresses, with their reach (internal wins when a
-/// host has several roles).
+/// The host names of a matrix that need addresses, with their reach (the last variant of
+/// [`Reach`] wins when a host has several roles). EdgeConnect patterns with a wildcard are
+/// not names and are not resolved.
 pub fn needed_hosts(matrix: &Matrix) -> BTreeMap<HostName, Reach> {
     hosts_of(matrix.flows.iter().flat_map(|f| [&f.from, &f.to]))
 }
@@ -251,15 +272,16 @@ pub fn needed_by_host_policies(matrix: &Matrix) -> BTreeMap<HostName, Reach> {
 fn hosts_of<'a>(endpoints: impl Iterator<Item = &'a Endpoint>) -> BTreeMap<HostName, Reach> {
     let mut hosts = BTreeMap::new();
     for endpoint in endpoints {
-        if let Endpoint::Host {
-            host: Host::Name(name),
-            role,
-        } = endpoint
-        {
-            let reach = reach(name, *role);
-            let entry = hosts.entry(name.clone()).or_insert(reach);
-            *entry = (*entry).max(reach);
-        }
+        let (name, reach) = match endpoint {
+            Endpoint::Host {
+                host: Host::Name(name),
+                role,
+            } => (name, reach(name, *role)),
+            Endpoint::HostPattern(HostPattern::Name(name)) => (name, Reach::Target),
+            _ => continue,
+        };
+        let entry = hosts.entry(name.clone()).or_insert(reach);
+        *entry = (*entry).max(reach);
     }
     hosts
 }
@@ -300,7 +322,7 @@ pub fn private_answers(
 ) -> Vec<(HostName, IpAddr, &'static str)> {
     let mut found = Vec::new();
     for (host, reach) in needed {
-        let Some(entry) = lock.hosts.get(host).filter(|_| *reach == Reach::Public) else {
+        let Some(entry) = lock.hosts.get(host).filter(|_| reach.public()) else {
             continue;
         };
         for ip in &entry.addresses {
