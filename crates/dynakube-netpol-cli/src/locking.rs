@@ -49,6 +49,12 @@ pub struct DnsArgs {
     #[arg(long)]
     pub allow_private_answers: bool,
 
+    /// A host to treat as internal, whatever its role: special-purpose answers for it are
+    /// accepted (a private registry or proxy the tool takes for a public one); may be given
+    /// more than once.
+    #[arg(long, value_name = "HOST", value_parser = parse_host)]
+    pub internal_host: Vec<HostName>,
+
     /// Seconds one DNS query may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 3)]
     pub dns_timeout: u64,
@@ -56,6 +62,10 @@ pub struct DnsArgs {
     /// How many hosts are resolved at the same time.
     #[arg(long, value_name = "COUNT", default_value_t = 16)]
     pub dns_parallelism: usize,
+}
+
+fn parse_host(s: &str) -> Result<HostName, String> {
+    HostName::parse(s).map_err(|e| format!("`{}` {e}", Shown(s)))
 }
 
 fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
@@ -162,6 +172,17 @@ impl DnsArgs {
         Ok((resolution.lock, notes))
     }
 
+    /// `needed` with the hosts of --internal-host internal.
+    pub fn marked(&self, needed: &BTreeMap<HostName, Reach>) -> BTreeMap<HostName, Reach> {
+        let mut needed = needed.clone();
+        for host in &self.internal_host {
+            if let Some(reach) = needed.get_mut(host) {
+                *reach = (*reach).max(Reach::Internal);
+            }
+        }
+        needed
+    }
+
     /// The lock with every host of `needed` that `overrides` does not answer, resolving those
     /// it lacks; refuses private answers for public hosts unless allowed.
     pub fn complete(
@@ -169,6 +190,7 @@ impl DnsArgs {
         needed: &BTreeMap<HostName, Reach>,
         overrides: &dyn Resolve,
     ) -> anyhow::Result<Completed> {
+        let needed = &self.marked(needed);
         let (mut lock, _) = self.read()?;
         let missing = lock::unlocked(needed, overrides, &lock)?;
         let (fresh, notes) = self.resolve(&missing, needed)?;
@@ -215,6 +237,7 @@ pub fn refresh(
     prune: bool,
     check: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
+    let needed = &dns.marked(needed);
     let (mut lock, old_text) = dns.read()?;
     let names = lock::unlocked(needed, overrides, &Lock::default())?;
     let (fresh, notes) = dns.resolve(&names, needed)?;

@@ -141,9 +141,14 @@ fn a_private_answer_for_the_tenant_is_refused() {
     assert!(stderr.contains("poisoned or split-horizon"), "{stderr}");
     assert!(!dir.join("dynakube-netpol.lock").exists());
 
-    let allowed = generate(&dir, Some(&server), &["--allow-private-answers"]);
-    assert!(allowed.status.success(), "{}", text(&allowed.stderr));
-    assert!(text(&allowed.stdout).contains("10.0.0.5/32"));
+    for more in [
+        &["--allow-private-answers"][..],
+        &["--internal-host", TENANT],
+    ] {
+        let allowed = generate(&dir, Some(&server), more);
+        assert!(allowed.status.success(), "{}", text(&allowed.stderr));
+        assert!(text(&allowed.stdout).contains("10.0.0.5/32"));
+    }
 }
 
 #[test]
