@@ -509,6 +509,20 @@ struct Verify {
     /// Accept policy files without any NetworkPolicy.
     #[arg(long)]
     allow_no_policies: bool,
+
+    /// A lock file giving addresses of hosts --hosts does not (default dynakube-netpol.lock
+    /// when it exists). verify reads it and never resolves.
+    #[arg(long, value_name = "FILE")]
+    lock: Option<PathBuf>,
+}
+
+fn read_lock(path: &Path) -> anyhow::Result<dynakube_netpol::lock::Lock> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| dynakube_netpol::Error::Read {
+        file: name.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(dynakube_netpol::lock::Lock::parse(&name, &text)?)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -856,7 +870,20 @@ impl Verify {
         } = self.sources.load()?;
         let limits = self.sources.limits();
         let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
-        let addresses = dynakube_netpol::resolve::resolve_known(&matrix, &hosts, fallback)?;
+        // The lock, when there is one, gives addresses too; verify never resolves.
+        let lock = match &self.lock {
+            Some(path) => Some(read_lock(path)?),
+            None if Path::new(locking::DEFAULT_LOCK).is_file() => {
+                Some(read_lock(Path::new(locking::DEFAULT_LOCK))?)
+            }
+            None => None,
+        };
+        let lock = lock.unwrap_or_default();
+        let resolver = dynakube_netpol::lock::Layered {
+            first: &hosts,
+            then: &lock,
+        };
+        let addresses = dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback)?;
         let files = self.read_policies(&limits)?;
         let (namespaces, pods) = if self.pods.is_empty() {
             verify::model_cluster(&matrix)

@@ -85,6 +85,15 @@ fn answers_reach_the_policies_and_the_lock_reproduces_them_offline() {
     }
     let again = std::fs::read_to_string(dir.join("dynakube-netpol.lock")).unwrap();
     assert_eq!(again, lock, "a complete lock is not rewritten");
+
+    // verify reads the lock too: the flows to the tenant are checked, not left unchecked.
+    std::fs::write(dir.join("policies.yaml"), &policies).unwrap();
+    let verify = ["verify", "dynakube.yaml", "--policies", "policies.yaml"];
+    let checked = run(&dir, &verify);
+    assert!(checked.status.success(), "{}", text(&checked.stdout));
+    std::fs::remove_file(dir.join("dynakube-netpol.lock")).unwrap();
+    let unchecked = run(&dir, &verify);
+    assert_ne!(text(&checked.stdout), text(&unchecked.stdout));
 }
 
 #[test]
