@@ -111,3 +111,45 @@ fn names_are_resolved_concurrently_with_a_bound() {
     assert!(elapsed >= Duration::from_millis(250), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(1200), "{elapsed:?}");
 }
+
+#[test]
+fn an_authoritative_zone_with_a_cname_chain() {
+    use hickory_proto::rr::rdata::{A, AAAA, CNAME};
+    use hickory_proto::rr::{RData, Record};
+    use support::dns_server::name;
+
+    let records = vec![
+        Record::from_rdata(
+            name("tenant.example.com"),
+            300,
+            RData::CNAME(CNAME(name("edge.example.com"))),
+        ),
+        Record::from_rdata(
+            name("edge.example.com"),
+            120,
+            RData::CNAME(CNAME(name("lb.example.com"))),
+        ),
+        Record::from_rdata(
+            name("lb.example.com"),
+            60,
+            RData::A(A([52, 7, 7, 7].into())),
+        ),
+        Record::from_rdata(
+            name("lb.example.com"),
+            90,
+            RData::AAAA(AAAA("2600:1f18::7".parse().unwrap())),
+        ),
+    ];
+    let server = DnsServer::start_authoritative("example.com", records);
+    let result = resolve_all(
+        &names(&["tenant.example.com", "missing.example.com"]),
+        &options(&server),
+    )
+    .unwrap();
+    let entry = &result.lock.hosts[&HostName::parse("tenant.example.com").unwrap()];
+    assert_eq!(entry.addresses, ips(&["52.7.7.7", "2600:1f18::7"]));
+    assert_eq!(entry.cnames, ["edge.example.com", "lb.example.com"]);
+    assert_eq!(entry.ttl, 60);
+    let missing = &result.failures[&HostName::parse("missing.example.com").unwrap()];
+    assert_eq!(*missing, Failure::NoSuchName);
+}

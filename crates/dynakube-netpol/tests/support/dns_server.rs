@@ -10,12 +10,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hickory_proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, CNAME};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, SOA};
+use hickory_proto::rr::{LowerName, Name, RData, Record, RecordType};
 use hickory_server::Server;
-use hickory_server::net::runtime::Time;
+use hickory_server::net::runtime::{Time, TokioRuntimeProvider};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::MessageResponseBuilder;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 
 /// What the server answers for one name.
 #[derive(Debug, Clone)]
@@ -67,7 +69,8 @@ impl Zone {
     }
 }
 
-fn name(s: &str) -> Name {
+/// The absolute name of `s`.
+pub fn name(s: &str) -> Name {
     Name::from_ascii(format!("{s}.")).unwrap()
 }
 
@@ -155,12 +158,49 @@ pub struct DnsServer {
 }
 
 impl DnsServer {
+    /// Starts hickory-server's own authoritative in-memory zone `origin` with `records` (an
+    /// SOA is added), the way a DNS server is usually set up.
+    pub fn start_authoritative(origin: &str, records: Vec<Record>) -> Self {
+        let origin_name = name(origin);
+        let mut zone = InMemoryZoneHandler::<TokioRuntimeProvider>::empty(
+            origin_name.clone(),
+            ZoneType::Primary,
+            AxfrPolicy::Deny,
+        );
+        let soa = SOA::new(
+            name(&format!("ns.{origin}")),
+            name(&format!("admin.{origin}")),
+            1,
+            3600,
+            600,
+            86_400,
+            60,
+        );
+        zone.upsert_mut(
+            Record::from_rdata(origin_name.clone(), 60, RData::SOA(soa)),
+            1,
+        );
+        for record in records {
+            zone.upsert_mut(record, 1);
+        }
+        let mut catalog = Catalog::new();
+        catalog.upsert(LowerName::new(&origin_name), vec![Arc::new(zone)]);
+        Self::serve(catalog, Arc::new(AtomicUsize::new(0)))
+    }
+
     /// Starts a server for `zone` on 127.0.0.1 and a random port, in a thread of its own.
     pub fn start(zone: Zone) -> Self {
+        let queries = Arc::new(AtomicUsize::new(0));
+        let handler = Handler {
+            zone,
+            queries: queries.clone(),
+        };
+        Self::serve(handler, queries)
+    }
+
+    fn serve(handler: impl RequestHandler, queries: Arc<AtomicUsize>) -> Self {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let queries = Arc::new(AtomicUsize::new(0));
-        let counter = queries.clone();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -170,10 +210,7 @@ impl DnsServer {
                 let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
                 let address = udp.local_addr().unwrap();
                 let tcp = tokio::net::TcpListener::bind(address).await;
-                let mut server = Server::new(Handler {
-                    zone,
-                    queries: counter,
-                });
+                let mut server = Server::new(handler);
                 server.register_socket(udp);
                 if let Ok(tcp) = tcp {
                     server.register_listener(tcp, Duration::from_secs(5), 64);
