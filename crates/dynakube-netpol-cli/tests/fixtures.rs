@@ -264,6 +264,22 @@ fn verify(dir: &Path, policies: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `verify` of the fixture in `dir` against the policies in `policies`, with the namespaces of
+/// the cluster model `model` and the pod list `pods`.
+fn verify_with_pods(dir: &Path, policies: &Path, model: &Path, pods: &Path) -> Output {
+    let namespaces = model.join("namespaces.yaml");
+    verify(
+        dir,
+        policies,
+        &[
+            "--pods",
+            namespaces.to_str().unwrap(),
+            "--pods",
+            pods.to_str().unwrap(),
+        ],
+    )
+}
+
 #[test]
 fn verify_reports_generated_policies_and_what_is_missing() {
     let dir = fixture("a-cloud-native-network-zone");
@@ -314,16 +330,7 @@ fn verify_reads_real_pod_and_namespace_lists() {
             "{name}: {}",
             text(&generated.stderr)
         );
-        let report = verify(
-            &dir,
-            &out,
-            &[
-                "--pods",
-                model.join("namespaces.yaml").to_str().unwrap(),
-                "--pods",
-                model.join("pods.yaml").to_str().unwrap(),
-            ],
-        );
+        let report = verify_with_pods(&dir, &out, &model, &model.join("pods.yaml"));
         let stdout = text(&report.stdout);
         assert_eq!(
             report.status.code(),
@@ -371,16 +378,7 @@ fn verify_fails_when_pods_are_labelled_as_no_known_release_labels_them() {
     let dump = scratch("verify-unselected-pods").join("pods.yaml");
     std::fs::create_dir_all(dump.parent().unwrap()).unwrap();
     std::fs::write(&dump, relabelled).unwrap();
-    let report = verify(
-        &dir,
-        &out,
-        &[
-            "--pods",
-            model.join("namespaces.yaml").to_str().unwrap(),
-            "--pods",
-            dump.to_str().unwrap(),
-        ],
-    );
+    let report = verify_with_pods(&dir, &out, &model, &dump);
     let stdout = text(&report.stdout);
     assert_eq!(
         report.status.code(),

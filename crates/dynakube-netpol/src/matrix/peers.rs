@@ -126,6 +126,25 @@ pub struct Pods {
     pub labels: BTreeMap<String, String>,
 }
 
+impl Pods {
+    /// The pods of `kind` the cluster profile names: in `namespace` (every namespace when
+    /// `None`), with `labels` (every pod when empty).
+    pub fn named<K: fmt::Display, V: fmt::Display>(
+        kind: PodsKind,
+        namespace: Option<&Name>,
+        labels: &BTreeMap<K, V>,
+    ) -> Self {
+        Pods {
+            kind,
+            namespace: namespace.cloned(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
 /// What pods that are no Dynatrace workload are to the Dynatrace components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PodsKind {

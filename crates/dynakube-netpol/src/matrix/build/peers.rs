@@ -87,11 +87,11 @@ impl Builder<'_> {
         let any = Ports::List(Default::default());
         let apps = self.workload(Component::InjectedApps, ctx);
         let clients = self.profile.active_gate_clients.iter().map(|namespace| {
-            let pods = Pods {
-                kind: PodsKind::ActiveGateClients,
-                namespace: Some(namespace.clone()),
-                labels: BTreeMap::new(),
-            };
+            let pods = Pods::named(
+                PodsKind::ActiveGateClients,
+                Some(namespace),
+                &BTreeMap::<String, String>::new(),
+            );
             Peer::plain(Endpoint::Pods(pods), Ports::List(Default::default()))
         });
         std::iter::once(Peer::plain(Endpoint::Workload(apps), any))
@@ -130,15 +130,11 @@ impl Builder<'_> {
         targets
             .iter()
             .map(|target| {
-                let pods = Pods {
-                    kind: PodsKind::ScrapeTargets,
-                    namespace: target.namespace.clone(),
-                    labels: target
-                        .pod_labels
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                };
+                let pods = Pods::named(
+                    PodsKind::ScrapeTargets,
+                    target.namespace.as_ref(),
+                    &target.pod_labels,
+                );
                 Peer::plain(
                     Endpoint::Pods(pods),
                     Ports::list(target.ports.iter().map(|&p| Port::tcp_of(p))),
@@ -164,15 +160,11 @@ impl Builder<'_> {
             .map(|db| {
                 let ports = Ports::list(db.ports.iter().map(|&p| Port::tcp_of(p)));
                 let endpoint = if db.cidrs.is_empty() {
-                    Endpoint::Pods(Pods {
-                        kind: PodsKind::Databases,
-                        namespace: db.namespace.clone(),
-                        labels: db
-                            .pod_labels
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), v.to_string()))
-                            .collect(),
-                    })
+                    Endpoint::Pods(Pods::named(
+                        PodsKind::Databases,
+                        db.namespace.as_ref(),
+                        &db.pod_labels,
+                    ))
                 } else {
                     Endpoint::Blocks(Blocks {
                         what: "database addresses",
@@ -202,11 +194,11 @@ impl Builder<'_> {
         namespaces
             .iter()
             .map(|namespace| {
-                let pods = Pods {
-                    kind: PodsKind::ClassicApps,
-                    namespace: Some(namespace.clone()),
-                    labels: BTreeMap::new(),
-                };
+                let pods = Pods::named(
+                    PodsKind::ClassicApps,
+                    Some(namespace),
+                    &BTreeMap::<String, String>::new(),
+                );
                 Peer::plain(Endpoint::Pods(pods), any.clone())
             })
             .collect()
@@ -253,16 +245,11 @@ impl Builder<'_> {
 
     fn prometheus(&self) -> Option<Peer> {
         let prometheus = self.profile.prometheus.as_ref()?;
-        let labels = prometheus
-            .pod_labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let pods = Pods {
-            kind: PodsKind::Prometheus,
-            namespace: Some(prometheus.namespace.clone()),
-            labels,
-        };
+        let pods = Pods::named(
+            PodsKind::Prometheus,
+            Some(&prometheus.namespace),
+            &prometheus.pod_labels,
+        );
         Some(Peer::plain(
             Endpoint::Pods(pods),
             Ports::List(Default::default()),
