@@ -4,9 +4,8 @@
 
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::input::{ParseOptions, parse_into};
-use dynakube_netpol::matrix::Options;
 use dynakube_netpol::resources::Inputs;
-use dynakube_netpol::output::{Output, Provenance};
+use dynakube_netpol::{Flavor, GenerateOptions};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use libfuzzer_sys::fuzz_target;
 
@@ -30,36 +29,22 @@ fuzz_target!(|data: &[u8]| {
     let Ok(hosts) = FixedHosts::parse("hosts.yaml", hosts) else {
         return;
     };
-    let options = Options::default();
-    for fallback in [Fallback::Fail, Fallback::PublicInternet] {
-        if let Ok((matrix, rendered)) =
-            dynakube_netpol::kubernetes(&inputs, &profile, &options, &hosts, fallback)
-        {
-            let provenance = Provenance {
-                notes: [matrix.notes, rendered.notes].concat(),
-                ..Provenance::default()
-            };
-            let describe = |p: &k8s_openapi::api::networking::v1::NetworkPolicy| {
-                let name = p.metadata.name.clone().unwrap_or_default();
-                let sources = rendered.sources.get(&name).cloned().unwrap_or_default();
-                (name, sources)
-            };
-            if let Ok(output) = Output::new(provenance, &rendered.policies, describe) {
+    let flavors = [
+        (Flavor::Kubernetes, Fallback::Fail),
+        (Flavor::Kubernetes, Fallback::PublicInternet),
+        (Flavor::Cilium, Fallback::Fail),
+    ];
+    for (flavor, fallback) in flavors {
+        let options = GenerateOptions {
+            flavor,
+            fallback,
+            ..GenerateOptions::default()
+        };
+        if let Ok(generated) = dynakube_netpol::generate(&inputs, &profile, &options, &hosts) {
+            let _ = generated.objects();
+            if let Ok(output) = generated.output(&inputs, vec!["in.yaml".into()]) {
                 let _ = (output.to_stream(), output.to_files());
             }
-        }
-    }
-    if let Ok((matrix, rendered)) = dynakube_netpol::cilium(&inputs, &profile, &options, &hosts) {
-        let provenance = Provenance {
-            notes: [matrix.notes, rendered.notes].concat(),
-            ..Provenance::default()
-        };
-        let describe = |p: &dynakube_netpol::render::cilium::CiliumObject| {
-            let sources = rendered.sources.get(&p.name()).cloned().unwrap_or_default();
-            (p.name(), sources)
-        };
-        if let Ok(output) = Output::new(provenance, &rendered.policies, describe) {
-            let _ = (output.to_stream(), output.to_files());
         }
     }
 });

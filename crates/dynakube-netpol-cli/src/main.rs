@@ -1,24 +1,30 @@
 //! `dynakube-netpol`: least-privilege network policies for the Dynatrace Operator, from its
 //! DynaKube and EdgeConnect resources.
 
+mod krm;
 mod locking;
+mod manifests;
+mod settings;
+mod style;
 mod zone_apply;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use dynakube_netpol::cluster::{AnyAddress, ClusterProfile};
+use dynakube_netpol::Flavor;
 use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
-use dynakube_netpol::matrix::{Note, OperatorVersion, Options, ZoneFallback};
-use dynakube_netpol::output::{self, Output, Provenance, normalized_path};
-use dynakube_netpol::resolve::{Fallback, FixedHosts};
-use dynakube_netpol::resources::{Inputs, ProxyUrl};
+use dynakube_netpol::matrix::Note;
+use dynakube_netpol::output;
+use dynakube_netpol::resolve::FixedHosts;
+use dynakube_netpol::resources::Inputs;
 use dynakube_netpol::source::Limits;
 use dynakube_netpol::{evaluate, verify};
+use settings::{FlavorArg, Loaded, Sources, read};
 
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
 ///
@@ -31,6 +37,15 @@ use dynakube_netpol::{evaluate, verify};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// Print nothing on standard error but errors (notes and warnings stay in the output's
+    /// header).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Also print what was read, skipped and written on standard error.
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +130,70 @@ enum Command {
     /// Exit status: 0 on success; 1 when --check finds the lock stale; 2 when the input is
     /// invalid or DNS fails (nothing is written then).
     Lock(LockArgs),
+
+    /// Helm post-renderer: the rendered release on standard input, written back unchanged,
+    /// followed by the policies of its DynaKubes and EdgeConnects.
+    ///
+    /// Takes the options of generate without input files. Where the release renders the
+    /// operator itself, the namespace, whether the CSI driver is deployed and the webhook's
+    /// host network and ports are read from it (a note says what came from where); the
+    /// cluster profile's values win over them. A release without DynaKube or EdgeConnect is
+    /// written back alone, with a note. Installed as the Helm 4 plugin `dynakube-netpol`
+    /// (`helm template … --post-renderer dynakube-netpol`), see the README.
+    ///
+    /// Exit status: 0 on success; 2 when the input is invalid (nothing is written then).
+    #[command(after_long_help = POST_RENDER_HELP)]
+    HelmPostRender(PostRender),
+
+    /// KRM function: a ResourceList on standard input, the same list with the policies
+    /// appended to its items on standard output.
+    ///
+    /// The options come from the list's functionConfig (kind NetworkPolicyGenerator, see the
+    /// README). Problems are reported in the list's results, with severity, resource and
+    /// field. Installed under the name `dynakube-netpol-krm`, the binary is this function
+    /// without arguments (for kustomize's exec functions, which take a path only).
+    ///
+    /// Exit status: 0 on success; 1 when a result has severity error (the items are then
+    /// written back unchanged).
+    Krm,
+
+    /// kustomize transformer plugin: resources on standard input, the resources and their
+    /// policies on standard output; CONFIG is the NetworkPolicyGenerator config file.
+    ///
+    /// kubectl's kustomize runs the binary as
+    /// $KUSTOMIZE_PLUGIN_HOME/dynakube-netpol.github.io/v1alpha1/networkpolicygenerator/NetworkPolicyGenerator
+    /// with CONFIG as its argument; under that name it behaves as this subcommand.
+    #[command(hide = true)]
+    KustomizeTransformer {
+        /// The NetworkPolicyGenerator config file.
+        config: PathBuf,
+    },
+}
+
+const POST_RENDER_HELP: &str = "\
+Examples:
+  helm plugin install crates/dynakube-netpol-cli/helm-plugin
+  helm template dynatrace ./chart --post-renderer dynakube-netpol \\
+    --post-renderer-args=--cluster=cluster.yaml --post-renderer-args=--hosts=hosts.yaml
+  helm template dynatrace ./chart | dynakube-netpol helm-post-render --fqdn-fallback public-internet";
+
+#[derive(Debug, clap::Args)]
+struct PostRender {
+    #[command(flatten)]
+    settings: settings::Settings,
+
+    /// `kubernetes` or `cilium`, as in generate.
+    #[arg(long, value_name = "FLAVOR", default_value = "kubernetes")]
+    flavor: FlavorArg,
+}
+
+impl PostRender {
+    fn run(&self) -> anyhow::Result<ExitCode> {
+        let config = self.settings.config(self.flavor.flavor())?;
+        let mut arguments = vec!["-".to_string()];
+        arguments.extend(self.settings.arguments()?);
+        manifests::post_render(config, arguments)
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -145,9 +224,9 @@ impl LockArgs {
             inputs,
             profile,
             hosts,
-            options,
-            ..
-        } = self.sources.load()?;
+            config,
+        } = self.sources.load(Flavor::Kubernetes)?;
+        let options = config.generate_options(false).matrix;
         let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
         let needed = dynakube_netpol::lock::needed_hosts(&matrix);
         if self.refresh || self.check {
@@ -177,7 +256,7 @@ struct ZonePlanArgs {
 
     /// `text` or `json`.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    output: Format,
+    format: Format,
 
     /// Create the zones in the environments (needs --api-token-env).
     #[arg(long, requires = "api_token_env")]
@@ -198,14 +277,15 @@ impl ZonePlanArgs {
         let Loaded {
             inputs,
             profile,
-            options,
+            config,
             ..
-        } = self.sources.load()?;
+        } = self.sources.load(Flavor::Kubernetes)?;
+        let options = config.generate_options(false).matrix;
         let plan = dynakube_netpol::zones::plan(&inputs, &profile, &options);
         if !self.apply {
             print!(
                 "{}",
-                match self.output {
+                match self.format {
                     Format::Text => plan.to_text(),
                     Format::Json => plan.to_json(),
                 }
@@ -225,7 +305,7 @@ impl ZonePlanArgs {
             std::time::Duration::from_secs(self.timeout),
         ) {
             Ok(applied) => {
-                match self.output {
+                match self.format {
                     Format::Json => println!(
                         "{}",
                         serde_json::to_string_pretty(&applied).expect("the result serializes")
@@ -275,7 +355,7 @@ struct AuditArgs {
 
     /// `text` (grouped, with restart commands) or `json`.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    output: Format,
+    format: Format,
 
     /// The most bytes one input file may have (pod dumps of large clusters are big).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
@@ -307,7 +387,7 @@ impl AuditArgs {
             parse_into(&mut inputs, file, &read(file, &limits)?, &options)?;
         }
         let audit = dynakube_netpol::audit::audit(&files, &inputs.dynakubes, &limits)?;
-        let text = match self.output {
+        let text = match self.format {
             Format::Text => audit.to_text(),
             Format::Json => audit.to_json(),
         };
@@ -365,71 +445,6 @@ Examples:
   dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check";
 
 #[derive(Debug, clap::Args)]
-struct Sources {
-    /// Files with DynaKube and EdgeConnect resources (several YAML documents each); `-` reads
-    /// standard input.
-    #[arg(required = true, value_name = "INPUT")]
-    inputs: Vec<String>,
-
-    /// The cluster profile: namespace, operator release, kube-apiserver and node addresses,
-    /// DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every
-    /// field is optional; see the README for the format and defaults.
-    #[arg(long, value_name = "FILE")]
-    cluster: Option<PathBuf>,
-
-    /// Addresses of external hosts: a YAML map from host name (or EdgeConnect host pattern) to
-    /// a list of IPs or CIDRs.
-    #[arg(long, value_name = "FILE")]
-    hosts: Option<PathBuf>,
-
-    /// What to allow for a host without addresses. `public-internet`: its port to every public
-    /// IPv4 and IPv6 address (not private, loopback, link-local or CGNAT ranges). Without this
-    /// option such hosts are an error that lists them. (`verify` checks such hosts at a sample
-    /// public address; without the option their flows are unchecked.)
-    #[arg(long, value_name = "MODE")]
-    fqdn_fallback: Option<FqdnFallback>,
-
-    /// The fallback mode of the network zones the DynaKubes name in spec.networkZone. `none`:
-    /// OneAgents, code modules and log monitoring reach only the in-cluster ActiveGate (which
-    /// must have the routing capability), so only the ActiveGate leaves the cluster for them.
-    /// `any` (Dynatrace's default) and `only-default-zone` let them reach the tenant too.
-    #[arg(long, value_name = "MODE", default_value = "any")]
-    zone_fallback: ZoneFallbackArg,
-
-    /// The Dynatrace Operator release of the cluster, such as 1.9 or 1.10.2 (overrides
-    /// operatorVersion in the cluster profile). Without either, the newest release that serves
-    /// the DynaKubes' API versions is assumed, and a note says so.
-    #[arg(long, value_name = "RELEASE", value_parser = parse_operator_version)]
-    operator_version: Option<OperatorVersion>,
-
-    /// The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool
-    /// cannot read. Credentials, path and query in it are never written out.
-    #[arg(long, value_name = "URL")]
-    proxy_url: Option<String>,
-
-    /// Accept address blocks of every address (0.0.0.0/0, ::/0) in the hosts file and the
-    /// cluster profile. A rule with such a block admits the whole internet and the cluster
-    /// network alike; without this option they are refused.
-    #[arg(long)]
-    allow_any_address: bool,
-
-    /// Ignore fields that a resource's API version does not declare, with a warning each,
-    /// instead of refusing the resource (as `kubectl apply --validate=false` would keep it;
-    /// the API server then drops the fields). A misspelled field usually means a component
-    /// the policies do not open for.
-    #[arg(long)]
-    ignore_unknown_fields: bool,
-
-    /// The most bytes one input file may have.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_bytes)]
-    max_input_bytes: usize,
-
-    /// The deepest nesting of YAML flow collections ([...], {...}) an input may have.
-    #[arg(long, value_name = "LEVELS", default_value_t = Limits::default().max_depth)]
-    max_depth: usize,
-}
-
-#[derive(Debug, clap::Args)]
 struct Generate {
     #[command(flatten)]
     sources: Sources,
@@ -442,10 +457,11 @@ struct Generate {
     /// nodes as entities; clusterwide policies for the host firewall and application egress
     /// when the cluster profile asks for them).
     #[arg(long, value_name = "FLAVOR", default_value = "kubernetes")]
-    flavor: Flavor,
+    flavor: FlavorArg,
 
     /// Write one file per policy and a kustomization.yaml into DIR, removing files this tool
-    /// wrote there before that are no longer generated.
+    /// wrote there before that are no longer generated. `-o -` writes the stream to standard
+    /// output, as without the option.
     #[arg(short = 'o', long, value_name = "DIR")]
     output_dir: Option<PathBuf>,
 
@@ -467,7 +483,7 @@ Examples:
   kubectl get networkpolicies -A -o yaml > policies.yaml
   kubectl get pods,namespaces -A -o yaml > cluster.yaml
   dynakube-netpol verify dynakube.yaml --cluster profile.yaml --hosts hosts.yaml \\
-    --policies policies.yaml --pods cluster.yaml --output json";
+    --policies policies.yaml --pods cluster.yaml --format json";
 
 #[derive(Debug, clap::Args)]
 struct Verify {
@@ -475,16 +491,18 @@ struct Verify {
     sources: Sources,
 
     /// The policies: a YAML file or a directory of them (networking.k8s.io/v1 NetworkPolicies,
-    /// alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints).
+    /// alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints); `-` reads
+    /// standard input.
     #[arg(long, value_name = "PATH")]
-    policies: PathBuf,
+    policies: String,
 
     /// Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without
     /// it, a model cluster is built from the matrix: one pod per Dynatrace workload, the
     /// cluster DNS, Prometheus, an injected application namespace and an unrelated one.
-    /// May be given more than once (for example a pod list and a namespace list).
+    /// May be given more than once (for example a pod list and a namespace list); `-` reads
+    /// standard input.
     #[arg(long, value_name = "FILE")]
-    pods: Vec<PathBuf>,
+    pods: Vec<String>,
 
     /// Also write the cluster, the policies and every connection tried, with its verdict, into
     /// DIR (policies.yaml, cluster.yaml, expected.yaml), for cross-checks with other analyzers.
@@ -493,7 +511,7 @@ struct Verify {
 
     /// `text` (a table, one row per flow) or `json`.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    output: Format,
+    format: Format,
 
     /// Findings that fail the verification (exit 1) besides denied flows, comma separated:
     /// `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be
@@ -534,14 +552,6 @@ enum FailOn {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Flavor {
-    /// Kubernetes NetworkPolicies.
-    Kubernetes,
-    /// Cilium policies.
-    Cilium,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// A table for people.
     Text,
@@ -549,175 +559,93 @@ enum Format {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ZoneFallbackArg {
-    /// Any ActiveGate or the tenant.
-    Any,
-    /// ActiveGates of the default zone.
-    OnlyDefaultZone,
-    /// Only the ActiveGates of the zone.
-    None,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum FqdnFallback {
-    /// Allow the host's port to every public address.
-    PublicInternet,
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Generate(generate) => generate.run(),
-        Command::Verify(verify) => verify.run(),
-        Command::Audit(audit) => audit.run(),
-        Command::ZonePlan(plan) => plan.run(),
-        Command::Lock(lock) => lock.run(),
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let program = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("dynakube-netpol")
+        .to_string();
+    let result = match program.as_str() {
+        // kubectl's kustomize runs a transformer plugin by its kind's name, with the path of
+        // its config file as the only argument.
+        manifests::TRANSFORMER_NAME => manifests::transformer(&args[1..]),
+        // Standalone kustomize's exec functions take a path and no arguments.
+        manifests::KRM_NAME => krm::run(),
+        _ => {
+            let cli = parse_cli(args, &program);
+            set_verbosity(&cli);
+            cli.command.run()
+        }
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            anstream::eprintln!("{}: {error:#}", style::error());
             ExitCode::from(2)
         }
     }
 }
 
-/// Everything the sources give, parsed.
-struct Loaded {
-    inputs: Inputs,
-    profile: ClusterProfile,
-    hosts: FixedHosts,
-    fallback: Fallback,
-    options: Options,
+/// Parses the command line; as a kubectl plugin (`kubectl-dynakube_netpol`), usage and help
+/// name it as kubectl users type it.
+fn parse_cli(args: Vec<std::ffi::OsString>, program: &str) -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    if program.starts_with("kubectl-") {
+        command = command.bin_name("kubectl dynakube-netpol");
+    }
+    let matches = command.get_matches_from(args);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
-impl Sources {
-    fn limits(&self) -> Limits {
-        Limits {
-            max_bytes: self.max_input_bytes,
-            max_depth: self.max_depth,
-        }
-    }
-
-    fn any_address(&self) -> AnyAddress {
-        if self.allow_any_address {
-            AnyAddress::Allow
-        } else {
-            AnyAddress::Refuse
-        }
-    }
-
-    fn proxy_url(&self) -> anyhow::Result<Option<ProxyUrl>> {
-        self.proxy_url
-            .as_deref()
-            .map(ProxyUrl::parse)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("--proxy-url: {e}"))
-    }
-
-    fn load(&self) -> anyhow::Result<Loaded> {
-        let limits = self.limits();
-        let options = ParseOptions {
-            proxy_url: self.proxy_url()?,
-            limits,
-            unknown_fields: if self.ignore_unknown_fields {
-                UnknownFields::Warn
-            } else {
-                UnknownFields::Refuse
-            },
-        };
-        let mut inputs = Inputs::default();
-        for file in &self.inputs {
-            let text = read(file, &limits)?;
-            parse_into(&mut inputs, file, &text, &options)?;
-        }
-        if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
-            return Err(dynakube_netpol::Error::NothingToDo {
-                files: self.inputs.join(", "),
+impl Command {
+    fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            Command::Generate(generate) => generate.run(),
+            Command::Verify(verify) => verify.run(),
+            Command::Audit(audit) => audit.run(),
+            Command::ZonePlan(plan) => plan.run(),
+            Command::Lock(lock) => lock.run(),
+            Command::HelmPostRender(render) => render.run(),
+            Command::Krm => krm::run(),
+            Command::KustomizeTransformer { config } => {
+                manifests::transformer(&[config.into_os_string()])
             }
-            .into());
         }
-        let profile = match &self.cluster {
-            Some(path) => {
-                let name = path.display().to_string();
-                let text = read_path(path, &limits)?;
-                ClusterProfile::parse_with(&name, &text, &limits, self.any_address())?
-            }
-            None => ClusterProfile::default(),
-        };
-        let profile = ClusterProfile {
-            operator_version: self.operator_version.or(profile.operator_version),
-            ..profile
-        };
-        let hosts = match &self.hosts {
-            Some(path) => {
-                let name = path.display().to_string();
-                let text = read_path(path, &limits)?;
-                FixedHosts::parse_with(&name, &text, &limits, self.any_address())?
-            }
-            None => FixedHosts::default(),
-        };
-        let fallback = match self.fqdn_fallback {
-            Some(FqdnFallback::PublicInternet) => Fallback::PublicInternet,
-            None => Fallback::Fail,
-        };
-
-        let options = Options {
-            zone_fallback: match self.zone_fallback {
-                ZoneFallbackArg::Any => ZoneFallback::Any,
-                ZoneFallbackArg::OnlyDefaultZone => ZoneFallback::OnlyDefaultZone,
-                ZoneFallbackArg::None => ZoneFallback::None,
-            },
-        };
-        Ok(Loaded {
-            inputs,
-            profile,
-            hosts,
-            fallback,
-            options,
-        })
     }
+}
 
-    /// The inputs and the options that change the output, as command-line words with
-    /// normalised paths and without secrets.
-    fn arguments(&self) -> anyhow::Result<Vec<String>> {
-        let path = |p: &Path| quoted(&normalized_path(&p.display().to_string()));
-        let mut words: Vec<String> = self
-            .inputs
-            .iter()
-            .map(|i| quoted(&normalized_path(i)))
-            .collect();
-        if let Some(cluster) = &self.cluster {
-            words.extend(["--cluster".into(), path(cluster)]);
-        }
-        if let Some(hosts) = &self.hosts {
-            words.extend(["--hosts".into(), path(hosts)]);
-        }
-        if self.fqdn_fallback.is_some() {
-            words.extend(["--fqdn-fallback".into(), "public-internet".into()]);
-        }
-        if self.zone_fallback != ZoneFallbackArg::Any {
-            let mode = self
-                .zone_fallback
-                .to_possible_value()
-                .map(|v| v.get_name().to_string())
-                .unwrap_or_default();
-            words.extend(["--zone-fallback".into(), mode]);
-        }
-        if let Some(release) = self.operator_version {
-            words.extend(["--operator-version".into(), release.to_string()]);
-        }
-        if let Some(url) = self.proxy_url()? {
-            words.extend(["--proxy-url".into(), url.to_string()]);
-        }
-        if self.allow_any_address {
-            words.push("--allow-any-address".into());
-        }
-        if self.ignore_unknown_fields {
-            words.push("--ignore-unknown-fields".into());
-        }
-        Ok(words)
+/// How much goes to standard error besides errors: 0 quiet, 1 notes and warnings, 2 verbose.
+static VERBOSITY: AtomicU8 = AtomicU8::new(1);
+
+fn set_verbosity(cli: &Cli) {
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => 0,
+        (false, true) => 2,
+        (false, false) => 1,
+    };
+    VERBOSITY.store(level, Ordering::Relaxed);
+}
+
+/// Prints the notes on standard error, unless --quiet.
+pub(crate) fn print_notes<'a>(notes: impl IntoIterator<Item = &'a Note>) {
+    if VERBOSITY.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    // anstream strips the colour for a non-terminal or with NO_COLOR.
+    let mut stderr = anstream::stderr().lock();
+    for note in notes {
+        let _ = writeln!(stderr, "{}", style::note(note));
+    }
+    let _ = stderr.flush();
+}
+
+/// Prints a line of progress on standard error with --verbose.
+pub(crate) fn verbose(line: impl FnOnce() -> String) {
+    if VERBOSITY.load(Ordering::Relaxed) >= 2 {
+        eprintln!("{}", line());
     }
 }
 
@@ -734,111 +662,60 @@ impl Generate {
         let completed = self.dns.complete(needed, hosts)?;
         if completed.changed && !self.check {
             locking::write_lock(&self.dns.path(), &completed.lock)?;
+            verbose(|| format!("updated {}", self.dns.path().display()));
         }
         Ok(Some(completed))
     }
 
-    /// The Kubernetes flavor: addresses from --hosts, then from the lock when one is in use
-    /// (resolving and adding the hosts it lacks), then the fallback. Returns the policies and
-    /// the lock's warnings.
-    fn kubernetes(
-        &self,
-        matrix: &dynakube_netpol::matrix::Matrix,
-        hosts: &FixedHosts,
-        fallback: Fallback,
-    ) -> anyhow::Result<(dynakube_netpol::render::kubernetes::Rendered, Vec<Note>)> {
-        let needed = dynakube_netpol::lock::needed_hosts(matrix);
-        let Some(completed) = self.locked(&needed, hosts)? else {
-            let rendered = dynakube_netpol::render_kubernetes(matrix, hosts, fallback, false)?;
-            return Ok((rendered, Vec::new()));
+    /// The policies, with addresses from --hosts, then from the lock when one is in use
+    /// (resolving and adding the hosts it lacks; in the Cilium flavor only those of host
+    /// policies), then the fallback.
+    fn generated(&self, loaded: &Loaded) -> anyhow::Result<dynakube_netpol::Generated> {
+        let options = loaded.config.generate_options(self.dns.allow_unresolved);
+        let matrix =
+            dynakube_netpol::matrix::build(&loaded.inputs, &loaded.profile, &options.matrix)?;
+        let needed = match options.flavor {
+            Flavor::Kubernetes => dynakube_netpol::lock::needed_hosts(&matrix),
+            Flavor::Cilium => dynakube_netpol::lock::needed_by_host_policies(&matrix),
         };
-        let resolver = dynakube_netpol::lock::Layered {
-            first: hosts,
-            then: &completed.lock,
-        };
-        let allow = self.dns.allow_unresolved;
-        let rendered = dynakube_netpol::render_kubernetes(matrix, &resolver, fallback, allow)?;
-        Ok((rendered, completed.notes))
-    }
-
-    /// The Cilium flavor: the lock only gives the addresses of the hosts that host policies
-    /// reach (`toFQDNs` names the others), and only with the host firewall on.
-    fn cilium(
-        &self,
-        matrix: &dynakube_netpol::matrix::Matrix,
-        hosts: &FixedHosts,
-    ) -> anyhow::Result<(dynakube_netpol::render::cilium::Rendered, Vec<Note>)> {
-        let needed = dynakube_netpol::lock::needed_by_host_policies(matrix);
         let completed = if needed.is_empty() {
             None
         } else {
-            self.locked(&needed, hosts)?
+            self.locked(&needed, &loaded.hosts)?
         };
         let Some(completed) = completed else {
-            return Ok((dynakube_netpol::render_cilium(matrix, hosts)?, Vec::new()));
+            let options = dynakube_netpol::GenerateOptions {
+                allow_unresolved: false,
+                ..options
+            };
+            return Ok(dynakube_netpol::pipeline::render(
+                matrix,
+                &options,
+                &loaded.hosts,
+            )?);
         };
         let resolver = dynakube_netpol::lock::Layered {
-            first: hosts,
+            first: &loaded.hosts,
             then: &completed.lock,
         };
-        let rendered = dynakube_netpol::render_cilium(matrix, &resolver)?;
-        Ok((rendered, completed.notes))
+        let mut generated = dynakube_netpol::pipeline::render(matrix, &options, &resolver)?;
+        generated.add_notes(completed.notes);
+        Ok(generated)
     }
 
     fn run(&self) -> anyhow::Result<ExitCode> {
-        let Loaded {
-            inputs,
-            profile,
-            hosts,
-            fallback,
-            options,
-        } = self.sources.load()?;
+        let flavor = self.flavor.flavor();
+        let loaded = self.sources.load(flavor)?;
         let mut arguments = self.sources.arguments()?;
-        if self.flavor == Flavor::Cilium {
+        if flavor == Flavor::Cilium {
             arguments.extend(["--flavor".into(), "cilium".into()]);
         }
-        let resources = inputs
-            .resources()
-            .into_iter()
-            .map(|(resource, version)| format!("{resource} ({version})"))
-            .collect();
-        let output = match self.flavor {
-            Flavor::Kubernetes => {
-                let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
-                let (rendered, lock_notes) = self.kubernetes(&matrix, &hosts, fallback)?;
-                let provenance = Provenance {
-                    resources,
-                    arguments,
-                    notes: merged(merged(matrix.notes, rendered.notes), lock_notes),
-                };
-                Output::new(provenance, &rendered.policies, |p| {
-                    let name = p.metadata.name.clone().unwrap_or_default();
-                    let sources = rendered.sources.get(&name).cloned().unwrap_or_default();
-                    (name, sources)
-                })?
-            }
-            Flavor::Cilium => {
-                let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
-                let (rendered, lock_notes) = self.cilium(&matrix, &hosts)?;
-                let provenance = Provenance {
-                    resources,
-                    arguments,
-                    notes: merged(merged(matrix.notes, rendered.notes), lock_notes),
-                };
-                Output::new(provenance, &rendered.policies, |p| {
-                    let name = p.name();
-                    let sources = rendered.sources.get(&name).cloned().unwrap_or_default();
-                    (name, sources)
-                })?
-            }
-        };
-        let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
-        for note in output.notes() {
-            let _ = writeln!(stderr, "{note}");
-        }
-        drop(stderr);
+        let generated = self.generated(&loaded)?;
+        let output = generated.output(&loaded.inputs, arguments)?;
+        print_notes(output.notes());
 
-        match &self.output_dir {
+        let dir = self.output_dir.as_deref().filter(|d| *d != Path::new("-"));
+        match dir {
             None => {
                 std::io::stdout()
                     .write_all(output.to_stream().as_bytes())
@@ -852,7 +729,9 @@ impl Generate {
                 } else {
                     output::Flush::No
                 };
-                output::write_dir(dir, &output.to_files(), flush)?;
+                let files = output.to_files();
+                output::write_dir(dir, &files, flush)?;
+                verbose(|| format!("wrote {} file(s) into {}", files.len(), dir.display()));
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -865,10 +744,11 @@ impl Verify {
             inputs,
             profile,
             hosts,
-            fallback,
-            options,
-        } = self.sources.load()?;
-        let limits = self.sources.limits();
+            config,
+        } = self.sources.load(Flavor::Kubernetes)?;
+        let limits = config.limits;
+        let fallback = config.fallback;
+        let options = config.generate_options(false).matrix;
         let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
         // The lock, when there is one, gives addresses too; verify never resolves.
         let lock = match &self.lock {
@@ -889,10 +769,9 @@ impl Verify {
             verify::model_cluster(&matrix)
         } else {
             let (mut namespaces, mut pods) = (Vec::new(), Vec::new());
-            for path in &self.pods {
-                let name = path.display().to_string();
+            for name in &self.pods {
                 let (more_namespaces, more_pods) =
-                    evaluate::read_cluster(&name, &read_path(path, &limits)?, &limits)?;
+                    evaluate::read_cluster(name, &read(name, &limits)?, &limits)?;
                 namespaces.extend(more_namespaces);
                 pods.extend(more_pods);
             }
@@ -908,7 +787,7 @@ impl Verify {
         if let Some(dir) = &self.write_case {
             write_case(dir, &index, files.policies, &report)?;
         }
-        let text = match self.output {
+        let text = match self.format {
             Format::Text => report.to_text(),
             Format::Json => report.to_json(),
         };
@@ -930,15 +809,14 @@ impl Verify {
     /// evaluate, are errors unless an option accepts them.
     fn read_policies(&self, limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
         let mut files = evaluate::PolicyFiles::default();
-        for file in policy_files(&self.policies)? {
-            let name = file.display().to_string();
+        for name in policy_files(&self.policies)? {
             files.extend(evaluate::read_policies(
                 &name,
-                &read_path(&file, limits)?,
+                &read(&name, limits)?,
                 limits,
             )?);
         }
-        let source = self.policies.display();
+        let source = &self.policies;
         if !files.unevaluated.is_empty() && !self.allow_unevaluated {
             let kinds: Vec<String> = files
                 .unevaluated
@@ -989,9 +867,10 @@ fn write_case(
 }
 
 /// The policy files of PATH: the file itself, or the YAML files of the directory, sorted.
-fn policy_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+fn policy_files(name: &str) -> anyhow::Result<Vec<String>> {
+    let path = Path::new(name);
+    if name == "-" || !path.is_dir() {
+        return Ok(vec![name.to_string()]);
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| dynakube_netpol::Error::Read {
@@ -1002,15 +881,7 @@ fn policy_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
         .collect();
     files.sort();
-    Ok(files)
-}
-
-/// The notes of the matrix and of the renderer, sorted, without duplicates.
-fn merged(mut notes: Vec<Note>, more: Vec<Note>) -> Vec<Note> {
-    notes.extend(more);
-    notes.sort();
-    notes.dedup();
-    notes
+    Ok(files.iter().map(|p| p.display().to_string()).collect())
 }
 
 fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
@@ -1030,38 +901,4 @@ fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCod
         }
     );
     Ok(ExitCode::from(1))
-}
-
-fn read(file: &str, limits: &Limits) -> anyhow::Result<String> {
-    if file == "-" {
-        return Ok(dynakube_netpol::source::read_bounded(
-            "-",
-            std::io::stdin().lock(),
-            limits,
-        )?);
-    }
-    read_path(Path::new(file), limits)
-}
-
-fn read_path(path: &Path, limits: &Limits) -> anyhow::Result<String> {
-    let name = path.display().to_string();
-    Ok(dynakube_netpol::source::read_file(&name, path, limits)?)
-}
-
-/// `word`, single-quoted when a shell would split or expand it.
-fn quoted(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-/// `--operator-version`: a release such as `1.10` or `v1.9.0`.
-fn parse_operator_version(raw: &str) -> Result<OperatorVersion, String> {
-    OperatorVersion::parse(raw).map_err(|e| format!("`{raw}` {e}"))
 }

@@ -170,7 +170,7 @@ fn skipped_pods_are_grouped_with_restart_commands() {
     // No restart for what a restart does not fix.
     assert!(!stdout.contains("restart daemonset"), "{stdout}");
 
-    let json = audit(&[path.to_str().unwrap(), "--output", "json"]);
+    let json = audit(&[path.to_str().unwrap(), "--format", "json"]);
     let report = String::from_utf8_lossy(&json.stdout);
     assert!(report.contains("\"pods\": 7,"), "{report}");
     assert_eq!(report.matches("\"owner\": {").count(), 5, "{report}");

@@ -298,7 +298,7 @@ fn verify_reports_generated_policies_and_what_is_missing() {
 
     // Without the policy that admits the nodes, kubelet probes and OneAgent traffic fail.
     std::fs::remove_file(out.join("dynakube-activegate-ingress-nodes.yaml")).unwrap();
-    let report = verify(&dir, &out, &["--output", "json"]);
+    let report = verify(&dir, &out, &["--format", "json"]);
     assert_eq!(report.status.code(), Some(1));
     let json = text(&report.stdout);
     let denied: Vec<&str> = json

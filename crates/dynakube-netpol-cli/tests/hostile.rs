@@ -166,7 +166,7 @@ fn secrets_never_leave() {
         let verify = binary()
             .args(["verify", "input.yaml", "--fqdn-fallback", "public-internet"])
             .args(&extra)
-            .args(["--policies", "out", "--output", "json"])
+            .args(["--policies", "out", "--format", "json"])
             .current_dir(&dir)
             .output()
             .unwrap();

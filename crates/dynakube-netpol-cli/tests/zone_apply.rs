@@ -213,7 +213,7 @@ fn creates_a_missing_zone_once_and_changes_a_wrong_fallback() {
     assert!(text(&first).ends_with(": created\n"), "{}", text(&first));
     assert_eq!(server.state().zones["k8s-prod"], "NONE");
 
-    let second = apply(&dir, "writer", &["--output", "json"]);
+    let second = apply(&dir, "writer", &["--format", "json"]);
     assert!(
         text(&second).contains("\"result\": \"unchanged\""),
         "{}",

@@ -313,15 +313,18 @@ fn output_does_not_depend_on_input_order() {
         for doc in docs {
             parse_into(&mut inputs, "x.yaml", doc, &ParseOptions::default()).unwrap();
         }
-        let (matrix, rendered) = dynakube_netpol::kubernetes(
+        let options = dynakube_netpol::GenerateOptions {
+            fallback: Fallback::PublicInternet,
+            ..Default::default()
+        };
+        let generated = dynakube_netpol::generate(
             &inputs,
             &ClusterProfile::default(),
-            &Options::default(),
+            &options,
             &FixedHosts::default(),
-            Fallback::PublicInternet,
         )
         .unwrap();
-        (matrix.flows, rendered.policies)
+        (generated.matrix.flows, generated.policies)
     };
     let mut reversed = documents.clone();
     reversed.reverse();

@@ -7,8 +7,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::input::{ParseOptions, parse_into};
-use dynakube_netpol::matrix::{Note, Options};
-use dynakube_netpol::output::{Output, Provenance};
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use proptest::prelude::*;
@@ -230,39 +228,17 @@ fn run(case: &Case) -> Result<Outputs, dynakube_netpol::Error> {
     )?;
     let profile = ClusterProfile::parse("cluster.yaml", &yaml(&case.profile))?;
     let hosts = FixedHosts::parse("hosts.yaml", &yaml(&case.hosts))?;
-    let matrix_options = Options::default();
-    let provenance = |notes: Vec<Note>| Provenance {
-        resources: inputs
-            .resources()
-            .iter()
-            .map(|(r, v)| format!("{r} ({v})"))
-            .collect(),
-        arguments: vec!["dynakube.yaml".into()],
-        notes,
+    let generate = |flavor| {
+        let options = dynakube_netpol::GenerateOptions {
+            flavor,
+            fallback: Fallback::PublicInternet,
+            ..Default::default()
+        };
+        dynakube_netpol::generate(&inputs, &profile, &options, &hosts)?
+            .output(&inputs, vec!["dynakube.yaml".into()])
     };
-    let (matrix, k8s) = dynakube_netpol::kubernetes(
-        &inputs,
-        &profile,
-        &matrix_options,
-        &hosts,
-        Fallback::PublicInternet,
-    )?;
-    let notes = [matrix.notes.clone(), k8s.notes.clone()].concat();
-    let k8s = Output::new(provenance(notes), &k8s.policies, |p| {
-        let name = p.metadata.name.clone().unwrap_or_default();
-        (
-            name.clone(),
-            k8s.sources.get(&name).cloned().unwrap_or_default(),
-        )
-    })?;
-    let (matrix, cilium) = dynakube_netpol::cilium(&inputs, &profile, &matrix_options, &hosts)?;
-    let notes = [matrix.notes.clone(), cilium.notes.clone()].concat();
-    let cilium = Output::new(provenance(notes), &cilium.policies, |p| {
-        (
-            p.name(),
-            cilium.sources.get(&p.name()).cloned().unwrap_or_default(),
-        )
-    })?;
+    let k8s = generate(dynakube_netpol::Flavor::Kubernetes)?;
+    let cilium = generate(dynakube_netpol::Flavor::Cilium)?;
     Ok(Outputs {
         streams: vec![k8s.to_stream(), cilium.to_stream()],
         files: vec![k8s.to_files(), cilium.to_files()],

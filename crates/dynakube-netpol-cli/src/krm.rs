@@ -1,0 +1,191 @@
+//! The KRM function: a `ResourceList` (`config.kubernetes.io/v1`) on standard input, the same
+//! list on standard output with the policies appended to `items` and every problem in
+//! `results`, as the KRM Functions Specification describes. Items are kept as they are
+//! (re-serialized: comments and formatting of the input are not kept, values are).
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use dynakube_netpol::matrix::{Level, Note};
+use dynakube_netpol::source::Limits;
+use serde_yaml::{Mapping, Value};
+
+use crate::manifests;
+
+/// A `results` entry.
+fn result(severity: &str, message: String) -> Mapping {
+    let mut entry = Mapping::new();
+    entry.insert("message".into(), message.into());
+    entry.insert("severity".into(), severity.into());
+    entry
+}
+
+/// A reference to `object` (apiVersion, kind, name, namespace) for a result.
+fn resource_ref(object: &Value) -> Value {
+    let mut reference = Mapping::new();
+    for key in ["apiVersion", "kind"] {
+        if let Some(value) = object.get(key).filter(|v| v.is_string()) {
+            reference.insert(key.into(), value.clone());
+        }
+    }
+    for key in ["name", "namespace"] {
+        if let Some(value) = object
+            .get("metadata")
+            .and_then(|m| m.get(key))
+            .filter(|v| v.is_string())
+        {
+            reference.insert(key.into(), value.clone());
+        }
+    }
+    Value::Mapping(reference)
+}
+
+fn field(path: &str) -> Value {
+    let mut field = Mapping::new();
+    field.insert("path".into(), path.into());
+    Value::Mapping(field)
+}
+
+/// Runs the function on standard input and output.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let limits = Limits::default();
+    let text = manifests::stdin(&limits)?;
+    let (list, failed) = process(&text, &limits);
+    let yaml = serde_yaml::to_string(&list)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(yaml.as_bytes())?;
+    stdout.flush()?;
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The output list of the input `text`, and whether it holds an error result.
+pub fn process(text: &str, limits: &Limits) -> (Value, bool) {
+    let mut results = Vec::new();
+    let mut list = match read_list(text, limits) {
+        Ok(list) => list,
+        Err(message) => {
+            results.push(result("error", message));
+            let mut list = Mapping::new();
+            list.insert("apiVersion".into(), "config.kubernetes.io/v1".into());
+            list.insert("kind".into(), "ResourceList".into());
+            list.insert("items".into(), Value::Sequence(Vec::new()));
+            list
+        }
+    };
+    if results.is_empty() {
+        add(&mut list, &mut results);
+    }
+    let failed = results
+        .iter()
+        .any(|r| r.get("severity").and_then(Value::as_str) == Some("error"));
+    if !results.is_empty() {
+        list.insert(
+            "results".into(),
+            Value::Sequence(results.into_iter().map(Value::Mapping).collect()),
+        );
+    }
+    (Value::Mapping(list), failed)
+}
+
+fn read_list(text: &str, limits: &Limits) -> Result<Mapping, String> {
+    let documents = dynakube_netpol::source::documents("-", text, limits)
+        .map_err(|e| format!("the input is not a ResourceList: {e}"))?;
+    let [(_, Value::Mapping(list))] = documents.as_slice() else {
+        return Err("the input must be one ResourceList document".into());
+    };
+    if list.get("kind").and_then(Value::as_str) != Some("ResourceList") {
+        return Err("the input's kind must be ResourceList".into());
+    }
+    match list.get("items") {
+        None | Some(Value::Sequence(_)) => Ok(list.clone()),
+        Some(_) => Err("the ResourceList's items must be a list".into()),
+    }
+}
+
+/// Appends the policies to the list's items, or records why not.
+fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
+    let items: Vec<Value> = match list.get("items") {
+        Some(Value::Sequence(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    let config_value = list.get("functionConfig").cloned().unwrap_or(Value::Null);
+    let config = match manifests::generator_config(&config_value) {
+        Ok(config) => config,
+        Err((path, message)) => {
+            let mut entry = result("error", format!("functionConfig: {message}"));
+            entry.insert("resourceRef".into(), resource_ref(&config_value));
+            entry.insert("field".into(), field(&path));
+            results.push(entry);
+            return;
+        }
+    };
+    let mut texts = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        texts.push((
+            format!("items[{index}]"),
+            serde_yaml::to_string(item).unwrap_or_default(),
+        ));
+    }
+    match manifests::add_policies(config, &texts, vec!["-".into()]) {
+        Ok(added) => {
+            results.extend(added.notes.iter().map(note_result));
+            let mut all = items;
+            for object in added.objects {
+                all.push(serde_yaml::to_value(object).unwrap_or(Value::Null));
+            }
+            list.insert("items".into(), Value::Sequence(all));
+        }
+        Err(error) => results.push(error_result(&error, &items)),
+    }
+}
+
+fn note_result(note: &Note) -> Mapping {
+    let severity = match note.level {
+        Level::Warning => "warning",
+        Level::Info => "info",
+    };
+    // The rows the note concerns lead its message, as on standard error.
+    let text = note.to_string();
+    let message = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
+    let mut entry = result(severity, message.to_string());
+    if !note.refs.is_empty() {
+        let rows: Vec<String> = note.refs.iter().map(ToString::to_string).collect();
+        entry.insert(
+            "tags".into(),
+            Value::Mapping(Mapping::from_iter([(
+                Value::from("rows"),
+                Value::from(rows.join(",")),
+            )])),
+        );
+    }
+    entry
+}
+
+/// An error as a result: with the item and field it names, when it names one.
+fn error_result(error: &anyhow::Error, items: &[Value]) -> Mapping {
+    let mut entry = result("error", format!("{error:#}"));
+    let location = error
+        .downcast_ref::<dynakube_netpol::Error>()
+        .and_then(|e| match e {
+            dynakube_netpol::Error::Invalid { location, .. } => Some(location.clone()),
+            _ => None,
+        });
+    if let Some(location) = location {
+        let index = location
+            .file
+            .strip_prefix("items[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|n| n.parse::<usize>().ok());
+        if let Some(item) = index.and_then(|i| items.get(i)) {
+            entry.insert("resourceRef".into(), resource_ref(item));
+        }
+        if !location.field.is_empty() {
+            entry.insert("field".into(), field(&location.field));
+        }
+    }
+    entry
+}

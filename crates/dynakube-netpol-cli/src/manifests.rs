@@ -1,0 +1,469 @@
+//! One code path for every tool that hands over a stream of rendered manifests: the Helm
+//! post-renderer, kubectl's kustomize transformer plugin and the KRM function. Each reads the
+//! stream, keeps every object as it is, and adds the policies of its DynaKubes and
+//! EdgeConnects.
+//!
+//! Decision: a stream without DynaKube or EdgeConnect is no error here (a chart may install
+//! the operator alone); it goes through unchanged, with a note.
+
+use std::collections::BTreeMap;
+use std::io::{Read as _, Write as _};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use dynakube_netpol::Flavor;
+use dynakube_netpol::input::{UnknownFields, parse_into};
+use dynakube_netpol::matrix::{Level, Note, OperatorVersion};
+use dynakube_netpol::resolve::Fallback;
+use dynakube_netpol::resources::{Inputs, ProxyUrl};
+use dynakube_netpol::source::{Limits, Object};
+use serde::Deserialize;
+use serde_yaml::{Mapping, Value};
+
+use crate::settings::{Config, FlavorArg, Text, ZoneFallbackArg};
+
+/// The file name under which the binary is kubectl's kustomize transformer plugin.
+pub const TRANSFORMER_NAME: &str = "NetworkPolicyGenerator";
+/// The file name under which the binary is the KRM function (no arguments).
+pub const KRM_NAME: &str = "dynakube-netpol-krm";
+/// The API version of the function config.
+pub const API_VERSION: &str = "dynakube-netpol.github.io/v1alpha1";
+
+/// What the manifests gave: the input objects, and the policies to add (none without a
+/// DynaKube or EdgeConnect).
+pub struct Added {
+    /// The policies as the YAML stream `generate` prints, provenance header first.
+    pub stream: Option<String>,
+    /// The policies as objects.
+    pub objects: Vec<serde_json::Value>,
+    /// Everything to tell: the matrix's and renderer's notes, and where facts came from.
+    pub notes: Vec<Note>,
+}
+
+/// Adds policies to `items` (name for messages, YAML text) under `config`.
+pub fn add_policies(
+    mut config: Config,
+    items: &[(String, String)],
+    arguments: Vec<String>,
+) -> anyhow::Result<Added> {
+    let options = config.parse_options();
+    let mut inputs = Inputs::default();
+    let mut objects = Vec::new();
+    for (name, text) in items {
+        parse_into(&mut inputs, name, text, &options)?;
+        objects.extend(dynakube_netpol::source::objects(
+            name,
+            text,
+            &config.limits,
+        )?);
+    }
+    if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
+        let note = Note::new(
+            Level::Info,
+            &[],
+            "no DynaKube or EdgeConnect in the manifests: nothing added",
+        );
+        return Ok(Added {
+            stream: None,
+            objects: Vec::new(),
+            notes: vec![note],
+        });
+    }
+    crate::verbose(|| crate::settings::skipped_summary(&inputs));
+    let mut fact_notes = Vec::new();
+    config.cluster = with_chart_facts(config.cluster.take(), &objects, &mut fact_notes)?;
+    let loaded = config.load(inputs)?;
+    let options = loaded.config.generate_options(false);
+    let mut generated =
+        dynakube_netpol::generate(&loaded.inputs, &loaded.profile, &options, &loaded.hosts)?;
+    generated.add_notes(fact_notes);
+    let output = generated.output(&loaded.inputs, arguments)?;
+    Ok(Added {
+        stream: Some(output.to_stream()),
+        objects: generated.objects(),
+        notes: generated.notes,
+    })
+}
+
+/// `helm-post-render`: standard input back unchanged, then the policies.
+pub fn post_render(config: Config, arguments: Vec<String>) -> anyhow::Result<ExitCode> {
+    let text = crate::settings::read("-", &config.limits)?;
+    let added = add_policies(config, &[("-".to_string(), text.clone())], arguments)?;
+    write_stream(&text, &added)
+}
+
+/// The kustomize transformer plugin: `args` holds the config file's path.
+pub fn transformer(args: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
+    let [path] = args else {
+        anyhow::bail!(
+            "as a kustomize transformer plugin ({TRANSFORMER_NAME}) the only argument is the path of its config file; run `dynakube-netpol --help` for the command-line tool"
+        );
+    };
+    let path = Path::new(path);
+    let limits = Limits::default();
+    let name = path.display().to_string();
+    let value: Value = dynakube_netpol::source::documents(
+        &name,
+        &crate::settings::read_path(path, &limits)?,
+        &limits,
+    )?
+    .into_iter()
+    .next()
+    .map(|(_, value)| value)
+    .ok_or_else(|| anyhow::anyhow!("{name}: the config file is empty"))?;
+    let config = generator_config(&value)
+        .map_err(|(field, message)| anyhow::anyhow!("{name}, field `{field}`: {message}"))?;
+    let text = crate::settings::read("-", &config.limits)?;
+    let added = add_policies(config, &[("-".to_string(), text.clone())], vec!["-".into()])?;
+    write_stream(&text, &added)
+}
+
+/// Writes `text` unchanged, then the policies' stream; the notes on standard error.
+fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode> {
+    crate::print_notes(&added.notes);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .context("cannot write to standard output")?;
+    if let Some(stream) = &added.stream {
+        if !text.is_empty() && !text.ends_with('\n') {
+            stdout.write_all(b"\n")?;
+        }
+        stdout
+            .write_all(stream.as_bytes())
+            .context("cannot write to standard output")?;
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads all of standard input (for the KRM function).
+pub fn stdin(limits: &Limits) -> anyhow::Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .lock()
+        .take(limits.max_bytes as u64 + 1)
+        .read_to_string(&mut text)
+        .context("cannot read standard input")?;
+    Ok(text)
+}
+
+/// The `spec` of a NetworkPolicyGenerator.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct GeneratorSpec {
+    flavor: Option<String>,
+    fqdn_fallback: Option<String>,
+    zone_fallback: Option<String>,
+    operator_version: Option<String>,
+    proxy_url: Option<String>,
+    allow_any_address: bool,
+    ignore_unknown_fields: bool,
+    cluster: Option<Value>,
+    hosts: Option<Value>,
+}
+
+/// A function config (NetworkPolicyGenerator) as a [`Config`]; errors name the field.
+pub fn generator_config(value: &Value) -> Result<Config, (String, String)> {
+    let text = |field: &str| value.get(field).and_then(Value::as_str).unwrap_or_default();
+    if text("apiVersion") != API_VERSION {
+        return Err((
+            "apiVersion".into(),
+            format!("must be {API_VERSION}, not `{}`", text("apiVersion")),
+        ));
+    }
+    if text("kind") != TRANSFORMER_NAME {
+        return Err((
+            "kind".into(),
+            format!("must be {TRANSFORMER_NAME}, not `{}`", text("kind")),
+        ));
+    }
+    if let Some(key) = value.as_mapping().and_then(|m| {
+        m.keys()
+            .filter_map(Value::as_str)
+            .find(|k| !["apiVersion", "kind", "metadata", "spec"].contains(k))
+    }) {
+        return Err((
+            key.to_string(),
+            "is not a field of NetworkPolicyGenerator".into(),
+        ));
+    }
+    let spec = value.get("spec").cloned().unwrap_or(Value::Null);
+    let spec: GeneratorSpec = match spec {
+        Value::Null => GeneratorSpec::default(),
+        spec => serde_path_to_error::deserialize(spec).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "spec".to_string()
+            } else {
+                format!("spec.{path}")
+            };
+            (field, e.into_inner().to_string())
+        })?,
+    };
+    spec_config(spec)
+}
+
+fn choice<T: ValueEnum>(field: &str, raw: Option<&str>) -> Result<Option<T>, (String, String)> {
+    raw.map(|raw| {
+        T::from_str(raw, false).map_err(|_| {
+            let names: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+                .collect();
+            (
+                format!("spec.{field}"),
+                format!("`{raw}` is not one of {}", names.join(", ")),
+            )
+        })
+    })
+    .transpose()
+}
+
+fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
+    let inline = |field: &str, value: Option<Value>| -> Result<Option<Text>, (String, String)> {
+        value
+            .map(|v| {
+                let text = serde_yaml::to_string(&v)
+                    .map_err(|e| (format!("spec.{field}"), e.to_string()))?;
+                Ok(Text {
+                    name: format!("spec.{field}"),
+                    text,
+                })
+            })
+            .transpose()
+    };
+    let flavor = choice::<FlavorArg>("flavor", spec.flavor.as_deref())?;
+    let zone = choice::<ZoneFallbackArg>("zoneFallback", spec.zone_fallback.as_deref())?;
+    let fallback =
+        choice::<crate::settings::FqdnFallback>("fqdnFallback", spec.fqdn_fallback.as_deref())?;
+    let operator_version = spec
+        .operator_version
+        .as_deref()
+        .map(OperatorVersion::parse)
+        .transpose()
+        .map_err(|e| ("spec.operatorVersion".to_string(), e.to_string()))?;
+    let proxy_url = spec
+        .proxy_url
+        .as_deref()
+        .map(ProxyUrl::parse)
+        .transpose()
+        .map_err(|e| ("spec.proxyUrl".to_string(), e.to_string()))?;
+    Ok(Config {
+        cluster: inline("cluster", spec.cluster)?,
+        hosts: inline("hosts", spec.hosts)?,
+        fallback: match fallback {
+            Some(_) => Fallback::PublicInternet,
+            None => Fallback::Fail,
+        },
+        zone_fallback: zone.unwrap_or(ZoneFallbackArg::Any).mode(),
+        operator_version,
+        proxy_url,
+        any_address: if spec.allow_any_address {
+            dynakube_netpol::cluster::AnyAddress::Allow
+        } else {
+            dynakube_netpol::cluster::AnyAddress::Refuse
+        },
+        unknown_fields: if spec.ignore_unknown_fields {
+            UnknownFields::Warn
+        } else {
+            UnknownFields::Refuse
+        },
+        limits: Limits::default(),
+        flavor: flavor.map_or(Flavor::Kubernetes, FlavorArg::flavor),
+    })
+}
+
+/// A fact the rendered operator chart gives: the profile field, its value, and the object it
+/// was read from.
+struct Fact {
+    field: &'static [&'static str],
+    value: Value,
+    from: String,
+}
+
+/// The facts of the operator's own objects in the stream, when the chart renders them.
+fn chart_facts(objects: &[Object]) -> Vec<Fact> {
+    let named = |kind: &str, name: &str| {
+        objects.iter().find(|o| {
+            o.kind == kind
+                && o.value
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(Value::as_str)
+                    == Some(name)
+        })
+    };
+    let describe = |o: &Object| format!("{} {} ({})", o.kind, name_of(o), o.location.origin());
+    let Some(operator) = named("Deployment", "dynatrace-operator") else {
+        return Vec::new();
+    };
+    let mut facts = Vec::new();
+    if let Some(namespace) = operator
+        .value
+        .get("metadata")
+        .and_then(|m| m.get("namespace"))
+        .filter(|n| n.is_string())
+    {
+        facts.push(Fact {
+            field: &["namespace"],
+            value: namespace.clone(),
+            from: describe(operator),
+        });
+    }
+    let csi = named("DaemonSet", "dynatrace-oneagent-csi-driver");
+    facts.push(Fact {
+        field: &["csiDriver"],
+        value: Value::Bool(csi.is_some()),
+        from: csi.map_or_else(
+            || {
+                format!(
+                    "no DaemonSet dynatrace-oneagent-csi-driver beside {}",
+                    describe(operator)
+                )
+            },
+            describe,
+        ),
+    });
+    if let Some(webhook) = named("Deployment", "dynatrace-webhook") {
+        facts.extend(webhook_facts(webhook, describe(webhook)));
+    }
+    facts
+}
+
+fn webhook_facts(webhook: &Object, from: String) -> Vec<Fact> {
+    let pod = webhook
+        .value
+        .get("spec")
+        .and_then(|s| s.get("template"))
+        .and_then(|t| t.get("spec"));
+    let mut facts = vec![Fact {
+        field: &["helm", "webhook", "hostNetwork"],
+        value: Value::Bool(
+            pod.and_then(|p| p.get("hostNetwork"))
+                .and_then(Value::as_bool)
+                == Some(true),
+        ),
+        from: from.clone(),
+    }];
+    let ports = pod
+        .and_then(|p| p.get("containers"))
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("ports").and_then(Value::as_sequence))
+        .flatten();
+    for port in ports {
+        let field: &'static [&'static str] = match port.get("name").and_then(Value::as_str) {
+            Some("server-port") => &["helm", "webhook", "ports", "server"],
+            Some("livez") => &["helm", "webhook", "ports", "healthProbe"],
+            Some("metrics") => &["helm", "webhook", "ports", "metrics"],
+            _ => continue,
+        };
+        if let Some(number) = port.get("containerPort").filter(|p| p.is_u64()) {
+            facts.push(Fact {
+                field,
+                value: number.clone(),
+                from: from.clone(),
+            });
+        }
+    }
+    facts
+}
+
+fn name_of(object: &Object) -> String {
+    let metadata = object.value.get("metadata");
+    let get = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Value::as_str);
+    match (get("namespace"), get("name")) {
+        (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
+        (None, Some(name)) => name.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The cluster profile with the chart's facts where it says nothing; a note per fact says
+/// where it came from, and a warning where the profile disagrees.
+fn with_chart_facts(
+    cluster: Option<Text>,
+    objects: &[Object],
+    notes: &mut Vec<Note>,
+) -> anyhow::Result<Option<Text>> {
+    let facts = chart_facts(objects);
+    if facts.is_empty() {
+        return Ok(cluster);
+    }
+    let (name, mut profile) = match &cluster {
+        Some(t) => {
+            let value: Value = serde_yaml::from_str(&t.text)
+                .with_context(|| format!("{}: not valid YAML", t.name))?;
+            (t.name.clone(), value)
+        }
+        None => ("the cluster profile".to_string(), Value::Null),
+    };
+    if profile.is_null() {
+        profile = Value::Mapping(Mapping::new());
+    }
+    let mut taken = BTreeMap::new();
+    for fact in facts {
+        let field = fact.field.join(".");
+        match insert(&mut profile, fact.field, fact.value.clone()) {
+            Ok(()) => {
+                taken.insert(field, fact);
+            }
+            Err(Some(given)) if given != fact.value => notes.push(Note::new(
+                Level::Warning,
+                &[],
+                format!(
+                    "{name} sets {field}: {}, the rendered chart {}: {}; the profile's value is used",
+                    scalar(&given),
+                    fact.from,
+                    scalar(&fact.value)
+                ),
+            )),
+            Err(_) => {}
+        }
+    }
+    for (field, fact) in taken {
+        notes.push(Note::new(
+            Level::Info,
+            &[],
+            format!(
+                "cluster profile {field}: {} taken from {}",
+                scalar(&fact.value),
+                fact.from
+            ),
+        ));
+    }
+    let text = serde_yaml::to_string(&profile).context("the cluster profile")?;
+    Ok(Some(Text { name, text }))
+}
+
+fn scalar(value: &Value) -> String {
+    serde_yaml::to_string(value)
+        .map(|s| s.trim_end().to_string())
+        .unwrap_or_default()
+}
+
+/// Sets `path` in `profile` unless present: `Err(Some(value))` with the value present,
+/// `Err(None)` when a parent is not a mapping (the profile's parser reports that).
+fn insert(profile: &mut Value, path: &[&str], value: Value) -> Result<(), Option<Value>> {
+    let Some(mapping) = profile.as_mapping_mut() else {
+        return Err(None);
+    };
+    let (first, rest) = path.split_first().ok_or(None)?;
+    if rest.is_empty() {
+        return match mapping.get(*first) {
+            Some(given) => Err(Some(given.clone())),
+            None => {
+                mapping.insert(Value::from(*first), value);
+                Ok(())
+            }
+        };
+    }
+    let child = mapping
+        .entry(Value::from(*first))
+        .or_insert_with(|| Value::Mapping(Mapping::new()));
+    insert(child, rest, value)
+}

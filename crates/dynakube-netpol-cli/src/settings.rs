@@ -1,0 +1,422 @@
+//! The options every subcommand that reads resources shares, the files they name (`-` for
+//! standard input), and the [`Config`] they resolve into — the same value the kustomize
+//! function config and the Helm post-renderer's arguments produce.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::ValueEnum;
+use dynakube_netpol::Flavor;
+use dynakube_netpol::cluster::{AnyAddress, ClusterProfile};
+use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
+use dynakube_netpol::matrix::{OperatorVersion, ZoneFallback};
+use dynakube_netpol::output::normalized_path;
+use dynakube_netpol::resolve::{Fallback, FixedHosts};
+use dynakube_netpol::resources::{Inputs, ProxyUrl};
+use dynakube_netpol::source::Limits;
+
+/// Files with DynaKube and EdgeConnect resources, and the options that shape the policies.
+#[derive(Debug, clap::Args)]
+pub struct Sources {
+    /// Files with DynaKube and EdgeConnect resources (several YAML documents each; other kinds
+    /// are skipped); `-` reads standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// The options that shape the policies, without the input files (the Helm post-renderer
+/// reads its resources from standard input).
+#[derive(Debug, clap::Args)]
+pub struct Settings {
+    /// The cluster profile (`-` reads standard input): namespace, operator release,
+    /// kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the
+    /// peers no resource can name. Every field is optional; see the README for the format.
+    #[arg(long, value_name = "FILE")]
+    pub cluster: Option<String>,
+
+    /// Addresses of external hosts (`-` reads standard input): a YAML map from host name (or
+    /// EdgeConnect host pattern) to a list of IPs or CIDRs.
+    #[arg(long, value_name = "FILE")]
+    pub hosts: Option<String>,
+
+    /// What to allow for a host without addresses. `public-internet`: its port to every public
+    /// IPv4 and IPv6 address (not private, loopback, link-local or CGNAT ranges). Without this
+    /// option such hosts are an error that lists them. (`verify` checks such hosts at a sample
+    /// public address; without the option their flows are unchecked.)
+    #[arg(long, value_name = "MODE")]
+    pub fqdn_fallback: Option<FqdnFallback>,
+
+    /// The fallback mode of the network zones the DynaKubes name in spec.networkZone. `none`:
+    /// OneAgents, code modules and log monitoring reach only the in-cluster ActiveGate (which
+    /// must have the routing capability), so only the ActiveGate leaves the cluster for them.
+    /// `any` (Dynatrace's default) and `only-default-zone` let them reach the tenant too.
+    #[arg(long, value_name = "MODE", default_value = "any")]
+    pub zone_fallback: ZoneFallbackArg,
+
+    /// The Dynatrace Operator release of the cluster, such as 1.9 or 1.10.2 (overrides
+    /// operatorVersion in the cluster profile). Without either, the newest release that serves
+    /// the DynaKubes' API versions is assumed, and a note says so.
+    #[arg(long, value_name = "RELEASE", value_parser = parse_operator_version)]
+    pub operator_version: Option<OperatorVersion>,
+
+    /// The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool
+    /// cannot read. Credentials, path and query in it are never written out.
+    #[arg(long, value_name = "URL")]
+    pub proxy_url: Option<String>,
+
+    /// Accept address blocks of every address (0.0.0.0/0, ::/0) in the hosts file and the
+    /// cluster profile. A rule with such a block admits the whole internet and the cluster
+    /// network alike; without this option they are refused.
+    #[arg(long)]
+    pub allow_any_address: bool,
+
+    /// Ignore fields that a resource's API version does not declare, with a warning each,
+    /// instead of refusing the resource (as `kubectl apply --validate=false` would keep it;
+    /// the API server then drops the fields). A misspelled field usually means a component
+    /// the policies do not open for.
+    #[arg(long)]
+    pub ignore_unknown_fields: bool,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Bounds on what one input may hold.
+#[derive(Debug, clap::Args)]
+pub struct LimitArgs {
+    /// The most bytes one input file may have.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_bytes)]
+    pub max_input_bytes: usize,
+
+    /// The deepest nesting of YAML flow collections ([...], {...}) an input may have.
+    #[arg(long, value_name = "LEVELS", default_value_t = Limits::default().max_depth)]
+    pub max_depth: usize,
+}
+
+impl LimitArgs {
+    /// The limits as the library takes them.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_bytes: self.max_input_bytes,
+            max_depth: self.max_depth,
+        }
+    }
+}
+
+/// `--fqdn-fallback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FqdnFallback {
+    /// Allow the host's port to every public address.
+    PublicInternet,
+}
+
+/// `--zone-fallback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ZoneFallbackArg {
+    /// Any ActiveGate or the tenant.
+    Any,
+    /// ActiveGates of the default zone.
+    OnlyDefaultZone,
+    /// Only the ActiveGates of the zone.
+    None,
+}
+
+impl ZoneFallbackArg {
+    /// The library's value.
+    pub fn mode(self) -> ZoneFallback {
+        match self {
+            ZoneFallbackArg::Any => ZoneFallback::Any,
+            ZoneFallbackArg::OnlyDefaultZone => ZoneFallback::OnlyDefaultZone,
+            ZoneFallbackArg::None => ZoneFallback::None,
+        }
+    }
+}
+
+/// `--flavor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlavorArg {
+    /// Kubernetes NetworkPolicies.
+    Kubernetes,
+    /// Cilium policies.
+    Cilium,
+}
+
+impl FlavorArg {
+    /// The library's value.
+    pub fn flavor(self) -> Flavor {
+        match self {
+            FlavorArg::Kubernetes => Flavor::Kubernetes,
+            FlavorArg::Cilium => Flavor::Cilium,
+        }
+    }
+}
+
+/// `--operator-version`: a release such as `1.10` or `v1.9.0`.
+fn parse_operator_version(raw: &str) -> Result<OperatorVersion, String> {
+    OperatorVersion::parse(raw).map_err(|e| format!("`{raw}` {e}"))
+}
+
+/// A named text: a file's name as the user gave it (or a field of a function config), and
+/// its content.
+#[derive(Debug, Clone)]
+pub struct Text {
+    /// The name errors use.
+    pub name: String,
+    /// The content.
+    pub text: String,
+}
+
+/// Every option resolved: what the command-line flags, the kustomize function config and the
+/// Helm post-renderer's arguments all come down to.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The cluster profile's YAML.
+    pub cluster: Option<Text>,
+    /// The hosts file's YAML.
+    pub hosts: Option<Text>,
+    /// `--fqdn-fallback`.
+    pub fallback: Fallback,
+    /// `--zone-fallback`.
+    pub zone_fallback: ZoneFallback,
+    /// `--operator-version`.
+    pub operator_version: Option<OperatorVersion>,
+    /// `--proxy-url`.
+    pub proxy_url: Option<ProxyUrl>,
+    /// `--allow-any-address`.
+    pub any_address: AnyAddress,
+    /// `--ignore-unknown-fields`.
+    pub unknown_fields: UnknownFields,
+    /// The input limits.
+    pub limits: Limits,
+    /// `--flavor`.
+    pub flavor: Flavor,
+}
+
+/// Everything the sources give, parsed.
+pub struct Loaded {
+    pub inputs: Inputs,
+    pub profile: ClusterProfile,
+    pub hosts: FixedHosts,
+    pub config: Config,
+}
+
+impl Config {
+    /// The parse options of resources.
+    pub fn parse_options(&self) -> ParseOptions {
+        ParseOptions {
+            proxy_url: self.proxy_url.clone(),
+            limits: self.limits,
+            unknown_fields: self.unknown_fields,
+        }
+    }
+
+    /// Parses the profile and the hosts, after `inputs` were parsed.
+    pub fn load(self, inputs: Inputs) -> anyhow::Result<Loaded> {
+        let profile = match &self.cluster {
+            Some(t) => {
+                ClusterProfile::parse_with(&t.name, &t.text, &self.limits, self.any_address)?
+            }
+            None => ClusterProfile::default(),
+        };
+        let profile = ClusterProfile {
+            operator_version: self.operator_version.or(profile.operator_version),
+            ..profile
+        };
+        let hosts = match &self.hosts {
+            Some(t) => FixedHosts::parse_with(&t.name, &t.text, &self.limits, self.any_address)?,
+            None => FixedHosts::default(),
+        };
+        Ok(Loaded {
+            inputs,
+            profile,
+            hosts,
+            config: self,
+        })
+    }
+
+    /// The options of generate, for the library.
+    pub fn generate_options(&self, allow_unresolved: bool) -> dynakube_netpol::GenerateOptions {
+        dynakube_netpol::GenerateOptions {
+            flavor: self.flavor,
+            matrix: dynakube_netpol::matrix::Options {
+                zone_fallback: self.zone_fallback,
+            },
+            fallback: self.fallback,
+            allow_unresolved,
+        }
+    }
+}
+
+impl Settings {
+    /// The options resolved, reading the files they name.
+    pub fn config(&self, flavor: Flavor) -> anyhow::Result<Config> {
+        let limits = self.limits.limits();
+        let text = |file: &Option<String>| -> anyhow::Result<Option<Text>> {
+            file.as_ref()
+                .map(|name| {
+                    Ok(Text {
+                        name: name.clone(),
+                        text: read(name, &limits)?,
+                    })
+                })
+                .transpose()
+        };
+        Ok(Config {
+            cluster: text(&self.cluster)?,
+            hosts: text(&self.hosts)?,
+            fallback: match self.fqdn_fallback {
+                Some(FqdnFallback::PublicInternet) => Fallback::PublicInternet,
+                None => Fallback::Fail,
+            },
+            zone_fallback: self.zone_fallback.mode(),
+            operator_version: self.operator_version,
+            proxy_url: self.proxy_url()?,
+            any_address: if self.allow_any_address {
+                AnyAddress::Allow
+            } else {
+                AnyAddress::Refuse
+            },
+            unknown_fields: if self.ignore_unknown_fields {
+                UnknownFields::Warn
+            } else {
+                UnknownFields::Refuse
+            },
+            limits,
+            flavor,
+        })
+    }
+
+    fn proxy_url(&self) -> anyhow::Result<Option<ProxyUrl>> {
+        self.proxy_url
+            .as_deref()
+            .map(ProxyUrl::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--proxy-url: {e}"))
+    }
+
+    /// The options that change the output, as command-line words with normalised paths and
+    /// without secrets.
+    pub fn arguments(&self) -> anyhow::Result<Vec<String>> {
+        let mut words: Vec<String> = Vec::new();
+        if let Some(cluster) = &self.cluster {
+            words.extend(["--cluster".into(), quoted(&normalized_path(cluster))]);
+        }
+        if let Some(hosts) = &self.hosts {
+            words.extend(["--hosts".into(), quoted(&normalized_path(hosts))]);
+        }
+        if self.fqdn_fallback.is_some() {
+            words.extend(["--fqdn-fallback".into(), "public-internet".into()]);
+        }
+        if self.zone_fallback != ZoneFallbackArg::Any {
+            let mode = self
+                .zone_fallback
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default();
+            words.extend(["--zone-fallback".into(), mode]);
+        }
+        if let Some(release) = self.operator_version {
+            words.extend(["--operator-version".into(), release.to_string()]);
+        }
+        if let Some(url) = self.proxy_url()? {
+            words.extend(["--proxy-url".into(), url.to_string()]);
+        }
+        if self.allow_any_address {
+            words.push("--allow-any-address".into());
+        }
+        if self.ignore_unknown_fields {
+            words.push("--ignore-unknown-fields".into());
+        }
+        Ok(words)
+    }
+}
+
+impl Sources {
+    /// Reads and parses the inputs, the profile and the hosts.
+    pub fn load(&self, flavor: Flavor) -> anyhow::Result<Loaded> {
+        let config = self.settings.config(flavor)?;
+        let options = config.parse_options();
+        let mut inputs = Inputs::default();
+        for file in &self.inputs {
+            let text = read(file, &config.limits)?;
+            parse_into(&mut inputs, file, &text, &options)?;
+        }
+        if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
+            return Err(dynakube_netpol::Error::NothingToDo {
+                files: self.inputs.join(", "),
+            }
+            .into());
+        }
+        crate::verbose(|| skipped_summary(&inputs));
+        config.load(inputs)
+    }
+
+    /// The inputs and the options that change the output, as command-line words.
+    pub fn arguments(&self) -> anyhow::Result<Vec<String>> {
+        let mut words: Vec<String> = self
+            .inputs
+            .iter()
+            .map(|i| quoted(&normalized_path(i)))
+            .collect();
+        words.extend(self.settings.arguments()?);
+        Ok(words)
+    }
+}
+
+/// What was read, for --verbose.
+pub fn skipped_summary(inputs: &Inputs) -> String {
+    let mut line = format!(
+        "read {} DynaKube(s) and {} EdgeConnect(s)",
+        inputs.dynakubes.len(),
+        inputs.edgeconnects.len()
+    );
+    if !inputs.skipped.is_empty() {
+        line.push_str(&format!(
+            "; skipped {} object(s) of other kinds",
+            inputs.skipped.len()
+        ));
+    }
+    line
+}
+
+/// Set once standard input has been read: a second `-` would see it empty.
+static STDIN_READ: AtomicBool = AtomicBool::new(false);
+
+/// Reads `file`, or standard input for `-` (once per run).
+pub fn read(file: &str, limits: &Limits) -> anyhow::Result<String> {
+    if file == "-" {
+        if STDIN_READ.swap(true, Ordering::SeqCst) {
+            anyhow::bail!(
+                "standard input (`-`) can be read once: name only one input, --cluster, --hosts, --policies or --pods as `-`"
+            );
+        }
+        return Ok(dynakube_netpol::source::read_bounded(
+            "-",
+            std::io::stdin().lock(),
+            limits,
+        )?);
+    }
+    read_path(Path::new(file), limits)
+}
+
+/// Reads the file at `path`.
+pub fn read_path(path: &Path, limits: &Limits) -> anyhow::Result<String> {
+    let name = path.display().to_string();
+    Ok(dynakube_netpol::source::read_file(&name, path, limits)?)
+}
+
+/// `word`, single-quoted when a shell would split or expand it.
+pub fn quoted(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
