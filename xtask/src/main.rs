@@ -10,6 +10,8 @@
 //! - `docs [--check]`: writes the traffic matrix table into README.md (or checks it is fresh);
 //! - `fields [--check]`: writes the field lists of every DynaKube and EdgeConnect version from
 //!   the operator's CRDs in `../shared/schemas/dynatrace/` (or checks they are fresh);
+//! - `cli-docs [--check]`: writes the CLI's shell completions and man pages from its clap
+//!   definition into `crates/dynakube-netpol-cli/share/` (or checks they are fresh);
 //! - `fixtures`: renders every fixture with the CLI into `target/fixtures/<name>/`;
 //! - `snapshots [--accept]`: runs the snapshot tests, lists snapshot changes to review, and
 //!   with `--accept` takes the reviewed ones;
@@ -18,13 +20,15 @@
 //! - `synthetic DIR [PODS [QUERIES]]`: writes the benchmark's generated cluster as a case
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
+mod cli_docs;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | fixtures | snapshots [--accept] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
+const USAGE: &str = "usage: cargo xtask <test | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | cli-docs [--check] | fixtures | snapshots [--accept] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +54,8 @@ fn main() -> Result<()> {
         ["docs", "--check"] => docs(true),
         ["fields"] => fields(false),
         ["fields", "--check"] => fields(true),
+        ["cli-docs"] => cli_docs::run(&project_root(), false),
+        ["cli-docs", "--check"] => cli_docs::run(&project_root(), true),
         ["fixtures"] => fixtures().map(|_| ()),
         ["snapshots"] => snapshots(false),
         ["snapshots", "--accept"] => snapshots(true),

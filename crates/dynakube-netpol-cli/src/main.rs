@@ -168,6 +168,24 @@ enum Command {
         /// The NetworkPolicyGenerator config file.
         config: PathBuf,
     },
+
+    /// Print the completion script of a shell.
+    ///
+    /// bash: `dynakube-netpol completions bash > ~/.local/share/bash-completion/completions/dynakube-netpol`;
+    /// zsh: into a directory of $fpath as `_dynakube-netpol`; fish:
+    /// `~/.config/fish/completions/dynakube-netpol.fish`. The scripts are also in the
+    /// repository under crates/dynakube-netpol-cli/share/completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+
+    /// Write the man pages (dynakube-netpol.1 and one per subcommand) into DIR.
+    #[command(hide = true)]
+    Man {
+        /// Where to write them.
+        dir: PathBuf,
+    },
 }
 
 const POST_RENDER_HELP: &str = "\
@@ -613,8 +631,51 @@ impl Command {
             Command::KustomizeTransformer { config } => {
                 manifests::transformer(&[config.into_os_string()])
             }
+            Command::Completions { shell } => completions(shell),
+            Command::Man { dir } => {
+                use clap::CommandFactory;
+                write_man_pages(Cli::command(), &dir)?;
+                Ok(ExitCode::SUCCESS)
+            }
         }
     }
+}
+
+/// `completions SHELL`: the script clap_complete writes, repaired for bash.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "dynakube-netpol", &mut script);
+    let mut script = String::from_utf8(script).context("the completion script")?;
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete 4.6 names the case labels of a hyphenated binary's subcommands
+        // differently from the variable it matches them against (`dynakube__subcmd__netpol__…`
+        // against `dynakube__netpol__…`), so no option of a subcommand would complete; the
+        // test of bash completion catches it.
+        script = script.replace("dynakube__subcmd__netpol", "dynakube__netpol");
+    }
+    std::io::stdout().write_all(script.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the man page of `command` and of each visible subcommand into `dir`.
+fn write_man_pages(command: clap::Command, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let write = |name: String, command: clap::Command| -> anyhow::Result<()> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command.name(name.clone()))
+            .render(&mut page)
+            .context("cannot render the man page")?;
+        let path = dir.join(format!("{name}.1"));
+        std::fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))
+    };
+    let command = command.version(env!("CARGO_PKG_VERSION"));
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let page = sub.clone().version(env!("CARGO_PKG_VERSION"));
+        write(format!("dynakube-netpol-{}", sub.get_name()), page)?;
+    }
+    write("dynakube-netpol".to_string(), command)
 }
 
 /// How much goes to standard error besides errors: 0 quiet, 1 notes and warnings, 2 verbose.
@@ -704,6 +765,9 @@ impl Generate {
     }
 
     fn run(&self) -> anyhow::Result<ExitCode> {
+        if self.check && self.output_dir.as_deref() == Some(Path::new("-")) {
+            anyhow::bail!("--check compares with a directory; `-o -` is standard output");
+        }
         let flavor = self.flavor.flavor();
         let loaded = self.sources.load(flavor)?;
         let mut arguments = self.sources.arguments()?;

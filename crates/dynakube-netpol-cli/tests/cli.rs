@@ -1,0 +1,582 @@
+//! The command line as a new user meets it: typos, `-` for standard input and output, colour,
+//! --quiet and --verbose, completions that work in bash, man pages that match the binary, and
+//! the binary under the names other tools run it by (kubectl plugin, kustomize transformer).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dynakube-netpol");
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture(name: &str) -> String {
+    root()
+        .join("fixtures/a-cloud-native-network-zone")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `program` with `args`, `stdin` on standard input, without colour settings of the
+/// environment.
+fn run_as(program: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    run_as(Path::new(BIN), args, stdin, &[])
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn typos_get_suggestions() {
+    let out = run(&["genrate"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("similar subcommand exists: 'generate'"));
+    let out = run(&["generate", "x.yaml", "--host", "h.yaml"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("similar argument exists: '--hosts'"));
+    let out = run(
+        &["verify", "x.yaml", "--policies", "p", "--output", "json"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "--output is no report option");
+}
+
+#[test]
+fn colour_only_for_terminals_or_when_forced() {
+    let args = ["generate", &fixture("dynakube.yaml")];
+    let plain = run(&args, "");
+    assert_eq!(plain.status.code(), Some(2));
+    assert!(text(&plain.stderr).starts_with("error: "));
+    assert!(!plain.stderr.contains(&0x1b), "no escape codes into a pipe");
+    let forced = run_as(Path::new(BIN), &args, "", &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.stderr.contains(&0x1b), "CLICOLOR_FORCE colours");
+    let no_color = run_as(
+        Path::new(BIN),
+        &args,
+        "",
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+    );
+    assert!(!no_color.stderr.contains(&0x1b), "NO_COLOR wins");
+}
+
+#[test]
+fn standard_input_for_every_file() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    let cluster = std::fs::read_to_string(fixture("cluster.yaml")).unwrap();
+    let hosts = std::fs::read_to_string(fixture("hosts.yaml")).unwrap();
+    let (dk, cl, ho) = (
+        fixture("dynakube.yaml"),
+        fixture("cluster.yaml"),
+        fixture("hosts.yaml"),
+    );
+    let files = run(&["generate", &dk, "--cluster", &cl, "--hosts", &ho], "");
+    assert!(files.status.success(), "{}", text(&files.stderr));
+    for (args, stdin) in [
+        (
+            vec!["generate", "-", "--cluster", &cl, "--hosts", &ho],
+            &dynakube,
+        ),
+        (
+            vec!["generate", &dk, "--cluster", "-", "--hosts", &ho],
+            &cluster,
+        ),
+        (
+            vec!["generate", &dk, "--cluster", &cl, "--hosts", "-"],
+            &hosts,
+        ),
+    ] {
+        let out = run(&args, stdin);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        // Only the provenance line naming `-` differs.
+        let body = |o: &Output| {
+            text(&o.stdout)
+                .lines()
+                .skip(2)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(body(&out), body(&files), "{args:?}");
+    }
+    let twice = run(&["generate", "-", "--cluster", "-"], &dynakube);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(text(&twice.stderr).contains("can be read once"));
+}
+
+#[test]
+fn standard_input_for_policies_and_pods() {
+    let (dk, cl, ho) = (
+        fixture("dynakube.yaml"),
+        fixture("cluster.yaml"),
+        fixture("hosts.yaml"),
+    );
+    let files = run(&["generate", &dk, "--cluster", &cl, "--hosts", &ho], "");
+    let policies = text(&files.stdout);
+    let verify = run(
+        &[
+            "verify",
+            &dk,
+            "--cluster",
+            &cl,
+            "--hosts",
+            &ho,
+            "--policies",
+            "-",
+        ],
+        &policies,
+    );
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    let model = scratch("stdin-pods");
+    let case = run(
+        &[
+            "verify",
+            &dk,
+            "--cluster",
+            &cl,
+            "--hosts",
+            &ho,
+            "--policies",
+            "-",
+        ]
+        .into_iter()
+        .chain(["--write-case", model.to_str().unwrap()])
+        .collect::<Vec<_>>(),
+        &policies,
+    );
+    assert!(case.status.success());
+    let pods = std::fs::read_to_string(model.join("cluster.yaml")).unwrap();
+    let policy_file = model.join("policies.yaml");
+    let with_pods = run(
+        &[
+            "verify",
+            &dk,
+            "--cluster",
+            &cl,
+            "--hosts",
+            &ho,
+            "--pods",
+            "-",
+        ]
+        .into_iter()
+        .chain(["--policies", policy_file.to_str().unwrap()])
+        .collect::<Vec<_>>(),
+        &pods,
+    );
+    assert!(with_pods.status.success(), "{}", text(&with_pods.stderr));
+    let audit = run(&["audit", "-", "--dynakube", "-"], "");
+    assert_eq!(audit.status.code(), Some(2));
+}
+
+#[test]
+fn dash_output_is_standard_output() {
+    let dir = scratch("dash-output");
+    let args = [
+        "generate",
+        &fixture("dynakube.yaml"),
+        "--hosts",
+        &fixture("hosts.yaml"),
+    ];
+    let plain = Command::new(BIN)
+        .args(args)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let dash = Command::new(BIN)
+        .args(args)
+        .args(["-o", "-"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(dash.status.success());
+    assert_eq!(plain.stdout, dash.stdout);
+    assert!(!dir.join("-").exists(), "no directory named -");
+    let check = Command::new(BIN)
+        .args(args)
+        .args(["-o", "-", "--check"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    assert!(text(&check.stderr).contains("--check"));
+}
+
+#[test]
+fn quiet_and_verbose() {
+    let args = [
+        "generate",
+        &fixture("dynakube.yaml"),
+        "--hosts",
+        &fixture("hosts.yaml"),
+    ];
+    let normal = run(&args, "");
+    assert!(text(&normal.stderr).contains("warning (I1, I3"));
+    let quiet = run(&[&args[..], &["--quiet"]].concat(), "");
+    assert!(quiet.status.success());
+    assert_eq!(text(&quiet.stderr), "");
+    assert_eq!(quiet.stdout, normal.stdout);
+    let verbose = run(&[&["-v"], &args[..]].concat(), "");
+    assert!(text(&verbose.stderr).contains("read 1 DynaKube(s) and 0 EdgeConnect(s)"));
+    let both = run(&[&args[..], &["-q", "-v"]].concat(), "");
+    assert_eq!(both.status.code(), Some(2));
+}
+
+#[test]
+fn completions_and_man_pages_are_fresh() {
+    let share = root().join("crates/dynakube-netpol-cli/share");
+    let fresh = scratch("man");
+    assert!(
+        Command::new(BIN)
+            .arg("man")
+            .arg(&fresh)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut expected: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    for entry in std::fs::read_dir(&fresh).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_owned();
+        expected.push((share.join("man").join(name), std::fs::read(&path).unwrap()));
+    }
+    for (shell, file) in [
+        ("bash", "dynakube-netpol.bash"),
+        ("zsh", "_dynakube-netpol"),
+        ("fish", "dynakube-netpol.fish"),
+        ("powershell", "_dynakube-netpol.ps1"),
+    ] {
+        let out = run(&["completions", shell], "");
+        assert!(out.status.success());
+        expected.push((share.join("completions").join(file), out.stdout));
+    }
+    let mut committed = 0;
+    for sub in ["man", "completions"] {
+        committed += std::fs::read_dir(share.join(sub)).unwrap().count();
+    }
+    assert_eq!(
+        committed,
+        expected.len(),
+        "files in share/ nobody generates"
+    );
+    for (path, bytes) in expected {
+        let stale = std::fs::read(&path).ok() != Some(bytes);
+        assert!(
+            !stale,
+            "{} is stale: run `cargo xtask cli-docs`",
+            path.display()
+        );
+    }
+}
+
+/// What bash completes for `words` (the last one being completed), with the committed script.
+fn bash_completes(words: &[&str]) -> Vec<String> {
+    let script = root().join("crates/dynakube-netpol-cli/share/completions/dynakube-netpol.bash");
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        r#"source '{}'
+function=$(complete -p dynakube-netpol | sed -n 's/.*-F \([^ ]*\) .*/\1/p')
+COMP_WORDS=({})
+COMP_CWORD={}
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+"$function" dynakube-netpol "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        script.display(),
+        quoted.join(" "),
+        words.len() - 1
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .expect("bash runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn bash_completion_completes_subcommands_options_and_values() {
+    let subcommands = bash_completes(&["dynakube-netpol", "ge"]);
+    assert_eq!(subcommands, ["generate"]);
+    let options = bash_completes(&["dynakube-netpol", "generate", "--fl"]);
+    assert_eq!(options, ["--flavor"]);
+    let values = bash_completes(&["dynakube-netpol", "generate", "--flavor", ""]);
+    assert_eq!(values, ["kubernetes", "cilium"]);
+    let formats = bash_completes(&["dynakube-netpol", "verify", "--format", ""]);
+    assert_eq!(formats, ["text", "json"]);
+}
+
+/// The binary copied under another name into a fresh directory.
+fn installed_as(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::copy(BIN, &path).unwrap();
+    path
+}
+
+#[test]
+fn as_a_kubectl_plugin_usage_names_kubectl() {
+    let dir = scratch("kubectl-plugin");
+    let plugin = installed_as(&dir, "kubectl-dynakube_netpol");
+    let help = run_as(&plugin, &["--help"], "", &[]);
+    assert!(help.status.success());
+    assert!(text(&help.stdout).contains("Usage: kubectl dynakube-netpol [OPTIONS] <COMMAND>"));
+    let args = [
+        "generate",
+        &fixture("dynakube.yaml"),
+        "--hosts",
+        &fixture("hosts.yaml"),
+    ];
+    assert_eq!(
+        run_as(&plugin, &args, "", &[]).stdout,
+        run(&args, "").stdout
+    );
+}
+
+const GENERATOR: &str = "apiVersion: dynakube-netpol.github.io/v1alpha1
+kind: NetworkPolicyGenerator
+metadata: {name: policies}
+spec:
+  flavor: kubernetes
+  cluster:
+    nodeCIDRs: [192.0.2.0/24]
+  hosts:
+    abc12345.live.dynatrace.com: [203.0.113.10]
+";
+
+const CONFIG_MAP: &str = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: shop-settings, namespace: shop}
+data: {color: blue}
+";
+
+#[test]
+fn kustomize_transformer_by_its_kind_name() {
+    let dir = scratch("transformer");
+    let plugin = installed_as(&dir, "NetworkPolicyGenerator");
+    let config = dir.join("generator.yaml");
+    std::fs::write(&config, GENERATOR).unwrap();
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    let stream = format!("{CONFIG_MAP}---\n{dynakube}");
+    let out = run_as(&plugin, &[config.to_str().unwrap()], &stream, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = text(&out.stdout);
+    assert!(out.starts_with(&stream), "the resources first, unchanged");
+    assert!(out[stream.len()..].contains("kind: NetworkPolicy"));
+    assert!(
+        out.contains("cidr: 203.0.113.10/32"),
+        "the inline hosts are used"
+    );
+
+    let typo = dir.join("typo.yaml");
+    std::fs::write(&typo, GENERATOR.replace("flavor:", "flavour:")).unwrap();
+    let out = run_as(&plugin, &[typo.to_str().unwrap()], &stream, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("field `spec.flavour`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Runs the KRM function on `list`; returns the exit code and the output list.
+fn krm(list: &str) -> (i32, serde_yaml::Value) {
+    let out = run(&["krm"], list);
+    let value = serde_yaml::from_str(&text(&out.stdout)).expect("a ResourceList comes out");
+    (out.status.code().unwrap(), value)
+}
+
+fn resource_list(items: &[&str], config: &str) -> String {
+    let mut list =
+        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    for item in items {
+        let value: serde_yaml::Value = serde_yaml::from_str(item).unwrap();
+        list.push_str(&format!("- {}\n", serde_json::to_string(&value).unwrap()));
+    }
+    let config: serde_yaml::Value = serde_yaml::from_str(config).unwrap();
+    list.push_str(&format!(
+        "functionConfig: {}\n",
+        serde_json::to_string(&config).unwrap()
+    ));
+    list
+}
+
+fn errors(list: &serde_yaml::Value) -> Vec<&serde_yaml::Value> {
+    list["results"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["severity"] == "error")
+        .collect()
+}
+
+#[test]
+fn krm_function_appends_policies_and_keeps_items() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    let input = resource_list(&[CONFIG_MAP, &dynakube], GENERATOR);
+    let (code, list) = krm(&input);
+    assert_eq!(code, 0, "{list:?}");
+    let given: serde_yaml::Value = serde_yaml::from_str(&input).unwrap();
+    let items = list["items"].as_sequence().unwrap();
+    assert_eq!(
+        items[..2],
+        given["items"].as_sequence().unwrap()[..],
+        "items kept"
+    );
+    assert!(items.len() > 10);
+    assert!(items[2..].iter().all(|i| i["kind"] == "NetworkPolicy"));
+    assert!(errors(&list).is_empty());
+    assert!(
+        list["results"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .any(|r| r["severity"] == "warning"),
+        "warnings become results"
+    );
+    // Under its own name it is the function without arguments.
+    let dir = scratch("krm-name");
+    let named = installed_as(&dir, "dynakube-netpol-krm");
+    let out = run_as(&named, &[], &input, &[]);
+    assert_eq!(
+        serde_yaml::from_str::<serde_yaml::Value>(&text(&out.stdout)).unwrap(),
+        list
+    );
+}
+
+#[test]
+fn krm_function_reports_bad_input_in_results() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    let bad = dynakube.replace("https://abc12345.live.dynatrace.com/api", "ftp://x");
+    let (code, list) = krm(&resource_list(&[CONFIG_MAP, &bad], GENERATOR));
+    assert_eq!(code, 1);
+    let found = errors(&list);
+    assert_eq!(found.len(), 1, "{list:?}");
+    assert_eq!(found[0]["resourceRef"]["kind"], "DynaKube");
+    assert_eq!(found[0]["resourceRef"]["name"], "dynakube");
+    assert_eq!(found[0]["field"]["path"], "spec.apiUrl");
+    assert_eq!(
+        list["items"].as_sequence().unwrap().len(),
+        2,
+        "items unchanged"
+    );
+
+    let typo = GENERATOR.replace("fqdn", "x").replace("flavor:", "flavr:");
+    let (code, list) = krm(&resource_list(&[&dynakube], &typo));
+    assert_eq!(code, 1);
+    assert_eq!(errors(&list)[0]["field"]["path"], "spec.flavr");
+    assert_eq!(
+        errors(&list)[0]["resourceRef"]["kind"],
+        "NetworkPolicyGenerator"
+    );
+
+    for garbage in [
+        "[1, 2",
+        "kind: ConfigMap\n",
+        "kind: ResourceList\nitems: 3\n",
+    ] {
+        let out = run(&["krm"], garbage);
+        assert_eq!(out.status.code(), Some(1), "{garbage}");
+        let list: serde_yaml::Value = serde_yaml::from_str(&text(&out.stdout)).unwrap();
+        assert_eq!(errors(&list).len(), 1, "{garbage}");
+    }
+}
+
+#[test]
+fn helm_post_render_keeps_the_release_and_reads_the_chart() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    let webhook = "# Source: dynatrace-operator/templates/webhook.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dynatrace-webhook, namespace: dynatrace}
+spec:
+  template:
+    spec:
+      hostNetwork: false
+      containers:
+      - name: webhook
+        ports:
+        - {name: server-port, containerPort: 9443}
+        - {name: livez, containerPort: 10080}
+        - {name: metrics, containerPort: 8383}
+";
+    let operator = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dynatrace-operator, namespace: dynatrace}
+spec: {}
+";
+    let release = format!("---\n{operator}---\n{webhook}---\n{dynakube}");
+    let out = run(
+        &["helm-post-render", "--hosts", &fixture("hosts.yaml")],
+        &release,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with(&release),
+        "the release first, byte for byte"
+    );
+    let added = &stdout[release.len()..];
+    assert!(
+        added.contains("port: 9443"),
+        "the webhook's port from the chart"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "helm.webhook.ports.server: 9443 taken from Deployment dynatrace/dynatrace-webhook"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("csiDriver: false taken from no DaemonSet"),
+        "{stderr}"
+    );
+
+    let unrelated = format!("---\n{CONFIG_MAP}");
+    let out = run(&["helm-post-render"], &unrelated);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        unrelated,
+        "nothing added without a DynaKube"
+    );
+
+    let bad = release.replace("https://abc12345.live.dynatrace.com/api", "ftp://x");
+    let out = run(
+        &["helm-post-render", "--hosts", &fixture("hosts.yaml")],
+        &bad,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("spec.apiUrl"));
+    assert!(out.stdout.is_empty(), "nothing written on error");
+}
