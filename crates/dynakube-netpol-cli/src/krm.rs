@@ -148,19 +148,18 @@ fn note_result(note: &Note) -> Mapping {
         Level::Warning => "warning",
         Level::Info => "info",
     };
-    // The rows the note concerns lead its message, as on standard error.
-    let text = note.to_string();
-    let message = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
-    let mut entry = result(severity, message.to_string());
+    let mut entry = result(severity, note.text.clone());
+    // The rows the note concerns and the input that caused it, as on standard error.
+    let mut tags = Mapping::new();
     if !note.refs.is_empty() {
         let rows: Vec<String> = note.refs.iter().map(ToString::to_string).collect();
-        entry.insert(
-            "tags".into(),
-            Value::Mapping(Mapping::from_iter([(
-                Value::from("rows"),
-                Value::from(rows.join(",")),
-            )])),
-        );
+        tags.insert("rows".into(), rows.join(",").into());
+    }
+    if let Some(field) = &note.field {
+        tags.insert("cause".into(), field.clone().into());
+    }
+    if !tags.is_empty() {
+        entry.insert("tags".into(), Value::Mapping(tags));
     }
     entry
 }

@@ -25,6 +25,10 @@ pub struct Note {
     pub refs: BTreeSet<RowId>,
     /// The remark, one sentence or two.
     pub text: String,
+    /// The input that caused it, when one did: a resource's field (`DynaKube dynatrace/dk
+    /// spec.kspm`), a field of the cluster profile (`cluster profile nodeCIDRs`) or an option
+    /// (`--fqdn-fallback`).
+    pub field: Option<String>,
 }
 
 impl Note {
@@ -34,6 +38,15 @@ impl Note {
             level,
             refs: refs.iter().copied().collect(),
             text: text.into(),
+            field: None,
+        }
+    }
+
+    /// The same note, caused by `field`.
+    pub fn at(self, field: impl Into<String>) -> Self {
+        Note {
+            field: Some(field.into()),
+            ..self
         }
     }
 
@@ -43,6 +56,7 @@ impl Note {
             level: Level::Info,
             refs: flow.refs.clone(),
             text: text.into(),
+            field: None,
         }
     }
 }
@@ -54,10 +68,13 @@ impl fmt::Display for Note {
             Level::Warning => "warning",
         };
         let text = crate::values::escape(&self.text);
-        if self.refs.is_empty() {
-            write!(f, "{level}: {text}")
-        } else {
-            write!(f, "{level} ({}): {text}", super::rows::joined(&self.refs))
+        f.write_str(level)?;
+        if !self.refs.is_empty() {
+            write!(f, " ({})", super::rows::joined(&self.refs))?;
         }
+        if let Some(field) = &self.field {
+            write!(f, " [{}]", crate::values::escape(field))?;
+        }
+        write!(f, ": {text}")
     }
 }

@@ -87,11 +87,12 @@ pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
         }
     }
     renderer.cdn_warnings();
-    for (text, refs) in std::mem::take(&mut renderer.warnings) {
+    for ((text, field), refs) in std::mem::take(&mut renderer.warnings) {
         renderer.notes.insert(Note {
             level: Level::Warning,
             refs,
             text,
+            field: Some(field.to_string()),
         });
     }
     let namespace = matrix.namespace.as_str();
@@ -116,8 +117,9 @@ struct Renderer<'a> {
     addresses: &'a Addresses,
     drafts: BTreeMap<PolicyGroup, PolicyDraft>,
     notes: BTreeSet<Note>,
-    /// Widening warnings by text, with the rows each concerns.
-    warnings: BTreeMap<String, BTreeSet<RowId>>,
+    /// Widening warnings by text and the input that caused them, with the rows each
+    /// concerns.
+    warnings: BTreeMap<(String, &'static str), BTreeSet<RowId>>,
     /// CDN hosts without addresses, by source and ports, with the rows they concern.
     cdns: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<RowId>)>,
 }
@@ -180,6 +182,7 @@ impl Renderer<'_> {
                 if api.control_plane.is_empty() {
                     self.warn(
                         refs,
+                        "cluster profile controlPlaneCIDRs",
                         "the cluster profile has no controlPlaneCIDRs: kube-apiserver calls to the webhook are allowed from any address on the webhook port",
                     );
                     return one(anywhere());
@@ -204,6 +207,7 @@ impl Renderer<'_> {
                 {
                     self.warn(
                         refs,
+                        "--fqdn-fallback",
                         format!("no addresses for {name}: its port is allowed to every public address (--fqdn-fallback public-internet)"),
                     );
                     return one(public_internet()
@@ -247,6 +251,7 @@ impl Renderer<'_> {
         if api.endpoints.is_empty() {
             self.warn(
                 refs,
+                "cluster profile apiServer.endpointCIDRs",
                 "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to any address on the apiServer ports",
             );
             rules.push((union(ports, &endpoint_ports), anywhere()));
@@ -262,6 +267,7 @@ impl Renderer<'_> {
         if cidrs.is_empty() {
             self.warn(
                 refs,
+                "cluster profile nodeCIDRs",
                 "the cluster profile has no nodeCIDRs: kubelet and host-network traffic is allowed from any address on its ports",
             );
             return Some(vec![(ports.clone(), anywhere())]);
@@ -278,6 +284,7 @@ impl Renderer<'_> {
             };
             self.warn(
                 refs,
+                "--allow-any-address",
                 format!(
                     "the hosts file gives {everything}: these rules admit every address {ports}"
                 ),
@@ -286,9 +293,9 @@ impl Renderer<'_> {
     }
 
     /// One warning per text, listing every row it concerns.
-    fn warn(&mut self, refs: &BTreeSet<RowId>, text: impl Into<String>) {
+    fn warn(&mut self, refs: &BTreeSet<RowId>, field: &'static str, text: impl Into<String>) {
         self.warnings
-            .entry(text.into())
+            .entry((text.into(), field))
             .or_default()
             .extend(refs.iter().copied());
     }
@@ -301,7 +308,7 @@ impl Renderer<'_> {
                 "{from} downloads image data from {} ({ports}), where the registry redirects it; a NetworkPolicy cannot name CDN hosts and their addresses change: give them in the hosts file, or use an image from another registry",
                 hosts.join(", ")
             );
-            self.warn(&refs, text);
+            self.warn(&refs, "--hosts", text);
         }
     }
 

@@ -113,7 +113,8 @@ fn operator_release(
         level,
         &[],
         format!("assuming operator {release}, {why}; {advice}"),
-    );
+    )
+    .at("cluster profile operatorVersion");
     Ok((release, Some(note)))
 }
 

@@ -21,6 +21,8 @@ struct About<'a> {
 struct DynaKubeNote {
     level: Level,
     refs: &'static [RowId],
+    /// The field of the DynaKube that causes it (empty: none in particular).
+    field: &'static str,
     applies: fn(&About<'_>) -> bool,
     text: fn(&About<'_>) -> String,
 }
@@ -30,6 +32,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
     DynaKubeNote {
         level: Level::Info,
         refs: &[E8, E11, E12, E14],
+        field: "spec.networkZone",
         applies: |a| a.dk.network_zone.is_some() && a.fallback != ZoneFallback::None,
         text: |a| {
             format!(
@@ -42,6 +45,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
     DynaKubeNote {
         level: Level::Warning,
         refs: &[],
+        field: "spec.networkZone",
         applies: |a| a.dk.network_zone.is_none() && a.fallback == ZoneFallback::None,
         text: |a| {
             format!(
@@ -53,6 +57,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
     DynaKubeNote {
         level: Level::Warning,
         refs: &[E16],
+        field: "spec.kspm",
         applies: |a| a.dk.kspm && !a.dk.has_capability(Capability::KubernetesMonitoring),
         text: |a| {
             format!(
@@ -64,6 +69,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
     DynaKubeNote {
         level: Level::Info,
         refs: &[E9],
+        field: "spec.activeGate.capabilities",
         applies: |a| a.dk.has_capability(Capability::KubernetesMonitoring),
         text: |a| {
             format!(
@@ -75,6 +81,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
     DynaKubeNote {
         level: Level::Info,
         refs: &[E6],
+        field: "spec.oneAgent",
         applies: |a| a.pulls_images,
         text: |a| {
             format!(
@@ -86,6 +93,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
     DynaKubeNote {
         level: Level::Info,
         refs: &[],
+        field: "",
         applies: |a| {
             a.dk.feature_flags.node_image_pull
                 || a.dk.mode().is_some()
@@ -98,6 +106,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
     DynaKubeNote {
         level: Level::Info,
         refs: &[],
+        field: "spec.enableIstio",
         applies: |a| a.dk.enable_istio,
         text: |a| {
             format!(
@@ -109,6 +118,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
     DynaKubeNote {
         level: Level::Info,
         refs: &[E30],
+        field: "metadata.annotations",
         applies: |a| {
             a.dk.feature_flags.activegate_ignore_proxy || a.dk.feature_flags.oneagent_ignore_proxy
         },
@@ -124,6 +134,8 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
 /// A note on the cluster profile.
 struct ProfileNote {
     refs: &'static [RowId],
+    /// The field of the profile that causes it.
+    field: &'static str,
     applies: fn(&ClusterProfile) -> bool,
     text: &'static str,
 }
@@ -131,11 +143,13 @@ struct ProfileNote {
 const PROFILE_NOTES: &[ProfileNote] = &[
     ProfileNote {
         refs: &[I2, I5, I8, I9],
+        field: "prometheus",
         applies: |p| p.prometheus.is_none(),
         text: "no `prometheus` in the cluster profile: metrics ports get no ingress",
     },
     ProfileNote {
         refs: &[I6, I7, I8, I9, E7],
+        field: "csiDriver",
         applies: |p| !p.csi_driver,
         text: "cluster profile says the CSI driver is not installed",
     },
@@ -151,16 +165,22 @@ impl Builder<'_> {
             pulls_images: self.holds(Condition::CodeModulesRegistry, Context::DynaKube(dk)),
         };
         for note in DYNAKUBE_NOTES.iter().filter(|n| (n.applies)(&about)) {
-            self.notes
-                .insert(Note::new(note.level, note.refs, (note.text)(&about)));
+            let mut entry = Note::new(note.level, note.refs, (note.text)(&about));
+            if !note.field.is_empty() {
+                entry = entry.at(format!("{} {}", dk.resource(), note.field));
+            }
+            self.notes.insert(entry);
         }
         self.derived_notes(dk);
         for warning in &dk.warnings {
-            self.notes.insert(Note::new(
-                Level::Warning,
-                &[],
-                format!("DynaKube {}: {warning}", dk.name),
-            ));
+            self.notes.insert(
+                Note::new(
+                    Level::Warning,
+                    &[],
+                    format!("DynaKube {}: {warning}", dk.name),
+                )
+                .at(dk.resource().to_string()),
+            );
         }
     }
 
@@ -180,7 +200,7 @@ impl Builder<'_> {
                     "DynaKube {}: communication endpoints are learnt from the tenant at runtime; without them (the DynaKube's status, as `kubectl get dynakube -o yaml` prints it, or `communicationEndpoints` in the cluster profile) the policies assume {} (the apiUrl host and port, where a SaaS tenant serves them)",
                     dk.name, dk.api_url.api
                 ),
-            ));
+            ).at(format!("{} status", dk.resource())));
         }
         let shown = |endpoints: &[crate::values::HostPort]| {
             endpoints
@@ -198,15 +218,18 @@ impl Builder<'_> {
             ),
         ] {
             if !endpoints.is_empty() {
-                self.notes.insert(Note::new(
-                    Level::Info,
-                    rows,
-                    format!(
-                        "DynaKube {}: {whose} communication endpoints from its status: {}",
-                        dk.name,
-                        shown(endpoints)
-                    ),
-                ));
+                self.notes.insert(
+                    Note::new(
+                        Level::Info,
+                        rows,
+                        format!(
+                            "DynaKube {}: {whose} communication endpoints from its status: {}",
+                            dk.name,
+                            shown(endpoints)
+                        ),
+                    )
+                    .at(format!("{} status", dk.resource())),
+                );
             }
         }
         let fallback = super::fallback(self.profile, self.options, dk);
@@ -218,7 +241,7 @@ impl Builder<'_> {
                     "DynaKube {}: network zone `{zone}` with fallback NONE: OneAgents, code modules and log monitoring reach the in-cluster ActiveGate only; the zone must exist in the tenant with that fallback",
                     dk.name
                 ),
-            ));
+            ).at(format!("{} spec.networkZone", dk.resource())));
         }
     }
 
@@ -226,11 +249,14 @@ impl Builder<'_> {
     pub(super) fn input_notes(&mut self, inputs: &Inputs) {
         for ec in &inputs.edgeconnects {
             for warning in &ec.warnings {
-                self.notes.insert(Note::new(
-                    Level::Warning,
-                    &[],
-                    format!("EdgeConnect {}: {warning}", ec.name),
-                ));
+                self.notes.insert(
+                    Note::new(
+                        Level::Warning,
+                        &[],
+                        format!("EdgeConnect {}: {warning}", ec.name),
+                    )
+                    .at(ec.resource().to_string()),
+                );
             }
         }
         if !inputs.skipped.is_empty() {
@@ -249,8 +275,10 @@ impl Builder<'_> {
 
     pub(super) fn profile_notes(&mut self) {
         for note in PROFILE_NOTES.iter().filter(|n| (n.applies)(self.profile)) {
-            self.notes
-                .insert(Note::new(Level::Info, note.refs, note.text));
+            self.notes.insert(
+                Note::new(Level::Info, note.refs, note.text)
+                    .at(format!("cluster profile {}", note.field)),
+            );
         }
         let endpoints: Vec<String> = self
             .profile
@@ -266,7 +294,7 @@ impl Builder<'_> {
                     "communication endpoints from the cluster profile, for DynaKubes whose status names none: {}",
                     endpoints.join(", ")
                 ),
-            ));
+            ).at("cluster profile communicationEndpoints"));
         }
     }
 }
@@ -288,11 +316,14 @@ pub(super) fn zone_notes(
             .iter()
             .any(|dk| dk.network_zone.as_ref() == Some(zone))
         {
-            notes.push(Note::new(
-                Level::Warning,
-                &[],
-                format!("cluster profile `networkZones` names zone `{zone}`, which is the networkZone of no DynaKube"),
-            ));
+            notes.push(
+                Note::new(
+                    Level::Warning,
+                    &[],
+                    format!("cluster profile `networkZones` names zone `{zone}`, which is the networkZone of no DynaKube"),
+                )
+                .at(format!("cluster profile networkZones.{zone}")),
+            );
         }
     }
     for dk in &inputs.dynakubes {
@@ -328,7 +359,7 @@ pub(super) fn zone_notes(
                     dk.name,
                     exits.join("; ")
                 ),
-            ));
+            ).at(format!("{} spec.networkZone", dk.resource())));
         }
         if let Some(proxy) = &dk.proxy {
             notes.push(Note::new(
@@ -338,7 +369,7 @@ pub(super) fn zone_notes(
                     "DynaKube {}: in zone `{zone}` with fallback NONE the OneAgents, code modules and log monitoring reach the in-cluster ActiveGate directly (the operator adds its Service to their no-proxy list); the proxy {} carries only what still leaves the cluster",
                     dk.name, proxy.address
                 ),
-            ));
+            ).at(format!("{} spec.proxy", dk.resource())));
         }
     }
     notes

@@ -108,6 +108,7 @@ impl Builder<'_> {
         {
             self.warn_closed(
                 rule,
+                &format!("{} spec.hostRestrictions", ec.resource()),
                 "the hosts configured for the EdgeConnect in Dynatrace",
                 "list them in the EdgeConnect's `hostRestrictions` or `hostPatterns`, with their addresses in the hosts file",
             );
@@ -122,6 +123,7 @@ impl Builder<'_> {
         if targets.is_empty() {
             self.warn_closed(
                 rule,
+                "cluster profile prometheusTargets",
                 what,
                 "name them in the cluster profile's `prometheusTargets` (namespace, pod labels, ports)",
             );
@@ -150,6 +152,7 @@ impl Builder<'_> {
         if databases.is_empty() {
             self.warn_closed(
                 rule,
+                "cluster profile databases",
                 "user databases",
                 "name them in the cluster profile's `databases` (address blocks or pods, and ports)",
             );
@@ -188,7 +191,7 @@ impl Builder<'_> {
                 crate::matrix::Level::Warning,
                 &[rule.id],
                 "classicFullStack: the host agent instruments processes in every pod, whose code modules reach the routing ActiveGate; it admits all pods of all namespaces on its port (list the namespaces in the cluster profile's `classicFullStackNamespaces` to narrow this)",
-            ));
+            ).at("cluster profile classicFullStackNamespaces"));
             return vec![Peer::plain(all_pods(), any)];
         }
         namespaces
@@ -205,12 +208,15 @@ impl Builder<'_> {
     }
 
     /// A warning that `rule` cannot reach `what`, and what would open it.
-    fn warn_closed(&mut self, rule: &FlowRule, what: &str, remedy: &str) {
-        self.notes.insert(crate::matrix::Note::new(
-            crate::matrix::Level::Warning,
-            &[rule.id],
-            format!("{what} cannot be named, so the policies do not allow them: {remedy}"),
-        ));
+    fn warn_closed(&mut self, rule: &FlowRule, field: &str, what: &str, remedy: &str) {
+        self.notes.insert(
+            crate::matrix::Note::new(
+                crate::matrix::Level::Warning,
+                &[rule.id],
+                format!("{what} cannot be named, so the policies do not allow them: {remedy}"),
+            )
+            .at(field),
+        );
     }
 
     fn nodes(&self) -> Endpoint {
