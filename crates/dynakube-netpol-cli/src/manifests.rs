@@ -296,7 +296,10 @@ fn chart_facts(objects: &[Object]) -> Vec<Fact> {
                     == Some(name)
         })
     };
-    let describe = |o: &Object| format!("{} {} ({})", o.kind, name_of(o), o.location.origin());
+    let describe = |o: &Object| match o.location.document {
+        Some(document) => format!("{} {} (document {document})", o.kind, name_of(o)),
+        None => format!("{} {}", o.kind, name_of(o)),
+    };
     let Some(operator) = named("Deployment", "dynatrace-operator") else {
         return Vec::new();
     };
