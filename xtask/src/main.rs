@@ -1,7 +1,10 @@
 //! Build-time jobs of dynakube-netpol, run as `cargo xtask <job>`:
 //!
 //! - `test`: prepares what the tests need beside the toolchain (the manifest verifier's Python
-//!   environment) and runs every test, the ignored ones that need it included;
+//!   environment, Helm and kubectl) and runs every test, the ignored ones that need them
+//!   included;
+//! - `tools`: fetches the pinned Helm 4 and kubectl into `target/tools/` unless they are there
+//!   (see the `tools` module);
 //! - `fuzz [SECONDS [TARGET...]]`: runs every fuzz target (or the ones named) for SECONDS each
 //!   (default 60), seeded with the fixtures (needs the nightly toolchain and cargo-fuzz);
 //! - `bench-output [COUNT...]`: writes the policies of COUNT generated DynaKubes (default
@@ -28,13 +31,16 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | cli-docs [--check] | fixtures | snapshots [--accept] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
+mod tools;
+
+const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | cli-docs [--check] | fixtures | snapshots [--accept] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["test"] => test(),
+        ["tools"] => tools::ensure(&project_root()).map(|_| ()),
         ["fuzz"] => fuzz(60, &[]),
         ["fuzz", seconds, targets @ ..] => {
             fuzz(seconds.parse().context("SECONDS is a number")?, targets)
@@ -85,8 +91,13 @@ fn verifier_tools() -> PathBuf {
     project_root().join("../shared/tools")
 }
 
-/// Every test, as CI runs them: the verifier's environment is made when it is missing, then
-/// `cargo test --workspace --locked -- --include-ignored`.
+/// The variable that names the directory of `helm` and `kubectl` for the integration tests.
+const TOOLS_VARIABLE: &str = "DYNAKUBE_NETPOL_TOOLS";
+
+/// Every test, as CI runs them: the verifier's environment is made when it is missing, Helm
+/// and kubectl are fetched when they are missing (unless `DYNAKUBE_NETPOL_TOOLS` already names
+/// a directory of them), then `cargo test --workspace --locked -- --include-ignored` with
+/// `DYNAKUBE_NETPOL_TOOLS` naming their directory.
 fn test() -> Result<()> {
     let tools = verifier_tools();
     let setup = tools.join("setup-verifiers");
@@ -97,8 +108,13 @@ fn test() -> Result<()> {
             bail!("{} failed", setup.display());
         }
     }
+    let helm_and_kubectl = match std::env::var_os(TOOLS_VARIABLE) {
+        Some(dir) => PathBuf::from(dir),
+        None => tools::ensure(&project_root())?,
+    };
     let status = Command::new(env!("CARGO"))
         .args(["test", "--workspace", "--locked", "--", "--include-ignored"])
+        .env(TOOLS_VARIABLE, &helm_and_kubectl)
         .current_dir(project_root())
         .status()?;
     if !status.success() {
