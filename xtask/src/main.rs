@@ -24,6 +24,7 @@
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
 mod cli_docs;
+mod tools;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,6 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-mod tools;
 
 const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | cli-docs [--check] | fixtures | snapshots [--accept] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
