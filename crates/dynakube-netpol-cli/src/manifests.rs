@@ -48,6 +48,9 @@ pub fn add_policies(
     items: &[(String, String)],
     arguments: Vec<String>,
 ) -> anyhow::Result<Added> {
+    // The profile and the hosts are checked even when the manifests need no policies: a
+    // mistake in them must not wait for the first DynaKube.
+    config.clone().load(Inputs::default())?;
     let options = config.parse_options();
     let mut inputs = Inputs::default();
     let mut objects = Vec::new();

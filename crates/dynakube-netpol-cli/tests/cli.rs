@@ -336,10 +336,11 @@ fn bash_completion_completes_subcommands_options_and_values() {
     assert_eq!(formats, ["text", "json"]);
 }
 
-/// The binary copied under another name into a fresh directory.
+/// The binary linked under another name in a fresh directory (a link, not a copy: running a
+/// file another test thread is still writing fails with "text file busy").
 fn installed_as(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
-    std::fs::copy(BIN, &path).unwrap();
+    std::os::unix::fs::symlink(BIN, &path).unwrap();
     path
 }
 
@@ -579,4 +580,49 @@ spec: {}
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("spec.apiUrl"));
     assert!(out.stdout.is_empty(), "nothing written on error");
+}
+
+#[test]
+fn krm_function_never_crashes_on_malformed_lists() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    let list = |items: &str, config: &str| {
+        format!(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {items}\nfunctionConfig: {config}\n"
+        )
+    };
+    let config = |spec: &str| {
+        format!(
+            "{{apiVersion: dynakube-netpol.github.io/v1alpha1, kind: NetworkPolicyGenerator, metadata: {{name: p}}, spec: {spec}}}"
+        )
+    };
+    let good_items = resource_list(&[&dynakube], GENERATOR);
+    let cases = [
+        list("[1, null, text]", &config("{}")),
+        list("[{kind: DynaKube}]", &config("{}")),
+        list(
+            "[{apiVersion: dynatrace.com/v1beta6, kind: DynaKube, metadata: 7}]",
+            &config("{}"),
+        ),
+        list("[]", &config("{cluster: 5}")),
+        list("[]", &config("{hosts: [a, b]}")),
+        list("[]", &config("{flavor: 3}")),
+        list("[]", &config("{operatorVersion: banana}")),
+        list("[]", &config("{proxyUrl: 'http://u:secret@[::1'}")),
+        list("[]", "[]"),
+        list("[]", "{apiVersion: v1, kind: ConfigMap}"),
+        good_items.replace(
+            r#""nodeCIDRs":["192.0.2.0/24"]"#,
+            r#""nodeCIDRs":["0.0.0.0/0"]"#,
+        ),
+        format!("{}{}", "[".repeat(200), "]".repeat(200)),
+        "kind: ResourceList\nitems: [{a: &x [*x]}]\n".to_string(),
+    ];
+    for case in cases {
+        let out = run(&["krm"], &case);
+        assert_eq!(out.status.code(), Some(1), "{case}\n{}", text(&out.stderr));
+        let list: serde_yaml::Value = serde_yaml::from_str(&text(&out.stdout)).unwrap();
+        assert!(!errors(&list).is_empty(), "{case}");
+        let results = serde_yaml::to_string(&list["results"]).unwrap();
+        assert!(!results.contains("secret"), "{case}: {results}");
+    }
 }
