@@ -1,4 +1,4 @@
-//! Resolving host names with DNS into a [`Lock`](crate::lock::Lock) (feature `dns`).
+//! Resolving host names with DNS into a [`Lock`] (feature `dns`).
 //!
 //! This is the one place that queries DNS. It asks for A and AAAA of every name at once,
 //! at most [`DnsOptions::parallelism`] names at a time, follows CNAME chains, and reports each

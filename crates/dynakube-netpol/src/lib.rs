@@ -51,14 +51,33 @@
 //!
 //! # Crate features
 //!
-//! `dns` (off by default): [`dns::resolve_all`], resolving host names with DNS into a
+//! `dns` (off by default): `dns::resolve_all`, resolving host names with DNS into a
 //! [`lock::Lock`]; it brings tokio and hickory-resolver. Without it the crate does no network
-//! I/O. The crate does not choose a Kubernetes version for `k8s-openapi`: the binary that
-//! links it does (for example with the `latest` feature).
+//! I/O.
+//!
+//! # Kubernetes version
+//!
+//! The policies are `k8s-openapi` types, and `k8s-openapi` compiles for exactly one Kubernetes
+//! version, which only the final binary may choose: this crate enables none. An application
+//! that uses it depends on `k8s-openapi` itself and enables one version feature, for example
+//!
+//! ```toml
+//! [dependencies]
+//! dynakube-netpol = "0.1"
+//! k8s-openapi = { version = "0.29", default-features = false, features = ["std", "latest"] }
+//! ```
+//!
+//! The crate uses only `networking.k8s.io/v1` NetworkPolicy and the types it is made of
+//! (object metadata, label selectors), which are the same in every version `k8s-openapi`
+//! supports. Without any version, `k8s-openapi`'s build fails with a
+//! message saying so; for `cargo check` or `cargo doc` of a library crate, its
+//! `K8S_OPENAPI_ENABLED_VERSION` environment variable (such as `1.37`) chooses one instead.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod audit;
 pub mod cluster;
 #[cfg(feature = "dns")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dns")))]
 pub mod dns;
 pub mod error;
 pub mod evaluate;

@@ -2,7 +2,8 @@
 //! committed, so that `generate` reproduces its output offline.
 //!
 //! The lock is data: reading, writing, merging and answering from it do no I/O beyond what the
-//! caller does with the text. Resolving hosts into a lock is [`crate::dns`] (feature `dns`).
+//! caller does with the text. Resolving hosts into a lock is `dns::resolve_all`
+//! (feature `dns`).
 //!
 //! ```yaml
 //! # dynakube-netpol lock: ... refresh with `dynakube-netpol lock --refresh`

@@ -675,8 +675,9 @@ fn must_escape(c: char) -> bool {
         )
 }
 
-/// `text` safe for one line of a comment or message: characters of [`must_escape`] become
-/// Rust-style escapes (`\n`, `\u{2028}`), so that input can never start a new line, a new
+/// `text` safe for one line of a comment or message: control characters, line and paragraph
+/// separators and invisible formatting characters (zero-width, bidirectional) become Rust-style
+/// escapes (`\n`, `\u{2028}`), so that input can never start a new line, a new
 /// YAML document or hide text.
 pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.chars().any(must_escape) {

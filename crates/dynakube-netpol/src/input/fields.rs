@@ -110,7 +110,7 @@ const OBJECT_META: [&str; 15] = [
 ];
 
 /// The field paths the list of `kind` at `api_version` holds, as the CRDs declare them (without
-/// [`OBJECT_META`] and the decision on `status`), sorted; empty for a version without a list.
+/// the object metadata and the decision on `status`), sorted; empty for a version without a list.
 pub fn known_field_paths(kind: &str, api_version: &str) -> Vec<String> {
     let mut paths = Vec::new();
     if let Some(version) = TREES

@@ -1,7 +1,7 @@
 //! Reading DynaKube and EdgeConnect resources from YAML text into the normalised [`Inputs`].
 //!
 //! A file may hold several documents. Every field is checked against the fields its kind and
-//! API version declare ([`fields`]), as the API server's strict field validation does: a field
+//! API version declare (lists taken from the operator's CRDs), as the API server's strict field validation does: a field
 //! the resource cannot have is an error (or a warning with [`UnknownFields::Warn`]). Fields this
 //! tool does not need are then ignored; fields it reads are type-checked, and every problem is
 //! reported with file, document and field path. Documents of other kinds are skipped and
