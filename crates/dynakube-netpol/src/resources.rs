@@ -152,15 +152,15 @@ impl ApiUrl {
             },
             _ => registry.clone(),
         };
-        let base = if third_gen {
-            format!("{}://{api}/api", url.scheme())
-        } else {
-            let mut bare = url.clone();
-            // Neither can fail for an http(s) URL with a host.
-            let _ = bare.set_username("");
-            let _ = bare.set_password(None);
-            bare.as_str().trim_end_matches('/').to_owned()
-        };
+        let mut bare = url.clone();
+        // None of these can fail for an http(s) URL with a host, given a valid host name.
+        let _ = bare.set_username("");
+        let _ = bare.set_password(None);
+        if third_gen {
+            let _ = bare.set_host(Some(&api.host.to_string()));
+            bare.set_path("/api");
+        }
+        let base = bare.as_str().trim_end_matches('/').to_owned();
         Ok(ApiUrl {
             api,
             registry,
@@ -916,8 +916,10 @@ mod tests {
         let url = ApiUrl::parse("https://abc12345.apps.dynatrace.com").unwrap();
         assert_eq!(url.api, host_port("abc12345.live.dynatrace.com", 443));
         assert_eq!(url.registry, host_port("abc12345.apps.dynatrace.com", 443));
+        assert_eq!(url.base, "https://abc12345.live.dynatrace.com/api");
         let url = ApiUrl::parse("https://abc.sprint.apps.dynatracelabs.com:444/api").unwrap();
         assert_eq!(url.api, host_port("abc.sprint.dynatracelabs.com", 444));
+        assert_eq!(url.base, "https://abc.sprint.dynatracelabs.com:444/api");
     }
 
     #[test]
