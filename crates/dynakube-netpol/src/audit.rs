@@ -12,6 +12,43 @@
 //!
 //! Reasons are classified from the operator's constants of every release (1.4 to 1.10); a reason
 //! this table does not know is reported as it is, never dropped.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::audit::{Class, audit};
+//! use dynakube_netpol::source::Limits;
+//!
+//! let pods = r#"
+//! apiVersion: v1
+//! kind: List
+//! items:
+//! - apiVersion: v1
+//!   kind: Pod
+//!   metadata:
+//!     name: web-5d8c9b7f6-abcde
+//!     namespace: shop
+//!     labels: {pod-template-hash: 5d8c9b7f6}
+//!     annotations:
+//!       oneagent.dynatrace.com/injected: "false"
+//!       oneagent.dynatrace.com/reason: DynaKubeStatusNotReady
+//!     ownerReferences: [{kind: ReplicaSet, name: web-5d8c9b7f6, controller: true}]
+//! - apiVersion: v1
+//!   kind: Pod
+//!   metadata:
+//!     name: db-0
+//!     namespace: shop
+//!     annotations: {oneagent.dynatrace.com/injected: "true"}
+//! "#;
+//! let report = audit(&[("pods.yaml".into(), pods.into())], &[], &Limits::default())?;
+//! assert_eq!(report.pods, 2);
+//! assert!(report.needs_attention());
+//! let group = &report.groups[0];
+//! assert_eq!((group.owner.kind.as_str(), group.owner.name.as_str()), ("Deployment", "web"));
+//! assert_eq!(group.class, Class::Transient);
+//! assert_eq!(group.restart.as_deref(), Some("kubectl rollout restart deployment/web -n shop"));
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -47,6 +47,25 @@
 //!   controlPlaneHostNetwork: false     # kube-apiserver also calls from host/remote-node
 //!   appEgress: false                   # allow injected application pods' egress (opt-in)
 //! ```
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::cluster::{ClusterProfile, DnsProvider};
+//!
+//! let profile = ClusterProfile::parse(
+//!     "cluster.yaml",
+//!     "nodeCIDRs: [192.0.2.0/24]\ndns: {provider: node-local, address: 169.254.20.10}\n",
+//! )?;
+//! assert_eq!(profile.node_cidrs[0].to_string(), "192.0.2.0/24");
+//! assert_eq!(profile.dns.provider, DnsProvider::NodeLocal);
+//! assert_eq!(ClusterProfile::parse("empty.yaml", "")?, ClusterProfile::default());
+//!
+//! // Unknown fields are errors, naming the field.
+//! let error = ClusterProfile::parse("cluster.yaml", "nodeCIDR: [192.0.2.0/24]").unwrap_err();
+//! assert!(error.to_string().contains("nodeCIDR"), "{error}");
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

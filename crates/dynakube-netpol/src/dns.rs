@@ -5,6 +5,35 @@
 //! name's failure (NXDOMAIN, SERVFAIL, timeout, empty answer) as data. What to do with the
 //! result — write it, refuse private answers, fail — is the caller's; the renderers only ever
 //! see the addresses.
+//!
+//! # Example
+//!
+//! Resolving the hosts a matrix needs into a lock (this queries DNS, so it is not run here):
+//!
+//! ```no_run
+//! use std::collections::BTreeSet;
+//!
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::dns::{DnsOptions, resolve_all};
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::lock::needed_hosts;
+//! use dynakube_netpol::matrix::{self, Options};
+//! use dynakube_netpol::resources::Inputs;
+//!
+//! let mut inputs = Inputs::default();
+//! let yaml = std::fs::read_to_string("dynakube.yaml")?;
+//! parse_into(&mut inputs, "dynakube.yaml", &yaml, &ParseOptions::default())?;
+//! let matrix = matrix::build(&inputs, &ClusterProfile::default(), &Options::default())?;
+//!
+//! let names: BTreeSet<_> = needed_hosts(&matrix).into_keys().collect();
+//! let options = DnsOptions { nameservers: vec!["192.0.2.53:53".parse()?], ..DnsOptions::default() };
+//! let resolution = resolve_all(&names, &options)?;
+//! for (name, failure) in &resolution.failures {
+//!     eprintln!("{name}: {failure}");
+//! }
+//! std::fs::write("dynakube-netpol.lock", resolution.lock.to_yaml())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

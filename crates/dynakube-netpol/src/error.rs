@@ -1,4 +1,28 @@
 //! The one error type of the library: every failure names where it happened and why.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::Error;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::resources::Inputs;
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate: {capabilities: [routing], replicas: many}
+//! ";
+//! let error = parse_into(&mut Inputs::default(), "dk.yaml", yaml, &ParseOptions::default())
+//!     .unwrap_err();
+//! let Error::Invalid { location, .. } = &error else { panic!("{error}") };
+//! assert_eq!(location.field, "spec.activeGate.replicas");
+//! assert_eq!(location.document, Some(1));
+//! // The message names file, document and field.
+//! assert!(error.to_string().starts_with("dk.yaml, document 1, field `spec.activeGate.replicas`: "));
+//! ```
 
 use std::fmt;
 
@@ -79,6 +103,12 @@ fn line(text: &str) -> String {
 }
 
 /// Everything that can go wrong between reading the inputs and writing policies.
+///
+/// The messages are one line, with input text escaped and credentials redacted. Those of
+/// [`Error::UnresolvedHosts`], [`Error::Dns`], [`Error::NotLocked`] and
+/// [`Error::PrivateAnswers`] advise options of the command-line tool (`--hosts`,
+/// `--fqdn-fallback`, ...); a tool of its own can match the variant, whose fields carry the
+/// hosts, and word its own advice.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -14,6 +14,37 @@
 //!   ttl: 60
 //!   resolved: 2026-01-02T03:04:05Z
 //! ```
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::lock::{HEADER, Layered, Lock};
+//! use dynakube_netpol::resolve::{FixedHosts, Resolve};
+//! use dynakube_netpol::values::HostPattern;
+//!
+//! let text = "\
+//! abc12345.live.dynatrace.com:
+//!   addresses: [203.0.113.10, 203.0.113.11]
+//!   ttl: 60
+//!   resolved: 2026-01-02T03:04:05Z
+//! ";
+//! let lock = Lock::parse("dynakube-netpol.lock", text)?;
+//! let tenant = HostPattern::parse("abc12345.live.dynatrace.com").unwrap();
+//! // Adjacent addresses become one block.
+//! let blocks = lock.resolve(&tenant)?.unwrap();
+//! assert_eq!(blocks.iter().map(ToString::to_string).collect::<Vec<_>>(), ["203.0.113.10/31"]);
+//!
+//! // A hosts file overrides the lock.
+//! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [198.51.100.1]")?;
+//! let both = Layered { first: &hosts, then: &lock };
+//! assert_eq!(both.resolve(&tenant)?.unwrap()[0].to_string(), "198.51.100.1/32");
+//!
+//! // Written back, the lock starts with its header and reads the same.
+//! let yaml = lock.to_yaml();
+//! assert!(yaml.starts_with(HEADER));
+//! assert_eq!(Lock::parse("again.lock", &yaml)?, lock);
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

@@ -141,9 +141,10 @@ impl Generated {
         self.notes.dedup();
     }
 
-    /// The output as the command-line tool writes it, with `arguments` (command-line words
-    /// that changed the output) in its provenance header; the resources and the notes come
-    /// from `self`.
+    /// The output as the command-line tool writes it; the resources and the notes of its
+    /// provenance header come from `inputs` and `self`. `arguments` are the words that
+    /// reproduce the output, written after `dynakube-netpol generate` in the header (the
+    /// command-line tool passes its inputs and options); with none, that line is left out.
     ///
     /// Fails only when two policies have the same name (two resources whose names collide).
     pub fn output(&self, inputs: &Inputs, arguments: Vec<String>) -> Result<Output> {

@@ -3,6 +3,50 @@
 //! A Kubernetes NetworkPolicy cannot name hosts, so every host of the matrix needs addresses.
 //! They come from a [`Resolve`] implementation: [`FixedHosts`] reads them from a file, so that
 //! output is reproducible; a live DNS resolver can implement the same trait.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::matrix::{self, Options};
+//! use dynakube_netpol::resolve::{Fallback, FixedHosts, Resolve, resolve};
+//! use dynakube_netpol::resources::Inputs;
+//! use dynakube_netpol::values::{Cidr, HostPattern};
+//! use dynakube_netpol::{Error, Result};
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate: {capabilities: [routing]}
+//! ";
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
+//! let matrix = matrix::build(&inputs, &ClusterProfile::default(), &Options::default())?;
+//!
+//! // Addresses from a hosts file.
+//! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
+//! let addresses = resolve(&matrix, &hosts, Fallback::Fail)?;
+//! let tenant = HostPattern::parse("abc12345.live.dynatrace.com").unwrap();
+//! assert_eq!(addresses.hosts[&tenant], [Cidr::parse("203.0.113.10").unwrap()]);
+//!
+//! // Or from a resolver of one's own; hosts it does not know are an error by default.
+//! struct Nothing;
+//! impl Resolve for Nothing {
+//!     fn resolve(&self, _host: &HostPattern) -> Result<Option<Vec<Cidr>>> {
+//!         Ok(None)
+//!     }
+//! }
+//! let error = resolve(&matrix, &Nothing, Fallback::Fail).unwrap_err();
+//! assert!(matches!(&error, Error::UnresolvedHosts { hosts } if hosts == &["abc12345.live.dynatrace.com"]));
+//! // ... unless they may reach every public address on their ports.
+//! let addresses = resolve(&matrix, &Nothing, Fallback::PublicInternet)?;
+//! assert!(addresses.public_internet.iter().any(|host| host.as_str() == "abc12345.live.dynatrace.com"));
+//! # Ok::<(), Error>(())
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,5 +1,34 @@
 //! The resources as this tool sees them: the facts of DynaKube and EdgeConnect resources that
 //! change network traffic, independent of the API version they were written in.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::resources::{Capability, Inputs, OneAgentMode};
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta5
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.apps.dynatrace.com
+//!   networkZone: k8s-prod
+//!   oneAgent: {cloudNativeFullStack: {}}
+//!   activeGate: {capabilities: [routing, kubernetes-monitoring]}
+//! ";
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
+//! let dynakube = &inputs.dynakubes[0];
+//! assert_eq!(dynakube.resource().to_string(), "DynaKube dynatrace/dk");
+//! assert_eq!(dynakube.mode(), Some(OneAgentMode::CloudNativeFullStack));
+//! assert!(dynakube.has_capability(Capability::Routing));
+//! assert_eq!(dynakube.network_zone.as_ref().map(|zone| zone.as_str()), Some("k8s-prod"));
+//! // A 3rd-generation URL is read as the operator reads it: its 2nd-generation API.
+//! assert_eq!(dynakube.api_url.base, "https://abc12345.live.dynatrace.com/api");
+//! assert_eq!(inputs.resources()[0].1, "dynatrace.com/v1beta5");
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 use std::collections::BTreeSet;
 use std::fmt;

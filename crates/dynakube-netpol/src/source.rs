@@ -5,6 +5,37 @@
 //! goes through [`documents`] or [`objects`], so the same bounds hold everywhere: the input
 //! size and the nesting of flow collections are checked before the YAML parser runs (its work
 //! grows with the square of the nesting), so that any input is parsed or refused quickly.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::source::{Limits, documents, objects};
+//!
+//! // `kubectl get -o yaml` prints a List; `objects` gives its items.
+//! let dump = "\
+//! apiVersion: v1
+//! kind: List
+//! items:
+//! - {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
+//! - {apiVersion: v1, kind: Pod, metadata: {name: web, namespace: shop}}
+//! ";
+//! let items = objects("dump.yaml", dump, &Limits::default())?;
+//! let kinds: Vec<&str> = items.iter().map(|o| o.kind.as_str()).collect();
+//! assert_eq!(kinds, ["Namespace", "Pod"]);
+//! assert_eq!(items[1].location.to_string(), "dump.yaml, document 1, field `items[1]`");
+//!
+//! // Documents with merge keys applied, as Kubernetes reads them.
+//! let text = "base: &base {app: web}\nderived: {<<: *base, tier: front}\n---\n---\nsecond: 2\n";
+//! let read = documents("values.yaml", text, &Limits::default())?;
+//! assert_eq!(read.len(), 2); // the empty document is skipped
+//! assert_eq!(read[0].1["derived"]["app"].as_str(), Some("web"));
+//! assert_eq!(read[1].0.document, Some(3));
+//!
+//! // Nesting beyond the limit is refused before the YAML parser sees it.
+//! let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+//! assert!(documents("deep.yaml", &deep, &Limits::default()).is_err());
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 use std::io::Read;
 use std::path::Path;

@@ -6,6 +6,34 @@
 //! `matchLabels` and `matchExpressions`, `ipBlock`s with `except` in IPv4 and IPv6, named ports,
 //! port ranges, SCTP, dual-stack pods and hostNetwork node agents. A small hand-written
 //! generator (SplitMix64) makes every run produce the same cluster for the same seed.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::evaluate::Index;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::resources::Inputs;
+//! use dynakube_netpol::synthetic::{Size, cluster, connections, dynakubes};
+//!
+//! let size = Size { namespaces: 4, pods: 40, policies: 8 };
+//! let generated = cluster(size, 7);
+//! assert_eq!((generated.namespaces.len(), generated.pods.len()), (4, 40));
+//! assert_eq!(generated.policies.len(), 8);
+//! // The same seed gives the same cluster.
+//! assert_eq!(cluster(size, 7).policies_yaml(), generated.policies_yaml());
+//!
+//! // Queries for the evaluator.
+//! let queries = connections(&generated, 10, 1);
+//! let index = Index::new(generated.namespaces.clone(), generated.pods.clone(), &generated.policies)?;
+//! let allowed = queries.iter().filter(|query| index.evaluate(query).allowed()).count();
+//! assert!(allowed <= 10);
+//!
+//! // DynaKubes in one YAML stream.
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dynakubes.yaml", &dynakubes(8), &ParseOptions::default())?;
+//! assert_eq!(inputs.dynakubes.len(), 8);
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

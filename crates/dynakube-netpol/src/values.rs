@@ -6,6 +6,27 @@
 //! unchecked. Text that must quote input verbatim — file names, notes, error messages — goes
 //! through [`escape`] (control characters and line separators) and, for values that may carry
 //! credentials, [`redact`].
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::values::{Cidr, HostPattern, Name, PortNumber, escape};
+//!
+//! // Parsed once, where the input is read; afterwards the type says the value is valid.
+//! let namespace = Name::parse("dynatrace")?;
+//! assert_eq!(namespace.as_str(), "dynatrace");
+//! let refused = Name::parse("Dynatrace_Operator").unwrap_err();
+//! assert!(refused.to_string().starts_with("is not a valid name"));
+//!
+//! assert!(Cidr::parse("0.0.0.0/0")?.is_everything());
+//! assert_eq!(Cidr::parse("192.0.2.7")?.to_string(), "192.0.2.7/32");
+//! assert!(PortNumber::new(0).is_none());
+//! assert!(matches!(HostPattern::parse("*.example.com")?, HostPattern::Below(_)));
+//!
+//! // Input quoted in a comment or message cannot start a new line.
+//! assert_eq!(escape("name\n---"), "name\\n---");
+//! # Ok::<(), dynakube_netpol::values::Invalid>(())
+//! ```
 
 use std::borrow::Cow;
 use std::fmt;
@@ -572,7 +593,7 @@ pub struct LabelKey(String);
 string_value!(LabelKey);
 
 impl LabelKey {
-    /// Checks `s`.
+    /// `s` as a label key, or why it is none (see [`LabelKey`] for the syntax).
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let (prefix, name) = match s.split_once('/') {
             Some((prefix, name)) => (Some(prefix), name),
@@ -604,7 +625,7 @@ pub struct LabelValue(String);
 string_value!(LabelValue);
 
 impl LabelValue {
-    /// Checks `s`.
+    /// `s` as a label value, or why it is none (see [`LabelValue`] for the syntax).
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         if s.is_empty() || is_label_text(s) {
             Ok(LabelValue(s.to_string()))
@@ -639,7 +660,8 @@ pub struct ZoneName(String);
 string_value!(ZoneName);
 
 impl ZoneName {
-    /// Checks `s`.
+    /// `s` as a zone name: refused when empty or with control or invisible characters; see
+    /// [`ZoneName::is_dynatrace_name`] for the stricter rule of Dynatrace.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         if s.is_empty() {
             invalid("is not a network zone name: it is empty")

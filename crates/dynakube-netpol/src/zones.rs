@@ -7,6 +7,44 @@
 //! per tenant and zone, whether the zone must be created upfront (with the request that does
 //! it) or is created implicitly. It is pure: applying it is the caller's (the CLI's
 //! `zone-plan --apply`).
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::matrix::{Options, ZoneFallback};
+//! use dynakube_netpol::resources::Inputs;
+//! use dynakube_netpol::zones::plan;
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   networkZone: k8s-prod
+//!   activeGate: {capabilities: [routing]}
+//! ";
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
+//! let options = Options { zone_fallback: ZoneFallback::None };
+//! let zones = plan(&inputs, &ClusterProfile::default(), &options);
+//!
+//! let zone = &zones.zones[0];
+//! assert_eq!((zone.zone.as_str(), zone.fallback), ("k8s-prod", "NONE"));
+//! // Fallback NONE: the zone must exist before the DynaKube is applied.
+//! let request = zone.create.as_ref().unwrap();
+//! assert_eq!(request.method, "PUT");
+//! assert_eq!(request.url, "https://abc12345.live.dynatrace.com/api/v2/networkZones/k8s-prod");
+//! assert_eq!(request.body, r#"{"fallbackMode":"NONE"}"#);
+//! assert!(!request.curl().contains("dt0c01")); // the token stays a placeholder
+//!
+//! // With fallback ANY the ActiveGate's registration creates it: nothing to do upfront.
+//! let any = plan(&inputs, &ClusterProfile::default(), &Options::default());
+//! assert!(any.zones[0].create.is_none());
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 

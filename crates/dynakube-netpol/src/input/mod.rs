@@ -6,6 +6,42 @@
 //! tool does not need are then ignored; fields it reads are type-checked, and every problem is
 //! reported with file, document and field path. Documents of other kinds are skipped and
 //! listed ([`Inputs::skipped`]); an unknown kind of the `dynatrace.com` group is an error.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::Error;
+//! use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
+//! use dynakube_netpol::resources::Inputs;
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate: {capabilites: [routing]}
+//! ---
+//! apiVersion: v1
+//! kind: ConfigMap
+//! metadata: {name: settings, namespace: dynatrace}
+//! ";
+//! // A misspelt field is refused, as `kubectl apply` refuses it, with its path.
+//! let mut inputs = Inputs::default();
+//! let error = parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default()).unwrap_err();
+//! let Error::Invalid { location, reason } = &error else { panic!("{error}") };
+//! assert_eq!(location.field, "spec.activeGate.capabilites");
+//! assert!(reason.starts_with("is not a field of DynaKube dynatrace.com/v1beta6"), "{reason}");
+//!
+//! // Or ignored with a warning on the resource.
+//! let options = ParseOptions { unknown_fields: UnknownFields::Warn, ..ParseOptions::default() };
+//! parse_into(&mut inputs, "dk.yaml", yaml, &options)?;
+//! assert_eq!(inputs.dynakubes.len(), 1);
+//! assert!(inputs.dynakubes[0].warnings[0].contains("capabilites"));
+//! // Documents of other kinds are skipped, and listed.
+//! assert_eq!(inputs.skipped[0].kind, "ConfigMap");
+//! # Ok::<(), Error>(())
+//! ```
 
 mod dynakube;
 mod edgeconnect;

@@ -12,6 +12,39 @@
 //! Architecture invariant: renderers read flows only from [`Matrix`]; they never add a flow of
 //! their own. A connection between two Dynatrace workloads is one flow, which a renderer turns
 //! into the egress rule of its source and the ingress rule of its destination.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::matrix::{self, Direction, Options, RowId};
+//! use dynakube_netpol::resources::Inputs;
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate: {capabilities: [routing]}
+//! ";
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
+//! let matrix = matrix::build(&inputs, &ClusterProfile::default(), &Options::default())?;
+//! assert_eq!(matrix.namespace.as_str(), "dynatrace");
+//!
+//! // E8: the ActiveGate's connections to the tenant.
+//! let e8 = RowId::parse("E8").unwrap();
+//! assert_eq!(e8.direction(), Direction::Egress);
+//! let flow = matrix.flows.iter().find(|flow| flow.id == e8).unwrap();
+//! assert_eq!(flow.from.to_string(), "dk-activegate");
+//! assert_eq!(flow.to.to_string(), "abc12345.live.dynatrace.com");
+//! assert_eq!(flow.ports.to_string(), "443/TCP");
+//! // No OneAgent in this DynaKube, so no flow of its rows.
+//! assert!(!matrix.flows.iter().any(|flow| flow.from.to_string() == "dk-oneagent"));
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 mod build;
 mod components;

@@ -8,6 +8,28 @@
 //! working across an operator upgrade; the release itself ([`OperatorVersion`], from the
 //! cluster profile or inferred from the resources) decides which features exist and how the
 //! resources read.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::matrix::Component;
+//! use dynakube_netpol::matrix::releases::{OperatorVersion, pod_labels, selector};
+//! use dynakube_netpol::resources::DynaKubeVersion;
+//!
+//! let release = OperatorVersion::parse("v1.10.2").unwrap();
+//! assert_eq!(release, OperatorVersion::NEWEST);
+//! assert!(OperatorVersion::parse("1.3").is_err()); // older than every release known
+//! assert!(release.serves(DynaKubeVersion::V1beta5));
+//!
+//! // One selector for the ActiveGate's pods of every release.
+//! let activegate = selector(Component::ActiveGate, "dk");
+//! for release in [OperatorVersion::OLDEST, OperatorVersion::NEWEST] {
+//!     let labels = pod_labels(Component::ActiveGate, "dk", release).unwrap();
+//!     assert!(activegate.matches(&labels));
+//! }
+//! let webhook = pod_labels(Component::Webhook, "dk", OperatorVersion::NEWEST).unwrap();
+//! assert!(!activegate.matches(&webhook));
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -10,6 +10,50 @@
 //! Architecture invariant: no input text reaches an output unescaped. Policies are serialized
 //! by the YAML library from validated values; comment lines go through
 //! [`escape`].
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::output::{GENERATED_MARK, KUSTOMIZATION};
+//! use dynakube_netpol::resolve::FixedHosts;
+//! use dynakube_netpol::resources::Inputs;
+//! use dynakube_netpol::GenerateOptions;
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate: {capabilities: [routing]}
+//! ";
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
+//! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
+//! let generated = dynakube_netpol::generate(
+//!     &inputs,
+//!     &ClusterProfile::default(),
+//!     &GenerateOptions::default(),
+//!     &hosts,
+//! )?;
+//! let output = generated.output(&inputs, vec!["dk.yaml".into()])?;
+//!
+//! // As a directory: one file per policy, and the kustomization listing them.
+//! let files = output.to_files();
+//! assert!(files.contains_key(KUSTOMIZATION));
+//! assert!(files.contains_key("default-deny.yaml"));
+//! assert!(files.contains_key("dk-activegate-egress-communication-endpoints.yaml"));
+//! assert_eq!(files.len(), generated.policies.len() + 1);
+//! let policy = &files["dk-activegate-egress-communication-endpoints.yaml"];
+//! assert!(policy.starts_with(&format!("{GENERATED_MARK} from DynaKube dynatrace/dk")));
+//! // As one stream, the provenance once at the top.
+//! let stream = output.to_stream();
+//! assert!(stream.contains("#   dynakube-netpol generate dk.yaml\n"));
+//! assert_eq!(stream.matches("\n---\n").count(), generated.policies.len());
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 mod dir;
 

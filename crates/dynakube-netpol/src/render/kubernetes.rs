@@ -9,6 +9,44 @@
 //! reference gives no port (EdgeConnect hosts). Where the cluster profile lacks the addresses of
 //! nodes, control plane or kube-apiserver, the rule admits every address (`0.0.0.0/0`, `::/0`)
 //! on the flow's ports only, and a warning says so.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::matrix::{self, Options};
+//! use dynakube_netpol::render::kubernetes;
+//! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve};
+//! use dynakube_netpol::resources::Inputs;
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate: {capabilities: [routing]}
+//! ";
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
+//! let matrix = matrix::build(&inputs, &ClusterProfile::default(), &Options::default())?;
+//! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
+//! let addresses = resolve(&matrix, &hosts, Fallback::Fail)?;
+//!
+//! let rendered = kubernetes::render(&matrix, &addresses);
+//! assert_eq!(rendered.policies[0].metadata.name.as_deref(), Some("default-deny"));
+//! let tenant = rendered
+//!     .policies
+//!     .iter()
+//!     .find(|p| p.metadata.name.as_deref() == Some("dk-activegate-egress-communication-endpoints"))
+//!     .unwrap();
+//! let spec = tenant.spec.as_ref().unwrap();
+//! let rule = &spec.egress.as_ref().unwrap()[0];
+//! let peer = &rule.to.as_ref().unwrap()[0];
+//! assert_eq!(peer.ip_block.as_ref().unwrap().cidr, "203.0.113.10/32");
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,5 +1,45 @@
 //! Renderers: the matrix as policies of one flavor. What the flavors share lives here: which
 //! workloads get policies, how policies are grouped and named, and their labels.
+//!
+//! # Example
+//!
+//! Both flavors name their policies alike: `<workload>-<direction>-<peers>`.
+//!
+//! ```
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::matrix::{self, Options};
+//! use dynakube_netpol::render::{self, PREFIX};
+//! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve};
+//! use dynakube_netpol::resources::Inputs;
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate: {capabilities: [routing]}
+//! ";
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
+//! let matrix = matrix::build(&inputs, &ClusterProfile::default(), &Options::default())?;
+//! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
+//! let addresses = resolve(&matrix, &hosts, Fallback::Fail)?;
+//!
+//! let kubernetes = render::kubernetes::render(&matrix, &addresses);
+//! let cilium = render::cilium::render(&matrix, &addresses);
+//! let names: Vec<String> = kubernetes.policies.iter().filter_map(|p| p.metadata.name.clone()).collect();
+//! for name in &names {
+//!     assert!(cilium.policies.iter().any(|p| &p.name() == name), "{name}");
+//! }
+//! // Every policy carries the tool's labels; `sources` says which resources made it.
+//! let labels = kubernetes.policies[1].metadata.labels.as_ref().unwrap();
+//! assert!(labels.keys().any(|key| key.starts_with(PREFIX)));
+//! let sources = &kubernetes.sources["dk-activegate-egress-communication-endpoints"];
+//! assert_eq!(sources.iter().next().unwrap().to_string(), "DynaKube dynatrace/dk");
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 pub mod cilium;
 pub mod kubernetes;

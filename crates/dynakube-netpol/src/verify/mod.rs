@@ -6,6 +6,45 @@
 //! matrix's own labels — and every flow becomes concrete connections that the
 //! [evaluator](crate::evaluate) decides. Then connections from and to the Dynatrace pods that
 //! no flow needs are tried, and those the policies allow are listed.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::evaluate::Index;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve_known};
+//! use dynakube_netpol::resources::Inputs;
+//! use dynakube_netpol::verify::{Status, model_cluster, verify};
+//! use dynakube_netpol::{GenerateOptions, Policies};
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate: {capabilities: [routing]}
+//! ";
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
+//! let profile = ClusterProfile::parse("cluster.yaml", "nodeCIDRs: [192.0.2.0/24]")?;
+//! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
+//! let generated =
+//!     dynakube_netpol::generate(&inputs, &profile, &GenerateOptions::default(), &hosts)?;
+//! let Policies::Kubernetes(policies) = &generated.policies else { unreachable!() };
+//!
+//! // Check the policies in a cluster modelled on the matrix's own labels.
+//! let (namespaces, pods) = model_cluster(&generated.matrix);
+//! let index = Index::new(namespaces, pods, policies)?;
+//! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail)?;
+//! let report = verify(&generated.matrix, &index, &addresses);
+//! assert!(report.passed(), "{}", report.to_text());
+//! assert_eq!(report.flows.len(), generated.matrix.flows.len());
+//! assert!(report.flows.iter().any(|check| check.status == Status::Allowed));
+//! assert!(report.failures(false, false).is_empty());
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 mod model;
 mod place;

@@ -13,6 +13,48 @@
 //! search-path expansion a pod tries first. Cilium's DNS proxy refuses other names, so a pod
 //! cannot use DNS to reach hosts outside its matrix. Application pods (opt-in clusterwide
 //! policy) get `matchPattern: "*"`: their own lookups are not ours to restrict.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::cluster::ClusterProfile;
+//! use dynakube_netpol::input::{ParseOptions, parse_into};
+//! use dynakube_netpol::matrix::{self, Options};
+//! use dynakube_netpol::render::cilium;
+//! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve_known};
+//! use dynakube_netpol::resources::Inputs;
+//!
+//! let yaml = "\
+//! apiVersion: dynatrace.com/v1beta6
+//! kind: DynaKube
+//! metadata: {name: dk, namespace: dynatrace}
+//! spec:
+//!   apiUrl: https://abc12345.live.dynatrace.com/api
+//!   activeGate: {capabilities: [routing]}
+//! ";
+//! let mut inputs = Inputs::default();
+//! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
+//! let matrix = matrix::build(&inputs, &ClusterProfile::default(), &Options::default())?;
+//! // Hosts are named, not resolved: addresses matter only for IP literals and host policies.
+//! let addresses = resolve_known(&matrix, &FixedHosts::default(), Fallback::Fail)?;
+//!
+//! let rendered = cilium::render(&matrix, &addresses);
+//! let tenant = rendered
+//!     .policies
+//!     .iter()
+//!     .find(|p| p.name() == "dk-activegate-egress-communication-endpoints")
+//!     .unwrap();
+//! let json = serde_json::to_value(tenant).unwrap();
+//! assert_eq!(json["kind"], "CiliumNetworkPolicy");
+//! let fqdns: Vec<&serde_json::Value> = json["spec"]["egress"]
+//!     .as_array()
+//!     .unwrap()
+//!     .iter()
+//!     .filter_map(|rule| rule.get("toFQDNs"))
+//!     .collect();
+//! assert_eq!(fqdns[0][0]["matchName"], "abc12345.live.dynatrace.com");
+//! # Ok::<(), dynakube_netpol::Error>(())
+//! ```
 
 pub mod model;
 mod policy;

@@ -19,6 +19,31 @@
 //! What types leave open — peer lists must not be empty, a `toPorts` item holds 1 to 40 ports,
 //! host policies carry no DNS rules — is upheld by the renderer and checked by
 //! [`Rule::validate`], which the tests run over every policy of every fixture.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::render::cilium::model::{
+//!     EgressPeer, EgressRule, EndpointSelector, FqdnSelector, PortProtocol, PortRule, Protocol,
+//!     Rule, Subject,
+//! };
+//! use dynakube_netpol::values::{HostName, PortNumber};
+//!
+//! let mut rule = Rule::new(Subject::Endpoints(EndpointSelector::labels([("app", "web")])));
+//! rule.egress.push(EgressRule {
+//!     to: EgressPeer::Fqdns(vec![FqdnSelector::Name(HostName::parse("example.com").unwrap())]),
+//!     to_ports: vec![PortRule::new([PortProtocol::new(PortNumber::of(443), Protocol::Tcp)])],
+//! });
+//! rule.validate().unwrap();
+//! assert_eq!(
+//!     serde_json::to_string(&rule).unwrap(),
+//!     r#"{"endpointSelector":{"matchLabels":{"app":"web"}},"egress":[{"toFQDNs":[{"matchName":"example.com"}],"toPorts":[{"ports":[{"port":"443","protocol":"TCP"}]}]}]}"#
+//! );
+//!
+//! // An empty peer list would admit every peer: the types allow it, validation does not.
+//! rule.egress[0].to = EgressPeer::Fqdns(Vec::new());
+//! assert_eq!(rule.validate().unwrap_err().path, "egress[0]");
+//! ```
 
 mod peers;
 mod ports;
