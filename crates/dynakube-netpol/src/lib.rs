@@ -49,6 +49,9 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 //!
+//! `examples/generate.rs` in the crate is the same as a complete program: files and options
+//! from the command line, notes to standard error, the policies to standard output.
+//!
 //! # Crate features
 //!
 //! `dns` (off by default): `dns::resolve_all`, resolving host names with DNS into a
