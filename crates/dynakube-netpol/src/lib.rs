@@ -100,8 +100,3 @@ pub mod zones;
 
 pub use error::{Error, Location, Result};
 pub use pipeline::{Flavor, GenerateOptions, Generated, Policies, generate};
-
-/// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
