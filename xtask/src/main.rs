@@ -18,6 +18,9 @@
 //! - `fixtures`: renders every fixture with the CLI into `target/fixtures/<name>/`;
 //! - `snapshots [--accept]`: runs the snapshot tests, lists snapshot changes to review, and
 //!   with `--accept` takes the reviewed ones;
+//! - `package [ARG...]`: packages the library and the CLI as crates.io would receive them and
+//!   builds each from its package (`cargo package --workspace`, the library standing in for
+//!   crates.io when the CLI's package is built; ARGs are passed on, such as `--offline`);
 //! - `verify VERIFIER`: renders the fixtures and runs an external manifest verifier on each
 //!   (`VERIFIER OUTPUT_DIR [CLUSTER_MODEL_DIR]`);
 //! - `synthetic DIR [PODS [QUERIES]]`: writes the benchmark's generated cluster as a case
@@ -32,7 +35,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | cli-docs [--check] | fixtures | snapshots [--accept] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
+const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +67,7 @@ fn main() -> Result<()> {
         ["fixtures"] => fixtures().map(|_| ()),
         ["snapshots"] => snapshots(false),
         ["snapshots", "--accept"] => snapshots(true),
+        ["package", rest @ ..] => package(rest),
         ["verify", verifier] => verify(Path::new(verifier)),
         ["synthetic", dir, rest @ ..] if rest.len() <= 2 => {
             let number = |i: usize, default: usize| -> Result<usize> {
@@ -602,6 +606,27 @@ fn snapshots(accept: bool) -> Result<()> {
 /// Renders every fixture and runs `verifier DIR [CLUSTER_DIR]` on each output directory;
 /// CLUSTER_DIR is the fixture's own `cluster-model/` where it has one (pods and namespaces of
 /// a cluster the default model does not describe).
+/// `cargo package` of every published crate, verified: each package must build on its own, the
+/// CLI's against the library's package. Uncommitted changes are packaged too.
+fn package(extra: &[&str]) -> Result<()> {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "package",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--locked",
+            "--allow-dirty",
+        ])
+        .args(extra)
+        .current_dir(project_root())
+        .status()?;
+    if !status.success() {
+        bail!("packaging failed");
+    }
+    Ok(())
+}
+
 fn verify(verifier: &Path) -> Result<()> {
     let root = project_root();
     let mut failed = Vec::new();
