@@ -609,6 +609,14 @@ fn snapshots(accept: bool) -> Result<()> {
 /// `cargo package` of every published crate, verified: each package must build on its own, the
 /// CLI's against the library's package. Uncommitted changes are packaged too.
 fn package(extra: &[&str]) -> Result<()> {
+    // Cargo takes a package of a registry as immutable: its unpacked sources and its build are
+    // kept by version. The CLI's package is built against the library's from a registry that
+    // `cargo package` makes anew each time, so both are forgotten first, or a second run would
+    // build the CLI against the library as an earlier run packaged it. The builds live in a
+    // target directory of their own, where nothing else needs them.
+    let target = project_root().join("target/package-verify");
+    forget_unpacked_packages()?;
+    forget_builds(&target.join("debug/.fingerprint"))?;
     let status = Command::new(env!("CARGO"))
         .args([
             "package",
@@ -618,11 +626,56 @@ fn package(extra: &[&str]) -> Result<()> {
             "--locked",
             "--allow-dirty",
         ])
+        .arg("--target-dir")
+        .arg(&target)
         .args(extra)
         .current_dir(project_root())
         .status()?;
     if !status.success() {
         bail!("packaging failed");
+    }
+    Ok(())
+}
+
+/// Removes cargo's unpacked copies of this workspace's packages (cargo unpacks them again).
+fn forget_unpacked_packages() -> Result<()> {
+    let home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?).join(".cargo"),
+    };
+    let Ok(sources) = std::fs::read_dir(home.join("registry/src")) else {
+        return Ok(());
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    for source in sources {
+        let source = source?.path();
+        for name in ["dynakube-netpol", "dynakube-netpol-cli"] {
+            let unpacked = source.join(format!("{name}-{version}"));
+            if unpacked.is_dir() {
+                std::fs::remove_dir_all(&unpacked)
+                    .with_context(|| format!("removing {}", unpacked.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes the build records of this workspace's packages from `fingerprints`, so that cargo
+/// builds them again.
+fn forget_builds(fingerprints: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(fingerprints) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let ours = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with("dynakube-netpol-"));
+        if ours {
+            std::fs::remove_dir_all(&path)
+                .with_context(|| format!("removing {}", path.display()))?;
+        }
     }
     Ok(())
 }
