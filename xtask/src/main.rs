@@ -2,7 +2,7 @@
 //!
 //! - `test`: prepares what the tests need beside the toolchain (the manifest verifier's Python
 //!   environment, Helm and kubectl) and runs every test, the ignored ones that need them
-//!   included;
+//!   included, then checks that `cargo doc` gives no warning;
 //! - `tools`: fetches the pinned Helm 4 and kubectl into `target/tools/` unless they are there
 //!   (see the `tools` module);
 //! - `fuzz [SECONDS [TARGET...]]`: runs every fuzz target (or the ones named) for SECONDS each
@@ -100,7 +100,7 @@ const TOOLS_VARIABLE: &str = "DYNAKUBE_NETPOL_TOOLS";
 /// Every test, as CI runs them: the verifier's environment is made when it is missing, Helm
 /// and kubectl are fetched when they are missing (unless `DYNAKUBE_NETPOL_TOOLS` already names
 /// a directory of them), then `cargo test --workspace --locked -- --include-ignored` with
-/// `DYNAKUBE_NETPOL_TOOLS` naming their directory.
+/// `DYNAKUBE_NETPOL_TOOLS` naming their directory, then `cargo doc` without warnings.
 fn test() -> Result<()> {
     let tools = verifier_tools();
     let setup = tools.join("setup-verifiers");
@@ -122,6 +122,23 @@ fn test() -> Result<()> {
         .status()?;
     if !status.success() {
         bail!("tests failed");
+    }
+    // The documentation is part of the product: every public item documented, every link
+    // resolved, the module examples compiled (and run, above, as doctests).
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--locked",
+            "--features",
+            "dynakube-netpol/dns",
+        ])
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .current_dir(project_root())
+        .status()?;
+    if !status.success() {
+        bail!("cargo doc has warnings");
     }
     Ok(())
 }
