@@ -49,8 +49,7 @@ fn field(path: &str) -> Value {
 /// Runs the function on standard input and output.
 pub fn run() -> anyhow::Result<ExitCode> {
     let limits = Limits::default();
-    let text = manifests::stdin(&limits)?;
-    let (list, failed) = process(&text, &limits);
+    let (list, failed) = process(&limits);
     let yaml = serde_yaml::to_string(&list)?;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(yaml.as_bytes())?;
@@ -62,10 +61,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The output list of the input `text`, and whether it holds an error result.
-pub fn process(text: &str, limits: &Limits) -> (Value, bool) {
+/// The output list of the list on standard input, and whether it holds an error result.
+fn process(limits: &Limits) -> (Value, bool) {
     let mut results = Vec::new();
-    let mut list = match read_list(text, limits) {
+    let mut list = match read_list(limits) {
         Ok(list) => list,
         Err(message) => {
             results.push(result("error", message));
@@ -91,8 +90,10 @@ pub fn process(text: &str, limits: &Limits) -> (Value, bool) {
     (Value::Mapping(list), failed)
 }
 
-fn read_list(text: &str, limits: &Limits) -> Result<Mapping, String> {
-    let documents = dynakube_netpol::source::documents("-", text, limits)
+/// The ResourceList on standard input; unreadable input is a message for a result too.
+fn read_list(limits: &Limits) -> Result<Mapping, String> {
+    let text = crate::settings::read("-", limits).map_err(|e| format!("{e:#}"))?;
+    let documents = dynakube_netpol::source::documents("-", &text, limits)
         .map_err(|e| format!("the input is not a ResourceList: {e}"))?;
     let [(_, Value::Mapping(list))] = documents.as_slice() else {
         return Err("the input must be one ResourceList document".into());
@@ -134,8 +135,10 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
         Ok(added) => {
             results.extend(added.notes.iter().map(note_result));
             let mut all = items;
-            for object in added.objects {
-                all.push(serde_yaml::to_value(object).unwrap_or(Value::Null));
+            if let Some((generated, _)) = added.policies {
+                for object in generated.objects() {
+                    all.push(serde_yaml::to_value(object).unwrap_or(Value::Null));
+                }
             }
             list.insert("items".into(), Value::Sequence(all));
         }

@@ -238,14 +238,9 @@ struct LockArgs {
 
 impl LockArgs {
     fn run(&self) -> anyhow::Result<ExitCode> {
-        let Loaded {
-            inputs,
-            profile,
-            hosts,
-            config,
-        } = self.sources.load(Flavor::Kubernetes)?;
-        let options = config.generate_options(false).matrix;
-        let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
+        let loaded = self.sources.load(Flavor::Kubernetes)?;
+        let matrix = loaded.matrix()?;
+        let hosts = loaded.hosts;
         let needed = dynakube_netpol::lock::needed_hosts(&matrix);
         if self.refresh || self.check {
             return locking::refresh(&self.dns, &needed, &hosts, self.prune, self.check);
@@ -292,14 +287,9 @@ struct ZonePlanArgs {
 
 impl ZonePlanArgs {
     fn run(&self) -> anyhow::Result<ExitCode> {
-        let Loaded {
-            inputs,
-            profile,
-            config,
-            ..
-        } = self.sources.load(Flavor::Kubernetes)?;
-        let options = config.generate_options(false).matrix;
-        let plan = dynakube_netpol::zones::plan(&inputs, &profile, &options);
+        let loaded = self.sources.load(Flavor::Kubernetes)?;
+        let options = loaded.config.matrix_options();
+        let plan = dynakube_netpol::zones::plan(&loaded.inputs, &loaded.profile, &options);
         if !self.apply {
             print!(
                 "{}",
@@ -733,8 +723,7 @@ impl Generate {
     /// policies), then the fallback.
     fn generated(&self, loaded: &Loaded) -> anyhow::Result<dynakube_netpol::Generated> {
         let options = loaded.config.generate_options(self.dns.allow_unresolved);
-        let matrix =
-            dynakube_netpol::matrix::build(&loaded.inputs, &loaded.profile, &options.matrix)?;
+        let matrix = loaded.matrix()?;
         let needed = match options.flavor {
             Flavor::Kubernetes => dynakube_netpol::lock::needed_hosts(&matrix),
             Flavor::Cilium => dynakube_netpol::lock::needed_by_host_policies(&matrix),
@@ -804,16 +793,10 @@ impl Generate {
 
 impl Verify {
     fn run(&self) -> anyhow::Result<ExitCode> {
-        let Loaded {
-            inputs,
-            profile,
-            hosts,
-            config,
-        } = self.sources.load(Flavor::Kubernetes)?;
-        let limits = config.limits;
-        let fallback = config.fallback;
-        let options = config.generate_options(false).matrix;
-        let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options)?;
+        let loaded = self.sources.load(Flavor::Kubernetes)?;
+        let matrix = loaded.matrix()?;
+        let (hosts, limits, fallback) =
+            (loaded.hosts, loaded.config.limits, loaded.config.fallback);
         // The lock, when there is one, gives addresses too; verify never resolves.
         let lock = match &self.lock {
             Some(path) => Some(read_lock(path)?),

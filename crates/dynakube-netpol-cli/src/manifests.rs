@@ -7,18 +7,19 @@
 //! the operator alone); it goes through unchanged, with a note.
 
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::ValueEnum;
-use dynakube_netpol::Flavor;
-use dynakube_netpol::input::{UnknownFields, parse_into};
+use dynakube_netpol::input::{UnknownFields, parse_objects};
 use dynakube_netpol::matrix::{Level, Note, OperatorVersion};
+use dynakube_netpol::output::Output;
 use dynakube_netpol::resolve::Fallback;
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use dynakube_netpol::source::{Limits, Object};
+use dynakube_netpol::{Flavor, Generated};
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
@@ -34,59 +35,59 @@ pub const API_VERSION: &str = "dynakube-netpol.github.io/v1alpha1";
 /// What the manifests gave: the input objects, and the policies to add (none without a
 /// DynaKube or EdgeConnect).
 pub struct Added {
-    /// The policies as the YAML stream `generate` prints, provenance header first.
-    pub stream: Option<String>,
-    /// The policies as objects.
-    pub objects: Vec<serde_json::Value>,
+    /// The policies with what they were generated from, and as the YAML stream `generate`
+    /// prints (provenance header first); none without a DynaKube or EdgeConnect.
+    pub policies: Option<(Generated, Output)>,
     /// Everything to tell: the matrix's and renderer's notes, and where facts came from.
     pub notes: Vec<Note>,
 }
 
-/// Adds policies to `items` (name for messages, YAML text) under `config`.
+/// Adds policies to `items` (name for messages, YAML text) under `config`. Each item is
+/// parsed once; the profile and the hosts once, and even when the manifests need no
+/// policies (a mistake in them must not wait for the first DynaKube).
 pub fn add_policies(
     mut config: Config,
     items: &[(String, String)],
     arguments: Vec<String>,
 ) -> anyhow::Result<Added> {
-    // The profile and the hosts are checked even when the manifests need no policies: a
-    // mistake in them must not wait for the first DynaKube.
-    config.clone().load(Inputs::default())?;
-    let options = config.parse_options();
-    let mut inputs = Inputs::default();
     let mut objects = Vec::new();
     for (name, text) in items {
-        parse_into(&mut inputs, name, text, &options)?;
         objects.extend(dynakube_netpol::source::objects(
             name,
             text,
             &config.limits,
         )?);
     }
-    if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
+    let mut fact_notes = Vec::new();
+    config.cluster = with_chart_facts(
+        config.cluster.take(),
+        &objects,
+        &config.limits,
+        &mut fact_notes,
+    )?;
+    let mut inputs = Inputs::default();
+    parse_objects(&mut inputs, objects, &config.parse_options())?;
+    let loaded = config.load(inputs)?;
+    if loaded.inputs.dynakubes.is_empty() && loaded.inputs.edgeconnects.is_empty() {
         let note = Note::new(
             Level::Info,
             &[],
             "no DynaKube or EdgeConnect in the manifests: nothing added",
         );
         return Ok(Added {
-            stream: None,
-            objects: Vec::new(),
+            policies: None,
             notes: vec![note],
         });
     }
-    crate::verbose(|| crate::settings::skipped_summary(&inputs));
-    let mut fact_notes = Vec::new();
-    config.cluster = with_chart_facts(config.cluster.take(), &objects, &mut fact_notes)?;
-    let loaded = config.load(inputs)?;
+    crate::verbose(|| crate::settings::skipped_summary(&loaded.inputs));
     let options = loaded.config.generate_options(false);
     let mut generated =
         dynakube_netpol::generate(&loaded.inputs, &loaded.profile, &options, &loaded.hosts)?;
     generated.add_notes(fact_notes);
     let output = generated.output(&loaded.inputs, arguments)?;
     Ok(Added {
-        stream: Some(output.to_stream()),
-        objects: generated.objects(),
-        notes: generated.notes,
+        notes: generated.notes.clone(),
+        policies: Some((generated, output)),
     })
 }
 
@@ -130,27 +131,16 @@ fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode> {
     stdout
         .write_all(text.as_bytes())
         .context("cannot write to standard output")?;
-    if let Some(stream) = &added.stream {
+    if let Some((_, output)) = &added.policies {
         if !text.is_empty() && !text.ends_with('\n') {
             stdout.write_all(b"\n")?;
         }
         stdout
-            .write_all(stream.as_bytes())
+            .write_all(output.to_stream().as_bytes())
             .context("cannot write to standard output")?;
     }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Reads all of standard input (for the KRM function).
-pub fn stdin(limits: &Limits) -> anyhow::Result<String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .lock()
-        .take(limits.max_bytes as u64 + 1)
-        .read_to_string(&mut text)
-        .context("cannot read standard input")?;
-    Ok(text)
 }
 
 /// The `spec` of a NetworkPolicyGenerator.
@@ -394,6 +384,7 @@ fn name_of(object: &Object) -> String {
 fn with_chart_facts(
     cluster: Option<Text>,
     objects: &[Object],
+    limits: &Limits,
     notes: &mut Vec<Note>,
 ) -> anyhow::Result<Option<Text>> {
     let facts = chart_facts(objects);
@@ -402,9 +393,9 @@ fn with_chart_facts(
     }
     let (name, mut profile) = match &cluster {
         Some(t) => {
-            let value: Value = serde_yaml::from_str(&t.text)
-                .with_context(|| format!("{}: not valid YAML", t.name))?;
-            (t.name.clone(), value)
+            let documents = dynakube_netpol::source::documents(&t.name, &t.text, limits)?;
+            let value = documents.into_iter().next().map(|(_, v)| v);
+            (t.name.clone(), value.unwrap_or(Value::Null))
         }
         None => ("the cluster profile".to_string(), Value::Null),
     };

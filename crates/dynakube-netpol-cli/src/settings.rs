@@ -203,6 +203,13 @@ pub struct Loaded {
     pub config: Config,
 }
 
+impl Loaded {
+    /// The matrix of the inputs on the profile.
+    pub fn matrix(&self) -> dynakube_netpol::Result<dynakube_netpol::matrix::Matrix> {
+        dynakube_netpol::matrix::build(&self.inputs, &self.profile, &self.config.matrix_options())
+    }
+}
+
 impl Config {
     /// The parse options of resources.
     pub fn parse_options(&self) -> ParseOptions {
@@ -237,13 +244,18 @@ impl Config {
         })
     }
 
+    /// How the matrix is built.
+    pub fn matrix_options(&self) -> dynakube_netpol::matrix::Options {
+        dynakube_netpol::matrix::Options {
+            zone_fallback: self.zone_fallback,
+        }
+    }
+
     /// The options of generate, for the library.
     pub fn generate_options(&self, allow_unresolved: bool) -> dynakube_netpol::GenerateOptions {
         dynakube_netpol::GenerateOptions {
             flavor: self.flavor,
-            matrix: dynakube_netpol::matrix::Options {
-                zone_fallback: self.zone_fallback,
-            },
+            matrix: self.matrix_options(),
             fallback: self.fallback,
             allow_unresolved,
         }

@@ -92,7 +92,23 @@ pub fn parse_into(
     text: &str,
     options: &ParseOptions,
 ) -> Result<()> {
-    for object in crate::source::objects(file, text, &options.limits)? {
+    parse_objects(
+        inputs,
+        crate::source::objects(file, text, &options.limits)?,
+        options,
+    )
+}
+
+/// Adds the DynaKubes and EdgeConnects among `objects` (as [`source::objects`] reads them) to
+/// `inputs`, for a caller that reads the objects for its own purposes too.
+///
+/// [`source::objects`]: crate::source::objects
+pub fn parse_objects(
+    inputs: &mut Inputs,
+    objects: impl IntoIterator<Item = Object>,
+    options: &ParseOptions,
+) -> Result<()> {
+    for object in objects {
         parse_object(inputs, object, options)?;
     }
     Ok(())
