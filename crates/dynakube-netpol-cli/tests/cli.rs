@@ -71,7 +71,12 @@ fn typos_get_suggestions() {
         &["verify", "x.yaml", "--policies", "p", "--output", "json"],
         "",
     );
-    assert_eq!(out.status.code(), Some(2), "--output is no report option");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("unexpected argument '--output'"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -197,6 +202,7 @@ fn standard_input_for_policies_and_pods() {
     assert!(with_pods.status.success(), "{}", text(&with_pods.stderr));
     let audit = run(&["audit", "-", "--dynakube", "-"], "");
     assert_eq!(audit.status.code(), Some(2));
+    assert!(text(&audit.stderr).contains("can be read once"));
 }
 
 #[test]
@@ -208,26 +214,21 @@ fn dash_output_is_standard_output() {
         "--hosts",
         &fixture("hosts.yaml"),
     ];
-    let plain = Command::new(BIN)
-        .args(args)
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    let dash = Command::new(BIN)
-        .args(args)
-        .args(["-o", "-"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    // In a directory of its own, where a directory named `-` would show.
+    let generate = |more: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .args(more)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let plain = generate(&[]);
+    let dash = generate(&["-o", "-"]);
     assert!(dash.status.success());
     assert_eq!(plain.stdout, dash.stdout);
     assert!(!dir.join("-").exists(), "no directory named -");
-    let check = Command::new(BIN)
-        .args(args)
-        .args(["-o", "-", "--check"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let check = generate(&["-o", "-", "--check"]);
     assert_eq!(check.status.code(), Some(2));
     assert!(text(&check.stderr).contains("--check"));
 }
