@@ -588,6 +588,44 @@ spec: {}
     assert!(out.stdout.is_empty(), "nothing written on error");
 }
 
+/// Charts often render resources without a namespace (Helm applies them to the release's); the
+/// post-renderer cannot see that namespace, so it takes the operator's from the chart or says
+/// what it assumed.
+#[test]
+fn helm_post_render_says_which_namespace_it_assumed() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml"))
+        .unwrap()
+        .replace("  namespace: dynatrace\n", "");
+    assert!(!dynakube.contains("namespace: dynatrace"), "{dynakube}");
+    let hosts = fixture("hosts.yaml");
+    let out = run(&["helm-post-render", "--hosts", &hosts], &dynakube);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "warning [cluster profile namespace]: neither the cluster profile nor any resource names a namespace"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("namespace: dynatrace\n"));
+
+    let operator = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dynatrace-operator, namespace: monitoring}
+spec: {}
+---
+";
+    let out = run(
+        &["helm-post-render", "--hosts", &hosts],
+        &format!("{operator}{dynakube}"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("names a namespace"));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("namespace: monitoring\n"), "{stdout}");
+    assert!(!stdout.contains("namespace: dynatrace\n"), "{stdout}");
+}
+
 #[test]
 fn krm_function_never_crashes_on_malformed_lists() {
     let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();

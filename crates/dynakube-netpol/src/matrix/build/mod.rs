@@ -29,7 +29,7 @@ use crate::values::{Name, OperatorVersion};
 /// With [`ZoneFallback::None`], every DynaKube with a `networkZone` must have an ActiveGate with
 /// `routing`: its OneAgents have no other endpoint.
 pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Result<Matrix> {
-    let namespace = namespace(inputs, profile)?;
+    let (namespace, namespace_note) = namespace(inputs, profile)?;
     unique_resources(inputs, &namespace)?;
     restricted_zones_route(inputs, profile, options)?;
     let (operator, operator_note) = operator_release(inputs, profile)?;
@@ -40,7 +40,7 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
         operator,
         namespace: namespace.clone(),
         flows: BTreeMap::new(),
-        notes: BTreeSet::from_iter(operator_note),
+        notes: operator_note.into_iter().chain(namespace_note).collect(),
         assumed_endpoints: BTreeSet::new(),
         zone_rows: BTreeSet::new(),
     };
@@ -166,8 +166,10 @@ fn contexts(inputs: &Inputs) -> Vec<Context<'_>> {
     contexts
 }
 
-/// The operator namespace: the profile's, else the one all resources share, else `dynatrace`.
-fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<Name> {
+/// The operator namespace: the profile's, else the one all resources share, else `dynatrace`
+/// with a note (a manifest without namespaces, as Helm charts often render them, lands in
+/// whatever namespace it is applied to, which the inputs cannot tell).
+fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<(Name, Option<Note>)> {
     let resources = inputs
         .dynakubes
         .iter()
@@ -197,10 +199,17 @@ fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<Name> {
             Some(_) => {}
         }
     }
-    Ok(chosen.map_or_else(
-        || Name::parse("dynatrace").expect("a valid constant name"),
-        |(ns, _)| ns,
-    ))
+    if let Some((ns, _)) = chosen {
+        return Ok((ns, None));
+    }
+    let note = Note::new(
+        Level::Warning,
+        &[],
+        "neither the cluster profile nor any resource names a namespace: the policies assume the operator runs in `dynatrace`; set `namespace` in the cluster profile if it runs elsewhere",
+    )
+    .at("cluster profile namespace");
+    let default = Name::parse("dynatrace").expect("a valid constant name");
+    Ok((default, Some(note)))
 }
 
 /// Fails when two resources are the same object: same kind and name in the operator
