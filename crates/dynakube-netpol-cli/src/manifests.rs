@@ -31,6 +31,9 @@ pub const TRANSFORMER_NAME: &str = "NetworkPolicyGenerator";
 pub const KRM_NAME: &str = "dynakube-netpol-krm";
 /// The API version of the function config.
 pub const API_VERSION: &str = "dynakube-netpol.github.io/v1alpha1";
+/// The annotation by which Helm 4 tracks each object's template file through a post-renderer
+/// (and removes afterwards).
+const HELM_FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
 
 /// What the manifests gave: the input objects, and the policies to add (none without a
 /// DynaKube or EdgeConnect).
@@ -58,6 +61,13 @@ pub fn add_policies(
             &config.limits,
         )?);
     }
+    let helm_files = objects.iter().any(|o| {
+        o.value
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(HELM_FILENAME))
+            .is_some()
+    });
     let mut fact_notes = Vec::new();
     config.cluster = with_chart_facts(
         config.cluster.take(),
@@ -84,7 +94,12 @@ pub fn add_policies(
     let mut generated =
         dynakube_netpol::generate(&loaded.inputs, &loaded.profile, &options, &loaded.hosts)?;
     generated.add_notes(fact_notes);
-    let output = generated.output(&loaded.inputs, arguments)?;
+    let mut output = generated.output(&loaded.inputs, arguments)?;
+    if helm_files {
+        // Helm 4 names each added object's `# Source:` by its position unless it carries the
+        // annotation; by name, one new policy does not rename the others in a rendered diff.
+        output.annotate(HELM_FILENAME, |name| format!("dynakube-netpol/{name}.yaml"))?;
+    }
     Ok(Added {
         notes: generated.notes.clone(),
         policies: Some((generated, output)),
@@ -136,7 +151,7 @@ fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode> {
             stdout.write_all(b"\n")?;
         }
         stdout
-            .write_all(output.to_stream().as_bytes())
+            .write_all(output.to_appended_stream().as_bytes())
             .context("cannot write to standard output")?;
     }
     stdout.flush()?;
