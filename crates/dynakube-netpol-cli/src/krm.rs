@@ -2,10 +2,16 @@
 //! list on standard output with the policies appended to `items` and every problem in
 //! `results`, as the KRM Functions Specification describes. Items are kept as they are
 //! (re-serialized: comments and formatting of the input are not kept, values are).
+//!
+//! Decisions: a list without `functionConfig` (as `kpt fn eval --exec` sends without a
+//! config) runs with the defaults of `generate`; results already in the list, from functions
+//! before this one, are kept, and only this function's errors fail it; a result names the
+//! item's file and index when the orchestrator annotated them.
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use dynakube_netpol::Location;
 use dynakube_netpol::matrix::{Level, Note};
 use dynakube_netpol::source::Limits;
 use serde_yaml::{Mapping, Value};
@@ -20,7 +26,42 @@ fn result(severity: &str, message: String) -> Mapping {
     entry
 }
 
-/// A reference to `object` (apiVersion, kind, name, namespace) for a result.
+/// A reference to `object` (apiVersion, kind, name, namespace) for a result, and the
+/// `file` it came from when the orchestrator annotated it; nothing for what names nothing.
+fn reference(entry: &mut Mapping, object: &Value) {
+    let reference = resource_ref(object);
+    if reference.as_mapping().is_some_and(|r| !r.is_empty()) {
+        entry.insert("resourceRef".into(), reference);
+    }
+    let annotation = |keys: [&str; 2]| {
+        keys.iter().find_map(|key| {
+            object
+                .get("metadata")
+                .and_then(|m| m.get("annotations"))
+                .and_then(|a| a.get(*key))
+                .and_then(Value::as_str)
+        })
+    };
+    let path = annotation([
+        "internal.config.kubernetes.io/path",
+        "config.kubernetes.io/path",
+    ]);
+    if let Some(path) = path {
+        let mut file = Mapping::new();
+        file.insert("path".into(), path.into());
+        let index = annotation([
+            "internal.config.kubernetes.io/index",
+            "config.kubernetes.io/index",
+        ])
+        .and_then(|i| i.parse::<u64>().ok());
+        if let Some(index) = index {
+            file.insert("index".into(), index.into());
+        }
+        entry.insert("file".into(), Value::Mapping(file));
+    }
+}
+
+/// `apiVersion`, `kind`, `name` and `namespace` of `object`, those it has.
 fn resource_ref(object: &Value) -> Value {
     let mut reference = Mapping::new();
     for key in ["apiVersion", "kind"] {
@@ -82,10 +123,12 @@ fn process(limits: &Limits) -> (Value, bool) {
         .iter()
         .any(|r| r.get("severity").and_then(Value::as_str) == Some("error"));
     if !results.is_empty() {
-        list.insert(
-            "results".into(),
-            Value::Sequence(results.into_iter().map(Value::Mapping).collect()),
-        );
+        let mut all = match list.remove("results") {
+            Some(Value::Sequence(earlier)) => earlier,
+            _ => Vec::new(),
+        };
+        all.extend(results.into_iter().map(Value::Mapping));
+        list.insert("results".into(), Value::Sequence(all));
     }
     (Value::Mapping(list), failed)
 }
@@ -114,11 +157,15 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
         _ => Vec::new(),
     };
     let config_value = list.get("functionConfig").cloned().unwrap_or(Value::Null);
-    let config = match manifests::generator_config(&config_value) {
+    let config = match &config_value {
+        Value::Null => Ok(manifests::default_config()),
+        value => manifests::generator_config(value),
+    };
+    let config = match config {
         Ok(config) => config,
         Err((path, message)) => {
             let mut entry = result("error", format!("functionConfig: {message}"));
-            entry.insert("resourceRef".into(), resource_ref(&config_value));
+            reference(&mut entry, &config_value);
             entry.insert("field".into(), field(&path));
             results.push(entry);
             return;
@@ -147,6 +194,7 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
 }
 
 fn note_result(note: &Note) -> Mapping {
+    let note = &manifests::note_in_config_terms(note);
     let severity = match note.level {
         Level::Warning => "warning",
         Level::Info => "info",
@@ -169,21 +217,31 @@ fn note_result(note: &Note) -> Mapping {
 
 /// An error as a result: with the item and field it names, when it names one.
 fn error_result(error: &anyhow::Error, items: &[Value]) -> Mapping {
-    let mut entry = result("error", format!("{error:#}"));
-    let location = error
+    let mut entry = result("error", manifests::in_config_terms(&format!("{error:#}")));
+    let invalid = error
         .downcast_ref::<dynakube_netpol::Error>()
         .and_then(|e| match e {
-            dynakube_netpol::Error::Invalid { location, .. } => Some(location.clone()),
+            dynakube_netpol::Error::Invalid { location, reason } => Some((location, reason)),
             _ => None,
         });
-    if let Some(location) = location {
+    if let Some((location, reason)) = invalid {
         let index = location
             .file
             .strip_prefix("items[")
             .and_then(|rest| rest.strip_suffix(']'))
             .and_then(|n| n.parse::<usize>().ok());
         if let Some(item) = index.and_then(|i| items.get(i)) {
-            entry.insert("resourceRef".into(), resource_ref(item));
+            reference(&mut entry, item);
+            // An item is one document: `items[3], field …`, not `items[3], document 1, …`.
+            let location = Location {
+                document: None,
+                ..location.clone()
+            };
+            let message = dynakube_netpol::Error::invalid(location, reason.clone()).to_string();
+            entry.insert(
+                "message".into(),
+                manifests::in_config_terms(&message).into(),
+            );
         }
         if !location.field.is_empty() {
             entry.insert("field".into(), field(&location.field));

@@ -109,7 +109,8 @@ pub fn add_policies(
 /// `helm-post-render`: standard input back unchanged, then the policies.
 pub fn post_render(config: Config, arguments: Vec<String>) -> anyhow::Result<ExitCode> {
     let text = crate::settings::read("-", &config.limits)?;
-    let added = add_policies(config, &[("-".to_string(), text.clone())], arguments)?;
+    let name = "the release on standard input".to_string();
+    let added = add_policies(config, &[(name, text.clone())], arguments)?;
     write_stream(&text, &added)
 }
 
@@ -135,7 +136,10 @@ pub fn transformer(args: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
     let config = generator_config(&value)
         .map_err(|(field, message)| anyhow::anyhow!("{name}, field `{field}`: {message}"))?;
     let text = crate::settings::read("-", &config.limits)?;
-    let added = add_policies(config, &[("-".to_string(), text.clone())], vec!["-".into()])?;
+    let name = "the resources on standard input".to_string();
+    let mut added = add_policies(config, &[(name, text.clone())], vec!["-".into()])
+        .map_err(|e| anyhow::anyhow!(in_config_terms(&format!("{e:#}"))))?;
+    added.notes = added.notes.iter().map(note_in_config_terms).collect();
     write_stream(&text, &added)
 }
 
@@ -212,6 +216,70 @@ pub fn generator_config(value: &Value) -> Result<Config, (String, String)> {
         })?,
     };
     spec_config(spec)
+}
+
+/// Advice of the library in command-line words, and the same advice in the words of the
+/// function config, which kustomize users write instead of flags. Longest first: a phrase is
+/// replaced before the flag inside it. DNS and the input limits have no field in the config
+/// (kustomize runs are hermetic), so their advice goes.
+const CONFIG_TERMS: &[(&str, &str)] = &[
+    (
+        "give them in a --hosts file, resolve them with DNS into a lock file (--lock FILE or --nameserver IP), or pass --fqdn-fallback public-internet",
+        "give them in `spec.hosts`, or set `spec.fqdnFallback: public-internet`",
+    ),
+    (
+        "(--fqdn-fallback public-internet)",
+        "(`spec.fqdnFallback: public-internet`)",
+    ),
+    (
+        "pass --allow-any-address",
+        "set `spec.allowAnyAddress: true`",
+    ),
+    (
+        "--ignore-unknown-fields ignores",
+        "`spec.ignoreUnknownFields: true` ignores",
+    ),
+    ("(or --operator-version)", "(or `spec.operatorVersion`)"),
+    ("pass it with --proxy-url", "set it as `spec.proxyUrl`"),
+    (
+        "; raise the limit with --max-input-bytes if this is intended",
+        "",
+    ),
+    ("; raise the limit with --max-depth if this is intended", ""),
+    ("--fqdn-fallback", "spec.fqdnFallback"),
+    ("--allow-any-address", "spec.allowAnyAddress"),
+    ("--hosts", "spec.hosts"),
+    ("--cluster", "spec.cluster"),
+];
+
+/// `text` with the command-line advice in the function config's words.
+pub fn in_config_terms(text: &str) -> String {
+    CONFIG_TERMS
+        .iter()
+        .fold(text.to_owned(), |text, (flag, field)| {
+            text.replace(flag, field)
+        })
+}
+
+/// `note` in the function config's words: its text, and its cause (a cluster profile field
+/// is a field of `spec.cluster`).
+pub fn note_in_config_terms(note: &Note) -> Note {
+    let field = note.field.as_deref().map(|field| {
+        field.strip_prefix("cluster profile ").map_or_else(
+            || in_config_terms(field),
+            |rest| format!("spec.cluster.{rest}"),
+        )
+    });
+    Note {
+        text: in_config_terms(&note.text),
+        field,
+        ..note.clone()
+    }
+}
+
+/// The options of a NetworkPolicyGenerator without `spec`: those of `generate` without flags.
+pub fn default_config() -> Config {
+    spec_config(GeneratorSpec::default()).expect("an empty spec is valid")
 }
 
 fn choice<T: ValueEnum>(field: &str, raw: Option<&str>) -> Result<Option<T>, (String, String)> {

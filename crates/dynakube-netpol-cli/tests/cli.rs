@@ -413,6 +413,16 @@ fn kustomize_transformer_by_its_kind_name() {
         "{}",
         text(&out.stderr)
     );
+
+    // Advice names the configuration's fields, not command-line flags.
+    let stream = stream.replace("apiUrl:", "apiURL:");
+    let out = run_as(&plugin, &[config.to_str().unwrap()], &stream, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`spec.ignoreUnknownFields: true` ignores it") && !stderr.contains("--"),
+        "{stderr}"
+    );
 }
 
 /// Runs the KRM function on `list`; returns the exit code and the output list.
@@ -516,6 +526,67 @@ fn krm_function_reports_bad_input_in_results() {
         let list: serde_yaml::Value = serde_yaml::from_str(&text(&out.stdout)).unwrap();
         assert_eq!(errors(&list).len(), 1, "{garbage}");
     }
+}
+
+/// What orchestrators other than kustomize send: no functionConfig (`kpt fn eval --exec`),
+/// results of earlier functions, file annotations on items; and advice in the words of the
+/// function config, not of the command line.
+#[test]
+fn krm_function_speaks_the_list_s_language() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    let annotated = dynakube.replacen(
+        "metadata:\n",
+        "metadata:\n  annotations:\n    internal.config.kubernetes.io/path: dk.yaml\n    internal.config.kubernetes.io/index: '0'\n",
+        1,
+    );
+    assert_ne!(annotated, dynakube);
+    let list = resource_list(&[&annotated], "{}").replace("functionConfig: {}\n", "")
+        + "results:\n- {message: from an earlier function, severity: info}\n";
+    let (code, out) = krm(&list);
+    assert_eq!(code, 1, "no hosts and no fallback: an error");
+    let results = out["results"].as_sequence().unwrap();
+    assert_eq!(
+        results[0]["message"], "from an earlier function",
+        "kept first"
+    );
+    let error = errors(&out)[0];
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("give them in `spec.hosts`, or set `spec.fqdnFallback: public-internet`"),
+        "{message}"
+    );
+
+    let typo = annotated.replace("apiUrl:", "apiURL:");
+    let (code, out) = krm(&resource_list(&[&typo], GENERATOR));
+    assert_eq!(code, 1);
+    let error = errors(&out)[0];
+    assert_eq!(error["file"]["path"], "dk.yaml");
+    assert_eq!(error["file"]["index"], 0);
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("items[0], field `spec.apiURL`: "),
+        "{message}"
+    );
+    assert!(
+        message.contains("(`spec.ignoreUnknownFields: true` ignores it with a warning)"),
+        "{message}"
+    );
+
+    let (code, out) = krm(&resource_list(
+        &[&dynakube],
+        &GENERATOR.replace(
+            "  hosts:\n    abc12345.live.dynatrace.com: [203.0.113.10]\n",
+            "  fqdnFallback: public-internet\n",
+        ),
+    ));
+    assert_eq!(code, 0, "{out:?}");
+    let yaml = serde_yaml::to_string(&out["results"]).unwrap();
+    assert!(yaml.contains("cause: spec.fqdnFallback"), "{yaml}");
+    assert!(
+        yaml.contains("cause: spec.cluster.controlPlaneCIDRs"),
+        "{yaml}"
+    );
+    assert!(!yaml.contains(" --"), "no command-line flags: {yaml}");
 }
 
 #[test]
