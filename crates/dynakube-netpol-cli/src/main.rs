@@ -135,8 +135,9 @@ enum Command {
     /// followed by the policies of its DynaKubes and EdgeConnects.
     ///
     /// Takes the options of generate without input files. Where the release renders the
-    /// operator itself, the namespace, whether the CSI driver is deployed and the webhook's
-    /// host network and ports are read from it (a note says what came from where); the
+    /// operator itself, the namespace, the operator release (its version label), whether the
+    /// CSI driver is deployed and the webhook's host network and ports are read from it (a
+    /// note says what came from where); the
     /// cluster profile's values win over them. A release without DynaKube or EdgeConnect is
     /// written back alone, with a note. Installed as the Helm 4 plugin `dynakube-netpol`
     /// (`helm template … --post-renderer dynakube-netpol`), see the README.

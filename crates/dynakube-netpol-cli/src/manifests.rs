@@ -392,6 +392,22 @@ fn chart_facts(objects: &[Object]) -> Vec<Fact> {
             from: describe(operator),
         });
     }
+    // The chart labels its objects with its release; the policies follow the release's
+    // labels and ports, so an image or label of another release must not be guessed at.
+    if let Some(version) = operator
+        .value
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| l.get("app.kubernetes.io/version"))
+        .and_then(Value::as_str)
+        .filter(|v| OperatorVersion::parse(v).is_ok())
+    {
+        facts.push(Fact {
+            field: &["operatorVersion"],
+            value: Value::String(version.to_owned()),
+            from: format!("{} label app.kubernetes.io/version", describe(operator)),
+        });
+    }
     let csi = named("DaemonSet", "dynatrace-oneagent-csi-driver");
     facts.push(Fact {
         field: &["csiDriver"],

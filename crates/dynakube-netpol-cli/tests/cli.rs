@@ -609,7 +609,10 @@ spec:
 ";
     let operator = "apiVersion: apps/v1
 kind: Deployment
-metadata: {name: dynatrace-operator, namespace: dynatrace}
+metadata:
+  name: dynatrace-operator
+  namespace: dynatrace
+  labels: {app.kubernetes.io/version: 1.9.0}
 spec: {}
 ";
     let release = format!("---\n{operator}---\n{webhook}---\n{dynakube}");
@@ -639,6 +642,19 @@ spec: {}
         stderr.contains("csiDriver: false taken from no DaemonSet"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("operatorVersion: 1.9.0 taken from Deployment dynatrace/dynatrace-operator (document 1) label app.kubernetes.io/version"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("assuming operator"), "{stderr}");
+    // A development build's label is no release: the newest release is assumed, and said.
+    let snapshot = release.replace("1.9.0", "0.0.0-snapshot");
+    let out = run(
+        &["helm-post-render", "--hosts", &fixture("hosts.yaml")],
+        &snapshot,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("assuming operator"));
 
     let unrelated = format!("---\n{CONFIG_MAP}");
     let out = run(&["helm-post-render"], &unrelated);
