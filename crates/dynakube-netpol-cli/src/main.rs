@@ -2,6 +2,7 @@
 //! DynaKube and EdgeConnect resources.
 
 mod krm;
+mod kubectl_complete;
 mod locking;
 mod manifests;
 mod settings;
@@ -582,6 +583,15 @@ fn main() -> ExitCode {
         manifests::TRANSFORMER_NAME => manifests::transformer(&args[1..]),
         // Standalone kustomize's exec functions take a path and no arguments.
         manifests::KRM_NAME => krm::run(),
+        kubectl_complete::NAME => {
+            use clap::CommandFactory;
+            let words: Vec<String> = args[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            print!("{}", kubectl_complete::answer(Cli::command(), &words));
+            Ok(ExitCode::SUCCESS)
+        }
         _ => {
             let cli = parse_cli(args, &program);
             set_verbosity(&cli);

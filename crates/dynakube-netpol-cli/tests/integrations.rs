@@ -38,6 +38,9 @@ const KUBECTL_PLUGIN_DIR: &str = "mkdir -p ~/.local/bin";
 /// Installs the binary as the kubectl plugin.
 const KUBECTL_PLUGIN_LINK: &str =
     r#"ln -s "$(command -v dynakube-netpol)" ~/.local/bin/kubectl-dynakube_netpol"#;
+/// Installs the binary as the plugin's completion, which kubectl runs on TAB.
+const KUBECTL_COMPLETE_LINK: &str =
+    r#"ln -s "$(command -v dynakube-netpol)" ~/.local/bin/kubectl_complete-dynakube_netpol"#;
 /// The plugin's help.
 const KUBECTL_HELP: &str = "kubectl dynakube-netpol --help";
 /// `generate` through kubectl (run in the fixture `a-cloud-native-network-zone`).
@@ -48,7 +51,7 @@ const DIRECT_GENERATE: &str =
     "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml";
 
 /// The command lines of README.md's section "Integrations", every one run by a test below.
-const README_COMMANDS: [&str; 11] = [
+const README_COMMANDS: [&str; 12] = [
     HELM_PLUGIN_INSTALL,
     HELM_TEMPLATE,
     HELM_PIPE,
@@ -57,6 +60,7 @@ const README_COMMANDS: [&str; 11] = [
     KUSTOMIZE_BUILD,
     KUBECTL_PLUGIN_DIR,
     KUBECTL_PLUGIN_LINK,
+    KUBECTL_COMPLETE_LINK,
     KUBECTL_HELP,
     KUBECTL_GENERATE,
     DIRECT_GENERATE,
@@ -361,6 +365,23 @@ fn kubectl_plugin_runs_the_subcommands() {
     let direct = sandbox.sh_ok(DIRECT_GENERATE, &fixture, &[]);
     assert!(through_kubectl.contains("kind: NetworkPolicy"));
     assert_eq!(through_kubectl, direct);
+
+    // kubectl's own completion machinery (`__complete`, what its shell scripts call on TAB)
+    // asks the completion plugin.
+    sandbox.sh_ok(KUBECTL_COMPLETE_LINK, &root, &[]);
+    let subcommands = sandbox.sh_ok("kubectl __complete dynakube-netpol ge", &root, &[]);
+    assert!(
+        subcommands.starts_with("generate\tGenerate network policies"),
+        "{subcommands}"
+    );
+    assert!(subcommands.ends_with(":4\n"), "{subcommands}");
+    let values = sandbox.sh_ok(
+        "kubectl __complete dynakube-netpol generate dk.yaml --flavor ''",
+        &root,
+        &[],
+    );
+    assert!(values.starts_with("kubernetes\t"), "{values}");
+    assert!(values.contains("\ncilium\t"), "{values}");
 }
 
 /// The lines of the fenced code blocks of `markdown` that start with a command the tests run.
