@@ -89,7 +89,13 @@ fn field(path: &str) -> Value {
 
 /// Runs the function on standard input and output.
 pub fn run() -> anyhow::Result<ExitCode> {
-    let limits = Limits::default();
+    // The list is read before its functionConfig can say otherwise, so it may be as large as
+    // the largest input `spec.maxInputBytes` could allow (1 GiB); each item is then held to
+    // the configuration's limits.
+    let limits = Limits {
+        max_bytes: 1 << 30,
+        ..Limits::default()
+    };
     let (list, failed) = process(&limits);
     let yaml = serde_yaml::to_string(&list)?;
     let mut stdout = std::io::stdout().lock();
@@ -156,6 +162,10 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
         Some(Value::Sequence(items)) => items.clone(),
         _ => Vec::new(),
     };
+    // The policies of an earlier run are replaced, not doubled: orchestrators such as
+    // `kpt fn render` run a function again over its own output.
+    let (earlier, items): (Vec<Value>, Vec<Value>) =
+        items.into_iter().partition(manifests::is_generated);
     let config_value = list.get("functionConfig").cloned().unwrap_or(Value::Null);
     let config = match &config_value {
         Value::Null => Ok(manifests::default_config()),
@@ -180,16 +190,47 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
     }
     match manifests::add_policies(config, &texts, vec!["-".into()]) {
         Ok(added) => {
+            if !earlier.is_empty() {
+                results.push(result(
+                    "info",
+                    format!("replaced {} policies of an earlier run", earlier.len()),
+                ));
+            }
             results.extend(added.notes.iter().map(note_result));
+            let warnings = manifests::warnings_annotation(&added.notes);
             let mut all = items;
             if let Some((generated, _)) = added.policies {
                 for object in generated.objects() {
-                    all.push(serde_yaml::to_value(object).unwrap_or(Value::Null));
+                    let mut object = serde_yaml::to_value(object).unwrap_or(Value::Null);
+                    if let Some(warnings) = warnings
+                        .as_ref()
+                        .filter(|_| object["metadata"]["name"].as_str() == Some("default-deny"))
+                    {
+                        annotate(&mut object, warnings);
+                    }
+                    all.push(object);
                 }
             }
             list.insert("items".into(), Value::Sequence(all));
         }
-        Err(error) => results.push(error_result(&error, &items)),
+        Err(error) => {
+            results.push(error_result(&error, &items));
+            // Nothing is replaced on an error: the items go back as they came.
+            let mut all = items;
+            all.extend(earlier);
+            list.insert("items".into(), Value::Sequence(all));
+        }
+    }
+}
+
+/// Adds the warnings annotation to a generated policy (which always has annotations).
+fn annotate(object: &mut Value, warnings: &str) {
+    if let Some(annotations) = object
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+        .and_then(Value::as_mapping_mut)
+    {
+        annotations.insert(manifests::WARNINGS_ANNOTATION.into(), warnings.into());
     }
 }
 
