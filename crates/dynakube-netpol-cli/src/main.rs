@@ -642,6 +642,30 @@ impl Command {
     }
 }
 
+/// `script` with the words `hidden` left out of its candidate lists (`opts="…"`).
+fn without_hidden(script: &str, hidden: &[String]) -> String {
+    let mut out = String::with_capacity(script.len());
+    for line in script.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        match line.trim_start().strip_prefix("opts=\"").and_then(|rest| {
+            rest.trim_end()
+                .strip_suffix('"')
+                .map(|words| (words, &line[line.trim_end().len()..]))
+        }) {
+            Some((words, end)) => {
+                let kept: Vec<&str> = words
+                    .split(' ')
+                    .filter(|w| !hidden.iter().any(|h| h == w))
+                    .collect();
+                out.push_str(&line[..indent]);
+                out.push_str(&format!("opts=\"{}\"{end}", kept.join(" ")));
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// `completions SHELL`: the script clap_complete writes, repaired for bash.
 fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     use clap::CommandFactory;
@@ -655,6 +679,14 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
         // against `dynakube__netpol__…`), so no option of a subcommand would complete; the
         // test of bash completion catches it.
         script = script.replace("dynakube__subcmd__netpol", "dynakube__netpol");
+        // It also offers hidden subcommands (the kustomize plugin's entry, the man page
+        // writer), which --help leaves out.
+        let hidden: Vec<String> = command
+            .get_subcommands()
+            .filter(|s| s.is_hide_set())
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        script = without_hidden(&script, &hidden);
     }
     std::io::stdout().write_all(script.as_bytes())?;
     Ok(ExitCode::SUCCESS)

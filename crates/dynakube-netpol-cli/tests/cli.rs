@@ -334,6 +334,14 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
 fn bash_completion_completes_subcommands_options_and_values() {
     let subcommands = bash_completes(&["dynakube-netpol", "ge"]);
     assert_eq!(subcommands, ["generate"]);
+    let all = bash_completes(&["dynakube-netpol", ""]);
+    assert!(all.contains(&"krm".to_owned()), "{all:?}");
+    for hidden in ["kustomize-transformer", "man"] {
+        assert!(
+            !all.contains(&hidden.to_owned()),
+            "{hidden} is hidden: {all:?}"
+        );
+    }
     let options = bash_completes(&["dynakube-netpol", "generate", "--fl"]);
     assert_eq!(options, ["--flavor"]);
     let values = bash_completes(&["dynakube-netpol", "generate", "--flavor", ""]);

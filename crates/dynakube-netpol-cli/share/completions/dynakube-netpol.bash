@@ -89,7 +89,7 @@ _dynakube__netpol() {
 
     case "${cmd}" in
         dynakube__netpol)
-            opts="-q -v -h -V --quiet --verbose --help --version generate verify audit zone-plan lock helm-post-render krm kustomize-transformer completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version generate verify audit zone-plan lock helm-post-render krm completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,7 +275,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__help)
-            opts="generate verify audit zone-plan lock helm-post-render krm kustomize-transformer completions man help"
+            opts="generate verify audit zone-plan lock helm-post-render krm completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
