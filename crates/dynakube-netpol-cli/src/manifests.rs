@@ -365,7 +365,17 @@ pub fn generator_config(value: &Value) -> Result<Config, (String, String)> {
             } else {
                 format!("spec.{path}")
             };
-            (field, e.into_inner().to_string())
+            let message = e.into_inner().to_string();
+            match message
+                .starts_with("unknown field")
+                .then(|| nearest_field(&path))
+            {
+                Some(Some(near)) => (
+                    field,
+                    format!("`{path}` is not a field of the spec; did you mean `{near}`?"),
+                ),
+                _ => (field, message),
+            }
         })?,
     };
     spec_config(spec)
@@ -431,6 +441,32 @@ pub fn note_in_config_terms(note: &Note) -> Note {
         field,
         ..note.clone()
     }
+}
+
+/// The fields of a NetworkPolicyGenerator's `spec`.
+const SPEC_FIELDS: [&str; 11] = [
+    "flavor",
+    "fqdnFallback",
+    "zoneFallback",
+    "operatorVersion",
+    "proxyUrl",
+    "allowAnyAddress",
+    "ignoreUnknownFields",
+    "cluster",
+    "hosts",
+    "maxInputBytes",
+    "maxDepth",
+];
+
+/// The field of `spec` nearest to the unknown `name`, when one is near enough to be meant.
+fn nearest_field(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    SPEC_FIELDS
+        .iter()
+        .map(|f| (strsim::jaro_winkler(&f.to_ascii_lowercase(), &lower), *f))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, f)| f)
 }
 
 /// The options of a NetworkPolicyGenerator without `spec`: those of `generate` without flags.

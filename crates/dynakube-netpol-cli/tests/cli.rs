@@ -537,6 +537,13 @@ fn krm_function_reports_bad_input_in_results() {
     let (code, list) = krm(&resource_list(&[&dynakube], &typo));
     assert_eq!(code, 1);
     assert_eq!(errors(&list)[0]["field"]["path"], "spec.flavr");
+    assert!(
+        errors(&list)[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("did you mean `flavor`?"),
+        "{list:?}"
+    );
     assert_eq!(
         errors(&list)[0]["resourceRef"]["kind"],
         "NetworkPolicyGenerator"
