@@ -343,6 +343,19 @@ fn kustomize_transformer_plugin_adds_policies_and_keeps_the_resources() {
     assert_eq!(before.len(), 2, "a DynaKube and a ConfigMap:\n{plain}");
     let policies = added(&before, &documents(&built));
     assert_network_policies(&policies, "dynatrace");
+    // kustomize drops comments and, on success, the plugin's standard error: the warnings
+    // reach the built manifests on default-deny.
+    let default_deny = policies
+        .iter()
+        .find(|p| p["metadata"]["name"] == "default-deny")
+        .unwrap();
+    let warnings = default_deny["metadata"]["annotations"]["dynakube-netpol/warnings"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        warnings.contains("[spec.cluster.prometheusTargets]"),
+        "{built}"
+    );
     // The addresses of the configuration's `hosts` are used (not the public-internet fallback).
     let policies = serde_yaml::to_string(&policies).unwrap();
     assert!(policies.contains("cidr: 203.0.113.10/32"), "{policies}");
