@@ -181,6 +181,27 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
             return;
         }
     };
+    // Every item that is no object is reported, not only the first.
+    let shapeless: Vec<Mapping> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| !item.is_mapping())
+        .map(|(index, _)| {
+            let mut entry = result(
+                "error",
+                format!("items[{index}]: an item must be an object with apiVersion and kind"),
+            );
+            entry.insert("field".into(), field(&format!("items[{index}]")));
+            entry
+        })
+        .collect();
+    if !shapeless.is_empty() {
+        results.extend(shapeless);
+        let mut all = items;
+        all.extend(earlier);
+        list.insert("items".into(), Value::Sequence(all));
+        return;
+    }
     let mut texts = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         texts.push((

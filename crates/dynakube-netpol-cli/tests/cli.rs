@@ -893,4 +893,13 @@ fn krm_function_never_crashes_on_malformed_lists() {
         let results = serde_yaml::to_string(&list["results"]).unwrap();
         assert!(!results.contains("secret"), "{case}: {results}");
     }
+    // Every item that is no object is named, and the items come back as they were.
+    let out = run(&["krm"], &list("[1, null, text]", &config("{}")));
+    let list: serde_yaml::Value = serde_yaml::from_str(&text(&out.stdout)).unwrap();
+    let paths: Vec<&str> = errors(&list)
+        .iter()
+        .map(|e| e["field"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["items[0]", "items[1]", "items[2]"]);
+    assert_eq!(list["items"].as_sequence().unwrap().len(), 3);
 }
