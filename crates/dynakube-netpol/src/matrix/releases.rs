@@ -52,6 +52,16 @@ impl OperatorVersion {
         self.min(Self::NEWEST)
     }
 
+    /// Whether the release is of a minor (or major) line newer than [`Self::NEWEST`]'s, such
+    /// as 1.11.0 or 2.0; it is then read as [`Self::NEWEST`], with a warning.
+    ///
+    /// An unknown patch of the newest line (1.10.3, or `1.10`, which means its newest patch)
+    /// is not: patch releases fix bugs and do not change the labels, ports and fields the
+    /// policies follow, so a warning for each would be noise.
+    pub fn beyond_known(self) -> bool {
+        (self.major, self.minor) > (Self::NEWEST.major, Self::NEWEST.minor)
+    }
+
     /// Whether the release serves DynaKubes of `version`.
     pub fn serves(self, version: DynaKubeVersion) -> bool {
         SERVED.iter().any(|(served, first, end)| {
@@ -596,6 +606,17 @@ mod tests {
         assert_eq!(OperatorVersion::newest_serving(&three), Some(v(1, 7, 3)));
         let mixed = BTreeSet::from([DynaKubeVersion::V1beta3, DynaKubeVersion::V1beta6]);
         assert_eq!(OperatorVersion::newest_serving(&mixed), None);
+    }
+
+    #[test]
+    fn only_newer_minor_or_major_lines_are_beyond_the_known_releases() {
+        let release = |s: &str| OperatorVersion::parse(s).unwrap();
+        for newer in ["9.9.9", "2.0", "1.11.0", "1.11"] {
+            assert!(release(newer).beyond_known(), "{newer}");
+        }
+        for known in ["1.4.0", "1.9.0", "1.10.2", "1.10.3", "1.10"] {
+            assert!(!release(known).beyond_known(), "{known}");
+        }
     }
 
     #[test]

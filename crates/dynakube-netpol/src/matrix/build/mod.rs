@@ -7,6 +7,8 @@
 mod notes;
 mod peers;
 mod release;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,8 +67,9 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
     })
 }
 
-/// The operator release: the profile's, which must serve every DynaKube's API version; else
-/// the newest release that serves them all, with a note on the assumption.
+/// The operator release: the profile's, which must serve every DynaKube's API version, with a
+/// warning when its line is newer than every release known; else the newest release that
+/// serves them all, with a note on the assumption.
 fn operator_release(
     inputs: &Inputs,
     profile: &ClusterProfile,
@@ -82,7 +85,7 @@ fn operator_release(
                 ),
             ));
         }
-        return Ok((release, None));
+        return Ok((release, beyond_known(release)));
     }
     let versions: BTreeSet<DynaKubeVersion> = inputs.dynakubes.iter().map(|d| d.version).collect();
     let advice = "set `operatorVersion` in the cluster profile (or --operator-version) if the cluster runs another";
@@ -116,6 +119,22 @@ fn operator_release(
     )
     .at("cluster profile operatorVersion");
     Ok((release, Some(note)))
+}
+
+/// The warning on a release of a minor or major line newer than the newest one known (see
+/// [`OperatorVersion::beyond_known`]: an unknown patch of the newest line gets none).
+fn beyond_known(release: OperatorVersion) -> Option<Note> {
+    let newest = OperatorVersion::NEWEST;
+    release.beyond_known().then(|| {
+        Note::new(
+            Level::Warning,
+            &[],
+            format!(
+                "operator {release} is newer than the newest release this tool knows, {newest}: the policies follow the labels, ports and fields of {newest}; a newer version of this tool may know more"
+            ),
+        )
+        .at("cluster profile operatorVersion")
+    })
 }
 
 /// The resource rows are evaluated for: the cluster, or one DynaKube or EdgeConnect.

@@ -1,0 +1,34 @@
+use super::*;
+
+fn notes(inputs: &Inputs, profile: &ClusterProfile) -> Vec<Note> {
+    build(inputs, profile, &Options::default()).unwrap().notes
+}
+
+#[test]
+fn a_release_of_a_newer_line_than_every_known_one_is_warned_about() {
+    let release_notes = |text: &str| -> Vec<Note> {
+        let profile = ClusterProfile {
+            operator_version: Some(OperatorVersion::parse(text).unwrap()),
+            ..ClusterProfile::default()
+        };
+        notes(&Inputs::default(), &profile)
+            .into_iter()
+            .filter(|n| n.field.as_deref() == Some("cluster profile operatorVersion"))
+            .collect()
+    };
+    for newer in ["9.9.9", "1.11.0"] {
+        let notes = release_notes(newer);
+        assert_eq!(notes.len(), 1, "{newer}: {notes:?}");
+        assert_eq!(notes[0].level, Level::Warning);
+        assert_eq!(
+            notes[0].text,
+            format!(
+                "operator {newer} is newer than the newest release this tool knows, 1.10.2: the policies follow the labels, ports and fields of 1.10.2; a newer version of this tool may know more"
+            )
+        );
+    }
+    // A patch of the newest line, known or not, changes nothing the policies follow.
+    for known in ["1.10.2", "1.10.3"] {
+        assert_eq!(release_notes(known), [], "{known}");
+    }
+}
