@@ -9,6 +9,10 @@ use crate::matrix::RowId::{self, *};
 use crate::matrix::{Condition, Level, Note, ZoneFallback};
 use crate::resources::{Capability, DynaKube, Inputs};
 
+/// How many of the documents of other kinds the note on them names: a rendered Helm chart has
+/// dozens, and the first few tell what was skipped.
+const SKIPPED_SHOWN: usize = 5;
+
 /// What a DynaKube note is decided on.
 struct About<'a> {
     dk: &'a DynaKube,
@@ -260,14 +264,23 @@ impl Builder<'_> {
             }
         }
         if !inputs.skipped.is_empty() {
-            let skipped: Vec<String> = inputs.skipped.iter().map(ToString::to_string).collect();
+            let mut shown: Vec<String> = inputs
+                .skipped
+                .iter()
+                .take(SKIPPED_SHOWN)
+                .map(ToString::to_string)
+                .collect();
+            let more = inputs.skipped.len() - shown.len();
+            if more > 0 {
+                shown.push(format!("and {more} more"));
+            }
             self.notes.insert(Note::new(
                 Level::Info,
                 &[],
                 format!(
                     "skipped {} document(s) of other kinds: {}",
-                    skipped.len(),
-                    skipped.join(", ")
+                    inputs.skipped.len(),
+                    shown.join(", ")
                 ),
             ));
         }

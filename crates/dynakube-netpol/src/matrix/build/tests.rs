@@ -32,3 +32,41 @@ fn a_release_of_a_newer_line_than_every_known_one_is_warned_about() {
         assert_eq!(release_notes(known), [], "{known}");
     }
 }
+
+#[test]
+fn the_note_on_skipped_documents_names_the_first_five() {
+    let skipped_note = |count: usize| -> String {
+        let inputs = Inputs {
+            skipped: (1..=count)
+                .map(|document| crate::resources::Skipped {
+                    location: Location::new("chart.yaml", Some(document), ""),
+                    kind: "ConfigMap".into(),
+                    api_version: "v1".into(),
+                })
+                .collect(),
+            ..Inputs::default()
+        };
+        let notes = notes(&inputs, &ClusterProfile::default());
+        let note = notes.iter().find(|n| n.text.starts_with("skipped "));
+        note.expect("a note on the skipped documents").text.clone()
+    };
+    let listed = |documents: std::ops::RangeInclusive<usize>| -> Vec<String> {
+        documents
+            .map(|d| format!("ConfigMap v1 (chart.yaml, document {d})"))
+            .collect()
+    };
+    assert_eq!(
+        skipped_note(5),
+        format!(
+            "skipped 5 document(s) of other kinds: {}",
+            listed(1..=5).join(", ")
+        )
+    );
+    assert_eq!(
+        skipped_note(59),
+        format!(
+            "skipped 59 document(s) of other kinds: {}, and 54 more",
+            listed(1..=5).join(", ")
+        )
+    );
+}
