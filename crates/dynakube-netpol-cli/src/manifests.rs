@@ -358,6 +358,12 @@ pub fn generator_config(value: &Value) -> Result<Config, (String, String)> {
     let spec = value.get("spec").cloned().unwrap_or(Value::Null);
     let spec: GeneratorSpec = match spec {
         Value::Null => GeneratorSpec::default(),
+        Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Sequence(_) => {
+            return Err((
+                "spec".into(),
+                "must be an object with the options of generate".into(),
+            ));
+        }
         spec => serde_path_to_error::deserialize(spec).map_err(|e| {
             let path = e.path().to_string();
             let field = if path == "." {

@@ -217,6 +217,7 @@ pub(crate) fn field_error<E: fmt::Display>(
         .strip_prefix(&format!("{field}: "))
         .map(str::to_string)
         .unwrap_or(message);
+    let message = plain_types(&message);
     let full = match (location.field.is_empty(), field.is_empty()) {
         (true, _) => field,
         (false, true) => location.field.clone(),
@@ -225,5 +226,67 @@ pub(crate) fn field_error<E: fmt::Display>(
     Error::invalid(location.at(full), message)
 }
 
+/// A deserialization message with the words of YAML for the Rust types it names: "expected
+/// an integer" for `expected i32`, "an object" for `struct ClusterProfile`, "a list" for
+/// "a sequence".
+fn plain_types(message: &str) -> String {
+    const INTEGERS: [&str; 10] = [
+        "i8", "i16", "i32", "i64", "isize", "u8", "u16", "u32", "u64", "usize",
+    ];
+    let Some((head, expected)) = message.split_once("expected ") else {
+        return message.to_owned();
+    };
+    let word_end = expected.find([',', ' ']).unwrap_or(expected.len());
+    let (word, rest) = expected.split_at(word_end);
+    let plain = if INTEGERS.contains(&word) {
+        format!("an integer{rest}")
+    } else if word == "struct" {
+        let after_name = rest
+            .trim_start()
+            .find([',', ' '])
+            .map_or("", |i| &rest.trim_start()[i..]);
+        format!("an object{after_name}")
+    } else if let Some(rest) = expected.strip_prefix("a sequence") {
+        format!("a list{rest}")
+    } else {
+        expected.to_owned()
+    };
+    format!("{head}expected {plain}")
+}
+
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::plain_types;
+
+    #[test]
+    fn deserialization_messages_name_yaml_types() {
+        for (raw, plain) in [
+            (
+                "invalid type: string \"one\", expected i32",
+                "invalid type: string \"one\", expected an integer",
+            ),
+            (
+                "invalid value: integer `-1`, expected u16",
+                "invalid value: integer `-1`, expected an integer",
+            ),
+            (
+                "invalid type: integer `5`, expected struct ClusterProfile",
+                "invalid type: integer `5`, expected an object",
+            ),
+            (
+                "invalid type: string \"x\", expected a sequence",
+                "invalid type: string \"x\", expected a list",
+            ),
+            (
+                "invalid type: map, expected a string",
+                "invalid type: map, expected a string",
+            ),
+            ("missing field `name`", "missing field `name`"),
+        ] {
+            assert_eq!(plain_types(raw), plain);
+        }
+    }
+}
