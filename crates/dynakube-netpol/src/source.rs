@@ -71,16 +71,16 @@ pub fn read_file(name: &str, path: &Path, limits: &Limits) -> Result<String> {
         file: name.to_string(),
         reason,
     };
-    let metadata = std::fs::metadata(path).map_err(|e| error(e.to_string()))?;
+    let metadata = std::fs::metadata(path).map_err(|e| error(io_reason(&e)))?;
     if !metadata.is_file() {
         return Err(error(format!(
             "not a regular file ({}); give a file, or `-` for standard input",
             file_type(&metadata)
         )));
     }
-    let file = std::fs::File::open(path).map_err(|e| error(e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| error(io_reason(&e)))?;
     // The path may have been swapped between the two checks: check what was opened.
-    let opened = file.metadata().map_err(|e| error(e.to_string()))?;
+    let opened = file.metadata().map_err(|e| error(io_reason(&e)))?;
     if !opened.is_file() {
         return Err(error(format!(
             "not a regular file ({})",
@@ -88,6 +88,16 @@ pub fn read_file(name: &str, path: &Path, limits: &Limits) -> Result<String> {
         )));
     }
     read_bounded(name, file, limits)
+}
+
+/// The operating system's explanation without the error number Rust appends to it
+/// ("No such file or directory", not "... (os error 2)").
+fn io_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" (os error ") {
+        Some(end) if text.ends_with(')') => text[..end].to_owned(),
+        _ => text,
+    }
 }
 
 /// Reads `reader` (standard input, say), named `name` in messages, up to `limits.max_bytes`.
@@ -100,7 +110,7 @@ pub fn read_bounded(name: &str, reader: impl Read, limits: &Limits) -> Result<St
     reader
         .take(limits.max_bytes as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| error(e.to_string()))?;
+        .map_err(|e| error(io_reason(&e)))?;
     if bytes.len() > limits.max_bytes {
         return Err(error(format!(
             "larger than {} bytes; raise the limit with --max-input-bytes if this is intended",
@@ -293,6 +303,16 @@ fn collect(location: Location, value: Value, objects: &mut Vec<Object>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_errors_leave_out_the_error_number() {
+        let missing = Path::new(env!("CARGO_MANIFEST_DIR")).join("no-such-file.yaml");
+        let error = read_file("no-such-file.yaml", &missing, &Limits::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no-such-file.yaml: cannot read: No such file or directory"
+        );
+    }
 
     #[test]
     fn merge_keys_are_applied_like_kubernetes() {
