@@ -23,7 +23,23 @@ fn result(severity: &str, message: String) -> Mapping {
     let mut entry = Mapping::new();
     entry.insert("message".into(), message.into());
     entry.insert("severity".into(), severity.into());
+    let mut tags = Mapping::new();
+    tags.insert(SOURCE_TAG.into(), SOURCE.into());
+    entry.insert("tags".into(), Value::Mapping(tags));
     entry
+}
+
+/// The tag by which this function's results are known, so that a run over its own output
+/// replaces them instead of piling them up.
+const SOURCE_TAG: &str = "source";
+const SOURCE: &str = "dynakube-netpol";
+
+fn is_own_result(result: &Value) -> bool {
+    result
+        .get("tags")
+        .and_then(|t| t.get(SOURCE_TAG))
+        .and_then(Value::as_str)
+        == Some(SOURCE)
 }
 
 /// A reference to `object` (apiVersion, kind, name, namespace) for a result, and the
@@ -92,14 +108,22 @@ pub fn run() -> anyhow::Result<ExitCode> {
     // The list is read before its functionConfig can say otherwise, so it may be as large as
     // the largest input `spec.maxInputBytes` could allow (1 GiB); each item is then held to
     // the configuration's limits.
+    // The nesting the parser itself allows is the bound for the list (its items are held to
+    // the configuration's once re-read).
     let limits = Limits {
         max_bytes: 1 << 30,
-        ..Limits::default()
+        max_depth: 128,
     };
     let (list, failed) = process(&limits);
-    let yaml = serde_yaml::to_string(&list)?;
+    // JSON, which every YAML reader reads alike: YAML 1.1 readers (kubectl's among them) take
+    // a plain `yes`, `on` or `12:30` for a boolean or a number, and a YAML writer leaves these
+    // strings unquoted. A list JSON cannot hold (keys that are no strings) goes out as YAML.
+    let text = match serde_json::to_string_pretty(&list) {
+        Ok(json) => json + "\n",
+        Err(_) => serde_yaml::to_string(&list)?,
+    };
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(yaml.as_bytes())?;
+    stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     Ok(if failed {
         ExitCode::from(1)
@@ -130,7 +154,9 @@ fn process(limits: &Limits) -> (Value, bool) {
         .any(|r| r.get("severity").and_then(Value::as_str) == Some("error"));
     if !results.is_empty() {
         let mut all = match list.remove("results") {
-            Some(Value::Sequence(earlier)) => earlier,
+            Some(Value::Sequence(earlier)) => {
+                earlier.into_iter().filter(|r| !is_own_result(r)).collect()
+            }
             _ => Vec::new(),
         };
         all.extend(results.into_iter().map(Value::Mapping));
@@ -141,9 +167,18 @@ fn process(limits: &Limits) -> (Value, bool) {
 
 /// The ResourceList on standard input; unreadable input is a message for a result too.
 fn read_list(limits: &Limits) -> Result<Mapping, String> {
-    let text = crate::settings::read("-", limits).map_err(|e| format!("{e:#}"))?;
-    let documents = dynakube_netpol::source::documents("-", &text, limits)
-        .map_err(|e| format!("the input is not a ResourceList: {e}"))?;
+    // No advice to raise a limit: these are the most a list may have.
+    let plain = |e: String| {
+        e.replace(
+            "; raise the limit with --max-input-bytes if this is intended",
+            "",
+        )
+        .replace("; raise the limit with --max-depth if this is intended", "")
+    };
+    let name = "the ResourceList on standard input";
+    let text = crate::settings::read("-", limits).map_err(|e| plain(format!("{e:#}")))?;
+    let documents = dynakube_netpol::source::documents(name, &text, limits)
+        .map_err(|e| plain(format!("the input is not a ResourceList: {e}")))?;
     let [(_, Value::Mapping(list))] = documents.as_slice() else {
         return Err("the input must be one ResourceList document".into());
     };
@@ -212,10 +247,7 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
     match manifests::add_policies(config, &texts, vec!["-".into()]) {
         Ok(added) => {
             if !earlier.is_empty() {
-                results.push(result(
-                    "info",
-                    format!("replaced {} policies of an earlier run", earlier.len()),
-                ));
+                results.push(replaced(&earlier));
             }
             results.extend(added.notes.iter().map(note_result));
             let warnings = manifests::warnings_annotation(&added.notes);
@@ -244,6 +276,34 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
     }
 }
 
+/// The result that names the policies of an earlier run that were replaced (the first five).
+fn replaced(earlier: &[Value]) -> Mapping {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = earlier
+        .iter()
+        .take(SHOWN)
+        .map(|p| {
+            let reference = resource_ref(p);
+            let text = |key: &str| reference.get(key).and_then(Value::as_str).unwrap_or("");
+            match text("namespace") {
+                "" => format!("{} {}", text("kind"), text("name")),
+                namespace => format!("{} {namespace}/{}", text("kind"), text("name")),
+            }
+        })
+        .collect();
+    if earlier.len() > SHOWN {
+        names.push(format!("and {} more", earlier.len() - SHOWN));
+    }
+    result(
+        "info",
+        format!(
+            "replaced {} policies labelled app.kubernetes.io/managed-by=dynakube-netpol, from an earlier run: {}",
+            earlier.len(),
+            names.join(", ")
+        ),
+    )
+}
+
 /// Adds the warnings annotation to a generated policy (which always has annotations).
 fn annotate(object: &mut Value, warnings: &str) {
     if let Some(annotations) = object
@@ -263,16 +323,14 @@ fn note_result(note: &Note) -> Mapping {
     };
     let mut entry = result(severity, note.text.clone());
     // The rows the note concerns and the input that caused it, as on standard error.
-    let mut tags = Mapping::new();
-    if !note.refs.is_empty() {
-        let rows: Vec<String> = note.refs.iter().map(ToString::to_string).collect();
-        tags.insert("rows".into(), rows.join(",").into());
-    }
-    if let Some(field) = &note.field {
-        tags.insert("cause".into(), field.clone().into());
-    }
-    if !tags.is_empty() {
-        entry.insert("tags".into(), Value::Mapping(tags));
+    if let Some(Value::Mapping(tags)) = entry.get_mut("tags") {
+        if !note.refs.is_empty() {
+            let rows: Vec<String> = note.refs.iter().map(ToString::to_string).collect();
+            tags.insert("rows".into(), rows.join(",").into());
+        }
+        if let Some(field) = &note.field {
+            tags.insert("cause".into(), field.clone().into());
+        }
     }
     entry
 }

@@ -135,12 +135,12 @@ enum Command {
     /// Helm post-renderer: the rendered release on standard input, written back unchanged,
     /// followed by the policies of its DynaKubes and EdgeConnects.
     ///
-    /// Takes the options of generate without input files. Where the release renders the
-    /// operator itself, the namespace, the operator release (its version label), whether the
-    /// CSI driver is deployed and the webhook's host network and ports are read from it (a
-    /// note says what came from where); the
-    /// cluster profile's values win over them. A release without DynaKube or EdgeConnect is
-    /// written back alone, with a note. Installed as the Helm 4 plugin `dynakube-netpol`
+    /// Takes the options of generate without input files and DNS (a lock file is only read).
+    /// Where the release renders the operator itself, the namespace, the operator release (its
+    /// version label), whether the CSI driver is deployed and the webhook's host network and
+    /// ports are read from it (a note says what came from where); the cluster profile's values
+    /// win over them. A release without DynaKube or EdgeConnect is written back alone, with a
+    /// note. Installed as the Helm 4 plugin `dynakube-netpol`
     /// (`helm template … --post-renderer dynakube-netpol`), see the README.
     ///
     /// Exit status: 0 on success; 2 when the input is invalid (nothing is written then).
@@ -205,13 +205,31 @@ struct PostRender {
     /// `kubernetes` or `cilium`, as in generate.
     #[arg(long, value_name = "FLAVOR", default_value = "kubernetes")]
     flavor: FlavorArg,
+
+    /// A lock file written by `dynakube-netpol lock`, for the addresses of the hosts that
+    /// --hosts does not give. Read only: a post-renderer resolves nothing and writes nothing,
+    /// so a host missing from both is an error (or, with --fqdn-fallback, public addresses).
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    lock: Option<String>,
 }
 
 impl PostRender {
     fn run(&self) -> anyhow::Result<ExitCode> {
-        let config = self.settings.config(self.flavor.flavor())?;
+        let mut config = self.settings.config(self.flavor.flavor())?;
+        if let Some(lock) = &self.lock {
+            config.lock = Some(settings::Text {
+                name: lock.clone(),
+                text: read(lock, &config.limits)?,
+            });
+        }
         let mut arguments = vec!["-".to_string()];
         arguments.extend(self.settings.arguments()?);
+        if let Some(lock) = &self.lock {
+            arguments.extend([
+                "--lock".to_string(),
+                settings::quoted(&output::normalized_path(lock)),
+            ]);
+        }
         manifests::post_render(config, arguments)
     }
 }

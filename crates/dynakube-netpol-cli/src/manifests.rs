@@ -92,8 +92,16 @@ pub fn add_policies(
     }
     crate::verbose(|| crate::settings::skipped_summary(&loaded.inputs));
     let options = loaded.config.generate_options(false);
+    let lock = match &loaded.config.lock {
+        Some(t) => dynakube_netpol::lock::Lock::parse(&t.name, &t.text)?,
+        None => dynakube_netpol::lock::Lock::default(),
+    };
+    let resolver = dynakube_netpol::lock::Layered {
+        first: &loaded.hosts,
+        then: &lock,
+    };
     let mut generated =
-        dynakube_netpol::generate(&loaded.inputs, &loaded.profile, &options, &loaded.hosts)?;
+        dynakube_netpol::generate(&loaded.inputs, &loaded.profile, &options, &resolver)?;
     generated.add_notes(fact_notes);
     let collisions = collisions(&existing, &generated)?;
     generated.add_notes(collisions);
@@ -320,7 +328,7 @@ struct GeneratorSpec {
     flavor: Option<String>,
     fqdn_fallback: Option<String>,
     zone_fallback: Option<String>,
-    operator_version: Option<String>,
+    operator_version: Option<OperatorVersion>,
     proxy_url: Option<String>,
     allow_any_address: bool,
     ignore_unknown_fields: bool,
@@ -333,6 +341,14 @@ struct GeneratorSpec {
 /// A function config (NetworkPolicyGenerator) as a [`Config`]; errors name the field.
 pub fn generator_config(value: &Value) -> Result<Config, (String, String)> {
     let text = |field: &str| value.get(field).and_then(Value::as_str).unwrap_or_default();
+    if text("kind") == "ConfigMap" {
+        return Err((
+            "kind".into(),
+            format!(
+                "a ConfigMap's string values cannot hold the cluster profile and hosts: give a {API_VERSION} {TRANSFORMER_NAME}"
+            ),
+        ));
+    }
     if text("apiVersion") != API_VERSION {
         return Err((
             "apiVersion".into(),
@@ -371,7 +387,7 @@ pub fn generator_config(value: &Value) -> Result<Config, (String, String)> {
             } else {
                 format!("spec.{path}")
             };
-            let message = e.into_inner().to_string();
+            let message = dynakube_netpol::error::plain_types(&e.into_inner().to_string());
             match message
                 .starts_with("unknown field")
                 .then(|| nearest_field(&path))
@@ -418,6 +434,7 @@ const CONFIG_TERMS: &[(&str, &str)] = &[
         "raise the limit with --max-depth",
         "raise the limit with `spec.maxDepth`",
     ),
+    ("(the cluster profile)", "(`spec.cluster`)"),
     ("--fqdn-fallback", "spec.fqdnFallback"),
     ("--allow-any-address", "spec.allowAnyAddress"),
     ("--hosts", "spec.hosts"),
@@ -513,12 +530,7 @@ fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
     let zone = choice::<ZoneFallbackArg>("zoneFallback", spec.zone_fallback.as_deref())?;
     let fallback =
         choice::<crate::settings::FqdnFallback>("fqdnFallback", spec.fqdn_fallback.as_deref())?;
-    let operator_version = spec
-        .operator_version
-        .as_deref()
-        .map(OperatorVersion::parse)
-        .transpose()
-        .map_err(|e| ("spec.operatorVersion".to_string(), e.to_string()))?;
+    let operator_version = spec.operator_version;
     let proxy_url = spec
         .proxy_url
         .as_deref()
@@ -528,6 +540,7 @@ fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
     Ok(Config {
         cluster: inline("cluster", spec.cluster)?,
         hosts: inline("hosts", spec.hosts)?,
+        lock: None,
         fallback: match fallback {
             Some(_) => Fallback::PublicInternet,
             None => Fallback::Fail,

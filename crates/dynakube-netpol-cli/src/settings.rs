@@ -177,6 +177,8 @@ pub struct Config {
     pub cluster: Option<Text>,
     /// The hosts file's YAML.
     pub hosts: Option<Text>,
+    /// A lock file's YAML, read only (the manifest integrations resolve nothing).
+    pub lock: Option<Text>,
     /// `--fqdn-fallback`.
     pub fallback: Fallback,
     /// `--zone-fallback`.
@@ -279,6 +281,7 @@ impl Settings {
         Ok(Config {
             cluster: text(&self.cluster)?,
             hosts: text(&self.hosts)?,
+            lock: None,
             fallback: match self.fqdn_fallback {
                 Some(FqdnFallback::PublicInternet) => Fallback::PublicInternet,
                 None => Fallback::Fail,

@@ -584,9 +584,15 @@ fn krm_function_is_idempotent_and_refuses_collisions() {
     assert!(
         serde_yaml::to_string(&second["results"])
             .unwrap()
-            .contains("replaced 20 policies of an earlier run"),
+            .contains("replaced 20 policies labelled app.kubernetes.io/managed-by=dynakube-netpol, from an earlier run: NetworkPolicy dynatrace/default-deny, "),
         "{:?}",
         second["results"]
+    );
+    let count = |list: &serde_yaml::Value| list["results"].as_sequence().unwrap().len();
+    assert_eq!(
+        count(&second),
+        count(&first) + 1,
+        "its own results replaced, not piled up"
     );
     let default_deny = first["items"]
         .as_sequence()
@@ -681,6 +687,51 @@ fn krm_function_speaks_the_list_s_language() {
         "{yaml}"
     );
     assert!(!yaml.contains(" --"), "no command-line flags: {yaml}");
+}
+
+/// The output list reads alike in every YAML reader; configuration mistakes are named in the
+/// configuration's terms.
+#[test]
+fn krm_function_output_and_config_mistakes() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    // Strings a YAML 1.1 reader (kubectl's) would take for booleans or numbers stay strings.
+    let tricky = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t, namespace: shop}\ndata: {a: 'yes', b: 'on', c: '12:30', d: '1_000'}\n";
+    let out = run(&["krm"], &resource_list(&[tricky, &dynakube], GENERATOR));
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    for pair in [
+        r#""a": "yes""#,
+        r#""b": "on""#,
+        r#""c": "12:30""#,
+        r#""d": "1_000""#,
+    ] {
+        assert!(stdout.contains(pair), "{pair}: {stdout}");
+    }
+
+    for (spec, expected) in [
+        ("{operatorVersion: 1.10}", "quote the release"),
+        ("{maxDepth: many}", "expected an integer of 0 or more"),
+    ] {
+        let config = format!(
+            "{{apiVersion: dynakube-netpol.github.io/v1alpha1, kind: NetworkPolicyGenerator, spec: {spec}}}"
+        );
+        let (code, out) = krm(&resource_list(&[&dynakube], &config));
+        assert_eq!(code, 1);
+        let message = errors(&out)[0]["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(expected), "{spec}: {message}");
+    }
+    let (code, out) = krm(&resource_list(
+        &[&dynakube],
+        "{apiVersion: v1, kind: ConfigMap, data: {flavor: cilium}}",
+    ));
+    assert_eq!(code, 1);
+    assert!(
+        errors(&out)[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot hold the cluster profile and hosts"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -807,6 +858,45 @@ spec: {podSelector: {}, policyTypes: [Egress]}
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("has no namespace: applied in namespace dynatrace, it is the generated policy of that name"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// A release renders without DNS: the addresses come from a committed lock file, read only.
+#[test]
+fn helm_post_render_reads_a_lock_file() {
+    let dir = scratch("post-render-lock");
+    let lock = dir.join("dynakube-netpol.lock");
+    std::fs::write(
+        &lock,
+        "abc12345.live.dynatrace.com:\n  addresses: [203.0.113.77]\n  ttl: 60\n  resolved: 2026-01-02T03:04:05Z\n",
+    )
+    .unwrap();
+    let before = std::fs::read(&lock).unwrap();
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    let out = run(
+        &["helm-post-render", "--lock", lock.to_str().unwrap()],
+        &dynakube,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("cidr: 203.0.113.77/32"));
+    assert_eq!(
+        std::fs::read(&lock).unwrap(),
+        before,
+        "the lock is only read"
+    );
+
+    // A host the lock lacks is an error, not a lookup.
+    std::fs::write(&lock, "other.example.com:\n  addresses: [203.0.113.1]\n  ttl: 60\n  resolved: 2026-01-02T03:04:05Z\n").unwrap();
+    let out = run(
+        &["helm-post-render", "--lock", lock.to_str().unwrap()],
+        &dynakube,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("need IP addresses")
+            && text(&out.stderr).contains("abc12345.live.dynatrace.com"),
         "{}",
         text(&out.stderr)
     );

@@ -229,17 +229,28 @@ pub(crate) fn field_error<E: fmt::Display>(
 /// A deserialization message with the words of YAML for the Rust types it names: "expected
 /// an integer" for `expected i32`, "an object" for `struct ClusterProfile`, "a list" for
 /// "a sequence".
-fn plain_types(message: &str) -> String {
-    const INTEGERS: [&str; 10] = [
-        "i8", "i16", "i32", "i64", "isize", "u8", "u16", "u32", "u64", "usize",
+pub fn plain_types(message: &str) -> String {
+    // Signed types: a range nobody meets in a manifest. Unsigned: a range a port or count
+    // may overflow, so it is said.
+    const INTEGERS: [(&str, &str); 10] = [
+        ("i8", "an integer"),
+        ("i16", "an integer"),
+        ("i32", "an integer"),
+        ("i64", "an integer"),
+        ("isize", "an integer"),
+        ("u8", "an integer from 0 to 255"),
+        ("u16", "an integer from 0 to 65535"),
+        ("u32", "an integer from 0 to 4294967295"),
+        ("u64", "an integer of 0 or more"),
+        ("usize", "an integer of 0 or more"),
     ];
     let Some((head, expected)) = message.split_once("expected ") else {
         return message.to_owned();
     };
     let word_end = expected.find([',', ' ']).unwrap_or(expected.len());
     let (word, rest) = expected.split_at(word_end);
-    let plain = if INTEGERS.contains(&word) {
-        format!("an integer{rest}")
+    let plain = if let Some((_, integer)) = INTEGERS.iter().find(|(rust, _)| *rust == word) {
+        format!("{integer}{rest}")
     } else if word == "struct" {
         let after_name = rest
             .trim_start()
@@ -270,7 +281,7 @@ mod tests {
             ),
             (
                 "invalid value: integer `-1`, expected u16",
-                "invalid value: integer `-1`, expected an integer",
+                "invalid value: integer `-1`, expected an integer from 0 to 65535",
             ),
             (
                 "invalid type: integer `5`, expected struct ClusterProfile",

@@ -225,7 +225,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__helm__subcmd__post__subcmd__render)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --ignore-unknown-fields --max-input-bytes --max-depth --flavor --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --ignore-unknown-fields --max-input-bytes --max-depth --flavor --lock --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,6 +265,21 @@ _dynakube__netpol() {
                     ;;
                 --flavor)
                     COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 *)
