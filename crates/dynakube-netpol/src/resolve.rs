@@ -94,12 +94,14 @@ impl FixedHosts {
         }
         let raw: BTreeMap<String, Vec<String>> = serde_path_to_error::deserialize(value).map_err(
             |e| match crate::error::field_error(&location, e) {
-                Error::Invalid { location, reason } => Error::Invalid {
-                    location,
-                    reason: format!(
-                        "{reason} (expected a map from host name to a list of IPs or CIDRs)"
-                    ),
-                },
+                Error::Invalid { location, reason } => {
+                    const SHAPE: &str = "a map from host name to a list of IPs or CIDRs";
+                    let reason = match reason.strip_suffix("expected a map") {
+                        Some(head) => format!("{head}expected {SHAPE}"),
+                        None => format!("{reason} (expected {SHAPE})"),
+                    };
+                    Error::Invalid { location, reason }
+                }
                 other => other,
             },
         )?;
@@ -357,6 +359,14 @@ mod tests {
             (
                 "'a..b': [192.0.2.1]\n",
                 "h.yaml, field `a..b`: `a..b` is not a host name: it has an empty label",
+            ),
+            (
+                "[a.example.com]\n",
+                "h.yaml: invalid type: sequence, expected a map from host name to a list of IPs or CIDRs",
+            ),
+            (
+                "a.example.com: 5\n",
+                "h.yaml, field `a.example.com`: invalid type: integer `5`, expected a list (expected a map from host name to a list of IPs or CIDRs)",
             ),
         ] {
             let err = FixedHosts::parse("h.yaml", text).unwrap_err();
