@@ -222,8 +222,7 @@ impl PostRender {
                 text: read(lock, &config.limits)?,
             });
         }
-        let mut arguments = vec!["-".to_string()];
-        arguments.extend(self.settings.arguments()?);
+        let mut arguments = self.settings.arguments()?;
         if let Some(lock) = &self.lock {
             arguments.extend([
                 "--lock".to_string(),

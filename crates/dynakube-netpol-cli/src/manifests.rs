@@ -251,7 +251,10 @@ const ANNOTATED_WARNINGS: usize = 50;
 pub fn post_render(config: Config, arguments: Vec<String>) -> anyhow::Result<ExitCode> {
     let text = crate::settings::read("-", &config.limits)?;
     let name = "the release on standard input".to_string();
-    let added = add_policies(config, &[(name, text.clone())], arguments)?;
+    let mut added = add_policies(config, &[(name, text.clone())], arguments)?;
+    if let Some((_, output)) = &mut added.policies {
+        output.set_subcommand("helm-post-render");
+    }
     write_stream(&text, &added)
 }
 

@@ -828,6 +828,10 @@ fn helm_post_render_refuses_policies_it_would_duplicate() {
     let args = ["helm-post-render", "--hosts", &fixture("hosts.yaml")];
     let once = run(&args, &dynakube);
     assert!(once.status.success(), "{}", text(&once.stderr));
+    assert!(
+        text(&once.stdout).contains("\n#   dynakube-netpol helm-post-render --hosts "),
+        "the header names the command that ran"
+    );
     let again = run(&args, &text(&once.stdout));
     assert_eq!(again.status.code(), Some(2));
     assert!(

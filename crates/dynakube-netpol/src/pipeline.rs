@@ -156,6 +156,7 @@ impl Generated {
                 .collect(),
             arguments,
             notes: self.notes.clone(),
+            subcommand: None,
         };
         let sources = |name: &str| self.sources.get(name).cloned().unwrap_or_default();
         match &self.policies {

@@ -83,6 +83,8 @@ pub struct Provenance {
     /// The inputs and the options that change the output, as command-line words with
     /// normalised paths (`dynakube.yaml --cluster cluster.yaml --flavor cilium`).
     pub arguments: Vec<String>,
+    /// The subcommand the arguments follow; `generate` when none is given.
+    pub subcommand: Option<String>,
     /// What the policies assume, cannot express, or had to widen.
     pub notes: Vec<Note>,
 }
@@ -185,6 +187,12 @@ impl Output {
         Ok(())
     }
 
+    /// Names the subcommand that made the output in its header (`generate` by default), for
+    /// the tools that run it under another (`helm-post-render`).
+    pub fn set_subcommand(&mut self, subcommand: &str) {
+        self.provenance.subcommand = Some(subcommand.to_owned());
+    }
+
     /// The notes, for printing on standard error.
     pub fn notes(&self) -> &[Note] {
         &self.provenance.notes
@@ -203,7 +211,13 @@ impl Output {
                 .iter()
                 .map(|a| escape(a).into_owned())
                 .collect();
-            let _ = writeln!(out, "#   dynakube-netpol generate {}", arguments.join(" "));
+            let subcommand = provenance.subcommand.as_deref().unwrap_or("generate");
+            let _ = writeln!(
+                out,
+                "#   dynakube-netpol {} {}",
+                escape(subcommand),
+                arguments.join(" ")
+            );
         }
         if !provenance.resources.is_empty() {
             out.push_str("# Resources:\n");
@@ -465,6 +479,7 @@ mod tests {
             resources: vec!["DynaKube a\n---\nkind: NetworkPolicy".into()],
             arguments: vec!["evil\nname.yaml".into()],
             notes: vec![Note::new(crate::matrix::Level::Info, &[], "x\ny")],
+            subcommand: None,
         };
         let output = Output::new(provenance, &[("a", vec![])], |(n, _): &(&str, Vec<()>)| {
             (n.to_string(), BTreeSet::new())
