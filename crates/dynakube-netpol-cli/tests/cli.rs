@@ -412,12 +412,13 @@ fn kustomize_transformer_by_its_kind_name() {
         "the inline hosts are used"
     );
 
-    let typo = dir.join("typo.yaml");
+    // kustomize passes a temporary copy of the configuration: named by its name instead.
+    let typo = dir.join("kust-plugin-config-1234");
     std::fs::write(&typo, GENERATOR.replace("flavor:", "flavour:")).unwrap();
     let out = run_as(&plugin, &[typo.to_str().unwrap()], &stream, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("field `spec.flavour`"),
+        text(&out.stderr).contains("NetworkPolicyGenerator policies, field `spec.flavour`"),
         "{}",
         text(&out.stderr)
     );
