@@ -252,11 +252,10 @@ pub fn plain_types(message: &str) -> String {
     let plain = if let Some((_, integer)) = INTEGERS.iter().find(|(rust, _)| *rust == word) {
         format!("{integer}{rest}")
     } else if word == "struct" {
-        let after_name = rest
-            .trim_start()
-            .find([',', ' '])
-            .map_or("", |i| &rest.trim_start()[i..]);
-        format!("an object{after_name}")
+        // `struct Name`, and whatever follows the name.
+        let name = rest.trim_start();
+        let name_end = name.find([',', ' ']).unwrap_or(name.len());
+        format!("an object{}", &name[name_end..])
     } else if let Some(rest) = expected.strip_prefix("a sequence") {
         format!("a list{rest}")
     } else {

@@ -155,10 +155,12 @@ impl Output {
         })
     }
 
-    /// Adds the annotation `key` to the objects for whose name `value` gives one. For the tools that read a file name from an annotation, as Helm 4 does from
+    /// Adds the annotation `key` to the objects for whose name `value` gives one: for the
+    /// tools that read a file name from an annotation, as Helm 4 does from
     /// `postrenderer.helm.sh/postrender-filename` to name the `# Source:` of what a
     /// post-renderer added (without it, `generated-by-postrender-<n>.yaml`, numbered by
-    /// position, so that one new policy renames the others).
+    /// position, so that one new policy renames the others), or to carry what comments
+    /// cannot reach.
     ///
     /// The YAML library writes the value, quoted as needed, so any string is safe.
     pub fn annotate(&mut self, key: &str, value: impl Fn(&str) -> Option<String>) -> Result<()> {
@@ -236,13 +238,7 @@ impl Output {
 
     /// One multi-document YAML stream: the provenance, then every object after its header.
     pub fn to_stream(&self) -> String {
-        let mut out = self.provenance_comment();
-        for document in &self.documents {
-            out.push_str("---\n");
-            out.push_str(&document.header);
-            out.push_str(&document.yaml);
-        }
-        out
+        self.stream(false)
     }
 
     /// The stream to append to another stream: it starts with `---`, so that nothing joins
@@ -250,13 +246,37 @@ impl Output {
     /// document, so that tools which split streams (Helm re-files each document by its
     /// source) keep it with the policies.
     pub fn to_appended_stream(&self) -> String {
-        let stream = self.to_stream();
-        let provenance_len = self.provenance_comment().len();
-        let (provenance, objects) = stream.split_at(provenance_len);
-        match objects.strip_prefix("---\n") {
-            Some(objects) => format!("---\n{provenance}{objects}"),
-            None => format!("---\n{provenance}"),
+        self.stream(true)
+    }
+
+    /// The stream, with the separator before the provenance (`appended`) or after it.
+    fn stream(&self, appended: bool) -> String {
+        let mut out = String::new();
+        if appended {
+            out.push_str("---\n");
         }
+        out.push_str(&self.provenance_comment());
+        for (i, document) in self.documents.iter().enumerate() {
+            if !(appended && i == 0) {
+                out.push_str("---\n");
+            }
+            out.push_str(&document.header);
+            out.push_str(&document.yaml);
+        }
+        out
+    }
+
+    /// The objects, as the stream holds them (annotations included).
+    pub fn objects(&self) -> Result<Vec<serde_yaml::Value>> {
+        self.documents
+            .iter()
+            .map(|document| {
+                serde_yaml::from_str(&document.yaml).map_err(|e| Error::Write {
+                    path: format!("{}.yaml", document.name),
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
     }
 
     /// One file per object (`<name>.yaml`) plus `kustomization.yaml`, which lists them and
@@ -413,6 +433,11 @@ mod tests {
             .map(|d| serde_yaml::from_str(d).unwrap())
             .collect();
         assert_eq!(documents.len(), 2);
+        assert_eq!(
+            output.objects().unwrap(),
+            documents,
+            "the objects the stream holds"
+        );
         assert_eq!(
             documents[0]["metadata"]["annotations"]["example.com/only-a"],
             ""
