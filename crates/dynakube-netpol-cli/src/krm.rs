@@ -13,10 +13,11 @@ use std::process::ExitCode;
 
 use dynakube_netpol::Location;
 use dynakube_netpol::matrix::{Level, Note};
+use dynakube_netpol::output::Output;
 use dynakube_netpol::source::Limits;
 use serde_yaml::{Mapping, Value};
 
-use crate::manifests;
+use crate::manifests::{self, Consumer};
 
 /// A `results` entry.
 fn result(severity: &str, message: String) -> Mapping {
@@ -50,13 +51,8 @@ fn reference(entry: &mut Mapping, object: &Value) {
         entry.insert("resourceRef".into(), reference);
     }
     let annotation = |keys: [&str; 2]| {
-        keys.iter().find_map(|key| {
-            object
-                .get("metadata")
-                .and_then(|m| m.get("annotations"))
-                .and_then(|a| a.get(*key))
-                .and_then(Value::as_str)
-        })
+        keys.iter()
+            .find_map(|key| manifests::metadata_str(object, &["annotations", key]))
     };
     let path = annotation([
         "internal.config.kubernetes.io/path",
@@ -86,12 +82,8 @@ fn resource_ref(object: &Value) -> Value {
         }
     }
     for key in ["name", "namespace"] {
-        if let Some(value) = object
-            .get("metadata")
-            .and_then(|m| m.get(key))
-            .filter(|v| v.is_string())
-        {
-            reference.insert(key.into(), value.clone());
+        if let Some(value) = manifests::metadata_str(object, &[key]) {
+            reference.insert(key.into(), value.into());
         }
     }
     Value::Mapping(reference)
@@ -105,11 +97,9 @@ fn field(path: &str) -> Value {
 
 /// Runs the function on standard input and output.
 pub fn run() -> anyhow::Result<ExitCode> {
-    // The list is read before its functionConfig can say otherwise, so it may be as large as
-    // the largest input `spec.maxInputBytes` could allow (1 GiB); each item is then held to
-    // the configuration's limits.
-    // The nesting the parser itself allows is the bound for the list (its items are held to
-    // the configuration's once re-read).
+    // The list is read before its functionConfig can say otherwise: it may be as large as
+    // `spec.maxInputBytes` could allow (1 GiB) and nest as deep as the parser allows; each
+    // item is then held to the configuration's limits.
     let limits = Limits {
         max_bytes: 1 << 30,
         max_depth: 128,
@@ -191,16 +181,13 @@ fn read_list(limits: &Limits) -> Result<Mapping, String> {
     }
 }
 
-/// Appends the policies to the list's items, or records why not.
+/// Appends the policies to the list's items, or records why not; on an error the items stay
+/// as they came.
 fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
     let items: Vec<Value> = match list.get("items") {
         Some(Value::Sequence(items)) => items.clone(),
         _ => Vec::new(),
     };
-    // The policies of an earlier run are replaced, not doubled: orchestrators such as
-    // `kpt fn render` run a function again over its own output.
-    let (earlier, items): (Vec<Value>, Vec<Value>) =
-        items.into_iter().partition(manifests::is_generated);
     let config_value = list.get("functionConfig").cloned().unwrap_or(Value::Null);
     let config = match &config_value {
         Value::Null => Ok(manifests::default_config()),
@@ -232,63 +219,51 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
         .collect();
     if !shapeless.is_empty() {
         results.extend(shapeless);
-        let mut all = items;
-        all.extend(earlier);
-        list.insert("items".into(), Value::Sequence(all));
         return;
     }
-    let mut texts = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        texts.push((
-            format!("items[{index}]"),
-            serde_yaml::to_string(item).unwrap_or_default(),
-        ));
-    }
-    match manifests::add_policies(config, &texts, vec!["-".into()]) {
-        Ok(added) => {
-            if !earlier.is_empty() {
-                results.push(replaced(&earlier));
-            }
-            results.extend(added.notes.iter().map(note_result));
-            let warnings = manifests::warnings_annotation(&added.notes);
-            let mut all = items;
-            if let Some((generated, _)) = added.policies {
-                for object in generated.objects() {
-                    let mut object = serde_yaml::to_value(object).unwrap_or(Value::Null);
-                    if let Some(warnings) = warnings
-                        .as_ref()
-                        .filter(|_| object["metadata"]["name"].as_str() == Some("default-deny"))
-                    {
-                        annotate(&mut object, warnings);
-                    }
-                    all.push(object);
-                }
-            }
-            list.insert("items".into(), Value::Sequence(all));
-        }
+    // The policies of an earlier run are replaced, not doubled: orchestrators such as
+    // `kpt fn render` run a function again over its own output. The others keep their index
+    // in messages.
+    let (earlier, kept): (Vec<&Value>, Vec<&Value>) =
+        items.iter().partition(|item| manifests::is_generated(item));
+    let texts: Vec<(String, String)> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| !manifests::is_generated(item))
+        .map(|(index, item)| {
+            let text = serde_yaml::to_string(item).unwrap_or_default();
+            (format!("items[{index}]"), text)
+        })
+        .collect();
+    let added = manifests::add_policies(config, &texts, vec!["-".into()], Consumer::Kustomize);
+    let policies = added.and_then(|added| {
+        let policies = added.policies.as_ref().map(Output::objects).transpose()?;
+        Ok((policies.unwrap_or_default(), added.notes))
+    });
+    let (policies, notes) = match policies {
+        Ok(added) => added,
         Err(error) => {
             results.push(error_result(&error, &items));
-            // Nothing is replaced on an error: the items go back as they came.
-            let mut all = items;
-            all.extend(earlier);
-            list.insert("items".into(), Value::Sequence(all));
+            return;
         }
+    };
+    if !earlier.is_empty() {
+        results.push(replaced(&earlier));
     }
+    results.extend(notes.iter().map(note_result));
+    let all = kept.into_iter().cloned().chain(policies).collect();
+    list.insert("items".into(), Value::Sequence(all));
 }
 
 /// The result that names the policies of an earlier run that were replaced (the first five).
-fn replaced(earlier: &[Value]) -> Mapping {
+fn replaced(earlier: &[&Value]) -> Mapping {
     const SHOWN: usize = 5;
     let mut names: Vec<String> = earlier
         .iter()
         .take(SHOWN)
         .map(|p| {
-            let reference = resource_ref(p);
-            let text = |key: &str| reference.get(key).and_then(Value::as_str).unwrap_or("");
-            match text("namespace") {
-                "" => format!("{} {}", text("kind"), text("name")),
-                namespace => format!("{} {namespace}/{}", text("kind"), text("name")),
-            }
+            let kind = p.get("kind").and_then(Value::as_str).unwrap_or_default();
+            format!("{kind} {}", manifests::name_of(p))
         })
         .collect();
     if earlier.len() > SHOWN {
@@ -304,19 +279,7 @@ fn replaced(earlier: &[Value]) -> Mapping {
     )
 }
 
-/// Adds the warnings annotation to a generated policy (which always has annotations).
-fn annotate(object: &mut Value, warnings: &str) {
-    if let Some(annotations) = object
-        .get_mut("metadata")
-        .and_then(|m| m.get_mut("annotations"))
-        .and_then(Value::as_mapping_mut)
-    {
-        annotations.insert(manifests::WARNINGS_ANNOTATION.into(), warnings.into());
-    }
-}
-
 fn note_result(note: &Note) -> Mapping {
-    let note = &manifests::note_in_config_terms(note);
     let severity = match note.level {
         Level::Warning => "warning",
         Level::Info => "info",

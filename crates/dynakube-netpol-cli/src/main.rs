@@ -216,14 +216,12 @@ struct PostRender {
 impl PostRender {
     fn run(&self) -> anyhow::Result<ExitCode> {
         let mut config = self.settings.config(self.flavor.flavor())?;
+        let mut arguments = self.settings.arguments()?;
         if let Some(lock) = &self.lock {
             config.lock = Some(settings::Text {
                 name: lock.clone(),
                 text: read(lock, &config.limits)?,
             });
-        }
-        let mut arguments = self.settings.arguments()?;
-        if let Some(lock) = &self.lock {
             arguments.extend([
                 "--lock".to_string(),
                 settings::quoted(&output::normalized_path(lock)),

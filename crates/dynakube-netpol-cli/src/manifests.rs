@@ -35,23 +35,36 @@ pub const API_VERSION: &str = "dynakube-netpol.github.io/v1alpha1";
 /// (and removes afterwards).
 const HELM_FILENAME: &str = "postrenderer.helm.sh/postrender-filename";
 
+/// Who reads what [`add_policies`] writes, which decides how it speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumer {
+    /// Helm: it keeps comments, and its users pass the flags of `generate`.
+    Helm,
+    /// kustomize, through the transformer plugin or the KRM function: it drops comments and,
+    /// on success, the plugin's standard error, and its users write the fields of the
+    /// function config. Notes speak of `spec.*`, and the warnings also ride on
+    /// `default-deny` as the annotation [`WARNINGS_ANNOTATION`].
+    Kustomize,
+}
+
 /// What the manifests gave: the input objects, and the policies to add (none without a
 /// DynaKube or EdgeConnect).
 pub struct Added {
-    /// The policies with what they were generated from, and as the YAML stream `generate`
-    /// prints (provenance header first); none without a DynaKube or EdgeConnect.
-    pub policies: Option<(Generated, Output)>,
+    /// The policies as the YAML stream `generate` prints (provenance header first); none
+    /// without a DynaKube or EdgeConnect.
+    pub policies: Option<Output>,
     /// Everything to tell: the matrix's and renderer's notes, and where facts came from.
     pub notes: Vec<Note>,
 }
 
-/// Adds policies to `items` (name for messages, YAML text) under `config`. Each item is
-/// parsed once; the profile and the hosts once, and even when the manifests need no
-/// policies (a mistake in them must not wait for the first DynaKube).
+/// Adds policies to `items` (name for messages, YAML text) under `config`, for `consumer`.
+/// Each item is parsed once; the profile, the hosts and the lock once, and even when the
+/// manifests need no policies (a mistake in them must not wait for the first DynaKube).
 pub fn add_policies(
     mut config: Config,
     items: &[(String, String)],
     arguments: Vec<String>,
+    consumer: Consumer,
 ) -> anyhow::Result<Added> {
     let mut objects = Vec::new();
     for (name, text) in items {
@@ -62,13 +75,9 @@ pub fn add_policies(
         )?);
     }
     let existing: Vec<Existing> = objects.iter().filter_map(Existing::of).collect();
-    let helm_files = objects.iter().any(|o| {
-        o.value
-            .get("metadata")
-            .and_then(|m| m.get("annotations"))
-            .and_then(|a| a.get(HELM_FILENAME))
-            .is_some()
-    });
+    let helm_files = objects
+        .iter()
+        .any(|o| metadata_str(&o.value, &["annotations", HELM_FILENAME]).is_some());
     let mut fact_notes = Vec::new();
     config.cluster = with_chart_facts(
         config.cluster.take(),
@@ -92,19 +101,18 @@ pub fn add_policies(
     }
     crate::verbose(|| crate::settings::skipped_summary(&loaded.inputs));
     let options = loaded.config.generate_options(false);
-    let lock = match &loaded.config.lock {
-        Some(t) => dynakube_netpol::lock::Lock::parse(&t.name, &t.text)?,
-        None => dynakube_netpol::lock::Lock::default(),
-    };
     let resolver = dynakube_netpol::lock::Layered {
         first: &loaded.hosts,
-        then: &lock,
+        then: &loaded.lock,
     };
     let mut generated =
         dynakube_netpol::generate(&loaded.inputs, &loaded.profile, &options, &resolver)?;
     generated.add_notes(fact_notes);
     let collisions = collisions(&existing, &generated)?;
     generated.add_notes(collisions);
+    if consumer == Consumer::Kustomize {
+        generated.notes = generated.notes.iter().map(note_in_config_terms).collect();
+    }
     let mut output = generated.output(&loaded.inputs, arguments)?;
     if helm_files {
         // Helm 4 names each added object's `# Source:` by its position unless it carries the
@@ -113,10 +121,25 @@ pub fn add_policies(
             Some(format!("dynakube-netpol/{name}.yaml"))
         })?;
     }
+    if let Some(warnings) =
+        warnings_annotation(&generated.notes).filter(|_| consumer == Consumer::Kustomize)
+    {
+        output.annotate(WARNINGS_ANNOTATION, |name| {
+            (name == "default-deny").then(|| warnings.clone())
+        })?;
+    }
     Ok(Added {
-        notes: generated.notes.clone(),
-        policies: Some((generated, output)),
+        notes: generated.notes,
+        policies: Some(output),
     })
+}
+
+/// The string at `path` below the `metadata` of `object`: `&["name"]`,
+/// `&["annotations", key]`.
+pub fn metadata_str<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(object.get("metadata")?, |value, key| value.get(*key))?
+        .as_str()
 }
 
 /// The kinds this tool writes.
@@ -133,11 +156,7 @@ pub fn is_generated(object: &Value) -> bool {
         .get("kind")
         .and_then(Value::as_str)
         .is_some_and(|kind| GENERATED_KINDS.contains(&kind))
-        && object
-            .get("metadata")
-            .and_then(|m| m.get("labels"))
-            .and_then(|l| l.get("app.kubernetes.io/managed-by"))
-            .and_then(Value::as_str)
+        && metadata_str(object, &["labels", "app.kubernetes.io/managed-by"])
             == Some("dynakube-netpol")
 }
 
@@ -156,13 +175,7 @@ impl Existing {
         if !GENERATED_KINDS.contains(&object.kind.as_str()) {
             return None;
         }
-        let metadata = object.value.get("metadata");
-        let text = |key: &str| {
-            metadata
-                .and_then(|m| m.get(key))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+        let text = |key: &str| metadata_str(&object.value, &[key]).map(str::to_owned);
         Some(Existing {
             kind: object.kind.clone(),
             namespace: text("namespace"),
@@ -225,15 +238,15 @@ fn collisions(existing: &[Existing], generated: &Generated) -> anyhow::Result<Ve
 /// warnings of a run: on the `default-deny` policy, so that they show in a review.
 pub const WARNINGS_ANNOTATION: &str = "dynakube-netpol/warnings";
 
-/// The warnings of `notes`, one per line, in the function config's words; none without one.
-/// At most [`ANNOTATED_WARNINGS`] of them, since Kubernetes limits an object's annotations to
-/// 256 KiB; the function's results and standard error have them all.
-pub fn warnings_annotation(notes: &[Note]) -> Option<String> {
+/// The warnings of `notes`, one per line; none without one. At most [`ANNOTATED_WARNINGS`]
+/// of them, since Kubernetes limits an object's annotations to 256 KiB; the function's
+/// results and standard error have them all.
+fn warnings_annotation(notes: &[Note]) -> Option<String> {
     let warnings: Vec<&Note> = notes.iter().filter(|n| n.level == Level::Warning).collect();
     let mut lines: Vec<String> = warnings
         .iter()
         .take(ANNOTATED_WARNINGS)
-        .map(|n| note_in_config_terms(n).to_string())
+        .map(ToString::to_string)
         .collect();
     if warnings.len() > ANNOTATED_WARNINGS {
         lines.push(format!(
@@ -251,8 +264,8 @@ const ANNOTATED_WARNINGS: usize = 50;
 pub fn post_render(config: Config, arguments: Vec<String>) -> anyhow::Result<ExitCode> {
     let text = crate::settings::read("-", &config.limits)?;
     let name = "the release on standard input".to_string();
-    let mut added = add_policies(config, &[(name, text.clone())], arguments)?;
-    if let Some((_, output)) = &mut added.policies {
+    let mut added = add_policies(config, &[(name, text.clone())], arguments, Consumer::Helm)?;
+    if let Some(output) = &mut added.policies {
         output.set_subcommand("helm-post-render");
     }
     write_stream(&text, &added)
@@ -282,26 +295,18 @@ pub fn transformer(args: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
         .file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with("kust-plugin-config-"));
-    let name = match value.get("metadata").and_then(|m| m.get("name")) {
-        Some(Value::String(config)) if temporary => format!("NetworkPolicyGenerator {config}"),
+    let name = match metadata_str(&value, &["name"]) {
+        Some(config) if temporary => format!("{TRANSFORMER_NAME} {config}"),
         _ => name,
     };
     let config = generator_config(&value)
         .map_err(|(field, message)| anyhow::anyhow!("{name}, field `{field}`: {message}"))?;
-    let in_config_terms = |e: anyhow::Error| anyhow::anyhow!(in_config_terms(&format!("{e:#}")));
-    let text = crate::settings::read("-", &config.limits).map_err(in_config_terms)?;
+    let reworded = |e: anyhow::Error| anyhow::anyhow!(in_config_terms(&format!("{e:#}")));
+    let text = crate::settings::read("-", &config.limits).map_err(reworded)?;
     let name = "the resources on standard input".to_string();
-    let mut added =
-        add_policies(config, &[(name, text.clone())], vec!["-".into()]).map_err(in_config_terms)?;
-    if let (Some((_, output)), Some(warnings)) =
-        (&mut added.policies, warnings_annotation(&added.notes))
-    {
-        // kustomize keeps neither comments nor the plugin's standard error on success.
-        output.annotate(WARNINGS_ANNOTATION, |name| {
-            (name == "default-deny").then(|| warnings.clone())
-        })?;
-    }
-    added.notes = added.notes.iter().map(note_in_config_terms).collect();
+    let items = [(name, text.clone())];
+    let added =
+        add_policies(config, &items, vec!["-".into()], Consumer::Kustomize).map_err(reworded)?;
     write_stream(&text, &added)
 }
 
@@ -312,7 +317,7 @@ fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode> {
     stdout
         .write_all(text.as_bytes())
         .context("cannot write to standard output")?;
-    if let Some((_, output)) = &added.policies {
+    if let Some(output) = &added.policies {
         if !text.is_empty() && !text.ends_with('\n') {
             stdout.write_all(b"\n")?;
         }
@@ -580,48 +585,33 @@ struct Fact {
 /// The facts of the operator's own objects in the stream, when the chart renders them.
 fn chart_facts(objects: &[Object]) -> Vec<Fact> {
     let named = |kind: &str, name: &str| {
-        objects.iter().find(|o| {
-            o.kind == kind
-                && o.value
-                    .get("metadata")
-                    .and_then(|m| m.get("name"))
-                    .and_then(Value::as_str)
-                    == Some(name)
-        })
+        objects
+            .iter()
+            .find(|o| o.kind == kind && metadata_str(&o.value, &["name"]) == Some(name))
     };
     let describe = |o: &Object| match o.location.document {
-        Some(document) => format!("{} {} (document {document})", o.kind, name_of(o)),
-        None => format!("{} {}", o.kind, name_of(o)),
+        Some(document) => format!("{} {} (document {document})", o.kind, name_of(&o.value)),
+        None => format!("{} {}", o.kind, name_of(&o.value)),
     };
     let Some(operator) = named("Deployment", "dynatrace-operator") else {
         return Vec::new();
     };
     let mut facts = Vec::new();
-    if let Some(namespace) = operator
-        .value
-        .get("metadata")
-        .and_then(|m| m.get("namespace"))
-        .filter(|n| n.is_string())
-    {
+    if let Some(namespace) = metadata_str(&operator.value, &["namespace"]) {
         facts.push(Fact {
             field: &["namespace"],
-            value: namespace.clone(),
+            value: namespace.into(),
             from: describe(operator),
         });
     }
     // The chart labels its objects with its release; the policies follow the release's
     // labels and ports, so an image or label of another release must not be guessed at.
-    if let Some(version) = operator
-        .value
-        .get("metadata")
-        .and_then(|m| m.get("labels"))
-        .and_then(|l| l.get("app.kubernetes.io/version"))
-        .and_then(Value::as_str)
+    if let Some(version) = metadata_str(&operator.value, &["labels", "app.kubernetes.io/version"])
         .filter(|v| OperatorVersion::parse(v).is_ok())
     {
         facts.push(Fact {
             field: &["operatorVersion"],
-            value: Value::String(version.to_owned()),
+            value: version.into(),
             from: format!("{} label app.kubernetes.io/version", describe(operator)),
         });
     }
@@ -685,9 +675,9 @@ fn webhook_facts(webhook: &Object, from: String) -> Vec<Fact> {
     facts
 }
 
-fn name_of(object: &Object) -> String {
-    let metadata = object.value.get("metadata");
-    let get = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Value::as_str);
+/// `namespace/name` of `object`, or `name` without a namespace.
+pub fn name_of(object: &Value) -> String {
+    let get = |key: &str| metadata_str(object, &[key]);
     match (get("namespace"), get("name")) {
         (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
         (None, Some(name)) => name.to_string(),

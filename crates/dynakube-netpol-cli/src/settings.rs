@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use dynakube_netpol::Flavor;
 use dynakube_netpol::cluster::{AnyAddress, ClusterProfile};
 use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
+use dynakube_netpol::lock::Lock;
 use dynakube_netpol::matrix::{OperatorVersion, ZoneFallback};
 use dynakube_netpol::output::normalized_path;
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
@@ -202,6 +203,8 @@ pub struct Loaded {
     pub inputs: Inputs,
     pub profile: ClusterProfile,
     pub hosts: FixedHosts,
+    /// The lock file's addresses (empty without one), asked after `hosts`.
+    pub lock: Lock,
     pub config: Config,
 }
 
@@ -238,10 +241,15 @@ impl Config {
             Some(t) => FixedHosts::parse_with(&t.name, &t.text, &self.limits, self.any_address)?,
             None => FixedHosts::default(),
         };
+        let lock = match &self.lock {
+            Some(t) => Lock::parse(&t.name, &t.text)?,
+            None => Lock::default(),
+        };
         Ok(Loaded {
             inputs,
             profile,
             hosts,
+            lock,
             config: self,
         })
     }

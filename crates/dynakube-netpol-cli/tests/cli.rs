@@ -629,6 +629,35 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
     assert_eq!(names(&out), ["default-deny", "dynakube"], "items unchanged");
 }
 
+/// On an error in a list that holds an earlier run's policies, the items come back in their
+/// order, and the error names the item by its index in the list as given.
+#[test]
+fn krm_function_error_after_an_earlier_run_keeps_the_items() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml")).unwrap();
+    let (code, first) = krm(&resource_list(&[&dynakube], GENERATOR));
+    assert_eq!(code, 0, "{first:?}");
+    let mut items = first["items"].as_sequence().unwrap().clone();
+    let mut broken = items.remove(0);
+    assert_eq!(broken["kind"], "DynaKube");
+    broken["spec"]["apiUrl"] = "ftp://x".into();
+    items.push(broken);
+    let mut list = first.clone();
+    list["items"] = serde_yaml::Value::Sequence(items.clone());
+    let (code, out) = krm(&serde_yaml::to_string(&list).unwrap());
+    assert_eq!(code, 1);
+    assert_eq!(out["items"].as_sequence().unwrap(), &items, "as they came");
+    let error = errors(&out)[0];
+    let last = items.len() - 1;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("items[{last}], field `spec.apiUrl`")),
+        "{error:?}"
+    );
+    assert_eq!(error["resourceRef"]["kind"], "DynaKube");
+}
+
 /// What orchestrators other than kustomize send: no functionConfig (`kpt fn eval --exec`),
 /// results of earlier functions, file annotations on items; and advice in the words of the
 /// function config, not of the command line.
