@@ -412,15 +412,20 @@ fn kustomize_transformer_by_its_kind_name() {
         "the inline hosts are used"
     );
 
+    // The message of a refused run (exit 2) with the configuration at `path`.
+    let refused = |path: &Path, stream: &str| {
+        let out = run_as(&plugin, &[path.to_str().unwrap()], stream, &[]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+        text(&out.stderr)
+    };
+
     // kustomize passes a temporary copy of the configuration: named by its name instead.
     let typo = dir.join("kust-plugin-config-1234");
     std::fs::write(&typo, GENERATOR.replace("flavor:", "flavour:")).unwrap();
-    let out = run_as(&plugin, &[typo.to_str().unwrap()], &stream, &[]);
-    assert_eq!(out.status.code(), Some(2));
+    let stderr = refused(&typo, &stream);
     assert!(
-        text(&out.stderr).contains("NetworkPolicyGenerator policies, field `spec.flavour`"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains("NetworkPolicyGenerator policies, field `spec.flavour`"),
+        "{stderr}"
     );
 
     // The warnings ride on default-deny: kustomize drops comments and, on success, the
@@ -433,19 +438,14 @@ fn kustomize_transformer_by_its_kind_name() {
     // The limits are the configuration's.
     let small = dir.join("small.yaml");
     std::fs::write(&small, format!("{GENERATOR}  maxInputBytes: 100\n")).unwrap();
-    let out = run_as(&plugin, &[small.to_str().unwrap()], &stream, &[]);
-    assert_eq!(out.status.code(), Some(2));
+    let stderr = refused(&small, &stream);
     assert!(
-        text(&out.stderr).contains("raise the limit with `spec.maxInputBytes`"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains("raise the limit with `spec.maxInputBytes`"),
+        "{stderr}"
     );
 
     // Advice names the configuration's fields, not command-line flags.
-    let stream = stream.replace("apiUrl:", "apiURL:");
-    let out = run_as(&plugin, &[config.to_str().unwrap()], &stream, &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
+    let stderr = refused(&config, &stream.replace("apiUrl:", "apiURL:"));
     assert!(
         stderr.contains("`spec.ignoreUnknownFields: true` ignores it") && !stderr.contains("--"),
         "{stderr}"
@@ -1017,6 +1017,14 @@ fn krm_function_never_crashes_on_malformed_lists() {
         let results = serde_yaml::to_string(&list["results"]).unwrap();
         assert!(!results.contains("secret"), "{case}: {results}");
     }
+    // The list's own limits are the most there is: no advice to raise them.
+    let out = run(&["krm"], &format!("{}{}", "[".repeat(200), "]".repeat(200)));
+    let message = text(&out.stdout);
+    assert!(
+        message.contains("nested deeper than 128 levels"),
+        "{message}"
+    );
+    assert!(!message.contains("raise"), "{message}");
     // Every item that is no object is named, and the items come back as they were.
     let out = run(&["krm"], &list("[1, null, text]", &config("{}")));
     let list: serde_yaml::Value = serde_yaml::from_str(&text(&out.stdout)).unwrap();
