@@ -47,7 +47,7 @@ pub fn answer(mut command: Command, words: &[String]) -> String {
 fn walk<'a>(root: &'a Command, words: &[String]) -> (&'a Command, Option<&'a Arg>) {
     let mut command = root;
     let mut pending = None;
-    let mut subcommand_chosen = false;
+    let mut positional_seen = false;
     for word in words {
         if pending.take().is_some() {
             continue;
@@ -64,11 +64,12 @@ fn walk<'a>(root: &'a Command, words: &[String]) -> (&'a Command, Option<&'a Arg
                 .get_arguments()
                 .find(|a| a.get_short().map(String::from).as_deref() == Some(short))
                 .filter(|a| takes_value(a));
-        } else if !subcommand_chosen {
+        } else if !positional_seen {
             if let Some(sub) = command.find_subcommand(word) {
                 command = sub;
             } else {
-                subcommand_chosen = true;
+                // A positional value: later words name no subcommand.
+                positional_seen = true;
             }
         }
     }
