@@ -202,7 +202,7 @@ async fn resolve_one(resolver: &TokioResolver, name: &HostName) -> Result<LockEn
     let mut failures = Vec::new();
     for result in [v4, v6] {
         match result {
-            Ok(lookup) => add(&mut entry, &lookup),
+            Ok(lookup) => add(&mut entry, name, &lookup),
             Err(error) => failures.push(failure(&error)),
         }
     }
@@ -215,26 +215,60 @@ async fn resolve_one(resolver: &TokioResolver, name: &HostName) -> Result<LockEn
     Ok(entry)
 }
 
-/// Adds the addresses, CNAMEs and TTLs of an answer to `entry`.
-fn add(entry: &mut LockEntry, lookup: &Lookup) {
-    for record in lookup.answers() {
-        entry.ttl = entry.ttl.min(record.ttl);
-        match &record.data {
-            RData::A(a) => {
-                entry.addresses.insert(IpAddr::V4(a.0));
-            }
-            RData::AAAA(aaaa) => {
-                entry.addresses.insert(IpAddr::V6(aaaa.0));
-            }
-            RData::CNAME(target) => {
-                let target = target.0.to_ascii();
-                let target = target.trim_end_matches('.').to_ascii_lowercase();
-                if !entry.cnames.contains(&target) {
-                    entry.cnames.push(target);
-                }
-            }
-            _ => {}
+/// The longest CNAME chain followed within one answer; resolvers stop well before.
+const MAX_CHAIN: usize = 16;
+
+/// Adds the addresses, CNAMEs and TTLs of an answer for `name` to `entry`.
+///
+/// Only records that answer the question count: a CNAME whose owner is `name` or the last
+/// name of the chain so far, and addresses whose owner is a name of that chain. A server may
+/// put records of other names into its answer section (a cache's leftovers, or an attacker's
+/// `evil.example. A 66.66.66.66`); RFC 1034, section 5.3.3, has a resolver use only the
+/// records of the name it asked for and its aliases, and so does this.
+fn add(entry: &mut LockEntry, name: &HostName, lookup: &Lookup) {
+    let owner = |record: &hickory_resolver::proto::rr::Record| {
+        record
+            .name
+            .to_ascii()
+            .trim_end_matches('.')
+            .to_ascii_lowercase()
+    };
+    let records = lookup.answers();
+    let mut chain = vec![name.as_str().to_ascii_lowercase()];
+    while chain.len() <= MAX_CHAIN {
+        let last = chain.last().expect("the chain starts with the name");
+        let next = records.iter().find_map(|record| match &record.data {
+            RData::CNAME(target) if owner(record) == *last => Some((
+                target
+                    .0
+                    .to_ascii()
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase(),
+                record.ttl,
+            )),
+            _ => None,
+        });
+        let Some((target, ttl)) = next else { break };
+        if chain.contains(&target) {
+            break;
         }
+        entry.ttl = entry.ttl.min(ttl);
+        if !entry.cnames.contains(&target) {
+            entry.cnames.push(target.clone());
+        }
+        chain.push(target);
+    }
+    for record in records {
+        if !chain.contains(&owner(record)) {
+            continue;
+        }
+        let address = match &record.data {
+            RData::A(a) => IpAddr::V4(a.0),
+            RData::AAAA(aaaa) => IpAddr::V6(aaaa.0),
+            _ => continue,
+        };
+        entry.ttl = entry.ttl.min(record.ttl);
+        entry.addresses.insert(address);
     }
 }
 

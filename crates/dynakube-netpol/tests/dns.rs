@@ -153,3 +153,31 @@ fn an_authoritative_zone_with_a_cname_chain() {
     let missing = &result.failures[&HostName::parse("missing.example.com").unwrap()];
     assert_eq!(*missing, Failure::NoSuchName);
 }
+
+#[test]
+fn records_of_names_nobody_asked_for_are_ignored() {
+    // A hostile server's answer for the tenant also carries an address of another name, and
+    // an answer that is only such records leaves the name without addresses.
+    let zone = zone()
+        .addresses("only-stray.example.com", &[], 60)
+        .stray("evil.example", "66.66.66.66")
+        .stray("evil.example", "2600:66::66");
+    let server = DnsServer::start(zone);
+    let result = resolve_all(
+        &names(&[
+            "tenant.example.com",
+            "alias.example.com",
+            "only-stray.example.com",
+        ]),
+        &options(&server),
+    )
+    .unwrap();
+    let tenant = &result.lock.hosts[&HostName::parse("tenant.example.com").unwrap()];
+    assert_eq!(tenant.addresses, ips(&["8.8.8.8", "2600:1f18::1"]));
+    assert_eq!(tenant.ttl, 300, "the stray records' TTL does not count");
+    let alias = &result.lock.hosts[&HostName::parse("alias.example.com").unwrap()];
+    assert_eq!(alias.addresses, ips(&["52.9.9.9"]));
+    assert_eq!(alias.cnames, ["edge.example.com", "cdn.example.net"]);
+    let stray = &result.failures[&HostName::parse("only-stray.example.com").unwrap()];
+    assert_eq!(*stray, Failure::NoAddresses);
+}

@@ -32,9 +32,14 @@ pub enum Entry {
     Silent,
 }
 
-/// A test zone: lower-case names without the final dot, and how long each answer takes.
+/// A test zone: lower-case names without the final dot, how long each answer takes, and
+/// records of other names that every answer also carries (a hostile or broken server's).
 #[derive(Debug, Clone, Default)]
-pub struct Zone(pub BTreeMap<String, Entry>, pub Duration);
+pub struct Zone(
+    pub BTreeMap<String, Entry>,
+    pub Duration,
+    pub Vec<(String, IpAddr)>,
+);
 
 impl Zone {
     /// Delays every answer by `delay` (a round trip to a distant server).
@@ -59,6 +64,12 @@ impl Zone {
     /// Adds a name answered with SERVFAIL.
     pub fn servfail(mut self, name: &str) -> Self {
         self.0.insert(name.into(), Entry::ServFail);
+        self
+    }
+
+    /// Makes every answer also carry an address record of `owner`, a name nobody asked for.
+    pub fn stray(mut self, owner: &str, ip: &str) -> Self {
+        self.2.push((owner.into(), ip.parse().unwrap()));
         self
     }
 
@@ -96,6 +107,13 @@ fn answer(zone: &Zone, query: &str, kind: RecordType) -> Option<Result<Vec<Recor
                         _ => continue,
                     };
                     records.push(Record::from_rdata(name(&current), *ttl, rdata));
+                }
+                for (owner, ip) in &zone.2 {
+                    let rdata = match ip {
+                        IpAddr::V4(v4) => RData::A(A(*v4)),
+                        IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
+                    };
+                    records.push(Record::from_rdata(name(owner), 60, rdata));
                 }
                 return Some(Ok(records));
             }
