@@ -495,9 +495,17 @@ impl HostPattern {
             return invalid("would match every host: name the hosts, or a domain as `*.<domain>`");
         }
         match s.strip_prefix("*.") {
-            Some(domain) => HostName::parse(domain)
-                .map(HostPattern::Below)
-                .map_err(|e| Invalid(format!("is not a host pattern: after `*.`, the rest {e}"))),
+            Some(domain) => {
+                let domain = HostName::parse(domain).map_err(|e| {
+                    Invalid(format!("is not a host pattern: after `*.`, the rest {e}"))
+                })?;
+                match public_suffix(&domain) {
+                    Some(why) => invalid(format!(
+                        "would match the hosts of every owner of a domain under {why}: name the hosts, or a domain of one owner, as `*.example.com`"
+                    )),
+                    None => Ok(HostPattern::Below(domain)),
+                }
+            }
             None if s.contains('*') => invalid(
                 "is not a host pattern: `*` may only stand for the leftmost labels, as in `*.example.com`",
             ),
@@ -507,6 +515,23 @@ impl HostPattern {
             },
         }
     }
+}
+
+/// Why every host below `domain` belongs to many owners, or `None` when it may belong to one:
+/// `domain` is a suffix of the Public Suffix List (`com`, `co.uk`, and shared hosting domains
+/// such as `github.io`), or every name right below it is one (the list's wildcard rules, as
+/// `*.ck`). Names the list does not know (`corp`, `internal`) are no suffix.
+fn public_suffix(domain: &HostName) -> Option<String> {
+    let known = |name: &str| {
+        psl::suffix(name.as_bytes())
+            .is_some_and(|s| s.is_known() && s.as_bytes() == name.as_bytes())
+    };
+    if known(domain.as_str()) {
+        return Some(format!("the public suffix `{domain}`"));
+    }
+    // A label no registry hands out stands for every name right below `domain`.
+    let below = format!("x--probe-label.{domain}");
+    known(&below).then(|| format!("`{domain}`, where every name is a public suffix"))
 }
 
 impl fmt::Display for HostPattern {
@@ -877,6 +902,37 @@ mod tests {
         );
         for bad in ["*", "*.", "a.*.example.com", "*example.com", "*.*.com", ""] {
             assert!(HostPattern::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn host_patterns_below_a_public_suffix_are_refused() {
+        for (bad, why) in [
+            ("*.com", "the public suffix `com`"),
+            ("*.CO.UK", "the public suffix `co.uk`"),
+            ("*.github.io", "the public suffix `github.io`"),
+            ("*.s3.amazonaws.com", "the public suffix `s3.amazonaws.com`"),
+            ("*.xn--p1ai", "the public suffix `xn--p1ai`"),
+            ("*.рф", "the public suffix `xn--p1ai`"),
+            ("*.ck", "`ck`, where every name is a public suffix"),
+            (
+                "*.kawasaki.jp",
+                "`kawasaki.jp`, where every name is a public suffix",
+            ),
+        ] {
+            let err = HostPattern::parse(bad).unwrap_err().0;
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        for good in [
+            "*.example.com",
+            "*.amazonaws.com",
+            "*.corp",
+            "*.internal",
+            "*.city.kawasaki.jp",
+            "*.example.co.uk",
+            "com",
+        ] {
+            assert!(HostPattern::parse(good).is_ok(), "{good} was refused");
         }
     }
 

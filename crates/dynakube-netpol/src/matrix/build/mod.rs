@@ -20,7 +20,7 @@ use super::{
 use crate::cluster::ClusterProfile;
 use crate::error::{Error, Location, Result};
 use crate::resources::{Capability, DynaKube, DynaKubeVersion, EdgeConnect, Inputs, ResourceRef};
-use crate::values::{Name, OperatorVersion};
+use crate::values::{HostPattern, Name, OperatorVersion};
 
 /// Builds the matrix of `inputs` in the cluster described by `profile`.
 ///
@@ -34,6 +34,7 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
     let (namespace, namespace_note) = namespace(inputs, profile)?;
     unique_resources(inputs, &namespace)?;
     restricted_zones_route(inputs, profile, options)?;
+    patterns_outside_the_cluster_domain(inputs, profile)?;
     let (operator, operator_note) = operator_release(inputs, profile)?;
     let inputs = &release::read_as(inputs, operator, profile)?;
     let mut builder = Builder {
@@ -183,6 +184,44 @@ fn contexts(inputs: &Inputs) -> Vec<Context<'_>> {
     contexts.extend(inputs.dynakubes.iter().map(Context::DynaKube));
     contexts.extend(inputs.edgeconnects.iter().map(Context::EdgeConnect));
     contexts
+}
+
+/// Fails when an EdgeConnect host pattern would match every name of the cluster's own DNS
+/// domain (`*.cluster.local`, `*.svc.cluster.local`, `*.local`): its forwarding rule would
+/// reach every Service and pod of the cluster on every port. Patterns below a public suffix
+/// are refused when they are read ([`crate::values::HostPattern::parse`]).
+fn patterns_outside_the_cluster_domain(inputs: &Inputs, profile: &ClusterProfile) -> Result<()> {
+    let domain = profile.cluster_domain.as_str();
+    let services = format!("svc.{domain}");
+    for ec in &inputs.edgeconnects {
+        let fields = (ec.host_patterns.iter().enumerate())
+            .map(|(i, p)| (format!("spec.hostPatterns[{i}]"), p))
+            .chain(
+                ec.host_restrictions
+                    .iter()
+                    .map(|p| ("spec.hostRestrictions".to_string(), p)),
+            );
+        for (field, pattern) in fields {
+            let HostPattern::Below(below) = pattern else {
+                continue;
+            };
+            let below = below.as_str();
+            let covers = below == domain
+                || below == services
+                || domain
+                    .strip_suffix(below)
+                    .is_some_and(|rest| rest.ends_with('.'));
+            if covers {
+                return Err(Error::invalid(
+                    ec.origin.join(&field),
+                    format!(
+                        "`{pattern}` would match every name of the cluster domain `{domain}` (clusterDomain in the cluster profile): the forwarding rule would reach every Service and pod on every port; name the hosts, or a domain below one namespace"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The operator namespace: the profile's, else the one all resources share, else `dynatrace`
