@@ -339,6 +339,7 @@ struct GeneratorSpec {
     operator_version: Option<OperatorVersion>,
     proxy_url: Option<String>,
     allow_any_address: bool,
+    allow_shared_namespace: bool,
     ignore_unknown_fields: bool,
     cluster: Option<Value>,
     hosts: Option<Value>,
@@ -429,6 +430,14 @@ const CONFIG_TERMS: &[(&str, &str)] = &[
         "set `spec.allowAnyAddress: true`",
     ),
     (
+        "pass --allow-shared-namespace",
+        "set `spec.allowSharedNamespace: true`",
+    ),
+    (
+        "(--allow-shared-namespace)",
+        "(`spec.allowSharedNamespace`)",
+    ),
+    (
         "--ignore-unknown-fields ignores",
         "`spec.ignoreUnknownFields: true` ignores",
     ),
@@ -475,13 +484,14 @@ pub fn note_in_config_terms(note: &Note) -> Note {
 }
 
 /// The fields of a NetworkPolicyGenerator's `spec`.
-const SPEC_FIELDS: [&str; 11] = [
+const SPEC_FIELDS: [&str; 12] = [
     "flavor",
     "fqdnFallback",
     "zoneFallback",
     "operatorVersion",
     "proxyUrl",
     "allowAnyAddress",
+    "allowSharedNamespace",
     "ignoreUnknownFields",
     "cluster",
     "hosts",
@@ -561,6 +571,7 @@ fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
         } else {
             dynakube_netpol::cluster::AnyAddress::Refuse
         },
+        shared_namespace: spec.allow_shared_namespace,
         unknown_fields: if spec.ignore_unknown_fields {
             UnknownFields::Warn
         } else {
@@ -582,8 +593,12 @@ struct Fact {
     from: String,
 }
 
-/// The facts of the operator's own objects in the stream, when the chart renders them.
-fn chart_facts(objects: &[Object]) -> Vec<Fact> {
+/// The name of the operator's Deployment in the chart.
+const OPERATOR: &str = "dynatrace-operator";
+
+/// The facts of the operator's own objects in the stream, when the chart renders them; fails
+/// when the stream renders the operator in two namespaces.
+fn chart_facts(objects: &[Object]) -> dynakube_netpol::Result<Vec<Fact>> {
     let named = |kind: &str, name: &str| {
         objects
             .iter()
@@ -593,9 +608,30 @@ fn chart_facts(objects: &[Object]) -> Vec<Fact> {
         Some(document) => format!("{} {} (document {document})", o.kind, name_of(&o.value)),
         None => format!("{} {}", o.kind, name_of(&o.value)),
     };
-    let Some(operator) = named("Deployment", "dynatrace-operator") else {
-        return Vec::new();
+    let operators: Vec<&Object> = objects
+        .iter()
+        .filter(|o| o.kind == "Deployment" && metadata_str(&o.value, &["name"]) == Some(OPERATOR))
+        .collect();
+    let Some(&operator) = operators.first() else {
+        return Ok(Vec::new());
     };
+    // One release renders one operator; two in different namespaces are two releases (or a
+    // chart rendered twice), and the policies could follow only one of them.
+    let namespace_of = |o: &Object| metadata_str(&o.value, &["namespace"]).map(str::to_owned);
+    if let Some(other) = operators[1..]
+        .iter()
+        .find(|o| namespace_of(o) != namespace_of(operator))
+    {
+        return Err(dynakube_netpol::Error::invalid(
+            other.location.join("metadata.namespace"),
+            format!(
+                "a second Deployment {OPERATOR}, in namespace `{}` where {} runs it in `{}`: the manifests hold two operators, and the policies can be for one; render each release on its own",
+                dynakube_netpol::values::Shown(&namespace_of(other).unwrap_or_default()),
+                describe(operator),
+                dynakube_netpol::values::Shown(&namespace_of(operator).unwrap_or_default()),
+            ),
+        ));
+    }
     let mut facts = Vec::new();
     if let Some(namespace) = metadata_str(&operator.value, &["namespace"]) {
         facts.push(Fact {
@@ -632,7 +668,7 @@ fn chart_facts(objects: &[Object]) -> Vec<Fact> {
     if let Some(webhook) = named("Deployment", "dynatrace-webhook") {
         facts.extend(webhook_facts(webhook, describe(webhook)));
     }
-    facts
+    Ok(facts)
 }
 
 fn webhook_facts(webhook: &Object, from: String) -> Vec<Fact> {
@@ -693,7 +729,7 @@ fn with_chart_facts(
     limits: &Limits,
     notes: &mut Vec<Note>,
 ) -> anyhow::Result<Option<Text>> {
-    let facts = chart_facts(objects);
+    let facts = chart_facts(objects)?;
     if facts.is_empty() {
         return Ok(cluster);
     }

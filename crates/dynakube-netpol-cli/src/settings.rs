@@ -74,6 +74,12 @@ pub struct Settings {
     #[arg(long)]
     pub allow_any_address: bool,
 
+    /// Accept an operator namespace the cluster or other software shares (default,
+    /// kube-*, openshift, openshift-*). The policies put every pod of the operator namespace
+    /// into default deny; without this option such namespaces are refused.
+    #[arg(long)]
+    pub allow_shared_namespace: bool,
+
     /// Ignore fields that a resource's API version does not declare, with a warning each,
     /// instead of refusing the resource (as `kubectl apply --validate=false` would keep it;
     /// the API server then drops the fields). A misspelled field usually means a component
@@ -190,6 +196,8 @@ pub struct Config {
     pub proxy_url: Option<ProxyUrl>,
     /// `--allow-any-address`.
     pub any_address: AnyAddress,
+    /// `--allow-shared-namespace`.
+    pub shared_namespace: bool,
     /// `--ignore-unknown-fields`.
     pub unknown_fields: UnknownFields,
     /// The input limits.
@@ -258,6 +266,7 @@ impl Config {
     pub fn matrix_options(&self) -> dynakube_netpol::matrix::Options {
         dynakube_netpol::matrix::Options {
             zone_fallback: self.zone_fallback,
+            shared_namespace: self.shared_namespace,
         }
     }
 
@@ -302,6 +311,7 @@ impl Settings {
             } else {
                 AnyAddress::Refuse
             },
+            shared_namespace: self.allow_shared_namespace,
             unknown_fields: if self.ignore_unknown_fields {
                 UnknownFields::Warn
             } else {
@@ -349,6 +359,9 @@ impl Settings {
         }
         if self.allow_any_address {
             words.push("--allow-any-address".into());
+        }
+        if self.allow_shared_namespace {
+            words.push("--allow-shared-namespace".into());
         }
         if self.ignore_unknown_fields {
             words.push("--ignore-unknown-fields".into());

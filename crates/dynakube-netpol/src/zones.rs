@@ -240,6 +240,7 @@ mod tests {
         let profile = ClusterProfile::parse("cluster.yaml", profile).unwrap();
         let options = Options {
             zone_fallback: fallback,
+            ..Options::default()
         };
         plan(&inputs, &profile, &options)
     }

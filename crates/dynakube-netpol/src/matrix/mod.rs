@@ -81,6 +81,27 @@ use crate::values::Name;
 pub struct Options {
     /// The fallback mode of the network zones the DynaKubes name (`spec.networkZone`).
     pub zone_fallback: ZoneFallback,
+    /// Accept an operator namespace the cluster or other software shares (`kube-system`,
+    /// `default`, `openshift-*`, see [`shared_namespace`]): the default deny then isolates
+    /// every other pod in it too. Refused without.
+    pub shared_namespace: bool,
+}
+
+/// Why `namespace` is not Dynatrace's own, or `None` when it may be: the policies put every
+/// pod of the operator namespace into default deny, which in these namespaces cuts off pods
+/// the cluster needs (cluster DNS in `kube-system`, OpenShift's DNS and operators).
+pub fn shared_namespace(namespace: &str) -> Option<&'static str> {
+    match namespace {
+        "default" => Some("the namespace of everything deployed without one"),
+        "openshift" => Some("reserved by OpenShift for its own components"),
+        _ if namespace.starts_with("kube-") => Some(
+            "reserved by Kubernetes for the cluster's own components (kube-system runs the cluster DNS)",
+        ),
+        _ if namespace.starts_with("openshift-") => Some(
+            "reserved by OpenShift for its own components (openshift-dns runs the cluster DNS, openshift-operators every operator installed for all namespaces)",
+        ),
+        _ => None,
+    }
 }
 
 /// The fallback mode of a Dynatrace network zone: where OneAgents go when no ActiveGate of

@@ -31,7 +31,7 @@ use crate::values::{HostPattern, Name, OperatorVersion};
 /// With [`ZoneFallback::None`], every DynaKube with a `networkZone` must have an ActiveGate with
 /// `routing`: its OneAgents have no other endpoint.
 pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Result<Matrix> {
-    let (namespace, namespace_note) = namespace(inputs, profile)?;
+    let (namespace, namespace_note) = namespace(inputs, profile, options)?;
     unique_resources(inputs, &namespace)?;
     restricted_zones_route(inputs, profile, options)?;
     patterns_outside_the_cluster_domain(inputs, profile)?;
@@ -227,7 +227,11 @@ fn patterns_outside_the_cluster_domain(inputs: &Inputs, profile: &ClusterProfile
 /// The operator namespace: the profile's, else the one all resources share, else `dynatrace`
 /// with a note (a manifest without namespaces, as Helm charts often render them, lands in
 /// whatever namespace it is applied to, which the inputs cannot tell).
-fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<(Name, Option<Note>)> {
+fn namespace(
+    inputs: &Inputs,
+    profile: &ClusterProfile,
+    options: &Options,
+) -> Result<(Name, Option<Note>)> {
     let resources = inputs
         .dynakubes
         .iter()
@@ -238,15 +242,19 @@ fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<(Name, Option<
                 .iter()
                 .map(|e| (&e.namespace, &e.origin)),
         );
-    let mut chosen: Option<(Name, String)> = profile
+    let mut chosen: Option<(Name, Location)> = profile
         .namespace
         .clone()
-        .map(|ns| (ns, "the cluster profile".into()));
+        .map(|ns| (ns, Location::new("the cluster profile", None, "namespace")));
     for (ns, origin) in resources {
         let Some(ns) = ns else { continue };
         match &chosen {
-            None => chosen = Some((ns.clone(), origin.origin())),
+            None => chosen = Some((ns.clone(), origin.join("metadata.namespace"))),
             Some((expected, from)) if expected != ns => {
+                let from = match from.document {
+                    None => from.file.clone(),
+                    Some(_) => from.at("").origin(),
+                };
                 return Err(Error::invalid(
                     origin.join("metadata.namespace"),
                     format!(
@@ -257,8 +265,8 @@ fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<(Name, Option<
             Some(_) => {}
         }
     }
-    if let Some((ns, _)) = chosen {
-        return Ok((ns, None));
+    if let Some((ns, from)) = chosen {
+        return shared(ns, &from, options);
     }
     let note = Note::new(
         Level::Warning,
@@ -268,6 +276,30 @@ fn namespace(inputs: &Inputs, profile: &ClusterProfile) -> Result<(Name, Option<
     .at("cluster profile namespace");
     let default = Name::parse("dynatrace").expect("a valid constant name");
     Ok((default, Some(note)))
+}
+
+/// `namespace` (read at `from`) as the operator namespace: refused when the cluster or other
+/// software shares it, unless the options accept that, with a warning then.
+fn shared(namespace: Name, from: &Location, options: &Options) -> Result<(Name, Option<Note>)> {
+    let Some(why) = super::shared_namespace(namespace.as_str()) else {
+        return Ok((namespace, None));
+    };
+    if !options.shared_namespace {
+        return Err(Error::invalid(
+            from.clone(),
+            format!(
+                "`{namespace}` is {why}: the policies put every pod of the operator namespace into default deny, and here that cuts off pods that are not Dynatrace's. Run the operator in a namespace of its own (such as `dynatrace`), or pass --allow-shared-namespace to isolate every pod of `{namespace}`"
+            ),
+        ));
+    }
+    let note = Note::new(
+        Level::Warning,
+        &[],
+        format!(
+            "the operator namespace `{namespace}` is {why}: default-deny isolates every pod in it, and only the Dynatrace components' traffic is allowed (--allow-shared-namespace)"
+        ),
+    );
+    Ok((namespace, Some(note)))
 }
 
 /// Fails when two resources are the same object: same kind and name in the operator

@@ -1,0 +1,192 @@
+//! The trust boundaries of the tool, each attacked the way an outside audit did: a careless
+//! namespace, address blocks that add up to everything, special-purpose addresses from any
+//! source, other people's policies in a KRM list, and files planted where the tool writes.
+//! Every test runs the real binary.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dynakube-netpol");
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("trust")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the binary in `dir` with `args` and `stdin`.
+fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_owned();
+    // A program that refuses its arguments before reading closes the pipe: its answer.
+    let writer = std::thread::spawn(move || match input.write_all(stdin.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.unwrap(),
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A DynaKube in `namespace` (none when empty) with a routing ActiveGate and cloud-native
+/// full stack, and `extra` lines appended to its spec.
+fn dynakube(namespace: &str, extra: &str) -> String {
+    let metadata = if namespace.is_empty() {
+        "{name: dk}".to_string()
+    } else {
+        format!("{{name: dk, namespace: {namespace}}}")
+    };
+    format!(
+        "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {metadata}\nspec:\n  apiUrl: https://abc12345.live.dynatrace.com/api\n  activeGate: {{capabilities: [routing]}}\n  oneAgent: {{cloudNativeFullStack: {{}}}}\n{extra}"
+    )
+}
+
+/// Writes `files` (name, content) into `dir`.
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (name, content) in files {
+        std::fs::write(dir.join(name), content).unwrap();
+    }
+}
+
+const HOSTS: &str = "abc12345.live.dynatrace.com: [52.10.0.1]\n";
+
+#[test]
+fn shared_namespaces_are_refused_unless_accepted() {
+    let dir = scratch("shared-namespaces");
+    write(&dir, &[("hosts.yaml", HOSTS)]);
+    for namespace in [
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "default",
+        "openshift",
+        "openshift-dns",
+        "openshift-operators",
+    ] {
+        // Named by the resource, and by the cluster profile for a resource without one.
+        write(
+            &dir,
+            &[
+                ("dk.yaml", &dynakube(namespace, "")),
+                ("bare.yaml", &dynakube("", "")),
+                ("cluster.yaml", &format!("namespace: {namespace}\n")),
+            ],
+        );
+        for (args, field) in [
+            (
+                vec!["generate", "dk.yaml", "--hosts", "hosts.yaml"],
+                "dk.yaml, document 1, field `metadata.namespace`",
+            ),
+            (
+                vec!["generate", "bare.yaml", "--cluster", "cluster.yaml"],
+                "the cluster profile, field `namespace`",
+            ),
+        ] {
+            let out = run_in(&dir, &args, "");
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{namespace}: {stderr}");
+            assert!(out.stdout.is_empty(), "{namespace}: nothing is written");
+            assert!(
+                stderr.contains(&format!("error: {field}: `{namespace}` is ")),
+                "{namespace}: {stderr}"
+            );
+            assert!(stderr.contains("--allow-shared-namespace"), "{stderr}");
+        }
+        let out = run_in(
+            &dir,
+            &[
+                "generate",
+                "dk.yaml",
+                "--hosts",
+                "hosts.yaml",
+                "--allow-shared-namespace",
+            ],
+            "",
+        );
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{namespace}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "warning: the operator namespace `{namespace}` is "
+            )),
+            "{stderr}"
+        );
+        assert!(text(&out.stdout).contains("--allow-shared-namespace"));
+    }
+    // Namespaces of Dynatrace's own, even with such words inside, are fine.
+    for namespace in ["dynatrace", "kube", "my-default", "dynatrace-openshift-1"] {
+        write(&dir, &[("dk.yaml", &dynakube(namespace, ""))]);
+        let out = run_in(&dir, &["generate", "dk.yaml", "--hosts", "hosts.yaml"], "");
+        assert!(out.status.success(), "{namespace}: {}", text(&out.stderr));
+    }
+}
+
+/// The operator's Deployment of a rendered chart, in `namespace`.
+fn operator_deployment(namespace: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: dynatrace-operator\n  namespace: {namespace}\n  labels: {{app.kubernetes.io/version: 1.10.2}}\nspec: {{}}\n"
+    )
+}
+
+#[test]
+fn a_chart_in_kube_system_or_with_two_operators_is_refused() {
+    let dir = scratch("chart-namespaces");
+    write(&dir, &[("hosts.yaml", HOSTS)]);
+    let args = ["helm-post-render", "--hosts", "hosts.yaml"];
+    // The chart renders the operator into kube-system; the DynaKube names no namespace.
+    let chart = format!(
+        "---\n{}---\n{}",
+        operator_deployment("kube-system"),
+        dynakube("", "")
+    );
+    let out = run_in(&dir, &args, &chart);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`kube-system` is reserved by Kubernetes"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // Two operators in two namespaces: the first would silently win.
+    let chart = format!(
+        "---\n{}---\n{}---\n{}",
+        operator_deployment("dynatrace"),
+        operator_deployment("dynatrace-two"),
+        dynakube("", "")
+    );
+    let out = run_in(&dir, &args, &chart);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: the release on standard input, document 2, field `metadata.namespace`: a second Deployment dynatrace-operator, in namespace `dynatrace-two` where Deployment dynatrace/dynatrace-operator (document 1) runs it in `dynatrace`"),
+        "{stderr}"
+    );
+    // The same Deployment twice in one namespace (a chart rendered into one stream twice)
+    // names one operator.
+    let chart = format!(
+        "---\n{}---\n{}---\n{}",
+        operator_deployment("dynatrace"),
+        operator_deployment("dynatrace"),
+        dynakube("", "")
+    );
+    let out = run_in(&dir, &args, &chart);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
