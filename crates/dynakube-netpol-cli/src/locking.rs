@@ -5,7 +5,6 @@
 //! the network and hosts without addresses in `--hosts` are an error, as before locks existed.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,6 +13,7 @@ use anyhow::Context;
 use dynakube_netpol::dns::{self, DnsOptions};
 use dynakube_netpol::lock::{self, Lock, Reach};
 use dynakube_netpol::matrix::{Level, Note};
+use dynakube_netpol::output::{self, WriteLock};
 use dynakube_netpol::resolve::Resolve;
 use dynakube_netpol::values::{HostName, Shown};
 
@@ -183,6 +183,17 @@ impl DnsArgs {
         needed
     }
 
+    /// Whether the lock file lacks hosts of `needed` that `overrides` does not answer (so that
+    /// completing it resolves and writes).
+    pub fn lacks_hosts(
+        &self,
+        needed: &BTreeMap<HostName, Reach>,
+        overrides: &dyn Resolve,
+    ) -> anyhow::Result<bool> {
+        let (lock, _) = self.read()?;
+        Ok(!lock::unlocked(needed, overrides, &lock)?.is_empty())
+    }
+
     /// The lock with every host of `needed` that `overrides` does not answer, resolving those
     /// it lacks; refuses private answers for public hosts unless allowed.
     pub fn complete(
@@ -207,23 +218,17 @@ impl DnsArgs {
     }
 }
 
-/// Writes `lock` to `path` atomically: a temporary file beside it, then a rename.
+/// Writes `lock` to `path` atomically: a new file with a random name beside it, then a
+/// rename (never through a link). The caller holds the [`WriteLock`] of `path` from reading
+/// the lock to writing it, so that concurrent runs take turns and lose no host.
 pub fn write_lock(path: &Path, lock: &Lock) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| DEFAULT_LOCK.to_string());
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let written = std::fs::File::create(&temporary)
-        .and_then(|mut file| {
-            file.write_all(lock.to_yaml().as_bytes())?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written.with_context(|| format!("cannot write the lock file {}", path.display()))
+    output::write_file(path, &lock.to_yaml())
+        .with_context(|| format!("cannot write the lock file {}", path.display()))
+}
+
+/// The write lock of the lock file, held while it is read, completed and written.
+pub fn hold(path: &Path) -> anyhow::Result<WriteLock> {
+    Ok(WriteLock::take(path, &mut |held| crate::waiting(held))?)
 }
 
 /// `lock --refresh` and `lock --check`: resolves every host of `needed` that `overrides` does
@@ -238,6 +243,8 @@ pub fn refresh(
     check: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
     let needed = &dns.marked(needed);
+    let path = dns.path();
+    let _held = if check { None } else { Some(hold(&path)?) };
     let (mut lock, old_text) = dns.read()?;
     let names = lock::unlocked(needed, overrides, &Lock::default())?;
     let (fresh, notes) = dns.resolve(&names, needed)?;
@@ -261,7 +268,6 @@ pub fn refresh(
     for note in &notes {
         eprintln!("{note}");
     }
-    let path = dns.path();
     let new_text = lock.to_yaml();
     if check {
         if new_text == old_text {

@@ -262,11 +262,16 @@ impl LockArgs {
         if self.refresh || self.check {
             return locking::refresh(&self.dns, &needed, &hosts, self.prune, self.check);
         }
+        let path = self.dns.path();
+        let _held = if self.dns.lacks_hosts(&needed, &hosts)? {
+            Some(locking::hold(&path)?)
+        } else {
+            None
+        };
         let completed = self.dns.complete(&needed, &hosts)?;
         for note in &completed.notes {
             eprintln!("{note}");
         }
-        let path = self.dns.path();
         if completed.changed {
             locking::write_lock(&path, &completed.lock)?;
         }
@@ -715,8 +720,8 @@ fn write_man_pages(command: clap::Command, dir: &Path) -> anyhow::Result<()> {
         clap_mangen::Man::new(command.name(name.clone()))
             .render(&mut page)
             .context("cannot render the man page")?;
-        let path = dir.join(format!("{name}.1"));
-        std::fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))
+        let page = String::from_utf8(page).context("the man page")?;
+        Ok(output::write_file(&dir.join(format!("{name}.1")), &page)?)
     };
     let command = command.version(env!("CARGO_PKG_VERSION"));
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
@@ -751,6 +756,17 @@ pub(crate) fn print_notes<'a>(notes: impl IntoIterator<Item = &'a Note>) {
     let _ = stderr.flush();
 }
 
+/// Says that another run holds the write lock `held`, and that this run waits for it (unless
+/// --quiet).
+pub(crate) fn waiting(held: &Path) {
+    if VERBOSITY.load(Ordering::Relaxed) > 0 {
+        eprintln!(
+            "waiting for another dynakube-netpol run to finish writing (it holds {})",
+            held.display()
+        );
+    }
+}
+
 /// Prints a line of progress on standard error with --verbose.
 pub(crate) fn verbose(line: impl FnOnce() -> String) {
     if VERBOSITY.load(Ordering::Relaxed) >= 2 {
@@ -768,6 +784,13 @@ impl Generate {
         if !self.dns.in_use() {
             return Ok(None);
         }
+        // Held from reading the lock to writing it when hosts are missing: concurrent runs
+        // take turns. A complete lock is only read (from a read-only checkout, too).
+        let _held = if self.check || !self.dns.lacks_hosts(needed, hosts)? {
+            None
+        } else {
+            Some(locking::hold(&self.dns.path())?)
+        };
         let completed = self.dns.complete(needed, hosts)?;
         if completed.changed && !self.check {
             locking::write_lock(&self.dns.path(), &completed.lock)?;
@@ -841,7 +864,7 @@ impl Generate {
                     output::Flush::No
                 };
                 let files = output.to_files();
-                output::write_dir(dir, &files, flush)?;
+                output::write_dir(dir, &files, flush, &mut waiting)?;
                 verbose(|| format!("wrote {} file(s) into {}", files.len(), dir.display()));
                 Ok(ExitCode::SUCCESS)
             }
@@ -966,8 +989,7 @@ fn write_case(
             probe.from, probe.to, probe.port, probe.protocol, probe.allowed
         ));
     }
-    std::fs::write(dir.join("expected.yaml"), expected)
-        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    output::write_file(&dir.join("expected.yaml"), &expected)?;
     Ok(())
 }
 

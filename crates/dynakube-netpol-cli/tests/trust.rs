@@ -3,9 +3,15 @@
 //! source, other people's policies in a KRM list, and files planted where the tool writes.
 //! Every test runs the real binary.
 
+#[path = "../../dynakube-netpol/tests/support/dns_server.rs"]
+mod dns_server;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use dns_server::{DnsServer, Zone};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dynakube-netpol");
 
@@ -189,4 +195,115 @@ fn a_chart_in_kube_system_or_with_two_operators_is_refused() {
     );
     let out = run_in(&dir, &args, &chart);
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// A DynaKube of its own tenant `tenant`, in file `file` of `dir`.
+fn tenant_dynakube(dir: &Path, file: &str, name: &str, tenant: &str) {
+    let text = format!(
+        "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {{name: {name}, namespace: dynatrace}}\nspec:\n  apiUrl: https://{tenant}.live.dynatrace.com/api\n  activeGate: {{capabilities: [routing]}}\n"
+    );
+    write(dir, &[(file, &text)]);
+}
+
+#[test]
+fn concurrent_lock_runs_take_turns_and_lose_no_host() {
+    let dir = scratch("concurrent-lock");
+    let tenants: Vec<String> = (0..6).map(|i| format!("tenant{i}")).collect();
+    let mut zone = Zone::default().delay(Duration::from_millis(150));
+    for (i, tenant) in tenants.iter().enumerate() {
+        zone = zone.addresses(
+            &format!("{tenant}.live.dynatrace.com"),
+            &[&format!("52.10.0.{}", i + 1)],
+            60,
+        );
+        tenant_dynakube(&dir, &format!("dk{i}.yaml"), &format!("dk{i}"), tenant);
+    }
+    let server = DnsServer::start(zone);
+    let address = server.address.to_string();
+    // Each run resolves its own tenant into the same lock file, at the same time.
+    let children: Vec<_> = (0..tenants.len())
+        .map(|i| {
+            Command::new(BIN)
+                .current_dir(&dir)
+                .args(["lock", &format!("dk{i}.yaml"), "--nameserver", &address])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut waited = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        waited += usize::from(stderr.contains("waiting for another dynakube-netpol run"));
+    }
+    assert!(waited > 0, "the runs overlapped, so some waited");
+    let lock = std::fs::read_to_string(dir.join("dynakube-netpol.lock")).unwrap();
+    for (i, tenant) in tenants.iter().enumerate() {
+        assert!(
+            lock.contains(&format!("{tenant}.live.dynatrace.com:")),
+            "{lock}"
+        );
+        assert!(lock.contains(&format!("52.10.0.{}", i + 1)), "{lock}");
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn links_planted_where_the_tool_writes_are_never_followed() {
+    let dir = scratch("planted");
+    tenant_dynakube(&dir, "dk.yaml", "dk", "abc12345");
+    let server = DnsServer::start(Zone::default().addresses(
+        "abc12345.live.dynatrace.com",
+        &["52.10.0.1"],
+        60,
+    ));
+    let address = server.address.to_string();
+    let precious = dir.join("precious.txt");
+    write(&dir, &[("precious.txt", "precious\n")]);
+    // A link where the lock file's write lock goes, dangling or to a precious file.
+    for target in [dir.join("nowhere"), precious.clone()] {
+        let planted = dir.join(".dynakube-netpol.lock.dynakube-netpol-lock");
+        let _ = std::fs::remove_file(&planted);
+        std::os::unix::fs::symlink(&target, &planted).unwrap();
+        let out = run_in(&dir, &["lock", "dk.yaml", "--nameserver", &address], "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("is a symbolic link"), "{stderr}");
+        assert!(!dir.join("nowhere").exists());
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious\n");
+        assert!(!dir.join("dynakube-netpol.lock").exists());
+        std::fs::remove_file(&planted).unwrap();
+    }
+    // The lock file itself as a link (to a lock elsewhere): read through it, but written as a
+    // file of its own, the target untouched.
+    write(&dir, &[("elsewhere.lock", "{}\n")]);
+    std::os::unix::fs::symlink(dir.join("elsewhere.lock"), dir.join("dynakube-netpol.lock"))
+        .unwrap();
+    let out = run_in(&dir, &["lock", "dk.yaml", "--nameserver", &address], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let meta = std::fs::symlink_metadata(dir.join("dynakube-netpol.lock")).unwrap();
+    assert!(meta.is_file(), "the link was replaced by the lock");
+    let written = std::fs::read_to_string(dir.join("dynakube-netpol.lock")).unwrap();
+    assert!(written.contains("52.10.0.1"), "{written}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("elsewhere.lock")).unwrap(),
+        "{}\n"
+    );
+    // The same for the output directory's write lock.
+    let planted = dir.join(".out.dynakube-netpol-lock");
+    std::os::unix::fs::symlink(dir.join("nowhere"), &planted).unwrap();
+    let out = run_in(&dir, &["generate", "dk.yaml", "--offline", "-o", "out"], "");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is a symbolic link"), "{stderr}");
+    assert!(!dir.join("nowhere").exists() && !dir.join("out").exists());
 }

@@ -4,8 +4,12 @@
 //! a fresh temporary directory beside the output directory and swaps the two with one atomic
 //! rename (`renameat2` with `RENAME_EXCHANGE` on Linux; elsewhere two renames, between which
 //! the directory is briefly absent). A reader sees the old set or the new set, never a mix,
-//! and an interrupted run leaves the old set in place. A lock file beside the directory keeps
-//! concurrent runs apart.
+//! and an interrupted run leaves the old set in place. A [`WriteLock`] on a file beside the
+//! directory makes concurrent runs take turns.
+//!
+//! Nothing this module creates goes through a link: temporary directories and files get
+//! random names and are created exclusively (the `tempfile` crate), and the lock file is opened
+//! without following a link at its name.
 //!
 //! A file in the directory belongs to this tool when the previous run's `kustomization.yaml`
 //! lists it and it starts with [`GENERATED_MARK`]. Other entries are the user's: regular
@@ -218,19 +222,27 @@ pub enum Flush {
 
 /// Writes `files` as the new content of `dir`, atomically (see the module documentation).
 /// When `dir` already holds exactly these files, nothing is written.
-pub fn write_dir(dir: &Path, files: &BTreeMap<String, String>, flush: Flush) -> Result<()> {
-    Writer::new(dir)?.write(files, flush, None)
+///
+/// Another run writing the same directory is waited for: `waiting` is called once, with the
+/// lock file, before the wait begins (the command-line tool says so).
+pub fn write_dir(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    flush: Flush,
+    waiting: &mut dyn FnMut(&Path),
+) -> Result<()> {
+    Writer::new(dir)?.write(files, flush, None, waiting)
 }
 
 /// [`write_dir`] that fails after writing `after` files into the temporary directory, so
 /// that tests can check what an interrupted write leaves behind.
-#[doc(hidden)]
-pub fn write_dir_failing_after(
+#[cfg(test)]
+fn write_dir_failing_after(
     dir: &Path,
     files: &BTreeMap<String, String>,
     after: usize,
 ) -> Result<()> {
-    Writer::new(dir)?.write(files, Flush::No, Some(after))
+    Writer::new(dir)?.write(files, Flush::No, Some(after), &mut |_| {})
 }
 
 /// The output directory, its parent and the names of the temporary siblings.
@@ -281,19 +293,14 @@ impl Writer {
         }
     }
 
-    /// A sibling of the directory: `.<name>.dynakube-netpol-<suffix>`.
-    fn sibling(&self, suffix: &str) -> PathBuf {
-        self.parent
-            .join(format!(".{}.dynakube-netpol-{suffix}", self.name))
-    }
-
     fn write(
         &self,
         files: &BTreeMap<String, String>,
         flush: Flush,
         fail_after: Option<usize>,
+        waiting: &mut dyn FnMut(&Path),
     ) -> Result<()> {
-        let _lock = Lock::take(&self.sibling("lock"), &self.dir)?;
+        let _lock = WriteLock::take(&self.dir, waiting)?;
         self.remove_stale_siblings()?;
         let entries = entries(&self.dir)?;
         if is_fresh(&self.dir, &entries, files)? {
@@ -321,14 +328,24 @@ impl Writer {
                 }
             }
         }
-        let temporary = self.sibling(&format!("new-{}", std::process::id()));
+        let temporary = self.temporary("new-")?;
         let result = self
-            .fill(&temporary, files, &carried, flush, fail_after)
-            .and_then(|()| self.swap(&temporary));
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&temporary);
-        }
+            .fill(temporary.path(), files, &carried, flush, fail_after)
+            .and_then(|()| self.swap(temporary.path()));
+        // The temporary directory holds the old set after a swap, the half-written new one
+        // after a failure: removed either way (a failure to remove it is left for the next
+        // run, which removes what interrupted runs left).
+        let _ = temporary.close();
         result
+    }
+
+    /// A new empty directory beside the output directory, `.<name>.dynakube-netpol-<kind>`
+    /// and a random suffix, created exclusively.
+    fn temporary(&self, kind: &str) -> Result<tempfile::TempDir> {
+        tempfile::Builder::new()
+            .prefix(&format!(".{}.dynakube-netpol-{kind}", self.name))
+            .tempdir_in(&self.parent)
+            .map_err(|e| write_error(&self.parent, &e))
     }
 
     /// Removes temporary directories that interrupted runs left behind (the lock is held, so
@@ -358,7 +375,6 @@ impl Writer {
         flush: Flush,
         fail_after: Option<usize>,
     ) -> Result<()> {
-        fs::create_dir(temporary).map_err(|e| write_error(temporary, &e))?;
         for (written, (name, content)) in files.iter().enumerate() {
             if fail_after == Some(written) {
                 return Err(Error::Write {
@@ -395,14 +411,16 @@ impl Writer {
         Ok(())
     }
 
-    /// Puts `temporary` in the place of the directory and removes the old content.
+    /// Puts `temporary` in the place of the directory; `temporary` then holds the old content.
     fn swap(&self, temporary: &Path) -> Result<()> {
         if !self.dir.exists() {
-            return fs::rename(temporary, &self.dir).map_err(|e| write_error(&self.dir, &e));
+            fs::rename(temporary, &self.dir).map_err(|e| write_error(&self.dir, &e))?;
+            // Leave an empty directory where the caller's temporary one was.
+            return fs::create_dir(temporary).map_err(|e| write_error(temporary, &e));
         }
         if !exchange(temporary, &self.dir) {
             // Without an atomic exchange the directory is absent for a moment, never mixed.
-            let old = self.sibling(&format!("old-{}", std::process::id()));
+            let old = self.temporary("old-")?.keep();
             fs::rename(&self.dir, &old).map_err(|e| write_error(&self.dir, &e))?;
             if let Err(e) = fs::rename(temporary, &self.dir) {
                 let _ = fs::rename(&old, &self.dir);
@@ -410,8 +428,7 @@ impl Writer {
             }
             fs::rename(&old, temporary).map_err(|e| write_error(&old, &e))?;
         }
-        // `temporary` now holds the old content.
-        fs::remove_dir_all(temporary).map_err(|e| write_error(temporary, &e))
+        Ok(())
     }
 }
 
@@ -467,56 +484,121 @@ fn sync_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// An exclusive lock on a file beside the output directory, released and removed on drop.
-struct Lock {
+/// An exclusive lock that makes runs writing the same output take turns: on the file
+/// `.<name>.dynakube-netpol-lock` beside the output (a directory, or a file such as the
+/// lock file of DNS answers), released and removed on drop.
+///
+/// The lock file is opened without following a link at its name (a planted link is refused,
+/// its target untouched) and must be a regular file.
+#[derive(Debug)]
+pub struct WriteLock {
     path: PathBuf,
     _file: fs::File,
 }
 
-impl Lock {
-    fn take(path: &Path, dir: &Path) -> Result<Self> {
+impl WriteLock {
+    /// Takes the lock for writing `target`. When another run holds it, `waiting` is called
+    /// once with the lock file's path, and the lock is waited for.
+    pub fn take(target: &Path, waiting: &mut dyn FnMut(&Path)) -> Result<Self> {
+        let name = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+            .ok_or_else(|| Error::Write {
+                path: target.display().to_string(),
+                reason: "give it by its name (not `/`, `.` or `..`)".into(),
+            })?;
+        let path = target.with_file_name(format!(".{name}.dynakube-netpol-lock"));
+        let mut announced = false;
         // Another run may remove the lock file between our open and our lock: then the lock
         // we hold is on a file nobody else sees, so open again.
-        for _ in 0..8 {
-            let file = fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(path)
-                .map_err(|e| write_error(path, &e))?;
+        for _ in 0..64 {
+            let file = open_no_follow(&path)?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(fs::TryLockError::WouldBlock) => {
-                    return Err(Error::Write {
-                        path: dir.display().to_string(),
-                        reason: format!(
-                            "another dynakube-netpol run is writing it (it holds {}); wait for it and run again",
-                            path.display()
-                        ),
-                    });
+                    if !announced {
+                        waiting(&path);
+                        announced = true;
+                    }
+                    file.lock().map_err(|e| write_error(&path, &e))?;
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(write_error(path, &e)),
+                Err(fs::TryLockError::Error(e)) => return Err(write_error(&path, &e)),
             }
-            if same_file(&file, path) {
-                return Ok(Lock {
-                    path: path.to_path_buf(),
-                    _file: file,
-                });
+            if same_file(&file, &path) {
+                return Ok(WriteLock { path, _file: file });
             }
         }
         Err(Error::Write {
-            path: dir.display().to_string(),
+            path: target.display().to_string(),
             reason: "could not take the lock: other runs keep replacing it".into(),
         })
     }
 }
 
-impl Drop for Lock {
+impl Drop for WriteLock {
     fn drop(&mut self) {
         // Removed while still locked, so a run that opened it before sees a stale file and
         // opens again.
         let _ = fs::remove_file(&self.path);
     }
+}
+
+/// Opens (or creates) the regular file at `path` for writing, never through a link.
+fn open_no_follow(path: &Path) -> Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    let refuse = || {
+        Error::Write {
+        path: path.display().to_string(),
+        reason: "is a symbolic link or not a regular file; remove it (this tool's lock files are regular files it removes after each run)".into(),
+    }
+    };
+    if fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(refuse());
+    }
+    let file = options.open(path).map_err(|e| {
+        #[cfg(target_os = "linux")]
+        if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+            // The name became a link between the check above and the open.
+            return refuse();
+        }
+        write_error(path, &e)
+    })?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(refuse());
+    }
+    Ok(file)
+}
+
+/// Writes `content` to the file at `path` atomically: into a new file with a random name beside
+/// it (created exclusively, never through a link), flushed, then renamed over `path` (which
+/// replaces a link at `path`, never its target).
+pub fn write_file(path: &Path, content: &str) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(parent)
+        .map_err(|e| write_error(path, &e))?;
+    file.write_all(content.as_bytes())
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|e| write_error(path, &e))?;
+    file.persist(path)
+        .map_err(|e| write_error(path, &e.error))?;
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -596,13 +678,13 @@ mod tests {
     fn an_interrupted_write_leaves_the_old_set() {
         let dir = scratch("interrupted");
         let old = set("1", &["a", "b", "c"]);
-        write_dir(&dir, &old, Flush::No).unwrap();
+        write_dir(&dir, &old, Flush::No, &mut |_| {}).unwrap();
         let new = set("2", &["a", "d"]);
         for after in 0..new.len() {
             assert!(write_dir_failing_after(&dir, &new, after).is_err());
             assert_eq!(read(&dir), old, "after {after} files");
         }
-        write_dir(&dir, &new, Flush::No).unwrap();
+        write_dir(&dir, &new, Flush::No, &mut |_| {}).unwrap();
         assert_eq!(read(&dir), new);
         let leftovers: Vec<_> = fs::read_dir(dir.parent().unwrap())
             .unwrap()
@@ -616,7 +698,7 @@ mod tests {
     #[test]
     fn user_entries_are_carried_or_refused_never_followed() {
         let dir = scratch("user");
-        write_dir(&dir, &set("1", &["a"]), Flush::No).unwrap();
+        write_dir(&dir, &set("1", &["a"]), Flush::No, &mut |_| {}).unwrap();
         let outside = dir.parent().unwrap().join("outside.txt");
         fs::write(&outside, "precious\n").unwrap();
         fs::write(dir.join("notes.md"), "mine\n").unwrap();
@@ -624,7 +706,7 @@ mod tests {
         // A user's copy that keeps the mark but is not listed stays the user's.
         fs::write(dir.join("copy.yaml"), format!("{GENERATED_MARK} edited\n")).unwrap();
 
-        write_dir(&dir, &set("2", &["b"]), Flush::No).unwrap();
+        write_dir(&dir, &set("2", &["b"]), Flush::No, &mut |_| {}).unwrap();
         let after = read(&dir);
         assert_eq!(after["notes.md"], "mine\n");
         assert_eq!(after["copy.yaml"], format!("{GENERATED_MARK} edited\n"));
@@ -639,7 +721,7 @@ mod tests {
 
         // A link with the name of a generated file is refused, and its target untouched.
         std::os::unix::fs::symlink(&outside, dir.join("c.yaml")).unwrap();
-        let err = write_dir(&dir, &set("3", &["c"]), Flush::No).unwrap_err();
+        let err = write_dir(&dir, &set("3", &["c"]), Flush::No, &mut |_| {}).unwrap_err();
         assert!(
             err.to_string().contains("was not written by this tool"),
             "{err}"
@@ -654,7 +736,7 @@ mod tests {
 
         fs::remove_file(dir.join("c.yaml")).unwrap();
         fs::create_dir(dir.join("sub")).unwrap();
-        let err = write_dir(&dir, &set("3", &["c"]), Flush::No).unwrap_err();
+        let err = write_dir(&dir, &set("3", &["c"]), Flush::No, &mut |_| {}).unwrap_err();
         assert!(err.to_string().contains("is a directory"), "{err}");
     }
 
@@ -662,24 +744,75 @@ mod tests {
     fn roots_and_links_are_refused() {
         for bad in ["/", "."] {
             assert!(
-                write_dir(Path::new(bad), &set("1", &["a"]), Flush::Yes).is_err(),
+                write_dir(Path::new(bad), &set("1", &["a"]), Flush::Yes, &mut |_| {}).is_err(),
                 "{bad}"
             );
         }
     }
 
     #[test]
-    fn a_held_lock_refuses_a_second_writer() {
+    fn a_held_lock_makes_a_second_writer_wait() {
         let dir = scratch("locked");
-        let writer = Writer::new(&dir).unwrap();
-        let lock = Lock::take(&writer.sibling("lock"), &dir).unwrap();
-        let err = write_dir(&dir, &set("1", &["a"]), Flush::No).unwrap_err();
+        let lock = WriteLock::take(&dir, &mut |_| panic!("nobody holds it")).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let writer = {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                write_dir(&dir, &set("1", &["a"]), Flush::No, &mut |held| {
+                    tx.send(held.to_path_buf()).unwrap();
+                })
+            })
+        };
+        let held = rx.recv().unwrap();
         assert!(
-            err.to_string()
-                .contains("another dynakube-netpol run is writing it"),
-            "{err}"
+            held.ends_with(".locked.dynakube-netpol-lock"),
+            "{}",
+            held.display()
         );
+        assert!(!dir.exists(), "the second writer waits");
         drop(lock);
-        write_dir(&dir, &set("1", &["a"]), Flush::No).unwrap();
+        writer.join().unwrap().unwrap();
+        assert_eq!(read(&dir), set("1", &["a"]));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn planted_links_are_never_followed() {
+        let dir = scratch("planted");
+        let parent = dir.parent().unwrap().to_path_buf();
+        // A dangling link where the lock file goes: refused, and nothing created at its target.
+        let target = parent.join("planted-target");
+        let _ = fs::remove_file(&target);
+        let lock = parent.join(".planted.dynakube-netpol-lock");
+        std::os::unix::fs::symlink(&target, &lock).unwrap();
+        let err = write_dir(&dir, &set("1", &["a"]), Flush::No, &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("is a symbolic link"), "{err}");
+        assert!(!target.exists() && !dir.exists());
+        // A link to a precious file is refused too, and the file is untouched.
+        fs::write(&target, "precious\n").unwrap();
+        let err = write_dir(&dir, &set("1", &["a"]), Flush::No, &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("is a symbolic link"), "{err}");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "precious\n");
+        fs::remove_file(&lock).unwrap();
+
+        // A file written over a link replaces the link, never its target.
+        let file = parent.join("planted.lock");
+        let _ = fs::remove_file(&file);
+        std::os::unix::fs::symlink(&target, &file).unwrap();
+        write_file(&file, "new\n").unwrap();
+        assert!(
+            !fs::symlink_metadata(&file)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), "new\n");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "precious\n");
+        let leftovers: Vec<_> = fs::read_dir(&parent)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".planted"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }

@@ -63,8 +63,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 #[doc(hidden)]
-pub use dir::write_dir_failing_after;
-pub use dir::{Difference, Flush, check_dir, unified_diff, write_dir};
+pub use dir::{Difference, Flush, WriteLock, check_dir, unified_diff, write_dir, write_file};
 
 use crate::error::{Error, Result};
 use crate::matrix::Note;
