@@ -8,6 +8,7 @@
 //! before this one, are kept, and only this function's errors fail it; a result names the
 //! item's file and index when the orchestrator annotated them.
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::process::ExitCode;
 
@@ -221,15 +222,17 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
         results.extend(shapeless);
         return;
     }
-    // The policies of an earlier run are replaced, not doubled: orchestrators such as
-    // `kpt fn render` run a function again over its own output. The others keep their index
-    // in messages.
-    let (earlier, kept): (Vec<&Value>, Vec<&Value>) =
-        items.iter().partition(|item| manifests::is_generated(item));
+    // The policies this configuration generated in an earlier run are replaced, not doubled:
+    // orchestrators such as `kpt fn render` run a function again over its own output. They
+    // are known by the annotation only this configuration writes, never by the labels, which
+    // other runs' committed output (or anyone) may carry too. The others keep their index in
+    // messages.
+    let generator = config.generator.clone().unwrap_or_default();
+    let own = |item: &Value| manifests::is_generated_by(item, &generator);
     let texts: Vec<(String, String)> = items
         .iter()
         .enumerate()
-        .filter(|(_, item)| !manifests::is_generated(item))
+        .filter(|(_, item)| !own(item))
         .map(|(index, item)| {
             let text = serde_yaml::to_string(item).unwrap_or_default();
             (format!("items[{index}]"), text)
@@ -247,18 +250,61 @@ fn add(list: &mut Mapping, results: &mut Vec<Mapping>) {
             return;
         }
     };
-    if !earlier.is_empty() {
-        results.push(replaced(&earlier));
-    }
+    let kept = replace_earlier(&items, &policies, &generator, results);
     results.extend(notes.iter().map(note_result));
     let all = kept.into_iter().cloned().chain(policies).collect();
     list.insert("items".into(), Value::Sequence(all));
 }
 
-/// The result that names the policies of an earlier run that were replaced (the first five).
-fn replaced(earlier: &[&Value]) -> Mapping {
+/// The items to keep beside the new `policies`: all but the earlier policies of the
+/// configuration `generator` where it writes them now (the namespaces of the new policies,
+/// and cluster-wide ones). Info results name the replaced items, and those kept although
+/// they carry this tool's labels.
+fn replace_earlier<'a>(
+    items: &'a [Value],
+    policies: &[Value],
+    generator: &str,
+    results: &mut Vec<Mapping>,
+) -> Vec<&'a Value> {
+    let scopes: BTreeSet<Option<&str>> = policies
+        .iter()
+        .map(|p| manifests::metadata_str(p, &["namespace"]))
+        .collect();
+    let (earlier, kept): (Vec<&Value>, Vec<&Value>) = items.iter().partition(|item| {
+        manifests::is_generated_by(item, generator)
+            && scopes.contains(&manifests::metadata_str(item, &["namespace"]))
+    });
+    if !earlier.is_empty() {
+        results.push(listed(
+            &format!(
+                "replaced {} policies that this configuration ({generator}) generated in an earlier run",
+                earlier.len()
+            ),
+            &earlier,
+        ));
+    }
+    let foreign: Vec<&Value> = kept
+        .iter()
+        .copied()
+        .filter(|item| manifests::is_generated(item))
+        .collect();
+    if !foreign.is_empty() {
+        results.push(listed(
+            &format!(
+                "kept {} policies labelled app.kubernetes.io/managed-by=dynakube-netpol that this configuration ({generator}) did not generate here (they lack its {} annotation, or are in another namespace)",
+                foreign.len(),
+                manifests::GENERATOR_ANNOTATION
+            ),
+            &foreign,
+        ));
+    }
+    kept
+}
+
+/// An info result: `what`, then the first five of `policies` by kind and name.
+fn listed(what: &str, policies: &[&Value]) -> Mapping {
     const SHOWN: usize = 5;
-    let mut names: Vec<String> = earlier
+    let mut names: Vec<String> = policies
         .iter()
         .take(SHOWN)
         .map(|p| {
@@ -266,16 +312,12 @@ fn replaced(earlier: &[&Value]) -> Mapping {
             format!("{kind} {}", manifests::name_of(p))
         })
         .collect();
-    if earlier.len() > SHOWN {
-        names.push(format!("and {} more", earlier.len() - SHOWN));
+    if policies.len() > SHOWN {
+        names.push(format!("and {} more", policies.len() - SHOWN));
     }
     result(
         "info",
-        format!(
-            "replaced {} policies labelled app.kubernetes.io/managed-by=dynakube-netpol, from an earlier run: {}",
-            earlier.len(),
-            names.join(", ")
-        ),
+        dynakube_netpol::values::escape(&format!("{what}: {}", names.join(", "))).into_owned(),
     )
 }
 

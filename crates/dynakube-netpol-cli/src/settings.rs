@@ -204,6 +204,10 @@ pub struct Config {
     pub limits: Limits,
     /// `--flavor`.
     pub flavor: Flavor,
+    /// The NetworkPolicyGenerator configuration asking for the policies (kustomize and KRM),
+    /// as `namespace/name`: its policies are annotated with it, so that a later run of the
+    /// same configuration knows them for its own. `None` on the command line and in Helm.
+    pub generator: Option<String>,
 }
 
 /// Everything the sources give, parsed.
@@ -319,6 +323,7 @@ impl Settings {
             },
             limits,
             flavor,
+            generator: None,
         })
     }
 

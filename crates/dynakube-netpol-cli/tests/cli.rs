@@ -585,7 +585,7 @@ fn krm_function_is_idempotent_and_refuses_collisions() {
     assert!(
         serde_yaml::to_string(&second["results"])
             .unwrap()
-            .contains("replaced 20 policies labelled app.kubernetes.io/managed-by=dynakube-netpol, from an earlier run: NetworkPolicy dynatrace/default-deny, "),
+            .contains("replaced 20 policies that this configuration (policies) generated in an earlier run: NetworkPolicy dynatrace/default-deny, "),
         "{:?}",
         second["results"]
     );

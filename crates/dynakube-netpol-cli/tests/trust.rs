@@ -307,3 +307,153 @@ fn links_planted_where_the_tool_writes_are_never_followed() {
     assert!(stderr.contains("is a symbolic link"), "{stderr}");
     assert!(!dir.join("nowhere").exists() && !dir.join("out").exists());
 }
+
+/// A KRM ResourceList of `items` (YAML documents) with a NetworkPolicyGenerator named
+/// `config` as its functionConfig.
+fn resource_list(items: &[String], config: &str) -> String {
+    let generator = format!(
+        "{{apiVersion: dynakube-netpol.github.io/v1alpha1, kind: NetworkPolicyGenerator, metadata: {{name: {config}}}, spec: {{hosts: {{abc12345.live.dynatrace.com: [52.10.0.1]}}}}}}"
+    );
+    let mut list =
+        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    for item in items {
+        let value: serde_yaml::Value = serde_yaml::from_str(item).unwrap();
+        list.push_str(&format!("- {}\n", serde_json::to_string(&value).unwrap()));
+    }
+    list.push_str(&format!("functionConfig: {generator}\n"));
+    list
+}
+
+/// A policy labelled as this tool's, in `namespace`, with `annotations`.
+fn labelled_policy(namespace: &str, name: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n  namespace: {namespace}\n  labels: {{app.kubernetes.io/managed-by: dynakube-netpol}}\n  annotations: {{{annotations}}}\nspec: {{podSelector: {{}}, policyTypes: [Ingress, Egress]}}\n"
+    )
+}
+
+fn items(list: &serde_json::Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}/{}",
+                i["metadata"]["namespace"].as_str().unwrap_or("-"),
+                i["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_krm_function_replaces_only_what_its_configuration_generated() {
+    let dir = scratch("krm-ownership");
+    let first = run_in(
+        &dir,
+        &["krm"],
+        &resource_list(&[dynakube("dynatrace", "")], "mine"),
+    );
+    assert!(first.status.success(), "{}", text(&first.stdout));
+    let first: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let generated: Vec<String> = items(&first)
+        .into_iter()
+        .filter(|i| i != "dynatrace/dk")
+        .collect();
+    assert!(generated.contains(&"dynatrace/default-deny".to_string()));
+
+    // Someone else's policies carry this tool's labels: a payments namespace's default deny,
+    // the committed `generate -o` output of another cluster, another configuration's, and
+    // one that claims to be this configuration's but lives in another namespace.
+    let foreign = [
+        labelled_policy("payments", "default-deny", ""),
+        labelled_policy("dynatrace", "committed-by-hand", ""),
+        labelled_policy(
+            "dynatrace",
+            "from-another-generator",
+            "dynakube-netpol/generator: theirs",
+        ),
+        labelled_policy(
+            "elsewhere",
+            "default-deny",
+            "dynakube-netpol/generator: mine",
+        ),
+    ];
+    let mut again: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| serde_json::to_string(i).unwrap())
+        .collect();
+    again.extend(foreign.iter().cloned());
+    let out = run_in(&dir, &["krm"], &resource_list(&again, "mine"));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let second: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kept = items(&second);
+    for name in [
+        "payments/default-deny",
+        "dynatrace/committed-by-hand",
+        "dynatrace/from-another-generator",
+        "elsewhere/default-deny",
+    ] {
+        assert_eq!(
+            kept.iter().filter(|k| *k == name).count(),
+            1,
+            "{name}: {kept:?}"
+        );
+    }
+    for name in &generated {
+        assert_eq!(
+            kept.iter().filter(|k| *k == name).count(),
+            1,
+            "{name} replaced, not doubled"
+        );
+    }
+    let results = serde_json::to_string(&second["results"]).unwrap();
+    assert!(
+        results.contains(&format!(
+            "replaced {} policies that this configuration (mine) generated in an earlier run",
+            generated.len()
+        )),
+        "{results}"
+    );
+    assert!(
+        results.contains("kept 4 policies labelled app.kubernetes.io/managed-by=dynakube-netpol that this configuration (mine) did not generate here"),
+        "{results}"
+    );
+
+    // Another configuration over the same list replaces nothing: this configuration's
+    // policies collide with its own by name, and that is an error naming the item.
+    let out = run_in(&dir, &["krm"], &resource_list(&again, "other"));
+    assert_eq!(out.status.code(), Some(1));
+    let refused: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = serde_json::to_string(&refused["results"]).unwrap();
+    assert!(
+        results.contains("this configuration did not generate it"),
+        "{results}"
+    );
+    assert_eq!(items(&refused).len(), again.len(), "the items unchanged");
+}
+
+#[test]
+fn the_krm_function_refuses_a_shared_namespace_in_its_own_words() {
+    let dir = scratch("krm-shared");
+    let out = run_in(
+        &dir,
+        &["krm"],
+        &resource_list(&[dynakube("kube-system", "")], "mine"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = serde_json::to_string(&list["results"]).unwrap();
+    assert!(
+        results.contains("`kube-system` is reserved by Kubernetes"),
+        "{results}"
+    );
+    assert!(
+        results.contains("set `spec.allowSharedNamespace: true`"),
+        "{results}"
+    );
+    assert!(!results.contains("--allow-shared-namespace"), "{results}");
+}
