@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use dynakube_netpol::dns::{self, DnsOptions};
+use dynakube_netpol::guard::AddressPolicy;
 use dynakube_netpol::lock::{self, Lock, Reach};
 use dynakube_netpol::matrix::{Level, Note};
 use dynakube_netpol::output::{self, WriteLock};
@@ -43,18 +44,6 @@ pub struct DnsArgs {
     #[arg(long)]
     pub allow_unresolved: bool,
 
-    /// Accept DNS answers in loopback, link-local, private, CGNAT and other special-purpose
-    /// ranges for hosts on the internet (the tenant, communication endpoints, public
-    /// registries). Proxies and custom registries may always have such addresses.
-    #[arg(long)]
-    pub allow_private_answers: bool,
-
-    /// A host to treat as internal, whatever its role: special-purpose answers for it are
-    /// accepted (a private registry or proxy the tool takes for a public one); may be given
-    /// more than once.
-    #[arg(long, value_name = "HOST", value_parser = parse_host)]
-    pub internal_host: Vec<HostName>,
-
     /// Seconds one DNS query may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 3)]
     pub dns_timeout: u64,
@@ -62,10 +51,6 @@ pub struct DnsArgs {
     /// How many hosts are resolved at the same time.
     #[arg(long, value_name = "COUNT", default_value_t = 16)]
     pub dns_parallelism: usize,
-}
-
-fn parse_host(s: &str) -> Result<HostName, String> {
-    HostName::parse(s).map_err(|e| format!("`{}` {e}", Shown(s)))
 }
 
 fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
@@ -172,17 +157,6 @@ impl DnsArgs {
         Ok((resolution.lock, notes))
     }
 
-    /// `needed` with the hosts of --internal-host internal.
-    pub fn marked(&self, needed: &BTreeMap<HostName, Reach>) -> BTreeMap<HostName, Reach> {
-        let mut needed = needed.clone();
-        for host in &self.internal_host {
-            if let Some(reach) = needed.get_mut(host) {
-                *reach = (*reach).max(Reach::Internal);
-            }
-        }
-        needed
-    }
-
     /// Whether the lock file lacks hosts of `needed` that `overrides` does not answer (so that
     /// completing it resolves and writes).
     pub fn lacks_hosts(
@@ -200,16 +174,14 @@ impl DnsArgs {
         &self,
         needed: &BTreeMap<HostName, Reach>,
         overrides: &dyn Resolve,
+        policy: &AddressPolicy,
     ) -> anyhow::Result<Completed> {
-        let needed = &self.marked(needed);
         let (mut lock, _) = self.read()?;
         let missing = lock::unlocked(needed, overrides, &lock)?;
         let (fresh, notes) = self.resolve(&missing, needed)?;
         let changed = !fresh.hosts.is_empty();
         lock.merge(fresh, false);
-        if !self.allow_private_answers {
-            lock::refuse_private_answers(&lock, needed, overrides)?;
-        }
+        lock::refuse_special_answers(&lock, needed, overrides, policy)?;
         Ok(Completed {
             lock,
             changed,
@@ -239,10 +211,10 @@ pub fn refresh(
     dns: &DnsArgs,
     needed: &BTreeMap<HostName, Reach>,
     overrides: &dyn Resolve,
+    policy: &AddressPolicy,
     prune: bool,
     check: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let needed = &dns.marked(needed);
     let path = dns.path();
     let _held = if check { None } else { Some(hold(&path)?) };
     let (mut lock, old_text) = dns.read()?;
@@ -262,9 +234,7 @@ pub fn refresh(
             }
         }
     }
-    if !dns.allow_private_answers {
-        lock::refuse_private_answers(&lock, needed, overrides)?;
-    }
+    lock::refuse_special_answers(&lock, needed, overrides, policy)?;
     for note in &notes {
         eprintln!("{note}");
     }

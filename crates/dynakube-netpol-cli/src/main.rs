@@ -260,7 +260,8 @@ impl LockArgs {
         let hosts = loaded.hosts;
         let needed = dynakube_netpol::lock::needed_hosts(&matrix);
         if self.refresh || self.check {
-            return locking::refresh(&self.dns, &needed, &hosts, self.prune, self.check);
+            let policy = loaded.config.address_policy();
+            return locking::refresh(&self.dns, &needed, &hosts, &policy, self.prune, self.check);
         }
         let path = self.dns.path();
         let _held = if self.dns.lacks_hosts(&needed, &hosts)? {
@@ -268,7 +269,9 @@ impl LockArgs {
         } else {
             None
         };
-        let completed = self.dns.complete(&needed, &hosts)?;
+        let completed = self
+            .dns
+            .complete(&needed, &hosts, &loaded.config.address_policy())?;
         for note in &completed.notes {
             eprintln!("{note}");
         }
@@ -780,6 +783,7 @@ impl Generate {
         &self,
         needed: &BTreeMap<dynakube_netpol::values::HostName, dynakube_netpol::lock::Reach>,
         hosts: &FixedHosts,
+        policy: &dynakube_netpol::guard::AddressPolicy,
     ) -> anyhow::Result<Option<locking::Completed>> {
         if !self.dns.in_use() {
             return Ok(None);
@@ -791,7 +795,7 @@ impl Generate {
         } else {
             Some(locking::hold(&self.dns.path())?)
         };
-        let completed = self.dns.complete(needed, hosts)?;
+        let completed = self.dns.complete(needed, hosts, policy)?;
         if completed.changed && !self.check {
             locking::write_lock(&self.dns.path(), &completed.lock)?;
             verbose(|| format!("updated {}", self.dns.path().display()));
@@ -812,7 +816,7 @@ impl Generate {
         let completed = if needed.is_empty() {
             None
         } else {
-            self.locked(&needed, &loaded.hosts)?
+            self.locked(&needed, &loaded.hosts, &options.addresses)?
         };
         let Some(completed) = completed else {
             let options = dynakube_netpol::GenerateOptions {
@@ -891,7 +895,9 @@ impl Verify {
             first: &hosts,
             then: &lock,
         };
-        let addresses = dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback)?;
+        let policy = loaded.config.address_policy();
+        let addresses =
+            dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback, &policy)?;
         let files = self.read_policies(&limits)?;
         let (namespaces, pods) = if self.pods.is_empty() {
             verify::model_cluster(&matrix)

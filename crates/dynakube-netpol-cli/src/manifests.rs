@@ -363,6 +363,8 @@ struct GeneratorSpec {
     proxy_url: Option<String>,
     allow_any_address: bool,
     allow_shared_namespace: bool,
+    allow_special_addresses: bool,
+    internal_hosts: Vec<String>,
     ignore_unknown_fields: bool,
     cluster: Option<Value>,
     hosts: Option<Value>,
@@ -480,6 +482,10 @@ const CONFIG_TERMS: &[(&str, &str)] = &[
         "set `spec.allowAnyAddress: true`",
     ),
     (
+        "pass --internal-host HOST for that host, or --allow-special-addresses",
+        "list the host in `spec.internalHosts`, or set `spec.allowSpecialAddresses: true`",
+    ),
+    (
         "pass --allow-shared-namespace",
         "set `spec.allowSharedNamespace: true`",
     ),
@@ -534,7 +540,7 @@ pub fn note_in_config_terms(note: &Note) -> Note {
 }
 
 /// The fields of a NetworkPolicyGenerator's `spec`.
-const SPEC_FIELDS: [&str; 12] = [
+const SPEC_FIELDS: [&str; 14] = [
     "flavor",
     "fqdnFallback",
     "zoneFallback",
@@ -542,6 +548,8 @@ const SPEC_FIELDS: [&str; 12] = [
     "proxyUrl",
     "allowAnyAddress",
     "allowSharedNamespace",
+    "allowSpecialAddresses",
+    "internalHosts",
     "ignoreUnknownFields",
     "cluster",
     "hosts",
@@ -622,6 +630,24 @@ fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
             dynakube_netpol::cluster::AnyAddress::Refuse
         },
         shared_namespace: spec.allow_shared_namespace,
+        special: if spec.allow_special_addresses {
+            dynakube_netpol::guard::Special::Allow
+        } else {
+            dynakube_netpol::guard::Special::Refuse
+        },
+        internal_hosts: spec
+            .internal_hosts
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                dynakube_netpol::values::Host::parse(raw).map_err(|e| {
+                    (
+                        format!("spec.internalHosts[{i}]"),
+                        format!("`{}` {e}", dynakube_netpol::values::Shown(raw)),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
         unknown_fields: if spec.ignore_unknown_fields {
             UnknownFields::Warn
         } else {

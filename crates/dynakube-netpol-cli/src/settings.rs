@@ -2,12 +2,14 @@
 //! standard input), and the [`Config`] they resolve into — the same value the kustomize
 //! function config and the Helm post-renderer's arguments produce.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 use dynakube_netpol::Flavor;
 use dynakube_netpol::cluster::{AnyAddress, ClusterProfile};
+use dynakube_netpol::guard::{AddressPolicy, Special};
 use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
 use dynakube_netpol::lock::Lock;
 use dynakube_netpol::matrix::{OperatorVersion, ZoneFallback};
@@ -15,6 +17,7 @@ use dynakube_netpol::output::normalized_path;
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use dynakube_netpol::source::Limits;
+use dynakube_netpol::values::Host;
 
 /// Files with DynaKube and EdgeConnect resources, and the options that shape the policies.
 #[derive(Debug, clap::Args)]
@@ -73,6 +76,21 @@ pub struct Settings {
     /// network alike; without this option they are refused.
     #[arg(long)]
     pub allow_any_address: bool,
+
+    /// Accept special-purpose addresses (loopback, link-local, private, CGNAT, IPv4-mapped,
+    /// ...) for every host, wherever they come from: the hosts file, the lock file, DNS or an
+    /// IP address in the resources. Without it, hosts on the internet (the tenant,
+    /// communication endpoints, public registries, EdgeConnect's platform hosts) may have
+    /// none and no address of the cluster's own, and no host may be loopback, link-local,
+    /// multicast or IPv4-mapped.
+    #[arg(long, alias = "allow-private-answers")]
+    pub allow_special_addresses: bool,
+
+    /// A host (name or IP address) to treat as internal, whatever its role: private addresses
+    /// are accepted for it (a private link to the tenant, an Environment ActiveGate on a
+    /// private address, a registry mirror). May be given more than once.
+    #[arg(long, value_name = "HOST", value_parser = parse_host)]
+    pub internal_host: Vec<Host>,
 
     /// Accept an operator namespace the cluster or other software shares (default,
     /// kube-*, openshift, openshift-*). The policies put every pod of the operator namespace
@@ -161,6 +179,11 @@ impl FlavorArg {
     }
 }
 
+/// `--internal-host`: a host name or an IP address.
+fn parse_host(raw: &str) -> Result<Host, String> {
+    Host::parse(raw).map_err(|e| format!("`{}` {e}", dynakube_netpol::values::Shown(raw)))
+}
+
 /// `--operator-version`: a release such as `1.10` or `v1.9.0`.
 fn parse_operator_version(raw: &str) -> Result<OperatorVersion, String> {
     OperatorVersion::parse(raw).map_err(|e| format!("`{raw}` {e}"))
@@ -198,6 +221,10 @@ pub struct Config {
     pub any_address: AnyAddress,
     /// `--allow-shared-namespace`.
     pub shared_namespace: bool,
+    /// `--allow-special-addresses`.
+    pub special: Special,
+    /// `--internal-host`.
+    pub internal_hosts: BTreeSet<Host>,
     /// `--ignore-unknown-fields`.
     pub unknown_fields: UnknownFields,
     /// The input limits.
@@ -281,6 +308,16 @@ impl Config {
             matrix: self.matrix_options(),
             fallback: self.fallback,
             allow_unresolved,
+            addresses: self.address_policy(),
+        }
+    }
+
+    /// What the addresses of hosts may be.
+    pub fn address_policy(&self) -> AddressPolicy {
+        AddressPolicy {
+            any_address: self.any_address,
+            special: self.special,
+            internal_hosts: self.internal_hosts.clone(),
         }
     }
 }
@@ -316,6 +353,12 @@ impl Settings {
                 AnyAddress::Refuse
             },
             shared_namespace: self.allow_shared_namespace,
+            special: if self.allow_special_addresses {
+                Special::Allow
+            } else {
+                Special::Refuse
+            },
+            internal_hosts: self.internal_host.iter().cloned().collect(),
             unknown_fields: if self.ignore_unknown_fields {
                 UnknownFields::Warn
             } else {
@@ -364,6 +407,14 @@ impl Settings {
         }
         if self.allow_any_address {
             words.push("--allow-any-address".into());
+        }
+        if self.allow_special_addresses {
+            words.push("--allow-special-addresses".into());
+        }
+        let internal: BTreeSet<String> =
+            self.internal_host.iter().map(ToString::to_string).collect();
+        for host in internal {
+            words.extend(["--internal-host".into(), host]);
         }
         if self.allow_shared_namespace {
             words.push("--allow-shared-namespace".into());

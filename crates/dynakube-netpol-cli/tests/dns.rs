@@ -144,14 +144,16 @@ fn a_private_answer_for_the_tenant_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains(&format!("{TENANT}: 10.0.0.5 is private")),
+        stderr.contains(&format!("{TENANT}: 10.0.0.5/32 is private")),
         "{stderr}"
     );
-    assert!(stderr.contains("poisoned or split-horizon"), "{stderr}");
+    assert!(stderr.contains("a poisoned DNS answer"), "{stderr}");
     assert!(!dir.join("dynakube-netpol.lock").exists());
 
+    // The option's earlier name stays an alias.
     for more in [
-        &["--allow-private-answers"][..],
+        &["--allow-special-addresses"][..],
+        &["--allow-private-answers"],
         &["--internal-host", TENANT],
     ] {
         let allowed = generate(&dir, Some(&server), more);

@@ -457,3 +457,322 @@ fn the_krm_function_refuses_a_shared_namespace_in_its_own_words() {
     );
     assert!(!results.contains("--allow-shared-namespace"), "{results}");
 }
+
+#[test]
+fn host_blocks_that_add_up_to_everything_are_refused() {
+    let dir = scratch("every-address");
+    write(
+        &dir,
+        &[
+            ("dk.yaml", &dynakube("dynatrace", "")),
+            ("none.yaml", ""),
+            // A second host whose flows share rules with the tenant's.
+            (
+                "endpoints.yaml",
+                "communicationEndpoints: ['https://eag.example.com/communication']\n",
+            ),
+        ],
+    );
+    let hosts = [
+        (
+            "abc12345.live.dynatrace.com: [0.0.0.0/1, 128.0.0.0/1]\n",
+            "none.yaml",
+        ),
+        (
+            "abc12345.live.dynatrace.com: ['::/1', '8000::/1']\n",
+            "none.yaml",
+        ),
+        ("abc12345.live.dynatrace.com: ['2000::/3']\n", "none.yaml"),
+        (
+            "abc12345.live.dynatrace.com: ['::ffff:0:0/96']\n",
+            "none.yaml",
+        ),
+        (
+            "abc12345.live.dynatrace.com: ['64:ff9b::/96']\n",
+            "none.yaml",
+        ),
+        (
+            "abc12345.live.dynatrace.com: [0.0.0.0/1]\neag.example.com: [128.0.0.0/1]\n",
+            "endpoints.yaml",
+        ),
+    ];
+    for (file, cluster) in hosts {
+        write(&dir, &[("hosts.yaml", file)]);
+        let args = [
+            "generate",
+            "dk.yaml",
+            "--hosts",
+            "hosts.yaml",
+            "--cluster",
+            cluster,
+        ];
+        let out = run_in(&dir, &args, "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(stderr.contains("error: hosts.yaml"), "{stderr}");
+        assert!(stderr.contains("--allow-any-address"), "{stderr}");
+        // Accepted when meant, and said.
+        let out = run_in(&dir, &[&args[..], &["--allow-any-address"]].concat(), "");
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{file}: {stderr}");
+        assert!(
+            stderr.contains("(--allow-any-address): every rule with them admits the internet"),
+            "{file}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn profile_blocks_that_add_up_to_everything_are_refused() {
+    let dir = scratch("every-address-profile");
+    write(&dir, &[("dk.yaml", &dynakube("dynatrace", ""))]);
+    let profiles = [
+        ("nodeCIDRs: [0.0.0.0/1, 128.0.0.0/1]\n", "field `nodeCIDRs`"),
+        (
+            // `::/1` alone holds the IPv4-mapped space, which is every IPv4 address.
+            "controlPlaneCIDRs: ['::/1', '8000::/1']\n",
+            "field `controlPlaneCIDRs[0]`: `::/1` is every IPv4 address",
+        ),
+        (
+            "nodeCIDRs: [0.0.0.0/1]\ncontrolPlaneCIDRs: [128.0.0.0/1]\n",
+            "cluster.yaml: ",
+        ),
+        (
+            "databases: [{cidrs: ['::ffff:0:0/97', '128.0.0.0/1'], ports: [5432]}]\n",
+            "field `databases[0].cidrs`",
+        ),
+    ];
+    for (profile, field) in profiles {
+        write(&dir, &[("cluster.yaml", profile)]);
+        let out = run_in(
+            &dir,
+            &[
+                "generate",
+                "dk.yaml",
+                "--cluster",
+                "cluster.yaml",
+                "--fqdn-fallback",
+                "public-internet",
+            ],
+            "",
+        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{profile}: {stderr}");
+        assert!(stderr.contains(field), "{profile}: {stderr}");
+    }
+    // The same profile inline in the kustomize transformer's configuration.
+    let config = "apiVersion: dynakube-netpol.github.io/v1alpha1\nkind: NetworkPolicyGenerator\nmetadata: {name: policies}\nspec:\n  fqdnFallback: public-internet\n  cluster:\n    nodeCIDRs: [0.0.0.0/1, 128.0.0.0/1]\n";
+    write(&dir, &[("generator.yaml", config)]);
+    let out = run_in(
+        &dir,
+        &["kustomize-transformer", "generator.yaml"],
+        &dynakube("dynatrace", ""),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("spec.cluster, field `nodeCIDRs`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("spec.allowAnyAddress"), "{stderr}");
+}
+
+/// A lock file that gives `host` the addresses `ips`.
+fn lock_text(host: &str, ips: &[&str]) -> String {
+    format!(
+        "{host}:\n  addresses: [{}]\n  ttl: 60\n  resolved: 2026-01-02T03:04:05Z\n",
+        ips.iter()
+            .map(|ip| format!("'{ip}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+#[test]
+fn special_addresses_are_refused_from_every_source_in_every_subcommand() {
+    let dir = scratch("special-addresses");
+    write(&dir, &[("dk.yaml", &dynakube("dynatrace", ""))]);
+    for ip in [
+        "169.254.169.254",
+        "127.0.0.1",
+        "::ffff:10.0.0.1",
+        "10.0.0.1",
+        "fd00::1",
+    ] {
+        let lock = lock_text("abc12345.live.dynatrace.com", &["52.10.0.1", ip]);
+        write(
+            &dir,
+            &[
+                ("edited.lock", &lock),
+                (
+                    "hosts.yaml",
+                    &format!("abc12345.live.dynatrace.com: ['{ip}']\n"),
+                ),
+            ],
+        );
+        let runs: [(&[&str], &str); 4] = [
+            (
+                &["generate", "dk.yaml", "--offline", "--lock", "edited.lock"],
+                "",
+            ),
+            (
+                &["helm-post-render", "--lock", "edited.lock"],
+                &dynakube("dynatrace", ""),
+            ),
+            (
+                &[
+                    "verify",
+                    "dk.yaml",
+                    "--lock",
+                    "edited.lock",
+                    "--policies",
+                    "dk.yaml",
+                    "--allow-no-policies",
+                ],
+                "",
+            ),
+            (&["generate", "dk.yaml", "--hosts", "hosts.yaml"], ""),
+        ];
+        for (args, stdin) in runs {
+            let out = run_in(&dir, args, stdin);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{ip} {args:?}: {stderr}");
+            assert!(
+                stderr.contains(
+                    "refusing addresses these hosts cannot have: abc12345.live.dynatrace.com: "
+                ),
+                "{ip} {args:?}: {stderr}"
+            );
+            assert!(stderr.contains("--allow-special-addresses"), "{stderr}");
+            assert!(out.stdout.is_empty() || args[0] == "verify", "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn special_addresses_are_accepted_for_hosts_marked_internal_or_when_allowed() {
+    let dir = scratch("special-addresses-accepted");
+    write(&dir, &[("dk.yaml", &dynakube("dynatrace", ""))]);
+    // Accepted for a host marked internal (a private link), except what no server has.
+    write(
+        &dir,
+        &[(
+            "private.lock",
+            &lock_text("abc12345.live.dynatrace.com", &["10.0.0.1"]),
+        )],
+    );
+    let args = ["generate", "dk.yaml", "--offline", "--lock", "private.lock"];
+    let out = run_in(
+        &dir,
+        &[
+            &args[..],
+            &["--internal-host", "abc12345.live.dynatrace.com"],
+        ]
+        .concat(),
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("10.0.0.1/32"));
+    write(
+        &dir,
+        &[(
+            "metadata.lock",
+            &lock_text("abc12345.live.dynatrace.com", &["169.254.169.254"]),
+        )],
+    );
+    let args = [
+        "generate",
+        "dk.yaml",
+        "--offline",
+        "--lock",
+        "metadata.lock",
+        "--internal-host",
+        "abc12345.live.dynatrace.com",
+    ];
+    let out = run_in(&dir, &args, "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = run_in(
+        &dir,
+        &[&args[..], &["--allow-special-addresses"]].concat(),
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn ip_addresses_in_the_status_are_checked_too() {
+    let dir = scratch("status-addresses");
+    let status = |endpoints: &str| {
+        format!(
+            "{}status:\n  oneAgent:\n    connectionInfoStatus:\n      endpoints: '{endpoints}'\n  activeGate:\n    connectionInfoStatus:\n      endpoints: '{endpoints}'\n",
+            dynakube("dynatrace", "")
+        )
+    };
+    write(
+        &dir,
+        &[
+            ("hosts.yaml", HOSTS),
+            ("cluster.yaml", "nodeCIDRs: [52.20.0.0/16]\n"),
+        ],
+    );
+    for (endpoints, why) in [
+        (
+            "https://169.254.169.254:80/communication",
+            "169.254.169.254/32 is link-local",
+        ),
+        (
+            "https://127.0.0.1:10250/communication",
+            "127.0.0.1/32 is loopback",
+        ),
+        (
+            "https://52.20.0.7:10250/communication",
+            "52.20.0.7/32 overlaps 52.20.0.0/16 of the cluster profile's nodeCIDRs",
+        ),
+        (
+            "https://10.1.2.3:9999/communication",
+            "10.1.2.3/32 is private",
+        ),
+    ] {
+        write(&dir, &[("dk.yaml", &status(endpoints))]);
+        let out = run_in(
+            &dir,
+            &[
+                "generate",
+                "dk.yaml",
+                "--hosts",
+                "hosts.yaml",
+                "--cluster",
+                "cluster.yaml",
+            ],
+            "",
+        );
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{endpoints}: {stderr}");
+        assert!(stderr.contains(why), "{endpoints}: {stderr}");
+        assert!(
+            stderr.contains("named for DynaKube dynatrace/dk"),
+            "{stderr}"
+        );
+    }
+    // An Environment ActiveGate on a private address, marked as such.
+    write(
+        &dir,
+        &[("dk.yaml", &status("https://10.1.2.3:9999/communication"))],
+    );
+    let out = run_in(
+        &dir,
+        &[
+            "generate",
+            "dk.yaml",
+            "--hosts",
+            "hosts.yaml",
+            "--cluster",
+            "cluster.yaml",
+            "--internal-host",
+            "10.1.2.3",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("10.1.2.3/32"));
+}

@@ -39,8 +39,13 @@ fn parse(text: &str) -> Inputs {
 fn matrix(count: usize) -> (Matrix, Addresses) {
     let inputs = parse(&synthetic::dynakubes(count));
     let matrix = matrix::build(&inputs, &profile(), &matrix::Options::default()).unwrap();
-    let addresses = resolve::resolve(&matrix, &FixedHosts::default(), Fallback::PublicInternet)
-        .expect("the fallback resolves every host");
+    let addresses = resolve::resolve(
+        &matrix,
+        &FixedHosts::default(),
+        Fallback::PublicInternet,
+        &Default::default(),
+    )
+    .expect("the fallback resolves every host");
     (matrix, addresses)
 }
 

@@ -359,31 +359,7 @@ pub struct Database {
     pub ports: Vec<PortNumber>,
 }
 
-/// Whether a reader accepts address blocks of every address (`0.0.0.0/0`, `::/0`), which make
-/// a rule admit the whole internet and the cluster network alike.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum AnyAddress {
-    /// Refuse them, naming the field (the default).
-    #[default]
-    Refuse,
-    /// Accept them (`--allow-any-address`).
-    Allow,
-}
-
-impl AnyAddress {
-    /// Checks one block read at `location`.
-    pub(crate) fn check(self, location: &Location, cidr: &Cidr) -> Result<()> {
-        if cidr.is_everything() && self == AnyAddress::Refuse {
-            return Err(Error::invalid(
-                location.clone(),
-                format!(
-                    "`{cidr}` is every address: a rule with it admits the internet and the whole cluster network; name the real addresses, or pass --allow-any-address if this is intended"
-                ),
-            ));
-        }
-        Ok(())
-    }
-}
+pub use crate::guard::AnyAddress;
 
 impl ClusterProfile {
     /// Parses a cluster profile with the default limits, refusing blocks of every address;
@@ -420,6 +396,7 @@ impl ClusterProfile {
             for (j, cidr) in db.cidrs.iter().enumerate() {
                 any.check(&at(&format!(".cidrs[{j}]")), cidr)?;
             }
+            any.check_all(&at(".cidrs"), &db.cidrs)?;
         }
         Ok(())
     }
@@ -452,8 +429,18 @@ impl ClusterProfile {
             for (i, cidr) in cidrs.iter().enumerate() {
                 any.check(&location.at(format!("{field}[{i}]")), cidr)?;
             }
+            any.check_all(&location.at(field), cidrs)?;
         }
         profile.check_peers(&location, any)?;
+        // A rule may name the blocks of several fields (nodes and the control plane, say):
+        // together they must not add up to everything either.
+        let all: Vec<Cidr> = blocks
+            .iter()
+            .flat_map(|(_, cidrs)| cidrs.iter())
+            .chain(profile.databases.iter().flat_map(|db| &db.cidrs))
+            .copied()
+            .collect();
+        any.check_all(&location, &all)?;
         if profile.api_server.ports.is_empty() {
             return Err(Error::invalid(
                 location.at("apiServer.ports"),

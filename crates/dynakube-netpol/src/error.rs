@@ -106,7 +106,7 @@ fn line(text: &str) -> String {
 ///
 /// The messages are one line, with input text escaped and credentials redacted. Those of
 /// [`Error::UnresolvedHosts`], [`Error::Dns`], [`Error::NotLocked`] and
-/// [`Error::PrivateAnswers`] advise options of the command-line tool (`--hosts`,
+/// [`Error::SpecialAddresses`] advise options of the command-line tool (`--hosts`,
 /// `--fqdn-fallback`, ...); a tool of its own can match the variant, whose fields carry the
 /// hosts, and word its own advice.
 #[derive(Debug, thiserror::Error)]
@@ -164,14 +164,15 @@ pub enum Error {
         /// The host names, sorted.
         hosts: Vec<String>,
     },
-    /// DNS answers in special-purpose ranges for hosts the matrix treats as public.
+    /// Addresses a host cannot have (see [`crate::guard`]), wherever they came from: the
+    /// hosts file, the lock file, DNS or an IP address in the resources.
     #[error(
-        "refusing DNS answers in special-purpose ranges for hosts on the internet: {}; a poisoned or split-horizon answer must not open egress into the cluster or private network. If these addresses are right (a private link, an internal mirror), give them in --hosts or pass --allow-private-answers",
-        answers.join("; ")
+        "refusing addresses these hosts cannot have: {}; a poisoned DNS answer, an edited lock or hosts file, or a DynaKube's status must not open egress into the node, the cloud's metadata service, the cluster or a private network. If an address is right (a private link, an internal mirror, an Environment ActiveGate), pass --internal-host HOST for that host, or --allow-special-addresses",
+        line(&addresses.join("; "))
     )]
-    PrivateAnswers {
-        /// `host: address (range)`, sorted by host.
-        answers: Vec<String>,
+    SpecialAddresses {
+        /// `host: address is range (from source, row)`, in the order found.
+        addresses: Vec<String>,
     },
     /// An output directory is not what the inputs generate (`--check`).
     #[error(

@@ -84,6 +84,7 @@ pub mod cluster;
 pub mod dns;
 pub mod error;
 pub mod evaluate;
+pub mod guard;
 pub mod input;
 pub mod lock;
 pub mod matrix;

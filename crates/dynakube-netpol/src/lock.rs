@@ -53,6 +53,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result};
+use crate::guard::AddressPolicy;
 use crate::matrix::{Endpoint, HostRole, Matrix};
 use crate::resolve::Resolve;
 use crate::source::Limits;
@@ -270,8 +271,16 @@ const PUBLIC_REGISTRIES: [&str; 5] = [
 /// Where `role` puts `host`.
 pub fn reach(host: &HostName, role: HostRole) -> Reach {
     match role {
-        HostRole::Proxy => Reach::Internal,
-        HostRole::Registry if !PUBLIC_REGISTRIES.contains(&host.as_ref()) => Reach::Internal,
+        HostRole::Registry if PUBLIC_REGISTRIES.contains(&host.as_ref()) => Reach::Public,
+        _ => reach_of_role(role),
+    }
+}
+
+/// Where `role` puts a host, whatever its name: a registry other than the public ones is
+/// internal.
+pub fn reach_of_role(role: HostRole) -> Reach {
+    match role {
+        HostRole::Proxy | HostRole::Registry => Reach::Internal,
         HostRole::RegistryCdn => Reach::Cdn,
         _ => Reach::Public,
     }
@@ -318,52 +327,47 @@ fn hosts_of<'a>(endpoints: impl Iterator<Item = &'a Endpoint>) -> BTreeMap<HostN
     hosts
 }
 
-/// Why an address cannot be a public host's, or `None` when it can.
-pub fn special_purpose(ip: IpAddr) -> Option<&'static str> {
-    let in_public = crate::resolve::public_internet()
-        .iter()
-        .any(|(net, except)| {
-            net.net().contains(&ip) && !except.iter().any(|e| e.net().contains(&ip))
-        });
-    if in_public {
-        return None;
-    }
-    let within = |s: &str| s.parse::<ipnet::IpNet>().is_ok_and(|n| n.contains(&ip));
-    Some(if ip.is_loopback() {
-        "loopback"
-    } else if within("169.254.0.0/16") || within("fe80::/10") {
-        "link-local"
-    } else if within("10.0.0.0/8")
-        || within("172.16.0.0/12")
-        || within("192.168.0.0/16")
-        || within("fc00::/7")
-    {
-        "private"
-    } else if within("100.64.0.0/10") {
-        "CGNAT (shared address space)"
-    } else {
-        "special-purpose"
-    })
-}
-
-/// The answers of public hosts that lie in special-purpose ranges: `host`, address, which
-/// range. Internal hosts are exempt.
-pub fn private_answers(
+/// The addresses the lock gives hosts of `needed` that they cannot have (see
+/// [`crate::guard`]): `host: address is range`. The lock holds single addresses, so this is
+/// the special-purpose check; hosts `overrides` answers (the user's `--hosts`) are checked
+/// where their addresses are used instead.
+pub fn special_answers(
     lock: &Lock,
     needed: &BTreeMap<HostName, Reach>,
-) -> Vec<(HostName, IpAddr, &'static str)> {
+    overrides: &dyn Resolve,
+    policy: &AddressPolicy,
+) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for (host, reach) in needed {
-        let Some(entry) = lock.hosts.get(host).filter(|_| reach.public()) else {
+        let Some(entry) = lock.hosts.get(host) else {
             continue;
         };
-        for ip in &entry.addresses {
-            if let Some(range) = special_purpose(*ip) {
-                found.push((host.clone(), *ip, range));
-            }
+        if overrides
+            .resolve(&HostPattern::Name(host.clone()))?
+            .is_some()
+        {
+            continue;
         }
+        let nets: Vec<Cidr> = entry.addresses.iter().map(|ip| Cidr::of_ip(*ip)).collect();
+        found.extend(policy.check_host(&Host::Name(host.clone()), *reach, &nets, &[]));
     }
-    found
+    Ok(found)
+}
+
+/// Fails with [`Error::SpecialAddresses`] when the lock gives a host of `needed` an address
+/// it cannot have, unless `overrides` names the host (its addresses are checked where used).
+pub fn refuse_special_answers(
+    lock: &Lock,
+    needed: &BTreeMap<HostName, Reach>,
+    overrides: &dyn Resolve,
+    policy: &AddressPolicy,
+) -> Result<()> {
+    let addresses = special_answers(lock, needed, overrides, policy)?;
+    if addresses.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::SpecialAddresses { addresses })
+    }
 }
 
 /// The hosts of `needed` that neither `overrides` (the user's `--hosts`) nor `lock` answer.
@@ -382,29 +386,6 @@ pub fn unlocked(
         }
     }
     Ok(missing)
-}
-
-/// Fails with [`Error::PrivateAnswers`] when the lock gives a public host of `needed` an
-/// address in a special-purpose range, unless `overrides` names the host (the user's word wins).
-pub fn refuse_private_answers(
-    lock: &Lock,
-    needed: &BTreeMap<HostName, Reach>,
-    overrides: &dyn Resolve,
-) -> Result<()> {
-    let mut answers = Vec::new();
-    for (host, ip, range) in private_answers(lock, needed) {
-        if overrides
-            .resolve(&HostPattern::Name(host.clone()))?
-            .is_none()
-        {
-            answers.push(format!("{host}: {ip} is {range}"));
-        }
-    }
-    if answers.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::PrivateAnswers { answers })
-    }
 }
 
 /// `time` as UTC RFC 3339 with seconds, such as `2026-01-02T03:04:05Z`.
@@ -509,17 +490,29 @@ mod tests {
     }
 
     #[test]
-    fn special_purpose_ranges() {
-        for (ip, range) in [
-            ("127.0.0.1", Some("loopback")),
-            ("10.1.2.3", Some("private")),
-            ("169.254.1.1", Some("link-local")),
-            ("100.64.0.1", Some("CGNAT (shared address space)")),
-            ("fd00::1", Some("private")),
-            ("192.0.2.1", Some("special-purpose")),
-            ("8.8.8.8", None),
-        ] {
-            assert_eq!(special_purpose(ip.parse().unwrap()), range, "{ip}");
-        }
+    fn special_answers_of_public_and_internal_hosts() {
+        let mut lock = Lock::default();
+        lock.hosts.insert(
+            host("tenant.example.com"),
+            entry(&["169.254.169.254", "8.8.8.8"]),
+        );
+        lock.hosts
+            .insert(host("proxy.example.com"), entry(&["10.0.0.1"]));
+        lock.hosts
+            .insert(host("given.example.com"), entry(&["127.0.0.1"]));
+        let needed = BTreeMap::from([
+            (host("tenant.example.com"), Reach::Public),
+            (host("proxy.example.com"), Reach::Internal),
+            (host("given.example.com"), Reach::Public),
+        ]);
+        let overrides =
+            crate::resolve::FixedHosts::parse("h.yaml", "given.example.com: [8.8.4.4]").unwrap();
+        let found = special_answers(&lock, &needed, &overrides, &AddressPolicy::default()).unwrap();
+        assert_eq!(
+            found,
+            [
+                "tenant.example.com: 169.254.169.254/32 is link-local (where clouds serve instance metadata)"
+            ]
+        );
     }
 }

@@ -70,7 +70,7 @@ impl Flavor {
 }
 
 /// How [`generate`] works, beyond what the resources and the profile say.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GenerateOptions {
     /// The policy language.
     pub flavor: Flavor,
@@ -80,6 +80,8 @@ pub struct GenerateOptions {
     pub fallback: Fallback,
     /// Hosts without addresses are no error: their flows get no rule and a warning says so.
     pub allow_unresolved: bool,
+    /// What the addresses of hosts may be, wherever they come from (see [`crate::guard`]).
+    pub addresses: crate::guard::AddressPolicy,
 }
 
 /// The policies of one flavor.
@@ -213,20 +215,23 @@ pub fn render(
     let (policies, sources, notes) = match options.flavor {
         Flavor::Kubernetes => {
             let addresses = if options.allow_unresolved {
-                resolve::resolve_known(&matrix, resolver, options.fallback)?
+                resolve::resolve_known(&matrix, resolver, options.fallback, &options.addresses)?
             } else {
-                resolve::resolve(&matrix, resolver, options.fallback)?
+                resolve::resolve(&matrix, resolver, options.fallback, &options.addresses)?
             };
             let rendered = crate::render::kubernetes::render(&matrix, &addresses);
             let policies = Policies::Kubernetes(rendered.policies);
-            (policies, rendered.sources, rendered.notes)
+            let notes = rendered.notes.into_iter().chain(addresses.notes);
+            (policies, rendered.sources, notes.collect::<Vec<_>>())
         }
         Flavor::Cilium => {
             // Cilium names hosts; addresses matter only for IP-literal hosts and host policies.
-            let addresses = resolve::resolve_known(&matrix, resolver, Fallback::Fail)?;
+            let addresses =
+                resolve::resolve_known(&matrix, resolver, Fallback::Fail, &options.addresses)?;
             let rendered = crate::render::cilium::render(&matrix, &addresses);
             let policies = Policies::Cilium(rendered.policies);
-            (policies, rendered.sources, rendered.notes)
+            let notes = rendered.notes.into_iter().chain(addresses.notes);
+            (policies, rendered.sources, notes.collect::<Vec<_>>())
         }
     };
     let mut generated = Generated {

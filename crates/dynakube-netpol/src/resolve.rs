@@ -29,7 +29,7 @@
 //!
 //! // Addresses from a hosts file.
 //! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
-//! let addresses = resolve(&matrix, &hosts, Fallback::Fail)?;
+//! let addresses = resolve(&matrix, &hosts, Fallback::Fail, &Default::default())?;
 //! let tenant = HostPattern::parse("abc12345.live.dynatrace.com").unwrap();
 //! assert_eq!(addresses.hosts[&tenant], [Cidr::parse("203.0.113.10").unwrap()]);
 //!
@@ -40,19 +40,20 @@
 //!         Ok(None)
 //!     }
 //! }
-//! let error = resolve(&matrix, &Nothing, Fallback::Fail).unwrap_err();
+//! let error = resolve(&matrix, &Nothing, Fallback::Fail, &Default::default()).unwrap_err();
 //! assert!(matches!(&error, Error::UnresolvedHosts { hosts } if hosts == &["abc12345.live.dynatrace.com"]));
 //! // ... unless they may reach every public address on their ports.
-//! let addresses = resolve(&matrix, &Nothing, Fallback::PublicInternet)?;
+//! let addresses = resolve(&matrix, &Nothing, Fallback::PublicInternet, &Default::default())?;
 //! assert!(addresses.public_internet.iter().any(|host| host.as_str() == "abc12345.live.dynatrace.com"));
 //! # Ok::<(), Error>(())
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cluster::AnyAddress;
 use crate::error::{Error, Location, Result};
-use crate::matrix::{Endpoint, HostRole, Matrix};
+use crate::guard::{AddressPolicy, AnyAddress};
+use crate::lock::Reach;
+use crate::matrix::{Endpoint, Flow, Matrix};
 use crate::source::Limits;
 use crate::values::{Cidr, Host, HostName, HostPattern, Shown};
 
@@ -61,6 +62,17 @@ pub trait Resolve {
     /// The addresses of `host` (a DNS name, or an EdgeConnect pattern such as
     /// `*.example.com`), or `None` when it knows none.
     fn resolve(&self, host: &HostPattern) -> Result<Option<Vec<Cidr>>>;
+
+    /// Where this resolver's addresses come from, for messages (`hosts file hosts.yaml`).
+    fn source(&self) -> String {
+        "the resolver".to_string()
+    }
+
+    /// The addresses of `host`, with where they came from (for resolvers of resolvers, the
+    /// one that answered).
+    fn answer(&self, host: &HostPattern) -> Result<Option<(Vec<Cidr>, String)>> {
+        Ok(self.resolve(host)?.map(|nets| (nets, self.source())))
+    }
 }
 
 /// Addresses given by the user: a YAML map from host name (or pattern) to IPs or CIDRs.
@@ -73,6 +85,8 @@ pub trait Resolve {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FixedHosts {
     hosts: BTreeMap<HostPattern, Vec<Cidr>>,
+    /// The file's name, for messages.
+    file: String,
 }
 
 impl FixedHosts {
@@ -123,6 +137,7 @@ impl FixedHosts {
             }
             nets.sort();
             nets.dedup();
+            any.check_all(&at, &nets)?;
             if let Some((first, _)) = hosts.get(&host) {
                 return Err(Error::invalid(
                     at,
@@ -131,11 +146,16 @@ impl FixedHosts {
             }
             hosts.insert(host, (key, nets));
         }
+        // Hosts whose flows share a rule (the tenant and its communication endpoints, say)
+        // must not add up to everything together either.
+        let all: Vec<Cidr> = hosts.values().flat_map(|(_, nets)| nets).copied().collect();
+        any.check_all(&location, &all)?;
         Ok(FixedHosts {
             hosts: hosts
                 .into_iter()
                 .map(|(host, (_, nets))| (host, nets))
                 .collect(),
+            file: file.to_string(),
         })
     }
 
@@ -148,6 +168,10 @@ impl FixedHosts {
 impl Resolve for FixedHosts {
     fn resolve(&self, host: &HostPattern) -> Result<Option<Vec<Cidr>>> {
         Ok(self.hosts.get(host).cloned())
+    }
+
+    fn source(&self) -> String {
+        format!("hosts file {}", crate::values::escape(&self.file))
     }
 }
 
@@ -165,6 +189,9 @@ pub enum Fallback {
 /// The addresses of every host of a matrix.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Addresses {
+    /// Warnings on the addresses: hosts whose blocks add up to every address, which only
+    /// [`AnyAddress::Allow`] lets through.
+    pub notes: Vec<crate::matrix::Note>,
     /// Addresses by host name, IP or pattern.
     pub hosts: BTreeMap<HostPattern, Vec<Cidr>>,
     /// Hosts without addresses that fall back to the public internet.
@@ -185,13 +212,22 @@ impl Addresses {
     }
 }
 
-/// Finds addresses for every host and pattern of `matrix`.
+/// Finds addresses for every host and pattern of `matrix`, and checks them with `policy`
+/// (see [`crate::guard`]).
 ///
 /// IP literals need no resolver. Fails with [`Error::UnresolvedHosts`] when hosts stay
 /// without addresses and `fallback` is [`Fallback::Fail`]; patterns never fall back to the
-/// public internet, since EdgeConnect reaches internal hosts.
-pub fn resolve(matrix: &Matrix, resolver: &dyn Resolve, fallback: Fallback) -> Result<Addresses> {
-    let addresses = resolve_known(matrix, resolver, fallback)?;
+/// public internet, since EdgeConnect reaches internal hosts. Fails with
+/// [`Error::SpecialAddresses`] when a host has an address it cannot have, wherever the
+/// address came from, and with [`Error::Invalid`] when the addresses of all hosts add up to
+/// every address.
+pub fn resolve(
+    matrix: &Matrix,
+    resolver: &dyn Resolve,
+    fallback: Fallback,
+    policy: &AddressPolicy,
+) -> Result<Addresses> {
+    let addresses = resolve_known(matrix, resolver, fallback, policy)?;
     if !addresses.unresolved_hosts.is_empty() {
         return Err(Error::UnresolvedHosts {
             hosts: addresses
@@ -211,58 +247,170 @@ pub fn resolve_known(
     matrix: &Matrix,
     resolver: &dyn Resolve,
     fallback: Fallback,
+    policy: &AddressPolicy,
 ) -> Result<Addresses> {
     let mut addresses = Addresses::default();
-    for endpoint in matrix.flows.iter().flat_map(|f| [&f.from, &f.to]) {
-        let (pattern, name) = match endpoint {
-            // CDN hosts are admitted when addresses are given (or the fallback allows the
-            // internet); without them, renderers that cannot name hosts say so in a note.
-            Endpoint::Host {
-                host: Host::Name(name),
-                role: HostRole::RegistryCdn,
-            } if fallback != Fallback::PublicInternet => {
-                if let Some(nets) = resolver.resolve(&HostPattern::Name(name.clone()))? {
-                    addresses
-                        .hosts
-                        .insert(HostPattern::Name(name.clone()), nets);
-                }
-                continue;
-            }
-            Endpoint::Host {
-                host: Host::Name(name),
-                ..
-            } => (HostPattern::Name(name.clone()), Some(name)),
-            Endpoint::HostPattern(pattern) => (pattern.clone(), None),
-            _ => continue,
-        };
-        let known = addresses.hosts.contains_key(&pattern)
-            || addresses.unresolved_patterns.contains(&pattern)
-            || name.is_some_and(|n| {
-                addresses.public_internet.contains(n) || addresses.unresolved_hosts.contains(n)
-            });
-        if known {
-            continue;
-        }
-        let found = match &pattern {
-            HostPattern::Ip(ip) => Some(vec![Cidr::of_ip(*ip)]),
-            _ => resolver.resolve(&pattern)?,
-        };
-        match (found, name) {
-            (Some(nets), _) => {
-                addresses.hosts.insert(pattern, nets);
-            }
-            (None, Some(name)) if fallback == Fallback::PublicInternet => {
-                addresses.public_internet.insert(name.clone());
-            }
-            (None, Some(name)) => {
-                addresses.unresolved_hosts.insert(name.clone());
-            }
-            (None, None) => {
-                addresses.unresolved_patterns.insert(pattern);
+    let mut checks = Checks::new(matrix, policy);
+    for flow in &matrix.flows {
+        for endpoint in [&flow.from, &flow.to] {
+            let found = lookup(&mut addresses, endpoint, resolver, fallback)?;
+            if let Some((host, reach, nets, source)) = found {
+                checks.check(flow, &host, reach, &nets, &source);
             }
         }
     }
+    checks.finish(&mut addresses)?;
     Ok(addresses)
+}
+
+/// Looks up the addresses of one endpoint into `addresses`: the host, its reach, the
+/// addresses found and where they came from, for the checks; `None` for what is no host, a
+/// host already looked up, and a host without addresses.
+fn lookup(
+    addresses: &mut Addresses,
+    endpoint: &Endpoint,
+    resolver: &dyn Resolve,
+    fallback: Fallback,
+) -> Result<Option<Found>> {
+    let (pattern, name, reach) = match endpoint {
+        Endpoint::Host { host, role } => {
+            let reach = match host {
+                Host::Name(name) => crate::lock::reach(name, *role),
+                Host::Ip(_) => crate::lock::reach_of_role(*role),
+            };
+            let name = match host {
+                Host::Name(name) => Some(name),
+                Host::Ip(_) => None,
+            };
+            let pattern = match host {
+                Host::Name(name) => HostPattern::Name(name.clone()),
+                Host::Ip(ip) => HostPattern::Ip(*ip),
+            };
+            (pattern, name, reach)
+        }
+        Endpoint::HostPattern(pattern) => (pattern.clone(), None, Reach::Target),
+        _ => return Ok(None),
+    };
+    let known = addresses.hosts.contains_key(&pattern)
+        || addresses.unresolved_patterns.contains(&pattern)
+        || name.is_some_and(|n| {
+            addresses.public_internet.contains(n) || addresses.unresolved_hosts.contains(n)
+        });
+    if known {
+        return Ok(None);
+    }
+    // CDN hosts are admitted when addresses are given (or the fallback allows the internet);
+    // without them, renderers that cannot name hosts say so in a note.
+    let optional_cdn = reach == Reach::Cdn && fallback != Fallback::PublicInternet;
+    let found = match &pattern {
+        HostPattern::Ip(ip) => Some((
+            vec![Cidr::of_ip(*ip)],
+            "an IP address in the resources".to_string(),
+        )),
+        _ => resolver.answer(&pattern)?,
+    };
+    let host = match &pattern {
+        HostPattern::Name(name) | HostPattern::Below(name) => Host::Name(name.clone()),
+        HostPattern::Ip(ip) => Host::Ip(*ip),
+    };
+    match (found, name) {
+        (Some((nets, source)), _) => {
+            addresses.hosts.insert(pattern, nets.clone());
+            return Ok(Some((host, reach, nets, source)));
+        }
+        (None, _) if optional_cdn => {}
+        (None, Some(name)) if fallback == Fallback::PublicInternet => {
+            addresses.public_internet.insert(name.clone());
+        }
+        (None, Some(name)) => {
+            addresses.unresolved_hosts.insert(name.clone());
+        }
+        (None, None) => {
+            addresses.unresolved_patterns.insert(pattern);
+        }
+    }
+    Ok(None)
+}
+
+/// A host looked up: the host, its reach, its addresses and where they came from.
+type Found = (Host, Reach, Vec<Cidr>, String);
+
+/// The checks of [`crate::guard`] over every address [`resolve_known`] finds.
+struct Checks<'a> {
+    policy: &'a AddressPolicy,
+    cluster: [(&'static str, &'a [Cidr]); 4],
+    problems: Vec<String>,
+}
+
+impl<'a> Checks<'a> {
+    fn new(matrix: &'a Matrix, policy: &'a AddressPolicy) -> Self {
+        let profile = &matrix.profile;
+        Checks {
+            policy,
+            cluster: [
+                ("nodeCIDRs", &profile.node_cidrs),
+                ("controlPlaneCIDRs", &profile.control_plane_cidrs),
+                (
+                    "apiServer.endpointCIDRs",
+                    &profile.api_server.endpoint_cidrs,
+                ),
+                ("apiServer.serviceCIDRs", &profile.api_server.service_cidrs),
+            ],
+            problems: Vec::new(),
+        }
+    }
+
+    /// Checks the addresses `nets` of `host` (from `source`), an endpoint of `flow`.
+    fn check(&mut self, flow: &Flow, host: &Host, reach: Reach, nets: &[Cidr], source: &str) {
+        let found = self.policy.check_host(host, reach, nets, &self.cluster);
+        let from = match (host, flow.sources.first()) {
+            // An IP literal comes from a resource: its spec (apiUrl, proxy) or its status.
+            (Host::Ip(_), Some(resource)) => format!("named for {resource}"),
+            _ => format!("from {source}"),
+        };
+        self.problems.extend(
+            found
+                .into_iter()
+                .map(|problem| format!("{problem} ({from}, {})", flow.id)),
+        );
+    }
+
+    /// Fails on the problems found, and when all addresses together are every address; with
+    /// [`AnyAddress::Allow`], warns instead, naming the hosts.
+    fn finish(mut self, addresses: &mut Addresses) -> Result<()> {
+        self.problems.dedup();
+        if !self.problems.is_empty() {
+            return Err(Error::SpecialAddresses {
+                addresses: self.problems,
+            });
+        }
+        let all: Vec<Cidr> = addresses.hosts.values().flatten().copied().collect();
+        self.policy
+            .any_address
+            .check_all(&Location::new("the addresses of all hosts", None, ""), &all)?;
+        let mut wide: Vec<(String, &'static str)> = addresses
+            .hosts
+            .iter()
+            .filter_map(|(host, nets)| {
+                Some((host.to_string(), crate::guard::covers_everything(nets)?))
+            })
+            .collect();
+        if let Some(what) = crate::guard::covers_everything(&all).filter(|_| wide.is_empty()) {
+            wide.push(("the hosts together".to_string(), what));
+        }
+        addresses.notes.extend(wide.into_iter().map(|(host, what)| {
+            crate::matrix::Note::new(
+                crate::matrix::Level::Warning,
+                &[],
+                format!(
+                    "the addresses of {} cover {what} (--allow-any-address): every rule with them admits the internet and the whole cluster network",
+                    crate::values::escape(&host)
+                ),
+            )
+            .at("--allow-any-address")
+        }));
+        Ok(())
+    }
 }
 
 /// The IPv4 ranges of the IANA special-purpose address registry, and multicast: none of them
@@ -350,7 +498,7 @@ mod tests {
             ),
             (
                 "'*.corp': ['0.0.0.0/0']\n",
-                "h.yaml, field `*.corp[0]`: `0.0.0.0/0` is every address: a rule with it admits the internet and the whole cluster network; name the real addresses, or pass --allow-any-address if this is intended",
+                "h.yaml, field `*.corp[0]`: `0.0.0.0/0` is every IPv4 address: a rule with it admits the internet and the whole cluster network; name the real addresses, or pass --allow-any-address if this is intended",
             ),
             (
                 "a.example.com: [192.0.2.1]\nA.EXAMPLE.COM: [192.0.2.2]\n",

@@ -28,7 +28,7 @@
 //! ";
 //! let mut inputs = Inputs::default();
 //! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
-//! let options = Options { zone_fallback: ZoneFallback::None };
+//! let options = Options { zone_fallback: ZoneFallback::None, ..Options::default() };
 //! let zones = plan(&inputs, &ClusterProfile::default(), &options);
 //!
 //! let zone = &zones.zones[0];

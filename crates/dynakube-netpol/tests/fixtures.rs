@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::evaluate::Index;
+use dynakube_netpol::guard::AddressPolicy;
 use dynakube_netpol::input::{ParseOptions, parse_into};
 use dynakube_netpol::matrix::{
     Component, Endpoint, HostRole, Level, Matrix, Options, Ports, RowId, Scope, Selection, TABLE,
@@ -16,7 +17,7 @@ use dynakube_netpol::render::kubernetes::{Rendered, render};
 use dynakube_netpol::resolve::{Addresses, Fallback, FixedHosts, resolve};
 use dynakube_netpol::resources::Capability;
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
-use dynakube_netpol::values::ZoneName;
+use dynakube_netpol::values::{Host, ZoneName};
 use dynakube_netpol::verify::{self, Status};
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 
@@ -40,9 +41,14 @@ fn load_with(dir: &Path, adjust: impl FnOnce(&mut Inputs, &mut Options)) -> Opti
     let (mut files, mut cluster, mut hosts, mut fallback, mut proxy_url) =
         (vec![], None, None, Fallback::Fail, None);
     let mut options = Options::default();
+    let mut policy = AddressPolicy::default();
     while let Some(word) = words.next() {
         match word {
             "--cluster" => cluster = words.next(),
+            "--internal-host" => {
+                let host = Host::parse(words.next().unwrap()).unwrap();
+                policy.internal_hosts.insert(host);
+            }
             "--hosts" => hosts = words.next(),
             "--proxy-url" => proxy_url = words.next().map(String::from),
             "--zone-fallback" => {
@@ -73,7 +79,7 @@ fn load_with(dir: &Path, adjust: impl FnOnce(&mut Inputs, &mut Options)) -> Opti
         FixedHosts::parse(f, &read(f)).unwrap()
     });
     let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options).ok()?;
-    let addresses = resolve(&matrix, &hosts, fallback).unwrap();
+    let addresses = resolve(&matrix, &hosts, fallback, &policy).unwrap();
     let rendered = render(&matrix, &addresses);
     Some(Fixture {
         name: dir.file_name().unwrap().to_string_lossy().into_owned(),

@@ -147,7 +147,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__generate)
-            opts="-o -q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --allow-private-answers --internal-host --dns-timeout --dns-parallelism --flavor --output-dir --check --sync --quiet --verbose --help"
+            opts="-o -q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --flavor --output-dir --check --sync --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +177,10 @@ _dynakube__netpol() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --internal-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-input-bytes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -190,10 +194,6 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --nameserver)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --internal-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -225,7 +225,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__helm__subcmd__post__subcmd__render)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --flavor --lock --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --flavor --lock --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,6 +252,10 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --proxy-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --internal-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -486,7 +490,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__lock)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --allow-private-answers --internal-host --dns-timeout --dns-parallelism --refresh --check --prune --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --refresh --check --prune --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +520,10 @@ _dynakube__netpol() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --internal-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-input-bytes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -529,10 +537,6 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --nameserver)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --internal-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -566,7 +570,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__verify)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --policies --pods --write-case --format --fail-on --allow-unevaluated --allow-no-policies --lock --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --policies --pods --write-case --format --fail-on --allow-unevaluated --allow-no-policies --lock --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -593,6 +597,10 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --proxy-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --internal-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -636,7 +644,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__zone__subcmd__plan)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --format --apply --api-token-env --timeout --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --format --apply --api-token-env --timeout --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,6 +671,10 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --proxy-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --internal-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

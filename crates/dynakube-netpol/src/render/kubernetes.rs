@@ -32,7 +32,7 @@
 //! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
 //! let matrix = matrix::build(&inputs, &ClusterProfile::default(), &Options::default())?;
 //! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
-//! let addresses = resolve(&matrix, &hosts, Fallback::Fail)?;
+//! let addresses = resolve(&matrix, &hosts, Fallback::Fail, &Default::default())?;
 //!
 //! let rendered = kubernetes::render(&matrix, &addresses);
 //! assert_eq!(rendered.policies[0].metadata.name.as_deref(), Some("default-deny"));

@@ -25,7 +25,7 @@
 //! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
 //! let matrix = matrix::build(&inputs, &ClusterProfile::default(), &Options::default())?;
 //! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
-//! let addresses = resolve(&matrix, &hosts, Fallback::Fail)?;
+//! let addresses = resolve(&matrix, &hosts, Fallback::Fail, &Default::default())?;
 //!
 //! let kubernetes = render::kubernetes::render(&matrix, &addresses);
 //! let cilium = render::cilium::render(&matrix, &addresses);

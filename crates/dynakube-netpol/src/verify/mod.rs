@@ -37,7 +37,7 @@
 //! // Check the policies in a cluster modelled on the matrix's own labels.
 //! let (namespaces, pods) = model_cluster(&generated.matrix);
 //! let index = Index::new(namespaces, pods, policies)?;
-//! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail)?;
+//! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail, &Default::default())?;
 //! let report = verify(&generated.matrix, &index, &addresses);
 //! assert!(report.passed(), "{}", report.to_text());
 //! assert_eq!(report.flows.len(), generated.matrix.flows.len());

@@ -59,6 +59,7 @@ pub fn build(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Re
     unique_workloads(inputs, &flows)?;
     let mut notes = builder.notes;
     notes.extend(notes::zone_notes(inputs, profile, options, &flows));
+    notes.extend(every_address_in_the_profile(profile));
     Ok(Matrix {
         namespace,
         flows,
@@ -222,6 +223,39 @@ fn patterns_outside_the_cluster_domain(inputs: &Inputs, profile: &ClusterProfile
         }
     }
     Ok(())
+}
+
+/// Warnings for the fields of the cluster profile whose blocks add up to every address (which
+/// only `--allow-any-address` lets through): every rule with them admits the internet and
+/// the whole cluster network.
+fn every_address_in_the_profile(profile: &ClusterProfile) -> Vec<Note> {
+    let api = &profile.api_server;
+    let fields = [
+        ("nodeCIDRs", &profile.node_cidrs),
+        ("controlPlaneCIDRs", &profile.control_plane_cidrs),
+        ("apiServer.endpointCIDRs", &api.endpoint_cidrs),
+        ("apiServer.serviceCIDRs", &api.service_cidrs),
+    ];
+    let databases = (profile.databases.iter().enumerate())
+        .map(|(i, db)| (format!("databases[{i}].cidrs"), &db.cidrs));
+    fields
+        .into_iter()
+        .map(|(field, cidrs)| (field.to_string(), cidrs))
+        .chain(databases)
+        .filter_map(|(field, cidrs)| {
+            let what = crate::guard::covers_everything(cidrs)?;
+            Some(
+                Note::new(
+                    Level::Warning,
+                    &[],
+                    format!(
+                        "the cluster profile's {field} cover {what} (--allow-any-address): every rule with them admits the internet and the whole cluster network"
+                    ),
+                )
+                .at(format!("cluster profile {field}")),
+            )
+        })
+        .collect()
 }
 
 /// The operator namespace: the profile's, else the one all resources share, else `dynatrace`

@@ -36,7 +36,7 @@
 //! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
 //! let matrix = matrix::build(&inputs, &ClusterProfile::default(), &Options::default())?;
 //! // Hosts are named, not resolved: addresses matter only for IP literals and host policies.
-//! let addresses = resolve_known(&matrix, &FixedHosts::default(), Fallback::Fail)?;
+//! let addresses = resolve_known(&matrix, &FixedHosts::default(), Fallback::Fail, &Default::default())?;
 //!
 //! let rendered = cilium::render(&matrix, &addresses);
 //! let tenant = rendered
