@@ -130,8 +130,15 @@ pub static TABLE: &[FlowRule] = &[
         "host agent data to its communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores).zone_active_gate_only(),
     row(E12, Scope::DynaKube, &[InjectedApps], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::CodeModulesInjection,
         "code-module data to the OneAgent communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores).zone_active_gate_only(),
+    // The download gets the proxy only when `NeedsOneAgentProxy()` (`!OneAgentIgnoresProxy() &&
+    // HasProxy()`, v1.10.2 `pkg/api/latest/dynakube/proxy.go`): in `prepareDownloadConfig` of
+    // `pkg/injection/namespace/bootstrapperconfig/bootstrapperconfig.go` from v1.7.0 to v1.10.2,
+    // and in `createSecretConfigForDynaKube` of
+    // `pkg/injection/namespace/initgeneration/initgeneration.go` (the init container's
+    // `startup.SecretConfig.Proxy`) from v1.4.0 to v1.6.3. So `oneagent-ignore-proxy` sends it
+    // direct in every release this tool knows.
     row(E13, Scope::DynaKube, &[InjectedApps], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Bootstrapper,
-        "init container downloads code modules at pod start").proxy(ProxyUse::DynaKube),
+        "init container downloads code modules at pod start").proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores),
     row(E14, Scope::DynaKube, &[LogMonitoring], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::Always,
         "log ingest to the OneAgent communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKube).zone_active_gate_only(),
     // The operator does not set the kubelet port; 10250 is the kubelet default (the operator code does not set it).

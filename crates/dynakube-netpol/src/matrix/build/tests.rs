@@ -70,3 +70,51 @@ fn the_note_on_skipped_documents_names_the_first_five() {
         )
     );
 }
+
+/// The matrix of the DynaKube `yaml` in the cluster of the profile `profile`.
+fn matrix(yaml: &str, profile: &str) -> Matrix {
+    let mut inputs = Inputs::default();
+    let options = crate::input::ParseOptions::default();
+    crate::input::parse_into(&mut inputs, "dk.yaml", yaml, &options).unwrap();
+    let profile = ClusterProfile::parse("cluster.yaml", profile).unwrap();
+    build(&inputs, &profile, &Options::default()).unwrap()
+}
+
+/// The destinations of the flows of row `id`, as text.
+fn destinations(matrix: &Matrix, id: RowId) -> Vec<String> {
+    let mut to: Vec<String> = matrix
+        .flows
+        .iter()
+        .filter(|f| f.id == id)
+        .map(|f| format!("{} {}", f.to, f.ports))
+        .collect();
+    to.dedup();
+    to
+}
+
+#[test]
+fn the_bootstrapper_download_takes_the_proxy_unless_oneagents_ignore_it() {
+    for (release, version) in [
+        ("1.4.0", "v1beta3"),
+        ("1.6.3", "v1beta3"),
+        ("1.7.3", "v1beta3"),
+        ("1.9.0", "v1beta5"),
+        ("1.10.2", "v1beta5"),
+    ] {
+        let profile = format!("operatorVersion: \"{release}\"\ncsiDriver: false\n");
+        for (flag, expected) in [
+            ("false", "proxy.example.com 3128/TCP"),
+            ("true", "abc12345.live.dynatrace.com 443/TCP"),
+        ] {
+            let yaml = format!(
+                "apiVersion: dynatrace.com/{version}\nkind: DynaKube\nmetadata:\n  name: dk\n  namespace: dynatrace\n  annotations:\n    feature.dynatrace.com/oneagent-ignore-proxy: \"{flag}\"\nspec:\n  apiUrl: https://abc12345.live.dynatrace.com/api\n  proxy: {{value: http://proxy.example.com:3128}}\n  oneAgent: {{applicationMonitoring: {{}}}}\n"
+            );
+            let matrix = matrix(&yaml, &profile);
+            assert_eq!(
+                destinations(&matrix, RowId::E13),
+                [expected],
+                "{release}, oneagent-ignore-proxy {flag}"
+            );
+        }
+    }
+}
