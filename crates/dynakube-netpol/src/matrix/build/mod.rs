@@ -451,6 +451,8 @@ impl Builder<'_> {
             Component::EdgeConnect => ctx.edgeconnect().is_some(),
             Component::ActiveGate => dk.is_some_and(DynaKube::active_gate_enabled),
             Component::OneAgent => daemonset,
+            // `IsStandalone()` in every release: beside a OneAgent DaemonSet, the OneAgent
+            // monitors the logs (see the note on `spec.logMonitoring`).
             Component::LogMonitoring => dk.is_some_and(|d| d.log_monitoring && !daemonset),
             Component::Kspm => dk.is_some_and(|d| d.kspm),
             Component::ExtensionController => dk.is_some_and(|d| d.extensions.enabled()),

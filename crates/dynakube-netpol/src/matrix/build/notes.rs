@@ -82,6 +82,25 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
             )
         },
     },
+    // The operator rolls out the log-monitoring DaemonSet only when `IsStandalone()`: with
+    // `logMonitoring` set and no OneAgent DaemonSet (`SetHostAgentDependency` with
+    // `IsDaemonsetRequired()`: classicFullStack, cloudNativeFullStack or hostMonitoring;
+    // `pkg/api/latest/dynakube/logmonitoring_props.go` and the check in `Reconcile` of
+    // `pkg/controllers/dynakube/logmonitoring/daemonset/reconciler.go`, v1.5.0 to v1.10.2;
+    // v1.4.0 with `NeedsOneAgent()`, the same three modes). The OneAgent then monitors the logs.
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[E14, E15],
+        field: "spec.logMonitoring",
+        applies: |a| a.dk.log_monitoring && a.dk.mode().is_some_and(|m| m.has_daemonset()),
+        text: |a| {
+            format!(
+                "DynaKube {}: `logMonitoring` beside `{}` starts no log-monitoring DaemonSet: the OneAgent DaemonSet monitors the logs itself, so the field changes no traffic (no E14, E15)",
+                a.dk.name,
+                a.dk.mode().map_or("", |m| m.field())
+            )
+        },
+    },
     DynaKubeNote {
         level: Level::Info,
         refs: &[E6],

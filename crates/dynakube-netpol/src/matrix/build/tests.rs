@@ -118,3 +118,45 @@ fn the_bootstrapper_download_takes_the_proxy_unless_oneagents_ignore_it() {
         }
     }
 }
+
+#[test]
+fn log_monitoring_beside_a_oneagent_daemonset_has_no_rows_and_a_note() {
+    for (release, version) in [
+        ("1.4.0", "v1beta3"),
+        ("1.5.1", "v1beta4"),
+        ("1.7.3", "v1beta3"),
+        ("1.8.1", "v1beta5"),
+        ("1.10.2", "v1beta6"),
+    ] {
+        let profile = format!("operatorVersion: \"{release}\"\n");
+        for mode in [
+            "classicFullStack",
+            "cloudNativeFullStack",
+            "hostMonitoring",
+            "applicationMonitoring",
+        ] {
+            let yaml = format!(
+                "apiVersion: dynatrace.com/{version}\nkind: DynaKube\nmetadata: {{name: dk, namespace: dynatrace}}\nspec:\n  apiUrl: https://abc12345.live.dynatrace.com/api\n  oneAgent: {{{mode}: {{}}}}\n  logMonitoring: {{}}\n  activeGate: {{capabilities: [kubernetes-monitoring]}}\n"
+            );
+            let matrix = matrix(&yaml, &profile);
+            let standalone = mode == "applicationMonitoring";
+            let rows = |id| !destinations(&matrix, id).is_empty();
+            assert_eq!(rows(RowId::E14), standalone, "{release} {mode}");
+            assert_eq!(rows(RowId::E15), standalone, "{release} {mode}");
+            let note = matrix
+                .notes
+                .iter()
+                .find(|n| n.field.as_deref() == Some("DynaKube dynatrace/dk spec.logMonitoring"));
+            assert_eq!(note.is_some(), !standalone, "{release} {mode}");
+            if let Some(note) = note {
+                assert_eq!(note.level, Level::Info);
+                assert_eq!(
+                    note.text,
+                    format!(
+                        "DynaKube dk: `logMonitoring` beside `{mode}` starts no log-monitoring DaemonSet: the OneAgent DaemonSet monitors the logs itself, so the field changes no traffic (no E14, E15)"
+                    )
+                );
+            }
+        }
+    }
+}
