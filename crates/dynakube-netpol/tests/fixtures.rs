@@ -436,7 +436,7 @@ mod cilium_coverage {
 
     use super::*;
     use dynakube_netpol::matrix::{
-        INSTANCE_NAMESPACE_LABEL, PodsKind, Port, Protocol, Workload, releases,
+        INSTANCE_NAMESPACE_LABEL, NodeScope, Nodes, PodsKind, Port, Protocol, Workload, releases,
     };
     use dynakube_netpol::render::cilium::model::{
         EgressPeer, EndpointSelector, Entity, FqdnPattern, FqdnSelector, NAMESPACE_LABEL, Peer,
@@ -571,7 +571,12 @@ mod cilium_coverage {
             (EgressPeer::Cidrs(nets), Endpoint::Blocks(blocks)) => {
                 blocks.cidrs.iter().all(|c| nets.contains(c))
             }
-            (EgressPeer::Entities(e), Endpoint::Nodes(_)) => e.contains(&Entity::Host),
+            (EgressPeer::Entities(e), Endpoint::Nodes(Nodes(_, NodeScope::Own))) => {
+                e == &[Entity::Host]
+            }
+            (EgressPeer::Entities(e), Endpoint::Nodes(Nodes(_, NodeScope::Every))) => {
+                e.contains(&Entity::Host) && e.contains(&Entity::RemoteNode)
+            }
             (EgressPeer::Entities(e), Endpoint::KubeApiServer(_)) => {
                 e.contains(&Entity::KubeApiserver)
             }

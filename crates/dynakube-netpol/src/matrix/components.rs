@@ -114,6 +114,8 @@ pub const ACTIVEGATE_HTTPS: Port = Port::tcp(9999);
 pub const ACTIVEGATE_HTTP: Port = Port::tcp(9998);
 /// The extension execution controller's port (Service port 14599).
 pub const EXTENSION_CONTROLLER: Port = Port::tcp(14599);
+/// The kubelet API's port: the kubelet default, since the operator sets none.
+pub const KUBELET: Port = Port::tcp(10250);
 
 /// The label the operator puts on every namespace it injects for a DynaKube.
 pub const INSTANCE_NAMESPACE_LABEL: &str = "dynakube.internal.dynatrace.com/instance";

@@ -83,9 +83,20 @@ pub struct Blocks {
     pub cidrs: Vec<Cidr>,
 }
 
-/// The addresses of the cluster's nodes; empty when the cluster profile gives none.
+/// The addresses of the cluster's nodes (empty when the cluster profile gives none), and which
+/// of them a flow concerns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Nodes(pub Vec<Cidr>);
+pub struct Nodes(pub Vec<Cidr>, pub NodeScope);
+
+/// Which nodes a flow concerns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeScope {
+    /// The node of the pod: the kubelet probing it, the kubelet API of a DaemonSet pod's node.
+    #[default]
+    Own,
+    /// Every node of the cluster: a pod that scrapes every kubelet.
+    Every,
+}
 
 /// How pods reach kube-apiserver, and where it calls webhooks from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -9,7 +9,7 @@
 
 use super::Component::*;
 use super::RowId::*;
-use super::components::{ACTIVEGATE_HTTP, ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
+use super::components::{ACTIVEGATE_HTTP, ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET};
 use super::{
     Component, Condition, FlowRule, PeerRule, Port, PortRule, ProxyUse, RowId, Scope, WebhookPort,
     ZoneRoute,
@@ -141,8 +141,8 @@ pub static TABLE: &[FlowRule] = &[
         "init container downloads code modules at pod start").proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores),
     row(E14, Scope::DynaKube, &[LogMonitoring], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::Always,
         "log ingest to the OneAgent communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKube).zone_active_gate_only(),
-    // The operator does not set the kubelet port; 10250 is the kubelet default (the operator code does not set it).
-    row(E15, Scope::DynaKube, &[LogMonitoring], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10250)]), Condition::Always,
+    // The operator does not set the kubelet port; 10250 is the kubelet default.
+    row(E15, Scope::DynaKube, &[LogMonitoring], PeerRule::Nodes, PortRule::Fixed(&[KUBELET]), Condition::Always,
         "pod metadata from the kubelet API of its own node (port assumed: kubelet default)"),
     row(E16, Scope::DynaKube, &[Kspm], PeerRule::Workload(ActiveGate), AG_HTTPS, Condition::Always,
         "node configuration findings to the ActiveGate").also(&[I11]),
@@ -154,6 +154,7 @@ pub static TABLE: &[FlowRule] = &[
         "exports telemetry to the ActiveGate, or to the tenant without one").also(&[I11]).proxy(ProxyUse::DynaKube),
     row(E20, Scope::DynaKube, &[OtelCollector], PeerRule::KubeApiServer, TCP_443, Condition::Always,
         "k8sattributes enrichment"),
+    // The kubelets of every node are targets too: see `PeerRule::PrometheusExtension`.
     row(E21, Scope::DynaKube, &[OtelCollector], PeerRule::PrometheusExtension, PortRule::OfPeer, Condition::PrometheusExtensions,
         "pulls its Prometheus configuration from the EEC and scrapes the targets").also(&[I14]),
     row(E22, Scope::DynaKube, &[SqlExecutor], PeerRule::DatabaseExtension, PortRule::OfPeer, Condition::Always,

@@ -101,6 +101,20 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
             )
         },
     },
+    // The collector's ClusterRole grants `nodes/metrics`, not `nodes/proxy` (see
+    // `PeerRule::PrometheusExtension`): it reads the kubelets directly, on their port.
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[E21],
+        field: "spec.extensions",
+        applies: |a| a.dk.extensions.prometheus,
+        text: |a| {
+            format!(
+                "DynaKube {}: the OpenTelemetry collector scrapes what the tenant's Prometheus extensions configure; its ClusterRole grants `nodes/metrics` (not `nodes/proxy`), so it may read every kubelet's metrics directly: egress to the nodes on 10250 (the kubelet default) is allowed",
+                a.dk.name
+            )
+        },
+    },
     DynaKubeNote {
         level: Level::Info,
         refs: &[E6],

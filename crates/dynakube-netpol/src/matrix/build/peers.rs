@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::{Builder, Context, Peer};
-use crate::matrix::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
+use crate::matrix::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET};
 use crate::matrix::{
-    ApiServer, Blocks, Component, Dns, Endpoint, FlowRule, HostRole, Nodes, PeerRule, Pods,
-    PodsKind, Port, Ports, ProxyUse, RowId, ZoneRoute,
+    ApiServer, Blocks, Component, Dns, Endpoint, FlowRule, HostRole, NodeScope, Nodes, PeerRule,
+    Pods, PodsKind, Port, Ports, ProxyUse, RowId, ZoneRoute,
 };
 use crate::resources::{
     Capability, DynaKube, EdgeConnect, OneAgentMode, Proxy, Registry, TelemetryProtocol,
@@ -56,7 +56,12 @@ impl Builder<'_> {
             }
             (PeerRule::TelemetryExport, Some(dk), _) => vec![self.telemetry_export(rule, ctx, dk)],
             (PeerRule::PrometheusExtension, ..) => {
-                let mut peers = vec![self.extension_controller(ctx)];
+                let kubelets =
+                    Endpoint::Nodes(Nodes(self.profile.node_cidrs.clone(), NodeScope::Every));
+                let mut peers = vec![
+                    self.extension_controller(ctx),
+                    Peer::plain(kubelets, Ports::list([KUBELET])),
+                ];
                 peers.extend(self.scrape_targets(rule, "Prometheus scrape targets"));
                 peers
             }
@@ -220,7 +225,7 @@ impl Builder<'_> {
     }
 
     fn nodes(&self) -> Endpoint {
-        Endpoint::Nodes(Nodes(self.profile.node_cidrs.clone()))
+        Endpoint::Nodes(Nodes(self.profile.node_cidrs.clone(), NodeScope::Own))
     }
 
     fn api_server(&self) -> Endpoint {

@@ -160,3 +160,44 @@ fn log_monitoring_beside_a_oneagent_daemonset_has_no_rows_and_a_note() {
         }
     }
 }
+
+#[test]
+fn the_collector_of_prometheus_extensions_scrapes_every_kubelet() {
+    for (release, version, extensions) in [
+        ("1.4.0", "v1beta3", "extensions: {}"),
+        ("1.7.3", "v1beta3", "extensions: {}"),
+        ("1.9.0", "v1beta5", "extensions: {}"),
+        ("1.10.2", "v1beta6", "extensions: {prometheus: {}}"),
+        ("1.10.2", "v1beta6", "telemetryIngest: {}"),
+    ] {
+        let yaml = format!(
+            "apiVersion: dynatrace.com/{version}\nkind: DynaKube\nmetadata: {{name: dk, namespace: dynatrace}}\nspec:\n  apiUrl: https://abc12345.live.dynatrace.com/api\n  {extensions}\n"
+        );
+        let profile = format!("operatorVersion: \"{release}\"\nnodeCIDRs: [192.0.2.0/24]\n");
+        let matrix = matrix(&yaml, &profile);
+        let kubelets: Vec<&Flow> = matrix
+            .flows
+            .iter()
+            .filter(|f| {
+                matches!(&f.from, Endpoint::Workload(w) if w.component == Component::OtelCollector)
+                    && matches!(f.to, Endpoint::Nodes(_))
+            })
+            .collect();
+        if extensions.starts_with("telemetryIngest") {
+            // Without Prometheus extensions the collector scrapes nothing.
+            assert!(kubelets.is_empty(), "{release}: {kubelets:?}");
+            continue;
+        }
+        assert_eq!(kubelets.len(), 1, "{release} {extensions}");
+        let flow = kubelets[0];
+        assert_eq!(flow.id, RowId::E21);
+        assert_eq!(flow.ports.to_string(), "10250/TCP");
+        assert_eq!(
+            flow.to,
+            Endpoint::Nodes(crate::matrix::Nodes(
+                vec![crate::values::Cidr::parse("192.0.2.0/24").unwrap()],
+                crate::matrix::NodeScope::Every
+            ))
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //! Per workload, direction and peer group there is one policy, named like its Kubernetes
 //! counterpart. Hosts become `toFQDNs` (with the DNS rule Cilium needs to learn their
 //! addresses), kube-apiserver the `kube-apiserver` entity, kubelet probes the `host` entity,
-//! host-network OneAgents `host` and `remote-node`. Optional clusterwide policies cover the
+//! host-network OneAgents and the kubelets of every node `host` and `remote-node`. Optional clusterwide policies cover the
 //! host-network OneAgent (host firewall) and the egress of injected application pods; both only
 //! add allows and never switch their subjects into default deny.
 //!
@@ -69,8 +69,8 @@ use self::model::{
 };
 use super::{PolicyGroup, Unexpressed, group_of};
 use crate::matrix::{
-    Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, Note, Pods, Port, Ports, RowId,
-    Selection, Workload,
+    Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, NodeScope, Nodes, Note, Pods,
+    Port, Ports, RowId, Selection, Workload,
 };
 use crate::resolve::Addresses;
 use crate::resources::ResourceRef;
@@ -249,7 +249,10 @@ impl Renderer<'_> {
             },
             Endpoint::Pods(pods) => Ingress::Endpoints(pods_selector(pods)),
             // Kubelet probes come from the local node only.
-            Endpoint::Nodes(_) => Ingress::Entities(vec![Entity::Host]),
+            Endpoint::Nodes(Nodes(_, NodeScope::Own)) => Ingress::Entities(vec![Entity::Host]),
+            Endpoint::Nodes(Nodes(_, NodeScope::Every)) => {
+                Ingress::Entities(vec![Entity::Host, Entity::RemoteNode])
+            }
             Endpoint::KubeApiServer(_) if self.matrix.profile.cilium.control_plane_host_network => {
                 Ingress::Entities(vec![
                     Entity::Host,
@@ -273,8 +276,11 @@ impl Renderer<'_> {
                 Selection::Pods(_) => Egress::Endpoints(workload_selector(w)),
                 Selection::HostNetwork(_) | Selection::Namespaces { .. } => return None,
             },
-            // The kubelet API of the pod's own node.
-            Endpoint::Nodes(_) => Egress::Entities(vec![Entity::Host]),
+            // The kubelet API of the pod's own node, or of every node.
+            Endpoint::Nodes(Nodes(_, NodeScope::Own)) => Egress::Entities(vec![Entity::Host]),
+            Endpoint::Nodes(Nodes(_, NodeScope::Every)) => {
+                Egress::Entities(vec![Entity::Host, Entity::RemoteNode])
+            }
             Endpoint::KubeApiServer(_) => Egress::Entities(vec![Entity::KubeApiserver]),
             Endpoint::Dns(dns) => {
                 let mut labels = dns.labels.clone();
