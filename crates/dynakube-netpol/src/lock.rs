@@ -238,7 +238,7 @@ pub enum Reach {
     /// A content delivery network a public registry redirects to: public, and optional — when
     /// DNS does not know it, its flows get no rule and a note, as they do without a lock.
     Cdn,
-    /// A proxy or the registry of a custom image.
+    /// A proxy, the registry of a custom image, or a database the cluster profile names by host.
     Internal,
     /// A host an EdgeConnect forwards to (`hostRestrictions`, `hostPatterns` without a
     /// wildcard): internal, and optional — when DNS does not know it, its flows get no rule
@@ -270,7 +270,7 @@ const PUBLIC_REGISTRIES: [&str; 5] = [
 /// Where `role` puts `host`.
 pub fn reach(host: &HostName, role: HostRole) -> Reach {
     match role {
-        HostRole::Proxy => Reach::Internal,
+        HostRole::Proxy | HostRole::Database => Reach::Internal,
         HostRole::Registry if !PUBLIC_REGISTRIES.contains(&host.as_ref()) => Reach::Internal,
         HostRole::RegistryCdn => Reach::Cdn,
         _ => Reach::Public,

@@ -79,6 +79,8 @@ pub struct Blocks {
     pub what: &'static str,
     /// The kebab-case name used in policy names.
     pub name: &'static str,
+    /// The field of the cluster profile that names them, and names them by host instead.
+    pub field: &'static str,
     /// The blocks.
     pub cidrs: Vec<Cidr>,
 }
@@ -218,6 +220,9 @@ pub enum HostRole {
     EdgeConnectApi,
     /// The OAuth token endpoint of an EdgeConnect.
     OAuth,
+    /// A database of SQL extensions the cluster profile names by host: internal, like a
+    /// proxy, so its addresses may be private.
+    Database,
 }
 
 impl HostRole {
@@ -231,6 +236,7 @@ impl HostRole {
             HostRole::Proxy => "proxy",
             HostRole::EdgeConnectApi => "edgeconnect-api",
             HostRole::OAuth => "oauth",
+            HostRole::Database => "databases",
         }
     }
 }

@@ -150,8 +150,9 @@ impl Builder<'_> {
             .collect()
     }
 
-    /// The databases of the cluster profile on their ports; without any, the row stays closed
-    /// with a warning that names the field.
+    /// The databases of the cluster profile on their ports: pods, address blocks, or hosts
+    /// (internal ones, resolved like every host); without any, the row stays closed with a
+    /// warning that names the field.
     fn databases(&mut self, rule: &FlowRule) -> Vec<Peer> {
         let databases = &self.profile.databases;
         if databases.is_empty() {
@@ -159,30 +160,38 @@ impl Builder<'_> {
                 rule,
                 "cluster profile databases",
                 "user databases",
-                "name them in the cluster profile's `databases` (address blocks or pods, and ports)",
+                "name them in the cluster profile's `databases` (address blocks, host names or pods, and ports)",
             );
             return vec![unbounded("user databases")];
         }
-        databases
-            .iter()
-            .map(|db| {
-                let ports = Ports::list(db.ports.iter().map(|&p| Port::tcp_of(p)));
-                let endpoint = if db.cidrs.is_empty() {
-                    Endpoint::Pods(Pods::named(
-                        PodsKind::Databases,
-                        db.namespace.as_ref(),
-                        &db.pod_labels,
-                    ))
-                } else {
-                    Endpoint::Blocks(Blocks {
-                        what: "database addresses",
-                        name: "databases",
-                        cidrs: db.cidrs.clone(),
+        let mut peers = Vec::new();
+        for db in databases {
+            let ports = Ports::list(db.ports.iter().map(|&p| Port::tcp_of(p)));
+            let endpoints = if !db.hosts.is_empty() {
+                db.hosts
+                    .iter()
+                    .map(|host| Endpoint::Host {
+                        host: Host::Name(host.clone()),
+                        role: HostRole::Database,
                     })
-                };
-                Peer::plain(endpoint, ports)
-            })
-            .collect()
+                    .collect()
+            } else if !db.cidrs.is_empty() {
+                vec![Endpoint::Blocks(Blocks {
+                    what: "database addresses",
+                    name: "databases",
+                    field: "databases",
+                    cidrs: db.cidrs.clone(),
+                })]
+            } else {
+                vec![Endpoint::Pods(Pods::named(
+                    PodsKind::Databases,
+                    db.namespace.as_ref(),
+                    &db.pod_labels,
+                ))]
+            };
+            peers.extend(endpoints.into_iter().map(|e| Peer::plain(e, ports.clone())));
+        }
+        peers
     }
 
     /// The application pods a classic full-stack OneAgent instruments: their code modules

@@ -203,6 +203,9 @@ impl Renderer<'_> {
                 draft.egress.insert((peer, egress_ports(flow)));
                 draft.record(flow);
                 rendered = true;
+                if let (Endpoint::Blocks(blocks), false) = (&flow.to, host) {
+                    self.notes.insert(by_address(flow, blocks));
+                }
             }
         }
         if let Some(destination) = flow.to.policy_subject()
@@ -342,6 +345,25 @@ impl Renderer<'_> {
         };
         self.notes.insert(Note::on_flow(flow, text));
     }
+}
+
+/// The note on a flow to address blocks: Cilium's DNS proxy lets the source resolve only the
+/// names of its policies, so a peer it connects to by name fails its lookup although the
+/// address is allowed.
+fn by_address(flow: &Flow, blocks: &crate::matrix::Blocks) -> Note {
+    let cidrs: Vec<String> = blocks.cidrs.iter().map(ToString::to_string).collect();
+    Note::on_flow(
+        flow,
+        format!(
+            "{} reaches {} {} ({}) by address: its DNS rule lets it resolve only the names its policies list, so a connection string that names a host there fails its lookup although the address is allowed; give such a peer by `hosts` in the cluster profile's `{}`",
+            flow.from,
+            blocks.what,
+            cidrs.join(", "),
+            flow.ports,
+            blocks.field
+        ),
+    )
+    .at(format!("cluster profile {}", blocks.field))
 }
 
 /// The ports of an egress rule. kube-apiserver is reached through its Service: Cilium sees the
