@@ -445,7 +445,7 @@ Cluster profile (--cluster), every field optional:
   prometheusTargets: [{namespace: shop, podLabels: {app: web}, ports: [9090]}]   # E10, E21
   databases: [{hosts: [pg.corp.example], ports: [5432]}]           # E22 (or cidrs, or namespace/podLabels)
   activeGateClients: [monitoring]     # more namespaces calling the ActiveGate
-  classicFullStackNamespaces: [shop]  # classicFullStack apps reaching a routing ActiveGate
+  classicFullStackNamespaces: [shop]  # classicFullStack apps (code modules of the host agent)
   clusterDomain: cluster.local
   cilium: {hostFirewall: false, controlPlaneHostNetwork: false, appEgress: false}
 Missing addresses fall back to any address on the flow's ports, with a warning.

@@ -26,8 +26,9 @@
 //!     ports: [5432]                    #   pods (namespace, podLabels); ports required
 //!   - hosts: [pg.corp.example]         # the names the connection strings use (Cilium lets the
 //!     ports: [5432]                    #   executor resolve only the names its policies list)
-//! classicFullStackNamespaces: [shop]   # classicFullStack: namespaces whose pods reach a routing
-//!                                      #   ActiveGate (I11); absent: every namespace, with a note
+//! classicFullStackNamespaces: [shop]   # classicFullStack: namespaces whose pods run the code
+//!                                      #   modules the host agent loads (E12, I11); absent: every
+//!                                      #   namespace, with a note
 //! activeGateClients: [monitoring]      # more namespaces whose pods call the ActiveGate (metrics-ingest,
 //!                                      #   dynatrace-api) besides the injected ones
 //! helm:                                # Helm values of the operator chart that change traffic
@@ -47,7 +48,8 @@
 //! cilium:                              # Cilium flavor only
 //!   hostFirewall: false                # write a host policy for the host-network OneAgent
 //!   controlPlaneHostNetwork: false     # kube-apiserver also calls from host/remote-node
-//!   appEgress: false                   # allow injected application pods' egress (opt-in)
+//!   appEgress: false                   # allow the egress of injected application pods and of
+//!                                      #   classicFullStackNamespaces (opt-in)
 //! ```
 //!
 //! # Example
@@ -110,8 +112,9 @@ pub struct ClusterProfile {
     pub prometheus_targets: Vec<PodPeer>,
     /// Namespaces whose pods call the ActiveGate (I11, I12) besides the injected ones.
     pub active_gate_clients: Vec<Name>,
-    /// With `classicFullStack`, the namespaces whose application pods (instrumented by the
-    /// host agent) reach a routing ActiveGate; empty: every namespace.
+    /// With `classicFullStack`, the namespaces whose application pods the host agent
+    /// instruments: their code modules reach the OneAgent communication endpoints (a routing
+    /// ActiveGate, the tenant); empty: every namespace.
     pub classic_full_stack_namespaces: Vec<Name>,
     /// The databases the SQL extension executors query (E22); empty: that row stays closed,
     /// with a warning.
@@ -140,8 +143,9 @@ pub struct Cilium {
     /// kube-apiserver runs in the host network of cluster nodes, so its calls to the webhook
     /// arrive from the `host` and `remote-node` entities too.
     pub control_plane_host_network: bool,
-    /// Write a clusterwide policy that allows the egress injected application pods need
-    /// (code modules, OTLP export); it never puts those pods into default deny.
+    /// Write clusterwide policies that allow the egress application pods need (code modules,
+    /// OTLP export): injected ones, and those of `classicFullStackNamespaces`; they never put
+    /// those pods into default deny.
     pub app_egress: bool,
 }
 

@@ -140,6 +140,15 @@ pub struct Pods {
 }
 
 impl Pods {
+    /// What they are and where, in words: `application pods (classic full-stack) in
+    /// namespace shop`.
+    pub fn describe(&self) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{} in namespace {namespace}", self.kind.describe()),
+            None => format!("{} of every namespace", self.kind.describe()),
+        }
+    }
+
     /// The pods of `kind` the cluster profile names: in `namespace` (every namespace when
     /// `None`), with `labels` (every pod when empty).
     pub fn named<K: fmt::Display, V: fmt::Display>(
@@ -177,6 +186,12 @@ pub enum PodsKind {
 }
 
 impl PodsKind {
+    /// Whether they are application pods running Dynatrace code modules, whose egress a
+    /// flavor may allow outside the operator namespace (Cilium's `appEgress`).
+    pub fn applications(self) -> bool {
+        matches!(self, PodsKind::ClassicApps)
+    }
+
     /// In words.
     pub fn describe(self) -> &'static str {
         match self {

@@ -150,6 +150,9 @@ pub enum Condition {
     KubernetesMonitoring,
     /// Code modules are injected into application pods.
     CodeModulesInjection,
+    /// The OneAgent runs in `classicFullStack` mode: its host agent instruments the
+    /// processes of application pods itself.
+    ClassicFullStack,
     /// Code modules are downloaded by the init container (no CSI driver, no image).
     Bootstrapper,
     /// `telemetryIngest` is set.
@@ -184,6 +187,7 @@ impl Condition {
             }
             Condition::KubernetesMonitoring => "`activeGate.capabilities: kubernetes-monitoring`",
             Condition::CodeModulesInjection => "`cloudNativeFullStack` or `applicationMonitoring`",
+            Condition::ClassicFullStack => "`classicFullStack`",
             Condition::Bootstrapper => {
                 "code-module injection without CSI driver (or in its `migrationMode`) and without `codeModulesImage`"
             }

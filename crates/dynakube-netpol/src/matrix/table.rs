@@ -106,7 +106,8 @@ pub static TABLE: &[FlowRule] = &[
         "name resolution; the startup probes need it"),
     // Not a row of the reference, which leaves application pods to the user; Cilium's DNS-aware
     // egress (`toFQDNs`) of those pods needs it, and policies that restrict their egress do too.
-    row(E1, Scope::DynaKube, &[InjectedApps], PeerRule::AppDns, PortRule::OfPeer, Condition::Always,
+    // Classic full-stack applications run code modules as injected ones do.
+    row(E1, Scope::DynaKube, &[InjectedApps, ClassicApps], PeerRule::AppDns, PortRule::OfPeer, Condition::Always,
         "name resolution of application pods, their own names and the Dynatrace endpoints"),
     row(E2, Scope::DynaKube, &[Operator], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Always,
         "Dynatrace API: tokens, connection info, settings, image discovery").proxy(ProxyUse::DynaKube),
@@ -137,6 +138,13 @@ pub static TABLE: &[FlowRule] = &[
     // `pkg/injection/namespace/initgeneration/initgeneration.go` (the init container's
     // `startup.SecretConfig.Proxy`) from v1.4.0 to v1.6.3. So `oneagent-ignore-proxy` sends it
     // direct in every release this tool knows.
+    // Classic full stack: the host agent loads the code modules into the processes of the
+    // application pods and gives them its communication endpoints, proxy (`--set-proxy` only
+    // when `NeedsOneAgentProxy()`) and network zone (`--set-network-zone`): `arguments.go` in
+    // `pkg/controllers/dynakube/oneagent/daemonset/`, v1.4.0 to v1.10.2. The pods are those of
+    // the profile's `classicFullStackNamespaces` (`ClassicApps`).
+    row(E12, Scope::DynaKube, &[ClassicApps], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::ClassicFullStack,
+        "code-module data to the OneAgent communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores).zone_active_gate_only(),
     row(E13, Scope::DynaKube, &[InjectedApps], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Bootstrapper,
         "init container downloads code modules at pod start").proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores),
     row(E14, Scope::DynaKube, &[LogMonitoring], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::Always,

@@ -194,29 +194,42 @@ impl Builder<'_> {
         peers
     }
 
-    /// The application pods a classic full-stack OneAgent instruments: their code modules
-    /// reach a routing ActiveGate from the pods' addresses. No namespace is labelled for them,
-    /// so they are the profile's namespaces, or every pod, with a note.
+    /// The application pods a classic full-stack OneAgent instruments, as peers of a routing
+    /// ActiveGate (I11); a warning when they are every pod.
     fn classic_apps(&mut self, rule: &FlowRule) -> Vec<Peer> {
-        let any = Ports::List(Default::default());
-        let namespaces = &self.profile.classic_full_stack_namespaces;
-        if namespaces.is_empty() {
+        if self.profile.classic_full_stack_namespaces.is_empty() {
             self.notes.insert(crate::matrix::Note::new(
                 crate::matrix::Level::Warning,
                 &[rule.id],
                 "classicFullStack: the host agent instruments processes in every pod, whose code modules reach the routing ActiveGate; it admits all pods of all namespaces on its port (list the namespaces in the cluster profile's `classicFullStackNamespaces` to narrow this)",
             ).at("cluster profile classicFullStackNamespaces"));
-            return vec![Peer::plain(all_pods(), any)];
+        }
+        self.classic_pods()
+            .into_iter()
+            .map(|pods| Peer::plain(pods, Ports::List(Default::default())))
+            .collect()
+    }
+
+    /// The application pods a classic full-stack OneAgent instruments: the host agent loads
+    /// code modules into their processes, which reach the OneAgent communication endpoints
+    /// from the pods' addresses (E12) and resolve names (E1) as injected code modules do. No
+    /// namespace is labelled for them (the operator labels namespaces only for
+    /// `IsAppInjectionNeeded()`: `matchOneAgent` in `pkg/injection/namespace/mapper/mapper.go`,
+    /// v1.10.2), so they are the pods of the profile's namespaces, or of every namespace.
+    pub(super) fn classic_pods(&self) -> Vec<Endpoint> {
+        let namespaces = &self.profile.classic_full_stack_namespaces;
+        let none = BTreeMap::<String, String>::new();
+        if namespaces.is_empty() {
+            return vec![Endpoint::Pods(Pods::named(
+                PodsKind::ClassicApps,
+                None,
+                &none,
+            ))];
         }
         namespaces
             .iter()
             .map(|namespace| {
-                let pods = Pods::named(
-                    PodsKind::ClassicApps,
-                    Some(namespace),
-                    &BTreeMap::<String, String>::new(),
-                );
-                Peer::plain(Endpoint::Pods(pods), any.clone())
+                Endpoint::Pods(Pods::named(PodsKind::ClassicApps, Some(namespace), &none))
             })
             .collect()
     }

@@ -201,3 +201,72 @@ fn the_collector_of_prometheus_extensions_scrapes_every_kubelet() {
         );
     }
 }
+
+/// The flows of classic full-stack application pods, as `row from -> to ports`.
+fn classic_flows(matrix: &Matrix) -> Vec<String> {
+    matrix
+        .flows
+        .iter()
+        .filter(|f| matches!(&f.from, Endpoint::Pods(p) if p.kind == crate::matrix::PodsKind::ClassicApps))
+        .map(|f| format!("{} {} -> {} {}", f.id, f.from, f.to, f.ports))
+        .collect()
+}
+
+#[test]
+fn classic_full_stack_applications_have_the_egress_of_code_modules() {
+    let dk = |annotations: &str, spec: &str| {
+        format!(
+            "apiVersion: dynatrace.com/v1beta5\nkind: DynaKube\nmetadata:\n  name: dk\n  namespace: dynatrace\n  annotations: {{{annotations}}}\nspec:\n  apiUrl: https://abc12345.live.dynatrace.com/api\n  oneAgent: {{classicFullStack: {{}}}}\n{spec}"
+        )
+    };
+    let profile = "operatorVersion: \"1.10.2\"\nclassicFullStackNamespaces: [shop]\n";
+    let shop = "application pods (classic full-stack)";
+    // Without an ActiveGate: to the tenant, and DNS.
+    let plain = matrix(&dk("", ""), profile);
+    let mut flows = classic_flows(&plain);
+    flows.sort();
+    assert_eq!(
+        flows,
+        [
+            format!("E1 {shop} -> cluster DNS 53/TCP, 53/UDP"),
+            format!("E12 {shop} -> abc12345.live.dynatrace.com 443/TCP"),
+        ]
+    );
+    let shop_pods = plain
+        .flows
+        .iter()
+        .find(|f| f.id == RowId::E12)
+        .map(|f| f.from.clone());
+    assert!(
+        matches!(&shop_pods, Some(Endpoint::Pods(p)) if p.namespace.as_ref().map(|n| n.as_str()) == Some("shop"))
+    );
+    // Through the proxy unless the OneAgents ignore it, as the host agent's own traffic.
+    let proxy = "  proxy: {value: http://proxy.example.com:3128}\n";
+    let through = classic_flows(&matrix(&dk("", proxy), profile));
+    assert!(
+        through.contains(&format!("E12 {shop} -> proxy.example.com 3128/TCP")),
+        "{through:?}"
+    );
+    let ignored = classic_flows(&matrix(
+        &dk("feature.dynatrace.com/oneagent-ignore-proxy: 'true'", proxy),
+        profile,
+    ));
+    assert!(
+        ignored.contains(&format!(
+            "E12 {shop} -> abc12345.live.dynatrace.com 443/TCP"
+        )),
+        "{ignored:?}"
+    );
+    // A routing ActiveGate in a zone with fallback NONE: to the ActiveGate only.
+    let zone = "  networkZone: restricted\n  activeGate: {capabilities: [routing]}\n";
+    let restricted = format!("{profile}networkZones: {{restricted: none}}\n");
+    let flows = classic_flows(&matrix(&dk("", zone), &restricted));
+    let e12: Vec<&String> = flows.iter().filter(|f| f.starts_with("E12")).collect();
+    assert_eq!(e12, [&format!("E12 {shop} -> dk-activegate 9999/TCP")]);
+    // Other modes have no classic applications.
+    let cloud_native = dk("", "").replace("classicFullStack", "cloudNativeFullStack");
+    assert_eq!(
+        classic_flows(&matrix(&cloud_native, profile)),
+        Vec::<String>::new()
+    );
+}
