@@ -451,9 +451,9 @@ Cluster profile (--cluster), every field optional:
   communicationEndpoints: [https://10.0.0.1:443/communication]   # when no CR status names them
   platformToken: false                # the API tokens are platform tokens (public registry, 1.10+)
   prometheusTargets: [{namespace: shop, podLabels: {app: web}, ports: [9090]}]   # E10, E21
-  databases: [{cidrs: [10.20.0.0/16], ports: [5432]}]              # E22 (or namespace/podLabels)
+  databases: [{hosts: [pg.corp.example], ports: [5432]}]           # E22 (or cidrs, or namespace/podLabels)
   activeGateClients: [monitoring]     # more namespaces calling the ActiveGate
-  classicFullStackNamespaces: [shop]  # classicFullStack apps reaching a routing ActiveGate
+  classicFullStackNamespaces: [shop]  # classicFullStack apps (code modules of the host agent)
   clusterDomain: cluster.local
   cilium: {hostFirewall: false, controlPlaneHostNetwork: false, appEgress: false}
 Missing addresses fall back to any address on the flow's ports, with a warning.

@@ -310,3 +310,46 @@ fn edgeconnect_targets_are_internal_and_optional() {
         "{stderr}"
     );
 }
+
+#[test]
+fn database_hosts_are_internal_and_reach_the_lock() {
+    let dir = scratch("databases");
+    let dynakube = format!(
+        "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {{name: dynakube, namespace: dynatrace}}\nspec:\n  apiUrl: https://{TENANT}/api\n  extensions:\n    databases: [{{id: db1}}]\n"
+    );
+    std::fs::write(dir.join("dynakube.yaml"), dynakube).unwrap();
+    let profile = "databases:\n  - hosts: [pg.corp.example]\n    ports: [5432]\n";
+    std::fs::write(dir.join("cluster.yaml"), profile).unwrap();
+    let server = DnsServer::start(tenant_zone().addresses("pg.corp.example", &["10.20.30.40"], 60));
+    // A private answer is fine for a database: the profile names it as internal.
+    let out = generate(&dir, Some(&server), &["--cluster", "cluster.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let policies = text(&out.stdout);
+    assert!(policies.contains("cidr: 10.20.30.40/32"), "{policies}");
+    let lock = std::fs::read_to_string(dir.join("dynakube-netpol.lock")).unwrap();
+    assert!(lock.contains("pg.corp.example:"), "{lock}");
+    drop(server);
+    // The lock reproduces the rule offline; Cilium names the host and lets the executor
+    // resolve it.
+    let offline = generate(&dir, None, &["--cluster", "cluster.yaml", "--offline"]);
+    assert!(offline.status.success(), "{}", text(&offline.stderr));
+    assert_eq!(text(&offline.stdout), policies);
+    let cilium = generate(
+        &dir,
+        None,
+        &[
+            "--cluster",
+            "cluster.yaml",
+            "--offline",
+            "--flavor",
+            "cilium",
+        ],
+    );
+    assert!(cilium.status.success(), "{}", text(&cilium.stderr));
+    let cilium = text(&cilium.stdout);
+    assert_eq!(
+        cilium.matches("- matchName: pg.corp.example").count(),
+        2,
+        "{cilium}"
+    );
+}

@@ -22,10 +22,13 @@
 //!     podLabels: {app: web}            #   scrape; no namespace: every namespace; ports required
 //!     ports: [9090]
 //! databases:                           # what the SQL extension executors query (E22): address
-//!   - cidrs: [10.20.0.0/16]            #   blocks, or pods (namespace, podLabels), and ports
-//!     ports: [5432]
-//! classicFullStackNamespaces: [shop]   # classicFullStack: namespaces whose pods reach a routing
-//!                                      #   ActiveGate (I11); absent: every namespace, with a note
+//!   - cidrs: [10.20.0.0/16]            #   blocks, host names (resolved like the tenant's), or
+//!     ports: [5432]                    #   pods (namespace, podLabels); ports required
+//!   - hosts: [pg.corp.example]         # the names the connection strings use (Cilium lets the
+//!     ports: [5432]                    #   executor resolve only the names its policies list)
+//! classicFullStackNamespaces: [shop]   # classicFullStack: namespaces whose pods run the code
+//!                                      #   modules the host agent loads (E12, I11); absent: every
+//!                                      #   namespace, with a note
 //! activeGateClients: [monitoring]      # more namespaces whose pods call the ActiveGate (metrics-ingest,
 //!                                      #   dynatrace-api) besides the injected ones
 //! helm:                                # Helm values of the operator chart that change traffic
@@ -45,7 +48,8 @@
 //! cilium:                              # Cilium flavor only
 //!   hostFirewall: false                # write a host policy for the host-network OneAgent
 //!   controlPlaneHostNetwork: false     # kube-apiserver also calls from host/remote-node
-//!   appEgress: false                   # allow injected application pods' egress (opt-in)
+//!   appEgress: false                   # allow the egress of injected application pods and of
+//!                                      #   classicFullStackNamespaces (opt-in)
 //! ```
 //!
 //! # Example
@@ -108,8 +112,9 @@ pub struct ClusterProfile {
     pub prometheus_targets: Vec<PodPeer>,
     /// Namespaces whose pods call the ActiveGate (I11, I12) besides the injected ones.
     pub active_gate_clients: Vec<Name>,
-    /// With `classicFullStack`, the namespaces whose application pods (instrumented by the
-    /// host agent) reach a routing ActiveGate; empty: every namespace.
+    /// With `classicFullStack`, the namespaces whose application pods the host agent
+    /// instruments: their code modules reach the OneAgent communication endpoints (a routing
+    /// ActiveGate, the tenant); empty: every namespace.
     pub classic_full_stack_namespaces: Vec<Name>,
     /// The databases the SQL extension executors query (E22); empty: that row stays closed,
     /// with a warning.
@@ -138,8 +143,9 @@ pub struct Cilium {
     /// kube-apiserver runs in the host network of cluster nodes, so its calls to the webhook
     /// arrive from the `host` and `remote-node` entities too.
     pub control_plane_host_network: bool,
-    /// Write a clusterwide policy that allows the egress injected application pods need
-    /// (code modules, OTLP export); it never puts those pods into default deny.
+    /// Write clusterwide policies that allow the egress application pods need (code modules,
+    /// OTLP export): injected ones, and those of `classicFullStackNamespaces`; they never put
+    /// those pods into default deny.
     pub app_egress: bool,
 }
 
@@ -342,13 +348,18 @@ pub struct PodPeer {
     pub ports: Vec<PortNumber>,
 }
 
-/// A database of SQL extensions: address blocks, or pods; and its ports.
+/// A database of SQL extensions: address blocks, host names, or pods; and its ports.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Database {
-    /// Address blocks outside the cluster; empty when the database runs in pods.
+    /// Address blocks outside the cluster; empty when the database is named otherwise.
     #[serde(default, rename = "cidrs")]
     pub cidrs: Vec<Cidr>,
+    /// Fully qualified names outside the cluster domain, as the connection strings (JDBC URLs)
+    /// name the database; resolved like every other host (hosts file, lock, DNS). Empty when
+    /// the database is named otherwise.
+    #[serde(default)]
+    pub hosts: Vec<HostName>,
     /// The pods' namespace; `None` with pod labels: every namespace.
     #[serde(default)]
     pub namespace: Option<Name>,
@@ -368,7 +379,8 @@ impl ClusterProfile {
         Self::parse_with(file, text, &Limits::default(), AnyAddress::Refuse)
     }
 
-    /// The pods and blocks the profile names as peers: ports required, blocks checked.
+    /// The pods, blocks and hosts the profile names as peers: ports required, blocks and hosts
+    /// checked.
     fn check_peers(&self, location: &Location, any: AnyAddress) -> Result<()> {
         for (i, target) in self.prometheus_targets.iter().enumerate() {
             if target.ports.is_empty() {
@@ -387,16 +399,46 @@ impl ClusterProfile {
                 ));
             }
             let pods = db.namespace.is_some() || !db.pod_labels.is_empty();
-            if db.cidrs.is_empty() != pods {
+            let kinds = [!db.cidrs.is_empty(), !db.hosts.is_empty(), pods];
+            if kinds.iter().filter(|&&named| named).count() != 1 {
                 return Err(Error::invalid(
                     at(""),
-                    "names either `cidrs` or pods (`namespace`, `podLabels`), not both and not neither",
+                    "names the database by exactly one of `cidrs`, `hosts` or pods (`namespace`, `podLabels`)",
                 ));
             }
             for (j, cidr) in db.cidrs.iter().enumerate() {
                 any.check(&at(&format!(".cidrs[{j}]")), cidr)?;
             }
             any.check_all(&at(".cidrs"), &db.cidrs)?;
+            for (j, host) in db.hosts.iter().enumerate() {
+                self.check_database_host(&at(&format!(".hosts[{j}]")), host)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A database's host name must be the fully qualified name a connection string uses outside
+    /// the cluster: a pod resolves a single label through its search domains, so Cilium's DNS
+    /// proxy sees another name; and a name of the cluster domain is a Service, whose pods the
+    /// profile names by `namespace` and `podLabels`.
+    fn check_database_host(&self, location: &Location, host: &HostName) -> Result<()> {
+        let name = host.as_str();
+        let domain = self.cluster_domain.as_str();
+        if !name.contains('.') {
+            return Err(Error::invalid(
+                location.clone(),
+                format!(
+                    "`{name}` is a single label, which pods resolve through their search domains: give the fully qualified name the connection string uses"
+                ),
+            ));
+        }
+        if name == domain || name.ends_with(&format!(".{domain}")) {
+            return Err(Error::invalid(
+                location.clone(),
+                format!(
+                    "`{name}` is in the cluster domain `{domain}`: name a database that runs in the cluster by `namespace` and `podLabels`"
+                ),
+            ));
         }
         Ok(())
     }
@@ -552,5 +594,68 @@ mod tests {
             AnyAddress::Allow,
         );
         assert!(any.is_ok());
+    }
+
+    #[test]
+    fn databases_are_named_by_blocks_hosts_or_pods() {
+        let profile = ClusterProfile::parse(
+            "c.yaml",
+            "databases:\n- {hosts: [PG.corp.example.], ports: [5432]}\n- {cidrs: [10.20.0.0/16], ports: [1433]}\n- {namespace: data, ports: [3306]}\n",
+        )
+        .unwrap();
+        assert_eq!(profile.databases[0].hosts[0].as_str(), "pg.corp.example");
+        assert!(profile.databases[0].cidrs.is_empty());
+        assert_eq!(profile.databases[1].cidrs.len(), 1);
+        assert!(profile.databases[2].namespace.is_some());
+        let error = |text: &str| {
+            ClusterProfile::parse("c.yaml", text)
+                .unwrap_err()
+                .to_string()
+        };
+        for (text, expected) in [
+            (
+                "databases: [{hosts: [pg.corp.example], cidrs: [10.0.0.0/8], ports: [5432]}]\n",
+                "c.yaml, field `databases[0]`: names the database by exactly one of `cidrs`, `hosts` or pods (`namespace`, `podLabels`)",
+            ),
+            (
+                "databases: [{hosts: [pg.corp.example], namespace: data, ports: [5432]}]\n",
+                "c.yaml, field `databases[0]`: names the database by exactly one of",
+            ),
+            (
+                "databases: [{ports: [5432]}]\n",
+                "c.yaml, field `databases[0]`: names the database by exactly one of",
+            ),
+            (
+                "databases: [{hosts: [pg.corp.example], ports: []}]\n",
+                "c.yaml, field `databases[0].ports`: must list ports",
+            ),
+            (
+                "databases: [{hosts: [postgres], ports: [5432]}]\n",
+                "c.yaml, field `databases[0].hosts[0]`: `postgres` is a single label, which pods resolve through their search domains",
+            ),
+            (
+                "databases: [{hosts: [pg.data.svc.cluster.local], ports: [5432]}]\n",
+                "c.yaml, field `databases[0].hosts[0]`: `pg.data.svc.cluster.local` is in the cluster domain `cluster.local`",
+            ),
+            (
+                "clusterDomain: k8s.example\ndatabases: [{hosts: [pg.k8s.example], ports: [5432]}]\n",
+                "c.yaml, field `databases[0].hosts[0]`: `pg.k8s.example` is in the cluster domain `k8s.example`",
+            ),
+            (
+                "databases: [{hosts: [10.20.30.40], ports: [5432]}]\n",
+                "c.yaml, field `databases[0].hosts[0]`: `10.20.30.40` is an IP address, not a host name",
+            ),
+            (
+                "databases: [{hosts: ['*.corp.example'], ports: [5432]}]\n",
+                "c.yaml, field `databases[0].hosts[0]`: `*.corp.example` is not a host name",
+            ),
+            (
+                "databases: [{host: [pg.corp.example], ports: [5432]}]\n",
+                "c.yaml, field `databases[0].host`: unknown field `host`, expected one of `cidrs`, `hosts`, `namespace`, `podLabels`, `ports`",
+            ),
+        ] {
+            let message = error(text);
+            assert!(message.starts_with(expected), "{text}: {message}");
+        }
     }
 }

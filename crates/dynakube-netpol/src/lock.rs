@@ -239,7 +239,7 @@ pub enum Reach {
     /// A content delivery network a public registry redirects to: public, and optional — when
     /// DNS does not know it, its flows get no rule and a note, as they do without a lock.
     Cdn,
-    /// A proxy or the registry of a custom image.
+    /// A proxy, the registry of a custom image, or a database the cluster profile names by host.
     Internal,
     /// A host an EdgeConnect forwards to (`hostRestrictions`, `hostPatterns` without a
     /// wildcard): internal, and optional — when DNS does not know it, its flows get no rule
@@ -280,7 +280,7 @@ pub fn reach(host: &HostName, role: HostRole) -> Reach {
 /// internal.
 pub fn reach_of_role(role: HostRole) -> Reach {
     match role {
-        HostRole::Proxy | HostRole::Registry => Reach::Internal,
+        HostRole::Proxy | HostRole::Registry | HostRole::Database => Reach::Internal,
         HostRole::RegistryCdn => Reach::Cdn,
         _ => Reach::Public,
     }

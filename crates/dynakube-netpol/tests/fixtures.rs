@@ -136,8 +136,13 @@ fn table_rows_are_unique_per_component_and_directed() {
 fn every_namespaced_component_has_dns_egress() {
     let dns = TABLE.iter().find(|r| r.id == RowId::E1).unwrap();
     for component in Component::ALL {
-        // Injected application pods live in other namespaces, with their own DNS rules.
-        if component != Component::InjectedApps {
+        // Application pods live in other namespaces, with their own DNS rules.
+        if component.applications() {
+            let apps = TABLE
+                .iter()
+                .find(|r| r.id == RowId::E1 && r.components.contains(&component));
+            assert!(apps.is_some(), "{component} lacks E1");
+        } else {
             assert!(dns.components.contains(&component), "{component} lacks E1");
         }
     }
@@ -149,7 +154,7 @@ fn every_namespaced_component_has_dns_egress() {
             .iter()
             .flat_map(|f| [f.from.workload(), f.to.workload()])
             .flatten()
-            .filter(|w| w.component != Component::InjectedApps)
+            .filter(|w| !w.component.applications())
             .collect();
         for workload in workloads {
             let has_dns =
@@ -442,7 +447,7 @@ mod cilium_coverage {
 
     use super::*;
     use dynakube_netpol::matrix::{
-        INSTANCE_NAMESPACE_LABEL, PodsKind, Port, Protocol, Workload, releases,
+        INSTANCE_NAMESPACE_LABEL, NodeScope, Nodes, PodsKind, Port, Protocol, Workload, releases,
     };
     use dynakube_netpol::render::cilium::model::{
         EgressPeer, EndpointSelector, Entity, FqdnPattern, FqdnSelector, NAMESPACE_LABEL, Peer,
@@ -577,7 +582,12 @@ mod cilium_coverage {
             (EgressPeer::Cidrs(nets), Endpoint::Blocks(blocks)) => {
                 blocks.cidrs.iter().all(|c| nets.contains(c))
             }
-            (EgressPeer::Entities(e), Endpoint::Nodes(_)) => e.contains(&Entity::Host),
+            (EgressPeer::Entities(e), Endpoint::Nodes(Nodes(_, NodeScope::Own))) => {
+                e == &[Entity::Host]
+            }
+            (EgressPeer::Entities(e), Endpoint::Nodes(Nodes(_, NodeScope::Every))) => {
+                e.contains(&Entity::Host) && e.contains(&Entity::RemoteNode)
+            }
             (EgressPeer::Entities(e), Endpoint::KubeApiServer(_)) => {
                 e.contains(&Entity::KubeApiserver)
             }
@@ -613,6 +623,59 @@ mod cilium_coverage {
                 }
             }
         }
+    }
+
+    /// With `cilium.appEgress` on every fixture, each clusterwide policy of application pods
+    /// selects the namespaces of one DynaKube or one named namespace: never every pod, which
+    /// would add allows to the operator namespace too.
+    #[test]
+    fn application_egress_never_selects_every_pod() {
+        let mut written = BTreeSet::new();
+        for fixture in fixtures() {
+            let mut matrix = fixture.matrix.clone();
+            matrix.profile.cilium.app_egress = true;
+            let cilium = render(&matrix, &fixture.addresses);
+            for object in &cilium.policies {
+                let (CiliumObject::Clusterwide(_), Subject::Endpoints(selector)) =
+                    (object, &object.spec().subject)
+                else {
+                    continue;
+                };
+                let namespaced = selector
+                    .match_labels
+                    .keys()
+                    .any(|key| key == NAMESPACE_LABEL || key.ends_with(INSTANCE_NAMESPACE_LABEL));
+                assert!(
+                    namespaced && selector.match_expressions.is_empty(),
+                    "{}: {} selects {selector:?}",
+                    fixture.name,
+                    object.name()
+                );
+                written.insert(object.name());
+            }
+            // Classic full-stack applications of every namespace get a note instead.
+            let every = matrix.flows.iter().any(|f| {
+                matches!(&f.from, Endpoint::Pods(p) if p.kind == PodsKind::ClassicApps && p.namespace.is_none())
+            });
+            if every {
+                assert!(
+                    cilium
+                        .notes
+                        .iter()
+                        .any(|n| n.text.contains("only for the namespaces listed")),
+                    "{}",
+                    fixture.name
+                );
+            }
+        }
+        assert!(
+            written.contains("dynatrace-classic-apps-shop-egress"),
+            "{written:?}"
+        );
+        assert!(
+            written.contains("dynatrace-dynakube-injected-apps-egress"),
+            "{written:?}"
+        );
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub enum Component {
     EdgeConnect,
     /// Application pods in the namespaces the operator labelled for a DynaKube.
     InjectedApps,
+    /// Application pods whose processes the host agent of a classic full-stack OneAgent
+    /// instruments: no workload, but the pods of the cluster profile's
+    /// `classicFullStackNamespaces` (or of every namespace), which the operator does not label.
+    ClassicApps,
 }
 
 /// Which resource a component belongs to.
@@ -54,7 +58,7 @@ pub enum Scope {
 
 impl Component {
     /// All components, in the order policies are written.
-    pub const ALL: [Component; 13] = [
+    pub const ALL: [Component; 14] = [
         Component::Operator,
         Component::Webhook,
         Component::CsiDriver,
@@ -68,6 +72,7 @@ impl Component {
         Component::OtelCollector,
         Component::EdgeConnect,
         Component::InjectedApps,
+        Component::ClassicApps,
     ];
 
     /// A short name for tables and policy names.
@@ -86,7 +91,14 @@ impl Component {
             Component::OtelCollector => "otel-collector",
             Component::EdgeConnect => "edgeconnect",
             Component::InjectedApps => "injected-apps",
+            Component::ClassicApps => "classic-apps",
         }
+    }
+
+    /// Whether the component is application pods (injected, or instrumented by a classic
+    /// full-stack OneAgent) rather than a workload the operator or its chart rolls out.
+    pub fn applications(self) -> bool {
+        matches!(self, Component::InjectedApps | Component::ClassicApps)
     }
 
     /// Which resource the component belongs to.
@@ -114,6 +126,8 @@ pub const ACTIVEGATE_HTTPS: Port = Port::tcp(9999);
 pub const ACTIVEGATE_HTTP: Port = Port::tcp(9998);
 /// The extension execution controller's port (Service port 14599).
 pub const EXTENSION_CONTROLLER: Port = Port::tcp(14599);
+/// The kubelet API's port: the kubelet default, since the operator sets none.
+pub const KUBELET: Port = Port::tcp(10250);
 
 /// The label the operator puts on every namespace it injects for a DynaKube.
 pub const INSTANCE_NAMESPACE_LABEL: &str = "dynakube.internal.dynatrace.com/instance";
@@ -190,6 +204,7 @@ impl Workload {
             Component::OtelCollector => format!("{instance}-otel-collector"),
             Component::EdgeConnect => instance.to_string(),
             Component::InjectedApps => format!("{instance}-injected-apps"),
+            Component::ClassicApps => format!("{instance}-classic-apps"),
         }
     }
 
@@ -211,7 +226,10 @@ impl fmt::Display for Workload {
 fn selection(component: Component, instance: Option<&Name>) -> Selection {
     let instance = instance.map_or("", Name::as_str);
     match component {
-        Component::InjectedApps => Selection::Namespaces {
+        // Classic full-stack applications are pods of the cluster profile
+        // (`PodsKind::ClassicApps`), never a workload; were one built, it would select the
+        // injected namespaces, which classic full-stack mode does not label.
+        Component::InjectedApps | Component::ClassicApps => Selection::Namespaces {
             key: INSTANCE_NAMESPACE_LABEL,
             value: instance.to_string(),
         },

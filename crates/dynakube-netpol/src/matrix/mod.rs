@@ -64,7 +64,7 @@ pub use components::{
     Scope, Selection, Workload, port_name,
 };
 pub use notes::{Level, Note};
-pub use peers::{ApiServer, Blocks, Dns, Endpoint, HostRole, Nodes, Pods, PodsKind};
+pub use peers::{ApiServer, Blocks, Dns, Endpoint, HostRole, NodeScope, Nodes, Pods, PodsKind};
 pub use ports::{Port, Ports, Protocol};
 pub use releases::{OperatorVersion, Selector};
 pub use rows::{RowId, joined as rows_joined};

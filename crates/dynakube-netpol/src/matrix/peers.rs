@@ -79,13 +79,26 @@ pub struct Blocks {
     pub what: &'static str,
     /// The kebab-case name used in policy names.
     pub name: &'static str,
+    /// The field of the cluster profile that names them, and names them by host instead.
+    pub field: &'static str,
     /// The blocks.
     pub cidrs: Vec<Cidr>,
 }
 
-/// The addresses of the cluster's nodes; empty when the cluster profile gives none.
+/// The addresses of the cluster's nodes (empty when the cluster profile gives none), and which
+/// of them a flow concerns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Nodes(pub Vec<Cidr>);
+pub struct Nodes(pub Vec<Cidr>, pub NodeScope);
+
+/// Which nodes a flow concerns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeScope {
+    /// The node of the pod: the kubelet probing it, the kubelet API of a DaemonSet pod's node.
+    #[default]
+    Own,
+    /// Every node of the cluster: a pod that scrapes every kubelet.
+    Every,
+}
 
 /// How pods reach kube-apiserver, and where it calls webhooks from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -127,6 +140,15 @@ pub struct Pods {
 }
 
 impl Pods {
+    /// What they are and where, in words: `application pods (classic full-stack) in
+    /// namespace shop`.
+    pub fn describe(&self) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{} in namespace {namespace}", self.kind.describe()),
+            None => format!("{} of every namespace", self.kind.describe()),
+        }
+    }
+
     /// The pods of `kind` the cluster profile names: in `namespace` (every namespace when
     /// `None`), with `labels` (every pod when empty).
     pub fn named<K: fmt::Display, V: fmt::Display>(
@@ -164,6 +186,12 @@ pub enum PodsKind {
 }
 
 impl PodsKind {
+    /// Whether they are application pods running Dynatrace code modules, whose egress a
+    /// flavor may allow outside the operator namespace (Cilium's `appEgress`).
+    pub fn applications(self) -> bool {
+        matches!(self, PodsKind::ClassicApps)
+    }
+
     /// In words.
     pub fn describe(self) -> &'static str {
         match self {
@@ -207,6 +235,9 @@ pub enum HostRole {
     EdgeConnectApi,
     /// The OAuth token endpoint of an EdgeConnect.
     OAuth,
+    /// A database of SQL extensions the cluster profile names by host: internal, like a
+    /// proxy, so its addresses may be private.
+    Database,
 }
 
 impl HostRole {
@@ -220,6 +251,7 @@ impl HostRole {
             HostRole::Proxy => "proxy",
             HostRole::EdgeConnectApi => "edgeconnect-api",
             HostRole::OAuth => "oauth",
+            HostRole::Database => "databases",
         }
     }
 }

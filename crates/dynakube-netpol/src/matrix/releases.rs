@@ -552,7 +552,7 @@ mod tests {
     #[test]
     fn each_selector_selects_its_pods_in_every_release_and_no_other_pods() {
         for component in Component::ALL {
-            if component == Component::InjectedApps {
+            if component.applications() {
                 continue;
             }
             let selector = selector(component, "dk");
@@ -564,7 +564,7 @@ mod tests {
                     );
                 }
                 for other in Component::ALL {
-                    if other == component || other == Component::InjectedApps {
+                    if other == component || other.applications() {
                         continue;
                     }
                     if let Some(labels) = pod_labels(other, "dk", release) {

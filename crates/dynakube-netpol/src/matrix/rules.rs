@@ -1,6 +1,6 @@
 //! The columns of the traffic table: the kinds of peer, port, condition and routing a row has.
 
-use super::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
+use super::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET};
 use super::{Component, Direction, Port, Ports, RowId, Scope, TABLE};
 use crate::cluster::DnsProvider;
 
@@ -34,7 +34,17 @@ pub enum PeerRule {
     CodeModulesRegistry,
     /// Where telemetry is exported: the in-cluster ActiveGate if there is one, else `apiUrl`.
     TelemetryExport,
-    /// The EEC, plus the Prometheus scrape targets (Prometheus extensions).
+    /// The EEC, the kubelets of every node, and the Prometheus scrape targets (Prometheus
+    /// extensions).
+    ///
+    /// The collector's scrape configuration comes from the EEC (`--config=eec://...`), which
+    /// builds it from the tenant's Prometheus extensions; its ClusterRole
+    /// `dynatrace-extensions-prometheus` grants `nodes` and `nodes/metrics` (with the
+    /// non-resource URLs `/metrics`, `/metrics/cadvisor`) and not `nodes/proxy`, so it scrapes
+    /// the kubelets on their own port, not through kube-apiserver (the chart's
+    /// `clusterole-extensions-prometheus.yaml`, v1.4.0 to v1.10.2; `buildArgs` in
+    /// `pkg/controllers/dynakube/otelc/statefulset/container.go`, v1.10.2). A peer of E21, not
+    /// a row of its own: the reference row is the collector scraping its targets.
     PrometheusExtension,
     /// The EEC, plus the user databases (SQL extensions).
     DatabaseExtension,
@@ -73,7 +83,7 @@ impl PeerRule {
             PeerRule::CodeModulesRegistry => "registry of the code-modules image (or proxy)".into(),
             PeerRule::TelemetryExport => "in-cluster ActiveGate, else `apiUrl` host".into(),
             PeerRule::PrometheusExtension => {
-                "extension-controller; Prometheus scrape targets".into()
+                "extension-controller; kubelets of every node; Prometheus scrape targets".into()
             }
             PeerRule::DatabaseExtension => "extension-controller; user databases".into(),
             PeerRule::EdgeConnectApi => "`apiServer` host (or EdgeConnect proxy)".into(),
@@ -140,6 +150,9 @@ pub enum Condition {
     KubernetesMonitoring,
     /// Code modules are injected into application pods.
     CodeModulesInjection,
+    /// The OneAgent runs in `classicFullStack` mode: its host agent instruments the
+    /// processes of application pods itself.
+    ClassicFullStack,
     /// Code modules are downloaded by the init container (no CSI driver, no image).
     Bootstrapper,
     /// `telemetryIngest` is set.
@@ -174,6 +187,7 @@ impl Condition {
             }
             Condition::KubernetesMonitoring => "`activeGate.capabilities: kubernetes-monitoring`",
             Condition::CodeModulesInjection => "`cloudNativeFullStack` or `applicationMonitoring`",
+            Condition::ClassicFullStack => "`classicFullStack`",
             Condition::Bootstrapper => {
                 "code-module injection without CSI driver (or in its `migrationMode`) and without `codeModulesImage`"
             }
@@ -278,7 +292,10 @@ impl PortRule {
             (PortRule::OfPeer, PeerRule::OneAgentEndpoints | PeerRule::TelemetryExport) => {
                 format!("{ACTIVEGATE_HTTPS} (ActiveGate); host port")
             }
-            (PortRule::OfPeer, PeerRule::PrometheusExtension | PeerRule::DatabaseExtension) => {
+            (PortRule::OfPeer, PeerRule::PrometheusExtension) => {
+                format!("{EXTENSION_CONTROLLER}; {KUBELET} (kubelet default); any")
+            }
+            (PortRule::OfPeer, PeerRule::DatabaseExtension) => {
                 format!("{EXTENSION_CONTROLLER}; any")
             }
             (PortRule::OfPeer, PeerRule::EdgeConnectTargets | PeerRule::AnnotatedExporters) => {

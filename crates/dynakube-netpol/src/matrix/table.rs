@@ -9,7 +9,7 @@
 
 use super::Component::*;
 use super::RowId::*;
-use super::components::{ACTIVEGATE_HTTP, ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
+use super::components::{ACTIVEGATE_HTTP, ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET};
 use super::{
     Component, Condition, FlowRule, PeerRule, Port, PortRule, ProxyUse, RowId, Scope, WebhookPort,
     ZoneRoute,
@@ -106,7 +106,8 @@ pub static TABLE: &[FlowRule] = &[
         "name resolution; the startup probes need it"),
     // Not a row of the reference, which leaves application pods to the user; Cilium's DNS-aware
     // egress (`toFQDNs`) of those pods needs it, and policies that restrict their egress do too.
-    row(E1, Scope::DynaKube, &[InjectedApps], PeerRule::AppDns, PortRule::OfPeer, Condition::Always,
+    // Classic full-stack applications run code modules as injected ones do.
+    row(E1, Scope::DynaKube, &[InjectedApps, ClassicApps], PeerRule::AppDns, PortRule::OfPeer, Condition::Always,
         "name resolution of application pods, their own names and the Dynatrace endpoints"),
     row(E2, Scope::DynaKube, &[Operator], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Always,
         "Dynatrace API: tokens, connection info, settings, image discovery").proxy(ProxyUse::DynaKube),
@@ -130,12 +131,26 @@ pub static TABLE: &[FlowRule] = &[
         "host agent data to its communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores).zone_active_gate_only(),
     row(E12, Scope::DynaKube, &[InjectedApps], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::CodeModulesInjection,
         "code-module data to the OneAgent communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores).zone_active_gate_only(),
+    // The download gets the proxy only when `NeedsOneAgentProxy()` (`!OneAgentIgnoresProxy() &&
+    // HasProxy()`, v1.10.2 `pkg/api/latest/dynakube/proxy.go`): in `prepareDownloadConfig` of
+    // `pkg/injection/namespace/bootstrapperconfig/bootstrapperconfig.go` from v1.7.0 to v1.10.2,
+    // and in `createSecretConfigForDynaKube` of
+    // `pkg/injection/namespace/initgeneration/initgeneration.go` (the init container's
+    // `startup.SecretConfig.Proxy`) from v1.4.0 to v1.6.3. So `oneagent-ignore-proxy` sends it
+    // direct in every release this tool knows.
+    // Classic full stack: the host agent loads the code modules into the processes of the
+    // application pods and gives them its communication endpoints, proxy (`--set-proxy` only
+    // when `NeedsOneAgentProxy()`) and network zone (`--set-network-zone`): `arguments.go` in
+    // `pkg/controllers/dynakube/oneagent/daemonset/`, v1.4.0 to v1.10.2. The pods are those of
+    // the profile's `classicFullStackNamespaces` (`ClassicApps`).
+    row(E12, Scope::DynaKube, &[ClassicApps], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::ClassicFullStack,
+        "code-module data to the OneAgent communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores).zone_active_gate_only(),
     row(E13, Scope::DynaKube, &[InjectedApps], PeerRule::DynatraceApi, PortRule::OfPeer, Condition::Bootstrapper,
-        "init container downloads code modules at pod start").proxy(ProxyUse::DynaKube),
+        "init container downloads code modules at pod start").proxy(ProxyUse::DynaKubeUnlessOneAgentIgnores),
     row(E14, Scope::DynaKube, &[LogMonitoring], PeerRule::OneAgentEndpoints, PortRule::OfPeer, Condition::Always,
         "log ingest to the OneAgent communication endpoints").also(&[I11]).proxy(ProxyUse::DynaKube).zone_active_gate_only(),
-    // The operator does not set the kubelet port; 10250 is the kubelet default (the operator code does not set it).
-    row(E15, Scope::DynaKube, &[LogMonitoring], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10250)]), Condition::Always,
+    // The operator does not set the kubelet port; 10250 is the kubelet default.
+    row(E15, Scope::DynaKube, &[LogMonitoring], PeerRule::Nodes, PortRule::Fixed(&[KUBELET]), Condition::Always,
         "pod metadata from the kubelet API of its own node (port assumed: kubelet default)"),
     row(E16, Scope::DynaKube, &[Kspm], PeerRule::Workload(ActiveGate), AG_HTTPS, Condition::Always,
         "node configuration findings to the ActiveGate").also(&[I11]),
@@ -147,6 +162,7 @@ pub static TABLE: &[FlowRule] = &[
         "exports telemetry to the ActiveGate, or to the tenant without one").also(&[I11]).proxy(ProxyUse::DynaKube),
     row(E20, Scope::DynaKube, &[OtelCollector], PeerRule::KubeApiServer, TCP_443, Condition::Always,
         "k8sattributes enrichment"),
+    // The kubelets of every node are targets too: see `PeerRule::PrometheusExtension`.
     row(E21, Scope::DynaKube, &[OtelCollector], PeerRule::PrometheusExtension, PortRule::OfPeer, Condition::PrometheusExtensions,
         "pulls its Prometheus configuration from the EEC and scrapes the targets").also(&[I14]),
     row(E22, Scope::DynaKube, &[SqlExecutor], PeerRule::DatabaseExtension, PortRule::OfPeer, Condition::Always,

@@ -377,6 +377,13 @@ impl Renderer<'_> {
                 flow.ports,
                 self.matrix.namespace
             ),
+            Unexpressed::AppPods(pods) => format!(
+                "{} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
+                pods.describe(),
+                flow.to,
+                flow.ports,
+                self.matrix.namespace
+            ),
             Unexpressed::PatternWithoutAddresses(pattern) => format!(
                 "{} reaches hosts matching {pattern} on any port; give their addresses in the hosts file to allow them",
                 flow.from
@@ -502,7 +509,13 @@ fn policy(namespace: &str, group: &PolicyGroup, draft: PolicyDraft) -> Option<Ne
             )
         }
     }
-    let (labels, annotations) = annotations(group, &draft.refs, &draft.purposes);
+    let (labels, annotations) = annotations(
+        &group.whom(),
+        group.direction,
+        &group.peers,
+        &draft.refs,
+        &draft.purposes,
+    );
     Some(NetworkPolicy {
         metadata: ObjectMeta {
             name: Some(group.name()),

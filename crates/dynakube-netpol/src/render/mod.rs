@@ -46,9 +46,9 @@ pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::matrix::{Direction, Endpoint, Flow, HostRole, RowId, Selection, Workload};
+use crate::matrix::{Direction, Endpoint, Flow, HostRole, Pods, RowId, Selection, Workload};
 use crate::resources::ResourceRef;
-use crate::values::{Host, HostPattern};
+use crate::values::{Host, HostPattern, Name};
 
 /// The label and annotation prefix of everything this tool writes.
 pub const PREFIX: &str = "dynakube-netpol";
@@ -73,6 +73,9 @@ pub(crate) enum Unexpressed<'a> {
     HostNetworkSource(&'a Workload),
     /// The source is application pods outside the operator namespace.
     AppSource(&'a Workload),
+    /// The source is pods the cluster profile names outside the operator namespace (the
+    /// applications of a classic full-stack OneAgent).
+    AppPods(&'a Pods),
     /// The destination runs in the host network (the webhook with Helm's
     /// `webhook.hostNetwork`), where namespaced policies do not apply.
     HostNetworkDestination(&'a Workload),
@@ -87,19 +90,20 @@ pub(crate) enum Unexpressed<'a> {
 impl<'a> Unexpressed<'a> {
     /// Why `flow` got no rule.
     pub(crate) fn of(flow: &'a Flow) -> Self {
-        match (flow.from.workload(), &flow.to) {
-            (Some(w), _) if matches!(w.selection, Selection::HostNetwork(_)) => {
+        match (flow.from.workload(), &flow.from, &flow.to) {
+            (Some(w), ..) if matches!(w.selection, Selection::HostNetwork(_)) => {
                 Unexpressed::HostNetworkSource(w)
             }
-            (Some(w), _) if matches!(w.selection, Selection::Namespaces { .. }) => {
+            (Some(w), ..) if matches!(w.selection, Selection::Namespaces { .. }) => {
                 Unexpressed::AppSource(w)
             }
-            (_, Endpoint::Workload(w)) if matches!(w.selection, Selection::HostNetwork(_)) => {
+            (_, _, Endpoint::Workload(w)) if matches!(w.selection, Selection::HostNetwork(_)) => {
                 Unexpressed::HostNetworkDestination(w)
             }
-            (_, Endpoint::HostPattern(pattern)) => Unexpressed::PatternWithoutAddresses(pattern),
+            (_, Endpoint::Pods(pods), _) => Unexpressed::AppPods(pods),
+            (.., Endpoint::HostPattern(pattern)) => Unexpressed::PatternWithoutAddresses(pattern),
             (
-                _,
+                ..,
                 Endpoint::Host {
                     host,
                     role: HostRole::RegistryCdn,
@@ -153,10 +157,38 @@ pub(crate) fn group_of(workload: &Workload, direction: Direction, peer: &Endpoin
     }
 }
 
-/// Labels and annotations of an allow policy: who made it, for which component, and the
-/// reference rows and purposes it implements.
+/// Whom a policy is for, as its labels and description say: the component (a label), the
+/// DynaKube or EdgeConnect (a label, if any), and the name the description gives.
+pub(crate) struct Whom<'a> {
+    pub component: &'static str,
+    pub instance: Option<&'a Name>,
+    pub name: String,
+}
+
+impl<'a> Whom<'a> {
+    /// A workload.
+    pub fn of(workload: &'a Workload) -> Self {
+        Whom {
+            component: workload.component.name(),
+            instance: workload.instance.as_ref(),
+            name: workload.name(),
+        }
+    }
+}
+
+impl PolicyGroup {
+    /// Whom the group's policy is for: its workload.
+    pub fn whom(&self) -> Whom<'_> {
+        Whom::of(&self.workload)
+    }
+}
+
+/// Labels and annotations of an allow policy: who made it, for whom, and the reference rows
+/// and purposes it implements.
 pub(crate) fn annotations(
-    group: &PolicyGroup,
+    whom: &Whom<'_>,
+    direction: Direction,
+    peers: &str,
     refs: &BTreeSet<RowId>,
     purposes: &BTreeSet<&'static str>,
 ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
@@ -165,15 +197,12 @@ pub(crate) fn annotations(
             "app.kubernetes.io/managed-by".to_string(),
             PREFIX.to_string(),
         ),
-        (
-            format!("{PREFIX}/component"),
-            group.workload.component.name().to_string(),
-        ),
+        (format!("{PREFIX}/component"), whom.component.to_string()),
     ]);
-    if let Some(instance) = &group.workload.instance {
+    if let Some(instance) = whom.instance {
         labels.insert(format!("{PREFIX}/instance"), instance.to_string());
     }
-    let towards = match group.direction {
+    let towards = match direction {
         Direction::Ingress => "from",
         Direction::Egress => "to",
     };
@@ -183,10 +212,9 @@ pub(crate) fn annotations(
         (
             format!("{PREFIX}/description"),
             format!(
-                "{} of {} {towards} {}: {}.",
-                capitalized(group.direction.name()),
-                group.workload.name(),
-                group.peers,
+                "{} of {} {towards} {peers}: {}.",
+                capitalized(direction.name()),
+                whom.name,
                 purposes.join("; ")
             ),
         ),

@@ -556,6 +556,8 @@ impl Builder<'_> {
             Component::EdgeConnect => ctx.edgeconnect().is_some(),
             Component::ActiveGate => dk.is_some_and(DynaKube::active_gate_enabled),
             Component::OneAgent => daemonset,
+            // `IsStandalone()` in every release: beside a OneAgent DaemonSet, the OneAgent
+            // monitors the logs (see the note on `spec.logMonitoring`).
             Component::LogMonitoring => dk.is_some_and(|d| d.log_monitoring && !daemonset),
             Component::Kspm => dk.is_some_and(|d| d.kspm),
             Component::ExtensionController => dk.is_some_and(|d| d.extensions.enabled()),
@@ -564,6 +566,10 @@ impl Builder<'_> {
                 dk.is_some_and(|d| d.telemetry_ingest.is_some() || d.extensions.prometheus)
             }
             Component::InjectedApps => dk.is_some_and(DynaKube::labels_namespaces),
+            Component::ClassicApps => {
+                dk.and_then(DynaKube::mode)
+                    == Some(crate::resources::OneAgentMode::ClassicFullStack)
+            }
         }
     }
 
@@ -590,6 +596,10 @@ impl Builder<'_> {
                 dk.is_some_and(|d| d.has_capability(Capability::KubernetesMonitoring))
             }
             Condition::CodeModulesInjection => injects,
+            Condition::ClassicFullStack => {
+                dk.and_then(DynaKube::mode)
+                    == Some(crate::resources::OneAgentMode::ClassicFullStack)
+            }
             Condition::Bootstrapper => {
                 injects && (!self.profile.csi_driver || migration) && registry == Some(false)
             }
@@ -629,14 +639,23 @@ impl Builder<'_> {
             }
             for &component in rule.components {
                 if self.applies(rule, component, ctx) {
-                    let workload = self.workload(component, ctx);
-                    self.add(rule, workload, ctx);
+                    self.add(rule, component, ctx);
                 }
             }
         }
     }
 
-    fn add(&mut self, rule: &'static FlowRule, workload: Workload, ctx: Context<'_>) {
+    /// The endpoints that stand for `component` in the context: its workload, or for
+    /// classic full-stack applications the pods of the profile.
+    fn subjects(&self, component: Component, ctx: Context<'_>) -> Vec<Endpoint> {
+        match component {
+            Component::ClassicApps => self.classic_pods(),
+            _ => vec![Endpoint::Workload(self.workload(component, ctx))],
+        }
+    }
+
+    fn add(&mut self, rule: &'static FlowRule, component: Component, ctx: Context<'_>) {
+        let subjects = self.subjects(component, ctx);
         for peer in self.peers(rule, ctx) {
             let ports = match rule.ports {
                 PortRule::Fixed(ports) => Ports::list(ports.iter().copied()),
@@ -646,17 +665,19 @@ impl Builder<'_> {
                     self.profile.helm.webhook.ports.of(port),
                 )]),
             };
-            let me = Endpoint::Workload(workload.clone());
-            let (from, to) = match rule.direction {
-                Direction::Ingress => (peer.endpoint, me),
-                Direction::Egress => (me, peer.endpoint),
-            };
-            let facts = self.flows.entry((rule.id, from, to, ports)).or_default();
-            facts.refs.insert(rule.id);
-            facts.refs.extend(rule.also.iter().copied());
-            facts.refs.extend(peer.refs.iter().copied());
-            facts.sources.extend(ctx.resource());
-            facts.purpose = rule.purpose;
+            for me in &subjects {
+                let (from, to) = match rule.direction {
+                    Direction::Ingress => (peer.endpoint.clone(), me.clone()),
+                    Direction::Egress => (me.clone(), peer.endpoint.clone()),
+                };
+                let key = (rule.id, from, to, ports.clone());
+                let facts = self.flows.entry(key).or_default();
+                facts.refs.insert(rule.id);
+                facts.refs.extend(rule.also.iter().copied());
+                facts.refs.extend(peer.refs.iter().copied());
+                facts.sources.extend(ctx.resource());
+                facts.purpose = rule.purpose;
+            }
         }
     }
 

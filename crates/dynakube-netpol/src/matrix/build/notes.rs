@@ -82,6 +82,39 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
             )
         },
     },
+    // The operator rolls out the log-monitoring DaemonSet only when `IsStandalone()`: with
+    // `logMonitoring` set and no OneAgent DaemonSet (`SetHostAgentDependency` with
+    // `IsDaemonsetRequired()`: classicFullStack, cloudNativeFullStack or hostMonitoring;
+    // `pkg/api/latest/dynakube/logmonitoring_props.go` and the check in `Reconcile` of
+    // `pkg/controllers/dynakube/logmonitoring/daemonset/reconciler.go`, v1.5.0 to v1.10.2;
+    // v1.4.0 with `NeedsOneAgent()`, the same three modes). The OneAgent then monitors the logs.
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[E14, E15],
+        field: "spec.logMonitoring",
+        applies: |a| a.dk.log_monitoring && a.dk.mode().is_some_and(|m| m.has_daemonset()),
+        text: |a| {
+            format!(
+                "DynaKube {}: `logMonitoring` beside `{}` starts no log-monitoring DaemonSet: the OneAgent DaemonSet monitors the logs itself, so the field changes no traffic (no E14, E15)",
+                a.dk.name,
+                a.dk.mode().map_or("", |m| m.field())
+            )
+        },
+    },
+    // The collector's ClusterRole grants `nodes/metrics`, not `nodes/proxy` (see
+    // `PeerRule::PrometheusExtension`): it reads the kubelets directly, on their port.
+    DynaKubeNote {
+        level: Level::Info,
+        refs: &[E21],
+        field: "spec.extensions",
+        applies: |a| a.dk.extensions.prometheus,
+        text: |a| {
+            format!(
+                "DynaKube {}: the OpenTelemetry collector scrapes what the tenant's Prometheus extensions configure; its ClusterRole grants `nodes/metrics` (not `nodes/proxy`), so it may read every kubelet's metrics directly: egress to the nodes on 10250 (the kubelet default) is allowed",
+                a.dk.name
+            )
+        },
+    },
     DynaKubeNote {
         level: Level::Info,
         refs: &[E6],

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::{Builder, Context, Peer};
-use crate::matrix::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER};
+use crate::matrix::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET};
 use crate::matrix::{
-    ApiServer, Blocks, Component, Dns, Endpoint, FlowRule, HostRole, Nodes, PeerRule, Pods,
-    PodsKind, Port, Ports, ProxyUse, RowId, ZoneRoute,
+    ApiServer, Blocks, Component, Dns, Endpoint, FlowRule, HostRole, NodeScope, Nodes, PeerRule,
+    Pods, PodsKind, Port, Ports, ProxyUse, RowId, ZoneRoute,
 };
 use crate::resources::{
     Capability, DynaKube, EdgeConnect, OneAgentMode, Proxy, Registry, TelemetryProtocol,
@@ -56,7 +56,12 @@ impl Builder<'_> {
             }
             (PeerRule::TelemetryExport, Some(dk), _) => vec![self.telemetry_export(rule, ctx, dk)],
             (PeerRule::PrometheusExtension, ..) => {
-                let mut peers = vec![self.extension_controller(ctx)];
+                let kubelets =
+                    Endpoint::Nodes(Nodes(self.profile.node_cidrs.clone(), NodeScope::Every));
+                let mut peers = vec![
+                    self.extension_controller(ctx),
+                    Peer::plain(kubelets, Ports::list([KUBELET])),
+                ];
                 peers.extend(self.scrape_targets(rule, "Prometheus scrape targets"));
                 peers
             }
@@ -145,8 +150,9 @@ impl Builder<'_> {
             .collect()
     }
 
-    /// The databases of the cluster profile on their ports; without any, the row stays closed
-    /// with a warning that names the field.
+    /// The databases of the cluster profile on their ports: pods, address blocks, or hosts
+    /// (internal ones, resolved like every host); without any, the row stays closed with a
+    /// warning that names the field.
     fn databases(&mut self, rule: &FlowRule) -> Vec<Peer> {
         let databases = &self.profile.databases;
         if databases.is_empty() {
@@ -154,55 +160,76 @@ impl Builder<'_> {
                 rule,
                 "cluster profile databases",
                 "user databases",
-                "name them in the cluster profile's `databases` (address blocks or pods, and ports)",
+                "name them in the cluster profile's `databases` (address blocks, host names or pods, and ports)",
             );
             return vec![unbounded("user databases")];
         }
-        databases
-            .iter()
-            .map(|db| {
-                let ports = Ports::list(db.ports.iter().map(|&p| Port::tcp_of(p)));
-                let endpoint = if db.cidrs.is_empty() {
-                    Endpoint::Pods(Pods::named(
-                        PodsKind::Databases,
-                        db.namespace.as_ref(),
-                        &db.pod_labels,
-                    ))
-                } else {
-                    Endpoint::Blocks(Blocks {
-                        what: "database addresses",
-                        name: "databases",
-                        cidrs: db.cidrs.clone(),
+        let mut peers = Vec::new();
+        for db in databases {
+            let ports = Ports::list(db.ports.iter().map(|&p| Port::tcp_of(p)));
+            let endpoints = if !db.hosts.is_empty() {
+                db.hosts
+                    .iter()
+                    .map(|host| Endpoint::Host {
+                        host: Host::Name(host.clone()),
+                        role: HostRole::Database,
                     })
-                };
-                Peer::plain(endpoint, ports)
-            })
-            .collect()
+                    .collect()
+            } else if !db.cidrs.is_empty() {
+                vec![Endpoint::Blocks(Blocks {
+                    what: "database addresses",
+                    name: "databases",
+                    field: "databases",
+                    cidrs: db.cidrs.clone(),
+                })]
+            } else {
+                vec![Endpoint::Pods(Pods::named(
+                    PodsKind::Databases,
+                    db.namespace.as_ref(),
+                    &db.pod_labels,
+                ))]
+            };
+            peers.extend(endpoints.into_iter().map(|e| Peer::plain(e, ports.clone())));
+        }
+        peers
     }
 
-    /// The application pods a classic full-stack OneAgent instruments: their code modules
-    /// reach a routing ActiveGate from the pods' addresses. No namespace is labelled for them,
-    /// so they are the profile's namespaces, or every pod, with a note.
+    /// The application pods a classic full-stack OneAgent instruments, as peers of a routing
+    /// ActiveGate (I11); a warning when they are every pod.
     fn classic_apps(&mut self, rule: &FlowRule) -> Vec<Peer> {
-        let any = Ports::List(Default::default());
-        let namespaces = &self.profile.classic_full_stack_namespaces;
-        if namespaces.is_empty() {
+        if self.profile.classic_full_stack_namespaces.is_empty() {
             self.notes.insert(crate::matrix::Note::new(
                 crate::matrix::Level::Warning,
                 &[rule.id],
                 "classicFullStack: the host agent instruments processes in every pod, whose code modules reach the routing ActiveGate; it admits all pods of all namespaces on its port (list the namespaces in the cluster profile's `classicFullStackNamespaces` to narrow this)",
             ).at("cluster profile classicFullStackNamespaces"));
-            return vec![Peer::plain(all_pods(), any)];
+        }
+        self.classic_pods()
+            .into_iter()
+            .map(|pods| Peer::plain(pods, Ports::List(Default::default())))
+            .collect()
+    }
+
+    /// The application pods a classic full-stack OneAgent instruments: the host agent loads
+    /// code modules into their processes, which reach the OneAgent communication endpoints
+    /// from the pods' addresses (E12) and resolve names (E1) as injected code modules do. No
+    /// namespace is labelled for them (the operator labels namespaces only for
+    /// `IsAppInjectionNeeded()`: `matchOneAgent` in `pkg/injection/namespace/mapper/mapper.go`,
+    /// v1.10.2), so they are the pods of the profile's namespaces, or of every namespace.
+    pub(super) fn classic_pods(&self) -> Vec<Endpoint> {
+        let namespaces = &self.profile.classic_full_stack_namespaces;
+        let none = BTreeMap::<String, String>::new();
+        if namespaces.is_empty() {
+            return vec![Endpoint::Pods(Pods::named(
+                PodsKind::ClassicApps,
+                None,
+                &none,
+            ))];
         }
         namespaces
             .iter()
             .map(|namespace| {
-                let pods = Pods::named(
-                    PodsKind::ClassicApps,
-                    Some(namespace),
-                    &BTreeMap::<String, String>::new(),
-                );
-                Peer::plain(Endpoint::Pods(pods), any.clone())
+                Endpoint::Pods(Pods::named(PodsKind::ClassicApps, Some(namespace), &none))
             })
             .collect()
     }
@@ -220,7 +247,7 @@ impl Builder<'_> {
     }
 
     fn nodes(&self) -> Endpoint {
-        Endpoint::Nodes(Nodes(self.profile.node_cidrs.clone()))
+        Endpoint::Nodes(Nodes(self.profile.node_cidrs.clone(), NodeScope::Own))
     }
 
     fn api_server(&self) -> Endpoint {

@@ -4,9 +4,11 @@
 //! Per workload, direction and peer group there is one policy, named like its Kubernetes
 //! counterpart. Hosts become `toFQDNs` (with the DNS rule Cilium needs to learn their
 //! addresses), kube-apiserver the `kube-apiserver` entity, kubelet probes the `host` entity,
-//! host-network OneAgents `host` and `remote-node`. Optional clusterwide policies cover the
-//! host-network OneAgent (host firewall) and the egress of injected application pods; both only
-//! add allows and never switch their subjects into default deny.
+//! host-network OneAgents and the kubelets of every node `host` and `remote-node`. Optional
+//! clusterwide policies cover the host-network OneAgent (host firewall) and the egress of
+//! application pods (injected ones, and those of the cluster profile's
+//! `classicFullStackNamespaces`); they only add allows and never switch their subjects into
+//! default deny.
 //!
 //! DNS rules: each workload may resolve the names of the hosts it reaches (`matchName`) and
 //! names under the cluster domain (`matchPattern: "*.<clusterDomain>"`), which covers every
@@ -69,8 +71,8 @@ use self::model::{
 };
 use super::{PolicyGroup, Unexpressed, group_of};
 use crate::matrix::{
-    Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, Note, Pods, Port, Ports, RowId,
-    Selection, Workload,
+    Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, NodeScope, Nodes, Note, Pods,
+    Port, Ports, RowId, Selection, Workload,
 };
 use crate::resolve::Addresses;
 use crate::resources::ResourceRef;
@@ -117,14 +119,24 @@ enum Owner {
     Host(Workload),
     /// The injected application namespaces of a DynaKube.
     Apps(Workload),
+    /// Application pods the cluster profile names in one namespace (classic full stack).
+    AppPods(Pods),
+}
+
+/// Whose DNS rules a policy carries: the names of every policy of the same resolver.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Resolver {
+    Workload(Workload),
+    Pods(Pods),
 }
 
 impl Owner {
-    /// The workload the policy is for.
-    fn workload(&self) -> &Workload {
+    /// Whose names the policy's DNS rules list.
+    fn resolver(&self) -> Resolver {
         match self {
-            Owner::Workload(group) => &group.workload,
-            Owner::Host(w) | Owner::Apps(w) => w,
+            Owner::Workload(group) => Resolver::Workload(group.workload.clone()),
+            Owner::Host(w) | Owner::Apps(w) => Resolver::Workload(w.clone()),
+            Owner::AppPods(pods) => Resolver::Pods(pods.clone()),
         }
     }
 }
@@ -192,17 +204,21 @@ struct Renderer<'a> {
 impl Renderer<'_> {
     fn flow(&mut self, flow: &Flow) {
         let mut rendered = false;
-        if let Some(owner) = flow
-            .from
-            .workload()
-            .and_then(|w| self.egress_owner(w, flow))
-        {
+        let owner = match &flow.from {
+            Endpoint::Workload(w) => self.egress_owner(w, flow),
+            Endpoint::Pods(pods) => self.app_pods_owner(pods),
+            _ => None,
+        };
+        if let Some(owner) = owner {
             let host = matches!(owner, Owner::Host(_));
             if let Some(peer) = self.egress_peer(&flow.to, host) {
                 let draft = self.drafts.entry(owner).or_default();
                 draft.egress.insert((peer, egress_ports(flow)));
                 draft.record(flow);
                 rendered = true;
+                if let (Endpoint::Blocks(blocks), false) = (&flow.to, host) {
+                    self.notes.insert(by_address(flow, blocks));
+                }
             }
         }
         if let Some(destination) = flow.to.policy_subject()
@@ -236,6 +252,16 @@ impl Renderer<'_> {
         }
     }
 
+    /// The clusterwide policy of application pods the cluster profile names, where it asks
+    /// for application egress; pods of every namespace get none, since a policy for them
+    /// would open the operator namespace too.
+    fn app_pods_owner(&self, pods: &Pods) -> Option<Owner> {
+        let wanted = self.matrix.profile.cilium.app_egress
+            && pods.kind.applications()
+            && pods.namespace.is_some();
+        wanted.then(|| Owner::AppPods(pods.clone()))
+    }
+
     fn ingress_peer(&self, endpoint: &Endpoint) -> Option<Ingress> {
         Some(match endpoint {
             Endpoint::Workload(w) => match &w.selection {
@@ -249,7 +275,10 @@ impl Renderer<'_> {
             },
             Endpoint::Pods(pods) => Ingress::Endpoints(pods_selector(pods)),
             // Kubelet probes come from the local node only.
-            Endpoint::Nodes(_) => Ingress::Entities(vec![Entity::Host]),
+            Endpoint::Nodes(Nodes(_, NodeScope::Own)) => Ingress::Entities(vec![Entity::Host]),
+            Endpoint::Nodes(Nodes(_, NodeScope::Every)) => {
+                Ingress::Entities(vec![Entity::Host, Entity::RemoteNode])
+            }
             Endpoint::KubeApiServer(_) if self.matrix.profile.cilium.control_plane_host_network => {
                 Ingress::Entities(vec![
                     Entity::Host,
@@ -273,8 +302,11 @@ impl Renderer<'_> {
                 Selection::Pods(_) => Egress::Endpoints(workload_selector(w)),
                 Selection::HostNetwork(_) | Selection::Namespaces { .. } => return None,
             },
-            // The kubelet API of the pod's own node.
-            Endpoint::Nodes(_) => Egress::Entities(vec![Entity::Host]),
+            // The kubelet API of the pod's own node, or of every node.
+            Endpoint::Nodes(Nodes(_, NodeScope::Own)) => Egress::Entities(vec![Entity::Host]),
+            Endpoint::Nodes(Nodes(_, NodeScope::Every)) => {
+                Egress::Entities(vec![Entity::Host, Entity::RemoteNode])
+            }
             Endpoint::KubeApiServer(_) => Egress::Entities(vec![Entity::KubeApiserver]),
             Endpoint::Dns(dns) => {
                 let mut labels = dns.labels.clone();
@@ -327,6 +359,18 @@ impl Renderer<'_> {
                 flow.to,
                 flow.ports
             ),
+            Unexpressed::AppPods(pods) if pods.namespace.is_none() => format!(
+                "{} need egress to {} ({}) wherever their namespace restricts egress; `cilium.appEgress` writes a clusterwide policy for it only for the namespaces listed in the cluster profile's `classicFullStackNamespaces` (one for every namespace would open the operator namespace too)",
+                pods.describe(),
+                flow.to,
+                flow.ports
+            ),
+            Unexpressed::AppPods(pods) => format!(
+                "{} need egress to {} ({}) wherever their namespace restricts egress; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
+                pods.describe(),
+                flow.to,
+                flow.ports
+            ),
             Unexpressed::PatternWithoutAddresses(_)
             | Unexpressed::CdnWithoutAddresses(_)
             | Unexpressed::NoFixedPeer => format!(
@@ -336,6 +380,25 @@ impl Renderer<'_> {
         };
         self.notes.insert(Note::on_flow(flow, text));
     }
+}
+
+/// The note on a flow to address blocks: Cilium's DNS proxy lets the source resolve only the
+/// names of its policies, so a peer it connects to by name fails its lookup although the
+/// address is allowed.
+fn by_address(flow: &Flow, blocks: &crate::matrix::Blocks) -> Note {
+    let cidrs: Vec<String> = blocks.cidrs.iter().map(ToString::to_string).collect();
+    Note::on_flow(
+        flow,
+        format!(
+            "{} reaches {} {} ({}) by address: its DNS rule lets it resolve only the names its policies list, so a connection string that names a host there fails its lookup although the address is allowed; give such a peer by `hosts` in the cluster profile's `{}`",
+            flow.from,
+            blocks.what,
+            cidrs.join(", "),
+            flow.ports,
+            blocks.field
+        ),
+    )
+    .at(format!("cluster profile {}", blocks.field))
 }
 
 /// The ports of an egress rule. kube-apiserver is reached through its Service: Cilium sees the
@@ -367,10 +430,10 @@ fn namespaces_selector(key: &str, value: &str) -> EndpointSelector {
 fn resolvable_names(
     drafts: &BTreeMap<Owner, Draft>,
     cluster_domain: &HostName,
-) -> BTreeMap<Workload, BTreeSet<FqdnSelector>> {
-    let mut names: BTreeMap<Workload, BTreeSet<FqdnSelector>> = BTreeMap::new();
+) -> BTreeMap<Resolver, BTreeSet<FqdnSelector>> {
+    let mut names: BTreeMap<Resolver, BTreeSet<FqdnSelector>> = BTreeMap::new();
     for (owner, draft) in drafts {
-        let set = names.entry(owner.workload().clone()).or_insert_with(|| {
+        let set = names.entry(owner.resolver()).or_insert_with(|| {
             BTreeSet::from([FqdnSelector::Pattern(FqdnPattern::Below(
                 cluster_domain.clone(),
             ))])

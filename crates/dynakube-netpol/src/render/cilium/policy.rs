@@ -11,11 +11,11 @@ use super::model::{
     PortProtocol, PortRule, Protocol as CiliumProtocol, Rule, Subject,
 };
 use super::{
-    CiliumObject, Draft, Egress, Ingress, Owner, Rendered, namespaces_selector, resolvable_names,
-    workload_selector,
+    CiliumObject, Draft, Egress, Ingress, Owner, Rendered, namespaces_selector, pods_selector,
+    resolvable_names, workload_selector,
 };
-use crate::matrix::{Direction, Matrix, Note, Ports, Protocol, Selection, Workload};
-use crate::render::{PREFIX, PolicyGroup, annotations};
+use crate::matrix::{Direction, Matrix, Note, Pods, Ports, Protocol, Selection, Workload};
+use crate::render::{PREFIX, Whom, annotations};
 
 /// The policies of the drafts: the namespace's default deny first, then one per draft, the
 /// clusterwide ones last.
@@ -31,7 +31,7 @@ pub(super) fn finish(
     let mut clusterwide = Vec::new();
     let mut sources = BTreeMap::new();
     for (owner, draft) in &drafts {
-        let names = names.get(owner.workload()).cloned().unwrap_or_default();
+        let names = names.get(&owner.resolver()).cloned().unwrap_or_default();
         let object = policy(matrix, owner, draft, names);
         sources.insert(object.name(), draft.sources.clone());
         match object {
@@ -55,31 +55,51 @@ fn policy(
     names: BTreeSet<FqdnSelector>,
 ) -> CiliumObject {
     let namespace = matrix.namespace.as_str();
-    let workload = owner.workload();
-    let (name, subject, group) = match owner {
+    let (name, subject, whom, direction, peers) = match owner {
         Owner::Workload(group) => (
             group.name(),
             Subject::Endpoints(EndpointSelector::of(
-                &workload.selection.pods().cloned().unwrap_or_default(),
+                &group.workload.selection.pods().cloned().unwrap_or_default(),
                 None,
             )),
-            group.clone(),
+            group.whom(),
+            group.direction,
+            group.peers.as_str(),
         ),
         Owner::Host(w) => (
             format!("{namespace}-{}-host-egress", w.name()),
             Subject::Nodes(EndpointSelector::default()),
-            clusterwide_group(w),
+            Whom::of(w),
+            Direction::Egress,
+            CLUSTERWIDE,
         ),
         Owner::Apps(w) => (
             format!("{namespace}-{}-egress", w.name()),
             Subject::Endpoints(apps_selector(w)),
-            clusterwide_group(w),
+            Whom::of(w),
+            Direction::Egress,
+            CLUSTERWIDE,
         ),
+        Owner::AppPods(pods) => {
+            let name = app_pods_name(pods);
+            (
+                format!("{namespace}-{name}-egress"),
+                Subject::Endpoints(pods_selector(pods)),
+                Whom {
+                    component: pods.kind.name(),
+                    instance: None,
+                    name,
+                },
+                Direction::Egress,
+                CLUSTERWIDE,
+            )
+        }
     };
     let mut rule = Rule::new(subject);
     rule.ingress = ingress_rules(draft);
     rule.egress = egress_rules(owner, draft, names);
-    let (labels, mut annotations) = annotations(&group, &draft.refs, &draft.purposes);
+    let (labels, mut annotations) =
+        annotations(&whom, direction, peers, &draft.refs, &draft.purposes);
     rule.description = annotations.remove(&format!("{PREFIX}/description"));
     let mut metadata = ObjectMeta {
         name: Some(name),
@@ -92,7 +112,7 @@ fn policy(
             metadata.namespace = Some(namespace.to_string());
             CiliumObject::Namespaced(CiliumNetworkPolicy::new(metadata, rule))
         }
-        Owner::Host(_) | Owner::Apps(_) => {
+        Owner::Host(_) | Owner::Apps(_) | Owner::AppPods(_) => {
             // Only allows: the subjects keep whatever default they have.
             rule.enable_default_deny = Some(DefaultDeny {
                 ingress: Some(false),
@@ -103,13 +123,14 @@ fn policy(
     }
 }
 
-/// The group that names and describes a clusterwide policy of `workload`.
-fn clusterwide_group(workload: &Workload) -> PolicyGroup {
-    PolicyGroup {
-        workload: workload.clone(),
-        direction: Direction::Egress,
-        peers: "clusterwide".into(),
-    }
+/// The peers a clusterwide policy's description names.
+const CLUSTERWIDE: &str = "clusterwide";
+
+/// The name of application pods of the cluster profile in policy names: their kind and
+/// namespace (`classic-apps-shop`).
+fn app_pods_name(pods: &Pods) -> String {
+    let namespace = pods.namespace.as_ref().map_or("all", |n| n.as_str());
+    format!("{}-{namespace}", pods.kind.name())
 }
 
 /// The injected application namespaces of a DynaKube.
