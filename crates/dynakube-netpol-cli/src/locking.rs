@@ -55,12 +55,24 @@ pub struct DnsArgs {
     #[arg(long, value_name = "HOST", value_parser = parse_host)]
     pub internal_host: Vec<HostName>,
 
-    /// Seconds one DNS query may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    /// Seconds one DNS query may take (1 to 60).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 3,
+        value_parser = crate::ranges::u64_in(crate::ranges::DNS_TIMEOUT),
+        allow_negative_numbers = true
+    )]
     pub dns_timeout: u64,
 
-    /// How many hosts are resolved at the same time.
-    #[arg(long, value_name = "COUNT", default_value_t = 16)]
+    /// How many hosts are resolved at the same time (1 to 256).
+    #[arg(
+        long,
+        value_name = "COUNT",
+        default_value_t = 16,
+        value_parser = crate::ranges::usize_in(crate::ranges::DNS_PARALLELISM),
+        allow_negative_numbers = true
+    )]
     pub dns_parallelism: usize,
 }
 
@@ -72,8 +84,13 @@ fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, 53));
     }
-    s.parse::<SocketAddr>()
-        .map_err(|_| format!("`{}` is not an IP address or IP:PORT", Shown(s)))
+    let address = s
+        .parse::<SocketAddr>()
+        .map_err(|_| format!("`{}` is not an IP address or IP:PORT", Shown(s)))?;
+    if address.port() == 0 {
+        return Err(format!("`{}`: port 0 is no server's port", Shown(s)));
+    }
+    Ok(address)
 }
 
 /// A lock completed for a matrix: what it holds, whether it gained hosts, warnings.

@@ -5,6 +5,7 @@ mod krm;
 mod kubectl_complete;
 mod locking;
 mod manifests;
+mod ranges;
 mod settings;
 mod style;
 mod zone_apply;
@@ -297,8 +298,14 @@ struct ZonePlanArgs {
     #[arg(long, value_name = "VAR")]
     api_token_env: Option<String>,
 
-    /// Seconds each request of --apply may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    /// Seconds each request of --apply may take, its answer read (1 to 300).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        value_parser = ranges::u64_in(ranges::HTTP_TIMEOUT),
+        allow_negative_numbers = true
+    )]
     timeout: u64,
 }
 
@@ -382,12 +389,26 @@ struct AuditArgs {
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     format: Format,
 
-    /// The most bytes one input file may have (pod dumps of large clusters are big).
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    /// The most bytes one input file may have (pod dumps of large clusters are big; 1 to
+    /// 4294967296).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 1 << 30,
+        value_parser = ranges::usize_in(ranges::INPUT_BYTES),
+        allow_negative_numbers = true
+    )]
     max_input_bytes: usize,
 
-    /// The deepest nesting of YAML flow collections ([...], {...}) an input may have.
-    #[arg(long, value_name = "LEVELS", default_value_t = Limits::default().max_depth)]
+    /// The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to
+    /// 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself).
+    #[arg(
+        long,
+        value_name = "LEVELS",
+        default_value_t = Limits::default().max_depth,
+        value_parser = ranges::usize_in(ranges::DEPTH),
+        allow_negative_numbers = true
+    )]
     max_depth: usize,
 }
 

@@ -342,8 +342,8 @@ struct GeneratorSpec {
     ignore_unknown_fields: bool,
     cluster: Option<Value>,
     hosts: Option<Value>,
-    max_input_bytes: Option<usize>,
-    max_depth: Option<usize>,
+    max_input_bytes: Option<u64>,
+    max_depth: Option<u64>,
 }
 
 /// A function config (NetworkPolicyGenerator) as a [`Config`]; errors name the field.
@@ -567,8 +567,16 @@ fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
             UnknownFields::Refuse
         },
         limits: Limits {
-            max_bytes: spec.max_input_bytes.unwrap_or(Limits::default().max_bytes),
-            max_depth: spec.max_depth.unwrap_or(Limits::default().max_depth),
+            max_bytes: match spec.max_input_bytes {
+                Some(value) => {
+                    crate::ranges::field("maxInputBytes", value, &crate::ranges::INPUT_BYTES)?
+                }
+                None => Limits::default().max_bytes,
+            },
+            max_depth: match spec.max_depth {
+                Some(value) => crate::ranges::field("maxDepth", value, &crate::ranges::DEPTH)?,
+                None => Limits::default().max_depth,
+            },
         },
         flavor: flavor.map_or(Flavor::Kubernetes, FlavorArg::flavor),
     })

@@ -290,6 +290,64 @@ fn hostile_values_exit_0_or_2_never_101() {
     }
 }
 
+/// Every numeric option of every subcommand (the list the binary's own test derives from the
+/// command-line definition) at the edges of its type: refused with exit 2 and a message naming
+/// the option, never a panic.
+#[test]
+fn numeric_options_out_of_range_exit_2_naming_the_option() {
+    let dir = scratch("numeric-options");
+    std::fs::write(
+        dir.join("dk.yaml"),
+        dynakube("dk", "https://abc12345.live.dynatrace.com/api", ""),
+    )
+    .unwrap();
+    let options = [
+        ("generate", "--max-input-bytes"),
+        ("generate", "--max-depth"),
+        ("generate", "--dns-timeout"),
+        ("generate", "--dns-parallelism"),
+        ("lock", "--dns-timeout"),
+        ("lock", "--dns-parallelism"),
+        ("lock", "--max-depth"),
+        ("verify", "--max-input-bytes"),
+        ("audit", "--max-input-bytes"),
+        ("audit", "--max-depth"),
+        ("zone-plan", "--timeout"),
+        ("zone-plan", "--max-depth"),
+        ("helm-post-render", "--max-input-bytes"),
+        ("helm-post-render", "--max-depth"),
+    ];
+    for (subcommand, option) in options {
+        for value in ["18446744073709551615", "0", "-1", "-18446744073709551616"] {
+            let output = binary()
+                .args([subcommand, option, value])
+                .args(
+                    ["dk.yaml", "--policies", "dk.yaml"]
+                        .iter()
+                        .take(match subcommand {
+                            "helm-post-render" => 0,
+                            "verify" => 3,
+                            _ => 1,
+                        }),
+                )
+                .current_dir(&dir)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = text(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{subcommand} {option} {value}: {stderr}"
+            );
+            assert!(
+                stderr.contains(&format!("invalid value '{value}' for '{option} <")),
+                "{subcommand} {option} {value}: {stderr}"
+            );
+        }
+    }
+}
+
 /// Writes `count` DynaKubes of tenant `tenant` into `dir/<file>`.
 fn many_dynakubes(dir: &Path, file: &str, count: usize, tenant: &str) {
     let text: Vec<String> = (0..count)
