@@ -8,7 +8,6 @@
 //! before this one, are kept, and only this function's errors fail it; a result names the
 //! item's file and index when the orchestrator annotated them.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use dynakube_netpol::Location;
@@ -112,11 +111,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Ok(json) => json + "\n",
         Err(_) => serde_yaml::to_string(&list)?,
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
+    crate::exit::write(text)?;
     Ok(if failed {
-        ExitCode::from(1)
+        crate::exit::code(crate::exit::FAILED)
     } else {
         ExitCode::SUCCESS
     })

@@ -7,7 +7,6 @@
 //! the operator alone); it goes through unchanged, with a note.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -313,19 +312,14 @@ pub fn transformer(args: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
 /// Writes `text` unchanged, then the policies' stream; the notes on standard error.
 fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode> {
     crate::print_notes(&added.notes);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .context("cannot write to standard output")?;
+    let mut stream = text.to_owned();
     if let Some(output) = &added.policies {
         if !text.is_empty() && !text.ends_with('\n') {
-            stdout.write_all(b"\n")?;
+            stream.push('\n');
         }
-        stdout
-            .write_all(output.to_appended_stream().as_bytes())
-            .context("cannot write to standard output")?;
+        stream.push_str(&output.to_appended_stream());
     }
-    stdout.flush()?;
+    crate::exit::write(stream)?;
     Ok(ExitCode::SUCCESS)
 }
 

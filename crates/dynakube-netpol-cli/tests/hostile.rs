@@ -348,6 +348,124 @@ fn numeric_options_out_of_range_exit_2_naming_the_option() {
     }
 }
 
+/// A reader that stops reading ends the output quietly, and the run keeps its own exit status.
+#[test]
+fn standard_output_whose_reader_is_gone() {
+    let dir = scratch("standard-output-gone");
+    many_dynakubes(&dir, "dk.yaml", 200, "abc12345");
+    let generate = [
+        "generate",
+        "dk.yaml",
+        "--fqdn-fallback",
+        "public-internet",
+        "-q",
+    ];
+
+    // A pipe whose reader is already gone: the first write meets a broken pipe.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let gone = binary()
+        .args(generate)
+        .current_dir(&dir)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(gone.status.code(), Some(0), "{}", text(&gone.stderr));
+    assert_eq!(text(&gone.stderr), "", "no message");
+
+    // The same through a shell pipeline, as users meet it (pipefail shows the tool's status).
+    let shell = Command::new("bash")
+        .args([
+            "-c",
+            "set -o pipefail; \"$0\" \"$@\" | head -c 10 >/dev/null",
+        ])
+        .arg(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(generate)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(shell.status.code(), Some(0), "{}", text(&shell.stderr));
+    assert_eq!(text(&shell.stderr), "");
+
+    // The reader going away changes no verdict: audit still says a pod needs attention.
+    let pods = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  annotations: {oneagent.dynatrace.com/injected: \"false\", oneagent.dynatrace.com/reason: DynaKubeStatusNotReady}\n";
+    std::fs::write(dir.join("pods.yaml"), pods).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let audit = binary()
+        .args(["audit", "pods.yaml"])
+        .current_dir(&dir)
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(audit.status.code(), Some(3), "{}", text(&audit.stderr));
+}
+
+/// A closed or full standard output is an error: the policies would go nowhere.
+#[test]
+fn standard_output_closed_or_full() {
+    let dir = scratch("standard-output-closed");
+    many_dynakubes(&dir, "dk.yaml", 2, "abc12345");
+    let generate = [
+        "generate",
+        "dk.yaml",
+        "--fqdn-fallback",
+        "public-internet",
+        "-q",
+    ];
+
+    let closed = Command::new("sh")
+        .args(["-c", "\"$0\" \"$@\" >&-"])
+        .arg(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(generate)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(closed.status.code(), Some(2), "{}", text(&closed.stderr));
+    assert_eq!(
+        text(&closed.stderr),
+        "error: cannot write to standard output: it is closed\n"
+    );
+    // /dev/null is no closed output.
+    let null = Command::new("sh")
+        .args(["-c", "\"$0\" \"$@\" >/dev/null"])
+        .arg(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(generate)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(null.status.code(), Some(0), "{}", text(&null.stderr));
+    // A closed output is no error when nothing goes to it.
+    let to_dir = Command::new("sh")
+        .args(["-c", "\"$0\" \"$@\" -o out >&-"])
+        .arg(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(generate)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(to_dir.status.code(), Some(0), "{}", text(&to_dir.stderr));
+    assert!(dir.join("out/kustomization.yaml").is_file());
+
+    // Full.
+    let full = binary()
+        .args(generate)
+        .current_dir(&dir)
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(2), "{}", text(&full.stderr));
+    assert_eq!(
+        text(&full.stderr),
+        "error: cannot write to standard output: No space left on device\n"
+    );
+}
+
 /// Writes `count` DynaKubes of tenant `tenant` into `dir/<file>`.
 fn many_dynakubes(dir: &Path, file: &str, count: usize, tenant: &str) {
     let text: Vec<String> = (0..count)
