@@ -117,8 +117,15 @@ enum Command {
     /// environment variable (never printed), idempotently: each zone is read first and written
     /// only when it is missing or its fallback differs.
     ///
+    /// Only https API URLs get the token: with --apply, an http:// apiUrl is refused before any
+    /// request, and so is a zone name Dynatrace does not accept (letters, digits, `-` and `_`,
+    /// in parts separated by single dots). What a server says is printed escaped and without
+    /// the token. A rate limit is waited out as Retry-After says, at most 60 s at a time and
+    /// 120 s in all, saying how long on standard error.
+    ///
     /// Exit status: 0 on success; 1 when a request of --apply fails; 2 when the input or an
-    /// option is invalid.
+    /// option is invalid (an apiUrl that is not https with --apply, a zone name Dynatrace
+    /// refuses: no request is made then).
     ZonePlan(ZonePlanArgs),
 
     /// Resolve the hosts the policies need into the lock file; refresh or check it.
@@ -308,6 +315,12 @@ struct ZonePlanArgs {
     #[arg(long, value_name = "VAR")]
     api_token_env: Option<String>,
 
+    /// For tests against a server on this machine: let --apply use an http:// API URL whose
+    /// host is a loopback address (127.0.0.0/8, ::1). Any other http:// URL is refused, since
+    /// the token would travel in cleartext.
+    #[arg(long, requires = "apply")]
+    insecure_http: bool,
+
     /// Seconds each request of --apply may take, its answer read (1 to 300).
     #[arg(
         long,
@@ -323,7 +336,7 @@ impl ZonePlanArgs {
     fn run(&self) -> anyhow::Result<ExitCode> {
         let loaded = self.sources.load(Flavor::Kubernetes)?;
         let options = loaded.config.matrix_options();
-        let plan = dynakube_netpol::zones::plan(&loaded.inputs, &loaded.profile, &options);
+        let plan = dynakube_netpol::zones::plan(&loaded.inputs, &loaded.profile, &options)?;
         if !self.apply {
             exit::write(match self.format {
                 Format::Text => plan.to_text(),
@@ -331,6 +344,7 @@ impl ZonePlanArgs {
             })?;
             return Ok(ExitCode::SUCCESS);
         }
+        zone_apply::check_urls(&plan, self.insecure_http)?;
         let var = self.api_token_env.as_deref().unwrap_or_default();
         let token = std::env::var(var)
             .ok()
@@ -338,42 +352,17 @@ impl ZonePlanArgs {
             .ok_or_else(|| {
                 anyhow::anyhow!("--api-token-env: the environment variable {var} is not set")
             })?;
-        match zone_apply::apply(
-            &plan,
-            token.trim(),
-            std::time::Duration::from_secs(self.timeout),
-        ) {
+        let timeout = std::time::Duration::from_secs(self.timeout);
+        match zone_apply::apply(&plan, token.trim(), timeout, self.insecure_http) {
             Ok(applied) => {
-                match self.format {
-                    Format::Json => {
-                        exit::write(serde_json::to_string_pretty(&applied)? + "\n")?;
-                    }
-                    Format::Text => {
-                        for zone in &applied {
-                            let what = match &zone.outcome {
-                                zone_apply::Outcome::Unchanged => {
-                                    "exists with this fallback: unchanged".to_string()
-                                }
-                                zone_apply::Outcome::Created => "created".to_string(),
-                                zone_apply::Outcome::Updated { from } => {
-                                    format!("fallback changed from {from}")
-                                }
-                                zone_apply::Outcome::Implicit => {
-                                    "created by its ActiveGate (fallback ANY): nothing to do"
-                                        .to_string()
-                                }
-                            };
-                            exit::write(format!(
-                                "zone {} (fallback {}) at {}: {what}\n",
-                                zone.zone, zone.fallback, zone.api_url
-                            ))?;
-                        }
-                    }
-                }
+                exit::write(match self.format {
+                    Format::Json => serde_json::to_string_pretty(&applied)? + "\n",
+                    Format::Text => zone_apply::to_text(&applied),
+                })?;
                 Ok(ExitCode::SUCCESS)
             }
             Err(error) => {
-                eprintln!("error: {error:#}");
+                anstream::eprintln!("{}: {error:#}", style::error());
                 Ok(exit::code(exit::FAILED))
             }
         }
