@@ -77,14 +77,19 @@ pub fn write(bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
             READER_GONE.store(true, Ordering::Relaxed);
             Ok(())
         }
-        Err(e) => {
-            let reason = e.to_string();
-            let reason = reason
-                .rfind(" (os error ")
-                .map_or(reason.as_str(), |end| &reason[..end]);
-            anyhow::bail!("cannot write to standard output: {reason}")
-        }
+        Err(e) => anyhow::bail!(
+            "cannot write to standard output: {}",
+            without_error_number(&e.to_string())
+        ),
     }
+}
+
+/// The system's explanation without the error number Rust appends ("No space left on device",
+/// not "... (os error 28)").
+fn without_error_number(reason: &str) -> &str {
+    reason
+        .rfind(" (os error ")
+        .map_or(reason, |end| &reason[..end])
 }
 
 /// `print!` and `println!`, which some places still use, panic when standard output fails.
@@ -105,7 +110,8 @@ pub fn on_print_failure() {
             }
             let _ = writeln!(
                 std::io::stderr(),
-                "error: cannot write to standard output: {reason}"
+                "error: cannot write to standard output: {}",
+                without_error_number(reason)
             );
             std::process::exit(i32::from(INVALID));
         }

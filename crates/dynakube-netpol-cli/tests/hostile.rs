@@ -348,6 +348,70 @@ fn numeric_options_out_of_range_exit_2_naming_the_option() {
     }
 }
 
+/// The audit's case: 70 DynaKubes with `'^[a-z'` in a string were refused as nested deeper
+/// than 64, since every bracket of the file was counted; and raising --max-depth made the
+/// parser quadratic. Brackets in strings and comments are no nesting, and --max-depth stops at
+/// the parser's own 128.
+#[test]
+fn brackets_in_strings_are_no_nesting() {
+    let dir = scratch("brackets");
+    let dynakubes: Vec<String> = (0..70)
+        .map(|i| {
+            dynakube(
+                &format!("dk{i}"),
+                "https://abc12345.live.dynatrace.com/api",
+                "",
+            )
+            .replace(
+                "namespace: dynatrace}",
+                "namespace: dynatrace, annotations: {example.com/regex: '^[a-z'}}  # [[[",
+            )
+        })
+        .collect();
+    assert!(dynakubes.iter().all(|d| d.contains("'^[a-z'")));
+    std::fs::write(dir.join("dk.yaml"), dynakubes.join("---\n")).unwrap();
+    let output = binary()
+        .args([
+            "generate",
+            "dk.yaml",
+            "--fqdn-fallback",
+            "public-internet",
+            "-q",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+
+    let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    std::fs::write(dir.join("deep.yaml"), deep).unwrap();
+    let output = binary()
+        .args(["generate", "deep.yaml", "--max-depth", "128"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains(
+            "brackets nested deeper than 128 levels; the YAML parser reads no deeper nesting"
+        ),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = binary()
+        .args(["generate", "deep.yaml", "--max-depth", "129"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr)
+            .contains("invalid value '129' for '--max-depth <LEVELS>': 129 is not in 1..=128"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
 /// A reader that stops reading ends the output quietly, and the run keeps its own exit status.
 #[test]
 fn standard_output_whose_reader_is_gone() {
