@@ -97,11 +97,11 @@ fn field(path: &str) -> Value {
 /// Runs the function on standard input and output.
 pub fn run() -> anyhow::Result<ExitCode> {
     // The list is read before its functionConfig can say otherwise: it may be as large as
-    // `spec.maxInputBytes` could allow (1 GiB) and nest as deep as the parser allows; each
-    // item is then held to the configuration's limits.
+    // `spec.maxInputBytes` could allow and nest as deep as the parser allows; each item is
+    // then held to the configuration's limits.
     let limits = Limits {
-        max_bytes: 1 << 30,
-        max_depth: 128,
+        max_bytes: usize::try_from(*crate::ranges::INPUT_BYTES.end()).unwrap_or(usize::MAX),
+        max_depth: Limits::MAX_DEPTH,
     };
     let (list, failed) = process(&limits);
     // JSON, which every YAML reader reads alike: YAML 1.1 readers (kubectl's among them) take
