@@ -215,13 +215,14 @@ fn bench_output(counts: &[usize]) -> Result<()> {
 /// The fuzz targets (or the `only` ones), each run for `seconds` with seeds made from the
 /// fixtures.
 fn fuzz(seconds: u64, only: &[&str]) -> Result<()> {
-    const TARGETS: [&str; 6] = [
+    const TARGETS: [&str; 7] = [
         "resources",
         "profile",
         "hosts",
         "generate",
         "evaluate",
         "audit",
+        "nesting",
     ];
     let root = project_root();
     for target in TARGETS

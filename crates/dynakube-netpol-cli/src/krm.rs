@@ -9,7 +9,6 @@
 //! item's file and index when the orchestrator annotated them.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use dynakube_netpol::Location;
@@ -99,11 +98,11 @@ fn field(path: &str) -> Value {
 /// Runs the function on standard input and output.
 pub fn run() -> anyhow::Result<ExitCode> {
     // The list is read before its functionConfig can say otherwise: it may be as large as
-    // `spec.maxInputBytes` could allow (1 GiB) and nest as deep as the parser allows; each
-    // item is then held to the configuration's limits.
+    // `spec.maxInputBytes` could allow and nest as deep as the parser allows; each item is
+    // then held to the configuration's limits.
     let limits = Limits {
-        max_bytes: 1 << 30,
-        max_depth: 128,
+        max_bytes: usize::try_from(*crate::ranges::INPUT_BYTES.end()).unwrap_or(usize::MAX),
+        max_depth: Limits::MAX_DEPTH,
     };
     let (list, failed) = process(&limits);
     // JSON, which every YAML reader reads alike: YAML 1.1 readers (kubectl's among them) take
@@ -113,11 +112,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Ok(json) => json + "\n",
         Err(_) => serde_yaml::to_string(&list)?,
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
+    crate::exit::write(text)?;
     Ok(if failed {
-        ExitCode::from(1)
+        crate::exit::code(crate::exit::FAILED)
     } else {
         ExitCode::SUCCESS
     })

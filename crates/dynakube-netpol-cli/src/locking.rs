@@ -44,12 +44,24 @@ pub struct DnsArgs {
     #[arg(long)]
     pub allow_unresolved: bool,
 
-    /// Seconds one DNS query may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    /// Seconds one DNS query may take (1 to 60).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 3,
+        value_parser = crate::ranges::u64_in(crate::ranges::DNS_TIMEOUT),
+        allow_negative_numbers = true
+    )]
     pub dns_timeout: u64,
 
-    /// How many hosts are resolved at the same time.
-    #[arg(long, value_name = "COUNT", default_value_t = 16)]
+    /// How many hosts are resolved at the same time (1 to 256).
+    #[arg(
+        long,
+        value_name = "COUNT",
+        default_value_t = 16,
+        value_parser = crate::ranges::usize_in(crate::ranges::DNS_PARALLELISM),
+        allow_negative_numbers = true
+    )]
     pub dns_parallelism: usize,
 }
 
@@ -57,8 +69,13 @@ fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, 53));
     }
-    s.parse::<SocketAddr>()
-        .map_err(|_| format!("`{}` is not an IP address or IP:PORT", Shown(s)))
+    let address = s
+        .parse::<SocketAddr>()
+        .map_err(|_| format!("`{}` is not an IP address or IP:PORT", Shown(s)))?;
+    if address.port() == 0 {
+        return Err(format!("`{}`: port 0 is no server's port", Shown(s)));
+    }
+    Ok(address)
 }
 
 /// A lock completed for a matrix: what it holds, whether it gained hosts, warnings.
@@ -241,22 +258,21 @@ pub fn refresh(
     let new_text = lock.to_yaml();
     if check {
         if new_text == old_text {
-            return Ok(std::process::ExitCode::SUCCESS);
+            return Ok(crate::exit::code(crate::exit::SUCCESS));
         }
         let name = path.display().to_string();
-        print!(
-            "{}",
-            dynakube_netpol::output::unified_diff(&name, &old_text, &new_text)
-        );
-        return Ok(std::process::ExitCode::from(1));
+        crate::exit::write(dynakube_netpol::output::unified_diff(
+            &name, &old_text, &new_text,
+        ))?;
+        return Ok(crate::exit::code(crate::exit::FAILED));
     }
     if new_text != old_text {
         write_lock(&path, &lock)?;
     }
     if changes.is_empty() {
-        println!("{}: no address changed", path.display());
+        crate::exit::write(format!("{}: no address changed\n", path.display()))?;
     } else {
-        print!("{}", changes.to_text());
+        crate::exit::write(changes.to_text())?;
     }
-    Ok(std::process::ExitCode::SUCCESS)
+    Ok(crate::exit::code(crate::exit::SUCCESS))
 }

@@ -1,10 +1,12 @@
 //! `dynakube-netpol`: least-privilege network policies for the Dynatrace Operator, from its
 //! DynaKube and EdgeConnect resources.
 
+mod exit;
 mod krm;
 mod kubectl_complete;
 mod locking;
 mod manifests;
+mod ranges;
 mod settings;
 mod style;
 mod zone_apply;
@@ -65,8 +67,9 @@ enum Command {
     /// in the current directory: hosts it lacks are resolved with DNS and added (--offline
     /// fails instead); without a lock, nothing is resolved.
     ///
-    /// Exit status: 0 on success; 1 when --check finds the directory stale; 2 when the input is
-    /// invalid (nothing is written then).
+    /// Exit status: 0 on success; 1 when --check finds the directory stale; 2 when the input or
+    /// an option is invalid, DNS fails, or standard output is closed or fails (nothing is
+    /// written then).
     #[command(after_long_help = GENERATE_HELP)]
     Generate(Generate),
 
@@ -79,8 +82,8 @@ enum Command {
     /// connections from and to the Dynatrace pods that no flow needs (other pods' ports,
     /// common ports, outside addresses) and lists those the policies allow.
     ///
-    /// Exit status: 0 when no flow is denied; 1 when some flow is denied; 2 when the input is
-    /// invalid.
+    /// Exit status: 0 when no flow is denied (and nothing --fail-on names is found); 1 when some
+    /// flow is denied (or --fail-on finds something); 2 when the input or an option is invalid.
     #[command(after_long_help = VERIFY_HELP)]
     Verify(Verify),
 
@@ -97,7 +100,7 @@ enum Command {
     /// status (`kubectl get dynakube -o yaml`), it says whether a restart would inject now.
     ///
     /// Exit status: 0 when no pod needs attention (none skipped, or only NoMutationNeeded); 3
-    /// when some pod does; 2 when the input is invalid.
+    /// when some pod does; 2 when the input or an option is invalid.
     Audit(AuditArgs),
 
     /// Print, per network zone, what must exist in the Dynatrace environment before the
@@ -114,7 +117,15 @@ enum Command {
     /// environment variable (never printed), idempotently: each zone is read first and written
     /// only when it is missing or its fallback differs.
     ///
-    /// Exit status: 0 on success; 1 when --apply fails; 2 when the input is invalid.
+    /// Only https API URLs get the token: with --apply, an http:// apiUrl is refused before any
+    /// request, and so is a zone name Dynatrace does not accept (letters, digits, `-` and `_`,
+    /// in parts separated by single dots). What a server says is printed escaped and without
+    /// the token. A rate limit is waited out as Retry-After says, at most 60 s at a time and
+    /// 120 s in all, saying how long on standard error.
+    ///
+    /// Exit status: 0 on success; 1 when a request of --apply fails; 2 when the input or an
+    /// option is invalid (an apiUrl that is not https with --apply, a zone name Dynatrace
+    /// refuses: no request is made then).
     ZonePlan(ZonePlanArgs),
 
     /// Resolve the hosts the policies need into the lock file; refresh or check it.
@@ -128,8 +139,8 @@ enum Command {
     /// refresh would change the lock, for a scheduled CI job. Hosts given in --hosts are never
     /// resolved.
     ///
-    /// Exit status: 0 on success; 1 when --check finds the lock stale; 2 when the input is
-    /// invalid or DNS fails (nothing is written then).
+    /// Exit status: 0 on success; 1 when --check finds the lock stale; 2 when the input or an
+    /// option is invalid or DNS fails (nothing is written then).
     Lock(LockArgs),
 
     /// Helm post-renderer: the rendered release on standard input, written back unchanged,
@@ -143,7 +154,8 @@ enum Command {
     /// note. Installed as the Helm 4 plugin `dynakube-netpol`
     /// (`helm template … --post-renderer dynakube-netpol`), see the README.
     ///
-    /// Exit status: 0 on success; 2 when the input is invalid (nothing is written then).
+    /// Exit status: 0 on success; 2 when the input or an option is invalid (nothing is written
+    /// then).
     #[command(after_long_help = POST_RENDER_HELP)]
     HelmPostRender(PostRender),
 
@@ -156,7 +168,7 @@ enum Command {
     /// without arguments (for kustomize's exec functions, which take a path only).
     ///
     /// Exit status: 0 on success; 1 when a result has severity error (the items are then
-    /// written back unchanged).
+    /// written back unchanged); 2 when standard output is closed or fails.
     Krm,
 
     /// kustomize transformer plugin: resources on standard input, the resources and their
@@ -165,6 +177,9 @@ enum Command {
     /// kubectl's kustomize runs the binary as
     /// $KUSTOMIZE_PLUGIN_HOME/dynakube-netpol.github.io/v1alpha1/networkpolicygenerator/NetworkPolicyGenerator
     /// with CONFIG as its argument; under that name it behaves as this subcommand.
+    ///
+    /// Exit status: 0 on success; 2 when the config or the resources are invalid (nothing is
+    /// written then).
     #[command(hide = true)]
     KustomizeTransformer {
         /// The NetworkPolicyGenerator config file.
@@ -177,6 +192,9 @@ enum Command {
     /// zsh: into a directory of $fpath as `_dynakube-netpol`; fish:
     /// `~/.config/fish/completions/dynakube-netpol.fish`. The scripts are also in the
     /// repository under crates/dynakube-netpol-cli/share/completions.
+    ///
+    /// Exit status: 0 on success; 2 for a shell it does not know, or when standard output is
+    /// closed or fails.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -278,11 +296,11 @@ impl LockArgs {
         if completed.changed {
             locking::write_lock(&path, &completed.lock)?;
         }
-        println!(
-            "{}: {} host(s) locked",
+        exit::write(format!(
+            "{}: {} host(s) locked\n",
             path.display(),
             completed.lock.hosts.len()
-        );
+        ))?;
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -305,8 +323,20 @@ struct ZonePlanArgs {
     #[arg(long, value_name = "VAR")]
     api_token_env: Option<String>,
 
-    /// Seconds each request of --apply may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    /// For tests against a server on this machine: let --apply use an http:// API URL whose
+    /// host is a loopback address (127.0.0.0/8, ::1). Any other http:// URL is refused, since
+    /// the token would travel in cleartext.
+    #[arg(long, requires = "apply")]
+    insecure_http: bool,
+
+    /// Seconds each request of --apply may take, its answer read (1 to 300).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        value_parser = ranges::u64_in(ranges::HTTP_TIMEOUT),
+        allow_negative_numbers = true
+    )]
     timeout: u64,
 }
 
@@ -314,17 +344,15 @@ impl ZonePlanArgs {
     fn run(&self) -> anyhow::Result<ExitCode> {
         let loaded = self.sources.load(Flavor::Kubernetes)?;
         let options = loaded.config.matrix_options();
-        let plan = dynakube_netpol::zones::plan(&loaded.inputs, &loaded.profile, &options);
+        let plan = dynakube_netpol::zones::plan(&loaded.inputs, &loaded.profile, &options)?;
         if !self.apply {
-            print!(
-                "{}",
-                match self.format {
-                    Format::Text => plan.to_text(),
-                    Format::Json => plan.to_json(),
-                }
-            );
+            exit::write(match self.format {
+                Format::Text => plan.to_text(),
+                Format::Json => plan.to_json(),
+            })?;
             return Ok(ExitCode::SUCCESS);
         }
+        zone_apply::check_urls(&plan, self.insecure_http)?;
         let var = self.api_token_env.as_deref().unwrap_or_default();
         let token = std::env::var(var)
             .ok()
@@ -332,44 +360,18 @@ impl ZonePlanArgs {
             .ok_or_else(|| {
                 anyhow::anyhow!("--api-token-env: the environment variable {var} is not set")
             })?;
-        match zone_apply::apply(
-            &plan,
-            token.trim(),
-            std::time::Duration::from_secs(self.timeout),
-        ) {
+        let timeout = std::time::Duration::from_secs(self.timeout);
+        match zone_apply::apply(&plan, token.trim(), timeout, self.insecure_http) {
             Ok(applied) => {
-                match self.format {
-                    Format::Json => println!(
-                        "{}",
-                        serde_json::to_string_pretty(&applied).expect("the result serializes")
-                    ),
-                    Format::Text => {
-                        for zone in &applied {
-                            let what = match &zone.outcome {
-                                zone_apply::Outcome::Unchanged => {
-                                    "exists with this fallback: unchanged".to_string()
-                                }
-                                zone_apply::Outcome::Created => "created".to_string(),
-                                zone_apply::Outcome::Updated { from } => {
-                                    format!("fallback changed from {from}")
-                                }
-                                zone_apply::Outcome::Implicit => {
-                                    "created by its ActiveGate (fallback ANY): nothing to do"
-                                        .to_string()
-                                }
-                            };
-                            println!(
-                                "zone {} (fallback {}) at {}: {what}",
-                                zone.zone, zone.fallback, zone.api_url
-                            );
-                        }
-                    }
-                }
+                exit::write(match self.format {
+                    Format::Json => serde_json::to_string_pretty(&applied)? + "\n",
+                    Format::Text => zone_apply::to_text(&applied),
+                })?;
                 Ok(ExitCode::SUCCESS)
             }
             Err(error) => {
-                eprintln!("error: {error:#}");
-                Ok(ExitCode::from(1))
+                anstream::eprintln!("{}: {error:#}", style::error());
+                Ok(exit::code(exit::FAILED))
             }
         }
     }
@@ -390,12 +392,26 @@ struct AuditArgs {
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     format: Format,
 
-    /// The most bytes one input file may have (pod dumps of large clusters are big).
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    /// The most bytes one input file may have (pod dumps of large clusters are big; 1 to
+    /// 4294967296).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 1 << 30,
+        value_parser = ranges::usize_in(ranges::INPUT_BYTES),
+        allow_negative_numbers = true
+    )]
     max_input_bytes: usize,
 
-    /// The deepest nesting of YAML flow collections ([...], {...}) an input may have.
-    #[arg(long, value_name = "LEVELS", default_value_t = Limits::default().max_depth)]
+    /// The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to
+    /// 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself).
+    #[arg(
+        long,
+        value_name = "LEVELS",
+        default_value_t = Limits::default().max_depth,
+        value_parser = ranges::usize_in(ranges::DEPTH),
+        allow_negative_numbers = true
+    )]
     max_depth: usize,
 }
 
@@ -424,9 +440,9 @@ impl AuditArgs {
             Format::Text => audit.to_text(),
             Format::Json => audit.to_json(),
         };
-        print!("{text}");
+        exit::write(text)?;
         Ok(if audit.needs_attention() {
-            ExitCode::from(3)
+            exit::code(exit::ATTENTION)
         } else {
             ExitCode::SUCCESS
         })
@@ -593,6 +609,8 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    exit::note_closed_stdout();
+    exit::on_print_failure();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let program = args
         .first()
@@ -612,8 +630,8 @@ fn main() -> ExitCode {
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
-            print!("{}", kubectl_complete::answer(Cli::command(), &words));
-            Ok(ExitCode::SUCCESS)
+            exit::write(kubectl_complete::answer(Cli::command(), &words))
+                .map(|()| ExitCode::SUCCESS)
         }
         _ => {
             let cli = parse_cli(args, &program);
@@ -625,7 +643,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             anstream::eprintln!("{}: {error:#}", style::error());
-            ExitCode::from(2)
+            exit::code(exit::INVALID)
         }
     }
 }
@@ -711,7 +729,7 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
             .collect();
         script = without_hidden(&script, &hidden);
     }
-    std::io::stdout().write_all(script.as_bytes())?;
+    exit::write(script)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -855,9 +873,7 @@ impl Generate {
         let dir = self.output_dir.as_deref().filter(|d| *d != Path::new("-"));
         match dir {
             None => {
-                std::io::stdout()
-                    .write_all(output.to_stream().as_bytes())
-                    .context("cannot write to standard output")?;
+                exit::write(output.to_stream())?;
                 Ok(ExitCode::SUCCESS)
             }
             Some(dir) if self.check => check(dir, &output.to_files()),
@@ -925,9 +941,7 @@ impl Verify {
             Format::Text => report.to_text(),
             Format::Json => report.to_json(),
         };
-        std::io::stdout()
-            .write_all(text.as_bytes())
-            .context("cannot write to standard output")?;
+        exit::write(text)?;
         let failures = report.failures(
             self.fail_on.contains(&FailOn::Extra),
             self.fail_on.contains(&FailOn::Unchecked),
@@ -936,7 +950,7 @@ impl Verify {
             return Ok(ExitCode::SUCCESS);
         }
         eprintln!("error: verification failed: {}", failures.join("; "));
-        Ok(ExitCode::from(1))
+        Ok(exit::code(exit::FAILED))
     }
 
     /// Reads the policy files; no NetworkPolicy, or policies of kinds the evaluator cannot
@@ -1022,10 +1036,8 @@ fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCod
     if differences.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let mut stdout = std::io::stdout().lock();
-    for difference in &differences {
-        stdout.write_all(difference.diff.as_bytes())?;
-    }
+    let diffs: String = differences.iter().map(|d| d.diff.as_str()).collect();
+    exit::write(diffs)?;
     eprintln!(
         "error: {}",
         dynakube_netpol::Error::Stale {
@@ -1033,5 +1045,5 @@ fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCod
             count: differences.len(),
         }
     );
-    Ok(ExitCode::from(1))
+    Ok(exit::code(exit::FAILED))
 }

@@ -7,7 +7,6 @@
 //! the operator alone); it goes through unchanged, with a note.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -336,19 +335,14 @@ pub fn transformer(args: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
 /// Writes `text` unchanged, then the policies' stream; the notes on standard error.
 fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode> {
     crate::print_notes(&added.notes);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .context("cannot write to standard output")?;
+    let mut stream = text.to_owned();
     if let Some(output) = &added.policies {
         if !text.is_empty() && !text.ends_with('\n') {
-            stdout.write_all(b"\n")?;
+            stream.push('\n');
         }
-        stdout
-            .write_all(output.to_appended_stream().as_bytes())
-            .context("cannot write to standard output")?;
+        stream.push_str(&output.to_appended_stream());
     }
-    stdout.flush()?;
+    crate::exit::write(stream)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -368,8 +362,8 @@ struct GeneratorSpec {
     ignore_unknown_fields: bool,
     cluster: Option<Value>,
     hosts: Option<Value>,
-    max_input_bytes: Option<usize>,
-    max_depth: Option<usize>,
+    max_input_bytes: Option<u64>,
+    max_depth: Option<u64>,
 }
 
 /// A function config (NetworkPolicyGenerator) as a [`Config`]; errors name the field.
@@ -654,8 +648,16 @@ fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
             UnknownFields::Refuse
         },
         limits: Limits {
-            max_bytes: spec.max_input_bytes.unwrap_or(Limits::default().max_bytes),
-            max_depth: spec.max_depth.unwrap_or(Limits::default().max_depth),
+            max_bytes: match spec.max_input_bytes {
+                Some(value) => {
+                    crate::ranges::field("maxInputBytes", value, &crate::ranges::INPUT_BYTES)?
+                }
+                None => Limits::default().max_bytes,
+            },
+            max_depth: match spec.max_depth {
+                Some(value) => crate::ranges::field("maxDepth", value, &crate::ranges::DEPTH)?,
+                None => Limits::default().max_depth,
+            },
         },
         flavor: flavor.map_or(Flavor::Kubernetes, FlavorArg::flavor),
         generator: Some(DEFAULTS.to_string()),

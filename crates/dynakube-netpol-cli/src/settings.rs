@@ -112,12 +112,25 @@ pub struct Settings {
 /// Bounds on what one input may hold.
 #[derive(Debug, clap::Args)]
 pub struct LimitArgs {
-    /// The most bytes one input file may have.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_bytes)]
+    /// The most bytes one input file may have (1 to 4294967296).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = Limits::default().max_bytes,
+        value_parser = crate::ranges::usize_in(crate::ranges::INPUT_BYTES),
+        allow_negative_numbers = true
+    )]
     pub max_input_bytes: usize,
 
-    /// The deepest nesting of YAML flow collections ([...], {...}) an input may have.
-    #[arg(long, value_name = "LEVELS", default_value_t = Limits::default().max_depth)]
+    /// The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to
+    /// 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself).
+    #[arg(
+        long,
+        value_name = "LEVELS",
+        default_value_t = Limits::default().max_depth,
+        value_parser = crate::ranges::usize_in(crate::ranges::DEPTH),
+        allow_negative_numbers = true
+    )]
     pub max_depth: usize,
 }
 

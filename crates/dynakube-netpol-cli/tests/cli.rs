@@ -741,6 +741,14 @@ fn krm_function_output_and_config_mistakes() {
     for (spec, expected) in [
         ("{operatorVersion: 1.10}", "quote the release"),
         ("{maxDepth: many}", "expected an integer of 0 or more"),
+        ("{maxDepth: -1}", "expected an integer of 0 or more"),
+        ("{maxDepth: 0}", "0 is not in 1..=128"),
+        ("{maxDepth: 129}", "129 is not in 1..=128"),
+        ("{maxInputBytes: 0}", "0 is not in 1..=4294967296"),
+        (
+            "{maxInputBytes: 18446744073709551615}",
+            "18446744073709551615 is not in 1..=4294967296",
+        ),
     ] {
         let config = format!(
             "{{apiVersion: dynakube-netpol.github.io/v1alpha1, kind: NetworkPolicyGenerator, spec: {spec}}}"

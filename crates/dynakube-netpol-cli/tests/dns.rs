@@ -241,6 +241,50 @@ fn refresh_keeps_rotated_addresses_unless_pruned_and_check_shows_the_diff() {
     assert_eq!(run(&dir, &check).status.code(), Some(0));
 }
 
+/// What `lock --refresh` prints meets a reader that went away or a full standard output as
+/// every output does: quietly, or with an error and exit 2; never with a panic.
+#[test]
+fn lock_output_to_a_gone_reader_or_a_full_device() {
+    let dir = scratch("lock-output");
+    let server = DnsServer::start(Zone::default().addresses(TENANT, &["52.10.0.1"], 60));
+    let address = server.address.to_string();
+    let refresh = [
+        "lock",
+        "dynakube.yaml",
+        "--refresh",
+        "--nameserver",
+        &address,
+    ];
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let gone = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .current_dir(&dir)
+        .args(refresh)
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(gone.status.code(), Some(0), "{}", text(&gone.stderr));
+    assert_eq!(text(&gone.stderr), "");
+    assert!(dir.join("dynakube-netpol.lock").is_file());
+
+    let full = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .current_dir(&dir)
+        .args(refresh)
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(2), "{}", text(&full.stderr));
+    assert_eq!(
+        text(&full.stderr),
+        "error: cannot write to standard output: No space left on device\n"
+    );
+}
+
 #[test]
 fn cilium_uses_the_lock_for_host_policies_only() {
     let dir = scratch("cilium");

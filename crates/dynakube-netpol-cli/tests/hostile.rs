@@ -290,6 +290,246 @@ fn hostile_values_exit_0_or_2_never_101() {
     }
 }
 
+/// Every numeric option of every subcommand (the list the binary's own test derives from the
+/// command-line definition) at the edges of its type: refused with exit 2 and a message naming
+/// the option, never a panic.
+#[test]
+fn numeric_options_out_of_range_exit_2_naming_the_option() {
+    let dir = scratch("numeric-options");
+    std::fs::write(
+        dir.join("dk.yaml"),
+        dynakube("dk", "https://abc12345.live.dynatrace.com/api", ""),
+    )
+    .unwrap();
+    let options = [
+        ("generate", "--max-input-bytes"),
+        ("generate", "--max-depth"),
+        ("generate", "--dns-timeout"),
+        ("generate", "--dns-parallelism"),
+        ("lock", "--dns-timeout"),
+        ("lock", "--dns-parallelism"),
+        ("lock", "--max-depth"),
+        ("verify", "--max-input-bytes"),
+        ("audit", "--max-input-bytes"),
+        ("audit", "--max-depth"),
+        ("zone-plan", "--timeout"),
+        ("zone-plan", "--max-depth"),
+        ("helm-post-render", "--max-input-bytes"),
+        ("helm-post-render", "--max-depth"),
+    ];
+    for (subcommand, option) in options {
+        for value in ["18446744073709551615", "0", "-1", "-18446744073709551616"] {
+            let output = binary()
+                .args([subcommand, option, value])
+                .args(
+                    ["dk.yaml", "--policies", "dk.yaml"]
+                        .iter()
+                        .take(match subcommand {
+                            "helm-post-render" => 0,
+                            "verify" => 3,
+                            _ => 1,
+                        }),
+                )
+                .current_dir(&dir)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = text(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{subcommand} {option} {value}: {stderr}"
+            );
+            assert!(
+                stderr.contains(&format!("invalid value '{value}' for '{option} <")),
+                "{subcommand} {option} {value}: {stderr}"
+            );
+        }
+    }
+}
+
+/// The audit's case: 70 DynaKubes with `'^[a-z'` in a string were refused as nested deeper
+/// than 64, since every bracket of the file was counted; and raising --max-depth made the
+/// parser quadratic. Brackets in strings and comments are no nesting, and --max-depth stops at
+/// the parser's own 128.
+#[test]
+fn brackets_in_strings_are_no_nesting() {
+    let dir = scratch("brackets");
+    let dynakubes: Vec<String> = (0..70)
+        .map(|i| {
+            dynakube(
+                &format!("dk{i}"),
+                "https://abc12345.live.dynatrace.com/api",
+                "",
+            )
+            .replace(
+                "namespace: dynatrace}",
+                "namespace: dynatrace, annotations: {example.com/regex: '^[a-z'}}  # [[[",
+            )
+        })
+        .collect();
+    assert!(dynakubes.iter().all(|d| d.contains("'^[a-z'")));
+    std::fs::write(dir.join("dk.yaml"), dynakubes.join("---\n")).unwrap();
+    let output = binary()
+        .args([
+            "generate",
+            "dk.yaml",
+            "--fqdn-fallback",
+            "public-internet",
+            "-q",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+
+    let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    std::fs::write(dir.join("deep.yaml"), deep).unwrap();
+    let output = binary()
+        .args(["generate", "deep.yaml", "--max-depth", "128"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains(
+            "brackets nested deeper than 128 levels; the YAML parser reads no deeper nesting"
+        ),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = binary()
+        .args(["generate", "deep.yaml", "--max-depth", "129"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr)
+            .contains("invalid value '129' for '--max-depth <LEVELS>': 129 is not in 1..=128"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// A reader that stops reading ends the output quietly, and the run keeps its own exit status.
+#[test]
+fn standard_output_whose_reader_is_gone() {
+    let dir = scratch("standard-output-gone");
+    many_dynakubes(&dir, "dk.yaml", 200, "abc12345");
+    let generate = [
+        "generate",
+        "dk.yaml",
+        "--fqdn-fallback",
+        "public-internet",
+        "-q",
+    ];
+
+    // A pipe whose reader is already gone: the first write meets a broken pipe.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let gone = binary()
+        .args(generate)
+        .current_dir(&dir)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(gone.status.code(), Some(0), "{}", text(&gone.stderr));
+    assert_eq!(text(&gone.stderr), "", "no message");
+
+    // The same through a shell pipeline, as users meet it (pipefail shows the tool's status).
+    let shell = Command::new("bash")
+        .args([
+            "-c",
+            "set -o pipefail; \"$0\" \"$@\" | head -c 10 >/dev/null",
+        ])
+        .arg(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(generate)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(shell.status.code(), Some(0), "{}", text(&shell.stderr));
+    assert_eq!(text(&shell.stderr), "");
+
+    // The reader going away changes no verdict: audit still says a pod needs attention.
+    let pods = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  annotations: {oneagent.dynatrace.com/injected: \"false\", oneagent.dynatrace.com/reason: DynaKubeStatusNotReady}\n";
+    std::fs::write(dir.join("pods.yaml"), pods).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let audit = binary()
+        .args(["audit", "pods.yaml"])
+        .current_dir(&dir)
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(audit.status.code(), Some(3), "{}", text(&audit.stderr));
+}
+
+/// A closed or full standard output is an error: the policies would go nowhere.
+#[test]
+fn standard_output_closed_or_full() {
+    let dir = scratch("standard-output-closed");
+    many_dynakubes(&dir, "dk.yaml", 2, "abc12345");
+    let generate = [
+        "generate",
+        "dk.yaml",
+        "--fqdn-fallback",
+        "public-internet",
+        "-q",
+    ];
+
+    let closed = Command::new("sh")
+        .args(["-c", "\"$0\" \"$@\" >&-"])
+        .arg(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(generate)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(closed.status.code(), Some(2), "{}", text(&closed.stderr));
+    assert_eq!(
+        text(&closed.stderr),
+        "error: cannot write to standard output: it is closed\n"
+    );
+    // /dev/null is no closed output.
+    let null = Command::new("sh")
+        .args(["-c", "\"$0\" \"$@\" >/dev/null"])
+        .arg(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(generate)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(null.status.code(), Some(0), "{}", text(&null.stderr));
+    // A closed output is no error when nothing goes to it.
+    let to_dir = Command::new("sh")
+        .args(["-c", "\"$0\" \"$@\" -o out >&-"])
+        .arg(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args(generate)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(to_dir.status.code(), Some(0), "{}", text(&to_dir.stderr));
+    assert!(dir.join("out/kustomization.yaml").is_file());
+
+    // Full.
+    let full = binary()
+        .args(generate)
+        .current_dir(&dir)
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(2), "{}", text(&full.stderr));
+    assert_eq!(
+        text(&full.stderr),
+        "error: cannot write to standard output: No space left on device\n"
+    );
+}
+
 /// Writes `count` DynaKubes of tenant `tenant` into `dir/<file>`.
 fn many_dynakubes(dir: &Path, file: &str, count: usize, tenant: &str) {
     let text: Vec<String> = (0..count)

@@ -1,6 +1,7 @@
 //! `zone-plan --apply` against a real HTTP server on loopback that implements the Dynatrace
 //! API's network-zone endpoints (GET and PUT `/api/v2/networkZones/<zone>`) with token
-//! checks, and answers with rate limits, server errors and silence when told to.
+//! checks, and answers with rate limits, server errors, silence, hostile text, answers too
+//! large and answers dripped byte by byte when told to.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -15,6 +16,11 @@ use std::time::Duration;
 enum Fault {
     Status(u16, Option<&'static str>),
     Silence(Duration),
+    /// An answer with this status, extra header lines and body; `TOKEN` in them becomes the
+    /// token the request carried.
+    Answer(u16, &'static str, String),
+    /// A 200 whose body of `len` bytes arrives one byte per interval.
+    Drip(usize, Duration),
 }
 
 #[derive(Default)]
@@ -88,11 +94,25 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         state.seen.push(format!("{method} {path}"));
         state.faults.pop_front()
     };
+    let token = headers
+        .get("authorization")
+        .and_then(|a| a.strip_prefix("Api-Token "))
+        .unwrap_or_default()
+        .to_string();
     let (status, extra, text) = match fault {
         Some(Fault::Silence(time)) => {
             std::thread::sleep(time);
             return;
         }
+        Some(Fault::Drip(len, interval)) => {
+            drip(stream, len, interval);
+            return;
+        }
+        Some(Fault::Answer(status, extra, body)) => (
+            status,
+            extra.replace("TOKEN", &token),
+            body.replace("TOKEN", &token),
+        ),
         Some(Fault::Status(status, retry_after)) => (
             status,
             retry_after
@@ -108,6 +128,26 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     );
     let mut stream = stream;
     let _ = stream.write_all(response.as_bytes());
+}
+
+/// A 200 of `len` bytes, written one byte per `interval`, until the client goes away.
+fn drip(mut stream: TcpStream, len: usize, interval: Duration) {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    for _ in 0..len {
+        std::thread::sleep(interval);
+        if stream
+            .write_all(b" ")
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
 }
 
 /// The two endpoints, with token checks.
@@ -174,8 +214,10 @@ fn inputs(server: &Server, name: &str, zone: &str) -> PathBuf {
     dir
 }
 
-fn apply(dir: &Path, token: &str, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+/// `zone-plan --apply` as the tests run it: against the loopback server, over http.
+fn command(dir: &Path, token: &str, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"));
+    command
         .args(["zone-plan", "dynakube.yaml", "--cluster", "cluster.yaml"])
         .args([
             "--apply",
@@ -186,9 +228,14 @@ fn apply(dir: &Path, token: &str, extra: &[&str]) -> Output {
         ])
         .args(extra)
         .env("ZONE_TEST_TOKEN", token)
-        .current_dir(dir)
-        .output()
-        .unwrap()
+        .current_dir(dir);
+    command
+}
+
+fn apply(dir: &Path, token: &str, extra: &[&str]) -> Output {
+    let mut extra = extra.to_vec();
+    extra.push("--insecure-http");
+    command(dir, token, &extra).output().unwrap()
 }
 
 fn text(output: &Output) -> String {
@@ -285,8 +332,22 @@ fn rate_limits_are_waited_out_and_server_errors_retried() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(server.state().seen.len(), 4, "{:?}", server.state().seen);
     assert_eq!(server.state().zones["k8s-prod"], "NONE");
+    assert!(
+        text(&out).contains("rate limited (429); waiting 1 s before asking again"),
+        "{}",
+        text(&out)
+    );
 
     server.state().zones.clear();
+    server.state().faults = VecDeque::from(vec![Fault::Status(429, Some("1")); 3]);
+    let limited = apply(&dir, "writer", &[]);
+    assert_eq!(limited.status.code(), Some(1));
+    assert!(
+        text(&limited).contains("429: rate limited, also after waiting 2 s"),
+        "{}",
+        text(&limited)
+    );
+
     server.state().faults = VecDeque::from(vec![Fault::Status(500, None); 3]);
     let failed = apply(&dir, "writer", &[]);
     assert_eq!(failed.status.code(), Some(1));
@@ -305,5 +366,173 @@ fn a_silent_server_times_out() {
     server.state().faults = VecDeque::from([Fault::Silence(Duration::from_secs(5))]);
     let out = apply(&dir, "writer", &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("no answer in time"), "{}", text(&out));
+    assert!(
+        text(&out).contains("timed out: no complete answer within 2 s (--timeout)"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn the_token_goes_over_https_only() {
+    let server = Server::start();
+    let dir = inputs(&server, "http", "k8s-prod");
+    let out = command(&dir, "writer", &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("is not https: --apply would send the API token in cleartext"),
+        "{}",
+        text(&out)
+    );
+    // A host that is no loopback address is refused even with --insecure-http (and never
+    // resolved: the refusal comes before any request).
+    let remote = dir.join("remote.yaml");
+    std::fs::write(
+        &remote,
+        std::fs::read_to_string(dir.join("dynakube.yaml"))
+            .unwrap()
+            .replace(&format!("127.0.0.1:{}", server.port), "zones.example.com"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .args([
+            "zone-plan",
+            "remote.yaml",
+            "--cluster",
+            "cluster.yaml",
+            "--apply",
+        ])
+        .args(["--api-token-env", "ZONE_TEST_TOKEN", "--insecure-http"])
+        .env("ZONE_TEST_TOKEN", "writer")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("--insecure-http is only for a server on this machine"),
+        "{}",
+        text(&out)
+    );
+    assert!(server.state().seen.is_empty(), "{:?}", server.state().seen);
+}
+
+#[test]
+fn zone_names_that_address_no_zone_make_no_request() {
+    let server = Server::start();
+    for (name, zone) in [("dot", "'.'"), ("dots", "'..'"), ("slash", "a/b")] {
+        let dir = inputs(&server, name, zone);
+        let out = apply(&dir, "writer", &[]);
+        assert_eq!(out.status.code(), Some(2), "{zone}: {}", text(&out));
+        assert!(
+            text(&out).contains("field `spec.networkZone`"),
+            "{zone}: {}",
+            text(&out)
+        );
+        // The plan itself refuses it too: its curl line would address the collection.
+        let plan = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+            .args(["zone-plan", "dynakube.yaml", "--cluster", "cluster.yaml"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(plan.status.code(), Some(2), "{zone}: {}", text(&plan));
+    }
+    assert!(server.state().seen.is_empty(), "{:?}", server.state().seen);
+}
+
+/// The text of `out` holds no raw control character but line ends, and not `secret`.
+fn assert_shown_safely(out: &Output, secret: &str) {
+    let all = text(out);
+    assert!(!all.contains(secret), "{all}");
+    assert!(
+        !all.chars().any(|c| c.is_control() && c != '\n'),
+        "raw control characters: {all:?}"
+    );
+}
+
+#[test]
+fn what_a_hostile_server_says_is_escaped_and_never_the_token() {
+    let server = Server::start();
+    let dir = inputs(&server, "hostile", "k8s-prod");
+    let token = "dt0c01.PUBLICPART1234.SECRETPART5678ABCDEF";
+    let forged = r#"{"fallbackMode":"NONE\n\u001b[31merror: forged line\u001b[0m"}"#;
+    let answers = [
+        (
+            Fault::Answer(200, "", forged.into()),
+            "\\u{1b}[31merror: forged line",
+        ),
+        (
+            Fault::Answer(200, "", r#"{"fallbackMode":"TOKEN"}"#.into()),
+            "fallbackMode `<token>` is none the API documents",
+        ),
+        (
+            Fault::Answer(
+                400,
+                "",
+                r#"{"error":{"code":400,"message":"bad TOKEN\nerror: forged"}}"#.into(),
+            ),
+            "the server says `bad <token>\\nerror: forged`",
+        ),
+        (
+            Fault::Answer(429, "Retry-After: TOKEN\r\n", String::new()),
+            "Retry-After `<token>` is no number of seconds; waiting 1 s before asking again",
+        ),
+    ];
+    for (fault, expected) in answers {
+        server.state().faults = VecDeque::from([fault.clone(), fault.clone(), fault]);
+        let out = apply(&dir, token, &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains(expected), "{expected}: {}", text(&out));
+        assert_shown_safely(&out, "SECRETPART5678ABCDEF");
+    }
+}
+
+#[test]
+fn answers_too_large_or_too_slow_are_said_as_such() {
+    let server = Server::start();
+    let dir = inputs(&server, "large", "k8s-prod");
+    let large = format!(r#"{{"fallbackMode":"NONE","x":"{}"}}"#, "a".repeat(2 << 20));
+    server.state().faults = VecDeque::from([Fault::Answer(200, "", large)]);
+    let out = apply(&dir, "writer", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("the answer is too large (over 1 MiB)"),
+        "{}",
+        text(&out)
+    );
+
+    server.state().faults = VecDeque::from([Fault::Drip(40, Duration::from_millis(300))]);
+    let out = apply(&dir, "writer", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("timed out"), "{}", text(&out));
+    assert!(!text(&out).contains("not JSON"), "{}", text(&out));
+}
+
+#[test]
+fn a_long_retry_after_is_bounded_and_announced() {
+    let server = Server::start();
+    let dir = inputs(&server, "retry-after", "k8s-prod");
+    server.state().faults = VecDeque::from([Fault::Status(429, Some("100000"))]);
+    let mut child = command(&dir, "writer", &["--insecure-http"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let line = received
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a message before the wait");
+    // It waits at most 60 s (the test does not wait for it), and says so.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        line.contains("rate limited (429); the server asks to wait 100000 s")
+            && line.contains("waiting 60 s before asking again"),
+        "{line}"
+    );
+    assert_eq!(server.state().seen.len(), 1);
 }

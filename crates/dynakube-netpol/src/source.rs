@@ -4,7 +4,10 @@
 //! Every reader of the library — resources, cluster profile, hosts file, policies, pods —
 //! goes through [`documents`] or [`objects`], so the same bounds hold everywhere: the input
 //! size and the nesting of flow collections are checked before the YAML parser runs (its work
-//! grows with the square of the nesting), so that any input is parsed or refused quickly.
+//! grows with the square of the nesting), so that any input is parsed or refused quickly. The
+//! nesting is measured per document by a scan that reads the text as the parser's scanner
+//! does (brackets in quoted strings, block scalars, plain scalars and comments open nothing),
+//! in time linear in the size of the text.
 //!
 //! # Example
 //!
@@ -31,9 +34,12 @@
 //! assert_eq!(read[0].1["derived"]["app"].as_str(), Some("web"));
 //! assert_eq!(read[1].0.document, Some(3));
 //!
-//! // Nesting beyond the limit is refused before the YAML parser sees it.
+//! // Nesting beyond the limit is refused before the YAML parser sees it; brackets in
+//! // strings and comments are no nesting.
 //! let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
 //! assert!(documents("deep.yaml", &deep, &Limits::default()).is_err());
+//! let quoted = "- '^[a-z' # [[[\n".repeat(100);
+//! assert!(documents("quoted.yaml", &quoted, &Limits::default()).is_ok());
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
@@ -44,14 +50,24 @@ use serde_yaml::Value;
 
 use crate::error::{Error, Location, Result};
 
+mod nesting;
+
 /// Bounds on input text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The most bytes one input may have (default 16 MiB).
     pub max_bytes: usize,
-    /// The deepest nesting of flow collections (`[...]`, `{...}`) an input may have
-    /// (default 64; Kubernetes objects need fewer than 20).
+    /// The deepest nesting of flow collections (`[...]`, `{...}`) a document may have
+    /// (default 64; Kubernetes objects need fewer than 20). Values above
+    /// [`Limits::MAX_DEPTH`] count as that.
     pub max_depth: usize,
+}
+
+impl Limits {
+    /// The deepest nesting the YAML parser itself reads: serde_norway 0.9 refuses a document
+    /// with collections, flow or block, nested deeper than 128 (`remaining_depth: 128` in its
+    /// `de.rs`), so a higher `max_depth` would only let the parser's quadratic work through.
+    pub const MAX_DEPTH: usize = 128;
 }
 
 impl Default for Limits {
@@ -108,7 +124,7 @@ pub fn read_bounded(name: &str, reader: impl Read, limits: &Limits) -> Result<St
     };
     let mut bytes = Vec::new();
     reader
-        .take(limits.max_bytes as u64 + 1)
+        .take(u64::try_from(limits.max_bytes).map_or(u64::MAX, |max| max.saturating_add(1)))
         .read_to_end(&mut bytes)
         .map_err(|e| error(io_reason(&e)))?;
     if bytes.len() > limits.max_bytes {
@@ -158,33 +174,21 @@ pub fn check<'a>(file: &str, text: &'a str, limits: &Limits) -> Result<&'a str> 
             ),
         });
     }
-    // Brackets are counted everywhere, in quoted text and comments too: this can only
-    // overestimate the nesting, never let a deep one through.
-    let mut depth = 0usize;
-    let (mut line, mut column) = (1usize, 0usize);
-    for c in text.chars() {
-        column += 1;
-        match c {
-            '[' | '{' => {
-                depth += 1;
-                if depth > limits.max_depth {
-                    return Err(Error::invalid(
-                        Location::new(file, None, ""),
-                        format!(
-                            "line {line}, column {column}: brackets nested deeper than {} levels; raise the limit with --max-depth if this is intended",
-                            limits.max_depth
-                        ),
-                    ));
-                }
-            }
-            ']' | '}' => depth = depth.saturating_sub(1),
-            '\n' => {
-                line += 1;
-                column = 0;
-            }
-            _ => {}
-        }
-    }
+    let max_depth = limits.max_depth.min(Limits::MAX_DEPTH);
+    nesting::check(text, max_depth).map_err(|deep| {
+        let advice = if max_depth < Limits::MAX_DEPTH {
+            "raise the limit with --max-depth (at most 128) if this is intended"
+        } else {
+            "the YAML parser reads no deeper nesting"
+        };
+        Error::invalid(
+            Location::new(file, Some(deep.document), ""),
+            format!(
+                "line {}, column {}: brackets nested deeper than {max_depth} levels; {advice}",
+                deep.line, deep.column
+            ),
+        )
+    })?;
     Ok(text)
 }
 
@@ -334,15 +338,155 @@ mod tests {
     #[test]
     fn deep_nesting_is_refused_before_parsing() {
         let text = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
-        let started = std::time::Instant::now();
         let err = documents("d.yaml", &text, &Limits::default()).unwrap_err();
-        assert!(started.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(
             err.to_string(),
-            "d.yaml: line 1, column 68: brackets nested deeper than 64 levels; raise the limit with --max-depth if this is intended"
+            "d.yaml, document 1: line 1, column 68: brackets nested deeper than 64 levels; raise the limit with --max-depth (at most 128) if this is intended"
         );
         let shallow = format!("a: {}1{}\n", "[".repeat(60), "]".repeat(60));
         assert!(documents("s.yaml", &shallow, &Limits::default()).is_ok());
+    }
+
+    /// The depth the scan measures, or where it refused `text` under `max`.
+    fn depth(text: &str) -> usize {
+        (0..=Limits::MAX_DEPTH)
+            .find(|max| nesting::check(text, *max).is_ok())
+            .expect("nested at most 128 deep")
+    }
+
+    #[test]
+    fn brackets_that_open_nothing_are_not_counted() {
+        let cases = [
+            ("single quotes", "regex: '^[a-z{'\n"),
+            ("single quotes, doubled quote", "a: 'it''s [ [ ['\n"),
+            ("double quotes with escapes", "a: \"\\\" [ \\\\\" \n"),
+            ("double quotes over lines", "a: \"[\n  [ [\"\n"),
+            ("comment", "a: 1 # [[[ {{\n# [[\n"),
+            ("plain scalar", "regex: ^[a-z{\n"),
+            (
+                "plain scalar over lines",
+                "a: one\n  [ two\n  {three\nb: 2\n",
+            ),
+            ("plain key", "a[b: 1\n"),
+            ("literal block", "a: |\n  [[[\n  {{\n\n  [\nb: 1\n"),
+            ("folded block, indicators", "a: >-2\n   [[[\n  {{{\nb: 1\n"),
+            ("block in a sequence", "- a: |\n    [[[\n- b\n"),
+            ("apostrophe in a plain scalar", "a: it's [ here\n"),
+            ("hash without a space", "a: b#[c\n"),
+            ("verbatim tag", "a: !<tag:x,[]> b\n"),
+            ("JSON", "{\"a\": \"[[[{{{\", \"b\": [1, \"]]]\"]}\n"),
+        ];
+        for (name, text) in cases {
+            assert!(
+                serde_yaml::from_str::<Value>(text).is_ok(),
+                "{name}: the case must be YAML: {text}"
+            );
+            let expected = usize::from(name == "JSON") * 2;
+            assert_eq!(depth(text), expected, "{name}: {text}");
+        }
+    }
+
+    #[test]
+    fn flow_collections_are_counted_where_they_open() {
+        let cases = [
+            ("flow in flow", "a: [[1, {b: [2]}]]\n", 4),
+            (
+                "plain scalars end at flow indicators",
+                "a: [b, [c], {d: e}]\n",
+                2,
+            ),
+            ("after a block scalar", "a: |\n  x\nb: [[1]]\n", 2),
+            (
+                "block scalar ends at its indentation",
+                "- a: |\n    x\n  b: [[1]]\n",
+                2,
+            ),
+            (
+                "a line less indented ends a plain scalar",
+                "a:\n  b\nc: [[[1]]]\n",
+                3,
+            ),
+            ("a flow key", "? [[a]]\n: b\n", 2),
+            ("after a tag", "a: !!seq [[1]]\n", 2),
+            ("after an anchor", "a: &x [[1]]\nb: *x\n", 2),
+        ];
+        for (name, text, expected) in cases {
+            assert!(
+                serde_yaml::from_str::<Value>(text).is_ok(),
+                "{name}: the case must be YAML: {text}"
+            );
+            assert_eq!(depth(text), expected, "{name}: {text}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_measured_per_document() {
+        let limits = Limits {
+            max_depth: 3,
+            ..Limits::default()
+        };
+        // An unclosed bracket in a comment or string of one document is nothing to the next.
+        let text = "a: '[[[' # [[[\n---\nb: [[[1]]]\n---\nc: \"[[[\"\n";
+        assert_eq!(documents("d.yaml", text, &limits).unwrap().len(), 3);
+        let deep = "a: [[[1]]]\n---\nb: [[[1]]]\n---\n# c\nc: [[[[1]]]]\n";
+        let err = documents("d.yaml", deep, &limits).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "d.yaml, document 3: line 6, column 7: brackets nested deeper than 3 levels; raise the limit with --max-depth (at most 128) if this is intended"
+        );
+        // Documents are counted as the parser counts them (the empty one too).
+        let deep = "---\na: 1\n---\n---\nb: [[[[1]]]]\n";
+        let err = documents("d.yaml", deep, &limits).unwrap_err();
+        assert!(
+            err.to_string().starts_with("d.yaml, document 3: line 5"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn many_dynakubes_with_brackets_in_strings_are_read() {
+        let dynakube = "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {name: dk, namespace: dynatrace}\nspec:\n  regex: '^[a-z'\n  note: \"{[\"\n";
+        let text = vec![dynakube; 70].join("---\n");
+        assert_eq!(
+            documents("dk.yaml", &text, &Limits::default())
+                .unwrap()
+                .len(),
+            70
+        );
+    }
+
+    #[test]
+    fn the_limit_stops_where_the_parser_stops() {
+        let limits = Limits {
+            max_depth: usize::MAX,
+            ..Limits::default()
+        };
+        let at_most = format!("{}{}", "[".repeat(128), "]".repeat(128));
+        assert!(check("a.yaml", &at_most, &limits).is_ok());
+        let deeper = format!("{}{}", "[".repeat(129), "]".repeat(129));
+        let err = check("a.yaml", &deeper, &limits).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a.yaml, document 1: line 1, column 129: brackets nested deeper than 128 levels; the YAML parser reads no deeper nesting"
+        );
+    }
+
+    #[test]
+    fn large_bracket_inputs_take_linear_time() {
+        // Quadratic work on these would take minutes; there is no timing assertion, the test
+        // just has to finish.
+        let limits = Limits {
+            max_depth: Limits::MAX_DEPTH,
+            max_bytes: usize::MAX,
+        };
+        let nested = "[".repeat(200_000);
+        assert!(documents("n.yaml", &nested, &limits).is_err());
+        let wide = format!("a: [{}]\n", vec!["[[[[1]]]]"; 200_000].join(", "));
+        assert!(documents("w.yaml", &wide, &limits).is_ok());
+        let quoted = format!("a: '{}'\n", "[".repeat(1_000_000));
+        assert!(documents("q.yaml", &quoted, &limits).is_ok());
+        let lines = "a: |\n".to_string() + &"  [[[[[[[[[[\n".repeat(200_000);
+        assert!(documents("b.yaml", &lines, &limits).is_ok());
     }
 
     #[test]

@@ -697,11 +697,19 @@ impl ZoneName {
         }
     }
 
-    /// Whether Dynatrace accepts the name for a zone: letters, digits, `-`, `_` and `.`.
+    /// Whether Dynatrace accepts the name for a zone: letters, digits, `-` and `_`, in parts
+    /// separated by single dots, at most 256 characters ("Network zone naming" of the
+    /// Dynatrace documentation on network zones; a dot is only a separator and may not start
+    /// the name). A name such as `.` or `..` would address the collection of zones in the
+    /// API's URL path.
     pub fn is_dynatrace_name(&self) -> bool {
-        self.0
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        self.0.len() <= 256
+            && self.0.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+            })
     }
 }
 
@@ -994,7 +1002,27 @@ mod tests {
                 .unwrap()
                 .is_dynatrace_name()
         );
-        assert!(!ZoneName::parse("zone one").unwrap().is_dynatrace_name());
+        for bad in [
+            "zone one",
+            ".",
+            "..",
+            ".zone",
+            "zone.",
+            "a..b",
+            "a/b",
+            "%2e",
+            &"a".repeat(257),
+        ] {
+            assert!(
+                !ZoneName::parse(bad).unwrap().is_dynatrace_name(),
+                "{bad:?} was accepted"
+            );
+        }
+        assert!(
+            ZoneName::parse(&"a".repeat(256))
+                .unwrap()
+                .is_dynatrace_name()
+        );
         assert!(ZoneName::parse("zone\n# injected").is_err());
         assert!(ZoneName::parse("").is_err());
     }

@@ -29,7 +29,7 @@
 //! let mut inputs = Inputs::default();
 //! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
 //! let options = Options { zone_fallback: ZoneFallback::None, ..Options::default() };
-//! let zones = plan(&inputs, &ClusterProfile::default(), &options);
+//! let zones = plan(&inputs, &ClusterProfile::default(), &options)?;
 //!
 //! let zone = &zones.zones[0];
 //! assert_eq!((zone.zone.as_str(), zone.fallback), ("k8s-prod", "NONE"));
@@ -41,7 +41,7 @@
 //! assert!(!request.curl().contains("dt0c01")); // the token stays a placeholder
 //!
 //! // With fallback ANY the ActiveGate's registration creates it: nothing to do upfront.
-//! let any = plan(&inputs, &ClusterProfile::default(), &Options::default());
+//! let any = plan(&inputs, &ClusterProfile::default(), &Options::default())?;
 //! assert!(any.zones[0].create.is_none());
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
@@ -51,6 +51,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::cluster::ClusterProfile;
+use crate::error::{Error, Result};
 use crate::matrix::{Options, ZoneFallback};
 use crate::resources::Inputs;
 
@@ -135,13 +136,24 @@ fn zone_path(zone: &str) -> String {
 }
 
 /// The plan for the DynaKubes of `inputs`, with each zone's fallback from the profile
-/// (`networkZones`) or `options`.
-pub fn plan(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> ZonePlan {
+/// (`networkZones`) or `options`. A zone name that Dynatrace does not accept
+/// ([`ZoneName::is_dynatrace_name`](crate::values::ZoneName::is_dynatrace_name)) is an error naming the DynaKube's field: the operator
+/// passes any name on, but no request for it could create the zone.
+pub fn plan(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Result<ZonePlan> {
     let mut zones: BTreeMap<(String, String), (ZoneFallback, Vec<String>)> = BTreeMap::new();
     for dk in &inputs.dynakubes {
         let Some(zone) = &dk.network_zone else {
             continue;
         };
+        if !zone.is_dynatrace_name() {
+            return Err(Error::invalid(
+                dk.origin.join("spec.networkZone"),
+                format!(
+                    "`{}` is no network zone name Dynatrace accepts: letters, digits, `-` and `_`, in parts separated by single dots, at most 256 characters",
+                    crate::values::Shown(zone.as_str())
+                ),
+            ));
+        }
         let fallback = profile
             .network_zones
             .get(zone)
@@ -180,7 +192,7 @@ pub fn plan(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Zon
             }
         })
         .collect();
-    ZonePlan { zones }
+    Ok(ZonePlan { zones })
 }
 
 impl ZonePlan {
@@ -242,7 +254,7 @@ mod tests {
             zone_fallback: fallback,
             ..Options::default()
         };
-        plan(&inputs, &profile, &options)
+        plan(&inputs, &profile, &options).unwrap()
     }
 
     const DK: &str = "apiVersion: dynatrace.com/v1beta5\nkind: DynaKube\nmetadata: {name: prod, namespace: dynatrace}\nspec:\n  apiUrl: https://user:secret@abc12345.live.dynatrace.com/api\n  networkZone: ZONE\n  activeGate: {capabilities: [routing]}\n";
@@ -279,16 +291,22 @@ mod tests {
     }
 
     #[test]
-    fn zone_names_cannot_reach_the_shell() {
-        let plan = plan_of(
-            &DK.replace("ZONE", "\"a'$(id)`b c\""),
-            "",
-            ZoneFallback::None,
-        );
-        let curl = plan.zones[0].create.as_ref().unwrap().curl();
-        assert!(
-            curl.contains(r#""${DT_API_URL}"'/v2/networkZones/a'\''$(id)%60b%20c'"#),
-            "{curl}"
-        );
+    fn zone_names_dynatrace_refuses_are_refused_naming_the_field() {
+        for zone in ["'.'", "'..'", "\"a'$(id)`b c\"", "a/b", "'-.'"] {
+            let mut inputs = Inputs::default();
+            let yaml = DK.replace("ZONE", zone);
+            parse_into(&mut inputs, "dk.yaml", &yaml, &ParseOptions::default()).unwrap();
+            let options = Options {
+                zone_fallback: ZoneFallback::None,
+                ..Options::default()
+            };
+            let error = plan(&inputs, &ClusterProfile::default(), &options).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("dk.yaml, document 1, field `spec.networkZone`: `"),
+                "{zone}: {error}"
+            );
+        }
     }
 }

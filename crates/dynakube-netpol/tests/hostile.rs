@@ -370,3 +370,30 @@ fn every_field_is_reachable() {
     let names: BTreeSet<_> = FIELDS.iter().collect();
     assert_eq!(names.len(), FIELDS.len());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(200)
+    ))]
+
+    /// Brackets in strings and comments are no nesting: DynaKubes whose annotation holds any
+    /// text of brackets, quotes and indicators (as a YAML writer quotes it) and whose comments
+    /// hold it too, in many documents, are read like any other (the nesting check once counted
+    /// every bracket, across documents).
+    #[test]
+    fn brackets_in_strings_and_comments_are_no_nesting(
+        text in "[\\[\\]{}'\"#|>:, a-z\n-]{0,200}",
+    ) {
+        let quoted = serde_yaml::to_string(&text).unwrap();
+        let quoted = quoted.trim_end().replace('\n', "\n      ");
+        let comment = text.replace(['\n', '\r'], " ");
+        let dynakube = |i: usize| format!(
+            "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\n# {comment}\nmetadata:\n  name: dk{i}\n  namespace: dynatrace\n  annotations:\n    example.com/text: {quoted}  # {comment}\nspec:\n  apiUrl: https://abc12345.live.dynatrace.com/api\n"
+        );
+        let stream: Vec<String> = (0..20).map(dynakube).collect();
+        let mut inputs = Inputs::default();
+        let read = parse_into(&mut inputs, "dk.yaml", &stream.join("---\n"), &ParseOptions::default());
+        prop_assert!(read.is_ok(), "{text:?}: {read:?}");
+        prop_assert_eq!(inputs.dynakubes.len(), 20);
+    }
+}
