@@ -156,10 +156,13 @@ pub struct AddressBlock {
 }
 
 impl std::fmt::Display for AddressBlock {
+    /// `10.0.0.0/8`, or `0.0.0.0/0 (except 10.0.0.0/8, 192.168.0.0/16)`, with at most
+    /// [`SHOWN`] exceptions and how many more.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.cidr)?;
         if !self.except.is_empty() {
-            write!(f, " (except {})", self.except.join(", "))?;
+            let except = shortened(self.except.iter().cloned(), "");
+            write!(f, " (except {except})")?;
         }
         Ok(())
     }
@@ -216,12 +219,13 @@ impl Extra {
 /// How many pods or address blocks a line of the text report names.
 const SHOWN: usize = 10;
 
-/// `items` joined with commas, at most [`SHOWN`] of them and how many more.
+/// `items` joined with commas, at most [`SHOWN`] of them and how many more `what`.
 fn shortened(items: impl ExactSizeIterator<Item = String>, what: &str) -> String {
     let total = items.len();
     let mut shown: Vec<String> = items.take(SHOWN).collect();
     if total > SHOWN {
-        shown.push(format!("and {} more {what}", total - SHOWN));
+        let more = format!("and {} more {what}", total - SHOWN);
+        shown.push(more.trim_end().to_string());
     }
     shown.join(", ")
 }
@@ -411,5 +415,55 @@ fn describe_side(side: &Side) -> String {
         Side::NotSubject => "not subject to policy".into(),
         Side::Allowed { by } => format!("allowed by {}", policies(by)),
         Side::Denied { isolated_by } => format!("denied (isolated by {})", policies(isolated_by)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extra(policy: Option<&str>, pods: usize, holes: usize) -> Extra {
+        Extra {
+            pods: vec!["dynatrace/ag-0".into(), "dynatrace/ag-\u{1b}[1m".into()],
+            direction: "ingress",
+            policy: policy.map(String::from),
+            rule: policy.map(|_| 2),
+            beyond: vec![Peers {
+                pods: (0..pods).map(|i| format!("apps/app-{i:02}")).collect(),
+                addresses: vec![AddressBlock {
+                    cidr: "10.0.0.0/8".into(),
+                    except: (0..holes).map(|i| format!("10.0.0.{i}/32")).collect(),
+                }],
+                ports: vec!["30000-32767/TCP".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn extras_in_words_are_bounded_and_escaped() {
+        let mut out = String::new();
+        extra(Some("dynatrace/open"), 12, 11).write_text(&mut out);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "  ingress of dynatrace/ag-0, dynatrace/ag-\\u{1b}[1m, admitted by dynatrace/open spec.ingress[2]:"
+        );
+        assert!(lines[1].starts_with("    from pods apps/app-00, "), "{out}");
+        assert!(
+            lines[1].ends_with("apps/app-09, and 2 more pods on 30000-32767/TCP"),
+            "{out}"
+        );
+        assert!(
+            lines[2].ends_with("10.0.0.9/32, and 1 more) on 30000-32767/TCP"),
+            "{out}"
+        );
+        assert_eq!(lines.len(), 3);
+
+        let mut out = String::new();
+        extra(None, 1, 0).write_text(&mut out);
+        assert_eq!(
+            out,
+            "  ingress of dynatrace/ag-0, dynatrace/ag-\\u{1b}[1m, which no policy isolates for ingress, so everything is admitted:\n    from pods apps/app-00 on 30000-32767/TCP\n    from 10.0.0.0/8 on 30000-32767/TCP\n"
+        );
     }
 }
