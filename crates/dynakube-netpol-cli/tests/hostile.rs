@@ -675,3 +675,100 @@ fn concurrent_writes_leave_a_complete_set() {
     assert!(waited > 0, "30 runs at once, and none waited");
     assert_eq!(complete_set(&dir, &["a.yaml", "b.yaml"]).len(), 1);
 }
+
+/// Rules an outside audit appended to generated policies (`tests/audit-extras/` of the
+/// library): each makes `verify --fail-on extra` fail, naming the policy and rule, where the
+/// generated policies alone pass. A policy name with control characters reaches the terminal
+/// escaped.
+#[test]
+fn appended_broad_rules_fail_verify() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/a-cloud-native-network-zone");
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dynakube-netpol/tests/audit-extras");
+    let command = std::fs::read_to_string(fixture.join("command")).unwrap();
+    let out = scratch("audit-extras");
+    let policies = out.join("policies");
+    let generated = binary()
+        .arg("generate")
+        .args(command.split_whitespace())
+        .arg("-o")
+        .arg(&policies)
+        .current_dir(&fixture)
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{}", text(&generated.stderr));
+    let verify = |policies: &Path| {
+        binary()
+            .arg("verify")
+            .args(command.split_whitespace())
+            .arg("--policies")
+            .arg(policies)
+            .args(["--fail-on", "extra"])
+            .current_dir(&fixture)
+            .output()
+            .unwrap()
+    };
+    let clean = verify(&policies);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stdout));
+    assert!(text(&clean.stdout).contains("; 0 connection group(s) allowed beyond the matrix"));
+
+    for (file, admitted_by) in [
+        (
+            "egress-8-0-0-0-8.yaml",
+            "dynatrace/audit-egress-8 spec.egress[1]:",
+        ),
+        (
+            "egress-ipv6-everywhere.yaml",
+            "dynatrace/audit-egress-ipv6 spec.egress[0]:",
+        ),
+        (
+            "ingress-ipv6-everywhere.yaml",
+            "dynatrace/audit-ingress-ipv6 spec.ingress[0]:",
+        ),
+        ("udp-high-ports.yaml", "dynatrace/audit-udp spec.egress[0]:"),
+        ("sctp.yaml", "dynatrace/audit-sctp spec.egress[0]:"),
+        (
+            "node-ports.yaml",
+            "dynatrace/audit-node-ports spec.ingress[0]:",
+        ),
+    ] {
+        let appended = out.join(file.trim_end_matches(".yaml"));
+        copy_dir(&policies, &appended);
+        std::fs::copy(cases.join(file), appended.join(file)).unwrap();
+        let report = verify(&appended);
+        let stdout = text(&report.stdout);
+        assert_eq!(report.status.code(), Some(1), "{file}: {stdout}");
+        assert!(stdout.contains(admitted_by), "{file}: {stdout}");
+        assert!(
+            text(&report.stderr).contains("connection group(s) allowed beyond the matrix"),
+            "{file}: {}",
+            text(&report.stderr)
+        );
+    }
+
+    let hostile = out.join("hostile-name");
+    copy_dir(&policies, &hostile);
+    let yaml = std::fs::read_to_string(cases.join("node-ports.yaml"))
+        .unwrap()
+        .replace("name: audit-node-ports", "name: \"audit\\e[31mred\"");
+    std::fs::write(hostile.join("node-ports.yaml"), yaml).unwrap();
+    let report = verify(&hostile);
+    let stdout = text(&report.stdout);
+    assert_eq!(report.status.code(), Some(1), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
+    assert!(
+        stdout.contains("dynatrace/audit\\u{1b}[31mred spec.ingress[0]:"),
+        "{stdout}"
+    );
+}
+
+/// Copies the files of `from` into a new directory `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}

@@ -1,11 +1,13 @@
 //! Benchmarks of the NetworkPolicy evaluator on the synthetic cluster of 10,000 pods in 500
-//! namespaces with 1,000 policies: building the index, and answering 100,000 connection queries
-//! with and without naming the deciding policies.
+//! namespaces with 1,000 policies: building the index, answering 100,000 connection queries
+//! with and without naming the deciding policies, and computing exactly what the policies admit,
+//! as sets, for every pod in both directions.
 
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use dynakube_netpol::evaluate::Index;
+use dynakube_netpol::evaluate::{Admits, Index, Peer};
+use dynakube_netpol::matrix::Direction;
 use dynakube_netpol::synthetic::{self, Size};
 
 /// How many connections one query batch holds.
@@ -46,6 +48,33 @@ fn evaluate(c: &mut Criterion) {
             connections
                 .iter()
                 .filter(|connection| index.allows(black_box(connection)))
+                .count()
+        });
+    });
+    group.bench_function("admitted sets: every pod, both directions", |b| {
+        b.iter(|| {
+            let mut rules = 0;
+            for id in 0..cluster.pods.len() {
+                for direction in [Direction::Egress, Direction::Ingress] {
+                    if let Admits::Rules(admitted) = index.admits(black_box(id), direction) {
+                        rules += admitted.len();
+                    }
+                }
+            }
+            rules
+        });
+    });
+    // What the other end admits: the ports of every pod's ingress for one source, as verify
+    // asks of each peer of a pod that no policy isolates.
+    group.bench_function("admitted ports: every pod's ingress from one pod", |b| {
+        let source = Peer::Pod(cluster.pods.len() / 2);
+        b.iter(|| {
+            (0..cluster.pods.len())
+                .filter(|&id| {
+                    !index
+                        .admitted_ports(id, Direction::Ingress, &source)
+                        .is_empty()
+                })
                 .count()
         });
     });

@@ -424,21 +424,232 @@ fn generated_policies_allow_the_matrix_and_nothing_else() {
                 .collect();
             for extra in &report.extras {
                 assert!(
-                    widened
+                    extra.policy.as_ref().is_some_and(|policy| widened
                         .iter()
-                        .any(|name| extra.allowed_by.contains(&format!("/{name}"))),
-                    "{}: {} -> {} {:?} is allowed beyond the matrix ({})",
+                        .any(|name| policy.ends_with(&format!("/{name}")))),
+                    "{}: {} {:?} admits beyond the matrix ({:?} rule {:?}): {:?}",
                     fixture.name,
-                    extra.from,
-                    extra.to,
-                    extra.ports,
-                    extra.allowed_by
+                    extra.direction,
+                    extra.pods,
+                    extra.policy,
+                    extra.rule,
+                    extra.beyond
                 );
             }
             checked += 1;
         }
     }
     assert!(checked > 20, "both modes of the fixtures were checked");
+}
+
+/// A rule an outside audit appended to the generated policies (`tests/audit-extras/`), and a
+/// peer group of what it must be reported to admit.
+struct Appended {
+    file: &'static str,
+    policy: &'static str,
+    direction: &'static str,
+    rule: usize,
+    /// A pod among the peers, if any.
+    pod: Option<&'static str>,
+    /// A pod whose own policies refuse what the rule admits, so that it is no peer.
+    refused: Option<&'static str>,
+    /// Address blocks among the peers.
+    blocks: &'static [&'static str],
+    /// The ports of the peers.
+    ports: &'static [&'static str],
+}
+
+const EVERY_PORT: &[&str] = &["1-65535/TCP", "1-65535/UDP", "1-65535/SCTP"];
+
+const APPENDED: [Appended; 6] = [
+    Appended {
+        file: "egress-8-0-0-0-8.yaml",
+        policy: "audit-egress-8",
+        direction: "egress",
+        rule: 1,
+        pod: None,
+        refused: None,
+        blocks: &["8.0.0.0/8"],
+        ports: EVERY_PORT,
+    },
+    Appended {
+        file: "egress-ipv6-everywhere.yaml",
+        policy: "audit-egress-ipv6",
+        direction: "egress",
+        rule: 0,
+        pod: None,
+        refused: None,
+        blocks: &["::/0"],
+        ports: EVERY_PORT,
+    },
+    Appended {
+        file: "ingress-ipv6-everywhere.yaml",
+        policy: "audit-ingress-ipv6",
+        direction: "ingress",
+        rule: 0,
+        pod: None,
+        refused: None,
+        blocks: &["::/0"],
+        ports: EVERY_PORT,
+    },
+    Appended {
+        file: "udp-high-ports.yaml",
+        policy: "audit-udp",
+        direction: "egress",
+        rule: 0,
+        pod: Some("unrelated/unrelated-0"),
+        // The operator's ingress admits no UDP.
+        refused: Some("dynatrace/dynatrace-operator-0"),
+        blocks: &["0.0.0.0/0", "::/0"],
+        ports: &["40000-65535/UDP"],
+    },
+    Appended {
+        file: "sctp.yaml",
+        policy: "audit-sctp",
+        direction: "egress",
+        rule: 0,
+        pod: Some("kube-system/coredns-0"),
+        refused: Some("dynatrace/dynatrace-webhook-0"),
+        blocks: &["0.0.0.0/0"],
+        ports: &["1-65535/SCTP"],
+    },
+    Appended {
+        file: "node-ports.yaml",
+        policy: "audit-node-ports",
+        direction: "ingress",
+        rule: 0,
+        pod: Some("apps-dynakube/app-0"),
+        refused: None,
+        blocks: &["0.0.0.0/0", "::/0"],
+        ports: &["30000-32767/TCP"],
+    },
+];
+
+/// Every rule an outside audit appended to the generated policies is reported beyond the
+/// matrix, naming its policy and rule, with the peers and ports it admits; the generated
+/// policies alone show nothing.
+#[test]
+fn appended_broad_rules_are_reported_exactly() {
+    let dir = fixture_dirs()
+        .into_iter()
+        .find(|d| d.ends_with("a-cloud-native-network-zone"))
+        .unwrap();
+    let fixture = load(&dir);
+    let verify_with = |file: Option<&str>| {
+        let (namespaces, pods) = verify::model_cluster(&fixture.matrix);
+        let mut policies = fixture.rendered.policies.clone();
+        if let Some(file) = file {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit-extras");
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            let limits = dynakube_netpol::source::Limits::default();
+            let read = dynakube_netpol::evaluate::read_policies(file, &text, &limits).unwrap();
+            policies.extend(read.policies);
+        }
+        let index = Index::new(namespaces, pods, &policies).unwrap();
+        verify::verify(&fixture.matrix, &index, &fixture.addresses)
+    };
+    assert!(verify_with(None).extras.is_empty());
+    for case in &APPENDED {
+        let report = verify_with(Some(case.file));
+        let policy = format!("dynatrace/{}", case.policy);
+        // Only the appended policy admits anything beyond the matrix, and only by its rule.
+        assert!(!report.extras.is_empty(), "{}: not reported", case.file);
+        for extra in &report.extras {
+            assert_eq!(extra.policy.as_ref(), Some(&policy), "{}", case.file);
+            assert_eq!(
+                (extra.direction, extra.rule),
+                (case.direction, Some(case.rule)),
+                "{}",
+                case.file
+            );
+        }
+        let found = report.extras.iter().flat_map(|e| &e.beyond).any(|peers| {
+            let cidrs: Vec<&str> = peers.addresses.iter().map(|a| a.cidr.as_str()).collect();
+            peers.ports == case.ports
+                && case.blocks.iter().all(|b| cidrs.contains(b))
+                && case
+                    .pod
+                    .is_none_or(|pod| peers.pods.iter().any(|p| p == pod))
+        });
+        assert!(found, "{}: not in {:#?}", case.file, report.extras);
+        if let Some(refused) = case.refused {
+            let peers = report.extras.iter().flat_map(|e| &e.beyond);
+            assert!(
+                !peers.flat_map(|p| &p.pods).any(|p| p == refused),
+                "{}: {refused} refuses",
+                case.file
+            );
+        }
+        let text = report.to_text();
+        let rule = format!("{policy} spec.{}[{}]:", case.direction, case.rule);
+        assert!(text.contains(&rule), "{}: {text}", case.file);
+        assert!(!report.failures(true, false).is_empty());
+        assert!(
+            report.failures(false, false).is_empty(),
+            "no flow is denied"
+        );
+    }
+}
+
+/// Pods of one namespace with the same labels are reported as one group, and as peers of each
+/// other; without policies, every Dynatrace pod admits everything in both directions.
+#[test]
+fn extras_of_groups_and_of_pods_no_policy_isolates() {
+    let dir = fixture_dirs()
+        .into_iter()
+        .find(|d| d.ends_with("a-cloud-native-network-zone"))
+        .unwrap();
+    let fixture = load(&dir);
+    let (namespaces, mut pods) = verify::model_cluster(&fixture.matrix);
+    let activegate = pods
+        .iter()
+        .find(|p| p.name == "dynakube-activegate-0")
+        .unwrap()
+        .clone();
+    pods.push(dynakube_netpol::evaluate::Pod {
+        name: "dynakube-activegate-1".into(),
+        ips: vec!["10.244.9.9".parse().unwrap()],
+        ..activegate
+    });
+    let sctp = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: sctp, namespace: dynatrace}\nspec:\n  podSelector: {}\n  egress: [{to: [{podSelector: {}}], ports: [{protocol: SCTP}]}]\n  ingress: [{from: [{podSelector: {}}], ports: [{protocol: SCTP}]}]\n";
+    let limits = dynakube_netpol::source::Limits::default();
+    let mut policies = fixture.rendered.policies.clone();
+    policies.extend(
+        dynakube_netpol::evaluate::read_policies("sctp.yaml", sctp, &limits)
+            .unwrap()
+            .policies,
+    );
+    let index = Index::new(namespaces.clone(), pods.clone(), &policies).unwrap();
+    let report = verify::verify(&fixture.matrix, &index, &fixture.addresses);
+    let both = [
+        "dynatrace/dynakube-activegate-0",
+        "dynatrace/dynakube-activegate-1",
+    ];
+    let group: Vec<_> = report.extras.iter().filter(|e| e.pods == both).collect();
+    assert_eq!(group.len(), 2, "egress and ingress: {:#?}", report.extras);
+    for extra in group {
+        let peers: Vec<&String> = extra.beyond.iter().flat_map(|p| &p.pods).collect();
+        for pod in both {
+            assert!(peers.iter().any(|p| *p == pod), "{pod} in {peers:?}");
+        }
+        assert!(extra.beyond.iter().all(|p| p.ports == ["1-65535/SCTP"]));
+    }
+
+    let index = Index::new(namespaces, pods, &[]).unwrap();
+    let report = verify::verify(&fixture.matrix, &index, &fixture.addresses);
+    let open: BTreeSet<(&Vec<String>, &str)> = report
+        .extras
+        .iter()
+        .filter(|e| e.policy.is_none() && e.rule.is_none())
+        .map(|e| (&e.pods, e.direction))
+        .collect();
+    assert_eq!(open.len(), report.extras.len());
+    for pods in report.extras.iter().map(|e| &e.pods) {
+        assert!(open.contains(&(pods, "egress")) && open.contains(&(pods, "ingress")));
+    }
+    assert!(report.to_text().contains(
+        "egress of dynatrace/dynakube-activegate-0, dynatrace/dynakube-activegate-1, which no policy isolates for egress, so everything is admitted:"
+    ));
 }
 
 mod cilium_coverage {

@@ -42,8 +42,10 @@ pub(super) enum Namespaces {
 /// An `ipBlock`: the CIDR minus its exceptions.
 #[derive(Debug, Clone)]
 pub(super) struct Block {
-    cidr: IpNet,
-    except: Vec<IpNet>,
+    /// The CIDR, host bits cleared.
+    pub(super) cidr: IpNet,
+    /// The exceptions, each within the CIDR.
+    pub(super) except: Vec<IpNet>,
 }
 
 impl Block {

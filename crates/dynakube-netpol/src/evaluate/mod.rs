@@ -4,6 +4,10 @@
 //! interned labels, the namespaces each `namespaceSelector` matches, which policies isolate which
 //! pod in which direction, the named ports of every pod), and [`Index::evaluate`] then decides
 //! one [`Connection`] cheaply, saying which policies allowed or isolated each side.
+//! [`Index::admits`] and [`Index::admitted_ports`] give the same decisions as sets instead:
+//! every pod, address range and port range each rule admits (see [`sets`], which no dialect
+//! owns), so that what policies allow can be compared with what is needed without trying
+//! connections.
 //!
 //! # Semantics
 //!
@@ -93,9 +97,11 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
+mod admitted;
 mod compile;
 mod labels;
 mod read;
+pub mod sets;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -106,8 +112,9 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use self::compile::{Context, Namespaces, PeerMatch, Policy, PortMatch, PortSpec, Rule};
 use self::labels::{Interner, LabelSet};
 use crate::error::{Error, Location, Result};
-use crate::matrix::Protocol;
+use crate::matrix::{Direction, Protocol};
 
+pub use self::admitted::{Admits, RuleRef};
 pub use self::read::{PolicyFiles, read_cluster, read_policies};
 
 /// The label the API server gives every namespace, with the namespace's name as value.
@@ -271,13 +278,6 @@ pub struct Options {
     pub host_network: HostNetwork,
 }
 
-/// A direction of traffic as seen by the pod a policy selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Ingress,
-    Egress,
-}
-
 /// What the evaluator keeps of a pod.
 #[derive(Debug, Clone)]
 struct PodInfo {
@@ -311,6 +311,8 @@ pub struct Index {
     pods: Vec<Pod>,
     pod_ids: HashMap<String, HashMap<String, PodId>>,
     infos: Vec<PodInfo>,
+    /// The pods of each namespace, by namespace index.
+    namespace_pods: Vec<Vec<PodId>>,
     policies: Vec<Policy>,
 }
 
@@ -357,12 +359,17 @@ impl Index {
             .collect::<Result<Vec<_>>>()?;
 
         let mut infos = pod_infos(&pods, &pod_namespaces, &mut interner, options);
-        isolate(&mut infos, &compiled, namespaces.len());
+        let mut namespace_pods = vec![Vec::new(); namespaces.len()];
+        for (id, info) in infos.iter().enumerate() {
+            namespace_pods[info.namespace].push(id);
+        }
+        isolate(&mut infos, &compiled, &namespace_pods);
         Ok(Index {
             namespaces,
             pods,
             pod_ids,
             infos,
+            namespace_pods,
             policies: compiled,
         })
     }
@@ -644,11 +651,7 @@ fn pod_infos(
 }
 
 /// Records which policies isolate which pod in which direction, in input order.
-fn isolate(infos: &mut [PodInfo], policies: &[Policy], namespaces: usize) {
-    let mut pods_by_namespace = vec![Vec::new(); namespaces];
-    for (id, info) in infos.iter().enumerate() {
-        pods_by_namespace[info.namespace].push(id);
-    }
+fn isolate(infos: &mut [PodInfo], policies: &[Policy], pods_by_namespace: &[Vec<PodId>]) {
     for (number, policy) in policies.iter().enumerate() {
         let number = u32::try_from(number).unwrap_or(u32::MAX);
         for &id in &pods_by_namespace[policy.namespace] {

@@ -759,3 +759,180 @@ fn synthetic_yaml_reads_back_to_the_same_verdicts() {
         assert_eq!(direct.evaluate(&connection), read.evaluate(&connection));
     }
 }
+
+// What the policies admit, as sets (`admitted.rs`), against the evaluator's verdicts.
+
+/// Whether the `direction` side of `subject` admits the connection with `other`, read from
+/// the sets of [`Index::admits`].
+fn side_in_sets(
+    index: &Index,
+    subject: &Peer,
+    direction: Direction,
+    other: &Peer,
+    protocol: Protocol,
+    port: u16,
+) -> bool {
+    let Peer::Pod(id) = subject else {
+        return true;
+    };
+    let rules = match index.admits(*id, direction) {
+        Admits::NotSubject | Admits::NotIsolated => return true,
+        Admits::Rules(rules) => rules,
+    };
+    let pod_peers = index.pod_peers();
+    rules.iter().any(|(_, space)| match other {
+        Peer::Pod(o) if pod_peers.contains(*o) => space.contains_pod(*o, protocol, port),
+        Peer::Pod(o) => index.pods()[*o]
+            .ips
+            .iter()
+            .any(|ip| space.contains_address(*ip, protocol, port)),
+        Peer::Ip(ip) => space.contains_address(*ip, protocol, port),
+    })
+}
+
+/// Connections between the pods of `synthetic` and some addresses on ports at the edges of
+/// the generated ranges, both from `connections` and made here.
+fn edge_connections(synthetic: &synthetic::Synthetic, seed: u64) -> Vec<Connection> {
+    let ports = [
+        (1, Protocol::Tcp),
+        (65535, Protocol::Tcp),
+        (8999, Protocol::Tcp),
+        (9000, Protocol::Tcp),
+        (9200, Protocol::Tcp),
+        (9201, Protocol::Tcp),
+        (6381, Protocol::Tcp),
+        (9090, Protocol::Udp),
+        (3868, Protocol::Tcp),
+        (53, Protocol::Sctp),
+    ];
+    let mut connections = synthetic::connections(synthetic, 3_000, seed);
+    let more: Vec<Connection> = connections
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (port, protocol) = ports[i % ports.len()];
+            Connection {
+                port,
+                protocol,
+                ..*c
+            }
+        })
+        .collect();
+    connections.extend(more);
+    connections
+}
+
+#[test]
+fn admitted_sets_are_exactly_what_the_evaluator_allows() {
+    let size = synthetic::Size {
+        namespaces: 40,
+        pods: 500,
+        policies: 120,
+    };
+    let mut checked = [0, 0];
+    for seed in [3, 11] {
+        let synthetic = synthetic::cluster(size, seed);
+        for host_network in [HostNetwork::NodeAddress, HostNetwork::Pod] {
+            let index = Index::with_options(
+                synthetic.namespaces.clone(),
+                synthetic.pods.clone(),
+                &synthetic.policies,
+                Options { host_network },
+            )
+            .unwrap();
+            for c in edge_connections(&synthetic, seed) {
+                let verdict = index.evaluate(&c);
+                let (protocol, port) = (c.protocol, c.port);
+                let egress =
+                    side_in_sets(&index, &c.from, Direction::Egress, &c.to, protocol, port);
+                let ingress =
+                    side_in_sets(&index, &c.to, Direction::Ingress, &c.from, protocol, port);
+                assert_eq!(egress, verdict.egress.allows(), "egress of {c:?}");
+                assert_eq!(ingress, verdict.ingress.allows(), "ingress of {c:?}");
+                if let Peer::Pod(from) = c.from {
+                    let ports = index.admitted_ports(from, Direction::Egress, &c.to);
+                    assert_eq!(
+                        ports.contains(protocol, port),
+                        egress,
+                        "egress ports of {c:?}"
+                    );
+                }
+                if let Peer::Pod(to) = c.to {
+                    let ports = index.admitted_ports(to, Direction::Ingress, &c.from);
+                    assert_eq!(
+                        ports.contains(protocol, port),
+                        ingress,
+                        "ingress ports of {c:?}"
+                    );
+                }
+                checked[usize::from(verdict.allowed())] += 1;
+            }
+        }
+    }
+    assert!(checked[0] > 1_000 && checked[1] > 1_000, "{checked:?}");
+}
+
+#[test]
+fn admitted_sets_name_each_rule() {
+    let index = build(&(policy(
+        "a",
+        "out",
+        "{podSelector: {matchLabels: {app: web}}, policyTypes: [Egress], egress: [
+          {to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.0.1.0/24]}}], ports: [{port: 9000, endPort: 9100}]},
+          {to: [{podSelector: {}}], ports: [{port: http}, {port: dns}, {protocol: SCTP}]},
+          {ports: [{port: 53, protocol: UDP}]}]}",
+    ) + &policy("a", "in", "{podSelector: {matchLabels: {app: db}}, ingress: [{ports: [{port: http}]}]}")));
+    let web = index.pod_id("a", "web").unwrap();
+    let db = index.pod_id("a", "db").unwrap();
+    let Admits::Rules(rules) = index.admits(web, Direction::Egress) else {
+        panic!("a/web is isolated for egress");
+    };
+    let names: Vec<String> = rules.iter().map(|(r, _)| r.to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "a/out spec.egress[0]",
+            "a/out spec.egress[1]",
+            "a/out spec.egress[2]"
+        ]
+    );
+    let (block, pods, anything) = (&rules[0].1, &rules[1].1, &rules[2].1);
+    // An ipBlock: addresses with their holes, never pods.
+    let address = |s: &str| s.parse::<IpAddr>().unwrap();
+    assert!(block.contains_address(address("10.0.0.9"), Protocol::Tcp, 9100));
+    assert!(!block.contains_address(address("10.0.1.9"), Protocol::Tcp, 9000));
+    assert!(!block.contains_address(address("10.0.0.9"), Protocol::Tcp, 9101));
+    assert!(block.pod_parts().is_empty());
+    // Named ports resolve on each destination pod, with their protocol (a/web has `dns` on
+    // UDP only, and the rule asks for TCP); SCTP on every port.
+    assert_eq!(
+        pods.ports_of_pod(db).describe(),
+        ["9000/TCP", "1-65535/SCTP"]
+    );
+    assert_eq!(
+        pods.ports_of_pod(web).describe(),
+        ["8080/TCP", "1-65535/SCTP"]
+    );
+    assert!(pods.address_parts().is_empty());
+    // No `to`: every pod (the hostNetwork agent only by its address) and every address.
+    let agent = index.pod_id("c", "agent").unwrap();
+    assert!(anything.contains_address(address("2001:db8::1"), Protocol::Udp, 53));
+    assert!(anything.contains_pod(index.pod_id("b", "api").unwrap(), Protocol::Udp, 53));
+    assert!(!anything.contains_pod(agent, Protocol::Udp, 53));
+    assert!(!index.pod_peers().contains(agent));
+    // The ingress side of a/db admits its own named port from anyone.
+    assert_eq!(
+        index
+            .admitted_ports(db, Direction::Ingress, &Peer::Ip(address("8.8.8.8")))
+            .describe(),
+        ["9000/TCP"]
+    );
+    assert!(
+        index
+            .admitted_ports(web, Direction::Ingress, &Peer::Pod(db))
+            .is_all()
+    );
+    assert_eq!(index.admits(web, Direction::Ingress), Admits::NotIsolated);
+    assert_eq!(index.admits(agent, Direction::Egress), Admits::NotSubject);
+    assert!(index.everything().contains_pod(db, Protocol::Sctp, 1));
+}

@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::admits;
+use ipnet::IpNet;
+
 use super::report::{FlowCheck, Probe, Status};
+use crate::evaluate::sets::{AddressSet, PodSet, PortSet};
 use crate::evaluate::{Connection, Index, Peer, Pod};
-use crate::matrix::{Endpoint, Flow, Matrix, Nodes, Port, Ports, Protocol, Selection, Selector};
+use crate::matrix::{Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector};
 use crate::resolve::{Addresses, public_internet};
 use crate::values::{Cidr, Host, HostPattern, PortNumber};
 
@@ -120,10 +122,21 @@ pub(super) fn first_address(cidr: &Cidr) -> IpAddr {
 }
 
 /// Which side of a connection an endpoint is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Role {
+    /// The source.
     Source,
+    /// The destination.
     Destination,
+}
+
+/// The peers an endpoint stands for, as sets.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Members {
+    /// The pods seen as pods.
+    pub(super) pods: PodSet,
+    /// The addresses.
+    pub(super) addresses: AddressSet,
 }
 
 /// The matrix's endpoints placed in one cluster, with the pods of every endpoint looked up
@@ -134,6 +147,8 @@ pub(super) struct Places<'a> {
     pub(super) facts: Facts,
     /// The pods of every endpoint that stands for pods.
     pods: BTreeMap<&'a Endpoint, BTreeSet<usize>>,
+    /// The pods the evaluator sees as pods (not by their addresses).
+    pod_peers: PodSet,
 }
 
 impl<'a> Places<'a> {
@@ -152,6 +167,7 @@ impl<'a> Places<'a> {
             addresses,
             facts: Facts::new(matrix, index),
             pods,
+            pod_peers: index.pod_peers(),
         }
     }
 
@@ -208,92 +224,116 @@ impl<'a> Places<'a> {
         ))
     }
 
-    /// Whether `peer` is (part of) `endpoint`. A host-network pod is also its addresses.
-    fn contains(&self, endpoint: &Endpoint, peer: &Peer, role: Role) -> bool {
-        if let Peer::Pod(id) = peer {
-            let pod = &self.index.pods()[*id];
-            if pod.host_network
-                && pod
-                    .ips
-                    .iter()
-                    .any(|ip| self.contains_one(endpoint, &Peer::Ip(*ip), role))
-            {
-                return true;
-            }
-        }
-        self.contains_one(endpoint, peer, role)
-    }
-
-    fn contains_one(&self, endpoint: &Endpoint, peer: &Peer, role: Role) -> bool {
-        let ip_in = |nets: &[Cidr], ip: &IpAddr| nets.iter().any(|n| n.net().contains(ip));
-        let is_node =
-            |ip: &IpAddr, nodes: &Nodes| self.facts.nodes.contains(ip) || ip_in(&nodes.0, ip);
-        match (endpoint, peer) {
+    /// The peers `endpoint` stands for at the end of `role`, as sets: the pods seen as pods,
+    /// and the addresses (among them those of the pods the evaluator sees by their addresses,
+    /// hostNetwork pods by default). A connection of a flow has its source among the members
+    /// of the flow's source and its destination among those of its destination.
+    pub(super) fn members(&self, endpoint: &Endpoint, role: Role) -> Members {
+        let pods = self.index.pods();
+        let peers = &self.pod_peers;
+        let standing: PodSet = match endpoint {
             // Every ordinary pod is one of "all pods", not only those that stand for them.
-            (Endpoint::Pods(pods), Peer::Pod(id))
-                if pods.namespace.is_none() && pods.labels.is_empty() =>
-            {
-                !self.index.pods()[*id].host_network
+            Endpoint::Pods(p) if p.namespace.is_none() && p.labels.is_empty() => (0..pods.len())
+                .filter(|&id| !pods[id].host_network)
+                .collect(),
+            Endpoint::Workload(_) | Endpoint::Dns(_) | Endpoint::Pods(_) => {
+                self.pods_of(endpoint).collect()
             }
-            (Endpoint::Workload(_) | Endpoint::Dns(_) | Endpoint::Pods(_), Peer::Pod(id)) => {
-                self.pods.get(endpoint).is_some_and(|ids| ids.contains(id))
-            }
-            // Host-network pods are seen by their node's address.
-            (Endpoint::Workload(w), Peer::Ip(ip)) => match &w.selection {
-                Selection::HostNetwork(_) => {
-                    self.facts.nodes.contains(ip) || ip_in(&self.facts.node_cidrs, ip)
-                }
-                _ => false,
-            },
-            (Endpoint::Nodes(nodes), Peer::Ip(ip)) => is_node(ip, nodes),
-            (Endpoint::Nodes(_), Peer::Pod(id)) => self.index.pods()[*id].host_network,
-            (Endpoint::KubeApiServer(api), Peer::Ip(ip)) => match role {
-                Role::Source => {
-                    self.facts.control_plane.contains(ip) || ip_in(&api.control_plane, ip)
-                }
-                Role::Destination => {
-                    self.facts.api_endpoints.contains(ip)
-                        || ip_in(&api.endpoints, ip)
-                        || ip_in(&api.service, ip)
-                }
-            },
-            (Endpoint::Dns(dns), Peer::Ip(ip)) => dns.cache == Some(*ip),
-            (Endpoint::Host { host, .. }, Peer::Ip(ip)) => {
-                self.host_contains(&host_pattern(host), ip)
-            }
-            (Endpoint::HostPattern(pattern), Peer::Ip(ip)) => self.host_contains(pattern, ip),
-            (Endpoint::Blocks(b), Peer::Ip(ip)) => b.cidrs.iter().any(|c| c.net().contains(ip)),
-            _ => false,
+            Endpoint::Nodes(_) => (0..pods.len())
+                .filter(|&id| pods[id].host_network)
+                .collect(),
+            _ => PodSet::default(),
+        };
+        let seen_by_address = standing.difference(peers);
+        let addresses = self
+            .addresses_of(endpoint, role)
+            .union(&AddressSet::addresses(
+                seen_by_address
+                    .iter()
+                    .flat_map(|id| pods[id].ips.iter().copied()),
+            ));
+        // A host-network pod seen as a pod is also its addresses.
+        let by_address: PodSet = peers
+            .iter()
+            .filter(|&id| {
+                pods[id].host_network && pods[id].ips.iter().any(|ip| addresses.contains(*ip))
+            })
+            .collect();
+        Members {
+            pods: standing.intersection(peers).union(&by_address),
+            addresses,
         }
     }
 
-    fn host_contains(&self, pattern: &HostPattern, ip: &IpAddr) -> bool {
+    /// The addresses that stand for `endpoint` at the end of `role`.
+    fn addresses_of(&self, endpoint: &Endpoint, role: Role) -> AddressSet {
+        let nets = |nets: &[Cidr]| {
+            nets.iter().fold(AddressSet::empty(), |set, net| {
+                set.union(&AddressSet::net(&net.net()))
+            })
+        };
+        let ips = |ips: &[IpAddr]| AddressSet::addresses(ips.iter().copied());
+        let facts = &self.facts;
+        match endpoint {
+            // Host-network pods are seen by their node's address.
+            Endpoint::Workload(w) => match &w.selection {
+                Selection::HostNetwork(_) => ips(&facts.nodes).union(&nets(&facts.node_cidrs)),
+                _ => AddressSet::empty(),
+            },
+            Endpoint::Nodes(nodes) => ips(&facts.nodes).union(&nets(&nodes.0)),
+            Endpoint::KubeApiServer(api) => match role {
+                Role::Source => ips(&facts.control_plane).union(&nets(&api.control_plane)),
+                Role::Destination => ips(&facts.api_endpoints)
+                    .union(&nets(&api.endpoints))
+                    .union(&nets(&api.service)),
+            },
+            Endpoint::Dns(dns) => ips(dns.cache.as_slice()),
+            Endpoint::Host { host, .. } => self.host_addresses(&host_pattern(host)),
+            Endpoint::HostPattern(pattern) => self.host_addresses(pattern),
+            Endpoint::Blocks(b) => nets(&b.cidrs),
+            Endpoint::Pods(_) | Endpoint::Unbounded(_) => AddressSet::empty(),
+        }
+    }
+
+    /// The addresses of a host: its IP, what the addresses give for it, or the public internet
+    /// for a host that falls back to it.
+    fn host_addresses(&self, pattern: &HostPattern) -> AddressSet {
         if let HostPattern::Ip(address) = pattern {
-            return address == ip;
+            return AddressSet::address(*address);
         }
         if let Some(nets) = self.addresses.hosts.get(pattern) {
-            return nets.iter().any(|n| n.net().contains(ip));
+            return nets.iter().fold(AddressSet::empty(), |set, net| {
+                set.union(&AddressSet::net(&net.net()))
+            });
         }
-        matches!(pattern, HostPattern::Name(name) if self.addresses.public_internet.contains(name))
-            && public_internet().iter().any(|(net, except)| {
-                net.net().contains(ip) && !except.iter().any(|e| e.net().contains(ip))
-            })
+        match pattern {
+            HostPattern::Name(name) if self.addresses.public_internet.contains(name) => {
+                public_internet()
+                    .iter()
+                    .fold(AddressSet::empty(), |set, (net, except)| {
+                        let except: Vec<IpNet> = except.iter().map(Cidr::net).collect();
+                        set.union(&AddressSet::block(&net.net(), &except))
+                    })
+            }
+            _ => AddressSet::empty(),
+        }
     }
 
-    /// Whether `flow` needs `connection`.
-    pub(super) fn covers(&self, flow: &Flow, connection: &Connection) -> bool {
-        let to_api_server = matches!(flow.to, Endpoint::KubeApiServer(_));
-        let ports_ok = admits(&flow.ports, connection.port, connection.protocol)
-            || (to_api_server
-                && connection.protocol == Protocol::Tcp
-                && self
-                    .facts
-                    .api_ports
-                    .iter()
-                    .any(|p| p.get() == connection.port));
-        ports_ok
-            && self.contains(&flow.from, &connection.from, Role::Source)
-            && self.contains(&flow.to, &connection.to, Role::Destination)
+    /// The destination ports of `flow`; pods reach kube-apiserver through its Service, and
+    /// policies may see the endpoint ports after translation, so those count too.
+    pub(super) fn flow_ports(&self, flow: &Flow) -> PortSet {
+        let mut ports = match &flow.ports {
+            Ports::Any => PortSet::all(),
+            Ports::List(list) => list.iter().fold(PortSet::empty(), |set, p| {
+                set.union(&PortSet::port(p.protocol, p.number.get()))
+            }),
+        };
+        if matches!(flow.to, Endpoint::KubeApiServer(_)) {
+            for port in &self.facts.api_ports {
+                ports = ports.union(&PortSet::port(Protocol::Tcp, port.get()));
+            }
+        }
+        ports
     }
 
     /// Decides every connection of `flow`.

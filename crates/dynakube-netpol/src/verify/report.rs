@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::evaluate::{Connection, Index, Peer, PolicyRef, Side, Verdict};
 use crate::matrix::Flow;
+use crate::values::escape;
 
 /// The outcome for one flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,56 +117,117 @@ impl FlowCheck {
     }
 }
 
-/// Connections the policies allow from or to a Dynatrace pod that no flow needs.
+/// Connections that one rule admits from or to Dynatrace pods and that no flow needs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Extra {
-    /// The source.
-    pub from: String,
-    /// The destination.
-    pub to: String,
-    /// The ports, such as `8080/TCP`.
+    /// The Dynatrace pods, as `namespace/name`: pods of one namespace with the same labels and
+    /// ports, which every policy and flow treats alike.
+    pub pods: Vec<String>,
+    /// `egress` (connections the pods open) or `ingress` (connections to them).
+    pub direction: &'static str,
+    /// The policy whose rule admits the connections, as `namespace/name`; none when no policy
+    /// isolates the pods in this direction, so that everything is admitted.
+    pub policy: Option<String>,
+    /// The index of the rule in the policy's `spec.egress` or `spec.ingress`.
+    pub rule: Option<usize>,
+    /// The peers and ports admitted beyond the matrix, peers with equal ports together.
+    pub beyond: Vec<Peers>,
+}
+
+/// Peers and the ports admitted with each of them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Peers {
+    /// Pods, as `namespace/name`.
+    pub pods: Vec<String>,
+    /// Addresses, as CIDR blocks with exceptions.
+    pub addresses: Vec<AddressBlock>,
+    /// The destination ports, ranges per protocol: `443/TCP`, `40000-65535/UDP`.
     pub ports: Vec<String>,
-    /// What allowed them: the egress and ingress sides, in words.
-    pub allowed_by: String,
+}
+
+/// A CIDR block less the networks of `except`, as an `ipBlock` writes it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct AddressBlock {
+    /// The block.
+    pub cidr: String,
+    /// Networks within it that are not part of the set.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
+}
+
+impl std::fmt::Display for AddressBlock {
+    /// `10.0.0.0/8`, or `0.0.0.0/0 (except 10.0.0.0/8, 192.168.0.0/16)`, with at most
+    /// [`SHOWN`] exceptions and how many more.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.cidr)?;
+        if !self.except.is_empty() {
+            let except = shortened(self.except.iter().cloned(), "");
+            write!(f, " (except {except})")?;
+        }
+        Ok(())
+    }
 }
 
 impl Extra {
-    pub(super) fn new(index: &Index, connection: &Connection, verdict: &Verdict) -> Self {
-        Extra {
-            from: describe_peer(index, &connection.from),
-            to: describe_peer(index, &connection.to),
-            ports: vec![format!(
-                "{}/{}",
-                connection.port,
-                connection.protocol.name()
-            )],
-            allowed_by: format!(
-                "egress {}; ingress {}",
-                describe_side(&verdict.egress),
-                describe_side(&verdict.ingress)
-            ),
+    /// The extra in words, for the text report: the pods, the direction and the admitting
+    /// rule on one line, then one line per peer group. Long lists are cut to
+    /// [`SHOWN`] items; the JSON report has them all.
+    fn write_text(&self, out: &mut String) {
+        let pods = shortened(self.pods.iter().map(|p| escape(p).into_owned()), "pods");
+        match (&self.policy, self.rule) {
+            (Some(policy), Some(rule)) => {
+                let _ = writeln!(
+                    out,
+                    "  {} of {pods}, admitted by {} spec.{}[{rule}]:",
+                    self.direction,
+                    escape(policy),
+                    self.direction
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "  {} of {pods}, which no policy isolates for {}, so everything is admitted:",
+                    self.direction, self.direction
+                );
+            }
+        }
+        let towards = if self.direction == "egress" {
+            "to"
+        } else {
+            "from"
+        };
+        let every = crate::evaluate::sets::PortSet::all().describe();
+        for peers in &self.beyond {
+            let ports = if peers.ports == every {
+                "every port and protocol".to_string()
+            } else {
+                peers.ports.join(", ")
+            };
+            if !peers.pods.is_empty() {
+                let pods = shortened(peers.pods.iter().map(|p| escape(p).into_owned()), "pods");
+                let _ = writeln!(out, "    {towards} pods {pods} on {ports}");
+            }
+            if !peers.addresses.is_empty() {
+                let blocks = shortened(peers.addresses.iter().map(ToString::to_string), "blocks");
+                let _ = writeln!(out, "    {towards} {blocks} on {ports}");
+            }
         }
     }
 }
 
-/// Joins the extras of the same source, destination and deciding policies.
-pub(super) fn merge_extras(found: Vec<Extra>) -> Vec<Extra> {
-    let mut merged: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
-    for extra in found {
-        merged
-            .entry((extra.from, extra.to, extra.allowed_by))
-            .or_default()
-            .extend(extra.ports);
+/// How many pods or address blocks a line of the text report names.
+const SHOWN: usize = 10;
+
+/// `items` joined with commas, at most [`SHOWN`] of them and how many more `what`.
+fn shortened(items: impl ExactSizeIterator<Item = String>, what: &str) -> String {
+    let total = items.len();
+    let mut shown: Vec<String> = items.take(SHOWN).collect();
+    if total > SHOWN {
+        let more = format!("and {} more {what}", total - SHOWN);
+        shown.push(more.trim_end().to_string());
     }
-    merged
-        .into_iter()
-        .map(|((from, to, allowed_by), ports)| Extra {
-            from,
-            to,
-            ports: ports.into_iter().collect(),
-            allowed_by,
-        })
-        .collect()
+    shown.join(", ")
 }
 
 /// What the policy files held, by `Kind (apiVersion)`.
@@ -190,7 +252,7 @@ pub struct Report {
     pub assumptions: Vec<String>,
     /// One check per flow of the matrix.
     pub flows: Vec<FlowCheck>,
-    /// Connections allowed beyond the matrix.
+    /// Connections allowed beyond the matrix, by the rule that admits them.
     pub extras: Vec<Extra>,
     /// Workloads with pods that their policies do not select.
     pub unselected: Vec<super::Unselected>,
@@ -244,16 +306,9 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut out = self.table();
         if !self.extras.is_empty() {
-            out.push_str("\nAllowed beyond the matrix:\n");
+            out.push_str("\nAllowed beyond the matrix, by the rule that admits it:\n");
             for extra in &self.extras {
-                let _ = writeln!(
-                    out,
-                    "  {} -> {} {} ({})",
-                    extra.from,
-                    extra.to,
-                    extra.ports.join(", "),
-                    extra.allowed_by
-                );
+                extra.write_text(&mut out);
             }
         }
         if !self.unselected.is_empty() {
@@ -263,7 +318,7 @@ impl Report {
                     out,
                     "  {}: {} (the policies select {})",
                     u.workload,
-                    u.pods.join(", "),
+                    escape(&u.pods.join(", ")),
                     u.selector
                 );
             }
@@ -317,7 +372,8 @@ impl Report {
                 flow.to.clone(),
                 flow.ports.clone(),
                 result.into(),
-                flow.decided_by(),
+                // Pod and policy names come from the input: escaped for the terminal.
+                escape(&flow.decided_by()).into_owned(),
             ]);
         }
         let widths: Vec<usize> = (0..5)
@@ -359,5 +415,55 @@ fn describe_side(side: &Side) -> String {
         Side::NotSubject => "not subject to policy".into(),
         Side::Allowed { by } => format!("allowed by {}", policies(by)),
         Side::Denied { isolated_by } => format!("denied (isolated by {})", policies(isolated_by)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extra(policy: Option<&str>, pods: usize, holes: usize) -> Extra {
+        Extra {
+            pods: vec!["dynatrace/ag-0".into(), "dynatrace/ag-\u{1b}[1m".into()],
+            direction: "ingress",
+            policy: policy.map(String::from),
+            rule: policy.map(|_| 2),
+            beyond: vec![Peers {
+                pods: (0..pods).map(|i| format!("apps/app-{i:02}")).collect(),
+                addresses: vec![AddressBlock {
+                    cidr: "10.0.0.0/8".into(),
+                    except: (0..holes).map(|i| format!("10.0.0.{i}/32")).collect(),
+                }],
+                ports: vec!["30000-32767/TCP".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn extras_in_words_are_bounded_and_escaped() {
+        let mut out = String::new();
+        extra(Some("dynatrace/open"), 12, 11).write_text(&mut out);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "  ingress of dynatrace/ag-0, dynatrace/ag-\\u{1b}[1m, admitted by dynatrace/open spec.ingress[2]:"
+        );
+        assert!(lines[1].starts_with("    from pods apps/app-00, "), "{out}");
+        assert!(
+            lines[1].ends_with("apps/app-09, and 2 more pods on 30000-32767/TCP"),
+            "{out}"
+        );
+        assert!(
+            lines[2].ends_with("10.0.0.9/32, and 1 more) on 30000-32767/TCP"),
+            "{out}"
+        );
+        assert_eq!(lines.len(), 3);
+
+        let mut out = String::new();
+        extra(None, 1, 0).write_text(&mut out);
+        assert_eq!(
+            out,
+            "  ingress of dynatrace/ag-0, dynatrace/ag-\\u{1b}[1m, which no policy isolates for ingress, so everything is admitted:\n    from pods apps/app-00 on 30000-32767/TCP\n    from 10.0.0.0/8 on 30000-32767/TCP\n"
+        );
     }
 }

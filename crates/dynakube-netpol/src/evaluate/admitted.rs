@@ -1,0 +1,257 @@
+//! What NetworkPolicies admit, as sets: for one pod and direction, every rule's peers and
+//! ports ([`Index::admits`]), and the ports one side admits for a given peer
+//! ([`Index::admitted_ports`]). Together they give exactly the connections
+//! [`Index::evaluate`] allows, without trying any.
+//!
+//! The semantics are the evaluator's (see the [module](super) documentation), following the
+//! Kubernetes documentation (<https://kubernetes.io/docs/concepts/services-networking/network-policies/>)
+//! and the API reference
+//! (<https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/>):
+//!
+//! - An isolated side admits the union of the rules of the policies isolating it; each rule
+//!   admits its peers times its ports. A side that no policy isolates admits everything.
+//! - A rule without `to`/`from` admits every pod and every address; without `ports`, every port
+//!   of every protocol; a port without `port` every port of its protocol; `endPort` makes a
+//!   range.
+//! - `ipBlock` admits addresses (its `cidr` less its `except` holes), never pods: this is the
+//!   choice the evaluator documents for what the specification leaves to the plugin ("ipBlock
+//!   ... cluster-external IPs", "may or may not be subject to ipBlock policies"). Pods seen by
+//!   their addresses (hostNetwork pods, by default) are addresses here too.
+//! - A named port is resolved on the destination pod ("`port` ... can either be a numerical or
+//!   named port on a pod"): for egress on each destination pod, for ingress on the pod itself;
+//!   it never matches an address.
+
+use std::fmt;
+
+use super::compile::{Namespaces, PeerMatch, Policy, PortSpec, Rule};
+use super::sets::{AddressSet, PodSet, PortSet, Space};
+use super::{Index, Peer, PodId, PodInfo, PolicyRef, View, peers_admit};
+use crate::matrix::Direction;
+
+/// One rule of a policy: the policy, the direction, and the rule's index in the policy's list
+/// for that direction. Displayed as `namespace/name spec.egress[0]`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleRef {
+    /// The policy.
+    pub policy: PolicyRef,
+    /// Whether the rule is an ingress or an egress rule.
+    pub direction: Direction,
+    /// Its index in `spec.ingress` or `spec.egress`.
+    pub index: usize,
+}
+
+impl RuleRef {
+    /// The field of the rule in its policy: `spec.egress[0]`.
+    pub fn field(&self) -> String {
+        format!("spec.{}[{}]", self.direction.name(), self.index)
+    }
+}
+
+impl fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.policy, self.field())
+    }
+}
+
+/// What one side of a pod admits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admits {
+    /// The pod is not subject to policy (a hostNetwork pod seen as its node's addresses): no
+    /// policy can restrict it.
+    NotSubject,
+    /// No policy isolates the pod in this direction: every connection is admitted.
+    NotIsolated,
+    /// The pod is isolated; each rule of the isolating policies (in input order) admits its
+    /// set. A connection several rules admit is in each of their sets.
+    Rules(Vec<(RuleRef, Space)>),
+}
+
+impl Index {
+    /// What the `direction` side of pod `id` admits: for egress, the destinations and their
+    /// ports; for ingress, the sources and the pod's ports. Only this side is considered: a
+    /// connection also needs the other end's side (see [`Index::admitted_ports`]).
+    ///
+    /// # Panics
+    ///
+    /// When `id` is not a pod of this index.
+    pub fn admits(&self, id: PodId, direction: Direction) -> Admits {
+        let info = &self.infos[id];
+        if info.by_address {
+            return Admits::NotSubject;
+        }
+        let isolating = match direction {
+            Direction::Ingress => &info.ingress,
+            Direction::Egress => &info.egress,
+        };
+        if isolating.is_empty() {
+            return Admits::NotIsolated;
+        }
+        let mut rules = Vec::new();
+        for &number in isolating {
+            let policy = &self.policies[number as usize];
+            for (index, rule) in rules_of(policy, direction).iter().enumerate() {
+                let reference = RuleRef {
+                    policy: policy.reference.clone(),
+                    direction,
+                    index,
+                };
+                rules.push((reference, self.rule_space(policy, rule, direction, info)));
+            }
+        }
+        Admits::Rules(rules)
+    }
+
+    /// The ports that the `direction` side of pod `id` admits on connections whose other end
+    /// is `other`: every port when the pod is not isolated in that direction or not subject to
+    /// policy.
+    ///
+    /// # Panics
+    ///
+    /// When `id`, or `other` as a pod, is not a pod of this index.
+    pub fn admitted_ports(&self, id: PodId, direction: Direction, other: &Peer) -> PortSet {
+        let info = &self.infos[id];
+        let isolating = match direction {
+            Direction::Ingress => &info.ingress,
+            Direction::Egress => &info.egress,
+        };
+        if info.by_address || isolating.is_empty() {
+            return PortSet::all();
+        }
+        let other_view = self.view(other);
+        // Named ports resolve on the destination, when it is a pod seen as a pod.
+        let destination = match (direction, other_view) {
+            (Direction::Ingress, _) => Some(info),
+            (Direction::Egress, View::Pod(pod)) => Some(pod),
+            (Direction::Egress, View::Addresses(_)) => None,
+        };
+        let mut ports = PortSet::empty();
+        for &number in isolating {
+            let policy = &self.policies[number as usize];
+            for rule in rules_of(policy, direction) {
+                if peers_admit(policy, rule, other_view) {
+                    ports = ports.union(&rule_ports(rule, destination));
+                }
+            }
+        }
+        ports
+    }
+
+    /// Every connection with any peer: every pod seen as a pod and every address, on every
+    /// port.
+    pub fn everything(&self) -> Space {
+        Space::product(&self.pod_peers(), AddressSet::all(), &PortSet::all())
+    }
+
+    /// The pods that are peers as pods (not by their addresses).
+    pub fn pod_peers(&self) -> PodSet {
+        (0..self.pods.len())
+            .filter(|&id| !self.infos[id].by_address)
+            .collect()
+    }
+
+    /// What `rule` of `policy` admits for the pod `subject` in `direction`.
+    fn rule_space(
+        &self,
+        policy: &Policy,
+        rule: &Rule,
+        direction: Direction,
+        subject: &PodInfo,
+    ) -> Space {
+        let (pods, addresses) = self.rule_peers(policy, rule);
+        match direction {
+            // The subject is the destination: its named ports, whatever the source.
+            Direction::Ingress => {
+                Space::product(&pods, addresses, &rule_ports(rule, Some(subject)))
+            }
+            // Each destination pod resolves the rule's named ports; addresses have none.
+            Direction::Egress => {
+                let named = rule
+                    .ports
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p.port, PortSpec::Named(_)));
+                let fixed = rule_ports(rule, None);
+                let per_pod = pods.iter().map(|id| {
+                    let ports = if named {
+                        rule_ports(rule, Some(&self.infos[id]))
+                    } else {
+                        fixed.clone()
+                    };
+                    (id, ports)
+                });
+                Space::pods(per_pod).union(&Space::addresses(addresses, fixed))
+            }
+        }
+    }
+
+    /// The pods (seen as pods) and the addresses that the peers of `rule` in `policy` match.
+    fn rule_peers(&self, policy: &Policy, rule: &Rule) -> (PodSet, AddressSet) {
+        let Some(peers) = &rule.peers else {
+            return (self.pod_peers(), AddressSet::all());
+        };
+        let mut pods = Vec::new();
+        let mut addresses = AddressSet::empty();
+        for peer in peers {
+            match peer {
+                PeerMatch::Pods {
+                    namespaces,
+                    pods: selector,
+                } => {
+                    let in_namespace: Box<dyn Iterator<Item = &PodId>> = match namespaces {
+                        Namespaces::Own => Box::new(self.namespace_pods[policy.namespace].iter()),
+                        Namespaces::All => Box::new(self.namespace_pods.iter().flatten()),
+                        Namespaces::Set(set) => Box::new(
+                            self.namespace_pods
+                                .iter()
+                                .enumerate()
+                                .filter(|(namespace, _)| set.contains(*namespace))
+                                .flat_map(|(_, ids)| ids),
+                        ),
+                    };
+                    pods.extend(in_namespace.copied().filter(|&id| {
+                        let info = &self.infos[id];
+                        !info.by_address && selector.matches(&info.labels)
+                    }));
+                }
+                PeerMatch::Block(block) => {
+                    addresses = addresses.union(&AddressSet::block(&block.cidr, &block.except));
+                }
+            }
+        }
+        (pods.into_iter().collect(), addresses)
+    }
+}
+
+/// The rules of `policy` in `direction` (none when it does not have that policy type).
+fn rules_of(policy: &Policy, direction: Direction) -> &[Rule] {
+    match direction {
+        Direction::Ingress => policy.ingress.as_deref(),
+        Direction::Egress => policy.egress.as_deref(),
+    }
+    .unwrap_or_default()
+}
+
+/// The ports `rule` admits to `destination` (a pod seen as a pod, or `None` for an address).
+fn rule_ports(rule: &Rule, destination: Option<&PodInfo>) -> PortSet {
+    let Some(ports) = &rule.ports else {
+        return PortSet::all();
+    };
+    let mut set = PortSet::empty();
+    for port in ports {
+        let protocol = port.protocol;
+        match port.port {
+            PortSpec::Any => set = set.union(&PortSet::every_port(protocol)),
+            PortSpec::Range(first, last) => {
+                set = set.union(&PortSet::ports(protocol, first, last));
+            }
+            PortSpec::Named(name) => {
+                for &(n, number, p) in destination.map_or(&[][..], |d| &d.named_ports) {
+                    if n == name && p == protocol {
+                        set = set.union(&PortSet::port(protocol, number));
+                    }
+                }
+            }
+        }
+    }
+    set
+}

@@ -1,0 +1,415 @@
+//! Exact sets of the parts of connections — ports per protocol, IP addresses, pods — and of the
+//! connections from or to one pod ([`Space`]), with union, intersection and difference.
+//!
+//! The sets know no policy dialect. An evaluator says what a rule admits as a [`Space`] (see
+//! [`Index::admits`](super::Index::admits) for NetworkPolicy); `verify` subtracts what the
+//! matrix needs from it and reports the rest. Nothing is sampled: a set of addresses is a list
+//! of ranges over the whole IPv4 and IPv6 spaces, a set of ports a list of ranges from 1 to
+//! 65535 for each protocol.
+//!
+//! # Example
+//!
+//! ```
+//! use dynakube_netpol::evaluate::sets::{AddressSet, PortSet, Space};
+//! use dynakube_netpol::matrix::Protocol;
+//!
+//! // What a rule admits: 10.0.0.0/8 except 10.1.0.0/16, TCP 8000 to 8999.
+//! let admitted = Space::addresses(
+//!     AddressSet::block(&"10.0.0.0/8".parse()?, &["10.1.0.0/16".parse()?]),
+//!     PortSet::ports(Protocol::Tcp, 8000, 8999),
+//! );
+//! // What is needed: 10.2.0.1 on 8443.
+//! let needed = Space::addresses(
+//!     AddressSet::address("10.2.0.1".parse()?),
+//!     PortSet::port(Protocol::Tcp, 8443),
+//! );
+//! let beyond = admitted.difference(&needed);
+//! assert!(beyond.contains_address("10.2.0.1".parse()?, Protocol::Tcp, 8080));
+//! assert!(!beyond.contains_address("10.2.0.1".parse()?, Protocol::Tcp, 8443));
+//! assert!(!beyond.contains_address("10.1.2.3".parse()?, Protocol::Tcp, 8080));
+//! // In words: the needed address on the other ports, every other address on all of them.
+//! let words: Vec<String> = beyond
+//!     .address_parts()
+//!     .iter()
+//!     .map(|(addresses, ports)| {
+//!         let blocks: Vec<String> = addresses.blocks().iter().map(ToString::to_string).collect();
+//!         format!("{} on {ports}", blocks.join(", "))
+//!     })
+//!     .collect();
+//! assert_eq!(words, [
+//!     "10.2.0.1/32 on 8000-8442/TCP, 8444-8999/TCP",
+//!     "10.0.0.0/8 (except 10.1.0.0/16, 10.2.0.1/32) on 8000-8999/TCP",
+//! ]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod addresses;
+mod space;
+
+use std::fmt;
+
+pub use addresses::{AddressSet, Block};
+pub use space::Space;
+
+use super::PodId;
+use crate::matrix::Protocol;
+
+/// A point of an ordered domain that [`Ranges`] are made of: a port (`u16`), an IPv4 address
+/// (`u32`) or an IPv6 address (`u128`).
+pub trait Point: Copy + Ord + fmt::Debug {
+    /// The next point, `None` at the end of the domain.
+    fn next(self) -> Option<Self>;
+    /// The previous point, `None` at the start of the domain.
+    fn previous(self) -> Option<Self>;
+}
+
+macro_rules! point {
+    ($($t:ty),*) => {$(
+        impl Point for $t {
+            fn next(self) -> Option<Self> {
+                self.checked_add(1)
+            }
+            fn previous(self) -> Option<Self> {
+                self.checked_sub(1)
+            }
+        }
+    )*};
+}
+point!(u16, u32, u128);
+
+/// A set of points: sorted, disjoint, non-adjacent inclusive ranges.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ranges<T> {
+    ranges: Vec<(T, T)>,
+}
+
+impl<T: Point> Ranges<T> {
+    /// The empty set.
+    pub fn new() -> Self {
+        Ranges { ranges: Vec::new() }
+    }
+
+    /// The points from `first` to `last`, inclusive; empty when `first` is after `last`.
+    pub fn range(first: T, last: T) -> Self {
+        let ranges = if first <= last {
+            vec![(first, last)]
+        } else {
+            Vec::new()
+        };
+        Ranges { ranges }
+    }
+
+    /// The union of inclusive ranges given in any order (those whose start is after their end
+    /// are empty).
+    pub fn from_ranges(ranges: impl IntoIterator<Item = (T, T)>) -> Self {
+        let mut sorted: Vec<(T, T)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
+        sorted.sort_unstable();
+        Ranges {
+            ranges: coalesce(sorted),
+        }
+    }
+
+    /// Whether the set has no point.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// The ranges, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (T, T)> + '_ {
+        self.ranges.iter().copied()
+    }
+
+    /// Whether `point` is in the set.
+    pub fn contains(&self, point: T) -> bool {
+        let after = self.ranges.partition_point(|&(first, _)| first <= point);
+        after > 0 && self.ranges[after - 1].1 >= point
+    }
+
+    /// Whether every point of the set is in `other`.
+    pub fn is_subset(&self, other: &Self) -> bool {
+        self.difference(other).is_empty()
+    }
+
+    /// The points in either set.
+    #[must_use]
+    pub fn union(&self, other: &Self) -> Self {
+        if other.is_empty() {
+            return self.clone();
+        }
+        if self.is_empty() {
+            return other.clone();
+        }
+        let mut merged = Vec::with_capacity(self.ranges.len() + other.ranges.len());
+        let (mut a, mut b) = (
+            self.ranges.iter().peekable(),
+            other.ranges.iter().peekable(),
+        );
+        while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
+            if x <= y {
+                merged.push(x);
+                a.next();
+            } else {
+                merged.push(y);
+                b.next();
+            }
+        }
+        merged.extend(a.copied());
+        merged.extend(b.copied());
+        Ranges {
+            ranges: coalesce(merged),
+        }
+    }
+
+    /// The points in both sets.
+    #[must_use]
+    pub fn intersection(&self, other: &Self) -> Self {
+        let mut out = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < self.ranges.len() && j < other.ranges.len() {
+            let (a, b) = self.ranges[i];
+            let (c, d) = other.ranges[j];
+            let (first, last) = (a.max(c), b.min(d));
+            if first <= last {
+                out.push((first, last));
+            }
+            if b < d {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        Ranges { ranges: out }
+    }
+
+    /// The points of this set that are not in `other`.
+    #[must_use]
+    pub fn difference(&self, other: &Self) -> Self {
+        if other.is_empty() || self.is_empty() {
+            return self.clone();
+        }
+        let mut out = Vec::new();
+        let mut j = 0;
+        for &(first, last) in &self.ranges {
+            while j < other.ranges.len() && other.ranges[j].1 < first {
+                j += 1;
+            }
+            let mut start = Some(first);
+            let mut k = j;
+            while let Some(from) = start {
+                match other.ranges.get(k) {
+                    Some(&(hole_first, hole_last)) if hole_first <= last => {
+                        if hole_first > from {
+                            out.push((from, hole_first.previous().unwrap_or(from)));
+                        }
+                        start = hole_last.next().filter(|&n| n <= last);
+                        k += 1;
+                    }
+                    _ => {
+                        out.push((from, last));
+                        start = None;
+                    }
+                }
+            }
+        }
+        Ranges { ranges: out }
+    }
+}
+
+/// Sorted ranges with overlapping and adjacent ones joined.
+fn coalesce<T: Point>(sorted: Vec<(T, T)>) -> Vec<(T, T)> {
+    let mut out: Vec<(T, T)> = Vec::with_capacity(sorted.len());
+    for (first, last) in sorted {
+        match out.last_mut() {
+            Some(previous) if previous.1.next().is_none_or(|n| first <= n) => {
+                previous.1 = previous.1.max(last);
+            }
+            _ => out.push((first, last)),
+        }
+    }
+    out
+}
+
+/// The highest port number; port 0 is no destination port.
+const LAST_PORT: u16 = u16::MAX;
+
+/// Destination ports of every protocol a NetworkPolicy knows (TCP, UDP, SCTP), as ranges from 1
+/// to 65535 per protocol.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortSet {
+    /// By protocol, in the order of [`PROTOCOLS`].
+    by_protocol: [Ranges<u16>; 3],
+}
+
+/// The protocols, in the order ports are shown.
+pub const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp];
+
+fn slot(protocol: Protocol) -> usize {
+    match protocol {
+        Protocol::Tcp => 0,
+        Protocol::Udp => 1,
+        Protocol::Sctp => 2,
+    }
+}
+
+impl PortSet {
+    /// No port.
+    pub fn empty() -> Self {
+        PortSet::default()
+    }
+
+    /// Every port of every protocol.
+    pub fn all() -> Self {
+        let every = Ranges::range(1, LAST_PORT);
+        PortSet {
+            by_protocol: [every.clone(), every.clone(), every],
+        }
+    }
+
+    /// Every port of `protocol`.
+    pub fn every_port(protocol: Protocol) -> Self {
+        Self::ports(protocol, 1, LAST_PORT)
+    }
+
+    /// The ports from `first` to `last` (inclusive) of `protocol`; port 0 is left out.
+    pub fn ports(protocol: Protocol, first: u16, last: u16) -> Self {
+        let mut set = PortSet::default();
+        set.by_protocol[slot(protocol)] = Ranges::range(first.max(1), last);
+        set
+    }
+
+    /// One port of `protocol`.
+    pub fn port(protocol: Protocol, number: u16) -> Self {
+        Self::ports(protocol, number, number)
+    }
+
+    /// The ports of `protocol`.
+    pub fn of(&self, protocol: Protocol) -> &Ranges<u16> {
+        &self.by_protocol[slot(protocol)]
+    }
+
+    /// Whether the set has no port.
+    pub fn is_empty(&self) -> bool {
+        self.by_protocol.iter().all(Ranges::is_empty)
+    }
+
+    /// Whether the set has every port of every protocol.
+    pub fn is_all(&self) -> bool {
+        *self == Self::all()
+    }
+
+    /// Whether `number` of `protocol` is in the set.
+    pub fn contains(&self, protocol: Protocol, number: u16) -> bool {
+        self.of(protocol).contains(number)
+    }
+
+    fn zip(&self, other: &Self, op: fn(&Ranges<u16>, &Ranges<u16>) -> Ranges<u16>) -> Self {
+        let [a, b, c] = &self.by_protocol;
+        let [x, y, z] = &other.by_protocol;
+        PortSet {
+            by_protocol: [op(a, x), op(b, y), op(c, z)],
+        }
+    }
+
+    /// The ports in either set.
+    #[must_use]
+    pub fn union(&self, other: &Self) -> Self {
+        self.zip(other, Ranges::union)
+    }
+
+    /// The ports in both sets.
+    #[must_use]
+    pub fn intersection(&self, other: &Self) -> Self {
+        self.zip(other, Ranges::intersection)
+    }
+
+    /// The ports of this set that are not in `other`.
+    #[must_use]
+    pub fn difference(&self, other: &Self) -> Self {
+        self.zip(other, Ranges::difference)
+    }
+
+    /// The ranges in words, protocol by protocol: `443/TCP`, `40000-65535/UDP`.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for protocol in PROTOCOLS {
+            for (first, last) in self.of(protocol).iter() {
+                out.push(if first == last {
+                    format!("{first}/{}", protocol.name())
+                } else {
+                    format!("{first}-{last}/{}", protocol.name())
+                });
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for PortSet {
+    /// `every port and protocol`, or the ranges of [`PortSet::describe`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_all() {
+            f.write_str("every port and protocol")
+        } else {
+            f.write_str(&self.describe().join(", "))
+        }
+    }
+}
+
+/// A set of pods of an [`Index`](super::Index), by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PodSet {
+    /// Sorted, without duplicates.
+    ids: Vec<PodId>,
+}
+
+impl PodSet {
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: PodId) -> bool {
+        self.ids.binary_search(&id).is_ok()
+    }
+
+    /// Whether the set has no pod.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// How many pods the set has.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The pods, in order of id.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PodId> + '_ {
+        self.ids.iter().copied()
+    }
+
+    /// The pods in either set.
+    #[must_use]
+    pub fn union(&self, other: &Self) -> Self {
+        self.ids.iter().chain(&other.ids).copied().collect()
+    }
+
+    /// The pods in both sets.
+    #[must_use]
+    pub fn intersection(&self, other: &Self) -> Self {
+        self.iter().filter(|&id| other.contains(id)).collect()
+    }
+
+    /// The pods of this set that are not in `other`.
+    #[must_use]
+    pub fn difference(&self, other: &Self) -> Self {
+        self.iter().filter(|&id| !other.contains(id)).collect()
+    }
+}
+
+impl FromIterator<PodId> for PodSet {
+    fn from_iter<I: IntoIterator<Item = PodId>>(iter: I) -> Self {
+        let mut ids: Vec<PodId> = iter.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        PodSet { ids }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+//! What the policies allow from and to the Dynatrace pods beyond the matrix, computed exactly:
+//! for each Dynatrace pod and direction, every rule's set of peers and ports, less what the
+//! other end refuses, less what the matrix needs. Nothing is sampled.
+//!
+//! A connection is allowed when the source's egress side and the destination's ingress side
+//! both admit it (<https://kubernetes.io/docs/concepts/services-networking/network-policies/>:
+//! "both the egress policy on the source pod and the ingress policy on the destination pod need
+//! to allow the connection"). So the egress rules of a Dynatrace pod are cut by what each
+//! destination pod's ingress admits, and its ingress rules by what each source pod's egress
+//! admits; addresses have no side of their own. A direction that no policy isolates admits
+//! everything: its extras are the whole space less what the matrix needs, reported without a
+//! policy.
+//!
+//! A pod's connections to itself are left out: they never leave the pod, and plugins admit
+//! them whatever the policies say. Pods of one namespace with the same labels and ports are
+//! treated alike by every policy and every flow, so they are computed once, as a group.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::place::{Members, Places, Role};
+use super::report::{AddressBlock, Extra, Peers};
+use crate::evaluate::sets::{AddressSet, PodSet, PortSet, Space};
+use crate::evaluate::{Admits, Index, Peer, PodId, RuleRef};
+use crate::matrix::{Direction, Endpoint, Matrix, Protocol};
+
+/// The extras of every group of Dynatrace pods, grouped by direction, policy and rule.
+pub(super) fn extras(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Extra> {
+    let members = members(matrix, places);
+    let mut found = Vec::new();
+    for group in dynatrace_groups(matrix, index, places) {
+        for direction in [Direction::Egress, Direction::Ingress] {
+            found.extend(beyond(matrix, index, places, &members, &group, direction));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The members of every endpoint of the matrix, at each end where a flow has it.
+type AllMembers<'a> = BTreeMap<(&'a Endpoint, Role), Members>;
+
+fn members<'a>(matrix: &'a Matrix, places: &Places<'_>) -> AllMembers<'a> {
+    let mut all = BTreeMap::new();
+    for flow in &matrix.flows {
+        for (endpoint, role) in [(&flow.from, Role::Source), (&flow.to, Role::Destination)] {
+            all.entry((endpoint, role))
+                .or_insert_with(|| places.members(endpoint, role));
+        }
+    }
+    all
+}
+
+/// The pods of the Dynatrace workloads that have policies of their own, in groups of pods
+/// that policies and flows cannot tell apart (same namespace, labels, ports and network),
+/// each group sorted by id.
+fn dynatrace_groups(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Vec<PodId>> {
+    let pods: BTreeSet<PodId> = matrix
+        .flows
+        .iter()
+        .flat_map(|f| [&f.from, &f.to])
+        .filter(|e| e.policy_subject().is_some())
+        .flat_map(|e| places.pods_of(e))
+        .collect();
+    type Key<'p> = (
+        &'p str,
+        &'p BTreeMap<String, String>,
+        Vec<(Option<&'p str>, u16, Protocol)>,
+        bool,
+    );
+    let mut groups: BTreeMap<Key<'_>, Vec<PodId>> = BTreeMap::new();
+    for id in pods {
+        let pod = &index.pods()[id];
+        let mut ports: Vec<(Option<&str>, u16, Protocol)> = pod
+            .ports
+            .iter()
+            .map(|p| (p.name.as_deref(), p.port, p.protocol))
+            .collect();
+        ports.sort_unstable();
+        let key = (pod.namespace.as_str(), &pod.labels, ports, pod.host_network);
+        groups.entry(key).or_default().push(id);
+    }
+    groups.into_values().collect()
+}
+
+/// What the `direction` rules of `group` admit beyond the matrix, one [`Extra`] per rule that
+/// admits anything (or one for the whole space when no policy isolates the group).
+fn beyond(
+    matrix: &Matrix,
+    index: &Index,
+    places: &Places<'_>,
+    members: &AllMembers<'_>,
+    group: &[PodId],
+    direction: Direction,
+) -> Vec<Extra> {
+    let pod = group[0];
+    let rules: Vec<(Option<RuleRef>, Space)> = match index.admits(pod, direction) {
+        Admits::NotSubject => return Vec::new(),
+        Admits::NotIsolated => vec![(None, index.everything())],
+        Admits::Rules(rules) => rules.into_iter().map(|(r, s)| (Some(r), s)).collect(),
+    };
+    let needed = needed(matrix, places, members, pod, direction);
+    let other = other_end(index, pod, direction, &rules);
+    let mut found = Vec::new();
+    for (rule, space) in rules {
+        let mut rest = space
+            .without_pod(pod)
+            .intersection(&other)
+            .difference(&needed);
+        // The other pods of the group are peers as the first is; the first is theirs alike.
+        if let Some(ports) = group[1..]
+            .iter()
+            .map(|&id| rest.ports_of_pod(id))
+            .find(|ports| !ports.is_empty())
+        {
+            rest = rest.union(&Space::pods([(pod, ports)]));
+        }
+        if !rest.is_empty() {
+            found.push(extra(index, group, direction, rule.as_ref(), &rest));
+        }
+    }
+    found
+}
+
+/// What the matrix needs of pod `id` in `direction`: for every flow from (or to) it, the
+/// members of the other end on the flow's ports.
+fn needed(
+    matrix: &Matrix,
+    places: &Places<'_>,
+    members: &AllMembers<'_>,
+    id: PodId,
+    direction: Direction,
+) -> Space {
+    let mut needed = Space::empty();
+    for flow in &matrix.flows {
+        let (own, other) = match direction {
+            Direction::Egress => ((&flow.from, Role::Source), (&flow.to, Role::Destination)),
+            Direction::Ingress => ((&flow.to, Role::Destination), (&flow.from, Role::Source)),
+        };
+        if !members[&own].pods.contains(id) {
+            continue;
+        }
+        let peers = &members[&other];
+        let ports = places.flow_ports(flow);
+        needed = needed.union(&Space::product(
+            &peers.pods,
+            peers.addresses.clone(),
+            &ports,
+        ));
+    }
+    needed
+}
+
+/// What the other end admits of connections with pod `id` in `direction`: for every pod
+/// among the peers of `rules`, the ports its opposite side admits; every address on every
+/// port (an address has no side of its own).
+fn other_end(
+    index: &Index,
+    id: PodId,
+    direction: Direction,
+    rules: &[(Option<RuleRef>, Space)],
+) -> Space {
+    let opposite = match direction {
+        Direction::Egress => Direction::Ingress,
+        Direction::Ingress => Direction::Egress,
+    };
+    let peers: PodSet = rules
+        .iter()
+        .flat_map(|(_, space)| space.pod_parts().iter().map(|(peer, _)| *peer))
+        .collect();
+    let subject = Peer::Pod(id);
+    Space::pods(
+        peers
+            .iter()
+            .map(|peer| (peer, index.admitted_ports(peer, opposite, &subject))),
+    )
+    .union(&Space::addresses(AddressSet::all(), PortSet::all()))
+}
+
+/// The report of what `rule` admits for `group` beyond the matrix: peers with equal ports
+/// together.
+fn extra(
+    index: &Index,
+    group: &[PodId],
+    direction: Direction,
+    rule: Option<&RuleRef>,
+    rest: &Space,
+) -> Extra {
+    let name = |id: PodId| {
+        let pod = &index.pods()[id];
+        format!("{}/{}", pod.namespace, pod.name)
+    };
+    let mut by_ports: BTreeMap<&PortSet, (BTreeSet<String>, Vec<AddressBlock>)> = BTreeMap::new();
+    for (id, ports) in rest.pod_parts() {
+        by_ports.entry(ports).or_default().0.insert(name(*id));
+    }
+    for (addresses, ports) in rest.address_parts() {
+        let blocks = addresses.blocks().into_iter().map(|block| AddressBlock {
+            cidr: block.net.to_string(),
+            except: block.except.iter().map(ToString::to_string).collect(),
+        });
+        by_ports.entry(ports).or_default().1.extend(blocks);
+    }
+    let mut pods: Vec<String> = group.iter().map(|&id| name(id)).collect();
+    pods.sort();
+    Extra {
+        pods,
+        direction: direction.name(),
+        policy: rule.map(|r| r.policy.to_string()),
+        rule: rule.map(|r| r.index),
+        beyond: by_ports
+            .into_iter()
+            .map(|(ports, (pods, addresses))| Peers {
+                pods: pods.into_iter().collect(),
+                addresses,
+                ports: ports.describe(),
+            })
+            .collect(),
+    }
+}
