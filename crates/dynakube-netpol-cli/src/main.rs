@@ -564,7 +564,8 @@ struct Verify {
 
     /// Findings that fail the verification (exit 1) besides denied flows, comma separated:
     /// `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be
-    /// checked).
+    /// checked), `foreign` (pods of the operator namespace that no Dynatrace component
+    /// accounts for, which default-deny isolates; with --pods).
     #[arg(long, value_name = "FINDINGS", value_delimiter = ',')]
     fail_on: Vec<FailOn>,
 
@@ -598,6 +599,8 @@ enum FailOn {
     Extra,
     /// Flows that could not be checked.
     Unchecked,
+    /// Pods of the operator namespace that no Dynatrace component accounts for (with --pods).
+    Foreign,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -942,10 +945,11 @@ impl Verify {
             Format::Json => report.to_json(),
         };
         exit::write(text)?;
-        let failures = report.failures(
-            self.fail_on.contains(&FailOn::Extra),
-            self.fail_on.contains(&FailOn::Unchecked),
-        );
+        let failures = report.failures(&verify::FailOn {
+            extra: self.fail_on.contains(&FailOn::Extra),
+            unchecked: self.fail_on.contains(&FailOn::Unchecked),
+            foreign: self.fail_on.contains(&FailOn::Foreign),
+        });
         if failures.is_empty() {
             return Ok(ExitCode::SUCCESS);
         }

@@ -776,3 +776,57 @@ fn ip_addresses_in_the_status_are_checked_too() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("10.1.2.3/32"));
 }
+
+#[test]
+fn verify_names_pods_of_the_operator_namespace_that_are_no_dynatrace_components() {
+    let dir = scratch("foreign-pods");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/mixed-stream-old-operator");
+    let path = |name: &str| fixture.join(name).display().to_string();
+    let common = [
+        path("resources.yaml"),
+        "--cluster".into(),
+        path("cluster.yaml"),
+        "--hosts".into(),
+        path("hosts.yaml"),
+    ];
+    let common: Vec<&str> = common.iter().map(String::as_str).collect();
+    let out = run_in(
+        &dir,
+        &[&["generate"][..], &common, &["-o", "policies"]].concat(),
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pods = [
+        "--pods".to_string(),
+        path("cluster-model/pods.yaml"),
+        "--pods".into(),
+        path("cluster-model/namespaces.yaml"),
+    ];
+    let pods: Vec<&str> = pods.iter().map(String::as_str).collect();
+    let verify = [&["verify"][..], &common, &["--policies", "policies"], &pods].concat();
+    let out = run_in(&dir, &verify, "");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "named, not failed: {stdout}");
+    assert!(
+        stdout.contains("In namespace dynatrace but no Dynatrace component's")
+            && stdout.contains("  dynatrace/dynatrace-ci-runner\n"),
+        "{stdout}"
+    );
+    let out = run_in(
+        &dir,
+        &[&verify[..], &["--fail-on", "foreign", "--format", "json"]].concat(),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["foreign"],
+        serde_json::json!(["dynatrace/dynatrace-ci-runner"])
+    );
+    assert!(
+        text(&out.stderr).contains(
+            "1 pod(s) in the operator namespace that no Dynatrace component accounts for"
+        )
+    );
+}

@@ -629,7 +629,7 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "extra unchecked" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "extra unchecked foreign" -- "${cur}"))
                     return 0
                     ;;
                 --lock)

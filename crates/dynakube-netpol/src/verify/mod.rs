@@ -17,7 +17,7 @@
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve_known};
 //! use dynakube_netpol::resources::Inputs;
-//! use dynakube_netpol::verify::{Status, model_cluster, verify};
+//! use dynakube_netpol::verify::{FailOn, Status, model_cluster, verify};
 //! use dynakube_netpol::{GenerateOptions, Policies};
 //!
 //! let yaml = "\
@@ -44,7 +44,7 @@
 //! assert!(report.passed(), "{}", report.to_text());
 //! assert_eq!(report.flows.len(), generated.matrix.flows.len());
 //! assert!(report.flows.iter().any(|check| check.status == Status::Allowed));
-//! assert!(report.failures(false, false).is_empty());
+//! assert!(report.failures(&FailOn::default()).is_empty());
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
@@ -56,7 +56,7 @@ mod unselected;
 
 pub use model::model_cluster;
 pub use place::Facts;
-pub use report::{AddressBlock, Extra, FlowCheck, Peers, Probe, Read, Report, Status};
+pub use report::{AddressBlock, Extra, FailOn, FlowCheck, Peers, Probe, Read, Report, Status};
 pub use unselected::Unselected;
 
 use crate::evaluate::Index;
@@ -73,6 +73,7 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     let flows: Vec<FlowCheck> = matrix.flows.iter().map(|flow| places.check(flow)).collect();
     let extras = extras::extras(matrix, index, &places);
     let unselected = unselected::unselected(matrix, index);
+    let foreign = unselected::foreign(matrix, index, &unselected);
     Report {
         namespace: matrix.namespace.to_string(),
         read: Read::default(),
@@ -80,5 +81,6 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
         flows,
         extras,
         unselected,
+        foreign,
     }
 }

@@ -10,6 +10,18 @@ use crate::evaluate::{Connection, Index, Peer, PolicyRef, Side, Verdict};
 use crate::matrix::Flow;
 use crate::values::escape;
 
+/// The findings that fail a report besides denied flows and unselected Dynatrace pods
+/// (`verify --fail-on`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FailOn {
+    /// Connections the policies allow beyond the matrix.
+    pub extra: bool,
+    /// Flows that could not be checked.
+    pub unchecked: bool,
+    /// Pods of the operator namespace that no Dynatrace component accounts for.
+    pub foreign: bool,
+}
+
 /// The outcome for one flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "result", content = "reason")]
@@ -256,19 +268,22 @@ pub struct Report {
     pub extras: Vec<Extra>,
     /// Workloads with pods that their policies do not select.
     pub unselected: Vec<super::Unselected>,
+    /// Pods of the operator namespace that no Dynatrace component accounts for, as
+    /// `namespace/name`: the default deny isolates them, and nothing allows them anything.
+    pub foreign: Vec<String>,
 }
 
 impl Report {
-    /// Whether no flow is denied and every Dynatrace pod is selected (unchecked flows and
-    /// extra connections do not fail the report; see [`Report::failures`]).
+    /// Whether no flow is denied and every Dynatrace pod is selected (unchecked flows, extra
+    /// connections and other pods of the operator namespace do not fail the report; see
+    /// [`Report::failures`]).
     pub fn passed(&self) -> bool {
         !self.flows.iter().any(|f| f.status == Status::Denied) && self.unselected.is_empty()
     }
 
-    /// What fails the report: denied flows and unselected Dynatrace pods always, and when
-    /// asked, connections allowed beyond the matrix (`extra`) and unchecked flows
-    /// (`unchecked`). Empty when it passes.
-    pub fn failures(&self, extra: bool, unchecked: bool) -> Vec<String> {
+    /// What fails the report: denied flows and unselected Dynatrace pods always, and the
+    /// findings `also` asks for. Empty when it passes.
+    pub fn failures(&self, also: &FailOn) -> Vec<String> {
         let mut failures = Vec::new();
         let denied = self.count(|s| *s == Status::Denied);
         if denied > 0 {
@@ -280,14 +295,20 @@ impl Report {
                 "{pods} pod(s) of Dynatrace workloads selected by none of their policies"
             ));
         }
-        if extra && !self.extras.is_empty() {
+        if also.foreign && !self.foreign.is_empty() {
+            failures.push(format!(
+                "{} pod(s) in the operator namespace that no Dynatrace component accounts for, isolated by default-deny",
+                self.foreign.len()
+            ));
+        }
+        if also.extra && !self.extras.is_empty() {
             failures.push(format!(
                 "{} connection group(s) allowed beyond the matrix",
                 self.extras.len()
             ));
         }
         let open = self.count(|s| matches!(s, Status::Unchecked(_)));
-        if unchecked && open > 0 {
+        if also.unchecked && open > 0 {
             failures.push(format!("{open} flow(s) unchecked"));
         }
         failures
@@ -321,6 +342,16 @@ impl Report {
                     escape(&u.pods.join(", ")),
                     u.selector
                 );
+            }
+        }
+        if !self.foreign.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nIn namespace {} but no Dynatrace component's (default-deny isolates them; run them in a namespace of their own, or allow their traffic with policies of yours):",
+                self.namespace
+            );
+            for pod in &self.foreign {
+                let _ = writeln!(out, "  {}", escape(pod));
             }
         }
         if !self.assumptions.is_empty() {

@@ -1,7 +1,9 @@
-//! Pods that look like a Dynatrace workload's but that its policies do not select: named after
-//! one of the workload's controllers (in any operator release), in its namespace, and not
-//! selected by any workload of the matrix. Such pods are cut off by the default deny, which is
-//! what happens when the cluster's operator labels its pods in a way the policies do not know.
+//! Pods of the operator namespace that the policies cut off: pods that look like a Dynatrace
+//! workload's but that its policies do not select (named after one of the workload's
+//! controllers, in any operator release, and not selected by any workload of the matrix: the
+//! cluster's operator labels its pods in a way the policies do not know), and pods that no
+//! Dynatrace component accounts for at all (someone else's, which the namespace-wide default
+//! deny isolates too).
 
 use std::collections::BTreeSet;
 
@@ -91,6 +93,34 @@ fn made_by(pod: &str, controller: &str, infix: bool) -> bool {
     };
     let count = if infix { 2..=3 } else { 1..=2 };
     count.contains(&parts.len()) && parts.iter().all(generated)
+}
+
+/// The pods of the operator namespace that no workload of `matrix` selects and that look like
+/// no Dynatrace workload's (those are [`unselected`]), as `namespace/name`: the default deny
+/// isolates them although no policy allows them anything. Host-network pods are left out, since
+/// no NetworkPolicy applies to them.
+pub(super) fn foreign(matrix: &Matrix, index: &Index, unselected: &[Unselected]) -> Vec<String> {
+    let selections: Vec<&crate::matrix::Selector> = matrix
+        .flows
+        .iter()
+        .flat_map(|f| [&f.from, &f.to])
+        .filter_map(|e| e.workload())
+        .filter(|w| w.namespace == matrix.namespace)
+        .filter_map(|w| w.selection.pods())
+        .collect();
+    let known: BTreeSet<&str> = unselected
+        .iter()
+        .flat_map(|u| &u.pods)
+        .map(String::as_str)
+        .collect();
+    index
+        .pods()
+        .iter()
+        .filter(|pod| pod.namespace == matrix.namespace.as_str() && !pod.host_network)
+        .filter(|pod| !selections.iter().any(|s| s.matches(&pod.labels)))
+        .map(|pod| format!("{}/{}", pod.namespace, pod.name))
+        .filter(|name| !known.contains(name.as_str()))
+        .collect()
 }
 
 /// A selector in words: `a=b, c in (d, e)`.
