@@ -196,9 +196,10 @@ impl DnsArgs {
         let (mut lock, _) = self.read()?;
         let missing = lock::unlocked(needed, overrides, &lock)?;
         let (fresh, notes) = self.resolve(&missing, needed)?;
+        let source = format!("lock file {}", self.path().display());
+        lock::refuse_special_answers((&lock, &source), &fresh, needed, overrides, policy)?;
         let changed = !fresh.hosts.is_empty();
         lock.merge(fresh, false);
-        lock::refuse_special_answers(&lock, needed, overrides, policy)?;
         Ok(Completed {
             lock,
             changed,
@@ -237,6 +238,8 @@ pub fn refresh(
     let (mut lock, old_text) = dns.read()?;
     let names = lock::unlocked(needed, overrides, &Lock::default())?;
     let (fresh, notes) = dns.resolve(&names, needed)?;
+    let fresh_hosts: std::collections::BTreeSet<HostName> = fresh.hosts.keys().cloned().collect();
+    let answered = fresh.clone();
     let mut changes = lock.merge(fresh, prune);
     if prune {
         let gone: Vec<HostName> = lock
@@ -251,7 +254,12 @@ pub fn refresh(
             }
         }
     }
-    lock::refuse_special_answers(&lock, needed, overrides, policy)?;
+    // What the refresh keeps of the lock file (addresses seen before, hosts DNS did not
+    // answer) and what DNS answered, each named by its source.
+    let mut kept = lock.clone();
+    kept.hosts.retain(|host, _| !fresh_hosts.contains(host));
+    let source = format!("lock file {}", path.display());
+    lock::refuse_special_answers((&kept, &source), &answered, needed, overrides, policy)?;
     for note in &notes {
         eprintln!("{note}");
     }

@@ -197,7 +197,7 @@ const RANGES: [Range; 30] = [
     range("127.0.0.0/8", "loopback", Kind::Never),
     range(
         "169.254.0.0/16",
-        "link-local (where clouds serve instance metadata)",
+        "link-local, the range of cloud instance metadata",
         Kind::Never,
     ),
     range("224.0.0.0/4", "multicast", Kind::Never),
@@ -427,7 +427,7 @@ mod tests {
             ("127.0.0.1", Some(("loopback", true))),
             (
                 "169.254.169.254",
-                Some(("link-local (where clouds serve instance metadata)", true)),
+                Some(("link-local, the range of cloud instance metadata", true)),
             ),
             ("10.1.2.3", Some(("private", false))),
             ("100.64.0.1", Some(("CGNAT (shared address space)", false))),

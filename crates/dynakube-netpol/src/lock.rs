@@ -328,14 +328,16 @@ fn hosts_of<'a>(endpoints: impl Iterator<Item = &'a Endpoint>) -> BTreeMap<HostN
 }
 
 /// The addresses the lock gives hosts of `needed` that they cannot have (see
-/// [`crate::guard`]): `host: address is range`. The lock holds single addresses, so this is
-/// the special-purpose check; hosts `overrides` answers (the user's `--hosts`) are checked
-/// where their addresses are used instead.
+/// [`crate::guard`]): `host: address is range (from source)`, `source` naming where the lock's
+/// answers came from (a lock file, DNS). The lock holds single addresses, so this is the
+/// special-purpose check; hosts `overrides` answers (the user's `--hosts`) are checked where
+/// their addresses are used instead.
 pub fn special_answers(
     lock: &Lock,
     needed: &BTreeMap<HostName, Reach>,
     overrides: &dyn Resolve,
     policy: &AddressPolicy,
+    source: &str,
 ) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for (host, reach) in needed {
@@ -349,20 +351,24 @@ pub fn special_answers(
             continue;
         }
         let nets: Vec<Cidr> = entry.addresses.iter().map(|ip| Cidr::of_ip(*ip)).collect();
-        found.extend(policy.check_host(&Host::Name(host.clone()), *reach, &nets, &[]));
+        let problems = policy.check_host(&Host::Name(host.clone()), *reach, &nets, &[]);
+        found.extend(problems.into_iter().map(|p| format!("{p} (from {source})")));
     }
     Ok(found)
 }
 
-/// Fails with [`Error::SpecialAddresses`] when the lock gives a host of `needed` an address
-/// it cannot have, unless `overrides` names the host (its addresses are checked where used).
+/// Fails with [`Error::SpecialAddresses`] when the lock (`old`, as read from `source`) or the
+/// answers DNS added to it (`fresh`) give a host of `needed` an address it cannot have,
+/// unless `overrides` names the host (its addresses are checked where used).
 pub fn refuse_special_answers(
-    lock: &Lock,
+    (old, source): (&Lock, &str),
+    fresh: &Lock,
     needed: &BTreeMap<HostName, Reach>,
     overrides: &dyn Resolve,
     policy: &AddressPolicy,
 ) -> Result<()> {
-    let addresses = special_answers(lock, needed, overrides, policy)?;
+    let mut addresses = special_answers(old, needed, overrides, policy, source)?;
+    addresses.extend(special_answers(fresh, needed, overrides, policy, "DNS")?);
     if addresses.is_empty() {
         Ok(())
     } else {
@@ -507,11 +513,18 @@ mod tests {
         ]);
         let overrides =
             crate::resolve::FixedHosts::parse("h.yaml", "given.example.com: [8.8.4.4]").unwrap();
-        let found = special_answers(&lock, &needed, &overrides, &AddressPolicy::default()).unwrap();
+        let found = special_answers(
+            &lock,
+            &needed,
+            &overrides,
+            &AddressPolicy::default(),
+            "lock file x.lock",
+        )
+        .unwrap();
         assert_eq!(
             found,
             [
-                "tenant.example.com: 169.254.169.254/32 is link-local (where clouds serve instance metadata)"
+                "tenant.example.com: 169.254.169.254/32 is link-local, the range of cloud instance metadata (from lock file x.lock)"
             ]
         );
     }
