@@ -57,9 +57,9 @@ use crate::values::HostName;
 pub struct DnsOptions {
     /// The servers to ask (UDP, then TCP); empty: the system's configuration.
     pub nameservers: Vec<SocketAddr>,
-    /// How long one query may take.
+    /// How long one query may take (taken as 1 ms to [`MAX_TIMEOUT`]).
     pub timeout: Duration,
-    /// How many names are resolved at the same time.
+    /// How many names are resolved at the same time (taken as 1 to [`MAX_PARALLELISM`]).
     pub parallelism: usize,
 }
 
@@ -109,6 +109,12 @@ pub struct Resolution {
     pub failures: BTreeMap<HostName, Failure>,
 }
 
+/// The longest one query may take, whatever [`DnsOptions::timeout`] says.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The most names resolved at the same time, whatever [`DnsOptions::parallelism`] says.
+pub const MAX_PARALLELISM: usize = 256;
+
 /// Resolves every name of `names` concurrently (at most `options.parallelism` at a time).
 /// Fails only when no resolver can be set up (an unreadable system configuration).
 pub fn resolve_all(
@@ -121,7 +127,9 @@ pub fn resolve_all(
         .map_err(|e| format!("cannot start the DNS client: {e}"))?;
     runtime.block_on(async {
         let resolver = Arc::new(resolver(options)?);
-        let semaphore = Arc::new(tokio::sync::Semaphore::new(options.parallelism.max(1)));
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(
+            options.parallelism.clamp(1, MAX_PARALLELISM),
+        ));
         let mut tasks = tokio::task::JoinSet::new();
         for name in names {
             let (resolver, semaphore, name) = (resolver.clone(), semaphore.clone(), name.clone());
@@ -177,7 +185,7 @@ fn resolver(options: &DnsOptions) -> std::result::Result<TokioResolver, String> 
         )
     };
     let opts = builder.options_mut();
-    opts.timeout = options.timeout;
+    opts.timeout = options.timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT);
     opts.attempts = 1;
     opts.cache_size = 0;
     opts.preserve_intermediates = true;

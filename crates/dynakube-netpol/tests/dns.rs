@@ -181,3 +181,22 @@ fn records_of_names_nobody_asked_for_are_ignored() {
     let stray = &result.failures[&HostName::parse("only-stray.example.com").unwrap()];
     assert_eq!(*stray, Failure::NoAddresses);
 }
+
+#[test]
+fn absurd_options_are_bounded_not_a_panic() {
+    let server = DnsServer::start(zone());
+    let options = DnsOptions {
+        nameservers: vec![server.address],
+        timeout: Duration::MAX,
+        parallelism: usize::MAX,
+    };
+    let result = resolve_all(&names(&["tenant.example.com"]), &options).unwrap();
+    assert_eq!(result.lock.hosts.len(), 1);
+    let options = DnsOptions {
+        timeout: Duration::ZERO,
+        parallelism: 0,
+        ..options
+    };
+    let result = resolve_all(&names(&["v4only.example.com"]), &options).unwrap();
+    assert_eq!(result.lock.hosts.len() + result.failures.len(), 1);
+}
