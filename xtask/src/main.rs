@@ -27,6 +27,7 @@
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
 mod cli_docs;
+mod generated;
 mod tools;
 
 use std::collections::BTreeSet;
@@ -34,6 +35,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use generated::Change;
 
 const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
@@ -363,22 +365,11 @@ fn replace_block(text: &str, start: &str, end: &str, content: &str) -> Result<St
 }
 
 fn docs(check: bool) -> Result<()> {
-    let path = project_root().join("README.md");
-    let readme = std::fs::read_to_string(&path).context("reading README.md")?;
+    let root = project_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).context("reading README.md")?;
     let fresh = readme_with_matrix(&readme)?;
-    if fresh == readme {
-        return Ok(());
-    }
-    if check {
-        print!(
-            "{}",
-            dynakube_netpol::output::unified_diff("README.md", &readme, &fresh)
-        );
-        bail!("README.md is stale: run `cargo xtask docs`");
-    }
-    std::fs::write(&path, fresh).context("writing README.md")?;
-    println!("updated README.md");
-    Ok(())
+    let changes = Vec::from_iter(Change::of(&root, "README.md".into(), fresh));
+    generated::apply(&root, &changes, check, "`cargo xtask docs`")
 }
 
 /// Where the field lists live, from the workspace root.
@@ -393,36 +384,7 @@ fn fields(check: bool) -> Result<()> {
     for version in unread {
         println!("note: a CRD serves {version}, which the tool does not read");
     }
-    for change in &changes {
-        if check {
-            print!(
-                "{}",
-                dynakube_netpol::output::unified_diff(&change.name, &change.old, &change.fresh)
-            );
-        } else {
-            std::fs::write(project_root().join(&change.name), &change.fresh)
-                .with_context(|| format!("writing {}", change.name))?;
-            println!("updated {}", change.name);
-        }
-    }
-    if check && !changes.is_empty() {
-        let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
-        bail!(
-            "stale field lists: {}; run `cargo xtask fields`",
-            names.join(", ")
-        );
-    }
-    Ok(())
-}
-
-/// A generated file whose text differs from what it should be.
-struct Change {
-    /// The file, from the workspace root.
-    name: String,
-    /// Its text now (empty when it is missing).
-    old: String,
-    /// What it should be.
-    fresh: String,
+    generated::apply(&project_root(), &changes, check, "`cargo xtask fields`")
 }
 
 /// The field lists that differ from what the CRDs give, and the served versions that have no
@@ -442,10 +404,7 @@ fn field_list_changes() -> Result<(Vec<Change>, Vec<String>)> {
         };
         let fresh = field_list_text(&list, &releases, &paths);
         let name = format!("{FIELD_LISTS_DIR}/{}", list.file);
-        let old = std::fs::read_to_string(root.join(&name)).unwrap_or_default();
-        if old != fresh {
-            changes.push(Change { name, old, fresh });
-        }
+        changes.extend(Change::of(&root, name, fresh));
     }
     let unread = served
         .keys()
