@@ -13,6 +13,9 @@
 //! - `docs [--check]`: writes the traffic matrix table into README.md (or checks it is fresh);
 //! - `fields [--check]`: writes the field lists of every DynaKube and EdgeConnect version from
 //!   the operator's CRDs in `../shared/schemas/dynatrace/` (or checks they are fresh);
+//! - `schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR]`: writes the CRDs under
+//!   `fixtures/schemas/` from upstream's, descriptions removed (or checks they are fresh; see
+//!   the `schemas` module);
 //! - `cli-docs [--check]`: writes the CLI's shell completions and man pages from its clap
 //!   definition into `crates/dynakube-netpol-cli/share/` (or checks they are fresh);
 //! - `fixtures`: renders every fixture with the CLI into `target/fixtures/<name>/`;
@@ -28,6 +31,7 @@
 
 mod cli_docs;
 mod generated;
+mod schemas;
 mod tools;
 
 use std::collections::BTreeSet;
@@ -37,7 +41,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use generated::Change;
 
-const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
+const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +68,11 @@ fn main() -> Result<()> {
         ["docs", "--check"] => docs(true),
         ["fields"] => fields(false),
         ["fields", "--check"] => fields(true),
+        ["schemas", "--check"] => schemas::run(&project_root(), None, true),
+        ["schemas", "--check", upstream] => {
+            schemas::run(&project_root(), Some(Path::new(upstream)), true)
+        }
+        ["schemas", upstream] => schemas::run(&project_root(), Some(Path::new(upstream)), false),
         ["cli-docs"] => cli_docs::run(&project_root(), false),
         ["cli-docs", "--check"] => cli_docs::run(&project_root(), true),
         ["fixtures"] => fixtures().map(|_| ()),
