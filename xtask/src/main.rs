@@ -12,7 +12,7 @@
 //!   files and bytes of each run;
 //! - `docs [--check]`: writes the traffic matrix table into README.md (or checks it is fresh);
 //! - `fields [--check]`: writes the field lists of every DynaKube and EdgeConnect version from
-//!   the operator's CRDs in `../shared/schemas/dynatrace/` (or checks they are fresh);
+//!   the operator's CRDs in `fixtures/schemas/dynatrace/` (or checks they are fresh);
 //! - `schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR]`: writes the CRDs under
 //!   `fixtures/schemas/` from upstream's, descriptions removed (or checks they are fresh; see
 //!   the `schemas` module);
@@ -384,8 +384,8 @@ fn docs(check: bool) -> Result<()> {
 /// Where the field lists live, from the workspace root.
 const FIELD_LISTS_DIR: &str = "crates/dynakube-netpol/src/input/fields";
 
-/// The operator's CRDs, one folder per release, beside the workspace.
-const CRD_DIR: &str = "../shared/schemas/dynatrace";
+/// The operator's CRDs, one folder per release (see `cargo xtask schemas`).
+const CRD_DIR: &str = "fixtures/schemas/dynatrace";
 
 /// Writes every field list from the CRDs (or, with `check`, fails naming the stale ones).
 fn fields(check: bool) -> Result<()> {
@@ -431,7 +431,13 @@ fn served_fields(dir: &Path) -> Result<Served> {
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
     releases.retain(|p| p.is_dir());
-    releases.sort();
+    // Oldest release first: v1.4.2 before v1.10.2.
+    releases.sort_by_key(|p| {
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        name.split(|c: char| !c.is_ascii_digit())
+            .map(|n| n.parse::<u64>().unwrap_or(0))
+            .collect::<Vec<_>>()
+    });
     let mut served = Served::new();
     for release in releases {
         let release_name = release.file_name().unwrap().to_string_lossy().into_owned();
