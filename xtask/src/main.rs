@@ -12,7 +12,10 @@
 //!   files and bytes of each run;
 //! - `docs [--check]`: writes the traffic matrix table into README.md (or checks it is fresh);
 //! - `fields [--check]`: writes the field lists of every DynaKube and EdgeConnect version from
-//!   the operator's CRDs in `../shared/schemas/dynatrace/` (or checks they are fresh);
+//!   the operator's CRDs in `fixtures/schemas/dynatrace/` (or checks they are fresh);
+//! - `schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR]`: writes the CRDs under
+//!   `fixtures/schemas/` from upstream's, descriptions removed (or checks they are fresh; see
+//!   the `schemas` module);
 //! - `cli-docs [--check]`: writes the CLI's shell completions and man pages from its clap
 //!   definition into `crates/dynakube-netpol-cli/share/` (or checks they are fresh);
 //! - `fixtures`: renders every fixture with the CLI into `target/fixtures/<name>/`;
@@ -27,6 +30,8 @@
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
 mod cli_docs;
+mod generated;
+mod schemas;
 mod tools;
 
 use std::collections::BTreeSet;
@@ -34,8 +39,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use generated::Change;
 
-const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
+const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -62,6 +68,11 @@ fn main() -> Result<()> {
         ["docs", "--check"] => docs(true),
         ["fields"] => fields(false),
         ["fields", "--check"] => fields(true),
+        ["schemas", "--check"] => schemas::run(&project_root(), None, true),
+        ["schemas", "--check", upstream] => {
+            schemas::run(&project_root(), Some(Path::new(upstream)), true)
+        }
+        ["schemas", upstream] => schemas::run(&project_root(), Some(Path::new(upstream)), false),
         ["cli-docs"] => cli_docs::run(&project_root(), false),
         ["cli-docs", "--check"] => cli_docs::run(&project_root(), true),
         ["fixtures"] => fixtures().map(|_| ()),
@@ -363,29 +374,18 @@ fn replace_block(text: &str, start: &str, end: &str, content: &str) -> Result<St
 }
 
 fn docs(check: bool) -> Result<()> {
-    let path = project_root().join("README.md");
-    let readme = std::fs::read_to_string(&path).context("reading README.md")?;
+    let root = project_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).context("reading README.md")?;
     let fresh = readme_with_matrix(&readme)?;
-    if fresh == readme {
-        return Ok(());
-    }
-    if check {
-        print!(
-            "{}",
-            dynakube_netpol::output::unified_diff("README.md", &readme, &fresh)
-        );
-        bail!("README.md is stale: run `cargo xtask docs`");
-    }
-    std::fs::write(&path, fresh).context("writing README.md")?;
-    println!("updated README.md");
-    Ok(())
+    let changes = Vec::from_iter(Change::of(&root, "README.md".into(), fresh));
+    generated::apply(&root, &changes, check, "`cargo xtask docs`")
 }
 
 /// Where the field lists live, from the workspace root.
 const FIELD_LISTS_DIR: &str = "crates/dynakube-netpol/src/input/fields";
 
-/// The operator's CRDs, one folder per release, beside the workspace.
-const CRD_DIR: &str = "../shared/schemas/dynatrace";
+/// The operator's CRDs, one folder per release (see `cargo xtask schemas`).
+const CRD_DIR: &str = "fixtures/schemas/dynatrace";
 
 /// Writes every field list from the CRDs (or, with `check`, fails naming the stale ones).
 fn fields(check: bool) -> Result<()> {
@@ -393,36 +393,7 @@ fn fields(check: bool) -> Result<()> {
     for version in unread {
         println!("note: a CRD serves {version}, which the tool does not read");
     }
-    for change in &changes {
-        if check {
-            print!(
-                "{}",
-                dynakube_netpol::output::unified_diff(&change.name, &change.old, &change.fresh)
-            );
-        } else {
-            std::fs::write(project_root().join(&change.name), &change.fresh)
-                .with_context(|| format!("writing {}", change.name))?;
-            println!("updated {}", change.name);
-        }
-    }
-    if check && !changes.is_empty() {
-        let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
-        bail!(
-            "stale field lists: {}; run `cargo xtask fields`",
-            names.join(", ")
-        );
-    }
-    Ok(())
-}
-
-/// A generated file whose text differs from what it should be.
-struct Change {
-    /// The file, from the workspace root.
-    name: String,
-    /// Its text now (empty when it is missing).
-    old: String,
-    /// What it should be.
-    fresh: String,
+    generated::apply(&project_root(), &changes, check, "`cargo xtask fields`")
 }
 
 /// The field lists that differ from what the CRDs give, and the served versions that have no
@@ -442,10 +413,7 @@ fn field_list_changes() -> Result<(Vec<Change>, Vec<String>)> {
         };
         let fresh = field_list_text(&list, &releases, &paths);
         let name = format!("{FIELD_LISTS_DIR}/{}", list.file);
-        let old = std::fs::read_to_string(root.join(&name)).unwrap_or_default();
-        if old != fresh {
-            changes.push(Change { name, old, fresh });
-        }
+        changes.extend(Change::of(&root, name, fresh));
     }
     let unread = served
         .keys()
@@ -463,7 +431,13 @@ fn served_fields(dir: &Path) -> Result<Served> {
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
     releases.retain(|p| p.is_dir());
-    releases.sort();
+    // Oldest release first: v1.4.2 before v1.10.2.
+    releases.sort_by_key(|p| {
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        name.split(|c: char| !c.is_ascii_digit())
+            .map(|n| n.parse::<u64>().unwrap_or(0))
+            .collect::<Vec<_>>()
+    });
     let mut served = Served::new();
     for release in releases {
         let release_name = release.file_name().unwrap().to_string_lossy().into_owned();

@@ -202,7 +202,7 @@ fn verify(verifier: &Path, fixture: &Path, flavor: &str) -> Result<(), String> {
 /// The operator's own samples, the tenant placeholder substituted, in a scratch directory:
 /// (file name, path) for every sample, sorted.
 fn operator_samples(root: &Path) -> Vec<(String, PathBuf)> {
-    let samples = root.join("../shared/operator-samples");
+    let samples = root.join("fixtures/operator-samples");
     assert!(
         samples.is_dir(),
         "the operator's samples are missing: expected them in {}",

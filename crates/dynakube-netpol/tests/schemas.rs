@@ -1,6 +1,8 @@
 //! The crate's field lists against the operator's CRDs: for every DynaKube and EdgeConnect
-//! version that a CRD under `../shared/schemas/dynatrace/<release>/` serves, the crate must know
-//! exactly the fields the CRDs declare, no more and no fewer.
+//! version that a CRD under `fixtures/schemas/dynatrace/<release>/` serves (one folder for each
+//! release line the tool supports), the crate must know exactly the fields the CRDs declare, no
+//! more and no fewer. The versions the tool refuses to read (DynaKube `v1beta1` and `v1beta2`,
+//! served up to operator 1.6) have no list.
 //!
 //! The paths are derived here on their own, without the crate's reader of CRDs, so that this
 //! test also checks the reader that `cargo xtask fields` uses. When it fails, run `cargo xtask
@@ -11,15 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
-/// The folder of the operator's CRDs, one folder per release; the test fails without it.
+/// The folder of the operator's CRDs, one folder per release.
 fn crd_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/schemas/dynatrace");
-    assert!(
-        dir.is_dir(),
-        "the operator's CRDs are missing: expected them in {} (`shared/` beside the repository)",
-        dir.display()
-    );
-    dir
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/schemas/dynatrace")
 }
 
 /// The paths below the object `schema`, each prefixed with `prefix`, in the lists' notation.
@@ -58,7 +54,9 @@ fn paths_below(schema: &Value, prefix: &str) -> Vec<String> {
 fn served() -> BTreeMap<(String, String), BTreeSet<String>> {
     let mut served: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut files = 0;
-    for release in std::fs::read_dir(crd_dir()).unwrap() {
+    let releases = std::fs::read_dir(crd_dir())
+        .unwrap_or_else(|e| panic!("reading {}: {e}", crd_dir().display()));
+    for release in releases {
         let release = release.unwrap().path();
         if !release.is_dir() {
             continue;
@@ -87,8 +85,14 @@ fn served() -> BTreeMap<(String, String), BTreeSet<String>> {
             }
         }
     }
-    assert!(files >= 2, "no CRDs in {}", crd_dir().display());
+    // Seven release lines, 1.4 to 1.10, two CRDs each.
+    assert!(files >= 14, "{files} CRDs in {}", crd_dir().display());
     served
+}
+
+/// The key of a DynaKube version.
+fn dynakube(version: &str) -> (String, String) {
+    ("DynaKube".to_owned(), format!("dynatrace.com/{version}"))
 }
 
 #[test]
@@ -99,12 +103,29 @@ fn the_field_lists_hold_exactly_the_fields_of_the_crds() {
         .map(|list| (list.kind.to_owned(), list.api_version.to_owned()))
         .collect();
     let versions: BTreeSet<(String, String)> = served.keys().cloned().collect();
+    let unlisted: Vec<&(String, String)> = versions.difference(&listed).collect();
     assert_eq!(
-        listed, versions,
-        "the crate has a field list for each version the CRDs serve"
+        unlisted,
+        [&dynakube("v1beta1"), &dynakube("v1beta2")],
+        "the crate has a field list for each version the CRDs serve, except the refused ones"
     );
+    for (_, api_version) in unlisted {
+        let text = format!(
+            "apiVersion: {api_version}\nkind: DynaKube\nmetadata: {{name: dk}}\nspec: {{apiUrl: https://abc12345.live.dynatrace.com/api}}\n"
+        );
+        let mut inputs = dynakube_netpol::resources::Inputs::default();
+        let options = dynakube_netpol::input::ParseOptions::default();
+        let err = dynakube_netpol::input::parse_into(&mut inputs, "dk.yaml", &text, &options)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("is not a DynaKube version this tool reads"),
+            "{err}"
+        );
+    }
+    assert!(listed.is_subset(&versions), "every list has a CRD");
     let mut stale = Vec::new();
-    for ((kind, api_version), fields) in &served {
+    for ((kind, api_version), fields) in served.iter().filter(|(key, _)| listed.contains(key)) {
         let known: BTreeSet<String> = dynakube_netpol::input::known_field_paths(kind, api_version)
             .into_iter()
             .collect();
@@ -136,7 +157,7 @@ fn the_derivation_sees_deep_kubernetes_types() {
         "spec.activeGate.tolerations[].effect",
         "spec.activeGate.labels{}",
         "spec.activeGate.resources.limits{}",
-        "spec.activeGate.volumes[].projected.sources[].configMap.items[].key",
+        "spec.extensions.databases[].volumes[].projected.sources[].configMap.items[].key",
         "spec.extensions.databases[].affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[].matchExpressions[].values[]",
     ] {
         assert!(v1beta6.contains(path), "{path}");

@@ -4,8 +4,9 @@
 //! The Kubernetes API server refuses (with `kubectl apply`'s strict field validation) any field
 //! that a CRD's `openAPIV3Schema` does not declare. This module knows the same fields from lists
 //! kept in the crate, one file per kind and API version under `input/fields/`, which `cargo
-//! xtask fields` writes from the operator's CRDs (`../shared/schemas/dynatrace/<release>/`).
-//! A list is the union over every operator release whose CRD serves that version.
+//! xtask fields` writes from the operator's CRDs (`fixtures/schemas/dynatrace/<release>/` of the
+//! repository, the newest patch of every release line the tool supports). A list is the union
+//! over every one of these releases whose CRD serves that version.
 //!
 //! # Notation
 //!
