@@ -220,8 +220,8 @@ struct PostRender {
     #[command(flatten)]
     settings: settings::Settings,
 
-    /// `kubernetes` or `cilium`, as in generate.
-    #[arg(long, value_name = "FLAVOR", default_value = "kubernetes")]
+    /// The policy language, as in generate.
+    #[arg(long, value_name = "FLAVOR", default_value_t)]
     flavor: FlavorArg,
 
     /// A lock file written by `dynakube-netpol lock`, for the addresses of the hosts that
@@ -501,11 +501,8 @@ struct Generate {
     #[command(flatten)]
     dns: locking::DnsArgs,
 
-    /// `kubernetes`: networking.k8s.io/v1 NetworkPolicies (hosts as IP blocks). `cilium`:
-    /// cilium.io/v2 CiliumNetworkPolicies (hosts as toFQDNs with DNS rules, kube-apiserver and
-    /// nodes as entities; clusterwide policies for the host firewall and application egress
-    /// when the cluster profile asks for them).
-    #[arg(long, value_name = "FLAVOR", default_value = "kubernetes")]
+    /// The policy language.
+    #[arg(long, value_name = "FLAVOR", default_value_t)]
     flavor: FlavorArg,
 
     /// Write one file per policy and a kustomization.yaml into DIR, removing files this tool
@@ -830,10 +827,7 @@ impl Generate {
     fn generated(&self, loaded: &Loaded) -> anyhow::Result<dynakube_netpol::Generated> {
         let options = loaded.config.generate_options(self.dns.allow_unresolved);
         let matrix = loaded.matrix()?;
-        let needed = match options.flavor {
-            Flavor::Kubernetes => dynakube_netpol::lock::needed_hosts(&matrix),
-            Flavor::Cilium => dynakube_netpol::lock::needed_by_host_policies(&matrix),
-        };
+        let needed = options.flavor.needed_hosts(&matrix);
         let completed = if needed.is_empty() {
             None
         } else {
@@ -866,8 +860,8 @@ impl Generate {
         let flavor = self.flavor.flavor();
         let loaded = self.sources.load(flavor)?;
         let mut arguments = self.sources.arguments()?;
-        if flavor == Flavor::Cilium {
-            arguments.extend(["--flavor".into(), "cilium".into()]);
+        if flavor != Flavor::default() {
+            arguments.extend(["--flavor".into(), flavor.as_str().into()]);
         }
         let generated = self.generated(&loaded)?;
         let output = generated.output(&loaded.inputs, arguments)?;

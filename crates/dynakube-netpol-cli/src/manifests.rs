@@ -148,20 +148,13 @@ pub fn metadata_str<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
         .as_str()
 }
 
-/// The kinds this tool writes.
-const GENERATED_KINDS: [&str; 3] = [
-    "NetworkPolicy",
-    "CiliumNetworkPolicy",
-    "CiliumClusterwideNetworkPolicy",
-];
-
 /// Whether `object` is a policy this tool generated (its kind, and the `managed-by` label
 /// every generated policy carries).
 pub fn is_generated(object: &Value) -> bool {
     object
         .get("kind")
         .and_then(Value::as_str)
-        .is_some_and(|kind| GENERATED_KINDS.contains(&kind))
+        .is_some_and(Flavor::writes_kind)
         && metadata_str(object, &["labels", "app.kubernetes.io/managed-by"])
             == Some("dynakube-netpol")
 }
@@ -180,7 +173,7 @@ struct Existing {
 
 impl Existing {
     fn of(object: &Object, generator: Option<&str>) -> Option<Existing> {
-        if !GENERATED_KINDS.contains(&object.kind.as_str()) {
+        if !Flavor::writes_kind(&object.kind) {
             return None;
         }
         let text = |key: &str| metadata_str(&object.value, &[key]).map(str::to_owned);
@@ -659,7 +652,7 @@ fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
                 None => Limits::default().max_depth,
             },
         },
-        flavor: flavor.map_or(Flavor::Kubernetes, FlavorArg::flavor),
+        flavor: flavor.map_or(Flavor::default(), FlavorArg::flavor),
         generator: Some(DEFAULTS.to_string()),
     })
 }

@@ -173,22 +173,32 @@ impl ZoneFallbackArg {
     }
 }
 
-/// `--flavor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FlavorArg {
-    /// Kubernetes NetworkPolicies.
-    Kubernetes,
-    /// Cilium policies.
-    Cilium,
-}
+/// `--flavor`: the flavors of the library's registry, by name, each with its summary as help.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlavorArg(pub Flavor);
 
 impl FlavorArg {
     /// The library's value.
     pub fn flavor(self) -> Flavor {
-        match self {
-            FlavorArg::Kubernetes => Flavor::Kubernetes,
-            FlavorArg::Cilium => Flavor::Cilium,
-        }
+        self.0
+    }
+}
+
+impl ValueEnum for FlavorArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: std::sync::LazyLock<Vec<FlavorArg>> =
+            std::sync::LazyLock::new(|| Flavor::ALL.iter().copied().map(FlavorArg).collect());
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.as_str()).help(self.0.summary()))
+    }
+}
+
+impl std::fmt::Display for FlavorArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str())
     }
 }
 

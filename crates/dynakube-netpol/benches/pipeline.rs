@@ -6,11 +6,11 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use dynakube_netpol::Flavor;
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::evaluate::{Index, Namespace, Pod};
 use dynakube_netpol::input::{ParseOptions, parse_into};
 use dynakube_netpol::matrix::{self, Matrix};
-use dynakube_netpol::render;
 use dynakube_netpol::resolve::{self, Addresses, Fallback, FixedHosts};
 use dynakube_netpol::resources::Inputs;
 use dynakube_netpol::synthetic::{self, Size};
@@ -67,12 +67,12 @@ fn pipeline(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("render kubernetes", count),
             &matrix,
-            |b, matrix| b.iter(|| render::kubernetes::render(black_box(matrix), &addresses)),
+            |b, matrix| b.iter(|| Flavor::Kubernetes.render(black_box(matrix), &addresses)),
         );
         group.bench_with_input(
             BenchmarkId::new("render cilium", count),
             &matrix,
-            |b, matrix| b.iter(|| render::cilium::render(black_box(matrix), &addresses)),
+            |b, matrix| b.iter(|| Flavor::Cilium.render(black_box(matrix), &addresses)),
         );
     }
     group.finish();
@@ -101,7 +101,12 @@ fn verify(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify");
     group.sample_size(10);
     let (matrix, addresses) = matrix(4);
-    let generated = render::kubernetes::render(&matrix, &addresses).policies;
+    let generated: Vec<NetworkPolicy> = Flavor::Kubernetes
+        .render(&matrix, &addresses)
+        .policies
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
     for pods in [1_000, 10_000] {
         let (namespaces, all_pods, policies) = cluster(&matrix, pods);
         let not_isolated = Index::new(namespaces.clone(), all_pods.clone(), &policies).unwrap();

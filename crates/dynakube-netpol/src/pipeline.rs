@@ -11,7 +11,7 @@
 //! # Example
 //!
 //! ```
-//! use dynakube_netpol::{Flavor, GenerateOptions, Policies};
+//! use dynakube_netpol::{Flavor, GenerateOptions};
 //! use dynakube_netpol::cluster::ClusterProfile;
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
 //! use dynakube_netpol::resolve::FixedHosts;
@@ -28,46 +28,22 @@
 //! let options = GenerateOptions { flavor: Flavor::Cilium, ..GenerateOptions::default() };
 //!
 //! let generated = dynakube_netpol::generate(&inputs, &ClusterProfile::default(), &options, &hosts)?;
-//! let Policies::Cilium(policies) = &generated.policies else { unreachable!() };
-//! assert!(policies.iter().any(|p| p.name() == "default-deny"));
+//! assert!(generated.policies.iter().any(|p| p.name == "default-deny"));
+//! assert_eq!(generated.policies[0].kind, ("cilium.io/v2", "CiliumNetworkPolicy"));
 //! // Every object as JSON, for a tool that writes manifests itself.
 //! let objects = generated.objects();
 //! assert_eq!(objects[0]["apiVersion"], "cilium.io/v2");
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use k8s_openapi::api::networking::v1::NetworkPolicy;
-
 use crate::cluster::ClusterProfile;
 use crate::error::Result;
+use crate::flavor::Flavor;
 use crate::matrix::{self, Matrix, Note};
 use crate::output::{Output, Provenance};
-use crate::render::cilium::CiliumObject;
+use crate::render::Policy;
 use crate::resolve::{self, Fallback, Resolve};
-use crate::resources::{Inputs, ResourceRef};
-
-/// The policy language of the output.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Flavor {
-    /// `networking.k8s.io/v1` NetworkPolicies; hosts become address blocks.
-    #[default]
-    Kubernetes,
-    /// `cilium.io/v2` CiliumNetworkPolicies (and clusterwide ones where the cluster profile
-    /// asks for them); hosts become `toFQDNs`.
-    Cilium,
-}
-
-impl Flavor {
-    /// The name the command line uses: `kubernetes` or `cilium`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Flavor::Kubernetes => "kubernetes",
-            Flavor::Cilium => "cilium",
-        }
-    }
-}
+use crate::resources::Inputs;
 
 /// How [`generate`] works, beyond what the resources and the profile say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,52 +60,14 @@ pub struct GenerateOptions {
     pub addresses: crate::guard::AddressPolicy,
 }
 
-/// The policies of one flavor.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Policies {
-    /// Kubernetes NetworkPolicies: the default deny first, then the allow policies.
-    Kubernetes(Vec<NetworkPolicy>),
-    /// Cilium policies, in the same order.
-    Cilium(Vec<CiliumObject>),
-}
-
-impl Policies {
-    /// How many policies there are.
-    pub fn len(&self) -> usize {
-        match self {
-            Policies::Kubernetes(p) => p.len(),
-            Policies::Cilium(p) => p.len(),
-        }
-    }
-
-    /// Whether there is none (never the case for a successful [`generate`]: the default deny
-    /// is always there).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The policies' names, in order.
-    pub fn names(&self) -> Vec<String> {
-        match self {
-            Policies::Kubernetes(p) => p
-                .iter()
-                .map(|p| p.metadata.name.clone().unwrap_or_default())
-                .collect(),
-            Policies::Cilium(p) => p.iter().map(CiliumObject::name).collect(),
-        }
-    }
-}
-
 /// What [`generate`] gives: the matrix, the policies that implement it, and what to tell the
 /// user.
 #[derive(Debug, Clone)]
 pub struct Generated {
     /// The matrix the policies implement.
     pub matrix: Matrix,
-    /// The policies.
-    pub policies: Policies,
-    /// The resources each policy comes from, by policy name.
-    pub sources: BTreeMap<String, BTreeSet<ResourceRef>>,
+    /// The policies, in the order they are written: the default deny first.
+    pub policies: Vec<Policy>,
     /// The notes of the matrix and of the renderer: sorted by level, rows and text, without
     /// duplicates.
     pub notes: Vec<Note>,
@@ -141,6 +79,11 @@ impl Generated {
         self.notes.extend(notes);
         self.notes.sort();
         self.notes.dedup();
+    }
+
+    /// The policies' names, in order.
+    pub fn names(&self) -> Vec<&str> {
+        self.policies.iter().map(|p| p.name.as_str()).collect()
     }
 
     /// The output as the command-line tool writes it; the resources and the notes of its
@@ -160,33 +103,12 @@ impl Generated {
             notes: self.notes.clone(),
             subcommand: None,
         };
-        let sources = |name: &str| self.sources.get(name).cloned().unwrap_or_default();
-        match &self.policies {
-            Policies::Kubernetes(policies) => Output::new(provenance, policies, |p| {
-                let name = p.metadata.name.clone().unwrap_or_default();
-                let from = sources(&name);
-                (name, from)
-            }),
-            Policies::Cilium(policies) => Output::new(provenance, policies, |p| {
-                let name = p.name();
-                let from = sources(&name);
-                (name, from)
-            }),
-        }
+        Output::new(provenance, &self.policies)
     }
 
     /// Every policy as a JSON object (`apiVersion`, `kind`, `metadata`, `spec`), in order.
     pub fn objects(&self) -> Vec<serde_json::Value> {
-        fn json<T: serde::Serialize>(items: &[T]) -> Vec<serde_json::Value> {
-            items
-                .iter()
-                .map(|item| serde_json::to_value(item).expect("policies serialize"))
-                .collect()
-        }
-        match &self.policies {
-            Policies::Kubernetes(p) => json(p),
-            Policies::Cilium(p) => json(p),
-        }
+        self.policies.iter().map(Policy::to_json).collect()
     }
 }
 
@@ -212,34 +134,22 @@ pub fn render(
     options: &GenerateOptions,
     resolver: &dyn Resolve,
 ) -> Result<Generated> {
-    let (policies, sources, notes) = match options.flavor {
-        Flavor::Kubernetes => {
-            let addresses = if options.allow_unresolved {
-                resolve::resolve_known(&matrix, resolver, options.fallback, &options.addresses)?
-            } else {
-                resolve::resolve(&matrix, resolver, options.fallback, &options.addresses)?
-            };
-            let rendered = crate::render::kubernetes::render(&matrix, &addresses);
-            let policies = Policies::Kubernetes(rendered.policies);
-            let notes = rendered.notes.into_iter().chain(addresses.notes);
-            (policies, rendered.sources, notes.collect::<Vec<_>>())
-        }
-        Flavor::Cilium => {
-            // Cilium names hosts; addresses matter only for IP-literal hosts and host policies.
-            let addresses =
-                resolve::resolve_known(&matrix, resolver, Fallback::Fail, &options.addresses)?;
-            let rendered = crate::render::cilium::render(&matrix, &addresses);
-            let policies = Policies::Cilium(rendered.policies);
-            let notes = rendered.notes.into_iter().chain(addresses.notes);
-            (policies, rendered.sources, notes.collect::<Vec<_>>())
-        }
+    let unit = options.flavor.unit();
+    // A flavor that names hosts needs addresses only where its language cannot name them, and
+    // never falls back to the internet for them.
+    let addresses = if !unit.needs_every_address {
+        resolve::resolve_known(&matrix, resolver, Fallback::Fail, &options.addresses)?
+    } else if options.allow_unresolved {
+        resolve::resolve_known(&matrix, resolver, options.fallback, &options.addresses)?
+    } else {
+        resolve::resolve(&matrix, resolver, options.fallback, &options.addresses)?
     };
+    let rendered = (unit.render)(&matrix, &addresses);
     let mut generated = Generated {
         notes: matrix.notes.clone(),
         matrix,
-        policies,
-        sources,
+        policies: rendered.policies,
     };
-    generated.add_notes(notes);
+    generated.add_notes(rendered.notes.into_iter().chain(addresses.notes));
     Ok(generated)
 }

@@ -60,8 +60,6 @@ mod dir;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
 #[doc(hidden)]
 pub use dir::{Difference, Flush, WriteLock, check_dir, unified_diff, write_dir, write_file};
 
@@ -104,47 +102,39 @@ pub struct Output {
 }
 
 impl Output {
-    /// Serializes `objects`; `describe` gives each object's name and the resources it comes
+    /// The output of `policies`, each with the header line naming the resources it comes
     /// from (none for the policies of the cluster components alone).
     ///
-    /// Fails when two objects have the same name, since one file would overwrite the other.
-    pub fn new<T: Serialize>(
-        provenance: Provenance,
-        objects: &[T],
-        describe: impl Fn(&T) -> (String, BTreeSet<ResourceRef>),
-    ) -> Result<Self> {
-        let mut documents = Vec::with_capacity(objects.len());
-        let mut names: BTreeMap<String, BTreeSet<ResourceRef>> = BTreeMap::new();
-        for object in objects {
-            let (name, sources) = describe(object);
-            if !is_file_name(&name) {
+    /// Fails when two policies have the same name, since one file would overwrite the other.
+    pub fn new(provenance: Provenance, policies: &[crate::render::Policy]) -> Result<Self> {
+        let mut documents = Vec::with_capacity(policies.len());
+        let mut names: BTreeMap<&str, &BTreeSet<ResourceRef>> = BTreeMap::new();
+        for policy in policies {
+            let (name, sources) = (&policy.name, &policy.sources);
+            if !is_file_name(name) {
                 return Err(Error::Write {
-                    path: name,
+                    path: name.clone(),
                     reason: "not a name this tool can write as a file".into(),
                 });
             }
-            if let Some(first) = names.get(&name) {
+            if let Some(first) = names.get(name.as_str()) {
                 return Err(Error::Write {
                     path: format!("{name}.yaml"),
                     reason: format!(
                         "two policies have this name, one {} and one {}; rename one of the resources",
                         from(first),
-                        from(&sources)
+                        from(sources)
                     ),
                 });
             }
-            let yaml = serde_yaml::to_string(object).map_err(|e| Error::Write {
-                path: format!("{name}.yaml"),
-                reason: e.to_string(),
-            })?;
             let header = format!(
                 "{GENERATED_MARK} {}; do not edit.\n",
-                escape(&from(&sources))
+                escape(&from(sources))
             );
             documents.push(Document {
                 name: name.clone(),
                 header,
-                yaml,
+                yaml: policy.yaml().to_owned(),
             });
             names.insert(name, sources);
         }
@@ -308,7 +298,7 @@ impl Output {
 /// The file that lists the generated files.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";
 
-#[derive(Serialize)]
+#[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Kustomization {
     api_version: &'static str,
@@ -373,6 +363,7 @@ pub fn normalized_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Policy;
     use crate::resources::Kind;
     use crate::values::Name;
 
@@ -399,13 +390,14 @@ mod tests {
             serde_json::json!({"kind": "A", "metadata": {"name": "a"}}),
             serde_json::json!({"kind": "B", "metadata": {"name": "b", "annotations": {"x": "1"}}}),
         ];
-        let describe = |o: &serde_json::Value| {
-            (
-                o["metadata"]["name"].as_str().unwrap().to_owned(),
-                BTreeSet::new(),
-            )
-        };
-        let mut output = Output::new(Provenance::default(), &objects, describe).unwrap();
+        let policies: Vec<Policy> = objects
+            .iter()
+            .map(|o| {
+                let name = o["metadata"]["name"].as_str().unwrap().to_owned();
+                Policy::new(o, ("v1", "X"), name, BTreeSet::new())
+            })
+            .collect();
+        let mut output = Output::new(Provenance::default(), &policies).unwrap();
         output
             .annotate("example.com/file", |name| {
                 Some(format!("dir/{name}: #.yaml"))
@@ -467,13 +459,21 @@ mod tests {
             ("b", vec![]),
             ("c", vec!["a", "b", "c", "d"]),
         ];
-        let describe = |(name, sources): &(&str, Vec<&str>)| {
-            (
-                name.to_string(),
-                sources.iter().map(|s| dynakube(s)).collect(),
-            )
+        let policies = |objects: &[(&str, Vec<&str>)]| -> Vec<Policy> {
+            objects
+                .iter()
+                .map(|(name, sources)| {
+                    let sources = sources.iter().map(|s| dynakube(s)).collect();
+                    Policy::new(
+                        &serde_json::json!({}),
+                        ("v1", "X"),
+                        name.to_string(),
+                        sources,
+                    )
+                })
+                .collect()
         };
-        let output = Output::new(Provenance::default(), &objects, describe).unwrap();
+        let output = Output::new(Provenance::default(), &policies(&objects)).unwrap();
         let files = output.to_files();
         assert_eq!(
             files["a.yaml"].lines().next().unwrap(),
@@ -490,7 +490,7 @@ mod tests {
         assert!(files[KUSTOMIZATION].ends_with("resources:\n- a.yaml\n- b.yaml\n- c.yaml\n"));
 
         let twice = [("a", vec!["one"]), ("a", vec!["two"])];
-        let err = Output::new(Provenance::default(), &twice, describe).unwrap_err();
+        let err = Output::new(Provenance::default(), &policies(&twice)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "a.yaml: cannot write: two policies have this name, one from DynaKube dynatrace/one and one from DynaKube dynatrace/two; rename one of the resources"
@@ -505,10 +505,13 @@ mod tests {
             notes: vec![Note::new(crate::matrix::Level::Info, &[], "x\ny")],
             subcommand: None,
         };
-        let output = Output::new(provenance, &[("a", vec![])], |(n, _): &(&str, Vec<()>)| {
-            (n.to_string(), BTreeSet::new())
-        })
-        .unwrap();
+        let a = Policy::new(
+            &serde_json::json!({}),
+            ("v1", "X"),
+            "a".into(),
+            BTreeSet::new(),
+        );
+        let output = Output::new(provenance, &[a]).unwrap();
         let stream = output.to_stream();
         for line in stream.lines() {
             assert!(

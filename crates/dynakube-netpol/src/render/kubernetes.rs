@@ -16,7 +16,8 @@
 //! use dynakube_netpol::cluster::ClusterProfile;
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
 //! use dynakube_netpol::matrix::{self, Options};
-//! use dynakube_netpol::render::kubernetes;
+//! use dynakube_netpol::Flavor;
+//! use k8s_openapi::api::networking::v1::NetworkPolicy;
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve};
 //! use dynakube_netpol::resources::Inputs;
 //!
@@ -34,13 +35,14 @@
 //! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
 //! let addresses = resolve(&matrix, &hosts, Fallback::Fail, &Default::default())?;
 //!
-//! let rendered = kubernetes::render(&matrix, &addresses);
-//! assert_eq!(rendered.policies[0].metadata.name.as_deref(), Some("default-deny"));
-//! let tenant = rendered
+//! let rendered = Flavor::Kubernetes.render(&matrix, &addresses);
+//! assert_eq!(rendered.policies[0].name, "default-deny");
+//! let tenant: NetworkPolicy = rendered
 //!     .policies
 //!     .iter()
-//!     .find(|p| p.metadata.name.as_deref() == Some("dk-activegate-egress-communication-endpoints"))
-//!     .unwrap();
+//!     .find(|p| p.name == "dk-activegate-egress-communication-endpoints")
+//!     .unwrap()
+//!     .parse()?;
 //! let spec = tenant.spec.as_ref().unwrap();
 //! let rule = &spec.egress.as_ref().unwrap()[0];
 //! let peer = &rule.to.as_ref().unwrap()[0];
@@ -59,7 +61,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{PolicyGroup, Unexpressed, annotations, group_of};
+use super::{Policy, PolicyGroup, Rendered, Unexpressed, annotations, group_of};
 use crate::matrix::{
     ApiServer, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Port,
     Ports, RowId, Selection, Selector, Workload,
@@ -71,8 +73,18 @@ use crate::values::Cidr;
 /// The namespace label every Kubernetes namespace carries.
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-/// The policies of the Kubernetes flavor.
-pub type Rendered = super::Rendered<NetworkPolicy>;
+/// The Kubernetes flavor in the registry ([`crate::flavor`]).
+pub(crate) const UNIT: crate::flavor::Unit = crate::flavor::Unit {
+    name: "kubernetes",
+    summary: "networking.k8s.io/v1 NetworkPolicies (hosts as IP blocks)",
+    kinds: &[KIND],
+    hosts: crate::lock::needed_hosts,
+    needs_every_address: true,
+    render,
+};
+
+/// What this flavor writes.
+const KIND: (&str, &str) = ("networking.k8s.io/v1", "NetworkPolicy");
 
 /// A peer in a form that sorts and compares, turned into [`NetworkPolicyPeer`] at the end.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -103,7 +115,26 @@ struct PolicyDraft {
 /// Renders the matrix as Kubernetes NetworkPolicies.
 ///
 /// `addresses` must hold every host of the matrix (see [`crate::resolve::resolve`]).
-pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
+pub(crate) fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
+    let typed = network_policies(matrix, addresses);
+    let policies = typed.policies.into_iter().map(|(policy, sources)| {
+        let name = policy.metadata.name.clone().unwrap_or_default();
+        Policy::new(&policy, KIND, name, sources)
+    });
+    Rendered {
+        policies: policies.collect(),
+        notes: typed.notes,
+    }
+}
+
+/// The policies of [`render`] as k8s-openapi values, each with the resources it comes from.
+pub(crate) struct Typed {
+    pub policies: Vec<(NetworkPolicy, BTreeSet<ResourceRef>)>,
+    pub notes: Vec<Note>,
+}
+
+/// The work of [`render`], before the policies are serialized.
+pub(crate) fn network_policies(matrix: &Matrix, addresses: &Addresses) -> Typed {
     let mut renderer = Renderer {
         matrix,
         addresses,
@@ -134,18 +165,15 @@ pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
         });
     }
     let namespace = matrix.namespace.as_str();
-    let mut policies = vec![default_deny(namespace)];
-    let mut sources = BTreeMap::new();
+    let mut policies = vec![(default_deny(namespace), BTreeSet::new())];
     for (group, draft) in renderer.drafts {
         let from = draft.sources.clone();
         if let Some(policy) = policy(namespace, &group, draft) {
-            sources.insert(group.name(), from);
-            policies.push(policy);
+            policies.push((policy, from));
         }
     }
-    Rendered {
+    Typed {
         policies,
-        sources,
         notes: renderer.notes.into_iter().collect(),
     }
 }

@@ -9,7 +9,8 @@
 //! use dynakube_netpol::cluster::ClusterProfile;
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
 //! use dynakube_netpol::matrix::{self, Options};
-//! use dynakube_netpol::render::{self, PREFIX};
+//! use dynakube_netpol::Flavor;
+//! use dynakube_netpol::render::PREFIX;
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve};
 //! use dynakube_netpol::resources::Inputs;
 //!
@@ -27,17 +28,20 @@
 //! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
 //! let addresses = resolve(&matrix, &hosts, Fallback::Fail, &Default::default())?;
 //!
-//! let kubernetes = render::kubernetes::render(&matrix, &addresses);
-//! let cilium = render::cilium::render(&matrix, &addresses);
-//! let names: Vec<String> = kubernetes.policies.iter().filter_map(|p| p.metadata.name.clone()).collect();
-//! for name in &names {
-//!     assert!(cilium.policies.iter().any(|p| &p.name() == name), "{name}");
+//! let kubernetes = Flavor::Kubernetes.render(&matrix, &addresses);
+//! let cilium = Flavor::Cilium.render(&matrix, &addresses);
+//! for policy in &kubernetes.policies {
+//!     assert!(cilium.policies.iter().any(|p| p.name == policy.name), "{}", policy.name);
 //! }
 //! // Every policy carries the tool's labels; `sources` says which resources made it.
-//! let labels = kubernetes.policies[1].metadata.labels.as_ref().unwrap();
-//! assert!(labels.keys().any(|key| key.starts_with(PREFIX)));
-//! let sources = &kubernetes.sources["dk-activegate-egress-communication-endpoints"];
-//! assert_eq!(sources.iter().next().unwrap().to_string(), "DynaKube dynatrace/dk");
+//! let labels = &kubernetes.policies[1].to_json()["metadata"]["labels"];
+//! assert!(labels.as_object().unwrap().keys().any(|key| key.starts_with(PREFIX)));
+//! let tenant = kubernetes
+//!     .policies
+//!     .iter()
+//!     .find(|p| p.name == "dk-activegate-egress-communication-endpoints")
+//!     .unwrap();
+//! assert_eq!(tenant.sources.iter().next().unwrap().to_string(), "DynaKube dynatrace/dk");
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
@@ -54,15 +58,63 @@ use crate::values::{Host, HostPattern, Name};
 pub const PREFIX: &str = "dynakube-netpol";
 
 /// The policies of one flavor, with the notes made while rendering them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendered<P> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
     /// The policies: default deny first, then the allow policies by workload.
-    pub policies: Vec<P>,
-    /// The resources each policy comes from, by policy name (none for the policies of the
-    /// cluster components alone).
-    pub sources: BTreeMap<String, BTreeSet<ResourceRef>>,
+    pub policies: Vec<Policy>,
     /// Remarks on what could not be expressed or was widened.
     pub notes: Vec<crate::matrix::Note>,
+}
+
+/// One policy object of any flavor, as the tool writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Its `metadata.name`.
+    pub name: String,
+    /// Its `apiVersion` and `kind`, one of its flavor's
+    /// ([`Flavor::kinds`](crate::Flavor::kinds)).
+    pub kind: (&'static str, &'static str),
+    /// The resources whose settings made it; none for the policies of the cluster
+    /// components alone (the default deny).
+    pub sources: BTreeSet<ResourceRef>,
+    /// The object as YAML, serialized once from the renderer's typed value.
+    yaml: String,
+}
+
+impl Policy {
+    /// The policy `object` of the kind `kind`, named `name`.
+    pub(crate) fn new<T: serde::Serialize>(
+        object: &T,
+        kind: (&'static str, &'static str),
+        name: String,
+        sources: BTreeSet<ResourceRef>,
+    ) -> Self {
+        let yaml = serde_yaml::to_string(object).expect("a policy serializes as YAML");
+        Policy {
+            name,
+            kind,
+            sources,
+            yaml,
+        }
+    }
+
+    /// The object as YAML (one document, without `---`).
+    pub fn yaml(&self) -> &str {
+        &self.yaml
+    }
+
+    /// The object as JSON (`apiVersion`, `kind`, `metadata`, `spec`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_yaml::from_str(&self.yaml).expect("the tool's own YAML reads back")
+    }
+
+    /// The object as a type of one's own, such as k8s-openapi's `NetworkPolicy`.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> crate::Result<T> {
+        serde_yaml::from_str(&self.yaml).map_err(|e| crate::Error::Invalid {
+            location: crate::Location::new(format!("{}.yaml", self.name), None, ""),
+            reason: e.to_string(),
+        })
+    }
 }
 
 /// Why a flow gets no rule in a flavor: the one place that decides it, for every flavor. Each

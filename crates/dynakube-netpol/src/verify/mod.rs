@@ -18,7 +18,8 @@
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve_known};
 //! use dynakube_netpol::resources::Inputs;
 //! use dynakube_netpol::verify::{FailOn, Status, model_cluster, verify};
-//! use dynakube_netpol::{GenerateOptions, Policies};
+//! use dynakube_netpol::GenerateOptions;
+//! use k8s_openapi::api::networking::v1::NetworkPolicy;
 //!
 //! let yaml = "\
 //! apiVersion: dynatrace.com/v1beta6
@@ -34,11 +35,12 @@
 //! let hosts = FixedHosts::parse("hosts.yaml", "abc12345.live.dynatrace.com: [203.0.113.10]")?;
 //! let generated =
 //!     dynakube_netpol::generate(&inputs, &profile, &GenerateOptions::default(), &hosts)?;
-//! let Policies::Kubernetes(policies) = &generated.policies else { unreachable!() };
+//! let policies: Vec<NetworkPolicy> =
+//!     generated.policies.iter().map(|p| p.parse()).collect::<Result<_, _>>()?;
 //!
 //! // Check the policies in a cluster modelled on the matrix's own labels.
 //! let (namespaces, pods) = model_cluster(&generated.matrix);
-//! let index = Index::new(namespaces, pods, policies)?;
+//! let index = Index::new(namespaces, pods, &policies)?;
 //! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail, &Default::default())?;
 //! let report = verify(&generated.matrix, &index, &addresses);
 //! assert!(report.passed(), "{}", report.to_text());

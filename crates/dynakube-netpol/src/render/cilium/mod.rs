@@ -22,7 +22,7 @@
 //! use dynakube_netpol::cluster::ClusterProfile;
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
 //! use dynakube_netpol::matrix::{self, Options};
-//! use dynakube_netpol::render::cilium;
+//! use dynakube_netpol::Flavor;
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve_known};
 //! use dynakube_netpol::resources::Inputs;
 //!
@@ -40,13 +40,13 @@
 //! // Hosts are named, not resolved: addresses matter only for IP literals and host policies.
 //! let addresses = resolve_known(&matrix, &FixedHosts::default(), Fallback::Fail, &Default::default())?;
 //!
-//! let rendered = cilium::render(&matrix, &addresses);
+//! let rendered = Flavor::Cilium.render(&matrix, &addresses);
 //! let tenant = rendered
 //!     .policies
 //!     .iter()
-//!     .find(|p| p.name() == "dk-activegate-egress-communication-endpoints")
+//!     .find(|p| p.name == "dk-activegate-egress-communication-endpoints")
 //!     .unwrap();
-//! let json = serde_json::to_value(tenant).unwrap();
+//! let json = tenant.to_json();
 //! assert_eq!(json["kind"], "CiliumNetworkPolicy");
 //! let fqdns: Vec<&serde_json::Value> = json["spec"]["egress"]
 //!     .as_array()
@@ -69,7 +69,7 @@ use self::model::{
     CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, EndpointSelector, Entity, FqdnPattern,
     FqdnSelector, LabelSelectorRequirement, NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX, Rule,
 };
-use super::{PolicyGroup, Unexpressed, group_of};
+use super::{PolicyGroup, Rendered, Unexpressed, group_of};
 use crate::matrix::{
     Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, NodeScope, Nodes, Note, Pods,
     Port, Ports, RowId, Selection, Workload,
@@ -107,8 +107,35 @@ impl CiliumObject {
     }
 }
 
-/// The policies of the Cilium flavor: default deny, then per workload, then clusterwide ones.
-pub type Rendered = super::Rendered<CiliumObject>;
+/// The Cilium flavor in the registry ([`crate::flavor`]): namespaced policies (default deny,
+/// then per workload), then clusterwide ones.
+pub(crate) const UNIT: crate::flavor::Unit = crate::flavor::Unit {
+    name: "cilium",
+    summary: "cilium.io/v2 CiliumNetworkPolicies (hosts as toFQDNs with DNS rules, kube-apiserver and nodes as entities; clusterwide policies for the host firewall and application egress when the cluster profile asks for them)",
+    kinds: &[NAMESPACED, CLUSTERWIDE_KIND],
+    hosts: crate::lock::needed_by_host_policies,
+    needs_every_address: false,
+    render,
+};
+
+/// The kinds this flavor writes.
+const NAMESPACED: (&str, &str) = ("cilium.io/v2", "CiliumNetworkPolicy");
+const CLUSTERWIDE_KIND: (&str, &str) = ("cilium.io/v2", "CiliumClusterwideNetworkPolicy");
+
+impl CiliumObject {
+    /// The object's kind.
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            CiliumObject::Namespaced(_) => NAMESPACED,
+            CiliumObject::Clusterwide(_) => CLUSTERWIDE_KIND,
+        }
+    }
+
+    /// The object as a policy of the output, made by `sources`.
+    pub(crate) fn into_policy(self, sources: BTreeSet<ResourceRef>) -> super::Policy {
+        super::Policy::new(&self, self.kind(), self.name(), sources)
+    }
+}
 
 /// Who a policy applies to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -181,7 +208,24 @@ enum Egress {
 
 /// Renders the matrix as Cilium policies. `addresses` gives IP-literal hosts and, for the host
 /// firewall, the addresses of hosts (host policies cannot name hosts).
-pub fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
+pub(crate) fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
+    let typed = objects(matrix, addresses);
+    Rendered {
+        policies: (typed.objects.into_iter())
+            .map(|(object, sources)| object.into_policy(sources))
+            .collect(),
+        notes: typed.notes,
+    }
+}
+
+/// The policies of [`render`] as the model's values, each with the resources it comes from.
+pub(crate) struct Typed {
+    pub objects: Vec<(CiliumObject, BTreeSet<ResourceRef>)>,
+    pub notes: Vec<Note>,
+}
+
+/// The work of [`render`], before the objects are serialized.
+pub(crate) fn objects(matrix: &Matrix, addresses: &Addresses) -> Typed {
     let mut renderer = Renderer {
         matrix,
         addresses,

@@ -11,7 +11,7 @@ use super::model::{
     PortProtocol, PortRule, Protocol as CiliumProtocol, Rule, Subject,
 };
 use super::{
-    CiliumObject, Draft, Egress, Ingress, Owner, Rendered, namespaces_selector, pods_selector,
+    CiliumObject, Draft, Egress, Ingress, Owner, Typed, namespaces_selector, pods_selector,
     resolvable_names, workload_selector,
 };
 use crate::matrix::{Direction, Matrix, Note, Pods, Ports, Protocol, Selection, Workload};
@@ -23,26 +23,22 @@ pub(super) fn finish(
     matrix: &Matrix,
     drafts: BTreeMap<Owner, Draft>,
     notes: BTreeSet<Note>,
-) -> Rendered {
+) -> Typed {
     let names = resolvable_names(&drafts, &matrix.profile.cluster_domain);
-    let mut policies = vec![CiliumObject::Namespaced(default_deny(
-        matrix.namespace.as_str(),
-    ))];
+    let deny = CiliumObject::Namespaced(default_deny(matrix.namespace.as_str()));
+    let mut objects = vec![(deny, BTreeSet::new())];
     let mut clusterwide = Vec::new();
-    let mut sources = BTreeMap::new();
     for (owner, draft) in &drafts {
         let names = names.get(&owner.resolver()).cloned().unwrap_or_default();
         let object = policy(matrix, owner, draft, names);
-        sources.insert(object.name(), draft.sources.clone());
         match object {
-            CiliumObject::Namespaced(_) => policies.push(object),
-            CiliumObject::Clusterwide(_) => clusterwide.push(object),
+            CiliumObject::Namespaced(_) => objects.push((object, draft.sources.clone())),
+            CiliumObject::Clusterwide(_) => clusterwide.push((object, draft.sources.clone())),
         }
     }
-    policies.extend(clusterwide);
-    Rendered {
-        policies,
-        sources,
+    objects.extend(clusterwide);
+    Typed {
+        objects,
         notes: notes.into_iter().collect(),
     }
 }

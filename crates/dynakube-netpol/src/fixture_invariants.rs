@@ -5,21 +5,27 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use dynakube_netpol::cluster::ClusterProfile;
-use dynakube_netpol::evaluate::Index;
-use dynakube_netpol::guard::AddressPolicy;
-use dynakube_netpol::input::{ParseOptions, parse_into};
-use dynakube_netpol::matrix::{
+use crate::cluster::ClusterProfile;
+use crate::evaluate::Index;
+use crate::guard::AddressPolicy;
+use crate::input::{ParseOptions, parse_into};
+use crate::matrix::{
     Component, Endpoint, HostRole, Level, Matrix, Options, Ports, RowId, Scope, Selection, TABLE,
     ZoneFallback,
 };
-use dynakube_netpol::render::kubernetes::{Rendered, render};
-use dynakube_netpol::resolve::{Addresses, Fallback, FixedHosts, resolve};
-use dynakube_netpol::resources::Capability;
-use dynakube_netpol::resources::{Inputs, ProxyUrl};
-use dynakube_netpol::values::{Host, ZoneName};
-use dynakube_netpol::verify::{self, Status};
+use crate::render::kubernetes::network_policies;
+use crate::resolve::{Addresses, Fallback, FixedHosts, resolve};
+use crate::resources::Capability;
+use crate::resources::{Inputs, ProxyUrl};
+use crate::values::{Host, ZoneName};
+use crate::verify::{self, Status};
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
+
+/// The Kubernetes flavor's policies of a fixture, typed, and the renderer's notes.
+struct Rendered {
+    policies: Vec<k8s_openapi::api::networking::v1::NetworkPolicy>,
+    notes: Vec<crate::matrix::Note>,
+}
 
 /// A fixture loaded as the CLI would load it from its `command` file.
 struct Fixture {
@@ -78,9 +84,13 @@ fn load_with(dir: &Path, adjust: impl FnOnce(&mut Inputs, &mut Options)) -> Opti
     let hosts = hosts.map_or_else(FixedHosts::default, |f| {
         FixedHosts::parse(f, &read(f)).unwrap()
     });
-    let matrix = dynakube_netpol::matrix::build(&inputs, &profile, &options).ok()?;
+    let matrix = crate::matrix::build(&inputs, &profile, &options).ok()?;
     let addresses = resolve(&matrix, &hosts, fallback, &policy).unwrap();
-    let rendered = render(&matrix, &addresses);
+    let typed = network_policies(&matrix, &addresses);
+    let rendered = Rendered {
+        policies: typed.policies.into_iter().map(|(p, _)| p).collect(),
+        notes: typed.notes,
+    };
     Some(Fixture {
         name: dir.file_name().unwrap().to_string_lossy().into_owned(),
         matrix,
@@ -324,11 +334,11 @@ fn output_does_not_depend_on_input_order() {
         for doc in docs {
             parse_into(&mut inputs, "x.yaml", doc, &ParseOptions::default()).unwrap();
         }
-        let options = dynakube_netpol::GenerateOptions {
+        let options = crate::GenerateOptions {
             fallback: Fallback::PublicInternet,
             ..Default::default()
         };
-        let generated = dynakube_netpol::generate(
+        let generated = crate::generate(
             &inputs,
             &ClusterProfile::default(),
             &options,
@@ -541,8 +551,8 @@ fn appended_broad_rules_are_reported_exactly() {
         if let Some(file) = file {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit-extras");
             let text = std::fs::read_to_string(root.join(file)).unwrap();
-            let limits = dynakube_netpol::source::Limits::default();
-            let read = dynakube_netpol::evaluate::read_policies(file, &text, &limits).unwrap();
+            let limits = crate::source::Limits::default();
+            let read = crate::evaluate::read_policies(file, &text, &limits).unwrap();
             policies.extend(read.policies);
         }
         let index = Index::new(namespaces, pods, &policies).unwrap();
@@ -613,16 +623,16 @@ fn extras_of_groups_and_of_pods_no_policy_isolates() {
         .find(|p| p.name == "dynakube-activegate-0")
         .unwrap()
         .clone();
-    pods.push(dynakube_netpol::evaluate::Pod {
+    pods.push(crate::evaluate::Pod {
         name: "dynakube-activegate-1".into(),
         ips: vec!["10.244.9.9".parse().unwrap()],
         ..activegate
     });
     let sctp = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: sctp, namespace: dynatrace}\nspec:\n  podSelector: {}\n  egress: [{to: [{podSelector: {}}], ports: [{protocol: SCTP}]}]\n  ingress: [{from: [{podSelector: {}}], ports: [{protocol: SCTP}]}]\n";
-    let limits = dynakube_netpol::source::Limits::default();
+    let limits = crate::source::Limits::default();
     let mut policies = fixture.rendered.policies.clone();
     policies.extend(
-        dynakube_netpol::evaluate::read_policies("sctp.yaml", sctp, &limits)
+        crate::evaluate::read_policies("sctp.yaml", sctp, &limits)
             .unwrap()
             .policies,
     );
@@ -664,15 +674,33 @@ mod cilium_coverage {
     //! has a rule in the Cilium policies that allows it, checked on the typed model.
 
     use super::*;
-    use dynakube_netpol::matrix::{
+    use crate::matrix::{
         INSTANCE_NAMESPACE_LABEL, NodeScope, Nodes, PodsKind, Port, Protocol, Workload, releases,
     };
-    use dynakube_netpol::render::cilium::model::{
+    use crate::render::cilium::CiliumObject;
+    use crate::render::cilium::model::{
         EgressPeer, EndpointSelector, Entity, FqdnPattern, FqdnSelector, NAMESPACE_LABEL, Peer,
         PortProtocol, Subject,
     };
-    use dynakube_netpol::render::cilium::{CiliumObject, render};
-    use dynakube_netpol::values::HostPattern;
+
+    /// The Cilium flavor's objects of a matrix, and the renderer's notes.
+    struct Objects {
+        policies: Vec<CiliumObject>,
+        notes: Vec<crate::matrix::Note>,
+    }
+
+    fn render(matrix: &Matrix, addresses: &Addresses) -> Objects {
+        let typed = crate::render::cilium::objects(matrix, addresses);
+        Objects {
+            policies: typed
+                .objects
+                .into_iter()
+                .map(|(object, _)| object)
+                .collect(),
+            notes: typed.notes,
+        }
+    }
+    use crate::values::HostPattern;
 
     type Labels = std::collections::BTreeMap<String, String>;
 
@@ -711,7 +739,7 @@ mod cilium_coverage {
 
     /// Whether `selector` selects exactly the pods `pods` names: their labels, in their
     /// namespace, or in every namespace (a namespace label that exists) without one.
-    fn selects_pods(selector: &EndpointSelector, pods: &dynakube_netpol::matrix::Pods) -> bool {
+    fn selects_pods(selector: &EndpointSelector, pods: &crate::matrix::Pods) -> bool {
         let mut expected = pods.labels.clone();
         if let Some(namespace) = &pods.namespace {
             expected.insert(NAMESPACE_LABEL.into(), namespace.to_string());
@@ -742,9 +770,9 @@ mod cilium_coverage {
         rules.is_empty()
             || list.iter().all(|p: &Port| {
                 let protocol = match p.protocol {
-                    Protocol::Tcp => dynakube_netpol::render::cilium::model::Protocol::Tcp,
-                    Protocol::Udp => dynakube_netpol::render::cilium::model::Protocol::Udp,
-                    Protocol::Sctp => dynakube_netpol::render::cilium::model::Protocol::Sctp,
+                    Protocol::Tcp => crate::render::cilium::model::Protocol::Tcp,
+                    Protocol::Udp => crate::render::cilium::model::Protocol::Udp,
+                    Protocol::Sctp => crate::render::cilium::model::Protocol::Sctp,
                 };
                 rules
                     .iter()
