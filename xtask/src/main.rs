@@ -5,6 +5,10 @@
 //!   included, then checks that `cargo doc` gives no warning;
 //! - `tools`: fetches the pinned Helm 4 and kubectl into `target/tools/` unless they are there
 //!   (see the `tools` module);
+//! - `dist [--profile PROFILE] [--target TRIPLE]`: builds the CLI (profile `release` unless
+//!   named) and writes its release archive into `dist/` of cargo's target directory: the
+//!   binary, man pages, shell completions, the Helm 4 plugin as a plugin tarball, README and
+//!   license (see the `dist` module and `xtask::archive`);
 //! - `fuzz [SECONDS [TARGET...]]`: runs every fuzz target (or the ones named) for SECONDS each
 //!   (default 60), seeded with the fixtures (needs the nightly toolchain and cargo-fuzz);
 //! - `bench-output [COUNT...]`: writes the policies of COUNT generated DynaKubes (default
@@ -30,6 +34,7 @@
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
 mod cli_docs;
+mod dist;
 mod generated;
 mod schemas;
 mod tools;
@@ -41,7 +46,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use generated::Change;
 
-const USAGE: &str = "usage: cargo xtask <test | tools | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
+const USAGE: &str = "usage: cargo xtask <test | tools | dist [--profile PROFILE] [--target TRIPLE] | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,6 +54,7 @@ fn main() -> Result<()> {
     match args.as_slice() {
         ["test"] => test(),
         ["tools"] => tools::ensure(&project_root()).map(|_| ()),
+        ["dist", options @ ..] => dist::run(&project_root(), options),
         ["fuzz"] => fuzz(60, &[]),
         ["fuzz", seconds, targets @ ..] => {
             fuzz(seconds.parse().context("SECONDS is a number")?, targets)

@@ -124,9 +124,9 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    /// The statuses of each subcommand (as the README's table names it, and by its name on
+    /// The statuses of each subcommand (as the README's table names it, and by its words on
     /// the command line).
-    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 9] = [
+    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 10] = [
         ("`generate`", "generate", &[SUCCESS, FAILED, INVALID]),
         ("`verify`", "verify", &[SUCCESS, FAILED, INVALID]),
         ("`audit`", "audit", &[SUCCESS, INVALID, ATTENTION]),
@@ -144,7 +144,19 @@ mod tests {
             &[SUCCESS, INVALID],
         ),
         ("`completions`", "completions", &[SUCCESS, INVALID]),
+        ("`plugins install`", "plugins install", &[SUCCESS, INVALID]),
     ];
+
+    /// Every subcommand that runs (not one that only holds others), by its words.
+    fn leaves(command: &clap::Command, words: &str) -> Vec<String> {
+        if command.get_subcommands().count() == 0 {
+            return vec![words.trim_start().to_owned()];
+        }
+        command
+            .get_subcommands()
+            .flat_map(|sub| leaves(sub, &format!("{words} {}", sub.get_name())))
+            .collect()
+    }
 
     /// The single-digit numbers of `text`, as statuses.
     fn statuses(text: &str) -> Vec<u8> {
@@ -180,8 +192,9 @@ mod tests {
                 .collect();
             assert_eq!(listed, expected, "README row {row}");
 
-            let sub = command
-                .find_subcommand(name)
+            let sub = name
+                .split(' ')
+                .try_fold(&command, |command, word| command.find_subcommand(word))
                 .unwrap_or_else(|| panic!("no subcommand {name}"));
             let help = sub.get_long_about().expect("a long help").to_string();
             let paragraph = help
@@ -191,11 +204,10 @@ mod tests {
             assert_eq!(statuses(paragraph), expected, "{name}: {paragraph}");
         }
         let documented: Vec<&str> = BY_SUBCOMMAND.iter().map(|(_, name, _)| *name).collect();
-        for sub in command.get_subcommands().filter(|s| s.get_name() != "man") {
+        for sub in leaves(&command, "").into_iter().filter(|s| s != "man") {
             assert!(
-                documented.contains(&sub.get_name()),
-                "{} has no row in the README's table",
-                sub.get_name()
+                documented.contains(&sub.as_str()),
+                "{sub} has no row in the README's table"
             );
         }
     }

@@ -6,6 +6,7 @@ mod krm;
 mod kubectl_complete;
 mod locking;
 mod manifests;
+mod plugins;
 mod ranges;
 mod settings;
 mod style;
@@ -186,6 +187,11 @@ enum Command {
         config: PathBuf,
     },
 
+    /// Set up the names under which kubectl and kustomize run this binary: its kubectl plugin,
+    /// kubectl completion, KRM function and kustomize transformer plugin.
+    #[command(subcommand)]
+    Plugins(plugins::Plugins),
+
     /// Print the completion script of a shell.
     ///
     /// bash: `dynakube-netpol completions bash > ~/.local/share/bash-completion/completions/dynakube-netpol`;
@@ -210,7 +216,7 @@ enum Command {
 
 const POST_RENDER_HELP: &str = "\
 Examples:
-  helm plugin install crates/dynakube-netpol-cli/helm-plugin
+  helm plugin install --verify=false helm-plugin/dynakube-netpol.tgz   (in the release archive)
   helm template dynatrace ./chart --post-renderer dynakube-netpol \\
     --post-renderer-args=--cluster=cluster.yaml --post-renderer-args=--hosts=hosts.yaml
   helm template dynatrace ./chart | dynakube-netpol helm-post-render --fqdn-fallback public-internet";
@@ -673,6 +679,7 @@ impl Command {
             Command::KustomizeTransformer { config } => {
                 manifests::transformer(&[config.into_os_string()])
             }
+            Command::Plugins(plugins) => plugins.run(),
             Command::Completions { shell } => completions(shell),
             Command::Man { dir } => {
                 use clap::CommandFactory;
@@ -733,23 +740,31 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the man page of `command` and of each visible subcommand into `dir`.
+/// Writes the man page of `command` and of each visible subcommand, at every level, into `dir`
+/// (`dynakube-netpol-plugins-install.1` for `plugins install`).
 fn write_man_pages(command: clap::Command, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let write = |name: String, command: clap::Command| -> anyhow::Result<()> {
-        let mut page = Vec::new();
-        clap_mangen::Man::new(command.name(name.clone()))
-            .render(&mut page)
-            .context("cannot render the man page")?;
-        let page = String::from_utf8(page).context("the man page")?;
-        Ok(output::write_file(&dir.join(format!("{name}.1")), &page)?)
-    };
-    let command = command.version(env!("CARGO_PKG_VERSION"));
+    write_man_page(
+        command.version(env!("CARGO_PKG_VERSION")),
+        "dynakube-netpol",
+        dir,
+    )
+}
+
+/// Writes the man page of `command` as `name` into `dir`, then those of its subcommands.
+fn write_man_page(command: clap::Command, name: &str, dir: &Path) -> anyhow::Result<()> {
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let page = sub.clone().version(env!("CARGO_PKG_VERSION"));
-        write(format!("dynakube-netpol-{}", sub.get_name()), page)?;
+        // clap's own `help` subcommand exists once the command is built, not here.
+        let sub = sub.clone().version(env!("CARGO_PKG_VERSION"));
+        let sub_name = format!("{name}-{}", sub.get_name());
+        write_man_page(sub, &sub_name, dir)?;
     }
-    write("dynakube-netpol".to_string(), command)
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.name(name.to_owned()))
+        .render(&mut page)
+        .context("cannot render the man page")?;
+    let page = String::from_utf8(page).context("the man page")?;
+    Ok(output::write_file(&dir.join(format!("{name}.1")), &page)?)
 }
 
 /// How much goes to standard error besides errors: 0 quiet, 1 notes and warnings, 2 verbose.

@@ -76,22 +76,25 @@ mod tests {
             TypeId::of::<f32>(),
             TypeId::of::<f64>(),
         ];
-        let command = crate::Cli::command();
+        // Every subcommand, nested ones by their words (`plugins install`).
+        let mut subcommands: Vec<(String, clap::Command)> = crate::Cli::command()
+            .get_subcommands()
+            .map(|sub| (sub.get_name().to_string(), sub.clone()))
+            .collect();
         let mut found = Vec::new();
-        for sub in command.get_subcommands() {
+        while let Some((name, sub)) = subcommands.pop() {
             for arg in sub.get_arguments() {
                 let id = arg.get_value_parser().type_id();
                 if numeric.iter().any(|n| id == *n) {
                     let long = arg.get_long().expect("numeric options are long options");
-                    found.push((sub.get_name().to_string(), format!("--{long}")));
+                    found.push((name.clone(), format!("--{long}")));
                 }
             }
-            assert_eq!(
-                sub.get_subcommands().count(),
-                0,
-                "nested subcommands need this test to walk them"
-            );
+            for nested in sub.get_subcommands() {
+                subcommands.push((format!("{name} {}", nested.get_name()), nested.clone()));
+            }
         }
+        found.sort();
         found
     }
 
@@ -121,8 +124,8 @@ mod tests {
                     vec![format!("{option}={value}")],
                     vec![option.clone(), value.clone()],
                 ] {
-                    let args = ["dynakube-netpol", sub.as_str()]
-                        .into_iter()
+                    let args = std::iter::once("dynakube-netpol")
+                        .chain(sub.split(' '))
                         .map(String::from)
                         .chain(words.iter().cloned());
                     let error = crate::Cli::command()

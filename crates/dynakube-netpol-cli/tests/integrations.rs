@@ -1,12 +1,17 @@
 //! Helm, kustomize and kubectl running the real binary, the way README.md's section
 //! "Integrations" tells users to: the Helm 4 post-renderer plugin of
-//! `crates/dynakube-netpol-cli/helm-plugin`, the kustomize transformer plugin
-//! `NetworkPolicyGenerator`, and the kubectl plugin `kubectl dynakube-netpol`.
+//! `crates/dynakube-netpol-cli/helm-plugin`, installed from the checkout and from the release
+//! archive, the kustomize transformer plugin `NetworkPolicyGenerator`, and the kubectl plugin
+//! `kubectl dynakube-netpol`, their names set up by `dynakube-netpol plugins install`.
 //!
 //! The command lines of that section's code blocks are [`README_COMMANDS`], and the tests run
 //! exactly those lines with `sh -c` (the placeholders `CHART` and `DIR` replaced by paths);
 //! `readme_commands_are_the_tested_ones` fails when the README shows another `helm`, `kubectl`,
-//! `mkdir`, `ln` or `cp` line, or leaves one of these out.
+//! `mkdir`, `ln`, `cp` or `dynakube-netpol` line, or leaves one of these out.
+//!
+//! The release archive is assembled as `cargo xtask dist` assembles it (`xtask::archive`),
+//! from the debug binary of this build, unpacked with `tar` into a scratch directory, and used
+//! from there with nothing of the checkout on `PATH` or in Helm's plugin directory.
 //!
 //! Helm 4 and kubectl are the ones `cargo xtask tools` fetches: the directory named by
 //! `DYNAKUBE_NETPOL_TOOLS` (which `cargo xtask test` sets), else
@@ -23,24 +28,20 @@ use serde_yaml::Value;
 
 /// Installs the Helm plugin from the checkout (run in the workspace root).
 const HELM_PLUGIN_INSTALL: &str = "helm plugin install crates/dynakube-netpol-cli/helm-plugin";
+/// Installs the Helm plugin from the unpacked release archive (run in its directory).
+const HELM_PLUGIN_INSTALL_ARCHIVE: &str =
+    "helm plugin install --verify=false helm-plugin/dynakube-netpol.tgz";
 /// Renders a chart through the post-renderer plugin.
 const HELM_TEMPLATE: &str = "helm template rel CHART --post-renderer dynakube-netpol --post-renderer-args=--fqdn-fallback --post-renderer-args=public-internet";
 /// Shows the tool's own message about a release (Helm 4 drops a post-renderer's standard error).
 const HELM_PIPE: &str = "helm template rel CHART | dynakube-netpol helm-post-render --fqdn-fallback public-internet >/dev/null";
-/// Makes the transformer plugin's directory in kustomize's plugin home.
-const KUSTOMIZE_PLUGIN_DIR: &str = r#"mkdir -p "$KUSTOMIZE_PLUGIN_HOME/dynakube-netpol.github.io/v1alpha1/networkpolicygenerator""#;
-/// Installs the binary as the transformer plugin.
-const KUSTOMIZE_PLUGIN_LINK: &str = r#"ln -s "$(command -v dynakube-netpol)" "$KUSTOMIZE_PLUGIN_HOME/dynakube-netpol.github.io/v1alpha1/networkpolicygenerator/NetworkPolicyGenerator""#;
+/// Links the binary as the kubectl plugin, its completion, the KRM function and the kustomize
+/// transformer plugin.
+const PLUGINS_INSTALL: &str = "dynakube-netpol plugins install";
 /// Builds a kustomization whose `transformers` name a NetworkPolicyGenerator.
 const KUSTOMIZE_BUILD: &str = "kubectl kustomize --enable-alpha-plugins DIR";
-/// Makes a directory on PATH for the kubectl plugin.
-const KUBECTL_PLUGIN_DIR: &str = "mkdir -p ~/.local/bin";
-/// Installs the binary as the kubectl plugin.
-const KUBECTL_PLUGIN_LINK: &str =
-    r#"ln -s "$(command -v dynakube-netpol)" ~/.local/bin/kubectl-dynakube_netpol"#;
-/// Installs the binary as the plugin's completion, which kubectl runs on TAB.
-const KUBECTL_COMPLETE_LINK: &str =
-    r#"ln -s "$(command -v dynakube-netpol)" ~/.local/bin/kubectl_complete-dynakube_netpol"#;
+/// The plugins kubectl finds.
+const KUBECTL_PLUGIN_LIST: &str = "kubectl plugin list";
 /// The plugin's help.
 const KUBECTL_HELP: &str = "kubectl dynakube-netpol --help";
 /// `generate` through kubectl (run in the fixture `a-cloud-native-network-zone`).
@@ -50,17 +51,22 @@ const KUBECTL_GENERATE: &str =
 const DIRECT_GENERATE: &str =
     "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml";
 
+/// Copies the unpacked release archive's binary, man pages and completions into `~/.local`.
+const INSTALL_COPY: &str = "mkdir -p ~/.local && cp -R bin share ~/.local/";
+
+/// The command lines of README.md's section "Installing" after unpacking the release archive,
+/// run in its directory by `release_archive_installs_and_runs_without_the_checkout`.
+const INSTALL_COMMANDS: [&str; 3] = [INSTALL_COPY, PLUGINS_INSTALL, HELM_PLUGIN_INSTALL_ARCHIVE];
+
 /// The command lines of README.md's section "Integrations", every one run by a test below.
-const README_COMMANDS: [&str; 12] = [
+const README_COMMANDS: [&str; 10] = [
     HELM_PLUGIN_INSTALL,
+    HELM_PLUGIN_INSTALL_ARCHIVE,
     HELM_TEMPLATE,
     HELM_PIPE,
-    KUSTOMIZE_PLUGIN_DIR,
-    KUSTOMIZE_PLUGIN_LINK,
+    PLUGINS_INSTALL,
     KUSTOMIZE_BUILD,
-    KUBECTL_PLUGIN_DIR,
-    KUBECTL_PLUGIN_LINK,
-    KUBECTL_COMPLETE_LINK,
+    KUBECTL_PLUGIN_LIST,
     KUBECTL_HELP,
     KUBECTL_GENERATE,
     DIRECT_GENERATE,
@@ -91,25 +97,20 @@ fn tools() -> PathBuf {
     dir
 }
 
-/// A private home, Helm directories and kustomize plugin home, with the binary on PATH as
-/// `dynakube-netpol`; removed when dropped.
+/// A private home, Helm directories and kustomize plugin home; removed when dropped.
 struct Sandbox {
     root: PathBuf,
-    tools: PathBuf,
+    /// The directories of `PATH`, in order.
+    path: Vec<PathBuf>,
 }
 
 impl Sandbox {
+    /// A sandbox with the binary of this build on PATH as `dynakube-netpol`, followed by Helm,
+    /// kubectl and the system's PATH.
     fn new(name: &str) -> Sandbox {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let tools = tools();
-        let root = std::env::temp_dir().join(format!(
-            "dynakube-netpol-{name}-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&root);
+        let mut sandbox = Sandbox::empty(name);
+        let root = &sandbox.root;
         std::fs::create_dir_all(root.join("bin")).unwrap();
-        std::fs::create_dir_all(root.join("home")).unwrap();
         // A link, not a copy: a file still open for writing in this process could be inherited
         // by a child that another test forks, and executing it would then fail (ETXTBSY).
         std::os::unix::fs::symlink(
@@ -117,7 +118,28 @@ impl Sandbox {
             root.join("bin/dynakube-netpol"),
         )
         .unwrap();
-        Sandbox { root, tools }
+        let system_path = std::env::var_os("PATH").unwrap_or_default();
+        sandbox.path = [root.join("bin"), root.join("home/.local/bin"), tools()]
+            .into_iter()
+            .chain(std::env::split_paths(&system_path))
+            .collect();
+        sandbox
+    }
+
+    /// A sandbox with nothing on PATH yet.
+    fn empty(name: &str) -> Sandbox {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let root = std::env::temp_dir().join(format!(
+            "dynakube-netpol-{name}-{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("home")).unwrap();
+        Sandbox {
+            root,
+            path: Vec::new(),
+        }
     }
 
     /// `line` run by `sh -c` in `dir`, each placeholder word replaced by its (quoted) path.
@@ -131,17 +153,7 @@ impl Sandbox {
                 },
             )
             .collect();
-        let system_path = std::env::var_os("PATH").unwrap_or_default();
-        let path = std::env::join_paths(
-            [
-                self.root.join("bin"),
-                self.root.join("home/.local/bin"),
-                self.tools.clone(),
-            ]
-            .into_iter()
-            .chain(std::env::split_paths(&system_path)),
-        )
-        .unwrap();
+        let path = std::env::join_paths(&self.path).unwrap();
         Command::new("sh")
             .arg("-c")
             .arg(line.join(" "))
@@ -151,6 +163,7 @@ impl Sandbox {
             .env("HELM_DATA_HOME", self.root.join("helm/data"))
             .env("HELM_CONFIG_HOME", self.root.join("helm/config"))
             .env("HELM_CACHE_HOME", self.root.join("helm/cache"))
+            .env("HELM_PLUGINS", self.root.join("helm/data/plugins"))
             .env("KUSTOMIZE_PLUGIN_HOME", self.root.join("kustomize-plugins"))
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("KUBECONFIG")
@@ -325,14 +338,161 @@ fn helm_post_renderer_plugin_fails_the_release_on_a_broken_dynakube() {
     assert!(stderr.contains("spec.apiUrl"), "{stderr}");
 }
 
+/// Copies the directory tree `from` to `to` (regular files and directories only).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            assert!(kind.is_file(), "{}", entry.path().display());
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` (not following links), with `dir` left out of the path; panics on a
+/// link.
+fn files_below(dir: &Path) -> BTreeSet<String> {
+    let mut files = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(!kind.is_symlink(), "{} is a link", entry.path().display());
+        if kind.is_dir() {
+            files.extend(
+                files_below(&entry.path())
+                    .into_iter()
+                    .map(|file| format!("{name}/{file}")),
+            );
+        } else {
+            files.insert(name);
+        }
+    }
+    files
+}
+
+/// The release archive of this build, as `cargo xtask dist --profile dev` assembles it, checked
+/// against its `.sha256` and unpacked with `tar` in `dir` of the sandbox; its top directory.
+fn unpacked_release(sandbox: &Sandbox, dir: &Path) -> PathBuf {
+    let root = workspace();
+    let target = xtask::archive::host_target().unwrap();
+    let release = xtask::archive::Release {
+        root: &root,
+        binary: Path::new(env!("CARGO_BIN_EXE_dynakube-netpol")),
+        version: env!("CARGO_PKG_VERSION"),
+        target: &target,
+        profile: "dev",
+    };
+    let dist = sandbox.root.join("dist");
+    let archive = xtask::archive::write(&release, &dist).unwrap();
+    let name = archive.file_name().unwrap().to_str().unwrap();
+    sandbox.sh_ok(&format!("sha256sum -c {name}.sha256"), &dist, &[]);
+    std::fs::create_dir_all(dir).unwrap();
+    sandbox.sh_ok("tar -xzf ARCHIVE", dir, &[("ARCHIVE", &archive)]);
+    let top = dir.join(release.stem());
+    let files = files_below(&top);
+    for file in [
+        "README.md",
+        "LICENSE",
+        "bin/dynakube-netpol",
+        "helm-plugin/dynakube-netpol.tgz",
+        "share/man/man1/dynakube-netpol.1",
+        "share/man/man1/dynakube-netpol-plugins-install.1",
+        "share/bash-completion/completions/dynakube-netpol",
+        "share/zsh/site-functions/_dynakube-netpol",
+        "share/fish/vendor_completions.d/dynakube-netpol.fish",
+    ] {
+        assert!(files.contains(file), "{file} is missing: {files:?}");
+    }
+    let share = root.join("crates/dynakube-netpol-cli/share");
+    assert_eq!(
+        std::fs::read(top.join("share/bash-completion/completions/dynakube-netpol")).unwrap(),
+        std::fs::read(share.join("completions/dynakube-netpol.bash")).unwrap()
+    );
+    top
+}
+
+#[test]
+#[ignore = "needs helm and kubectl: cargo xtask tools"]
+fn release_archive_installs_and_runs_without_the_checkout() {
+    let mut sandbox = Sandbox::empty("dist");
+    let root = workspace();
+    // Nothing but the user's bin directory, Helm and kubectl, and the system's tools on PATH.
+    let local_bin = sandbox.root.join("home/.local/bin");
+    sandbox.path = vec![local_bin.clone(), tools(), "/usr/bin".into(), "/bin".into()];
+    let unpacked = sandbox.root.join("opt");
+    let top = unpacked_release(&sandbox, &unpacked);
+    sandbox.sh_ok(INSTALL_COPY, &top, &[]);
+    let found = sandbox.sh_ok("command -v dynakube-netpol", &sandbox.root, &[]);
+    assert_eq!(Path::new(found.trim()), local_bin.join("dynakube-netpol"));
+    let man = sandbox
+        .root
+        .join("home/.local/share/man/man1/dynakube-netpol.1");
+    assert!(man.is_file());
+
+    // The binary sets up the kubectl plugin beside itself, and kubectl finds it.
+    sandbox.sh_ok(PLUGINS_INSTALL, &top, &[]);
+    let listed = sandbox.sh_ok(KUBECTL_PLUGIN_LIST, &sandbox.root, &[]);
+    let kubectl_plugin = local_bin.join("kubectl-dynakube_netpol");
+    assert!(
+        listed.lines().any(|line| Path::new(line) == kubectl_plugin),
+        "{listed}"
+    );
+    sandbox.sh_ok("kubectl dynakube-netpol --version", &sandbox.root, &[]);
+
+    // Helm copies the tarball's plugin into its plugin directory: no link into the archive's
+    // directory or the checkout.
+    let installed = sandbox.sh_ok(HELM_PLUGIN_INSTALL_ARCHIVE, &top, &[]);
+    assert!(
+        installed.contains("Installed plugin: dynakube-netpol"),
+        "{installed}"
+    );
+    let plugin = sandbox.root.join("helm/data/plugins/dynakube-netpol");
+    let plugin_files = files_below(&plugin);
+    assert!(plugin_files.contains("plugin.yaml"), "{plugin_files:?}");
+    assert_eq!(
+        std::fs::read(plugin.join("plugin.yaml")).unwrap(),
+        std::fs::read(root.join("crates/dynakube-netpol-cli/helm-plugin/plugin.yaml")).unwrap()
+    );
+    let listed = sandbox.sh_ok("helm plugin list", &sandbox.root, &[]);
+    assert!(
+        listed
+            .lines()
+            .any(|line| line.starts_with("dynakube-netpol")
+                && line.contains(env!("CARGO_PKG_VERSION"))
+                && line.contains("postrenderer/v1")),
+        "{listed}"
+    );
+
+    // The unpacked archive goes; a chart outside the checkout is rendered from the scratch
+    // directory.
+    std::fs::remove_dir_all(&unpacked).unwrap();
+    let chart = sandbox.root.join("chart");
+    copy_tree(&self::chart(), &chart);
+    let plain = sandbox.sh_ok(
+        "helm template rel CHART",
+        &sandbox.root,
+        &[("CHART", &chart)],
+    );
+    let rendered = sandbox.sh_ok(HELM_TEMPLATE, &sandbox.root, &[("CHART", &chart)]);
+    let policies = added(&documents(&plain), &documents(&rendered));
+    assert_network_policies(&policies, "dynatrace");
+}
+
 #[test]
 #[ignore = "needs helm and kubectl: cargo xtask tools"]
 fn kustomize_transformer_plugin_adds_policies_and_keeps_the_resources() {
     let sandbox = Sandbox::new("kustomize");
     let root = workspace();
-    sandbox.sh_ok(KUSTOMIZE_PLUGIN_DIR, &root, &[]);
-    sandbox.sh_ok(KUSTOMIZE_PLUGIN_LINK, &root, &[]);
     let dir = root.join("fixtures/integrations/kustomize");
+    // Without the plugin, kustomize refuses the transformer's kind.
+    let missing = sandbox.sh(KUSTOMIZE_BUILD, &root, &[("DIR", &dir)]);
+    assert!(!missing.status.success(), "{}", text(&missing.stdout));
+    sandbox.sh_ok(PLUGINS_INSTALL, &root, &[]);
     let plain = sandbox.sh_ok(
         "kubectl kustomize DIR",
         &root,
@@ -367,8 +527,23 @@ fn kustomize_transformer_plugin_adds_policies_and_keeps_the_resources() {
 fn kubectl_plugin_runs_the_subcommands() {
     let sandbox = Sandbox::new("kubectl");
     let root = workspace();
-    sandbox.sh_ok(KUBECTL_PLUGIN_DIR, &root, &[]);
-    sandbox.sh_ok(KUBECTL_PLUGIN_LINK, &root, &[]);
+    assert!(!sandbox.sh(KUBECTL_HELP, &root, &[]).status.success());
+    let installed = sandbox.sh_ok(PLUGINS_INSTALL, &root, &[]);
+    let plugin = sandbox.root.join("bin/kubectl-dynakube_netpol");
+    assert!(
+        installed.contains(&format!("linked {} -> ", plugin.display())),
+        "{installed}"
+    );
+    // kubectl lists it (and would warn about a plugin that is not executable or shadowed).
+    let listed = sandbox.sh(KUBECTL_PLUGIN_LIST, &root, &[]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert!(
+        text(&listed.stdout)
+            .lines()
+            .any(|line| Path::new(line) == plugin),
+        "{}",
+        text(&listed.stdout)
+    );
     let help = sandbox.sh_ok(KUBECTL_HELP, &root, &[]);
     for subcommand in ["generate", "verify"] {
         assert!(help.contains(subcommand), "{help}");
@@ -380,8 +555,7 @@ fn kubectl_plugin_runs_the_subcommands() {
     assert_eq!(through_kubectl, direct);
 
     // kubectl's own completion machinery (`__complete`, what its shell scripts call on TAB)
-    // asks the completion plugin.
-    sandbox.sh_ok(KUBECTL_COMPLETE_LINK, &root, &[]);
+    // asks the completion plugin, which `plugins install` linked too.
     let subcommands = sandbox.sh_ok("kubectl __complete dynakube-netpol ge", &root, &[]);
     assert!(
         subcommands.starts_with("generate\tGenerate network policies"),
@@ -422,21 +596,30 @@ fn command_lines(markdown: &str) -> BTreeSet<&str> {
     lines
 }
 
+/// The section `## {title}` of `markdown`, up to the next section of that level.
+fn section<'a>(markdown: &'a str, title: &str) -> &'a str {
+    let start = markdown
+        .find(&format!("\n## {title}\n"))
+        .unwrap_or_else(|| panic!("README.md has no section `## {title}`"));
+    let section = &markdown[start + 1..];
+    &section[..section[3..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 3)]
+}
+
 #[test]
 fn readme_commands_are_the_tested_ones() {
     let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
-    let start = readme
-        .find("\n## Integrations\n")
-        .expect("README.md has a section `## Integrations`");
-    let section = &readme[start + 1..];
-    let section = &section[..section[3..]
-        .find("\n## ")
-        .map_or(section.len(), |end| end + 3)];
     let tested: BTreeSet<&str> = README_COMMANDS.into_iter().collect();
     assert_eq!(
-        command_lines(section),
+        command_lines(section(&readme, "Integrations")),
         tested,
         "README.md's section Integrations and README_COMMANDS of this file differ"
+    );
+    assert_eq!(
+        command_lines(section(&readme, "Installing")),
+        INSTALL_COMMANDS.into_iter().collect(),
+        "README.md's section Installing and INSTALL_COMMANDS of this file differ"
     );
     // The plugin's own README shows a part of them.
     let plugin_readme = std::fs::read_to_string(

@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('helm-post-render', 'helm-post-render', [CompletionResultType]::ParameterValue, 'Helm post-renderer: the rendered release on standard input, written back unchanged, followed by the policies of its DynaKubes and EdgeConnects')
             [CompletionResult]::new('krm', 'krm', [CompletionResultType]::ParameterValue, 'KRM function: a ResourceList on standard input, the same list with the policies appended to its items on standard output')
             [CompletionResult]::new('kustomize-transformer', 'kustomize-transformer', [CompletionResultType]::ParameterValue, 'kustomize transformer plugin: resources on standard input, the resources and their policies on standard output; CONFIG is the NetworkPolicyGenerator config file')
+            [CompletionResult]::new('plugins', 'plugins', [CompletionResultType]::ParameterValue, 'Set up the names under which kubectl and kustomize run this binary: its kubectl plugin, kubectl completion, KRM function and kustomize transformer plugin')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script of a shell')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (dynakube-netpol.1 and one per subcommand) into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -218,6 +219,40 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'dynakube-netpol;plugins' {
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Link this binary under the names kubectl and kustomize run it by: the kubectl plugin `kubectl-dynakube_netpol`, its completion `kubectl_complete-dynakube_netpol` and the KRM exec function `dynakube-netpol-krm` in --bin-dir, and the transformer plugin `NetworkPolicyGenerator` under kustomize''s plugin home')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'dynakube-netpol;plugins;install' {
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'The directory of the kubectl plugin, its completion and the KRM function; kubectl finds plugins on PATH. Default: the directory on PATH through which this binary is found, else ~/.local/bin. Made when missing')
+            [CompletionResult]::new('--kustomize-plugin-home', '--kustomize-plugin-home', [CompletionResultType]::ParameterName, 'kustomize''s plugin home. Default: the one kustomize reads, the first that exists of $KUSTOMIZE_PLUGIN_HOME, $XDG_CONFIG_HOME/kustomize/plugin, ~/.config/kustomize/plugin and ~/kustomize/plugin; when none exists, the first of the first three that is set (made)')
+            [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Copy the binary instead of linking it, for file systems without links or images that keep the plugin home apart from the binary. A copy is not updated with the binary: after an upgrade, remove the copies and run this again')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'dynakube-netpol;plugins;help' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Link this binary under the names kubectl and kustomize run it by: the kubectl plugin `kubectl-dynakube_netpol`, its completion `kubectl_complete-dynakube_netpol` and the KRM exec function `dynakube-netpol-krm` in --bin-dir, and the transformer plugin `NetworkPolicyGenerator` under kustomize''s plugin home')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'dynakube-netpol;plugins;help;install' {
+            break
+        }
+        'dynakube-netpol;plugins;help;help' {
+            break
+        }
         'dynakube-netpol;completions' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
@@ -245,6 +280,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('helm-post-render', 'helm-post-render', [CompletionResultType]::ParameterValue, 'Helm post-renderer: the rendered release on standard input, written back unchanged, followed by the policies of its DynaKubes and EdgeConnects')
             [CompletionResult]::new('krm', 'krm', [CompletionResultType]::ParameterValue, 'KRM function: a ResourceList on standard input, the same list with the policies appended to its items on standard output')
             [CompletionResult]::new('kustomize-transformer', 'kustomize-transformer', [CompletionResultType]::ParameterValue, 'kustomize transformer plugin: resources on standard input, the resources and their policies on standard output; CONFIG is the NetworkPolicyGenerator config file')
+            [CompletionResult]::new('plugins', 'plugins', [CompletionResultType]::ParameterValue, 'Set up the names under which kubectl and kustomize run this binary: its kubectl plugin, kubectl completion, KRM function and kustomize transformer plugin')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script of a shell')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (dynakube-netpol.1 and one per subcommand) into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -272,6 +308,13 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;help;kustomize-transformer' {
+            break
+        }
+        'dynakube-netpol;help;plugins' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Link this binary under the names kubectl and kustomize run it by: the kubectl plugin `kubectl-dynakube_netpol`, its completion `kubectl_complete-dynakube_netpol` and the KRM exec function `dynakube-netpol-krm` in --bin-dir, and the transformer plugin `NetworkPolicyGenerator` under kustomize''s plugin home')
+            break
+        }
+        'dynakube-netpol;help;plugins;install' {
             break
         }
         'dynakube-netpol;help;completions' {

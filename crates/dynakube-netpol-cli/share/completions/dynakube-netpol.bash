@@ -43,6 +43,9 @@ _dynakube__netpol() {
             dynakube__netpol,man)
                 cmd="dynakube__netpol__subcmd__man"
                 ;;
+            dynakube__netpol,plugins)
+                cmd="dynakube__netpol__subcmd__plugins"
+                ;;
             dynakube__netpol,verify)
                 cmd="dynakube__netpol__subcmd__verify"
                 ;;
@@ -76,11 +79,29 @@ _dynakube__netpol() {
             dynakube__netpol__subcmd__help,man)
                 cmd="dynakube__netpol__subcmd__help__subcmd__man"
                 ;;
+            dynakube__netpol__subcmd__help,plugins)
+                cmd="dynakube__netpol__subcmd__help__subcmd__plugins"
+                ;;
             dynakube__netpol__subcmd__help,verify)
                 cmd="dynakube__netpol__subcmd__help__subcmd__verify"
                 ;;
             dynakube__netpol__subcmd__help,zone-plan)
                 cmd="dynakube__netpol__subcmd__help__subcmd__zone__subcmd__plan"
+                ;;
+            dynakube__netpol__subcmd__help__subcmd__plugins,install)
+                cmd="dynakube__netpol__subcmd__help__subcmd__plugins__subcmd__install"
+                ;;
+            dynakube__netpol__subcmd__plugins,help)
+                cmd="dynakube__netpol__subcmd__plugins__subcmd__help"
+                ;;
+            dynakube__netpol__subcmd__plugins,install)
+                cmd="dynakube__netpol__subcmd__plugins__subcmd__install"
+                ;;
+            dynakube__netpol__subcmd__plugins__subcmd__help,help)
+                cmd="dynakube__netpol__subcmd__plugins__subcmd__help__subcmd__help"
+                ;;
+            dynakube__netpol__subcmd__plugins__subcmd__help,install)
+                cmd="dynakube__netpol__subcmd__plugins__subcmd__help__subcmd__install"
                 ;;
             *)
                 ;;
@@ -89,7 +110,7 @@ _dynakube__netpol() {
 
     case "${cmd}" in
         dynakube__netpol)
-            opts="-q -v -h -V --quiet --verbose --help --version generate verify audit zone-plan lock helm-post-render krm completions help"
+            opts="-q -v -h -V --quiet --verbose --help --version generate verify audit zone-plan lock helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -294,7 +315,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__help)
-            opts="generate verify audit zone-plan lock helm-post-render krm completions help"
+            opts="generate verify audit zone-plan lock helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -422,6 +443,34 @@ _dynakube__netpol() {
         dynakube__netpol__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__help__subcmd__plugins)
+            opts="install"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__help__subcmd__plugins__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -562,6 +611,90 @@ _dynakube__netpol() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__plugins)
+            opts="-q -v -h --quiet --verbose --help install help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__plugins__subcmd__help)
+            opts="install help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__plugins__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__plugins__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__plugins__subcmd__install)
+            opts="-q -v -h --bin-dir --kustomize-plugin-home --copy --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bin-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --kustomize-plugin-home)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

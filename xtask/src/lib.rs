@@ -1,0 +1,13 @@
+//! The library half of the build-time jobs: what the `xtask` binary shares with tests outside
+//! this crate, and the README's Rust examples, compiled and run as doctests
+//! (`cargo test -p xtask --doc`).
+//!
+//! The examples are run here rather than by the library, whose package does not hold the README
+//! where the repository has it. Doctests run in this crate's directory, so the paths in the
+//! README's examples are relative to `xtask/`.
+
+pub mod archive;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
