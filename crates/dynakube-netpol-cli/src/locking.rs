@@ -218,7 +218,9 @@ pub fn write_lock(path: &Path, lock: &Lock) -> anyhow::Result<()> {
 
 /// The write lock of the lock file, held while it is read, completed and written.
 pub fn hold(path: &Path) -> anyhow::Result<WriteLock> {
-    Ok(WriteLock::take(path, &mut |held| crate::waiting(held))?)
+    Ok(WriteLock::take(path, &mut |held| {
+        crate::say::waiting(held)
+    })?)
 }
 
 /// `lock --refresh` and `lock --check`: resolves every host of `needed` that `overrides` does

@@ -7,7 +7,6 @@
 //! the operator alone); it goes through unchanged, with a note.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -102,7 +101,7 @@ pub fn add_policies(
             notes: vec![note],
         });
     }
-    crate::verbose(|| crate::settings::skipped_summary(&loaded.inputs));
+    crate::say::verbose(|| crate::settings::skipped_summary(&loaded.inputs));
     let options = loaded.config.generate_options(false);
     let resolver = dynakube_netpol::lock::Layered {
         first: &loaded.hosts,
@@ -275,59 +274,9 @@ fn warnings_annotation(notes: &[Note]) -> Option<String> {
 /// The most warnings the annotation holds.
 const ANNOTATED_WARNINGS: usize = 50;
 
-/// `helm-post-render`: standard input back unchanged, then the policies.
-pub fn post_render(config: Config, arguments: Vec<String>) -> anyhow::Result<ExitCode> {
-    let text = crate::settings::read("-", &config.limits)?;
-    let name = "the release on standard input".to_string();
-    let mut added = add_policies(config, &[(name, text.clone())], arguments, Consumer::Helm)?;
-    if let Some(output) = &mut added.policies {
-        output.set_subcommand("helm-post-render");
-    }
-    write_stream(&text, &added)
-}
-
-/// The kustomize transformer plugin: `args` holds the config file's path.
-pub fn transformer(args: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
-    let [path] = args else {
-        anyhow::bail!(
-            "as a kustomize transformer plugin ({TRANSFORMER_NAME}) the only argument is the path of its config file; run `dynakube-netpol --help` for the command-line tool"
-        );
-    };
-    let path = Path::new(path);
-    let limits = Limits::default();
-    let name = path.display().to_string();
-    let value: Value = dynakube_netpol::source::documents(
-        &name,
-        &crate::settings::read_path(path, &limits)?,
-        &limits,
-    )?
-    .into_iter()
-    .next()
-    .map(|(_, value)| value)
-    .ok_or_else(|| anyhow::anyhow!("{name}: the config file is empty"))?;
-    // kustomize hands over a copy in a temporary file; its name would only puzzle.
-    let temporary = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("kust-plugin-config-"));
-    let name = match metadata_str(&value, &["name"]) {
-        Some(config) if temporary => format!("{TRANSFORMER_NAME} {config}"),
-        _ => name,
-    };
-    let config = generator_config(&value)
-        .map_err(|(field, message)| anyhow::anyhow!("{name}, field `{field}`: {message}"))?;
-    let reworded = |e: anyhow::Error| anyhow::anyhow!(in_config_terms(&format!("{e:#}")));
-    let text = crate::settings::read("-", &config.limits).map_err(reworded)?;
-    let name = "the resources on standard input".to_string();
-    let items = [(name, text.clone())];
-    let added =
-        add_policies(config, &items, vec!["-".into()], Consumer::Kustomize).map_err(reworded)?;
-    write_stream(&text, &added)
-}
-
 /// Writes `text` unchanged, then the policies' stream; the notes on standard error.
-fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode> {
-    crate::print_notes(&added.notes);
+pub(crate) fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode> {
+    crate::say::print_notes(&added.notes);
     let mut stream = text.to_owned();
     if let Some(output) = &added.policies {
         if !text.is_empty() && !text.ends_with('\n') {

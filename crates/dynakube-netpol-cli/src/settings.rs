@@ -465,7 +465,7 @@ impl Sources {
             }
             .into());
         }
-        crate::verbose(|| skipped_summary(&inputs));
+        crate::say::verbose(|| skipped_summary(&inputs));
         config.load(inputs)
     }
 

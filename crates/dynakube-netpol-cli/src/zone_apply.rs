@@ -225,7 +225,7 @@ impl Client<'_> {
             };
             match pause {
                 Some((seconds, why)) => {
-                    crate::print_notes(&[Note::new(
+                    crate::say::print_notes(&[Note::new(
                         Level::Info,
                         &[],
                         format!("{what}: {why}; waiting {seconds} s before asking again"),

@@ -192,7 +192,7 @@ fn is_on_path(dir: &Path, path: &OsString) -> bool {
 
 /// A warning on standard error (unless --quiet).
 fn warn(text: String) {
-    crate::print_notes(&[Note::new(Level::Warning, &[], text)]);
+    crate::say::print_notes(&[Note::new(Level::Warning, &[], text)]);
 }
 
 /// A path as it may be shown.

@@ -1,0 +1,83 @@
+//! `audit`: the pods the operator's webhook left uninjected, and how to bring them back.
+
+use std::process::ExitCode;
+
+use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
+use dynakube_netpol::resources::Inputs;
+use dynakube_netpol::source::Limits;
+
+use crate::say::Format;
+use crate::settings::read;
+use crate::{exit, ranges};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct AuditArgs {
+    /// Pod dumps (`-` reads standard input).
+    #[arg(required = true, value_name = "PODS")]
+    pods: Vec<String>,
+
+    /// DynaKubes with their status, to say whether restarting now would inject; may be given
+    /// more than once.
+    #[arg(long, value_name = "FILE")]
+    dynakube: Vec<String>,
+
+    /// `text` (grouped, with restart commands) or `json`.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    format: Format,
+
+    /// The most bytes one input file may have (pod dumps of large clusters are big; 1 to
+    /// 4294967296).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 1 << 30,
+        value_parser = ranges::usize_in(ranges::INPUT_BYTES),
+        allow_negative_numbers = true
+    )]
+    max_input_bytes: usize,
+
+    /// The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to
+    /// 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself).
+    #[arg(
+        long,
+        value_name = "LEVELS",
+        default_value_t = Limits::default().max_depth,
+        value_parser = ranges::usize_in(ranges::DEPTH),
+        allow_negative_numbers = true
+    )]
+    max_depth: usize,
+}
+
+impl AuditArgs {
+    pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
+        let limits = Limits {
+            max_bytes: self.max_input_bytes,
+            max_depth: self.max_depth,
+        };
+        let mut files = Vec::new();
+        for file in &self.pods {
+            files.push((file.clone(), read(file, &limits)?));
+        }
+        let mut inputs = Inputs::default();
+        let options = ParseOptions {
+            limits,
+            // The audit only reads the status; a field of a newer operator must not stop it.
+            unknown_fields: UnknownFields::Warn,
+            ..ParseOptions::default()
+        };
+        for file in &self.dynakube {
+            parse_into(&mut inputs, file, &read(file, &limits)?, &options)?;
+        }
+        let audit = dynakube_netpol::audit::audit(&files, &inputs.dynakubes, &limits)?;
+        let text = match self.format {
+            Format::Text => audit.to_text(),
+            Format::Json => audit.to_json(),
+        };
+        exit::write(text)?;
+        Ok(if audit.needs_attention() {
+            exit::code(exit::ATTENTION)
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+}

@@ -1,0 +1,65 @@
+//! `helm-post-render`: the Helm 4 post-renderer, the rendered release on standard input written
+//! back unchanged, followed by the policies of its DynaKubes and EdgeConnects.
+
+use std::process::ExitCode;
+
+use crate::manifests;
+use crate::settings::{self, Config, FlavorArg, read};
+use dynakube_netpol::output;
+
+pub(crate) const HELP: &str = "\
+Examples:
+  helm plugin install --verify=false helm-plugin/dynakube-netpol.tgz   (in the release archive)
+  helm template dynatrace ./chart --post-renderer dynakube-netpol \\
+    --post-renderer-args=--cluster=cluster.yaml --post-renderer-args=--hosts=hosts.yaml
+  helm template dynatrace ./chart | dynakube-netpol helm-post-render --fqdn-fallback public-internet";
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct HelmPostRenderArgs {
+    #[command(flatten)]
+    settings: settings::Settings,
+
+    /// The policy language, as in generate.
+    #[arg(long, value_name = "FLAVOR", default_value_t)]
+    flavor: FlavorArg,
+
+    /// A lock file written by `dynakube-netpol lock`, for the addresses of the hosts that
+    /// --hosts does not give. Read only: a post-renderer resolves nothing and writes nothing,
+    /// so a host missing from both is an error (or, with --fqdn-fallback, public addresses).
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    lock: Option<String>,
+}
+
+impl HelmPostRenderArgs {
+    pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
+        let mut config = self.settings.config(self.flavor.flavor())?;
+        let mut arguments = self.settings.arguments()?;
+        if let Some(lock) = &self.lock {
+            config.lock = Some(settings::Text {
+                name: lock.clone(),
+                text: read(lock, &config.limits)?,
+            });
+            arguments.extend([
+                "--lock".to_string(),
+                settings::quoted(&output::normalized_path(lock)),
+            ]);
+        }
+        post_render(config, arguments)
+    }
+}
+
+/// `helm-post-render`: standard input back unchanged, then the policies.
+fn post_render(config: Config, arguments: Vec<String>) -> anyhow::Result<ExitCode> {
+    let text = crate::settings::read("-", &config.limits)?;
+    let name = "the release on standard input".to_string();
+    let mut added = manifests::add_policies(
+        config,
+        &[(name, text.clone())],
+        arguments,
+        manifests::Consumer::Helm,
+    )?;
+    if let Some(output) = &mut added.policies {
+        output.set_subcommand("helm-post-render");
+    }
+    manifests::write_stream(&text, &added)
+}

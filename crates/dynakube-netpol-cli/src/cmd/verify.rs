@@ -1,0 +1,231 @@
+//! `verify`: policies checked against the matrix of DynaKube and EdgeConnect resources, flow by
+//! flow, and what they allow beyond it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use dynakube_netpol::source::Limits;
+use dynakube_netpol::{Flavor, evaluate, output, verify};
+
+use crate::say::Format;
+use crate::settings::{Sources, read};
+use crate::{exit, locking};
+
+pub(crate) const HELP: &str = "\
+Examples:
+  dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/
+  kubectl get networkpolicies -A -o yaml > policies.yaml
+  kubectl get pods,namespaces -A -o yaml > cluster.yaml
+  dynakube-netpol verify dynakube.yaml --cluster profile.yaml --hosts hosts.yaml \\
+    --policies policies.yaml --pods cluster.yaml --format json";
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    sources: Sources,
+
+    /// The policies: a YAML file or a directory of them (networking.k8s.io/v1 NetworkPolicies,
+    /// alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints); `-` reads
+    /// standard input.
+    #[arg(long, value_name = "PATH")]
+    policies: String,
+
+    /// Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without
+    /// it, a model cluster is built from the matrix: one pod per Dynatrace workload, the
+    /// cluster DNS, Prometheus, an injected application namespace and an unrelated one.
+    /// May be given more than once (for example a pod list and a namespace list); `-` reads
+    /// standard input.
+    #[arg(long, value_name = "FILE")]
+    pods: Vec<String>,
+
+    /// Also write the cluster, the policies and every connection tried, with its verdict, into
+    /// DIR (policies.yaml, cluster.yaml, expected.yaml), for cross-checks with other analyzers.
+    #[arg(long, value_name = "DIR")]
+    write_case: Option<PathBuf>,
+
+    /// `text` (a table, one row per flow) or `json`.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    format: Format,
+
+    /// Findings that fail the verification (exit 1) besides denied flows, comma separated:
+    /// `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be
+    /// checked), `foreign` (pods of the operator namespace that no Dynatrace component
+    /// accounts for, which default-deny isolates; with --pods).
+    #[arg(long, value_name = "FINDINGS", value_delimiter = ',')]
+    fail_on: Vec<FailOn>,
+
+    /// Check the NetworkPolicies even when the policy files also hold policies of kinds
+    /// verify cannot evaluate (Cilium, Calico, AdminNetworkPolicy); the report counts them.
+    #[arg(long)]
+    allow_unevaluated: bool,
+
+    /// Accept policy files without any NetworkPolicy.
+    #[arg(long)]
+    allow_no_policies: bool,
+
+    /// A lock file giving addresses of hosts --hosts does not (default dynakube-netpol.lock
+    /// when it exists). verify reads it and never resolves.
+    #[arg(long, value_name = "FILE")]
+    lock: Option<PathBuf>,
+}
+
+fn read_lock(path: &Path) -> anyhow::Result<dynakube_netpol::lock::Lock> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| dynakube_netpol::Error::Read {
+        file: name.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(dynakube_netpol::lock::Lock::parse(&name, &text)?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// Connections the policies allow beyond the matrix.
+    Extra,
+    /// Flows that could not be checked.
+    Unchecked,
+    /// Pods of the operator namespace that no Dynatrace component accounts for (with --pods).
+    Foreign,
+}
+
+impl VerifyArgs {
+    pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
+        let loaded = self.sources.load(Flavor::Kubernetes)?;
+        let matrix = loaded.matrix()?;
+        let (hosts, limits, fallback) =
+            (loaded.hosts, loaded.config.limits, loaded.config.fallback);
+        // The lock, when there is one, gives addresses too; verify never resolves.
+        let lock = match &self.lock {
+            Some(path) => Some(read_lock(path)?),
+            None if Path::new(locking::DEFAULT_LOCK).is_file() => {
+                Some(read_lock(Path::new(locking::DEFAULT_LOCK))?)
+            }
+            None => None,
+        };
+        let lock = lock.unwrap_or_default();
+        let resolver = dynakube_netpol::lock::Layered {
+            first: &hosts,
+            then: &lock,
+        };
+        let policy = loaded.config.address_policy();
+        let addresses =
+            dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback, &policy)?;
+        let files = self.read_policies(&limits)?;
+        let (namespaces, pods) = if self.pods.is_empty() {
+            verify::model_cluster(&matrix)
+        } else {
+            let (mut namespaces, mut pods) = (Vec::new(), Vec::new());
+            for name in &self.pods {
+                let (more_namespaces, more_pods) =
+                    evaluate::read_cluster(name, &read(name, &limits)?, &limits)?;
+                namespaces.extend(more_namespaces);
+                pods.extend(more_pods);
+            }
+            (namespaces, pods)
+        };
+        let index = evaluate::Index::new(namespaces, pods, &files.policies)?;
+        let mut report = verify::verify(&matrix, &index, &addresses);
+        report.read = verify::Read {
+            evaluated: files.policies.len(),
+            unevaluated: files.unevaluated,
+            skipped: files.skipped,
+        };
+        if let Some(dir) = &self.write_case {
+            write_case(dir, &index, files.policies, &report)?;
+        }
+        let text = match self.format {
+            Format::Text => report.to_text(),
+            Format::Json => report.to_json(),
+        };
+        exit::write(text)?;
+        let failures = report.failures(&verify::FailOn {
+            extra: self.fail_on.contains(&FailOn::Extra),
+            unchecked: self.fail_on.contains(&FailOn::Unchecked),
+            foreign: self.fail_on.contains(&FailOn::Foreign),
+        });
+        if failures.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!("error: verification failed: {}", failures.join("; "));
+        Ok(exit::code(exit::FAILED))
+    }
+
+    /// Reads the policy files; no NetworkPolicy, or policies of kinds the evaluator cannot
+    /// evaluate, are errors unless an option accepts them.
+    fn read_policies(&self, limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
+        let mut files = evaluate::PolicyFiles::default();
+        for name in policy_files(&self.policies)? {
+            files.extend(evaluate::read_policies(
+                &name,
+                &read(&name, limits)?,
+                limits,
+            )?);
+        }
+        let source = &self.policies;
+        if !files.unevaluated.is_empty() && !self.allow_unevaluated {
+            let kinds: Vec<String> = files
+                .unevaluated
+                .iter()
+                .map(|(kind, n)| format!("{n} {kind}"))
+                .collect();
+            anyhow::bail!(
+                "{source} holds policies verify cannot evaluate ({}); the report would not account for them. Pass --allow-unevaluated to check the NetworkPolicies alone",
+                kinds.join(", ")
+            );
+        }
+        if files.policies.is_empty() && !self.allow_no_policies {
+            anyhow::bail!(
+                "{source} holds no networking.k8s.io/v1 NetworkPolicy; pass --allow-no-policies to verify a cluster without any"
+            );
+        }
+        Ok(files)
+    }
+}
+
+/// Writes a cross-check case: the cluster and policies as YAML, and every probe of the report
+/// with the evaluator's verdict.
+fn write_case(
+    dir: &Path,
+    index: &evaluate::Index,
+    policies: Vec<k8s_openapi::api::networking::v1::NetworkPolicy>,
+    report: &verify::Report,
+) -> anyhow::Result<()> {
+    let case = dynakube_netpol::synthetic::Synthetic {
+        namespaces: index.namespaces().to_vec(),
+        pods: index.pods().to_vec(),
+        policies,
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    case.write_yaml(dir)
+        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    let mut expected =
+        String::from("# Connections tried by `dynakube-netpol verify`, with its verdicts.\n");
+    for probe in report.flows.iter().flat_map(|f| &f.probes) {
+        expected.push_str(&format!(
+            "- {{from: \"{}\", to: \"{}\", port: {}, protocol: {}, allowed: {}}}\n",
+            probe.from, probe.to, probe.port, probe.protocol, probe.allowed
+        ));
+    }
+    output::write_file(&dir.join("expected.yaml"), &expected)?;
+    Ok(())
+}
+
+/// The policy files of PATH: the file itself, or the YAML files of the directory, sorted.
+fn policy_files(name: &str) -> anyhow::Result<Vec<String>> {
+    let path = Path::new(name);
+    if name == "-" || !path.is_dir() {
+        return Ok(vec![name.to_string()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| dynakube_netpol::Error::Read {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    Ok(files.iter().map(|p| p.display().to_string()).collect())
+}
