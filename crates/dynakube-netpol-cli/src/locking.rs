@@ -13,7 +13,7 @@ use anyhow::Context;
 use dynakube_netpol::dns::{self, DnsOptions};
 use dynakube_netpol::guard::AddressPolicy;
 use dynakube_netpol::lock::{self, Lock, Reach};
-use dynakube_netpol::matrix::{Level, Note};
+use dynakube_netpol::matrix::Note;
 use dynakube_netpol::output::{self, WriteLock};
 use dynakube_netpol::resolve::Resolve;
 use dynakube_netpol::values::{HostName, Shown};
@@ -112,20 +112,11 @@ impl DnsArgs {
         }
     }
 
-    /// The lock file, or an empty lock when it does not exist.
+    /// The lock file (within the default input limits) and its text, or an empty lock when
+    /// it does not exist.
     pub fn read(&self) -> anyhow::Result<(Lock, String)> {
-        let path = self.path();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok((Lock::parse(&path.display().to_string(), &text)?, text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok((Lock::default(), String::new()))
-            }
-            Err(e) => Err(dynakube_netpol::Error::Read {
-                file: path.display().to_string(),
-                reason: e.to_string(),
-            }
-            .into()),
-        }
+        let found = lock::read(&self.path(), &dynakube_netpol::source::Limits::default())?;
+        Ok(found.unwrap_or_default())
     }
 
     /// Resolves `names` with DNS: the entries, and warnings (with `--allow-unresolved`) or an
@@ -146,32 +137,7 @@ impl DnsArgs {
             .into());
         }
         let resolution = dns::resolve_all(names, &self.options()).map_err(anyhow::Error::msg)?;
-        let optional = |host: &HostName| needed.get(host).is_some_and(|r| r.optional());
-        let failures: Vec<String> = resolution
-            .failures
-            .iter()
-            .map(|(host, why)| format!("{host}: {why}"))
-            .collect();
-        let fatal: Vec<String> = resolution
-            .failures
-            .iter()
-            .filter(|(host, _)| !optional(host))
-            .map(|(host, why)| format!("{host}: {why}"))
-            .collect();
-        if !fatal.is_empty() && !self.allow_unresolved {
-            return Err(dynakube_netpol::Error::Dns { failures: fatal }.into());
-        }
-        let notes = failures
-            .into_iter()
-            .map(|f| {
-                Note::new(
-                    Level::Warning,
-                    &[],
-                    format!("DNS did not resolve {f}; its flows get no rule"),
-                )
-            })
-            .collect();
-        Ok((resolution.lock, notes))
+        Ok(resolution.checked(needed, self.allow_unresolved)?)
     }
 
     /// Whether the lock file lacks hosts of `needed` that `overrides` does not answer (so that
@@ -182,7 +148,7 @@ impl DnsArgs {
         overrides: &dyn Resolve,
     ) -> anyhow::Result<bool> {
         let (lock, _) = self.read()?;
-        Ok(!lock::unlocked(needed, overrides, &lock)?.is_empty())
+        Ok(!lock.missing(needed, overrides)?.is_empty())
     }
 
     /// The lock with every host of `needed` that `overrides` does not answer, resolving those
@@ -194,12 +160,10 @@ impl DnsArgs {
         policy: &AddressPolicy,
     ) -> anyhow::Result<Completed> {
         let (mut lock, _) = self.read()?;
-        let missing = lock::unlocked(needed, overrides, &lock)?;
+        let missing = lock.missing(needed, overrides)?;
         let (fresh, notes) = self.resolve(&missing, needed)?;
         let source = format!("lock file {}", self.path().display());
-        lock::refuse_special_answers((&lock, &source), &fresh, needed, overrides, policy)?;
-        let changed = !fresh.hosts.is_empty();
-        lock.merge(fresh, false);
+        let changed = lock.complete(&source, fresh, (needed, overrides, policy))?;
         Ok(Completed {
             lock,
             changed,
@@ -238,30 +202,10 @@ pub fn refresh(
     let path = dns.path();
     let _held = if check { None } else { Some(hold(&path)?) };
     let (mut lock, old_text) = dns.read()?;
-    let names = lock::unlocked(needed, overrides, &Lock::default())?;
+    let names = Lock::default().missing(needed, overrides)?;
     let (fresh, notes) = dns.resolve(&names, needed)?;
-    let fresh_hosts: std::collections::BTreeSet<HostName> = fresh.hosts.keys().cloned().collect();
-    let answered = fresh.clone();
-    let mut changes = lock.merge(fresh, prune);
-    if prune {
-        let gone: Vec<HostName> = lock
-            .hosts
-            .keys()
-            .filter(|h| !names.contains(*h))
-            .cloned()
-            .collect();
-        for host in gone {
-            if let Some(entry) = lock.hosts.remove(&host) {
-                changes.removed.insert(host, entry.addresses);
-            }
-        }
-    }
-    // What the refresh keeps of the lock file (addresses seen before, hosts DNS did not
-    // answer) and what DNS answered, each named by its source.
-    let mut kept = lock.clone();
-    kept.hosts.retain(|host, _| !fresh_hosts.contains(host));
     let source = format!("lock file {}", path.display());
-    lock::refuse_special_answers((&kept, &source), &answered, needed, overrides, policy)?;
+    let changes = lock.refresh(&source, (fresh, &names), prune, (needed, overrides, policy))?;
     for note in &notes {
         eprintln!("{note}");
     }

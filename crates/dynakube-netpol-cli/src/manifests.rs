@@ -103,10 +103,7 @@ pub fn add_policies(
     }
     crate::say::verbose(|| crate::settings::skipped_summary(&loaded.inputs));
     let options = loaded.config.generate_options(false);
-    let resolver = dynakube_netpol::lock::Layered {
-        first: &loaded.hosts,
-        then: &loaded.lock,
-    };
+    let resolver = dynakube_netpol::lock::Layered::hosts_over_lock(&loaded.hosts, &loaded.lock);
     let mut generated =
         dynakube_netpol::generate(&loaded.inputs, &loaded.profile, &options, &resolver)?;
     generated.add_notes(fact_notes);

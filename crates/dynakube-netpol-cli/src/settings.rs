@@ -230,8 +230,8 @@ pub struct Config {
     pub cluster: Option<Text>,
     /// The hosts file's YAML.
     pub hosts: Option<Text>,
-    /// A lock file's YAML, read only (the manifest integrations resolve nothing).
-    pub lock: Option<Text>,
+    /// A lock file, read only (the manifest integrations resolve nothing).
+    pub lock: Option<Lock>,
     /// `--fqdn-fallback`.
     pub fallback: Fallback,
     /// `--zone-fallback`.
@@ -303,10 +303,7 @@ impl Config {
             Some(t) => FixedHosts::parse_with(&t.name, &t.text, &self.limits, self.any_address)?,
             None => FixedHosts::default(),
         };
-        let lock = match &self.lock {
-            Some(t) => Lock::parse(&t.name, &t.text)?,
-            None => Lock::default(),
-        };
+        let lock = self.lock.clone().unwrap_or_default();
         Ok(Loaded {
             inputs,
             profile,

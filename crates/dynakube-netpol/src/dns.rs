@@ -109,6 +109,36 @@ pub struct Resolution {
     pub failures: BTreeMap<HostName, Failure>,
 }
 
+impl Resolution {
+    /// The answers as a lock, with a warning for every name DNS did not resolve: an error
+    /// naming each failed host that `needed` does not hold optional (see
+    /// [`Reach::optional`](crate::lock::Reach::optional)), unless `allow_unresolved`. Those
+    /// hosts' flows get no rule.
+    pub fn checked(
+        self,
+        needed: &BTreeMap<HostName, crate::lock::Reach>,
+        allow_unresolved: bool,
+    ) -> crate::Result<(Lock, Vec<crate::matrix::Note>)> {
+        let optional = |host: &HostName| needed.get(host).is_some_and(|r| r.optional());
+        let line = |(host, why): (&HostName, &Failure)| format!("{host}: {why}");
+        let fatal: Vec<String> = (self.failures.iter())
+            .filter(|(host, _)| !optional(host))
+            .map(line)
+            .collect();
+        if !fatal.is_empty() && !allow_unresolved {
+            return Err(crate::Error::Dns { failures: fatal });
+        }
+        let notes = self.failures.iter().map(line).map(|failure| {
+            crate::matrix::Note::new(
+                crate::matrix::Level::Warning,
+                &[],
+                format!("DNS did not resolve {failure}; its flows get no rule"),
+            )
+        });
+        Ok((self.lock, notes.collect()))
+    }
+}
+
 /// The longest one query may take, whatever [`DnsOptions::timeout`] says.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(300);
 

@@ -149,15 +149,6 @@ impl Lock {
         format!("{HEADER}\n{body}")
     }
 
-    /// The names of `needed` that the lock does not hold.
-    pub fn missing<'a>(&self, needed: impl IntoIterator<Item = &'a HostName>) -> Vec<HostName> {
-        needed
-            .into_iter()
-            .filter(|h| !self.hosts.contains_key(*h))
-            .cloned()
-            .collect()
-    }
-
     /// Takes the entries of `fresh`. Addresses the lock held before are kept unless `prune`
     /// (a CDN that rotates addresses must not break running pods between two refreshes);
     /// hosts `fresh` does not hold, and hosts whose answers did not change, are kept as they
@@ -192,6 +183,90 @@ impl Lock {
     }
 }
 
+impl Lock {
+    /// The hosts of `needed` that neither `overrides` (the user's hosts file) nor this lock
+    /// answer: what DNS must resolve to complete it.
+    pub fn missing(
+        &self,
+        needed: &BTreeMap<HostName, Reach>,
+        overrides: &dyn Resolve,
+    ) -> Result<BTreeSet<HostName>> {
+        let mut missing = BTreeSet::new();
+        for host in needed.keys() {
+            let overridden = overrides
+                .resolve(&HostPattern::Name(host.clone()))?
+                .is_some();
+            if !overridden && !self.hosts.contains_key(host) {
+                missing.insert(host.clone());
+            }
+        }
+        Ok(missing)
+    }
+
+    /// Completes the lock (as read from `source`, a file's name for messages) with `fresh`,
+    /// the DNS answers for its [missing](Lock::missing) hosts. Refuses answers and entries a
+    /// host of `needed` cannot have (see [`crate::guard`]); returns whether hosts were added,
+    /// so that the file must be written.
+    pub fn complete(
+        &mut self,
+        source: &str,
+        fresh: Lock,
+        (needed, overrides, policy): (&BTreeMap<HostName, Reach>, &dyn Resolve, &AddressPolicy),
+    ) -> Result<bool> {
+        refuse_special_answers((self, source), &fresh, needed, overrides, policy)?;
+        let changed = !fresh.hosts.is_empty();
+        self.merge(fresh, false);
+        Ok(changed)
+    }
+
+    /// Refreshes the lock (as read from `source`) with `fresh`, DNS's new answers for the
+    /// hosts `asked`: addresses seen before are kept unless `prune`, which also drops the
+    /// hosts that were not asked for (no longer needed). Refuses what a host of `needed`
+    /// cannot have, in the lock as kept and in the answers; returns what changed.
+    pub fn refresh(
+        &mut self,
+        source: &str,
+        (fresh, asked): (Lock, &BTreeSet<HostName>),
+        prune: bool,
+        (needed, overrides, policy): (&BTreeMap<HostName, Reach>, &dyn Resolve, &AddressPolicy),
+    ) -> Result<Changes> {
+        let answered = fresh.clone();
+        let mut changes = self.merge(fresh, prune);
+        if prune {
+            let gone: Vec<HostName> = self
+                .hosts
+                .keys()
+                .filter(|h| !asked.contains(*h))
+                .cloned()
+                .collect();
+            for host in gone {
+                if let Some(entry) = self.hosts.remove(&host) {
+                    changes.removed.insert(host, entry.addresses);
+                }
+            }
+        }
+        // What the refresh keeps of the lock (addresses seen before, hosts DNS did not
+        // answer) and what DNS answered, each named by its source.
+        let mut kept = self.clone();
+        kept.hosts
+            .retain(|host, _| !answered.hosts.contains_key(host));
+        refuse_special_answers((&kept, source), &answered, needed, overrides, policy)?;
+        Ok(changes)
+    }
+}
+
+/// Reads the lock file at `path` within `limits` (a lock is data like any input, and as
+/// bounded): the lock and its text, or `None` when there is no file.
+pub fn read(path: &std::path::Path, limits: &Limits) -> Result<Option<(Lock, String)>> {
+    let name = path.display().to_string();
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        _ => {}
+    }
+    let text = crate::source::read_file(&name, path, limits)?;
+    Ok(Some((Lock::parse(&name, &text)?, text)))
+}
+
 impl Resolve for Lock {
     fn resolve(&self, host: &HostPattern) -> Result<Option<Vec<Cidr>>> {
         let HostPattern::Name(name) = host else {
@@ -219,6 +294,17 @@ pub struct Layered<'a> {
     pub first: &'a dyn Resolve,
     /// Asked for what the first does not know.
     pub then: &'a dyn Resolve,
+}
+
+impl<'a> Layered<'a> {
+    /// The resolver of every run: the user's hosts file over the lock file (over nothing:
+    /// what neither answers has no addresses).
+    pub fn hosts_over_lock(hosts: &'a crate::resolve::FixedHosts, lock: &'a Lock) -> Self {
+        Layered {
+            first: hosts,
+            then: lock,
+        }
+    }
 }
 
 impl Resolve for Layered<'_> {
@@ -374,24 +460,6 @@ pub fn refuse_special_answers(
     } else {
         Err(Error::SpecialAddresses { addresses })
     }
-}
-
-/// The hosts of `needed` that neither `overrides` (the user's `--hosts`) nor `lock` answer.
-pub fn unlocked(
-    needed: &BTreeMap<HostName, Reach>,
-    overrides: &dyn Resolve,
-    lock: &Lock,
-) -> Result<BTreeSet<HostName>> {
-    let mut missing = BTreeSet::new();
-    for host in needed.keys() {
-        let overridden = overrides
-            .resolve(&HostPattern::Name(host.clone()))?
-            .is_some();
-        if !overridden && !lock.hosts.contains_key(host) {
-            missing.insert(host.clone());
-        }
-    }
-    Ok(missing)
 }
 
 /// `time` as UTC RFC 3339 with seconds, such as `2026-01-02T03:04:05Z`.

@@ -136,10 +136,8 @@ impl GenerateArgs {
                 &loaded.hosts,
             )?);
         };
-        let resolver = dynakube_netpol::lock::Layered {
-            first: &loaded.hosts,
-            then: &completed.lock,
-        };
+        let resolver =
+            dynakube_netpol::lock::Layered::hosts_over_lock(&loaded.hosts, &completed.lock);
         let mut generated = dynakube_netpol::pipeline::render(matrix, &options, &resolver)?;
         generated.add_notes(completed.notes);
         Ok(generated)

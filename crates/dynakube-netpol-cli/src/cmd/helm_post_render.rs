@@ -1,10 +1,11 @@
 //! `helm-post-render`: the Helm 4 post-renderer, the rendered release on standard input written
 //! back unchanged, followed by the policies of its DynaKubes and EdgeConnects.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use crate::manifests;
-use crate::settings::{self, Config, FlavorArg, read};
+use crate::settings::{self, Config, FlavorArg};
 use dynakube_netpol::output;
 
 pub(crate) const HELP: &str = "\
@@ -35,10 +36,12 @@ impl HelmPostRenderArgs {
         let mut config = self.settings.config(self.flavor.flavor())?;
         let mut arguments = self.settings.arguments()?;
         if let Some(lock) = &self.lock {
-            config.lock = Some(settings::Text {
-                name: lock.clone(),
-                text: read(lock, &config.limits)?,
-            });
+            let found = dynakube_netpol::lock::read(Path::new(lock), &config.limits)?;
+            let (lock_file, _) = found.ok_or_else(|| dynakube_netpol::Error::Read {
+                file: lock.clone(),
+                reason: "no such file".into(),
+            })?;
+            config.lock = Some(lock_file);
             arguments.extend([
                 "--lock".to_string(),
                 settings::quoted(&output::normalized_path(lock)),

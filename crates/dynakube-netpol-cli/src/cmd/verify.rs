@@ -72,12 +72,12 @@ pub(crate) struct VerifyArgs {
 }
 
 fn read_lock(path: &Path) -> anyhow::Result<dynakube_netpol::lock::Lock> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| dynakube_netpol::Error::Read {
-        file: name.clone(),
-        reason: e.to_string(),
+    let found = dynakube_netpol::lock::read(path, &Limits::default())?;
+    let (lock, _) = found.ok_or_else(|| dynakube_netpol::Error::Read {
+        file: path.display().to_string(),
+        reason: "no such file".into(),
     })?;
-    Ok(dynakube_netpol::lock::Lock::parse(&name, &text)?)
+    Ok(lock)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -105,10 +105,7 @@ impl VerifyArgs {
             None => None,
         };
         let lock = lock.unwrap_or_default();
-        let resolver = dynakube_netpol::lock::Layered {
-            first: &hosts,
-            then: &lock,
-        };
+        let resolver = dynakube_netpol::lock::Layered::hosts_over_lock(&hosts, &lock);
         let policy = loaded.config.address_policy();
         let addresses =
             dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback, &policy)?;
