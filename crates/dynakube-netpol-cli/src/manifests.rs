@@ -6,22 +6,23 @@
 //! Decision: a stream without DynaKube or EdgeConnect is no error here (a chart may install
 //! the operator alone); it goes through unchanged, with a note.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::ValueEnum;
+use dynakube_netpol::Flavor;
 use dynakube_netpol::input::{UnknownFields, parse_objects};
 use dynakube_netpol::matrix::{Level, Note, OperatorVersion};
 use dynakube_netpol::output::Output;
 use dynakube_netpol::resolve::Fallback;
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
-use dynakube_netpol::source::{Limits, Object};
-use dynakube_netpol::{Flavor, Generated};
+use dynakube_netpol::source::Limits;
 use serde::Deserialize;
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
 
 use crate::settings::{Config, FlavorArg, Text, ZoneFallbackArg};
+pub use dynakube_netpol::stream::{
+    self, ChartFacts, GENERATOR_ANNOTATION, is_generated, is_generated_by, metadata_str,
+};
 
 /// The file name under which the binary is kubectl's kustomize transformer plugin.
 pub const TRANSFORMER_NAME: &str = "NetworkPolicyGenerator";
@@ -59,7 +60,7 @@ pub struct Added {
 /// Each item is parsed once; the profile, the hosts and the lock once, and even when the
 /// manifests need no policies (a mistake in them must not wait for the first DynaKube).
 pub fn add_policies(
-    mut config: Config,
+    config: Config,
     items: &[(String, String)],
     arguments: Vec<String>,
     consumer: Consumer,
@@ -73,23 +74,13 @@ pub fn add_policies(
         )?);
     }
     let generator = config.generator.clone();
-    let existing: Vec<Existing> = objects
-        .iter()
-        .filter_map(|o| Existing::of(o, generator.as_deref()))
-        .collect();
     let helm_files = objects
         .iter()
         .any(|o| metadata_str(&o.value, &["annotations", HELM_FILENAME]).is_some());
-    let mut fact_notes = Vec::new();
-    config.cluster = with_chart_facts(
-        config.cluster.take(),
-        &objects,
-        &config.limits,
-        &mut fact_notes,
-    )?;
+    let facts = ChartFacts::of(&objects)?;
     let mut inputs = Inputs::default();
-    parse_objects(&mut inputs, objects, &config.parse_options())?;
-    let loaded = config.load(inputs)?;
+    parse_objects(&mut inputs, objects.clone(), &config.parse_options())?;
+    let (loaded, fact_notes) = config.load_with_chart(inputs, &facts)?;
     if loaded.inputs.dynakubes.is_empty() && loaded.inputs.edgeconnects.is_empty() {
         let note = Note::new(
             Level::Info,
@@ -107,7 +98,7 @@ pub fn add_policies(
     let mut generated =
         dynakube_netpol::generate(&loaded.inputs, &loaded.profile, &options, &resolver)?;
     generated.add_notes(fact_notes);
-    let collisions = collisions(&existing, &generated, generator.as_deref())?;
+    let collisions = stream::collisions(&objects, &generated, generator.as_deref())?;
     generated.add_notes(collisions);
     if consumer == Consumer::Kustomize {
         generated.notes = generated.notes.iter().map(note_in_config_terms).collect();
@@ -134,115 +125,6 @@ pub fn add_policies(
         notes: generated.notes,
         policies: Some(output),
     })
-}
-
-/// The string at `path` below the `metadata` of `object`: `&["name"]`,
-/// `&["annotations", key]`.
-pub fn metadata_str<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter()
-        .try_fold(object.get("metadata")?, |value, key| value.get(*key))?
-        .as_str()
-}
-
-/// Whether `object` is a policy this tool generated (its kind, and the `managed-by` label
-/// every generated policy carries).
-pub fn is_generated(object: &Value) -> bool {
-    object
-        .get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(Flavor::writes_kind)
-        && metadata_str(object, &["labels", "app.kubernetes.io/managed-by"])
-            == Some("dynakube-netpol")
-}
-
-/// An object of the input of a kind this tool writes: what a generated policy must not
-/// duplicate.
-struct Existing {
-    kind: String,
-    namespace: Option<String>,
-    name: String,
-    location: dynakube_netpol::Location,
-    generated: bool,
-    /// Written by an earlier run of this configuration (its annotation).
-    ours: bool,
-}
-
-impl Existing {
-    fn of(object: &Object, generator: Option<&str>) -> Option<Existing> {
-        if !Flavor::writes_kind(&object.kind) {
-            return None;
-        }
-        let text = |key: &str| metadata_str(&object.value, &[key]).map(str::to_owned);
-        Some(Existing {
-            kind: object.kind.clone(),
-            namespace: text("namespace"),
-            name: text("name")?,
-            location: object.location.join("metadata.name"),
-            generated: is_generated(&object.value),
-            ours: generator.is_some_and(|g| is_generated_by(&object.value, g)),
-        })
-    }
-}
-
-/// Fails when a generated policy is an object the input already holds (same kind, namespace
-/// and name): the API server would keep one of the two, Helm refuses the release late, and a
-/// second run over its own output would double every policy. A policy of the input without a
-/// namespace may become the same object where it is applied: a warning.
-fn collisions(
-    existing: &[Existing],
-    generated: &Generated,
-    generated_by: Option<&str>,
-) -> anyhow::Result<Vec<Note>> {
-    let mut notes = Vec::new();
-    for object in generated.objects() {
-        let field = |key: &str| {
-            object
-                .get("metadata")
-                .and_then(|m| m.get(key))
-                .and_then(serde_json::Value::as_str)
-        };
-        let kind = object.get("kind").and_then(serde_json::Value::as_str);
-        let (namespace, name) = (field("namespace"), field("name"));
-        for other in existing {
-            if Some(other.kind.as_str()) != kind || Some(other.name.as_str()) != name {
-                continue;
-            }
-            let shown = format!("{} {}", other.kind, other.name);
-            if other.namespace.as_deref() == namespace {
-                let why = match (other.ours, other.generated, generated_by) {
-                    (true, _, _) => {
-                        "it was generated by an earlier run of this configuration, whose output is no input: give the manifests without it"
-                    }
-                    (false, true, None) => {
-                        "it was generated by an earlier run (it carries this tool's labels), whose output is no input: give the manifests without it"
-                    }
-                    (false, true, Some(_)) => {
-                        "it carries this tool's labels, but this configuration did not generate it (another configuration did, or `generate`); remove one of the two"
-                    }
-                    (false, false, _) => {
-                        "a generated policy has the same kind, namespace and name; rename or remove the one in the manifests"
-                    }
-                };
-                return Err(dynakube_netpol::Error::invalid(
-                    other.location.clone(),
-                    format!("{shown} is already in the manifests: {why}"),
-                )
-                .into());
-            }
-            if other.namespace.is_none() {
-                notes.push(Note::new(
-                    Level::Warning,
-                    &[],
-                    format!(
-                        "{shown} ({}) has no namespace: applied in namespace {}, it is the generated policy of that name, and one replaces the other",
-                        other.location,
-                        namespace.unwrap_or_default()
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(notes)
 }
 
 /// The annotation under which kustomize's outputs, which keep no comments, carry the
@@ -372,13 +254,6 @@ pub fn generator_config(value: &Value) -> Result<Config, (String, String)> {
     Ok(config)
 }
 
-/// The annotation that marks a policy as generated by one NetworkPolicyGenerator
-/// configuration (its value: [`generator_id`]). Only this tool writes it, and only in the
-/// output of kustomize and KRM runs: a later run of the same configuration replaces what
-/// carries it, and nothing else — not policies that merely carry this tool's labels, which
-/// `generate -o` output committed elsewhere, or anyone, may carry too.
-pub const GENERATOR_ANNOTATION: &str = "dynakube-netpol/generator";
-
 /// The id of runs without a configuration (a KRM list without `functionConfig`).
 const DEFAULTS: &str = "defaults";
 
@@ -389,12 +264,6 @@ pub fn generator_id(config: &Value) -> String {
         Some(namespace) => format!("{namespace}/{name}"),
         None => name.to_string(),
     }
-}
-
-/// Whether `object` is a policy the configuration `generator` wrote in an earlier run.
-pub fn is_generated_by(object: &Value, generator: &str) -> bool {
-    is_generated(object)
-        && metadata_str(object, &["annotations", GENERATOR_ANNOTATION]) == Some(generator)
 }
 
 /// Advice of the library in command-line words, and the same advice in the words of the
@@ -603,132 +472,6 @@ fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
     })
 }
 
-/// A fact the rendered operator chart gives: the profile field, its value, and the object it
-/// was read from.
-struct Fact {
-    field: &'static [&'static str],
-    value: Value,
-    from: String,
-}
-
-/// The name of the operator's Deployment in the chart.
-const OPERATOR: &str = "dynatrace-operator";
-
-/// The facts of the operator's own objects in the stream, when the chart renders them; fails
-/// when the stream renders the operator in two namespaces.
-fn chart_facts(objects: &[Object]) -> dynakube_netpol::Result<Vec<Fact>> {
-    let named = |kind: &str, name: &str| {
-        objects
-            .iter()
-            .find(|o| o.kind == kind && metadata_str(&o.value, &["name"]) == Some(name))
-    };
-    let describe = |o: &Object| match o.location.document {
-        Some(document) => format!("{} {} (document {document})", o.kind, name_of(&o.value)),
-        None => format!("{} {}", o.kind, name_of(&o.value)),
-    };
-    let operators: Vec<&Object> = objects
-        .iter()
-        .filter(|o| o.kind == "Deployment" && metadata_str(&o.value, &["name"]) == Some(OPERATOR))
-        .collect();
-    let Some(&operator) = operators.first() else {
-        return Ok(Vec::new());
-    };
-    // One release renders one operator; two in different namespaces are two releases (or a
-    // chart rendered twice), and the policies could follow only one of them.
-    let namespace_of = |o: &Object| metadata_str(&o.value, &["namespace"]).map(str::to_owned);
-    if let Some(other) = operators[1..]
-        .iter()
-        .find(|o| namespace_of(o) != namespace_of(operator))
-    {
-        return Err(dynakube_netpol::Error::invalid(
-            other.location.join("metadata.namespace"),
-            format!(
-                "a second Deployment {OPERATOR}, in namespace `{}` where {} runs it in `{}`: the manifests hold two operators, and the policies can be for one; render each release on its own",
-                dynakube_netpol::values::Shown(&namespace_of(other).unwrap_or_default()),
-                describe(operator),
-                dynakube_netpol::values::Shown(&namespace_of(operator).unwrap_or_default()),
-            ),
-        ));
-    }
-    let mut facts = Vec::new();
-    if let Some(namespace) = metadata_str(&operator.value, &["namespace"]) {
-        facts.push(Fact {
-            field: &["namespace"],
-            value: namespace.into(),
-            from: describe(operator),
-        });
-    }
-    // The chart labels its objects with its release; the policies follow the release's
-    // labels and ports, so an image or label of another release must not be guessed at.
-    if let Some(version) = metadata_str(&operator.value, &["labels", "app.kubernetes.io/version"])
-        .filter(|v| OperatorVersion::parse(v).is_ok())
-    {
-        facts.push(Fact {
-            field: &["operatorVersion"],
-            value: version.into(),
-            from: format!("{} label app.kubernetes.io/version", describe(operator)),
-        });
-    }
-    let csi = named("DaemonSet", "dynatrace-oneagent-csi-driver");
-    facts.push(Fact {
-        field: &["csiDriver"],
-        value: Value::Bool(csi.is_some()),
-        from: csi.map_or_else(
-            || {
-                format!(
-                    "no DaemonSet dynatrace-oneagent-csi-driver beside {}",
-                    describe(operator)
-                )
-            },
-            describe,
-        ),
-    });
-    if let Some(webhook) = named("Deployment", "dynatrace-webhook") {
-        facts.extend(webhook_facts(webhook, describe(webhook)));
-    }
-    Ok(facts)
-}
-
-fn webhook_facts(webhook: &Object, from: String) -> Vec<Fact> {
-    let pod = webhook
-        .value
-        .get("spec")
-        .and_then(|s| s.get("template"))
-        .and_then(|t| t.get("spec"));
-    let mut facts = vec![Fact {
-        field: &["helm", "webhook", "hostNetwork"],
-        value: Value::Bool(
-            pod.and_then(|p| p.get("hostNetwork"))
-                .and_then(Value::as_bool)
-                == Some(true),
-        ),
-        from: from.clone(),
-    }];
-    let ports = pod
-        .and_then(|p| p.get("containers"))
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("ports").and_then(Value::as_sequence))
-        .flatten();
-    for port in ports {
-        let field: &'static [&'static str] = match port.get("name").and_then(Value::as_str) {
-            Some("server-port") => &["helm", "webhook", "ports", "server"],
-            Some("livez") => &["helm", "webhook", "ports", "healthProbe"],
-            Some("metrics") => &["helm", "webhook", "ports", "metrics"],
-            _ => continue,
-        };
-        if let Some(number) = port.get("containerPort").filter(|p| p.is_u64()) {
-            facts.push(Fact {
-                field,
-                value: number.clone(),
-                from: from.clone(),
-            });
-        }
-    }
-    facts
-}
-
 /// `namespace/name` of `object`, or `name` without a namespace.
 pub fn name_of(object: &Value) -> String {
     let get = |key: &str| metadata_str(object, &[key]);
@@ -737,90 +480,4 @@ pub fn name_of(object: &Value) -> String {
         (None, Some(name)) => name.to_string(),
         _ => String::new(),
     }
-}
-
-/// The cluster profile with the chart's facts where it says nothing; a note per fact says
-/// where it came from, and a warning where the profile disagrees.
-fn with_chart_facts(
-    cluster: Option<Text>,
-    objects: &[Object],
-    limits: &Limits,
-    notes: &mut Vec<Note>,
-) -> anyhow::Result<Option<Text>> {
-    let facts = chart_facts(objects)?;
-    if facts.is_empty() {
-        return Ok(cluster);
-    }
-    let (name, mut profile) = match &cluster {
-        Some(t) => {
-            let documents = dynakube_netpol::source::documents(&t.name, &t.text, limits)?;
-            let value = documents.into_iter().next().map(|(_, v)| v);
-            (t.name.clone(), value.unwrap_or(Value::Null))
-        }
-        None => ("the cluster profile".to_string(), Value::Null),
-    };
-    if profile.is_null() {
-        profile = Value::Mapping(Mapping::new());
-    }
-    let mut taken = BTreeMap::new();
-    for fact in facts {
-        let field = fact.field.join(".");
-        match insert(&mut profile, fact.field, fact.value.clone()) {
-            Ok(()) => {
-                taken.insert(field, fact);
-            }
-            Err(Some(given)) if given != fact.value => notes.push(Note::new(
-                Level::Warning,
-                &[],
-                format!(
-                    "{name} sets {field}: {}, the rendered chart {}: {}; the profile's value is used",
-                    scalar(&given),
-                    fact.from,
-                    scalar(&fact.value)
-                ),
-            )),
-            Err(_) => {}
-        }
-    }
-    for (field, fact) in taken {
-        notes.push(Note::new(
-            Level::Info,
-            &[],
-            format!(
-                "cluster profile {field}: {} taken from {}",
-                scalar(&fact.value),
-                fact.from
-            ),
-        ));
-    }
-    let text = serde_yaml::to_string(&profile).context("the cluster profile")?;
-    Ok(Some(Text { name, text }))
-}
-
-fn scalar(value: &Value) -> String {
-    serde_yaml::to_string(value)
-        .map(|s| s.trim_end().to_string())
-        .unwrap_or_default()
-}
-
-/// Sets `path` in `profile` unless present: `Err(Some(value))` with the value present,
-/// `Err(None)` when a parent is not a mapping (the profile's parser reports that).
-fn insert(profile: &mut Value, path: &[&str], value: Value) -> Result<(), Option<Value>> {
-    let Some(mapping) = profile.as_mapping_mut() else {
-        return Err(None);
-    };
-    let (first, rest) = path.split_first().ok_or(None)?;
-    if rest.is_empty() {
-        return match mapping.get(*first) {
-            Some(given) => Err(Some(given.clone())),
-            None => {
-                mapping.insert(Value::from(*first), value);
-                Ok(())
-            }
-        };
-    }
-    let child = mapping
-        .entry(Value::from(*first))
-        .or_insert_with(|| Value::Mapping(Mapping::new()));
-    insert(child, rest, value)
 }

@@ -17,6 +17,7 @@ use dynakube_netpol::output::normalized_path;
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use dynakube_netpol::source::Limits;
+use dynakube_netpol::stream::ChartFacts;
 use dynakube_netpol::values::Host;
 
 /// Files with DynaKube and EdgeConnect resources, and the options that shape the policies.
@@ -289,28 +290,40 @@ impl Config {
 
     /// Parses the profile and the hosts, after `inputs` were parsed.
     pub fn load(self, inputs: Inputs) -> anyhow::Result<Loaded> {
-        let profile = match &self.cluster {
-            Some(t) => {
-                ClusterProfile::parse_with(&t.name, &t.text, &self.limits, self.any_address)?
-            }
-            None => ClusterProfile::default(),
+        self.load_with_chart(inputs, &ChartFacts::default())
+            .map(|(loaded, _)| loaded)
+    }
+
+    /// Parses the profile, fills it where it says nothing with the facts of a rendered
+    /// operator chart (notes say what came from where), and parses the hosts.
+    pub fn load_with_chart(
+        self,
+        inputs: Inputs,
+        facts: &ChartFacts,
+    ) -> anyhow::Result<(Loaded, Vec<dynakube_netpol::matrix::Note>)> {
+        let (mut profile, name) = match &self.cluster {
+            Some(t) => (
+                ClusterProfile::parse_with(&t.name, &t.text, &self.limits, self.any_address)?,
+                t.name.as_str(),
+            ),
+            None => (ClusterProfile::default(), "the cluster profile"),
         };
-        let profile = ClusterProfile {
-            operator_version: self.operator_version.or(profile.operator_version),
-            ..profile
-        };
+        let notes = profile.fill_from_chart(facts, name);
+        // The option wins over the profile and the chart.
+        profile.operator_version = self.operator_version.or(profile.operator_version);
         let hosts = match &self.hosts {
             Some(t) => FixedHosts::parse_with(&t.name, &t.text, &self.limits, self.any_address)?,
             None => FixedHosts::default(),
         };
         let lock = self.lock.clone().unwrap_or_default();
-        Ok(Loaded {
+        let loaded = Loaded {
             inputs,
             profile,
             hosts,
             lock,
             config: self,
-        })
+        };
+        Ok((loaded, notes))
     }
 
     /// How the matrix is built.

@@ -71,13 +71,15 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use serde::Deserialize;
 
 use crate::error::{Error, Location, Result};
+use crate::matrix::{Level, Note};
 use crate::source::Limits;
+use crate::stream::{ChartFacts, WebhookPortName};
 use crate::values::{
     Cidr, EndpointUrl, HostName, LabelKey, LabelValue, Name, OperatorVersion, PortNumber,
 };
@@ -132,7 +134,23 @@ pub struct ClusterProfile {
     pub cluster_domain: HostName,
     /// Facts and choices for the Cilium flavor.
     pub cilium: Cilium,
+    /// The fields the profile's text gave, of those a rendered chart may fill
+    /// ([`ClusterProfile::fill_from_chart`]), as dotted paths.
+    #[serde(skip)]
+    pub(crate) given: BTreeSet<&'static str>,
 }
+
+/// The fields of the profile that a rendered operator chart may fill where the profile is
+/// silent, as dotted paths.
+const CHART_FIELDS: [&str; 7] = [
+    "namespace",
+    "operatorVersion",
+    "csiDriver",
+    "helm.webhook.hostNetwork",
+    "helm.webhook.ports.server",
+    "helm.webhook.ports.healthProbe",
+    "helm.webhook.ports.metrics",
+];
 
 /// Facts and choices for the Cilium flavor.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -170,6 +188,7 @@ impl Default for ClusterProfile {
             platform_token: false,
             cluster_domain: HostName::parse("cluster.local").expect("a valid constant name"),
             cilium: Cilium::default(),
+            given: BTreeSet::new(),
         }
     }
 }
@@ -456,8 +475,17 @@ impl ClusterProfile {
                 "a cluster profile is one YAML document",
             ));
         }
-        let profile: ClusterProfile = serde_path_to_error::deserialize(value)
+        let given: BTreeSet<&'static str> = CHART_FIELDS
+            .into_iter()
+            .filter(|path| {
+                path.split('.')
+                    .try_fold(&value, |v, key| v.get(key))
+                    .is_some_and(|v| !v.is_null())
+            })
+            .collect();
+        let mut profile: ClusterProfile = serde_path_to_error::deserialize(value)
             .map_err(|e| crate::error::field_error(&location, e))?;
+        profile.given = given;
         let blocks = [
             ("apiServer.serviceCIDRs", &profile.api_server.service_cidrs),
             (
@@ -512,6 +540,112 @@ impl ClusterProfile {
             (_, None) => {}
         }
         Ok(profile)
+    }
+}
+
+impl ClusterProfile {
+    /// Takes the facts of a rendered operator chart where the profile (named `name` in
+    /// notes) says nothing: a note per fact says where it came from, and a warning where the
+    /// profile says otherwise (its value is used).
+    pub fn fill_from_chart(&mut self, facts: &ChartFacts, name: &str) -> Vec<Note> {
+        let mut filler = Filler {
+            profile: self,
+            name,
+            notes: Vec::new(),
+        };
+        if let Some((namespace, from)) = &facts.namespace {
+            let current = filler.profile.namespace.as_ref().map(ToString::to_string);
+            filler.fact("namespace", namespace, from, current, |p| {
+                p.namespace = Some(namespace.clone());
+            });
+        }
+        if let Some((release, from)) = &facts.operator_version {
+            let current = filler.profile.operator_version.map(|v| v.to_string());
+            filler.fact("operatorVersion", release, from, current, |p| {
+                p.operator_version = Some(*release);
+            });
+        }
+        if let Some((deployed, from)) = &facts.csi_driver {
+            let current = Some(filler.profile.csi_driver.to_string());
+            filler.fact("csiDriver", deployed, from, current, |p| {
+                p.csi_driver = *deployed
+            });
+        }
+        if let Some((host_network, from)) = &facts.webhook_host_network {
+            let current = Some(filler.profile.helm.webhook.host_network.to_string());
+            filler.fact(
+                "helm.webhook.hostNetwork",
+                host_network,
+                from,
+                current,
+                |p| {
+                    p.helm.webhook.host_network = *host_network;
+                },
+            );
+        }
+        for (port, number, from) in &facts.webhook_ports {
+            let field = match port {
+                WebhookPortName::Server => "helm.webhook.ports.server",
+                WebhookPortName::HealthProbe => "helm.webhook.ports.healthProbe",
+                WebhookPortName::Metrics => "helm.webhook.ports.metrics",
+            };
+            let current =
+                slot(&mut filler.profile.helm.webhook.ports, *port).map(|p| p.to_string());
+            filler.fact(field, number, from, current, |p| {
+                *slot(&mut p.helm.webhook.ports, *port) = Some(*number);
+            });
+        }
+        filler.notes
+    }
+}
+
+/// The value of `port` in `ports`.
+fn slot(ports: &mut WebhookPorts, port: WebhookPortName) -> &mut Option<PortNumber> {
+    match port {
+        WebhookPortName::Server => &mut ports.server,
+        WebhookPortName::HealthProbe => &mut ports.health_probe,
+        WebhookPortName::Metrics => &mut ports.metrics,
+    }
+}
+
+/// A profile taking a chart's facts, and the notes on them.
+struct Filler<'a> {
+    profile: &'a mut ClusterProfile,
+    name: &'a str,
+    notes: Vec<Note>,
+}
+
+impl Filler<'_> {
+    /// The fact that `field` is `value` (read `from` the chart): set where the profile does
+    /// not give the field, with a note; a warning where it gives another value (`current`).
+    fn fact(
+        &mut self,
+        field: &'static str,
+        value: &dyn std::fmt::Display,
+        from: &str,
+        current: Option<String>,
+        set: impl FnOnce(&mut ClusterProfile),
+    ) {
+        let value = value.to_string();
+        if !self.profile.given.contains(field) {
+            set(self.profile);
+            self.profile.given.insert(field);
+            self.notes.push(Note::new(
+                Level::Info,
+                &[],
+                format!("cluster profile {field}: {value} taken from {from}"),
+            ));
+        } else if current.as_deref() != Some(value.as_str()) {
+            self.notes.push(Note::new(
+                Level::Warning,
+                &[],
+                format!(
+                    "{} sets {field}: {}, the rendered chart {from}: {value}; the profile's value is used",
+                    crate::values::escape(self.name),
+                    current.unwrap_or_default()
+                ),
+            ));
+        }
     }
 }
 

@@ -95,6 +95,7 @@ pub mod render;
 pub mod resolve;
 pub mod resources;
 pub mod source;
+pub mod stream;
 pub mod synthetic;
 pub mod values;
 pub mod verify;
