@@ -17,7 +17,7 @@ use dynakube_netpol::output::Output;
 use dynakube_netpol::source::Limits;
 use serde_yaml::{Mapping, Value};
 
-use crate::manifests::{self, Consumer};
+use crate::manifests::{self, Consumer, stream};
 
 /// A `results` entry.
 fn result(severity: &str, message: String) -> Mapping {
@@ -288,8 +288,10 @@ fn replace_earlier<'a>(
     if !foreign.is_empty() {
         results.push(listed(
             &format!(
-                "kept {} policies labelled app.kubernetes.io/managed-by=dynakube-netpol that this configuration ({generator}) did not generate here (they lack its {} annotation, or are in another namespace)",
+                "kept {} policies labelled {}={} that this configuration ({generator}) did not generate here (they lack its {} annotation, or are in another namespace)",
                 foreign.len(),
+                stream::MANAGED_BY.0,
+                stream::MANAGED_BY.1,
                 manifests::GENERATOR_ANNOTATION
             ),
             &foreign,

@@ -464,8 +464,8 @@ fn default_deny(namespace: &str) -> NetworkPolicy {
             name: Some("default-deny".into()),
             namespace: Some(namespace.into()),
             labels: Some(BTreeMap::from([(
-                "app.kubernetes.io/managed-by".into(),
-                "dynakube-netpol".into(),
+                crate::stream::MANAGED_BY.0.into(),
+                crate::stream::MANAGED_BY.1.into(),
             )])),
             annotations: Some(BTreeMap::from([(
                 "dynakube-netpol/description".into(),

@@ -246,8 +246,8 @@ pub(crate) fn annotations(
 ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let mut labels = BTreeMap::from([
         (
-            "app.kubernetes.io/managed-by".to_string(),
-            PREFIX.to_string(),
+            crate::stream::MANAGED_BY.0.to_string(),
+            crate::stream::MANAGED_BY.1.to_string(),
         ),
         (format!("{PREFIX}/component"), whom.component.to_string()),
     ]);

@@ -272,8 +272,8 @@ fn default_deny(namespace: &str) -> CiliumNetworkPolicy {
         name: Some("default-deny".into()),
         namespace: Some(namespace.into()),
         labels: Some(BTreeMap::from([(
-            "app.kubernetes.io/managed-by".into(),
-            PREFIX.into(),
+            crate::stream::MANAGED_BY.0.into(),
+            crate::stream::MANAGED_BY.1.into(),
         )])),
         ..ObjectMeta::default()
     };
