@@ -130,7 +130,7 @@ impl VerifyArgs {
             skipped: files.skipped,
         };
         if let Some(dir) = &self.write_case {
-            write_case(dir, &index, files.policies, &report)?;
+            write_case(dir, &index, &files.policies, &report)?;
         }
         let text = match self.format {
             Format::Text => report.to_text(),
@@ -182,30 +182,18 @@ impl VerifyArgs {
 }
 
 /// Writes a cross-check case: the cluster and policies as YAML, and every probe of the report
-/// with the evaluator's verdict.
+/// Writes a cross-check case into `dir`: the cluster, the policies, and every connection
+/// tried with its verdict.
 fn write_case(
     dir: &Path,
     index: &evaluate::Index,
-    policies: Vec<k8s_openapi::api::networking::v1::NetworkPolicy>,
+    policies: &[k8s_openapi::api::networking::v1::NetworkPolicy],
     report: &verify::Report,
 ) -> anyhow::Result<()> {
-    let case = dynakube_netpol::synthetic::Synthetic {
-        namespaces: index.namespaces().to_vec(),
-        pods: index.pods().to_vec(),
-        policies,
-    };
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    case.write_yaml(dir)
-        .with_context(|| format!("cannot write into {}", dir.display()))?;
-    let mut expected =
-        String::from("# Connections tried by `dynakube-netpol verify`, with its verdicts.\n");
-    for probe in report.flows.iter().flat_map(|f| &f.probes) {
-        expected.push_str(&format!(
-            "- {{from: \"{}\", to: \"{}\", port: {}, protocol: {}, allowed: {}}}\n",
-            probe.from, probe.to, probe.port, probe.protocol, probe.allowed
-        ));
+    for (name, text) in report.case_files(index, policies) {
+        output::write_file(&dir.join(name), &text)?;
     }
-    output::write_file(&dir.join("expected.yaml"), &expected)?;
     Ok(())
 }
 

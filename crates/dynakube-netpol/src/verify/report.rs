@@ -318,6 +318,49 @@ impl Report {
         self.flows.iter().filter(|f| what(&f.status)).count()
     }
 
+    /// A cross-check case for other analyzers, as files by name: the cluster of `index`
+    /// (`cluster.yaml`), the `policies` (`policies.yaml`), and every connection this report
+    /// tried with its verdict (`expected.yaml`).
+    pub fn case_files(
+        &self,
+        index: &Index,
+        policies: &[k8s_openapi::api::networking::v1::NetworkPolicy],
+    ) -> BTreeMap<String, String> {
+        #[derive(Serialize)]
+        struct Expected<'a> {
+            from: &'a str,
+            to: &'a str,
+            port: u16,
+            protocol: &'a str,
+            allowed: bool,
+        }
+        let expected: Vec<Expected<'_>> = (self.flows.iter().flat_map(|f| &f.probes))
+            .map(|probe| Expected {
+                from: &probe.from,
+                to: &probe.to,
+                port: probe.port,
+                protocol: probe.protocol,
+                allowed: probe.allowed,
+            })
+            .collect();
+        let expected = serde_yaml::to_string(&expected).expect("the connections serialize");
+        let case = crate::synthetic::Synthetic {
+            namespaces: index.namespaces().to_vec(),
+            pods: index.pods().to_vec(),
+            policies: policies.to_vec(),
+        };
+        BTreeMap::from([
+            ("cluster.yaml".to_string(), case.cluster_yaml()),
+            ("policies.yaml".to_string(), case.policies_yaml()),
+            (
+                "expected.yaml".to_string(),
+                format!(
+                    "# Connections tried by `dynakube-netpol verify`, with its verdicts.\n{expected}"
+                ),
+            ),
+        ])
+    }
+
     /// The report as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the report serializes") + "\n"
