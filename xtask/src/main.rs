@@ -1,8 +1,8 @@
 //! Build-time jobs of dynakube-netpol, run as `cargo xtask <job>`:
 //!
-//! - `test`: prepares what the tests need beside the toolchain (the manifest verifier's Python
-//!   environment, Helm and kubectl) and runs every test, the ignored ones that need them
-//!   included, then checks that `cargo doc` gives no warning;
+//! - `test`: fetches Helm and kubectl when they are missing, compiles and runs every test (the
+//!   ignored ones that need Helm or kubectl included), runs `verify-manifests`, then checks that
+//!   `cargo doc` gives no warning; each step says what it does and how long it took;
 //! - `tools`: fetches the pinned Helm 4 and kubectl into `target/tools/` unless they are there
 //!   (see the `tools` module);
 //! - `fuzz [SECONDS [TARGET...]]`: runs every fuzz target (or the ones named) for SECONDS each
@@ -23,6 +23,11 @@
 //!   crates.io when the CLI's package is built; ARGs are passed on, such as `--offline`);
 //! - `verify VERIFIER`: renders the fixtures and runs an external manifest verifier on each
 //!   (`VERIFIER OUTPUT_DIR [CLUSTER_MODEL_DIR]`);
+//! - `verify-manifests [--schemas DIR] [--samples DIR] [--jobs N] [--verbose] [NAME...]`:
+//!   renders every valid fixture and operator sample (or those whose names start with a NAME)
+//!   in both flavors and checks each output with the project's independent verifier
+//!   (`xtask/verifier/`, in a Python environment under the target directory made from its
+//!   pinned requirements; see the `verifier` and `venv` modules);
 //! - `synthetic DIR [PODS [QUERIES]]`: writes the benchmark's generated cluster as a case
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
@@ -144,9 +149,11 @@ fn cli_binary(root: &Path, args: &[&str]) -> Result<PathBuf> {
         let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
+        // The binary itself, not the test harness of its unit tests.
         let is_cli = message["reason"] == "compiler-artifact"
             && message["target"]["name"] == "dynakube-netpol"
-            && message["target"]["kind"][0] == "bin";
+            && message["target"]["kind"][0] == "bin"
+            && message["profile"]["test"] == false;
         if let (true, Some(executable)) = (is_cli, message["executable"].as_str()) {
             return Ok(PathBuf::from(executable));
         }
@@ -159,24 +166,38 @@ const TOOLS_VARIABLE: &str = "DYNAKUBE_NETPOL_TOOLS";
 
 /// Every test, as CI runs them: Helm and kubectl are fetched when they are missing (unless
 /// `DYNAKUBE_NETPOL_TOOLS` already names a directory of them), the workspace and its tests are
-/// compiled, then `cargo test --workspace --locked -- --include-ignored` runs with
-/// `DYNAKUBE_NETPOL_TOOLS` naming their directory, then `verify-manifests` checks every
-/// fixture's and sample's output with the independent verifier (its Python environment made when
-/// missing or stale), then `cargo doc` must give no warning. Each step says what it does and how
-/// long it took.
+/// compiled while the verifier's Python environment is made (when missing or stale), then the
+/// fixtures and samples are rendered for `verify-manifests`, whose verifier runs in the
+/// background while `cargo test --workspace --locked -- --include-ignored` runs (with
+/// `DYNAKUBE_NETPOL_TOOLS` naming their directory) and `cargo doc` must give no warning. Each
+/// step says what it does and how long it took.
 fn test() -> Result<()> {
     let root = project_root();
     let started = std::time::Instant::now();
+    let target = target_dir(&root)?;
     let helm_and_kubectl = match std::env::var_os(TOOLS_VARIABLE) {
         Some(dir) => PathBuf::from(dir),
         None => step("fetching Helm and kubectl unless they are cached", || {
             tools::ensure(&root)
         })?,
     };
-    let binary = step("compiling the workspace and its tests", || {
-        cli_binary(&root, &["test", "--workspace", "--no-run"])
+    // pip waits on the network while rustc keeps the cores busy.
+    let environment = std::thread::spawn({
+        let (root, target) = (root.clone(), target.clone());
+        move || venv::ensure(&root, &target)
+    });
+    let binary = step(
+        "compiling the workspace and its tests (and making the verifier's Python environment)",
+        || cli_binary(&root, &["test", "--workspace", "--no-run"]),
+    )?;
+    let python = step("the verifier's Python environment", || {
+        environment
+            .join()
+            .map_err(|_| anyhow::anyhow!("making the Python environment panicked"))?
     })?;
-    step("running the tests", || {
+    let options = verifier::Options::parse(&root, &[])?;
+    let background = verifier::prepare(&root, &options, &binary, &python, &target)?.spawn()?;
+    let tests = step("running the tests", || {
         let status = Command::new(env!("CARGO"))
             .args(["test", "--workspace", "--locked", "--", "--include-ignored"])
             .env(TOOLS_VARIABLE, &helm_and_kubectl)
@@ -186,11 +207,10 @@ fn test() -> Result<()> {
             bail!("tests failed");
         }
         Ok(())
-    })?;
-    verifier::run(&root, &verifier::Options::parse(&root, &[])?, Some(binary))?;
+    });
     // The documentation is part of the product: every public item documented, every link
     // resolved, the module examples compiled (and run, above, as doctests).
-    step("checking the documentation (cargo doc)", || {
+    let documentation = step("checking the documentation (cargo doc)", || {
         let status = Command::new(env!("CARGO"))
             .args(["doc", "--workspace", "--no-deps", "--locked"])
             .args(["--features", "dynakube-netpol/dns"])
@@ -201,7 +221,11 @@ fn test() -> Result<()> {
             bail!("cargo doc has warnings");
         }
         Ok(())
-    })?;
+    });
+    let verified = background.finish();
+    tests?;
+    documentation?;
+    verified?;
     println!(
         "cargo xtask test: everything passed in {:.0} s",
         started.elapsed().as_secs_f64()

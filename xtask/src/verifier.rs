@@ -126,8 +126,9 @@ impl Rendered {
     }
 }
 
-/// Renders every input (or the chosen ones), runs the self-test, then the verifier on all.
-/// `binary` is the CLI when the caller has built it; otherwise `cargo build` builds it.
+/// Renders every input (or the chosen ones), runs the self-test, then the verifier on all,
+/// printing its lines as it goes. `binary` is the CLI when the caller has built it; otherwise
+/// `cargo build` builds it.
 pub fn run(root: &Path, options: &Options, binary: Option<PathBuf>) -> Result<()> {
     let target = crate::target_dir(root)?;
     let binary = match binary {
@@ -139,6 +140,48 @@ pub fn run(root: &Path, options: &Options, binary: Option<PathBuf>) -> Result<()
     let python = step("preparing the verifier's Python environment", || {
         venv::ensure(root, &target)
     })?;
+    let prepared = prepare(root, options, &binary, &python, &target)?;
+    step(&prepared.doing(), || {
+        let status = prepared
+            .verifier
+            .command(&prepared.manifest, &prepared.report(), !options.verbose)
+            .status()?;
+        prepared.outcome(status)
+    })
+}
+
+/// Everything rendered and the self-test passed: what remains is the verifier's run.
+pub struct Prepared {
+    /// How to run the verifier.
+    verifier: Verifier,
+    /// The jobs.
+    manifest: PathBuf,
+    /// The work directory.
+    work: PathBuf,
+    /// How many outputs there are to check.
+    outputs: usize,
+}
+
+/// A verifier run in the background, its lines going into a file.
+pub struct Background {
+    /// The verifier's process.
+    child: std::process::Child,
+    /// Its lines.
+    log: PathBuf,
+    /// What it was given.
+    prepared: Prepared,
+    /// When it started.
+    started: std::time::Instant,
+}
+
+/// Renders the inputs and runs the self-test, for a verifier that `python` runs.
+pub fn prepare(
+    root: &Path,
+    options: &Options,
+    binary: &Path,
+    python: &Path,
+    target: &Path,
+) -> Result<Prepared> {
     let work = target.join("verify-manifests");
     if work.exists() {
         std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
@@ -157,60 +200,123 @@ pub fn run(root: &Path, options: &Options, binary: Option<PathBuf>) -> Result<()
         }
     }
     let verifier = Verifier {
-        root,
-        python: &python,
-        options,
+        root: root.to_owned(),
+        python: python.to_owned(),
+        schemas: options.schemas.clone(),
+        jobs: options.jobs,
     };
     step("the verifier's self-test on planted defects", || {
-        let rendered = render(&binary, &base, &work.join("self-test-base"))?;
+        let rendered = render(binary, &base, &work.join("self-test-base"))?;
         selftest::run(&verifier, &base, &rendered, &work.join("self-test"))
     })?;
     let count = inputs.len();
     let manifest = step(
         &format!("rendering {count} fixtures and samples in both flavors"),
-        || render_all(&binary, &inputs, &work, options.jobs),
+        || render_all(binary, &inputs, &work, options.jobs),
     )?;
-    step(
-        &format!(
+    Ok(Prepared {
+        verifier,
+        manifest,
+        work,
+        outputs: 2 * count,
+    })
+}
+
+impl Prepared {
+    /// What the verifier's run does, in words.
+    fn doing(&self) -> String {
+        format!(
             "verifying {} outputs ({} at a time)",
-            2 * count,
-            options.jobs
-        ),
-        || {
-            let report = work.join("report.txt");
-            let status = verifier
-                .command(&manifest, &report, !options.verbose)
-                .status()?;
-            if !status.success() {
-                bail!(
-                    "the verifier found failures (every line is in {})",
-                    report.display()
-                );
+            self.outputs, self.verifier.jobs
+        )
+    }
+
+    /// The file of every line of the run.
+    fn report(&self) -> PathBuf {
+        self.work.join("report.txt")
+    }
+
+    /// The run's verdict from its exit status.
+    fn outcome(&self, status: std::process::ExitStatus) -> Result<()> {
+        if !status.success() {
+            bail!(
+                "the verifier found failures (every line is in {})",
+                self.report().display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Starts the verifier in the background (quiet: a line per output and the failures).
+    pub fn spawn(self) -> Result<Background> {
+        let log = self.work.join("progress.txt");
+        println!(
+            "==> {} in the background; its lines go to {}",
+            self.doing(),
+            log.display()
+        );
+        let file = std::fs::File::create(&log)?;
+        let child = self
+            .verifier
+            .command(&self.manifest, &self.report(), true)
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()?;
+        Ok(Background {
+            child,
+            log,
+            prepared: self,
+            started: std::time::Instant::now(),
+        })
+    }
+}
+
+impl Background {
+    /// Waits for the verifier, prints its failures and its summary, and says how long it took.
+    pub fn finish(mut self) -> Result<()> {
+        let what = self.prepared.doing();
+        println!("==> waiting for the verifier ({what})");
+        let status = self.child.wait()?;
+        let lines = std::fs::read_to_string(&self.log)?;
+        let mut shown = false;
+        for line in lines.lines() {
+            if !line.starts_with("[") {
+                println!("{line}");
+                shown = true;
             }
-            Ok(())
-        },
-    )
+        }
+        if !shown {
+            println!("(the verifier printed nothing)");
+        }
+        println!(
+            "==> {what}: {} in {:.1} s",
+            if status.success() { "done" } else { "failed" },
+            self.started.elapsed().as_secs_f64()
+        );
+        self.prepared.outcome(status)
+    }
 }
 
 /// How to run the Python verifier.
-pub struct Verifier<'a> {
-    root: &'a Path,
-    python: &'a Path,
-    options: &'a Options,
+pub struct Verifier {
+    root: PathBuf,
+    python: PathBuf,
+    schemas: PathBuf,
+    jobs: usize,
 }
 
-impl Verifier<'_> {
+impl Verifier {
     /// The command that checks the jobs of `manifest`, writing every line into `report`.
     pub fn command(&self, manifest: &Path, report: &Path, quiet: bool) -> Command {
-        let mut command = Command::new(self.python);
+        let mut command = Command::new(&self.python);
         // -B: no bytecode files in the source tree; -E -s: no PYTHON* variables, no user site.
         command
             .args(["-B", "-E", "-s"])
             .arg(self.root.join("xtask/verifier/verify.py"))
             .arg("--schemas")
-            .arg(&self.options.schemas)
+            .arg(&self.schemas)
             .arg("--jobs")
-            .arg(self.options.jobs.to_string())
+            .arg(self.jobs.to_string())
             .arg("--report")
             .arg(report)
             .args(quiet.then_some("--quiet"))
