@@ -236,20 +236,10 @@ fn test() -> Result<()> {
 /// Writes the policies of generated DynaKubes with `-o` and reports time, files and bytes.
 fn bench_output(counts: &[usize]) -> Result<()> {
     let root = project_root();
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "dynakube-netpol-cli",
-        ])
-        .current_dir(&root)
-        .status()?;
-    if !status.success() {
-        bail!("building the CLI failed");
-    }
-    let binary = root.join("target/release/dynakube-netpol");
+    let binary = cli_binary(
+        &root,
+        &["build", "--release", "--package", "dynakube-netpol-cli"],
+    )?;
     let work = root.join("target/bench-output");
     std::fs::create_dir_all(&work)?;
     println!(

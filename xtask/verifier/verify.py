@@ -173,7 +173,7 @@ def check_resources(report: Report, files: list[Path]) -> None:
                 report.record(False, "resource-crd", ident, ["no operator release serves this apiVersion"])
                 continue
             tried = [(version.source, schemas.CrdRegistry.errors(version, document.value)) for version in served]
-            accepted = [source for source, errors in tried if not errors]
+            accepted = sorted((source for source, errors in tried if not errors), key=release_order)
             meta = apiserver.object_meta(document.value.get("metadata"), namespaced=True)
             details = [f"accepted by {', '.join(accepted)}"] if accepted else [
                 f"[{source}] {error}" for source, errors in tried for error in errors[:10]]
@@ -254,6 +254,12 @@ def main() -> int:
     print(f"verifier: {len(reports)} jobs, {objects} objects")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 and objects > 0 else 1
+
+
+def release_order(name: str) -> tuple:
+    """A release folder's name (`v1.10.2`) as numbers, for sorting; other names after them."""
+    parts = name.lstrip("v").split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else (999, name)
 
 
 def weight(job: dict) -> int:
