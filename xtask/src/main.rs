@@ -1,8 +1,8 @@
 //! Build-time jobs of dynakube-netpol, run as `cargo xtask <job>`:
 //!
-//! - `test`: prepares what the tests need beside the toolchain (the manifest verifier's Python
-//!   environment, Helm and kubectl) and runs every test, the ignored ones that need them
-//!   included, then checks that `cargo doc` gives no warning;
+//! - `test`: fetches Helm and kubectl when they are missing, compiles and runs every test (the
+//!   ignored ones that need Helm or kubectl included), runs `verify-manifests`, then checks that
+//!   `cargo doc` gives no warning; each step says what it does and how long it took;
 //! - `tools`: fetches the pinned Helm 4 and kubectl into `target/tools/` unless they are there
 //!   (see the `tools` module);
 //! - `dist [--profile PROFILE] [--target TRIPLE]`: builds the CLI (profile `release` unless
@@ -30,6 +30,11 @@
 //!   crates.io when the CLI's package is built; ARGs are passed on, such as `--offline`);
 //! - `verify VERIFIER`: renders the fixtures and runs an external manifest verifier on each
 //!   (`VERIFIER OUTPUT_DIR [CLUSTER_MODEL_DIR]`);
+//! - `verify-manifests [--schemas DIR] [--samples DIR] [--jobs N] [--verbose] [NAME...]`:
+//!   renders every valid fixture and operator sample (or those whose names start with a NAME)
+//!   in both flavors and checks each output with the project's independent verifier
+//!   (`xtask/verifier/`, in a Python environment under the target directory made from its
+//!   pinned requirements; see the `verifier` and `venv` modules);
 //! - `synthetic DIR [PODS [QUERIES]]`: writes the benchmark's generated cluster as a case
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
@@ -37,7 +42,10 @@ mod cli_docs;
 mod dist;
 mod generated;
 mod schemas;
+mod selftest;
 mod tools;
+mod venv;
+mod verifier;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -46,7 +54,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use generated::Change;
 
-const USAGE: &str = "usage: cargo xtask <test | tools | dist [--profile PROFILE] [--target TRIPLE] | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | synthetic DIR [PODS [QUERIES]]>";
+const USAGE: &str = "usage: cargo xtask <test | tools | dist [--profile PROFILE] [--target TRIPLE] | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | verify-manifests [--schemas DIR] [--samples DIR] [--jobs N] [--verbose] [NAME...] | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -86,6 +94,10 @@ fn main() -> Result<()> {
         ["snapshots", "--accept"] => snapshots(true),
         ["package", rest @ ..] => package(rest),
         ["verify", verifier] => verify(Path::new(verifier)),
+        ["verify-manifests", rest @ ..] => {
+            let root = project_root();
+            verifier::run(&root, &verifier::Options::parse(&root, rest)?, None)
+        }
         ["synthetic", dir, rest @ ..] if rest.len() <= 2 => {
             let number = |i: usize, default: usize| -> Result<usize> {
                 rest.get(i).map_or(Ok(default), |n| {
@@ -106,77 +118,145 @@ fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The manifest verifier beside the workspace (it stays outside the project).
-fn verifier_tools() -> PathBuf {
-    project_root().join("../shared/tools")
+/// Runs `what`, saying first what it does and then how long it took.
+fn step<T>(what: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
+    println!("==> {what}");
+    let started = std::time::Instant::now();
+    let result = run();
+    let verdict = if result.is_ok() { "done" } else { "failed" };
+    println!(
+        "==> {what}: {verdict} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    result
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR` and cargo's configuration respected).
+fn target_dir(root: &Path) -> Result<PathBuf> {
+    let output = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--no-deps", "--locked"])
+        .current_dir(root)
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "cargo metadata: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .context("cargo metadata names no target directory")
+}
+
+/// Runs the cargo command `args` (such as `build --package dynakube-netpol-cli`, or `test
+/// --workspace --no-run`) and returns the CLI binary it built, as cargo's build messages name it.
+fn cli_binary(root: &Path, args: &[&str]) -> Result<PathBuf> {
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .args(["--locked", "--message-format", "json-render-diagnostics"])
+        .current_dir(root)
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        bail!("cargo {} failed", args.join(" "));
+    }
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        // The binary itself, not the test harness of its unit tests.
+        let is_cli = message["reason"] == "compiler-artifact"
+            && message["target"]["name"] == "dynakube-netpol"
+            && message["target"]["kind"][0] == "bin"
+            && message["profile"]["test"] == false;
+        if let (true, Some(executable)) = (is_cli, message["executable"].as_str()) {
+            return Ok(PathBuf::from(executable));
+        }
+    }
+    bail!("cargo {} built no dynakube-netpol binary", args.join(" "))
 }
 
 /// The variable that names the directory of `helm` and `kubectl` for the integration tests.
 const TOOLS_VARIABLE: &str = "DYNAKUBE_NETPOL_TOOLS";
 
-/// Every test, as CI runs them: the verifier's environment is made when it is missing, Helm
-/// and kubectl are fetched when they are missing (unless `DYNAKUBE_NETPOL_TOOLS` already names
-/// a directory of them), then `cargo test --workspace --locked -- --include-ignored` with
-/// `DYNAKUBE_NETPOL_TOOLS` naming their directory, then `cargo doc` without warnings.
+/// Every test, as CI runs them: Helm and kubectl are fetched when they are missing (unless
+/// `DYNAKUBE_NETPOL_TOOLS` already names a directory of them), the workspace and its tests are
+/// compiled while the verifier's Python environment is made (when missing or stale), then the
+/// fixtures and samples are rendered for `verify-manifests`, whose verifier runs in the
+/// background while `cargo test --workspace --locked -- --include-ignored` runs (with
+/// `DYNAKUBE_NETPOL_TOOLS` naming their directory) and `cargo doc` must give no warning. Each
+/// step says what it does and how long it took.
 fn test() -> Result<()> {
-    let tools = verifier_tools();
-    let setup = tools.join("setup-verifiers");
-    if setup.is_file() && !tools.join(".venv/bin/python").is_file() {
-        println!("preparing the manifest verifier ({})", setup.display());
-        let status = Command::new(&setup).status()?;
-        if !status.success() {
-            bail!("{} failed", setup.display());
-        }
-    }
+    let root = project_root();
+    let started = std::time::Instant::now();
+    let target = target_dir(&root)?;
     let helm_and_kubectl = match std::env::var_os(TOOLS_VARIABLE) {
         Some(dir) => PathBuf::from(dir),
-        None => tools::ensure(&project_root())?,
+        None => step("fetching Helm and kubectl unless they are cached", || {
+            tools::ensure(&root)
+        })?,
     };
-    let status = Command::new(env!("CARGO"))
-        .args(["test", "--workspace", "--locked", "--", "--include-ignored"])
-        .env(TOOLS_VARIABLE, &helm_and_kubectl)
-        .current_dir(project_root())
-        .status()?;
-    if !status.success() {
-        bail!("tests failed");
-    }
+    // pip waits on the network while rustc keeps the cores busy.
+    let environment = std::thread::spawn({
+        let (root, target) = (root.clone(), target.clone());
+        move || venv::ensure(&root, &target)
+    });
+    let binary = step(
+        "compiling the workspace and its tests (and making the verifier's Python environment)",
+        || cli_binary(&root, &["test", "--workspace", "--no-run"]),
+    )?;
+    let python = step("the verifier's Python environment", || {
+        environment
+            .join()
+            .map_err(|_| anyhow::anyhow!("making the Python environment panicked"))?
+    })?;
+    let options = verifier::Options::parse(&root, &[])?;
+    let background = verifier::prepare(&root, &options, &binary, &python, &target)?.spawn()?;
+    let tests = step("running the tests", || {
+        let status = Command::new(env!("CARGO"))
+            .args(["test", "--workspace", "--locked", "--", "--include-ignored"])
+            .env(TOOLS_VARIABLE, &helm_and_kubectl)
+            .current_dir(&root)
+            .status()?;
+        if !status.success() {
+            bail!("tests failed");
+        }
+        Ok(())
+    });
     // The documentation is part of the product: every public item documented, every link
     // resolved, the module examples compiled (and run, above, as doctests).
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "doc",
-            "--workspace",
-            "--no-deps",
-            "--locked",
-            "--features",
-            "dynakube-netpol/dns",
-        ])
-        .env("RUSTDOCFLAGS", "-D warnings")
-        .current_dir(project_root())
-        .status()?;
-    if !status.success() {
-        bail!("cargo doc has warnings");
-    }
+    let documentation = step("checking the documentation (cargo doc)", || {
+        let status = Command::new(env!("CARGO"))
+            .args(["doc", "--workspace", "--no-deps", "--locked"])
+            .args(["--features", "dynakube-netpol/dns"])
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .current_dir(&root)
+            .status()?;
+        if !status.success() {
+            bail!("cargo doc has warnings");
+        }
+        Ok(())
+    });
+    let verified = background.finish();
+    tests?;
+    documentation?;
+    verified?;
+    println!(
+        "cargo xtask test: everything passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 /// Writes the policies of generated DynaKubes with `-o` and reports time, files and bytes.
 fn bench_output(counts: &[usize]) -> Result<()> {
     let root = project_root();
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "dynakube-netpol-cli",
-        ])
-        .current_dir(&root)
-        .status()?;
-    if !status.success() {
-        bail!("building the CLI failed");
-    }
-    let binary = root.join("target/release/dynakube-netpol");
+    let binary = cli_binary(
+        &root,
+        &["build", "--release", "--package", "dynakube-netpol-cli"],
+    )?;
     let work = root.join("target/bench-output");
     std::fs::create_dir_all(&work)?;
     println!(
@@ -494,14 +574,7 @@ fn field_list_text(
 /// Builds the CLI and renders every valid fixture into `target/fixtures/<name>/`.
 fn fixtures() -> Result<Vec<PathBuf>> {
     let root = project_root();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--package", "dynakube-netpol-cli"])
-        .current_dir(&root)
-        .status()?;
-    if !status.success() {
-        bail!("building the CLI failed");
-    }
-    let binary = root.join("target/debug/dynakube-netpol");
+    let binary = cli_binary(&root, &["build", "--package", "dynakube-netpol-cli"])?;
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root.join("fixtures"))?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;

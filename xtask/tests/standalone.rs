@@ -4,7 +4,7 @@
 //! Every text file that git tracks (every file below the root but `target/` and `.git/` when
 //! the tree is no git checkout) is scanned for two kinds of reference:
 //!
-//! - a relative path that starts with `..` (`../shared/tools`, `join("../../fixtures")`): it
+//! - a relative path that starts with `..` (`../elsewhere/tools`, `join("../../fixtures")`): it
 //!   must name a tracked file or directory, read from one of the directories below, without
 //!   climbing above the root;
 //! - an absolute path into a home directory (`/home/`, `/Users/`, `/root/`) or into the
@@ -14,39 +14,13 @@
 //! joins paths to its crate's root, a README to its own folder), and from every package's
 //! directory, where cargo runs tests and doctests (the README's examples run in `xtask/`).
 //!
-//! [`VERIFIER_BESIDE`] lists the references that are known and about to go, and
-//! [`NOT_REFERENCES`] the paths that are test data: each is one exact path in one file, so that
-//! any other reference fails. This file itself is not scanned: its strings are the examples the
+//! [`NOT_REFERENCES`] lists the paths that are test data: each is one exact path in one file, so
+//! that any other reference fails. This file itself is not scanned: its strings are the examples the
 //! scan is tested with.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// References to the external manifest verifier beside the repository, which the project's own
-/// verifier replaces: (file, path as written). They go with it.
-const VERIFIER_BESIDE: [(&str, &str); 8] = [
-    ("README.md", "../shared/tools/verify-manifests"),
-    ("README.md", "../shared/tools/setup-verifiers"),
-    ("README.md", "../shared/tools/validate-dynatrace-crs"),
-    (
-        "crates/dynakube-netpol-cli/tests/verifier.rs",
-        "../shared/tools",
-    ),
-    (
-        "crates/dynakube-netpol-cli/tests/verifier.rs",
-        "../shared/tools/verify-manifests",
-    ),
-    (
-        "crates/dynakube-netpol-cli/tests/verifier.rs",
-        "../shared/tools/validate-dynatrace-crs",
-    ),
-    (
-        "crates/dynakube-netpol-cli/tests/verifier.rs",
-        "../shared/tools/setup-verifiers",
-    ),
-    ("xtask/src/main.rs", "../shared/tools"),
-];
 
 /// Relative paths that are data, not references: what tests give to the code that normalises
 /// paths and resolves URLs.
@@ -183,7 +157,7 @@ fn outside_references(
 ) -> Vec<String> {
     let mut found = Vec::new();
     for token in path_tokens(text, machine) {
-        if VERIFIER_BESIDE.contains(&(file, token)) || NOT_REFERENCES.contains(&(file, token)) {
+        if NOT_REFERENCES.contains(&(file, token)) {
             continue;
         }
         let inside = token.starts_with("..") && {
@@ -276,12 +250,15 @@ fn references_outside_are_found_and_inside_are_not() {
     // Outside: above the root, a sibling of the repository, a folder that is not tracked,
     // a machine's home.
     assert_eq!(
-        check(crate_test, r#"join("../../../shared/schemas/dynatrace")"#),
-        ["crates/lib/tests/schemas.rs: ../../../shared/schemas/dynatrace"]
+        check(
+            crate_test,
+            r#"join("../../../elsewhere/schemas/dynatrace")"#
+        ),
+        ["crates/lib/tests/schemas.rs: ../../../elsewhere/schemas/dynatrace"]
     );
     assert_eq!(
-        check("README.md", "beside it (`../shared/operator-samples`)."),
-        ["README.md: ../shared/operator-samples"]
+        check("README.md", "beside it (`../elsewhere/operator-samples`)."),
+        ["README.md: ../elsewhere/operator-samples"]
     );
     assert_eq!(
         check("README.md", "see ../../elsewhere"),
@@ -296,8 +273,8 @@ fn references_outside_are_found_and_inside_are_not() {
         ["README.md: /home/someone/dynakube-netpol"]
     );
     assert_eq!(
-        check(crate_test, r#"read("/srv/checkouts/shared/x.yaml")"#),
-        ["crates/lib/tests/schemas.rs: /srv/checkouts/shared/x.yaml"]
+        check(crate_test, r#"read("/srv/checkouts/elsewhere/x.yaml")"#),
+        ["crates/lib/tests/schemas.rs: /srv/checkouts/elsewhere/x.yaml"]
     );
     assert_eq!(check(crate_test, r#"read("/srv/other/x.yaml")"#), none);
     // From a package's directory, as doctests run.
@@ -305,13 +282,20 @@ fn references_outside_are_found_and_inside_are_not() {
         check("README.md", r#"read("../lib/tests/schemas.rs")"#),
         none
     );
-    // An allowed reference is allowed in its file only.
+    // Test data is allowed in its file only.
     assert_eq!(
-        check("README.md", "`../shared/tools/setup-verifiers`"),
+        check(
+            "crates/dynakube-netpol/src/output/mod.rs",
+            r#"normalized_path("../x.yaml")"#
+        ),
         none
     );
     assert_eq!(
-        check(crate_test, "`../shared/tools/setup-verifiers`"),
-        ["crates/lib/tests/schemas.rs: ../shared/tools/setup-verifiers"]
+        check(crate_test, r#"normalized_path("../x.yaml")"#),
+        ["crates/lib/tests/schemas.rs: ../x.yaml"]
+    );
+    assert_eq!(
+        check("README.md", "`../elsewhere/tools/setup-verifiers`"),
+        ["README.md: ../elsewhere/tools/setup-verifiers"]
     );
 }

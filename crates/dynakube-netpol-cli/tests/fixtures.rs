@@ -452,3 +452,63 @@ fn verify_refuses_what_it_cannot_account_for() {
     assert_eq!(strict.status.code(), Some(1), "{}", text(&strict.stdout));
     assert!(text(&strict.stderr).contains("error: verification failed:"));
 }
+
+// The two operator samples (`fixtures/operator-samples/`) that the operator itself refuses are
+// refused by the tool too, saying why. Every other sample is rendered in both flavors, verified
+// and checked by the independent verifier in `cargo xtask verify-manifests`.
+
+/// The sample `name` (under `fixtures/operator-samples/`) with its tenant placeholder
+/// substituted, in a scratch file.
+fn sample(name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/operator-samples");
+    let text = std::fs::read_to_string(root.join(name))
+        .unwrap_or_else(|e| panic!("the operator sample {name}: {e}"))
+        .replace("ENVIRONMENTID", "abc12345");
+    let copy = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("operator-samples")
+        .join(name.replace('/', "_"));
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::write(&copy, text).unwrap();
+    copy
+}
+
+/// `generate` of the sample `file` on the public-internet fallback, with `extra` arguments.
+fn generate_sample(file: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .arg("generate")
+        .arg(file)
+        .args(["--fqdn-fallback", "public-internet"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_provisioner_without_host_patterns_is_refused() {
+    let out = generate_sample(&sample("edgeconnect/provisioner.yaml"), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("field `spec.hostPatterns`: is required with `spec.oauth.provisioner: true`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_oauth_endpoint_outside_dynatrace_sso_is_refused_from_operator_1_10() {
+    let file = sample("edgeconnect/edgeconnect.yaml");
+    let out = generate_sample(&file, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is not one of the SSO hosts operator 1.10.2 accepts"),
+        "{stderr}"
+    );
+    let earlier = generate_sample(&file, &["--operator-version", "1.9"]);
+    assert!(
+        earlier.status.success(),
+        "{}",
+        String::from_utf8_lossy(&earlier.stderr)
+    );
+}

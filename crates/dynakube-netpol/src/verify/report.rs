@@ -169,7 +169,7 @@ pub struct AddressBlock {
 
 impl std::fmt::Display for AddressBlock {
     /// `10.0.0.0/8`, or `0.0.0.0/0 (except 10.0.0.0/8, 192.168.0.0/16)`, with at most
-    /// the first few exceptions and how many more.
+    /// ten (`SHOWN`) exceptions and how many more.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.cidr)?;
         if !self.except.is_empty() {
