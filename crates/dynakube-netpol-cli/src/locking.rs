@@ -18,6 +18,10 @@ use dynakube_netpol::output::{self, WriteLock};
 use dynakube_netpol::resolve::Resolve;
 use dynakube_netpol::values::{HostName, Shown};
 
+/// The first line of every lock file the command line writes: what it is, and how to refresh
+/// it.
+pub const LOCK_HEADER: &str = "# dynakube-netpol lock: the addresses DNS gave for the hosts the policies need; review and commit it, refresh with `dynakube-netpol lock --refresh`";
+
 /// The lock file used when `--lock` is not given.
 pub const DEFAULT_LOCK: &str = "dynakube-netpol.lock";
 
@@ -176,7 +180,7 @@ impl DnsArgs {
 /// rename (never through a link). The caller holds the [`WriteLock`] of `path` from reading
 /// the lock to writing it, so that concurrent runs take turns and lose no host.
 pub fn write_lock(path: &Path, lock: &Lock) -> anyhow::Result<()> {
-    output::write_file(path, &lock.to_yaml())
+    output::write_file(path, &lock.to_yaml_under(LOCK_HEADER))
         .with_context(|| format!("cannot write the lock file {}", path.display()))
 }
 
@@ -209,7 +213,7 @@ pub fn refresh(
     for note in &notes {
         eprintln!("{note}");
     }
-    let new_text = lock.to_yaml();
+    let new_text = lock.to_yaml_under(LOCK_HEADER);
     if check {
         if new_text == old_text {
             return Ok(crate::exit::code(crate::exit::SUCCESS));

@@ -10,6 +10,7 @@ mod ranges;
 mod say;
 mod settings;
 mod style;
+mod words;
 mod zone_apply;
 
 use std::path::{Path, PathBuf};
@@ -239,7 +240,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            anstream::eprintln!("{}: {error:#}", style::error());
+            anstream::eprintln!(
+                "{}: {}",
+                style::error(),
+                words::error_text(&error, &words::Flags)
+            );
             exit::code(exit::INVALID)
         }
     }

@@ -6,20 +6,16 @@
 //! Decision: a stream without DynaKube or EdgeConnect is no error here (a chart may install
 //! the operator alone); it goes through unchanged, with a note.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use clap::ValueEnum;
-use dynakube_netpol::Flavor;
-use dynakube_netpol::input::{UnknownFields, parse_objects};
-use dynakube_netpol::matrix::{Level, Note, OperatorVersion};
+use dynakube_netpol::input::parse_objects;
+use dynakube_netpol::matrix::{Level, Note};
 use dynakube_netpol::output::Output;
-use dynakube_netpol::resolve::Fallback;
-use dynakube_netpol::resources::{Inputs, ProxyUrl};
-use dynakube_netpol::source::Limits;
-use serde::Deserialize;
-use serde_yaml::Value;
+use dynakube_netpol::resources::Inputs;
+use serde_yaml::{Mapping, Value};
 
-use crate::settings::{Config, FlavorArg, Text, ZoneFallbackArg};
+use crate::settings::{Config, FlavorChoice, Text};
 pub use dynakube_netpol::stream::{
     self, ChartFacts, GENERATOR_ANNOTATION, is_generated, is_generated_by, metadata_str,
 };
@@ -46,6 +42,16 @@ pub enum Consumer {
     Kustomize,
 }
 
+impl Consumer {
+    /// How the consumer's users name settings: flags for Helm, spec fields for kustomize.
+    pub fn words(self) -> &'static dyn dynakube_netpol::advice::Words {
+        match self {
+            Consumer::Helm => &crate::words::Flags,
+            Consumer::Kustomize => &crate::words::Spec,
+        }
+    }
+}
+
 /// What the manifests gave: the input objects, and the policies to add (none without a
 /// DynaKube or EdgeConnect).
 pub struct Added {
@@ -54,6 +60,8 @@ pub struct Added {
     pub policies: Option<Output>,
     /// Everything to tell: the matrix's and renderer's notes, and where facts came from.
     pub notes: Vec<Note>,
+    /// Who reads the notes.
+    pub consumer: Consumer,
 }
 
 /// Adds policies to `items` (name for messages, YAML text) under `config`, for `consumer`.
@@ -90,6 +98,7 @@ pub fn add_policies(
         return Ok(Added {
             policies: None,
             notes: vec![note],
+            consumer,
         });
     }
     crate::say::verbose(|| crate::settings::skipped_summary(&loaded.inputs));
@@ -100,10 +109,7 @@ pub fn add_policies(
     generated.add_notes(fact_notes);
     let collisions = stream::collisions(&objects, &generated, generator.as_deref())?;
     generated.add_notes(collisions);
-    if consumer == Consumer::Kustomize {
-        generated.notes = generated.notes.iter().map(note_in_config_terms).collect();
-    }
-    let mut output = generated.output(&loaded.inputs, arguments)?;
+    let mut output = generated.output_in(&loaded.inputs, arguments, consumer.words())?;
     if helm_files {
         // Helm 4 names each added object's `# Source:` by its position unless it carries the
         // annotation; by name, one new policy does not rename the others in a rendered diff.
@@ -114,8 +120,8 @@ pub fn add_policies(
     if let Some(generator) = generator.filter(|_| consumer == Consumer::Kustomize) {
         output.annotate(GENERATOR_ANNOTATION, |_| Some(generator.clone()))?;
     }
-    if let Some(warnings) =
-        warnings_annotation(&generated.notes).filter(|_| consumer == Consumer::Kustomize)
+    if let Some(warnings) = warnings_annotation(&generated.notes, consumer.words())
+        .filter(|_| consumer == Consumer::Kustomize)
     {
         output.annotate(WARNINGS_ANNOTATION, |name| {
             (name == "default-deny").then(|| warnings.clone())
@@ -124,6 +130,7 @@ pub fn add_policies(
     Ok(Added {
         notes: generated.notes,
         policies: Some(output),
+        consumer,
     })
 }
 
@@ -134,12 +141,15 @@ pub const WARNINGS_ANNOTATION: &str = "dynakube-netpol/warnings";
 /// The warnings of `notes`, one per line; none without one. At most [`ANNOTATED_WARNINGS`]
 /// of them, since Kubernetes limits an object's annotations to 256 KiB; the function's
 /// results and standard error have them all.
-fn warnings_annotation(notes: &[Note]) -> Option<String> {
+fn warnings_annotation(
+    notes: &[Note],
+    words: &dyn dynakube_netpol::advice::Words,
+) -> Option<String> {
     let warnings: Vec<&Note> = notes.iter().filter(|n| n.level == Level::Warning).collect();
     let mut lines: Vec<String> = warnings
         .iter()
         .take(ANNOTATED_WARNINGS)
-        .map(ToString::to_string)
+        .map(|n| n.to_string_in(words))
         .collect();
     if warnings.len() > ANNOTATED_WARNINGS {
         lines.push(format!(
@@ -155,7 +165,7 @@ const ANNOTATED_WARNINGS: usize = 50;
 
 /// Writes `text` unchanged, then the policies' stream; the notes on standard error.
 pub(crate) fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode> {
-    crate::say::print_notes(&added.notes);
+    crate::say::print_notes_in(&added.notes, added.consumer.words());
     let mut stream = text.to_owned();
     if let Some(output) = &added.policies {
         if !text.is_empty() && !text.ends_with('\n') {
@@ -165,26 +175,6 @@ pub(crate) fn write_stream(text: &str, added: &Added) -> anyhow::Result<ExitCode
     }
     crate::exit::write(stream)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The `spec` of a NetworkPolicyGenerator.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-struct GeneratorSpec {
-    flavor: Option<String>,
-    fqdn_fallback: Option<String>,
-    zone_fallback: Option<String>,
-    operator_version: Option<OperatorVersion>,
-    proxy_url: Option<String>,
-    allow_any_address: bool,
-    allow_shared_namespace: bool,
-    allow_special_addresses: bool,
-    internal_hosts: Vec<String>,
-    ignore_unknown_fields: bool,
-    cluster: Option<Value>,
-    hosts: Option<Value>,
-    max_input_bytes: Option<u64>,
-    max_depth: Option<u64>,
 }
 
 /// A function config (NetworkPolicyGenerator) as a [`Config`]; errors name the field.
@@ -220,36 +210,17 @@ pub fn generator_config(value: &Value) -> Result<Config, (String, String)> {
             "is not a field of NetworkPolicyGenerator".into(),
         ));
     }
-    let spec = value.get("spec").cloned().unwrap_or(Value::Null);
-    let spec: GeneratorSpec = match spec {
-        Value::Null => GeneratorSpec::default(),
-        Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Sequence(_) => {
+    let spec = match value.get("spec") {
+        None | Some(Value::Null) => Mapping::new(),
+        Some(Value::Mapping(spec)) => spec.clone(),
+        Some(_) => {
             return Err((
                 "spec".into(),
                 "must be an object with the options of generate".into(),
             ));
         }
-        spec => serde_path_to_error::deserialize(spec).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." {
-                "spec".to_string()
-            } else {
-                format!("spec.{path}")
-            };
-            let message = dynakube_netpol::error::plain_types(&e.into_inner().to_string());
-            match message
-                .starts_with("unknown field")
-                .then(|| nearest_field(&path))
-            {
-                Some(Some(near)) => (
-                    field,
-                    format!("`{path}` is not a field of the spec; did you mean `{near}`?"),
-                ),
-                _ => (field, message),
-            }
-        })?,
     };
-    let mut config = spec_config(spec)?;
+    let mut config = spec_config(&spec)?;
     config.generator = Some(generator_id(value));
     Ok(config)
 }
@@ -266,210 +237,222 @@ pub fn generator_id(config: &Value) -> String {
     }
 }
 
-/// Advice of the library in command-line words, and the same advice in the words of the
-/// function config, which kustomize users write instead of flags. Longest first: a phrase is
-/// replaced before the flag inside it. DNS has no field in the config
-/// (kustomize runs are hermetic), so its advice goes.
-const CONFIG_TERMS: &[(&str, &str)] = &[
-    (
-        "give them in a --hosts file, resolve them with DNS into a lock file (--lock FILE or --nameserver IP), or pass --fqdn-fallback public-internet",
-        "give them in `spec.hosts`, or set `spec.fqdnFallback: public-internet`",
-    ),
-    (
-        "(--fqdn-fallback public-internet)",
-        "(`spec.fqdnFallback: public-internet`)",
-    ),
-    (
-        "pass --allow-any-address",
-        "set `spec.allowAnyAddress: true`",
-    ),
-    (
-        "pass --internal-host HOST for that host, or --allow-special-addresses",
-        "list the host in `spec.internalHosts`, or set `spec.allowSpecialAddresses: true`",
-    ),
-    (
-        "pass --allow-shared-namespace",
-        "set `spec.allowSharedNamespace: true`",
-    ),
-    (
-        "(--allow-shared-namespace)",
-        "(`spec.allowSharedNamespace`)",
-    ),
-    (
-        "--ignore-unknown-fields ignores",
-        "`spec.ignoreUnknownFields: true` ignores",
-    ),
-    ("(or --operator-version)", "(or `spec.operatorVersion`)"),
-    ("pass it with --proxy-url", "set it as `spec.proxyUrl`"),
-    (
-        "raise the limit with --max-input-bytes",
-        "raise the limit with `spec.maxInputBytes`",
-    ),
-    (
-        "raise the limit with --max-depth",
-        "raise the limit with `spec.maxDepth`",
-    ),
-    ("(the cluster profile)", "(`spec.cluster`)"),
-    ("--fqdn-fallback", "spec.fqdnFallback"),
-    ("--allow-any-address", "spec.allowAnyAddress"),
-    ("--hosts", "spec.hosts"),
-    ("--cluster", "spec.cluster"),
-];
-
-/// `text` with the command-line advice in the function config's words.
-pub fn in_config_terms(text: &str) -> String {
-    CONFIG_TERMS
-        .iter()
-        .fold(text.to_owned(), |text, (flag, field)| {
-            text.replace(flag, field)
-        })
+/// How a field of a NetworkPolicyGenerator's spec takes its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// `true` or `false`: a switch of the command line.
+    Switch,
+    /// One value: a flag's value.
+    One,
+    /// A list: a flag given once per item.
+    List,
+    /// An object inline: the cluster profile or the hosts file, which the command line reads
+    /// from files.
+    Inline,
 }
 
-/// `note` in the function config's words: its text, and its cause (a cluster profile field
-/// is a field of `spec.cluster`).
-pub fn note_in_config_terms(note: &Note) -> Note {
-    let field = note.field.as_deref().map(|field| {
-        field.strip_prefix("cluster profile ").map_or_else(
-            || in_config_terms(field),
-            |rest| format!("spec.cluster.{rest}"),
-        )
+/// A field of a NetworkPolicyGenerator's spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecField {
+    /// Its name: the camel case of its flag (`allowAnyAddress`).
+    pub name: String,
+    /// The flag it stands for (`allow-any-address`).
+    pub flag: String,
+    /// How it takes its value.
+    pub kind: FieldKind,
+}
+
+/// The options of the spec taken inline, where the command line names files.
+const INLINE: [&str; 2] = ["cluster", "hosts"];
+
+/// The command the spec is read by: the options of `generate` that shape the policies (the
+/// clap definition of `Settings` and `FlavorChoice`), so that names, defaults, validation and
+/// suggestions are the command line's.
+fn spec_command() -> clap::Command {
+    use clap::Args;
+    let command = clap::Command::new(TRANSFORMER_NAME).no_binary_name(true);
+    FlavorChoice::augment_args(crate::settings::Settings::augment_args(command))
+}
+
+/// The fields of a NetworkPolicyGenerator's spec, derived from the options of `generate`
+/// ([`spec_command`]): every flag by its camel-case name, with the cluster profile and the
+/// hosts inline.
+pub fn spec_fields() -> &'static [SpecField] {
+    static FIELDS: std::sync::LazyLock<Vec<SpecField>> = std::sync::LazyLock::new(|| {
+        let command = spec_command();
+        let mut fields: Vec<SpecField> = command
+            .get_arguments()
+            .filter_map(|arg| {
+                let flag = arg.get_long()?.to_string();
+                let kind = if INLINE.contains(&flag.as_str()) {
+                    FieldKind::Inline
+                } else {
+                    match arg.get_action() {
+                        clap::ArgAction::SetTrue => FieldKind::Switch,
+                        clap::ArgAction::Append => FieldKind::List,
+                        _ => FieldKind::One,
+                    }
+                };
+                Some(SpecField {
+                    name: crate::words::camel_case(&flag),
+                    flag,
+                    kind,
+                })
+            })
+            .collect();
+        fields.sort_by(|a, b| a.name.cmp(&b.name));
+        fields
     });
-    Note {
-        text: in_config_terms(&note.text),
-        field,
-        ..note.clone()
-    }
+    &FIELDS
 }
 
-/// The fields of a NetworkPolicyGenerator's `spec`.
-const SPEC_FIELDS: [&str; 14] = [
-    "flavor",
-    "fqdnFallback",
-    "zoneFallback",
-    "operatorVersion",
-    "proxyUrl",
-    "allowAnyAddress",
-    "allowSharedNamespace",
-    "allowSpecialAddresses",
-    "internalHosts",
-    "ignoreUnknownFields",
-    "cluster",
-    "hosts",
-    "maxInputBytes",
-    "maxDepth",
-];
-
-/// The field of `spec` nearest to the unknown `name`, when one is near enough to be meant.
+/// The field of the spec nearest to the unknown `name`, when one is near enough to be meant.
 fn nearest_field(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
-    SPEC_FIELDS
+    spec_fields()
         .iter()
-        .map(|f| (strsim::jaro_winkler(&f.to_ascii_lowercase(), &lower), *f))
+        .map(|f| {
+            (
+                strsim::jaro_winkler(&f.name.to_ascii_lowercase(), &lower),
+                f,
+            )
+        })
         .filter(|(score, _)| *score >= 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, f)| f)
+        .map(|(_, f)| f.name.as_str())
 }
 
 /// The options of a NetworkPolicyGenerator without `spec`: those of `generate` without flags.
 pub fn default_config() -> Config {
-    spec_config(GeneratorSpec::default()).expect("an empty spec is valid")
+    let mut config = spec_config(&Mapping::new()).expect("an empty spec is valid");
+    config.generator = Some(DEFAULTS.to_string());
+    config
 }
 
-fn choice<T: ValueEnum>(field: &str, raw: Option<&str>) -> Result<Option<T>, (String, String)> {
-    raw.map(|raw| {
-        T::from_str(raw, false).map_err(|_| {
-            let names: Vec<String> = T::value_variants()
-                .iter()
-                .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
-                .collect();
-            (
-                format!("spec.{field}"),
-                format!("`{raw}` is not one of {}", names.join(", ")),
-            )
-        })
-    })
-    .transpose()
-}
+/// A spec as command-line words, and its inline objects by field.
+type SpecWords = (Vec<String>, BTreeMap<String, Value>);
 
-fn spec_config(spec: GeneratorSpec) -> Result<Config, (String, String)> {
-    let inline = |field: &str, value: Option<Value>| -> Result<Option<Text>, (String, String)> {
-        value
-            .map(|v| {
-                let text = serde_yaml::to_string(&v)
-                    .map_err(|e| (format!("spec.{field}"), e.to_string()))?;
-                Ok(Text {
-                    name: format!("spec.{field}"),
-                    text,
-                })
-            })
-            .transpose()
-    };
-    let flavor = choice::<FlavorArg>("flavor", spec.flavor.as_deref())?;
-    let zone = choice::<ZoneFallbackArg>("zoneFallback", spec.zone_fallback.as_deref())?;
-    let fallback =
-        choice::<crate::settings::FqdnFallback>("fqdnFallback", spec.fqdn_fallback.as_deref())?;
-    let operator_version = spec.operator_version;
-    let proxy_url = spec
-        .proxy_url
-        .as_deref()
-        .map(ProxyUrl::parse)
-        .transpose()
-        .map_err(|e| ("spec.proxyUrl".to_string(), e.to_string()))?;
-    Ok(Config {
-        cluster: inline("cluster", spec.cluster)?,
-        hosts: inline("hosts", spec.hosts)?,
-        lock: None,
-        fallback: match fallback {
-            Some(_) => Fallback::PublicInternet,
-            None => Fallback::Fail,
-        },
-        zone_fallback: zone.unwrap_or(ZoneFallbackArg::Any).mode(),
-        operator_version,
-        proxy_url,
-        any_address: if spec.allow_any_address {
-            dynakube_netpol::cluster::AnyAddress::Allow
-        } else {
-            dynakube_netpol::cluster::AnyAddress::Refuse
-        },
-        shared_namespace: spec.allow_shared_namespace,
-        special: if spec.allow_special_addresses {
-            dynakube_netpol::guard::Special::Allow
-        } else {
-            dynakube_netpol::guard::Special::Refuse
-        },
-        internal_hosts: spec
-            .internal_hosts
-            .iter()
-            .enumerate()
-            .map(|(i, raw)| {
-                dynakube_netpol::values::Host::parse(raw).map_err(|e| {
-                    (
-                        format!("spec.internalHosts[{i}]"),
-                        format!("`{}` {e}", dynakube_netpol::values::Shown(raw)),
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?,
-        unknown_fields: if spec.ignore_unknown_fields {
-            UnknownFields::Warn
-        } else {
-            UnknownFields::Refuse
-        },
-        limits: Limits {
-            max_bytes: match spec.max_input_bytes {
-                Some(value) => {
-                    crate::ranges::field("maxInputBytes", value, &crate::ranges::INPUT_BYTES)?
+/// The words of the spec's fields as command-line words, and the inline objects; errors name
+/// the field.
+fn spec_words(spec: &Mapping) -> Result<SpecWords, (String, String)> {
+    let mut words = Vec::new();
+    let mut inline = BTreeMap::new();
+    for (key, value) in spec {
+        let Some(key) = key.as_str() else {
+            return Err(("spec".into(), "field names are strings".into()));
+        };
+        let at = format!("spec.{key}");
+        let Some(field) = spec_fields().iter().find(|f| f.name == key) else {
+            let message = match nearest_field(key) {
+                Some(near) => format!("`{key}` is not a field of the spec; did you mean `{near}`?"),
+                None => format!("`{key}` is not a field of the spec"),
+            };
+            return Err((at, message));
+        };
+        let flag = format!("--{}", field.flag);
+        match (field.kind, value) {
+            (FieldKind::Inline, value) => {
+                inline.insert(field.name.clone(), value.clone());
+            }
+            (FieldKind::Switch, Value::Bool(true)) => words.push(flag),
+            (FieldKind::Switch, Value::Bool(false)) => {}
+            (FieldKind::Switch, _) => return Err((at, "must be true or false".into())),
+            (FieldKind::One, value) => words.extend([flag, scalar(&at, value)?]),
+            (FieldKind::List, Value::Sequence(items)) => {
+                for item in items {
+                    words.extend([flag.clone(), scalar(&at, item)?]);
                 }
-                None => Limits::default().max_bytes,
-            },
-            max_depth: match spec.max_depth {
-                Some(value) => crate::ranges::field("maxDepth", value, &crate::ranges::DEPTH)?,
-                None => Limits::default().max_depth,
-            },
-        },
-        flavor: flavor.map_or(Flavor::default(), FlavorArg::flavor),
-        generator: Some(DEFAULTS.to_string()),
-    })
+            }
+            (FieldKind::List, _) => return Err((at, "must be a list".into())),
+        }
+    }
+    Ok((words, inline))
+}
+
+/// A scalar of the spec as a word of the command line.
+fn scalar(at: &str, value: &Value) -> Result<String, (String, String)> {
+    match value {
+        Value::String(text) => Ok(text.clone()),
+        // A YAML number loses what a release or name keeps: `1.10` reads as 1.1.
+        Value::Number(n) if n.is_f64() => Err((
+            at.to_string(),
+            format!(
+                "`{n}` is a YAML number, which loses trailing zeros (1.10 reads as 1.1): quote it"
+            ),
+        )),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err((at.to_string(), "must be a string or a number".into())),
+    }
+}
+
+/// The configuration of a spec: its words parsed by the command line's definition of the
+/// options, then the inline profile and hosts.
+fn spec_config(spec: &Mapping) -> Result<Config, (String, String)> {
+    use clap::FromArgMatches;
+    let (words, inline) = spec_words(spec)?;
+    let matches = spec_command()
+        .try_get_matches_from(words)
+        .map_err(|e| clap_error(&e))?;
+    let settings =
+        crate::settings::Settings::from_arg_matches(&matches).map_err(|e| clap_error(&e))?;
+    let flavor = FlavorChoice::from_arg_matches(&matches).map_err(|e| clap_error(&e))?;
+    let mut config = settings
+        .config(flavor.flavor.flavor())
+        .map_err(|e| ("spec".to_string(), format!("{e:#}")))?;
+    for (name, value) in inline {
+        let text =
+            serde_yaml::to_string(&value).map_err(|e| (format!("spec.{name}"), e.to_string()))?;
+        let text = Some(Text {
+            name: format!("spec.{name}"),
+            text,
+        });
+        match name.as_str() {
+            "cluster" => config.cluster = text,
+            _ => config.hosts = text,
+        }
+    }
+    Ok(config)
+}
+
+/// A clap error of the spec's words as the field and message, in the spec's terms.
+fn clap_error(error: &clap::Error) -> (String, String) {
+    use clap::error::{ContextKind, ContextValue};
+    let context = |kind| match error.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.clone()),
+        _ => None,
+    };
+    let flag = context(ContextKind::InvalidArg).unwrap_or_default();
+    let flag = flag
+        .trim_start_matches('-')
+        .split([' ', '='])
+        .next()
+        .unwrap_or_default();
+    let field = spec_fields()
+        .iter()
+        .find(|f| f.flag == flag)
+        .map_or_else(|| "spec".to_string(), |f| format!("spec.{}", f.name));
+    let value = context(ContextKind::InvalidValue);
+    let valid = match error.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(valid)) => valid.clone(),
+        _ => Vec::new(),
+    };
+    let message = match (value, std::error::Error::source(error)) {
+        (Some(value), Some(reason)) => format!("invalid value `{value}`: {reason}"),
+        (Some(value), None) if !valid.is_empty() => {
+            let near = valid
+                .iter()
+                .map(|v| (strsim::jaro_winkler(v, &value), v))
+                .filter(|(score, _)| *score >= 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, v)| format!("; did you mean `{v}`?"))
+                .unwrap_or_default();
+            format!("`{value}` is not one of {}{near}", valid.join(", "))
+        }
+        (Some(value), None) => format!("invalid value `{value}`: {}", error.kind()),
+        (None, _) => error.kind().to_string(),
+    };
+    (field, message)
 }
 
 /// `namespace/name` of `object`, or `name` without a namespace.

@@ -33,25 +33,6 @@ pub fn usize_in(range: RangeInclusive<u64>) -> RangedU64ValueParser<usize> {
     RangedU64ValueParser::new().range(range)
 }
 
-/// `value` of the function config's field `spec.<field>` when it lies in `range`; the error
-/// names the field.
-pub fn field(
-    field: &str,
-    value: u64,
-    range: &RangeInclusive<u64>,
-) -> Result<usize, (String, String)> {
-    let refused = || {
-        (
-            format!("spec.{field}"),
-            format!("{value} is not in {}..={}", range.start(), range.end()),
-        )
-    };
-    if !range.contains(&value) {
-        return Err(refused());
-    }
-    usize::try_from(value).map_err(|_| refused())
-}
-
 #[cfg(test)]
 mod tests {
     use std::any::TypeId;
@@ -144,11 +125,20 @@ mod tests {
 
     #[test]
     fn config_fields_are_bounded_alike() {
-        assert_eq!(super::field("maxDepth", 128, &super::DEPTH), Ok(128));
-        assert_eq!(
-            super::field("maxDepth", 129, &super::DEPTH),
-            Err(("spec.maxDepth".into(), "129 is not in 1..=128".into()))
-        );
-        assert!(super::field("maxInputBytes", 0, &super::INPUT_BYTES).is_err());
+        // The spec is read by the command line's definition: the same bounds, in its words.
+        let config = |spec: &str| {
+            let text = format!(
+                "apiVersion: dynakube-netpol.github.io/v1alpha1\nkind: NetworkPolicyGenerator\nmetadata: {{name: x}}\nspec: {spec}\n"
+            );
+            crate::manifests::generator_config(&serde_yaml::from_str(&text).unwrap())
+        };
+        assert_eq!(config("{maxDepth: 128}").unwrap().limits.max_depth, 128);
+        let (field, message) = config("{maxDepth: 129}").unwrap_err();
+        assert_eq!(field, "spec.maxDepth");
+        assert!(message.contains("129 is not in 1..=128"), "{message}");
+        let (field, _) = config("{maxInputBytes: 0}").unwrap_err();
+        assert_eq!(field, "spec.maxInputBytes");
+        let (field, message) = config("{maxDepth: -1}").unwrap_err();
+        assert_eq!(field, "spec.maxDepth", "{message}");
     }
 }

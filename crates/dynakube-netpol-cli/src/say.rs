@@ -30,15 +30,23 @@ pub(crate) fn set_verbosity(cli: &Cli) {
     VERBOSITY.store(level, Ordering::Relaxed);
 }
 
-/// Prints the notes on standard error, unless --quiet.
+/// Prints the notes on standard error in the command line's words, unless --quiet.
 pub(crate) fn print_notes<'a>(notes: impl IntoIterator<Item = &'a Note>) {
+    print_notes_in(notes, &crate::words::Flags);
+}
+
+/// Prints the notes on standard error in `words`, unless --quiet.
+pub(crate) fn print_notes_in<'a>(
+    notes: impl IntoIterator<Item = &'a Note>,
+    words: &dyn dynakube_netpol::advice::Words,
+) {
     if VERBOSITY.load(Ordering::Relaxed) == 0 {
         return;
     }
     // anstream strips the colour for a non-terminal or with NO_COLOR.
     let mut stderr = anstream::stderr().lock();
     for note in notes {
-        let _ = writeln!(stderr, "{}", style::note(note));
+        let _ = writeln!(stderr, "{}", style::note(note, words));
     }
     let _ = stderr.flush();
 }

@@ -174,6 +174,15 @@ impl ZoneFallbackArg {
     }
 }
 
+/// The choice of flavor, for the subcommands that write policies (and a NetworkPolicyGenerator's
+/// spec).
+#[derive(Debug, clap::Args)]
+pub struct FlavorChoice {
+    /// The policy language.
+    #[arg(long, value_name = "FLAVOR", default_value_t)]
+    pub flavor: FlavorArg,
+}
+
 /// `--flavor`: the flavors of the library's registry, by name, each with its summary as help.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlavorArg(pub Flavor);

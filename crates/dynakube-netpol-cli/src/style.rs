@@ -3,6 +3,7 @@
 //! error is no terminal, or when `NO_COLOR` is set (and gains it with `CLICOLOR_FORCE`).
 
 use anstyle::{AnsiColor, Style};
+use dynakube_netpol::advice::Words;
 use dynakube_netpol::matrix::{Level, Note};
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
@@ -14,9 +15,9 @@ pub fn error() -> String {
     format!("{ERROR}error{ERROR:#}")
 }
 
-/// A note as `Display` writes it, its level and rows styled.
-pub fn note(note: &Note) -> String {
-    let text = note.to_string();
+/// A note in `words`, its level and rows styled.
+pub fn note(note: &Note, words: &dyn Words) -> String {
+    let text = note.to_string_in(words);
     let style = match note.level {
         Level::Warning => WARNING,
         Level::Info => NOTE,

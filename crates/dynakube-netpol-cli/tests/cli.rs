@@ -440,14 +440,15 @@ fn kustomize_transformer_by_its_kind_name() {
     std::fs::write(&small, format!("{GENERATOR}  maxInputBytes: 100\n")).unwrap();
     let stderr = refused(&small, &stream);
     assert!(
-        stderr.contains("raise the limit with `spec.maxInputBytes`"),
+        stderr.contains("set `spec.maxInputBytes: BYTES` to raise the limit"),
         "{stderr}"
     );
 
     // Advice names the configuration's fields, not command-line flags.
     let stderr = refused(&config, &stream.replace("apiUrl:", "apiURL:"));
     assert!(
-        stderr.contains("`spec.ignoreUnknownFields: true` ignores it") && !stderr.contains("--"),
+        stderr.contains("set `spec.ignoreUnknownFields: true` to ignore unknown fields")
+            && !stderr.contains("--"),
         "{stderr}"
     );
 }
@@ -682,7 +683,7 @@ fn krm_function_speaks_the_list_s_language() {
     let error = errors(&out)[0];
     let message = error["message"].as_str().unwrap();
     assert!(
-        message.contains("give them in `spec.hosts`, or set `spec.fqdnFallback: public-internet`"),
+        message.contains("give them in `spec.hosts` with their addresses, or set `spec.fqdnFallback: public-internet` to allow their ports to every public address"),
         "{message}"
     );
 
@@ -698,7 +699,9 @@ fn krm_function_speaks_the_list_s_language() {
         "{message}"
     );
     assert!(
-        message.contains("(`spec.ignoreUnknownFields: true` ignores it with a warning)"),
+        message.contains(
+            "; set `spec.ignoreUnknownFields: true` to ignore unknown fields with a warning"
+        ),
         "{message}"
     );
 
@@ -739,9 +742,15 @@ fn krm_function_output_and_config_mistakes() {
     }
 
     for (spec, expected) in [
-        ("{operatorVersion: 1.10}", "quote the release"),
-        ("{maxDepth: many}", "expected an integer of 0 or more"),
-        ("{maxDepth: -1}", "expected an integer of 0 or more"),
+        (
+            "{operatorVersion: 1.10}",
+            "loses trailing zeros (1.10 reads as 1.1): quote it",
+        ),
+        (
+            "{maxDepth: many}",
+            "invalid value `many`: invalid digit found in string",
+        ),
+        ("{maxDepth: -1}", "invalid value `-1`"),
         ("{maxDepth: 0}", "0 is not in 1..=128"),
         ("{maxDepth: 129}", "129 is not in 1..=128"),
         ("{maxInputBytes: 0}", "0 is not in 1..=4294967296"),

@@ -130,7 +130,7 @@ fn shared_namespaces_are_refused_unless_accepted() {
         assert!(out.status.success(), "{namespace}: {stderr}");
         assert!(
             stderr.contains(&format!(
-                "warning: the operator namespace `{namespace}` is "
+                "warning [--allow-shared-namespace]: the operator namespace `{namespace}` is "
             )),
             "{stderr}"
         );
@@ -516,7 +516,8 @@ fn host_blocks_that_add_up_to_everything_are_refused() {
         let stderr = text(&out.stderr);
         assert!(out.status.success(), "{file}: {stderr}");
         assert!(
-            stderr.contains("(--allow-any-address): every rule with them admits the internet"),
+            stderr.contains("[--allow-any-address]: ")
+                && stderr.contains(", as allowed: every rule with them admits the internet"),
             "{file}: {stderr}"
         );
     }

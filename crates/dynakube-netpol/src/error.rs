@@ -26,6 +26,8 @@
 
 use std::fmt;
 
+use crate::advice::{Neutral, Remedy, Setting, Words};
+
 /// Where in the input a problem was found: file, document and field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -104,16 +106,15 @@ fn line(text: &str) -> String {
 
 /// Everything that can go wrong between reading the inputs and writing policies.
 ///
-/// The messages are one line, with input text escaped and credentials redacted. Those of
-/// [`Error::UnresolvedHosts`], [`Error::Dns`], [`Error::NotLocked`] and
-/// [`Error::SpecialAddresses`] advise options of the command-line tool (`--hosts`,
-/// `--fqdn-fallback`, ...); a tool of its own can match the variant, whose fields carry the
-/// hosts, and word its own advice.
+/// The messages are one line, with input text escaped and credentials redacted. What would fix
+/// a problem is data ([`Error::remedies`]); the message words it neutrally
+/// ([`Neutral`]), and a front end words it in its own terms with
+/// [`Error::to_string_in`]: a flag on the command line, a field of a NetworkPolicyGenerator's
+/// spec in kustomize and KRM.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An input could not be read.
-    #[error("{}: cannot read: {}", line(file), clean(reason))]
     Read {
         /// The file as the user named it.
         file: String,
@@ -121,43 +122,30 @@ pub enum Error {
         reason: String,
     },
     /// An input is not YAML, or not the shape its kind requires.
-    #[error("{location}: {}", clean(reason))]
     Invalid {
         /// Where the problem is.
         location: Location,
         /// What is wrong, in words.
         reason: String,
+        /// What would fix it besides changing the input, if anything.
+        remedies: Vec<Remedy>,
     },
     /// The inputs hold no DynaKube and no EdgeConnect.
-    #[error("no DynaKube or EdgeConnect in the inputs ({})", line(files))]
     NothingToDo {
         /// The files that were read, comma separated.
         files: String,
     },
     /// Host names that the Kubernetes flavor needs addresses for.
-    #[error(
-        "these hosts need IP addresses for a Kubernetes NetworkPolicy: {}; give them in a --hosts file, resolve them with DNS into a lock file (--lock FILE or --nameserver IP), or pass --fqdn-fallback public-internet to allow their ports to public addresses",
-        hosts.join(", ")
-    )]
     UnresolvedHosts {
         /// The host names, sorted.
         hosts: Vec<String>,
     },
     /// Hosts that DNS did not resolve (NXDOMAIN, SERVFAIL, timeout, empty answer).
-    #[error(
-        "DNS did not resolve these hosts, so nothing was written: {}; fix their names or DNS, give their addresses in --hosts, or pass --allow-unresolved to leave their flows without a rule",
-        failures.join("; ")
-    )]
     Dns {
         /// `host: reason`, sorted by host.
         failures: Vec<String>,
     },
-    /// Hosts the lock does not hold, with `--offline`.
-    #[error(
-        "{} has no addresses for these hosts and --offline forbids resolving them: {}; run without --offline to resolve and add them, or give them in --hosts",
-        line(lock),
-        hosts.join(", ")
-    )]
+    /// Hosts the lock does not hold, when resolving is not allowed.
     NotLocked {
         /// The lock file as the user named it.
         lock: String,
@@ -166,19 +154,11 @@ pub enum Error {
     },
     /// Addresses a host cannot have (see [`crate::guard`]), wherever they came from: the
     /// hosts file, the lock file, DNS or an IP address in the resources.
-    #[error(
-        "refusing addresses these hosts cannot have: {}; a poisoned DNS answer, an edited lock or hosts file, or a DynaKube's status must not open egress into the node, the cloud's metadata service, the cluster or a private network. If an address is right (a private link, an internal mirror, an Environment ActiveGate), pass --internal-host HOST for that host, or --allow-special-addresses",
-        line(&addresses.join("; "))
-    )]
     SpecialAddresses {
         /// `host: address is range (from source, row)`, in the order found.
         addresses: Vec<String>,
     },
-    /// An output directory is not what the inputs generate (`--check`).
-    #[error(
-        "{} is stale: {count} file(s) differ from what the inputs generate",
-        line(dir)
-    )]
+    /// An output directory is not what the inputs generate.
     Stale {
         /// The output directory.
         dir: String,
@@ -186,7 +166,6 @@ pub enum Error {
         count: usize,
     },
     /// Writing an output failed.
-    #[error("{}: cannot write: {}", line(path), clean(reason))]
     Write {
         /// The file or directory.
         path: String,
@@ -201,7 +180,127 @@ impl Error {
         Error::Invalid {
             location,
             reason: reason.into(),
+            remedies: Vec::new(),
         }
+    }
+
+    /// An [`Error::Invalid`] at `location`, with what would fix it besides the input.
+    pub fn invalid_unless(
+        location: Location,
+        reason: impl Into<String>,
+        remedies: Vec<Remedy>,
+    ) -> Self {
+        Error::Invalid {
+            location,
+            reason: reason.into(),
+            remedies,
+        }
+    }
+
+    /// What would fix the problem besides changing the input (the settings and values that
+    /// would), in the order worth trying.
+    pub fn remedies(&self) -> Vec<Remedy> {
+        match self {
+            Error::Invalid { remedies, .. } => remedies.clone(),
+            Error::UnresolvedHosts { .. } => vec![
+                Remedy::Set {
+                    setting: Setting::Hosts,
+                    value: Some("FILE"),
+                    when: "with their addresses",
+                },
+                Remedy::Set {
+                    setting: Setting::Lock,
+                    value: Some("FILE"),
+                    when: "to resolve them with DNS into a lock file",
+                },
+                Remedy::Set {
+                    setting: Setting::FqdnFallback,
+                    value: Some("public-internet"),
+                    when: "to allow their ports to every public address",
+                },
+            ],
+            Error::Dns { .. } => vec![
+                Remedy::Do("fix their names or DNS"),
+                Remedy::Set {
+                    setting: Setting::Hosts,
+                    value: Some("FILE"),
+                    when: "with their addresses",
+                },
+                Remedy::set_when(
+                    Setting::AllowUnresolved,
+                    "to leave their flows without a rule",
+                ),
+            ],
+            Error::NotLocked { .. } => vec![
+                Remedy::Unset {
+                    setting: Setting::Offline,
+                    when: "to resolve and add them",
+                },
+                Remedy::Set {
+                    setting: Setting::Hosts,
+                    value: Some("FILE"),
+                    when: "with their addresses",
+                },
+            ],
+            Error::SpecialAddresses { .. } => vec![
+                Remedy::Set {
+                    setting: Setting::InternalHost,
+                    value: Some("HOST"),
+                    when: "for a host whose address is right (a private link, an internal mirror, an Environment ActiveGate)",
+                },
+                Remedy::set(Setting::AllowSpecialAddresses),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The message, with its remedies in `words`.
+    pub fn to_string_in(&self, words: &dyn Words) -> String {
+        let problem = match self {
+            Error::Read { file, reason } => {
+                format!("{}: cannot read: {}", line(file), clean(reason))
+            }
+            Error::Invalid {
+                location, reason, ..
+            } => format!("{location}: {}", clean(reason)),
+            Error::NothingToDo { files } => {
+                format!("no DynaKube or EdgeConnect in the inputs ({})", line(files))
+            }
+            Error::UnresolvedHosts { hosts } => format!(
+                "these hosts need IP addresses for a Kubernetes NetworkPolicy: {}",
+                hosts.join(", ")
+            ),
+            Error::Dns { failures } => format!(
+                "DNS did not resolve these hosts, so nothing was written: {}",
+                failures.join("; ")
+            ),
+            Error::NotLocked { lock, hosts } => format!(
+                "{} has no addresses for these hosts, and resolving them is not allowed: {}",
+                line(lock),
+                hosts.join(", ")
+            ),
+            Error::SpecialAddresses { addresses } => format!(
+                "refusing addresses these hosts cannot have: {}; a poisoned DNS answer, an edited lock or hosts file, or a DynaKube's status must not open egress into the node, the cloud's metadata service, the cluster or a private network",
+                line(&addresses.join("; "))
+            ),
+            Error::Stale { dir, count } => format!(
+                "{} is stale: {count} file(s) differ from what the inputs generate",
+                line(dir)
+            ),
+            Error::Write { path, reason } => {
+                format!("{}: cannot write: {}", line(path), clean(reason))
+            }
+        };
+        match words.remedies(&self.remedies()) {
+            remedies if remedies.is_empty() => problem,
+            remedies => format!("{problem}; {remedies}"),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_string_in(&Neutral))
     }
 }
 

@@ -29,6 +29,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::advice::{Remedy, Setting};
 use crate::error::{Error, Location, Result};
 use crate::lock::Reach;
 use crate::values::{Cidr, Host};
@@ -64,11 +65,15 @@ impl AnyAddress {
             [one] => (format!("`{one}` is"), "it"),
             _ => (format!("`{}` together are", shown.join(", ")), "them"),
         };
-        Err(Error::invalid(
+        Err(Error::invalid_unless(
             location.clone(),
             format!(
-                "{subject} {what}: a rule with {them} admits the internet and the whole cluster network; name the real addresses, or pass --allow-any-address if this is intended"
+                "{subject} {what}: a rule with {them} admits the internet and the whole cluster network"
             ),
+            vec![
+                Remedy::Do("name the real addresses"),
+                Remedy::set_when(Setting::AllowAnyAddress, "if this is intended"),
+            ],
         ))
     }
 }

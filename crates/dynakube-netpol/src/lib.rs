@@ -77,6 +77,7 @@
 //! `K8S_OPENAPI_ENABLED_VERSION` environment variable (such as `1.37`) chooses one instead.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod advice;
 pub mod audit;
 pub mod cluster;
 #[cfg(feature = "dns")]

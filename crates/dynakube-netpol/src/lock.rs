@@ -60,7 +60,7 @@ use crate::source::Limits;
 use crate::values::{Cidr, Host, HostName, HostPattern, Shown};
 
 /// The first line of every lock file.
-pub const HEADER: &str = "# dynakube-netpol lock: the addresses DNS gave for the hosts the policies need; review and commit it, refresh with `dynakube-netpol lock --refresh`";
+pub const HEADER: &str = "# dynakube-netpol lock: the addresses DNS gave for the hosts the policies need; review and commit it";
 
 /// What the lock knows of one host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +139,12 @@ impl Lock {
     /// The lock as YAML: the header line, then the hosts sorted by name. Equal locks give equal
     /// bytes.
     pub fn to_yaml(&self) -> String {
+        self.to_yaml_under(HEADER)
+    }
+
+    /// [`Lock::to_yaml`] under a header line of the caller's (a front end saying how to
+    /// refresh the lock in its own terms).
+    pub fn to_yaml_under(&self, header: &str) -> String {
         let map: BTreeMap<&str, &LockEntry> =
             self.hosts.iter().map(|(h, e)| (h.as_ref(), e)).collect();
         let body = if map.is_empty() {
@@ -146,7 +152,7 @@ impl Lock {
         } else {
             serde_yaml::to_string(&map).expect("a lock serializes")
         };
-        format!("{HEADER}\n{body}")
+        format!("{header}\n{body}")
     }
 
     /// Takes the entries of `fresh`. Addresses the lock held before are kept unless `prune`

@@ -36,6 +36,7 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
+use crate::advice::{Neutral, Words};
 use crate::cluster::ClusterProfile;
 use crate::error::Result;
 use crate::flavor::Flavor;
@@ -93,6 +94,17 @@ impl Generated {
     ///
     /// Fails only when two policies have the same name (two resources whose names collide).
     pub fn output(&self, inputs: &Inputs, arguments: Vec<String>) -> Result<Output> {
+        self.output_in(inputs, arguments, &Neutral)
+    }
+
+    /// [`Generated::output`] with the notes of its header in `words`: a front end's terms for
+    /// the settings they name.
+    pub fn output_in(
+        &self,
+        inputs: &Inputs,
+        arguments: Vec<String>,
+        words: &dyn Words,
+    ) -> Result<Output> {
         let provenance = Provenance {
             resources: inputs
                 .resources()
@@ -100,7 +112,7 @@ impl Generated {
                 .map(|(resource, version)| format!("{resource} ({version})"))
                 .collect(),
             arguments,
-            notes: self.notes.clone(),
+            notes: self.notes.iter().map(|n| n.to_string_in(words)).collect(),
             subcommand: None,
         };
         Output::new(provenance, &self.policies)

@@ -108,13 +108,21 @@ impl FixedHosts {
         }
         let raw: BTreeMap<String, Vec<String>> = serde_path_to_error::deserialize(value).map_err(
             |e| match crate::error::field_error(&location, e) {
-                Error::Invalid { location, reason } => {
+                Error::Invalid {
+                    location,
+                    reason,
+                    remedies,
+                } => {
                     const SHAPE: &str = "a map from host name to a list of IPs or CIDRs";
                     let reason = match reason.strip_suffix("expected a map") {
                         Some(head) => format!("{head}expected {SHAPE}"),
                         None => format!("{reason} (expected {SHAPE})"),
                     };
-                    Error::Invalid { location, reason }
+                    Error::Invalid {
+                        location,
+                        reason,
+                        remedies,
+                    }
                 }
                 other => other,
             },
@@ -257,10 +265,28 @@ pub fn resolve_known(
             if let Some((host, reach, nets, source)) = found {
                 checks.check(flow, &host, reach, &nets, &source);
             }
+            if let Some(pattern) = pattern_of(endpoint) {
+                checks.rows.entry(pattern).or_default().extend(&flow.refs);
+            }
         }
     }
     checks.finish(&mut addresses)?;
     Ok(addresses)
+}
+
+/// The host or pattern an endpoint names, if any.
+fn pattern_of(endpoint: &Endpoint) -> Option<HostPattern> {
+    match endpoint {
+        Endpoint::Host {
+            host: Host::Name(name),
+            ..
+        } => Some(HostPattern::Name(name.clone())),
+        Endpoint::Host {
+            host: Host::Ip(ip), ..
+        } => Some(HostPattern::Ip(*ip)),
+        Endpoint::HostPattern(pattern) => Some(pattern.clone()),
+        _ => None,
+    }
 }
 
 /// Looks up the addresses of one endpoint into `addresses`: the host, its reach, the
@@ -340,6 +366,8 @@ struct Checks<'a> {
     policy: &'a AddressPolicy,
     cluster: [(&'static str, &'a [Cidr]); 4],
     problems: Vec<String>,
+    /// The rows of the flows of each host, for warnings.
+    rows: BTreeMap<HostPattern, BTreeSet<crate::matrix::RowId>>,
 }
 
 impl<'a> Checks<'a> {
@@ -357,6 +385,7 @@ impl<'a> Checks<'a> {
                 ("apiServer.serviceCIDRs", &profile.api_server.service_cidrs),
             ],
             problems: Vec::new(),
+            rows: BTreeMap::new(),
         }
     }
 
@@ -388,26 +417,36 @@ impl<'a> Checks<'a> {
         self.policy
             .any_address
             .check_all(&Location::new("the addresses of all hosts", None, ""), &all)?;
-        let mut wide: Vec<(String, &'static str)> = addresses
+        // Accepted (`AnyAddress::Allow`): a warning per host whose addresses are everything,
+        // with the rows whose rules admit it, or one for the hosts together.
+        let mut wide: Vec<(String, &'static str, BTreeSet<crate::matrix::RowId>)> = addresses
             .hosts
             .iter()
             .filter_map(|(host, nets)| {
-                Some((host.to_string(), crate::guard::covers_everything(nets)?))
+                let what = crate::guard::covers_everything(nets)?;
+                let rows = self.rows.get(host).cloned().unwrap_or_default();
+                Some((format!("the addresses of {host}"), what, rows))
             })
             .collect();
         if let Some(what) = crate::guard::covers_everything(&all).filter(|_| wide.is_empty()) {
-            wide.push(("the hosts together".to_string(), what));
+            let rows = self.rows.values().flatten().copied().collect();
+            wide.push((
+                "the addresses of the hosts together".to_string(),
+                what,
+                rows,
+            ));
         }
-        addresses.notes.extend(wide.into_iter().map(|(host, what)| {
+        addresses.notes.extend(wide.into_iter().map(|(whose, what, rows)| {
+            let rows: Vec<crate::matrix::RowId> = rows.into_iter().collect();
             crate::matrix::Note::new(
                 crate::matrix::Level::Warning,
-                &[],
+                &rows,
                 format!(
-                    "the addresses of {} cover {what} (--allow-any-address): every rule with them admits the internet and the whole cluster network",
-                    crate::values::escape(&host)
+                    "{} cover {what}, as allowed: every rule with them admits the internet and the whole cluster network",
+                    crate::values::escape(&whose)
                 ),
             )
-            .at("--allow-any-address")
+            .by(crate::advice::Setting::AllowAnyAddress)
         }));
         Ok(())
     }
@@ -498,7 +537,7 @@ mod tests {
             ),
             (
                 "'*.corp': ['0.0.0.0/0']\n",
-                "h.yaml, field `*.corp[0]`: `0.0.0.0/0` is every IPv4 address: a rule with it admits the internet and the whole cluster network; name the real addresses, or pass --allow-any-address if this is intended",
+                "h.yaml, field `*.corp[0]`: `0.0.0.0/0` is every IPv4 address: a rule with it admits the internet and the whole cluster network; name the real addresses, or turn on the setting `allow-any-address` if this is intended",
             ),
             (
                 "a.example.com: [192.0.2.1]\nA.EXAMPLE.COM: [192.0.2.2]\n",

@@ -48,6 +48,7 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
+use crate::advice::{Remedy, Setting};
 use crate::error::{Error, Location, Result};
 
 mod nesting;
@@ -128,10 +129,7 @@ pub fn read_bounded(name: &str, reader: impl Read, limits: &Limits) -> Result<St
         .read_to_end(&mut bytes)
         .map_err(|e| error(io_reason(&e)))?;
     if bytes.len() > limits.max_bytes {
-        return Err(error(format!(
-            "larger than {} bytes; raise the limit with --max-input-bytes if this is intended",
-            limits.max_bytes
-        )));
+        return Err(too_large(name, limits));
     }
     String::from_utf8(bytes).map_err(|e| {
         error(format!(
@@ -162,31 +160,44 @@ fn file_type(metadata: &std::fs::Metadata) -> &'static str {
     "not a file"
 }
 
+/// The error of an input larger than `limits` allow.
+fn too_large(file: &str, limits: &Limits) -> Error {
+    Error::invalid_unless(
+        Location::new(file, None, ""),
+        format!("larger than {} bytes", limits.max_bytes),
+        vec![Remedy::Set {
+            setting: Setting::MaxInputBytes,
+            value: Some("BYTES"),
+            when: "to raise the limit, if this is intended",
+        }],
+    )
+}
+
 /// Checks the bounds of `text` and removes a leading byte-order mark.
 pub fn check<'a>(file: &str, text: &'a str, limits: &Limits) -> Result<&'a str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.len() > limits.max_bytes {
-        return Err(Error::Read {
-            file: file.to_string(),
-            reason: format!(
-                "larger than {} bytes; raise the limit with --max-input-bytes if this is intended",
-                limits.max_bytes
-            ),
-        });
+        return Err(too_large(file, limits));
     }
     let max_depth = limits.max_depth.min(Limits::MAX_DEPTH);
     nesting::check(text, max_depth).map_err(|deep| {
-        let advice = if max_depth < Limits::MAX_DEPTH {
-            "raise the limit with --max-depth (at most 128) if this is intended"
+        let (advice, remedies) = if max_depth < Limits::MAX_DEPTH {
+            let raise = Remedy::Set {
+                setting: Setting::MaxDepth,
+                value: Some("LEVELS"),
+                when: "to raise the limit (at most 128), if this is intended",
+            };
+            ("", vec![raise])
         } else {
-            "the YAML parser reads no deeper nesting"
+            ("; the YAML parser reads no deeper nesting", Vec::new())
         };
-        Error::invalid(
+        Error::invalid_unless(
             Location::new(file, Some(deep.document), ""),
             format!(
-                "line {}, column {}: brackets nested deeper than {max_depth} levels; {advice}",
+                "line {}, column {}: brackets nested deeper than {max_depth} levels{advice}",
                 deep.line, deep.column
             ),
+            remedies,
         )
     })?;
     Ok(text)
@@ -341,7 +352,7 @@ mod tests {
         let err = documents("d.yaml", &text, &Limits::default()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "d.yaml, document 1: line 1, column 68: brackets nested deeper than 64 levels; raise the limit with --max-depth (at most 128) if this is intended"
+            "d.yaml, document 1: line 1, column 68: brackets nested deeper than 64 levels; set the setting `max-depth` to LEVELS to raise the limit (at most 128), if this is intended"
         );
         let shallow = format!("a: {}1{}\n", "[".repeat(60), "]".repeat(60));
         assert!(documents("s.yaml", &shallow, &Limits::default()).is_ok());
@@ -432,7 +443,7 @@ mod tests {
         let err = documents("d.yaml", deep, &limits).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "d.yaml, document 3: line 6, column 7: brackets nested deeper than 3 levels; raise the limit with --max-depth (at most 128) if this is intended"
+            "d.yaml, document 3: line 6, column 7: brackets nested deeper than 3 levels; set the setting `max-depth` to LEVELS to raise the limit (at most 128), if this is intended"
         );
         // Documents are counted as the parser counts them (the empty one too).
         let deep = "---\na: 1\n---\n---\nb: [[[[1]]]]\n";

@@ -10,7 +10,7 @@ use dynakube_netpol::output;
 use dynakube_netpol::resolve::FixedHosts;
 
 use crate::say::{print_notes, verbose, waiting};
-use crate::settings::{FlavorArg, Loaded, Sources};
+use crate::settings::{Loaded, Sources};
 use crate::{exit, locking};
 
 pub(crate) const HELP: &str = "\
@@ -65,9 +65,8 @@ pub(crate) struct GenerateArgs {
     #[command(flatten)]
     dns: locking::DnsArgs,
 
-    /// The policy language.
-    #[arg(long, value_name = "FLAVOR", default_value_t)]
-    flavor: FlavorArg,
+    #[command(flatten)]
+    flavor: crate::settings::FlavorChoice,
 
     /// Write one file per policy and a kustomization.yaml into DIR, removing files this tool
     /// wrote there before that are no longer generated. `-o -` writes the stream to standard
@@ -147,15 +146,15 @@ impl GenerateArgs {
         if self.check && self.output_dir.as_deref() == Some(Path::new("-")) {
             anyhow::bail!("--check compares with a directory; `-o -` is standard output");
         }
-        let flavor = self.flavor.flavor();
+        let flavor = self.flavor.flavor.flavor();
         let loaded = self.sources.load(flavor)?;
         let mut arguments = self.sources.arguments()?;
         if flavor != Flavor::default() {
             arguments.extend(["--flavor".into(), flavor.as_str().into()]);
         }
         let generated = self.generated(&loaded)?;
-        let output = generated.output(&loaded.inputs, arguments)?;
-        print_notes(output.notes());
+        let output = generated.output_in(&loaded.inputs, arguments, &crate::words::Flags)?;
+        print_notes(&generated.notes);
 
         let dir = self.output_dir.as_deref().filter(|d| *d != Path::new("-"));
         match dir {

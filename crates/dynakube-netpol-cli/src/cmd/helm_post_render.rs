@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::manifests;
-use crate::settings::{self, Config, FlavorArg};
+use crate::settings::{self, Config};
 use dynakube_netpol::output;
 
 pub(crate) const HELP: &str = "\
@@ -20,9 +20,8 @@ pub(crate) struct HelmPostRenderArgs {
     #[command(flatten)]
     settings: settings::Settings,
 
-    /// The policy language, as in generate.
-    #[arg(long, value_name = "FLAVOR", default_value_t)]
-    flavor: FlavorArg,
+    #[command(flatten)]
+    flavor: crate::settings::FlavorChoice,
 
     /// A lock file written by `dynakube-netpol lock`, for the addresses of the hosts that
     /// --hosts does not give. Read only: a post-renderer resolves nothing and writes nothing,
@@ -33,7 +32,7 @@ pub(crate) struct HelmPostRenderArgs {
 
 impl HelmPostRenderArgs {
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
-        let mut config = self.settings.config(self.flavor.flavor())?;
+        let mut config = self.settings.config(self.flavor.flavor.flavor())?;
         let mut arguments = self.settings.arguments()?;
         if let Some(lock) = &self.lock {
             let found = dynakube_netpol::lock::read(Path::new(lock), &config.limits)?;

@@ -18,6 +18,8 @@ use dynakube_netpol::source::Limits;
 use serde_yaml::{Mapping, Value};
 
 use crate::manifests::{self, Consumer, stream};
+use crate::words::Spec;
+use dynakube_netpol::advice::Words;
 
 /// A `results` entry.
 fn result(severity: &str, message: String) -> Mapping {
@@ -332,8 +334,8 @@ fn note_result(note: &Note) -> Mapping {
             let rows: Vec<String> = note.refs.iter().map(ToString::to_string).collect();
             tags.insert("rows".into(), rows.join(",").into());
         }
-        if let Some(field) = &note.field {
-            tags.insert("cause".into(), field.clone().into());
+        if let Some(cause) = &note.cause {
+            tags.insert("cause".into(), Spec.cause(cause).into());
         }
     }
     entry
@@ -341,14 +343,18 @@ fn note_result(note: &Note) -> Mapping {
 
 /// An error as a result: with the item and field it names, when it names one.
 fn error_result(error: &anyhow::Error, items: &[Value]) -> Mapping {
-    let mut entry = result("error", manifests::in_config_terms(&format!("{error:#}")));
+    let mut entry = result("error", crate::words::error_text(error, &Spec));
     let invalid = error
         .downcast_ref::<dynakube_netpol::Error>()
         .and_then(|e| match e {
-            dynakube_netpol::Error::Invalid { location, reason } => Some((location, reason)),
+            dynakube_netpol::Error::Invalid {
+                location,
+                reason,
+                remedies,
+            } => Some((location, reason, remedies)),
             _ => None,
         });
-    if let Some((location, reason)) = invalid {
+    if let Some((location, reason, remedies)) = invalid {
         let index = location
             .file
             .strip_prefix("items[")
@@ -361,11 +367,9 @@ fn error_result(error: &anyhow::Error, items: &[Value]) -> Mapping {
                 document: None,
                 ..location.clone()
             };
-            let message = dynakube_netpol::Error::invalid(location, reason.clone()).to_string();
-            entry.insert(
-                "message".into(),
-                manifests::in_config_terms(&message).into(),
-            );
+            let error =
+                dynakube_netpol::Error::invalid_unless(location, reason.clone(), remedies.clone());
+            entry.insert("message".into(), error.to_string_in(&Spec).into());
         }
         if !location.field.is_empty() {
             entry.insert("field".into(), field(&location.field));

@@ -9,8 +9,7 @@ use dynakube_netpol::source::Limits;
 use serde_yaml::Value;
 
 use crate::manifests::{
-    Consumer, TRANSFORMER_NAME, add_policies, generator_config, in_config_terms, metadata_str,
-    write_stream,
+    Consumer, TRANSFORMER_NAME, add_policies, generator_config, metadata_str, write_stream,
 };
 
 /// The kustomize transformer plugin: `args` holds the config file's path.
@@ -43,7 +42,8 @@ pub(crate) fn run(args: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
     };
     let config = generator_config(&value)
         .map_err(|(field, message)| anyhow::anyhow!("{name}, field `{field}`: {message}"))?;
-    let reworded = |e: anyhow::Error| anyhow::anyhow!(in_config_terms(&format!("{e:#}")));
+    let reworded =
+        |e: anyhow::Error| anyhow::anyhow!(crate::words::error_text(&e, &crate::words::Spec));
     let text = crate::settings::read("-", &config.limits).map_err(reworded)?;
     let name = "the resources on standard input".to_string();
     let items = [(name, text.clone())];

@@ -74,7 +74,11 @@ impl ZonePlanArgs {
                 Ok(ExitCode::SUCCESS)
             }
             Err(error) => {
-                anstream::eprintln!("{}: {error:#}", style::error());
+                anstream::eprintln!(
+                    "{}: {}",
+                    style::error(),
+                    crate::words::error_text(&error, &crate::words::Flags)
+                );
                 Ok(exit::code(exit::FAILED))
             }
         }

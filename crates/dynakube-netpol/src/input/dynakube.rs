@@ -210,12 +210,17 @@ fn proxy(
             ..
         }) if !secret.is_empty() => {
             let url = options.proxy_url.clone().ok_or_else(|| {
-                Error::invalid(
+                Error::invalid_unless(
                     location.join("spec.proxy.valueFrom"),
                     format!(
-                        "the proxy URL is in Secret `{}`, which cannot be read here; pass it with --proxy-url",
+                        "the proxy URL is in Secret `{}`, which cannot be read here",
                         Shown(&secret)
                     ),
+                    vec![crate::advice::Remedy::Set {
+                        setting: crate::advice::Setting::ProxyUrl,
+                        value: Some("URL"),
+                        when: "to give it",
+                    }],
                 )
             })?;
             (url, ProxySource::Secret(secret))

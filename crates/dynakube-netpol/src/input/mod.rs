@@ -29,9 +29,12 @@
 //! // A misspelt field is refused, as `kubectl apply` refuses it, with its path.
 //! let mut inputs = Inputs::default();
 //! let error = parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default()).unwrap_err();
-//! let Error::Invalid { location, reason } = &error else { panic!("{error}") };
+//! let Error::Invalid { location, reason, remedies } = &error else { panic!("{error}") };
 //! assert_eq!(location.field, "spec.activeGate.capabilites");
 //! assert!(reason.starts_with("is not a field of DynaKube dynatrace.com/v1beta6"), "{reason}");
+//! // What would let it through, as data: each front end words it (a flag, a spec field).
+//! use dynakube_netpol::advice::{Remedy, Setting};
+//! assert_eq!(remedies[0], Remedy::set_when(Setting::IgnoreUnknownFields, "to ignore unknown fields with a warning"));
 //!
 //! // Or ignored with a warning on the resource.
 //! let options = ParseOptions { unknown_fields: UnknownFields::Warn, ..ParseOptions::default() };
@@ -184,14 +187,17 @@ fn unknown_fields(
                     .iter()
                     .map(|f| format!("`{}`", Shown(&f.path)))
                     .collect();
-                reason.push_str(&format!(
-                    " (also unknown: {}; --ignore-unknown-fields ignores them with a warning)",
-                    rest.join(", ")
-                ));
-            } else {
-                reason.push_str(" (--ignore-unknown-fields ignores it with a warning)");
+                reason.push_str(&format!(" (also unknown: {})", rest.join(", ")));
             }
-            Err(Error::invalid(location.join(&first.path), reason))
+            let ignore = crate::advice::Remedy::set_when(
+                crate::advice::Setting::IgnoreUnknownFields,
+                "to ignore unknown fields with a warning",
+            );
+            Err(Error::invalid_unless(
+                location.join(&first.path),
+                reason,
+                vec![ignore],
+            ))
         }
         (Some(_), UnknownFields::Warn) => Ok(unknown
             .iter()
@@ -351,7 +357,7 @@ mod tests {
         let err = parse(text).unwrap_err().to_string();
         assert_eq!(
             err,
-            "test.yaml, document 1, field `spec.activeGates`: is not a field of DynaKube dynatrace.com/v1beta6; did you mean `activeGate`? (also unknown: `spec.logMonitor`; --ignore-unknown-fields ignores them with a warning)"
+            "test.yaml, document 1, field `spec.activeGates`: is not a field of DynaKube dynatrace.com/v1beta6; did you mean `activeGate`? (also unknown: `spec.logMonitor`); turn on the setting `ignore-unknown-fields` to ignore unknown fields with a warning"
         );
 
         let mut inputs = Inputs::default();

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::{Flow, RowId};
+use crate::advice::{Cause, Neutral, Setting, Words};
 
 /// How much a note matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -25,10 +26,9 @@ pub struct Note {
     pub refs: BTreeSet<RowId>,
     /// The remark, one sentence or two.
     pub text: String,
-    /// The input that caused it, when one did: a resource's field (`DynaKube dynatrace/dk
-    /// spec.kspm`), a field of the cluster profile (`cluster profile nodeCIDRs`) or an option
-    /// (`--fqdn-fallback`).
-    pub field: Option<String>,
+    /// What caused it, when something did: a resource's field, a field of the cluster
+    /// profile, or a setting.
+    pub cause: Option<Cause>,
 }
 
 impl Note {
@@ -38,16 +38,50 @@ impl Note {
             level,
             refs: refs.iter().copied().collect(),
             text: text.into(),
-            field: None,
+            cause: None,
         }
     }
 
-    /// The same note, caused by `field`.
+    /// The same note, caused by a resource's field (`DynaKube dynatrace/dk spec.kspm`), or
+    /// by a field of the cluster profile when `field` starts with `cluster profile `.
     pub fn at(self, field: impl Into<String>) -> Self {
+        let field = field.into();
+        let cause = match field.strip_prefix(PROFILE) {
+            Some(path) => Cause::Profile(path.to_owned()),
+            None => Cause::Resource(field),
+        };
         Note {
-            field: Some(field.into()),
+            cause: Some(cause),
             ..self
         }
+    }
+
+    /// The same note, caused by a setting.
+    pub fn by(self, setting: Setting) -> Self {
+        Note {
+            cause: Some(Cause::Setting(setting)),
+            ..self
+        }
+    }
+
+    /// The note in `words`: `warning (E2) [--fqdn-fallback]: text`.
+    pub fn to_string_in(&self, words: &dyn Words) -> String {
+        let level = match self.level {
+            Level::Info => "note",
+            Level::Warning => "warning",
+        };
+        let mut out = level.to_string();
+        if !self.refs.is_empty() {
+            out.push_str(&format!(" ({})", super::rows::joined(&self.refs)));
+        }
+        if let Some(cause) = &self.cause {
+            out.push_str(&format!(
+                " [{}]",
+                crate::values::escape(&words.cause(cause))
+            ));
+        }
+        out.push_str(&format!(": {}", crate::values::escape(&self.text)));
+        out
     }
 
     /// An informational note about one flow: it concerns the flow's reference rows.
@@ -56,25 +90,16 @@ impl Note {
             level: Level::Info,
             refs: flow.refs.clone(),
             text: text.into(),
-            field: None,
+            cause: None,
         }
     }
 }
 
+/// How a cause in the cluster profile is given to [`Note::at`].
+const PROFILE: &str = "cluster profile ";
+
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.level {
-            Level::Info => "note",
-            Level::Warning => "warning",
-        };
-        let text = crate::values::escape(&self.text);
-        f.write_str(level)?;
-        if !self.refs.is_empty() {
-            write!(f, " ({})", super::rows::joined(&self.refs))?;
-        }
-        if let Some(field) = &self.field {
-            write!(f, " [{}]", crate::values::escape(field))?;
-        }
-        write!(f, ": {text}")
+        f.write_str(&self.to_string_in(&Neutral))
     }
 }

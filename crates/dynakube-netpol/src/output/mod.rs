@@ -64,7 +64,6 @@ use std::fmt::Write as _;
 pub use dir::{Difference, Flush, WriteLock, check_dir, unified_diff, write_dir, write_file};
 
 use crate::error::{Error, Result};
-use crate::matrix::Note;
 use crate::resources::ResourceRef;
 use crate::values::escape;
 
@@ -82,8 +81,10 @@ pub struct Provenance {
     pub arguments: Vec<String>,
     /// The subcommand the arguments follow; `generate` when none is given.
     pub subcommand: Option<String>,
-    /// What the policies assume, cannot express, or had to widen.
-    pub notes: Vec<Note>,
+    /// What the policies assume, cannot express, or had to widen: the notes, each as one
+    /// line in the words of the front end that writes the output
+    /// ([`Note::to_string_in`](crate::matrix::Note::to_string_in)).
+    pub notes: Vec<String>,
 }
 
 /// One object of the output: its name, the resources it comes from, and its YAML.
@@ -184,11 +185,6 @@ impl Output {
         self.provenance.subcommand = Some(subcommand.to_owned());
     }
 
-    /// The notes, for printing on standard error.
-    pub fn notes(&self) -> &[Note] {
-        &self.provenance.notes
-    }
-
     /// The full provenance as comment lines.
     fn provenance_comment(&self) -> String {
         let provenance = &self.provenance;
@@ -219,7 +215,7 @@ impl Output {
         if !provenance.notes.is_empty() {
             out.push_str("#\n# Notes:\n");
             for note in &provenance.notes {
-                let _ = writeln!(out, "# - {note}");
+                let _ = writeln!(out, "# - {}", escape(note));
             }
         }
         out
@@ -363,6 +359,7 @@ pub fn normalized_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::Note;
     use crate::render::Policy;
     use crate::resources::Kind;
     use crate::values::Name;
@@ -502,7 +499,7 @@ mod tests {
         let provenance = Provenance {
             resources: vec!["DynaKube a\n---\nkind: NetworkPolicy".into()],
             arguments: vec!["evil\nname.yaml".into()],
-            notes: vec![Note::new(crate::matrix::Level::Info, &[], "x\ny")],
+            notes: vec![Note::new(crate::matrix::Level::Info, &[], "x\ny").to_string()],
             subcommand: None,
         };
         let a = Policy::new(

@@ -62,6 +62,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Policy, PolicyGroup, Rendered, Unexpressed, annotations, group_of};
+use crate::advice::{Cause, Setting};
 use crate::matrix::{
     ApiServer, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Port,
     Ports, RowId, Selection, Selector, Workload,
@@ -156,12 +157,12 @@ pub(crate) fn network_policies(matrix: &Matrix, addresses: &Addresses) -> Typed 
         }
     }
     renderer.cdn_warnings();
-    for ((text, field), refs) in std::mem::take(&mut renderer.warnings) {
+    for ((text, cause), refs) in std::mem::take(&mut renderer.warnings) {
         renderer.notes.insert(Note {
             level: Level::Warning,
             refs,
             text,
-            field: Some(field.to_string()),
+            cause: Some(cause),
         });
     }
     let namespace = matrix.namespace.as_str();
@@ -185,7 +186,7 @@ struct Renderer<'a> {
     notes: BTreeSet<Note>,
     /// Widening warnings by text and the input that caused them, with the rows each
     /// concerns.
-    warnings: BTreeMap<(String, &'static str), BTreeSet<RowId>>,
+    warnings: BTreeMap<(String, Cause), BTreeSet<RowId>>,
     /// CDN hosts without addresses, by source and ports, with the rows they concern.
     cdns: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<RowId>)>,
 }
@@ -248,7 +249,7 @@ impl Renderer<'_> {
                 if api.control_plane.is_empty() {
                     self.warn(
                         refs,
-                        "cluster profile controlPlaneCIDRs",
+                        Cause::Profile("controlPlaneCIDRs".into()),
                         "the cluster profile has no controlPlaneCIDRs: kube-apiserver calls to the webhook are allowed from any address on the webhook port",
                     );
                     return one(anywhere());
@@ -273,8 +274,10 @@ impl Renderer<'_> {
                 {
                     self.warn(
                         refs,
-                        "--fqdn-fallback",
-                        format!("no addresses for {name}: its port is allowed to every public address (--fqdn-fallback public-internet)"),
+                        Cause::Setting(Setting::FqdnFallback),
+                        format!(
+                            "no addresses for {name}: its port is allowed to every public address"
+                        ),
                     );
                     return one(public_internet()
                         .into_iter()
@@ -284,18 +287,13 @@ impl Renderer<'_> {
                 // Without addresses (only when the caller skipped resolution) the flow stays
                 // unrendered, and a note says so.
                 let nets = self.addresses.of_host(host)?;
-                self.widening(refs, ports, &nets);
                 one(blocks(&nets))
             }
             Endpoint::HostPattern(pattern) => {
                 let nets = self.addresses.hosts.get(pattern)?.clone();
-                self.widening(refs, ports, &nets);
                 one(blocks(&nets))
             }
-            Endpoint::Blocks(b) => {
-                self.widening(refs, ports, &b.cidrs);
-                one(blocks(&b.cidrs))
-            }
+            Endpoint::Blocks(b) => one(blocks(&b.cidrs)),
             Endpoint::Unbounded(_) => None,
         }
     }
@@ -317,7 +315,7 @@ impl Renderer<'_> {
         if api.endpoints.is_empty() {
             self.warn(
                 refs,
-                "cluster profile apiServer.endpointCIDRs",
+                Cause::Profile("apiServer.endpointCIDRs".into()),
                 "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to any address on the apiServer ports",
             );
             rules.push((union(ports, &endpoint_ports), anywhere()));
@@ -333,7 +331,7 @@ impl Renderer<'_> {
         if cidrs.is_empty() {
             self.warn(
                 refs,
-                "cluster profile nodeCIDRs",
+                Cause::Profile("nodeCIDRs".into()),
                 "the cluster profile has no nodeCIDRs: kubelet and host-network traffic is allowed from any address on its ports",
             );
             return Some(vec![(ports.clone(), anywhere())]);
@@ -341,27 +339,10 @@ impl Renderer<'_> {
         Some(vec![(ports.clone(), blocks(cidrs))])
     }
 
-    /// Warns when addresses given by the user admit every address (`--allow-any-address`).
-    fn widening(&mut self, refs: &BTreeSet<RowId>, ports: &Ports, nets: &[Cidr]) {
-        if let Some(everything) = nets.iter().find(|n| n.is_everything()) {
-            let ports = match ports {
-                Ports::Any => "on every port".to_string(),
-                Ports::List(_) => format!("on {ports}"),
-            };
-            self.warn(
-                refs,
-                "--allow-any-address",
-                format!(
-                    "the hosts file gives {everything}: these rules admit every address {ports}"
-                ),
-            );
-        }
-    }
-
     /// One warning per text, listing every row it concerns.
-    fn warn(&mut self, refs: &BTreeSet<RowId>, field: &'static str, text: impl Into<String>) {
+    fn warn(&mut self, refs: &BTreeSet<RowId>, cause: Cause, text: impl Into<String>) {
         self.warnings
-            .entry((text.into(), field))
+            .entry((text.into(), cause))
             .or_default()
             .extend(refs.iter().copied());
     }
@@ -374,7 +355,7 @@ impl Renderer<'_> {
                 "{from} downloads image data from {} ({ports}), where the registry redirects it; a NetworkPolicy cannot name CDN hosts and their addresses change: give them in the hosts file, or use an image from another registry",
                 hosts.join(", ")
             );
-            self.warn(&refs, "--hosts", text);
+            self.warn(&refs, Cause::Setting(Setting::Hosts), text);
         }
     }
 

@@ -110,9 +110,11 @@ impl Policy {
 
     /// The object as a type of one's own, such as k8s-openapi's `NetworkPolicy`.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> crate::Result<T> {
-        serde_yaml::from_str(&self.yaml).map_err(|e| crate::Error::Invalid {
-            location: crate::Location::new(format!("{}.yaml", self.name), None, ""),
-            reason: e.to_string(),
+        serde_yaml::from_str(&self.yaml).map_err(|e| {
+            crate::Error::invalid(
+                crate::Location::new(format!("{}.yaml", self.name), None, ""),
+                e.to_string(),
+            )
         })
     }
 }

@@ -17,6 +17,7 @@ use super::{
     Component, Condition, Direction, Endpoint, Flow, FlowRule, Level, Matrix, Note, Options,
     PortRule, Ports, RowId, Scope, TABLE, Workload, ZoneFallback,
 };
+use crate::advice::{Remedy, Setting};
 use crate::cluster::ClusterProfile;
 use crate::error::{Error, Location, Result};
 use crate::resources::{Capability, DynaKube, DynaKubeVersion, EdgeConnect, Inputs, ResourceRef};
@@ -90,7 +91,7 @@ fn operator_release(
         return Ok((release, beyond_known(release)));
     }
     let versions: BTreeSet<DynaKubeVersion> = inputs.dynakubes.iter().map(|d| d.version).collect();
-    let advice = "set `operatorVersion` in the cluster profile (or --operator-version) if the cluster runs another";
+    let advice = "set `operatorVersion` in the cluster profile if the cluster runs another";
     let served = OperatorVersion::newest_serving(&versions);
     let (release, why) = match served {
         Some(release) if release == OperatorVersion::NEWEST => {
@@ -249,7 +250,7 @@ fn every_address_in_the_profile(profile: &ClusterProfile) -> Vec<Note> {
                     Level::Warning,
                     &[],
                     format!(
-                        "the cluster profile's {field} cover {what} (--allow-any-address): every rule with them admits the internet and the whole cluster network"
+                        "the cluster profile's {field} cover {what}, as allowed: every rule with them admits the internet and the whole cluster network"
                     ),
                 )
                 .at(format!("cluster profile {field}")),
@@ -319,20 +320,28 @@ fn shared(namespace: Name, from: &Location, options: &Options) -> Result<(Name, 
         return Ok((namespace, None));
     };
     if !options.shared_namespace {
-        return Err(Error::invalid(
+        return Err(Error::invalid_unless(
             from.clone(),
             format!(
-                "`{namespace}` is {why}: the policies put every pod of the operator namespace into default deny, and here that cuts off pods that are not Dynatrace's. Run the operator in a namespace of its own (such as `dynatrace`), or pass --allow-shared-namespace to isolate every pod of `{namespace}`"
+                "`{namespace}` is {why}: the policies put every pod of the operator namespace into default deny, and here that cuts off pods that are not Dynatrace's"
             ),
+            vec![
+                Remedy::Do("run the operator in a namespace of its own (such as `dynatrace`)"),
+                Remedy::set_when(
+                    Setting::AllowSharedNamespace,
+                    "to isolate every pod of the namespace all the same",
+                ),
+            ],
         ));
     }
     let note = Note::new(
         Level::Warning,
         &[],
         format!(
-            "the operator namespace `{namespace}` is {why}: default-deny isolates every pod in it, and only the Dynatrace components' traffic is allowed (--allow-shared-namespace)"
+            "the operator namespace `{namespace}` is {why}: default-deny isolates every pod in it, and only the Dynatrace components' traffic is allowed"
         ),
-    );
+    )
+    .by(Setting::AllowSharedNamespace);
     Ok((namespace, Some(note)))
 }
 

@@ -13,7 +13,7 @@ fn a_release_of_a_newer_line_than_every_known_one_is_warned_about() {
         };
         notes(&Inputs::default(), &profile)
             .into_iter()
-            .filter(|n| n.field.as_deref() == Some("cluster profile operatorVersion"))
+            .filter(|n| n.cause == Some(crate::advice::Cause::Profile("operatorVersion".into())))
             .collect()
     };
     for newer in ["9.9.9", "1.11.0"] {
@@ -143,10 +143,12 @@ fn log_monitoring_beside_a_oneagent_daemonset_has_no_rows_and_a_note() {
             let rows = |id| !destinations(&matrix, id).is_empty();
             assert_eq!(rows(RowId::E14), standalone, "{release} {mode}");
             assert_eq!(rows(RowId::E15), standalone, "{release} {mode}");
-            let note = matrix
-                .notes
-                .iter()
-                .find(|n| n.field.as_deref() == Some("DynaKube dynatrace/dk spec.logMonitoring"));
+            let note = matrix.notes.iter().find(|n| {
+                n.cause
+                    == Some(crate::advice::Cause::Resource(
+                        "DynaKube dynatrace/dk spec.logMonitoring".into(),
+                    ))
+            });
             assert_eq!(note.is_some(), !standalone, "{release} {mode}");
             if let Some(note) = note {
                 assert_eq!(note.level, Level::Info);
