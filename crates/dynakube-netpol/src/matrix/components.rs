@@ -187,25 +187,13 @@ impl Workload {
         }
     }
 
-    /// The workload's name, as `kubectl get` shows its controller (`<dk>-activegate`, ...).
+    /// The workload's name, as `kubectl get` shows its controller in the newest release
+    /// (`<dk>-activegate`, ...; see [`super::releases`]); application pods, which no
+    /// controller runs, are `<dk>-injected-apps` and `<dk>-classic-apps`.
     pub fn name(&self) -> String {
         let instance = self.instance.as_ref().map_or("", Name::as_str);
-        match self.component {
-            Component::Operator => "dynatrace-operator".into(),
-            Component::Webhook => "dynatrace-webhook".into(),
-            Component::CsiDriver => "dynatrace-oneagent-csi-driver".into(),
-            Component::CrdMigration => "dynatrace-crd-storage-migration".into(),
-            Component::ActiveGate => format!("{instance}-activegate"),
-            Component::OneAgent => format!("{instance}-oneagent"),
-            Component::LogMonitoring => format!("{instance}-logmonitoring"),
-            Component::Kspm => format!("{instance}-node-config-collector"),
-            Component::ExtensionController => format!("{instance}-extension-controller"),
-            Component::SqlExecutor => format!("{instance}-sql-ext-exec"),
-            Component::OtelCollector => format!("{instance}-otel-collector"),
-            Component::EdgeConnect => instance.to_string(),
-            Component::InjectedApps => format!("{instance}-injected-apps"),
-            Component::ClassicApps => format!("{instance}-classic-apps"),
-        }
+        super::releases::controller_name(self.component, instance)
+            .unwrap_or_else(|| format!("{instance}-{}", self.component.name()))
     }
 
     /// Whether the workload gets policies of its own: namespaced pods found by labels.

@@ -248,7 +248,7 @@ enum Controller {
     Fixed(&'static str),
     /// The instance's name and this suffix.
     Suffix(&'static str),
-    /// The instance's name, this infix, and an id (SQL executors).
+    /// The instance's name and this infix, then a dash and an id of each (SQL executors).
     Infix(&'static str),
     /// The instance's own name (EdgeConnect).
     Instance,
@@ -333,7 +333,7 @@ const SCHEMES: &[Scheme] = &[
     app(Component::ExtensionController, v(1, 8, 0), "dynatrace-extension-controller",
         Controller::Suffix("-extension-controller")),
     app(Component::SqlExecutor, v(1, 8, 0), "dynatrace-sql-extension-executor",
-        Controller::Infix("-sql-ext-exec-")),
+        Controller::Infix("-sql-ext-exec")),
     app(Component::OtelCollector, v(1, 4, 0), "dynatrace-extensions-collector",
         Controller::Suffix("-extensions-collector")),
     app(Component::OtelCollector, v(1, 5, 0), "dynatrace-opentelemetry-collector",
@@ -467,16 +467,36 @@ pub fn pod_labels(
 }
 
 /// The names `component`'s controller had in any release, for `instance`, and whether pods
-/// add an id before their own suffix (SQL executors).
+/// add an id before their own suffix (SQL executors: the name ends with the dash before it).
 pub fn controller_names(component: Component, instance: &str) -> BTreeSet<(String, bool)> {
     schemes(component)
         .map(|s| match s.controller {
-            Controller::Fixed(name) => (name.to_string(), false),
-            Controller::Suffix(suffix) => (format!("{instance}{suffix}"), false),
-            Controller::Infix(infix) => (format!("{instance}{infix}"), true),
-            Controller::Instance => (instance.to_string(), false),
+            Controller::Infix(_) => (format!("{}-", s.controller.name(instance)), true),
+            _ => (s.controller.name(instance), false),
         })
         .collect()
+}
+
+/// The name of `component`'s controller in the newest release, for `instance` (for SQL
+/// executors, the name each executor's adds its id to); `None` for application pods, which no
+/// controller of the operator runs.
+pub fn controller_name(component: Component, instance: &str) -> Option<String> {
+    Some(
+        scheme(component, OperatorVersion::NEWEST)?
+            .controller
+            .name(instance),
+    )
+}
+
+impl Controller {
+    /// The name, for `instance`.
+    fn name(self, instance: &str) -> String {
+        match self {
+            Controller::Fixed(name) => name.to_string(),
+            Controller::Suffix(affix) | Controller::Infix(affix) => format!("{instance}{affix}"),
+            Controller::Instance => instance.to_string(),
+        }
+    }
 }
 
 /// A range of releases in words: `1.6.0 and later`, `1.4.0 to before 1.9.0`.
@@ -524,10 +544,8 @@ pub fn markdown_table() -> String {
                 .map(|(k, v)| format!("`{k}={v}`"))
                 .collect();
             let controller = match scheme.controller {
-                Controller::Fixed(name) => name.to_string(),
-                Controller::Suffix(suffix) => format!("<dk>{suffix}"),
-                Controller::Infix(infix) => format!("<dk>{infix}<id>"),
-                Controller::Instance => instance.to_string(),
+                Controller::Infix(_) => format!("{}-<id>", scheme.controller.name(instance)),
+                _ => scheme.controller.name(instance),
             };
             out.push_str(&format!(
                 "| {component} | {} | {} | `{controller}` |\n",
@@ -620,6 +638,38 @@ mod tests {
     }
 
     #[test]
+    fn workloads_are_named_as_their_controllers() {
+        use crate::values::Name;
+        let name = |s: &str| Name::parse(s).unwrap();
+        for component in Component::ALL {
+            let workload = super::super::Workload::new(component, Some(name("dk")), name("ns"));
+            let shown = workload.name();
+            if component.applications() {
+                assert_eq!(shown, format!("dk-{component}"));
+                continue;
+            }
+            let names = controller_names(component, "dk");
+            assert!(
+                names.iter().any(|(controller, with_id)| *controller
+                    == if *with_id {
+                        format!("{shown}-")
+                    } else {
+                        shown.clone()
+                    }),
+                "{component}: {shown} is none of {names:?}"
+            );
+        }
+        let job = super::super::Workload::new(Component::CrdMigration, None, name("ns"));
+        assert_eq!(job.name(), "dynatrace-operator-crd-storage-migration");
+        let eec = super::super::Workload::new(
+            Component::ExtensionController,
+            Some(name("dk")),
+            name("ns"),
+        );
+        assert_eq!(eec.name(), "dk-extension-controller");
+    }
+
+    #[test]
     fn components_come_and_controllers_rename() {
         let release = |s: &str| OperatorVersion::parse(s).unwrap();
         assert!(!release("1.7.3").has(Component::SqlExecutor));
@@ -630,6 +680,11 @@ mod tests {
         let names = controller_names(Component::ExtensionController, "dk");
         assert!(names.contains(&("dk-extensions-controller".to_string(), false)));
         assert!(names.contains(&("dk-extension-controller".to_string(), false)));
+        let executors = controller_names(Component::SqlExecutor, "dk");
+        assert_eq!(
+            executors,
+            BTreeSet::from([("dk-sql-ext-exec-".to_string(), true)])
+        );
         assert_eq!(
             pod_labels(Component::Kspm, "dk", release("1.9")).unwrap()[NAME],
             OPERATOR
