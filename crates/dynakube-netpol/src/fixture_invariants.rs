@@ -219,7 +219,8 @@ fn no_rule_is_broader_than_its_flow() {
                 "{}: {name} selects every pod",
                 fixture.name
             );
-            let flows = &policy.metadata.annotations.as_ref().unwrap()["dynakube-netpol/flows"];
+            let flows =
+                &policy.metadata.annotations.as_ref().unwrap()[crate::render::FLOWS_ANNOTATION];
             // Rows a warning says were widened to every address for lack of a profile field.
             let widened = flows.split(", ").any(|f| {
                 fixture.rendered.notes.iter().any(|n| {
@@ -296,7 +297,7 @@ fn every_flow_is_rendered_or_explained() {
                 p.metadata
                     .annotations
                     .as_ref()?
-                    .get("dynakube-netpol/flows")
+                    .get(crate::render::FLOWS_ANNOTATION)
             })
             .map(|flows| flows.split(", ").collect())
             .collect();
@@ -419,7 +420,7 @@ fn generated_policies_allow_the_matrix_and_nothing_else() {
                 .iter()
                 .filter(|p| {
                     let annotations = p.metadata.annotations.as_ref().unwrap();
-                    let Some(flows) = annotations.get("dynakube-netpol/flows") else {
+                    let Some(flows) = annotations.get(crate::render::FLOWS_ANNOTATION) else {
                         return false;
                     };
                     fixture.rendered.notes.iter().any(|n| {

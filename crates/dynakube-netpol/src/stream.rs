@@ -11,7 +11,7 @@ use serde_yaml::Value;
 use crate::error::{Error, Result};
 use crate::flavor::Flavor;
 use crate::matrix::releases::controller_name;
-use crate::matrix::{Component, Level, Note};
+use crate::matrix::{Component, Level, Note, WebhookPort};
 use crate::pipeline::Generated;
 use crate::source::Object;
 use crate::values::{Name, OperatorVersion, PortNumber, Shown};
@@ -128,20 +128,9 @@ pub struct ChartFacts {
     pub csi_driver: Option<(bool, String)>,
     /// Whether the webhook runs in the host network.
     pub webhook_host_network: Option<(bool, String)>,
-    /// The webhook's container ports by the name the chart gives them: `server-port`,
-    /// `livez`, `metrics`.
-    pub webhook_ports: Vec<(WebhookPortName, PortNumber, String)>,
-}
-
-/// The webhook ports a chart names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookPortName {
-    /// `server-port`: Helm's `webhook.ports.server`.
-    Server,
-    /// `livez`: Helm's `webhook.ports.healthProbe`.
-    HealthProbe,
-    /// `metrics`: Helm's `webhook.ports.metrics`.
-    Metrics,
+    /// The webhook's container ports, found by the names the chart gives them
+    /// ([`WebhookPort::container_port_name`]).
+    pub webhook_ports: Vec<(WebhookPort, PortNumber, String)>,
 }
 
 impl ChartFacts {
@@ -240,11 +229,12 @@ impl ChartFacts {
             .filter_map(|c| c.get("ports").and_then(Value::as_sequence))
             .flatten();
         for port in ports {
-            let name = match port.get("name").and_then(Value::as_str) {
-                Some("server-port") => WebhookPortName::Server,
-                Some("livez") => WebhookPortName::HealthProbe,
-                Some("metrics") => WebhookPortName::Metrics,
-                _ => continue,
+            let named = port.get("name").and_then(Value::as_str);
+            let Some(name) = WebhookPort::ALL
+                .into_iter()
+                .find(|p| Some(p.container_port_name()) == named)
+            else {
+                continue;
             };
             let number = port
                 .get("containerPort")

@@ -267,7 +267,7 @@ struct Scheme {
 const NAME: &str = "app.kubernetes.io/name";
 const COMPONENT: &str = "app.kubernetes.io/component";
 const CREATED_BY: &str = "app.kubernetes.io/created-by";
-const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+const MANAGED_BY: &str = crate::stream::MANAGED_BY.0;
 const OPERATOR: &str = "dynatrace-operator";
 
 const fn app(

@@ -1,7 +1,7 @@
 //! The columns of the traffic table: the kinds of peer, port, condition and routing a row has.
 
-use super::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET};
-use super::{Component, Direction, Port, Ports, RowId, Scope, TABLE};
+use super::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET, TELEMETRY_PORTS};
+use super::{Component, Direction, Port, Ports, Protocol, RowId, Scope, TABLE};
 use crate::cluster::DnsProvider;
 
 /// The peer of a table row, before the resources make it concrete.
@@ -125,12 +125,29 @@ pub enum WebhookPort {
 }
 
 impl WebhookPort {
+    /// Every port of the webhook.
+    pub const ALL: [WebhookPort; 3] = [
+        WebhookPort::Server,
+        WebhookPort::HealthProbe,
+        WebhookPort::Metrics,
+    ];
+
     /// The chart's default.
     pub const fn default_port(self) -> u16 {
         match self {
             WebhookPort::Server => 8443,
             WebhookPort::HealthProbe => 10080,
             WebhookPort::Metrics => 8383,
+        }
+    }
+
+    /// The name the chart gives the container port (in every release), by which a rendered
+    /// chart's ports are read and a modelled cluster's pods name them.
+    pub const fn container_port_name(self) -> &'static str {
+        match self {
+            WebhookPort::Server => "server-port",
+            WebhookPort::HealthProbe => "livez",
+            WebhookPort::Metrics => "metrics",
         }
     }
 }
@@ -281,7 +298,23 @@ impl PortRule {
                 format!("{}/TCP (Helm `webhook.ports`)", port.default_port())
             }
             (PortRule::TelemetryProtocols, _) => {
-                "per protocol: 4317, 4318, 14250, 14268, 9411/TCP; 6831, 6832, 8125/UDP".into()
+                let ports: Vec<Port> = TELEMETRY_PORTS
+                    .iter()
+                    .flat_map(|(_, ports)| ports.iter().copied())
+                    .collect();
+                let numbers = |protocol| {
+                    let of: Vec<String> = ports
+                        .iter()
+                        .filter(|p| p.protocol == protocol)
+                        .map(|p| p.number.to_string())
+                        .collect();
+                    of.join(", ")
+                };
+                format!(
+                    "per protocol: {}/TCP; {}/UDP",
+                    numbers(Protocol::Tcp),
+                    numbers(Protocol::Udp)
+                )
             }
             (PortRule::OfPeer, PeerRule::Dns | PeerRule::AppDns) => format!(
                 "{}/UDP, {}/TCP (OpenShift: {})",

@@ -9,7 +9,10 @@
 
 use super::Component::*;
 use super::RowId::*;
-use super::components::{ACTIVEGATE_HTTP, ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET};
+use super::components::{
+    ACTIVEGATE_HTTP, ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET, OPERATOR_HEALTH,
+    OPERATOR_METRICS,
+};
 use super::{
     Component, Condition, FlowRule, PeerRule, Port, PortRule, ProxyUse, RowId, Scope, WebhookPort,
     ZoneRoute,
@@ -67,9 +70,9 @@ const AG_HTTPS: PortRule = PortRule::Fixed(&[ACTIVEGATE_HTTPS]);
 /// The table. Order is the reference's order, ingress first.
 #[rustfmt::skip]
 pub static TABLE: &[FlowRule] = &[
-    row(I1, Scope::Cluster, &[Operator], PeerRule::Nodes, PortRule::Fixed(&[Port::tcp(10080)]), Condition::Always,
+    row(I1, Scope::Cluster, &[Operator], PeerRule::Nodes, PortRule::Fixed(&[OPERATOR_HEALTH]), Condition::Always,
         "kubelet liveness probe /livez"),
-    row(I2, Scope::Cluster, &[Operator], PeerRule::Prometheus, PortRule::Fixed(&[Port::tcp(8080)]), Condition::PrometheusConfigured,
+    row(I2, Scope::Cluster, &[Operator], PeerRule::Prometheus, PortRule::Fixed(&[OPERATOR_METRICS]), Condition::PrometheusConfigured,
         "Prometheus scrapes /metrics"),
     row(I3, Scope::Cluster, &[Webhook], PeerRule::Nodes, PortRule::Webhook(WebhookPort::HealthProbe), Condition::Always,
         "kubelet probes /livez, /readyz"),

@@ -62,6 +62,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Policy, PolicyGroup, Rendered, Unexpressed, annotations, group_of};
+use crate::evaluate::NAMESPACE_NAME_LABEL;
 use crate::matrix::{
     ApiServer, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Port,
     Ports, RowId, Selection, Selector, Workload,
@@ -69,9 +70,6 @@ use crate::matrix::{
 use crate::resolve::{Addresses, public_internet};
 use crate::resources::ResourceRef;
 use crate::values::Cidr;
-
-/// The namespace label every Kubernetes namespace carries.
-const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// The Kubernetes flavor in the registry ([`crate::flavor`]).
 pub(crate) const UNIT: crate::flavor::Unit = crate::flavor::Unit {
@@ -391,13 +389,12 @@ impl Renderer<'_> {
                 return;
             }
             Unexpressed::HostNetworkSource(w) => format!(
-                "{w} runs in the host network, where namespaced policies neither restrict nor protect it: its traffic to {} ({}) needs a host firewall",
-                flow.to, flow.ports
+                "{}: its traffic to {} ({}) needs a host firewall",
+                super::in_host_network(w),
+                flow.to,
+                flow.ports
             ),
-            Unexpressed::HostNetworkDestination(w) => format!(
-                "{w} runs in the host network, where namespaced policies neither restrict nor protect it: traffic to it from {} ({}) is not governed by these policies; protect it with a host firewall",
-                flow.from, flow.ports
-            ),
+            Unexpressed::HostNetworkDestination(w) => super::to_host_network(w, flow),
             Unexpressed::AppSource(w) => format!(
                 "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
                 w.instance.as_ref().map_or("", |n| n.as_str()),
@@ -468,7 +465,7 @@ fn default_deny(namespace: &str) -> NetworkPolicy {
                 crate::stream::MANAGED_BY.1.into(),
             )])),
             annotations: Some(BTreeMap::from([(
-                "dynakube-netpol/description".into(),
+                super::DESCRIPTION_ANNOTATION.into(),
                 format!(
                     "Denies all ingress and egress of pods in {namespace} that no other policy allows."
                 ),

@@ -10,9 +10,7 @@ use crate::matrix::{
     ApiServer, Blocks, Component, Dns, Endpoint, FlowRule, HostRole, NodeScope, Nodes, PeerRule,
     Pods, PodsKind, Port, Ports, ProxyUse, RowId, ZoneRoute,
 };
-use crate::resources::{
-    Capability, DynaKube, EdgeConnect, OneAgentMode, Proxy, Registry, TelemetryProtocol,
-};
+use crate::resources::{Capability, DynaKube, EdgeConnect, OneAgentMode, Proxy, Registry};
 use crate::values::{Host, HostPort};
 
 /// The registry the public code-modules image is served from, unless `publicRegistryOverride`
@@ -495,15 +493,9 @@ pub(super) fn telemetry_ports(dk: Option<&DynaKube>) -> Ports {
     let protocols = dk
         .and_then(|d| d.telemetry_ingest.clone())
         .unwrap_or_default();
-    Ports::list(protocols.into_iter().flat_map(|p| match p {
-        TelemetryProtocol::Otlp => vec![Port::tcp(4317), Port::tcp(4318)],
-        TelemetryProtocol::Jaeger => vec![
-            Port::tcp(14250),
-            Port::tcp(14268),
-            Port::udp(6831),
-            Port::udp(6832),
-        ],
-        TelemetryProtocol::Zipkin => vec![Port::tcp(9411)],
-        TelemetryProtocol::Statsd => vec![Port::udp(8125)],
+    Ports::list(protocols.into_iter().flat_map(|p| {
+        crate::matrix::components::telemetry_ports(p)
+            .iter()
+            .copied()
     }))
 }

@@ -393,10 +393,7 @@ impl Renderer<'_> {
                 "{w} runs in the host network: its traffic to {} ({}) is covered only by a host policy; set `cilium.hostFirewall` in the cluster profile when Cilium's host firewall is on",
                 flow.to, flow.ports
             ),
-            Unexpressed::HostNetworkDestination(w) => format!(
-                "{w} runs in the host network, where namespaced policies neither restrict nor protect it: traffic to it from {} ({}) is not governed by these policies; protect it with a host firewall",
-                flow.from, flow.ports
-            ),
+            Unexpressed::HostNetworkDestination(w) => super::to_host_network(w, flow),
             Unexpressed::AppSource(w) => format!(
                 "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
                 w.instance.as_ref().map_or("", |n| n.as_str()),

@@ -15,7 +15,7 @@ use super::{
     resolvable_names, workload_selector,
 };
 use crate::matrix::{Direction, Matrix, Note, Pods, Ports, Protocol, Selection, Workload};
-use crate::render::{PREFIX, Whom, annotations};
+use crate::render::{DESCRIPTION_ANNOTATION, Whom, annotations};
 
 /// The policies of the drafts: the namespace's default deny first, then one per draft, the
 /// clusterwide ones last.
@@ -96,7 +96,7 @@ fn policy(
     rule.egress = egress_rules(owner, draft, names);
     let (labels, mut annotations) =
         annotations(&whom, direction, peers, &draft.refs, &draft.purposes);
-    rule.description = annotations.remove(&format!("{PREFIX}/description"));
+    rule.description = annotations.remove(DESCRIPTION_ANNOTATION);
     let mut metadata = ObjectMeta {
         name: Some(name),
         labels: Some(labels),
