@@ -815,8 +815,8 @@ fn synthetic(dir: &Path, pods: usize, queries: usize) -> Result<()> {
         };
         expected.push_str(&format!(
             "- {{from: \"{}\", to: \"{}\", port: {}, protocol: {}, allowed: {allowed}{differs}}}\n",
-            index.peer_name(&connection.from),
-            index.peer_name(&connection.to),
+            index.end_name(&connection.from),
+            index.end_name(&connection.to),
             connection.port,
             connection.protocol.name(),
         ));

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 
 use super::report::{FlowCheck, Probe, Status};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet};
-use crate::evaluate::{Connection, Index, Peer, Pod};
+use crate::evaluate::{Connection, ConnectionEnd, Index, Pod};
 use crate::matrix::{Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector};
 use crate::resolve::{Addresses, public_internet};
 use crate::values::{Cidr, Host, HostPattern, PortNumber};
@@ -176,9 +176,9 @@ impl<'a> Places<'a> {
         self.pods.get(endpoint).into_iter().flatten().copied()
     }
 
-    /// The peers that stand for `endpoint`, or why none can.
-    fn peers(&self, endpoint: &Endpoint, role: Role) -> Result<Vec<Peer>, String> {
-        let ips = |ips: &[IpAddr]| Ok(ips.iter().copied().map(Peer::Ip).collect());
+    /// The connection ends that stand for `endpoint`, or why none can.
+    fn ends(&self, endpoint: &Endpoint, role: Role) -> Result<Vec<ConnectionEnd>, String> {
+        let ips = |ips: &[IpAddr]| Ok(ips.iter().copied().map(ConnectionEnd::Ip).collect());
         match endpoint {
             Endpoint::Nodes(_) => ips(&self.facts.nodes),
             Endpoint::KubeApiServer(_) => match role {
@@ -186,18 +186,19 @@ impl<'a> Places<'a> {
                 Role::Destination => ips(&self.facts.api_endpoints),
             },
             Endpoint::Dns(dns) if dns.cache.is_some() => {
-                Ok(dns.cache.into_iter().map(Peer::Ip).collect())
+                Ok(dns.cache.into_iter().map(ConnectionEnd::Ip).collect())
             }
             Endpoint::Host { host, .. } => self.host(&host_pattern(host)),
             Endpoint::HostPattern(pattern) => self.host(pattern),
             Endpoint::Blocks(b) => Ok(b
                 .cidrs
                 .iter()
-                .map(|c| Peer::Ip(c.net().network()))
+                .map(|c| ConnectionEnd::Ip(c.net().network()))
                 .collect()),
             Endpoint::Unbounded(what) => Err(format!("{what} are not fixed peers")),
             Endpoint::Workload(_) | Endpoint::Dns(_) | Endpoint::Pods(_) => {
-                let ids: Vec<Peer> = self.pods_of(endpoint).map(Peer::Pod).collect();
+                let ids: Vec<ConnectionEnd> =
+                    self.pods_of(endpoint).map(ConnectionEnd::Pod).collect();
                 if ids.is_empty() {
                     Err(format!("no pod of {endpoint} in the cluster"))
                 } else {
@@ -207,17 +208,20 @@ impl<'a> Places<'a> {
         }
     }
 
-    fn host(&self, pattern: &HostPattern) -> Result<Vec<Peer>, String> {
+    fn host(&self, pattern: &HostPattern) -> Result<Vec<ConnectionEnd>, String> {
         if let HostPattern::Ip(ip) = pattern {
-            return Ok(vec![Peer::Ip(*ip)]);
+            return Ok(vec![ConnectionEnd::Ip(*ip)]);
         }
         if let Some(nets) = self.addresses.hosts.get(pattern) {
-            return Ok(nets.iter().map(|n| Peer::Ip(first_address(n))).collect());
+            return Ok(nets
+                .iter()
+                .map(|n| ConnectionEnd::Ip(first_address(n)))
+                .collect());
         }
         if let HostPattern::Name(name) = pattern
             && self.addresses.public_internet.contains(name)
         {
-            return Ok(vec![Peer::Ip(PUBLIC_SAMPLE)]);
+            return Ok(vec![ConnectionEnd::Ip(PUBLIC_SAMPLE)]);
         }
         Err(format!(
             "no address for {pattern} (give it in the hosts file)"
@@ -339,8 +343,8 @@ impl<'a> Places<'a> {
     /// Decides every connection of `flow`.
     pub(super) fn check(&self, flow: &Flow) -> FlowCheck {
         let mut check = FlowCheck::new(flow);
-        let sources = self.peers(&flow.from, Role::Source);
-        let destinations = self.peers(&flow.to, Role::Destination);
+        let sources = self.ends(&flow.from, Role::Source);
+        let destinations = self.ends(&flow.to, Role::Destination);
         let (sources, destinations) = match (sources, destinations) {
             (Ok(s), Ok(d)) => (s, d),
             (Err(why), _) | (_, Err(why)) => {
@@ -375,7 +379,7 @@ impl<'a> Places<'a> {
 
     /// One connection of a flow. Pods reach kube-apiserver through its Service; policies see
     /// the endpoint port after translation, so any endpoint port will do.
-    fn probe(&self, flow: &Flow, from: Peer, to: Peer, port: Port) -> Probe {
+    fn probe(&self, flow: &Flow, from: ConnectionEnd, to: ConnectionEnd, port: Port) -> Probe {
         let alternatives: Vec<u16> = if matches!(flow.to, Endpoint::KubeApiServer(_)) {
             self.facts.api_ports.iter().map(|p| p.get()).collect()
         } else {
