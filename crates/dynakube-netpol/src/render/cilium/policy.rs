@@ -7,8 +7,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::model::{
     CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, DefaultDeny, EgressPeer, EgressRule,
-    EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressRule, L4PortRule, MAX_PORTS, Peer,
-    PortProtocol, PortRule, Protocol as CiliumProtocol, Rule, Subject,
+    EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressPeer, IngressRule, L4PortRule,
+    MAX_PORTS, PortProtocol, PortRule, Protocol as CiliumProtocol, Rule, Subject,
 };
 use super::{
     CiliumObject, Draft, Egress, Ingress, Owner, Typed, namespaces_selector, pods_selector,
@@ -142,8 +142,8 @@ fn ingress_rules(draft: &Draft) -> Vec<IngressRule> {
         .into_iter()
         .map(|(peer, ports)| IngressRule {
             from: match peer {
-                Ingress::Endpoints(s) => Peer::Endpoints(vec![s.clone()]),
-                Ingress::Entities(e) => Peer::Entities(e.clone()),
+                Ingress::Endpoints(s) => IngressPeer::Endpoints(vec![s.clone()]),
+                Ingress::Entities(e) => IngressPeer::Entities(e.clone()),
             },
             to_ports: l4_ports(&ports).into_iter().map(L4PortRule::new).collect(),
         })
@@ -261,7 +261,7 @@ fn default_deny(namespace: &str) -> CiliumNetworkPolicy {
         egress: Some(true),
     });
     rule.ingress.push(IngressRule {
-        from: Peer::Entities(vec![Entity::None]),
+        from: IngressPeer::Entities(vec![Entity::None]),
         to_ports: Vec::new(),
     });
     rule.egress.push(EgressRule {
