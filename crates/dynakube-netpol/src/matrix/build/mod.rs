@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::releases::Fact;
 use super::{
     Component, Condition, Direction, Endpoint, Flow, FlowRule, Level, Matrix, Note, Options,
-    PortRule, Ports, RowId, Scope, TABLE, Workload, ZoneFallback,
+    PortKind, Ports, RowId, Scope, TABLE, Workload, ZoneFallback,
 };
 use crate::cluster::ClusterProfile;
 use crate::error::{Error, Location, Result};
@@ -499,15 +499,15 @@ struct Builder<'a> {
 }
 
 /// One peer of a row, made concrete: the endpoint, its ports, and extra references (E30).
-struct Peer {
+struct ConcretePeer {
     endpoint: Endpoint,
     ports: Ports,
     refs: &'static [RowId],
 }
 
-impl Peer {
+impl ConcretePeer {
     fn plain(endpoint: Endpoint, ports: Ports) -> Self {
-        Peer {
+        ConcretePeer {
             endpoint,
             ports,
             refs: &[],
@@ -658,10 +658,10 @@ impl Builder<'_> {
         let subjects = self.subjects(component, ctx);
         for peer in self.peers(rule, ctx) {
             let ports = match rule.ports {
-                PortRule::Fixed(ports) => Ports::list(ports.iter().copied()),
-                PortRule::OfPeer => peer.ports,
-                PortRule::TelemetryProtocols => peers::telemetry_ports(ctx.dynakube()),
-                PortRule::Webhook(port) => Ports::list([crate::matrix::Port::tcp_of(
+                PortKind::Fixed(ports) => Ports::list(ports.iter().copied()),
+                PortKind::OfPeer => peer.ports,
+                PortKind::TelemetryProtocols => peers::telemetry_ports(ctx.dynakube()),
+                PortKind::Webhook(port) => Ports::list([crate::matrix::Port::tcp_of(
                     self.profile.helm.webhook.ports.of(port),
                 )]),
             };

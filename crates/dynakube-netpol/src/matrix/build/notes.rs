@@ -103,7 +103,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
         },
     },
     // The collector's ClusterRole grants `nodes/metrics`, not `nodes/proxy` (see
-    // `PeerRule::PrometheusExtension`): it reads the kubelets directly, on their port.
+    // `PeerKind::PrometheusExtension`): it reads the kubelets directly, on their port.
     DynaKubeNote {
         level: Level::Info,
         refs: &[E21],
