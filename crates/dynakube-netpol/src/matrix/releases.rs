@@ -78,7 +78,7 @@ impl OperatorVersion {
     }
 
     /// Whether `fact` holds for this release.
-    pub fn holds(self, fact: Fact) -> bool {
+    pub fn holds(self, fact: ReleaseFact) -> bool {
         let (since, until) = fact.releases();
         since <= self && until.is_none_or(|until| self < until)
     }
@@ -129,7 +129,7 @@ const SERVED: [(DynaKubeVersion, OperatorVersion, Option<OperatorVersion>); 4] =
 
 /// A behaviour of the operator that holds for a range of releases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fact {
+pub enum ReleaseFact {
     /// Feature flags are read with Go's `strconv.ParseBool` (`1`, `t`, `TRUE`, ...), falling
     /// back to the default on other values; before, only the exact strings `true` and
     /// `false` counted.
@@ -147,7 +147,7 @@ pub enum Fact {
     /// DynaKube names are limited further by the names of the workloads they create: 32
     /// characters with extensions, 38 with telemetry ingest, 35 with KSPM.
     StatefulSetNameLimits,
-    /// As [`Fact::StatefulSetNameLimits`], one shorter for StatefulSets: 31 and 37.
+    /// As [`ReleaseFact::StatefulSetNameLimits`], one shorter for StatefulSets: 31 and 37.
     ShorterStatefulSetNameLimits,
     /// The EdgeConnect `oauth.endpoint` must be `https` on one of Dynatrace's SSO hosts.
     SsoHostCheck,
@@ -159,63 +159,65 @@ pub enum Fact {
     CsiIgnoresPublicRegistry,
 }
 
-impl Fact {
+impl ReleaseFact {
     /// Every fact, in the order of the generated table.
-    pub const ALL: [Fact; 10] = [
-        Fact::ParseBoolFlags,
-        Fact::NodeImagePullFlag,
-        Fact::CsiIgnoresPublicRegistry,
-        Fact::PublicRegistryFlag,
-        Fact::UsePublicRegistryFlag,
-        Fact::CrdMigrationJob,
-        Fact::OtelCollectorProbes,
-        Fact::StatefulSetNameLimits,
-        Fact::ShorterStatefulSetNameLimits,
-        Fact::SsoHostCheck,
+    pub const ALL: [ReleaseFact; 10] = [
+        ReleaseFact::ParseBoolFlags,
+        ReleaseFact::NodeImagePullFlag,
+        ReleaseFact::CsiIgnoresPublicRegistry,
+        ReleaseFact::PublicRegistryFlag,
+        ReleaseFact::UsePublicRegistryFlag,
+        ReleaseFact::CrdMigrationJob,
+        ReleaseFact::OtelCollectorProbes,
+        ReleaseFact::StatefulSetNameLimits,
+        ReleaseFact::ShorterStatefulSetNameLimits,
+        ReleaseFact::SsoHostCheck,
     ];
 
     /// The releases it holds for: from the first, up to (not including) the second, if any.
     pub fn releases(self) -> (OperatorVersion, Option<OperatorVersion>) {
         match self {
-            Fact::ParseBoolFlags => (v(1, 6, 0), None),
-            Fact::NodeImagePullFlag => (v(1, 5, 0), None),
-            Fact::CsiIgnoresPublicRegistry => (v(1, 5, 0), Some(v(1, 10, 0))),
-            Fact::PublicRegistryFlag => (v(1, 4, 0), Some(v(1, 9, 0))),
-            Fact::UsePublicRegistryFlag | Fact::SsoHostCheck => (v(1, 10, 0), None),
-            Fact::CrdMigrationJob => (v(1, 7, 3), None),
-            Fact::OtelCollectorProbes => (v(1, 10, 0), None),
-            Fact::StatefulSetNameLimits => (v(1, 9, 0), Some(v(1, 10, 0))),
-            Fact::ShorterStatefulSetNameLimits => (v(1, 10, 0), None),
+            ReleaseFact::ParseBoolFlags => (v(1, 6, 0), None),
+            ReleaseFact::NodeImagePullFlag => (v(1, 5, 0), None),
+            ReleaseFact::CsiIgnoresPublicRegistry => (v(1, 5, 0), Some(v(1, 10, 0))),
+            ReleaseFact::PublicRegistryFlag => (v(1, 4, 0), Some(v(1, 9, 0))),
+            ReleaseFact::UsePublicRegistryFlag | ReleaseFact::SsoHostCheck => (v(1, 10, 0), None),
+            ReleaseFact::CrdMigrationJob => (v(1, 7, 3), None),
+            ReleaseFact::OtelCollectorProbes => (v(1, 10, 0), None),
+            ReleaseFact::StatefulSetNameLimits => (v(1, 9, 0), Some(v(1, 10, 0))),
+            ReleaseFact::ShorterStatefulSetNameLimits => (v(1, 10, 0), None),
         }
     }
 
     /// The fact in words, for the generated table.
     pub fn describe(self) -> &'static str {
         match self {
-            Fact::ParseBoolFlags => {
+            ReleaseFact::ParseBoolFlags => {
                 "feature flags read like Go's ParseBool (`1`, `t`, `TRUE`, ...); unreadable values give the default"
             }
-            Fact::PublicRegistryFlag => {
+            ReleaseFact::PublicRegistryFlag => {
                 "`feature.dynatrace.com/public-registry` selects the public registry"
             }
-            Fact::UsePublicRegistryFlag => {
+            ReleaseFact::UsePublicRegistryFlag => {
                 "`feature.dynatrace.com/use-public-registry` or a platform token selects the public registry"
             }
-            Fact::CrdMigrationJob => "Helm upgrades run the CRD storage migration Job",
-            Fact::OtelCollectorProbes => "the OpenTelemetry collector has kubelet probes (I16)",
-            Fact::StatefulSetNameLimits => {
+            ReleaseFact::CrdMigrationJob => "Helm upgrades run the CRD storage migration Job",
+            ReleaseFact::OtelCollectorProbes => {
+                "the OpenTelemetry collector has kubelet probes (I16)"
+            }
+            ReleaseFact::StatefulSetNameLimits => {
                 "DynaKube names: at most 32 characters with extensions, 38 with telemetry ingest, 35 with KSPM"
             }
-            Fact::ShorterStatefulSetNameLimits => {
+            ReleaseFact::ShorterStatefulSetNameLimits => {
                 "DynaKube names: at most 31 characters with extensions, 37 with telemetry ingest, 35 with KSPM"
             }
-            Fact::SsoHostCheck => {
+            ReleaseFact::SsoHostCheck => {
                 "EdgeConnect `oauth.endpoint` must be https on a Dynatrace SSO host"
             }
-            Fact::CsiIgnoresPublicRegistry => {
+            ReleaseFact::CsiIgnoresPublicRegistry => {
                 "the CSI driver downloads code modules from the tenant even with the public registry (an image only for `codeModulesImage` or `node-image-pull`)"
             }
-            Fact::NodeImagePullFlag => {
+            ReleaseFact::NodeImagePullFlag => {
                 "`feature.dynatrace.com/node-image-pull`: the CSI driver pulls the code-modules image instead of downloading it"
             }
         }
@@ -510,7 +512,7 @@ fn range(since: OperatorVersion, until: Option<OperatorVersion>) -> String {
 /// The facts by release and the pod labels of the components whose labels changed, as
 /// Markdown tables for the README.
 pub fn markdown_table() -> String {
-    let mut rows: Vec<(OperatorVersion, String, String)> = Fact::ALL
+    let mut rows: Vec<(OperatorVersion, String, String)> = ReleaseFact::ALL
         .iter()
         .map(|fact| {
             let (since, until) = fact.releases();

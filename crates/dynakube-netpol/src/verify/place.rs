@@ -30,7 +30,7 @@ const PUBLIC_SAMPLE: IpAddr = IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8));
 
 /// Addresses of the cluster's infrastructure, from the cluster profile and the pods.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facts {
+pub struct Infrastructure {
     /// Node addresses: the source of kubelet probes and of host-network pods.
     pub nodes: Vec<IpAddr>,
     /// Where kube-apiserver calls webhooks from.
@@ -47,8 +47,8 @@ pub struct Facts {
     pub assumptions: Vec<String>,
 }
 
-impl Facts {
-    /// The facts of the matrix's cluster profile, completed from the pods of `index`.
+impl Infrastructure {
+    /// The infrastructure of the matrix's cluster profile, completed from the pods of `index`.
     pub fn new(matrix: &Matrix, index: &Index) -> Self {
         let profile = &matrix.profile;
         let mut assumptions = Vec::new();
@@ -92,7 +92,7 @@ impl Facts {
                 api_ports = vec![PortNumber::of(443)];
             }
         }
-        Facts {
+        Infrastructure {
             nodes,
             control_plane,
             api_endpoints,
@@ -144,7 +144,7 @@ pub(super) struct Members {
 pub(super) struct Places<'a> {
     index: &'a Index,
     addresses: &'a Addresses,
-    pub(super) facts: Facts,
+    pub(super) infrastructure: Infrastructure,
     /// The pods of every endpoint that stands for pods.
     pods: BTreeMap<&'a Endpoint, BTreeSet<usize>>,
     /// The pods the evaluator sees as pods (not by their addresses).
@@ -165,7 +165,7 @@ impl<'a> Places<'a> {
         Places {
             index,
             addresses,
-            facts: Facts::new(matrix, index),
+            infrastructure: Infrastructure::new(matrix, index),
             pods,
             pod_peers: index.pod_peers(),
         }
@@ -180,10 +180,10 @@ impl<'a> Places<'a> {
     fn ends(&self, endpoint: &Endpoint, role: Role) -> Result<Vec<ConnectionEnd>, String> {
         let ips = |ips: &[IpAddr]| Ok(ips.iter().copied().map(ConnectionEnd::Ip).collect());
         match endpoint {
-            Endpoint::Nodes(_) => ips(&self.facts.nodes),
+            Endpoint::Nodes(_) => ips(&self.infrastructure.nodes),
             Endpoint::KubeApiServer(_) => match role {
-                Role::Source => ips(&self.facts.control_plane),
-                Role::Destination => ips(&self.facts.api_endpoints),
+                Role::Source => ips(&self.infrastructure.control_plane),
+                Role::Destination => ips(&self.infrastructure.api_endpoints),
             },
             Endpoint::Dns(dns) if dns.cache.is_some() => {
                 Ok(dns.cache.into_iter().map(ConnectionEnd::Ip).collect())
@@ -277,17 +277,17 @@ impl<'a> Places<'a> {
             })
         };
         let ips = |ips: &[IpAddr]| AddressSet::addresses(ips.iter().copied());
-        let facts = &self.facts;
+        let infra = &self.infrastructure;
         match endpoint {
             // Host-network pods are seen by their node's address.
             Endpoint::Workload(w) => match &w.selection {
-                Selection::HostNetwork(_) => ips(&facts.nodes).union(&nets(&facts.node_cidrs)),
+                Selection::HostNetwork(_) => ips(&infra.nodes).union(&nets(&infra.node_cidrs)),
                 _ => AddressSet::empty(),
             },
-            Endpoint::Nodes(nodes) => ips(&facts.nodes).union(&nets(&nodes.0)),
+            Endpoint::Nodes(nodes) => ips(&infra.nodes).union(&nets(&nodes.0)),
             Endpoint::KubeApiServer(api) => match role {
-                Role::Source => ips(&facts.control_plane).union(&nets(&api.control_plane)),
-                Role::Destination => ips(&facts.api_endpoints)
+                Role::Source => ips(&infra.control_plane).union(&nets(&api.control_plane)),
+                Role::Destination => ips(&infra.api_endpoints)
                     .union(&nets(&api.endpoints))
                     .union(&nets(&api.service)),
             },
@@ -333,7 +333,7 @@ impl<'a> Places<'a> {
             }),
         };
         if matches!(flow.to, Endpoint::KubeApiServer(_)) {
-            for port in &self.facts.api_ports {
+            for port in &self.infrastructure.api_ports {
                 ports = ports.union(&PortSet::port(Protocol::Tcp, port.get()));
             }
         }
@@ -381,7 +381,11 @@ impl<'a> Places<'a> {
     /// the endpoint port after translation, so any endpoint port will do.
     fn probe(&self, flow: &Flow, from: ConnectionEnd, to: ConnectionEnd, port: Port) -> Probe {
         let alternatives: Vec<u16> = if matches!(flow.to, Endpoint::KubeApiServer(_)) {
-            self.facts.api_ports.iter().map(|p| p.get()).collect()
+            self.infrastructure
+                .api_ports
+                .iter()
+                .map(|p| p.get())
+                .collect()
         } else {
             vec![port.number.get()]
         };

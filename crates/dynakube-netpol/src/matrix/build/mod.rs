@@ -12,7 +12,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::releases::Fact;
+use super::releases::ReleaseFact;
 use super::{
     Component, Condition, Direction, Endpoint, Flow, FlowRule, Level, Matrix, Note, Options,
     PortKind, Ports, RowId, Scope, TABLE, Workload, ZoneFallback,
@@ -475,9 +475,9 @@ fn unique_workloads(inputs: &Inputs, flows: &[Flow]) -> Result<()> {
 
 type FlowKey = (RowId, Endpoint, Endpoint, Ports);
 
-/// What a flow collects while the rows are evaluated.
+/// A flow in the making: what it collects while the rows are evaluated.
 #[derive(Default)]
-struct FlowFacts {
+struct FlowDraft {
     refs: BTreeSet<RowId>,
     sources: BTreeSet<ResourceRef>,
     purpose: &'static str,
@@ -490,7 +490,7 @@ struct Builder<'a> {
     operator: OperatorVersion,
     namespace: Name,
     /// Flows by identity.
-    flows: BTreeMap<FlowKey, FlowFacts>,
+    flows: BTreeMap<FlowKey, FlowDraft>,
     notes: BTreeSet<Note>,
     /// The rows of the DynaKube being built that assume the tenant's communication endpoints.
     assumed_endpoints: BTreeSet<RowId>,
@@ -606,7 +606,7 @@ impl Builder<'_> {
             Condition::TelemetryIngest => dk.is_some_and(|d| d.telemetry_ingest.is_some()),
             Condition::TelemetryIngestProbes => {
                 dk.is_some_and(|d| d.telemetry_ingest.is_some())
-                    && self.operator.holds(Fact::OtelCollectorProbes)
+                    && self.operator.holds(ReleaseFact::OtelCollectorProbes)
             }
             Condition::MetricsIngest => {
                 dk.is_some_and(|d| d.has_capability(Capability::MetricsIngest))
