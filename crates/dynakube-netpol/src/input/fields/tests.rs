@@ -1,3 +1,6 @@
+//! Unit tests of the unknown-field check: the field lists, misspellings with the nearest field,
+//! fields of other versions, and every resource of the fixtures.
+
 use super::*;
 
 /// The unknown fields of `yaml` as `(path, hint)` pairs.
