@@ -2,7 +2,7 @@
 //! read, indexed and queried.
 #![no_main]
 
-use dynakube_netpol::evaluate::{Connection, Index, ConnectionEnd, read_cluster, read_policies};
+use dynakube_netpol::evaluate::{Connection, ConnectionEnd, Index, read_cluster, read_policies};
 use dynakube_netpol::matrix::Protocol;
 use dynakube_netpol::source::Limits;
 use libfuzzer_sys::fuzz_target;

@@ -219,7 +219,7 @@ fn bench_output(counts: &[usize]) -> Result<()> {
     for &count in counts {
         let input = work.join(format!("dynakubes-{count}.yaml"));
         std::fs::write(&input, dynakube_netpol::synthetic::dynakubes(count))?;
-        for flavor in ["kubernetes", "cilium"] {
+        for flavor in dynakube_netpol::Flavor::ALL.iter().map(|f| f.as_str()) {
             let run = |extra: &[&std::ffi::OsStr]| -> Result<std::time::Duration> {
                 let started = std::time::Instant::now();
                 let output = Command::new(&binary)

@@ -306,7 +306,11 @@ fn bash_completion_completes_subcommands_options_and_values() {
     let options = bash_completes(&["dynakube-netpol", "generate", "--fl"]);
     assert_eq!(options, ["--flavor"]);
     let values = bash_completes(&["dynakube-netpol", "generate", "--flavor", ""]);
-    assert_eq!(values, ["kubernetes", "cilium"]);
+    let flavors: Vec<&str> = dynakube_netpol::Flavor::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    assert_eq!(values, flavors);
     let formats = bash_completes(&["dynakube-netpol", "verify", "--format", ""]);
     assert_eq!(formats, ["text", "json"]);
 }
