@@ -64,8 +64,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::{Policy, PolicyGroup, Rendered, Unexpressed, annotations, group_of};
 use crate::evaluate::NAMESPACE_NAME_LABEL;
 use crate::matrix::{
-    ApiServer, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Port,
-    Ports, RowId, Selection, Selector, Workload,
+    ApiServer, Direction, Endpoint, Flow, Level, Matrix, Note, Port, Ports, RowId, Selection,
+    Selector, Workload,
 };
 use crate::resolve::{Addresses, public_internet};
 use crate::resources::ResourceRef;
@@ -397,17 +397,13 @@ impl Renderer<'_> {
             ),
             Unexpressed::HostNetworkDestination(w) => super::to_host_network(w, flow),
             Unexpressed::AppSource(w) => format!(
-                "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
-                w.instance.as_ref().map_or("", |n| n.as_str()),
-                flow.to,
-                flow.ports,
+                "{}; these policies cover only namespace {}",
+                super::apps_need_egress(&super::injected_apps(w), flow),
                 self.matrix.namespace
             ),
             Unexpressed::AppPods(pods) => format!(
-                "{} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
-                pods.describe(),
-                flow.to,
-                flow.ports,
+                "{}; these policies cover only namespace {}",
+                super::apps_need_egress(&pods.describe(), flow),
                 self.matrix.namespace
             ),
             Unexpressed::PatternWithoutAddresses(pattern) => format!(

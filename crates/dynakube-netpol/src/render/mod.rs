@@ -50,7 +50,9 @@ pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::matrix::{Direction, Endpoint, Flow, HostRole, Pods, RowId, Selection, Workload};
+use crate::matrix::{
+    Direction, Endpoint, Flow, HostRole, INSTANCE_NAMESPACE_LABEL, Pods, RowId, Selection, Workload,
+};
 use crate::resources::ResourceRef;
 use crate::values::{Host, HostPattern, Name};
 
@@ -197,6 +199,24 @@ pub(crate) fn to_host_network(workload: &Workload, flow: &Flow) -> String {
         in_host_network(workload),
         flow.from,
         flow.ports
+    )
+}
+
+/// What every flavor says of application pods outside the operator namespace
+/// ([`Unexpressed::AppSource`], [`Unexpressed::AppPods`]): that `apps` need egress to the flow's
+/// peer; each flavor adds its advice.
+pub(crate) fn apps_need_egress(apps: &str, flow: &Flow) -> String {
+    format!(
+        "{apps} need egress to {} ({}) wherever their namespace restricts egress",
+        flow.to, flow.ports
+    )
+}
+
+/// The application pods the operator injects for the DynaKube of `workload`, in words.
+pub(crate) fn injected_apps(workload: &Workload) -> String {
+    format!(
+        "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={}",
+        workload.instance.as_ref().map_or("", |n| n.as_str())
     )
 }
 
