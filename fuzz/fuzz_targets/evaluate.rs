@@ -2,7 +2,7 @@
 //! read, indexed and queried.
 #![no_main]
 
-use dynakube_netpol::evaluate::{Connection, Index, Peer, read_cluster, read_policies};
+use dynakube_netpol::evaluate::{Connection, ConnectionEnd, Index, read_cluster, read_policies};
 use dynakube_netpol::matrix::Protocol;
 use dynakube_netpol::source::Limits;
 use libfuzzer_sys::fuzz_target;
@@ -27,8 +27,8 @@ fuzz_target!(|data: &[u8]| {
         for to in 0..count.min(8) {
             for port in [53, 443, 8080] {
                 let connection = Connection {
-                    from: Peer::Pod(from),
-                    to: Peer::Pod(to),
+                    from: ConnectionEnd::Pod(from),
+                    to: ConnectionEnd::Pod(to),
                     port,
                     protocol: Protocol::Tcp,
                 };

@@ -4,9 +4,9 @@
 
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::input::{ParseOptions, parse_into};
+use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use dynakube_netpol::resources::Inputs;
 use dynakube_netpol::{Flavor, GenerateOptions};
-use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -29,12 +29,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(hosts) = FixedHosts::parse("hosts.yaml", hosts) else {
         return;
     };
-    let flavors = [
-        (Flavor::Kubernetes, Fallback::Fail),
-        (Flavor::Kubernetes, Fallback::PublicInternet),
-        (Flavor::Cilium, Fallback::Fail),
-    ];
-    for (flavor, fallback) in flavors {
+    let runs = Flavor::ALL
+        .iter()
+        .flat_map(|&flavor| [(flavor, Fallback::Fail), (flavor, Fallback::PublicInternet)]);
+    for (flavor, fallback) in runs {
         let options = GenerateOptions {
             flavor,
             fallback,

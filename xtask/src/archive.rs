@@ -35,32 +35,14 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
+use crate::cli_docs::COMPLETIONS;
+
 /// The name of the binary, of the Helm plugin and of the archive's first word.
 pub const NAME: &str = "dynakube-netpol";
 
 /// Where the CLI crate keeps the Helm plugin and the generated completions and man pages,
 /// from the workspace root.
 const CLI_DIR: &str = "crates/dynakube-netpol-cli";
-
-/// Each completion script of `share/completions/` and its path in the archive.
-const COMPLETIONS: [(&str, &str); 4] = [
-    (
-        "dynakube-netpol.bash",
-        "share/bash-completion/completions/dynakube-netpol",
-    ),
-    (
-        "_dynakube-netpol",
-        "share/zsh/site-functions/_dynakube-netpol",
-    ),
-    (
-        "dynakube-netpol.fish",
-        "share/fish/vendor_completions.d/dynakube-netpol.fish",
-    ),
-    (
-        "_dynakube-netpol.ps1",
-        "share/powershell/_dynakube-netpol.ps1",
-    ),
-];
 
 /// The Helm plugin tarball's path in the archive.
 pub const HELM_PLUGIN: &str = "helm-plugin/dynakube-netpol.tgz";
@@ -147,7 +129,7 @@ fn entries(release: &Release) -> Result<Entries> {
         .to_string_lossy();
     files.insert(format!("bin/{binary}"), (read(release.binary)?, true));
     files.insert(HELM_PLUGIN.into(), (helm_plugin(root)?, false));
-    let share = root.join(CLI_DIR).join("share");
+    let share = root.join(crate::cli_docs::SHARE_DIR);
     for page in sorted_files(&share.join("man"))? {
         let name = page.file_name().unwrap().to_string_lossy();
         if !name.ends_with(".1") {
@@ -157,10 +139,10 @@ fn entries(release: &Release) -> Result<Entries> {
     }
     for script in sorted_files(&share.join("completions"))? {
         let name = script.file_name().unwrap().to_string_lossy();
-        let Some((_, to)) = COMPLETIONS.iter().find(|(file, _)| *file == name) else {
+        let Some(completion) = COMPLETIONS.iter().find(|c| c.file == name) else {
             bail!("{} has no place in the release archive", script.display());
         };
-        files.insert((*to).to_owned(), (read(&script)?, false));
+        files.insert(completion.installed.to_owned(), (read(&script)?, false));
     }
     Ok(under(&release.stem(), files))
 }

@@ -4,21 +4,22 @@
 //! honoured), with a `.sha256` file beside it.
 //!
 //! The target directory and the CLI's version come from `cargo metadata`, the binary's path from
-//! the build's own messages (`--message-format json`): nothing assumes `target/release`.
+//! the build's own messages (see the `cargo` module): nothing assumes `target/release`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 use xtask::archive::{self, NAME, Release};
 
-/// The package of the binary.
-const PACKAGE: &str = "dynakube-netpol-cli";
+use crate::cargo::CLI_PACKAGE as PACKAGE;
 
 /// Builds the binary and writes the archive.
 pub fn run(root: &Path, args: &[&str]) -> Result<()> {
     let (profile, target) = options(args)?;
-    let (target_dir, version) = metadata(root)?;
+    let crate::cargo::Metadata {
+        target_dir,
+        cli_version: version,
+    } = crate::cargo::metadata(root)?;
     let binary = build(root, &profile, target.as_deref())?;
     let target = match target {
         Some(target) => target,
@@ -59,65 +60,21 @@ fn options(args: &[&str]) -> Result<(String, Option<String>)> {
     Ok((profile, target))
 }
 
-/// Cargo's target directory and the CLI's version.
-fn metadata(root: &Path) -> Result<(PathBuf, String)> {
-    let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--locked"])
-        .current_dir(root)
-        .stderr(Stdio::inherit())
-        .output()?;
-    if !output.status.success() {
-        bail!("cargo metadata failed");
-    }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("cargo metadata printed no JSON")?;
-    let target_dir = metadata["target_directory"]
-        .as_str()
-        .context("cargo metadata names no target directory")?;
-    let version = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|package| package["name"] == PACKAGE)
-        .and_then(|package| package["version"].as_str())
-        .with_context(|| format!("cargo metadata lists no {PACKAGE}"))?;
-    Ok((PathBuf::from(target_dir), version.to_owned()))
-}
-
 /// Builds the binary; its path, as cargo reports it.
 fn build(root: &Path, profile: &str, target: Option<&str>) -> Result<PathBuf> {
-    let mut command = Command::new(env!("CARGO"));
-    command
-        .args(["build", "--locked", "--package", PACKAGE, "--bin", NAME])
-        .args(["--profile", profile])
-        .args(["--message-format", "json-render-diagnostics"]);
+    let mut args = vec![
+        "build",
+        "--package",
+        PACKAGE,
+        "--bin",
+        NAME,
+        "--profile",
+        profile,
+    ];
     if let Some(target) = target {
-        command.args(["--target", target]);
+        args.extend(["--target", target]);
     }
-    let output = command
-        .current_dir(root)
-        .stderr(Stdio::inherit())
-        .output()?;
-    if !output.status.success() {
-        bail!("building the CLI failed");
-    }
-    executable(&String::from_utf8_lossy(&output.stdout))
-        .context("cargo reported no executable of the CLI")
-}
-
-/// The executable of the binary `dynakube-netpol` among cargo's JSON messages.
-fn executable(messages: &str) -> Option<PathBuf> {
-    messages
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| {
-            message["reason"] == "compiler-artifact"
-                && message["target"]["name"] == NAME
-                && message["target"]["kind"]
-                    .as_array()
-                    .is_some_and(|kinds| kinds.iter().any(|kind| kind == "bin"))
-        })
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+    crate::cargo::build_cli(root, &args)
 }
 
 /// The target `binary` was built for: the directory under `target_dir` that cargo names after
@@ -140,18 +97,6 @@ fn built_for(target_dir: &Path, binary: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_executable_comes_from_the_binarys_artifact_message() {
-        let messages = r#"{"reason":"compiler-artifact","target":{"name":"dynakube-netpol","kind":["lib"]},"executable":null}
-{"reason":"build-finished","success":true}
-{"reason":"compiler-artifact","target":{"name":"dynakube-netpol","kind":["bin"]},"executable":"/t/x/release/dynakube-netpol"}"#;
-        assert_eq!(
-            executable(messages),
-            Some(PathBuf::from("/t/x/release/dynakube-netpol"))
-        );
-        assert_eq!(executable(r#"{"reason":"build-finished"}"#), None);
-    }
 
     #[test]
     fn a_cross_build_is_named_by_its_directory() {

@@ -1,5 +1,6 @@
 //! The library half of the build-time jobs: what the `xtask` binary shares with tests outside
-//! this crate, and the README's Rust examples, compiled and run as doctests
+//! this crate (the release archive's layout, the generated files and their one freshness check,
+//! the CLI's completions and man pages), and the README's Rust examples, compiled and run as doctests
 //! (`cargo test -p xtask --doc`).
 //!
 //! The examples are run here rather than by the library, whose package does not hold the README
@@ -7,6 +8,8 @@
 //! README's examples are relative to `xtask/`.
 
 pub mod archive;
+pub mod cli_docs;
+pub mod generated;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

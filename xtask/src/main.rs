@@ -38,9 +38,8 @@
 //! - `synthetic DIR [PODS [QUERIES]]`: writes the benchmark's generated cluster as a case
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
-mod cli_docs;
+mod cargo;
 mod dist;
-mod generated;
 mod schemas;
 mod selftest;
 mod tools;
@@ -52,7 +51,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use generated::Change;
+use xtask::cli_docs;
+use xtask::generated::{self, Change, Syntax};
 
 const USAGE: &str = "usage: cargo xtask <test | tools | dist [--profile PROFILE] [--target TRIPLE] | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | verify-manifests [--schemas DIR] [--samples DIR] [--jobs N] [--verbose] [NAME...] | synthetic DIR [PODS [QUERIES]]>";
 
@@ -87,8 +87,8 @@ fn main() -> Result<()> {
             schemas::run(&project_root(), Some(Path::new(upstream)), true)
         }
         ["schemas", upstream] => schemas::run(&project_root(), Some(Path::new(upstream)), false),
-        ["cli-docs"] => cli_docs::run(&project_root(), false),
-        ["cli-docs", "--check"] => cli_docs::run(&project_root(), true),
+        ["cli-docs"] => write_cli_docs(false),
+        ["cli-docs", "--check"] => write_cli_docs(true),
         ["fixtures"] => fixtures().map(|_| ()),
         ["snapshots"] => snapshots(false),
         ["snapshots", "--accept"] => snapshots(true),
@@ -131,53 +131,6 @@ fn step<T>(what: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
     result
 }
 
-/// Cargo's target directory (`CARGO_TARGET_DIR` and cargo's configuration respected).
-fn target_dir(root: &Path) -> Result<PathBuf> {
-    let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--locked"])
-        .current_dir(root)
-        .output()?;
-    if !output.status.success() {
-        bail!(
-            "cargo metadata: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    metadata["target_directory"]
-        .as_str()
-        .map(PathBuf::from)
-        .context("cargo metadata names no target directory")
-}
-
-/// Runs the cargo command `args` (such as `build --package dynakube-netpol-cli`, or `test
-/// --workspace --no-run`) and returns the CLI binary it built, as cargo's build messages name it.
-fn cli_binary(root: &Path, args: &[&str]) -> Result<PathBuf> {
-    let output = Command::new(env!("CARGO"))
-        .args(args)
-        .args(["--locked", "--message-format", "json-render-diagnostics"])
-        .current_dir(root)
-        .stderr(std::process::Stdio::inherit())
-        .output()?;
-    if !output.status.success() {
-        bail!("cargo {} failed", args.join(" "));
-    }
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        // The binary itself, not the test harness of its unit tests.
-        let is_cli = message["reason"] == "compiler-artifact"
-            && message["target"]["name"] == "dynakube-netpol"
-            && message["target"]["kind"][0] == "bin"
-            && message["profile"]["test"] == false;
-        if let (true, Some(executable)) = (is_cli, message["executable"].as_str()) {
-            return Ok(PathBuf::from(executable));
-        }
-    }
-    bail!("cargo {} built no dynakube-netpol binary", args.join(" "))
-}
-
 /// The variable that names the directory of `helm` and `kubectl` for the integration tests.
 const TOOLS_VARIABLE: &str = "DYNAKUBE_NETPOL_TOOLS";
 
@@ -191,7 +144,7 @@ const TOOLS_VARIABLE: &str = "DYNAKUBE_NETPOL_TOOLS";
 fn test() -> Result<()> {
     let root = project_root();
     let started = std::time::Instant::now();
-    let target = target_dir(&root)?;
+    let target = cargo::metadata(&root)?.target_dir;
     let helm_and_kubectl = match std::env::var_os(TOOLS_VARIABLE) {
         Some(dir) => PathBuf::from(dir),
         None => step("fetching Helm and kubectl unless they are cached", || {
@@ -205,7 +158,7 @@ fn test() -> Result<()> {
     });
     let binary = step(
         "compiling the workspace and its tests (and making the verifier's Python environment)",
-        || cli_binary(&root, &["test", "--workspace", "--no-run"]),
+        || cargo::build_cli(&root, &["test", "--workspace", "--no-run"]),
     )?;
     let python = step("the verifier's Python environment", || {
         environment
@@ -253,7 +206,7 @@ fn test() -> Result<()> {
 /// Writes the policies of generated DynaKubes with `-o` and reports time, files and bytes.
 fn bench_output(counts: &[usize]) -> Result<()> {
     let root = project_root();
-    let binary = cli_binary(
+    let binary = cargo::build_cli(
         &root,
         &["build", "--release", "--package", "dynakube-netpol-cli"],
     )?;
@@ -266,7 +219,7 @@ fn bench_output(counts: &[usize]) -> Result<()> {
     for &count in counts {
         let input = work.join(format!("dynakubes-{count}.yaml"));
         std::fs::write(&input, dynakube_netpol::synthetic::dynakubes(count))?;
-        for flavor in ["kubernetes", "cilium"] {
+        for flavor in dynakube_netpol::Flavor::ALL.iter().map(|f| f.as_str()) {
             let run = |extra: &[&std::ffi::OsStr]| -> Result<std::time::Duration> {
                 let started = std::time::Instant::now();
                 let output = Command::new(&binary)
@@ -427,6 +380,8 @@ fn collect_yaml(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// The command that writes README.md's generated sections.
+const DOCS: &str = "cargo xtask docs";
 const MATRIX_START: &str = "<!-- matrix:start (generated by `cargo xtask docs`) -->\n";
 const MATRIX_END: &str = "<!-- matrix:end -->\n";
 const RELEASES_START: &str = "<!-- releases:start (generated by `cargo xtask docs`) -->\n";
@@ -459,13 +414,29 @@ fn replace_block(text: &str, start: &str, end: &str, content: &str) -> Result<St
     Ok(format!("{}{start}{content}{}", &text[..from], &text[to..]))
 }
 
-fn docs(check: bool) -> Result<()> {
-    let root = project_root();
+/// The change of README.md's generated sections, if they are stale.
+fn docs_changes(root: &Path) -> Result<Vec<Change>> {
     let readme = std::fs::read_to_string(root.join("README.md")).context("reading README.md")?;
     let fresh = readme_with_matrix(&readme)?;
-    let changes = Vec::from_iter(Change::of(&root, "README.md".into(), fresh));
-    generated::apply(&root, &changes, check, "`cargo xtask docs`")
+    Ok(Vec::from_iter(Change::of(root, "README.md".into(), fresh)))
 }
+
+fn docs(check: bool) -> Result<()> {
+    let root = project_root();
+    generated::apply(&root, &docs_changes(&root)?, check, &format!("`{DOCS}`"))
+}
+
+/// Builds the CLI, and writes (or checks) its completions and man pages.
+fn write_cli_docs(check: bool) -> Result<()> {
+    let root = project_root();
+    let binary = cargo::build_cli(&root, &["build", "--package", cargo::CLI_PACKAGE])?;
+    let scratch = cargo::metadata(&root)?.target_dir.join("cli-docs");
+    let changes = cli_docs::changes(&root, &binary, &scratch)?;
+    generated::apply(&root, &changes, check, &format!("`{}`", cli_docs::COMMAND))
+}
+
+/// The command that writes the field lists.
+const FIELDS: &str = "cargo xtask fields";
 
 /// Where the field lists live, from the workspace root.
 const FIELD_LISTS_DIR: &str = "crates/dynakube-netpol/src/input/fields";
@@ -479,7 +450,7 @@ fn fields(check: bool) -> Result<()> {
     for version in unread {
         println!("note: a CRD serves {version}, which the tool does not read");
     }
-    generated::apply(&project_root(), &changes, check, "`cargo xtask fields`")
+    generated::apply(&project_root(), &changes, check, &format!("`{FIELDS}`"))
 }
 
 /// The field lists that differ from what the CRDs give, and the served versions that have no
@@ -553,12 +524,18 @@ fn field_list_text(
     releases: &[String],
     paths: &BTreeSet<String>,
 ) -> String {
-    let mut text = format!(
-        "# {} {} fields, the union over the CRDs of operator releases {} in {CRD_DIR}/; generated by `cargo xtask fields`, do not edit.\n",
-        list.kind,
-        list.api_version,
-        releases.join(", ")
+    let mut text = generated::mark_line(
+        Syntax::Hash,
+        FIELDS,
+        &format!(
+            " from the CRDs of operator releases {} in {CRD_DIR}/",
+            releases.join(", ")
+        ),
     );
+    text.push_str(&format!(
+        "# {} {} fields, the union over those CRDs.\n",
+        list.kind, list.api_version
+    ));
     text.push_str(
         "# One field per line. `[]` ends an array and leads to its items (`tolerations[].key`); `{}` ends\n\
          # a map whose keys are free and leads to its values; `.*` marks a field under which anything is\n\
@@ -574,7 +551,7 @@ fn field_list_text(
 /// Builds the CLI and renders every valid fixture into `target/fixtures/<name>/`.
 fn fixtures() -> Result<Vec<PathBuf>> {
     let root = project_root();
-    let binary = cli_binary(&root, &["build", "--package", "dynakube-netpol-cli"])?;
+    let binary = cargo::build_cli(&root, &["build", "--package", "dynakube-netpol-cli"])?;
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(root.join("fixtures"))?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
@@ -815,8 +792,8 @@ fn synthetic(dir: &Path, pods: usize, queries: usize) -> Result<()> {
         };
         expected.push_str(&format!(
             "- {{from: \"{}\", to: \"{}\", port: {}, protocol: {}, allowed: {allowed}{differs}}}\n",
-            index.peer_name(&connection.from),
-            index.peer_name(&connection.to),
+            index.end_name(&connection.from),
+            index.end_name(&connection.to),
             connection.port,
             connection.protocol.name(),
         ));
@@ -837,21 +814,19 @@ mod tests {
 
     #[test]
     fn readme_matrix_is_fresh() {
-        let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();
-        assert!(
-            readme_with_matrix(&readme).unwrap() == readme,
-            "README.md's matrix is stale: run `cargo xtask docs`"
-        );
+        let root = project_root();
+        generated::apply(
+            &root,
+            &docs_changes(&root).unwrap(),
+            true,
+            &format!("`{DOCS}`"),
+        )
+        .unwrap();
     }
 
     #[test]
     fn field_lists_are_fresh() {
         let (changes, _) = field_list_changes().unwrap();
-        let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
-        assert!(
-            names.is_empty(),
-            "stale field lists: {}; run `cargo xtask fields`",
-            names.join(", ")
-        );
+        generated::apply(&project_root(), &changes, true, &format!("`{FIELDS}`")).unwrap();
     }
 }

@@ -130,11 +130,11 @@ impl Rendered {
 /// printing its lines as it goes. `binary` is the CLI when the caller has built it; otherwise
 /// `cargo build` builds it.
 pub fn run(root: &Path, options: &Options, binary: Option<PathBuf>) -> Result<()> {
-    let target = crate::target_dir(root)?;
+    let target = crate::cargo::metadata(root)?.target_dir;
     let binary = match binary {
         Some(binary) => binary,
         None => step("building the CLI", || {
-            crate::cli_binary(root, &["build", "--package", "dynakube-netpol-cli"])
+            crate::cargo::build_cli(root, &["build", "--package", crate::cargo::CLI_PACKAGE])
         })?,
     };
     let python = step("preparing the verifier's Python environment", || {

@@ -18,9 +18,12 @@
 //! that any other reference fails. This file itself is not scanned: its strings are the examples the
 //! scan is tested with.
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+
+use support::{root, tracked};
 
 /// Relative paths that are data, not references: what tests give to the code that normalises
 /// paths and resolves URLs.
@@ -41,48 +44,6 @@ fn machine_paths(root: &Path) -> Vec<String> {
         paths.push(format!("{}/", parent.display()));
     }
     paths
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace root")
-        .to_path_buf()
-}
-
-/// The files of the repository, as paths from the root with `/`.
-fn tracked(root: &Path) -> Vec<String> {
-    let listed = Command::new("git")
-        .args(["ls-files", "-z"])
-        .current_dir(root)
-        .output();
-    if let Ok(listed) = listed
-        && listed.status.success()
-    {
-        let names = String::from_utf8(listed.stdout).expect("file names are UTF-8");
-        return names
-            .split('\0')
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned)
-            .collect();
-    }
-    // Not a git checkout (an unpacked archive): every file but the build's and git's.
-    let mut files = Vec::new();
-    let mut dirs = vec![PathBuf::new()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(root.join(&dir)).unwrap() {
-            let entry = entry.unwrap();
-            let path = dir.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                if path != Path::new("target") && path != Path::new(".git") {
-                    dirs.push(path);
-                }
-            } else {
-                files.push(path.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    }
-    files
 }
 
 /// Every tracked file and every directory that holds one (`""` is the root).

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use dynakube_netpol::Flavor;
+
 /// Runs `dynakube-netpol generate` with the arguments of `dir/command`, inside `dir`.
 fn generate(dir: &Path, extra: &[&str]) -> Output {
     let command =
@@ -35,11 +37,9 @@ fn valid_fixtures() {
     settings().bind(|| {
         insta::glob!("../../../fixtures", "*/command", |path| {
             let dir = path.parent().unwrap();
-            for (flavor, extra) in [
-                ("kubernetes", &[][..]),
-                ("cilium", &["--flavor", "cilium"][..]),
-            ] {
-                let output = generate(dir, extra);
+            // Every flavor of the registry, each with snapshots named after it.
+            for flavor in Flavor::ALL.iter().map(|f| f.as_str()) {
+                let output = generate(dir, &["--flavor", flavor]);
                 let stderr = text(&output.stderr);
                 assert!(
                     output.status.success(),
@@ -96,7 +96,7 @@ fn every_snapshot_belongs_to_a_fixture() {
             .expect("glob snapshots are named test@path");
         let fixture = fixture.replace("__", "/");
         let path = match test {
-            "kubernetes" | "cilium" => root.join("fixtures").join(&fixture),
+            flavor if Flavor::parse(flavor).is_some() => root.join("fixtures").join(&fixture),
             "invalid_fixtures" => root.join("fixtures/invalid").join(&fixture),
             other => panic!("snapshot {name} of unknown test {other}"),
         };

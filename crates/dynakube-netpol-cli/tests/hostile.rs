@@ -273,7 +273,7 @@ fn hostile_values_exit_0_or_2_never_101() {
             serde_yaml::to_string(&document).unwrap(),
         )
         .unwrap();
-        for flavor in ["kubernetes", "cilium"] {
+        for flavor in dynakube_netpol::Flavor::ALL.iter().map(|f| f.as_str()) {
             let output = binary()
                 .args(["generate", "dk.yaml", "--fqdn-fallback", "public-internet"])
                 .args(["--flavor", flavor])

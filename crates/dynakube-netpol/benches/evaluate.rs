@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use dynakube_netpol::evaluate::{Admits, Index, Peer};
+use dynakube_netpol::evaluate::{Admits, ConnectionEnd, Index};
 use dynakube_netpol::matrix::Direction;
 use dynakube_netpol::synthetic::{self, Size};
 
@@ -67,7 +67,7 @@ fn evaluate(c: &mut Criterion) {
     // What the other end admits: the ports of every pod's ingress for one source, as verify
     // asks of each peer of a pod that no policy isolates.
     group.bench_function("admitted ports: every pod's ingress from one pod", |b| {
-        let source = Peer::Pod(cluster.pods.len() / 2);
+        let source = ConnectionEnd::Pod(cluster.pods.len() / 2);
         b.iter(|| {
             (0..cluster.pods.len())
                 .filter(|&id| {

@@ -43,11 +43,9 @@ fn parse_arguments(words: impl IntoIterator<Item = String>) -> Result<Arguments,
         };
         match word.as_str() {
             "--flavor" => {
-                arguments.flavor = match value()?.as_str() {
-                    "kubernetes" => Flavor::Kubernetes,
-                    "cilium" => Flavor::Cilium,
-                    other => return Err(format!("unknown flavor {other}\n{USAGE}")),
-                }
+                let name = value()?;
+                arguments.flavor = Flavor::parse(&name)
+                    .ok_or_else(|| format!("unknown flavor {name}\n{USAGE}"))?;
             }
             "--cluster" => arguments.cluster = Some(value()?.into()),
             "--hosts" => arguments.hosts = Some(value()?.into()),
@@ -122,7 +120,7 @@ fn generate(
             words.extend([option.to_string(), name.clone()]);
         }
     }
-    if flavor != Flavor::Kubernetes {
+    if flavor != Flavor::default() {
         words.extend(["--flavor".to_string(), flavor.as_str().to_string()]);
     }
     let stream = generated.output(&inputs, words)?.to_stream();

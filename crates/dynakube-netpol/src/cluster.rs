@@ -77,9 +77,10 @@ use std::net::IpAddr;
 use serde::Deserialize;
 
 use crate::error::{Error, Location, Result};
+use crate::matrix::WebhookPort;
 use crate::matrix::{Level, Note};
 use crate::source::Limits;
-use crate::stream::{ChartFacts, WebhookPortName};
+use crate::stream::ChartFacts;
 use crate::values::{
     Cidr, EndpointUrl, HostName, LabelKey, LabelValue, Name, OperatorVersion, PortNumber,
 };
@@ -334,8 +335,7 @@ pub struct WebhookPorts {
 
 impl WebhookPorts {
     /// The port of `port`: the value given, else the chart's default.
-    pub fn of(&self, port: crate::matrix::WebhookPort) -> PortNumber {
-        use crate::matrix::WebhookPort;
+    pub fn of(&self, port: WebhookPort) -> PortNumber {
         let given = match port {
             WebhookPort::Server => self.server,
             WebhookPort::HealthProbe => self.health_probe,
@@ -585,9 +585,9 @@ impl ClusterProfile {
         }
         for (port, number, from) in &facts.webhook_ports {
             let field = match port {
-                WebhookPortName::Server => "helm.webhook.ports.server",
-                WebhookPortName::HealthProbe => "helm.webhook.ports.healthProbe",
-                WebhookPortName::Metrics => "helm.webhook.ports.metrics",
+                WebhookPort::Server => "helm.webhook.ports.server",
+                WebhookPort::HealthProbe => "helm.webhook.ports.healthProbe",
+                WebhookPort::Metrics => "helm.webhook.ports.metrics",
             };
             let current =
                 slot(&mut filler.profile.helm.webhook.ports, *port).map(|p| p.to_string());
@@ -600,11 +600,11 @@ impl ClusterProfile {
 }
 
 /// The value of `port` in `ports`.
-fn slot(ports: &mut WebhookPorts, port: WebhookPortName) -> &mut Option<PortNumber> {
+fn slot(ports: &mut WebhookPorts, port: WebhookPort) -> &mut Option<PortNumber> {
     match port {
-        WebhookPortName::Server => &mut ports.server,
-        WebhookPortName::HealthProbe => &mut ports.health_probe,
-        WebhookPortName::Metrics => &mut ports.metrics,
+        WebhookPort::Server => &mut ports.server,
+        WebhookPort::HealthProbe => &mut ports.health_probe,
+        WebhookPort::Metrics => &mut ports.metrics,
     }
 }
 

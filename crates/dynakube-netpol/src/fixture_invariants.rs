@@ -219,7 +219,8 @@ fn no_rule_is_broader_than_its_flow() {
                 "{}: {name} selects every pod",
                 fixture.name
             );
-            let flows = &policy.metadata.annotations.as_ref().unwrap()["dynakube-netpol/flows"];
+            let flows =
+                &policy.metadata.annotations.as_ref().unwrap()[crate::render::FLOWS_ANNOTATION];
             // Rows a warning says were widened to every address for lack of a profile field.
             let widened = flows.split(", ").any(|f| {
                 fixture.rendered.notes.iter().any(|n| {
@@ -296,7 +297,7 @@ fn every_flow_is_rendered_or_explained() {
                 p.metadata
                     .annotations
                     .as_ref()?
-                    .get("dynakube-netpol/flows")
+                    .get(crate::render::FLOWS_ANNOTATION)
             })
             .map(|flows| flows.split(", ").collect())
             .collect();
@@ -419,7 +420,7 @@ fn generated_policies_allow_the_matrix_and_nothing_else() {
                 .iter()
                 .filter(|p| {
                     let annotations = p.metadata.annotations.as_ref().unwrap();
-                    let Some(flows) = annotations.get("dynakube-netpol/flows") else {
+                    let Some(flows) = annotations.get(crate::render::FLOWS_ANNOTATION) else {
                         return false;
                     };
                     fixture.rendered.notes.iter().any(|n| {
@@ -679,8 +680,8 @@ mod cilium_coverage {
     };
     use crate::render::cilium::CiliumObject;
     use crate::render::cilium::model::{
-        EgressPeer, EndpointSelector, Entity, FqdnPattern, FqdnSelector, NAMESPACE_LABEL, Peer,
-        PortProtocol, Subject,
+        EgressPeer, EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressPeer,
+        NAMESPACE_LABEL, PortProtocol, Subject,
     };
 
     /// The Cilium flavor's objects of a matrix, and the renderer's notes.
@@ -781,9 +782,9 @@ mod cilium_coverage {
             })
     }
 
-    fn ingress_peer_matches(peer: &Peer, from: &Endpoint) -> bool {
+    fn ingress_peer_matches(peer: &IngressPeer, from: &Endpoint) -> bool {
         match (peer, from) {
-            (Peer::Endpoints(selectors), Endpoint::Workload(w))
+            (IngressPeer::Endpoints(selectors), Endpoint::Workload(w))
                 if matches!(w.selection, Selection::Namespaces { .. }) =>
             {
                 selectors.iter().any(|s| {
@@ -793,24 +794,26 @@ mod cilium_coverage {
                     })
                 })
             }
-            (Peer::Entities(e), Endpoint::Workload(w))
+            (IngressPeer::Entities(e), Endpoint::Workload(w))
                 if matches!(w.selection, Selection::HostNetwork(_)) =>
             {
                 e.contains(&Entity::Host) && e.contains(&Entity::RemoteNode)
             }
-            (Peer::Endpoints(selectors), Endpoint::Workload(w)) => {
+            (IngressPeer::Endpoints(selectors), Endpoint::Workload(w)) => {
                 selectors.iter().any(|s| selects(s, w))
             }
-            (Peer::Entities(e), Endpoint::Nodes(_)) => e.contains(&Entity::Host),
-            (Peer::Entities(e), Endpoint::KubeApiServer(_)) => e.contains(&Entity::KubeApiserver),
-            (Peer::Endpoints(selectors), Endpoint::Pods(pods))
+            (IngressPeer::Entities(e), Endpoint::Nodes(_)) => e.contains(&Entity::Host),
+            (IngressPeer::Entities(e), Endpoint::KubeApiServer(_)) => {
+                e.contains(&Entity::KubeApiserver)
+            }
+            (IngressPeer::Endpoints(selectors), Endpoint::Pods(pods))
                 if pods.kind == PodsKind::Prometheus =>
             {
                 selectors
                     .iter()
                     .any(|s| s.match_labels.contains_key(NAMESPACE_LABEL))
             }
-            (Peer::Endpoints(selectors), Endpoint::Pods(pods)) => {
+            (IngressPeer::Endpoints(selectors), Endpoint::Pods(pods)) => {
                 selectors.iter().any(|s| selects_pods(s, pods))
             }
             _ => false,

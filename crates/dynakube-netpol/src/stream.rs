@@ -10,7 +10,8 @@ use serde_yaml::Value;
 
 use crate::error::{Error, Result};
 use crate::flavor::Flavor;
-use crate::matrix::{Level, Note};
+use crate::matrix::releases::controller_name;
+use crate::matrix::{Component, Level, Note, WebhookPort};
 use crate::pipeline::Generated;
 use crate::source::Object;
 use crate::values::{Name, OperatorVersion, PortNumber, Shown};
@@ -113,9 +114,6 @@ fn whose(object: &Value, generator: Option<&str>) -> &'static str {
     }
 }
 
-/// The name of the operator's Deployment in the chart.
-const OPERATOR: &str = "dynatrace-operator";
-
 /// What a rendered operator chart says about the cluster, where it renders the operator: each
 /// fact with the object it was read from. The cluster profile takes them where it says
 /// nothing ([`crate::cluster::ClusterProfile::fill_from_chart`]).
@@ -130,20 +128,9 @@ pub struct ChartFacts {
     pub csi_driver: Option<(bool, String)>,
     /// Whether the webhook runs in the host network.
     pub webhook_host_network: Option<(bool, String)>,
-    /// The webhook's container ports by the name the chart gives them: `server-port`,
-    /// `livez`, `metrics`.
-    pub webhook_ports: Vec<(WebhookPortName, PortNumber, String)>,
-}
-
-/// The webhook ports a chart names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookPortName {
-    /// `server-port`: Helm's `webhook.ports.server`.
-    Server,
-    /// `livez`: Helm's `webhook.ports.healthProbe`.
-    HealthProbe,
-    /// `metrics`: Helm's `webhook.ports.metrics`.
-    Metrics,
+    /// The webhook's container ports, found by the names the chart gives them
+    /// ([`WebhookPort::container_port_name`]).
+    pub webhook_ports: Vec<(WebhookPort, PortNumber, String)>,
 }
 
 impl ChartFacts {
@@ -151,17 +138,15 @@ impl ChartFacts {
     /// they render the operator in two namespaces (two releases, or a chart rendered twice:
     /// the policies could follow only one of them), or name its namespace invalidly.
     pub fn of(objects: &[Object]) -> Result<ChartFacts> {
-        let named = |kind: &str, name: &str| {
-            objects
-                .iter()
-                .find(|o| o.kind == kind && metadata_str(&o.value, &["name"]) == Some(name))
-        };
-        let operators: Vec<&Object> = objects
-            .iter()
-            .filter(|o| {
-                o.kind == "Deployment" && metadata_str(&o.value, &["name"]) == Some(OPERATOR)
+        // The chart's components have one name in every release.
+        let name = |component| controller_name(component, "").unwrap_or_default();
+        let of = |kind: &'static str, name: String| {
+            objects.iter().filter(move |o| {
+                o.kind == kind && metadata_str(&o.value, &["name"]) == Some(name.as_str())
             })
-            .collect();
+        };
+        let operator_name = name(Component::Operator);
+        let operators: Vec<&Object> = of("Deployment", operator_name.clone()).collect();
         let Some(&operator) = operators.first() else {
             return Ok(ChartFacts::default());
         };
@@ -173,7 +158,8 @@ impl ChartFacts {
             return Err(Error::invalid(
                 other.location.join("metadata.namespace"),
                 format!(
-                    "a second Deployment {OPERATOR}, in namespace `{}` where {} runs it in `{}`: the manifests hold two operators, and the policies can be for one; render each release on its own",
+                    "a second Deployment {}, in namespace `{}` where {} runs it in `{}`: the manifests hold two operators, and the policies can be for one; render each release on its own",
+                    operator_name,
                     Shown(&namespace_of(other).unwrap_or_default()),
                     describe(operator),
                     Shown(&namespace_of(operator).unwrap_or_default()),
@@ -200,13 +186,13 @@ impl ChartFacts {
                         format!("{} label app.kubernetes.io/version", describe(operator)),
                     )
                 });
-        let csi = named("DaemonSet", "dynatrace-oneagent-csi-driver");
-        let csi_driver = Some(match csi {
+        let csi_driver = Some(match of("DaemonSet", name(Component::CsiDriver)).next() {
             Some(csi) => (true, describe(csi)),
             None => (
                 false,
                 format!(
-                    "no DaemonSet dynatrace-oneagent-csi-driver beside {}",
+                    "no DaemonSet {} beside {}",
+                    name(Component::CsiDriver),
                     describe(operator)
                 ),
             ),
@@ -217,7 +203,7 @@ impl ChartFacts {
             csi_driver,
             ..ChartFacts::default()
         };
-        if let Some(webhook) = named("Deployment", "dynatrace-webhook") {
+        if let Some(webhook) = of("Deployment", name(Component::Webhook)).next() {
             facts.webhook(webhook);
         }
         Ok(facts)
@@ -243,11 +229,12 @@ impl ChartFacts {
             .filter_map(|c| c.get("ports").and_then(Value::as_sequence))
             .flatten();
         for port in ports {
-            let name = match port.get("name").and_then(Value::as_str) {
-                Some("server-port") => WebhookPortName::Server,
-                Some("livez") => WebhookPortName::HealthProbe,
-                Some("metrics") => WebhookPortName::Metrics,
-                _ => continue,
+            let named = port.get("name").and_then(Value::as_str);
+            let Some(name) = WebhookPort::ALL
+                .into_iter()
+                .find(|p| Some(p.container_port_name()) == named)
+            else {
+                continue;
             };
             let number = port
                 .get("containerPort")

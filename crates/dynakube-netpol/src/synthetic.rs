@@ -42,7 +42,9 @@ use std::path::Path;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde_json::{Value, json};
 
-use crate::evaluate::{Connection, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Peer, Pod};
+use crate::evaluate::{
+    Connection, ConnectionEnd, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Pod,
+};
 use crate::matrix::Protocol;
 
 /// How big a synthetic cluster is.
@@ -408,9 +410,9 @@ pub fn connections(synthetic: &Synthetic, count: usize, seed: u64) -> Vec<Connec
     let pods = synthetic.pods.len();
     (0..count)
         .map(|_| {
-            let pod = Peer::Pod(random.below(pods));
-            let other = Peer::Pod(random.below(pods));
-            let address = Peer::Ip(*random.pick(&external));
+            let pod = ConnectionEnd::Pod(random.below(pods));
+            let other = ConnectionEnd::Pod(random.below(pods));
+            let address = ConnectionEnd::Ip(*random.pick(&external));
             let (from, to) = match random.below(100) {
                 0..70 => (pod, other),
                 70..85 => (pod, address),

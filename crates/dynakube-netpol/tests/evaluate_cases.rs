@@ -114,7 +114,7 @@ fn run_case(dir: &Path) -> Vec<String> {
         );
         let peer = |text: &str| {
             index
-                .peer(text)
+                .connection_end(text)
                 .unwrap_or_else(|| panic!("{line}: `{text}` is neither a pod nor an address"))
         };
         let connection = Connection {

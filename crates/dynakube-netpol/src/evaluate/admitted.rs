@@ -25,7 +25,7 @@ use std::fmt;
 
 use super::compile::{Namespaces, PeerMatch, Policy, PortSpec, Rule};
 use super::sets::{AddressSet, PodSet, PortSet, Space};
-use super::{Index, Peer, PodId, PodInfo, PolicyRef, View, peers_admit};
+use super::{ConnectionEnd, Index, PodId, PodInfo, PolicyRef, View, peers_admit};
 use crate::matrix::Direction;
 
 /// One rule of a policy: the policy, the direction, and the rule's index in the policy's list
@@ -108,7 +108,12 @@ impl Index {
     /// # Panics
     ///
     /// When `id`, or `other` as a pod, is not a pod of this index.
-    pub fn admitted_ports(&self, id: PodId, direction: Direction, other: &Peer) -> PortSet {
+    pub fn admitted_ports(
+        &self,
+        id: PodId,
+        direction: Direction,
+        other: &ConnectionEnd,
+    ) -> PortSet {
         let info = &self.infos[id];
         let isolating = match direction {
             Direction::Ingress => &info.ingress,

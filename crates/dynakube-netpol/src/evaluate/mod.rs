@@ -35,7 +35,7 @@
 //! Two points Kubernetes leaves to the network plugin are decided as follows.
 //!
 //! - **`ipBlock` matches external addresses only, never pods.** A pod peer, whatever its IP, is
-//!   matched by selectors only, and a [`Peer::Ip`] is an address outside the pod network, never
+//!   matched by selectors only, and a [`ConnectionEnd::Ip`] is an address outside the pod network, never
 //!   looked up among the pods. This is what the independent analyzer NCA
 //!   (network-config-analyzer 2.1.0) does: in its connectivity map an `ipBlock` covering a pod's
 //!   IP admits the address range but not the pod.
@@ -49,7 +49,7 @@
 //!
 //! Further choices: a connection of a pod to itself is evaluated like any other (plugins usually
 //! admit it; Kubernetes does not say); traffic from the node to its pods (kubelet probes), which
-//! plugins always admit, is not modelled, and a [`Peer::Ip`] of a node address is an external
+//! plugins always admit, is not modelled, and a [`ConnectionEnd::Ip`] of a node address is an external
 //! address. Pods and policies in a namespace missing from the namespace list get a namespace with
 //! only the `kubernetes.io/metadata.name` label, which every namespace carries as the API server
 //! sets it.
@@ -57,7 +57,7 @@
 //! # Example
 //!
 //! ```
-//! use dynakube_netpol::evaluate::{Connection, Index, Peer, read_cluster, read_policies};
+//! use dynakube_netpol::evaluate::{Connection, Index, ConnectionEnd, read_cluster, read_policies};
 //! use dynakube_netpol::source::Limits;
 //! use dynakube_netpol::matrix::Protocol;
 //!
@@ -89,10 +89,10 @@
 //! let (namespaces, pods) = read_cluster("cluster.yaml", cluster, &Limits::default())?;
 //! let index = Index::new(namespaces, pods, &read_policies("policies.yaml", policies, &Limits::default()).map(|read| read.policies)?)?;
 //! let (web, db) = (index.pod_id("shop", "web").unwrap(), index.pod_id("shop", "db").unwrap());
-//! let to_db = |from, port| Connection { from, to: Peer::Pod(db), port, protocol: Protocol::Tcp };
-//! assert!(index.evaluate(&to_db(Peer::Pod(web), 5432)).allowed());
-//! assert!(!index.evaluate(&to_db(Peer::Pod(web), 5433)).allowed());
-//! let verdict = index.evaluate(&to_db(Peer::Ip("10.0.0.1".parse().unwrap()), 5432));
+//! let to_db = |from, port| Connection { from, to: ConnectionEnd::Pod(db), port, protocol: Protocol::Tcp };
+//! assert!(index.evaluate(&to_db(ConnectionEnd::Pod(web), 5432)).allowed());
+//! assert!(!index.evaluate(&to_db(ConnectionEnd::Pod(web), 5433)).allowed());
+//! let verdict = index.evaluate(&to_db(ConnectionEnd::Ip("10.0.0.1".parse().unwrap()), 5432));
 //! assert_eq!(verdict.ingress.to_string(), "denied (isolated by shop/db)");
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
@@ -162,20 +162,20 @@ pub type PodId = usize;
 
 /// One end of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Peer {
+pub enum ConnectionEnd {
     /// A pod of the index.
     Pod(PodId),
     /// An address outside the pod network.
     Ip(IpAddr),
 }
 
-/// A connection to decide: from a peer to a destination port of a peer.
+/// A connection to decide: from one end to a destination port of the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Connection {
     /// The source.
-    pub from: Peer,
+    pub from: ConnectionEnd,
     /// The destination.
-    pub to: Peer,
+    pub to: ConnectionEnd,
     /// The destination port.
     pub port: u16,
     /// The protocol.
@@ -395,24 +395,26 @@ impl Index {
         self.pod_ids.get(namespace)?.get(name).copied()
     }
 
-    /// The peer that `text` names: an IP address, or `namespace/name` of a known pod.
-    pub fn peer(&self, text: &str) -> Option<Peer> {
+    /// The end of a connection that `text` names: an IP address, or `namespace/name` of a known pod.
+    pub fn connection_end(&self, text: &str) -> Option<ConnectionEnd> {
         if let Ok(address) = text.parse() {
-            return Some(Peer::Ip(address));
+            return Some(ConnectionEnd::Ip(address));
         }
         let (namespace, name) = text.split_once('/')?;
-        self.pod_id(namespace, name).map(Peer::Pod)
+        self.pod_id(namespace, name).map(ConnectionEnd::Pod)
     }
 
     /// `namespace/name` of a pod, or the address.
     ///
     /// # Panics
     ///
-    /// When a [`Peer::Pod`] is not a pod of this index.
-    pub fn peer_name(&self, peer: &Peer) -> String {
-        match peer {
-            Peer::Pod(id) => format!("{}/{}", self.pods[*id].namespace, self.pods[*id].name),
-            Peer::Ip(address) => address.to_string(),
+    /// When a [`ConnectionEnd::Pod`] is not a pod of this index.
+    pub fn end_name(&self, end: &ConnectionEnd) -> String {
+        match end {
+            ConnectionEnd::Pod(id) => {
+                format!("{}/{}", self.pods[*id].namespace, self.pods[*id].name)
+            }
+            ConnectionEnd::Ip(address) => address.to_string(),
         }
     }
 
@@ -436,9 +438,11 @@ impl Index {
     ///
     /// # Panics
     ///
-    /// When a [`Peer::Pod`] is not a pod of this index.
+    /// When a [`ConnectionEnd::Pod`] is not a pod of this index.
     pub fn evaluate(&self, connection: &Connection) -> Verdict {
-        let side = |direction, subject: &Peer, other: &Peer| match self.subject(subject) {
+        let side = |direction, subject: &ConnectionEnd, other: &ConnectionEnd| match self
+            .subject(subject)
+        {
             None => Side::NotSubject,
             Some(info) => {
                 let isolating = match direction {
@@ -475,9 +479,11 @@ impl Index {
     ///
     /// # Panics
     ///
-    /// When a [`Peer::Pod`] is not a pod of this index.
+    /// When a [`ConnectionEnd::Pod`] is not a pod of this index.
     pub fn allows(&self, connection: &Connection) -> bool {
-        let side = |direction, subject: &Peer, other: &Peer| match self.subject(subject) {
+        let side = |direction, subject: &ConnectionEnd, other: &ConnectionEnd| match self
+            .subject(subject)
+        {
             None => true,
             Some(info) => {
                 let isolating = match direction {
@@ -495,20 +501,22 @@ impl Index {
             && side(Direction::Ingress, &connection.to, &connection.from)
     }
 
-    /// The pod behind `peer` when it is subject to policy.
-    fn subject(&self, peer: &Peer) -> Option<&PodInfo> {
-        match peer {
-            Peer::Pod(id) => Some(&self.infos[*id]).filter(|info| !info.by_address),
-            Peer::Ip(_) => None,
+    /// The pod behind `end` when it is subject to policy.
+    fn subject(&self, end: &ConnectionEnd) -> Option<&PodInfo> {
+        match end {
+            ConnectionEnd::Pod(id) => Some(&self.infos[*id]).filter(|info| !info.by_address),
+            ConnectionEnd::Ip(_) => None,
         }
     }
 
-    /// How rules see `peer`.
-    fn view<'a>(&'a self, peer: &'a Peer) -> View<'a> {
-        match peer {
-            Peer::Pod(id) if self.infos[*id].by_address => View::Addresses(&self.pods[*id].ips),
-            Peer::Pod(id) => View::Pod(&self.infos[*id]),
-            Peer::Ip(address) => View::Addresses(std::slice::from_ref(address)),
+    /// How rules see `end`.
+    fn view<'a>(&'a self, end: &'a ConnectionEnd) -> View<'a> {
+        match end {
+            ConnectionEnd::Pod(id) if self.infos[*id].by_address => {
+                View::Addresses(&self.pods[*id].ips)
+            }
+            ConnectionEnd::Pod(id) => View::Pod(&self.infos[*id]),
+            ConnectionEnd::Ip(address) => View::Addresses(std::slice::from_ref(address)),
         }
     }
 
@@ -519,7 +527,7 @@ impl Index {
         isolating: &'a [u32],
         direction: Direction,
         connection: &'a Connection,
-        other: &'a Peer,
+        other: &'a ConnectionEnd,
     ) -> impl Iterator<Item = &'a Policy> {
         let other = self.view(other);
         // Named ports resolve on the destination, when it is a pod seen as a pod.

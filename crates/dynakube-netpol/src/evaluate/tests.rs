@@ -55,7 +55,11 @@ fn build(policies: &str) -> Index {
 
 /// The verdict on `from` → `to` (each `ns/pod` or an address) at `port`/`protocol`.
 fn verdict(index: &Index, from: &str, to: &str, port: u16, protocol: &str) -> Verdict {
-    let peer = |text: &str| index.peer(text).unwrap_or_else(|| panic!("no peer {text}"));
+    let peer = |text: &str| {
+        index
+            .connection_end(text)
+            .unwrap_or_else(|| panic!("no peer {text}"))
+    };
     index.evaluate(&Connection {
         from: peer(from),
         to: peer(to),
@@ -66,7 +70,7 @@ fn verdict(index: &Index, from: &str, to: &str, port: u16, protocol: &str) -> Ve
 
 /// Whether `from` → `to` is allowed, checking that `evaluate` and `allows` agree.
 fn allowed(index: &Index, from: &str, to: &str, port: u16, protocol: &str) -> bool {
-    let peer = |text: &str| index.peer(text).unwrap();
+    let peer = |text: &str| index.connection_end(text).unwrap();
     let connection = Connection {
         from: peer(from),
         to: peer(to),
@@ -537,13 +541,13 @@ fn index_lookups() {
     let db = index.pod_id("a", "db").unwrap();
     assert_eq!(index.pods()[db].name, "db");
     assert_eq!(index.pod_id("a", "nope"), None);
-    assert_eq!(index.peer("a/db"), Some(Peer::Pod(db)));
+    assert_eq!(index.connection_end("a/db"), Some(ConnectionEnd::Pod(db)));
     assert_eq!(
-        index.peer("fd00::1"),
-        Some(Peer::Ip("fd00::1".parse().unwrap()))
+        index.connection_end("fd00::1"),
+        Some(ConnectionEnd::Ip("fd00::1".parse().unwrap()))
     );
-    assert_eq!(index.peer("nonsense"), None);
-    assert_eq!(index.peer_name(&Peer::Pod(db)), "a/db");
+    assert_eq!(index.connection_end("nonsense"), None);
+    assert_eq!(index.end_name(&ConnectionEnd::Pod(db)), "a/db");
     // The policy's namespace z is not in the list: it is added with its name label.
     let names: Vec<_> = index.namespaces().iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, ["a", "b", "c", "z"]);
@@ -766,13 +770,13 @@ fn synthetic_yaml_reads_back_to_the_same_verdicts() {
 /// the sets of [`Index::admits`].
 fn side_in_sets(
     index: &Index,
-    subject: &Peer,
+    subject: &ConnectionEnd,
     direction: Direction,
-    other: &Peer,
+    other: &ConnectionEnd,
     protocol: Protocol,
     port: u16,
 ) -> bool {
-    let Peer::Pod(id) = subject else {
+    let ConnectionEnd::Pod(id) = subject else {
         return true;
     };
     let rules = match index.admits(*id, direction) {
@@ -781,12 +785,12 @@ fn side_in_sets(
     };
     let pod_peers = index.pod_peers();
     rules.iter().any(|(_, space)| match other {
-        Peer::Pod(o) if pod_peers.contains(*o) => space.contains_pod(*o, protocol, port),
-        Peer::Pod(o) => index.pods()[*o]
+        ConnectionEnd::Pod(o) if pod_peers.contains(*o) => space.contains_pod(*o, protocol, port),
+        ConnectionEnd::Pod(o) => index.pods()[*o]
             .ips
             .iter()
             .any(|ip| space.contains_address(*ip, protocol, port)),
-        Peer::Ip(ip) => space.contains_address(*ip, protocol, port),
+        ConnectionEnd::Ip(ip) => space.contains_address(*ip, protocol, port),
     })
 }
 
@@ -849,7 +853,7 @@ fn admitted_sets_are_exactly_what_the_evaluator_allows() {
                     side_in_sets(&index, &c.to, Direction::Ingress, &c.from, protocol, port);
                 assert_eq!(egress, verdict.egress.allows(), "egress of {c:?}");
                 assert_eq!(ingress, verdict.ingress.allows(), "ingress of {c:?}");
-                if let Peer::Pod(from) = c.from {
+                if let ConnectionEnd::Pod(from) = c.from {
                     let ports = index.admitted_ports(from, Direction::Egress, &c.to);
                     assert_eq!(
                         ports.contains(protocol, port),
@@ -857,7 +861,7 @@ fn admitted_sets_are_exactly_what_the_evaluator_allows() {
                         "egress ports of {c:?}"
                     );
                 }
-                if let Peer::Pod(to) = c.to {
+                if let ConnectionEnd::Pod(to) = c.to {
                     let ports = index.admitted_ports(to, Direction::Ingress, &c.from);
                     assert_eq!(
                         ports.contains(protocol, port),
@@ -923,13 +927,17 @@ fn admitted_sets_name_each_rule() {
     // The ingress side of a/db admits its own named port from anyone.
     assert_eq!(
         index
-            .admitted_ports(db, Direction::Ingress, &Peer::Ip(address("8.8.8.8")))
+            .admitted_ports(
+                db,
+                Direction::Ingress,
+                &ConnectionEnd::Ip(address("8.8.8.8"))
+            )
             .describe(),
         ["9000/TCP"]
     );
     assert!(
         index
-            .admitted_ports(web, Direction::Ingress, &Peer::Pod(db))
+            .admitted_ports(web, Direction::Ingress, &ConnectionEnd::Pod(db))
             .is_all()
     );
     assert_eq!(index.admits(web, Direction::Ingress), Admits::NotIsolated);

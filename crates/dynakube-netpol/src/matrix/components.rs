@@ -3,8 +3,9 @@
 
 use std::fmt;
 
-use super::Port;
 use super::releases::Selector;
+use super::{Port, WebhookPort};
+use crate::resources::TelemetryProtocol;
 use crate::values::Name;
 
 /// A Dynatrace component: a kind of workload the operator or its Helm chart rolls out, or the
@@ -129,6 +130,35 @@ pub const EXTENSION_CONTROLLER: Port = Port::tcp(14599);
 /// The kubelet API's port: the kubelet default, since the operator sets none.
 pub const KUBELET: Port = Port::tcp(10250);
 
+/// The operator's metrics port.
+pub const OPERATOR_METRICS: Port = Port::tcp(8080);
+/// The operator's health probe port.
+pub const OPERATOR_HEALTH: Port = Port::tcp(10080);
+
+/// The OpenTelemetry collector's pod ports for each telemetry protocol it receives.
+pub const TELEMETRY_PORTS: [(TelemetryProtocol, &[Port]); 4] = [
+    (TelemetryProtocol::Otlp, &[Port::tcp(4317), Port::tcp(4318)]),
+    (
+        TelemetryProtocol::Jaeger,
+        &[
+            Port::tcp(14250),
+            Port::tcp(14268),
+            Port::udp(6831),
+            Port::udp(6832),
+        ],
+    ),
+    (TelemetryProtocol::Zipkin, &[Port::tcp(9411)]),
+    (TelemetryProtocol::Statsd, &[Port::udp(8125)]),
+];
+
+/// The OpenTelemetry collector's pod ports that receive `protocol`.
+pub fn telemetry_ports(protocol: TelemetryProtocol) -> &'static [Port] {
+    TELEMETRY_PORTS
+        .iter()
+        .find(|(p, _)| *p == protocol)
+        .map_or(&[], |(_, ports)| ports)
+}
+
 /// The label the operator puts on every namespace it injects for a DynaKube.
 pub const INSTANCE_NAMESPACE_LABEL: &str = "dynakube.internal.dynatrace.com/instance";
 
@@ -187,25 +217,13 @@ impl Workload {
         }
     }
 
-    /// The workload's name, as `kubectl get` shows its controller (`<dk>-activegate`, ...).
+    /// The workload's name, as `kubectl get` shows its controller in the newest release
+    /// (`<dk>-activegate`, ...; see [`super::releases`]); application pods, which no
+    /// controller runs, are `<dk>-injected-apps` and `<dk>-classic-apps`.
     pub fn name(&self) -> String {
         let instance = self.instance.as_ref().map_or("", Name::as_str);
-        match self.component {
-            Component::Operator => "dynatrace-operator".into(),
-            Component::Webhook => "dynatrace-webhook".into(),
-            Component::CsiDriver => "dynatrace-oneagent-csi-driver".into(),
-            Component::CrdMigration => "dynatrace-crd-storage-migration".into(),
-            Component::ActiveGate => format!("{instance}-activegate"),
-            Component::OneAgent => format!("{instance}-oneagent"),
-            Component::LogMonitoring => format!("{instance}-logmonitoring"),
-            Component::Kspm => format!("{instance}-node-config-collector"),
-            Component::ExtensionController => format!("{instance}-extension-controller"),
-            Component::SqlExecutor => format!("{instance}-sql-ext-exec"),
-            Component::OtelCollector => format!("{instance}-otel-collector"),
-            Component::EdgeConnect => instance.to_string(),
-            Component::InjectedApps => format!("{instance}-injected-apps"),
-            Component::ClassicApps => format!("{instance}-classic-apps"),
-        }
+        super::releases::controller_name(self.component, instance)
+            .unwrap_or_else(|| format!("{instance}-{}", self.component.name()))
     }
 
     /// Whether the workload gets policies of its own: namespaced pods found by labels.
@@ -244,10 +262,12 @@ fn selection(component: Component, instance: Option<&Name>) -> Selection {
 /// (for clusters that refer to ports by name).
 pub fn port_name(component: Component, port: Port) -> Option<&'static str> {
     Some(match (component, port.number.get()) {
-        (Component::Operator, 8080) => "metrics",
-        (Component::Operator | Component::Webhook, 10080) => "livez",
-        (Component::Webhook, 8443) => "server-port",
-        (Component::Webhook, 8383) => "metrics",
+        (Component::Operator, p) if p == OPERATOR_METRICS.number.get() => "metrics",
+        (Component::Operator, p) if p == OPERATOR_HEALTH.number.get() => "livez",
+        (Component::Webhook, p) => WebhookPort::ALL
+            .into_iter()
+            .find(|w| w.default_port() == p)?
+            .container_port_name(),
         (Component::ActiveGate, p) if p == ACTIVEGATE_HTTPS.number.get() => "https",
         (Component::ActiveGate, p) if p == ACTIVEGATE_HTTP.number.get() => "http",
         (Component::ExtensionController, p) if p == EXTENSION_CONTROLLER.number.get() => {
@@ -255,4 +275,30 @@ pub fn port_name(component: Component, port: Port) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_telemetry_protocol_has_its_ports() {
+        for protocol in TelemetryProtocol::ALL {
+            assert!(!telemetry_ports(protocol).is_empty(), "{protocol:?}");
+        }
+        assert_eq!(TELEMETRY_PORTS.len(), TelemetryProtocol::ALL.len());
+    }
+
+    #[test]
+    fn the_charts_port_names_name_the_default_ports() {
+        let webhook = |port: u16| port_name(Component::Webhook, Port::tcp(port));
+        assert_eq!(webhook(8443), Some("server-port"));
+        assert_eq!(webhook(10080), Some("livez"));
+        assert_eq!(webhook(8383), Some("metrics"));
+        assert_eq!(webhook(9999), None);
+        assert_eq!(
+            port_name(Component::Operator, OPERATOR_HEALTH),
+            Some("livez")
+        );
+    }
 }

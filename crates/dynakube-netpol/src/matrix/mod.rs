@@ -69,7 +69,7 @@ pub use ports::{Port, Ports, Protocol};
 pub use releases::{OperatorVersion, Selector};
 pub use rows::{RowId, joined as rows_joined};
 pub use rules::{
-    Condition, FlowRule, PeerRule, PortRule, ProxyUse, WebhookPort, ZoneRoute, markdown_table,
+    Condition, FlowRule, PeerKind, PortKind, ProxyUse, WebhookPort, ZoneRoute, markdown_table,
 };
 pub use table::TABLE;
 

@@ -78,7 +78,7 @@ impl OperatorVersion {
     }
 
     /// Whether `fact` holds for this release.
-    pub fn holds(self, fact: Fact) -> bool {
+    pub fn holds(self, fact: ReleaseFact) -> bool {
         let (since, until) = fact.releases();
         since <= self && until.is_none_or(|until| self < until)
     }
@@ -129,7 +129,7 @@ const SERVED: [(DynaKubeVersion, OperatorVersion, Option<OperatorVersion>); 4] =
 
 /// A behaviour of the operator that holds for a range of releases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fact {
+pub enum ReleaseFact {
     /// Feature flags are read with Go's `strconv.ParseBool` (`1`, `t`, `TRUE`, ...), falling
     /// back to the default on other values; before, only the exact strings `true` and
     /// `false` counted.
@@ -147,7 +147,7 @@ pub enum Fact {
     /// DynaKube names are limited further by the names of the workloads they create: 32
     /// characters with extensions, 38 with telemetry ingest, 35 with KSPM.
     StatefulSetNameLimits,
-    /// As [`Fact::StatefulSetNameLimits`], one shorter for StatefulSets: 31 and 37.
+    /// As [`ReleaseFact::StatefulSetNameLimits`], one shorter for StatefulSets: 31 and 37.
     ShorterStatefulSetNameLimits,
     /// The EdgeConnect `oauth.endpoint` must be `https` on one of Dynatrace's SSO hosts.
     SsoHostCheck,
@@ -159,63 +159,65 @@ pub enum Fact {
     CsiIgnoresPublicRegistry,
 }
 
-impl Fact {
+impl ReleaseFact {
     /// Every fact, in the order of the generated table.
-    pub const ALL: [Fact; 10] = [
-        Fact::ParseBoolFlags,
-        Fact::NodeImagePullFlag,
-        Fact::CsiIgnoresPublicRegistry,
-        Fact::PublicRegistryFlag,
-        Fact::UsePublicRegistryFlag,
-        Fact::CrdMigrationJob,
-        Fact::OtelCollectorProbes,
-        Fact::StatefulSetNameLimits,
-        Fact::ShorterStatefulSetNameLimits,
-        Fact::SsoHostCheck,
+    pub const ALL: [ReleaseFact; 10] = [
+        ReleaseFact::ParseBoolFlags,
+        ReleaseFact::NodeImagePullFlag,
+        ReleaseFact::CsiIgnoresPublicRegistry,
+        ReleaseFact::PublicRegistryFlag,
+        ReleaseFact::UsePublicRegistryFlag,
+        ReleaseFact::CrdMigrationJob,
+        ReleaseFact::OtelCollectorProbes,
+        ReleaseFact::StatefulSetNameLimits,
+        ReleaseFact::ShorterStatefulSetNameLimits,
+        ReleaseFact::SsoHostCheck,
     ];
 
     /// The releases it holds for: from the first, up to (not including) the second, if any.
     pub fn releases(self) -> (OperatorVersion, Option<OperatorVersion>) {
         match self {
-            Fact::ParseBoolFlags => (v(1, 6, 0), None),
-            Fact::NodeImagePullFlag => (v(1, 5, 0), None),
-            Fact::CsiIgnoresPublicRegistry => (v(1, 5, 0), Some(v(1, 10, 0))),
-            Fact::PublicRegistryFlag => (v(1, 4, 0), Some(v(1, 9, 0))),
-            Fact::UsePublicRegistryFlag | Fact::SsoHostCheck => (v(1, 10, 0), None),
-            Fact::CrdMigrationJob => (v(1, 7, 3), None),
-            Fact::OtelCollectorProbes => (v(1, 10, 0), None),
-            Fact::StatefulSetNameLimits => (v(1, 9, 0), Some(v(1, 10, 0))),
-            Fact::ShorterStatefulSetNameLimits => (v(1, 10, 0), None),
+            ReleaseFact::ParseBoolFlags => (v(1, 6, 0), None),
+            ReleaseFact::NodeImagePullFlag => (v(1, 5, 0), None),
+            ReleaseFact::CsiIgnoresPublicRegistry => (v(1, 5, 0), Some(v(1, 10, 0))),
+            ReleaseFact::PublicRegistryFlag => (v(1, 4, 0), Some(v(1, 9, 0))),
+            ReleaseFact::UsePublicRegistryFlag | ReleaseFact::SsoHostCheck => (v(1, 10, 0), None),
+            ReleaseFact::CrdMigrationJob => (v(1, 7, 3), None),
+            ReleaseFact::OtelCollectorProbes => (v(1, 10, 0), None),
+            ReleaseFact::StatefulSetNameLimits => (v(1, 9, 0), Some(v(1, 10, 0))),
+            ReleaseFact::ShorterStatefulSetNameLimits => (v(1, 10, 0), None),
         }
     }
 
     /// The fact in words, for the generated table.
     pub fn describe(self) -> &'static str {
         match self {
-            Fact::ParseBoolFlags => {
+            ReleaseFact::ParseBoolFlags => {
                 "feature flags read like Go's ParseBool (`1`, `t`, `TRUE`, ...); unreadable values give the default"
             }
-            Fact::PublicRegistryFlag => {
+            ReleaseFact::PublicRegistryFlag => {
                 "`feature.dynatrace.com/public-registry` selects the public registry"
             }
-            Fact::UsePublicRegistryFlag => {
+            ReleaseFact::UsePublicRegistryFlag => {
                 "`feature.dynatrace.com/use-public-registry` or a platform token selects the public registry"
             }
-            Fact::CrdMigrationJob => "Helm upgrades run the CRD storage migration Job",
-            Fact::OtelCollectorProbes => "the OpenTelemetry collector has kubelet probes (I16)",
-            Fact::StatefulSetNameLimits => {
+            ReleaseFact::CrdMigrationJob => "Helm upgrades run the CRD storage migration Job",
+            ReleaseFact::OtelCollectorProbes => {
+                "the OpenTelemetry collector has kubelet probes (I16)"
+            }
+            ReleaseFact::StatefulSetNameLimits => {
                 "DynaKube names: at most 32 characters with extensions, 38 with telemetry ingest, 35 with KSPM"
             }
-            Fact::ShorterStatefulSetNameLimits => {
+            ReleaseFact::ShorterStatefulSetNameLimits => {
                 "DynaKube names: at most 31 characters with extensions, 37 with telemetry ingest, 35 with KSPM"
             }
-            Fact::SsoHostCheck => {
+            ReleaseFact::SsoHostCheck => {
                 "EdgeConnect `oauth.endpoint` must be https on a Dynatrace SSO host"
             }
-            Fact::CsiIgnoresPublicRegistry => {
+            ReleaseFact::CsiIgnoresPublicRegistry => {
                 "the CSI driver downloads code modules from the tenant even with the public registry (an image only for `codeModulesImage` or `node-image-pull`)"
             }
-            Fact::NodeImagePullFlag => {
+            ReleaseFact::NodeImagePullFlag => {
                 "`feature.dynatrace.com/node-image-pull`: the CSI driver pulls the code-modules image instead of downloading it"
             }
         }
@@ -248,7 +250,7 @@ enum Controller {
     Fixed(&'static str),
     /// The instance's name and this suffix.
     Suffix(&'static str),
-    /// The instance's name, this infix, and an id (SQL executors).
+    /// The instance's name and this infix, then a dash and an id of each (SQL executors).
     Infix(&'static str),
     /// The instance's own name (EdgeConnect).
     Instance,
@@ -267,7 +269,7 @@ struct Scheme {
 const NAME: &str = "app.kubernetes.io/name";
 const COMPONENT: &str = "app.kubernetes.io/component";
 const CREATED_BY: &str = "app.kubernetes.io/created-by";
-const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+const MANAGED_BY: &str = crate::stream::MANAGED_BY.0;
 const OPERATOR: &str = "dynatrace-operator";
 
 const fn app(
@@ -333,7 +335,7 @@ const SCHEMES: &[Scheme] = &[
     app(Component::ExtensionController, v(1, 8, 0), "dynatrace-extension-controller",
         Controller::Suffix("-extension-controller")),
     app(Component::SqlExecutor, v(1, 8, 0), "dynatrace-sql-extension-executor",
-        Controller::Infix("-sql-ext-exec-")),
+        Controller::Infix("-sql-ext-exec")),
     app(Component::OtelCollector, v(1, 4, 0), "dynatrace-extensions-collector",
         Controller::Suffix("-extensions-collector")),
     app(Component::OtelCollector, v(1, 5, 0), "dynatrace-opentelemetry-collector",
@@ -467,16 +469,36 @@ pub fn pod_labels(
 }
 
 /// The names `component`'s controller had in any release, for `instance`, and whether pods
-/// add an id before their own suffix (SQL executors).
+/// add an id before their own suffix (SQL executors: the name ends with the dash before it).
 pub fn controller_names(component: Component, instance: &str) -> BTreeSet<(String, bool)> {
     schemes(component)
         .map(|s| match s.controller {
-            Controller::Fixed(name) => (name.to_string(), false),
-            Controller::Suffix(suffix) => (format!("{instance}{suffix}"), false),
-            Controller::Infix(infix) => (format!("{instance}{infix}"), true),
-            Controller::Instance => (instance.to_string(), false),
+            Controller::Infix(_) => (format!("{}-", s.controller.name(instance)), true),
+            _ => (s.controller.name(instance), false),
         })
         .collect()
+}
+
+/// The name of `component`'s controller in the newest release, for `instance` (for SQL
+/// executors, the name each executor's adds its id to); `None` for application pods, which no
+/// controller of the operator runs.
+pub fn controller_name(component: Component, instance: &str) -> Option<String> {
+    Some(
+        scheme(component, OperatorVersion::NEWEST)?
+            .controller
+            .name(instance),
+    )
+}
+
+impl Controller {
+    /// The name, for `instance`.
+    fn name(self, instance: &str) -> String {
+        match self {
+            Controller::Fixed(name) => name.to_string(),
+            Controller::Suffix(affix) | Controller::Infix(affix) => format!("{instance}{affix}"),
+            Controller::Instance => instance.to_string(),
+        }
+    }
 }
 
 /// A range of releases in words: `1.6.0 and later`, `1.4.0 to before 1.9.0`.
@@ -490,7 +512,7 @@ fn range(since: OperatorVersion, until: Option<OperatorVersion>) -> String {
 /// The facts by release and the pod labels of the components whose labels changed, as
 /// Markdown tables for the README.
 pub fn markdown_table() -> String {
-    let mut rows: Vec<(OperatorVersion, String, String)> = Fact::ALL
+    let mut rows: Vec<(OperatorVersion, String, String)> = ReleaseFact::ALL
         .iter()
         .map(|fact| {
             let (since, until) = fact.releases();
@@ -524,10 +546,8 @@ pub fn markdown_table() -> String {
                 .map(|(k, v)| format!("`{k}={v}`"))
                 .collect();
             let controller = match scheme.controller {
-                Controller::Fixed(name) => name.to_string(),
-                Controller::Suffix(suffix) => format!("<dk>{suffix}"),
-                Controller::Infix(infix) => format!("<dk>{infix}<id>"),
-                Controller::Instance => instance.to_string(),
+                Controller::Infix(_) => format!("{}-<id>", scheme.controller.name(instance)),
+                _ => scheme.controller.name(instance),
             };
             out.push_str(&format!(
                 "| {component} | {} | {} | `{controller}` |\n",
@@ -620,6 +640,38 @@ mod tests {
     }
 
     #[test]
+    fn workloads_are_named_as_their_controllers() {
+        use crate::values::Name;
+        let name = |s: &str| Name::parse(s).unwrap();
+        for component in Component::ALL {
+            let workload = super::super::Workload::new(component, Some(name("dk")), name("ns"));
+            let shown = workload.name();
+            if component.applications() {
+                assert_eq!(shown, format!("dk-{component}"));
+                continue;
+            }
+            let names = controller_names(component, "dk");
+            assert!(
+                names.iter().any(|(controller, with_id)| *controller
+                    == if *with_id {
+                        format!("{shown}-")
+                    } else {
+                        shown.clone()
+                    }),
+                "{component}: {shown} is none of {names:?}"
+            );
+        }
+        let job = super::super::Workload::new(Component::CrdMigration, None, name("ns"));
+        assert_eq!(job.name(), "dynatrace-operator-crd-storage-migration");
+        let eec = super::super::Workload::new(
+            Component::ExtensionController,
+            Some(name("dk")),
+            name("ns"),
+        );
+        assert_eq!(eec.name(), "dk-extension-controller");
+    }
+
+    #[test]
     fn components_come_and_controllers_rename() {
         let release = |s: &str| OperatorVersion::parse(s).unwrap();
         assert!(!release("1.7.3").has(Component::SqlExecutor));
@@ -630,6 +682,11 @@ mod tests {
         let names = controller_names(Component::ExtensionController, "dk");
         assert!(names.contains(&("dk-extensions-controller".to_string(), false)));
         assert!(names.contains(&("dk-extension-controller".to_string(), false)));
+        let executors = controller_names(Component::SqlExecutor, "dk");
+        assert_eq!(
+            executors,
+            BTreeSet::from([("dk-sql-ext-exec-".to_string(), true)])
+        );
         assert_eq!(
             pod_labels(Component::Kspm, "dk", release("1.9")).unwrap()[NAME],
             OPERATOR

@@ -1,12 +1,12 @@
 //! The columns of the traffic table: the kinds of peer, port, condition and routing a row has.
 
-use super::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET};
-use super::{Component, Direction, Port, Ports, RowId, Scope, TABLE};
+use super::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET, TELEMETRY_PORTS};
+use super::{Component, Direction, Port, Ports, Protocol, RowId, Scope, TABLE};
 use crate::cluster::DnsProvider;
 
-/// The peer of a table row, before the resources make it concrete.
+/// The kind of peer a table row has, before the resources make it concrete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerRule {
+pub enum PeerKind {
     /// The nodes (kubelet).
     Nodes,
     /// kube-apiserver.
@@ -62,47 +62,47 @@ pub enum PeerRule {
     AnnotatedExporters,
 }
 
-impl PeerRule {
+impl PeerKind {
     /// The peer in words, for the generated table.
     pub fn describe(self) -> String {
         match self {
-            PeerRule::Nodes => "nodes (kubelet)".into(),
-            PeerRule::KubeApiServer => "kube-apiserver".into(),
-            PeerRule::Dns => "cluster DNS".into(),
-            PeerRule::AppDns => "cluster DNS (any name)".into(),
-            PeerRule::Prometheus => "Prometheus of the cluster profile".into(),
-            PeerRule::AllPods => "pods of every namespace".into(),
-            PeerRule::Workload(component) => component.name().into(),
-            PeerRule::InjectedApps => "pods in injected namespaces".into(),
-            PeerRule::DynatraceApi => "`apiUrl` host (or proxy)".into(),
-            PeerRule::ActiveGateEndpoints => "ActiveGate communication endpoints (or proxy)".into(),
-            PeerRule::OneAgentEndpoints => {
+            PeerKind::Nodes => "nodes (kubelet)".into(),
+            PeerKind::KubeApiServer => "kube-apiserver".into(),
+            PeerKind::Dns => "cluster DNS".into(),
+            PeerKind::AppDns => "cluster DNS (any name)".into(),
+            PeerKind::Prometheus => "Prometheus of the cluster profile".into(),
+            PeerKind::AllPods => "pods of every namespace".into(),
+            PeerKind::Workload(component) => component.name().into(),
+            PeerKind::InjectedApps => "pods in injected namespaces".into(),
+            PeerKind::DynatraceApi => "`apiUrl` host (or proxy)".into(),
+            PeerKind::ActiveGateEndpoints => "ActiveGate communication endpoints (or proxy)".into(),
+            PeerKind::OneAgentEndpoints => {
                 "in-cluster ActiveGate if `routing`; OneAgent communication endpoints (or proxy)"
                     .into()
             }
-            PeerRule::CodeModulesRegistry => "registry of the code-modules image (or proxy)".into(),
-            PeerRule::TelemetryExport => "in-cluster ActiveGate, else `apiUrl` host".into(),
-            PeerRule::PrometheusExtension => {
+            PeerKind::CodeModulesRegistry => "registry of the code-modules image (or proxy)".into(),
+            PeerKind::TelemetryExport => "in-cluster ActiveGate, else `apiUrl` host".into(),
+            PeerKind::PrometheusExtension => {
                 "extension-controller; kubelets of every node; Prometheus scrape targets".into()
             }
-            PeerRule::DatabaseExtension => "extension-controller; user databases".into(),
-            PeerRule::EdgeConnectApi => "`apiServer` host (or EdgeConnect proxy)".into(),
-            PeerRule::EdgeConnectOAuth => "`oauth.endpoint` host (or EdgeConnect proxy)".into(),
-            PeerRule::EdgeConnectProvisioning => "`oauth.endpoint` and `apiServer` hosts".into(),
-            PeerRule::EdgeConnectRegistry => {
+            PeerKind::DatabaseExtension => "extension-controller; user databases".into(),
+            PeerKind::EdgeConnectApi => "`apiServer` host (or EdgeConnect proxy)".into(),
+            PeerKind::EdgeConnectOAuth => "`oauth.endpoint` host (or EdgeConnect proxy)".into(),
+            PeerKind::EdgeConnectProvisioning => "`oauth.endpoint` and `apiServer` hosts".into(),
+            PeerKind::EdgeConnectRegistry => {
                 "Docker Hub (`index.docker.io`, `auth.docker.io`)".into()
             }
-            PeerRule::EdgeConnectTargets => {
+            PeerKind::EdgeConnectTargets => {
                 "hosts matching `hostRestrictions`, else `hostPatterns`".into()
             }
-            PeerRule::AnnotatedExporters => "pods annotated for Prometheus scraping".into(),
+            PeerKind::AnnotatedExporters => "pods annotated for Prometheus scraping".into(),
         }
     }
 }
 
-/// The ports of a table row.
+/// The ports of a table row: where they come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PortRule {
+pub enum PortKind {
     /// Fixed pod ports.
     Fixed(&'static [Port]),
     /// The ports of the peer (host ports, the DNS of the profile, the workload's own port).
@@ -125,12 +125,29 @@ pub enum WebhookPort {
 }
 
 impl WebhookPort {
+    /// Every port of the webhook.
+    pub const ALL: [WebhookPort; 3] = [
+        WebhookPort::Server,
+        WebhookPort::HealthProbe,
+        WebhookPort::Metrics,
+    ];
+
     /// The chart's default.
     pub const fn default_port(self) -> u16 {
         match self {
             WebhookPort::Server => 8443,
             WebhookPort::HealthProbe => 10080,
             WebhookPort::Metrics => 8383,
+        }
+    }
+
+    /// The name the chart gives the container port (in every release), by which a rendered
+    /// chart's ports are read and a modelled cluster's pods name them.
+    pub const fn container_port_name(self) -> &'static str {
+        match self {
+            WebhookPort::Server => "server-port",
+            WebhookPort::HealthProbe => "livez",
+            WebhookPort::Metrics => "metrics",
         }
     }
 }
@@ -259,9 +276,9 @@ pub struct FlowRule {
     /// Whether the component accepts (ingress) or opens (egress) the connections.
     pub direction: Direction,
     /// The other side.
-    pub peer: PeerRule,
+    pub peer: PeerKind,
     /// The destination ports.
-    pub ports: PortRule,
+    pub ports: PortKind,
     /// What switches the row on, beyond the component running.
     pub when: Condition,
     /// Whether the traffic goes through a proxy.
@@ -272,36 +289,52 @@ pub struct FlowRule {
     pub purpose: &'static str,
 }
 
-impl PortRule {
+impl PortKind {
     /// The ports in words, for the generated table.
-    pub fn describe(self, peer: PeerRule) -> String {
+    pub fn describe(self, peer: PeerKind) -> String {
         match (self, peer) {
-            (PortRule::Fixed(ports), _) => Ports::list(ports.iter().copied()).to_string(),
-            (PortRule::Webhook(port), _) => {
+            (PortKind::Fixed(ports), _) => Ports::list(ports.iter().copied()).to_string(),
+            (PortKind::Webhook(port), _) => {
                 format!("{}/TCP (Helm `webhook.ports`)", port.default_port())
             }
-            (PortRule::TelemetryProtocols, _) => {
-                "per protocol: 4317, 4318, 14250, 14268, 9411/TCP; 6831, 6832, 8125/UDP".into()
+            (PortKind::TelemetryProtocols, _) => {
+                let ports: Vec<Port> = TELEMETRY_PORTS
+                    .iter()
+                    .flat_map(|(_, ports)| ports.iter().copied())
+                    .collect();
+                let numbers = |protocol| {
+                    let of: Vec<String> = ports
+                        .iter()
+                        .filter(|p| p.protocol == protocol)
+                        .map(|p| p.number.to_string())
+                        .collect();
+                    of.join(", ")
+                };
+                format!(
+                    "per protocol: {}/TCP; {}/UDP",
+                    numbers(Protocol::Tcp),
+                    numbers(Protocol::Udp)
+                )
             }
-            (PortRule::OfPeer, PeerRule::Dns | PeerRule::AppDns) => format!(
+            (PortKind::OfPeer, PeerKind::Dns | PeerKind::AppDns) => format!(
                 "{}/UDP, {}/TCP (OpenShift: {})",
                 DnsProvider::KubeDns.port(),
                 DnsProvider::KubeDns.port(),
                 DnsProvider::Openshift.port()
             ),
-            (PortRule::OfPeer, PeerRule::OneAgentEndpoints | PeerRule::TelemetryExport) => {
+            (PortKind::OfPeer, PeerKind::OneAgentEndpoints | PeerKind::TelemetryExport) => {
                 format!("{ACTIVEGATE_HTTPS} (ActiveGate); host port")
             }
-            (PortRule::OfPeer, PeerRule::PrometheusExtension) => {
+            (PortKind::OfPeer, PeerKind::PrometheusExtension) => {
                 format!("{EXTENSION_CONTROLLER}; {KUBELET} (kubelet default); any")
             }
-            (PortRule::OfPeer, PeerRule::DatabaseExtension) => {
+            (PortKind::OfPeer, PeerKind::DatabaseExtension) => {
                 format!("{EXTENSION_CONTROLLER}; any")
             }
-            (PortRule::OfPeer, PeerRule::EdgeConnectTargets | PeerRule::AnnotatedExporters) => {
+            (PortKind::OfPeer, PeerKind::EdgeConnectTargets | PeerKind::AnnotatedExporters) => {
                 "any".into()
             }
-            (PortRule::OfPeer, _) => "host port (URL port, default 443)".into(),
+            (PortKind::OfPeer, _) => "host port (URL port, default 443)".into(),
         }
     }
 }

@@ -63,16 +63,14 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Policy, PolicyGroup, Rendered, Unexpressed, annotations, group_of};
 use crate::advice::{Cause, Setting};
+use crate::evaluate::NAMESPACE_NAME_LABEL;
 use crate::matrix::{
-    ApiServer, Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Level, Matrix, Note, Port,
-    Ports, RowId, Selection, Selector, Workload,
+    ApiServer, Direction, Endpoint, Flow, Level, Matrix, Note, Port, Ports, RowId, Selection,
+    Selector, Workload,
 };
 use crate::resolve::{Addresses, public_internet};
 use crate::resources::ResourceRef;
 use crate::values::Cidr;
-
-/// The namespace label every Kubernetes namespace carries.
-const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// The Kubernetes flavor in the registry ([`crate::flavor`]).
 pub(crate) const UNIT: crate::flavor::Unit = crate::flavor::Unit {
@@ -87,9 +85,10 @@ pub(crate) const UNIT: crate::flavor::Unit = crate::flavor::Unit {
 /// What this flavor writes.
 const KIND: (&str, &str) = ("networking.k8s.io/v1", "NetworkPolicy");
 
-/// A peer in a form that sorts and compares, turned into [`NetworkPolicyPeer`] at the end.
+/// A rule peer in the making: a form that sorts and compares, turned into
+/// [`NetworkPolicyPeer`] at the end (as [`PolicyDraft`] is turned into a policy).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Peer {
+enum PeerDraft {
     /// Pods: `namespace` `None` is the policy's own namespace, an empty map every namespace;
     /// `pods` `None` is every pod of the selected namespaces.
     Pods {
@@ -101,13 +100,13 @@ enum Peer {
 }
 
 /// The peers of one rule; never empty.
-type Peers = BTreeSet<Peer>;
+type PeerDrafts = BTreeSet<PeerDraft>;
 
 /// One policy in the making.
 #[derive(Debug, Default)]
 struct PolicyDraft {
     /// Peers per port set, merged: rules with the same ports share one entry.
-    rules: BTreeMap<Ports, Peers>,
+    rules: BTreeMap<Ports, PeerDrafts>,
     refs: BTreeSet<RowId>,
     purposes: BTreeSet<&'static str>,
     sources: BTreeSet<ResourceRef>,
@@ -222,22 +221,22 @@ impl Renderer<'_> {
         direction: Direction,
         ports: &Ports,
         refs: &BTreeSet<RowId>,
-    ) -> Option<Vec<(Ports, Peers)>> {
-        let one = |peers: BTreeSet<Peer>| Some(vec![(ports.clone(), peers)]);
+    ) -> Option<Vec<(Ports, PeerDrafts)>> {
+        let one = |peers: BTreeSet<PeerDraft>| Some(vec![(ports.clone(), peers)]);
         match endpoint {
             Endpoint::Workload(w) => match &w.selection {
-                Selection::Pods(selector) => one(BTreeSet::from([Peer::Pods {
+                Selection::Pods(selector) => one(BTreeSet::from([PeerDraft::Pods {
                     namespace: (w.namespace != self.matrix.namespace)
                         .then(|| label(NAMESPACE_NAME_LABEL, w.namespace.as_str())),
                     pods: Some(selector.clone()),
                 }])),
                 Selection::HostNetwork(_) => self.nodes(ports, refs),
-                Selection::Namespaces { key, value } => one(BTreeSet::from([Peer::Pods {
+                Selection::Namespaces { key, value } => one(BTreeSet::from([PeerDraft::Pods {
                     namespace: Some(label(key, value)),
                     pods: None,
                 }])),
             },
-            Endpoint::Pods(pods) => one(BTreeSet::from([Peer::Pods {
+            Endpoint::Pods(pods) => one(BTreeSet::from([PeerDraft::Pods {
                 namespace: Some(match &pods.namespace {
                     Some(namespace) => label(NAMESPACE_NAME_LABEL, namespace.as_str()),
                     None => BTreeMap::new(),
@@ -258,11 +257,11 @@ impl Renderer<'_> {
             }
             Endpoint::KubeApiServer(api) => Some(self.api_server_egress(api, ports, refs)),
             Endpoint::Dns(dns) => {
-                let cache = dns.cache.map(|address| Peer::Block {
+                let cache = dns.cache.map(|address| PeerDraft::Block {
                     cidr: Cidr::of_ip(address),
                     except: Vec::new(),
                 });
-                let pods = Peer::Pods {
+                let pods = PeerDraft::Pods {
                     namespace: Some(label(NAMESPACE_NAME_LABEL, dns.namespace)),
                     pods: Some(Selector::labels(dns.labels.clone())),
                 };
@@ -281,7 +280,7 @@ impl Renderer<'_> {
                     );
                     return one(public_internet()
                         .into_iter()
-                        .map(|(cidr, except)| Peer::Block { cidr, except })
+                        .map(|(cidr, except)| PeerDraft::Block { cidr, except })
                         .collect());
                 }
                 // Without addresses (only when the caller skipped resolution) the flow stays
@@ -306,7 +305,7 @@ impl Renderer<'_> {
         api: &ApiServer,
         ports: &Ports,
         refs: &BTreeSet<RowId>,
-    ) -> Vec<(Ports, Peers)> {
+    ) -> Vec<(Ports, PeerDrafts)> {
         let endpoint_ports = Ports::list(api.endpoint_ports.iter().map(|&p| Port::tcp_of(p)));
         let mut rules = Vec::new();
         if !api.service.is_empty() {
@@ -326,7 +325,7 @@ impl Renderer<'_> {
     }
 
     /// The nodes: kubelet and host-network pods.
-    fn nodes(&mut self, ports: &Ports, refs: &BTreeSet<RowId>) -> Option<Vec<(Ports, Peers)>> {
+    fn nodes(&mut self, ports: &Ports, refs: &BTreeSet<RowId>) -> Option<Vec<(Ports, PeerDrafts)>> {
         let cidrs = &self.matrix.profile.node_cidrs;
         if cidrs.is_empty() {
             self.warn(
@@ -372,25 +371,20 @@ impl Renderer<'_> {
                 return;
             }
             Unexpressed::HostNetworkSource(w) => format!(
-                "{w} runs in the host network, where namespaced policies neither restrict nor protect it: its traffic to {} ({}) needs a host firewall",
-                flow.to, flow.ports
-            ),
-            Unexpressed::HostNetworkDestination(w) => format!(
-                "{w} runs in the host network, where namespaced policies neither restrict nor protect it: traffic to it from {} ({}) is not governed by these policies; protect it with a host firewall",
-                flow.from, flow.ports
-            ),
-            Unexpressed::AppSource(w) => format!(
-                "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
-                w.instance.as_ref().map_or("", |n| n.as_str()),
+                "{}: its traffic to {} ({}) needs a host firewall",
+                super::in_host_network(w),
                 flow.to,
-                flow.ports,
+                flow.ports
+            ),
+            Unexpressed::HostNetworkDestination(w) => super::to_host_network(w, flow),
+            Unexpressed::AppSource(w) => format!(
+                "{}; these policies cover only namespace {}",
+                super::apps_need_egress(&super::injected_apps(w), flow),
                 self.matrix.namespace
             ),
             Unexpressed::AppPods(pods) => format!(
-                "{} need egress to {} ({}) wherever their namespace restricts egress; these policies cover only namespace {}",
-                pods.describe(),
-                flow.to,
-                flow.ports,
+                "{}; these policies cover only namespace {}",
+                super::apps_need_egress(&pods.describe(), flow),
                 self.matrix.namespace
             ),
             Unexpressed::PatternWithoutAddresses(pattern) => format!(
@@ -410,9 +404,9 @@ fn label(key: &str, value: &str) -> BTreeMap<String, String> {
     BTreeMap::from([(key.to_string(), value.to_string())])
 }
 
-fn blocks(nets: &[Cidr]) -> BTreeSet<Peer> {
+fn blocks(nets: &[Cidr]) -> BTreeSet<PeerDraft> {
     nets.iter()
-        .map(|&cidr| Peer::Block {
+        .map(|&cidr| PeerDraft::Block {
             cidr,
             except: Vec::new(),
         })
@@ -421,11 +415,11 @@ fn blocks(nets: &[Cidr]) -> BTreeSet<Peer> {
 
 /// Every IPv4 and IPv6 address: the fallback for node and control-plane addresses the cluster
 /// profile does not give, always announced by a warning.
-fn anywhere() -> BTreeSet<Peer> {
+fn anywhere() -> BTreeSet<PeerDraft> {
     ["0.0.0.0/0", "::/0"]
         .into_iter()
         .filter_map(|cidr| Cidr::parse(cidr).ok())
-        .map(|cidr| Peer::Block {
+        .map(|cidr| PeerDraft::Block {
             cidr,
             except: Vec::new(),
         })
@@ -449,7 +443,7 @@ fn default_deny(namespace: &str) -> NetworkPolicy {
                 crate::stream::MANAGED_BY.1.into(),
             )])),
             annotations: Some(BTreeMap::from([(
-                "dynakube-netpol/description".into(),
+                super::DESCRIPTION_ANNOTATION.into(),
                 format!(
                     "Denies all ingress and egress of pods in {namespace} that no other policy allows."
                 ),
@@ -570,18 +564,18 @@ fn label_selector(selector: &Selector) -> LabelSelector {
     }
 }
 
-fn k8s_peer(peer: Peer) -> NetworkPolicyPeer {
+fn k8s_peer(peer: PeerDraft) -> NetworkPolicyPeer {
     let selector = |labels: BTreeMap<String, String>| LabelSelector {
         match_labels: (!labels.is_empty()).then_some(labels),
         ..LabelSelector::default()
     };
     match peer {
-        Peer::Pods { namespace, pods } => NetworkPolicyPeer {
+        PeerDraft::Pods { namespace, pods } => NetworkPolicyPeer {
             namespace_selector: namespace.map(selector),
             pod_selector: pods.as_ref().map(label_selector),
             ip_block: None,
         },
-        Peer::Block { cidr, except } => NetworkPolicyPeer {
+        PeerDraft::Block { cidr, except } => NetworkPolicyPeer {
             ip_block: Some(IPBlock {
                 cidr: cidr.to_string(),
                 except: (!except.is_empty()).then(|| except.iter().map(Cidr::to_string).collect()),

@@ -50,12 +50,29 @@ pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::matrix::{Direction, Endpoint, Flow, HostRole, Pods, RowId, Selection, Workload};
+use crate::matrix::{
+    Direction, Endpoint, Flow, HostRole, INSTANCE_NAMESPACE_LABEL, Pods, RowId, Selection, Workload,
+};
 use crate::resources::ResourceRef;
 use crate::values::{Host, HostPattern, Name};
 
+/// The prefix, as a literal for `concat!`.
+macro_rules! prefix {
+    () => {
+        "dynakube-netpol"
+    };
+}
+
 /// The label and annotation prefix of everything this tool writes.
-pub const PREFIX: &str = "dynakube-netpol";
+pub const PREFIX: &str = prefix!();
+/// The label that names the component a policy is for.
+pub(crate) const COMPONENT_LABEL: &str = concat!(prefix!(), "/component");
+/// The label that names the DynaKube or EdgeConnect a policy is for.
+pub(crate) const INSTANCE_LABEL: &str = concat!(prefix!(), "/instance");
+/// The annotation that lists the reference rows a policy implements.
+pub(crate) const FLOWS_ANNOTATION: &str = concat!(prefix!(), "/flows");
+/// The annotation that says in words what a policy allows.
+pub(crate) const DESCRIPTION_ANNOTATION: &str = concat!(prefix!(), "/description");
 
 /// The policies of one flavor, with the notes made while rendering them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +185,43 @@ impl<'a> Unexpressed<'a> {
     }
 }
 
+/// What every flavor says of a workload in the host network, where no namespaced policy of
+/// any flavor reaches it.
+pub(crate) fn in_host_network(workload: &Workload) -> String {
+    format!(
+        "{workload} runs in the host network, where namespaced policies neither restrict nor protect it"
+    )
+}
+
+/// The note on a flow to a workload in the host network ([`Unexpressed::HostNetworkDestination`]),
+/// the same in every flavor.
+pub(crate) fn to_host_network(workload: &Workload, flow: &Flow) -> String {
+    format!(
+        "{}: traffic to it from {} ({}) is not governed by these policies; protect it with a host firewall",
+        in_host_network(workload),
+        flow.from,
+        flow.ports
+    )
+}
+
+/// What every flavor says of application pods outside the operator namespace
+/// ([`Unexpressed::AppSource`], [`Unexpressed::AppPods`]): that `apps` need egress to the flow's
+/// peer; each flavor adds its advice.
+pub(crate) fn apps_need_egress(apps: &str, flow: &Flow) -> String {
+    format!(
+        "{apps} need egress to {} ({}) wherever their namespace restricts egress",
+        flow.to, flow.ports
+    )
+}
+
+/// The application pods the operator injects for the DynaKube of `workload`, in words.
+pub(crate) fn injected_apps(workload: &Workload) -> String {
+    format!(
+        "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={}",
+        workload.instance.as_ref().map_or("", |n| n.as_str())
+    )
+}
+
 /// One policy: the workload it selects, the direction, and the group of peers it admits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct PolicyGroup {
@@ -251,10 +305,10 @@ pub(crate) fn annotations(
             crate::stream::MANAGED_BY.0.to_string(),
             crate::stream::MANAGED_BY.1.to_string(),
         ),
-        (format!("{PREFIX}/component"), whom.component.to_string()),
+        (COMPONENT_LABEL.to_string(), whom.component.to_string()),
     ]);
     if let Some(instance) = whom.instance {
-        labels.insert(format!("{PREFIX}/instance"), instance.to_string());
+        labels.insert(INSTANCE_LABEL.to_string(), instance.to_string());
     }
     let towards = match direction {
         Direction::Ingress => "from",
@@ -262,9 +316,12 @@ pub(crate) fn annotations(
     };
     let purposes: Vec<&str> = purposes.iter().copied().collect();
     let annotations = BTreeMap::from([
-        (format!("{PREFIX}/flows"), crate::matrix::rows_joined(refs)),
         (
-            format!("{PREFIX}/description"),
+            FLOWS_ANNOTATION.to_string(),
+            crate::matrix::rows_joined(refs),
+        ),
+        (
+            DESCRIPTION_ANNOTATION.to_string(),
             format!(
                 "{} of {} {towards} {peers}: {}.",
                 capitalized(direction.name()),

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::place::{Members, Places, Role};
 use super::report::{AddressBlock, Extra, Peers};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet, Space};
-use crate::evaluate::{Admits, Index, Peer, PodId, RuleRef};
+use crate::evaluate::{Admits, ConnectionEnd, Index, PodId, RuleRef};
 use crate::matrix::{Direction, Endpoint, Matrix, Protocol};
 
 /// The extras of every group of Dynatrace pods, grouped by direction, policy and rule.
@@ -167,7 +167,7 @@ fn other_end(
         .iter()
         .flat_map(|(_, space)| space.pod_parts().iter().map(|(peer, _)| *peer))
         .collect();
-    let subject = Peer::Pod(id);
+    let subject = ConnectionEnd::Pod(id);
     Space::pods(
         peers
             .iter()

@@ -57,7 +57,7 @@ mod report;
 mod unselected;
 
 pub use model::model_cluster;
-pub use place::Facts;
+pub use place::Infrastructure;
 pub use report::{AddressBlock, Extra, FailOn, FlowCheck, Peers, Probe, Read, Report, Status};
 pub use unselected::Unselected;
 
@@ -79,7 +79,7 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     Report {
         namespace: matrix.namespace.to_string(),
         read: Read::default(),
-        assumptions: places.facts.assumptions.clone(),
+        assumptions: places.infrastructure.assumptions.clone(),
         flows,
         extras,
         unselected,

@@ -260,7 +260,7 @@ impl Model {
             .namespaces
             .into_iter()
             .map(|(name, mut labels)| {
-                labels.insert("kubernetes.io/metadata.name".into(), name.clone());
+                labels.insert(crate::evaluate::NAMESPACE_NAME_LABEL.into(), name.clone());
                 Namespace { name, labels }
             })
             .collect();

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 
 use super::report::{FlowCheck, Probe, Status};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet};
-use crate::evaluate::{Connection, Index, Peer, Pod};
+use crate::evaluate::{Connection, ConnectionEnd, Index, Pod};
 use crate::matrix::{Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector};
 use crate::resolve::{Addresses, public_internet};
 use crate::values::{Cidr, Host, HostPattern, PortNumber};
@@ -30,7 +30,7 @@ const PUBLIC_SAMPLE: IpAddr = IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8));
 
 /// Addresses of the cluster's infrastructure, from the cluster profile and the pods.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facts {
+pub struct Infrastructure {
     /// Node addresses: the source of kubelet probes and of host-network pods.
     pub nodes: Vec<IpAddr>,
     /// Where kube-apiserver calls webhooks from.
@@ -47,8 +47,8 @@ pub struct Facts {
     pub assumptions: Vec<String>,
 }
 
-impl Facts {
-    /// The facts of the matrix's cluster profile, completed from the pods of `index`.
+impl Infrastructure {
+    /// The infrastructure of the matrix's cluster profile, completed from the pods of `index`.
     pub fn new(matrix: &Matrix, index: &Index) -> Self {
         let profile = &matrix.profile;
         let mut assumptions = Vec::new();
@@ -92,7 +92,7 @@ impl Facts {
                 api_ports = vec![PortNumber::of(443)];
             }
         }
-        Facts {
+        Infrastructure {
             nodes,
             control_plane,
             api_endpoints,
@@ -144,7 +144,7 @@ pub(super) struct Members {
 pub(super) struct Places<'a> {
     index: &'a Index,
     addresses: &'a Addresses,
-    pub(super) facts: Facts,
+    pub(super) infrastructure: Infrastructure,
     /// The pods of every endpoint that stands for pods.
     pods: BTreeMap<&'a Endpoint, BTreeSet<usize>>,
     /// The pods the evaluator sees as pods (not by their addresses).
@@ -165,7 +165,7 @@ impl<'a> Places<'a> {
         Places {
             index,
             addresses,
-            facts: Facts::new(matrix, index),
+            infrastructure: Infrastructure::new(matrix, index),
             pods,
             pod_peers: index.pod_peers(),
         }
@@ -176,28 +176,29 @@ impl<'a> Places<'a> {
         self.pods.get(endpoint).into_iter().flatten().copied()
     }
 
-    /// The peers that stand for `endpoint`, or why none can.
-    fn peers(&self, endpoint: &Endpoint, role: Role) -> Result<Vec<Peer>, String> {
-        let ips = |ips: &[IpAddr]| Ok(ips.iter().copied().map(Peer::Ip).collect());
+    /// The connection ends that stand for `endpoint`, or why none can.
+    fn ends(&self, endpoint: &Endpoint, role: Role) -> Result<Vec<ConnectionEnd>, String> {
+        let ips = |ips: &[IpAddr]| Ok(ips.iter().copied().map(ConnectionEnd::Ip).collect());
         match endpoint {
-            Endpoint::Nodes(_) => ips(&self.facts.nodes),
+            Endpoint::Nodes(_) => ips(&self.infrastructure.nodes),
             Endpoint::KubeApiServer(_) => match role {
-                Role::Source => ips(&self.facts.control_plane),
-                Role::Destination => ips(&self.facts.api_endpoints),
+                Role::Source => ips(&self.infrastructure.control_plane),
+                Role::Destination => ips(&self.infrastructure.api_endpoints),
             },
             Endpoint::Dns(dns) if dns.cache.is_some() => {
-                Ok(dns.cache.into_iter().map(Peer::Ip).collect())
+                Ok(dns.cache.into_iter().map(ConnectionEnd::Ip).collect())
             }
             Endpoint::Host { host, .. } => self.host(&host_pattern(host)),
             Endpoint::HostPattern(pattern) => self.host(pattern),
             Endpoint::Blocks(b) => Ok(b
                 .cidrs
                 .iter()
-                .map(|c| Peer::Ip(c.net().network()))
+                .map(|c| ConnectionEnd::Ip(c.net().network()))
                 .collect()),
             Endpoint::Unbounded(what) => Err(format!("{what} are not fixed peers")),
             Endpoint::Workload(_) | Endpoint::Dns(_) | Endpoint::Pods(_) => {
-                let ids: Vec<Peer> = self.pods_of(endpoint).map(Peer::Pod).collect();
+                let ids: Vec<ConnectionEnd> =
+                    self.pods_of(endpoint).map(ConnectionEnd::Pod).collect();
                 if ids.is_empty() {
                     Err(format!("no pod of {endpoint} in the cluster"))
                 } else {
@@ -207,17 +208,20 @@ impl<'a> Places<'a> {
         }
     }
 
-    fn host(&self, pattern: &HostPattern) -> Result<Vec<Peer>, String> {
+    fn host(&self, pattern: &HostPattern) -> Result<Vec<ConnectionEnd>, String> {
         if let HostPattern::Ip(ip) = pattern {
-            return Ok(vec![Peer::Ip(*ip)]);
+            return Ok(vec![ConnectionEnd::Ip(*ip)]);
         }
         if let Some(nets) = self.addresses.hosts.get(pattern) {
-            return Ok(nets.iter().map(|n| Peer::Ip(first_address(n))).collect());
+            return Ok(nets
+                .iter()
+                .map(|n| ConnectionEnd::Ip(first_address(n)))
+                .collect());
         }
         if let HostPattern::Name(name) = pattern
             && self.addresses.public_internet.contains(name)
         {
-            return Ok(vec![Peer::Ip(PUBLIC_SAMPLE)]);
+            return Ok(vec![ConnectionEnd::Ip(PUBLIC_SAMPLE)]);
         }
         Err(format!(
             "no address for {pattern} (give it in the hosts file)"
@@ -273,17 +277,17 @@ impl<'a> Places<'a> {
             })
         };
         let ips = |ips: &[IpAddr]| AddressSet::addresses(ips.iter().copied());
-        let facts = &self.facts;
+        let infra = &self.infrastructure;
         match endpoint {
             // Host-network pods are seen by their node's address.
             Endpoint::Workload(w) => match &w.selection {
-                Selection::HostNetwork(_) => ips(&facts.nodes).union(&nets(&facts.node_cidrs)),
+                Selection::HostNetwork(_) => ips(&infra.nodes).union(&nets(&infra.node_cidrs)),
                 _ => AddressSet::empty(),
             },
-            Endpoint::Nodes(nodes) => ips(&facts.nodes).union(&nets(&nodes.0)),
+            Endpoint::Nodes(nodes) => ips(&infra.nodes).union(&nets(&nodes.0)),
             Endpoint::KubeApiServer(api) => match role {
-                Role::Source => ips(&facts.control_plane).union(&nets(&api.control_plane)),
-                Role::Destination => ips(&facts.api_endpoints)
+                Role::Source => ips(&infra.control_plane).union(&nets(&api.control_plane)),
+                Role::Destination => ips(&infra.api_endpoints)
                     .union(&nets(&api.endpoints))
                     .union(&nets(&api.service)),
             },
@@ -329,7 +333,7 @@ impl<'a> Places<'a> {
             }),
         };
         if matches!(flow.to, Endpoint::KubeApiServer(_)) {
-            for port in &self.facts.api_ports {
+            for port in &self.infrastructure.api_ports {
                 ports = ports.union(&PortSet::port(Protocol::Tcp, port.get()));
             }
         }
@@ -339,8 +343,8 @@ impl<'a> Places<'a> {
     /// Decides every connection of `flow`.
     pub(super) fn check(&self, flow: &Flow) -> FlowCheck {
         let mut check = FlowCheck::new(flow);
-        let sources = self.peers(&flow.from, Role::Source);
-        let destinations = self.peers(&flow.to, Role::Destination);
+        let sources = self.ends(&flow.from, Role::Source);
+        let destinations = self.ends(&flow.to, Role::Destination);
         let (sources, destinations) = match (sources, destinations) {
             (Ok(s), Ok(d)) => (s, d),
             (Err(why), _) | (_, Err(why)) => {
@@ -375,9 +379,13 @@ impl<'a> Places<'a> {
 
     /// One connection of a flow. Pods reach kube-apiserver through its Service; policies see
     /// the endpoint port after translation, so any endpoint port will do.
-    fn probe(&self, flow: &Flow, from: Peer, to: Peer, port: Port) -> Probe {
+    fn probe(&self, flow: &Flow, from: ConnectionEnd, to: ConnectionEnd, port: Port) -> Probe {
         let alternatives: Vec<u16> = if matches!(flow.to, Endpoint::KubeApiServer(_)) {
-            self.facts.api_ports.iter().map(|p| p.get()).collect()
+            self.infrastructure
+                .api_ports
+                .iter()
+                .map(|p| p.get())
+                .collect()
         } else {
             vec![port.number.get()]
         };

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::evaluate::{Connection, Index, Peer, PolicyRef, Side, Verdict};
+use crate::evaluate::{Connection, Index, PolicyRef, Side, Verdict};
 use crate::matrix::Flow;
 use crate::values::escape;
 
@@ -56,8 +56,8 @@ pub struct Probe {
 impl Probe {
     pub(super) fn new(index: &Index, connection: &Connection, verdict: &Verdict) -> Self {
         Probe {
-            from: describe_peer(index, &connection.from),
-            to: describe_peer(index, &connection.to),
+            from: index.end_name(&connection.from),
+            to: index.end_name(&connection.to),
             port: connection.port,
             protocol: connection.protocol.name(),
             allowed: verdict.allowed(),
@@ -462,17 +462,6 @@ impl Report {
             out.push('\n');
         }
         out
-    }
-}
-
-/// A peer in words: `namespace/pod` or the address.
-pub(super) fn describe_peer(index: &Index, peer: &Peer) -> String {
-    match peer {
-        Peer::Pod(id) => {
-            let pod = &index.pods()[*id];
-            format!("{}/{}", pod.namespace, pod.name)
-        }
-        Peer::Ip(ip) => ip.to_string(),
     }
 }
 

@@ -12,10 +12,10 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::releases::Fact;
+use super::releases::ReleaseFact;
 use super::{
     Component, Condition, Direction, Endpoint, Flow, FlowRule, Level, Matrix, Note, Options,
-    PortRule, Ports, RowId, Scope, TABLE, Workload, ZoneFallback,
+    PortKind, Ports, RowId, Scope, TABLE, Workload, ZoneFallback,
 };
 use crate::advice::{Remedy, Setting};
 use crate::cluster::ClusterProfile;
@@ -484,9 +484,9 @@ fn unique_workloads(inputs: &Inputs, flows: &[Flow]) -> Result<()> {
 
 type FlowKey = (RowId, Endpoint, Endpoint, Ports);
 
-/// What a flow collects while the rows are evaluated.
+/// A flow in the making: what it collects while the rows are evaluated.
 #[derive(Default)]
-struct FlowFacts {
+struct FlowDraft {
     refs: BTreeSet<RowId>,
     sources: BTreeSet<ResourceRef>,
     purpose: &'static str,
@@ -499,7 +499,7 @@ struct Builder<'a> {
     operator: OperatorVersion,
     namespace: Name,
     /// Flows by identity.
-    flows: BTreeMap<FlowKey, FlowFacts>,
+    flows: BTreeMap<FlowKey, FlowDraft>,
     notes: BTreeSet<Note>,
     /// The rows of the DynaKube being built that assume the tenant's communication endpoints.
     assumed_endpoints: BTreeSet<RowId>,
@@ -508,15 +508,15 @@ struct Builder<'a> {
 }
 
 /// One peer of a row, made concrete: the endpoint, its ports, and extra references (E30).
-struct Peer {
+struct ConcretePeer {
     endpoint: Endpoint,
     ports: Ports,
     refs: &'static [RowId],
 }
 
-impl Peer {
+impl ConcretePeer {
     fn plain(endpoint: Endpoint, ports: Ports) -> Self {
-        Peer {
+        ConcretePeer {
             endpoint,
             ports,
             refs: &[],
@@ -615,7 +615,7 @@ impl Builder<'_> {
             Condition::TelemetryIngest => dk.is_some_and(|d| d.telemetry_ingest.is_some()),
             Condition::TelemetryIngestProbes => {
                 dk.is_some_and(|d| d.telemetry_ingest.is_some())
-                    && self.operator.holds(Fact::OtelCollectorProbes)
+                    && self.operator.holds(ReleaseFact::OtelCollectorProbes)
             }
             Condition::MetricsIngest => {
                 dk.is_some_and(|d| d.has_capability(Capability::MetricsIngest))
@@ -667,10 +667,10 @@ impl Builder<'_> {
         let subjects = self.subjects(component, ctx);
         for peer in self.peers(rule, ctx) {
             let ports = match rule.ports {
-                PortRule::Fixed(ports) => Ports::list(ports.iter().copied()),
-                PortRule::OfPeer => peer.ports,
-                PortRule::TelemetryProtocols => peers::telemetry_ports(ctx.dynakube()),
-                PortRule::Webhook(port) => Ports::list([crate::matrix::Port::tcp_of(
+                PortKind::Fixed(ports) => Ports::list(ports.iter().copied()),
+                PortKind::OfPeer => peer.ports,
+                PortKind::TelemetryProtocols => peers::telemetry_ports(ctx.dynakube()),
+                PortKind::Webhook(port) => Ports::list([crate::matrix::Port::tcp_of(
                     self.profile.helm.webhook.ports.of(port),
                 )]),
             };

@@ -77,8 +77,9 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
         applies: |a| a.dk.has_capability(Capability::KubernetesMonitoring),
         text: |a| {
             format!(
-                "DynaKube {}: the ActiveGate may read node metrics from the kubelet (10250) directly instead of through kube-apiserver; no source settles this, so only kube-apiserver is allowed",
-                a.dk.name
+                "DynaKube {}: the ActiveGate may read node metrics from the kubelet ({}) directly instead of through kube-apiserver; no source settles this, so only kube-apiserver is allowed",
+                a.dk.name,
+                crate::matrix::components::KUBELET.number
             )
         },
     },
@@ -102,7 +103,7 @@ const DYNAKUBE_NOTES: &[DynaKubeNote] = &[
         },
     },
     // The collector's ClusterRole grants `nodes/metrics`, not `nodes/proxy` (see
-    // `PeerRule::PrometheusExtension`): it reads the kubelets directly, on their port.
+    // `PeerKind::PrometheusExtension`): it reads the kubelets directly, on their port.
     DynaKubeNote {
         level: Level::Info,
         refs: &[E21],

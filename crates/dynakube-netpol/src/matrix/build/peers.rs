@@ -4,15 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{Builder, Context, Peer};
+use super::{Builder, ConcretePeer, Context};
 use crate::matrix::components::{ACTIVEGATE_HTTPS, EXTENSION_CONTROLLER, KUBELET};
 use crate::matrix::{
-    ApiServer, Blocks, Component, Dns, Endpoint, FlowRule, HostRole, NodeScope, Nodes, PeerRule,
+    ApiServer, Blocks, Component, Dns, Endpoint, FlowRule, HostRole, NodeScope, Nodes, PeerKind,
     Pods, PodsKind, Port, Ports, ProxyUse, RowId, ZoneRoute,
 };
-use crate::resources::{
-    Capability, DynaKube, EdgeConnect, OneAgentMode, Proxy, Registry, TelemetryProtocol,
-};
+use crate::resources::{Capability, DynaKube, EdgeConnect, OneAgentMode, Proxy, Registry};
 use crate::values::{Host, HostPort};
 
 /// The registry the public code-modules image is served from, unless `publicRegistryOverride`
@@ -22,73 +20,73 @@ const PUBLIC_REGISTRY: &str = "public.ecr.aws";
 
 impl Builder<'_> {
     /// The concrete peers of a row in a context.
-    pub(super) fn peers(&mut self, rule: &'static FlowRule, ctx: Context<'_>) -> Vec<Peer> {
+    pub(super) fn peers(&mut self, rule: &'static FlowRule, ctx: Context<'_>) -> Vec<ConcretePeer> {
         let any = Ports::List(Default::default());
         match (rule.peer, ctx.dynakube(), ctx.edgeconnect()) {
-            (PeerRule::Nodes, ..) => vec![Peer::plain(self.nodes(), any)],
-            (PeerRule::KubeApiServer, ..) => vec![Peer::plain(self.api_server(), any)],
-            (PeerRule::Dns, ..) => vec![self.dns(false)],
-            (PeerRule::AppDns, ..) => vec![self.dns(true)],
-            (PeerRule::Prometheus, ..) => self.prometheus().into_iter().collect(),
-            (PeerRule::AllPods, ..) => vec![Peer::plain(all_pods(), any)],
-            (PeerRule::Workload(component), ..) => {
+            (PeerKind::Nodes, ..) => vec![ConcretePeer::plain(self.nodes(), any)],
+            (PeerKind::KubeApiServer, ..) => vec![ConcretePeer::plain(self.api_server(), any)],
+            (PeerKind::Dns, ..) => vec![self.dns(false)],
+            (PeerKind::AppDns, ..) => vec![self.dns(true)],
+            (PeerKind::Prometheus, ..) => self.prometheus().into_iter().collect(),
+            (PeerKind::AllPods, ..) => vec![ConcretePeer::plain(all_pods(), any)],
+            (PeerKind::Workload(component), ..) => {
                 let workload = self.workload(component, ctx);
-                vec![Peer::plain(Endpoint::Workload(workload), any)]
+                vec![ConcretePeer::plain(Endpoint::Workload(workload), any)]
             }
-            (PeerRule::InjectedApps, Some(dk), _)
+            (PeerKind::InjectedApps, Some(dk), _)
                 if rule.id == RowId::I11
                     && dk.mode() == Some(OneAgentMode::ClassicFullStack)
                     && dk.has_capability(Capability::Routing) =>
             {
                 self.classic_apps(rule)
             }
-            (PeerRule::InjectedApps, ..) => self.injected_apps(ctx),
-            (PeerRule::AnnotatedExporters, ..) => {
+            (PeerKind::InjectedApps, ..) => self.injected_apps(ctx),
+            (PeerKind::AnnotatedExporters, ..) => {
                 self.scrape_targets(rule, "pods annotated for Prometheus scraping")
             }
-            (PeerRule::DynatraceApi, Some(dk), _) => {
+            (PeerKind::DynatraceApi, Some(dk), _) => {
                 vec![self.host(rule, ctx, &dk.api_url.api, HostRole::DynatraceApi)]
             }
-            (PeerRule::ActiveGateEndpoints, Some(dk), _) => self.endpoints(rule, ctx, dk),
-            (PeerRule::OneAgentEndpoints, Some(dk), _) => self.one_agent_endpoints(rule, ctx, dk),
-            (PeerRule::CodeModulesRegistry, Some(dk), _) => {
+            (PeerKind::ActiveGateEndpoints, Some(dk), _) => self.endpoints(rule, ctx, dk),
+            (PeerKind::OneAgentEndpoints, Some(dk), _) => self.one_agent_endpoints(rule, ctx, dk),
+            (PeerKind::CodeModulesRegistry, Some(dk), _) => {
                 self.registry(rule, ctx, &code_modules_registry(dk))
             }
-            (PeerRule::TelemetryExport, Some(dk), _) => vec![self.telemetry_export(rule, ctx, dk)],
-            (PeerRule::PrometheusExtension, ..) => {
+            (PeerKind::TelemetryExport, Some(dk), _) => vec![self.telemetry_export(rule, ctx, dk)],
+            (PeerKind::PrometheusExtension, ..) => {
                 let kubelets =
                     Endpoint::Nodes(Nodes(self.profile.node_cidrs.clone(), NodeScope::Every));
                 let mut peers = vec![
                     self.extension_controller(ctx),
-                    Peer::plain(kubelets, Ports::list([KUBELET])),
+                    ConcretePeer::plain(kubelets, Ports::list([KUBELET])),
                 ];
                 peers.extend(self.scrape_targets(rule, "Prometheus scrape targets"));
                 peers
             }
-            (PeerRule::DatabaseExtension, ..) => {
+            (PeerKind::DatabaseExtension, ..) => {
                 let mut peers = vec![self.extension_controller(ctx)];
                 peers.extend(self.databases(rule));
                 peers
             }
-            (PeerRule::EdgeConnectApi, _, Some(ec)) => {
+            (PeerKind::EdgeConnectApi, _, Some(ec)) => {
                 vec![self.host(rule, ctx, &ec.api_server, HostRole::EdgeConnectApi)]
             }
-            (PeerRule::EdgeConnectOAuth, _, Some(ec)) => {
+            (PeerKind::EdgeConnectOAuth, _, Some(ec)) => {
                 vec![self.host(rule, ctx, &ec.oauth_endpoint, HostRole::OAuth)]
             }
-            (PeerRule::EdgeConnectProvisioning, _, Some(ec)) => vec![
+            (PeerKind::EdgeConnectProvisioning, _, Some(ec)) => vec![
                 self.host(rule, ctx, &ec.oauth_endpoint, HostRole::OAuth),
                 self.host(rule, ctx, &ec.api_server, HostRole::EdgeConnectApi),
             ],
-            (PeerRule::EdgeConnectRegistry, ..) => self.registry(rule, ctx, &Registry::DockerHub),
-            (PeerRule::EdgeConnectTargets, _, Some(ec)) => self.edgeconnect_targets(rule, ec),
+            (PeerKind::EdgeConnectRegistry, ..) => self.registry(rule, ctx, &Registry::DockerHub),
+            (PeerKind::EdgeConnectTargets, _, Some(ec)) => self.edgeconnect_targets(rule, ec),
             // DynaKube rows in other contexts, and EdgeConnect rows likewise, have no peers.
             _ => Vec::new(),
         }
     }
 
     /// The injected application pods, and the pods of the profile's ActiveGate clients.
-    fn injected_apps(&self, ctx: Context<'_>) -> Vec<Peer> {
+    fn injected_apps(&self, ctx: Context<'_>) -> Vec<ConcretePeer> {
         let any = Ports::List(Default::default());
         let apps = self.workload(Component::InjectedApps, ctx);
         let clients = self.profile.active_gate_clients.iter().map(|namespace| {
@@ -97,15 +95,15 @@ impl Builder<'_> {
                 Some(namespace),
                 &BTreeMap::<String, String>::new(),
             );
-            Peer::plain(Endpoint::Pods(pods), Ports::List(Default::default()))
+            ConcretePeer::plain(Endpoint::Pods(pods), Ports::List(Default::default()))
         });
-        std::iter::once(Peer::plain(Endpoint::Workload(apps), any))
+        std::iter::once(ConcretePeer::plain(Endpoint::Workload(apps), any))
             .chain(clients)
             .collect()
     }
 
     /// The hosts an EdgeConnect forwards to; a warning when none can be named.
-    fn edgeconnect_targets(&mut self, rule: &FlowRule, ec: &EdgeConnect) -> Vec<Peer> {
+    fn edgeconnect_targets(&mut self, rule: &FlowRule, ec: &EdgeConnect) -> Vec<ConcretePeer> {
         let targets = edgeconnect_targets(ec);
         if targets
             .iter()
@@ -123,7 +121,7 @@ impl Builder<'_> {
 
     /// The scrape targets of the cluster profile on their ports; without any, the row stays
     /// closed with a warning that names the field.
-    fn scrape_targets(&mut self, rule: &FlowRule, what: &'static str) -> Vec<Peer> {
+    fn scrape_targets(&mut self, rule: &FlowRule, what: &'static str) -> Vec<ConcretePeer> {
         let targets = &self.profile.prometheus_targets;
         if targets.is_empty() {
             self.warn_closed(
@@ -142,7 +140,7 @@ impl Builder<'_> {
                     target.namespace.as_ref(),
                     &target.pod_labels,
                 );
-                Peer::plain(
+                ConcretePeer::plain(
                     Endpoint::Pods(pods),
                     Ports::list(target.ports.iter().map(|&p| Port::tcp_of(p))),
                 )
@@ -153,7 +151,7 @@ impl Builder<'_> {
     /// The databases of the cluster profile on their ports: pods, address blocks, or hosts
     /// (internal ones, resolved like every host); without any, the row stays closed with a
     /// warning that names the field.
-    fn databases(&mut self, rule: &FlowRule) -> Vec<Peer> {
+    fn databases(&mut self, rule: &FlowRule) -> Vec<ConcretePeer> {
         let databases = &self.profile.databases;
         if databases.is_empty() {
             self.warn_closed(
@@ -189,14 +187,18 @@ impl Builder<'_> {
                     &db.pod_labels,
                 ))]
             };
-            peers.extend(endpoints.into_iter().map(|e| Peer::plain(e, ports.clone())));
+            peers.extend(
+                endpoints
+                    .into_iter()
+                    .map(|e| ConcretePeer::plain(e, ports.clone())),
+            );
         }
         peers
     }
 
     /// The application pods a classic full-stack OneAgent instruments, as peers of a routing
     /// ActiveGate (I11); a warning when they are every pod.
-    fn classic_apps(&mut self, rule: &FlowRule) -> Vec<Peer> {
+    fn classic_apps(&mut self, rule: &FlowRule) -> Vec<ConcretePeer> {
         if self.profile.classic_full_stack_namespaces.is_empty() {
             self.notes.insert(crate::matrix::Note::new(
                 crate::matrix::Level::Warning,
@@ -206,7 +208,7 @@ impl Builder<'_> {
         }
         self.classic_pods()
             .into_iter()
-            .map(|pods| Peer::plain(pods, Ports::List(Default::default())))
+            .map(|pods| ConcretePeer::plain(pods, Ports::List(Default::default())))
             .collect()
     }
 
@@ -261,11 +263,11 @@ impl Builder<'_> {
     }
 
     /// The cluster DNS of the profile's provider, on its port over UDP and TCP.
-    fn dns(&self, any_name: bool) -> Peer {
+    fn dns(&self, any_name: bool) -> ConcretePeer {
         let dns = &self.profile.dns;
         let (namespace, (key, value)) = dns.provider.pods();
         let port = dns.provider.port();
-        Peer::plain(
+        ConcretePeer::plain(
             Endpoint::Dns(Dns {
                 namespace,
                 labels: BTreeMap::from([(key.to_string(), value.to_string())]),
@@ -276,14 +278,14 @@ impl Builder<'_> {
         )
     }
 
-    fn prometheus(&self) -> Option<Peer> {
+    fn prometheus(&self) -> Option<ConcretePeer> {
         let prometheus = self.profile.prometheus.as_ref()?;
         let pods = Pods::named(
             PodsKind::Prometheus,
             Some(&prometheus.namespace),
             &prometheus.pod_labels,
         );
-        Some(Peer::plain(
+        Some(ConcretePeer::plain(
             Endpoint::Pods(pods),
             Ports::List(Default::default()),
         ))
@@ -309,7 +311,12 @@ impl Builder<'_> {
     }
 
     /// The hosts of `registry` and of the CDNs it redirects downloads to.
-    fn registry(&self, rule: &FlowRule, ctx: Context<'_>, registry: &Registry) -> Vec<Peer> {
+    fn registry(
+        &self,
+        rule: &FlowRule,
+        ctx: Context<'_>,
+        registry: &Registry,
+    ) -> Vec<ConcretePeer> {
         let hosts = registry
             .hosts()
             .into_iter()
@@ -325,9 +332,15 @@ impl Builder<'_> {
     }
 
     /// The peer for `target`, or for the proxy when the row's traffic to it goes through one.
-    fn host(&self, rule: &FlowRule, ctx: Context<'_>, target: &HostPort, role: HostRole) -> Peer {
+    fn host(
+        &self,
+        rule: &FlowRule,
+        ctx: Context<'_>,
+        target: &HostPort,
+        role: HostRole,
+    ) -> ConcretePeer {
         match self.proxy_of(rule, ctx) {
-            Some(proxy) if !proxy.bypasses(target) => Peer {
+            Some(proxy) if !proxy.bypasses(target) => ConcretePeer {
                 endpoint: Endpoint::Host {
                     host: proxy.address.host.clone(),
                     role: HostRole::Proxy,
@@ -335,7 +348,7 @@ impl Builder<'_> {
                 ports: Ports::list([Port::tcp_of(proxy.address.port)]),
                 refs: &[RowId::E30],
             },
-            _ => Peer::plain(
+            _ => ConcretePeer::plain(
                 Endpoint::Host {
                     host: target.host.clone(),
                     role,
@@ -349,7 +362,7 @@ impl Builder<'_> {
     /// OneAgent's): those the DynaKube's status names, else the cluster profile's, else the
     /// `apiUrl` host and port, assumed and noted.
     fn communication_endpoints(&mut self, rule: &FlowRule, dk: &DynaKube) -> Vec<HostPort> {
-        let status = if rule.peer == PeerRule::ActiveGateEndpoints {
+        let status = if rule.peer == PeerKind::ActiveGateEndpoints {
             &dk.status.active_gate_endpoints
         } else {
             &dk.status.one_agent_endpoints
@@ -383,7 +396,7 @@ impl Builder<'_> {
     }
 
     /// E8: the ActiveGate's communication endpoints (never itself).
-    fn endpoints(&mut self, rule: &FlowRule, ctx: Context<'_>, dk: &DynaKube) -> Vec<Peer> {
+    fn endpoints(&mut self, rule: &FlowRule, ctx: Context<'_>, dk: &DynaKube) -> Vec<ConcretePeer> {
         let endpoints = self.communication_endpoints(rule, dk);
         endpoints
             .iter()
@@ -400,7 +413,7 @@ impl Builder<'_> {
         rule: &FlowRule,
         ctx: Context<'_>,
         dk: &DynaKube,
-    ) -> Vec<Peer> {
+    ) -> Vec<ConcretePeer> {
         let mut peers = Vec::new();
         let routes = dk.active_gate_enabled() && dk.has_capability(Capability::Routing);
         if routes {
@@ -426,7 +439,7 @@ impl Builder<'_> {
     }
 
     /// The in-cluster ActiveGate if there is one, else the tenant's API.
-    fn telemetry_export(&self, rule: &FlowRule, ctx: Context<'_>, dk: &DynaKube) -> Peer {
+    fn telemetry_export(&self, rule: &FlowRule, ctx: Context<'_>, dk: &DynaKube) -> ConcretePeer {
         if dk.active_gate_enabled() {
             self.active_gate(ctx)
         } else {
@@ -434,14 +447,14 @@ impl Builder<'_> {
         }
     }
 
-    fn active_gate(&self, ctx: Context<'_>) -> Peer {
+    fn active_gate(&self, ctx: Context<'_>) -> ConcretePeer {
         let ag = self.workload(Component::ActiveGate, ctx);
-        Peer::plain(Endpoint::Workload(ag), Ports::list([ACTIVEGATE_HTTPS]))
+        ConcretePeer::plain(Endpoint::Workload(ag), Ports::list([ACTIVEGATE_HTTPS]))
     }
 
-    fn extension_controller(&self, ctx: Context<'_>) -> Peer {
+    fn extension_controller(&self, ctx: Context<'_>) -> ConcretePeer {
         let eec = self.workload(Component::ExtensionController, ctx);
-        Peer::plain(Endpoint::Workload(eec), Ports::list([EXTENSION_CONTROLLER]))
+        ConcretePeer::plain(Endpoint::Workload(eec), Ports::list([EXTENSION_CONTROLLER]))
     }
 }
 
@@ -453,8 +466,8 @@ fn all_pods() -> Endpoint {
     })
 }
 
-fn unbounded(what: &'static str) -> Peer {
-    Peer::plain(Endpoint::Unbounded(what), Ports::Any)
+fn unbounded(what: &'static str) -> ConcretePeer {
+    ConcretePeer::plain(Endpoint::Unbounded(what), Ports::Any)
 }
 
 /// The registry the CSI driver pulls code modules from: the custom image's, else the public
@@ -473,7 +486,7 @@ fn code_modules_registry(dk: &DynaKube) -> Registry {
 
 /// The hosts an EdgeConnect forwards to: restrictions narrow what the patterns allow; without
 /// either, the hosts are configured in Dynatrace and unknown here.
-fn edgeconnect_targets(ec: &EdgeConnect) -> Vec<Peer> {
+fn edgeconnect_targets(ec: &EdgeConnect) -> Vec<ConcretePeer> {
     let hosts = if ec.host_restrictions.is_empty() {
         &ec.host_patterns
     } else {
@@ -486,7 +499,7 @@ fn edgeconnect_targets(ec: &EdgeConnect) -> Vec<Peer> {
     }
     hosts
         .iter()
-        .map(|p| Peer::plain(Endpoint::HostPattern(p.clone()), Ports::Any))
+        .map(|p| ConcretePeer::plain(Endpoint::HostPattern(p.clone()), Ports::Any))
         .collect()
 }
 
@@ -495,15 +508,9 @@ pub(super) fn telemetry_ports(dk: Option<&DynaKube>) -> Ports {
     let protocols = dk
         .and_then(|d| d.telemetry_ingest.clone())
         .unwrap_or_default();
-    Ports::list(protocols.into_iter().flat_map(|p| match p {
-        TelemetryProtocol::Otlp => vec![Port::tcp(4317), Port::tcp(4318)],
-        TelemetryProtocol::Jaeger => vec![
-            Port::tcp(14250),
-            Port::tcp(14268),
-            Port::udp(6831),
-            Port::udp(6832),
-        ],
-        TelemetryProtocol::Zipkin => vec![Port::tcp(9411)],
-        TelemetryProtocol::Statsd => vec![Port::udp(8125)],
+    Ports::list(protocols.into_iter().flat_map(|p| {
+        crate::matrix::components::telemetry_ports(p)
+            .iter()
+            .copied()
     }))
 }

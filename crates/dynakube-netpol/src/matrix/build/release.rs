@@ -7,7 +7,7 @@
 
 use crate::cluster::ClusterProfile;
 use crate::error::{Error, Result};
-use crate::matrix::releases::{Fact, OperatorVersion};
+use crate::matrix::releases::{OperatorVersion, ReleaseFact};
 use crate::resources::{DynaKube, EdgeConnect, FeatureFlags, FlagSyntax, Inputs};
 use crate::values::Shown;
 
@@ -45,7 +45,7 @@ fn flags(
     release: OperatorVersion,
     platform_token: bool,
 ) -> (FeatureFlags, Vec<String>) {
-    let syntax = if release.holds(Fact::ParseBoolFlags) {
+    let syntax = if release.holds(ReleaseFact::ParseBoolFlags) {
         FlagSyntax::ParseBool
     } else {
         FlagSyntax::Exact
@@ -66,14 +66,15 @@ fn flags(
         }
         value
     };
-    let public_registry = if release.holds(Fact::PublicRegistryFlag) {
+    let public_registry = if release.holds(ReleaseFact::PublicRegistryFlag) {
         flag("public-registry", false)
-    } else if release.holds(Fact::UsePublicRegistryFlag) {
+    } else if release.holds(ReleaseFact::UsePublicRegistryFlag) {
         flag("use-public-registry", false) || platform_token
     } else {
         false
     };
-    let node_image_pull = release.holds(Fact::NodeImagePullFlag) && flag("node-image-pull", false);
+    let node_image_pull =
+        release.holds(ReleaseFact::NodeImagePullFlag) && flag("node-image-pull", false);
     let mut read = FeatureFlags {
         raw: flags.raw.clone(),
         no_proxy: flags.no_proxy.clone(),
@@ -83,16 +84,16 @@ fn flags(
         activegate_ignore_proxy: flag("activegate-ignore-proxy", false),
         oneagent_ignore_proxy: flag("oneagent-ignore-proxy", false),
     };
-    if read.public_registry && release.holds(Fact::CsiIgnoresPublicRegistry) {
+    if read.public_registry && release.holds(ReleaseFact::CsiIgnoresPublicRegistry) {
         warnings.push(format!(
             "operator {release} takes the ActiveGate and OneAgent images from the public registry, but its CSI driver still downloads code modules from the tenant (E5): it pulls an image only for `codeModulesImage` or `node-image-pull`"
         ));
         read.public_registry = false;
     }
     for (name, read_by) in [
-        ("public-registry", Fact::PublicRegistryFlag),
-        ("use-public-registry", Fact::UsePublicRegistryFlag),
-        ("node-image-pull", Fact::NodeImagePullFlag),
+        ("public-registry", ReleaseFact::PublicRegistryFlag),
+        ("use-public-registry", ReleaseFact::UsePublicRegistryFlag),
+        ("node-image-pull", ReleaseFact::NodeImagePullFlag),
     ] {
         if flags.raw.contains_key(name) && !release.holds(read_by) {
             warnings.push(format!(
@@ -100,7 +101,7 @@ fn flags(
             ));
         }
     }
-    if platform_token && !release.holds(Fact::UsePublicRegistryFlag) {
+    if platform_token && !release.holds(ReleaseFact::UsePublicRegistryFlag) {
         warnings.push(format!(
             "a platform token selects the public registry only from operator 1.10; operator {release} keeps the tenant's"
         ));
@@ -111,9 +112,9 @@ fn flags(
 /// The operator's limit on DynaKube names, which the names of the workloads it creates
 /// lower from 1.9 on.
 fn name_fits(dk: &DynaKube, release: OperatorVersion) -> Result<()> {
-    let (extensions, telemetry) = if release.holds(Fact::ShorterStatefulSetNameLimits) {
+    let (extensions, telemetry) = if release.holds(ReleaseFact::ShorterStatefulSetNameLimits) {
         (31, 37)
-    } else if release.holds(Fact::StatefulSetNameLimits) {
+    } else if release.holds(ReleaseFact::StatefulSetNameLimits) {
         (32, 38)
     } else {
         return Ok(());
@@ -143,7 +144,8 @@ fn name_fits(dk: &DynaKube, release: OperatorVersion) -> Result<()> {
 /// Operator 1.10 and later accept an EdgeConnect's `oauth.endpoint` only on the Dynatrace
 /// SSO hosts, without a port.
 fn sso_host(ec: &EdgeConnect, release: OperatorVersion) -> Result<()> {
-    if !release.holds(Fact::SsoHostCheck) || SSO_HOSTS.contains(&ec.oauth_authority.as_str()) {
+    if !release.holds(ReleaseFact::SsoHostCheck) || SSO_HOSTS.contains(&ec.oauth_authority.as_str())
+    {
         return Ok(());
     }
     Err(Error::invalid(

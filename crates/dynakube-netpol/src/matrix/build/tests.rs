@@ -1,3 +1,6 @@
+//! Unit tests of the matrix builder: notes on releases and skipped documents, proxied and
+//! scraped peers, log monitoring beside a OneAgent, classic full-stack applications.
+
 use super::*;
 
 fn notes(inputs: &Inputs, profile: &ClusterProfile) -> Vec<Note> {

@@ -71,8 +71,8 @@ use self::model::{
 };
 use super::{PolicyGroup, Rendered, Unexpressed, group_of};
 use crate::matrix::{
-    Direction, Endpoint, Flow, INSTANCE_NAMESPACE_LABEL, Matrix, NodeScope, Nodes, Note, Pods,
-    Port, Ports, RowId, Selection, Workload,
+    Direction, Endpoint, Flow, Matrix, NodeScope, Nodes, Note, Pods, Port, Ports, RowId, Selection,
+    Workload,
 };
 use crate::resolve::Addresses;
 use crate::resources::ResourceRef;
@@ -393,27 +393,18 @@ impl Renderer<'_> {
                 "{w} runs in the host network: its traffic to {} ({}) is covered only by a host policy; set `cilium.hostFirewall` in the cluster profile when Cilium's host firewall is on",
                 flow.to, flow.ports
             ),
-            Unexpressed::HostNetworkDestination(w) => format!(
-                "{w} runs in the host network, where namespaced policies neither restrict nor protect it: traffic to it from {} ({}) is not governed by these policies; protect it with a host firewall",
-                flow.from, flow.ports
-            ),
+            Unexpressed::HostNetworkDestination(w) => super::to_host_network(w, flow),
             Unexpressed::AppSource(w) => format!(
-                "application pods in namespaces labelled {INSTANCE_NAMESPACE_LABEL}={} need egress to {} ({}) wherever their namespace restricts egress; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
-                w.instance.as_ref().map_or("", |n| n.as_str()),
-                flow.to,
-                flow.ports
+                "{}; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
+                super::apps_need_egress(&super::injected_apps(w), flow)
             ),
             Unexpressed::AppPods(pods) if pods.namespace.is_none() => format!(
-                "{} need egress to {} ({}) wherever their namespace restricts egress; `cilium.appEgress` writes a clusterwide policy for it only for the namespaces listed in the cluster profile's `classicFullStackNamespaces` (one for every namespace would open the operator namespace too)",
-                pods.describe(),
-                flow.to,
-                flow.ports
+                "{}; `cilium.appEgress` writes a clusterwide policy for it only for the namespaces listed in the cluster profile's `classicFullStackNamespaces` (one for every namespace would open the operator namespace too)",
+                super::apps_need_egress(&pods.describe(), flow)
             ),
             Unexpressed::AppPods(pods) => format!(
-                "{} need egress to {} ({}) wherever their namespace restricts egress; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
-                pods.describe(),
-                flow.to,
-                flow.ports
+                "{}; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
+                super::apps_need_egress(&pods.describe(), flow)
             ),
             Unexpressed::PatternWithoutAddresses(_)
             | Unexpressed::CdnWithoutAddresses(_)

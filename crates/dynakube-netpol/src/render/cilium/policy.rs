@@ -7,15 +7,15 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::model::{
     CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, DefaultDeny, EgressPeer, EgressRule,
-    EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressRule, L4PortRule, MAX_PORTS, Peer,
-    PortProtocol, PortRule, Protocol as CiliumProtocol, Rule, Subject,
+    EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressPeer, IngressRule, L4PortRule,
+    MAX_PORTS, PortProtocol, PortRule, Protocol as CiliumProtocol, Rule, Subject,
 };
 use super::{
     CiliumObject, Draft, Egress, Ingress, Owner, Typed, namespaces_selector, pods_selector,
     resolvable_names, workload_selector,
 };
 use crate::matrix::{Direction, Matrix, Note, Pods, Ports, Protocol, Selection, Workload};
-use crate::render::{PREFIX, Whom, annotations};
+use crate::render::{DESCRIPTION_ANNOTATION, Whom, annotations};
 
 /// The policies of the drafts: the namespace's default deny first, then one per draft, the
 /// clusterwide ones last.
@@ -96,7 +96,7 @@ fn policy(
     rule.egress = egress_rules(owner, draft, names);
     let (labels, mut annotations) =
         annotations(&whom, direction, peers, &draft.refs, &draft.purposes);
-    rule.description = annotations.remove(&format!("{PREFIX}/description"));
+    rule.description = annotations.remove(DESCRIPTION_ANNOTATION);
     let mut metadata = ObjectMeta {
         name: Some(name),
         labels: Some(labels),
@@ -142,8 +142,8 @@ fn ingress_rules(draft: &Draft) -> Vec<IngressRule> {
         .into_iter()
         .map(|(peer, ports)| IngressRule {
             from: match peer {
-                Ingress::Endpoints(s) => Peer::Endpoints(vec![s.clone()]),
-                Ingress::Entities(e) => Peer::Entities(e.clone()),
+                Ingress::Endpoints(s) => IngressPeer::Endpoints(vec![s.clone()]),
+                Ingress::Entities(e) => IngressPeer::Entities(e.clone()),
             },
             to_ports: l4_ports(&ports).into_iter().map(L4PortRule::new).collect(),
         })
@@ -261,7 +261,7 @@ fn default_deny(namespace: &str) -> CiliumNetworkPolicy {
         egress: Some(true),
     });
     rule.ingress.push(IngressRule {
-        from: Peer::Entities(vec![Entity::None]),
+        from: IngressPeer::Entities(vec![Entity::None]),
         to_ports: Vec::new(),
     });
     rule.egress.push(EgressRule {

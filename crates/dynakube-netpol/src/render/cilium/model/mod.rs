@@ -9,7 +9,7 @@
 //! - every field is written with the schema's name, in a fixed order;
 //! - the schema's `oneOf` choices are enums: [`Subject`] (`endpointSelector` or
 //!   `nodeSelector`) and [`FqdnSelector`] (`matchName` or `matchPattern`);
-//! - Cilium accepts one kind of peer per rule, so a rule holds exactly one [`Peer`] or
+//! - Cilium accepts one kind of peer per rule, so a rule holds exactly one [`IngressPeer`] or
 //!   [`EgressPeer`];
 //! - closed sets ([`Entity`], [`Protocol`]) are enums with the schema's values, and the values
 //!   of names, patterns, addresses and ports are the validated types of
@@ -53,8 +53,8 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 pub use peers::{
-    EgressPeer, EgressRule, EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressRule,
-    LabelSelectorRequirement, Peer,
+    EgressPeer, EgressRule, EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressPeer,
+    IngressRule, LabelSelectorRequirement,
 };
 pub use ports::{L4PortRule, L7Rules, MAX_PORTS, PortProtocol, PortRule, Protocol};
 

@@ -157,7 +157,7 @@ impl Serialize for FqdnSelector {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngressRule {
     /// The sources.
-    pub from: Peer,
+    pub from: IngressPeer,
     /// `toPorts`: the destination ports on the subject; empty for every port.
     pub to_ports: Vec<L4PortRule>,
 }
@@ -174,18 +174,18 @@ pub struct EgressRule {
 
 /// The sources of an ingress rule: one kind, as Cilium requires.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Peer {
+pub enum IngressPeer {
     /// `fromEndpoints`: endpoints matching any of the selectors.
     Endpoints(Vec<EndpointSelector>),
     /// `fromEntities`: special identities.
     Entities(Vec<Entity>),
 }
 
-impl Peer {
+impl IngressPeer {
     pub(super) fn check(&self) -> Result<(), String> {
         let empty = match self {
-            Peer::Endpoints(selectors) => selectors.is_empty(),
-            Peer::Entities(entities) => entities.is_empty(),
+            IngressPeer::Endpoints(selectors) => selectors.is_empty(),
+            IngressPeer::Entities(entities) => entities.is_empty(),
         };
         nonempty(empty)
     }
@@ -231,8 +231,10 @@ impl Serialize for IngressRule {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut state = serializer.serialize_struct("IngressRule", 2)?;
         match &self.from {
-            Peer::Endpoints(selectors) => state.serialize_field("fromEndpoints", selectors)?,
-            Peer::Entities(entities) => state.serialize_field("fromEntities", entities)?,
+            IngressPeer::Endpoints(selectors) => {
+                state.serialize_field("fromEndpoints", selectors)?
+            }
+            IngressPeer::Entities(entities) => state.serialize_field("fromEntities", entities)?,
         }
         if !self.to_ports.is_empty() {
             state.serialize_field("toPorts", &self.to_ports)?;
