@@ -454,7 +454,10 @@ fn path_text(path: &[Key]) -> String {
 /// as a cut-off name) and normalised Damerau-Levenshtein (good at swapped, missing or extra
 /// letters). Ties go to the first candidate in order. Long names get no suggestion: no
 /// declared name is long, and comparing costs time in proportion to the length.
-fn nearest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+pub(crate) fn nearest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a String>,
+) -> Option<&'a str> {
     const CLOSE_ENOUGH: f64 = 0.88;
     const LONGEST: usize = 100;
     if name.len() > LONGEST {
