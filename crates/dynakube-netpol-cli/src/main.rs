@@ -3,6 +3,7 @@
 
 mod cmd;
 mod exit;
+mod inputs;
 mod kubectl_complete;
 mod locking;
 mod manifests;
