@@ -68,14 +68,22 @@ pub(crate) struct GenerateArgs {
     #[command(flatten)]
     flavor: crate::settings::FlavorChoice,
 
-    /// Write one file per policy and a kustomization.yaml into DIR, removing files this tool
-    /// wrote there before that are no longer generated. `-o -` writes the stream to standard
-    /// output, as without the option.
-    #[arg(short = 'o', long, value_name = "DIR")]
+    /// Where the policies go, as kubectl's -o reads: `yaml` (the default) or `json` (a v1 List)
+    /// on standard output, as `-` does; a file name ending in .yaml, .yml or .json: the stream
+    /// in that format, written to that file atomically; any other name, or an existing
+    /// directory: one file per policy and a kustomization.yaml in that directory, removing
+    /// files this tool wrote there before that are no longer generated. `-o DIR/` names a
+    /// directory whatever its name.
+    #[arg(
+        short = 'o',
+        long,
+        visible_alias = "output",
+        value_name = "DIR|FILE|FORMAT"
+    )]
     output_dir: Option<PathBuf>,
 
-    /// With --output-dir: write nothing; exit 1 and print a unified diff when DIR differs from
-    /// what the inputs generate.
+    /// With -o DIR or -o FILE: write nothing; exit 1 and print a unified diff when it differs
+    /// from what the inputs generate.
     #[arg(long, requires = "output_dir")]
     check: bool,
 
@@ -143,8 +151,16 @@ impl GenerateArgs {
     }
 
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
-        if self.check && self.output_dir.as_deref() == Some(Path::new("-")) {
-            anyhow::bail!("--check compares with a directory; `-o -` is standard output");
+        let target = Target::of(self.output_dir.as_deref())?;
+        if let Target::Stdout(_) = target {
+            for (flag, given) in [("--check", self.check), ("--sync", self.sync)] {
+                if given {
+                    anyhow::bail!(
+                        "{flag} is for a directory or a file, and {} is standard output; name one with -o",
+                        self.output_spelling()
+                    );
+                }
+            }
         }
         let flavor = self.flavor.flavor.flavor();
         let loaded = self.sources.load(flavor)?;
@@ -156,26 +172,185 @@ impl GenerateArgs {
         let output = generated.output_in(&loaded.inputs, arguments, &crate::words::Flags)?;
         print_notes(&generated.notes);
 
-        let dir = self.output_dir.as_deref().filter(|d| *d != Path::new("-"));
-        match dir {
-            None => {
-                exit::write(output.to_stream())?;
+        match target {
+            Target::Stdout(format) => {
+                exit::write(format.text(&output)?)?;
                 Ok(ExitCode::SUCCESS)
             }
-            Some(dir) if self.check => check(dir, &output.to_files()),
-            Some(dir) => {
+            Target::File(file, format) if self.check => check_file(&file, &format.text(&output)?),
+            Target::File(file, format) => {
+                write_file(&file, &format.text(&output)?)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Target::Dir(dir) if self.check => check(&dir, &output.to_files()),
+            Target::Dir(dir) => {
                 let flush = if self.sync {
                     output::Flush::Yes
                 } else {
                     output::Flush::No
                 };
                 let files = output.to_files();
-                output::write_dir(dir, &files, flush, &mut waiting)?;
+                output::write_dir(&dir, &files, flush, &mut waiting)?;
                 verbose(|| format!("wrote {} file(s) into {}", files.len(), dir.display()));
                 Ok(ExitCode::SUCCESS)
             }
         }
     }
+
+    /// `-o` as given, for messages (nothing given is `-o yaml`).
+    fn output_spelling(&self) -> String {
+        let given = self
+            .output_dir
+            .as_deref()
+            .map_or_else(|| "yaml".into(), |o| o.display().to_string());
+        format!("`-o {}`", dynakube_netpol::values::Shown(&given))
+    }
+}
+
+/// The format of a stream of policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    /// A YAML stream with the provenance as comments.
+    Yaml,
+    /// One JSON document, a `v1` `List`.
+    Json,
+}
+
+impl Stream {
+    fn text(self, output: &output::Output) -> anyhow::Result<String> {
+        Ok(match self {
+            Stream::Yaml => output.to_stream(),
+            Stream::Json => output.to_json()?,
+        })
+    }
+}
+
+/// Where `-o` sends the policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// Standard output.
+    Stdout(Stream),
+    /// One file, replaced atomically.
+    File(PathBuf, Stream),
+    /// A directory of one file per policy and a kustomization.
+    Dir(PathBuf),
+}
+
+/// kubectl's output formats that this tool does not write; `-o wide` must not become a
+/// directory named `wide`.
+const KUBECTL_FORMATS: [&str; 12] = [
+    "name",
+    "wide",
+    "kyaml",
+    "jsonpath",
+    "jsonpath-as-json",
+    "jsonpath-file",
+    "go-template",
+    "go-template-file",
+    "template",
+    "templatefile",
+    "custom-columns",
+    "custom-columns-file",
+];
+
+impl Target {
+    /// What `-o` names. An existing directory stays a directory, as before `-o` knew formats
+    /// and files (with a warning when its name reads as a format or a file); otherwise `yaml`
+    /// and `json` are formats, kubectl's other formats are refused, a name ending in .yaml,
+    /// .yml or .json is a file, and anything else (a name ending in `/` too) a directory.
+    fn of(given: Option<&Path>) -> anyhow::Result<Target> {
+        let Some(path) = given else {
+            return Ok(Target::Stdout(Stream::Yaml));
+        };
+        let text = path.to_string_lossy();
+        let word = match text.as_ref() {
+            "-" | "yaml" => Some(Stream::Yaml),
+            "json" => Some(Stream::Json),
+            _ => None,
+        };
+        let file = match path.extension().and_then(|e| e.to_str()) {
+            _ if text.ends_with('/') => None,
+            Some("yaml" | "yml") => Some(Stream::Yaml),
+            Some("json") => Some(Stream::Json),
+            _ => None,
+        };
+        let shown = dynakube_netpol::values::Shown(&text).to_string();
+        if text != "-" && path.is_dir() {
+            let instead = match (word, file) {
+                (Some(_), _) => {
+                    Some("for the stream on standard output leave -o out, or give `-o -`")
+                }
+                (None, Some(_)) => Some("remove the directory to write one file of that name"),
+                (None, None) => None,
+            };
+            if let Some(instead) = instead {
+                let note = dynakube_netpol::matrix::Note::new(
+                    dynakube_netpol::matrix::Level::Warning,
+                    &[],
+                    format!(
+                        "-o {shown}: writing into the existing directory {shown}, as before; {instead}"
+                    ),
+                );
+                print_notes([&note]);
+            }
+            return Ok(Target::Dir(path.to_path_buf()));
+        }
+        if let Some(stream) = word {
+            return Ok(Target::Stdout(stream));
+        }
+        let kubectl = text.split_once('=').map_or(text.as_ref(), |(word, _)| word);
+        if KUBECTL_FORMATS.contains(&kubectl) {
+            anyhow::bail!(
+                "-o {shown}: this tool writes no `{kubectl}` output; -o yaml (the default) and -o json print the policies, -o FILE.yaml or -o FILE.json writes them to a file, and -o {kubectl}/ writes a directory of that name"
+            );
+        }
+        Ok(match file {
+            Some(stream) => Target::File(path.to_path_buf(), stream),
+            None => Target::Dir(path.to_path_buf()),
+        })
+    }
+}
+
+/// Writes `text` to `file` atomically, unless it already holds it.
+fn write_file(file: &Path, text: &str) -> anyhow::Result<()> {
+    if std::fs::read_to_string(file).is_ok_and(|old| old == text) {
+        verbose(|| format!("{} is up to date", file.display()));
+        return Ok(());
+    }
+    output::write_file(file, text)?;
+    verbose(|| format!("wrote {}", file.display()));
+    Ok(())
+}
+
+/// `--check` of a file: exit 1 with a unified diff when it does not hold `text`.
+fn check_file(file: &Path, text: &str) -> anyhow::Result<ExitCode> {
+    let old = match std::fs::read_to_string(file) {
+        Ok(old) => old,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(dynakube_netpol::Error::Read {
+                file: file.display().to_string(),
+                reason: e.to_string(),
+            }
+            .into());
+        }
+    };
+    if old == text {
+        return Ok(ExitCode::SUCCESS);
+    }
+    exit::write(output::unified_diff(
+        &file.display().to_string(),
+        &old,
+        text,
+    ))?;
+    eprintln!(
+        "error: {}",
+        dynakube_netpol::Error::Stale {
+            dir: file.display().to_string(),
+            count: 1,
+        }
+    );
+    Ok(exit::code(exit::FAILED))
 }
 
 fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {

@@ -52,7 +52,12 @@
 //! let stream = output.to_stream();
 //! assert!(stream.contains("#   dynakube-netpol generate dk.yaml\n"));
 //! assert_eq!(stream.matches("\n---\n").count(), generated.policies.len());
-//! # Ok::<(), dynakube_netpol::Error>(())
+//! // As JSON: one `List` of the same objects.
+//! let list: serde_json::Value = serde_json::from_str(&output.to_json()?)?;
+//! assert_eq!(list["kind"], "List");
+//! assert_eq!(list["items"].as_array().map(Vec::len), Some(generated.policies.len()));
+//! assert_eq!(list["items"][0]["metadata"]["name"], "default-deny");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod dir;
@@ -249,6 +254,23 @@ impl Output {
             out.push_str(&document.yaml);
         }
         out
+    }
+
+    /// The objects as one JSON document, a `v1` `List` as `kubectl get -o json` prints
+    /// several objects: one value every JSON reader takes whole (a stream of objects is no
+    /// JSON document), which `kubectl apply -f` reads item by item. JSON has no comments, so
+    /// the provenance and the header lines are left out; the objects are those of
+    /// [`Output::to_stream`], their fields in the same order.
+    pub fn to_json(&self) -> Result<String> {
+        let mut list = serde_yaml::Mapping::new();
+        list.insert("apiVersion".into(), "v1".into());
+        list.insert("kind".into(), "List".into());
+        list.insert("items".into(), serde_yaml::Value::Sequence(self.objects()?));
+        let json = serde_json::to_string_pretty(&list).map_err(|e| Error::Write {
+            path: "the JSON list".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(json + "\n")
     }
 
     /// The objects, as the stream holds them (annotations included).
