@@ -145,6 +145,17 @@ impl LimitArgs {
     }
 }
 
+/// A lock file only read, for the integrations, which resolve nothing: Helm's `--lock` and
+/// a NetworkPolicyGenerator's `spec.lockFile`.
+#[derive(Debug, clap::Args)]
+pub struct ReadLock {
+    /// A lock file written by `dynakube-netpol lock`, for the addresses of the hosts that
+    /// --hosts does not give. Read only: a post-renderer resolves nothing and writes nothing,
+    /// so a host missing from both is an error (or, with --fqdn-fallback, public addresses).
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub lock: Option<String>,
+}
+
 /// `--fqdn-fallback`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FqdnFallback {
