@@ -55,7 +55,8 @@ Examples:
   dynakube-netpol generate dynakube.yaml --offline -o policies/ --check
   kubectl get dynakubes,edgeconnects -n dynatrace -o yaml \\
     | dynakube-netpol generate - --fqdn-fallback public-internet
-  dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check";
+  dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check
+  dynakube-netpol generate -R -f manifests/ --cluster cluster.yaml --hosts hosts.yaml -o json";
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct GenerateArgs {
