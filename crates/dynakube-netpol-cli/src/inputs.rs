@@ -11,7 +11,8 @@
 //! met in a directory is read only when its target lies inside the directory named (a link
 //! out of it is an error naming it, so that a checkout cannot make the tool read elsewhere),
 //! and links to directories are not descended (as kubectl's walk does not). A directory that
-//! gives no file is an error: its inputs were expected there.
+//! gives no file is an error (its inputs were expected there), except as `verify --policies`,
+//! where it is a cluster without policies.
 
 use std::path::{Path, PathBuf};
 
@@ -52,12 +53,11 @@ impl InputArgs {
             .collect();
         let mut files = Vec::new();
         for name in self.names() {
-            let found = expand(name, self.recursive)?;
-            if found.len() == 1 && found[0] == *name {
+            if name == "-" || !Path::new(name).is_dir() {
                 files.push(name.clone());
                 continue;
             }
-            for file in found {
+            for file in expand(name, self.recursive)? {
                 let other = Path::new(&file)
                     .canonicalize()
                     .is_ok_and(|path| others.contains(&path));
@@ -100,11 +100,35 @@ impl InputArgs {
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 /// The files `name` gives: itself (a file, `-`, or a name that does not exist, which reading
-/// then refuses with its reason), or the files of the directory it names.
+/// then refuses with its reason), or the files of the directory it names; a directory that
+/// gives none is an error.
 pub fn expand(name: &str, recursive: bool) -> anyhow::Result<Vec<String>> {
+    let (files, subdirectories) = walk(name, recursive)?;
+    if files.is_empty() {
+        let hint = if subdirectories && !recursive {
+            "; pass -R to read its subdirectories"
+        } else {
+            ""
+        };
+        return Err(read_error(
+            Path::new(name),
+            &format!("a directory without *.yaml, *.yml or *.json files{hint}"),
+        ));
+    }
+    Ok(files)
+}
+
+/// [`expand`], where a directory without files gives none: for `verify --policies`, where
+/// an empty directory is a cluster without policies (which `--allow-no-policies` accepts).
+pub fn expand_or_none(name: &str, recursive: bool) -> anyhow::Result<Vec<String>> {
+    walk(name, recursive).map(|(files, _)| files)
+}
+
+/// The files `name` gives, and whether it is a directory with subdirectories.
+fn walk(name: &str, recursive: bool) -> anyhow::Result<(Vec<String>, bool)> {
     let path = Path::new(name);
     if name == "-" || !path.is_dir() {
-        return Ok(vec![name.to_string()]);
+        return Ok((vec![name.to_string()], false));
     }
     let root = path
         .canonicalize()
@@ -116,18 +140,7 @@ pub fn expand(name: &str, recursive: bool) -> anyhow::Result<Vec<String>> {
         subdirectories: false,
     };
     walk.visit(path)?;
-    if walk.files.is_empty() {
-        let hint = if walk.subdirectories && !recursive {
-            "; pass -R to read its subdirectories"
-        } else {
-            ""
-        };
-        return Err(read_error(
-            path,
-            &format!("a directory without *.yaml, *.yml or *.json files{hint}"),
-        ));
-    }
-    Ok(walk.files)
+    Ok((walk.files, walk.subdirectories))
 }
 
 /// A walk of one directory named as an input.

@@ -153,7 +153,7 @@ impl VerifyArgs {
     /// evaluate, are errors unless an option accepts them.
     fn read_policies(&self, limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
         let mut files = evaluate::PolicyFiles::default();
-        for name in crate::inputs::expand(&self.policies, self.sources.input.recursive)? {
+        for name in crate::inputs::expand_or_none(&self.policies, self.sources.input.recursive)? {
             files.extend(evaluate::read_policies(
                 &name,
                 &read(&name, limits)?,
