@@ -22,12 +22,21 @@ pub struct InputArgs {
     /// Files or directories to read (YAML or JSON, any number of documents each, and the lists
     /// `kubectl get -o yaml` or `-o json` prints); `-` reads standard input. A directory gives
     /// its *.yaml, *.yml and *.json files in name order.
-    #[arg(value_name = "INPUT", required_unless_present = "filename")]
+    #[arg(
+        value_name = "INPUT",
+        required_unless_present = "filename",
+        value_hint = clap::ValueHint::AnyPath
+    )]
     pub inputs: Vec<String>,
 
     /// An input as kubectl's -f names it: a file, a directory or `-`. May be given more than
     /// once, and beside the inputs above.
-    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE",
+        value_hint = clap::ValueHint::AnyPath
+    )]
     pub filename: Vec<String>,
 
     /// Also read the subdirectories of every directory the subcommand reads (the inputs,
