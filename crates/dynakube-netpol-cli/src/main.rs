@@ -92,7 +92,7 @@ enum Command {
     /// configuration fix first, unknown, or informational. With --dynakube and the DynaKubes'
     /// status (`kubectl get dynakube -o yaml`), it says whether a restart would inject now.
     ///
-    /// Exit status: 0 when no pod needs attention (none skipped, or only NoMutationNeeded); 3
+    /// Exit status: 0 when no pod needs attention (none skipped, or only NoMutationNeeded); 1
     /// when some pod does; 2 when the input or an option is invalid.
     Audit(AuditArgs),
 

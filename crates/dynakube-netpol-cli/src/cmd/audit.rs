@@ -75,7 +75,7 @@ impl AuditArgs {
         };
         exit::write(text)?;
         Ok(if audit.needs_attention() {
-            exit::code(exit::ATTENTION)
+            exit::code(exit::FAILED)
         } else {
             ExitCode::SUCCESS
         })
