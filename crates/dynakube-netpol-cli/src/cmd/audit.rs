@@ -6,7 +6,7 @@ use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
 use dynakube_netpol::resources::Inputs;
 use dynakube_netpol::source::Limits;
 
-use crate::say::Format;
+use crate::say::ReportFormat;
 use crate::settings::read;
 use crate::{exit, ranges};
 
@@ -21,9 +21,11 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     dynakube: Vec<String>,
 
-    /// `text` (grouped, with restart commands) or `json`.
+    /// `text` (grouped, with restart commands), `json`, `sarif` (SARIF 2.1.0 for code
+    /// scanning), `junit` (JUnit XML, a test case per owner) or `markdown` (for a pull-request
+    /// comment).
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    format: Format,
+    format: ReportFormat,
 
     /// The most bytes one input file may have (pod dumps of large clusters are big; 1 to
     /// 4294967296).
@@ -70,8 +72,11 @@ impl AuditArgs {
         }
         let audit = dynakube_netpol::audit::audit(&files, &inputs.dynakubes, &limits)?;
         let text = match self.format {
-            Format::Text => audit.to_text(),
-            Format::Json => audit.to_json(),
+            ReportFormat::Text => audit.to_text(),
+            ReportFormat::Json => audit.to_json(),
+            ReportFormat::Sarif => audit.to_sarif(),
+            ReportFormat::Junit => audit.to_junit(),
+            ReportFormat::Markdown => audit.to_markdown(),
         };
         exit::write(text)?;
         Ok(if audit.needs_attention() {

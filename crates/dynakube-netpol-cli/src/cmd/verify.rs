@@ -1,6 +1,7 @@
 //! `verify`: policies checked against the matrix of DynaKube and EdgeConnect resources, flow by
 //! flow, and what they allow beyond it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,7 +10,7 @@ use clap::ValueEnum;
 use dynakube_netpol::source::Limits;
 use dynakube_netpol::{Flavor, evaluate, output, verify};
 
-use crate::say::Format;
+use crate::say::ReportFormat;
 use crate::settings::{Sources, read};
 use crate::{exit, locking};
 
@@ -45,9 +46,11 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     write_case: Option<PathBuf>,
 
-    /// `text` (a table, one row per flow) or `json`.
+    /// `text` (a table, one row per flow), `json`, `sarif` (SARIF 2.1.0 for code scanning),
+    /// `junit` (JUnit XML, a test case per flow and finding) or `markdown` (for a pull-request
+    /// comment).
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    format: Format,
+    format: ReportFormat,
 
     /// Findings that fail the verification (exit 1) besides denied flows, comma separated:
     /// `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be
@@ -132,21 +135,37 @@ impl VerifyArgs {
         if let Some(dir) = &self.write_case {
             write_case(dir, &index, &files.policies, &report)?;
         }
-        let text = match self.format {
-            Format::Text => report.to_text(),
-            Format::Json => report.to_json(),
-        };
-        exit::write(text)?;
-        let failures = report.failures(&verify::FailOn {
+        let fail_on = verify::FailOn {
             extra: self.fail_on.contains(&FailOn::Extra),
             unchecked: self.fail_on.contains(&FailOn::Unchecked),
             foreign: self.fail_on.contains(&FailOn::Foreign),
-        });
+        };
+        let text = match self.format {
+            ReportFormat::Text => report.to_text(),
+            ReportFormat::Json => report.to_json(),
+            ReportFormat::Sarif => report.to_sarif(&fail_on, &self.artifacts(files.files)),
+            ReportFormat::Junit => report.to_junit(&fail_on),
+            ReportFormat::Markdown => report.to_markdown(&fail_on),
+        };
+        exit::write(text)?;
+        let failures = report.failures(&fail_on);
         if failures.is_empty() {
             return Ok(ExitCode::SUCCESS);
         }
         eprintln!("error: verification failed: {}", failures.join("; "));
         Ok(exit::code(exit::FAILED))
+    }
+
+    /// Where the report's findings are: the file of each policy, and the first file of
+    /// resources.
+    fn artifacts(&self, policies: BTreeMap<String, String>) -> dynakube_netpol::ci::Artifacts {
+        let resources = (self.sources.inputs.iter())
+            .find(|input| Path::new(input).is_file())
+            .cloned();
+        dynakube_netpol::ci::Artifacts {
+            policies,
+            resources,
+        }
     }
 
     /// Reads the policy files; no NetworkPolicy, or policies of kinds the evaluator cannot

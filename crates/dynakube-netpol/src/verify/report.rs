@@ -51,10 +51,20 @@ pub struct Probe {
     pub egress: String,
     /// The destination's ingress side, in words.
     pub ingress: String,
+    /// The policies that isolate the side that denies it, as `namespace/name` (empty when it is
+    /// allowed): where the CI formats point. The words above name them too.
+    #[serde(skip)]
+    pub isolated_by: Vec<String>,
 }
 
 impl Probe {
     pub(super) fn new(index: &Index, connection: &Connection, verdict: &Verdict) -> Self {
+        let isolated_by = match (&verdict.egress, &verdict.ingress) {
+            (Side::Denied { isolated_by }, _) | (_, Side::Denied { isolated_by }) => {
+                isolated_by.iter().map(ToString::to_string).collect()
+            }
+            _ => Vec::new(),
+        };
         Probe {
             from: index.end_name(&connection.from),
             to: index.end_name(&connection.to),
@@ -63,6 +73,7 @@ impl Probe {
             allowed: verdict.allowed(),
             egress: describe_side(&verdict.egress),
             ingress: describe_side(&verdict.ingress),
+            isolated_by,
         }
     }
 }
@@ -184,7 +195,7 @@ impl Extra {
     /// The extra in words, for the text report: the pods, the direction and the admitting
     /// rule on one line, then one line per peer group. Long lists are cut to
     /// [`SHOWN`] items; the JSON report has them all.
-    fn write_text(&self, out: &mut String) {
+    pub(crate) fn write_text(&self, out: &mut String) {
         let pods = shortened(self.pods.iter().map(|p| escape(p).into_owned()), "pods");
         match (&self.policy, self.rule) {
             (Some(policy), Some(rule)) => {
