@@ -87,8 +87,8 @@ fn write_suite(out: &mut String, subcommand: &str, suite: &Suite) {
     );
     let classname = attribute(&format!(
         "dynakube-netpol.{}.{}",
-        subcommand.replace(' ', "-"),
-        suite.name.replace(' ', "-")
+        super::slug(subcommand),
+        super::slug(suite.name)
     ));
     for check in &suite.checks {
         let _ = write!(

@@ -228,6 +228,17 @@ pub(crate) fn uri(path: &str) -> String {
     }
 }
 
+/// `words` as one identifier: lowercase letters and digits, runs of anything else one `-`
+/// (`generate --check` is `generate-check`).
+pub(crate) fn slug(words: &str) -> String {
+    words
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// `items` joined with commas: at most ten, and how many more `what`.
 pub(crate) fn some(items: &[String], what: &str) -> String {
     const SHOWN: usize = 10;
@@ -253,6 +264,12 @@ mod tests {
         // A colon in the first segment would read as a scheme; `%` as an escape.
         assert_eq!(uri("c:50%.yaml"), "c%3A50%25.yaml");
         assert_eq!(uri("-"), "-");
+    }
+
+    #[test]
+    fn slugs_join_words_with_dashes() {
+        assert_eq!(slug("generate --check"), "generate-check");
+        assert_eq!(slug("beyond the matrix"), "beyond-the-matrix");
     }
 
     #[test]

@@ -157,7 +157,7 @@ pub(crate) fn render(ci: &Ci) -> String {
                 },
             },
             automation_details: Automation {
-                id: format!("dynakube-netpol/{}/", ci.subcommand.replace(' ', "-")),
+                id: format!("dynakube-netpol/{}/", super::slug(ci.subcommand)),
             },
             results,
         }],
