@@ -34,6 +34,20 @@ pub(crate) enum ReportFormat {
     Markdown,
 }
 
+impl ReportFormat {
+    /// The library's format.
+    pub(crate) fn format(self) -> dynakube_netpol::ci::Format {
+        use dynakube_netpol::ci::Format;
+        match self {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Sarif => Format::Sarif,
+            ReportFormat::Junit => Format::Junit,
+            ReportFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
 /// How much goes to standard error besides errors: 0 quiet, 1 notes and warnings, 2 verbose.
 static VERBOSITY: AtomicU8 = AtomicU8::new(1);
 

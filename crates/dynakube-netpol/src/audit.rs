@@ -205,7 +205,7 @@ pub struct Readiness {
 
 impl Readiness {
     /// Whether a restart injects now, in words.
-    pub fn state(&self) -> String {
+    pub(crate) fn state(&self) -> String {
         if self.ready {
             format!(
                 "connection info present ({} OneAgent endpoints): restarting now injects",
@@ -236,12 +236,12 @@ impl Audit {
     }
 
     /// The report as JSON.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the audit serializes") + "\n"
     }
 
     /// How many pods were read and skipped, in how many owners: the report's first line.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let skipped: usize = self.groups.iter().map(|g| g.pods.len()).sum();
         format!(
             "Read {} pods; {skipped} carry skipped-injection annotations, in {} owners.",
@@ -251,7 +251,7 @@ impl Audit {
     }
 
     /// The report for people.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         use std::fmt::Write;
         let mut out = self.summary() + "\n";
         for class in [

@@ -71,14 +71,7 @@ impl AuditArgs {
             parse_into(&mut inputs, file, &read(file, &limits)?, &options)?;
         }
         let audit = dynakube_netpol::audit::audit(&files, &inputs.dynakubes, &limits)?;
-        let text = match self.format {
-            ReportFormat::Text => audit.to_text(),
-            ReportFormat::Json => audit.to_json(),
-            ReportFormat::Sarif => audit.to_sarif(),
-            ReportFormat::Junit => audit.to_junit(),
-            ReportFormat::Markdown => audit.to_markdown(),
-        };
-        exit::write(text)?;
+        exit::write(audit.render(self.format.format()))?;
         Ok(if audit.needs_attention() {
             exit::code(exit::FAILED)
         } else {

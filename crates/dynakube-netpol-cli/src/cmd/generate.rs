@@ -195,23 +195,12 @@ fn check(
     format: ReportFormat,
 ) -> anyhow::Result<ExitCode> {
     let checked = output::check_dir(dir, files)?;
-    let report = match format {
-        ReportFormat::Text => checked.to_text(),
-        ReportFormat::Json => checked.to_json(),
-        ReportFormat::Sarif => checked.to_sarif(),
-        ReportFormat::Junit => checked.to_junit(),
-        ReportFormat::Markdown => checked.to_markdown(),
-    };
-    exit::write(report)?;
-    if checked.differences.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    eprintln!(
-        "error: {}",
-        dynakube_netpol::Error::Stale {
-            dir: dir.display().to_string(),
-            count: checked.differences.len(),
+    exit::write(checked.render(format.format()))?;
+    match checked.fresh() {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(stale) => {
+            eprintln!("error: {stale}");
+            Ok(exit::code(exit::FAILED))
         }
-    );
-    Ok(exit::code(exit::FAILED))
+    }
 }

@@ -1,7 +1,6 @@
 //! `verify`: policies checked against the matrix of DynaKube and EdgeConnect resources, flow by
 //! flow, and what they allow beyond it.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -136,32 +135,19 @@ impl VerifyArgs {
             unchecked: self.fail_on.contains(&FailOn::Unchecked),
             foreign: self.fail_on.contains(&FailOn::Foreign),
         };
-        let text = match self.format {
-            ReportFormat::Text => report.to_text(),
-            ReportFormat::Json => report.to_json(),
-            ReportFormat::Sarif => report.to_sarif(&fail_on, &self.artifacts(files.files)),
-            ReportFormat::Junit => report.to_junit(&fail_on),
-            ReportFormat::Markdown => report.to_markdown(&fail_on),
-        };
-        exit::write(text)?;
+        // Findings no policy file holds point at the first file of resources (SARIF).
+        let resources = (self.sources.inputs.iter()).find(|input| Path::new(input).is_file());
+        exit::write(report.render(
+            self.format.format(),
+            &fail_on,
+            resources.map(String::as_str),
+        ))?;
         let failures = report.failures(&fail_on);
         if failures.is_empty() {
             return Ok(ExitCode::SUCCESS);
         }
         eprintln!("error: verification failed: {}", failures.join("; "));
         Ok(exit::code(exit::FAILED))
-    }
-
-    /// Where the report's findings are: the file of each policy, and the first file of
-    /// resources.
-    fn artifacts(&self, policies: BTreeMap<String, String>) -> dynakube_netpol::ci::Artifacts {
-        let resources = (self.sources.inputs.iter())
-            .find(|input| Path::new(input).is_file())
-            .cloned();
-        dynakube_netpol::ci::Artifacts {
-            policies,
-            resources,
-        }
     }
 
     /// Reads the policy files; no NetworkPolicy, or policies of kinds the evaluator cannot

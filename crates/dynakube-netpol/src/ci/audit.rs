@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::markdown::{code, head, row, text};
-use super::{Check, Ci, Finding, Level, Logical, Outcome, Rule, Suite};
+use super::{Check, Ci, Finding, Format, Level, Logical, Outcome, Rule, Suite};
 use crate::audit::{Audit, Class, Group};
 use crate::values::escape;
 
@@ -75,17 +75,25 @@ fn skips(group: &Group) -> Vec<String> {
 }
 
 impl Audit {
-    /// The audit as SARIF 2.1.0, for GitHub code scanning: a result per owner with skipped
-    /// pods, of the rule of its class, pointing at the pod dump; `error` for the classes that
-    /// fail the run, `note` for pods that needed no injection.
-    pub fn to_sarif(&self) -> String {
-        super::sarif::render(&self.ci())
-    }
-
-    /// The audit as JUnit XML: a test case per owner with skipped pods, failed when it needs
-    /// attention; the DynaKubes' readiness as the suite's output.
-    pub fn to_junit(&self) -> String {
-        super::junit::render(&self.ci())
+    /// The audit in `format`.
+    ///
+    /// - [`Format::Text`]: grouped by class, with the restart commands.
+    /// - [`Format::Json`]: every group with all its pods.
+    /// - [`Format::Sarif`]: a result per owner with skipped pods, of the rule of its class,
+    ///   pointing at the pod dump that holds them; `error` for the classes that fail the run,
+    ///   `note` for pods that needed no injection.
+    /// - [`Format::Junit`]: a test case per owner with skipped pods, failed when it needs
+    ///   attention; the DynaKubes' readiness as the suite's output.
+    /// - [`Format::Markdown`]: a summary line, a table of the owners (class, owner, pods,
+    ///   reasons, what to do) and the DynaKubes' readiness.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Text => self.to_text(),
+            Format::Json => self.to_json(),
+            Format::Sarif => super::sarif::render(&self.ci()),
+            Format::Junit => super::junit::render(&self.ci()),
+            Format::Markdown => self.to_markdown(),
+        }
     }
 
     fn ci(&self) -> Ci {
@@ -188,7 +196,7 @@ impl Audit {
     /// The audit as Markdown for a pull-request comment: a summary line, a table of the owners
     /// with skipped pods (class, owner, pods, reasons, what to do), and the DynaKubes'
     /// readiness. Names from the inputs are code spans.
-    pub fn to_markdown(&self) -> String {
+    fn to_markdown(&self) -> String {
         let attention = (self.groups.iter())
             .filter(|g| g.class != Class::Informational)
             .count();

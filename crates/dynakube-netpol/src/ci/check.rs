@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::markdown::{block, code, head, row};
-use super::{Check, Ci, Finding, Level, Logical, Outcome, Rule, Suite};
+use super::{Check, Ci, Finding, Format, Level, Logical, Outcome, Rule, Suite};
 use crate::output::{Change, Checked, Difference};
 use crate::values::escape;
 
@@ -80,16 +80,25 @@ fn safe(diff: &str) -> String {
 }
 
 impl Checked {
-    /// The check as SARIF 2.1.0, for GitHub code scanning: a result of level `error` per file
-    /// that differs, pointing at it.
-    pub fn to_sarif(&self) -> String {
-        super::sarif::render(&self.ci())
-    }
-
-    /// The check as JUnit XML: a test case per file compared, failed with its diff when it
-    /// differs.
-    pub fn to_junit(&self) -> String {
-        super::junit::render(&self.ci())
+    /// The check in `format`.
+    ///
+    /// - [`Format::Text`]: the unified diffs of the files that differ, one after the other
+    ///   (nothing when the directory is fresh).
+    /// - [`Format::Json`]: the directory, every file compared, and how each file that differs
+    ///   differs, with its diff.
+    /// - [`Format::Sarif`]: a result of level `error` per file that differs, pointing at it.
+    /// - [`Format::Junit`]: a test case per file compared, failed with its diff when it
+    ///   differs.
+    /// - [`Format::Markdown`]: a summary line with the command that refreshes, a table of the
+    ///   files that differ and their diffs in a collapsed block.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Text => self.to_text(),
+            Format::Json => self.to_json(),
+            Format::Sarif => super::sarif::render(&self.ci()),
+            Format::Junit => super::junit::render(&self.ci()),
+            Format::Markdown => self.to_markdown(),
+        }
     }
 
     fn ci(&self) -> Ci {
@@ -146,7 +155,7 @@ impl Checked {
 
     /// The check as Markdown for a pull-request comment: a summary line, a table of the files
     /// that differ, and their diffs in a collapsed block.
-    pub fn to_markdown(&self) -> String {
+    fn to_markdown(&self) -> String {
         let dir = code(&self.dir);
         let count = self.files.len();
         if self.differences.is_empty() {

@@ -2,10 +2,11 @@
 //! viewers), JUnit XML (the test report viewers of Jenkins, GitLab, Azure DevOps and others)
 //! and Markdown (a pull-request comment).
 //!
-//! `verify`, `audit` and `generate --check` each turn their report into a [`Ci`]: the rules,
-//! one per kind of finding; the findings (SARIF's results); and the checks (JUnit's test
-//! cases, in suites). One writer per format renders a [`Ci`] ([`sarif`], [`junit`]); Markdown
-//! is each report's own, since their tables differ, through the escaping of [`markdown`].
+//! `verify`, `audit` and `generate --check` each turn their report into the shape the formats
+//! share: the rules, one per kind of finding; the findings (SARIF's results); and the checks
+//! (JUnit's test cases, in suites). One writer per format renders that shape; Markdown is each
+//! report's own, since their tables differ, through one escaping of names. Each report has one
+//! `render` method that takes a [`Format`].
 //!
 //! What these formats say follows the exit status: a finding is of level `error` and a check
 //! fails exactly when it fails the run (exit 1); findings the run reports without failing are
@@ -20,20 +21,22 @@
 //!
 //! ```
 //! use dynakube_netpol::audit::audit;
+//! use dynakube_netpol::ci::Format;
 //! use dynakube_netpol::source::Limits;
 //!
 //! let pods = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  \
 //!     annotations: {oneagent.dynatrace.com/injected: \"false\", \
 //!     oneagent.dynatrace.com/reason: DynaKubeStatusNotReady}\n";
 //! let report = audit(&[("pods.yaml".into(), pods.into())], &[], &Limits::default())?;
-//! let sarif: serde_json::Value = serde_json::from_str(&report.to_sarif())?;
+//! let sarif: serde_json::Value = serde_json::from_str(&report.render(Format::Sarif))?;
 //! let result = &sarif["runs"][0]["results"][0];
 //! assert_eq!(result["ruleId"], "skipped-injection-transient");
 //! assert_eq!(result["level"], "error");
 //! let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
 //! assert_eq!(uri, "pods.yaml");
-//! assert!(report.to_junit().contains("<failure type=\"skipped-injection-transient\""));
-//! assert!(report.to_markdown().contains("| transient | pod `shop/web` |"));
+//! let junit = report.render(Format::Junit);
+//! assert!(junit.contains("<failure type=\"skipped-injection-transient\""));
+//! assert!(report.render(Format::Markdown).contains("| transient | pod `shop/web` |"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -44,17 +47,21 @@ pub(crate) mod markdown;
 pub(crate) mod sarif;
 pub(crate) mod verify;
 
-use std::collections::BTreeMap;
-
-/// Where the findings of `verify` are, for the formats that point at files (SARIF).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Artifacts {
-    /// The file each policy was read from, by `namespace/name`.
-    pub policies: BTreeMap<String, String>,
-    /// The file that findings no policy file holds point at (unchecked flows, unselected and
-    /// foreign pods, pods no policy isolates): the first file of DynaKube and EdgeConnect
-    /// resources, whose matrix was verified. None when they came from standard input.
-    pub resources: Option<String>,
+/// How a check's report is written: `verify`'s ([`crate::verify::Report::render`]), `audit`'s
+/// ([`crate::audit::Audit::render`]) and `generate --check`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// For people: the report as a terminal shows it.
+    Text,
+    /// JSON for tools, every finding with all its details.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// JUnit XML, for the test report viewers of CI systems.
+    Junit,
+    /// GitHub Flavored Markdown, for a pull-request comment.
+    Markdown,
 }
 
 /// A kind of finding: SARIF's rule.

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::markdown::{code, head, row, text};
-use super::{Artifacts, Check, Ci, Finding, Level, Logical, Outcome, Rule, Suite};
+use super::{Check, Ci, Finding, Format, Level, Logical, Outcome, Rule, Suite};
 use crate::values::escape;
 use crate::verify::{Extra, FailOn, FlowCheck, Report, Status};
 
@@ -58,27 +58,35 @@ const FOREIGN: Rule = Rule {
 static RULES: [Rule; 5] = [DENIED, UNSELECTED, EXTRA, UNCHECKED, FOREIGN];
 
 impl Report {
-    /// The report as SARIF 2.1.0, for GitHub code scanning: a result per denied or unchecked
-    /// flow, per group of connections allowed beyond the matrix, per workload with unselected
-    /// pods and per foreign pod, of level `error` when it fails the run as `fail_on` asks,
-    /// `warning` otherwise. Results point at the file of the policy involved, else at
-    /// `artifacts.resources`.
-    pub fn to_sarif(&self, fail_on: &FailOn, artifacts: &Artifacts) -> String {
-        super::sarif::render(&self.ci(fail_on, artifacts))
+    /// The report in `format`; `fail_on` makes findings fail the run as for
+    /// [`Report::failures`], and the formats for CI say so.
+    ///
+    /// - [`Format::Text`], [`Format::Json`]: [`Report::to_text`], [`Report::to_json`].
+    /// - [`Format::Sarif`]: a result per denied or unchecked flow, per group of connections
+    ///   allowed beyond the matrix, per workload with unselected pods and per foreign pod, of
+    ///   level `error` when it fails the run, `warning` otherwise. A result points at the file
+    ///   of the policy involved (as [`Report::read_from`] recorded it), else at `resources`:
+    ///   the file of the DynaKube and EdgeConnect resources verified, when there is one.
+    /// - [`Format::Junit`]: a test case per flow (failed when denied, skipped when unchecked),
+    ///   per group of connections allowed beyond the matrix and per workload with unselected
+    ///   pods or foreign pod; a case fails exactly when it fails the run.
+    /// - [`Format::Markdown`]: a summary line, the flows in a table with their verdicts, then
+    ///   what is allowed beyond the matrix, unselected and foreign pods, and the assumptions.
+    pub fn render(&self, format: Format, fail_on: &FailOn, resources: Option<&str>) -> String {
+        match format {
+            Format::Text => self.to_text(),
+            Format::Json => self.to_json(),
+            Format::Sarif => super::sarif::render(&self.ci(fail_on, resources)),
+            Format::Junit => super::junit::render(&self.ci(fail_on, resources)),
+            Format::Markdown => self.to_markdown(fail_on),
+        }
     }
 
-    /// The report as JUnit XML: a test case per flow (failed when denied, skipped when
-    /// unchecked), per group of connections allowed beyond the matrix and per workload with
-    /// unselected pods or foreign pod; a case fails exactly when it fails the run.
-    pub fn to_junit(&self, fail_on: &FailOn) -> String {
-        super::junit::render(&self.ci(fail_on, &Artifacts::default()))
-    }
-
-    fn ci(&self, fail_on: &FailOn, artifacts: &Artifacts) -> Ci {
-        let resources = artifacts.resources.clone();
+    fn ci(&self, fail_on: &FailOn, resources: Option<&str>) -> Ci {
+        let resources = resources.map(str::to_string);
         let policy_file = |policy: Option<&String>| {
             policy
-                .and_then(|p| artifacts.policies.get(p).cloned())
+                .and_then(|p| self.read.files.get(p).cloned())
                 .or_else(|| resources.clone())
         };
         let mut findings = Vec::new();
@@ -380,7 +388,7 @@ impl Report {
     /// with their verdicts, then what is allowed beyond the matrix (grouped by the rule that
     /// admits it), unselected and foreign pods, and the assumptions. Names from the inputs are
     /// code spans.
-    pub fn to_markdown(&self, fail_on: &FailOn) -> String {
+    fn to_markdown(&self, fail_on: &FailOn) -> String {
         let failures = self.failures(fail_on);
         let mut out = if failures.is_empty() {
             "### ✅ dynakube-netpol verify: passed\n\n".to_string()

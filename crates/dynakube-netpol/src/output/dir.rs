@@ -30,19 +30,19 @@ const MAX_COMPARED: u64 = 64 << 20;
 
 /// How a file in an output directory differs from what would be written.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Difference {
+pub(crate) struct Difference {
     /// The file name inside the directory.
-    pub file: String,
+    pub(crate) file: String,
     /// What differs.
-    pub change: Change,
+    pub(crate) change: Change,
     /// A unified diff from the file on disk to the expected content (removal for stale files).
-    pub diff: String,
+    pub(crate) diff: String,
 }
 
 /// What differs about a file of an output directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Change {
+pub(crate) enum Change {
     /// Its content is not what the inputs generate.
     Changed,
     /// It is missing.
@@ -53,26 +53,39 @@ pub enum Change {
     NotAFile,
 }
 
-/// What `--check` found in an output directory.
+/// What `--check` found in an output directory; `render` writes it in a
+/// [`crate::ci::Format`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Checked {
     /// The directory, as named.
-    pub dir: String,
+    pub(crate) dir: String,
     /// Every file compared: the files the inputs generate and the generated files left over,
     /// sorted.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// How files differ; empty when the directory is fresh.
-    pub differences: Vec<Difference>,
+    pub(crate) differences: Vec<Difference>,
 }
 
 impl Checked {
+    /// Ok when the directory is fresh; else [`Error::Stale`], naming the directory and how
+    /// many files differ.
+    pub fn fresh(&self) -> Result<()> {
+        if self.differences.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Stale {
+            dir: self.dir.clone(),
+            count: self.differences.len(),
+        })
+    }
+
     /// The differences as unified diffs, one after the other.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         self.differences.iter().map(|d| d.diff.as_str()).collect()
     }
 
     /// The check as JSON.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the check serializes") + "\n"
     }
 }

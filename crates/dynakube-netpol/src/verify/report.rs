@@ -263,6 +263,9 @@ pub(crate) struct Read {
     pub(crate) unevaluated: BTreeMap<String, usize>,
     /// Objects that are no policies.
     pub(crate) skipped: BTreeMap<String, usize>,
+    /// The file each NetworkPolicy was read from, by `namespace/name`: where SARIF points.
+    #[serde(skip)]
+    pub(crate) files: BTreeMap<String, String>,
 }
 
 /// The whole verification.
@@ -286,12 +289,14 @@ pub struct Report {
 }
 
 impl Report {
-    /// Records what the policy files held beside the policies evaluated.
+    /// Records what the policy files held beside the policies evaluated, and the file of each
+    /// policy.
     pub fn read_from(&mut self, files: &crate::evaluate::PolicyFiles) {
         self.read = Read {
             evaluated: files.policies.len(),
             unevaluated: files.unevaluated.clone(),
             skipped: files.skipped.clone(),
+            files: files.files.clone(),
         };
     }
 
