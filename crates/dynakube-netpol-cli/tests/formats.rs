@@ -10,6 +10,9 @@
 //! `DYNAKUBE_NETPOL_VERIFIER_PYTHON`, which `cargo xtask test` sets, else
 //! `target/verifier-venv`): ignored by a plain `cargo test`, run by `cargo xtask test`, and a
 //! missing environment fails it, never skips it.
+//!
+//! `docs/ci.md` documents the formats: its commands are run and its examples compared with the
+//! reports of the scene they were taken from (`ci_page_commands_and_examples_are_real`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -134,22 +137,29 @@ fn verify_scene() -> PathBuf {
     dir
 }
 
+/// The annotations of a pod the webhook skipped with `reason` under `prefix`.
+fn skipped(prefix: &str, reason: &str) -> String {
+    format!(
+        "    annotations: {{{prefix}.dynatrace.com/injected: \"false\", {prefix}.dynatrace.com/reason: {reason}}}\n"
+    )
+}
+
+/// A pod of Deployment `shop/web` that started before its DynaKube was ready.
+fn waiting_web_pod() -> String {
+    let owned = "    labels: {pod-template-hash: 7d9f8c6b5}\n    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7d9f8c6b5, uid: x, controller: true}]\n";
+    pod(
+        "web-7d9f8c6b5-aaaaa",
+        "shop",
+        &format!("{owned}{}", skipped("oneagent", "DynaKubeStatusNotReady")),
+    )
+}
+
 /// The fixture's cluster with pods the webhook skipped, for a reason of every class.
 fn audit_scene() -> PathBuf {
     let dir = scene("audit");
-    let skipped = |prefix: &str, reason: &str| {
-        format!(
-            "    annotations: {{{prefix}.dynatrace.com/injected: \"false\", {prefix}.dynatrace.com/reason: {reason}}}\n"
-        )
-    };
     pods(&dir, |model| {
         let mut pods = model;
-        let owned = "    labels: {pod-template-hash: 7d9f8c6b5}\n    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7d9f8c6b5, uid: x, controller: true}]\n";
-        pods.push_str(&pod(
-            "web-7d9f8c6b5-aaaaa",
-            "shop",
-            &format!("{owned}{}", skipped("oneagent", "DynaKubeStatusNotReady")),
-        ));
+        pods.push_str(&waiting_web_pod());
         pods.push_str(&pod(
             "cache-0",
             "shop",
@@ -427,4 +437,125 @@ fn reports_are_valid_against_their_schemas() {
     assert!(checked.status.success(), "{lines}{}", text(&checked.stderr));
     let summary = format!("{} passed, 0 failed; self-test missed 0", files.len());
     assert!(lines.contains(&summary), "{lines}");
+}
+
+/// `docs/ci.md`, the page of these formats.
+fn ci_page() -> String {
+    std::fs::read_to_string(workspace().join("docs/ci.md")).unwrap()
+}
+
+/// The command lines of the page: the `dynakube-netpol …` lines of its shell blocks and the
+/// `run:` of its workflow, each once.
+fn page_commands(page: &str) -> Vec<String> {
+    let mut commands: Vec<String> = Vec::new();
+    let mut block = None;
+    for line in page.lines() {
+        if let Some(info) = line.strip_prefix("```") {
+            block = if block.is_none() { Some(info) } else { None };
+            continue;
+        }
+        let command = match block {
+            Some("sh") => line,
+            Some("yaml") => line.trim().strip_prefix("run: ").unwrap_or_default(),
+            _ => continue,
+        };
+        if command.starts_with("dynakube-netpol ") && !commands.iter().any(|c| c == command) {
+            commands.push(command.to_string());
+        }
+    }
+    commands
+}
+
+/// The first code block of the page with `info` (`json`, `xml`, `markdown`), without its fences.
+fn page_block<'a>(page: &'a str, info: &str) -> &'a str {
+    let fence = format!("\n```{info}\n");
+    let start = page
+        .find(&fence)
+        .unwrap_or_else(|| panic!("no {info} block"))
+        + fence.len();
+    let end = page[start..].find("\n```\n").expect("the block ends") + 1;
+    &page[start..start + end]
+}
+
+/// The scene of the page: the fixture's policies in `policies/` without the one that admits the
+/// API server to the webhook, and its cluster with a Deployment's pod that waits for the
+/// DynaKube.
+fn page_scene() -> PathBuf {
+    let dir = scene("page");
+    let mut args = GENERATE.to_vec();
+    args.extend(["-o", "policies/"]);
+    assert!(cli(&dir, &args).status.success());
+    std::fs::remove_file(dir.join("policies/dynatrace-webhook-ingress-kube-apiserver.yaml"))
+        .unwrap();
+    pods(&dir, |model| model + &waiting_web_pod());
+    dir
+}
+
+/// Every command of `docs/ci.md` runs as shown and writes its report, and the page's examples
+/// are the reports of its scene, byte for byte.
+#[test]
+fn ci_page_commands_and_examples_are_real() {
+    let page = ci_page();
+    let dir = page_scene();
+    let commands = page_commands(&page);
+    let all = commands.join("\n");
+    for needed in ["verify ", "audit ", "--check", "sarif", "junit", "markdown"] {
+        assert!(
+            all.contains(needed),
+            "docs/ci.md runs nothing with {needed}"
+        );
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .parent()
+        .unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    for command in &commands {
+        let out = Command::new("sh")
+            .args(["-c", command])
+            .env("PATH", &path)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        // Every check finds something in this scene.
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{command}: {}",
+            text(&out.stderr)
+        );
+        let (_, file) = command
+            .rsplit_once(" > ")
+            .expect("the command writes a file");
+        let report = std::fs::read_to_string(dir.join(file)).unwrap();
+        match Path::new(file).extension().and_then(|e| e.to_str()) {
+            Some("sarif") => {
+                let log: serde_json::Value = serde_json::from_str(&report).unwrap();
+                assert_eq!(log["version"], "2.1.0", "{command}");
+            }
+            Some("xml") => assert!(report.contains("<testsuites name="), "{command}"),
+            Some("md") => assert!(report.starts_with("### ❌ "), "{command}"),
+            other => panic!("{command}: a report of extension {other:?}"),
+        }
+    }
+
+    let verify = std::fs::read_to_string(dir.join("verify.sarif")).unwrap();
+    let verify: serde_json::Value = serde_json::from_str(&verify).unwrap();
+    let shown: serde_json::Value = serde_json::from_str(page_block(&page, "json")).unwrap();
+    assert_eq!(shown, verify["runs"][0]["results"][0]);
+    let audit = |format| {
+        let args = [
+            "audit",
+            "pods.yaml",
+            "--dynakube",
+            "dynakube.yaml",
+            "--format",
+            format,
+        ];
+        text(&cli(&dir, &args).stdout)
+    };
+    assert_eq!(page_block(&page, "xml"), audit("junit"));
+    assert_eq!(page_block(&page, "markdown"), audit("markdown"));
 }

@@ -329,16 +329,16 @@ fn helm_post_renderer_plugin_fails_the_release_on_a_broken_dynakube() {
             && stderr.contains("error: the release on standard input, document 3, field `spec.apiUrl`: `not-a-url` is not a URL"),
         "helm does not show the tool's message: {stderr}"
     );
-    // The README shows this error as Helm prints it.
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let shown = readme
+    // docs/ci.md shows this error as Helm prints it.
+    let page = std::fs::read_to_string(root.join("docs/ci.md")).unwrap();
+    let shown = page
         .split_once("Helm's error ends with the tool's message:\n\n```text\n")
         .and_then(|(_, rest)| rest.split_once("\n```"))
-        .expect("README.md shows Helm's error")
+        .expect("docs/ci.md shows Helm's error")
         .0;
     assert!(
         stderr.starts_with(shown),
-        "README.md:\n{shown}\nHelm:\n{stderr}"
+        "docs/ci.md:\n{shown}\nHelm:\n{stderr}"
     );
     // So does a mistyped option, with clap's suggestion.
     let mistyped = HELM_TEMPLATE.replace("--fqdn-fallback", "--fqdn-falback");
