@@ -312,6 +312,8 @@ fn bash_completion_completes_subcommands_options_and_values() {
         .collect();
     assert_eq!(values, flavors);
     let formats = bash_completes(&["dynakube-netpol", "verify", "--format", ""]);
+    assert_eq!(formats, ["text", "json", "sarif", "junit", "markdown"]);
+    let formats = bash_completes(&["dynakube-netpol", "zone-plan", "--format", ""]);
     assert_eq!(formats, ["text", "json"]);
 }
 
