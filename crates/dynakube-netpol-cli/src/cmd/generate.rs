@@ -9,7 +9,7 @@ use dynakube_netpol::Flavor;
 use dynakube_netpol::output;
 use dynakube_netpol::resolve::FixedHosts;
 
-use crate::say::{print_notes, verbose, waiting};
+use crate::say::{ReportFormat, print_notes, verbose, waiting};
 use crate::settings::{Loaded, Sources};
 use crate::{exit, locking};
 
@@ -78,6 +78,17 @@ pub(crate) struct GenerateArgs {
     /// what the inputs generate.
     #[arg(long, requires = "output_dir")]
     check: bool,
+
+    /// With --check, how to report: `text` (unified diffs), `json`, `sarif` (SARIF 2.1.0 for
+    /// code scanning), `junit` (JUnit XML, a test case per file) or `markdown` (for a
+    /// pull-request comment).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        requires = "check",
+        default_value = "text"
+    )]
+    format: ReportFormat,
 
     /// With --output-dir: flush the new files to disk before they take the place of the old
     /// ones, so that a crash of the machine right after the write cannot leave empty files.
@@ -162,7 +173,7 @@ impl GenerateArgs {
                 exit::write(output.to_stream())?;
                 Ok(ExitCode::SUCCESS)
             }
-            Some(dir) if self.check => check(dir, &output.to_files()),
+            Some(dir) if self.check => check(dir, &output.to_files(), self.format),
             Some(dir) => {
                 let flush = if self.sync {
                     output::Flush::Yes
@@ -178,19 +189,18 @@ impl GenerateArgs {
     }
 }
 
-fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
-    let differences = output::check_dir(dir, files)?;
-    if differences.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let diffs: String = differences.iter().map(|d| d.diff.as_str()).collect();
-    exit::write(diffs)?;
-    eprintln!(
-        "error: {}",
-        dynakube_netpol::Error::Stale {
-            dir: dir.display().to_string(),
-            count: differences.len(),
+fn check(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    format: ReportFormat,
+) -> anyhow::Result<ExitCode> {
+    let checked = output::check_dir(dir, files)?;
+    exit::write(checked.render(format.format()))?;
+    match checked.fresh() {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(stale) => {
+            eprintln!("error: {stale}");
+            Ok(exit::code(exit::FAILED))
         }
-    );
-    Ok(exit::code(exit::FAILED))
+    }
 }
