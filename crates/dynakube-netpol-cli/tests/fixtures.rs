@@ -98,6 +98,8 @@ fn every_snapshot_belongs_to_a_fixture() {
         let path = match test {
             flavor if Flavor::parse(flavor).is_some() => root.join("fixtures").join(&fixture),
             "invalid_fixtures" => root.join("fixtures/invalid").join(&fixture),
+            // Profiles of the cluster dumps (`tests/profile.rs`).
+            "profile" => root.join("fixtures/cluster-dumps").join(&fixture),
             other => panic!("snapshot {name} of unknown test {other}"),
         };
         assert!(

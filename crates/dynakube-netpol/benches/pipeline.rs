@@ -145,5 +145,29 @@ fn audit(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pipeline, verify, audit);
+/// `profile` of a `kubectl get nodes,services,endpointslices,pods,namespaces,deployments,
+/// daemonsets -A -o json` dump of the largest cluster Kubernetes supports: 5,000 nodes and
+/// 150,000 pods, read and decided.
+fn profile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("profile");
+    group.sample_size(10);
+    let limits = dynakube_netpol::source::Limits {
+        max_bytes: usize::MAX,
+        ..Default::default()
+    };
+    let (nodes, pods) = (5_000, 150_000);
+    let files = vec![(
+        "dump.json".to_string(),
+        dynakube_netpol::discover::synthetic_dump(nodes, pods),
+    )];
+    group.bench_with_input(BenchmarkId::new("json", pods), &files, |b, files| {
+        b.iter(|| {
+            let dump = dynakube_netpol::discover::read(files, &limits).unwrap();
+            dynakube_netpol::discover::discover(&dump)
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pipeline, verify, audit, profile);
 criterion_main!(benches);

@@ -80,6 +80,7 @@
 pub mod advice;
 pub mod audit;
 pub mod cluster;
+pub mod discover;
 #[cfg(feature = "dns")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dns")))]
 pub mod dns;

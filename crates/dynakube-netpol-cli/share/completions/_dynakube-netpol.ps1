@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Generate network policies from DynaKube and EdgeConnect resources')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check network policies against the matrix of DynaKube and EdgeConnect resources')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Write a commented cluster profile from a dump of the cluster')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Resolve the hosts the policies need into the lock file; refresh or check it')
@@ -99,6 +100,17 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--ignore-unknown-fields', '--ignore-unknown-fields', [CompletionResultType]::ParameterName, 'Ignore fields that a resource''s API version does not declare, with a warning each, instead of refusing the resource (as `kubectl apply --validate=false` would keep it; the API server then drops the fields). A misspelled field usually means a component the policies do not open for')
             [CompletionResult]::new('--allow-unevaluated', '--allow-unevaluated', [CompletionResultType]::ParameterName, 'Check the NetworkPolicies even when the policy files also hold policies of kinds verify cannot evaluate (Cilium, Calico, AdminNetworkPolicy); the report counts them')
             [CompletionResult]::new('--allow-no-policies', '--allow-no-policies', [CompletionResultType]::ParameterName, 'Accept policy files without any NetworkPolicy')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'dynakube-netpol;profile' {
+            [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one dump may have (the dumps of the largest clusters are big; 1 to 4294967296)')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
@@ -275,6 +287,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
         'dynakube-netpol;help' {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Generate network policies from DynaKube and EdgeConnect resources')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check network policies against the matrix of DynaKube and EdgeConnect resources')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Write a commented cluster profile from a dump of the cluster')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Resolve the hosts the policies need into the lock file; refresh or check it')
@@ -291,6 +304,9 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;help;verify' {
+            break
+        }
+        'dynakube-netpol;help;profile' {
             break
         }
         'dynakube-netpol;help;audit' {

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 use dynakube_netpol::source::Limits;
-use dynakube_netpol::{Flavor, evaluate, output, verify};
+use dynakube_netpol::{Flavor, discover, evaluate, output, verify};
 
 use crate::say::Format;
 use crate::settings::{Sources, read};
-use crate::{exit, locking};
+use crate::{exit, locking, say};
 
 pub(crate) const HELP: &str = "\
 Examples:
@@ -120,6 +120,14 @@ impl VerifyArgs {
                 namespaces.extend(more_namespaces);
                 pods.extend(more_pods);
             }
+            // Blocks of the profile that hold these pods' addresses widen the rules naming them.
+            let rows = discover::BlockRows::of_matrix(&matrix);
+            let addresses = discover::pod_addresses(&pods);
+            say::print_notes(&discover::blocks_holding_pods(
+                &matrix.profile,
+                &rows,
+                addresses,
+            ));
             (namespaces, pods)
         };
         let index = evaluate::Index::new(namespaces, pods, &files.policies)?;
