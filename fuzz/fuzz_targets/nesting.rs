@@ -6,7 +6,7 @@
 
 use std::mem::MaybeUninit;
 
-use dynakube_netpol::source::{Limits, check};
+use dynakube_netpol::source::{Limits, check_bounds as check};
 use libfuzzer_sys::fuzz_target;
 use unsafe_libyaml_norway as yaml;
 

@@ -39,6 +39,7 @@
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
 mod cargo;
+mod crd_fields;
 mod dist;
 mod schemas;
 mod selftest;
@@ -399,7 +400,7 @@ fn readme_with_matrix(readme: &str) -> Result<String> {
         &readme,
         RELEASES_START,
         RELEASES_END,
-        &dynakube_netpol::matrix::releases::markdown_table(),
+        &dynakube_netpol::matrix::releases_markdown_table(),
     )
 }
 
@@ -459,23 +460,44 @@ fn field_list_changes() -> Result<(Vec<Change>, Vec<String>)> {
     let root = project_root();
     let mut served = served_fields(&root.join(CRD_DIR))?;
     let mut changes = Vec::new();
-    for list in dynakube_netpol::input::FIELD_LISTS {
-        let key = (list.kind.to_owned(), list.api_version.to_owned());
-        let Some((releases, paths)) = served.remove(&key) else {
-            bail!(
-                "no CRD in {CRD_DIR} serves {} {}",
-                list.kind,
-                list.api_version
-            );
+    for file in field_list_files(&root)? {
+        // `dynakube-v1beta6.txt` is the list of DynaKube dynatrace.com/v1beta6.
+        let key = served
+            .keys()
+            .find(|(kind, version)| {
+                let version = version.rsplit('/').next().unwrap_or(version);
+                file == format!("{}-{version}.txt", kind.to_lowercase())
+            })
+            .cloned();
+        let Some(key) = key else {
+            bail!("no CRD in {CRD_DIR} serves the version of {FIELD_LISTS_DIR}/{file}");
         };
-        let fresh = field_list_text(&list, &releases, &paths);
-        let name = format!("{FIELD_LISTS_DIR}/{}", list.file);
-        changes.extend(Change::of(&root, name, fresh));
+        let (releases, paths) = served.remove(&key).expect("a key just found");
+        let fresh = field_list_text(&key, &releases, &paths);
+        changes.extend(Change::of(
+            &root,
+            format!("{FIELD_LISTS_DIR}/{file}"),
+            fresh,
+        ));
     }
     let unread = served
         .keys()
         .map(|(kind, version)| format!("{kind} {version}"));
     Ok((changes, unread.collect()))
+}
+
+/// The field lists the library keeps (`<kind>-<version>.txt`, one per version it reads; a new
+/// version starts as an empty file named so, and `FIELD_LISTS` in `input/fields.rs` names it).
+fn field_list_files(root: &Path) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(root.join(FIELD_LISTS_DIR))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".txt") {
+            files.push(name);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Field paths by kind and full API version, with the releases whose CRD serves the version.
@@ -505,7 +527,7 @@ fn served_fields(dir: &Path) -> Result<Served> {
         crds.sort();
         for crd in crds {
             let text = std::fs::read_to_string(&crd)?;
-            let fields = dynakube_netpol::input::crd_fields(&text)
+            let fields = crd_fields::crd_fields(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", crd.display()))?;
             for (version, paths) in fields.versions {
                 let key = (fields.kind.clone(), format!("{}/{version}", fields.group));
@@ -520,7 +542,7 @@ fn served_fields(dir: &Path) -> Result<Served> {
 
 /// The text of a field list: a header that says what it is and how to read it, then the paths.
 fn field_list_text(
-    list: &dynakube_netpol::input::FieldList,
+    (kind, api_version): &(String, String),
     releases: &[String],
     paths: &BTreeSet<String>,
 ) -> String {
@@ -533,8 +555,7 @@ fn field_list_text(
         ),
     );
     text.push_str(&format!(
-        "# {} {} fields, the union over those CRDs.\n",
-        list.kind, list.api_version
+        "# {kind} {api_version} fields, the union over those CRDs.\n"
     ));
     text.push_str(
         "# One field per line. `[]` ends an array and leads to its items (`tolerations[].key`); `{}` ends\n\

@@ -140,7 +140,7 @@ impl DnsArgs {
             }
             .into());
         }
-        let resolution = dns::resolve_all(names, &self.options()).map_err(anyhow::Error::msg)?;
+        let resolution = dns::resolve_all(names, &self.options())?;
         Ok(resolution.checked(needed, self.allow_unresolved)?)
     }
 

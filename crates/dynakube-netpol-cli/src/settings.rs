@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 use dynakube_netpol::Flavor;
-use dynakube_netpol::cluster::{AnyAddress, ClusterProfile};
+use dynakube_netpol::cluster::ClusterProfile;
+use dynakube_netpol::guard::AnyAddress;
 use dynakube_netpol::guard::{AddressPolicy, Special};
 use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
 use dynakube_netpol::lock::Lock;

@@ -135,10 +135,7 @@ fn audit(c: &mut Criterion) {
         ..Default::default()
     };
     let count = 50_000;
-    let files = vec![(
-        "pods.json".to_string(),
-        dynakube_netpol::audit::synthetic_pods(count),
-    )];
+    let files = vec![("pods.json".to_string(), synthetic::pods(count))];
     group.bench_with_input(BenchmarkId::new("json", count), &files, |b, files| {
         b.iter(|| dynakube_netpol::audit::audit(files, &[], &limits).unwrap());
     });

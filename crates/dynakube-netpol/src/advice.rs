@@ -2,7 +2,7 @@
 //! values that would change the outcome ([`Remedy`], [`Cause`]), and each front end words them
 //! in its own terms ([`Words`]): a flag on the command line (`--allow-any-address`), a field of
 //! a NetworkPolicyGenerator's spec in kustomize and KRM (`spec.allowAnyAddress`). The library's
-//! own messages ([`Neutral`]) name the settings neutrally, so that no front end's spelling
+//! own messages (`Neutral`) name the settings neutrally, so that no front end's spelling
 //! leaks into another's.
 
 use std::fmt;
@@ -204,7 +204,7 @@ pub trait Words {
 
 /// The library's own words: settings by their neutral names.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Neutral;
+pub(crate) struct Neutral;
 
 impl Words for Neutral {
     fn setting(&self, setting: Setting) -> String {

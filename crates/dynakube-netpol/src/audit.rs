@@ -62,6 +62,7 @@ use crate::values::{Name, Shown};
 /// What a skipped-injection reason asks of the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Class {
     /// A restart of the pod's owner fixes it once the DynaKube is ready (ActiveGate up,
     /// connection info in its status).
@@ -76,7 +77,7 @@ pub enum Class {
 
 impl Class {
     /// The class of a reason, from the constants of every operator release.
-    pub fn of(reason: &str) -> Class {
+    pub(crate) fn of(reason: &str) -> Class {
         match reason {
             "EmptyConnectionInfo"
             | "EmptyTenantUUID"
@@ -108,7 +109,7 @@ impl Class {
     }
 
     /// In words, for the report's headings.
-    pub fn heading(self) -> &'static str {
+    pub(crate) fn heading(self) -> &'static str {
         match self {
             Class::Transient => "Transient: restart once the DynaKube is ready",
             Class::NeedsFix => "Needs a configuration fix first (a restart alone does not help)",
@@ -145,7 +146,7 @@ pub struct Owner {
 impl Owner {
     /// The command that restarts the owner's pods; None when a name is not a Kubernetes name
     /// (it is then never put into a command).
-    pub fn restart(&self, pods: &[String]) -> Option<String> {
+    pub(crate) fn restart(&self, pods: &[String]) -> Option<String> {
         let valid = |name: &str| Name::parse_subdomain(name, 253).is_ok();
         if !valid(&self.namespace) || !valid(&self.name) {
             return None;
@@ -494,31 +495,6 @@ pub fn audit(files: &[(String, String)], dynakubes: &[DynaKube], limits: &Limits
     })
 }
 
-/// `count` pods in a `kubectl get pods -A -o json` list, for benchmarks: one in ten skipped
-/// for a transient reason, one in a hundred for a reason that needs a fix.
-pub fn synthetic_pods(count: usize) -> String {
-    let mut out = String::from("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
-    for i in 0..count {
-        if i > 0 {
-            out.push(',');
-        }
-        let deployment = format!("app{}", i / 5);
-        let annotations = if i % 100 == 0 {
-            "\"oneagent.dynatrace.com/injected\":\"false\",\"oneagent.dynatrace.com/reason\":\"UnknownCodeModule\","
-        } else if i % 10 == 0 {
-            "\"oneagent.dynatrace.com/injected\":\"false\",\"oneagent.dynatrace.com/reason\":\"DynaKubeStatusNotReady\","
-        } else {
-            "\"oneagent.dynatrace.com/injected\":\"true\","
-        };
-        out.push_str(&format!(
-            "{{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{{\"name\":\"{deployment}-5d8c9b7f6-{i:05}\",\"namespace\":\"ns{}\",\"labels\":{{\"app\":\"{deployment}\",\"pod-template-hash\":\"5d8c9b7f6\"}},\"annotations\":{{{annotations}\"kubectl.kubernetes.io/restartedAt\":\"2026-11-24T00:00:00Z\"}},\"ownerReferences\":[{{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"{deployment}-5d8c9b7f6\",\"uid\":\"u{i}\",\"controller\":true}}]}},\"spec\":{{\"containers\":[{{\"name\":\"main\",\"image\":\"registry.example.com/app:1\"}}]}},\"status\":{{\"phase\":\"Running\",\"podIP\":\"10.0.0.1\"}}}}",
-            i % 50
-        ));
-    }
-    out.push_str("]}\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -650,7 +626,7 @@ items:
 
     #[test]
     fn the_synthetic_dump_reads() {
-        let audit = run(&synthetic_pods(1000));
+        let audit = run(&crate::synthetic::pods(1000));
         assert_eq!(audit.pods, 1000);
         assert!(audit.groups.iter().any(|g| g.class == Class::NeedsFix));
     }

@@ -218,13 +218,6 @@ impl Default for ApiServer {
     }
 }
 
-impl ApiServer {
-    /// Whether no address of kube-apiserver is known.
-    pub fn is_unknown(&self) -> bool {
-        self.service_cidrs.is_empty() && self.endpoint_cidrs.is_empty()
-    }
-}
-
 /// The cluster DNS.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -248,7 +241,7 @@ impl Default for Dns {
 
 impl Dns {
     /// The node-local cache address, when the provider is node-local.
-    pub fn node_local_address(&self) -> Option<IpAddr> {
+    pub(crate) fn node_local_address(&self) -> Option<IpAddr> {
         self.address
             .filter(|_| self.provider == DnsProvider::NodeLocal)
     }
@@ -257,6 +250,7 @@ impl Dns {
 /// Which DNS the pods use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum DnsProvider {
     /// `kube-dns`: pods labelled `k8s-app=kube-dns` in `kube-system`, port 53.
     #[default]
@@ -269,7 +263,7 @@ pub enum DnsProvider {
 
 impl DnsProvider {
     /// The port the DNS pods listen on, over UDP and TCP.
-    pub fn port(self) -> PortNumber {
+    pub(crate) fn port(self) -> PortNumber {
         match self {
             DnsProvider::Openshift => PortNumber::of(5353),
             DnsProvider::KubeDns | DnsProvider::NodeLocal => PortNumber::of(53),
@@ -277,7 +271,7 @@ impl DnsProvider {
     }
 
     /// The namespace and the label of the DNS pods (behind a node-local cache: kube-dns).
-    pub fn pods(self) -> (&'static str, (&'static str, &'static str)) {
+    pub(crate) fn pods(self) -> (&'static str, (&'static str, &'static str)) {
         match self {
             DnsProvider::Openshift => (
                 "openshift-dns",
@@ -335,7 +329,7 @@ pub struct WebhookPorts {
 
 impl WebhookPorts {
     /// The port of `port`: the value given, else the chart's default.
-    pub fn of(&self, port: WebhookPort) -> PortNumber {
+    pub(crate) fn of(&self, port: WebhookPort) -> PortNumber {
         let given = match port {
             WebhookPort::Server => self.server,
             WebhookPort::HealthProbe => self.health_probe,
@@ -389,7 +383,7 @@ pub struct Database {
     pub ports: Vec<PortNumber>,
 }
 
-pub use crate::guard::AnyAddress;
+use crate::guard::AnyAddress;
 
 impl ClusterProfile {
     /// Parses a cluster profile with the default limits, refusing blocks of every address;

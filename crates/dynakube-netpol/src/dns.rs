@@ -57,9 +57,9 @@ use crate::values::HostName;
 pub struct DnsOptions {
     /// The servers to ask (UDP, then TCP); empty: the system's configuration.
     pub nameservers: Vec<SocketAddr>,
-    /// How long one query may take (taken as 1 ms to [`MAX_TIMEOUT`]).
+    /// How long one query may take (taken as 1 ms to `MAX_TIMEOUT`).
     pub timeout: Duration,
-    /// How many names are resolved at the same time (taken as 1 to [`MAX_PARALLELISM`]).
+    /// How many names are resolved at the same time (taken as 1 to `MAX_PARALLELISM`).
     pub parallelism: usize,
 }
 
@@ -75,6 +75,7 @@ impl Default for DnsOptions {
 
 /// Why a name has no addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Failure {
     /// The name does not exist (NXDOMAIN).
     NoSuchName,
@@ -112,7 +113,7 @@ pub struct Resolution {
 impl Resolution {
     /// The answers as a lock, with a warning for every name DNS did not resolve: an error
     /// naming each failed host that `needed` does not hold optional (see
-    /// [`Reach::optional`](crate::lock::Reach::optional)), unless `allow_unresolved`. Those
+    /// `Reach::optional`), unless `allow_unresolved`. Those
     /// hosts' flows get no rule.
     pub fn checked(
         self,
@@ -140,23 +141,26 @@ impl Resolution {
 }
 
 /// The longest one query may take, whatever [`DnsOptions::timeout`] says.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The most names resolved at the same time, whatever [`DnsOptions::parallelism`] says.
-pub const MAX_PARALLELISM: usize = 256;
+pub(crate) const MAX_PARALLELISM: usize = 256;
 
 /// Resolves every name of `names` concurrently (at most `options.parallelism` at a time).
-/// Fails only when no resolver can be set up (an unreadable system configuration).
-pub fn resolve_all(
-    names: &BTreeSet<HostName>,
-    options: &DnsOptions,
-) -> std::result::Result<Resolution, String> {
+///
+/// # Errors
+///
+/// [`Error::Resolver`](crate::Error::Resolver) only, when no resolver can be set up (an
+/// unreadable system configuration); a name that does not resolve is a failure in the
+/// [`Resolution`].
+pub fn resolve_all(names: &BTreeSet<HostName>, options: &DnsOptions) -> crate::Result<Resolution> {
+    let resolver_error = |reason: String| crate::Error::Resolver { reason };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the DNS client: {e}"))?;
+        .map_err(|e| resolver_error(format!("the DNS client did not start: {e}")))?;
     runtime.block_on(async {
-        let resolver = Arc::new(resolver(options)?);
+        let resolver = Arc::new(resolver(options).map_err(resolver_error)?);
         let semaphore = Arc::new(tokio::sync::Semaphore::new(
             options.parallelism.clamp(1, MAX_PARALLELISM),
         ));
@@ -171,7 +175,8 @@ pub fn resolve_all(
         }
         let mut resolution = Resolution::default();
         while let Some(joined) = tasks.join_next().await {
-            let (name, result) = joined.map_err(|e| format!("a DNS query failed: {e}"))?;
+            let (name, result) =
+                joined.map_err(|e| resolver_error(format!("a DNS query failed: {e}")))?;
             match result {
                 Ok(entry) => {
                     resolution.lock.hosts.insert(name, entry);

@@ -51,7 +51,7 @@ impl Location {
     }
 
     /// The same document, at another field.
-    pub fn at(&self, field: impl Into<String>) -> Self {
+    pub(crate) fn at(&self, field: impl Into<String>) -> Self {
         Location {
             field: field.into(),
             ..self.clone()
@@ -59,7 +59,7 @@ impl Location {
     }
 
     /// The same document, at `field` below this location's field (an item of a list, say).
-    pub fn join(&self, field: &str) -> Self {
+    pub(crate) fn join(&self, field: &str) -> Self {
         match (self.field.is_empty(), field.is_empty()) {
             (true, _) => self.at(field),
             (false, true) => self.clone(),
@@ -68,7 +68,7 @@ impl Location {
     }
 
     /// The file and document without a field, as a short name for messages: `file#2`.
-    pub fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         let file = crate::values::escape(&self.file);
         let mut out = match self.document {
             Some(document) => format!("{file}#{document}"),
@@ -107,8 +107,8 @@ fn line(text: &str) -> String {
 /// Everything that can go wrong between reading the inputs and writing policies.
 ///
 /// The messages are one line, with input text escaped and credentials redacted. What would fix
-/// a problem is data ([`Error::remedies`]); the message words it neutrally
-/// ([`Neutral`]), and a front end words it in its own terms with
+/// a problem is data (`Error::remedies`); the message words it neutrally
+/// (`Neutral`), and a front end words it in its own terms with
 /// [`Error::to_string_in`]: a flag on the command line, a field of a NetworkPolicyGenerator's
 /// spec in kustomize and KRM.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +144,12 @@ pub enum Error {
     Dns {
         /// `host: reason`, sorted by host.
         failures: Vec<String>,
+    },
+    /// No DNS resolver could be set up: the system's configuration is unreadable, or the
+    /// resolver's runtime did not start.
+    Resolver {
+        /// What failed.
+        reason: String,
     },
     /// Hosts the lock does not hold, when resolving is not allowed.
     NotLocked {
@@ -199,7 +205,7 @@ impl Error {
 
     /// What would fix the problem besides changing the input (the settings and values that
     /// would), in the order worth trying.
-    pub fn remedies(&self) -> Vec<Remedy> {
+    pub(crate) fn remedies(&self) -> Vec<Remedy> {
         match self {
             Error::Invalid { remedies, .. } => remedies.clone(),
             Error::UnresolvedHosts { .. } => vec![
@@ -274,6 +280,9 @@ impl Error {
                 "DNS did not resolve these hosts, so nothing was written: {}",
                 failures.join("; ")
             ),
+            Error::Resolver { reason } => {
+                format!("cannot set up DNS resolution: {}", clean(reason))
+            }
             Error::NotLocked { lock, hosts } => format!(
                 "{} has no addresses for these hosts, and resolving them is not allowed: {}",
                 line(lock),
@@ -329,7 +338,7 @@ pub(crate) fn field_error<E: fmt::Display>(
 /// A deserialization message with the words of YAML for the Rust types it names: "expected
 /// an integer" for `expected i32`, "an object" for `struct ClusterProfile`, "a list" for
 /// "a sequence".
-pub fn plain_types(message: &str) -> String {
+pub(crate) fn plain_types(message: &str) -> String {
     // Signed types: a range nobody meets in a manifest. Unsigned: a range a port or count
     // may overflow, so it is said.
     const INTEGERS: [(&str, &str); 10] = [

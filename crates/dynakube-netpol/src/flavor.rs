@@ -33,18 +33,18 @@ pub enum Flavor {
 #[derive(Debug)]
 pub(crate) struct Unit {
     /// The name the command line and the configuration use.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// One line on what it writes, for help texts.
-    pub summary: &'static str,
+    pub(crate) summary: &'static str,
     /// The `(apiVersion, kind)` of every object it emits.
-    pub kinds: &'static [(&'static str, &'static str)],
+    pub(crate) kinds: &'static [(&'static str, &'static str)],
     /// The host names of a matrix it needs addresses for, with their reach.
-    pub hosts: fn(&Matrix) -> BTreeMap<HostName, Reach>,
+    pub(crate) hosts: fn(&Matrix) -> BTreeMap<HostName, Reach>,
     /// Whether a host without addresses stops it (the fallback decides); `false` for a flavor
     /// that names hosts and needs addresses only where its language cannot.
-    pub needs_every_address: bool,
+    pub(crate) needs_every_address: bool,
     /// The renderer: pure, total, and adding no flow.
-    pub render: fn(&Matrix, &Addresses) -> Rendered,
+    pub(crate) render: fn(&Matrix, &Addresses) -> Rendered,
 }
 
 impl Flavor {
@@ -75,7 +75,7 @@ impl Flavor {
     }
 
     /// The `(apiVersion, kind)` of every object the flavor writes.
-    pub fn kinds(self) -> &'static [(&'static str, &'static str)] {
+    pub(crate) fn kinds(self) -> &'static [(&'static str, &'static str)] {
         self.unit().kinds
     }
 
@@ -93,7 +93,7 @@ impl Flavor {
     }
 
     /// Whether `kind` is a kind some flavor writes.
-    pub fn writes_kind(kind: &str) -> bool {
+    pub(crate) fn writes_kind(kind: &str) -> bool {
         Flavor::ALL
             .iter()
             .flat_map(|f| f.kinds())

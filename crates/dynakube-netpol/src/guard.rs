@@ -4,15 +4,15 @@
 //! Two questions are asked, and they are the same for every source:
 //!
 //! 1. **Does a set of blocks add up to everything?** A rule admits the union of its blocks,
-//!    so `[0.0.0.0/1, 128.0.0.0/1]` is as wide as `0.0.0.0/0`. [`covers_everything`] answers
+//!    so `[0.0.0.0/1, 128.0.0.0/1]` is as wide as `0.0.0.0/0`. `covers_everything` answers
 //!    for the union: every IPv4 or IPv6 address, or every public one (the internet without
 //!    the special-purpose ranges, which is what a rule "to the internet" means), counting
 //!    blocks of the IPv4-mapped (`::ffff:0:0/96`) and NAT64 (`64:ff9b::/96`) spaces as the
 //!    IPv4 addresses they stand for. Refused unless [`AnyAddress::Allow`].
-//! 2. **Can a host have this address?** ([`AddressPolicy::check_host`]) A host the matrix
+//! 2. **Can a host have this address?** (`AddressPolicy::check_host`) A host the matrix
 //!    treats as on the internet (the tenant, communication endpoints, public registries,
-//!    EdgeConnect's platform hosts; [`Reach::public`]) cannot be in a special-purpose range
-//!    ([`classify`]) nor inside the cluster's own blocks (nodes, control plane,
+//!    EdgeConnect's platform hosts; `Reach::public`) cannot be in a special-purpose range
+//!    (`classify`) nor inside the cluster's own blocks (nodes, control plane,
 //!    kube-apiserver): such an answer opens egress into the node, the cloud's metadata
 //!    service, the cluster or a private network. A host that is internal by nature (a proxy,
 //!    a custom registry, a database, an EdgeConnect target) may have private addresses, but
@@ -25,6 +25,7 @@
 //! nowhere, so a rule to them admits nothing, and examples are written with them.
 
 use std::collections::BTreeSet;
+#[cfg(test)]
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -80,6 +81,7 @@ impl AnyAddress {
 
 /// Whether a host may have special-purpose addresses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Special {
     /// Refuse them as the module says (the default).
     #[default]
@@ -104,7 +106,7 @@ pub struct AddressPolicy {
 impl AddressPolicy {
     /// Why `blocks` cannot be the addresses of `host`, which the matrix treats as `reach`, in
     /// a cluster whose own blocks are `cluster` (field name and blocks); empty when they can.
-    pub fn check_host(
+    pub(crate) fn check_host(
         &self,
         host: &Host,
         reach: Reach,
@@ -260,7 +262,8 @@ fn global_unicast() -> IpNet {
 
 /// The name of the special-purpose range that holds `ip`, and whether no server at all can
 /// have it (`true`) or only none on the internet (`false`); `None` for a public address.
-pub fn classify(ip: IpAddr) -> Option<(&'static str, bool)> {
+#[cfg(test)]
+pub(crate) fn classify(ip: IpAddr) -> Option<(&'static str, bool)> {
     let net = IpNet::from(ip);
     if let Some(range) = RANGES.iter().find(|r| r.net().contains(&net)) {
         return Some((range.name, range.kind == Kind::Never));
@@ -271,7 +274,7 @@ pub fn classify(ip: IpAddr) -> Option<(&'static str, bool)> {
 /// What the union of `blocks` covers when that is every address, or every public one, of
 /// IPv4 or IPv6 (in words), else `None`. IPv6 blocks in the IPv4-mapped and NAT64 prefixes
 /// count as the IPv4 addresses they stand for.
-pub fn covers_everything(blocks: &[Cidr]) -> Option<&'static str> {
+pub(crate) fn covers_everything(blocks: &[Cidr]) -> Option<&'static str> {
     let mut v4: Vec<(u128, u128)> = Vec::new();
     let mut v6: Vec<(u128, u128)> = Vec::new();
     for block in blocks {

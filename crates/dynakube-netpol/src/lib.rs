@@ -12,7 +12,7 @@
 //!    [`values`];
 //! 2. [`matrix::build`]: inputs + profile → [`matrix::Matrix`] (pure);
 //! 3. [`resolve::resolve`]: host names → addresses, the only step that may use the network;
-//! 4. [`render`]: matrix + addresses → policies;
+//! 4. `render`: matrix + addresses → policies;
 //! 5. [`output`]: policies → YAML stream or directory.
 //!
 //! # Example
@@ -58,6 +58,10 @@
 //! [`lock::Lock`]; it brings tokio and hickory-resolver. Without it the crate does no network
 //! I/O.
 //!
+//! `internals` is not part of the API and may change in any release: it serves the
+//! workspace's own benchmarks, fuzz targets and development tasks (synthetic clusters, counting
+//! hooks of the evaluator).
+//!
 //! # Kubernetes version
 //!
 //! The policies are `k8s-openapi` types, and `k8s-openapi` compiles for exactly one Kubernetes
@@ -76,6 +80,7 @@
 //! message saying so; for `cargo check` or `cargo doc` of a library crate, its
 //! `K8S_OPENAPI_ENABLED_VERSION` environment variable (such as `1.37`) chooses one instead.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(unnameable_types, private_interfaces, private_bounds)]
 
 pub mod advice;
 pub mod audit;
@@ -84,20 +89,22 @@ pub mod discover;
 #[cfg(feature = "dns")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dns")))]
 pub mod dns;
-pub mod error;
+pub(crate) mod error;
 pub mod evaluate;
-pub mod flavor;
+pub(crate) mod flavor;
 pub mod guard;
 pub mod input;
 pub mod lock;
 pub mod matrix;
 pub mod output;
 pub mod pipeline;
-pub mod render;
+pub(crate) mod render;
 pub mod resolve;
 pub mod resources;
 pub mod source;
 pub mod stream;
+#[cfg(any(test, feature = "internals"))]
+#[doc(hidden)]
 pub mod synthetic;
 pub mod values;
 pub mod verify;
@@ -109,4 +116,4 @@ mod fixture_invariants;
 pub use error::{Error, Location, Result};
 pub use flavor::Flavor;
 pub use pipeline::{GenerateOptions, Generated, generate};
-pub use render::Policy;
+pub use render::{Policy, Rendered};

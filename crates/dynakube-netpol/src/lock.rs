@@ -18,7 +18,7 @@
 //! # Example
 //!
 //! ```
-//! use dynakube_netpol::lock::{HEADER, Layered, Lock};
+//! use dynakube_netpol::lock::{Layered, Lock};
 //! use dynakube_netpol::resolve::{FixedHosts, Resolve};
 //! use dynakube_netpol::values::HostPattern;
 //!
@@ -41,14 +41,13 @@
 //!
 //! // Written back, the lock starts with its header and reads the same.
 //! let yaml = lock.to_yaml();
-//! assert!(yaml.starts_with(HEADER));
+//! assert!(yaml.starts_with("# dynakube-netpol lock"));
 //! assert_eq!(Lock::parse("again.lock", &yaml)?, lock);
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -60,7 +59,7 @@ use crate::source::Limits;
 use crate::values::{Cidr, Host, HostName, HostPattern, Shown};
 
 /// The first line of every lock file.
-pub const HEADER: &str = "# dynakube-netpol lock: the addresses DNS gave for the hosts the policies need; review and commit it";
+pub(crate) const HEADER: &str = "# dynakube-netpol lock: the addresses DNS gave for the hosts the policies need; review and commit it";
 
 /// What the lock knows of one host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,7 +158,7 @@ impl Lock {
     /// (a CDN that rotates addresses must not break running pods between two refreshes);
     /// hosts `fresh` does not hold, and hosts whose answers did not change, are kept as they
     /// are. Returns what changed.
-    pub fn merge(&mut self, fresh: Lock, prune: bool) -> Changes {
+    pub(crate) fn merge(&mut self, fresh: Lock, prune: bool) -> Changes {
         let mut changes = Changes::default();
         for (host, mut entry) in fresh.hosts {
             let old = self.hosts.get(&host).map(|e| e.addresses.clone());
@@ -284,7 +283,7 @@ impl Resolve for Lock {
 
 /// Addresses as `/32` and `/128` blocks, adjacent ones merged (`192.0.2.0` and `192.0.2.1`
 /// become `192.0.2.0/31`): the same addresses in fewer rules.
-pub fn merged(addresses: &BTreeSet<IpAddr>) -> Vec<Cidr> {
+pub(crate) fn merged(addresses: &BTreeSet<IpAddr>) -> Vec<Cidr> {
     let nets: Vec<ipnet::IpNet> = addresses.iter().map(|ip| ipnet::IpNet::from(*ip)).collect();
     let mut blocks: Vec<Cidr> = ipnet::IpNet::aggregate(&nets)
         .into_iter()
@@ -341,12 +340,13 @@ pub enum Reach {
 
 impl Reach {
     /// Whether the host may stay without addresses (a warning, not an error).
-    pub fn optional(self) -> bool {
+    #[cfg(feature = "dns")]
+    pub(crate) fn optional(self) -> bool {
         matches!(self, Reach::Cdn | Reach::Target)
     }
 
     /// Whether the host is on the internet, so that special-purpose answers are suspect.
-    pub fn public(self) -> bool {
+    pub(crate) fn public(self) -> bool {
         matches!(self, Reach::Public | Reach::Cdn)
     }
 }
@@ -361,7 +361,7 @@ const PUBLIC_REGISTRIES: [&str; 5] = [
 ];
 
 /// Where `role` puts `host`.
-pub fn reach(host: &HostName, role: HostRole) -> Reach {
+pub(crate) fn reach(host: &HostName, role: HostRole) -> Reach {
     match role {
         HostRole::Registry if PUBLIC_REGISTRIES.contains(&host.as_ref()) => Reach::Public,
         _ => reach_of_role(role),
@@ -370,7 +370,7 @@ pub fn reach(host: &HostName, role: HostRole) -> Reach {
 
 /// Where `role` puts a host, whatever its name: a registry other than the public ones is
 /// internal.
-pub fn reach_of_role(role: HostRole) -> Reach {
+pub(crate) fn reach_of_role(role: HostRole) -> Reach {
     match role {
         HostRole::Proxy | HostRole::Registry | HostRole::Database => Reach::Internal,
         HostRole::RegistryCdn => Reach::Cdn,
@@ -388,7 +388,7 @@ pub fn needed_hosts(matrix: &Matrix) -> BTreeMap<HostName, Reach> {
 /// The host names a Cilium host policy needs addresses for: the external peers of workloads
 /// in the host network, when the cluster profile switches the host firewall on (`toFQDNs`
 /// names every other host).
-pub fn needed_by_host_policies(matrix: &Matrix) -> BTreeMap<HostName, Reach> {
+pub(crate) fn needed_by_host_policies(matrix: &Matrix) -> BTreeMap<HostName, Reach> {
     if !matrix.profile.cilium.host_firewall {
         return BTreeMap::new();
     }
@@ -424,7 +424,7 @@ fn hosts_of<'a>(endpoints: impl Iterator<Item = &'a Endpoint>) -> BTreeMap<HostN
 /// answers came from (a lock file, DNS). The lock holds single addresses, so this is the
 /// special-purpose check; hosts `overrides` answers (the user's `--hosts`) are checked where
 /// their addresses are used instead.
-pub fn special_answers(
+pub(crate) fn special_answers(
     lock: &Lock,
     needed: &BTreeMap<HostName, Reach>,
     overrides: &dyn Resolve,
@@ -452,7 +452,7 @@ pub fn special_answers(
 /// Fails with [`Error::SpecialAddresses`] when the lock (`old`, as read from `source`) or the
 /// answers DNS added to it (`fresh`) give a host of `needed` an address it cannot have,
 /// unless `overrides` names the host (its addresses are checked where used).
-pub fn refuse_special_answers(
+pub(crate) fn refuse_special_answers(
     (old, source): (&Lock, &str),
     fresh: &Lock,
     needed: &BTreeMap<HostName, Reach>,
@@ -469,9 +469,10 @@ pub fn refuse_special_answers(
 }
 
 /// `time` as UTC RFC 3339 with seconds, such as `2026-01-02T03:04:05Z`.
-pub fn rfc3339(time: SystemTime) -> String {
+#[cfg(any(test, feature = "dns"))]
+pub(crate) fn rfc3339(time: std::time::SystemTime) -> String {
     let secs = time
-        .duration_since(UNIX_EPOCH)
+        .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let (days, rest) = (secs / 86_400, secs % 86_400);
@@ -484,6 +485,7 @@ pub fn rfc3339(time: SystemTime) -> String {
     )
 }
 
+#[cfg(any(test, feature = "dns"))]
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -500,7 +502,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
 

@@ -166,11 +166,6 @@ impl FixedHosts {
             file: file.to_string(),
         })
     }
-
-    /// The host names and patterns the file knows.
-    pub fn names(&self) -> impl Iterator<Item = &HostPattern> {
-        self.hosts.keys()
-    }
 }
 
 impl Resolve for FixedHosts {
@@ -190,7 +185,7 @@ pub enum Fallback {
     #[default]
     Fail,
     /// Allow the host's ports to every public address: IPv4 and IPv6 global unicast without the
-    /// special-purpose ranges of the IANA registries (see [`public_internet`]).
+    /// special-purpose ranges of the IANA registries (see `public_internet`).
     PublicInternet,
 }
 
@@ -212,7 +207,7 @@ pub struct Addresses {
 
 impl Addresses {
     /// The addresses of a host: its IP, or what was resolved for its name.
-    pub fn of_host(&self, host: &Host) -> Option<Vec<Cidr>> {
+    pub(crate) fn of_host(&self, host: &Host) -> Option<Vec<Cidr>> {
         match host {
             Host::Ip(ip) => Some(vec![Cidr::of_ip(*ip)]),
             Host::Name(name) => self.hosts.get(&HostPattern::Name(name.clone())).cloned(),
@@ -489,7 +484,7 @@ const SPECIAL_PURPOSE_V6: [&str; 5] = [
 /// The public internet as CIDRs with the ranges each excludes: every IPv4 address but the
 /// special-purpose ranges of the IANA registry and multicast, and IPv6 global unicast but its
 /// special-purpose ranges.
-pub fn public_internet() -> Vec<(Cidr, Vec<Cidr>)> {
+pub(crate) fn public_internet() -> Vec<(Cidr, Vec<Cidr>)> {
     let net = |s: &str| Cidr::parse(s).expect("a valid constant CIDR");
     vec![
         (net("0.0.0.0/0"), SPECIAL_PURPOSE_V4.map(net).to_vec()),

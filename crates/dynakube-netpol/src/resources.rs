@@ -36,8 +36,10 @@ use std::fmt;
 use url::Url;
 
 use crate::error::Location;
-pub use crate::values::HostPort;
-use crate::values::{Cidr, Host, HostName, HostPattern, Name, PortNumber, Shown, ZoneName};
+pub(crate) use crate::values::HostPort;
+use crate::values::{
+    Cidr, Host, HostName, HostPattern, Invalid, Name, PortNumber, Shown, ZoneName,
+};
 
 /// Everything read from the input files.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -90,6 +92,7 @@ impl Inputs {
 
 /// The kinds of resource this tool reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Kind {
     /// `DynaKube`.
     DynaKube,
@@ -99,7 +102,7 @@ pub enum Kind {
 
 impl Kind {
     /// The kind as Kubernetes spells it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::DynaKube => "DynaKube",
             Kind::EdgeConnect => "EdgeConnect",
@@ -143,7 +146,7 @@ pub struct ApiUrl {
 impl ApiUrl {
     /// Validates and normalises an `apiUrl` value; the error says what is wrong, showing the
     /// value without credentials.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         const EXAMPLE: &str = "https://ENVIRONMENTID.live.dynatrace.com/api";
         let raw = raw.trim();
         let shown = Shown(raw);
@@ -212,6 +215,7 @@ fn second_generation_host(host: &HostName) -> HostName {
 
 /// The registry of a container image.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Registry {
     /// Docker Hub: no registry in the reference, `docker.io` or `index.docker.io`.
     DockerHub,
@@ -221,7 +225,7 @@ pub enum Registry {
 
 impl Registry {
     /// A registry as an image reference names it: `host`, `host:port` or `[v6]:port`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let (host, port) = split_host_port(raw);
         let host = Host::parse(host).map_err(|e| format!("the registry `{}` {e}", Shown(host)))?;
         if let Host::Name(name) = &host
@@ -249,7 +253,7 @@ impl Registry {
     ///
     /// Docker Hub is reached as `index.docker.io` and hands out tokens from `auth.docker.io`.
     /// Blob downloads are redirected elsewhere: see [`Registry::cdn_hosts`].
-    pub fn hosts(&self) -> Vec<HostPort> {
+    pub(crate) fn hosts(&self) -> Vec<HostPort> {
         match self {
             Registry::DockerHub => https_hosts(&["index.docker.io", "auth.docker.io"]),
             Registry::Host(host) => vec![host.clone()],
@@ -260,7 +264,7 @@ impl Registry {
     /// the registry documents them. Docker Hub names its CDNs and, for anonymous pulls, a
     /// Cloudflare R2 bucket in its firewall allow-list; their addresses change at the CDN's
     /// will. Other registries: none known.
-    pub fn cdn_hosts(&self) -> Vec<HostPort> {
+    pub(crate) fn cdn_hosts(&self) -> Vec<HostPort> {
         match self {
             Registry::DockerHub => https_hosts(&[
                 "production.cloudflare.docker.com",
@@ -290,7 +294,7 @@ pub struct ImageRef {
 
 impl ImageRef {
     /// Parses `[registry[:port]/]path[:tag][@digest]` as container runtimes do.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         let bad = |why: &str| format!("`{}` is not an image reference: {why}", Shown(raw));
         if raw.is_empty() {
             return Err(bad("it is empty"));
@@ -398,7 +402,7 @@ impl ProxyUrl {
     /// Parses a proxy URL such as `http://user:pass@proxy.example.com:3128`; a URL without a
     /// scheme is read as `http://`, as Go's proxy settings do. Credentials, path and query are
     /// dropped; errors never show them.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let raw = raw.trim();
         let with_scheme = if raw.contains("://") {
             raw.to_string()
@@ -407,22 +411,25 @@ impl ProxyUrl {
         };
         let shown = Shown(raw);
         let url = Url::parse(&with_scheme)
-            .map_err(|e| format!("the proxy URL `{shown}` is not a URL ({e})"))?;
+            .map_err(|e| Invalid(format!("the proxy URL `{shown}` is not a URL ({e})")))?;
         let scheme = match url.scheme() {
             "http" => "http",
             "https" => "https",
             "socks5" => "socks5",
             other => {
-                return Err(format!(
+                return Err(Invalid(format!(
                     "the proxy URL scheme `{}` is not http, https or socks5",
                     Shown(other)
-                ));
+                )));
             }
         };
-        let host = Host::from_url(&url).map_err(|e| format!("the proxy URL `{shown}` {e}"))?;
+        let host =
+            Host::from_url(&url).map_err(|e| Invalid(format!("the proxy URL `{shown}` {e}")))?;
         let port = match url.port() {
             Some(port) => PortNumber::new(port).ok_or_else(|| {
-                format!("the proxy URL `{shown}` has port 0, which is not a port")
+                Invalid(format!(
+                    "the proxy URL `{shown}` has port 0, which is not a port"
+                ))
             })?,
             None if scheme == "https" => PortNumber::of(443),
             None if scheme == "socks5" => PortNumber::of(1080),
@@ -455,7 +462,7 @@ pub enum NoProxy {
 
 impl NoProxy {
     /// Parses one entry; `None` for an entry that names nothing (which Go ignores too).
-    pub fn parse(entry: &str) -> Option<Self> {
+    pub(crate) fn parse(entry: &str) -> Option<Self> {
         let entry = entry.trim();
         if entry == "*" {
             return Some(NoProxy::Everything);
@@ -475,7 +482,7 @@ impl NoProxy {
     }
 
     /// A comma-separated list; entries that name nothing are returned apart.
-    pub fn parse_list(list: &str) -> (Vec<NoProxy>, Vec<String>) {
+    pub(crate) fn parse_list(list: &str) -> (Vec<NoProxy>, Vec<String>) {
         let mut entries = Vec::new();
         let mut ignored = Vec::new();
         for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
@@ -505,13 +512,14 @@ impl NoProxy {
 
 impl Proxy {
     /// Whether traffic to `target` bypasses the proxy.
-    pub fn bypasses(&self, target: &HostPort) -> bool {
+    pub(crate) fn bypasses(&self, target: &HostPort) -> bool {
         self.no_proxy.iter().any(|entry| entry.matches(target))
     }
 }
 
 /// The four OneAgent modes of a DynaKube.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum OneAgentMode {
     /// `cloudNativeFullStack`: host agent DaemonSet plus code-module injection.
     CloudNativeFullStack,
@@ -525,7 +533,7 @@ pub enum OneAgentMode {
 
 impl OneAgentMode {
     /// The field name in the DynaKube spec.
-    pub fn field(self) -> &'static str {
+    pub(crate) fn field(self) -> &'static str {
         match self {
             OneAgentMode::CloudNativeFullStack => "cloudNativeFullStack",
             OneAgentMode::ClassicFullStack => "classicFullStack",
@@ -535,12 +543,12 @@ impl OneAgentMode {
     }
 
     /// Whether the mode rolls out the OneAgent DaemonSet (hostNetwork).
-    pub fn has_daemonset(self) -> bool {
+    pub(crate) fn has_daemonset(self) -> bool {
         !matches!(self, OneAgentMode::ApplicationMonitoring)
     }
 
     /// Whether the mode injects code modules into application pods.
-    pub fn injects_code_modules(self) -> bool {
+    pub(crate) fn injects_code_modules(self) -> bool {
         matches!(
             self,
             OneAgentMode::CloudNativeFullStack | OneAgentMode::ApplicationMonitoring
@@ -563,6 +571,7 @@ pub struct OneAgent {
 
 /// ActiveGate capabilities (`spec.activeGate.capabilities`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Capability {
     /// `routing`: the ActiveGate routes OneAgent traffic.
     Routing,
@@ -578,7 +587,7 @@ pub enum Capability {
 
 impl Capability {
     /// All capabilities, in the order of their names in the CRD.
-    pub const ALL: [Capability; 5] = [
+    pub(crate) const ALL: [Capability; 5] = [
         Capability::Routing,
         Capability::KubernetesMonitoring,
         Capability::MetricsIngest,
@@ -587,7 +596,7 @@ impl Capability {
     ];
 
     /// The name used in the CRD.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Capability::Routing => "routing",
             Capability::KubernetesMonitoring => "kubernetes-monitoring",
@@ -611,6 +620,7 @@ pub struct ActiveGate {
 
 /// Telemetry ingest protocols (`spec.telemetryIngest.protocols`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum TelemetryProtocol {
     /// OTLP over gRPC and HTTP.
     Otlp,
@@ -624,7 +634,7 @@ pub enum TelemetryProtocol {
 
 impl TelemetryProtocol {
     /// All protocols: an empty list in the CR means these.
-    pub const ALL: [TelemetryProtocol; 4] = [
+    pub(crate) const ALL: [TelemetryProtocol; 4] = [
         TelemetryProtocol::Otlp,
         TelemetryProtocol::Jaeger,
         TelemetryProtocol::Zipkin,
@@ -632,7 +642,7 @@ impl TelemetryProtocol {
     ];
 
     /// The name used in the CRD.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TelemetryProtocol::Otlp => "otlp",
             TelemetryProtocol::Jaeger => "jaeger",
@@ -653,7 +663,7 @@ pub struct Extensions {
 
 impl Extensions {
     /// Whether the extension execution controller runs.
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.prometheus || !self.databases.is_empty()
     }
 }
@@ -702,7 +712,7 @@ pub struct DynaKubeStatus {
 
 /// How an operator release reads a boolean feature flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlagSyntax {
+pub(crate) enum FlagSyntax {
     /// Operator 1.4 and 1.5: a flag that defaults to false is true only for exactly `true`,
     /// one that defaults to true is false only for exactly `false`.
     Exact,
@@ -715,7 +725,7 @@ pub enum FlagSyntax {
 impl FlagSyntax {
     /// The value of a flag written as `raw` (None when absent) with default `default`, and
     /// whether the release could read it (an absent or empty value can be read).
-    pub fn read(self, raw: Option<&str>, default: bool) -> (bool, bool) {
+    pub(crate) fn read(self, raw: Option<&str>, default: bool) -> (bool, bool) {
         let Some(raw) = raw else {
             return (default, true);
         };
@@ -740,6 +750,7 @@ impl FlagSyntax {
 
 /// The DynaKube API versions this tool reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DynaKubeVersion {
     /// `dynatrace.com/v1beta3`.
     V1beta3,
@@ -753,7 +764,7 @@ pub enum DynaKubeVersion {
 
 impl DynaKubeVersion {
     /// The `apiVersion` string.
-    pub fn api_version(self) -> &'static str {
+    pub(crate) fn api_version(self) -> &'static str {
         match self {
             DynaKubeVersion::V1beta3 => "dynatrace.com/v1beta3",
             DynaKubeVersion::V1beta4 => "dynatrace.com/v1beta4",
@@ -825,7 +836,7 @@ impl DynaKube {
     }
 
     /// Whether the ActiveGate StatefulSet runs (capabilities, or extensions).
-    pub fn active_gate_enabled(&self) -> bool {
+    pub(crate) fn active_gate_enabled(&self) -> bool {
         self.active_gate
             .as_ref()
             .is_some_and(|ag| !ag.capabilities.is_empty())
@@ -840,14 +851,14 @@ impl DynaKube {
     }
 
     /// Whether the operator labels namespaces for this DynaKube (any kind of injection).
-    pub fn labels_namespaces(&self) -> bool {
+    pub(crate) fn labels_namespaces(&self) -> bool {
         self.mode().is_some_and(OneAgentMode::injects_code_modules)
             || self.metadata_enrichment
             || self.otlp_exporter
     }
 
     /// Whether code modules come from a registry (custom image or public registry).
-    pub fn code_modules_from_registry(&self) -> bool {
+    pub(crate) fn code_modules_from_registry(&self) -> bool {
         self.one_agent
             .as_ref()
             .is_some_and(|o| o.code_modules_image.is_some())
@@ -857,6 +868,7 @@ impl DynaKube {
 
 /// An EdgeConnect API version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EdgeConnectVersion {
     /// `dynatrace.com/v1alpha1`.
     V1alpha1,
@@ -901,7 +913,7 @@ pub struct EdgeConnect {
 
 impl EdgeConnect {
     /// The resource: kind, namespace and name.
-    pub fn resource(&self) -> ResourceRef {
+    pub(crate) fn resource(&self) -> ResourceRef {
         ResourceRef {
             kind: Kind::EdgeConnect,
             namespace: self.namespace.clone(),
@@ -912,7 +924,7 @@ impl EdgeConnect {
 
 impl EdgeConnectVersion {
     /// The `apiVersion` string.
-    pub fn api_version(self) -> &'static str {
+    pub(crate) fn api_version(self) -> &'static str {
         match self {
             EdgeConnectVersion::V1alpha1 => "dynatrace.com/v1alpha1",
             EdgeConnectVersion::V1alpha2 => "dynatrace.com/v1alpha2",

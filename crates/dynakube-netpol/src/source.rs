@@ -173,8 +173,15 @@ fn too_large(file: &str, limits: &Limits) -> Error {
     )
 }
 
+/// [`check`] for the fuzz targets of the workspace; not part of the public API.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub fn check_bounds<'a>(file: &str, text: &'a str, limits: &Limits) -> Result<&'a str> {
+    check(file, text, limits)
+}
+
 /// Checks the bounds of `text` and removes a leading byte-order mark.
-pub fn check<'a>(file: &str, text: &'a str, limits: &Limits) -> Result<&'a str> {
+pub(crate) fn check<'a>(file: &str, text: &'a str, limits: &Limits) -> Result<&'a str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.len() > limits.max_bytes {
         return Err(too_large(file, limits));

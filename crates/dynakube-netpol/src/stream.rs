@@ -129,7 +129,7 @@ pub struct ChartFacts {
     /// Whether the webhook runs in the host network.
     pub webhook_host_network: Option<(bool, String)>,
     /// The webhook's container ports, found by the names the chart gives them
-    /// ([`WebhookPort::container_port_name`]).
+    /// (`WebhookPort::container_port_name`).
     pub webhook_ports: Vec<(WebhookPort, PortNumber, String)>,
 }
 

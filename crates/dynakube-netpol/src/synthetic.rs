@@ -37,15 +37,13 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::Path;
-
-use k8s_openapi::api::networking::v1::NetworkPolicy;
-use serde_json::{Value, json};
 
 use crate::evaluate::{
-    Connection, ConnectionEnd, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Pod,
+    Case, Connection, ConnectionEnd, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Pod,
 };
 use crate::matrix::Protocol;
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use serde_json::json;
 
 /// How big a synthetic cluster is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,17 +63,6 @@ impl Size {
         pods: 10_000,
         policies: 1_000,
     };
-}
-
-/// A generated cluster.
-#[derive(Debug, Clone)]
-pub struct Synthetic {
-    /// The namespaces.
-    pub namespaces: Vec<Namespace>,
-    /// The pods.
-    pub pods: Vec<Pod>,
-    /// The policies.
-    pub policies: Vec<NetworkPolicy>,
 }
 
 /// SplitMix64: a tiny, good-enough generator of pseudo-random numbers.
@@ -118,7 +105,7 @@ const TIERS: [&str; 4] = ["web", "api", "db", "cache"];
 /// # Panics
 ///
 /// When `size.namespaces` is less than 3.
-pub fn cluster(size: Size, seed: u64) -> Synthetic {
+pub fn cluster(size: Size, seed: u64) -> Case {
     assert!(
         size.namespaces >= 3,
         "a synthetic cluster needs at least 3 namespaces"
@@ -158,7 +145,7 @@ pub fn cluster(size: Size, seed: u64) -> Synthetic {
         })
         .collect();
 
-    Synthetic {
+    Case {
         namespaces,
         pods,
         policies,
@@ -379,7 +366,7 @@ fn selective_policy(shape: usize, app: &str, team: &str) -> (&'static str, serde
 /// # Panics
 ///
 /// When the cluster has no pods.
-pub fn connections(synthetic: &Synthetic, count: usize, seed: u64) -> Vec<Connection> {
+pub fn connections(synthetic: &Case, count: usize, seed: u64) -> Vec<Connection> {
     assert!(!synthetic.pods.is_empty(), "connections need pods");
     let mut random = Random(seed);
     let external: [IpAddr; 7] = [
@@ -429,62 +416,6 @@ pub fn connections(synthetic: &Synthetic, count: usize, seed: u64) -> Vec<Connec
         .collect()
 }
 
-impl Synthetic {
-    /// The policies as a YAML stream, one document each.
-    pub fn policies_yaml(&self) -> String {
-        self.policies
-            .iter()
-            .map(|policy| {
-                format!(
-                    "---\n{}",
-                    serde_yaml::to_string(policy).expect("policies serialize")
-                )
-            })
-            .collect()
-    }
-
-    /// The namespaces and pods as one `v1` `List`, as `kubectl get pods,namespaces -A -o yaml`
-    /// prints them.
-    pub fn cluster_yaml(&self) -> String {
-        let namespaces = self.namespaces.iter().map(|namespace| {
-            json!({
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": namespace.name, "labels": namespace.labels},
-            })
-        });
-        let pods = self.pods.iter().map(|pod| {
-            let ports: Vec<Value> = pod
-                .ports
-                .iter()
-                .map(|port| json!({"name": port.name, "containerPort": port.port, "protocol": port.protocol.name()}))
-                .collect();
-            let ips: Vec<Value> = pod.ips.iter().map(|ip| json!({"ip": ip.to_string()})).collect();
-            let first = pod.ips.first().map(ToString::to_string);
-            json!({
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {"name": pod.name, "namespace": pod.namespace, "labels": pod.labels},
-                "spec": {"hostNetwork": pod.host_network, "containers": [{"name": "main", "ports": ports}]},
-                "status": {"podIP": first, "podIPs": ips, "hostIP": if pod.host_network { first.clone() } else { None }},
-            })
-        });
-        let list = json!({
-            "apiVersion": "v1",
-            "kind": "List",
-            "items": namespaces.chain(pods).collect::<Vec<_>>(),
-        });
-        serde_yaml::to_string(&list).expect("the cluster serializes")
-    }
-
-    /// Writes `policies.yaml` and `cluster.yaml` into `dir`, creating it when missing.
-    pub fn write_yaml(&self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join("policies.yaml"), self.policies_yaml())?;
-        std::fs::write(dir.join("cluster.yaml"), self.cluster_yaml())
-    }
-}
-
 /// `count` DynaKubes in one YAML stream, in four shapes that together reach most rows:
 /// cloud-native full stack with a routing ActiveGate, application monitoring, host monitoring
 /// with log monitoring, and telemetry ingest. Ten share a tenant.
@@ -503,5 +434,30 @@ pub fn dynakubes(count: usize) -> String {
             SHAPES[i % SHAPES.len()]
         ));
     }
+    out
+}
+
+/// `count` pods in a `kubectl get pods -A -o json` list, for benchmarks: one in ten skipped
+/// for a transient reason, one in a hundred for a reason that needs a fix.
+pub fn pods(count: usize) -> String {
+    let mut out = String::from("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
+    for i in 0..count {
+        if i > 0 {
+            out.push(',');
+        }
+        let deployment = format!("app{}", i / 5);
+        let annotations = if i % 100 == 0 {
+            "\"oneagent.dynatrace.com/injected\":\"false\",\"oneagent.dynatrace.com/reason\":\"UnknownCodeModule\","
+        } else if i % 10 == 0 {
+            "\"oneagent.dynatrace.com/injected\":\"false\",\"oneagent.dynatrace.com/reason\":\"DynaKubeStatusNotReady\","
+        } else {
+            "\"oneagent.dynatrace.com/injected\":\"true\","
+        };
+        out.push_str(&format!(
+            "{{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{{\"name\":\"{deployment}-5d8c9b7f6-{i:05}\",\"namespace\":\"ns{}\",\"labels\":{{\"app\":\"{deployment}\",\"pod-template-hash\":\"5d8c9b7f6\"}},\"annotations\":{{{annotations}\"kubectl.kubernetes.io/restartedAt\":\"2026-11-24T00:00:00Z\"}},\"ownerReferences\":[{{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"{deployment}-5d8c9b7f6\",\"uid\":\"u{i}\",\"controller\":true}}]}},\"spec\":{{\"containers\":[{{\"name\":\"main\",\"image\":\"registry.example.com/app:1\"}}]}},\"status\":{{\"phase\":\"Running\",\"podIP\":\"10.0.0.1\"}}}}",
+            i % 50
+        ));
+    }
+    out.push_str("]}\n");
     out
 }

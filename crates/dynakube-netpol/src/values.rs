@@ -5,7 +5,7 @@
 //! strings, so that rendering cannot fail on data and no input string reaches an output
 //! unchecked. Text that must quote input verbatim — file names, notes, error messages — goes
 //! through [`escape`] (control characters and line separators) and, for values that may carry
-//! credentials, [`redact`].
+//! credentials, `redact`.
 //!
 //! # Example
 //!
@@ -47,6 +47,8 @@ impl fmt::Display for Invalid {
         f.write_str(&self.0)
     }
 }
+
+impl std::error::Error for Invalid {}
 
 fn invalid<T>(reason: impl Into<String>) -> Result<T, Invalid> {
     Err(Invalid(reason.into()))
@@ -109,7 +111,7 @@ macro_rules! string_value {
 
 /// A release of the Dynatrace Operator, such as `1.10.2`; written `1.10`, `1.10.2` or
 /// `v1.10.2`, never older than 1.4.0, the oldest release this tool knows. What differs between
-/// releases is in [`crate::matrix::releases`].
+/// releases is in `crate::matrix::releases`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OperatorVersion {
     /// The major version.
@@ -122,7 +124,7 @@ pub struct OperatorVersion {
 
 impl OperatorVersion {
     /// The release `major.minor.patch`.
-    pub const fn new(major: u16, minor: u16, patch: u16) -> Self {
+    pub(crate) const fn new(major: u16, minor: u16, patch: u16) -> Self {
         OperatorVersion {
             major,
             minor,
@@ -133,10 +135,10 @@ impl OperatorVersion {
     /// The patch version of a release written without one (`1.7`): the newest patch of that
     /// line, since that is what a cluster that follows a minor line runs. It sorts after every
     /// real patch and prints as `1.7`.
-    pub const ANY_PATCH: u16 = u16::MAX;
+    pub(crate) const ANY_PATCH: u16 = u16::MAX;
 
     /// A release as `1.9`, `1.9.0` or `v1.10.2`; a missing patch version means the newest
-    /// patch of the line ([`OperatorVersion::ANY_PATCH`]).
+    /// patch of the line (`OperatorVersion::ANY_PATCH`).
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let text = raw.strip_prefix('v').unwrap_or(raw);
         let numbers: Vec<Option<u16>> = text.split('.').map(|n| n.parse().ok()).collect();
@@ -220,7 +222,7 @@ impl Name {
 
     /// An RFC 1123 subdomain of at most `max` characters (and never more than 63), as the
     /// names of other resources may be.
-    pub fn parse_subdomain(s: &str, max: usize) -> Result<Self, Invalid> {
+    pub(crate) fn parse_subdomain(s: &str, max: usize) -> Result<Self, Invalid> {
         let max = max.min(63);
         if s.len() > max {
             return invalid(format!("is longer than {max} characters"));
@@ -236,7 +238,7 @@ impl Name {
 }
 
 /// Whether `s` is an RFC 1123 label.
-pub fn is_dns_label(s: &str) -> bool {
+pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes()
@@ -314,7 +316,7 @@ impl Host {
     }
 
     /// An IP address as a host; the unspecified address is no host.
-    pub fn ip(ip: IpAddr) -> Result<Self, Invalid> {
+    pub(crate) fn ip(ip: IpAddr) -> Result<Self, Invalid> {
         if ip.is_unspecified() {
             invalid("is the unspecified address, not a host")
         } else {
@@ -323,7 +325,7 @@ impl Host {
     }
 
     /// The host of a parsed URL; the error completes "`<url>` ...".
-    pub fn from_url(url: &url::Url) -> Result<Self, Invalid> {
+    pub(crate) fn from_url(url: &url::Url) -> Result<Self, Invalid> {
         let host = match url.host() {
             Some(url::Host::Domain(name)) => HostName::parse(name).map(Host::Name),
             Some(url::Host::Ipv4(ip)) => Host::ip(IpAddr::V4(ip)),
@@ -337,7 +339,8 @@ impl Host {
     }
 
     /// The IP address, when the host is one.
-    pub fn ip_address(&self) -> Option<IpAddr> {
+    #[cfg(test)]
+    pub(crate) fn ip_address(&self) -> Option<IpAddr> {
         match self {
             Host::Ip(ip) => Some(*ip),
             Host::Name(_) => None,
@@ -345,7 +348,7 @@ impl Host {
     }
 
     /// The host name, when the host is one.
-    pub fn name(&self) -> Option<&HostName> {
+    pub(crate) fn name(&self) -> Option<&HostName> {
         match self {
             Host::Name(name) => Some(name),
             Host::Ip(_) => None,
@@ -378,7 +381,7 @@ impl PortNumber {
     }
 
     /// A port from a constant; fails to compile for 0.
-    pub const fn of(number: u16) -> Self {
+    pub(crate) const fn of(number: u16) -> Self {
         match NonZeroU16::new(number) {
             Some(n) => PortNumber(n),
             None => panic!("port 0 is not a port"),
@@ -386,7 +389,7 @@ impl PortNumber {
     }
 
     /// The number.
-    pub const fn get(self) -> u16 {
+    pub(crate) const fn get(self) -> u16 {
         self.0.get()
     }
 }
@@ -424,12 +427,12 @@ pub struct HostPort {
 
 impl HostPort {
     /// A host and port.
-    pub fn new(host: Host, port: PortNumber) -> Self {
+    pub(crate) fn new(host: Host, port: PortNumber) -> Self {
         HostPort { host, port }
     }
 
     /// The host and port of an absolute URL; the port defaults to the scheme's.
-    pub fn from_url(url: &url::Url) -> Result<Self, Invalid> {
+    pub(crate) fn from_url(url: &url::Url) -> Result<Self, Invalid> {
         let host = Host::from_url(url)?;
         let port = match url.port_or_known_default() {
             Some(port) => PortNumber::new(port)
@@ -444,7 +447,7 @@ impl HostPort {
     /// A communication endpoint as the tenant's connection info lists it: an http or https URL
     /// (`https://10.0.0.1:443/communication`), whose host and port (the scheme's default when
     /// absent) are what is reached.
-    pub fn from_endpoint_url(raw: &str) -> Result<Self, Invalid> {
+    pub(crate) fn from_endpoint_url(raw: &str) -> Result<Self, Invalid> {
         let url = url::Url::parse(raw).map_err(|_| Invalid("is not a URL".into()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return invalid("is not an http or https URL");
@@ -569,17 +572,17 @@ impl Cidr {
     }
 
     /// The block of one address.
-    pub fn of_ip(ip: IpAddr) -> Self {
+    pub(crate) fn of_ip(ip: IpAddr) -> Self {
         Cidr(IpNet::from(ip))
     }
 
     /// A block from a network, with host bits cleared.
-    pub fn of_net(net: IpNet) -> Self {
+    pub(crate) fn of_net(net: IpNet) -> Self {
         Cidr(net.trunc())
     }
 
     /// The network.
-    pub fn net(&self) -> IpNet {
+    pub(crate) fn net(&self) -> IpNet {
         self.0
     }
 
@@ -619,7 +622,7 @@ string_value!(LabelKey);
 
 impl LabelKey {
     /// `s` as a label key, or why it is none (see [`LabelKey`] for the syntax).
-    pub fn parse(s: &str) -> Result<Self, Invalid> {
+    pub(crate) fn parse(s: &str) -> Result<Self, Invalid> {
         let (prefix, name) = match s.split_once('/') {
             Some((prefix, name)) => (Some(prefix), name),
             None => (None, s),
@@ -651,7 +654,7 @@ string_value!(LabelValue);
 
 impl LabelValue {
     /// `s` as a label value, or why it is none (see [`LabelValue`] for the syntax).
-    pub fn parse(s: &str) -> Result<Self, Invalid> {
+    pub(crate) fn parse(s: &str) -> Result<Self, Invalid> {
         if s.is_empty() || is_label_text(s) {
             Ok(LabelValue(s.to_string()))
         } else {
@@ -687,7 +690,7 @@ string_value!(ZoneName);
 impl ZoneName {
     /// `s` as a zone name: refused when empty or with control or invisible characters; see
     /// [`ZoneName::is_dynatrace_name`] for the stricter rule of Dynatrace.
-    pub fn parse(s: &str) -> Result<Self, Invalid> {
+    pub(crate) fn parse(s: &str) -> Result<Self, Invalid> {
         if s.is_empty() {
             invalid("is not a network zone name: it is empty")
         } else if s.chars().any(must_escape) {
@@ -702,7 +705,7 @@ impl ZoneName {
     /// Dynatrace documentation on network zones; a dot is only a separator and may not start
     /// the name). A name such as `.` or `..` would address the collection of zones in the
     /// API's URL path.
-    pub fn is_dynatrace_name(&self) -> bool {
+    pub(crate) fn is_dynatrace_name(&self) -> bool {
         self.0.len() <= 256
             && self.0.split('.').all(|part| {
                 !part.is_empty()
@@ -753,7 +756,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 /// `@` in the authority, the query after `?` and, in a URL, the fragment after `#`. Text that
 /// is not a URL is treated the same way but for fragments, so a proxy host written as
 /// `user:password@host` is redacted too and `file.yaml#2` is not.
-pub fn redact(text: &str) -> Cow<'_, str> {
+pub(crate) fn redact(text: &str) -> Cow<'_, str> {
     let (scheme, rest) = match text.find("://") {
         Some(i) => text.split_at(i + 3),
         None => ("", text),
@@ -796,7 +799,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 
 /// Every word of `text` (split at whitespace, quotes and backticks) [redacted](redact): for
 /// messages of other libraries that may quote an input value.
-pub fn redact_words(text: &str) -> Cow<'_, str> {
+pub(crate) fn redact_words(text: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len());
     let mut changed = false;
     let mut word_start = 0;

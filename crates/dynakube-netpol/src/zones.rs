@@ -56,10 +56,10 @@ use crate::matrix::{Options, ZoneFallback};
 use crate::resources::Inputs;
 
 /// The token permission the request needs.
-pub const PERMISSION: &str = "networkZones.write";
+pub(crate) const PERMISSION: &str = "networkZones.write";
 
 /// A zone's fallback as the Dynatrace API writes it.
-pub fn api_name(fallback: ZoneFallback) -> &'static str {
+pub(crate) fn api_name(fallback: ZoneFallback) -> &'static str {
     match fallback {
         ZoneFallback::Any => "ANY",
         ZoneFallback::OnlyDefaultZone => "ONLY_DEFAULT_ZONE",
@@ -137,7 +137,7 @@ fn zone_path(zone: &str) -> String {
 
 /// The plan for the DynaKubes of `inputs`, with each zone's fallback from the profile
 /// (`networkZones`) or `options`. A zone name that Dynatrace does not accept
-/// ([`ZoneName::is_dynatrace_name`](crate::values::ZoneName::is_dynatrace_name)) is an error naming the DynaKube's field: the operator
+/// (`ZoneName::is_dynatrace_name`) is an error naming the DynaKube's field: the operator
 /// passes any name on, but no request for it could create the zone.
 pub fn plan(inputs: &Inputs, profile: &ClusterProfile, options: &Options) -> Result<ZonePlan> {
     let mut zones: BTreeMap<(String, String), (ZoneFallback, Vec<String>)> = BTreeMap::new();

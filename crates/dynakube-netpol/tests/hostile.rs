@@ -208,7 +208,7 @@ fn run(case: &Case) -> Result<Outputs, dynakube_netpol::Error> {
         proxy_url: Some(ProxyUrl::parse(&case.proxy_url).map_err(|reason| {
             dynakube_netpol::Error::invalid(
                 dynakube_netpol::Location::new("--proxy-url", None, ""),
-                reason,
+                reason.0,
             )
         })?),
         ..ParseOptions::default()

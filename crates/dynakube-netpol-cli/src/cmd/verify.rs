@@ -132,11 +132,7 @@ impl VerifyArgs {
         };
         let index = evaluate::Index::new(namespaces, pods, &files.policies)?;
         let mut report = verify::verify(&matrix, &index, &addresses);
-        report.read = verify::Read {
-            evaluated: files.policies.len(),
-            unevaluated: files.unevaluated,
-            skipped: files.skipped,
-        };
+        report.read_from(&files);
         if let Some(dir) = &self.write_case {
             write_case(dir, &index, &files.policies, &report)?;
         }

@@ -42,7 +42,7 @@ pub struct RuleRef {
 
 impl RuleRef {
     /// The field of the rule in its policy: `spec.egress[0]`.
-    pub fn field(&self) -> String {
+    pub(crate) fn field(&self) -> String {
         format!("spec.{}[{}]", self.direction.name(), self.index)
     }
 }
@@ -55,7 +55,7 @@ impl fmt::Display for RuleRef {
 
 /// What one side of a pod admits.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Admits {
+pub(crate) enum Admits {
     /// The pod is not subject to policy (a hostNetwork pod seen as its node's addresses): no
     /// policy can restrict it.
     NotSubject,
@@ -74,7 +74,7 @@ impl Index {
     /// # Panics
     ///
     /// When `id` is not a pod of this index.
-    pub fn admits(&self, id: PodId, direction: Direction) -> Admits {
+    pub(crate) fn admits(&self, id: PodId, direction: Direction) -> Admits {
         let info = &self.infos[id];
         if info.by_address {
             return Admits::NotSubject;
@@ -108,7 +108,7 @@ impl Index {
     /// # Panics
     ///
     /// When `id`, or `other` as a pod, is not a pod of this index.
-    pub fn admitted_ports(
+    pub(crate) fn admitted_ports(
         &self,
         id: PodId,
         direction: Direction,
@@ -143,12 +143,12 @@ impl Index {
 
     /// Every connection with any peer: every pod seen as a pod and every address, on every
     /// port.
-    pub fn everything(&self) -> Space {
+    pub(crate) fn everything(&self) -> Space {
         Space::product(&self.pod_peers(), AddressSet::all(), &PortSet::all())
     }
 
     /// The pods that are peers as pods (not by their addresses).
-    pub fn pod_peers(&self) -> PodSet {
+    pub(crate) fn pod_peers(&self) -> PodSet {
         (0..self.pods.len())
             .filter(|&id| !self.infos[id].by_address)
             .collect()
@@ -259,4 +259,36 @@ fn rule_ports(rule: &Rule, destination: Option<&PodInfo>) -> PortSet {
         }
     }
     set
+}
+
+/// What the benchmarks measure of the sets, without the sets in the public API.
+#[cfg(feature = "internals")]
+impl Index {
+    /// How many rules admit something, over every pod in both directions: the work of
+    /// [`Index::admits`] for the whole cluster.
+    #[doc(hidden)]
+    pub fn count_admitting_rules(&self) -> usize {
+        let mut rules = 0;
+        for id in 0..self.pods().len() {
+            for direction in [Direction::Egress, Direction::Ingress] {
+                if let Admits::Rules(admitted) = self.admits(id, direction) {
+                    rules += admitted.len();
+                }
+            }
+        }
+        rules
+    }
+
+    /// How many pods' ingress admits some port from `source`: the work of
+    /// [`Index::admitted_ports`] for every pod.
+    #[doc(hidden)]
+    pub fn count_admitting_pods(&self, source: &ConnectionEnd) -> usize {
+        (0..self.pods().len())
+            .filter(|&id| {
+                !self
+                    .admitted_ports(id, Direction::Ingress, source)
+                    .is_empty()
+            })
+            .count()
+    }
 }

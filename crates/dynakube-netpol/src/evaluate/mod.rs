@@ -4,8 +4,8 @@
 //! interned labels, the namespaces each `namespaceSelector` matches, which policies isolate which
 //! pod in which direction, the named ports of every pod), and [`Index::evaluate`] then decides
 //! one [`Connection`] cheaply, saying which policies allowed or isolated each side.
-//! [`Index::admits`] and [`Index::admitted_ports`] give the same decisions as sets instead:
-//! every pod, address range and port range each rule admits (see [`sets`], which no dialect
+//! `Index::admits` and `Index::admitted_ports` give the same decisions as sets instead:
+//! every pod, address range and port range each rule admits (see `sets`, which no dialect
 //! owns), so that what policies allow can be compared with what is needed without trying
 //! connections.
 //!
@@ -101,7 +101,8 @@ mod admitted;
 mod compile;
 mod labels;
 mod read;
-pub mod sets;
+pub(crate) mod sets;
+mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -114,11 +115,13 @@ use self::labels::{Interner, LabelSet};
 use crate::error::{Error, Location, Result};
 use crate::matrix::{Direction, Protocol};
 
-pub use self::admitted::{Admits, RuleRef};
+pub(crate) use self::admitted::Admits;
+pub use self::admitted::RuleRef;
 pub use self::read::{PolicyFiles, read_cluster, read_policies};
+pub use self::write::Case;
 
 /// The label the API server gives every namespace, with the namespace's name as value.
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+pub(crate) const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// A namespace and its labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +161,7 @@ pub struct Pod {
 }
 
 /// A pod: its index in the pods given to [`Index::new`].
-pub type PodId = usize;
+pub(crate) type PodId = usize;
 
 /// One end of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -219,7 +222,7 @@ pub enum Side {
 
 impl Side {
     /// Whether this side admits the connection.
-    pub fn allows(&self) -> bool {
+    pub(crate) fn allows(&self) -> bool {
         !matches!(self, Side::Denied { .. })
     }
 }
@@ -375,18 +378,19 @@ impl Index {
     }
 
     /// The pods, indexed by [`PodId`].
-    pub fn pods(&self) -> &[Pod] {
+    pub(crate) fn pods(&self) -> &[Pod] {
         &self.pods
     }
 
     /// The namespaces: those given (with the `kubernetes.io/metadata.name` label added where
     /// missing), then those only pods or policies name.
-    pub fn namespaces(&self) -> &[Namespace] {
+    pub(crate) fn namespaces(&self) -> &[Namespace] {
         &self.namespaces
     }
 
     /// The policies, in input order.
-    pub fn policies(&self) -> impl ExactSizeIterator<Item = &PolicyRef> {
+    #[cfg(test)]
+    pub(crate) fn policies(&self) -> impl ExactSizeIterator<Item = &PolicyRef> {
         self.policies.iter().map(|policy| &policy.reference)
     }
 
@@ -424,7 +428,8 @@ impl Index {
     /// # Panics
     ///
     /// When `id` is not a pod of this index.
-    pub fn isolating(&self, id: PodId) -> (Vec<&PolicyRef>, Vec<&PolicyRef>) {
+    #[cfg(test)]
+    pub(crate) fn isolating(&self, id: PodId) -> (Vec<&PolicyRef>, Vec<&PolicyRef>) {
         let refs = |numbers: &[u32]| -> Vec<&PolicyRef> {
             numbers
                 .iter()

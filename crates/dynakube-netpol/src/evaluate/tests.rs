@@ -796,7 +796,7 @@ fn side_in_sets(
 
 /// Connections between the pods of `synthetic` and some addresses on ports at the edges of
 /// the generated ranges, both from `connections` and made here.
-fn edge_connections(synthetic: &synthetic::Synthetic, seed: u64) -> Vec<Connection> {
+fn edge_connections(synthetic: &Case, seed: u64) -> Vec<Connection> {
     let ports = [
         (1, Protocol::Tcp),
         (65535, Protocol::Tcp),

@@ -202,7 +202,7 @@ fn proxy(
             value: Some(value), ..
         }) if !value.is_empty() => {
             let url = ProxyUrl::parse(&value)
-                .map_err(|reason| Error::invalid(location.join("spec.proxy.value"), reason))?;
+                .map_err(|reason| Error::invalid(location.join("spec.proxy.value"), reason.0))?;
             (url, ProxySource::Value)
         }
         Some(RawProxy {

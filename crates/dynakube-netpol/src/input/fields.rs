@@ -31,14 +31,10 @@
 //! written by the operator, not by the user: anything is accepted under it, so that the output
 //! of a newer operator is never refused, although the lists keep its fields.
 
-mod crd;
-
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use serde_yaml::Value;
-
-pub use crd::{CrdFields, crd_fields};
 
 /// A field the resource's API version does not declare.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,25 +42,25 @@ pub(crate) struct UnknownField {
     /// Dotted path with indices, relative to the resource: `spec.activeGate.capabilites`,
     /// `spec.extensions.databases[0].idd`. The keys are the input's own: quote them with
     /// [`Shown`](crate::values::Shown) before they reach a message.
-    pub path: String,
+    pub(crate) path: String,
     /// A hint for the message, such as "did you mean `capabilities`?" (the nearest declared
     /// sibling, when it is close enough) or "exists in dynatrace.com/v1beta4 and later" (when
     /// another version of the kind declares the same path), or both, joined by "; ". None when
     /// there is nothing useful to say.
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 /// One field list kept in the crate: the resource version it describes, its file and text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FieldList {
+pub(crate) struct FieldList {
     /// The kind, `DynaKube` or `EdgeConnect`.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// The full API version, such as `dynatrace.com/v1beta6`.
-    pub api_version: &'static str,
+    pub(crate) api_version: &'static str,
     /// The file name under `crates/dynakube-netpol/src/input/fields/`.
-    pub file: &'static str,
+    pub(crate) file: &'static str,
     /// The file's text.
-    pub text: &'static str,
+    pub(crate) text: &'static str,
 }
 
 /// A field list of `kind` for version `version` of `dynatrace.com`, from `file`.
@@ -80,7 +76,7 @@ macro_rules! field_list {
 }
 
 /// Every field list, the versions of each kind from oldest to newest.
-pub const FIELD_LISTS: [FieldList; 6] = [
+pub(crate) const FIELD_LISTS: [FieldList; 6] = [
     field_list!("DynaKube", "v1beta3", "dynakube-v1beta3.txt"),
     field_list!("DynaKube", "v1beta4", "dynakube-v1beta4.txt"),
     field_list!("DynaKube", "v1beta5", "dynakube-v1beta5.txt"),

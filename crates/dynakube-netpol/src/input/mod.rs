@@ -51,8 +51,7 @@ mod edgeconnect;
 mod fields;
 mod status;
 
-#[doc(hidden)]
-pub use fields::{CrdFields, FIELD_LISTS, FieldList, crd_fields, known_field_paths};
+pub use fields::known_field_paths;
 
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;

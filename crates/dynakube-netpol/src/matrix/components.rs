@@ -11,6 +11,7 @@ use crate::values::Name;
 /// A Dynatrace component: a kind of workload the operator or its Helm chart rolls out, or the
 /// application pods it injects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Component {
     /// The operator Deployment `dynatrace-operator`.
     Operator,
@@ -46,7 +47,7 @@ pub enum Component {
 
 /// Which resource a component belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// One per cluster: installed with the operator.
     Cluster,
     /// One per DynaKube.
@@ -59,7 +60,7 @@ pub enum Scope {
 
 impl Component {
     /// All components, in the order policies are written.
-    pub const ALL: [Component; 14] = [
+    pub(crate) const ALL: [Component; 14] = [
         Component::Operator,
         Component::Webhook,
         Component::CsiDriver,
@@ -77,7 +78,7 @@ impl Component {
     ];
 
     /// A short name for tables and policy names.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Component::Operator => "operator",
             Component::Webhook => "webhook",
@@ -98,12 +99,13 @@ impl Component {
 
     /// Whether the component is application pods (injected, or instrumented by a classic
     /// full-stack OneAgent) rather than a workload the operator or its chart rolls out.
-    pub fn applications(self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn applications(self) -> bool {
         matches!(self, Component::InjectedApps | Component::ClassicApps)
     }
 
     /// Which resource the component belongs to.
-    pub fn scope(self) -> Scope {
+    pub(crate) fn scope(self) -> Scope {
         match self {
             Component::Operator
             | Component::Webhook
@@ -122,21 +124,21 @@ impl fmt::Display for Component {
 }
 
 /// The ActiveGate's HTTPS pod port (Service port 443): routing, ingest, API.
-pub const ACTIVEGATE_HTTPS: Port = Port::tcp(9999);
+pub(crate) const ACTIVEGATE_HTTPS: Port = Port::tcp(9999);
 /// The ActiveGate's plain-HTTP pod port (Service port 80).
-pub const ACTIVEGATE_HTTP: Port = Port::tcp(9998);
+pub(crate) const ACTIVEGATE_HTTP: Port = Port::tcp(9998);
 /// The extension execution controller's port (Service port 14599).
-pub const EXTENSION_CONTROLLER: Port = Port::tcp(14599);
+pub(crate) const EXTENSION_CONTROLLER: Port = Port::tcp(14599);
 /// The kubelet API's port: the kubelet default, since the operator sets none.
-pub const KUBELET: Port = Port::tcp(10250);
+pub(crate) const KUBELET: Port = Port::tcp(10250);
 
 /// The operator's metrics port.
-pub const OPERATOR_METRICS: Port = Port::tcp(8080);
+pub(crate) const OPERATOR_METRICS: Port = Port::tcp(8080);
 /// The operator's health probe port.
-pub const OPERATOR_HEALTH: Port = Port::tcp(10080);
+pub(crate) const OPERATOR_HEALTH: Port = Port::tcp(10080);
 
 /// The OpenTelemetry collector's pod ports for each telemetry protocol it receives.
-pub const TELEMETRY_PORTS: [(TelemetryProtocol, &[Port]); 4] = [
+pub(crate) const TELEMETRY_PORTS: [(TelemetryProtocol, &[Port]); 4] = [
     (TelemetryProtocol::Otlp, &[Port::tcp(4317), Port::tcp(4318)]),
     (
         TelemetryProtocol::Jaeger,
@@ -152,7 +154,7 @@ pub const TELEMETRY_PORTS: [(TelemetryProtocol, &[Port]); 4] = [
 ];
 
 /// The OpenTelemetry collector's pod ports that receive `protocol`.
-pub fn telemetry_ports(protocol: TelemetryProtocol) -> &'static [Port] {
+pub(crate) fn telemetry_ports(protocol: TelemetryProtocol) -> &'static [Port] {
     TELEMETRY_PORTS
         .iter()
         .find(|(p, _)| *p == protocol)
@@ -160,7 +162,7 @@ pub fn telemetry_ports(protocol: TelemetryProtocol) -> &'static [Port] {
 }
 
 /// The label the operator puts on every namespace it injects for a DynaKube.
-pub const INSTANCE_NAMESPACE_LABEL: &str = "dynakube.internal.dynatrace.com/instance";
+pub(crate) const INSTANCE_NAMESPACE_LABEL: &str = "dynakube.internal.dynatrace.com/instance";
 
 /// One workload: a component of the cluster, of one DynaKube, or of one EdgeConnect, and how
 /// its pods are found.
@@ -196,7 +198,7 @@ pub enum Selection {
 
 impl Selection {
     /// The pod selector, where pods are found by labels.
-    pub fn pods(&self) -> Option<&Selector> {
+    pub(crate) fn pods(&self) -> Option<&Selector> {
         match self {
             Selection::Pods(selector) | Selection::HostNetwork(selector) => Some(selector),
             Selection::Namespaces { .. } => None,
@@ -207,7 +209,7 @@ impl Selection {
 impl Workload {
     /// The workload of `component`, for the DynaKube or EdgeConnect `instance`, in
     /// `namespace`, with the labels of today's operator.
-    pub fn new(component: Component, instance: Option<Name>, namespace: Name) -> Self {
+    pub(crate) fn new(component: Component, instance: Option<Name>, namespace: Name) -> Self {
         let selection = selection(component, instance.as_ref());
         Workload {
             component,
@@ -220,14 +222,14 @@ impl Workload {
     /// The workload's name, as `kubectl get` shows its controller in the newest release
     /// (`<dk>-activegate`, ...; see [`super::releases`]); application pods, which no
     /// controller runs, are `<dk>-injected-apps` and `<dk>-classic-apps`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         let instance = self.instance.as_ref().map_or("", Name::as_str);
         super::releases::controller_name(self.component, instance)
             .unwrap_or_else(|| format!("{instance}-{}", self.component.name()))
     }
 
     /// Whether the workload gets policies of its own: namespaced pods found by labels.
-    pub fn has_policies(&self) -> bool {
+    pub(crate) fn has_policies(&self) -> bool {
         matches!(self.selection, Selection::Pods(_))
     }
 }
@@ -260,7 +262,7 @@ fn selection(component: Component, instance: Option<&Name>) -> Selection {
 
 /// The name the operator's manifests give a container port of `component`, where they name it
 /// (for clusters that refer to ports by name).
-pub fn port_name(component: Component, port: Port) -> Option<&'static str> {
+pub(crate) fn port_name(component: Component, port: Port) -> Option<&'static str> {
     Some(match (component, port.number.get()) {
         (Component::Operator, p) if p == OPERATOR_METRICS.number.get() => "metrics",
         (Component::Operator, p) if p == OPERATOR_HEALTH.number.get() => "livez",

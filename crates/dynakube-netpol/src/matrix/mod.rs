@@ -1,6 +1,6 @@
 //! The traffic matrix: every connection the Dynatrace components make or accept, as data.
 //!
-//! [`TABLE`] holds one [`FlowRule`] per row of the traffic reference; [`build`] turns the table,
+//! `TABLE` holds one `FlowRule` per row of the traffic reference; [`build`] turns the table,
 //! the resources and the cluster profile into the active [`Flow`]s. Building is pure: no I/O,
 //! and the same inputs always give the same matrix in the same order.
 //!
@@ -51,27 +51,27 @@ mod components;
 mod notes;
 mod peers;
 mod ports;
-pub mod releases;
+pub(crate) mod releases;
 mod rows;
 mod rules;
 mod table;
 
 use std::collections::BTreeSet;
 
+pub use crate::values::OperatorVersion;
 pub use build::build;
-pub use components::{
-    ACTIVEGATE_HTTP, ACTIVEGATE_HTTPS, Component, EXTENSION_CONTROLLER, INSTANCE_NAMESPACE_LABEL,
-    Scope, Selection, Workload, port_name,
-};
+pub use components::{Component, Selection, Workload};
+pub(crate) use components::{INSTANCE_NAMESPACE_LABEL, Scope, port_name};
 pub use notes::{Level, Note};
 pub use peers::{ApiServer, Blocks, Dns, Endpoint, HostRole, NodeScope, Nodes, Pods, PodsKind};
 pub use ports::{Port, Ports, Protocol};
-pub use releases::{OperatorVersion, Selector};
-pub use rows::{RowId, joined as rows_joined};
-pub use rules::{
-    Condition, FlowRule, PeerKind, PortKind, ProxyUse, WebhookPort, ZoneRoute, markdown_table,
-};
-pub use table::TABLE;
+pub use releases::Selector;
+pub use releases::markdown_table as releases_markdown_table;
+pub use rows::RowId;
+pub(crate) use rows::joined as rows_joined;
+pub(crate) use rules::{Condition, FlowRule, PeerKind, PortKind, ProxyUse, ZoneRoute};
+pub use rules::{WebhookPort, markdown_table};
+pub(crate) use table::TABLE;
 
 use crate::resources::ResourceRef;
 use crate::values::Name;
@@ -82,7 +82,7 @@ pub struct Options {
     /// The fallback mode of the network zones the DynaKubes name (`spec.networkZone`).
     pub zone_fallback: ZoneFallback,
     /// Accept an operator namespace the cluster or other software shares (`kube-system`,
-    /// `default`, `openshift-*`, see [`shared_namespace`]): the default deny then isolates
+    /// `default`, `openshift-*`, see `shared_namespace`): the default deny then isolates
     /// every other pod in it too. Refused without.
     pub shared_namespace: bool,
 }
@@ -90,7 +90,7 @@ pub struct Options {
 /// Why `namespace` is not Dynatrace's own, or `None` when it may be: the policies put every
 /// pod of the operator namespace into default deny, which in these namespaces cuts off pods
 /// the cluster needs (cluster DNS in `kube-system`, OpenShift's DNS and operators).
-pub fn shared_namespace(namespace: &str) -> Option<&'static str> {
+pub(crate) fn shared_namespace(namespace: &str) -> Option<&'static str> {
     match namespace {
         "default" => Some("the namespace of everything deployed without one"),
         "openshift" => Some("reserved by OpenShift for its own components"),
@@ -131,7 +131,7 @@ pub enum Direction {
 
 impl Direction {
     /// `ingress` or `egress`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Direction::Ingress => "ingress",
             Direction::Egress => "egress",

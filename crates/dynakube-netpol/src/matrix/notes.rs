@@ -44,7 +44,7 @@ impl Note {
 
     /// The same note, caused by a resource's field (`DynaKube dynatrace/dk spec.kspm`), or
     /// by a field of the cluster profile when `field` starts with `cluster profile `.
-    pub fn at(self, field: impl Into<String>) -> Self {
+    pub(crate) fn at(self, field: impl Into<String>) -> Self {
         let field = field.into();
         let cause = match field.strip_prefix(PROFILE) {
             Some(path) => Cause::Profile(path.to_owned()),
@@ -57,7 +57,7 @@ impl Note {
     }
 
     /// The same note, caused by a setting.
-    pub fn by(self, setting: Setting) -> Self {
+    pub(crate) fn by(self, setting: Setting) -> Self {
         Note {
             cause: Some(Cause::Setting(setting)),
             ..self
@@ -85,7 +85,7 @@ impl Note {
     }
 
     /// An informational note about one flow: it concerns the flow's reference rows.
-    pub fn on_flow(flow: &Flow, text: impl Into<String>) -> Self {
+    pub(crate) fn on_flow(flow: &Flow, text: impl Into<String>) -> Self {
         Note {
             level: Level::Info,
             refs: flow.refs.clone(),

@@ -13,6 +13,7 @@ use crate::values::{Cidr, Host, HostPattern, Name, PortNumber};
 
 /// One side of a connection.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Endpoint {
     /// Pods of a Dynatrace workload (see its [`Selection`](super::Selection)).
     Workload(Workload),
@@ -43,7 +44,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// The workload, when the endpoint is one.
-    pub fn workload(&self) -> Option<&Workload> {
+    pub(crate) fn workload(&self) -> Option<&Workload> {
         match self {
             Endpoint::Workload(w) => Some(w),
             _ => None,
@@ -51,7 +52,7 @@ impl Endpoint {
     }
 
     /// The workload, when the endpoint is one that gets policies of its own.
-    pub fn policy_subject(&self) -> Option<&Workload> {
+    pub(crate) fn policy_subject(&self) -> Option<&Workload> {
         self.workload().filter(|w| w.has_policies())
     }
 }
@@ -142,7 +143,7 @@ pub struct Pods {
 impl Pods {
     /// What they are and where, in words: `application pods (classic full-stack) in
     /// namespace shop`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.namespace {
             Some(namespace) => format!("{} in namespace {namespace}", self.kind.describe()),
             None => format!("{} of every namespace", self.kind.describe()),
@@ -151,7 +152,7 @@ impl Pods {
 
     /// The pods of `kind` the cluster profile names: in `namespace` (every namespace when
     /// `None`), with `labels` (every pod when empty).
-    pub fn named<K: fmt::Display, V: fmt::Display>(
+    pub(crate) fn named<K: fmt::Display, V: fmt::Display>(
         kind: PodsKind,
         namespace: Option<&Name>,
         labels: &BTreeMap<K, V>,
@@ -169,6 +170,7 @@ impl Pods {
 
 /// What pods that are no Dynatrace workload are to the Dynatrace components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum PodsKind {
     /// The Prometheus of the cluster profile.
     Prometheus,
@@ -188,12 +190,12 @@ pub enum PodsKind {
 impl PodsKind {
     /// Whether they are application pods running Dynatrace code modules, whose egress a
     /// flavor may allow outside the operator namespace (Cilium's `appEgress`).
-    pub fn applications(self) -> bool {
+    pub(crate) fn applications(self) -> bool {
         matches!(self, PodsKind::ClassicApps)
     }
 
     /// In words.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             PodsKind::Prometheus => "Prometheus",
             PodsKind::Any => "all pods",
@@ -205,7 +207,7 @@ impl PodsKind {
     }
 
     /// The kebab-case name used in policy names.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PodsKind::Prometheus => "prometheus",
             PodsKind::Any => "all-pods",
@@ -219,6 +221,7 @@ impl PodsKind {
 
 /// What an external host is to the Dynatrace components; names the policy that allows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum HostRole {
     /// The Dynatrace API of `apiUrl` (after normalisation).
     DynatraceApi,
@@ -242,7 +245,7 @@ pub enum HostRole {
 
 impl HostRole {
     /// The kebab-case name used in policy names.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             HostRole::DynatraceApi => "dynatrace-api",
             HostRole::CommunicationEndpoint => "communication-endpoints",

@@ -48,7 +48,7 @@ pub struct Port {
 
 impl Port {
     /// A TCP port; `number` is a constant from 1 to 65535.
-    pub const fn tcp(number: u16) -> Self {
+    pub(crate) const fn tcp(number: u16) -> Self {
         Port {
             number: PortNumber::of(number),
             protocol: Protocol::Tcp,
@@ -56,7 +56,7 @@ impl Port {
     }
 
     /// A UDP port; `number` is a constant from 1 to 65535.
-    pub const fn udp(number: u16) -> Self {
+    pub(crate) const fn udp(number: u16) -> Self {
         Port {
             number: PortNumber::of(number),
             protocol: Protocol::Udp,
@@ -64,7 +64,7 @@ impl Port {
     }
 
     /// A TCP port of a validated number.
-    pub const fn tcp_of(number: PortNumber) -> Self {
+    pub(crate) const fn tcp_of(number: PortNumber) -> Self {
         Port {
             number,
             protocol: Protocol::Tcp,
@@ -72,7 +72,7 @@ impl Port {
     }
 
     /// A UDP port of a validated number.
-    pub const fn udp_of(number: PortNumber) -> Self {
+    pub(crate) const fn udp_of(number: PortNumber) -> Self {
         Port {
             number,
             protocol: Protocol::Udp,
@@ -97,7 +97,7 @@ pub enum Ports {
 
 impl Ports {
     /// The ports of a list.
-    pub fn list(ports: impl IntoIterator<Item = Port>) -> Self {
+    pub(crate) fn list(ports: impl IntoIterator<Item = Port>) -> Self {
         Ports::List(ports.into_iter().collect())
     }
 }

@@ -8,34 +8,12 @@
 //! working across an operator upgrade; the release itself ([`OperatorVersion`], from the
 //! cluster profile or inferred from the resources) decides which features exist and how the
 //! resources read.
-//!
-//! # Example
-//!
-//! ```
-//! use dynakube_netpol::matrix::Component;
-//! use dynakube_netpol::matrix::releases::{OperatorVersion, pod_labels, selector};
-//! use dynakube_netpol::resources::DynaKubeVersion;
-//!
-//! let release = OperatorVersion::parse("v1.10.2").unwrap();
-//! assert_eq!(release, OperatorVersion::NEWEST);
-//! assert!(OperatorVersion::parse("1.3").is_err()); // older than every release known
-//! assert!(release.serves(DynaKubeVersion::V1beta5));
-//!
-//! // One selector for the ActiveGate's pods of every release.
-//! let activegate = selector(Component::ActiveGate, "dk");
-//! for release in [OperatorVersion::OLDEST, OperatorVersion::NEWEST] {
-//!     let labels = pod_labels(Component::ActiveGate, "dk", release).unwrap();
-//!     assert!(activegate.matches(&labels));
-//! }
-//! let webhook = pod_labels(Component::Webhook, "dk", OperatorVersion::NEWEST).unwrap();
-//! assert!(!activegate.matches(&webhook));
-//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Component;
 use crate::resources::DynaKubeVersion;
-pub use crate::values::OperatorVersion;
+pub(crate) use crate::values::OperatorVersion;
 
 const fn v(major: u16, minor: u16, patch: u16) -> OperatorVersion {
     OperatorVersion::new(major, minor, patch)
@@ -43,12 +21,12 @@ const fn v(major: u16, minor: u16, patch: u16) -> OperatorVersion {
 
 impl OperatorVersion {
     /// The oldest release this tool knows.
-    pub const OLDEST: OperatorVersion = v(1, 4, 0);
+    pub(crate) const OLDEST: OperatorVersion = v(1, 4, 0);
     /// The newest release this tool was checked against; newer ones are read as this one.
-    pub const NEWEST: OperatorVersion = v(1, 10, 2);
+    pub(crate) const NEWEST: OperatorVersion = v(1, 10, 2);
 
     /// The release whose facts apply: this one, or the newest known for newer ones.
-    pub fn known(self) -> OperatorVersion {
+    pub(crate) fn known(self) -> OperatorVersion {
         self.min(Self::NEWEST)
     }
 
@@ -58,19 +36,19 @@ impl OperatorVersion {
     /// An unknown patch of the newest line (1.10.3, or `1.10`, which means its newest patch)
     /// is not: patch releases fix bugs and do not change the labels, ports and fields the
     /// policies follow, so a warning for each would be noise.
-    pub fn beyond_known(self) -> bool {
+    pub(crate) fn beyond_known(self) -> bool {
         (self.major, self.minor) > (Self::NEWEST.major, Self::NEWEST.minor)
     }
 
     /// Whether the release serves DynaKubes of `version`.
-    pub fn serves(self, version: DynaKubeVersion) -> bool {
+    pub(crate) fn serves(self, version: DynaKubeVersion) -> bool {
         SERVED.iter().any(|(served, first, end)| {
             *served == version && *first <= self && end.is_none_or(|end| self < end)
         })
     }
 
     /// Whether the operator of this release runs `component` at all.
-    pub fn has(self, component: Component) -> bool {
+    pub(crate) fn has(self, component: Component) -> bool {
         SCHEMES
             .iter()
             .any(|s| s.component == component && s.since <= self.known())
@@ -78,13 +56,13 @@ impl OperatorVersion {
     }
 
     /// Whether `fact` holds for this release.
-    pub fn holds(self, fact: ReleaseFact) -> bool {
+    pub(crate) fn holds(self, fact: ReleaseFact) -> bool {
         let (since, until) = fact.releases();
         since <= self && until.is_none_or(|until| self < until)
     }
 
     /// The newest release that serves every one of `versions`, if one does.
-    pub fn newest_serving(versions: &BTreeSet<DynaKubeVersion>) -> Option<OperatorVersion> {
+    pub(crate) fn newest_serving(versions: &BTreeSet<DynaKubeVersion>) -> Option<OperatorVersion> {
         RELEASES
             .iter()
             .rev()
@@ -93,7 +71,7 @@ impl OperatorVersion {
     }
 
     /// The DynaKube versions the release serves, for messages.
-    pub fn served(self) -> Vec<&'static str> {
+    pub(crate) fn served(self) -> Vec<&'static str> {
         [
             DynaKubeVersion::V1beta3,
             DynaKubeVersion::V1beta4,
@@ -129,7 +107,7 @@ const SERVED: [(DynaKubeVersion, OperatorVersion, Option<OperatorVersion>); 4] =
 
 /// A behaviour of the operator that holds for a range of releases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReleaseFact {
+pub(crate) enum ReleaseFact {
     /// Feature flags are read with Go's `strconv.ParseBool` (`1`, `t`, `TRUE`, ...), falling
     /// back to the default on other values; before, only the exact strings `true` and
     /// `false` counted.
@@ -161,7 +139,7 @@ pub enum ReleaseFact {
 
 impl ReleaseFact {
     /// Every fact, in the order of the generated table.
-    pub const ALL: [ReleaseFact; 10] = [
+    pub(crate) const ALL: [ReleaseFact; 10] = [
         ReleaseFact::ParseBoolFlags,
         ReleaseFact::NodeImagePullFlag,
         ReleaseFact::CsiIgnoresPublicRegistry,
@@ -175,7 +153,7 @@ impl ReleaseFact {
     ];
 
     /// The releases it holds for: from the first, up to (not including) the second, if any.
-    pub fn releases(self) -> (OperatorVersion, Option<OperatorVersion>) {
+    pub(crate) fn releases(self) -> (OperatorVersion, Option<OperatorVersion>) {
         match self {
             ReleaseFact::ParseBoolFlags => (v(1, 6, 0), None),
             ReleaseFact::NodeImagePullFlag => (v(1, 5, 0), None),
@@ -190,7 +168,7 @@ impl ReleaseFact {
     }
 
     /// The fact in words, for the generated table.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             ReleaseFact::ParseBoolFlags => {
                 "feature flags read like Go's ParseBool (`1`, `t`, `TRUE`, ...); unreadable values give the default"
@@ -413,7 +391,7 @@ pub struct Selector {
 
 impl Selector {
     /// A selector of exactly these labels.
-    pub fn labels(labels: BTreeMap<String, String>) -> Self {
+    pub(crate) fn labels(labels: BTreeMap<String, String>) -> Self {
         Selector {
             labels,
             one_of: BTreeMap::new(),
@@ -421,7 +399,7 @@ impl Selector {
     }
 
     /// Whether a pod with `labels` is selected.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub(crate) fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.labels.iter().all(|(k, v)| labels.get(k) == Some(v))
             && self
                 .one_of
@@ -433,7 +411,7 @@ impl Selector {
 /// The selector of `component`'s pods for `instance`, valid for every release that has the
 /// component: labels whose value changed become `In` over the values, labels some release
 /// lacks are left out. Tests check that no selector admits another component's pods.
-pub fn selector(component: Component, instance: &str) -> Selector {
+pub(crate) fn selector(component: Component, instance: &str) -> Selector {
     let sets: Vec<BTreeMap<String, String>> = schemes(component)
         .map(|s| s.labels.selected(instance))
         .collect();
@@ -460,7 +438,7 @@ pub fn selector(component: Component, instance: &str) -> Selector {
 
 /// The labels `component`'s pods carry in `release`, for `instance`; `None` where the release
 /// has no such component.
-pub fn pod_labels(
+pub(crate) fn pod_labels(
     component: Component,
     instance: &str,
     release: OperatorVersion,
@@ -470,7 +448,7 @@ pub fn pod_labels(
 
 /// The names `component`'s controller had in any release, for `instance`, and whether pods
 /// add an id before their own suffix (SQL executors: the name ends with the dash before it).
-pub fn controller_names(component: Component, instance: &str) -> BTreeSet<(String, bool)> {
+pub(crate) fn controller_names(component: Component, instance: &str) -> BTreeSet<(String, bool)> {
     schemes(component)
         .map(|s| match s.controller {
             Controller::Infix(_) => (format!("{}-", s.controller.name(instance)), true),
@@ -482,7 +460,7 @@ pub fn controller_names(component: Component, instance: &str) -> BTreeSet<(Strin
 /// The name of `component`'s controller in the newest release, for `instance` (for SQL
 /// executors, the name each executor's adds its id to); `None` for application pods, which no
 /// controller of the operator runs.
-pub fn controller_name(component: Component, instance: &str) -> Option<String> {
+pub(crate) fn controller_name(component: Component, instance: &str) -> Option<String> {
     Some(
         scheme(component, OperatorVersion::NEWEST)?
             .controller
@@ -562,6 +540,24 @@ pub fn markdown_table() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The module's example: releases by name, and one ActiveGate selector for every release.
+    #[test]
+    fn one_selector_covers_every_release() {
+        let release = OperatorVersion::parse("v1.10.2").unwrap();
+        assert_eq!(release, OperatorVersion::NEWEST);
+        assert!(OperatorVersion::parse("1.3").is_err()); // older than every release known
+        assert!(release.serves(DynaKubeVersion::V1beta5));
+
+        // One selector for the ActiveGate's pods of every release.
+        let activegate = selector(Component::ActiveGate, "dk");
+        for release in [OperatorVersion::OLDEST, OperatorVersion::NEWEST] {
+            let labels = pod_labels(Component::ActiveGate, "dk", release).unwrap();
+            assert!(activegate.matches(&labels));
+        }
+        let webhook = pod_labels(Component::Webhook, "dk", OperatorVersion::NEWEST).unwrap();
+        assert!(!activegate.matches(&webhook));
+    }
 
     fn every_release() -> impl Iterator<Item = OperatorVersion> {
         RELEASES

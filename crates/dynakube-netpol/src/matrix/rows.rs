@@ -9,6 +9,7 @@ macro_rules! row_ids {
         /// A row of the traffic reference: `I1`–`I17` are connections to Dynatrace pods,
         /// `E1`–`E30` connections from them. Ids sort in the reference's order, ingress first.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
         pub enum RowId {
             $(
                 #[doc = concat!("Row `", stringify!($id), "`.")]
@@ -18,10 +19,10 @@ macro_rules! row_ids {
 
         impl RowId {
             /// Every id, in the reference's order.
-            pub const ALL: &'static [RowId] = &[$(RowId::$id),*];
+            pub(crate) const ALL: &'static [RowId] = &[$(RowId::$id),*];
 
             /// The id as the reference writes it (`I1`, `E30`).
-            pub fn name(self) -> &'static str {
+            pub(crate) fn name(self) -> &'static str {
                 match self {
                     $(RowId::$id => stringify!($id),)*
                 }
@@ -59,7 +60,7 @@ impl fmt::Display for RowId {
 }
 
 /// Row ids joined with `, `, in the reference's order.
-pub fn joined<'a>(ids: impl IntoIterator<Item = &'a RowId>) -> String {
+pub(crate) fn joined<'a>(ids: impl IntoIterator<Item = &'a RowId>) -> String {
     let mut ids: Vec<RowId> = ids.into_iter().copied().collect();
     ids.sort();
     ids.dedup();

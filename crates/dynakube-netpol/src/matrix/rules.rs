@@ -6,7 +6,7 @@ use crate::cluster::DnsProvider;
 
 /// The kind of peer a table row has, before the resources make it concrete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerKind {
+pub(crate) enum PeerKind {
     /// The nodes (kubelet).
     Nodes,
     /// kube-apiserver.
@@ -64,7 +64,7 @@ pub enum PeerKind {
 
 impl PeerKind {
     /// The peer in words, for the generated table.
-    pub fn describe(self) -> String {
+    pub(crate) fn describe(self) -> String {
         match self {
             PeerKind::Nodes => "nodes (kubelet)".into(),
             PeerKind::KubeApiServer => "kube-apiserver".into(),
@@ -102,7 +102,7 @@ impl PeerKind {
 
 /// The ports of a table row: where they come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PortKind {
+pub(crate) enum PortKind {
     /// Fixed pod ports.
     Fixed(&'static [Port]),
     /// The ports of the peer (host ports, the DNS of the profile, the workload's own port).
@@ -126,14 +126,14 @@ pub enum WebhookPort {
 
 impl WebhookPort {
     /// Every port of the webhook.
-    pub const ALL: [WebhookPort; 3] = [
+    pub(crate) const ALL: [WebhookPort; 3] = [
         WebhookPort::Server,
         WebhookPort::HealthProbe,
         WebhookPort::Metrics,
     ];
 
     /// The chart's default.
-    pub const fn default_port(self) -> u16 {
+    pub(crate) const fn default_port(self) -> u16 {
         match self {
             WebhookPort::Server => 8443,
             WebhookPort::HealthProbe => 10080,
@@ -143,7 +143,7 @@ impl WebhookPort {
 
     /// The name the chart gives the container port (in every release), by which a rendered
     /// chart's ports are read and a modelled cluster's pods name them.
-    pub const fn container_port_name(self) -> &'static str {
+    pub(crate) const fn container_port_name(self) -> &'static str {
         match self {
             WebhookPort::Server => "server-port",
             WebhookPort::HealthProbe => "livez",
@@ -154,7 +154,7 @@ impl WebhookPort {
 
 /// When a table row is active, beyond its component running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Condition {
+pub(crate) enum Condition {
     /// Whenever the component runs.
     Always,
     /// The cluster profile names a Prometheus.
@@ -192,7 +192,7 @@ pub enum Condition {
 
 impl Condition {
     /// The CR field or setting that switches the row on, in words.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Condition::Always => "always",
             Condition::PrometheusConfigured => "cluster profile `prometheus`",
@@ -222,7 +222,7 @@ impl Condition {
 
 /// Whether a row's traffic goes through the proxy of its resource (`E30`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProxyUse {
+pub(crate) enum ProxyUse {
     /// Never: the component is not given the proxy.
     Never,
     /// Through the DynaKube's `spec.proxy`, unless its no-proxy hosts name the host.
@@ -237,7 +237,7 @@ pub enum ProxyUse {
 
 impl ProxyUse {
     /// In words, for the generated table.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             ProxyUse::Never => "no",
             ProxyUse::DynaKube => "`spec.proxy`",
@@ -254,7 +254,7 @@ impl ProxyUse {
 
 /// Where a row's traffic goes when the DynaKube's network zone has the fallback mode NONE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ZoneRoute {
+pub(crate) enum ZoneRoute {
     /// The zone changes nothing.
     Unchanged,
     /// Only to the ActiveGates of the zone: here, the in-cluster ActiveGate.
@@ -263,35 +263,35 @@ pub enum ZoneRoute {
 
 /// One row of the traffic table.
 #[derive(Debug, Clone, Copy)]
-pub struct FlowRule {
+pub(crate) struct FlowRule {
     /// The reference row (`I1`–`I17`, `E1`–`E29`). A reference row may take several table rows
     /// when its components differ in scope or condition; (id, component) is unique.
-    pub id: RowId,
+    pub(crate) id: RowId,
     /// Other reference rows the same connections implement (the other side's view).
-    pub also: &'static [RowId],
+    pub(crate) also: &'static [RowId],
     /// Which resource the row is evaluated for.
-    pub scope: Scope,
+    pub(crate) scope: Scope,
     /// The components the row applies to.
-    pub components: &'static [Component],
+    pub(crate) components: &'static [Component],
     /// Whether the component accepts (ingress) or opens (egress) the connections.
-    pub direction: Direction,
+    pub(crate) direction: Direction,
     /// The other side.
-    pub peer: PeerKind,
+    pub(crate) peer: PeerKind,
     /// The destination ports.
-    pub ports: PortKind,
+    pub(crate) ports: PortKind,
     /// What switches the row on, beyond the component running.
-    pub when: Condition,
+    pub(crate) when: Condition,
     /// Whether the traffic goes through a proxy.
-    pub proxy: ProxyUse,
+    pub(crate) proxy: ProxyUse,
     /// Where the traffic goes in a network zone with fallback NONE.
-    pub zone: ZoneRoute,
+    pub(crate) zone: ZoneRoute,
     /// What the connections are for.
-    pub purpose: &'static str,
+    pub(crate) purpose: &'static str,
 }
 
 impl PortKind {
     /// The ports in words, for the generated table.
-    pub fn describe(self, peer: PeerKind) -> String {
+    pub(crate) fn describe(self, peer: PeerKind) -> String {
         match (self, peer) {
             (PortKind::Fixed(ports), _) => Ports::list(ports.iter().copied()).to_string(),
             (PortKind::Webhook(port), _) => {

@@ -69,7 +69,7 @@ const AG_HTTPS: PortKind = PortKind::Fixed(&[ACTIVEGATE_HTTPS]);
 
 /// The table. Order is the reference's order, ingress first.
 #[rustfmt::skip]
-pub static TABLE: &[FlowRule] = &[
+pub(crate) static TABLE: &[FlowRule] = &[
     row(I1, Scope::Cluster, &[Operator], PeerKind::Nodes, PortKind::Fixed(&[OPERATOR_HEALTH]), Condition::Always,
         "kubelet liveness probe /livez"),
     row(I2, Scope::Cluster, &[Operator], PeerKind::Prometheus, PortKind::Fixed(&[OPERATOR_METRICS]), Condition::PrometheusConfigured,

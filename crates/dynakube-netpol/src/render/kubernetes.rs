@@ -50,8 +50,6 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
@@ -60,6 +58,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     LabelSelector, LabelSelectorRequirement, ObjectMeta,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Policy, PolicyGroup, Rendered, Unexpressed, annotations, group_of};
 use crate::advice::{Cause, Setting};
@@ -129,8 +128,8 @@ pub(crate) fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
 
 /// The policies of [`render`] as k8s-openapi values, each with the resources it comes from.
 pub(crate) struct Typed {
-    pub policies: Vec<(NetworkPolicy, BTreeSet<ResourceRef>)>,
-    pub notes: Vec<Note>,
+    pub(crate) policies: Vec<(NetworkPolicy, BTreeSet<ResourceRef>)>,
+    pub(crate) notes: Vec<Note>,
 }
 
 /// The work of [`render`], before the policies are serialized.

@@ -10,7 +10,6 @@
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
 //! use dynakube_netpol::matrix::{self, Options};
 //! use dynakube_netpol::Flavor;
-//! use dynakube_netpol::render::PREFIX;
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve};
 //! use dynakube_netpol::resources::Inputs;
 //!
@@ -35,7 +34,7 @@
 //! }
 //! // Every policy carries the tool's labels; `sources` says which resources made it.
 //! let labels = &kubernetes.policies[1].to_json()["metadata"]["labels"];
-//! assert!(labels.as_object().unwrap().keys().any(|key| key.starts_with(PREFIX)));
+//! assert!(labels.as_object().unwrap().keys().any(|key| key.starts_with("dynakube-netpol/")));
 //! let tenant = kubernetes
 //!     .policies
 //!     .iter()
@@ -45,16 +44,15 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
-pub mod cilium;
-pub mod kubernetes;
-
-use std::collections::{BTreeMap, BTreeSet};
+pub(crate) mod cilium;
+pub(crate) mod kubernetes;
 
 use crate::matrix::{
     Direction, Endpoint, Flow, HostRole, INSTANCE_NAMESPACE_LABEL, Pods, RowId, Selection, Workload,
 };
 use crate::resources::ResourceRef;
 use crate::values::{Host, HostPattern, Name};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The prefix, as a literal for `concat!`.
 macro_rules! prefix {
@@ -64,7 +62,7 @@ macro_rules! prefix {
 }
 
 /// The label and annotation prefix of everything this tool writes.
-pub const PREFIX: &str = prefix!();
+pub(crate) const PREFIX: &str = prefix!();
 /// The label that names the component a policy is for.
 pub(crate) const COMPONENT_LABEL: &str = concat!(prefix!(), "/component");
 /// The label that names the DynaKube or EdgeConnect a policy is for.
@@ -89,7 +87,7 @@ pub struct Policy {
     /// Its `metadata.name`.
     pub name: String,
     /// Its `apiVersion` and `kind`, one of its flavor's
-    /// ([`Flavor::kinds`](crate::Flavor::kinds)).
+    /// (`Flavor::kinds`).
     pub kind: (&'static str, &'static str),
     /// The resources whose settings made it; none for the policies of the cluster
     /// components alone (the default deny).
@@ -116,7 +114,7 @@ impl Policy {
     }
 
     /// The object as YAML (one document, without `---`).
-    pub fn yaml(&self) -> &str {
+    pub(crate) fn yaml(&self) -> &str {
         &self.yaml
     }
 
@@ -225,14 +223,14 @@ pub(crate) fn injected_apps(workload: &Workload) -> String {
 /// One policy: the workload it selects, the direction, and the group of peers it admits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct PolicyGroup {
-    pub workload: Workload,
-    pub direction: Direction,
-    pub peers: String,
+    pub(crate) workload: Workload,
+    pub(crate) direction: Direction,
+    pub(crate) peers: String,
 }
 
 impl PolicyGroup {
     /// `<workload>-<direction>-<peers>`, such as `dynakube-activegate-ingress-nodes`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!(
             "{}-{}-{}",
             self.workload.name(),
@@ -268,14 +266,14 @@ pub(crate) fn group_of(workload: &Workload, direction: Direction, peer: &Endpoin
 /// Whom a policy is for, as its labels and description say: the component (a label), the
 /// DynaKube or EdgeConnect (a label, if any), and the name the description gives.
 pub(crate) struct Whom<'a> {
-    pub component: &'static str,
-    pub instance: Option<&'a Name>,
-    pub name: String,
+    pub(crate) component: &'static str,
+    pub(crate) instance: Option<&'a Name>,
+    pub(crate) name: String,
 }
 
 impl<'a> Whom<'a> {
     /// A workload.
-    pub fn of(workload: &'a Workload) -> Self {
+    pub(crate) fn of(workload: &'a Workload) -> Self {
         Whom {
             component: workload.component.name(),
             instance: workload.instance.as_ref(),
@@ -286,7 +284,7 @@ impl<'a> Whom<'a> {
 
 impl PolicyGroup {
     /// Whom the group's policy is for: its workload.
-    pub fn whom(&self) -> Whom<'_> {
+    pub(crate) fn whom(&self) -> Whom<'_> {
         Whom::of(&self.workload)
     }
 }

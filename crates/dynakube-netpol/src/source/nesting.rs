@@ -17,17 +17,17 @@
 
 /// Where the nesting first went deeper than the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TooDeep {
+pub(crate) struct TooDeep {
     /// The document (1-based, as the parser counts them).
-    pub document: usize,
+    pub(crate) document: usize,
     /// The line (1-based) of the bracket.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The column (1-based, in characters) of the bracket.
-    pub column: usize,
+    pub(crate) column: usize,
 }
 
 /// Checks that no flow collection of `text` nests deeper than `max` within its document.
-pub fn check(text: &str, max: usize) -> Result<(), TooDeep> {
+pub(crate) fn check(text: &str, max: usize) -> Result<(), TooDeep> {
     let mut scanner = Scanner {
         at: Cursor {
             bytes: text.as_bytes(),

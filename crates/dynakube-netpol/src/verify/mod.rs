@@ -6,7 +6,7 @@
 //! matrix's own labels — and every flow becomes concrete connections that the
 //! [evaluator](crate::evaluate) decides. Then, for every Dynatrace pod and direction, what the
 //! policies admit is computed as sets (every pod, every address range, every port range of
-//! every protocol; see [`crate::evaluate::sets`]), what the matrix needs is subtracted, and
+//! every protocol; see `crate::evaluate::sets`), what the matrix needs is subtracted, and
 //! every remainder is listed with the policy rule that admits it.
 //!
 //! # Example
@@ -17,7 +17,7 @@
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve_known};
 //! use dynakube_netpol::resources::Inputs;
-//! use dynakube_netpol::verify::{FailOn, Status, model_cluster, verify};
+//! use dynakube_netpol::verify::{FailOn, model_cluster, verify};
 //! use dynakube_netpol::GenerateOptions;
 //! use k8s_openapi::api::networking::v1::NetworkPolicy;
 //!
@@ -44,9 +44,12 @@
 //! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail, &Default::default())?;
 //! let report = verify(&generated.matrix, &index, &addresses);
 //! assert!(report.passed(), "{}", report.to_text());
-//! assert_eq!(report.flows.len(), generated.matrix.flows.len());
-//! assert!(report.flows.iter().any(|check| check.status == Status::Allowed));
 //! assert!(report.failures(&FailOn::default()).is_empty());
+//! // Its JSON is the machine-readable form: one check per flow of the matrix.
+//! let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+//! let flows = json["flows"].as_array().unwrap();
+//! assert_eq!(flows.len(), generated.matrix.flows.len());
+//! assert!(flows.iter().all(|check| check["result"] == "allowed"));
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
@@ -57,9 +60,11 @@ mod report;
 mod unselected;
 
 pub use model::model_cluster;
-pub use place::Infrastructure;
-pub use report::{AddressBlock, Extra, FailOn, FlowCheck, Peers, Probe, Read, Report, Status};
-pub use unselected::Unselected;
+#[cfg(test)]
+pub(crate) use report::Status;
+pub use report::{FailOn, Report};
+pub(crate) use report::{FlowCheck, Read};
+pub(crate) use unselected::Unselected;
 
 use crate::evaluate::Index;
 use crate::matrix::Matrix;

@@ -30,26 +30,26 @@ const PUBLIC_SAMPLE: IpAddr = IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8));
 
 /// Addresses of the cluster's infrastructure, from the cluster profile and the pods.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Infrastructure {
+pub(crate) struct Infrastructure {
     /// Node addresses: the source of kubelet probes and of host-network pods.
-    pub nodes: Vec<IpAddr>,
+    pub(crate) nodes: Vec<IpAddr>,
     /// Where kube-apiserver calls webhooks from.
-    pub control_plane: Vec<IpAddr>,
+    pub(crate) control_plane: Vec<IpAddr>,
     /// The kube-apiserver endpoints pods reach (after the Service is translated).
-    pub api_endpoints: Vec<IpAddr>,
+    pub(crate) api_endpoints: Vec<IpAddr>,
     /// The ports of those endpoints.
-    pub api_ports: Vec<PortNumber>,
+    pub(crate) api_ports: Vec<PortNumber>,
     /// The node-local DNS cache, if the cluster uses one.
-    pub node_local_dns: Option<IpAddr>,
+    pub(crate) node_local_dns: Option<IpAddr>,
     /// The node address blocks of the cluster profile.
-    pub node_cidrs: Vec<Cidr>,
+    pub(crate) node_cidrs: Vec<Cidr>,
     /// What was assumed for lack of facts, in words.
-    pub assumptions: Vec<String>,
+    pub(crate) assumptions: Vec<String>,
 }
 
 impl Infrastructure {
     /// The infrastructure of the matrix's cluster profile, completed from the pods of `index`.
-    pub fn new(matrix: &Matrix, index: &Index) -> Self {
+    pub(crate) fn new(matrix: &Matrix, index: &Index) -> Self {
         let profile = &matrix.profile;
         let mut assumptions = Vec::new();
         let mut nodes: Vec<IpAddr> = profile.node_cidrs.iter().map(first_address).collect();
@@ -101,17 +101,6 @@ impl Infrastructure {
             node_cidrs: profile.node_cidrs.clone(),
             assumptions,
         }
-    }
-
-    /// Every infrastructure address, for the search beyond the matrix.
-    pub fn known_addresses(&self) -> BTreeSet<IpAddr> {
-        self.nodes
-            .iter()
-            .chain(&self.control_plane)
-            .chain(&self.api_endpoints)
-            .chain(&self.node_local_dns)
-            .copied()
-            .collect()
     }
 }
 

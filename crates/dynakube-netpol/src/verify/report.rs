@@ -25,7 +25,8 @@ pub struct FailOn {
 /// The outcome for one flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "result", content = "reason")]
-pub enum Status {
+#[non_exhaustive]
+pub(crate) enum Status {
     /// Every connection of the flow is allowed.
     Allowed,
     /// Some connection of the flow is denied.
@@ -36,21 +37,21 @@ pub enum Status {
 
 /// One connection tried, and what decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Probe {
+pub(crate) struct Probe {
     /// The source: `namespace/pod` or an address.
-    pub from: String,
+    pub(crate) from: String,
     /// The destination: `namespace/pod` or an address.
-    pub to: String,
+    pub(crate) to: String,
     /// The destination port.
-    pub port: u16,
+    pub(crate) port: u16,
     /// `TCP`, `UDP` or `SCTP`.
-    pub protocol: &'static str,
+    pub(crate) protocol: &'static str,
     /// Whether the policies allow it.
-    pub allowed: bool,
+    pub(crate) allowed: bool,
     /// The source's egress side, in words.
-    pub egress: String,
+    pub(crate) egress: String,
     /// The destination's ingress side, in words.
-    pub ingress: String,
+    pub(crate) ingress: String,
 }
 
 impl Probe {
@@ -69,22 +70,22 @@ impl Probe {
 
 /// The check of one flow of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FlowCheck {
+pub(crate) struct FlowCheck {
     /// The row of the matrix.
-    pub id: &'static str,
+    pub(crate) id: &'static str,
     /// Every reference row the flow implements.
-    pub refs: Vec<&'static str>,
+    pub(crate) refs: Vec<&'static str>,
     /// Who opens the connections.
-    pub from: String,
+    pub(crate) from: String,
     /// Who accepts them.
-    pub to: String,
+    pub(crate) to: String,
     /// The destination ports.
-    pub ports: String,
+    pub(crate) ports: String,
     /// The outcome.
     #[serde(flatten)]
-    pub status: Status,
+    pub(crate) status: Status,
     /// The connections tried.
-    pub probes: Vec<Probe>,
+    pub(crate) probes: Vec<Probe>,
 }
 
 impl FlowCheck {
@@ -103,7 +104,7 @@ impl FlowCheck {
     }
 
     /// Which policies decided the flow, in words.
-    pub fn decided_by(&self) -> String {
+    pub(crate) fn decided_by(&self) -> String {
         match &self.status {
             Status::Unchecked(reason) => reason.clone(),
             Status::Denied => match self.probes.iter().find(|p| !p.allowed) {
@@ -131,40 +132,40 @@ impl FlowCheck {
 
 /// Connections that one rule admits from or to Dynatrace pods and that no flow needs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Extra {
+pub(crate) struct Extra {
     /// The Dynatrace pods, as `namespace/name`: pods of one namespace with the same labels and
     /// ports, which every policy and flow treats alike.
-    pub pods: Vec<String>,
+    pub(crate) pods: Vec<String>,
     /// `egress` (connections the pods open) or `ingress` (connections to them).
-    pub direction: &'static str,
+    pub(crate) direction: &'static str,
     /// The policy whose rule admits the connections, as `namespace/name`; none when no policy
     /// isolates the pods in this direction, so that everything is admitted.
-    pub policy: Option<String>,
+    pub(crate) policy: Option<String>,
     /// The index of the rule in the policy's `spec.egress` or `spec.ingress`.
-    pub rule: Option<usize>,
+    pub(crate) rule: Option<usize>,
     /// The peers and ports admitted beyond the matrix, peers with equal ports together.
-    pub beyond: Vec<Peers>,
+    pub(crate) beyond: Vec<Peers>,
 }
 
 /// Peers and the ports admitted with each of them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Peers {
+pub(crate) struct Peers {
     /// Pods, as `namespace/name`.
-    pub pods: Vec<String>,
+    pub(crate) pods: Vec<String>,
     /// Addresses, as CIDR blocks with exceptions.
-    pub addresses: Vec<AddressBlock>,
+    pub(crate) addresses: Vec<AddressBlock>,
     /// The destination ports, ranges per protocol: `443/TCP`, `40000-65535/UDP`.
-    pub ports: Vec<String>,
+    pub(crate) ports: Vec<String>,
 }
 
 /// A CIDR block less the networks of `except`, as an `ipBlock` writes it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct AddressBlock {
+pub(crate) struct AddressBlock {
     /// The block.
-    pub cidr: String,
+    pub(crate) cidr: String,
     /// Networks within it that are not part of the set.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub except: Vec<String>,
+    pub(crate) except: Vec<String>,
 }
 
 impl std::fmt::Display for AddressBlock {
@@ -244,36 +245,45 @@ fn shortened(items: impl ExactSizeIterator<Item = String>, what: &str) -> String
 
 /// What the policy files held, by `Kind (apiVersion)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Read {
+pub(crate) struct Read {
     /// The NetworkPolicies evaluated.
-    pub evaluated: usize,
+    pub(crate) evaluated: usize,
     /// Policies of kinds the evaluator cannot evaluate (Cilium, Calico, ...), not checked.
-    pub unevaluated: BTreeMap<String, usize>,
+    pub(crate) unevaluated: BTreeMap<String, usize>,
     /// Objects that are no policies.
-    pub skipped: BTreeMap<String, usize>,
+    pub(crate) skipped: BTreeMap<String, usize>,
 }
 
 /// The whole verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// The operator namespace.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// What the policy files held.
-    pub read: Read,
+    pub(crate) read: Read,
     /// What was assumed for lack of facts.
-    pub assumptions: Vec<String>,
+    pub(crate) assumptions: Vec<String>,
     /// One check per flow of the matrix.
-    pub flows: Vec<FlowCheck>,
+    pub(crate) flows: Vec<FlowCheck>,
     /// Connections allowed beyond the matrix, by the rule that admits them.
-    pub extras: Vec<Extra>,
+    pub(crate) extras: Vec<Extra>,
     /// Workloads with pods that their policies do not select.
-    pub unselected: Vec<super::Unselected>,
+    pub(crate) unselected: Vec<super::Unselected>,
     /// Pods of the operator namespace that no Dynatrace component accounts for, as
     /// `namespace/name`: the default deny isolates them, and nothing allows them anything.
-    pub foreign: Vec<String>,
+    pub(crate) foreign: Vec<String>,
 }
 
 impl Report {
+    /// Records what the policy files held beside the policies evaluated.
+    pub fn read_from(&mut self, files: &crate::evaluate::PolicyFiles) {
+        self.read = Read {
+            evaluated: files.policies.len(),
+            unevaluated: files.unevaluated.clone(),
+            skipped: files.skipped.clone(),
+        };
+    }
+
     /// Whether no flow is denied and every Dynatrace pod is selected (unchecked flows, extra
     /// connections and other pods of the operator namespace do not fail the report; see
     /// [`Report::failures`]).
@@ -344,7 +354,7 @@ impl Report {
             })
             .collect();
         let expected = serde_yaml::to_string(&expected).expect("the connections serialize");
-        let case = crate::synthetic::Synthetic {
+        let case = crate::evaluate::Case {
             namespaces: index.namespaces().to_vec(),
             pods: index.pods().to_vec(),
             policies: policies.to_vec(),

@@ -14,13 +14,13 @@ use crate::matrix::{Matrix, Selection, Workload, releases};
 
 /// A workload some of whose pods no policy of it selects.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Unselected {
+pub(crate) struct Unselected {
     /// The workload, as its policies name it.
-    pub workload: String,
+    pub(crate) workload: String,
     /// The pods, as `namespace/name`.
-    pub pods: Vec<String>,
+    pub(crate) pods: Vec<String>,
     /// What the policies select, in words.
-    pub selector: String,
+    pub(crate) selector: String,
 }
 
 /// The workloads of `matrix` with pods in `index` that look like theirs and are not selected.

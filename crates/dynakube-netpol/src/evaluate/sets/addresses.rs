@@ -11,19 +11,19 @@ use super::Ranges;
 /// A set of IP addresses. IPv4 and IPv6 are apart: an IPv4-mapped IPv6 address such as
 /// `::ffff:10.0.0.1` is an IPv6 address, as the evaluator's `ipBlock` matching treats it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AddressSet {
+pub(crate) struct AddressSet {
     v4: Ranges<u32>,
     v6: Ranges<u128>,
 }
 
 impl AddressSet {
     /// No address.
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         AddressSet::default()
     }
 
     /// Every IPv4 and IPv6 address.
-    pub fn all() -> Self {
+    pub(crate) fn all() -> Self {
         AddressSet {
             v4: Ranges::range(0, u32::MAX),
             v6: Ranges::range(0, u128::MAX),
@@ -31,7 +31,7 @@ impl AddressSet {
     }
 
     /// The addresses of a network (whatever its host bits).
-    pub fn net(net: &IpNet) -> Self {
+    pub(crate) fn net(net: &IpNet) -> Self {
         match net {
             IpNet::V4(net) => AddressSet {
                 v4: Ranges::range(net.network().into(), net.broadcast().into()),
@@ -45,7 +45,7 @@ impl AddressSet {
     }
 
     /// One address.
-    pub fn address(address: IpAddr) -> Self {
+    pub(crate) fn address(address: IpAddr) -> Self {
         match address {
             IpAddr::V4(a) => AddressSet {
                 v4: Ranges::range(a.into(), a.into()),
@@ -59,7 +59,7 @@ impl AddressSet {
     }
 
     /// The addresses given, in any order.
-    pub fn addresses(addresses: impl IntoIterator<Item = IpAddr>) -> Self {
+    pub(crate) fn addresses(addresses: impl IntoIterator<Item = IpAddr>) -> Self {
         let (mut v4, mut v6) = (Vec::new(), Vec::new());
         for address in addresses {
             match address {
@@ -74,19 +74,19 @@ impl AddressSet {
     }
 
     /// The addresses of `net` outside every network of `except`: an `ipBlock`.
-    pub fn block(net: &IpNet, except: &[IpNet]) -> Self {
+    pub(crate) fn block(net: &IpNet, except: &[IpNet]) -> Self {
         except
             .iter()
             .fold(Self::net(net), |set, hole| set.difference(&Self::net(hole)))
     }
 
     /// Whether the set has no address.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty()
     }
 
     /// Whether `address` is in the set.
-    pub fn contains(&self, address: IpAddr) -> bool {
+    pub(crate) fn contains(&self, address: IpAddr) -> bool {
         match address {
             IpAddr::V4(a) => self.v4.contains(a.into()),
             IpAddr::V6(a) => self.v6.contains(a.into()),
@@ -94,18 +94,20 @@ impl AddressSet {
     }
 
     /// The IPv4 addresses, as ranges of numbers.
-    pub fn v4(&self) -> &Ranges<u32> {
+    #[cfg(test)]
+    pub(crate) fn v4(&self) -> &Ranges<u32> {
         &self.v4
     }
 
     /// The IPv6 addresses, as ranges of numbers.
-    pub fn v6(&self) -> &Ranges<u128> {
+    #[cfg(test)]
+    pub(crate) fn v6(&self) -> &Ranges<u128> {
         &self.v6
     }
 
     /// The addresses in either set.
     #[must_use]
-    pub fn union(&self, other: &Self) -> Self {
+    pub(crate) fn union(&self, other: &Self) -> Self {
         AddressSet {
             v4: self.v4.union(&other.v4),
             v6: self.v6.union(&other.v6),
@@ -114,7 +116,7 @@ impl AddressSet {
 
     /// The addresses in both sets.
     #[must_use]
-    pub fn intersection(&self, other: &Self) -> Self {
+    pub(crate) fn intersection(&self, other: &Self) -> Self {
         AddressSet {
             v4: self.v4.intersection(&other.v4),
             v6: self.v6.intersection(&other.v6),
@@ -123,7 +125,7 @@ impl AddressSet {
 
     /// The addresses of this set that are not in `other`.
     #[must_use]
-    pub fn difference(&self, other: &Self) -> Self {
+    pub(crate) fn difference(&self, other: &Self) -> Self {
         AddressSet {
             v4: self.v4.difference(&other.v4),
             v6: self.v6.difference(&other.v6),
@@ -135,7 +137,7 @@ impl AddressSet {
     /// of the blocks, each without its exceptions, is the set. IPv4 first, each family in
     /// address order (a block that adds back part of an earlier block's exception comes by its
     /// own address).
-    pub fn blocks(&self) -> Vec<Block> {
+    pub(crate) fn blocks(&self) -> Vec<Block> {
         let v4: Vec<(u128, u128)> = self
             .v4
             .iter()
@@ -166,11 +168,11 @@ impl AddressSet {
 
 /// A CIDR block with exceptions, as an `ipBlock` writes it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Block {
+pub(crate) struct Block {
     /// The block.
-    pub net: IpNet,
+    pub(crate) net: IpNet,
     /// Networks within it that are not part of the set.
-    pub except: Vec<IpNet>,
+    pub(crate) except: Vec<IpNet>,
 }
 
 impl fmt::Display for Block {

@@ -6,57 +6,21 @@
 //! matrix needs from it and reports the rest. Nothing is sampled: a set of addresses is a list
 //! of ranges over the whole IPv4 and IPv6 spaces, a set of ports a list of ranges from 1 to
 //! 65535 for each protocol.
-//!
-//! # Example
-//!
-//! ```
-//! use dynakube_netpol::evaluate::sets::{AddressSet, PortSet, Space};
-//! use dynakube_netpol::matrix::Protocol;
-//!
-//! // What a rule admits: 10.0.0.0/8 except 10.1.0.0/16, TCP 8000 to 8999.
-//! let admitted = Space::addresses(
-//!     AddressSet::block(&"10.0.0.0/8".parse()?, &["10.1.0.0/16".parse()?]),
-//!     PortSet::ports(Protocol::Tcp, 8000, 8999),
-//! );
-//! // What is needed: 10.2.0.1 on 8443.
-//! let needed = Space::addresses(
-//!     AddressSet::address("10.2.0.1".parse()?),
-//!     PortSet::port(Protocol::Tcp, 8443),
-//! );
-//! let beyond = admitted.difference(&needed);
-//! assert!(beyond.contains_address("10.2.0.1".parse()?, Protocol::Tcp, 8080));
-//! assert!(!beyond.contains_address("10.2.0.1".parse()?, Protocol::Tcp, 8443));
-//! assert!(!beyond.contains_address("10.1.2.3".parse()?, Protocol::Tcp, 8080));
-//! // In words: the needed address on the other ports, every other address on all of them.
-//! let words: Vec<String> = beyond
-//!     .address_parts()
-//!     .iter()
-//!     .map(|(addresses, ports)| {
-//!         let blocks: Vec<String> = addresses.blocks().iter().map(ToString::to_string).collect();
-//!         format!("{} on {ports}", blocks.join(", "))
-//!     })
-//!     .collect();
-//! assert_eq!(words, [
-//!     "10.2.0.1/32 on 8000-8442/TCP, 8444-8999/TCP",
-//!     "10.0.0.0/8 (except 10.1.0.0/16, 10.2.0.1/32) on 8000-8999/TCP",
-//! ]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 mod addresses;
 mod space;
 
 use std::fmt;
 
-pub use addresses::{AddressSet, Block};
-pub use space::Space;
+pub(crate) use addresses::AddressSet;
+pub(crate) use space::Space;
 
 use super::PodId;
 use crate::matrix::Protocol;
 
 /// A point of an ordered domain that [`Ranges`] are made of: a port (`u16`), an IPv4 address
 /// (`u32`) or an IPv6 address (`u128`).
-pub trait Point: Copy + Ord + fmt::Debug {
+pub(crate) trait Point: Copy + Ord + fmt::Debug {
     /// The next point, `None` at the end of the domain.
     fn next(self) -> Option<Self>;
     /// The previous point, `None` at the start of the domain.
@@ -79,18 +43,18 @@ point!(u16, u32, u128);
 
 /// A set of points: sorted, disjoint, non-adjacent inclusive ranges.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ranges<T> {
+pub(crate) struct Ranges<T> {
     ranges: Vec<(T, T)>,
 }
 
 impl<T: Point> Ranges<T> {
     /// The empty set.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Ranges { ranges: Vec::new() }
     }
 
     /// The points from `first` to `last`, inclusive; empty when `first` is after `last`.
-    pub fn range(first: T, last: T) -> Self {
+    pub(crate) fn range(first: T, last: T) -> Self {
         let ranges = if first <= last {
             vec![(first, last)]
         } else {
@@ -101,7 +65,7 @@ impl<T: Point> Ranges<T> {
 
     /// The union of inclusive ranges given in any order (those whose start is after their end
     /// are empty).
-    pub fn from_ranges(ranges: impl IntoIterator<Item = (T, T)>) -> Self {
+    pub(crate) fn from_ranges(ranges: impl IntoIterator<Item = (T, T)>) -> Self {
         let mut sorted: Vec<(T, T)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
         sorted.sort_unstable();
         Ranges {
@@ -110,29 +74,30 @@ impl<T: Point> Ranges<T> {
     }
 
     /// Whether the set has no point.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
 
     /// The ranges, in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (T, T)> + '_ {
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (T, T)> + '_ {
         self.ranges.iter().copied()
     }
 
     /// Whether `point` is in the set.
-    pub fn contains(&self, point: T) -> bool {
+    pub(crate) fn contains(&self, point: T) -> bool {
         let after = self.ranges.partition_point(|&(first, _)| first <= point);
         after > 0 && self.ranges[after - 1].1 >= point
     }
 
     /// Whether every point of the set is in `other`.
-    pub fn is_subset(&self, other: &Self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_subset(&self, other: &Self) -> bool {
         self.difference(other).is_empty()
     }
 
     /// The points in either set.
     #[must_use]
-    pub fn union(&self, other: &Self) -> Self {
+    pub(crate) fn union(&self, other: &Self) -> Self {
         if other.is_empty() {
             return self.clone();
         }
@@ -162,7 +127,7 @@ impl<T: Point> Ranges<T> {
 
     /// The points in both sets.
     #[must_use]
-    pub fn intersection(&self, other: &Self) -> Self {
+    pub(crate) fn intersection(&self, other: &Self) -> Self {
         let mut out = Vec::new();
         let (mut i, mut j) = (0, 0);
         while i < self.ranges.len() && j < other.ranges.len() {
@@ -183,7 +148,7 @@ impl<T: Point> Ranges<T> {
 
     /// The points of this set that are not in `other`.
     #[must_use]
-    pub fn difference(&self, other: &Self) -> Self {
+    pub(crate) fn difference(&self, other: &Self) -> Self {
         if other.is_empty() || self.is_empty() {
             return self.clone();
         }
@@ -241,7 +206,7 @@ pub struct PortSet {
 }
 
 /// The protocols, in the order ports are shown.
-pub const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp];
+pub(crate) const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp];
 
 fn slot(protocol: Protocol) -> usize {
     match protocol {
@@ -253,12 +218,12 @@ fn slot(protocol: Protocol) -> usize {
 
 impl PortSet {
     /// No port.
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         PortSet::default()
     }
 
     /// Every port of every protocol.
-    pub fn all() -> Self {
+    pub(crate) fn all() -> Self {
         let every = Ranges::range(1, LAST_PORT);
         PortSet {
             by_protocol: [every.clone(), every.clone(), every],
@@ -266,39 +231,40 @@ impl PortSet {
     }
 
     /// Every port of `protocol`.
-    pub fn every_port(protocol: Protocol) -> Self {
+    pub(crate) fn every_port(protocol: Protocol) -> Self {
         Self::ports(protocol, 1, LAST_PORT)
     }
 
     /// The ports from `first` to `last` (inclusive) of `protocol`; port 0 is left out.
-    pub fn ports(protocol: Protocol, first: u16, last: u16) -> Self {
+    pub(crate) fn ports(protocol: Protocol, first: u16, last: u16) -> Self {
         let mut set = PortSet::default();
         set.by_protocol[slot(protocol)] = Ranges::range(first.max(1), last);
         set
     }
 
     /// One port of `protocol`.
-    pub fn port(protocol: Protocol, number: u16) -> Self {
+    pub(crate) fn port(protocol: Protocol, number: u16) -> Self {
         Self::ports(protocol, number, number)
     }
 
     /// The ports of `protocol`.
-    pub fn of(&self, protocol: Protocol) -> &Ranges<u16> {
+    pub(crate) fn of(&self, protocol: Protocol) -> &Ranges<u16> {
         &self.by_protocol[slot(protocol)]
     }
 
     /// Whether the set has no port.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.by_protocol.iter().all(Ranges::is_empty)
     }
 
     /// Whether the set has every port of every protocol.
-    pub fn is_all(&self) -> bool {
+    pub(crate) fn is_all(&self) -> bool {
         *self == Self::all()
     }
 
     /// Whether `number` of `protocol` is in the set.
-    pub fn contains(&self, protocol: Protocol, number: u16) -> bool {
+    #[cfg(test)]
+    pub(crate) fn contains(&self, protocol: Protocol, number: u16) -> bool {
         self.of(protocol).contains(number)
     }
 
@@ -312,24 +278,24 @@ impl PortSet {
 
     /// The ports in either set.
     #[must_use]
-    pub fn union(&self, other: &Self) -> Self {
+    pub(crate) fn union(&self, other: &Self) -> Self {
         self.zip(other, Ranges::union)
     }
 
     /// The ports in both sets.
     #[must_use]
-    pub fn intersection(&self, other: &Self) -> Self {
+    pub(crate) fn intersection(&self, other: &Self) -> Self {
         self.zip(other, Ranges::intersection)
     }
 
     /// The ports of this set that are not in `other`.
     #[must_use]
-    pub fn difference(&self, other: &Self) -> Self {
+    pub(crate) fn difference(&self, other: &Self) -> Self {
         self.zip(other, Ranges::difference)
     }
 
     /// The ranges in words, protocol by protocol: `443/TCP`, `40000-65535/UDP`.
-    pub fn describe(&self) -> Vec<String> {
+    pub(crate) fn describe(&self) -> Vec<String> {
         let mut out = Vec::new();
         for protocol in PROTOCOLS {
             for (first, last) in self.of(protocol).iter() {
@@ -357,47 +323,49 @@ impl fmt::Display for PortSet {
 
 /// A set of pods of an [`Index`](super::Index), by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PodSet {
+pub(crate) struct PodSet {
     /// Sorted, without duplicates.
     ids: Vec<PodId>,
 }
 
 impl PodSet {
     /// Whether `id` is in the set.
-    pub fn contains(&self, id: PodId) -> bool {
+    pub(crate) fn contains(&self, id: PodId) -> bool {
         self.ids.binary_search(&id).is_ok()
     }
 
     /// Whether the set has no pod.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
 
     /// How many pods the set has.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.ids.len()
     }
 
     /// The pods, in order of id.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = PodId> + '_ {
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = PodId> + '_ {
         self.ids.iter().copied()
     }
 
     /// The pods in either set.
     #[must_use]
-    pub fn union(&self, other: &Self) -> Self {
+    pub(crate) fn union(&self, other: &Self) -> Self {
         self.ids.iter().chain(&other.ids).copied().collect()
     }
 
     /// The pods in both sets.
     #[must_use]
-    pub fn intersection(&self, other: &Self) -> Self {
+    pub(crate) fn intersection(&self, other: &Self) -> Self {
         self.iter().filter(|&id| other.contains(id)).collect()
     }
 
     /// The pods of this set that are not in `other`.
     #[must_use]
-    pub fn difference(&self, other: &Self) -> Self {
+    pub(crate) fn difference(&self, other: &Self) -> Self {
         self.iter().filter(|&id| !other.contains(id)).collect()
     }
 }

@@ -1,10 +1,12 @@
 //! Sets of connections from or to one pod: for each peer, the destination ports.
 
 use std::collections::BTreeMap;
+#[cfg(test)]
 use std::net::IpAddr;
 
 use super::{AddressSet, PodSet, PortSet};
 use crate::evaluate::PodId;
+#[cfg(test)]
 use crate::matrix::Protocol;
 
 /// A set of connections seen from one end: the peers at the other end, each with the
@@ -24,12 +26,12 @@ pub struct Space {
 
 impl Space {
     /// No connection.
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Space::default()
     }
 
     /// Every pod of `pods` and every address of `addresses`, on `ports`.
-    pub fn product(pods: &PodSet, addresses: AddressSet, ports: &PortSet) -> Self {
+    pub(crate) fn product(pods: &PodSet, addresses: AddressSet, ports: &PortSet) -> Self {
         if ports.is_empty() {
             return Space::empty();
         }
@@ -39,7 +41,7 @@ impl Space {
     }
 
     /// Every address of `addresses`, on `ports`.
-    pub fn addresses(addresses: AddressSet, ports: PortSet) -> Self {
+    pub(crate) fn addresses(addresses: AddressSet, ports: PortSet) -> Self {
         let addresses = if addresses.is_empty() || ports.is_empty() {
             Vec::new()
         } else {
@@ -52,7 +54,7 @@ impl Space {
     }
 
     /// Pods, each with its ports, in any order; a pod given twice has the union of its ports.
-    pub fn pods(pods: impl IntoIterator<Item = (PodId, PortSet)>) -> Self {
+    pub(crate) fn pods(pods: impl IntoIterator<Item = (PodId, PortSet)>) -> Self {
         let mut pods: Vec<(PodId, PortSet)> =
             pods.into_iter().filter(|(_, p)| !p.is_empty()).collect();
         pods.sort_by_key(|(id, _)| *id);
@@ -70,22 +72,22 @@ impl Space {
     }
 
     /// Whether the set has no connection.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.pods.is_empty() && self.addresses.is_empty()
     }
 
     /// The pods, in order of id, with their ports.
-    pub fn pod_parts(&self) -> &[(PodId, PortSet)] {
+    pub(crate) fn pod_parts(&self) -> &[(PodId, PortSet)] {
         &self.pods
     }
 
     /// The addresses, in parts of equal ports.
-    pub fn address_parts(&self) -> &[(AddressSet, PortSet)] {
+    pub(crate) fn address_parts(&self) -> &[(AddressSet, PortSet)] {
         &self.addresses
     }
 
     /// The ports of pod `id` (empty when it is no peer).
-    pub fn ports_of_pod(&self, id: PodId) -> PortSet {
+    pub(crate) fn ports_of_pod(&self, id: PodId) -> PortSet {
         self.pods
             .binary_search_by_key(&id, |(p, _)| *p)
             .map(|i| self.pods[i].1.clone())
@@ -93,14 +95,21 @@ impl Space {
     }
 
     /// Whether the connection with pod `id` on `number` of `protocol` is in the set.
-    pub fn contains_pod(&self, id: PodId, protocol: Protocol, number: u16) -> bool {
+    #[cfg(test)]
+    pub(crate) fn contains_pod(&self, id: PodId, protocol: Protocol, number: u16) -> bool {
         self.pods
             .binary_search_by_key(&id, |(p, _)| *p)
             .is_ok_and(|i| self.pods[i].1.contains(protocol, number))
     }
 
     /// Whether the connection with `address` on `number` of `protocol` is in the set.
-    pub fn contains_address(&self, address: IpAddr, protocol: Protocol, number: u16) -> bool {
+    #[cfg(test)]
+    pub(crate) fn contains_address(
+        &self,
+        address: IpAddr,
+        protocol: Protocol,
+        number: u16,
+    ) -> bool {
         self.addresses
             .iter()
             .any(|(set, ports)| set.contains(address) && ports.contains(protocol, number))
@@ -108,26 +117,26 @@ impl Space {
 
     /// The set without any connection with pod `id`.
     #[must_use]
-    pub fn without_pod(mut self, id: PodId) -> Self {
+    pub(crate) fn without_pod(mut self, id: PodId) -> Self {
         self.pods.retain(|(p, _)| *p != id);
         self
     }
 
     /// The connections in either set.
     #[must_use]
-    pub fn union(&self, other: &Self) -> Self {
+    pub(crate) fn union(&self, other: &Self) -> Self {
         self.combine(other, PortSet::union)
     }
 
     /// The connections in both sets.
     #[must_use]
-    pub fn intersection(&self, other: &Self) -> Self {
+    pub(crate) fn intersection(&self, other: &Self) -> Self {
         self.combine(other, PortSet::intersection)
     }
 
     /// The connections of this set that are not in `other`.
     #[must_use]
-    pub fn difference(&self, other: &Self) -> Self {
+    pub(crate) fn difference(&self, other: &Self) -> Self {
         self.combine(other, PortSet::difference)
     }
 

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use proptest::prelude::*;
 
+use super::addresses::Block;
 use super::*;
 
 fn net(text: &str) -> IpNet {
@@ -375,4 +376,40 @@ proptest! {
             }
         }
     }
+}
+
+/// The module's example: what a rule admits beyond what is needed, in words.
+#[test]
+fn beyond_the_needed_in_words() -> Result<(), Box<dyn std::error::Error>> {
+    // What a rule admits: 10.0.0.0/8 except 10.1.0.0/16, TCP 8000 to 8999.
+    let admitted = Space::addresses(
+        AddressSet::block(&"10.0.0.0/8".parse()?, &["10.1.0.0/16".parse()?]),
+        PortSet::ports(Protocol::Tcp, 8000, 8999),
+    );
+    // What is needed: 10.2.0.1 on 8443.
+    let needed = Space::addresses(
+        AddressSet::address("10.2.0.1".parse()?),
+        PortSet::port(Protocol::Tcp, 8443),
+    );
+    let beyond = admitted.difference(&needed);
+    assert!(beyond.contains_address("10.2.0.1".parse()?, Protocol::Tcp, 8080));
+    assert!(!beyond.contains_address("10.2.0.1".parse()?, Protocol::Tcp, 8443));
+    assert!(!beyond.contains_address("10.1.2.3".parse()?, Protocol::Tcp, 8080));
+    // In words: the needed address on the other ports, every other address on all of them.
+    let words: Vec<String> = beyond
+        .address_parts()
+        .iter()
+        .map(|(addresses, ports)| {
+            let blocks: Vec<String> = addresses.blocks().iter().map(ToString::to_string).collect();
+            format!("{} on {ports}", blocks.join(", "))
+        })
+        .collect();
+    assert_eq!(
+        words,
+        [
+            "10.2.0.1/32 on 8000-8442/TCP, 8444-8999/TCP",
+            "10.0.0.0/8 (except 10.1.0.0/16, 10.2.0.1/32) on 8000-8999/TCP",
+        ]
+    );
+    Ok(())
 }

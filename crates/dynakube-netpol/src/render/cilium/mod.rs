@@ -58,16 +58,14 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
-pub mod model;
+pub(crate) mod model;
 mod policy;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-
 use self::model::{
     CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, EndpointSelector, Entity, FqdnPattern,
-    FqdnSelector, LabelSelectorRequirement, NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX, Rule,
+    FqdnSelector, LabelSelectorRequirement, NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX,
 };
 use super::{PolicyGroup, Rendered, Unexpressed, group_of};
 use crate::matrix::{
@@ -77,11 +75,12 @@ use crate::matrix::{
 use crate::resolve::Addresses;
 use crate::resources::ResourceRef;
 use crate::values::{Cidr, Host, HostName, HostPattern};
+use serde::Serialize;
 
 /// One object of the Cilium flavor.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum CiliumObject {
+pub(crate) enum CiliumObject {
     /// A namespaced policy.
     Namespaced(CiliumNetworkPolicy),
     /// A clusterwide policy (host firewall, application namespaces).
@@ -90,7 +89,7 @@ pub enum CiliumObject {
 
 impl CiliumObject {
     /// The object's name.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         let metadata = match self {
             CiliumObject::Namespaced(p) => p.metadata(),
             CiliumObject::Clusterwide(p) => p.metadata(),
@@ -99,7 +98,8 @@ impl CiliumObject {
     }
 
     /// The object's rule.
-    pub fn spec(&self) -> &Rule {
+    #[cfg(test)]
+    pub(crate) fn spec(&self) -> &model::Rule {
         match self {
             CiliumObject::Namespaced(p) => p.spec(),
             CiliumObject::Clusterwide(p) => p.spec(),
@@ -220,8 +220,8 @@ pub(crate) fn render(matrix: &Matrix, addresses: &Addresses) -> Rendered {
 
 /// The policies of [`render`] as the model's values, each with the resources it comes from.
 pub(crate) struct Typed {
-    pub objects: Vec<(CiliumObject, BTreeSet<ResourceRef>)>,
-    pub notes: Vec<Note>,
+    pub(crate) objects: Vec<(CiliumObject, BTreeSet<ResourceRef>)>,
+    pub(crate) notes: Vec<Note>,
 }
 
 /// The work of [`render`], before the objects are serialized.

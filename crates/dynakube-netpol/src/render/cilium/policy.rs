@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-
 use super::model::{
     CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, DefaultDeny, EgressPeer, EgressRule,
     EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressPeer, IngressRule, L4PortRule,
@@ -16,6 +14,7 @@ use super::{
 };
 use crate::matrix::{Direction, Matrix, Note, Pods, Ports, Protocol, Selection, Workload};
 use crate::render::{DESCRIPTION_ANNOTATION, Whom, annotations};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// The policies of the drafts: the namespace's default deny first, then one per draft, the
 /// clusterwide ones last.

@@ -19,74 +19,52 @@
 //! What types leave open — peer lists must not be empty, a `toPorts` item holds 1 to 40 ports,
 //! host policies carry no DNS rules — is upheld by the renderer and checked by
 //! [`Rule::validate`], which the tests run over every policy of every fixture.
-//!
-//! # Example
-//!
-//! ```
-//! use dynakube_netpol::render::cilium::model::{
-//!     EgressPeer, EgressRule, EndpointSelector, FqdnSelector, PortProtocol, PortRule, Protocol,
-//!     Rule, Subject,
-//! };
-//! use dynakube_netpol::values::{HostName, PortNumber};
-//!
-//! let mut rule = Rule::new(Subject::Endpoints(EndpointSelector::labels([("app", "web")])));
-//! rule.egress.push(EgressRule {
-//!     to: EgressPeer::Fqdns(vec![FqdnSelector::Name(HostName::parse("example.com").unwrap())]),
-//!     to_ports: vec![PortRule::new([PortProtocol::new(PortNumber::of(443), Protocol::Tcp)])],
-//! });
-//! rule.validate().unwrap();
-//! assert_eq!(
-//!     serde_json::to_string(&rule).unwrap(),
-//!     r#"{"endpointSelector":{"matchLabels":{"app":"web"}},"egress":[{"toFQDNs":[{"matchName":"example.com"}],"toPorts":[{"ports":[{"port":"443","protocol":"TCP"}]}]}]}"#
-//! );
-//!
-//! // An empty peer list would admit every peer: the types allow it, validation does not.
-//! rule.egress[0].to = EgressPeer::Fqdns(Vec::new());
-//! assert_eq!(rule.validate().unwrap_err().path, "egress[0]");
-//! ```
 
 mod peers;
 mod ports;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
-
-pub use peers::{
+pub(crate) use peers::{
     EgressPeer, EgressRule, EndpointSelector, Entity, FqdnPattern, FqdnSelector, IngressPeer,
     IngressRule, LabelSelectorRequirement,
 };
-pub use ports::{L4PortRule, L7Rules, MAX_PORTS, PortProtocol, PortRule, Protocol};
+pub(crate) use ports::{L4PortRule, MAX_PORTS, PortProtocol, PortRule, Protocol};
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 
 /// The `apiVersion` of both policy kinds.
-pub const API_VERSION: &str = "cilium.io/v2";
+pub(crate) const API_VERSION: &str = "cilium.io/v2";
 
 /// The Cilium label that holds the Kubernetes namespace of an endpoint, for selectors that
 /// reach into other namespaces.
-pub const NAMESPACE_LABEL: &str = "k8s:io.kubernetes.pod.namespace";
+pub(crate) const NAMESPACE_LABEL: &str = "k8s:io.kubernetes.pod.namespace";
 
 /// The prefix under which Cilium copies the labels of an endpoint's namespace, such as
 /// `k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name`.
-pub const NAMESPACE_LABELS_PREFIX: &str = "k8s:io.cilium.k8s.namespace.labels.";
+pub(crate) const NAMESPACE_LABELS_PREFIX: &str = "k8s:io.cilium.k8s.namespace.labels.";
 
 /// Why a rule is not one that Cilium would enforce as written: the path of the offending field
 /// and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelError {
+#[cfg(test)]
+pub(crate) struct ModelError {
     /// The dotted path of the field, such as `egress[0].toPorts`.
-    pub path: String,
+    pub(crate) path: String,
     /// What is wrong.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
+#[cfg(test)]
 impl std::fmt::Display for ModelError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.path, self.reason)
     }
 }
 
+#[cfg(test)]
 impl std::error::Error for ModelError {}
 
+#[cfg(test)]
 fn error(path: impl Into<String>, reason: impl Into<String>) -> ModelError {
     ModelError {
         path: path.into(),
@@ -97,56 +75,58 @@ fn error(path: impl Into<String>, reason: impl Into<String>) -> ModelError {
 /// A namespaced `cilium.io/v2` `CiliumNetworkPolicy`: its rule selects endpoints of its
 /// namespace (`endpointSelector`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct CiliumNetworkPolicy {
+pub(crate) struct CiliumNetworkPolicy {
     metadata: ObjectMeta,
     spec: Rule,
 }
 
 impl CiliumNetworkPolicy {
     /// The `kind` of this object.
-    pub const KIND: &'static str = "CiliumNetworkPolicy";
+    pub(crate) const KIND: &'static str = "CiliumNetworkPolicy";
 
     /// A policy in `metadata.namespace` with `spec`.
-    pub fn new(metadata: ObjectMeta, spec: Rule) -> Self {
+    pub(crate) fn new(metadata: ObjectMeta, spec: Rule) -> Self {
         CiliumNetworkPolicy { metadata, spec }
     }
 
     /// The metadata.
-    pub fn metadata(&self) -> &ObjectMeta {
+    pub(crate) fn metadata(&self) -> &ObjectMeta {
         &self.metadata
     }
 
     /// The rule.
-    pub fn spec(&self) -> &Rule {
+    #[cfg(test)]
+    pub(crate) fn spec(&self) -> &Rule {
         &self.spec
     }
 }
 
 /// A cluster-scoped `cilium.io/v2` `CiliumClusterwideNetworkPolicy`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CiliumClusterwideNetworkPolicy {
+pub(crate) struct CiliumClusterwideNetworkPolicy {
     metadata: ObjectMeta,
     spec: Rule,
 }
 
 impl CiliumClusterwideNetworkPolicy {
     /// The `kind` of this object.
-    pub const KIND: &'static str = "CiliumClusterwideNetworkPolicy";
+    pub(crate) const KIND: &'static str = "CiliumClusterwideNetworkPolicy";
 
     /// A policy for `spec`'s subject; any namespace in `metadata` is dropped, since the
     /// object is cluster-scoped.
-    pub fn new(mut metadata: ObjectMeta, spec: Rule) -> Self {
+    pub(crate) fn new(mut metadata: ObjectMeta, spec: Rule) -> Self {
         metadata.namespace = None;
         CiliumClusterwideNetworkPolicy { metadata, spec }
     }
 
     /// The metadata.
-    pub fn metadata(&self) -> &ObjectMeta {
+    pub(crate) fn metadata(&self) -> &ObjectMeta {
         &self.metadata
     }
 
     /// The rule.
-    pub fn spec(&self) -> &Rule {
+    #[cfg(test)]
+    pub(crate) fn spec(&self) -> &Rule {
         &self.spec
     }
 }
@@ -183,23 +163,23 @@ impl Serialize for CiliumClusterwideNetworkPolicy {
 /// Written in the order `description`, `endpointSelector` or `nodeSelector`,
 /// `enableDefaultDeny`, `ingress`, `egress`; empty lists and absent options are left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// `endpointSelector` or `nodeSelector`: exactly one of the two.
-    pub subject: Subject,
+    pub(crate) subject: Subject,
     /// `description`: free text for people.
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// `enableDefaultDeny`: whether the subject denies what no policy allows. Cilium's default
     /// is to deny in each direction that has rules.
-    pub enable_default_deny: Option<DefaultDeny>,
+    pub(crate) enable_default_deny: Option<DefaultDeny>,
     /// `ingress`: allowed incoming traffic.
-    pub ingress: Vec<IngressRule>,
+    pub(crate) ingress: Vec<IngressRule>,
     /// `egress`: allowed outgoing traffic.
-    pub egress: Vec<EgressRule>,
+    pub(crate) egress: Vec<EgressRule>,
 }
 
 impl Rule {
     /// A rule for `subject` without traffic rules.
-    pub fn new(subject: Subject) -> Self {
+    pub(crate) fn new(subject: Subject) -> Self {
         Rule {
             subject,
             description: None,
@@ -212,7 +192,8 @@ impl Rule {
     /// Checks what the types leave open: peer lists are not empty, every `toPorts` item has
     /// 1 to 40 ports, DNS rules are not empty, and host policies (`nodeSelector`) carry no DNS
     /// rules.
-    pub fn validate(&self) -> Result<(), ModelError> {
+    #[cfg(test)]
+    pub(crate) fn validate(&self) -> Result<(), ModelError> {
         for (i, rule) in self.ingress.iter().enumerate() {
             rule.from
                 .check()
@@ -272,7 +253,7 @@ impl Serialize for Rule {
 
 /// Whom a rule applies to: the schema's `oneOf` of `endpointSelector` and `nodeSelector`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Subject {
+pub(crate) enum Subject {
     /// `endpointSelector`: the endpoints (pods) selected. In a namespaced policy Cilium adds the
     /// policy's namespace to the selector; `EndpointSelector::default()` selects every endpoint.
     Endpoints(EndpointSelector),
@@ -283,11 +264,44 @@ pub enum Subject {
 /// `enableDefaultDeny`: per direction, whether the subject drops what no policy allows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DefaultDeny {
+pub(crate) struct DefaultDeny {
     /// `ingress`: deny incoming traffic that no policy allows.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<bool>,
+    pub(crate) ingress: Option<bool>,
     /// `egress`: deny outgoing traffic that no policy allows.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub egress: Option<bool>,
+    pub(crate) egress: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::{HostName, PortNumber};
+
+    /// A rule as it serializes, and an empty peer list, which the types allow and validation
+    /// refuses.
+    #[test]
+    fn a_rule_serializes_in_schema_order_and_empty_peers_fail_validation() {
+        let mut rule = Rule::new(Subject::Endpoints(EndpointSelector::labels([(
+            "app", "web",
+        )])));
+        rule.egress.push(EgressRule {
+            to: EgressPeer::Fqdns(vec![FqdnSelector::Name(
+                HostName::parse("example.com").unwrap(),
+            )]),
+            to_ports: vec![PortRule::new([PortProtocol::new(
+                PortNumber::of(443),
+                Protocol::Tcp,
+            )])],
+        });
+        rule.validate().unwrap();
+        assert_eq!(
+            serde_json::to_string(&rule).unwrap(),
+            r#"{"endpointSelector":{"matchLabels":{"app":"web"}},"egress":[{"toFQDNs":[{"matchName":"example.com"}],"toPorts":[{"ports":[{"port":"443","protocol":"TCP"}]}]}]}"#
+        );
+
+        // An empty peer list would admit every peer: the types allow it, validation does not.
+        rule.egress[0].to = EgressPeer::Fqdns(Vec::new());
+        assert_eq!(rule.validate().unwrap_err().path, "egress[0]");
+    }
 }

@@ -14,19 +14,19 @@ use crate::values::{Cidr, HostName};
 /// hold; the empty selector selects everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EndpointSelector {
+pub(crate) struct EndpointSelector {
     /// `matchLabels`: labels that must have these values.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub match_labels: BTreeMap<String, String>,
+    pub(crate) match_labels: BTreeMap<String, String>,
     /// `matchExpressions`: further conditions on labels.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub match_expressions: Vec<LabelSelectorRequirement>,
+    pub(crate) match_expressions: Vec<LabelSelectorRequirement>,
 }
 
 impl EndpointSelector {
     /// The selector of endpoints that carry the labels of `selector`, in namespace
     /// `namespace` when one is given.
-    pub fn of(selector: &crate::matrix::Selector, namespace: Option<&str>) -> Self {
+    pub(crate) fn of(selector: &crate::matrix::Selector, namespace: Option<&str>) -> Self {
         let mut match_labels = selector.labels.clone();
         if let Some(namespace) = namespace {
             match_labels.insert(super::NAMESPACE_LABEL.into(), namespace.into());
@@ -42,7 +42,7 @@ impl EndpointSelector {
     }
 
     /// The selector of endpoints that carry all these labels.
-    pub fn labels<K, V>(labels: impl IntoIterator<Item = (K, V)>) -> Self
+    pub(crate) fn labels<K, V>(labels: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,
         V: Into<String>,
@@ -60,16 +60,16 @@ impl EndpointSelector {
 /// One condition of a label selector (`matchExpressions` item): the label exists, or has one
 /// of some values.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct LabelSelectorRequirement {
+pub(crate) struct LabelSelectorRequirement {
     /// `key`: the label.
-    pub key: String,
+    pub(crate) key: String,
     /// `values` of operator `In`; `None` for operator `Exists`.
-    pub values: Option<std::collections::BTreeSet<String>>,
+    pub(crate) values: Option<std::collections::BTreeSet<String>>,
 }
 
 impl LabelSelectorRequirement {
     /// `key Exists`.
-    pub fn exists(key: impl Into<String>) -> Self {
+    pub(crate) fn exists(key: impl Into<String>) -> Self {
         LabelSelectorRequirement {
             key: key.into(),
             values: None,
@@ -77,7 +77,10 @@ impl LabelSelectorRequirement {
     }
 
     /// `key In values`.
-    pub fn one_of(key: impl Into<String>, values: std::collections::BTreeSet<String>) -> Self {
+    pub(crate) fn one_of(
+        key: impl Into<String>,
+        values: std::collections::BTreeSet<String>,
+    ) -> Self {
         LabelSelectorRequirement {
             key: key.into(),
             values: Some(values),
@@ -102,7 +105,7 @@ impl Serialize for LabelSelectorRequirement {
 
 /// A special identity (`fromEntities`, `toEntities`): the schema's values this tool writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Entity {
+pub(crate) enum Entity {
     /// `host`: the local node, and every host-network endpoint on it.
     #[serde(rename = "host")]
     Host,
@@ -120,7 +123,7 @@ pub enum Entity {
 /// A DNS name or pattern (`toFQDNs` item, DNS rule): the schema's `oneOf` of `matchName` and
 /// `matchPattern`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FqdnSelector {
+pub(crate) enum FqdnSelector {
     /// `matchName`: exactly this name.
     Name(HostName),
     /// `matchPattern`: names matching a wildcard pattern.
@@ -129,7 +132,7 @@ pub enum FqdnSelector {
 
 /// A `matchPattern`: every name, or every name below a domain.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FqdnPattern {
+pub(crate) enum FqdnPattern {
     /// `*`: every name.
     Any,
     /// `*.<domain>`: every name below the domain.
@@ -155,26 +158,26 @@ impl Serialize for FqdnSelector {
 /// An `ingress` item: traffic from one kind of peer, to some ports of the subject. Written as
 /// `fromEndpoints` or `fromEntities`, then `toPorts`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngressRule {
+pub(crate) struct IngressRule {
     /// The sources.
-    pub from: IngressPeer,
+    pub(crate) from: IngressPeer,
     /// `toPorts`: the destination ports on the subject; empty for every port.
-    pub to_ports: Vec<L4PortRule>,
+    pub(crate) to_ports: Vec<L4PortRule>,
 }
 
 /// An `egress` item: traffic from the subject to one kind of peer, on some ports. Written as
 /// `toEndpoints`, `toEntities`, `toCIDR` or `toFQDNs`, then `toPorts`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EgressRule {
+pub(crate) struct EgressRule {
     /// The destinations.
-    pub to: EgressPeer,
+    pub(crate) to: EgressPeer,
     /// `toPorts`: the destination ports, with their DNS rules; empty for every port.
-    pub to_ports: Vec<PortRule>,
+    pub(crate) to_ports: Vec<PortRule>,
 }
 
 /// The sources of an ingress rule: one kind, as Cilium requires.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IngressPeer {
+pub(crate) enum IngressPeer {
     /// `fromEndpoints`: endpoints matching any of the selectors.
     Endpoints(Vec<EndpointSelector>),
     /// `fromEntities`: special identities.
@@ -182,6 +185,7 @@ pub enum IngressPeer {
 }
 
 impl IngressPeer {
+    #[cfg(test)]
     pub(super) fn check(&self) -> Result<(), String> {
         let empty = match self {
             IngressPeer::Endpoints(selectors) => selectors.is_empty(),
@@ -193,7 +197,7 @@ impl IngressPeer {
 
 /// The destinations of an egress rule: one kind, as Cilium requires.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EgressPeer {
+pub(crate) enum EgressPeer {
     /// `toEndpoints`: endpoints matching any of the selectors.
     Endpoints(Vec<EndpointSelector>),
     /// `toEntities`: special identities.
@@ -207,6 +211,7 @@ pub enum EgressPeer {
 }
 
 impl EgressPeer {
+    #[cfg(test)]
     pub(super) fn check(&self) -> Result<(), String> {
         let empty = match self {
             EgressPeer::Endpoints(selectors) => selectors.is_empty(),
@@ -219,6 +224,7 @@ impl EgressPeer {
 }
 
 /// An empty peer list reads as an absent one: the rule would apply to every peer.
+#[cfg(test)]
 fn nonempty(empty: bool) -> Result<(), String> {
     if empty {
         Err("an empty peer list: Cilium would apply the rule to every peer".into())

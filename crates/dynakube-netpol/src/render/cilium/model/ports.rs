@@ -7,11 +7,11 @@ use super::peers::FqdnSelector;
 use crate::values::PortNumber;
 
 /// The most ports one `toPorts` entry may list (the schema's `maxItems`).
-pub const MAX_PORTS: usize = 40;
+pub(crate) const MAX_PORTS: usize = 40;
 
 /// `protocol` of a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     /// `TCP`.
     #[serde(rename = "TCP")]
     Tcp,
@@ -25,16 +25,16 @@ pub enum Protocol {
 
 /// A port and protocol (`ports` item). The schema types the port as a string (`"443"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PortProtocol {
+pub(crate) struct PortProtocol {
     /// `port`.
-    pub port: PortNumber,
+    pub(crate) port: PortNumber,
     /// `protocol`.
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
 }
 
 impl PortProtocol {
     /// A port of a protocol.
-    pub fn new(port: PortNumber, protocol: Protocol) -> Self {
+    pub(crate) fn new(port: PortNumber, protocol: Protocol) -> Self {
         PortProtocol { port, protocol }
     }
 }
@@ -50,17 +50,17 @@ impl Serialize for PortProtocol {
 
 /// A `toPorts` item of an egress rule: ports and, optionally, DNS rules for them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PortRule {
+pub(crate) struct PortRule {
     /// `ports`: 1 to [`MAX_PORTS`].
-    pub ports: Vec<PortProtocol>,
+    pub(crate) ports: Vec<PortProtocol>,
     /// `rules`: the DNS rules, on the ports of a DNS server.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rules: Option<L7Rules>,
+    pub(crate) rules: Option<L7Rules>,
 }
 
 impl PortRule {
     /// Ports without L7 rules.
-    pub fn new(ports: impl IntoIterator<Item = PortProtocol>) -> Self {
+    pub(crate) fn new(ports: impl IntoIterator<Item = PortProtocol>) -> Self {
         PortRule {
             ports: ports.into_iter().collect(),
             rules: None,
@@ -68,7 +68,7 @@ impl PortRule {
     }
 
     /// Ports of a DNS server, with the names the subject may resolve.
-    pub fn dns(
+    pub(crate) fn dns(
         ports: impl IntoIterator<Item = PortProtocol>,
         names: impl IntoIterator<Item = FqdnSelector>,
     ) -> Self {
@@ -83,14 +83,14 @@ impl PortRule {
 
 /// A `toPorts` item without L7 rules (of ingress rules, where Cilium accepts no DNS rules).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct L4PortRule {
+pub(crate) struct L4PortRule {
     /// `ports`: 1 to [`MAX_PORTS`].
-    pub ports: Vec<PortProtocol>,
+    pub(crate) ports: Vec<PortProtocol>,
 }
 
 impl L4PortRule {
     /// Ports.
-    pub fn new(ports: impl IntoIterator<Item = PortProtocol>) -> Self {
+    pub(crate) fn new(ports: impl IntoIterator<Item = PortProtocol>) -> Self {
         L4PortRule {
             ports: ports.into_iter().collect(),
         }
@@ -99,12 +99,13 @@ impl L4PortRule {
 
 /// `rules` of a port rule: DNS rules only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct L7Rules {
+pub(crate) struct L7Rules {
     /// `dns`: the names that may be resolved.
-    pub dns: Vec<FqdnSelector>,
+    pub(crate) dns: Vec<FqdnSelector>,
 }
 
 /// A `toPorts` item holds 1 to [`MAX_PORTS`] ports.
+#[cfg(test)]
 pub(super) fn check(ports: &[PortProtocol]) -> Result<(), String> {
     match ports.len() {
         0 => Err("a toPorts item needs at least one port".into()),

@@ -1,7 +1,8 @@
 //! The field paths a CustomResourceDefinition declares, in the notation of the field lists.
 //!
-//! `cargo xtask fields` writes the lists from what this module reads out of the operator's
-//! CRDs. It understands the structural schemas Kubernetes requires of CRDs (`properties`,
+//! `cargo xtask fields` writes the library's field lists
+//! (`crates/dynakube-netpol/src/input/fields/*.txt`) from what this module reads out of the
+//! operator's CRDs. It understands the structural schemas Kubernetes requires of CRDs (`properties`,
 //! `items`, `additionalProperties`, `x-kubernetes-preserve-unknown-fields`) and refuses
 //! anything else that could declare fields, so that a schema it cannot read is an error
 //! instead of a silently shorter list.
@@ -12,7 +13,7 @@ use serde_yaml::Value;
 
 /// The fields one CRD declares, for each version it serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CrdFields {
+pub(crate) struct CrdFields {
     /// The kind (`spec.names.kind`), such as `DynaKube`.
     pub kind: String,
     /// The API group (`spec.group`), such as `dynatrace.com`.
@@ -26,7 +27,7 @@ pub struct CrdFields {
 /// # Errors
 ///
 /// When the text is not a CRD, or its schema uses a construct this reader does not know.
-pub fn crd_fields(text: &str) -> Result<CrdFields, String> {
+pub(crate) fn crd_fields(text: &str) -> Result<CrdFields, String> {
     let crd: Value = serde_yaml::from_str(text).map_err(|e| format!("not YAML: {e}"))?;
     let string = |value: Option<&Value>, what: &str| -> Result<String, String> {
         value
