@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use dynakube_netpol::discover::{Dump, discover};
 use dynakube_netpol::source::Limits;
 
 use crate::settings::read;
@@ -53,12 +52,11 @@ impl ProfileArgs {
             max_bytes: self.max_input_bytes,
             max_depth: self.max_depth,
         };
-        let mut dump = Dump::default();
+        let mut files = Vec::new();
         for file in &self.dumps {
-            // One dump's text at a time: those of large clusters take gigabytes.
-            dump.add(file, &read(file, &limits)?, &limits)?;
+            files.push((file.clone(), read(file, &limits)?));
         }
-        let found = discover(&dump);
+        let found = dynakube_netpol::discover::profile(&files, &limits)?;
         say::print_notes(&found.notes);
         exit::write(found.to_yaml(&words::Flags))?;
         Ok(ExitCode::SUCCESS)

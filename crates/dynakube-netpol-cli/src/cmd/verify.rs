@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 use dynakube_netpol::source::Limits;
-use dynakube_netpol::{Flavor, discover, evaluate, output, verify};
+use dynakube_netpol::{Flavor, evaluate, output, verify};
 
 use crate::say::Format;
 use crate::settings::{Sources, read};
@@ -121,13 +121,7 @@ impl VerifyArgs {
                 pods.extend(more_pods);
             }
             // Blocks of the profile that hold these pods' addresses widen the rules naming them.
-            let rows = discover::BlockRows::of_matrix(&matrix);
-            let addresses = discover::pod_addresses(&pods);
-            say::print_notes(&discover::blocks_holding_pods(
-                &matrix.profile,
-                &rows,
-                addresses,
-            ));
+            say::print_notes(&verify::blocks_holding_pods(&matrix, &pods));
             (namespaces, pods)
         };
         let index = evaluate::Index::new(namespaces, pods, &files.policies)?;

@@ -21,7 +21,7 @@ const CONTROL_PLANE_LABELS: [&str; 2] = [
 ];
 
 /// What `dump` says about the cluster: the profile, with comments, and the warnings.
-pub fn discover(dump: &Dump) -> Discovery {
+pub(crate) fn discover(dump: &Dump) -> Discovery {
     let mut found = Discovery::new();
     let platform = platform::platform(dump);
     let network = platform::network(dump);

@@ -15,19 +15,19 @@ const EXAMPLES: usize = 3;
 
 /// The rows whose rules name the blocks of each field of the profile.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BlockRows {
+pub(crate) struct BlockRows {
     /// `nodeCIDRs`: the rows from the nodes (kubelet probes, host-network pods) and to them
     /// (the kubelet API).
-    pub nodes: BTreeSet<RowId>,
+    pub(crate) nodes: BTreeSet<RowId>,
     /// `controlPlaneCIDRs`: the rows from kube-apiserver (webhook calls).
-    pub control_plane: BTreeSet<RowId>,
+    pub(crate) control_plane: BTreeSet<RowId>,
     /// `apiServer.endpointCIDRs`: the rows to kube-apiserver.
-    pub api_endpoints: BTreeSet<RowId>,
+    pub(crate) api_endpoints: BTreeSet<RowId>,
 }
 
 impl BlockRows {
     /// Every row of the table that names the blocks, whatever the resources.
-    pub fn of_table() -> Self {
+    pub(crate) fn of_table() -> Self {
         let mut rows = BlockRows::default();
         for rule in TABLE {
             match (rule.peer, rule.direction) {
@@ -48,7 +48,7 @@ impl BlockRows {
     }
 
     /// The rows of the flows of `matrix` that name the blocks.
-    pub fn of_matrix(matrix: &Matrix) -> Self {
+    pub(crate) fn of_matrix(matrix: &Matrix) -> Self {
         let mut rows = BlockRows::default();
         for flow in &matrix.flows {
             if matches!(flow.from, Endpoint::Nodes(_)) || matches!(flow.to, Endpoint::Nodes(_)) {
@@ -67,18 +67,18 @@ impl BlockRows {
 
 /// The address of a pod outside the host network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PodAddress<'a> {
+pub(crate) struct PodAddress<'a> {
     /// The pod's namespace.
-    pub namespace: &'a str,
+    pub(crate) namespace: &'a str,
     /// The pod's name.
-    pub name: &'a str,
+    pub(crate) name: &'a str,
     /// One of its addresses.
-    pub ip: IpAddr,
+    pub(crate) ip: IpAddr,
 }
 
 /// The addresses of the pods of `pods` that are not in the host network (a host-network pod
 /// has its node's addresses, which node blocks hold by right).
-pub fn pod_addresses<'a>(
+pub(crate) fn pod_addresses<'a>(
     pods: &'a [crate::evaluate::Pod],
 ) -> impl Iterator<Item = PodAddress<'a>> + 'a {
     pods.iter().filter(|p| !p.host_network).flat_map(|p| {
@@ -100,7 +100,7 @@ struct Held {
 /// A warning for every block of `profile`'s `nodeCIDRs`, `controlPlaneCIDRs` and
 /// `apiServer.endpointCIDRs` that holds the address of a pod of `pods`, naming the rows of
 /// `rows` that it widens. Fields whose rows are empty are not checked (no rule names them).
-pub fn blocks_holding_pods<'a>(
+pub(crate) fn blocks_holding_pods<'a>(
     profile: &ClusterProfile,
     rows: &BlockRows,
     pods: impl IntoIterator<Item = PodAddress<'a>>,

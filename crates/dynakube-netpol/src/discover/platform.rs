@@ -7,7 +7,7 @@ use crate::stream::metadata_str;
 
 /// A Kubernetes platform whose caveats the profile names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Platform {
+pub(crate) enum Platform {
     /// Amazon Elastic Kubernetes Service.
     Eks,
     /// Google Kubernetes Engine.
@@ -20,7 +20,7 @@ pub enum Platform {
 
 impl Platform {
     /// Its name in words.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Platform::Eks => "Amazon EKS",
             Platform::Gke => "Google GKE",
@@ -35,7 +35,7 @@ impl Platform {
 ///
 /// OpenShift is asked first: ROSA and ARO run on AWS and Azure machines, whose provider IDs
 /// alone would say EKS or AKS.
-pub fn platform(dump: &Dump) -> Option<(Platform, String)> {
+pub(crate) fn platform(dump: &Dump) -> Option<(Platform, String)> {
     openshift(dump)
         .map(|why| (Platform::OpenShift, why))
         .or_else(|| first_node(dump, eks).map(|why| (Platform::Eks, why)))
@@ -145,32 +145,32 @@ fn aks(node: &Node) -> Option<String> {
 /// The network plugin of a dump, as far as the profile's caveats depend on it: each field
 /// says what shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Network {
+pub(crate) struct Network {
     /// Amazon VPC CNI: the DaemonSet `aws-node` in `kube-system` (EKS user guide, "Assign IPs
     /// to Pods with the Amazon VPC CNI"); pods get addresses of the nodes' VPC subnets.
-    pub aws_vpc_cni: Option<String>,
+    pub(crate) aws_vpc_cni: Option<String>,
     /// Whether the Amazon VPC CNI enforces NetworkPolicies: its node agent container in
     /// `aws-node` (`aws-eks-nodeagent`, or `aws-network-policy-agent` in its own manifests)
     /// runs with `--enable-network-policy=true` (EKS user guide, "Restrict Pod network traffic
     /// with Kubernetes network policies"); `None` without the VPC CNI.
-    pub aws_network_policy: Option<bool>,
+    pub(crate) aws_network_policy: Option<bool>,
     /// Calico: a DaemonSet `calico-node`, which enforces NetworkPolicies on its own.
-    pub calico: Option<String>,
+    pub(crate) calico: Option<String>,
     /// GKE Dataplane V2: the DaemonSet `anetd` in `kube-system` (GKE documentation, "GKE
     /// Dataplane V2"), Cilium underneath.
-    pub dataplane_v2: Option<String>,
+    pub(crate) dataplane_v2: Option<String>,
     /// Cilium itself: a DaemonSet `cilium` (its Helm chart's name, in `kube-system` unless
     /// installed elsewhere) or pods labelled `k8s-app: cilium`, and no Dataplane V2.
-    pub cilium: Option<String>,
+    pub(crate) cilium: Option<String>,
     /// OpenShift's OVN-Kubernetes: its namespace `openshift-ovn-kubernetes`.
-    pub ovn_kubernetes: Option<String>,
+    pub(crate) ovn_kubernetes: Option<String>,
     /// AKS's tunnel between the API server and the nodes: pods labelled
     /// `app: konnectivity-agent` in `kube-system`.
-    pub konnectivity: Option<String>,
+    pub(crate) konnectivity: Option<String>,
 }
 
 /// The network plugin of `dump`.
-pub fn network(dump: &Dump) -> Network {
+pub(crate) fn network(dump: &Dump) -> Network {
     let daemon_set = |namespace: Option<&str>, name: &str| {
         workload(dump, "DaemonSet", namespace, name).map(describe)
     };
@@ -208,7 +208,7 @@ pub fn network(dump: &Dump) -> Network {
 }
 
 /// The workload of `kind` named `name` (in `namespace`, or in any), the first in the dump.
-pub fn workload<'a>(
+pub(crate) fn workload<'a>(
     dump: &'a Dump,
     kind: &str,
     namespace: Option<&str>,
@@ -222,7 +222,7 @@ pub fn workload<'a>(
 }
 
 /// The arguments of every container of a workload's pods.
-pub fn args(object: &Object) -> Vec<&str> {
+pub(crate) fn args(object: &Object) -> Vec<&str> {
     let containers = ["spec", "template", "spec", "containers"]
         .iter()
         .try_fold(&object.value, |v, key| v.get(*key))
@@ -237,7 +237,7 @@ pub fn args(object: &Object) -> Vec<&str> {
 }
 
 /// `Kind namespace/name` of a workload, escaped.
-pub fn describe(object: &Object) -> String {
+pub(crate) fn describe(object: &Object) -> String {
     format!(
         "{} {}/{}",
         object.kind,
@@ -247,6 +247,6 @@ pub fn describe(object: &Object) -> String {
 }
 
 /// Text of the dump, safe for a comment.
-pub fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     crate::values::Shown(text).to_string()
 }

@@ -30,38 +30,38 @@ const KEPT: [&str; 7] = [
 
 /// What cluster dumps say, as far as a cluster profile needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Dump {
+pub(crate) struct Dump {
     /// The files read, as the user named them.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// The nodes.
-    pub nodes: Vec<Node>,
+    pub(crate) nodes: Vec<Node>,
     /// The pods.
-    pub pods: Vec<Pod>,
+    pub(crate) pods: Vec<Pod>,
     /// The names of the namespaces.
-    pub namespaces: BTreeSet<String>,
+    pub(crate) namespaces: BTreeSet<String>,
     /// The Services (their ClusterIPs).
-    pub services: Vec<Service>,
+    pub(crate) services: Vec<Service>,
     /// The endpoints of Services, from EndpointSlices and Endpoints.
-    pub endpoints: Vec<ServiceEndpoints>,
+    pub(crate) endpoints: Vec<ServiceEndpoints>,
     /// The Deployments and DaemonSets, whole.
-    pub workloads: Vec<Object>,
+    pub(crate) workloads: Vec<Object>,
 }
 
 /// A node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Node {
+pub(crate) struct Node {
     /// `metadata.name`.
-    pub name: String,
+    pub(crate) name: String,
     /// `metadata.labels`.
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
     /// `spec.providerID` (empty when absent).
-    pub provider_id: String,
+    pub(crate) provider_id: String,
     /// The `InternalIP` addresses of `status.addresses` that are IP addresses.
-    pub internal: Vec<IpAddr>,
+    pub(crate) internal: Vec<IpAddr>,
     /// The `ExternalIP` addresses of `status.addresses` that are IP addresses.
-    pub external: Vec<IpAddr>,
+    pub(crate) external: Vec<IpAddr>,
     /// `status.nodeInfo.kubeletVersion`.
-    pub kubelet_version: String,
+    pub(crate) kubelet_version: String,
 }
 
 impl Node {
@@ -70,7 +70,7 @@ impl Node {
     /// ExternalIPs, and the first address of the other family after it. These are the
     /// addresses of host-network pods on the node and the `status.hostIP` of every pod on it,
     /// and the node's kubelet probes its pods from them.
-    pub fn host_ips(&self) -> Vec<IpAddr> {
+    pub(crate) fn host_ips(&self) -> Vec<IpAddr> {
         let all: Vec<IpAddr> = self
             .internal
             .iter()
@@ -88,77 +88,68 @@ impl Node {
     }
 
     /// Whether the node has the label `key` (any value).
-    pub fn has_label(&self, key: &str) -> bool {
+    pub(crate) fn has_label(&self, key: &str) -> bool {
         self.labels.contains_key(key)
     }
 }
 
 /// A pod.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pod {
+pub(crate) struct Pod {
     /// `metadata.namespace` (`default` when absent).
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// `metadata.name`.
-    pub name: String,
+    pub(crate) name: String,
     /// `metadata.labels`.
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
     /// `spec.hostNetwork`.
-    pub host_network: bool,
+    pub(crate) host_network: bool,
     /// `status.podIPs`, else `status.podIP`.
-    pub ips: Vec<IpAddr>,
+    pub(crate) ips: Vec<IpAddr>,
 }
 
 impl Pod {
     /// Whether the pod has the label `key` with `value`.
-    pub fn labelled(&self, key: &str, value: &str) -> bool {
+    pub(crate) fn labelled(&self, key: &str, value: &str) -> bool {
         self.labels.get(key).is_some_and(|v| v == value)
     }
 }
 
 /// A Service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Service {
+pub(crate) struct Service {
     /// Its namespace.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Its name.
-    pub name: String,
+    pub(crate) name: String,
     /// `spec.clusterIPs`, else `spec.clusterIP` (none for a headless Service).
-    pub cluster_ips: Vec<IpAddr>,
+    pub(crate) cluster_ips: Vec<IpAddr>,
 }
 
 /// The endpoints of a Service: one EndpointSlice, or one Endpoints object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceEndpoints {
+pub(crate) struct ServiceEndpoints {
     /// The namespace.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// The Service (an EndpointSlice's `kubernetes.io/service-name` label).
-    pub service: String,
+    pub(crate) service: String,
     /// The addresses of the endpoints.
-    pub addresses: Vec<IpAddr>,
+    pub(crate) addresses: Vec<IpAddr>,
     /// Their ports.
-    pub ports: Vec<u16>,
+    pub(crate) ports: Vec<u16>,
     /// The object they were read from, for comments: `EndpointSlice default/kubernetes-x`.
-    pub object: String,
+    pub(crate) object: String,
 }
 
 /// Reads the dumps of `files` (name and text each): `kubectl get … -o json` (a `List`) or
 /// `-o yaml` (a `List`, lists of one kind, or single objects in several documents).
-pub fn read(files: &[(String, String)], limits: &Limits) -> Result<Dump> {
+pub(crate) fn read(files: &[(String, String)], limits: &Limits) -> Result<Dump> {
     let mut dump = Dump::default();
     for (file, text) in files {
-        dump.add(file, text, limits)?;
+        read_one(file, text, limits, &mut dump)?;
+        dump.files.push(file.clone());
     }
     Ok(dump)
-}
-
-impl Dump {
-    /// Adds the dump `text` of `file`, as [`read`] reads it (so that a caller need not hold
-    /// every file's text at once).
-    pub fn add(&mut self, file: &str, text: &str, limits: &Limits) -> Result<()> {
-        read_one(file, text, limits, self)?;
-        self.files.push(file.to_owned());
-        Ok(())
-    }
 }
 
 /// Reads the dump `text` of `file` into `dump`.

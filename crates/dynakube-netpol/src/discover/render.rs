@@ -123,7 +123,7 @@ impl Discovery {
     /// `apiServer`, when anything of it is known.
     fn api_server_values(&self, out: &mut String) {
         let api = &self.profile.api_server;
-        if api.is_unknown() {
+        if api.service_cidrs.is_empty() && api.endpoint_cidrs.is_empty() {
             return;
         }
         let ports: Vec<String> = api.ports.iter().map(ToString::to_string).collect();

@@ -66,8 +66,8 @@ pub use report::{FailOn, Report};
 pub(crate) use report::{FlowCheck, Read};
 pub(crate) use unselected::Unselected;
 
-use crate::evaluate::Index;
-use crate::matrix::Matrix;
+use crate::evaluate::{Index, Pod};
+use crate::matrix::{Matrix, Note};
 use crate::resolve::Addresses;
 
 /// Checks every flow of `matrix` against the policies of `index`, and computes what the
@@ -90,4 +90,21 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
         unselected,
         foreign,
     }
+}
+
+/// Warnings where the cluster profile and the cluster's pods disagree: every block of the
+/// profile's `nodeCIDRs`, `controlPlaneCIDRs` and `apiServer.endpointCIDRs` that holds the
+/// address of a pod of `pods` outside the host network (a host-network pod has its node's
+/// addresses by right), naming the block, a few of its pods and the rows of `matrix` whose
+/// rules it widens: a rule that admits the nodes admits those pods too. Fields that no flow
+/// of `matrix` names are not checked.
+///
+/// Meant for the pods of the cluster (`kubectl get pods -A`), not for a [model](model_cluster),
+/// whose addresses are made up.
+pub fn blocks_holding_pods(matrix: &Matrix, pods: &[Pod]) -> Vec<Note> {
+    crate::discover::blocks_holding_pods(
+        &matrix.profile,
+        &crate::discover::BlockRows::of_matrix(matrix),
+        crate::discover::pod_addresses(pods),
+    )
 }
