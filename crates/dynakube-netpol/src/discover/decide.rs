@@ -74,7 +74,7 @@ impl Discovery {
             }
             None => self.say(
                 Part::Header,
-                "Platform: none of EKS, GKE, AKS and OpenShift (no node carries their labels or provider IDs).",
+                "Platform: none of EKS, GKE, AKS, OpenShift and kubeadm (no node carries their labels or provider IDs, and no kube-apiserver pod runs in kube-system).",
             ),
         }
         self.enforced(network);
@@ -90,6 +90,12 @@ impl Discovery {
                 format!(
                     "Network: the Amazon VPC CNI ({why}), which enforces NetworkPolicies (its node agent runs with --enable-network-policy=true)."
                 ),
+            );
+        }
+        if !network.enforces() {
+            self.say(
+                Part::Header,
+                "No network plugin recognised here as enforcing NetworkPolicies runs (Cilium, Calico, GKE Dataplane V2, Azure NPM, OVN-Kubernetes, OpenShift SDN, the Amazon VPC CNI with its network policy agent): make sure yours enforces them (flannel, for one, does not), or the policies change nothing.",
             );
         }
         if let (Some(why), Some(false), None, None) = (
@@ -560,28 +566,7 @@ fn webhook_rows() -> String {
 impl Discovery {
     /// The control plane: its nodes, or what a managed control plane needs.
     fn control_plane(&mut self, dump: &Dump, network: &Network) {
-        let mut nodes: Vec<&Node> = dump
-            .nodes
-            .iter()
-            .filter(|n| CONTROL_PLANE_LABELS.iter().any(|l| n.has_label(l)))
-            .collect();
-        nodes.sort_by(|a, b| a.name.cmp(&b.name));
-        if !nodes.is_empty() {
-            for node in nodes {
-                for ip in node.host_ips() {
-                    self.profile.control_plane_cidrs.push(Cidr::of_ip(ip));
-                    self.control_plane_names.push(shown(&node.name));
-                }
-            }
-            self.say(
-                Part::ControlPlane,
-                format!(
-                    "The nodes labelled {} or {}: kube-apiserver runs on them and calls the webhook from their addresses ({}).",
-                    CONTROL_PLANE_LABELS[0],
-                    CONTROL_PLANE_LABELS[1],
-                    webhook_rows()
-                ),
-            );
+        if self.control_plane_nodes(dump) || self.api_server_pods(dump) {
             return;
         }
         let endpoints = self.profile.api_server.endpoint_cidrs.clone();
@@ -595,7 +580,7 @@ impl Discovery {
                     "No node is labelled as a control-plane node: kube-apiserver runs outside the cluster's nodes (a hosted control plane, as ROSA with HCP and HyperShift run it). {OPEN_WEBHOOK} Give the addresses it calls webhooks from to narrow it."
                 ),
             ),
-            None => self.say(
+            Some(Platform::Kubeadm) | None => self.say(
                 Part::ControlPlane,
                 format!(
                     "No node is labelled {} or {}: the control plane is not among the nodes of the dump (managed, or on machines that are no nodes). {OPEN_WEBHOOK} Give the addresses kube-apiserver calls webhooks from to narrow it.",
@@ -603,6 +588,76 @@ impl Discovery {
                 ),
             ),
         }
+    }
+
+    /// The nodes labelled as control-plane nodes, if any: kube-apiserver runs on them.
+    fn control_plane_nodes(&mut self, dump: &Dump) -> bool {
+        let mut nodes: Vec<&Node> = dump
+            .nodes
+            .iter()
+            .filter(|n| CONTROL_PLANE_LABELS.iter().any(|l| n.has_label(l)))
+            .collect();
+        if nodes.is_empty() {
+            return false;
+        }
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        for node in nodes {
+            for ip in node.host_ips() {
+                self.profile.control_plane_cidrs.push(Cidr::of_ip(ip));
+                self.control_plane_names.push(shown(&node.name));
+            }
+        }
+        self.say(
+            Part::ControlPlane,
+            format!(
+                "The nodes labelled {} or {}: kube-apiserver runs on them and calls the webhook from their addresses ({}).",
+                CONTROL_PLANE_LABELS[0],
+                CONTROL_PLANE_LABELS[1],
+                webhook_rows()
+            ),
+        );
+        if self.platform == Some(Platform::Kubeadm) {
+            let pods = platform::api_server_pods(dump);
+            let example = pods
+                .first()
+                .map(|p| format!(" (pod kube-system/{})", shown(&p.name)))
+                .unwrap_or_default();
+            self.say(
+                Part::ControlPlane,
+                format!(
+                    "kubeadm runs kube-apiserver as a static pod in the host network of each control-plane node{example}, so its calls come from the node's own address; a control-plane node added later needs the profile written again."
+                ),
+            );
+        }
+        true
+    }
+
+    /// Without labelled nodes, the kube-apiserver pods of the host network (static pods, as
+    /// kubeadm runs them), if any: their addresses are their nodes'.
+    fn api_server_pods(&mut self, dump: &Dump) -> bool {
+        let mut pods = platform::api_server_pods(dump);
+        if pods.is_empty() {
+            return false;
+        }
+        pods.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut seen = BTreeSet::new();
+        for pod in &pods {
+            for ip in pod.ips.iter().filter(|ip| seen.insert(**ip)) {
+                self.profile.control_plane_cidrs.push(Cidr::of_ip(*ip));
+                self.control_plane_names.push(shown(&pod.name));
+            }
+        }
+        self.say(
+            Part::ControlPlane,
+            format!(
+                "No node is labelled {} or {}, but kube-apiserver runs in kube-system as pods labelled component=kube-apiserver, tier=control-plane ({} found), in the host network of their nodes: it calls the webhook from these addresses ({}).",
+                CONTROL_PLANE_LABELS[0],
+                CONTROL_PLANE_LABELS[1],
+                pods.len(),
+                webhook_rows()
+            ),
+        );
+        true
     }
 
     /// EKS: the control plane calls webhooks through the cross-account network interfaces it

@@ -1,7 +1,7 @@
 //! Which platform and network plugin a dump shows, from the labels, provider IDs and objects
 //! each platform documents.
 
-use super::read::{Dump, Node};
+use super::read::{Dump, Node, Pod};
 use crate::source::Object;
 use crate::stream::metadata_str;
 
@@ -16,6 +16,8 @@ pub(crate) enum Platform {
     Aks,
     /// Red Hat OpenShift (also on AWS as ROSA and on Azure as ARO).
     OpenShift,
+    /// A cluster set up with kubeadm, its control plane on its own nodes.
+    Kubeadm,
 }
 
 impl Platform {
@@ -26,21 +28,24 @@ impl Platform {
             Platform::Gke => "Google GKE",
             Platform::Aks => "Azure AKS",
             Platform::OpenShift => "Red Hat OpenShift",
+            Platform::Kubeadm => "kubeadm",
         }
     }
 }
 
 /// The platform of `dump` and what shows it, or `None` for a cluster of no platform named
-/// here (kubeadm, kind, k3s, Rancher and others).
+/// here (k3s, Rancher and others).
 ///
 /// OpenShift is asked first: ROSA and ARO run on AWS and Azure machines, whose provider IDs
-/// alone would say EKS or AKS.
+/// alone would say EKS or AKS. kubeadm is asked last: a cluster on cloud machines may have
+/// been set up with it, and the managed platforms' marks say more.
 pub(crate) fn platform(dump: &Dump) -> Option<(Platform, String)> {
     openshift(dump)
         .map(|why| (Platform::OpenShift, why))
         .or_else(|| first_node(dump, eks).map(|why| (Platform::Eks, why)))
         .or_else(|| first_node(dump, gke).map(|why| (Platform::Gke, why)))
         .or_else(|| first_node(dump, aks).map(|why| (Platform::Aks, why)))
+        .or_else(|| kubeadm(dump).map(|why| (Platform::Kubeadm, why)))
 }
 
 /// What shows the platform on the first node that shows it.
@@ -142,6 +147,54 @@ fn aks(node: &Node) -> Option<String> {
     Some(why)
 }
 
+/// The labels kubeadm's `mark-control-plane` phase gives every control-plane node (kubeadm
+/// reference, "kubeadm init phase mark-control-plane"; the second keeps cloud load balancers
+/// from sending traffic to them).
+pub(crate) const KUBEADM_CONTROL_PLANE: [&str; 2] = [
+    "node-role.kubernetes.io/control-plane",
+    "node.kubernetes.io/exclude-from-external-load-balancers",
+];
+
+/// kubeadm: its control-plane nodes carry both labels of [`KUBEADM_CONTROL_PLANE`], and its
+/// control plane runs as static pods whose mirror pods in `kube-system` are labelled
+/// `component: kube-apiserver` (and the other components) and `tier: control-plane` (kubeadm's
+/// static pod manifests, "Implementation details" of the kubeadm documentation).
+fn kubeadm(dump: &Dump) -> Option<String> {
+    let node = dump
+        .nodes
+        .iter()
+        .find(|n| KUBEADM_CONTROL_PLANE.iter().all(|label| n.has_label(label)));
+    if let Some(node) = node {
+        return Some(format!(
+            "node {}: labels {} and {}",
+            shown(&node.name),
+            KUBEADM_CONTROL_PLANE[0],
+            KUBEADM_CONTROL_PLANE[1]
+        ));
+    }
+    api_server_pods(dump).first().map(|pod| {
+        format!(
+            "pod kube-system/{} labelled component=kube-apiserver, tier=control-plane",
+            shown(&pod.name)
+        )
+    })
+}
+
+/// The mirror pods of kube-apiserver running as a static pod in the host network, as kubeadm
+/// (and installers that copy it) run it: in `kube-system`, labelled `component:
+/// kube-apiserver` and `tier: control-plane`.
+pub(crate) fn api_server_pods(dump: &Dump) -> Vec<&Pod> {
+    dump.pods
+        .iter()
+        .filter(|p| {
+            p.namespace == "kube-system"
+                && p.host_network
+                && p.labelled("component", "kube-apiserver")
+                && p.labelled("tier", "control-plane")
+        })
+        .collect()
+}
+
 /// The network plugin of a dump, as far as the profile's caveats depend on it: each field
 /// says what shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -164,9 +217,31 @@ pub(crate) struct Network {
     pub(crate) cilium: Option<String>,
     /// OpenShift's OVN-Kubernetes: its namespace `openshift-ovn-kubernetes`.
     pub(crate) ovn_kubernetes: Option<String>,
+    /// OpenShift SDN, the plugin before OVN-Kubernetes: its namespace `openshift-sdn`.
+    pub(crate) openshift_sdn: Option<String>,
+    /// Azure Network Policy Manager: the DaemonSet `azure-npm` in `kube-system` (AKS
+    /// documentation, "Secure traffic between pods by using network policies").
+    pub(crate) azure_npm: Option<String>,
     /// AKS's tunnel between the API server and the nodes: pods labelled
     /// `app: konnectivity-agent` in `kube-system`.
     pub(crate) konnectivity: Option<String>,
+}
+
+impl Network {
+    /// Whether a plugin recognised here enforces NetworkPolicies.
+    pub(crate) fn enforces(&self) -> bool {
+        self.aws_network_policy == Some(true)
+            || [
+                &self.calico,
+                &self.dataplane_v2,
+                &self.cilium,
+                &self.ovn_kubernetes,
+                &self.openshift_sdn,
+                &self.azure_npm,
+            ]
+            .iter()
+            .any(|plugin| plugin.is_some())
+    }
 }
 
 /// The network plugin of `dump`.
@@ -186,6 +261,11 @@ pub(crate) fn network(dump: &Dump) -> Network {
                 )
             })
     };
+    let namespace = |name: &str| {
+        dump.namespaces
+            .contains(name)
+            .then(|| format!("namespace {name}"))
+    };
     let dataplane_v2 = daemon_set(Some("kube-system"), "anetd");
     let cilium = if dataplane_v2.is_some() {
         None
@@ -199,10 +279,9 @@ pub(crate) fn network(dump: &Dump) -> Network {
         calico: daemon_set(None, "calico-node"),
         dataplane_v2,
         cilium,
-        ovn_kubernetes: dump
-            .namespaces
-            .contains("openshift-ovn-kubernetes")
-            .then(|| "namespace openshift-ovn-kubernetes".to_owned()),
+        ovn_kubernetes: namespace("openshift-ovn-kubernetes"),
+        openshift_sdn: namespace("openshift-sdn"),
+        azure_npm: daemon_set(Some("kube-system"), "azure-npm"),
         konnectivity: pods(Some("kube-system"), "app", "konnectivity-agent"),
     }
 }

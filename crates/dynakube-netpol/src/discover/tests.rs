@@ -252,7 +252,7 @@ fn openshift_has_its_dns_its_masters_and_the_release_of_the_image() {
 #[test]
 fn kubeadm_with_cilium_names_the_cache_its_second_address_and_the_webhook_port() {
     let found = fixture("kubeadm-cilium");
-    assert_eq!(found.platform, None);
+    assert_eq!(found.platform, Some(Platform::Kubeadm));
     assert_eq!(found.profile.dns.address, "169.254.20.10".parse().ok());
     assert_eq!(
         found.profile.helm.webhook.ports.server,
@@ -272,6 +272,63 @@ fn kubeadm_with_cilium_names_the_cache_its_second_address_and_the_webhook_port()
     );
     assert!(
         said.contains("Cilium runs here (DaemonSet kube-system/cilium)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Platform: kubeadm (node cp-1: labels node-role.kubernetes.io/control-plane and node.kubernetes.io/exclude-from-external-load-balancers)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("kubeadm runs kube-apiserver as a static pod in the host network of each control-plane node (pod kube-system/kube-apiserver-cp-1)"),
+        "{said}"
+    );
+    assert!(!said.contains("No network plugin recognised"), "{said}");
+}
+
+/// A kubeadm cluster whose control-plane node lost its labels: the kube-apiserver pod shows
+/// kubeadm, and its address is the control plane's.
+const UNLABELLED: &str = "\
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Node, metadata: {name: cp}, status: {addresses: [{type: InternalIP, address: 192.0.2.10}]}}
+- {apiVersion: v1, kind: Node, metadata: {name: w}, status: {addresses: [{type: InternalIP, address: 192.0.2.20}]}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: kube-apiserver-cp, namespace: kube-system, labels: {component: kube-apiserver, tier: control-plane}}
+  spec: {hostNetwork: true, nodeName: cp}
+  status: {podIP: 192.0.2.10}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: fake, namespace: shop, labels: {component: kube-apiserver, tier: control-plane}}
+  status: {podIP: 10.244.0.9}
+- {apiVersion: apps/v1, kind: DaemonSet, metadata: {name: kube-flannel-ds, namespace: kube-flannel}}
+";
+
+#[test]
+fn kube_apiserver_static_pods_give_the_control_plane_and_show_kubeadm() {
+    let found = found(UNLABELLED);
+    assert_eq!(found.platform, Some(Platform::Kubeadm));
+    let cp: Vec<String> = found
+        .profile
+        .control_plane_cidrs
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(cp, ["192.0.2.10/32"], "the pod outside kube-system is none");
+    assert_eq!(found.control_plane_names, ["kube-apiserver-cp"]);
+    let said = comments(&found);
+    assert!(
+        said.contains("Platform: kubeadm (pod kube-system/kube-apiserver-cp labelled component=kube-apiserver, tier=control-plane)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("kube-apiserver runs in kube-system as pods labelled component=kube-apiserver, tier=control-plane (1 found)"),
+        "{said}"
+    );
+    // Flannel enforces no NetworkPolicy, and nothing else here does.
+    assert!(
+        said.contains("No network plugin recognised here as enforcing NetworkPolicies runs"),
         "{said}"
     );
 }
