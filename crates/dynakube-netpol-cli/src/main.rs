@@ -89,7 +89,7 @@ enum Command {
     /// managed control plane hides them, what to give instead), the cluster DNS (CoreDNS or
     /// kube-dns, OpenShift's, NodeLocal DNSCache and its address), the operator's namespace,
     /// release, CSI driver and webhook, and a Prometheus. Comments say where each value came
-    /// from, the platform (EKS, GKE, AKS, OpenShift) and its caveats, and whether Cilium
+    /// from, the platform (EKS, GKE, AKS, OpenShift, kubeadm) and its caveats, and whether Cilium
     /// runs. Address blocks of the profile that hold pod addresses are warnings naming the
     /// rules they widen.
     ///

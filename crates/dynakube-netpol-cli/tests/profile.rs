@@ -224,6 +224,12 @@ fn verify_warns_where_node_blocks_hold_pods() {
         !stderr.contains("nodeCIDRs[0]"),
         "192.0.2.0/24 holds only host-network pods: {stderr}"
     );
+    // docs/profile.md shows this very warning.
+    let docs = std::fs::read_to_string(root().join("docs/profile.md")).unwrap();
+    assert!(
+        docs.contains(&format!("```text\n{warning}\n```")),
+        "docs/profile.md's example differs from: {warning}"
+    );
 
     // Without the wide block, nothing to say.
     std::fs::write(dir.join("cluster.yaml"), &profile).unwrap();
@@ -259,31 +265,73 @@ fn profile_warns_where_a_pod_has_a_node_s_address() {
     assert!(output.stderr.is_empty());
 }
 
+/// The command that dumps what `profile` reads.
+const KUBECTL: &str =
+    "kubectl get nodes,services,endpointslices,pods,namespaces,deployments,daemonsets -A -o json";
+
+/// The `sh` blocks of `text`.
+fn shell_blocks(text: &str) -> Vec<String> {
+    text.split("```sh\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap().to_owned())
+        .collect()
+}
+
 #[test]
-fn readme_docs_and_help_give_the_same_kubectl_command() {
-    const COMMAND: &str = "kubectl get nodes,services,endpointslices,pods,namespaces,deployments,daemonsets -A -o json";
-    let help = run(&root(), &["profile", "--help"], "");
-    for (name, text) in [
-        (
-            "README.md",
-            std::fs::read_to_string(root().join("README.md")).unwrap(),
-        ),
-        (
-            "docs/profile.md",
-            std::fs::read_to_string(root().join("docs/profile.md")).unwrap(),
-        ),
-    ] {
-        assert!(
-            text.contains(&format!("{COMMAND} > cluster-dump.json\ndynakube-netpol profile cluster-dump.json > cluster.yaml\n")),
-            "{name} does not give the commands"
-        );
-    }
-    let help = text(&help.stdout);
+fn the_docs_and_the_help_give_the_kubectl_command_and_the_docs_commands_run() {
+    let docs = std::fs::read_to_string(root().join("docs/profile.md")).unwrap();
+    let blocks = shell_blocks(&docs);
+    assert_eq!(
+        blocks,
+        [
+            format!(
+                "{KUBECTL} > cluster-dump.json\ndynakube-netpol profile cluster-dump.json > cluster.yaml\n"
+            ),
+            format!("{KUBECTL} | dynakube-netpol profile - > cluster.yaml\n"),
+        ],
+        "docs/profile.md's commands changed: run them here"
+    );
+    let help = text(&run(&root(), &["profile", "--help"], "").stdout);
     assert!(
-        help.contains(&format!("  {COMMAND} \\\n    > cluster-dump.json\n  dynakube-netpol profile cluster-dump.json > cluster.yaml\n")),
+        help.contains(&format!(
+            "  {KUBECTL} \\\n    > cluster-dump.json\n  dynakube-netpol profile cluster-dump.json > cluster.yaml\n"
+        )),
         "{help}"
     );
-    // Every kind the command dumps is one `profile` reads, and the other way round.
-    let kinds = COMMAND.split(' ').nth(2).unwrap();
-    assert_eq!(kinds.split(',').count(), 7);
+    // What kubectl would print, then the commands after it, as a shell runs them.
+    let dump =
+        std::fs::read_to_string(root().join("fixtures/cluster-dumps/eks/dump.json")).unwrap();
+    let dir = scratch("docs");
+    for block in &blocks {
+        let line = block.lines().last().unwrap();
+        let (command, target) = line.split_once(" > ").unwrap();
+        let command = command.rsplit(" | ").next().unwrap();
+        let args: Vec<&str> = command.split(' ').skip(1).collect();
+        std::fs::write(dir.join("cluster-dump.json"), &dump).unwrap();
+        let output = run(&dir, &args, &dump);
+        assert!(output.status.success(), "{line}: {}", text(&output.stderr));
+        std::fs::write(dir.join(target), &output.stdout).unwrap();
+        let written = std::fs::read_to_string(dir.join(target)).unwrap();
+        assert!(
+            written.contains(
+                "\nnodeCIDRs:\n  - 10.0.1.23/32  # ip-10-0-1-23.eu-west-1.compute.internal\n"
+            ),
+            "{line}: {written}"
+        );
+    }
+    // And generate takes it.
+    std::fs::write(
+        dir.join("dynakube.yaml"),
+        "apiVersion: dynatrace.com/v1beta6\nkind: DynaKube\nmetadata: {name: dk, namespace: dynatrace}\nspec:\n  apiUrl: https://abc12345.live.dynatrace.com/api\n  oneAgent: {cloudNativeFullStack: {}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("hosts.yaml"),
+        "abc12345.live.dynatrace.com: [203.0.113.10]\n",
+    )
+    .unwrap();
+    let args = ["generate", "dynakube.yaml", "--cluster", "cluster.yaml"];
+    let output = run(&dir, &[&args[..], &["--hosts", "hosts.yaml"]].concat(), "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("cidr: 10.0.1.23/32"));
 }

@@ -9,12 +9,14 @@
 //! - `nodeCIDRs`: each node's own addresses as single-address blocks, as the kubelet picks
 //!   them (`GetNodeHostIPs` of the kubelet), never a block that pods share;
 //! - `controlPlaneCIDRs`: the nodes labelled `node-role.kubernetes.io/control-plane` or
-//!   `master`; where a managed control plane hides them, a comment says what to give instead;
+//!   `master`, else the kube-apiserver static pods of `kube-system`; where a managed control
+//!   plane hides them, a comment says what to give instead;
 //! - `dns`: OpenShift's DNS, NodeLocal DNSCache and its address, or kube-dns/CoreDNS;
 //! - `namespace`, `operatorVersion`, `csiDriver` and `helm.webhook`: the operator's
 //!   Deployment, its CSI driver and its webhook, read as [`ChartFacts`] reads a rendered chart;
 //! - `prometheus`: the pods of a Prometheus;
-//! - and, as comments, the platform (EKS, GKE, AKS, OpenShift) with its caveats, and Cilium.
+//! - and, as comments, the platform (EKS, GKE, AKS, OpenShift, kubeadm) with its caveats,
+//!   the network plugin, and Cilium.
 //!
 //! The guard where profile and cluster disagree is [`verify::blocks_holding_pods`]: address
 //! blocks of the nodes, the control plane or kube-apiserver that hold pod addresses widen
@@ -87,6 +89,7 @@ pub fn profile(files: &[(String, String)], limits: &Limits) -> Result<Discovery>
 /// What a dump says about the cluster: the profile, the comments that say where each value
 /// came from and what to check, and the warnings.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Discovery {
     /// The profile.
     pub profile: ClusterProfile,
