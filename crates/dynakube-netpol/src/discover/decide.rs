@@ -189,6 +189,14 @@ impl Discovery {
                 format!("The CSI driver is {what}: {from}."),
             );
         }
+        if let Some((true, from)) = &facts.csi_migration_mode {
+            self.say(
+                Part::CsiDriver,
+                format!(
+                    "It runs in migration mode (Helm csidriver.migrationMode, {from}): it only cleans up, and new pods get their code modules without it."
+                ),
+            );
+        }
         if let Some((_, from)) = &facts.webhook_host_network {
             self.say(
                 Part::Helm,

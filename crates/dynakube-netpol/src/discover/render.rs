@@ -136,17 +136,22 @@ impl Discovery {
         );
     }
 
-    /// `helm.webhook`, when the webhook was found.
+    /// `helm.webhook`, when the webhook was found, and `helm.csidriver`, when the CSI driver
+    /// runs in migration mode.
     fn helm_values(&self, out: &mut String) {
-        if !self.said.contains_key(&Part::Helm) {
+        let webhook = self.said.contains_key(&Part::Helm);
+        let migrating = self.profile.helm.csidriver.migration_mode;
+        if webhook || migrating {
+            out.push_str("helm:\n");
+        }
+        if migrating {
+            out.push_str("  csidriver:\n    migrationMode: true\n");
+        }
+        if !webhook {
             return;
         }
         let webhook = &self.profile.helm.webhook;
-        let _ = writeln!(
-            out,
-            "helm:\n  webhook:\n    hostNetwork: {}",
-            webhook.host_network
-        );
+        let _ = writeln!(out, "  webhook:\n    hostNetwork: {}", webhook.host_network);
         let ports: Vec<String> = [
             ("server", webhook.ports.server),
             ("healthProbe", webhook.ports.health_probe),

@@ -151,6 +151,33 @@ fn eks_without_network_policy_enforcement_is_a_warning() {
 }
 
 #[test]
+fn a_csi_driver_in_migration_mode_is_written_and_reads_back() {
+    let (_, text) = dumps().into_iter().find(|(p, _)| p == "eks").unwrap();
+    let normal = discover(&read(&[("d.json".into(), text.clone())], &Limits::default()).unwrap());
+    assert!(!normal.profile.helm.csidriver.migration_mode);
+    assert!(!normal.to_yaml(&Neutral).contains("migrationMode"));
+    let migrating = text.replace(
+        "\"kubectl.kubernetes.io/default-container\": \"provisioner\"",
+        "\"kubectl.kubernetes.io/default-container\": \"server\"",
+    );
+    assert_ne!(migrating, text);
+    let found = discover(&read(&[("d.json".into(), migrating)], &Limits::default()).unwrap());
+    assert!(found.profile.helm.csidriver.migration_mode);
+    let yaml = found.to_yaml(&Neutral);
+    assert!(
+        yaml.contains("\nhelm:\n  csidriver:\n    migrationMode: true\n  webhook:\n"),
+        "{yaml}"
+    );
+    assert!(
+        comments(&found).contains("It runs in migration mode (Helm csidriver.migrationMode, DaemonSet dynatrace/dynatrace-oneagent-csi-driver pod annotation kubectl.kubernetes.io/default-container: server)"),
+        "{yaml}"
+    );
+    let mut back = crate::cluster::ClusterProfile::parse("c.yaml", &yaml).unwrap();
+    back.given.clear();
+    assert_eq!(back, found.profile);
+}
+
+#[test]
 fn gke_has_node_local_dns_a_managed_control_plane_and_no_cilium_flavor() {
     let found = fixture("gke");
     assert_eq!(found.platform, Some(Platform::Gke));
