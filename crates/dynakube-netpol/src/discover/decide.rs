@@ -32,6 +32,7 @@ pub(crate) fn discover(dump: &Dump) -> Discovery {
     found.dns(dump);
     found.nodes(dump, &network);
     found.control_plane(dump, &network);
+    found.cilium_switches(&network);
     found.prometheus(dump);
     found.guard(dump);
     found
@@ -666,6 +667,28 @@ impl Discovery {
             ),
         );
         true
+    }
+
+    /// The switches of the Cilium flavor the dump shows: where Cilium runs and kube-apiserver
+    /// runs on the cluster's own nodes, its calls to the webhook carry their nodes' identity.
+    fn cilium_switches(&mut self, network: &Network) {
+        if network.cilium.is_none() {
+            return;
+        }
+        if !self.profile.control_plane_cidrs.is_empty() {
+            self.profile.cilium.control_plane_host_network = true;
+            self.say(
+                Part::Cilium,
+                format!(
+                    "For the Cilium flavor: kube-apiserver runs in the host network of the cluster's own nodes (controlPlaneCIDRs above), so Cilium gives its calls to the webhook the identity of their node (host, remote-node), from which the Cilium flavor admits them too ({}).",
+                    webhook_rows()
+                ),
+            );
+        }
+        self.say(
+            Part::Cilium,
+            "Whether Cilium's host firewall is on (enable-host-firewall in the ConfigMap cilium-config) the dump does not show: where it is, set cilium.hostFirewall: true, and the Cilium flavor writes a host policy for the host-network OneAgent.",
+        );
     }
 
     /// EKS: the control plane calls webhooks through the cross-account network interfaces it

@@ -119,6 +119,7 @@ enum Part {
     Prometheus,
     CsiDriver,
     Helm,
+    Cilium,
 }
 
 /// A comment: text, or text followed by a remedy the front end words (`--flavor cilium`,

@@ -29,6 +29,7 @@ impl Discovery {
             Part::Prometheus,
             Part::CsiDriver,
             Part::Helm,
+            Part::Cilium,
         ] {
             let mut section = String::new();
             self.comments(&mut section, part, words, "");
@@ -117,6 +118,11 @@ impl Discovery {
                 }
             }
             Part::Helm => self.helm_values(out),
+            Part::Cilium => {
+                if profile.cilium.control_plane_host_network {
+                    out.push_str("cilium:\n  controlPlaneHostNetwork: true\n");
+                }
+            }
         }
     }
 

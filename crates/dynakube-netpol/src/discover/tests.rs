@@ -310,6 +310,16 @@ fn kubeadm_with_cilium_names_the_cache_its_second_address_and_the_webhook_port()
         "{said}"
     );
     assert!(!said.contains("No network plugin recognised"), "{said}");
+    // kube-apiserver on the cluster's own nodes, with Cilium: the flavor's switch is set.
+    assert!(found.profile.cilium.control_plane_host_network);
+    assert!(
+        found
+            .to_yaml(&Neutral)
+            .ends_with("\ncilium:\n  controlPlaneHostNetwork: true\n")
+    );
+    // A managed control plane with Cilium (AKS) leaves it off.
+    assert!(!fixture("aks").profile.cilium.control_plane_host_network);
+    assert!(comments(&fixture("aks")).contains("set cilium.hostFirewall: true"));
 }
 
 /// A kubeadm cluster whose control-plane node lost its labels: the kube-apiserver pod shows
