@@ -26,9 +26,17 @@
 //! # Example
 //!
 //! ```
-//! use dynakube_netpol::advice::Neutral;
+//! use dynakube_netpol::advice::{Remedy, Setting, Words};
 //! use dynakube_netpol::cluster::ClusterProfile;
 //! use dynakube_netpol::source::Limits;
+//!
+//! /// How this program names settings in the comments (the command line says `--flavor`).
+//! struct Plain;
+//! impl Words for Plain {
+//!     fn setting(&self, setting: Setting) -> String { setting.name().to_owned() }
+//!     fn remedy(&self, _: &Remedy) -> Option<String> { None }
+//!     fn profile_field(&self, field: &str) -> String { field.to_owned() }
+//! }
 //!
 //! let dump = r#"{"apiVersion": "v1", "kind": "List", "items": [
 //!   {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
@@ -44,7 +52,7 @@
 //! assert_eq!(found.profile.api_server.service_cidrs[0].to_string(), "10.96.0.1/32");
 //!
 //! // The commented profile reads back as the same profile.
-//! let text = found.to_yaml(&Neutral);
+//! let text = found.to_yaml(&Plain);
 //! assert!(text.contains("  - 192.0.2.11/32  # n1\n"), "{text}");
 //! let read_back = ClusterProfile::parse("cluster.yaml", &text)?;
 //! assert_eq!(read_back.node_cidrs, found.profile.node_cidrs);
