@@ -36,7 +36,9 @@ pub(crate) struct VerifyArgs {
     /// it, a model cluster is built from the matrix: one pod per Dynatrace workload, the
     /// cluster DNS, Prometheus, an injected application namespace and an unrelated one.
     /// May be given more than once (for example a pod list and a namespace list); `-` reads
-    /// standard input.
+    /// standard input. A block of the cluster profile's nodeCIDRs, controlPlaneCIDRs or
+    /// apiServer.endpointCIDRs that holds the address of one of these pods outside the host
+    /// network is a warning naming the rows it widens.
     #[arg(long, value_name = "FILE")]
     pods: Vec<String>,
 
