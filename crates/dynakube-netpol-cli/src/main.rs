@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use cmd::{
     audit::AuditArgs, generate::GenerateArgs, helm_post_render::HelmPostRenderArgs, krm,
-    lock::LockArgs, plugins, verify::VerifyArgs, zone_plan::ZonePlanArgs,
+    lock::LockArgs, plugins, profile::ProfileArgs, verify::VerifyArgs, zone_plan::ZonePlanArgs,
 };
 
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
@@ -79,6 +79,24 @@ enum Command {
     /// flow is denied (or --fail-on finds something); 2 when the input or an option is invalid.
     #[command(after_long_help = cmd::verify::HELP)]
     Verify(VerifyArgs),
+
+    /// Write a commented cluster profile from a dump of the cluster.
+    ///
+    /// Reads what `kubectl get nodes,services,endpointslices,pods,namespaces,deployments,
+    /// daemonsets -A -o json` prints (or `-o yaml`; `-` for standard input) and writes the
+    /// cluster profile on standard output: the `kubernetes` Service and its endpoints, each
+    /// node's own address as a single-address block, the control-plane nodes (or, where a
+    /// managed control plane hides them, what to give instead), the cluster DNS (CoreDNS or
+    /// kube-dns, OpenShift's, NodeLocal DNSCache and its address), the operator's namespace,
+    /// release, CSI driver and webhook, and a Prometheus. Comments say where each value came
+    /// from, the platform (EKS, GKE, AKS, OpenShift, kubeadm) and its caveats, and whether Cilium
+    /// runs. Address blocks of the profile that hold pod addresses are warnings naming the
+    /// rules they widen.
+    ///
+    /// Exit status: 0 on success; 2 when a dump or an option is invalid (nothing is written
+    /// then).
+    #[command(after_long_help = cmd::profile::HELP)]
+    Profile(ProfileArgs),
 
     /// Report the pods the operator's webhook left uninjected, and how to bring them back.
     ///
@@ -286,6 +304,7 @@ impl Command {
         match self {
             Command::Generate(generate) => generate.run(),
             Command::Verify(verify) => verify.run(),
+            Command::Profile(profile) => profile.run(),
             Command::Audit(audit) => audit.run(),
             Command::ZonePlan(plan) => plan.run(),
             Command::Lock(lock) => lock.run(),

@@ -102,6 +102,8 @@ fn every_snapshot_belongs_to_a_fixture() {
             "formats" => root
                 .join("fixtures")
                 .join(fixture.split('/').next().unwrap_or_default()),
+            // Profiles of the cluster dumps (`tests/profile.rs`).
+            "profile" => root.join("fixtures/cluster-dumps").join(&fixture),
             other => panic!("snapshot {name} of unknown test {other}"),
         };
         assert!(

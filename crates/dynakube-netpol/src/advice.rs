@@ -45,6 +45,8 @@ pub enum Setting {
     MaxInputBytes,
     /// The deepest nesting an input may have.
     MaxDepth,
+    /// The flavor of the policies (`kubernetes`, `cilium`).
+    Flavor,
 }
 
 impl Setting {
@@ -67,6 +69,7 @@ impl Setting {
         Setting::IgnoreUnknownFields,
         Setting::MaxInputBytes,
         Setting::MaxDepth,
+        Setting::Flavor,
     ];
 
     /// The setting's neutral name, as the library's own messages give it.
@@ -89,6 +92,7 @@ impl Setting {
             Setting::IgnoreUnknownFields => "ignore-unknown-fields",
             Setting::MaxInputBytes => "max-input-bytes",
             Setting::MaxDepth => "max-depth",
+            Setting::Flavor => "flavor",
         }
     }
 }

@@ -143,10 +143,11 @@ pub struct ClusterProfile {
 
 /// The fields of the profile that a rendered operator chart may fill where the profile is
 /// silent, as dotted paths.
-const CHART_FIELDS: [&str; 7] = [
+const CHART_FIELDS: [&str; 8] = [
     "namespace",
     "operatorVersion",
     "csiDriver",
+    "helm.csidriver.migrationMode",
     "helm.webhook.hostNetwork",
     "helm.webhook.ports.server",
     "helm.webhook.ports.healthProbe",
@@ -564,6 +565,16 @@ impl ClusterProfile {
             filler.fact("csiDriver", deployed, from, current, |p| {
                 p.csi_driver = *deployed
             });
+        }
+        if let Some((migrating, from)) = &facts.csi_migration_mode {
+            let current = Some(filler.profile.helm.csidriver.migration_mode.to_string());
+            filler.fact(
+                "helm.csidriver.migrationMode",
+                migrating,
+                from,
+                current,
+                |p| p.helm.csidriver.migration_mode = *migrating,
+            );
         }
         if let Some((host_network, from)) = &facts.webhook_host_network {
             let current = Some(filler.profile.helm.webhook.host_network.to_string());

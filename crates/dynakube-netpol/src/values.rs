@@ -4,13 +4,13 @@
 //! Architecture invariant: renderers take only these types (and numbers), never raw input
 //! strings, so that rendering cannot fail on data and no input string reaches an output
 //! unchecked. Text that must quote input verbatim — file names, notes, error messages — goes
-//! through [`escape`] (control characters and line separators) and, for values that may carry
-//! credentials, `redact`.
+//! through [`Shown`] (control characters and line separators escaped) and, for values that may
+//! carry credentials, `redact`.
 //!
 //! # Example
 //!
 //! ```
-//! use dynakube_netpol::values::{Cidr, HostPattern, Name, PortNumber, escape};
+//! use dynakube_netpol::values::{Cidr, HostPattern, Name, PortNumber, Shown};
 //!
 //! // Parsed once, where the input is read; afterwards the type says the value is valid.
 //! let namespace = Name::parse("dynatrace")?;
@@ -24,7 +24,7 @@
 //! assert!(matches!(HostPattern::parse("*.example.com")?, HostPattern::Below(_)));
 //!
 //! // Input quoted in a comment or message cannot start a new line.
-//! assert_eq!(escape("name\n---"), "name\\n---");
+//! assert_eq!(Shown("name\n---").to_string(), "name\\n---");
 //! # Ok::<(), dynakube_netpol::values::Invalid>(())
 //! ```
 

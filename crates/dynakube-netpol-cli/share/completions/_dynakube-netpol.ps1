@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Generate network policies from DynaKube and EdgeConnect resources')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check network policies against the matrix of DynaKube and EdgeConnect resources')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Write a commented cluster profile from a dump of the cluster')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Resolve the hosts the policies need into the lock file; refresh or check it')
@@ -89,7 +90,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one input file may have (1 to 4294967296)')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
             [CompletionResult]::new('--policies', '--policies', [CompletionResultType]::ParameterName, 'The policies: a YAML file or a directory of them (networking.k8s.io/v1 NetworkPolicies, alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints); `-` reads standard input')
-            [CompletionResult]::new('--pods', '--pods', [CompletionResultType]::ParameterName, 'Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without it, a model cluster is built from the matrix: one pod per Dynatrace workload, the cluster DNS, Prometheus, an injected application namespace and an unrelated one. May be given more than once (for example a pod list and a namespace list); `-` reads standard input')
+            [CompletionResult]::new('--pods', '--pods', [CompletionResultType]::ParameterName, 'Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without it, a model cluster is built from the matrix: one pod per Dynatrace workload, the cluster DNS, Prometheus, an injected application namespace and an unrelated one. May be given more than once (for example a pod list and a namespace list); `-` reads standard input. A block of the cluster profile''s nodeCIDRs, controlPlaneCIDRs or apiServer.endpointCIDRs that holds the address of one of these pods outside the host network is a warning naming the rows it widens')
             [CompletionResult]::new('--write-case', '--write-case', [CompletionResultType]::ParameterName, 'Also write the cluster, the policies and every connection tried, with its verdict, into DIR (policies.yaml, cluster.yaml, expected.yaml), for cross-checks with other analyzers')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`text` (a table, one row per flow), `json`, `sarif` (SARIF 2.1.0 for code scanning), `junit` (JUnit XML, a test case per flow and finding) or `markdown` (for a pull-request comment)')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Findings that fail the verification (exit 1) besides denied flows, comma separated: `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be checked), `foreign` (pods of the operator namespace that no Dynatrace component accounts for, which default-deny isolates; with --pods)')
@@ -100,6 +101,17 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--ignore-unknown-fields', '--ignore-unknown-fields', [CompletionResultType]::ParameterName, 'Ignore fields that a resource''s API version does not declare, with a warning each, instead of refusing the resource (as `kubectl apply --validate=false` would keep it; the API server then drops the fields). A misspelled field usually means a component the policies do not open for')
             [CompletionResult]::new('--allow-unevaluated', '--allow-unevaluated', [CompletionResultType]::ParameterName, 'Check the NetworkPolicies even when the policy files also hold policies of kinds verify cannot evaluate (Cilium, Calico, AdminNetworkPolicy); the report counts them')
             [CompletionResult]::new('--allow-no-policies', '--allow-no-policies', [CompletionResultType]::ParameterName, 'Accept policy files without any NetworkPolicy')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'dynakube-netpol;profile' {
+            [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one dump may have (the dumps of the largest clusters are big; 1 to 4294967296)')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
@@ -276,6 +288,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
         'dynakube-netpol;help' {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Generate network policies from DynaKube and EdgeConnect resources')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check network policies against the matrix of DynaKube and EdgeConnect resources')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Write a commented cluster profile from a dump of the cluster')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Resolve the hosts the policies need into the lock file; refresh or check it')
@@ -292,6 +305,9 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;help;verify' {
+            break
+        }
+        'dynakube-netpol;help;profile' {
             break
         }
         'dynakube-netpol;help;audit' {

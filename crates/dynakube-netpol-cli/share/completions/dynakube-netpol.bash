@@ -47,6 +47,9 @@ _dynakube__netpol() {
             dynakube__netpol,plugins)
                 cmd="dynakube__netpol__subcmd__plugins"
                 ;;
+            dynakube__netpol,profile)
+                cmd="dynakube__netpol__subcmd__profile"
+                ;;
             dynakube__netpol,verify)
                 cmd="dynakube__netpol__subcmd__verify"
                 ;;
@@ -83,6 +86,9 @@ _dynakube__netpol() {
             dynakube__netpol__subcmd__help,plugins)
                 cmd="dynakube__netpol__subcmd__help__subcmd__plugins"
                 ;;
+            dynakube__netpol__subcmd__help,profile)
+                cmd="dynakube__netpol__subcmd__help__subcmd__profile"
+                ;;
             dynakube__netpol__subcmd__help,verify)
                 cmd="dynakube__netpol__subcmd__help__subcmd__verify"
                 ;;
@@ -111,7 +117,7 @@ _dynakube__netpol() {
 
     case "${cmd}" in
         dynakube__netpol)
-            opts="-q -v -h -V --quiet --verbose --help --version generate verify audit zone-plan lock helm-post-render krm plugins completions help"
+            opts="-q -v -h -V --quiet --verbose --help --version generate verify profile audit zone-plan lock helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,7 +326,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__help)
-            opts="generate verify audit zone-plan lock helm-post-render krm plugins completions help"
+            opts="generate verify profile audit zone-plan lock helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,6 +482,20 @@ _dynakube__netpol() {
         dynakube__netpol__subcmd__help__subcmd__plugins__subcmd__install)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__help__subcmd__profile)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -698,6 +718,28 @@ _dynakube__netpol() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
                     fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__profile)
+            opts="-q -v -h --max-input-bytes --max-depth --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-input-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -10,5 +10,6 @@ pub(crate) mod krm;
 pub(crate) mod kustomize_transformer;
 pub(crate) mod lock;
 pub(crate) mod plugins;
+pub(crate) mod profile;
 pub(crate) mod verify;
 pub(crate) mod zone_plan;

@@ -11,7 +11,7 @@ use dynakube_netpol::{Flavor, evaluate, output, verify};
 
 use crate::say::ReportFormat;
 use crate::settings::{Sources, read};
-use crate::{exit, locking};
+use crate::{exit, locking, say};
 
 pub(crate) const HELP: &str = "\
 Examples:
@@ -36,7 +36,9 @@ pub(crate) struct VerifyArgs {
     /// it, a model cluster is built from the matrix: one pod per Dynatrace workload, the
     /// cluster DNS, Prometheus, an injected application namespace and an unrelated one.
     /// May be given more than once (for example a pod list and a namespace list); `-` reads
-    /// standard input.
+    /// standard input. A block of the cluster profile's nodeCIDRs, controlPlaneCIDRs or
+    /// apiServer.endpointCIDRs that holds the address of one of these pods outside the host
+    /// network is a warning naming the rows it widens.
     #[arg(long, value_name = "FILE")]
     pods: Vec<String>,
 
@@ -122,6 +124,8 @@ impl VerifyArgs {
                 namespaces.extend(more_namespaces);
                 pods.extend(more_pods);
             }
+            // Blocks of the profile that hold these pods' addresses widen the rules naming them.
+            say::print_notes(&verify::blocks_holding_pods(&matrix, &pods));
             (namespaces, pods)
         };
         let index = evaluate::Index::new(namespaces, pods, &files.policies)?;

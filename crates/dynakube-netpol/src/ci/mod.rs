@@ -14,7 +14,7 @@
 //! depend only on what a finding is about (rule, row, endpoints, policy and rule, pods, owner,
 //! file name), never on paths, order or time, so that a code-scanning alert stays one alert
 //! across runs. Rendering cannot fail: every value from an input is first made one safe line
-//! by [`crate::values::escape`], where the text report does so, then escaped for the format:
+//! by [`crate::values::Shown`], where the text report does so, then escaped for the format:
 //! JSON by serde, XML entities, Markdown code spans and table cells.
 //!
 //! # Example

@@ -61,7 +61,7 @@ impl Report {
     /// The report in `format`; `fail_on` makes findings fail the run as for
     /// [`Report::failures`], and the formats for CI say so.
     ///
-    /// - [`Format::Text`], [`Format::Json`]: [`Report::to_text`], [`Report::to_json`].
+    /// - [`Format::Text`], [`Format::Json`]: the table of flows and extras, and everything as JSON.
     /// - [`Format::Sarif`]: a result per denied or unchecked flow, per group of connections
     ///   allowed beyond the matrix, per workload with unselected pods and per foreign pod, of
     ///   level `error` when it fails the run, `warning` otherwise. A result points at the file

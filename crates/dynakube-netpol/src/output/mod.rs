@@ -9,7 +9,7 @@
 //!
 //! Architecture invariant: no input text reaches an output unescaped. Policies are serialized
 //! by the YAML library from validated values; comment lines go through
-//! [`escape`].
+//! [`Shown`](crate::values::Shown).
 //!
 //! # Example
 //!

@@ -388,12 +388,12 @@ impl Report {
     }
 
     /// The report as JSON.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the report serializes") + "\n"
     }
 
     /// The report as a table for people.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = self.table();
         if !self.extras.is_empty() {
             out.push_str("\nAllowed beyond the matrix, by the rule that admits it:\n");
