@@ -145,7 +145,7 @@ enum Command {
     /// ports are read from it (a note says what came from where); the cluster profile's values
     /// win over them. A release without DynaKube or EdgeConnect is written back alone, with a
     /// note. Installed as the Helm 4 plugin `dynakube-netpol`
-    /// (`helm template … --post-renderer dynakube-netpol`), see the README.
+    /// (`helm template … --post-renderer dynakube-netpol`), see docs/integrations.md.
     ///
     /// Exit status: 0 on success; 2 when the input or an option is invalid (nothing is written
     /// then).
@@ -156,7 +156,7 @@ enum Command {
     /// appended to its items on standard output.
     ///
     /// The options come from the list's functionConfig (kind NetworkPolicyGenerator, see the
-    /// README). Problems are reported in the list's results, with severity, resource and
+    /// docs/integrations.md). Problems are reported in the list's results, with severity, resource and
     /// field. Installed under the name `dynakube-netpol-krm`, the binary is this function
     /// without arguments (for kustomize's exec functions, which take a path only).
     ///
