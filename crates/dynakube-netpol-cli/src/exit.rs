@@ -1,4 +1,4 @@
-//! How a run ends: the exit statuses of every subcommand, named once (the README's table
+//! How a run ends: the exit statuses of every subcommand, named once (the table of docs/cli.md
 //! lists them), and standard output written through one place.
 //!
 //! Decisions on standard output: a reader that stops reading (`generate | head -1`) ends the
@@ -122,7 +122,7 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    /// The statuses of each subcommand (as the README's table names it, and by its words on
+    /// The statuses of each subcommand (as the table of docs/cli.md names it, and by its words on
     /// the command line).
     const BY_SUBCOMMAND: [(&str, &str, &[u8]); 11] = [
         ("`generate`", "generate", &[SUCCESS, FAILED, INVALID]),
@@ -170,8 +170,8 @@ mod tests {
     }
 
     #[test]
-    fn help_texts_and_the_readme_table_agree() {
-        let readme = include_str!("../../../README.md");
+    fn help_texts_and_the_documented_table_agree() {
+        let readme = include_str!("../../../docs/cli.md");
         let table = &readme[readme
             .find("| Subcommand | 0 | 1 | 2 |")
             .expect("the table")..];
@@ -189,7 +189,7 @@ mod tests {
                         .is_some_and(|c| !c.starts_with('—'))
                 })
                 .collect();
-            assert_eq!(listed, expected, "README row {row}");
+            assert_eq!(listed, expected, "docs/cli.md row {row}");
 
             let sub = name
                 .split(' ')
@@ -206,7 +206,7 @@ mod tests {
         for sub in leaves(&command, "").into_iter().filter(|s| s != "man") {
             assert!(
                 documented.contains(&sub.as_str()),
-                "{sub} has no row in the README's table"
+                "{sub} has no row in the table of docs/cli.md"
             );
         }
     }

@@ -163,7 +163,7 @@ enum Command {
     /// ports are read from it (a note says what came from where); the cluster profile's values
     /// win over them. A release without DynaKube or EdgeConnect is written back alone, with a
     /// note. Installed as the Helm 4 plugin `dynakube-netpol`
-    /// (`helm template … --post-renderer dynakube-netpol`), see the README.
+    /// (`helm template … --post-renderer dynakube-netpol`), see docs/integrations.md.
     ///
     /// Run by Helm as its plugin (HELM_PLUGIN_NAME=dynakube-netpol), a rejected release or a
     /// mistyped option is written as a YAML string holding the error, which Helm refuses and
@@ -178,7 +178,7 @@ enum Command {
     /// appended to its items on standard output.
     ///
     /// The options come from the list's functionConfig (kind NetworkPolicyGenerator, see the
-    /// README). Problems are reported in the list's results, with severity, resource and
+    /// docs/integrations.md). Problems are reported in the list's results, with severity, resource and
     /// field. Installed under the name `dynakube-netpol-krm`, the binary is this function
     /// without arguments (for kustomize's exec functions, which take a path only).
     ///

@@ -39,7 +39,7 @@ pub struct Sources {
 pub struct Settings {
     /// The cluster profile (`-` reads standard input): namespace, operator release,
     /// kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the
-    /// peers no resource can name. Every field is optional; see the README for the format.
+    /// peers no resource can name. Every field is optional; see docs/cluster-profile.md for the format.
     #[arg(long, value_name = "FILE")]
     pub cluster: Option<String>,
 

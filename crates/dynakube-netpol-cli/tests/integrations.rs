@@ -1,13 +1,14 @@
-//! Helm, kustomize and kubectl running the real binary, the way README.md's section
-//! "Integrations" tells users to: the Helm 4 post-renderer plugin of
+//! Helm, kustomize and kubectl running the real binary, the way `docs/integrations.md` tells
+//! users to: the Helm 4 post-renderer plugin of
 //! `crates/dynakube-netpol-cli/helm-plugin`, installed from the checkout and from the release
 //! archive, the kustomize transformer plugin `NetworkPolicyGenerator`, and the kubectl plugin
 //! `kubectl dynakube-netpol`, their names set up by `dynakube-netpol plugins install`.
 //!
-//! The command lines of that section's code blocks are [`README_COMMANDS`], and the tests run
+//! The command lines of that page's code blocks are [`INTEGRATION_COMMANDS`], and the tests run
 //! exactly those lines with `sh -c` (the placeholders `CHART` and `DIR` replaced by paths);
-//! `readme_commands_are_the_tested_ones` fails when the README shows another `helm`, `kubectl`,
-//! `mkdir`, `ln`, `cp` or `dynakube-netpol` line, or leaves one of these out.
+//! `documented_commands_are_the_tested_ones` fails when the page (or the README's section
+//! "Installing") shows another `helm`, `kubectl`, `mkdir`, `ln`, `cp` or `dynakube-netpol`
+//! line, or leaves one of these out.
 //!
 //! The release archive is assembled as `cargo xtask dist` assembles it (`xtask::archive`),
 //! from the debug binary of this build, unpacked with `tar` into a scratch directory, and used
@@ -56,8 +57,8 @@ const INSTALL_COPY: &str = "mkdir -p ~/.local && cp -R bin share ~/.local/";
 /// run in its directory by `release_archive_installs_and_runs_without_the_checkout`.
 const INSTALL_COMMANDS: [&str; 3] = [INSTALL_COPY, PLUGINS_INSTALL, HELM_PLUGIN_INSTALL_ARCHIVE];
 
-/// The command lines of README.md's section "Integrations", every one run by a test below.
-const README_COMMANDS: [&str; 9] = [
+/// The command lines of `docs/integrations.md`, every one run by a test below.
+const INTEGRATION_COMMANDS: [&str; 9] = [
     HELM_PLUGIN_INSTALL,
     HELM_PLUGIN_INSTALL_ARCHIVE,
     HELM_TEMPLATE,
@@ -424,6 +425,7 @@ fn unpacked_release(sandbox: &Sandbox, dir: &Path) -> PathBuf {
     for file in [
         "README.md",
         "LICENSE",
+        "docs/integrations.md",
         "bin/dynakube-netpol",
         "helm-plugin/dynakube-netpol.tgz",
         "share/man/man1/dynakube-netpol.1",
@@ -634,13 +636,14 @@ fn section<'a>(markdown: &'a str, title: &str) -> &'a str {
 }
 
 #[test]
-fn readme_commands_are_the_tested_ones() {
+fn documented_commands_are_the_tested_ones() {
     let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
-    let tested: BTreeSet<&str> = README_COMMANDS.into_iter().collect();
+    let integrations = std::fs::read_to_string(workspace().join("docs/integrations.md")).unwrap();
+    let tested: BTreeSet<&str> = INTEGRATION_COMMANDS.into_iter().collect();
     assert_eq!(
-        command_lines(section(&readme, "Integrations")),
+        command_lines(&integrations),
         tested,
-        "README.md's section Integrations and README_COMMANDS of this file differ"
+        "docs/integrations.md and INTEGRATION_COMMANDS of this file differ"
     );
     assert_eq!(
         command_lines(section(&readme, "Installing")),
