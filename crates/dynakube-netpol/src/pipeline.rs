@@ -70,16 +70,16 @@ pub struct Generated {
     /// The policies, in the order they are written: the default deny first.
     pub policies: Vec<Policy>,
     /// The notes of the matrix and of the renderer: sorted by level, rows and text, without
-    /// duplicates.
+    /// duplicates; notes that differ only in the hosts they name are one, naming them all.
     pub notes: Vec<Note>,
 }
 
 impl Generated {
-    /// Adds notes of the caller's own (say, of a lock file), keeping the order and uniqueness.
+    /// Adds notes of the caller's own (say, of a lock file), keeping the order and uniqueness:
+    /// the same remark on several hosts stays one note listing them.
     pub fn add_notes(&mut self, notes: impl IntoIterator<Item = Note>) {
-        self.notes.extend(notes);
-        self.notes.sort();
-        self.notes.dedup();
+        let all = std::mem::take(&mut self.notes).into_iter().chain(notes);
+        self.notes = matrix::merged_notes(all);
     }
 
     /// The policies' names, in order.
