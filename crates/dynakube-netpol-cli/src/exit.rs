@@ -84,6 +84,11 @@ pub fn write(bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
     }
 }
 
+/// Whether the reader of standard output has gone away (nothing more reaches it).
+pub fn reader_gone() -> bool {
+    READER_GONE.load(Ordering::Relaxed)
+}
+
 /// The system's explanation without the error number Rust appends ("No space left on device",
 /// not "... (os error 28)").
 fn without_error_number(reason: &str) -> &str {

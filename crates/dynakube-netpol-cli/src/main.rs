@@ -34,10 +34,10 @@ pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 
-    /// Print nothing on standard error but errors (notes and warnings stay in the output's
-    /// header).
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    quiet: bool,
+    /// Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only
+    /// (notes and warnings stay in the output's header).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    quiet: u8,
 
     /// Also print what was read, skipped and written on standard error.
     #[arg(short, long, global = true)]

@@ -422,7 +422,7 @@ fn standard_output_whose_reader_is_gone() {
         "dk.yaml",
         "--fqdn-fallback",
         "public-internet",
-        "-q",
+        "-qq",
     ];
 
     // A pipe whose reader is already gone: the first write meets a broken pipe.

@@ -52,6 +52,7 @@ mod fields;
 mod status;
 
 pub use fields::known_field_paths;
+pub(crate) use fields::nearest;
 
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;

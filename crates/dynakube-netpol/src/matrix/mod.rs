@@ -62,8 +62,10 @@ pub use crate::values::OperatorVersion;
 pub use build::build;
 pub use components::{Component, Selection, Workload};
 pub(crate) use components::{INSTANCE_NAMESPACE_LABEL, Scope, port_name};
-pub(crate) use notes::merged as merged_notes;
 pub use notes::{Level, Note};
+pub(crate) use notes::{
+    acknowledged_line, is_acknowledged, merged as merged_notes, without_profile,
+};
 pub use peers::{ApiServer, Blocks, Dns, Endpoint, HostRole, NodeScope, Nodes, Pods, PodsKind};
 pub use ports::{Port, Ports, Protocol};
 pub use releases::Selector;

@@ -187,6 +187,76 @@ impl fmt::Display for Note {
     }
 }
 
+/// Whether `note` is left out when `rows` are acknowledged: a note, not a warning (a widening
+/// is always said), on acknowledged rows alone.
+pub(crate) fn is_acknowledged(note: &Note, rows: &BTreeSet<RowId>) -> bool {
+    note.level == Level::Info && !note.refs.is_empty() && note.refs.is_subset(rows)
+}
+
+/// The one line that stands for the notes left out on the acknowledged `rows`; none when no
+/// row is acknowledged.
+pub(crate) fn acknowledged_line(rows: &BTreeSet<RowId>, left_out: &[Note]) -> Option<Note> {
+    if rows.is_empty() {
+        return None;
+    }
+    let ids: Vec<&str> = rows.iter().map(|id| id.name()).collect();
+    let count = match left_out.len() {
+        0 => "no note on them".to_string(),
+        1 => "1 note on them left out".to_string(),
+        n => format!("{n} notes on them left out"),
+    };
+    Some(Note::new(
+        Level::Info,
+        &[],
+        format!(
+            "acknowledged rows {}: {count}; `dynakube-netpol matrix {}` says what their notes mean",
+            ids.join(", "),
+            ids.join(" ")
+        ),
+    ))
+}
+
+/// `notes` with the warnings on rows that a field of a cluster profile that names nothing
+/// (none given) would have narrowed or opened, as one warning on the setting that lists the
+/// fields. A single such warning stays as it is, and so do warnings on no row (the namespace
+/// assumed, say), which say more than that the profile is missing.
+pub(crate) fn without_profile(notes: Vec<Note>) -> Vec<Note> {
+    let (missing, mut kept): (Vec<Note>, Vec<Note>) = notes.into_iter().partition(|n| {
+        n.level == Level::Warning
+            && !n.refs.is_empty()
+            && matches!(n.cause, Some(Cause::Profile(_)))
+    });
+    if missing.len() < 2 {
+        kept.extend(missing);
+        return kept;
+    }
+    let fields: BTreeSet<&str> = missing
+        .iter()
+        .filter_map(|n| match &n.cause {
+            Some(Cause::Profile(field)) => Some(field.as_str()),
+            _ => None,
+        })
+        .collect();
+    let refs: Vec<RowId> = missing
+        .iter()
+        .flat_map(|n| n.refs.iter().copied())
+        .collect();
+    let fields: Vec<&str> = fields.into_iter().collect();
+    kept.push(
+        Note::new(
+            Level::Warning,
+            &refs,
+            format!(
+                "no cluster profile: the rules that need its fields ({}) admit any address on their ports, or stay closed; give one",
+                fields.join(", ")
+            ),
+        )
+        .by(Setting::Cluster),
+    );
+    kept.sort();
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +296,59 @@ mod tests {
         );
         // Merging again changes nothing.
         assert_eq!(merged(notes.clone()), notes);
+    }
+
+    #[test]
+    fn a_missing_profile_is_one_warning_on_rows() {
+        let field = |refs: &[RowId], field: &str| {
+            Note::new(Level::Warning, refs, format!("no {field}"))
+                .at(format!("cluster profile {field}"))
+        };
+        let namespace = field(&[], "namespace");
+        let notes = without_profile(vec![
+            field(&[RowId::I1, RowId::I3], "nodeCIDRs"),
+            namespace.clone(),
+            field(&[RowId::E10], "prometheusTargets"),
+            Note::new(Level::Info, &[RowId::E9], "a note"),
+        ]);
+        let texts: Vec<String> = notes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            texts,
+            [
+                "note (E9): a note".to_string(),
+                namespace.to_string(),
+                "warning (I1, I3, E10) [the setting `cluster`]: no cluster profile: the rules that need its fields (nodeCIDRs, prometheusTargets) admit any address on their ports, or stay closed; give one".to_string(),
+            ]
+        );
+        // One warning says more than the summary would.
+        let one = vec![field(&[RowId::I1], "nodeCIDRs")];
+        assert_eq!(without_profile(one.clone()), one);
+    }
+
+    #[test]
+    fn acknowledged_rows_take_notes_not_warnings() {
+        let rows = BTreeSet::from([RowId::E9, RowId::E10]);
+        assert!(is_acknowledged(
+            &Note::new(Level::Info, &[RowId::E9], "x"),
+            &rows
+        ));
+        assert!(is_acknowledged(
+            &Note::new(Level::Info, &[RowId::E9, RowId::E10], "x"),
+            &rows
+        ));
+        assert!(!is_acknowledged(
+            &Note::new(Level::Info, &[RowId::E9, RowId::E8], "x"),
+            &rows
+        ));
+        assert!(!is_acknowledged(&Note::new(Level::Info, &[], "x"), &rows));
+        assert!(!is_acknowledged(
+            &Note::new(Level::Warning, &[RowId::E9], "x"),
+            &rows
+        ));
+        assert_eq!(acknowledged_line(&BTreeSet::new(), &[]), None);
+        assert_eq!(
+            acknowledged_line(&rows, &[]).unwrap().text,
+            "acknowledged rows E9, E10: no note on them; `dynakube-netpol matrix E9 E10` says what their notes mean"
+        );
     }
 }

@@ -61,7 +61,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 #[doc(hidden)]
-pub use dir::{Difference, Flush, WriteLock, check_dir, unified_diff, write_dir, write_file};
+pub use dir::{
+    Difference, Flush, WriteLock, Written, check_dir, unified_diff, write_dir, write_file,
+};
 
 use crate::error::{Error, Result};
 use crate::resources::ResourceRef;
