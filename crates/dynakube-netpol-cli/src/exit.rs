@@ -131,12 +131,13 @@ mod tests {
 
     /// The statuses of each subcommand (as the README's table names it, and by its words on
     /// the command line).
-    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 10] = [
+    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 11] = [
         ("`generate`", "generate", &[SUCCESS, FAILED, INVALID]),
         ("`verify`", "verify", &[SUCCESS, FAILED, INVALID]),
         ("`audit`", "audit", &[SUCCESS, INVALID, ATTENTION]),
         ("`zone-plan`", "zone-plan", &[SUCCESS, FAILED, INVALID]),
         ("`lock`", "lock", &[SUCCESS, FAILED, INVALID]),
+        ("`matrix`", "matrix", &[SUCCESS, INVALID]),
         (
             "`helm-post-render`",
             "helm-post-render",

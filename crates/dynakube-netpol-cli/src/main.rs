@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use cmd::{
     audit::AuditArgs, generate::GenerateArgs, helm_post_render::HelmPostRenderArgs, krm,
-    lock::LockArgs, plugins, verify::VerifyArgs, zone_plan::ZonePlanArgs,
+    lock::LockArgs, matrix::MatrixArgs, plugins, verify::VerifyArgs, zone_plan::ZonePlanArgs,
 };
 
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
@@ -135,6 +135,18 @@ enum Command {
     /// Exit status: 0 on success; 1 when --check finds the lock stale; 2 when the input or an
     /// option is invalid or DNS fails (nothing is written then).
     Lock(LockArgs),
+
+    /// Print rows of the traffic matrix: what each is for, who talks to whom on which ports,
+    /// when, through which proxy, and what the notes on it mean.
+    ///
+    /// The notes of generate name the rows they concern, such as `note (E9): ...`; this says
+    /// what such a note means and what to do about it. Rows the team has reviewed can be
+    /// acknowledged (`--ack E9`, or `acknowledge: [E9]` in the cluster profile): their notes
+    /// then shrink to one line. Without ROW, every row is printed.
+    ///
+    /// Exit status: 0 on success; 2 for a ROW that is no row of the matrix (with the nearest
+    /// one), or when standard output is closed or fails.
+    Matrix(MatrixArgs),
 
     /// Helm post-renderer: the rendered release on standard input, written back unchanged,
     /// followed by the policies of its DynaKubes and EdgeConnects.
@@ -270,6 +282,7 @@ impl Command {
             Command::Audit(audit) => audit.run(),
             Command::ZonePlan(plan) => plan.run(),
             Command::Lock(lock) => lock.run(),
+            Command::Matrix(matrix) => matrix.run(),
             Command::HelmPostRender(render) => render.run(),
             Command::Krm => krm::run(),
             Command::KustomizeTransformer { config } => {

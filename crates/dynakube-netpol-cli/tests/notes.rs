@@ -1,7 +1,7 @@
 //! Notes a reviewer reads: the summary that closes `generate`, the quiet levels, one warning
 //! without a cluster profile, rows acknowledged (`--ack`, the profile's `acknowledge`, a
-//! NetworkPolicyGenerator's `spec.ack`), what a write changed, and the command `--check`
-//! names.
+//! NetworkPolicyGenerator's `spec.ack`), what a write changed, the command `--check` names, and
+//! `dynakube-netpol matrix`, which says what the notes on a row mean.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -296,5 +296,53 @@ fn writes_say_what_changed_and_check_names_the_command_that_refreshes() {
         text(&fresh.stderr).contains(&format!("checked: {out_dir} is up to date; ")),
         "{}",
         text(&fresh.stderr)
+    );
+}
+
+#[test]
+fn matrix_prints_the_library_s_rows_and_refuses_unknown_ones() {
+    use dynakube_netpol::matrix::{RowId, RowsFormat, describe_rows};
+    let e9: RowId = "E9".parse().unwrap();
+    for (format, library) in [
+        ("text", RowsFormat::Text),
+        ("markdown", RowsFormat::Markdown),
+        ("json", RowsFormat::Json),
+    ] {
+        let out = run(&["matrix", "E9", "--format", format]);
+        assert!(out.status.success());
+        assert_eq!(text(&out.stdout), describe_rows(&[e9], library), "{format}");
+    }
+    let text_out = text(&run(&["matrix", "E9"]).stdout);
+    assert!(text_out.starts_with("E9 (egress)\n  Kubernetes API monitoring\n"));
+    assert!(text_out.contains("  notes on E9:\n  - note saying \"may read node metrics"));
+
+    let every = run(&["matrix", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&every.stdout).unwrap();
+    assert_eq!(json["rows"].as_array().unwrap().len(), 17 + 30);
+
+    // The command the acknowledged line names runs.
+    let cluster = fixture("cluster.yaml");
+    let acked = generate(&["--cluster", &cluster, "--ack", "E9,E10"]);
+    let stderr = text(&acked.stderr);
+    let command = stderr
+        .split("`dynakube-netpol ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap();
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words, ["matrix", "E9", "E10"]);
+    let out = run(&words);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("\nE10 (egress)\n"));
+
+    let typo = run(&["matrix", "E9", "e10"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(typo.stdout.is_empty());
+    assert!(
+        text(&typo.stderr).contains(
+            "`e10` is not a row of the traffic matrix (I1 to I17, E1 to E30); did you mean `E10`?"
+        ),
+        "{}",
+        text(&typo.stderr)
     );
 }

@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Resolve the hosts the policies need into the lock file; refresh or check it')
+            [CompletionResult]::new('matrix', 'matrix', [CompletionResultType]::ParameterValue, 'Print rows of the traffic matrix: what each is for, who talks to whom on which ports, when, through which proxy, and what the notes on it mean')
             [CompletionResult]::new('helm-post-render', 'helm-post-render', [CompletionResultType]::ParameterValue, 'Helm post-renderer: the rendered release on standard input, written back unchanged, followed by the policies of its DynaKubes and EdgeConnects')
             [CompletionResult]::new('krm', 'krm', [CompletionResultType]::ParameterValue, 'KRM function: a ResourceList on standard input, the same list with the policies appended to its items on standard output')
             [CompletionResult]::new('kustomize-transformer', 'kustomize-transformer', [CompletionResultType]::ParameterValue, 'kustomize transformer plugin: resources on standard input, the resources and their policies on standard output; CONFIG is the NetworkPolicyGenerator config file')
@@ -182,6 +183,16 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'dynakube-netpol;matrix' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print them')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'dynakube-netpol;helm-post-render' {
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see the README for the format')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Addresses of external hosts (`-` reads standard input): a YAML map from host name (or EdgeConnect host pattern) to a list of IPs or CIDRs')
@@ -283,6 +294,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Resolve the hosts the policies need into the lock file; refresh or check it')
+            [CompletionResult]::new('matrix', 'matrix', [CompletionResultType]::ParameterValue, 'Print rows of the traffic matrix: what each is for, who talks to whom on which ports, when, through which proxy, and what the notes on it mean')
             [CompletionResult]::new('helm-post-render', 'helm-post-render', [CompletionResultType]::ParameterValue, 'Helm post-renderer: the rendered release on standard input, written back unchanged, followed by the policies of its DynaKubes and EdgeConnects')
             [CompletionResult]::new('krm', 'krm', [CompletionResultType]::ParameterValue, 'KRM function: a ResourceList on standard input, the same list with the policies appended to its items on standard output')
             [CompletionResult]::new('kustomize-transformer', 'kustomize-transformer', [CompletionResultType]::ParameterValue, 'kustomize transformer plugin: resources on standard input, the resources and their policies on standard output; CONFIG is the NetworkPolicyGenerator config file')
@@ -305,6 +317,9 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;help;lock' {
+            break
+        }
+        'dynakube-netpol;help;matrix' {
             break
         }
         'dynakube-netpol;help;helm-post-render' {

@@ -44,6 +44,9 @@ _dynakube__netpol() {
             dynakube__netpol,man)
                 cmd="dynakube__netpol__subcmd__man"
                 ;;
+            dynakube__netpol,matrix)
+                cmd="dynakube__netpol__subcmd__matrix"
+                ;;
             dynakube__netpol,plugins)
                 cmd="dynakube__netpol__subcmd__plugins"
                 ;;
@@ -80,6 +83,9 @@ _dynakube__netpol() {
             dynakube__netpol__subcmd__help,man)
                 cmd="dynakube__netpol__subcmd__help__subcmd__man"
                 ;;
+            dynakube__netpol__subcmd__help,matrix)
+                cmd="dynakube__netpol__subcmd__help__subcmd__matrix"
+                ;;
             dynakube__netpol__subcmd__help,plugins)
                 cmd="dynakube__netpol__subcmd__help__subcmd__plugins"
                 ;;
@@ -111,7 +117,7 @@ _dynakube__netpol() {
 
     case "${cmd}" in
         dynakube__netpol)
-            opts="-q -v -h -V --quiet --verbose --help --version generate verify audit zone-plan lock helm-post-render krm plugins completions help"
+            opts="-q -v -h -V --quiet --verbose --help --version generate verify audit zone-plan lock matrix helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,7 +330,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__help)
-            opts="generate verify audit zone-plan lock helm-post-render krm plugins completions help"
+            opts="generate verify audit zone-plan lock matrix helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,6 +456,20 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__help__subcmd__matrix)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -624,6 +644,24 @@ _dynakube__netpol() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__matrix)
+            opts="-q -v -h --format --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text markdown json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
