@@ -1,7 +1,7 @@
 //! Build-time jobs of dynakube-netpol, run as `cargo xtask <job>`:
 //!
 //! - `test`: fetches Helm and kubectl when they are missing, compiles and runs every test (the
-//!   ignored ones that need Helm or kubectl included), runs `verify-manifests`, then checks that
+//!   ignored ones that need Helm, kubectl or the verifier's Python environment included), runs `verify-manifests`, then checks that
 //!   `cargo doc` gives no warning; each step says what it does and how long it took;
 //! - `tools`: fetches the pinned Helm 4 and kubectl into `target/tools/` unless they are there
 //!   (see the `tools` module);
@@ -134,14 +134,18 @@ fn step<T>(what: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// The variable that names the directory of `helm` and `kubectl` for the integration tests.
 const TOOLS_VARIABLE: &str = "DYNAKUBE_NETPOL_TOOLS";
+/// The variable that names the Python of the verifier's environment for the tests that
+/// validate reports against their schemas.
+const PYTHON_VARIABLE: &str = "DYNAKUBE_NETPOL_VERIFIER_PYTHON";
 
 /// Every test, as CI runs them: Helm and kubectl are fetched when they are missing (unless
 /// `DYNAKUBE_NETPOL_TOOLS` already names a directory of them), the workspace and its tests are
 /// compiled while the verifier's Python environment is made (when missing or stale), then the
 /// fixtures and samples are rendered for `verify-manifests`, whose verifier runs in the
 /// background while `cargo test --workspace --locked -- --include-ignored` runs (with
-/// `DYNAKUBE_NETPOL_TOOLS` naming their directory) and `cargo doc` must give no warning. Each
-/// step says what it does and how long it took.
+/// `DYNAKUBE_NETPOL_TOOLS` naming their directory and `DYNAKUBE_NETPOL_VERIFIER_PYTHON` the
+/// environment's Python) and `cargo doc` must give no warning. Each step says what it does and
+/// how long it took.
 fn test() -> Result<()> {
     let root = project_root();
     let started = std::time::Instant::now();
@@ -172,6 +176,7 @@ fn test() -> Result<()> {
         let status = Command::new(env!("CARGO"))
             .args(["test", "--workspace", "--locked", "--", "--include-ignored"])
             .env(TOOLS_VARIABLE, &helm_and_kubectl)
+            .env(PYTHON_VARIABLE, &python)
             .current_dir(&root)
             .status()?;
         if !status.success() {

@@ -15,14 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Success; for `--check`, `verify` and `audit` also: nothing found.
 pub const SUCCESS: u8 = 0;
 /// A check that ran found what it checks for: `--check` a stale directory or lock, `verify` a
-/// denied flow or a `--fail-on` finding, `zone-plan --apply` a request that failed, the KRM
-/// function a result of severity error.
+/// denied flow or a `--fail-on` finding, `audit` a pod that needs attention, `zone-plan --apply`
+/// a request that failed, the KRM function a result of severity error.
 pub const FAILED: u8 = 1;
 /// Invalid input or options (clap's usage errors too), a failed read or write, or DNS that
 /// did not answer: nothing is written then.
 pub const INVALID: u8 = 2;
-/// `audit`: a pod needs attention.
-pub const ATTENTION: u8 = 3;
 
 /// The exit code of `status`.
 pub fn code(status: u8) -> ExitCode {
@@ -134,7 +132,7 @@ mod tests {
     const BY_SUBCOMMAND: [(&str, &str, &[u8]); 11] = [
         ("`generate`", "generate", &[SUCCESS, FAILED, INVALID]),
         ("`verify`", "verify", &[SUCCESS, FAILED, INVALID]),
-        ("`audit`", "audit", &[SUCCESS, INVALID, ATTENTION]),
+        ("`audit`", "audit", &[SUCCESS, FAILED, INVALID]),
         ("`zone-plan`", "zone-plan", &[SUCCESS, FAILED, INVALID]),
         ("`lock`", "lock", &[SUCCESS, FAILED, INVALID]),
         ("`matrix`", "matrix", &[SUCCESS, INVALID]),
@@ -180,7 +178,7 @@ mod tests {
     fn help_texts_and_the_readme_table_agree() {
         let readme = include_str!("../../../README.md");
         let table = &readme[readme
-            .find("| Subcommand | 0 | 1 | 2 | 3 |")
+            .find("| Subcommand | 0 | 1 | 2 |")
             .expect("the table")..];
         let command = crate::Cli::command();
         for (row, name, expected) in BY_SUBCOMMAND {
@@ -189,7 +187,7 @@ mod tests {
                 .find(|l| l.starts_with(&format!("| {row} |")))
                 .unwrap_or_else(|| panic!("no row for {row}"));
             let cells: Vec<&str> = line.split(" | ").skip(1).collect();
-            let listed: Vec<u8> = (0..4u8)
+            let listed: Vec<u8> = (0..3u8)
                 .filter(|i| {
                     cells
                         .get(usize::from(*i))

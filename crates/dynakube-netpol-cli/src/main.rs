@@ -92,7 +92,7 @@ enum Command {
     /// configuration fix first, unknown, or informational. With --dynakube and the DynaKubes'
     /// status (`kubectl get dynakube -o yaml`), it says whether a restart would inject now.
     ///
-    /// Exit status: 0 when no pod needs attention (none skipped, or only NoMutationNeeded); 3
+    /// Exit status: 0 when no pod needs attention (none skipped, or only NoMutationNeeded); 1
     /// when some pod does; 2 when the input or an option is invalid.
     Audit(AuditArgs),
 
@@ -159,8 +159,12 @@ enum Command {
     /// note. Installed as the Helm 4 plugin `dynakube-netpol`
     /// (`helm template … --post-renderer dynakube-netpol`), see the README.
     ///
-    /// Exit status: 0 on success; 2 when the input or an option is invalid (nothing is written
-    /// then).
+    /// Run by Helm as its plugin (HELM_PLUGIN_NAME=dynakube-netpol), a rejected release or a
+    /// mistyped option is written as a YAML string holding the error, which Helm refuses and
+    /// quotes in its own error: Helm shows nothing of a plugin that exits with an error.
+    ///
+    /// Exit status: 0 on success, and for a rejected release that Helm runs (see above); 2 when
+    /// the input or an option is invalid (nothing is written then).
     #[command(after_long_help = cmd::helm_post_render::HELP)]
     HelmPostRender(HelmPostRenderArgs),
 
@@ -270,7 +274,22 @@ fn parse_cli(args: Vec<std::ffi::OsString>, program: &str) -> Cli {
     if program.starts_with("kubectl-") {
         command = command.bin_name("kubectl dynakube-netpol");
     }
-    let matches = command.get_matches_from(args);
+    let helm = args.get(1).is_some_and(|a| a == "helm-post-render")
+        && cmd::helm_post_render::run_by_helm();
+    let matches = command.try_get_matches_from(args).unwrap_or_else(|e| {
+        // Helm shows nothing of a plugin that exits with an error: a mistyped
+        // --post-renderer-args reaches it the way a rejected release does.
+        if helm && e.use_stderr() {
+            match cmd::helm_post_render::fail_for_helm(e.render().to_string().trim_end()) {
+                Ok(_) => std::process::exit(0),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    std::process::exit(i32::from(exit::INVALID));
+                }
+            }
+        }
+        e.exit()
+    });
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 

@@ -19,6 +19,36 @@ pub(crate) enum Format {
     Json,
 }
 
+/// The formats of a check's report (`verify`, `audit`, `generate --check`): [`Format`]'s, and
+/// those CI systems read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// For people.
+    Text,
+    /// JSON for tools.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// JUnit XML, for the test reports of CI systems.
+    Junit,
+    /// Markdown, for a pull-request comment.
+    Markdown,
+}
+
+impl ReportFormat {
+    /// The library's format.
+    pub(crate) fn format(self) -> dynakube_netpol::ci::Format {
+        use dynakube_netpol::ci::Format;
+        match self {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Sarif => Format::Sarif,
+            ReportFormat::Junit => Format::Junit,
+            ReportFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
 /// How much goes to standard error besides errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Verbosity {

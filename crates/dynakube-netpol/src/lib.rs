@@ -84,6 +84,7 @@
 
 pub mod advice;
 pub mod audit;
+pub mod ci;
 pub mod cluster;
 #[cfg(feature = "dns")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dns")))]

@@ -142,7 +142,7 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json sarif junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 --max-input-bytes)
@@ -175,7 +175,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__generate)
-            opts="-o -q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --flavor --output-dir --check --sync --quiet --verbose --help"
+            opts="-o -q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --flavor --output-dir --check --format --sync --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,6 +247,10 @@ _dynakube__netpol() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json sarif junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -813,7 +817,7 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json sarif junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)

@@ -61,6 +61,11 @@ complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand generate
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand generate" -l flavor -d 'The policy language' -r -f -a "kubernetes\t'networking.k8s.io/v1 NetworkPolicies (hosts as IP blocks)'
 cilium\t'cilium.io/v2 CiliumNetworkPolicies (hosts as toFQDNs with DNS rules, kube-apiserver and nodes as entities; clusterwide policies for the host firewall and application egress when the cluster profile asks for them)'"
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand generate" -s o -l output-dir -d 'Write one file per policy and a kustomization.yaml into DIR, removing files this tool wrote there before that are no longer generated. `-o -` writes the stream to standard output, as without the option' -r -F
+complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand generate" -l format -d 'With --check, how to report: `text` (unified diffs), `json`, `sarif` (SARIF 2.1.0 for code scanning), `junit` (JUnit XML, a test case per file) or `markdown` (for a pull-request comment)' -r -f -a "text\t'For people'
+json\t'JSON for tools'
+sarif\t'SARIF 2.1.0, for GitHub code scanning and other SARIF viewers'
+junit\t'JUnit XML, for the test reports of CI systems'
+markdown\t'Markdown, for a pull-request comment'"
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand generate" -l allow-any-address -d 'Accept address blocks of every address (0.0.0.0/0, ::/0) in the hosts file and the cluster profile. A rule with such a block admits the whole internet and the cluster network alike; without this option they are refused'
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand generate" -l allow-special-addresses -d 'Accept special-purpose addresses (loopback, link-local, private, CGNAT, IPv4-mapped, ...) for every host, wherever they come from: the hosts file, the lock file, DNS or an IP address in the resources. Without it, hosts on the internet (the tenant, communication endpoints, public registries, EdgeConnect\'s platform hosts) may have none and no address of the cluster\'s own, and no host may be loopback, link-local, multicast or IPv4-mapped'
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand generate" -l allow-shared-namespace -d 'Accept an operator namespace the cluster or other software shares (default, kube-*, openshift, openshift-*). The policies put every pod of the operator namespace into default deny; without this option such namespaces are refused'
@@ -87,8 +92,11 @@ complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" 
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" -l policies -d 'The policies: a YAML file or a directory of them (networking.k8s.io/v1 NetworkPolicies, alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints); `-` reads standard input' -r
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" -l pods -d 'Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without it, a model cluster is built from the matrix: one pod per Dynatrace workload, the cluster DNS, Prometheus, an injected application namespace and an unrelated one. May be given more than once (for example a pod list and a namespace list); `-` reads standard input' -r
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" -l write-case -d 'Also write the cluster, the policies and every connection tried, with its verdict, into DIR (policies.yaml, cluster.yaml, expected.yaml), for cross-checks with other analyzers' -r -F
-complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" -l format -d '`text` (a table, one row per flow) or `json`' -r -f -a "text\t'A table for people'
-json\t'JSON for tools'"
+complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" -l format -d '`text` (a table, one row per flow), `json`, `sarif` (SARIF 2.1.0 for code scanning), `junit` (JUnit XML, a test case per flow and finding) or `markdown` (for a pull-request comment)' -r -f -a "text\t'For people'
+json\t'JSON for tools'
+sarif\t'SARIF 2.1.0, for GitHub code scanning and other SARIF viewers'
+junit\t'JUnit XML, for the test reports of CI systems'
+markdown\t'Markdown, for a pull-request comment'"
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" -l fail-on -d 'Findings that fail the verification (exit 1) besides denied flows, comma separated: `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be checked), `foreign` (pods of the operator namespace that no Dynatrace component accounts for, which default-deny isolates; with --pods)' -r -f -a "extra\t'Connections the policies allow beyond the matrix'
 unchecked\t'Flows that could not be checked'
 foreign\t'Pods of the operator namespace that no Dynatrace component accounts for (with --pods)'"
@@ -103,8 +111,11 @@ complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" 
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" -s v -l verbose -d 'Also print what was read, skipped and written on standard error'
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand audit" -l dynakube -d 'DynaKubes with their status, to say whether restarting now would inject; may be given more than once' -r
-complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand audit" -l format -d '`text` (grouped, with restart commands) or `json`' -r -f -a "text\t'A table for people'
-json\t'JSON for tools'"
+complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand audit" -l format -d '`text` (grouped, with restart commands), `json`, `sarif` (SARIF 2.1.0 for code scanning), `junit` (JUnit XML, a test case per owner) or `markdown` (for a pull-request comment)' -r -f -a "text\t'For people'
+json\t'JSON for tools'
+sarif\t'SARIF 2.1.0, for GitHub code scanning and other SARIF viewers'
+junit\t'JUnit XML, for the test reports of CI systems'
+markdown\t'Markdown, for a pull-request comment'"
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand audit" -l max-input-bytes -d 'The most bytes one input file may have (pod dumps of large clusters are big; 1 to 4294967296)' -r
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand audit" -l max-depth -d 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)' -r
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand audit" -s q -l quiet -d 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output\'s header)'

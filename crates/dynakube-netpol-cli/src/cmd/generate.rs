@@ -9,7 +9,7 @@ use dynakube_netpol::Flavor;
 use dynakube_netpol::output;
 use dynakube_netpol::resolve::FixedHosts;
 
-use crate::say::{self, counted, print_notes, verbose, waiting};
+use crate::say::{self, ReportFormat, counted, print_notes, verbose, waiting};
 use crate::settings::{Loaded, Sources};
 use crate::{exit, locking};
 
@@ -79,6 +79,17 @@ pub(crate) struct GenerateArgs {
     /// what the inputs generate.
     #[arg(long, requires = "output_dir")]
     check: bool,
+
+    /// With --check, how to report: `text` (unified diffs), `json`, `sarif` (SARIF 2.1.0 for
+    /// code scanning), `junit` (JUnit XML, a test case per file) or `markdown` (for a
+    /// pull-request comment).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        requires = "check",
+        default_value = "text"
+    )]
+    format: ReportFormat,
 
     /// With --output-dir: flush the new files to disk before they take the place of the old
     /// ones, so that a crash of the machine right after the write cannot leave empty files.
@@ -174,7 +185,7 @@ impl GenerateArgs {
             }
             Some(dir) if self.check => {
                 let refresh = self.refresh_command(arguments, dir);
-                let code = check(dir, &output.to_files(), refresh)?;
+                let code = check(dir, &output.to_files(), self.format, refresh)?;
                 if code == exit::SUCCESS {
                     summary(format!(
                         "{policies} checked: {} is up to date",
@@ -256,20 +267,25 @@ fn changed_files(written: &output::Written) -> String {
     }
 }
 
-/// Compares `dir` with `files`: the diffs on standard output and an error naming `refresh`
-/// when they differ. The exit status.
-fn check(dir: &Path, files: &BTreeMap<String, String>, refresh: String) -> anyhow::Result<u8> {
-    let differences = output::check_dir(dir, files)?;
-    if differences.is_empty() {
+/// Compares `dir` with `files`: the report in `format` on standard output, and an error
+/// naming `refresh` when they differ. The exit status.
+fn check(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    format: ReportFormat,
+    refresh: String,
+) -> anyhow::Result<u8> {
+    let checked = output::check_dir(dir, files)?;
+    exit::write(checked.render(format.format()))?;
+    let Err(mut stale) = checked.fresh() else {
         return Ok(exit::SUCCESS);
-    }
-    let diffs: String = differences.iter().map(|d| d.diff.as_str()).collect();
-    exit::write(diffs)?;
-    let stale = dynakube_netpol::Error::Stale {
-        dir: dir.display().to_string(),
-        count: differences.len(),
-        refresh: Some(refresh),
     };
+    if let dynakube_netpol::Error::Stale {
+        refresh: command, ..
+    } = &mut stale
+    {
+        *command = Some(refresh);
+    }
     anstream::eprintln!(
         "{}: {}",
         crate::style::error(),

@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use dynakube_netpol::source::Limits;
 use dynakube_netpol::{Flavor, evaluate, output, verify};
 
-use crate::say::Format;
+use crate::say::ReportFormat;
 use crate::settings::{Sources, read};
 use crate::{exit, locking};
 
@@ -45,9 +45,11 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     write_case: Option<PathBuf>,
 
-    /// `text` (a table, one row per flow) or `json`.
+    /// `text` (a table, one row per flow), `json`, `sarif` (SARIF 2.1.0 for code scanning),
+    /// `junit` (JUnit XML, a test case per flow and finding) or `markdown` (for a pull-request
+    /// comment).
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    format: Format,
+    format: ReportFormat,
 
     /// Findings that fail the verification (exit 1) besides denied flows, comma separated:
     /// `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be
@@ -128,16 +130,19 @@ impl VerifyArgs {
         if let Some(dir) = &self.write_case {
             write_case(dir, &index, &files.policies, &report)?;
         }
-        let text = match self.format {
-            Format::Text => report.to_text(),
-            Format::Json => report.to_json(),
-        };
-        exit::write(text)?;
-        let failures = report.failures(&verify::FailOn {
+        let fail_on = verify::FailOn {
             extra: self.fail_on.contains(&FailOn::Extra),
             unchecked: self.fail_on.contains(&FailOn::Unchecked),
             foreign: self.fail_on.contains(&FailOn::Foreign),
-        });
+        };
+        // Findings no policy file holds point at the first file of resources (SARIF).
+        let resources = (self.sources.inputs.iter()).find(|input| Path::new(input).is_file());
+        exit::write(report.render(
+            self.format.format(),
+            &fail_on,
+            resources.map(String::as_str),
+        ))?;
+        let failures = report.failures(&fail_on);
         if failures.is_empty() {
             return Ok(ExitCode::SUCCESS);
         }

@@ -29,12 +29,66 @@ use crate::error::{Error, Result};
 const MAX_COMPARED: u64 = 64 << 20;
 
 /// How a file in an output directory differs from what would be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Difference {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Difference {
     /// The file name inside the directory.
-    pub file: String,
+    pub(crate) file: String,
+    /// What differs.
+    pub(crate) change: Change,
     /// A unified diff from the file on disk to the expected content (removal for stale files).
-    pub diff: String,
+    pub(crate) diff: String,
+}
+
+/// What differs about a file of an output directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Change {
+    /// Its content is not what the inputs generate.
+    Changed,
+    /// It is missing.
+    Missing,
+    /// This tool wrote it before, and the inputs no longer generate it.
+    LeftOver,
+    /// Something that is not a regular file (a link, a directory) holds its name.
+    NotAFile,
+}
+
+/// What `--check` found in an output directory; `render` writes it in a
+/// [`crate::ci::Format`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Checked {
+    /// The directory, as named.
+    pub(crate) dir: String,
+    /// Every file compared: the files the inputs generate and the generated files left over,
+    /// sorted.
+    pub(crate) files: Vec<String>,
+    /// How files differ; empty when the directory is fresh.
+    pub(crate) differences: Vec<Difference>,
+}
+
+impl Checked {
+    /// Ok when the directory is fresh; else [`Error::Stale`], naming the directory and how
+    /// many files differ.
+    pub fn fresh(&self) -> Result<()> {
+        if self.differences.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Stale {
+            dir: self.dir.clone(),
+            count: self.differences.len(),
+            refresh: None,
+        })
+    }
+
+    /// The differences as unified diffs, one after the other.
+    pub(crate) fn to_text(&self) -> String {
+        self.differences.iter().map(|d| d.diff.as_str()).collect()
+    }
+
+    /// The check as JSON.
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the check serializes") + "\n"
+    }
 }
 
 /// An entry of an existing output directory.
@@ -130,14 +184,14 @@ fn starts_with_mark(path: &Path) -> bool {
 
 /// Compares `dir` with `files`: changed, missing and left-over generated files, as diffs.
 /// Nothing is followed or opened but regular files.
-pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<Difference>> {
+pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Checked> {
     let entries = entries(dir)?;
     let mut differences = Vec::new();
     for (name, expected) in files {
         let path = dir.join(name);
-        let actual = match entries.get(name) {
-            None => String::new(),
-            Some(Entry::Ours | Entry::File) => read_compared(&path)?,
+        let (actual, change) = match entries.get(name) {
+            None => (String::new(), Change::Missing),
+            Some(Entry::Ours | Entry::File) => (read_compared(&path)?, Change::Changed),
             Some(Entry::Link) => {
                 differences.push(not_a_file(name, "a symbolic link", expected));
                 continue;
@@ -150,20 +204,29 @@ pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<Dif
         if &actual != expected {
             differences.push(Difference {
                 file: name.clone(),
+                change,
                 diff: unified_diff(name, &actual, expected),
             });
         }
     }
+    let mut compared: Vec<String> = files.keys().cloned().collect();
     for (name, entry) in &entries {
         if *entry == Entry::Ours && !files.contains_key(name) {
             let actual = read_compared(&dir.join(name))?;
             differences.push(Difference {
                 file: name.clone(),
+                change: Change::LeftOver,
                 diff: unified_diff(name, &actual, ""),
             });
+            compared.push(name.clone());
         }
     }
-    Ok(differences)
+    compared.sort();
+    Ok(Checked {
+        dir: dir.display().to_string(),
+        files: compared,
+        differences,
+    })
 }
 
 /// What a write did to an output directory, by file name.
@@ -214,6 +277,7 @@ fn compare(
 fn not_a_file(name: &str, kind: &str, expected: &str) -> Difference {
     Difference {
         file: name.to_string(),
+        change: Change::NotAFile,
         diff: format!(
             "{name} is {kind}, not a file this tool wrote\n{}",
             unified_diff(name, "", expected)
@@ -781,12 +845,10 @@ mod tests {
             "{err}"
         );
         assert_eq!(fs::read_to_string(&outside).unwrap(), "precious\n");
-        let differences = check_dir(&dir, &set("3", &["c"])).unwrap();
-        assert!(
-            differences
-                .iter()
-                .any(|d| d.diff.starts_with("c.yaml is a symbolic link"))
-        );
+        let checked = check_dir(&dir, &set("3", &["c"])).unwrap();
+        assert!(checked.differences.iter().any(|d| {
+            d.change == Change::NotAFile && d.diff.starts_with("c.yaml is a symbolic link")
+        }));
 
         fs::remove_file(dir.join("c.yaml")).unwrap();
         fs::create_dir(dir.join("sub")).unwrap();

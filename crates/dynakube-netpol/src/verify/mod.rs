@@ -60,10 +60,8 @@ mod report;
 mod unselected;
 
 pub use model::model_cluster;
-#[cfg(test)]
-pub(crate) use report::Status;
+pub(crate) use report::{Extra, FlowCheck, Read, Status};
 pub use report::{FailOn, Report};
-pub(crate) use report::{FlowCheck, Read};
 pub(crate) use unselected::Unselected;
 
 use crate::evaluate::Index;
