@@ -346,3 +346,28 @@ fn matrix_prints_the_library_s_rows_and_refuses_unknown_ones() {
         text(&typo.stderr)
     );
 }
+
+/// `docs/matrix.md` shows what the binary prints: the row it looks up, and the line that stands
+/// for acknowledged notes.
+#[test]
+fn the_matrix_page_shows_what_the_binary_prints() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/matrix.md"))
+            .unwrap();
+    let command = "$ dynakube-netpol matrix E9\n";
+    let shown = page
+        .split_once(command)
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(block, _)| block)
+        .expect("the page looks E9 up");
+    assert_eq!(text(&run(&["matrix", "E9"]).stdout), shown);
+
+    let cluster = fixture("cluster.yaml");
+    let acked = generate(&["--cluster", &cluster, "--ack", "E9,E10"]);
+    let line = text(&acked.stderr)
+        .lines()
+        .find(|l| l.starts_with("note: acknowledged rows"))
+        .unwrap()
+        .to_owned();
+    assert!(page.contains(&format!("``{line}``")), "{line}");
+}
