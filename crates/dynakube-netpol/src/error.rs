@@ -262,7 +262,7 @@ impl Error {
                 refresh: Some(command),
                 ..
             } => vec![Remedy::Run {
-                command: command.clone(),
+                command: line(command),
                 when: "to write it afresh",
             }],
             _ => Vec::new(),

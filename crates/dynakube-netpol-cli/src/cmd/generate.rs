@@ -187,10 +187,7 @@ impl GenerateArgs {
                 let refresh = self.refresh_command(arguments, dir);
                 let code = check(dir, &output.to_files(), self.format, refresh)?;
                 if code == exit::SUCCESS {
-                    summary(format!(
-                        "{policies} checked: {} is up to date",
-                        dir.display()
-                    ));
+                    summary(format!("{policies} checked: {} is up to date", shown(dir)));
                 }
                 Ok(exit::code(code))
             }
@@ -202,11 +199,7 @@ impl GenerateArgs {
                 };
                 let written = output::write_dir(dir, &output.to_files(), flush, &mut waiting)?;
                 verbose(|| changed_files(&written));
-                summary(format!(
-                    "{policies} in {}: {}",
-                    dir.display(),
-                    files(&written)
-                ));
+                summary(format!("{policies} in {}: {}", shown(dir), files(&written)));
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -223,6 +216,11 @@ impl GenerateArgs {
         ]);
         words.join(" ")
     }
+}
+
+/// A path as the summary shows it: escaped, so that no control character reaches the terminal.
+fn shown(path: &Path) -> String {
+    dynakube_netpol::values::escape(&path.display().to_string()).into_owned()
 }
 
 /// What a write did, in words: `3 files written, 22 unchanged, 1 removed`, or that nothing
@@ -249,9 +247,10 @@ fn files(written: &output::Written) -> String {
 
 /// The files a write changed and removed, by name, for --verbose.
 fn changed_files(written: &output::Written) -> String {
+    // Removed names come from the directory's previous kustomization: escaped.
     let names = |set: &std::collections::BTreeSet<String>| {
         set.iter()
-            .map(String::as_str)
+            .map(|name| dynakube_netpol::values::escape(name))
             .collect::<Vec<_>>()
             .join(", ")
     };
