@@ -82,6 +82,11 @@ pub fn write(bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
     }
 }
 
+/// Whether the reader of standard output has gone away (nothing more reaches it).
+pub fn reader_gone() -> bool {
+    READER_GONE.load(Ordering::Relaxed)
+}
+
 /// The system's explanation without the error number Rust appends ("No space left on device",
 /// not "... (os error 28)").
 fn without_error_number(reason: &str) -> &str {
@@ -124,13 +129,14 @@ mod tests {
 
     /// The statuses of each subcommand (as the table of docs/cli.md names it, and by its words on
     /// the command line).
-    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 11] = [
+    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 12] = [
         ("`generate`", "generate", &[SUCCESS, FAILED, INVALID]),
         ("`verify`", "verify", &[SUCCESS, FAILED, INVALID]),
         ("`profile`", "profile", &[SUCCESS, INVALID]),
         ("`audit`", "audit", &[SUCCESS, FAILED, INVALID]),
         ("`zone-plan`", "zone-plan", &[SUCCESS, FAILED, INVALID]),
         ("`lock`", "lock", &[SUCCESS, FAILED, INVALID]),
+        ("`matrix`", "matrix", &[SUCCESS, INVALID]),
         (
             "`helm-post-render`",
             "helm-post-render",

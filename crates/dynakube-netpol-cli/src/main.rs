@@ -19,7 +19,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use cmd::{
     audit::AuditArgs, generate::GenerateArgs, helm_post_render::HelmPostRenderArgs, krm,
-    lock::LockArgs, plugins, profile::ProfileArgs, verify::VerifyArgs, zone_plan::ZonePlanArgs,
+    lock::LockArgs, matrix::MatrixArgs, plugins, profile::ProfileArgs, verify::VerifyArgs,
+    zone_plan::ZonePlanArgs,
 };
 
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
@@ -34,10 +35,10 @@ pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 
-    /// Print nothing on standard error but errors (notes and warnings stay in the output's
-    /// header).
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    quiet: bool,
+    /// Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only
+    /// (notes and warnings stay in the output's header).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    quiet: u8,
 
     /// Also print what was read, skipped and written on standard error.
     #[arg(short, long, global = true)]
@@ -153,6 +154,18 @@ enum Command {
     /// Exit status: 0 on success; 1 when --check finds the lock stale; 2 when the input or an
     /// option is invalid or DNS fails (nothing is written then).
     Lock(LockArgs),
+
+    /// Print rows of the traffic matrix: what each is for, who talks to whom on which ports,
+    /// when, through which proxy, and what the notes on it mean.
+    ///
+    /// The notes of generate name the rows they concern, such as `note (E9): ...`; this says
+    /// what such a note means and what to do about it. Rows the team has reviewed can be
+    /// acknowledged (`--ack E9`, or `acknowledge: [E9]` in the cluster profile): their notes
+    /// then shrink to one line. Without ROW, every row is printed.
+    ///
+    /// Exit status: 0 on success; 2 for a ROW that is no row of the matrix (with the nearest
+    /// one), or when standard output is closed or fails.
+    Matrix(MatrixArgs),
 
     /// Helm post-renderer: the rendered release on standard input, written back unchanged,
     /// followed by the policies of its DynaKubes and EdgeConnects.
@@ -308,6 +321,7 @@ impl Command {
             Command::Audit(audit) => audit.run(),
             Command::ZonePlan(plan) => plan.run(),
             Command::Lock(lock) => lock.run(),
+            Command::Matrix(matrix) => matrix.run(),
             Command::HelmPostRender(render) => render.run(),
             Command::Krm => krm::run(),
             Command::KustomizeTransformer { config } => {

@@ -250,8 +250,17 @@ fn quiet_and_verbose() {
     assert!(text(&normal.stderr).contains("warning (I1, I3"));
     let quiet = run(&[&args[..], &["--quiet"]].concat(), "");
     assert!(quiet.status.success());
-    assert_eq!(text(&quiet.stderr), "");
+    assert!(text(&quiet.stderr).starts_with("warning (I1, I3"));
+    assert!(
+        text(&quiet.stderr)
+            .lines()
+            .all(|l| l.starts_with("warning"))
+    );
     assert_eq!(quiet.stdout, normal.stdout);
+    let quieter = run(&[&args[..], &["-qq"]].concat(), "");
+    assert!(quieter.status.success());
+    assert_eq!(text(&quieter.stderr), "");
+    assert_eq!(quieter.stdout, normal.stdout);
     let verbose = run(&[&["-v"], &args[..]].concat(), "");
     assert!(text(&verbose.stderr).contains("read 1 DynaKube(s) and 0 EdgeConnect(s)"));
     let both = run(&[&args[..], &["-q", "-v"]].concat(), "");

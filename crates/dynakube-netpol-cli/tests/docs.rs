@@ -80,6 +80,8 @@ const COMMANDS: &[(&str, &str, Run)] = &[
     ("docs/lock.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --offline > policies.yaml", Run::Exit(0)),
     ("docs/lock.md", "dynakube-netpol lock dynakube.yaml --cluster cluster.yaml --refresh", Run::Exit(0)),
     ("docs/lock.md", "dynakube-netpol lock dynakube.yaml --cluster cluster.yaml --check", Run::Exit(0)),
+    ("docs/matrix.md", "dynakube-netpol matrix E9", Run::Exit(0)),
+    ("docs/matrix.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --ack E9,E10", Run::Exit(0)),
     ("docs/profile.md", "dynakube-netpol profile cluster-dump.json > cluster.yaml", Run::Exit(0)),
     ("docs/profile.md", "kubectl get nodes,services,endpointslices,pods,namespaces,deployments,daemonsets -A -o json | dynakube-netpol profile - > cluster.yaml", CLUSTER),
     ("docs/verify.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml -o policies/", Run::Exit(0)),
@@ -125,21 +127,25 @@ fn without_section(text: &str, title: &str) -> String {
     format!("{}{}", &text[..=start], &rest[end..])
 }
 
-/// The lines of the shell blocks of `text` that run `dynakube-netpol`, in order.
+/// The lines of the shell blocks of `text` that run `dynakube-netpol`, in order (in a
+/// `console` block, the lines after a `$ ` prompt; the others are output).
 fn command_lines(text: &str) -> Vec<String> {
-    let mut shell = false;
-    let mut in_block = false;
+    let (mut in_block, mut shell, mut console) = (false, false, false);
     let mut lines = Vec::new();
     for line in text.lines() {
         if let Some(info) = line.strip_prefix("```") {
-            if in_block {
-                in_block = false;
-            } else {
-                in_block = true;
-                shell = matches!(info.trim(), "sh" | "shell" | "bash" | "console");
-            }
-        } else if in_block && shell && line.contains("dynakube-netpol") {
-            lines.push(line.trim().to_owned());
+            in_block = !in_block;
+            shell = in_block && matches!(info.trim(), "sh" | "shell" | "bash");
+            console = in_block && info.trim() == "console";
+            continue;
+        }
+        let command = if console {
+            line.strip_prefix("$ ")
+        } else {
+            Some(line).filter(|_| shell)
+        };
+        if let Some(command) = command.filter(|c| c.contains("dynakube-netpol")) {
+            lines.push(command.trim().to_owned());
         }
     }
     lines

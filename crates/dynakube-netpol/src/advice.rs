@@ -127,6 +127,14 @@ pub enum Remedy {
         /// When to set it.
         when: &'static str,
     },
+    /// Running a command, given as the words to type (`dynakube-netpol generate dk.yaml -o
+    /// policies/`); `when` as above.
+    Run {
+        /// The command line.
+        command: String,
+        /// When to run it.
+        when: &'static str,
+    },
 }
 
 impl Remedy {
@@ -140,7 +148,7 @@ impl Remedy {
     }
 
     /// Setting an option on when `when` holds.
-    pub fn set_when(setting: Setting, when: &'static str) -> Self {
+    pub(crate) fn set_when(setting: Setting, when: &'static str) -> Self {
         Remedy::Set {
             setting,
             value: None,
@@ -233,6 +241,7 @@ impl Words for Neutral {
             Remedy::Profile { field, when } => {
                 (format!("set `{field}` in the cluster profile"), when)
             }
+            Remedy::Run { command, when } => (format!("run `{command}`"), when),
         };
         Some(with_when(phrase))
     }

@@ -44,6 +44,9 @@ _dynakube__netpol() {
             dynakube__netpol,man)
                 cmd="dynakube__netpol__subcmd__man"
                 ;;
+            dynakube__netpol,matrix)
+                cmd="dynakube__netpol__subcmd__matrix"
+                ;;
             dynakube__netpol,plugins)
                 cmd="dynakube__netpol__subcmd__plugins"
                 ;;
@@ -83,6 +86,9 @@ _dynakube__netpol() {
             dynakube__netpol__subcmd__help,man)
                 cmd="dynakube__netpol__subcmd__help__subcmd__man"
                 ;;
+            dynakube__netpol__subcmd__help,matrix)
+                cmd="dynakube__netpol__subcmd__help__subcmd__matrix"
+                ;;
             dynakube__netpol__subcmd__help,plugins)
                 cmd="dynakube__netpol__subcmd__help__subcmd__plugins"
                 ;;
@@ -117,7 +123,7 @@ _dynakube__netpol() {
 
     case "${cmd}" in
         dynakube__netpol)
-            opts="-q -v -h -V --quiet --verbose --help --version generate verify profile audit zone-plan lock helm-post-render krm plugins completions help"
+            opts="-q -v -h -V --quiet --verbose --help --version generate verify profile audit zone-plan lock matrix helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,7 +181,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__generate)
-            opts="-o -q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --flavor --output-dir --check --format --sync --quiet --verbose --help"
+            opts="-o -q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --flavor --output-dir --check --format --sync --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +212,10 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --internal-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ack)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -257,7 +267,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__helm__subcmd__post__subcmd__render)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --flavor --lock --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --flavor --lock --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +298,10 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --internal-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ack)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -326,7 +340,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__help)
-            opts="generate verify profile audit zone-plan lock helm-post-render krm plugins completions help"
+            opts="generate verify profile audit zone-plan lock matrix helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -465,6 +479,20 @@ _dynakube__netpol() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dynakube__netpol__subcmd__help__subcmd__matrix)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dynakube__netpol__subcmd__help__subcmd__plugins)
             opts="install"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -564,7 +592,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__lock)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --refresh --check --prune --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --refresh --check --prune --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -595,6 +623,10 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --internal-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ack)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -636,6 +668,24 @@ _dynakube__netpol() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__matrix)
+            opts="-q -v -h --format --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text markdown json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -750,7 +800,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__verify)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --policies --pods --write-case --format --fail-on --allow-unevaluated --allow-no-policies --lock --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --policies --pods --write-case --format --fail-on --allow-unevaluated --allow-no-policies --lock --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -781,6 +831,10 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --internal-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ack)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -824,7 +878,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__zone__subcmd__plan)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --max-input-bytes --max-depth --format --apply --api-token-env --insecure-http --timeout --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --format --apply --api-token-env --insecure-http --timeout --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -855,6 +909,10 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --internal-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ack)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

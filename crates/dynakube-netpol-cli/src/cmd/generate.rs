@@ -9,7 +9,7 @@ use dynakube_netpol::Flavor;
 use dynakube_netpol::output;
 use dynakube_netpol::resolve::FixedHosts;
 
-use crate::say::{ReportFormat, print_notes, verbose, waiting};
+use crate::say::{self, ReportFormat, counted, print_notes, verbose, waiting};
 use crate::settings::{Loaded, Sources};
 use crate::{exit, locking};
 
@@ -36,6 +36,7 @@ Cluster profile (--cluster), every field optional:
   classicFullStackNamespaces: [shop]  # classicFullStack apps (code modules of the host agent)
   clusterDomain: cluster.local
   cilium: {hostFirewall: false, controlPlaneHostNetwork: false, appEgress: false}
+  acknowledge: [E9, E10]              # rows whose notes were reviewed (also --ack)
 Missing addresses fall back to any address on the flow's ports, with a warning.
 
 Hosts file (--hosts):
@@ -164,43 +165,130 @@ impl GenerateArgs {
             arguments.extend(["--flavor".into(), flavor.as_str().into()]);
         }
         let generated = self.generated(&loaded)?;
-        let output = generated.output_in(&loaded.inputs, arguments, &crate::words::Flags)?;
+        let output =
+            generated.output_in(&loaded.inputs, arguments.clone(), &crate::words::Flags)?;
         print_notes(&generated.notes);
+        let policies = counted(generated.policies.len(), "policy", "policies");
+        let summary = |written: String| {
+            say::summary(&written, &generated.notes, generated.acknowledged.len());
+        };
 
         let dir = self.output_dir.as_deref().filter(|d| *d != Path::new("-"));
         match dir {
             None => {
                 exit::write(output.to_stream())?;
+                // A reader that stopped early got part of it; that is no news (see `exit`).
+                if !exit::reader_gone() {
+                    summary(format!("{policies} written to standard output"));
+                }
                 Ok(ExitCode::SUCCESS)
             }
-            Some(dir) if self.check => check(dir, &output.to_files(), self.format),
+            Some(dir) if self.check => {
+                let refresh = self.refresh_command(arguments, dir);
+                let code = check(dir, &output.to_files(), self.format, refresh)?;
+                if code == exit::SUCCESS {
+                    summary(format!("{policies} checked: {} is up to date", shown(dir)));
+                }
+                Ok(exit::code(code))
+            }
             Some(dir) => {
                 let flush = if self.sync {
                     output::Flush::Yes
                 } else {
                     output::Flush::No
                 };
-                let files = output.to_files();
-                output::write_dir(dir, &files, flush, &mut waiting)?;
-                verbose(|| format!("wrote {} file(s) into {}", files.len(), dir.display()));
+                let written = output::write_dir(dir, &output.to_files(), flush, &mut waiting)?;
+                verbose(|| changed_files(&written));
+                summary(format!("{policies} in {}: {}", shown(dir), files(&written)));
                 Ok(ExitCode::SUCCESS)
             }
         }
     }
+
+    /// The command line that writes `dir` afresh: this run's without `--check`.
+    fn refresh_command(&self, arguments: Vec<String>, dir: &Path) -> String {
+        let mut words = vec!["dynakube-netpol".to_string(), "generate".to_string()];
+        words.extend(arguments);
+        words.extend(self.dns.arguments());
+        words.extend([
+            "-o".to_string(),
+            crate::settings::quoted(&dir.display().to_string()),
+        ]);
+        words.join(" ")
+    }
 }
 
+/// A path as the summary shows it: escaped, so that no control character reaches the terminal.
+fn shown(path: &Path) -> String {
+    dynakube_netpol::values::escape(&path.display().to_string()).into_owned()
+}
+
+/// What a write did, in words: `3 files written, 22 unchanged, 1 removed`, or that nothing
+/// changed.
+fn files(written: &output::Written) -> String {
+    if written.changed.is_empty() && written.removed.is_empty() {
+        return format!(
+            "nothing changed ({} as they were)",
+            counted(written.unchanged.len(), "file", "files")
+        );
+    }
+    let mut parts = vec![format!(
+        "{} written",
+        counted(written.changed.len(), "file", "files")
+    )];
+    if !written.unchanged.is_empty() {
+        parts.push(format!("{} unchanged", written.unchanged.len()));
+    }
+    if !written.removed.is_empty() {
+        parts.push(format!("{} removed", written.removed.len()));
+    }
+    parts.join(", ")
+}
+
+/// The files a write changed and removed, by name, for --verbose.
+fn changed_files(written: &output::Written) -> String {
+    // Removed names come from the directory's previous kustomization: escaped.
+    let names = |set: &std::collections::BTreeSet<String>| {
+        set.iter()
+            .map(|name| dynakube_netpol::values::escape(name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (written.changed.is_empty(), written.removed.is_empty()) {
+        (true, true) => "no file changed".to_string(),
+        (false, true) => format!("written: {}", names(&written.changed)),
+        (true, false) => format!("removed: {}", names(&written.removed)),
+        (false, false) => format!(
+            "written: {}; removed: {}",
+            names(&written.changed),
+            names(&written.removed)
+        ),
+    }
+}
+
+/// Compares `dir` with `files`: the report in `format` on standard output, and an error
+/// naming `refresh` when they differ. The exit status.
 fn check(
     dir: &Path,
     files: &BTreeMap<String, String>,
     format: ReportFormat,
-) -> anyhow::Result<ExitCode> {
+    refresh: String,
+) -> anyhow::Result<u8> {
     let checked = output::check_dir(dir, files)?;
     exit::write(checked.render(format.format()))?;
-    match checked.fresh() {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(stale) => {
-            eprintln!("error: {stale}");
-            Ok(exit::code(exit::FAILED))
-        }
+    let Err(mut stale) = checked.fresh() else {
+        return Ok(exit::SUCCESS);
+    };
+    if let dynakube_netpol::Error::Stale {
+        refresh: command, ..
+    } = &mut stale
+    {
+        *command = Some(refresh);
     }
+    anstream::eprintln!(
+        "{}: {}",
+        crate::style::error(),
+        stale.to_string_in(&crate::words::Flags)
+    );
+    Ok(exit::FAILED)
 }

@@ -34,7 +34,7 @@
 //! assert!(reason.starts_with("is not a field of DynaKube dynatrace.com/v1beta6"), "{reason}");
 //! // What would let it through, as data: each front end words it (a flag, a spec field).
 //! use dynakube_netpol::advice::{Remedy, Setting};
-//! assert_eq!(remedies[0], Remedy::set_when(Setting::IgnoreUnknownFields, "to ignore unknown fields with a warning"));
+//! assert!(matches!(remedies[0], Remedy::Set { setting: Setting::IgnoreUnknownFields, .. }));
 //!
 //! // Or ignored with a warning on the resource.
 //! let options = ParseOptions { unknown_fields: UnknownFields::Warn, ..ParseOptions::default() };
@@ -52,6 +52,7 @@ mod fields;
 mod status;
 
 pub use fields::known_field_paths;
+pub(crate) use fields::nearest;
 
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;

@@ -76,6 +76,7 @@ impl Checked {
         Err(Error::Stale {
             dir: self.dir.clone(),
             count: self.differences.len(),
+            refresh: None,
         })
     }
 
@@ -228,23 +229,49 @@ pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Checked
     })
 }
 
-/// Whether `dir` holds exactly `files` among its files of this tool (a quick [`check_dir`]
-/// without diffs).
-fn is_fresh(
+/// What a write did to an output directory, by file name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Written {
+    /// Files written that were not there, or had other content.
+    pub changed: BTreeSet<String>,
+    /// Files that were there with the same content.
+    pub unchanged: BTreeSet<String>,
+    /// Files of this tool that are no longer generated, removed.
+    pub removed: BTreeSet<String>,
+}
+
+impl Written {
+    /// Whether the directory held exactly these files already.
+    fn nothing_changed(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// How `files` differ from what `dir` holds among its files of this tool (a quick
+/// [`check_dir`] without diffs).
+fn compare(
     dir: &Path,
     entries: &BTreeMap<String, Entry>,
     files: &BTreeMap<String, String>,
-) -> Result<bool> {
-    let ours = entries.values().filter(|e| **e == Entry::Ours).count();
-    if ours != files.len() {
-        return Ok(false);
-    }
+) -> Result<Written> {
+    let mut written = Written::default();
     for (name, expected) in files {
-        if entries.get(name) != Some(&Entry::Ours) || read_compared(&dir.join(name))? != *expected {
-            return Ok(false);
-        }
+        let same =
+            entries.get(name) == Some(&Entry::Ours) && read_compared(&dir.join(name))? == *expected;
+        let set = if same {
+            &mut written.unchanged
+        } else {
+            &mut written.changed
+        };
+        set.insert(name.clone());
     }
-    Ok(true)
+    written.removed = entries
+        .iter()
+        .filter(|(name, entry)| **entry == Entry::Ours && !files.contains_key(*name))
+        .map(|(name, _)| name.clone())
+        .collect();
+    Ok(written)
 }
 
 fn not_a_file(name: &str, kind: &str, expected: &str) -> Difference {
@@ -283,8 +310,9 @@ pub enum Flush {
     Yes,
 }
 
-/// Writes `files` as the new content of `dir`, atomically (see the module documentation).
-/// When `dir` already holds exactly these files, nothing is written.
+/// Writes `files` as the new content of `dir`, atomically (see the module documentation),
+/// and says which files changed. When `dir` already holds exactly these files, nothing is
+/// written.
 ///
 /// Another run writing the same directory is waited for: `waiting` is called once, with the
 /// lock file, before the wait begins (the command-line tool says so).
@@ -293,7 +321,7 @@ pub fn write_dir(
     files: &BTreeMap<String, String>,
     flush: Flush,
     waiting: &mut dyn FnMut(&Path),
-) -> Result<()> {
+) -> Result<Written> {
     Writer::new(dir)?.write(files, flush, None, waiting)
 }
 
@@ -304,7 +332,7 @@ fn write_dir_failing_after(
     dir: &Path,
     files: &BTreeMap<String, String>,
     after: usize,
-) -> Result<()> {
+) -> Result<Written> {
     Writer::new(dir)?.write(files, Flush::No, Some(after), &mut |_| {})
 }
 
@@ -362,12 +390,13 @@ impl Writer {
         flush: Flush,
         fail_after: Option<usize>,
         waiting: &mut dyn FnMut(&Path),
-    ) -> Result<()> {
+    ) -> Result<Written> {
         let _lock = WriteLock::take(&self.dir, waiting)?;
         self.remove_stale_siblings()?;
         let entries = entries(&self.dir)?;
-        if is_fresh(&self.dir, &entries, files)? {
-            return Ok(());
+        let written = compare(&self.dir, &entries, files)?;
+        if written.nothing_changed() {
+            return Ok(written);
         }
         let mut carried = Vec::new();
         for (name, entry) in &entries {
@@ -399,7 +428,7 @@ impl Writer {
         // after a failure: removed either way (a failure to remove it is left for the next
         // run, which removes what interrupted runs left).
         let _ = temporary.close();
-        result
+        result.map(|()| written)
     }
 
     /// A new empty directory beside the output directory, `.<name>.dynakube-netpol-<kind>`
@@ -758,6 +787,32 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn a_write_says_which_files_changed() {
+        let dir = scratch("written");
+        let names = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>();
+        let first = write_dir(&dir, &set("1", &["a", "b"]), Flush::No, &mut |_| {}).unwrap();
+        assert_eq!(
+            names(&first.changed),
+            ["a.yaml", "b.yaml", "kustomization.yaml"]
+        );
+        assert!(first.unchanged.is_empty() && first.removed.is_empty());
+        let again = write_dir(&dir, &set("1", &["a", "b"]), Flush::No, &mut |_| {}).unwrap();
+        assert!(again.changed.is_empty() && again.removed.is_empty());
+        assert_eq!(again.unchanged.len(), 3);
+        // `a` keeps its content, the kustomization lists `c` instead of `b`.
+        let mut next = set("1", &["a", "c"]);
+        next.insert(
+            "kustomization.yaml".into(),
+            set("2", &["a", "c"])["kustomization.yaml"].clone(),
+        );
+        let changed = write_dir(&dir, &next, Flush::No, &mut |_| {}).unwrap();
+        assert_eq!(names(&changed.changed), ["c.yaml", "kustomization.yaml"]);
+        assert_eq!(names(&changed.unchanged), ["a.yaml"]);
+        assert_eq!(names(&changed.removed), ["b.yaml"]);
+        assert_eq!(read(&dir), next);
+    }
+
     #[test]
     fn user_entries_are_carried_or_refused_never_followed() {
         let dir = scratch("user");
