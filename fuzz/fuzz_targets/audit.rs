@@ -3,6 +3,7 @@
 #![no_main]
 
 use dynakube_netpol::audit::audit;
+use dynakube_netpol::ci::Format;
 use dynakube_netpol::source::Limits;
 use libfuzzer_sys::fuzz_target;
 
@@ -14,8 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(audit) = audit(&files, &[], &Limits::default()) else {
         return;
     };
-    let _ = audit.to_text();
-    let _ = audit.to_json();
+    // Rendering cannot fail or panic on data, in any format.
+    for format in [Format::Text, Format::Json, Format::Sarif, Format::Junit, Format::Markdown] {
+        let _ = audit.render(format);
+    }
     for command in audit.groups.iter().filter_map(|g| g.restart.as_deref()) {
         assert!(
             command

@@ -4,6 +4,7 @@
 //! ```text
 //! dynakube-netpol-<version>-<target>/
 //!   README.md, LICENSE
+//!   docs/*.md                                 the reference pages the README links to
 //!   bin/dynakube-netpol
 //!   helm-plugin/dynakube-netpol.tgz          the Helm 4 plugin, as `helm plugin install` takes it
 //!   share/man/man1/*.1
@@ -122,6 +123,12 @@ fn entries(release: &Release) -> Result<Entries> {
     let mut files: BTreeMap<String, (Vec<u8>, bool)> = BTreeMap::new();
     files.insert("README.md".into(), (read(&root.join("README.md"))?, false));
     files.insert("LICENSE".into(), (read(&root.join("LICENSE"))?, false));
+    for page in sorted_files(&root.join("docs"))? {
+        let name = page.file_name().unwrap().to_string_lossy();
+        if name.ends_with(".md") {
+            files.insert(format!("docs/{name}"), (read(&page)?, false));
+        }
+    }
     let binary = release
         .binary
         .file_name()

@@ -1,4 +1,4 @@
-//! How a run ends: the exit statuses of every subcommand, named once (the README's table
+//! How a run ends: the exit statuses of every subcommand, named once (the table of docs/cli.md
 //! lists them), and standard output written through one place.
 //!
 //! Decisions on standard output: a reader that stops reading (`generate | head -1`) ends the
@@ -15,14 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Success; for `--check`, `verify` and `audit` also: nothing found.
 pub const SUCCESS: u8 = 0;
 /// A check that ran found what it checks for: `--check` a stale directory or lock, `verify` a
-/// denied flow or a `--fail-on` finding, `zone-plan --apply` a request that failed, the KRM
-/// function a result of severity error.
+/// denied flow or a `--fail-on` finding, `audit` a pod that needs attention, `zone-plan --apply`
+/// a request that failed, the KRM function a result of severity error.
 pub const FAILED: u8 = 1;
 /// Invalid input or options (clap's usage errors too), a failed read or write, or DNS that
 /// did not answer: nothing is written then.
 pub const INVALID: u8 = 2;
-/// `audit`: a pod needs attention.
-pub const ATTENTION: u8 = 3;
 
 /// The exit code of `status`.
 pub fn code(status: u8) -> ExitCode {
@@ -84,6 +82,11 @@ pub fn write(bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
     }
 }
 
+/// Whether the reader of standard output has gone away (nothing more reaches it).
+pub fn reader_gone() -> bool {
+    READER_GONE.load(Ordering::Relaxed)
+}
+
 /// The system's explanation without the error number Rust appends ("No space left on device",
 /// not "... (os error 28)").
 fn without_error_number(reason: &str) -> &str {
@@ -124,14 +127,16 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    /// The statuses of each subcommand (as the README's table names it, and by its words on
+    /// The statuses of each subcommand (as the table of docs/cli.md names it, and by its words on
     /// the command line).
-    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 10] = [
+    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 12] = [
         ("`generate`", "generate", &[SUCCESS, FAILED, INVALID]),
         ("`verify`", "verify", &[SUCCESS, FAILED, INVALID]),
-        ("`audit`", "audit", &[SUCCESS, INVALID, ATTENTION]),
+        ("`profile`", "profile", &[SUCCESS, INVALID]),
+        ("`audit`", "audit", &[SUCCESS, FAILED, INVALID]),
         ("`zone-plan`", "zone-plan", &[SUCCESS, FAILED, INVALID]),
         ("`lock`", "lock", &[SUCCESS, FAILED, INVALID]),
+        ("`matrix`", "matrix", &[SUCCESS, INVALID]),
         (
             "`helm-post-render`",
             "helm-post-render",
@@ -171,10 +176,10 @@ mod tests {
     }
 
     #[test]
-    fn help_texts_and_the_readme_table_agree() {
-        let readme = include_str!("../../../README.md");
+    fn help_texts_and_the_documented_table_agree() {
+        let readme = include_str!("../../../docs/cli.md");
         let table = &readme[readme
-            .find("| Subcommand | 0 | 1 | 2 | 3 |")
+            .find("| Subcommand | 0 | 1 | 2 |")
             .expect("the table")..];
         let command = crate::Cli::command();
         for (row, name, expected) in BY_SUBCOMMAND {
@@ -183,14 +188,14 @@ mod tests {
                 .find(|l| l.starts_with(&format!("| {row} |")))
                 .unwrap_or_else(|| panic!("no row for {row}"));
             let cells: Vec<&str> = line.split(" | ").skip(1).collect();
-            let listed: Vec<u8> = (0..4u8)
+            let listed: Vec<u8> = (0..3u8)
                 .filter(|i| {
                     cells
                         .get(usize::from(*i))
                         .is_some_and(|c| !c.starts_with('—'))
                 })
                 .collect();
-            assert_eq!(listed, expected, "README row {row}");
+            assert_eq!(listed, expected, "docs/cli.md row {row}");
 
             let sub = name
                 .split(' ')
@@ -207,7 +212,7 @@ mod tests {
         for sub in leaves(&command, "").into_iter().filter(|s| s != "man") {
             assert!(
                 documented.contains(&sub.as_str()),
-                "{sub} has no row in the README's table"
+                "{sub} has no row in the table of docs/cli.md"
             );
         }
     }

@@ -93,6 +93,28 @@ pub struct Completed {
 }
 
 impl DnsArgs {
+    /// The options that change what a run writes, as command-line words: the lock file, the
+    /// name servers, `--offline` and `--allow-unresolved`.
+    pub fn arguments(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        if let Some(lock) = &self.lock {
+            words.extend([
+                "--lock".to_string(),
+                crate::settings::quoted(&lock.display().to_string()),
+            ]);
+        }
+        for server in &self.nameserver {
+            words.extend(["--nameserver".to_string(), server.to_string()]);
+        }
+        if self.offline {
+            words.push("--offline".into());
+        }
+        if self.allow_unresolved {
+            words.push("--allow-unresolved".into());
+        }
+        words
+    }
+
     /// The lock file's path.
     pub fn path(&self) -> PathBuf {
         self.lock

@@ -20,7 +20,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use cmd::{
     audit::AuditArgs, generate::GenerateArgs, helm_post_render::HelmPostRenderArgs, krm,
-    lock::LockArgs, plugins, verify::VerifyArgs, zone_plan::ZonePlanArgs,
+    lock::LockArgs, matrix::MatrixArgs, plugins, profile::ProfileArgs, verify::VerifyArgs,
+    zone_plan::ZonePlanArgs,
 };
 
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
@@ -35,10 +36,10 @@ pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 
-    /// Print nothing on standard error but errors (notes and warnings stay in the output's
-    /// header).
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    quiet: bool,
+    /// Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only
+    /// (notes and warnings stay in the output's header).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    quiet: u8,
 
     /// Also print what was read, skipped and written on standard error.
     #[arg(short, long, global = true)]
@@ -82,6 +83,24 @@ enum Command {
     #[command(after_long_help = cmd::verify::HELP)]
     Verify(VerifyArgs),
 
+    /// Write a commented cluster profile from a dump of the cluster.
+    ///
+    /// Reads what `kubectl get nodes,services,endpointslices,pods,namespaces,deployments,
+    /// daemonsets -A -o json` prints (or `-o yaml`; `-` for standard input) and writes the
+    /// cluster profile on standard output: the `kubernetes` Service and its endpoints, each
+    /// node's own address as a single-address block, the control-plane nodes (or, where a
+    /// managed control plane hides them, what to give instead), the cluster DNS (CoreDNS or
+    /// kube-dns, OpenShift's, NodeLocal DNSCache and its address), the operator's namespace,
+    /// release, CSI driver and webhook, and a Prometheus. Comments say where each value came
+    /// from, the platform (EKS, GKE, AKS, OpenShift, kubeadm) and its caveats, and whether Cilium
+    /// runs. Address blocks of the profile that hold pod addresses are warnings naming the
+    /// rules they widen.
+    ///
+    /// Exit status: 0 on success; 2 when a dump or an option is invalid (nothing is written
+    /// then).
+    #[command(after_long_help = cmd::profile::HELP)]
+    Profile(ProfileArgs),
+
     /// Report the pods the operator's webhook left uninjected, and how to bring them back.
     ///
     /// Reads pod dumps (`kubectl get pods -A -o yaml` or `-o json`: a List, single pods or
@@ -94,7 +113,7 @@ enum Command {
     /// configuration fix first, unknown, or informational. With --dynakube and the DynaKubes'
     /// status (`kubectl get dynakube -o yaml`), it says whether a restart would inject now.
     ///
-    /// Exit status: 0 when no pod needs attention (none skipped, or only NoMutationNeeded); 3
+    /// Exit status: 0 when no pod needs attention (none skipped, or only NoMutationNeeded); 1
     /// when some pod does; 2 when the input or an option is invalid.
     Audit(AuditArgs),
 
@@ -138,6 +157,18 @@ enum Command {
     /// option is invalid or DNS fails (nothing is written then).
     Lock(LockArgs),
 
+    /// Print rows of the traffic matrix: what each is for, who talks to whom on which ports,
+    /// when, through which proxy, and what the notes on it mean.
+    ///
+    /// The notes of generate name the rows they concern, such as `note (E9): ...`; this says
+    /// what such a note means and what to do about it. Rows the team has reviewed can be
+    /// acknowledged (`--ack E9`, or `acknowledge: [E9]` in the cluster profile): their notes
+    /// then shrink to one line. Without ROW, every row is printed.
+    ///
+    /// Exit status: 0 on success; 2 for a ROW that is no row of the matrix (with the nearest
+    /// one), or when standard output is closed or fails.
+    Matrix(MatrixArgs),
+
     /// Helm post-renderer: the rendered release on standard input, written back unchanged,
     /// followed by the policies of its DynaKubes and EdgeConnects.
     ///
@@ -147,10 +178,14 @@ enum Command {
     /// ports are read from it (a note says what came from where); the cluster profile's values
     /// win over them. A release without DynaKube or EdgeConnect is written back alone, with a
     /// note. Installed as the Helm 4 plugin `dynakube-netpol`
-    /// (`helm template … --post-renderer dynakube-netpol`), see the README.
+    /// (`helm template … --post-renderer dynakube-netpol`), see docs/integrations.md.
     ///
-    /// Exit status: 0 on success; 2 when the input or an option is invalid (nothing is written
-    /// then).
+    /// Run by Helm as its plugin (HELM_PLUGIN_NAME=dynakube-netpol), a rejected release or a
+    /// mistyped option is written as a YAML string holding the error, which Helm refuses and
+    /// quotes in its own error: Helm shows nothing of a plugin that exits with an error.
+    ///
+    /// Exit status: 0 on success, and for a rejected release that Helm runs (see above); 2 when
+    /// the input or an option is invalid (nothing is written then).
     #[command(after_long_help = cmd::helm_post_render::HELP)]
     HelmPostRender(HelmPostRenderArgs),
 
@@ -158,7 +193,7 @@ enum Command {
     /// appended to its items on standard output.
     ///
     /// The options come from the list's functionConfig (kind NetworkPolicyGenerator, see the
-    /// README). Problems are reported in the list's results, with severity, resource and
+    /// docs/integrations.md). Problems are reported in the list's results, with severity, resource and
     /// field. Installed under the name `dynakube-netpol-krm`, the binary is this function
     /// without arguments (for kustomize's exec functions, which take a path only).
     ///
@@ -260,7 +295,22 @@ fn parse_cli(args: Vec<std::ffi::OsString>, program: &str) -> Cli {
     if program.starts_with("kubectl-") {
         command = command.bin_name("kubectl dynakube-netpol");
     }
-    let matches = command.get_matches_from(args);
+    let helm = args.get(1).is_some_and(|a| a == "helm-post-render")
+        && cmd::helm_post_render::run_by_helm();
+    let matches = command.try_get_matches_from(args).unwrap_or_else(|e| {
+        // Helm shows nothing of a plugin that exits with an error: a mistyped
+        // --post-renderer-args reaches it the way a rejected release does.
+        if helm && e.use_stderr() {
+            match cmd::helm_post_render::fail_for_helm(e.render().to_string().trim_end()) {
+                Ok(_) => std::process::exit(0),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    std::process::exit(i32::from(exit::INVALID));
+                }
+            }
+        }
+        e.exit()
+    });
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
@@ -269,9 +319,11 @@ impl Command {
         match self {
             Command::Generate(generate) => generate.run(),
             Command::Verify(verify) => verify.run(),
+            Command::Profile(profile) => profile.run(),
             Command::Audit(audit) => audit.run(),
             Command::ZonePlan(plan) => plan.run(),
             Command::Lock(lock) => lock.run(),
+            Command::Matrix(matrix) => matrix.run(),
             Command::HelmPostRender(render) => render.run(),
             Command::Krm => krm::run(),
             Command::KustomizeTransformer { config } => {

@@ -13,7 +13,7 @@ use dynakube_netpol::guard::AnyAddress;
 use dynakube_netpol::guard::{AddressPolicy, Special};
 use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
 use dynakube_netpol::lock::Lock;
-use dynakube_netpol::matrix::{OperatorVersion, ZoneFallback};
+use dynakube_netpol::matrix::{OperatorVersion, RowId, ZoneFallback};
 use dynakube_netpol::output::normalized_path;
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
@@ -38,7 +38,7 @@ pub struct Sources {
 pub struct Settings {
     /// The cluster profile (`-` reads standard input): namespace, operator release,
     /// kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the
-    /// peers no resource can name. Every field is optional; see the README for the format.
+    /// peers no resource can name. Every field is optional; see docs/cluster-profile.md for the format.
     #[arg(long, value_name = "FILE")]
     pub cluster: Option<String>,
 
@@ -105,6 +105,12 @@ pub struct Settings {
     /// the policies do not open for.
     #[arg(long)]
     pub ignore_unknown_fields: bool,
+
+    /// Rows of the traffic matrix whose notes the team has reviewed, such as E9,E10 (with the
+    /// cluster profile's `acknowledge`): their notes shrink to one line; warnings stay.
+    /// `dynakube-netpol matrix ROW` says what a row's notes mean.
+    #[arg(long, value_name = "ROW", value_delimiter = ',', value_parser = parse_row)]
+    pub ack: Vec<RowId>,
 
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -228,6 +234,12 @@ fn parse_host(raw: &str) -> Result<Host, String> {
     Host::parse(raw).map_err(|e| format!("`{}` {e}", dynakube_netpol::values::Shown(raw)))
 }
 
+/// `--ack` and the rows of `matrix`: a row id such as `E9`.
+pub fn parse_row(raw: &str) -> Result<RowId, String> {
+    raw.parse()
+        .map_err(|e| format!("`{}` {e}", dynakube_netpol::values::Shown(raw)))
+}
+
 /// `--operator-version`: a release such as `1.10` or `v1.9.0`.
 fn parse_operator_version(raw: &str) -> Result<OperatorVersion, String> {
     OperatorVersion::parse(raw).map_err(|e| format!("`{raw}` {e}"))
@@ -271,6 +283,8 @@ pub struct Config {
     pub internal_hosts: BTreeSet<Host>,
     /// `--ignore-unknown-fields`.
     pub unknown_fields: UnknownFields,
+    /// `--ack`: rows acknowledged besides the profile's.
+    pub acknowledge: BTreeSet<RowId>,
     /// The input limits.
     pub limits: Limits,
     /// `--flavor`.
@@ -331,6 +345,7 @@ impl Config {
         let notes = profile.fill_from_chart(facts, name);
         // The option wins over the profile and the chart.
         profile.operator_version = self.operator_version.or(profile.operator_version);
+        profile.acknowledge.extend(self.acknowledge.iter().copied());
         let hosts = match &self.hosts {
             Some(t) => FixedHosts::parse_with(&t.name, &t.text, &self.limits, self.any_address)?,
             None => FixedHosts::default(),
@@ -417,6 +432,7 @@ impl Settings {
             } else {
                 UnknownFields::Refuse
             },
+            acknowledge: self.ack.iter().copied().collect(),
             limits,
             flavor,
             generator: None,
@@ -474,6 +490,11 @@ impl Settings {
         }
         if self.ignore_unknown_fields {
             words.push("--ignore-unknown-fields".into());
+        }
+        let rows: BTreeSet<RowId> = self.ack.iter().copied().collect();
+        if !rows.is_empty() {
+            let rows: Vec<String> = rows.iter().map(ToString::to_string).collect();
+            words.extend(["--ack".into(), rows.join(",")]);
         }
         Ok(words)
     }

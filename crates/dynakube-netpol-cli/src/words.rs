@@ -32,6 +32,7 @@ impl Words for Flags {
             Remedy::Profile { field, when } => {
                 with_when((format!("set `{field}` in the cluster profile"), when))
             }
+            Remedy::Run { command, when } => with_when((format!("run `{command}`"), when)),
             _ => return None,
         })
     }

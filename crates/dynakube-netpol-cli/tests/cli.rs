@@ -250,8 +250,17 @@ fn quiet_and_verbose() {
     assert!(text(&normal.stderr).contains("warning (I1, I3"));
     let quiet = run(&[&args[..], &["--quiet"]].concat(), "");
     assert!(quiet.status.success());
-    assert_eq!(text(&quiet.stderr), "");
+    assert!(text(&quiet.stderr).starts_with("warning (I1, I3"));
+    assert!(
+        text(&quiet.stderr)
+            .lines()
+            .all(|l| l.starts_with("warning"))
+    );
     assert_eq!(quiet.stdout, normal.stdout);
+    let quieter = run(&[&args[..], &["-qq"]].concat(), "");
+    assert!(quieter.status.success());
+    assert_eq!(text(&quieter.stderr), "");
+    assert_eq!(quieter.stdout, normal.stdout);
     let verbose = run(&[&["-v"], &args[..]].concat(), "");
     assert!(text(&verbose.stderr).contains("read 1 DynaKube(s) and 0 EdgeConnect(s)"));
     let both = run(&[&args[..], &["-q", "-v"]].concat(), "");
@@ -312,6 +321,8 @@ fn bash_completion_completes_subcommands_options_and_values() {
         .collect();
     assert_eq!(values, flavors);
     let formats = bash_completes(&["dynakube-netpol", "verify", "--format", ""]);
+    assert_eq!(formats, ["text", "json", "sarif", "junit", "markdown"]);
+    let formats = bash_completes(&["dynakube-netpol", "zone-plan", "--format", ""]);
     assert_eq!(formats, ["text", "json"]);
 }
 
@@ -916,6 +927,56 @@ fn helm_post_render_reads_a_lock_file() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// Run by Helm 4 as its plugin (`HELM_PLUGIN_NAME`), a rejected release and a mistyped option
+/// reach Helm as one YAML string that Helm refuses and quotes, with exit status 0 (Helm drops
+/// the output and standard error of a plugin that fails); elsewhere they are errors, exit 2.
+#[test]
+fn helm_post_render_reports_a_failure_to_helm_in_its_output() {
+    let dynakube = std::fs::read_to_string(fixture("dynakube.yaml"))
+        .unwrap()
+        .replace("https://abc12345.live.dynatrace.com/api", "not-a-url");
+    let hosts = fixture("hosts.yaml");
+    let helm = [("HELM_PLUGIN_NAME", "dynakube-netpol")];
+    for (args, expected) in [
+        (
+            vec!["helm-post-render", "--hosts", hosts.as_str()],
+            "field `spec.apiUrl`: `not-a-url` is not a URL",
+        ),
+        (
+            vec!["helm-post-render", "--clustr", "x.yaml"],
+            "unexpected argument '--clustr' found",
+        ),
+    ] {
+        let out = run_as(Path::new(BIN), &args, &dynakube, &helm);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{}",
+            text(&out.stderr)
+        );
+        let document: serde_yaml::Value = serde_yaml::from_str(&text(&out.stdout)).unwrap();
+        let message = document.as_str().expect("one YAML string");
+        assert!(
+            message.starts_with("dynakube-netpol rejected the release")
+                && message.contains("\nerror: ")
+                && message.contains(expected),
+            "{message}"
+        );
+
+        // Another plugin's name, or none: the error and exit status of every subcommand.
+        for env in [&[("HELM_PLUGIN_NAME", "diff")][..], &[]] {
+            let out = run_as(Path::new(BIN), &args, &dynakube, env);
+            assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+            assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+            assert!(
+                text(&out.stderr).contains(expected),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+    }
 }
 
 /// Charts often render resources without a namespace (Helm applies them to the release's); the

@@ -47,13 +47,29 @@ fn valid_fixtures() {
                     dir.display()
                 );
                 let stdout = text(&output.stdout);
-                // Every note on standard error is also in the header of the output.
-                for line in stderr.lines() {
+                // Every note on standard error is also in the header of the output, and a
+                // summary closes it.
+                let (notes, summary) = stderr
+                    .trim_end()
+                    .rsplit_once('\n')
+                    .unwrap_or(("", stderr.trim_end()));
+                for line in notes.lines() {
                     assert!(
                         stdout.contains(&format!("# - {line}\n")),
                         "note missing from header: {line}"
                     );
                 }
+                let policies = stdout.matches("\n---\n").count();
+                let warnings = notes.lines().filter(|l| l.starts_with("warning")).count();
+                let expected = format!(
+                    "{policies} policies written to standard output; {warnings} warning{}, {} note",
+                    if warnings == 1 { "" } else { "s" },
+                    notes.lines().count() - warnings
+                );
+                assert!(
+                    summary.starts_with(&expected),
+                    "{summary} (expected {expected})"
+                );
                 insta::assert_snapshot!(flavor, stdout);
             }
         });
@@ -98,6 +114,12 @@ fn every_snapshot_belongs_to_a_fixture() {
         let path = match test {
             flavor if Flavor::parse(flavor).is_some() => root.join("fixtures").join(&fixture),
             "invalid_fixtures" => root.join("fixtures/invalid").join(&fixture),
+            // The CI formats of a fixture's reports (`tests/formats.rs`): `<fixture>/<report>`.
+            "formats" => root
+                .join("fixtures")
+                .join(fixture.split('/').next().unwrap_or_default()),
+            // Profiles of the cluster dumps (`tests/profile.rs`).
+            "profile" => root.join("fixtures/cluster-dumps").join(&fixture),
             other => panic!("snapshot {name} of unknown test {other}"),
         };
         assert!(

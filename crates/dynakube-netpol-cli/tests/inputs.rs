@@ -177,8 +177,23 @@ fn o_names_a_format_a_file_or_a_directory() {
     );
     run_ok(&dir, &with(&["-o", "out.json"]));
     assert_eq!(std::fs::read_to_string(dir.join("out.json")).unwrap(), json);
-    let again = run(&dir, &with(&["-o", "policies.yaml", "-v"]));
-    assert!(stderr(&again).contains("policies.yaml is up to date"));
+    let again = run(&dir, &with(&["-o", "policies.yaml"]));
+    assert!(
+        stderr(&again).contains(" policies in policies.yaml: nothing changed; "),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn check_compares_a_file_as_it_compares_a_directory() {
+    let dir = workspace("check");
+    let args = with_profile(&["generate", "in/dynakube.yaml"]);
+    let with = |more: &[&'static str]| -> Vec<&str> {
+        args.iter().copied().chain(more.iter().copied()).collect()
+    };
+    let stream = run_ok(&dir, &args);
+    run_ok(&dir, &with(&["-o", "policies.yaml"]));
     run_ok(&dir, &with(&["-o", "policies.yaml", "--check"]));
     std::fs::write(dir.join("policies.yaml"), stream.replace("10080", "10081")).unwrap();
     let stale = run(&dir, &with(&["-o", "policies.yaml", "--check"]));
@@ -188,7 +203,41 @@ fn o_names_a_format_a_file_or_a_directory() {
         diff.contains("-    - port: 10081\n+    - port: 10080\n"),
         "{diff}"
     );
-    assert!(stderr(&stale).contains("error: policies.yaml is stale"));
+    assert!(
+        stderr(&stale).contains(
+            "error: policies.yaml is stale: 1 file(s) differ from what the inputs generate; run `dynakube-netpol generate in/dynakube.yaml --cluster in/cluster.yaml --hosts in/hosts.yaml -o policies.yaml` to write it afresh"
+        ),
+        "{}",
+        stderr(&stale)
+    );
+    // The CI formats of --check report the file as they report a directory's files.
+    let json = run(
+        &dir,
+        &with(&["-o", "policies.yaml", "--check", "--format", "json"]),
+    );
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["files"], serde_json::json!(["policies.yaml"]));
+    assert_eq!(report["differences"][0]["change"], "changed");
+    let missing = run(
+        &dir,
+        &with(&["-o", "gone.json", "--check", "--format", "json"]),
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&missing.stdout).unwrap();
+    assert_eq!(report["differences"][0]["change"], "missing");
+    let out = run(&dir, &with(&["-o", "json", "--check"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`-o json` is standard output"));
+}
+
+#[test]
+fn o_refuses_kubectl_s_other_formats_and_keeps_directories() {
+    let dir = workspace("o-refused");
+    let args = with_profile(&["generate", "in/dynakube.yaml"]);
+    let with = |more: &[&'static str]| -> Vec<&str> {
+        args.iter().copied().chain(more.iter().copied()).collect()
+    };
     // kubectl's other formats are refused with what works; no directory appears.
     for format in ["wide", "name", "jsonpath={.items[*].metadata.name}"] {
         let out = run(&dir, &with(&["-o", format]));
@@ -199,10 +248,10 @@ fn o_names_a_format_a_file_or_a_directory() {
             stderr(&out)
         );
     }
-    let out = run(&dir, &with(&["-o", "json", "--check"]));
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("`-o json` is standard output"));
-    for name in ["yaml", "json", "wide", "name", "policies.yaml"] {
+    for format in ["yaml", "json", "policies.yaml", "policies.json"] {
+        run_ok(&dir, &with(&["-o", format]));
+    }
+    for name in ["yaml", "json", "wide", "name", "policies.yaml", "policies.json"] {
         assert!(!dir.join(name).is_dir(), "{name} became a directory");
     }
     // A directory: by any other name, a trailing slash, or one that exists.

@@ -1,13 +1,14 @@
-//! Helm, kustomize and kubectl running the real binary, the way README.md's section
-//! "Integrations" tells users to: the Helm 4 post-renderer plugin of
+//! Helm, kustomize and kubectl running the real binary, the way `docs/integrations.md` tells
+//! users to: the Helm 4 post-renderer plugin of
 //! `crates/dynakube-netpol-cli/helm-plugin`, installed from the checkout and from the release
 //! archive, the kustomize transformer plugin `NetworkPolicyGenerator`, and the kubectl plugin
 //! `kubectl dynakube-netpol`, their names set up by `dynakube-netpol plugins install`.
 //!
-//! The command lines of that section's code blocks are [`README_COMMANDS`], and the tests run
+//! The command lines of that page's code blocks are [`INTEGRATION_COMMANDS`], and the tests run
 //! exactly those lines with `sh -c` (the placeholders `CHART` and `DIR` replaced by paths);
-//! `readme_commands_are_the_tested_ones` fails when the README shows another `helm`, `kubectl`,
-//! `mkdir`, `ln`, `cp` or `dynakube-netpol` line, or leaves one of these out.
+//! `documented_commands_are_the_tested_ones` fails when the page (or the README's section
+//! "Installing") shows another `helm`, `kubectl`, `mkdir`, `ln`, `cp` or `dynakube-netpol`
+//! line, or leaves one of these out.
 //!
 //! The release archive is assembled as `cargo xtask dist` assembles it (`xtask::archive`),
 //! from the debug binary of this build, unpacked with `tar` into a scratch directory, and used
@@ -33,8 +34,6 @@ const HELM_PLUGIN_INSTALL_ARCHIVE: &str =
     "helm plugin install --verify=false helm-plugin/dynakube-netpol.tgz";
 /// Renders a chart through the post-renderer plugin.
 const HELM_TEMPLATE: &str = "helm template rel CHART --post-renderer dynakube-netpol --post-renderer-args=--fqdn-fallback --post-renderer-args=public-internet";
-/// Shows the tool's own message about a release (Helm 4 drops a post-renderer's standard error).
-const HELM_PIPE: &str = "helm template rel CHART | dynakube-netpol helm-post-render --fqdn-fallback public-internet >/dev/null";
 /// Links the binary as the kubectl plugin, its completion, the KRM function and the kustomize
 /// transformer plugin.
 const PLUGINS_INSTALL: &str = "dynakube-netpol plugins install";
@@ -58,12 +57,11 @@ const INSTALL_COPY: &str = "mkdir -p ~/.local && cp -R bin share ~/.local/";
 /// run in its directory by `release_archive_installs_and_runs_without_the_checkout`.
 const INSTALL_COMMANDS: [&str; 3] = [INSTALL_COPY, PLUGINS_INSTALL, HELM_PLUGIN_INSTALL_ARCHIVE];
 
-/// The command lines of README.md's section "Integrations", every one run by a test below.
-const README_COMMANDS: [&str; 10] = [
+/// The command lines of `docs/integrations.md`, every one run by a test below.
+const INTEGRATION_COMMANDS: [&str; 9] = [
     HELM_PLUGIN_INSTALL,
     HELM_PLUGIN_INSTALL_ARCHIVE,
     HELM_TEMPLATE,
-    HELM_PIPE,
     PLUGINS_INSTALL,
     KUSTOMIZE_BUILD,
     KUBECTL_PLUGIN_LIST,
@@ -289,8 +287,6 @@ fn helm_post_renderer_plugin_adds_policies_and_keeps_the_release() {
         ),
         "the provenance stays with the policies:\n{rendered}"
     );
-    // The README's pipe gives the same release on a valid chart.
-    sandbox.sh_ok(HELM_PIPE, &root, &[("CHART", &chart)]);
 }
 
 #[test]
@@ -322,20 +318,51 @@ fn helm_post_renderer_plugin_fails_the_release_on_a_broken_dynakube() {
         "the fixture's values.yaml names the apiUrl"
     );
     std::fs::write(broken.join("values.yaml"), values_broken).unwrap();
-    // Helm itself renders it; the tool rejects it.
+    // Helm itself renders it; the tool rejects it, and Helm's error says why.
     sandbox.sh_ok("helm template rel CHART", &root, &[("CHART", &broken)]);
     let failed = sandbox.sh(HELM_TEMPLATE, &root, &[("CHART", &broken)]);
     let stderr = text(&failed.stderr);
-    assert!(!failed.status.success(), "helm template succeeded");
+    assert_eq!(failed.status.code(), Some(1), "helm template: {stderr}");
+    assert!(failed.stdout.is_empty(), "{}", text(&failed.stdout));
     assert!(
-        stderr.contains(r#"post-renderer plugin "dynakube-netpol""#),
-        "helm does not name the plugin: {stderr}"
+        stderr.starts_with("Error: ")
+            && stderr.contains("dynakube-netpol rejected the release")
+            && stderr.contains("error: the release on standard input, document 3, field `spec.apiUrl`: `not-a-url` is not a URL"),
+        "helm does not show the tool's message: {stderr}"
     );
-    // Helm 4 drops the plugin's standard error; the README's pipe shows the tool's message.
-    let piped = sandbox.sh(HELM_PIPE, &root, &[("CHART", &broken)]);
+    // docs/ci.md shows this error as Helm prints it.
+    let page = std::fs::read_to_string(root.join("docs/ci.md")).unwrap();
+    let shown = page
+        .split_once("Helm's error ends with the tool's message:\n\n```text\n")
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .expect("docs/ci.md shows Helm's error")
+        .0;
+    assert!(
+        stderr.starts_with(shown),
+        "docs/ci.md:\n{shown}\nHelm:\n{stderr}"
+    );
+    // So does a mistyped option, with clap's suggestion.
+    let mistyped = HELM_TEMPLATE.replace("--fqdn-fallback", "--fqdn-falback");
+    let failed = sandbox.sh(&mistyped, &root, &[("CHART", &chart())]);
+    let stderr = text(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "helm template: {stderr}");
+    assert!(
+        stderr.contains("unexpected argument '--fqdn-falback' found")
+            && stderr.contains("a similar argument exists: '--fqdn-fallback'"),
+        "{stderr}"
+    );
+    // Outside Helm, the subcommand fails as every subcommand does.
+    let piped = sandbox.sh(
+        "helm template rel CHART | dynakube-netpol helm-post-render --fqdn-fallback public-internet",
+        &root,
+        &[("CHART", &broken)],
+    );
     let stderr = text(&piped.stderr);
     assert_eq!(piped.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("spec.apiUrl"), "{stderr}");
+    assert!(
+        piped.stdout.is_empty() && stderr.contains("spec.apiUrl"),
+        "{stderr}"
+    );
 }
 
 /// Copies the directory tree `from` to `to` (regular files and directories only).
@@ -398,6 +425,7 @@ fn unpacked_release(sandbox: &Sandbox, dir: &Path) -> PathBuf {
     for file in [
         "README.md",
         "LICENSE",
+        "docs/integrations.md",
         "bin/dynakube-netpol",
         "helm-plugin/dynakube-netpol.tgz",
         "share/man/man1/dynakube-netpol.1",
@@ -728,13 +756,14 @@ fn section<'a>(markdown: &'a str, title: &str) -> &'a str {
 }
 
 #[test]
-fn readme_commands_are_the_tested_ones() {
+fn documented_commands_are_the_tested_ones() {
     let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
-    let tested: BTreeSet<&str> = README_COMMANDS.into_iter().collect();
+    let integrations = std::fs::read_to_string(workspace().join("docs/integrations.md")).unwrap();
+    let tested: BTreeSet<&str> = INTEGRATION_COMMANDS.into_iter().collect();
     assert_eq!(
-        command_lines(section(&readme, "Integrations")),
+        command_lines(&integrations),
         tested,
-        "README.md's section Integrations and README_COMMANDS of this file differ"
+        "docs/integrations.md and INTEGRATION_COMMANDS of this file differ"
     );
     assert_eq!(
         command_lines(section(&readme, "Installing")),

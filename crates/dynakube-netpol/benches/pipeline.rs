@@ -1,7 +1,8 @@
 //! Benchmarks of each step of the pipeline at two sizes, so that the ratio shows how it grows:
 //! parsing, building the matrix and rendering both flavors for 1,000 and 10,000 DynaKubes, and
 //! `verify` of one DynaKube of each shape in a cluster of 1,000 and 10,000 other pods, before
-//! its policies are applied (every connection allowed) and after.
+//! its policies are applied (every connection allowed) and after; the injection audit and
+//! `profile` of the dumps of large clusters.
 
 use std::hint::black_box;
 
@@ -142,5 +143,49 @@ fn audit(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pipeline, verify, audit);
+/// `profile` of a `kubectl get nodes,services,endpointslices,pods,namespaces,deployments,
+/// daemonsets -A -o json` dump of the largest cluster Kubernetes supports, 5,000 nodes and
+/// 150,000 pods, in two files (the nodes, the kubernetes Service and the operator in one, the
+/// pods in the other), read and decided.
+fn cluster_profile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("profile");
+    group.sample_size(10);
+    let limits = dynakube_netpol::source::Limits {
+        max_bytes: usize::MAX,
+        ..Default::default()
+    };
+    let (nodes, pods) = (5_000, 150_000);
+    let files = vec![
+        ("nodes.json".to_string(), cluster_objects(nodes)),
+        ("pods.json".to_string(), synthetic::pods(pods)),
+    ];
+    group.bench_with_input(BenchmarkId::new("json", pods), &files, |b, files| {
+        b.iter(|| dynakube_netpol::discover::profile(files, &limits).unwrap());
+    });
+    group.finish();
+}
+
+/// `nodes` nodes, the `kubernetes` Service with three endpoints and the operator's
+/// Deployment, as `kubectl get -o json` prints them.
+fn cluster_objects(nodes: usize) -> String {
+    let mut items: Vec<String> = (0..nodes)
+        .map(|i| {
+            format!(
+                r#"{{"apiVersion":"v1","kind":"Node","metadata":{{"name":"node-{i}","labels":{{"kubernetes.io/hostname":"node-{i}","kubernetes.io/os":"linux"}}}},"spec":{{"podCIDR":"10.0.0.0/24"}},"status":{{"addresses":[{{"type":"InternalIP","address":"10.{}.{}.{}"}},{{"type":"Hostname","address":"node-{i}"}}],"nodeInfo":{{"kubeletVersion":"v1.34.1"}}}}}}"#,
+                128 + i / 65536,
+                (i / 256) % 256,
+                i % 256
+            )
+        })
+        .collect();
+    items.push(r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"kubernetes","namespace":"default"},"spec":{"clusterIP":"10.96.0.1","clusterIPs":["10.96.0.1"],"ports":[{"name":"https","port":443,"targetPort":6443}]}}"#.into());
+    items.push(r#"{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"kubernetes","namespace":"default","labels":{"kubernetes.io/service-name":"kubernetes"}},"addressType":"IPv4","endpoints":[{"addresses":["10.128.0.0"]},{"addresses":["10.128.0.1"]},{"addresses":["10.128.0.2"]}],"ports":[{"name":"https","port":6443,"protocol":"TCP"}]}"#.into());
+    items.push(r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"dynatrace-operator","namespace":"dynatrace","labels":{"app.kubernetes.io/name":"dynatrace-operator","app.kubernetes.io/version":"1.10.2"}},"spec":{"template":{"spec":{"containers":[{"name":"dynatrace-operator","image":"public.ecr.aws/dynatrace/dynatrace-operator:v1.10.2"}]}}}}"#.into());
+    format!(
+        "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{}]}}\n",
+        items.join(",")
+    )
+}
+
+criterion_group!(benches, pipeline, verify, audit, cluster_profile);
 criterion_main!(benches);

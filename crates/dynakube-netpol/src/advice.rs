@@ -45,6 +45,8 @@ pub enum Setting {
     MaxInputBytes,
     /// The deepest nesting an input may have.
     MaxDepth,
+    /// The flavor of the policies (`kubernetes`, `cilium`).
+    Flavor,
 }
 
 impl Setting {
@@ -67,6 +69,7 @@ impl Setting {
         Setting::IgnoreUnknownFields,
         Setting::MaxInputBytes,
         Setting::MaxDepth,
+        Setting::Flavor,
     ];
 
     /// The setting's neutral name, as the library's own messages give it.
@@ -89,6 +92,7 @@ impl Setting {
             Setting::IgnoreUnknownFields => "ignore-unknown-fields",
             Setting::MaxInputBytes => "max-input-bytes",
             Setting::MaxDepth => "max-depth",
+            Setting::Flavor => "flavor",
         }
     }
 }
@@ -123,6 +127,14 @@ pub enum Remedy {
         /// When to set it.
         when: &'static str,
     },
+    /// Running a command, given as the words to type (`dynakube-netpol generate dk.yaml -o
+    /// policies/`); `when` as above.
+    Run {
+        /// The command line.
+        command: String,
+        /// When to run it.
+        when: &'static str,
+    },
 }
 
 impl Remedy {
@@ -136,7 +148,7 @@ impl Remedy {
     }
 
     /// Setting an option on when `when` holds.
-    pub fn set_when(setting: Setting, when: &'static str) -> Self {
+    pub(crate) fn set_when(setting: Setting, when: &'static str) -> Self {
         Remedy::Set {
             setting,
             value: None,
@@ -229,6 +241,7 @@ impl Words for Neutral {
             Remedy::Profile { field, when } => {
                 (format!("set `{field}` in the cluster profile"), when)
             }
+            Remedy::Run { command, when } => (format!("run `{command}`"), when),
         };
         Some(with_when(phrase))
     }

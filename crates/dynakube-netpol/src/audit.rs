@@ -186,6 +186,10 @@ pub struct Group {
     pub class: Class,
     /// The restart command, for transient groups.
     pub restart: Option<String>,
+    /// The pod dumps its pods were read from, in the order given (for the CI formats, which
+    /// point at files).
+    #[serde(skip)]
+    pub files: Vec<String>,
 }
 
 /// Whether a DynaKube's status says that restarting pods now would inject them.
@@ -197,6 +201,21 @@ pub struct Readiness {
     pub endpoints: usize,
     /// Whether the connection info is there, so that a restart injects.
     pub ready: bool,
+}
+
+impl Readiness {
+    /// Whether a restart injects now, in words.
+    pub(crate) fn state(&self) -> String {
+        if self.ready {
+            format!(
+                "connection info present ({} OneAgent endpoints): restarting now injects",
+                self.endpoints
+            )
+        } else {
+            "no connection info in its status yet: wait for the ActiveGate (and the zone), then restart"
+                .to_string()
+        }
+    }
 }
 
 /// The audit of a pod dump.
@@ -217,19 +236,24 @@ impl Audit {
     }
 
     /// The report as JSON.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the audit serializes") + "\n"
     }
 
-    /// The report for people.
-    pub fn to_text(&self) -> String {
-        use std::fmt::Write;
+    /// How many pods were read and skipped, in how many owners: the report's first line.
+    pub(crate) fn summary(&self) -> String {
         let skipped: usize = self.groups.iter().map(|g| g.pods.len()).sum();
-        let mut out = format!(
-            "Read {} pods; {skipped} carry skipped-injection annotations, in {} owners.\n",
+        format!(
+            "Read {} pods; {skipped} carry skipped-injection annotations, in {} owners.",
             self.pods,
             self.groups.len()
-        );
+        )
+    }
+
+    /// The report for people.
+    pub(crate) fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = self.summary() + "\n";
         for class in [
             Class::Transient,
             Class::NeedsFix,
@@ -265,16 +289,7 @@ impl Audit {
         if !self.dynakubes.is_empty() {
             out.push_str("\nDynaKubes:\n");
             for dk in &self.dynakubes {
-                let state = if dk.ready {
-                    format!(
-                        "connection info present ({} OneAgent endpoints): restarting now injects",
-                        dk.endpoints
-                    )
-                } else {
-                    "no connection info in its status yet: wait for the ActiveGate (and the zone), then restart"
-                        .to_string()
-                };
-                let _ = writeln!(out, "  {}: {state}", dk.dynakube);
+                let _ = writeln!(out, "  {}: {}", dk.dynakube, dk.state());
             }
         }
         out
@@ -448,19 +463,24 @@ fn owner(
 /// The audit of the pod dumps `files` (name and text), with the readiness of `dynakubes`.
 pub fn audit(files: &[(String, String)], dynakubes: &[DynaKube], limits: &Limits) -> Result<Audit> {
     let mut pods = Vec::new();
+    // The index of the file each pod comes from.
+    let mut sources = Vec::new();
     let mut count = 0;
-    for (file, text) in files {
+    for (index, (file, text)) in files.iter().enumerate() {
         read_pods(file, text, limits, &mut pods, &mut count)?;
+        sources.resize(pods.len(), index);
     }
-    let mut by_owner: BTreeMap<Owner, (Vec<String>, BTreeSet<Skip>)> = BTreeMap::new();
-    for pod in pods {
+    type Found = (Vec<String>, BTreeSet<Skip>, BTreeSet<usize>);
+    let mut by_owner: BTreeMap<Owner, Found> = BTreeMap::new();
+    for (pod, source) in pods.into_iter().zip(sources) {
         let entry = by_owner.entry(pod.owner).or_default();
         entry.0.push(pod.name);
         entry.1.extend(pod.skips);
+        entry.2.insert(source);
     }
     let mut groups: Vec<Group> = by_owner
         .into_iter()
-        .map(|(owner, (mut pods, skips))| {
+        .map(|(owner, (mut pods, skips, sources))| {
             pods.sort();
             let class = skips
                 .iter()
@@ -476,6 +496,7 @@ pub fn audit(files: &[(String, String)], dynakubes: &[DynaKube], limits: &Limits
                 skips,
                 class,
                 restart,
+                files: sources.into_iter().map(|i| files[i].0.clone()).collect(),
             }
         })
         .collect();

@@ -50,6 +50,8 @@
 //!   controlPlaneHostNetwork: false     # kube-apiserver also calls from host/remote-node
 //!   appEgress: false                   # allow the egress of injected application pods and of
 //!                                      #   classicFullStackNamespaces (opt-in)
+//! acknowledge: [E9, E10]               # rows whose notes the team has reviewed: their notes
+//!                                      #   (not warnings) become one line of the output
 //! ```
 //!
 //! # Example
@@ -135,6 +137,9 @@ pub struct ClusterProfile {
     pub cluster_domain: HostName,
     /// Facts and choices for the Cilium flavor.
     pub cilium: Cilium,
+    /// Rows of the traffic matrix whose notes the team has reviewed: notes on these rows alone
+    /// are left out of the output, and one note says how many (warnings stay).
+    pub acknowledge: BTreeSet<crate::matrix::RowId>,
     /// The fields the profile's text gave, of those a rendered chart may fill
     /// ([`ClusterProfile::fill_from_chart`]), as dotted paths.
     #[serde(skip)]
@@ -143,10 +148,11 @@ pub struct ClusterProfile {
 
 /// The fields of the profile that a rendered operator chart may fill where the profile is
 /// silent, as dotted paths.
-const CHART_FIELDS: [&str; 7] = [
+const CHART_FIELDS: [&str; 8] = [
     "namespace",
     "operatorVersion",
     "csiDriver",
+    "helm.csidriver.migrationMode",
     "helm.webhook.hostNetwork",
     "helm.webhook.ports.server",
     "helm.webhook.ports.healthProbe",
@@ -189,6 +195,7 @@ impl Default for ClusterProfile {
             platform_token: false,
             cluster_domain: HostName::parse("cluster.local").expect("a valid constant name"),
             cilium: Cilium::default(),
+            acknowledge: BTreeSet::new(),
             given: BTreeSet::new(),
         }
     }
@@ -538,6 +545,17 @@ impl ClusterProfile {
 }
 
 impl ClusterProfile {
+    /// Whether the profile names no fact of the cluster: none was given, or an empty one (rows
+    /// acknowledged are no fact).
+    pub(crate) fn names_nothing(&self) -> bool {
+        let facts = ClusterProfile {
+            acknowledge: BTreeSet::new(),
+            given: BTreeSet::new(),
+            ..self.clone()
+        };
+        facts == ClusterProfile::default()
+    }
+
     /// Takes the facts of a rendered operator chart where the profile (named `name` in
     /// notes) says nothing: a note per fact says where it came from, and a warning where the
     /// profile says otherwise (its value is used).
@@ -564,6 +582,16 @@ impl ClusterProfile {
             filler.fact("csiDriver", deployed, from, current, |p| {
                 p.csi_driver = *deployed
             });
+        }
+        if let Some((migrating, from)) = &facts.csi_migration_mode {
+            let current = Some(filler.profile.helm.csidriver.migration_mode.to_string());
+            filler.fact(
+                "helm.csidriver.migrationMode",
+                migrating,
+                from,
+                current,
+                |p| p.helm.csidriver.migration_mode = *migrating,
+            );
         }
         if let Some((host_network, from)) = &facts.webhook_host_network {
             let current = Some(filler.profile.helm.webhook.host_network.to_string());
@@ -673,15 +701,50 @@ mod tests {
     }
 
     #[test]
+    fn acknowledged_rows_are_row_ids() {
+        let profile = ClusterProfile::parse("c.yaml", "acknowledge: [E9, I11]\n").unwrap();
+        assert_eq!(
+            profile.acknowledge,
+            BTreeSet::from([crate::matrix::RowId::E9, crate::matrix::RowId::I11])
+        );
+        assert!(profile.names_nothing());
+        let err = ClusterProfile::parse("c.yaml", "acknowledge: [E9, e10]\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "c.yaml, field `acknowledge[1]`: `e10` is not a row of the traffic matrix (I1 to I17, E1 to E30); did you mean `E10`?"
+        );
+        assert!(
+            !ClusterProfile::parse("c.yaml", "csiDriver: false\n")
+                .unwrap()
+                .names_nothing()
+        );
+    }
+
+    #[test]
     fn typos_and_bad_values_are_errors() {
         let err = ClusterProfile::parse("c.yaml", "nodeCidrs: []\n")
             .unwrap_err()
             .to_string();
-        assert!(
-            err.starts_with(
-                "c.yaml, field `nodeCidrs`: unknown field `nodeCidrs`, expected one of"
-            ),
-            "{err}"
+        assert_eq!(
+            err,
+            "c.yaml, field `nodeCidrs`: unknown field `nodeCidrs`; did you mean `nodeCIDRs`?"
+        );
+        let err = ClusterProfile::parse("c.yaml", "dns: {provider: kubedns}\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "c.yaml, field `dns.provider`: unknown variant `kubedns`; did you mean `kube-dns`?"
+        );
+        // Nothing near: every field is listed.
+        let err = ClusterProfile::parse("c.yaml", "apiServer: {zzz: 1}\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "c.yaml, field `apiServer.zzz`: unknown field `zzz`, expected one of `serviceCIDRs`, `endpointCIDRs`, `ports`"
         );
         let err = ClusterProfile::parse("c.yaml", "nodeCIDRs: [300.1.1.1/8]\n")
             .unwrap_err()
@@ -779,7 +842,7 @@ mod tests {
             ),
             (
                 "databases: [{host: [pg.corp.example], ports: [5432]}]\n",
-                "c.yaml, field `databases[0].host`: unknown field `host`, expected one of `cidrs`, `hosts`, `namespace`, `podLabels`, `ports`",
+                "c.yaml, field `databases[0].host`: unknown field `host`; did you mean `hosts`?",
             ),
         ] {
             let message = error(text);

@@ -170,6 +170,8 @@ pub enum Error {
         dir: String,
         /// How many files differ, are missing or are left over.
         count: usize,
+        /// The command line that writes the directory afresh, when the caller knows it.
+        refresh: Option<String>,
     },
     /// Writing an output failed.
     Write {
@@ -256,6 +258,13 @@ impl Error {
                 },
                 Remedy::set(Setting::AllowSpecialAddresses),
             ],
+            Error::Stale {
+                refresh: Some(command),
+                ..
+            } => vec![Remedy::Run {
+                command: line(command),
+                when: "to write it afresh",
+            }],
             _ => Vec::new(),
         }
     }
@@ -292,7 +301,7 @@ impl Error {
                 "refusing addresses these hosts cannot have: {}; a poisoned DNS answer, an edited lock or hosts file, or a DynaKube's status must not open egress into the node, the cloud's metadata service, the cluster or a private network",
                 line(&addresses.join("; "))
             ),
-            Error::Stale { dir, count } => format!(
+            Error::Stale { dir, count, .. } => format!(
                 "{} is stale: {count} file(s) differ from what the inputs generate",
                 line(dir)
             ),
@@ -326,13 +335,35 @@ pub(crate) fn field_error<E: fmt::Display>(
         .strip_prefix(&format!("{field}: "))
         .map(str::to_string)
         .unwrap_or(message);
-    let message = plain_types(&message);
+    let message = suggested(&plain_types(&message));
     let full = match (location.field.is_empty(), field.is_empty()) {
         (true, _) => field,
         (false, true) => location.field.clone(),
         (false, false) => format!("{}.{field}", location.field),
     };
     Error::invalid(location.at(full), message)
+}
+
+/// serde's message on an unknown field or variant with the nearest name it expects as a
+/// suggestion, as the resource readers give one, in place of the list of every name; the list
+/// stays when no name is near.
+fn suggested(message: &str) -> String {
+    for what in ["unknown field", "unknown variant"] {
+        let Some(rest) = message
+            .strip_prefix(what)
+            .and_then(|r| r.strip_prefix(" `"))
+        else {
+            continue;
+        };
+        let Some((name, expected)) = rest.split_once("`, expected ") else {
+            continue;
+        };
+        let names = expected.split('`').skip(1).step_by(2);
+        if let Some(near) = crate::input::nearest(name, names) {
+            return format!("{what} `{name}`; did you mean `{near}`?");
+        }
+    }
+    message.to_owned()
 }
 
 /// A deserialization message with the words of YAML for the Rust types it names: "expected

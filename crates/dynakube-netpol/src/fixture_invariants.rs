@@ -30,6 +30,9 @@ struct Rendered {
 /// A fixture loaded as the CLI would load it from its `command` file.
 struct Fixture {
     name: String,
+    /// The resources and the options the matrix was built of.
+    inputs: Inputs,
+    options: Options,
     matrix: Matrix,
     addresses: Addresses,
     rendered: Rendered,
@@ -93,6 +96,8 @@ fn load_with(dir: &Path, adjust: impl FnOnce(&mut Inputs, &mut Options)) -> Opti
     };
     Some(Fixture {
         name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+        inputs,
+        options,
         matrix,
         addresses,
         rendered,
@@ -985,4 +990,65 @@ mod cilium_coverage {
             "the flows of every fixture were checked ({checked})"
         );
     }
+}
+
+/// Every note on rows that a fixture gets, in every flavor, with its profile and without one,
+/// has its meaning among those `dynakube-netpol matrix` prints: the same level, words of it,
+/// and its rows.
+#[test]
+fn every_note_on_rows_has_a_meaning() {
+    use crate::matrix::MEANINGS;
+    let mut checked = 0;
+    for fixture in fixtures() {
+        let bare = crate::matrix::build(
+            &fixture.inputs,
+            &ClusterProfile::default(),
+            &fixture.options,
+        )
+        .ok()
+        .and_then(|matrix| {
+            let policy = AddressPolicy::default();
+            let addresses = resolve(
+                &matrix,
+                &FixedHosts::default(),
+                Fallback::PublicInternet,
+                &policy,
+            )
+            .ok()?;
+            Some((matrix, addresses))
+        });
+        let runs = [
+            Some((fixture.matrix.clone(), fixture.addresses.clone())),
+            bare,
+        ];
+        for (matrix, addresses) in runs.into_iter().flatten() {
+            for flavor in crate::Flavor::ALL {
+                let rendered = flavor.render(&matrix, &addresses);
+                let all = matrix
+                    .notes
+                    .iter()
+                    .chain(&rendered.notes)
+                    .chain(&addresses.notes);
+                let mut notes = crate::matrix::merged_notes(all.cloned());
+                if matrix.profile.names_nothing() {
+                    notes = crate::matrix::without_profile(notes);
+                }
+                for note in notes.iter().filter(|n| !n.refs.is_empty()) {
+                    let meant = MEANINGS.iter().any(|m| {
+                        m.level == note.level
+                            && note.text.contains(m.says)
+                            && note.refs.iter().all(|r| m.rows.contains(r))
+                    });
+                    assert!(
+                        meant,
+                        "{} ({}): no meaning for {note}",
+                        fixture.name,
+                        flavor.as_str()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} notes checked");
 }

@@ -84,7 +84,9 @@
 
 pub mod advice;
 pub mod audit;
+pub mod ci;
 pub mod cluster;
+pub mod discover;
 #[cfg(feature = "dns")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dns")))]
 pub mod dns;

@@ -319,6 +319,12 @@ impl Resolve for Layered<'_> {
             None => self.then.resolve(host),
         }
     }
+
+    fn unused(&self, asked: &BTreeSet<HostPattern>) -> Vec<HostPattern> {
+        let mut unused = self.first.unused(asked);
+        unused.extend(self.then.unused(asked));
+        unused
+    }
 }
 
 /// Whether the matrix treats a host as on the public internet (its DNS answers must be public

@@ -70,16 +70,36 @@ pub struct Generated {
     /// The policies, in the order they are written: the default deny first.
     pub policies: Vec<Policy>,
     /// The notes of the matrix and of the renderer: sorted by level, rows and text, without
-    /// duplicates.
+    /// duplicates; notes that differ only in the hosts they name are one, naming them all.
+    /// Without a cluster profile, the warnings on its missing fields are one. Notes on the
+    /// rows the profile acknowledges ([`ClusterProfile::acknowledge`]) are not here but in
+    /// [`Generated::acknowledged`], and one note says how many were left out.
     pub notes: Vec<Note>,
+    /// The notes left out of [`Generated::notes`] because they concern acknowledged rows only.
+    pub acknowledged: Vec<Note>,
 }
 
 impl Generated {
-    /// Adds notes of the caller's own (say, of a lock file), keeping the order and uniqueness.
+    /// Adds notes of the caller's own (say, of a lock file), keeping the order and uniqueness:
+    /// the same remark on several hosts stays one note listing them.
     pub fn add_notes(&mut self, notes: impl IntoIterator<Item = Note>) {
-        self.notes.extend(notes);
-        self.notes.sort();
-        self.notes.dedup();
+        let rows = &self.matrix.profile.acknowledge;
+        let line = matrix::acknowledged_line(rows, &self.acknowledged);
+        let all = std::mem::take(&mut self.notes)
+            .into_iter()
+            .filter(|note| Some(note) != line.as_ref())
+            .chain(std::mem::take(&mut self.acknowledged))
+            .chain(notes);
+        let mut all = matrix::merged_notes(all);
+        if self.matrix.profile.names_nothing() {
+            all = matrix::without_profile(all);
+        }
+        let (acknowledged, mut shown): (Vec<Note>, Vec<Note>) = all
+            .into_iter()
+            .partition(|note| matrix::is_acknowledged(note, rows));
+        shown.extend(matrix::acknowledged_line(rows, &acknowledged));
+        self.notes = matrix::merged_notes(shown);
+        self.acknowledged = acknowledged;
     }
 
     /// The policies' names, in order.
@@ -158,10 +178,19 @@ pub fn render(
     };
     let rendered = (unit.render)(&matrix, &addresses);
     let mut generated = Generated {
-        notes: matrix.notes.clone(),
+        notes: Vec::new(),
+        acknowledged: Vec::new(),
         matrix,
         policies: rendered.policies,
     };
-    generated.add_notes(rendered.notes.into_iter().chain(addresses.notes));
+    let unused = resolve::unused_hosts(&generated.matrix, resolver);
+    let notes = generated.matrix.notes.clone();
+    generated.add_notes(
+        notes
+            .into_iter()
+            .chain(rendered.notes)
+            .chain(addresses.notes)
+            .chain(unused),
+    );
     Ok(generated)
 }

@@ -73,6 +73,14 @@ pub trait Resolve {
     fn answer(&self, host: &HostPattern) -> Result<Option<(Vec<Cidr>, String)>> {
         Ok(self.resolve(host)?.map(|nets| (nets, self.source())))
     }
+
+    /// The hosts the user gave addresses for that are not among `asked` (the hosts and
+    /// patterns of a matrix), for the warning that names them: a misspelt host leaves the
+    /// real one without addresses. None by default: a lock keeps hosts for other runs.
+    fn unused(&self, asked: &BTreeSet<HostPattern>) -> Vec<HostPattern> {
+        let _ = asked;
+        Vec::new()
+    }
 }
 
 /// Addresses given by the user: a YAML map from host name (or pattern) to IPs or CIDRs.
@@ -176,6 +184,40 @@ impl Resolve for FixedHosts {
     fn source(&self) -> String {
         format!("hosts file {}", crate::values::escape(&self.file))
     }
+
+    fn unused(&self, asked: &BTreeSet<HostPattern>) -> Vec<HostPattern> {
+        self.hosts
+            .keys()
+            .filter(|host| !asked.contains(*host))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The warning on the hosts `resolver` holds that no flow of `matrix` reaches, naming them.
+pub(crate) fn unused_hosts(matrix: &Matrix, resolver: &dyn Resolve) -> Option<crate::matrix::Note> {
+    let asked: BTreeSet<HostPattern> = matrix
+        .flows
+        .iter()
+        .flat_map(|flow| [&flow.from, &flow.to])
+        .filter_map(pattern_of)
+        .collect();
+    let unused = resolver.unused(&asked);
+    if unused.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = unused.iter().map(ToString::to_string).collect();
+    Some(
+        crate::matrix::Note::new(
+            crate::matrix::Level::Warning,
+            &[],
+            format!(
+                "the hosts file gives addresses for hosts no flow of these resources reaches, which change nothing: {}; a misspelt name leaves the real host without addresses",
+                names.join(", ")
+            ),
+        )
+        .by(crate::advice::Setting::Hosts),
+    )
 }
 
 /// What to do with a host that has no addresses.

@@ -22,7 +22,7 @@
 //! let dynakube = &inputs.dynakubes[0];
 //! assert_eq!(dynakube.resource().to_string(), "DynaKube dynatrace/dk");
 //! assert_eq!(dynakube.mode(), Some(OneAgentMode::CloudNativeFullStack));
-//! assert!(dynakube.has_capability(Capability::Routing));
+//! assert!(dynakube.active_gate.as_ref().is_some_and(|ag| ag.capabilities.contains(&Capability::Routing)));
 //! assert_eq!(dynakube.network_zone.as_ref().map(|zone| zone.as_str()), Some("k8s-prod"));
 //! // A 3rd-generation URL is read as the operator reads it: its 2nd-generation API.
 //! assert_eq!(dynakube.api_url.base, "https://abc12345.live.dynatrace.com/api");
@@ -891,7 +891,7 @@ impl DynaKube {
     }
 
     /// Whether the ActiveGate runs with `capability`.
-    pub fn has_capability(&self, capability: Capability) -> bool {
+    pub(crate) fn has_capability(&self, capability: Capability) -> bool {
         self.active_gate
             .as_ref()
             .is_some_and(|ag| ag.capabilities.contains(&capability))

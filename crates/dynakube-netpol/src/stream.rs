@@ -126,6 +126,10 @@ pub struct ChartFacts {
     pub operator_version: Option<(OperatorVersion, String)>,
     /// Whether the CSI driver is deployed (its DaemonSet beside the operator).
     pub csi_driver: Option<(bool, String)>,
+    /// Whether the CSI driver runs in migration mode (Helm `csidriver.migrationMode`, from
+    /// release 1.10): the chart then makes `server` its pods' default container
+    /// (`kubectl.kubernetes.io/default-container`), `provisioner` otherwise.
+    pub csi_migration_mode: Option<(bool, String)>,
     /// Whether the webhook runs in the host network.
     pub webhook_host_network: Option<(bool, String)>,
     /// The webhook's container ports, found by the names the chart gives them
@@ -186,7 +190,9 @@ impl ChartFacts {
                         format!("{} label app.kubernetes.io/version", describe(operator)),
                     )
                 });
-        let csi_driver = Some(match of("DaemonSet", name(Component::CsiDriver)).next() {
+        let csi = of("DaemonSet", name(Component::CsiDriver)).next();
+        let csi_migration_mode = csi.and_then(migration_mode);
+        let csi_driver = Some(match csi {
             Some(csi) => (true, describe(csi)),
             None => (
                 false,
@@ -201,6 +207,7 @@ impl ChartFacts {
             namespace,
             operator_version,
             csi_driver,
+            csi_migration_mode,
             ..ChartFacts::default()
         };
         if let Some(webhook) = of("Deployment", name(Component::Webhook)).next() {
@@ -246,6 +253,25 @@ impl ChartFacts {
             }
         }
     }
+}
+
+/// Whether the CSI driver's DaemonSet `csi` runs in migration mode, by the default container
+/// the chart names for its pods; `None` where it names none of the two.
+fn migration_mode(csi: &Object) -> Option<(bool, String)> {
+    const ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
+    let container = ["spec", "template", "metadata", "annotations", ANNOTATION]
+        .iter()
+        .try_fold(&csi.value, |v, key| v.get(*key))?
+        .as_str()?;
+    let migrating = match container {
+        "server" => true,
+        "provisioner" => false,
+        _ => return None,
+    };
+    Some((
+        migrating,
+        format!("{} pod annotation {ANNOTATION}: {container}", describe(csi)),
+    ))
 }
 
 /// `Kind namespace/name (document n)` of an object, for notes.

@@ -20,7 +20,7 @@
 //! assert_eq!((generated.namespaces.len(), generated.pods.len()), (4, 40));
 //! assert_eq!(generated.policies.len(), 8);
 //! // The same seed gives the same cluster.
-//! assert_eq!(cluster(size, 7).policies_yaml(), generated.policies_yaml());
+//! assert_eq!(cluster(size, 7).policies, generated.policies);
 //!
 //! // Queries for the evaluator.
 //! let queries = connections(&generated, 10, 1);

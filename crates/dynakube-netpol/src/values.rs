@@ -4,13 +4,13 @@
 //! Architecture invariant: renderers take only these types (and numbers), never raw input
 //! strings, so that rendering cannot fail on data and no input string reaches an output
 //! unchecked. Text that must quote input verbatim — file names, notes, error messages — goes
-//! through [`escape`] (control characters and line separators) and, for values that may carry
-//! credentials, `redact`.
+//! through [`Shown`] (control characters and line separators escaped) and, for values that may
+//! carry credentials, `redact`.
 //!
 //! # Example
 //!
 //! ```
-//! use dynakube_netpol::values::{Cidr, HostPattern, Name, PortNumber, escape};
+//! use dynakube_netpol::values::{Cidr, HostPattern, Name, PortNumber, Shown};
 //!
 //! // Parsed once, where the input is read; afterwards the type says the value is valid.
 //! let namespace = Name::parse("dynatrace")?;
@@ -18,13 +18,12 @@
 //! let refused = Name::parse("Dynatrace_Operator").unwrap_err();
 //! assert!(refused.to_string().starts_with("is not a valid name"));
 //!
-//! assert!(Cidr::parse("0.0.0.0/0")?.is_everything());
 //! assert_eq!(Cidr::parse("192.0.2.7")?.to_string(), "192.0.2.7/32");
 //! assert!(PortNumber::new(0).is_none());
 //! assert!(matches!(HostPattern::parse("*.example.com")?, HostPattern::Below(_)));
 //!
 //! // Input quoted in a comment or message cannot start a new line.
-//! assert_eq!(escape("name\n---"), "name\\n---");
+//! assert_eq!(Shown("name\n---").to_string(), "name\\n---");
 //! # Ok::<(), dynakube_netpol::values::Invalid>(())
 //! ```
 
@@ -551,7 +550,7 @@ impl fmt::Display for HostPattern {
 /// or `/128`.
 ///
 /// A block of every address (`/0`) is a valid value; readers of user files refuse it unless
-/// the user allows it, since it makes a rule admit everything ([`Cidr::is_everything`]).
+/// the user allows it, since it makes a rule admit everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cidr(IpNet);
 
@@ -584,11 +583,6 @@ impl Cidr {
     /// The network.
     pub(crate) fn net(&self) -> IpNet {
         self.0
-    }
-
-    /// Whether the block holds every address of its family (`0.0.0.0/0`, `::/0`).
-    pub fn is_everything(&self) -> bool {
-        self.0.prefix_len() == 0
     }
 }
 
@@ -957,8 +951,8 @@ mod tests {
         let err = Cidr::parse("10.0.0.1/8").unwrap_err();
         assert_eq!(err.0, "has host bits set: the block is 10.0.0.0/8");
         assert!(Cidr::parse("1.2.3.4/0").is_err());
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().is_everything());
-        assert!(Cidr::parse("::/0").unwrap().is_everything());
+        assert_eq!(Cidr::parse("0.0.0.0/0").unwrap().net().prefix_len(), 0);
+        assert_eq!(Cidr::parse("::/0").unwrap().net().prefix_len(), 0);
         assert!(Cidr::parse("10.0.0.0/33").is_err());
     }
 

@@ -22,8 +22,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'dynakube-netpol' {
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -32,9 +32,11 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Generate network policies from DynaKube and EdgeConnect resources')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check network policies against the matrix of DynaKube and EdgeConnect resources')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Write a commented cluster profile from a dump of the cluster')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Resolve the hosts the policies need into the lock file; refresh or check it')
+            [CompletionResult]::new('matrix', 'matrix', [CompletionResultType]::ParameterValue, 'Print rows of the traffic matrix: what each is for, who talks to whom on which ports, when, through which proxy, and what the notes on it mean')
             [CompletionResult]::new('helm-post-render', 'helm-post-render', [CompletionResultType]::ParameterValue, 'Helm post-renderer: the rendered release on standard input, written back unchanged, followed by the policies of its DynaKubes and EdgeConnects')
             [CompletionResult]::new('krm', 'krm', [CompletionResultType]::ParameterValue, 'KRM function: a ResourceList on standard input, the same list with the policies appended to its items on standard output')
             [CompletionResult]::new('kustomize-transformer', 'kustomize-transformer', [CompletionResultType]::ParameterValue, 'kustomize transformer plugin: resources on standard input, the resources and their policies on standard output; CONFIG is the NetworkPolicyGenerator config file')
@@ -47,13 +49,14 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
         'dynakube-netpol;generate' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
-            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see the README for the format')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see docs/cluster-profile.md for the format')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Addresses of external hosts (`-` reads standard input): a YAML map from host name (or EdgeConnect host pattern) to a list of IPs or CIDRs')
             [CompletionResult]::new('--fqdn-fallback', '--fqdn-fallback', [CompletionResultType]::ParameterName, 'What to allow for a host without addresses. `public-internet`: its port to every public IPv4 and IPv6 address (not private, loopback, link-local or CGNAT ranges). Without this option such hosts are an error that lists them. (`verify` checks such hosts at a sample public address; without the option their flows are unchecked.)')
             [CompletionResult]::new('--zone-fallback', '--zone-fallback', [CompletionResultType]::ParameterName, 'The fallback mode of the network zones the DynaKubes name in spec.networkZone. `none`: OneAgents, code modules and log monitoring reach only the in-cluster ActiveGate (which must have the routing capability), so only the ActiveGate leaves the cluster for them. `any` (Dynatrace''s default) and `only-default-zone` let them reach the tenant too')
             [CompletionResult]::new('--operator-version', '--operator-version', [CompletionResultType]::ParameterName, 'The Dynatrace Operator release of the cluster, such as 1.9 or 1.10.2 (overrides operatorVersion in the cluster profile). Without either, the newest release that serves the DynaKubes'' API versions is assumed, and a note says so')
             [CompletionResult]::new('--proxy-url', '--proxy-url', [CompletionResultType]::ParameterName, 'The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool cannot read. Credentials, path and query in it are never written out')
             [CompletionResult]::new('--internal-host', '--internal-host', [CompletionResultType]::ParameterName, 'A host (name or IP address) to treat as internal, whatever its role: private addresses are accepted for it (a private link to the tenant, an Environment ActiveGate on a private address, a registry mirror). May be given more than once')
+            [CompletionResult]::new('--ack', '--ack', [CompletionResultType]::ParameterName, 'Rows of the traffic matrix whose notes the team has reviewed, such as E9,E10 (with the cluster profile''s `acknowledge`): their notes shrink to one line; warnings stay. `dynakube-netpol matrix ROW` says what a row''s notes mean')
             [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one input file may have (1 to 4294967296)')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
             [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'The lock file: the addresses DNS gave for every host the policies need (default dynakube-netpol.lock in the current directory). Hosts it holds are never resolved again; hosts it lacks are resolved and added')
@@ -64,6 +67,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where the policies go, as kubectl''s -o reads: `yaml` (the default) or `json` (a v1 List) on standard output, as `-` does; a file name ending in .yaml, .yml or .json: the stream in that format, written to that file atomically; any other name, or an existing directory: one file per policy and a kustomization.yaml in that directory, removing files this tool wrote there before that are no longer generated. `-o DIR/` names a directory whatever its name')
             [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Where the policies go, as kubectl''s -o reads: `yaml` (the default) or `json` (a v1 List) on standard output, as `-` does; a file name ending in .yaml, .yml or .json: the stream in that format, written to that file atomically; any other name, or an existing directory: one file per policy and a kustomization.yaml in that directory, removing files this tool wrote there before that are no longer generated. `-o DIR/` names a directory whatever its name')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where the policies go, as kubectl''s -o reads: `yaml` (the default) or `json` (a v1 List) on standard output, as `-` does; a file name ending in .yaml, .yml or .json: the stream in that format, written to that file atomically; any other name, or an existing directory: one file per policy and a kustomization.yaml in that directory, removing files this tool wrote there before that are no longer generated. `-o DIR/` names a directory whatever its name')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'With --check, how to report: `text` (unified diffs), `json`, `sarif` (SARIF 2.1.0 for code scanning), `junit` (JUnit XML, a test case per file) or `markdown` (for a pull-request comment)')
             [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Also read the subdirectories of every directory the subcommand reads (the inputs, verify''s --policies and --pods, audit''s --dynakube), as kubectl''s -R does')
             [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Also read the subdirectories of every directory the subcommand reads (the inputs, verify''s --policies and --pods, audit''s --dynakube), as kubectl''s -R does')
             [CompletionResult]::new('--allow-any-address', '--allow-any-address', [CompletionResultType]::ParameterName, 'Accept address blocks of every address (0.0.0.0/0, ::/0) in the hosts file and the cluster profile. A rule with such a block admits the whole internet and the cluster network alike; without this option they are refused')
@@ -74,8 +78,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--allow-unresolved', '--allow-unresolved', [CompletionResultType]::ParameterName, 'Hosts DNS does not resolve (NXDOMAIN, SERVFAIL, timeout, empty answer) get no rule and a warning, instead of failing. (EdgeConnect forwarding targets always do.)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'With -o DIR or -o FILE: write nothing; exit 1 and print a unified diff when it differs from what the inputs generate')
             [CompletionResult]::new('--sync', '--sync', [CompletionResultType]::ParameterName, 'With --output-dir: flush the new files to disk before they take the place of the old ones, so that a crash of the machine right after the write cannot leave empty files. Costs about a millisecond per file on slow disks')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -85,19 +89,20 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
         'dynakube-netpol;verify' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
-            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see the README for the format')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see docs/cluster-profile.md for the format')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Addresses of external hosts (`-` reads standard input): a YAML map from host name (or EdgeConnect host pattern) to a list of IPs or CIDRs')
             [CompletionResult]::new('--fqdn-fallback', '--fqdn-fallback', [CompletionResultType]::ParameterName, 'What to allow for a host without addresses. `public-internet`: its port to every public IPv4 and IPv6 address (not private, loopback, link-local or CGNAT ranges). Without this option such hosts are an error that lists them. (`verify` checks such hosts at a sample public address; without the option their flows are unchecked.)')
             [CompletionResult]::new('--zone-fallback', '--zone-fallback', [CompletionResultType]::ParameterName, 'The fallback mode of the network zones the DynaKubes name in spec.networkZone. `none`: OneAgents, code modules and log monitoring reach only the in-cluster ActiveGate (which must have the routing capability), so only the ActiveGate leaves the cluster for them. `any` (Dynatrace''s default) and `only-default-zone` let them reach the tenant too')
             [CompletionResult]::new('--operator-version', '--operator-version', [CompletionResultType]::ParameterName, 'The Dynatrace Operator release of the cluster, such as 1.9 or 1.10.2 (overrides operatorVersion in the cluster profile). Without either, the newest release that serves the DynaKubes'' API versions is assumed, and a note says so')
             [CompletionResult]::new('--proxy-url', '--proxy-url', [CompletionResultType]::ParameterName, 'The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool cannot read. Credentials, path and query in it are never written out')
             [CompletionResult]::new('--internal-host', '--internal-host', [CompletionResultType]::ParameterName, 'A host (name or IP address) to treat as internal, whatever its role: private addresses are accepted for it (a private link to the tenant, an Environment ActiveGate on a private address, a registry mirror). May be given more than once')
+            [CompletionResult]::new('--ack', '--ack', [CompletionResultType]::ParameterName, 'Rows of the traffic matrix whose notes the team has reviewed, such as E9,E10 (with the cluster profile''s `acknowledge`): their notes shrink to one line; warnings stay. `dynakube-netpol matrix ROW` says what a row''s notes mean')
             [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one input file may have (1 to 4294967296)')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
             [CompletionResult]::new('--policies', '--policies', [CompletionResultType]::ParameterName, 'The policies: a file or a directory of them (networking.k8s.io/v1 NetworkPolicies, alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints; a directory gives its *.yaml, *.yml and *.json files, its subdirectories'' too with -R); `-` reads standard input')
-            [CompletionResult]::new('--pods', '--pods', [CompletionResultType]::ParameterName, 'Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without it, a model cluster is built from the matrix: one pod per Dynatrace workload, the cluster DNS, Prometheus, an injected application namespace and an unrelated one. May be given more than once (for example a pod list and a namespace list), and name a directory as --policies does; `-` reads standard input')
+            [CompletionResult]::new('--pods', '--pods', [CompletionResultType]::ParameterName, 'Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without it, a model cluster is built from the matrix: one pod per Dynatrace workload, the cluster DNS, Prometheus, an injected application namespace and an unrelated one. May be given more than once (for example a pod list and a namespace list), and name a directory as --policies does; `-` reads standard input. A block of the cluster profile''s nodeCIDRs, controlPlaneCIDRs or apiServer.endpointCIDRs that holds the address of one of these pods outside the host network is a warning naming the rows it widens')
             [CompletionResult]::new('--write-case', '--write-case', [CompletionResultType]::ParameterName, 'Also write the cluster, the policies and every connection tried, with its verdict, into DIR (policies.yaml, cluster.yaml, expected.yaml), for cross-checks with other analyzers')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`text` (a table, one row per flow) or `json`')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`text` (a table, one row per flow), `json`, `sarif` (SARIF 2.1.0 for code scanning), `junit` (JUnit XML, a test case per flow and finding) or `markdown` (for a pull-request comment)')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Findings that fail the verification (exit 1) besides denied flows, comma separated: `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be checked), `foreign` (pods of the operator namespace that no Dynatrace component accounts for, which default-deny isolates; with --pods)')
             [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'A lock file giving addresses of hosts --hosts does not (default dynakube-netpol.lock when it exists). verify reads it and never resolves')
             [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Also read the subdirectories of every directory the subcommand reads (the inputs, verify''s --policies and --pods, audit''s --dynakube), as kubectl''s -R does')
@@ -108,8 +113,19 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--ignore-unknown-fields', '--ignore-unknown-fields', [CompletionResultType]::ParameterName, 'Ignore fields that a resource''s API version does not declare, with a warning each, instead of refusing the resource (as `kubectl apply --validate=false` would keep it; the API server then drops the fields). A misspelled field usually means a component the policies do not open for')
             [CompletionResult]::new('--allow-unevaluated', '--allow-unevaluated', [CompletionResultType]::ParameterName, 'Check the NetworkPolicies even when the policy files also hold policies of kinds verify cannot evaluate (Cilium, Calico, AdminNetworkPolicy); the report counts them')
             [CompletionResult]::new('--allow-no-policies', '--allow-no-policies', [CompletionResultType]::ParameterName, 'Accept policy files without any NetworkPolicy')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'dynakube-netpol;profile' {
+            [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one dump may have (the dumps of the largest clusters are big; 1 to 4294967296)')
+            [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -120,13 +136,13 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
             [CompletionResult]::new('--dynakube', '--dynakube', [CompletionResultType]::ParameterName, 'DynaKubes with their status, to say whether restarting now would inject; may be given more than once, and name a directory')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`text` (grouped, with restart commands) or `json`')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`text` (grouped, with restart commands), `json`, `sarif` (SARIF 2.1.0 for code scanning), `junit` (JUnit XML, a test case per owner) or `markdown` (for a pull-request comment)')
             [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one input file may have (pod dumps of large clusters are big; 1 to 4294967296)')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
             [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Also read the subdirectories of every directory the subcommand reads (the inputs, verify''s --policies and --pods, audit''s --dynakube), as kubectl''s -R does')
             [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Also read the subdirectories of every directory the subcommand reads (the inputs, verify''s --policies and --pods, audit''s --dynakube), as kubectl''s -R does')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -136,13 +152,14 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
         'dynakube-netpol;zone-plan' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
-            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see the README for the format')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see docs/cluster-profile.md for the format')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Addresses of external hosts (`-` reads standard input): a YAML map from host name (or EdgeConnect host pattern) to a list of IPs or CIDRs')
             [CompletionResult]::new('--fqdn-fallback', '--fqdn-fallback', [CompletionResultType]::ParameterName, 'What to allow for a host without addresses. `public-internet`: its port to every public IPv4 and IPv6 address (not private, loopback, link-local or CGNAT ranges). Without this option such hosts are an error that lists them. (`verify` checks such hosts at a sample public address; without the option their flows are unchecked.)')
             [CompletionResult]::new('--zone-fallback', '--zone-fallback', [CompletionResultType]::ParameterName, 'The fallback mode of the network zones the DynaKubes name in spec.networkZone. `none`: OneAgents, code modules and log monitoring reach only the in-cluster ActiveGate (which must have the routing capability), so only the ActiveGate leaves the cluster for them. `any` (Dynatrace''s default) and `only-default-zone` let them reach the tenant too')
             [CompletionResult]::new('--operator-version', '--operator-version', [CompletionResultType]::ParameterName, 'The Dynatrace Operator release of the cluster, such as 1.9 or 1.10.2 (overrides operatorVersion in the cluster profile). Without either, the newest release that serves the DynaKubes'' API versions is assumed, and a note says so')
             [CompletionResult]::new('--proxy-url', '--proxy-url', [CompletionResultType]::ParameterName, 'The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool cannot read. Credentials, path and query in it are never written out')
             [CompletionResult]::new('--internal-host', '--internal-host', [CompletionResultType]::ParameterName, 'A host (name or IP address) to treat as internal, whatever its role: private addresses are accepted for it (a private link to the tenant, an Environment ActiveGate on a private address, a registry mirror). May be given more than once')
+            [CompletionResult]::new('--ack', '--ack', [CompletionResultType]::ParameterName, 'Rows of the traffic matrix whose notes the team has reviewed, such as E9,E10 (with the cluster profile''s `acknowledge`): their notes shrink to one line; warnings stay. `dynakube-netpol matrix ROW` says what a row''s notes mean')
             [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one input file may have (1 to 4294967296)')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`text` or `json`')
@@ -156,8 +173,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--ignore-unknown-fields', '--ignore-unknown-fields', [CompletionResultType]::ParameterName, 'Ignore fields that a resource''s API version does not declare, with a warning each, instead of refusing the resource (as `kubectl apply --validate=false` would keep it; the API server then drops the fields). A misspelled field usually means a component the policies do not open for')
             [CompletionResult]::new('--apply', '--apply', [CompletionResultType]::ParameterName, 'Create the zones in the environments (needs --api-token-env)')
             [CompletionResult]::new('--insecure-http', '--insecure-http', [CompletionResultType]::ParameterName, 'For tests against a server on this machine: let --apply use an http:// API URL whose host is a loopback address (127.0.0.0/8, ::1). Any other http:// URL is refused, since the token would travel in cleartext')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -167,13 +184,14 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
         'dynakube-netpol;lock' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'An input as kubectl''s -f names it: a file, a directory or `-`. May be given more than once, and beside the inputs above')
-            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see the README for the format')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see docs/cluster-profile.md for the format')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Addresses of external hosts (`-` reads standard input): a YAML map from host name (or EdgeConnect host pattern) to a list of IPs or CIDRs')
             [CompletionResult]::new('--fqdn-fallback', '--fqdn-fallback', [CompletionResultType]::ParameterName, 'What to allow for a host without addresses. `public-internet`: its port to every public IPv4 and IPv6 address (not private, loopback, link-local or CGNAT ranges). Without this option such hosts are an error that lists them. (`verify` checks such hosts at a sample public address; without the option their flows are unchecked.)')
             [CompletionResult]::new('--zone-fallback', '--zone-fallback', [CompletionResultType]::ParameterName, 'The fallback mode of the network zones the DynaKubes name in spec.networkZone. `none`: OneAgents, code modules and log monitoring reach only the in-cluster ActiveGate (which must have the routing capability), so only the ActiveGate leaves the cluster for them. `any` (Dynatrace''s default) and `only-default-zone` let them reach the tenant too')
             [CompletionResult]::new('--operator-version', '--operator-version', [CompletionResultType]::ParameterName, 'The Dynatrace Operator release of the cluster, such as 1.9 or 1.10.2 (overrides operatorVersion in the cluster profile). Without either, the newest release that serves the DynaKubes'' API versions is assumed, and a note says so')
             [CompletionResult]::new('--proxy-url', '--proxy-url', [CompletionResultType]::ParameterName, 'The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool cannot read. Credentials, path and query in it are never written out')
             [CompletionResult]::new('--internal-host', '--internal-host', [CompletionResultType]::ParameterName, 'A host (name or IP address) to treat as internal, whatever its role: private addresses are accepted for it (a private link to the tenant, an Environment ActiveGate on a private address, a registry mirror). May be given more than once')
+            [CompletionResult]::new('--ack', '--ack', [CompletionResultType]::ParameterName, 'Rows of the traffic matrix whose notes the team has reviewed, such as E9,E10 (with the cluster profile''s `acknowledge`): their notes shrink to one line; warnings stay. `dynakube-netpol matrix ROW` says what a row''s notes mean')
             [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one input file may have (1 to 4294967296)')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
             [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'The lock file: the addresses DNS gave for every host the policies need (default dynakube-netpol.lock in the current directory). Hosts it holds are never resolved again; hosts it lacks are resolved and added')
@@ -191,8 +209,18 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Resolve every host again and merge the answers into the lock')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing: exit 1 with a unified diff when --refresh would change the lock')
             [CompletionResult]::new('--prune', '--prune', [CompletionResultType]::ParameterName, 'With --refresh or --check: drop addresses DNS no longer gives, and hosts the policies no longer need')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'dynakube-netpol;matrix' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print them')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -200,13 +228,14 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;helm-post-render' {
-            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see the README for the format')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The cluster profile (`-` reads standard input): namespace, operator release, kube-apiserver and node addresses, DNS, Prometheus, Helm values, network zones and the peers no resource can name. Every field is optional; see docs/cluster-profile.md for the format')
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Addresses of external hosts (`-` reads standard input): a YAML map from host name (or EdgeConnect host pattern) to a list of IPs or CIDRs')
             [CompletionResult]::new('--fqdn-fallback', '--fqdn-fallback', [CompletionResultType]::ParameterName, 'What to allow for a host without addresses. `public-internet`: its port to every public IPv4 and IPv6 address (not private, loopback, link-local or CGNAT ranges). Without this option such hosts are an error that lists them. (`verify` checks such hosts at a sample public address; without the option their flows are unchecked.)')
             [CompletionResult]::new('--zone-fallback', '--zone-fallback', [CompletionResultType]::ParameterName, 'The fallback mode of the network zones the DynaKubes name in spec.networkZone. `none`: OneAgents, code modules and log monitoring reach only the in-cluster ActiveGate (which must have the routing capability), so only the ActiveGate leaves the cluster for them. `any` (Dynatrace''s default) and `only-default-zone` let them reach the tenant too')
             [CompletionResult]::new('--operator-version', '--operator-version', [CompletionResultType]::ParameterName, 'The Dynatrace Operator release of the cluster, such as 1.9 or 1.10.2 (overrides operatorVersion in the cluster profile). Without either, the newest release that serves the DynaKubes'' API versions is assumed, and a note says so')
             [CompletionResult]::new('--proxy-url', '--proxy-url', [CompletionResultType]::ParameterName, 'The proxy URL of DynaKubes whose spec.proxy.valueFrom names a Secret, which this tool cannot read. Credentials, path and query in it are never written out')
             [CompletionResult]::new('--internal-host', '--internal-host', [CompletionResultType]::ParameterName, 'A host (name or IP address) to treat as internal, whatever its role: private addresses are accepted for it (a private link to the tenant, an Environment ActiveGate on a private address, a registry mirror). May be given more than once')
+            [CompletionResult]::new('--ack', '--ack', [CompletionResultType]::ParameterName, 'Rows of the traffic matrix whose notes the team has reviewed, such as E9,E10 (with the cluster profile''s `acknowledge`): their notes shrink to one line; warnings stay. `dynakube-netpol matrix ROW` says what a row''s notes mean')
             [CompletionResult]::new('--max-input-bytes', '--max-input-bytes', [CompletionResultType]::ParameterName, 'The most bytes one input file may have (1 to 4294967296)')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)')
             [CompletionResult]::new('--flavor', '--flavor', [CompletionResultType]::ParameterName, 'The policy language')
@@ -215,8 +244,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--allow-special-addresses', '--allow-special-addresses', [CompletionResultType]::ParameterName, 'Accept special-purpose addresses (loopback, link-local, private, CGNAT, IPv4-mapped, ...) for every host, wherever they come from: the hosts file, the lock file, DNS or an IP address in the resources. Without it, hosts on the internet (the tenant, communication endpoints, public registries, EdgeConnect''s platform hosts) may have none and no address of the cluster''s own, and no host may be loopback, link-local, multicast or IPv4-mapped')
             [CompletionResult]::new('--allow-shared-namespace', '--allow-shared-namespace', [CompletionResultType]::ParameterName, 'Accept an operator namespace the cluster or other software shares (default, kube-*, openshift, openshift-*). The policies put every pod of the operator namespace into default deny; without this option such namespaces are refused')
             [CompletionResult]::new('--ignore-unknown-fields', '--ignore-unknown-fields', [CompletionResultType]::ParameterName, 'Ignore fields that a resource''s API version does not declare, with a warning each, instead of refusing the resource (as `kubectl apply --validate=false` would keep it; the API server then drops the fields). A misspelled field usually means a component the policies do not open for')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -224,8 +253,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;krm' {
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -233,8 +262,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;kustomize-transformer' {
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -242,8 +271,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;plugins' {
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -256,8 +285,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'The directory of the kubectl plugin, its completion and the KRM function; kubectl finds plugins on PATH. Default: the directory on PATH through which this binary is found, else ~/.local/bin. Made when missing')
             [CompletionResult]::new('--kustomize-plugin-home', '--kustomize-plugin-home', [CompletionResultType]::ParameterName, 'kustomize''s plugin home. Default: the one kustomize reads, the first that exists of $KUSTOMIZE_PLUGIN_HOME, $XDG_CONFIG_HOME/kustomize/plugin, ~/.config/kustomize/plugin and ~/kustomize/plugin; when none exists, the first of the first three that is set (made)')
             [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Copy the binary instead of linking it, for file systems without links or images that keep the plugin home apart from the binary. A copy is not updated with the binary: after an upgrade, remove the copies and run this again')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -276,8 +305,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;completions' {
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -285,8 +314,8 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;man' {
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on standard error but errors (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -296,9 +325,11 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
         'dynakube-netpol;help' {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Generate network policies from DynaKube and EdgeConnect resources')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check network policies against the matrix of DynaKube and EdgeConnect resources')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Write a commented cluster profile from a dump of the cluster')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Resolve the hosts the policies need into the lock file; refresh or check it')
+            [CompletionResult]::new('matrix', 'matrix', [CompletionResultType]::ParameterValue, 'Print rows of the traffic matrix: what each is for, who talks to whom on which ports, when, through which proxy, and what the notes on it mean')
             [CompletionResult]::new('helm-post-render', 'helm-post-render', [CompletionResultType]::ParameterValue, 'Helm post-renderer: the rendered release on standard input, written back unchanged, followed by the policies of its DynaKubes and EdgeConnects')
             [CompletionResult]::new('krm', 'krm', [CompletionResultType]::ParameterValue, 'KRM function: a ResourceList on standard input, the same list with the policies appended to its items on standard output')
             [CompletionResult]::new('kustomize-transformer', 'kustomize-transformer', [CompletionResultType]::ParameterValue, 'kustomize transformer plugin: resources on standard input, the resources and their policies on standard output; CONFIG is the NetworkPolicyGenerator config file')
@@ -314,6 +345,9 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
         'dynakube-netpol;help;verify' {
             break
         }
+        'dynakube-netpol;help;profile' {
+            break
+        }
         'dynakube-netpol;help;audit' {
             break
         }
@@ -321,6 +355,9 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;help;lock' {
+            break
+        }
+        'dynakube-netpol;help;matrix' {
             break
         }
         'dynakube-netpol;help;helm-post-render' {

@@ -6,7 +6,7 @@ use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
 use dynakube_netpol::resources::Inputs;
 use dynakube_netpol::source::Limits;
 
-use crate::say::Format;
+use crate::say::ReportFormat;
 use crate::settings::read;
 use crate::{exit, ranges};
 
@@ -21,9 +21,11 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     dynakube: Vec<String>,
 
-    /// `text` (grouped, with restart commands) or `json`.
+    /// `text` (grouped, with restart commands), `json`, `sarif` (SARIF 2.1.0 for code
+    /// scanning), `junit` (JUnit XML, a test case per owner) or `markdown` (for a pull-request
+    /// comment).
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    format: Format,
+    format: ReportFormat,
 
     /// The most bytes one input file may have (pod dumps of large clusters are big; 1 to
     /// 4294967296).
@@ -72,13 +74,9 @@ impl AuditArgs {
             }
         }
         let audit = dynakube_netpol::audit::audit(&files, &inputs.dynakubes, &limits)?;
-        let text = match self.format {
-            Format::Text => audit.to_text(),
-            Format::Json => audit.to_json(),
-        };
-        exit::write(text)?;
+        exit::write(audit.render(self.format.format()))?;
         Ok(if audit.needs_attention() {
-            exit::code(exit::ATTENTION)
+            exit::code(exit::FAILED)
         } else {
             ExitCode::SUCCESS
         })

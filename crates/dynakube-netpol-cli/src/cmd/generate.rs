@@ -9,7 +9,7 @@ use dynakube_netpol::Flavor;
 use dynakube_netpol::output;
 use dynakube_netpol::resolve::FixedHosts;
 
-use crate::say::{print_notes, verbose, waiting};
+use crate::say::{self, ReportFormat, counted, print_notes, verbose, waiting};
 use crate::settings::{Loaded, Sources};
 use crate::{exit, locking};
 
@@ -36,6 +36,7 @@ Cluster profile (--cluster), every field optional:
   classicFullStackNamespaces: [shop]  # classicFullStack apps (code modules of the host agent)
   clusterDomain: cluster.local
   cilium: {hostFirewall: false, controlPlaneHostNetwork: false, appEgress: false}
+  acknowledge: [E9, E10]              # rows whose notes were reviewed (also --ack)
 Missing addresses fall back to any address on the flow's ports, with a warning.
 
 Hosts file (--hosts):
@@ -87,6 +88,17 @@ pub(crate) struct GenerateArgs {
     /// from what the inputs generate.
     #[arg(long, requires = "output_dir")]
     check: bool,
+
+    /// With --check, how to report: `text` (unified diffs), `json`, `sarif` (SARIF 2.1.0 for
+    /// code scanning), `junit` (JUnit XML, a test case per file) or `markdown` (for a
+    /// pull-request comment).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        requires = "check",
+        default_value = "text"
+    )]
+    format: ReportFormat,
 
     /// With --output-dir: flush the new files to disk before they take the place of the old
     /// ones, so that a crash of the machine right after the write cannot leave empty files.
@@ -170,29 +182,58 @@ impl GenerateArgs {
             arguments.extend(["--flavor".into(), flavor.as_str().into()]);
         }
         let generated = self.generated(&loaded)?;
-        let output = generated.output_in(&loaded.inputs, arguments, &crate::words::Flags)?;
+        let output =
+            generated.output_in(&loaded.inputs, arguments.clone(), &crate::words::Flags)?;
         print_notes(&generated.notes);
+        let policies = counted(generated.policies.len(), "policy", "policies");
+        let summary = |written: String| {
+            say::summary(&written, &generated.notes, generated.acknowledged.len());
+        };
 
         match target {
-            Target::Stdout(format) => {
-                exit::write(format.text(&output)?)?;
+            Target::Stdout(stream) => {
+                exit::write(stream.text(&output)?)?;
+                // A reader that stopped early got part of it; that is no news (see `exit`).
+                if !exit::reader_gone() {
+                    summary(format!("{policies} written to standard output"));
+                }
                 Ok(ExitCode::SUCCESS)
             }
-            Target::File(file, format) if self.check => check_file(&file, &format.text(&output)?),
-            Target::File(file, format) => {
-                write_file(&file, &format.text(&output)?)?;
+            Target::File(ref path, _) | Target::Dir(ref path) if self.check => {
+                let checked = match &target {
+                    Target::File(file, stream) => output::check_file(file, &stream.text(&output)?)?,
+                    _ => output::check_dir(path, &output.to_files())?,
+                };
+                let refresh = self.refresh_command(arguments, path);
+                let code = check(path, &checked, self.format, refresh)?;
+                if code == exit::SUCCESS {
+                    summary(format!("{policies} checked: {} is up to date", shown(path)));
+                }
+                Ok(exit::code(code))
+            }
+            Target::File(file, stream) => {
+                let changed = write_file(&file, &stream.text(&output)?)?;
+                let written = if changed {
+                    "written"
+                } else {
+                    "nothing changed"
+                };
+                summary(format!("{policies} in {}: {written}", shown(&file)));
                 Ok(ExitCode::SUCCESS)
             }
-            Target::Dir(dir) if self.check => check(&dir, &output.to_files()),
             Target::Dir(dir) => {
                 let flush = if self.sync {
                     output::Flush::Yes
                 } else {
                     output::Flush::No
                 };
-                let files = output.to_files();
-                output::write_dir(&dir, &files, flush, &mut waiting)?;
-                verbose(|| format!("wrote {} file(s) into {}", files.len(), dir.display()));
+                let written = output::write_dir(&dir, &output.to_files(), flush, &mut waiting)?;
+                verbose(|| changed_files(&written));
+                summary(format!(
+                    "{policies} in {}: {}",
+                    shown(&dir),
+                    files(&written)
+                ));
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -206,6 +247,96 @@ impl GenerateArgs {
             .map_or_else(|| "yaml".into(), |o| o.display().to_string());
         format!("`-o {}`", dynakube_netpol::values::Shown(&given))
     }
+
+    /// The command line that writes `dir` afresh: this run's without `--check`.
+    fn refresh_command(&self, arguments: Vec<String>, dir: &Path) -> String {
+        let mut words = vec!["dynakube-netpol".to_string(), "generate".to_string()];
+        words.extend(arguments);
+        words.extend(self.dns.arguments());
+        words.extend([
+            "-o".to_string(),
+            crate::settings::quoted(&dir.display().to_string()),
+        ]);
+        words.join(" ")
+    }
+}
+
+/// A path as the summary shows it: escaped, so that no control character reaches the terminal.
+fn shown(path: &Path) -> String {
+    dynakube_netpol::values::escape(&path.display().to_string()).into_owned()
+}
+
+/// What a write did, in words: `3 files written, 22 unchanged, 1 removed`, or that nothing
+/// changed.
+fn files(written: &output::Written) -> String {
+    if written.changed.is_empty() && written.removed.is_empty() {
+        return format!(
+            "nothing changed ({} as they were)",
+            counted(written.unchanged.len(), "file", "files")
+        );
+    }
+    let mut parts = vec![format!(
+        "{} written",
+        counted(written.changed.len(), "file", "files")
+    )];
+    if !written.unchanged.is_empty() {
+        parts.push(format!("{} unchanged", written.unchanged.len()));
+    }
+    if !written.removed.is_empty() {
+        parts.push(format!("{} removed", written.removed.len()));
+    }
+    parts.join(", ")
+}
+
+/// The files a write changed and removed, by name, for --verbose.
+fn changed_files(written: &output::Written) -> String {
+    // Removed names come from the directory's previous kustomization: escaped.
+    let names = |set: &std::collections::BTreeSet<String>| {
+        set.iter()
+            .map(|name| dynakube_netpol::values::escape(name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (written.changed.is_empty(), written.removed.is_empty()) {
+        (true, true) => "no file changed".to_string(),
+        (false, true) => format!("written: {}", names(&written.changed)),
+        (true, false) => format!("removed: {}", names(&written.removed)),
+        (false, false) => format!(
+            "written: {}; removed: {}",
+            names(&written.changed),
+            names(&written.removed)
+        ),
+    }
+}
+
+/// What `--check` found at `path` (a directory or a file): the report in `format` on
+/// standard output, and an error naming `refresh` when it is stale. The exit status.
+fn check(
+    path: &Path,
+    checked: &output::Checked,
+    format: ReportFormat,
+    refresh: String,
+) -> anyhow::Result<u8> {
+    exit::write(checked.render(format.format()))?;
+    let Err(mut stale) = checked.fresh() else {
+        return Ok(exit::SUCCESS);
+    };
+    if let dynakube_netpol::Error::Stale {
+        dir,
+        refresh: command,
+        ..
+    } = &mut stale
+    {
+        // A file's report names its directory; the message names the file.
+        *dir = path.display().to_string();
+        *command = Some(refresh);
+    }
+    anstream::eprintln!(
+        "{}: {}",
+        crate::style::error(),
+        stale.to_string_in(&crate::words::Flags)
+    );
+    Ok(exit::FAILED)
 }
 
 /// The format of a stream of policies.
@@ -218,12 +349,33 @@ enum Stream {
 }
 
 impl Stream {
+    /// The policies of `output` in this format. JSON is one `v1` `List`, as `kubectl get -o
+    /// json` prints several objects: one document every JSON reader takes whole (a stream of
+    /// objects is no JSON document), which kubectl's `-f` reads item by item. JSON has no
+    /// comments: the provenance and header lines are left out; the objects are those of the
+    /// YAML stream, their fields in the same order.
     fn text(self, output: &output::Output) -> anyhow::Result<String> {
         Ok(match self {
             Stream::Yaml => output.to_stream(),
-            Stream::Json => output.to_json()?,
+            Stream::Json => {
+                let list = List {
+                    api_version: "v1",
+                    kind: "List",
+                    items: output.objects()?,
+                };
+                serde_json::to_string_pretty(&list)? + "\n"
+            }
         })
     }
+}
+
+/// A `v1` `List`, its fields in kubectl's order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct List {
+    api_version: &'static str,
+    kind: &'static str,
+    items: Vec<serde_yaml::Value>,
 }
 
 /// Where `-o` sends the policies.
@@ -312,61 +464,11 @@ impl Target {
     }
 }
 
-/// Writes `text` to `file` atomically, unless it already holds it.
-fn write_file(file: &Path, text: &str) -> anyhow::Result<()> {
+/// Writes `text` to `file` atomically, unless it already holds it; whether it wrote.
+fn write_file(file: &Path, text: &str) -> anyhow::Result<bool> {
     if std::fs::read_to_string(file).is_ok_and(|old| old == text) {
-        verbose(|| format!("{} is up to date", file.display()));
-        return Ok(());
+        return Ok(false);
     }
     output::write_file(file, text)?;
-    verbose(|| format!("wrote {}", file.display()));
-    Ok(())
-}
-
-/// `--check` of a file: exit 1 with a unified diff when it does not hold `text`.
-fn check_file(file: &Path, text: &str) -> anyhow::Result<ExitCode> {
-    let old = match std::fs::read_to_string(file) {
-        Ok(old) => old,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(dynakube_netpol::Error::Read {
-                file: file.display().to_string(),
-                reason: e.to_string(),
-            }
-            .into());
-        }
-    };
-    if old == text {
-        return Ok(ExitCode::SUCCESS);
-    }
-    exit::write(output::unified_diff(
-        &file.display().to_string(),
-        &old,
-        text,
-    ))?;
-    eprintln!(
-        "error: {}",
-        dynakube_netpol::Error::Stale {
-            dir: file.display().to_string(),
-            count: 1,
-        }
-    );
-    Ok(exit::code(exit::FAILED))
-}
-
-fn check(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<ExitCode> {
-    let differences = output::check_dir(dir, files)?;
-    if differences.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let diffs: String = differences.iter().map(|d| d.diff.as_str()).collect();
-    exit::write(diffs)?;
-    eprintln!(
-        "error: {}",
-        dynakube_netpol::Error::Stale {
-            dir: dir.display().to_string(),
-            count: differences.len(),
-        }
-    );
-    Ok(exit::code(exit::FAILED))
+    Ok(true)
 }

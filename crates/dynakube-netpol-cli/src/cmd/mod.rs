@@ -9,6 +9,8 @@ pub(crate) mod helm_post_render;
 pub(crate) mod krm;
 pub(crate) mod kustomize_transformer;
 pub(crate) mod lock;
+pub(crate) mod matrix;
 pub(crate) mod plugins;
+pub(crate) mod profile;
 pub(crate) mod verify;
 pub(crate) mod zone_plan;

@@ -9,9 +9,9 @@ use clap::ValueEnum;
 use dynakube_netpol::source::Limits;
 use dynakube_netpol::{Flavor, evaluate, output, verify};
 
-use crate::say::Format;
+use crate::say::ReportFormat;
 use crate::settings::{Sources, read};
-use crate::{exit, locking};
+use crate::{exit, locking, say};
 
 pub(crate) const HELP: &str = "\
 Examples:
@@ -37,7 +37,10 @@ pub(crate) struct VerifyArgs {
     /// it, a model cluster is built from the matrix: one pod per Dynatrace workload, the
     /// cluster DNS, Prometheus, an injected application namespace and an unrelated one.
     /// May be given more than once (for example a pod list and a namespace list), and name a
-    /// directory as --policies does; `-` reads standard input.
+    /// directory as --policies does; `-` reads standard input. A block of the cluster
+    /// profile's nodeCIDRs, controlPlaneCIDRs or apiServer.endpointCIDRs that holds the
+    /// address of one of these pods outside the host network is a warning naming the rows it
+    /// widens.
     #[arg(long, value_name = "FILE")]
     pods: Vec<String>,
 
@@ -46,9 +49,11 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     write_case: Option<PathBuf>,
 
-    /// `text` (a table, one row per flow) or `json`.
+    /// `text` (a table, one row per flow), `json`, `sarif` (SARIF 2.1.0 for code scanning),
+    /// `junit` (JUnit XML, a test case per flow and finding) or `markdown` (for a pull-request
+    /// comment).
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    format: Format,
+    format: ReportFormat,
 
     /// Findings that fail the verification (exit 1) besides denied flows, comma separated:
     /// `extra` (connections allowed beyond the matrix), `unchecked` (flows that could not be
@@ -124,6 +129,8 @@ impl VerifyArgs {
                     pods.extend(more_pods);
                 }
             }
+            // Blocks of the profile that hold these pods' addresses widen the rules naming them.
+            say::print_notes(&verify::blocks_holding_pods(&matrix, &pods));
             (namespaces, pods)
         };
         let index = evaluate::Index::new(namespaces, pods, &files.policies)?;
@@ -132,16 +139,19 @@ impl VerifyArgs {
         if let Some(dir) = &self.write_case {
             write_case(dir, &index, &files.policies, &report)?;
         }
-        let text = match self.format {
-            Format::Text => report.to_text(),
-            Format::Json => report.to_json(),
-        };
-        exit::write(text)?;
-        let failures = report.failures(&verify::FailOn {
+        let fail_on = verify::FailOn {
             extra: self.fail_on.contains(&FailOn::Extra),
             unchecked: self.fail_on.contains(&FailOn::Unchecked),
             foreign: self.fail_on.contains(&FailOn::Foreign),
-        });
+        };
+        // Findings no policy file holds point at the first file of resources (SARIF).
+        let resources = (self.sources.input.names()).find(|input| Path::new(input).is_file());
+        exit::write(report.render(
+            self.format.format(),
+            &fail_on,
+            resources.map(String::as_str),
+        ))?;
+        let failures = report.failures(&fail_on);
         if failures.is_empty() {
             return Ok(ExitCode::SUCCESS);
         }

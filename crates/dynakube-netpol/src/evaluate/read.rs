@@ -24,12 +24,18 @@ pub struct PolicyFiles {
     pub unevaluated: BTreeMap<String, usize>,
     /// Objects that are no policies (a kustomization, say): count by `Kind (apiVersion)`.
     pub skipped: BTreeMap<String, usize>,
+    /// The file each NetworkPolicy was read from, by `namespace/name` (the first file, when
+    /// several hold one).
+    pub files: BTreeMap<String, String>,
 }
 
 impl PolicyFiles {
     /// Adds what another file held.
     pub fn extend(&mut self, other: PolicyFiles) {
         self.policies.extend(other.policies);
+        for (policy, file) in other.files {
+            self.files.entry(policy).or_insert(file);
+        }
         for (kind, count) in other.unevaluated {
             *self.unevaluated.entry(kind).or_default() += count;
         }
@@ -59,6 +65,13 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
         if kind == "NetworkPolicy" && api_version == "networking.k8s.io/v1" {
             let policy: NetworkPolicy = typed(&location, value.clone())?;
             strict(&location, &value, &policy)?;
+            let metadata = &policy.metadata;
+            let key = format!(
+                "{}/{}",
+                metadata.namespace.as_deref().unwrap_or_default(),
+                metadata.name.as_deref().unwrap_or_default()
+            );
+            read.files.entry(key).or_insert_with(|| file.to_string());
             read.policies.push(policy);
         } else if kind.ends_with("NetworkPolicy") {
             *read.unevaluated.entry(name).or_default() += 1;

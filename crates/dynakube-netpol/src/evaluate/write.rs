@@ -21,7 +21,7 @@ pub struct Case {
 
 impl Case {
     /// The policies as a YAML stream, one document each.
-    pub fn policies_yaml(&self) -> String {
+    pub(crate) fn policies_yaml(&self) -> String {
         self.policies
             .iter()
             .map(|policy| {
@@ -35,7 +35,7 @@ impl Case {
 
     /// The namespaces and pods as one `v1` `List`, as `kubectl get pods,namespaces -A -o yaml`
     /// prints them.
-    pub fn cluster_yaml(&self) -> String {
+    pub(crate) fn cluster_yaml(&self) -> String {
         let namespaces = self.namespaces.iter().map(|namespace| {
             json!({
                 "apiVersion": "v1",

@@ -367,7 +367,7 @@ impl Walk {
         let mut hints = Vec::new();
         // Only a string can be a misspelt name: a number or a boolean is a mistake of its own.
         if let Some(Key::Name(name)) = self.path.last()
-            && let Some(sibling) = nearest(name, parent.fields.keys())
+            && let Some(sibling) = nearest(name, parent.fields.keys().map(String::as_str))
         {
             hints.push(format!("did you mean `{sibling}`?"));
         }
@@ -454,9 +454,12 @@ fn path_text(path: &[Key]) -> String {
 /// as a cut-off name) and normalised Damerau-Levenshtein (good at swapped, missing or extra
 /// letters). Ties go to the first candidate in order. Long names get no suggestion: no
 /// declared name is long, and comparing costs time in proportion to the length.
+///
+/// The one suggestion of every reader: resource fields here, the fields of the cluster profile
+/// and the other files ([`crate::error::field_error`]), and row ids.
 pub(crate) fn nearest<'a>(
     name: &str,
-    candidates: impl Iterator<Item = &'a String>,
+    candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     const CLOSE_ENOUGH: f64 = 0.88;
     const LONGEST: usize = 100;

@@ -36,7 +36,7 @@
 //! assert!(reason.starts_with("is not a field of DynaKube dynatrace.com/v1beta6"), "{reason}");
 //! // What would let it through, as data: each front end words it (a flag, a spec field).
 //! use dynakube_netpol::advice::{Remedy, Setting};
-//! assert_eq!(remedies[0], Remedy::set_when(Setting::IgnoreUnknownFields, "to ignore unknown fields with a warning"));
+//! assert!(matches!(remedies[0], Remedy::Set { setting: Setting::IgnoreUnknownFields, .. }));
 //!
 //! // Or ignored with a warning on the resource.
 //! let options = ParseOptions { unknown_fields: UnknownFields::Warn, ..ParseOptions::default() };
@@ -54,6 +54,7 @@ mod fields;
 mod status;
 
 pub use fields::known_field_paths;
+pub(crate) use fields::nearest;
 
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
@@ -204,9 +205,7 @@ const GROUP: &str = "dynatrace.com";
 fn near_kind(kind: &str, ours: bool) -> Option<&'static str> {
     const KINDS: [&str; 2] = ["DynaKube", "EdgeConnect"];
     if ours {
-        let candidates = KINDS.map(String::from);
-        let near = fields::nearest(kind, candidates.iter())?;
-        return KINDS.into_iter().find(|k| *k == near);
+        return nearest(kind, KINDS);
     }
     let lower = kind.to_lowercase();
     KINDS

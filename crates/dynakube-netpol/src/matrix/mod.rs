@@ -51,6 +51,7 @@ mod components;
 mod notes;
 mod peers;
 mod ports;
+mod reference;
 pub(crate) mod releases;
 mod rows;
 mod rules;
@@ -60,9 +61,13 @@ use std::collections::BTreeSet;
 
 pub use crate::values::OperatorVersion;
 pub use build::build;
+pub(crate) use build::{MEANINGS, Meaning};
 pub use components::{Component, Selection, Workload};
 pub(crate) use components::{INSTANCE_NAMESPACE_LABEL, Scope, port_name};
 pub use notes::{Level, Note};
+pub(crate) use notes::{
+    acknowledged_line, is_acknowledged, merged as merged_notes, without_profile,
+};
 pub use peers::{ApiServer, Blocks, Dns, Endpoint, HostRole, NodeScope, Nodes, Pods, PodsKind};
 pub use ports::{Port, Ports, Protocol};
 pub use releases::Selector;
@@ -174,4 +179,35 @@ pub struct Matrix {
     /// The operator release the matrix is built for: the cluster profile's, else the newest
     /// release that serves every DynaKube's API version (a note says so).
     pub operator: OperatorVersion,
+}
+
+/// How [`describe_rows`] writes the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RowsFormat {
+    /// Plain text: a block per row.
+    Text,
+    /// Markdown: a section per row, with a table per part of it.
+    Markdown,
+    /// One JSON object: `{"rows": [{"id", "direction", "table", "implementedBy", "notes"}]}`.
+    Json,
+}
+
+/// The rows `ids` of the traffic matrix (every row when `ids` is empty, in the reference's
+/// order), each once, as `dynakube-netpol matrix` prints them: the parts each has in the table
+/// (purpose, from, to, ports, when, proxy), the rows that implement a reference row without a
+/// part of its own (I14, E30), and what each kind of note on it means.
+///
+/// ```
+/// use dynakube_netpol::matrix::{RowId, RowsFormat, describe_rows};
+///
+/// let e9: RowId = "E9".parse()?;
+/// let text = describe_rows(&[e9], RowsFormat::Text);
+/// assert!(text.starts_with("E9 (egress)\n  Kubernetes API monitoring\n"));
+/// let json: serde_json::Value = serde_json::from_str(&describe_rows(&[e9], RowsFormat::Json))?;
+/// assert_eq!(json["rows"][0]["table"][0]["to"], "kube-apiserver");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn describe_rows(ids: &[RowId], format: RowsFormat) -> String {
+    reference::describe(ids, format)
 }

@@ -488,7 +488,7 @@ fn range(since: OperatorVersion, until: Option<OperatorVersion>) -> String {
 }
 
 /// The facts by release and the pod labels of the components whose labels changed, as
-/// Markdown tables for the README.
+/// Markdown tables for `docs/releases.md` (`cargo xtask docs`).
 pub fn markdown_table() -> String {
     let mut rows: Vec<(OperatorVersion, String, String)> = ReleaseFact::ALL
         .iter()

@@ -53,6 +53,48 @@ impl RowId {
     }
 }
 
+/// A row id as written (`E9`); anything else is refused with the nearest id, so that `--ack`,
+/// the cluster profile's `acknowledge` and `dynakube-netpol matrix` say the same.
+impl std::str::FromStr for RowId {
+    type Err = crate::values::Invalid;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        if let Some(id) = RowId::parse(name) {
+            return Ok(id);
+        }
+        let range = |direction| {
+            let ids: Vec<&str> = RowId::ALL
+                .iter()
+                .filter(|id| id.direction() == direction)
+                .map(|id| id.name())
+                .collect();
+            format!(
+                "{} to {}",
+                ids.first().unwrap_or(&""),
+                ids.last().unwrap_or(&"")
+            )
+        };
+        let mut reason = format!(
+            "is not a row of the traffic matrix ({}, {})",
+            range(Direction::Ingress),
+            range(Direction::Egress)
+        );
+        if let Some(near) = crate::input::nearest(name, RowId::ALL.iter().map(|id| id.name())) {
+            reason.push_str(&format!("; did you mean `{near}`?"));
+        }
+        Err(crate::values::Invalid(reason))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RowId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(|e: crate::values::Invalid| {
+            serde::de::Error::custom(format!("`{}` {e}", crate::values::Shown(&name)))
+        })
+    }
+}
+
 impl fmt::Display for RowId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -84,5 +126,31 @@ mod tests {
         assert_eq!(RowId::parse("E30"), Some(RowId::E30));
         assert_eq!(RowId::E4.direction(), Direction::Egress);
         assert_eq!(joined(&[RowId::E11, RowId::I11, RowId::E2]), "I11, E2, E11");
+    }
+
+    #[test]
+    fn unknown_ids_are_refused_with_the_nearest() {
+        assert_eq!("E9".parse::<RowId>(), Ok(RowId::E9));
+        let refused = |name: &str| name.parse::<RowId>().unwrap_err().to_string();
+        assert_eq!(
+            refused("e9"),
+            "is not a row of the traffic matrix (I1 to I17, E1 to E30); did you mean `E9`?"
+        );
+        assert!(
+            refused("E 10").ends_with("did you mean `E10`?"),
+            "{}",
+            refused("E 10")
+        );
+        assert_eq!(
+            refused("X"),
+            "is not a row of the traffic matrix (I1 to I17, E1 to E30)"
+        );
+        let read: Result<Vec<RowId>, _> = serde_yaml::from_str("[E9, I11]");
+        assert_eq!(read.unwrap(), [RowId::E9, RowId::I11]);
+        let error = serde_yaml::from_str::<Vec<RowId>>("[E99]").unwrap_err();
+        assert!(
+            error.to_string().starts_with("`E99` is not a row"),
+            "{error}"
+        );
     }
 }

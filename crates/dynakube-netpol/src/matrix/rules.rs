@@ -339,7 +339,7 @@ impl PortKind {
     }
 }
 
-/// The table as a Markdown table, one line per row (for the README; `cargo xtask docs`).
+/// The table as a Markdown table, one line per row (for `docs/traffic-matrix.md`; `cargo xtask docs`).
 pub fn markdown_table() -> String {
     let mut out = String::from(
         "| Row | Also | Component | Direction | Peer | Ports | Switched on by | Proxy (E30) | Zone fallback NONE | Purpose |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",

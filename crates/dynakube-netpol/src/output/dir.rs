@@ -29,12 +29,66 @@ use crate::error::{Error, Result};
 const MAX_COMPARED: u64 = 64 << 20;
 
 /// How a file in an output directory differs from what would be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Difference {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Difference {
     /// The file name inside the directory.
-    pub file: String,
+    pub(crate) file: String,
+    /// What differs.
+    pub(crate) change: Change,
     /// A unified diff from the file on disk to the expected content (removal for stale files).
-    pub diff: String,
+    pub(crate) diff: String,
+}
+
+/// What differs about a file of an output directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Change {
+    /// Its content is not what the inputs generate.
+    Changed,
+    /// It is missing.
+    Missing,
+    /// This tool wrote it before, and the inputs no longer generate it.
+    LeftOver,
+    /// Something that is not a regular file (a link, a directory) holds its name.
+    NotAFile,
+}
+
+/// What `--check` found in an output directory; `render` writes it in a
+/// [`crate::ci::Format`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Checked {
+    /// The directory, as named.
+    pub(crate) dir: String,
+    /// Every file compared: the files the inputs generate and the generated files left over,
+    /// sorted.
+    pub(crate) files: Vec<String>,
+    /// How files differ; empty when the directory is fresh.
+    pub(crate) differences: Vec<Difference>,
+}
+
+impl Checked {
+    /// Ok when the directory is fresh; else [`Error::Stale`], naming the directory and how
+    /// many files differ.
+    pub fn fresh(&self) -> Result<()> {
+        if self.differences.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Stale {
+            dir: self.dir.clone(),
+            count: self.differences.len(),
+            refresh: None,
+        })
+    }
+
+    /// The differences as unified diffs, one after the other.
+    pub(crate) fn to_text(&self) -> String {
+        self.differences.iter().map(|d| d.diff.as_str()).collect()
+    }
+
+    /// The check as JSON.
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the check serializes") + "\n"
+    }
 }
 
 /// An entry of an existing output directory.
@@ -130,14 +184,14 @@ fn starts_with_mark(path: &Path) -> bool {
 
 /// Compares `dir` with `files`: changed, missing and left-over generated files, as diffs.
 /// Nothing is followed or opened but regular files.
-pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<Difference>> {
+pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Checked> {
     let entries = entries(dir)?;
     let mut differences = Vec::new();
     for (name, expected) in files {
         let path = dir.join(name);
-        let actual = match entries.get(name) {
-            None => String::new(),
-            Some(Entry::Ours | Entry::File) => read_compared(&path)?,
+        let (actual, change) = match entries.get(name) {
+            None => (String::new(), Change::Missing),
+            Some(Entry::Ours | Entry::File) => (read_compared(&path)?, Change::Changed),
             Some(Entry::Link) => {
                 differences.push(not_a_file(name, "a symbolic link", expected));
                 continue;
@@ -150,44 +204,120 @@ pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<Dif
         if &actual != expected {
             differences.push(Difference {
                 file: name.clone(),
+                change,
                 diff: unified_diff(name, &actual, expected),
             });
         }
     }
+    let mut compared: Vec<String> = files.keys().cloned().collect();
     for (name, entry) in &entries {
         if *entry == Entry::Ours && !files.contains_key(name) {
             let actual = read_compared(&dir.join(name))?;
             differences.push(Difference {
                 file: name.clone(),
+                change: Change::LeftOver,
                 diff: unified_diff(name, &actual, ""),
             });
+            compared.push(name.clone());
         }
     }
-    Ok(differences)
+    compared.sort();
+    Ok(Checked {
+        dir: dir.display().to_string(),
+        files: compared,
+        differences,
+    })
 }
 
-/// Whether `dir` holds exactly `files` among its files of this tool (a quick [`check_dir`]
-/// without diffs).
-fn is_fresh(
+/// Compares the file at `path` with `expected`, as [`check_dir`] compares the files of a
+/// directory (for `generate -o FILE --check`): the report names the file's directory and the
+/// file. A missing file is missing; anything but a regular file (a link too, which a write
+/// would replace) is not a file.
+pub fn check_file(path: &Path, expected: &str) -> Result<Checked> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.display().to_string(),
+        _ => ".".to_string(),
+    };
+    let difference = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(Difference {
+            file: name.clone(),
+            change: Change::Missing,
+            diff: unified_diff(&name, "", expected),
+        }),
+        Err(e) => return Err(write_error(path, &e)),
+        Ok(metadata) if metadata.is_file() => {
+            let actual = read_compared(path)?;
+            (actual != expected).then(|| Difference {
+                file: name.clone(),
+                change: Change::Changed,
+                diff: unified_diff(&name, &actual, expected),
+            })
+        }
+        Ok(metadata) if metadata.is_symlink() => {
+            Some(not_a_file(&name, "a symbolic link", expected))
+        }
+        Ok(_) => Some(not_a_file(&name, "not a regular file", expected)),
+    };
+    Ok(Checked {
+        dir,
+        files: vec![name],
+        differences: difference.into_iter().collect(),
+    })
+}
+
+/// What a write did to an output directory, by file name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Written {
+    /// Files written that were not there, or had other content.
+    pub changed: BTreeSet<String>,
+    /// Files that were there with the same content.
+    pub unchanged: BTreeSet<String>,
+    /// Files of this tool that are no longer generated, removed.
+    pub removed: BTreeSet<String>,
+}
+
+impl Written {
+    /// Whether the directory held exactly these files already.
+    fn nothing_changed(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// How `files` differ from what `dir` holds among its files of this tool (a quick
+/// [`check_dir`] without diffs).
+fn compare(
     dir: &Path,
     entries: &BTreeMap<String, Entry>,
     files: &BTreeMap<String, String>,
-) -> Result<bool> {
-    let ours = entries.values().filter(|e| **e == Entry::Ours).count();
-    if ours != files.len() {
-        return Ok(false);
-    }
+) -> Result<Written> {
+    let mut written = Written::default();
     for (name, expected) in files {
-        if entries.get(name) != Some(&Entry::Ours) || read_compared(&dir.join(name))? != *expected {
-            return Ok(false);
-        }
+        let same =
+            entries.get(name) == Some(&Entry::Ours) && read_compared(&dir.join(name))? == *expected;
+        let set = if same {
+            &mut written.unchanged
+        } else {
+            &mut written.changed
+        };
+        set.insert(name.clone());
     }
-    Ok(true)
+    written.removed = entries
+        .iter()
+        .filter(|(name, entry)| **entry == Entry::Ours && !files.contains_key(*name))
+        .map(|(name, _)| name.clone())
+        .collect();
+    Ok(written)
 }
 
 fn not_a_file(name: &str, kind: &str, expected: &str) -> Difference {
     Difference {
         file: name.to_string(),
+        change: Change::NotAFile,
         diff: format!(
             "{name} is {kind}, not a file this tool wrote\n{}",
             unified_diff(name, "", expected)
@@ -220,8 +350,9 @@ pub enum Flush {
     Yes,
 }
 
-/// Writes `files` as the new content of `dir`, atomically (see the module documentation).
-/// When `dir` already holds exactly these files, nothing is written.
+/// Writes `files` as the new content of `dir`, atomically (see the module documentation),
+/// and says which files changed. When `dir` already holds exactly these files, nothing is
+/// written.
 ///
 /// Another run writing the same directory is waited for: `waiting` is called once, with the
 /// lock file, before the wait begins (the command-line tool says so).
@@ -230,7 +361,7 @@ pub fn write_dir(
     files: &BTreeMap<String, String>,
     flush: Flush,
     waiting: &mut dyn FnMut(&Path),
-) -> Result<()> {
+) -> Result<Written> {
     Writer::new(dir)?.write(files, flush, None, waiting)
 }
 
@@ -241,7 +372,7 @@ fn write_dir_failing_after(
     dir: &Path,
     files: &BTreeMap<String, String>,
     after: usize,
-) -> Result<()> {
+) -> Result<Written> {
     Writer::new(dir)?.write(files, Flush::No, Some(after), &mut |_| {})
 }
 
@@ -299,12 +430,13 @@ impl Writer {
         flush: Flush,
         fail_after: Option<usize>,
         waiting: &mut dyn FnMut(&Path),
-    ) -> Result<()> {
+    ) -> Result<Written> {
         let _lock = WriteLock::take(&self.dir, waiting)?;
         self.remove_stale_siblings()?;
         let entries = entries(&self.dir)?;
-        if is_fresh(&self.dir, &entries, files)? {
-            return Ok(());
+        let written = compare(&self.dir, &entries, files)?;
+        if written.nothing_changed() {
+            return Ok(written);
         }
         let mut carried = Vec::new();
         for (name, entry) in &entries {
@@ -336,7 +468,7 @@ impl Writer {
         // after a failure: removed either way (a failure to remove it is left for the next
         // run, which removes what interrupted runs left).
         let _ = temporary.close();
-        result
+        result.map(|()| written)
     }
 
     /// A new empty directory beside the output directory, `.<name>.dynakube-netpol-<kind>`
@@ -675,6 +807,38 @@ mod tests {
     }
 
     #[test]
+    fn a_file_is_checked_as_a_directory_s_files_are() {
+        let dir = scratch("check-file");
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("policies.yaml");
+        let changes = |checked: &Checked| -> Vec<Change> {
+            checked.differences.iter().map(|d| d.change).collect()
+        };
+        let missing = check_file(&file, "a\n").unwrap();
+        assert_eq!(changes(&missing), [Change::Missing]);
+        assert_eq!(missing.files, ["policies.yaml"]);
+        assert_eq!(missing.dir, dir.display().to_string());
+        fs::write(&file, "a\n").unwrap();
+        let fresh = check_file(&file, "a\n").unwrap();
+        assert!(fresh.fresh().is_ok());
+        let changed = check_file(&file, "b\n").unwrap();
+        assert_eq!(changes(&changed), [Change::Changed]);
+        assert!(changed.differences[0].diff.contains("-a\n+b\n"));
+        assert!(matches!(
+            changed.fresh(),
+            Err(Error::Stale { count: 1, .. })
+        ));
+        #[cfg(unix)]
+        {
+            let link = dir.join("link.yaml");
+            std::os::unix::fs::symlink(&file, &link).unwrap();
+            let linked = check_file(&link, "a\n").unwrap();
+            assert_eq!(changes(&linked), [Change::NotAFile]);
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn an_interrupted_write_leaves_the_old_set() {
         let dir = scratch("interrupted");
         let old = set("1", &["a", "b", "c"]);
@@ -695,6 +859,32 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn a_write_says_which_files_changed() {
+        let dir = scratch("written");
+        let names = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>();
+        let first = write_dir(&dir, &set("1", &["a", "b"]), Flush::No, &mut |_| {}).unwrap();
+        assert_eq!(
+            names(&first.changed),
+            ["a.yaml", "b.yaml", "kustomization.yaml"]
+        );
+        assert!(first.unchanged.is_empty() && first.removed.is_empty());
+        let again = write_dir(&dir, &set("1", &["a", "b"]), Flush::No, &mut |_| {}).unwrap();
+        assert!(again.changed.is_empty() && again.removed.is_empty());
+        assert_eq!(again.unchanged.len(), 3);
+        // `a` keeps its content, the kustomization lists `c` instead of `b`.
+        let mut next = set("1", &["a", "c"]);
+        next.insert(
+            "kustomization.yaml".into(),
+            set("2", &["a", "c"])["kustomization.yaml"].clone(),
+        );
+        let changed = write_dir(&dir, &next, Flush::No, &mut |_| {}).unwrap();
+        assert_eq!(names(&changed.changed), ["c.yaml", "kustomization.yaml"]);
+        assert_eq!(names(&changed.unchanged), ["a.yaml"]);
+        assert_eq!(names(&changed.removed), ["b.yaml"]);
+        assert_eq!(read(&dir), next);
+    }
+
     #[test]
     fn user_entries_are_carried_or_refused_never_followed() {
         let dir = scratch("user");
@@ -727,12 +917,10 @@ mod tests {
             "{err}"
         );
         assert_eq!(fs::read_to_string(&outside).unwrap(), "precious\n");
-        let differences = check_dir(&dir, &set("3", &["c"])).unwrap();
-        assert!(
-            differences
-                .iter()
-                .any(|d| d.diff.starts_with("c.yaml is a symbolic link"))
-        );
+        let checked = check_dir(&dir, &set("3", &["c"])).unwrap();
+        assert!(checked.differences.iter().any(|d| {
+            d.change == Change::NotAFile && d.diff.starts_with("c.yaml is a symbolic link")
+        }));
 
         fs::remove_file(dir.join("c.yaml")).unwrap();
         fs::create_dir(dir.join("sub")).unwrap();

@@ -9,7 +9,7 @@
 //!
 //! Architecture invariant: no input text reaches an output unescaped. Policies are serialized
 //! by the YAML library from validated values; comment lines go through
-//! [`escape`].
+//! [`Shown`](crate::values::Shown).
 //!
 //! # Example
 //!
@@ -52,12 +52,7 @@
 //! let stream = output.to_stream();
 //! assert!(stream.contains("#   dynakube-netpol generate dk.yaml\n"));
 //! assert_eq!(stream.matches("\n---\n").count(), generated.policies.len());
-//! // As JSON: one `List` of the same objects.
-//! let list: serde_json::Value = serde_json::from_str(&output.to_json()?)?;
-//! assert_eq!(list["kind"], "List");
-//! assert_eq!(list["items"].as_array().map(Vec::len), Some(generated.policies.len()));
-//! assert_eq!(list["items"][0]["metadata"]["name"], "default-deny");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
 mod dir;
@@ -65,8 +60,11 @@ mod dir;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+pub(crate) use dir::{Change, Difference};
 #[doc(hidden)]
-pub use dir::{Difference, Flush, WriteLock, check_dir, unified_diff, write_dir, write_file};
+pub use dir::{
+    Checked, Flush, WriteLock, Written, check_dir, check_file, unified_diff, write_dir, write_file,
+};
 
 use crate::error::{Error, Result};
 use crate::resources::ResourceRef;
@@ -254,23 +252,6 @@ impl Output {
             out.push_str(&document.yaml);
         }
         out
-    }
-
-    /// The objects as one JSON document, a `v1` `List` as `kubectl get -o json` prints
-    /// several objects: one value every JSON reader takes whole (a stream of objects is no
-    /// JSON document), which `kubectl apply -f` reads item by item. JSON has no comments, so
-    /// the provenance and the header lines are left out; the objects are those of
-    /// [`Output::to_stream`], their fields in the same order.
-    pub fn to_json(&self) -> Result<String> {
-        let mut list = serde_yaml::Mapping::new();
-        list.insert("apiVersion".into(), "v1".into());
-        list.insert("kind".into(), "List".into());
-        list.insert("items".into(), serde_yaml::Value::Sequence(self.objects()?));
-        let json = serde_json::to_string_pretty(&list).map_err(|e| Error::Write {
-            path: "the JSON list".into(),
-            reason: e.to_string(),
-        })?;
-        Ok(json + "\n")
     }
 
     /// The objects, as the stream holds them (annotations included).

@@ -156,12 +156,10 @@ pub(crate) fn network_policies(matrix: &Matrix, addresses: &Addresses) -> Typed 
     }
     renderer.cdn_warnings();
     for ((text, cause), refs) in std::mem::take(&mut renderer.warnings) {
-        renderer.notes.insert(Note {
-            level: Level::Warning,
-            refs,
-            text,
-            cause: Some(cause),
-        });
+        let mut warning = Note::new(Level::Warning, &[], text);
+        warning.refs = refs;
+        warning.cause = Some(cause);
+        renderer.notes.insert(warning);
     }
     let namespace = matrix.namespace.as_str();
     let mut policies = vec![(default_deny(namespace), BTreeSet::new())];
@@ -359,7 +357,7 @@ impl Renderer<'_> {
 
     /// Records why a flow has no rule at all.
     fn unrendered(&mut self, flow: &Flow) {
-        let text = match Unexpressed::of(flow) {
+        let note = match Unexpressed::of(flow) {
             Unexpressed::CdnWithoutAddresses(host) => {
                 let (hosts, refs) = self
                     .cdns
@@ -369,33 +367,45 @@ impl Renderer<'_> {
                 refs.extend(flow.refs.iter().copied());
                 return;
             }
-            Unexpressed::HostNetworkSource(w) => format!(
-                "{}: its traffic to {} ({}) needs a host firewall",
-                super::in_host_network(w),
-                flow.to,
-                flow.ports
+            Unexpressed::HostNetworkSource(w) => Note::listing(
+                flow,
+                format!("{}: its traffic to ", super::in_host_network(w)),
+                super::peer_on_ports(&flow.to, flow),
+                " needs a host firewall",
             ),
             Unexpressed::HostNetworkDestination(w) => super::to_host_network(w, flow),
-            Unexpressed::AppSource(w) => format!(
-                "{}; these policies cover only namespace {}",
-                super::apps_need_egress(&super::injected_apps(w), flow),
-                self.matrix.namespace
+            Unexpressed::AppSource(w) => super::apps_need_egress(
+                &super::injected_apps(w),
+                flow,
+                &format!(
+                    "; these policies cover only namespace {}",
+                    self.matrix.namespace
+                ),
             ),
-            Unexpressed::AppPods(pods) => format!(
-                "{}; these policies cover only namespace {}",
-                super::apps_need_egress(&pods.describe(), flow),
-                self.matrix.namespace
+            Unexpressed::AppPods(pods) => super::apps_need_egress(
+                &pods.describe(),
+                flow,
+                &format!(
+                    "; these policies cover only namespace {}",
+                    self.matrix.namespace
+                ),
             ),
-            Unexpressed::PatternWithoutAddresses(pattern) => format!(
-                "{} reaches hosts matching {pattern} on any port; give their addresses in the hosts file to allow them",
-                flow.from
+            Unexpressed::PatternWithoutAddresses(pattern) => Note::on_flow(
+                flow,
+                format!(
+                    "{} reaches hosts matching {pattern} on any port; give their addresses in the hosts file to allow them",
+                    flow.from
+                ),
             ),
-            Unexpressed::NoFixedPeer => format!(
-                "{} reaches {} on {} ports: not expressible as a NetworkPolicy; not allowed",
-                flow.from, flow.to, flow.ports
+            Unexpressed::NoFixedPeer => Note::on_flow(
+                flow,
+                format!(
+                    "{} reaches {} on {} ports: not expressible as a NetworkPolicy; not allowed",
+                    flow.from, flow.to, flow.ports
+                ),
             ),
         };
-        self.notes.insert(Note::on_flow(flow, text));
+        self.notes.insert(note);
     }
 }
 

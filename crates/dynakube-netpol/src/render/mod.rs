@@ -48,7 +48,8 @@ pub(crate) mod cilium;
 pub(crate) mod kubernetes;
 
 use crate::matrix::{
-    Direction, Endpoint, Flow, HostRole, INSTANCE_NAMESPACE_LABEL, Pods, RowId, Selection, Workload,
+    Direction, Endpoint, Flow, HostRole, INSTANCE_NAMESPACE_LABEL, Note, Pods, RowId, Selection,
+    Workload,
 };
 use crate::resources::ResourceRef;
 use crate::values::{Host, HostPattern, Name};
@@ -191,24 +192,32 @@ pub(crate) fn in_host_network(workload: &Workload) -> String {
     )
 }
 
+/// A peer of `flow` and the flow's ports, as notes list them: `abc12345.live.dynatrace.com
+/// (443/TCP)`.
+pub(crate) fn peer_on_ports(peer: &Endpoint, flow: &Flow) -> String {
+    format!("{peer} ({})", flow.ports)
+}
+
 /// The note on a flow to a workload in the host network ([`Unexpressed::HostNetworkDestination`]),
-/// the same in every flavor.
-pub(crate) fn to_host_network(workload: &Workload, flow: &Flow) -> String {
-    format!(
-        "{}: traffic to it from {} ({}) is not governed by these policies; protect it with a host firewall",
-        in_host_network(workload),
-        flow.from,
-        flow.ports
+/// the same in every flavor; the flows from several peers make one note listing them.
+pub(crate) fn to_host_network(workload: &Workload, flow: &Flow) -> Note {
+    Note::listing(
+        flow,
+        format!("{}: traffic to it from ", in_host_network(workload)),
+        peer_on_ports(&flow.from, flow),
+        " is not governed by these policies; protect it with a host firewall",
     )
 }
 
 /// What every flavor says of application pods outside the operator namespace
 /// ([`Unexpressed::AppSource`], [`Unexpressed::AppPods`]): that `apps` need egress to the flow's
-/// peer; each flavor adds its advice.
-pub(crate) fn apps_need_egress(apps: &str, flow: &Flow) -> String {
-    format!(
-        "{apps} need egress to {} ({}) wherever their namespace restricts egress",
-        flow.to, flow.ports
+/// peer, and the flavor's `advice`; the flows to several peers make one note listing them.
+pub(crate) fn apps_need_egress(apps: &str, flow: &Flow, advice: &str) -> Note {
+    Note::listing(
+        flow,
+        format!("{apps} need egress to "),
+        peer_on_ports(&flow.to, flow),
+        format!(" wherever their namespace restricts egress{advice}"),
     )
 }
 

@@ -17,6 +17,7 @@
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
 //! use dynakube_netpol::resolve::{Fallback, FixedHosts, resolve_known};
 //! use dynakube_netpol::resources::Inputs;
+//! use dynakube_netpol::ci::Format;
 //! use dynakube_netpol::verify::{FailOn, model_cluster, verify};
 //! use dynakube_netpol::GenerateOptions;
 //! use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -43,10 +44,11 @@
 //! let index = Index::new(namespaces, pods, &policies)?;
 //! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail, &Default::default())?;
 //! let report = verify(&generated.matrix, &index, &addresses);
-//! assert!(report.passed(), "{}", report.to_text());
+//! assert!(report.passed(), "{}", report.render(Format::Text, &FailOn::default(), None));
 //! assert!(report.failures(&FailOn::default()).is_empty());
 //! // Its JSON is the machine-readable form: one check per flow of the matrix.
-//! let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+//! let json = report.render(Format::Json, &FailOn::default(), None);
+//! let json: serde_json::Value = serde_json::from_str(&json).unwrap();
 //! let flows = json["flows"].as_array().unwrap();
 //! assert_eq!(flows.len(), generated.matrix.flows.len());
 //! assert!(flows.iter().all(|check| check["result"] == "allowed"));
@@ -60,14 +62,12 @@ mod report;
 mod unselected;
 
 pub use model::model_cluster;
-#[cfg(test)]
-pub(crate) use report::Status;
+pub(crate) use report::{Extra, FlowCheck, Read, Status};
 pub use report::{FailOn, Report};
-pub(crate) use report::{FlowCheck, Read};
 pub(crate) use unselected::Unselected;
 
-use crate::evaluate::Index;
-use crate::matrix::Matrix;
+use crate::evaluate::{Index, Pod};
+use crate::matrix::{Matrix, Note};
 use crate::resolve::Addresses;
 
 /// Checks every flow of `matrix` against the policies of `index`, and computes what the
@@ -90,4 +90,21 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
         unselected,
         foreign,
     }
+}
+
+/// Warnings where the cluster profile and the cluster's pods disagree: every block of the
+/// profile's `nodeCIDRs`, `controlPlaneCIDRs` and `apiServer.endpointCIDRs` that holds the
+/// address of a pod of `pods` outside the host network (a host-network pod has its node's
+/// addresses by right), naming the block, a few of its pods and the rows of `matrix` whose
+/// rules it widens: a rule that admits the nodes admits those pods too. Fields that no flow
+/// of `matrix` names are not checked.
+///
+/// Meant for the pods of the cluster (`kubectl get pods -A`), not for a [model](model_cluster),
+/// whose addresses are made up.
+pub fn blocks_holding_pods(matrix: &Matrix, pods: &[Pod]) -> Vec<Note> {
+    crate::discover::blocks_holding_pods(
+        &matrix.profile,
+        &crate::discover::BlockRows::of_matrix(matrix),
+        crate::discover::pod_addresses(pods),
+    )
 }

@@ -52,10 +52,20 @@ pub(crate) struct Probe {
     pub(crate) egress: String,
     /// The destination's ingress side, in words.
     pub(crate) ingress: String,
+    /// The policies that isolate the side that denies it, as `namespace/name` (empty when it is
+    /// allowed): where the CI formats point. The words above name them too.
+    #[serde(skip)]
+    pub(crate) isolated_by: Vec<String>,
 }
 
 impl Probe {
     pub(super) fn new(index: &Index, connection: &Connection, verdict: &Verdict) -> Self {
+        let isolated_by = match (&verdict.egress, &verdict.ingress) {
+            (Side::Denied { isolated_by }, _) | (_, Side::Denied { isolated_by }) => {
+                isolated_by.iter().map(ToString::to_string).collect()
+            }
+            _ => Vec::new(),
+        };
         Probe {
             from: index.end_name(&connection.from),
             to: index.end_name(&connection.to),
@@ -64,6 +74,7 @@ impl Probe {
             allowed: verdict.allowed(),
             egress: describe_side(&verdict.egress),
             ingress: describe_side(&verdict.ingress),
+            isolated_by,
         }
     }
 }
@@ -185,7 +196,7 @@ impl Extra {
     /// The extra in words, for the text report: the pods, the direction and the admitting
     /// rule on one line, then one line per peer group. Long lists are cut to
     /// [`SHOWN`] items; the JSON report has them all.
-    fn write_text(&self, out: &mut String) {
+    pub(crate) fn write_text(&self, out: &mut String) {
         let pods = shortened(self.pods.iter().map(|p| escape(p).into_owned()), "pods");
         match (&self.policy, self.rule) {
             (Some(policy), Some(rule)) => {
@@ -252,6 +263,9 @@ pub(crate) struct Read {
     pub(crate) unevaluated: BTreeMap<String, usize>,
     /// Objects that are no policies.
     pub(crate) skipped: BTreeMap<String, usize>,
+    /// The file each NetworkPolicy was read from, by `namespace/name`: where SARIF points.
+    #[serde(skip)]
+    pub(crate) files: BTreeMap<String, String>,
 }
 
 /// The whole verification.
@@ -275,12 +289,14 @@ pub struct Report {
 }
 
 impl Report {
-    /// Records what the policy files held beside the policies evaluated.
+    /// Records what the policy files held beside the policies evaluated, and the file of each
+    /// policy.
     pub fn read_from(&mut self, files: &crate::evaluate::PolicyFiles) {
         self.read = Read {
             evaluated: files.policies.len(),
             unevaluated: files.unevaluated.clone(),
             skipped: files.skipped.clone(),
+            files: files.files.clone(),
         };
     }
 
@@ -372,12 +388,12 @@ impl Report {
     }
 
     /// The report as JSON.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the report serializes") + "\n"
     }
 
     /// The report as a table for people.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = self.table();
         if !self.extras.is_empty() {
             out.push_str("\nAllowed beyond the matrix, by the rule that admits it:\n");

@@ -275,7 +275,7 @@ fn suggestions_are_only_given_when_close() {
     let names: Vec<String> = ["apiUrl", "activeGate", "networkZone", "proxy", "tokens"]
         .map(str::to_owned)
         .into();
-    let suggest = |name: &str| nearest(name, names.iter());
+    let suggest = |name: &str| nearest(name, names.iter().map(String::as_str));
     assert_eq!(suggest("apiURL"), Some("apiUrl"));
     assert_eq!(suggest("apiurl"), Some("apiUrl"));
     assert_eq!(suggest("networkzone"), Some("networkZone"));

@@ -5,6 +5,7 @@
 //! [`Endpoint`]s; [`notes`] holds the remarks, as data.
 
 mod notes;
+pub(crate) use notes::{MEANINGS, Meaning};
 mod peers;
 mod release;
 #[cfg(test)]

@@ -421,3 +421,205 @@ pub(super) fn zone_notes(
     }
     notes
 }
+
+/// What a kind of note on rows means, for the reader who looks a row up (`dynakube-netpol
+/// matrix E9`): its level, the rows it can concern, words of the note as it is printed (to
+/// know it by), and what it means and asks for. Every note on rows that a fixture gets has its
+/// meaning here (`every_note_on_rows_has_a_meaning`).
+pub(crate) struct Meaning {
+    /// The note's level.
+    pub(crate) level: Level,
+    /// The rows it can concern.
+    pub(crate) rows: &'static [RowId],
+    /// Words of the note as printed.
+    pub(crate) says: &'static str,
+    /// What it means, and what to do about it.
+    pub(crate) means: &'static str,
+}
+
+/// The rows whose peer is a host outside the cluster, which take addresses, and the other
+/// sides they implement.
+const TO_HOSTS: &[RowId] = &[
+    I11, I14, E2, E5, E6, E8, E11, E12, E13, E14, E19, E22, E23, E24, E26, E27, E28, E29, E30,
+];
+
+/// The meaning of every kind of note on rows, those of the matrix and those of the flavors.
+pub(crate) const MEANINGS: &[Meaning] = &[
+    Meaning {
+        level: Level::Info,
+        rows: &[I3, I4, I11, E1, E4, E11, E30],
+        says: "runs in the host network",
+        means: "the workload (the OneAgent DaemonSet, or the webhook with Helm's `webhook.hostNetwork`) runs in its node's network, where no namespaced policy selects it: these policies neither allow nor deny its traffic, which flows unless a host firewall stops it (Cilium's, with `cilium.hostFirewall` in the cluster profile, gets a host policy)",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[I11, E1, E12, E13, E29, E30],
+        says: "need egress to",
+        means: "application pods (injected with code modules, or those of `classicFullStackNamespaces`) live outside the operator namespace these policies cover: where a policy of their own namespace restricts egress, it must allow this traffic, or the code modules cannot start or report (in the Cilium flavor, `cilium.appEgress` writes that policy)",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[I14, E6, E10, E21, E22, E26, E28],
+        says: "not allowed",
+        means: "the peer has no fixed address or port (pods annotated for scraping, targets the tenant configures, user databases, hosts without addresses): a rule would admit far more than the flow, so none is written and the connections are denied; name the peers in the cluster profile (`prometheusTargets`, `databases`) or their addresses in the hosts file to allow them",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E26],
+        says: "reaches hosts matching",
+        means: "the EdgeConnect forwards to hosts matching a wildcard pattern, which no NetworkPolicy can name: give the addresses behind the pattern in the hosts file to allow them",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: &[E6, E28],
+        says: "downloads image data from",
+        means: "the registry redirects layer downloads to CDN hosts whose addresses change, which a NetworkPolicy cannot follow: give their addresses in the hosts file or the lock file, or pull from a registry that serves the layers itself",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E6],
+        says: "may redirect layer downloads to CDN hosts",
+        means: "registries may send the layers of the code-modules image from hosts no source names; if pulls fail, add those hosts",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E8, E11, E12, E14],
+        says: "can route OneAgents to other ActiveGates",
+        means: "in a network zone whose fallback is not NONE, OneAgents may use the zone's other ActiveGates and the tenant's endpoints: the policies allow the endpoints the DynaKube's status (or the profile) names; set the zone's fallback (`networkZones`, `--zone-fallback`) if it is NONE",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: &[E16],
+        says: "kspm needs an ActiveGate with kubernetes-monitoring",
+        means: "KSPM sends its findings through an ActiveGate with `kubernetes-monitoring`, which this DynaKube lacks: add the capability, or the node collectors have nowhere to report",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E9],
+        says: "may read node metrics from the kubelet",
+        means: "no source settles whether the ActiveGate's Kubernetes monitoring reads node metrics from each kubelet (port 10250) or through kube-apiserver; the policies allow kube-apiserver only. Acknowledge the row once the cluster's node metrics arrive; if they do not, the kubelet path is needed",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E14, E15],
+        says: "starts no log-monitoring DaemonSet",
+        means: "beside a OneAgent DaemonSet, `logMonitoring` changes no traffic: the OneAgent monitors the logs itself, so these rows have no flow",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E21],
+        says: "scrapes what the tenant's Prometheus extensions configure",
+        means: "the OpenTelemetry collector scrapes what the tenant's Prometheus extensions configure, and reads every kubelet's metrics directly: egress to the nodes on 10250 is allowed; name the other targets in the cluster profile's `prometheusTargets`",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E30],
+        says: "ignore-proxy feature flags",
+        means: "the deprecated `*-ignore-proxy` feature flags send the ActiveGate's or OneAgents' traffic past the proxy, straight to the tenant: the policies follow them",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E8, E11, E12, E14],
+        says: "communication endpoints are learnt from the tenant at runtime",
+        means: "the tenant hands out communication endpoints when the components connect; without the DynaKube's status (`kubectl get dynakube -o yaml`) or `communicationEndpoints` in the cluster profile, the policies assume the apiUrl host, which is right for SaaS tenants; give the status for Managed or Environment ActiveGates",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E8, E11, E12, E14],
+        says: "communication endpoints from its status",
+        means: "the endpoints come from the DynaKube's status: regenerate the policies when the status changes (a new Environment ActiveGate, say)",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E8, E11, E12, E14],
+        says: "communication endpoints from the cluster profile",
+        means: "the endpoints come from `communicationEndpoints` in the cluster profile, for DynaKubes whose status names none: keep the list as the tenant's",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E11, E12, E14],
+        says: "reach the in-cluster ActiveGate only",
+        means: "with the zone's fallback NONE, OneAgents, code modules and log monitoring reach the in-cluster ActiveGate only: the zone must exist in the tenant with that fallback before the DynaKube is applied (`dynakube-netpol zone-plan`)",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E2, E5, E6, E8, E13, E19, E29],
+        says: "these still leave the cluster",
+        means: "even with the zone's fallback NONE, these flows go out of the cluster, since no ActiveGate carries them: the operator, the CSI driver, the bootstrapper and the ActiveGate itself reach the tenant or registries directly",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[E11, E12, E14, E30],
+        says: "carries only what still leaves the cluster",
+        means: "with the zone's fallback NONE, the proxy carries only the flows that still leave the cluster; the OneAgents reach the in-cluster ActiveGate directly",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[I2, I5, I8, I9],
+        says: "no `prometheus` in the cluster profile",
+        means: "without `prometheus` in the cluster profile, nothing may scrape the metrics ports: name the Prometheus (namespace, pod labels) to open them",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[I6, I7, I8, I9, E7],
+        says: "says the CSI driver is not installed",
+        means: "the cluster profile says `csiDriver: false`, so the CSI driver's rows have no flow",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: &[E10, E21, E22],
+        says: "cannot be named, so the policies do not allow them",
+        means: "the row's peers are pods or databases only the cluster profile can name (`prometheusTargets`, `databases`): until it does, the row stays closed",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: &[I11, E12],
+        says: "the host agent instruments processes in every pod",
+        means: "a classic full-stack OneAgent instruments processes in every pod, so the routing ActiveGate admits every pod on its port: list the application namespaces in `classicFullStackNamespaces` to narrow it",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: &[I1, I3, I6, I7, I10, I11, I13, I14, I15, I16, E11, E15, E21],
+        says: "has no nodeCIDRs",
+        means: "without `nodeCIDRs`, the rules for kubelet probes and host-network traffic admit any address on their ports: give the nodes' addresses (single addresses where pods share the nodes' subnets)",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: &[I4],
+        says: "has no controlPlaneCIDRs",
+        means: "without `controlPlaneCIDRs`, kube-apiserver's calls to the webhook are admitted from any address on the webhook port: give the control plane's addresses",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: &[E3, E4, E7, E9, E18, E20, E25],
+        says: "has no apiServer.endpointCIDRs",
+        means: "without `apiServer.endpointCIDRs`, egress to kube-apiserver is allowed to any address on its ports: give the endpoints of the `kubernetes` Service",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: &[
+            I1, I3, I4, I6, I7, I10, I11, I13, I14, I15, I16, E3, E4, E7, E9, E10, E11, E12, E15,
+            E18, E20, E21, E22, E25,
+        ],
+        says: "no cluster profile",
+        means: "without a cluster profile, every rule that needs addresses of the nodes, the control plane or kube-apiserver admits any address on its ports, and rows whose peers only the profile names stay closed: write one",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: TO_HOSTS,
+        says: "its port is allowed to every public address",
+        means: "with `--fqdn-fallback public-internet`, a host without addresses is allowed on its port to every public address: give its addresses (hosts file, lock) to narrow the rule",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: TO_HOSTS,
+        says: "admits the internet and the whole cluster network",
+        means: "addresses accepted with `--allow-any-address` add up to every address: the rules with them admit everything on their ports",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[I14, E22],
+        says: "by address: its DNS rule lets it resolve only the names",
+        means: "Cilium's DNS proxy lets the executor resolve only the names its policies list: a connection string that names a database by host fails its lookup though the address is allowed; give such databases by `hosts` in `databases`",
+    },
+];

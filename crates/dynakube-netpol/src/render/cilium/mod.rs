@@ -382,38 +382,51 @@ impl Renderer<'_> {
     }
 
     fn unrendered(&mut self, flow: &Flow) {
-        let text = match Unexpressed::of(flow) {
+        let peer = || super::peer_on_ports(&flow.to, flow);
+        let note = match Unexpressed::of(flow) {
             Unexpressed::HostNetworkSource(w) if self.matrix.profile.cilium.host_firewall => {
-                format!(
-                    "{w} runs in the host network: host policies cannot name hosts, so its traffic to {} ({}) needs the host's addresses in the hosts file",
-                    flow.to, flow.ports
+                Note::listing(
+                    flow,
+                    format!(
+                        "{w} runs in the host network: host policies cannot name hosts, so its traffic to "
+                    ),
+                    peer(),
+                    " needs the host's addresses in the hosts file",
                 )
             }
-            Unexpressed::HostNetworkSource(w) => format!(
-                "{w} runs in the host network: its traffic to {} ({}) is covered only by a host policy; set `cilium.hostFirewall` in the cluster profile when Cilium's host firewall is on",
-                flow.to, flow.ports
+            Unexpressed::HostNetworkSource(w) => Note::listing(
+                flow,
+                format!("{w} runs in the host network: its traffic to "),
+                peer(),
+                " is covered only by a host policy; set `cilium.hostFirewall` in the cluster profile when Cilium's host firewall is on",
             ),
             Unexpressed::HostNetworkDestination(w) => super::to_host_network(w, flow),
-            Unexpressed::AppSource(w) => format!(
-                "{}; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
-                super::apps_need_egress(&super::injected_apps(w), flow)
+            Unexpressed::AppSource(w) => super::apps_need_egress(
+                &super::injected_apps(w),
+                flow,
+                "; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
             ),
-            Unexpressed::AppPods(pods) if pods.namespace.is_none() => format!(
-                "{}; `cilium.appEgress` writes a clusterwide policy for it only for the namespaces listed in the cluster profile's `classicFullStackNamespaces` (one for every namespace would open the operator namespace too)",
-                super::apps_need_egress(&pods.describe(), flow)
+            Unexpressed::AppPods(pods) if pods.namespace.is_none() => super::apps_need_egress(
+                &pods.describe(),
+                flow,
+                "; `cilium.appEgress` writes a clusterwide policy for it only for the namespaces listed in the cluster profile's `classicFullStackNamespaces` (one for every namespace would open the operator namespace too)",
             ),
-            Unexpressed::AppPods(pods) => format!(
-                "{}; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
-                super::apps_need_egress(&pods.describe(), flow)
+            Unexpressed::AppPods(pods) => super::apps_need_egress(
+                &pods.describe(),
+                flow,
+                "; set `cilium.appEgress` in the cluster profile to write a clusterwide policy for it",
             ),
             Unexpressed::PatternWithoutAddresses(_)
             | Unexpressed::CdnWithoutAddresses(_)
-            | Unexpressed::NoFixedPeer => format!(
-                "{} reaches {} on {} ports: no fixed peer; not allowed",
-                flow.from, flow.to, flow.ports
+            | Unexpressed::NoFixedPeer => Note::on_flow(
+                flow,
+                format!(
+                    "{} reaches {} on {} ports: no fixed peer; not allowed",
+                    flow.from, flow.to, flow.ports
+                ),
             ),
         };
-        self.notes.insert(Note::on_flow(flow, text));
+        self.notes.insert(note);
     }
 }
 
