@@ -251,7 +251,14 @@ fn o_refuses_kubectl_s_other_formats_and_keeps_directories() {
     for format in ["yaml", "json", "policies.yaml", "policies.json"] {
         run_ok(&dir, &with(&["-o", format]));
     }
-    for name in ["yaml", "json", "wide", "name", "policies.yaml", "policies.json"] {
+    for name in [
+        "yaml",
+        "json",
+        "wide",
+        "name",
+        "policies.yaml",
+        "policies.json",
+    ] {
         assert!(!dir.join(name).is_dir(), "{name} became a directory");
     }
     // A directory: by any other name, a trailing slash, or one that exists.
