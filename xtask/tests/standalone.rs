@@ -26,10 +26,23 @@ use std::path::Path;
 use support::{root, tracked};
 
 /// Relative paths that are data, not references: what tests give to the code that normalises
-/// paths and resolves URLs.
-const NOT_REFERENCES: [(&str, &str); 2] = [
+/// paths and resolves URLs, and the paths out of a kustomization that a configuration must
+/// not read.
+const NOT_REFERENCES: [(&str, &str); 5] = [
     ("crates/dynakube-netpol/src/output/mod.rs", "../x.yaml"),
     ("xtask/src/tools.rs", "../../../packages/f4/w.whl"),
+    (
+        "crates/dynakube-netpol-cli/tests/integrations.rs",
+        "../kustomize/generator.yaml",
+    ),
+    (
+        "crates/dynakube-netpol-cli/tests/integrations.rs",
+        "../kustomize/resources/dynakube.yaml",
+    ),
+    (
+        "crates/dynakube-netpol-cli/tests/kustomize_files.rs",
+        "../elsewhere/cluster.yaml",
+    ),
 ];
 
 /// This file, from the root.

@@ -3,6 +3,7 @@
 
 mod cmd;
 mod exit;
+mod inputs;
 mod kubectl_complete;
 mod locking;
 mod manifests;
@@ -49,8 +50,9 @@ pub(crate) struct Cli {
 enum Command {
     /// Generate network policies from DynaKube and EdgeConnect resources.
     ///
-    /// Writes one multi-document YAML stream to standard output, or with --output-dir one file
-    /// per policy plus a kustomization.yaml. The output is byte-identical for identical inputs.
+    /// Writes one multi-document YAML stream to standard output (`-o json`: one JSON List;
+    /// `-o FILE.yaml` or `-o FILE.json`: into that file), or with `-o DIR` one file per policy
+    /// plus a kustomization.yaml. The output is byte-identical for identical inputs.
     /// Notes on what the policies assume or cannot express go to standard error and into the
     /// comment header of the output.
     ///

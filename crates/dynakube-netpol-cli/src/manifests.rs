@@ -249,6 +249,9 @@ pub enum FieldKind {
     /// An object inline: the cluster profile or the hosts file, which the command line reads
     /// from files.
     Inline,
+    /// The path of a file of the kustomization (`clusterFile`): what the flag's file holds,
+    /// read as kustomize reads the kustomization's files ([`read_beside`]).
+    File,
 }
 
 /// A field of a NetworkPolicyGenerator's spec.
@@ -262,44 +265,52 @@ pub struct SpecField {
     pub kind: FieldKind,
 }
 
-/// The options of the spec taken inline, where the command line names files.
+/// The options of the spec that may also be given inline, where the command line names files.
 const INLINE: [&str; 2] = ["cluster", "hosts"];
 
-/// The command the spec is read by: the options of `generate` that shape the policies (the
-/// clap definition of `Settings` and `FlavorChoice`), so that names, defaults, validation and
-/// suggestions are the command line's.
+/// The command the spec is read by: the options of `generate` that shape the policies and the
+/// read-only lock of the integrations (the clap definitions of `Settings`, `FlavorChoice` and
+/// `ReadLock`), so that names, defaults, validation and suggestions are the command line's.
 fn spec_command() -> clap::Command {
     use clap::Args;
     let command = clap::Command::new(TRANSFORMER_NAME).no_binary_name(true);
+    let command = crate::settings::ReadLock::augment_args(command);
     FlavorChoice::augment_args(crate::settings::Settings::augment_args(command))
 }
 
 /// The fields of a NetworkPolicyGenerator's spec, derived from the options of `generate`
-/// ([`spec_command`]): every flag by its camel-case name, with the cluster profile and the
-/// hosts inline.
+/// ([`spec_command`]): every flag by its camel-case name; a flag that names a file (its value
+/// is a `FILE`) as `<name>File`, the path of a file of the kustomization, and the cluster
+/// profile and the hosts also inline under the flag's own name.
 pub fn spec_fields() -> &'static [SpecField] {
     static FIELDS: std::sync::LazyLock<Vec<SpecField>> = std::sync::LazyLock::new(|| {
         let command = spec_command();
-        let mut fields: Vec<SpecField> = command
-            .get_arguments()
-            .filter_map(|arg| {
-                let flag = arg.get_long()?.to_string();
-                let kind = if INLINE.contains(&flag.as_str()) {
-                    FieldKind::Inline
-                } else {
-                    match arg.get_action() {
-                        clap::ArgAction::SetTrue => FieldKind::Switch,
-                        clap::ArgAction::Append => FieldKind::List,
-                        _ => FieldKind::One,
-                    }
-                };
-                Some(SpecField {
-                    name: crate::words::camel_case(&flag),
-                    flag,
-                    kind,
-                })
-            })
-            .collect();
+        let mut fields: Vec<SpecField> = Vec::new();
+        for arg in command.get_arguments() {
+            let Some(flag) = arg.get_long().map(str::to_string) else {
+                continue;
+            };
+            let field = |name: String, kind| SpecField {
+                name,
+                flag: flag.clone(),
+                kind,
+            };
+            let names_file = arg
+                .get_value_names()
+                .is_some_and(|names| names.iter().any(|n| n == "FILE"));
+            let camel = crate::words::camel_case(&flag);
+            if names_file {
+                fields.push(field(format!("{camel}File"), FieldKind::File));
+            }
+            let kind = match arg.get_action() {
+                _ if INLINE.contains(&flag.as_str()) => FieldKind::Inline,
+                _ if names_file => continue,
+                clap::ArgAction::SetTrue => FieldKind::Switch,
+                clap::ArgAction::Append => FieldKind::List,
+                _ => FieldKind::One,
+            };
+            fields.push(field(camel, kind));
+        }
         fields.sort_by(|a, b| a.name.cmp(&b.name));
         fields
     });
@@ -329,14 +340,23 @@ pub fn default_config() -> Config {
     config
 }
 
-/// A spec as command-line words, and its inline objects by field.
-type SpecWords = (Vec<String>, BTreeMap<String, Value>);
+/// A spec as command-line words, and by flag its inline objects and the paths of its files.
+#[derive(Default)]
+struct SpecWords {
+    words: Vec<String>,
+    inline: BTreeMap<String, Value>,
+    files: BTreeMap<String, String>,
+}
 
-/// The words of the spec's fields as command-line words, and the inline objects; errors name
-/// the field.
+/// The words of the spec's fields as command-line words, the inline objects and the files;
+/// errors name the field.
 fn spec_words(spec: &Mapping) -> Result<SpecWords, (String, String)> {
-    let mut words = Vec::new();
-    let mut inline = BTreeMap::new();
+    let mut parts = SpecWords::default();
+    let SpecWords {
+        words,
+        inline,
+        files,
+    } = &mut parts;
     for (key, value) in spec {
         let Some(key) = key.as_str() else {
             return Err(("spec".into(), "field names are strings".into()));
@@ -352,7 +372,13 @@ fn spec_words(spec: &Mapping) -> Result<SpecWords, (String, String)> {
         let flag = format!("--{}", field.flag);
         match (field.kind, value) {
             (FieldKind::Inline, value) => {
-                inline.insert(field.name.clone(), value.clone());
+                inline.insert(field.flag.clone(), value.clone());
+            }
+            (FieldKind::File, Value::String(path)) => {
+                files.insert(field.flag.clone(), path.clone());
+            }
+            (FieldKind::File, _) => {
+                return Err((at, "must be the path of a file, as a string".into()));
             }
             (FieldKind::Switch, Value::Bool(true)) => words.push(flag),
             (FieldKind::Switch, Value::Bool(false)) => {}
@@ -366,7 +392,16 @@ fn spec_words(spec: &Mapping) -> Result<SpecWords, (String, String)> {
             (FieldKind::List, _) => return Err((at, "must be a list".into())),
         }
     }
-    Ok((words, inline))
+    if let Some(flag) = inline.keys().find(|flag| files.contains_key(*flag)) {
+        let name = crate::words::camel_case(flag);
+        return Err((
+            format!("spec.{name}"),
+            format!(
+                "`spec.{name}` and `spec.{name}File` are both given: give the {flag} inline or name its file, not both"
+            ),
+        ));
+    }
+    Ok(parts)
 }
 
 /// A scalar of the spec as a word of the command line.
@@ -390,7 +425,11 @@ fn scalar(at: &str, value: &Value) -> Result<String, (String, String)> {
 /// options, then the inline profile and hosts.
 fn spec_config(spec: &Mapping) -> Result<Config, (String, String)> {
     use clap::FromArgMatches;
-    let (words, inline) = spec_words(spec)?;
+    let SpecWords {
+        words,
+        inline,
+        files,
+    } = spec_words(spec)?;
     let matches = spec_command()
         .try_get_matches_from(words)
         .map_err(|e| clap_error(&e))?;
@@ -400,19 +439,76 @@ fn spec_config(spec: &Mapping) -> Result<Config, (String, String)> {
     let mut config = settings
         .config(flavor.flavor.flavor())
         .map_err(|e| ("spec".to_string(), format!("{e:#}")))?;
-    for (name, value) in inline {
-        let text =
-            serde_yaml::to_string(&value).map_err(|e| (format!("spec.{name}"), e.to_string()))?;
-        let text = Some(Text {
-            name: format!("spec.{name}"),
-            text,
-        });
-        match name.as_str() {
-            "cluster" => config.cluster = text,
-            _ => config.hosts = text,
-        }
+    for (flag, value) in inline {
+        let name = format!("spec.{}", crate::words::camel_case(&flag));
+        let text = serde_yaml::to_string(&value).map_err(|e| (name.clone(), e.to_string()))?;
+        set_file(&mut config, &flag, Text { name, text })?;
+    }
+    for (flag, path) in files {
+        let at = format!("spec.{}File", crate::words::camel_case(&flag));
+        let text = read_beside(&path, &config.limits).map_err(|e| (at, e))?;
+        set_file(&mut config, &flag, text)?;
     }
     Ok(config)
+}
+
+/// Sets what the file of `flag` holds in `config`.
+fn set_file(config: &mut Config, flag: &str, text: Text) -> Result<(), (String, String)> {
+    match flag {
+        "cluster" => config.cluster = Some(text),
+        "hosts" => config.hosts = Some(text),
+        _ => {
+            let lock = dynakube_netpol::lock::Lock::parse(&text.name, &text.text)
+                .map_err(|e| ("spec.lockFile".to_string(), e.to_string()))?;
+            config.lock = Some(lock);
+        }
+    }
+    Ok(())
+}
+
+/// Reads the file a `spec.*File` field names (`raw`) as kustomize's default load restrictor
+/// (`LoadRestrictionsRootOnly`) lets a kustomization read its files: a relative path from the
+/// kustomization's directory, which kustomize makes the working directory of the transformer
+/// plugin (`cmd.Dir`, also given as `KUSTOMIZE_PLUGIN_CONFIG_ROOT`) and of exec KRM functions
+/// (`WorkingDir`); an absolute path as it is; and, with every link resolved, in or below that
+/// directory. kustomize's `--load-restrictor LoadRestrictionsNone` does not reach a plugin,
+/// so it cannot relax this. No URL: a build reads no network through this tool.
+fn read_beside(raw: &str, limits: &dynakube_netpol::source::Limits) -> Result<Text, String> {
+    if raw.is_empty() {
+        return Err("must name a file".into());
+    }
+    let shown = dynakube_netpol::values::Shown(raw);
+    if raw.contains("://") {
+        return Err(format!(
+            "`{shown}` is a URL; name a file of the kustomization"
+        ));
+    }
+    let root = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| format!("the kustomization's directory is unreadable: {e}"))?;
+    let directory = root.display().to_string();
+    let directory = dynakube_netpol::values::Shown(&directory);
+    let joined = root.join(raw);
+    let Ok(real) = joined.canonicalize() else {
+        // The reader words why (no such file, no permission).
+        let reason = match dynakube_netpol::source::read_file(raw, &joined, limits) {
+            Err(error) => error.to_string(),
+            Ok(_) => format!("`{shown}` cannot be resolved"),
+        };
+        return Err(format!(
+            "{reason} (relative to the kustomization's directory {directory})"
+        ));
+    };
+    if !real.starts_with(&root) {
+        return Err(format!(
+            "`{shown}` is not in or below the kustomization's directory {directory}, where kustomize's load restrictor keeps a kustomization's files; copy it there"
+        ));
+    }
+    let text = dynakube_netpol::source::read_file(raw, &real, limits).map_err(|e| e.to_string())?;
+    Ok(Text {
+        name: raw.to_string(),
+        text,
+    })
 }
 
 /// A clap error of the spec's words as the field and message, in the spec's terms.

@@ -21,13 +21,12 @@ use dynakube_netpol::source::Limits;
 use dynakube_netpol::stream::ChartFacts;
 use dynakube_netpol::values::Host;
 
-/// Files with DynaKube and EdgeConnect resources, and the options that shape the policies.
+/// Files with DynaKube and EdgeConnect resources (other kinds are skipped), and the options
+/// that shape the policies.
 #[derive(Debug, clap::Args)]
 pub struct Sources {
-    /// Files with DynaKube and EdgeConnect resources (several YAML documents each; other kinds
-    /// are skipped); `-` reads standard input.
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub input: crate::inputs::InputArgs,
 
     #[command(flatten)]
     pub settings: Settings,
@@ -150,6 +149,17 @@ impl LimitArgs {
             max_depth: self.max_depth,
         }
     }
+}
+
+/// A lock file only read, for the integrations, which resolve nothing: Helm's `--lock` and
+/// a NetworkPolicyGenerator's `spec.lockFile`.
+#[derive(Debug, clap::Args)]
+pub struct ReadLock {
+    /// A lock file written by `dynakube-netpol lock`, for the addresses of the hosts that
+    /// --hosts does not give. Read only: a post-renderer resolves nothing and writes nothing,
+    /// so a host missing from both is an error (or, with --fqdn-fallback, public addresses).
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub lock: Option<String>,
 }
 
 /// `--fqdn-fallback`.
@@ -496,13 +506,19 @@ impl Sources {
         let config = self.settings.config(flavor)?;
         let options = config.parse_options();
         let mut inputs = Inputs::default();
-        for file in &self.inputs {
-            let text = read(file, &config.limits)?;
-            parse_into(&mut inputs, file, &text, &options)?;
+        let others: Vec<&str> = [&self.settings.cluster, &self.settings.hosts]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        for file in self.input.files(&others)? {
+            let text = read(&file, &config.limits)?;
+            parse_into(&mut inputs, &file, &text, &options)?;
         }
         if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
+            let names: Vec<&str> = self.input.names().map(String::as_str).collect();
             return Err(dynakube_netpol::Error::NothingToDo {
-                files: self.inputs.join(", "),
+                files: names.join(", "),
             }
             .into());
         }
@@ -512,11 +528,7 @@ impl Sources {
 
     /// The inputs and the options that change the output, as command-line words.
     pub fn arguments(&self) -> anyhow::Result<Vec<String>> {
-        let mut words: Vec<String> = self
-            .inputs
-            .iter()
-            .map(|i| quoted(&normalized_path(i)))
-            .collect();
+        let mut words = self.input.arguments();
         words.extend(self.settings.arguments()?);
         Ok(words)
     }

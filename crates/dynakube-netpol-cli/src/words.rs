@@ -48,11 +48,14 @@ impl Words for Flags {
 pub struct Spec;
 
 impl Spec {
-    /// The spec field of `setting`, if the spec has one.
+    /// The spec field of `setting`, if the spec has one: the flag in camel case, or the
+    /// field naming its file (`lockFile`).
     fn field(setting: Setting) -> Option<String> {
         let field = camel_case(setting.name());
         let fields = crate::manifests::spec_fields();
-        fields.iter().any(|f| f.name == field).then_some(field)
+        [field.clone(), format!("{field}File")]
+            .into_iter()
+            .find(|name| fields.iter().any(|f| f.name == *name))
     }
 }
 
@@ -76,11 +79,20 @@ impl Words for Spec {
                 let spec = crate::manifests::spec_fields();
                 let kind = spec.iter().find(|f| f.name == field).map(|f| f.kind);
                 let phrase = match (kind, value) {
+                    // A kustomize build resolves nothing: the lock comes from `lock`.
+                    (Some(crate::manifests::FieldKind::File), _) if *setting == Setting::Lock => {
+                        return Some(format!(
+                            "resolve them into a lock file with `dynakube-netpol lock` and name it in `spec.{field}`"
+                        ));
+                    }
+                    (Some(crate::manifests::FieldKind::File), _) => {
+                        format!("name the file in `spec.{field}`")
+                    }
                     (Some(crate::manifests::FieldKind::List), Some(v)) => {
                         format!("list {v} in `spec.{field}`")
                     }
                     (Some(crate::manifests::FieldKind::Inline), _) => {
-                        format!("give them in `spec.{field}`")
+                        format!("give them in `spec.{field}` or `spec.{field}File`")
                     }
                     (_, Some(v)) => format!("set `spec.{field}: {v}`"),
                     (_, None) => format!("set `spec.{field}: true`"),

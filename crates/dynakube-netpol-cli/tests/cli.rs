@@ -659,7 +659,7 @@ fn krm_function_speaks_the_list_s_language() {
     let error = errors(&out)[0];
     let message = error["message"].as_str().unwrap();
     assert!(
-        message.contains("give them in `spec.hosts` with their addresses, or set `spec.fqdnFallback: public-internet` to allow their ports to every public address"),
+        message.contains("give them in `spec.hosts` or `spec.hostsFile` with their addresses, resolve them into a lock file with `dynakube-netpol lock` and name it in `spec.lockFile`, or set `spec.fqdnFallback: public-internet` to allow their ports to every public address"),
         "{message}"
     );
 

@@ -552,6 +552,126 @@ fn kustomize_transformer_plugin_adds_policies_and_keeps_the_resources() {
 
 #[test]
 #[ignore = "needs helm and kubectl: cargo xtask tools"]
+fn kustomize_transformer_reads_the_files_its_configuration_names() {
+    let sandbox = Sandbox::new("kustomize-files");
+    let root = workspace();
+    sandbox.sh_ok(PLUGINS_INSTALL, &root, &[]);
+    // Built from the workspace root: the files are the kustomization's, not the shell's.
+    let dir = root.join("fixtures/integrations/kustomize-files");
+    let built = sandbox.sh_ok(KUSTOMIZE_BUILD, &root, &[("DIR", &dir)]);
+    let plain = sandbox.sh_ok(
+        "kubectl kustomize DIR",
+        &root,
+        &[(
+            "DIR",
+            &root.join("fixtures/integrations/kustomize/resources"),
+        )],
+    );
+    let policies = added(&documents(&plain), &documents(&built));
+    assert_network_policies(&policies, "dynatrace");
+    // The profile's addresses and the lock's are in the rules.
+    let policies = serde_yaml::to_string(&policies).unwrap();
+    for cidr in ["192.0.2.0/24", "10.96.0.1/32", "203.0.113.20/32"] {
+        assert!(
+            policies.contains(&format!("cidr: {cidr}\n")),
+            "{cidr}: {policies}"
+        );
+    }
+    assert!(!policies.contains("cidr: 0.0.0.0/0"), "{policies}");
+
+    // A path out of the kustomization fails the build, as kustomize's own load restrictor
+    // fails a kustomization's file out of it, and kubectl shows why.
+    let copy = sandbox.root.join("repo/fixtures/integrations");
+    copy_tree(
+        &root.join("fixtures/integrations/kustomize"),
+        &copy.join("kustomize"),
+    );
+    copy_tree(&dir, &copy.join("kustomize-files"));
+    let generator = copy.join("kustomize-files/generator.yaml");
+    let config = std::fs::read_to_string(&generator).unwrap();
+    let escaping = config.replace(
+        "clusterFile: cluster.yaml",
+        "clusterFile: ../kustomize/generator.yaml",
+    );
+    assert_ne!(config, escaping);
+    std::fs::write(&generator, escaping).unwrap();
+    let failed = sandbox.sh(
+        KUSTOMIZE_BUILD,
+        &root,
+        &[("DIR", &copy.join("kustomize-files"))],
+    );
+    assert!(!failed.status.success(), "{}", text(&failed.stdout));
+    let stderr = text(&failed.stderr);
+    assert!(
+        stderr.contains(
+            "field `spec.clusterFile`: `../kustomize/generator.yaml` is not in or below the kustomization's directory"
+        ),
+        "{stderr}"
+    );
+    // kustomize's own restrictor says the same of a resource file out of the kustomization.
+    let kustomization = copy.join("kustomize-files/kustomization.yaml");
+    std::fs::write(
+        &kustomization,
+        "resources:\n  - ../kustomize/resources/dynakube.yaml\n",
+    )
+    .unwrap();
+    let refused = sandbox.sh(
+        "kubectl kustomize DIR",
+        &root,
+        &[("DIR", &copy.join("kustomize-files"))],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("is not in or below"),
+        "{}",
+        text(&refused.stderr)
+    );
+}
+
+/// `kubectl` reads what `generate -o json` writes: one List, item by item.
+#[test]
+#[ignore = "needs helm and kubectl: cargo xtask tools"]
+fn kubectl_reads_the_json_list_of_generate() {
+    let sandbox = Sandbox::new("kubectl-json");
+    let fixture = workspace().join("fixtures/a-cloud-native-network-zone");
+    let out = sandbox.root.join("policies.json");
+    sandbox.sh_ok(
+        "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml -o OUT",
+        &fixture,
+        &[("OUT", &out)],
+    );
+    let stream = sandbox.sh_ok(
+        "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml",
+        &fixture,
+        &[],
+    );
+    // `--local`: kubectl reads and prints the objects without a cluster.
+    let names = sandbox.sh_ok(
+        "kubectl label --local -f OUT checked=yes -o name",
+        &fixture,
+        &[("OUT", &out)],
+    );
+    let expected: Vec<String> = documents(&stream)
+        .iter()
+        .map(|d| {
+            format!(
+                "networkpolicy.networking.k8s.io/{}",
+                d["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(names.lines().collect::<Vec<_>>(), expected);
+    // And from standard input, as `kubectl apply -f -` reads it.
+    let piped = sandbox.sh_ok(
+        "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml -o json | kubectl label --local -f - checked=yes -o name",
+        &fixture,
+        &[],
+    );
+    assert_eq!(piped, names);
+}
+
+#[test]
+#[ignore = "needs helm and kubectl: cargo xtask tools"]
 fn kubectl_plugin_runs_the_subcommands() {
     let sandbox = Sandbox::new("kubectl");
     let root = workspace();

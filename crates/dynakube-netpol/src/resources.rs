@@ -147,15 +147,15 @@ impl ApiUrl {
     /// Validates and normalises an `apiUrl` value; the error says what is wrong, showing the
     /// value without credentials.
     pub(crate) fn parse(raw: &str) -> Result<Self, String> {
-        const EXAMPLE: &str = "https://ENVIRONMENTID.live.dynatrace.com/api";
         let raw = raw.trim();
         let shown = Shown(raw);
         if raw.is_empty() {
             return Err("the API URL is empty".into());
         }
-        if raw == EXAMPLE {
+        if let Some(placeholder) = placeholder(raw) {
             return Err(format!(
-                "`{EXAMPLE}` is the documentation's example, not a tenant"
+                "`{}` in `{shown}` is a placeholder, not an environment: put the environment's ID there, as in https://abc12345.live.dynatrace.com/api (SaaS) or https://dynatrace.example.com/e/abc12345/api (Managed)",
+                Shown(placeholder)
             ));
         }
         let url = Url::parse(raw).map_err(|e| format!("`{shown}` is not a URL ({e})"))?;
@@ -199,6 +199,53 @@ impl ApiUrl {
             base,
         })
     }
+}
+
+/// The part of an API URL's host or path that is a placeholder of a sample or of the
+/// documentation rather than an environment: `ENVIRONMENTID` (the operator's samples),
+/// `<environment-id>`, `{your-environment-id}` (Dynatrace's documentation),
+/// `YOUR_ENVIRONMENT_ID`, `$TENANT` or `${TENANT}` (a variable nothing expanded). Credentials,
+/// query and fragment are not looked at, so that no secret is named as a placeholder.
+pub(crate) fn placeholder(raw: &str) -> Option<&str> {
+    let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    [host, path].into_iter().find_map(|text| {
+        for (open, close) in [("<", ">"), ("${", "}"), ("{", "}")] {
+            if let Some(start) = text.find(open)
+                && let Some(length) = text[start..].find(close)
+            {
+                return Some(&text[start..start + length + close.len()]);
+            }
+        }
+        text.split(['.', '/', ':'])
+            .find(|part| is_placeholder_word(part))
+    })
+}
+
+/// Whether one label or path segment is a placeholder word: a variable (`$TENANT`), or a
+/// name for the environment ID in any case and with any separators (`ENVIRONMENTID`,
+/// `environment-id`, `TENANT_ID`, `YOUR_ENVIRONMENT`, `your-domain`).
+fn is_placeholder_word(part: &str) -> bool {
+    if part.len() > 1 && part.starts_with('$') {
+        return true;
+    }
+    let word: String = part
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    word.contains("environmentid")
+        || word.contains("tenantid")
+        || word == "envid"
+        || word.strip_prefix("your").is_some_and(|rest| {
+            ["env", "tenant", "domain", "id"]
+                .iter()
+                .any(|w| rest.contains(w))
+        })
 }
 
 /// Maps a 3rd-generation host (`<env>.apps.<domain>`, `<env>.<stage>.apps.<domain>`) to the
@@ -980,6 +1027,58 @@ mod tests {
         ] {
             let err = ApiUrl::parse(raw).expect_err(raw);
             assert!(!err.contains("SECRET"), "{err}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_named() {
+        for (raw, placeholder) in [
+            (
+                "https://ENVIRONMENTID.live.dynatrace.com/api",
+                "ENVIRONMENTID",
+            ),
+            (
+                "https://<environment-id>.live.dynatrace.com/api",
+                "<environment-id>",
+            ),
+            (
+                "https://{your-environment-id}.live.dynatrace.com/api",
+                "{your-environment-id}",
+            ),
+            (
+                "https://YOUR_ENVIRONMENT_ID.live.dynatrace.com/api",
+                "YOUR_ENVIRONMENT_ID",
+            ),
+            ("https://${TENANT}.live.dynatrace.com/api", "${TENANT}"),
+            ("https://$TENANT.live.dynatrace.com/api", "$TENANT"),
+            (
+                "https://dynatrace.example.com/e/ENVIRONMENT_ID/api",
+                "ENVIRONMENT_ID",
+            ),
+            (
+                "https://{your-domain}/e/{your-environment-id}/api",
+                "{your-domain}",
+            ),
+            ("https://tenant-id.apps.dynatrace.com", "tenant-id"),
+        ] {
+            assert_eq!(super::placeholder(raw), Some(placeholder), "{raw}");
+            let err = ApiUrl::parse(raw).unwrap_err();
+            assert!(
+                err.starts_with(&format!("`{placeholder}` in `")),
+                "{raw}: {err}"
+            );
+            assert!(err.contains("is a placeholder"), "{err}");
+        }
+        // Real environments, and credentials or queries that merely look like placeholders.
+        for raw in [
+            "https://abc12345.live.dynatrace.com/api",
+            "https://dynatrace.example.com:8443/e/0a1b2c3d-1111/api",
+            "https://devenvideo.example.com/e/abc/api",
+            "https://your.example.com/e/abc/api",
+            "https://user:YOUR_TENANT_TOKEN@abc.live.dynatrace.com/api",
+            "https://abc.live.dynatrace.com/api?x=<environment-id>",
+        ] {
+            assert_eq!(super::placeholder(raw), None, "{raw}");
         }
     }
 

@@ -12,12 +12,12 @@ use crate::{exit, ranges};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct AuditArgs {
-    /// Pod dumps (`-` reads standard input).
-    #[arg(required = true, value_name = "PODS")]
-    pods: Vec<String>,
+    /// The pod dumps.
+    #[command(flatten)]
+    input: crate::inputs::InputArgs,
 
     /// DynaKubes with their status, to say whether restarting now would inject; may be given
-    /// more than once.
+    /// more than once, and name a directory.
     #[arg(long, value_name = "FILE")]
     dynakube: Vec<String>,
 
@@ -57,8 +57,9 @@ impl AuditArgs {
             max_depth: self.max_depth,
         };
         let mut files = Vec::new();
-        for file in &self.pods {
-            files.push((file.clone(), read(file, &limits)?));
+        for file in self.input.files(&[])? {
+            let text = read(&file, &limits)?;
+            files.push((file, text));
         }
         let mut inputs = Inputs::default();
         let options = ParseOptions {
@@ -67,8 +68,10 @@ impl AuditArgs {
             unknown_fields: UnknownFields::Warn,
             ..ParseOptions::default()
         };
-        for file in &self.dynakube {
-            parse_into(&mut inputs, file, &read(file, &limits)?, &options)?;
+        for name in &self.dynakube {
+            for file in crate::inputs::expand(name, self.input.recursive)? {
+                parse_into(&mut inputs, &file, &read(&file, &limits)?, &options)?;
+            }
         }
         let audit = dynakube_netpol::audit::audit(&files, &inputs.dynakubes, &limits)?;
         exit::write(audit.render(self.format.format()))?;

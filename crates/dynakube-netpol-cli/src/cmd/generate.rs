@@ -56,7 +56,8 @@ Examples:
   dynakube-netpol generate dynakube.yaml --offline -o policies/ --check
   kubectl get dynakubes,edgeconnects -n dynatrace -o yaml \\
     | dynakube-netpol generate - --fqdn-fallback public-internet
-  dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check";
+  dynakube-netpol generate dynakube.yaml --hosts hosts.yaml -o policies/ --check
+  dynakube-netpol generate -R -f manifests/ --cluster cluster.yaml --hosts hosts.yaml -o json";
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct GenerateArgs {
@@ -69,14 +70,22 @@ pub(crate) struct GenerateArgs {
     #[command(flatten)]
     flavor: crate::settings::FlavorChoice,
 
-    /// Write one file per policy and a kustomization.yaml into DIR, removing files this tool
-    /// wrote there before that are no longer generated. `-o -` writes the stream to standard
-    /// output, as without the option.
-    #[arg(short = 'o', long, value_name = "DIR")]
+    /// Where the policies go, as kubectl's -o reads: `yaml` (the default) or `json` (a v1 List)
+    /// on standard output, as `-` does; a file name ending in .yaml, .yml or .json: the stream
+    /// in that format, written to that file atomically; any other name, or an existing
+    /// directory: one file per policy and a kustomization.yaml in that directory, removing
+    /// files this tool wrote there before that are no longer generated. `-o DIR/` names a
+    /// directory whatever its name.
+    #[arg(
+        short = 'o',
+        long,
+        visible_alias = "output",
+        value_name = "DIR|FILE|FORMAT"
+    )]
     output_dir: Option<PathBuf>,
 
-    /// With --output-dir: write nothing; exit 1 and print a unified diff when DIR differs from
-    /// what the inputs generate.
+    /// With -o DIR or -o FILE: write nothing; exit 1 and print a unified diff when it differs
+    /// from what the inputs generate.
     #[arg(long, requires = "output_dir")]
     check: bool,
 
@@ -155,8 +164,16 @@ impl GenerateArgs {
     }
 
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
-        if self.check && self.output_dir.as_deref() == Some(Path::new("-")) {
-            anyhow::bail!("--check compares with a directory; `-o -` is standard output");
+        let target = Target::of(self.output_dir.as_deref())?;
+        if let Target::Stdout(_) = target {
+            for (flag, given) in [("--check", self.check), ("--sync", self.sync)] {
+                if given {
+                    anyhow::bail!(
+                        "{flag} is for a directory or a file, and {} is standard output; name one with -o",
+                        self.output_spelling()
+                    );
+                }
+            }
         }
         let flavor = self.flavor.flavor.flavor();
         let loaded = self.sources.load(flavor)?;
@@ -173,36 +190,62 @@ impl GenerateArgs {
             say::summary(&written, &generated.notes, generated.acknowledged.len());
         };
 
-        let dir = self.output_dir.as_deref().filter(|d| *d != Path::new("-"));
-        match dir {
-            None => {
-                exit::write(output.to_stream())?;
+        match target {
+            Target::Stdout(stream) => {
+                exit::write(stream.text(&output)?)?;
                 // A reader that stopped early got part of it; that is no news (see `exit`).
                 if !exit::reader_gone() {
                     summary(format!("{policies} written to standard output"));
                 }
                 Ok(ExitCode::SUCCESS)
             }
-            Some(dir) if self.check => {
-                let refresh = self.refresh_command(arguments, dir);
-                let code = check(dir, &output.to_files(), self.format, refresh)?;
+            Target::File(ref path, _) | Target::Dir(ref path) if self.check => {
+                let checked = match &target {
+                    Target::File(file, stream) => output::check_file(file, &stream.text(&output)?)?,
+                    _ => output::check_dir(path, &output.to_files())?,
+                };
+                let refresh = self.refresh_command(arguments, path);
+                let code = check(path, &checked, self.format, refresh)?;
                 if code == exit::SUCCESS {
-                    summary(format!("{policies} checked: {} is up to date", shown(dir)));
+                    summary(format!("{policies} checked: {} is up to date", shown(path)));
                 }
                 Ok(exit::code(code))
             }
-            Some(dir) => {
+            Target::File(file, stream) => {
+                let changed = write_file(&file, &stream.text(&output)?)?;
+                let written = if changed {
+                    "written"
+                } else {
+                    "nothing changed"
+                };
+                summary(format!("{policies} in {}: {written}", shown(&file)));
+                Ok(ExitCode::SUCCESS)
+            }
+            Target::Dir(dir) => {
                 let flush = if self.sync {
                     output::Flush::Yes
                 } else {
                     output::Flush::No
                 };
-                let written = output::write_dir(dir, &output.to_files(), flush, &mut waiting)?;
+                let written = output::write_dir(&dir, &output.to_files(), flush, &mut waiting)?;
                 verbose(|| changed_files(&written));
-                summary(format!("{policies} in {}: {}", shown(dir), files(&written)));
+                summary(format!(
+                    "{policies} in {}: {}",
+                    shown(&dir),
+                    files(&written)
+                ));
                 Ok(ExitCode::SUCCESS)
             }
         }
+    }
+
+    /// `-o` as given, for messages (nothing given is `-o yaml`).
+    fn output_spelling(&self) -> String {
+        let given = self
+            .output_dir
+            .as_deref()
+            .map_or_else(|| "yaml".into(), |o| o.display().to_string());
+        format!("`-o {}`", dynakube_netpol::values::Shown(&given))
     }
 
     /// The command line that writes `dir` afresh: this run's without `--check`.
@@ -266,23 +309,26 @@ fn changed_files(written: &output::Written) -> String {
     }
 }
 
-/// Compares `dir` with `files`: the report in `format` on standard output, and an error
-/// naming `refresh` when they differ. The exit status.
+/// What `--check` found at `path` (a directory or a file): the report in `format` on
+/// standard output, and an error naming `refresh` when it is stale. The exit status.
 fn check(
-    dir: &Path,
-    files: &BTreeMap<String, String>,
+    path: &Path,
+    checked: &output::Checked,
     format: ReportFormat,
     refresh: String,
 ) -> anyhow::Result<u8> {
-    let checked = output::check_dir(dir, files)?;
     exit::write(checked.render(format.format()))?;
     let Err(mut stale) = checked.fresh() else {
         return Ok(exit::SUCCESS);
     };
     if let dynakube_netpol::Error::Stale {
-        refresh: command, ..
+        dir,
+        refresh: command,
+        ..
     } = &mut stale
     {
+        // A file's report names its directory; the message names the file.
+        *dir = path.display().to_string();
         *command = Some(refresh);
     }
     anstream::eprintln!(
@@ -291,4 +337,138 @@ fn check(
         stale.to_string_in(&crate::words::Flags)
     );
     Ok(exit::FAILED)
+}
+
+/// The format of a stream of policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    /// A YAML stream with the provenance as comments.
+    Yaml,
+    /// One JSON document, a `v1` `List`.
+    Json,
+}
+
+impl Stream {
+    /// The policies of `output` in this format. JSON is one `v1` `List`, as `kubectl get -o
+    /// json` prints several objects: one document every JSON reader takes whole (a stream of
+    /// objects is no JSON document), which kubectl's `-f` reads item by item. JSON has no
+    /// comments: the provenance and header lines are left out; the objects are those of the
+    /// YAML stream, their fields in the same order.
+    fn text(self, output: &output::Output) -> anyhow::Result<String> {
+        Ok(match self {
+            Stream::Yaml => output.to_stream(),
+            Stream::Json => {
+                let list = List {
+                    api_version: "v1",
+                    kind: "List",
+                    items: output.objects()?,
+                };
+                serde_json::to_string_pretty(&list)? + "\n"
+            }
+        })
+    }
+}
+
+/// A `v1` `List`, its fields in kubectl's order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct List {
+    api_version: &'static str,
+    kind: &'static str,
+    items: Vec<serde_yaml::Value>,
+}
+
+/// Where `-o` sends the policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// Standard output.
+    Stdout(Stream),
+    /// One file, replaced atomically.
+    File(PathBuf, Stream),
+    /// A directory of one file per policy and a kustomization.
+    Dir(PathBuf),
+}
+
+/// kubectl's output formats that this tool does not write; `-o wide` must not become a
+/// directory named `wide`.
+const KUBECTL_FORMATS: [&str; 12] = [
+    "name",
+    "wide",
+    "kyaml",
+    "jsonpath",
+    "jsonpath-as-json",
+    "jsonpath-file",
+    "go-template",
+    "go-template-file",
+    "template",
+    "templatefile",
+    "custom-columns",
+    "custom-columns-file",
+];
+
+impl Target {
+    /// What `-o` names. An existing directory stays a directory, as before `-o` knew formats
+    /// and files (with a warning when its name reads as a format or a file); otherwise `yaml`
+    /// and `json` are formats, kubectl's other formats are refused, a name ending in .yaml,
+    /// .yml or .json is a file, and anything else (a name ending in `/` too) a directory.
+    fn of(given: Option<&Path>) -> anyhow::Result<Target> {
+        let Some(path) = given else {
+            return Ok(Target::Stdout(Stream::Yaml));
+        };
+        let text = path.to_string_lossy();
+        let word = match text.as_ref() {
+            "-" | "yaml" => Some(Stream::Yaml),
+            "json" => Some(Stream::Json),
+            _ => None,
+        };
+        let file = match path.extension().and_then(|e| e.to_str()) {
+            _ if text.ends_with('/') => None,
+            Some("yaml" | "yml") => Some(Stream::Yaml),
+            Some("json") => Some(Stream::Json),
+            _ => None,
+        };
+        let shown = dynakube_netpol::values::Shown(&text).to_string();
+        if text != "-" && path.is_dir() {
+            let instead = match (word, file) {
+                (Some(_), _) => {
+                    Some("for the stream on standard output leave -o out, or give `-o -`")
+                }
+                (None, Some(_)) => Some("remove the directory to write one file of that name"),
+                (None, None) => None,
+            };
+            if let Some(instead) = instead {
+                let note = dynakube_netpol::matrix::Note::new(
+                    dynakube_netpol::matrix::Level::Warning,
+                    &[],
+                    format!(
+                        "-o {shown}: writing into the existing directory {shown}, as before; {instead}"
+                    ),
+                );
+                print_notes([&note]);
+            }
+            return Ok(Target::Dir(path.to_path_buf()));
+        }
+        if let Some(stream) = word {
+            return Ok(Target::Stdout(stream));
+        }
+        let kubectl = text.split_once('=').map_or(text.as_ref(), |(word, _)| word);
+        if KUBECTL_FORMATS.contains(&kubectl) {
+            anyhow::bail!(
+                "-o {shown}: this tool writes no `{kubectl}` output; -o yaml (the default) and -o json print the policies, -o FILE.yaml or -o FILE.json writes them to a file, and -o {kubectl}/ writes a directory of that name"
+            );
+        }
+        Ok(match file {
+            Some(stream) => Target::File(path.to_path_buf(), stream),
+            None => Target::Dir(path.to_path_buf()),
+        })
+    }
+}
+
+/// Writes `text` to `file` atomically, unless it already holds it; whether it wrote.
+fn write_file(file: &Path, text: &str) -> anyhow::Result<bool> {
+    if std::fs::read_to_string(file).is_ok_and(|old| old == text) {
+        return Ok(false);
+    }
+    output::write_file(file, text)?;
+    Ok(true)
 }

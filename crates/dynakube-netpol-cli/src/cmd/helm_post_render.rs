@@ -38,11 +38,8 @@ pub(crate) struct HelmPostRenderArgs {
     #[command(flatten)]
     flavor: crate::settings::FlavorChoice,
 
-    /// A lock file written by `dynakube-netpol lock`, for the addresses of the hosts that
-    /// --hosts does not give. Read only: a post-renderer resolves nothing and writes nothing,
-    /// so a host missing from both is an error (or, with --fqdn-fallback, public addresses).
-    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
-    lock: Option<String>,
+    #[command(flatten)]
+    lock: settings::ReadLock,
 }
 
 /// The name of the Helm plugin (`helm-plugin/plugin.yaml`), which Helm gives its process in
@@ -87,7 +84,7 @@ impl HelmPostRenderArgs {
     fn render(&self) -> anyhow::Result<ExitCode> {
         let mut config = self.settings.config(self.flavor.flavor.flavor())?;
         let mut arguments = self.settings.arguments()?;
-        if let Some(lock) = &self.lock {
+        if let Some(lock) = &self.lock.lock {
             let found = dynakube_netpol::lock::read(Path::new(lock), &config.limits)?;
             let (lock_file, _) = found.ok_or_else(|| dynakube_netpol::Error::Read {
                 file: lock.clone(),

@@ -26,8 +26,9 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     sources: Sources,
 
-    /// The policies: a YAML file or a directory of them (networking.k8s.io/v1 NetworkPolicies,
-    /// alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints); `-` reads
+    /// The policies: a file or a directory of them (networking.k8s.io/v1 NetworkPolicies,
+    /// alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints; a directory
+    /// gives its *.yaml, *.yml and *.json files, its subdirectories' too with -R); `-` reads
     /// standard input.
     #[arg(long, value_name = "PATH")]
     policies: String,
@@ -35,10 +36,11 @@ pub(crate) struct VerifyArgs {
     /// Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without
     /// it, a model cluster is built from the matrix: one pod per Dynatrace workload, the
     /// cluster DNS, Prometheus, an injected application namespace and an unrelated one.
-    /// May be given more than once (for example a pod list and a namespace list); `-` reads
-    /// standard input. A block of the cluster profile's nodeCIDRs, controlPlaneCIDRs or
-    /// apiServer.endpointCIDRs that holds the address of one of these pods outside the host
-    /// network is a warning naming the rows it widens.
+    /// May be given more than once (for example a pod list and a namespace list), and name a
+    /// directory as --policies does; `-` reads standard input. A block of the cluster
+    /// profile's nodeCIDRs, controlPlaneCIDRs or apiServer.endpointCIDRs that holds the
+    /// address of one of these pods outside the host network is a warning naming the rows it
+    /// widens.
     #[arg(long, value_name = "FILE")]
     pods: Vec<String>,
 
@@ -118,11 +120,14 @@ impl VerifyArgs {
             verify::model_cluster(&matrix)
         } else {
             let (mut namespaces, mut pods) = (Vec::new(), Vec::new());
+            let recursive = self.sources.input.recursive;
             for name in &self.pods {
-                let (more_namespaces, more_pods) =
-                    evaluate::read_cluster(name, &read(name, &limits)?, &limits)?;
-                namespaces.extend(more_namespaces);
-                pods.extend(more_pods);
+                for name in crate::inputs::expand(name, recursive)? {
+                    let (more_namespaces, more_pods) =
+                        evaluate::read_cluster(&name, &read(&name, &limits)?, &limits)?;
+                    namespaces.extend(more_namespaces);
+                    pods.extend(more_pods);
+                }
             }
             // Blocks of the profile that hold these pods' addresses widen the rules naming them.
             say::print_notes(&verify::blocks_holding_pods(&matrix, &pods));
@@ -140,7 +145,7 @@ impl VerifyArgs {
             foreign: self.fail_on.contains(&FailOn::Foreign),
         };
         // Findings no policy file holds point at the first file of resources (SARIF).
-        let resources = (self.sources.inputs.iter()).find(|input| Path::new(input).is_file());
+        let resources = (self.sources.input.names()).find(|input| Path::new(input).is_file());
         exit::write(report.render(
             self.format.format(),
             &fail_on,
@@ -158,7 +163,7 @@ impl VerifyArgs {
     /// evaluate, are errors unless an option accepts them.
     fn read_policies(&self, limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
         let mut files = evaluate::PolicyFiles::default();
-        for name in policy_files(&self.policies)? {
+        for name in crate::inputs::expand_or_none(&self.policies, self.sources.input.recursive)? {
             files.extend(evaluate::read_policies(
                 &name,
                 &read(&name, limits)?,
@@ -200,22 +205,4 @@ fn write_case(
         output::write_file(&dir.join(name), &text)?;
     }
     Ok(())
-}
-
-/// The policy files of PATH: the file itself, or the YAML files of the directory, sorted.
-fn policy_files(name: &str) -> anyhow::Result<Vec<String>> {
-    let path = Path::new(name);
-    if name == "-" || !path.is_dir() {
-        return Ok(vec![name.to_string()]);
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| dynakube_netpol::Error::Read {
-            file: path.display().to_string(),
-            reason: e.to_string(),
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-        .collect();
-    files.sort();
-    Ok(files.iter().map(|p| p.display().to_string()).collect())
 }

@@ -145,6 +145,16 @@ fn api_server(location: &Location, raw: Option<&str>) -> Result<HostPort> {
             ),
         ));
     }
+    if let Some(placeholder) = crate::resources::placeholder(raw) {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "`{}` in `{}` is a placeholder, not an environment: put the environment's ID there, as in abc12345.apps.dynatrace.com",
+                Shown(placeholder),
+                Shown(raw)
+            ),
+        ));
+    }
     let name = HostName::parse(raw)
         .map_err(|e| Error::invalid(field.clone(), format!("`{}` {e}", Shown(raw))))?;
     if !API_SERVER_DOMAINS

@@ -5,7 +5,9 @@
 //! the resource cannot have is an error (or a warning with [`UnknownFields::Warn`]). Fields this
 //! tool does not need are then ignored; fields it reads are type-checked, and every problem is
 //! reported with file, document and field path. Documents of other kinds are skipped and
-//! listed ([`Inputs::skipped`]); an unknown kind of the `dynatrace.com` group is an error.
+//! listed ([`Inputs::skipped`]); an unknown kind of the `dynatrace.com` group is an error, and
+//! so is a near miss of `DynaKube` or `EdgeConnect` in any group (`Dynakube`), or one of them
+//! under another group: either would otherwise be skipped, and its policies silently missing.
 //!
 //! # Example
 //!
@@ -124,8 +126,9 @@ fn parse_object(inputs: &mut Inputs, object: Object, options: &ParseOptions) -> 
         api_version,
         value,
     } = object;
+    let ours = group(&api_version) == GROUP;
     match kind.as_str() {
-        "DynaKube" | "EdgeConnect" => {
+        "DynaKube" | "EdgeConnect" if ours => {
             let unknown = unknown_fields(&location, &kind, &api_version, &value, options)?;
             if kind == "DynaKube" {
                 let mut dynakube = dynakube::parse(&location, &api_version, value, options)?;
@@ -137,22 +140,77 @@ fn parse_object(inputs: &mut Inputs, object: Object, options: &ParseOptions) -> 
                 inputs.edgeconnects.push(edgeconnect);
             }
         }
-        other if group(&api_version) == "dynatrace.com" => {
+        // No other group has these kinds: a DynaKube under a misspelt group would be skipped
+        // as someone else's object, and its policies silently missing.
+        "DynaKube" | "EdgeConnect" => {
+            return Err(Error::invalid(
+                location.join("apiVersion"),
+                format!(
+                    "`{}` is no API version of {kind}, whose group is {GROUP} (as in {GROUP}/v1beta6 or {GROUP}/v1alpha2)",
+                    Shown(&api_version)
+                ),
+            ));
+        }
+        other if ours => {
+            let hint = near_kind(other, true)
+                .map(|near| did_you_mean(other, near))
+                .unwrap_or_default();
             return Err(Error::invalid(
                 location.join("kind"),
                 format!(
-                    "`{}` is not a kind of dynatrace.com this tool reads (DynaKube, EdgeConnect)",
+                    "`{}` is not a kind of {GROUP} this tool reads (DynaKube, EdgeConnect){hint}",
                     Shown(other)
                 ),
             ));
         }
-        _ => inputs.skipped.push(Skipped {
-            location,
-            kind,
-            api_version,
-        }),
+        other => match near_kind(other, false) {
+            Some(near) => {
+                return Err(Error::invalid(
+                    location.join("kind"),
+                    format!(
+                        "`{}` is no kind of {}{}",
+                        Shown(other),
+                        Shown(&api_version),
+                        did_you_mean(other, near)
+                    ),
+                ));
+            }
+            None => inputs.skipped.push(Skipped {
+                location,
+                kind,
+                api_version,
+            }),
+        },
     }
     Ok(())
+}
+
+/// The suggestion of `near` for `kind`, saying that case counts where only case differs.
+fn did_you_mean(kind: &str, near: &str) -> String {
+    let case = if kind.eq_ignore_ascii_case(near) {
+        " (kinds are case-sensitive)"
+    } else {
+        ""
+    };
+    format!("; did you mean `{near}`?{case}")
+}
+
+/// The API group of the resources this tool reads.
+const GROUP: &str = "dynatrace.com";
+
+/// The kind this tool reads that `kind` is a near miss of: `Dynakube`, `EdgeConect`. In the
+/// `dynatrace.com` group, whose every other kind is an error anyway, any similar name counts;
+/// in other groups only a difference of case and at most one letter (missing, extra, swapped
+/// or wrong), so that another product's `EdgeConnector` stays its own.
+fn near_kind(kind: &str, ours: bool) -> Option<&'static str> {
+    const KINDS: [&str; 2] = ["DynaKube", "EdgeConnect"];
+    if ours {
+        return nearest(kind, KINDS);
+    }
+    let lower = kind.to_lowercase();
+    KINDS
+        .into_iter()
+        .find(|k| strsim::damerau_levenshtein(&lower, &k.to_lowercase()) <= 1)
 }
 
 /// The API group of an `apiVersion`: `dynatrace.com` of `dynatrace.com/v1beta6`, empty for
@@ -348,6 +406,51 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "test.yaml, document 1, field `kind`: `OneAgent` is not a kind of dynatrace.com this tool reads (DynaKube, EdgeConnect)"
+        );
+    }
+
+    #[test]
+    fn near_misses_of_the_kinds_get_a_suggestion() {
+        let document = |api_version: &str, kind: &str| {
+            format!(
+                "apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: dk}}\nspec: {{apiUrl: 'https://a.live.dynatrace.com/api'}}\n"
+            )
+        };
+        for (api_version, kind, near) in [
+            ("dynatrace.com/v1beta6", "Dynakube", "DynaKube"),
+            ("dynatrace.com/v1beta6", "DynaKubes", "DynaKube"),
+            ("dynatrace.com/v1alpha2", "Edgeconect", "EdgeConnect"),
+            ("dynatrace.io/v1beta6", "Dynakube", "DynaKube"),
+            ("v1", "dynakub", "DynaKube"),
+            ("dynatrace.com/v1alpha2", "edgeConnect", "EdgeConnect"),
+        ] {
+            let err = parse(&document(api_version, kind)).unwrap_err().to_string();
+            assert!(
+                err.starts_with("test.yaml, document 1, field `kind`: "),
+                "{err}"
+            );
+            assert!(err.contains(&format!("did you mean `{near}`?")), "{err}");
+            let case_only = kind.eq_ignore_ascii_case(near);
+            assert_eq!(
+                err.ends_with("(kinds are case-sensitive)"),
+                case_only,
+                "{err}"
+            );
+        }
+        // A kind of its own in another group stays someone else's.
+        let inputs = parse(&document("example.com/v1", "EdgeConnector")).unwrap();
+        assert_eq!(inputs.skipped[0].kind, "EdgeConnector");
+        let err = parse(&document("dynatrace.com/v1beta1", "OneAgent"))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("did you mean"), "{err}");
+        // The right kind under another group is refused at its apiVersion.
+        let err = parse(&document("dynatrace.io/v1beta6", "DynaKube"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "test.yaml, document 1, field `apiVersion`: `dynatrace.io/v1beta6` is no API version of DynaKube, whose group is dynatrace.com (as in dynatrace.com/v1beta6 or dynatrace.com/v1alpha2)"
         );
     }
 

@@ -229,6 +229,46 @@ pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Checked
     })
 }
 
+/// Compares the file at `path` with `expected`, as [`check_dir`] compares the files of a
+/// directory (for `generate -o FILE --check`): the report names the file's directory and the
+/// file. A missing file is missing; anything but a regular file (a link too, which a write
+/// would replace) is not a file.
+pub fn check_file(path: &Path, expected: &str) -> Result<Checked> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.display().to_string(),
+        _ => ".".to_string(),
+    };
+    let difference = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(Difference {
+            file: name.clone(),
+            change: Change::Missing,
+            diff: unified_diff(&name, "", expected),
+        }),
+        Err(e) => return Err(write_error(path, &e)),
+        Ok(metadata) if metadata.is_file() => {
+            let actual = read_compared(path)?;
+            (actual != expected).then(|| Difference {
+                file: name.clone(),
+                change: Change::Changed,
+                diff: unified_diff(&name, &actual, expected),
+            })
+        }
+        Ok(metadata) if metadata.is_symlink() => {
+            Some(not_a_file(&name, "a symbolic link", expected))
+        }
+        Ok(_) => Some(not_a_file(&name, "not a regular file", expected)),
+    };
+    Ok(Checked {
+        dir,
+        files: vec![name],
+        differences: difference.into_iter().collect(),
+    })
+}
+
 /// What a write did to an output directory, by file name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -764,6 +804,38 @@ mod tests {
                 (name, text)
             })
             .collect()
+    }
+
+    #[test]
+    fn a_file_is_checked_as_a_directory_s_files_are() {
+        let dir = scratch("check-file");
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("policies.yaml");
+        let changes = |checked: &Checked| -> Vec<Change> {
+            checked.differences.iter().map(|d| d.change).collect()
+        };
+        let missing = check_file(&file, "a\n").unwrap();
+        assert_eq!(changes(&missing), [Change::Missing]);
+        assert_eq!(missing.files, ["policies.yaml"]);
+        assert_eq!(missing.dir, dir.display().to_string());
+        fs::write(&file, "a\n").unwrap();
+        let fresh = check_file(&file, "a\n").unwrap();
+        assert!(fresh.fresh().is_ok());
+        let changed = check_file(&file, "b\n").unwrap();
+        assert_eq!(changes(&changed), [Change::Changed]);
+        assert!(changed.differences[0].diff.contains("-a\n+b\n"));
+        assert!(matches!(
+            changed.fresh(),
+            Err(Error::Stale { count: 1, .. })
+        ));
+        #[cfg(unix)]
+        {
+            let link = dir.join("link.yaml");
+            std::os::unix::fs::symlink(&file, &link).unwrap();
+            let linked = check_file(&link, "a\n").unwrap();
+            assert_eq!(changes(&linked), [Change::NotAFile]);
+        }
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

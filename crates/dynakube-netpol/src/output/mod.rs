@@ -62,7 +62,9 @@ use std::fmt::Write as _;
 
 pub(crate) use dir::{Change, Difference};
 #[doc(hidden)]
-pub use dir::{Checked, Flush, WriteLock, Written, check_dir, unified_diff, write_dir, write_file};
+pub use dir::{
+    Checked, Flush, WriteLock, Written, check_dir, check_file, unified_diff, write_dir, write_file,
+};
 
 use crate::error::{Error, Result};
 use crate::resources::ResourceRef;
