@@ -260,9 +260,11 @@ fn profile_warns_where_a_pod_has_a_node_s_address() {
         text(&output.stdout)
             .contains("# Warning (I1, I3, I6, I7, I10, I13, I15, I16, E15, E21): nodeCIDRs[0]")
     );
-    // --quiet keeps standard error for errors.
+    // -q keeps the warnings; -qq keeps standard error for errors.
     let output = run(&dir, &["profile", "-", "--quiet"], dump);
-    assert!(output.stderr.is_empty());
+    assert!(text(&output.stderr).contains("nodeCIDRs[0] 192.0.2.11/32 holds"));
+    let output = run(&dir, &["profile", "-", "-qq"], dump);
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
 }
 
 /// The command that dumps what `profile` reads.
