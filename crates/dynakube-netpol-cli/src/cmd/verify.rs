@@ -116,24 +116,29 @@ impl VerifyArgs {
         let addresses =
             dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback, &policy)?;
         let files = self.read_policies(&limits)?;
-        let (namespaces, pods) = if self.pods.is_empty() {
-            verify::model_cluster(&matrix)
+        let cluster = if self.pods.is_empty() {
+            let (namespaces, pods) = verify::model_cluster(&matrix);
+            evaluate::Cluster {
+                namespaces,
+                pods,
+                nodes: Vec::new(),
+            }
         } else {
-            let (mut namespaces, mut pods) = (Vec::new(), Vec::new());
+            let mut cluster = evaluate::Cluster::default();
             let recursive = self.sources.input.recursive;
             for name in &self.pods {
                 for name in crate::inputs::expand(name, recursive)? {
-                    let (more_namespaces, more_pods) =
-                        evaluate::read_cluster(&name, &read(&name, &limits)?, &limits)?;
-                    namespaces.extend(more_namespaces);
-                    pods.extend(more_pods);
+                    let more = evaluate::read_cluster(&name, &read(&name, &limits)?, &limits)?;
+                    cluster.namespaces.extend(more.namespaces);
+                    cluster.pods.extend(more.pods);
+                    cluster.nodes.extend(more.nodes);
                 }
             }
             // Blocks of the profile that hold these pods' addresses widen the rules naming them.
-            say::print_notes(&verify::blocks_holding_pods(&matrix, &pods));
-            (namespaces, pods)
+            say::print_notes(&verify::blocks_holding_pods(&matrix, &cluster.pods));
+            cluster
         };
-        let index = evaluate::Index::new(namespaces, pods, &files.policies)?;
+        let index = evaluate::Index::with_options(cluster, &files, evaluate::Options::default())?;
         let mut report = verify::verify(&matrix, &index, &addresses);
         report.read_from(&files);
         if let Some(dir) = &self.write_case {
@@ -164,11 +169,11 @@ impl VerifyArgs {
     fn read_policies(&self, limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
         let mut files = evaluate::PolicyFiles::default();
         for name in crate::inputs::expand_or_none(&self.policies, self.sources.input.recursive)? {
-            files.extend(evaluate::read_policies(
+            files.extend([evaluate::read_policies(
                 &name,
                 &read(&name, limits)?,
                 limits,
-            )?);
+            )?]);
         }
         let source = &self.policies;
         if !files.unevaluated.is_empty() && !self.allow_unevaluated {

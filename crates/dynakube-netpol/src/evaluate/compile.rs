@@ -294,7 +294,7 @@ fn compile_peer(
 }
 
 /// The namespaces that `selector`, found at `location`, matches.
-fn namespaces(
+pub(super) fn namespaces(
     context: &mut Context<'_>,
     selector: &LabelSelector,
     location: &Location,

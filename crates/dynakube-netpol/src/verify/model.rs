@@ -116,6 +116,7 @@ impl Model {
             ips: vec![ip],
             ports,
             host_network,
+            ..Pod::default()
         });
     }
 

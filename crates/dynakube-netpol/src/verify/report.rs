@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::evaluate::{Connection, Index, PolicyRef, Side, Verdict};
+use crate::evaluate::{Connection, Decision, Index, Verdict};
 use crate::matrix::Flow;
 use crate::values::escape;
 
@@ -60,20 +60,19 @@ pub(crate) struct Probe {
 
 impl Probe {
     pub(super) fn new(index: &Index, connection: &Connection, verdict: &Verdict) -> Self {
-        let isolated_by = match (&verdict.egress, &verdict.ingress) {
-            (Side::Denied { isolated_by }, _) | (_, Side::Denied { isolated_by }) => {
-                isolated_by.iter().map(ToString::to_string).collect()
-            }
-            _ => Vec::new(),
-        };
+        let isolated_by = [&verdict.egress, &verdict.ingress]
+            .into_iter()
+            .find(|side| !side.allows())
+            .map(Decision::policies)
+            .unwrap_or_default();
         Probe {
             from: index.end_name(&connection.from),
             to: index.end_name(&connection.to),
             port: connection.port,
             protocol: connection.protocol.name(),
             allowed: verdict.allowed(),
-            egress: describe_side(&verdict.egress),
-            ingress: describe_side(&verdict.ingress),
+            egress: verdict.egress.to_string(),
+            ingress: verdict.ingress.to_string(),
             isolated_by,
         }
     }
@@ -488,22 +487,6 @@ impl Report {
             out.push('\n');
         }
         out
-    }
-}
-
-fn policies(refs: &[PolicyRef]) -> String {
-    refs.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn describe_side(side: &Side) -> String {
-    match side {
-        Side::NotIsolated => "not isolated".into(),
-        Side::NotSubject => "not subject to policy".into(),
-        Side::Allowed { by } => format!("allowed by {}", policies(by)),
-        Side::Denied { isolated_by } => format!("denied (isolated by {})", policies(isolated_by)),
     }
 }
 
