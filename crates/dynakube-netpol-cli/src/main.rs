@@ -19,9 +19,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use cmd::{
-    audit::AuditArgs, generate::GenerateArgs, helm_post_render::HelmPostRenderArgs, krm,
-    lock::LockArgs, matrix::MatrixArgs, plugins, profile::ProfileArgs, verify::VerifyArgs,
-    zone_plan::ZonePlanArgs,
+    audit::AuditArgs, explain::ExplainArgs, generate::GenerateArgs,
+    helm_post_render::HelmPostRenderArgs, krm, lock::LockArgs, matrix::MatrixArgs, plugins,
+    profile::ProfileArgs, verify::VerifyArgs, zone_plan::ZonePlanArgs,
 };
 
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
@@ -82,6 +82,25 @@ enum Command {
     /// flow is denied (or --fail-on finds something); 2 when the input or an option is invalid.
     #[command(after_long_help = cmd::verify::HELP)]
     Verify(VerifyArgs),
+
+    /// Explain whether one connection is allowed under a cluster's policies, and why.
+    ///
+    /// Reads policies of every dialect the evaluator knows (NetworkPolicy, ClusterNetworkPolicy
+    /// of network-policy-api v0.2.0) and a dump of the cluster's namespaces, pods and nodes, and
+    /// decides the connection from --from to --port on --to as the cluster combines them: the
+    /// Admin tier of ClusterNetworkPolicies by priority (Accept, Deny, Pass), then the
+    /// NetworkPolicies, then the Baseline tier, then the Kubernetes default, which allows. The
+    /// answer names, for the source's egress and the destination's ingress, the verdict and the
+    /// tier, policy and rule that decided it, or that no policy isolates the pod. Policies of
+    /// the same priority that decide differently leave a side undefined, which does not count
+    /// as allowed. Where the specifications leave a choice to the network plugin, --network-plugin
+    /// makes it.
+    ///
+    /// Exit status: 0 when the connection is allowed; 1 when it is denied (or left undefined);
+    /// 2 when the input or an option is invalid (an endpoint the pods file does not hold,
+    /// policies of kinds it cannot evaluate).
+    #[command(after_long_help = cmd::explain::HELP)]
+    Explain(ExplainArgs),
 
     /// Write a commented cluster profile from a dump of the cluster.
     ///
@@ -319,6 +338,7 @@ impl Command {
         match self {
             Command::Generate(generate) => generate.run(),
             Command::Verify(verify) => verify.run(),
+            Command::Explain(explain) => explain.run(),
             Command::Profile(profile) => profile.run(),
             Command::Audit(audit) => audit.run(),
             Command::ZonePlan(plan) => plan.run(),

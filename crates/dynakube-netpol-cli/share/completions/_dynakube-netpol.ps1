@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Generate network policies from DynaKube and EdgeConnect resources')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check network policies against the matrix of DynaKube and EdgeConnect resources')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain whether one connection is allowed under a cluster''s policies, and why')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Write a commented cluster profile from a dump of the cluster')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
@@ -113,6 +114,22 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             [CompletionResult]::new('--ignore-unknown-fields', '--ignore-unknown-fields', [CompletionResultType]::ParameterName, 'Ignore fields that a resource''s API version does not declare, with a warning each, instead of refusing the resource (as `kubectl apply --validate=false` would keep it; the API server then drops the fields). A misspelled field usually means a component the policies do not open for')
             [CompletionResult]::new('--allow-unevaluated', '--allow-unevaluated', [CompletionResultType]::ParameterName, 'Check the NetworkPolicies even when the policy files also hold policies of kinds verify cannot evaluate (Cilium, Calico, AdminNetworkPolicy); the report counts them')
             [CompletionResult]::new('--allow-no-policies', '--allow-no-policies', [CompletionResultType]::ParameterName, 'Accept policy files without any NetworkPolicy')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'dynakube-netpol;explain' {
+            [CompletionResult]::new('--policies', '--policies', [CompletionResultType]::ParameterName, 'Policies: a file or a directory of them (its *.yaml, *.yml and *.json files), of any dialect the evaluator reads (networking.k8s.io/v1 NetworkPolicy, policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy), alone or in lists as `kubectl get -o yaml|json` prints them; `-` reads standard input. May be given more than once')
+            [CompletionResult]::new('--pods', '--pods', [CompletionResultType]::ParameterName, 'Namespaces, pods and nodes, as `kubectl get namespaces,pods,nodes -A -o yaml` (or `-o json`) prints them; `-` reads standard input')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The source: NAMESPACE/POD (a pod of --pods), node/NAME (that node''s host network), or an IP address that is no pod''s')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The destination: as --from, or NAME=IP (an address looked up by the DNS name NAME, for ClusterNetworkPolicy domainNames)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The destination port and protocol: 443/TCP, 53/UDP, 9999/SCTP')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`text` (the verdict, then each side and the rules that decided it) or `json` (`{"allowed": bool, "egress": {...}, "ingress": {...}}`)')
+            [CompletionResult]::new('--network-plugin', '--network-plugin', [CompletionResultType]::ParameterName, 'The network plugin, for what the specifications leave to it: `generic` (no particular plugin: an ipBlock matches addresses outside the pod network and node addresses, never a pod), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no node)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output''s header)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also print what was read, skipped and written on standard error')
@@ -325,6 +342,7 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
         'dynakube-netpol;help' {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Generate network policies from DynaKube and EdgeConnect resources')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check network policies against the matrix of DynaKube and EdgeConnect resources')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain whether one connection is allowed under a cluster''s policies, and why')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Write a commented cluster profile from a dump of the cluster')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report the pods the operator''s webhook left uninjected, and how to bring them back')
             [CompletionResult]::new('zone-plan', 'zone-plan', [CompletionResultType]::ParameterValue, 'Print, per network zone, what must exist in the Dynatrace environment before the policies and the DynaKubes are applied; with --apply, create it')
@@ -343,6 +361,9 @@ Register-ArgumentCompleter -Native -CommandName 'dynakube-netpol' -ScriptBlock {
             break
         }
         'dynakube-netpol;help;verify' {
+            break
+        }
+        'dynakube-netpol;help;explain' {
             break
         }
         'dynakube-netpol;help;profile' {

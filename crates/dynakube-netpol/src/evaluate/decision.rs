@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::{Decision, PolicyRef};
 use crate::matrix::Direction;
@@ -158,17 +158,42 @@ impl Decider {
     }
 
     /// The decider as JSON.
-    pub(crate) fn to_json(&self) -> Value {
-        json!({
-            "dialect": self.dialect.name(),
-            "policy": self.policy(),
-            "priority": self.priority,
-            "rule": self.rule,
-            "ruleName": self.rule_name,
-            "action": self.action.map(Action::name),
-            "note": self.note,
-        })
+    pub(crate) fn to_json(&self) -> DeciderJson<'_> {
+        DeciderJson {
+            dialect: self.dialect.name(),
+            policy: self.policy(),
+            priority: self.priority,
+            rule: self.rule.as_deref(),
+            rule_name: self.rule_name.as_deref(),
+            action: self.action.map(Action::name),
+            note: self.note,
+        }
     }
+}
+
+/// A decider as JSON, its fields in this order.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeciderJson<'a> {
+    dialect: &'static str,
+    policy: String,
+    priority: Option<u16>,
+    rule: Option<&'a str>,
+    rule_name: Option<&'a str>,
+    action: Option<&'static str>,
+    note: Option<&'static str>,
+}
+
+/// A side as JSON, its fields in this order.
+#[derive(Debug, Serialize)]
+pub(crate) struct SideJson<'a> {
+    allowed: bool,
+    verdict: &'static str,
+    reason: &'static str,
+    tier: Option<&'static str>,
+    by: Vec<DeciderJson<'a>>,
+    passed: Vec<DeciderJson<'a>>,
+    text: String,
 }
 
 /// How a side ended.
@@ -251,16 +276,16 @@ impl Decision {
     }
 
     /// The side as JSON: `allowed`, `verdict`, `reason`, `tier`, `by`, `passed` and `text`.
-    pub(crate) fn to_json(&self) -> Value {
-        json!({
-            "allowed": self.allows(),
-            "verdict": self.verdict(),
-            "reason": self.reason(),
-            "tier": self.tier.map(Tier::name),
-            "by": self.by.iter().map(Decider::to_json).collect::<Vec<_>>(),
-            "passed": self.passed.iter().map(Decider::to_json).collect::<Vec<_>>(),
-            "text": self.to_string(),
-        })
+    pub(crate) fn to_json(&self) -> SideJson<'_> {
+        SideJson {
+            allowed: self.allows(),
+            verdict: self.verdict(),
+            reason: self.reason(),
+            tier: self.tier.map(Tier::name),
+            by: self.by.iter().map(Decider::to_json).collect(),
+            passed: self.passed.iter().map(Decider::to_json).collect(),
+            text: self.to_string(),
+        }
     }
 
     /// The deciders in words, a NetworkPolicy named once however many of its rules decided.

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::Decision;
 use super::decision::Outcome;
@@ -194,20 +194,36 @@ impl Explanation {
     /// the deciding rules in `by` (each with `dialect`, `policy`, `priority`, `rule`,
     /// `ruleName`, `action` and `note`), the Pass rules on the way in `passed`, and `text`.
     pub fn to_json(&self) -> String {
-        let value = json!({
-            "allowed": self.allowed(),
-            "verdict": self.verdict(),
-            "from": self.from,
-            "to": self.to,
-            "name": self.name,
-            "port": self.port,
-            "protocol": self.protocol.name(),
-            "networkPlugin": self.plugin.name(),
-            "egress": self.verdict.egress.to_json(),
-            "ingress": self.verdict.ingress.to_json(),
-        });
+        let value = ExplanationJson {
+            allowed: self.allowed(),
+            verdict: self.verdict(),
+            from: &self.from,
+            to: &self.to,
+            name: self.name.as_deref(),
+            port: self.port,
+            protocol: self.protocol.name(),
+            network_plugin: self.plugin.name(),
+            egress: self.verdict.egress.to_json(),
+            ingress: self.verdict.ingress.to_json(),
+        };
         serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
     }
+}
+
+/// The answer as JSON, its fields in this order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExplanationJson<'a> {
+    allowed: bool,
+    verdict: &'static str,
+    from: &'a str,
+    to: &'a str,
+    name: Option<&'a str>,
+    port: u16,
+    protocol: &'static str,
+    network_plugin: &'static str,
+    egress: super::decision::SideJson<'a>,
+    ingress: super::decision::SideJson<'a>,
 }
 
 /// One side in words, with every rule that decided it on a line of its own.
@@ -223,7 +239,7 @@ fn side(f: &mut fmt::Formatter<'_>, what: &str, decision: &Decision) -> fmt::Res
         Outcome::Denied => writeln!(f, "{what}: denied{tier} by")?,
         Outcome::Isolated => writeln!(
             f,
-            "{what}: denied{tier}: isolated, and no rule allows it; isolated by"
+            "{what}: denied{tier}: isolated, and no rule of these policies allows it"
         )?,
         Outcome::Undefined => writeln!(
             f,

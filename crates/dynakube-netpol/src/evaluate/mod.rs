@@ -433,7 +433,7 @@ impl Index {
     /// their node's addresses, for no particular network plugin.
     ///
     /// A policy the API server would reject (a bad CIDR, an unknown operator or protocol, a
-    /// missing `podSelector`, name or namespace, a numeric string as port) is an error naming
+    /// missing name or namespace, a numeric string as port) is an error naming
     /// the policy and the field; so are two namespaces, pods or policies of the same name.
     pub fn new(
         namespaces: Vec<Namespace>,
