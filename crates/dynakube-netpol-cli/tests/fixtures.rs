@@ -303,6 +303,50 @@ fn verify_with_pods(dir: &Path, policies: &Path, model: &Path, pods: &Path) -> O
 }
 
 #[test]
+fn verify_decides_flows_with_cluster_network_policies_in_their_tiers() {
+    let dir = fixture("a-cloud-native-network-zone");
+    let out = scratch("verify-cluster-network-policies");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    // An Admin-tier Deny of the ActiveGate's egress to the tenant's IPv4 addresses decides
+    // before the NetworkPolicy that allows it; a Baseline-tier Deny of everything in the
+    // operator namespace does not, as the NetworkPolicies isolate the Dynatrace pods (the
+    // OneAgent, in the host network, is no subject).
+    let deny = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: no-tenant}\nspec:\n  tier: Admin\n  priority: 5\n  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app.kubernetes.io/name: activegate}}}}\n  egress:\n  - {name: tenant, action: Deny, to: [{networks: [203.0.113.0/24]}]}\n---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: baseline}\nspec:\n  tier: Baseline\n  priority: 5\n  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: dynatrace}}}\n  egress:\n  - {action: Deny, to: [{networks: [0.0.0.0/0, '::/0']}]}\n  ingress:\n  - {action: Deny, from: [{namespaces: {}}]}\n";
+    std::fs::write(out.join("cluster-network-policies.yaml"), deny).unwrap();
+    let report = verify(&dir, &out, &["--format", "json"]);
+    assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(json["read"]["cluster_network_policies"], 2);
+    let denied: Vec<&serde_json::Value> = json["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|flow| flow["result"] == "denied")
+        .collect();
+    let ids: Vec<&str> = denied.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["E8"], "{json}");
+    let probe = &denied[0]["probes"][0];
+    assert_eq!(
+        probe["egress"],
+        "denied by ClusterNetworkPolicy no-tenant spec.egress[0] (Admin tier, priority 5)"
+    );
+    // The network plugins agree here: the tenant is outside the cluster.
+    for plugin in ["calico", "cilium"] {
+        let report = verify(&dir, &out, &["--network-plugin", plugin]);
+        assert_eq!(report.status.code(), Some(1), "{plugin}");
+        assert!(
+            text(&report.stdout).contains("Read 23 NetworkPolicies and 2 ClusterNetworkPolicies"),
+            "{}",
+            text(&report.stdout)
+        );
+    }
+}
+
+#[test]
 fn verify_reports_generated_policies_and_what_is_missing() {
     let dir = fixture("a-cloud-native-network-zone");
     let out = scratch("verify");

@@ -890,7 +890,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__verify)
-            opts="-f -R -q -v -h --filename --recursive --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --policies --pods --write-case --format --fail-on --allow-unevaluated --allow-no-policies --lock --quiet --verbose --help"
+            opts="-f -R -q -v -h --filename --recursive --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --policies --pods --write-case --format --fail-on --allow-unevaluated --allow-no-policies --lock --network-plugin --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -966,6 +966,10 @@ _dynakube__netpol() {
                     ;;
                 --lock)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network-plugin)
+                    COMPREPLY=($(compgen -W "generic calico cilium" -- "${cur}"))
                     return 0
                     ;;
                 *)

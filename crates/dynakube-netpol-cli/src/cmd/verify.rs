@@ -26,8 +26,9 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     sources: Sources,
 
-    /// The policies: a file or a directory of them (networking.k8s.io/v1 NetworkPolicies,
-    /// alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints; a directory
+    /// The policies: a file or a directory of them (networking.k8s.io/v1 NetworkPolicies and
+    /// policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicies, alone or in lists such as
+    /// `kubectl get networkpolicies -A -o yaml` prints; a directory
     /// gives its *.yaml, *.yml and *.json files, its subdirectories' too with -R); `-` reads
     /// standard input.
     #[arg(long, value_name = "PATH")]
@@ -67,7 +68,7 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     allow_unevaluated: bool,
 
-    /// Accept policy files without any NetworkPolicy.
+    /// Accept policy files without any policy.
     #[arg(long)]
     allow_no_policies: bool,
 
@@ -75,6 +76,14 @@ pub(crate) struct VerifyArgs {
     /// when it exists). verify reads it and never resolves.
     #[arg(long, value_name = "FILE")]
     lock: Option<PathBuf>,
+
+    /// The network plugin, for what the specifications leave to it: `generic` (no particular
+    /// plugin: an ipBlock matches addresses outside the pod network and node addresses, never a
+    /// pod), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
+    /// domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no
+    /// node). See docs/explain.md.
+    #[arg(long, value_name = "NAME", default_value = "generic")]
+    network_plugin: crate::cmd::explain::PluginArg,
 }
 
 fn read_lock(path: &Path) -> anyhow::Result<dynakube_netpol::lock::Lock> {
@@ -138,7 +147,11 @@ impl VerifyArgs {
             say::print_notes(&verify::blocks_holding_pods(&matrix, &cluster.pods));
             cluster
         };
-        let index = evaluate::Index::with_options(cluster, &files, evaluate::Options::default())?;
+        let options = evaluate::Options {
+            network_plugin: self.network_plugin.plugin(),
+            ..evaluate::Options::default()
+        };
+        let index = evaluate::Index::with_options(cluster, &files, options)?;
         let mut report = verify::verify(&matrix, &index, &addresses);
         report.read_from(&files);
         if let Some(dir) = &self.write_case {
@@ -187,9 +200,10 @@ impl VerifyArgs {
                 kinds.join(", ")
             );
         }
-        if files.policies.is_empty() && !self.allow_no_policies {
+        // Every policy read is in `files.files`, whatever its dialect.
+        if files.files.is_empty() && !self.allow_no_policies {
             anyhow::bail!(
-                "{source} holds no networking.k8s.io/v1 NetworkPolicy; pass --allow-no-policies to verify a cluster without any"
+                "{source} holds no networking.k8s.io/v1 NetworkPolicy or policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy; pass --allow-no-policies to verify a cluster without any"
             );
         }
         Ok(files)

@@ -253,11 +253,23 @@ fn shortened(items: impl ExactSizeIterator<Item = String>, what: &str) -> String
     shown.join(", ")
 }
 
+/// Whether a count is zero, for fields left out of the JSON then.
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(count: &usize) -> bool {
+    *count == 0
+}
+
 /// What the policy files held, by `Kind (apiVersion)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct Read {
     /// The NetworkPolicies evaluated.
     pub(crate) evaluated: usize,
+    /// The ClusterNetworkPolicies evaluated.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) cluster_network_policies: usize,
     /// Policies of kinds the evaluator cannot evaluate (Cilium, Calico, ...), not checked.
     pub(crate) unevaluated: BTreeMap<String, usize>,
     /// Objects that are no policies.
@@ -293,6 +305,7 @@ impl Report {
     pub fn read_from(&mut self, files: &crate::evaluate::PolicyFiles) {
         self.read = Read {
             evaluated: files.policies.len(),
+            cluster_network_policies: files.cluster_network_policies.len(),
             unevaluated: files.unevaluated.clone(),
             skipped: files.skipped.clone(),
             files: files.files.clone(),
@@ -436,6 +449,13 @@ impl Report {
                 .join(", ")
         };
         let _ = write!(out, "\nRead {} NetworkPolicies", self.read.evaluated);
+        if self.read.cluster_network_policies > 0 {
+            let _ = write!(
+                out,
+                " and {} ClusterNetworkPolicies",
+                self.read.cluster_network_policies
+            );
+        }
         if !self.read.unevaluated.is_empty() {
             let _ = write!(out, "; not evaluated: {}", kinds(&self.read.unevaluated));
         }
