@@ -1,13 +1,17 @@
 //! `dynakube-netpol explain` as its users and other tools drive it: the examples of
 //! `docs/explain.md` are its real output, its exit statuses are those the page promises, and
-//! every verdict of `fixtures/explain/` (taken from other projects' tests, each citing its
-//! source) is its verdict.
+//! the verdicts of `fixtures/explain/` (taken from other projects' tests, each citing its
+//! source) are its verdicts: every network-policy-api verdict and a sample of the Kubernetes
+//! e2e verdicts through the binary, all of them through the library in
+//! `crates/dynakube-netpol/tests/explain_cases.rs`.
 
-use std::collections::BTreeMap;
+#[path = "../../dynakube-netpol/tests/support/explain_cases.rs"]
+mod explain_cases;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde::Deserialize;
+use explain_cases::{Question, questions};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -225,133 +229,98 @@ fn policies_it_cannot_read_exit_2_naming_the_file() {
     );
 }
 
-/// A case of `fixtures/explain/`: where its verdicts come from, the cluster, and the steps.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    /// The test or page the verdicts come from.
-    #[allow(
-        dead_code,
-        reason = "read by people; required so that no case lacks it"
-    )]
-    source: String,
-    /// The cluster dump, relative to the case file.
-    pods: String,
-    /// The network plugin, when not the default.
-    #[serde(default)]
-    plugin: Option<String>,
-    steps: Vec<Step>,
-}
-
-/// One step of a case: a set of policies and the verdicts under it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Step {
-    /// The test step, as its source names it.
-    step: String,
-    /// Policy files, relative to the case file.
-    #[serde(default)]
-    policies: Vec<String>,
-    /// The network plugin of this step, when not the case's.
-    #[serde(default)]
-    plugin: Option<String>,
-    expect: Vec<Expectation>,
-}
-
-/// One connection and its verdict.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expectation {
-    from: String,
-    to: String,
-    port: String,
-    allowed: bool,
-    /// The egress side in words, when the case says.
-    #[serde(default)]
-    egress: Option<String>,
-    /// The ingress side in words, when the case says.
-    #[serde(default)]
-    ingress: Option<String>,
-}
-
-/// Every `case.yaml` below `dir`.
-fn case_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(case_files(&path));
-        } else if path.file_name().is_some_and(|n| n == "case.yaml") {
-            found.push(path);
+/// What is wrong with the answer of the binary to `question`, if anything.
+fn check(question: &Question) -> Option<String> {
+    let expected = &question.expected;
+    let mut args = vec!["explain".to_owned()];
+    for policy in &question.policies {
+        args.extend(["--policies".to_owned(), policy.clone()]);
+    }
+    args.extend(["--pods".to_owned(), question.pods.clone()]);
+    args.extend(["--from".to_owned(), expected.from.clone()]);
+    args.extend(["--to".to_owned(), expected.to.clone()]);
+    args.extend(["--port".to_owned(), expected.port.clone()]);
+    args.extend(["--format".to_owned(), "json".to_owned()]);
+    if let Some(plugin) = &question.plugin {
+        args.extend(["--network-plugin".to_owned(), plugin.clone()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = run(&question.dir, &args);
+    let status = output.status.code();
+    if status != Some(if expected.allowed { 0 } else { 1 }) {
+        return Some(format!(
+            "{}: expected {}, exit {status:?}\n{}{}",
+            question.what,
+            if expected.allowed {
+                "allowed"
+            } else {
+                "denied"
+            },
+            text(&output.stdout),
+            text(&output.stderr)
+        ));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    if json["allowed"] != expected.allowed {
+        return Some(format!(
+            "{}: the JSON says {}",
+            question.what, json["allowed"]
+        ));
+    }
+    for (side, words) in [("egress", &expected.egress), ("ingress", &expected.ingress)] {
+        if let Some(words) = words
+            && json[side]["text"] != words.as_str()
+        {
+            return Some(format!(
+                "{}: {side} is {}, not {words}",
+                question.what, json[side]["text"]
+            ));
         }
     }
-    found.sort();
-    found
+    None
 }
+
+/// Of the Kubernetes e2e verdicts (nine pods by nine for each probe), the binary answers every
+/// `E2E_SAMPLE`th; the library's test (`crates/dynakube-netpol/tests/explain_cases.rs`)
+/// decides them all. A process per verdict costs about ten milliseconds.
+const E2E_SAMPLE: usize = 7;
 
 #[test]
-fn every_verdict_of_the_fixtures_is_explains() {
-    let root = workspace().join("fixtures/explain");
-    let mut checked = BTreeMap::new();
-    let mut failures = Vec::new();
-    for file in case_files(&root) {
-        let dir = file.parent().unwrap();
-        let name = file.strip_prefix(&root).unwrap().display().to_string();
-        let case: Case = serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        for step in &case.steps {
-            let plugin = step.plugin.as_ref().or(case.plugin.as_ref());
-            for expected in &step.expect {
-                let mut args = vec!["explain".to_owned()];
-                for policy in &step.policies {
-                    args.extend(["--policies".to_owned(), policy.clone()]);
-                }
-                args.extend(["--pods".to_owned(), case.pods.clone()]);
-                args.extend(["--from".to_owned(), expected.from.clone()]);
-                args.extend(["--to".to_owned(), expected.to.clone()]);
-                args.extend(["--port".to_owned(), expected.port.clone()]);
-                args.extend(["--format".to_owned(), "json".to_owned()]);
-                if let Some(plugin) = plugin {
-                    args.extend(["--network-plugin".to_owned(), plugin.clone()]);
-                }
-                let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                let output = run(dir, &args);
-                let what = format!(
-                    "{name}, {}: {} -> {} {}",
-                    step.step, expected.from, expected.to, expected.port
-                );
-                let status = output.status.code();
-                if status != Some(if expected.allowed { 0 } else { 1 }) {
-                    failures.push(format!(
-                        "{what}: expected {}, exit {status:?}\n{}{}",
-                        if expected.allowed {
-                            "allowed"
-                        } else {
-                            "denied"
-                        },
-                        text(&output.stdout),
-                        text(&output.stderr)
-                    ));
-                    continue;
-                }
-                let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-                assert_eq!(json["allowed"], expected.allowed, "{what}");
-                for (side, words) in [("egress", &expected.egress), ("ingress", &expected.ingress)]
-                {
-                    if let Some(words) = words
-                        && json[side]["text"] != words.as_str()
-                    {
-                        failures.push(format!(
-                            "{what}: {side} is {}, not {words}",
-                            json[side]["text"]
-                        ));
-                    }
-                }
-                *checked.entry(name.clone()).or_insert(0) += 1;
+fn the_binary_gives_the_verdicts_of_the_fixtures() {
+    let mut asked = Vec::new();
+    let mut e2e = 0;
+    for (source, question) in questions() {
+        if source == "kubernetes-e2e" {
+            e2e += 1;
+            if e2e % E2E_SAMPLE != 0 {
+                continue;
             }
         }
+        asked.push(question);
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    let total: usize = checked.values().sum();
-    assert!(total >= 1, "no verdicts checked: {checked:?}");
+    // A few processes at a time.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let chunk = asked.len().div_ceil(workers).max(1);
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = asked
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().filter_map(check).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {} verdicts differ:\n{}",
+        failures.len(),
+        asked.len(),
+        failures.join("\n\n")
+    );
+    assert!(
+        asked.len() >= 289 + 4000 / E2E_SAMPLE,
+        "{} verdicts asked",
+        asked.len()
+    );
 }
