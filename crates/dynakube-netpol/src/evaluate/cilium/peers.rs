@@ -94,7 +94,7 @@ pub(super) fn ingress(
         completion,
         &fields,
         Side::From,
-        !to_ports.is_empty() || raw.icmps.is_some(),
+        !to_ports.is_empty() || !slice(raw.icmps.as_ref()).is_empty(),
         location,
     )?;
     Ok((
@@ -148,7 +148,7 @@ pub(super) fn egress(
         completion,
         &fields,
         Side::To,
-        !to_ports.is_empty() || raw.icmps.is_some(),
+        !to_ports.is_empty() || !slice(raw.icmps.as_ref()).is_empty(),
         location,
     )?;
     Ok((

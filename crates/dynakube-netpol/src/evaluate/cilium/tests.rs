@@ -201,6 +201,17 @@ spec:
 "#;
     let cilium = evaluator(yaml);
     assert!(!cilium.allows("shop/web", "shop/db", "80/TCP"));
+    // Empty lists are no peers and no ports either.
+    let empty = evaluator(
+        &yaml
+            .replace(
+                "  - {}\n",
+                "  - {icmps: [], toPorts: [], toEndpoints: []}\n",
+            )
+            .replace("  - toPorts: [{ports: [{port: \"443\"}]}]\n", ""),
+    );
+    assert!(!empty.allows("shop/web", "shop/db", "80/TCP"));
+    assert!(!empty.allows("shop/web", "198.51.100.7", "443/TCP"));
     // Port 443 of any protocol, to any peer.
     for to in ["shop/db", "198.51.100.7", "node/node-b"] {
         assert!(cilium.allows("shop/web", to, "443/TCP"), "{to}");
