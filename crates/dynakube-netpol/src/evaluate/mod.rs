@@ -98,6 +98,7 @@
 //! ```
 
 mod admitted;
+pub(crate) mod cilium;
 mod compile;
 mod labels;
 mod read;
