@@ -48,15 +48,38 @@ const NOT_REFERENCES: [(&str, &str); 5] = [
 /// This file, from the root.
 const THIS_FILE: &str = "xtask/tests/standalone.rs";
 
-/// Absolute paths that belong to one machine, with the directory that holds this checkout.
+/// Directories every Unix system has, whose paths appear in data as themselves (a webhook's
+/// `/tmp/k8s-webhook-server/serving-certs` in a cluster dump): a checkout held directly in one
+/// of them (`/tmp/clone`) does not make them one machine's.
+const SYSTEM_DIRS: [&str; 8] = [
+    "/tmp", "/var/tmp", "/var", "/opt", "/srv", "/mnt", "/usr", "/run",
+];
+
+/// Absolute paths that belong to one machine, with the directory that holds this checkout
+/// (unless that is one of [`SYSTEM_DIRS`]).
 fn machine_paths(root: &Path) -> Vec<String> {
+    machine_paths_beside(root.canonicalize().unwrap().parent())
+}
+
+/// [`machine_paths`] of a checkout held in `parent`.
+fn machine_paths_beside(parent: Option<&Path>) -> Vec<String> {
     let mut paths: Vec<String> = ["/home/", "/Users/", "/root/"].map(str::to_owned).into();
-    if let Some(parent) = root.canonicalize().unwrap().parent()
+    if let Some(parent) = parent
         && parent.parent().is_some()
+        && !SYSTEM_DIRS.contains(&parent.to_string_lossy().as_ref())
     {
         paths.push(format!("{}/", parent.display()));
     }
     paths
+}
+
+#[test]
+fn the_folder_of_the_checkout_is_one_machine_s_unless_every_system_has_it() {
+    let beside = |parent: &str| machine_paths_beside(Some(Path::new(parent)));
+    assert!(beside("/srv/checkouts").contains(&"/srv/checkouts/".to_owned()));
+    assert!(beside("/builds/team").contains(&"/builds/team/".to_owned()));
+    assert_eq!(beside("/tmp"), ["/home/", "/Users/", "/root/"]);
+    assert_eq!(beside("/"), ["/home/", "/Users/", "/root/"]);
 }
 
 /// Every tracked file and every directory that holds one (`""` is the root).

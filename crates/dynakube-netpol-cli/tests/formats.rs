@@ -68,11 +68,14 @@ fn cli(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// An empty scratch directory with the fixture's inputs and its cluster's namespaces.
+/// An empty scratch directory with the fixture's inputs and its cluster's namespaces, of its
+/// own: tests run in parallel and several build the same scene.
 fn scene(name: &str) -> PathBuf {
+    static SCENES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SCENES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("formats")
-        .join(name);
+        .join(format!("{name}-{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let fixture = workspace().join("fixtures").join(FIXTURE);

@@ -27,14 +27,15 @@ struct Rendered {
     notes: Vec<crate::matrix::Note>,
 }
 
-/// A fixture loaded as the CLI would load it from its `command` file.
-struct Fixture {
-    name: String,
+/// A fixture loaded as the CLI would load it from its `command` file (also for the fixture
+/// checks of the Cilium evaluator).
+pub(crate) struct Fixture {
+    pub(crate) name: String,
     /// The resources and the options the matrix was built of.
     inputs: Inputs,
     options: Options,
-    matrix: Matrix,
-    addresses: Addresses,
+    pub(crate) matrix: Matrix,
+    pub(crate) addresses: Addresses,
     rendered: Rendered,
 }
 
@@ -116,7 +117,8 @@ fn fixture_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-fn fixtures() -> Vec<Fixture> {
+/// Every fixture with a `command` file, loaded.
+pub(crate) fn fixtures() -> Vec<Fixture> {
     fixture_dirs().iter().map(|d| load(d)).collect()
 }
 

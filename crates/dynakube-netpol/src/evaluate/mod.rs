@@ -115,6 +115,7 @@
 //! ```
 
 mod admitted;
+pub(crate) mod cilium;
 mod cnp;
 mod compile;
 mod decision;

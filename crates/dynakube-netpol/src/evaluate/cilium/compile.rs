@@ -1,0 +1,355 @@
+//! From the schema's types to compiled rules, refusing what Cilium's agent refuses.
+//!
+//! The agent's checks are those of `Rule.Sanitize` and the `sanitize` methods of
+//! `pkg/policy/api/rule_validation.go`, and of `CiliumNetworkPolicy.Validate`
+//! (`pkg/k8s/apis/cilium.io/v2/cnp_types.go`); each check below names the one it follows. The
+//! selectors of peers are completed as the agent completes them when it reads a policy from
+//! Kubernetes (`getEndpointSelector` in `pkg/k8s/apis/cilium.io/utils/utils.go`), see
+//! [`peer_selector`].
+
+use std::fmt;
+
+use super::Options;
+use super::fqdn::Fqdn;
+use super::labels::{K8S, Key, NAMESPACE, NAMESPACE_LABELS, RESERVED, Requirement, Selector};
+use super::ports::PortMatch;
+use super::raw::{self, Entity};
+use crate::error::{Error, Location};
+use crate::evaluate::sets::AddressSet;
+
+/// The two kinds of Cilium policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Kind {
+    /// `CiliumNetworkPolicy`, in a namespace.
+    Namespaced,
+    /// `CiliumClusterwideNetworkPolicy`.
+    Clusterwide,
+}
+
+impl Kind {
+    /// The kind's name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Namespaced => "CiliumNetworkPolicy",
+            Kind::Clusterwide => "CiliumClusterwideNetworkPolicy",
+        }
+    }
+}
+
+/// A policy by kind, namespace and name: `CiliumNetworkPolicy shop/db`,
+/// `CiliumClusterwideNetworkPolicy lock-down`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct PolicyRef {
+    /// The kind.
+    pub(crate) kind: Kind,
+    /// The namespace of a namespaced policy.
+    pub(crate) namespace: Option<String>,
+    /// The name.
+    pub(crate) name: String,
+}
+
+impl fmt::Display for PolicyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{} {namespace}/{}", self.kind.name(), self.name),
+            None => write!(f, "{} {}", self.kind.name(), self.name),
+        }
+    }
+}
+
+/// One rule of a policy: `CiliumNetworkPolicy shop/db spec.ingress[0]`; for the rules that put
+/// an endpoint into default deny, the rule (`spec`, `specs[1]`) itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct RuleRef {
+    /// The policy.
+    pub(crate) policy: PolicyRef,
+    /// The field of the rule in the policy.
+    pub(crate) field: String,
+}
+
+impl fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.policy, self.field)
+    }
+}
+
+/// A compiled policy.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    /// Its kind, namespace and name.
+    pub(crate) reference: PolicyRef,
+    /// Its rules: `spec`, then the items of `specs`.
+    pub(crate) rules: Vec<Rule>,
+}
+
+/// Whom a rule applies to.
+#[derive(Debug, Clone)]
+pub(crate) enum Subject {
+    /// `endpointSelector`, completed with the policy's namespace for a namespaced policy.
+    Endpoints(Selector),
+    /// `nodeSelector`: host policies.
+    Nodes(Selector),
+}
+
+/// One compiled rule (`spec` or an item of `specs`).
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    /// `spec` or `specs[i]`.
+    pub(crate) field: String,
+    /// Whom it applies to.
+    pub(crate) subject: Subject,
+    /// Whether it puts its subjects into default deny for ingress.
+    pub(crate) default_deny_ingress: bool,
+    /// Whether it puts its subjects into default deny for egress.
+    pub(crate) default_deny_egress: bool,
+    /// `ingress`.
+    pub(crate) ingress: Vec<PeerRule>,
+    /// `ingressDeny`.
+    pub(crate) ingress_deny: Vec<PeerRule>,
+    /// `egress`.
+    pub(crate) egress: Vec<PeerRule>,
+    /// `egressDeny`.
+    pub(crate) egress_deny: Vec<PeerRule>,
+    /// The `fromRequires` of its ingress rules.
+    pub(crate) requires_ingress: Vec<Selector>,
+    /// The `toRequires` of its egress rules.
+    pub(crate) requires_egress: Vec<Selector>,
+}
+
+/// The peers of one allow or deny rule.
+#[derive(Debug, Clone)]
+pub(crate) enum Peers {
+    /// Every peer: a rule without peers of its own that has `toPorts` (layer4.rst: "to any
+    /// layer 3 destination").
+    All,
+    /// Any of these.
+    Any(Vec<Peer>),
+    /// No peer: a rule with neither peers nor ports (`egress: [{}]`, which layer3.rst uses to
+    /// put an endpoint into default deny "without whitelisting other peers").
+    Nothing,
+}
+
+/// One kind of peer, as one field of a rule lists them.
+#[derive(Debug, Clone)]
+pub(crate) enum Peer {
+    /// `fromEndpoints`, `toEndpoints`, completed.
+    Endpoints(Selector),
+    /// `fromEntities`, `toEntities`.
+    Entities(Entity),
+    /// `fromCIDR`, `fromCIDRSet`, `toCIDR`, `toCIDRSet`: the blocks less their exceptions.
+    Cidrs(AddressSet),
+    /// `toFQDNs`.
+    Fqdns(Vec<Fqdn>),
+    /// `fromNodes`, `toNodes`.
+    Nodes(Selector),
+}
+
+/// The ports of one rule.
+#[derive(Debug, Clone)]
+pub(crate) enum Ports {
+    /// No `toPorts` and no `icmps`: every port of every protocol.
+    All,
+    /// `icmps`: ICMP only, so no TCP, UDP or SCTP port.
+    Icmp,
+    /// The items of `toPorts`.
+    Items(Vec<PortItem>),
+}
+
+/// One item of `toPorts`.
+#[derive(Debug, Clone)]
+pub(crate) struct PortItem {
+    /// The ports; empty for every port of every protocol.
+    pub(crate) ports: Vec<PortMatch>,
+    /// The DNS rules on these ports, when the item has some.
+    pub(crate) dns: Option<Vec<Fqdn>>,
+}
+
+/// One allow or deny rule.
+#[derive(Debug, Clone)]
+pub(crate) struct PeerRule {
+    /// Its index in its list.
+    pub(crate) index: usize,
+    /// Its peers.
+    pub(crate) peers: Peers,
+    /// Its ports.
+    pub(crate) ports: Ports,
+    /// Whether it requires an authentication that always fails (`test-always-fail`).
+    pub(crate) never_authenticated: bool,
+}
+
+/// What compiling one policy needs to know.
+pub(crate) struct Context<'a> {
+    /// The policy's namespace, for a namespaced policy.
+    pub(crate) namespace: Option<&'a str>,
+    /// The choices.
+    pub(crate) options: &'a Options,
+}
+
+/// Compiles the rule `raw` found at `location`, whose field in its policy is `field` (`spec` or
+/// `specs[i]`).
+pub(crate) fn rule(
+    context: &Context<'_>,
+    raw: &raw::Rule,
+    location: &Location,
+    field: &str,
+) -> Result<Rule, Error> {
+    let subject = subject(context, raw, location)?;
+    let host = matches!(subject, Subject::Nodes(_));
+    let init = match &subject {
+        Subject::Endpoints(selector) => {
+            selector.has_key(|k| k.source.as_deref() == Some(RESERVED) && k.name == "init")
+        }
+        Subject::Nodes(_) => false,
+    };
+    let peers = Completion {
+        namespace: context.namespace,
+        init,
+    };
+    let mut compiled = Rule {
+        field: field.to_string(),
+        subject,
+        default_deny_ingress: false,
+        default_deny_egress: false,
+        ingress: Vec::new(),
+        ingress_deny: Vec::new(),
+        egress: Vec::new(),
+        egress_deny: Vec::new(),
+        requires_ingress: Vec::new(),
+        requires_egress: Vec::new(),
+    };
+    for (i, item) in raw.ingress.iter().flatten().enumerate() {
+        let at = location.join(&format!("ingress[{i}]"));
+        let (rule, requires) = super::peers::ingress(context, &peers, item, host, &at, i)?;
+        compiled.ingress.push(rule);
+        compiled.requires_ingress.extend(requires);
+    }
+    for (i, item) in raw.ingress_deny.iter().flatten().enumerate() {
+        let at = location.join(&format!("ingressDeny[{i}]"));
+        compiled
+            .ingress_deny
+            .push(super::peers::ingress_deny(context, &peers, item, &at, i)?);
+    }
+    for (i, item) in raw.egress.iter().flatten().enumerate() {
+        let at = location.join(&format!("egress[{i}]"));
+        let (rule, requires) = super::peers::egress(context, &peers, item, host, &at, i)?;
+        compiled.egress.push(rule);
+        compiled.requires_egress.extend(requires);
+    }
+    for (i, item) in raw.egress_deny.iter().flatten().enumerate() {
+        let at = location.join(&format!("egressDeny[{i}]"));
+        compiled
+            .egress_deny
+            .push(super::peers::egress_deny(context, &peers, item, &at, i)?);
+    }
+    // `Rule.Sanitize`: without `enableDefaultDeny`, a direction is in default deny when the
+    // rule has allow or deny rules for it; `false` leaves the direction alone (intro.rst:
+    // "Rules with EnableDefaultDeny disabled are ignored when determining the default mode").
+    let defaults = raw.enable_default_deny.unwrap_or_default();
+    compiled.default_deny_ingress = defaults
+        .ingress
+        .unwrap_or(!compiled.ingress.is_empty() || !compiled.ingress_deny.is_empty());
+    compiled.default_deny_egress = defaults
+        .egress
+        .unwrap_or(!compiled.egress.is_empty() || !compiled.egress_deny.is_empty());
+    Ok(compiled)
+}
+
+/// The subject of `raw`: exactly one of `endpointSelector` and `nodeSelector` (the schema's
+/// `oneOf`), and no `nodeSelector` in a namespaced policy (`CiliumNetworkPolicy.Validate`:
+/// "rule cannot have NodeSelector"). A namespaced policy's `endpointSelector` applies in its
+/// namespace only (kubernetes.rst, "Namespaces": "The endpointSelector always applies to pods
+/// in the namespace associated with the CiliumNetworkPolicy resource itself"); the agent sets
+/// the namespace label to the policy's namespace, replacing one the selector names.
+fn subject(context: &Context<'_>, raw: &raw::Rule, location: &Location) -> Result<Subject, Error> {
+    match (&raw.endpoint_selector, &raw.node_selector) {
+        (Some(selector), None) => {
+            let at = location.join("endpointSelector");
+            let mut selector = Selector::compile(selector, &at)?;
+            if let Some(namespace) = context.namespace {
+                selector.requirements.retain(|r| {
+                    !matches!(r, Requirement::In(key, _) if key.source.as_deref() == Some(K8S) && key.name == NAMESPACE)
+                });
+                selector.requirements.push(namespace_is(namespace));
+            }
+            Ok(Subject::Endpoints(selector))
+        }
+        (None, Some(selector)) if context.namespace.is_some() => Err(Error::invalid(
+            location.join("nodeSelector"),
+            "only a CiliumClusterwideNetworkPolicy can select nodes (a host policy)",
+        )),
+        (None, Some(selector)) => Ok(Subject::Nodes(Selector::compile(
+            selector,
+            &location.join("nodeSelector"),
+        )?)),
+        (Some(_), Some(_)) => Err(Error::invalid(
+            location.clone(),
+            "has both endpointSelector and nodeSelector; a rule has exactly one",
+        )),
+        (None, None) => Err(Error::invalid(
+            location.clone(),
+            "needs an endpointSelector or a nodeSelector",
+        )),
+    }
+}
+
+/// `k8s:io.kubernetes.pod.namespace = namespace`.
+fn namespace_is(namespace: &str) -> Requirement {
+    Requirement::In(
+        Key {
+            source: Some(K8S.into()),
+            name: NAMESPACE.into(),
+        },
+        vec![namespace.to_string()],
+    )
+}
+
+/// How the selectors of `fromEndpoints`, `toEndpoints`, `fromRequires` and `toRequires` are
+/// completed.
+pub(crate) struct Completion<'a> {
+    /// The namespace of a namespaced policy.
+    pub(crate) namespace: Option<&'a str>,
+    /// Whether the rule's subject names the `reserved:init` label.
+    pub(crate) init: bool,
+}
+
+/// Completes the selector of a peer as the agent does (`getEndpointSelector`):
+///
+/// - a selector naming a reserved label (`reserved:host`) is left alone;
+/// - a selector naming the namespace label (`k8s:io.kubernetes.pod.namespace` or
+///   `io.kubernetes.pod.namespace`) is left alone: it chooses its namespaces (kubernetes.rst,
+///   "Specifying the namespace by way of the label `k8s:io.kubernetes.pod.namespace` in the
+///   `fromEndpoints` and `toEndpoints` fields is supported");
+/// - in a clusterwide policy, other selectors select pods only, in every namespace: the agent
+///   adds `k8s:io.kubernetes.pod.namespace Exists` ("even if a wildcard is provided in the
+///   selector we don't proceed with a truly empty (allow all) endpoint selector"), except when
+///   the rule's subject names `reserved:init`;
+/// - in a namespaced policy, a selector naming a namespace label
+///   (`k8s:io.cilium.k8s.namespace.labels.*`) selects in every namespace whose labels match,
+///   and any other selects in the policy's namespace only. The documentation said namespace
+///   labels were ignored in a CiliumNetworkPolicy until 2026 (kubernetes.rst, corrected by
+///   cilium/cilium pull request 44922 after issue 44532); the agent has honoured them since
+///   pull request 30650 (Cilium 1.16), which this follows.
+pub(crate) fn peer_selector(completion: &Completion<'_>, mut selector: Selector) -> Selector {
+    if selector.has_key(|k| k.source.as_deref() == Some(RESERVED)) {
+        return selector;
+    }
+    if selector.has_key(|k| k.is_k8s(NAMESPACE)) {
+        return selector;
+    }
+    match completion.namespace {
+        None if completion.init => {}
+        None => selector.requirements.push(Requirement::Exists(Key {
+            source: Some(K8S.into()),
+            name: NAMESPACE.into(),
+        })),
+        Some(namespace) => {
+            let labels_key = |k: &Key| {
+                k.source.as_deref().is_none_or(|s| s == K8S) && k.name.starts_with(NAMESPACE_LABELS)
+            };
+            if !selector.has_key(labels_key) {
+                selector.requirements.push(namespace_is(namespace));
+            }
+        }
+    }
+    selector
+}

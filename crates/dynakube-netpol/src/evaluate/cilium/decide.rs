@@ -1,0 +1,434 @@
+//! Deciding one side of a connection.
+//!
+//! Documentation: `Documentation/security/policy/intro.rst` ("Endpoint default policy", "Rule
+//! Basics"), `deny.rst`, `layer3.rst` ("DNS based"), `layer4.rst`. The order of the decision:
+//!
+//! 1. Traffic that never meets policy: an end to itself; with `allow-localhost` (the default),
+//!    a node to the pods on it ([`Side::Local`]).
+//! 2. The rules selecting the subject in this direction: for a pod, the rules whose
+//!    `endpointSelector` selects its identity labels; for a node or host-network pod, the
+//!    rules whose `nodeSelector` selects the node's labels. An address is no subject.
+//! 3. A deny rule matching the peer and port denies ([`Side::Denied`]); deny.rst: "Deny
+//!    policies take precedence over allow policies".
+//! 4. Otherwise an allow rule matching them allows ([`Side::Allowed`]): "If there is an
+//!    intersection between two or more rules, then traffic matching the union of those rules
+//!    will be allowed". `fromRequires`/`toRequires` of any rule selecting the subject must also
+//!    hold for the peer (layer3.rst, "Additional Label Requirements": they "apply to all rules
+//!    that share the same endpoint selector").
+//! 5. Otherwise the subject denies when a selecting rule put it into default deny
+//!    ([`Side::DefaultDenied`]), and lets the connection through when none did
+//!    ([`Side::NotSelected`]).
+//!
+//! `toFQDNs` admits an address only for a name the source looked it up by, and only when that
+//! lookup went through Cilium's DNS proxy and was allowed (layer3.rst, "DNS based": "In order
+//! to associate domain names with IP addresses, Cilium intercepts DNS responses per-Endpoint
+//! using a DNS Proxy. This requires ... an L7 policy allowing DNS requests"; "The IP addresses
+//! provided in DNS responses are allowed by Cilium"): see [`Evaluator::lookup_allowed`].
+
+use super::compile::{Peer as RulePeer, PeerRule, Peers, Ports, Rule, RuleRef, Subject};
+use super::identity::{Peer, Who};
+use super::labels::Selector;
+use super::ports::NamedPort;
+use super::raw::Entity;
+use super::{Decider, End, Evaluator, Side, Verdict};
+use crate::evaluate::Side as NetworkPolicySide;
+use crate::matrix::{Direction, Protocol};
+
+/// The port of a connection and the named ports of its destination.
+#[derive(Clone, Copy)]
+struct Port<'a> {
+    number: u16,
+    protocol: Protocol,
+    named: &'a [NamedPort<'a>],
+}
+
+/// A rule selecting a subject, with the index of its policy.
+type Selecting<'a> = Vec<(usize, &'a Rule)>;
+
+impl Evaluator {
+    /// Decides the connection from `from` to port `port` of `protocol` on `to`.
+    pub(crate) fn evaluate(&self, from: &End, to: &End, port: u16, protocol: Protocol) -> Verdict {
+        Verdict {
+            egress: self.side(Direction::Egress, from, to, port, protocol),
+            ingress: self.side(Direction::Ingress, to, from, port, protocol),
+        }
+    }
+
+    /// Decides the `direction` side of `subject` (the source for egress, the destination for
+    /// ingress) on a connection with `peer` to `port` of `protocol`.
+    pub(crate) fn side(
+        &self,
+        direction: Direction,
+        subject: &End,
+        peer: &End,
+        port: u16,
+        protocol: Protocol,
+    ) -> Side {
+        let (me, other) = (self.who(subject), self.who(peer));
+        if self.local(direction, me, other) {
+            return Side::Local;
+        }
+        let Some(selecting) = self.selecting(me) else {
+            return Side::NotSubject;
+        };
+        let destination = match direction {
+            Direction::Egress => other,
+            Direction::Ingress => me,
+        };
+        let named = named_ports(destination);
+        let port = Port {
+            number: port,
+            protocol,
+            named: &named,
+        };
+        let seen = self.peer(other, self.node_of(me));
+        self.decide(direction, me, &selecting, &seen, port)
+    }
+
+    /// Steps 3 to 5 of the decision.
+    fn decide(
+        &self,
+        direction: Direction,
+        me: Who<'_>,
+        selecting: &Selecting<'_>,
+        peer: &Peer<'_>,
+        port: Port<'_>,
+    ) -> Side {
+        let reference = |policy: usize, field: String| {
+            Decider::Cilium(RuleRef {
+                policy: self.policies[policy].reference.clone(),
+                field,
+            })
+        };
+        let section = match direction {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        };
+        let mut denied = Vec::new();
+        for &(policy, rule) in selecting {
+            let denies = match direction {
+                Direction::Ingress => &rule.ingress_deny,
+                Direction::Egress => &rule.egress_deny,
+            };
+            for item in denies {
+                if self.rule_matches(me, item, peer, port, &[]) {
+                    denied.push(reference(
+                        policy,
+                        format!("{}.{section}Deny[{}]", rule.field, item.index),
+                    ));
+                }
+            }
+        }
+        if !denied.is_empty() {
+            return Side::Denied { by: denied };
+        }
+        let requires: Vec<&Selector> = selecting
+            .iter()
+            .flat_map(|(_, rule)| requires(rule, direction))
+            .collect();
+        let allowed: Vec<Decider> = self
+            .admitting(me, selecting, direction, peer, port, &requires)
+            .map(|(policy, rule, item)| {
+                reference(policy, format!("{}.{section}[{}]", rule.field, item.index))
+            })
+            .collect();
+        if !allowed.is_empty() {
+            return Side::Allowed { by: allowed };
+        }
+        let defaults: Vec<Decider> = selecting
+            .iter()
+            .filter(|(_, rule)| match direction {
+                Direction::Ingress => rule.default_deny_ingress,
+                Direction::Egress => rule.default_deny_egress,
+            })
+            .map(|&(policy, rule)| reference(policy, rule.field.clone()))
+            .collect();
+        if defaults.is_empty() {
+            Side::NotSelected
+        } else {
+            Side::DefaultDenied { by: defaults }
+        }
+    }
+
+    /// The allow rules of `selecting` that admit `peer` on `port`, with their policy and rule.
+    fn admitting<'a>(
+        &'a self,
+        me: Who<'a>,
+        selecting: &'a Selecting<'a>,
+        direction: Direction,
+        peer: &'a Peer<'a>,
+        port: Port<'a>,
+        requires: &'a [&'a Selector],
+    ) -> impl Iterator<Item = (usize, &'a Rule, &'a PeerRule)> + 'a {
+        selecting.iter().flat_map(move |&(policy, rule)| {
+            let items = match direction {
+                Direction::Ingress => &rule.ingress,
+                Direction::Egress => &rule.egress,
+            };
+            items
+                .iter()
+                .filter(move |item| {
+                    !item.never_authenticated && self.rule_matches(me, item, peer, port, requires)
+                })
+                .map(move |item| (policy, rule, item))
+        })
+    }
+
+    /// Whether traffic between `me` and `other` never meets policy in `direction`.
+    fn local(&self, direction: Direction, me: Who<'_>, other: Who<'_>) -> bool {
+        match (me, other) {
+            (Who::Endpoint(a, _), Who::Endpoint(b, _)) => a == b,
+            (Who::Host(Some(a)), Who::Host(Some(b))) => a == b,
+            // layer3.rst: "Kubernetes will automatically allow all communication from the
+            // local host of all local endpoints".
+            (Who::Endpoint(..), Who::Host(node)) => {
+                direction == Direction::Ingress
+                    && self.options.allow_localhost
+                    && node.is_some()
+                    && node == self.node_of(me)
+            }
+            _ => false,
+        }
+    }
+
+    /// The rules selecting `me`, or `None` when it is no subject.
+    fn selecting<'a>(&'a self, me: Who<'a>) -> Option<Selecting<'a>> {
+        let labels = match me {
+            Who::Endpoint(_, pod) => self.endpoint_labels(pod),
+            Who::Host(node) => self.node_labels(node),
+            Who::Outside(..) => return None,
+        };
+        let host = matches!(me, Who::Host(_));
+        let mut selecting = Vec::new();
+        for (number, policy) in self.policies.iter().enumerate() {
+            for rule in &policy.rules {
+                let selects = match &rule.subject {
+                    Subject::Endpoints(selector) => !host && selector.matches(&labels),
+                    Subject::Nodes(selector) => host && selector.matches(&labels),
+                };
+                if selects {
+                    selecting.push((number, rule));
+                }
+            }
+        }
+        Some(selecting)
+    }
+
+    /// Whether the allow or deny rule `item` of a rule selecting `me` matches `peer` on `port`,
+    /// with `requires` to hold for the peer.
+    fn rule_matches(
+        &self,
+        me: Who<'_>,
+        item: &PeerRule,
+        peer: &Peer<'_>,
+        port: Port<'_>,
+        requires: &[&Selector],
+    ) -> bool {
+        ports_match(&item.ports, port)
+            && requires.iter().all(|s| s.matches(&peer.labels))
+            && match &item.peers {
+                Peers::All => true,
+                Peers::Nothing => false,
+                Peers::Any(list) => list.iter().any(|p| self.peer_matches(me, p, peer)),
+            }
+    }
+
+    /// Whether one peer of a rule matches `peer`.
+    fn peer_matches(&self, me: Who<'_>, rule: &RulePeer, peer: &Peer<'_>) -> bool {
+        match rule {
+            RulePeer::Endpoints(selector) => selector.matches(&peer.labels),
+            RulePeer::Entities(entity) => self.entity_matches(*entity, peer),
+            RulePeer::Cidrs(set) => peer.cidr_addresses.iter().any(|a| set.contains(*a)),
+            RulePeer::Nodes(selector) => peer.node.is_some_and(|node| {
+                let labels = super::labels::Labels(
+                    node.labels
+                        .iter()
+                        .map(|(k, v)| super::labels::Label::new(super::labels::K8S, k, v))
+                        .collect(),
+                );
+                selector.matches(&labels)
+            }),
+            RulePeer::Fqdns(names) => match (peer.name, peer.cidr_addresses.first()) {
+                (Some(name), Some(_)) => {
+                    names.iter().any(|n| n.matches(name, self.options.patterns))
+                        && self.lookup_allowed(me, name)
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// Whether an entity selects `peer` (layer3.rst, "Entities based"; the selectors of
+    /// `EntitySelectorMapping` in `pkg/policy/api/entity.go`: `cluster` is `host`,
+    /// `remote-node`, `init`, `ingress`, `health`, `unmanaged`, `kube-apiserver` and the pods
+    /// of the cluster; `all` is everything).
+    fn entity_matches(&self, entity: Entity, peer: &Peer<'_>) -> bool {
+        let has = |name: &str| peer.labels.has_reserved(name);
+        match entity {
+            Entity::All => true,
+            Entity::None => false,
+            Entity::World => has("world"),
+            Entity::Host => has("host"),
+            Entity::RemoteNode => has("remote-node"),
+            Entity::KubeApiserver => has("kube-apiserver"),
+            Entity::Init => has("init"),
+            Entity::Ingress => has("ingress"),
+            Entity::Health => has("health"),
+            Entity::Unmanaged => has("unmanaged"),
+            Entity::Cluster => {
+                [
+                    "host",
+                    "remote-node",
+                    "init",
+                    "ingress",
+                    "health",
+                    "unmanaged",
+                    "kube-apiserver",
+                ]
+                .into_iter()
+                .any(has)
+                    || peer.labels.0.iter().any(|l| {
+                        l.source == super::labels::K8S
+                            && l.key == super::labels::CLUSTER
+                            && l.value == self.options.cluster_name
+                    })
+            }
+        }
+    }
+
+    /// Whether the lookup of `name` by `me` went through Cilium's DNS proxy and was allowed:
+    /// for some DNS server of the cluster, an egress of `me` to the server's port over UDP
+    /// that no deny rule matches, admitted by allow rules of which some carry DNS rules on that
+    /// port (so the proxy sees the lookup), whose names include `name`. An allow rule without
+    /// DNS rules on that port admits every name (its rules merge with the DNS rules, layer7.rst
+    /// "Layer 7 Policies": an L4 allow on the same port allows all at L7). NetworkPolicies'
+    /// allows are not considered here: they only add names, so the answer can be narrower than
+    /// Cilium's, never wider.
+    pub(super) fn lookup_allowed(&self, me: Who<'_>, name: &str) -> bool {
+        let Some(selecting) = self.selecting(me) else {
+            return false;
+        };
+        let requires: Vec<&Selector> = selecting
+            .iter()
+            .flat_map(|(_, rule)| requires(rule, Direction::Egress))
+            .collect();
+        self.cluster.dns.iter().any(|server| {
+            let who = self.who(&server.end);
+            if matches!(who, Who::Outside(_, Some(_))) {
+                return false;
+            }
+            let named = named_ports(who);
+            let port = Port {
+                number: server.port,
+                protocol: Protocol::Udp,
+                named: &named,
+            };
+            let peer = self.peer(who, self.node_of(me));
+            let denied = selecting.iter().any(|(_, rule)| {
+                rule.egress_deny
+                    .iter()
+                    .any(|item| self.rule_matches(me, item, &peer, port, &[]))
+            });
+            if denied {
+                return false;
+            }
+            let mut proxied = false;
+            let mut every_name = false;
+            let mut allowed = false;
+            for (_, _, item) in
+                self.admitting(me, &selecting, Direction::Egress, &peer, port, &requires)
+            {
+                match &item.ports {
+                    Ports::Items(items) => {
+                        for port_item in items.iter().filter(|i| item_matches(i, port)) {
+                            match &port_item.dns {
+                                Some(names) => {
+                                    proxied = true;
+                                    allowed |= names
+                                        .iter()
+                                        .any(|n| n.matches(name, self.options.patterns));
+                                }
+                                None => every_name = true,
+                            }
+                        }
+                    }
+                    Ports::All => every_name = true,
+                    Ports::Icmp => {}
+                }
+            }
+            proxied && (allowed || every_name)
+        })
+    }
+}
+
+/// The requirements of a rule in a direction.
+fn requires(rule: &Rule, direction: Direction) -> &[Selector] {
+    match direction {
+        Direction::Ingress => &rule.requires_ingress,
+        Direction::Egress => &rule.requires_egress,
+    }
+}
+
+/// The named ports of a destination: a pod's container ports; none for others.
+fn named_ports(destination: Who<'_>) -> Vec<NamedPort<'_>> {
+    match destination {
+        Who::Endpoint(_, pod) => pod
+            .ports
+            .iter()
+            .filter_map(|p| Some((p.name.as_deref()?, p.port, p.protocol)))
+            .collect(),
+        Who::Host(_) | Who::Outside(..) => Vec::new(),
+    }
+}
+
+/// Whether the ports of a rule admit `port`.
+fn ports_match(ports: &Ports, port: Port<'_>) -> bool {
+    match ports {
+        Ports::All => true,
+        Ports::Icmp => false,
+        Ports::Items(items) => items.iter().any(|item| item_matches(item, port)),
+    }
+}
+
+/// Whether an item of `toPorts` admits `port`.
+fn item_matches(item: &super::compile::PortItem, port: Port<'_>) -> bool {
+    item.ports.is_empty()
+        || item
+            .ports
+            .iter()
+            .any(|p| p.matches(port.number, port.protocol, port.named))
+}
+
+/// One side as Cilium enforces its policies and Kubernetes NetworkPolicies together: Cilium
+/// translates NetworkPolicies into rules of the same repository (kubernetes.rst; intro.rst,
+/// "Policy Enforcement Modes"), so their allows join Cilium's, a NetworkPolicy isolating the
+/// pod puts it into default deny for that direction, and Cilium's denies win over both
+/// (deny.rst: "regardless of whether they are a Cilium Network Policy, a Clusterwide Cilium
+/// Network Policy or even a Kubernetes Network Policy").
+///
+/// `network_policy` is the NetworkPolicy evaluator's decision on the same side, with the
+/// choices Cilium makes where Kubernetes leaves them to the plugin (an `ipBlock` matches no
+/// pod; host-network pods are not subject to NetworkPolicies).
+pub(crate) fn combine(cilium: Side, network_policy: &NetworkPolicySide) -> Side {
+    let policies = |refs: &[crate::evaluate::PolicyRef]| -> Vec<Decider> {
+        refs.iter().cloned().map(Decider::NetworkPolicy).collect()
+    };
+    match (cilium, network_policy) {
+        (side @ (Side::Local | Side::Denied { .. }), _) => side,
+        (Side::Allowed { mut by }, NetworkPolicySide::Allowed { by: more }) => {
+            by.extend(policies(more));
+            Side::Allowed { by }
+        }
+        (side @ Side::Allowed { .. }, _) => side,
+        (_, NetworkPolicySide::Allowed { by }) => Side::Allowed { by: policies(by) },
+        (Side::DefaultDenied { mut by }, NetworkPolicySide::Denied { isolated_by }) => {
+            by.extend(policies(isolated_by));
+            Side::DefaultDenied { by }
+        }
+        (side @ Side::DefaultDenied { .. }, _) => side,
+        (_, NetworkPolicySide::Denied { isolated_by }) => Side::DefaultDenied {
+            by: policies(isolated_by),
+        },
+        (side, NetworkPolicySide::NotIsolated | NetworkPolicySide::NotSubject) => side,
+    }
+}

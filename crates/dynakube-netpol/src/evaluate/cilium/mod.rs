@@ -1,0 +1,332 @@
+//! An exact evaluator of Cilium's policies: `cilium.io/v2` CiliumNetworkPolicy (CNP) and
+//! CiliumClusterwideNetworkPolicy (CCNP), alone or enforced together with Kubernetes
+//! NetworkPolicies as Cilium enforces them.
+//!
+//! [`read_policies`] reads and compiles policies as strictly as the API server with the CRD
+//! schema (Cilium v1.16.5, in `fixtures/schemas/cilium/`) and Cilium's agent together; an
+//! [`Evaluator`] holds them with the [`Cluster`] they apply to and decides, per direction, a
+//! connection between two [`End`]s, naming the rules that decided ([`Side`]). [`combine`]
+//! merges a side with the NetworkPolicy evaluator's verdict on the same side.
+//!
+//! # Semantics
+//!
+//! The sources are the Cilium documentation (`Documentation/security/policy/` of
+//! cilium/cilium: `intro.rst`, `layer3.rst`, `layer4.rst`, `deny.rst`, `host.rst`,
+//! `kubernetes.rst`) and, where it is silent, the agent's code it describes; each rule is
+//! written next to its code, with its source. In short:
+//!
+//! - **Subjects.** A rule applies to the endpoints (pods outside the host network) its
+//!   `endpointSelector` selects, in the policy's namespace for a CNP, or to the nodes its
+//!   `nodeSelector` selects (host policies, CCNP only), and then to the node's host network:
+//!   the node itself and its host-network pods (host.rst). An `endpointSelector` never selects a
+//!   node, a `nodeSelector` never a pod.
+//! - **Default deny** (intro.rst, "Endpoint default policy"): an endpoint denies what no rule
+//!   allows in a direction as soon as a rule selecting it has a section for that direction,
+//!   unless that rule sets `enableDefaultDeny` to `false` for it (it then only adds allows);
+//!   `enableDefaultDeny: true` puts it into default deny without a section.
+//! - **Allows are a union, denies win** (intro.rst, "Rule Basics"; deny.rst): a connection is
+//!   allowed in a direction when some allow rule of a rule selecting the subject admits it and
+//!   no deny rule (`ingressDeny`, `egressDeny`) does, "regardless of whether they are a Cilium
+//!   Network Policy, a Clusterwide Cilium Network Policy or even a Kubernetes Network Policy".
+//!   A connection needs the source's egress and the destination's ingress.
+//! - **Kubernetes NetworkPolicies** are translated into the same rules: their allows join the
+//!   union, a NetworkPolicy isolating a pod puts it into default deny, and Cilium's denies win
+//!   over them too ([`combine`]).
+//! - **Peers** are identities: pods by their labels (with their namespace, its labels, service
+//!   account and cluster as labels), the local node (`host`), other nodes (`remote-node`),
+//!   kube-apiserver, and everything outside the cluster (`world`); see [`identity`]. CIDR rules
+//!   and `toFQDNs` select outside addresses only, unless [`Options::cidr_match_nodes`].
+//! - **Ports**: see [`ports`]; DNS names: see [`fqdn`].
+//!
+//! What the evaluator decides is whether a connection is admitted at layers 3 and 4. L7 rules
+//! (HTTP, Kafka, listeners, TLS server names) filter requests on connections that are admitted;
+//! DNS rules, besides, decide which names a pod may look up and so what `toFQDNs` can admit.
+
+#![cfg_attr(
+    not(test),
+    allow(
+        dead_code,
+        unused_imports,
+        reason = "the multi-dialect evaluator wires this module into verify and explain"
+    )
+)]
+
+mod compile;
+mod decide;
+mod fqdn;
+mod identity;
+mod labels;
+mod peers;
+mod ports;
+mod raw;
+mod read;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+pub(crate) use self::compile::{Kind, Policy, PolicyRef, RuleRef};
+pub(crate) use self::decide::combine;
+pub(crate) use self::fqdn::Patterns;
+pub(crate) use self::read::{API_VERSION, kind_of, policy, read_policies};
+use crate::evaluate::ContainerPort;
+
+/// Choices the Cilium agent's configuration makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Options {
+    /// `policy-cidr-match-mode: nodes`: CIDR rules (and NetworkPolicy `ipBlock`s) also select
+    /// node addresses. layer3.rst, "Selecting nodes with CIDR / ipBlock": "By default,
+    /// CIDR-based selectors do not match in-cluster entities (pods or nodes)". Off by default.
+    pub(crate) cidr_match_nodes: bool,
+    /// `enable-node-selector-labels`: `fromNodes`/`toNodes` are allowed and select nodes by
+    /// their labels (layer3.rst, "Node based"). Off by default, when the agent refuses them.
+    pub(crate) node_selector_labels: bool,
+    /// `allow-localhost` other than `policy`: traffic from a node to the pods on it is always
+    /// allowed. layer3.rst, "Access to/from local host": "Kubernetes will automatically allow
+    /// all communication from the local host of all local endpoints". On by default.
+    pub(crate) allow_localhost: bool,
+    /// How DNS patterns read a leading `**.`.
+    pub(crate) patterns: Patterns,
+    /// The cluster's name (`cluster-name`, `default` unless set), which the `cluster` entity
+    /// matches on pods.
+    pub(crate) cluster_name: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cidr_match_nodes: false,
+            node_selector_labels: false,
+            allow_localhost: true,
+            patterns: Patterns::default(),
+            cluster_name: "default".into(),
+        }
+    }
+}
+
+/// A pod, as far as Cilium's policies care.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Pod {
+    /// The name.
+    pub(crate) name: String,
+    /// The namespace.
+    pub(crate) namespace: String,
+    /// The labels (`metadata.labels`).
+    pub(crate) labels: BTreeMap<String, String>,
+    /// `spec.serviceAccountName`; `default` when absent, as Kubernetes sets it.
+    pub(crate) service_account: Option<String>,
+    /// `spec.nodeName`: the node it runs on, by name.
+    pub(crate) node: Option<String>,
+    /// `spec.hostNetwork`: a host-network pod is part of its node's host, not an endpoint.
+    pub(crate) host_network: bool,
+    /// The ports of its containers, for named ports.
+    pub(crate) ports: Vec<ContainerPort>,
+}
+
+/// A node.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Node {
+    /// The name.
+    pub(crate) name: String,
+    /// The labels, which `nodeSelector`, `fromNodes` and `toNodes` select.
+    pub(crate) labels: BTreeMap<String, String>,
+    /// Its addresses (`status.addresses`).
+    pub(crate) addresses: Vec<IpAddr>,
+}
+
+/// Where pods send DNS lookups: a DNS server and its port (after Service translation: the
+/// port of the server pod, 53 for CoreDNS, 5353 for OpenShift's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DnsServer {
+    /// The server: a pod, or an address (a node-local cache).
+    pub(crate) end: End,
+    /// The port.
+    pub(crate) port: u16,
+}
+
+/// What the evaluator needs from the cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Cluster {
+    /// The labels of every namespace, by name (including `kubernetes.io/metadata.name`).
+    pub(crate) namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    /// The pods.
+    pub(crate) pods: Vec<Pod>,
+    /// The nodes.
+    pub(crate) nodes: Vec<Node>,
+    /// The addresses kube-apiserver serves on, as pods reach it after the `kubernetes` Service
+    /// (its endpoints); on a node or outside the cluster.
+    pub(crate) api_server: Vec<IpAddr>,
+    /// The DNS servers pods look names up at.
+    pub(crate) dns: Vec<DnsServer>,
+}
+
+/// One end of a connection.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum End {
+    /// A pod of the cluster, by index (a host-network pod stands for its node's host).
+    Pod(usize),
+    /// The host network of a node of the cluster, by index.
+    Node(usize),
+    /// An address that is no pod; when it is a node's, the node. `name` is the DNS name a
+    /// source looked it up by, for `toFQDNs`.
+    Address {
+        /// The address.
+        ip: IpAddr,
+        /// The name it was looked up by.
+        name: Option<String>,
+    },
+}
+
+/// What one side of a connection (the source's egress or the destination's ingress) decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// The end is no subject of policy in this direction (an address outside the cluster).
+    NotSubject,
+    /// Traffic Cilium always allows: a pod or host to itself, a node to its own pods.
+    Local,
+    /// No rule puts the subject into default deny in this direction and no rule denies.
+    NotSelected,
+    /// These allow rules admit the connection (no deny rule matched).
+    Allowed {
+        /// The admitting rules.
+        by: Vec<Decider>,
+    },
+    /// These deny rules match the connection: denied whatever allows it.
+    Denied {
+        /// The denying rules.
+        by: Vec<Decider>,
+    },
+    /// The subject is in default deny and no allow rule admits the connection.
+    DefaultDenied {
+        /// The rules (or NetworkPolicies) that put the subject into default deny.
+        by: Vec<Decider>,
+    },
+}
+
+impl Side {
+    /// Whether this side lets the connection through.
+    pub(crate) fn allows(&self) -> bool {
+        !matches!(self, Side::Denied { .. } | Side::DefaultDenied { .. })
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |by: &[Decider]| {
+            by.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Side::NotSubject => f.write_str("not subject to policy"),
+            Side::Local => f.write_str("always allowed (local traffic)"),
+            Side::NotSelected => f.write_str("no policy puts it into default deny"),
+            Side::Allowed { by } => write!(f, "allowed by {}", list(by)),
+            Side::Denied { by } => write!(f, "denied by {}", list(by)),
+            Side::DefaultDenied { by } => {
+                write!(f, "denied by default (default deny from {})", list(by))
+            }
+        }
+    }
+}
+
+/// A rule that decided: a Cilium rule, or a NetworkPolicy (whose rules Cilium merges).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Decider {
+    /// A rule of a Cilium policy.
+    Cilium(RuleRef),
+    /// A NetworkPolicy.
+    NetworkPolicy(crate::evaluate::PolicyRef),
+}
+
+impl fmt::Display for Decider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decider::Cilium(rule) => write!(f, "{rule}"),
+            Decider::NetworkPolicy(policy) => write!(f, "NetworkPolicy {policy}"),
+        }
+    }
+}
+
+/// The decision on a connection, side by side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    /// The source's egress.
+    pub(crate) egress: Side,
+    /// The destination's ingress.
+    pub(crate) ingress: Side,
+}
+
+impl Verdict {
+    /// Whether both sides let the connection through.
+    pub(crate) fn allowed(&self) -> bool {
+        self.egress.allows() && self.ingress.allows()
+    }
+}
+
+/// Compiled policies and the cluster they apply to.
+#[derive(Debug, Clone)]
+pub(crate) struct Evaluator {
+    policies: Vec<Policy>,
+    cluster: Cluster,
+    options: Options,
+    /// Node indices by name.
+    nodes: BTreeMap<String, usize>,
+}
+
+impl Evaluator {
+    /// The evaluator of `policies` in `cluster`; `options` must be those the policies were
+    /// read with.
+    pub(crate) fn new(policies: Vec<Policy>, cluster: Cluster, options: Options) -> Self {
+        let nodes = cluster
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.clone(), i))
+            .collect();
+        Evaluator {
+            policies,
+            cluster,
+            options,
+            nodes,
+        }
+    }
+
+    /// The cluster.
+    pub(crate) fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// The policies.
+    pub(crate) fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// The end `text` names, as `explain` writes ends: `node/NAME` (that node's host network),
+    /// `NAMESPACE/POD`, an IP address, or `NAME=IP` (an address a source looked up by the DNS
+    /// name `NAME`). `None` when no such pod or node is in the cluster.
+    pub(crate) fn end(&self, text: &str) -> Option<End> {
+        if let Some((name, ip)) = text.split_once('=') {
+            return Some(End::Address {
+                ip: ip.parse().ok()?,
+                name: Some(name.to_string()),
+            });
+        }
+        if let Ok(ip) = text.parse() {
+            return Some(End::Address { ip, name: None });
+        }
+        let (first, second) = text.split_once('/')?;
+        if first == "node" {
+            return self.nodes.get(second).map(|&n| End::Node(n));
+        }
+        self.cluster
+            .pods
+            .iter()
+            .position(|p| p.namespace == first && p.name == second)
+            .map(End::Pod)
+    }
+}
+
+#[cfg(test)]
+mod tests;
