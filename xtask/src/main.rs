@@ -807,7 +807,7 @@ fn synthetic(dir: &Path, pods: usize, queries: usize) -> Result<()> {
         dynakube_netpol::evaluate::Cluster {
             namespaces: cluster.namespaces.clone(),
             pods: cluster.pods.clone(),
-            nodes: Vec::new(),
+            ..dynakube_netpol::evaluate::Cluster::default()
         },
         &cluster.policies.clone().into(),
         Options {

@@ -73,7 +73,7 @@ enum Command {
     ///
     /// Places every flow of the matrix in a cluster — the pods and namespaces of --pods, or a
     /// model built from the matrix's own labels — and decides each with an exact evaluator of
-    /// NetworkPolicy semantics: allowed (and by which policies), denied (and which policies
+    /// NetworkPolicy, ClusterNetworkPolicy and Cilium semantics: allowed (and by which policies), denied (and which policies
     /// isolate the pod), or unchecked (a peer without address or fixed port). Then tries
     /// connections from and to the Dynatrace pods that no flow needs (other pods' ports,
     /// common ports, outside addresses) and lists those the policies allow.
@@ -86,10 +86,12 @@ enum Command {
     /// Explain whether one connection is allowed under a cluster's policies, and why.
     ///
     /// Reads policies of every dialect the evaluator knows (NetworkPolicy, ClusterNetworkPolicy
-    /// of network-policy-api v0.2.0) and a dump of the cluster's namespaces, pods and nodes, and
-    /// decides the connection from --from to --port on --to as the cluster combines them: the
-    /// Admin tier of ClusterNetworkPolicies by priority (Accept, Deny, Pass), then the
-    /// NetworkPolicies, then the Baseline tier, then the Kubernetes default, which allows. The
+    /// of network-policy-api v0.2.0, CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy)
+    /// and a dump of the cluster's namespaces, pods and nodes, and decides the connection from
+    /// --from to --port on --to as the cluster combines them: the Admin tier of
+    /// ClusterNetworkPolicies by priority (Accept, Deny, Pass), then the NetworkPolicies (with
+    /// Cilium's policies on Cilium: allows unioned, denies over allows), then the Baseline
+    /// tier, then the Kubernetes default, which allows. The
     /// answer names, for the source's egress and the destination's ingress, the verdict and the
     /// tier, policy and rule that decided it, or that no policy isolates the pod. Policies of
     /// the same priority that decide differently leave a side undefined, which does not count

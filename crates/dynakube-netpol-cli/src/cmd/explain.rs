@@ -25,13 +25,15 @@ Examples:
 pub(crate) struct ExplainArgs {
     /// Policies: a file or a directory of them (its *.yaml, *.yml and *.json files), of any
     /// dialect the evaluator reads (networking.k8s.io/v1 NetworkPolicy,
-    /// policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy), alone or in lists as `kubectl
+    /// policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy, cilium.io/v2
+    /// CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy), alone or in lists as `kubectl
     /// get -o yaml|json` prints them; `-` reads standard input. May be given more than once.
     #[arg(long, value_name = "PATH", required = true)]
     policies: Vec<String>,
 
     /// Namespaces, pods and nodes, as `kubectl get namespaces,pods,nodes -A -o yaml` (or
-    /// `-o json`) prints them; `-` reads standard input.
+    /// `-o json`) prints them, and for Cilium's `kube-apiserver` entity the `kubernetes`
+    /// Service's endpointslices; `-` reads standard input.
     #[arg(long, value_name = "PATH")]
     pods: String,
 
@@ -58,9 +60,10 @@ pub(crate) struct ExplainArgs {
     /// plugin: an ipBlock matches addresses outside the pod network and node addresses, never a
     /// pod), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
     /// domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no
-    /// node).
-    #[arg(long, value_name = "NAME", default_value = "generic")]
-    network_plugin: PluginArg,
+    /// node; Cilium's own policies are enforced with the NetworkPolicies). Default: `cilium`
+    /// when the policies include Cilium's kinds, else `generic`.
+    #[arg(long, value_name = "NAME")]
+    network_plugin: Option<PluginArg>,
 }
 
 /// `--format` of `explain`.
@@ -124,9 +127,10 @@ impl ExplainArgs {
             cluster.namespaces.extend(more.namespaces);
             cluster.pods.extend(more.pods);
             cluster.nodes.extend(more.nodes);
+            cluster.api_server.extend(more.api_server);
         }
         let options = evaluate::Options {
-            network_plugin: self.network_plugin.plugin(),
+            network_plugin: self.network_plugin.map(PluginArg::plugin),
             ..evaluate::Options::default()
         };
         let index = evaluate::Index::with_options(cluster, &files, options)?;

@@ -26,8 +26,9 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     sources: Sources,
 
-    /// The policies: a file or a directory of them (networking.k8s.io/v1 NetworkPolicies and
-    /// policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicies, alone or in lists such as
+    /// The policies: a file or a directory of them (networking.k8s.io/v1 NetworkPolicies,
+    /// policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicies, cilium.io/v2
+    /// CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies, alone or in lists such as
     /// `kubectl get networkpolicies -A -o yaml` prints; a directory
     /// gives its *.yaml, *.yml and *.json files, its subdirectories' too with -R); `-` reads
     /// standard input.
@@ -64,7 +65,8 @@ pub(crate) struct VerifyArgs {
     fail_on: Vec<FailOn>,
 
     /// Check the NetworkPolicies even when the policy files also hold policies of kinds
-    /// verify cannot evaluate (Cilium, Calico, AdminNetworkPolicy); the report counts them.
+    /// verify cannot evaluate (Calico's, the v1alpha1 AdminNetworkPolicy); the report counts
+    /// them.
     #[arg(long)]
     allow_unevaluated: bool,
 
@@ -81,9 +83,10 @@ pub(crate) struct VerifyArgs {
     /// plugin: an ipBlock matches addresses outside the pod network and node addresses, never a
     /// pod), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
     /// domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no
-    /// node). See docs/explain.md.
-    #[arg(long, value_name = "NAME", default_value = "generic")]
-    network_plugin: crate::cmd::explain::PluginArg,
+    /// node; Cilium's own policies are enforced with the NetworkPolicies). Default: `cilium`
+    /// when the policies include Cilium's kinds, else `generic`. See docs/explain.md.
+    #[arg(long, value_name = "NAME")]
+    network_plugin: Option<crate::cmd::explain::PluginArg>,
 }
 
 fn read_lock(path: &Path) -> anyhow::Result<dynakube_netpol::lock::Lock> {
@@ -126,12 +129,7 @@ impl VerifyArgs {
             dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback, &policy)?;
         let files = self.read_policies(&limits)?;
         let cluster = if self.pods.is_empty() {
-            let (namespaces, pods) = verify::model_cluster(&matrix);
-            evaluate::Cluster {
-                namespaces,
-                pods,
-                nodes: Vec::new(),
-            }
+            verify::model_cluster(&matrix)
         } else {
             let mut cluster = evaluate::Cluster::default();
             let recursive = self.sources.input.recursive;
@@ -141,6 +139,7 @@ impl VerifyArgs {
                     cluster.namespaces.extend(more.namespaces);
                     cluster.pods.extend(more.pods);
                     cluster.nodes.extend(more.nodes);
+                    cluster.api_server.extend(more.api_server);
                 }
             }
             // Blocks of the profile that hold these pods' addresses widen the rules naming them.
@@ -148,7 +147,9 @@ impl VerifyArgs {
             cluster
         };
         let options = evaluate::Options {
-            network_plugin: self.network_plugin.plugin(),
+            network_plugin: self
+                .network_plugin
+                .map(crate::cmd::explain::PluginArg::plugin),
             ..evaluate::Options::default()
         };
         let index = evaluate::Index::with_options(cluster, &files, options)?;

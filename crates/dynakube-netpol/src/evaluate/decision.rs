@@ -41,10 +41,8 @@ pub(crate) enum Dialect {
     /// `policy.networking.k8s.io/v1alpha2` ClusterNetworkPolicy.
     Cluster,
     /// `cilium.io/v2` CiliumNetworkPolicy.
-    #[allow(dead_code, reason = "made by the Cilium evaluator")]
     Cilium,
     /// `cilium.io/v2` CiliumClusterwideNetworkPolicy.
-    #[allow(dead_code, reason = "made by the Cilium evaluator")]
     CiliumClusterwide,
 }
 
@@ -211,6 +209,9 @@ pub(crate) enum Outcome {
     Isolated,
     /// Rules of the same priority decide differently, and the API leaves the choice open.
     Undefined,
+    /// Traffic the network plugin always allows, whatever the policies say: Cilium's from a
+    /// node to its own pods and of a pod to itself.
+    Local,
 }
 
 impl Decision {
@@ -239,20 +240,22 @@ impl Decision {
     pub(crate) fn allows(&self) -> bool {
         matches!(
             self.outcome,
-            Outcome::NotSubject | Outcome::NotIsolated | Outcome::Allowed
+            Outcome::NotSubject | Outcome::NotIsolated | Outcome::Allowed | Outcome::Local
         )
     }
 
     /// `allowed`, `denied` or `undefined`.
     pub(crate) fn verdict(&self) -> &'static str {
         match self.outcome {
-            Outcome::NotSubject | Outcome::NotIsolated | Outcome::Allowed => "allowed",
+            Outcome::NotSubject | Outcome::NotIsolated | Outcome::Allowed | Outcome::Local => {
+                "allowed"
+            }
             Outcome::Denied | Outcome::Isolated => "denied",
             Outcome::Undefined => "undefined",
         }
     }
 
-    /// Why: `rule`, `isolated`, `not-isolated`, `not-subject` or `conflict`.
+    /// Why: `rule`, `isolated`, `not-isolated`, `not-subject`, `conflict` or `local`.
     pub(crate) fn reason(&self) -> &'static str {
         match self.outcome {
             Outcome::NotSubject => "not-subject",
@@ -260,6 +263,7 @@ impl Decision {
             Outcome::Allowed | Outcome::Denied => "rule",
             Outcome::Isolated => "isolated",
             Outcome::Undefined => "conflict",
+            Outcome::Local => "local",
         }
     }
 
@@ -322,6 +326,7 @@ impl fmt::Display for Decision {
         match self.outcome {
             Outcome::NotSubject => f.write_str("not subject to policy")?,
             Outcome::NotIsolated => f.write_str("not isolated")?,
+            Outcome::Local => f.write_str("always allowed (local traffic)")?,
             Outcome::Allowed => write!(f, "allowed by {}{}", self.deciders(), self.tier_words())?,
             Outcome::Denied => write!(f, "denied by {}{}", self.deciders(), self.tier_words())?,
             Outcome::Isolated => write!(f, "denied (isolated by {})", self.deciders())?,

@@ -66,7 +66,7 @@ pub fn explain(index: &Index, from: &str, to: &str, port: &str) -> Result<Explan
         name: name.map(|n| n.as_str().to_string()),
         port,
         protocol,
-        plugin: index.options().network_plugin,
+        plugin: index.network_plugin(),
         verdict,
     })
 }
@@ -190,7 +190,8 @@ impl Explanation {
 
     /// The answer as JSON: `{"allowed": bool, "egress": {...}, "ingress": {...}}`, with the
     /// overall `verdict` and the connection; each side has `allowed`, `verdict` (`allowed`, `denied` or `undefined`),
-    /// `reason` (`rule`, `isolated`, `not-isolated`, `not-subject` or `conflict`), `tier`,
+    /// `reason` (`rule`, `isolated`, `not-isolated`, `not-subject`, `conflict` or `local`),
+    /// `tier`,
     /// the deciding rules in `by` (each with `dialect`, `policy`, `priority`, `rule`,
     /// `ruleName`, `action` and `note`), the Pass rules on the way in `passed`, and `text`.
     pub fn to_json(&self) -> String {
@@ -235,6 +236,10 @@ fn side(f: &mut fmt::Formatter<'_>, what: &str, decision: &Decision) -> fmt::Res
     match decision.outcome {
         Outcome::NotSubject => writeln!(f, "{what}: allowed, not subject to policy")?,
         Outcome::NotIsolated => writeln!(f, "{what}: allowed, no policy isolates it")?,
+        Outcome::Local => writeln!(
+            f,
+            "{what}: allowed, local traffic the network plugin always allows"
+        )?,
         Outcome::Allowed => writeln!(f, "{what}: allowed{tier} by")?,
         Outcome::Denied => writeln!(f, "{what}: denied{tier} by")?,
         Outcome::Isolated => writeln!(

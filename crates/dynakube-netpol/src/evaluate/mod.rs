@@ -116,6 +116,7 @@
 
 mod admitted;
 pub(crate) mod cilium;
+mod cilium_tier;
 mod cnp;
 mod compile;
 mod decision;
@@ -210,6 +211,9 @@ pub struct Cluster {
     pub pods: Vec<Pod>,
     /// The nodes.
     pub nodes: Vec<Node>,
+    /// The addresses kube-apiserver serves on as pods reach it: the endpoints of the
+    /// `kubernetes` Service (Cilium's `kube-apiserver` entity).
+    pub api_server: Vec<IpAddr>,
 }
 
 /// A pod: its index in the pods given to [`Index::new`].
@@ -369,8 +373,10 @@ pub enum HostNetwork {
 pub struct Options {
     /// How hostNetwork pods are treated.
     pub host_network: HostNetwork,
-    /// The network plugin, for what the specifications leave to it.
-    pub network_plugin: NetworkPlugin,
+    /// The network plugin, for what the specifications leave to it; without one,
+    /// [`NetworkPlugin::Cilium`] where the policies include Cilium's own kinds (only Cilium
+    /// enforces them), else [`NetworkPlugin::Generic`].
+    pub network_plugin: Option<NetworkPlugin>,
 }
 
 /// What the evaluator keeps of a pod.
@@ -423,7 +429,10 @@ pub struct Index {
     node_ips: HashSet<IpAddr>,
     /// The pods seen as pods, by address.
     pod_ips: HashMap<IpAddr, PodId>,
-    options: Options,
+    /// kube-apiserver's addresses.
+    api_server: Vec<IpAddr>,
+    /// The network plugin, chosen.
+    plugin: NetworkPlugin,
     behaviour: plugin::Behaviour,
     /// The policies the plugin enforces together with the NetworkPolicies (Cilium's).
     namespaced: Option<Arc<dyn Namespaced>>,
@@ -444,20 +453,48 @@ impl Index {
         let cluster = Cluster {
             namespaces,
             pods,
-            nodes: Vec::new(),
+            ..Cluster::default()
         };
         Self::build(cluster, policies, &[], Options::default())
     }
 
     /// Compiles the policies of every dialect `files` holds against `cluster`, with `options`:
-    /// [`Index::new`] for a whole cluster, ClusterNetworkPolicies and a network plugin.
+    /// [`Index::new`] for a whole cluster, ClusterNetworkPolicies, Cilium's policies and a
+    /// network plugin. Cilium's policies with another network plugin than Cilium are an error:
+    /// no other plugin enforces them.
     pub fn with_options(cluster: Cluster, files: &PolicyFiles, options: Options) -> Result<Index> {
-        Self::build(
+        let cilium = !files.cilium_policies.is_empty();
+        let plugin = match options.network_plugin {
+            None if cilium => NetworkPlugin::Cilium,
+            None => NetworkPlugin::Generic,
+            Some(plugin) => plugin,
+        };
+        if cilium && plugin != NetworkPlugin::Cilium {
+            let policy = &files.cilium_policies[0].reference;
+            return Err(Error::invalid(
+                Location::new(policy.to_string(), None, ""),
+                format!("only Cilium enforces Cilium's policies, not the network plugin {plugin}"),
+            ));
+        }
+        let mut index = Self::build(
             cluster,
             &files.policies,
             &files.cluster_network_policies,
-            options,
-        )
+            Options {
+                network_plugin: Some(plugin),
+                ..options
+            },
+        )?;
+        if cilium {
+            index.namespaced = Some(Arc::new(cilium_tier::CiliumTier::new(
+                files.cilium_policies.clone(),
+                &index.namespaces,
+                &index.pods,
+                &index.nodes,
+                &index.api_server,
+            )));
+        }
+        Ok(index)
     }
 
     fn build(
@@ -470,12 +507,14 @@ impl Index {
             mut namespaces,
             pods,
             nodes,
+            api_server,
         } = cluster;
         let mut namespace_ids = index_namespaces(&mut namespaces)?;
         let (pod_ids, pod_namespaces) = index_pods(&pods, &mut namespaces, &mut namespace_ids)?;
         let policy_namespaces = index_policies(policies, &mut namespaces, &mut namespace_ids)?;
         let node_ids = index_nodes(&nodes)?;
-        let behaviour = options.network_plugin.behaviour();
+        let plugin = options.network_plugin.unwrap_or_default();
+        let behaviour = plugin.behaviour();
 
         // Policies compiled on interned labels, namespace selectors resolved once.
         let mut interner = Interner::default();
@@ -541,7 +580,8 @@ impl Index {
             cluster,
             node_ips,
             pod_ips,
-            options,
+            api_server,
+            plugin,
             behaviour,
             namespaced: None,
         })
@@ -570,9 +610,9 @@ impl Index {
         &self.namespaces
     }
 
-    /// The options the index was built with.
-    pub(crate) fn options(&self) -> Options {
-        self.options
+    /// The network plugin the index decides for.
+    pub(crate) fn network_plugin(&self) -> NetworkPlugin {
+        self.plugin
     }
 
     /// Whether the index holds policies of other dialects than NetworkPolicy.

@@ -9,21 +9,23 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
-use super::cnp;
 use super::{Cluster, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Node, Pod};
+use super::{cilium, cnp};
 use crate::error::{Error, Location, Result};
 use crate::matrix::Protocol;
 use crate::source::{Limits, Object};
 
 /// What policy files held: the policies of the dialects the evaluator reads, and the objects
 /// that were not read.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct PolicyFiles {
     /// The `networking.k8s.io/v1` NetworkPolicies.
     pub policies: Vec<NetworkPolicy>,
     /// The `policy.networking.k8s.io/v1alpha2` ClusterNetworkPolicies, checked.
     pub(crate) cluster_network_policies: Vec<cnp::ClusterNetworkPolicy>,
-    /// Policies of other kinds (Cilium, Calico, AdminNetworkPolicy, ...), which the evaluator
+    /// The `cilium.io/v2` CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies, compiled.
+    pub(crate) cilium_policies: Vec<cilium::Policy>,
+    /// Policies of other kinds (Calico's, the v1alpha1 AdminNetworkPolicy, ...), which the evaluator
     /// cannot evaluate: count by `Kind (apiVersion)`.
     pub unevaluated: BTreeMap<String, usize>,
     /// Objects that are no policies (a kustomization, say): count by `Kind (apiVersion)`.
@@ -48,6 +50,7 @@ impl PolicyFiles {
         self.policies.extend(other.policies);
         self.cluster_network_policies
             .extend(other.cluster_network_policies);
+        self.cilium_policies.extend(other.cilium_policies);
         for (policy, file) in other.files {
             self.files.entry(policy).or_insert(file);
         }
@@ -111,6 +114,26 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
                 .entry(policy.name.clone())
                 .or_insert_with(|| file.to_string());
             read.cluster_network_policies.push(policy);
+        } else if cilium::kind_of(&kind).is_some()
+            && api_version.split('/').next() == cilium::API_VERSION.split('/').next()
+        {
+            // Read with the agent's default options, which the policies cannot change.
+            let policy = cilium::policy(
+                Object {
+                    location,
+                    kind,
+                    api_version,
+                    value,
+                },
+                &cilium::Options::default(),
+            )?;
+            let reference = &policy.reference;
+            let key = match &reference.namespace {
+                Some(namespace) => format!("{namespace}/{}", reference.name),
+                None => reference.name.clone(),
+            };
+            read.files.entry(key).or_insert_with(|| file.to_string());
+            read.cilium_policies.push(policy);
         } else if kind.ends_with("NetworkPolicy") {
             *read.unevaluated.entry(name).or_default() += 1;
         } else {
@@ -183,16 +206,47 @@ fn unknown_field(input: &Value, written: &Value, path: &str) -> Option<String> {
 /// pod without either, `status.hostIPs` or `status.hostIP`; its ports are those of
 /// `spec.containers[].ports`. A namespace gets the `kubernetes.io/metadata.name` label when it
 /// lacks it, as the API server gives it. A node's addresses are those of `status.addresses`
-/// of type `InternalIP` or `ExternalIP`.
+/// of type `InternalIP` or `ExternalIP`. kube-apiserver's addresses are those of the
+/// `kubernetes` Service of namespace `default`: its EndpointSlices (`discovery.k8s.io/v1`) or
+/// Endpoints (`v1`), when the text holds them.
 pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
     let mut namespaces = Vec::new();
     let mut pods = Vec::new();
     let mut nodes = Vec::new();
+    let mut api_server = Vec::new();
     for object in crate::source::objects(file, text, limits)? {
         let location = &object.location;
         match (object.kind.as_str(), object.api_version.as_str()) {
             ("Pod", "v1") => pods.push(pod(location, typed(location, object.value)?)?),
             ("Node", "v1") => nodes.push(node(location, typed(location, object.value)?)?),
+            ("EndpointSlice", "discovery.k8s.io/v1") => {
+                let raw: RawEndpointSlice = typed(location, object.value)?;
+                if kubernetes_service(&raw.metadata, "kubernetes.io/service-name") {
+                    let listed = raw
+                        .endpoints
+                        .iter()
+                        .flatten()
+                        .flat_map(|e| e.addresses.iter().flatten());
+                    add_addresses(location, "endpoints[].addresses[]", listed, &mut api_server)?;
+                }
+            }
+            ("Endpoints", "v1") => {
+                let raw: RawEndpoints = typed(location, object.value)?;
+                if kubernetes_service(&raw.metadata, "") {
+                    let listed = raw
+                        .subsets
+                        .iter()
+                        .flatten()
+                        .flat_map(|s| s.addresses.iter().flatten())
+                        .map(|a| &a.ip);
+                    add_addresses(
+                        location,
+                        "subsets[].addresses[].ip",
+                        listed,
+                        &mut api_server,
+                    )?;
+                }
+            }
             ("Namespace", "v1") => {
                 let raw: RawNamespace = typed(location, object.value)?;
                 let name = required(location, "metadata.name", raw.metadata.name)?;
@@ -209,7 +263,45 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
         namespaces,
         pods,
         nodes,
+        api_server,
     })
+}
+
+/// Whether an object is of the `kubernetes` Service of namespace `default`: named so (an
+/// Endpoints object, `label` empty), or labelled so (an EndpointSlice, with its service-name
+/// `label`).
+fn kubernetes_service(metadata: &RawMetadata, label: &str) -> bool {
+    let service = if label.is_empty() {
+        metadata.name.as_deref()
+    } else {
+        metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(label))
+            .map(String::as_str)
+    };
+    metadata.namespace.as_deref() == Some("default") && service == Some("kubernetes")
+}
+
+/// Adds the addresses of `listed` (found at `field`) to `into`, once each.
+fn add_addresses<'a>(
+    location: &Location,
+    field: &str,
+    listed: impl Iterator<Item = &'a String>,
+    into: &mut Vec<IpAddr>,
+) -> Result<()> {
+    for text in listed {
+        let ip: IpAddr = text.parse().map_err(|_| {
+            Error::invalid(
+                location.at(join(&location.field, field)),
+                format!("`{}` is not an IP address", crate::values::escape(text)),
+            )
+        })?;
+        if !into.contains(&ip) {
+            into.push(ip);
+        }
+    }
+    Ok(())
 }
 
 /// A node from its raw form at `location`.
@@ -371,6 +463,34 @@ struct RawPodSpec {
     containers: Option<Vec<RawContainer>>,
     node_name: Option<String>,
     service_account_name: Option<String>,
+}
+
+/// An EndpointSlice, as far as the evaluator reads it.
+#[derive(Debug, Deserialize)]
+struct RawEndpointSlice {
+    #[serde(default)]
+    metadata: RawMetadata,
+    endpoints: Option<Vec<RawEndpoint>>,
+}
+
+/// An endpoint of an EndpointSlice.
+#[derive(Debug, Deserialize)]
+struct RawEndpoint {
+    addresses: Option<Vec<String>>,
+}
+
+/// An Endpoints object, as far as the evaluator reads it.
+#[derive(Debug, Deserialize)]
+struct RawEndpoints {
+    #[serde(default)]
+    metadata: RawMetadata,
+    subsets: Option<Vec<RawSubset>>,
+}
+
+/// A subset of an Endpoints object.
+#[derive(Debug, Deserialize)]
+struct RawSubset {
+    addresses: Option<Vec<RawIp>>,
 }
 
 /// A node, as far as the evaluator reads it.

@@ -372,7 +372,7 @@ fn network_plugins_decide_what_ip_blocks_match() {
         index_with(
             &policies,
             Options {
-                network_plugin,
+                network_plugin: Some(network_plugin),
                 ..Options::default()
             },
         )
@@ -912,11 +912,11 @@ fn admitted_sets_are_exactly_what_the_evaluator_allows() {
             let cluster = Cluster {
                 namespaces: synthetic.namespaces.clone(),
                 pods: synthetic.pods.clone(),
-                nodes: Vec::new(),
+                ..Cluster::default()
             };
             let options = Options {
                 host_network,
-                network_plugin,
+                network_plugin: Some(network_plugin),
             };
             let files = PolicyFiles::from(synthetic.policies.clone());
             let index = Index::with_options(cluster, &files, options).unwrap();
@@ -1019,4 +1019,47 @@ fn admitted_sets_name_each_rule() {
     assert_eq!(index.admits(web, Direction::Ingress), Admits::NotIsolated);
     assert_eq!(index.admits(agent, Direction::Egress), Admits::NotSubject);
     assert!(index.everything().contains_pod(db, Protocol::Sctp, 1));
+}
+
+#[test]
+fn cilium_policies_are_decided_with_the_network_policies_on_cilium_only() {
+    let policies = format!(
+        "{}---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: db, namespace: a}}\nspec:\n  endpointSelector: {{matchLabels: {{app: db}}}}\n  ingress: [{{fromEndpoints: [{{matchLabels: {{app: web, k8s:io.kubernetes.pod.namespace: b}}}}]}}]\n  ingressDeny: [{{fromEndpoints: [{{matchLabels: {{app: api, k8s:io.kubernetes.pod.namespace: b}}}}]}}]\n",
+        policy(
+            "a",
+            "np",
+            "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{namespaceSelector: {}}]}]}"
+        )
+    );
+    let cluster = || read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
+    let files = read_policies("policies.yaml", &policies, &Limits::default()).unwrap();
+    // Without a plugin, Cilium's policies choose it; with another, they are an error.
+    let index = Index::with_options(cluster(), &files, Options::default()).unwrap();
+    assert_eq!(index.network_plugin(), NetworkPlugin::Cilium);
+    let calico = Options {
+        network_plugin: Some(NetworkPlugin::Calico),
+        ..Options::default()
+    };
+    let error = Index::with_options(cluster(), &files, calico).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "CiliumNetworkPolicy a/db: only Cilium enforces Cilium's policies, not the network plugin calico"
+    );
+    // Allows are a union: the NetworkPolicy's and the CiliumNetworkPolicy's.
+    let v = verdict(&index, "b/web", "a/db", 80, "TCP");
+    assert_eq!(
+        v.ingress.to_string(),
+        "allowed by CiliumNetworkPolicy a/db spec.ingress[0], a/np"
+    );
+    assert!(allowed(&index, "c/tool", "a/db", 80, "TCP"));
+    // A deny wins over every allow.
+    assert_eq!(
+        verdict(&index, "b/api", "a/db", 80, "TCP").ingress.to_string(),
+        "denied by CiliumNetworkPolicy a/db spec.ingressDeny[0]"
+    );
+    // Not isolated by any: the default.
+    assert_eq!(
+        verdict(&index, "a/db", "b/web", 80, "TCP").ingress.to_string(),
+        "not isolated"
+    );
 }

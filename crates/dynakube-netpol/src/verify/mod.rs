@@ -40,8 +40,8 @@
 //!     generated.policies.iter().map(|p| p.parse()).collect::<Result<_, _>>()?;
 //!
 //! // Check the policies in a cluster modelled on the matrix's own labels.
-//! let (namespaces, pods) = model_cluster(&generated.matrix);
-//! let index = Index::new(namespaces, pods, &policies)?;
+//! let cluster = model_cluster(&generated.matrix);
+//! let index = Index::new(cluster.namespaces, cluster.pods, &policies)?;
 //! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail, &Default::default())?;
 //! let report = verify(&generated.matrix, &index, &addresses);
 //! assert!(report.passed(), "{}", report.render(Format::Text, &FailOn::default(), None));
@@ -82,7 +82,7 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     // The sets of what rules admit are the NetworkPolicies' alone so far.
     let extras = if index.has_other_dialects() {
         assumptions.push(
-            "what the policies allow beyond the matrix is not computed where ClusterNetworkPolicies take part".into(),
+            "what the policies allow beyond the matrix is not computed where ClusterNetworkPolicies or Cilium's policies take part".into(),
         );
         Vec::new()
     } else {

@@ -270,6 +270,9 @@ pub(crate) struct Read {
     /// The ClusterNetworkPolicies evaluated.
     #[serde(skip_serializing_if = "is_zero")]
     pub(crate) cluster_network_policies: usize,
+    /// The CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies evaluated.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) cilium_policies: usize,
     /// Policies of kinds the evaluator cannot evaluate (Cilium, Calico, ...), not checked.
     pub(crate) unevaluated: BTreeMap<String, usize>,
     /// Objects that are no policies.
@@ -306,6 +309,7 @@ impl Report {
         self.read = Read {
             evaluated: files.policies.len(),
             cluster_network_policies: files.cluster_network_policies.len(),
+            cilium_policies: files.cilium_policies.len(),
             unevaluated: files.unevaluated.clone(),
             skipped: files.skipped.clone(),
             files: files.files.clone(),
@@ -455,6 +459,9 @@ impl Report {
                 " and {} ClusterNetworkPolicies",
                 self.read.cluster_network_policies
             );
+        }
+        if self.read.cilium_policies > 0 {
+            let _ = write!(out, " and {} Cilium policies", self.read.cilium_policies);
         }
         if !self.read.unevaluated.is_empty() {
             let _ = write!(out, "; not evaluated: {}", kinds(&self.read.unevaluated));

@@ -62,7 +62,7 @@ fn index_for(policies: &str, network_plugin: NetworkPlugin) -> Index {
     let cluster = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
     let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
     let options = Options {
-        network_plugin,
+        network_plugin: Some(network_plugin),
         ..Options::default()
     };
     Index::with_options(cluster, &files, options).unwrap()
