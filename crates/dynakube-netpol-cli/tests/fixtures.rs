@@ -334,6 +334,25 @@ fn verify_decides_flows_with_cluster_network_policies_in_their_tiers() {
         probe["egress"],
         "denied by ClusterNetworkPolicy no-tenant spec.egress[0] (Admin tier, priority 5)"
     );
+    // What a ClusterNetworkPolicy allows beyond the matrix is named with its rule.
+    let wider = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: wider}\nspec:\n  tier: Admin\n  priority: 1\n  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app.kubernetes.io/name: activegate}}}}\n  egress:\n  - {action: Accept, to: [{networks: [198.51.100.0/24]}], protocols: [{tcp: {destinationPort: {number: 8443}}}]}\n";
+    std::fs::write(out.join("wider.yaml"), wider).unwrap();
+    let report = verify(&dir, &out, &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let extras: Vec<&serde_json::Value> = json["extras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["policy"] == "ClusterNetworkPolicy wider")
+        .collect();
+    assert_eq!(extras.len(), 1, "{json}");
+    assert_eq!(extras[0]["rule"], 0);
+    assert_eq!(
+        extras[0]["beyond"][0]["addresses"][0]["cidr"],
+        "198.51.100.0/24"
+    );
+    assert_eq!(extras[0]["beyond"][0]["ports"][0], "8443/TCP");
+    std::fs::remove_file(out.join("wider.yaml")).unwrap();
     // The network plugins agree here: the tenant is outside the cluster.
     for plugin in ["calico", "cilium"] {
         let report = verify(&dir, &out, &["--network-plugin", plugin]);

@@ -620,6 +620,12 @@ impl Index {
         !self.cluster.is_empty() || self.namespaced.is_some()
     }
 
+    /// Whether a dialect the plugin enforces with the NetworkPolicies takes part (Cilium's),
+    /// whose decisions are not known as sets.
+    pub(crate) fn has_namespaced_dialect(&self) -> bool {
+        self.namespaced.is_some()
+    }
+
     /// The policies, in input order.
     #[cfg(test)]
     pub(crate) fn policies(&self) -> impl ExactSizeIterator<Item = &PolicyRef> {
