@@ -2,7 +2,9 @@
 //! read, indexed and queried.
 #![no_main]
 
-use dynakube_netpol::evaluate::{Connection, ConnectionEnd, Index, read_cluster, read_policies};
+use dynakube_netpol::evaluate::{
+    Connection, ConnectionEnd, Index, Options, read_cluster, read_policies,
+};
 use dynakube_netpol::matrix::Protocol;
 use dynakube_netpol::source::Limits;
 use libfuzzer_sys::fuzz_target;
@@ -16,11 +18,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(policies) = read_policies("policies.yaml", policies, &limits) else {
         return;
     };
-    let Ok((namespaces, pods)) = read_cluster("cluster.yaml", cluster, &limits) else {
+    let Ok(cluster) = read_cluster("cluster.yaml", cluster, &limits) else {
         return;
     };
-    let count = pods.len();
-    let Ok(index) = Index::new(namespaces, pods, &policies.policies) else {
+    let count = cluster.pods.len();
+    let Ok(index) = Index::with_options(cluster, &policies, Options::default()) else {
         return;
     };
     for from in 0..count.min(8) {

@@ -12,11 +12,13 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Success; for `--check`, `verify` and `audit` also: nothing found.
+/// Success; for `--check`, `verify` and `audit` also: nothing found; for `explain`: the
+/// connection is allowed.
 pub const SUCCESS: u8 = 0;
 /// A check that ran found what it checks for: `--check` a stale directory or lock, `verify` a
 /// denied flow or a `--fail-on` finding, `audit` a pod that needs attention, `zone-plan --apply`
-/// a request that failed, the KRM function a result of severity error.
+/// a request that failed, the KRM function a result of severity error, `explain` a connection
+/// denied (or left undefined).
 pub const FAILED: u8 = 1;
 /// Invalid input or options (clap's usage errors too), a failed read or write, or DNS that
 /// did not answer: nothing is written then.
@@ -129,9 +131,10 @@ mod tests {
 
     /// The statuses of each subcommand (as the table of docs/cli.md names it, and by its words on
     /// the command line).
-    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 12] = [
+    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 13] = [
         ("`generate`", "generate", &[SUCCESS, FAILED, INVALID]),
         ("`verify`", "verify", &[SUCCESS, FAILED, INVALID]),
+        ("`explain`", "explain", &[SUCCESS, FAILED, INVALID]),
         ("`profile`", "profile", &[SUCCESS, INVALID]),
         ("`audit`", "audit", &[SUCCESS, FAILED, INVALID]),
         ("`zone-plan`", "zone-plan", &[SUCCESS, FAILED, INVALID]),

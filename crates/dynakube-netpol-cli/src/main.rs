@@ -19,9 +19,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use cmd::{
-    audit::AuditArgs, generate::GenerateArgs, helm_post_render::HelmPostRenderArgs, krm,
-    lock::LockArgs, matrix::MatrixArgs, plugins, profile::ProfileArgs, verify::VerifyArgs,
-    zone_plan::ZonePlanArgs,
+    audit::AuditArgs, explain::ExplainArgs, generate::GenerateArgs,
+    helm_post_render::HelmPostRenderArgs, krm, lock::LockArgs, matrix::MatrixArgs, plugins,
+    profile::ProfileArgs, verify::VerifyArgs, zone_plan::ZonePlanArgs,
 };
 
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
@@ -73,7 +73,7 @@ enum Command {
     ///
     /// Places every flow of the matrix in a cluster — the pods and namespaces of --pods, or a
     /// model built from the matrix's own labels — and decides each with an exact evaluator of
-    /// NetworkPolicy semantics: allowed (and by which policies), denied (and which policies
+    /// NetworkPolicy, ClusterNetworkPolicy and Cilium semantics: allowed (and by which policies), denied (and which policies
     /// isolate the pod), or unchecked (a peer without address or fixed port). Then tries
     /// connections from and to the Dynatrace pods that no flow needs (other pods' ports,
     /// common ports, outside addresses) and lists those the policies allow.
@@ -82,6 +82,27 @@ enum Command {
     /// flow is denied (or --fail-on finds something); 2 when the input or an option is invalid.
     #[command(after_long_help = cmd::verify::HELP)]
     Verify(VerifyArgs),
+
+    /// Explain whether one connection is allowed under a cluster's policies, and why.
+    ///
+    /// Reads policies of every dialect the evaluator knows (NetworkPolicy, ClusterNetworkPolicy
+    /// of network-policy-api v0.2.0, CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy)
+    /// and a dump of the cluster's namespaces, pods and nodes, and decides the connection from
+    /// --from to --port on --to as the cluster combines them: the Admin tier of
+    /// ClusterNetworkPolicies by priority (Accept, Deny, Pass), then the NetworkPolicies (with
+    /// Cilium's policies on Cilium: allows unioned, denies over allows), then the Baseline
+    /// tier, then the Kubernetes default, which allows. The
+    /// answer names, for the source's egress and the destination's ingress, the verdict and the
+    /// tier, policy and rule that decided it, or that no policy isolates the pod. Policies of
+    /// the same priority that decide differently leave a side undefined, which does not count
+    /// as allowed. Where the specifications leave a choice to the network plugin, --network-plugin
+    /// makes it.
+    ///
+    /// Exit status: 0 when the connection is allowed; 1 when it is denied (or left undefined);
+    /// 2 when the input or an option is invalid (an endpoint the pods file does not hold,
+    /// policies of kinds it cannot evaluate).
+    #[command(after_long_help = cmd::explain::HELP)]
+    Explain(ExplainArgs),
 
     /// Write a commented cluster profile from a dump of the cluster.
     ///
@@ -319,6 +340,7 @@ impl Command {
         match self {
             Command::Generate(generate) => generate.run(),
             Command::Verify(verify) => verify.run(),
+            Command::Explain(explain) => explain.run(),
             Command::Profile(profile) => profile.run(),
             Command::Audit(audit) => audit.run(),
             Command::ZonePlan(plan) => plan.run(),

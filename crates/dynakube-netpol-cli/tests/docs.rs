@@ -72,6 +72,10 @@ const COMMANDS: &[(&str, &str, Run)] = &[
     ("docs/ci.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --format junit > verify.xml", FORMATS),
     ("docs/ci.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --format markdown > verify.md", FORMATS),
     ("docs/ci.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --format sarif > verify.sarif", FORMATS),
+    ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --pods pods.yaml --from dynatrace/dynakube-activegate-0 --to abc12345.live.dynatrace.com=203.0.113.10 --port 443/TCP", Run::Exit(0)),
+    ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --pods pods.yaml --from unrelated/unrelated-0 --to dynatrace/dynakube-activegate-0 --port 9999/TCP", Run::Exit(1)),
+    ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --policies cluster-policies.yaml --pods pods.yaml --from apps-dynakube/app-0 --to dynatrace/dynakube-activegate-0 --port 9999/TCP", Run::Exit(0)),
+    ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --policies cluster-policies.yaml --pods pods.yaml --from unrelated/unrelated-0 --to kube-system/coredns-0 --port 53/UDP --format json", Run::Exit(0)),
     ("docs/generate.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml > policies.yaml", Run::Exit(0)),
     ("docs/generate.md", "dynakube-netpol generate dynakube.yaml edgeconnect.yaml --cluster cluster.yaml --hosts hosts.yaml -o policies/", Run::Exit(0)),
     ("docs/generate.md", "dynakube-netpol generate dynakube.yaml edgeconnect.yaml --cluster cluster.yaml --hosts hosts.yaml -o policies/ --check", Run::Exit(0)),
@@ -194,7 +198,8 @@ fn every_documented_command_is_listed() {
 }
 
 /// The files the pages name, from the fixtures: the example DynaKube with a network zone, an
-/// EdgeConnect, their cluster profile and hosts, and a cluster dump.
+/// EdgeConnect, their cluster profile and hosts, a cluster dump, and the ClusterNetworkPolicies
+/// of docs/explain.md.
 fn seed(dir: &Path) {
     let fixtures = workspace().join("fixtures");
     let example = fixtures.join("a-cloud-native-network-zone");
@@ -212,6 +217,10 @@ fn seed(dir: &Path) {
     copy(
         &fixtures.join("cluster-dumps/eks/dump.json"),
         "cluster-dump.json",
+    );
+    copy(
+        &fixtures.join("explain/examples/cluster-policies.yaml"),
+        "cluster-policies.yaml",
     );
     // The directories the completion lines write into, below the pages' `~`.
     for below in [

@@ -303,6 +303,137 @@ fn verify_with_pods(dir: &Path, policies: &Path, model: &Path, pods: &Path) -> O
 }
 
 #[test]
+fn verify_decides_flows_with_cluster_network_policies_in_their_tiers() {
+    let dir = fixture("a-cloud-native-network-zone");
+    let out = scratch("verify-cluster-network-policies");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    // An Admin-tier Deny of the ActiveGate's egress to the tenant's IPv4 addresses decides
+    // before the NetworkPolicy that allows it; a Baseline-tier Deny of everything in the
+    // operator namespace does not, as the NetworkPolicies isolate the Dynatrace pods (the
+    // OneAgent, in the host network, is no subject).
+    let deny = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: no-tenant}\nspec:\n  tier: Admin\n  priority: 5\n  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app.kubernetes.io/name: activegate}}}}\n  egress:\n  - {name: tenant, action: Deny, to: [{networks: [203.0.113.0/24]}]}\n---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: baseline}\nspec:\n  tier: Baseline\n  priority: 5\n  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: dynatrace}}}\n  egress:\n  - {action: Deny, to: [{networks: [0.0.0.0/0, '::/0']}]}\n  ingress:\n  - {action: Deny, from: [{namespaces: {}}]}\n";
+    std::fs::write(out.join("cluster-network-policies.yaml"), deny).unwrap();
+    let report = verify(&dir, &out, &["--format", "json"]);
+    assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(json["read"]["cluster_network_policies"], 2);
+    let denied: Vec<&serde_json::Value> = json["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|flow| flow["result"] == "denied")
+        .collect();
+    let ids: Vec<&str> = denied.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["E8"], "{json}");
+    let probe = &denied[0]["probes"][0];
+    assert_eq!(
+        probe["egress"],
+        "denied by ClusterNetworkPolicy no-tenant spec.egress[0] (Admin tier, priority 5)"
+    );
+    // The network plugins agree here: the tenant is outside the cluster.
+    for plugin in ["calico", "cilium"] {
+        let report = verify(&dir, &out, &["--network-plugin", plugin]);
+        assert_eq!(report.status.code(), Some(1), "{plugin}");
+        assert!(
+            text(&report.stdout).contains("Read 23 NetworkPolicies and 2 ClusterNetworkPolicies"),
+            "{}",
+            text(&report.stdout)
+        );
+    }
+}
+
+#[test]
+fn verify_checks_the_cilium_flavor_and_finds_its_defects() {
+    let dir = fixture("a-cloud-native-network-zone");
+    let out = scratch("verify-cilium");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap(), "--flavor", "cilium"])
+            .status
+            .success()
+    );
+    let report = verify(&dir, &out, &[]);
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report.stdout));
+    assert!(
+        text(&report.stdout).contains("Read 0 NetworkPolicies and 23 Cilium policies"),
+        "{}",
+        text(&report.stdout)
+    );
+    // Only Cilium enforces Cilium's policies.
+    let report = verify(&dir, &out, &["--network-plugin", "calico"]);
+    assert_eq!(report.status.code(), Some(2));
+    assert!(text(&report.stderr).contains("only Cilium enforces Cilium's policies"));
+
+    // Each defect fails the flows it breaks, naming them.
+    let denied = |edit: &dyn Fn(&Path)| -> Vec<String> {
+        let broken = scratch("verify-cilium-broken");
+        let _ = std::fs::remove_dir_all(&broken);
+        std::fs::create_dir_all(&broken).unwrap();
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, broken.join(path.file_name().unwrap())).unwrap();
+        }
+        edit(&broken);
+        let report = verify(&dir, &broken, &["--format", "json"]);
+        assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+        json["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["result"] == "denied")
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["id"].as_str().unwrap(),
+                    f["from"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let replace = |dir: &Path, file: &str, from: &str, to: &str| {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file}: no {from}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    // A selector that selects no ActiveGate pod.
+    let broken = denied(&|d: &Path| {
+        replace(
+            d,
+            "dynakube-activegate-egress-communication-endpoints.yaml",
+            "app.kubernetes.io/name: activegate",
+            "app.kubernetes.io/name: activegat",
+        )
+    });
+    assert_eq!(broken, ["E8 dynakube-activegate"]);
+    // DNS rules that no longer let the ActiveGate look its tenant up: toFQDNs admits nothing.
+    let broken = denied(&|d: &Path| {
+        replace(
+            d,
+            "dynakube-activegate-egress-dns.yaml",
+            "- matchName: abc12345.live.dynatrace.com\n",
+            "",
+        )
+    });
+    assert_eq!(broken, ["E8 dynakube-activegate"]);
+    // A deny that shadows allows: the tenant, and kube-apiserver, which the model puts outside
+    // the cluster (its address is also `world`).
+    let broken = denied(&|d: &Path| {
+        replace(
+            d,
+            "dynakube-activegate-egress-kube-apiserver.yaml",
+            "  egress:\n",
+            "  egressDeny:\n  - toEntities: [world]\n  egress:\n",
+        )
+    });
+    assert_eq!(broken, ["E8 dynakube-activegate", "E9 dynakube-activegate"]);
+}
+
+#[test]
 fn verify_reports_generated_policies_and_what_is_missing() {
     let dir = fixture("a-cloud-native-network-zone");
     let out = scratch("verify");
@@ -439,19 +570,17 @@ fn verify_refuses_what_it_cannot_account_for() {
     std::fs::write(&policy, &original).unwrap();
 
     // Policies of kinds the evaluator cannot evaluate, and none at all.
-    let cilium = scratch("verify-strict-cilium");
-    assert!(
-        generate(
-            &dir,
-            &["-o", cilium.to_str().unwrap(), "--flavor", "cilium"]
-        )
-        .status
-        .success()
-    );
-    let report = verify(&dir, &cilium, &[]);
+    let calico = scratch("verify-strict-calico");
+    std::fs::create_dir_all(&calico).unwrap();
+    std::fs::write(
+        calico.join("calico.yaml"),
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: x}\nspec: {}\n",
+    )
+    .unwrap();
+    let report = verify(&dir, &calico, &[]);
     assert_eq!(report.status.code(), Some(2));
     assert!(text(&report.stderr).contains("holds policies verify cannot evaluate"));
-    let report = verify(&dir, &cilium, &["--allow-unevaluated"]);
+    let report = verify(&dir, &calico, &["--allow-unevaluated"]);
     assert_eq!(report.status.code(), Some(2));
     assert!(text(&report.stderr).contains("holds no networking.k8s.io/v1 NetworkPolicy"));
     let empty = scratch("verify-strict-empty");

@@ -88,7 +88,8 @@ fn cluster(matrix: &Matrix, pods: usize) -> (Vec<Namespace>, Vec<Pod>, Vec<Netwo
         policies: pods / 10,
     };
     let synthetic = synthetic::cluster(size, 1);
-    let (mut namespaces, mut all_pods) = dynakube_netpol::verify::model_cluster(matrix);
+    let model = dynakube_netpol::verify::model_cluster(matrix);
+    let (mut namespaces, mut all_pods) = (model.namespaces, model.pods);
     for namespace in synthetic.namespaces {
         if !namespaces.iter().any(|n| n.name == namespace.name) {
             namespaces.push(namespace);

@@ -384,7 +384,9 @@ fn generated_policies_allow_the_matrix_and_nothing_else() {
     for dir in fixture_dirs() {
         let open = Some(load(&dir));
         for fixture in [open, restricted(&dir)].into_iter().flatten() {
-            let (namespaces, pods) = verify::model_cluster(&fixture.matrix);
+            let crate::evaluate::Cluster {
+                namespaces, pods, ..
+            } = verify::model_cluster(&fixture.matrix);
             let index = Index::new(namespaces, pods, &fixture.rendered.policies).unwrap();
             let report = verify::verify(&fixture.matrix, &index, &fixture.addresses);
             for (flow, check) in fixture.matrix.flows.iter().zip(&report.flows) {
@@ -554,7 +556,9 @@ fn appended_broad_rules_are_reported_exactly() {
         .unwrap();
     let fixture = load(&dir);
     let verify_with = |file: Option<&str>| {
-        let (namespaces, pods) = verify::model_cluster(&fixture.matrix);
+        let crate::evaluate::Cluster {
+            namespaces, pods, ..
+        } = verify::model_cluster(&fixture.matrix);
         let mut policies = fixture.rendered.policies.clone();
         if let Some(file) = file {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit-extras");
@@ -625,7 +629,11 @@ fn extras_of_groups_and_of_pods_no_policy_isolates() {
         .find(|d| d.ends_with("a-cloud-native-network-zone"))
         .unwrap();
     let fixture = load(&dir);
-    let (namespaces, mut pods) = verify::model_cluster(&fixture.matrix);
+    let crate::evaluate::Cluster {
+        namespaces,
+        mut pods,
+        ..
+    } = verify::model_cluster(&fixture.matrix);
     let activegate = pods
         .iter()
         .find(|p| p.name == "dynakube-activegate-0")

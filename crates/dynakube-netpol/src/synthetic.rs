@@ -220,6 +220,7 @@ fn pod(random: &mut Random, i: usize, namespace: usize, namespace_name: &str) ->
         ips,
         ports,
         host_network,
+        ..Pod::default()
     }
 }
 

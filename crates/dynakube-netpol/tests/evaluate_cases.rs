@@ -59,24 +59,24 @@ fn indexes(dir: &Path, name: &str) -> (Index, Index) {
         &read(&dir.join("policies.yaml")),
         &Limits::default(),
     )
-    .map(|read| read.policies)
     .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let (namespaces, pods) = read_cluster(
+    let cluster = read_cluster(
         "cluster.yaml",
         &read(&dir.join("cluster.yaml")),
         &Limits::default(),
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"));
     let like_nca = Index::with_options(
-        namespaces.clone(),
-        pods.clone(),
+        cluster.clone(),
         &policies,
         Options {
             host_network: HostNetwork::Pod,
+            ..Options::default()
         },
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let index = Index::new(namespaces, pods, &policies).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let index = Index::with_options(cluster, &policies, Options::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     (index, like_nca)
 }
 

@@ -27,7 +27,9 @@ pub(crate) struct VerifyArgs {
     sources: Sources,
 
     /// The policies: a file or a directory of them (networking.k8s.io/v1 NetworkPolicies,
-    /// alone or in lists such as `kubectl get networkpolicies -A -o yaml` prints; a directory
+    /// policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicies, cilium.io/v2
+    /// CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies, alone or in lists such as
+    /// `kubectl get networkpolicies -A -o yaml` prints; a directory
     /// gives its *.yaml, *.yml and *.json files, its subdirectories' too with -R); `-` reads
     /// standard input.
     #[arg(long, value_name = "PATH")]
@@ -63,11 +65,12 @@ pub(crate) struct VerifyArgs {
     fail_on: Vec<FailOn>,
 
     /// Check the NetworkPolicies even when the policy files also hold policies of kinds
-    /// verify cannot evaluate (Cilium, Calico, AdminNetworkPolicy); the report counts them.
+    /// verify cannot evaluate (Calico's, the v1alpha1 AdminNetworkPolicy); the report counts
+    /// them.
     #[arg(long)]
     allow_unevaluated: bool,
 
-    /// Accept policy files without any NetworkPolicy.
+    /// Accept policy files without any policy.
     #[arg(long)]
     allow_no_policies: bool,
 
@@ -75,6 +78,15 @@ pub(crate) struct VerifyArgs {
     /// when it exists). verify reads it and never resolves.
     #[arg(long, value_name = "FILE")]
     lock: Option<PathBuf>,
+
+    /// The network plugin, for what the specifications leave to it: `generic` (no particular
+    /// plugin: an ipBlock matches addresses outside the pod network and node addresses, never a
+    /// pod), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
+    /// domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no
+    /// node; Cilium's own policies are enforced with the NetworkPolicies). Default: `cilium`
+    /// when the policies include Cilium's kinds, else `generic`. See docs/explain.md.
+    #[arg(long, value_name = "NAME")]
+    network_plugin: Option<crate::cmd::explain::PluginArg>,
 }
 
 fn read_lock(path: &Path) -> anyhow::Result<dynakube_netpol::lock::Lock> {
@@ -116,24 +128,31 @@ impl VerifyArgs {
         let addresses =
             dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback, &policy)?;
         let files = self.read_policies(&limits)?;
-        let (namespaces, pods) = if self.pods.is_empty() {
+        let cluster = if self.pods.is_empty() {
             verify::model_cluster(&matrix)
         } else {
-            let (mut namespaces, mut pods) = (Vec::new(), Vec::new());
+            let mut cluster = evaluate::Cluster::default();
             let recursive = self.sources.input.recursive;
             for name in &self.pods {
                 for name in crate::inputs::expand(name, recursive)? {
-                    let (more_namespaces, more_pods) =
-                        evaluate::read_cluster(&name, &read(&name, &limits)?, &limits)?;
-                    namespaces.extend(more_namespaces);
-                    pods.extend(more_pods);
+                    let more = evaluate::read_cluster(&name, &read(&name, &limits)?, &limits)?;
+                    cluster.namespaces.extend(more.namespaces);
+                    cluster.pods.extend(more.pods);
+                    cluster.nodes.extend(more.nodes);
+                    cluster.api_server.extend(more.api_server);
                 }
             }
             // Blocks of the profile that hold these pods' addresses widen the rules naming them.
-            say::print_notes(&verify::blocks_holding_pods(&matrix, &pods));
-            (namespaces, pods)
+            say::print_notes(&verify::blocks_holding_pods(&matrix, &cluster.pods));
+            cluster
         };
-        let index = evaluate::Index::new(namespaces, pods, &files.policies)?;
+        let options = evaluate::Options {
+            network_plugin: self
+                .network_plugin
+                .map(crate::cmd::explain::PluginArg::plugin),
+            ..evaluate::Options::default()
+        };
+        let index = evaluate::Index::with_options(cluster, &files, options)?;
         let mut report = verify::verify(&matrix, &index, &addresses);
         report.read_from(&files);
         if let Some(dir) = &self.write_case {
@@ -164,11 +183,11 @@ impl VerifyArgs {
     fn read_policies(&self, limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
         let mut files = evaluate::PolicyFiles::default();
         for name in crate::inputs::expand_or_none(&self.policies, self.sources.input.recursive)? {
-            files.extend(evaluate::read_policies(
+            files.extend([evaluate::read_policies(
                 &name,
                 &read(&name, limits)?,
                 limits,
-            )?);
+            )?]);
         }
         let source = &self.policies;
         if !files.unevaluated.is_empty() && !self.allow_unevaluated {
@@ -182,9 +201,10 @@ impl VerifyArgs {
                 kinds.join(", ")
             );
         }
-        if files.policies.is_empty() && !self.allow_no_policies {
+        // Every policy read is in `files.files`, whatever its dialect.
+        if files.files.is_empty() && !self.allow_no_policies {
             anyhow::bail!(
-                "{source} holds no networking.k8s.io/v1 NetworkPolicy; pass --allow-no-policies to verify a cluster without any"
+                "{source} holds no networking.k8s.io/v1 NetworkPolicy or policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy; pass --allow-no-policies to verify a cluster without any"
             );
         }
         Ok(files)

@@ -25,19 +25,19 @@ use std::fmt;
 
 use super::compile::{Namespaces, PeerMatch, Policy, PortSpec, Rule};
 use super::sets::{AddressSet, PodSet, PortSet, Space};
-use super::{ConnectionEnd, Index, PodId, PodInfo, PolicyRef, View, peers_admit};
+use super::{ConnectionEnd, Index, PodId, PodInfo, PolicyRef, View, rules_of};
 use crate::matrix::Direction;
 
 /// One rule of a policy: the policy, the direction, and the rule's index in the policy's list
 /// for that direction. Displayed as `namespace/name spec.egress[0]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RuleRef {
+pub(crate) struct RuleRef {
     /// The policy.
-    pub policy: PolicyRef,
+    pub(crate) policy: PolicyRef,
     /// Whether the rule is an ingress or an egress rule.
-    pub direction: Direction,
+    pub(crate) direction: Direction,
     /// Its index in `spec.ingress` or `spec.egress`.
-    pub index: usize,
+    pub(crate) index: usize,
 }
 
 impl RuleRef {
@@ -126,14 +126,14 @@ impl Index {
         // Named ports resolve on the destination, when it is a pod seen as a pod.
         let destination = match (direction, other_view) {
             (Direction::Ingress, _) => Some(info),
-            (Direction::Egress, View::Pod(pod)) => Some(pod),
-            (Direction::Egress, View::Addresses(_)) => None,
+            (Direction::Egress, View::Pod(_, pod)) => Some(pod),
+            (Direction::Egress, View::Addresses(..)) => None,
         };
         let mut ports = PortSet::empty();
         for &number in isolating {
             let policy = &self.policies[number as usize];
             for rule in rules_of(policy, direction) {
-                if peers_admit(policy, rule, other_view) {
+                if self.peers_admit(policy, rule, other_view) {
                     ports = ports.union(&rule_ports(rule, destination));
                 }
             }
@@ -219,21 +219,23 @@ impl Index {
                     }));
                 }
                 PeerMatch::Block(block) => {
-                    addresses = addresses.union(&AddressSet::block(&block.cidr, &block.except));
+                    let reach = self.behaviour.ip_block;
+                    let mut set = AddressSet::block(&block.cidr, &block.except);
+                    if !reach.nodes {
+                        set = set.difference(&AddressSet::addresses(self.node_ips.iter().copied()));
+                    }
+                    addresses = addresses.union(&set);
+                    if reach.pods {
+                        pods.extend((0..self.pods.len()).filter(|&id| {
+                            !self.infos[id].by_address
+                                && self.pods[id].ips.iter().any(|ip| block.contains(ip))
+                        }));
+                    }
                 }
             }
         }
         (pods.into_iter().collect(), addresses)
     }
-}
-
-/// The rules of `policy` in `direction` (none when it does not have that policy type).
-fn rules_of(policy: &Policy, direction: Direction) -> &[Rule] {
-    match direction {
-        Direction::Ingress => policy.ingress.as_deref(),
-        Direction::Egress => policy.egress.as_deref(),
-    }
-    .unwrap_or_default()
 }
 
 /// The ports `rule` admits to `destination` (a pod seen as a pod, or `None` for an address).

@@ -160,15 +160,17 @@ pub(super) fn policy(
         .spec
         .as_ref()
         .ok_or_else(|| Error::invalid(location.at("spec"), "is missing"))?;
-    let pod_selector = spec
-        .pod_selector
-        .as_ref()
-        .ok_or_else(|| Error::invalid(location.at("spec.podSelector"), "is missing"))?;
-    let selector = Selector::compile(
-        context.interner,
-        pod_selector,
-        &location.at("spec.podSelector"),
-    )?;
+    // An absent (or null) `podSelector` is the empty selector: the API server decodes it so
+    // (the field is a struct, not a pointer), and the API reference says since Kubernetes 1.34
+    // "This field is optional. If it is not specified, it defaults to an empty selector."
+    let selector = match &spec.pod_selector {
+        Some(pod_selector) => Selector::compile(
+            context.interner,
+            pod_selector,
+            &location.at("spec.podSelector"),
+        )?,
+        None => Selector::default(),
+    };
 
     // The API server's defaulting: without policy types, Ingress always, Egress when the
     // policy has at least one egress rule.
@@ -294,7 +296,7 @@ fn compile_peer(
 }
 
 /// The namespaces that `selector`, found at `location`, matches.
-fn namespaces(
+pub(super) fn namespaces(
     context: &mut Context<'_>,
     selector: &LabelSelector,
     location: &Location,

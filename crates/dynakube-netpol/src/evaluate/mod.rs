@@ -1,13 +1,27 @@
-//! An exact evaluator of Kubernetes `networking.k8s.io/v1` NetworkPolicy semantics.
+//! An exact evaluator of network policies as a cluster enforces them: Kubernetes
+//! `networking.k8s.io/v1` NetworkPolicy, network-policy-api `policy.networking.k8s.io/v1alpha2`
+//! ClusterNetworkPolicy (its Admin and Baseline tiers around the NetworkPolicies), and a slot
+//! for the policies a network plugin enforces together with the NetworkPolicies (Cilium's).
 //!
-//! Given namespaces, pods and policies, [`Index::new`] compiles everything once (selectors on
-//! interned labels, the namespaces each `namespaceSelector` matches, which policies isolate which
-//! pod in which direction, the named ports of every pod), and [`Index::evaluate`] then decides
-//! one [`Connection`] cheaply, saying which policies allowed or isolated each side.
-//! `Index::admits` and `Index::admitted_ports` give the same decisions as sets instead:
-//! every pod, address range and port range each rule admits (see `sets`, which no dialect
-//! owns), so that what policies allow can be compared with what is needed without trying
-//! connections.
+//! Given namespaces, pods, nodes and policies, [`Index::with_options`] compiles everything once
+//! (selectors on interned labels, the namespaces each namespace selector matches, which policies
+//! isolate or have as subject which pod in which direction, the named ports of every pod), and
+//! [`Index::evaluate`] then decides one [`Connection`] cheaply, saying for each side which
+//! tier, policy and rule decided it ([`Decision`]); [`explain`] answers one question in words or
+//! JSON. `Index::admits` and `Index::admitted_ports` give the NetworkPolicy decisions as sets
+//! instead: every pod, address range and port range each rule admits (see `sets`, which no
+//! dialect owns), so that what policies allow can be compared with what is needed without
+//! trying connections.
+//!
+//! # Tiers
+//!
+//! Each side (the source's egress, the destination's ingress) is decided in the tiers of
+//! network-policy-api v0.2.0 (`ClusterNetworkPolicySpec.Tier`): the Admin tier, by priority,
+//! each policy's rules in order (Accept and Deny are final, Pass goes on to the next tier);
+//! then the NetworkPolicies, which decide for every pod they isolate; then the Baseline tier;
+//! then the Kubernetes default, which allows. A connection is allowed when both sides allow it.
+//! The ClusterNetworkPolicy rules are documented in `cnp`, their combination in `tiers`, and
+//! what is left to the network plugin in [`NetworkPlugin`].
 //!
 //! # Semantics
 //!
@@ -17,7 +31,7 @@
 //!   `podSelector` and has that policy type. An isolated side admits exactly the union of the
 //!   rules of the policies isolating it; a side that is not isolated admits everything. A
 //!   connection is allowed when the source's egress side and the destination's ingress side both
-//!   admit it. An external address has no side of its own ([`Side::NotSubject`]).
+//!   admit it. An external address has no side of its own (it is not subject to policy).
 //! - Without `policyTypes` (or with an empty list) a policy has type Ingress, and also Egress
 //!   when `spec.egress` is a non-empty list: the API server's defaulting.
 //! - A rule without `from`/`to` (or with an empty list) admits every peer, pods and addresses; a
@@ -32,16 +46,18 @@
 //!   container port of that name, that protocol and the connection's number. A named port never
 //!   matches an external destination.
 //!
-//! Two points Kubernetes leaves to the network plugin are decided as follows.
+//! Two points Kubernetes leaves to the network plugin are decided as follows, unless a
+//! [`NetworkPlugin`] decides otherwise.
 //!
-//! - **`ipBlock` matches external addresses only, never pods.** A pod peer, whatever its IP, is
+//! - **`ipBlock` matches external addresses only, never pods** ([`NetworkPlugin::Generic`];
+//!   Calico matches pods too, Cilium neither pods nor nodes). A pod peer, whatever its IP, is
 //!   matched by selectors only, and a [`ConnectionEnd::Ip`] is an address outside the pod network, never
 //!   looked up among the pods. This is what the independent analyzer NCA
 //!   (network-config-analyzer 2.1.0) does: in its connectivity map an `ipBlock` covering a pod's
 //!   IP admits the address range but not the pod.
 //! - **hostNetwork pods are their node's addresses** (the default, [`HostNetwork::NodeAddress`]),
 //!   which the Kubernetes documentation calls the most common implementation: such a pod is not
-//!   subject to policy (both its sides are [`Side::NotSubject`]); as a peer, selectors never match
+//!   subject to policy (both its sides are not subject to policy); as a peer, selectors never match
 //!   it and an `ipBlock` matches it when it contains one of its IPs (the node's); named ports do
 //!   not resolve on it. NCA differs: it ignores `hostNetwork` and treats such pods as ordinary
 //!   pods (policies isolate them, selectors match them, `ipBlock`s do not), which
@@ -57,7 +73,7 @@
 //! # Example
 //!
 //! ```
-//! use dynakube_netpol::evaluate::{Connection, Index, ConnectionEnd, read_cluster, read_policies};
+//! use dynakube_netpol::evaluate::{Connection, Index, ConnectionEnd, Options, read_cluster, read_policies};
 //! use dynakube_netpol::source::Limits;
 //! use dynakube_netpol::matrix::Protocol;
 //!
@@ -86,12 +102,13 @@
 //!   - from: [{podSelector: {matchLabels: {app: web}}}]
 //!     ports: [{port: sql}]
 //! "#;
-//! let (namespaces, pods) = read_cluster("cluster.yaml", cluster, &Limits::default())?;
-//! let index = Index::new(namespaces, pods, &read_policies("policies.yaml", policies, &Limits::default()).map(|read| read.policies)?)?;
-//! let (web, db) = (index.pod_id("shop", "web").unwrap(), index.pod_id("shop", "db").unwrap());
-//! let to_db = |from, port| Connection { from, to: ConnectionEnd::Pod(db), port, protocol: Protocol::Tcp };
-//! assert!(index.evaluate(&to_db(ConnectionEnd::Pod(web), 5432)).allowed());
-//! assert!(!index.evaluate(&to_db(ConnectionEnd::Pod(web), 5433)).allowed());
+//! let cluster = read_cluster("cluster.yaml", cluster, &Limits::default())?;
+//! let policies = read_policies("policies.yaml", policies, &Limits::default())?;
+//! let index = Index::with_options(cluster, &policies, Options::default())?;
+//! let (web, db) = (index.connection_end("shop/web").unwrap(), index.connection_end("shop/db").unwrap());
+//! let to_db = |from, port| Connection { from, to: db, port, protocol: Protocol::Tcp };
+//! assert!(index.evaluate(&to_db(web, 5432)).allowed());
+//! assert!(!index.evaluate(&to_db(web, 5433)).allowed());
 //! let verdict = index.evaluate(&to_db(ConnectionEnd::Ip("10.0.0.1".parse().unwrap()), 5432));
 //! assert_eq!(verdict.ingress.to_string(), "denied (isolated by shop/db)");
 //! # Ok::<(), dynakube_netpol::Error>(())
@@ -99,15 +116,22 @@
 
 mod admitted;
 pub(crate) mod cilium;
+mod cilium_tier;
+mod cnp;
 mod compile;
+mod decision;
+mod explain;
 mod labels;
+mod plugin;
 mod read;
 pub(crate) mod sets;
+mod tiers;
 mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 
@@ -116,9 +140,11 @@ use self::labels::{Interner, LabelSet};
 use crate::error::{Error, Location, Result};
 use crate::matrix::{Direction, Protocol};
 
-pub(crate) use self::admitted::Admits;
-pub use self::admitted::RuleRef;
+pub(crate) use self::admitted::{Admits, RuleRef};
+pub(crate) use self::decision::{Decider, Outcome, Tier};
+pub use self::explain::{Explanation, explain};
 pub use self::read::{PolicyFiles, read_cluster, read_policies};
+pub(crate) use self::tiers::{Namespaced, Query};
 pub use self::write::Case;
 
 /// The label the API server gives every namespace, with the namespace's name as value.
@@ -145,7 +171,7 @@ pub struct ContainerPort {
 }
 
 /// A pod as far as policies care.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pod {
     /// The name.
     pub name: String,
@@ -159,10 +185,42 @@ pub struct Pod {
     pub ports: Vec<ContainerPort>,
     /// Whether the pod runs in the node's network namespace.
     pub host_network: bool,
+    /// The node it runs on (`spec.nodeName`), when scheduled.
+    pub node: Option<String>,
+    /// Its service account (`spec.serviceAccountName`), when given.
+    pub service_account: Option<String>,
+}
+
+/// A node: its labels, which ClusterNetworkPolicy `nodes` peers select, and its addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Node {
+    /// The name.
+    pub name: String,
+    /// The labels.
+    pub labels: BTreeMap<String, String>,
+    /// The IP addresses of `status.addresses` (types `InternalIP` and `ExternalIP`).
+    pub addresses: Vec<IpAddr>,
+}
+
+/// Namespaces, pods and nodes, as `kubectl get namespaces,pods,nodes -o yaml` lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cluster {
+    /// The namespaces.
+    pub namespaces: Vec<Namespace>,
+    /// The pods.
+    pub pods: Vec<Pod>,
+    /// The nodes.
+    pub nodes: Vec<Node>,
+    /// The addresses kube-apiserver serves on as pods reach it: the endpoints of the
+    /// `kubernetes` Service (Cilium's `kube-apiserver` entity).
+    pub api_server: Vec<IpAddr>,
 }
 
 /// A pod: its index in the pods given to [`Index::new`].
 pub(crate) type PodId = usize;
+
+/// A node: its index in the nodes of the [`Cluster`].
+pub(crate) type NodeId = usize;
 
 /// One end of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -171,6 +229,8 @@ pub enum ConnectionEnd {
     Pod(PodId),
     /// An address outside the pod network.
     Ip(IpAddr),
+    /// The host network of a node of the index: its addresses.
+    Node(NodeId),
 }
 
 /// A connection to decide: from one end to a destination port of the other.
@@ -186,13 +246,13 @@ pub struct Connection {
     pub protocol: Protocol,
 }
 
-/// A policy by namespace and name; displayed as `namespace/name`.
+/// A NetworkPolicy by namespace and name; displayed as `namespace/name`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PolicyRef {
+pub(crate) struct PolicyRef {
     /// The namespace.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// The name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 impl fmt::Display for PolicyRef {
@@ -201,12 +261,17 @@ impl fmt::Display for PolicyRef {
     }
 }
 
-/// What one side of a connection (the source's egress or the destination's ingress) decides.
+/// What the NetworkPolicies alone decide on one side of a connection (the source's egress or
+/// the destination's ingress).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Side {
+pub(crate) enum Side {
     /// The pod is not isolated in this direction: everything is admitted.
     NotIsolated,
     /// The peer is not subject to policy: an external address, or a hostNetwork pod.
+    #[allow(
+        dead_code,
+        reason = "the NetworkPolicy tier gives sides of pods only; dialects enforced with it match on it"
+    )]
     NotSubject,
     /// The pod is isolated, and these policies (in input order) have a rule admitting the
     /// connection.
@@ -219,13 +284,6 @@ pub enum Side {
         /// The policies isolating the pod in this direction, in input order.
         isolated_by: Vec<PolicyRef>,
     },
-}
-
-impl Side {
-    /// Whether this side admits the connection.
-    pub(crate) fn allows(&self) -> bool {
-        !matches!(self, Side::Denied { .. })
-    }
 }
 
 impl fmt::Display for Side {
@@ -252,16 +310,51 @@ impl fmt::Display for Side {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     /// The source's egress side.
-    pub egress: Side,
+    pub egress: Decision,
     /// The destination's ingress side.
-    pub ingress: Side,
+    pub ingress: Decision,
 }
 
 impl Verdict {
-    /// Whether both sides admit the connection.
+    /// Whether both sides admit the connection (a side the policies leave undefined does not).
     pub fn allowed(&self) -> bool {
         self.egress.allows() && self.ingress.allows()
     }
+}
+
+/// What one side of a connection (the source's egress or the destination's ingress) decides,
+/// and what decided it. Displayed in words: `allowed by a/x`, `denied (isolated by a/y)`,
+/// `denied by ClusterNetworkPolicy z spec.egress[1] (Admin tier, priority 5)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// How it ended.
+    pub(crate) outcome: Outcome,
+    /// The tier that decided (none when no tier did).
+    pub(crate) tier: Option<Tier>,
+    /// The rules that decided, or the policies that isolate; for an undefined side, the rules of
+    /// the same priority that disagree.
+    pub(crate) by: Vec<Decider>,
+    /// Pass rules that sent the evaluation on to a later tier.
+    pub(crate) passed: Vec<Decider>,
+}
+
+/// The network plugin that enforces the policies, for the choices the specifications leave to
+/// it (see `plugin`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NetworkPlugin {
+    /// No particular plugin: what the specifications say, and where they leave a choice, the
+    /// most common implementation (an `ipBlock` matches addresses outside the pod network and
+    /// node addresses, never a pod; ClusterNetworkPolicy `networks` match pods too, as the API
+    /// says; every ClusterNetworkPolicy peer is implemented). The default.
+    #[default]
+    Generic,
+    /// Calico: address blocks match every address, pods' and nodes' too; the
+    /// ClusterNetworkPolicy peers `nodes` and `domainNames` are not implemented.
+    Calico,
+    /// Cilium: address blocks match no pod and no node; Cilium's own policies are enforced
+    /// together with the NetworkPolicies.
+    Cilium,
 }
 
 /// How hostNetwork pods are treated; Kubernetes leaves it to the network plugin.
@@ -280,6 +373,10 @@ pub enum HostNetwork {
 pub struct Options {
     /// How hostNetwork pods are treated.
     pub host_network: HostNetwork,
+    /// The network plugin, for what the specifications leave to it; without one,
+    /// [`NetworkPlugin::Cilium`] where the policies include Cilium's own kinds (only Cilium
+    /// enforces them), else [`NetworkPlugin::Generic`].
+    pub network_plugin: Option<NetworkPlugin>,
 }
 
 /// What the evaluator keeps of a pod.
@@ -293,64 +390,144 @@ struct PodInfo {
     named_ports: Vec<(u32, u16, Protocol)>,
     /// Whether it is seen by its addresses only (a hostNetwork pod, by default).
     by_address: bool,
-    /// The policies isolating it for ingress, in input order.
+    /// The NetworkPolicies isolating it for ingress, in input order.
     ingress: Vec<u32>,
-    /// The policies isolating it for egress, in input order.
+    /// The NetworkPolicies isolating it for egress, in input order.
     egress: Vec<u32>,
+    /// The Admin tier ClusterNetworkPolicies whose subject it is, in order of priority.
+    admin: Vec<u32>,
+    /// The Baseline tier ClusterNetworkPolicies whose subject it is, in order of priority.
+    baseline: Vec<u32>,
 }
 
 /// The other end of a connection, as a rule's peers see it.
 #[derive(Clone, Copy)]
 enum View<'a> {
-    /// A pod matched by selectors.
-    Pod(&'a PodInfo),
-    /// Addresses matched by `ipBlock`s.
-    Addresses(&'a [IpAddr]),
+    /// A pod matched by selectors (and by address blocks where the plugin says so).
+    Pod(PodId, &'a PodInfo),
+    /// Addresses matched by address blocks; `node` when they are a node's (its host network).
+    Addresses(&'a [IpAddr], bool),
 }
 
-/// Namespaces, pods and compiled policies, ready to decide connections.
+/// Namespaces, pods, nodes and compiled policies of every dialect, ready to decide connections
+/// as the cluster's network plugin combines them.
 #[derive(Debug, Clone)]
 pub struct Index {
     namespaces: Vec<Namespace>,
     pods: Vec<Pod>,
+    nodes: Vec<Node>,
     pod_ids: HashMap<String, HashMap<String, PodId>>,
+    node_ids: HashMap<String, NodeId>,
     infos: Vec<PodInfo>,
     /// The pods of each namespace, by namespace index.
     namespace_pods: Vec<Vec<PodId>>,
+    /// The NetworkPolicies, in input order.
     policies: Vec<Policy>,
+    /// The ClusterNetworkPolicies, by tier, priority and name.
+    cluster: Vec<cnp::Compiled>,
+    /// The addresses of nodes and of the pods seen by their addresses.
+    node_ips: HashSet<IpAddr>,
+    /// The pods seen as pods, by address.
+    pod_ips: HashMap<IpAddr, PodId>,
+    /// kube-apiserver's addresses.
+    api_server: Vec<IpAddr>,
+    /// The network plugin, chosen.
+    plugin: NetworkPlugin,
+    behaviour: plugin::Behaviour,
+    /// The policies the plugin enforces together with the NetworkPolicies (Cilium's).
+    namespaced: Option<Arc<dyn Namespaced>>,
 }
 
 impl Index {
-    /// Compiles `policies` against `namespaces` and `pods`, treating hostNetwork pods as their
-    /// node's addresses.
+    /// Compiles NetworkPolicies against `namespaces` and `pods`, treating hostNetwork pods as
+    /// their node's addresses, for no particular network plugin.
     ///
     /// A policy the API server would reject (a bad CIDR, an unknown operator or protocol, a
-    /// missing `podSelector`, name or namespace, a numeric string as port) is an error naming
+    /// missing name or namespace, a numeric string as port) is an error naming
     /// the policy and the field; so are two namespaces, pods or policies of the same name.
     pub fn new(
         namespaces: Vec<Namespace>,
         pods: Vec<Pod>,
         policies: &[NetworkPolicy],
     ) -> Result<Index> {
-        Self::with_options(namespaces, pods, policies, Options::default())
+        let cluster = Cluster {
+            namespaces,
+            pods,
+            ..Cluster::default()
+        };
+        Self::build(cluster, policies, &[], Options::default())
     }
 
-    /// [`Index::new`] with `options`.
-    pub fn with_options(
-        mut namespaces: Vec<Namespace>,
-        pods: Vec<Pod>,
+    /// Compiles the policies of every dialect `files` holds against `cluster`, with `options`:
+    /// [`Index::new`] for a whole cluster, ClusterNetworkPolicies, Cilium's policies and a
+    /// network plugin. Cilium's policies with another network plugin than Cilium are an error:
+    /// no other plugin enforces them.
+    pub fn with_options(cluster: Cluster, files: &PolicyFiles, options: Options) -> Result<Index> {
+        let cilium = !files.cilium_policies.is_empty();
+        let plugin = match options.network_plugin {
+            None if cilium => NetworkPlugin::Cilium,
+            None => NetworkPlugin::Generic,
+            Some(plugin) => plugin,
+        };
+        if cilium && plugin != NetworkPlugin::Cilium {
+            let policy = &files.cilium_policies[0].reference;
+            return Err(Error::invalid(
+                Location::new(policy.to_string(), None, ""),
+                format!("only Cilium enforces Cilium's policies, not the network plugin {plugin}"),
+            ));
+        }
+        let mut index = Self::build(
+            cluster,
+            &files.policies,
+            &files.cluster_network_policies,
+            Options {
+                network_plugin: Some(plugin),
+                ..options
+            },
+        )?;
+        if cilium {
+            index.namespaced = Some(Arc::new(cilium_tier::CiliumTier::new(
+                files.cilium_policies.clone(),
+                &index.namespaces,
+                &index.pods,
+                &index.nodes,
+                &index.api_server,
+            )));
+        }
+        Ok(index)
+    }
+
+    fn build(
+        cluster: Cluster,
         policies: &[NetworkPolicy],
+        cluster_policies: &[cnp::ClusterNetworkPolicy],
         options: Options,
     ) -> Result<Index> {
+        let Cluster {
+            mut namespaces,
+            pods,
+            nodes,
+            api_server,
+        } = cluster;
         let mut namespace_ids = index_namespaces(&mut namespaces)?;
         let (pod_ids, pod_namespaces) = index_pods(&pods, &mut namespaces, &mut namespace_ids)?;
         let policy_namespaces = index_policies(policies, &mut namespaces, &mut namespace_ids)?;
+        let node_ids = index_nodes(&nodes)?;
+        let plugin = options.network_plugin.unwrap_or_default();
+        let behaviour = plugin.behaviour();
 
         // Policies compiled on interned labels, namespace selectors resolved once.
         let mut interner = Interner::default();
         let namespace_labels: Vec<LabelSet> = namespaces
             .iter()
             .map(|namespace| LabelSet::new(&mut interner, &namespace.labels))
+            .collect();
+        let node_labels: Vec<(LabelSet, Vec<IpAddr>)> = nodes
+            .iter()
+            .map(|node| {
+                let labels = LabelSet::new(&mut interner, &node.labels);
+                (labels, node.addresses.clone())
+            })
             .collect();
         let mut context = Context {
             interner: &mut interner,
@@ -361,6 +538,14 @@ impl Index {
             .zip(&policy_namespaces)
             .map(|(policy, &namespace)| compile::policy(&mut context, policy, namespace))
             .collect::<Result<Vec<_>>>()?;
+        let cluster = compile_cluster_policies(
+            &mut context,
+            &cnp::NodeLabels {
+                nodes: &node_labels,
+            },
+            behaviour,
+            cluster_policies,
+        )?;
 
         let mut infos = pod_infos(&pods, &pod_namespaces, &mut interner, options);
         let mut namespace_pods = vec![Vec::new(); namespaces.len()];
@@ -368,13 +553,37 @@ impl Index {
             namespace_pods[info.namespace].push(id);
         }
         isolate(&mut infos, &compiled, &namespace_pods);
+        subjects(&mut infos, &cluster, &namespace_pods);
+        let mut node_ips: HashSet<IpAddr> = nodes
+            .iter()
+            .flat_map(|node| node.addresses.iter().copied())
+            .collect();
+        let mut pod_ips = HashMap::new();
+        for (id, (pod, info)) in pods.iter().zip(&infos).enumerate() {
+            if info.by_address {
+                node_ips.extend(pod.ips.iter().copied());
+            } else {
+                for ip in &pod.ips {
+                    pod_ips.entry(*ip).or_insert(id);
+                }
+            }
+        }
         Ok(Index {
             namespaces,
             pods,
+            nodes,
             pod_ids,
+            node_ids,
             infos,
             namespace_pods,
             policies: compiled,
+            cluster,
+            node_ips,
+            pod_ips,
+            api_server,
+            plugin,
+            behaviour,
+            namespaced: None,
         })
     }
 
@@ -383,10 +592,32 @@ impl Index {
         &self.pods
     }
 
+    /// The nodes, indexed by [`NodeId`].
+    #[cfg_attr(
+        not(test),
+        allow(
+            dead_code,
+            reason = "for the dialects enforced with the NetworkPolicies"
+        )
+    )]
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
     /// The namespaces: those given (with the `kubernetes.io/metadata.name` label added where
     /// missing), then those only pods or policies name.
     pub(crate) fn namespaces(&self) -> &[Namespace] {
         &self.namespaces
+    }
+
+    /// The network plugin the index decides for.
+    pub(crate) fn network_plugin(&self) -> NetworkPlugin {
+        self.plugin
+    }
+
+    /// Whether the index holds policies of other dialects than NetworkPolicy.
+    pub(crate) fn has_other_dialects(&self) -> bool {
+        !self.cluster.is_empty() || self.namespaced.is_some()
     }
 
     /// The policies, in input order.
@@ -396,30 +627,46 @@ impl Index {
     }
 
     /// The pod `name` in `namespace`.
-    pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
+    pub(crate) fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
         self.pod_ids.get(namespace)?.get(name).copied()
     }
 
-    /// The end of a connection that `text` names: an IP address, or `namespace/name` of a known pod.
+    /// The node `name`.
+    pub(crate) fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_ids.get(name).copied()
+    }
+
+    /// The pod outside the host network that has `address`, if any.
+    pub(crate) fn pod_at(&self, address: &IpAddr) -> Option<PodId> {
+        self.pod_ips.get(address).copied()
+    }
+
+    /// The end of a connection that `text` names: an IP address, `namespace/name` of a known
+    /// pod, or `node/name` of a known node.
     pub fn connection_end(&self, text: &str) -> Option<ConnectionEnd> {
         if let Ok(address) = text.parse() {
             return Some(ConnectionEnd::Ip(address));
         }
         let (namespace, name) = text.split_once('/')?;
-        self.pod_id(namespace, name).map(ConnectionEnd::Pod)
+        match self.pod_id(namespace, name) {
+            Some(id) => Some(ConnectionEnd::Pod(id)),
+            None if namespace == "node" => self.node_id(name).map(ConnectionEnd::Node),
+            None => None,
+        }
     }
 
-    /// `namespace/name` of a pod, or the address.
+    /// `namespace/name` of a pod, `node/name` of a node, or the address.
     ///
     /// # Panics
     ///
-    /// When a [`ConnectionEnd::Pod`] is not a pod of this index.
+    /// When a [`ConnectionEnd::Pod`] or [`ConnectionEnd::Node`] is not one of this index.
     pub fn end_name(&self, end: &ConnectionEnd) -> String {
         match end {
             ConnectionEnd::Pod(id) => {
                 format!("{}/{}", self.pods[*id].namespace, self.pods[*id].name)
             }
             ConnectionEnd::Ip(address) => address.to_string(),
+            ConnectionEnd::Node(id) => format!("node/{}", self.nodes[*id].name),
         }
     }
 
@@ -440,58 +687,34 @@ impl Index {
         (refs(&self.infos[id].ingress), refs(&self.infos[id].egress))
     }
 
-    /// Decides `connection`, naming the policies behind each side.
+    /// Decides `connection`, naming what decided each side: the tier, the policies and their
+    /// rules.
     ///
     /// # Panics
     ///
-    /// When a [`ConnectionEnd::Pod`] is not a pod of this index.
+    /// When a [`ConnectionEnd::Pod`] or [`ConnectionEnd::Node`] is not one of this index.
     pub fn evaluate(&self, connection: &Connection) -> Verdict {
-        let side = |direction, subject: &ConnectionEnd, other: &ConnectionEnd| match self
-            .subject(subject)
-        {
-            None => Side::NotSubject,
-            Some(info) => {
-                let isolating = match direction {
-                    Direction::Ingress => &info.ingress,
-                    Direction::Egress => &info.egress,
-                };
-                if isolating.is_empty() {
-                    return Side::NotIsolated;
-                }
-                let by: Vec<PolicyRef> = self
-                    .admitting(isolating, direction, connection, other)
-                    .map(|policy| policy.reference.clone())
-                    .collect();
-                if by.is_empty() {
-                    Side::Denied {
-                        isolated_by: isolating
-                            .iter()
-                            .map(|&n| self.policies[n as usize].reference.clone())
-                            .collect(),
-                    }
-                } else {
-                    Side::Allowed { by }
-                }
-            }
-        };
-        Verdict {
-            egress: side(Direction::Egress, &connection.from, &connection.to),
-            ingress: side(Direction::Ingress, &connection.to, &connection.from),
-        }
+        self.decide(&Query {
+            connection,
+            name: None,
+        })
     }
 
     /// Whether `connection` is allowed: [`Index::evaluate`] without naming policies, stopping
-    /// at the first admitting rule.
+    /// at the first admitting rule where only NetworkPolicies are involved.
     ///
     /// # Panics
     ///
-    /// When a [`ConnectionEnd::Pod`] is not a pod of this index.
+    /// When a [`ConnectionEnd::Pod`] or [`ConnectionEnd::Node`] is not one of this index.
     pub fn allows(&self, connection: &Connection) -> bool {
+        if self.has_other_dialects() {
+            return self.evaluate(connection).allowed();
+        }
         let side = |direction, subject: &ConnectionEnd, other: &ConnectionEnd| match self
             .subject(subject)
         {
             None => true,
-            Some(info) => {
+            Some((_, info)) => {
                 let isolating = match direction {
                     Direction::Ingress => &info.ingress,
                     Direction::Egress => &info.egress,
@@ -507,11 +730,12 @@ impl Index {
             && side(Direction::Ingress, &connection.to, &connection.from)
     }
 
-    /// The pod behind `end` when it is subject to policy.
-    fn subject(&self, end: &ConnectionEnd) -> Option<&PodInfo> {
+    /// The pod behind `end` when it is subject to policy (NetworkPolicy and
+    /// ClusterNetworkPolicy; not a host-network pod).
+    fn subject(&self, end: &ConnectionEnd) -> Option<(PodId, &PodInfo)> {
         match end {
-            ConnectionEnd::Pod(id) => Some(&self.infos[*id]).filter(|info| !info.by_address),
-            ConnectionEnd::Ip(_) => None,
+            ConnectionEnd::Pod(id) => Some((*id, &self.infos[*id])).filter(|(_, i)| !i.by_address),
+            ConnectionEnd::Ip(_) | ConnectionEnd::Node(_) => None,
         }
     }
 
@@ -519,15 +743,42 @@ impl Index {
     fn view<'a>(&'a self, end: &'a ConnectionEnd) -> View<'a> {
         match end {
             ConnectionEnd::Pod(id) if self.infos[*id].by_address => {
-                View::Addresses(&self.pods[*id].ips)
+                View::Addresses(&self.pods[*id].ips, true)
             }
-            ConnectionEnd::Pod(id) => View::Pod(&self.infos[*id]),
-            ConnectionEnd::Ip(address) => View::Addresses(std::slice::from_ref(address)),
+            ConnectionEnd::Pod(id) => View::Pod(*id, &self.infos[*id]),
+            ConnectionEnd::Ip(address) => View::Addresses(
+                std::slice::from_ref(address),
+                self.node_ips.contains(address),
+            ),
+            ConnectionEnd::Node(id) => View::Addresses(&self.nodes[*id].addresses, true),
         }
     }
 
-    /// The policies among `isolating` with a rule of `direction` admitting `connection`, whose
-    /// other end is `other`.
+    /// The destination pod of `connection` when rules see it as a pod: where named ports
+    /// resolve.
+    fn destination<'a>(&'a self, connection: &'a Connection) -> Option<&'a PodInfo> {
+        match self.view(&connection.to) {
+            View::Pod(_, info) => Some(info),
+            View::Addresses(..) => None,
+        }
+    }
+
+    /// Whether an address block (a test of addresses) that reaches what `reach` says matches
+    /// `other`.
+    fn block_matches(
+        &self,
+        other: View<'_>,
+        reach: plugin::Reach,
+        contains: impl Fn(&IpAddr) -> bool,
+    ) -> bool {
+        match other {
+            View::Pod(id, _) => reach.pods && self.pods[id].ips.iter().any(contains),
+            View::Addresses(ips, node) => (!node || reach.nodes) && ips.iter().any(contains),
+        }
+    }
+
+    /// The NetworkPolicies among `isolating` with a rule of `direction` admitting
+    /// `connection`, whose other end is `other`.
     fn admitting<'a>(
         &'a self,
         isolating: &'a [u32],
@@ -536,27 +787,124 @@ impl Index {
         other: &'a ConnectionEnd,
     ) -> impl Iterator<Item = &'a Policy> {
         let other = self.view(other);
-        // Named ports resolve on the destination, when it is a pod seen as a pod.
-        let destination = match self.view(&connection.to) {
-            View::Pod(info) => Some(info),
-            View::Addresses(_) => None,
-        };
+        let destination = self.destination(connection);
         isolating
             .iter()
             .map(|&n| &self.policies[n as usize])
             .filter(move |policy| {
-                let rules = match direction {
-                    Direction::Ingress => policy.ingress.as_deref(),
-                    Direction::Egress => policy.egress.as_deref(),
-                };
-                rules.unwrap_or_default().iter().any(|rule| {
-                    ports_admit(rule, connection, destination) && peers_admit(policy, rule, other)
+                rules_of(policy, direction).iter().any(|rule| {
+                    ports_admit(rule.ports.as_deref(), connection, destination)
+                        && self.peers_admit(policy, rule, other)
                 })
             })
     }
+
+    /// What the NetworkPolicies decide on the `direction` side of the pod `info`, and the
+    /// policies and rules behind it: the admitting rules, or the isolating policies.
+    fn network_policy_side(
+        &self,
+        direction: Direction,
+        info: &PodInfo,
+        connection: &Connection,
+        other: &ConnectionEnd,
+    ) -> (Side, Vec<Decider>) {
+        let isolating = match direction {
+            Direction::Ingress => &info.ingress,
+            Direction::Egress => &info.egress,
+        };
+        if isolating.is_empty() {
+            return (Side::NotIsolated, Vec::new());
+        }
+        let view = self.view(other);
+        let destination = self.destination(connection);
+        let (mut by, mut rules) = (Vec::new(), Vec::new());
+        for &n in isolating {
+            let policy = &self.policies[n as usize];
+            let mut admitted = false;
+            for (index, rule) in rules_of(policy, direction).iter().enumerate() {
+                if ports_admit(rule.ports.as_deref(), connection, destination)
+                    && self.peers_admit(policy, rule, view)
+                {
+                    admitted = true;
+                    rules.push(Decider::network_policy(
+                        &policy.reference,
+                        Some((direction, index)),
+                    ));
+                }
+            }
+            if admitted {
+                by.push(policy.reference.clone());
+            }
+        }
+        if by.is_empty() {
+            let isolated_by: Vec<PolicyRef> = isolating
+                .iter()
+                .map(|&n| self.policies[n as usize].reference.clone())
+                .collect();
+            let deciders = isolated_by
+                .iter()
+                .map(|p| Decider::network_policy(p, None))
+                .collect();
+            (Side::Denied { isolated_by }, deciders)
+        } else {
+            (Side::Allowed { by }, rules)
+        }
+    }
+
+    /// Whether a peer of `rule` in `policy` matches `other`.
+    fn peers_admit(&self, policy: &Policy, rule: &Rule, other: View<'_>) -> bool {
+        let Some(peers) = &rule.peers else {
+            return true;
+        };
+        peers.iter().any(|peer| match (peer, other) {
+            (PeerMatch::Pods { namespaces, pods }, View::Pod(_, info)) => {
+                let namespace = match namespaces {
+                    Namespaces::Own => info.namespace == policy.namespace,
+                    Namespaces::All => true,
+                    Namespaces::Set(set) => set.contains(info.namespace),
+                };
+                namespace && pods.matches(&info.labels)
+            }
+            (PeerMatch::Block(block), other) => {
+                self.block_matches(other, self.behaviour.ip_block, |a| block.contains(a))
+            }
+            (PeerMatch::Pods { .. }, View::Addresses(..)) => false,
+        })
+    }
 }
 
-/// The index of namespace `name`, added with only its name label when missing.
+/// The rules of `policy` in `direction` (none when it does not have that policy type).
+fn rules_of(policy: &Policy, direction: Direction) -> &[Rule] {
+    match direction {
+        Direction::Ingress => policy.ingress.as_deref(),
+        Direction::Egress => policy.egress.as_deref(),
+    }
+    .unwrap_or_default()
+}
+
+/// The ClusterNetworkPolicies compiled, sorted by tier, priority and name; two of one name are
+/// an error.
+fn compile_cluster_policies(
+    context: &mut Context<'_>,
+    nodes: &cnp::NodeLabels<'_>,
+    behaviour: plugin::Behaviour,
+    policies: &[cnp::ClusterNetworkPolicy],
+) -> Result<Vec<cnp::Compiled>> {
+    let mut seen = HashSet::new();
+    let mut compiled = Vec::with_capacity(policies.len());
+    for policy in policies {
+        if !seen.insert(policy.name.as_str()) {
+            return Err(Error::invalid(
+                policy.location.join("metadata.name"),
+                "is given twice",
+            ));
+        }
+        compiled.push(cnp::compile(context, nodes, behaviour, policy)?);
+    }
+    compiled.sort_by(|a, b| (a.tier, a.priority, &a.name).cmp(&(b.tier, b.priority, &b.name)));
+    Ok(compiled)
+}
+
 /// Namespaces by name, each with the name label the API server gives it.
 fn index_namespaces(namespaces: &mut [Namespace]) -> Result<HashMap<String, usize>> {
     let mut ids = HashMap::new();
@@ -576,6 +924,21 @@ fn index_namespaces(namespaces: &mut [Namespace]) -> Result<HashMap<String, usiz
             .labels
             .entry(NAMESPACE_NAME_LABEL.to_string())
             .or_insert_with(|| namespace.name.clone());
+    }
+    Ok(ids)
+}
+
+/// Nodes by name; two of one name are an error.
+fn index_nodes(nodes: &[Node]) -> Result<HashMap<String, NodeId>> {
+    let mut ids = HashMap::new();
+    for (id, node) in nodes.iter().enumerate() {
+        let location = Location::new(format!("Node {}", node.name), None, "metadata.name");
+        if node.name.is_empty() {
+            return Err(Error::invalid(location, "is missing"));
+        }
+        if ids.insert(node.name.clone(), id).is_some() {
+            return Err(Error::invalid(location, "is given twice"));
+        }
     }
     Ok(ids)
 }
@@ -660,6 +1023,8 @@ fn pod_infos(
             by_address: pod.host_network && options.host_network == HostNetwork::NodeAddress,
             ingress: Vec::new(),
             egress: Vec::new(),
+            admin: Vec::new(),
+            baseline: Vec::new(),
         })
         .collect()
 }
@@ -683,6 +1048,35 @@ fn isolate(infos: &mut [PodInfo], policies: &[Policy], pods_by_namespace: &[Vec<
     }
 }
 
+/// Records which ClusterNetworkPolicies have which pod as subject, in the order of `policies`
+/// (by tier, priority and name). Pods seen by their addresses are no subjects.
+fn subjects(infos: &mut [PodInfo], policies: &[cnp::Compiled], pods_by_namespace: &[Vec<PodId>]) {
+    for (number, policy) in policies.iter().enumerate() {
+        let number = u32::try_from(number).unwrap_or(u32::MAX);
+        for (namespace, ids) in pods_by_namespace.iter().enumerate() {
+            let selected = match &policy.namespaces {
+                Namespaces::Own => false,
+                Namespaces::All => true,
+                Namespaces::Set(set) => set.contains(namespace),
+            };
+            if !selected {
+                continue;
+            }
+            for &id in ids {
+                let info = &mut infos[id];
+                if info.by_address || !policy.pods.matches(&info.labels) {
+                    continue;
+                }
+                match policy.tier {
+                    Tier::Admin => info.admin.push(number),
+                    Tier::Baseline => info.baseline.push(number),
+                    Tier::NetworkPolicy => {}
+                }
+            }
+        }
+    }
+}
+
 fn namespace_id(
     namespaces: &mut Vec<Namespace>,
     ids: &mut HashMap<String, usize>,
@@ -697,9 +1091,14 @@ fn namespace_id(
     })
 }
 
-/// Whether `rule` admits the port and protocol of `connection` to `destination`.
-fn ports_admit(rule: &Rule, connection: &Connection, destination: Option<&PodInfo>) -> bool {
-    let Some(ports) = &rule.ports else {
+/// Whether `ports` (every port when `None`) admit the port and protocol of `connection` to
+/// `destination`, where named ports resolve.
+fn ports_admit(
+    ports: Option<&[PortMatch]>,
+    connection: &Connection,
+    destination: Option<&PodInfo>,
+) -> bool {
+    let Some(ports) = ports else {
         return true;
     };
     ports.iter().any(|&PortMatch { protocol, port }| {
@@ -713,27 +1112,6 @@ fn ports_admit(rule: &Rule, connection: &Connection, destination: Option<&PodInf
                     })
                 }),
             }
-    })
-}
-
-/// Whether a peer of `rule` in `policy` matches `other`.
-fn peers_admit(policy: &Policy, rule: &Rule, other: View<'_>) -> bool {
-    let Some(peers) = &rule.peers else {
-        return true;
-    };
-    peers.iter().any(|peer| match (peer, other) {
-        (PeerMatch::Pods { namespaces, pods }, View::Pod(info)) => {
-            let namespace = match namespaces {
-                Namespaces::Own => info.namespace == policy.namespace,
-                Namespaces::All => true,
-                Namespaces::Set(set) => set.contains(info.namespace),
-            };
-            namespace && pods.matches(&info.labels)
-        }
-        (PeerMatch::Block(block), View::Addresses(addresses)) => {
-            addresses.iter().any(|a| block.contains(a))
-        }
-        _ => false,
     })
 }
 

@@ -1,5 +1,5 @@
-//! Reading the evaluator's inputs: NetworkPolicies, and the pods and namespaces of a cluster,
-//! from the YAML that `kubectl get ... -o yaml` prints.
+//! Reading the evaluator's inputs: policies of every dialect it evaluates, and the namespaces,
+//! pods and nodes of a cluster, from the YAML that `kubectl get ... -o yaml` prints.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -9,30 +9,48 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
-use super::{ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Pod};
+use super::{Cluster, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Node, Pod};
+use super::{cilium, cnp};
 use crate::error::{Error, Location, Result};
 use crate::matrix::Protocol;
 use crate::source::{Limits, Object};
 
-/// What policy files held: the NetworkPolicies, and the objects that were not read.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What policy files held: the policies of the dialects the evaluator reads, and the objects
+/// that were not read.
+#[derive(Debug, Clone, Default)]
 pub struct PolicyFiles {
     /// The `networking.k8s.io/v1` NetworkPolicies.
     pub policies: Vec<NetworkPolicy>,
-    /// Policies of other kinds (Cilium, Calico, AdminNetworkPolicy, ...), which the evaluator
+    /// The `policy.networking.k8s.io/v1alpha2` ClusterNetworkPolicies, checked.
+    pub(crate) cluster_network_policies: Vec<cnp::ClusterNetworkPolicy>,
+    /// The `cilium.io/v2` CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies, compiled.
+    pub(crate) cilium_policies: Vec<cilium::Policy>,
+    /// Policies of other kinds (Calico's, the v1alpha1 AdminNetworkPolicy, ...), which the evaluator
     /// cannot evaluate: count by `Kind (apiVersion)`.
     pub unevaluated: BTreeMap<String, usize>,
     /// Objects that are no policies (a kustomization, say): count by `Kind (apiVersion)`.
     pub skipped: BTreeMap<String, usize>,
-    /// The file each NetworkPolicy was read from, by `namespace/name` (the first file, when
-    /// several hold one).
+    /// The file each policy was read from, by `namespace/name` (`name` for a cluster-wide
+    /// kind; the first file, when several hold one).
     pub files: BTreeMap<String, String>,
+}
+
+impl Extend<PolicyFiles> for PolicyFiles {
+    /// Adds what other files held.
+    fn extend<I: IntoIterator<Item = PolicyFiles>>(&mut self, others: I) {
+        for other in others {
+            self.add(other);
+        }
+    }
 }
 
 impl PolicyFiles {
     /// Adds what another file held.
-    pub fn extend(&mut self, other: PolicyFiles) {
+    fn add(&mut self, other: PolicyFiles) {
         self.policies.extend(other.policies);
+        self.cluster_network_policies
+            .extend(other.cluster_network_policies);
+        self.cilium_policies.extend(other.cilium_policies);
         for (policy, file) in other.files {
             self.files.entry(policy).or_insert(file);
         }
@@ -45,9 +63,21 @@ impl PolicyFiles {
     }
 }
 
-/// Reads every `networking.k8s.io/v1` NetworkPolicy in the YAML `text` of `file`, strictly: a
-/// field the API does not have (`form:` for `from:`) is an error, as with `kubectl apply`,
-/// since the API server would drop it and leave a broader rule.
+impl From<Vec<NetworkPolicy>> for PolicyFiles {
+    /// NetworkPolicies alone, read from nowhere.
+    fn from(policies: Vec<NetworkPolicy>) -> Self {
+        PolicyFiles {
+            policies,
+            ..PolicyFiles::default()
+        }
+    }
+}
+
+/// Reads every `networking.k8s.io/v1` NetworkPolicy and `policy.networking.k8s.io/v1alpha2`
+/// ClusterNetworkPolicy in the YAML `text` of `file`, strictly: a field the API does not have
+/// (`form:` for `from:`) is an error, as with `kubectl apply`, since the API server would drop
+/// it and leave a broader rule; so is a value the API server (or the CRD's schema and rules)
+/// refuses.
 ///
 /// The text may hold several documents; policies inside a `List` or `NetworkPolicyList` (what
 /// `kubectl get networkpolicies -A -o yaml` prints) count too. Objects of other kinds are
@@ -73,6 +103,37 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
             );
             read.files.entry(key).or_insert_with(|| file.to_string());
             read.policies.push(policy);
+        } else if kind == cnp::KIND && api_version.split('/').next() == Some(cnp::GROUP) {
+            let policy = cnp::read_policy(Object {
+                location,
+                kind,
+                api_version,
+                value,
+            })?;
+            read.files
+                .entry(policy.name.clone())
+                .or_insert_with(|| file.to_string());
+            read.cluster_network_policies.push(policy);
+        } else if cilium::kind_of(&kind).is_some()
+            && api_version.split('/').next() == cilium::API_VERSION.split('/').next()
+        {
+            // Read with the agent's default options, which the policies cannot change.
+            let policy = cilium::policy(
+                Object {
+                    location,
+                    kind,
+                    api_version,
+                    value,
+                },
+                &cilium::Options::default(),
+            )?;
+            let reference = &policy.reference;
+            let key = match &reference.namespace {
+                Some(namespace) => format!("{namespace}/{}", reference.name),
+                None => reference.name.clone(),
+            };
+            read.files.entry(key).or_insert_with(|| file.to_string());
+            read.cilium_policies.push(policy);
         } else if kind.ends_with("NetworkPolicy") {
             *read.unevaluated.entry(name).or_default() += 1;
         } else {
@@ -137,21 +198,55 @@ fn unknown_field(input: &Value, written: &Value, path: &str) -> Option<String> {
     }
 }
 
-/// Reads the namespaces and pods in the YAML `text` of `file`.
+/// Reads the namespaces, pods and nodes in the YAML `text` of `file`.
 ///
-/// The text is what `kubectl get pods,namespaces -A -o yaml` prints (a `v1` `List`), or
-/// `PodList` and `NamespaceList` documents, or single `Pod` and `Namespace` documents; other
-/// kinds are skipped. A pod's addresses are `status.podIPs`, else `status.podIP`, and for a
-/// hostNetwork pod without either, `status.hostIPs` or `status.hostIP`; its ports are those of
+/// The text is what `kubectl get namespaces,pods,nodes -A -o yaml` prints (a `v1` `List`), or
+/// `PodList`, `NamespaceList` and `NodeList` documents, or single objects; other kinds are
+/// skipped. A pod's addresses are `status.podIPs`, else `status.podIP`, and for a hostNetwork
+/// pod without either, `status.hostIPs` or `status.hostIP`; its ports are those of
 /// `spec.containers[].ports`. A namespace gets the `kubernetes.io/metadata.name` label when it
-/// lacks it, as the API server gives it.
-pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<(Vec<Namespace>, Vec<Pod>)> {
+/// lacks it, as the API server gives it. A node's addresses are those of `status.addresses`
+/// of type `InternalIP` or `ExternalIP`. kube-apiserver's addresses are those of the
+/// `kubernetes` Service of namespace `default`: its EndpointSlices (`discovery.k8s.io/v1`) or
+/// Endpoints (`v1`), when the text holds them.
+pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
     let mut namespaces = Vec::new();
     let mut pods = Vec::new();
+    let mut nodes = Vec::new();
+    let mut api_server = Vec::new();
     for object in crate::source::objects(file, text, limits)? {
         let location = &object.location;
         match (object.kind.as_str(), object.api_version.as_str()) {
             ("Pod", "v1") => pods.push(pod(location, typed(location, object.value)?)?),
+            ("Node", "v1") => nodes.push(node(location, typed(location, object.value)?)?),
+            ("EndpointSlice", "discovery.k8s.io/v1") => {
+                let raw: RawEndpointSlice = typed(location, object.value)?;
+                if kubernetes_service(&raw.metadata, "kubernetes.io/service-name") {
+                    let listed = raw
+                        .endpoints
+                        .iter()
+                        .flatten()
+                        .flat_map(|e| e.addresses.iter().flatten());
+                    add_addresses(location, "endpoints[].addresses[]", listed, &mut api_server)?;
+                }
+            }
+            ("Endpoints", "v1") => {
+                let raw: RawEndpoints = typed(location, object.value)?;
+                if kubernetes_service(&raw.metadata, "") {
+                    let listed = raw
+                        .subsets
+                        .iter()
+                        .flatten()
+                        .flat_map(|s| s.addresses.iter().flatten())
+                        .map(|a| &a.ip);
+                    add_addresses(
+                        location,
+                        "subsets[].addresses[].ip",
+                        listed,
+                        &mut api_server,
+                    )?;
+                }
+            }
             ("Namespace", "v1") => {
                 let raw: RawNamespace = typed(location, object.value)?;
                 let name = required(location, "metadata.name", raw.metadata.name)?;
@@ -164,7 +259,79 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<(Vec<Name
             _ => {}
         }
     }
-    Ok((namespaces, pods))
+    Ok(Cluster {
+        namespaces,
+        pods,
+        nodes,
+        api_server,
+    })
+}
+
+/// Whether an object is of the `kubernetes` Service of namespace `default`: named so (an
+/// Endpoints object, `label` empty), or labelled so (an EndpointSlice, with its service-name
+/// `label`).
+fn kubernetes_service(metadata: &RawMetadata, label: &str) -> bool {
+    let service = if label.is_empty() {
+        metadata.name.as_deref()
+    } else {
+        metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(label))
+            .map(String::as_str)
+    };
+    metadata.namespace.as_deref() == Some("default") && service == Some("kubernetes")
+}
+
+/// Adds the addresses of `listed` (found at `field`) to `into`, once each.
+fn add_addresses<'a>(
+    location: &Location,
+    field: &str,
+    listed: impl Iterator<Item = &'a String>,
+    into: &mut Vec<IpAddr>,
+) -> Result<()> {
+    for text in listed {
+        let ip: IpAddr = text.parse().map_err(|_| {
+            Error::invalid(
+                location.at(join(&location.field, field)),
+                format!("`{}` is not an IP address", crate::values::escape(text)),
+            )
+        })?;
+        if !into.contains(&ip) {
+            into.push(ip);
+        }
+    }
+    Ok(())
+}
+
+/// A node from its raw form at `location`.
+fn node(location: &Location, raw: RawNode) -> Result<Node> {
+    let name = required(location, "metadata.name", raw.metadata.name)?;
+    let mut addresses = Vec::new();
+    let listed = raw.status.and_then(|s| s.addresses).unwrap_or_default();
+    for (i, address) in listed.into_iter().enumerate() {
+        if !matches!(address.kind.as_deref(), Some("InternalIP" | "ExternalIP")) {
+            continue;
+        }
+        let text = address.address.unwrap_or_default();
+        let ip: IpAddr = text.parse().map_err(|_| {
+            Error::invalid(
+                location.at(join(
+                    &location.field,
+                    &format!("status.addresses[{i}].address"),
+                )),
+                format!("`{}` is not an IP address", crate::values::escape(&text)),
+            )
+        })?;
+        if !addresses.contains(&ip) {
+            addresses.push(ip);
+        }
+    }
+    Ok(Node {
+        name,
+        labels: raw.metadata.labels.unwrap_or_default(),
+        addresses,
+    })
 }
 
 /// `prefix.field`, or `field` at the top.
@@ -259,6 +426,8 @@ fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
         ips,
         ports,
         host_network,
+        node: spec.node_name.filter(|n| !n.is_empty()),
+        service_account: spec.service_account_name.filter(|n| !n.is_empty()),
     })
 }
 
@@ -292,6 +461,58 @@ struct RawPod {
 struct RawPodSpec {
     host_network: Option<bool>,
     containers: Option<Vec<RawContainer>>,
+    node_name: Option<String>,
+    service_account_name: Option<String>,
+}
+
+/// An EndpointSlice, as far as the evaluator reads it.
+#[derive(Debug, Deserialize)]
+struct RawEndpointSlice {
+    #[serde(default)]
+    metadata: RawMetadata,
+    endpoints: Option<Vec<RawEndpoint>>,
+}
+
+/// An endpoint of an EndpointSlice.
+#[derive(Debug, Deserialize)]
+struct RawEndpoint {
+    addresses: Option<Vec<String>>,
+}
+
+/// An Endpoints object, as far as the evaluator reads it.
+#[derive(Debug, Deserialize)]
+struct RawEndpoints {
+    #[serde(default)]
+    metadata: RawMetadata,
+    subsets: Option<Vec<RawSubset>>,
+}
+
+/// A subset of an Endpoints object.
+#[derive(Debug, Deserialize)]
+struct RawSubset {
+    addresses: Option<Vec<RawIp>>,
+}
+
+/// A node, as far as the evaluator reads it.
+#[derive(Debug, Deserialize)]
+struct RawNode {
+    #[serde(default)]
+    metadata: RawMetadata,
+    status: Option<RawNodeStatus>,
+}
+
+/// `status` of a node.
+#[derive(Debug, Deserialize)]
+struct RawNodeStatus {
+    addresses: Option<Vec<RawNodeAddress>>,
+}
+
+/// An element of `status.addresses`.
+#[derive(Debug, Deserialize)]
+struct RawNodeAddress {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    address: Option<String>,
 }
 
 /// A container.
@@ -466,7 +687,9 @@ items:
   kind: Service
   metadata: {name: s, namespace: a}
 "#;
-        let (namespaces, pods) = read_cluster("c.yaml", text, &Limits::default()).unwrap();
+        let Cluster {
+            namespaces, pods, ..
+        } = read_cluster("c.yaml", text, &Limits::default()).unwrap();
         assert_eq!(namespaces.len(), 2);
         assert_eq!(
             namespaces[0]
@@ -506,8 +729,8 @@ items:
     #[test]
     fn cluster_reads_separate_lists_and_reports_fields() {
         let text = "apiVersion: v1\nkind: NamespaceList\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n---\napiVersion: v1\nkind: PodList\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, status: {podIP: 10.0.0.1}}\n";
-        let (namespaces, pods) = read_cluster("c.yaml", text, &Limits::default()).unwrap();
-        assert_eq!((namespaces.len(), pods.len()), (1, 1));
+        let cluster = read_cluster("c.yaml", text, &Limits::default()).unwrap();
+        assert_eq!((cluster.namespaces.len(), cluster.pods.len()), (1, 1));
 
         let bad = "apiVersion: v1\nkind: PodList\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, status: {podIPs: [{ip: 10.0.0.300}]}}\n";
         match read_cluster("c.yaml", bad, &Limits::default()) {

@@ -42,11 +42,17 @@ items:
 "#;
 
 fn index_with(policies: &str, options: Options) -> Index {
-    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
-    let policies = read_policies("policies.yaml", policies, &Limits::default())
-        .map(|read| read.policies)
-        .unwrap();
-    Index::with_options(namespaces, pods, &policies, options).unwrap()
+    let cluster = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
+    let policies = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
+    Index::with_options(cluster, &policies, options).unwrap()
+}
+
+/// A side compared with what the NetworkPolicies alone decide, in words: the multi-dialect
+/// decision words NetworkPolicy decisions as they have always been worded.
+impl PartialEq<Side> for Decision {
+    fn eq(&self, other: &Side) -> bool {
+        self.to_string() == other.to_string()
+    }
 }
 
 fn build(policies: &str) -> Index {
@@ -177,6 +183,19 @@ fn both_sides_must_allow() {
     );
     assert!(!v.allowed());
     assert!(allowed(&index, "a/db", "b/api", 80, "TCP"));
+}
+
+#[test]
+fn an_absent_pod_selector_selects_every_pod_of_the_namespace() {
+    for spec in [
+        "{policyTypes: [Ingress]}",
+        "{podSelector: null, policyTypes: [Ingress]}",
+    ] {
+        let index = build(&policy("a", "p", spec));
+        assert!(!allowed(&index, "b/api", "a/web", 80, "TCP"), "{spec}");
+        assert!(!allowed(&index, "b/api", "a/db", 80, "TCP"), "{spec}");
+        assert!(allowed(&index, "a/web", "b/api", 80, "TCP"), "{spec}");
+    }
 }
 
 #[test]
@@ -343,6 +362,43 @@ fn ip_blocks_never_match_pods() {
 }
 
 #[test]
+fn network_plugins_decide_what_ip_blocks_match() {
+    let policies = policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{ipBlock: {cidr: 10.0.1.0/24}}, {ipBlock: {cidr: 192.0.2.0/24}}]}]}",
+    );
+    let with = |network_plugin| {
+        index_with(
+            &policies,
+            Options {
+                network_plugin: Some(network_plugin),
+                ..Options::default()
+            },
+        )
+    };
+    // No particular plugin: node addresses (and host-network pods) yes, pods no.
+    let generic = with(NetworkPlugin::Generic);
+    assert!(!allowed(&generic, "b/api", "a/db", 80, "TCP"));
+    assert!(allowed(&generic, "c/agent", "a/db", 80, "TCP"));
+    assert!(allowed(&generic, "192.0.2.200", "a/db", 80, "TCP"));
+    // Calico: every address, pods' too.
+    let calico = with(NetworkPlugin::Calico);
+    assert!(allowed(&calico, "b/api", "a/db", 80, "TCP"));
+    assert!(allowed(&calico, "c/agent", "a/db", 80, "TCP"));
+    assert_eq!(
+        verdict(&calico, "b/api", "a/db", 80, "TCP").ingress,
+        Side::Allowed { by: refs(&["a/p"]) }
+    );
+    // Cilium: neither pods nor nodes, only addresses outside the cluster.
+    let cilium = with(NetworkPlugin::Cilium);
+    assert!(!allowed(&cilium, "b/api", "a/db", 80, "TCP"));
+    assert!(!allowed(&cilium, "c/agent", "a/db", 80, "TCP"));
+    assert!(!allowed(&cilium, "192.0.2.10", "a/db", 80, "TCP"));
+    assert!(allowed(&cilium, "192.0.2.200", "a/db", 80, "TCP"));
+}
+
+#[test]
 fn ports_and_protocols() {
     let index = build(&policy(
         "a",
@@ -502,6 +558,7 @@ fn host_network_pods_are_node_addresses() {
         &policies,
         Options {
             host_network: HostNetwork::Pod,
+            ..Options::default()
         },
     );
     assert_eq!(
@@ -569,7 +626,9 @@ fn index_lookups() {
 
 /// The error that compiling `spec` for policy `a/p` gives, as (file, field).
 fn error(spec: &str) -> (String, String) {
-    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
+    let Cluster {
+        namespaces, pods, ..
+    } = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
     let policies = read_policies("policies.yaml", &policy("a", "p", spec), &Limits::default())
         .map(|read| read.policies)
         .unwrap();
@@ -586,7 +645,6 @@ fn error(spec: &str) -> (String, String) {
 #[test]
 fn invalid_policies_are_errors_naming_policy_and_field() {
     let cases = [
-        ("{}", "spec.podSelector"),
         (
             "{podSelector: {}, policyTypes: [Ingres]}",
             "spec.policyTypes[0]",
@@ -676,7 +734,9 @@ fn invalid_policies_are_errors_naming_policy_and_field() {
 
 #[test]
 fn invalid_identities_are_errors() {
-    let (namespaces, pods) = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
+    let Cluster {
+        namespaces, pods, ..
+    } = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
     let unnamed = read_policies(
         "p.yaml",
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: a}\nspec: {podSelector: {}}\n", &Limits::default()).map(|read| read.policies)
@@ -742,7 +802,9 @@ fn synthetic_yaml_reads_back_to_the_same_verdicts() {
         &synthetic.policies,
     )
     .unwrap();
-    let (namespaces, pods) = read_cluster(
+    let Cluster {
+        namespaces, pods, ..
+    } = read_cluster(
         "cluster.yaml",
         &synthetic.cluster_yaml(),
         &Limits::default(),
@@ -791,6 +853,10 @@ fn side_in_sets(
             .iter()
             .any(|ip| space.contains_address(*ip, protocol, port)),
         ConnectionEnd::Ip(ip) => space.contains_address(*ip, protocol, port),
+        ConnectionEnd::Node(n) => index.nodes()[*n]
+            .addresses
+            .iter()
+            .any(|ip| space.contains_address(*ip, protocol, port)),
     })
 }
 
@@ -836,14 +902,24 @@ fn admitted_sets_are_exactly_what_the_evaluator_allows() {
     let mut checked = [0, 0];
     for seed in [3, 11] {
         let synthetic = synthetic::cluster(size, seed);
-        for host_network in [HostNetwork::NodeAddress, HostNetwork::Pod] {
-            let index = Index::with_options(
-                synthetic.namespaces.clone(),
-                synthetic.pods.clone(),
-                &synthetic.policies,
-                Options { host_network },
-            )
-            .unwrap();
+        let plugins = [
+            (HostNetwork::NodeAddress, NetworkPlugin::Generic),
+            (HostNetwork::Pod, NetworkPlugin::Generic),
+            (HostNetwork::NodeAddress, NetworkPlugin::Calico),
+            (HostNetwork::NodeAddress, NetworkPlugin::Cilium),
+        ];
+        for (host_network, network_plugin) in plugins {
+            let cluster = Cluster {
+                namespaces: synthetic.namespaces.clone(),
+                pods: synthetic.pods.clone(),
+                ..Cluster::default()
+            };
+            let options = Options {
+                host_network,
+                network_plugin: Some(network_plugin),
+            };
+            let files = PolicyFiles::from(synthetic.policies.clone());
+            let index = Index::with_options(cluster, &files, options).unwrap();
             for c in edge_connections(&synthetic, seed) {
                 let verdict = index.evaluate(&c);
                 let (protocol, port) = (c.protocol, c.port);
@@ -943,4 +1019,47 @@ fn admitted_sets_name_each_rule() {
     assert_eq!(index.admits(web, Direction::Ingress), Admits::NotIsolated);
     assert_eq!(index.admits(agent, Direction::Egress), Admits::NotSubject);
     assert!(index.everything().contains_pod(db, Protocol::Sctp, 1));
+}
+
+#[test]
+fn cilium_policies_are_decided_with_the_network_policies_on_cilium_only() {
+    let policies = format!(
+        "{}---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: db, namespace: a}}\nspec:\n  endpointSelector: {{matchLabels: {{app: db}}}}\n  ingress: [{{fromEndpoints: [{{matchLabels: {{app: web, k8s:io.kubernetes.pod.namespace: b}}}}]}}]\n  ingressDeny: [{{fromEndpoints: [{{matchLabels: {{app: api, k8s:io.kubernetes.pod.namespace: b}}}}]}}]\n",
+        policy(
+            "a",
+            "np",
+            "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{namespaceSelector: {}}]}]}"
+        )
+    );
+    let cluster = || read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
+    let files = read_policies("policies.yaml", &policies, &Limits::default()).unwrap();
+    // Without a plugin, Cilium's policies choose it; with another, they are an error.
+    let index = Index::with_options(cluster(), &files, Options::default()).unwrap();
+    assert_eq!(index.network_plugin(), NetworkPlugin::Cilium);
+    let calico = Options {
+        network_plugin: Some(NetworkPlugin::Calico),
+        ..Options::default()
+    };
+    let error = Index::with_options(cluster(), &files, calico).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "CiliumNetworkPolicy a/db: only Cilium enforces Cilium's policies, not the network plugin calico"
+    );
+    // Allows are a union: the NetworkPolicy's and the CiliumNetworkPolicy's.
+    let v = verdict(&index, "b/web", "a/db", 80, "TCP");
+    assert_eq!(
+        v.ingress.to_string(),
+        "allowed by CiliumNetworkPolicy a/db spec.ingress[0], a/np"
+    );
+    assert!(allowed(&index, "c/tool", "a/db", 80, "TCP"));
+    // A deny wins over every allow.
+    assert_eq!(
+        verdict(&index, "b/api", "a/db", 80, "TCP").ingress.to_string(),
+        "denied by CiliumNetworkPolicy a/db spec.ingressDeny[0]"
+    );
+    // Not isolated by any: the default.
+    assert_eq!(
+        verdict(&index, "a/db", "b/web", 80, "TCP").ingress.to_string(),
+        "not isolated"
+    );
 }

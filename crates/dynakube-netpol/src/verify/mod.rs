@@ -40,8 +40,8 @@
 //!     generated.policies.iter().map(|p| p.parse()).collect::<Result<_, _>>()?;
 //!
 //! // Check the policies in a cluster modelled on the matrix's own labels.
-//! let (namespaces, pods) = model_cluster(&generated.matrix);
-//! let index = Index::new(namespaces, pods, &policies)?;
+//! let cluster = model_cluster(&generated.matrix);
+//! let index = Index::new(cluster.namespaces, cluster.pods, &policies)?;
 //! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail, &Default::default())?;
 //! let report = verify(&generated.matrix, &index, &addresses);
 //! assert!(report.passed(), "{}", report.render(Format::Text, &FailOn::default(), None));
@@ -78,13 +78,22 @@ use crate::resolve::Addresses;
 pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     let places = place::Places::new(matrix, index, addresses);
     let flows: Vec<FlowCheck> = matrix.flows.iter().map(|flow| places.check(flow)).collect();
-    let extras = extras::extras(matrix, index, &places);
+    let mut assumptions = places.infrastructure.assumptions.clone();
+    // The sets of what rules admit are the NetworkPolicies' alone so far.
+    let extras = if index.has_other_dialects() {
+        assumptions.push(
+            "what the policies allow beyond the matrix is not computed where ClusterNetworkPolicies or Cilium's policies take part".into(),
+        );
+        Vec::new()
+    } else {
+        extras::extras(matrix, index, &places)
+    };
     let unselected = unselected::unselected(matrix, index);
     let foreign = unselected::foreign(matrix, index, &unselected);
     Report {
         namespace: matrix.namespace.to_string(),
         read: Read::default(),
-        assumptions: places.infrastructure.assumptions.clone(),
+        assumptions,
         flows,
         extras,
         unselected,

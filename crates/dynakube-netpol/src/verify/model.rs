@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::place::{ASSUMED_NODE, first_address};
+use super::place::{ASSUMED_NODE, api_endpoints, first_address};
 use crate::cluster::DnsProvider;
-use crate::evaluate::{ContainerPort, Namespace, Pod};
+use crate::evaluate::{Cluster, ContainerPort, Namespace, Node, Pod};
 use crate::matrix::releases::{self, OperatorVersion};
 use crate::matrix::{
     Endpoint, INSTANCE_NAMESPACE_LABEL, Matrix, Pods, PodsKind, Port, Ports, Protocol, Scope,
@@ -16,13 +16,14 @@ use crate::matrix::{
 /// A cluster made from the matrix alone: one pod per workload in the operator namespace with
 /// the stable labels and the ports its flows reach, the cluster DNS, the Prometheus of the
 /// profile, one injected application namespace per DynaKube, and an unrelated namespace with
-/// an unrelated pod. Host-network pods get the first node address.
-pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
-    let node = matrix
-        .profile
-        .node_cidrs
-        .first()
-        .map_or(ASSUMED_NODE, first_address);
+/// an unrelated pod, all on node `node-0`; a second node `node-1`; kube-apiserver where the
+/// profile says (else where `verify` assumes it). Host-network pods get the first node address.
+pub fn model_cluster(matrix: &Matrix) -> Cluster {
+    let first = matrix.profile.node_cidrs.first();
+    let node = first.map_or(ASSUMED_NODE, first_address);
+    let other = first
+        .and_then(|c| c.net().hosts().nth(1))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
     let mut cluster = Model {
         node,
         operator: matrix.operator,
@@ -50,7 +51,20 @@ pub fn model_cluster(matrix: &Matrix) -> (Vec<Namespace>, Vec<Pod>) {
         http_port(),
         false,
     );
-    cluster.finish()
+    let (namespaces, pods) = cluster.finish();
+    Cluster {
+        namespaces,
+        pods,
+        nodes: [("node-0", node), ("node-1", other)]
+            .into_iter()
+            .map(|(name, address)| Node {
+                name: name.into(),
+                labels: label("kubernetes.io/hostname", name),
+                addresses: vec![address],
+            })
+            .collect(),
+        api_server: api_endpoints(&matrix.profile).0,
+    }
 }
 
 /// The Dynatrace workloads of the operator namespace, with the ports their flows reach.
@@ -116,6 +130,8 @@ impl Model {
             ips: vec![ip],
             ports,
             host_network,
+            node: Some("node-0".into()),
+            ..Pod::default()
         });
     }
 

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 
 use super::report::{FlowCheck, Probe, Status};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet};
-use crate::evaluate::{Connection, ConnectionEnd, Index, Pod};
+use crate::evaluate::{Connection, ConnectionEnd, Index, Pod, Query};
 use crate::matrix::{Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector};
 use crate::resolve::{Addresses, public_internet};
 use crate::values::{Cidr, Host, HostPattern, PortNumber};
@@ -78,19 +78,13 @@ impl Infrastructure {
             control_plane = nodes.clone();
             assumptions.push("kube-apiserver calls webhooks from the node addresses (the cluster profile has no controlPlaneCIDRs)".into());
         }
-        let api = &profile.api_server;
-        let mut api_endpoints: Vec<IpAddr> = api.endpoint_cidrs.iter().map(first_address).collect();
-        let mut api_ports = api.ports.clone();
-        if api_endpoints.is_empty() {
-            if api.service_cidrs.is_empty() {
-                api_endpoints.push(ASSUMED_API_SERVER);
-                assumptions.push(format!(
-                    "kube-apiserver at {ASSUMED_API_SERVER} (the cluster profile has no apiServer addresses)"
-                ));
-            } else {
-                api_endpoints = api.service_cidrs.iter().map(first_address).collect();
-                api_ports = vec![PortNumber::of(443)];
-            }
+        let (api_endpoints, api_ports) = api_endpoints(profile);
+        if profile.api_server.endpoint_cidrs.is_empty()
+            && profile.api_server.service_cidrs.is_empty()
+        {
+            assumptions.push(format!(
+                "kube-apiserver at {ASSUMED_API_SERVER} (the cluster profile has no apiServer addresses)"
+            ));
         }
         Infrastructure {
             nodes,
@@ -101,6 +95,24 @@ impl Infrastructure {
             node_cidrs: profile.node_cidrs.clone(),
             assumptions,
         }
+    }
+}
+
+/// Where pods reach kube-apiserver, and on which ports: the profile's endpoints, else its
+/// Service addresses on 443, else an assumed address.
+pub(super) fn api_endpoints(
+    profile: &crate::cluster::ClusterProfile,
+) -> (Vec<IpAddr>, Vec<PortNumber>) {
+    let api = &profile.api_server;
+    let endpoints: Vec<IpAddr> = api.endpoint_cidrs.iter().map(first_address).collect();
+    if !endpoints.is_empty() {
+        return (endpoints, api.ports.clone());
+    }
+    if api.service_cidrs.is_empty() {
+        (vec![ASSUMED_API_SERVER], api.ports.clone())
+    } else {
+        let service = api.service_cidrs.iter().map(first_address).collect();
+        (service, vec![PortNumber::of(443)])
     }
 }
 
@@ -367,8 +379,16 @@ impl<'a> Places<'a> {
     }
 
     /// One connection of a flow. Pods reach kube-apiserver through its Service; policies see
-    /// the endpoint port after translation, so any endpoint port will do.
+    /// the endpoint port after translation, so any endpoint port will do. A host's address is
+    /// looked up by the host's name (for Cilium's `toFQDNs`).
     fn probe(&self, flow: &Flow, from: ConnectionEnd, to: ConnectionEnd, port: Port) -> Probe {
+        let name = match &flow.to {
+            Endpoint::Host {
+                host: Host::Name(name),
+                ..
+            } => Some(name.as_str()),
+            _ => None,
+        };
         let alternatives: Vec<u16> = if matches!(flow.to, Endpoint::KubeApiServer(_)) {
             self.infrastructure
                 .api_ports
@@ -387,7 +407,11 @@ impl<'a> Places<'a> {
                     port: number,
                     protocol: port.protocol,
                 };
-                Probe::new(self.index, &connection, &self.index.evaluate(&connection))
+                let query = Query {
+                    connection: &connection,
+                    name,
+                };
+                Probe::new(self.index, &connection, &self.index.decide(&query))
             })
             .collect();
         match probes.iter().position(|p| p.allowed) {

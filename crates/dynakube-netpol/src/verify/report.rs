@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::evaluate::{Connection, Index, PolicyRef, Side, Verdict};
+use crate::evaluate::{Connection, Decision, Index, Verdict};
 use crate::matrix::Flow;
 use crate::values::escape;
 
@@ -60,20 +60,19 @@ pub(crate) struct Probe {
 
 impl Probe {
     pub(super) fn new(index: &Index, connection: &Connection, verdict: &Verdict) -> Self {
-        let isolated_by = match (&verdict.egress, &verdict.ingress) {
-            (Side::Denied { isolated_by }, _) | (_, Side::Denied { isolated_by }) => {
-                isolated_by.iter().map(ToString::to_string).collect()
-            }
-            _ => Vec::new(),
-        };
+        let isolated_by = [&verdict.egress, &verdict.ingress]
+            .into_iter()
+            .find(|side| !side.allows())
+            .map(Decision::policies)
+            .unwrap_or_default();
         Probe {
             from: index.end_name(&connection.from),
             to: index.end_name(&connection.to),
             port: connection.port,
             protocol: connection.protocol.name(),
             allowed: verdict.allowed(),
-            egress: describe_side(&verdict.egress),
-            ingress: describe_side(&verdict.ingress),
+            egress: verdict.egress.to_string(),
+            ingress: verdict.ingress.to_string(),
             isolated_by,
         }
     }
@@ -254,11 +253,26 @@ fn shortened(items: impl ExactSizeIterator<Item = String>, what: &str) -> String
     shown.join(", ")
 }
 
+/// Whether a count is zero, for fields left out of the JSON then.
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(count: &usize) -> bool {
+    *count == 0
+}
+
 /// What the policy files held, by `Kind (apiVersion)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct Read {
     /// The NetworkPolicies evaluated.
     pub(crate) evaluated: usize,
+    /// The ClusterNetworkPolicies evaluated.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) cluster_network_policies: usize,
+    /// The CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies evaluated.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) cilium_policies: usize,
     /// Policies of kinds the evaluator cannot evaluate (Cilium, Calico, ...), not checked.
     pub(crate) unevaluated: BTreeMap<String, usize>,
     /// Objects that are no policies.
@@ -294,6 +308,8 @@ impl Report {
     pub fn read_from(&mut self, files: &crate::evaluate::PolicyFiles) {
         self.read = Read {
             evaluated: files.policies.len(),
+            cluster_network_policies: files.cluster_network_policies.len(),
+            cilium_policies: files.cilium_policies.len(),
             unevaluated: files.unevaluated.clone(),
             skipped: files.skipped.clone(),
             files: files.files.clone(),
@@ -437,6 +453,16 @@ impl Report {
                 .join(", ")
         };
         let _ = write!(out, "\nRead {} NetworkPolicies", self.read.evaluated);
+        if self.read.cluster_network_policies > 0 {
+            let _ = write!(
+                out,
+                " and {} ClusterNetworkPolicies",
+                self.read.cluster_network_policies
+            );
+        }
+        if self.read.cilium_policies > 0 {
+            let _ = write!(out, " and {} Cilium policies", self.read.cilium_policies);
+        }
         if !self.read.unevaluated.is_empty() {
             let _ = write!(out, "; not evaluated: {}", kinds(&self.read.unevaluated));
         }
@@ -488,22 +514,6 @@ impl Report {
             out.push('\n');
         }
         out
-    }
-}
-
-fn policies(refs: &[PolicyRef]) -> String {
-    refs.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn describe_side(side: &Side) -> String {
-    match side {
-        Side::NotIsolated => "not isolated".into(),
-        Side::NotSubject => "not subject to policy".into(),
-        Side::Allowed { by } => format!("allowed by {}", policies(by)),
-        Side::Denied { isolated_by } => format!("denied (isolated by {})", policies(isolated_by)),
     }
 }
 

@@ -200,7 +200,7 @@ const LAST_PORT: u16 = u16::MAX;
 /// Destination ports of every protocol a NetworkPolicy knows (TCP, UDP, SCTP), as ranges from 1
 /// to 65535 per protocol.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PortSet {
+pub(crate) struct PortSet {
     /// By protocol, in the order of [`PROTOCOLS`].
     by_protocol: [Ranges<u16>; 3],
 }

@@ -16,7 +16,7 @@ use crate::matrix::Protocol;
 /// Which end is the subject is the caller's: for egress, the peers are destinations; for
 /// ingress, sources (and the ports are the subject's).
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Space {
+pub(crate) struct Space {
     /// Sorted by id; no empty port set.
     pods: Vec<(PodId, PortSet)>,
     /// Disjoint, non-empty address sets, each with a distinct, non-empty port set; sorted by

@@ -49,7 +49,9 @@ fn expressed(policies: &[Value]) -> BTreeSet<String> {
 /// node, kube-apiserver where the matrix says (else outside the cluster), and the DNS of the
 /// cluster profile (its pods, and its node-local cache).
 fn cluster(matrix: &Matrix) -> Cluster {
-    let (namespaces, pods) = crate::verify::model_cluster(matrix);
+    let crate::evaluate::Cluster {
+        namespaces, pods, ..
+    } = crate::verify::model_cluster(matrix);
     let first = matrix.profile.node_cidrs.first();
     let node = first.map_or(ASSUMED_NODE, first_address);
     let other = first

@@ -1,0 +1,326 @@
+//! `dynakube-netpol explain` as its users and other tools drive it: the examples of
+//! `docs/explain.md` are its real output, its exit statuses are those the page promises, and
+//! the verdicts of `fixtures/explain/` (taken from other projects' tests, each citing its
+//! source) are its verdicts: every network-policy-api and Cilium documentation verdict and a
+//! sample of the Kubernetes e2e verdicts through the binary, all of them through the library in
+//! `crates/dynakube-netpol/tests/explain_cases.rs`.
+
+#[path = "../../dynakube-netpol/tests/support/explain_cases.rs"]
+mod explain_cases;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use explain_cases::{Question, questions};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// A directory `name` (one per test) holding what docs/explain.md reads: the policies `generate` writes for the
+/// example DynaKube (`policies.yaml`), the cluster `verify` models for them (`pods.yaml`) and
+/// the page's ClusterNetworkPolicies (`cluster-policies.yaml`).
+fn scene(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("explain-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = workspace();
+    let example = root.join("fixtures/a-cloud-native-network-zone");
+    for name in ["dynakube.yaml", "cluster.yaml", "hosts.yaml"] {
+        std::fs::copy(example.join(name), dir.join(name)).unwrap();
+    }
+    std::fs::copy(
+        root.join("fixtures/explain/examples/cluster-policies.yaml"),
+        dir.join("cluster-policies.yaml"),
+    )
+    .unwrap();
+    let common = [
+        "dynakube.yaml",
+        "--cluster",
+        "cluster.yaml",
+        "--hosts",
+        "hosts.yaml",
+    ];
+    let generated = run(&dir, &[&["generate"], &common[..]].concat());
+    assert!(generated.status.success(), "{}", text(&generated.stderr));
+    std::fs::write(dir.join("policies.yaml"), &generated.stdout).unwrap();
+    let case = ["--policies", "policies.yaml", "--write-case", "case"];
+    let verified = run(&dir, &[&["verify"], &common[..], &case[..]].concat());
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    std::fs::rename(dir.join("case/cluster.yaml"), dir.join("pods.yaml")).unwrap();
+    dir
+}
+
+/// The code blocks of `page` in `language`, in order.
+fn blocks(page: &str, language: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current: Option<String> = None;
+    for line in page.lines() {
+        match (&mut current, line.strip_prefix("```")) {
+            (None, Some(info)) if info.trim() == language => current = Some(String::new()),
+            (Some(block), Some("")) => {
+                found.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), None) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The `dynakube-netpol explain` lines of the page's `sh` blocks, as arguments.
+fn commands(page: &str) -> Vec<Vec<String>> {
+    blocks(page, "sh")
+        .iter()
+        .flat_map(|block| block.lines().map(str::to_owned).collect::<Vec<_>>())
+        .filter_map(|line| {
+            line.strip_prefix("dynakube-netpol ")
+                .map(|rest| rest.split_whitespace().map(str::to_owned).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn the_page_shows_real_output_and_exit_statuses() {
+    let page = std::fs::read_to_string(workspace().join("docs/explain.md")).unwrap();
+    let dir = scene("page");
+    let mut outputs = Vec::new();
+    let mut statuses = Vec::new();
+    for args in commands(&page) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = run(&dir, &args);
+        assert!(
+            output.stderr.is_empty(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        statuses.push(output.status.code());
+        outputs.push(text(&output.stdout));
+    }
+    assert_eq!(statuses, [Some(0), Some(1), Some(0), Some(0)]);
+    // The page's text examples are the outputs of its second and third commands, its JSON
+    // the fourth's.
+    let shown = blocks(&page, "text");
+    assert_eq!(shown[0], outputs[1]);
+    assert_eq!(shown[1], outputs[2]);
+    assert_eq!(blocks(&page, "json")[0], outputs[3]);
+}
+
+#[test]
+fn questions_it_cannot_answer_exit_2_naming_the_option() {
+    let dir = scene("questions");
+    let base = [
+        "explain",
+        "--policies",
+        "policies.yaml",
+        "--pods",
+        "pods.yaml",
+    ];
+    let ask = |more: &[&str]| run(&dir, &[&base[..], more].concat());
+    for (more, message) in [
+        (
+            &[
+                "--from",
+                "dynatrace/nope",
+                "--to",
+                "10.0.0.1",
+                "--port",
+                "80/TCP",
+            ][..],
+            "error: --from: `dynatrace/nope`: the pods file lists no such pod\n",
+        ),
+        (
+            &[
+                "--from",
+                "unrelated/unrelated-0",
+                "--to",
+                "10.0.0.1",
+                "--port",
+                "80",
+            ],
+            "error: --port: `80` is not PORT/PROTOCOL such as 443/TCP, 53/UDP or 9999/SCTP\n",
+        ),
+    ] {
+        let output = ask(more);
+        assert_eq!(output.status.code(), Some(2), "{more:?}");
+        assert_eq!(text(&output.stderr), message);
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn policies_it_cannot_read_exit_2_naming_the_file() {
+    let dir = scene("policies");
+    // Policies of a kind it cannot evaluate are no answer.
+    std::fs::write(
+        dir.join("calico.yaml"),
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: x}\nspec: {}\n",
+    )
+    .unwrap();
+    let output = run(
+        &dir,
+        &[
+            "explain",
+            "--policies",
+            "calico.yaml",
+            "--pods",
+            "pods.yaml",
+            "--from",
+            "unrelated/unrelated-0",
+            "--to",
+            "10.0.0.1",
+            "--port",
+            "80/TCP",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("1 GlobalNetworkPolicy (projectcalico.org/v3)"),
+        "{}",
+        text(&output.stderr)
+    );
+    // A mistyped field of a ClusterNetworkPolicy names the file and field.
+    std::fs::write(
+        dir.join("typo.yaml"),
+        "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: x}\nspec: {tier: Admin, priority: 1, subject: {namespaces: {}}, egres: []}\n",
+    )
+    .unwrap();
+    let output = run(
+        &dir,
+        &[
+            "explain",
+            "--policies",
+            "typo.yaml",
+            "--pods",
+            "pods.yaml",
+            "--from",
+            "unrelated/unrelated-0",
+            "--to",
+            "10.0.0.1",
+            "--port",
+            "80/TCP",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr)
+            .starts_with("error: typo.yaml, document 1, field `spec.egres`: unknown field `egres`"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// What is wrong with the answer of the binary to `question`, if anything.
+fn check(question: &Question) -> Option<String> {
+    let expected = &question.expected;
+    let mut args = vec!["explain".to_owned()];
+    for policy in &question.policies {
+        args.extend(["--policies".to_owned(), policy.clone()]);
+    }
+    args.extend(["--pods".to_owned(), question.pods.clone()]);
+    args.extend(["--from".to_owned(), expected.from.clone()]);
+    args.extend(["--to".to_owned(), expected.to.clone()]);
+    args.extend(["--port".to_owned(), expected.port.clone()]);
+    args.extend(["--format".to_owned(), "json".to_owned()]);
+    if let Some(plugin) = &question.plugin {
+        args.extend(["--network-plugin".to_owned(), plugin.clone()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = run(&question.dir, &args);
+    let status = output.status.code();
+    if status != Some(if expected.allowed { 0 } else { 1 }) {
+        return Some(format!(
+            "{}: expected {}, exit {status:?}\n{}{}",
+            question.what,
+            if expected.allowed {
+                "allowed"
+            } else {
+                "denied"
+            },
+            text(&output.stdout),
+            text(&output.stderr)
+        ));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    if json["allowed"] != expected.allowed {
+        return Some(format!(
+            "{}: the JSON says {}",
+            question.what, json["allowed"]
+        ));
+    }
+    for (side, words) in [("egress", &expected.egress), ("ingress", &expected.ingress)] {
+        if let Some(words) = words
+            && json[side]["text"] != words.as_str()
+        {
+            return Some(format!(
+                "{}: {side} is {}, not {words}",
+                question.what, json[side]["text"]
+            ));
+        }
+    }
+    None
+}
+
+/// Of the Kubernetes e2e verdicts (nine pods by nine for each probe), the binary answers every
+/// `E2E_SAMPLE`th; the library's test (`crates/dynakube-netpol/tests/explain_cases.rs`)
+/// decides them all. A process per verdict costs about ten milliseconds.
+const E2E_SAMPLE: usize = 7;
+
+#[test]
+fn the_binary_gives_the_verdicts_of_the_fixtures() {
+    let mut asked = Vec::new();
+    let mut e2e = 0;
+    for (source, question) in questions() {
+        if source == "kubernetes-e2e" {
+            e2e += 1;
+            if e2e % E2E_SAMPLE != 0 {
+                continue;
+            }
+        }
+        asked.push(question);
+    }
+    // A few processes at a time.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let chunk = asked.len().div_ceil(workers).max(1);
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = asked
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().filter_map(check).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {} verdicts differ:\n{}",
+        failures.len(),
+        asked.len(),
+        failures.join("\n\n")
+    );
+    assert!(
+        asked.len() >= 289 + 4000 / E2E_SAMPLE,
+        "{} verdicts asked",
+        asked.len()
+    );
+}

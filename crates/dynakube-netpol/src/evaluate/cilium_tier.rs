@@ -1,0 +1,201 @@
+//! Cilium's policies in the NetworkPolicy tier: the Cilium evaluator (`cilium`) decides a side
+//! with the NetworkPolicies as Cilium enforces them together (`cilium::combine`: allows
+//! unioned, denies over allows), and its answer becomes the tier's decision.
+//!
+//! The cluster Cilium sees is the index's: its pods (in the same order, so that pod ids agree),
+//! nodes and namespaces, kube-apiserver's addresses, and the cluster DNS, which `toFQDNs` needs
+//! to know the lookups a pod makes: the pods CoreDNS and kube-dns run as (`k8s-app: kube-dns`)
+//! and OpenShift's (`dns.operator.openshift.io/daemonset-dns: default`), on their container
+//! port named `dns` of UDP (53 when they name none).
+
+use super::tiers::{Namespaced, Query};
+use super::{
+    ConnectionEnd, Decider, Decision, Index, Namespace, Node, Outcome, Pod, Side, Tier, cilium,
+};
+use crate::evaluate::decision::Dialect;
+use crate::matrix::{Direction, Protocol};
+
+/// The Cilium evaluator of an index's cluster.
+#[derive(Debug)]
+pub(crate) struct CiliumTier {
+    evaluator: cilium::Evaluator,
+}
+
+/// The labels and default port of the cluster DNS's pods.
+const DNS_PODS: [(&str, &str, u16); 2] = [
+    ("k8s-app", "kube-dns", 53),
+    ("dns.operator.openshift.io/daemonset-dns", "default", 5353),
+];
+
+impl CiliumTier {
+    /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods`, `nodes` and
+    /// kube-apiserver's addresses `api_server`.
+    pub(crate) fn new(
+        policies: Vec<cilium::Policy>,
+        namespaces: &[Namespace],
+        pods: &[Pod],
+        nodes: &[Node],
+        api_server: &[std::net::IpAddr],
+    ) -> CiliumTier {
+        let dns = pods
+            .iter()
+            .enumerate()
+            .filter_map(|(id, pod)| {
+                let (_, _, default) = DNS_PODS.iter().find(|(key, value, _)| {
+                    pod.labels.get(*key).map(String::as_str) == Some(value)
+                })?;
+                let port = pod
+                    .ports
+                    .iter()
+                    .find(|p| p.protocol == Protocol::Udp && p.name.as_deref() == Some("dns"))
+                    .map_or(*default, |p| p.port);
+                Some(cilium::DnsServer {
+                    end: cilium::End::Pod(id),
+                    port,
+                })
+            })
+            .collect();
+        let cluster = cilium::Cluster {
+            namespaces: namespaces
+                .iter()
+                .map(|n| (n.name.clone(), n.labels.clone()))
+                .collect(),
+            pods: pods
+                .iter()
+                .map(|p| cilium::Pod {
+                    name: p.name.clone(),
+                    namespace: p.namespace.clone(),
+                    labels: p.labels.clone(),
+                    service_account: p.service_account.clone(),
+                    node: p.node.clone(),
+                    host_network: p.host_network,
+                    ports: p.ports.clone(),
+                })
+                .collect(),
+            nodes: nodes
+                .iter()
+                .map(|n| cilium::Node {
+                    name: n.name.clone(),
+                    labels: n.labels.clone(),
+                    addresses: n.addresses.clone(),
+                })
+                .collect(),
+            api_server: api_server.to_vec(),
+            dns,
+        };
+        CiliumTier {
+            evaluator: cilium::Evaluator::new(policies, cluster, cilium::Options::default()),
+        }
+    }
+}
+
+/// `end` as Cilium sees it; a destination address carries the name it was looked up by.
+fn end(end: &ConnectionEnd, name: Option<&str>) -> cilium::End {
+    match end {
+        ConnectionEnd::Pod(id) => cilium::End::Pod(*id),
+        ConnectionEnd::Node(id) => cilium::End::Node(*id),
+        ConnectionEnd::Ip(ip) => cilium::End::Address {
+            ip: *ip,
+            name: name.map(str::to_owned),
+        },
+    }
+}
+
+/// A decider of the Cilium evaluator as one of ours: a Cilium rule, or a NetworkPolicy (with
+/// its rules that decided, when `network_policy` names them).
+fn decider(decider: &cilium::Decider, network_policy: &[Decider]) -> Vec<Decider> {
+    match decider {
+        cilium::Decider::Cilium(rule) => {
+            let policy = &rule.policy;
+            vec![Decider {
+                dialect: match policy.kind {
+                    cilium::Kind::Namespaced => Dialect::Cilium,
+                    cilium::Kind::Clusterwide => Dialect::CiliumClusterwide,
+                },
+                namespace: policy.namespace.clone(),
+                name: policy.name.clone(),
+                priority: None,
+                rule: Some(rule.field.clone()),
+                rule_name: None,
+                action: None,
+                note: None,
+            }]
+        }
+        cilium::Decider::NetworkPolicy(policy) => {
+            let rules: Vec<Decider> = network_policy
+                .iter()
+                .filter(|d| {
+                    d.namespace.as_deref() == Some(policy.namespace.as_str())
+                        && d.name == policy.name
+                })
+                .cloned()
+                .collect();
+            if rules.is_empty() {
+                vec![Decider::network_policy(policy, None)]
+            } else {
+                rules
+            }
+        }
+    }
+}
+
+impl Namespaced for CiliumTier {
+    /// Cilium's decision on the side, with the NetworkPolicies' (`cilium::combine`): `None`
+    /// when no rule puts the subject into default deny and none denies (the next tier decides)
+    /// or the subject is no endpoint of Cilium's.
+    fn decide(
+        &self,
+        _index: &Index,
+        direction: Direction,
+        (subject, peer): (&ConnectionEnd, &ConnectionEnd),
+        query: &Query<'_>,
+        network_policy: Option<(&Side, &[Decider])>,
+    ) -> Option<Decision> {
+        let connection = query.connection;
+        let (subject_name, peer_name) = match direction {
+            Direction::Egress => (None, query.name),
+            Direction::Ingress => (query.name, None),
+        };
+        let cilium_side = self.evaluator.side(
+            direction,
+            &end(subject, subject_name),
+            &end(peer, peer_name),
+            connection.port,
+            connection.protocol,
+        );
+        let (np_side, np_deciders) = network_policy.unwrap_or((&Side::NotSubject, &[]));
+        let combined = cilium::combine(cilium_side, np_side);
+        let deciders = |by: &[cilium::Decider]| -> Vec<Decider> {
+            let mut out: Vec<Decider> = Vec::new();
+            for d in by.iter().flat_map(|d| decider(d, np_deciders)) {
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+            out
+        };
+        match combined {
+            cilium::Side::NotSubject | cilium::Side::NotSelected => None,
+            cilium::Side::Local => Some(Decision::by(
+                Outcome::Local,
+                Tier::NetworkPolicy,
+                Vec::new(),
+            )),
+            cilium::Side::Allowed { by } => Some(Decision::by(
+                Outcome::Allowed,
+                Tier::NetworkPolicy,
+                deciders(&by),
+            )),
+            cilium::Side::Denied { by } => Some(Decision::by(
+                Outcome::Denied,
+                Tier::NetworkPolicy,
+                deciders(&by),
+            )),
+            cilium::Side::DefaultDenied { by } => Some(Decision::by(
+                Outcome::Isolated,
+                Tier::NetworkPolicy,
+                deciders(&by),
+            )),
+        }
+    }
+}

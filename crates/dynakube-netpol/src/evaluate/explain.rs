@@ -1,0 +1,458 @@
+//! One question answered: is a connection from one end to a port of another allowed, and what
+//! decided each side? The ends and the port are read as `dynakube-netpol explain` takes them;
+//! the answer is words for people ([`Explanation`]'s `Display`) or JSON for tools
+//! ([`Explanation::to_json`]).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::Decision;
+use super::decision::Outcome;
+use super::{Connection, ConnectionEnd, Index, Query, Verdict};
+use crate::error::{Error, Location, Result};
+use crate::matrix::Protocol;
+use crate::values::{HostName, escape};
+
+/// The answer to one question: the connection, the network plugin assumed, and each side's
+/// decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The source, as named.
+    from: String,
+    /// The destination, as named (`NAME=IP` for a destination looked up by name).
+    to: String,
+    /// The DNS name the destination was looked up by.
+    name: Option<String>,
+    /// The destination port.
+    port: u16,
+    /// The protocol.
+    protocol: Protocol,
+    /// The network plugin.
+    plugin: super::NetworkPlugin,
+    /// The decision.
+    verdict: Verdict,
+}
+
+/// Answers whether the connection from `from` to `port` on `to` is allowed under the policies
+/// of `index`, and what decided the source's egress and the destination's ingress.
+///
+/// An end is `NAMESPACE/POD` (a pod of the index), `node/NAME` (a node's host network), or an
+/// IP address that is no pod's; the destination may also be `NAME=IP`, an address looked up by
+/// the DNS name `NAME` (for ClusterNetworkPolicy `domainNames` and Cilium's `toFQDNs`). The
+/// port is `NUMBER/PROTOCOL`: `443/TCP`, `53/UDP`, `9999/SCTP`. What the index does not know,
+/// or what is not so written, is an error naming `--from`, `--to` or `--port`.
+pub fn explain(index: &Index, from: &str, to: &str, port: &str) -> Result<Explanation> {
+    let (source, _) = end(index, "--from", from, false)?;
+    let (destination, name) = end(index, "--to", to, true)?;
+    let (port, protocol) = port_protocol(port)?;
+    let connection = Connection {
+        from: source,
+        to: destination,
+        port,
+        protocol,
+    };
+    let verdict = index.decide(&Query {
+        connection: &connection,
+        name: name.as_ref().map(HostName::as_str),
+    });
+    Ok(Explanation {
+        from: index.end_name(&source),
+        to: match &name {
+            Some(name) => format!("{name}={}", index.end_name(&destination)),
+            None => index.end_name(&destination),
+        },
+        name: name.map(|n| n.as_str().to_string()),
+        port,
+        protocol,
+        plugin: index.network_plugin(),
+        verdict,
+    })
+}
+
+/// The error of option `option`.
+fn invalid(option: &str, reason: String) -> Error {
+    Error::invalid(Location::new(option, None, ""), reason)
+}
+
+/// The end `text` names, and for a destination `NAME=IP`, the name.
+fn end(
+    index: &Index,
+    option: &str,
+    text: &str,
+    named: bool,
+) -> Result<(ConnectionEnd, Option<HostName>)> {
+    let shown = escape(text);
+    if let Some((name, address)) = text.split_once('=') {
+        if !named {
+            return Err(invalid(
+                option,
+                format!("`{shown}`: only a destination can be NAME=IP"),
+            ));
+        }
+        let name = HostName::parse(name)
+            .map_err(|e| invalid(option, format!("`{}` {e}", escape(name))))?;
+        let address: IpAddr = address.parse().map_err(|_| {
+            invalid(
+                option,
+                format!("`{}` is not an IP address (NAME=IP)", escape(address)),
+            )
+        })?;
+        return Ok((address_end(index, option, address)?, Some(name)));
+    }
+    if let Ok(address) = text.parse::<IpAddr>() {
+        return Ok((address_end(index, option, address)?, None));
+    }
+    let Some((namespace, name)) = text.split_once('/') else {
+        return Err(invalid(
+            option,
+            format!("`{shown}` is neither NAMESPACE/POD, node/NAME nor an IP address"),
+        ));
+    };
+    let pod = index.pod_id(namespace, name);
+    let node = (namespace == "node").then(|| index.node_id(name)).flatten();
+    match (pod, node) {
+        (Some(_), Some(_)) => Err(invalid(
+            option,
+            format!("`{shown}` names both a pod of namespace node and a node"),
+        )),
+        (Some(id), None) => Ok((ConnectionEnd::Pod(id), None)),
+        (None, Some(id)) => Ok((ConnectionEnd::Node(id), None)),
+        (None, None) if namespace == "node" => Err(invalid(
+            option,
+            format!("`{shown}`: the pods file lists no node {}", escape(name)),
+        )),
+        (None, None) => Err(invalid(
+            option,
+            format!("`{shown}`: the pods file lists no such pod"),
+        )),
+    }
+}
+
+/// An address as an end: not the address of a pod outside the host network, which is to be
+/// named as the pod.
+fn address_end(index: &Index, option: &str, address: IpAddr) -> Result<ConnectionEnd> {
+    match index.pod_at(&address) {
+        Some(id) => Err(invalid(
+            option,
+            format!(
+                "{address} is the address of pod {}: name the pod",
+                escape(&index.end_name(&ConnectionEnd::Pod(id)))
+            ),
+        )),
+        None => Ok(ConnectionEnd::Ip(address)),
+    }
+}
+
+/// `443/TCP` as a port and protocol.
+fn port_protocol(text: &str) -> Result<(u16, Protocol)> {
+    let shown = escape(text);
+    let wrong = || {
+        invalid(
+            "--port",
+            format!("`{shown}` is not PORT/PROTOCOL such as 443/TCP, 53/UDP or 9999/SCTP"),
+        )
+    };
+    let (number, protocol) = text.split_once('/').ok_or_else(wrong)?;
+    let protocol = Protocol::parse(&protocol.to_ascii_uppercase()).ok_or_else(wrong)?;
+    let port = number
+        .parse::<u16>()
+        .ok()
+        .filter(|&n| n != 0 && number.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            invalid(
+                "--port",
+                format!("`{}` is not a port number from 1 to 65535", escape(number)),
+            )
+        })?;
+    Ok((port, protocol))
+}
+
+impl Explanation {
+    /// Whether both sides allow the connection.
+    pub fn allowed(&self) -> bool {
+        self.verdict.allowed()
+    }
+
+    /// `allowed`, `denied` (a side denies), or `undefined` (no side denies, and policies of
+    /// the same priority leave a side undefined).
+    fn verdict(&self) -> &'static str {
+        let sides = [&self.verdict.egress, &self.verdict.ingress];
+        if self.allowed() {
+            "allowed"
+        } else if sides.iter().any(|s| s.verdict() == "denied") {
+            "denied"
+        } else {
+            "undefined"
+        }
+    }
+
+    /// The answer as JSON: `{"allowed": bool, "egress": {...}, "ingress": {...}}`, with the
+    /// overall `verdict` and the connection; each side has `allowed`, `verdict` (`allowed`, `denied` or `undefined`),
+    /// `reason` (`rule`, `isolated`, `not-isolated`, `not-subject`, `conflict` or `local`),
+    /// `tier`,
+    /// the deciding rules in `by` (each with `dialect`, `policy`, `priority`, `rule`,
+    /// `ruleName`, `action` and `note`), the Pass rules on the way in `passed`, and `text`.
+    pub fn to_json(&self) -> String {
+        let value = ExplanationJson {
+            allowed: self.allowed(),
+            verdict: self.verdict(),
+            from: &self.from,
+            to: &self.to,
+            name: self.name.as_deref(),
+            port: self.port,
+            protocol: self.protocol.name(),
+            network_plugin: self.plugin.name(),
+            egress: self.verdict.egress.to_json(),
+            ingress: self.verdict.ingress.to_json(),
+        };
+        serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+    }
+}
+
+/// The answer as JSON, its fields in this order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExplanationJson<'a> {
+    allowed: bool,
+    verdict: &'static str,
+    from: &'a str,
+    to: &'a str,
+    name: Option<&'a str>,
+    port: u16,
+    protocol: &'static str,
+    network_plugin: &'static str,
+    egress: super::decision::SideJson<'a>,
+    ingress: super::decision::SideJson<'a>,
+}
+
+/// One side in words, with every rule that decided it on a line of its own.
+fn side(f: &mut fmt::Formatter<'_>, what: &str, decision: &Decision) -> fmt::Result {
+    let tier = decision
+        .tier
+        .map(|t| format!(" in the {} tier", t.name()))
+        .unwrap_or_default();
+    match decision.outcome {
+        Outcome::NotSubject => writeln!(f, "{what}: allowed, not subject to policy")?,
+        Outcome::NotIsolated => writeln!(f, "{what}: allowed, no policy isolates it")?,
+        Outcome::Local => writeln!(
+            f,
+            "{what}: allowed, local traffic the network plugin always allows"
+        )?,
+        Outcome::Allowed => writeln!(f, "{what}: allowed{tier} by")?,
+        Outcome::Denied => writeln!(f, "{what}: denied{tier} by")?,
+        Outcome::Isolated => writeln!(
+            f,
+            "{what}: denied{tier}: isolated, and no rule of these policies allows it"
+        )?,
+        Outcome::Undefined => writeln!(
+            f,
+            "{what}: undefined{tier}: policies of the same priority decide differently"
+        )?,
+    }
+    for decider in &decision.by {
+        writeln!(f, "  {}", escape(&decider.full()))?;
+    }
+    for decider in &decision.passed {
+        writeln!(f, "  after Pass by {}", escape(&decider.full()))?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Explanation {
+    /// The verdict and the connection on the first line, then each side and what decided it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: {} -> {} {}/{} (network plugin {})",
+            self.verdict(),
+            escape(&self.from),
+            escape(&self.to),
+            self.port,
+            self.protocol.name(),
+            self.plugin.name()
+        )?;
+        side(
+            f,
+            &format!("egress of {}", escape(&self.from)),
+            &self.verdict.egress,
+        )?;
+        side(
+            f,
+            &format!("ingress of {}", escape(&self.to)),
+            &self.verdict.ingress,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{Options, read_cluster, read_policies};
+    use crate::source::Limits;
+
+    const CLUSTER: &str = r#"
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
+- {apiVersion: v1, kind: Node, metadata: {name: n1}, status: {addresses: [{type: InternalIP, address: 192.0.2.1}]}}
+- {apiVersion: v1, kind: Pod, metadata: {name: web, namespace: shop, labels: {app: web}}, status: {podIP: 10.0.0.1}}
+- {apiVersion: v1, kind: Pod, metadata: {name: db, namespace: shop, labels: {app: db}}, status: {podIP: 10.0.0.2}}
+"#;
+
+    const POLICIES: &str = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 5432}]}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: egress}
+spec:
+  tier: Admin
+  priority: 3
+  subject: {namespaces: {}}
+  egress:
+  - {name: docs, action: Accept, to: [{domainNames: ["*.example.com"]}]}
+  - {action: Deny, to: [{networks: [0.0.0.0/0]}], protocols: [{tcp: {destinationPort: {number: 443}}}]}
+"#;
+
+    fn index() -> Index {
+        let cluster = read_cluster("pods.yaml", CLUSTER, &Limits::default()).unwrap();
+        let files = read_policies("policies.yaml", POLICIES, &Limits::default()).unwrap();
+        Index::with_options(cluster, &files, Options::default()).unwrap()
+    }
+
+    #[test]
+    fn answers_in_words_and_json() {
+        let index = index();
+        let answer = explain(&index, "shop/web", "shop/db", "5432/TCP").unwrap();
+        assert!(answer.allowed());
+        assert_eq!(
+            answer.to_string(),
+            "allowed: shop/web -> shop/db 5432/TCP (network plugin generic)\negress of shop/web: allowed, no policy isolates it\ningress of shop/db: allowed in the NetworkPolicy tier by\n  NetworkPolicy shop/db spec.ingress[0]\n"
+        );
+        let answer = explain(&index, "shop/db", "docs.example.com=203.0.113.9", "443/tcp").unwrap();
+        assert!(answer.allowed());
+        let json: serde_json::Value = serde_json::from_str(&answer.to_json()).unwrap();
+        assert_eq!(json["allowed"], true);
+        assert_eq!(json["to"], "docs.example.com=203.0.113.9");
+        assert_eq!(json["egress"]["tier"], "Admin");
+        assert_eq!(json["egress"]["by"][0]["dialect"], "ClusterNetworkPolicy");
+        assert_eq!(json["egress"]["by"][0]["rule"], "spec.egress[0]");
+        assert_eq!(json["egress"]["by"][0]["ruleName"], "docs");
+        assert_eq!(json["egress"]["by"][0]["action"], "Accept");
+        assert_eq!(json["ingress"]["reason"], "not-subject");
+        // Without the name, the Deny rule decides.
+        let answer = explain(&index, "shop/db", "203.0.113.9", "443/TCP").unwrap();
+        assert!(!answer.allowed());
+        assert!(answer.to_string().starts_with("denied: "), "{answer}");
+        let json: serde_json::Value = serde_json::from_str(&answer.to_json()).unwrap();
+        assert_eq!(json["verdict"], "denied");
+        assert_eq!(json["egress"]["by"][0]["rule"], "spec.egress[1]");
+        // A node's host network.
+        let answer = explain(&index, "node/n1", "shop/web", "8080/TCP").unwrap();
+        assert!(answer.allowed());
+        assert_eq!(
+            answer.to_string().lines().nth(1),
+            Some("egress of node/n1: allowed, not subject to policy")
+        );
+    }
+
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a table of cases, one per line of thought"
+    )]
+    #[test]
+    fn questions_it_cannot_answer_name_the_option() {
+        let index = index();
+        for (from, to, port, option, reason) in [
+            (
+                "shop/nope",
+                "shop/db",
+                "80/TCP",
+                "--from",
+                "`shop/nope`: the pods file lists no such pod",
+            ),
+            (
+                "shop/web",
+                "node/n9",
+                "80/TCP",
+                "--to",
+                "`node/n9`: the pods file lists no node n9",
+            ),
+            (
+                "shop/web",
+                "db",
+                "80/TCP",
+                "--to",
+                "`db` is neither NAMESPACE/POD, node/NAME nor an IP address",
+            ),
+            (
+                "a.example=1.2.3.4",
+                "shop/db",
+                "80/TCP",
+                "--from",
+                "`a.example=1.2.3.4`: only a destination can be NAME=IP",
+            ),
+            (
+                "shop/web",
+                "10.0.0.2",
+                "80/TCP",
+                "--to",
+                "10.0.0.2 is the address of pod shop/db: name the pod",
+            ),
+            (
+                "shop/web",
+                "x_y=1.2.3.4",
+                "80/TCP",
+                "--to",
+                "`x_y` is not a host name (RFC 1123: labels of letters, digits and `-`, at most 63 characters, not starting or ending with `-`)",
+            ),
+            (
+                "shop/web",
+                "shop/db",
+                "80",
+                "--port",
+                "`80` is not PORT/PROTOCOL such as 443/TCP, 53/UDP or 9999/SCTP",
+            ),
+            (
+                "shop/web",
+                "shop/db",
+                "80/ICMP",
+                "--port",
+                "`80/ICMP` is not PORT/PROTOCOL such as 443/TCP, 53/UDP or 9999/SCTP",
+            ),
+            (
+                "shop/web",
+                "shop/db",
+                "0/TCP",
+                "--port",
+                "`0` is not a port number from 1 to 65535",
+            ),
+            (
+                "shop/web",
+                "shop/db",
+                "+80/TCP",
+                "--port",
+                "`+80` is not a port number from 1 to 65535",
+            ),
+        ] {
+            match explain(&index, from, to, port) {
+                Err(Error::Invalid {
+                    location,
+                    reason: r,
+                    ..
+                }) => {
+                    assert_eq!((location.file.as_str(), r.as_str()), (option, reason));
+                }
+                other => panic!("{from} {to} {port}: {other:?}"),
+            }
+        }
+    }
+}
