@@ -334,6 +334,41 @@ fn verify_decides_flows_with_cluster_network_policies_in_their_tiers() {
         probe["egress"],
         "denied by ClusterNetworkPolicy no-tenant spec.egress[0] (Admin tier, priority 5)"
     );
+    // As data, every side names the dialect, tier, policy and rule that decided it.
+    let by = &probe["sides"]["egress"]["by"][0];
+    assert_eq!(
+        (
+            &by["dialect"],
+            &by["policy"],
+            &by["rule"],
+            &by["ruleName"],
+            &by["action"]
+        ),
+        (
+            &serde_json::json!("ClusterNetworkPolicy"),
+            &serde_json::json!("no-tenant"),
+            &serde_json::json!("spec.egress[0]"),
+            &serde_json::json!("tenant"),
+            &serde_json::json!("Deny")
+        )
+    );
+    assert_eq!(probe["sides"]["egress"]["tier"], "Admin");
+    let allowed = json["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "E9")
+        .unwrap();
+    let by = &allowed["probes"][0]["sides"]["egress"]["by"][0];
+    assert_eq!(by["dialect"], "NetworkPolicy");
+    assert_eq!(
+        by["policy"],
+        "dynatrace/dynakube-activegate-egress-kube-apiserver"
+    );
+    assert!(
+        by["rule"].as_str().unwrap().starts_with("spec.egress["),
+        "{by}"
+    );
     // The network plugins agree here: the tenant is outside the cluster.
     for plugin in ["calico", "cilium"] {
         let report = verify(&dir, &out, &["--network-plugin", plugin]);
@@ -344,6 +379,35 @@ fn verify_decides_flows_with_cluster_network_policies_in_their_tiers() {
             text(&report.stdout)
         );
     }
+}
+
+#[test]
+fn verify_names_what_cluster_network_policies_allow_beyond_the_matrix() {
+    let dir = fixture("a-cloud-native-network-zone");
+    let out = scratch("verify-cluster-network-policy-extras");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    // What a ClusterNetworkPolicy allows beyond the matrix is named with its rule.
+    let wider = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: wider}\nspec:\n  tier: Admin\n  priority: 1\n  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app.kubernetes.io/name: activegate}}}}\n  egress:\n  - {action: Accept, to: [{networks: [198.51.100.0/24]}], protocols: [{tcp: {destinationPort: {number: 8443}}}]}\n";
+    std::fs::write(out.join("wider.yaml"), wider).unwrap();
+    let report = verify(&dir, &out, &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let extras: Vec<&serde_json::Value> = json["extras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["policy"] == "ClusterNetworkPolicy wider")
+        .collect();
+    assert_eq!(extras.len(), 1, "{json}");
+    assert_eq!(extras[0]["rule"], 0);
+    assert_eq!(
+        extras[0]["beyond"][0]["addresses"][0]["cidr"],
+        "198.51.100.0/24"
+    );
+    assert_eq!(extras[0]["beyond"][0]["ports"][0], "8443/TCP");
 }
 
 #[test]

@@ -23,17 +23,18 @@
 
 use std::fmt;
 
-use super::compile::{Namespaces, PeerMatch, Policy, PortSpec, Rule};
+use super::compile::{Namespaces, PeerMatch, Policy, PortMatch, PortSpec, Rule};
 use super::sets::{AddressSet, PodSet, PortSet, Space};
-use super::{ConnectionEnd, Index, PodId, PodInfo, PolicyRef, View, rules_of};
+use super::{ConnectionEnd, Index, PodId, PodInfo, View, rules_of};
 use crate::matrix::Direction;
 
 /// One rule of a policy: the policy, the direction, and the rule's index in the policy's list
 /// for that direction. Displayed as `namespace/name spec.egress[0]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct RuleRef {
-    /// The policy.
-    pub(crate) policy: PolicyRef,
+    /// The policy, in words: `namespace/name` for a NetworkPolicy (as verify has always named
+    /// them), `ClusterNetworkPolicy name` for a ClusterNetworkPolicy.
+    pub(crate) policy: String,
     /// Whether the rule is an ingress or an egress rule.
     pub(crate) direction: Direction,
     /// Its index in `spec.ingress` or `spec.egress`.
@@ -64,6 +65,9 @@ pub(crate) enum Admits {
     /// The pod is isolated; each rule of the isolating policies (in input order) admits its
     /// set. A connection several rules admit is in each of their sets.
     Rules(Vec<(RuleRef, Space)>),
+    /// ClusterNetworkPolicies take part: the connections each deciding rule allows through the
+    /// tiers, and those no tier decides (allowed by default) without a rule.
+    Tiers(Vec<(Option<RuleRef>, Space)>),
 }
 
 impl Index {
@@ -79,6 +83,9 @@ impl Index {
         if info.by_address {
             return Admits::NotSubject;
         }
+        if !self.cluster.is_empty() {
+            return Admits::Tiers(self.allowed_in_tiers(id, direction, self.everything()));
+        }
         let isolating = match direction {
             Direction::Ingress => &info.ingress,
             Direction::Egress => &info.egress,
@@ -91,7 +98,7 @@ impl Index {
             let policy = &self.policies[number as usize];
             for (index, rule) in rules_of(policy, direction).iter().enumerate() {
                 let reference = RuleRef {
-                    policy: policy.reference.clone(),
+                    policy: policy.reference.to_string(),
                     direction,
                     index,
                 };
@@ -115,6 +122,9 @@ impl Index {
         other: &ConnectionEnd,
     ) -> PortSet {
         let info = &self.infos[id];
+        if !self.cluster.is_empty() && !info.by_address {
+            return self.ports_in_tiers(id, direction, other);
+        }
         let isolating = match direction {
             Direction::Ingress => &info.ingress,
             Direction::Egress => &info.egress,
@@ -134,11 +144,35 @@ impl Index {
             let policy = &self.policies[number as usize];
             for rule in rules_of(policy, direction) {
                 if self.peers_admit(policy, rule, other_view) {
-                    ports = ports.union(&rule_ports(rule, destination));
+                    ports = ports.union(&ports_set(rule.ports.as_deref(), destination));
                 }
             }
         }
         ports
+    }
+
+    /// [`Index::admitted_ports`] through the tiers of ClusterNetworkPolicies.
+    fn ports_in_tiers(&self, id: PodId, direction: Direction, other: &ConnectionEnd) -> PortSet {
+        let (universe, pod, ips) = match self.view(other) {
+            View::Pod(peer, _) => (Space::pods([(peer, PortSet::all())]), Some(peer), &[][..]),
+            View::Addresses(ips, _) => (
+                Space::addresses(AddressSet::addresses(ips.iter().copied()), PortSet::all()),
+                None,
+                ips,
+            ),
+        };
+        let allowed = self
+            .allowed_in_tiers(id, direction, universe)
+            .into_iter()
+            .fold(Space::empty(), |all, (_, space)| all.union(&space));
+        match pod {
+            Some(peer) => allowed.ports_of_pod(peer),
+            None => allowed
+                .address_parts()
+                .iter()
+                .filter(|(set, _)| ips.iter().any(|ip| set.contains(*ip)))
+                .fold(PortSet::empty(), |all, (_, ports)| all.union(ports)),
+        }
     }
 
     /// Every connection with any peer: every pod seen as a pod and every address, on every
@@ -155,7 +189,7 @@ impl Index {
     }
 
     /// What `rule` of `policy` admits for the pod `subject` in `direction`.
-    fn rule_space(
+    pub(super) fn rule_space(
         &self,
         policy: &Policy,
         rule: &Rule,
@@ -163,22 +197,32 @@ impl Index {
         subject: &PodInfo,
     ) -> Space {
         let (pods, addresses) = self.rule_peers(policy, rule);
+        self.space(&pods, addresses, rule.ports.as_deref(), direction, subject)
+    }
+
+    /// The connections with `pods` and `addresses` on `ports` (every port when `None`) that a
+    /// rule of `direction` admits for the pod `subject`.
+    pub(super) fn space(
+        &self,
+        pods: &PodSet,
+        addresses: AddressSet,
+        ports: Option<&[PortMatch]>,
+        direction: Direction,
+        subject: &PodInfo,
+    ) -> Space {
         match direction {
             // The subject is the destination: its named ports, whatever the source.
-            Direction::Ingress => {
-                Space::product(&pods, addresses, &rule_ports(rule, Some(subject)))
-            }
+            Direction::Ingress => Space::product(pods, addresses, &ports_set(ports, Some(subject))),
             // Each destination pod resolves the rule's named ports; addresses have none.
             Direction::Egress => {
-                let named = rule
-                    .ports
-                    .iter()
+                let named = ports
+                    .into_iter()
                     .flatten()
                     .any(|p| matches!(p.port, PortSpec::Named(_)));
-                let fixed = rule_ports(rule, None);
+                let fixed = ports_set(ports, None);
                 let per_pod = pods.iter().map(|id| {
                     let ports = if named {
-                        rule_ports(rule, Some(&self.infos[id]))
+                        ports_set(ports, Some(&self.infos[id]))
                     } else {
                         fixed.clone()
                     };
@@ -187,6 +231,32 @@ impl Index {
                 Space::pods(per_pod).union(&Space::addresses(addresses, fixed))
             }
         }
+    }
+
+    /// The pods (seen as pods) and addresses an address block matches on this plugin: its
+    /// addresses (less node addresses where the plugin matches no node), and the pods with an
+    /// address in it where the plugin matches pods.
+    pub(super) fn block_peers(
+        &self,
+        reach: super::plugin::Reach,
+        set: AddressSet,
+    ) -> (Vec<PodId>, AddressSet) {
+        let addresses = if reach.nodes {
+            set
+        } else {
+            set.difference(&AddressSet::addresses(self.node_ips.iter().copied()))
+        };
+        let pods = if reach.pods {
+            (0..self.pods.len())
+                .filter(|&id| {
+                    !self.infos[id].by_address
+                        && self.pods[id].ips.iter().any(|ip| addresses.contains(*ip))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (pods, addresses)
     }
 
     /// The pods (seen as pods) and the addresses that the peers of `rule` in `policy` match.
@@ -219,18 +289,10 @@ impl Index {
                     }));
                 }
                 PeerMatch::Block(block) => {
-                    let reach = self.behaviour.ip_block;
-                    let mut set = AddressSet::block(&block.cidr, &block.except);
-                    if !reach.nodes {
-                        set = set.difference(&AddressSet::addresses(self.node_ips.iter().copied()));
-                    }
+                    let set = AddressSet::block(&block.cidr, &block.except);
+                    let (more, set) = self.block_peers(self.behaviour.ip_block, set);
+                    pods.extend(more);
                     addresses = addresses.union(&set);
-                    if reach.pods {
-                        pods.extend((0..self.pods.len()).filter(|&id| {
-                            !self.infos[id].by_address
-                                && self.pods[id].ips.iter().any(|ip| block.contains(ip))
-                        }));
-                    }
                 }
             }
         }
@@ -238,9 +300,10 @@ impl Index {
     }
 }
 
-/// The ports `rule` admits to `destination` (a pod seen as a pod, or `None` for an address).
-fn rule_ports(rule: &Rule, destination: Option<&PodInfo>) -> PortSet {
-    let Some(ports) = &rule.ports else {
+/// The ports `ports` (every port when `None`) admit to `destination` (a pod seen as a pod, or
+/// `None` for an address).
+fn ports_set(ports: Option<&[PortMatch]>, destination: Option<&PodInfo>) -> PortSet {
+    let Some(ports) = ports else {
         return PortSet::all();
     };
     let mut set = PortSet::empty();
@@ -273,8 +336,10 @@ impl Index {
         let mut rules = 0;
         for id in 0..self.pods().len() {
             for direction in [Direction::Egress, Direction::Ingress] {
-                if let Admits::Rules(admitted) = self.admits(id, direction) {
-                    rules += admitted.len();
+                match self.admits(id, direction) {
+                    Admits::Rules(admitted) => rules += admitted.len(),
+                    Admits::Tiers(admitted) => rules += admitted.len(),
+                    Admits::NotSubject | Admits::NotIsolated => {}
                 }
             }
         }

@@ -1,24 +1,26 @@
 //! An exact evaluator of network policies as a cluster enforces them: Kubernetes
 //! `networking.k8s.io/v1` NetworkPolicy, network-policy-api `policy.networking.k8s.io/v1alpha2`
-//! ClusterNetworkPolicy (its Admin and Baseline tiers around the NetworkPolicies), and a slot
-//! for the policies a network plugin enforces together with the NetworkPolicies (Cilium's).
+//! ClusterNetworkPolicy (its Admin and Baseline tiers around the NetworkPolicies), and Cilium's
+//! `cilium.io/v2` CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy, which Cilium enforces
+//! together with the NetworkPolicies (`cilium`, through the slot `tiers::Namespaced`).
 //!
 //! Given namespaces, pods, nodes and policies, [`Index::with_options`] compiles everything once
 //! (selectors on interned labels, the namespaces each namespace selector matches, which policies
 //! isolate or have as subject which pod in which direction, the named ports of every pod), and
 //! [`Index::evaluate`] then decides one [`Connection`] cheaply, saying for each side which
 //! tier, policy and rule decided it ([`Decision`]); [`explain`] answers one question in words or
-//! JSON. `Index::admits` and `Index::admitted_ports` give the NetworkPolicy decisions as sets
-//! instead: every pod, address range and port range each rule admits (see `sets`, which no
-//! dialect owns), so that what policies allow can be compared with what is needed without
-//! trying connections.
+//! JSON. `Index::admits` and `Index::admitted_ports` give the NetworkPolicy and
+//! ClusterNetworkPolicy decisions as sets instead: every pod, address range and port range each
+//! rule admits (see `sets`, which no dialect owns), so that what policies allow can be compared
+//! with what is needed without trying connections.
 //!
 //! # Tiers
 //!
 //! Each side (the source's egress, the destination's ingress) is decided in the tiers of
 //! network-policy-api v0.2.0 (`ClusterNetworkPolicySpec.Tier`): the Admin tier, by priority,
 //! each policy's rules in order (Accept and Deny are final, Pass goes on to the next tier);
-//! then the NetworkPolicies, which decide for every pod they isolate; then the Baseline tier;
+//! then the NetworkPolicies (on Cilium with Cilium's policies: allows unioned, denies over
+//! allows), which decide for every pod they isolate; then the Baseline tier;
 //! then the Kubernetes default, which allows. A connection is allowed when both sides allow it.
 //! The ClusterNetworkPolicy rules are documented in `cnp`, their combination in `tiers`, and
 //! what is left to the network plugin in [`NetworkPlugin`].
@@ -618,6 +620,12 @@ impl Index {
     /// Whether the index holds policies of other dialects than NetworkPolicy.
     pub(crate) fn has_other_dialects(&self) -> bool {
         !self.cluster.is_empty() || self.namespaced.is_some()
+    }
+
+    /// Whether a dialect the plugin enforces with the NetworkPolicies takes part (Cilium's),
+    /// whose decisions are not known as sets.
+    pub(crate) fn has_namespaced_dialect(&self) -> bool {
+        self.namespaced.is_some()
     }
 
     /// The policies, in input order.

@@ -134,6 +134,8 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
             };
             read.files.entry(key).or_insert_with(|| file.to_string());
             read.cilium_policies.push(policy);
+        } else if let Some(reason) = near_miss(&kind, &api_version) {
+            return Err(Error::invalid(location.join("kind"), reason));
         } else if kind.ends_with("NetworkPolicy") {
             *read.unevaluated.entry(name).or_default() += 1;
         } else {
@@ -141,6 +143,47 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
         }
     }
     Ok(read)
+}
+
+/// The policy kinds of the groups whose policies the evaluator reads (and the v1alpha1 kinds
+/// of network-policy-api, which it counts as not evaluated).
+const POLICY_KINDS: [(&str, &[&str]); 3] = [
+    ("networking.k8s.io", &["NetworkPolicy"]),
+    (
+        "policy.networking.k8s.io",
+        &[
+            "ClusterNetworkPolicy",
+            "AdminNetworkPolicy",
+            "BaselineAdminNetworkPolicy",
+        ],
+    ),
+    (
+        "cilium.io",
+        &["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"],
+    ),
+];
+
+/// Why `kind` of `api_version` reads as a misspelt policy kind: any other kind of
+/// network-policy-api's group (which holds policies only), or a kind of the other groups close
+/// to one of their policy kinds. `None` for the kinds themselves and for unrelated kinds.
+fn near_miss(kind: &str, api_version: &str) -> Option<String> {
+    let group = api_version.split_once('/').map_or("", |(group, _)| group);
+    let (_, kinds) = POLICY_KINDS.iter().find(|(g, _)| *g == group)?;
+    if kinds.contains(&kind) {
+        return None;
+    }
+    let near = crate::input::nearest(kind, kinds.iter().copied());
+    let shown = crate::values::escape(kind);
+    match near {
+        Some(near) => Some(format!(
+            "`{shown}` is no kind of {group}; did you mean `{near}`?"
+        )),
+        None if group == "policy.networking.k8s.io" => Some(format!(
+            "`{shown}` is no kind of {group} ({})",
+            kinds.join(", ")
+        )),
+        None => None,
+    }
 }
 
 /// Fails on the first field of `input` that `typed` does not have: what the typed value
@@ -604,6 +647,49 @@ items:
             BTreeMap::from([("NetworkPolicy (projectcalico.org/v3)".to_string(), 1)])
         );
         assert_eq!(read.skipped.len(), 2);
+    }
+
+    #[test]
+    fn misspelt_policy_kinds_are_errors() {
+        for (kind, api_version, reason) in [
+            (
+                "NetworkPolcy",
+                "networking.k8s.io/v1",
+                "`NetworkPolcy` is no kind of networking.k8s.io; did you mean `NetworkPolicy`?",
+            ),
+            (
+                "ClusterNetworkPolicies",
+                "policy.networking.k8s.io/v1alpha2",
+                "`ClusterNetworkPolicies` is no kind of policy.networking.k8s.io; did you mean `ClusterNetworkPolicy`?",
+            ),
+            (
+                "Tier",
+                "policy.networking.k8s.io/v1alpha2",
+                "`Tier` is no kind of policy.networking.k8s.io (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)",
+            ),
+            (
+                "CiliumNetworkPolicys",
+                "cilium.io/v2",
+                "`CiliumNetworkPolicys` is no kind of cilium.io; did you mean `CiliumNetworkPolicy`?",
+            ),
+        ] {
+            let text = format!("apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: a}}\n");
+            match read_policies("p.yaml", &text, &Limits::default()) {
+                Err(Error::Invalid {
+                    location,
+                    reason: r,
+                    ..
+                }) => {
+                    assert_eq!((location.field.as_str(), r.as_str()), ("kind", reason));
+                }
+                other => panic!("{kind}: {other:?}"),
+            }
+        }
+        // Other kinds of these groups are no policies, and the v1alpha1 kinds are counted.
+        let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a}\n---\napiVersion: cilium.io/v2\nkind: CiliumNode\nmetadata: {name: a}\n---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\n";
+        let read = read_policies("p.yaml", text, &Limits::default()).unwrap();
+        assert_eq!(read.skipped.len(), 2);
+        assert_eq!(read.unevaluated.len(), 1);
     }
 
     #[test]

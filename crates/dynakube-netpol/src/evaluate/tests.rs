@@ -1,6 +1,7 @@
 //! Unit tests of the evaluator: one or more per semantic rule, each asserting concrete verdicts.
 
 use super::*;
+use crate::evaluate::sets::Space;
 use crate::source::Limits;
 use crate::synthetic;
 
@@ -841,12 +842,13 @@ fn side_in_sets(
     let ConnectionEnd::Pod(id) = subject else {
         return true;
     };
-    let rules = match index.admits(*id, direction) {
+    let rules: Vec<Space> = match index.admits(*id, direction) {
         Admits::NotSubject | Admits::NotIsolated => return true,
-        Admits::Rules(rules) => rules,
+        Admits::Rules(rules) => rules.into_iter().map(|(_, space)| space).collect(),
+        Admits::Tiers(rules) => rules.into_iter().map(|(_, space)| space).collect(),
     };
     let pod_peers = index.pod_peers();
-    rules.iter().any(|(_, space)| match other {
+    rules.iter().any(|space| match other {
         ConnectionEnd::Pod(o) if pod_peers.contains(*o) => space.contains_pod(*o, protocol, port),
         ConnectionEnd::Pod(o) => index.pods()[*o]
             .ips
@@ -1054,12 +1056,180 @@ fn cilium_policies_are_decided_with_the_network_policies_on_cilium_only() {
     assert!(allowed(&index, "c/tool", "a/db", 80, "TCP"));
     // A deny wins over every allow.
     assert_eq!(
-        verdict(&index, "b/api", "a/db", 80, "TCP").ingress.to_string(),
+        verdict(&index, "b/api", "a/db", 80, "TCP")
+            .ingress
+            .to_string(),
         "denied by CiliumNetworkPolicy a/db spec.ingressDeny[0]"
     );
     // Not isolated by any: the default.
     assert_eq!(
-        verdict(&index, "a/db", "b/web", 80, "TCP").ingress.to_string(),
+        verdict(&index, "a/db", "b/web", 80, "TCP")
+            .ingress
+            .to_string(),
         "not isolated"
     );
+}
+
+/// ClusterNetworkPolicies over the synthetic cluster: both tiers, every action, every kind of
+/// peer the sets know, ports, ranges and named ports, distinct priorities (equal ones that
+/// disagree are undefined, which the sets count as allowed and the verdict does not).
+const SYNTHETIC_CLUSTER_POLICIES: &str = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: admin-payments}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {team: payments}}}
+  egress:
+  - {action: Pass, to: [{namespaces: {matchLabels: {team: payments}}}]}
+  - {action: Accept, to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {tier: db}}}}], protocols: [{tcp: {destinationPort: {range: {start: 5000, end: 9100}}}}, {destinationNamedPort: metrics}]}
+  - {action: Deny, to: [{networks: [10.0.0.0/9, "fd00::/8"]}]}
+  ingress:
+  - {action: Deny, from: [{namespaces: {matchLabels: {env: dev}}}], protocols: [{tcp: {destinationPort: {number: 9200}}}]}
+  - {action: Accept, from: [{pods: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}, podSelector: {}}}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: admin-web}
+spec:
+  tier: Admin
+  priority: 20
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {tier: web}}}}
+  egress:
+  - {action: Accept, to: [{networks: [192.168.0.0/24]}], protocols: [{tcp: {destinationPort: {number: 9100}}}]}
+  - {action: Pass, to: [{networks: [0.0.0.0/0]}], protocols: [{udp: {destinationPort: {number: 53}}}]}
+  ingress:
+  - {action: Accept, from: [{namespaces: {matchLabels: {team: search}}}], protocols: [{destinationNamedPort: http}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: baseline-all}
+spec:
+  tier: Baseline
+  priority: 5
+  subject: {namespaces: {matchExpressions: [{key: team, operator: Exists}]}}
+  egress:
+  - {action: Accept, to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}], protocols: [{udp: {destinationPort: {number: 53}}}]}
+  - {action: Deny, to: [{networks: [0.0.0.0/0, "::/0"]}]}
+  ingress:
+  - {action: Pass, from: [{namespaces: {matchLabels: {env: prod}}}]}
+  - {action: Deny, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {canary: "true"}}}}]}
+"#;
+
+/// Whether the `direction` side of `c` admits it, read from the sets of `Index::admits`,
+/// which `sets` keeps per pod and direction.
+fn side_in_cached_sets(
+    index: &Index,
+    sets: &mut HashMap<(PodId, bool), Vec<Space>>,
+    direction: Direction,
+    c: &Connection,
+) -> bool {
+    let (end, other) = match direction {
+        Direction::Egress => (&c.from, &c.to),
+        Direction::Ingress => (&c.to, &c.from),
+    };
+    let ConnectionEnd::Pod(id) = end else {
+        return true;
+    };
+    let spaces = sets
+        .entry((*id, direction == Direction::Egress))
+        .or_insert_with(|| match index.admits(*id, direction) {
+            Admits::NotSubject | Admits::NotIsolated => vec![index.everything()],
+            Admits::Rules(rules) => rules.into_iter().map(|(_, s)| s).collect(),
+            Admits::Tiers(rules) => rules.into_iter().map(|(_, s)| s).collect(),
+        });
+    spaces.iter().any(|space| match other {
+        ConnectionEnd::Pod(o) if !index.pods()[*o].host_network => {
+            space.contains_pod(*o, c.protocol, c.port)
+        }
+        ConnectionEnd::Pod(o) => index.pods()[*o]
+            .ips
+            .iter()
+            .any(|ip| space.contains_address(*ip, c.protocol, c.port)),
+        ConnectionEnd::Ip(ip) => space.contains_address(*ip, c.protocol, c.port),
+        ConnectionEnd::Node(n) => index.nodes()[*n]
+            .addresses
+            .iter()
+            .any(|ip| space.contains_address(*ip, c.protocol, c.port)),
+    })
+}
+
+#[test]
+fn tiered_sets_are_exactly_what_the_evaluator_allows() {
+    let size = synthetic::Size {
+        namespaces: 30,
+        pods: 300,
+        policies: 60,
+    };
+    let synthetic = synthetic::cluster(size, 5);
+    let mut checked = 0;
+    let mut tiers: std::collections::BTreeMap<Option<&str>, usize> =
+        std::collections::BTreeMap::new();
+    for network_plugin in [
+        NetworkPlugin::Generic,
+        NetworkPlugin::Calico,
+        NetworkPlugin::Cilium,
+    ] {
+        let cluster = Cluster {
+            namespaces: synthetic.namespaces.clone(),
+            pods: synthetic.pods.clone(),
+            ..Cluster::default()
+        };
+        let mut files = PolicyFiles::from(synthetic.policies.clone());
+        files.extend([read_policies(
+            "cluster-policies.yaml",
+            SYNTHETIC_CLUSTER_POLICIES,
+            &Limits::default(),
+        )
+        .unwrap()]);
+        let options = Options {
+            network_plugin: Some(network_plugin),
+            ..Options::default()
+        };
+        let index = Index::with_options(cluster, &files, options).unwrap();
+        let mut sets = HashMap::new();
+        for c in edge_connections(&synthetic, 5) {
+            let verdict = index.evaluate(&c);
+            let egress = side_in_cached_sets(&index, &mut sets, Direction::Egress, &c);
+            let ingress = side_in_cached_sets(&index, &mut sets, Direction::Ingress, &c);
+            assert_eq!(
+                egress,
+                verdict.egress.allows(),
+                "{network_plugin}: egress of {c:?}: {}",
+                verdict.egress
+            );
+            assert_eq!(
+                ingress,
+                verdict.ingress.allows(),
+                "{network_plugin}: ingress of {c:?}: {}",
+                verdict.ingress
+            );
+            for decision in [&verdict.egress, &verdict.ingress] {
+                *tiers.entry(decision.tier.map(Tier::name)).or_insert(0) += 1;
+            }
+            checked += 1;
+        }
+        // What the other end admits, as ports, on a sample.
+        for c in edge_connections(&synthetic, 5).iter().step_by(50) {
+            if let (ConnectionEnd::Pod(from), ConnectionEnd::Pod(_)) = (c.from, c.to)
+                && !index.pods()[from].host_network
+            {
+                let ports = index.admitted_ports(from, Direction::Egress, &c.to);
+                assert_eq!(
+                    ports.contains(c.protocol, c.port),
+                    index.evaluate(c).egress.allows(),
+                    "{network_plugin}: ports of the egress of {c:?}"
+                );
+            }
+        }
+    }
+    // Every tier decided some of them.
+    for tier in ["Admin", "NetworkPolicy", "Baseline"] {
+        assert!(
+            tiers.get(&Some(tier)).copied().unwrap_or(0) > 100,
+            "{tiers:?}"
+        );
+    }
+    assert!(checked > 10_000, "{checked}");
 }

@@ -97,6 +97,7 @@ fn beyond(
         Admits::NotSubject => return Vec::new(),
         Admits::NotIsolated => vec![(None, index.everything())],
         Admits::Rules(rules) => rules.into_iter().map(|(r, s)| (Some(r), s)).collect(),
+        Admits::Tiers(rules) => rules,
     };
     let needed = needed(matrix, places, members, pod, direction);
     let other = other_end(index, pod, direction, &rules);

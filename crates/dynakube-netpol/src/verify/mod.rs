@@ -79,10 +79,10 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     let places = place::Places::new(matrix, index, addresses);
     let flows: Vec<FlowCheck> = matrix.flows.iter().map(|flow| places.check(flow)).collect();
     let mut assumptions = places.infrastructure.assumptions.clone();
-    // The sets of what rules admit are the NetworkPolicies' alone so far.
-    let extras = if index.has_other_dialects() {
+    // The sets of what rules admit are the NetworkPolicies' and ClusterNetworkPolicies'.
+    let extras = if index.has_namespaced_dialect() {
         assumptions.push(
-            "what the policies allow beyond the matrix is not computed where ClusterNetworkPolicies or Cilium's policies take part".into(),
+            "what the policies allow beyond the matrix is not computed where Cilium's policies take part".into(),
         );
         Vec::new()
     } else {

@@ -52,6 +52,9 @@ pub(crate) struct Probe {
     pub(crate) egress: String,
     /// The destination's ingress side, in words.
     pub(crate) ingress: String,
+    /// Both sides as data: the verdict, the tier, and each policy and rule that decided (with
+    /// its dialect), as `explain --format json` gives them.
+    pub(crate) sides: serde_json::Value,
     /// The policies that isolate the side that denies it, as `namespace/name` (empty when it is
     /// allowed): where the CI formats point. The words above name them too.
     #[serde(skip)]
@@ -73,6 +76,10 @@ impl Probe {
             allowed: verdict.allowed(),
             egress: verdict.egress.to_string(),
             ingress: verdict.ingress.to_string(),
+            sides: serde_json::json!({
+                "egress": verdict.egress.to_json(),
+                "ingress": verdict.ingress.to_json(),
+            }),
             isolated_by,
         }
     }

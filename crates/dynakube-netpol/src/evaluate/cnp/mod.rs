@@ -54,6 +54,7 @@
 mod compile;
 mod decide;
 mod read;
+mod sets;
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,173 @@
+//! What ClusterNetworkPolicy rules admit, as sets, and the tiers as sets: for one pod and
+//! direction, the connections each deciding rule allows, as `Index::evaluate` decides them.
+//!
+//! The tiers are followed over sets of connections instead of one connection: what a rule
+//! matches of what is still undecided is decided by it (Accept: allowed, attributed to it;
+//! Deny: denied; Pass: on to the next tier); the NetworkPolicies decide all that reaches them for
+//! a pod they isolate; what no tier decides is allowed by default. Where policies of one priority
+//! decide a connection differently, the connection is counted as allowed when any of them
+//! allows it (the side is undefined, and may let it through). `domainNames` peers match no
+//! address here: the names a pod looks addresses up by are not part of the sets.
+
+use super::compile::{Matches, Peer, Rule};
+use crate::evaluate::RuleRef;
+use crate::evaluate::compile::Namespaces;
+use crate::evaluate::sets::{AddressSet, PodSet, Space};
+use crate::evaluate::{Index, PodInfo, rules_of};
+use crate::matrix::Direction;
+
+/// The connections one pod's side allows, each part with the rule that allows it (none for
+/// what no tier decides, which the default allows).
+pub(crate) type Allowed = Vec<(Option<RuleRef>, Space)>;
+
+impl Index {
+    /// What `rule` (a ClusterNetworkPolicy rule) matches on the `direction` side of `subject`.
+    fn cluster_rule_space(&self, rule: &Rule, direction: Direction, subject: &PodInfo) -> Space {
+        let (peers, ports) = match &rule.matches {
+            Matches::Nothing => return Space::empty(),
+            Matches::Everything => return self.everything(),
+            Matches::Peers(peers, ports) => (peers, ports),
+        };
+        let mut pods = Vec::new();
+        let mut addresses = AddressSet::empty();
+        for peer in peers {
+            match peer {
+                Peer::Pods {
+                    namespaces,
+                    pods: selector,
+                } => {
+                    for (namespace, ids) in self.namespace_pods.iter().enumerate() {
+                        let selected = match namespaces {
+                            Namespaces::Own => false,
+                            Namespaces::All => true,
+                            Namespaces::Set(set) => set.contains(namespace),
+                        };
+                        if selected {
+                            pods.extend(ids.iter().copied().filter(|&id| {
+                                let info = &self.infos[id];
+                                !info.by_address && selector.matches(&info.labels)
+                            }));
+                        }
+                    }
+                }
+                Peer::Networks(nets) => {
+                    for net in nets {
+                        let (more, set) =
+                            self.block_peers(self.behaviour.networks, AddressSet::net(net));
+                        pods.extend(more);
+                        addresses = addresses.union(&set);
+                    }
+                }
+                Peer::Nodes(ips) => {
+                    addresses = addresses.union(&AddressSet::addresses(ips.iter().copied()));
+                }
+                Peer::DomainNames(_) => {}
+            }
+        }
+        let pods: PodSet = pods.into_iter().collect();
+        self.space(&pods, addresses, ports.as_deref(), direction, subject)
+    }
+
+    /// What the `direction` side of pod `id` allows of `universe`, through every tier.
+    ///
+    /// # Panics
+    ///
+    /// When `id` is not a pod of this index.
+    pub(crate) fn allowed_in_tiers(
+        &self,
+        id: usize,
+        direction: Direction,
+        universe: Space,
+    ) -> Allowed {
+        let info = &self.infos[id];
+        let mut allowed = Allowed::new();
+        let (mut rest, passed) =
+            self.tier_sets(&info.admin, direction, info, universe, &mut allowed);
+        rest = rest.union(&passed);
+        let isolating = match direction {
+            Direction::Ingress => &info.ingress,
+            Direction::Egress => &info.egress,
+        };
+        if !isolating.is_empty() {
+            for &number in isolating {
+                let policy = &self.policies[number as usize];
+                for (index, rule) in rules_of(policy, direction).iter().enumerate() {
+                    let part = self
+                        .rule_space(policy, rule, direction, info)
+                        .intersection(&rest);
+                    if !part.is_empty() {
+                        let reference = RuleRef {
+                            policy: policy.reference.to_string(),
+                            direction,
+                            index,
+                        };
+                        allowed.push((Some(reference), part));
+                    }
+                }
+            }
+            return allowed;
+        }
+        let (rest, passed) = self.tier_sets(&info.baseline, direction, info, rest, &mut allowed);
+        let rest = rest.union(&passed);
+        if !rest.is_empty() {
+            allowed.push((None, rest));
+        }
+        allowed
+    }
+
+    /// The tier of the policies `list` (by priority) over `rest`: what its Accept rules allow
+    /// goes to `allowed`; returns what it leaves undecided and what it passes on.
+    fn tier_sets(
+        &self,
+        list: &[u32],
+        direction: Direction,
+        info: &PodInfo,
+        mut rest: Space,
+        allowed: &mut Allowed,
+    ) -> (Space, Space) {
+        let mut passed = Space::empty();
+        let mut start = 0;
+        while start < list.len() {
+            let priority = self.cluster[list[start] as usize].priority;
+            let end = start
+                + list[start..]
+                    .iter()
+                    .take_while(|&&n| self.cluster[n as usize].priority == priority)
+                    .count();
+            let mut matched = Space::empty();
+            for &n in &list[start..end] {
+                let policy = &self.cluster[n as usize];
+                let rules = match direction {
+                    Direction::Ingress => &policy.ingress,
+                    Direction::Egress => &policy.egress,
+                };
+                let mut open = rest.clone();
+                for (index, rule) in rules.iter().enumerate() {
+                    let part = self
+                        .cluster_rule_space(rule, direction, info)
+                        .intersection(&open);
+                    if part.is_empty() {
+                        continue;
+                    }
+                    open = open.difference(&part);
+                    matched = matched.union(&part);
+                    match rule.action {
+                        super::Action::Accept => {
+                            let reference = RuleRef {
+                                policy: format!("ClusterNetworkPolicy {}", policy.name),
+                                direction,
+                                index,
+                            };
+                            allowed.push((Some(reference), part));
+                        }
+                        super::Action::Pass => passed = passed.union(&part),
+                        super::Action::Deny => {}
+                    }
+                }
+            }
+            rest = rest.difference(&matched);
+            start = end;
+        }
+        (rest, passed)
+    }
+}
