@@ -51,12 +51,13 @@
 //! Two points Kubernetes leaves to the network plugin are decided as follows, unless a
 //! [`NetworkPlugin`] decides otherwise.
 //!
-//! - **`ipBlock` matches external addresses only, never pods** ([`NetworkPlugin::Generic`];
-//!   Calico matches pods too, Cilium neither pods nor nodes). A pod peer, whatever its IP, is
-//!   matched by selectors only, and a [`ConnectionEnd::Ip`] is an address outside the pod network, never
-//!   looked up among the pods. This is what the independent analyzer NCA
-//!   (network-config-analyzer 2.1.0) does: in its connectivity map an `ipBlock` covering a pod's
-//!   IP admits the address range but not the pod.
+//! - **`ipBlock` matches every address, pods' too** ([`NetworkPlugin::Generic`]): the
+//!   NetworkPolicy reference says the blocks "should be cluster-external IPs", and the
+//!   Kubernetes e2e tests (`test/e2e/network/netpol`, "should allow egress access to server in
+//!   CIDR block" and the `except` tests after it) expect a block over a pod's address to match
+//!   the pod, as Calico does. Cilium matches neither pods nor nodes. The independent analyzer
+//!   NCA (network-config-analyzer 2.1.0) admits the address range but never the pod; the
+//!   Cilium plugin's blocks with [`HostNetwork::Pod`] read policies as NCA does.
 //! - **hostNetwork pods are their node's addresses** (the default, [`HostNetwork::NodeAddress`]),
 //!   which the Kubernetes documentation calls the most common implementation: such a pod is not
 //!   subject to policy (both its sides are not subject to policy); as a peer, selectors never match
@@ -345,10 +346,10 @@ pub struct Decision {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum NetworkPlugin {
-    /// No particular plugin: what the specifications say, and where they leave a choice, the
-    /// most common implementation (an `ipBlock` matches addresses outside the pod network and
-    /// node addresses, never a pod; ClusterNetworkPolicy `networks` match pods too, as the API
-    /// says; every ClusterNetworkPolicy peer is implemented). The default.
+    /// No particular plugin: what the specifications say, and where they leave a choice, what
+    /// their own tests expect (an `ipBlock` matches every address, pods' too, as the Kubernetes
+    /// e2e tests expect; ClusterNetworkPolicy `networks` match pods too, as the API says; every
+    /// ClusterNetworkPolicy peer is implemented). The default.
     #[default]
     Generic,
     /// Calico: address blocks match every address, pods' and nodes' too; the

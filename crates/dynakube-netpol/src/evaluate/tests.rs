@@ -345,19 +345,32 @@ fn ip_blocks_match_addresses_with_exceptions() {
 }
 
 #[test]
-fn ip_blocks_never_match_pods() {
-    let index = build(&policy(
+fn ip_blocks_match_pods_by_address_unless_the_plugin_is_cilium() {
+    let policies = policy(
         "a",
         "p",
         "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}, {ipBlock: {cidr: '::/0'}}]}]}",
-    ));
+    );
+    // The default, as the Kubernetes e2e tests expect: a pod is matched by its address.
+    let index = build(&policies);
     assert!(
-        !allowed(&index, "a/web", "a/db", 80, "TCP"),
+        allowed(&index, "a/web", "a/db", 80, "TCP"),
         "10.0.0.1 is a pod"
     );
-    assert!(!allowed(&index, "b/api", "a/db", 80, "TCP"));
+    assert!(allowed(&index, "b/api", "a/db", 80, "TCP"));
+    assert!(allowed(&index, "10.0.0.1", "a/db", 80, "TCP"));
+    // Cilium's address blocks match no pod.
+    let cilium = index_with(
+        &policies,
+        Options {
+            network_plugin: Some(NetworkPlugin::Cilium),
+            ..Options::default()
+        },
+    );
+    assert!(!allowed(&cilium, "a/web", "a/db", 80, "TCP"));
+    assert!(!allowed(&cilium, "b/api", "a/db", 80, "TCP"));
     assert!(
-        allowed(&index, "10.0.0.1", "a/db", 80, "TCP"),
+        allowed(&cilium, "10.0.0.1", "a/db", 80, "TCP"),
         "the bare address is external"
     );
 }
@@ -378,9 +391,9 @@ fn network_plugins_decide_what_ip_blocks_match() {
             },
         )
     };
-    // No particular plugin: node addresses (and host-network pods) yes, pods no.
+    // No particular plugin: what the Kubernetes e2e tests expect, every address.
     let generic = with(NetworkPlugin::Generic);
-    assert!(!allowed(&generic, "b/api", "a/db", 80, "TCP"));
+    assert!(allowed(&generic, "b/api", "a/db", 80, "TCP"));
     assert!(allowed(&generic, "c/agent", "a/db", 80, "TCP"));
     assert!(allowed(&generic, "192.0.2.200", "a/db", 80, "TCP"));
     // Calico: every address, pods' too.
@@ -979,12 +992,15 @@ fn admitted_sets_name_each_rule() {
         ]
     );
     let (block, pods, anything) = (&rules[0].1, &rules[1].1, &rules[2].1);
-    // An ipBlock: addresses with their holes, never pods.
+    // An ipBlock: addresses with their holes, and the pods whose addresses lie in it (the
+    // default plugin), not those in the hole (b/web, b/api).
     let address = |s: &str| s.parse::<IpAddr>().unwrap();
     assert!(block.contains_address(address("10.0.0.9"), Protocol::Tcp, 9100));
     assert!(!block.contains_address(address("10.0.1.9"), Protocol::Tcp, 9000));
     assert!(!block.contains_address(address("10.0.0.9"), Protocol::Tcp, 9101));
-    assert!(block.pod_parts().is_empty());
+    let covered: Vec<_> = block.pod_parts().iter().map(|(pod, _)| *pod).collect();
+    let id = |ns, name| index.pod_id(ns, name).unwrap();
+    assert_eq!(covered, [id("a", "web"), id("a", "db"), id("c", "tool")]);
     // Named ports resolve on each destination pod, with their protocol (a/web has `dns` on
     // UDP only, and the rule asks for TCP); SCTP on every port.
     assert_eq!(
