@@ -232,9 +232,7 @@ pub fn refresh(
     let (fresh, notes) = dns.resolve(&names, needed)?;
     let source = format!("lock file {}", path.display());
     let changes = lock.refresh(&source, (fresh, &names), prune, (needed, overrides, policy))?;
-    for note in &notes {
-        eprintln!("{note}");
-    }
+    crate::say::print_notes(&notes);
     let new_text = lock.to_yaml_under(LOCK_HEADER);
     if check {
         if new_text == old_text {

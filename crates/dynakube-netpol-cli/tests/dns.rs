@@ -397,3 +397,35 @@ fn database_hosts_are_internal_and_reach_the_lock() {
         "{cilium}"
     );
 }
+
+#[test]
+fn lock_says_its_notes_as_quiet_asks() {
+    let dir = scratch("lock-quiet");
+    let server = DnsServer::start(Zone::default().servfail(TENANT));
+    let address = server.address.to_string();
+    let lock = |more: &[&str]| {
+        let mut args = vec!["lock", "dynakube.yaml", "--nameserver", address.as_str()];
+        args.extend(["--dns-timeout", "1", "--allow-unresolved"]);
+        args.extend(more);
+        let out = run(&dir, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    for (more, said) in [(&[][..], true), (&["-q"], true), (&["-qq"], false)] {
+        let stderr = lock(more);
+        assert_eq!(
+            stderr.contains("DNS did not resolve"),
+            said,
+            "{more:?}: {stderr}"
+        );
+        assert!(stderr.contains(TENANT) || !said, "{stderr}");
+    }
+    for more in [&["--refresh"][..], &["--refresh", "-qq"]] {
+        let stderr = lock(more);
+        assert_eq!(
+            stderr.contains("DNS did not resolve"),
+            more.len() == 1,
+            "{more:?}: {stderr}"
+        );
+    }
+}

@@ -48,9 +48,7 @@ impl LockArgs {
         let completed = self
             .dns
             .complete(&needed, &hosts, &loaded.config.address_policy())?;
-        for note in &completed.notes {
-            eprintln!("{note}");
-        }
+        crate::say::print_notes(&completed.notes);
         if completed.changed {
             locking::write_lock(&path, &completed.lock)?;
         }
