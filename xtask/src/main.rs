@@ -666,7 +666,7 @@ fn snapshots(accept: bool) -> Result<()> {
     }
     for new in &files {
         let snap = new.with_extension("");
-        let old = std::fs::read_to_string(&snap).unwrap_or_default();
+        let old = std::fs::read_to_string(&snap).ok();
         let fresh = std::fs::read_to_string(new)?;
         let name = snap
             .strip_prefix(&root)
@@ -675,7 +675,7 @@ fn snapshots(accept: bool) -> Result<()> {
             .to_string();
         print!(
             "{}",
-            dynakube_netpol::output::unified_diff(&name, &old, &fresh)
+            dynakube_netpol::output::unified_diff(&name, old.as_deref(), Some(&fresh))
         );
     }
     println!(

@@ -227,7 +227,9 @@ pub fn refresh(
 ) -> anyhow::Result<std::process::ExitCode> {
     let path = dns.path();
     let _held = if check { None } else { Some(hold(&path)?) };
-    let (mut lock, old_text) = dns.read()?;
+    let found = lock::read(&path, &dynakube_netpol::source::Limits::default())?;
+    let existed = found.is_some();
+    let (mut lock, old_text) = found.unwrap_or_default();
     let names = Lock::default().missing(needed, overrides)?;
     let (fresh, notes) = dns.resolve(&names, needed)?;
     let source = format!("lock file {}", path.display());
@@ -241,8 +243,11 @@ pub fn refresh(
             return Ok(crate::exit::code(crate::exit::SUCCESS));
         }
         let name = path.display().to_string();
+        let old = existed.then_some(old_text.as_str());
         crate::exit::write(dynakube_netpol::output::unified_diff(
-            &name, &old_text, &new_text,
+            &name,
+            old,
+            Some(&new_text),
         ))?;
         return Ok(crate::exit::code(crate::exit::FAILED));
     }

@@ -200,6 +200,16 @@ fn refresh_keeps_rotated_addresses_unless_pruned_and_check_shows_the_diff() {
     let lock = |dir: &Path| std::fs::read_to_string(dir.join("dynakube-netpol.lock")).unwrap();
     let first = DnsServer::start(Zone::default().addresses(TENANT, &["52.10.0.1"], 60));
     let address = first.address.to_string();
+    // Without a lock, the check's diff creates it (from /dev/null, as `git apply` takes it).
+    let check = ["lock", "dynakube.yaml", "--check", "--nameserver", &address];
+    let missing = run(&dir, &check);
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stdout).starts_with("--- /dev/null\n+++ b/dynakube-netpol.lock\n@@ -0,0 +1,"),
+        "{}",
+        text(&missing.stdout)
+    );
+    assert!(!dir.join("dynakube-netpol.lock").exists());
     let out = run(&dir, &["lock", "dynakube.yaml", "--nameserver", &address]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(lock(&dir).contains("52.10.0.1"));
