@@ -213,6 +213,23 @@ pub fn hold(path: &Path) -> anyhow::Result<WriteLock> {
     })?)
 }
 
+/// The lock at `path`, else `dynakube-netpol.lock` when it exists, else an empty one: for
+/// the subcommands that read a lock and never resolve (`verify`, `diff`). A `path` that does
+/// not exist is an error.
+pub fn read_only(path: Option<&Path>) -> anyhow::Result<Lock> {
+    let path = match path {
+        Some(path) => path,
+        None if Path::new(DEFAULT_LOCK).is_file() => Path::new(DEFAULT_LOCK),
+        None => return Ok(Lock::default()),
+    };
+    let found = lock::read(path, &dynakube_netpol::source::Limits::default())?;
+    let (lock, _) = found.ok_or_else(|| dynakube_netpol::Error::Read {
+        file: path.display().to_string(),
+        reason: "no such file".into(),
+    })?;
+    Ok(lock)
+}
+
 /// `lock --refresh` and `lock --check`: resolves every host of `needed` that `overrides` does
 /// not answer again and merges the answers into the lock (keeping addresses seen before unless
 /// `prune`, which also drops hosts no longer needed). With `check`, writes nothing and returns

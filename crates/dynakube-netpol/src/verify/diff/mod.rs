@@ -32,8 +32,11 @@ use serde::Serialize;
 use super::extras;
 use super::place::Places;
 use super::report::Peers;
+use crate::error::Result;
 use crate::evaluate::sets::{PortSet, Space};
-use crate::evaluate::{Admits, Index, PodId, RuleRef};
+use crate::evaluate::{
+    Admits, Cluster, Index, NetworkPlugin, Options, PodId, PolicyFiles, RuleRef,
+};
 use crate::matrix::{Direction, Flow, Matrix};
 use crate::resolve::Addresses;
 
@@ -119,10 +122,43 @@ pub(crate) struct Connection {
     pub(crate) decided: String,
 }
 
-/// The connections of `matrix` that change from the policies of `old` to those of `new`, two
-/// indexes of one cluster (the same pods in the same order), each with the name it is shown
-/// by. `addresses` places the matrix's hosts, as for [`super::verify`].
+/// The connections of `matrix` that change from the policies of `old` to those of `new`, each
+/// with the name it is shown by, both in `cluster` as one network plugin enforces them:
+/// `options.network_plugin`, else Cilium when either set holds Cilium's kinds (only Cilium
+/// enforces them), else [`NetworkPlugin::Generic`]. `addresses` places the matrix's hosts, as
+/// for [`super::verify`].
+///
+/// Fails where [`Index::with_options`] fails for either set.
 pub fn diff(
+    matrix: &Matrix,
+    cluster: &Cluster,
+    old: (&str, &PolicyFiles),
+    new: (&str, &PolicyFiles),
+    options: Options,
+    addresses: &Addresses,
+) -> Result<Diff> {
+    let cilium = !(old.1.cilium_policies.is_empty() && new.1.cilium_policies.is_empty());
+    let plugin = match options.network_plugin {
+        Some(plugin) => plugin,
+        None if cilium => NetworkPlugin::Cilium,
+        None => NetworkPlugin::Generic,
+    };
+    let options = Options {
+        network_plugin: Some(plugin),
+        ..options
+    };
+    let before = Index::with_options(cluster.clone(), old.1, options)?;
+    let after = Index::with_options(cluster.clone(), new.1, options)?;
+    Ok(compare(
+        matrix,
+        (old.0, &before),
+        (new.0, &after),
+        addresses,
+    ))
+}
+
+/// [`diff`] of two indexes of one cluster (the same pods in the same order).
+fn compare(
     matrix: &Matrix,
     old: (&str, &Index),
     new: (&str, &Index),

@@ -83,27 +83,22 @@ fn named<'a>(objects: &'a mut [Value], name: &str) -> &'a mut Value {
 
 /// The diff of `old` to `new` in the model cluster of `matrix`.
 fn compare(matrix: &Matrix, addresses: &Addresses, old: &[Value], new: &[Value]) -> Diff {
-    let (old, new) = indexes(matrix, old, new);
-    diff(matrix, ("old", &old), ("new", &new), addresses)
+    let (old, new) = (&policies(old), &policies(new));
+    let cluster = model_cluster(matrix);
+    diff(
+        matrix,
+        &cluster,
+        ("old", old),
+        ("new", new),
+        Options::default(),
+        addresses,
+    )
+    .unwrap()
 }
 
-/// The rows whose connections change verdict when decided one by one, as `rows` names them.
+/// The rows whose connections change verdict when decided one by one, as `rows` names them:
+/// on the indexes the diff builds (Cilium when either set holds its kinds).
 fn probed(matrix: &Matrix, addresses: &Addresses, old: &[Value], new: &[Value]) -> Vec<String> {
-    let (old, new) = indexes(matrix, old, new);
-    let found = Diff {
-        rows: super::one_by_one(
-            matrix,
-            &Places::new(matrix, &old, addresses),
-            &Places::new(matrix, &new, addresses),
-        ),
-        ..diff(matrix, ("old", &old), ("new", &new), addresses)
-    };
-    rows(&found)
-}
-
-/// Indexes of `old` and `new` in the model cluster of `matrix`, on Cilium when either holds
-/// its policies.
-fn indexes(matrix: &Matrix, old: &[Value], new: &[Value]) -> (Index, Index) {
     let (old, new) = (&policies(old), &policies(new));
     let cilium = !(old.cilium_policies.is_empty() && new.cilium_policies.is_empty());
     let options = Options {
@@ -116,7 +111,16 @@ fn indexes(matrix: &Matrix, old: &[Value], new: &[Value]) -> (Index, Index) {
     };
     let index =
         |files: &PolicyFiles| Index::with_options(model_cluster(matrix), files, options).unwrap();
-    (index(old), index(new))
+    let (old, new) = (index(old), index(new));
+    let found = Diff {
+        rows: super::one_by_one(
+            matrix,
+            &Places::new(matrix, &old, addresses),
+            &Places::new(matrix, &new, addresses),
+        ),
+        ..super::compare(matrix, ("old", &old), ("new", &new), addresses)
+    };
+    rows(&found)
 }
 
 /// The ids of the rows that gained (`+`) or lost (`-`) connections: `+I12`.
