@@ -199,3 +199,41 @@ impl DiffArgs {
         Ok(cluster)
     }
 }
+
+/// What changes in connections from `old` to `new` (each named, with its files' names and
+/// texts), in the model cluster of `matrix`, as `diff` writes it in text: what `generate
+/// --check` and `lock --check` print above their unified diffs. When a set cannot be read as
+/// policies, a line says so instead: the check goes on without it.
+pub(crate) fn summary(
+    matrix: &dynakube_netpol::matrix::Matrix,
+    addresses: &dynakube_netpol::resolve::Addresses,
+    old: (&str, &[(String, String)]),
+    new: (&str, &[(String, String)]),
+    limits: &Limits,
+) -> String {
+    let read = |files: &[(String, String)]| -> dynakube_netpol::Result<evaluate::PolicyFiles> {
+        let mut read = evaluate::PolicyFiles::default();
+        for (file, text) in files {
+            read.extend([evaluate::read_policies(file, text, limits)?]);
+        }
+        Ok(read)
+    };
+    let found = read(old.1).and_then(|before| {
+        let after = read(new.1)?;
+        verify::diff(
+            matrix,
+            &verify::model_cluster(matrix),
+            (old.0, &before),
+            (new.0, &after),
+            evaluate::Options::default(),
+            addresses,
+        )
+    });
+    match found {
+        Ok(found) => found.render(Format::Text, false),
+        Err(error) => format!(
+            "connections not compared: {}\n",
+            crate::words::error_text(&error.into(), &crate::words::Flags)
+        ),
+    }
+}
