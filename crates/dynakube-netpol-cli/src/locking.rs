@@ -213,6 +213,9 @@ pub fn hold(path: &Path) -> anyhow::Result<WriteLock> {
     })?)
 }
 
+/// What `lock --check` says above its diff of the lock before and after a refresh.
+pub type Summary<'a> = dyn Fn(&Lock, &Lock) -> String + 'a;
+
 /// The lock at `path`, else `dynakube-netpol.lock` when it exists, else an empty one: for
 /// the subcommands that read a lock and never resolve (`verify`, `diff`). A `path` that does
 /// not exist is an error.
@@ -233,20 +236,25 @@ pub fn read_only(path: Option<&Path>) -> anyhow::Result<Lock> {
 /// `lock --refresh` and `lock --check`: resolves every host of `needed` that `overrides` does
 /// not answer again and merges the answers into the lock (keeping addresses seen before unless
 /// `prune`, which also drops hosts no longer needed). With `check`, writes nothing and returns
-/// 1 with a unified diff when the lock would change; else writes it and prints the changes.
+/// 1 with a unified diff when the lock would change, under what `summary` says of the lock
+/// before and after (when it says anything); else writes it and prints the changes.
 pub fn refresh(
     dns: &DnsArgs,
     needed: &BTreeMap<HostName, Reach>,
-    overrides: &dyn Resolve,
-    policy: &AddressPolicy,
+    (overrides, policy): (&dyn Resolve, &AddressPolicy),
     prune: bool,
-    check: bool,
+    check: Option<&Summary<'_>>,
 ) -> anyhow::Result<std::process::ExitCode> {
     let path = dns.path();
-    let _held = if check { None } else { Some(hold(&path)?) };
+    let _held = if check.is_some() {
+        None
+    } else {
+        Some(hold(&path)?)
+    };
     let found = lock::read(&path, &dynakube_netpol::source::Limits::default())?;
     let existed = found.is_some();
     let (mut lock, old_text) = found.unwrap_or_default();
+    let before = lock.clone();
     let names = Lock::default().missing(needed, overrides)?;
     let (fresh, notes) = dns.resolve(&names, needed)?;
     let source = format!("lock file {}", path.display());
@@ -255,12 +263,16 @@ pub fn refresh(
         eprintln!("{note}");
     }
     let new_text = lock.to_yaml_under(LOCK_HEADER);
-    if check {
+    if let Some(summary) = check {
         if new_text == old_text {
             return Ok(crate::exit::code(crate::exit::SUCCESS));
         }
         let name = path.display().to_string();
         let old = existed.then_some(old_text.as_str());
+        let summary = summary(&before, &lock);
+        if !summary.is_empty() {
+            crate::exit::write(summary + "\n")?;
+        }
         crate::exit::write(dynakube_netpol::output::unified_diff(
             &name,
             old,

@@ -230,6 +230,14 @@ fn refresh_keeps_rotated_addresses_unless_pruned_and_check_shows_the_diff() {
         "{}",
         text(&stale.stdout)
     );
+    // Above the lock's diff, what the refresh does to the connections the policies allow.
+    assert!(
+        text(&stale.stdout).starts_with(
+            "Rows of the matrix:\n  +E8 dynakube-activegate -> abc12345.live.dynatrace.com 443/TCP: newly allowed\n      from dynatrace/dynakube-activegate-0 to 52.10.0.2/32 on 443/TCP\n"
+        ),
+        "{}",
+        text(&stale.stdout)
+    );
     assert_eq!(lock(&dir), before, "--check writes nothing");
 
     let refresh = [
@@ -244,6 +252,16 @@ fn refresh_keeps_rotated_addresses_unless_pruned_and_check_shows_the_diff() {
     assert_eq!(text(&out.stdout), format!("+ {TENANT} 52.10.0.2\n"));
     assert!(lock(&dir).contains("52.10.0.1") && lock(&dir).contains("52.10.0.2"));
 
+    // Pruned, the address DNS no longer gives is no longer allowed.
+    let pruned = run(&dir, &[&check[..], &["--prune"]].concat());
+    assert_eq!(pruned.status.code(), Some(1));
+    assert!(
+        text(&pruned.stdout).starts_with(
+            "No longer allowed, needed by no row of the matrix:\n  - egress of dynakube-activegate (dynatrace/dynakube-activegate-0), was admitted by dynatrace/dynakube-activegate-egress-communication-endpoints spec.egress[0]:\n      from dynatrace/dynakube-activegate-0 to 52.10.0.1/32 on 443/TCP\n"
+        ),
+        "{}",
+        text(&pruned.stdout)
+    );
     let out = run(&dir, &[&refresh[..], &["--prune"]].concat());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("- {TENANT} 52.10.0.1\n"));
