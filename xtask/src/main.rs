@@ -41,6 +41,7 @@
 mod cargo;
 mod crd_fields;
 mod dist;
+mod review;
 mod schemas;
 mod selftest;
 mod tools;
@@ -664,6 +665,7 @@ fn snapshots(accept: bool) -> Result<()> {
         println!("snapshots are fresh");
         return Ok(());
     }
+    let mut reviewer = review::Reviewer::new(&root);
     for new in &files {
         let snap = new.with_extension("");
         let old = std::fs::read_to_string(&snap).ok();
@@ -673,6 +675,10 @@ fn snapshots(accept: bool) -> Result<()> {
             .unwrap_or(&snap)
             .display()
             .to_string();
+        // A fixture's policies: first what the change does to connections.
+        if let Some(connections) = reviewer.connections(&snap, old.as_deref(), &fresh)? {
+            print!("{name}:\n{connections}\n");
+        }
         print!(
             "{}",
             dynakube_netpol::output::unified_diff(&name, old.as_deref(), Some(&fresh))
