@@ -110,7 +110,7 @@ enum Command {
     /// Reads the policies before (OLD) and after (NEW) — files, directories, standard input or
     /// REV:PATH from git, of any dialect the evaluator reads — and decides both in one cluster:
     /// the pods of --pods, or the model built from the matrix of the DynaKube and EdgeConnect
-    /// resources of -f. For every Dynatrace workload, the connections each set allows are
+    /// resources named after them (or with -f). For every Dynatrace workload, the connections each set allows are
     /// computed exactly, as sets of peers and ports (where Cilium's engine decides, the rows'
     /// connections one by one). First come connections newly allowed that no row of the matrix
     /// needs, with the rule that admits them; then each row whose connections became allowed

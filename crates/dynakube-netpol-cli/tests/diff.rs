@@ -172,7 +172,6 @@ fn revisions_and_paths_git_does_not_have_are_refused() {
             "HEAD:../policies",
             "the path after the colon must be relative",
         ),
-        ("-x:policies", "not a revision git names"),
     ] {
         let out = diff(&dir, old, "policies", "dynakube.yaml", &[]);
         assert_eq!(out.status.code(), Some(2), "{old}");
@@ -185,6 +184,28 @@ fn revisions_and_paths_git_does_not_have_are_refused() {
 }
 
 #[test]
+fn a_revision_that_reads_as_an_option_is_refused() {
+    let dir = scene("option");
+    git(&dir, &["init", "--quiet"]);
+    // After `--`, a word that starts with `-` is OLD; git must not take it as an option.
+    let args = [
+        "diff",
+        "--cluster",
+        "cluster.yaml",
+        "--",
+        "-x:policies",
+        "policies",
+    ];
+    let out = run(&dir, &[&args[..], &["dynakube.yaml"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("-x:policies: cannot read: not a revision git names"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn only_newly_allowed_connections_fail_with_fail_on_widened() {
     let dir = scene("widened");
     generate(&dir, "dynakube.yaml", "before", &[]);
@@ -194,7 +215,16 @@ fn only_newly_allowed_connections_fail_with_fail_on_widened() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains(ADDED), "{}", text(&out.stdout));
     // Taken away: a change, which --fail-on widened lets pass.
-    let out = diff(&dir, "after", "before", "metrics-ingest.yaml", &[]);
+    // The resources may follow OLD and NEW, as generate takes them.
+    let args = [
+        "diff",
+        "after",
+        "before",
+        "metrics-ingest.yaml",
+        "--cluster",
+        "cluster.yaml",
+    ];
+    let out = run(&dir, &[&args[..], &["--hosts", "hosts.yaml"]].concat());
     assert_eq!(out.status.code(), Some(1));
     let report = text(&out.stdout);
     assert!(

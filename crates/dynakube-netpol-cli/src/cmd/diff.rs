@@ -28,26 +28,34 @@ pub(crate) struct DiffArgs {
     /// files, its subdirectories' with -R) of any dialect the evaluator reads, `-` for
     /// standard input, or REV:PATH for a file or directory as git revision REV holds it (PATH
     /// from the top of the repository, or from the current directory as ./PATH).
-    #[arg(value_name = "OLD", allow_hyphen_values = true)]
+    #[arg(value_name = "OLD")]
     old: String,
 
     /// The policies after, as OLD.
-    #[arg(value_name = "NEW", allow_hyphen_values = true)]
+    #[arg(value_name = "NEW")]
     new: String,
 
-    /// The DynaKube and EdgeConnect resources whose matrix names the rows (a file, a
-    /// directory or `-`; may be given more than once). Without --pods, the cluster is the
-    /// model built from that matrix.
+    /// The DynaKube and EdgeConnect resources whose matrix names the rows: files or
+    /// directories after OLD and NEW, as generate reads them. Without --pods, the cluster is
+    /// the model built from that matrix.
+    #[arg(
+        value_name = "INPUT",
+        required_unless_present = "filename",
+        value_hint = clap::ValueHint::AnyPath
+    )]
+    inputs: Vec<String>,
+
+    /// A resource file or directory as kubectl's -f names it, beside the inputs above (`-`
+    /// reads standard input); may be given more than once.
     #[arg(
         short = 'f',
         long = "filename",
         value_name = "FILE",
-        required = true,
         value_hint = clap::ValueHint::AnyPath
     )]
     filename: Vec<String>,
 
-    /// Also read the subdirectories of every directory named (OLD, NEW, -f, --pods).
+    /// Also read the subdirectories of every directory named (OLD, NEW, the inputs, --pods).
     #[arg(short = 'R', long)]
     recursive: bool,
 
@@ -103,7 +111,7 @@ enum FailOn {
 impl DiffArgs {
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
         let input = InputArgs {
-            inputs: Vec::new(),
+            inputs: self.inputs.clone(),
             filename: self.filename.clone(),
             recursive: self.recursive,
         };
