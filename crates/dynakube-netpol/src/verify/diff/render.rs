@@ -139,17 +139,8 @@ impl Diff {
             "### ✅ dynakube-netpol diff: unchanged\n\n".to_string()
         };
         let _ = writeln!(out, "{}\n", text(&self.summary()));
-        let sections = [
-            (&self.widened, Sign::Plus, "Newly allowed, needed by no row"),
-            (
-                &self.narrowed,
-                Sign::Minus,
-                "No longer allowed, needed by no row",
-            ),
-        ];
-        if !sections[0].0.is_empty() {
-            beyond_markdown(&mut out, sections[0].2, sections[0].1, sections[0].0);
-        }
+        let widened = "Newly allowed, needed by no row";
+        beyond_markdown(&mut out, widened, Sign::Plus, &self.widened);
         if !self.rows.is_empty() {
             out.push_str("#### Rows of the matrix\n\n");
             for row in &self.rows {
@@ -157,9 +148,8 @@ impl Diff {
             }
             out.push('\n');
         }
-        if !sections[1].0.is_empty() {
-            beyond_markdown(&mut out, sections[1].2, sections[1].1, sections[1].0);
-        }
+        let narrowed = "No longer allowed, needed by no row";
+        beyond_markdown(&mut out, narrowed, Sign::Minus, &self.narrowed);
         if !self.notes.is_empty() {
             out.push_str("<details><summary>Assumed</summary>\n\n");
             for note in &self.notes {
@@ -300,7 +290,11 @@ fn connection_words(connection: &Connection) -> String {
     .into_owned()
 }
 
+/// A section of changes no row needs, under `title`; nothing when there are none.
 fn beyond_markdown(out: &mut String, title: &str, sign: Sign, changes: &[Change]) {
+    if changes.is_empty() {
+        return;
+    }
     let _ = writeln!(out, "#### {title}\n");
     for change in changes {
         let rules: Vec<String> = (change.by.iter())

@@ -310,6 +310,15 @@ fn a_hand_widened_rule_comes_first() {
         "{text}"
     );
     assert!(found.fails(true));
+    let markdown = found.render(Format::Markdown, true);
+    assert!(
+        markdown.starts_with("### ❌ dynakube-netpol diff: changed\n\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("#### Newly allowed, needed by no row\n\n- **+** ingress of dynakube-activegate (`dynatrace/dynakube-activegate-0`), admitted by `dynatrace/dynakube-activegate-ingress-injected-apps spec.ingress[0]`:\n"),
+        "{markdown}"
+    );
 }
 
 #[test]
