@@ -503,27 +503,7 @@ impl Settings {
 impl Sources {
     /// Reads and parses the inputs, the profile and the hosts.
     pub fn load(&self, flavor: Flavor) -> anyhow::Result<Loaded> {
-        let config = self.settings.config(flavor)?;
-        let options = config.parse_options();
-        let mut inputs = Inputs::default();
-        let others: Vec<&str> = [&self.settings.cluster, &self.settings.hosts]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-        for file in self.input.files(&others)? {
-            let text = read(&file, &config.limits)?;
-            parse_into(&mut inputs, &file, &text, &options)?;
-        }
-        if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
-            let names: Vec<&str> = self.input.names().map(String::as_str).collect();
-            return Err(dynakube_netpol::Error::NothingToDo {
-                files: names.join(", "),
-            }
-            .into());
-        }
-        crate::say::verbose(|| skipped_summary(&inputs));
-        config.load(inputs)
+        self.settings.load(&self.input, flavor)
     }
 
     /// The inputs and the options that change the output, as command-line words.
@@ -531,6 +511,33 @@ impl Sources {
         let mut words = self.input.arguments();
         words.extend(self.settings.arguments()?);
         Ok(words)
+    }
+}
+
+impl Settings {
+    /// Reads and parses the resources of `input`, the profile and the hosts.
+    pub fn load(&self, input: &crate::inputs::InputArgs, flavor: Flavor) -> anyhow::Result<Loaded> {
+        let config = self.config(flavor)?;
+        let options = config.parse_options();
+        let mut inputs = Inputs::default();
+        let others: Vec<&str> = [&self.cluster, &self.hosts]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        for file in input.files(&others)? {
+            let text = read(&file, &config.limits)?;
+            parse_into(&mut inputs, &file, &text, &options)?;
+        }
+        if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
+            let names: Vec<&str> = input.names().map(String::as_str).collect();
+            return Err(dynakube_netpol::Error::NothingToDo {
+                files: names.join(", "),
+            }
+            .into());
+        }
+        crate::say::verbose(|| skipped_summary(&inputs));
+        config.load(inputs)
     }
 }
 

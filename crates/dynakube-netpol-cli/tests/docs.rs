@@ -72,6 +72,11 @@ const COMMANDS: &[(&str, &str, Run)] = &[
     ("docs/ci.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --format junit > verify.xml", FORMATS),
     ("docs/ci.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --format markdown > verify.md", FORMATS),
     ("docs/ci.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --format sarif > verify.sarif", FORMATS),
+    ("docs/diff.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml -o policies/", Run::Exit(0)),
+    ("docs/diff.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --flavor cilium -o cilium/", Run::Exit(0)),
+    // The Kubernetes and the Cilium flavor of one DynaKube: the same reachability.
+    ("docs/diff.md", "dynakube-netpol diff policies/ cilium/ -f dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml", Run::Exit(0)),
+    ("docs/diff.md", "dynakube-netpol diff main:policies/ policies/ -f dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --format markdown", Run::Not("needs a git repository; `a_git_revision_is_read_with_git` in tests/diff.rs runs it in one")),
     ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --pods pods.yaml --from dynatrace/dynakube-activegate-0 --to abc12345.live.dynatrace.com=203.0.113.10 --port 443/TCP", Run::Exit(0)),
     ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --pods pods.yaml --from unrelated/unrelated-0 --to dynatrace/dynakube-activegate-0 --port 9999/TCP", Run::Exit(1)),
     ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --policies cluster-policies.yaml --pods pods.yaml --from apps-dynakube/app-0 --to dynatrace/dynakube-activegate-0 --port 9999/TCP", Run::Exit(0)),

@@ -102,11 +102,6 @@ impl Generated {
         self.acknowledged = acknowledged;
     }
 
-    /// The policies' names, in order.
-    pub fn names(&self) -> Vec<&str> {
-        self.policies.iter().map(|p| p.name.as_str()).collect()
-    }
-
     /// The output as the command-line tool writes it; the resources and the notes of its
     /// provenance header come from `inputs` and `self`. `arguments` are the words that
     /// reproduce the output, written after `dynakube-netpol generate` in the header (the

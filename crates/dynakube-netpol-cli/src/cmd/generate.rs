@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use dynakube_netpol::Flavor;
 use dynakube_netpol::output;
-use dynakube_netpol::resolve::FixedHosts;
+use dynakube_netpol::resolve::{Addresses, FixedHosts};
 
 use crate::say::{self, ReportFormat, counted, print_notes, verbose, waiting};
 use crate::settings::{Loaded, Sources};
@@ -135,8 +135,12 @@ impl GenerateArgs {
 
     /// The policies, with addresses from --hosts, then from the lock when one is in use
     /// (resolving and adding the hosts it lacks; in the Cilium flavor only those of host
-    /// policies), then the fallback.
-    fn generated(&self, loaded: &Loaded) -> anyhow::Result<dynakube_netpol::Generated> {
+    /// policies), then the fallback; and the addresses of the matrix's hosts, as `verify`
+    /// places them.
+    fn generated(
+        &self,
+        loaded: &Loaded,
+    ) -> anyhow::Result<(dynakube_netpol::Generated, Addresses)> {
         let options = loaded.config.generate_options(self.dns.allow_unresolved);
         let matrix = loaded.matrix()?;
         let needed = options.flavor.needed_hosts(&matrix);
@@ -145,22 +149,29 @@ impl GenerateArgs {
         } else {
             self.locked(&needed, &loaded.hosts, &options.addresses)?
         };
+        let placed = |matrix: &dynakube_netpol::matrix::Matrix, resolver| {
+            dynakube_netpol::resolve::resolve_known(
+                matrix,
+                resolver,
+                loaded.config.fallback,
+                &options.addresses,
+            )
+        };
         let Some(completed) = completed else {
             let options = dynakube_netpol::GenerateOptions {
                 allow_unresolved: false,
-                ..options
+                ..options.clone()
             };
-            return Ok(dynakube_netpol::pipeline::render(
-                matrix,
-                &options,
-                &loaded.hosts,
-            )?);
+            let generated = dynakube_netpol::pipeline::render(matrix, &options, &loaded.hosts)?;
+            let addresses = placed(&generated.matrix, &loaded.hosts)?;
+            return Ok((generated, addresses));
         };
         let resolver =
             dynakube_netpol::lock::Layered::hosts_over_lock(&loaded.hosts, &completed.lock);
         let mut generated = dynakube_netpol::pipeline::render(matrix, &options, &resolver)?;
         generated.add_notes(completed.notes);
-        Ok(generated)
+        let addresses = placed(&generated.matrix, &resolver)?;
+        Ok((generated, addresses))
     }
 
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
@@ -181,7 +192,7 @@ impl GenerateArgs {
         if flavor != Flavor::default() {
             arguments.extend(["--flavor".into(), flavor.as_str().into()]);
         }
-        let generated = self.generated(&loaded)?;
+        let (generated, addresses) = self.generated(&loaded)?;
         let output =
             generated.output_in(&loaded.inputs, arguments.clone(), &crate::words::Flags)?;
         print_notes(&generated.notes);
@@ -200,10 +211,8 @@ impl GenerateArgs {
                 Ok(ExitCode::SUCCESS)
             }
             Target::File(ref path, _) | Target::Dir(ref path) if self.check => {
-                let checked = match &target {
-                    Target::File(file, stream) => output::check_file(file, &stream.text(&output)?)?,
-                    _ => output::check_dir(path, &output.to_files())?,
-                };
+                let placed = (&generated.matrix, &addresses);
+                let checked = self.checked(&target, path, &output, placed, &loaded)?;
                 let refresh = self.refresh_command(arguments, path);
                 let code = check(path, &checked, self.format, refresh)?;
                 if code == exit::SUCCESS {
@@ -237,6 +246,45 @@ impl GenerateArgs {
                 Ok(ExitCode::SUCCESS)
             }
         }
+    }
+
+    /// What `--check` finds at `target` (`path`, a directory or a file); with `--format
+    /// text`, when it is stale, what that does to connections is printed first, between the
+    /// policies on disk and those of `output`, placed by the matrix and addresses of `placed`.
+    fn checked(
+        &self,
+        target: &Target,
+        path: &Path,
+        output: &output::Output,
+        (matrix, addresses): (&dynakube_netpol::matrix::Matrix, &Addresses),
+        loaded: &Loaded,
+    ) -> anyhow::Result<output::Checked> {
+        let expected = match target {
+            Target::File(file, stream) => {
+                BTreeMap::from([(file.display().to_string(), stream.text(output)?)])
+            }
+            _ => output.to_files(),
+        };
+        let checked = match target {
+            Target::File(file, _) => {
+                output::check_file(file, expected.values().next().expect("one file"))?
+            }
+            _ => output::check_dir(path, &expected)?,
+        };
+        if self.format == ReportFormat::Text && checked.fresh().is_err() {
+            let old = on_disk(target, &expected);
+            let new: Vec<(String, String)> = expected.into_iter().collect();
+            let name = path.display().to_string();
+            let found = crate::cmd::diff::summary(
+                matrix,
+                addresses,
+                (&name, &old),
+                ("the inputs", &new),
+                &loaded.config.limits,
+            );
+            exit::write(found + "\n")?;
+        }
+        Ok(checked)
     }
 
     /// `-o` as given, for messages (nothing given is `-o yaml`).
@@ -306,6 +354,37 @@ fn changed_files(written: &output::Written) -> String {
             names(&written.changed),
             names(&written.removed)
         ),
+    }
+}
+
+/// The policy files of `target` as they are on disk, by name: the file, or the directory's
+/// files of this tool (those the inputs generate, and YAML files that carry the generated
+/// mark, as a left-over would).
+fn on_disk(target: &Target, expected: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let limits = dynakube_netpol::source::Limits::default();
+    let read = |path: &Path| crate::settings::read_path(path, &limits).ok();
+    match target {
+        Target::File(file, _) => (read(file).into_iter())
+            .map(|text| (file.display().to_string(), text))
+            .collect(),
+        Target::Dir(dir) => {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return Vec::new();
+            };
+            let mut names: Vec<String> = (entries.flatten())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|name| name.ends_with(".yaml"))
+                .collect();
+            names.sort();
+            (names.into_iter())
+                .filter_map(|name| read(&dir.join(&name)).map(|text| (name, text)))
+                .filter(|(name, text)| {
+                    expected.contains_key(name) || text.starts_with(output::GENERATED_MARK)
+                })
+                .collect()
+        }
+        Target::Stdout(_) => Vec::new(),
     }
 }
 

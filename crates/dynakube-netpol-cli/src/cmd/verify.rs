@@ -89,15 +89,6 @@ pub(crate) struct VerifyArgs {
     network_plugin: Option<crate::cmd::explain::PluginArg>,
 }
 
-fn read_lock(path: &Path) -> anyhow::Result<dynakube_netpol::lock::Lock> {
-    let found = dynakube_netpol::lock::read(path, &Limits::default())?;
-    let (lock, _) = found.ok_or_else(|| dynakube_netpol::Error::Read {
-        file: path.display().to_string(),
-        reason: "no such file".into(),
-    })?;
-    Ok(lock)
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOn {
     /// Connections the policies allow beyond the matrix.
@@ -115,14 +106,7 @@ impl VerifyArgs {
         let (hosts, limits, fallback) =
             (loaded.hosts, loaded.config.limits, loaded.config.fallback);
         // The lock, when there is one, gives addresses too; verify never resolves.
-        let lock = match &self.lock {
-            Some(path) => Some(read_lock(path)?),
-            None if Path::new(locking::DEFAULT_LOCK).is_file() => {
-                Some(read_lock(Path::new(locking::DEFAULT_LOCK))?)
-            }
-            None => None,
-        };
-        let lock = lock.unwrap_or_default();
+        let lock = locking::read_only(self.lock.as_deref())?;
         let resolver = dynakube_netpol::lock::Layered::hosts_over_lock(&hosts, &lock);
         let policy = loaded.config.address_policy();
         let addresses =

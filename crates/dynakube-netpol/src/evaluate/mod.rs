@@ -355,8 +355,9 @@ pub enum NetworkPlugin {
     /// Calico: address blocks match every address, pods' and nodes' too; the
     /// ClusterNetworkPolicy peers `nodes` and `domainNames` are not implemented.
     Calico,
-    /// Cilium: address blocks match no pod and no node; Cilium's own policies are enforced
-    /// together with the NetworkPolicies.
+    /// Cilium: address blocks match no pod and no node; Cilium's engine enforces the
+    /// NetworkPolicies and Cilium's own policies together, and lets local traffic (a pod to
+    /// itself, a node to its own pods) through whatever they say.
     Cilium,
 }
 
@@ -437,7 +438,8 @@ pub struct Index {
     /// The network plugin, chosen.
     plugin: NetworkPlugin,
     behaviour: plugin::Behaviour,
-    /// The policies the plugin enforces together with the NetworkPolicies (Cilium's).
+    /// The engine that enforces the NetworkPolicies together with the plugin's own policies
+    /// (Cilium's, on Cilium, whether there are any or not).
     namespaced: Option<Arc<dyn Namespaced>>,
 }
 
@@ -464,7 +466,9 @@ impl Index {
     /// Compiles the policies of every dialect `files` holds against `cluster`, with `options`:
     /// [`Index::new`] for a whole cluster, ClusterNetworkPolicies, Cilium's policies and a
     /// network plugin. Cilium's policies with another network plugin than Cilium are an error:
-    /// no other plugin enforces them.
+    /// no other plugin enforces them. On Cilium, Cilium's engine decides the NetworkPolicy tier
+    /// with or without Cilium's own policies: it enforces the NetworkPolicies as its own, and
+    /// lets a node reach its own pods and a pod itself whatever they say.
     pub fn with_options(cluster: Cluster, files: &PolicyFiles, options: Options) -> Result<Index> {
         let cilium = !files.cilium_policies.is_empty();
         let plugin = match options.network_plugin {
@@ -488,7 +492,10 @@ impl Index {
                 ..options
             },
         )?;
-        if cilium {
+        // Cilium enforces NetworkPolicies with its own engine: its local traffic holds for
+        // them too (layer3.rst: "Kubernetes will automatically allow all communication from
+        // the local host of all local endpoints").
+        if plugin == NetworkPlugin::Cilium {
             index.namespaced = Some(Arc::new(cilium_tier::CiliumTier::new(
                 files.cilium_policies.clone(),
                 &index.namespaces,
@@ -623,7 +630,7 @@ impl Index {
         !self.cluster.is_empty() || self.namespaced.is_some()
     }
 
-    /// Whether a dialect the plugin enforces with the NetworkPolicies takes part (Cilium's),
+    /// Whether the plugin's own engine decides the NetworkPolicy tier (Cilium's, on Cilium),
     /// whose decisions are not known as sets.
     pub(crate) fn has_namespaced_dialect(&self) -> bool {
         self.namespaced.is_some()

@@ -935,6 +935,10 @@ fn admitted_sets_are_exactly_what_the_evaluator_allows() {
             };
             let files = PolicyFiles::from(synthetic.policies.clone());
             let index = Index::with_options(cluster, &files, options).unwrap();
+            // Cilium's engine decides on Cilium, whose decisions are not known as sets.
+            if index.has_namespaced_dialect() {
+                continue;
+            }
             for c in edge_connections(&synthetic, seed) {
                 let verdict = index.evaluate(&c);
                 let (protocol, port) = (c.protocol, c.port);
@@ -1204,6 +1208,10 @@ fn tiered_sets_are_exactly_what_the_evaluator_allows() {
             ..Options::default()
         };
         let index = Index::with_options(cluster, &files, options).unwrap();
+        // Cilium's engine decides on Cilium, whose decisions are not known as sets.
+        if index.has_namespaced_dialect() {
+            continue;
+        }
         let mut sets = HashMap::new();
         for c in edge_connections(&synthetic, 5) {
             let verdict = index.evaluate(&c);

@@ -56,15 +56,17 @@
 //! ```
 
 mod dir;
+mod patch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-pub(crate) use dir::{Change, Difference};
 #[doc(hidden)]
-pub use dir::{
-    Checked, Flush, WriteLock, Written, check_dir, check_file, unified_diff, write_dir, write_file,
+pub use self::{
+    dir::{Checked, Flush, WriteLock, Written, check_dir, check_file, write_dir, write_file},
+    patch::unified_diff,
 };
+pub(crate) use dir::{Change, Difference};
 
 use crate::error::{Error, Result};
 use crate::resources::ResourceRef;

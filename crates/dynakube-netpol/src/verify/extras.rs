@@ -21,7 +21,7 @@ use super::place::{Members, Places, Role};
 use super::report::{AddressBlock, Extra, Peers};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet, Space};
 use crate::evaluate::{Admits, ConnectionEnd, Index, PodId, RuleRef};
-use crate::matrix::{Direction, Endpoint, Matrix, Protocol};
+use crate::matrix::{Direction, Endpoint, Flow, Matrix, Protocol};
 
 /// The extras of every group of Dynatrace pods, grouped by direction, policy and rule.
 pub(super) fn extras(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Extra> {
@@ -37,9 +37,9 @@ pub(super) fn extras(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec
 }
 
 /// The members of every endpoint of the matrix, at each end where a flow has it.
-type AllMembers<'a> = BTreeMap<(&'a Endpoint, Role), Members>;
+pub(super) type AllMembers<'a> = BTreeMap<(&'a Endpoint, Role), Members>;
 
-fn members<'a>(matrix: &'a Matrix, places: &Places<'_>) -> AllMembers<'a> {
+pub(super) fn members<'a>(matrix: &'a Matrix, places: &Places<'_>) -> AllMembers<'a> {
     let mut all = BTreeMap::new();
     for flow in &matrix.flows {
         for (endpoint, role) in [(&flow.from, Role::Source), (&flow.to, Role::Destination)] {
@@ -53,7 +53,11 @@ fn members<'a>(matrix: &'a Matrix, places: &Places<'_>) -> AllMembers<'a> {
 /// The pods of the Dynatrace workloads that have policies of their own, in groups of pods
 /// that policies and flows cannot tell apart (same namespace, labels, ports and network),
 /// each group sorted by id.
-fn dynatrace_groups(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Vec<PodId>> {
+pub(super) fn dynatrace_groups(
+    matrix: &Matrix,
+    index: &Index,
+    places: &Places<'_>,
+) -> Vec<Vec<PodId>> {
     let pods: BTreeSet<PodId> = matrix
         .flows
         .iter()
@@ -131,30 +135,36 @@ fn needed(
     id: PodId,
     direction: Direction,
 ) -> Space {
-    let mut needed = Space::empty();
-    for flow in &matrix.flows {
-        let (own, other) = match direction {
-            Direction::Egress => ((&flow.from, Role::Source), (&flow.to, Role::Destination)),
-            Direction::Ingress => ((&flow.to, Role::Destination), (&flow.from, Role::Source)),
-        };
-        if !members[&own].pods.contains(id) {
-            continue;
-        }
-        let peers = &members[&other];
-        let ports = places.flow_ports(flow);
-        needed = needed.union(&Space::product(
-            &peers.pods,
-            peers.addresses.clone(),
-            &ports,
-        ));
+    (matrix.flows.iter())
+        .filter_map(|flow| flow_needs(places, members, flow, id, direction))
+        .fold(Space::empty(), |needed, more| needed.union(&more))
+}
+
+/// What `flow` needs of pod `id` in `direction`: the members of its other end on its ports,
+/// when `id` is among the members of its own end.
+pub(super) fn flow_needs(
+    places: &Places<'_>,
+    members: &AllMembers<'_>,
+    flow: &Flow,
+    id: PodId,
+    direction: Direction,
+) -> Option<Space> {
+    let (own, other) = match direction {
+        Direction::Egress => ((&flow.from, Role::Source), (&flow.to, Role::Destination)),
+        Direction::Ingress => ((&flow.to, Role::Destination), (&flow.from, Role::Source)),
+    };
+    if !members[&own].pods.contains(id) {
+        return None;
     }
-    needed
+    let peers = &members[&other];
+    let ports = places.flow_ports(flow);
+    Some(Space::product(&peers.pods, peers.addresses.clone(), &ports))
 }
 
 /// What the other end admits of connections with pod `id` in `direction`: for every pod
 /// among the peers of `rules`, the ports its opposite side admits; every address on every
 /// port (an address has no side of its own).
-fn other_end(
+pub(super) fn other_end(
     index: &Index,
     id: PodId,
     direction: Direction,
@@ -186,35 +196,50 @@ fn extra(
     rule: Option<&RuleRef>,
     rest: &Space,
 ) -> Extra {
-    let name = |id: PodId| {
-        let pod = &index.pods()[id];
-        format!("{}/{}", pod.namespace, pod.name)
-    };
-    let mut by_ports: BTreeMap<&PortSet, (BTreeSet<String>, Vec<AddressBlock>)> = BTreeMap::new();
-    for (id, ports) in rest.pod_parts() {
-        by_ports.entry(ports).or_default().0.insert(name(*id));
+    Extra {
+        pods: pod_names(index, group),
+        direction: direction.name(),
+        policy: rule.map(|r| r.policy.to_string()),
+        rule: rule.map(|r| r.index),
+        beyond: peers(index, rest),
     }
-    for (addresses, ports) in rest.address_parts() {
+}
+
+/// The pods `ids` as `namespace/name`, sorted.
+pub(super) fn pod_names(index: &Index, ids: &[PodId]) -> Vec<String> {
+    let mut names: Vec<String> = ids.iter().map(|&id| pod_name(index, id)).collect();
+    names.sort();
+    names
+}
+
+fn pod_name(index: &Index, id: PodId) -> String {
+    let pod = &index.pods()[id];
+    format!("{}/{}", pod.namespace, pod.name)
+}
+
+/// The peers of `space` and their ports, peers with equal ports together.
+pub(super) fn peers(index: &Index, space: &Space) -> Vec<Peers> {
+    let mut by_ports: BTreeMap<&PortSet, (BTreeSet<String>, Vec<AddressBlock>)> = BTreeMap::new();
+    for (id, ports) in space.pod_parts() {
+        by_ports
+            .entry(ports)
+            .or_default()
+            .0
+            .insert(pod_name(index, *id));
+    }
+    for (addresses, ports) in space.address_parts() {
         let blocks = addresses.blocks().into_iter().map(|block| AddressBlock {
             cidr: block.net.to_string(),
             except: block.except.iter().map(ToString::to_string).collect(),
         });
         by_ports.entry(ports).or_default().1.extend(blocks);
     }
-    let mut pods: Vec<String> = group.iter().map(|&id| name(id)).collect();
-    pods.sort();
-    Extra {
-        pods,
-        direction: direction.name(),
-        policy: rule.map(|r| r.policy.to_string()),
-        rule: rule.map(|r| r.index),
-        beyond: by_ports
-            .into_iter()
-            .map(|(ports, (pods, addresses))| Peers {
-                pods: pods.into_iter().collect(),
-                addresses,
-                ports: ports.describe(),
-            })
-            .collect(),
-    }
+    by_ports
+        .into_iter()
+        .map(|(ports, (pods, addresses))| Peers {
+            pods: pods.into_iter().collect(),
+            addresses,
+            ports: ports.describe(),
+        })
+        .collect()
 }

@@ -44,8 +44,11 @@
 //! let index = Index::new(cluster.namespaces, cluster.pods, &policies)?;
 //! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail, &Default::default())?;
 //! let report = verify(&generated.matrix, &index, &addresses);
-//! assert!(report.passed(), "{}", report.render(Format::Text, &FailOn::default(), None));
-//! assert!(report.failures(&FailOn::default()).is_empty());
+//! assert!(
+//!     report.failures(&FailOn::default()).is_empty(),
+//!     "{}",
+//!     report.render(Format::Text, &FailOn::default(), None)
+//! );
 //! // Its JSON is the machine-readable form: one check per flow of the matrix.
 //! let json = report.render(Format::Json, &FailOn::default(), None);
 //! let json: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -55,13 +58,17 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
+mod diff;
 mod extras;
 mod model;
 mod place;
 mod report;
 mod unselected;
 
-pub use model::model_cluster;
+pub use self::{
+    diff::{Diff, diff},
+    model::model_cluster,
+};
 pub(crate) use report::{Extra, FlowCheck, Read, Status};
 pub use report::{FailOn, Report};
 pub(crate) use unselected::Unselected;
@@ -82,7 +89,7 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     // The sets of what rules admit are the NetworkPolicies' and ClusterNetworkPolicies'.
     let extras = if index.has_namespaced_dialect() {
         assumptions.push(
-            "what the policies allow beyond the matrix is not computed where Cilium's policies take part".into(),
+            "what the policies allow beyond the matrix is not computed where Cilium's engine enforces them".into(),
         );
         Vec::new()
     } else {

@@ -323,13 +323,6 @@ impl Report {
         };
     }
 
-    /// Whether no flow is denied and every Dynatrace pod is selected (unchecked flows, extra
-    /// connections and other pods of the operator namespace do not fail the report; see
-    /// [`Report::failures`]).
-    pub fn passed(&self) -> bool {
-        !self.flows.iter().any(|f| f.status == Status::Denied) && self.unselected.is_empty()
-    }
-
     /// What fails the report: denied flows and unselected Dynatrace pods always, and the
     /// findings `also` asks for. Empty when it passes.
     pub fn failures(&self, also: &FailOn) -> Vec<String> {
