@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dynakube_netpol::Flavor;
 use dynakube_netpol::output;
 use dynakube_netpol::resolve::FixedHosts;
 
@@ -139,7 +138,7 @@ impl GenerateArgs {
     fn generated(&self, loaded: &Loaded) -> anyhow::Result<dynakube_netpol::Generated> {
         let options = loaded.config.generate_options(self.dns.allow_unresolved);
         let matrix = loaded.matrix()?;
-        let needed = options.flavor.needed_hosts(&matrix);
+        let needed = options.needed_hosts(&matrix);
         let completed = if needed.is_empty() {
             None
         } else {
@@ -175,12 +174,10 @@ impl GenerateArgs {
                 }
             }
         }
-        let flavor = self.flavor.flavor.flavor();
-        let loaded = self.sources.load(flavor)?;
+        let mut loaded = self.sources.load(self.flavor.flavor.flavor())?;
+        self.flavor.apply(&mut loaded.config)?;
         let mut arguments = self.sources.arguments()?;
-        if flavor != Flavor::default() {
-            arguments.extend(["--flavor".into(), flavor.as_str().into()]);
-        }
+        arguments.extend(self.flavor.arguments());
         let generated = self.generated(&loaded)?;
         let output =
             generated.output_in(&loaded.inputs, arguments.clone(), &crate::words::Flags)?;

@@ -1,0 +1,230 @@
+//! The notes of the ClusterNetworkPolicy flavor: what it leaves to NetworkPolicies, what it
+//! cannot write, where it had to widen, and what its tier means for the application
+//! namespaces.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::model::Tier;
+use super::settings::{Channel, Options};
+use crate::advice::{Cause, Setting};
+use crate::matrix::{Endpoint, Flow, HostRole, Level, Note, RowId, Selection, Workload};
+use crate::render::{peer_on_ports, to_host_network};
+use crate::values::HostName;
+
+/// A rule that admits every address for lack of a field of the cluster profile.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Widened {
+    /// No `nodeCIDRs`.
+    Nodes,
+    /// No `apiServer.endpointCIDRs`.
+    ApiServer,
+}
+
+/// The notes of one rendering: warnings gathered by text, with every row they concern.
+#[derive(Debug, Default)]
+pub(super) struct Notes {
+    notes: BTreeSet<Note>,
+    warnings: BTreeMap<(String, Cause), BTreeSet<RowId>>,
+    /// The connections to Dynatrace workloads from outside the pod network the matrix
+    /// needs, in words, and their rows.
+    outside: (BTreeSet<String>, BTreeSet<RowId>),
+    /// CDN hosts without addresses, by source and ports, with the rows they concern.
+    cdns: CdnHosts,
+}
+
+/// CDN hosts by source and ports, with their rows.
+type CdnHosts = BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<RowId>)>;
+
+impl Notes {
+    /// A connection to a Dynatrace workload from what ingress rules cannot name (nodes,
+    /// host-network pods, kube-apiserver, addresses): neither accepted nor denied here.
+    pub(super) fn left_to_network_policies(&mut self, flow: &Flow, destination: &Workload) {
+        self.outside
+            .0
+            .insert(format!("{} to {destination} ({})", flow.from, flow.ports));
+        self.outside.1.extend(flow.refs.iter().copied());
+    }
+
+    /// The warning that ingress from outside the pod network is left open, with what of it
+    /// the matrix needs; when there are policies for Dynatrace workloads.
+    pub(super) fn outside_pods(&mut self, workloads: bool) {
+        if !workloads {
+            return;
+        }
+        let (needed, refs) = std::mem::take(&mut self.outside);
+        let needed: Vec<String> = needed.into_iter().collect();
+        let needs = if needed.is_empty() {
+            String::new()
+        } else {
+            format!("; of them the matrix needs {}", needed.join(", "))
+        };
+        let refs: Vec<RowId> = refs.into_iter().collect();
+        self.notes.insert(Note::new(
+            Level::Warning,
+            &refs,
+            format!(
+                "ClusterNetworkPolicy ingress rules name pods only: connections to the Dynatrace workloads from outside the pod network (nodes, host-network pods, kube-apiserver, other addresses) are neither accepted nor denied by these policies, so the workloads admit them on every port unless NetworkPolicies isolate them, such as the kubernetes flavor's beside these{needs}"
+            ),
+        ));
+    }
+
+    /// Why `flow` got no rule at all.
+    pub(super) fn unwritten(&mut self, flow: &Flow, channel: Channel) {
+        let host_network = |e: &Endpoint| {
+            e.workload()
+                .filter(|w| matches!(w.selection, Selection::HostNetwork(_)))
+                .cloned()
+        };
+        let note = if let Some(w) = host_network(&flow.to) {
+            to_host_network(&w, flow)
+        } else if let Some(w) = host_network(&flow.from) {
+            Note::listing(
+                flow,
+                format!(
+                    "{w} runs in the host network, which no ClusterNetworkPolicy selects: its traffic to "
+                ),
+                peer_on_ports(&flow.to, flow),
+                " needs a host firewall",
+            )
+        } else if let Endpoint::Host {
+            host,
+            role: HostRole::RegistryCdn,
+        } = &flow.to
+        {
+            // One warning per source and ports, listing the CDN hosts.
+            let (hosts, refs) = self
+                .cdns
+                .entry((flow.from.to_string(), flow.ports.to_string()))
+                .or_default();
+            hosts.insert(host.to_string());
+            refs.extend(flow.refs.iter().copied());
+            return;
+        } else {
+            self.unnamed(flow, channel)
+        };
+        self.notes.insert(note);
+    }
+
+    /// Why a flow to `flow.to` got no rule: its peer has no fixed name or addresses.
+    fn unnamed(&mut self, flow: &Flow, channel: Channel) -> Note {
+        match &flow.to {
+            Endpoint::HostPattern(pattern) => Note::on_flow(
+                flow,
+                match channel {
+                    Channel::Experimental => format!(
+                        "{} reaches hosts matching {pattern} on any port; the CRD's domainNames take no such pattern (a wildcard needs a domain of two labels or more): give their addresses in the hosts file to allow them",
+                        flow.from
+                    ),
+                    Channel::Standard => format!(
+                        "{} reaches hosts matching {pattern} on any port; give their addresses in the hosts file to allow them, or name them with domainNames in the experimental channel",
+                        flow.from
+                    ),
+                },
+            ),
+            Endpoint::Host { host, .. } => Note::on_flow(
+                flow,
+                format!(
+                    "{} reaches {host} ({}): no addresses for it, so it is not allowed",
+                    flow.from, flow.ports
+                ),
+            ),
+            _ => Note::on_flow(
+                flow,
+                format!(
+                    "{} reaches {} on {} ports: not expressible as a ClusterNetworkPolicy; not allowed",
+                    flow.from, flow.to, flow.ports
+                ),
+            ),
+        }
+    }
+
+    /// A host without addresses allowed every public address, as the fallback says.
+    pub(super) fn public_internet(&mut self, name: &HostName, refs: &BTreeSet<RowId>) {
+        self.warn(
+            refs,
+            Cause::Setting(Setting::FqdnFallback),
+            format!("no addresses for {name}: its port is allowed to every public address"),
+        );
+    }
+
+    /// A rule widened to every address for lack of a profile field.
+    pub(super) fn widened(&mut self, what: Widened, refs: &BTreeSet<RowId>) {
+        let (field, text) = match what {
+            Widened::Nodes => (
+                "nodeCIDRs",
+                "the cluster profile has no nodeCIDRs: egress to the kubelet and host-network pods is allowed to any address on their ports, pods' too (`networks` match pod addresses); or name the nodes with the `nodes` peer of the experimental channel",
+            ),
+            Widened::ApiServer => (
+                "apiServer.endpointCIDRs",
+                "the cluster profile has no apiServer.endpointCIDRs: kube-apiserver egress is allowed to any address on the apiServer ports, pods' too (`networks` match pod addresses)",
+            ),
+        };
+        self.warn(refs, Cause::Profile(field.into()), text);
+    }
+
+    fn warn(&mut self, refs: &BTreeSet<RowId>, cause: Cause, text: impl Into<String>) {
+        self.warnings
+            .entry((text.into(), cause))
+            .or_default()
+            .extend(refs.iter().copied());
+    }
+
+    /// What the tier means for the policies of application pods (`apps`: their rows and who
+    /// they are, in words), and for the Dynatrace workloads.
+    pub(super) fn tier(&mut self, options: &Options, apps: &BTreeMap<String, BTreeSet<RowId>>) {
+        let first = options.priorities.first;
+        if !apps.is_empty() {
+            let who: Vec<&str> = apps.keys().map(String::as_str).collect();
+            let who = who.join(", ");
+            let refs: Vec<RowId> = apps.values().flatten().copied().collect();
+            let text = match options.tier {
+                Tier::Admin => format!(
+                    "In the Admin tier the connections these policies accept for {who} hold whatever the NetworkPolicies of their namespaces say; only Admin-tier policies of the cluster with priorities before {first} decide before them"
+                ),
+                Tier::Baseline => format!(
+                    "In the Baseline tier the NetworkPolicies of an application namespace decide first: where they isolate the egress of {who} (a default deny), these connections are denied unless those policies allow them too; the Admin tier accepts them whatever the namespaces' policies say"
+                ),
+            };
+            self.notes.insert(Note::new(Level::Info, &refs, text));
+        }
+        if options.tier == Tier::Baseline {
+            self.notes.insert(Note::new(
+                Level::Info,
+                &[],
+                "In the Baseline tier these policies decide only for Dynatrace pods that no NetworkPolicy isolates: NetworkPolicies of the operator namespace (such as the kubernetes flavor's) decide for the pods they select",
+            ));
+        }
+    }
+
+    /// The range of priorities holds too few for `count` policies: some share its last where
+    /// they could decide differently.
+    pub(super) fn crowded(&mut self, options: &Options, count: usize) {
+        let (first, last) = (options.priorities.first, options.priorities.last);
+        self.notes.insert(Note::new(
+            Level::Warning,
+            &[],
+            format!(
+                "the priorities {first}-{last} are too few for these {count} ClusterNetworkPolicies: the last share priority {last} where they could decide a connection differently, which the API leaves undefined; give a wider range of priorities"
+            ),
+        ));
+    }
+
+    /// Every note, the warnings with the rows they concern.
+    pub(super) fn finish(mut self) -> Vec<Note> {
+        for ((from, ports), (hosts, refs)) in std::mem::take(&mut self.cdns) {
+            let hosts: Vec<String> = hosts.into_iter().collect();
+            let text = format!(
+                "{from} downloads image data from {} ({ports}), where the registry redirects it; a ClusterNetworkPolicy names such hosts only in the experimental channel (domainNames) and their addresses change: give them in the hosts file, or use an image from another registry",
+                hosts.join(", ")
+            );
+            self.warn(&refs, Cause::Setting(Setting::Hosts), text);
+        }
+        for ((text, cause), refs) in std::mem::take(&mut self.warnings) {
+            let mut warning = Note::new(Level::Warning, &[], text);
+            warning.refs = refs;
+            warning.cause = Some(cause);
+            self.notes.insert(warning);
+        }
+        self.notes.into_iter().collect()
+    }
+}
