@@ -35,6 +35,7 @@ Cluster profile (--cluster), every field optional:
   classicFullStackNamespaces: [shop]  # classicFullStack apps (code modules of the host agent)
   clusterDomain: cluster.local
   cilium: {hostFirewall: false, controlPlaneHostNetwork: false, appEgress: false}
+  networkPlugin: calico               # calico | cilium | antrea | kube-ovn | ovn-kubernetes | other
   acknowledge: [E9, E10]              # rows whose notes were reviewed (also --ack)
 Missing addresses fall back to any address on the flow's ports, with a warning.
 

@@ -79,7 +79,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use self::model::{DomainName, KIND as CNP_KIND};
 use self::select::{Labels, PodsOf};
-use self::settings::{Channel, Options};
+use self::settings::Options;
 use crate::flavor::FlavorSettings;
 use crate::lock::Reach;
 use crate::matrix::{
@@ -171,7 +171,7 @@ fn render(matrix: &Matrix, addresses: &Addresses, settings: &FlavorSettings) -> 
     let mut renderer = Renderer {
         matrix,
         addresses,
-        options,
+        named: options.named(&matrix.profile),
         drafts: BTreeMap::new(),
         notes: notes::Notes::default(),
     };
@@ -179,19 +179,24 @@ fn render(matrix: &Matrix, addresses: &Addresses, settings: &FlavorSettings) -> 
         renderer.flow(flow);
     }
     renderer.subjects_without_flows();
-    let Renderer { drafts, notes, .. } = renderer;
-    policy::finish(matrix, &options, drafts, notes)
+    let Renderer {
+        drafts,
+        mut notes,
+        named,
+        ..
+    } = renderer;
+    notes.plugin(&options, &matrix.profile, named);
+    policy::finish(matrix, &options, named, drafts, notes)
 }
 
 /// The host names of `matrix` that need addresses: those of the flows this flavor writes a
 /// rule for, less those the experimental channel names in `domainNames`.
 fn needed_hosts(matrix: &Matrix, settings: &FlavorSettings) -> BTreeMap<HostName, Reach> {
-    let channel = Options::of(settings).channel;
+    let named = Options::of(settings).named(&matrix.profile);
     let written: Vec<&Flow> = (matrix.flows.iter())
         .filter(|flow| egress_owner(&flow.from).is_some())
         .collect();
-    let by_name =
-        |name: &HostName| channel == Channel::Experimental && DomainName::of_name(name).is_some();
+    let by_name = |name: &HostName| named && domain_name(name, matrix).is_some();
     crate::lock::needed_hosts(matrix)
         .into_iter()
         .filter(|(name, _)| {
@@ -230,7 +235,8 @@ fn egress_owner(source: &Endpoint) -> Option<Owner> {
 struct Renderer<'a> {
     matrix: &'a Matrix,
     addresses: &'a Addresses,
-    options: Options,
+    /// Whether nodes and hosts are named with the `nodes` and `domainNames` peers.
+    named: bool,
     drafts: BTreeMap<Owner, Draft>,
     notes: notes::Notes,
 }
@@ -267,7 +273,7 @@ impl Renderer<'_> {
             }
         }
         if !written {
-            self.notes.unwritten(flow, self.options.channel);
+            self.notes.unwritten(flow, self.named);
         }
     }
 
@@ -358,9 +364,10 @@ impl Renderer<'_> {
     /// its addresses (or every public address, where the fallback says so).
     fn host(&mut self, host: &Host, refs: &BTreeSet<RowId>) -> Option<BTreeSet<Peer>> {
         if let Host::Name(name) = host {
-            if self.options.channel == Channel::Experimental
-                && let Some(domain) = DomainName::of_name(name)
+            if self.named
+                && let Some(domain) = domain_name(name, self.matrix)
             {
+                self.notes.by_name = true;
                 return Some(BTreeSet::from([Peer::Domain(domain)]));
             }
             if self.addresses.public_internet.contains(name) {
@@ -373,10 +380,11 @@ impl Renderer<'_> {
 
     /// A host pattern: by name in the experimental channel where the CRD's pattern takes it,
     /// else by the addresses the hosts file gives it.
-    fn pattern(&self, pattern: &HostPattern) -> Option<BTreeSet<Peer>> {
-        if self.options.channel == Channel::Experimental
-            && let Some(domain) = DomainName::of(pattern)
+    fn pattern(&mut self, pattern: &HostPattern) -> Option<BTreeSet<Peer>> {
+        if self.named
+            && let Some(domain) = domain_of(pattern, self.matrix)
         {
+            self.notes.by_name = true;
             return Some(BTreeSet::from([Peer::Domain(domain)]));
         }
         match pattern {
@@ -388,7 +396,7 @@ impl Renderer<'_> {
     /// The nodes: the `nodes` peer in the experimental channel; else the profile's node
     /// addresses, or every address with a warning.
     fn nodes(&mut self, refs: &BTreeSet<RowId>) -> BTreeSet<Peer> {
-        if self.options.channel == Channel::Experimental {
+        if self.named {
             return BTreeSet::from([Peer::Nodes]);
         }
         let cidrs = &self.matrix.profile.node_cidrs;
@@ -421,6 +429,24 @@ impl Renderer<'_> {
         }
         rules
     }
+}
+
+/// The domain name of a host or pattern, where `domainNames` can name it: the CRD's pattern
+/// takes it, and it is no name of the cluster's own (a Service's name selects nothing there,
+/// NPEP-133).
+fn domain_of(pattern: &HostPattern, matrix: &Matrix) -> Option<DomainName> {
+    let domain = matrix.profile.cluster_domain.as_str();
+    let own =
+        |name: &HostName| name.as_str() == domain || name.as_str().ends_with(&format!(".{domain}"));
+    match pattern {
+        HostPattern::Name(name) | HostPattern::Below(name) if own(name) => None,
+        _ => DomainName::of(pattern),
+    }
+}
+
+/// The domain name of a host name, as [`domain_of`].
+fn domain_name(name: &HostName, matrix: &Matrix) -> Option<DomainName> {
+    domain_of(&HostPattern::Name(name.clone()), matrix)
 }
 
 /// Pods of the cluster profile: in their namespace, or in every namespace.

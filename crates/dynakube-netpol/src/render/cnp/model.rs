@@ -231,11 +231,6 @@ impl DomainName {
         };
         pattern_accepts(name).then(|| DomainName(format!("{wildcard}{name}")))
     }
-
-    /// The domain name of a host name, as [`DomainName::of`].
-    pub(crate) fn of_name(name: &HostName) -> Option<Self> {
-        Self::of(&HostPattern::Name(name.clone()))
-    }
 }
 
 /// Whether the CRD's pattern (`([a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.)+` and a last label

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::Tier;
 use super::settings::{Channel, Options};
 use crate::advice::{Cause, Setting};
+use crate::cluster::{ClusterProfile, Plugin};
 use crate::matrix::{Endpoint, Flow, HostRole, Level, Note, RowId, Selection, Workload};
 use crate::render::{peer_on_ports, to_host_network};
 use crate::values::HostName;
@@ -30,6 +31,8 @@ pub(super) struct Notes {
     outside: (BTreeSet<String>, BTreeSet<RowId>),
     /// CDN hosts without addresses, by source and ports, with the rows they concern.
     cdns: CdnHosts,
+    /// Whether a rule names hosts with `domainNames`.
+    pub(super) by_name: bool,
 }
 
 /// CDN hosts by source and ports, with their rows.
@@ -69,7 +72,7 @@ impl Notes {
     }
 
     /// Why `flow` got no rule at all.
-    pub(super) fn unwritten(&mut self, flow: &Flow, channel: Channel) {
+    pub(super) fn unwritten(&mut self, flow: &Flow, named: bool) {
         let host_network = |e: &Endpoint| {
             e.workload()
                 .filter(|w| matches!(w.selection, Selection::HostNetwork(_)))
@@ -100,25 +103,26 @@ impl Notes {
             refs.extend(flow.refs.iter().copied());
             return;
         } else {
-            self.unnamed(flow, channel)
+            self.unnamed(flow, named)
         };
         self.notes.insert(note);
     }
 
     /// Why a flow to `flow.to` got no rule: its peer has no fixed name or addresses.
-    fn unnamed(&mut self, flow: &Flow, channel: Channel) -> Note {
+    fn unnamed(&mut self, flow: &Flow, named: bool) -> Note {
         match &flow.to {
             Endpoint::HostPattern(pattern) => Note::on_flow(
                 flow,
-                match channel {
-                    Channel::Experimental => format!(
+                if named {
+                    format!(
                         "{} reaches hosts matching {pattern} on any port; the CRD's domainNames take no such pattern (a wildcard needs a domain of two labels or more): give their addresses in the hosts file to allow them",
                         flow.from
-                    ),
-                    Channel::Standard => format!(
-                        "{} reaches hosts matching {pattern} on any port; give their addresses in the hosts file to allow them, or name them with domainNames in the experimental channel",
+                    )
+                } else {
+                    format!(
+                        "{} reaches hosts matching {pattern} on any port; give their addresses in the hosts file to allow them",
                         flow.from
-                    ),
+                    )
                 },
             ),
             Endpoint::Host { host, .. } => Note::on_flow(
@@ -196,6 +200,55 @@ impl Notes {
         }
     }
 
+    /// What the network plugin the cluster profile names implements of these policies, or, when
+    /// it names none, which plugins implement them (network-policy-api v0.2.0, April 2026).
+    /// `named` says whether nodes and hosts are named with the experimental peers.
+    pub(super) fn plugin(&mut self, options: &Options, profile: &ClusterProfile, named: bool) {
+        let degraded = options.channel == Channel::Experimental && !named;
+        let instead = if degraded {
+            ": nodes and hosts are named by their addresses (`networks`) instead, as in the standard channel"
+        } else {
+            ""
+        };
+        let (level, text) = match profile.network_plugin {
+            None => (
+                Level::Info,
+                "ClusterNetworkPolicy v1alpha2 is enforced by Calico 3.32, Cilium 1.20 (with `k8sClusterNetworkPolicy.enabled`), Antrea 2.7 (no nodes or domainNames peers) and Kube-OVN; OVN-Kubernetes and OpenShift implement only the v1alpha1 AdminNetworkPolicy and ignore these: name the cluster's plugin in the cluster profile's `networkPlugin`".to_string(),
+            ),
+            Some(Plugin::Calico) => (
+                Level::Info,
+                format!(
+                    "Calico 3.32 enforces ClusterNetworkPolicies in its tiers, with the standard peers, `networks` and named ports, not the experimental `nodes` and `domainNames` peers{instead}"
+                ),
+            ),
+            Some(Plugin::Antrea) => (
+                Level::Info,
+                format!(
+                    "Antrea 2.7 enforces ClusterNetworkPolicies without the `nodes` and `domainNames` peers{instead}"
+                ),
+            ),
+            Some(Plugin::Cilium) => (
+                Level::Info,
+                "Cilium 1.20 enforces ClusterNetworkPolicies only with `k8sClusterNetworkPolicy.enabled` (off by default); its `networks` match no pod or node, so egress to node addresses is left to NetworkPolicies unless the experimental channel names nodes with the `nodes` peer".to_string(),
+            ),
+            Some(Plugin::KubeOvn) => (
+                Level::Info,
+                "Kube-OVN enforces ClusterNetworkPolicies".to_string(),
+            ),
+            Some(Plugin::OvnKubernetes) => (
+                Level::Warning,
+                "OVN-Kubernetes (and OpenShift) implements only the v1alpha1 AdminNetworkPolicy and BaselineAdminNetworkPolicy: these ClusterNetworkPolicies are not enforced there; use the kubernetes flavor".to_string(),
+            ),
+            Some(Plugin::Other) => (
+                Level::Warning,
+                "the cluster profile's network plugin is none known to enforce ClusterNetworkPolicy v1alpha2 (Calico 3.32, Cilium 1.20, Antrea 2.7, Kube-OVN): make sure yours does, or these policies change nothing".to_string(),
+            ),
+        };
+        let mut note = Note::new(level, &[], text);
+        note.cause = Some(Cause::Profile("networkPlugin".into()));
+        self.notes.insert(note);
+    }
+
     /// The range of priorities holds too few for `count` policies: some share its last where
     /// they could decide differently.
     pub(super) fn crowded(&mut self, options: &Options, count: usize) {
@@ -211,6 +264,13 @@ impl Notes {
 
     /// Every note, the warnings with the rows they concern.
     pub(super) fn finish(mut self) -> Vec<Note> {
+        if self.by_name {
+            self.notes.insert(Note::new(
+                Level::Info,
+                &[],
+                "hosts are named with `domainNames`, which the plugin matches to the addresses the pod's own DNS lookups of the name returned (NPEP-133: a pod must look the name up, through the DNS server the plugin watches, before it connects, and a cluster service's name is not a domain name for it); `*.example.com` matches names of one or more labels below the domain, where Cilium's `toFQDNs` pattern matches one",
+            ));
+        }
         for ((from, ports), (hosts, refs)) in std::mem::take(&mut self.cdns) {
             let hosts: Vec<String> = hosts.into_iter().collect();
             let text = format!(

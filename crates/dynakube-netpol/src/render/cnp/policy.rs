@@ -22,7 +22,7 @@ use super::model::{
 };
 use super::notes::Notes;
 use super::select::{Labels, PodsOf};
-use super::settings::{Channel, Options};
+use super::settings::Options;
 use super::{Draft, KIND, Owner, Peer};
 use crate::matrix::{Direction, Matrix, Pods, Ports, Protocol as Transported, RowId, Selection};
 use crate::render::{DESCRIPTION_ANNOTATION, FLOWS_ANNOTATION, PREFIX, Policy, Rendered, Whom};
@@ -54,6 +54,7 @@ enum Rules {
 pub(super) fn finish(
     matrix: &Matrix,
     options: &Options,
+    named: bool,
     drafts: BTreeMap<Owner, Draft>,
     mut notes: Notes,
 ) -> Rendered {
@@ -65,7 +66,7 @@ pub(super) fn finish(
                 .or_default()
                 .extend(draft.refs.iter().copied());
         }
-        parts.extend(parts_of(matrix, options, owner, draft));
+        parts.extend(parts_of(matrix, named, owner, draft));
     }
     let priorities = place(&parts, options);
     notes.tier(options, &apps);
@@ -136,7 +137,7 @@ fn conflict(a: &Part, b: &Part) -> bool {
 
 /// The policies of one owner: one, or a chain of them where its rules are more than a policy
 /// holds.
-fn parts_of(matrix: &Matrix, options: &Options, owner: &Owner, draft: &Draft) -> Vec<Part> {
+fn parts_of(matrix: &Matrix, named: bool, owner: &Owner, draft: &Draft) -> Vec<Part> {
     let direction = owner.direction();
     let deny = matches!(owner, Owner::Workload(..));
     let base = format!("{PREFIX}.{}.{}", matrix.namespace, owner_name(owner));
@@ -175,7 +176,7 @@ fn parts_of(matrix: &Matrix, options: &Options, owner: &Owner, draft: &Draft) ->
             .into_iter()
             .map(Rules::Ingress)
             .collect::<Vec<_>>(),
-        Direction::Egress => chunks(egress_rules(draft, deny, options.channel))
+        Direction::Egress => chunks(egress_rules(draft, deny, named))
             .into_iter()
             .map(Rules::Egress)
             .collect(),
@@ -313,14 +314,14 @@ fn ingress_rules(draft: &Draft, deny: bool) -> Vec<Rule<IngressPeer>> {
     rules
 }
 
-fn egress_rules(draft: &Draft, deny: bool, channel: Channel) -> Vec<Rule<EgressPeer>> {
+fn egress_rules(draft: &Draft, deny: bool, named: bool) -> Vec<Rule<EgressPeer>> {
     let mut rules = accepts(draft, egress_peers);
     if deny {
         let mut peers = vec![
             EgressPeer::Namespaces(LabelSelector::default()),
             EgressPeer::Networks(super::anywhere().into_iter().filter_map(network).collect()),
         ];
-        if channel == Channel::Experimental {
+        if named {
             peers.push(EgressPeer::Nodes(LabelSelector::default()));
         }
         rules.push(Rule {

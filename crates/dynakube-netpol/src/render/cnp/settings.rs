@@ -2,6 +2,7 @@
 //! range of priorities its policies take.
 
 use super::model::{MAX_PRIORITY, Tier};
+use crate::cluster::{ClusterProfile, Plugin};
 use crate::flavor::{FlavorSetting, FlavorSettings};
 use crate::values::Invalid;
 
@@ -121,6 +122,20 @@ impl Options {
             },
             priorities: Priorities::parse(settings.value(&PRIORITIES)).unwrap_or(default),
         }
+    }
+}
+
+impl Options {
+    /// Whether rules may name nodes and hosts with the experimental channel's `nodes` and
+    /// `domainNames` peers: in that channel, unless the cluster profile's network plugin does
+    /// not implement them (Calico 3.32 and Antrea 2.7 do not), where such a rule would match
+    /// nothing.
+    pub(crate) fn named(&self, profile: &ClusterProfile) -> bool {
+        self.channel == Channel::Experimental
+            && !matches!(
+                profile.network_plugin,
+                Some(Plugin::Calico | Plugin::Antrea)
+            )
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::settings::Channel;
 use super::*;
 use crate::Flavor;
 use crate::fixture_invariants::{Fixture, fixtures};
@@ -265,5 +266,90 @@ fn priorities_stay_in_their_range() {
         }
         let warned = notes.iter().any(|n| n.text.contains("are too few"));
         assert_eq!(warned, crowded, "{range}");
+    }
+}
+
+/// Where the cluster profile names a plugin that lacks the experimental peers, nodes and hosts
+/// are named by their addresses, and the notes say what the plugin enforces.
+#[test]
+fn the_profile_s_network_plugin_decides_the_peers_and_the_notes() {
+    use crate::cluster::Plugin;
+    let mut experimental = FlavorSettings::default();
+    experimental
+        .set(Flavor::ClusterNetworkPolicy, "channel", "experimental")
+        .unwrap();
+    let mut fixture = fixtures()
+        .into_iter()
+        .find(|f| f.name == "everything-v1beta6")
+        .unwrap();
+    let (objects, notes) = rendered(&fixture, &experimental);
+    let text = serde_json::to_string(&objects).unwrap();
+    assert!(text.contains("domainNames") && text.contains("\"nodes\""));
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.text.contains("name the cluster's plugin"))
+    );
+    for (plugin, named, says) in [
+        (Plugin::Calico, false, "Calico 3.32 enforces"),
+        (Plugin::Antrea, false, "Antrea 2.7 enforces"),
+        (Plugin::Cilium, true, "k8sClusterNetworkPolicy.enabled"),
+        (Plugin::KubeOvn, true, "Kube-OVN enforces"),
+        (Plugin::OvnKubernetes, true, "are not enforced there"),
+        (Plugin::Other, true, "make sure yours does"),
+    ] {
+        fixture.matrix.profile.network_plugin = Some(plugin);
+        let (objects, notes) = rendered(&fixture, &experimental);
+        let text = serde_json::to_string(&objects).unwrap();
+        assert_eq!(text.contains("domainNames"), named, "{plugin:?}");
+        assert_eq!(text.contains("\"nodes\""), named, "{plugin:?}");
+        assert!(notes.iter().any(|n| n.text.contains(says)), "{plugin:?}");
+        if !named {
+            assert!(notes.iter().any(|n| n.text.contains("by their addresses")));
+            let needed = needed_hosts(&fixture.matrix, &experimental);
+            assert!(!needed.is_empty(), "hosts need addresses again");
+        }
+    }
+}
+
+/// `domainNames` are written only where the CRD's pattern takes them, and never for names of
+/// the cluster's own domain.
+#[test]
+fn domain_names_are_what_the_crd_pattern_takes() {
+    use crate::values::HostPattern;
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../fixtures/schemas/network-policy-api/v0.2.0/experimental/policy.networking.k8s.io_clusternetworkpolicies.yaml",
+    );
+    let crd: Value = serde_yaml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let to = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+        ["egress"]["items"]["properties"]["to"]["items"];
+    let pattern = to["properties"]["domainNames"]["items"]["pattern"]
+        .as_str()
+        .unwrap();
+    let regex = regex::Regex::new(pattern).unwrap();
+    let fixture = fixtures().into_iter().next().unwrap();
+    for (text, taken) in [
+        ("abc12345.live.dynatrace.com", true),
+        ("*.internal.example.com", true),
+        ("*.corp", false),
+        ("proxy", false),
+        ("a-b.c-d", true),
+        ("192.0.2.1", false),
+        ("registry.kube-system.svc.cluster.local", false),
+        ("*.svc.cluster.local", false),
+    ] {
+        // A wildcard below one label (which the hosts' own reader refuses for public suffixes).
+        let pattern = match text.strip_prefix("*.") {
+            Some(domain) => HostPattern::Below(crate::values::HostName::parse(domain).unwrap()),
+            None => HostPattern::parse(text).unwrap(),
+        };
+        let written = domain_of(&pattern, &fixture.matrix);
+        assert_eq!(written.is_some(), taken, "{text}");
+        if let Some(name) = written {
+            assert!(regex.is_match(&name.to_string()), "{text}");
+        } else if !text.contains("cluster.local") && text.parse::<std::net::IpAddr>().is_err() {
+            // The pattern takes an IPv4 address too, which `networks` name instead.
+            assert!(!regex.is_match(text), "{text} would be taken");
+        }
     }
 }
