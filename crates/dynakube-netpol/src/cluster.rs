@@ -180,6 +180,20 @@ pub(crate) enum Plugin {
     Other,
 }
 
+impl Plugin {
+    /// The name, as the profile's `networkPlugin` takes it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Plugin::Calico => "calico",
+            Plugin::Cilium => "cilium",
+            Plugin::Antrea => "antrea",
+            Plugin::KubeOvn => "kube-ovn",
+            Plugin::OvnKubernetes => "ovn-kubernetes",
+            Plugin::Other => "other",
+        }
+    }
+}
+
 /// Facts and choices for the Cilium flavor.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
