@@ -63,6 +63,14 @@ const COMMANDS: &[(&str, &str, Run)] = &[
     ("README.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --policies policies/ --fail-on extra --format sarif > verify.sarif", Run::Exit(1)),
     ("README.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --policies policies.yaml --pods pods.yaml", Run::Exit(0)),
     ("docs/cilium.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --flavor cilium -o policies/", Run::Exit(0)),
+    ("docs/cluster-network-policy.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --flavor cluster-network-policy -o cluster-policies/", Run::Exit(0)),
+    // Alone, ingress from outside the pod network is beyond the matrix, which does not fail
+    // without --fail-on extra.
+    ("docs/cluster-network-policy.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies cluster-policies/", Run::Exit(0)),
+    ("docs/cluster-network-policy.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml -o policies/", Run::Exit(0)),
+    ("docs/cluster-network-policy.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --flavor cluster-network-policy -o policies/cluster-network-policies.yaml", Run::Exit(0)),
+    // Beside the NetworkPolicies nothing is beyond the matrix.
+    ("docs/cluster-network-policy.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --fail-on extra", Run::Exit(0)),
     ("docs/cli.md", "dynakube-netpol completions bash > ~/.local/share/bash-completion/completions/dynakube-netpol", Run::Exit(0)),
     ("docs/cli.md", "dynakube-netpol completions zsh > \"${fpath[1]}/_dynakube-netpol\"", ZSH),
     ("docs/cli.md", "dynakube-netpol completions fish > ~/.config/fish/completions/dynakube-netpol.fish", Run::Exit(0)),

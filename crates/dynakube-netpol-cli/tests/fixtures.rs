@@ -112,7 +112,7 @@ fn every_snapshot_belongs_to_a_fixture() {
             .expect("glob snapshots are named test@path");
         let fixture = fixture.replace("__", "/");
         let path = match test {
-            flavor if Flavor::parse(flavor).is_some() => root.join("fixtures").join(&fixture),
+            flavor if flavor.parse::<Flavor>().is_ok() => root.join("fixtures").join(&fixture),
             "invalid_fixtures" => root.join("fixtures/invalid").join(&fixture),
             // The CI formats of a fixture's reports (`tests/formats.rs`): `<fixture>/<report>`.
             "formats" => root
@@ -808,4 +808,61 @@ fn an_oauth_endpoint_outside_dynatrace_sso_is_refused_from_operator_1_10() {
         "{}",
         String::from_utf8_lossy(&earlier.stderr)
     );
+}
+
+#[test]
+fn cluster_network_policies_keep_monitoring_where_application_namespaces_deny_everything() {
+    let dir = fixture("everything-v1beta6");
+    // The model cluster of `verify` puts the injected application pods into `apps-<dynakube>`;
+    // their namespace's own policy denies everything.
+    let deny = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-everything, namespace: apps-dynakube}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n";
+    for (tier, denied) in [("admin", false), ("baseline", true)] {
+        let out = scratch(&format!("verify-cnp-{tier}"));
+        let generated = generate(
+            &dir,
+            &[
+                "--flavor",
+                "cluster-network-policy",
+                "--tier",
+                tier,
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert!(generated.status.success(), "{}", text(&generated.stderr));
+        if denied {
+            assert!(
+                text(&generated.stderr)
+                    .contains("the NetworkPolicies of an application namespace decide first"),
+                "{}",
+                text(&generated.stderr)
+            );
+        }
+        std::fs::write(out.join("application-namespace.yaml"), deny).unwrap();
+        let report = verify(&dir, &out, &["--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+        assert_eq!(json["read"]["cluster_network_policies"], 22);
+        let failed: Vec<String> = json["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["result"] == "denied")
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["id"].as_str().unwrap(),
+                    f["from"].as_str().unwrap()
+                )
+            })
+            .collect();
+        if denied {
+            assert_eq!(report.status.code(), Some(1));
+            assert!(
+                failed.iter().any(|f| f == "E12 dynakube-injected-apps"),
+                "{failed:?}"
+            );
+        } else {
+            assert_eq!(report.status.code(), Some(0), "{failed:?}");
+        }
+    }
 }

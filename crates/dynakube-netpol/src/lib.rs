@@ -115,6 +115,6 @@ pub mod zones;
 mod fixture_invariants;
 
 pub use error::{Error, Location, Result};
-pub use flavor::Flavor;
+pub use flavor::{Flavor, FlavorSetting, FlavorSettings};
 pub use pipeline::{GenerateOptions, Generated, generate};
 pub use render::{Policy, Rendered};

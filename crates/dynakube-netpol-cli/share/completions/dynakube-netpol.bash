@@ -325,7 +325,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__generate)
-            opts="-f -R -o -q -v -h --filename --recursive --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --flavor --output --output-dir --check --format --sync --quiet --verbose --help"
+            opts="-f -R -o -q -v -h --filename --recursive --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --flavor --tier --channel --priorities --output --output-dir --check --format --sync --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -396,7 +396,19 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --flavor)
-                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "kubernetes cilium cluster-network-policy" -- "${cur}"))
+                    return 0
+                    ;;
+                --tier)
+                    COMPREPLY=($(compgen -W "admin baseline" -- "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -W "standard experimental" -- "${cur}"))
+                    return 0
+                    ;;
+                --priorities)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output-dir)
@@ -423,7 +435,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__helm__subcmd__post__subcmd__render)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --flavor --lock --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --flavor --tier --channel --priorities --lock --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -470,7 +482,19 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --flavor)
-                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "kubernetes cilium cluster-network-policy" -- "${cur}"))
+                    return 0
+                    ;;
+                --tier)
+                    COMPREPLY=($(compgen -W "admin baseline" -- "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -W "standard experimental" -- "${cur}"))
+                    return 0
+                    ;;
+                --priorities)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --lock)

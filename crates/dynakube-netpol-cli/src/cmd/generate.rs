@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dynakube_netpol::Flavor;
 use dynakube_netpol::output;
 use dynakube_netpol::resolve::{Addresses, FixedHosts};
 
@@ -36,6 +35,7 @@ Cluster profile (--cluster), every field optional:
   classicFullStackNamespaces: [shop]  # classicFullStack apps (code modules of the host agent)
   clusterDomain: cluster.local
   cilium: {hostFirewall: false, controlPlaneHostNetwork: false, appEgress: false}
+  networkPlugin: calico               # calico | cilium | antrea | kube-ovn | ovn-kubernetes | other
   acknowledge: [E9, E10]              # rows whose notes were reviewed (also --ack)
 Missing addresses fall back to any address on the flow's ports, with a warning.
 
@@ -143,7 +143,7 @@ impl GenerateArgs {
     ) -> anyhow::Result<(dynakube_netpol::Generated, Addresses)> {
         let options = loaded.config.generate_options(self.dns.allow_unresolved);
         let matrix = loaded.matrix()?;
-        let needed = options.flavor.needed_hosts(&matrix);
+        let needed = options.needed_hosts(&matrix);
         let completed = if needed.is_empty() {
             None
         } else {
@@ -186,12 +186,10 @@ impl GenerateArgs {
                 }
             }
         }
-        let flavor = self.flavor.flavor.flavor();
-        let loaded = self.sources.load(flavor)?;
+        let mut loaded = self.sources.load(self.flavor.flavor.flavor())?;
+        self.flavor.apply(&mut loaded.config)?;
         let mut arguments = self.sources.arguments()?;
-        if flavor != Flavor::default() {
-            arguments.extend(["--flavor".into(), flavor.as_str().into()]);
-        }
+        arguments.extend(self.flavor.arguments());
         let (generated, addresses) = self.generated(&loaded)?;
         let output =
             generated.output_in(&loaded.inputs, arguments.clone(), &crate::words::Flags)?;
@@ -272,7 +270,7 @@ impl GenerateArgs {
             _ => output::check_dir(path, &expected)?,
         };
         if self.format == ReportFormat::Text && checked.fresh().is_err() {
-            let old = on_disk(target, &expected);
+            let old = on_disk(target, &checked);
             let new: Vec<(String, String)> = expected.into_iter().collect();
             let name = path.display().to_string();
             let found = crate::cmd::diff::summary(
@@ -358,32 +356,17 @@ fn changed_files(written: &output::Written) -> String {
 }
 
 /// The policy files of `target` as they are on disk, by name: the file, or the directory's
-/// files of this tool (those the inputs generate, and YAML files that carry the generated
-/// mark, as a left-over would).
-fn on_disk(target: &Target, expected: &BTreeMap<String, String>) -> Vec<(String, String)> {
+/// files the check compared (those the inputs generate, and generated files left over).
+fn on_disk(target: &Target, checked: &output::Checked) -> Vec<(String, String)> {
     let limits = dynakube_netpol::source::Limits::default();
     let read = |path: &Path| crate::settings::read_path(path, &limits).ok();
     match target {
         Target::File(file, _) => (read(file).into_iter())
             .map(|text| (file.display().to_string(), text))
             .collect(),
-        Target::Dir(dir) => {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return Vec::new();
-            };
-            let mut names: Vec<String> = (entries.flatten())
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|name| name.ends_with(".yaml"))
-                .collect();
-            names.sort();
-            (names.into_iter())
-                .filter_map(|name| read(&dir.join(&name)).map(|text| (name, text)))
-                .filter(|(name, text)| {
-                    expected.contains_key(name) || text.starts_with(output::GENERATED_MARK)
-                })
-                .collect()
-        }
+        Target::Dir(dir) => (checked.files.iter())
+            .filter_map(|name| read(&dir.join(name)).map(|text| (name.clone(), text)))
+            .collect(),
         Target::Stdout(_) => Vec::new(),
     }
 }

@@ -128,6 +128,7 @@ enum Part {
     CsiDriver,
     Helm,
     Cilium,
+    NetworkPlugin,
 }
 
 /// A comment: text, or text followed by a remedy the front end words (`--flavor cilium`,

@@ -61,7 +61,7 @@ pub struct Checked {
     pub(crate) dir: String,
     /// Every file compared: the files the inputs generate and the generated files left over,
     /// sorted.
-    pub(crate) files: Vec<String>,
+    pub files: Vec<String>,
     /// How files differ; empty when the directory is fresh.
     pub(crate) differences: Vec<Difference>,
 }

@@ -617,6 +617,26 @@ pub(crate) const MEANINGS: &[Meaning] = &[
         means: "addresses accepted with `--allow-any-address` add up to every address: the rules with them admit everything on their ports",
     },
     Meaning {
+        level: Level::Warning,
+        rows: &[
+            I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11, I12, I13, I14, I15, I16, I17, E11,
+        ],
+        says: "ClusterNetworkPolicy ingress rules name pods only",
+        means: "ClusterNetworkPolicies cannot name nodes, kube-apiserver or other addresses as sources: connections from there to the Dynatrace workloads are neither accepted nor denied by them, so NetworkPolicies decide (the kubernetes flavor's, applied beside them, admit exactly the matrix), or nothing restricts them",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[I11, I12, I17, E1, E12, E13, E29, E30],
+        says: "In the Admin tier the connections these policies accept",
+        means: "the ClusterNetworkPolicies of application pods (code modules, their download, OTLP export, telemetry to the collector, DNS) are in the Admin tier: they hold whatever the application namespaces' own NetworkPolicies say, and only the cluster's Admin-tier policies of lower priority numbers decide before them",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[I11, I12, I17, E1, E12, E13, E29, E30],
+        says: "In the Baseline tier the NetworkPolicies of an application namespace decide first",
+        means: "the ClusterNetworkPolicies of application pods are in the Baseline tier: an application namespace whose NetworkPolicies isolate its pods must allow these connections itself; generate in the Admin tier to keep them whatever those policies say (tier `admin`)",
+    },
+    Meaning {
         level: Level::Info,
         rows: &[I14, E22],
         says: "by address: its DNS rule lets it resolve only the names",

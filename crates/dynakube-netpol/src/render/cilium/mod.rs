@@ -113,9 +113,10 @@ pub(crate) const UNIT: crate::flavor::Unit = crate::flavor::Unit {
     name: "cilium",
     summary: "cilium.io/v2 CiliumNetworkPolicies (hosts as toFQDNs with DNS rules, kube-apiserver and nodes as entities; clusterwide policies for the host firewall and application egress when the cluster profile asks for them)",
     kinds: &[NAMESPACED, CLUSTERWIDE_KIND],
-    hosts: crate::lock::needed_by_host_policies,
+    settings: &[],
+    hosts: |matrix, _| crate::lock::needed_by_host_policies(matrix),
     needs_every_address: false,
-    render,
+    render: |matrix, addresses, _| render(matrix, addresses),
 };
 
 /// The kinds this flavor writes.
