@@ -150,7 +150,7 @@ fn admin_accept_and_deny_are_final_over_network_policies() {
     // An address no rule matches: the NetworkPolicy decides.
     assert_eq!(
         egress(&index, "gryffindor/harry", "203.0.113.1", "443/TCP"),
-        "allowed by gryffindor/allow-all"
+        "allowed by gryffindor/allow-all spec.egress[0]"
     );
 }
 
@@ -192,7 +192,7 @@ fn pass_goes_to_network_policies_then_baseline_then_the_default() {
     let index2 = index(&format!("{pass}{baseline}{allow}"));
     assert_eq!(
         egress(&index2, "gryffindor/harry", "slytherin/draco", "80/TCP"),
-        "allowed by gryffindor/allow (after Pass by ClusterNetworkPolicy pass spec.egress[0])"
+        "allowed by gryffindor/allow spec.egress[0] (after Pass by ClusterNetworkPolicy pass spec.egress[0])"
     );
     let deny = np(
         "gryffindor",
