@@ -727,3 +727,45 @@ fn an_oauth_endpoint_outside_dynatrace_sso_is_refused_from_operator_1_10() {
         String::from_utf8_lossy(&earlier.stderr)
     );
 }
+
+#[test]
+fn verify_counts_lookups_at_the_node_local_dns_cache_for_cilium() {
+    let dir = fixture("node-local-dns");
+    let out = scratch("verify-cilium-node-local");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap(), "--flavor", "cilium"])
+            .status
+            .success()
+    );
+    let dns = out.join("dynatrace-operator-egress-dns.yaml");
+    let original = std::fs::read_to_string(&dns).unwrap();
+    // The result of the operator's flows to the cluster DNS (E1) and to the tenant (E2).
+    let results = || -> Vec<String> {
+        let report = verify(&dir, &out, &["--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+        json["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["from"] == "dynatrace-operator" && (f["id"] == "E1" || f["id"] == "E2"))
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["id"].as_str().unwrap(),
+                    f["result"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    // Without the DNS rule to the cluster DNS's pods, the operator still looks the tenant up
+    // at the node-local cache of the cluster profile, whose DNS rule lets the lookup through.
+    let at = original.find("  - toEndpoints:").unwrap();
+    std::fs::write(&dns, &original[..at]).unwrap();
+    assert_eq!(results(), ["E1 allowed", "E2 allowed"]);
+    // Without DNS rules there either, no lookup goes through Cilium's proxy: toFQDNs admits
+    // nothing, while the cache itself is still reached.
+    let cache_only = &original[..at];
+    let rules = cache_only.find("      rules:").unwrap();
+    std::fs::write(&dns, &cache_only[..rules]).unwrap();
+    assert_eq!(results(), ["E1 allowed", "E2 denied"]);
+}

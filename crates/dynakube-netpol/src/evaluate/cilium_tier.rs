@@ -6,7 +6,10 @@
 //! nodes and namespaces, kube-apiserver's addresses, and the cluster DNS, which `toFQDNs` needs
 //! to know the lookups a pod makes: the pods CoreDNS and kube-dns run as (`k8s-app: kube-dns`)
 //! and OpenShift's (`dns.operator.openshift.io/daemonset-dns: default`), on their container
-//! port named `dns` of UDP (53 when they name none).
+//! port named `dns` of UDP (53 when they name none), and the node-local DNS caches of the
+//! cluster (NodeLocal DNSCache, at its link-local address on port 53), where pods whose kubelet
+//! names the cache send their lookups: a `toFQDNs` rule is effective when the DNS rules let the
+//! lookup through to any of them.
 
 use super::tiers::{Namespaced, Query};
 use super::{
@@ -28,16 +31,17 @@ const DNS_PODS: [(&str, &str, u16); 2] = [
 ];
 
 impl CiliumTier {
-    /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods`, `nodes` and
-    /// kube-apiserver's addresses `api_server`.
+    /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods`, `nodes`,
+    /// kube-apiserver's addresses `api_server` and the node-local DNS caches `dns_caches`.
     pub(crate) fn new(
         policies: Vec<cilium::Policy>,
         namespaces: &[Namespace],
         pods: &[Pod],
         nodes: &[Node],
         api_server: &[std::net::IpAddr],
+        dns_caches: &[std::net::IpAddr],
     ) -> CiliumTier {
-        let dns = pods
+        let mut dns: Vec<cilium::DnsServer> = pods
             .iter()
             .enumerate()
             .filter_map(|(id, pod)| {
@@ -55,6 +59,12 @@ impl CiliumTier {
                 })
             })
             .collect();
+        // NodeLocal DNSCache serves on port 53 ("Using NodeLocal DNSCache in Kubernetes
+        // Clusters": the cache listens on the link-local address, as kube-dns does).
+        dns.extend(dns_caches.iter().map(|&ip| cilium::DnsServer {
+            end: cilium::End::Address { ip, name: None },
+            port: 53,
+        }));
         let cluster = cilium::Cluster {
             namespaces: namespaces
                 .iter()

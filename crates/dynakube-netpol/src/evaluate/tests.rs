@@ -1082,6 +1082,52 @@ fn cilium_policies_are_decided_with_the_network_policies_on_cilium_only() {
     );
 }
 
+/// A pod of NodeLocal DNSCache as `kubectl get pods -o yaml` lists it, with `args`.
+fn node_local_pod(args: &str) -> String {
+    format!(
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {{name: node-local-dns-x, namespace: kube-system, labels: {{k8s-app: node-local-dns}}}}\n  spec: {{hostNetwork: true, containers: [{{name: node-cache, args: {args}}}]}}\n  status: {{hostIP: 192.0.2.10}}\n"
+    )
+}
+
+#[test]
+fn node_local_dns_caches_are_dns_servers_for_cilium() {
+    // The web pod may reach every address looked up as api.example.com, and look names up at
+    // the node-local cache only.
+    let policies = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: web, namespace: a}\nspec:\n  endpointSelector: {matchLabels: {app: web}}\n  egress:\n  - toFQDNs: [{matchName: api.example.com}]\n    toPorts: [{ports: [{port: '443', protocol: TCP}]}]\n  - toCIDR: [169.254.20.10/32]\n    toPorts: [{ports: [{port: '53', protocol: UDP}], rules: {dns: [{matchName: api.example.com}]}}]\n";
+    let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
+    let decide = |cluster: Cluster| {
+        let index = Index::with_options(cluster, &files, Options::default()).unwrap();
+        explain(&index, "a/web", "api.example.com=198.51.100.7", "443/TCP")
+            .unwrap()
+            .allowed()
+    };
+    // A dump with the cache's pods: its `-localip` is read, and the lookup through it counts.
+    let with_cache = format!(
+        "{CLUSTER}{}",
+        node_local_pod("[-localip, '169.254.20.10,10.96.0.10', -conf, /etc/Corefile]")
+    );
+    let cluster = read_cluster("cluster.yaml", &with_cache, &Limits::default()).unwrap();
+    assert_eq!(cluster.dns_caches, [IpAddr::from([169, 254, 20, 10])]);
+    assert!(decide(cluster.clone()));
+    // Only there: the same lookup at another address is no DNS lookup.
+    let mut elsewhere = cluster.clone();
+    elsewhere.dns_caches = vec![IpAddr::from([169, 254, 20, 11])];
+    assert!(!decide(elsewhere));
+    // Without the cache, the DNS rule lets no lookup through and toFQDNs admits nothing.
+    let without = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
+    assert!(without.dns_caches.is_empty());
+    assert!(!decide(without));
+    // A cache without `-localip` listens on the documented default address.
+    let default = format!("{CLUSTER}{}", node_local_pod("[-conf, /etc/Corefile]"));
+    let cluster = read_cluster("cluster.yaml", &default, &Limits::default()).unwrap();
+    assert_eq!(cluster.dns_caches, [IpAddr::from([169, 254, 20, 10])]);
+    assert!(decide(cluster));
+    // Dumps read one after another add their caches once.
+    let mut both = read_cluster("a.yaml", &with_cache, &Limits::default()).unwrap();
+    both.extend([read_cluster("b.yaml", &default, &Limits::default()).unwrap()]);
+    assert_eq!(both.dns_caches.len(), 1);
+}
+
 /// ClusterNetworkPolicies over the synthetic cluster: both tiers, every action, every kind of
 /// peer the sets know, ports, ranges and named ports, distinct priorities (equal ones that
 /// disagree are undefined, which the sets count as allowed and the verdict does not).
