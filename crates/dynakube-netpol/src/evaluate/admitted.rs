@@ -24,33 +24,53 @@
 use std::fmt;
 
 use super::compile::{Namespaces, PeerMatch, Policy, PortMatch, PortSpec, Rule};
+use super::decision::Dialect;
 use super::sets::{AddressSet, PodSet, PortSet, Space};
 use super::{ConnectionEnd, Index, PodId, PodInfo, View, rules_of};
 use crate::matrix::Direction;
 
-/// One rule of a policy: the policy, the direction, and the rule's index in the policy's list
-/// for that direction. Displayed as `namespace/name spec.egress[0]`.
+/// One rule of a policy: the policy, the direction, the rule's index in its list and its
+/// field. Displayed as `namespace/name spec.egress[0]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct RuleRef {
     /// The policy, in words: `namespace/name` for a NetworkPolicy (as verify has always named
-    /// them), `ClusterNetworkPolicy name` for a ClusterNetworkPolicy.
+    /// them), `ClusterNetworkPolicy name` for a ClusterNetworkPolicy,
+    /// `CiliumNetworkPolicy namespace/name` and `CiliumClusterwideNetworkPolicy name` for
+    /// Cilium's.
     pub(crate) policy: String,
     /// Whether the rule is an ingress or an egress rule.
     pub(crate) direction: Direction,
-    /// Its index in `spec.ingress` or `spec.egress`.
+    /// Its index in its list (`spec.ingress`, `spec.egress`, a Cilium rule's `egress`).
     pub(crate) index: usize,
+    /// The kind of the policy.
+    pub(crate) dialect: Dialect,
+    /// The field of the rule in its policy: `spec.egress[0]`, or for a Cilium policy of
+    /// several rules `specs[1].egress[0]`.
+    pub(crate) field: String,
 }
 
 impl RuleRef {
-    /// The field of the rule in its policy: `spec.egress[0]`.
-    pub(crate) fn field(&self) -> String {
-        format!("spec.{}[{}]", self.direction.name(), self.index)
+    /// Rule `index` of `spec.ingress` or `spec.egress` (`direction`) of `policy` (in words),
+    /// a policy of `dialect`.
+    pub(crate) fn new(
+        dialect: Dialect,
+        policy: String,
+        direction: Direction,
+        index: usize,
+    ) -> Self {
+        RuleRef {
+            field: format!("spec.{}[{index}]", direction.name()),
+            policy,
+            direction,
+            index,
+            dialect,
+        }
     }
 }
 
 impl fmt::Display for RuleRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.policy, self.field())
+        write!(f, "{} {}", self.policy, self.field)
     }
 }
 
@@ -83,7 +103,7 @@ impl Index {
         if info.by_address {
             return Admits::NotSubject;
         }
-        if !self.cluster.is_empty() {
+        if self.has_other_dialects() {
             return Admits::Tiers(self.allowed_in_tiers(id, direction, self.everything()));
         }
         let isolating = match direction {
@@ -97,11 +117,12 @@ impl Index {
         for &number in isolating {
             let policy = &self.policies[number as usize];
             for (index, rule) in rules_of(policy, direction).iter().enumerate() {
-                let reference = RuleRef {
-                    policy: policy.reference.to_string(),
+                let reference = RuleRef::new(
+                    Dialect::Kubernetes,
+                    policy.reference.to_string(),
                     direction,
                     index,
-                };
+                );
                 rules.push((reference, self.rule_space(policy, rule, direction, info)));
             }
         }
@@ -122,7 +143,7 @@ impl Index {
         other: &ConnectionEnd,
     ) -> PortSet {
         let info = &self.infos[id];
-        if !self.cluster.is_empty() && !info.by_address {
+        if self.has_other_dialects() && !info.by_address {
             return self.ports_in_tiers(id, direction, other);
         }
         let isolating = match direction {

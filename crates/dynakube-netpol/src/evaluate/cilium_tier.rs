@@ -11,9 +11,11 @@
 //! names the cache send their lookups: a `toFQDNs` rule is effective when the DNS rules let the
 //! lookup through to any of them.
 
-use super::tiers::{Namespaced, Query};
+use super::sets::Space;
+use super::tiers::{Namespaced, NetworkPolicySets, Query, TierSets};
 use super::{
-    ConnectionEnd, Decider, Decision, Index, Namespace, Node, Outcome, Pod, Side, Tier, cilium,
+    ConnectionEnd, Decider, Decision, Index, Namespace, Node, Outcome, Pod, PodId, RuleRef, Side,
+    Tier, cilium,
 };
 use crate::evaluate::decision::Dialect;
 use crate::matrix::{Direction, Protocol};
@@ -149,7 +151,67 @@ fn decider(decider: &cilium::Decider, network_policy: &[Decider]) -> Vec<Decider
     }
 }
 
+/// A Cilium rule as a rule of the sets.
+fn rule_ref(rule: cilium::RuleRef, direction: Direction, index: usize) -> RuleRef {
+    RuleRef {
+        policy: rule.policy.to_string(),
+        direction,
+        index,
+        dialect: match rule.policy.kind {
+            cilium::Kind::Namespaced => Dialect::Cilium,
+            cilium::Kind::Clusterwide => Dialect::CiliumClusterwide,
+        },
+        field: rule.field,
+    }
+}
+
 impl Namespaced for CiliumTier {
+    /// `cilium::combine` over sets: what never meets policy is decided first, then the denies
+    /// over `rest`; of the rest, each Cilium allow rule and each rule of the isolating
+    /// NetworkPolicies allows its part. A subject in default deny (by Cilium's rules or an
+    /// isolating NetworkPolicy) has everything decided; otherwise what no rule allows or denies
+    /// goes on.
+    fn tier_sets(
+        &self,
+        direction: Direction,
+        subject: PodId,
+        rest: &Space,
+        network_policy: &NetworkPolicySets,
+    ) -> TierSets {
+        // A pod in the host network is no endpoint: host policies decide it, which the sets do
+        // not follow; the NetworkPolicies do not select it either.
+        let sets = self
+            .evaluator
+            .side_sets(direction, subject, rest)
+            .unwrap_or_default();
+        let local = rest.intersection(&sets.local);
+        let denied = rest.difference(&local).intersection(&sets.denied);
+        let open = rest.difference(&local).difference(&denied);
+        let mut allowed = Vec::new();
+        for (rule, index, space) in sets.allowed {
+            let part = open.intersection(&space);
+            if !part.is_empty() {
+                allowed.push((rule_ref(rule, direction, index), part));
+            }
+        }
+        if network_policy.isolating {
+            for (rule, space) in &network_policy.rules {
+                let part = open.intersection(space);
+                if !part.is_empty() {
+                    allowed.push((rule.clone(), part));
+                }
+            }
+        }
+        let decided = if sets.default_deny || network_policy.isolating {
+            rest.clone()
+        } else {
+            allowed
+                .iter()
+                .fold(local.union(&denied), |all, (_, part)| all.union(part))
+        };
+        TierSets { allowed, decided }
+    }
+
     /// Cilium's decision on the side, with the NetworkPolicies' (`cilium::combine`): `None`
     /// when no rule puts the subject into default deny and none denies (the next tier decides)
     /// or the subject is no endpoint of Cilium's.

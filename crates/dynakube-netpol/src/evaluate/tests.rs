@@ -1,5 +1,7 @@
 //! Unit tests of the evaluator: one or more per semantic rule, each asserting concrete verdicts.
 
+mod mixed;
+
 use super::*;
 use crate::evaluate::sets::Space;
 use crate::source::Limits;

@@ -190,7 +190,8 @@ fn extra(
         let pod = &index.pods()[id];
         format!("{}/{}", pod.namespace, pod.name)
     };
-    let mut by_ports: BTreeMap<&PortSet, (BTreeSet<String>, Vec<AddressBlock>)> = BTreeMap::new();
+    type Group = (BTreeSet<String>, Vec<AddressBlock>, Vec<String>);
+    let mut by_ports: BTreeMap<&PortSet, Group> = BTreeMap::new();
     for (id, ports) in rest.pod_parts() {
         by_ports.entry(ports).or_default().0.insert(name(*id));
     }
@@ -201,18 +202,32 @@ fn extra(
         });
         by_ports.entry(ports).or_default().1.extend(blocks);
     }
+    // Destinations looked up by name are named by the patterns that admit them.
+    for (names, parts) in rest.named_parts() {
+        for (_, ports) in parts {
+            let group = &mut by_ports.entry(ports).or_default().2;
+            for shown in names.shown() {
+                if !group.contains(&shown) {
+                    group.push(shown);
+                }
+            }
+        }
+    }
     let mut pods: Vec<String> = group.iter().map(|&id| name(id)).collect();
     pods.sort();
     Extra {
         pods,
         direction: direction.name(),
-        policy: rule.map(|r| r.policy.to_string()),
+        policy: rule.map(|r| r.policy.clone()),
         rule: rule.map(|r| r.index),
+        dialect: rule.map(|r| r.dialect.name()),
+        field: rule.map(|r| r.field.clone()),
         beyond: by_ports
             .into_iter()
-            .map(|(ports, (pods, addresses))| Peers {
+            .map(|(ports, (pods, addresses, names))| Peers {
                 pods: pods.into_iter().collect(),
                 addresses,
+                names,
                 ports: ports.describe(),
             })
             .collect(),

@@ -12,7 +12,9 @@
 use super::compile::{Matches, Peer, Rule};
 use crate::evaluate::RuleRef;
 use crate::evaluate::compile::Namespaces;
+use crate::evaluate::decision::Dialect;
 use crate::evaluate::sets::{AddressSet, PodSet, Space};
+use crate::evaluate::tiers::NetworkPolicySets;
 use crate::evaluate::{Index, PodInfo, rules_of};
 use crate::matrix::Direction;
 
@@ -88,21 +90,33 @@ impl Index {
             Direction::Ingress => &info.ingress,
             Direction::Egress => &info.egress,
         };
-        if !isolating.is_empty() {
-            for &number in isolating {
-                let policy = &self.policies[number as usize];
-                for (index, rule) in rules_of(policy, direction).iter().enumerate() {
-                    let part = self
-                        .rule_space(policy, rule, direction, info)
-                        .intersection(&rest);
-                    if !part.is_empty() {
-                        let reference = RuleRef {
-                            policy: policy.reference.to_string(),
-                            direction,
-                            index,
-                        };
-                        allowed.push((Some(reference), part));
-                    }
+        let mut network_policy = NetworkPolicySets {
+            isolating: !isolating.is_empty(),
+            rules: Vec::new(),
+        };
+        for &number in isolating {
+            let policy = &self.policies[number as usize];
+            for (index, rule) in rules_of(policy, direction).iter().enumerate() {
+                let space = self.rule_space(policy, rule, direction, info);
+                let reference = RuleRef::new(
+                    Dialect::Kubernetes,
+                    policy.reference.to_string(),
+                    direction,
+                    index,
+                );
+                network_policy.rules.push((reference, space));
+            }
+        }
+        if let Some(dialect) = &self.namespaced {
+            // The policies the plugin enforces with the NetworkPolicies decide the tier.
+            let tier = dialect.tier_sets(direction, id, &rest, &network_policy);
+            allowed.extend(tier.allowed.into_iter().map(|(r, s)| (Some(r), s)));
+            rest = rest.difference(&tier.decided);
+        } else if network_policy.isolating {
+            for (reference, space) in network_policy.rules {
+                let part = space.intersection(&rest);
+                if !part.is_empty() {
+                    allowed.push((Some(reference), part));
                 }
             }
             return allowed;
@@ -153,11 +167,12 @@ impl Index {
                     matched = matched.union(&part);
                     match rule.action {
                         super::Action::Accept => {
-                            let reference = RuleRef {
-                                policy: format!("ClusterNetworkPolicy {}", policy.name),
+                            let reference = RuleRef::new(
+                                Dialect::Cluster,
+                                format!("ClusterNetworkPolicy {}", policy.name),
                                 direction,
                                 index,
-                            };
+                            );
                             allowed.push((Some(reference), part));
                         }
                         super::Action::Pass => passed = passed.union(&part),
