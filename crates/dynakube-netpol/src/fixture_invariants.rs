@@ -1062,3 +1062,89 @@ fn every_note_on_rows_has_a_meaning() {
     }
     assert!(checked > 100, "{checked} notes checked");
 }
+
+/// The Cilium flavor of `fixture`, verified in the model cluster of its matrix as a user's
+/// policies are: read back from their YAML.
+fn verify_cilium(fixture: &Fixture) -> verify::Report {
+    let rendered = crate::render::cilium::render(&fixture.matrix, &fixture.addresses);
+    let text: String = rendered
+        .policies
+        .iter()
+        .map(|p| format!("---\n{}", p.yaml()))
+        .collect();
+    let files = crate::evaluate::read_policies("cilium.yaml", &text, &Default::default())
+        .expect("the Cilium flavor reads back");
+    let cluster = verify::model_cluster(&fixture.matrix);
+    let index = Index::with_options(cluster, &files, crate::evaluate::Options::default()).unwrap();
+    verify::verify(&fixture.matrix, &index, &fixture.addresses)
+}
+
+#[test]
+fn cilium_policies_allow_the_matrix_and_nothing_else() {
+    let mut checked = 0;
+    let mut with_extras = BTreeSet::new();
+    let all = fixture_dirs()
+        .into_iter()
+        .flat_map(|dir| [Some(load(&dir)), restricted(&dir)]);
+    for fixture in all.flatten() {
+        let report = verify_cilium(&fixture);
+        if !report.extras.is_empty() {
+            with_extras.insert(fixture.name.clone());
+        }
+        for (flow, check) in fixture.matrix.flows.iter().zip(&report.flows) {
+            assert!(
+                check.status != Status::Denied,
+                "{}: flow {} is denied: {}",
+                fixture.name,
+                flow.id,
+                check.decided_by()
+            );
+        }
+        // Connections beyond the matrix are allowed only by policies that a warning says were
+        // widened.
+        let rendered = crate::render::cilium::render(&fixture.matrix, &fixture.addresses);
+        let widened: BTreeSet<String> = rendered
+            .policies
+            .iter()
+            .filter(|p| {
+                let flows = p
+                    .to_json()
+                    .pointer("/metadata/annotations")
+                    .and_then(|a| a.get(crate::render::FLOWS_ANNOTATION))
+                    .and_then(|f| f.as_str().map(String::from))
+                    .unwrap_or_default();
+                rendered.notes.iter().any(|n| {
+                    n.level == Level::Warning
+                        && flows
+                            .split(", ")
+                            .any(|f| n.refs.iter().any(|r| r.name() == f))
+                })
+            })
+            .filter_map(|p| p.to_json()["metadata"]["name"].as_str().map(String::from))
+            .collect();
+        for extra in &report.extras {
+            assert!(
+                extra.policy.as_ref().is_some_and(|policy| widened
+                    .iter()
+                    .any(|name| policy.ends_with(&format!("/{name}"))
+                        || policy.ends_with(&format!(" {name}")))),
+                "{}: {} {:?} admits beyond the matrix ({:?} {:?}): {:?}",
+                fixture.name,
+                extra.direction,
+                extra.pods,
+                extra.policy,
+                extra.field,
+                extra.beyond
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked} fixtures checked");
+    // Only the host-network control plane's widening admits more.
+    assert!(
+        with_extras
+            .iter()
+            .all(|name| name.starts_with("cilium-host-firewall")),
+        "{with_extras:?}"
+    );
+}

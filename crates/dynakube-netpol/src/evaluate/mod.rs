@@ -651,8 +651,7 @@ impl Index {
         !self.cluster.is_empty() || self.namespaced.is_some()
     }
 
-    /// Whether a dialect the plugin enforces with the NetworkPolicies takes part (Cilium's),
-    /// whose decisions are not known as sets.
+    /// Whether a dialect the plugin enforces with the NetworkPolicies takes part (Cilium's).
     pub(crate) fn has_namespaced_dialect(&self) -> bool {
         self.namespaced.is_some()
     }

@@ -19,9 +19,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::place::{Members, Places, Role};
 use super::report::{AddressBlock, Extra, Peers};
-use crate::evaluate::sets::{AddressSet, PodSet, PortSet, Space};
+use crate::evaluate::sets::{AddressSet, Names, Pattern, PodSet, PortSet, Space};
 use crate::evaluate::{Admits, ConnectionEnd, Index, PodId, RuleRef};
 use crate::matrix::{Direction, Endpoint, Matrix, Protocol};
+use crate::values::{Host, HostPattern};
 
 /// The extras of every group of Dynatrace pods, grouped by direction, policy and rule.
 pub(super) fn extras(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Extra> {
@@ -51,8 +52,8 @@ fn members<'a>(matrix: &'a Matrix, places: &Places<'_>) -> AllMembers<'a> {
 }
 
 /// The pods of the Dynatrace workloads that have policies of their own, in groups of pods
-/// that policies and flows cannot tell apart (same namespace, labels, ports and network),
-/// each group sorted by id.
+/// that policies and flows cannot tell apart (same namespace, labels, ports and network, and
+/// where Cilium's policies take part, service account and node), each group sorted by id.
 fn dynatrace_groups(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Vec<PodId>> {
     let pods: BTreeSet<PodId> = matrix
         .flows
@@ -66,7 +67,10 @@ fn dynatrace_groups(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<
         &'p BTreeMap<String, String>,
         Vec<(Option<&'p str>, u16, Protocol)>,
         bool,
+        Option<(Option<&'p str>, Option<&'p str>)>,
     );
+    // Cilium also tells pods apart by service account, and its `host` is the pod's node.
+    let cilium = index.has_namespaced_dialect();
     let mut groups: BTreeMap<Key<'_>, Vec<PodId>> = BTreeMap::new();
     for id in pods {
         let pod = &index.pods()[id];
@@ -76,7 +80,14 @@ fn dynatrace_groups(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<
             .map(|p| (p.name.as_deref(), p.port, p.protocol))
             .collect();
         ports.sort_unstable();
-        let key = (pod.namespace.as_str(), &pod.labels, ports, pod.host_network);
+        let identity = cilium.then_some((pod.service_account.as_deref(), pod.node.as_deref()));
+        let key = (
+            pod.namespace.as_str(),
+            &pod.labels,
+            ports,
+            pod.host_network,
+            identity,
+        );
         groups.entry(key).or_default().push(id);
     }
     groups.into_values().collect()
@@ -147,8 +158,29 @@ fn needed(
             peers.addresses.clone(),
             &ports,
         ));
+        // A host reached by name is needed by that name, whatever its addresses.
+        if direction == Direction::Egress
+            && let Some(names) = names_of(&flow.to)
+        {
+            needed = needed.union(&Space::named(names, AddressSet::all(), ports));
+        }
     }
     needed
+}
+
+/// The names a pod looks `endpoint` up by, when it is a host reached by name: its name, or
+/// every name below its domain.
+fn names_of(endpoint: &Endpoint) -> Option<Names> {
+    let pattern = match endpoint {
+        Endpoint::Host {
+            host: Host::Name(name),
+            ..
+        }
+        | Endpoint::HostPattern(HostPattern::Name(name)) => Pattern::Name(name.to_string()),
+        Endpoint::HostPattern(HostPattern::Below(domain)) => Pattern::Below(domain.to_string()),
+        _ => return None,
+    };
+    Some(Names::of([pattern]))
 }
 
 /// What the other end admits of connections with pod `id` in `direction`: for every pod
