@@ -189,16 +189,22 @@ impl Names {
         Names(Expr::Union(parts))
     }
 
-    /// The names in both sets.
+    /// The names in both sets. The set keeps this one's patterns to show ([`Names::shown`]):
+    /// `*` limited to what the DNS rules allow is still shown as `*`.
     #[must_use]
     pub(crate) fn intersection(&self, other: &Names) -> Names {
         if self.is_subset(other) {
             return self.clone();
         }
-        if other.is_subset(self) {
-            return other.clone();
+        if other.is_empty() {
+            return Names::empty();
         }
-        Names::checked(Expr::Inter(vec![self.0.clone(), other.0.clone()]))
+        let both = Expr::Inter(vec![self.0.clone(), other.0.clone()]);
+        if other.is_subset(self) {
+            Names(both)
+        } else {
+            Names::checked(both)
+        }
     }
 
     /// The names of this set that are not in `other`.
@@ -566,6 +572,11 @@ mod tests {
         assert_eq!(cut.shown(), ["*.example.com"]);
         let limited = two.intersection(&Names::of([Pattern::Below("com".into())]));
         assert_eq!(limited.shown(), ["*.example.com"]);
+        // What a set is cut down to keeps its own patterns.
+        let all = Names::any()
+            .intersection(&two)
+            .difference(&name("a.example.org"));
+        assert_eq!(all.shown(), ["*"]);
         assert!(two.difference(&two).is_empty());
         assert!(two.difference(&two).shown().is_empty());
     }
