@@ -77,8 +77,8 @@ impl fmt::Display for RuleRef {
 /// What one side of a pod admits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Admits {
-    /// The pod is not subject to policy (a hostNetwork pod seen as its node's addresses): no
-    /// policy can restrict it.
+    /// The pod is not subject to policy (a hostNetwork pod seen as its node's addresses, which
+    /// no host policy of Cilium's selects on this side): no policy can restrict it.
     NotSubject,
     /// No policy isolates the pod in this direction: every connection is admitted.
     NotIsolated,
@@ -101,7 +101,13 @@ impl Index {
     pub(crate) fn admits(&self, id: PodId, direction: Direction) -> Admits {
         let info = &self.infos[id];
         if info.by_address {
-            return Admits::NotSubject;
+            // Only Cilium's host policies select a pod in the host network (its node's host).
+            return match &self.namespaced {
+                Some(dialect) if dialect.has_side(direction, id) => {
+                    Admits::Tiers(self.allowed_in_tiers(id, direction, self.everything()))
+                }
+                _ => Admits::NotSubject,
+            };
         }
         if self.has_other_dialects() {
             return Admits::Tiers(self.allowed_in_tiers(id, direction, self.everything()));

@@ -178,8 +178,6 @@ impl Namespaced for CiliumTier {
         rest: &Space,
         network_policy: &NetworkPolicySets,
     ) -> TierSets {
-        // A pod in the host network is no endpoint: host policies decide it, which the sets do
-        // not follow; the NetworkPolicies do not select it either.
         let sets = self
             .evaluator
             .side_sets(direction, subject, rest)
@@ -210,6 +208,10 @@ impl Namespaced for CiliumTier {
                 .fold(local.union(&denied), |all, (_, part)| all.union(part))
         };
         TierSets { allowed, decided }
+    }
+
+    fn has_side(&self, direction: Direction, subject: PodId) -> bool {
+        self.evaluator.has_side(direction, subject)
     }
 
     /// Cilium's decision on the side, with the NetworkPolicies' (`cilium::combine`): `None`

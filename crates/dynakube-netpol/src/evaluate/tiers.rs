@@ -75,6 +75,11 @@ pub(crate) trait Namespaced: fmt::Debug + Send + Sync {
         network_policy: &NetworkPolicySets,
     ) -> TierSets;
 
+    /// Whether the dialect's rules have anything to say on the `direction` side of a pod that
+    /// the NetworkPolicies do not select (one in the host network, whose node's host Cilium's
+    /// host policies select).
+    fn has_side(&self, direction: Direction, subject: PodId) -> bool;
+
     /// Decides the NetworkPolicy tier of the `direction` side of `subject` (the source for
     /// egress, the destination for ingress), whose other end is `peer`, given what the
     /// NetworkPolicies alone decide there (`network_policy`: their side and the policies and

@@ -1,6 +1,7 @@
-//! What the rules selecting a pod admit and deny, as sets: the decision of `decide.rs` over
-//! every peer and port at once, so that `verify` can compute what the policies allow beyond
-//! what is needed without trying connections.
+//! What the rules selecting a pod (or, for a pod in the host network, its node's host) admit
+//! and deny, as sets: the decision of `decide.rs` over every peer and port at once, so that
+//! `verify` can compute what the policies allow beyond what is needed without trying
+//! connections.
 //!
 //! The peers are those of a given set ([`Space`]): its pods, each as Cilium sees it (an
 //! endpoint with its identity labels, or a host), and when it has addresses, every address,
@@ -58,19 +59,15 @@ struct Classes<'a> {
 }
 
 impl Evaluator {
-    /// The `direction` side of pod `subject` over the peers of `within`; `None` when the pod is
-    /// no endpoint (it runs in the host network, and host policies decide).
+    /// The `direction` side of pod `subject` over the peers of `within`: an endpoint's, or for
+    /// a pod in the host network, its node's host (host policies).
     pub(crate) fn side_sets(
         &self,
         direction: Direction,
         subject: usize,
         within: &Space,
     ) -> Option<SideSets> {
-        let end = End::Pod(subject);
-        let me = self.who(&end);
-        if !matches!(me, Who::Endpoint(..)) {
-            return None;
-        }
+        let me = self.pod_who(subject);
         let selecting = self.selecting(me)?;
         let classes = self.classes(me, within);
         let mine = named_ports(me);
@@ -122,6 +119,26 @@ impl Evaluator {
             Direction::Egress => rule.default_deny_egress,
         });
         Some(sets)
+    }
+
+    /// Whether a rule selecting pod `id` (for a pod in the host network, its node's host) has
+    /// anything to say on its `direction` side: allow or deny rules, or default deny.
+    pub(crate) fn has_side(&self, direction: Direction, id: usize) -> bool {
+        let me = self.pod_who(id);
+        self.selecting(me).is_some_and(|selecting| {
+            selecting.iter().any(|(_, rule)| match direction {
+                Direction::Ingress => {
+                    rule.default_deny_ingress
+                        || !rule.ingress.is_empty()
+                        || !rule.ingress_deny.is_empty()
+                }
+                Direction::Egress => {
+                    rule.default_deny_egress
+                        || !rule.egress.is_empty()
+                        || !rule.egress_deny.is_empty()
+                }
+            })
+        })
     }
 
     /// What pod `id` is, as `Evaluator::who` says.
@@ -177,8 +194,9 @@ impl Evaluator {
         }
     }
 
-    /// What never meets policy (`Evaluator::local`): the pod with itself; on ingress, with
-    /// `allow-localhost`, its node's host (its addresses, and pods seen as that host).
+    /// What never meets policy (`Evaluator::local`): the pod with itself; a host with itself
+    /// (its addresses, and pods seen as that host); on ingress of an endpoint, with
+    /// `allow-localhost`, its node's host.
     fn local_set(
         &self,
         direction: Direction,
@@ -188,7 +206,12 @@ impl Evaluator {
     ) -> Space {
         let mut local = Space::pods([(id, PortSet::all())]);
         let node = self.node_of(me);
-        if direction != Direction::Ingress || !self.options.allow_localhost || node.is_none() {
+        let host = match me {
+            Who::Host(_) => true,
+            Who::Endpoint(..) => direction == Direction::Ingress && self.options.allow_localhost,
+            Who::Outside(..) => false,
+        };
+        if !host || node.is_none() {
             return local;
         }
         for (pod, _, _) in &classes.pods {

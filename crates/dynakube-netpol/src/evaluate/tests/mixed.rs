@@ -1,9 +1,9 @@
 //! The sets of every side against the evaluator's verdicts, with the three dialects mixed:
 //! NetworkPolicies, ClusterNetworkPolicies of both tiers and Cilium's policies (entities,
 //! CIDR sets with `except`, `toFQDNs` through DNS rules at the cluster DNS and at a node-local
-//! cache, port ranges, `ANY`, named ports, denies, `enableDefaultDeny`, `toRequires`). Every
-//! pod's side is compared with the verdict on every other pod, node and a grid of addresses
-//! and names, on a grid of ports.
+//! cache, port ranges, `ANY`, named ports, denies, `enableDefaultDeny`, `toRequires`, host
+//! policies). Every pod's side (a host-network pod's, its node's host) is compared with the
+//! verdict on every other pod, node and a grid of addresses and names, on a grid of ports.
 
 use super::*;
 
@@ -194,6 +194,23 @@ specs:
   ingress:
   - fromEntities: [remote-node, kube-apiserver]
     toPorts: [{ports: [{port: '8443'}]}]
+---
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: hosts}
+spec:
+  nodeSelector: {matchLabels: {zone: b}}
+  ingress:
+  - fromEntities: [cluster]
+    toPorts: [{ports: [{port: '10250', protocol: TCP}]}]
+  - fromEndpoints: [{matchLabels: {app: ag, k8s:io.kubernetes.pod.namespace: dynatrace}}]
+  egress:
+  - toEntities: [world]
+    toPorts: [{ports: [{port: '443', protocol: TCP}]}]
+  - toEndpoints: [{matchLabels: {app: db, k8s:io.kubernetes.pod.namespace: apps}}]
+    toPorts: [{ports: [{port: '5432', protocol: TCP}]}]
+  egressDeny:
+  - toCIDR: [8.8.8.0/24]
 "#;
 
 /// The ports tried: every edge of the policies' ports and ranges, and some in between.
@@ -292,6 +309,8 @@ fn compare_side(
 ) {
     let spaces: Vec<Space> = match index.admits(subject, direction) {
         Admits::Tiers(parts) => parts.into_iter().map(|(_, s)| s).collect(),
+        // A pod in the host network that no host policy selects.
+        Admits::NotSubject => vec![index.everything()],
         other => panic!("the tiers decide every side: {other:?}"),
     };
     let me = ConnectionEnd::Pod(subject);
@@ -343,6 +362,18 @@ fn compare_side(
             if name.is_some() && decision.allows() && decision.tier.is_some() {
                 *outcomes.entry((None, "allowed by name")).or_default() += 1;
             }
+            if index.pods()[subject].host_network && decision.tier.is_some() {
+                *outcomes
+                    .entry((
+                        None,
+                        if decision.allows() {
+                            "host allowed"
+                        } else {
+                            "host denied"
+                        },
+                    ))
+                    .or_default() += 1;
+            }
         }
     }
 }
@@ -366,7 +397,8 @@ fn sets_of_mixed_dialects_are_exactly_what_the_evaluator_allows() {
         );
     }
     let mut outcomes = Outcomes::new();
-    for subject in index.pod_peers().iter() {
+    // Pods in the host network too: the host policies of their node decide their sides.
+    for subject in 0..index.pods().len() {
         for direction in [Direction::Egress, Direction::Ingress] {
             compare_side(&index, subject, direction, &others, &mut outcomes);
         }
@@ -379,6 +411,8 @@ fn sets_of_mixed_dialects_are_exactly_what_the_evaluator_allows() {
         }
     }
     assert!(outcomes[&(None, "allowed by name")] > 50, "{outcomes:?}");
+    assert!(outcomes[&(None, "host allowed")] > 10, "{outcomes:?}");
+    assert!(outcomes[&(None, "host denied")] > 10, "{outcomes:?}");
     assert!(outcomes.values().sum::<usize>() > 20_000, "{outcomes:?}");
 }
 
