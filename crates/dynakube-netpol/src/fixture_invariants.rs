@@ -1370,3 +1370,26 @@ fn a_name_pattern_for_every_name_is_reported_as_the_pattern() {
         serde_json::json!([{"pods": [], "addresses": [], "names": ["*"], "ports": ["443/TCP"]}]);
     assert_eq!(extras, [activegate_extra("egress", ENDPOINTS, 0, beyond)]);
 }
+
+#[test]
+fn a_host_policy_refuses_what_a_rule_admits_towards_its_node() {
+    // The ActiveGate may reach the other node's kubelet port; the node's host network admits it.
+    let kubelets = "  - toEntities:\n    - remote-node\n    toPorts:\n    - ports:\n      - port: '10250'\n        protocol: TCP\n";
+    let extras = widened_cilium(appended(kubelets), |_| {});
+    let beyond = serde_json::json!([{"pods": [], "addresses": [{"cidr": "192.0.2.2/32"}], "ports": ["10250/TCP"]}]);
+    assert_eq!(extras, [activegate_extra("egress", ENDPOINTS, 1, beyond)]);
+    // A host policy that admits nothing from the cluster on that port refuses it.
+    let hosts = "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: hosts}\nspec:\n  nodeSelector: {}\n  enableDefaultDeny: {ingress: true, egress: false}\n  ingress:\n  - fromEntities: [cluster]\n    toPorts: [{ports: [{port: '22', protocol: TCP}]}]\n";
+    let edit = |name: &str, yaml: &str| {
+        let yaml = appended(kubelets)(name, yaml)?;
+        Some(if name == "default-deny" {
+            format!("{yaml}---\n{hosts}")
+        } else {
+            yaml
+        })
+    };
+    assert_eq!(
+        widened_cilium(edit, |_| {}),
+        Vec::<serde_json::Value>::new()
+    );
+}

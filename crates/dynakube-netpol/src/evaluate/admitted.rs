@@ -26,7 +26,7 @@ use std::fmt;
 use super::compile::{Namespaces, PeerMatch, Policy, PortMatch, PortSpec, Rule};
 use super::decision::Dialect;
 use super::sets::{AddressSet, PodSet, PortSet, Space};
-use super::{ConnectionEnd, Index, PodId, PodInfo, View, rules_of};
+use super::{ConnectionEnd, Index, NodeId, PodId, PodInfo, View, rules_of};
 use crate::matrix::Direction;
 
 /// One rule of a policy: the policy, the direction, the rule's index in its list and its
@@ -176,6 +176,22 @@ impl Index {
             }
         }
         ports
+    }
+
+    /// The ports the `direction` side of node `node`'s host network admits on connections with
+    /// pod `pod`, as the plugin's host policies decide (Cilium's); `None` when nothing restricts
+    /// it (every port: NetworkPolicies and ClusterNetworkPolicies select no node).
+    ///
+    /// # Panics
+    ///
+    /// When `node` or `pod` is not one of this index.
+    pub(crate) fn node_admitted_ports(
+        &self,
+        node: NodeId,
+        direction: Direction,
+        pod: PodId,
+    ) -> Option<PortSet> {
+        self.namespaced.as_ref()?.node_ports(direction, node, pod)
     }
 
     /// [`Index::admitted_ports`] through the tiers of ClusterNetworkPolicies.

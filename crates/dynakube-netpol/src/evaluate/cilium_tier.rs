@@ -11,11 +11,11 @@
 //! names the cache send their lookups: a `toFQDNs` rule is effective when the DNS rules let the
 //! lookup through to any of them.
 
-use super::sets::Space;
+use super::sets::{PortSet, Space};
 use super::tiers::{Namespaced, NetworkPolicySets, Query, TierSets};
 use super::{
-    ConnectionEnd, Decider, Decision, Index, Namespace, Node, Outcome, Pod, PodId, RuleRef, Side,
-    Tier, cilium,
+    ConnectionEnd, Decider, Decision, Index, Namespace, Node, NodeId, Outcome, Pod, PodId, RuleRef,
+    Side, Tier, cilium,
 };
 use crate::evaluate::decision::Dialect;
 use crate::matrix::{Direction, Protocol};
@@ -212,6 +212,10 @@ impl Namespaced for CiliumTier {
 
     fn has_side(&self, direction: Direction, subject: PodId) -> bool {
         self.evaluator.has_side(direction, subject)
+    }
+
+    fn node_ports(&self, direction: Direction, node: NodeId, pod: PodId) -> Option<PortSet> {
+        self.evaluator.node_ports(direction, node, pod)
     }
 
     /// Cilium's decision on the side, with the NetworkPolicies' (`cilium::combine`): `None`

@@ -624,13 +624,6 @@ impl Index {
     }
 
     /// The nodes, indexed by [`NodeId`].
-    #[cfg_attr(
-        not(test),
-        allow(
-            dead_code,
-            reason = "for the dialects enforced with the NetworkPolicies"
-        )
-    )]
     pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
     }

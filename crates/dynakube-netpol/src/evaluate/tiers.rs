@@ -28,8 +28,8 @@ use std::fmt;
 use super::Decision;
 use super::cnp::TierResult;
 use super::decision::{Action, Decider, Outcome, Tier};
-use super::sets::Space;
-use super::{Connection, ConnectionEnd, Index, PodId, PodInfo, RuleRef, Side, Verdict};
+use super::sets::{PortSet, Space};
+use super::{Connection, ConnectionEnd, Index, NodeId, PodId, PodInfo, RuleRef, Side, Verdict};
 use crate::matrix::Direction;
 
 /// A connection to decide, and what the source knows of its destination.
@@ -79,6 +79,10 @@ pub(crate) trait Namespaced: fmt::Debug + Send + Sync {
     /// the NetworkPolicies do not select (one in the host network, whose node's host Cilium's
     /// host policies select).
     fn has_side(&self, direction: Direction, subject: PodId) -> bool;
+
+    /// The ports the `direction` side of node `node`'s host network admits on connections with
+    /// pod `pod`; `None` when nothing in the dialect restricts that side (every port).
+    fn node_ports(&self, direction: Direction, node: NodeId, pod: PodId) -> Option<PortSet>;
 
     /// Decides the NetworkPolicy tier of the `direction` side of `subject` (the source for
     /// egress, the destination for ingress), whose other end is `peer`, given what the

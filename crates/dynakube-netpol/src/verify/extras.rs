@@ -7,13 +7,15 @@
 //! "both the egress policy on the source pod and the ingress policy on the destination pod need
 //! to allow the connection"). So the egress rules of a Dynatrace pod are cut by what each
 //! destination pod's ingress admits, and its ingress rules by what each source pod's egress
-//! admits; addresses have no side of their own. A direction that no policy isolates admits
-//! everything: its extras are the whole space less what the matrix needs, reported without a
-//! policy.
+//! admits; addresses have no side of their own, but a node's, whose host network Cilium's host
+//! policies may restrict. A direction that no policy isolates admits everything: its extras are
+//! the whole space less what the matrix needs, reported without a policy.
 //!
 //! A pod's connections to itself are left out: they never leave the pod, and plugins admit
-//! them whatever the policies say. Pods of one namespace with the same labels and ports are
-//! treated alike by every policy and every flow, so they are computed once, as a group.
+//! them whatever the policies say (so is what Cilium always allows, a node to its own pods).
+//! Pods of one namespace with the same labels and ports (and, where Cilium's policies take
+//! part, service account and node) are treated alike by every policy and every flow, so they
+//! are computed once, as a group.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -184,7 +186,8 @@ fn names_of(endpoint: &Endpoint) -> Option<Names> {
 }
 
 /// What the other end admits of connections with pod `id` in `direction`: for every pod
-/// among the peers of `rules`, the ports its opposite side admits; every address on every
+/// among the peers of `rules`, the ports its opposite side admits; for a node's addresses, the
+/// ports its host network's side admits (Cilium's host policies); every other address on every
 /// port (an address has no side of its own).
 fn other_end(
     index: &Index,
@@ -201,12 +204,24 @@ fn other_end(
         .flat_map(|(_, space)| space.pod_parts().iter().map(|(peer, _)| *peer))
         .collect();
     let subject = ConnectionEnd::Pod(id);
+    let mut addresses = Space::addresses(AddressSet::all(), PortSet::all());
+    let mut on_nodes = AddressSet::empty();
+    for (node, info) in index.nodes().iter().enumerate() {
+        // An address two nodes list is the first's.
+        let own = AddressSet::addresses(info.addresses.iter().copied()).difference(&on_nodes);
+        on_nodes = on_nodes.union(&own);
+        if let Some(ports) = index.node_admitted_ports(node, opposite, id) {
+            addresses = addresses
+                .difference(&Space::addresses(own.clone(), PortSet::all()))
+                .union(&Space::addresses(own, ports));
+        }
+    }
     Space::pods(
         peers
             .iter()
             .map(|peer| (peer, index.admitted_ports(peer, opposite, &subject))),
     )
-    .union(&Space::addresses(AddressSet::all(), PortSet::all()))
+    .union(&addresses)
 }
 
 /// The report of what `rule` admits for `group` beyond the matrix: peers with equal ports

@@ -67,7 +67,44 @@ impl Evaluator {
         subject: usize,
         within: &Space,
     ) -> Option<SideSets> {
-        let me = self.pod_who(subject);
+        self.sets_of(direction, self.pod_who(subject), Some(subject), within)
+    }
+
+    /// The ports the `direction` side of node `node`'s host admits on connections with pod
+    /// `pod`; `None` when no host policy has anything to say on that side (every port).
+    pub(crate) fn node_ports(
+        &self,
+        direction: Direction,
+        node: usize,
+        pod: usize,
+    ) -> Option<PortSet> {
+        let me = Who::Host(Some(node));
+        let with = Space::pods([(pod, PortSet::all())]);
+        let sets = self.sets_of(direction, me, None, &with)?;
+        let selecting = self.selecting(me)?;
+        if !has_side(&selecting, direction) {
+            return None;
+        }
+        let allowed = sets
+            .allowed
+            .iter()
+            .fold(Space::empty(), |all, (_, _, space)| all.union(space));
+        let admitted = if sets.default_deny {
+            allowed.difference(&sets.denied)
+        } else {
+            with.difference(&sets.denied)
+        };
+        Some(sets.local.union(&admitted).ports_of_pod(pod))
+    }
+
+    /// The `direction` side of `me` (pod `id`, when it is one) over the peers of `within`.
+    fn sets_of(
+        &self,
+        direction: Direction,
+        me: Who<'_>,
+        id: Option<usize>,
+        within: &Space,
+    ) -> Option<SideSets> {
         let selecting = self.selecting(me)?;
         let classes = self.classes(me, within);
         let mine = named_ports(me);
@@ -76,7 +113,7 @@ impl Evaluator {
             Direction::Egress => "egress",
         };
         let mut sets = SideSets {
-            local: self.local_set(direction, me, subject, &classes),
+            local: self.local_set(direction, me, id, &classes),
             ..SideSets::default()
         };
         let no_names = Names::empty();
@@ -125,20 +162,8 @@ impl Evaluator {
     /// anything to say on its `direction` side: allow or deny rules, or default deny.
     pub(crate) fn has_side(&self, direction: Direction, id: usize) -> bool {
         let me = self.pod_who(id);
-        self.selecting(me).is_some_and(|selecting| {
-            selecting.iter().any(|(_, rule)| match direction {
-                Direction::Ingress => {
-                    rule.default_deny_ingress
-                        || !rule.ingress.is_empty()
-                        || !rule.ingress_deny.is_empty()
-                }
-                Direction::Egress => {
-                    rule.default_deny_egress
-                        || !rule.egress.is_empty()
-                        || !rule.egress_deny.is_empty()
-                }
-            })
-        })
+        self.selecting(me)
+            .is_some_and(|selecting| has_side(&selecting, direction))
     }
 
     /// What pod `id` is, as `Evaluator::who` says.
@@ -201,10 +226,10 @@ impl Evaluator {
         &self,
         direction: Direction,
         me: Who<'_>,
-        id: usize,
+        id: Option<usize>,
         classes: &Classes<'_>,
     ) -> Space {
-        let mut local = Space::pods([(id, PortSet::all())]);
+        let mut local = Space::pods(id.map(|id| (id, PortSet::all())));
         let node = self.node_of(me);
         let host = match me {
             Who::Host(_) => true,
@@ -413,6 +438,18 @@ impl Evaluator {
         }
         all
     }
+}
+
+/// Whether a rule of `selecting` has allow or deny rules for `direction`, or default deny.
+fn has_side(selecting: &Selecting<'_>, direction: Direction) -> bool {
+    selecting.iter().any(|(_, rule)| match direction {
+        Direction::Ingress => {
+            rule.default_deny_ingress || !rule.ingress.is_empty() || !rule.ingress_deny.is_empty()
+        }
+        Direction::Egress => {
+            rule.default_deny_egress || !rule.egress.is_empty() || !rule.egress_deny.is_empty()
+        }
+    })
 }
 
 /// The ports `ports` admit to a destination with the named ports `named`.

@@ -455,3 +455,49 @@ fn ports_the_other_end_admits_are_its_verdicts() {
         }
     }
 }
+
+#[test]
+fn ports_a_node_admits_are_its_verdicts() {
+    let cluster = read_cluster("cluster.yaml", MIXED_CLUSTER, &Limits::default()).unwrap();
+    let files = read_policies("policies.yaml", MIXED_POLICIES, &Limits::default()).unwrap();
+    let index = Index::with_options(cluster, &files, Options::default()).unwrap();
+    let mut restricted = 0;
+    for node in 0..index.nodes().len() {
+        for pod in index.pod_peers().iter() {
+            for direction in [Direction::Egress, Direction::Ingress] {
+                let admitted = index.node_admitted_ports(node, direction, pod);
+                restricted += usize::from(admitted.is_some());
+                for (port, protocol) in PORTS {
+                    let (from, to) = match direction {
+                        Direction::Egress => (ConnectionEnd::Node(node), ConnectionEnd::Pod(pod)),
+                        Direction::Ingress => (ConnectionEnd::Pod(pod), ConnectionEnd::Node(node)),
+                    };
+                    let verdict = index.evaluate(&Connection {
+                        from,
+                        to,
+                        port,
+                        protocol,
+                    });
+                    let side = match direction {
+                        Direction::Egress => &verdict.egress,
+                        Direction::Ingress => &verdict.ingress,
+                    };
+                    assert_eq!(
+                        admitted.as_ref().is_none_or(|p| p.contains(protocol, port)),
+                        side.allows(),
+                        "{} of node {node} with {} on {port}/{}: {side}",
+                        direction.name(),
+                        index.end_name(&ConnectionEnd::Pod(pod)),
+                        protocol.name()
+                    );
+                }
+            }
+        }
+    }
+    // The host policy restricts both sides of one node.
+    assert_eq!(
+        restricted,
+        2 * index.pod_peers().iter().count(),
+        "{restricted}"
+    );
+}
