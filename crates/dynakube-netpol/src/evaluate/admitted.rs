@@ -345,7 +345,7 @@ impl Index {
 
 /// The ports `ports` (every port when `None`) admit to `destination` (a pod seen as a pod, or
 /// `None` for an address).
-fn ports_set(ports: Option<&[PortMatch]>, destination: Option<&PodInfo>) -> PortSet {
+pub(super) fn ports_set(ports: Option<&[PortMatch]>, destination: Option<&PodInfo>) -> PortSet {
     let Some(ports) = ports else {
         return PortSet::all();
     };

@@ -80,7 +80,10 @@ use crate::resolve::Addresses;
 pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     let places = place::Places::new(matrix, index, addresses);
     let flows: Vec<FlowCheck> = matrix.flows.iter().map(|flow| places.check(flow)).collect();
-    let assumptions = places.infrastructure.assumptions.clone();
+    let mut assumptions = places.infrastructure.assumptions.clone();
+    if index.names_not_followed() {
+        assumptions.push("what ClusterNetworkPolicy Deny and Pass rules with domainNames decide by name is not taken from what the policies allow beyond the matrix".into());
+    }
     let extras = extras::extras(matrix, index, &places);
     let unselected = unselected::unselected(matrix, index);
     let foreign = unselected::foreign(matrix, index, &unselected);

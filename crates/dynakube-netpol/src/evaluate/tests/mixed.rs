@@ -1,5 +1,6 @@
 //! The sets of every side against the evaluator's verdicts, with the three dialects mixed:
-//! NetworkPolicies, ClusterNetworkPolicies of both tiers and Cilium's policies (entities,
+//! NetworkPolicies, ClusterNetworkPolicies of both tiers (`domainNames` too) and Cilium's
+//! policies (entities,
 //! CIDR sets with `except`, `toFQDNs` through DNS rules at the cluster DNS and at a node-local
 //! cache, port ranges, `ANY`, named ports, denies, `enableDefaultDeny`, `toRequires`, host
 //! policies). Every pod's side (a host-network pod's, its node's host) is compared with the
@@ -106,6 +107,7 @@ spec:
   - {action: Deny, to: [{networks: [198.51.100.0/25]}], protocols: [{tcp: {destinationPort: {number: 443}}}]}
   - {action: Pass, to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}]}
   - {action: Accept, to: [{networks: [192.0.2.0/24]}], protocols: [{tcp: {destinationPort: {number: 10255}}}]}
+  - {action: Accept, to: [{domainNames: ["*.example.org", api.example.com]}], protocols: [{tcp: {destinationPort: {number: 25}}}]}
   ingress:
   - {action: Accept, from: [{namespaces: {matchLabels: {team: b}}}], protocols: [{tcp: {destinationPort: {number: 7000}}}]}
 ---
