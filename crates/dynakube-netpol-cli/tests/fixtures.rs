@@ -866,3 +866,95 @@ fn cluster_network_policies_keep_monitoring_where_application_namespaces_deny_ev
         }
     }
 }
+
+#[test]
+fn verify_counts_lookups_at_the_node_local_dns_cache_for_cilium() {
+    let dir = fixture("node-local-dns");
+    let out = scratch("verify-cilium-node-local");
+    assert!(
+        generate(&dir, &["-o", out.to_str().unwrap(), "--flavor", "cilium"])
+            .status
+            .success()
+    );
+    let dns = out.join("dynatrace-operator-egress-dns.yaml");
+    let original = std::fs::read_to_string(&dns).unwrap();
+    // The result of the operator's flows to the cluster DNS (E1) and to the tenant (E2).
+    let results = || -> Vec<String> {
+        let report = verify(&dir, &out, &["--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+        json["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["from"] == "dynatrace-operator" && (f["id"] == "E1" || f["id"] == "E2"))
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["id"].as_str().unwrap(),
+                    f["result"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    // Without the DNS rule to the cluster DNS's pods, the operator still looks the tenant up
+    // at the node-local cache of the cluster profile, whose DNS rule lets the lookup through.
+    let at = original.find("  - toEndpoints:").unwrap();
+    std::fs::write(&dns, &original[..at]).unwrap();
+    assert_eq!(results(), ["E1 allowed", "E2 allowed"]);
+    // Without DNS rules there either, no lookup goes through Cilium's proxy: toFQDNs admits
+    // nothing, while the cache itself is still reached.
+    let cache_only = &original[..at];
+    let rules = cache_only.find("      rules:").unwrap();
+    std::fs::write(&dns, &cache_only[..rules]).unwrap();
+    assert_eq!(results(), ["E1 allowed", "E2 denied"]);
+}
+
+#[test]
+fn verify_names_what_cilium_policies_allow_beyond_the_matrix() {
+    let dir = fixture("a-cloud-native-network-zone");
+    let wider = scratch("verify-cilium-wider");
+    assert!(
+        generate(&dir, &["-o", wider.to_str().unwrap(), "--flavor", "cilium"])
+            .status
+            .success()
+    );
+    // What a widened rule allows beyond the matrix is named with its dialect, policy and rule;
+    // a destination by name, with the pattern that admits it.
+    let endpoints = wider.join("dynakube-activegate-egress-communication-endpoints.yaml");
+    let yaml = std::fs::read_to_string(&endpoints).unwrap().replacen(
+        "matchName: abc12345.live.dynatrace.com",
+        "matchPattern: '*'",
+        1,
+    ) + "  - toEntities: [world]\n    toPorts: [{ports: [{port: '8443', protocol: TCP}]}]\n";
+    std::fs::write(&endpoints, yaml).unwrap();
+    let report = verify(&dir, &wider, &["--fail-on", "extra"]);
+    assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
+    let stdout = text(&report.stdout);
+    let policy = "CiliumNetworkPolicy dynatrace/dynakube-activegate-egress-communication-endpoints";
+    for line in [
+        format!(
+            "  egress of dynatrace/dynakube-activegate-0, admitted by {policy} spec.egress[0]:"
+        ),
+        "    to names * on 443/TCP".to_string(),
+        format!(
+            "  egress of dynatrace/dynakube-activegate-0, admitted by {policy} spec.egress[1]:"
+        ),
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "no {line:?} in\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("2 connection group(s) allowed beyond the matrix"),
+        "{stdout}"
+    );
+    let json = verify(&dir, &wider, &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let extras = json["extras"].as_array().unwrap();
+    assert_eq!(extras.len(), 2, "{json}");
+    assert_eq!(extras[1]["dialect"], "CiliumNetworkPolicy");
+    assert_eq!(extras[1]["policy"], policy);
+    assert_eq!(extras[1]["field"], "spec.egress[1]");
+    assert_eq!(extras[1]["beyond"][0]["ports"][0], "8443/TCP");
+}

@@ -124,10 +124,7 @@ impl ExplainArgs {
         let mut cluster = evaluate::Cluster::default();
         for name in inputs::expand(&self.pods, false)? {
             let more = evaluate::read_cluster(&name, &read(&name, &limits)?, &limits)?;
-            cluster.namespaces.extend(more.namespaces);
-            cluster.pods.extend(more.pods);
-            cluster.nodes.extend(more.nodes);
-            cluster.api_server.extend(more.api_server);
+            cluster.extend([more]);
         }
         let options = evaluate::Options {
             network_plugin: self.network_plugin.map(PluginArg::plugin),

@@ -120,10 +120,7 @@ impl VerifyArgs {
             for name in &self.pods {
                 for name in crate::inputs::expand(name, recursive)? {
                     let more = evaluate::read_cluster(&name, &read(&name, &limits)?, &limits)?;
-                    cluster.namespaces.extend(more.namespaces);
-                    cluster.pods.extend(more.pods);
-                    cluster.nodes.extend(more.nodes);
-                    cluster.api_server.extend(more.api_server);
+                    cluster.extend([more]);
                 }
             }
             // Blocks of the profile that hold these pods' addresses widen the rules naming them.

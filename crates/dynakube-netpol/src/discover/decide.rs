@@ -589,7 +589,12 @@ pub(super) fn covering_block(ips: impl Iterator<Item = IpAddr>) -> Option<Cidr> 
 /// The addresses of the `-localip` argument of a NodeLocal DNSCache DaemonSet
 /// (`-localip 169.254.20.10,10.96.0.10`, or `-localip=...`).
 fn local_ips(object: &crate::source::Object) -> Option<Vec<IpAddr>> {
-    let args = platform::args(object);
+    local_ip_argument(&platform::args(object))
+}
+
+/// The addresses of the `-localip` argument among the arguments `args` of NodeLocal
+/// DNSCache's container.
+pub(crate) fn local_ip_argument(args: &[&str]) -> Option<Vec<IpAddr>> {
     let value = args.iter().enumerate().find_map(|(i, arg)| {
         let flag = arg.trim_start_matches('-');
         match flag.split_once('=') {

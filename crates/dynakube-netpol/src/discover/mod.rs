@@ -72,7 +72,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-pub(crate) use decide::discover;
+pub(crate) use decide::{discover, local_ip_argument};
 pub(crate) use overlap::{BlockRows, blocks_holding_pods, pod_addresses};
 pub(crate) use platform::Platform;
 pub(crate) use read::read;

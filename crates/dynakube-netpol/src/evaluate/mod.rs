@@ -217,6 +217,27 @@ pub struct Cluster {
     /// The addresses kube-apiserver serves on as pods reach it: the endpoints of the
     /// `kubernetes` Service (Cilium's `kube-apiserver` entity).
     pub api_server: Vec<IpAddr>,
+    /// The addresses of node-local DNS caches that pods send their lookups to (NodeLocal
+    /// DNSCache's link-local address, such as 169.254.20.10): DNS servers besides the cluster
+    /// DNS's pods, where Cilium's DNS proxy sees the lookups that `toFQDNs` needs.
+    pub dns_caches: Vec<IpAddr>,
+}
+
+impl Extend<Cluster> for Cluster {
+    /// Adds the namespaces, pods, nodes and addresses of other dumps of the same cluster.
+    fn extend<T: IntoIterator<Item = Cluster>>(&mut self, more: T) {
+        for cluster in more {
+            self.namespaces.extend(cluster.namespaces);
+            self.pods.extend(cluster.pods);
+            self.nodes.extend(cluster.nodes);
+            self.api_server.extend(cluster.api_server);
+            for cache in cluster.dns_caches {
+                if !self.dns_caches.contains(&cache) {
+                    self.dns_caches.push(cache);
+                }
+            }
+        }
+    }
 }
 
 /// A pod: its index in the pods given to [`Index::new`].
@@ -469,7 +490,13 @@ impl Index {
     /// no other plugin enforces them. On Cilium, Cilium's engine decides the NetworkPolicy tier
     /// with or without Cilium's own policies: it enforces the NetworkPolicies as its own, and
     /// lets a node reach its own pods and a pod itself whatever they say.
-    pub fn with_options(cluster: Cluster, files: &PolicyFiles, options: Options) -> Result<Index> {
+    pub fn with_options(
+        mut cluster: Cluster,
+        files: &PolicyFiles,
+        options: Options,
+    ) -> Result<Index> {
+        // Only Cilium's evaluator knows DNS servers.
+        let dns_caches = std::mem::take(&mut cluster.dns_caches);
         let cilium = !files.cilium_policies.is_empty();
         let plugin = match options.network_plugin {
             None if cilium => NetworkPlugin::Cilium,
@@ -502,6 +529,7 @@ impl Index {
                 &index.pods,
                 &index.nodes,
                 &index.api_server,
+                &dns_caches,
             )));
         }
         Ok(index)
@@ -518,6 +546,7 @@ impl Index {
             pods,
             nodes,
             api_server,
+            ..
         } = cluster;
         let mut namespace_ids = index_namespaces(&mut namespaces)?;
         let (pod_ids, pod_namespaces) = index_pods(&pods, &mut namespaces, &mut namespace_ids)?;
@@ -603,13 +632,6 @@ impl Index {
     }
 
     /// The nodes, indexed by [`NodeId`].
-    #[cfg_attr(
-        not(test),
-        allow(
-            dead_code,
-            reason = "for the dialects enforced with the NetworkPolicies"
-        )
-    )]
     pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
     }
@@ -630,8 +652,7 @@ impl Index {
         !self.cluster.is_empty() || self.namespaced.is_some()
     }
 
-    /// Whether the plugin's own engine decides the NetworkPolicy tier (Cilium's, on Cilium),
-    /// whose decisions are not known as sets.
+    /// Whether the plugin's own engine decides the NetworkPolicy tier (Cilium's, on Cilium).
     pub(crate) fn has_namespaced_dialect(&self) -> bool {
         self.namespaced.is_some()
     }

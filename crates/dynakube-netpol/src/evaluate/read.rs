@@ -257,10 +257,18 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
     let mut pods = Vec::new();
     let mut nodes = Vec::new();
     let mut api_server = Vec::new();
+    let mut dns_caches = Vec::new();
     for object in crate::source::objects(file, text, limits)? {
         let location = &object.location;
         match (object.kind.as_str(), object.api_version.as_str()) {
-            ("Pod", "v1") => pods.push(pod(location, typed(location, object.value)?)?),
+            ("Pod", "v1") => {
+                if let Some(cache) = node_local_cache(&object.value)
+                    && !dns_caches.contains(&cache)
+                {
+                    dns_caches.push(cache);
+                }
+                pods.push(pod(location, typed(location, object.value)?)?);
+            }
             ("Node", "v1") => nodes.push(node(location, typed(location, object.value)?)?),
             ("EndpointSlice", "discovery.k8s.io/v1") => {
                 let raw: RawEndpointSlice = typed(location, object.value)?;
@@ -307,7 +315,38 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
         pods,
         nodes,
         api_server,
+        dns_caches,
     })
+}
+
+/// The address a node-local DNS cache listens on, when `pod` is one: a pod of NodeLocal
+/// DNSCache (labelled `k8s-app: node-local-dns`, as its manifest `nodelocaldns.yaml` and GKE
+/// label it), at the first address of its `-localip` argument, else at the documented default
+/// 169.254.20.10 (Kubernetes documentation, "Using NodeLocal DNSCache in Kubernetes
+/// Clusters"). Its other `-localip` address is the kube-dns Service's, whose lookups reach the
+/// cluster DNS's pods after the Service is translated.
+fn node_local_cache(pod: &Value) -> Option<IpAddr> {
+    let labels = pod.get("metadata")?.get("labels")?;
+    if labels.get("k8s-app").and_then(Value::as_str) != Some("node-local-dns") {
+        return None;
+    }
+    let args: Vec<&str> = pod
+        .get("spec")
+        .and_then(|spec| spec.get("containers"))
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|container| container.get("args")?.as_sequence())
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let local = crate::discover::local_ip_argument(&args).unwrap_or_default();
+    Some(
+        local
+            .first()
+            .copied()
+            .unwrap_or(IpAddr::from([169, 254, 20, 10])),
+    )
 }
 
 /// Whether an object is of the `kubernetes` Service of namespace `default`: named so (an

@@ -286,8 +286,13 @@ impl<'a> Places<'a> {
                 _ => AddressSet::empty(),
             },
             Endpoint::Nodes(nodes) => ips(&infra.nodes).union(&nets(&nodes.0)),
+            // kube-apiserver calls from the control plane, and from where it serves (which
+            // Cilium's `kube-apiserver` entity names).
             Endpoint::KubeApiServer(api) => match role {
-                Role::Source => ips(&infra.control_plane).union(&nets(&api.control_plane)),
+                Role::Source => ips(&infra.control_plane)
+                    .union(&nets(&api.control_plane))
+                    .union(&ips(&infra.api_endpoints))
+                    .union(&nets(&api.endpoints)),
                 Role::Destination => ips(&infra.api_endpoints)
                     .union(&nets(&api.endpoints))
                     .union(&nets(&api.service)),

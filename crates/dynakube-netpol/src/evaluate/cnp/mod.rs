@@ -180,6 +180,16 @@ impl DomainPattern {
         })
     }
 
+    /// The names it matches, as a pattern of the sets.
+    pub(crate) fn pattern(&self) -> crate::evaluate::sets::Pattern {
+        use crate::evaluate::sets::Pattern;
+        if self.wildcard {
+            Pattern::Below(self.name.clone())
+        } else {
+            Pattern::Name(self.name.clone())
+        }
+    }
+
     /// Whether the DNS name `query` matches: exactly, or for a wildcard, as the name with one
     /// or more labels before it. Case and a trailing dot do not matter.
     pub(crate) fn matches(&self, query: &str) -> bool {

@@ -591,6 +591,12 @@ pub(crate) const MEANINGS: &[Meaning] = &[
     },
     Meaning {
         level: Level::Warning,
+        rows: &[I4],
+        says: "entities that name every node",
+        means: "with `cilium.controlPlaneHostNetwork`, Cilium sees kube-apiserver's calls to the webhook as from `host` or `remote-node`, which no entity narrows to the control-plane nodes: the webhook port admits every node's host network",
+    },
+    Meaning {
+        level: Level::Warning,
         rows: &[E3, E4, E7, E9, E18, E20, E25],
         says: "has no apiServer.endpointCIDRs",
         means: "without `apiServer.endpointCIDRs`, egress to kube-apiserver is allowed to any address on its ports: give the endpoints of the `kubernetes` Service",

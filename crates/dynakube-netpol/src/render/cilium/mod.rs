@@ -69,8 +69,8 @@ use self::model::{
 };
 use super::{PolicyGroup, Rendered, Unexpressed, group_of};
 use crate::matrix::{
-    Direction, Endpoint, Flow, Matrix, NodeScope, Nodes, Note, Pods, Port, Ports, RowId, Selection,
-    Workload,
+    Direction, Endpoint, Flow, Level, Matrix, NodeScope, Nodes, Note, Pods, Port, Ports, RowId,
+    Selection, Workload,
 };
 use crate::resolve::Addresses;
 use crate::resources::ResourceRef;
@@ -274,6 +274,11 @@ impl Renderer<'_> {
             draft.ingress.insert((peer, flow.ports.clone()));
             draft.record(flow);
             rendered = true;
+            if matches!(flow.from, Endpoint::KubeApiServer(_))
+                && self.matrix.profile.cilium.control_plane_host_network
+            {
+                self.notes.insert(every_node_as_api_server(flow));
+            }
         }
         if !rendered {
             self.unrendered(flow);
@@ -429,6 +434,20 @@ impl Renderer<'_> {
         };
         self.notes.insert(note);
     }
+}
+
+/// The warning on a flow from kube-apiserver when the control plane runs in the host network:
+/// `host` and `remote-node` name every node, not the control plane's alone.
+fn every_node_as_api_server(flow: &Flow) -> Note {
+    Note::new(
+        Level::Warning,
+        &flow.refs.iter().copied().collect::<Vec<_>>(),
+        format!(
+            "kube-apiserver runs in the host network, where Cilium sees its calls as `host` or `remote-node`: entities that name every node, so {} admits every node's host network on {}",
+            flow.to, flow.ports
+        ),
+    )
+    .at("cluster profile cilium.controlPlaneHostNetwork")
 }
 
 /// The note on a flow to address blocks: Cilium's DNS proxy lets the source resolve only the

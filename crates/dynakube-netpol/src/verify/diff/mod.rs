@@ -189,13 +189,16 @@ fn compare(
 }
 
 /// Why a diff was not computed as sets.
-const NOT_EXACT: &str = "what the policies allow beyond the matrix is not computed where Cilium's engine enforces them: the rows' connections were decided one by one, as verify tries them";
+const NOT_EXACT: &str = "what the policies allow beyond the matrix is not compared where Cilium's engine enforces them or ClusterNetworkPolicy Deny or Pass rules have domainNames: the rows' connections were decided one by one, as verify tries them";
 
-/// Whether what the policies of `index` allow is known as sets: the NetworkPolicies' and
-/// ClusterNetworkPolicies' are, Cilium's (the dialect enforced with the NetworkPolicies) not
-/// yet. Where they are, this is the one place that changes.
+/// Whether the diff compares what the policies of `index` allow as sets. Not where Cilium's
+/// engine decides: Cilium names nodes by identity (`host`, `remote-node`) where the other
+/// dialects name the profile's node blocks by address, so sets of addresses would report the
+/// block's addresses that are no node of the model as a change of reachability that no
+/// cluster sees; the rows' connections are compared one by one there. Nor where what
+/// ClusterNetworkPolicy Deny and Pass rules decide by name is not followed.
 fn exact(index: &Index) -> bool {
-    !index.has_namespaced_dialect()
+    !index.has_namespaced_dialect() && !index.names_not_followed()
 }
 
 /// What one set of policies allows a pod in one direction, both sides considered, by the rule
