@@ -316,6 +316,7 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
         nodes,
         api_server,
         dns_caches,
+        node_blocks: Vec::new(),
     })
 }
 

@@ -182,6 +182,7 @@ impl Evaluator {
         match (me, other) {
             (Who::Endpoint(a, _), Who::Endpoint(b, _)) => a == b,
             (Who::Host(Some(a)), Who::Host(Some(b))) => a == b,
+            (Who::Unlisted(a), Who::Unlisted(b)) => a == b,
             // layer3.rst: "Kubernetes will automatically allow all communication from the
             // local host of all local endpoints".
             (Who::Endpoint(..), Who::Host(node)) => {
@@ -199,9 +200,12 @@ impl Evaluator {
         let labels = match me {
             Who::Endpoint(_, pod) => self.endpoint_labels(pod),
             Who::Host(node) => self.node_labels(node),
+            // A node the cluster does not list has no labels known: host policies select it when
+            // they select every node.
+            Who::Unlisted(_) => self.node_labels(None),
             Who::Outside(..) => return None,
         };
-        let host = matches!(me, Who::Host(_));
+        let host = matches!(me, Who::Host(_) | Who::Unlisted(_));
         let mut selecting = Vec::new();
         for (number, policy) in self.policies.iter().enumerate() {
             for rule in &policy.rules {
@@ -380,7 +384,7 @@ pub(super) fn named_ports(destination: Who<'_>) -> Vec<NamedPort<'_>> {
             .iter()
             .filter_map(|p| Some((p.name.as_deref()?, p.port, p.protocol)))
             .collect(),
-        Who::Host(_) | Who::Outside(..) => Vec::new(),
+        Who::Host(_) | Who::Outside(..) | Who::Unlisted(_) => Vec::new(),
     }
 }
 
