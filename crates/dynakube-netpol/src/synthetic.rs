@@ -35,6 +35,9 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
+mod large;
+mod policies;
+
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -63,6 +66,65 @@ impl Size {
         pods: 10_000,
         policies: 1_000,
     };
+}
+
+/// How big a generated cluster for `verify` and `explain` at scale is ([`large_cluster`]). The
+/// default is the largest cluster Kubernetes supports ("Considerations for large clusters": at
+/// most 5,000 nodes and 150,000 pods) with 10,000 NetworkPolicies, 1,000 ClusterNetworkPolicies
+/// and 1,000 Cilium policies, in 2,000 namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scale {
+    /// Nodes.
+    pub nodes: usize,
+    /// Namespaces, at least 4 (`kube-system`, `monitoring` and `dynatrace` come first, then
+    /// the applications').
+    pub namespaces: usize,
+    /// Pods, those of the DaemonSets (three on every node) and of the system and Dynatrace
+    /// workloads included; the rest are applications'.
+    pub pods: usize,
+    /// NetworkPolicies, spread round-robin over the application namespaces.
+    pub network_policies: usize,
+    /// ClusterNetworkPolicies (`policy.networking.k8s.io/v1alpha2`), of both tiers.
+    pub cluster_network_policies: usize,
+    /// Cilium's policies: every tenth a CiliumClusterwideNetworkPolicy, the others
+    /// CiliumNetworkPolicies in the application namespaces.
+    pub cilium_policies: usize,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Scale {
+            nodes: 5_000,
+            namespaces: 2_000,
+            pods: 150_000,
+            network_policies: 10_000,
+            cluster_network_policies: 1_000,
+            cilium_policies: 1_000,
+        }
+    }
+}
+
+/// The files of a generated cluster of `scale` from `seed`, by name, for `verify` and `explain`
+/// as a user runs them on a cluster that runs Cilium:
+///
+/// - `dynakube.yaml`, `cluster-profile.yaml`, `hosts.yaml`: a DynaKube (cloud-native full stack,
+///   a routing ActiveGate of three replicas), the cluster profile and the tenant's address;
+/// - `cluster.json` and `cluster.yaml`: `kubectl get namespaces,nodes,pods -A` (with the
+///   `kubernetes` Service's EndpointSlice) as `-o json` and `-o yaml` print it, the DynaKube's
+///   pods among them;
+/// - `policies.json` and `policies.yaml`: every policy of the cluster, as `kubectl get
+///   networkpolicies,clusternetworkpolicies,ciliumnetworkpolicies,ciliumclusterwidenetworkpolicies
+///   -A` prints them, with the policies `generate --flavor cilium` writes for the DynaKube;
+/// - `explain.txt`: connections to ask `explain` about, one a line: source, destination and
+///   `PORT/PROTOCOL`.
+///
+/// The same scale and seed give the same files.
+///
+/// # Panics
+///
+/// When the generator's own DynaKube does not generate (a bug).
+pub fn large_cluster(scale: &Scale, seed: u64) -> Vec<(String, String)> {
+    large::files(scale, seed)
 }
 
 /// SplitMix64: a tiny, good-enough generator of pseudo-random numbers.

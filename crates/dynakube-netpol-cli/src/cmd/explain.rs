@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 use dynakube_netpol::evaluate::{self, NetworkPlugin};
-use dynakube_netpol::source::Limits;
 
 use crate::settings::read;
 use crate::{exit, inputs};
@@ -64,6 +63,9 @@ pub(crate) struct ExplainArgs {
     /// when the policies include Cilium's kinds, else `generic`.
     #[arg(long, value_name = "NAME")]
     network_plugin: Option<PluginArg>,
+
+    #[command(flatten)]
+    limits: crate::settings::LimitArgs,
 }
 
 /// `--format` of `explain`.
@@ -99,7 +101,7 @@ impl PluginArg {
 
 impl ExplainArgs {
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
-        let limits = Limits::default();
+        let limits = self.limits.limits();
         let mut files = evaluate::PolicyFiles::default();
         for path in &self.policies {
             for name in inputs::expand_or_none(path, false)? {

@@ -62,6 +62,8 @@ mod report;
 mod unselected;
 
 pub use model::model_cluster;
+#[cfg(any(test, feature = "internals"))]
+pub(crate) use model::workload_pods;
 pub(crate) use report::{Extra, FlowCheck, Read, Status};
 pub use report::{FailOn, Report};
 pub(crate) use unselected::Unselected;
