@@ -75,7 +75,7 @@ use std::collections::BTreeMap;
 pub(crate) use decide::discover;
 pub(crate) use overlap::{BlockRows, blocks_holding_pods, pod_addresses};
 pub(crate) use platform::Platform;
-pub(crate) use read::read;
+pub(crate) use read::{Item, Key, PodParts, objects, read};
 
 use crate::advice::Remedy;
 use crate::cluster::ClusterProfile;

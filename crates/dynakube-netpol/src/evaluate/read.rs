@@ -6,11 +6,12 @@ use std::net::IpAddr;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess};
 use serde_yaml::Value;
 
 use super::{Cluster, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Node, Pod};
 use super::{cilium, cnp};
+use crate::discover::{Item, Key, PodParts};
 use crate::error::{Error, Location, Result};
 use crate::matrix::Protocol;
 use crate::source::{Limits, Object};
@@ -252,7 +253,78 @@ fn unknown_field(input: &Value, written: &Value, path: &str) -> Option<String> {
 /// of type `InternalIP` or `ExternalIP`. kube-apiserver's addresses are those of the
 /// `kubernetes` Service of namespace `default`: its EndpointSlices (`discovery.k8s.io/v1`) or
 /// Endpoints (`v1`), when the text holds them.
+///
+/// Dumps are read fast: pods as they stream by, the few objects of the other kinds whole,
+/// everything else skipped unread (`discover::objects`). Where that reader stops (on an error,
+/// or on YAML merge keys), the text is read again thoroughly, as a tree of values, and that
+/// reading's answer or error (naming the field) is the one given.
 pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
+    if !text.contains("<<")
+        && let Ok(cluster) = read_fast(file, text, limits)
+    {
+        return Ok(cluster);
+    }
+    read_thoroughly(file, text, limits)
+}
+
+/// [`read_cluster`], fast: fails on anything it cannot read as the thorough reading does.
+fn read_fast(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
+    let mut cluster = Cluster::default();
+    crate::discover::objects::<RawPod>(file, text, limits, &mut |location, item| {
+        match item {
+            Item::Pod {
+                api_version,
+                pod: raw,
+            } => {
+                if api_version == "v1" {
+                    cluster.pods.push(pod(location, *raw)?);
+                }
+            }
+            Item::Kept {
+                kind,
+                api_version,
+                fields,
+            } => {
+                let value = serde_json::Value::Object(fields);
+                kept(location, (&kind, &api_version), value, &mut cluster)?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(cluster)
+}
+
+/// Adds an object of `kind` and `api_version` other than a pod, read fast, to `cluster`.
+fn kept(
+    location: &Location,
+    (kind, api_version): (&str, &str),
+    value: serde_json::Value,
+    cluster: &mut Cluster,
+) -> Result<()> {
+    let fast = |e: serde_json::Error| Error::invalid(location.clone(), e.to_string());
+    match (kind, api_version) {
+        ("Node", "v1") => {
+            let raw: RawNode = serde_json::from_value(value).map_err(fast)?;
+            cluster.nodes.push(node(location, raw)?);
+        }
+        ("EndpointSlice", "discovery.k8s.io/v1") => {
+            let raw: RawEndpointSlice = serde_json::from_value(value).map_err(fast)?;
+            api_server_slice(location, &raw, &mut cluster.api_server)?;
+        }
+        ("Endpoints", "v1") => {
+            let raw: RawEndpoints = serde_json::from_value(value).map_err(fast)?;
+            api_server_endpoints(location, &raw, &mut cluster.api_server)?;
+        }
+        ("Namespace", "v1") => {
+            let raw: RawNamespace = serde_json::from_value(value).map_err(fast)?;
+            cluster.namespaces.push(namespace(location, raw)?);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn read_thoroughly(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
     let mut namespaces = Vec::new();
     let mut pods = Vec::new();
     let mut nodes = Vec::new();
@@ -264,40 +336,14 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
             ("Node", "v1") => nodes.push(node(location, typed(location, object.value)?)?),
             ("EndpointSlice", "discovery.k8s.io/v1") => {
                 let raw: RawEndpointSlice = typed(location, object.value)?;
-                if kubernetes_service(&raw.metadata, "kubernetes.io/service-name") {
-                    let listed = raw
-                        .endpoints
-                        .iter()
-                        .flatten()
-                        .flat_map(|e| e.addresses.iter().flatten());
-                    add_addresses(location, "endpoints[].addresses[]", listed, &mut api_server)?;
-                }
+                api_server_slice(location, &raw, &mut api_server)?;
             }
             ("Endpoints", "v1") => {
                 let raw: RawEndpoints = typed(location, object.value)?;
-                if kubernetes_service(&raw.metadata, "") {
-                    let listed = raw
-                        .subsets
-                        .iter()
-                        .flatten()
-                        .flat_map(|s| s.addresses.iter().flatten())
-                        .map(|a| &a.ip);
-                    add_addresses(
-                        location,
-                        "subsets[].addresses[].ip",
-                        listed,
-                        &mut api_server,
-                    )?;
-                }
+                api_server_endpoints(location, &raw, &mut api_server)?;
             }
             ("Namespace", "v1") => {
-                let raw: RawNamespace = typed(location, object.value)?;
-                let name = required(location, "metadata.name", raw.metadata.name)?;
-                let mut labels = raw.metadata.labels.unwrap_or_default();
-                labels
-                    .entry(NAMESPACE_NAME_LABEL.to_string())
-                    .or_insert_with(|| name.clone());
-                namespaces.push(Namespace { name, labels });
+                namespaces.push(namespace(location, typed(location, object.value)?)?);
             }
             _ => {}
         }
@@ -308,6 +354,52 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
         nodes,
         api_server,
     })
+}
+
+/// A namespace from its raw form at `location`, with the `kubernetes.io/metadata.name` label
+/// the API server gives it.
+fn namespace(location: &Location, raw: RawNamespace) -> Result<Namespace> {
+    let name = required(location, "metadata.name", raw.metadata.name)?;
+    let mut labels = raw.metadata.labels.unwrap_or_default();
+    labels
+        .entry(NAMESPACE_NAME_LABEL.to_string())
+        .or_insert_with(|| name.clone());
+    Ok(Namespace { name, labels })
+}
+
+/// Adds the addresses of an EndpointSlice of the `kubernetes` Service to `api_server`.
+fn api_server_slice(
+    location: &Location,
+    raw: &RawEndpointSlice,
+    api_server: &mut Vec<IpAddr>,
+) -> Result<()> {
+    if kubernetes_service(&raw.metadata, "kubernetes.io/service-name") {
+        let listed = raw
+            .endpoints
+            .iter()
+            .flatten()
+            .flat_map(|e| e.addresses.iter().flatten());
+        add_addresses(location, "endpoints[].addresses[]", listed, api_server)?;
+    }
+    Ok(())
+}
+
+/// Adds the addresses of the Endpoints of the `kubernetes` Service to `api_server`.
+fn api_server_endpoints(
+    location: &Location,
+    raw: &RawEndpoints,
+    api_server: &mut Vec<IpAddr>,
+) -> Result<()> {
+    if kubernetes_service(&raw.metadata, "") {
+        let listed = raw
+            .subsets
+            .iter()
+            .flatten()
+            .flat_map(|s| s.addresses.iter().flatten())
+            .map(|a| &a.ip);
+        add_addresses(location, "subsets[].addresses[].ip", listed, api_server)?;
+    }
+    Ok(())
 }
 
 /// Whether an object is of the `kubernetes` Service of namespace `default`: named so (an
@@ -490,12 +582,73 @@ struct RawNamespace {
 }
 
 /// A pod, as far as the evaluator reads it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct RawPod {
     #[serde(default)]
     metadata: RawMetadata,
     spec: Option<RawPodSpec>,
     status: Option<RawPodStatus>,
+    /// Which of the fields above the fast reader has read (bits 1, 2, 4).
+    #[serde(skip)]
+    seen: u8,
+}
+
+impl PodParts for RawPod {
+    /// Reads `metadata`, `spec` and `status` into the types the thorough reading reads them
+    /// into; a field given twice is an error, as there.
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: Key,
+        map: &mut A,
+    ) -> std::result::Result<(), A::Error> {
+        let bit = match key {
+            Key::Metadata => 1,
+            Key::Spec => 2,
+            Key::Status => 4,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+                return Ok(());
+            }
+        };
+        if self.seen & bit != 0 {
+            return Err(serde::de::Error::duplicate_field(key.name()));
+        }
+        self.seen |= bit;
+        match key {
+            Key::Metadata => self.metadata = map.next_value()?,
+            Key::Spec => self.spec = map.next_value()?,
+            _ => self.status = map.next_value()?,
+        }
+        Ok(())
+    }
+
+    fn absorb(
+        &mut self,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> serde_json::Result<()> {
+        for (name, value) in fields {
+            let bit = match name.as_str() {
+                "metadata" => 1,
+                "spec" => 2,
+                "status" => 4,
+                _ => continue,
+            };
+            if self.seen & bit != 0 {
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate field `{name}`"
+                )));
+            }
+            self.seen |= bit;
+            match bit {
+                1 => self.metadata = serde_json::from_value(value)?,
+                2 => self.spec = serde_json::from_value(value)?,
+                _ => self.status = serde_json::from_value(value)?,
+            }
+        }
+        Ok(())
+    }
+
+    const STRICT: bool = true;
 }
 
 /// `spec` of a pod.
@@ -730,6 +883,100 @@ items:
         match read_policies("p.yaml", "kind: NetworkPolicy\n", &Limits::default()) {
             Err(Error::Invalid { location, .. }) => assert_eq!(location.field, "apiVersion"),
             other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    /// Every dump under `fixtures/` (JSON and YAML), and the generated large cluster in both.
+    fn dumps() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let mut found = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let is_dump = [
+                    "kind: Pod",
+                    "\"kind\": \"Pod\"",
+                    "kind: Node",
+                    "kind: Namespace",
+                ]
+                .iter()
+                .any(|k| text.contains(k));
+                if is_dump {
+                    found.push((path.display().to_string(), text));
+                }
+            }
+        }
+        let scale = crate::synthetic::Scale {
+            nodes: 12,
+            namespaces: 8,
+            pods: 200,
+            network_policies: 0,
+            cluster_network_policies: 0,
+            cilium_policies: 0,
+        };
+        for (name, text) in crate::synthetic::large_cluster(&scale, 5) {
+            if name.starts_with("cluster.") {
+                found.push((name, text));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_fast_reading_is_the_thorough_one() {
+        let limits = Limits::default();
+        let mut fast = 0;
+        for (name, text) in dumps() {
+            let thorough = read_thoroughly(&name, &text, &limits);
+            match read_fast(&name, &text, &limits) {
+                Ok(cluster) => {
+                    fast += 1;
+                    assert_eq!(Some(cluster), thorough.ok(), "{name}");
+                }
+                // Where the fast reader stops, the thorough one decides; it stops only where
+                // the thorough one refuses too, or on merge keys.
+                Err(_) => assert!(thorough.is_err() || text.contains("<<"), "{name}"),
+            }
+        }
+        assert!(fast > 20, "{fast} dumps read fast");
+    }
+
+    #[test]
+    fn the_fast_reading_stops_where_the_thorough_one_refuses() {
+        let limits = Limits::default();
+        let cases = [
+            // Fields before `kind`, as a hand-written dump may have them.
+            "{\"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}, \"apiVersion\": \"v1\", \"kind\": \"Pod\", \"status\": {\"podIP\": \"10.0.0.1\"}}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"}}]}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": null}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}, \"metadata\": {}}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"items\": [], \"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"PodList\", \"items\": null}",
+            "{\"apiVersion\": \"v2\", \"kind\": \"Pod\", \"metadata\": {\"name\": 1}}",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a, labels: {a: b}}\nspec: {hostNetwork: true}\nstatus: {hostIP: 192.0.2.1}\n---\n---\nkind: Node\napiVersion: v1\nmetadata: {name: n}\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {containers: [{name: c, ports: [{containerPort: 0}]}]}\n",
+            "base: &b {name: p, namespace: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {<<: *b}\n",
+        ];
+        let shown = |read: Result<Cluster>| read.map_err(|e| e.to_string());
+        for text in cases {
+            assert_eq!(
+                shown(read_cluster("c", text, &limits)),
+                shown(read_thoroughly("c", text, &limits)),
+                "{text}"
+            );
+            if let Ok(cluster) = read_fast("c", text, &limits) {
+                assert_eq!(
+                    Some(cluster),
+                    read_thoroughly("c", text, &limits).ok(),
+                    "{text}"
+                );
+            }
         }
     }
 

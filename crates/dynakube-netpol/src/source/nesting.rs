@@ -48,6 +48,44 @@ pub(crate) fn check(text: &str, max: usize) -> Result<(), TooDeep> {
     scanner.run()
 }
 
+/// Whether no array or object of the JSON `text` nests deeper than `max`. Brackets in strings
+/// do not count; on text that is no JSON the answer means nothing (the JSON parser refuses
+/// such text).
+pub(crate) fn json_within(text: &str, max: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                // To the closing quote, past escaped characters.
+                at += 1;
+                while at < bytes.len() {
+                    match memchr::memchr2(b'"', b'\\', &bytes[at..]) {
+                        Some(found) if bytes[at + found] == b'\\' => at += found + 2,
+                        Some(found) => {
+                            at += found + 1;
+                            break;
+                        }
+                        None => return true,
+                    }
+                }
+                continue;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        at += 1;
+    }
+    true
+}
+
 /// A position in the text, counted as the parser counts: characters, lines and columns from 0.
 #[derive(Debug, Clone, Copy)]
 struct Mark {
