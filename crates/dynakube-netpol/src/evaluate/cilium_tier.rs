@@ -27,6 +27,17 @@ const DNS_PODS: [(&str, &str, u16); 2] = [
     ("dns.operator.openshift.io/daemonset-dns", "default", 5353),
 ];
 
+/// Whether a pod of the cluster DNS runs in the host network (where Cilium decides lookups
+/// against the node of the pod that looks up).
+pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {
+    pods.iter().any(|pod| {
+        pod.host_network
+            && DNS_PODS
+                .iter()
+                .any(|(key, value, _)| pod.labels.get(*key).map(String::as_str) == Some(value))
+    })
+}
+
 impl CiliumTier {
     /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods`, `nodes` and
     /// kube-apiserver's addresses `api_server`.

@@ -119,6 +119,7 @@
 mod admitted;
 pub(crate) mod cilium;
 mod cilium_tier;
+mod classes;
 mod cnp;
 mod compile;
 mod decision;
@@ -143,6 +144,7 @@ use crate::error::{Error, Location, Result};
 use crate::matrix::{Direction, Protocol};
 
 pub(crate) use self::admitted::{Admits, RuleRef};
+pub(crate) use self::classes::EndKey;
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
 pub use self::read::{PolicyFiles, read_cluster, read_policies};
@@ -309,7 +311,7 @@ impl fmt::Display for Side {
 }
 
 /// The decision on a connection, side by side.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Verdict {
     /// The source's egress side.
     pub egress: Decision,
@@ -327,7 +329,7 @@ impl Verdict {
 /// What one side of a connection (the source's egress or the destination's ingress) decides,
 /// and what decided it. Displayed in words: `allowed by a/x`, `denied (isolated by a/y)`,
 /// `denied by ClusterNetworkPolicy z spec.egress[1] (Admin tier, priority 5)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decision {
     /// How it ended.
     pub(crate) outcome: Outcome,
@@ -438,6 +440,8 @@ pub struct Index {
     behaviour: plugin::Behaviour,
     /// The policies the plugin enforces together with the NetworkPolicies (Cilium's).
     namespaced: Option<Arc<dyn Namespaced>>,
+    /// The class of every pod (see `classes`), worked out on first use.
+    classes: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Index {
@@ -586,6 +590,7 @@ impl Index {
             plugin,
             behaviour,
             namespaced: None,
+            classes: std::sync::OnceLock::new(),
         })
     }
 

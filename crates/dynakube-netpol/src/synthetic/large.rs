@@ -421,23 +421,27 @@ fn pods(
         cluster,
         count: 0,
         addresses: 0,
+        suffixes: 0,
         nodes: scale.nodes.max(1),
     };
     let mut named: BTreeMap<&str, String> = BTreeMap::new();
     system_pods(&mut writer, &mut named);
     dynatrace_pods(random, &mut writer, dynatrace, &mut named);
-    let apps = scale.pods.saturating_sub(writer.count);
+    let mut apps = scale.pods.saturating_sub(writer.count);
     let app_namespaces = &namespaces[3..];
-    for i in 0..apps {
-        let namespace = &app_namespaces[i % app_namespaces.len()];
-        let facts = app_pod(random, &mut writer, i, namespace);
-        if i < 2 * app_namespaces.len() {
-            let key = if i == 0 { "app" } else { "other-app" };
-            if i <= 1 {
-                named.insert(key, format!("{}/{}", facts.namespace, facts.name));
-            }
+    let mut deployment = 0;
+    while apps > 0 {
+        let namespace = &app_namespaces[deployment % app_namespaces.len()];
+        let replicas = (1 + random.below(5)).min(apps);
+        for facts in deployment_pods(random, &mut writer, (deployment, replicas), namespace) {
+            let key = if deployment == 0 { "app" } else { "other-app" };
+            named
+                .entry(key)
+                .or_insert_with(|| format!("{}/{}", facts.namespace, facts.name));
+            writer.write(&facts);
         }
-        writer.write(&facts);
+        apps -= replicas;
+        deployment += 1;
     }
     let get = |key: &str| named.get(key).cloned().unwrap_or_default();
     [
@@ -462,19 +466,30 @@ fn pods(
     .collect()
 }
 
-/// Gives pods their node and addresses as they are written.
+/// Gives pods their names, nodes and addresses, and writes them.
 struct PodWriter<'a> {
     cluster: &'a mut List,
+    /// The pods written.
     count: usize,
+    /// The pods placed, and so the last address given.
     addresses: u32,
+    /// The suffixes given.
+    suffixes: usize,
     nodes: usize,
 }
 
 impl PodWriter<'_> {
     /// The next node (round robin) and address.
     fn place(&mut self) -> (usize, u32) {
+        let node = self.addresses as usize % self.nodes;
         self.addresses += 1;
-        (self.count % self.nodes, self.addresses)
+        (node, self.addresses)
+    }
+
+    /// A suffix of a pod name that no other pod has.
+    fn suffix(&mut self) -> String {
+        self.suffixes += 1;
+        unique_suffix(self.suffixes)
     }
 
     fn write(&mut self, facts: &PodFacts) {
@@ -517,7 +532,7 @@ fn system_pods(writer: &mut PodWriter<'_>, named: &mut BTreeMap<&str, String>) {
             .collect()
     };
     for _ in 0..writer.nodes {
-        let name = format!("cilium-{}", unique_suffix(writer.count));
+        let name = format!("cilium-{}", writer.suffix());
         let mut facts = pod_facts(
             writer,
             (name, "kube-system"),
@@ -538,7 +553,7 @@ fn system_pods(writer: &mut PodWriter<'_>, named: &mut BTreeMap<&str, String>) {
         (Some("metrics".into()), 9153, Protocol::Tcp),
     ];
     for _ in 0..(writer.nodes / 250).max(2) {
-        let name = format!("coredns-5d78c9869d-{}", unique_suffix(writer.count));
+        let name = format!("coredns-5d78c9869d-{}", writer.suffix());
         let facts = pod_facts(
             writer,
             (name, "kube-system"),
@@ -594,8 +609,8 @@ fn dynatrace_pods(
         for i in 0..count {
             let name = match kind {
                 "StatefulSet" => format!("{base}-{i}"),
-                "DaemonSet" => format!("{base}-{}", unique_suffix(writer.count)),
-                _ => format!("{base}-{hash}-{}", unique_suffix(writer.count)),
+                "DaemonSet" => format!("{base}-{}", writer.suffix()),
+                _ => format!("{base}-{hash}-{}", writer.suffix()),
             };
             let owner = match kind {
                 "ReplicaSet" => format!("{base}-{hash}"),
@@ -643,17 +658,18 @@ fn component_name(component: Component) -> &'static str {
     }
 }
 
-/// Application pod number `i` in `namespace`: one of a Deployment's pods, with the labels and
-/// ports of the pods of [`super::cluster`].
-fn app_pod(
+/// The `replicas` pods of application Deployment number `number` in `namespace`, with the
+/// labels and ports of the pods of [`super::cluster`]: the same for every pod of the Deployment,
+/// which run on different nodes.
+fn deployment_pods(
     random: &mut Random,
     writer: &mut PodWriter<'_>,
-    i: usize,
+    (number, replicas): (usize, usize),
     namespace: &Namespace,
-) -> PodFacts {
+) -> Vec<PodFacts> {
     let tier = *random.pick(&TIERS);
     let app = format!("app-{}", random.below(5));
-    let hash = format!("{:010x}", (i / 5) as u64 * 0x9e37_79b9 % 0xff_ffff_ffff);
+    let hash = format!("{:010x}", number as u64 * 0x9e37_79b9 % 0xff_ffff_ffff);
     let mut labels = BTreeMap::from([
         ("app".to_string(), app.clone()),
         ("app.kubernetes.io/name".to_string(), app.clone()),
@@ -679,18 +695,22 @@ fn app_pod(
         ports.push((Some("sctp".into()), 3868, Protocol::Sctp));
     }
     let dual_stack = random.chance(20);
-    let deployment = format!("{app}-{tier}");
-    let name = format!("{deployment}-{hash}-{}", unique_suffix(writer.count));
-    let mut facts = pod_facts(
-        writer,
-        (name, &namespace.name),
-        labels,
-        ("ReplicaSet", format!("{deployment}-{hash}")),
-        ports,
-        false,
-    );
-    facts.dual_stack = dual_stack;
-    facts
+    let deployment = format!("{app}-{tier}-{number}");
+    (0..replicas)
+        .map(|_| {
+            let name = format!("{deployment}-{hash}-{}", writer.suffix());
+            let mut facts = pod_facts(
+                writer,
+                (name, &namespace.name),
+                labels.clone(),
+                ("ReplicaSet", format!("{deployment}-{hash}")),
+                ports.clone(),
+                false,
+            );
+            facts.dual_stack = dual_stack;
+            facts
+        })
+        .collect()
 }
 
 /// Every policy of the cluster: NetworkPolicies, ClusterNetworkPolicies and Cilium's.

@@ -56,6 +56,7 @@
 //! ```
 
 mod extras;
+mod groups;
 mod model;
 mod place;
 mod report;

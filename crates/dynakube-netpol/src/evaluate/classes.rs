@@ -1,0 +1,112 @@
+//! Pods the evaluator cannot tell apart, so that a caller deciding many connections (`verify`,
+//! which tries every pod of an endpoint) decides each kind of connection once.
+//!
+//! What every dialect looks at in a pod: its namespace, its labels, its container ports (named
+//! ports), whether it runs in the host network, and for Cilium's identity its service account
+//! (`compile`, `cnp`, `cilium::identity`). Its addresses only where address blocks match pods:
+//! NetworkPolicy `ipBlock`s on Calico, ClusterNetworkPolicy `networks` on every plugin but
+//! Cilium (`plugin`). The node it runs on only for Cilium, and only where the other end is a
+//! node's host (which is `host` to the pods on that node and `remote-node` to the others, and
+//! reaches its own pods always) or where the cluster DNS runs in the host network (a lookup is
+//! then decided against the pod's node). A pod in the host network is seen by its node's
+//! addresses: it is a class of its own. A connection of a pod to itself is its own case (Cilium
+//! always allows it), which the caller keeps apart.
+//!
+//! So two connections whose ends have equal [`EndKey`]s, and that have the same port, protocol
+//! and DNS name and both join a pod to itself or both not, are decided alike, with the same
+//! tiers, policies and rules.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use super::{ConnectionEnd, Index, NodeId, PodId};
+use crate::matrix::Protocol;
+
+/// A connection end as far as the evaluator tells ends apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum EndKey {
+    /// A pod, by its class, with its node where it matters.
+    Pod(u32, Option<Option<NodeId>>),
+    /// An address.
+    Ip(IpAddr),
+    /// A node's host network.
+    Node(NodeId),
+}
+
+/// What makes a pod's class (see the module's documentation).
+type ClassKey<'a> = (
+    usize,
+    &'a BTreeMap<String, String>,
+    Vec<(Option<&'a str>, u16, Protocol)>,
+    Option<&'a str>,
+    Option<&'a [IpAddr]>,
+    Option<PodId>,
+);
+
+impl Index {
+    /// The class of every pod, by [`PodId`] (worked out on first use).
+    fn pod_classes(&self) -> &[u32] {
+        self.classes.get_or_init(|| {
+            let addresses = self.addresses_match_pods();
+            let mut classes: HashMap<ClassKey<'_>, u32> = HashMap::new();
+            (self.pods.iter().enumerate())
+                .map(|(id, pod)| {
+                    let mut ports: Vec<(Option<&str>, u16, Protocol)> = (pod.ports.iter())
+                        .map(|p| (p.name.as_deref(), p.port, p.protocol))
+                        .collect();
+                    ports.sort_unstable();
+                    let own = (pod.host_network || self.infos[id].by_address).then_some(id);
+                    let key = (
+                        self.infos[id].namespace,
+                        &pod.labels,
+                        ports,
+                        pod.service_account.as_deref(),
+                        addresses.then_some(pod.ips.as_slice()),
+                        own,
+                    );
+                    let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
+                    *classes.entry(key).or_insert(next)
+                })
+                .collect()
+        })
+    }
+
+    /// Whether an address block of some policy may match pods, on this plugin.
+    fn addresses_match_pods(&self) -> bool {
+        (self.behaviour.ip_block.pods && !self.policies.is_empty())
+            || (self.behaviour.networks.pods && !self.cluster.is_empty())
+    }
+
+    /// Whether the node of a pod matters in its connections with `others`: Cilium's policies
+    /// take part, and one of `others` may be a node's host, or the cluster DNS runs in the host
+    /// network.
+    pub(crate) fn node_matters<'a>(
+        &self,
+        mut others: impl Iterator<Item = &'a ConnectionEnd>,
+    ) -> bool {
+        let host = |end: &ConnectionEnd| match end {
+            ConnectionEnd::Pod(id) => self.pods[*id].host_network,
+            ConnectionEnd::Node(_) => true,
+            ConnectionEnd::Ip(address) => self.node_ips.contains(address),
+        };
+        self.namespaced.is_some()
+            && (others.any(host) || super::cilium_tier::dns_in_host_network(&self.pods))
+    }
+
+    /// The key of `end`, with the node of a pod when `node` (see [`Index::node_matters`]).
+    ///
+    /// # Panics
+    ///
+    /// When a [`ConnectionEnd::Pod`] is not one of this index.
+    pub(crate) fn end_key(&self, end: &ConnectionEnd, node: bool) -> EndKey {
+        match end {
+            ConnectionEnd::Pod(id) => {
+                let at = node
+                    .then(|| (self.pods[*id].node.as_deref()).and_then(|name| self.node_id(name)));
+                EndKey::Pod(self.pod_classes()[*id], at)
+            }
+            ConnectionEnd::Ip(address) => EndKey::Ip(*address),
+            ConnectionEnd::Node(id) => EndKey::Node(*id),
+        }
+    }
+}
