@@ -100,6 +100,14 @@ impl CiliumTier {
     }
 }
 
+#[cfg(test)]
+impl CiliumTier {
+    /// The Cilium evaluator.
+    pub(crate) fn evaluator(&self) -> &cilium::Evaluator {
+        &self.evaluator
+    }
+}
+
 /// `end` as Cilium sees it; a destination address carries the name it was looked up by.
 fn end(end: &ConnectionEnd, name: Option<&str>) -> cilium::End {
     match end {

@@ -398,10 +398,6 @@ struct PodInfo {
     ingress: Vec<u32>,
     /// The NetworkPolicies isolating it for egress, in input order.
     egress: Vec<u32>,
-    /// The Admin tier ClusterNetworkPolicies whose subject it is, in order of priority.
-    admin: Vec<u32>,
-    /// The Baseline tier ClusterNetworkPolicies whose subject it is, in order of priority.
-    baseline: Vec<u32>,
 }
 
 /// The other end of a connection, as a rule's peers see it.
@@ -429,6 +425,8 @@ pub struct Index {
     policies: Vec<Policy>,
     /// The ClusterNetworkPolicies, by tier, priority and name.
     cluster: Vec<cnp::Compiled>,
+    /// The ClusterNetworkPolicies whose subject may be pods of a namespace, by namespace index.
+    namespace_tiers: Vec<NamespaceTiers>,
     /// The addresses of nodes and of the pods seen by their addresses.
     node_ips: HashSet<IpAddr>,
     /// The pods seen as pods, by address.
@@ -538,6 +536,7 @@ impl Index {
         let mut context = Context {
             interner: &mut interner,
             namespace_labels: &namespace_labels,
+            resolved: HashMap::new(),
         };
         let compiled = policies
             .iter()
@@ -559,21 +558,8 @@ impl Index {
             namespace_pods[info.namespace].push(id);
         }
         isolate(&mut infos, &compiled, &namespace_pods);
-        subjects(&mut infos, &cluster, &namespace_pods);
-        let mut node_ips: HashSet<IpAddr> = nodes
-            .iter()
-            .flat_map(|node| node.addresses.iter().copied())
-            .collect();
-        let mut pod_ips = HashMap::new();
-        for (id, (pod, info)) in pods.iter().zip(&infos).enumerate() {
-            if info.by_address {
-                node_ips.extend(pod.ips.iter().copied());
-            } else {
-                for ip in &pod.ips {
-                    pod_ips.entry(*ip).or_insert(id);
-                }
-            }
-        }
+        let namespace_tiers = subjects(&cluster, namespaces.len());
+        let (node_ips, pod_ips) = addresses(&nodes, &pods, &infos);
         Ok(Index {
             namespaces,
             pods,
@@ -584,6 +570,7 @@ impl Index {
             namespace_pods,
             policies: compiled,
             cluster,
+            namespace_tiers,
             node_ips,
             pod_ips,
             api_server,
@@ -592,6 +579,29 @@ impl Index {
             namespaced: None,
             classes: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The ClusterNetworkPolicies of `tier` whose subject the pod `info` is, in order of
+    /// priority: those of its namespace whose subject is every pod there, and those whose pod
+    /// selector selects it; none for a pod seen by its addresses (no subject).
+    fn tier_subjects<'a>(&'a self, tier: Tier, info: &PodInfo) -> std::borrow::Cow<'a, [u32]> {
+        use std::borrow::Cow;
+        let tier = match tier {
+            _ if info.by_address => return Cow::Borrowed(&[]),
+            Tier::Admin => 0,
+            Tier::Baseline => 1,
+            Tier::NetworkPolicy => return Cow::Borrowed(&[]),
+        };
+        let tiers = &self.namespace_tiers[info.namespace];
+        let every = &tiers.every[tier];
+        if tiers.selecting[tier].is_empty() {
+            return Cow::Borrowed(every);
+        }
+        let selected = (tiers.selecting[tier].iter().copied())
+            .filter(|&n| self.cluster[n as usize].pods.matches(&info.labels));
+        let mut merged: Vec<u32> = every.iter().copied().chain(selected).collect();
+        merged.sort_unstable();
+        Cow::Owned(merged)
     }
 
     /// The pods, indexed by [`PodId`].
@@ -1036,8 +1046,6 @@ fn pod_infos(
             by_address: pod.host_network && options.host_network == HostNetwork::NodeAddress,
             ingress: Vec::new(),
             egress: Vec::new(),
-            admin: Vec::new(),
-            baseline: Vec::new(),
         })
         .collect()
 }
@@ -1061,12 +1069,52 @@ fn isolate(infos: &mut [PodInfo], policies: &[Policy], pods_by_namespace: &[Vec<
     }
 }
 
-/// Records which ClusterNetworkPolicies have which pod as subject, in the order of `policies`
-/// (by tier, priority and name). Pods seen by their addresses are no subjects.
-fn subjects(infos: &mut [PodInfo], policies: &[cnp::Compiled], pods_by_namespace: &[Vec<PodId>]) {
+/// The addresses of nodes and of the pods seen by their addresses, and the pods seen as pods
+/// by address.
+fn addresses(
+    nodes: &[Node],
+    pods: &[Pod],
+    infos: &[PodInfo],
+) -> (HashSet<IpAddr>, HashMap<IpAddr, PodId>) {
+    let mut node_ips: HashSet<IpAddr> = nodes
+        .iter()
+        .flat_map(|node| node.addresses.iter().copied())
+        .collect();
+    let mut pod_ips = HashMap::new();
+    for (id, (pod, info)) in pods.iter().zip(infos).enumerate() {
+        if info.by_address {
+            node_ips.extend(pod.ips.iter().copied());
+        } else {
+            for ip in &pod.ips {
+                pod_ips.entry(*ip).or_insert(id);
+            }
+        }
+    }
+    (node_ips, pod_ips)
+}
+
+/// The ClusterNetworkPolicies of a namespace's pods, per tier (Admin, Baseline), each list in
+/// the order of the policies (by tier, priority and name).
+#[derive(Debug, Clone, Default)]
+struct NamespaceTiers {
+    /// Those whose subject is every pod of the namespace.
+    every: [Vec<u32>; 2],
+    /// Those whose subject is the pods of the namespace that their pod selector selects.
+    selecting: [Vec<u32>; 2],
+}
+
+/// Which ClusterNetworkPolicies may have pods of which namespace as subject (see
+/// [`Index::tier_subjects`]).
+fn subjects(policies: &[cnp::Compiled], namespaces: usize) -> Vec<NamespaceTiers> {
+    let mut by_namespace = vec![NamespaceTiers::default(); namespaces];
     for (number, policy) in policies.iter().enumerate() {
         let number = u32::try_from(number).unwrap_or(u32::MAX);
-        for (namespace, ids) in pods_by_namespace.iter().enumerate() {
+        let tier = match policy.tier {
+            Tier::Admin => 0,
+            Tier::Baseline => 1,
+            Tier::NetworkPolicy => continue,
+        };
+        for (namespace, tiers) in by_namespace.iter_mut().enumerate() {
             let selected = match &policy.namespaces {
                 Namespaces::Own => false,
                 Namespaces::All => true,
@@ -1075,19 +1123,14 @@ fn subjects(infos: &mut [PodInfo], policies: &[cnp::Compiled], pods_by_namespace
             if !selected {
                 continue;
             }
-            for &id in ids {
-                let info = &mut infos[id];
-                if info.by_address || !policy.pods.matches(&info.labels) {
-                    continue;
-                }
-                match policy.tier {
-                    Tier::Admin => info.admin.push(number),
-                    Tier::Baseline => info.baseline.push(number),
-                    Tier::NetworkPolicy => {}
-                }
+            if policy.pods.is_everything() {
+                tiers.every[tier].push(number);
+            } else {
+                tiers.selecting[tier].push(number);
             }
         }
     }
+    by_namespace
 }
 
 fn namespace_id(

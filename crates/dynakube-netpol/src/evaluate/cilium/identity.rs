@@ -24,6 +24,7 @@
 //!   identity derived from endpoint labels": `world` only, and node addresses too with
 //!   `policy-cidr-match-mode: nodes` ("Selecting nodes with CIDR / ipBlock").
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -47,7 +48,7 @@ pub(super) enum Who<'a> {
 #[derive(Debug, Clone)]
 pub(super) struct Peer<'a> {
     /// Its identity labels.
-    pub(super) labels: Labels,
+    pub(super) labels: Cow<'a, Labels>,
     /// The addresses CIDR rules may match (none for endpoints).
     pub(super) cidr_addresses: Vec<IpAddr>,
     /// Its node, when it is a host, for `fromNodes`/`toNodes`.
@@ -69,17 +70,10 @@ impl Evaluator {
                 }
             }
             End::Node(id) => Who::Host(Some(*id)),
-            End::Address { ip, name } => {
-                match self
-                    .cluster
-                    .nodes
-                    .iter()
-                    .position(|n| n.addresses.contains(ip))
-                {
-                    Some(node) => Who::Host(Some(node)),
-                    None => Who::Outside(*ip, name.as_deref()),
-                }
-            }
+            End::Address { ip, name } => match self.node_addresses.get(ip) {
+                Some(&node) => Who::Host(Some(node)),
+                None => Who::Outside(*ip, name.as_deref()),
+            },
         }
     }
 
@@ -90,6 +84,11 @@ impl Evaluator {
             Who::Host(node) => node,
             Who::Outside(..) => None,
         }
+    }
+
+    /// The identity labels of the endpoint `id`, made once.
+    pub(super) fn endpoint_labels_of(&self, id: usize) -> &Labels {
+        self.labels[id].get_or_init(|| self.endpoint_labels(&self.cluster.pods[id]))
     }
 
     /// The identity labels of the endpoint `pod`.
@@ -140,8 +139,8 @@ impl Evaluator {
     /// The peer `who` as seen from a subject on node `local`.
     pub(super) fn peer<'a>(&'a self, who: Who<'a>, local: Option<usize>) -> Peer<'a> {
         match who {
-            Who::Endpoint(_, pod) => Peer {
-                labels: self.endpoint_labels(pod),
+            Who::Endpoint(id, _) => Peer {
+                labels: Cow::Borrowed(self.endpoint_labels_of(id)),
                 cidr_addresses: Vec::new(),
                 node: None,
                 name: None,
@@ -157,7 +156,7 @@ impl Evaluator {
                     out.push(Label::reserved("kube-apiserver"));
                 }
                 Peer {
-                    labels: Labels(out),
+                    labels: Cow::Owned(Labels(out)),
                     cidr_addresses: if self.options.cidr_match_nodes {
                         addresses.to_vec()
                     } else {
@@ -173,7 +172,7 @@ impl Evaluator {
                     out.push(Label::reserved("kube-apiserver"));
                 }
                 Peer {
-                    labels: Labels(out),
+                    labels: Cow::Owned(Labels(out)),
                     cidr_addresses: vec![ip],
                     node: None,
                     name,

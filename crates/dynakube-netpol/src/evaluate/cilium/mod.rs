@@ -61,13 +61,15 @@ mod ports;
 mod raw;
 mod read;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 pub(crate) use self::compile::{Kind, Policy, PolicyRef, RuleRef};
 pub(crate) use self::decide::combine;
 pub(crate) use self::fqdn::Patterns;
+use self::labels::Labels;
 pub(crate) use self::read::{API_VERSION, kind_of, policy, read_policies};
 use crate::evaluate::ContainerPort;
 
@@ -273,6 +275,51 @@ pub(crate) struct Evaluator {
     options: Options,
     /// Node indices by name.
     nodes: BTreeMap<String, usize>,
+    /// Node indices by address (the first node of an address).
+    node_addresses: HashMap<IpAddr, usize>,
+    /// Which rules may select what (see [`Rules`]).
+    rules: Rules,
+    /// The identity labels of each pod, made on first use.
+    labels: Vec<OnceLock<Labels>>,
+    /// The rules selecting each pod, by policy and rule number, found on first use.
+    selecting: Vec<OnceLock<Vec<(u32, u32)>>>,
+}
+
+/// The rules of the policies by what they may select, each list in the order of the policies
+/// and their rules: a namespaced policy's `endpointSelector` selects pods of its namespace only
+/// (the reader completes it so), a clusterwide one's pods of any namespace, a `nodeSelector`
+/// nodes only.
+#[derive(Debug, Clone, Default)]
+struct Rules {
+    /// The endpoint rules of the namespaced policies, by namespace.
+    namespaced: HashMap<String, Vec<(u32, u32)>>,
+    /// The endpoint rules of the clusterwide policies.
+    clusterwide: Vec<(u32, u32)>,
+    /// The node rules (host policies).
+    hosts: Vec<(u32, u32)>,
+}
+
+impl Rules {
+    fn new(policies: &[Policy]) -> Self {
+        let mut rules = Rules::default();
+        for (p, policy) in policies.iter().enumerate() {
+            for (r, rule) in policy.rules.iter().enumerate() {
+                let number = (
+                    u32::try_from(p).unwrap_or(u32::MAX),
+                    u32::try_from(r).unwrap_or(u32::MAX),
+                );
+                let list = match (&rule.subject, &policy.reference.namespace) {
+                    (compile::Subject::Nodes(_), _) => &mut rules.hosts,
+                    (compile::Subject::Endpoints(_), Some(namespace)) => {
+                        rules.namespaced.entry(namespace.clone()).or_default()
+                    }
+                    (compile::Subject::Endpoints(_), None) => &mut rules.clusterwide,
+                };
+                list.push(number);
+            }
+        }
+        rules
+    }
 }
 
 impl Evaluator {
@@ -285,11 +332,22 @@ impl Evaluator {
             .enumerate()
             .map(|(i, n)| (n.name.clone(), i))
             .collect();
+        let mut node_addresses = HashMap::new();
+        for (i, node) in cluster.nodes.iter().enumerate() {
+            for address in &node.addresses {
+                node_addresses.entry(*address).or_insert(i);
+            }
+        }
+        let pods = cluster.pods.len();
         Evaluator {
+            rules: Rules::new(&policies),
             policies,
             cluster,
             options,
             nodes,
+            node_addresses,
+            labels: std::iter::repeat_with(OnceLock::new).take(pods).collect(),
+            selecting: std::iter::repeat_with(OnceLock::new).take(pods).collect(),
         }
     }
 

@@ -13,7 +13,7 @@ use super::compile::{Matches, Peer, Rule};
 use crate::evaluate::RuleRef;
 use crate::evaluate::compile::Namespaces;
 use crate::evaluate::sets::{AddressSet, PodSet, Space};
-use crate::evaluate::{Index, PodInfo, rules_of};
+use crate::evaluate::{Index, PodInfo, Tier, rules_of};
 use crate::matrix::Direction;
 
 /// The connections one pod's side allows, each part with the rule that allows it (none for
@@ -81,8 +81,13 @@ impl Index {
     ) -> Allowed {
         let info = &self.infos[id];
         let mut allowed = Allowed::new();
-        let (mut rest, passed) =
-            self.tier_sets(&info.admin, direction, info, universe, &mut allowed);
+        let (mut rest, passed) = self.tier_sets(
+            &self.tier_subjects(Tier::Admin, info),
+            direction,
+            info,
+            universe,
+            &mut allowed,
+        );
         rest = rest.union(&passed);
         let isolating = match direction {
             Direction::Ingress => &info.ingress,
@@ -107,7 +112,8 @@ impl Index {
             }
             return allowed;
         }
-        let (rest, passed) = self.tier_sets(&info.baseline, direction, info, rest, &mut allowed);
+        let baseline = self.tier_subjects(Tier::Baseline, info);
+        let (rest, passed) = self.tier_sets(&baseline, direction, info, rest, &mut allowed);
         let rest = rest.union(&passed);
         if !rest.is_empty() {
             allowed.push((None, rest));
