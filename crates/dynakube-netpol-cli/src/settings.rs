@@ -570,6 +570,27 @@ pub fn read(file: &str, limits: &Limits) -> anyhow::Result<String> {
     read_path(Path::new(file), limits)
 }
 
+/// Reads the namespaces, pods and nodes of the dumps `names` (files, or directories as
+/// [`crate::inputs::expand`] walks them), in order.
+pub fn read_cluster(
+    names: &[String],
+    recursive: bool,
+    limits: &Limits,
+) -> anyhow::Result<dynakube_netpol::evaluate::Cluster> {
+    let mut cluster = dynakube_netpol::evaluate::Cluster::default();
+    for name in names {
+        for name in crate::inputs::expand(name, recursive)? {
+            let more =
+                dynakube_netpol::evaluate::read_cluster(&name, &read(&name, limits)?, limits)?;
+            cluster.namespaces.extend(more.namespaces);
+            cluster.pods.extend(more.pods);
+            cluster.nodes.extend(more.nodes);
+            cluster.api_server.extend(more.api_server);
+        }
+    }
+    Ok(cluster)
+}
+
 /// Reads the file at `path`.
 pub fn read_path(path: &Path, limits: &Limits) -> anyhow::Result<String> {
     let name = path.display().to_string();

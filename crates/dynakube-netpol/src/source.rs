@@ -104,7 +104,16 @@ pub fn read_file(name: &str, path: &Path, limits: &Limits) -> Result<String> {
             file_type(&opened)
         )));
     }
-    read_bounded(name, file, limits)
+    // Room for the whole file at once (a dump of a large cluster is hundreds of megabytes),
+    // within the limit.
+    let room =
+        usize::try_from(opened.len()).map_or(limits.max_bytes, |len| len.min(limits.max_bytes));
+    read_into(
+        name,
+        file,
+        limits,
+        Vec::with_capacity(room.saturating_add(1)),
+    )
 }
 
 /// The operating system's explanation without the error number Rust appends to it
@@ -119,11 +128,15 @@ fn io_reason(error: &std::io::Error) -> String {
 
 /// Reads `reader` (standard input, say), named `name` in messages, up to `limits.max_bytes`.
 pub fn read_bounded(name: &str, reader: impl Read, limits: &Limits) -> Result<String> {
+    read_into(name, reader, limits, Vec::new())
+}
+
+/// [`read_bounded`] into `bytes`.
+fn read_into(name: &str, reader: impl Read, limits: &Limits, mut bytes: Vec<u8>) -> Result<String> {
     let error = |reason: String| Error::Read {
         file: name.to_string(),
         reason,
     };
-    let mut bytes = Vec::new();
     reader
         .take(u64::try_from(limits.max_bytes).map_or(u64::MAX, |max| max.saturating_add(1)))
         .read_to_end(&mut bytes)
@@ -460,6 +473,20 @@ mod tests {
                 .to_string(),
             "d.json, document 1: line 1, column 70: brackets nested deeper than 64 levels; set the setting `max-depth` to LEVELS to raise the limit (at most 128), if this is intended"
         );
+    }
+
+    #[test]
+    fn json_nesting_counts_brackets_outside_strings() {
+        let within = nesting::json_within;
+        assert!(within("{\"a\": [[1]]}", 3));
+        assert!(!within("{\"a\": [[1]]}", 2));
+        assert!(within("{\"a\": \"[[[[\", \"b\\\"[[[\": {}}", 2));
+        assert!(within("{\"a\": \"\\\\\", \"b\": [1]}", 2));
+        assert!(!within("{\"a\": \"\\\\\", \"b\": [[1]]}", 2));
+        // Text that is no JSON ends without a panic: a string left open, a last backslash.
+        assert!(within("{\"a\": \"[[[", 1));
+        assert!(within("{\"a\": \"\\", 1));
+        assert!(within("\"", 0));
     }
 
     #[test]

@@ -52,16 +52,31 @@ pub(crate) fn check(text: &str, max: usize) -> Result<(), TooDeep> {
 /// do not count; on text that is no JSON the answer means nothing (the JSON parser refuses
 /// such text).
 pub(crate) fn json_within(text: &str, max: usize) -> bool {
+    /// The bytes that matter outside strings: a quote, and brackets that open and close.
+    const SPECIAL: [bool; 256] = {
+        let mut table = [false; 256];
+        table[b'"' as usize] = true;
+        table[b'[' as usize] = true;
+        table[b'{' as usize] = true;
+        table[b']' as usize] = true;
+        table[b'}' as usize] = true;
+        table
+    };
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut at = 0;
     while at < bytes.len() {
-        match bytes[at] {
+        let byte = bytes[at];
+        at += 1;
+        if !SPECIAL[usize::from(byte)] {
+            continue;
+        }
+        match byte {
             b'"' => {
                 // To the closing quote, past escaped characters.
-                at += 1;
-                while at < bytes.len() {
-                    match memchr::memchr2(b'"', b'\\', &bytes[at..]) {
+                loop {
+                    let rest = bytes.get(at..).unwrap_or_default();
+                    match memchr::memchr2(b'"', b'\\', rest) {
                         Some(found) if bytes[at + found] == b'\\' => at += found + 2,
                         Some(found) => {
                             at += found + 1;
@@ -70,7 +85,6 @@ pub(crate) fn json_within(text: &str, max: usize) -> bool {
                         None => return true,
                     }
                 }
-                continue;
             }
             b'[' | b'{' => {
                 depth += 1;
@@ -78,10 +92,8 @@ pub(crate) fn json_within(text: &str, max: usize) -> bool {
                     return false;
                 }
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+            _ => depth = depth.saturating_sub(1),
         }
-        at += 1;
     }
     true
 }

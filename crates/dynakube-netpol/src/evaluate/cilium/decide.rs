@@ -197,9 +197,7 @@ impl Evaluator {
     fn selecting<'a>(&'a self, me: Who<'a>) -> Option<Selecting<'a>> {
         let found;
         let numbers: &[(u32, u32)] = match me {
-            Who::Endpoint(id, pod) => {
-                self.selecting[id].get_or_init(|| self.endpoint_rules(id, pod))
-            }
+            Who::Endpoint(id, pod) => self.selecting[id].get_or_init(|| self.endpoint_rules(pod)),
             Who::Host(node) => {
                 let labels = self.node_labels(node);
                 found = (self.rules.hosts.iter().copied())
@@ -222,11 +220,11 @@ impl Evaluator {
         &self.policies[policy as usize].rules[rule as usize]
     }
 
-    /// The rules selecting the endpoint `id`, by policy and rule number in their order: the
+    /// The rules selecting the endpoint `pod`, by policy and rule number in their order: the
     /// clusterwide ones and those of the namespaces its identity labels name (its own, and any
     /// a label of the same key names), whose selector selects its identity labels.
-    fn endpoint_rules(&self, id: usize, pod: &super::Pod) -> Vec<(u32, u32)> {
-        let labels = self.endpoint_labels_of(id);
+    fn endpoint_rules(&self, pod: &super::Pod) -> Vec<(u32, u32)> {
+        let labels = &self.endpoint_labels(pod);
         let mut candidates: Vec<(u32, u32)> = self.rules.clusterwide.clone();
         let mut namespaces = vec![pod.namespace.as_str()];
         namespaces.extend(labels.0.iter().filter_map(|l| {

@@ -24,7 +24,6 @@
 //!   identity derived from endpoint labels": `world` only, and node addresses too with
 //!   `policy-cidr-match-mode: nodes` ("Selecting nodes with CIDR / ipBlock").
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -48,7 +47,7 @@ pub(super) enum Who<'a> {
 #[derive(Debug, Clone)]
 pub(super) struct Peer<'a> {
     /// Its identity labels.
-    pub(super) labels: Cow<'a, Labels>,
+    pub(super) labels: Labels,
     /// The addresses CIDR rules may match (none for endpoints).
     pub(super) cidr_addresses: Vec<IpAddr>,
     /// Its node, when it is a host, for `fromNodes`/`toNodes`.
@@ -84,11 +83,6 @@ impl Evaluator {
             Who::Host(node) => node,
             Who::Outside(..) => None,
         }
-    }
-
-    /// The identity labels of the endpoint `id`, made once.
-    pub(super) fn endpoint_labels_of(&self, id: usize) -> &Labels {
-        self.labels[id].get_or_init(|| self.endpoint_labels(&self.cluster.pods[id]))
     }
 
     /// The identity labels of the endpoint `pod`.
@@ -139,8 +133,8 @@ impl Evaluator {
     /// The peer `who` as seen from a subject on node `local`.
     pub(super) fn peer<'a>(&'a self, who: Who<'a>, local: Option<usize>) -> Peer<'a> {
         match who {
-            Who::Endpoint(id, _) => Peer {
-                labels: Cow::Borrowed(self.endpoint_labels_of(id)),
+            Who::Endpoint(_, pod) => Peer {
+                labels: self.endpoint_labels(pod),
                 cidr_addresses: Vec::new(),
                 node: None,
                 name: None,
@@ -156,7 +150,7 @@ impl Evaluator {
                     out.push(Label::reserved("kube-apiserver"));
                 }
                 Peer {
-                    labels: Cow::Owned(Labels(out)),
+                    labels: Labels(out),
                     cidr_addresses: if self.options.cidr_match_nodes {
                         addresses.to_vec()
                     } else {
@@ -172,7 +166,7 @@ impl Evaluator {
                     out.push(Label::reserved("kube-apiserver"));
                 }
                 Peer {
-                    labels: Cow::Owned(Labels(out)),
+                    labels: Labels(out),
                     cidr_addresses: vec![ip],
                     node: None,
                     name,

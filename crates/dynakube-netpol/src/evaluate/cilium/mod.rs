@@ -69,7 +69,6 @@ use std::sync::OnceLock;
 pub(crate) use self::compile::{Kind, Policy, PolicyRef, RuleRef};
 pub(crate) use self::decide::combine;
 pub(crate) use self::fqdn::Patterns;
-use self::labels::Labels;
 pub(crate) use self::read::{API_VERSION, kind_of, policy, read_policies};
 use crate::evaluate::ContainerPort;
 
@@ -279,8 +278,6 @@ pub(crate) struct Evaluator {
     node_addresses: HashMap<IpAddr, usize>,
     /// Which rules may select what (see [`Rules`]).
     rules: Rules,
-    /// The identity labels of each pod, made on first use.
-    labels: Vec<OnceLock<Labels>>,
     /// The rules selecting each pod, by policy and rule number, found on first use.
     selecting: Vec<OnceLock<Vec<(u32, u32)>>>,
 }
@@ -346,7 +343,6 @@ impl Evaluator {
             options,
             nodes,
             node_addresses,
-            labels: std::iter::repeat_with(OnceLock::new).take(pods).collect(),
             selecting: std::iter::repeat_with(OnceLock::new).take(pods).collect(),
         }
     }
