@@ -39,12 +39,12 @@ pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {
 }
 
 impl CiliumTier {
-    /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods`, `nodes` and
-    /// kube-apiserver's addresses `api_server`.
+    /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods` (shared),
+    /// `nodes` and kube-apiserver's addresses `api_server`.
     pub(crate) fn new(
         policies: Vec<cilium::Policy>,
         namespaces: &[Namespace],
-        pods: &[Pod],
+        pods: &std::sync::Arc<[Pod]>,
         nodes: &[Node],
         api_server: &[std::net::IpAddr],
     ) -> CiliumTier {
@@ -71,18 +71,7 @@ impl CiliumTier {
                 .iter()
                 .map(|n| (n.name.clone(), n.labels.clone()))
                 .collect(),
-            pods: pods
-                .iter()
-                .map(|p| cilium::Pod {
-                    name: p.name.clone(),
-                    namespace: p.namespace.clone(),
-                    labels: p.labels.clone(),
-                    service_account: p.service_account.clone(),
-                    node: p.node.clone(),
-                    host_network: p.host_network,
-                    ports: p.ports.clone(),
-                })
-                .collect(),
+            pods: std::sync::Arc::clone(pods),
             nodes: nodes
                 .iter()
                 .map(|n| cilium::Node {

@@ -414,7 +414,8 @@ enum View<'a> {
 #[derive(Debug, Clone)]
 pub struct Index {
     namespaces: Vec<Namespace>,
-    pods: Vec<Pod>,
+    /// The pods, shared with the dialects enforced with the NetworkPolicies (Cilium's).
+    pods: Arc<[Pod]>,
     nodes: Vec<Node>,
     pod_ids: HashMap<String, HashMap<String, PodId>>,
     node_ids: HashMap<String, NodeId>,
@@ -562,7 +563,7 @@ impl Index {
         let (node_ips, pod_ips) = addresses(&nodes, &pods, &infos);
         Ok(Index {
             namespaces,
-            pods,
+            pods: pods.into(),
             nodes,
             pod_ids,
             node_ids,

@@ -505,7 +505,7 @@ mod tests {
             Index::with_options(cluster.clone(), &policies, Options::default())
                 .unwrap()
                 .namespaces(),
-            &cluster.pods,
+            &cluster.pods.clone().into(),
             &cluster.nodes,
             &cluster.api_server,
         );

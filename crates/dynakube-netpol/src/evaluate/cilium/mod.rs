@@ -64,7 +64,7 @@ mod read;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub(crate) use self::compile::{Kind, Policy, PolicyRef, RuleRef};
 pub(crate) use self::decide::combine;
@@ -105,24 +105,12 @@ impl Default for Options {
     }
 }
 
-/// A pod, as far as Cilium's policies care.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Pod {
-    /// The name.
-    pub(crate) name: String,
-    /// The namespace.
-    pub(crate) namespace: String,
-    /// The labels (`metadata.labels`).
-    pub(crate) labels: BTreeMap<String, String>,
-    /// `spec.serviceAccountName`; `default` when absent, as Kubernetes sets it.
-    pub(crate) service_account: Option<String>,
-    /// `spec.nodeName`: the node it runs on, by name.
-    pub(crate) node: Option<String>,
-    /// `spec.hostNetwork`: a host-network pod is part of its node's host, not an endpoint.
-    pub(crate) host_network: bool,
-    /// The ports of its containers, for named ports.
-    pub(crate) ports: Vec<ContainerPort>,
-}
+/// A pod, as far as Cilium's policies care: the evaluator's own, whose pods it shares (its
+/// name, namespace, labels, `spec.serviceAccountName` (`default` when absent, as Kubernetes
+/// sets it), `spec.nodeName`, `spec.hostNetwork` (a host-network pod is part of its node's
+/// host, not an endpoint) and container ports, for named ports; its addresses Cilium does not
+/// look at).
+pub(crate) use crate::evaluate::Pod;
 
 /// A node.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -150,8 +138,8 @@ pub(crate) struct DnsServer {
 pub(crate) struct Cluster {
     /// The labels of every namespace, by name (including `kubernetes.io/metadata.name`).
     pub(crate) namespaces: BTreeMap<String, BTreeMap<String, String>>,
-    /// The pods.
-    pub(crate) pods: Vec<Pod>,
+    /// The pods, shared with the evaluator of the other dialects.
+    pub(crate) pods: Arc<[Pod]>,
     /// The nodes.
     pub(crate) nodes: Vec<Node>,
     /// The addresses kube-apiserver serves on, as pods reach it after the `kubernetes` Service
