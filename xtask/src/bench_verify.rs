@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use dynakube_netpol::synthetic::{Scale, large_cluster};
+use dynakube_netpol::synthetic::{Size, large_cluster};
 
 use crate::cargo;
 
@@ -35,15 +35,28 @@ struct Usage {
 /// The options of the job.
 struct Options {
     runs: usize,
-    scale: Scale,
+    size: Size,
+    nodes: usize,
     yaml: bool,
 }
+
+/// The largest cluster Kubernetes supports, with 10,000 NetworkPolicies (and so 1,000
+/// ClusterNetworkPolicies and 1,000 Cilium policies), in 2,000 namespaces.
+const LARGEST: (Size, usize) = (
+    Size {
+        namespaces: 2_000,
+        pods: 150_000,
+        policies: 10_000,
+    },
+    5_000,
+);
 
 impl Options {
     fn parse(args: &[&str]) -> Result<Options> {
         let mut options = Options {
             runs: 5,
-            scale: Scale::default(),
+            size: LARGEST.0,
+            nodes: LARGEST.1,
             yaml: true,
         };
         let mut args = args.iter();
@@ -57,15 +70,13 @@ impl Options {
                 .with_context(|| format!("{arg} needs a number"))?
                 .parse()
                 .with_context(|| format!("{arg} needs a number"))?;
-            let scale = &mut options.scale;
+            let size = &mut options.size;
             match arg {
                 "--runs" => options.runs = value.max(1),
-                "--nodes" => scale.nodes = value,
-                "--namespaces" => scale.namespaces = value,
-                "--pods" => scale.pods = value,
-                "--network-policies" => scale.network_policies = value,
-                "--cluster-network-policies" => scale.cluster_network_policies = value,
-                "--cilium-policies" => scale.cilium_policies = value,
+                "--nodes" => options.nodes = value,
+                "--namespaces" => size.namespaces = value,
+                "--pods" => size.pods = value,
+                "--policies" => size.policies = value,
                 other => bail!("bench-verify: unknown option {other}"),
             }
         }
@@ -81,20 +92,15 @@ pub fn run(root: &Path, args: &[&str]) -> Result<()> {
         root,
         &["build", "--release", "--package", cargo::CLI_PACKAGE],
     )?;
-    let scale = &options.scale;
+    let size = &options.size;
     let dir = cargo::metadata(root)?
         .target_dir
         .join("bench-verify")
         .join(format!(
-            "{}-nodes-{}-pods-{}-namespaces-{}-{}-{}-policies",
-            scale.nodes,
-            scale.pods,
-            scale.namespaces,
-            scale.network_policies,
-            scale.cluster_network_policies,
-            scale.cilium_policies
+            "{}-nodes-{}-pods-{}-namespaces-{}-policies",
+            options.nodes, size.pods, size.namespaces, size.policies,
         ));
-    write_inputs(&dir, &options.scale)?;
+    write_inputs(&dir, *size, options.nodes)?;
     let bytes = |name: &str| std::fs::metadata(dir.join(name)).map_or(0, |m| m.len());
     println!(
         "inputs in {}: cluster.json {} MB, policies.json {} MB",
@@ -136,7 +142,7 @@ pub fn run(root: &Path, args: &[&str]) -> Result<()> {
 
 /// Writes the generated files into `dir`, unless they are there (a file `complete` is written
 /// last).
-fn write_inputs(dir: &Path, scale: &Scale) -> Result<()> {
+fn write_inputs(dir: &Path, size: Size, nodes: usize) -> Result<()> {
     let stamp = dir.join("complete");
     if stamp.is_file() {
         return Ok(());
@@ -144,10 +150,10 @@ fn write_inputs(dir: &Path, scale: &Scale) -> Result<()> {
     println!("==> writing the generated cluster into {}", dir.display());
     let started = Instant::now();
     std::fs::create_dir_all(dir)?;
-    for (name, text) in large_cluster(scale, 1) {
+    for (name, text) in large_cluster(size, nodes, 1) {
         std::fs::write(dir.join(name), text)?;
     }
-    std::fs::write(&stamp, format!("{scale:?}\n"))?;
+    std::fs::write(&stamp, format!("{size:?}, {nodes} nodes\n"))?;
     println!("==> written in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

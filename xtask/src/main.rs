@@ -15,7 +15,7 @@
 //!   1,000 and 10,000) with the release CLI into `target/bench-output/`, and prints the time,
 //!   files and bytes of each run;
 //! - `bench-verify [--runs N] [--no-yaml] [--nodes N] [--namespaces N] [--pods N]
-//!   [--network-policies N] [--cluster-network-policies N] [--cilium-policies N]`: runs
+//!   [--policies N]`: runs
 //!   `verify` and `explain` of the release CLI on a generated cluster (by default the largest
 //!   Kubernetes supports, written once into `bench-verify/` of the target directory) and prints
 //!   the wall time, CPU time and peak memory of each (see the `bench_verify` module);

@@ -580,8 +580,12 @@ pub fn read_cluster(
     let mut cluster = dynakube_netpol::evaluate::Cluster::default();
     for name in names {
         for name in crate::inputs::expand(name, recursive)? {
-            let more =
-                dynakube_netpol::evaluate::read_cluster(&name, &read(&name, limits)?, limits)?;
+            // A file is read as it streams by, standard input whole.
+            let more = if name == "-" {
+                dynakube_netpol::evaluate::read_cluster(&name, &read(&name, limits)?, limits)?
+            } else {
+                dynakube_netpol::evaluate::read_cluster_file(&name, Path::new(&name), limits)?
+            };
             cluster.namespaces.extend(more.namespaces);
             cluster.pods.extend(more.pods);
             cluster.nodes.extend(more.nodes);

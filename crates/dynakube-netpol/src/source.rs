@@ -84,6 +84,21 @@ impl Default for Limits {
 /// most `limits.max_bytes`. Devices, pipes, sockets and directories are refused before they
 /// are read, so that `/dev/zero` or a FIFO cannot stall or exhaust the tool.
 pub fn read_file(name: &str, path: &Path, limits: &Limits) -> Result<String> {
+    let (file, length) = open_file(name, path)?;
+    // Room for the whole file at once (a dump of a large cluster is hundreds of megabytes),
+    // within the limit.
+    let room = usize::try_from(length).map_or(limits.max_bytes, |len| len.min(limits.max_bytes));
+    read_into(
+        name,
+        file,
+        limits,
+        Vec::with_capacity(room.saturating_add(1)),
+    )
+}
+
+/// Opens the file at `path`, named `name` in messages, as [`read_file`] does: a regular file
+/// (or a link to one) only; with its length.
+pub(crate) fn open_file(name: &str, path: &Path) -> Result<(std::fs::File, u64)> {
     let error = |reason: String| Error::Read {
         file: name.to_string(),
         reason,
@@ -104,16 +119,7 @@ pub fn read_file(name: &str, path: &Path, limits: &Limits) -> Result<String> {
             file_type(&opened)
         )));
     }
-    // Room for the whole file at once (a dump of a large cluster is hundreds of megabytes),
-    // within the limit.
-    let room =
-        usize::try_from(opened.len()).map_or(limits.max_bytes, |len| len.min(limits.max_bytes));
-    read_into(
-        name,
-        file,
-        limits,
-        Vec::with_capacity(room.saturating_add(1)),
-    )
+    Ok((file, opened.len()))
 }
 
 /// The operating system's explanation without the error number Rust appends to it
@@ -439,7 +445,7 @@ mod tests {
             cluster_network_policies: 20,
             cilium_policies: 20,
         };
-        for (name, text) in crate::synthetic::large_cluster(&scale, 2) {
+        for (name, text) in crate::synthetic::large_files(&scale, 2) {
             if name.ends_with(".json") {
                 let json = json_document(&name, &text, &Limits::default());
                 let json = json.expect("JSON").unwrap();

@@ -68,44 +68,35 @@ impl Size {
     };
 }
 
-/// How big a generated cluster for `verify` and `explain` at scale is ([`large_cluster`]). The
-/// default is the largest cluster Kubernetes supports ("Considerations for large clusters": at
-/// most 5,000 nodes and 150,000 pods) with 10,000 NetworkPolicies, 1,000 ClusterNetworkPolicies
-/// and 1,000 Cilium policies, in 2,000 namespaces.
+/// How big a generated cluster for `verify` and `explain` at scale is (see [`large_cluster`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scale {
+pub(crate) struct Scale {
     /// Nodes.
-    pub nodes: usize,
+    pub(crate) nodes: usize,
     /// Namespaces, at least 4 (`kube-system`, `monitoring` and `dynatrace` come first, then
     /// the applications').
-    pub namespaces: usize,
+    pub(crate) namespaces: usize,
     /// Pods, those of the DaemonSets (three on every node) and of the system and Dynatrace
     /// workloads included; the rest are applications'.
-    pub pods: usize,
+    pub(crate) pods: usize,
     /// NetworkPolicies, spread round-robin over the application namespaces.
-    pub network_policies: usize,
+    pub(crate) network_policies: usize,
     /// ClusterNetworkPolicies (`policy.networking.k8s.io/v1alpha2`), of both tiers.
-    pub cluster_network_policies: usize,
+    pub(crate) cluster_network_policies: usize,
     /// Cilium's policies: every tenth a CiliumClusterwideNetworkPolicy, the others
     /// CiliumNetworkPolicies in the application namespaces.
-    pub cilium_policies: usize,
+    pub(crate) cilium_policies: usize,
 }
 
-impl Default for Scale {
-    fn default() -> Self {
-        Scale {
-            nodes: 5_000,
-            namespaces: 2_000,
-            pods: 150_000,
-            network_policies: 10_000,
-            cluster_network_policies: 1_000,
-            cilium_policies: 1_000,
-        }
-    }
-}
-
-/// The files of a generated cluster of `scale` from `seed`, by name, for `verify` and `explain`
-/// as a user runs them on a cluster that runs Cilium:
+/// The files of a generated cluster of `size` and `nodes` nodes from `seed`, by name, for
+/// `verify` and `explain` as a user runs them on a cluster that runs Cilium. `size` counts the
+/// pods (those of the DaemonSets, three on every node, and of the system and Dynatrace
+/// workloads included), the namespaces (at least 4: `kube-system`, `monitoring` and
+/// `dynatrace`, then the applications') and the NetworkPolicies; a tenth as many
+/// ClusterNetworkPolicies (of both tiers) and as many Cilium policies (every tenth clusterwide)
+/// come with them. The largest cluster Kubernetes supports ("Considerations for large
+/// clusters": at most 5,000 nodes and 150,000 pods), with 10,000 NetworkPolicies, is
+/// `Size { namespaces: 2_000, pods: 150_000, policies: 10_000 }` and 5,000 nodes.
 ///
 /// - `dynakube.yaml`, `cluster-profile.yaml`, `hosts.yaml`: a DynaKube (cloud-native full stack,
 ///   a routing ActiveGate of three replicas), the cluster profile and the tenant's address;
@@ -118,12 +109,26 @@ impl Default for Scale {
 /// - `explain.txt`: connections to ask `explain` about, one a line: source, destination and
 ///   `PORT/PROTOCOL`.
 ///
-/// The same scale and seed give the same files.
+/// The same size, nodes and seed give the same files.
 ///
 /// # Panics
 ///
 /// When the generator's own DynaKube does not generate (a bug).
-pub fn large_cluster(scale: &Scale, seed: u64) -> Vec<(String, String)> {
+pub fn large_cluster(size: Size, nodes: usize, seed: u64) -> Vec<(String, String)> {
+    let scale = Scale {
+        nodes,
+        namespaces: size.namespaces,
+        pods: size.pods,
+        network_policies: size.policies,
+        cluster_network_policies: size.policies / 10,
+        cilium_policies: size.policies / 10,
+    };
+    large::files(&scale, seed)
+}
+
+/// [`large_cluster`] of any mix of policies.
+#[cfg(test)]
+pub(crate) fn large_files(scale: &Scale, seed: u64) -> Vec<(String, String)> {
     large::files(scale, seed)
 }
 

@@ -229,6 +229,20 @@ pub(crate) fn objects<P: PodParts>(
     Ok(())
 }
 
+/// An object of a dump read from JSON `bytes`, as far as its kind needs.
+pub(super) fn parse_raw<P: PodParts>(bytes: &[u8]) -> serde_json::Result<Raw<P>> {
+    serde_json::from_slice(bytes)
+}
+
+/// Hands what `raw`, read at `location`, holds to `visit`.
+pub(super) fn collect_raw<P>(
+    raw: Raw<P>,
+    location: &Location,
+    visit: &mut dyn FnMut(&Location, Item<P>) -> Result<()>,
+) -> Result<()> {
+    collect(raw, location, visit)
+}
+
 /// Hands what `raw`, read at `location`, holds to `visit`.
 fn collect<P>(
     raw: Raw<P>,
@@ -347,7 +361,7 @@ fn port(location: &Location, field: String, number: i64) -> Result<u16> {
 }
 
 /// An object of a dump, read as far as its kind needs.
-enum Raw<P> {
+pub(super) enum Raw<P> {
     /// A list: its items.
     List(Vec<Raw<P>>),
     /// A pod, typed.
@@ -500,7 +514,7 @@ struct Meta {
 
 /// A pod as a profile reads it.
 #[derive(Debug, Default)]
-struct RawPod {
+pub(super) struct RawPod {
     metadata: Meta,
     spec: PodSpec,
     status: PodStatus,
@@ -563,7 +577,7 @@ impl PodParts for RawPod {
 
 impl RawPod {
     /// The pod read at `location`.
-    fn facts(self, location: &Location) -> Result<Pod> {
+    pub(super) fn facts(self, location: &Location) -> Result<Pod> {
         let ips = match (self.status.pod_ips, self.status.pod_ip) {
             (Some(ips), _) if !ips.is_empty() => ips
                 .iter()

@@ -147,7 +147,7 @@ pub(crate) use self::admitted::{Admits, RuleRef};
 pub(crate) use self::classes::EndKey;
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
-pub use self::read::{PolicyFiles, read_cluster, read_policies};
+pub use self::read::{PolicyFiles, read_cluster, read_cluster_file, read_policies};
 pub(crate) use self::tiers::{Namespaced, Query};
 pub use self::write::Case;
 

@@ -267,31 +267,58 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
     read_thoroughly(file, text, limits)
 }
 
+/// [`read_cluster`] of the file at `path`, named `file` in messages (a regular file, as
+/// [`crate::source::read_file`] reads it). A JSON dump (one object, a `List`, as `kubectl get
+/// -o json` prints it) is read without holding its text, which is hundreds of megabytes for a
+/// large cluster: its items are cut out and read one by one as the file is read; any other
+/// text, or a dump that reading stops on, is read whole as [`read_cluster`] reads it, and that
+/// reading's answer or error is the one given.
+pub fn read_cluster_file(file: &str, path: &std::path::Path, limits: &Limits) -> Result<Cluster> {
+    let (opened, _) = crate::source::open_file(file, path)?;
+    let mut cluster = Cluster::default();
+    let streamed = crate::discover::stream_objects::<RawPod>(
+        file,
+        std::io::BufReader::new(opened),
+        limits,
+        &mut |location, item| add_fast(location, item, &mut cluster),
+    );
+    if streamed.is_ok() {
+        return Ok(cluster);
+    }
+    let text = crate::source::read_file(file, path, limits)?;
+    read_cluster(file, &text, limits)
+}
+
 /// [`read_cluster`], fast: fails on anything it cannot read as the thorough reading does.
 fn read_fast(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
     let mut cluster = Cluster::default();
     crate::discover::objects::<RawPod>(file, text, limits, &mut |location, item| {
-        match item {
-            Item::Pod {
-                api_version,
-                pod: raw,
-            } => {
-                if api_version == "v1" {
-                    cluster.pods.push(pod(location, *raw)?);
-                }
-            }
-            Item::Kept {
-                kind,
-                api_version,
-                fields,
-            } => {
-                let value = serde_json::Value::Object(fields);
-                kept(location, (&kind, &api_version), value, &mut cluster)?;
-            }
-        }
-        Ok(())
+        add_fast(location, item, &mut cluster)
     })?;
     Ok(cluster)
+}
+
+/// Adds an object the fast reader read at `location` to `cluster`.
+fn add_fast(location: &Location, item: Item<RawPod>, cluster: &mut Cluster) -> Result<()> {
+    match item {
+        Item::Pod {
+            api_version,
+            pod: raw,
+        } => {
+            if api_version == "v1" {
+                cluster.pods.push(pod(location, *raw)?);
+            }
+        }
+        Item::Kept {
+            kind,
+            api_version,
+            fields,
+        } => {
+            let value = serde_json::Value::Object(fields);
+            kept(location, (&kind, &api_version), value, cluster)?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds an object of `kind` and `api_version` other than a pod, read fast, to `cluster`.
@@ -920,7 +947,7 @@ items:
             cluster_network_policies: 0,
             cilium_policies: 0,
         };
-        for (name, text) in crate::synthetic::large_cluster(&scale, 5) {
+        for (name, text) in crate::synthetic::large_files(&scale, 5) {
             if name.starts_with("cluster.") {
                 found.push((name, text));
             }
@@ -945,6 +972,51 @@ items:
             }
         }
         assert!(fast > 20, "{fast} dumps read fast");
+    }
+
+    #[test]
+    fn files_read_as_they_stream_by_as_their_text_reads() {
+        let limits = Limits::default();
+        let dir = tempfile::tempdir().unwrap();
+        let mut read = 0;
+        for (i, (name, text)) in dumps().into_iter().enumerate() {
+            let path = dir.path().join(format!("{i}.dump"));
+            std::fs::write(&path, &text).unwrap();
+            let shown = |read: Result<Cluster>| read.map_err(|e| e.to_string());
+            let file = read_cluster_file(&name, &path, &limits);
+            assert_eq!(
+                shown(file),
+                shown(read_cluster(&name, &text, &limits)),
+                "{name}"
+            );
+            if name == "cluster.json" {
+                // The generated dump, as kubectl prints one, streams by.
+                let reader = std::fs::File::open(&path).unwrap();
+                let streamed = crate::discover::stream_objects::<RawPod>(
+                    &name,
+                    reader,
+                    &limits,
+                    &mut |_, _| Ok(()),
+                );
+                assert!(streamed.is_ok());
+            }
+            read += 1;
+        }
+        assert!(read > 20);
+        // Errors name what the text's reading names.
+        let path = dir.path().join("bad.json");
+        let bad = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}, \"status\": {\"podIP\": \"10.0.0.300\"}}]}";
+        std::fs::write(&path, bad).unwrap();
+        assert_eq!(
+            read_cluster_file("bad.json", &path, &limits)
+                .unwrap_err()
+                .to_string(),
+            read_cluster("bad.json", bad, &limits)
+                .unwrap_err()
+                .to_string()
+        );
+        let missing = read_cluster_file("none.json", &dir.path().join("none.json"), &limits);
+        assert!(missing.unwrap_err().to_string().contains("cannot read"));
     }
 
     #[test]

@@ -1246,7 +1246,7 @@ fn tier_subjects_are_those_of_every_policy() {
         cluster_network_policies: 120,
         cilium_policies: 0,
     };
-    let files: BTreeMap<String, String> = synthetic::large_cluster(&scale, 8).into_iter().collect();
+    let files: BTreeMap<String, String> = synthetic::large_files(&scale, 8).into_iter().collect();
     let limits = Limits {
         max_bytes: usize::MAX,
         ..Limits::default()

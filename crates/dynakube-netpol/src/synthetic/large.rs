@@ -761,7 +761,7 @@ fn to_activegate(i: usize, namespace: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Scale, large_cluster};
+    use super::super::{Scale, large_files};
     use crate::evaluate::{Index, Options, explain, read_cluster, read_policies};
     use crate::source::Limits;
 
@@ -776,10 +776,10 @@ mod tests {
 
     #[test]
     fn the_large_cluster_reads_verifies_and_explains() {
-        let files = large_cluster(&SMALL, 3);
+        let files = large_files(&SMALL, 3);
         assert_eq!(
             files,
-            large_cluster(&SMALL, 3),
+            large_files(&SMALL, 3),
             "the same seed gives the same files"
         );
         let file = |name: &str| {

@@ -551,7 +551,7 @@ mod tests {
 
     use super::*;
     use crate::evaluate::{Options, PolicyFiles, Verdict, read_cluster, read_policies};
-    use crate::synthetic::{Scale, large_cluster};
+    use crate::synthetic::{Scale, large_files};
 
     /// A generated cluster with pods of one class on several nodes, its DynaKube's matrix and
     /// addresses, and its policies (those of NetworkPolicies only when `all` is false).
@@ -564,7 +564,7 @@ mod tests {
             cluster_network_policies: if all { 30 } else { 0 },
             cilium_policies: if all { 30 } else { 0 },
         };
-        let files: BTreeMap<String, String> = large_cluster(&scale, 11).into_iter().collect();
+        let files: BTreeMap<String, String> = large_files(&scale, 11).into_iter().collect();
         let mut inputs = crate::resources::Inputs::default();
         let options = crate::input::ParseOptions::default();
         crate::input::parse_into(&mut inputs, "dk", &files["dynakube.yaml"], &options).unwrap();

@@ -474,7 +474,7 @@ pub(crate) fn combine(cilium: Side, network_policy: &NetworkPolicySide) -> Side 
 mod tests {
     use super::*;
     use crate::evaluate::{Index, Options, read_cluster, read_policies};
-    use crate::synthetic::{Scale, large_cluster};
+    use crate::synthetic::{Scale, large_files};
 
     #[test]
     fn the_rules_selecting_an_end_are_those_of_a_full_scan() {
@@ -487,7 +487,7 @@ mod tests {
             cilium_policies: 80,
         };
         let files: std::collections::BTreeMap<String, String> =
-            large_cluster(&scale, 4).into_iter().collect();
+            large_files(&scale, 4).into_iter().collect();
         let limits = crate::source::Limits {
             max_bytes: usize::MAX,
             ..Default::default()
