@@ -63,8 +63,8 @@ pub fn mark(syntax: Syntax, command: &str, text: &str) -> String {
 pub struct Change {
     /// The file, from the workspace root.
     pub name: String,
-    /// Its text now (empty when it is missing).
-    pub old: String,
+    /// Its text now; `None` when it is missing.
+    pub old: Option<String>,
     /// What it should be; `None` when no job generates it any more and it goes.
     pub fresh: Option<String>,
 }
@@ -72,8 +72,8 @@ pub struct Change {
 impl Change {
     /// The change of the file `name` (from `root`) to `fresh`, if it is not already that.
     pub fn of(root: &Path, name: String, fresh: String) -> Option<Change> {
-        let old = std::fs::read_to_string(root.join(&name)).unwrap_or_default();
-        (old != fresh).then_some(Change {
+        let old = std::fs::read_to_string(root.join(&name)).ok();
+        (old.as_ref() != Some(&fresh)).then_some(Change {
             name,
             old,
             fresh: Some(fresh),
@@ -82,7 +82,7 @@ impl Change {
 
     /// The removal of the file `name` (from `root`), which no job generates.
     pub fn removal(root: &Path, name: String) -> Change {
-        let old = std::fs::read_to_string(root.join(&name)).unwrap_or_default();
+        let old = std::fs::read_to_string(root.join(&name)).ok();
         Change {
             name,
             old,
@@ -99,10 +99,13 @@ pub fn apply(root: &Path, changes: &[Change], check: bool, refresh: &str) -> Res
             return Ok(());
         }
         for change in changes {
-            let fresh = change.fresh.as_deref().unwrap_or_default();
             print!(
                 "{}",
-                dynakube_netpol::output::unified_diff(&change.name, &change.old, fresh)
+                dynakube_netpol::output::unified_diff(
+                    &change.name,
+                    change.old.as_deref(),
+                    change.fresh.as_deref()
+                )
             );
         }
         let names: Vec<String> = changes

@@ -47,6 +47,7 @@ mod bench_verify;
 mod cargo;
 mod crd_fields;
 mod dist;
+mod review;
 mod schemas;
 mod selftest;
 mod tools;
@@ -672,18 +673,23 @@ fn snapshots(accept: bool) -> Result<()> {
         println!("snapshots are fresh");
         return Ok(());
     }
+    let mut reviewer = review::Reviewer::new(&root);
     for new in &files {
         let snap = new.with_extension("");
-        let old = std::fs::read_to_string(&snap).unwrap_or_default();
+        let old = std::fs::read_to_string(&snap).ok();
         let fresh = std::fs::read_to_string(new)?;
         let name = snap
             .strip_prefix(&root)
             .unwrap_or(&snap)
             .display()
             .to_string();
+        // A fixture's policies: first what the change does to connections.
+        if let Some(connections) = reviewer.connections(&snap, old.as_deref(), &fresh)? {
+            print!("{name}:\n{connections}\n");
+        }
         print!(
             "{}",
-            dynakube_netpol::output::unified_diff(&name, &old, &fresh)
+            dynakube_netpol::output::unified_diff(&name, old.as_deref(), Some(&fresh))
         );
     }
     println!(

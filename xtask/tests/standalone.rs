@@ -26,10 +26,21 @@ use std::path::Path;
 use support::{root, tracked};
 
 /// Relative paths that are data, not references: what tests give to the code that normalises
-/// paths and resolves URLs, and the paths out of a kustomization that a configuration must
-/// not read.
-const NOT_REFERENCES: [(&str, &str); 5] = [
+/// paths and resolves URLs, the paths out of a kustomization that a configuration must not
+/// read, the paths a diff names a file by, and paths out of a git repository `diff` refuses
+/// (or of a temporary one that a patch is applied in).
+const NOT_REFERENCES: [(&str, &str); 9] = [
     ("crates/dynakube-netpol/src/output/mod.rs", "../x.yaml"),
+    (
+        "crates/dynakube-netpol/src/output/patch.rs",
+        "../policies/a.yaml",
+    ),
+    (
+        "crates/dynakube-netpol/src/output/patch.rs",
+        "../inner.patch",
+    ),
+    ("crates/dynakube-netpol-cli/src/git.rs", "../a.yaml"),
+    ("crates/dynakube-netpol-cli/tests/diff.rs", "../policies"),
     ("xtask/src/tools.rs", "../../../packages/f4/w.whl"),
     (
         "crates/dynakube-netpol-cli/tests/integrations.rs",

@@ -13,12 +13,13 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Success; for `--check`, `verify` and `audit` also: nothing found; for `explain`: the
-/// connection is allowed.
+/// connection is allowed; for `diff`: both sets allow the same connections.
 pub const SUCCESS: u8 = 0;
 /// A check that ran found what it checks for: `--check` a stale directory or lock, `verify` a
 /// denied flow or a `--fail-on` finding, `audit` a pod that needs attention, `zone-plan --apply`
 /// a request that failed, the KRM function a result of severity error, `explain` a connection
-/// denied (or left undefined).
+/// denied (or left undefined), `diff` a change (with `--fail-on widened`, a connection newly
+/// allowed).
 pub const FAILED: u8 = 1;
 /// Invalid input or options (clap's usage errors too), a failed read or write, or DNS that
 /// did not answer: nothing is written then.
@@ -131,10 +132,11 @@ mod tests {
 
     /// The statuses of each subcommand (as the table of docs/cli.md names it, and by its words on
     /// the command line).
-    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 13] = [
+    const BY_SUBCOMMAND: [(&str, &str, &[u8]); 14] = [
         ("`generate`", "generate", &[SUCCESS, FAILED, INVALID]),
         ("`verify`", "verify", &[SUCCESS, FAILED, INVALID]),
         ("`explain`", "explain", &[SUCCESS, FAILED, INVALID]),
+        ("`diff`", "diff", &[SUCCESS, FAILED, INVALID]),
         ("`profile`", "profile", &[SUCCESS, INVALID]),
         ("`audit`", "audit", &[SUCCESS, FAILED, INVALID]),
         ("`zone-plan`", "zone-plan", &[SUCCESS, FAILED, INVALID]),

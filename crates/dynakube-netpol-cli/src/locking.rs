@@ -213,36 +213,68 @@ pub fn hold(path: &Path) -> anyhow::Result<WriteLock> {
     })?)
 }
 
+/// What `lock --check` says above its diff of the lock before and after a refresh.
+pub type Summary<'a> = dyn Fn(&Lock, &Lock) -> String + 'a;
+
+/// The lock at `path`, else `dynakube-netpol.lock` when it exists, else an empty one: for
+/// the subcommands that read a lock and never resolve (`verify`, `diff`). A `path` that does
+/// not exist is an error.
+pub fn read_only(path: Option<&Path>) -> anyhow::Result<Lock> {
+    let path = match path {
+        Some(path) => path,
+        None if Path::new(DEFAULT_LOCK).is_file() => Path::new(DEFAULT_LOCK),
+        None => return Ok(Lock::default()),
+    };
+    let found = lock::read(path, &dynakube_netpol::source::Limits::default())?;
+    let (lock, _) = found.ok_or_else(|| dynakube_netpol::Error::Read {
+        file: path.display().to_string(),
+        reason: "no such file".into(),
+    })?;
+    Ok(lock)
+}
+
 /// `lock --refresh` and `lock --check`: resolves every host of `needed` that `overrides` does
 /// not answer again and merges the answers into the lock (keeping addresses seen before unless
 /// `prune`, which also drops hosts no longer needed). With `check`, writes nothing and returns
-/// 1 with a unified diff when the lock would change; else writes it and prints the changes.
+/// 1 with a unified diff when the lock would change, under what `summary` says of the lock
+/// before and after (when it says anything); else writes it and prints the changes.
 pub fn refresh(
     dns: &DnsArgs,
     needed: &BTreeMap<HostName, Reach>,
-    overrides: &dyn Resolve,
-    policy: &AddressPolicy,
+    (overrides, policy): (&dyn Resolve, &AddressPolicy),
     prune: bool,
-    check: bool,
+    check: Option<&Summary<'_>>,
 ) -> anyhow::Result<std::process::ExitCode> {
     let path = dns.path();
-    let _held = if check { None } else { Some(hold(&path)?) };
-    let (mut lock, old_text) = dns.read()?;
+    let _held = if check.is_some() {
+        None
+    } else {
+        Some(hold(&path)?)
+    };
+    let found = lock::read(&path, &dynakube_netpol::source::Limits::default())?;
+    let existed = found.is_some();
+    let (mut lock, old_text) = found.unwrap_or_default();
+    let before = lock.clone();
     let names = Lock::default().missing(needed, overrides)?;
     let (fresh, notes) = dns.resolve(&names, needed)?;
     let source = format!("lock file {}", path.display());
     let changes = lock.refresh(&source, (fresh, &names), prune, (needed, overrides, policy))?;
-    for note in &notes {
-        eprintln!("{note}");
-    }
+    crate::say::print_notes(&notes);
     let new_text = lock.to_yaml_under(LOCK_HEADER);
-    if check {
+    if let Some(summary) = check {
         if new_text == old_text {
             return Ok(crate::exit::code(crate::exit::SUCCESS));
         }
         let name = path.display().to_string();
+        let old = existed.then_some(old_text.as_str());
+        let summary = summary(&before, &lock);
+        if !summary.is_empty() {
+            crate::exit::write(summary + "\n")?;
+        }
         crate::exit::write(dynakube_netpol::output::unified_diff(
-            &name, &old_text, &new_text,
+            &name,
+            old,
+            Some(&new_text),
         ))?;
         return Ok(crate::exit::code(crate::exit::FAILED));
     }

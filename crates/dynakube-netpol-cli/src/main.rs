@@ -3,6 +3,7 @@
 
 mod cmd;
 mod exit;
+mod git;
 mod inputs;
 mod kubectl_complete;
 mod locking;
@@ -19,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use cmd::{
-    audit::AuditArgs, explain::ExplainArgs, generate::GenerateArgs,
+    audit::AuditArgs, diff::DiffArgs, explain::ExplainArgs, generate::GenerateArgs,
     helm_post_render::HelmPostRenderArgs, krm, lock::LockArgs, matrix::MatrixArgs, plugins,
     profile::ProfileArgs, verify::VerifyArgs, zone_plan::ZonePlanArgs,
 };
@@ -103,6 +104,24 @@ enum Command {
     /// policies of kinds it cannot evaluate).
     #[command(after_long_help = cmd::explain::HELP)]
     Explain(ExplainArgs),
+
+    /// Compare two sets of policies in connections, by row of the traffic matrix.
+    ///
+    /// Reads the policies before (OLD) and after (NEW) — files, directories, standard input or
+    /// REV:PATH from git, of any dialect the evaluator reads — and decides both in one cluster:
+    /// the pods of --pods, or the model built from the matrix of the DynaKube and EdgeConnect
+    /// resources named after them (or with -f). For every Dynatrace workload, the connections each set allows are
+    /// computed exactly, as sets of peers and ports (where Cilium's engine decides, the rows'
+    /// connections one by one). First come connections newly allowed that no row of the matrix
+    /// needs, with the rule that admits them; then each row whose connections became allowed
+    /// (`+I12 ... 9998/TCP`) or no longer are (`-E2 ...`); then connections no row needs that
+    /// are no longer allowed.
+    ///
+    /// Exit status: 0 when both sets allow the same connections; 1 when they differ (with
+    /// --fail-on widened, only when some connection is newly allowed); 2 when the input or an
+    /// option is invalid.
+    #[command(after_long_help = cmd::diff::HELP)]
+    Diff(DiffArgs),
 
     /// Write a commented cluster profile from a dump of the cluster.
     ///
@@ -341,6 +360,7 @@ impl Command {
             Command::Generate(generate) => generate.run(),
             Command::Verify(verify) => verify.run(),
             Command::Explain(explain) => explain.run(),
+            Command::Diff(diff) => diff.run(),
             Command::Profile(profile) => profile.run(),
             Command::Audit(audit) => audit.run(),
             Command::ZonePlan(plan) => plan.run(),

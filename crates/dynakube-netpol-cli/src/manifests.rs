@@ -439,6 +439,9 @@ fn spec_config(spec: &Mapping) -> Result<Config, (String, String)> {
     let mut config = settings
         .config(flavor.flavor.flavor())
         .map_err(|e| ("spec".to_string(), format!("{e:#}")))?;
+    config.settings = flavor
+        .settings()
+        .map_err(|(name, why)| (format!("spec.{}", crate::words::camel_case(name)), why))?;
     for (flag, value) in inline {
         let name = format!("spec.{}", crate::words::camel_case(&flag));
         let text = serde_yaml::to_string(&value).map_err(|e| (name.clone(), e.to_string()))?;

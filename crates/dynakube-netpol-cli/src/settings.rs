@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
-use dynakube_netpol::Flavor;
 use dynakube_netpol::cluster::ClusterProfile;
 use dynakube_netpol::guard::AnyAddress;
 use dynakube_netpol::guard::{AddressPolicy, Special};
@@ -20,6 +19,7 @@ use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use dynakube_netpol::source::Limits;
 use dynakube_netpol::stream::ChartFacts;
 use dynakube_netpol::values::Host;
+use dynakube_netpol::{Flavor, FlavorSetting, FlavorSettings};
 
 /// Files with DynaKube and EdgeConnect resources (other kinds are skipped), and the options
 /// that shape the policies.
@@ -191,13 +191,132 @@ impl ZoneFallbackArg {
     }
 }
 
-/// The choice of flavor, for the subcommands that write policies (and a NetworkPolicyGenerator's
-/// spec).
-#[derive(Debug, clap::Args)]
+/// The choice of flavor and of its settings (`--tier`, ...), for the subcommands that write
+/// policies (and a NetworkPolicyGenerator's spec). The options of the settings are those of
+/// every flavor of the library's registry ([`Flavor::settings`]), made here from it; a setting
+/// given with a flavor that does not take it is refused when the options are resolved
+/// ([`FlavorChoice::settings`]).
+#[derive(Debug, Clone, Default)]
 pub struct FlavorChoice {
-    /// The policy language.
-    #[arg(long, value_name = "FLAVOR", default_value_t)]
+    /// `--flavor`.
     pub flavor: FlavorArg,
+    /// The settings given, by name, as given (each value checked by its setting).
+    given: Vec<(&'static str, String)>,
+}
+
+/// The id and long name of `--flavor`.
+const FLAVOR: &str = "flavor";
+
+impl FlavorChoice {
+    /// Every setting of every flavor, with its flavor.
+    fn all_settings() -> impl Iterator<Item = (Flavor, &'static FlavorSetting)> {
+        Flavor::ALL
+            .iter()
+            .flat_map(|&f| f.settings().iter().map(move |s| (f, s)))
+    }
+
+    /// The settings given, for the flavor chosen; `Err` names the setting the flavor refuses
+    /// and why.
+    pub fn settings(&self) -> Result<FlavorSettings, (&'static str, String)> {
+        let mut settings = FlavorSettings::default();
+        for (name, value) in &self.given {
+            settings
+                .set(self.flavor.0, name, value)
+                .map_err(|e| (*name, e.to_string()))?;
+        }
+        Ok(settings)
+    }
+
+    /// The flavor and its settings into `config`; a setting the flavor does not take is an
+    /// error naming its option.
+    pub fn apply(&self, config: &mut Config) -> anyhow::Result<()> {
+        config.flavor = self.flavor.0;
+        config.settings = self
+            .settings()
+            .map_err(|(name, why)| anyhow::anyhow!("--{name}: {why}"))?;
+        Ok(())
+    }
+
+    /// The choice as command-line words for a provenance: `--flavor` unless the default, and
+    /// the settings given, by name.
+    pub fn arguments(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        if self.flavor.0 != Flavor::default() {
+            words.extend(["--flavor".to_string(), self.flavor.0.as_str().to_string()]);
+        }
+        let given: std::collections::BTreeMap<&str, &String> = self
+            .given
+            .iter()
+            .map(|(name, value)| (*name, value))
+            .collect();
+        for (name, value) in given {
+            words.extend([format!("--{name}"), value.clone()]);
+        }
+        words
+    }
+}
+
+impl clap::FromArgMatches for FlavorChoice {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let flavor = matches
+            .get_one::<FlavorArg>(FLAVOR)
+            .copied()
+            .unwrap_or_default();
+        let given = Self::all_settings()
+            .map(|(_, s)| s)
+            .filter(|s| {
+                matches.value_source(s.name) == Some(clap::parser::ValueSource::CommandLine)
+            })
+            .filter_map(|s| Some((s.name, matches.get_one::<String>(s.name)?.clone())))
+            .collect();
+        Ok(FlavorChoice { flavor, given })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for FlavorChoice {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        let flavor = clap::Arg::new(FLAVOR)
+            .long(FLAVOR)
+            .value_name("FLAVOR")
+            .value_parser(clap::builder::EnumValueParser::<FlavorArg>::new())
+            .default_value(Flavor::default().as_str())
+            .help("The policy language");
+        Self::all_settings().fold(command.arg(flavor), |command, (owner, setting)| {
+            command.arg(setting_arg(owner, setting))
+        })
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
+}
+
+/// The option of a setting of `owner`: its values with their help where they are a closed set,
+/// else checked by the setting.
+fn setting_arg(owner: Flavor, setting: &'static FlavorSetting) -> clap::Arg {
+    let arg = clap::Arg::new(setting.name)
+        .long(setting.name)
+        .value_name(setting.value_name)
+        .default_value(setting.default)
+        .help(setting.help);
+    if setting.values.is_empty() {
+        return arg.value_parser(move |value: &str| {
+            FlavorSettings::default()
+                .set(owner, setting.name, value)
+                .map(|()| value.to_string())
+                .map_err(|e| e.to_string())
+        });
+    }
+    let values = setting
+        .values
+        .iter()
+        .map(|(value, help)| clap::builder::PossibleValue::new(*value).help(*help));
+    arg.value_parser(clap::builder::PossibleValuesParser::new(values))
 }
 
 /// `--flavor`: the flavors of the library's registry, by name, each with its summary as help.
@@ -289,6 +408,8 @@ pub struct Config {
     pub limits: Limits,
     /// `--flavor`.
     pub flavor: Flavor,
+    /// The settings of the flavor (`--tier`, ...).
+    pub settings: FlavorSettings,
     /// The NetworkPolicyGenerator configuration asking for the policies (kustomize and KRM),
     /// as `namespace/name`: its policies are annotated with it, so that a later run of the
     /// same configuration knows them for its own. `None` on the command line and in Helm.
@@ -373,6 +494,7 @@ impl Config {
     pub fn generate_options(&self, allow_unresolved: bool) -> dynakube_netpol::GenerateOptions {
         dynakube_netpol::GenerateOptions {
             flavor: self.flavor,
+            settings: self.settings.clone(),
             matrix: self.matrix_options(),
             fallback: self.fallback,
             allow_unresolved,
@@ -435,6 +557,7 @@ impl Settings {
             acknowledge: self.ack.iter().copied().collect(),
             limits,
             flavor,
+            settings: FlavorSettings::default(),
             generator: None,
         })
     }
@@ -503,27 +626,7 @@ impl Settings {
 impl Sources {
     /// Reads and parses the inputs, the profile and the hosts.
     pub fn load(&self, flavor: Flavor) -> anyhow::Result<Loaded> {
-        let config = self.settings.config(flavor)?;
-        let options = config.parse_options();
-        let mut inputs = Inputs::default();
-        let others: Vec<&str> = [&self.settings.cluster, &self.settings.hosts]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-        for file in self.input.files(&others)? {
-            let text = read(&file, &config.limits)?;
-            parse_into(&mut inputs, &file, &text, &options)?;
-        }
-        if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
-            let names: Vec<&str> = self.input.names().map(String::as_str).collect();
-            return Err(dynakube_netpol::Error::NothingToDo {
-                files: names.join(", "),
-            }
-            .into());
-        }
-        crate::say::verbose(|| skipped_summary(&inputs));
-        config.load(inputs)
+        self.settings.load(&self.input, flavor)
     }
 
     /// The inputs and the options that change the output, as command-line words.
@@ -531,6 +634,33 @@ impl Sources {
         let mut words = self.input.arguments();
         words.extend(self.settings.arguments()?);
         Ok(words)
+    }
+}
+
+impl Settings {
+    /// Reads and parses the resources of `input`, the profile and the hosts.
+    pub fn load(&self, input: &crate::inputs::InputArgs, flavor: Flavor) -> anyhow::Result<Loaded> {
+        let config = self.config(flavor)?;
+        let options = config.parse_options();
+        let mut inputs = Inputs::default();
+        let others: Vec<&str> = [&self.cluster, &self.hosts]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        for file in input.files(&others)? {
+            let text = read(&file, &config.limits)?;
+            parse_into(&mut inputs, &file, &text, &options)?;
+        }
+        if inputs.dynakubes.is_empty() && inputs.edgeconnects.is_empty() {
+            let names: Vec<&str> = input.names().map(String::as_str).collect();
+            return Err(dynakube_netpol::Error::NothingToDo {
+                files: names.join(", "),
+            }
+            .into());
+        }
+        crate::say::verbose(|| skipped_summary(&inputs));
+        config.load(inputs)
     }
 }
 
@@ -586,10 +716,7 @@ pub fn read_cluster(
             } else {
                 dynakube_netpol::evaluate::read_cluster_file(&name, Path::new(&name), limits)?
             };
-            cluster.namespaces.extend(more.namespaces);
-            cluster.pods.extend(more.pods);
-            cluster.nodes.extend(more.nodes);
-            cluster.api_server.extend(more.api_server);
+            cluster.extend([more]);
         }
     }
     Ok(cluster)

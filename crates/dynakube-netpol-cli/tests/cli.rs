@@ -1078,3 +1078,114 @@ fn krm_function_never_crashes_on_malformed_lists() {
     assert_eq!(paths, ["items[0]", "items[1]", "items[2]"]);
     assert_eq!(list["items"].as_sequence().unwrap().len(), 3);
 }
+
+/// A flavor's settings are options of generate (and helm-post-render, and fields of a
+/// NetworkPolicyGenerator), made from the library's registry: checked as the flags are,
+/// refused with another flavor, and recorded in the provenance.
+#[test]
+fn flavor_settings_are_options_of_generate() {
+    let dynakube = fixture("dynakube.yaml");
+    let hosts = fixture("hosts.yaml");
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["generate", dynakube.as_str(), "--hosts", hosts.as_str()];
+        args.extend_from_slice(extra);
+        run(&args, "")
+    };
+    let out = generate(&["--tier", "baseline"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(
+            "--tier: the kubernetes flavor takes no `tier`: it is a setting of the cluster-network-policy flavor"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = generate(&["--flavor", "cluster-network-policy", "--priorities", "9-5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is not a range of priorities: 5 comes before 9"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = generate(&["--flavor", "cluster-network-policy", "--tier", "middle"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("[possible values: admin, baseline]"));
+    let out = generate(&[
+        "--flavor",
+        "cluster-network-policy",
+        "--tier",
+        "baseline",
+        "--priorities",
+        "100-199",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(" --flavor cluster-network-policy --priorities 100-199 --tier baseline\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  tier: Baseline\n  priority: 100\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("tier: Admin"));
+}
+
+/// The post-renderer and a NetworkPolicyGenerator take a flavor's settings too.
+#[test]
+fn flavor_settings_in_the_manifest_integrations() {
+    let dynakube = fixture("dynakube.yaml");
+    let hosts = fixture("hosts.yaml");
+    // The post-renderer takes them as arguments, and names them in its provenance.
+    let release = std::fs::read_to_string(&dynakube).unwrap();
+    let out = run(
+        &[
+            "helm-post-render",
+            "--hosts",
+            &hosts,
+            "--flavor",
+            "cluster-network-policy",
+            "--channel",
+            "experimental",
+        ],
+        &release,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let added = text(&out.stdout)[release.len()..].to_string();
+    assert!(
+        added.contains("--flavor cluster-network-policy --channel experimental"),
+        "{added}"
+    );
+    assert!(added.contains("domainNames:"), "{added}");
+
+    // A NetworkPolicyGenerator has them as fields of its spec, named in its terms.
+    let content = std::fs::read_to_string(&dynakube).unwrap();
+    let config = |spec: &str| {
+        format!(
+            "{{apiVersion: dynakube-netpol.github.io/v1alpha1, kind: NetworkPolicyGenerator, metadata: {{name: g}}, spec: {spec}}}"
+        )
+    };
+    let (code, list) = krm(&resource_list(
+        &[&content],
+        &config(
+            "{flavor: cluster-network-policy, tier: baseline, hosts: {abc12345.live.dynatrace.com: [203.0.113.10]}}",
+        ),
+    ));
+    assert_eq!(code, 0, "{list:?}");
+    let items = list["items"].as_sequence().unwrap();
+    assert!(
+        items[1..]
+            .iter()
+            .all(|i| i["kind"] == "ClusterNetworkPolicy")
+    );
+    assert!(items[1..].iter().all(|i| i["spec"]["tier"] == "Baseline"));
+    let (code, list) = krm(&resource_list(&[&content], &config("{tier: baseline}")));
+    assert_eq!(code, 1);
+    let error = errors(&list)[0];
+    assert_eq!(error["field"]["path"], "spec.tier", "{list:?}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("it is a setting of the cluster-network-policy flavor"),
+        "{message}"
+    );
+}

@@ -200,6 +200,16 @@ fn refresh_keeps_rotated_addresses_unless_pruned_and_check_shows_the_diff() {
     let lock = |dir: &Path| std::fs::read_to_string(dir.join("dynakube-netpol.lock")).unwrap();
     let first = DnsServer::start(Zone::default().addresses(TENANT, &["52.10.0.1"], 60));
     let address = first.address.to_string();
+    // Without a lock, the check's diff creates it (from /dev/null, as `git apply` takes it).
+    let check = ["lock", "dynakube.yaml", "--check", "--nameserver", &address];
+    let missing = run(&dir, &check);
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stdout).starts_with("--- /dev/null\n+++ b/dynakube-netpol.lock\n@@ -0,0 +1,"),
+        "{}",
+        text(&missing.stdout)
+    );
+    assert!(!dir.join("dynakube-netpol.lock").exists());
     let out = run(&dir, &["lock", "dynakube.yaml", "--nameserver", &address]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(lock(&dir).contains("52.10.0.1"));
@@ -220,6 +230,14 @@ fn refresh_keeps_rotated_addresses_unless_pruned_and_check_shows_the_diff() {
         "{}",
         text(&stale.stdout)
     );
+    // Above the lock's diff, what the refresh does to the connections the policies allow.
+    assert!(
+        text(&stale.stdout).starts_with(
+            "Rows of the matrix:\n  +E8 dynakube-activegate -> abc12345.live.dynatrace.com 443/TCP: newly allowed\n      from dynatrace/dynakube-activegate-0 to 52.10.0.2/32 on 443/TCP\n"
+        ),
+        "{}",
+        text(&stale.stdout)
+    );
     assert_eq!(lock(&dir), before, "--check writes nothing");
 
     let refresh = [
@@ -234,6 +252,16 @@ fn refresh_keeps_rotated_addresses_unless_pruned_and_check_shows_the_diff() {
     assert_eq!(text(&out.stdout), format!("+ {TENANT} 52.10.0.2\n"));
     assert!(lock(&dir).contains("52.10.0.1") && lock(&dir).contains("52.10.0.2"));
 
+    // Pruned, the address DNS no longer gives is no longer allowed.
+    let pruned = run(&dir, &[&check[..], &["--prune"]].concat());
+    assert_eq!(pruned.status.code(), Some(1));
+    assert!(
+        text(&pruned.stdout).starts_with(
+            "No longer allowed, needed by no row of the matrix:\n  - egress of dynakube-activegate (dynatrace/dynakube-activegate-0), was admitted by dynatrace/dynakube-activegate-egress-communication-endpoints spec.egress[0]:\n      from dynatrace/dynakube-activegate-0 to 52.10.0.1/32 on 443/TCP\n"
+        ),
+        "{}",
+        text(&pruned.stdout)
+    );
     let out = run(&dir, &[&refresh[..], &["--prune"]].concat());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("- {TENANT} 52.10.0.1\n"));
@@ -396,4 +424,36 @@ fn database_hosts_are_internal_and_reach_the_lock() {
         2,
         "{cilium}"
     );
+}
+
+#[test]
+fn lock_says_its_notes_as_quiet_asks() {
+    let dir = scratch("lock-quiet");
+    let server = DnsServer::start(Zone::default().servfail(TENANT));
+    let address = server.address.to_string();
+    let lock = |more: &[&str]| {
+        let mut args = vec!["lock", "dynakube.yaml", "--nameserver", address.as_str()];
+        args.extend(["--dns-timeout", "1", "--allow-unresolved"]);
+        args.extend(more);
+        let out = run(&dir, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    for (more, said) in [(&[][..], true), (&["-q"], true), (&["-qq"], false)] {
+        let stderr = lock(more);
+        assert_eq!(
+            stderr.contains("DNS did not resolve"),
+            said,
+            "{more:?}: {stderr}"
+        );
+        assert!(stderr.contains(TENANT) || !said, "{stderr}");
+    }
+    for more in [&["--refresh"][..], &["--refresh", "-qq"]] {
+        let stderr = lock(more);
+        assert_eq!(
+            stderr.contains("DNS did not resolve"),
+            more.len() == 1,
+            "{more:?}: {stderr}"
+        );
+    }
 }

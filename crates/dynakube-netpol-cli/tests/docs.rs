@@ -63,6 +63,14 @@ const COMMANDS: &[(&str, &str, Run)] = &[
     ("README.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --policies policies/ --fail-on extra --format sarif > verify.sarif", Run::Exit(1)),
     ("README.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --policies policies.yaml --pods pods.yaml", Run::Exit(0)),
     ("docs/cilium.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --flavor cilium -o policies/", Run::Exit(0)),
+    ("docs/cluster-network-policy.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --flavor cluster-network-policy -o cluster-policies/", Run::Exit(0)),
+    // Alone, ingress from outside the pod network is beyond the matrix, which does not fail
+    // without --fail-on extra.
+    ("docs/cluster-network-policy.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies cluster-policies/", Run::Exit(0)),
+    ("docs/cluster-network-policy.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml -o policies/", Run::Exit(0)),
+    ("docs/cluster-network-policy.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --flavor cluster-network-policy -o policies/cluster-network-policies.yaml", Run::Exit(0)),
+    // Beside the NetworkPolicies nothing is beyond the matrix.
+    ("docs/cluster-network-policy.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --fail-on extra", Run::Exit(0)),
     ("docs/cli.md", "dynakube-netpol completions bash > ~/.local/share/bash-completion/completions/dynakube-netpol", Run::Exit(0)),
     ("docs/cli.md", "dynakube-netpol completions zsh > \"${fpath[1]}/_dynakube-netpol\"", ZSH),
     ("docs/cli.md", "dynakube-netpol completions fish > ~/.config/fish/completions/dynakube-netpol.fish", Run::Exit(0)),
@@ -72,6 +80,11 @@ const COMMANDS: &[(&str, &str, Run)] = &[
     ("docs/ci.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --format junit > verify.xml", FORMATS),
     ("docs/ci.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --format markdown > verify.md", FORMATS),
     ("docs/ci.md", "dynakube-netpol verify dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --policies policies/ --format sarif > verify.sarif", FORMATS),
+    ("docs/diff.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml -o policies/", Run::Exit(0)),
+    ("docs/diff.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --flavor cilium -o cilium/", Run::Exit(0)),
+    // The Kubernetes and the Cilium flavor of one DynaKube: the same reachability.
+    ("docs/diff.md", "dynakube-netpol diff policies/ cilium/ -f dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml", Run::Exit(0)),
+    ("docs/diff.md", "dynakube-netpol diff main:policies/ policies/ -f dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --format markdown", Run::Not("needs a git repository; `a_git_revision_is_read_with_git` in tests/diff.rs runs it in one")),
     ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --pods pods.yaml --from dynatrace/dynakube-activegate-0 --to abc12345.live.dynatrace.com=203.0.113.10 --port 443/TCP", Run::Exit(0)),
     ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --pods pods.yaml --from unrelated/unrelated-0 --to dynatrace/dynakube-activegate-0 --port 9999/TCP", Run::Exit(1)),
     ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --policies cluster-policies.yaml --pods pods.yaml --from apps-dynakube/app-0 --to dynatrace/dynakube-activegate-0 --port 9999/TCP", Run::Exit(0)),

@@ -44,8 +44,7 @@ fn parse_arguments(words: impl IntoIterator<Item = String>) -> Result<Arguments,
         match word.as_str() {
             "--flavor" => {
                 let name = value()?;
-                arguments.flavor = Flavor::parse(&name)
-                    .ok_or_else(|| format!("unknown flavor {name}\n{USAGE}"))?;
+                arguments.flavor = (name.parse::<Flavor>()).map_err(|e| format!("{e}\n{USAGE}"))?;
             }
             "--cluster" => arguments.cluster = Some(value()?.into()),
             "--hosts" => arguments.hosts = Some(value()?.into()),

@@ -137,6 +137,9 @@ pub struct ClusterProfile {
     pub cluster_domain: HostName,
     /// Facts and choices for the Cilium flavor.
     pub cilium: Cilium,
+    /// The network plugin that enforces the policies, where the profile names it: what the
+    /// ClusterNetworkPolicy flavor may use, and what it says about the plugin.
+    pub(crate) network_plugin: Option<Plugin>,
     /// Rows of the traffic matrix whose notes the team has reviewed: notes on these rows alone
     /// are left out of the output, and one note says how many (warnings stay).
     pub acknowledge: BTreeSet<crate::matrix::RowId>,
@@ -158,6 +161,38 @@ const CHART_FIELDS: [&str; 8] = [
     "helm.webhook.ports.healthProbe",
     "helm.webhook.ports.metrics",
 ];
+
+/// A network plugin, as the profile's `networkPlugin` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Plugin {
+    /// Calico.
+    Calico,
+    /// Cilium.
+    Cilium,
+    /// Antrea.
+    Antrea,
+    /// Kube-OVN.
+    KubeOvn,
+    /// OVN-Kubernetes, OpenShift's plugin.
+    OvnKubernetes,
+    /// Any other.
+    Other,
+}
+
+impl Plugin {
+    /// The name, as the profile's `networkPlugin` takes it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Plugin::Calico => "calico",
+            Plugin::Cilium => "cilium",
+            Plugin::Antrea => "antrea",
+            Plugin::KubeOvn => "kube-ovn",
+            Plugin::OvnKubernetes => "ovn-kubernetes",
+            Plugin::Other => "other",
+        }
+    }
+}
 
 /// Facts and choices for the Cilium flavor.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -195,6 +230,7 @@ impl Default for ClusterProfile {
             platform_token: false,
             cluster_domain: HostName::parse("cluster.local").expect("a valid constant name"),
             cilium: Cilium::default(),
+            network_plugin: None,
             acknowledge: BTreeSet::new(),
             given: BTreeSet::new(),
         }

@@ -135,7 +135,7 @@ pub enum Error {
         /// The files that were read, comma separated.
         files: String,
     },
-    /// Host names that the Kubernetes flavor needs addresses for.
+    /// Host names that the flavor needs addresses for (its policies name them by address).
     UnresolvedHosts {
         /// The host names, sorted.
         hosts: Vec<String>,
@@ -282,7 +282,7 @@ impl Error {
                 format!("no DynaKube or EdgeConnect in the inputs ({})", line(files))
             }
             Error::UnresolvedHosts { hosts } => format!(
-                "these hosts need IP addresses for a Kubernetes NetworkPolicy: {}",
+                "these hosts need IP addresses, by which the policies name them: {}",
                 hosts.join(", ")
             ),
             Error::Dns { failures } => format!(

@@ -1062,3 +1062,334 @@ fn every_note_on_rows_has_a_meaning() {
     }
     assert!(checked > 100, "{checked} notes checked");
 }
+
+/// The Cilium flavor of `fixture`, verified in the model cluster of its matrix as a user's
+/// policies are: read back from their YAML.
+fn verify_cilium(fixture: &Fixture) -> verify::Report {
+    let rendered = crate::render::cilium::render(&fixture.matrix, &fixture.addresses);
+    let text: String = rendered
+        .policies
+        .iter()
+        .map(|p| format!("---\n{}", p.yaml()))
+        .collect();
+    let files = crate::evaluate::read_policies("cilium.yaml", &text, &Default::default())
+        .expect("the Cilium flavor reads back");
+    let cluster = verify::model_cluster(&fixture.matrix);
+    let index = Index::with_options(cluster, &files, crate::evaluate::Options::default()).unwrap();
+    verify::verify(&fixture.matrix, &index, &fixture.addresses)
+}
+
+#[test]
+fn cilium_policies_allow_the_matrix_and_nothing_else() {
+    let mut checked = 0;
+    let mut with_extras = BTreeSet::new();
+    let all = fixture_dirs()
+        .into_iter()
+        .flat_map(|dir| [Some(load(&dir)), restricted(&dir)]);
+    for fixture in all.flatten() {
+        let report = verify_cilium(&fixture);
+        if !report.extras.is_empty() {
+            with_extras.insert(fixture.name.clone());
+        }
+        for (flow, check) in fixture.matrix.flows.iter().zip(&report.flows) {
+            assert!(
+                check.status != Status::Denied,
+                "{}: flow {} is denied: {}",
+                fixture.name,
+                flow.id,
+                check.decided_by()
+            );
+        }
+        // Connections beyond the matrix are allowed only by policies that a warning says were
+        // widened.
+        let rendered = crate::render::cilium::render(&fixture.matrix, &fixture.addresses);
+        let widened: BTreeSet<String> = rendered
+            .policies
+            .iter()
+            .filter(|p| {
+                let flows = p
+                    .to_json()
+                    .pointer("/metadata/annotations")
+                    .and_then(|a| a.get(crate::render::FLOWS_ANNOTATION))
+                    .and_then(|f| f.as_str().map(String::from))
+                    .unwrap_or_default();
+                rendered.notes.iter().any(|n| {
+                    n.level == Level::Warning
+                        && flows
+                            .split(", ")
+                            .any(|f| n.refs.iter().any(|r| r.name() == f))
+                })
+            })
+            .filter_map(|p| p.to_json()["metadata"]["name"].as_str().map(String::from))
+            .collect();
+        for extra in &report.extras {
+            assert!(
+                extra.policy.as_ref().is_some_and(|policy| widened
+                    .iter()
+                    .any(|name| policy.ends_with(&format!("/{name}"))
+                        || policy.ends_with(&format!(" {name}")))),
+                "{}: {} {:?} admits beyond the matrix ({:?} {:?}): {:?}",
+                fixture.name,
+                extra.direction,
+                extra.pods,
+                extra.policy,
+                extra.field,
+                extra.beyond
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked} fixtures checked");
+    // Only the host-network control plane's widening admits more.
+    assert!(
+        with_extras
+            .iter()
+            .all(|name| name.starts_with("cilium-host-firewall")),
+        "{with_extras:?}"
+    );
+}
+
+/// What the Cilium flavor of `a-cloud-native-network-zone` allows beyond the matrix once `edit`
+/// changed the YAML of its policies (by name; `None` drops one), in the model cluster that
+/// `more` adds to, each extra as JSON.
+fn widened_cilium(
+    edit: impl Fn(&str, &str) -> Option<String>,
+    more: impl FnOnce(&mut crate::evaluate::Cluster),
+) -> Vec<serde_json::Value> {
+    let dir = fixture_dirs()
+        .into_iter()
+        .find(|d| d.ends_with("a-cloud-native-network-zone"))
+        .unwrap();
+    let fixture = load(&dir);
+    let rendered = crate::render::cilium::render(&fixture.matrix, &fixture.addresses);
+    let text: String = rendered
+        .policies
+        .iter()
+        .filter_map(|p| {
+            let name = p.to_json()["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            edit(&name, p.yaml()).map(|yaml| format!("---\n{yaml}"))
+        })
+        .collect();
+    let files = crate::evaluate::read_policies("cilium.yaml", &text, &Default::default()).unwrap();
+    let mut cluster = verify::model_cluster(&fixture.matrix);
+    more(&mut cluster);
+    let index = Index::with_options(cluster, &files, crate::evaluate::Options::default()).unwrap();
+    let report = verify::verify(&fixture.matrix, &index, &fixture.addresses);
+    assert!(
+        !report.flows.iter().any(|f| f.status == Status::Denied),
+        "{}",
+        report.to_text()
+    );
+    report
+        .extras
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
+}
+
+/// `text` with `from` replaced by `to` in the policy `policy` (which must hold it).
+fn replaced<'a>(
+    policy: &'a str,
+    from: &'a str,
+    to: &'a str,
+) -> impl Fn(&str, &str) -> Option<String> + 'a {
+    move |name, yaml| {
+        if name != policy {
+            return Some(yaml.to_string());
+        }
+        assert!(yaml.contains(from), "{name}: no {from:?} in\n{yaml}");
+        Some(yaml.replacen(from, to, 1))
+    }
+}
+
+/// An extra of the ActiveGate as `verify --format json` gives it.
+fn activegate_extra(
+    direction: &str,
+    policy: &str,
+    rule: usize,
+    beyond: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "pods": ["dynatrace/dynakube-activegate-0"],
+        "direction": direction,
+        "policy": format!("CiliumNetworkPolicy dynatrace/{policy}"),
+        "rule": rule,
+        "dialect": "CiliumNetworkPolicy",
+        "field": format!("spec.{direction}[{rule}]"),
+        "beyond": beyond,
+    })
+}
+
+/// Address blocks as the report writes them.
+fn blocks_json(set: &crate::evaluate::sets::AddressSet) -> serde_json::Value {
+    set.blocks()
+        .iter()
+        .map(|b| {
+            let except: Vec<String> = b.except.iter().map(ToString::to_string).collect();
+            if except.is_empty() {
+                serde_json::json!({"cidr": b.net.to_string()})
+            } else {
+                serde_json::json!({"cidr": b.net.to_string(), "except": except})
+            }
+        })
+        .collect()
+}
+
+/// The ActiveGate's policy for its communication endpoints, and `rule` appended to it.
+const ENDPOINTS: &str = "dynakube-activegate-egress-communication-endpoints";
+
+fn appended(rule: &str) -> impl Fn(&str, &str) -> Option<String> + '_ {
+    move |name, yaml| {
+        Some(if name == ENDPOINTS {
+            format!("{yaml}{rule}")
+        } else {
+            yaml.into()
+        })
+    }
+}
+
+fn ip(text: &str) -> std::net::IpAddr {
+    text.parse().unwrap()
+}
+
+#[test]
+fn cilium_policies_as_generated_allow_nothing_beyond() {
+    let extras = widened_cilium(|_, yaml| Some(yaml.into()), |_| {});
+    assert_eq!(extras, Vec::<serde_json::Value>::new());
+}
+
+#[test]
+fn an_added_world_entity_is_reported_exactly() {
+    use crate::evaluate::sets::AddressSet;
+    // `toEntities: [world]` on 443: every address outside the cluster (not the nodes'), less
+    // the tenant's and kube-apiserver's (its endpoint and Service), which the matrix needs.
+    let world = "  - toEntities:\n    - world\n    toPorts:\n    - ports:\n      - port: '443'\n        protocol: TCP\n";
+    let extras = widened_cilium(appended(world), |_| {});
+    let needed = [
+        "192.0.2.1",
+        "192.0.2.2",
+        "192.0.2.10",
+        "10.96.0.1",
+        "203.0.113.10",
+        "203.0.113.11",
+        "2001:db8:10::10",
+    ];
+    let outside = AddressSet::all().difference(&AddressSet::addresses(needed.map(ip)));
+    let beyond =
+        serde_json::json!([{"pods": [], "addresses": blocks_json(&outside), "ports": ["443/TCP"]}]);
+    assert_eq!(extras, [activegate_extra("egress", ENDPOINTS, 1, beyond)]);
+}
+
+#[test]
+fn a_port_widened_to_a_range_is_reported_exactly() {
+    // kube-apiserver on every port from 443 to 8443, which the matrix needs on 443 and 6443.
+    let api = "dynakube-activegate-egress-kube-apiserver";
+    let extras = widened_cilium(
+        replaced(
+            api,
+            "      - port: '443'\n",
+            "      - port: '443'\n        endPort: 8443\n",
+        ),
+        |_| {},
+    );
+    let beyond = serde_json::json!([{"pods": [], "addresses": [{"cidr": "192.0.2.10/32"}], "ports": ["444-6442/TCP", "6444-8443/TCP"]}]);
+    assert_eq!(extras, [activegate_extra("egress", api, 0, beyond)]);
+}
+
+#[test]
+fn every_endpoint_of_the_namespace_is_reported_where_its_egress_allows() {
+    // `fromEndpoints: [{}]`: every pod of the namespace whose own egress lets it through, here
+    // a pod of someone else's without policies, once the namespace's default deny is gone
+    // (which opens more, of other policies).
+    let apps = "dynakube-activegate-ingress-injected-apps";
+    let every = "  - fromEndpoints:\n    - {}\n    toPorts:\n    - ports:\n      - port: '9999'\n        protocol: TCP\n";
+    let edit = |name: &str, yaml: &str| match name {
+        "default-deny" => None,
+        _ if name == apps => Some(format!("{yaml}{every}")),
+        _ => Some(yaml.into()),
+    };
+    let debug = |cluster: &mut crate::evaluate::Cluster| {
+        cluster.pods.push(crate::evaluate::Pod {
+            name: "debug-0".into(),
+            namespace: "dynatrace".into(),
+            labels: [("app".to_string(), "debug".to_string())].into(),
+            ips: vec![ip("10.244.0.99")],
+            node: Some("node-0".into()),
+            ..crate::evaluate::Pod::default()
+        });
+    };
+    let policy = format!("CiliumNetworkPolicy dynatrace/{apps}");
+    let of_apps: Vec<serde_json::Value> = widened_cilium(edit, debug)
+        .into_iter()
+        .filter(|e| e["policy"] == policy.as_str())
+        .collect();
+    let beyond = serde_json::json!([{"pods": ["dynatrace/debug-0"], "addresses": [], "ports": ["9999/TCP"]}]);
+    assert_eq!(of_apps, [activegate_extra("ingress", apps, 1, beyond)]);
+    // The default deny refuses the pod's egress: nothing beyond.
+    let kept = |name: &str, yaml: &str| edit(name, yaml).or_else(|| Some(yaml.into()));
+    assert_eq!(widened_cilium(kept, debug), Vec::<serde_json::Value>::new());
+}
+
+#[test]
+fn a_cidr_without_its_except_is_reported_exactly() {
+    use crate::evaluate::sets::AddressSet;
+    // With its `except`, the block admits the tenant's two addresses alone; without it, the
+    // rest of the block too.
+    let except = "      except: [203.0.113.0/29, 203.0.113.8/31, 203.0.113.12/30, 203.0.113.16/28, 203.0.113.32/27, 203.0.113.64/26, 203.0.113.128/25]\n";
+    let cidr = format!(
+        "  - toCIDRSet:\n    - cidr: 203.0.113.0/24\n{except}    toPorts:\n    - ports:\n      - port: '443'\n        protocol: TCP\n"
+    );
+    let with_except = widened_cilium(appended(&cidr), |_| {});
+    assert_eq!(with_except, Vec::<serde_json::Value>::new());
+    let without = cidr.replace(except, "");
+    let extras = widened_cilium(appended(&without), |_| {});
+    let rest = AddressSet::net(&"203.0.113.0/24".parse().unwrap()).difference(
+        &AddressSet::addresses(["203.0.113.10", "203.0.113.11"].map(ip)),
+    );
+    let beyond =
+        serde_json::json!([{"pods": [], "addresses": blocks_json(&rest), "ports": ["443/TCP"]}]);
+    assert_eq!(extras, [activegate_extra("egress", ENDPOINTS, 1, beyond)]);
+}
+
+#[test]
+fn a_name_pattern_for_every_name_is_reported_as_the_pattern() {
+    // `matchPattern: "*"`: every name the DNS rules let the ActiveGate look up (those under the
+    // cluster domain too), reported as the rule's pattern.
+    let extras = widened_cilium(
+        replaced(
+            ENDPOINTS,
+            "matchName: abc12345.live.dynatrace.com",
+            "matchPattern: '*'",
+        ),
+        |_| {},
+    );
+    let beyond =
+        serde_json::json!([{"pods": [], "addresses": [], "names": ["*"], "ports": ["443/TCP"]}]);
+    assert_eq!(extras, [activegate_extra("egress", ENDPOINTS, 0, beyond)]);
+}
+
+#[test]
+fn a_host_policy_refuses_what_a_rule_admits_towards_its_node() {
+    // The ActiveGate may reach the other node's kubelet port; the node's host network admits it.
+    let kubelets = "  - toEntities:\n    - remote-node\n    toPorts:\n    - ports:\n      - port: '10250'\n        protocol: TCP\n";
+    let extras = widened_cilium(appended(kubelets), |_| {});
+    let beyond = serde_json::json!([{"pods": [], "addresses": [{"cidr": "192.0.2.2/32"}], "ports": ["10250/TCP"]}]);
+    assert_eq!(extras, [activegate_extra("egress", ENDPOINTS, 1, beyond)]);
+    // A host policy that admits nothing from the cluster on that port refuses it.
+    let hosts = "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: hosts}\nspec:\n  nodeSelector: {}\n  enableDefaultDeny: {ingress: true, egress: false}\n  ingress:\n  - fromEntities: [cluster]\n    toPorts: [{ports: [{port: '22', protocol: TCP}]}]\n";
+    let edit = |name: &str, yaml: &str| {
+        let yaml = appended(kubelets)(name, yaml)?;
+        Some(if name == "default-deny" {
+            format!("{yaml}---\n{hosts}")
+        } else {
+            yaml
+        })
+    };
+    assert_eq!(
+        widened_cilium(edit, |_| {}),
+        Vec::<serde_json::Value>::new()
+    );
+}

@@ -41,7 +41,7 @@
 //! let options = dynakube_netpol::GenerateOptions::default(); // Kubernetes, no fallback
 //! let generated = dynakube_netpol::generate(&inputs, &profile, &options, &hosts)?;
 //! assert!(generated.matrix.flows.iter().any(|flow| flow.id == RowId::E8));
-//! let names = generated.names();
+//! let names: Vec<&str> = generated.policies.iter().map(|p| p.name.as_str()).collect();
 //! assert!(names.contains(&"dynakube-activegate-egress-communication-endpoints"));
 //! // The YAML stream the command-line tool prints, notes in its header.
 //! let stream = generated.output(&inputs, vec![])?.to_stream();
@@ -115,6 +115,6 @@ pub mod zones;
 mod fixture_invariants;
 
 pub use error::{Error, Location, Result};
-pub use flavor::Flavor;
+pub use flavor::{Flavor, FlavorSetting, FlavorSettings};
 pub use pipeline::{GenerateOptions, Generated, generate};
 pub use render::{Policy, Rendered};

@@ -39,18 +39,22 @@
 use crate::advice::{Neutral, Words};
 use crate::cluster::ClusterProfile;
 use crate::error::Result;
-use crate::flavor::Flavor;
+use crate::flavor::{Flavor, FlavorSettings};
+use crate::lock::Reach;
 use crate::matrix::{self, Matrix, Note};
 use crate::output::{Output, Provenance};
 use crate::render::Policy;
 use crate::resolve::{self, Fallback, Resolve};
 use crate::resources::Inputs;
+use crate::values::HostName;
 
 /// How [`generate`] works, beyond what the resources and the profile say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GenerateOptions {
     /// The policy language.
     pub flavor: Flavor,
+    /// The settings of the flavor besides its name (the others' are refused).
+    pub settings: FlavorSettings,
     /// How the matrix is built (network zone fallback).
     pub matrix: matrix::Options,
     /// What to allow for a host without addresses (Kubernetes flavor; Cilium names hosts).
@@ -59,6 +63,14 @@ pub struct GenerateOptions {
     pub allow_unresolved: bool,
     /// What the addresses of hosts may be, wherever they come from (see [`crate::guard`]).
     pub addresses: crate::guard::AddressPolicy,
+}
+
+impl GenerateOptions {
+    /// The host names of `matrix` the flavor needs addresses for, with their reach: for a
+    /// lock file to hold.
+    pub fn needed_hosts(&self, matrix: &Matrix) -> std::collections::BTreeMap<HostName, Reach> {
+        self.flavor.needed_hosts(matrix, &self.settings)
+    }
 }
 
 /// What [`generate`] gives: the matrix, the policies that implement it, and what to tell the
@@ -100,11 +112,6 @@ impl Generated {
         shown.extend(matrix::acknowledged_line(rows, &acknowledged));
         self.notes = matrix::merged_notes(shown);
         self.acknowledged = acknowledged;
-    }
-
-    /// The policies' names, in order.
-    pub fn names(&self) -> Vec<&str> {
-        self.policies.iter().map(|p| p.name.as_str()).collect()
     }
 
     /// The output as the command-line tool writes it; the resources and the notes of its
@@ -167,16 +174,31 @@ pub fn render(
     resolver: &dyn Resolve,
 ) -> Result<Generated> {
     let unit = options.flavor.unit();
+    options.flavor.check(&options.settings).map_err(|e| {
+        crate::Error::invalid(
+            crate::Location::new("the options", None, "flavor"),
+            e.to_string(),
+        )
+    })?;
     // A flavor that names hosts needs addresses only where its language cannot name them, and
     // never falls back to the internet for them.
-    let addresses = if !unit.needs_every_address {
-        resolve::resolve_known(&matrix, resolver, Fallback::Fail, &options.addresses)?
-    } else if options.allow_unresolved {
-        resolve::resolve_known(&matrix, resolver, options.fallback, &options.addresses)?
+    let fallback = if unit.needs_every_address {
+        options.fallback
     } else {
-        resolve::resolve(&matrix, resolver, options.fallback, &options.addresses)?
+        Fallback::Fail
     };
-    let rendered = (unit.render)(&matrix, &addresses);
+    let addresses = resolve::resolve_known(&matrix, resolver, fallback, &options.addresses)?;
+    if unit.needs_every_address && !options.allow_unresolved {
+        let needed = options.needed_hosts(&matrix);
+        let hosts: Vec<String> = (addresses.unresolved_hosts.iter())
+            .filter(|host| needed.contains_key(*host))
+            .map(ToString::to_string)
+            .collect();
+        if !hosts.is_empty() {
+            return Err(crate::Error::UnresolvedHosts { hosts });
+        }
+    }
+    let rendered = (unit.render)(&matrix, &addresses, &options.settings);
     let mut generated = Generated {
         notes: Vec::new(),
         acknowledged: Vec::new(),

@@ -20,7 +20,7 @@
 //! let mut inputs = Inputs::default();
 //! parse_into(&mut inputs, "dk.yaml", yaml, &ParseOptions::default())?;
 //! let dynakube = &inputs.dynakubes[0];
-//! assert_eq!(dynakube.resource().to_string(), "DynaKube dynatrace/dk");
+//! assert_eq!(dynakube.name.as_str(), "dk");
 //! assert_eq!(dynakube.mode(), Some(OneAgentMode::CloudNativeFullStack));
 //! assert!(dynakube.active_gate.as_ref().is_some_and(|ag| ag.capabilities.contains(&Capability::Routing)));
 //! assert_eq!(dynakube.network_zone.as_ref().map(|zone| zone.as_str()), Some("k8s-prod"));
@@ -869,7 +869,7 @@ pub struct DynaKube {
 
 impl DynaKube {
     /// The resource: kind, namespace and name.
-    pub fn resource(&self) -> ResourceRef {
+    pub(crate) fn resource(&self) -> ResourceRef {
         ResourceRef {
             kind: Kind::DynaKube,
             namespace: self.namespace.clone(),

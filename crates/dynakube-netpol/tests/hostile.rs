@@ -237,11 +237,14 @@ fn run(case: &Case) -> Result<Outputs, dynakube_netpol::Error> {
         dynakube_netpol::generate(&inputs, &profile, &options, &hosts)?
             .output(&inputs, vec!["dynakube.yaml".into()])
     };
-    let k8s = generate(dynakube_netpol::Flavor::Kubernetes)?;
-    let cilium = generate(dynakube_netpol::Flavor::Cilium)?;
+    // Every flavor of the registry.
+    let outputs = dynakube_netpol::Flavor::ALL
+        .iter()
+        .map(|&flavor| generate(flavor))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Outputs {
-        streams: vec![k8s.to_stream(), cilium.to_stream()],
-        files: vec![k8s.to_files(), cilium.to_files()],
+        streams: outputs.iter().map(|o| o.to_stream()).collect(),
+        files: outputs.iter().map(|o| o.to_files()).collect(),
     })
 }
 

@@ -23,6 +23,9 @@ _dynakube__netpol() {
             dynakube__netpol,completions)
                 cmd="dynakube__netpol__subcmd__completions"
                 ;;
+            dynakube__netpol,diff)
+                cmd="dynakube__netpol__subcmd__diff"
+                ;;
             dynakube__netpol,explain)
                 cmd="dynakube__netpol__subcmd__explain"
                 ;;
@@ -67,6 +70,9 @@ _dynakube__netpol() {
                 ;;
             dynakube__netpol__subcmd__help,completions)
                 cmd="dynakube__netpol__subcmd__help__subcmd__completions"
+                ;;
+            dynakube__netpol__subcmd__help,diff)
+                cmd="dynakube__netpol__subcmd__help__subcmd__diff"
                 ;;
             dynakube__netpol__subcmd__help,explain)
                 cmd="dynakube__netpol__subcmd__help__subcmd__explain"
@@ -129,7 +135,7 @@ _dynakube__netpol() {
 
     case "${cmd}" in
         dynakube__netpol)
-            opts="-q -v -h -V --quiet --verbose --help --version generate verify explain profile audit zone-plan lock matrix helm-post-render krm plugins completions help"
+            opts="-q -v -h -V --quiet --verbose --help --version generate verify explain diff profile audit zone-plan lock matrix helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -194,6 +200,88 @@ _dynakube__netpol() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dynakube__netpol__subcmd__diff)
+            opts="-f -R -q -v -h --filename --recursive --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --pods --lock --format --fail-on --network-plugin --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fqdn-fallback)
+                    COMPREPLY=($(compgen -W "public-internet" -- "${cur}"))
+                    return 0
+                    ;;
+                --zone-fallback)
+                    COMPREPLY=($(compgen -W "any only-default-zone none" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --internal-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pods)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text markdown json" -- "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "widened" -- "${cur}"))
+                    return 0
+                    ;;
+                --network-plugin)
+                    COMPREPLY=($(compgen -W "generic calico cilium" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dynakube__netpol__subcmd__explain)
             opts="-q -v -h --policies --pods --from --to --port --format --network-plugin --max-input-bytes --max-depth --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -245,7 +333,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__generate)
-            opts="-f -R -o -q -v -h --filename --recursive --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --flavor --output --output-dir --check --format --sync --quiet --verbose --help"
+            opts="-f -R -o -q -v -h --filename --recursive --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --lock --nameserver --offline --allow-unresolved --dns-timeout --dns-parallelism --flavor --tier --channel --priorities --output --output-dir --check --format --sync --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,7 +404,19 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --flavor)
-                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "kubernetes cilium cluster-network-policy" -- "${cur}"))
+                    return 0
+                    ;;
+                --tier)
+                    COMPREPLY=($(compgen -W "admin baseline" -- "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -W "standard experimental" -- "${cur}"))
+                    return 0
+                    ;;
+                --priorities)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output-dir)
@@ -343,7 +443,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__helm__subcmd__post__subcmd__render)
-            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --flavor --lock --quiet --verbose --help"
+            opts="-q -v -h --cluster --hosts --fqdn-fallback --zone-fallback --operator-version --proxy-url --allow-any-address --allow-special-addresses --internal-host --allow-shared-namespace --ignore-unknown-fields --ack --max-input-bytes --max-depth --flavor --tier --channel --priorities --lock --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,7 +490,19 @@ _dynakube__netpol() {
                     return 0
                     ;;
                 --flavor)
-                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "kubernetes cilium cluster-network-policy" -- "${cur}"))
+                    return 0
+                    ;;
+                --tier)
+                    COMPREPLY=($(compgen -W "admin baseline" -- "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -W "standard experimental" -- "${cur}"))
+                    return 0
+                    ;;
+                --priorities)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --lock)
@@ -416,7 +528,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__help)
-            opts="generate verify explain profile audit zone-plan lock matrix helm-post-render krm plugins completions help"
+            opts="generate verify explain diff profile audit zone-plan lock matrix helm-post-render krm plugins completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +556,20 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynakube__netpol__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

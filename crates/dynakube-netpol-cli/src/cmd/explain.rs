@@ -57,8 +57,8 @@ pub(crate) struct ExplainArgs {
     format: ExplainFormat,
 
     /// The network plugin, for what the specifications leave to it: `generic` (no particular
-    /// plugin: an ipBlock matches addresses outside the pod network and node addresses, never a
-    /// pod), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
+    /// plugin: what the APIs' own tests expect, address blocks match every address, pods'
+    /// too), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
     /// domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no
     /// node; Cilium's own policies are enforced with the NetworkPolicies). Default: `cilium`
     /// when the policies include Cilium's kinds, else `generic`.

@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dynakube_netpol::Flavor;
 use dynakube_netpol::output;
-use dynakube_netpol::resolve::FixedHosts;
+use dynakube_netpol::resolve::{Addresses, FixedHosts};
 
 use crate::say::{self, ReportFormat, counted, print_notes, verbose, waiting};
 use crate::settings::{Loaded, Sources};
@@ -36,6 +35,7 @@ Cluster profile (--cluster), every field optional:
   classicFullStackNamespaces: [shop]  # classicFullStack apps (code modules of the host agent)
   clusterDomain: cluster.local
   cilium: {hostFirewall: false, controlPlaneHostNetwork: false, appEgress: false}
+  networkPlugin: calico               # calico | cilium | antrea | kube-ovn | ovn-kubernetes | other
   acknowledge: [E9, E10]              # rows whose notes were reviewed (also --ack)
 Missing addresses fall back to any address on the flow's ports, with a warning.
 
@@ -135,32 +135,43 @@ impl GenerateArgs {
 
     /// The policies, with addresses from --hosts, then from the lock when one is in use
     /// (resolving and adding the hosts it lacks; in the Cilium flavor only those of host
-    /// policies), then the fallback.
-    fn generated(&self, loaded: &Loaded) -> anyhow::Result<dynakube_netpol::Generated> {
+    /// policies), then the fallback; and the addresses of the matrix's hosts, as `verify`
+    /// places them.
+    fn generated(
+        &self,
+        loaded: &Loaded,
+    ) -> anyhow::Result<(dynakube_netpol::Generated, Addresses)> {
         let options = loaded.config.generate_options(self.dns.allow_unresolved);
         let matrix = loaded.matrix()?;
-        let needed = options.flavor.needed_hosts(&matrix);
+        let needed = options.needed_hosts(&matrix);
         let completed = if needed.is_empty() {
             None
         } else {
             self.locked(&needed, &loaded.hosts, &options.addresses)?
         };
+        let placed = |matrix: &dynakube_netpol::matrix::Matrix, resolver| {
+            dynakube_netpol::resolve::resolve_known(
+                matrix,
+                resolver,
+                loaded.config.fallback,
+                &options.addresses,
+            )
+        };
         let Some(completed) = completed else {
             let options = dynakube_netpol::GenerateOptions {
                 allow_unresolved: false,
-                ..options
+                ..options.clone()
             };
-            return Ok(dynakube_netpol::pipeline::render(
-                matrix,
-                &options,
-                &loaded.hosts,
-            )?);
+            let generated = dynakube_netpol::pipeline::render(matrix, &options, &loaded.hosts)?;
+            let addresses = placed(&generated.matrix, &loaded.hosts)?;
+            return Ok((generated, addresses));
         };
         let resolver =
             dynakube_netpol::lock::Layered::hosts_over_lock(&loaded.hosts, &completed.lock);
         let mut generated = dynakube_netpol::pipeline::render(matrix, &options, &resolver)?;
         generated.add_notes(completed.notes);
-        Ok(generated)
+        let addresses = placed(&generated.matrix, &resolver)?;
+        Ok((generated, addresses))
     }
 
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
@@ -175,13 +186,11 @@ impl GenerateArgs {
                 }
             }
         }
-        let flavor = self.flavor.flavor.flavor();
-        let loaded = self.sources.load(flavor)?;
+        let mut loaded = self.sources.load(self.flavor.flavor.flavor())?;
+        self.flavor.apply(&mut loaded.config)?;
         let mut arguments = self.sources.arguments()?;
-        if flavor != Flavor::default() {
-            arguments.extend(["--flavor".into(), flavor.as_str().into()]);
-        }
-        let generated = self.generated(&loaded)?;
+        arguments.extend(self.flavor.arguments());
+        let (generated, addresses) = self.generated(&loaded)?;
         let output =
             generated.output_in(&loaded.inputs, arguments.clone(), &crate::words::Flags)?;
         print_notes(&generated.notes);
@@ -200,10 +209,8 @@ impl GenerateArgs {
                 Ok(ExitCode::SUCCESS)
             }
             Target::File(ref path, _) | Target::Dir(ref path) if self.check => {
-                let checked = match &target {
-                    Target::File(file, stream) => output::check_file(file, &stream.text(&output)?)?,
-                    _ => output::check_dir(path, &output.to_files())?,
-                };
+                let placed = (&generated.matrix, &addresses);
+                let checked = self.checked(&target, path, &output, placed, &loaded)?;
                 let refresh = self.refresh_command(arguments, path);
                 let code = check(path, &checked, self.format, refresh)?;
                 if code == exit::SUCCESS {
@@ -237,6 +244,45 @@ impl GenerateArgs {
                 Ok(ExitCode::SUCCESS)
             }
         }
+    }
+
+    /// What `--check` finds at `target` (`path`, a directory or a file); with `--format
+    /// text`, when it is stale, what that does to connections is printed first, between the
+    /// policies on disk and those of `output`, placed by the matrix and addresses of `placed`.
+    fn checked(
+        &self,
+        target: &Target,
+        path: &Path,
+        output: &output::Output,
+        (matrix, addresses): (&dynakube_netpol::matrix::Matrix, &Addresses),
+        loaded: &Loaded,
+    ) -> anyhow::Result<output::Checked> {
+        let expected = match target {
+            Target::File(file, stream) => {
+                BTreeMap::from([(file.display().to_string(), stream.text(output)?)])
+            }
+            _ => output.to_files(),
+        };
+        let checked = match target {
+            Target::File(file, _) => {
+                output::check_file(file, expected.values().next().expect("one file"))?
+            }
+            _ => output::check_dir(path, &expected)?,
+        };
+        if self.format == ReportFormat::Text && checked.fresh().is_err() {
+            let old = on_disk(target, &checked);
+            let new: Vec<(String, String)> = expected.into_iter().collect();
+            let name = path.display().to_string();
+            let found = crate::cmd::diff::summary(
+                matrix,
+                addresses,
+                (&name, &old),
+                ("the inputs", &new),
+                &loaded.config.limits,
+            );
+            exit::write(found + "\n")?;
+        }
+        Ok(checked)
     }
 
     /// `-o` as given, for messages (nothing given is `-o yaml`).
@@ -306,6 +352,22 @@ fn changed_files(written: &output::Written) -> String {
             names(&written.changed),
             names(&written.removed)
         ),
+    }
+}
+
+/// The policy files of `target` as they are on disk, by name: the file, or the directory's
+/// files the check compared (those the inputs generate, and generated files left over).
+fn on_disk(target: &Target, checked: &output::Checked) -> Vec<(String, String)> {
+    let limits = dynakube_netpol::source::Limits::default();
+    let read = |path: &Path| crate::settings::read_path(path, &limits).ok();
+    match target {
+        Target::File(file, _) => (read(file).into_iter())
+            .map(|text| (file.display().to_string(), text))
+            .collect(),
+        Target::Dir(dir) => (checked.files.iter())
+            .filter_map(|name| read(&dir.join(name)).map(|text| (name.clone(), text)))
+            .collect(),
+        Target::Stdout(_) => Vec::new(),
     }
 }
 

@@ -83,7 +83,9 @@ impl HelmPostRenderArgs {
 
     fn render(&self) -> anyhow::Result<ExitCode> {
         let mut config = self.settings.config(self.flavor.flavor.flavor())?;
+        self.flavor.apply(&mut config)?;
         let mut arguments = self.settings.arguments()?;
+        arguments.extend(self.flavor.arguments());
         if let Some(lock) = &self.lock.lock {
             let found = dynakube_netpol::lock::read(Path::new(lock), &config.limits)?;
             let (lock_file, _) = found.ok_or_else(|| dynakube_netpol::Error::Read {

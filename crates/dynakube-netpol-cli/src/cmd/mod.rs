@@ -4,6 +4,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod completions;
+pub(crate) mod diff;
 pub(crate) mod explain;
 pub(crate) mod generate;
 pub(crate) mod helm_post_render;

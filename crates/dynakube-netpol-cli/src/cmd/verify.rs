@@ -82,22 +82,13 @@ pub(crate) struct VerifyArgs {
     lock: Option<PathBuf>,
 
     /// The network plugin, for what the specifications leave to it: `generic` (no particular
-    /// plugin: an ipBlock matches addresses outside the pod network and node addresses, never a
-    /// pod), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
+    /// plugin: what the APIs' own tests expect, address blocks match every address, pods'
+    /// too), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
     /// domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no
     /// node; Cilium's own policies are enforced with the NetworkPolicies). Default: `cilium`
     /// when the policies include Cilium's kinds, else `generic`. See docs/explain.md.
     #[arg(long, value_name = "NAME")]
     network_plugin: Option<crate::cmd::explain::PluginArg>,
-}
-
-fn read_lock(path: &Path) -> anyhow::Result<dynakube_netpol::lock::Lock> {
-    let found = dynakube_netpol::lock::read(path, &Limits::default())?;
-    let (lock, _) = found.ok_or_else(|| dynakube_netpol::Error::Read {
-        file: path.display().to_string(),
-        reason: "no such file".into(),
-    })?;
-    Ok(lock)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -184,14 +175,7 @@ impl VerifyArgs {
         let (hosts, limits, fallback) =
             (loaded.hosts, loaded.config.limits, loaded.config.fallback);
         // The lock, when there is one, gives addresses too; verify never resolves.
-        let lock = match &self.lock {
-            Some(path) => Some(read_lock(path)?),
-            None if Path::new(locking::DEFAULT_LOCK).is_file() => {
-                Some(read_lock(Path::new(locking::DEFAULT_LOCK))?)
-            }
-            None => None,
-        };
-        let lock = lock.unwrap_or_default();
+        let lock = locking::read_only(self.lock.as_deref())?;
         let resolver = dynakube_netpol::lock::Layered::hosts_over_lock(&hosts, &lock);
         let policy = loaded.config.address_policy();
         let addresses =

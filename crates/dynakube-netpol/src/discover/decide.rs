@@ -80,6 +80,44 @@ impl Discovery {
         }
         self.enforced(network);
         self.cilium(network);
+        self.network_plugin(network);
+    }
+
+    /// The network plugin, for what the ClusterNetworkPolicy flavor may use and says: Cilium,
+    /// Calico or OVN-Kubernetes by name, any other plugin that enforces NetworkPolicies as
+    /// `other`.
+    fn network_plugin(&mut self, network: &Network) {
+        use crate::cluster::Plugin;
+        let named = [
+            (&network.cilium, Plugin::Cilium),
+            (&network.calico, Plugin::Calico),
+            (&network.ovn_kubernetes, Plugin::OvnKubernetes),
+            (&network.dataplane_v2, Plugin::Other),
+            (&network.openshift_sdn, Plugin::Other),
+            (&network.azure_npm, Plugin::Other),
+        ];
+        let found = named
+            .into_iter()
+            .find_map(|(why, plugin)| why.as_ref().map(|why| (plugin, why.clone())))
+            .or_else(|| {
+                (network.aws_network_policy == Some(true))
+                    .then(|| network.aws_vpc_cni.clone().map(|why| (Plugin::Other, why)))
+                    .flatten()
+            });
+        if let Some((plugin, why)) = found {
+            self.profile.network_plugin = Some(plugin);
+            let other = if plugin == Plugin::Other {
+                ": none known to enforce ClusterNetworkPolicies"
+            } else {
+                ""
+            };
+            self.say(
+                Part::NetworkPlugin,
+                format!(
+                    "The network plugin, for the cluster-network-policy flavor ({why}){other}."
+                ),
+            );
+        }
     }
 
     /// Whether the network plugin enforces NetworkPolicies at all: the Amazon VPC CNI only with
@@ -551,7 +589,12 @@ pub(super) fn covering_block(ips: impl Iterator<Item = IpAddr>) -> Option<Cidr> 
 /// The addresses of the `-localip` argument of a NodeLocal DNSCache DaemonSet
 /// (`-localip 169.254.20.10,10.96.0.10`, or `-localip=...`).
 fn local_ips(object: &crate::source::Object) -> Option<Vec<IpAddr>> {
-    let args = platform::args(object);
+    local_ip_argument(&platform::args(object))
+}
+
+/// The addresses of the `-localip` argument among the arguments `args` of NodeLocal
+/// DNSCache's container.
+pub(crate) fn local_ip_argument(args: &[&str]) -> Option<Vec<IpAddr>> {
     let value = args.iter().enumerate().find_map(|(i, arg)| {
         let flag = arg.trim_start_matches('-');
         match flag.split_once('=') {

@@ -73,7 +73,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-pub(crate) use decide::discover;
+pub(crate) use decide::{discover, local_ip_argument};
 pub(crate) use overlap::{BlockRows, blocks_holding_pods, pod_addresses};
 pub(crate) use platform::Platform;
 pub(crate) use read::{Item, Key, PodParts, objects, read};
@@ -130,6 +130,7 @@ enum Part {
     CsiDriver,
     Helm,
     Cilium,
+    NetworkPlugin,
 }
 
 /// A comment: text, or text followed by a remedy the front end words (`--flavor cilium`,

@@ -30,6 +30,7 @@ impl Discovery {
             Part::CsiDriver,
             Part::Helm,
             Part::Cilium,
+            Part::NetworkPlugin,
         ] {
             let mut section = String::new();
             self.comments(&mut section, part, words, "");
@@ -121,6 +122,11 @@ impl Discovery {
             Part::Cilium => {
                 if profile.cilium.control_plane_host_network {
                     out.push_str("cilium:\n  controlPlaneHostNetwork: true\n");
+                }
+            }
+            Part::NetworkPlugin => {
+                if let Some(plugin) = profile.network_plugin {
+                    let _ = writeln!(out, "networkPlugin: {}", plugin.name());
                 }
             }
         }

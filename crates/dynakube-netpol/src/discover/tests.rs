@@ -312,10 +312,16 @@ fn kubeadm_with_cilium_names_the_cache_its_second_address_and_the_webhook_port()
     assert!(!said.contains("No network plugin recognised"), "{said}");
     // kube-apiserver on the cluster's own nodes, with Cilium: the flavor's switch is set.
     assert!(found.profile.cilium.control_plane_host_network);
+    let yaml = found.to_yaml(&Neutral);
     assert!(
-        found
-            .to_yaml(&Neutral)
-            .ends_with("\ncilium:\n  controlPlaneHostNetwork: true\n")
+        yaml.contains("\ncilium:\n  controlPlaneHostNetwork: true\n"),
+        "{yaml}"
+    );
+    // And the network plugin, for the ClusterNetworkPolicy flavor.
+    assert!(yaml.ends_with("\nnetworkPlugin: cilium\n"), "{yaml}");
+    assert_eq!(
+        found.profile.network_plugin,
+        Some(crate::cluster::Plugin::Cilium)
     );
     // A managed control plane with Cilium (AKS) leaves it off.
     assert!(!fixture("aks").profile.cilium.control_plane_host_network);

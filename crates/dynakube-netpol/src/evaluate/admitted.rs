@@ -24,41 +24,61 @@
 use std::fmt;
 
 use super::compile::{Namespaces, PeerMatch, Policy, PortMatch, PortSpec, Rule};
+use super::decision::Dialect;
 use super::sets::{AddressSet, PodSet, PortSet, Space};
-use super::{ConnectionEnd, Index, PodId, PodInfo, View, rules_of};
+use super::{ConnectionEnd, Index, NodeId, PodId, PodInfo, View, rules_of};
 use crate::matrix::Direction;
 
-/// One rule of a policy: the policy, the direction, and the rule's index in the policy's list
-/// for that direction. Displayed as `namespace/name spec.egress[0]`.
+/// One rule of a policy: the policy, the direction, the rule's index in its list and its
+/// field. Displayed as `namespace/name spec.egress[0]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct RuleRef {
     /// The policy, in words: `namespace/name` for a NetworkPolicy (as verify has always named
-    /// them), `ClusterNetworkPolicy name` for a ClusterNetworkPolicy.
+    /// them), `ClusterNetworkPolicy name` for a ClusterNetworkPolicy,
+    /// `CiliumNetworkPolicy namespace/name` and `CiliumClusterwideNetworkPolicy name` for
+    /// Cilium's.
     pub(crate) policy: String,
     /// Whether the rule is an ingress or an egress rule.
     pub(crate) direction: Direction,
-    /// Its index in `spec.ingress` or `spec.egress`.
+    /// Its index in its list (`spec.ingress`, `spec.egress`, a Cilium rule's `egress`).
     pub(crate) index: usize,
+    /// The kind of the policy.
+    pub(crate) dialect: Dialect,
+    /// The field of the rule in its policy: `spec.egress[0]`, or for a Cilium policy of
+    /// several rules `specs[1].egress[0]`.
+    pub(crate) field: String,
 }
 
 impl RuleRef {
-    /// The field of the rule in its policy: `spec.egress[0]`.
-    pub(crate) fn field(&self) -> String {
-        format!("spec.{}[{}]", self.direction.name(), self.index)
+    /// Rule `index` of `spec.ingress` or `spec.egress` (`direction`) of `policy` (in words),
+    /// a policy of `dialect`.
+    pub(crate) fn new(
+        dialect: Dialect,
+        policy: String,
+        direction: Direction,
+        index: usize,
+    ) -> Self {
+        RuleRef {
+            field: format!("spec.{}[{index}]", direction.name()),
+            policy,
+            direction,
+            index,
+            dialect,
+        }
     }
 }
 
 impl fmt::Display for RuleRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.policy, self.field())
+        write!(f, "{} {}", self.policy, self.field)
     }
 }
 
 /// What one side of a pod admits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Admits {
-    /// The pod is not subject to policy (a hostNetwork pod seen as its node's addresses): no
-    /// policy can restrict it.
+    /// The pod is not subject to policy (a hostNetwork pod seen as its node's addresses, which
+    /// no host policy of Cilium's selects on this side): no policy can restrict it.
     NotSubject,
     /// No policy isolates the pod in this direction: every connection is admitted.
     NotIsolated,
@@ -81,9 +101,15 @@ impl Index {
     pub(crate) fn admits(&self, id: PodId, direction: Direction) -> Admits {
         let info = &self.infos[id];
         if info.by_address {
-            return Admits::NotSubject;
+            // Only Cilium's host policies select a pod in the host network (its node's host).
+            return match &self.namespaced {
+                Some(dialect) if dialect.has_side(direction, id) => {
+                    Admits::Tiers(self.allowed_in_tiers(id, direction, self.everything()))
+                }
+                _ => Admits::NotSubject,
+            };
         }
-        if !self.cluster.is_empty() {
+        if self.has_other_dialects() {
             return Admits::Tiers(self.allowed_in_tiers(id, direction, self.everything()));
         }
         let isolating = match direction {
@@ -97,11 +123,12 @@ impl Index {
         for &number in isolating {
             let policy = &self.policies[number as usize];
             for (index, rule) in rules_of(policy, direction).iter().enumerate() {
-                let reference = RuleRef {
-                    policy: policy.reference.to_string(),
+                let reference = RuleRef::new(
+                    Dialect::Kubernetes,
+                    policy.reference.to_string(),
                     direction,
                     index,
-                };
+                );
                 rules.push((reference, self.rule_space(policy, rule, direction, info)));
             }
         }
@@ -122,7 +149,7 @@ impl Index {
         other: &ConnectionEnd,
     ) -> PortSet {
         let info = &self.infos[id];
-        if !self.cluster.is_empty() && !info.by_address {
+        if self.has_other_dialects() && !info.by_address {
             return self.ports_in_tiers(id, direction, other);
         }
         let isolating = match direction {
@@ -149,6 +176,22 @@ impl Index {
             }
         }
         ports
+    }
+
+    /// The ports the `direction` side of node `node`'s host network admits on connections with
+    /// pod `pod`, as the plugin's host policies decide (Cilium's); `None` when nothing restricts
+    /// it (every port: NetworkPolicies and ClusterNetworkPolicies select no node).
+    ///
+    /// # Panics
+    ///
+    /// When `node` or `pod` is not one of this index.
+    pub(crate) fn node_admitted_ports(
+        &self,
+        node: NodeId,
+        direction: Direction,
+        pod: PodId,
+    ) -> Option<PortSet> {
+        self.namespaced.as_ref()?.node_ports(direction, node, pod)
     }
 
     /// [`Index::admitted_ports`] through the tiers of ClusterNetworkPolicies.
@@ -302,7 +345,7 @@ impl Index {
 
 /// The ports `ports` (every port when `None`) admit to `destination` (a pod seen as a pod, or
 /// `None` for an address).
-fn ports_set(ports: Option<&[PortMatch]>, destination: Option<&PodInfo>) -> PortSet {
+pub(super) fn ports_set(ports: Option<&[PortMatch]>, destination: Option<&PodInfo>) -> PortSet {
     let Some(ports) = ports else {
         return PortSet::all();
     };

@@ -6,11 +6,16 @@
 //! nodes and namespaces, kube-apiserver's addresses, and the cluster DNS, which `toFQDNs` needs
 //! to know the lookups a pod makes: the pods CoreDNS and kube-dns run as (`k8s-app: kube-dns`)
 //! and OpenShift's (`dns.operator.openshift.io/daemonset-dns: default`), on their container
-//! port named `dns` of UDP (53 when they name none).
+//! port named `dns` of UDP (53 when they name none), and the node-local DNS caches of the
+//! cluster (NodeLocal DNSCache, at its link-local address on port 53), where pods whose kubelet
+//! names the cache send their lookups: a `toFQDNs` rule is effective when the DNS rules let the
+//! lookup through to any of them.
 
-use super::tiers::{Namespaced, Query};
+use super::sets::{PortSet, Space};
+use super::tiers::{Namespaced, NetworkPolicySets, Query, TierSets};
 use super::{
-    ConnectionEnd, Decider, Decision, Index, Namespace, Node, Outcome, Pod, Side, Tier, cilium,
+    ConnectionEnd, Decider, Decision, Index, Namespace, Node, NodeId, Outcome, Pod, PodId, RuleRef,
+    Side, Tier, cilium,
 };
 use crate::evaluate::decision::Dialect;
 use crate::matrix::{Direction, Protocol};
@@ -40,15 +45,17 @@ pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {
 
 impl CiliumTier {
     /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods` (shared),
-    /// `nodes` and kube-apiserver's addresses `api_server`.
+    /// `nodes`, kube-apiserver's addresses `api_server` and the node-local DNS caches
+    /// `dns_caches`.
     pub(crate) fn new(
         policies: Vec<cilium::Policy>,
         namespaces: &[Namespace],
         pods: &std::sync::Arc<[Pod]>,
         nodes: &[Node],
         api_server: &[std::net::IpAddr],
+        dns_caches: &[std::net::IpAddr],
     ) -> CiliumTier {
-        let dns = pods
+        let mut dns: Vec<cilium::DnsServer> = pods
             .iter()
             .enumerate()
             .filter_map(|(id, pod)| {
@@ -66,6 +73,12 @@ impl CiliumTier {
                 })
             })
             .collect();
+        // NodeLocal DNSCache serves on port 53 ("Using NodeLocal DNSCache in Kubernetes
+        // Clusters": the cache listens on the link-local address, as kube-dns does).
+        dns.extend(dns_caches.iter().map(|&ip| cilium::DnsServer {
+            end: cilium::End::Address { ip, name: None },
+            port: 53,
+        }));
         let cluster = cilium::Cluster {
             namespaces: namespaces
                 .iter()
@@ -147,7 +160,73 @@ fn decider(decider: &cilium::Decider, network_policy: &[Decider]) -> Vec<Decider
     }
 }
 
+/// A Cilium rule as a rule of the sets.
+fn rule_ref(rule: cilium::RuleRef, direction: Direction, index: usize) -> RuleRef {
+    RuleRef {
+        policy: rule.policy.to_string(),
+        direction,
+        index,
+        dialect: match rule.policy.kind {
+            cilium::Kind::Namespaced => Dialect::Cilium,
+            cilium::Kind::Clusterwide => Dialect::CiliumClusterwide,
+        },
+        field: rule.field,
+    }
+}
+
 impl Namespaced for CiliumTier {
+    /// `cilium::combine` over sets: what never meets policy is decided first, then the denies
+    /// over `rest`; of the rest, each Cilium allow rule and each rule of the isolating
+    /// NetworkPolicies allows its part. A subject in default deny (by Cilium's rules or an
+    /// isolating NetworkPolicy) has everything decided; otherwise what no rule allows or denies
+    /// goes on.
+    fn tier_sets(
+        &self,
+        direction: Direction,
+        subject: PodId,
+        rest: &Space,
+        network_policy: &NetworkPolicySets,
+    ) -> TierSets {
+        let sets = self
+            .evaluator
+            .side_sets(direction, subject, rest)
+            .unwrap_or_default();
+        let local = rest.intersection(&sets.local);
+        let denied = rest.difference(&local).intersection(&sets.denied);
+        let open = rest.difference(&local).difference(&denied);
+        let mut allowed = Vec::new();
+        for (rule, index, space) in sets.allowed {
+            let part = open.intersection(&space);
+            if !part.is_empty() {
+                allowed.push((rule_ref(rule, direction, index), part));
+            }
+        }
+        if network_policy.isolating {
+            for (rule, space) in &network_policy.rules {
+                let part = open.intersection(space);
+                if !part.is_empty() {
+                    allowed.push((rule.clone(), part));
+                }
+            }
+        }
+        let decided = if sets.default_deny || network_policy.isolating {
+            rest.clone()
+        } else {
+            allowed
+                .iter()
+                .fold(local.union(&denied), |all, (_, part)| all.union(part))
+        };
+        TierSets { allowed, decided }
+    }
+
+    fn has_side(&self, direction: Direction, subject: PodId) -> bool {
+        self.evaluator.has_side(direction, subject)
+    }
+
+    fn node_ports(&self, direction: Direction, node: NodeId, pod: PodId) -> Option<PortSet> {
+        self.evaluator.node_ports(direction, node, pod)
+    }
+
     /// Cilium's decision on the side, with the NetworkPolicies' (`cilium::combine`): `None`
     /// when no rule puts the subject into default deny and none denies (the next tier decides)
     /// or the subject is no endpoint of Cilium's.

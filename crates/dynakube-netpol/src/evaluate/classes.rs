@@ -3,9 +3,10 @@
 //!
 //! What every dialect looks at in a pod: its namespace, its labels, its container ports (named
 //! ports), whether it runs in the host network, and for Cilium's identity its service account
-//! (`compile`, `cnp`, `cilium::identity`). Its addresses only where address blocks match pods:
-//! NetworkPolicy `ipBlock`s on Calico, ClusterNetworkPolicy `networks` on every plugin but
-//! Cilium (`plugin`). The node it runs on only for Cilium, and only where the other end is a
+//! (`compile`, `cnp`, `cilium::identity`). Its addresses only where address blocks match pods
+//! (NetworkPolicy `ipBlock`s on every plugin but Cilium, ClusterNetworkPolicy `networks` too,
+//! `plugin`), and then only as far as a block tells them apart: which of the blocks the
+//! policies name (CIDRs and their exceptions alike) hold one of its addresses. The node it runs on only for Cilium, and only where the other end is a
 //! node's host (which is `host` to the pods on that node and `remote-node` to the others, and
 //! reaches its own pods always) or where the cluster DNS runs in the host network (a lookup is
 //! then decided against the pod's node). A pod in the host network is seen by its node's
@@ -18,6 +19,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+
+use ipnet::IpNet;
 
 use super::{ConnectionEnd, Index, NodeId, PodId};
 use crate::matrix::Protocol;
@@ -39,7 +42,7 @@ type ClassKey<'a> = (
     &'a BTreeMap<String, String>,
     Vec<(Option<&'a str>, u16, Protocol)>,
     Option<&'a str>,
-    Option<&'a [IpAddr]>,
+    Option<Vec<u32>>,
     Option<PodId>,
 );
 
@@ -47,7 +50,7 @@ impl Index {
     /// The class of every pod, by [`PodId`] (worked out on first use).
     fn pod_classes(&self) -> &[u32] {
         self.classes.get_or_init(|| {
-            let addresses = self.addresses_match_pods();
+            let blocks = self.addresses_match_pods().then(|| Blocks::of(self));
             let mut classes: HashMap<ClassKey<'_>, u32> = HashMap::new();
             (self.pods.iter().enumerate())
                 .map(|(id, pod)| {
@@ -61,7 +64,7 @@ impl Index {
                         &pod.labels,
                         ports,
                         pod.service_account.as_deref(),
-                        addresses.then_some(pod.ips.as_slice()),
+                        blocks.as_ref().map(|blocks| blocks.holding(&pod.ips)),
                         own,
                     );
                     let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
@@ -69,6 +72,41 @@ impl Index {
                 })
                 .collect()
         })
+    }
+
+    /// The address blocks of the policies that may match pods, on this plugin.
+    fn pod_blocks(&self) -> impl Iterator<Item = IpNet> + '_ {
+        let network_policies = (self.behaviour.ip_block.pods)
+            .then_some(self.policies.iter())
+            .into_iter()
+            .flatten()
+            .flat_map(|policy| [&policy.ingress, &policy.egress])
+            .flatten()
+            .flatten()
+            .flat_map(|rule| rule.peers.iter().flatten())
+            .filter_map(|peer| match peer {
+                super::compile::PeerMatch::Block(block) => Some(block),
+                super::compile::PeerMatch::Pods { .. } => None,
+            })
+            .flat_map(|block| std::iter::once(&block.cidr).chain(&block.except))
+            .copied();
+        let cluster = (self.behaviour.networks.pods)
+            .then_some(self.cluster.iter())
+            .into_iter()
+            .flatten()
+            .flat_map(|policy| policy.ingress.iter().chain(&policy.egress))
+            .filter_map(|rule| match &rule.matches {
+                super::cnp::Matches::Peers(peers, _) => Some(peers),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|peer| match peer {
+                super::cnp::Peer::Networks(networks) => Some(networks),
+                _ => None,
+            })
+            .flatten()
+            .copied();
+        network_policies.chain(cluster)
     }
 
     /// Whether an address block of some policy may match pods, on this plugin.
@@ -108,5 +146,53 @@ impl Index {
             ConnectionEnd::Ip(address) => EndKey::Ip(*address),
             ConnectionEnd::Node(id) => EndKey::Node(*id),
         }
+    }
+}
+
+/// The distinct address blocks of the policies, by family and prefix length, so that the
+/// blocks holding an address are found with one lookup per length.
+struct Blocks {
+    /// Each family (IPv6 or not) and prefix length met, with the blocks of that length and
+    /// their numbers.
+    lengths: Vec<((bool, u8), HashMap<IpNet, u32>)>,
+}
+
+impl Blocks {
+    fn of(index: &Index) -> Blocks {
+        let mut lengths: Vec<((bool, u8), HashMap<IpNet, u32>)> = Vec::new();
+        let mut count = 0u32;
+        for block in index.pod_blocks() {
+            let length = (block.addr().is_ipv6(), block.prefix_len());
+            let at = match lengths.iter().position(|(l, _)| *l == length) {
+                Some(at) => at,
+                None => {
+                    lengths.push((length, HashMap::new()));
+                    lengths.len() - 1
+                }
+            };
+            lengths[at].1.entry(block.trunc()).or_insert_with(|| {
+                count += 1;
+                count
+            });
+        }
+        Blocks { lengths }
+    }
+
+    /// The numbers of the blocks holding one of `ips`, sorted.
+    fn holding(&self, ips: &[IpAddr]) -> Vec<u32> {
+        let mut found = Vec::new();
+        for ip in ips {
+            for ((v6, length), blocks) in &self.lengths {
+                if *v6 == ip.is_ipv6()
+                    && let Ok(net) = IpNet::new(*ip, *length)
+                    && let Some(&number) = blocks.get(&net.trunc())
+                {
+                    found.push(number);
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
     }
 }

@@ -292,16 +292,15 @@ impl Decision {
         }
     }
 
-    /// The deciders in words, a NetworkPolicy named once however many of its rules decided.
+    /// The deciders in words: each policy with the rule that decided (`a/x spec.egress[0]`,
+    /// `CiliumNetworkPolicy a/y spec.egress[1]`), or the policy alone where it decided as a
+    /// whole (isolating).
     fn deciders(&self) -> String {
         let mut words: Vec<String> = Vec::new();
         for decider in &self.by {
-            let word = match decider.dialect {
-                Dialect::Kubernetes => decider.policy_words(),
-                _ => match &decider.rule {
-                    Some(rule) => format!("{} {rule}", decider.policy_words()),
-                    None => decider.policy_words(),
-                },
+            let word = match &decider.rule {
+                Some(rule) => format!("{} {rule}", decider.policy_words()),
+                None => decider.policy_words(),
             };
             if !words.contains(&word) {
                 words.push(word);

@@ -51,12 +51,13 @@
 //! Two points Kubernetes leaves to the network plugin are decided as follows, unless a
 //! [`NetworkPlugin`] decides otherwise.
 //!
-//! - **`ipBlock` matches external addresses only, never pods** ([`NetworkPlugin::Generic`];
-//!   Calico matches pods too, Cilium neither pods nor nodes). A pod peer, whatever its IP, is
-//!   matched by selectors only, and a [`ConnectionEnd::Ip`] is an address outside the pod network, never
-//!   looked up among the pods. This is what the independent analyzer NCA
-//!   (network-config-analyzer 2.1.0) does: in its connectivity map an `ipBlock` covering a pod's
-//!   IP admits the address range but not the pod.
+//! - **`ipBlock` matches every address, pods' too** ([`NetworkPlugin::Generic`]): the
+//!   NetworkPolicy reference says the blocks "should be cluster-external IPs", and the
+//!   Kubernetes e2e tests (`test/e2e/network/netpol`, "should allow egress access to server in
+//!   CIDR block" and the `except` tests after it) expect a block over a pod's address to match
+//!   the pod, as Calico does. Cilium matches neither pods nor nodes. The independent analyzer
+//!   NCA (network-config-analyzer 2.1.0) admits the address range but never the pod; the
+//!   Cilium plugin's blocks with [`HostNetwork::Pod`] read policies as NCA does.
 //! - **hostNetwork pods are their node's addresses** (the default, [`HostNetwork::NodeAddress`]),
 //!   which the Kubernetes documentation calls the most common implementation: such a pod is not
 //!   subject to policy (both its sides are not subject to policy); as a peer, selectors never match
@@ -218,6 +219,27 @@ pub struct Cluster {
     /// The addresses kube-apiserver serves on as pods reach it: the endpoints of the
     /// `kubernetes` Service (Cilium's `kube-apiserver` entity).
     pub api_server: Vec<IpAddr>,
+    /// The addresses of node-local DNS caches that pods send their lookups to (NodeLocal
+    /// DNSCache's link-local address, such as 169.254.20.10): DNS servers besides the cluster
+    /// DNS's pods, where Cilium's DNS proxy sees the lookups that `toFQDNs` needs.
+    pub dns_caches: Vec<IpAddr>,
+}
+
+impl Extend<Cluster> for Cluster {
+    /// Adds the namespaces, pods, nodes and addresses of other dumps of the same cluster.
+    fn extend<T: IntoIterator<Item = Cluster>>(&mut self, more: T) {
+        for cluster in more {
+            self.namespaces.extend(cluster.namespaces);
+            self.pods.extend(cluster.pods);
+            self.nodes.extend(cluster.nodes);
+            self.api_server.extend(cluster.api_server);
+            for cache in cluster.dns_caches {
+                if !self.dns_caches.contains(&cache) {
+                    self.dns_caches.push(cache);
+                }
+            }
+        }
+    }
 }
 
 /// A pod: its index in the pods given to [`Index::new`].
@@ -347,17 +369,18 @@ pub struct Decision {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum NetworkPlugin {
-    /// No particular plugin: what the specifications say, and where they leave a choice, the
-    /// most common implementation (an `ipBlock` matches addresses outside the pod network and
-    /// node addresses, never a pod; ClusterNetworkPolicy `networks` match pods too, as the API
-    /// says; every ClusterNetworkPolicy peer is implemented). The default.
+    /// No particular plugin: what the specifications say, and where they leave a choice, what
+    /// their own tests expect (an `ipBlock` matches every address, pods' too, as the Kubernetes
+    /// e2e tests expect; ClusterNetworkPolicy `networks` match pods too, as the API says; every
+    /// ClusterNetworkPolicy peer is implemented). The default.
     #[default]
     Generic,
     /// Calico: address blocks match every address, pods' and nodes' too; the
     /// ClusterNetworkPolicy peers `nodes` and `domainNames` are not implemented.
     Calico,
-    /// Cilium: address blocks match no pod and no node; Cilium's own policies are enforced
-    /// together with the NetworkPolicies.
+    /// Cilium: address blocks match no pod and no node; Cilium's engine enforces the
+    /// NetworkPolicies and Cilium's own policies together, and lets local traffic (a pod to
+    /// itself, a node to its own pods) through whatever they say.
     Cilium,
 }
 
@@ -437,7 +460,8 @@ pub struct Index {
     /// The network plugin, chosen.
     plugin: NetworkPlugin,
     behaviour: plugin::Behaviour,
-    /// The policies the plugin enforces together with the NetworkPolicies (Cilium's).
+    /// The engine that enforces the NetworkPolicies together with the plugin's own policies
+    /// (Cilium's, on Cilium, whether there are any or not).
     namespaced: Option<Arc<dyn Namespaced>>,
     /// The class of every pod (see `classes`), worked out on first use.
     classes: std::sync::OnceLock<Vec<u32>>,
@@ -466,8 +490,16 @@ impl Index {
     /// Compiles the policies of every dialect `files` holds against `cluster`, with `options`:
     /// [`Index::new`] for a whole cluster, ClusterNetworkPolicies, Cilium's policies and a
     /// network plugin. Cilium's policies with another network plugin than Cilium are an error:
-    /// no other plugin enforces them.
-    pub fn with_options(cluster: Cluster, files: &PolicyFiles, options: Options) -> Result<Index> {
+    /// no other plugin enforces them. On Cilium, Cilium's engine decides the NetworkPolicy tier
+    /// with or without Cilium's own policies: it enforces the NetworkPolicies as its own, and
+    /// lets a node reach its own pods and a pod itself whatever they say.
+    pub fn with_options(
+        mut cluster: Cluster,
+        files: &PolicyFiles,
+        options: Options,
+    ) -> Result<Index> {
+        // Only Cilium's evaluator knows DNS servers.
+        let dns_caches = std::mem::take(&mut cluster.dns_caches);
         let cilium = !files.cilium_policies.is_empty();
         let plugin = match options.network_plugin {
             None if cilium => NetworkPlugin::Cilium,
@@ -490,13 +522,17 @@ impl Index {
                 ..options
             },
         )?;
-        if cilium {
+        // Cilium enforces NetworkPolicies with its own engine: its local traffic holds for
+        // them too (layer3.rst: "Kubernetes will automatically allow all communication from
+        // the local host of all local endpoints").
+        if plugin == NetworkPlugin::Cilium {
             index.namespaced = Some(Arc::new(cilium_tier::CiliumTier::new(
                 files.cilium_policies.clone(),
                 &index.namespaces,
                 &index.pods,
                 &index.nodes,
                 &index.api_server,
+                &dns_caches,
             )));
         }
         Ok(index)
@@ -513,6 +549,7 @@ impl Index {
             pods,
             nodes,
             api_server,
+            ..
         } = cluster;
         let mut namespace_ids = index_namespaces(&mut namespaces)?;
         let (pod_ids, pod_namespaces) = index_pods(&pods, &mut namespaces, &mut namespace_ids)?;
@@ -611,13 +648,6 @@ impl Index {
     }
 
     /// The nodes, indexed by [`NodeId`].
-    #[cfg_attr(
-        not(test),
-        allow(
-            dead_code,
-            reason = "for the dialects enforced with the NetworkPolicies"
-        )
-    )]
     pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
     }
@@ -638,8 +668,7 @@ impl Index {
         !self.cluster.is_empty() || self.namespaced.is_some()
     }
 
-    /// Whether a dialect the plugin enforces with the NetworkPolicies takes part (Cilium's),
-    /// whose decisions are not known as sets.
+    /// Whether the plugin's own engine decides the NetworkPolicy tier (Cilium's, on Cilium).
     pub(crate) fn has_namespaced_dialect(&self) -> bool {
         self.namespaced.is_some()
     }

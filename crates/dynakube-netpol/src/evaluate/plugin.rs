@@ -6,7 +6,9 @@
 //! - **Does an `ipBlock` match pod addresses?** The NetworkPolicy API reference says of
 //!   `ipBlock` that the ranges "should be cluster-external IPs, since Pod IPs are ephemeral and
 //!   unpredictable", and the Kubernetes documentation that traffic to and from pods "may or
-//!   may not be subject to ipBlock policies". Calico matches every address, pods' too; Cilium
+//!   may not be subject to ipBlock policies", while the Kubernetes e2e tests expect a block over
+//!   a pod's address to match it; the generic plugin follows the tests. Calico matches every
+//!   address, pods' too; Cilium
 //!   matches no in-cluster entity (Cilium's `Documentation/security/policy/layer3.rst`: "By
 //!   default, CIDR-based selectors do not match in-cluster entities (pods or nodes)").
 //! - **Do ClusterNetworkPolicy `networks` match pod addresses?** network-policy-api v0.2.0,
@@ -48,14 +50,8 @@ impl NetworkPlugin {
     pub(crate) fn behaviour(self) -> Behaviour {
         match self {
             NetworkPlugin::Generic => Behaviour {
-                ip_block: Reach {
-                    pods: false,
-                    nodes: true,
-                },
-                networks: Reach {
-                    pods: true,
-                    nodes: true,
-                },
+                ip_block: Reach::EVERYTHING,
+                networks: Reach::EVERYTHING,
                 nodes_peer: true,
                 domain_names_peer: true,
             },

@@ -306,7 +306,7 @@ fn add_fast(location: &Location, item: Item<RawPod>, cluster: &mut Cluster) -> R
             pod: raw,
         } => {
             if api_version == "v1" {
-                cluster.pods.push(pod(location, *raw)?);
+                add_pod(location, *raw, cluster)?;
             }
         }
         Item::Kept {
@@ -352,35 +352,28 @@ fn kept(
 }
 
 fn read_thoroughly(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
-    let mut namespaces = Vec::new();
-    let mut pods = Vec::new();
-    let mut nodes = Vec::new();
-    let mut api_server = Vec::new();
+    let mut cluster = Cluster::default();
     for object in crate::source::objects(file, text, limits)? {
         let location = &object.location;
         match (object.kind.as_str(), object.api_version.as_str()) {
-            ("Pod", "v1") => pods.push(pod(location, typed(location, object.value)?)?),
-            ("Node", "v1") => nodes.push(node(location, typed(location, object.value)?)?),
+            ("Pod", "v1") => add_pod(location, typed(location, object.value)?, &mut cluster)?,
+            ("Node", "v1") => (cluster.nodes).push(node(location, typed(location, object.value)?)?),
             ("EndpointSlice", "discovery.k8s.io/v1") => {
                 let raw: RawEndpointSlice = typed(location, object.value)?;
-                api_server_slice(location, &raw, &mut api_server)?;
+                api_server_slice(location, &raw, &mut cluster.api_server)?;
             }
             ("Endpoints", "v1") => {
                 let raw: RawEndpoints = typed(location, object.value)?;
-                api_server_endpoints(location, &raw, &mut api_server)?;
+                api_server_endpoints(location, &raw, &mut cluster.api_server)?;
             }
             ("Namespace", "v1") => {
-                namespaces.push(namespace(location, typed(location, object.value)?)?);
+                let raw = typed(location, object.value)?;
+                cluster.namespaces.push(namespace(location, raw)?);
             }
             _ => {}
         }
     }
-    Ok(Cluster {
-        namespaces,
-        pods,
-        nodes,
-        api_server,
-    })
+    Ok(cluster)
 }
 
 /// A namespace from its raw form at `location`, with the `kubernetes.io/metadata.name` label
@@ -426,6 +419,43 @@ fn api_server_endpoints(
             .map(|a| &a.ip);
         add_addresses(location, "subsets[].addresses[].ip", listed, api_server)?;
     }
+    Ok(())
+}
+
+/// The address a node-local DNS cache listens on, when `raw` is one: a pod of NodeLocal
+/// DNSCache (labelled `k8s-app: node-local-dns`, as its manifest `nodelocaldns.yaml` and GKE
+/// label it), at the first address of its `-localip` argument, else at the documented default
+/// 169.254.20.10 (Kubernetes documentation, "Using NodeLocal DNSCache in Kubernetes
+/// Clusters"). Its other `-localip` address is the kube-dns Service's, whose lookups reach the
+/// cluster DNS's pods after the Service is translated.
+fn node_local_cache(raw: &RawPod) -> Option<IpAddr> {
+    let labels = raw.metadata.labels.as_ref()?;
+    if labels.get("k8s-app").map(String::as_str) != Some("node-local-dns") {
+        return None;
+    }
+    let args: Vec<&str> = (raw.spec.iter())
+        .flat_map(|spec| spec.containers.iter().flatten())
+        .flat_map(|container| container.args.iter().flatten())
+        .map(String::as_str)
+        .collect();
+    let local = crate::discover::local_ip_argument(&args).unwrap_or_default();
+    Some(
+        local
+            .first()
+            .copied()
+            .unwrap_or(IpAddr::from([169, 254, 20, 10])),
+    )
+}
+
+/// Adds the pod of `raw` at `location` to `cluster`, and its address when it is a node-local
+/// DNS cache.
+fn add_pod(location: &Location, raw: RawPod, cluster: &mut Cluster) -> Result<()> {
+    if let Some(cache) = node_local_cache(&raw)
+        && !cluster.dns_caches.contains(&cache)
+    {
+        cluster.dns_caches.push(cache);
+    }
+    cluster.pods.push(pod(location, raw)?);
     Ok(())
 }
 
@@ -742,6 +772,7 @@ struct RawNodeAddress {
 #[derive(Debug, Deserialize)]
 struct RawContainer {
     ports: Option<Vec<RawContainerPort>>,
+    args: Option<Vec<String>>,
 }
 
 /// A container port.

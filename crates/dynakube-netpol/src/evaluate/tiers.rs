@@ -28,7 +28,8 @@ use std::fmt;
 use super::Decision;
 use super::cnp::TierResult;
 use super::decision::{Action, Decider, Outcome, Tier};
-use super::{Connection, ConnectionEnd, Index, PodId, PodInfo, Side, Verdict};
+use super::sets::{PortSet, Space};
+use super::{Connection, ConnectionEnd, Index, NodeId, PodId, PodInfo, RuleRef, Side, Verdict};
 use crate::matrix::Direction;
 
 /// A connection to decide, and what the source knows of its destination.
@@ -40,9 +41,49 @@ pub(crate) struct Query<'a> {
     pub(crate) name: Option<&'a str>,
 }
 
+/// What the NetworkPolicies alone admit on one side of a pod, as sets: whether they isolate
+/// it, and what each of their rules admits.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NetworkPolicySets {
+    /// Whether a NetworkPolicy isolates the pod on this side.
+    pub(crate) isolating: bool,
+    /// What each rule of the isolating policies admits.
+    pub(crate) rules: Vec<(RuleRef, Space)>,
+}
+
+/// What the NetworkPolicy tier decides of a set of connections.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TierSets {
+    /// What it allows, each part with the rule that allows it.
+    pub(crate) allowed: Vec<(RuleRef, Space)>,
+    /// What it decides, allowed or denied (traffic the plugin always allows too); the rest goes
+    /// on to the Baseline tier.
+    pub(crate) decided: Space,
+}
+
 /// A dialect the network plugin enforces together with the NetworkPolicies, in their tier
 /// (Cilium's CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy).
 pub(crate) trait Namespaced: fmt::Debug + Send + Sync {
+    /// [`Namespaced::decide`] over the connections of `rest` on the `direction` side of pod
+    /// `subject`, given what the NetworkPolicies alone admit there. Traffic the plugin always
+    /// allows (a pod with itself, a node to its pods) is decided and allowed by no rule.
+    fn tier_sets(
+        &self,
+        direction: Direction,
+        subject: PodId,
+        rest: &Space,
+        network_policy: &NetworkPolicySets,
+    ) -> TierSets;
+
+    /// Whether the dialect's rules have anything to say on the `direction` side of a pod that
+    /// the NetworkPolicies do not select (one in the host network, whose node's host Cilium's
+    /// host policies select).
+    fn has_side(&self, direction: Direction, subject: PodId) -> bool;
+
+    /// The ports the `direction` side of node `node`'s host network admits on connections with
+    /// pod `pod`; `None` when nothing in the dialect restricts that side (every port).
+    fn node_ports(&self, direction: Direction, node: NodeId, pod: PodId) -> Option<PortSet>;
+
     /// Decides the NetworkPolicy tier of the `direction` side of `subject` (the source for
     /// egress, the destination for ingress), whose other end is `peer`, given what the
     /// NetworkPolicies alone decide there (`network_policy`: their side and the policies and

@@ -18,7 +18,7 @@
 //! ```
 //! use dynakube_netpol::cluster::ClusterProfile;
 //! use dynakube_netpol::input::{ParseOptions, parse_into};
-//! use dynakube_netpol::matrix::{self, Direction, Options, RowId};
+//! use dynakube_netpol::matrix::{self, Options, RowId};
 //! use dynakube_netpol::resources::Inputs;
 //!
 //! let yaml = "\
@@ -36,7 +36,6 @@
 //!
 //! // E8: the ActiveGate's connections to the tenant.
 //! let e8 = RowId::parse("E8").unwrap();
-//! assert_eq!(e8.direction(), Direction::Egress);
 //! let flow = matrix.flows.iter().find(|flow| flow.id == e8).unwrap();
 //! assert_eq!(flow.from.to_string(), "dk-activegate");
 //! assert_eq!(flow.to.to_string(), "abc12345.live.dynatrace.com");

@@ -39,7 +39,7 @@ row_ids!(
 
 impl RowId {
     /// The direction, seen from the Dynatrace component: `I` rows are ingress.
-    pub const fn direction(self) -> Direction {
+    pub(crate) const fn direction(self) -> Direction {
         if (self as u8) < (RowId::E1 as u8) {
             Direction::Ingress
         } else {

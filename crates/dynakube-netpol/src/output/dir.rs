@@ -22,7 +22,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{GENERATED_MARK, KUSTOMIZATION};
+use super::{GENERATED_MARK, KUSTOMIZATION, unified_diff};
 use crate::error::{Error, Result};
 
 /// The largest file `--check` reads to compare; a bigger one is reported as different.
@@ -61,7 +61,7 @@ pub struct Checked {
     pub(crate) dir: String,
     /// Every file compared: the files the inputs generate and the generated files left over,
     /// sorted.
-    pub(crate) files: Vec<String>,
+    pub files: Vec<String>,
     /// How files differ; empty when the directory is fresh.
     pub(crate) differences: Vec<Difference>,
 }
@@ -193,11 +193,16 @@ pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Checked
             None => (String::new(), Change::Missing),
             Some(Entry::Ours | Entry::File) => (read_compared(&path)?, Change::Changed),
             Some(Entry::Link) => {
-                differences.push(not_a_file(name, "a symbolic link", expected));
+                differences.push(not_a_file(
+                    name,
+                    &dir.join(name),
+                    "a symbolic link",
+                    expected,
+                ));
                 continue;
             }
             Some(Entry::Other(kind)) => {
-                differences.push(not_a_file(name, kind, expected));
+                differences.push(not_a_file(name, &dir.join(name), kind, expected));
                 continue;
             }
         };
@@ -205,7 +210,7 @@ pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Checked
             differences.push(Difference {
                 file: name.clone(),
                 change,
-                diff: unified_diff(name, &actual, expected),
+                diff: diff(&dir.join(name), change, &actual, expected),
             });
         }
     }
@@ -216,7 +221,7 @@ pub fn check_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<Checked
             differences.push(Difference {
                 file: name.clone(),
                 change: Change::LeftOver,
-                diff: unified_diff(name, &actual, ""),
+                diff: unified_diff(&dir.join(name).to_string_lossy(), Some(&actual), None),
             });
             compared.push(name.clone());
         }
@@ -246,7 +251,7 @@ pub fn check_file(path: &Path, expected: &str) -> Result<Checked> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(Difference {
             file: name.clone(),
             change: Change::Missing,
-            diff: unified_diff(&name, "", expected),
+            diff: diff(path, Change::Missing, "", expected),
         }),
         Err(e) => return Err(write_error(path, &e)),
         Ok(metadata) if metadata.is_file() => {
@@ -254,13 +259,13 @@ pub fn check_file(path: &Path, expected: &str) -> Result<Checked> {
             (actual != expected).then(|| Difference {
                 file: name.clone(),
                 change: Change::Changed,
-                diff: unified_diff(&name, &actual, expected),
+                diff: diff(path, Change::Changed, &actual, expected),
             })
         }
         Ok(metadata) if metadata.is_symlink() => {
-            Some(not_a_file(&name, "a symbolic link", expected))
+            Some(not_a_file(&name, path, "a symbolic link", expected))
         }
-        Ok(_) => Some(not_a_file(&name, "not a regular file", expected)),
+        Ok(_) => Some(not_a_file(&name, path, "not a regular file", expected)),
     };
     Ok(Checked {
         dir,
@@ -314,13 +319,19 @@ fn compare(
     Ok(written)
 }
 
-fn not_a_file(name: &str, kind: &str, expected: &str) -> Difference {
+/// The diff of the file at `path` to `expected`: from `/dev/null` when it is missing.
+fn diff(path: &Path, change: Change, actual: &str, expected: &str) -> String {
+    let actual = (change != Change::Missing).then_some(actual);
+    unified_diff(&path.to_string_lossy(), actual, Some(expected))
+}
+
+fn not_a_file(name: &str, path: &Path, kind: &str, expected: &str) -> Difference {
     Difference {
         file: name.to_string(),
         change: Change::NotAFile,
         diff: format!(
             "{name} is {kind}, not a file this tool wrote\n{}",
-            unified_diff(name, "", expected)
+            unified_diff(&path.to_string_lossy(), None, Some(expected))
         ),
     }
 }
@@ -745,15 +756,6 @@ fn same_file(file: &fs::File, path: &Path) -> bool {
 #[cfg(not(unix))]
 fn same_file(_: &fs::File, path: &Path) -> bool {
     path.exists()
-}
-
-/// A unified diff of `old` to `new`, labelled with `name`.
-pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string()
 }
 
 fn write_error(path: &Path, e: &std::io::Error) -> Error {

@@ -76,9 +76,10 @@ pub(crate) const UNIT: crate::flavor::Unit = crate::flavor::Unit {
     name: "kubernetes",
     summary: "networking.k8s.io/v1 NetworkPolicies (hosts as IP blocks)",
     kinds: &[KIND],
-    hosts: crate::lock::needed_hosts,
+    settings: &[],
+    hosts: |matrix, _| crate::lock::needed_hosts(matrix),
     needs_every_address: true,
-    render,
+    render: |matrix, addresses, _| render(matrix, addresses),
 };
 
 /// What this flavor writes.

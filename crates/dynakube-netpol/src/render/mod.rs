@@ -45,6 +45,7 @@
 //! ```
 
 pub(crate) mod cilium;
+pub(crate) mod cnp;
 pub(crate) mod kubernetes;
 
 use crate::matrix::{
@@ -251,7 +252,16 @@ impl PolicyGroup {
 
 /// The group of `peer` in the policies of `workload`.
 pub(crate) fn group_of(workload: &Workload, direction: Direction, peer: &Endpoint) -> PolicyGroup {
-    let peers = match peer {
+    PolicyGroup {
+        workload: workload.clone(),
+        direction,
+        peers: group_name(peer),
+    }
+}
+
+/// The name of the group of peers `peer` belongs to: `dns`, `kube-apiserver`, `nodes`, ...
+pub(crate) fn group_name(peer: &Endpoint) -> String {
+    match peer {
         // Host-network pods reach others from node addresses, like the kubelet.
         Endpoint::Workload(w) if matches!(w.selection, Selection::HostNetwork(_)) => "nodes",
         Endpoint::Workload(w) => w.component.name(),
@@ -264,12 +274,7 @@ pub(crate) fn group_of(workload: &Workload, direction: Direction, peer: &Endpoin
         Endpoint::Blocks(blocks) => blocks.name,
         Endpoint::Unbounded(_) => "unbounded",
     }
-    .to_string();
-    PolicyGroup {
-        workload: workload.clone(),
-        direction,
-        peers,
-    }
+    .to_string()
 }
 
 /// Whom a policy is for, as its labels and description say: the component (a label), the

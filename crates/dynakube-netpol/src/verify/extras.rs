@@ -7,21 +7,24 @@
 //! "both the egress policy on the source pod and the ingress policy on the destination pod need
 //! to allow the connection"). So the egress rules of a Dynatrace pod are cut by what each
 //! destination pod's ingress admits, and its ingress rules by what each source pod's egress
-//! admits; addresses have no side of their own. A direction that no policy isolates admits
-//! everything: its extras are the whole space less what the matrix needs, reported without a
-//! policy.
+//! admits; addresses have no side of their own, but a node's, whose host network Cilium's host
+//! policies may restrict. A direction that no policy isolates admits everything: its extras are
+//! the whole space less what the matrix needs, reported without a policy.
 //!
 //! A pod's connections to itself are left out: they never leave the pod, and plugins admit
-//! them whatever the policies say. Pods of one namespace with the same labels and ports are
-//! treated alike by every policy and every flow, so they are computed once, as a group.
+//! them whatever the policies say (so is what Cilium always allows, a node to its own pods).
+//! Pods of one namespace with the same labels and ports (and, where Cilium's policies take
+//! part, service account and node) are treated alike by every policy and every flow, so they
+//! are computed once, as a group.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::place::{Members, Places, Role};
 use super::report::{AddressBlock, Extra, Peers};
-use crate::evaluate::sets::{AddressSet, PodSet, PortSet, Space};
+use crate::evaluate::sets::{AddressSet, Names, Pattern, PodSet, PortSet, Space};
 use crate::evaluate::{Admits, ConnectionEnd, Index, PodId, RuleRef};
-use crate::matrix::{Direction, Endpoint, Matrix, Protocol};
+use crate::matrix::{Direction, Endpoint, Flow, Matrix, Protocol};
+use crate::values::{Host, HostPattern};
 
 /// The extras of every group of Dynatrace pods, grouped by direction, policy and rule.
 pub(super) fn extras(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Extra> {
@@ -37,9 +40,9 @@ pub(super) fn extras(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec
 }
 
 /// The members of every endpoint of the matrix, at each end where a flow has it.
-type AllMembers<'a> = BTreeMap<(&'a Endpoint, Role), Members>;
+pub(super) type AllMembers<'a> = BTreeMap<(&'a Endpoint, Role), Members>;
 
-fn members<'a>(matrix: &'a Matrix, places: &Places<'_>) -> AllMembers<'a> {
+pub(super) fn members<'a>(matrix: &'a Matrix, places: &Places<'_>) -> AllMembers<'a> {
     let mut all = BTreeMap::new();
     for flow in &matrix.flows {
         for (endpoint, role) in [(&flow.from, Role::Source), (&flow.to, Role::Destination)] {
@@ -51,9 +54,13 @@ fn members<'a>(matrix: &'a Matrix, places: &Places<'_>) -> AllMembers<'a> {
 }
 
 /// The pods of the Dynatrace workloads that have policies of their own, in groups of pods
-/// that policies and flows cannot tell apart (same namespace, labels, ports and network),
-/// each group sorted by id.
-fn dynatrace_groups(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Vec<PodId>> {
+/// that policies and flows cannot tell apart (same namespace, labels, ports and network, and
+/// where Cilium's policies take part, service account and node), each group sorted by id.
+pub(super) fn dynatrace_groups(
+    matrix: &Matrix,
+    index: &Index,
+    places: &Places<'_>,
+) -> Vec<Vec<PodId>> {
     let pods: BTreeSet<PodId> = matrix
         .flows
         .iter()
@@ -66,7 +73,10 @@ fn dynatrace_groups(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<
         &'p BTreeMap<String, String>,
         Vec<(Option<&'p str>, u16, Protocol)>,
         bool,
+        Option<(Option<&'p str>, Option<&'p str>)>,
     );
+    // Cilium also tells pods apart by service account, and its `host` is the pod's node.
+    let cilium = index.has_namespaced_dialect();
     let mut groups: BTreeMap<Key<'_>, Vec<PodId>> = BTreeMap::new();
     for id in pods {
         let pod = &index.pods()[id];
@@ -76,7 +86,14 @@ fn dynatrace_groups(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<
             .map(|p| (p.name.as_deref(), p.port, p.protocol))
             .collect();
         ports.sort_unstable();
-        let key = (pod.namespace.as_str(), &pod.labels, ports, pod.host_network);
+        let identity = cilium.then_some((pod.service_account.as_deref(), pod.node.as_deref()));
+        let key = (
+            pod.namespace.as_str(),
+            &pod.labels,
+            ports,
+            pod.host_network,
+            identity,
+        );
         groups.entry(key).or_default().push(id);
     }
     groups.into_values().collect()
@@ -123,7 +140,7 @@ fn beyond(
 }
 
 /// What the matrix needs of pod `id` in `direction`: for every flow from (or to) it, the
-/// members of the other end on the flow's ports.
+/// members of the other end on the flow's ports, and a host reached by name by that name too.
 fn needed(
     matrix: &Matrix,
     places: &Places<'_>,
@@ -133,28 +150,62 @@ fn needed(
 ) -> Space {
     let mut needed = Space::empty();
     for flow in &matrix.flows {
-        let (own, other) = match direction {
-            Direction::Egress => ((&flow.from, Role::Source), (&flow.to, Role::Destination)),
-            Direction::Ingress => ((&flow.to, Role::Destination), (&flow.from, Role::Source)),
-        };
-        if !members[&own].pods.contains(id) {
+        let Some(more) = flow_needs(places, members, flow, id, direction) else {
             continue;
+        };
+        needed = needed.union(&more);
+        // A host reached by name is needed by that name, whatever its addresses.
+        if direction == Direction::Egress
+            && let Some(names) = names_of(&flow.to)
+        {
+            let named = Space::named(names, AddressSet::all(), places.flow_ports(flow));
+            needed = needed.union(&named);
         }
-        let peers = &members[&other];
-        let ports = places.flow_ports(flow);
-        needed = needed.union(&Space::product(
-            &peers.pods,
-            peers.addresses.clone(),
-            &ports,
-        ));
     }
     needed
 }
 
+/// What `flow` needs of pod `id` in `direction`: the members of its other end on its ports,
+/// when `id` is among the members of its own end.
+pub(super) fn flow_needs(
+    places: &Places<'_>,
+    members: &AllMembers<'_>,
+    flow: &Flow,
+    id: PodId,
+    direction: Direction,
+) -> Option<Space> {
+    let (own, other) = match direction {
+        Direction::Egress => ((&flow.from, Role::Source), (&flow.to, Role::Destination)),
+        Direction::Ingress => ((&flow.to, Role::Destination), (&flow.from, Role::Source)),
+    };
+    if !members[&own].pods.contains(id) {
+        return None;
+    }
+    let peers = &members[&other];
+    let ports = places.flow_ports(flow);
+    Some(Space::product(&peers.pods, peers.addresses.clone(), &ports))
+}
+
+/// The names a pod looks `endpoint` up by, when it is a host reached by name: its name, or
+/// every name below its domain.
+fn names_of(endpoint: &Endpoint) -> Option<Names> {
+    let pattern = match endpoint {
+        Endpoint::Host {
+            host: Host::Name(name),
+            ..
+        }
+        | Endpoint::HostPattern(HostPattern::Name(name)) => Pattern::Name(name.to_string()),
+        Endpoint::HostPattern(HostPattern::Below(domain)) => Pattern::Below(domain.to_string()),
+        _ => return None,
+    };
+    Some(Names::of([pattern]))
+}
+
 /// What the other end admits of connections with pod `id` in `direction`: for every pod
-/// among the peers of `rules`, the ports its opposite side admits; every address on every
+/// among the peers of `rules`, the ports its opposite side admits; for a node's addresses, the
+/// ports its host network's side admits (Cilium's host policies); every other address on every
 /// port (an address has no side of its own).
-fn other_end(
+pub(super) fn other_end(
     index: &Index,
     id: PodId,
     direction: Direction,
@@ -169,12 +220,24 @@ fn other_end(
         .flat_map(|(_, space)| space.pod_parts().iter().map(|(peer, _)| *peer))
         .collect();
     let subject = ConnectionEnd::Pod(id);
+    let mut addresses = Space::addresses(AddressSet::all(), PortSet::all());
+    let mut on_nodes = AddressSet::empty();
+    for (node, info) in index.nodes().iter().enumerate() {
+        // An address two nodes list is the first's.
+        let own = AddressSet::addresses(info.addresses.iter().copied()).difference(&on_nodes);
+        on_nodes = on_nodes.union(&own);
+        if let Some(ports) = index.node_admitted_ports(node, opposite, id) {
+            addresses = addresses
+                .difference(&Space::addresses(own.clone(), PortSet::all()))
+                .union(&Space::addresses(own, ports));
+        }
+    }
     Space::pods(
         peers
             .iter()
             .map(|peer| (peer, index.admitted_ports(peer, opposite, &subject))),
     )
-    .union(&Space::addresses(AddressSet::all(), PortSet::all()))
+    .union(&addresses)
 }
 
 /// The report of what `rule` admits for `group` beyond the matrix: peers with equal ports
@@ -186,35 +249,65 @@ fn extra(
     rule: Option<&RuleRef>,
     rest: &Space,
 ) -> Extra {
-    let name = |id: PodId| {
-        let pod = &index.pods()[id];
-        format!("{}/{}", pod.namespace, pod.name)
-    };
-    let mut by_ports: BTreeMap<&PortSet, (BTreeSet<String>, Vec<AddressBlock>)> = BTreeMap::new();
-    for (id, ports) in rest.pod_parts() {
-        by_ports.entry(ports).or_default().0.insert(name(*id));
+    Extra {
+        pods: pod_names(index, group),
+        direction: direction.name(),
+        policy: rule.map(|r| r.policy.clone()),
+        rule: rule.map(|r| r.index),
+        dialect: rule.map(|r| r.dialect.name()),
+        field: rule.map(|r| r.field.clone()),
+        beyond: peers(index, rest),
     }
-    for (addresses, ports) in rest.address_parts() {
+}
+
+/// The pods `ids` as `namespace/name`, sorted.
+pub(super) fn pod_names(index: &Index, ids: &[PodId]) -> Vec<String> {
+    let mut names: Vec<String> = ids.iter().map(|&id| pod_name(index, id)).collect();
+    names.sort();
+    names
+}
+
+fn pod_name(index: &Index, id: PodId) -> String {
+    let pod = &index.pods()[id];
+    format!("{}/{}", pod.namespace, pod.name)
+}
+
+/// The peers of `space` and their ports, peers with equal ports together.
+pub(super) fn peers(index: &Index, space: &Space) -> Vec<Peers> {
+    type Group = (BTreeSet<String>, Vec<AddressBlock>, Vec<String>);
+    let mut by_ports: BTreeMap<&PortSet, Group> = BTreeMap::new();
+    for (id, ports) in space.pod_parts() {
+        by_ports
+            .entry(ports)
+            .or_default()
+            .0
+            .insert(pod_name(index, *id));
+    }
+    for (addresses, ports) in space.address_parts() {
         let blocks = addresses.blocks().into_iter().map(|block| AddressBlock {
             cidr: block.net.to_string(),
             except: block.except.iter().map(ToString::to_string).collect(),
         });
         by_ports.entry(ports).or_default().1.extend(blocks);
     }
-    let mut pods: Vec<String> = group.iter().map(|&id| name(id)).collect();
-    pods.sort();
-    Extra {
-        pods,
-        direction: direction.name(),
-        policy: rule.map(|r| r.policy.to_string()),
-        rule: rule.map(|r| r.index),
-        beyond: by_ports
-            .into_iter()
-            .map(|(ports, (pods, addresses))| Peers {
-                pods: pods.into_iter().collect(),
-                addresses,
-                ports: ports.describe(),
-            })
-            .collect(),
+    // Destinations looked up by name are named by the patterns that admit them.
+    for (names, parts) in space.named_parts() {
+        for (_, ports) in parts {
+            let group = &mut by_ports.entry(ports).or_default().2;
+            for shown in names.shown() {
+                if !group.contains(&shown) {
+                    group.push(shown);
+                }
+            }
+        }
     }
+    by_ports
+        .into_iter()
+        .map(|(ports, (pods, addresses, names))| Peers {
+            pods: pods.into_iter().collect(),
+            addresses,
+            names,
+            ports: ports.describe(),
+        })
+        .collect()
 }

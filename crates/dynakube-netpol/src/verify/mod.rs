@@ -1,13 +1,15 @@
-//! Verification: do a set of NetworkPolicies allow every flow of the matrix, and what do they
-//! allow beyond it?
+//! Verification: do a set of policies (NetworkPolicies, ClusterNetworkPolicies and Cilium's, as
+//! the cluster combines them) allow every flow of the matrix, and what do they allow beyond it?
 //!
 //! The matrix's endpoints are placed in a cluster — real pods and namespaces
 //! (`kubectl get pods,namespaces -A -o yaml`) or a [model](model_cluster) built from the
 //! matrix's own labels — and every flow becomes concrete connections that the
 //! [evaluator](crate::evaluate) decides. Then, for every Dynatrace pod and direction, what the
 //! policies admit is computed as sets (every pod, every address range, every port range of
-//! every protocol; see `crate::evaluate::sets`), what the matrix needs is subtracted, and
-//! every remainder is listed with the policy rule that admits it.
+//! every protocol, and the DNS names of destinations looked up by name; see
+//! `crate::evaluate::sets`), what the matrix needs is subtracted (a host reached by name is
+//! needed by that name, whatever its addresses), and every remainder is listed with the policy
+//! rule that admits it.
 //!
 //! # Example
 //!
@@ -44,8 +46,11 @@
 //! let index = Index::new(cluster.namespaces, cluster.pods, &policies)?;
 //! let addresses = resolve_known(&generated.matrix, &hosts, Fallback::Fail, &Default::default())?;
 //! let report = verify(&generated.matrix, &index, &addresses);
-//! assert!(report.passed(), "{}", report.render(Format::Text, &FailOn::default(), None));
-//! assert!(report.failures(&FailOn::default()).is_empty());
+//! assert!(
+//!     report.failures(&FailOn::default()).is_empty(),
+//!     "{}",
+//!     report.render(Format::Text, &FailOn::default(), None)
+//! );
 //! // Its JSON is the machine-readable form: one check per flow of the matrix.
 //! let json = report.render(Format::Json, &FailOn::default(), None);
 //! let json: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -55,6 +60,7 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
+mod diff;
 mod extras;
 mod groups;
 mod model;
@@ -62,7 +68,10 @@ mod place;
 mod report;
 mod unselected;
 
-pub use model::model_cluster;
+pub use self::{
+    diff::{Diff, diff},
+    model::model_cluster,
+};
 #[cfg(any(test, feature = "internals"))]
 pub(crate) use model::workload_pods;
 pub(crate) use report::{Extra, FlowCheck, Read, Status};
@@ -82,15 +91,10 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     let places = place::Places::new(matrix, index, addresses);
     let flows: Vec<FlowCheck> = matrix.flows.iter().map(|flow| places.check(flow)).collect();
     let mut assumptions = places.infrastructure.assumptions.clone();
-    // The sets of what rules admit are the NetworkPolicies' and ClusterNetworkPolicies'.
-    let extras = if index.has_namespaced_dialect() {
-        assumptions.push(
-            "what the policies allow beyond the matrix is not computed where Cilium's policies take part".into(),
-        );
-        Vec::new()
-    } else {
-        extras::extras(matrix, index, &places)
-    };
+    if index.names_not_followed() {
+        assumptions.push("what ClusterNetworkPolicy Deny and Pass rules with domainNames decide by name is not taken from what the policies allow beyond the matrix".into());
+    }
+    let extras = extras::extras(matrix, index, &places);
     let unselected = unselected::unselected(matrix, index);
     let foreign = unselected::foreign(matrix, index, &unselected);
     Report {

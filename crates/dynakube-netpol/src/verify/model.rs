@@ -14,8 +14,8 @@ use crate::matrix::{
 };
 
 /// A cluster made from the matrix alone: one pod per workload in the operator namespace with
-/// the stable labels and the ports its flows reach, the cluster DNS, the Prometheus of the
-/// profile, one injected application namespace per DynaKube, and an unrelated namespace with
+/// the stable labels and the ports its flows reach, the cluster DNS (and the profile's node-local
+/// DNS cache), the Prometheus of the profile, one injected application namespace per DynaKube, and an unrelated namespace with
 /// an unrelated pod, all on node `node-0`; a second node `node-1`; kube-apiserver where the
 /// profile says (else where `verify` assumes it). Host-network pods get the first node address.
 pub fn model_cluster(matrix: &Matrix) -> Cluster {
@@ -64,6 +64,12 @@ pub fn model_cluster(matrix: &Matrix) -> Cluster {
             })
             .collect(),
         api_server: api_endpoints(&matrix.profile).0,
+        dns_caches: matrix
+            .profile
+            .dns
+            .node_local_address()
+            .into_iter()
+            .collect(),
     }
 }
 

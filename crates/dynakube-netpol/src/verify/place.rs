@@ -153,6 +153,9 @@ pub(super) struct Places<'a> {
     pod_peers: PodSet,
     /// The outcomes and names of ends made so far.
     made: groups::Made,
+    /// Whether every connection is a probe of its own (not one per group the evaluator cannot
+    /// tell apart), so that the probes of two policy sets correspond one to one.
+    each: bool,
 }
 
 impl<'a> Places<'a> {
@@ -173,7 +176,13 @@ impl<'a> Places<'a> {
             pods,
             pod_peers: index.pod_peers(),
             made: groups::Made::default(),
+            each: false,
         }
+    }
+
+    /// These places with every connection a probe of its own.
+    pub(super) fn one_by_one(self) -> Self {
+        Places { each: true, ..self }
     }
 
     /// The pods of an endpoint that stands for pods (none for others).
@@ -290,8 +299,13 @@ impl<'a> Places<'a> {
                 _ => AddressSet::empty(),
             },
             Endpoint::Nodes(nodes) => ips(&infra.nodes).union(&nets(&nodes.0)),
+            // kube-apiserver calls from the control plane, and from where it serves (which
+            // Cilium's `kube-apiserver` entity names).
             Endpoint::KubeApiServer(api) => match role {
-                Role::Source => ips(&infra.control_plane).union(&nets(&api.control_plane)),
+                Role::Source => ips(&infra.control_plane)
+                    .union(&nets(&api.control_plane))
+                    .union(&ips(&infra.api_endpoints))
+                    .union(&nets(&api.endpoints)),
                 Role::Destination => ips(&infra.api_endpoints)
                     .union(&nets(&api.endpoints))
                     .union(&nets(&api.service)),
@@ -366,8 +380,14 @@ impl<'a> Places<'a> {
             }
             Ports::List(list) => list.iter().copied().collect(),
         };
-        let from_groups = groups::groups(self.index, &sources, &destinations);
-        let to_groups = groups::groups(self.index, &destinations, &sources);
+        let (from_groups, to_groups) = if self.each {
+            (self.singles(&sources), self.singles(&destinations))
+        } else {
+            (
+                groups::groups(self.index, &sources, &destinations),
+                groups::groups(self.index, &destinations, &sources),
+            )
+        };
         let mut probes = Vec::new();
         for (from_key, from) in &from_groups {
             for (to_key, to) in &to_groups {
@@ -401,6 +421,13 @@ impl<'a> Places<'a> {
     /// through its Service; policies see the endpoint port after translation, so any endpoint
     /// port will do. A host's address is looked up by the host's name (for Cilium's
     /// `toFQDNs`).
+    /// Every end of `ends` a group of its own.
+    fn singles(&self, ends: &[ConnectionEnd]) -> Vec<(EndKey, Vec<usize>)> {
+        (ends.iter().enumerate())
+            .map(|(at, end)| (self.index.end_key(end, true), vec![at]))
+            .collect()
+    }
+
     fn probe(
         &self,
         flow: &Flow,

@@ -205,11 +205,21 @@ pub(crate) struct Extra {
     pub(crate) pods: Vec<String>,
     /// `egress` (connections the pods open) or `ingress` (connections to them).
     pub(crate) direction: &'static str,
-    /// The policy whose rule admits the connections, as `namespace/name`; none when no policy
-    /// isolates the pods in this direction, so that everything is admitted.
+    /// The policy whose rule admits the connections, as `namespace/name` for a NetworkPolicy,
+    /// with its kind for other dialects (`ClusterNetworkPolicy name`,
+    /// `CiliumNetworkPolicy namespace/name`); none when no policy isolates the pods in this
+    /// direction, so that everything is admitted.
     pub(crate) policy: Option<String>,
-    /// The index of the rule in the policy's `spec.egress` or `spec.ingress`.
+    /// The index of the rule in its list: the policy's `spec.egress` or `spec.ingress`, or a
+    /// Cilium rule's `egress` or `ingress`.
     pub(crate) rule: Option<usize>,
+    /// The kind of the policy: `NetworkPolicy`, `ClusterNetworkPolicy`,
+    /// `CiliumNetworkPolicy` or `CiliumClusterwideNetworkPolicy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) dialect: Option<&'static str>,
+    /// The field of the rule in the policy: `spec.egress[0]`, `specs[1].ingress[2]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) field: Option<String>,
     /// The peers and ports admitted beyond the matrix, peers with equal ports together.
     pub(crate) beyond: Vec<Peers>,
 }
@@ -221,6 +231,10 @@ pub(crate) struct Peers {
     pub(crate) pods: Vec<String>,
     /// Addresses, as CIDR blocks with exceptions.
     pub(crate) addresses: Vec<AddressBlock>,
+    /// Destinations looked up by DNS names, as the patterns that admit them
+    /// (`*.example.com`): whatever addresses the names have outside the cluster.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) names: Vec<String>,
     /// The destination ports, ranges per protocol: `443/TCP`, `40000-65535/UDP`.
     pub(crate) ports: Vec<String>,
 }
@@ -254,14 +268,13 @@ impl Extra {
     /// [`SHOWN`] items; the JSON report has them all.
     pub(crate) fn write_text(&self, out: &mut String) {
         let pods = shortened(self.pods.iter().map(|p| escape(p).into_owned()), "pods");
-        match (&self.policy, self.rule) {
-            (Some(policy), Some(rule)) => {
+        match (&self.policy, &self.field) {
+            (Some(policy), Some(field)) => {
                 let _ = writeln!(
                     out,
-                    "  {} of {pods}, admitted by {} spec.{}[{rule}]:",
+                    "  {} of {pods}, admitted by {} {field}:",
                     self.direction,
                     escape(policy),
-                    self.direction
                 );
             }
             _ => {
@@ -291,6 +304,10 @@ impl Extra {
             if !peers.addresses.is_empty() {
                 let blocks = shortened(peers.addresses.iter().map(ToString::to_string), "blocks");
                 let _ = writeln!(out, "    {towards} {blocks} on {ports}");
+            }
+            if !peers.names.is_empty() {
+                let names = shortened(peers.names.iter().map(|n| escape(n).into_owned()), "names");
+                let _ = writeln!(out, "    {towards} names {names} on {ports}");
             }
         }
     }
@@ -371,13 +388,6 @@ impl Report {
             skipped: files.skipped.clone(),
             files: files.files.clone(),
         };
-    }
-
-    /// Whether no flow is denied and every Dynatrace pod is selected (unchecked flows, extra
-    /// connections and other pods of the operator namespace do not fail the report; see
-    /// [`Report::failures`]).
-    pub fn passed(&self) -> bool {
-        !self.flows.iter().any(|f| f.status == Status::Denied) && self.unselected.is_empty()
     }
 
     /// What fails the report: denied flows and unselected Dynatrace pods always, and the
@@ -584,12 +594,15 @@ mod tests {
             direction: "ingress",
             policy: policy.map(String::from),
             rule: policy.map(|_| 2),
+            dialect: policy.map(|_| "NetworkPolicy"),
+            field: policy.map(|_| "spec.ingress[2]".into()),
             beyond: vec![Peers {
                 pods: (0..pods).map(|i| format!("apps/app-{i:02}")).collect(),
                 addresses: vec![AddressBlock {
                     cidr: "10.0.0.0/8".into(),
                     except: (0..holes).map(|i| format!("10.0.0.{i}/32")).collect(),
                 }],
+                names: Vec::new(),
                 ports: vec!["30000-32767/TCP".into()],
             }],
         }

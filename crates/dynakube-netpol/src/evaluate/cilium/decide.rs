@@ -36,14 +36,17 @@ use crate::matrix::{Direction, Protocol};
 
 /// The port of a connection and the named ports of its destination.
 #[derive(Clone, Copy)]
-struct Port<'a> {
-    number: u16,
-    protocol: Protocol,
-    named: &'a [NamedPort<'a>],
+pub(super) struct Port<'a> {
+    /// The port number.
+    pub(super) number: u16,
+    /// The protocol.
+    pub(super) protocol: Protocol,
+    /// The destination's named ports.
+    pub(super) named: &'a [NamedPort<'a>],
 }
 
 /// A rule selecting a subject, with the index of its policy.
-type Selecting<'a> = Vec<(usize, &'a Rule)>;
+pub(super) type Selecting<'a> = Vec<(usize, &'a Rule)>;
 
 impl Evaluator {
     /// Decides the connection from `from` to port `port` of `protocol` on `to`.
@@ -151,7 +154,7 @@ impl Evaluator {
     }
 
     /// The allow rules of `selecting` that admit `peer` on `port`, with their policy and rule.
-    fn admitting<'a>(
+    pub(super) fn admitting<'a>(
         &'a self,
         me: Who<'a>,
         selecting: &'a Selecting<'a>,
@@ -194,7 +197,7 @@ impl Evaluator {
     /// The rules selecting `me`, or `None` when it is no subject: of the rules that may select
     /// it (`Rules`), those whose selector does, in the order of the policies and their rules;
     /// found once for a pod.
-    fn selecting<'a>(&'a self, me: Who<'a>) -> Option<Selecting<'a>> {
+    pub(super) fn selecting<'a>(&'a self, me: Who<'a>) -> Option<Selecting<'a>> {
         let found;
         let numbers: &[(u32, u32)] = match me {
             Who::Endpoint(id, pod) => self.selecting[id].get_or_init(|| self.endpoint_rules(pod)),
@@ -243,7 +246,7 @@ impl Evaluator {
 
     /// Whether the allow or deny rule `item` of a rule selecting `me` matches `peer` on `port`,
     /// with `requires` to hold for the peer.
-    fn rule_matches(
+    pub(super) fn rule_matches(
         &self,
         me: Who<'_>,
         item: &PeerRule,
@@ -261,7 +264,7 @@ impl Evaluator {
     }
 
     /// Whether one peer of a rule matches `peer`.
-    fn peer_matches(&self, me: Who<'_>, rule: &RulePeer, peer: &Peer<'_>) -> bool {
+    pub(super) fn peer_matches(&self, me: Who<'_>, rule: &RulePeer, peer: &Peer<'_>) -> bool {
         match rule {
             RulePeer::Endpoints(selector) => selector.matches(&peer.labels),
             RulePeer::Entities(entity) => self.entity_matches(*entity, peer),
@@ -399,7 +402,7 @@ impl Rule {
 }
 
 /// The requirements of a rule in a direction.
-fn requires(rule: &Rule, direction: Direction) -> &[Selector] {
+pub(super) fn requires(rule: &Rule, direction: Direction) -> &[Selector] {
     match direction {
         Direction::Ingress => &rule.requires_ingress,
         Direction::Egress => &rule.requires_egress,
@@ -407,7 +410,7 @@ fn requires(rule: &Rule, direction: Direction) -> &[Selector] {
 }
 
 /// The named ports of a destination: a pod's container ports; none for others.
-fn named_ports(destination: Who<'_>) -> Vec<NamedPort<'_>> {
+pub(super) fn named_ports(destination: Who<'_>) -> Vec<NamedPort<'_>> {
     match destination {
         Who::Endpoint(_, pod) => pod
             .ports
@@ -428,7 +431,7 @@ fn ports_match(ports: &Ports, port: Port<'_>) -> bool {
 }
 
 /// Whether an item of `toPorts` admits `port`.
-fn item_matches(item: &super::compile::PortItem, port: Port<'_>) -> bool {
+pub(super) fn item_matches(item: &super::compile::PortItem, port: Port<'_>) -> bool {
     item.ports.is_empty()
         || item
             .ports
@@ -508,6 +511,7 @@ mod tests {
             &cluster.pods.clone().into(),
             &cluster.nodes,
             &cluster.api_server,
+            &cluster.dns_caches,
         );
         let evaluator = tier.evaluator();
         let ends = (0..cluster.pods.len())

@@ -60,6 +60,7 @@ mod peers;
 mod ports;
 mod raw;
 mod read;
+mod sets;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

@@ -31,7 +31,7 @@ pub(crate) enum Protocols {
 }
 
 impl Protocols {
-    fn contains(self, protocol: Protocol) -> bool {
+    pub(super) fn contains(self, protocol: Protocol) -> bool {
         match self {
             Protocols::One(p) => p == protocol,
             Protocols::Any => true,

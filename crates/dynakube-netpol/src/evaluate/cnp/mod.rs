@@ -61,7 +61,7 @@ mod tests;
 use ipnet::IpNet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-pub(crate) use self::compile::{Compiled, NodeLabels, compile};
+pub(crate) use self::compile::{Compiled, Matches, NodeLabels, Peer, compile};
 pub(crate) use self::decide::TierResult;
 pub(crate) use self::read::{GROUP, KIND, policy as read_policy};
 use super::decision::{Action, Tier};
@@ -178,6 +178,16 @@ impl DomainPattern {
             wildcard,
             name: name.to_ascii_lowercase(),
         })
+    }
+
+    /// The names it matches, as a pattern of the sets.
+    pub(crate) fn pattern(&self) -> crate::evaluate::sets::Pattern {
+        use crate::evaluate::sets::Pattern;
+        if self.wildcard {
+            Pattern::Below(self.name.clone())
+        } else {
+            Pattern::Name(self.name.clone())
+        }
     }
 
     /// Whether the DNS name `query` matches: exactly, or for a wildcard, as the name with one

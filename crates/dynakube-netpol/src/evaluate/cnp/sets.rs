@@ -6,13 +6,18 @@
 //! Deny: denied; Pass: on to the next tier); the NetworkPolicies decide all that reaches them for
 //! a pod they isolate; what no tier decides is allowed by default. Where policies of one priority
 //! decide a connection differently, the connection is counted as allowed when any of them
-//! allows it (the side is undefined, and may let it through). `domainNames` peers match no
-//! address here: the names a pod looks addresses up by are not part of the sets.
+//! allows it (the side is undefined, and may let it through). `domainNames` peers of Accept
+//! rules admit every address looked up by a matching name (a named part of the sets); those of
+//! Deny and Pass rules (which the API supports for Accept only) match nothing here, so what
+//! they take away by name is not taken from the sets ([`Index::names_not_followed`]).
 
 use super::compile::{Matches, Peer, Rule};
 use crate::evaluate::RuleRef;
+use crate::evaluate::admitted::ports_set;
 use crate::evaluate::compile::Namespaces;
-use crate::evaluate::sets::{AddressSet, PodSet, Space};
+use crate::evaluate::decision::Dialect;
+use crate::evaluate::sets::{AddressSet, Names, PodSet, Space};
+use crate::evaluate::tiers::NetworkPolicySets;
 use crate::evaluate::{Index, PodInfo, Tier, rules_of};
 use crate::matrix::Direction;
 
@@ -65,7 +70,31 @@ impl Index {
             }
         }
         let pods: PodSet = pods.into_iter().collect();
-        self.space(&pods, addresses, ports.as_deref(), direction, subject)
+        let space = self.space(&pods, addresses, ports.as_deref(), direction, subject);
+        // An Accept rule admits any address looked up by a name its `domainNames` match.
+        let names = Names::of(peers.iter().flat_map(|peer| match peer {
+            Peer::DomainNames(patterns) if rule.action == super::Action::Accept => {
+                patterns.iter().map(super::DomainPattern::pattern).collect()
+            }
+            _ => Vec::new(),
+        }));
+        if direction == Direction::Egress && !names.is_empty() {
+            let ports = ports_set(ports.as_deref(), None);
+            return space.union(&Space::named(names, AddressSet::all(), ports));
+        }
+        space
+    }
+
+    /// Whether a ClusterNetworkPolicy Deny or Pass rule has `domainNames` peers, whose
+    /// decisions by name the sets do not follow.
+    pub(crate) fn names_not_followed(&self) -> bool {
+        self.cluster.iter().any(|policy| {
+            policy.egress.iter().any(|rule| {
+                rule.action != super::Action::Accept
+                    && matches!(&rule.matches, Matches::Peers(peers, _)
+                        if peers.iter().any(|p| matches!(p, Peer::DomainNames(_))))
+            })
+        })
     }
 
     /// What the `direction` side of pod `id` allows of `universe`, through every tier.
@@ -93,21 +122,33 @@ impl Index {
             Direction::Ingress => &info.ingress,
             Direction::Egress => &info.egress,
         };
-        if !isolating.is_empty() {
-            for &number in isolating {
-                let policy = &self.policies[number as usize];
-                for (index, rule) in rules_of(policy, direction).iter().enumerate() {
-                    let part = self
-                        .rule_space(policy, rule, direction, info)
-                        .intersection(&rest);
-                    if !part.is_empty() {
-                        let reference = RuleRef {
-                            policy: policy.reference.to_string(),
-                            direction,
-                            index,
-                        };
-                        allowed.push((Some(reference), part));
-                    }
+        let mut network_policy = NetworkPolicySets {
+            isolating: !isolating.is_empty(),
+            rules: Vec::new(),
+        };
+        for &number in isolating {
+            let policy = &self.policies[number as usize];
+            for (index, rule) in rules_of(policy, direction).iter().enumerate() {
+                let space = self.rule_space(policy, rule, direction, info);
+                let reference = RuleRef::new(
+                    Dialect::Kubernetes,
+                    policy.reference.to_string(),
+                    direction,
+                    index,
+                );
+                network_policy.rules.push((reference, space));
+            }
+        }
+        if let Some(dialect) = &self.namespaced {
+            // The policies the plugin enforces with the NetworkPolicies decide the tier.
+            let tier = dialect.tier_sets(direction, id, &rest, &network_policy);
+            allowed.extend(tier.allowed.into_iter().map(|(r, s)| (Some(r), s)));
+            rest = rest.difference(&tier.decided);
+        } else if network_policy.isolating {
+            for (reference, space) in network_policy.rules {
+                let part = space.intersection(&rest);
+                if !part.is_empty() {
+                    allowed.push((Some(reference), part));
                 }
             }
             return allowed;
@@ -159,11 +200,12 @@ impl Index {
                     matched = matched.union(&part);
                     match rule.action {
                         super::Action::Accept => {
-                            let reference = RuleRef {
-                                policy: format!("ClusterNetworkPolicy {}", policy.name),
+                            let reference = RuleRef::new(
+                                Dialect::Cluster,
+                                format!("ClusterNetworkPolicy {}", policy.name),
                                 direction,
                                 index,
-                            };
+                            );
                             allowed.push((Some(reference), part));
                         }
                         super::Action::Pass => passed = passed.union(&part),

@@ -150,7 +150,7 @@ fn admin_accept_and_deny_are_final_over_network_policies() {
     // An address no rule matches: the NetworkPolicy decides.
     assert_eq!(
         egress(&index, "gryffindor/harry", "203.0.113.1", "443/TCP"),
-        "allowed by gryffindor/allow-all"
+        "allowed by gryffindor/allow-all spec.egress[0]"
     );
 }
 
@@ -192,7 +192,7 @@ fn pass_goes_to_network_policies_then_baseline_then_the_default() {
     let index2 = index(&format!("{pass}{baseline}{allow}"));
     assert_eq!(
         egress(&index2, "gryffindor/harry", "slytherin/draco", "80/TCP"),
-        "allowed by gryffindor/allow (after Pass by ClusterNetworkPolicy pass spec.egress[0])"
+        "allowed by gryffindor/allow spec.egress[0] (after Pass by ClusterNetworkPolicy pass spec.egress[0])"
     );
     let deny = np(
         "gryffindor",
@@ -677,4 +677,31 @@ fn domain_patterns_follow_the_crd() {
     assert!(!wildcard.matches("kubernetes.io"));
     assert!(!wildcard.matches("my-kubernetes.io"));
     assert!(!wildcard.matches(".kubernetes.io"));
+}
+
+#[test]
+fn sets_follow_domain_names_of_accept_rules_only() {
+    let policy = |action: &str| {
+        format!(
+            "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {{name: names}}\nspec:\n  tier: Admin\n  priority: 1\n  subject: {{namespaces: {{}}}}\n  egress:\n  - {{action: {action}, to: [{{domainNames: [\"*.example.com\"]}}]}}\n"
+        )
+    };
+    // An Accept rule's names are part of the sets: every address looked up by one of them.
+    let accept = index(&policy("Accept"));
+    assert!(!accept.names_not_followed());
+    let harry = accept.pod_id("gryffindor", "harry").unwrap();
+    let parts = accept.admits(harry, crate::matrix::Direction::Egress);
+    let crate::evaluate::Admits::Tiers(parts) = parts else {
+        panic!("the tiers decide")
+    };
+    let address: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+    let by = |name: &str| {
+        parts.iter().any(|(rule, space)| {
+            rule.is_some() && space.contains_named(address, name, Protocol::Tcp, 443)
+        })
+    };
+    assert!(by("www.example.com") && !by("example.com") && !by("www.example.org"));
+    // A Deny or Pass rule's are not: verify says so.
+    assert!(index(&policy("Deny")).names_not_followed());
+    assert!(index(&policy("Pass")).names_not_followed());
 }

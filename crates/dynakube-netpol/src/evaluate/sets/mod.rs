@@ -5,14 +5,17 @@
 //! [`Index::admits`](super::Index::admits) for NetworkPolicy); `verify` subtracts what the
 //! matrix needs from it and reports the rest. Nothing is sampled: a set of addresses is a list
 //! of ranges over the whole IPv4 and IPv6 spaces, a set of ports a list of ranges from 1 to
-//! 65535 for each protocol.
+//! 65535 for each protocol, a set of DNS names ([`Names`], for destinations looked up by name)
+//! an expression over patterns whose emptiness an automaton decides.
 
 mod addresses;
+mod names;
 mod space;
 
 use std::fmt;
 
 pub(crate) use addresses::AddressSet;
+pub(crate) use names::{Names, Pattern};
 pub(crate) use space::Space;
 
 use super::PodId;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 #[cfg(test)]
 use std::net::IpAddr;
 
-use super::{AddressSet, PodSet, PortSet};
+use super::{AddressSet, Names, PodSet, PortSet};
 use crate::evaluate::PodId;
 #[cfg(test)]
 use crate::matrix::Protocol;
@@ -15,6 +15,15 @@ use crate::matrix::Protocol;
 ///
 /// Which end is the subject is the caller's: for egress, the peers are destinations; for
 /// ingress, sources (and the ports are the subject's).
+///
+/// Destinations the source looked up by a DNS name are a third kind of peer: the connections
+/// to some addresses on some ports when looked up by a name of some set ([`Space::named`],
+/// what Cilium's `toFQDNs` admits). The address parts hold whatever name an address was
+/// looked up by, or none. The two kinds are kept apart, each exact: the address parts are what
+/// is admitted of an address without a name, the named parts what is admitted besides of an
+/// address looked up by a name. So a difference takes from the address parts only what the
+/// other set's address parts hold (what it admits by name alone does not cover an address
+/// reached without one), and from the named parts what the other set holds of either kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Space {
     /// Sorted by id; no empty port set.
@@ -22,6 +31,8 @@ pub(crate) struct Space {
     /// Disjoint, non-empty address sets, each with a distinct, non-empty port set; sorted by
     /// port set.
     addresses: Vec<(AddressSet, PortSet)>,
+    /// By non-empty set of names, the addresses and ports, as `addresses` holds them.
+    named: BTreeMap<Names, Vec<(AddressSet, PortSet)>>,
 }
 
 impl Space {
@@ -50,6 +61,19 @@ impl Space {
         Space {
             pods: Vec::new(),
             addresses,
+            named: BTreeMap::new(),
+        }
+    }
+
+    /// Every address of `addresses` on `ports`, when looked up by a name of `names`.
+    pub(crate) fn named(names: Names, addresses: AddressSet, ports: PortSet) -> Self {
+        let mut named = BTreeMap::new();
+        if !names.is_empty() && !addresses.is_empty() && !ports.is_empty() {
+            named.insert(names, vec![(addresses, ports)]);
+        }
+        Space {
+            named,
+            ..Space::default()
         }
     }
 
@@ -67,13 +91,18 @@ impl Space {
         }
         Space {
             pods: merged,
-            addresses: Vec::new(),
+            ..Space::default()
         }
     }
 
     /// Whether the set has no connection.
     pub(crate) fn is_empty(&self) -> bool {
-        self.pods.is_empty() && self.addresses.is_empty()
+        self.pods.is_empty() && self.addresses.is_empty() && self.named.is_empty()
+    }
+
+    /// Whether the set has connections with addresses (by name or not).
+    pub(crate) fn has_addresses(&self) -> bool {
+        !self.addresses.is_empty() || !self.named.is_empty()
     }
 
     /// The pods, in order of id, with their ports.
@@ -84,6 +113,14 @@ impl Space {
     /// The addresses, in parts of equal ports.
     pub(crate) fn address_parts(&self) -> &[(AddressSet, PortSet)] {
         &self.addresses
+    }
+
+    /// The addresses looked up by names: for each set of names, the addresses in parts of
+    /// equal ports.
+    pub(crate) fn named_parts(&self) -> impl Iterator<Item = (&Names, &[(AddressSet, PortSet)])> {
+        self.named
+            .iter()
+            .map(|(names, parts)| (names, parts.as_slice()))
     }
 
     /// The ports of pod `id` (empty when it is no peer).
@@ -115,6 +152,25 @@ impl Space {
             .any(|(set, ports)| set.contains(address) && ports.contains(protocol, number))
     }
 
+    /// Whether the connection with `address` looked up by `name` on `number` of `protocol` is
+    /// in the set.
+    #[cfg(test)]
+    pub(crate) fn contains_named(
+        &self,
+        address: IpAddr,
+        name: &str,
+        protocol: Protocol,
+        number: u16,
+    ) -> bool {
+        self.contains_address(address, protocol, number)
+            || self.named.iter().any(|(names, parts)| {
+                names.contains(name)
+                    && parts.iter().any(|(set, ports)| {
+                        set.contains(address) && ports.contains(protocol, number)
+                    })
+            })
+    }
+
     /// The set without any connection with pod `id`.
     #[must_use]
     pub(crate) fn without_pod(mut self, id: PodId) -> Self {
@@ -125,28 +181,91 @@ impl Space {
     /// The connections in either set.
     #[must_use]
     pub(crate) fn union(&self, other: &Self) -> Self {
-        self.combine(other, PortSet::union)
+        let mut union = self.combine(other, PortSet::union);
+        for (names, parts) in self.named.iter().chain(&other.named) {
+            add_named(&mut union.named, names, parts);
+        }
+        union
     }
 
     /// The connections in both sets.
     #[must_use]
     pub(crate) fn intersection(&self, other: &Self) -> Self {
-        self.combine(other, PortSet::intersection)
+        let mut both = self.combine(other, PortSet::intersection);
+        let meet = |a: &[(AddressSet, PortSet)], b: &[(AddressSet, PortSet)]| {
+            combine_addresses(a, b, PortSet::intersection)
+        };
+        for (names, parts) in &self.named {
+            add_named(&mut both.named, names, &meet(parts, &other.addresses));
+            for (more, other_parts) in &other.named {
+                let common = names.intersection(more);
+                if !common.is_empty() {
+                    add_named(&mut both.named, &common, &meet(parts, other_parts));
+                }
+            }
+        }
+        for (names, parts) in &other.named {
+            add_named(&mut both.named, names, &meet(&self.addresses, parts));
+        }
+        both
     }
 
-    /// The connections of this set that are not in `other`.
+    /// The connections of this set that are not in `other`: see [`Space`] for the address
+    /// parts.
     #[must_use]
     pub(crate) fn difference(&self, other: &Self) -> Self {
-        self.combine(other, PortSet::difference)
+        let mut rest = self.combine(other, PortSet::difference);
+        let less = |a: &[(AddressSet, PortSet)], b: &[(AddressSet, PortSet)]| {
+            combine_addresses(a, b, PortSet::difference)
+        };
+        for (names, parts) in &self.named {
+            let mut left = vec![(names.clone(), less(parts, &other.addresses))];
+            for (more, other_parts) in &other.named {
+                let mut next = Vec::new();
+                for (names, parts) in left {
+                    let common = names.intersection(more);
+                    if common.is_empty() {
+                        next.push((names, parts));
+                        continue;
+                    }
+                    next.push((names.difference(more), parts.clone()));
+                    next.push((common, less(&parts, other_parts)));
+                }
+                left = next;
+            }
+            for (names, parts) in left {
+                add_named(&mut rest.named, &names, &parts);
+            }
+        }
+        rest
     }
 
-    /// The set whose ports for each peer are `op` of the two sets' ports for that peer.
-    /// `op` of two empty port sets must be empty.
+    /// The set whose ports for each pod and address are `op` of the two sets' ports for it,
+    /// without named parts. `op` of two empty port sets must be empty.
     fn combine(&self, other: &Self, op: fn(&PortSet, &PortSet) -> PortSet) -> Self {
         Space {
             pods: combine_pods(&self.pods, &other.pods, op),
             addresses: combine_addresses(&self.addresses, &other.addresses, op),
+            named: BTreeMap::new(),
         }
+    }
+}
+
+/// Adds `parts` for `names` to `named`, joined with what it has for the same names.
+fn add_named(
+    named: &mut BTreeMap<Names, Vec<(AddressSet, PortSet)>>,
+    names: &Names,
+    parts: &[(AddressSet, PortSet)],
+) {
+    if names.is_empty() || parts.is_empty() {
+        return;
+    }
+    let joined = match named.get(names) {
+        Some(existing) => combine_addresses(existing, parts, PortSet::union),
+        None => parts.to_vec(),
+    };
+    if !joined.is_empty() {
+        named.insert(names.clone(), joined);
     }
 }
 

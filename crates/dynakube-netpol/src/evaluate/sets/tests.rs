@@ -378,6 +378,84 @@ proptest! {
     }
 }
 
+/// The names the named-part properties draw from, and the patterns that make their sets.
+const NAMES: [&str; 6] = [
+    "a.example.com",
+    "b.example.com",
+    "x.a.example.com",
+    "example.com",
+    "a.example.org",
+    "z.y",
+];
+
+fn name_patterns() -> [Pattern; 6] {
+    [
+        Pattern::Name("a.example.com".into()),
+        Pattern::Glob("*.example.com".into()),
+        Pattern::Below("example.com".into()),
+        Pattern::Glob("a*".into()),
+        Pattern::Any,
+        Pattern::Name("z.y".into()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    // Named parts: a union and an intersection are exact for every address and name; a
+    // difference is exact for addresses reached without a name, and for names takes away what
+    // the other set holds by name or for every name.
+    #[test]
+    fn named_parts_follow_their_semantics(
+        a in prop::collection::vec((0usize..6, 0usize..6, 0u32..8, ranges16()), 0..3),
+        b in prop::collection::vec((0usize..6, 0usize..6, 0u32..8, ranges16()), 0..3),
+        a_plain in prop::collection::vec((0u32..8, ranges16()), 0..2),
+        b_plain in prop::collection::vec((0u32..8, ranges16()), 0..2),
+    ) {
+        let patterns = name_patterns();
+        let ports = |r: &[(u16, u16)]| PortSet {
+            by_protocol: [Ranges::from_ranges(r.to_vec()), Ranges::new(), Ranges::new()],
+        };
+        let address = |n: u32| IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+        let block = |n: u32| AddressSet::net(&IpNet::new(address(n * 4), 30).unwrap());
+        let space = |named: &[(usize, usize, u32, PortRanges)], plain: &[(u32, PortRanges)]| {
+            let mut all = Space::empty();
+            for (first, second, n, r) in named {
+                let names = Names::of([patterns[*first].clone()])
+                    .difference(&Names::of([patterns[*second].clone()]));
+                all = all.union(&Space::named(names, block(*n), ports(r)));
+            }
+            for (n, r) in plain {
+                all = all.union(&Space::addresses(block(*n), ports(r)));
+            }
+            all
+        };
+        let (x, y) = (space(&a, &a_plain), space(&b, &b_plain));
+        let (union, both, only) = (x.union(&y), x.intersection(&y), x.difference(&y));
+        let mut bounds: Vec<(u16, u16)> = Vec::new();
+        for (_, _, _, r) in a.iter().chain(&b) { bounds.extend(r); }
+        for (_, r) in a_plain.iter().chain(&b_plain) { bounds.extend(r); }
+        for &p in &probes(&[&bounds]) {
+            for n in 0..34 {
+                let at = address(n);
+                let plain = |s: &Space| s.contains_address(at, Protocol::Tcp, p);
+                prop_assert_eq!(plain(&union), plain(&x) || plain(&y));
+                prop_assert_eq!(plain(&both), plain(&x) && plain(&y));
+                prop_assert_eq!(plain(&only), plain(&x) && !plain(&y));
+                for name in NAMES {
+                    let named = |s: &Space| s.contains_named(at, name, Protocol::Tcp, p);
+                    prop_assert_eq!(named(&union), named(&x) || named(&y));
+                    prop_assert_eq!(named(&both), named(&x) && named(&y));
+                    prop_assert_eq!(
+                        named(&only),
+                        (plain(&x) && !plain(&y)) || (named(&x) && !named(&y))
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// The module's example: what a rule admits beyond what is needed, in words.
 #[test]
 fn beyond_the_needed_in_words() -> Result<(), Box<dyn std::error::Error>> {

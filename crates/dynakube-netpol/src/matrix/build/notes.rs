@@ -591,6 +591,12 @@ pub(crate) const MEANINGS: &[Meaning] = &[
     },
     Meaning {
         level: Level::Warning,
+        rows: &[I4],
+        says: "entities that name every node",
+        means: "with `cilium.controlPlaneHostNetwork`, Cilium sees kube-apiserver's calls to the webhook as from `host` or `remote-node`, which no entity narrows to the control-plane nodes: the webhook port admits every node's host network",
+    },
+    Meaning {
+        level: Level::Warning,
         rows: &[E3, E4, E7, E9, E18, E20, E25],
         says: "has no apiServer.endpointCIDRs",
         means: "without `apiServer.endpointCIDRs`, egress to kube-apiserver is allowed to any address on its ports: give the endpoints of the `kubernetes` Service",
@@ -615,6 +621,26 @@ pub(crate) const MEANINGS: &[Meaning] = &[
         rows: TO_HOSTS,
         says: "admits the internet and the whole cluster network",
         means: "addresses accepted with `--allow-any-address` add up to every address: the rules with them admit everything on their ports",
+    },
+    Meaning {
+        level: Level::Warning,
+        rows: &[
+            I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11, I12, I13, I14, I15, I16, I17, E11,
+        ],
+        says: "ClusterNetworkPolicy ingress rules name pods only",
+        means: "ClusterNetworkPolicies cannot name nodes, kube-apiserver or other addresses as sources: connections from there to the Dynatrace workloads are neither accepted nor denied by them, so NetworkPolicies decide (the kubernetes flavor's, applied beside them, admit exactly the matrix), or nothing restricts them",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[I11, I12, I17, E1, E12, E13, E29, E30],
+        says: "In the Admin tier the connections these policies accept",
+        means: "the ClusterNetworkPolicies of application pods (code modules, their download, OTLP export, telemetry to the collector, DNS) are in the Admin tier: they hold whatever the application namespaces' own NetworkPolicies say, and only the cluster's Admin-tier policies of lower priority numbers decide before them",
+    },
+    Meaning {
+        level: Level::Info,
+        rows: &[I11, I12, I17, E1, E12, E13, E29, E30],
+        says: "In the Baseline tier the NetworkPolicies of an application namespace decide first",
+        means: "the ClusterNetworkPolicies of application pods are in the Baseline tier: an application namespace whose NetworkPolicies isolate its pods must allow these connections itself; generate in the Admin tier to keep them whatever those policies say (tier `admin`)",
     },
     Meaning {
         level: Level::Info,

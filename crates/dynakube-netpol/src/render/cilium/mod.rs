@@ -69,8 +69,8 @@ use self::model::{
 };
 use super::{PolicyGroup, Rendered, Unexpressed, group_of};
 use crate::matrix::{
-    Direction, Endpoint, Flow, Matrix, NodeScope, Nodes, Note, Pods, Port, Ports, RowId, Selection,
-    Workload,
+    Direction, Endpoint, Flow, Level, Matrix, NodeScope, Nodes, Note, Pods, Port, Ports, RowId,
+    Selection, Workload,
 };
 use crate::resolve::Addresses;
 use crate::resources::ResourceRef;
@@ -113,9 +113,10 @@ pub(crate) const UNIT: crate::flavor::Unit = crate::flavor::Unit {
     name: "cilium",
     summary: "cilium.io/v2 CiliumNetworkPolicies (hosts as toFQDNs with DNS rules, kube-apiserver and nodes as entities; clusterwide policies for the host firewall and application egress when the cluster profile asks for them)",
     kinds: &[NAMESPACED, CLUSTERWIDE_KIND],
-    hosts: crate::lock::needed_by_host_policies,
+    settings: &[],
+    hosts: |matrix, _| crate::lock::needed_by_host_policies(matrix),
     needs_every_address: false,
-    render,
+    render: |matrix, addresses, _| render(matrix, addresses),
 };
 
 /// The kinds this flavor writes.
@@ -273,6 +274,11 @@ impl Renderer<'_> {
             draft.ingress.insert((peer, flow.ports.clone()));
             draft.record(flow);
             rendered = true;
+            if matches!(flow.from, Endpoint::KubeApiServer(_))
+                && self.matrix.profile.cilium.control_plane_host_network
+            {
+                self.notes.insert(every_node_as_api_server(flow));
+            }
         }
         if !rendered {
             self.unrendered(flow);
@@ -428,6 +434,20 @@ impl Renderer<'_> {
         };
         self.notes.insert(note);
     }
+}
+
+/// The warning on a flow from kube-apiserver when the control plane runs in the host network:
+/// `host` and `remote-node` name every node, not the control plane's alone.
+fn every_node_as_api_server(flow: &Flow) -> Note {
+    Note::new(
+        Level::Warning,
+        &flow.refs.iter().copied().collect::<Vec<_>>(),
+        format!(
+            "kube-apiserver runs in the host network, where Cilium sees its calls as `host` or `remote-node`: entities that name every node, so {} admits every node's host network on {}",
+            flow.to, flow.ports
+        ),
+    )
+    .at("cluster profile cilium.controlPlaneHostNetwork")
 }
 
 /// The note on a flow to address blocks: Cilium's DNS proxy lets the source resolve only the
