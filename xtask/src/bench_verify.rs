@@ -38,6 +38,7 @@ struct Options {
     size: Size,
     nodes: usize,
     yaml: bool,
+    verify: bool,
 }
 
 /// The largest cluster Kubernetes supports, with 10,000 NetworkPolicies (and so 1,000
@@ -58,11 +59,16 @@ impl Options {
             size: LARGEST.0,
             nodes: LARGEST.1,
             yaml: true,
+            verify: true,
         };
         let mut args = args.iter();
         while let Some(&arg) = args.next() {
             if arg == "--no-yaml" {
                 options.yaml = false;
+                continue;
+            }
+            if arg == "--no-verify" {
+                options.verify = false;
                 continue;
             }
             let value: usize = args
@@ -113,9 +119,12 @@ pub fn run(root: &Path, args: &[&str]) -> Result<()> {
         options.runs
     );
     println!("| --- | ---: | ---: | ---: |");
-    let mut formats = vec!["json"];
-    if options.yaml {
-        formats.push("yaml");
+    let mut formats = Vec::new();
+    if options.verify {
+        formats.push("json");
+        if options.yaml {
+            formats.push("yaml");
+        }
     }
     for format in formats {
         let runs = if format == "json" { options.runs } else { 1 };

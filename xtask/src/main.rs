@@ -14,7 +14,7 @@
 //! - `bench-output [COUNT...]`: writes the policies of COUNT generated DynaKubes (default
 //!   1,000 and 10,000) with the release CLI into `target/bench-output/`, and prints the time,
 //!   files and bytes of each run;
-//! - `bench-verify [--runs N] [--no-yaml] [--nodes N] [--namespaces N] [--pods N]
+//! - `bench-verify [--runs N] [--no-yaml] [--no-verify] [--nodes N] [--namespaces N] [--pods N]
 //!   [--policies N]`: runs
 //!   `verify` and `explain` of the release CLI on a generated cluster (by default the largest
 //!   Kubernetes supports, written once into `bench-verify/` of the target directory) and prints

@@ -12,13 +12,14 @@ use dynakube_netpol::guard::AnyAddress;
 use dynakube_netpol::guard::{AddressPolicy, Special};
 use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
 use dynakube_netpol::lock::Lock;
-use dynakube_netpol::matrix::{OperatorVersion, RowId, ZoneFallback};
+use dynakube_netpol::matrix::{RowId, ZoneFallback};
 use dynakube_netpol::output::normalized_path;
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use dynakube_netpol::source::Limits;
 use dynakube_netpol::stream::ChartFacts;
 use dynakube_netpol::values::Host;
+use dynakube_netpol::values::OperatorVersion;
 use dynakube_netpol::{Flavor, FlavorSetting, FlavorSettings};
 
 /// Files with DynaKube and EdgeConnect resources (other kinds are skipped), and the options

@@ -59,9 +59,10 @@ pub struct Size {
     pub policies: usize,
 }
 
+#[cfg(test)]
 impl Size {
     /// The benchmark's size: 10,000 pods in 500 namespaces with 1,000 policies.
-    pub const BENCH: Size = Size {
+    pub(crate) const BENCH: Size = Size {
         namespaces: 500,
         pods: 10_000,
         policies: 1_000,

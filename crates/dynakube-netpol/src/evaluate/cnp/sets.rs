@@ -72,15 +72,17 @@ impl Index {
         let pods: PodSet = pods.into_iter().collect();
         let space = self.space(&pods, addresses, ports.as_deref(), direction, subject);
         // An Accept rule admits any address looked up by a name its `domainNames` match.
-        let names = Names::of(peers.iter().flat_map(|peer| match peer {
-            Peer::DomainNames(patterns) if rule.action == super::Action::Accept => {
-                patterns.iter().map(super::DomainPattern::pattern).collect()
-            }
-            _ => Vec::new(),
-        }));
+        let names = rule.accepted_names.get_or_init(|| {
+            Names::of(peers.iter().flat_map(|peer| match peer {
+                Peer::DomainNames(patterns) if rule.action == super::Action::Accept => {
+                    patterns.iter().map(super::DomainPattern::pattern).collect()
+                }
+                _ => Vec::new(),
+            }))
+        });
         if direction == Direction::Egress && !names.is_empty() {
             let ports = ports_set(ports.as_deref(), None);
-            return space.union(&Space::named(names, AddressSet::all(), ports));
+            return space.union(&Space::named(names.clone(), AddressSet::all(), ports));
         }
         space
     }
