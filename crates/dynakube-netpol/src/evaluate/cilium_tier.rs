@@ -32,13 +32,25 @@ const DNS_PODS: [(&str, &str, u16); 2] = [
     ("dns.operator.openshift.io/daemonset-dns", "default", 5353),
 ];
 
+/// Whether a pod of the cluster DNS runs in the host network (where Cilium decides lookups
+/// against the node of the pod that looks up).
+pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {
+    pods.iter().any(|pod| {
+        pod.host_network
+            && DNS_PODS
+                .iter()
+                .any(|(key, value, _)| pod.labels.get(*key).map(String::as_str) == Some(value))
+    })
+}
+
 impl CiliumTier {
-    /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods`, `nodes`,
-    /// kube-apiserver's addresses `api_server` and the node-local DNS caches `dns_caches`.
+    /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods` (shared),
+    /// `nodes`, kube-apiserver's addresses `api_server` and the node-local DNS caches
+    /// `dns_caches`.
     pub(crate) fn new(
         policies: Vec<cilium::Policy>,
         namespaces: &[Namespace],
-        pods: &[Pod],
+        pods: &std::sync::Arc<[Pod]>,
         nodes: &[Node],
         api_server: &[std::net::IpAddr],
         dns_caches: &[std::net::IpAddr],
@@ -72,18 +84,7 @@ impl CiliumTier {
                 .iter()
                 .map(|n| (n.name.clone(), n.labels.clone()))
                 .collect(),
-            pods: pods
-                .iter()
-                .map(|p| cilium::Pod {
-                    name: p.name.clone(),
-                    namespace: p.namespace.clone(),
-                    labels: p.labels.clone(),
-                    service_account: p.service_account.clone(),
-                    node: p.node.clone(),
-                    host_network: p.host_network,
-                    ports: p.ports.clone(),
-                })
-                .collect(),
+            pods: std::sync::Arc::clone(pods),
             nodes: nodes
                 .iter()
                 .map(|n| cilium::Node {
@@ -98,6 +99,14 @@ impl CiliumTier {
         CiliumTier {
             evaluator: cilium::Evaluator::new(policies, cluster, cilium::Options::default()),
         }
+    }
+}
+
+#[cfg(test)]
+impl CiliumTier {
+    /// The Cilium evaluator.
+    pub(crate) fn evaluator(&self) -> &cilium::Evaluator {
+        &self.evaluator
     }
 }
 

@@ -69,17 +69,10 @@ impl Evaluator {
                 }
             }
             End::Node(id) => Who::Host(Some(*id)),
-            End::Address { ip, name } => {
-                match self
-                    .cluster
-                    .nodes
-                    .iter()
-                    .position(|n| n.addresses.contains(ip))
-                {
-                    Some(node) => Who::Host(Some(node)),
-                    None => Who::Outside(*ip, name.as_deref()),
-                }
-            }
+            End::Address { ip, name } => match self.node_addresses.get(ip) {
+                Some(&node) => Who::Host(Some(node)),
+                None => Who::Outside(*ip, name.as_deref()),
+            },
         }
     }
 
