@@ -14,6 +14,11 @@
 //! - `bench-output [COUNT...]`: writes the policies of COUNT generated DynaKubes (default
 //!   1,000 and 10,000) with the release CLI into `target/bench-output/`, and prints the time,
 //!   files and bytes of each run;
+//! - `bench-verify [--runs N] [--no-yaml] [--no-verify] [--nodes N] [--namespaces N] [--pods N]
+//!   [--policies N]`: runs
+//!   `verify` and `explain` of the release CLI on a generated cluster (by default the largest
+//!   Kubernetes supports, written once into `bench-verify/` of the target directory) and prints
+//!   the wall time, CPU time and peak memory of each (see the `bench_verify` module);
 //! - `docs [--check]`: writes the traffic matrix and release tables into `docs/` (or checks they are fresh);
 //! - `fields [--check]`: writes the field lists of every DynaKube and EdgeConnect version from
 //!   the operator's CRDs in `fixtures/schemas/dynatrace/` (or checks they are fresh);
@@ -38,6 +43,7 @@
 //! - `synthetic DIR [PODS [QUERIES]]`: writes the benchmark's generated cluster as a case
 //!   directory (policies, pods, connections with the evaluator's verdicts) for other analyzers.
 
+mod bench_verify;
 mod cargo;
 mod crd_fields;
 mod dist;
@@ -56,7 +62,7 @@ use anyhow::{Context, Result, bail};
 use xtask::cli_docs;
 use xtask::generated::{self, Change, Syntax};
 
-const USAGE: &str = "usage: cargo xtask <test | tools | dist [--profile PROFILE] [--target TRIPLE] | fuzz [SECONDS [TARGET...]] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | verify-manifests [--schemas DIR] [--samples DIR] [--jobs N] [--verbose] [NAME...] | synthetic DIR [PODS [QUERIES]]>";
+const USAGE: &str = "usage: cargo xtask <test | tools | dist [--profile PROFILE] [--target TRIPLE] | fuzz [SECONDS [TARGET...]] | bench-output [COUNT...] | bench-verify [OPTION...] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | verify-manifests [--schemas DIR] [--samples DIR] [--jobs N] [--verbose] [NAME...] | synthetic DIR [PODS [QUERIES]]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -80,6 +86,8 @@ fn main() -> Result<()> {
             };
             bench_output(&counts)
         }
+        ["bench-verify", options @ ..] => bench_verify::run(&project_root(), options),
+        ["measure", command @ ..] => bench_verify::measure(command),
         ["docs"] => docs(false),
         ["docs", "--check"] => docs(true),
         ["fields"] => fields(false),

@@ -12,13 +12,14 @@ use dynakube_netpol::guard::AnyAddress;
 use dynakube_netpol::guard::{AddressPolicy, Special};
 use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
 use dynakube_netpol::lock::Lock;
-use dynakube_netpol::matrix::{OperatorVersion, RowId, ZoneFallback};
+use dynakube_netpol::matrix::{RowId, ZoneFallback};
 use dynakube_netpol::output::normalized_path;
 use dynakube_netpol::resolve::{Fallback, FixedHosts};
 use dynakube_netpol::resources::{Inputs, ProxyUrl};
 use dynakube_netpol::source::Limits;
 use dynakube_netpol::stream::ChartFacts;
 use dynakube_netpol::values::Host;
+use dynakube_netpol::values::OperatorVersion;
 use dynakube_netpol::{Flavor, FlavorSetting, FlavorSettings};
 
 /// Files with DynaKube and EdgeConnect resources (other kinds are skipped), and the options
@@ -698,6 +699,28 @@ pub fn read(file: &str, limits: &Limits) -> anyhow::Result<String> {
         )?);
     }
     read_path(Path::new(file), limits)
+}
+
+/// Reads the namespaces, pods and nodes of the dumps `names` (files, or directories as
+/// [`crate::inputs::expand`] walks them), in order.
+pub fn read_cluster(
+    names: &[String],
+    recursive: bool,
+    limits: &Limits,
+) -> anyhow::Result<dynakube_netpol::evaluate::Cluster> {
+    let mut cluster = dynakube_netpol::evaluate::Cluster::default();
+    for name in names {
+        for name in crate::inputs::expand(name, recursive)? {
+            // A file is read as it streams by, standard input whole.
+            let more = if name == "-" {
+                dynakube_netpol::evaluate::read_cluster(&name, &read(&name, limits)?, limits)?
+            } else {
+                dynakube_netpol::evaluate::read_cluster_file(&name, Path::new(&name), limits)?
+            };
+            cluster.extend([more]);
+        }
+    }
+    Ok(cluster)
 }
 
 /// Reads the file at `path`.

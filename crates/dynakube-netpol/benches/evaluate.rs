@@ -12,8 +12,15 @@ use dynakube_netpol::synthetic::{self, Size};
 /// How many connections one query batch holds.
 const QUERIES: usize = 100_000;
 
+/// The cluster of the benchmark: 10,000 pods in 500 namespaces with 1,000 policies.
+const SIZE: Size = Size {
+    namespaces: 500,
+    pods: 10_000,
+    policies: 1_000,
+};
+
 fn evaluate(c: &mut Criterion) {
-    let cluster = synthetic::cluster(Size::BENCH, 1);
+    let cluster = synthetic::cluster(SIZE, 1);
     let connections = synthetic::connections(&cluster, QUERIES, 2);
     let mut group = c.benchmark_group("evaluate");
     group.sample_size(10);

@@ -35,6 +35,9 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
+mod large;
+mod policies;
+
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -56,13 +59,78 @@ pub struct Size {
     pub policies: usize,
 }
 
+#[cfg(test)]
 impl Size {
     /// The benchmark's size: 10,000 pods in 500 namespaces with 1,000 policies.
-    pub const BENCH: Size = Size {
+    pub(crate) const BENCH: Size = Size {
         namespaces: 500,
         pods: 10_000,
         policies: 1_000,
     };
+}
+
+/// How big a generated cluster for `verify` and `explain` at scale is (see [`large_cluster`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scale {
+    /// Nodes.
+    pub(crate) nodes: usize,
+    /// Namespaces, at least 4 (`kube-system`, `monitoring` and `dynatrace` come first, then
+    /// the applications').
+    pub(crate) namespaces: usize,
+    /// Pods, those of the DaemonSets (three on every node) and of the system and Dynatrace
+    /// workloads included; the rest are applications'.
+    pub(crate) pods: usize,
+    /// NetworkPolicies, spread round-robin over the application namespaces.
+    pub(crate) network_policies: usize,
+    /// ClusterNetworkPolicies (`policy.networking.k8s.io/v1alpha2`), of both tiers.
+    pub(crate) cluster_network_policies: usize,
+    /// Cilium's policies: every tenth a CiliumClusterwideNetworkPolicy, the others
+    /// CiliumNetworkPolicies in the application namespaces.
+    pub(crate) cilium_policies: usize,
+}
+
+/// The files of a generated cluster of `size` and `nodes` nodes from `seed`, by name, for
+/// `verify` and `explain` as a user runs them on a cluster that runs Cilium. `size` counts the
+/// pods (those of the DaemonSets, three on every node, and of the system and Dynatrace
+/// workloads included), the namespaces (at least 4: `kube-system`, `monitoring` and
+/// `dynatrace`, then the applications') and the NetworkPolicies; a tenth as many
+/// ClusterNetworkPolicies (of both tiers) and as many Cilium policies (every tenth clusterwide)
+/// come with them. The largest cluster Kubernetes supports ("Considerations for large
+/// clusters": at most 5,000 nodes and 150,000 pods), with 10,000 NetworkPolicies, is
+/// `Size { namespaces: 2_000, pods: 150_000, policies: 10_000 }` and 5,000 nodes.
+///
+/// - `dynakube.yaml`, `cluster-profile.yaml`, `hosts.yaml`: a DynaKube (cloud-native full stack,
+///   a routing ActiveGate of three replicas), the cluster profile and the tenant's address;
+/// - `cluster.json` and `cluster.yaml`: `kubectl get namespaces,nodes,pods -A` (with the
+///   `kubernetes` Service's EndpointSlice) as `-o json` and `-o yaml` print it, the DynaKube's
+///   pods among them;
+/// - `policies.json` and `policies.yaml`: every policy of the cluster, as `kubectl get
+///   networkpolicies,clusternetworkpolicies,ciliumnetworkpolicies,ciliumclusterwidenetworkpolicies
+///   -A` prints them, with the policies `generate --flavor cilium` writes for the DynaKube;
+/// - `explain.txt`: connections to ask `explain` about, one a line: source, destination and
+///   `PORT/PROTOCOL`.
+///
+/// The same size, nodes and seed give the same files.
+///
+/// # Panics
+///
+/// When the generator's own DynaKube does not generate (a bug).
+pub fn large_cluster(size: Size, nodes: usize, seed: u64) -> Vec<(String, String)> {
+    let scale = Scale {
+        nodes,
+        namespaces: size.namespaces,
+        pods: size.pods,
+        network_policies: size.policies,
+        cluster_network_policies: size.policies / 10,
+        cilium_policies: size.policies / 10,
+    };
+    large::files(&scale, seed)
+}
+
+/// [`large_cluster`] of any mix of policies.
+#[cfg(test)]
+pub(crate) fn large_files(scale: &Scale, seed: u64) -> Vec<(String, String)> {
+    large::files(scale, seed)
 }
 
 /// SplitMix64: a tiny, good-enough generator of pseudo-random numbers.

@@ -283,7 +283,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__explain)
-            opts="-q -v -h --policies --pods --from --to --port --format --network-plugin --quiet --verbose --help"
+            opts="-q -v -h --policies --pods --from --to --port --format --network-plugin --max-input-bytes --max-depth --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -315,6 +315,14 @@ _dynakube__netpol() {
                     ;;
                 --network-plugin)
                     COMPREPLY=($(compgen -W "generic calico cilium" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-input-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -136,6 +136,8 @@ json\t'JSON for tools'"
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -l network-plugin -d 'The network plugin, for what the specifications leave to it: `generic` (no particular plugin: what the APIs\' own tests expect, address blocks match every address, pods\' too), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no node; Cilium\'s own policies are enforced with the NetworkPolicies). Default: `cilium` when the policies include Cilium\'s kinds, else `generic`' -r -f -a "generic\t'No particular plugin (the default)'
 calico\t'Calico'
 cilium\t'Cilium'"
+complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -l max-input-bytes -d 'The most bytes one input file may have (1 to 4294967296)' -r
+complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -l max-depth -d 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)' -r
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -s q -l quiet -d 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output\'s header)'
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -s v -l verbose -d 'Also print what was read, skipped and written on standard error'
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -64,6 +64,9 @@ pub(crate) struct ExplainArgs {
     /// when the policies include Cilium's kinds, else `generic`.
     #[arg(long, value_name = "NAME")]
     network_plugin: Option<PluginArg>,
+
+    #[command(flatten)]
+    limits: crate::settings::LimitArgs,
 }
 
 /// `--format` of `explain`.
@@ -98,15 +101,15 @@ impl PluginArg {
 }
 
 impl ExplainArgs {
-    pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
-        let limits = Limits::default();
+    /// Reads the policy files; kinds the evaluator cannot evaluate are an error.
+    fn read_policies(&self, limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
         let mut files = evaluate::PolicyFiles::default();
         for path in &self.policies {
             for name in inputs::expand_or_none(path, false)? {
                 files.extend([evaluate::read_policies(
                     &name,
-                    &read(&name, &limits)?,
-                    &limits,
+                    &read(&name, limits)?,
+                    limits,
                 )?]);
             }
         }
@@ -121,17 +124,31 @@ impl ExplainArgs {
                 kinds.join(", ")
             );
         }
-        let mut cluster = evaluate::Cluster::default();
-        for name in inputs::expand(&self.pods, false)? {
-            let more = evaluate::read_cluster(&name, &read(&name, &limits)?, &limits)?;
-            cluster.extend([more]);
-        }
+        Ok(files)
+    }
+
+    pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
+        let limits = self.limits.limits();
+        // The dump, by far the largest input, is read while the policies are.
+        let (files, cluster) = std::thread::scope(|scope| {
+            let pods = std::slice::from_ref(&self.pods);
+            let cluster = scope.spawn(|| crate::settings::read_cluster(pods, false, &limits));
+            let files = self.read_policies(&limits);
+            let cluster = cluster
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (files, cluster)
+        });
+        let (files, cluster) = (files?, cluster?);
         let options = evaluate::Options {
             network_plugin: self.network_plugin.map(PluginArg::plugin),
             ..evaluate::Options::default()
         };
         let index = evaluate::Index::with_options(cluster, &files, options)?;
         let answer = evaluate::explain(&index, &self.from, &self.to, &self.port)?;
+        // The process ends here: its memory is given back whole, not the index's parts one by
+        // one (a large cluster's take longer than the answer did).
+        std::mem::forget(index);
         exit::write(match self.format {
             ExplainFormat::Text => answer.to_string(),
             ExplainFormat::Json => answer.to_json(),

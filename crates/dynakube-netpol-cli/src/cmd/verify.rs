@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::ValueEnum;
+use dynakube_netpol::matrix::Matrix;
+use dynakube_netpol::resolve::Addresses;
 use dynakube_netpol::source::Limits;
 use dynakube_netpol::{Flavor, evaluate, output, verify};
 
@@ -101,31 +103,35 @@ enum FailOn {
 
 impl VerifyArgs {
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
-        let loaded = self.sources.load(Flavor::Kubernetes)?;
-        let matrix = loaded.matrix()?;
-        let (hosts, limits, fallback) =
-            (loaded.hosts, loaded.config.limits, loaded.config.fallback);
-        // The lock, when there is one, gives addresses too; verify never resolves.
-        let lock = locking::read_only(self.lock.as_deref())?;
-        let resolver = dynakube_netpol::lock::Layered::hosts_over_lock(&hosts, &lock);
-        let policy = loaded.config.address_policy();
-        let addresses =
-            dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback, &policy)?;
-        let files = self.read_policies(&limits)?;
-        let cluster = if self.pods.is_empty() {
-            verify::model_cluster(&matrix)
+        // The dump of the pods, by far the largest input, is read while the rest is (after it,
+        // when it is standard input, which the other inputs may name too).
+        let limits = self.sources.settings.limits.limits();
+        let recursive = self.sources.input.recursive;
+        let read_pods = || crate::settings::read_cluster(&self.pods, recursive, &limits);
+        let (prepared, pods) = if self.pods.is_empty() {
+            (self.prepare(), None)
+        } else if self.pods.iter().any(|name| name == "-") {
+            let prepared = self.prepare();
+            (prepared, Some(read_pods()))
         } else {
-            let mut cluster = evaluate::Cluster::default();
-            let recursive = self.sources.input.recursive;
-            for name in &self.pods {
-                for name in crate::inputs::expand(name, recursive)? {
-                    let more = evaluate::read_cluster(&name, &read(&name, &limits)?, &limits)?;
-                    cluster.extend([more]);
-                }
+            std::thread::scope(|scope| {
+                let pods = scope.spawn(read_pods);
+                let prepared = self.prepare();
+                let pods = pods
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (prepared, Some(pods))
+            })
+        };
+        let (matrix, addresses, files) = prepared?;
+        let cluster = match pods {
+            None => verify::model_cluster(&matrix),
+            Some(cluster) => {
+                let cluster = cluster?;
+                // Blocks of the profile that hold these pods' addresses widen the rules naming them.
+                say::print_notes(&verify::blocks_holding_pods(&matrix, &cluster.pods));
+                cluster
             }
-            // Blocks of the profile that hold these pods' addresses widen the rules naming them.
-            say::print_notes(&verify::blocks_holding_pods(&matrix, &cluster.pods));
-            cluster
         };
         let options = evaluate::Options {
             network_plugin: self
@@ -140,6 +146,9 @@ impl VerifyArgs {
         if let Some(dir) = &self.write_case {
             write_case(dir, &index, &files.policies, &report)?;
         }
+        // The process ends soon: its memory is given back whole, not the index's parts one by
+        // one (a large cluster's take longer than writing the report).
+        std::mem::forget(index);
         let fail_on = verify::FailOn {
             extra: self.fail_on.contains(&FailOn::Extra),
             unchecked: self.fail_on.contains(&FailOn::Unchecked),
@@ -158,6 +167,22 @@ impl VerifyArgs {
         }
         eprintln!("error: verification failed: {}", failures.join("; "));
         Ok(exit::code(exit::FAILED))
+    }
+
+    /// The matrix of the resources, the addresses of its hosts and the policy files.
+    fn prepare(&self) -> anyhow::Result<(Matrix, Addresses, evaluate::PolicyFiles)> {
+        let loaded = self.sources.load(Flavor::Kubernetes)?;
+        let matrix = loaded.matrix()?;
+        let (hosts, limits, fallback) =
+            (loaded.hosts, loaded.config.limits, loaded.config.fallback);
+        // The lock, when there is one, gives addresses too; verify never resolves.
+        let lock = locking::read_only(self.lock.as_deref())?;
+        let resolver = dynakube_netpol::lock::Layered::hosts_over_lock(&hosts, &lock);
+        let policy = loaded.config.address_policy();
+        let addresses =
+            dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback, &policy)?;
+        let files = self.read_policies(&limits)?;
+        Ok((matrix, addresses, files))
     }
 
     /// Reads the policy files; no NetworkPolicy, or policies of kinds the evaluator cannot

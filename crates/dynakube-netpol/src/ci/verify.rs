@@ -91,8 +91,8 @@ impl Report {
         };
         let mut findings = Vec::new();
         for flow in self.flows.iter().filter(|f| f.status == Status::Denied) {
-            let isolating = flow.probes.iter().find(|p| !p.allowed);
-            let file = policy_file(isolating.and_then(|p| p.isolated_by.first()));
+            let isolating = flow.probes.iter().find(|p| !p.outcome.allowed);
+            let file = policy_file(isolating.and_then(|p| p.outcome.isolated_by.first()));
             findings.push(flow_finding(flow, &DENIED, Level::Error, file));
         }
         for unselected in &self.unselected {
@@ -160,11 +160,20 @@ impl Report {
                     Status::Denied => Outcome::Failed {
                         kind: DENIED.id,
                         message: decided,
-                        details: (flow.probes.iter().filter(|p| !p.allowed))
+                        details: (flow.probes.iter().filter(|p| !p.outcome.allowed))
                             .map(|p| {
+                                let alike = match p.connections {
+                                    1 => String::new(),
+                                    n => format!(" ({} connections alike)", n),
+                                };
                                 escape(&format!(
-                                    "{} -> {} {}/{}: egress {}; ingress {}",
-                                    p.from, p.to, p.port, p.protocol, p.egress, p.ingress
+                                    "{} -> {} {}/{}: egress {}; ingress {}{alike}",
+                                    p.from,
+                                    p.to,
+                                    p.port,
+                                    p.protocol,
+                                    p.outcome.egress,
+                                    p.outcome.ingress
                                 ))
                                 .into_owned()
                             })

@@ -67,6 +67,7 @@ mod overlap;
 mod platform;
 mod read;
 mod render;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -75,7 +76,8 @@ use std::collections::BTreeMap;
 pub(crate) use decide::{discover, local_ip_argument};
 pub(crate) use overlap::{BlockRows, blocks_holding_pods, pod_addresses};
 pub(crate) use platform::Platform;
-pub(crate) use read::read;
+pub(crate) use read::{Item, Key, PodParts, objects, read};
+pub(crate) use stream::objects as stream_objects;
 
 use crate::advice::Remedy;
 use crate::cluster::ClusterProfile;

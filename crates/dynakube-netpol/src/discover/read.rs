@@ -17,8 +17,8 @@ use serde_json::Value as Json;
 use crate::error::{Error, Location, Result};
 use crate::source::{Limits, Object};
 
-/// The kinds a profile reads besides pods; their objects are kept whole.
-const KEPT: [&str; 7] = [
+/// The kinds a profile (and the evaluator) reads besides pods; their objects are kept whole.
+pub(crate) const KEPT: [&str; 7] = [
     "Node",
     "Service",
     "EndpointSlice",
@@ -154,40 +154,120 @@ pub(crate) fn read(files: &[(String, String)], limits: &Limits) -> Result<Dump> 
 
 /// Reads the dump `text` of `file` into `dump`.
 fn read_one(file: &str, text: &str, limits: &Limits, dump: &mut Dump) -> Result<()> {
-    let text = crate::source::check(file, text, limits)?;
+    objects::<RawPod>(file, text, limits, &mut |location, object| match object {
+        Item::Pod { pod, .. } => {
+            dump.pods.push(pod.facts(location)?);
+            Ok(())
+        }
+        Item::Kept {
+            kind,
+            api_version,
+            fields,
+        } => kept(location, kind, api_version, fields, dump),
+    })
+}
+
+/// An object of a dump as [`objects`] hands it on.
+pub(crate) enum Item<P> {
+    /// A pod, read into `P` as it streamed by.
+    Pod {
+        /// Its `apiVersion`.
+        api_version: String,
+        /// The pod.
+        pod: Box<P>,
+    },
+    /// An object of a kind of [`KEPT`], whole.
+    Kept {
+        /// Its `kind`.
+        kind: String,
+        /// Its `apiVersion`.
+        api_version: String,
+        /// Its other fields.
+        fields: serde_json::Map<String, Json>,
+    },
+}
+
+/// Reads the objects of the dump `text` of `file`, `kubectl get … -o json` (a `List`) or
+/// `-o yaml` (a `List`, lists of one kind, or single objects in several documents), and hands
+/// each pod (read into `P` as it streams by) and each object of a kind of [`KEPT`] (whole) to
+/// `visit`, with its location; objects of other kinds are skipped unread.
+///
+/// JSON is checked for its nesting by a scan of JSON (the YAML-aware scan of
+/// [`crate::source::check`] runs where JSON's finds it too deep, or the JSON is no JSON, so
+/// that its error is the one given).
+pub(crate) fn objects<P: PodParts>(
+    file: &str,
+    text: &str,
+    limits: &Limits,
+    visit: &mut dyn FnMut(&Location, Item<P>) -> Result<()>,
+) -> Result<()> {
     let broken = |location: Location, e: &dyn fmt::Display| {
         Error::invalid(location, format!("not a cluster dump: {e}"))
     };
-    if text.trim_start().starts_with('{') {
+    let bare = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if bare.trim_start().starts_with('{') {
+        let text = crate::source::check_json(file, text, limits)?;
         let location = Location::new(file, None, "");
-        let raw: Raw = serde_json::from_str(text).map_err(|e| broken(location.clone(), &e))?;
-        return collect(raw, &location, dump);
+        let raw: Raw<P> = match serde_json::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                crate::source::check(file, text, limits)?;
+                return Err(broken(location, &e));
+            }
+        };
+        return collect(raw, &location, visit);
     }
+    let text = crate::source::check(file, text, limits)?;
     for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let location = Location::new(file, Some(index + 1), "");
-        let raw: Option<Raw> =
+        let raw: Option<Raw<P>> =
             Deserialize::deserialize(document).map_err(|e| broken(location.clone(), &e))?;
         if let Some(raw) = raw {
-            collect(raw, &location, dump)?;
+            collect(raw, &location, visit)?;
         }
     }
     Ok(())
 }
 
-/// Adds what `raw`, read at `location`, holds to `dump`.
-fn collect(raw: Raw, location: &Location, dump: &mut Dump) -> Result<()> {
+/// An object of a dump read from JSON `bytes`, as far as its kind needs.
+pub(super) fn parse_raw<P: PodParts>(bytes: &[u8]) -> serde_json::Result<Raw<P>> {
+    serde_json::from_slice(bytes)
+}
+
+/// Hands what `raw`, read at `location`, holds to `visit`.
+pub(super) fn collect_raw<P>(
+    raw: Raw<P>,
+    location: &Location,
+    visit: &mut dyn FnMut(&Location, Item<P>) -> Result<()>,
+) -> Result<()> {
+    collect(raw, location, visit)
+}
+
+/// Hands what `raw`, read at `location`, holds to `visit`.
+fn collect<P>(
+    raw: Raw<P>,
+    location: &Location,
+    visit: &mut dyn FnMut(&Location, Item<P>) -> Result<()>,
+) -> Result<()> {
     match raw {
         Raw::List(items) => {
             for (i, item) in items.into_iter().enumerate() {
-                collect(item, &location.join(&format!("items[{i}]")), dump)?;
+                collect(item, &location.join(&format!("items[{i}]")), visit)?;
             }
         }
-        Raw::Pod(pod) => dump.pods.push(pod.facts(location)?),
+        Raw::Pod { api_version, pod } => visit(location, Item::Pod { api_version, pod })?,
         Raw::Kept {
             kind,
             api_version,
             fields,
-        } => kept(location, kind, api_version, fields, dump)?,
+        } => visit(
+            location,
+            Item::Kept {
+                kind,
+                api_version,
+                fields,
+            },
+        )?,
         Raw::Skipped => {}
     }
     Ok(())
@@ -281,11 +361,11 @@ fn port(location: &Location, field: String, number: i64) -> Result<u16> {
 }
 
 /// An object of a dump, read as far as its kind needs.
-enum Raw {
+pub(super) enum Raw<P> {
     /// A list: its items.
-    List(Vec<Raw>),
+    List(Vec<Raw<P>>),
     /// A pod, typed.
-    Pod(Box<RawPod>),
+    Pod { api_version: String, pod: Box<P> },
     /// An object of a kept kind, whole.
     Kept {
         kind: String,
@@ -299,7 +379,7 @@ enum Raw {
 /// The fields of an object the reader tells apart; every other field is skipped unread.
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(field_identifier, rename_all = "camelCase")]
-enum Key {
+pub(crate) enum Key {
     Kind,
     ApiVersion,
     Items,
@@ -316,7 +396,7 @@ enum Key {
 
 impl Key {
     /// The field's name.
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Key::Kind => "kind",
             Key::ApiVersion => "apiVersion",
@@ -333,27 +413,46 @@ impl Key {
     }
 }
 
-impl<'de> Deserialize<'de> for Raw {
+impl<'de, P: PodParts> Deserialize<'de> for Raw<P> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        deserializer.deserialize_map(RawVisitor)
+        deserializer.deserialize_map(RawVisitor(std::marker::PhantomData))
     }
 }
 
-/// Reads one object, or a list of them.
-struct RawVisitor;
+/// A pod as the reader reads it: each of the fields `metadata`, `spec` and `status` as its key
+/// comes by, and those that came before the pod's `kind` (in a hand-written dump) afterwards.
+pub(crate) trait PodParts: Default {
+    /// Reads the value of `key` from `map`.
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: Key,
+        map: &mut A,
+    ) -> std::result::Result<(), A::Error>;
 
-impl<'de> Visitor<'de> for RawVisitor {
-    type Value = Raw;
+    /// Takes the fields that came before the pod's `kind`.
+    fn absorb(&mut self, fields: serde_json::Map<String, Json>) -> serde_json::Result<()>;
+
+    /// Whether every object must have `kind` and `apiVersion`, and only lists (kinds ending in
+    /// `List`) may have `items`, as [`crate::source::objects`] requires; the reader fails on
+    /// any other object when so.
+    const STRICT: bool = false;
+}
+
+/// Reads one object, or a list of them.
+struct RawVisitor<P>(std::marker::PhantomData<P>);
+
+impl<'de, P: PodParts> Visitor<'de> for RawVisitor<P> {
+    type Value = Raw<P>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a Kubernetes object or a list of them")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Raw, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Raw<P>, A::Error> {
         let mut kind: Option<String> = None;
         let mut api_version: Option<String> = None;
-        let mut items: Option<Vec<Raw>> = None;
-        let mut pod = RawPod::default();
+        let mut items: Option<Vec<Raw<P>>> = None;
+        let mut pod = P::default();
         let mut fields = serde_json::Map::new();
         while let Some(key) = map.next_key::<Key>()? {
             match (key, kind.as_deref()) {
@@ -368,9 +467,18 @@ impl<'de> Visitor<'de> for RawVisitor {
                     map.next_value::<IgnoredAny>()?;
                 }
                 _ => {
-                    fields.insert(key.name().into(), map.next_value()?);
+                    let earlier = fields.insert(key.name().into(), map.next_value()?);
+                    if P::STRICT && earlier.is_some() {
+                        return Err(de::Error::duplicate_field(key.name()));
+                    }
                 }
             }
+        }
+        let list = kind.as_deref().is_some_and(|k| k.ends_with("List"));
+        if P::STRICT && (kind.is_none() || api_version.is_none() || items.is_some() && !list) {
+            return Err(de::Error::custom(
+                "an object without kind or apiVersion, or with items but no list",
+            ));
         }
         if let Some(items) = items {
             return Ok(Raw::List(items));
@@ -378,7 +486,10 @@ impl<'de> Visitor<'de> for RawVisitor {
         match kind {
             Some(kind) if kind == "Pod" => {
                 pod.absorb(fields).map_err(de::Error::custom)?;
-                Ok(Raw::Pod(Box::new(pod)))
+                Ok(Raw::Pod {
+                    api_version: api_version.unwrap_or_default(),
+                    pod: Box::new(pod),
+                })
             }
             Some(kind) if KEPT.contains(&kind.as_str()) => Ok(Raw::Kept {
                 kind,
@@ -403,7 +514,7 @@ struct Meta {
 
 /// A pod as a profile reads it.
 #[derive(Debug, Default)]
-struct RawPod {
+pub(super) struct RawPod {
     metadata: Meta,
     spec: PodSpec,
     status: PodStatus,
@@ -432,8 +543,7 @@ struct PodIp {
     ip: String,
 }
 
-impl RawPod {
-    /// Reads the value of `key` from `map`.
+impl PodParts for RawPod {
     fn read<'de, A: MapAccess<'de>>(
         &mut self,
         key: Key,
@@ -450,7 +560,6 @@ impl RawPod {
         Ok(())
     }
 
-    /// Takes the fields that came before the pod's `kind`.
     fn absorb(&mut self, mut fields: serde_json::Map<String, Json>) -> serde_json::Result<()> {
         let mut take = |name: &str| fields.remove(name).filter(|v| !v.is_null());
         if let Some(value) = take("metadata") {
@@ -464,9 +573,11 @@ impl RawPod {
         }
         Ok(())
     }
+}
 
+impl RawPod {
     /// The pod read at `location`.
-    fn facts(self, location: &Location) -> Result<Pod> {
+    pub(super) fn facts(self, location: &Location) -> Result<Pod> {
         let ips = match (self.status.pod_ips, self.status.pod_ip) {
             (Some(ips), _) if !ips.is_empty() => ips
                 .iter()

@@ -32,15 +32,26 @@ const DNS_PODS: [(&str, &str, u16); 2] = [
     ("dns.operator.openshift.io/daemonset-dns", "default", 5353),
 ];
 
+/// Whether a pod of the cluster DNS runs in the host network (where Cilium decides lookups
+/// against the node of the pod that looks up).
+pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {
+    pods.iter().any(|pod| {
+        pod.host_network
+            && DNS_PODS
+                .iter()
+                .any(|(key, value, _)| pod.labels.get(*key).map(String::as_str) == Some(value))
+    })
+}
+
 impl CiliumTier {
-    /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods`, `nodes` (and
-    /// the addresses `node_blocks` that stand for nodes), kube-apiserver's addresses
-    /// `api_server` and the node-local DNS caches `dns_caches`; `cidr_match_nodes` is the
-    /// agent's `policy-cidr-match-mode: nodes`.
+    /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods` (shared),
+    /// `nodes` (and the addresses `node_blocks` that stand for nodes), kube-apiserver's
+    /// addresses `api_server` and the node-local DNS caches `dns_caches`; `cidr_match_nodes`
+    /// is the agent's `policy-cidr-match-mode: nodes`.
     pub(crate) fn new(
         policies: Vec<cilium::Policy>,
         namespaces: &[Namespace],
-        pods: &[Pod],
+        pods: &std::sync::Arc<[Pod]>,
         (nodes, node_blocks): (&[Node], &AddressSet),
         api_server: &[std::net::IpAddr],
         dns_caches: &[std::net::IpAddr],
@@ -75,18 +86,7 @@ impl CiliumTier {
                 .iter()
                 .map(|n| (n.name.clone(), n.labels.clone()))
                 .collect(),
-            pods: pods
-                .iter()
-                .map(|p| cilium::Pod {
-                    name: p.name.clone(),
-                    namespace: p.namespace.clone(),
-                    labels: p.labels.clone(),
-                    service_account: p.service_account.clone(),
-                    node: p.node.clone(),
-                    host_network: p.host_network,
-                    ports: p.ports.clone(),
-                })
-                .collect(),
+            pods: std::sync::Arc::clone(pods),
             nodes: nodes
                 .iter()
                 .map(|n| cilium::Node {
@@ -109,6 +109,14 @@ impl CiliumTier {
                 },
             ),
         }
+    }
+}
+
+#[cfg(test)]
+impl CiliumTier {
+    /// The Cilium evaluator.
+    pub(crate) fn evaluator(&self) -> &cilium::Evaluator {
+        &self.evaluator
     }
 }
 

@@ -119,6 +119,8 @@ pub(super) struct Context<'a> {
     pub(super) interner: &'a mut Interner,
     /// The labels of every namespace, by index.
     pub(super) namespace_labels: &'a [LabelSet],
+    /// The namespaces of the namespace selectors met so far: many policies repeat one.
+    pub(super) resolved: std::collections::HashMap<Selector, Namespaces>,
 }
 
 /// The namespace and name of a policy, checked, and the location its errors name.
@@ -305,13 +307,18 @@ pub(super) fn namespaces(
     if selector.is_everything() {
         return Ok(Namespaces::All);
     }
+    if let Some(known) = context.resolved.get(&selector) {
+        return Ok(known.clone());
+    }
     let mut words = vec![0u64; context.namespace_labels.len().div_ceil(64)];
     for (id, labels) in context.namespace_labels.iter().enumerate() {
         if selector.matches(labels) {
             words[id / 64] |= 1 << (id % 64);
         }
     }
-    Ok(Namespaces::Set(NamespaceSet { words }))
+    let namespaces = Namespaces::Set(NamespaceSet { words });
+    context.resolved.insert(selector, namespaces.clone());
+    Ok(namespaces)
 }
 
 /// Compiles an `ipBlock` found at `location`.

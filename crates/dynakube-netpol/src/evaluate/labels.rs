@@ -51,7 +51,7 @@ impl LabelSet {
 }
 
 /// One requirement of a selector, on interned strings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Requirement {
     /// The key has one of these values (`matchLabels` gives a single value).
     In(u32, Vec<u32>),
@@ -64,7 +64,7 @@ enum Requirement {
 }
 
 /// A compiled `LabelSelector`: the AND of its requirements; no requirement matches everything.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(super) struct Selector {
     requirements: Vec<Requirement>,
 }

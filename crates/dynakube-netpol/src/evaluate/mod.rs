@@ -120,6 +120,7 @@
 mod admitted;
 pub(crate) mod cilium;
 mod cilium_tier;
+mod classes;
 mod cnp;
 mod compile;
 mod decision;
@@ -146,9 +147,10 @@ use crate::matrix::{Direction, Protocol};
 use crate::values::Cidr;
 
 pub(crate) use self::admitted::{Admits, RuleRef};
+pub(crate) use self::classes::EndKey;
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
-pub use self::read::{PolicyFiles, read_cluster, read_policies};
+pub use self::read::{PolicyFiles, read_cluster, read_cluster_file, read_policies};
 pub(crate) use self::tiers::{Namespaced, Query};
 pub use self::write::Case;
 
@@ -341,7 +343,7 @@ impl fmt::Display for Side {
 }
 
 /// The decision on a connection, side by side.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Verdict {
     /// The source's egress side.
     pub egress: Decision,
@@ -359,7 +361,7 @@ impl Verdict {
 /// What one side of a connection (the source's egress or the destination's ingress) decides,
 /// and what decided it. Displayed in words: `allowed by a/x`, `denied (isolated by a/y)`,
 /// `denied by ClusterNetworkPolicy z spec.egress[1] (Admin tier, priority 5)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Decision {
     /// How it ended.
     pub(crate) outcome: Outcome,
@@ -434,10 +436,6 @@ struct PodInfo {
     ingress: Vec<u32>,
     /// The NetworkPolicies isolating it for egress, in input order.
     egress: Vec<u32>,
-    /// The Admin tier ClusterNetworkPolicies whose subject it is, in order of priority.
-    admin: Vec<u32>,
-    /// The Baseline tier ClusterNetworkPolicies whose subject it is, in order of priority.
-    baseline: Vec<u32>,
 }
 
 /// The other end of a connection, as a rule's peers see it.
@@ -454,7 +452,8 @@ enum View<'a> {
 #[derive(Debug, Clone)]
 pub struct Index {
     namespaces: Vec<Namespace>,
-    pods: Vec<Pod>,
+    /// The pods, shared with the dialects enforced with the NetworkPolicies (Cilium's).
+    pods: Arc<[Pod]>,
     nodes: Vec<Node>,
     pod_ids: HashMap<String, HashMap<String, PodId>>,
     node_ids: HashMap<String, NodeId>,
@@ -465,6 +464,8 @@ pub struct Index {
     policies: Vec<Policy>,
     /// The ClusterNetworkPolicies, by tier, priority and name.
     cluster: Vec<cnp::Compiled>,
+    /// The ClusterNetworkPolicies whose subject may be pods of a namespace, by namespace index.
+    namespace_tiers: Vec<NamespaceTiers>,
     /// The addresses of nodes and of the pods seen by their addresses.
     node_ips: HashSet<IpAddr>,
     /// The addresses that stand for nodes the cluster does not list ([`Cluster::node_blocks`]
@@ -480,6 +481,8 @@ pub struct Index {
     /// The engine that enforces the NetworkPolicies together with the plugin's own policies
     /// (Cilium's, on Cilium, whether there are any or not).
     namespaced: Option<Arc<dyn Namespaced>>,
+    /// The class of every pod (see `classes`), worked out on first use.
+    classes: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Index {
@@ -595,6 +598,7 @@ impl Index {
         let mut context = Context {
             interner: &mut interner,
             namespace_labels: &namespace_labels,
+            resolved: HashMap::new(),
         };
         let compiled = policies
             .iter()
@@ -616,11 +620,12 @@ impl Index {
             namespace_pods[info.namespace].push(id);
         }
         isolate(&mut infos, &compiled, &namespace_pods);
-        subjects(&mut infos, &cluster, &namespace_pods);
-        let (node_ips, pod_ips, unlisted_nodes) = addresses(&pods, &infos, &nodes, &node_blocks);
+        let namespace_tiers = subjects(&cluster, namespaces.len());
+        let (node_ips, pod_ips) = addresses(&nodes, &pods, &infos);
+        let unlisted_nodes = unlisted_nodes(&node_blocks, &node_ips);
         Ok(Index {
             namespaces,
-            pods,
+            pods: pods.into(),
             nodes,
             pod_ids,
             node_ids,
@@ -628,6 +633,7 @@ impl Index {
             namespace_pods,
             policies: compiled,
             cluster,
+            namespace_tiers,
             node_ips,
             unlisted_nodes,
             pod_ips,
@@ -635,7 +641,31 @@ impl Index {
             plugin,
             behaviour,
             namespaced: None,
+            classes: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The ClusterNetworkPolicies of `tier` whose subject the pod `info` is, in order of
+    /// priority: those of its namespace whose subject is every pod there, and those whose pod
+    /// selector selects it; none for a pod seen by its addresses (no subject).
+    fn tier_subjects<'a>(&'a self, tier: Tier, info: &PodInfo) -> std::borrow::Cow<'a, [u32]> {
+        use std::borrow::Cow;
+        let tier = match tier {
+            _ if info.by_address => return Cow::Borrowed(&[]),
+            Tier::Admin => 0,
+            Tier::Baseline => 1,
+            Tier::NetworkPolicy => return Cow::Borrowed(&[]),
+        };
+        let tiers = &self.namespace_tiers[info.namespace];
+        let every = &tiers.every[tier];
+        if tiers.selecting[tier].is_empty() {
+            return Cow::Borrowed(every);
+        }
+        let selected = (tiers.selecting[tier].iter().copied())
+            .filter(|&n| self.cluster[n as usize].pods.matches(&info.labels));
+        let mut merged: Vec<u32> = every.iter().copied().chain(selected).collect();
+        merged.sort_unstable();
+        Cow::Owned(merged)
     }
 
     /// The pods, indexed by [`PodId`].
@@ -978,34 +1008,13 @@ fn index_namespaces(namespaces: &mut [Namespace]) -> Result<HashMap<String, usiz
 }
 
 /// Nodes by name; two of one name are an error.
-/// The addresses of nodes and of the pods seen by their addresses, the pods seen as pods by
-/// address, and the addresses of `node_blocks` that stand for nodes no node of `nodes` is.
-fn addresses(
-    pods: &[Pod],
-    infos: &[PodInfo],
-    nodes: &[Node],
-    node_blocks: &[Cidr],
-) -> (HashSet<IpAddr>, HashMap<IpAddr, PodId>, AddressSet) {
-    let mut node_ips: HashSet<IpAddr> = nodes
-        .iter()
-        .flat_map(|node| node.addresses.iter().copied())
-        .collect();
-    let mut pod_ips = HashMap::new();
-    for (id, (pod, info)) in pods.iter().zip(infos).enumerate() {
-        if info.by_address {
-            node_ips.extend(pod.ips.iter().copied());
-        } else {
-            for ip in &pod.ips {
-                pod_ips.entry(*ip).or_insert(id);
-            }
-        }
-    }
-    let unlisted = (node_blocks.iter())
+/// The addresses of `node_blocks` that stand for nodes none of whose addresses `node_ips` are.
+fn unlisted_nodes(node_blocks: &[Cidr], node_ips: &HashSet<IpAddr>) -> AddressSet {
+    (node_blocks.iter())
         .fold(AddressSet::empty(), |all, block| {
             all.union(&AddressSet::net(&block.net()))
         })
-        .difference(&AddressSet::addresses(node_ips.iter().copied()));
-    (node_ips, pod_ips, unlisted)
+        .difference(&AddressSet::addresses(node_ips.iter().copied()))
 }
 
 fn index_nodes(nodes: &[Node]) -> Result<HashMap<String, NodeId>> {
@@ -1102,8 +1111,6 @@ fn pod_infos(
             by_address: pod.host_network && options.host_network == HostNetwork::NodeAddress,
             ingress: Vec::new(),
             egress: Vec::new(),
-            admin: Vec::new(),
-            baseline: Vec::new(),
         })
         .collect()
 }
@@ -1127,12 +1134,52 @@ fn isolate(infos: &mut [PodInfo], policies: &[Policy], pods_by_namespace: &[Vec<
     }
 }
 
-/// Records which ClusterNetworkPolicies have which pod as subject, in the order of `policies`
-/// (by tier, priority and name). Pods seen by their addresses are no subjects.
-fn subjects(infos: &mut [PodInfo], policies: &[cnp::Compiled], pods_by_namespace: &[Vec<PodId>]) {
+/// The addresses of nodes and of the pods seen by their addresses, and the pods seen as pods
+/// by address.
+fn addresses(
+    nodes: &[Node],
+    pods: &[Pod],
+    infos: &[PodInfo],
+) -> (HashSet<IpAddr>, HashMap<IpAddr, PodId>) {
+    let mut node_ips: HashSet<IpAddr> = nodes
+        .iter()
+        .flat_map(|node| node.addresses.iter().copied())
+        .collect();
+    let mut pod_ips = HashMap::new();
+    for (id, (pod, info)) in pods.iter().zip(infos).enumerate() {
+        if info.by_address {
+            node_ips.extend(pod.ips.iter().copied());
+        } else {
+            for ip in &pod.ips {
+                pod_ips.entry(*ip).or_insert(id);
+            }
+        }
+    }
+    (node_ips, pod_ips)
+}
+
+/// The ClusterNetworkPolicies of a namespace's pods, per tier (Admin, Baseline), each list in
+/// the order of the policies (by tier, priority and name).
+#[derive(Debug, Clone, Default)]
+struct NamespaceTiers {
+    /// Those whose subject is every pod of the namespace.
+    every: [Vec<u32>; 2],
+    /// Those whose subject is the pods of the namespace that their pod selector selects.
+    selecting: [Vec<u32>; 2],
+}
+
+/// Which ClusterNetworkPolicies may have pods of which namespace as subject (see
+/// [`Index::tier_subjects`]).
+fn subjects(policies: &[cnp::Compiled], namespaces: usize) -> Vec<NamespaceTiers> {
+    let mut by_namespace = vec![NamespaceTiers::default(); namespaces];
     for (number, policy) in policies.iter().enumerate() {
         let number = u32::try_from(number).unwrap_or(u32::MAX);
-        for (namespace, ids) in pods_by_namespace.iter().enumerate() {
+        let tier = match policy.tier {
+            Tier::Admin => 0,
+            Tier::Baseline => 1,
+            Tier::NetworkPolicy => continue,
+        };
+        for (namespace, tiers) in by_namespace.iter_mut().enumerate() {
             let selected = match &policy.namespaces {
                 Namespaces::Own => false,
                 Namespaces::All => true,
@@ -1141,19 +1188,14 @@ fn subjects(infos: &mut [PodInfo], policies: &[cnp::Compiled], pods_by_namespace
             if !selected {
                 continue;
             }
-            for &id in ids {
-                let info = &mut infos[id];
-                if info.by_address || !policy.pods.matches(&info.labels) {
-                    continue;
-                }
-                match policy.tier {
-                    Tier::Admin => info.admin.push(number),
-                    Tier::Baseline => info.baseline.push(number),
-                    Tier::NetworkPolicy => {}
-                }
+            if policy.pods.is_everything() {
+                tiers.every[tier].push(number);
+            } else {
+                tiers.selecting[tier].push(number);
             }
         }
     }
+    by_namespace
 }
 
 fn namespace_id(

@@ -6,11 +6,12 @@ use std::net::IpAddr;
 
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess};
 use serde_yaml::Value;
 
 use super::{Cluster, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Node, Pod};
 use super::{cilium, cnp};
+use crate::discover::{Item, Key, PodParts};
 use crate::error::{Error, Location, Result};
 use crate::matrix::Protocol;
 use crate::source::{Limits, Object};
@@ -252,94 +253,190 @@ fn unknown_field(input: &Value, written: &Value, path: &str) -> Option<String> {
 /// of type `InternalIP` or `ExternalIP`. kube-apiserver's addresses are those of the
 /// `kubernetes` Service of namespace `default`: its EndpointSlices (`discovery.k8s.io/v1`) or
 /// Endpoints (`v1`), when the text holds them.
+///
+/// Dumps are read fast: pods as they stream by, the few objects of the other kinds whole,
+/// everything else skipped unread (`discover::objects`). Where that reader stops (on an error,
+/// or on YAML merge keys), the text is read again thoroughly, as a tree of values, and that
+/// reading's answer or error (naming the field) is the one given.
 pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
-    let mut namespaces = Vec::new();
-    let mut pods = Vec::new();
-    let mut nodes = Vec::new();
-    let mut api_server = Vec::new();
-    let mut dns_caches = Vec::new();
+    if !text.contains("<<")
+        && let Ok(cluster) = read_fast(file, text, limits)
+    {
+        return Ok(cluster);
+    }
+    read_thoroughly(file, text, limits)
+}
+
+/// [`read_cluster`] of the file at `path`, named `file` in messages (a regular file, as
+/// [`crate::source::read_file`] reads it). A JSON dump (one object, a `List`, as `kubectl get
+/// -o json` prints it) is read without holding its text, which is hundreds of megabytes for a
+/// large cluster: its items are cut out and read one by one as the file is read; any other
+/// text, or a dump that reading stops on, is read whole as [`read_cluster`] reads it, and that
+/// reading's answer or error is the one given.
+pub fn read_cluster_file(file: &str, path: &std::path::Path, limits: &Limits) -> Result<Cluster> {
+    let (opened, _) = crate::source::open_file(file, path)?;
+    let mut cluster = Cluster::default();
+    let streamed = crate::discover::stream_objects::<RawPod>(
+        file,
+        std::io::BufReader::new(opened),
+        limits,
+        &mut |location, item| add_fast(location, item, &mut cluster),
+    );
+    if streamed.is_ok() {
+        return Ok(cluster);
+    }
+    let text = crate::source::read_file(file, path, limits)?;
+    read_cluster(file, &text, limits)
+}
+
+/// [`read_cluster`], fast: fails on anything it cannot read as the thorough reading does.
+fn read_fast(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
+    let mut cluster = Cluster::default();
+    crate::discover::objects::<RawPod>(file, text, limits, &mut |location, item| {
+        add_fast(location, item, &mut cluster)
+    })?;
+    Ok(cluster)
+}
+
+/// Adds an object the fast reader read at `location` to `cluster`.
+fn add_fast(location: &Location, item: Item<RawPod>, cluster: &mut Cluster) -> Result<()> {
+    match item {
+        Item::Pod {
+            api_version,
+            pod: raw,
+        } => {
+            if api_version == "v1" {
+                add_pod(location, *raw, cluster)?;
+            }
+        }
+        Item::Kept {
+            kind,
+            api_version,
+            fields,
+        } => {
+            let value = serde_json::Value::Object(fields);
+            kept(location, (&kind, &api_version), value, cluster)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds an object of `kind` and `api_version` other than a pod, read fast, to `cluster`.
+fn kept(
+    location: &Location,
+    (kind, api_version): (&str, &str),
+    value: serde_json::Value,
+    cluster: &mut Cluster,
+) -> Result<()> {
+    let fast = |e: serde_json::Error| Error::invalid(location.clone(), e.to_string());
+    match (kind, api_version) {
+        ("Node", "v1") => {
+            let raw: RawNode = serde_json::from_value(value).map_err(fast)?;
+            cluster.nodes.push(node(location, raw)?);
+        }
+        ("EndpointSlice", "discovery.k8s.io/v1") => {
+            let raw: RawEndpointSlice = serde_json::from_value(value).map_err(fast)?;
+            api_server_slice(location, &raw, &mut cluster.api_server)?;
+        }
+        ("Endpoints", "v1") => {
+            let raw: RawEndpoints = serde_json::from_value(value).map_err(fast)?;
+            api_server_endpoints(location, &raw, &mut cluster.api_server)?;
+        }
+        ("Namespace", "v1") => {
+            let raw: RawNamespace = serde_json::from_value(value).map_err(fast)?;
+            cluster.namespaces.push(namespace(location, raw)?);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn read_thoroughly(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
+    let mut cluster = Cluster::default();
     for object in crate::source::objects(file, text, limits)? {
         let location = &object.location;
         match (object.kind.as_str(), object.api_version.as_str()) {
-            ("Pod", "v1") => {
-                if let Some(cache) = node_local_cache(&object.value)
-                    && !dns_caches.contains(&cache)
-                {
-                    dns_caches.push(cache);
-                }
-                pods.push(pod(location, typed(location, object.value)?)?);
-            }
-            ("Node", "v1") => nodes.push(node(location, typed(location, object.value)?)?),
+            ("Pod", "v1") => add_pod(location, typed(location, object.value)?, &mut cluster)?,
+            ("Node", "v1") => (cluster.nodes).push(node(location, typed(location, object.value)?)?),
             ("EndpointSlice", "discovery.k8s.io/v1") => {
                 let raw: RawEndpointSlice = typed(location, object.value)?;
-                if kubernetes_service(&raw.metadata, "kubernetes.io/service-name") {
-                    let listed = raw
-                        .endpoints
-                        .iter()
-                        .flatten()
-                        .flat_map(|e| e.addresses.iter().flatten());
-                    add_addresses(location, "endpoints[].addresses[]", listed, &mut api_server)?;
-                }
+                api_server_slice(location, &raw, &mut cluster.api_server)?;
             }
             ("Endpoints", "v1") => {
                 let raw: RawEndpoints = typed(location, object.value)?;
-                if kubernetes_service(&raw.metadata, "") {
-                    let listed = raw
-                        .subsets
-                        .iter()
-                        .flatten()
-                        .flat_map(|s| s.addresses.iter().flatten())
-                        .map(|a| &a.ip);
-                    add_addresses(
-                        location,
-                        "subsets[].addresses[].ip",
-                        listed,
-                        &mut api_server,
-                    )?;
-                }
+                api_server_endpoints(location, &raw, &mut cluster.api_server)?;
             }
             ("Namespace", "v1") => {
-                let raw: RawNamespace = typed(location, object.value)?;
-                let name = required(location, "metadata.name", raw.metadata.name)?;
-                let mut labels = raw.metadata.labels.unwrap_or_default();
-                labels
-                    .entry(NAMESPACE_NAME_LABEL.to_string())
-                    .or_insert_with(|| name.clone());
-                namespaces.push(Namespace { name, labels });
+                let raw = typed(location, object.value)?;
+                cluster.namespaces.push(namespace(location, raw)?);
             }
             _ => {}
         }
     }
-    Ok(Cluster {
-        namespaces,
-        pods,
-        nodes,
-        api_server,
-        dns_caches,
-        node_blocks: Vec::new(),
-    })
+    Ok(cluster)
 }
 
-/// The address a node-local DNS cache listens on, when `pod` is one: a pod of NodeLocal
+/// A namespace from its raw form at `location`, with the `kubernetes.io/metadata.name` label
+/// the API server gives it.
+fn namespace(location: &Location, raw: RawNamespace) -> Result<Namespace> {
+    let name = required(location, "metadata.name", raw.metadata.name)?;
+    let mut labels = raw.metadata.labels.unwrap_or_default();
+    labels
+        .entry(NAMESPACE_NAME_LABEL.to_string())
+        .or_insert_with(|| name.clone());
+    Ok(Namespace { name, labels })
+}
+
+/// Adds the addresses of an EndpointSlice of the `kubernetes` Service to `api_server`.
+fn api_server_slice(
+    location: &Location,
+    raw: &RawEndpointSlice,
+    api_server: &mut Vec<IpAddr>,
+) -> Result<()> {
+    if kubernetes_service(&raw.metadata, "kubernetes.io/service-name") {
+        let listed = raw
+            .endpoints
+            .iter()
+            .flatten()
+            .flat_map(|e| e.addresses.iter().flatten());
+        add_addresses(location, "endpoints[].addresses[]", listed, api_server)?;
+    }
+    Ok(())
+}
+
+/// Adds the addresses of the Endpoints of the `kubernetes` Service to `api_server`.
+fn api_server_endpoints(
+    location: &Location,
+    raw: &RawEndpoints,
+    api_server: &mut Vec<IpAddr>,
+) -> Result<()> {
+    if kubernetes_service(&raw.metadata, "") {
+        let listed = raw
+            .subsets
+            .iter()
+            .flatten()
+            .flat_map(|s| s.addresses.iter().flatten())
+            .map(|a| &a.ip);
+        add_addresses(location, "subsets[].addresses[].ip", listed, api_server)?;
+    }
+    Ok(())
+}
+
+/// The address a node-local DNS cache listens on, when `raw` is one: a pod of NodeLocal
 /// DNSCache (labelled `k8s-app: node-local-dns`, as its manifest `nodelocaldns.yaml` and GKE
 /// label it), at the first address of its `-localip` argument, else at the documented default
 /// 169.254.20.10 (Kubernetes documentation, "Using NodeLocal DNSCache in Kubernetes
 /// Clusters"). Its other `-localip` address is the kube-dns Service's, whose lookups reach the
 /// cluster DNS's pods after the Service is translated.
-fn node_local_cache(pod: &Value) -> Option<IpAddr> {
-    let labels = pod.get("metadata")?.get("labels")?;
-    if labels.get("k8s-app").and_then(Value::as_str) != Some("node-local-dns") {
+fn node_local_cache(raw: &RawPod) -> Option<IpAddr> {
+    let labels = raw.metadata.labels.as_ref()?;
+    if labels.get("k8s-app").map(String::as_str) != Some("node-local-dns") {
         return None;
     }
-    let args: Vec<&str> = pod
-        .get("spec")
-        .and_then(|spec| spec.get("containers"))
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .filter_map(|container| container.get("args")?.as_sequence())
-        .flatten()
-        .filter_map(Value::as_str)
+    let args: Vec<&str> = (raw.spec.iter())
+        .flat_map(|spec| spec.containers.iter().flatten())
+        .flat_map(|container| container.args.iter().flatten())
+        .map(String::as_str)
         .collect();
     let local = crate::discover::local_ip_argument(&args).unwrap_or_default();
     Some(
@@ -348,6 +445,18 @@ fn node_local_cache(pod: &Value) -> Option<IpAddr> {
             .copied()
             .unwrap_or(IpAddr::from([169, 254, 20, 10])),
     )
+}
+
+/// Adds the pod of `raw` at `location` to `cluster`, and its address when it is a node-local
+/// DNS cache.
+fn add_pod(location: &Location, raw: RawPod, cluster: &mut Cluster) -> Result<()> {
+    if let Some(cache) = node_local_cache(&raw)
+        && !cluster.dns_caches.contains(&cache)
+    {
+        cluster.dns_caches.push(cache);
+    }
+    cluster.pods.push(pod(location, raw)?);
+    Ok(())
 }
 
 /// Whether an object is of the `kubernetes` Service of namespace `default`: named so (an
@@ -530,12 +639,73 @@ struct RawNamespace {
 }
 
 /// A pod, as far as the evaluator reads it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct RawPod {
     #[serde(default)]
     metadata: RawMetadata,
     spec: Option<RawPodSpec>,
     status: Option<RawPodStatus>,
+    /// Which of the fields above the fast reader has read (bits 1, 2, 4).
+    #[serde(skip)]
+    seen: u8,
+}
+
+impl PodParts for RawPod {
+    /// Reads `metadata`, `spec` and `status` into the types the thorough reading reads them
+    /// into; a field given twice is an error, as there.
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: Key,
+        map: &mut A,
+    ) -> std::result::Result<(), A::Error> {
+        let bit = match key {
+            Key::Metadata => 1,
+            Key::Spec => 2,
+            Key::Status => 4,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+                return Ok(());
+            }
+        };
+        if self.seen & bit != 0 {
+            return Err(serde::de::Error::duplicate_field(key.name()));
+        }
+        self.seen |= bit;
+        match key {
+            Key::Metadata => self.metadata = map.next_value()?,
+            Key::Spec => self.spec = map.next_value()?,
+            _ => self.status = map.next_value()?,
+        }
+        Ok(())
+    }
+
+    fn absorb(
+        &mut self,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> serde_json::Result<()> {
+        for (name, value) in fields {
+            let bit = match name.as_str() {
+                "metadata" => 1,
+                "spec" => 2,
+                "status" => 4,
+                _ => continue,
+            };
+            if self.seen & bit != 0 {
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate field `{name}`"
+                )));
+            }
+            self.seen |= bit;
+            match bit {
+                1 => self.metadata = serde_json::from_value(value)?,
+                2 => self.spec = serde_json::from_value(value)?,
+                _ => self.status = serde_json::from_value(value)?,
+            }
+        }
+        Ok(())
+    }
+
+    const STRICT: bool = true;
 }
 
 /// `spec` of a pod.
@@ -602,6 +772,7 @@ struct RawNodeAddress {
 #[derive(Debug, Deserialize)]
 struct RawContainer {
     ports: Option<Vec<RawContainerPort>>,
+    args: Option<Vec<String>>,
 }
 
 /// A container port.
@@ -770,6 +941,145 @@ items:
         match read_policies("p.yaml", "kind: NetworkPolicy\n", &Limits::default()) {
             Err(Error::Invalid { location, .. }) => assert_eq!(location.field, "apiVersion"),
             other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    /// Every dump under `fixtures/` (JSON and YAML), and the generated large cluster in both.
+    fn dumps() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let mut found = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let is_dump = [
+                    "kind: Pod",
+                    "\"kind\": \"Pod\"",
+                    "kind: Node",
+                    "kind: Namespace",
+                ]
+                .iter()
+                .any(|k| text.contains(k));
+                if is_dump {
+                    found.push((path.display().to_string(), text));
+                }
+            }
+        }
+        let scale = crate::synthetic::Scale {
+            nodes: 12,
+            namespaces: 8,
+            pods: 200,
+            network_policies: 0,
+            cluster_network_policies: 0,
+            cilium_policies: 0,
+        };
+        for (name, text) in crate::synthetic::large_files(&scale, 5) {
+            if name.starts_with("cluster.") {
+                found.push((name, text));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_fast_reading_is_the_thorough_one() {
+        let limits = Limits::default();
+        let mut fast = 0;
+        for (name, text) in dumps() {
+            let thorough = read_thoroughly(&name, &text, &limits);
+            match read_fast(&name, &text, &limits) {
+                Ok(cluster) => {
+                    fast += 1;
+                    assert_eq!(Some(cluster), thorough.ok(), "{name}");
+                }
+                // Where the fast reader stops, the thorough one decides; it stops only where
+                // the thorough one refuses too, or on merge keys.
+                Err(_) => assert!(thorough.is_err() || text.contains("<<"), "{name}"),
+            }
+        }
+        assert!(fast > 20, "{fast} dumps read fast");
+    }
+
+    #[test]
+    fn files_read_as_they_stream_by_as_their_text_reads() {
+        let limits = Limits::default();
+        let dir = tempfile::tempdir().unwrap();
+        let mut read = 0;
+        for (i, (name, text)) in dumps().into_iter().enumerate() {
+            let path = dir.path().join(format!("{i}.dump"));
+            std::fs::write(&path, &text).unwrap();
+            let shown = |read: Result<Cluster>| read.map_err(|e| e.to_string());
+            let file = read_cluster_file(&name, &path, &limits);
+            assert_eq!(
+                shown(file),
+                shown(read_cluster(&name, &text, &limits)),
+                "{name}"
+            );
+            if name == "cluster.json" {
+                // The generated dump, as kubectl prints one, streams by.
+                let reader = std::fs::File::open(&path).unwrap();
+                let streamed = crate::discover::stream_objects::<RawPod>(
+                    &name,
+                    reader,
+                    &limits,
+                    &mut |_, _| Ok(()),
+                );
+                assert!(streamed.is_ok());
+            }
+            read += 1;
+        }
+        assert!(read > 20);
+        // Errors name what the text's reading names.
+        let path = dir.path().join("bad.json");
+        let bad = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}, \"status\": {\"podIP\": \"10.0.0.300\"}}]}";
+        std::fs::write(&path, bad).unwrap();
+        assert_eq!(
+            read_cluster_file("bad.json", &path, &limits)
+                .unwrap_err()
+                .to_string(),
+            read_cluster("bad.json", bad, &limits)
+                .unwrap_err()
+                .to_string()
+        );
+        let missing = read_cluster_file("none.json", &dir.path().join("none.json"), &limits);
+        assert!(missing.unwrap_err().to_string().contains("cannot read"));
+    }
+
+    #[test]
+    fn the_fast_reading_stops_where_the_thorough_one_refuses() {
+        let limits = Limits::default();
+        let cases = [
+            // Fields before `kind`, as a hand-written dump may have them.
+            "{\"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}, \"apiVersion\": \"v1\", \"kind\": \"Pod\", \"status\": {\"podIP\": \"10.0.0.1\"}}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"}}]}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": null}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}, \"metadata\": {}}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"items\": [], \"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}}",
+            "{\"apiVersion\": \"v1\", \"kind\": \"PodList\", \"items\": null}",
+            "{\"apiVersion\": \"v2\", \"kind\": \"Pod\", \"metadata\": {\"name\": 1}}",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a, labels: {a: b}}\nspec: {hostNetwork: true}\nstatus: {hostIP: 192.0.2.1}\n---\n---\nkind: Node\napiVersion: v1\nmetadata: {name: n}\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {containers: [{name: c, ports: [{containerPort: 0}]}]}\n",
+            "base: &b {name: p, namespace: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {<<: *b}\n",
+        ];
+        let shown = |read: Result<Cluster>| read.map_err(|e| e.to_string());
+        for text in cases {
+            assert_eq!(
+                shown(read_cluster("c", text, &limits)),
+                shown(read_thoroughly("c", text, &limits)),
+                "{text}"
+            );
+            if let Ok(cluster) = read_fast("c", text, &limits) {
+                assert_eq!(
+                    Some(cluster),
+                    read_thoroughly("c", text, &limits).ok(),
+                    "{text}"
+                );
+            }
         }
     }
 

@@ -1318,3 +1318,54 @@ fn tiered_sets_are_exactly_what_the_evaluator_allows() {
     }
     assert!(checked > 10_000, "{checked}");
 }
+
+/// The ClusterNetworkPolicies whose subject each pod is, by namespace and by pod, are those a
+/// look at every policy for every pod finds, in the same order.
+#[test]
+fn tier_subjects_are_those_of_every_policy() {
+    let scale = synthetic::Scale {
+        nodes: 3,
+        namespaces: 12,
+        pods: 200,
+        network_policies: 0,
+        cluster_network_policies: 120,
+        cilium_policies: 0,
+    };
+    let files: BTreeMap<String, String> = synthetic::large_files(&scale, 8).into_iter().collect();
+    let limits = Limits {
+        max_bytes: usize::MAX,
+        ..Limits::default()
+    };
+    let cluster = read_cluster("c", &files["cluster.json"], &limits).unwrap();
+    let policies = read_policies("p", &files["policies.json"], &limits).unwrap();
+    let index = Index::with_options(cluster, &policies, Options::default()).unwrap();
+    let (mut merged, mut subjects) = (0, 0);
+    for info in &index.infos {
+        for tier in [Tier::Admin, Tier::Baseline] {
+            let all: Vec<u32> = (0..index.cluster.len())
+                .filter(|&n| {
+                    let policy = &index.cluster[n];
+                    let namespace = match &policy.namespaces {
+                        Namespaces::Own => false,
+                        Namespaces::All => true,
+                        Namespaces::Set(set) => set.contains(info.namespace),
+                    };
+                    policy.tier == tier
+                        && !info.by_address
+                        && namespace
+                        && policy.pods.matches(&info.labels)
+                })
+                .map(|n| u32::try_from(n).unwrap())
+                .collect();
+            assert_eq!(*index.tier_subjects(tier, info), all);
+            let tiers = &index.namespace_tiers[info.namespace];
+            let every = &tiers.every[usize::from(tier == Tier::Baseline)];
+            merged += usize::from(!every.is_empty() && every.len() < all.len());
+            subjects += all.len();
+        }
+    }
+    assert!(
+        merged > 5 && subjects > 1000,
+        "{merged} merged, {subjects} subjects"
+    );
+}

@@ -58,7 +58,7 @@ mod table;
 
 use std::collections::BTreeSet;
 
-pub use crate::values::OperatorVersion;
+pub(crate) use crate::values::OperatorVersion;
 pub use build::build;
 pub(crate) use build::{MEANINGS, Meaning};
 pub use components::{Component, Selection, Workload};

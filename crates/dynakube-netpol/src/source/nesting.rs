@@ -48,6 +48,56 @@ pub(crate) fn check(text: &str, max: usize) -> Result<(), TooDeep> {
     scanner.run()
 }
 
+/// Whether no array or object of the JSON `text` nests deeper than `max`. Brackets in strings
+/// do not count; on text that is no JSON the answer means nothing (the JSON parser refuses
+/// such text).
+pub(crate) fn json_within(text: &str, max: usize) -> bool {
+    /// The bytes that matter outside strings: a quote, and brackets that open and close.
+    const SPECIAL: [bool; 256] = {
+        let mut table = [false; 256];
+        table[b'"' as usize] = true;
+        table[b'[' as usize] = true;
+        table[b'{' as usize] = true;
+        table[b']' as usize] = true;
+        table[b'}' as usize] = true;
+        table
+    };
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        at += 1;
+        if !SPECIAL[usize::from(byte)] {
+            continue;
+        }
+        match byte {
+            b'"' => {
+                // To the closing quote, past escaped characters.
+                loop {
+                    let rest = bytes.get(at..).unwrap_or_default();
+                    match memchr::memchr2(b'"', b'\\', rest) {
+                        Some(found) if bytes[at + found] == b'\\' => at += found + 2,
+                        Some(found) => {
+                            at += found + 1;
+                            break;
+                        }
+                        None => return true,
+                    }
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            _ => depth = depth.saturating_sub(1),
+        }
+    }
+    true
+}
+
 /// A position in the text, counted as the parser counts: characters, lines and columns from 0.
 #[derive(Debug, Clone, Copy)]
 struct Mark {

@@ -18,12 +18,12 @@
 //! part, service account and node) are treated alike by every policy and every flow, so they
 //! are computed once, as a group.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::place::{Members, Places, Role};
 use super::report::{AddressBlock, Extra, Peers};
 use crate::evaluate::sets::{AddressSet, Names, Pattern, PodSet, PortSet, Space};
-use crate::evaluate::{Admits, ConnectionEnd, Index, PodId, RuleRef};
+use crate::evaluate::{Admits, ConnectionEnd, EndKey, Index, PodId, RuleRef};
 use crate::matrix::{Direction, Endpoint, Flow, Matrix, Protocol};
 use crate::values::{Host, HostPattern};
 
@@ -253,12 +253,19 @@ pub(super) fn other_end(
             .difference(&Space::addresses(unlisted.clone(), PortSet::all()))
             .union(&Space::addresses(unlisted.clone(), ports));
     }
-    Space::pods(
-        peers
-            .iter()
-            .map(|peer| (peer, index.admitted_ports(peer, opposite, &subject))),
-    )
-    .union(&addresses)
+    // Peers the evaluator cannot tell apart are admitted alike (a pod with itself aside).
+    let node = index.node_matters(std::iter::once(&subject));
+    let mut known: HashMap<EndKey, PortSet> = HashMap::new();
+    let mut admitted = |peer: PodId| {
+        if peer == id {
+            return index.admitted_ports(peer, opposite, &subject);
+        }
+        let key = index.end_key(&ConnectionEnd::Pod(peer), node);
+        (known.entry(key))
+            .or_insert_with(|| index.admitted_ports(peer, opposite, &subject))
+            .clone()
+    };
+    Space::pods(peers.iter().map(|peer| (peer, admitted(peer)))).union(&addresses)
 }
 
 /// The report of what `rule` admits for `group` beyond the matrix: peers with equal ports

@@ -62,6 +62,7 @@
 
 mod diff;
 mod extras;
+mod groups;
 mod model;
 mod place;
 mod report;
@@ -71,6 +72,8 @@ pub use self::{
     diff::{Diff, diff},
     model::model_cluster,
 };
+#[cfg(any(test, feature = "internals"))]
+pub(crate) use model::workload_pods;
 pub(crate) use report::{Extra, FlowCheck, Read, Status};
 pub use report::{FailOn, Report};
 pub(crate) use unselected::Unselected;

@@ -76,6 +76,28 @@ pub fn model_cluster(matrix: &Matrix) -> Cluster {
     }
 }
 
+/// The model's pods of the Dynatrace workloads, each with its component, for synthetic clusters
+/// that give each workload as many pods as its controller makes.
+#[cfg(any(test, feature = "internals"))]
+pub(crate) fn workload_pods(matrix: &Matrix) -> Vec<(crate::matrix::Component, Pod)> {
+    let mut model = Model {
+        node: ASSUMED_NODE,
+        operator: matrix.operator,
+        namespaces: BTreeMap::new(),
+        pods: Vec::new(),
+        next_ip: 10,
+    };
+    let workloads = workloads(matrix);
+    for (workload, ports) in &workloads {
+        model.workload(workload, ports);
+    }
+    workloads
+        .keys()
+        .map(|w| w.component)
+        .zip(model.pods)
+        .collect()
+}
+
 /// The Dynatrace workloads of the operator namespace, with the ports their flows reach.
 fn workloads(matrix: &Matrix) -> BTreeMap<Workload, BTreeSet<Port>> {
     let mut workloads: BTreeMap<Workload, BTreeSet<Port>> = BTreeMap::new();

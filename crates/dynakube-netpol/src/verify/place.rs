@@ -6,9 +6,10 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
+use super::groups;
 use super::report::{FlowCheck, Probe, Status};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet};
-use crate::evaluate::{Connection, ConnectionEnd, Index, Pod, Query};
+use crate::evaluate::{Connection, ConnectionEnd, EndKey, Index, Pod, Query};
 use crate::matrix::{Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector};
 use crate::resolve::{Addresses, public_internet};
 use crate::values::{Cidr, Host, HostPattern, PortNumber};
@@ -150,6 +151,11 @@ pub(super) struct Places<'a> {
     pods: BTreeMap<&'a Endpoint, BTreeSet<usize>>,
     /// The pods the evaluator sees as pods (not by their addresses).
     pod_peers: PodSet,
+    /// The outcomes and names of ends made so far.
+    made: groups::Made,
+    /// Whether every connection is a probe of its own (not one per group the evaluator cannot
+    /// tell apart), so that the probes of two policy sets correspond one to one.
+    each: bool,
 }
 
 impl<'a> Places<'a> {
@@ -169,7 +175,14 @@ impl<'a> Places<'a> {
             infrastructure: Infrastructure::new(matrix, index),
             pods,
             pod_peers: index.pod_peers(),
+            made: groups::Made::default(),
+            each: false,
         }
+    }
+
+    /// These places with every connection a probe of its own.
+    pub(super) fn one_by_one(self) -> Self {
+        Places { each: true, ..self }
     }
 
     /// The pods of an endpoint that stands for pods (none for others).
@@ -346,7 +359,9 @@ impl<'a> Places<'a> {
         ports
     }
 
-    /// Decides every connection of `flow`.
+    /// Decides every connection of `flow`: in groups of connections that the evaluator cannot
+    /// tell apart, each decided once and tried as its first connection (see `groups`); the
+    /// probes come in the order of the connections they begin with.
     pub(super) fn check(&self, flow: &Flow) -> FlowCheck {
         let mut check = FlowCheck::new(flow);
         let sources = self.ends(&flow.from, Role::Source);
@@ -365,16 +380,35 @@ impl<'a> Places<'a> {
             }
             Ports::List(list) => list.iter().copied().collect(),
         };
-        let mut denied = false;
-        for from in &sources {
-            for to in &destinations {
-                for port in &ports {
-                    let probe = self.probe(flow, *from, *to, *port);
-                    denied |= !probe.allowed;
-                    check.probes.push(probe);
+        let (from_groups, to_groups) = if self.each {
+            (self.singles(&sources), self.singles(&destinations))
+        } else {
+            (
+                groups::groups(self.index, &sources, &destinations),
+                groups::groups(self.index, &destinations, &sources),
+            )
+        };
+        let mut probes = Vec::new();
+        for (from_key, from) in &from_groups {
+            for (to_key, to) in &to_groups {
+                for ((i, j), connections) in groups::pairs((&sources, &destinations), from, to) {
+                    for (p, port) in ports.iter().enumerate() {
+                        let ends = (sources[i], destinations[j]);
+                        let probe = self.probe(flow, ends, (*from_key, *to_key), *port);
+                        probes.push((
+                            (i, j, p),
+                            Probe {
+                                connections,
+                                ..probe
+                            },
+                        ));
+                    }
                 }
             }
         }
+        probes.sort_unstable_by_key(|(at, _)| *at);
+        let denied = probes.iter().any(|(_, probe)| !probe.outcome.allowed);
+        check.probes = probes.into_iter().map(|(_, probe)| probe).collect();
         check.status = if denied {
             Status::Denied
         } else {
@@ -383,10 +417,24 @@ impl<'a> Places<'a> {
         check
     }
 
-    /// One connection of a flow. Pods reach kube-apiserver through its Service; policies see
-    /// the endpoint port after translation, so any endpoint port will do. A host's address is
-    /// looked up by the host's name (for Cilium's `toFQDNs`).
-    fn probe(&self, flow: &Flow, from: ConnectionEnd, to: ConnectionEnd, port: Port) -> Probe {
+    /// One connection of a flow, between ends of the keys `keys`. Pods reach kube-apiserver
+    /// through its Service; policies see the endpoint port after translation, so any endpoint
+    /// port will do. A host's address is looked up by the host's name (for Cilium's
+    /// `toFQDNs`).
+    /// Every end of `ends` a group of its own.
+    fn singles(&self, ends: &[ConnectionEnd]) -> Vec<(EndKey, Vec<usize>)> {
+        (ends.iter().enumerate())
+            .map(|(at, end)| (self.index.end_key(end, true), vec![at]))
+            .collect()
+    }
+
+    fn probe(
+        &self,
+        flow: &Flow,
+        (from, to): (ConnectionEnd, ConnectionEnd),
+        (from_key, to_key): (EndKey, EndKey),
+        port: Port,
+    ) -> Probe {
         let name = match &flow.to {
             Endpoint::Host {
                 host: Host::Name(name),
@@ -412,14 +460,31 @@ impl<'a> Places<'a> {
                     port: number,
                     protocol: port.protocol,
                 };
-                let query = Query {
-                    connection: &connection,
-                    name,
-                };
-                Probe::new(self.index, &connection, &self.index.decide(&query))
+                let kind = (
+                    from_key,
+                    to_key,
+                    from == to,
+                    number,
+                    port.protocol,
+                    name.map(std::borrow::Cow::Borrowed),
+                );
+                let outcome = self.made.outcome(kind, || {
+                    self.index.decide(&Query {
+                        connection: &connection,
+                        name,
+                    })
+                });
+                Probe {
+                    from: self.made.name(self.index, &from),
+                    to: self.made.name(self.index, &to),
+                    port: number,
+                    protocol: port.protocol.name(),
+                    outcome,
+                    connections: 1,
+                }
             })
             .collect();
-        match probes.iter().position(|p| p.allowed) {
+        match probes.iter().position(|p| p.outcome.allowed) {
             Some(allowed) => probes.swap_remove(allowed),
             None => probes.swap_remove(0),
         }
@@ -505,4 +570,120 @@ fn find_pods(
 /// Whether `selector` selects `pod`; an empty selector selects nothing here.
 fn selects(selector: &Selector, pod: &Pod) -> bool {
     !(selector.labels.is_empty() && selector.one_of.is_empty()) && selector.matches(&pod.labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::evaluate::{Options, PolicyFiles, Verdict, read_cluster, read_policies};
+    use crate::synthetic::{Scale, large_files};
+
+    /// A generated cluster with pods of one class on several nodes, its DynaKube's matrix and
+    /// addresses, and its policies (those of NetworkPolicies only when `all` is false).
+    fn scene(all: bool) -> (Matrix, Index, Addresses) {
+        let scale = Scale {
+            nodes: 5,
+            namespaces: 7,
+            pods: 160,
+            network_policies: 40,
+            cluster_network_policies: if all { 30 } else { 0 },
+            cilium_policies: if all { 30 } else { 0 },
+        };
+        let files: BTreeMap<String, String> = large_files(&scale, 11).into_iter().collect();
+        let mut inputs = crate::resources::Inputs::default();
+        let options = crate::input::ParseOptions::default();
+        crate::input::parse_into(&mut inputs, "dk", &files["dynakube.yaml"], &options).unwrap();
+        let profile =
+            crate::cluster::ClusterProfile::parse("p", &files["cluster-profile.yaml"]).unwrap();
+        let matrix = crate::matrix::build(&inputs, &profile, &Default::default()).unwrap();
+        let hosts = crate::resolve::FixedHosts::parse("h", &files["hosts.yaml"]).unwrap();
+        let fallback = crate::resolve::Fallback::Fail;
+        let addresses =
+            crate::resolve::resolve_known(&matrix, &hosts, fallback, &Default::default()).unwrap();
+        let limits = crate::source::Limits {
+            max_bytes: usize::MAX,
+            ..Default::default()
+        };
+        let cluster = read_cluster("c", &files["cluster.json"], &limits).unwrap();
+        let mut policies = read_policies("p", &files["policies.json"], &limits).unwrap();
+        if !all {
+            policies = PolicyFiles::from(policies.policies);
+        }
+        let index = Index::with_options(cluster, &policies, Options::default()).unwrap();
+        (matrix, index, addresses)
+    }
+
+    #[test]
+    fn connections_of_one_kind_are_decided_alike() {
+        for all in [true, false] {
+            let (matrix, index, addresses) = scene(all);
+            let places = Places::new(&matrix, &index, &addresses);
+            let (mut kinds, mut grouped) = (0, 0);
+            let mut decided: HashMap<groups::Kind<'_>, Verdict> = HashMap::new();
+            for flow in &matrix.flows {
+                let (Ok(sources), Ok(destinations), Ports::List(ports)) = (
+                    places.ends(&flow.from, Role::Source),
+                    places.ends(&flow.to, Role::Destination),
+                    &flow.ports,
+                ) else {
+                    continue;
+                };
+                let mut keys = |ends: &[ConnectionEnd], others: &[ConnectionEnd]| {
+                    let mut keys = vec![None; ends.len()];
+                    for (key, members) in groups::groups(&index, ends, others) {
+                        grouped += usize::from(members.len() > 1);
+                        members.iter().for_each(|&at| keys[at] = Some(key));
+                    }
+                    keys
+                };
+                let (from_keys, to_keys) =
+                    (keys(&sources, &destinations), keys(&destinations, &sources));
+                // Every connection of a flow is decided as the other connections of its kind.
+                for (from, from_key) in sources.iter().zip(&from_keys) {
+                    for (to, to_key) in destinations.iter().zip(&to_keys) {
+                        for port in ports {
+                            let connection = Connection {
+                                from: *from,
+                                to: *to,
+                                port: port.number.get(),
+                                protocol: port.protocol,
+                            };
+                            let name = match &flow.to {
+                                Endpoint::Host {
+                                    host: Host::Name(name),
+                                    ..
+                                } => Some(name.as_str()),
+                                _ => None,
+                            };
+                            let verdict = index.decide(&Query {
+                                connection: &connection,
+                                name,
+                            });
+                            let kind = (
+                                from_key.unwrap(),
+                                to_key.unwrap(),
+                                from == to,
+                                connection.port,
+                                connection.protocol,
+                                name.map(std::borrow::Cow::Borrowed),
+                            );
+                            let first = decided.entry(kind).or_insert_with(|| {
+                                kinds += 1;
+                                verdict.clone()
+                            });
+                            assert_eq!(*first, verdict, "{connection:?}");
+                        }
+                    }
+                }
+                // The probes stand for every connection, once.
+                let check = places.check(flow);
+                let counted: usize = check.probes.iter().map(|p| p.connections).sum();
+                assert_eq!(counted, sources.len() * destinations.len() * ports.len());
+            }
+            assert!(grouped > 5, "{grouped} groups of several ends");
+            assert!(kinds > 20, "{kinds} kinds of connections");
+        }
+    }
 }

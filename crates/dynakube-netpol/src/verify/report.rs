@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::evaluate::{Connection, Decision, Index, Verdict};
+use crate::evaluate::{Decision, Index, Verdict};
 use crate::matrix::Flow;
 use crate::values::escape;
 
@@ -35,17 +36,32 @@ pub(crate) enum Status {
     Unchecked(String),
 }
 
-/// One connection tried, and what decided it.
+/// One connection tried, and what decided it; it stands for `connections` connections that the
+/// evaluator cannot tell apart (pods of one namespace with the same labels, ports and service
+/// account, say: see `evaluate::classes`), which it decides alike.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Probe {
     /// The source: `namespace/pod` or an address.
-    pub(crate) from: String,
+    #[serde(serialize_with = "text")]
+    pub(crate) from: Arc<str>,
     /// The destination: `namespace/pod` or an address.
-    pub(crate) to: String,
+    #[serde(serialize_with = "text")]
+    pub(crate) to: Arc<str>,
     /// The destination port.
     pub(crate) port: u16,
     /// `TCP`, `UDP` or `SCTP`.
     pub(crate) protocol: &'static str,
+    /// What was decided, shared by the probes decided alike.
+    #[serde(flatten)]
+    pub(crate) outcome: Shared,
+    /// How many connections the probe stands for (left out of the JSON when one).
+    #[serde(skip_serializing_if = "is_one")]
+    pub(crate) connections: usize,
+}
+
+/// What was decided on a connection.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Outcome {
     /// Whether the policies allow it.
     pub(crate) allowed: bool,
     /// The source's egress side, in words.
@@ -61,18 +77,14 @@ pub(crate) struct Probe {
     pub(crate) isolated_by: Vec<String>,
 }
 
-impl Probe {
-    pub(super) fn new(index: &Index, connection: &Connection, verdict: &Verdict) -> Self {
+impl Outcome {
+    pub(super) fn new(verdict: &Verdict) -> Self {
         let isolated_by = [&verdict.egress, &verdict.ingress]
             .into_iter()
             .find(|side| !side.allows())
             .map(Decision::policies)
             .unwrap_or_default();
-        Probe {
-            from: index.end_name(&connection.from),
-            to: index.end_name(&connection.to),
-            port: connection.port,
-            protocol: connection.protocol.name(),
+        Outcome {
             allowed: verdict.allowed(),
             egress: verdict.egress.to_string(),
             ingress: verdict.ingress.to_string(),
@@ -83,6 +95,38 @@ impl Probe {
             isolated_by,
         }
     }
+}
+
+/// An [`Outcome`] shared by the probes decided alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shared(pub(crate) Arc<Outcome>);
+
+impl std::ops::Deref for Shared {
+    type Target = Outcome;
+
+    fn deref(&self) -> &Outcome {
+        &self.0
+    }
+}
+
+impl Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// A shared string, serialized as a string.
+fn text<S: serde::Serializer>(value: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value)
+}
+
+/// Whether a count is one, for fields left out of the JSON then.
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_one(count: &usize) -> bool {
+    *count == 1
 }
 
 /// The check of one flow of the matrix.
@@ -124,22 +168,28 @@ impl FlowCheck {
     pub(crate) fn decided_by(&self) -> String {
         match &self.status {
             Status::Unchecked(reason) => reason.clone(),
-            Status::Denied => match self.probes.iter().find(|p| !p.allowed) {
+            Status::Denied => match self.probes.iter().find(|p| !p.outcome.allowed) {
                 Some(p) => {
-                    let side = if p.egress.starts_with("denied") {
-                        format!("egress {}", p.egress)
+                    let side = if p.outcome.egress.starts_with("denied") {
+                        format!("egress {}", p.outcome.egress)
                     } else {
-                        format!("ingress {}", p.ingress)
+                        format!("ingress {}", p.outcome.ingress)
                     };
                     format!("{} -> {} {}/{}: {side}", p.from, p.to, p.port, p.protocol)
                 }
                 None => String::new(),
             },
             Status::Allowed => {
-                let egress: BTreeSet<&str> =
-                    self.probes.iter().map(|p| p.egress.as_str()).collect();
-                let ingress: BTreeSet<&str> =
-                    self.probes.iter().map(|p| p.ingress.as_str()).collect();
+                let egress: BTreeSet<&str> = self
+                    .probes
+                    .iter()
+                    .map(|p| p.outcome.egress.as_str())
+                    .collect();
+                let ingress: BTreeSet<&str> = self
+                    .probes
+                    .iter()
+                    .map(|p| p.outcome.ingress.as_str())
+                    .collect();
                 let join = |set: BTreeSet<&str>| set.into_iter().collect::<Vec<_>>().join(", ");
                 format!("egress {}; ingress {}", join(egress), join(ingress))
             }
@@ -399,7 +449,7 @@ impl Report {
                 to: &probe.to,
                 port: probe.port,
                 protocol: probe.protocol,
-                allowed: probe.allowed,
+                allowed: probe.outcome.allowed,
             })
             .collect();
         let expected = serde_yaml::to_string(&expected).expect("the connections serialize");

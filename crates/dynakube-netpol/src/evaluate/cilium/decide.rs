@@ -195,30 +195,60 @@ impl Evaluator {
         }
     }
 
-    /// The rules selecting `me`, or `None` when it is no subject.
+    /// The rules selecting `me`, or `None` when it is no subject: of the rules that may select
+    /// it (`Rules`), those whose selector does, in the order of the policies and their rules;
+    /// found once for a pod.
     pub(super) fn selecting<'a>(&'a self, me: Who<'a>) -> Option<Selecting<'a>> {
-        let labels = match me {
-            Who::Endpoint(_, pod) => self.endpoint_labels(pod),
-            Who::Host(node) => self.node_labels(node),
-            // A node the cluster does not list has no labels known: host policies select it when
-            // they select every node.
-            Who::Unlisted(_) => self.node_labels(None),
+        let found;
+        let numbers: &[(u32, u32)] = match me {
+            Who::Endpoint(id, pod) => self.selecting[id].get_or_init(|| self.endpoint_rules(pod)),
+            // A node the cluster does not list has no labels known: host policies select it
+            // when they select every node.
+            Who::Host(_) | Who::Unlisted(_) => {
+                let node = match me {
+                    Who::Host(node) => node,
+                    _ => None,
+                };
+                let labels = self.node_labels(node);
+                found = (self.rules.hosts.iter().copied())
+                    .filter(|&number| self.rule(number).subject_selects(true, &labels))
+                    .collect::<Vec<_>>();
+                &found
+            }
             Who::Outside(..) => return None,
         };
-        let host = matches!(me, Who::Host(_) | Who::Unlisted(_));
-        let mut selecting = Vec::new();
-        for (number, policy) in self.policies.iter().enumerate() {
-            for rule in &policy.rules {
-                let selects = match &rule.subject {
-                    Subject::Endpoints(selector) => !host && selector.matches(&labels),
-                    Subject::Nodes(selector) => host && selector.matches(&labels),
-                };
-                if selects {
-                    selecting.push((number, rule));
-                }
-            }
+        Some(
+            numbers
+                .iter()
+                .map(|&(p, r)| (p as usize, self.rule((p, r))))
+                .collect(),
+        )
+    }
+
+    /// Rule `rule` of policy `policy`.
+    fn rule(&self, (policy, rule): (u32, u32)) -> &Rule {
+        &self.policies[policy as usize].rules[rule as usize]
+    }
+
+    /// The rules selecting the endpoint `pod`, by policy and rule number in their order: the
+    /// clusterwide ones and those of the namespaces its identity labels name (its own, and any
+    /// a label of the same key names), whose selector selects its identity labels.
+    fn endpoint_rules(&self, pod: &super::Pod) -> Vec<(u32, u32)> {
+        let labels = &self.endpoint_labels(pod);
+        let mut candidates: Vec<(u32, u32)> = self.rules.clusterwide.clone();
+        let mut namespaces = vec![pod.namespace.as_str()];
+        namespaces.extend(labels.0.iter().filter_map(|l| {
+            (l.source == super::labels::K8S && l.key == super::labels::NAMESPACE)
+                .then_some(l.value.as_str())
+        }));
+        namespaces.sort_unstable();
+        namespaces.dedup();
+        for namespace in namespaces {
+            candidates.extend(self.rules.namespaced.get(namespace).into_iter().flatten());
         }
-        Some(selecting)
+        candidates.sort_unstable();
+        candidates.retain(|&number| self.rule(number).subject_selects(false, labels));
+        candidates
     }
 
     /// Whether the allow or deny rule `item` of a rule selecting `me` matches `peer` on `port`,
@@ -368,6 +398,16 @@ impl Evaluator {
     }
 }
 
+impl Rule {
+    /// Whether the rule selects a subject of `labels`, a host when `host`.
+    fn subject_selects(&self, host: bool, labels: &super::labels::Labels) -> bool {
+        match &self.subject {
+            Subject::Endpoints(selector) => !host && selector.matches(labels),
+            Subject::Nodes(selector) => host && selector.matches(labels),
+        }
+    }
+}
+
 /// The requirements of a rule in a direction.
 pub(super) fn requires(rule: &Rule, direction: Direction) -> &[Selector] {
     match direction {
@@ -437,5 +477,74 @@ pub(crate) fn combine(cilium: Side, network_policy: &NetworkPolicySide) -> Side 
             by: policies(isolated_by),
         },
         (side, NetworkPolicySide::NotIsolated | NetworkPolicySide::NotSubject) => side,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{Index, Options, read_cluster, read_policies};
+    use crate::synthetic::{Scale, large_files};
+
+    #[test]
+    fn the_rules_selecting_an_end_are_those_of_a_full_scan() {
+        let scale = Scale {
+            nodes: 4,
+            namespaces: 9,
+            pods: 120,
+            network_policies: 0,
+            cluster_network_policies: 0,
+            cilium_policies: 80,
+        };
+        let files: std::collections::BTreeMap<String, String> =
+            large_files(&scale, 4).into_iter().collect();
+        let limits = crate::source::Limits {
+            max_bytes: usize::MAX,
+            ..Default::default()
+        };
+        let mut cluster = read_cluster("c", &files["cluster.json"], &limits).unwrap();
+        // A pod whose labels name another namespace, as Cilium's identity labels do.
+        let mut odd = cluster.pods[100].clone();
+        odd.name = "odd".into();
+        odd.labels
+            .insert(super::super::labels::NAMESPACE.into(), "ns-0004".into());
+        cluster.pods.push(odd);
+        let policies = read_policies("p", &files["policies.json"], &limits).unwrap();
+        let tier = crate::evaluate::cilium_tier::CiliumTier::new(
+            policies.cilium_policies.clone(),
+            Index::with_options(cluster.clone(), &policies, Options::default())
+                .unwrap()
+                .namespaces(),
+            &cluster.pods.clone().into(),
+            (&cluster.nodes, &crate::evaluate::sets::AddressSet::empty()),
+            &cluster.api_server,
+            &cluster.dns_caches,
+            false,
+        );
+        let evaluator = tier.evaluator();
+        let ends = (0..cluster.pods.len())
+            .map(End::Pod)
+            .chain((0..cluster.nodes.len()).map(End::Node));
+        let mut selected = 0;
+        for end in ends {
+            let me = evaluator.who(&end);
+            let labels = match me {
+                Who::Endpoint(_, pod) => evaluator.endpoint_labels(pod),
+                Who::Host(node) => evaluator.node_labels(node),
+                Who::Outside(..) | Who::Unlisted(_) => unreachable!(),
+            };
+            let host = matches!(me, Who::Host(_));
+            let scan: Vec<(usize, *const Rule)> = (evaluator.policies.iter().enumerate())
+                .flat_map(|(n, policy)| policy.rules.iter().map(move |rule| (n, rule)))
+                .filter(|(_, rule)| rule.subject_selects(host, &labels))
+                .map(|(n, rule)| (n, std::ptr::from_ref(rule)))
+                .collect();
+            let indexed: Vec<(usize, *const Rule)> = (evaluator.selecting(me).unwrap().iter())
+                .map(|&(n, rule)| (n, std::ptr::from_ref(rule)))
+                .collect();
+            assert_eq!(indexed, scan, "{end:?}");
+            selected += scan.len();
+        }
+        assert!(selected > 100, "{selected} rules selected");
     }
 }

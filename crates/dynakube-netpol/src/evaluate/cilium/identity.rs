@@ -86,18 +86,11 @@ impl Evaluator {
                 }
             }
             End::Node(id) => Who::Host(Some(*id)),
-            End::Address { ip, name } => {
-                match self
-                    .cluster
-                    .nodes
-                    .iter()
-                    .position(|n| n.addresses.contains(ip))
-                {
-                    Some(node) => Who::Host(Some(node)),
-                    None if self.cluster.node_blocks.contains(*ip) => Who::Unlisted(*ip),
-                    None => Who::Outside(*ip, name.as_deref()),
-                }
-            }
+            End::Address { ip, name } => match self.node_addresses.get(ip) {
+                Some(&node) => Who::Host(Some(node)),
+                None if self.cluster.node_blocks.contains(*ip) => Who::Unlisted(*ip),
+                None => Who::Outside(*ip, name.as_deref()),
+            },
         }
     }
 

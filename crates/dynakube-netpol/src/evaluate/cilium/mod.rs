@@ -62,9 +62,10 @@ mod raw;
 mod read;
 mod sets;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 
 pub(crate) use self::compile::{Kind, Policy, PolicyRef, RuleRef};
 pub(crate) use self::decide::combine;
@@ -105,24 +106,12 @@ impl Default for Options {
     }
 }
 
-/// A pod, as far as Cilium's policies care.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Pod {
-    /// The name.
-    pub(crate) name: String,
-    /// The namespace.
-    pub(crate) namespace: String,
-    /// The labels (`metadata.labels`).
-    pub(crate) labels: BTreeMap<String, String>,
-    /// `spec.serviceAccountName`; `default` when absent, as Kubernetes sets it.
-    pub(crate) service_account: Option<String>,
-    /// `spec.nodeName`: the node it runs on, by name.
-    pub(crate) node: Option<String>,
-    /// `spec.hostNetwork`: a host-network pod is part of its node's host, not an endpoint.
-    pub(crate) host_network: bool,
-    /// The ports of its containers, for named ports.
-    pub(crate) ports: Vec<ContainerPort>,
-}
+/// A pod, as far as Cilium's policies care: the evaluator's own, whose pods it shares (its
+/// name, namespace, labels, `spec.serviceAccountName` (`default` when absent, as Kubernetes
+/// sets it), `spec.nodeName`, `spec.hostNetwork` (a host-network pod is part of its node's
+/// host, not an endpoint) and container ports, for named ports; its addresses Cilium does not
+/// look at).
+pub(crate) use crate::evaluate::Pod;
 
 /// A node.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -150,8 +139,8 @@ pub(crate) struct DnsServer {
 pub(crate) struct Cluster {
     /// The labels of every namespace, by name (including `kubernetes.io/metadata.name`).
     pub(crate) namespaces: BTreeMap<String, BTreeMap<String, String>>,
-    /// The pods.
-    pub(crate) pods: Vec<Pod>,
+    /// The pods, shared with the evaluator of the other dialects.
+    pub(crate) pods: Arc<[Pod]>,
     /// The nodes.
     pub(crate) nodes: Vec<Node>,
     /// The addresses kube-apiserver serves on, as pods reach it after the `kubernetes` Service
@@ -277,6 +266,49 @@ pub(crate) struct Evaluator {
     options: Options,
     /// Node indices by name.
     nodes: BTreeMap<String, usize>,
+    /// Node indices by address (the first node of an address).
+    node_addresses: HashMap<IpAddr, usize>,
+    /// Which rules may select what (see [`Rules`]).
+    rules: Rules,
+    /// The rules selecting each pod, by policy and rule number, found on first use.
+    selecting: Vec<OnceLock<Vec<(u32, u32)>>>,
+}
+
+/// The rules of the policies by what they may select, each list in the order of the policies
+/// and their rules: a namespaced policy's `endpointSelector` selects pods of its namespace only
+/// (the reader completes it so), a clusterwide one's pods of any namespace, a `nodeSelector`
+/// nodes only.
+#[derive(Debug, Clone, Default)]
+struct Rules {
+    /// The endpoint rules of the namespaced policies, by namespace.
+    namespaced: HashMap<String, Vec<(u32, u32)>>,
+    /// The endpoint rules of the clusterwide policies.
+    clusterwide: Vec<(u32, u32)>,
+    /// The node rules (host policies).
+    hosts: Vec<(u32, u32)>,
+}
+
+impl Rules {
+    fn new(policies: &[Policy]) -> Self {
+        let mut rules = Rules::default();
+        for (p, policy) in policies.iter().enumerate() {
+            for (r, rule) in policy.rules.iter().enumerate() {
+                let number = (
+                    u32::try_from(p).unwrap_or(u32::MAX),
+                    u32::try_from(r).unwrap_or(u32::MAX),
+                );
+                let list = match (&rule.subject, &policy.reference.namespace) {
+                    (compile::Subject::Nodes(_), _) => &mut rules.hosts,
+                    (compile::Subject::Endpoints(_), Some(namespace)) => {
+                        rules.namespaced.entry(namespace.clone()).or_default()
+                    }
+                    (compile::Subject::Endpoints(_), None) => &mut rules.clusterwide,
+                };
+                list.push(number);
+            }
+        }
+        rules
+    }
 }
 
 impl Evaluator {
@@ -289,11 +321,21 @@ impl Evaluator {
             .enumerate()
             .map(|(i, n)| (n.name.clone(), i))
             .collect();
+        let mut node_addresses = HashMap::new();
+        for (i, node) in cluster.nodes.iter().enumerate() {
+            for address in &node.addresses {
+                node_addresses.entry(*address).or_insert(i);
+            }
+        }
+        let pods = cluster.pods.len();
         Evaluator {
+            rules: Rules::new(&policies),
             policies,
             cluster,
             options,
             nodes,
+            node_addresses,
+            selecting: std::iter::repeat_with(OnceLock::new).take(pods).collect(),
         }
     }
 

@@ -78,7 +78,8 @@ fn cluster() -> Cluster {
             pod("other", "web", &[("app", "web")], "node-b"),
             dns,
             agent,
-        ],
+        ]
+        .into(),
         nodes: vec![
             Node {
                 name: "node-a".into(),

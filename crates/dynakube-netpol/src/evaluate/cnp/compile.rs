@@ -45,6 +45,9 @@ pub(crate) struct Rule {
     pub(crate) matches: Matches,
     /// Why it acts otherwise than it reads, when it does.
     pub(crate) note: Option<&'static str>,
+    /// The names whose lookups an Accept rule's `domainNames` admit, found on first use (the
+    /// sets of every pod a rule selects share them).
+    pub(crate) accepted_names: std::sync::OnceLock<crate::evaluate::sets::Names>,
 }
 
 /// What a rule matches.
@@ -156,6 +159,7 @@ fn rule(
             action,
             matches,
             note: Some(note),
+            accepted_names: std::sync::OnceLock::new(),
         });
     }
     let mut peers = Vec::with_capacity(spec.peers.len());
@@ -213,5 +217,6 @@ fn rule(
         action: spec.action,
         matches: Matches::Peers(peers, ports),
         note: None,
+        accepted_names: std::sync::OnceLock::new(),
     })
 }

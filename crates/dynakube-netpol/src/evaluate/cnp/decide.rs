@@ -29,11 +29,7 @@ impl Index {
         query: &Query<'_>,
         other: View<'_>,
     ) -> TierResult {
-        let list = match tier {
-            Tier::Admin => &info.admin,
-            Tier::Baseline => &info.baseline,
-            Tier::NetworkPolicy => return TierResult::NoMatch,
-        };
+        let list = self.tier_subjects(tier, info);
         let destination = match direction {
             Direction::Ingress => Some(info),
             Direction::Egress => self.destination(query.connection),

@@ -18,7 +18,7 @@ use crate::evaluate::compile::Namespaces;
 use crate::evaluate::decision::Dialect;
 use crate::evaluate::sets::{AddressSet, Names, PodSet, Space};
 use crate::evaluate::tiers::NetworkPolicySets;
-use crate::evaluate::{Index, PodInfo, rules_of};
+use crate::evaluate::{Index, PodInfo, Tier, rules_of};
 use crate::matrix::Direction;
 
 /// The connections one pod's side allows, each part with the rule that allows it (none for
@@ -72,15 +72,17 @@ impl Index {
         let pods: PodSet = pods.into_iter().collect();
         let space = self.space(&pods, addresses, ports.as_deref(), direction, subject);
         // An Accept rule admits any address looked up by a name its `domainNames` match.
-        let names = Names::of(peers.iter().flat_map(|peer| match peer {
-            Peer::DomainNames(patterns) if rule.action == super::Action::Accept => {
-                patterns.iter().map(super::DomainPattern::pattern).collect()
-            }
-            _ => Vec::new(),
-        }));
+        let names = rule.accepted_names.get_or_init(|| {
+            Names::of(peers.iter().flat_map(|peer| match peer {
+                Peer::DomainNames(patterns) if rule.action == super::Action::Accept => {
+                    patterns.iter().map(super::DomainPattern::pattern).collect()
+                }
+                _ => Vec::new(),
+            }))
+        });
         if direction == Direction::Egress && !names.is_empty() {
             let ports = ports_set(ports.as_deref(), None);
-            return space.union(&Space::named(names, AddressSet::all(), ports));
+            return space.union(&Space::named(names.clone(), AddressSet::all(), ports));
         }
         space
     }
@@ -110,8 +112,13 @@ impl Index {
     ) -> Allowed {
         let info = &self.infos[id];
         let mut allowed = Allowed::new();
-        let (mut rest, passed) =
-            self.tier_sets(&info.admin, direction, info, universe, &mut allowed);
+        let (mut rest, passed) = self.tier_sets(
+            &self.tier_subjects(Tier::Admin, info),
+            direction,
+            info,
+            universe,
+            &mut allowed,
+        );
         rest = rest.union(&passed);
         let isolating = match direction {
             Direction::Ingress => &info.ingress,
@@ -148,7 +155,8 @@ impl Index {
             }
             return allowed;
         }
-        let (rest, passed) = self.tier_sets(&info.baseline, direction, info, rest, &mut allowed);
+        let baseline = self.tier_subjects(Tier::Baseline, info);
+        let (rest, passed) = self.tier_sets(&baseline, direction, info, rest, &mut allowed);
         let rest = rest.union(&passed);
         if !rest.is_empty() {
             allowed.push((None, rest));

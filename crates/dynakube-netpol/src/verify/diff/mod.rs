@@ -190,8 +190,8 @@ fn compare(
     addresses: &Addresses,
 ) -> Diff {
     let (old_places, new_places) = (
-        Places::new(matrix, old.1, addresses),
-        Places::new(matrix, new.1, addresses),
+        Places::new(matrix, old.1, addresses).one_by_one(),
+        Places::new(matrix, new.1, addresses).one_by_one(),
     );
     let mut notes = new_places.infrastructure.assumptions.clone();
     let mut diff = Diff {
@@ -573,14 +573,17 @@ fn one_by_one(matrix: &Matrix, old: &Places<'_>, new: &Places<'_>) -> Vec<RowCha
     for flow in &matrix.flows {
         let (before, after) = (old.check(flow), new.check(flow));
         let connections: Vec<Connection> = (before.probes.iter().zip(&after.probes))
-            .filter(|(was, is)| was.allowed != is.allowed)
+            .filter(|(was, is)| was.outcome.allowed != is.outcome.allowed)
             .map(|(_, is)| Connection {
-                from: is.from.clone(),
-                to: is.to.clone(),
+                from: is.from.to_string(),
+                to: is.to.to_string(),
                 port: is.port,
                 protocol: is.protocol,
-                allowed: is.allowed,
-                decided: format!("egress {}; ingress {}", is.egress, is.ingress),
+                allowed: is.outcome.allowed,
+                decided: format!(
+                    "egress {}; ingress {}",
+                    is.outcome.egress, is.outcome.ingress
+                ),
             })
             .collect();
         let ports = |allowed: bool| {

@@ -115,8 +115,8 @@ fn probed(matrix: &Matrix, addresses: &Addresses, old: &[Value], new: &[Value]) 
     let found = Diff {
         rows: super::one_by_one(
             matrix,
-            &Places::new(matrix, &old, addresses),
-            &Places::new(matrix, &new, addresses),
+            &Places::new(matrix, &old, addresses).one_by_one(),
+            &Places::new(matrix, &new, addresses).one_by_one(),
         ),
         ..super::compare(matrix, ("old", &old), ("new", &new), addresses)
     };

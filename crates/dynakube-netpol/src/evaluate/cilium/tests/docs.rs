@@ -125,6 +125,7 @@ fn cluster(spec: &ClusterSpec) -> Cluster {
                     protocol: Protocol::parse(&port.protocol).unwrap(),
                 })
                 .collect(),
+            ..Pod::default()
         })
         .collect();
     let dns = spec
@@ -144,7 +145,7 @@ fn cluster(spec: &ClusterSpec) -> Cluster {
         .collect();
     Cluster {
         namespaces: spec.namespaces.clone(),
-        pods,
+        pods: pods.into(),
         nodes: spec
             .nodes
             .iter()

@@ -61,13 +61,9 @@ fn cluster(matrix: &Matrix) -> Cluster {
     let pods: Vec<Pod> = pods
         .into_iter()
         .map(|p| Pod {
-            name: p.name,
-            namespace: p.namespace,
-            labels: p.labels,
             service_account: None,
             node: Some("node-0".into()),
-            host_network: p.host_network,
-            ports: p.ports,
+            ..p
         })
         .collect();
     let provider = matrix.profile.dns.provider;
@@ -94,7 +90,7 @@ fn cluster(matrix: &Matrix) -> Cluster {
     }
     Cluster {
         namespaces: namespaces.into_iter().map(|n| (n.name, n.labels)).collect(),
-        pods,
+        pods: pods.into(),
         nodes: ["node-0", "node-1"]
             .into_iter()
             .zip([node, other])
