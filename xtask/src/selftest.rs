@@ -14,6 +14,9 @@ use crate::verifier::{Input, Rendered, Verifier};
 /// checks grow with the square of the policies).
 pub const BASE: &str = "no-csi-bootstrapper";
 
+/// The flavors whose unchanged copies must pass.
+const FLAVORS: [&str; 3] = ["kubernetes", "cilium", "cluster-network-policy"];
+
 /// A planted defect.
 struct Defect {
     /// Its name, which names the scratch copy and the verifier's job.
@@ -36,7 +39,7 @@ struct Copy {
     resources: Vec<PathBuf>,
 }
 
-const DEFECTS: [Defect; 10] = [
+const DEFECTS: [Defect; 12] = [
     Defect {
         name: "unknown-field",
         flavor: "kubernetes",
@@ -118,13 +121,35 @@ const DEFECTS: [Defect; 10] = [
         check: "api-rules",
         plant: |copy| edit_first(&copy.output, cilium_port_out_of_range),
     },
+    Defect {
+        name: "cnp-priority-out-of-range",
+        flavor: "cluster-network-policy",
+        check: "crd-schema",
+        plant: |copy| {
+            edit_first(&copy.output, |p| {
+                p.get("kind").and_then(Value::as_str) == Some("ClusterNetworkPolicy")
+                    && insert(p, &["spec"], "priority", Value::from(1001))
+            })
+        },
+    },
+    Defect {
+        name: "cnp-network-policy-unknown-field",
+        flavor: "cluster-network-policy",
+        check: "k8s-schema",
+        plant: |copy| {
+            edit_first(&copy.output, |p| {
+                p.get("kind").and_then(Value::as_str) == Some("NetworkPolicy")
+                    && insert(p, &["spec"], "podSelectr", Value::Mapping(Mapping::new()))
+            })
+        },
+    },
 ];
 
 /// Plants every defect in a copy of `rendered` under `work`, runs the verifier on them and on an
 /// unchanged copy, and fails unless each defect failed its check and the unchanged copy passed.
 pub fn run(verifier: &Verifier, base: &Input, rendered: &Rendered, work: &Path) -> Result<()> {
     let mut jobs = Vec::new();
-    for flavor in ["kubernetes", "cilium"] {
+    for flavor in FLAVORS {
         let copy = copy(
             rendered,
             base,
@@ -153,7 +178,7 @@ pub fn run(verifier: &Verifier, base: &Input, rendered: &Rendered, work: &Path) 
         )
     })?;
     let mut wrong = Vec::new();
-    for flavor in ["kubernetes", "cilium"] {
+    for flavor in FLAVORS {
         let job = format!("self-test/unchanged-{flavor} ({flavor}):");
         if lines
             .lines()
@@ -190,7 +215,7 @@ pub fn run(verifier: &Verifier, base: &Input, rendered: &Rendered, work: &Path) 
 /// The verifier's job for a copy.
 fn job(name: &str, flavor: &str, copy: &Copy) -> serde_json::Value {
     let name = format!("self-test/{name}");
-    if flavor == "cilium" {
+    if flavor != "kubernetes" {
         return json!({"name": name, "flavor": flavor, "output": copy.output});
     }
     json!({
@@ -201,10 +226,10 @@ fn job(name: &str, flavor: &str, copy: &Copy) -> serde_json::Value {
 
 /// Copies the output of `flavor`, the case and the resources into `dir`.
 fn copy(rendered: &Rendered, base: &Input, flavor: &str, dir: &Path) -> Result<Copy> {
-    let from = if flavor == "cilium" {
-        &rendered.cilium
-    } else {
-        &rendered.kubernetes
+    let from = match flavor {
+        "cilium" => &rendered.cilium,
+        "cluster-network-policy" => &rendered.cluster_network_policy,
+        _ => &rendered.kubernetes,
     };
     let copy = Copy {
         output: dir.join(flavor),

@@ -1,7 +1,10 @@
-//! `cargo xtask verify-manifests`: every valid fixture and every operator sample rendered in both
-//! flavors by the CLI, then checked by the project's independent verifier (`xtask/verifier/`,
+//! `cargo xtask verify-manifests`: every valid fixture and every operator sample rendered in every
+//! flavor by the CLI, then checked by the project's independent verifier (`xtask/verifier/`,
 //! Python: strict Kubernetes and CRD schemas, API-server rules, the operator's CRDs for the
-//! inputs, and network-config-analyzer's sanity checks and verdicts).
+//! inputs, and network-config-analyzer's sanity checks and verdicts). The ClusterNetworkPolicy
+//! flavor is rendered in its default, standard channel, whose CRD the verifier reads; its
+//! NetworkPolicies beside are checked as the Kubernetes flavor's are, less the analyzer's
+//! verdicts, which the Kubernetes flavor's job gives for the same cluster.
 //!
 //! The CLI is the one `cargo build` makes (its path from cargo's own build messages, so
 //! `CARGO_TARGET_DIR` and profiles are respected). Each input is rendered once per flavor into
@@ -104,13 +107,15 @@ pub struct Rendered {
     pub kubernetes: PathBuf,
     /// The `generate -o` directory of the Cilium flavor.
     pub cilium: PathBuf,
+    /// The `generate -o` directory of the ClusterNetworkPolicy flavor.
+    pub cluster_network_policy: PathBuf,
     /// The `verify --write-case` directory.
     pub case: PathBuf,
 }
 
 impl Rendered {
-    /// The verifier's two jobs for an input rendered here.
-    pub fn jobs(&self, input: &Input) -> [Value; 2] {
+    /// The verifier's jobs for an input rendered here, one per flavor.
+    pub fn jobs(&self, input: &Input) -> [Value; 3] {
         let cluster = if input.model.is_empty() {
             vec![self.case.join("cluster.yaml")]
         } else {
@@ -122,6 +127,10 @@ impl Rendered {
                 "resources": input.resources, "cluster": cluster, "case": self.case,
             }),
             json!({"name": input.name, "flavor": "cilium", "output": self.cilium}),
+            json!({
+                "name": input.name, "flavor": "cluster-network-policy",
+                "output": self.cluster_network_policy,
+            }),
         ]
     }
 }
@@ -211,14 +220,14 @@ pub fn prepare(
     })?;
     let count = inputs.len();
     let manifest = step(
-        &format!("rendering {count} fixtures and samples in both flavors"),
+        &format!("rendering {count} fixtures and samples in every flavor"),
         || render_all(binary, &inputs, &work, options.jobs),
     )?;
     Ok(Prepared {
         verifier,
         manifest,
         work,
-        outputs: 2 * count,
+        outputs: 3 * count,
     })
 }
 
@@ -464,16 +473,18 @@ fn render_all(binary: &Path, inputs: &[Input], work: &Path, workers: usize) -> R
     Ok(manifest)
 }
 
-/// Renders one input in both flavors into `out`, and writes the evaluator's case beside them.
+/// Renders one input in every flavor into `out`, and writes the evaluator's case beside them.
 pub fn render(binary: &Path, input: &Input, out: &Path) -> Result<Rendered> {
     let rendered = Rendered {
         kubernetes: out.join("kubernetes"),
         cilium: out.join("cilium"),
+        cluster_network_policy: out.join("cluster-network-policy"),
         case: out.join("case"),
     };
     for (flavor, dir) in [
         ("kubernetes", &rendered.kubernetes),
         ("cilium", &rendered.cilium),
+        ("cluster-network-policy", &rendered.cluster_network_policy),
     ] {
         cli(binary, input, |command| {
             command

@@ -1173,12 +1173,13 @@ fn flavor_settings_in_the_manifest_integrations() {
     ));
     assert_eq!(code, 0, "{list:?}");
     let items = list["items"].as_sequence().unwrap();
-    assert!(
-        items[1..]
-            .iter()
-            .all(|i| i["kind"] == "ClusterNetworkPolicy")
-    );
-    assert!(items[1..].iter().all(|i| i["spec"]["tier"] == "Baseline"));
+    // ClusterNetworkPolicies, and the NetworkPolicies beside them for the ingress they cannot
+    // name.
+    let (cluster, beside): (Vec<_>, Vec<_>) =
+        (items[1..].iter()).partition(|i| i["kind"] == "ClusterNetworkPolicy");
+    assert!(!cluster.is_empty() && !beside.is_empty());
+    assert!(beside.iter().all(|i| i["kind"] == "NetworkPolicy"));
+    assert!(cluster.iter().all(|i| i["spec"]["tier"] == "Baseline"));
     let (code, list) = krm(&resource_list(&[&content], &config("{tier: baseline}")));
     assert_eq!(code, 1);
     let error = errors(&list)[0];

@@ -257,12 +257,27 @@ fn standard_input_and_another_dialect() {
     let dir = scene("dialects");
     generate(&dir, "dynakube.yaml", "policies", &[]);
     generate(&dir, "dynakube.yaml", "cilium", &["--flavor", "cilium"]);
-    // The Kubernetes and the Cilium flavor allow the rows' connections alike.
+    // On Cilium's defaults, the Kubernetes flavor's address blocks reach no node: the Cilium
+    // flavor's entities newly allow the OneAgent on the other nodes, and kube-apiserver on its
+    // node; the report says why.
     let out = diff(&dir, "policies", "cilium", "dynakube.yaml", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let report = text(&out.stdout);
     assert!(
-        report.contains("nothing beyond them was computed"),
+        report.contains("  +E11 dynakube-oneagent -> dynakube-activegate 9999/TCP: newly allowed\n      from 192.0.2.0/24 (except 192.0.2.1/32) to dynatrace/dynakube-activegate-0 on 9999/TCP\n"),
+        "{report}"
+    );
+    assert!(report.contains("policy-cidr-match-mode: nodes"), "{report}");
+    // Where Cilium's address blocks match nodes, the two flavors allow the same connections,
+    // compared as sets.
+    let mut profile = std::fs::read_to_string(dir.join("cluster.yaml")).unwrap();
+    profile.push_str("cilium:\n  cidrMatchNodes: true\n");
+    std::fs::write(dir.join("cluster.yaml"), profile).unwrap();
+    let out = diff(&dir, "policies", "cilium", "dynakube.yaml", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let report = text(&out.stdout);
+    assert!(
+        report.ends_with("policies -> cilium: unchanged; both allow the same connections\n"),
         "{report}"
     );
 

@@ -83,7 +83,7 @@ const COMMANDS: &[(&str, &str, Run)] = &[
     ("docs/diff.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml -o policies/", Run::Exit(0)),
     ("docs/diff.md", "dynakube-netpol generate dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --flavor cilium -o cilium/", Run::Exit(0)),
     // The Kubernetes and the Cilium flavor of one DynaKube: the same reachability.
-    ("docs/diff.md", "dynakube-netpol diff policies/ cilium/ -f dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml", Run::Exit(0)),
+    ("docs/diff.md", "dynakube-netpol diff policies/ cilium/ -f dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml", Run::Exit(1)),
     ("docs/diff.md", "dynakube-netpol diff main:policies/ policies/ -f dynakube.yaml --cluster cluster.yaml --hosts hosts.yaml --format markdown", Run::Not("needs a git repository; `a_git_revision_is_read_with_git` in tests/diff.rs runs it in one")),
     ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --pods pods.yaml --from dynatrace/dynakube-activegate-0 --to abc12345.live.dynatrace.com=203.0.113.10 --port 443/TCP", Run::Exit(0)),
     ("docs/explain.md", "dynakube-netpol explain --policies policies.yaml --pods pods.yaml --from unrelated/unrelated-0 --to dynatrace/dynakube-activegate-0 --port 9999/TCP", Run::Exit(1)),

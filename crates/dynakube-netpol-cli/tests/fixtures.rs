@@ -492,6 +492,21 @@ fn verify_names_what_cluster_network_policies_allow_beyond_the_matrix() {
     assert_eq!(extras[0]["beyond"][0]["ports"][0], "8443/TCP");
 }
 
+/// The flows a JSON report of `verify` says are denied, as `ID FROM`.
+fn denied_flows(json: &[u8]) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_slice(json).unwrap();
+    (json["flows"].as_array().unwrap().iter())
+        .filter(|f| f["result"] == "denied")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["id"].as_str().unwrap(),
+                f["from"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn verify_checks_the_cilium_flavor_and_finds_its_defects() {
     let dir = fixture("a-cloud-native-network-zone");
@@ -525,20 +540,7 @@ fn verify_checks_the_cilium_flavor_and_finds_its_defects() {
         edit(&broken);
         let report = verify(&dir, &broken, &["--format", "json"]);
         assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
-        let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
-        json["flows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["result"] == "denied")
-            .map(|f| {
-                format!(
-                    "{} {}",
-                    f["id"].as_str().unwrap(),
-                    f["from"].as_str().unwrap()
-                )
-            })
-            .collect()
+        denied_flows(&report.stdout)
     };
     let replace = |dir: &Path, file: &str, from: &str, to: &str| {
         let path = dir.join(file);
@@ -566,17 +568,26 @@ fn verify_checks_the_cilium_flavor_and_finds_its_defects() {
         )
     });
     assert_eq!(broken, ["E8 dynakube-activegate"]);
-    // A deny that shadows allows: the tenant, and kube-apiserver, which the model puts outside
-    // the cluster (its address is also `world`).
-    let broken = denied(&|d: &Path| {
-        replace(
-            d,
-            "dynakube-activegate-egress-kube-apiserver.yaml",
-            "  egress:\n",
-            "  egressDeny:\n  - toEntities: [world]\n  egress:\n",
-        )
-    });
-    assert_eq!(broken, ["E8 dynakube-activegate", "E9 dynakube-activegate"]);
+    // A deny that shadows allows: `world` is the tenant, not kube-apiserver, which serves on a
+    // node of the profile's node block (192.0.2.10): denying the other nodes shadows it too.
+    for (entities, expected) in [
+        ("[world]", &["E8 dynakube-activegate"][..]),
+        (
+            "[world, remote-node]",
+            &["E8 dynakube-activegate", "E9 dynakube-activegate"],
+        ),
+    ] {
+        let deny = format!("  egressDeny:\n  - toEntities: {entities}\n  egress:\n");
+        let broken = denied(&|d: &Path| {
+            replace(
+                d,
+                "dynakube-activegate-egress-kube-apiserver.yaml",
+                "  egress:\n",
+                &deny,
+            )
+        });
+        assert_eq!(broken, expected);
+    }
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Benchmarks of each step of the pipeline at two sizes, so that the ratio shows how it grows:
-//! parsing, building the matrix and rendering both flavors for 1,000 and 10,000 DynaKubes, and
+//! parsing, building the matrix and rendering every flavor for 1,000 and 10,000 DynaKubes, and
 //! `verify` of one DynaKube of each shape in a cluster of 1,000 and 10,000 other pods, before
 //! its policies are applied (every connection allowed) and after; the injection audit and
 //! `profile` of the dumps of large clusters.
@@ -65,16 +65,13 @@ fn pipeline(c: &mut Criterion) {
             b.iter(|| matrix::build(black_box(inputs), &profile, &options).unwrap());
         });
         let (matrix, addresses) = matrix(count);
-        group.bench_with_input(
-            BenchmarkId::new("render kubernetes", count),
-            &matrix,
-            |b, matrix| b.iter(|| Flavor::Kubernetes.render(black_box(matrix), &addresses)),
-        );
-        group.bench_with_input(
-            BenchmarkId::new("render cilium", count),
-            &matrix,
-            |b, matrix| b.iter(|| Flavor::Cilium.render(black_box(matrix), &addresses)),
-        );
+        for &flavor in Flavor::ALL {
+            group.bench_with_input(
+                BenchmarkId::new(format!("render {flavor}"), count),
+                &matrix,
+                |b, matrix| b.iter(|| flavor.render(black_box(matrix), &addresses)),
+            );
+        }
     }
     group.finish();
 }

@@ -45,8 +45,9 @@
 //! platformToken: false                 # the DynaKubes' API tokens are platform tokens (dt0s16...):
 //!                                      #   operator 1.10+ then uses the public registry
 //! clusterDomain: cluster.local         # DNS domain of the cluster (Cilium DNS rules)
-//! cilium:                              # Cilium flavor only
+//! cilium:                              # the Cilium flavor's choices, and facts for verify
 //!   hostFirewall: false                # write a host policy for the host-network OneAgent
+//!   cidrMatchNodes: false              # the agent's policy-cidr-match-mode: nodes (verify, diff)
 //!   controlPlaneHostNetwork: false     # kube-apiserver also calls from host/remote-node
 //!   appEgress: false                   # allow the egress of injected application pods and of
 //!                                      #   classicFullStackNamespaces (opt-in)
@@ -207,6 +208,10 @@ pub struct Cilium {
     /// OTLP export): injected ones, and those of `classicFullStackNamespaces`; they never put
     /// those pods into default deny.
     pub app_egress: bool,
+    /// Cilium's agent runs with `policy-cidr-match-mode: nodes`, so that address blocks
+    /// (NetworkPolicy `ipBlock`s among them) also match node addresses: what `verify` and
+    /// `diff` take when Cilium enforces the policies.
+    pub cidr_match_nodes: bool,
 }
 
 impl Default for ClusterProfile {

@@ -1264,20 +1264,20 @@ fn cilium_policies_as_generated_allow_nothing_beyond() {
 #[test]
 fn an_added_world_entity_is_reported_exactly() {
     use crate::evaluate::sets::AddressSet;
-    // `toEntities: [world]` on 443: every address outside the cluster (not the nodes'), less
-    // the tenant's and kube-apiserver's (its endpoint and Service), which the matrix needs.
+    // `toEntities: [world]` on 443: every address outside the cluster (not the nodes', whose
+    // block stands for them in the model), less the tenant's and kube-apiserver's Service,
+    // which the matrix needs.
     let world = "  - toEntities:\n    - world\n    toPorts:\n    - ports:\n      - port: '443'\n        protocol: TCP\n";
     let extras = widened_cilium(appended(world), |_| {});
     let needed = [
-        "192.0.2.1",
-        "192.0.2.2",
-        "192.0.2.10",
         "10.96.0.1",
         "203.0.113.10",
         "203.0.113.11",
         "2001:db8:10::10",
     ];
-    let outside = AddressSet::all().difference(&AddressSet::addresses(needed.map(ip)));
+    let outside = AddressSet::all()
+        .difference(&AddressSet::net(&"192.0.2.0/24".parse().unwrap()))
+        .difference(&AddressSet::addresses(needed.map(ip)));
     let beyond =
         serde_json::json!([{"pods": [], "addresses": blocks_json(&outside), "ports": ["443/TCP"]}]);
     assert_eq!(extras, [activegate_extra("egress", ENDPOINTS, 1, beyond)]);
@@ -1373,13 +1373,15 @@ fn a_name_pattern_for_every_name_is_reported_as_the_pattern() {
 
 #[test]
 fn a_host_policy_refuses_what_a_rule_admits_towards_its_node() {
-    // The ActiveGate may reach the other node's kubelet port; the node's host network admits it.
+    // The ActiveGate may reach the other nodes' kubelet port (every address of the node block
+    // but its own node's); their host network admits it.
     let kubelets = "  - toEntities:\n    - remote-node\n    toPorts:\n    - ports:\n      - port: '10250'\n        protocol: TCP\n";
     let extras = widened_cilium(appended(kubelets), |_| {});
-    let beyond = serde_json::json!([{"pods": [], "addresses": [{"cidr": "192.0.2.2/32"}], "ports": ["10250/TCP"]}]);
+    let beyond = serde_json::json!([{"pods": [], "addresses": [{"cidr": "192.0.2.0/24", "except": ["192.0.2.1/32"]}], "ports": ["10250/TCP"]}]);
     assert_eq!(extras, [activegate_extra("egress", ENDPOINTS, 1, beyond)]);
-    // A host policy that admits nothing from the cluster on that port refuses it.
-    let hosts = "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: hosts}\nspec:\n  nodeSelector: {}\n  enableDefaultDeny: {ingress: true, egress: false}\n  ingress:\n  - fromEntities: [cluster]\n    toPorts: [{ports: [{port: '22', protocol: TCP}]}]\n";
+    // A host policy that admits nothing from the cluster on that port refuses it (it admits
+    // kube-apiserver's ports: kube-apiserver serves on a node of the block).
+    let hosts = "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: hosts}\nspec:\n  nodeSelector: {}\n  enableDefaultDeny: {ingress: true, egress: false}\n  ingress:\n  - fromEntities: [cluster]\n    toPorts: [{ports: [{port: '22', protocol: TCP}, {port: '443', protocol: TCP}, {port: '6443', protocol: TCP}]}]\n";
     let edit = |name: &str, yaml: &str| {
         let yaml = appended(kubelets)(name, yaml)?;
         Some(if name == "default-deny" {

@@ -260,12 +260,16 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_kinds_are_unique() {
-        let mut kinds = std::collections::BTreeSet::new();
+        let mut versions = std::collections::BTreeMap::new();
         for &flavor in Flavor::ALL {
             assert_eq!(flavor.as_str().parse::<Flavor>(), Ok(flavor));
             assert!(!flavor.summary().is_empty());
+            let mut kinds = std::collections::BTreeSet::new();
             for kind in flavor.kinds() {
-                assert!(kinds.insert(*kind), "{kind:?} is written by two flavors");
+                assert!(kinds.insert(kind.1), "{kind:?} twice in {flavor}");
+                // A kind two flavors write is of one version.
+                let version = *versions.entry(kind.1).or_insert(kind.0);
+                assert_eq!(version, kind.0, "{kind:?}");
                 assert!(Flavor::writes_kind(kind.1));
             }
         }

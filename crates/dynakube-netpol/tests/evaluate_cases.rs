@@ -72,6 +72,7 @@ fn indexes(dir: &Path, name: &str) -> (Index, Index) {
         Options {
             host_network: HostNetwork::Pod,
             network_plugin: Some(NetworkPlugin::Cilium),
+            ..Options::default()
         },
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"));

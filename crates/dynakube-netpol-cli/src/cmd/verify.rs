@@ -137,6 +137,7 @@ impl VerifyArgs {
             network_plugin: self
                 .network_plugin
                 .map(crate::cmd::explain::PluginArg::plugin),
+            cilium_cidr_match_nodes: matrix.profile.cilium.cidr_match_nodes,
             ..evaluate::Options::default()
         };
         let index = evaluate::Index::with_options(cluster, &files, options)?;

@@ -178,16 +178,17 @@ impl Index {
         ports
     }
 
-    /// The ports the `direction` side of node `node`'s host network admits on connections with
-    /// pod `pod`, as the plugin's host policies decide (Cilium's); `None` when nothing restricts
-    /// it (every port: NetworkPolicies and ClusterNetworkPolicies select no node).
+    /// The ports the `direction` side of node `node`'s host network (`None`: a node the
+    /// cluster does not list, at an address of [`Index::unlisted_nodes`]) admits on connections
+    /// with pod `pod`, as the plugin's host policies decide (Cilium's); `None` when nothing
+    /// restricts it (every port: NetworkPolicies and ClusterNetworkPolicies select no node).
     ///
     /// # Panics
     ///
     /// When `node` or `pod` is not one of this index.
     pub(crate) fn node_admitted_ports(
         &self,
-        node: NodeId,
+        node: Option<NodeId>,
         direction: Direction,
         pod: PodId,
     ) -> Option<PortSet> {
@@ -216,6 +217,12 @@ impl Index {
                 .filter(|(set, _)| ips.iter().any(|ip| set.contains(*ip)))
                 .fold(PortSet::empty(), |all, (_, ports)| all.union(ports)),
         }
+    }
+
+    /// The addresses that stand for nodes the cluster does not list: those of its node blocks
+    /// that no node has.
+    pub(crate) fn unlisted_nodes(&self) -> &AddressSet {
+        &self.unlisted_nodes
     }
 
     /// Every connection with any peer: every pod seen as a pod and every address, on every
@@ -288,6 +295,7 @@ impl Index {
             set
         } else {
             set.difference(&AddressSet::addresses(self.node_ips.iter().copied()))
+                .difference(&self.unlisted_nodes)
         };
         let pods = if reach.pods {
             (0..self.pods.len())

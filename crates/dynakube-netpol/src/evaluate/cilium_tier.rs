@@ -11,7 +11,7 @@
 //! names the cache send their lookups: a `toFQDNs` rule is effective when the DNS rules let the
 //! lookup through to any of them.
 
-use super::sets::{PortSet, Space};
+use super::sets::{AddressSet, PortSet, Space};
 use super::tiers::{Namespaced, NetworkPolicySets, Query, TierSets};
 use super::{
     ConnectionEnd, Decider, Decision, Index, Namespace, Node, NodeId, Outcome, Pod, PodId, RuleRef,
@@ -45,15 +45,17 @@ pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {
 
 impl CiliumTier {
     /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods` (shared),
-    /// `nodes`, kube-apiserver's addresses `api_server` and the node-local DNS caches
-    /// `dns_caches`.
+    /// `nodes` (and the addresses `node_blocks` that stand for nodes), kube-apiserver's
+    /// addresses `api_server` and the node-local DNS caches `dns_caches`; `cidr_match_nodes`
+    /// is the agent's `policy-cidr-match-mode: nodes`.
     pub(crate) fn new(
         policies: Vec<cilium::Policy>,
         namespaces: &[Namespace],
         pods: &std::sync::Arc<[Pod]>,
-        nodes: &[Node],
+        (nodes, node_blocks): (&[Node], &AddressSet),
         api_server: &[std::net::IpAddr],
         dns_caches: &[std::net::IpAddr],
+        cidr_match_nodes: bool,
     ) -> CiliumTier {
         let mut dns: Vec<cilium::DnsServer> = pods
             .iter()
@@ -95,9 +97,17 @@ impl CiliumTier {
                 .collect(),
             api_server: api_server.to_vec(),
             dns,
+            node_blocks: node_blocks.clone(),
         };
         CiliumTier {
-            evaluator: cilium::Evaluator::new(policies, cluster, cilium::Options::default()),
+            evaluator: cilium::Evaluator::new(
+                policies,
+                cluster,
+                cilium::Options {
+                    cidr_match_nodes,
+                    ..cilium::Options::default()
+                },
+            ),
         }
     }
 }
@@ -223,7 +233,12 @@ impl Namespaced for CiliumTier {
         self.evaluator.has_side(direction, subject)
     }
 
-    fn node_ports(&self, direction: Direction, node: NodeId, pod: PodId) -> Option<PortSet> {
+    fn node_ports(
+        &self,
+        direction: Direction,
+        node: Option<NodeId>,
+        pod: PodId,
+    ) -> Option<PortSet> {
         self.evaluator.node_ports(direction, node, pod)
     }
 

@@ -125,7 +125,9 @@ impl Index {
         let host = |end: &ConnectionEnd| match end {
             ConnectionEnd::Pod(id) => self.pods[*id].host_network,
             ConnectionEnd::Node(_) => true,
-            ConnectionEnd::Ip(address) => self.node_ips.contains(address),
+            ConnectionEnd::Ip(address) => {
+                self.node_ips.contains(address) || self.unlisted_nodes.contains(*address)
+            }
         };
         self.namespaced.is_some()
             && (others.any(host) || super::cilium_tier::dns_in_host_network(&self.pods))

@@ -141,8 +141,10 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use self::compile::{Context, Namespaces, PeerMatch, Policy, PortMatch, PortSpec, Rule};
 use self::labels::{Interner, LabelSet};
+use self::sets::AddressSet;
 use crate::error::{Error, Location, Result};
 use crate::matrix::{Direction, Protocol};
+use crate::values::Cidr;
 
 pub(crate) use self::admitted::{Admits, RuleRef};
 pub(crate) use self::classes::EndKey;
@@ -223,6 +225,13 @@ pub struct Cluster {
     /// DNSCache's link-local address, such as 169.254.20.10): DNS servers besides the cluster
     /// DNS's pods, where Cilium's DNS proxy sees the lookups that `toFQDNs` needs.
     pub dns_caches: Vec<IpAddr>,
+    /// Address blocks that stand for the cluster's nodes, where the cluster lists only some of
+    /// them: an address in a block that no node has is the host network of a node the cluster
+    /// does not list, as a listed node's addresses are. A cluster modelled from a profile sets
+    /// its `nodeCIDRs` here ([`crate::verify::model_cluster`]); a cluster read from a dump lists
+    /// its nodes and leaves this empty, so that an address no node has is outside the cluster,
+    /// as Cilium classes it (`world`), whatever block it is in.
+    pub node_blocks: Vec<Cidr>,
 }
 
 impl Extend<Cluster> for Cluster {
@@ -233,6 +242,7 @@ impl Extend<Cluster> for Cluster {
             self.pods.extend(cluster.pods);
             self.nodes.extend(cluster.nodes);
             self.api_server.extend(cluster.api_server);
+            self.node_blocks.extend(cluster.node_blocks);
             for cache in cluster.dns_caches {
                 if !self.dns_caches.contains(&cache) {
                     self.dns_caches.push(cache);
@@ -404,6 +414,11 @@ pub struct Options {
     /// [`NetworkPlugin::Cilium`] where the policies include Cilium's own kinds (only Cilium
     /// enforces them), else [`NetworkPlugin::Generic`].
     pub network_plugin: Option<NetworkPlugin>,
+    /// On Cilium, its agent's `policy-cidr-match-mode: nodes`: address blocks (NetworkPolicy
+    /// `ipBlock`, ClusterNetworkPolicy `networks`, Cilium's CIDR rules) also match node
+    /// addresses (Cilium's `Documentation/security/policy/layer3.rst`, "Selecting nodes with
+    /// CIDR / ipBlock"). Off by default, as in Cilium.
+    pub cilium_cidr_match_nodes: bool,
 }
 
 /// What the evaluator keeps of a pod.
@@ -453,6 +468,9 @@ pub struct Index {
     namespace_tiers: Vec<NamespaceTiers>,
     /// The addresses of nodes and of the pods seen by their addresses.
     node_ips: HashSet<IpAddr>,
+    /// The addresses that stand for nodes the cluster does not list ([`Cluster::node_blocks`]
+    /// less the listed nodes' addresses).
+    unlisted_nodes: AddressSet,
     /// The pods seen as pods, by address.
     pod_ips: HashMap<IpAddr, PodId>,
     /// kube-apiserver's addresses.
@@ -530,9 +548,10 @@ impl Index {
                 files.cilium_policies.clone(),
                 &index.namespaces,
                 &index.pods,
-                &index.nodes,
+                (&index.nodes, &index.unlisted_nodes),
                 &index.api_server,
                 &dns_caches,
+                options.cilium_cidr_match_nodes,
             )));
         }
         Ok(index)
@@ -549,6 +568,7 @@ impl Index {
             pods,
             nodes,
             api_server,
+            node_blocks,
             ..
         } = cluster;
         let mut namespace_ids = index_namespaces(&mut namespaces)?;
@@ -556,7 +576,11 @@ impl Index {
         let policy_namespaces = index_policies(policies, &mut namespaces, &mut namespace_ids)?;
         let node_ids = index_nodes(&nodes)?;
         let plugin = options.network_plugin.unwrap_or_default();
-        let behaviour = plugin.behaviour();
+        let mut behaviour = plugin.behaviour();
+        if plugin == NetworkPlugin::Cilium && options.cilium_cidr_match_nodes {
+            behaviour.ip_block.nodes = true;
+            behaviour.networks.nodes = true;
+        }
 
         // Policies compiled on interned labels, namespace selectors resolved once.
         let mut interner = Interner::default();
@@ -598,6 +622,7 @@ impl Index {
         isolate(&mut infos, &compiled, &namespace_pods);
         let namespace_tiers = subjects(&cluster, namespaces.len());
         let (node_ips, pod_ips) = addresses(&nodes, &pods, &infos);
+        let unlisted_nodes = unlisted_nodes(&node_blocks, &node_ips);
         Ok(Index {
             namespaces,
             pods: pods.into(),
@@ -610,6 +635,7 @@ impl Index {
             cluster,
             namespace_tiers,
             node_ips,
+            unlisted_nodes,
             pod_ips,
             api_server,
             plugin,
@@ -801,7 +827,7 @@ impl Index {
             ConnectionEnd::Pod(id) => View::Pod(*id, &self.infos[*id]),
             ConnectionEnd::Ip(address) => View::Addresses(
                 std::slice::from_ref(address),
-                self.node_ips.contains(address),
+                self.node_ips.contains(address) || self.unlisted_nodes.contains(*address),
             ),
             ConnectionEnd::Node(id) => View::Addresses(&self.nodes[*id].addresses, true),
         }
@@ -982,6 +1008,15 @@ fn index_namespaces(namespaces: &mut [Namespace]) -> Result<HashMap<String, usiz
 }
 
 /// Nodes by name; two of one name are an error.
+/// The addresses of `node_blocks` that stand for nodes none of whose addresses `node_ips` are.
+fn unlisted_nodes(node_blocks: &[Cidr], node_ips: &HashSet<IpAddr>) -> AddressSet {
+    (node_blocks.iter())
+        .fold(AddressSet::empty(), |all, block| {
+            all.union(&AddressSet::net(&block.net()))
+        })
+        .difference(&AddressSet::addresses(node_ips.iter().copied()))
+}
+
 fn index_nodes(nodes: &[Node]) -> Result<HashMap<String, NodeId>> {
     let mut ids = HashMap::new();
     for (id, node) in nodes.iter().enumerate() {

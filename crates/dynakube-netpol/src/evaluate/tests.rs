@@ -946,6 +946,7 @@ fn admitted_sets_are_exactly_what_the_evaluator_allows() {
             let options = Options {
                 host_network,
                 network_plugin: Some(network_plugin),
+                ..Options::default()
             };
             let files = PolicyFiles::from(synthetic.policies.clone());
             let index = Index::with_options(cluster, &files, options).unwrap();

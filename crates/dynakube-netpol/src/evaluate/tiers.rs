@@ -80,9 +80,11 @@ pub(crate) trait Namespaced: fmt::Debug + Send + Sync {
     /// host policies select).
     fn has_side(&self, direction: Direction, subject: PodId) -> bool;
 
-    /// The ports the `direction` side of node `node`'s host network admits on connections with
-    /// pod `pod`; `None` when nothing in the dialect restricts that side (every port).
-    fn node_ports(&self, direction: Direction, node: NodeId, pod: PodId) -> Option<PortSet>;
+    /// The ports the `direction` side of node `node`'s host network (`None`: a node the
+    /// cluster does not list, at an address of its node blocks) admits on connections with pod
+    /// `pod`; `None` when nothing in the dialect restricts that side (every port).
+    fn node_ports(&self, direction: Direction, node: Option<NodeId>, pod: PodId)
+    -> Option<PortSet>;
 
     /// Decides the NetworkPolicy tier of the `direction` side of `subject` (the source for
     /// egress, the destination for ingress), whose other end is `peer`, given what the

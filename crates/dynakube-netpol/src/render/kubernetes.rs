@@ -558,7 +558,7 @@ fn k8s_ports(ports: &Ports) -> Option<Vec<NetworkPolicyPort>> {
 
 /// `selector` as a label selector: `matchLabels`, and `In` expressions for labels with
 /// several values.
-fn label_selector(selector: &Selector) -> LabelSelector {
+pub(crate) fn label_selector(selector: &Selector) -> LabelSelector {
     let expressions: Vec<LabelSelectorRequirement> = selector
         .one_of
         .iter()

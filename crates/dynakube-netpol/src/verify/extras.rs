@@ -8,7 +8,8 @@
 //! to allow the connection"). So the egress rules of a Dynatrace pod are cut by what each
 //! destination pod's ingress admits, and its ingress rules by what each source pod's egress
 //! admits; addresses have no side of their own, but a node's, whose host network Cilium's host
-//! policies may restrict. A direction that no policy isolates admits everything: its extras are
+//! policies may restrict (an address of the cluster's node blocks that no node has is such a
+//! host too, of a node the cluster does not list). A direction that no policy isolates admits everything: its extras are
 //! the whole space less what the matrix needs, reported without a policy.
 //!
 //! A pod's connections to itself are left out: they never leave the pod, and plugins admit
@@ -154,15 +155,26 @@ fn needed(
             continue;
         };
         needed = needed.union(&more);
-        // A host reached by name is needed by that name, whatever its addresses.
-        if direction == Direction::Egress
-            && let Some(names) = names_of(&flow.to)
-        {
-            let named = Space::named(names, AddressSet::all(), places.flow_ports(flow));
+        if let Some(named) = needed_by_name(places, flow, direction) {
             needed = needed.union(&named);
         }
     }
     needed
+}
+
+/// What `flow` needs by name in `direction`: a host reached by name is needed by that name,
+/// whatever its addresses, on the flow's ports (egress only: the name is the source's).
+pub(super) fn needed_by_name(
+    places: &Places<'_>,
+    flow: &Flow,
+    direction: Direction,
+) -> Option<Space> {
+    let names = names_of(&flow.to).filter(|_| direction == Direction::Egress)?;
+    Some(Space::named(
+        names,
+        AddressSet::all(),
+        places.flow_ports(flow),
+    ))
 }
 
 /// What `flow` needs of pod `id` in `direction`: the members of its other end on its ports,
@@ -188,7 +200,7 @@ pub(super) fn flow_needs(
 
 /// The names a pod looks `endpoint` up by, when it is a host reached by name: its name, or
 /// every name below its domain.
-fn names_of(endpoint: &Endpoint) -> Option<Names> {
+pub(super) fn names_of(endpoint: &Endpoint) -> Option<Names> {
     let pattern = match endpoint {
         Endpoint::Host {
             host: Host::Name(name),
@@ -226,11 +238,20 @@ pub(super) fn other_end(
         // An address two nodes list is the first's.
         let own = AddressSet::addresses(info.addresses.iter().copied()).difference(&on_nodes);
         on_nodes = on_nodes.union(&own);
-        if let Some(ports) = index.node_admitted_ports(node, opposite, id) {
+        if let Some(ports) = index.node_admitted_ports(Some(node), opposite, id) {
             addresses = addresses
                 .difference(&Space::addresses(own.clone(), PortSet::all()))
                 .union(&Space::addresses(own, ports));
         }
+    }
+    // The addresses that stand for nodes the cluster does not list are such nodes' hosts.
+    let unlisted = index.unlisted_nodes();
+    if !unlisted.is_empty()
+        && let Some(ports) = index.node_admitted_ports(None, opposite, id)
+    {
+        addresses = addresses
+            .difference(&Space::addresses(unlisted.clone(), PortSet::all()))
+            .union(&Space::addresses(unlisted.clone(), ports));
     }
     // Peers the evaluator cannot tell apart are admitted alike (a pod with itself aside).
     let node = index.node_matters(std::iter::once(&subject));
@@ -279,6 +300,16 @@ fn pod_name(index: &Index, id: PodId) -> String {
     format!("{}/{}", pod.namespace, pod.name)
 }
 
+/// `addresses` as CIDR blocks with exceptions.
+pub(super) fn blocks(addresses: &AddressSet) -> Vec<AddressBlock> {
+    (addresses.blocks().into_iter())
+        .map(|block| AddressBlock {
+            cidr: block.net.to_string(),
+            except: block.except.iter().map(ToString::to_string).collect(),
+        })
+        .collect()
+}
+
 /// The peers of `space` and their ports, peers with equal ports together.
 pub(super) fn peers(index: &Index, space: &Space) -> Vec<Peers> {
     type Group = (BTreeSet<String>, Vec<AddressBlock>, Vec<String>);
@@ -291,11 +322,11 @@ pub(super) fn peers(index: &Index, space: &Space) -> Vec<Peers> {
             .insert(pod_name(index, *id));
     }
     for (addresses, ports) in space.address_parts() {
-        let blocks = addresses.blocks().into_iter().map(|block| AddressBlock {
-            cidr: block.net.to_string(),
-            except: block.except.iter().map(ToString::to_string).collect(),
-        });
-        by_ports.entry(ports).or_default().1.extend(blocks);
+        by_ports
+            .entry(ports)
+            .or_default()
+            .1
+            .extend(blocks(addresses));
     }
     // Destinations looked up by name are named by the patterns that admit them.
     for (names, parts) in space.named_parts() {

@@ -18,6 +18,8 @@ use crate::matrix::{
 /// DNS cache), the Prometheus of the profile, one injected application namespace per DynaKube, and an unrelated namespace with
 /// an unrelated pod, all on node `node-0`; a second node `node-1`; kube-apiserver where the
 /// profile says (else where `verify` assumes it). Host-network pods get the first node address.
+/// The profile's `nodeCIDRs` stand for the nodes: an address in them that neither node has is
+/// a node the model does not list ([`Cluster::node_blocks`]).
 pub fn model_cluster(matrix: &Matrix) -> Cluster {
     let first = matrix.profile.node_cidrs.first();
     let node = first.map_or(ASSUMED_NODE, first_address);
@@ -70,6 +72,7 @@ pub fn model_cluster(matrix: &Matrix) -> Cluster {
             .node_local_address()
             .into_iter()
             .collect(),
+        node_blocks: matrix.profile.node_cidrs.clone(),
     }
 }
 

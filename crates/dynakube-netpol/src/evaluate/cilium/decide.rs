@@ -182,6 +182,7 @@ impl Evaluator {
         match (me, other) {
             (Who::Endpoint(a, _), Who::Endpoint(b, _)) => a == b,
             (Who::Host(Some(a)), Who::Host(Some(b))) => a == b,
+            (Who::Unlisted(a), Who::Unlisted(b)) => a == b,
             // layer3.rst: "Kubernetes will automatically allow all communication from the
             // local host of all local endpoints".
             (Who::Endpoint(..), Who::Host(node)) => {
@@ -201,7 +202,13 @@ impl Evaluator {
         let found;
         let numbers: &[(u32, u32)] = match me {
             Who::Endpoint(id, pod) => self.selecting[id].get_or_init(|| self.endpoint_rules(pod)),
-            Who::Host(node) => {
+            // A node the cluster does not list has no labels known: host policies select it
+            // when they select every node.
+            Who::Host(_) | Who::Unlisted(_) => {
+                let node = match me {
+                    Who::Host(node) => node,
+                    _ => None,
+                };
                 let labels = self.node_labels(node);
                 found = (self.rules.hosts.iter().copied())
                     .filter(|&number| self.rule(number).subject_selects(true, &labels))
@@ -417,7 +424,7 @@ pub(super) fn named_ports(destination: Who<'_>) -> Vec<NamedPort<'_>> {
             .iter()
             .filter_map(|p| Some((p.name.as_deref()?, p.port, p.protocol)))
             .collect(),
-        Who::Host(_) | Who::Outside(..) => Vec::new(),
+        Who::Host(_) | Who::Outside(..) | Who::Unlisted(_) => Vec::new(),
     }
 }
 
@@ -509,9 +516,10 @@ mod tests {
                 .unwrap()
                 .namespaces(),
             &cluster.pods.clone().into(),
-            &cluster.nodes,
+            (&cluster.nodes, &crate::evaluate::sets::AddressSet::empty()),
             &cluster.api_server,
             &cluster.dns_caches,
+            false,
         );
         let evaluator = tier.evaluator();
         let ends = (0..cluster.pods.len())
@@ -523,7 +531,7 @@ mod tests {
             let labels = match me {
                 Who::Endpoint(_, pod) => evaluator.endpoint_labels(pod),
                 Who::Host(node) => evaluator.node_labels(node),
-                Who::Outside(..) => unreachable!(),
+                Who::Outside(..) | Who::Unlisted(_) => unreachable!(),
             };
             let host = matches!(me, Who::Host(_));
             let scan: Vec<(usize, *const Rule)> = (evaluator.policies.iter().enumerate())

@@ -16,7 +16,14 @@
 //!   address kube-apiserver serves on is also `kube-apiserver` ("both deployments of the
 //!   kube-apiserver: within the cluster and outside of the cluster").
 //! - Any other address is `world` ("all endpoints outside of the cluster"), and
-//!   `kube-apiserver` too when kube-apiserver serves on it. The evaluator has no unmanaged
+//!   `kube-apiserver` too when kube-apiserver serves on it. Cilium knows a node by the
+//!   addresses of its `CiliumNode` (from the Node's `status.addresses`), so an address inside
+//!   the nodes' subnet that no node has is `world` to it, like any address outside the
+//!   cluster. A cluster modelled from a profile lists a few nodes only and says that its node
+//!   blocks stand for the nodes ([`Cluster::node_blocks`](super::Cluster::node_blocks)): there
+//!   an address of a block that no listed node has is a node the cluster does not list
+//!   ([`Who::Unlisted`]), `remote-node` to every endpoint (the endpoints' own nodes are
+//!   listed), and `kube-apiserver` too when kube-apiserver serves on it. The evaluator has no unmanaged
 //!   pods, health or ingress endpoints, or endpoints still initialising, so the entities
 //!   `unmanaged`, `health`, `ingress` and `init` select none of its ends; an address the
 //!   cluster does not know is outside it.
@@ -41,7 +48,17 @@ pub(super) enum Who<'a> {
     Host(Option<usize>),
     /// An address outside the cluster, and the name it was looked up by.
     Outside(IpAddr, Option<&'a str>),
+    /// An address of the cluster's node blocks that no node has: the host network of a node
+    /// the cluster does not list, with no labels known.
+    Unlisted(IpAddr),
 }
+
+/// The node a node block's address stands for when no node has it: no name, no labels.
+pub(super) static UNLISTED: Node = Node {
+    name: String::new(),
+    labels: BTreeMap::new(),
+    addresses: Vec::new(),
+};
 
 /// A peer as the rules of a subject see it.
 #[derive(Debug, Clone)]
@@ -71,6 +88,7 @@ impl Evaluator {
             End::Node(id) => Who::Host(Some(*id)),
             End::Address { ip, name } => match self.node_addresses.get(ip) {
                 Some(&node) => Who::Host(Some(node)),
+                None if self.cluster.node_blocks.contains(*ip) => Who::Unlisted(*ip),
                 None => Who::Outside(*ip, name.as_deref()),
             },
         }
@@ -81,7 +99,7 @@ impl Evaluator {
         match who {
             Who::Endpoint(_, pod) => pod.node.as_ref().and_then(|n| self.nodes.get(n).copied()),
             Who::Host(node) => node,
-            Who::Outside(..) => None,
+            Who::Outside(..) | Who::Unlisted(_) => None,
         }
     }
 
@@ -157,6 +175,22 @@ impl Evaluator {
                         Vec::new()
                     },
                     node: node.map(|n| &self.cluster.nodes[n]),
+                    name: None,
+                }
+            }
+            Who::Unlisted(ip) => {
+                let mut out = vec![Label::reserved("remote-node")];
+                if self.cluster.api_server.contains(&ip) {
+                    out.push(Label::reserved("kube-apiserver"));
+                }
+                Peer {
+                    labels: Labels(out),
+                    cidr_addresses: if self.options.cidr_match_nodes {
+                        vec![ip]
+                    } else {
+                        Vec::new()
+                    },
+                    node: Some(&UNLISTED),
                     name: None,
                 }
             }

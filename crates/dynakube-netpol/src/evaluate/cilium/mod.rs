@@ -148,6 +148,9 @@ pub(crate) struct Cluster {
     pub(crate) api_server: Vec<IpAddr>,
     /// The DNS servers pods look names up at.
     pub(crate) dns: Vec<DnsServer>,
+    /// Address blocks that stand for the nodes (a cluster modelled from a profile): an
+    /// address in them that no node has is a node the cluster does not list.
+    pub(crate) node_blocks: crate::evaluate::sets::AddressSet,
 }
 
 /// One end of a connection.

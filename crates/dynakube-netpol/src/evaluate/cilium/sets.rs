@@ -6,9 +6,10 @@
 //! The peers are those of a given set ([`Space`]): its pods, each as Cilium sees it (an
 //! endpoint with its identity labels, or a host), and when it has addresses, every address,
 //! in classes that no rule tells apart: each node's addresses (the host of the subject's node,
-//! or a remote node), kube-apiserver's addresses outside the nodes (`world` and
-//! `kube-apiserver`, each by its address for CIDR rules), and every other address (`world`,
-//! by address for CIDR rules). A rule's ports are resolved on the destination as `decide.rs`
+//! or a remote node), the addresses of the node blocks that no node has (nodes the cluster
+//! does not list: `remote-node`, by address for CIDR rules that match nodes),
+//! kube-apiserver's other addresses (`world` or `remote-node`, and `kube-apiserver`, each by
+//! its address for CIDR rules), and every other address (`world`, by address for CIDR rules). A rule's ports are resolved on the destination as `decide.rs`
 //! resolves them: named ports on the destination pod (for ingress, the subject).
 //!
 //! `toFQDNs` admits the addresses outside the cluster (the world's and kube-apiserver's
@@ -21,7 +22,7 @@ use std::net::IpAddr;
 use super::compile::{Peer as RulePeer, PeerRule, Peers, Ports, RuleRef};
 use super::decide::{Port, Selecting, item_matches, named_ports, requires};
 use super::fqdn::Fqdn;
-use super::identity::{Peer, Who};
+use super::identity::{Peer, UNLISTED, Who};
 use super::labels::{Label, Labels, Selector};
 use super::ports::{NamedPort, PortSpec};
 use super::{End, Evaluator};
@@ -50,8 +51,13 @@ struct Classes<'a> {
     addresses: bool,
     /// Each node's addresses (an address two nodes list is the first's), as a host.
     nodes: Vec<(usize, AddressSet, Peer<'a>)>,
-    /// kube-apiserver's addresses outside the nodes, each as a peer.
-    api: Vec<(IpAddr, Peer<'a>)>,
+    /// The addresses of the node blocks that no node has, less kube-apiserver's.
+    unlisted: AddressSet,
+    /// Them as a peer, without the address CIDR rules look at.
+    unlisted_peer: Peer<'a>,
+    /// kube-apiserver's addresses that no node has, each as a peer, and whether it is
+    /// outside the cluster (not in a node block).
+    api: Vec<(IpAddr, Peer<'a>, bool)>,
     /// Every other address.
     world: AddressSet,
     /// Them as a peer, without the address CIDR rules look at.
@@ -70,15 +76,16 @@ impl Evaluator {
         self.sets_of(direction, self.pod_who(subject), Some(subject), within)
     }
 
-    /// The ports the `direction` side of node `node`'s host admits on connections with pod
-    /// `pod`; `None` when no host policy has anything to say on that side (every port).
+    /// The ports the `direction` side of node `node`'s host (`None`: a node the cluster does
+    /// not list) admits on connections with pod `pod`; `None` when no host policy has anything
+    /// to say on that side (every port).
     pub(crate) fn node_ports(
         &self,
         direction: Direction,
-        node: usize,
+        node: Option<usize>,
         pod: usize,
     ) -> Option<PortSet> {
-        let me = Who::Host(Some(node));
+        let me = Who::Host(node);
         let with = Space::pods([(pod, PortSet::all())]);
         let sets = self.sets_of(direction, me, None, &with)?;
         let selecting = self.selecting(me)?;
@@ -172,7 +179,7 @@ impl Evaluator {
         match self.who(&end) {
             Who::Endpoint(id, _) => Who::Endpoint(id, &self.cluster().pods[id]),
             Who::Host(node) => Who::Host(node),
-            Who::Outside(..) => Who::Host(None),
+            Who::Outside(..) | Who::Unlisted(_) => Who::Host(None),
         }
     }
 
@@ -194,20 +201,39 @@ impl Evaluator {
             on_nodes = on_nodes.union(&own);
             nodes.push((number, own, self.peer(Who::Host(Some(number)), local)));
         }
-        let api: Vec<(IpAddr, Peer<'a>)> = self
+        let blocks = &self.cluster().node_blocks;
+        let api: Vec<(IpAddr, Peer<'a>, bool)> = self
             .cluster()
             .api_server
             .iter()
             .filter(|ip| !on_nodes.contains(**ip))
-            .map(|&ip| (ip, self.peer(Who::Outside(ip, None), local)))
+            .map(|&ip| {
+                let (who, outside) = if blocks.contains(ip) {
+                    (Who::Unlisted(ip), false)
+                } else {
+                    (Who::Outside(ip, None), true)
+                };
+                (ip, self.peer(who, local), outside)
+            })
             .collect();
+        let api_addresses = AddressSet::addresses(api.iter().map(|(ip, _, _)| *ip));
+        let unlisted = blocks.difference(&on_nodes).difference(&api_addresses);
         let world = AddressSet::all()
             .difference(&on_nodes)
-            .difference(&AddressSet::addresses(api.iter().map(|(ip, _)| *ip)));
+            .difference(blocks)
+            .difference(&api_addresses);
+        let unlisted_peer = Peer {
+            labels: Labels(vec![Label::reserved("remote-node")]),
+            cidr_addresses: Vec::new(),
+            node: Some(&UNLISTED),
+            name: None,
+        };
         Classes {
             pods,
             addresses: within.has_addresses(),
             nodes,
+            unlisted,
+            unlisted_peer,
             api,
             world,
             world_peer: Peer {
@@ -234,7 +260,7 @@ impl Evaluator {
         let host = match me {
             Who::Host(_) => true,
             Who::Endpoint(..) => direction == Direction::Ingress && self.options.allow_localhost,
-            Who::Outside(..) => false,
+            Who::Outside(..) | Who::Unlisted(_) => false,
         };
         if !host || node.is_none() {
             return local;
@@ -301,9 +327,22 @@ impl Evaluator {
                 addresses = addresses.union(set);
             }
         }
-        for (ip, peer) in &classes.api {
+        for (ip, peer, _) in &classes.api {
             if matches(peer) {
                 addresses = addresses.union(&AddressSet::address(*ip));
+            }
+        }
+        let unlisted = &classes.unlisted;
+        if matches(&classes.unlisted_peer) {
+            addresses = addresses.union(unlisted);
+        } else if self.options.cidr_match_nodes
+            && allowed(&classes.unlisted_peer)
+            && let Peers::Any(list) = &item.peers
+        {
+            for peer in list {
+                if let RulePeer::Cidrs(set) = peer {
+                    addresses = addresses.union(&set.intersection(unlisted));
+                }
             }
         }
         let world = &classes.world;
@@ -363,7 +402,7 @@ impl Evaluator {
         } else {
             AddressSet::empty()
         };
-        for (ip, peer) in &classes.api {
+        for (ip, peer, _) in classes.api.iter().filter(|(_, _, outside)| *outside) {
             if allowed(peer) {
                 outside = outside.union(&AddressSet::address(*ip));
             }

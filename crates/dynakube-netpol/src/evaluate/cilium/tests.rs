@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::*;
+use crate::evaluate::sets::AddressSet;
 use crate::matrix::{Direction, Protocol};
 use crate::source::Limits;
 
@@ -96,6 +97,7 @@ fn cluster() -> Cluster {
             end: End::Pod(3),
             port: 53,
         }],
+        node_blocks: AddressSet::empty(),
     }
 }
 
@@ -614,6 +616,52 @@ spec:
     );
     assert!(endpoints.allows("node/node-a", "198.51.100.1", "1/TCP"));
     assert!(!endpoints.allows("shop/web", "198.51.100.1", "1/TCP"));
+}
+
+#[test]
+fn an_address_of_the_node_blocks_is_a_node_only_where_they_stand_for_the_nodes() {
+    let yaml = r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  ingress:
+  - fromEntities: [remote-node]
+    toPorts: [{ports: [{port: "8080", protocol: TCP}]}]
+  - fromEntities: [world]
+    toPorts: [{ports: [{port: "8443", protocol: TCP}]}]
+  - fromCIDR: [192.0.2.0/24]
+    toPorts: [{ports: [{port: "9443", protocol: TCP}]}]
+"#;
+    // A cluster read from a dump: an address no node has is `world`, in the nodes' subnet
+    // too, and CIDR rules select it.
+    let dump = evaluator(yaml);
+    assert!(!dump.allows("192.0.2.9", "shop/web", "8080/TCP"));
+    assert!(dump.allows("192.0.2.9", "shop/web", "8443/TCP"));
+    assert!(dump.allows("192.0.2.9", "shop/web", "9443/TCP"));
+    // Where the blocks stand for the nodes (a cluster modelled from a profile), it is a node
+    // the cluster does not list: `remote-node`, which no CIDR rule selects by default.
+    let mut modelled = cluster();
+    modelled.node_blocks = AddressSet::net(&"192.0.2.0/24".parse().unwrap());
+    let policies = |options: &Options| {
+        read_policies("policies.yaml", yaml, &Limits::default(), options).unwrap()
+    };
+    let options = Options::default();
+    let model = Evaluator::new(policies(&options), modelled.clone(), options);
+    assert!(model.allows("192.0.2.9", "shop/web", "8080/TCP"));
+    assert!(!model.allows("192.0.2.9", "shop/web", "8443/TCP"));
+    assert!(!model.allows("192.0.2.9", "shop/web", "9443/TCP"));
+    // Outside the blocks, an address stays `world`.
+    assert!(model.allows("198.51.100.1", "shop/web", "8443/TCP"));
+    // With `policy-cidr-match-mode: nodes`, CIDR rules select it by its address.
+    let options = Options {
+        cidr_match_nodes: true,
+        ..Options::default()
+    };
+    let matching = Evaluator::new(policies(&options), modelled, options);
+    assert!(matching.allows("192.0.2.9", "shop/web", "9443/TCP"));
+    assert!(!matching.allows("198.51.100.1", "shop/web", "9443/TCP"));
 }
 
 #[test]

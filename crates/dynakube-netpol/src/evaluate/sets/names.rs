@@ -240,6 +240,37 @@ impl Names {
     }
 }
 
+impl fmt::Display for Names {
+    /// The expression in words: `a.example.com, **.example.com except *.example.com`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let join = |f: &mut fmt::Formatter<'_>, parts: &[Expr], by: &str| {
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(by)?;
+                }
+                match part {
+                    Expr::Leaf(_) | Expr::Empty => write!(f, "{part}")?,
+                    _ => write!(f, "({part})")?,
+                }
+            }
+            Ok(())
+        };
+        match self {
+            Expr::Empty => f.write_str("no name"),
+            Expr::Leaf(pattern) => write!(f, "{pattern}"),
+            Expr::Union(parts) => join(f, parts, ", "),
+            Expr::Inter(parts) => join(f, parts, " and "),
+            Expr::Diff(a, b) => join(f, &[(**a).clone(), (**b).clone()], " except "),
+        }
+    }
+}
+
 impl Expr {
     #[cfg(test)]
     fn contains(&self, name: &str) -> bool {

@@ -384,8 +384,32 @@ fn compare_side(
 fn sets_of_mixed_dialects_are_exactly_what_the_evaluator_allows() {
     let cluster = read_cluster("cluster.yaml", MIXED_CLUSTER, &Limits::default()).unwrap();
     assert_eq!(cluster.dns_caches.len(), 1);
+    compare_every_side(cluster, Options::default());
+}
+
+#[test]
+fn sets_with_node_blocks_are_exactly_what_the_evaluator_allows() {
+    // Blocks that stand for the nodes: 192.0.2.9 is a node the cluster does not list, and so
+    // is kube-apiserver's 203.0.113.1; with and without Cilium's address blocks matching
+    // nodes.
+    let mut cluster = read_cluster("cluster.yaml", MIXED_CLUSTER, &Limits::default()).unwrap();
+    cluster.node_blocks = ["192.0.2.0/24", "203.0.113.0/28"]
+        .map(|b| b.parse().unwrap())
+        .into();
+    for cidr_match_nodes in [false, true] {
+        let options = Options {
+            cilium_cidr_match_nodes: cidr_match_nodes,
+            ..Options::default()
+        };
+        compare_every_side(cluster.clone(), options);
+    }
+}
+
+/// Compares the sets of every side of every pod of `cluster` under the mixed policies with
+/// the verdicts on every other pod, node, address and name.
+fn compare_every_side(cluster: Cluster, options: Options) {
     let files = read_policies("policies.yaml", MIXED_POLICIES, &Limits::default()).unwrap();
-    let index = Index::with_options(cluster, &files, Options::default()).unwrap();
+    let index = Index::with_options(cluster, &files, options).unwrap();
     let mut others: Vec<(ConnectionEnd, Option<&str>)> = Vec::new();
     others.extend((0..index.pods().len()).map(|id| (ConnectionEnd::Pod(id), None)));
     others.extend((0..index.nodes().len()).map(|id| (ConnectionEnd::Node(id), None)));
@@ -467,7 +491,7 @@ fn ports_a_node_admits_are_its_verdicts() {
     for node in 0..index.nodes().len() {
         for pod in index.pod_peers().iter() {
             for direction in [Direction::Egress, Direction::Ingress] {
-                let admitted = index.node_admitted_ports(node, direction, pod);
+                let admitted = index.node_admitted_ports(Some(node), direction, pod);
                 restricted += usize::from(admitted.is_some());
                 for (port, protocol) in PORTS {
                     let (from, to) = match direction {

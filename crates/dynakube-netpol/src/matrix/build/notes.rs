@@ -623,12 +623,12 @@ pub(crate) const MEANINGS: &[Meaning] = &[
         means: "addresses accepted with `--allow-any-address` add up to every address: the rules with them admit everything on their ports",
     },
     Meaning {
-        level: Level::Warning,
+        level: Level::Info,
         rows: &[
             I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11, I12, I13, I14, I15, I16, I17, E11,
         ],
         says: "ClusterNetworkPolicy ingress rules name pods only",
-        means: "ClusterNetworkPolicies cannot name nodes, kube-apiserver or other addresses as sources: connections from there to the Dynatrace workloads are neither accepted nor denied by them, so NetworkPolicies decide (the kubernetes flavor's, applied beside them, admit exactly the matrix), or nothing restricts them",
+        means: "ClusterNetworkPolicies cannot name nodes, kube-apiserver or other addresses as sources: the cluster-network-policy flavor writes NetworkPolicies beside them for the ingress of the Dynatrace workloads, as the kubernetes flavor writes it, so that connections from there are admitted as the matrix needs and refused otherwise (with the workloads' ingress from pods, as a NetworkPolicy that isolates a pod decides before the Baseline tier)",
     },
     Meaning {
         level: Level::Info,

@@ -12,10 +12,11 @@
 //! namespaces the operator labels for the DynaKube as subject; in the Admin tier they hold
 //! whatever the namespaces' own NetworkPolicies say.
 //!
-//! What the API cannot name, the policies leave to the next tier, and notes say so: ingress
-//! rules name pods only, so connections to the Dynatrace pods from nodes (kubelet probes,
-//! host-network OneAgents), kube-apiserver and outside the cluster are neither accepted nor
-//! denied here; host-network pods are never subjects. Hosts become `networks` of their
+//! What the API cannot name, notes say: ingress rules name pods only, so connections to the
+//! Dynatrace pods from nodes (kubelet probes, host-network OneAgents), kube-apiserver and
+//! outside the cluster are admitted, and the rest refused, by NetworkPolicies written beside
+//! (`ingress.rs`: the Kubernetes flavor's ingress of the workloads these policies cover);
+//! host-network pods are never subjects. Hosts become `networks` of their
 //! addresses (the hosts file or the lock, as in the Kubernetes flavor), or in the experimental
 //! channel `domainNames`, whose `*.` matches one or more labels (in Cilium's `toFQDNs` it
 //! matches one).
@@ -67,6 +68,7 @@
 //! # Ok::<(), dynakube_netpol::Error>(())
 //! ```
 
+mod ingress;
 mod model;
 mod notes;
 mod policy;
@@ -95,7 +97,7 @@ use crate::values::{Cidr, Host, HostName, HostPattern};
 pub(crate) const UNIT: crate::flavor::Unit = crate::flavor::Unit {
     name: "cluster-network-policy",
     summary: "policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicies of the Admin or Baseline tier, for the Dynatrace workloads and the application namespaces the operator injects (hosts as networks, or domainNames in the experimental channel)",
-    kinds: &[KIND],
+    kinds: &[KIND, ingress::KIND],
     settings: &[settings::TIER, settings::CHANNEL, settings::PRIORITIES],
     hosts: needed_hosts,
     needs_every_address: true,
@@ -186,7 +188,22 @@ fn render(matrix: &Matrix, addresses: &Addresses, settings: &FlavorSettings) -> 
         ..
     } = renderer;
     notes.plugin(&options, &matrix.profile, named);
-    policy::finish(matrix, &options, named, drafts, notes)
+    let covered: BTreeSet<Workload> = (drafts.keys())
+        .filter_map(|owner| match owner {
+            Owner::Workload(w, Direction::Ingress) => Some(w.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut rendered = policy::finish(matrix, &options, named, drafts, notes);
+    let (policies, warnings) = ingress::network_policies(matrix, addresses, &covered);
+    rendered.policies.extend(policies);
+    for warning in warnings {
+        if !rendered.notes.contains(&warning) {
+            rendered.notes.push(warning);
+        }
+    }
+    rendered.notes.sort();
+    rendered
 }
 
 /// The host names of `matrix` that need addresses: those of the flows this flavor writes a

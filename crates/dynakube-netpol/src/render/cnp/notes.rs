@@ -40,7 +40,7 @@ type CdnHosts = BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<RowId>)>;
 
 impl Notes {
     /// A connection to a Dynatrace workload from what ingress rules cannot name (nodes,
-    /// host-network pods, kube-apiserver, addresses): neither accepted nor denied here.
+    /// host-network pods, kube-apiserver, addresses): admitted by a NetworkPolicy beside.
     pub(super) fn left_to_network_policies(&mut self, flow: &Flow, destination: &Workload) {
         self.outside
             .0
@@ -48,25 +48,26 @@ impl Notes {
         self.outside.1.extend(flow.refs.iter().copied());
     }
 
-    /// The warning that ingress from outside the pod network is left open, with what of it
-    /// the matrix needs; when there are policies for Dynatrace workloads.
+    /// The note that NetworkPolicies beside these isolate the Dynatrace workloads for ingress
+    /// and admit what the matrix needs from outside the pod network; when there are policies
+    /// for Dynatrace workloads.
     pub(super) fn outside_pods(&mut self, workloads: bool) {
+        let (needed, refs) = std::mem::take(&mut self.outside);
         if !workloads {
             return;
         }
-        let (needed, refs) = std::mem::take(&mut self.outside);
         let needed: Vec<String> = needed.into_iter().collect();
-        let needs = if needed.is_empty() {
-            String::new()
+        let admit = if needed.is_empty() {
+            "admit nothing from there, as no row needs it".to_string()
         } else {
-            format!("; of them the matrix needs {}", needed.join(", "))
+            format!("admit {} from there", needed.join(", "))
         };
         let refs: Vec<RowId> = refs.into_iter().collect();
         self.notes.insert(Note::new(
-            Level::Warning,
+            Level::Info,
             &refs,
             format!(
-                "ClusterNetworkPolicy ingress rules name pods only: connections to the Dynatrace workloads from outside the pod network (nodes, host-network pods, kube-apiserver, other addresses) are neither accepted nor denied by these policies, so the workloads admit them on every port unless NetworkPolicies isolate them, such as the kubernetes flavor's beside these{needs}"
+                "ClusterNetworkPolicy ingress rules name pods only: NetworkPolicies beside these (named `dynakube-netpol.<workload>-ingress...`) isolate the Dynatrace workloads for ingress from outside the pod network and {admit}, as the kubernetes flavor writes them, with the workloads' ingress from pods (a NetworkPolicy that isolates a pod decides before the Baseline tier)"
             ),
         ));
     }
@@ -227,9 +228,13 @@ impl Notes {
                     "Antrea 2.7 enforces ClusterNetworkPolicies without the `nodes` and `domainNames` peers{instead}"
                 ),
             ),
+            Some(Plugin::Cilium) if !profile.cilium.cidr_match_nodes => (
+                Level::Warning,
+                "Cilium 1.20 enforces ClusterNetworkPolicies only with `k8sClusterNetworkPolicy.enabled` (off by default); its `networks`, and the NetworkPolicies' `ipBlock`s beside these, match no pod or node unless its `policy-cidr-match-mode` includes nodes: without it, egress to node addresses (unless the experimental channel names nodes with the `nodes` peer) and ingress from other nodes and from kube-apiserver on the nodes are refused; set `cilium.cidrMatchNodes: true` in the cluster profile once the agent runs with it".to_string(),
+            ),
             Some(Plugin::Cilium) => (
                 Level::Info,
-                "Cilium 1.20 enforces ClusterNetworkPolicies only with `k8sClusterNetworkPolicy.enabled` (off by default); its `networks` match no pod or node, so egress to node addresses is left to NetworkPolicies unless the experimental channel names nodes with the `nodes` peer".to_string(),
+                "Cilium 1.20 enforces ClusterNetworkPolicies only with `k8sClusterNetworkPolicy.enabled` (off by default); with `policy-cidr-match-mode: nodes`, its `networks` and the NetworkPolicies' `ipBlock`s beside these match node addresses".to_string(),
             ),
             Some(Plugin::KubeOvn) => (
                 Level::Info,

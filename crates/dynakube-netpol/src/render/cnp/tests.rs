@@ -68,8 +68,17 @@ fn every_output_is_valid_against_the_crd_of_its_channel() {
             assert!(!objects.is_empty(), "{}", fixture.name);
             let mut names = BTreeSet::new();
             for object in &objects {
-                let errors = crd.errors(object);
                 let name = &object["metadata"]["name"];
+                if object["kind"] == "NetworkPolicy" {
+                    network_policy(&fixture, object);
+                    assert!(
+                        names.insert(name.to_string()),
+                        "{}: {name} twice",
+                        fixture.name
+                    );
+                    continue;
+                }
+                let errors = crd.errors(object);
                 assert!(errors.is_empty(), "{} {name}: {errors:#?}", fixture.name);
                 assert!(
                     names.insert(name.to_string()),
@@ -83,6 +92,32 @@ fn every_output_is_valid_against_the_crd_of_its_channel() {
     }
     assert!(checked > 500, "{checked} policies checked");
     assert!(by_name > 10, "the experimental channel names hosts");
+}
+
+/// Checks a NetworkPolicy written beside the ClusterNetworkPolicies: in the operator
+/// namespace, named with the tool's prefix, isolating its pods for ingress only, and read as
+/// the evaluator reads a user's policies.
+fn network_policy(fixture: &Fixture, object: &Value) {
+    let name = object["metadata"]["name"].as_str().unwrap();
+    assert!(
+        name.starts_with("dynakube-netpol.") && name.len() <= 253,
+        "{}: {name}",
+        fixture.name
+    );
+    assert_eq!(
+        object["metadata"]["namespace"],
+        fixture.matrix.namespace.as_str()
+    );
+    assert_eq!(
+        object["spec"]["policyTypes"],
+        serde_json::json!(["Ingress"])
+    );
+    assert!(object["spec"]["egress"].is_null());
+    let yaml = serde_yaml::to_string(object).unwrap();
+    let files =
+        crate::evaluate::read_policies("policy.yaml", &yaml, &crate::source::Limits::default())
+            .unwrap_or_else(|e| panic!("{}: {name}: {e}", fixture.name));
+    assert_eq!(files.policies.len(), 1);
 }
 
 /// A change to an object.
@@ -217,7 +252,10 @@ fn every_flow_is_written_or_noted() {
 fn workloads_close_with_a_deny_and_applications_only_accept() {
     for fixture in fixtures() {
         let (objects, _) = rendered(&fixture, &FlavorSettings::default());
-        for object in &objects {
+        for object in objects
+            .iter()
+            .filter(|o| o["kind"] == "ClusterNetworkPolicy")
+        {
             let spec = &object["spec"];
             let rules: Vec<&Value> = ["ingress", "egress"]
                 .iter()
@@ -260,7 +298,10 @@ fn priorities_stay_in_their_range() {
             .unwrap();
         let (objects, notes) = rendered(&fixture, &settings);
         let options = Options::of(&settings).priorities;
-        for object in &objects {
+        for object in objects
+            .iter()
+            .filter(|o| o["kind"] == "ClusterNetworkPolicy")
+        {
             let priority = object["spec"]["priority"].as_u64().unwrap();
             assert!((u64::from(options.first)..=u64::from(options.last)).contains(&priority));
         }

@@ -19,9 +19,23 @@
 //! destination's ingress both admit it, so it is in the egress of the one and the ingress of
 //! the other: it is reported once, with the egress of its source.
 //!
-//! Where a dialect takes part whose decisions are not known as sets (Cilium's own policies),
-//! the rows' connections are decided one by one as `verify` tries them, and what either set
-//! allows beyond the matrix is not computed; the diff says so.
+//! A row's connections are those its peers make, which may be fewer than what it needs of the
+//! rules: a host reached by name is reached at its addresses by its name (rules may admit its
+//! addresses by any name, or its name at any address), the kubelet probing a pod is on the
+//! pod's node (rules may admit every node), kube-apiserver listens on its endpoints' ports
+//! (rules may admit every port at every address). A change of what the rules admit beyond a
+//! row's connections but within its needs — the same row in another dialect's terms — is no
+//! change; beyond its needs it is.
+//!
+//! Cilium's engine sees a node by identity where the other dialects see its address; in a
+//! cluster modelled from a profile, the profile's node blocks stand for the nodes (see
+//! [`Cluster::node_blocks`](crate::evaluate::Cluster::node_blocks)), so that the sets of the
+//! dialects compare address by address. Cilium translates kube-apiserver's Service address
+//! before its policies decide, so that address is no destination there.
+//!
+//! Where what ClusterNetworkPolicy Deny and Pass rules decide by name is not followed, the
+//! rows' connections are decided one by one as `verify` tries them, and what either set allows
+//! beyond the matrix is not computed; the diff says so.
 
 mod render;
 
@@ -33,11 +47,11 @@ use super::extras;
 use super::place::Places;
 use super::report::Peers;
 use crate::error::Result;
-use crate::evaluate::sets::{PortSet, Space};
+use crate::evaluate::sets::{AddressSet, PortSet, Space};
 use crate::evaluate::{
     Admits, Cluster, Index, NetworkPlugin, Options, PodId, PolicyFiles, RuleRef,
 };
-use crate::matrix::{Direction, Flow, Matrix};
+use crate::matrix::{Direction, Endpoint, Flow, Matrix, NodeScope, Nodes};
 use crate::resolve::Addresses;
 
 /// What changes between two sets of policies in one cluster: connections no row of the matrix
@@ -125,8 +139,9 @@ pub(crate) struct Connection {
 /// The connections of `matrix` that change from the policies of `old` to those of `new`, each
 /// with the name it is shown by, both in `cluster` as one network plugin enforces them:
 /// `options.network_plugin`, else Cilium when either set holds Cilium's kinds (only Cilium
-/// enforces them), else [`NetworkPlugin::Generic`]. `addresses` places the matrix's hosts, as
-/// for [`super::verify`].
+/// enforces them), else [`NetworkPlugin::Generic`]; Cilium's `policy-cidr-match-mode: nodes`
+/// where `options` or the matrix's cluster profile (`cilium.cidrMatchNodes`) says so.
+/// `addresses` places the matrix's hosts, as for [`super::verify`].
 ///
 /// Fails where [`Index::with_options`] fails for either set.
 pub fn diff(
@@ -145,17 +160,27 @@ pub fn diff(
     };
     let options = Options {
         network_plugin: Some(plugin),
+        cilium_cidr_match_nodes: options.cilium_cidr_match_nodes
+            || matrix.profile.cilium.cidr_match_nodes,
         ..options
     };
     let before = Index::with_options(cluster.clone(), old.1, options)?;
     let after = Index::with_options(cluster.clone(), new.1, options)?;
-    Ok(compare(
-        matrix,
-        (old.0, &before),
-        (new.0, &after),
-        addresses,
-    ))
+    let mut found = compare(matrix, (old.0, &before), (new.0, &after), addresses);
+    let blocks = |files: &PolicyFiles| {
+        !(files.policies.is_empty() && files.cluster_network_policies.is_empty())
+    };
+    if plugin == NetworkPlugin::Cilium
+        && !options.cilium_cidr_match_nodes
+        && (blocks(old.1) || blocks(new.1))
+    {
+        found.notes.push(CIDR_MATCH.into());
+    }
+    Ok(found)
 }
+
+/// What Cilium's default means for NetworkPolicies and ClusterNetworkPolicies.
+const CIDR_MATCH: &str = "Cilium enforces the policies with its default policy-cidr-match-mode: address blocks of NetworkPolicies and ClusterNetworkPolicies match no node address (and so not kube-apiserver on the nodes); set cilium.cidrMatchNodes in the cluster profile where the agent runs with policy-cidr-match-mode: nodes";
 
 /// [`diff`] of two indexes of one cluster (the same pods in the same order).
 fn compare(
@@ -189,16 +214,14 @@ fn compare(
 }
 
 /// Why a diff was not computed as sets.
-const NOT_EXACT: &str = "what the policies allow beyond the matrix is not compared where Cilium's engine enforces them or ClusterNetworkPolicy Deny or Pass rules have domainNames: the rows' connections were decided one by one, as verify tries them";
+const NOT_EXACT: &str = "what the policies allow beyond the matrix is not compared where ClusterNetworkPolicy Deny or Pass rules have domainNames: the rows' connections were decided one by one, as verify tries them";
 
-/// Whether the diff compares what the policies of `index` allow as sets. Not where Cilium's
-/// engine decides: Cilium names nodes by identity (`host`, `remote-node`) where the other
-/// dialects name the profile's node blocks by address, so sets of addresses would report the
-/// block's addresses that are no node of the model as a change of reachability that no
-/// cluster sees; the rows' connections are compared one by one there. Nor where what
-/// ClusterNetworkPolicy Deny and Pass rules decide by name is not followed.
+/// Whether the diff compares what the policies of `index` allow as sets: wherever the sets
+/// are exact, which they are for every dialect (Cilium's too: its nodes are the addresses of
+/// the cluster's nodes, and of its node blocks where they stand for nodes) but where
+/// ClusterNetworkPolicy Deny and Pass rules decide by name, which the sets do not follow.
 fn exact(index: &Index) -> bool {
-    !index.has_namespaced_dialect() && !index.names_not_followed()
+    !index.names_not_followed()
 }
 
 /// What one set of policies allows a pod in one direction, both sides considered, by the rule
@@ -237,6 +260,7 @@ fn exactly(diff: &mut Diff, matrix: &Matrix, (old, new): (&Index, &Index), place
     // Connections from Dynatrace pods are reported with their egress.
     let dynatrace = Space::pods((groups.iter().flatten()).map(|&id| (id, PortSet::all())));
     let workloads = workloads(matrix, places);
+    let translated = Space::addresses(translated(matrix, new), PortSet::all());
     let mut rows = Rows::default();
     for group in &groups {
         for direction in [Direction::Egress, Direction::Ingress] {
@@ -247,7 +271,9 @@ fn exactly(diff: &mut Diff, matrix: &Matrix, (old, new): (&Index, &Index), place
                 continue;
             };
             let seen = |rules: Vec<(Option<RuleRef>, Space)>| match direction {
-                Direction::Egress => rules,
+                Direction::Egress => (rules.into_iter())
+                    .map(|(rule, space)| (rule, space.difference(&translated)))
+                    .collect(),
                 Direction::Ingress => (rules.into_iter())
                     .map(|(rule, space)| (rule, space.difference(&dynatrace)))
                     .collect(),
@@ -267,26 +293,118 @@ fn exactly(diff: &mut Diff, matrix: &Matrix, (old, new): (&Index, &Index), place
             }
             let mut needed = Space::empty();
             for (number, flow) in matrix.flows.iter().enumerate() {
-                if let Some(needs) = extras::flow_needs(places, &members, flow, pod, direction) {
-                    rows.add(
-                        number,
-                        flow,
-                        &side,
-                        &gained.intersection(&needs),
-                        &lost.intersection(&needs),
-                    );
-                    needed = needed.union(&needs);
-                }
+                let Some(needs) = extras::flow_needs(places, &members, flow, pod, direction) else {
+                    continue;
+                };
+                let by_name = extras::needed_by_name(places, flow, direction);
+                let connections = connections(new, flow, pod, direction, &needs, by_name.as_ref());
+                let (was, is) = (
+                    was.intersection(&connections),
+                    is.intersection(&connections),
+                );
+                rows.add(
+                    number,
+                    flow,
+                    &side,
+                    &is.difference(&was),
+                    &was.difference(&is),
+                );
+                needed = needed.union(&needs).union(&by_name.unwrap_or_default());
             }
-            diff.widened
-                .extend(side.by_rule(&side.after, &gained.difference(&needed)));
-            diff.narrowed
-                .extend(side.by_rule(&side.before, &lost.difference(&needed)));
+            let widened = side.by_rule(&side.after, &gained.difference(&needed), &was);
+            diff.widened.extend(widened);
+            let narrowed = side.by_rule(&side.before, &lost.difference(&needed), &is);
+            diff.narrowed.extend(narrowed);
         }
     }
     diff.rows = rows.finish();
     diff.widened.sort();
     diff.narrowed.sort();
+}
+
+/// The connections of `flow` for pod `pod` in `direction` among what it `needs`: those the
+/// flow's peers make, where its rules must admit more. A host reached by name (`by_name`):
+/// its addresses looked up by its name, which both its addresses and its name admit; what
+/// either admits besides (its addresses by another name, its name at another address) is
+/// needed by the row but none of its connections. The nodes of a pod's own node (the kubelet
+/// probing it): that node's addresses and host-network pods, where the rules name every node.
+/// kube-apiserver as a destination, where the profile gives its endpoints: its endpoints on
+/// their ports and its Service's addresses on the flow's, where the rules may admit every
+/// port at every address.
+fn connections(
+    index: &Index,
+    flow: &Flow,
+    pod: PodId,
+    direction: Direction,
+    needs: &Space,
+    by_name: Option<&Space>,
+) -> Space {
+    if let Some(named) = by_name {
+        return needs.intersection(named);
+    }
+    let other = match direction {
+        Direction::Egress => &flow.to,
+        Direction::Ingress => &flow.from,
+    };
+    let node = (index.pods()[pod].node.as_deref()).and_then(|name| index.node_id(name));
+    match (other, node) {
+        (Endpoint::KubeApiServer(api), _)
+            if direction == Direction::Egress && !api.endpoints.is_empty() =>
+        {
+            let nets = |cidrs: &[crate::values::Cidr]| {
+                (cidrs.iter()).fold(AddressSet::empty(), |all, c| {
+                    all.union(&AddressSet::net(&c.net()))
+                })
+            };
+            let tcp = |ports: &mut dyn Iterator<Item = u16>| {
+                ports.fold(PortSet::empty(), |all, port| {
+                    all.union(&PortSet::port(crate::matrix::Protocol::Tcp, port))
+                })
+            };
+            let endpoint_ports = tcp(&mut api.endpoint_ports.iter().map(|p| p.get()));
+            let service_ports = match &flow.ports {
+                crate::matrix::Ports::Any => PortSet::all(),
+                crate::matrix::Ports::List(list) => (list.iter())
+                    .fold(PortSet::empty(), |all, p| {
+                        all.union(&PortSet::port(p.protocol, p.number.get()))
+                    }),
+            };
+            needs.intersection(
+                &Space::addresses(nets(&api.endpoints), endpoint_ports)
+                    .union(&Space::addresses(nets(&api.service), service_ports)),
+            )
+        }
+        (Endpoint::Nodes(Nodes(_, NodeScope::Own)), Some(node)) => {
+            let name = index.nodes()[node].name.as_str();
+            let addresses = AddressSet::addresses(index.nodes()[node].addresses.iter().copied());
+            let on_node = (needs.pod_parts().iter())
+                .filter(|(id, _)| index.pods()[*id].node.as_deref() == Some(name))
+                .map(|(id, _)| (*id, PortSet::all()));
+            needs.intersection(
+                &Space::pods(on_node).union(&Space::addresses(addresses, PortSet::all())),
+            )
+        }
+        _ => needs.clone(),
+    }
+}
+
+/// The destinations that no connection has where Cilium's engine decides: the addresses of
+/// kube-apiserver's Service where the profile gives its endpoints too. Cilium's load
+/// balancing of ClusterIP Services replaces the Service's address by an endpoint's in the
+/// pod's own datapath, before the policy lookup, so its policies see the endpoint: what
+/// either set admits of the Service's address decides nothing there, and the endpoints are
+/// compared.
+fn translated(matrix: &Matrix, index: &Index) -> AddressSet {
+    let api = &matrix.profile.api_server;
+    if !index.has_namespaced_dialect() || api.endpoint_cidrs.is_empty() {
+        return AddressSet::empty();
+    }
+    let nets = |cidrs: &[crate::values::Cidr]| {
+        (cidrs.iter()).fold(AddressSet::empty(), |all, c| {
+            all.union(&AddressSet::net(&c.net()))
+        })
+    };
+    nets(&api.service_cidrs).difference(&nets(&api.endpoint_cidrs))
 }
 
 /// The rows that changed, by their place in the matrix, with the ports that did.
@@ -302,11 +420,11 @@ impl Rows {
         let (row, gained, lost) = (self.0.entry(number))
             .or_insert_with(|| (RowChange::new(flow), PortSet::empty(), PortSet::empty()));
         if !more.is_empty() {
-            row.allowed.push(side.change(&side.after, more));
+            row.allowed.push(side.change(&side.after, more, flow));
             *gained = gained.union(&ports(more));
         }
         if !less.is_empty() {
-            row.denied.push(side.change(&side.before, less));
+            row.denied.push(side.change(&side.before, less, flow));
             *lost = lost.union(&ports(less));
         }
     }
@@ -324,10 +442,23 @@ impl Rows {
 
 /// Every port of `space`, whatever the peer.
 fn ports(space: &Space) -> PortSet {
+    let space = unnamed(space);
     let pods = space.pod_parts().iter().map(|(_, ports)| ports);
     let addresses = space.address_parts().iter().map(|(_, ports)| ports);
     pods.chain(addresses)
         .fold(PortSet::empty(), |all, ports| all.union(ports))
+}
+
+/// `space` with the addresses looked up by names as addresses, whatever the name.
+fn unnamed(space: &Space) -> Space {
+    let named = (space.named_parts())
+        .flat_map(|(_, parts)| parts)
+        .map(|(addresses, ports)| Space::addresses(addresses.clone(), ports.clone()));
+    let plain = Space::pods(space.pod_parts().iter().cloned());
+    (space.address_parts().iter())
+        .map(|(addresses, ports)| Space::addresses(addresses.clone(), ports.clone()))
+        .chain(named)
+        .fold(plain, |all, part| all.union(&part))
 }
 
 /// The Dynatrace workload each pod belongs to, as the matrix names it.
@@ -354,22 +485,55 @@ struct Side<'a> {
 }
 
 impl Side<'_> {
-    /// The change of `part`, naming every rule of `rules` that admits some of it.
-    fn change(&self, rules: &[(Option<RuleRef>, Space)], part: &Space) -> Change {
+    /// The change of `part` (connections of `flow`'s row; addresses looked up by names shown
+    /// with their addresses, and with the names where they are not the row's own), naming
+    /// every rule of `rules` that admits some of it.
+    fn change(&self, rules: &[(Option<RuleRef>, Space)], part: &Space, flow: &Flow) -> Change {
+        let own = extras::names_of(&flow.to);
         let by = (rules.iter())
             .filter(|(_, space)| !space.intersection(part).is_empty())
             .map(|(rule, _)| rule.as_ref().map(ToString::to_string))
             .collect();
-        self.made(by, part)
+        let plain = (part.address_parts().iter())
+            .map(|(addresses, ports)| Space::addresses(addresses.clone(), ports.clone()))
+            .fold(Space::pods(part.pod_parts().iter().cloned()), |all, p| {
+                all.union(&p)
+            });
+        let mut peers = extras::peers(self.index, &plain);
+        for (names, parts) in part.named_parts() {
+            for (addresses, ports) in parts {
+                peers.push(Peers {
+                    pods: Vec::new(),
+                    addresses: extras::blocks(addresses),
+                    names: if own.as_ref() == Some(names) {
+                        Vec::new()
+                    } else {
+                        vec![names.to_string()]
+                    },
+                    ports: ports.describe(),
+                });
+            }
+        }
+        Change {
+            peers,
+            ..self.made(by, &Space::empty())
+        }
     }
 
-    /// The changes of `part`, one per rule of `rules` that admits some of it.
-    fn by_rule(&self, rules: &[(Option<RuleRef>, Space)], part: &Space) -> Vec<Change> {
+    /// The changes of `part`, one per rule of `rules` that admits some of it beyond what the
+    /// other set allows (`other`): a rule that admits an address by name only does not admit
+    /// what became allowed of it whatever the name.
+    fn by_rule(
+        &self,
+        rules: &[(Option<RuleRef>, Space)],
+        part: &Space,
+        other: &Space,
+    ) -> Vec<Change> {
         if part.is_empty() {
             return Vec::new();
         }
         (rules.iter())
-            .map(|(rule, space)| (rule, space.intersection(part)))
+            .map(|(rule, space)| (rule, space.intersection(part).difference(other)))
             .filter(|(_, space)| !space.is_empty())
             .map(|(rule, space)| self.made(vec![rule.as_ref().map(ToString::to_string)], &space))
             .collect()

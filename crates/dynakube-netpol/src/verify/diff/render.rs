@@ -190,9 +190,22 @@ fn peer_words(peers: &Peers) -> Vec<String> {
         let pods: Vec<String> = peers.pods.iter().map(|p| escape(p).into_owned()).collect();
         words.push(format!("pods {}", some(&pods, "pods")));
     }
-    if !peers.addresses.is_empty() {
-        let blocks: Vec<String> = peers.addresses.iter().map(ToString::to_string).collect();
-        words.push(some(&blocks, "blocks"));
+    let blocks: Vec<String> = peers.addresses.iter().map(ToString::to_string).collect();
+    let names: Vec<String> = (peers.names.iter())
+        .map(|name| escape(name).into_owned())
+        .collect();
+    match (blocks.is_empty(), names.is_empty()) {
+        (false, true) => words.push(some(&blocks, "blocks")),
+        (true, false) => words.push(format!(
+            "any address looked up as {}",
+            some(&names, "names")
+        )),
+        (false, false) => words.push(format!(
+            "{} looked up as {}",
+            some(&blocks, "blocks"),
+            some(&names, "names")
+        )),
+        (true, true) => {}
     }
     words
 }

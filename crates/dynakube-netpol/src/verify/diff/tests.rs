@@ -321,23 +321,235 @@ fn a_hand_widened_rule_comes_first() {
     );
 }
 
+/// The policies of `rendered` as objects.
+fn objects(rendered: &crate::Rendered) -> Vec<Value> {
+    rendered
+        .policies
+        .iter()
+        .map(crate::Policy::to_json)
+        .collect()
+}
+
+/// A fixture's name, matrix and addresses, and its policies in the Kubernetes and the Cilium
+/// flavor.
+type Flavors = (String, Matrix, Addresses, Vec<Value>, Vec<Value>);
+
+/// Every fixture's matrix and addresses, with Cilium's `policy-cidr-match-mode: nodes` as
+/// `cidr_match_nodes` says, and its policies in the Kubernetes and the Cilium flavor.
+fn both_flavors(cidr_match_nodes: bool) -> Vec<Flavors> {
+    (crate::fixture_invariants::fixtures().into_iter())
+        .map(|mut fixture| {
+            fixture.matrix.profile.cilium.cidr_match_nodes = cidr_match_nodes;
+            let (matrix, addresses) = (fixture.matrix, fixture.addresses);
+            let kubernetes = objects(&crate::render::kubernetes::render(&matrix, &addresses));
+            let cilium = objects(&crate::render::cilium::render(&matrix, &addresses));
+            (fixture.name, matrix, addresses, kubernetes, cilium)
+        })
+        .collect()
+}
+
 #[test]
 fn a_dialect_change_with_the_same_reachability_is_no_change() {
-    let scene = activegate(true);
-    let (matrix, addresses, kubernetes) = scene.generate(Flavor::Kubernetes);
-    let (_, _, cilium) = scene.generate(Flavor::Cilium);
-    let found = compare(&matrix, &addresses, &kubernetes, &cilium);
-    assert!(!found.exact);
-    assert!(!found.fails(false), "{}", found.render(Format::Text, false));
-    let text = found.render(Format::Text, false);
-    assert!(text.contains(super::NOT_EXACT), "{text}");
-    assert!(text.ends_with("old -> new: unchanged; both allow the same connections of the matrix's rows (nothing beyond them was computed)\n"), "{text}");
-    // Connection by connection, a change is still found: the Cilium policies without the
-    // metrics-ingest port.
-    let (_, _, fewer) = activegate(false).generate(Flavor::Cilium);
-    let found = compare(&matrix, &addresses, &cilium, &fewer);
-    assert_eq!(rows(&found), ["-I12"]);
-    assert!(found.fails(false) && !found.fails(true));
-    let text = found.render(Format::Text, false);
-    assert!(text.contains("  -I12 dynakube-injected-apps -> dynakube-activegate 9998/TCP: no longer allowed\n      apps-dynakube/app-0 -> dynatrace/dynakube-activegate-0 9998/TCP ("), "{text}");
+    // Where Cilium's address blocks match nodes, as the Kubernetes flavor's node blocks need:
+    // in every fixture whose profile names the nodes' blocks (zones, external hosts by address
+    // and by name, node-local DNS, proxies, the releases), the two flavors allow the same
+    // connections, compared as sets.
+    let fixtures = both_flavors(true);
+    let (mut same, mut wider) = (0, 0);
+    for (name, matrix, addresses, kubernetes, cilium) in &fixtures {
+        let profile = &matrix.profile;
+        if profile.node_cidrs.is_empty() || profile.control_plane_cidrs.is_empty() {
+            // Without them (or the control plane's), the Kubernetes flavor admits every
+            // address for the nodes (or kube-apiserver's calls), the Cilium flavor the nodes
+            // (or kube-apiserver) alone: what no row needs is no longer allowed.
+            let found = compare(matrix, addresses, kubernetes, cilium);
+            assert!(found.exact && found.rows.is_empty() && found.widened.is_empty());
+            assert!(!found.narrowed.is_empty() && !found.fails(true), "{name}");
+            wider += 1;
+            continue;
+        }
+        if matrix.profile.cilium.control_plane_host_network {
+            // kube-apiserver's calls to the webhook come from its nodes' host network, which
+            // the Cilium flavor can only admit as every node's (its note says so).
+            let found = compare(matrix, addresses, kubernetes, cilium);
+            assert!(found.rows.is_empty() && found.narrowed.is_empty(), "{name}");
+            let widened: Vec<(&str, &str)> = (found.widened.iter())
+                .map(|c| (c.workload.as_str(), c.direction))
+                .collect();
+            assert_eq!(widened, [("dynatrace-webhook", "ingress")], "{name}");
+            assert_eq!(found.widened[0].peers[0].ports, ["8443/TCP"], "{name}");
+            continue;
+        }
+        let below = |flow: &crate::matrix::Flow| {
+            matches!(
+                flow.to,
+                crate::matrix::Endpoint::HostPattern(crate::values::HostPattern::Below(_))
+            )
+        };
+        if matrix.flows.iter().any(below) {
+            // The host pattern `*.internal.example.com` covers names of any depth; Cilium's
+            // `matchPattern` of the same text matches one label only: deeper names are no
+            // longer allowed, at the pattern's addresses.
+            let found = compare(matrix, addresses, kubernetes, cilium);
+            assert_eq!(rows(&found), ["-E26"], "{name}");
+            assert!(found.widened.is_empty() && found.narrowed.is_empty());
+            let peers = &found.rows[0].denied[0].peers[0];
+            assert_eq!(
+                peers.names,
+                ["**.internal.example.com except *.internal.example.com"]
+            );
+            assert_eq!(peers.addresses[0].cidr, "198.51.100.128/25");
+            continue;
+        }
+        same += 1;
+        for (old, new) in [(kubernetes, cilium), (cilium, kubernetes)] {
+            let found = compare(matrix, addresses, old, new);
+            assert!(found.exact, "{name}");
+            assert!(
+                !found.changed(),
+                "{name}: {}",
+                found.render(Format::Text, false)
+            );
+            let text = found.render(Format::Text, false);
+            assert!(
+                text.ends_with("old -> new: unchanged; both allow the same connections\n"),
+                "{name}: {text}"
+            );
+        }
+    }
+    assert!(same > 20 && wider > 0, "{same} {wider}");
+}
+
+#[test]
+fn on_cilium_s_defaults_the_node_blocks_of_network_policies_reach_no_node() {
+    // Cilium's address blocks match no node by default: the Kubernetes flavor's rules for
+    // nodes and for kube-apiserver on the nodes admit none of them, while the Cilium flavor's
+    // entities do. The diff names exactly those rows, with the nodes' addresses (the model's
+    // own node, whose pods Cilium lets its node reach anyway, aside).
+    let fixtures = both_flavors(false);
+    let (_, matrix, addresses, kubernetes, cilium) = (fixtures.iter())
+        .find(|(name, ..)| name == "a-cloud-native-network-zone")
+        .unwrap();
+    let found = compare(matrix, addresses, kubernetes, cilium);
+    assert!(found.exact);
+    assert!(found.widened.is_empty() && found.narrowed.is_empty());
+    assert_eq!(
+        rows(&found),
+        ["+I4", "+E3", "+E3", "+E4", "+E7", "+E9", "+E11"]
+    );
+    let addresses_of = |row: &super::RowChange| -> Vec<String> {
+        (row.allowed.iter().flat_map(|c| &c.peers))
+            .flat_map(|p| p.addresses.iter().map(ToString::to_string))
+            .collect()
+    };
+    for row in &found.rows {
+        let expected = match row.id {
+            "E11" => "192.0.2.0/24 (except 192.0.2.1/32)",
+            _ => "192.0.2.10/32",
+        };
+        assert_eq!(addresses_of(row), [expected], "{}", row.id);
+    }
+    // The other way, the same rows lose them.
+    let back = compare(matrix, addresses, cilium, kubernetes);
+    let lost: Vec<String> = rows(&back).iter().map(|r| r.replace('-', "+")).collect();
+    assert_eq!(lost, rows(&found));
+}
+
+/// `objects` with `rule` (YAML of one list item) appended to `section` of the policy `name`.
+fn with_rule(objects: &[Value], name: &str, section: &str, rule: &str) -> Vec<Value> {
+    let mut objects = objects.to_vec();
+    let rule: Value = serde_yaml::from_str(rule).unwrap();
+    let policy = named(&mut objects, name);
+    policy["spec"][section].as_array_mut().unwrap().push(rule);
+    objects
+}
+
+#[test]
+fn a_hand_widened_cilium_rule_is_exactly_its_change() {
+    use crate::evaluate::sets::AddressSet;
+    let fixtures = both_flavors(false);
+    let (_, matrix, addresses, _, cilium) = (fixtures.iter())
+        .find(|(name, ..)| name == "a-cloud-native-network-zone")
+        .unwrap();
+    let endpoints = "dynakube-activegate-egress-communication-endpoints";
+    let only = |found: &Diff| -> (Vec<String>, Vec<String>, Vec<Option<String>>) {
+        assert!(found.exact);
+        assert!(
+            found.rows.is_empty() && found.narrowed.is_empty(),
+            "{found:?}"
+        );
+        assert_eq!(found.widened.len(), 1, "{found:?}");
+        let change = &found.widened[0];
+        let addresses = (change.peers.iter())
+            .flat_map(|p| p.addresses.iter().map(ToString::to_string))
+            .collect();
+        let ports = change.peers.iter().flat_map(|p| p.ports.clone()).collect();
+        (addresses, ports, change.by.clone())
+    };
+
+    // `toEntities: [world]` on 443: every address outside the cluster but those the matrix
+    // needs (the tenant's; kube-apiserver's Service, which Cilium translates before its
+    // policies decide, is no destination), not the nodes' block.
+    let world = "{toEntities: [world], toPorts: [{ports: [{port: '443', protocol: TCP}]}]}";
+    let found = compare(
+        matrix,
+        addresses,
+        cilium,
+        &with_rule(cilium, endpoints, "egress", world),
+    );
+    let outside = AddressSet::all()
+        .difference(&AddressSet::net(&"192.0.2.0/24".parse().unwrap()))
+        .difference(&AddressSet::net(&"10.96.0.1/32".parse().unwrap()))
+        .difference(&AddressSet::addresses(
+            ["203.0.113.10", "203.0.113.11", "2001:db8:10::10"].map(|a| a.parse().unwrap()),
+        ));
+    let blocks: Vec<String> = (outside.blocks().iter())
+        .map(|b| {
+            super::super::report::AddressBlock {
+                cidr: b.net.to_string(),
+                except: b.except.iter().map(ToString::to_string).collect(),
+            }
+            .to_string()
+        })
+        .collect();
+    let rule = format!("CiliumNetworkPolicy dynatrace/{endpoints} spec.egress[1]");
+    assert_eq!(
+        only(&found),
+        (blocks, vec!["443/TCP".into()], vec![Some(rule)])
+    );
+
+    // `fromEntities: [remote-node]` on the ActiveGate's 9999: every other node, of the block.
+    let ingress = "dynakube-activegate-ingress-injected-apps";
+    let nodes =
+        "{fromEntities: [remote-node], toPorts: [{ports: [{port: '9998', protocol: TCP}]}]}";
+    let found = compare(
+        matrix,
+        addresses,
+        cilium,
+        &with_rule(cilium, ingress, "ingress", nodes),
+    );
+    let rule = format!("CiliumNetworkPolicy dynatrace/{ingress} spec.ingress[1]");
+    assert_eq!(
+        only(&found),
+        (
+            vec!["192.0.2.0/24 (except 192.0.2.1/32)".into()],
+            vec!["9998/TCP".into()],
+            vec![Some(rule)]
+        )
+    );
+
+    // kube-apiserver on every port from 443 to 8443, which the matrix needs on 443 and 6443.
+    let api = "dynakube-activegate-egress-kube-apiserver";
+    let mut ranged = cilium.clone();
+    named(&mut ranged, api)["spec"]["egress"][0]["toPorts"][0]["ports"][0]["endPort"] = 8443.into();
+    let found = compare(matrix, addresses, cilium, &ranged);
+    let rule = format!("CiliumNetworkPolicy dynatrace/{api} spec.egress[0]");
+    assert_eq!(
+        only(&found),
+        (
+            vec!["192.0.2.10/32".into()],
+            vec!["444-6442/TCP".into(), "6444-8443/TCP".into()],
+            vec![Some(rule)]
+        )
+    );
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::super::*;
 use super::port;
+use crate::evaluate::sets::AddressSet;
 use crate::matrix::Protocol;
 use crate::source::Limits;
 
@@ -156,6 +157,7 @@ fn cluster(spec: &ClusterSpec) -> Cluster {
             .collect(),
         api_server: spec.api_server.clone(),
         dns,
+        node_blocks: AddressSet::empty(),
     }
 }
 

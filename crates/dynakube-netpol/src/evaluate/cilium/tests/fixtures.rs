@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde_json::Value;
 
 use super::super::*;
+use crate::evaluate::sets::AddressSet;
 use crate::fixture_invariants::{Fixture, fixtures};
 use crate::matrix::{Endpoint, Flow, Matrix, NodeScope, Nodes, Ports, Protocol, Selection};
 use crate::resolve::Addresses;
@@ -101,6 +102,9 @@ fn cluster(matrix: &Matrix) -> Cluster {
             .collect(),
         api_server: api_servers(matrix),
         dns,
+        node_blocks: (matrix.profile.node_cidrs.iter()).fold(AddressSet::empty(), |all, c| {
+            all.union(&AddressSet::net(&c.net()))
+        }),
     }
 }
 

@@ -1,10 +1,10 @@
 //! The flavor's output of every fixture through the evaluator, read back as a user's policies
 //! are read, in a cluster modelled on the matrix (`verify`'s): every flow is allowed, alone and
-//! beside the Kubernetes flavor's NetworkPolicies; what is allowed beyond the matrix is, alone,
-//! only what ClusterNetworkPolicies cannot name (ingress from outside the pod network) or what a
-//! warning says was widened, and beside the NetworkPolicies only the latter. An application
-//! namespace's own default deny keeps the application pods' flows in the Admin tier and wins in
-//! the Baseline tier.
+//! beside the Kubernetes flavor's NetworkPolicies, in both tiers; what is allowed beyond the
+//! matrix is, alone and beside, only what a warning says was widened (ingress from outside the
+//! pod network, which ClusterNetworkPolicies cannot name, is the NetworkPolicies' beside them).
+//! An application namespace's own default deny keeps the application pods' flows in the Admin
+//! tier and wins in the Baseline tier.
 
 use std::collections::BTreeSet;
 
@@ -31,9 +31,20 @@ fn stream(objects: &[Value]) -> String {
 
 /// The report of `verify` on `yaml` in the model cluster of `fixture`.
 fn report(fixture: &Fixture, yaml: &str, plugin: NetworkPlugin) -> Report {
+    report_with(fixture, yaml, plugin, false)
+}
+
+/// [`report`], with Cilium's `policy-cidr-match-mode: nodes` as `cidr_match_nodes` says.
+fn report_with(
+    fixture: &Fixture,
+    yaml: &str,
+    plugin: NetworkPlugin,
+    cidr_match_nodes: bool,
+) -> Report {
     let files = read_policies("policies.yaml", yaml, &Limits::default()).unwrap();
     let options = EvaluateOptions {
         network_plugin: Some(plugin),
+        cilium_cidr_match_nodes: cidr_match_nodes,
         ..EvaluateOptions::default()
     };
     let cluster = crate::verify::model_cluster(&fixture.matrix);
@@ -115,11 +126,6 @@ fn from_widened(extra: &Extra, widened: &BTreeSet<String>) -> bool {
     })
 }
 
-/// Whether `extra` is only ingress from addresses, which no ClusterNetworkPolicy can name.
-fn from_outside_pods(extra: &Extra) -> bool {
-    extra.direction == "ingress" && extra.beyond.iter().all(|peers| peers.pods.is_empty())
-}
-
 #[test]
 fn every_flow_is_allowed_alone_and_beside_network_policies() {
     let mut checked = 0;
@@ -140,7 +146,7 @@ fn every_flow_is_allowed_alone_and_beside_network_policies() {
             let widened_cnp = widened(&objects, &notes);
             for extra in &alone.extras {
                 assert!(
-                    from_outside_pods(extra) || from_widened(extra, &widened_cnp),
+                    from_widened(extra, &widened_cnp),
                     "{} ({context}) alone: {extra:?}",
                     fixture.name
                 );
@@ -227,14 +233,22 @@ fn the_admin_tier_keeps_monitoring_where_namespaces_deny_everything() {
     assert!(checked >= 8, "{checked}");
 }
 
-/// Plugins differ in what `networks` match (Calico: pods too; Cilium: only outside the
-/// cluster): the flows are allowed on either.
+/// Plugins differ in what `networks` and `ipBlock`s match (Calico: pods too; Cilium: only
+/// outside the cluster, and nodes with `policy-cidr-match-mode: nodes`): the flows are allowed
+/// on Calico, and on Cilium where its blocks match nodes; on Cilium's defaults only flows from
+/// other nodes and from kube-apiserver on a node are refused, as a warning of the cluster
+/// profile's plugin says.
 #[test]
 fn every_flow_is_allowed_on_calico_and_cilium() {
+    let mut refused = 0;
     for fixture in fixtures() {
         let (objects, _) = rendered(&fixture, &FlavorSettings::default());
-        for plugin in [NetworkPlugin::Calico, NetworkPlugin::Cilium] {
-            let report = report(&fixture, &stream(&objects), plugin);
+        let yaml = stream(&objects);
+        for (plugin, cidr_match_nodes) in [
+            (NetworkPlugin::Calico, false),
+            (NetworkPlugin::Cilium, true),
+        ] {
+            let report = report_with(&fixture, &yaml, plugin, cidr_match_nodes);
             let denied = flows_allowed(&fixture, &report, plugin.name());
             assert!(
                 denied.is_empty(),
@@ -242,5 +256,29 @@ fn every_flow_is_allowed_on_calico_and_cilium() {
                 fixture.name
             );
         }
+        let report = report(&fixture, &yaml, NetworkPlugin::Cilium);
+        let denied = flows_allowed(&fixture, &report, "cilium");
+        for (flow, check) in fixture.matrix.flows.iter().zip(&report.flows) {
+            if check.status == Status::Denied {
+                let from_nodes = match &flow.from {
+                    Endpoint::Nodes(_) | Endpoint::KubeApiServer(_) => true,
+                    Endpoint::Workload(w) => matches!(w.selection, Selection::HostNetwork(_)),
+                    _ => false,
+                };
+                assert!(from_nodes, "{} on cilium: {denied:?}", fixture.name);
+            }
+        }
+        refused += denied.len();
     }
+    assert!(refused > 0);
+    let mut profile = fixtures().remove(0);
+    profile.matrix.profile.network_plugin = Some(crate::cluster::Plugin::Cilium);
+    let (_, notes) = rendered(&profile, &FlavorSettings::default());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.level == Level::Warning
+                && n.text.contains("set `cilium.cidrMatchNodes: true`")),
+        "{notes:?}"
+    );
 }
