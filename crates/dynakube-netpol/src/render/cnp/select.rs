@@ -107,6 +107,18 @@ impl Labels {
     }
 }
 
+/// The labels `labels` requires with one value, each with `namespace`.
+fn pinned(namespace: bool, labels: &Labels) -> Vec<(bool, &str, &str)> {
+    (labels.one_of.iter())
+        .filter_map(
+            |(key, values)| match values.iter().collect::<Vec<_>>()[..] {
+                [value] => Some((namespace, key.as_str(), value.as_str())),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
 fn requirement(key: &str, operator: &str, values: &BTreeSet<String>) -> LabelSelectorRequirement {
     LabelSelectorRequirement {
         key: key.to_string(),
@@ -124,6 +136,17 @@ pub(crate) struct PodsOf {
 }
 
 impl PodsOf {
+    /// The labels the selectors require with one value: `(true, key, value)` of the namespace
+    /// selector, `(false, key, value)` of the pod selector. Two subjects that pin one label of
+    /// one side to different values share no pod ([`PodsOf::disjoint`]).
+    pub(crate) fn pins(&self) -> Vec<(bool, &str, &str)> {
+        let mut pins = pinned(true, &self.namespaces);
+        if let Some(pods) = &self.pods {
+            pins.extend(pinned(false, pods));
+        }
+        pins
+    }
+
     /// Whether no pod can be in both.
     pub(crate) fn disjoint(&self, other: &PodsOf) -> bool {
         let everything = Labels::everything();
