@@ -99,18 +99,34 @@ impl Index {
     ///
     /// When `id` is not a pod of this index.
     pub(crate) fn admits(&self, id: PodId, direction: Direction) -> Admits {
+        self.admits_within(id, direction, None)
+    }
+
+    /// [`Index::admits`] of the connections with `within` only, when given: every set is a
+    /// part of it.
+    ///
+    /// # Panics
+    ///
+    /// When `id` is not a pod of this index.
+    pub(crate) fn admits_within(
+        &self,
+        id: PodId,
+        direction: Direction,
+        within: Option<&Space>,
+    ) -> Admits {
         let info = &self.infos[id];
+        let universe = || within.map_or_else(|| self.everything(), Space::clone);
         if info.by_address {
             // Only Cilium's host policies select a pod in the host network (its node's host).
             return match &self.namespaced {
                 Some(dialect) if dialect.has_side(direction, id) => {
-                    Admits::Tiers(self.allowed_in_tiers(id, direction, self.everything()))
+                    Admits::Tiers(self.allowed_in_tiers(id, direction, universe()))
                 }
                 _ => Admits::NotSubject,
             };
         }
         if self.has_other_dialects() {
-            return Admits::Tiers(self.allowed_in_tiers(id, direction, self.everything()));
+            return Admits::Tiers(self.allowed_in_tiers(id, direction, universe()));
         }
         let isolating = match direction {
             Direction::Ingress => &info.ingress,
@@ -129,7 +145,13 @@ impl Index {
                     direction,
                     index,
                 );
-                rules.push((reference, self.rule_space(policy, rule, direction, info)));
+                let space =
+                    self.rule_space(policy, rule, direction, (info, Among::of(self, within)));
+                let space = match within {
+                    Some(within) => space.intersection(within),
+                    None => space,
+                };
+                rules.push((reference, space));
             }
         }
         Admits::Rules(rules)
@@ -244,9 +266,9 @@ impl Index {
         policy: &Policy,
         rule: &Rule,
         direction: Direction,
-        subject: &PodInfo,
+        (subject, among): (&PodInfo, Among<'_>),
     ) -> Space {
-        let (pods, addresses) = self.rule_peers(policy, rule);
+        let (pods, addresses) = self.rule_peers(policy, rule, among);
         self.space(&pods, addresses, rule.ports.as_deref(), direction, subject)
     }
 
@@ -290,15 +312,15 @@ impl Index {
         &self,
         reach: super::plugin::Reach,
         set: AddressSet,
+        among: Among<'_>,
     ) -> (Vec<PodId>, AddressSet) {
         let addresses = if reach.nodes {
             set
         } else {
-            set.difference(&AddressSet::addresses(self.node_ips.iter().copied()))
-                .difference(&self.unlisted_nodes)
+            set.difference(&self.node_set)
         };
         let pods = if reach.pods {
-            (0..self.pods.len())
+            (among.pods(self))
                 .filter(|&id| {
                     !self.infos[id].by_address
                         && self.pods[id].ips.iter().any(|ip| addresses.contains(*ip))
@@ -311,14 +333,34 @@ impl Index {
     }
 
     /// The pods (seen as pods) and the addresses that the peers of `rule` in `policy` match.
-    fn rule_peers(&self, policy: &Policy, rule: &Rule) -> (PodSet, AddressSet) {
+    fn rule_peers(&self, policy: &Policy, rule: &Rule, among: Among<'_>) -> (PodSet, AddressSet) {
         let Some(peers) = &rule.peers else {
-            return (self.pod_peers(), AddressSet::all());
+            let pods = match among {
+                Among::All => self.pod_peers(),
+                Among::Pods(_) => (among.pods(self))
+                    .filter(|&id| !self.infos[id].by_address)
+                    .collect(),
+            };
+            return (pods, AddressSet::all());
         };
         let mut pods = Vec::new();
         let mut addresses = AddressSet::empty();
         for peer in peers {
             match peer {
+                PeerMatch::Pods {
+                    namespaces,
+                    pods: selector,
+                } if matches!(among, Among::Pods(_)) => {
+                    pods.extend(among.pods(self).filter(|&id| {
+                        let info = &self.infos[id];
+                        let namespace = match namespaces {
+                            Namespaces::Own => info.namespace == policy.namespace,
+                            Namespaces::All => true,
+                            Namespaces::Set(set) => set.contains(info.namespace),
+                        };
+                        namespace && !info.by_address && selector.matches(&info.labels)
+                    }));
+                }
                 PeerMatch::Pods {
                     namespaces,
                     pods: selector,
@@ -341,13 +383,43 @@ impl Index {
                 }
                 PeerMatch::Block(block) => {
                     let set = AddressSet::block(&block.cidr, &block.except);
-                    let (more, set) = self.block_peers(self.behaviour.ip_block, set);
+                    let (more, set) = self.block_peers(self.behaviour.ip_block, set, among);
                     pods.extend(more);
                     addresses = addresses.union(&set);
                 }
             }
         }
         (pods.into_iter().collect(), addresses)
+    }
+}
+
+/// The pods a set computed for a universe of connections may hold: every pod, or when the
+/// universe has few pods, those (the rest is cut away after).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Among<'a> {
+    /// Every pod.
+    All,
+    /// These, by id.
+    Pods(&'a [(PodId, PortSet)]),
+}
+
+impl<'a> Among<'a> {
+    /// The pods of `within`, when it has few; every pod otherwise.
+    pub(crate) fn of(index: &Index, within: Option<&'a Space>) -> Self {
+        match within {
+            Some(within) if within.pod_parts().len() * 8 < index.pods.len() => {
+                Among::Pods(within.pod_parts())
+            }
+            _ => Among::All,
+        }
+    }
+
+    /// The pods, by id.
+    pub(crate) fn pods(self, index: &Index) -> Box<dyn Iterator<Item = PodId> + 'a> {
+        match self {
+            Among::All => Box::new(0..index.pods.len()),
+            Among::Pods(parts) => Box::new(parts.iter().map(|(id, _)| *id)),
+        }
     }
 }
 

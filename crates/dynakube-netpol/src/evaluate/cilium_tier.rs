@@ -242,6 +242,12 @@ impl Namespaced for CiliumTier {
         self.evaluator.node_ports(direction, node, pod)
     }
 
+    fn node_label_keys(&self) -> std::collections::BTreeSet<String> {
+        (self.evaluator.node_label_keys().into_iter())
+            .map(String::from)
+            .collect()
+    }
+
     /// Cilium's decision on the side, with the NetworkPolicies' (`cilium::combine`): `None`
     /// when no rule puts the subject into default deny and none denies (the next tier decides)
     /// or the subject is no endpoint of Cilium's.

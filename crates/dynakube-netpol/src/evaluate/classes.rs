@@ -129,8 +129,7 @@ impl Index {
                 self.node_ips.contains(address) || self.unlisted_nodes.contains(*address)
             }
         };
-        self.namespaced.is_some()
-            && (others.any(host) || super::cilium_tier::dns_in_host_network(&self.pods))
+        self.namespaced.is_some() && (others.any(host) || self.dns_in_host_network)
     }
 
     /// The key of `end`, with the node of a pod when `node` (see [`Index::node_matters`]).
@@ -148,6 +147,108 @@ impl Index {
             ConnectionEnd::Ip(address) => EndKey::Ip(*address),
             ConnectionEnd::Node(id) => EndKey::Node(*id),
         }
+    }
+}
+
+/// What makes a node's class: its labels that rules look at, the ClusterNetworkPolicy `nodes`
+/// peers that hold it, and whether kube-apiserver serves on it.
+type NodeClassKey<'a> = (Vec<(&'a str, &'a str)>, Vec<u32>, bool);
+
+/// How far the node of a pod matters to what the policies admit of its connections with the
+/// ends that are neither on its node nor on the node of the pod it is compared with (see
+/// [`Index::node_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum NodeKey<'a> {
+    /// Not at all.
+    Anywhere,
+    /// A pod in the host network is its node's host to Cilium: nodes of one class (see
+    /// [`Index::node_key`]) are alike.
+    Like(u32),
+    /// Pods on other nodes are told apart (by node name; `None`: no node known).
+    On(Option<&'a str>),
+}
+
+impl Index {
+    /// What of the node of pod `id` two pods of one class must share to be admitted alike
+    /// everything that is on neither of their nodes: what `verify` computes once for the
+    /// pods of a DaemonSet, and again for each pod only over its node's neighbourhood.
+    ///
+    /// Where only NetworkPolicies and ClusterNetworkPolicies take part, a pod's node never
+    /// matters. On Cilium, a node is `host` to the pods on it and `remote-node` to the others
+    /// (`cilium/identity.rs`), so a pod's node changes how the ends on its node (their
+    /// addresses, the pods in their host network, and for a pod in the host network every pod
+    /// on it) are seen, and nothing else, with two exceptions:
+    ///
+    /// - a pod in the host network is its node's host, which rules select by the node's labels
+    ///   (host policies, `toNodes`, ClusterNetworkPolicy `nodes`) and by whether
+    ///   kube-apiserver serves on it; where address blocks match nodes, by its addresses too;
+    /// - where the cluster DNS runs in the host network, what a pod may look up depends on
+    ///   whether the DNS server is on its node.
+    pub(crate) fn node_key(&self, id: PodId) -> NodeKey<'_> {
+        let pod = &self.pods[id];
+        let Some(dialect) = &self.namespaced else {
+            return NodeKey::Anywhere;
+        };
+        let exact = NodeKey::On(pod.node.as_deref());
+        if self.dns_in_host_network {
+            return exact;
+        }
+        if !pod.host_network {
+            return NodeKey::Anywhere;
+        }
+        if self.behaviour.ip_block.nodes || self.behaviour.networks.nodes {
+            return exact;
+        }
+        match pod.node.as_deref().and_then(|name| self.node_id(name)) {
+            Some(node) => NodeKey::Like(self.node_classes(dialect.as_ref())[node]),
+            None => exact,
+        }
+    }
+
+    /// The class of every node: its labels of the keys Cilium's rules look at, the
+    /// ClusterNetworkPolicy `nodes` peers that hold it, and whether kube-apiserver serves on
+    /// it.
+    fn node_classes(&self, dialect: &dyn super::tiers::Namespaced) -> &[u32] {
+        self.node_classes.get_or_init(|| {
+            let keys = dialect.node_label_keys();
+            let by_address: HashMap<IpAddr, NodeId> = (self.nodes.iter().enumerate())
+                .flat_map(|(id, node)| node.addresses.iter().map(move |ip| (*ip, id)))
+                .collect();
+            let mut peers: Vec<Vec<u32>> = vec![Vec::new(); self.nodes.len()];
+            let nodes_peers = (self.cluster.iter())
+                .flat_map(|policy| policy.ingress.iter().chain(&policy.egress))
+                .filter_map(|rule| match &rule.matches {
+                    super::cnp::Matches::Peers(peers, _) => Some(peers),
+                    _ => None,
+                })
+                .flatten()
+                .filter_map(|peer| match peer {
+                    super::cnp::Peer::Nodes(addresses) => Some(addresses),
+                    _ => None,
+                });
+            for (number, addresses) in nodes_peers.enumerate() {
+                let number = u32::try_from(number).unwrap_or(u32::MAX);
+                for ip in addresses {
+                    if let Some(&node) = by_address.get(ip)
+                        && peers[node].last() != Some(&number)
+                    {
+                        peers[node].push(number);
+                    }
+                }
+            }
+            let mut classes: HashMap<NodeClassKey<'_>, u32> = HashMap::new();
+            (self.nodes.iter().zip(peers))
+                .map(|(node, peers)| {
+                    let labels: Vec<(&str, &str)> = (node.labels.iter())
+                        .filter(|(key, _)| keys.contains(key.as_str()))
+                        .map(|(key, value)| (key.as_str(), value.as_str()))
+                        .collect();
+                    let api = (node.addresses.iter()).any(|ip| self.api_server.contains(ip));
+                    let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
+                    *classes.entry((labels, peers, api)).or_insert(next)
+                })
+                .collect()
+        })
     }
 }
 

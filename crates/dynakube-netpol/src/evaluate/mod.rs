@@ -147,7 +147,7 @@ use crate::matrix::{Direction, Protocol};
 use crate::values::Cidr;
 
 pub(crate) use self::admitted::{Admits, RuleRef};
-pub(crate) use self::classes::EndKey;
+pub(crate) use self::classes::{EndKey, NodeKey};
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
 pub use self::read::{PolicyFiles, read_cluster, read_cluster_file, read_policies};
@@ -468,6 +468,10 @@ pub struct Index {
     namespace_tiers: Vec<NamespaceTiers>,
     /// The addresses of nodes and of the pods seen by their addresses.
     node_ips: HashSet<IpAddr>,
+    /// The same addresses as a set, with those that stand for nodes the cluster does not list.
+    node_set: AddressSet,
+    /// Whether the cluster DNS runs in the host network (see `cilium_tier`).
+    dns_in_host_network: bool,
     /// The addresses that stand for nodes the cluster does not list ([`Cluster::node_blocks`]
     /// less the listed nodes' addresses).
     unlisted_nodes: AddressSet,
@@ -483,6 +487,8 @@ pub struct Index {
     namespaced: Option<Arc<dyn Namespaced>>,
     /// The class of every pod (see `classes`), worked out on first use.
     classes: std::sync::OnceLock<Vec<u32>>,
+    /// The class of every node (see `classes`), worked out on first use.
+    node_classes: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Index {
@@ -625,6 +631,8 @@ impl Index {
         let unlisted_nodes = unlisted_nodes(&node_blocks, &node_ips);
         Ok(Index {
             namespaces,
+            // Before the pods move.
+            dns_in_host_network: cilium_tier::dns_in_host_network(&pods),
             pods: pods.into(),
             nodes,
             pod_ids,
@@ -634,6 +642,7 @@ impl Index {
             policies: compiled,
             cluster,
             namespace_tiers,
+            node_set: AddressSet::addresses(node_ips.iter().copied()).union(&unlisted_nodes),
             node_ips,
             unlisted_nodes,
             pod_ips,
@@ -642,6 +651,7 @@ impl Index {
             behaviour,
             namespaced: None,
             classes: std::sync::OnceLock::new(),
+            node_classes: std::sync::OnceLock::new(),
         })
     }
 

@@ -86,6 +86,10 @@ pub(crate) trait Namespaced: fmt::Debug + Send + Sync {
     fn node_ports(&self, direction: Direction, node: Option<NodeId>, pod: PodId)
     -> Option<PortSet>;
 
+    /// The keys of the node labels that the dialect's rules look at: nodes whose labels agree
+    /// on them are alike to it.
+    fn node_label_keys(&self) -> std::collections::BTreeSet<String>;
+
     /// Decides the NetworkPolicy tier of the `direction` side of `subject` (the source for
     /// egress, the destination for ingress), whose other end is `peer`, given what the
     /// NetworkPolicies alone decide there (`network_policy`: their side and the policies and

@@ -63,8 +63,8 @@ pub(super) static UNLISTED: Node = Node {
 /// A peer as the rules of a subject see it.
 #[derive(Debug, Clone)]
 pub(super) struct Peer<'a> {
-    /// Its identity labels.
-    pub(super) labels: Labels,
+    /// Its identity labels (an endpoint's, worked out once).
+    pub(super) labels: std::borrow::Cow<'a, Labels>,
     /// The addresses CIDR rules may match (none for endpoints).
     pub(super) cidr_addresses: Vec<IpAddr>,
     /// Its node, when it is a host, for `fromNodes`/`toNodes`.
@@ -151,8 +151,13 @@ impl Evaluator {
     /// The peer `who` as seen from a subject on node `local`.
     pub(super) fn peer<'a>(&'a self, who: Who<'a>, local: Option<usize>) -> Peer<'a> {
         match who {
-            Who::Endpoint(_, pod) => Peer {
-                labels: self.endpoint_labels(pod),
+            Who::Endpoint(id, pod) => Peer {
+                labels: match self.endpoint_labels.get(id) {
+                    Some(cached) if std::ptr::eq(pod, &self.cluster.pods[id]) => {
+                        std::borrow::Cow::Borrowed(cached.get_or_init(|| self.endpoint_labels(pod)))
+                    }
+                    _ => std::borrow::Cow::Owned(self.endpoint_labels(pod)),
+                },
                 cidr_addresses: Vec::new(),
                 node: None,
                 name: None,
@@ -168,7 +173,7 @@ impl Evaluator {
                     out.push(Label::reserved("kube-apiserver"));
                 }
                 Peer {
-                    labels: Labels(out),
+                    labels: std::borrow::Cow::Owned(Labels(out)),
                     cidr_addresses: if self.options.cidr_match_nodes {
                         addresses.to_vec()
                     } else {
@@ -184,7 +189,7 @@ impl Evaluator {
                     out.push(Label::reserved("kube-apiserver"));
                 }
                 Peer {
-                    labels: Labels(out),
+                    labels: std::borrow::Cow::Owned(Labels(out)),
                     cidr_addresses: if self.options.cidr_match_nodes {
                         vec![ip]
                     } else {
@@ -200,7 +205,7 @@ impl Evaluator {
                     out.push(Label::reserved("kube-apiserver"));
                 }
                 Peer {
-                    labels: Labels(out),
+                    labels: std::borrow::Cow::Owned(Labels(out)),
                     cidr_addresses: vec![ip],
                     node: None,
                     name,

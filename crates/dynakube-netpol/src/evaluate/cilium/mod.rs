@@ -72,6 +72,7 @@ pub(crate) use self::decide::combine;
 pub(crate) use self::fqdn::Patterns;
 pub(crate) use self::read::{API_VERSION, kind_of, policy, read_policies};
 use crate::evaluate::ContainerPort;
+use crate::evaluate::sets::Names;
 
 /// Choices the Cilium agent's configuration makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,6 +259,20 @@ impl Verdict {
     }
 }
 
+/// What endpoints may look up, by the rules selecting them (policy and rule numbers) and the
+/// node where it matters. A copy starts empty.
+#[derive(Debug, Default)]
+struct Lookups(std::sync::Mutex<HashMap<LookupKey, Names>>);
+
+/// The rules selecting an endpoint (policy and rule numbers), and its node where it matters.
+type LookupKey = (Vec<(usize, usize)>, Option<usize>);
+
+impl Clone for Lookups {
+    fn clone(&self) -> Self {
+        Lookups::default()
+    }
+}
+
 /// Compiled policies and the cluster they apply to.
 #[derive(Debug, Clone)]
 pub(crate) struct Evaluator {
@@ -272,6 +287,13 @@ pub(crate) struct Evaluator {
     rules: Rules,
     /// The rules selecting each pod, by policy and rule number, found on first use.
     selecting: Vec<OnceLock<Vec<(u32, u32)>>>,
+    /// The addresses in classes no rule tells apart (see `sets.rs`), worked out on first use.
+    partition: OnceLock<sets::Partition>,
+    /// The identity labels of each endpoint, by pod, worked out on first use.
+    endpoint_labels: Vec<OnceLock<labels::Labels>>,
+    /// What endpoints may look up through the DNS proxy, by the rules selecting them (and
+    /// their node, where a DNS server is a node's host), worked out on first use.
+    lookups: Lookups,
 }
 
 /// The rules of the policies by what they may select, each list in the order of the policies
@@ -336,7 +358,40 @@ impl Evaluator {
             nodes,
             node_addresses,
             selecting: std::iter::repeat_with(OnceLock::new).take(pods).collect(),
+            partition: OnceLock::new(),
+            endpoint_labels: std::iter::repeat_with(OnceLock::new).take(pods).collect(),
+            lookups: Lookups::default(),
         }
+    }
+
+    /// The keys of the node labels that some rule looks at: those of host policies'
+    /// `nodeSelector`s and of `toNodes`/`fromNodes` peers. Two nodes whose labels agree on
+    /// these are selected alike by every rule.
+    pub(crate) fn node_label_keys(&self) -> std::collections::BTreeSet<&str> {
+        let mut selectors: Vec<&labels::Selector> = Vec::new();
+        for rule in self.policies.iter().flat_map(|policy| &policy.rules) {
+            if let compile::Subject::Nodes(selector) = &rule.subject {
+                selectors.push(selector);
+            }
+            let lists = [
+                &rule.ingress,
+                &rule.ingress_deny,
+                &rule.egress,
+                &rule.egress_deny,
+            ];
+            for item in lists.into_iter().flatten() {
+                if let compile::Peers::Any(peers) = &item.peers {
+                    selectors.extend(peers.iter().filter_map(|peer| match peer {
+                        compile::Peer::Nodes(selector) => Some(selector),
+                        _ => None,
+                    }));
+                }
+            }
+        }
+        (selectors.into_iter())
+            .flat_map(|selector| &selector.requirements)
+            .map(|requirement| requirement.key().name.as_str())
+            .collect()
     }
 
     /// The cluster.

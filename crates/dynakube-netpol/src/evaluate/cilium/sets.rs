@@ -43,6 +43,20 @@ pub(crate) struct SideSets {
     pub(crate) default_deny: bool,
 }
 
+/// The addresses of the cluster in classes no rule tells apart, whoever asks.
+#[derive(Debug, Clone)]
+pub(super) struct Partition {
+    /// Each node's addresses (an address two nodes list is the first's).
+    nodes: Vec<(usize, AddressSet)>,
+    /// kube-apiserver's addresses that no node has, and whether each is outside the cluster
+    /// (not in a node block).
+    api: Vec<(IpAddr, bool)>,
+    /// The addresses of the node blocks that no node has, less kube-apiserver's.
+    unlisted: AddressSet,
+    /// Every other address.
+    world: AddressSet,
+}
+
 /// The peers asked about, as Cilium sees them from one subject.
 struct Classes<'a> {
     /// The pods, each with its identity and named ports.
@@ -183,7 +197,38 @@ impl Evaluator {
         }
     }
 
-    /// The peers of `within` as `me` sees them.
+    /// The addresses in classes no rule tells apart, worked out once.
+    fn partition(&self) -> &Partition {
+        self.partition.get_or_init(|| {
+            let mut on_nodes = AddressSet::empty();
+            let mut nodes = Vec::new();
+            for (number, node) in self.cluster().nodes.iter().enumerate() {
+                // An address two nodes list is the first's.
+                let own = AddressSet::addresses(
+                    (node.addresses.iter().copied()).filter(|a| !on_nodes.contains(*a)),
+                );
+                on_nodes = on_nodes.union(&own);
+                nodes.push((number, own));
+            }
+            let blocks = &self.cluster().node_blocks;
+            let api: Vec<(IpAddr, bool)> = (self.cluster().api_server.iter())
+                .filter(|ip| !on_nodes.contains(**ip))
+                .map(|&ip| (ip, !blocks.contains(ip)))
+                .collect();
+            let api_addresses = AddressSet::addresses(api.iter().map(|(ip, _)| *ip));
+            Partition {
+                unlisted: blocks.difference(&on_nodes).difference(&api_addresses),
+                world: (AddressSet::all().difference(&on_nodes))
+                    .difference(blocks)
+                    .difference(&api_addresses),
+                nodes,
+                api,
+            }
+        })
+    }
+
+    /// The peers of `within` as `me` sees them. Only the nodes with an address in `within`
+    /// are asked about: the others have nothing to add.
     fn classes<'a>(&'a self, me: Who<'a>, within: &Space) -> Classes<'a> {
         let local = self.node_of(me);
         let pods = within
@@ -194,50 +239,47 @@ impl Evaluator {
                 (*id, self.peer(who, local), named_ports(who))
             })
             .collect();
-        let mut on_nodes = AddressSet::empty();
-        let mut nodes = Vec::new();
-        for (number, node) in self.cluster().nodes.iter().enumerate() {
-            let own = AddressSet::addresses(node.addresses.iter().copied()).difference(&on_nodes);
-            on_nodes = on_nodes.union(&own);
-            nodes.push((number, own, self.peer(Who::Host(Some(number)), local)));
-        }
-        let blocks = &self.cluster().node_blocks;
-        let api: Vec<(IpAddr, Peer<'a>, bool)> = self
-            .cluster()
-            .api_server
-            .iter()
-            .filter(|ip| !on_nodes.contains(**ip))
-            .map(|&ip| {
-                let (who, outside) = if blocks.contains(ip) {
-                    (Who::Unlisted(ip), false)
+        let partition = self.partition();
+        let addresses = within.has_addresses();
+        let asked = if addresses {
+            (within.address_parts().iter())
+                .chain(within.named_parts().flat_map(|(_, parts)| parts))
+                .fold(AddressSet::empty(), |all, (set, _)| all.union(set))
+        } else {
+            AddressSet::empty()
+        };
+        let nodes = (partition.nodes.iter())
+            .filter(|(_, own)| addresses && !own.intersection(&asked).is_empty())
+            .map(|(number, own)| {
+                let peer = self.peer(Who::Host(Some(*number)), local);
+                (*number, own.clone(), peer)
+            })
+            .collect();
+        let api = (partition.api.iter())
+            .map(|&(ip, outside)| {
+                let who = if outside {
+                    Who::Outside(ip, None)
                 } else {
-                    (Who::Outside(ip, None), true)
+                    Who::Unlisted(ip)
                 };
                 (ip, self.peer(who, local), outside)
             })
             .collect();
-        let api_addresses = AddressSet::addresses(api.iter().map(|(ip, _, _)| *ip));
-        let unlisted = blocks.difference(&on_nodes).difference(&api_addresses);
-        let world = AddressSet::all()
-            .difference(&on_nodes)
-            .difference(blocks)
-            .difference(&api_addresses);
-        let unlisted_peer = Peer {
-            labels: Labels(vec![Label::reserved("remote-node")]),
-            cidr_addresses: Vec::new(),
-            node: Some(&UNLISTED),
-            name: None,
-        };
         Classes {
             pods,
-            addresses: within.has_addresses(),
+            addresses,
             nodes,
-            unlisted,
-            unlisted_peer,
+            unlisted: partition.unlisted.clone(),
+            unlisted_peer: Peer {
+                labels: std::borrow::Cow::Owned(Labels(vec![Label::reserved("remote-node")])),
+                cidr_addresses: Vec::new(),
+                node: Some(&UNLISTED),
+                name: None,
+            },
             api,
-            world,
+            world: partition.world.clone(),
             world_peer: Peer {
-                labels: Labels(vec![Label::reserved("world")]),
+                labels: std::borrow::Cow::Owned(Labels(vec![Label::reserved("world")])),
                 cidr_addresses: Vec::new(),
                 node: None,
                 name: None,
@@ -425,6 +467,42 @@ impl Evaluator {
     /// The names `me` may look up through Cilium's DNS proxy: the set that
     /// `Evaluator::lookup_allowed` tests one name against, server by server.
     pub(super) fn lookup_names(&self, me: Who<'_>, selecting: &Selecting<'_>) -> Names {
+        // What the rules selecting `me` let it look up depends on `me` only through those
+        // rules and, where a DNS server is a node's host, its node: asked once for each.
+        let on_hosts =
+            (self.cluster().dns.iter()).any(|s| matches!(self.who(&s.end), Who::Host(_)));
+        let key = (
+            (selecting.iter())
+                .map(|(policy, rule)| {
+                    let rules = &self.policies()[*policy].rules;
+                    (
+                        *policy,
+                        rules
+                            .iter()
+                            .position(|r| std::ptr::eq(r, *rule))
+                            .unwrap_or(usize::MAX),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            on_hosts.then(|| self.node_of(me)).flatten(),
+        );
+        let lookups = &self.lookups.0;
+        if let Some(names) = lookups
+            .lock()
+            .ok()
+            .and_then(|known| known.get(&key).cloned())
+        {
+            return names;
+        }
+        let names = self.lookup_names_of(me, selecting);
+        if let Ok(mut known) = lookups.lock() {
+            known.insert(key, names.clone());
+        }
+        names
+    }
+
+    /// [`Evaluator::lookup_names`], worked out.
+    fn lookup_names_of(&self, me: Who<'_>, selecting: &Selecting<'_>) -> Names {
         let requires: Vec<&Selector> = selecting
             .iter()
             .flat_map(|(_, rule)| requires(rule, Direction::Egress))

@@ -13,7 +13,7 @@
 
 use super::compile::{Matches, Peer, Rule};
 use crate::evaluate::RuleRef;
-use crate::evaluate::admitted::ports_set;
+use crate::evaluate::admitted::{Among, ports_set};
 use crate::evaluate::compile::Namespaces;
 use crate::evaluate::decision::Dialect;
 use crate::evaluate::sets::{AddressSet, Names, PodSet, Space};
@@ -27,7 +27,12 @@ pub(crate) type Allowed = Vec<(Option<RuleRef>, Space)>;
 
 impl Index {
     /// What `rule` (a ClusterNetworkPolicy rule) matches on the `direction` side of `subject`.
-    fn cluster_rule_space(&self, rule: &Rule, direction: Direction, subject: &PodInfo) -> Space {
+    fn cluster_rule_space(
+        &self,
+        rule: &Rule,
+        direction: Direction,
+        (subject, among): (&PodInfo, Among<'_>),
+    ) -> Space {
         let (peers, ports) = match &rule.matches {
             Matches::Nothing => return Space::empty(),
             Matches::Everything => return self.everything(),
@@ -37,6 +42,20 @@ impl Index {
         let mut addresses = AddressSet::empty();
         for peer in peers {
             match peer {
+                Peer::Pods {
+                    namespaces,
+                    pods: selector,
+                } if matches!(among, Among::Pods(_)) => {
+                    pods.extend(among.pods(self).filter(|&id| {
+                        let info = &self.infos[id];
+                        let namespace = match namespaces {
+                            Namespaces::Own => false,
+                            Namespaces::All => true,
+                            Namespaces::Set(set) => set.contains(info.namespace),
+                        };
+                        namespace && !info.by_address && selector.matches(&info.labels)
+                    }));
+                }
                 Peer::Pods {
                     namespaces,
                     pods: selector,
@@ -58,7 +77,7 @@ impl Index {
                 Peer::Networks(nets) => {
                     for net in nets {
                         let (more, set) =
-                            self.block_peers(self.behaviour.networks, AddressSet::net(net));
+                            self.block_peers(self.behaviour.networks, AddressSet::net(net), among);
                         pods.extend(more);
                         addresses = addresses.union(&set);
                     }
@@ -111,11 +130,14 @@ impl Index {
         universe: Space,
     ) -> Allowed {
         let info = &self.infos[id];
+        // A universe of few pods: the rules' sets are computed of its pods only.
+        let few = (universe.pod_parts().len() * 8 < self.pods.len())
+            .then(|| universe.pod_parts().to_vec());
+        let among = few.as_deref().map_or(Among::All, Among::Pods);
         let mut allowed = Allowed::new();
         let (mut rest, passed) = self.tier_sets(
             &self.tier_subjects(Tier::Admin, info),
-            direction,
-            info,
+            (direction, info, among),
             universe,
             &mut allowed,
         );
@@ -131,7 +153,7 @@ impl Index {
         for &number in isolating {
             let policy = &self.policies[number as usize];
             for (index, rule) in rules_of(policy, direction).iter().enumerate() {
-                let space = self.rule_space(policy, rule, direction, info);
+                let space = self.rule_space(policy, rule, direction, (info, among));
                 let reference = RuleRef::new(
                     Dialect::Kubernetes,
                     policy.reference.to_string(),
@@ -156,7 +178,8 @@ impl Index {
             return allowed;
         }
         let baseline = self.tier_subjects(Tier::Baseline, info);
-        let (rest, passed) = self.tier_sets(&baseline, direction, info, rest, &mut allowed);
+        let (rest, passed) =
+            self.tier_sets(&baseline, (direction, info, among), rest, &mut allowed);
         let rest = rest.union(&passed);
         if !rest.is_empty() {
             allowed.push((None, rest));
@@ -169,8 +192,7 @@ impl Index {
     fn tier_sets(
         &self,
         list: &[u32],
-        direction: Direction,
-        info: &PodInfo,
+        (direction, info, among): (Direction, &PodInfo, Among<'_>),
         mut rest: Space,
         allowed: &mut Allowed,
     ) -> (Space, Space) {
@@ -193,7 +215,7 @@ impl Index {
                 let mut open = rest.clone();
                 for (index, rule) in rules.iter().enumerate() {
                     let part = self
-                        .cluster_rule_space(rule, direction, info)
+                        .cluster_rule_space(rule, direction, (info, among))
                         .intersection(&open);
                     if part.is_empty() {
                         continue;

@@ -256,7 +256,7 @@ fn union(rules: &[(Option<RuleRef>, Space)]) -> Space {
 /// The diff as sets: for every group of Dynatrace pods and direction.
 fn exactly(diff: &mut Diff, matrix: &Matrix, (old, new): (&Index, &Index), places: &Places<'_>) {
     let members = extras::members(matrix, places);
-    let groups = extras::dynatrace_groups(matrix, new, places);
+    let groups = extras::dynatrace_groups(matrix, new, places, false);
     // Connections from Dynatrace pods are reported with their egress.
     let dynatrace = Space::pods((groups.iter().flatten()).map(|&id| (id, PortSet::all())));
     let workloads = workloads(matrix, places);
