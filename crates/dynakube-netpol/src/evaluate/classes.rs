@@ -205,6 +205,18 @@ impl Index {
         }
     }
 
+    /// The class of node `node` (see [`Index::node_key`]), where the plugin's own policies
+    /// take part.
+    pub(crate) fn node_class(&self, node: NodeId) -> Option<u32> {
+        let dialect = self.namespaced.as_ref()?;
+        Some(self.node_classes(dialect.as_ref())[node])
+    }
+
+    /// Whether address blocks (`ipBlock`s, `networks`) match node addresses on this plugin.
+    pub(crate) fn blocks_match_nodes(&self) -> bool {
+        self.behaviour.ip_block.nodes || self.behaviour.networks.nodes
+    }
+
     /// The class of every node: its labels of the keys Cilium's rules look at, the
     /// ClusterNetworkPolicy `nodes` peers that hold it, and whether kube-apiserver serves on
     /// it.

@@ -37,6 +37,7 @@ use crate::values::{Host, HostPattern};
 pub(super) fn extras(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Extra> {
     let members = members(matrix, places);
     let near = Neighbourhoods::new(index);
+    let classes = PodClasses::new(index);
     let mut found = Vec::new();
     for group in dynatrace_groups(matrix, index, places, true) {
         for direction in [Direction::Egress, Direction::Ingress] {
@@ -46,6 +47,7 @@ pub(super) fn extras(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec
                 places,
                 members: &members,
                 near: &near,
+                classes: &classes,
             };
             found.extend(beyond(&context, &group, direction));
         }
@@ -61,6 +63,51 @@ struct Context<'a> {
     places: &'a Places<'a>,
     members: &'a AllMembers<'a>,
     near: &'a Neighbourhoods,
+    classes: &'a PodClasses,
+}
+
+/// The pods seen as pods, by the class of pods the evaluator cannot tell apart
+/// (`evaluate/classes.rs`).
+struct PodClasses {
+    /// The members of each class, by id.
+    members: Vec<Vec<PodId>>,
+    /// The class of each pod seen as a pod, by id.
+    class: Vec<Option<usize>>,
+}
+
+impl PodClasses {
+    fn new(index: &Index) -> Self {
+        let mut numbers: HashMap<EndKey, usize> = HashMap::new();
+        let mut members: Vec<Vec<PodId>> = Vec::new();
+        let mut class = vec![None; index.pods().len()];
+        for id in index.pod_peers().iter() {
+            let key = index.end_key(&ConnectionEnd::Pod(id), false);
+            let next = members.len();
+            let number = *numbers.entry(key).or_insert(next);
+            if number == next {
+                members.push(Vec::new());
+            }
+            members[number].push(id);
+            class[id] = Some(number);
+        }
+        PodClasses { members, class }
+    }
+
+    /// A pod of each class, other than `subject` (which a pod's side sees as itself).
+    fn representatives(&self, subject: PodId) -> PodSet {
+        (self.members.iter())
+            .filter_map(|members| members.iter().copied().find(|&id| id != subject))
+            .collect()
+    }
+
+    /// `space`, of representatives, with every pod of each representative's class.
+    fn expand(&self, space: &Space) -> Space {
+        let pods = (space.pod_parts().iter()).flat_map(|(id, ports)| {
+            let members = self.class[*id].map_or(&[][..], |class| &self.members[class]);
+            members.iter().map(move |&member| (member, ports.clone()))
+        });
+        space.with_pods(pods)
+    }
 }
 
 /// The pods on each node and each node's addresses, to find the neighbourhood of nodes.
@@ -72,6 +119,9 @@ struct Neighbourhoods {
     addresses: Vec<AddressSet>,
     /// Each node's addresses (an address two nodes list is the first's).
     own: Vec<Vec<IpAddr>>,
+    /// Whether pods in the host network are seen as pods (`HostNetwork::Pod`), which Cilium
+    /// sees as their node's host all the same.
+    host_pods_as_pods: bool,
 }
 
 impl Neighbourhoods {
@@ -82,6 +132,8 @@ impl Neighbourhoods {
             .map(|ips| AddressSet::addresses(ips.iter().copied()))
             .collect();
         let peers = index.pod_peers();
+        let host_pods_as_pods = (index.pods().iter().enumerate())
+            .any(|(id, pod)| pod.host_network && peers.contains(id));
         for (id, pod) in index.pods().iter().enumerate() {
             let Some(node) = node_of(index, id) else {
                 continue;
@@ -97,7 +149,13 @@ impl Neighbourhoods {
             pods,
             addresses,
             own,
+            host_pods_as_pods,
         }
+    }
+
+    /// The addresses of node `node` (an address two nodes list is the first's).
+    fn own_addresses(&self, node: NodeId) -> AddressSet {
+        AddressSet::addresses(self.own[node].iter().copied())
     }
 
     /// Everything on the nodes `nodes`, and the pods `pods`, on every port.
@@ -205,7 +263,24 @@ pub(super) fn dynatrace_groups(
 fn beyond(context: &Context<'_>, group: &[PodId], direction: Direction) -> Vec<Extra> {
     let Context { index, .. } = *context;
     let pod = group[0];
-    let Some(rules) = admitted(index, pod, direction, None) else {
+    // Where the pod's side cannot tell apart the pods of a class, one of each is asked.
+    let alike = !index.has_namespaced_dialect() || Endpoints::hold(context, pod);
+    let rules = if alike {
+        let classes = context.classes;
+        let universe = Space::product(
+            &classes.representatives(pod),
+            AddressSet::all(),
+            &PortSet::all(),
+        );
+        admitted(index, pod, direction, Some(&universe)).map(|rules| {
+            (rules.into_iter())
+                .map(|(rule, space)| (rule, classes.expand(&space)))
+                .collect::<Vec<_>>()
+        })
+    } else {
+        admitted(index, pod, direction, None)
+    };
+    let Some(rules) = rules else {
         return Vec::new();
     };
     let needed = needed(context, pod, direction);
@@ -224,6 +299,14 @@ fn beyond(context: &Context<'_>, group: &[PodId], direction: Direction) -> Vec<E
     if !index.has_namespaced_dialect() {
         // Nothing tells the pods of the group apart.
         alike.insert(as_group_sees(first, pod, group), group.to_vec());
+    } else if let Some(mut endpoints) = Endpoints::new(context, group, direction, &needed) {
+        let seen = as_group_sees(first, pod, group);
+        for &id in group {
+            alike
+                .entry(endpoints.rests(id, &seen))
+                .or_default()
+                .push(id);
+        }
     } else {
         let home = node_of(index, pod);
         (alike.entry(as_group_sees(first.clone(), pod, group)))
@@ -259,6 +342,188 @@ fn beyond(context: &Context<'_>, group: &[PodId], direction: Direction) -> Vec<E
 
 /// What each rule admits beyond the matrix, by rule.
 type Rests = BTreeMap<Option<RuleRef>, Space>;
+
+/// A group of endpoints (pods outside the host network, seen as pods) on several nodes, where
+/// nothing but the addresses of a pod's own node depends on its node: Cilium sees every other
+/// end alike from any node (an endpoint by its identity, a node's host as `remote-node`), and
+/// the other end sees the pod by its identity. So a pod of the group admits what the first
+/// does, but for the addresses of its own node (`host` to it) and of the first's node
+/// (`remote-node` to it); and what a pod admits of its own node's addresses is the same on
+/// every node of one class (same labels that rules look at, same host policies' answer) where
+/// the matrix needs the same of them, and is worked out once per class.
+struct Endpoints<'a> {
+    context: &'a Context<'a>,
+    direction: Direction,
+    needed: &'a Space,
+    /// The first pod's node.
+    home: Option<NodeId>,
+    /// What the pods on other nodes admit of the addresses of the first pod's node.
+    remote_home: Rests,
+    /// What a pod admits of its own node's addresses, on every port of a rule's, by node class,
+    /// the ports the node's host admits and what the matrix needs there; `None` where that
+    /// is not all or nothing of the node's addresses.
+    local: HashMap<LocalKey, Option<RulePorts>>,
+}
+
+/// Each rule's ports.
+type RulePorts = Vec<(Option<RuleRef>, PortSet)>;
+
+/// A node's class, the ports its host admits of the pod (none: every port) and the parts of
+/// what the matrix needs that hold its addresses.
+type LocalKey = (u32, Option<PortSet>, Vec<usize>);
+
+impl<'a> Endpoints<'a> {
+    /// The group `group` as endpoints, or `None` where the shortcut does not hold: pods in the
+    /// host network, address blocks that match node addresses (which tell a node's addresses
+    /// apart), pods in the host network seen as pods.
+    fn new(
+        context: &'a Context<'a>,
+        group: &[PodId],
+        direction: Direction,
+        needed: &'a Space,
+    ) -> Option<Self> {
+        let index = context.index;
+        let pod = group[0];
+        if !Endpoints::hold(context, pod) {
+            return None;
+        }
+        let home = node_of(index, pod);
+        let remote_home = match (home, group.iter().find(|&&id| node_of(index, id) != home)) {
+            (Some(home), Some(&other)) => {
+                let addresses = context.near.own_addresses(home);
+                let universe = Space::addresses(addresses, PortSet::all());
+                near_rests(context, (other, direction), (&universe, &[home]), needed)
+            }
+            _ => Rests::new(),
+        };
+        Some(Endpoints {
+            context,
+            direction,
+            needed,
+            home,
+            remote_home,
+            local: HashMap::new(),
+        })
+    }
+
+    /// Whether the pods of the group of `pod` are such endpoints.
+    fn hold(context: &Context<'_>, pod: PodId) -> bool {
+        let index = context.index;
+        !index.pods()[pod].host_network
+            && index.node_key(pod) == NodeKey::Anywhere
+            && !index.blocks_match_nodes()
+            && !context.near.host_pods_as_pods
+    }
+
+    /// What pod `id` of the group admits beyond the matrix, as the group reports it, given
+    /// the first pod's (`seen`).
+    fn rests(
+        &mut self,
+        id: PodId,
+        seen: &[(Option<RuleRef>, Space)],
+    ) -> Vec<(Option<RuleRef>, Space)> {
+        let node = node_of(self.context.index, id);
+        if node == self.home {
+            return seen.to_vec();
+        }
+        let near = &self.context.near;
+        let mut cut: Vec<IpAddr> = Vec::new();
+        for node in [self.home, node].into_iter().flatten() {
+            cut.extend(&near.own[node]);
+        }
+        let cut = Space::addresses(AddressSet::addresses(cut), PortSet::all());
+        let mut all: Rests = (seen.iter())
+            .map(|(rule, rest)| (rule.clone(), rest.difference(&cut)))
+            .collect();
+        let local = node.map(|node| self.local(id, node)).unwrap_or_default();
+        for (rule, rest) in self.remote_home.iter().chain(&local) {
+            let entry = all.entry(rule.clone()).or_default();
+            *entry = entry.union(rest);
+        }
+        all.into_iter()
+            .filter(|(_, rest)| !rest.is_empty())
+            .collect()
+    }
+
+    /// What pod `id` admits of the addresses of its node `node`.
+    fn local(&mut self, id: PodId, node: NodeId) -> Rests {
+        let index = self.context.index;
+        let addresses = self.context.near.own_addresses(node);
+        let opposite = match self.direction {
+            Direction::Egress => Direction::Ingress,
+            Direction::Ingress => Direction::Egress,
+        };
+        let key = (index.node_class(node))
+            .zip(needed_at(self.needed, &addresses))
+            .map(|(class, needed)| {
+                (
+                    class,
+                    index.node_admitted_ports(Some(node), opposite, id),
+                    needed,
+                )
+            });
+        if let Some(Some(ports)) = key.as_ref().and_then(|key| self.local.get(key)) {
+            return (ports.iter())
+                .map(|(rule, ports)| {
+                    (
+                        rule.clone(),
+                        Space::addresses(addresses.clone(), ports.clone()),
+                    )
+                })
+                .collect();
+        }
+        let universe = Space::addresses(addresses.clone(), PortSet::all());
+        let rests = near_rests(
+            self.context,
+            (id, self.direction),
+            (&universe, &[node]),
+            self.needed,
+        );
+        if let Some(key) = key {
+            self.local.insert(key, all_or_nothing(&rests, &addresses));
+        }
+        rests
+    }
+}
+
+/// Which parts of `needed` (address parts, then those looked up by name) hold the addresses
+/// `addresses`, by number, when each part holds all of them or none.
+fn needed_at(needed: &Space, addresses: &AddressSet) -> Option<Vec<usize>> {
+    let named = (needed.named_parts()).flat_map(|(_, parts)| parts);
+    let mut holding = Vec::new();
+    for (number, (set, _)) in needed.address_parts().iter().chain(named).enumerate() {
+        let common = set.intersection(addresses);
+        if common.is_empty() {
+            continue;
+        }
+        if &common != addresses {
+            return None;
+        }
+        holding.push(number);
+    }
+    Some(holding)
+}
+
+/// Each rule's ports, where each rule of `rests` admits all of `addresses` on them or
+/// nothing.
+fn all_or_nothing(
+    rests: &Rests,
+    addresses: &AddressSet,
+) -> Option<Vec<(Option<RuleRef>, PortSet)>> {
+    let mut all = Vec::new();
+    for (rule, rest) in rests {
+        if rest.is_empty() {
+            continue;
+        }
+        let parts = rest.address_parts();
+        let only = rest.pod_parts().is_empty() && rest.named_parts().next().is_none();
+        match parts {
+            [(set, ports)] if only && set == addresses => all.push((rule.clone(), ports.clone())),
+            _ => return None,
+        }
+    }
+    Some(all)
+}
 
 /// The rules of `rests` (pod `id`'s) that admit anything, as its group reports them: with
 /// `id` among its own peers on the ports it admits of the first other pod of `group` it
@@ -578,12 +843,14 @@ mod tests {
     fn pod_by_pod(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Extra> {
         let members = members(matrix, places);
         let near = Neighbourhoods::new(index);
+        let classes = PodClasses::new(index);
         let context = Context {
             matrix,
             index,
             places,
             members: &members,
             near: &near,
+            classes: &classes,
         };
         let mut found = Vec::new();
         for group in dynatrace_groups(matrix, index, places, true) {
@@ -650,8 +917,9 @@ spec:
 ";
 
     /// A generated cluster of a few nodes with policies of every dialect (host policies,
-    /// entities, denies) and the DynaKube's Cilium policies, on Cilium.
-    fn checked(seed: u64, cidr_match_nodes: bool) -> (usize, usize) {
+    /// entities, denies) and the DynaKube's Cilium policies, on `plugin` (without Cilium's
+    /// policies but on Cilium).
+    fn checked(seed: u64, plugin: NetworkPlugin, cidr_match_nodes: bool) -> (usize, usize) {
         let scale = Scale {
             nodes: 6,
             namespaces: 8,
@@ -669,9 +937,12 @@ spec:
         // Rules that tell a pod's own node from the others, for the CSI driver's pods (one on
         // every node), the ActiveGate's and the OneAgent's nodes (host policies).
         let policies = format!("{}---\n{NODE_RULES}", files["policies.yaml"]);
-        let policies = read_policies("policies.yaml", &policies, &limits).unwrap();
+        let mut policies = read_policies("policies.yaml", &policies, &limits).unwrap();
+        if plugin != NetworkPlugin::Cilium {
+            policies.cilium_policies.clear();
+        }
         let options = Options {
-            network_plugin: Some(NetworkPlugin::Cilium),
+            network_plugin: Some(plugin),
             cilium_cidr_match_nodes: cidr_match_nodes,
             ..Options::default()
         };
@@ -711,9 +982,12 @@ spec:
         let mut totals = (0, 0);
         for seed in 1..=3 {
             for cidr_match_nodes in [false, true] {
-                let (found, spread) = checked(seed, cidr_match_nodes);
+                let (found, spread) = checked(seed, NetworkPlugin::Cilium, cidr_match_nodes);
                 totals = (totals.0 + found, totals.1 + spread);
             }
+            // Without Cilium, pods are told apart by class only.
+            let (found, _) = checked(seed, NetworkPlugin::Calico, false);
+            assert!(found > 0, "seed {seed}");
         }
         // The comparison means something: there are extras, and groups across nodes (the
         // rules above admit each pod's own node differently from the others, so a group's

@@ -95,6 +95,16 @@ impl Space {
         }
     }
 
+    /// The connections of this set with addresses, and those with `pods` (each with its ports,
+    /// in any order) in place of its own with pods.
+    pub(crate) fn with_pods(&self, pods: impl IntoIterator<Item = (PodId, PortSet)>) -> Self {
+        Space {
+            addresses: self.addresses.clone(),
+            named: self.named.clone(),
+            ..Space::pods(pods)
+        }
+    }
+
     /// Whether the set has no connection.
     pub(crate) fn is_empty(&self) -> bool {
         self.pods.is_empty() && self.addresses.is_empty() && self.named.is_empty()
