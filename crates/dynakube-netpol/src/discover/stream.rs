@@ -13,6 +13,7 @@
 //! deeper; the caller then reads the text whole, and that reading's answer or error is the one
 //! given.
 
+use std::fmt::Write;
 use std::io::Read;
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -143,11 +144,14 @@ fn work<P: PodParts, T: Default>(
     visit: &Visit<P, T>,
 ) -> Result<Vec<(usize, T)>> {
     let mut parts = Vec::new();
+    // The location of each item, written over for the next one.
+    let mut at = location.join("items");
     for batch in batches {
         let mut part = T::default();
         for (i, range) in batch.items.iter().enumerate() {
             let raw = parse_raw::<P>(&batch.bytes[range.clone()]).map_err(|_| unread())?;
-            let at = location.join(&format!("items[{}]", batch.first + i));
+            at.field.truncate("items".len());
+            write!(at.field, "[{}]", batch.first + i).map_err(|_| unread())?;
             collect_raw(raw, &at, &mut |at, item| visit(at, item, &mut part))?;
         }
         parts.push((batch.seq, part));
