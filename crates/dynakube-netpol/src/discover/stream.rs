@@ -23,7 +23,7 @@ use crate::error::{Error, Location, Result};
 use crate::source::Limits;
 
 /// How much is read at a time.
-const CHUNK: usize = 8 << 20;
+const CHUNK: usize = 2 << 20;
 
 /// The most worker threads that read items.
 const MAX_WORKERS: usize = 4;
