@@ -291,7 +291,10 @@ pub fn read_cluster_file(file: &str, path: &std::path::Path, limits: &Limits) ->
 /// The parts of a dump read one after the other, as one: addresses are listed once each, in
 /// the order they were first read.
 fn merged(parts: Vec<Cluster>) -> Cluster {
-    let mut cluster = Cluster::default();
+    let mut cluster = Cluster {
+        pods: Vec::with_capacity(parts.iter().map(|part| part.pods.len()).sum()),
+        ..Cluster::default()
+    };
     for part in parts {
         cluster.namespaces.extend(part.namespaces);
         cluster.pods.extend(part.pods);
