@@ -270,8 +270,9 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
 /// [`read_cluster`] of the file at `path`, named `file` in messages (a regular file, as
 /// [`crate::source::read_file`] reads it). A JSON dump (one object, a `List`, as `kubectl get
 /// -o json` prints it) is read without holding its text, which is hundreds of megabytes for a
-/// large cluster: its items are cut out and read one by one as the file is read; any other
-/// text, or a dump that reading stops on, is read whole as [`read_cluster`] reads it, and that
+/// large cluster: runs of its items are cut out as the file is read and read by worker
+/// threads, one a core, whose parts are put together in the order of the file; any other text,
+/// or a dump that reading stops on, is read whole as [`read_cluster`] reads it, and that
 /// reading's answer or error is the one given.
 pub fn read_cluster_file(file: &str, path: &std::path::Path, limits: &Limits) -> Result<Cluster> {
     let (opened, _) = crate::source::open_file(file, path)?;
