@@ -1,8 +1,10 @@
 //! Reading a JSON dump without holding its text: `kubectl get -o json` prints one object, a
 //! `List` whose `items` hold every object, hundreds of megabytes for a large cluster. The
-//! reader reads it a buffer at a time, cuts each item of the list out as it ends and reads it
-//! alone (as [`super::read::objects`] reads it), and reads the rest of the object (its kind,
-//! API version and metadata, with an empty list) once the list has gone by.
+//! reader reads it a block at a time, cuts the items of the list out of each block as they end
+//! and hands each run of complete items to a worker thread, which reads them alone (as
+//! [`super::read::objects`] reads them); it reads the rest of the object (its kind, API version
+//! and metadata, with an empty list) once the list has gone by. The workers' parts come back in
+//! the order of the items, and at most a few blocks are held at a time.
 //!
 //! It knows JSON only as far as cutting needs: strings (with their escapes), and the brackets
 //! that open and close arrays and objects, counted as the nesting limit counts them. Anything
@@ -11,14 +13,20 @@
 //! deeper; the caller then reads the text whole, and that reading's answer or error is the one
 //! given.
 
+use std::fmt::Write;
 use std::io::Read;
+use std::ops::Range;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use super::read::{Item, PodParts, collect_raw, parse_raw};
 use crate::error::{Error, Location, Result};
 use crate::source::Limits;
 
 /// How much is read at a time.
-const CHUNK: usize = 8 << 20;
+const CHUNK: usize = 2 << 20;
+
+/// The most worker threads that read items.
+const MAX_WORKERS: usize = 4;
 
 /// Where the cutting is.
 #[derive(Debug, Default)]
@@ -41,8 +49,23 @@ struct Cut {
     had_items: bool,
     /// Where the item being cut began in the buffer.
     start: Option<usize>,
-    /// The items read.
+    /// The items cut.
     items: usize,
+}
+
+/// What is done with each object read, and the part of the answer it goes to.
+pub(crate) type Visit<P, T> = dyn Fn(&Location, Item<P>, &mut T) -> Result<()> + Sync;
+
+/// A run of complete items cut out of a block of the dump, for a worker to read.
+struct Batch {
+    /// Its place among the runs.
+    seq: usize,
+    /// The index in the list of its first item.
+    first: usize,
+    /// The block the items are in.
+    bytes: Vec<u8>,
+    /// Where each item is in `bytes`.
+    items: Vec<Range<usize>>,
 }
 
 /// Fails: the caller reads the text whole.
@@ -50,25 +73,114 @@ fn unread() -> Error {
     Error::invalid(Location::new("", None, ""), "read whole")
 }
 
-/// Reads the JSON dump `reader` of `file` (see the module's documentation), handing every
-/// pod and object of a kept kind to `visit` as [`super::read::objects`] does.
-pub(crate) fn objects<P: PodParts>(
+/// Reads the JSON dump `reader` of `file` (see the module's documentation): `visit` gets every
+/// pod and object of a kept kind, as [`super::read::objects`] hands them on, with the part of
+/// the answer it adds them to. The parts come back in the order of the objects they hold (the
+/// objects of a part in their order too), one part for each run of items.
+pub(crate) fn objects<P: PodParts, T: Default + Send>(
     file: &str,
-    mut reader: impl Read,
+    reader: impl Read,
     limits: &Limits,
-    visit: &mut dyn FnMut(&Location, Item<P>) -> Result<()>,
-) -> Result<()> {
-    let max = limits.max_depth.min(Limits::MAX_DEPTH);
+    visit: &Visit<P, T>,
+) -> Result<Vec<T>> {
+    in_blocks(file, reader, limits, CHUNK, visit)
+}
+
+/// [`objects`], reading `block` bytes at a time.
+fn in_blocks<P: PodParts, T: Default + Send>(
+    file: &str,
+    reader: impl Read,
+    limits: &Limits,
+    block: usize,
+    visit: &Visit<P, T>,
+) -> Result<Vec<T>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, MAX_WORKERS);
     let location = Location::new(file, None, "");
-    let mut buffer: Vec<u8> = Vec::with_capacity(2 * CHUNK);
-    let mut rest: Vec<u8> = Vec::new();
+    // Blocks the workers are done with, to be filled again.
+    let (spare, spares) = sync_channel::<Vec<u8>>(2 * workers);
+    std::thread::scope(|scope| {
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let (sender, batches) = sync_channel::<Batch>(1);
+            senders.push(sender);
+            let (spare, location) = (spare.clone(), &location);
+            handles.push(scope.spawn(move || work(&batches, &spare, location, visit)));
+        }
+        drop(spare);
+        let rest = cut_items(reader, (limits, block), &senders, &spares);
+        drop(senders);
+        let mut parts = Vec::new();
+        for handle in handles {
+            let done = handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            parts.extend(done?);
+        }
+        let rest = rest?;
+        parts.sort_by_key(|(seq, _)| *seq);
+        let mut parts: Vec<T> = parts.into_iter().map(|(_, part)| part).collect();
+        // The object without its items: a list, of the kind and version it says.
+        let mut last = T::default();
+        match parse_raw::<P>(&rest).map_err(|_| unread())? {
+            raw @ super::read::Raw::List(_) => {
+                collect_raw(raw, &location, &mut |at, item| visit(at, item, &mut last))?;
+            }
+            _ => return Err(unread()),
+        }
+        parts.push(last);
+        Ok(parts)
+    })
+}
+
+/// Reads the runs of items of `batches`: a part for each, with its place among the runs.
+/// The blocks read go to `spare`, when it has room.
+fn work<P: PodParts, T: Default>(
+    batches: &Receiver<Batch>,
+    spare: &SyncSender<Vec<u8>>,
+    location: &Location,
+    visit: &Visit<P, T>,
+) -> Result<Vec<(usize, T)>> {
+    let mut parts = Vec::new();
+    // The location of each item, written over for the next one.
+    let mut at = location.join("items");
+    for batch in batches {
+        let mut part = T::default();
+        for (i, range) in batch.items.iter().enumerate() {
+            let raw = parse_raw::<P>(&batch.bytes[range.clone()]).map_err(|_| unread())?;
+            at.field.truncate("items".len());
+            write!(at.field, "[{}]", batch.first + i).map_err(|_| unread())?;
+            collect_raw(raw, &at, &mut |at, item| visit(at, item, &mut part))?;
+        }
+        parts.push((batch.seq, part));
+        // A full pool only means a new block is allocated later.
+        let _ = spare.try_send(batch.bytes);
+    }
+    Ok(parts)
+}
+
+/// Reads `reader` `block` bytes at a time, hands each block's run of complete items to the
+/// `workers` in turn, and gives the rest of the object, without its items. Blocks to fill come
+/// from `spares` when it has some.
+fn cut_items(
+    mut reader: impl Read,
+    (limits, block): (&Limits, usize),
+    workers: &[SyncSender<Batch>],
+    spares: &Receiver<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    let max = limits.max_depth.min(Limits::MAX_DEPTH);
+    let mut buffer: Vec<u8> = Vec::with_capacity(block);
+    let (mut rest, mut items) = (Vec::new(), Vec::new());
     let mut cut = Cut::default();
-    let (mut at, mut total, mut first) = (0, 0, true);
+    let (mut at, mut total, mut opened, mut seq) = (0, 0, false, 0);
     loop {
-        let before = buffer.len();
-        buffer.resize(before + CHUNK, 0);
-        let read = reader.read(&mut buffer[before..]).map_err(|_| unread())?;
-        buffer.truncate(before + read);
+        buffer.reserve(block);
+        let read = (&mut reader)
+            .take(block as u64)
+            .read_to_end(&mut buffer)
+            .map_err(|_| unread())?;
         total += read;
         if total > limits.max_bytes {
             return Err(unread());
@@ -76,25 +188,20 @@ pub(crate) fn objects<P: PodParts>(
         if read == 0 {
             break;
         }
-        if first {
-            // A byte-order mark, then the object.
-            let skip = if buffer.starts_with("\u{feff}".as_bytes()) {
-                3
-            } else {
-                0
-            };
-            let bare = &buffer[skip..];
-            let opening = bare.iter().find(|b| !b.is_ascii_whitespace());
-            match opening {
-                Some(b'{') => {
-                    buffer.drain(..skip);
-                    first = false;
-                }
-                Some(_) => return Err(unread()),
-                None => continue,
+        if !opened {
+            opened = opening(&mut buffer)?;
+            if !opened {
+                continue;
             }
         }
         while at < buffer.len() {
+            if cut.start.is_some() {
+                let passed = cut.inside_item(&buffer[at..], max)?;
+                at += passed;
+                if passed > 0 {
+                    continue;
+                }
+            }
             let skip = cut.skip(&buffer[at..]);
             if skip > 0 {
                 cut.pass(&buffer[at..at + skip], &mut rest)?;
@@ -104,27 +211,59 @@ pub(crate) fn objects<P: PodParts>(
             let byte = buffer[at];
             at += 1;
             if let Some(item) = cut.take(byte, at, max, &mut rest)? {
-                let raw = parse_raw::<P>(&buffer[item]).map_err(|_| unread())?;
-                let at_item = location.join(&format!("items[{}]", cut.items));
+                items.push(item);
                 cut.items += 1;
-                collect_raw(raw, &at_item, visit)?;
             }
         }
-        // Keep what an item still being cut needs.
-        let keep = cut.start.unwrap_or(at);
-        buffer.drain(..keep);
-        at -= keep;
-        if let Some(start) = &mut cut.start {
-            *start -= keep;
+        if !items.is_empty() {
+            // The items go; what an item still being cut needs starts the next block.
+            let keep = cut.start.unwrap_or(at);
+            let mut next = spares.try_recv().unwrap_or_default();
+            next.clear();
+            next.extend_from_slice(&buffer[keep..]);
+            let bytes = std::mem::replace(&mut buffer, next);
+            at -= keep;
+            if let Some(start) = &mut cut.start {
+                *start -= keep;
+            }
+            let first = cut.items - items.len();
+            let items = std::mem::take(&mut items);
+            let batch = Batch {
+                seq,
+                first,
+                bytes,
+                items,
+            };
+            workers[seq % workers.len()]
+                .send(batch)
+                .map_err(|_| unread())?;
+            seq += 1;
+        } else if cut.start.is_none() {
+            buffer.clear();
+            at = 0;
         }
     }
-    if first || cut.depth != 0 || cut.string || !cut.had_items {
+    if !opened || cut.depth != 0 || cut.string || !cut.had_items {
         return Err(unread());
     }
-    // The object without its items: a list, of the kind and version it says.
-    match parse_raw::<P>(&rest).map_err(|_| unread())? {
-        raw @ super::read::Raw::List(_) => collect_raw(raw, &location, visit),
-        _ => Err(unread()),
+    Ok(rest)
+}
+
+/// Whether the text read into `buffer` so far opens an object, after a byte-order mark (which
+/// goes) and blanks; `false` while it holds blanks alone, an error when it opens anything else.
+fn opening(buffer: &mut Vec<u8>) -> Result<bool> {
+    let skip = if buffer.starts_with("\u{feff}".as_bytes()) {
+        3
+    } else {
+        0
+    };
+    match buffer[skip..].iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {
+            buffer.drain(..skip);
+            Ok(true)
+        }
+        Some(_) => Err(unread()),
+        None => Ok(false),
     }
 }
 
@@ -140,7 +279,136 @@ const SPECIAL: [bool; 256] = {
     table
 };
 
+/// Where the quotes, backslashes, opening and closing brackets are in a block of 64 bytes: bit
+/// `i` of each for byte `i`.
+struct Marks {
+    /// `"`.
+    quotes: u64,
+    /// Backslashes.
+    backslashes: u64,
+    /// `{` and `[`.
+    opening: u64,
+    /// `}` and `]`.
+    closing: u64,
+}
+
+impl Marks {
+    /// The marks of `block`, found 16 bytes at a time (which compilers turn into vector
+    /// instructions).
+    fn of(block: &[u8; 64]) -> Marks {
+        let mut marks = Marks {
+            quotes: 0,
+            backslashes: 0,
+            opening: 0,
+            closing: 0,
+        };
+        for (k, lane) in block.chunks_exact(16).enumerate() {
+            let (mut quotes, mut backslashes, mut opening, mut closing) = (0u16, 0u16, 0u16, 0u16);
+            for (i, &byte) in lane.iter().enumerate() {
+                quotes |= u16::from(byte == b'"') << i;
+                backslashes |= u16::from(byte == b'\\') << i;
+                // `[` and `]` are `{` and `}` but for bit 5.
+                opening |= u16::from(byte | 0x20 == b'{') << i;
+                closing |= u16::from(byte | 0x20 == b'}') << i;
+            }
+            let shift = 16 * k;
+            marks.quotes |= u64::from(quotes) << shift;
+            marks.backslashes |= u64::from(backslashes) << shift;
+            marks.opening |= u64::from(opening) << shift;
+            marks.closing |= u64::from(closing) << shift;
+        }
+        marks
+    }
+}
+
+/// Bit `i` of the answer is the parity of bits 0 to `i` of `bits`: set from an opening quote
+/// up to the byte before the closing one.
+fn prefix_parity(mut bits: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        bits ^= bits << shift;
+    }
+    bits
+}
+
 impl Cut {
+    /// Passes over the inside of the item being cut, 64 bytes at a time, up to the bracket that
+    /// ends it (which [`Cut::take`] takes) or the last whole block of `bytes`: how many bytes
+    /// it passed.
+    fn inside_item(&mut self, bytes: &[u8], max: usize) -> Result<usize> {
+        let mut passed = 0;
+        for block in bytes.chunks_exact(64) {
+            let Ok(block) = <&[u8; 64]>::try_from(block) else {
+                break;
+            };
+            let marks = Marks::of(block);
+            let end = if marks.backslashes == 0 && !self.escaped {
+                self.brackets(&marks, max)?
+            } else {
+                self.bytewise(block, max)?
+            };
+            if let Some(end) = end {
+                return Ok(passed + end);
+            }
+            passed += 64;
+        }
+        Ok(passed)
+    }
+
+    /// Counts the brackets outside strings of a block without backslashes inside an item, by
+    /// its `marks`: where the bracket that ends the item is, if the block holds it.
+    fn brackets(&mut self, marks: &Marks, max: usize) -> Result<Option<usize>> {
+        let carried = if self.string { u64::MAX } else { 0 };
+        let in_string = prefix_parity(marks.quotes) ^ carried;
+        let mut brackets = (marks.opening | marks.closing) & !in_string;
+        while brackets != 0 {
+            let at = brackets.trailing_zeros();
+            if marks.opening >> at & 1 == 1 {
+                self.depth += 1;
+                if self.depth > max {
+                    return Err(unread());
+                }
+            } else if self.depth == 3 {
+                // Outside a string: the item ends here.
+                self.string = false;
+                return Ok(Some(at as usize));
+            } else {
+                self.depth -= 1;
+            }
+            brackets &= brackets - 1;
+        }
+        self.string ^= marks.quotes.count_ones() % 2 == 1;
+        Ok(None)
+    }
+
+    /// [`Cut::brackets`] a byte at a time, for a block with backslashes.
+    fn bytewise(&mut self, block: &[u8; 64], max: usize) -> Result<Option<usize>> {
+        for (at, &byte) in block.iter().enumerate() {
+            if self.string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if byte == b'\\' {
+                    self.escaped = true;
+                } else if byte == b'"' {
+                    self.string = false;
+                }
+                continue;
+            }
+            match byte {
+                b'"' => self.string = true,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    if self.depth > max {
+                        return Err(unread());
+                    }
+                }
+                b'}' | b']' if self.depth == 3 => return Ok(Some(at)),
+                b'}' | b']' => self.depth -= 1,
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
     /// How many bytes at the start of `bytes` change nothing but what `rest` gets: the inside
     /// of a string up to its next quote or backslash (but for a key being read), or what is
     /// outside strings up to the next quote, bracket or comma.
@@ -267,13 +535,18 @@ mod tests {
     /// The pods' names, and the kinds of the other objects, read from `text` a few bytes at a
     /// time.
     fn read(text: &str) -> Result<Vec<String>> {
-        let mut found = Vec::new();
+        read_in(text, 7)
+    }
+
+    /// [`read`], in blocks of `block` bytes.
+    fn read_in(text: &str, block: usize) -> Result<Vec<String>> {
         let reader = Trickle(text.as_bytes());
-        objects::<RawPod>(
+        let parts = in_blocks::<RawPod, Vec<String>>(
             "d.json",
             reader,
             &Limits::default(),
-            &mut |location, item| {
+            block,
+            &|location, item, found| {
                 found.push(match item {
                     Item::Pod { pod, .. } => {
                         format!("{} {}", location.field, pod.facts(location)?.name)
@@ -283,7 +556,7 @@ mod tests {
                 Ok(())
             },
         )?;
-        Ok(found)
+        Ok(parts.concat())
     }
 
     #[test]
@@ -293,6 +566,49 @@ mod tests {
             read(text).unwrap(),
             ["items[0] a\"]}", "items[1] Namespace", "items[2] Service"]
         );
+    }
+
+    #[test]
+    fn strings_and_escapes_end_items_nowhere() {
+        // Brackets, quotes and runs of backslashes in strings, at every offset of a block.
+        let tricky = ["a\"]}", "\\\\", "{[", "x\\\"}", "\\\\\\\"]"];
+        let names: Vec<String> = (0..300)
+            .map(|i| {
+                format!(
+                    "{}{}{}",
+                    " ".repeat(i % 67),
+                    tricky[i % 5],
+                    "}".repeat(i % 3)
+                )
+            })
+            .collect();
+        let items: Vec<String> = (names.iter().enumerate())
+            .map(|(i, name)| {
+                format!(
+                    "{{\"kind\": \"Pod\",{}\"metadata\": {{\"annotations\": {{\"x\": \"{}\"}}, \"name\": {}}}, \"spec\": {{\"a\": [[{{}}], \"]\"]}}}}",
+                    " ".repeat(i % 71),
+                    "\\\"}]".repeat(i % 13),
+                    serde_json::to_string(name).unwrap()
+                )
+            })
+            .collect();
+        let text = format!(
+            "{{\"apiVersion\": \"v1\", \"items\": [{}], \"kind\": \"List\"}}",
+            items.join(",\n")
+        );
+        let expected: Vec<String> = (names.iter().enumerate())
+            .map(|(i, name)| format!("items[{i}] {name}"))
+            .collect();
+        for block in [7, 64, 1000, 1 << 20] {
+            assert_eq!(read_in(&text, block).unwrap(), expected, "{block}");
+        }
+        let deep = format!(
+            "{{\"items\": [{{\"a\": {}{}}}]}}{}",
+            "[".repeat(70),
+            "]".repeat(70),
+            " ".repeat(200)
+        );
+        assert!(read_in(&deep, 1 << 20).is_err());
     }
 
     #[test]

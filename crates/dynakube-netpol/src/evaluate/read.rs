@@ -270,23 +270,48 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
 /// [`read_cluster`] of the file at `path`, named `file` in messages (a regular file, as
 /// [`crate::source::read_file`] reads it). A JSON dump (one object, a `List`, as `kubectl get
 /// -o json` prints it) is read without holding its text, which is hundreds of megabytes for a
-/// large cluster: its items are cut out and read one by one as the file is read; any other
-/// text, or a dump that reading stops on, is read whole as [`read_cluster`] reads it, and that
+/// large cluster: runs of its items are cut out as the file is read and read by worker
+/// threads, one a core, whose parts are put together in the order of the file; any other text,
+/// or a dump that reading stops on, is read whole as [`read_cluster`] reads it, and that
 /// reading's answer or error is the one given.
 pub fn read_cluster_file(file: &str, path: &std::path::Path, limits: &Limits) -> Result<Cluster> {
     let (opened, _) = crate::source::open_file(file, path)?;
-    let mut cluster = Cluster::default();
-    let streamed = crate::discover::stream_objects::<RawPod>(
+    let streamed = crate::discover::stream_objects::<RawPod, Cluster>(
         file,
-        std::io::BufReader::new(opened),
+        opened,
         limits,
-        &mut |location, item| add_fast(location, item, &mut cluster),
+        &|location, item, part| add_fast(location, item, part),
     );
-    if streamed.is_ok() {
-        return Ok(cluster);
+    if let Ok(parts) = streamed {
+        return Ok(merged(parts));
     }
     let text = crate::source::read_file(file, path, limits)?;
     read_cluster(file, &text, limits)
+}
+
+/// The parts of a dump read one after the other, as one: addresses are listed once each, in
+/// the order they were first read.
+fn merged(parts: Vec<Cluster>) -> Cluster {
+    let mut cluster = Cluster {
+        pods: Vec::with_capacity(parts.iter().map(|part| part.pods.len()).sum()),
+        ..Cluster::default()
+    };
+    for part in parts {
+        cluster.namespaces.extend(part.namespaces);
+        cluster.pods.extend(part.pods);
+        cluster.nodes.extend(part.nodes);
+        for (from, into) in [
+            (part.api_server, &mut cluster.api_server),
+            (part.dns_caches, &mut cluster.dns_caches),
+        ] {
+            for ip in from {
+                if !into.contains(&ip) {
+                    into.push(ip);
+                }
+            }
+        }
+    }
+    cluster
 }
 
 /// [`read_cluster`], fast: fails on anything it cannot read as the thorough reading does.
@@ -1023,11 +1048,11 @@ items:
             if name == "cluster.json" {
                 // The generated dump, as kubectl prints one, streams by.
                 let reader = std::fs::File::open(&path).unwrap();
-                let streamed = crate::discover::stream_objects::<RawPod>(
+                let streamed = crate::discover::stream_objects::<RawPod, ()>(
                     &name,
                     reader,
                     &limits,
-                    &mut |_, _| Ok(()),
+                    &|_, _, ()| Ok(()),
                 );
                 assert!(streamed.is_ok());
             }
