@@ -284,16 +284,13 @@ fn beyond(context: &Context<'_>, group: &[PodId], direction: Direction) -> Vec<E
         return Vec::new();
     };
     let needed = needed(context, pod, direction);
+    // What the matrix needs is taken first, so that the other end is asked only of the rest.
+    let rules: Vec<(Option<RuleRef>, Space)> = (rules.into_iter())
+        .map(|(rule, space)| (rule, space.without_pod(pod).difference(&needed)))
+        .collect();
     let other = other_end_of(index, pod, direction, &rules, (&context.near.own, None));
-    let first: Rests = rules
-        .into_iter()
-        .map(|(rule, space)| {
-            let rest = space
-                .without_pod(pod)
-                .intersection(&other)
-                .difference(&needed);
-            (rule, rest)
-        })
+    let first: Rests = (rules.into_iter())
+        .map(|(rule, rest)| (rule, rest.intersection(&other)))
         .collect();
     let mut alike: BTreeMap<Vec<(Option<RuleRef>, Space)>, Vec<PodId>> = BTreeMap::new();
     if !index.has_namespaced_dialect() {
@@ -575,6 +572,9 @@ fn near_rests(
     let Some(rules) = admitted(index, id, direction, Some(near)) else {
         return Rests::new();
     };
+    let rules: Vec<(Option<RuleRef>, Space)> = (rules.into_iter())
+        .map(|(rule, space)| (rule, space.without_pod(id).difference(needed)))
+        .collect();
     let other = other_end_of(
         index,
         id,
@@ -584,9 +584,7 @@ fn near_rests(
     );
     let mut rests = Rests::new();
     for (rule, space) in rules {
-        let rest = (space.without_pod(id).intersection(&other))
-            .difference(needed)
-            .intersection(near);
+        let rest = space.intersection(&other).intersection(near);
         let entry = rests.entry(rule).or_default();
         *entry = entry.union(&rest);
     }
