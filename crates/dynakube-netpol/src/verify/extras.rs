@@ -34,24 +34,42 @@ use crate::matrix::{Direction, Endpoint, Flow, Matrix, Protocol};
 use crate::values::{Host, HostPattern};
 
 /// The extras of every group of Dynatrace pods, grouped by direction, policy and rule.
-pub(super) fn extras(matrix: &Matrix, index: &Index, places: &Places<'_>) -> Vec<Extra> {
-    let members = members(matrix, places);
+///
+/// The two directions are computed on two threads, each with the places `places` makes.
+pub(super) fn extras<'a>(
+    matrix: &'a Matrix,
+    index: &'a Index,
+    places: &(dyn Fn() -> Places<'a> + Sync),
+) -> Vec<Extra> {
     let near = Neighbourhoods::new(index);
     let classes = PodClasses::new(index);
-    let mut found = Vec::new();
-    for group in dynatrace_groups(matrix, index, places, true) {
-        for direction in [Direction::Egress, Direction::Ingress] {
-            let context = Context {
-                matrix,
-                index,
-                places,
-                members: &members,
-                near: &near,
-                classes: &classes,
-            };
-            found.extend(beyond(&context, &group, direction));
-        }
-    }
+    let (near, classes) = (&near, &classes);
+    let mut found: Vec<Extra> = std::thread::scope(|scope| {
+        let threads = [Direction::Egress, Direction::Ingress].map(|direction| {
+            scope.spawn(move || {
+                let places = places();
+                let members = members(matrix, &places);
+                let context = Context {
+                    matrix,
+                    index,
+                    places: &places,
+                    members: &members,
+                    near,
+                    classes,
+                };
+                (dynatrace_groups(matrix, index, &places, true).iter())
+                    .flat_map(|group| beyond(&context, group, direction))
+                    .collect::<Vec<Extra>>()
+            })
+        });
+        (threads.into_iter())
+            .flat_map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     found.sort();
     found
 }
@@ -962,7 +980,9 @@ spec:
         let addresses =
             resolve_known(&matrix, &hosts, Fallback::Fail, &Default::default()).unwrap();
         let places = Places::new(&matrix, &index, &addresses);
-        let found = extras(&matrix, &index, &places);
+        let found = extras(&matrix, &index, &|| {
+            Places::new(&matrix, &index, &addresses)
+        });
         assert_eq!(found, pod_by_pod(&matrix, &index, &places), "seed {seed}");
         // Groups whose pods run on several nodes were computed once and corrected by node.
         let spread = (dynatrace_groups(&matrix, &index, &places, true).iter())

@@ -88,13 +88,22 @@ use crate::resolve::Addresses;
 /// `addresses` gives external hosts their addresses (see [`crate::resolve::resolve`]); hosts
 /// without addresses make their flows unchecked.
 pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
-    let places = place::Places::new(matrix, index, addresses);
-    let flows: Vec<FlowCheck> = matrix.flows.iter().map(|flow| places.check(flow)).collect();
+    // What lies beyond the matrix is computed while the flows are checked.
+    let (places, flows, extras) = std::thread::scope(|scope| {
+        let extras = scope.spawn(|| {
+            extras::extras(matrix, index, &|| {
+                place::Places::new(matrix, index, addresses)
+            })
+        });
+        let places = place::Places::new(matrix, index, addresses);
+        let flows: Vec<FlowCheck> = matrix.flows.iter().map(|flow| places.check(flow)).collect();
+        let extras = (extras.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (places, flows, extras)
+    });
     let mut assumptions = places.infrastructure.assumptions.clone();
     if index.names_not_followed() {
         assumptions.push("what ClusterNetworkPolicy Deny and Pass rules with domainNames decide by name is not taken from what the policies allow beyond the matrix".into());
     }
-    let extras = extras::extras(matrix, index, &places);
     let unselected = unselected::unselected(matrix, index);
     let foreign = unselected::foreign(matrix, index, &unselected);
     Report {
