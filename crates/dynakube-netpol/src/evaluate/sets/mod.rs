@@ -14,6 +14,8 @@ mod space;
 
 use std::fmt;
 
+use smallvec::{SmallVec, smallvec};
+
 pub(crate) use addresses::AddressSet;
 pub(crate) use names::{Names, Pattern};
 pub(crate) use space::Space;
@@ -47,21 +49,26 @@ point!(u16, u32, u128);
 /// A set of points: sorted, disjoint, non-adjacent inclusive ranges.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Ranges<T> {
-    ranges: Vec<(T, T)>,
+    ranges: List<T>,
 }
+
+/// The ranges of a set: most sets hold one or two, kept in place.
+type List<T> = SmallVec<[(T, T); 2]>;
 
 impl<T: Point> Ranges<T> {
     /// The empty set.
     pub(crate) fn new() -> Self {
-        Ranges { ranges: Vec::new() }
+        Ranges {
+            ranges: List::new(),
+        }
     }
 
     /// The points from `first` to `last`, inclusive; empty when `first` is after `last`.
     pub(crate) fn range(first: T, last: T) -> Self {
         let ranges = if first <= last {
-            vec![(first, last)]
+            smallvec![(first, last)]
         } else {
-            Vec::new()
+            List::new()
         };
         Ranges { ranges }
     }
@@ -69,7 +76,7 @@ impl<T: Point> Ranges<T> {
     /// The union of inclusive ranges given in any order (those whose start is after their end
     /// are empty).
     pub(crate) fn from_ranges(ranges: impl IntoIterator<Item = (T, T)>) -> Self {
-        let mut sorted: Vec<(T, T)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
+        let mut sorted: List<T> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
         sorted.sort_unstable();
         Ranges {
             ranges: coalesce(sorted),
@@ -107,7 +114,7 @@ impl<T: Point> Ranges<T> {
         if self.is_empty() {
             return other.clone();
         }
-        let mut merged = Vec::with_capacity(self.ranges.len() + other.ranges.len());
+        let mut merged = List::with_capacity(self.ranges.len() + other.ranges.len());
         let (mut a, mut b) = (
             self.ranges.iter().peekable(),
             other.ranges.iter().peekable(),
@@ -131,7 +138,7 @@ impl<T: Point> Ranges<T> {
     /// The points in both sets.
     #[must_use]
     pub(crate) fn intersection(&self, other: &Self) -> Self {
-        let mut out = Vec::new();
+        let mut out = List::new();
         let (mut i, mut j) = (0, 0);
         while i < self.ranges.len() && j < other.ranges.len() {
             let (a, b) = self.ranges[i];
@@ -155,7 +162,7 @@ impl<T: Point> Ranges<T> {
         if other.is_empty() || self.is_empty() {
             return self.clone();
         }
-        let mut out = Vec::new();
+        let mut out = List::new();
         let mut j = 0;
         for &(first, last) in &self.ranges {
             while j < other.ranges.len() && other.ranges[j].1 < first {
@@ -184,8 +191,8 @@ impl<T: Point> Ranges<T> {
 }
 
 /// Sorted ranges with overlapping and adjacent ones joined.
-fn coalesce<T: Point>(sorted: Vec<(T, T)>) -> Vec<(T, T)> {
-    let mut out: Vec<(T, T)> = Vec::with_capacity(sorted.len());
+fn coalesce<T: Point>(sorted: List<T>) -> List<T> {
+    let mut out: List<T> = List::with_capacity(sorted.len());
     for (first, last) in sorted {
         match out.last_mut() {
             Some(previous) if previous.1.next().is_none_or(|n| first <= n) => {
