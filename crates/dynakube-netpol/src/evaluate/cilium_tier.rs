@@ -32,6 +32,9 @@ const DNS_PODS: [(&str, &str, u16); 2] = [
     ("dns.operator.openshift.io/daemonset-dns", "default", 5353),
 ];
 
+/// The keys of the labels of [`DNS_PODS`].
+pub(super) const DNS_LABELS: [&str; 2] = [DNS_PODS[0].0, DNS_PODS[1].0];
+
 /// Whether a pod of the cluster DNS runs in the host network (where Cilium decides lookups
 /// against the node of the pod that looks up).
 pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {

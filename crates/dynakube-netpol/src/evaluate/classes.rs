@@ -1,7 +1,8 @@
 //! Pods the evaluator cannot tell apart, so that a caller deciding many connections (`verify`,
 //! which tries every pod of an endpoint) decides each kind of connection once.
 //!
-//! What every dialect looks at in a pod: its namespace, its labels, its container ports (named
+//! What every dialect looks at in a pod: its namespace, its labels (those some selector looks
+//! at), its container ports (named
 //! ports), whether it runs in the host network, and for Cilium's identity its service account
 //! (`compile`, `cnp`, `cilium::identity`). Its addresses only where address blocks match pods
 //! (NetworkPolicy `ipBlock`s on every plugin but Cilium, ClusterNetworkPolicy `networks` too,
@@ -17,7 +18,7 @@
 //! and DNS name and both join a pod to itself or both not, are decided alike, with the same
 //! tiers, policies and rules.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -39,7 +40,7 @@ pub(crate) enum EndKey {
 /// What makes a pod's class (see the module's documentation).
 type ClassKey<'a> = (
     usize,
-    &'a BTreeMap<String, String>,
+    Vec<(&'a str, &'a str)>,
     Vec<(Option<&'a str>, u16, Protocol)>,
     Option<&'a str>,
     Option<Vec<u32>>,
@@ -59,9 +60,14 @@ impl Index {
                         .collect();
                     ports.sort_unstable();
                     let own = (pod.host_network || self.infos[id].by_address).then_some(id);
+                    // Only the labels some selector looks at tell pods apart.
+                    let labels = (pod.labels.iter())
+                        .filter(|(key, _)| self.pod_label_keys.contains(key.as_str()))
+                        .map(|(key, value)| (key.as_str(), value.as_str()))
+                        .collect();
                     let key = (
                         self.infos[id].namespace,
-                        &pod.labels,
+                        labels,
                         ports,
                         pod.service_account.as_deref(),
                         blocks.as_ref().map(|blocks| blocks.holding(&pod.ips)),
@@ -262,6 +268,49 @@ impl Index {
                 .collect()
         })
     }
+}
+
+/// The keys of the pod labels that the selectors of the NetworkPolicies `policies` and the
+/// ClusterNetworkPolicies `cluster` look at (subjects and peers), and those of the cluster
+/// DNS's pods (which Cilium's DNS proxy knows by them): pods whose labels agree on these are
+/// selected alike. Cilium's selectors add theirs (`Index::with_options`).
+pub(super) fn pod_label_keys(
+    policies: &[super::compile::Policy],
+    cluster: &[super::cnp::Compiled],
+    interner: &super::labels::Interner,
+) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    for policy in policies {
+        ids.extend(policy.selector.keys());
+        let rules = [&policy.ingress, &policy.egress]
+            .into_iter()
+            .flatten()
+            .flatten();
+        for peer in rules.flat_map(|rule| rule.peers.iter().flatten()) {
+            if let super::compile::PeerMatch::Pods { pods, .. } = peer {
+                ids.extend(pods.keys());
+            }
+        }
+    }
+    for policy in cluster {
+        ids.extend(policy.pods.keys());
+        for rule in policy.ingress.iter().chain(&policy.egress) {
+            if let super::cnp::Matches::Peers(peers, _) = &rule.matches {
+                for peer in peers {
+                    if let super::cnp::Peer::Pods { pods, .. } = peer {
+                        ids.extend(pods.keys());
+                    }
+                }
+            }
+        }
+    }
+    let mut keys = interner.texts(&ids);
+    keys.extend(
+        super::cilium_tier::DNS_LABELS
+            .iter()
+            .map(|key| (*key).to_string()),
+    );
+    keys
 }
 
 /// The distinct address blocks of the policies, by family and prefix length, so that the

@@ -1,6 +1,6 @@
 //! Interned labels and compiled label selectors, so that matching compares integers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -21,6 +21,14 @@ impl Interner {
         let id = u32::try_from(self.ids.len()).expect("fewer than 2^32 distinct strings");
         self.ids.insert(text.to_string(), id);
         id
+    }
+
+    /// The texts of the numbers `ids`.
+    pub(super) fn texts(&self, ids: &std::collections::HashSet<u32>) -> HashSet<String> {
+        (self.ids.iter())
+            .filter(|(_, id)| ids.contains(id))
+            .map(|(text, _)| text.clone())
+            .collect()
     }
 }
 
@@ -70,6 +78,18 @@ pub(super) struct Selector {
 }
 
 impl Selector {
+    /// The numbers of the keys its requirements look at.
+    pub(super) fn keys(&self) -> impl Iterator<Item = u32> + '_ {
+        self.requirements
+            .iter()
+            .map(|requirement| match requirement {
+                Requirement::In(key, _)
+                | Requirement::NotIn(key, _)
+                | Requirement::Exists(key)
+                | Requirement::DoesNotExist(key) => *key,
+            })
+    }
+
     /// Compiles `selector`, found at `location`, rejecting what the API server rejects:
     /// unknown operators, `In`/`NotIn` without values, `Exists`/`DoesNotExist` with values.
     pub(super) fn compile(

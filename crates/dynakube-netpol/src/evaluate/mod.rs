@@ -487,6 +487,8 @@ pub struct Index {
     namespaced: Option<Arc<dyn Namespaced>>,
     /// The class of every pod (see `classes`), worked out on first use.
     classes: std::sync::OnceLock<Vec<u32>>,
+    /// The keys of the pod labels that some selector looks at (see `classes`).
+    pod_label_keys: HashSet<String>,
     /// The class of every node (see `classes`), worked out on first use.
     node_classes: std::sync::OnceLock<Vec<u32>>,
 }
@@ -550,6 +552,10 @@ impl Index {
         // them too (layer3.rst: "Kubernetes will automatically allow all communication from
         // the local host of all local endpoints").
         if plugin == NetworkPlugin::Cilium {
+            let keys = cilium::selector_keys(&files.cilium_policies, false);
+            index
+                .pod_label_keys
+                .extend(keys.into_iter().map(String::from));
             index.namespaced = Some(Arc::new(cilium_tier::CiliumTier::new(
                 files.cilium_policies.clone(),
                 &index.namespaces,
@@ -619,12 +625,8 @@ impl Index {
             behaviour,
             cluster_policies,
         )?;
-
         let mut infos = pod_infos(&pods, &pod_namespaces, &mut interner, options);
-        let mut namespace_pods = vec![Vec::new(); namespaces.len()];
-        for (id, info) in infos.iter().enumerate() {
-            namespace_pods[info.namespace].push(id);
-        }
+        let namespace_pods = pods_by_namespace(&infos, namespaces.len());
         isolate(&mut infos, &compiled, &namespace_pods);
         let namespace_tiers = subjects(&cluster, namespaces.len());
         let (node_ips, pod_ips) = addresses(&nodes, &pods, &infos);
@@ -639,6 +641,8 @@ impl Index {
             node_ids,
             infos,
             namespace_pods,
+            // Before the policies move.
+            pod_label_keys: classes::pod_label_keys(&compiled, &cluster, &interner),
             policies: compiled,
             cluster,
             namespace_tiers,
@@ -1018,6 +1022,15 @@ fn index_namespaces(namespaces: &mut [Namespace]) -> Result<HashMap<String, usiz
 }
 
 /// Nodes by name; two of one name are an error.
+/// The pods of each of `count` namespaces, by namespace index.
+fn pods_by_namespace(infos: &[PodInfo], count: usize) -> Vec<Vec<PodId>> {
+    let mut namespace_pods = vec![Vec::new(); count];
+    for (id, info) in infos.iter().enumerate() {
+        namespace_pods[info.namespace].push(id);
+    }
+    namespace_pods
+}
+
 /// The addresses of `node_blocks` that stand for nodes none of whose addresses `node_ips` are.
 fn unlisted_nodes(node_blocks: &[Cidr], node_ips: &HashSet<IpAddr>) -> AddressSet {
     (node_blocks.iter())

@@ -259,6 +259,39 @@ impl Verdict {
     }
 }
 
+/// The keys of the labels that the selectors of `policies` look at: of nodes (host policies'
+/// `nodeSelector`s, `toNodes`/`fromNodes`) with `nodes`, else of endpoints
+/// (`endpointSelector`s, `toEndpoints`/`fromEndpoints`).
+pub(crate) fn selector_keys(policies: &[Policy], nodes: bool) -> std::collections::BTreeSet<&str> {
+    let mut selectors: Vec<&labels::Selector> = Vec::new();
+    for rule in policies.iter().flat_map(|policy| &policy.rules) {
+        match &rule.subject {
+            compile::Subject::Nodes(selector) if nodes => selectors.push(selector),
+            compile::Subject::Endpoints(selector) if !nodes => selectors.push(selector),
+            _ => {}
+        }
+        let lists = [
+            &rule.ingress,
+            &rule.ingress_deny,
+            &rule.egress,
+            &rule.egress_deny,
+        ];
+        for item in lists.into_iter().flatten() {
+            if let compile::Peers::Any(peers) = &item.peers {
+                selectors.extend(peers.iter().filter_map(|peer| match peer {
+                    compile::Peer::Nodes(selector) if nodes => Some(selector),
+                    compile::Peer::Endpoints(selector) if !nodes => Some(selector),
+                    _ => None,
+                }));
+            }
+        }
+    }
+    (selectors.into_iter())
+        .flat_map(|selector| &selector.requirements)
+        .map(|requirement| requirement.key().name.as_str())
+        .collect()
+}
+
 /// What endpoints may look up, by the rules selecting them (policy and rule numbers) and the
 /// node where it matters. A copy starts empty.
 #[derive(Debug, Default)]
@@ -368,30 +401,7 @@ impl Evaluator {
     /// `nodeSelector`s and of `toNodes`/`fromNodes` peers. Two nodes whose labels agree on
     /// these are selected alike by every rule.
     pub(crate) fn node_label_keys(&self) -> std::collections::BTreeSet<&str> {
-        let mut selectors: Vec<&labels::Selector> = Vec::new();
-        for rule in self.policies.iter().flat_map(|policy| &policy.rules) {
-            if let compile::Subject::Nodes(selector) = &rule.subject {
-                selectors.push(selector);
-            }
-            let lists = [
-                &rule.ingress,
-                &rule.ingress_deny,
-                &rule.egress,
-                &rule.egress_deny,
-            ];
-            for item in lists.into_iter().flatten() {
-                if let compile::Peers::Any(peers) = &item.peers {
-                    selectors.extend(peers.iter().filter_map(|peer| match peer {
-                        compile::Peer::Nodes(selector) => Some(selector),
-                        _ => None,
-                    }));
-                }
-            }
-        }
-        (selectors.into_iter())
-            .flat_map(|selector| &selector.requirements)
-            .map(|requirement| requirement.key().name.as_str())
-            .collect()
+        selector_keys(&self.policies, true)
     }
 
     /// The cluster.
