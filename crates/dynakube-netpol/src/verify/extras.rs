@@ -21,7 +21,13 @@
 //! else ([`Index::node_key`] names the exceptions, which keep pods on other nodes apart): so the
 //! group is computed once for its first pod, and again for each other pod only over the
 //! neighbourhood of the two pods' nodes (their addresses and the pods on them), which replaces
-//! the first pod's result there. Pods whose results are then equal are reported together.
+//! the first pod's result there; for pods outside the host network, only the two nodes'
+//! addresses, what a pod admits of its own node's being the same on every node of one class
+//! (`Endpoints`). Pods whose results are then equal are reported together.
+//!
+//! What a pod's side cannot tell apart it admits alike: its rules are asked of one pod of each
+//! class (`evaluate/classes.rs`) and every address, and what they admit of the one is given to
+//! the others; the other end is asked only of what the matrix does not need.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
