@@ -288,8 +288,8 @@ fn beyond(context: &Context<'_>, group: &[PodId], direction: Direction) -> Vec<E
     let Context { index, .. } = *context;
     let pod = group[0];
     // Where the pod's side cannot tell apart the pods of a class, one of each is asked.
-    let alike = !index.has_namespaced_dialect() || Endpoints::hold(context, pod);
-    let rules = if alike {
+    let by_class = !index.has_namespaced_dialect() || Endpoints::hold(context, pod);
+    let rules = if by_class {
         let classes = context.classes;
         let universe = Space::product(
             &classes.representatives(pod),
