@@ -380,17 +380,24 @@ impl Cut {
         Ok(None)
     }
 
+    /// Takes `byte` of a string: after a backslash it is escaped, a quote ends the string.
+    /// Whether the string goes on.
+    fn in_string(&mut self, byte: u8) -> bool {
+        if self.escaped {
+            self.escaped = false;
+        } else if byte == b'\\' {
+            self.escaped = true;
+        } else if byte == b'"' {
+            self.string = false;
+        }
+        self.string
+    }
+
     /// [`Cut::brackets`] a byte at a time, for a block with backslashes.
     fn bytewise(&mut self, block: &[u8; 64], max: usize) -> Result<Option<usize>> {
         for (at, &byte) in block.iter().enumerate() {
             if self.string {
-                if self.escaped {
-                    self.escaped = false;
-                } else if byte == b'\\' {
-                    self.escaped = true;
-                } else if byte == b'"' {
-                    self.string = false;
-                }
+                self.in_string(byte);
                 continue;
             }
             match byte {
@@ -450,14 +457,10 @@ impl Cut {
             rest.push(byte);
         }
         if self.string {
-            if self.escaped {
-                self.escaped = false;
-            } else if byte == b'\\' {
-                self.escaped = true;
-            } else if byte == b'"' {
-                self.string = false;
+            let escape = self.escaped || byte == b'\\';
+            if !self.in_string(byte) {
                 self.in_key = false;
-            } else if self.in_key {
+            } else if self.in_key && !escape {
                 self.key.push(byte);
             }
             return Ok(None);
