@@ -332,6 +332,25 @@ impl Index {
         (pods, addresses)
     }
 
+    /// The pods of `among` (seen as pods) that a peer selects: in its `namespaces` (the
+    /// policy's own, when it has one, for [`Namespaces::Own`]) and matched by `selector`.
+    pub(super) fn selected_among<'s>(
+        &'s self,
+        among: Among<'s>,
+        (namespaces, own): (&'s Namespaces, Option<usize>),
+        selector: &'s super::labels::Selector,
+    ) -> impl Iterator<Item = PodId> + 's {
+        among.pods(self).filter(move |&id| {
+            let info = &self.infos[id];
+            let namespace = match namespaces {
+                Namespaces::Own => Some(info.namespace) == own,
+                Namespaces::All => true,
+                Namespaces::Set(set) => set.contains(info.namespace),
+            };
+            namespace && !info.by_address && selector.matches(&info.labels)
+        })
+    }
+
     /// The pods (seen as pods) and the addresses that the peers of `rule` in `policy` match.
     fn rule_peers(&self, policy: &Policy, rule: &Rule, among: Among<'_>) -> (PodSet, AddressSet) {
         let Some(peers) = &rule.peers else {
@@ -351,15 +370,8 @@ impl Index {
                     namespaces,
                     pods: selector,
                 } if matches!(among, Among::Pods(_)) => {
-                    pods.extend(among.pods(self).filter(|&id| {
-                        let info = &self.infos[id];
-                        let namespace = match namespaces {
-                            Namespaces::Own => info.namespace == policy.namespace,
-                            Namespaces::All => true,
-                            Namespaces::Set(set) => set.contains(info.namespace),
-                        };
-                        namespace && !info.by_address && selector.matches(&info.labels)
-                    }));
+                    let scope = (namespaces, Some(policy.namespace));
+                    pods.extend(self.selected_among(among, scope, selector));
                 }
                 PeerMatch::Pods {
                     namespaces,
@@ -404,12 +416,16 @@ pub(crate) enum Among<'a> {
 }
 
 impl<'a> Among<'a> {
+    /// Whether `within` has few pods: an eighth of the cluster's or fewer, which are faster
+    /// gone through than the pods of the namespaces a peer selects.
+    pub(crate) fn few(index: &Index, within: &Space) -> bool {
+        within.pod_parts().len() * 8 < index.pods.len()
+    }
+
     /// The pods of `within`, when it has few; every pod otherwise.
     pub(crate) fn of(index: &Index, within: Option<&'a Space>) -> Self {
         match within {
-            Some(within) if within.pod_parts().len() * 8 < index.pods.len() => {
-                Among::Pods(within.pod_parts())
-            }
+            Some(within) if Among::few(index, within) => Among::Pods(within.pod_parts()),
             _ => Among::All,
         }
     }

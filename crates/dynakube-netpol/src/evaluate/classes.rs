@@ -97,14 +97,8 @@ impl Index {
             .flat_map(|block| std::iter::once(&block.cidr).chain(&block.except))
             .copied();
         let cluster = (self.behaviour.networks.pods)
-            .then_some(self.cluster.iter())
+            .then(|| cluster_peers(&self.cluster))
             .into_iter()
-            .flatten()
-            .flat_map(|policy| policy.ingress.iter().chain(&policy.egress))
-            .filter_map(|rule| match &rule.matches {
-                super::cnp::Matches::Peers(peers, _) => Some(peers),
-                _ => None,
-            })
             .flatten()
             .filter_map(|peer| match peer {
                 super::cnp::Peer::Networks(networks) => Some(networks),
@@ -233,17 +227,10 @@ impl Index {
                 .flat_map(|(id, node)| node.addresses.iter().map(move |ip| (*ip, id)))
                 .collect();
             let mut peers: Vec<Vec<u32>> = vec![Vec::new(); self.nodes.len()];
-            let nodes_peers = (self.cluster.iter())
-                .flat_map(|policy| policy.ingress.iter().chain(&policy.egress))
-                .filter_map(|rule| match &rule.matches {
-                    super::cnp::Matches::Peers(peers, _) => Some(peers),
-                    _ => None,
-                })
-                .flatten()
-                .filter_map(|peer| match peer {
-                    super::cnp::Peer::Nodes(addresses) => Some(addresses),
-                    _ => None,
-                });
+            let nodes_peers = cluster_peers(&self.cluster).filter_map(|peer| match peer {
+                super::cnp::Peer::Nodes(addresses) => Some(addresses),
+                _ => None,
+            });
             for (number, addresses) in nodes_peers.enumerate() {
                 let number = u32::try_from(number).unwrap_or(u32::MAX);
                 for ip in addresses {
@@ -270,6 +257,17 @@ impl Index {
     }
 }
 
+/// The peers of every rule of the ClusterNetworkPolicies `cluster`.
+fn cluster_peers(cluster: &[super::cnp::Compiled]) -> impl Iterator<Item = &super::cnp::Peer> {
+    (cluster.iter())
+        .flat_map(|policy| policy.ingress.iter().chain(&policy.egress))
+        .filter_map(|rule| match &rule.matches {
+            super::cnp::Matches::Peers(peers, _) => Some(peers),
+            _ => None,
+        })
+        .flatten()
+}
+
 /// The keys of the pod labels that the selectors of the NetworkPolicies `policies` and the
 /// ClusterNetworkPolicies `cluster` look at (subjects and peers), and those of the cluster
 /// DNS's pods (which Cilium's DNS proxy knows by them): pods whose labels agree on these are
@@ -292,16 +290,10 @@ pub(super) fn pod_label_keys(
             }
         }
     }
-    for policy in cluster {
-        ids.extend(policy.pods.keys());
-        for rule in policy.ingress.iter().chain(&policy.egress) {
-            if let super::cnp::Matches::Peers(peers, _) = &rule.matches {
-                for peer in peers {
-                    if let super::cnp::Peer::Pods { pods, .. } = peer {
-                        ids.extend(pods.keys());
-                    }
-                }
-            }
+    ids.extend(cluster.iter().flat_map(|policy| policy.pods.keys()));
+    for peer in cluster_peers(cluster) {
+        if let super::cnp::Peer::Pods { pods, .. } = peer {
+            ids.extend(pods.keys());
         }
     }
     let mut keys = interner.texts(&ids);

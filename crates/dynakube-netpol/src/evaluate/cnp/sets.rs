@@ -46,15 +46,7 @@ impl Index {
                     namespaces,
                     pods: selector,
                 } if matches!(among, Among::Pods(_)) => {
-                    pods.extend(among.pods(self).filter(|&id| {
-                        let info = &self.infos[id];
-                        let namespace = match namespaces {
-                            Namespaces::Own => false,
-                            Namespaces::All => true,
-                            Namespaces::Set(set) => set.contains(info.namespace),
-                        };
-                        namespace && !info.by_address && selector.matches(&info.labels)
-                    }));
+                    pods.extend(self.selected_among(among, (namespaces, None), selector));
                 }
                 Peer::Pods {
                     namespaces,
@@ -131,8 +123,7 @@ impl Index {
     ) -> Allowed {
         let info = &self.infos[id];
         // A universe of few pods: the rules' sets are computed of its pods only.
-        let few = (universe.pod_parts().len() * 8 < self.pods.len())
-            .then(|| universe.pod_parts().to_vec());
+        let few = Among::few(self, &universe).then(|| universe.pod_parts().to_vec());
         let among = few.as_deref().map_or(Among::All, Among::Pods);
         let mut allowed = Allowed::new();
         let (mut rest, passed) = self.tier_sets(
