@@ -136,6 +136,7 @@ impl Index {
             return Admits::NotIsolated;
         }
         let mut rules = Vec::new();
+        let few = Among::few_of(self, within);
         for &number in isolating {
             let policy = &self.policies[number as usize];
             for (index, rule) in rules_of(policy, direction).iter().enumerate() {
@@ -146,7 +147,7 @@ impl Index {
                     index,
                 );
                 let space =
-                    self.rule_space(policy, rule, direction, (info, Among::of(self, within)));
+                    self.rule_space(policy, rule, direction, (info, Among::of(few.as_ref())));
                 let space = match within {
                     Some(within) => space.intersection(within),
                     None => space,
@@ -292,14 +293,10 @@ impl Index {
                     .flatten()
                     .any(|p| matches!(p.port, PortSpec::Named(_)));
                 let fixed = ports_set(ports, None);
-                let per_pod = pods.iter().map(|id| {
-                    let ports = if named {
-                        ports_set(ports, Some(&self.infos[id]))
-                    } else {
-                        fixed.clone()
-                    };
-                    (id, ports)
-                });
+                if !named {
+                    return Space::product(pods, addresses, &fixed);
+                }
+                let per_pod = (pods.iter()).map(|id| (id, ports_set(ports, Some(&self.infos[id]))));
                 Space::pods(per_pod).union(&Space::addresses(addresses, fixed))
             }
         }
@@ -412,29 +409,33 @@ pub(crate) enum Among<'a> {
     /// Every pod.
     All,
     /// These, by id.
-    Pods(&'a [(PodId, PortSet)]),
+    Pods(&'a PodSet),
 }
 
 impl<'a> Among<'a> {
     /// Whether `within` has few pods: an eighth of the cluster's or fewer, which are faster
     /// gone through than the pods of the namespaces a peer selects.
     pub(crate) fn few(index: &Index, within: &Space) -> bool {
-        within.pod_parts().len() * 8 < index.pods.len()
+        within.pod_count() * 8 < index.pods.len()
     }
 
-    /// The pods of `within`, when it has few; every pod otherwise.
-    pub(crate) fn of(index: &Index, within: Option<&'a Space>) -> Self {
-        match within {
-            Some(within) if Among::few(index, within) => Among::Pods(within.pod_parts()),
-            _ => Among::All,
-        }
+    /// The pods of `within`, when it has few: for [`Among::of`].
+    pub(crate) fn few_of(index: &Index, within: Option<&Space>) -> Option<PodSet> {
+        within
+            .filter(|within| Among::few(index, within))
+            .map(Space::pod_ids)
+    }
+
+    /// `few` (of [`Among::few_of`]), or every pod.
+    pub(crate) fn of(few: Option<&'a PodSet>) -> Self {
+        few.map_or(Among::All, Among::Pods)
     }
 
     /// The pods, by id.
     pub(crate) fn pods(self, index: &Index) -> Box<dyn Iterator<Item = PodId> + 'a> {
         match self {
             Among::All => Box::new(0..index.pods.len()),
-            Among::Pods(parts) => Box::new(parts.iter().map(|(id, _)| *id)),
+            Among::Pods(set) => Box::new(set.iter()),
         }
     }
 }

@@ -1017,7 +1017,7 @@ fn admitted_sets_name_each_rule() {
     assert!(block.contains_address(address("10.0.0.9"), Protocol::Tcp, 9100));
     assert!(!block.contains_address(address("10.0.1.9"), Protocol::Tcp, 9000));
     assert!(!block.contains_address(address("10.0.0.9"), Protocol::Tcp, 9101));
-    let covered: Vec<_> = block.pod_parts().iter().map(|(pod, _)| *pod).collect();
+    let covered: Vec<_> = block.pod_ids().iter().collect();
     let id = |ns, name| index.pod_id(ns, name).unwrap();
     assert_eq!(covered, [id("a", "web"), id("a", "db"), id("c", "tool")]);
     // Named ports resolve on each destination pod, with their protocol (a/web has `dns` on

@@ -126,11 +126,13 @@ impl PodClasses {
 
     /// `space`, of representatives, with every pod of each representative's class.
     fn expand(&self, space: &Space) -> Space {
-        let pods = (space.pod_parts().iter()).flat_map(|(id, ports)| {
-            let members = self.class[*id].map_or(&[][..], |class| &self.members[class]);
-            members.iter().map(move |&member| (member, ports.clone()))
-        });
-        space.with_pods(pods)
+        // The classes are apart, and so are the sets of their members.
+        space.map_pod_sets(|set| {
+            (set.iter())
+                .flat_map(|id| self.class[id].map_or(&[][..], |class| &self.members[class]))
+                .copied()
+                .collect()
+        })
     }
 }
 
@@ -537,7 +539,7 @@ fn all_or_nothing(
             continue;
         }
         let parts = rest.address_parts();
-        let only = rest.pod_parts().is_empty() && rest.named_parts().next().is_none();
+        let only = rest.pod_count() == 0 && rest.named_parts().next().is_none();
         match parts {
             [(set, ports)] if only && set == addresses => all.push((rule.clone(), ports.clone())),
             _ => return None,
@@ -554,12 +556,16 @@ fn as_group_sees(rests: Rests, id: PodId, group: &[PodId]) -> Vec<(Option<RuleRe
     (rests.into_iter())
         .filter(|(_, rest)| !rest.is_empty())
         .map(|(rule, rest)| {
+            // The first pod of the group (sorted by id) other than `id` among the peers.
             let sibling = (rest.pod_parts().iter())
-                .filter(|(peer, ports)| {
-                    *peer != id && !ports.is_empty() && group.binary_search(peer).is_ok()
+                .filter_map(|(set, ports)| {
+                    let first = group
+                        .iter()
+                        .find(|&&peer| peer != id && set.contains(peer))?;
+                    Some((*first, ports))
                 })
-                .map(|(_, ports)| ports.clone())
-                .next();
+                .min_by_key(|(first, _)| *first)
+                .map(|(_, ports)| ports.clone());
             match sibling {
                 Some(ports) => (rule, rest.union(&Space::pods([(id, ports)]))),
                 None => (rule, rest),
@@ -715,10 +721,12 @@ fn other_end_of(
         Direction::Egress => Direction::Ingress,
         Direction::Ingress => Direction::Egress,
     };
-    let peers: PodSet = rules
-        .iter()
-        .flat_map(|(_, space)| space.pod_parts().iter().map(|(peer, _)| *peer))
-        .collect();
+    let peers = (rules.iter()).fold(PodSet::default(), |mut all, (_, space)| {
+        for (set, _) in space.pod_parts() {
+            all.union_with(set);
+        }
+        all
+    });
     let subject = ConnectionEnd::Pod(id);
     // Each node's host admits what its side admits (gathered by ports, so that the sets are
     // built once), every other address every port.
@@ -815,12 +823,9 @@ pub(super) fn blocks(addresses: &AddressSet) -> Vec<AddressBlock> {
 pub(super) fn peers(index: &Index, space: &Space) -> Vec<Peers> {
     type Group = (BTreeSet<String>, Vec<AddressBlock>, Vec<String>);
     let mut by_ports: BTreeMap<&PortSet, Group> = BTreeMap::new();
-    for (id, ports) in space.pod_parts() {
-        by_ports
-            .entry(ports)
-            .or_default()
-            .0
-            .insert(pod_name(index, *id));
+    for (set, ports) in space.pod_parts() {
+        let names = &mut by_ports.entry(ports).or_default().0;
+        names.extend(set.iter().map(|id| pod_name(index, id)));
     }
     for (addresses, ports) in space.address_parts() {
         by_ports

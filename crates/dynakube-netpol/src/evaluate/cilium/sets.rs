@@ -231,12 +231,10 @@ impl Evaluator {
     /// are asked about: the others have nothing to add.
     fn classes<'a>(&'a self, me: Who<'a>, within: &Space) -> Classes<'a> {
         let local = self.node_of(me);
-        let pods = within
-            .pod_parts()
-            .iter()
-            .map(|(id, _)| {
-                let who = self.pod_who(*id);
-                (*id, self.peer(who, local), named_ports(who))
+        let pods = (within.pod_ids().iter())
+            .map(|id| {
+                let who = self.pod_who(id);
+                (id, self.peer(who, local), named_ports(who))
             })
             .collect();
         let partition = self.partition();

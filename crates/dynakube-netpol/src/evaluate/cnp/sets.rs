@@ -123,8 +123,8 @@ impl Index {
     ) -> Allowed {
         let info = &self.infos[id];
         // A universe of few pods: the rules' sets are computed of its pods only.
-        let few = Among::few(self, &universe).then(|| universe.pod_parts().to_vec());
-        let among = few.as_deref().map_or(Among::All, Among::Pods);
+        let few = Among::few_of(self, Some(&universe));
+        let among = Among::of(few.as_ref());
         let mut allowed = Allowed::new();
         let (mut rest, passed) = self.tier_sets(
             &self.tier_subjects(Tier::Admin, info),

@@ -14,6 +14,7 @@ mod space;
 
 use std::fmt;
 
+use roaring::RoaringBitmap;
 use smallvec::{SmallVec, smallvec};
 
 pub(crate) use addresses::AddressSet;
@@ -331,61 +332,120 @@ impl fmt::Display for PortSet {
     }
 }
 
-/// A set of pods of an [`Index`](super::Index), by id.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A set of pods of an [`Index`](super::Index), by id: a compressed bitmap, so that a set of
+/// every pod of the largest cluster (150,000) is a few thousand words, and a set of a few pods
+/// a short list.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct PodSet {
-    /// Sorted, without duplicates.
-    ids: Vec<PodId>,
+    ids: RoaringBitmap,
+}
+
+// Equality of bitmaps is equality of sets.
+impl Eq for PodSet {}
+
+/// A pod id as the bitmap holds it; an index has fewer pods than `u32` counts.
+fn bit(id: PodId) -> u32 {
+    u32::try_from(id).expect("an index has fewer than 2^32 pods")
 }
 
 impl PodSet {
     /// Whether `id` is in the set.
     pub(crate) fn contains(&self, id: PodId) -> bool {
-        self.ids.binary_search(&id).is_ok()
+        u32::try_from(id).is_ok_and(|id| self.ids.contains(id))
     }
 
     /// Whether the set has no pod.
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
 
     /// How many pods the set has.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.ids.len()
+        usize::try_from(self.ids.len()).unwrap_or(usize::MAX)
     }
 
     /// The pods, in order of id.
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = PodId> + '_ {
-        self.ids.iter().copied()
+        self.ids.iter().map(|id| id as PodId)
+    }
+
+    /// Adds pod `id`; whether it was not in the set.
+    pub(crate) fn insert(&mut self, id: PodId) -> bool {
+        self.ids.insert(bit(id))
+    }
+
+    /// Takes pod `id` away; whether it was in the set.
+    pub(crate) fn remove(&mut self, id: PodId) -> bool {
+        u32::try_from(id).is_ok_and(|id| self.ids.remove(id))
+    }
+
+    /// Whether the two sets have no pod in common.
+    pub(crate) fn is_disjoint(&self, other: &Self) -> bool {
+        self.ids.is_disjoint(&other.ids)
     }
 
     /// The pods in either set.
     #[must_use]
     pub(crate) fn union(&self, other: &Self) -> Self {
-        self.ids.iter().chain(&other.ids).copied().collect()
+        PodSet {
+            ids: &self.ids | &other.ids,
+        }
     }
 
     /// The pods in both sets.
     #[must_use]
     pub(crate) fn intersection(&self, other: &Self) -> Self {
-        self.iter().filter(|&id| other.contains(id)).collect()
+        PodSet {
+            ids: &self.ids & &other.ids,
+        }
     }
 
     /// The pods of this set that are not in `other`.
     #[must_use]
     pub(crate) fn difference(&self, other: &Self) -> Self {
-        self.iter().filter(|&id| !other.contains(id)).collect()
+        PodSet {
+            ids: &self.ids - &other.ids,
+        }
+    }
+
+    /// Adds the pods of `other`.
+    pub(crate) fn union_with(&mut self, other: &Self) {
+        self.ids |= &other.ids;
+    }
+}
+
+// Sets are ordered as the lists of their ids are, so that a [`Space`] holding them can be a key.
+impl Ord for PodSet {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if self.ids == other.ids {
+            return std::cmp::Ordering::Equal;
+        }
+        self.ids.iter().cmp(other.ids.iter())
+    }
+}
+
+impl PartialOrd for PodSet {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::hash::Hash for PodSet {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.ids.len());
+        for id in &self.ids {
+            state.write_u32(id);
+        }
     }
 }
 
 impl FromIterator<PodId> for PodSet {
     fn from_iter<I: IntoIterator<Item = PodId>>(iter: I) -> Self {
-        let mut ids: Vec<PodId> = iter.into_iter().collect();
-        ids.sort_unstable();
-        ids.dedup();
-        PodSet { ids }
+        let mut set = PodSet::default();
+        for id in iter {
+            set.insert(id);
+        }
+        set
     }
 }
 

@@ -10,8 +10,9 @@ use crate::evaluate::PodId;
 use crate::matrix::Protocol;
 
 /// A set of connections seen from one end: the peers at the other end, each with the
-/// destination ports (and protocols) of the connections. Pods are peers by id; addresses are
-/// peers by range, and the ports may differ from range to range.
+/// destination ports (and protocols) of the connections. Pods are peers by id, in sets of pods
+/// with equal ports; addresses are peers by range, and the ports may differ from range to range.
+/// A rule that admits every pod of a large cluster on a port or two is a set or two of pods.
 ///
 /// Which end is the subject is the caller's: for egress, the peers are destinations; for
 /// ingress, sources (and the ports are the subject's).
@@ -26,8 +27,9 @@ use crate::matrix::Protocol;
 /// reached without one), and from the named parts what the other set holds of either kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Space {
-    /// Sorted by id; no empty port set.
-    pods: Vec<(PodId, PortSet)>,
+    /// Disjoint, non-empty pod sets, each with a distinct, non-empty port set; sorted by port
+    /// set.
+    pods: Vec<(PodSet, PortSet)>,
     /// Disjoint, non-empty address sets, each with a distinct, non-empty port set; sorted by
     /// port set.
     addresses: Vec<(AddressSet, PortSet)>,
@@ -47,7 +49,9 @@ impl Space {
             return Space::empty();
         }
         let mut space = Space::addresses(addresses, ports.clone());
-        space.pods = pods.iter().map(|id| (id, ports.clone())).collect();
+        if !pods.is_empty() {
+            space.pods = vec![(pods.clone(), ports.clone())];
+        }
         space
     }
 
@@ -79,30 +83,30 @@ impl Space {
 
     /// Pods, each with its ports, in any order; a pod given twice has the union of its ports.
     pub(crate) fn pods(pods: impl IntoIterator<Item = (PodId, PortSet)>) -> Self {
-        let mut pods: Vec<(PodId, PortSet)> =
-            pods.into_iter().filter(|(_, p)| !p.is_empty()).collect();
-        pods.sort_by_key(|(id, _)| *id);
-        let mut merged: Vec<(PodId, PortSet)> = Vec::with_capacity(pods.len());
+        let mut by_ports: BTreeMap<PortSet, PodSet> = BTreeMap::new();
         for (id, ports) in pods {
-            match merged.last_mut() {
-                Some((last, existing)) if *last == id => *existing = existing.union(&ports),
-                _ => merged.push((id, ports)),
+            if !ports.is_empty() {
+                by_ports.entry(ports).or_default().insert(id);
             }
         }
-        Space {
-            pods: merged,
-            ..Space::default()
+        let parts: Vec<(PodSet, PortSet)> = (by_ports.into_iter())
+            .map(|(ports, set)| (set, ports))
+            .collect();
+        let given: usize = parts.iter().map(|(set, _)| set.len()).sum();
+        let distinct = (parts.iter()).fold(PodSet::default(), |all, (set, _)| all.union(set));
+        if parts.len() < 2 || distinct.len() == given {
+            return Space {
+                pods: parts,
+                ..Space::default()
+            };
         }
-    }
-
-    /// The connections of this set with addresses, and those with `pods` (each with its ports,
-    /// in any order) in place of its own with pods.
-    pub(crate) fn with_pods(&self, pods: impl IntoIterator<Item = (PodId, PortSet)>) -> Self {
-        Space {
-            addresses: self.addresses.clone(),
-            named: self.named.clone(),
-            ..Space::pods(pods)
-        }
+        // A pod given with different ports: joined one set at a time.
+        (parts.into_iter()).fold(Space::empty(), |all, part| {
+            all.union(&Space {
+                pods: vec![part],
+                ..Space::default()
+            })
+        })
     }
 
     /// Whether the set has no connection.
@@ -115,9 +119,43 @@ impl Space {
         !self.addresses.is_empty() || !self.named.is_empty()
     }
 
-    /// The pods, in order of id, with their ports.
-    pub(crate) fn pod_parts(&self) -> &[(PodId, PortSet)] {
+    /// The pods, in sets of equal ports.
+    pub(crate) fn pod_parts(&self) -> &[(PodSet, PortSet)] {
         &self.pods
+    }
+
+    /// The pods.
+    pub(crate) fn pod_ids(&self) -> PodSet {
+        match self.pods.as_slice() {
+            [(set, _)] => set.clone(),
+            parts => (parts.iter()).fold(PodSet::default(), |all, (set, _)| all.union(set)),
+        }
+    }
+
+    /// This set with each set of pods `f` of it: `f` must keep apart sets that are apart.
+    pub(crate) fn map_pod_sets(&self, f: impl Fn(&PodSet) -> PodSet) -> Self {
+        let pods = (self.pods.iter())
+            .map(|(set, ports)| (f(set), ports.clone()))
+            .filter(|(set, _)| !set.is_empty())
+            .collect();
+        Space {
+            pods,
+            addresses: self.addresses.clone(),
+            named: self.named.clone(),
+        }
+    }
+
+    /// The connections of this set with pods.
+    pub(crate) fn only_pods(&self) -> Self {
+        Space {
+            pods: self.pods.clone(),
+            ..Space::default()
+        }
+    }
+
+    /// How many pods are peers.
+    pub(crate) fn pod_count(&self) -> usize {
+        self.pods.iter().map(|(set, _)| set.len()).sum()
     }
 
     /// The addresses, in parts of equal ports.
@@ -135,18 +173,16 @@ impl Space {
 
     /// The ports of pod `id` (empty when it is no peer).
     pub(crate) fn ports_of_pod(&self, id: PodId) -> PortSet {
-        self.pods
-            .binary_search_by_key(&id, |(p, _)| *p)
-            .map(|i| self.pods[i].1.clone())
+        (self.pods.iter())
+            .find(|(set, _)| set.contains(id))
+            .map(|(_, ports)| ports.clone())
             .unwrap_or_default()
     }
 
     /// Whether the connection with pod `id` on `number` of `protocol` is in the set.
     #[cfg(test)]
     pub(crate) fn contains_pod(&self, id: PodId, protocol: Protocol, number: u16) -> bool {
-        self.pods
-            .binary_search_by_key(&id, |(p, _)| *p)
-            .is_ok_and(|i| self.pods[i].1.contains(protocol, number))
+        (self.pods.iter()).any(|(set, ports)| set.contains(id) && ports.contains(protocol, number))
     }
 
     /// Whether the connection with `address` on `number` of `protocol` is in the set.
@@ -184,7 +220,10 @@ impl Space {
     /// The set without any connection with pod `id`.
     #[must_use]
     pub(crate) fn without_pod(mut self, id: PodId) -> Self {
-        self.pods.retain(|(p, _)| *p != id);
+        for (set, _) in &mut self.pods {
+            set.remove(id);
+        }
+        self.pods.retain(|(set, _)| !set.is_empty());
         self
     }
 
@@ -279,41 +318,51 @@ fn add_named(
     }
 }
 
-/// Merges two sorted pod lists peer by peer.
+/// Refines two partitions of pods into their common parts, takes `op` of the ports on each,
+/// and joins the parts with equal ports again. Only the parts whose ports `op` leaves non-empty
+/// are worked out.
 fn combine_pods(
-    a: &[(PodId, PortSet)],
-    b: &[(PodId, PortSet)],
+    a: &[(PodSet, PortSet)],
+    b: &[(PodSet, PortSet)],
     op: fn(&PortSet, &PortSet) -> PortSet,
-) -> Vec<(PodId, PortSet)> {
+) -> Vec<(PodSet, PortSet)> {
     let empty = PortSet::empty();
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        let (id, ports) = match (a.get(i), b.get(j)) {
-            (Some((x, p)), Some((y, q))) if x == y => {
-                i += 1;
-                j += 1;
-                (*x, op(p, q))
+    let cover = |parts: &[(PodSet, PortSet)]| match parts {
+        [(set, _)] => set.clone(),
+        parts => (parts.iter()).fold(PodSet::default(), |all, (set, _)| all.union(set)),
+    };
+    let (mut all_a, mut all_b) = (None, None);
+    let mut by_ports: BTreeMap<PortSet, PodSet> = BTreeMap::new();
+    let mut add = |set: PodSet, ports: PortSet| {
+        if !set.is_empty() {
+            by_ports.entry(ports).or_default().union_with(&set);
+        }
+    };
+    for (set, ports) in a {
+        for (other, other_ports) in b {
+            let both = op(ports, other_ports);
+            if !both.is_empty() && !set.is_disjoint(other) {
+                add(set.intersection(other), both);
             }
-            (Some((x, p)), Some((y, _))) if x < y => {
-                i += 1;
-                (*x, op(p, &empty))
-            }
-            (Some((x, p)), None) => {
-                i += 1;
-                (*x, op(p, &empty))
-            }
-            (_, Some((y, q))) => {
-                j += 1;
-                (*y, op(&empty, q))
-            }
-            (None, None) => break,
-        };
-        if !ports.is_empty() {
-            out.push((id, ports));
+        }
+        let alone = op(ports, &empty);
+        if !alone.is_empty() {
+            add(set.difference(all_b.get_or_insert_with(|| cover(b))), alone);
         }
     }
-    out
+    for (other, other_ports) in b {
+        let alone = op(&empty, other_ports);
+        if !alone.is_empty() {
+            add(
+                other.difference(all_a.get_or_insert_with(|| cover(a))),
+                alone,
+            );
+        }
+    }
+    by_ports
+        .into_iter()
+        .map(|(ports, set)| (set, ports))
+        .collect()
 }
 
 /// Refines two partitions of addresses into their common parts, takes `op` of the ports on

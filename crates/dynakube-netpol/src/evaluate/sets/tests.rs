@@ -364,7 +364,7 @@ proptest! {
                 }
             }
         }
-        // Parts stay disjoint, with distinct ports.
+        // Parts stay disjoint, with distinct ports, so that equal sets are equal values.
         for s in [&union, &both, &only] {
             let parts = s.address_parts();
             for (i, (set, ports)) in parts.iter().enumerate() {
@@ -374,7 +374,18 @@ proptest! {
                     prop_assert_ne!(ports, other_ports);
                 }
             }
+            let parts = s.pod_parts();
+            for (i, (set, ports)) in parts.iter().enumerate() {
+                prop_assert!(!set.is_empty() && !ports.is_empty());
+                for (other, other_ports) in &parts[i + 1..] {
+                    prop_assert!(set.is_disjoint(other));
+                    prop_assert_ne!(ports, other_ports);
+                }
+            }
         }
+        prop_assert_eq!(&union, &y.union(&x));
+        prop_assert_eq!(&both, &y.intersection(&x));
+        prop_assert_eq!(union.difference(&both), only.union(&y.difference(&x)));
     }
 }
 

@@ -47,7 +47,7 @@ use super::extras;
 use super::place::Places;
 use super::report::Peers;
 use crate::error::Result;
-use crate::evaluate::sets::{AddressSet, PortSet, Space};
+use crate::evaluate::sets::{AddressSet, PodSet, PortSet, Space};
 use crate::evaluate::{
     Admits, Cluster, Index, NetworkPlugin, Options, PodId, PolicyFiles, RuleRef,
 };
@@ -377,12 +377,10 @@ fn connections(
         (Endpoint::Nodes(Nodes(_, NodeScope::Own)), Some(node)) => {
             let name = index.nodes()[node].name.as_str();
             let addresses = AddressSet::addresses(index.nodes()[node].addresses.iter().copied());
-            let on_node = (needs.pod_parts().iter())
-                .filter(|(id, _)| index.pods()[*id].node.as_deref() == Some(name))
-                .map(|(id, _)| (*id, PortSet::all()));
-            needs.intersection(
-                &Space::pods(on_node).union(&Space::addresses(addresses, PortSet::all())),
-            )
+            let on_node: PodSet = (needs.pod_ids().iter())
+                .filter(|&id| index.pods()[id].node.as_deref() == Some(name))
+                .collect();
+            needs.intersection(&Space::product(&on_node, addresses, &PortSet::all()))
         }
         _ => needs.clone(),
     }
@@ -454,7 +452,7 @@ fn unnamed(space: &Space) -> Space {
     let named = (space.named_parts())
         .flat_map(|(_, parts)| parts)
         .map(|(addresses, ports)| Space::addresses(addresses.clone(), ports.clone()));
-    let plain = Space::pods(space.pod_parts().iter().cloned());
+    let plain = space.only_pods();
     (space.address_parts().iter())
         .map(|(addresses, ports)| Space::addresses(addresses.clone(), ports.clone()))
         .chain(named)
@@ -496,9 +494,7 @@ impl Side<'_> {
             .collect();
         let plain = (part.address_parts().iter())
             .map(|(addresses, ports)| Space::addresses(addresses.clone(), ports.clone()))
-            .fold(Space::pods(part.pod_parts().iter().cloned()), |all, p| {
-                all.union(&p)
-            });
+            .fold(part.only_pods(), |all, p| all.union(&p));
         let mut peers = extras::peers(self.index, &plain);
         for (names, parts) in part.named_parts() {
             for (addresses, ports) in parts {
