@@ -31,6 +31,10 @@ use crate::matrix::Protocol;
 pub(crate) enum EndKey {
     /// A pod, by its class, with its node where it matters.
     Pod(u32, Option<Option<NodeId>>),
+    /// A pod in the host network, by its class but for its own addresses and by the class of
+    /// its node, where only whether the other end is on its node matters
+    /// ([`Index::pair_key`]).
+    Host(u32, u32),
     /// An address.
     Ip(IpAddr),
     /// A node's host network.
@@ -47,13 +51,27 @@ type ClassKey<'a> = (
     Option<PodId>,
 );
 
+/// The class of every pod, by [`PodId`], and of every pod in the host network but for its own
+/// addresses.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Classes {
+    of: Vec<u32>,
+    host: Vec<u32>,
+}
+
 impl Index {
     /// The class of every pod, by [`PodId`] (worked out on first use).
     fn pod_classes(&self) -> &[u32] {
+        &self.classes().of
+    }
+
+    fn classes(&self) -> &Classes {
         self.classes.get_or_init(|| {
             let blocks = self.addresses_match_pods().then(|| Blocks::of(self));
             let mut classes: HashMap<ClassKey<'_>, u32> = HashMap::new();
-            (self.pods.iter().enumerate())
+            let mut host_classes: HashMap<ClassKey<'_>, u32> = HashMap::new();
+            let mut host = vec![u32::MAX; self.pods.len()];
+            let of = (self.pods.iter().enumerate())
                 .map(|(id, pod)| {
                     let mut ports: Vec<(Option<&str>, u16, Protocol)> = (pod.ports.iter())
                         .map(|p| (p.name.as_deref(), p.port, p.protocol))
@@ -61,7 +79,7 @@ impl Index {
                     ports.sort_unstable();
                     let own = (pod.host_network || self.infos[id].by_address).then_some(id);
                     // Only the labels some selector looks at tell pods apart.
-                    let labels = (pod.labels.iter())
+                    let labels: Vec<(&str, &str)> = (pod.labels.iter())
                         .filter(|(key, _)| self.pod_label_keys.contains(key.as_str()))
                         .map(|(key, value)| (key.as_str(), value.as_str()))
                         .collect();
@@ -73,10 +91,24 @@ impl Index {
                         blocks.as_ref().map(|blocks| blocks.holding(&pod.ips)),
                         own,
                     );
+                    if pod.host_network {
+                        let next = u32::try_from(host_classes.len()).unwrap_or(u32::MAX);
+                        let (namespace, labels, ports, account, held, _) = &key;
+                        let shared = (
+                            *namespace,
+                            labels.clone(),
+                            ports.clone(),
+                            *account,
+                            held.clone(),
+                            None,
+                        );
+                        host[id] = *host_classes.entry(shared).or_insert(next);
+                    }
                     let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
                     *classes.entry(key).or_insert(next)
                 })
-                .collect()
+                .collect();
+            Classes { of, host }
         })
     }
 
@@ -130,6 +162,53 @@ impl Index {
             }
         };
         self.namespaced.is_some() && (others.any(host) || self.dns_in_host_network)
+    }
+
+    /// The key of `end` in connections with ends where `node` (see [`Index::node_matters`]),
+    /// when `near`, along with [`Index::same_node`] of the two ends. With Cilium, a pod's node
+    /// changes how the ends on its node are seen, and nothing else ([`Index::node_key`]): where
+    /// [`Index::node_key`] is no node, or a class of nodes, a pod's node need not be told
+    /// apart beyond whether the other end is on it, and a pod in the host network is known by
+    /// that class instead of its own addresses. Otherwise, and without `near`, the key is
+    /// [`Index::end_key`].
+    ///
+    /// # Panics
+    ///
+    /// When a [`ConnectionEnd::Pod`] is not one of this index.
+    pub(crate) fn pair_key(&self, end: &ConnectionEnd, node: bool, near: bool) -> EndKey {
+        if let (true, ConnectionEnd::Pod(id)) = (near, end) {
+            let on = (self.pods[*id].node.as_deref()).and_then(|name| self.node_id(name));
+            match (on, self.node_key(*id)) {
+                (Some(_), NodeKey::Anywhere) => return EndKey::Pod(self.pod_classes()[*id], None),
+                (Some(_), NodeKey::Like(class)) => {
+                    return EndKey::Host(self.classes().host[*id], class);
+                }
+                _ => {}
+            }
+        }
+        self.end_key(end, node)
+    }
+
+    /// Whether the two ends are on one node: a pod on the node it runs on, a node's host or
+    /// address on that node. Where [`Index::pair_key`] leaves nodes out, two connections whose
+    /// ends have equal keys are decided alike only if their ends agree on this too.
+    pub(crate) fn same_node(&self, a: &ConnectionEnd, b: &ConnectionEnd) -> bool {
+        let a = self.node_of_end(a);
+        a.is_some() && a == self.node_of_end(b)
+    }
+
+    /// The node `end` is on: a pod's (when the cluster lists it), a node's host's, the first
+    /// node that lists an address.
+    pub(crate) fn node_of_end(&self, end: &ConnectionEnd) -> Option<NodeId> {
+        match end {
+            ConnectionEnd::Pod(id) => {
+                (self.pods[*id].node.as_deref()).and_then(|name| self.node_id(name))
+            }
+            ConnectionEnd::Node(id) => Some(*id),
+            ConnectionEnd::Ip(address) => (self.node_ips.contains(address))
+                .then(|| (self.nodes.iter()).position(|node| node.addresses.contains(address)))
+                .flatten(),
+        }
     }
 
     /// The key of `end`, with the node of a pod when `node` (see [`Index::node_matters`]).

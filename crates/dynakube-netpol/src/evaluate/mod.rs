@@ -486,7 +486,7 @@ pub struct Index {
     /// (Cilium's, on Cilium, whether there are any or not).
     namespaced: Option<Arc<dyn Namespaced>>,
     /// The class of every pod (see `classes`), worked out on first use.
-    classes: std::sync::OnceLock<Vec<u32>>,
+    classes: std::sync::OnceLock<classes::Classes>,
     /// The keys of the pod labels that some selector looks at (see `classes`).
     pod_label_keys: HashSet<String>,
     /// The class of every node (see `classes`), worked out on first use.

@@ -11,21 +11,29 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::report::{Outcome, Shared};
-use crate::evaluate::{ConnectionEnd, EndKey, Index, Verdict};
+use crate::evaluate::{ConnectionEnd, EndKey, Index, NodeId, Verdict};
 use crate::matrix::Protocol;
 
+/// Whether the connections between `a` and `b` are told apart by whether their ends are on
+/// one node ([`Index::pair_key`]): where the node of an end of either matters.
+pub(super) fn near_matters(index: &Index, a: &[ConnectionEnd], b: &[ConnectionEnd]) -> bool {
+    index.node_matters(a.iter()) || index.node_matters(b.iter())
+}
+
 /// The ends of `ends` (by position) in groups that the evaluator cannot tell apart in
-/// connections with `others`, in the order of their first members.
+/// connections with `others` (by [`Index::pair_key`], with [`near_matters`]), in the order of
+/// their first members.
 pub(super) fn groups(
     index: &Index,
     ends: &[ConnectionEnd],
     others: &[ConnectionEnd],
 ) -> Vec<(EndKey, Vec<usize>)> {
     let node = index.node_matters(others.iter());
+    let near = near_matters(index, ends, others);
     let mut order: HashMap<EndKey, usize> = HashMap::new();
     let mut groups: Vec<(EndKey, Vec<usize>)> = Vec::new();
     for (at, end) in ends.iter().enumerate() {
-        let key = index.end_key(end, node);
+        let key = index.pair_key(end, node, near);
         let group = *order.entry(key).or_insert_with(|| {
             groups.push((key, Vec::new()));
             groups.len() - 1
@@ -35,48 +43,86 @@ pub(super) fn groups(
     groups
 }
 
-/// The connections from the sources at positions `from` to the destinations at positions
-/// `to`: those joining two ends and those joining an end to itself, each kind as its first
+/// The nodes of the sources and of the destinations of a flow, where connections on one node
+/// are a kind of their own ([`Index::same_node`]).
+pub(super) type Nodes<'a> = Option<(&'a [Option<NodeId>], &'a [Option<NodeId>])>;
+
+/// The connections from the sources at positions `from` (in increasing order) to the
+/// destinations at positions `to` (likewise): those joining an end to itself, those joining two
+/// ends on one node (where `nodes` are given), and the others, each kind as its first
 /// connection (by the positions of source and destination) and how many there are.
 pub(super) fn pairs(
     (sources, destinations): (&[ConnectionEnd], &[ConnectionEnd]),
+    nodes: Nodes<'_>,
     from: &[usize],
     to: &[usize],
 ) -> Vec<((usize, usize), usize)> {
     let mut at: HashMap<ConnectionEnd, Vec<usize>> = HashMap::new();
+    let mut on: HashMap<NodeId, Vec<usize>> = HashMap::new();
     for &j in to {
         at.entry(destinations[j]).or_default().push(j);
+        if let Some(node) = nodes.and_then(|(_, of)| of[j]) {
+            on.entry(node).or_default().push(j);
+        }
     }
-    let mut same = 0;
-    let mut first_same: Option<(usize, usize)> = None;
+    let node_of = |i: usize| nodes.and_then(|(of, _)| of[i]);
+    let same_node = |i: usize, j: usize| {
+        node_of(i).is_some_and(|n| nodes.is_some_and(|(_, of)| of[j] == Some(n)))
+    };
+    // By kind: other ends elsewhere, other ends on the node, the end itself.
+    let mut counts = [0usize; 3];
+    let mut firsts: [Option<(usize, usize)>; 3] = [None; 3];
     for &i in from {
-        if let Some(found) = at.get(&sources[i]) {
-            same += found.len();
-            let pair = (i, found[0]);
-            first_same = Some(first_same.map_or(pair, |f| f.min(pair)));
+        let itself = at.get(&sources[i]).map_or(&[][..], Vec::as_slice);
+        if let Some(&j) = itself.first() {
+            counts[2] += itself.len();
+            firsts[2] = firsts[2].or(Some((i, j)));
+        }
+        // An end is on its own node, if on any.
+        let neighbours = node_of(i)
+            .and_then(|n| on.get(&n))
+            .map_or(&[][..], Vec::as_slice);
+        let near = neighbours.len()
+            - neighbours
+                .iter()
+                .filter(|&&j| destinations[j] == sources[i])
+                .count();
+        if near > 0 {
+            counts[1] += near;
+            if firsts[1].is_none() {
+                let j = neighbours.iter().find(|&&j| destinations[j] != sources[i]);
+                firsts[1] = j.map(|&j| (i, j));
+            }
         }
     }
-    let mut found = Vec::new();
-    let different = from.len() * to.len() - same;
-    if different > 0 {
-        // The first source with a destination other than itself, and that destination.
-        let first = from
-            .iter()
-            .find_map(|&i| (to.iter().find(|&&j| destinations[j] != sources[i])).map(|&j| (i, j)));
-        if let Some(first) = first {
-            found.push((first, different));
-        }
+    counts[0] = from.len() * to.len() - counts[1] - counts[2];
+    if counts[0] > 0 {
+        // The first source with a destination other than itself and off its node.
+        firsts[0] = from.iter().find_map(|&i| {
+            (to.iter())
+                .find(|&&j| destinations[j] != sources[i] && !same_node(i, j))
+                .map(|&j| (i, j))
+        });
     }
-    if let Some(first) = first_same {
-        found.push((first, same));
-    }
+    let mut found: Vec<((usize, usize), usize)> = (firsts.into_iter().zip(counts))
+        .filter_map(|(first, count)| Some((first?, count)))
+        .filter(|(_, count)| *count > 0)
+        .collect();
     found.sort_unstable();
     found
 }
 
 /// What decides one kind of connection: the keys of its ends, whether it joins an end to
-/// itself, the port, the protocol, and the DNS name its destination was looked up by.
-pub(super) type Kind<'n> = (EndKey, EndKey, bool, u16, Protocol, Option<Cow<'n, str>>);
+/// itself and whether its ends are on one node, the port, the protocol, and the DNS name its
+/// destination was looked up by.
+pub(super) type Kind<'n> = (
+    EndKey,
+    EndKey,
+    (bool, bool),
+    u16,
+    Protocol,
+    Option<Cow<'n, str>>,
+);
 
 /// The outcomes of the connections decided so far and the names of ends, made once.
 #[derive(Default)]
@@ -130,14 +176,43 @@ mod tests {
         let destinations = [pod(3), pod(4), pod(1)];
         // Sources 1, 2 and 3 to destinations 3 and 1: pod 1 and pod 3 meet themselves once
         // each, four connections join two pods, the first of them 1 -> 3.
-        let found = pairs((&sources, &destinations), &[0, 1, 2], &[0, 2]);
+        let found = pairs((&sources, &destinations), None, &[0, 1, 2], &[0, 2]);
         assert_eq!(found, [((0, 0), 4), ((0, 2), 2)]);
         // Only pod 3 to itself.
-        assert_eq!(pairs((&sources, &destinations), &[2], &[0]), [((2, 0), 1)]);
+        assert_eq!(
+            pairs((&sources, &destinations), None, &[2], &[0]),
+            [((2, 0), 1)]
+        );
         // No pod to itself.
         assert_eq!(
-            pairs((&sources, &destinations), &[0, 1], &[1]),
+            pairs((&sources, &destinations), None, &[0, 1], &[1]),
             [((0, 1), 2)]
+        );
+    }
+
+    #[test]
+    fn pairs_on_one_node_are_a_kind_of_their_own() {
+        let pod = ConnectionEnd::Pod;
+        let sources = [pod(1), pod(2), pod(3), pod(5)];
+        let destinations = [pod(3), pod(4), pod(1)];
+        // Pods 1 and 4 on node 0, 2 and 3 on node 1, 5 on none.
+        let from_nodes = [Some(0), Some(1), Some(1), None];
+        let to_nodes = [Some(1), Some(0), Some(0)];
+        let nodes = Some((&from_nodes[..], &to_nodes[..]));
+        let all = [0, 1, 2];
+        let found = pairs((&sources, &destinations), nodes, &[0, 1, 2, 3], &all);
+        // Itself: 1 -> 1, 3 -> 3. On one node: 1 -> 4, 2 -> 3. Elsewhere: the other eight,
+        // the first 1 -> 3.
+        assert_eq!(found, [((0, 0), 8), ((0, 1), 2), ((0, 2), 2)]);
+        let total: usize = found.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, sources.len() * destinations.len());
+        // Without nodes, those on one node are with the others.
+        let found = pairs((&sources, &destinations), None, &[0, 1, 2, 3], &all);
+        assert_eq!(found, [((0, 0), 10), ((0, 2), 2)]);
+        // Only pods on one node: no other kind.
+        assert_eq!(
+            pairs((&sources, &destinations), nodes, &[1], &[0]),
+            [((1, 0), 1)]
         );
     }
 }

@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use super::groups;
 use super::report::{FlowCheck, Probe, Status};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet};
-use crate::evaluate::{Connection, ConnectionEnd, EndKey, Index, Pod, Query};
+use crate::evaluate::{Connection, ConnectionEnd, EndKey, Index, NodeId, Pod, Query};
 use crate::matrix::{Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector};
 use crate::resolve::{Addresses, public_internet};
 use crate::values::{Cidr, Host, HostPattern, PortNumber};
@@ -388,13 +388,25 @@ impl<'a> Places<'a> {
                 groups::groups(self.index, &destinations, &sources),
             )
         };
+        // Where a node matters, whether the two ends are on one node does.
+        let nodes = groups::near_matters(self.index, &sources, &destinations).then(|| {
+            let of = |ends: &[ConnectionEnd]| -> Vec<Option<NodeId>> {
+                ends.iter().map(|end| self.index.node_of_end(end)).collect()
+            };
+            (of(&sources), of(&destinations))
+        });
+        let nodes = nodes.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice()));
         let mut probes = Vec::new();
         for (from_key, from) in &from_groups {
             for (to_key, to) in &to_groups {
-                for ((i, j), connections) in groups::pairs((&sources, &destinations), from, to) {
+                let ends = (&sources[..], &destinations[..]);
+                for ((i, j), connections) in groups::pairs(ends, nodes, from, to) {
+                    let near =
+                        nodes.is_some() && (self.index).same_node(&sources[i], &destinations[j]);
                     for (p, port) in ports.iter().enumerate() {
                         let ends = (sources[i], destinations[j]);
-                        let probe = self.probe(flow, ends, (*from_key, *to_key), *port);
+                        let keys = (*from_key, *to_key, near);
+                        let probe = self.probe(flow, ends, keys, *port);
                         probes.push((
                             (i, j, p),
                             Probe {
@@ -432,7 +444,7 @@ impl<'a> Places<'a> {
         &self,
         flow: &Flow,
         (from, to): (ConnectionEnd, ConnectionEnd),
-        (from_key, to_key): (EndKey, EndKey),
+        (from_key, to_key, near): (EndKey, EndKey, bool),
         port: Port,
     ) -> Probe {
         let name = match &flow.to {
@@ -463,7 +475,7 @@ impl<'a> Places<'a> {
                 let kind = (
                     from_key,
                     to_key,
-                    from == to,
+                    (from == to, near),
                     number,
                     port.protocol,
                     name.map(std::borrow::Cow::Borrowed),
@@ -620,7 +632,7 @@ mod tests {
         for all in [true, false] {
             let (matrix, index, addresses) = scene(all);
             let places = Places::new(&matrix, &index, &addresses);
-            let (mut kinds, mut grouped) = (0, 0);
+            let (mut kinds, mut grouped, mut hosts) = (0, 0, 0);
             let mut decided: HashMap<groups::Kind<'_>, Verdict> = HashMap::new();
             for flow in &matrix.flows {
                 let (Ok(sources), Ok(destinations), Ports::List(ports)) = (
@@ -634,12 +646,15 @@ mod tests {
                     let mut keys = vec![None; ends.len()];
                     for (key, members) in groups::groups(&index, ends, others) {
                         grouped += usize::from(members.len() > 1);
+                        // Pods in the host network on several nodes of one class.
+                        hosts += usize::from(matches!(key, EndKey::Host(..)) && members.len() > 1);
                         members.iter().for_each(|&at| keys[at] = Some(key));
                     }
                     keys
                 };
                 let (from_keys, to_keys) =
                     (keys(&sources, &destinations), keys(&destinations, &sources));
+                let nodes = groups::near_matters(&index, &sources, &destinations);
                 // Every connection of a flow is decided as the other connections of its kind.
                 for (from, from_key) in sources.iter().zip(&from_keys) {
                     for (to, to_key) in destinations.iter().zip(&to_keys) {
@@ -661,10 +676,11 @@ mod tests {
                                 connection: &connection,
                                 name,
                             });
+                            let near = nodes && index.same_node(from, to);
                             let kind = (
                                 from_key.unwrap(),
                                 to_key.unwrap(),
-                                from == to,
+                                (from == to, near),
                                 connection.port,
                                 connection.protocol,
                                 name.map(std::borrow::Cow::Borrowed),
@@ -684,6 +700,8 @@ mod tests {
             }
             assert!(grouped > 5, "{grouped} groups of several ends");
             assert!(kinds > 20, "{kinds} kinds of connections");
+            // With Cilium's policies, the pods of the OneAgent's DaemonSet are one group.
+            assert_eq!(hosts > 0, all, "{hosts} groups of pods in the host network");
         }
     }
 }
