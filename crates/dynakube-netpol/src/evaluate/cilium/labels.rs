@@ -94,7 +94,7 @@ impl fmt::Display for Labels {
 }
 
 /// A selector key: a source, or any source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
     /// The source; `None` for any.
     pub(crate) source: Option<String>,
@@ -135,7 +135,7 @@ impl Key {
 }
 
 /// One requirement of a selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Requirement {
     /// The key has one of the values.
     In(Key, Vec<String>),
@@ -171,7 +171,7 @@ impl Requirement {
 }
 
 /// A compiled endpoint or node selector: the AND of its requirements; none selects everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Selector {
     /// The requirements.
     pub(crate) requirements: Vec<Requirement>,

@@ -327,6 +327,8 @@ pub(crate) struct Evaluator {
     /// What endpoints may look up through the DNS proxy, by the rules selecting them (and
     /// their node, where a DNS server is a node's host), worked out on first use.
     lookups: Lookups,
+    /// Which endpoints each selector and entity matches, found on first use.
+    matched: sets::Matched,
 }
 
 /// The rules of the policies by what they may select, each list in the order of the policies
@@ -394,6 +396,7 @@ impl Evaluator {
             partition: OnceLock::new(),
             endpoint_labels: std::iter::repeat_with(OnceLock::new).take(pods).collect(),
             lookups: Lookups::default(),
+            matched: sets::Matched::default(),
         }
     }
 

@@ -17,7 +17,10 @@
 //! subject's lookups allow ([`Evaluator::lookup_names`], the set form of
 //! `Evaluator::lookup_allowed`): a named part of the set.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::compile::{Peer as RulePeer, PeerRule, Peers, Ports, RuleRef};
 use super::decide::{Port, Selecting, item_matches, named_ports, requires};
@@ -43,6 +46,64 @@ pub(crate) struct SideSets {
     pub(crate) default_deny: bool,
 }
 
+/// Which endpoints each endpoint selector (by its requirements) and each entity matches, by
+/// pod, found on first use: an endpoint's identity labels are fixed, so whether a selector or
+/// an entity matches them is too, and `verify` asks the same selectors of the same endpoints
+/// for every group of Dynatrace pods (and many policies repeat one selector).
+#[derive(Debug, Default)]
+pub(super) struct Matched {
+    by: Mutex<HashMap<Matcher, Arc<[AtomicU8]>>>,
+}
+
+/// What selects endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Matcher {
+    Selector(Selector),
+    Entity(super::raw::Entity),
+}
+
+/// A cache is not cloned: the clone finds its answers again.
+impl Clone for Matched {
+    fn clone(&self) -> Self {
+        Matched::default()
+    }
+}
+
+/// Not asked yet, no, yes.
+const UNKNOWN: u8 = 0;
+const NO: u8 = 1;
+const YES: u8 = 2;
+
+impl Matched {
+    /// What `matcher` matches, by pod, of `pods` pods.
+    fn of(&self, matcher: Matcher, pods: usize) -> Arc<[AtomicU8]> {
+        let mut by = self
+            .by
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        by.entry(matcher)
+            .or_insert_with(|| {
+                std::iter::repeat_with(|| AtomicU8::new(UNKNOWN))
+                    .take(pods)
+                    .collect()
+            })
+            .clone()
+    }
+}
+
+/// Whether endpoint `id` is matched, by `known` or else by `test` (kept in `known`).
+fn known_or(known: &[AtomicU8], id: usize, test: impl FnOnce() -> bool) -> bool {
+    match known[id].load(Ordering::Relaxed) {
+        NO => false,
+        YES => true,
+        _ => {
+            let matched = test();
+            known[id].store(if matched { YES } else { NO }, Ordering::Relaxed);
+            matched
+        }
+    }
+}
+
 /// The addresses of the cluster in classes no rule tells apart, whoever asks.
 #[derive(Debug, Clone)]
 pub(super) struct Partition {
@@ -59,8 +120,9 @@ pub(super) struct Partition {
 
 /// The peers asked about, as Cilium sees them from one subject.
 struct Classes<'a> {
-    /// The pods, each with its identity and named ports.
-    pods: Vec<(usize, Peer<'a>, Vec<NamedPort<'a>>)>,
+    /// The pods, each with its identity and named ports, and whether it is an endpoint (with
+    /// the identity labels of [`Matched`]).
+    pods: Vec<(usize, Peer<'a>, Vec<NamedPort<'a>>, bool)>,
     /// Whether addresses are asked about.
     addresses: bool,
     /// Each node's addresses (an address two nodes list is the first's), as a host.
@@ -234,7 +296,8 @@ impl Evaluator {
         let pods = (within.pod_ids().iter())
             .map(|id| {
                 let who = self.pod_who(id);
-                (id, self.peer(who, local), named_ports(who))
+                let endpoint = matches!(who, Who::Endpoint(..));
+                (id, self.peer(who, local), named_ports(who), endpoint)
             })
             .collect();
         let partition = self.partition();
@@ -305,7 +368,7 @@ impl Evaluator {
         if !host || node.is_none() {
             return local;
         }
-        for (pod, _, _) in &classes.pods {
+        for (pod, _, _, _) in &classes.pods {
             if matches!(self.pod_who(*pod), Who::Host(host) if host == node) {
                 local = local.union(&Space::pods([(*pod, PortSet::all())]));
             }
@@ -350,12 +413,17 @@ impl Evaluator {
             Direction::Egress => port_set(&item.ports, theirs),
             Direction::Ingress => port_set(&item.ports, mine),
         };
+        let endpoint_matches = self.endpoint_matcher(me, item, requires);
         let mut space = Space::pods(
-            classes
-                .pods
-                .iter()
-                .filter(|(_, peer, _)| matches(peer))
-                .map(|(id, _, named)| (*id, destination(named))),
+            (classes.pods.iter())
+                .filter(|(id, peer, _, endpoint)| {
+                    if *endpoint {
+                        endpoint_matches(*id, peer)
+                    } else {
+                        matches(peer)
+                    }
+                })
+                .map(|(id, _, named, _)| (*id, destination(named))),
         );
         let ports = destination(&[]);
         if !classes.addresses || ports.is_empty() {
@@ -411,6 +479,48 @@ impl Evaluator {
             space = space.union(&self.fqdn_space(list, requires, classes, names, ports));
         }
         space
+    }
+
+    /// [`Evaluator::item_space`]'s test of an endpoint (by pod and identity): whether `item`
+    /// matches it, with `requires` holding. Only endpoint selectors and entities match an
+    /// endpoint, and their answers are kept ([`Matched`]).
+    fn endpoint_matcher<'s>(
+        &'s self,
+        me: Who<'s>,
+        item: &'s PeerRule,
+        requires: &'s [&'s Selector],
+    ) -> impl Fn(usize, &Peer<'_>) -> bool + 's {
+        let pods = self.cluster().pods.len();
+        let known_requires: Vec<Arc<[AtomicU8]>> = (requires.iter())
+            .map(|s| self.matched.of(Matcher::Selector((*s).clone()), pods))
+            .collect();
+        let known_peers: Vec<Option<Arc<[AtomicU8]>>> = match &item.peers {
+            Peers::Any(list) => (list.iter())
+                .map(|peer| match peer {
+                    RulePeer::Endpoints(s) => {
+                        Some(self.matched.of(Matcher::Selector(s.clone()), pods))
+                    }
+                    RulePeer::Entities(e) => Some(self.matched.of(Matcher::Entity(*e), pods)),
+                    _ => None,
+                })
+                .collect(),
+            Peers::All | Peers::Nothing => Vec::new(),
+        };
+        move |id: usize, peer: &Peer<'_>| {
+            let allowed = (requires.iter().zip(&known_requires))
+                .all(|(s, known)| known_or(known, id, || s.matches(&peer.labels)));
+            allowed
+                && match &item.peers {
+                    Peers::All => true,
+                    Peers::Nothing => false,
+                    Peers::Any(list) => (list.iter().zip(&known_peers)).any(|(p, known)| {
+                        let test = || self.peer_matches(me, p, peer);
+                        known
+                            .as_ref()
+                            .map_or_else(test, |known| known_or(known, id, test))
+                    }),
+                }
+        }
     }
 
     /// What the `toFQDNs` peers among `list` admit: the addresses outside the cluster (where
