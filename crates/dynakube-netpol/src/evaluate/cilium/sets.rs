@@ -29,7 +29,7 @@ use super::identity::{Peer, UNLISTED, Who};
 use super::labels::{Label, Labels, Selector};
 use super::ports::{NamedPort, PortSpec};
 use super::{End, Evaluator};
-use crate::evaluate::sets::{AddressSet, Names, PROTOCOLS, Pattern, PortSet, Space};
+use crate::evaluate::sets::{AddressSet, Names, PROTOCOLS, Pattern, PodSet, PortSet, Space};
 use crate::matrix::{Direction, Protocol};
 
 /// What the rules selecting a pod decide on one side, as sets of the peers asked about.
@@ -90,6 +90,9 @@ impl Matched {
             .clone()
     }
 }
+
+/// Whether a rule matches a peer.
+type PeerTest<'t> = dyn Fn(&Peer<'_>) -> bool + 't;
 
 /// Whether endpoint `id` is matched, by `known` or else by `test` (kept in `known`).
 fn known_or(known: &[AtomicU8], id: usize, test: impl FnOnce() -> bool) -> bool {
@@ -414,21 +417,48 @@ impl Evaluator {
             Direction::Ingress => port_set(&item.ports, mine),
         };
         let endpoint_matches = self.endpoint_matcher(me, item, requires);
-        let mut space = Space::pods(
-            (classes.pods.iter())
-                .filter(|(id, peer, _, endpoint)| {
-                    if *endpoint {
-                        endpoint_matches(*id, peer)
-                    } else {
-                        matches(peer)
-                    }
-                })
-                .map(|(id, _, named, _)| (*id, destination(named))),
-        );
+        let matched = (classes.pods.iter()).filter(|(id, peer, _, endpoint)| {
+            if *endpoint {
+                endpoint_matches(*id, peer)
+            } else {
+                matches(peer)
+            }
+        });
+        // Ports the peers name differently only on egress, and only by name.
+        let mut space = if direction == Direction::Egress && has_named(&item.ports) {
+            Space::pods(matched.map(|(id, _, named, _)| (*id, destination(named))))
+        } else {
+            let ports = destination(&[]);
+            let pods = if ports.is_empty() {
+                PodSet::default()
+            } else {
+                matched.map(|(id, _, _, _)| *id).collect()
+            };
+            Space::product(&pods, AddressSet::empty(), &ports)
+        };
         let ports = destination(&[]);
         if !classes.addresses || ports.is_empty() {
             return space;
         }
+        let addresses = self.item_addresses(me, item, requires, &matches, classes);
+        space = space.union(&Space::addresses(addresses, ports.clone()));
+        if let Peers::Any(list) = &item.peers {
+            space = space.union(&self.fqdn_space(list, requires, classes, names, ports));
+        }
+        space
+    }
+
+    /// The addresses (of the classes of `classes`) that `item` matches, where `requires` hold
+    /// (`matches` tells whether a peer is matched with them).
+    fn item_addresses(
+        &self,
+        me: Who<'_>,
+        item: &PeerRule,
+        requires: &[&Selector],
+        matches: &PeerTest<'_>,
+        classes: &Classes<'_>,
+    ) -> AddressSet {
+        let allowed = |peer: &Peer<'_>| requires.iter().all(|s| s.matches(&peer.labels));
         let mut addresses = AddressSet::empty();
         for (_, set, peer) in &classes.nodes {
             if matches(peer) {
@@ -474,11 +504,7 @@ impl Evaluator {
                 }
             }
         }
-        space = space.union(&Space::addresses(addresses, ports.clone()));
-        if let Peers::Any(list) = &item.peers {
-            space = space.union(&self.fqdn_space(list, requires, classes, names, ports));
-        }
-        space
+        addresses
     }
 
     /// [`Evaluator::item_space`]'s test of an endpoint (by pod and identity): whether `item`
@@ -678,6 +704,16 @@ fn has_side(selecting: &Selecting<'_>, direction: Direction) -> bool {
 }
 
 /// The ports `ports` admit to a destination with the named ports `named`.
+/// Whether `ports` name a port, which each destination resolves.
+fn has_named(ports: &Ports) -> bool {
+    match ports {
+        Ports::All | Ports::Icmp => false,
+        Ports::Items(items) => (items.iter())
+            .flat_map(|item| &item.ports)
+            .any(|port| matches!(port.port, PortSpec::Named(_))),
+    }
+}
+
 fn port_set(ports: &Ports, named: &[NamedPort<'_>]) -> PortSet {
     let items = match ports {
         Ports::All => return PortSet::all(),
