@@ -18,7 +18,9 @@
 //! and DNS name and both join a pod to itself or both not, are decided alike, with the same
 //! tiers, policies and rules.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use foldhash::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -68,8 +70,8 @@ impl Index {
     fn classes(&self) -> &Classes {
         self.classes.get_or_init(|| {
             let blocks = self.addresses_match_pods().then(|| Blocks::of(self));
-            let mut classes: HashMap<ClassKey<'_>, u32> = HashMap::new();
-            let mut host_classes: HashMap<ClassKey<'_>, u32> = HashMap::new();
+            let mut classes: HashMap<ClassKey<'_>, u32> = HashMap::default();
+            let mut host_classes: HashMap<ClassKey<'_>, u32> = HashMap::default();
             let mut host = vec![u32::MAX; self.pods.len()];
             let of = (self.pods.iter().enumerate())
                 .map(|(id, pod)| {
@@ -320,7 +322,7 @@ impl Index {
                     }
                 }
             }
-            let mut classes: HashMap<NodeClassKey<'_>, u32> = HashMap::new();
+            let mut classes: HashMap<NodeClassKey<'_>, u32> = HashMap::default();
             (self.nodes.iter().zip(peers))
                 .map(|(node, peers)| {
                     let labels: Vec<(&str, &str)> = (node.labels.iter())
@@ -401,7 +403,7 @@ impl Blocks {
             let at = match lengths.iter().position(|(l, _)| *l == length) {
                 Some(at) => at,
                 None => {
-                    lengths.push((length, HashMap::new()));
+                    lengths.push((length, HashMap::default()));
                     lengths.len() - 1
                 }
             };

@@ -1,6 +1,6 @@
 //! Interned labels and compiled label selectors, so that matching compares integers.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -9,7 +9,7 @@ use crate::error::{Error, Location};
 /// Label keys, label values and port names, each mapped to a small integer once.
 #[derive(Debug, Default)]
 pub(super) struct Interner {
-    ids: HashMap<String, u32>,
+    ids: foldhash::HashMap<String, u32>,
 }
 
 impl Interner {

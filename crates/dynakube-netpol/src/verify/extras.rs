@@ -101,7 +101,7 @@ struct PodClasses {
 
 impl PodClasses {
     fn new(index: &Index) -> Self {
-        let mut numbers: HashMap<EndKey, usize> = HashMap::new();
+        let mut numbers: foldhash::HashMap<EndKey, usize> = foldhash::HashMap::default();
         let mut members: Vec<Vec<PodId>> = Vec::new();
         let mut class = vec![None; index.pods().len()];
         for id in index.pod_peers().iter() {
@@ -764,7 +764,7 @@ fn other_end_of(
     }
     // Peers the evaluator cannot tell apart are admitted alike (a pod with itself aside).
     let node = index.node_matters(std::iter::once(&subject));
-    let mut known: HashMap<EndKey, PortSet> = HashMap::new();
+    let mut known: foldhash::HashMap<EndKey, PortSet> = foldhash::HashMap::default();
     let mut admitted = |peer: PodId| {
         if peer == id {
             return index.admitted_ports(peer, opposite, &subject);

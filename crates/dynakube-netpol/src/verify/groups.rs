@@ -5,9 +5,9 @@
 //! probe of each group stands for all its connections. Verdicts are made into words once, and
 //! the names of ends too, shared by the probes that carry them.
 
+use foldhash::HashMap;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::report::{Outcome, Shared};
@@ -30,7 +30,7 @@ pub(super) fn groups(
 ) -> Vec<(EndKey, Vec<usize>)> {
     let node = index.node_matters(others.iter());
     let near = near_matters(index, ends, others);
-    let mut order: HashMap<EndKey, usize> = HashMap::new();
+    let mut order: HashMap<EndKey, usize> = HashMap::default();
     let mut groups: Vec<(EndKey, Vec<usize>)> = Vec::new();
     for (at, end) in ends.iter().enumerate() {
         let key = index.pair_key(end, node, near);
@@ -57,8 +57,8 @@ pub(super) fn pairs(
     from: &[usize],
     to: &[usize],
 ) -> Vec<((usize, usize), usize)> {
-    let mut at: HashMap<ConnectionEnd, Vec<usize>> = HashMap::new();
-    let mut on: HashMap<NodeId, Vec<usize>> = HashMap::new();
+    let mut at: HashMap<ConnectionEnd, Vec<usize>> = HashMap::default();
+    let mut on: HashMap<NodeId, Vec<usize>> = HashMap::default();
     for &j in to {
         at.entry(destinations[j]).or_default().push(j);
         if let Some(node) = nodes.and_then(|(_, of)| of[j]) {
