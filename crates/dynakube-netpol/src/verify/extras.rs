@@ -707,6 +707,33 @@ pub(super) fn other_end(
     other_end_of(index, id, direction, rules, (&node_addresses(index), None))
 }
 
+/// What the host of each of `nodes` admits on its `direction` side of connections with pod
+/// `id` ([`Index::node_admitted_ports`]). The rules selecting a host, and what they see of a
+/// pod, depend on the node only by its class ([`Index::node_class`]: the labels the rules look
+/// at, whether kube-apiserver serves on it) and by whether the pod runs on it (a pod in the
+/// host network is that host): asked once for each, where address blocks match no node.
+fn hosts_admitted_ports(
+    index: &Index,
+    id: PodId,
+    direction: Direction,
+    nodes: &[NodeId],
+) -> Vec<Option<PortSet>> {
+    let on = node_of(index, id);
+    let by_class = !index.blocks_match_nodes();
+    let mut known: foldhash::HashMap<(u32, bool), Option<PortSet>> = foldhash::HashMap::default();
+    (nodes.iter())
+        .map(|&node| {
+            let ask = || index.node_admitted_ports(Some(node), direction, id);
+            match index.node_class(node).filter(|_| by_class) {
+                Some(class) => (known.entry((class, on == Some(node))))
+                    .or_insert_with(ask)
+                    .clone(),
+                None => ask(),
+            }
+        })
+        .collect()
+}
+
 /// [`other_end`], with each node's addresses (`own`, see [`node_addresses`]), of the nodes
 /// `nodes` only (and no address of a node the cluster does not list) when given: the caller
 /// looks at their addresses and pods only.
@@ -741,8 +768,11 @@ fn other_end_of(
     };
     let mut restricted: Vec<IpAddr> = Vec::new();
     let mut by_ports: BTreeMap<PortSet, Vec<IpAddr>> = BTreeMap::new();
-    for &node in nodes {
-        if let Some(ports) = index.node_admitted_ports(Some(node), opposite, id) {
+    for (&node, ports) in nodes
+        .iter()
+        .zip(hosts_admitted_ports(index, id, opposite, nodes))
+    {
+        if let Some(ports) = ports {
             restricted.extend(&own[node]);
             by_ports.entry(ports).or_default().extend(&own[node]);
         }
@@ -941,6 +971,16 @@ spec:
   nodeSelector: {}
   ingress:
   - fromEntities: [cluster]
+---
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: zone-a-nodes}
+spec:
+  nodeSelector:
+    matchLabels: {topology.kubernetes.io/zone: eu-west-1a}
+  egress:
+  - toEntities: [cluster]
+    toPorts: [{ports: [{port: '7006', protocol: TCP}]}]
 ";
 
     /// A generated cluster of a few nodes with policies of every dialect (host policies,
@@ -995,6 +1035,16 @@ spec:
             Places::new(&matrix, &index, &addresses)
         });
         assert_eq!(found, pod_by_pod(&matrix, &index, &places), "seed {seed}");
+        // The hosts of nodes of one class admit a pod alike, but for the pod's own node.
+        let nodes: Vec<NodeId> = (0..index.nodes().len()).collect();
+        for id in (0..index.pods().len()).step_by(7) {
+            for direction in [Direction::Egress, Direction::Ingress] {
+                let each: Vec<Option<PortSet>> = (nodes.iter())
+                    .map(|&node| index.node_admitted_ports(Some(node), direction, id))
+                    .collect();
+                assert_eq!(hosts_admitted_ports(&index, id, direction, &nodes), each);
+            }
+        }
         // Groups whose pods run on several nodes were computed once and corrected by node.
         let spread = (dynatrace_groups(&matrix, &index, &places, true).iter())
             .filter(|group| {
