@@ -191,6 +191,16 @@ impl<'a> Places<'a> {
     }
 
     /// The connection ends that stand for `endpoint`, or why none can.
+    /// How much checking `flow` takes, roughly: its ends, times its ports.
+    pub(super) fn weight(&self, flow: &Flow) -> usize {
+        let ends = |endpoint, role| self.ends(endpoint, role).map_or(0, |ends| ends.len());
+        let ports = match &flow.ports {
+            Ports::List(list) => list.len(),
+            Ports::Any => 0,
+        };
+        (ends(&flow.from, Role::Source) + ends(&flow.to, Role::Destination)) * ports
+    }
+
     fn ends(&self, endpoint: &Endpoint, role: Role) -> Result<Vec<ConnectionEnd>, String> {
         let ips = |ips: &[IpAddr]| Ok(ips.iter().copied().map(ConnectionEnd::Ip).collect());
         match endpoint {
