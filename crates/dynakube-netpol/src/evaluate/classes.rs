@@ -357,7 +357,7 @@ pub(super) fn pod_label_keys(
     policies: &[super::compile::Policy],
     cluster: &[super::cnp::Compiled],
     interner: &super::labels::Interner,
-) -> HashSet<String> {
+) -> foldhash::HashSet<String> {
     let mut ids = HashSet::new();
     for policy in policies {
         ids.extend(policy.selector.keys());
@@ -377,7 +377,7 @@ pub(super) fn pod_label_keys(
             ids.extend(pods.keys());
         }
     }
-    let mut keys = interner.texts(&ids);
+    let mut keys: foldhash::HashSet<String> = interner.texts(&ids).into_iter().collect();
     keys.extend(
         super::cilium_tier::DNS_LABELS
             .iter()

@@ -120,7 +120,7 @@ pub(super) struct Context<'a> {
     /// The labels of every namespace, by index.
     pub(super) namespace_labels: &'a [LabelSet],
     /// The namespaces of the namespace selectors met so far: many policies repeat one.
-    pub(super) resolved: std::collections::HashMap<Selector, Namespaces>,
+    pub(super) resolved: foldhash::HashMap<Selector, Namespaces>,
 }
 
 /// The namespace and name of a policy, checked, and the location its errors name.

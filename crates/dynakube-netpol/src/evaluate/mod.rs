@@ -132,7 +132,9 @@ pub(crate) mod sets;
 mod tiers;
 mod write;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -610,7 +612,7 @@ impl Index {
         let mut context = Context {
             interner: &mut interner,
             namespace_labels: &namespace_labels,
-            resolved: HashMap::new(),
+            resolved: HashMap::default(),
         };
         let compiled = policies
             .iter()
@@ -983,7 +985,7 @@ fn compile_cluster_policies(
     behaviour: plugin::Behaviour,
     policies: &[cnp::ClusterNetworkPolicy],
 ) -> Result<Vec<cnp::Compiled>> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut compiled = Vec::with_capacity(policies.len());
     for policy in policies {
         if !seen.insert(policy.name.as_str()) {
@@ -1000,7 +1002,7 @@ fn compile_cluster_policies(
 
 /// Namespaces by name, each with the name label the API server gives it.
 fn index_namespaces(namespaces: &mut [Namespace]) -> Result<HashMap<String, usize>> {
-    let mut ids = HashMap::new();
+    let mut ids = HashMap::default();
     for (id, namespace) in namespaces.iter_mut().enumerate() {
         let location = Location::new(
             format!("Namespace {}", namespace.name),
@@ -1041,7 +1043,7 @@ fn unlisted_nodes(node_blocks: &[Cidr], node_ips: &HashSet<IpAddr>) -> AddressSe
 }
 
 fn index_nodes(nodes: &[Node]) -> Result<HashMap<String, NodeId>> {
-    let mut ids = HashMap::new();
+    let mut ids = HashMap::default();
     for (id, node) in nodes.iter().enumerate() {
         let location = Location::new(format!("Node {}", node.name), None, "metadata.name");
         if node.name.is_empty() {
@@ -1063,7 +1065,7 @@ fn index_pods(
     namespaces: &mut Vec<Namespace>,
     namespace_ids: &mut HashMap<String, usize>,
 ) -> Result<(PodIds, Vec<usize>)> {
-    let mut pod_ids: PodIds = HashMap::new();
+    let mut pod_ids: PodIds = HashMap::default();
     let mut pod_namespaces = Vec::with_capacity(pods.len());
     for (id, pod) in pods.iter().enumerate() {
         let location = Location::new(format!("Pod {}/{}", pod.namespace, pod.name), None, "");
@@ -1096,7 +1098,7 @@ fn index_policies(
     namespace_ids: &mut HashMap<String, usize>,
 ) -> Result<Vec<usize>> {
     let mut policy_namespaces = Vec::with_capacity(policies.len());
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::default();
     for policy in policies {
         let (reference, location) = compile::identify(policy)?;
         policy_namespaces.push(namespace_id(
@@ -1168,7 +1170,7 @@ fn addresses(
         .iter()
         .flat_map(|node| node.addresses.iter().copied())
         .collect();
-    let mut pod_ips = HashMap::new();
+    let mut pod_ips = HashMap::default();
     for (id, (pod, info)) in pods.iter().zip(infos).enumerate() {
         if info.by_address {
             node_ips.extend(pod.ips.iter().copied());

@@ -1273,7 +1273,7 @@ fn tiered_sets_are_exactly_what_the_evaluator_allows() {
         if index.has_namespaced_dialect() {
             continue;
         }
-        let mut sets = HashMap::new();
+        let mut sets = HashMap::default();
         for c in edge_connections(&synthetic, 5) {
             let verdict = index.evaluate(&c);
             let egress = side_in_cached_sets(&index, &mut sets, Direction::Egress, &c);
