@@ -236,6 +236,10 @@ impl Namespaced for CiliumTier {
         self.evaluator.has_side(direction, subject)
     }
 
+    fn subject_rules(&self, subject: PodId) -> Vec<(u32, u32)> {
+        self.evaluator.rule_numbers(subject)
+    }
+
     fn node_ports(
         &self,
         direction: Direction,

@@ -26,7 +26,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::{ConnectionEnd, Index, NodeId, PodId};
-use crate::matrix::Protocol;
+use crate::matrix::{Direction, Protocol};
 
 /// A connection end as far as the evaluator tells ends apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +42,15 @@ pub(crate) enum EndKey {
     /// A node's host network.
     Node(NodeId),
 }
+
+/// What a side of a pod depends on of the pod ([`Index::selection`]).
+pub(crate) type Selection = (
+    usize,
+    Vec<u32>,
+    [Vec<u32>; 2],
+    Option<Vec<(u32, u32)>>,
+    Option<Vec<(Option<String>, u16, Protocol)>>,
+);
 
 /// What makes a pod's class (see the module's documentation).
 type ClassKey<'a> = (
@@ -211,6 +220,35 @@ impl Index {
                 .then(|| (self.nodes.iter()).position(|node| node.addresses.contains(address)))
                 .flatten(),
         }
+    }
+
+    /// What the `direction` side of pod `id` depends on of the pod itself, beside its node and
+    /// whether the other end is the pod or on its node: its namespace, the policies of every
+    /// dialect that select it (NetworkPolicies isolating it on that side, ClusterNetworkPolicies
+    /// of both tiers, the network plugin's rules), and on ingress its ports (the rules' named
+    /// ports are the destination's). A selector's other labels, the pod's addresses and its
+    /// service account are seen only by rules of other pods, of which it is the peer. `None`
+    /// for a pod in the host network or seen by its addresses, which its key tells apart.
+    pub(crate) fn selection(&self, id: PodId, direction: Direction) -> Option<Selection> {
+        let (pod, info) = (&self.pods[id], &self.infos[id]);
+        if pod.host_network || info.by_address {
+            return None;
+        }
+        let policies = match direction {
+            Direction::Ingress => info.ingress.clone(),
+            Direction::Egress => info.egress.clone(),
+        };
+        let tiers = [super::Tier::Admin, super::Tier::Baseline]
+            .map(|tier| self.tier_subjects(tier, info).into_owned());
+        let rules = (self.namespaced.as_ref()).map(|dialect| dialect.subject_rules(id));
+        let ports = (direction == Direction::Ingress).then(|| {
+            let mut ports: Vec<(Option<String>, u16, Protocol)> = (pod.ports.iter())
+                .map(|p| (p.name.clone(), p.port, p.protocol))
+                .collect();
+            ports.sort_unstable();
+            ports
+        });
+        Some((info.namespace, policies, tiers, rules, ports))
     }
 
     /// The key of `end`, with the node of a pod when `node` (see [`Index::node_matters`]).

@@ -149,7 +149,7 @@ use crate::matrix::{Direction, Protocol};
 use crate::values::Cidr;
 
 pub(crate) use self::admitted::{Admits, RuleRef};
-pub(crate) use self::classes::{EndKey, NodeKey};
+pub(crate) use self::classes::{EndKey, NodeKey, Selection};
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
 pub use self::read::{PolicyFiles, read_cluster, read_cluster_file, read_policies};

@@ -75,6 +75,10 @@ pub(crate) trait Namespaced: fmt::Debug + Send + Sync {
         network_policy: &NetworkPolicySets,
     ) -> TierSets;
 
+    /// The rules of the dialect that select pod `subject` (outside the host network), by
+    /// policy and rule number: what its side depends on of the subject, beside its node.
+    fn subject_rules(&self, subject: PodId) -> Vec<(u32, u32)>;
+
     /// Whether the dialect's rules have anything to say on the `direction` side of a pod that
     /// the NetworkPolicies do not select (one in the host network, whose node's host Cilium's
     /// host policies select).
@@ -140,7 +144,7 @@ impl Index {
     }
 
     /// Decides the `direction` side of `subject`, whose other end is `peer`.
-    fn decide_side(
+    pub(crate) fn decide_side(
         &self,
         direction: Direction,
         query: &Query<'_>,

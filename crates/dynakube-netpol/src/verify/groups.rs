@@ -5,13 +5,14 @@
 //! probe of each group stands for all its connections. Verdicts are made into words once, and
 //! the names of ends too, shared by the probes that carry them.
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::report::{Outcome, Shared};
-use crate::evaluate::{ConnectionEnd, EndKey, Index, NodeId, Verdict};
+use crate::evaluate::{ConnectionEnd, Decision, EndKey, Index, NodeId, PodId, Selection, Verdict};
+use crate::matrix::Direction;
 use crate::matrix::Protocol;
 
 /// Whether the connections between `a` and `b` are told apart by whether their ends are on
@@ -124,15 +125,91 @@ pub(super) type Kind<'n> = (
     Option<Cow<'n, str>>,
 );
 
-/// The outcomes of the connections decided so far and the names of ends, made once.
+/// What decides one side of a kind of connection: the direction, the subject (see
+/// [`Subject`]), the key of the peer, whether the connection joins an end to itself and
+/// whether its ends are on one node, the port, the protocol, and the DNS name the destination
+/// was looked up by. Many kinds of connection share a side: the egress side of the pods of
+/// many classes that the same policies select, towards one destination.
+pub(super) type SideKind<'n> = (
+    Direction,
+    Subject,
+    EndKey,
+    (bool, bool),
+    u16,
+    Protocol,
+    Option<Cow<'n, str>>,
+);
+
+/// The subject of a side: a pod by what its side depends on of it ([`Index::selection`], as
+/// numbered by [`Made`]) and the node its key holds, or any end by its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Subject {
+    Selected(u32, Option<Option<NodeId>>),
+    End(EndKey),
+}
+
+/// The outcomes of the connections decided so far, their sides, and the names of ends, made
+/// once.
 #[derive(Default)]
 pub(super) struct Made {
     outcomes: RefCell<HashMap<Kind<'static>, Shared>>,
     words: RefCell<HashMap<Verdict, Shared>>,
     names: RefCell<HashMap<ConnectionEnd, Arc<str>>>,
+    /// The decision of each kind of side, one of `decisions`.
+    sides: RefCell<HashMap<SideKind<'static>, Arc<Decision>>>,
+    /// The decisions made, each kept once.
+    decisions: RefCell<HashSet<Arc<Decision>>>,
+    /// The number of each pod's selection on each side, `None` where it has none.
+    selected: RefCell<HashMap<(PodId, Direction), Option<u32>>>,
+    selections: RefCell<HashMap<Selection, u32>>,
 }
 
 impl Made {
+    /// The subject `end`, of key `key`, of its `direction` side.
+    pub(super) fn subject(
+        &self,
+        index: &Index,
+        direction: Direction,
+        (end, key): (&ConnectionEnd, EndKey),
+    ) -> Subject {
+        let (ConnectionEnd::Pod(id), EndKey::Pod(_, node)) = (end, key) else {
+            return Subject::End(key);
+        };
+        let number = *(self.selected.borrow_mut())
+            .entry((*id, direction))
+            .or_insert_with(|| {
+                let selection = index.selection(*id, direction)?;
+                let mut numbers = self.selections.borrow_mut();
+                let next = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
+                Some(*numbers.entry(selection).or_insert(next))
+            });
+        number.map_or(Subject::End(key), |number| Subject::Selected(number, node))
+    }
+
+    /// The decision of sides of `kind`, made by `decide` the first time.
+    pub(super) fn side(&self, kind: SideKind<'_>, decide: impl FnOnce() -> Decision) -> Decision {
+        if let Some(known) = self.sides.borrow().get(&kind) {
+            return Decision::clone(known);
+        }
+        let (direction, subject, peer, same, port, protocol, name) = kind;
+        let name = name.map(|n| Cow::Owned(n.into_owned()));
+        let decision = decide();
+        let kept = {
+            let mut decisions = self.decisions.borrow_mut();
+            match decisions.get(&decision) {
+                Some(kept) => kept.clone(),
+                None => {
+                    let kept = Arc::new(decision.clone());
+                    decisions.insert(kept.clone());
+                    kept
+                }
+            }
+        };
+        let key = (direction, subject, peer, same, port, protocol, name);
+        self.sides.borrow_mut().insert(key, kept);
+        decision
+    }
+
     /// The outcome of connections of `kind`, decided by `decide` the first time.
     pub(super) fn outcome(&self, kind: Kind<'_>, decide: impl FnOnce() -> Verdict) -> Shared {
         if let Some(known) = self.outcomes.borrow().get(&kind) {

@@ -9,8 +9,10 @@ use ipnet::IpNet;
 use super::groups;
 use super::report::{FlowCheck, Probe, Status};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet};
-use crate::evaluate::{Connection, ConnectionEnd, EndKey, Index, NodeId, Pod, Query};
-use crate::matrix::{Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector};
+use crate::evaluate::{Connection, ConnectionEnd, EndKey, Index, NodeId, Pod, Query, Verdict};
+use crate::matrix::{
+    Direction, Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector,
+};
 use crate::resolve::{Addresses, public_internet};
 use crate::values::{Cidr, Host, HostPattern, PortNumber};
 
@@ -491,10 +493,32 @@ impl<'a> Places<'a> {
                     name.map(std::borrow::Cow::Borrowed),
                 );
                 let outcome = self.made.outcome(kind, || {
-                    self.index.decide(&Query {
+                    let query = Query {
                         connection: &connection,
                         name,
-                    })
+                    };
+                    let rest = ((from == to, near), number, port.protocol);
+                    let side = |direction,
+                                subject: (&ConnectionEnd, EndKey),
+                                peer: (&ConnectionEnd, EndKey)| {
+                        let made = &self.made;
+                        let kind = (
+                            direction,
+                            made.subject(self.index, direction, subject),
+                            peer.1,
+                            rest.0,
+                            rest.1,
+                            rest.2,
+                            name.map(std::borrow::Cow::Borrowed),
+                        );
+                        made.side(kind, || {
+                            (self.index).decide_side(direction, &query, subject.0, peer.0)
+                        })
+                    };
+                    Verdict {
+                        egress: side(Direction::Egress, (&from, from_key), (&to, to_key)),
+                        ingress: side(Direction::Ingress, (&to, to_key), (&from, from_key)),
+                    }
                 });
                 Probe {
                     from: self.made.name(self.index, &from),
@@ -637,6 +661,38 @@ mod tests {
         (matrix, index, addresses)
     }
 
+    /// The sides of each kind of side, as first decided.
+    type Sides<'n> = HashMap<groups::SideKind<'n>, crate::evaluate::Decision>;
+
+    /// Asserts that both sides of `connection` (decided as `verdict`, its ends of keys `keys`,
+    /// on one node or not, the destination looked up by `name`) are decided as the first side
+    /// of their kind in `sides`.
+    fn same_sides<'n>(
+        index: &Index,
+        made: &groups::Made,
+        sides: &mut Sides<'n>,
+        (connection, keys, near, name): (&Connection, (EndKey, EndKey), bool, Option<&'n str>),
+        verdict: &Verdict,
+    ) {
+        let (from, to) = (&connection.from, &connection.to);
+        for (direction, subject, peer, decision) in [
+            (Direction::Egress, (from, keys.0), keys.1, &verdict.egress),
+            (Direction::Ingress, (to, keys.1), keys.0, &verdict.ingress),
+        ] {
+            let side = (
+                direction,
+                made.subject(index, direction, subject),
+                peer,
+                (from == to, near),
+                connection.port,
+                connection.protocol,
+                name.map(std::borrow::Cow::Borrowed),
+            );
+            let first = sides.entry(side).or_insert_with(|| decision.clone());
+            assert_eq!(first, decision, "{direction:?}: {connection:?}");
+        }
+    }
+
     #[test]
     fn connections_of_one_kind_are_decided_alike() {
         for all in [true, false] {
@@ -644,6 +700,8 @@ mod tests {
             let places = Places::new(&matrix, &index, &addresses);
             let (mut kinds, mut grouped, mut hosts) = (0, 0, 0);
             let mut decided: HashMap<groups::Kind<'_>, Verdict> = HashMap::new();
+            let made = groups::Made::default();
+            let mut sides = Sides::new();
             for flow in &matrix.flows {
                 let (Ok(sources), Ok(destinations), Ports::List(ports)) = (
                     places.ends(&flow.from, Role::Source),
@@ -695,6 +753,10 @@ mod tests {
                                 connection.protocol,
                                 name.map(std::borrow::Cow::Borrowed),
                             );
+                            // Each side is decided as the other sides of its kind.
+                            let keys = (from_key.unwrap(), to_key.unwrap());
+                            let kind_of = (&connection, keys, near, name);
+                            same_sides(&index, &made, &mut sides, kind_of, &verdict);
                             let first = decided.entry(kind).or_insert_with(|| {
                                 kinds += 1;
                                 verdict.clone()
@@ -710,6 +772,12 @@ mod tests {
             }
             assert!(grouped > 5, "{grouped} groups of several ends");
             assert!(kinds > 20, "{kinds} kinds of connections");
+            // Pods of several classes share sides.
+            assert!(
+                sides.len() < 2 * kinds,
+                "{} sides of {kinds} kinds",
+                sides.len()
+            );
             // With Cilium's policies, the pods of the OneAgent's DaemonSet are one group.
             assert_eq!(hosts > 0, all, "{hosts} groups of pods in the host network");
         }

@@ -195,6 +195,18 @@ impl Evaluator {
         }
     }
 
+    /// The rules selecting pod `id` as an endpoint, by policy and rule number (none for a pod
+    /// in the host network, which is its node's host).
+    pub(crate) fn rule_numbers(&self, id: usize) -> Vec<(u32, u32)> {
+        let pod = &self.cluster.pods[id];
+        if pod.host_network {
+            return Vec::new();
+        }
+        self.selecting[id]
+            .get_or_init(|| self.endpoint_rules(pod))
+            .clone()
+    }
+
     /// The rules selecting `me`, or `None` when it is no subject: of the rules that may select
     /// it (`Rules`), those whose selector does, in the order of the policies and their rules;
     /// found once for a pod.
