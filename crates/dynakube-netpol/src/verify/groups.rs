@@ -153,7 +153,8 @@ pub(super) enum Subject {
 #[derive(Default)]
 pub(super) struct Made {
     outcomes: RefCell<HashMap<Kind<'static>, Shared>>,
-    words: RefCell<HashMap<Verdict, Shared>>,
+    /// The outcome of each verdict, by the decisions (of `decisions`) of its sides.
+    words: RefCell<HashMap<(usize, usize), Shared>>,
     names: RefCell<HashMap<ConnectionEnd, Arc<str>>>,
     /// The decision of each kind of side, one of `decisions`.
     sides: RefCell<HashMap<SideKind<'static>, Arc<Decision>>>,
@@ -187,9 +188,13 @@ impl Made {
     }
 
     /// The decision of sides of `kind`, made by `decide` the first time.
-    pub(super) fn side(&self, kind: SideKind<'_>, decide: impl FnOnce() -> Decision) -> Decision {
+    pub(super) fn side(
+        &self,
+        kind: SideKind<'_>,
+        decide: impl FnOnce() -> Decision,
+    ) -> Arc<Decision> {
         if let Some(known) = self.sides.borrow().get(&kind) {
-            return Decision::clone(known);
+            return known.clone();
         }
         let (direction, subject, peer, same, port, protocol, name) = kind;
         let name = name.map(|n| Cow::Owned(n.into_owned()));
@@ -206,12 +211,17 @@ impl Made {
             }
         };
         let key = (direction, subject, peer, same, port, protocol, name);
-        self.sides.borrow_mut().insert(key, kept);
-        decision
+        self.sides.borrow_mut().insert(key, kept.clone());
+        kept
     }
 
-    /// The outcome of connections of `kind`, decided by `decide` the first time.
-    pub(super) fn outcome(&self, kind: Kind<'_>, decide: impl FnOnce() -> Verdict) -> Shared {
+    /// The outcome of connections of `kind`, whose sides `decide` decides (by
+    /// [`Made::side`]) the first time.
+    pub(super) fn outcome(
+        &self,
+        kind: Kind<'_>,
+        decide: impl FnOnce() -> (Arc<Decision>, Arc<Decision>),
+    ) -> Shared {
         if let Some(known) = self.outcomes.borrow().get(&kind) {
             return known.clone();
         }
@@ -224,10 +234,17 @@ impl Made {
             protocol,
             name.map(|n| Cow::Owned(n.into_owned())),
         );
-        let verdict = decide();
+        // The decisions are kept once each: equal verdicts are the same two.
+        let (egress, ingress) = decide();
         let outcome = (self.words.borrow_mut())
-            .entry(verdict)
-            .or_insert_with_key(|verdict| Shared(Arc::new(Outcome::new(verdict))))
+            .entry((Arc::as_ptr(&egress).addr(), Arc::as_ptr(&ingress).addr()))
+            .or_insert_with(|| {
+                let verdict = Verdict {
+                    egress: Decision::clone(&egress),
+                    ingress: Decision::clone(&ingress),
+                };
+                Shared(Arc::new(Outcome::new(&verdict)))
+            })
             .clone();
         self.outcomes.borrow_mut().insert(key, outcome.clone());
         outcome

@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use super::groups;
 use super::report::{FlowCheck, Probe, Status};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet};
-use crate::evaluate::{Connection, ConnectionEnd, EndKey, Index, NodeId, Pod, Query, Verdict};
+use crate::evaluate::{Connection, ConnectionEnd, EndKey, Index, NodeId, Pod, Query};
 use crate::matrix::{
     Direction, Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector,
 };
@@ -515,10 +515,10 @@ impl<'a> Places<'a> {
                             (self.index).decide_side(direction, &query, subject.0, peer.0)
                         })
                     };
-                    Verdict {
-                        egress: side(Direction::Egress, (&from, from_key), (&to, to_key)),
-                        ingress: side(Direction::Ingress, (&to, to_key), (&from, from_key)),
-                    }
+                    (
+                        side(Direction::Egress, (&from, from_key), (&to, to_key)),
+                        side(Direction::Ingress, (&to, to_key), (&from, from_key)),
+                    )
                 });
                 Probe {
                     from: self.made.name(self.index, &from),
