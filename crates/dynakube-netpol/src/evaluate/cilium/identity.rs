@@ -111,13 +111,27 @@ impl Evaluator {
             .filter(|(key, _)| labels::identity_relevant(key))
             .map(|(key, value)| Label::new(K8S, key, value))
             .collect();
-        out.push(Label::new(K8S, NAMESPACE, &pod.namespace));
+        let namespaces = self.namespace_identities.get_or_init(|| {
+            (self.cluster.namespaces.keys())
+                .map(|name| (name.clone(), self.namespace_identity(name)))
+                .collect()
+        });
+        match namespaces.get(&pod.namespace) {
+            Some(labels) => out.extend(labels.iter().cloned()),
+            None => out.extend(self.namespace_identity(&pod.namespace)),
+        }
+        let account = pod.service_account.as_deref().unwrap_or("default");
+        out.push(Label::new(K8S, SERVICE_ACCOUNT, account));
+        out.push(Label::new(K8S, CLUSTER, &self.options.cluster_name));
+        Labels(out)
+    }
+
+    /// The identity labels an endpoint has of its namespace `name` (the same for every
+    /// endpoint there, worked out once for each namespace).
+    fn namespace_identity(&self, name: &str) -> Vec<Label> {
+        let mut out = vec![Label::new(K8S, NAMESPACE, name)];
         let empty = BTreeMap::new();
-        let namespace = self
-            .cluster
-            .namespaces
-            .get(&pod.namespace)
-            .unwrap_or(&empty);
+        let namespace = self.cluster.namespaces.get(name).unwrap_or(&empty);
         for (key, value) in namespace {
             out.push(Label::new(K8S, &format!("{NAMESPACE_LABELS}.{key}"), value));
         }
@@ -127,12 +141,9 @@ impl Evaluator {
                 "{NAMESPACE_LABELS}.{}",
                 crate::evaluate::NAMESPACE_NAME_LABEL
             );
-            out.push(Label::new(K8S, &key, &pod.namespace));
+            out.push(Label::new(K8S, &key, name));
         }
-        let account = pod.service_account.as_deref().unwrap_or("default");
-        out.push(Label::new(K8S, SERVICE_ACCOUNT, account));
-        out.push(Label::new(K8S, CLUSTER, &self.options.cluster_name));
-        Labels(out)
+        out
     }
 
     /// The labels a `nodeSelector` selects a node's host by: `reserved:host` and the node's

@@ -329,6 +329,8 @@ pub(crate) struct Evaluator {
     lookups: Lookups,
     /// Which endpoints each selector and entity matches, found on first use.
     matched: sets::Matched,
+    /// The identity labels of each namespace's endpoints that come from the namespace.
+    namespace_identities: OnceLock<HashMap<String, Vec<labels::Label>>>,
 }
 
 /// The rules of the policies by what they may select, each list in the order of the policies
@@ -397,6 +399,7 @@ impl Evaluator {
             endpoint_labels: std::iter::repeat_with(OnceLock::new).take(pods).collect(),
             lookups: Lookups::default(),
             matched: sets::Matched::default(),
+            namespace_identities: OnceLock::new(),
         }
     }
 
