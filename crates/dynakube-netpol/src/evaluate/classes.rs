@@ -19,10 +19,9 @@
 //! tiers, policies and rules.
 
 use std::collections::HashSet;
-
-use foldhash::HashMap;
 use std::net::IpAddr;
 
+use foldhash::HashMap;
 use ipnet::IpNet;
 
 use super::{ConnectionEnd, Index, NodeId, PodId};
@@ -76,6 +75,7 @@ impl Index {
         &self.classes().of
     }
 
+    /// The classes of pods (worked out on first use).
     fn classes(&self) -> &Classes {
         self.classes.get_or_init(|| {
             let blocks = self.addresses_match_pods().then(|| Blocks::of(self));

@@ -1,19 +1,21 @@
 //! Connections decided in groups. The ends of a flow that the evaluator cannot tell apart
 //! (pods of one class, `evaluate::classes`) are grouped on each side, and the connections
-//! between two groups are decided once (twice where some join a pod to itself), so that the
-//! pods of a namespace's Deployment, or the pods of a DaemonSet, are not decided one by one; the
-//! probe of each group stands for all its connections. Verdicts are made into words once, and
-//! the names of ends too, shared by the probes that carry them.
+//! between two groups are decided once (twice where some join a pod to itself, and where some
+//! join ends on one node), so that the pods of a namespace's Deployment, or the pods of a
+//! DaemonSet, are not decided one by one; the probe of each group stands for all its
+//! connections. Each side of a connection is decided once too for the pods whose side depends
+//! on the same things (`Index::selection`), across classes. Verdicts are made into words once,
+//! and the names of ends too, shared by the probes that carry them.
 
-use foldhash::{HashMap, HashSet};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashSet};
+
 use super::report::{Outcome, Shared};
 use crate::evaluate::{ConnectionEnd, Decision, EndKey, Index, NodeId, PodId, Selection, Verdict};
-use crate::matrix::Direction;
-use crate::matrix::Protocol;
+use crate::matrix::{Direction, Protocol};
 
 /// Whether the connections between `a` and `b` are told apart by whether their ends are on
 /// one node ([`Index::pair_key`]): where the node of an end of either matters.
@@ -162,6 +164,7 @@ pub(super) struct Made {
     decisions: RefCell<HashSet<Arc<Decision>>>,
     /// The number of each pod's selection on each side, `None` where it has none.
     selected: RefCell<HashMap<(PodId, Direction), Option<u32>>>,
+    /// The selections met, numbered.
     selections: RefCell<HashMap<Selection, u32>>,
 }
 
