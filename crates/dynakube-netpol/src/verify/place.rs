@@ -192,7 +192,6 @@ impl<'a> Places<'a> {
         self.pods.get(endpoint).into_iter().flatten().copied()
     }
 
-    /// The connection ends that stand for `endpoint`, or why none can.
     /// How much checking `flow` takes, roughly: its ends, times its ports.
     pub(super) fn weight(&self, flow: &Flow) -> usize {
         let ends = |endpoint, role| self.ends(endpoint, role).map_or(0, |ends| ends.len());
@@ -203,6 +202,7 @@ impl<'a> Places<'a> {
         (ends(&flow.from, Role::Source) + ends(&flow.to, Role::Destination)) * ports
     }
 
+    /// The connection ends that stand for `endpoint`, or why none can.
     fn ends(&self, endpoint: &Endpoint, role: Role) -> Result<Vec<ConnectionEnd>, String> {
         let ips = |ips: &[IpAddr]| Ok(ips.iter().copied().map(ConnectionEnd::Ip).collect());
         match endpoint {
@@ -441,10 +441,6 @@ impl<'a> Places<'a> {
         check
     }
 
-    /// One connection of a flow, between ends of the keys `keys`. Pods reach kube-apiserver
-    /// through its Service; policies see the endpoint port after translation, so any endpoint
-    /// port will do. A host's address is looked up by the host's name (for Cilium's
-    /// `toFQDNs`).
     /// Every end of `ends` a group of its own.
     fn singles(&self, ends: &[ConnectionEnd]) -> Vec<(EndKey, Vec<usize>)> {
         (ends.iter().enumerate())
@@ -452,6 +448,10 @@ impl<'a> Places<'a> {
             .collect()
     }
 
+    /// One connection of a flow, between ends of the keys `keys` (and on one node or not).
+    /// Pods reach kube-apiserver through its Service; policies see the endpoint port after
+    /// translation, so any endpoint port will do. A host's address is looked up by the host's
+    /// name (for Cilium's `toFQDNs`). Each side is decided once for its kind of side.
     fn probe(
         &self,
         flow: &Flow,
