@@ -203,7 +203,7 @@ impl Evaluator {
             return Vec::new();
         }
         self.selecting[id]
-            .get_or_init(|| self.endpoint_rules(pod))
+            .get_or_init(|| self.endpoint_rules(id, pod))
             .clone()
     }
 
@@ -213,7 +213,9 @@ impl Evaluator {
     pub(super) fn selecting<'a>(&'a self, me: Who<'a>) -> Option<Selecting<'a>> {
         let found;
         let numbers: &[(u32, u32)] = match me {
-            Who::Endpoint(id, pod) => self.selecting[id].get_or_init(|| self.endpoint_rules(pod)),
+            Who::Endpoint(id, pod) => {
+                self.selecting[id].get_or_init(|| self.endpoint_rules(id, pod))
+            }
             // A node the cluster does not list has no labels known: host policies select it
             // when they select every node.
             Who::Host(_) | Who::Unlisted(_) => {
@@ -245,13 +247,13 @@ impl Evaluator {
     /// The rules selecting the endpoint `pod`, by policy and rule number in their order: the
     /// clusterwide ones and those of the namespaces its identity labels name (its own, and any
     /// a label of the same key names), whose selector selects its identity labels.
-    fn endpoint_rules(&self, pod: &super::Pod) -> Vec<(u32, u32)> {
-        let labels = &self.endpoint_labels(pod);
+    fn endpoint_rules(&self, id: usize, pod: &super::Pod) -> Vec<(u32, u32)> {
+        let labels = &self.identity(id, pod);
         let mut candidates: Vec<(u32, u32)> = self.rules.clusterwide.clone();
         let mut namespaces = vec![pod.namespace.as_str()];
         namespaces.extend(labels.0.iter().filter_map(|l| {
-            (l.source == super::labels::K8S && l.key == super::labels::NAMESPACE)
-                .then_some(l.value.as_str())
+            (l.source == super::labels::K8S && &*l.key == super::labels::NAMESPACE)
+                .then_some(&*l.value)
         }));
         namespaces.sort_unstable();
         namespaces.dedup();
@@ -338,8 +340,8 @@ impl Evaluator {
                 .any(has)
                     || peer.labels.0.iter().any(|l| {
                         l.source == super::labels::K8S
-                            && l.key == super::labels::CLUSTER
-                            && l.value == self.options.cluster_name
+                            && &*l.key == super::labels::CLUSTER
+                            && *l.value == *self.options.cluster_name
                     })
             }
         }

@@ -126,6 +126,17 @@ impl Evaluator {
         Labels(out)
     }
 
+    /// The identity labels of the endpoint `pod` (pod `id`), worked out once for a pod of the
+    /// cluster.
+    pub(super) fn identity<'a>(&'a self, id: usize, pod: &'a Pod) -> std::borrow::Cow<'a, Labels> {
+        match self.endpoint_labels.get(id) {
+            Some(cached) if std::ptr::eq(pod, &self.cluster.pods[id]) => {
+                std::borrow::Cow::Borrowed(cached.get_or_init(|| self.endpoint_labels(pod)))
+            }
+            _ => std::borrow::Cow::Owned(self.endpoint_labels(pod)),
+        }
+    }
+
     /// The identity labels an endpoint has of its namespace `name` (the same for every
     /// endpoint there, worked out once for each namespace).
     fn namespace_identity(&self, name: &str) -> Vec<Label> {
@@ -163,12 +174,7 @@ impl Evaluator {
     pub(super) fn peer<'a>(&'a self, who: Who<'a>, local: Option<usize>) -> Peer<'a> {
         match who {
             Who::Endpoint(id, pod) => Peer {
-                labels: match self.endpoint_labels.get(id) {
-                    Some(cached) if std::ptr::eq(pod, &self.cluster.pods[id]) => {
-                        std::borrow::Cow::Borrowed(cached.get_or_init(|| self.endpoint_labels(pod)))
-                    }
-                    _ => std::borrow::Cow::Owned(self.endpoint_labels(pod)),
-                },
+                labels: self.identity(id, pod),
                 cidr_addresses: Vec::new(),
                 node: None,
                 name: None,

@@ -9,6 +9,7 @@
 //! `Documentation/operations/performance/scalability/identity-relevant-labels.rst`).
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::raw::{self, Operator};
 use crate::error::{Error, Location};
@@ -27,24 +28,25 @@ pub(crate) const SERVICE_ACCOUNT: &str = "io.cilium.k8s.policy.serviceaccount";
 /// The identity label of an endpoint's cluster.
 pub(crate) const CLUSTER: &str = "io.cilium.k8s.policy.cluster";
 
-/// One label: source, key, value (empty for reserved labels).
+/// One label: source, key, value (empty for reserved labels). Key and value are shared: the
+/// labels of a namespace are every endpoint's there.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Label {
-    /// The source: `k8s`, `reserved`, ...
-    pub(crate) source: String,
+    /// The source: [`K8S`] or [`RESERVED`] (identities know no other).
+    pub(crate) source: &'static str,
     /// The key, without source.
-    pub(crate) key: String,
+    pub(crate) key: Arc<str>,
     /// The value.
-    pub(crate) value: String,
+    pub(crate) value: Arc<str>,
 }
 
 impl Label {
     /// A label of `source`.
-    pub(crate) fn new(source: &str, key: &str, value: &str) -> Self {
+    pub(crate) fn new(source: &'static str, key: &str, value: &str) -> Self {
         Label {
-            source: source.to_string(),
-            key: key.to_string(),
-            value: value.to_string(),
+            source,
+            key: Arc::from(key),
+            value: Arc::from(value),
         }
     }
 
@@ -67,8 +69,8 @@ impl Labels {
     ) -> impl Iterator<Item = &'a str> {
         self.0
             .iter()
-            .filter(move |l| l.key == key && source.is_none_or(|s| s == l.source))
-            .map(|l| l.value.as_str())
+            .filter(move |l| &*l.key == key && source.is_none_or(|s| s == l.source))
+            .map(|l| &*l.value)
     }
 
     /// Whether a label of `source` (any when `None`) has `key`.
@@ -324,7 +326,7 @@ pub(crate) fn identity_relevant(key: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str, &str)]) -> Labels {
+    fn labels(pairs: &[(&'static str, &str, &str)]) -> Labels {
         Labels(pairs.iter().map(|(s, k, v)| Label::new(s, k, v)).collect())
     }
 
