@@ -24,15 +24,15 @@ pub(super) fn near_matters(index: &Index, a: &[ConnectionEnd], b: &[ConnectionEn
 }
 
 /// The ends of `ends` (by position) in groups that the evaluator cannot tell apart in
-/// connections with `others` (by [`Index::pair_key`], with [`near_matters`]), in the order of
-/// their first members.
+/// connections with `others` (by [`Index::pair_key`]; `near` is [`near_matters`] of the two,
+/// which the caller keeps for the kinds of connection), in the order of their first members.
 pub(super) fn groups(
     index: &Index,
     ends: &[ConnectionEnd],
     others: &[ConnectionEnd],
+    near: bool,
 ) -> Vec<(EndKey, Vec<usize>)> {
     let node = index.node_matters(others.iter());
-    let near = near_matters(index, ends, others);
     let mut order: HashMap<EndKey, usize> = HashMap::default();
     let mut groups: Vec<(EndKey, Vec<usize>)> = Vec::new();
     for (at, end) in ends.iter().enumerate() {

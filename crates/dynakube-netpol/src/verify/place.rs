@@ -392,16 +392,17 @@ impl<'a> Places<'a> {
             }
             Ports::List(list) => list.iter().copied().collect(),
         };
+        // Where a node matters, whether the two ends are on one node does.
+        let near = groups::near_matters(self.index, &sources, &destinations);
         let (from_groups, to_groups) = if self.each {
             (self.singles(&sources), self.singles(&destinations))
         } else {
             (
-                groups::groups(self.index, &sources, &destinations),
-                groups::groups(self.index, &destinations, &sources),
+                groups::groups(self.index, &sources, &destinations, near),
+                groups::groups(self.index, &destinations, &sources, near),
             )
         };
-        // Where a node matters, whether the two ends are on one node does.
-        let nodes = groups::near_matters(self.index, &sources, &destinations).then(|| {
+        let nodes = near.then(|| {
             let of = |ends: &[ConnectionEnd]| -> Vec<Option<NodeId>> {
                 ends.iter().map(|end| self.index.node_of_end(end)).collect()
             };
@@ -710,9 +711,10 @@ mod tests {
                 ) else {
                     continue;
                 };
+                let nodes = groups::near_matters(&index, &sources, &destinations);
                 let mut keys = |ends: &[ConnectionEnd], others: &[ConnectionEnd]| {
                     let mut keys = vec![None; ends.len()];
-                    for (key, members) in groups::groups(&index, ends, others) {
+                    for (key, members) in groups::groups(&index, ends, others, nodes) {
                         grouped += usize::from(members.len() > 1);
                         // Pods in the host network on several nodes of one class.
                         hosts += usize::from(matches!(key, EndKey::Host(..)) && members.len() > 1);
@@ -722,7 +724,6 @@ mod tests {
                 };
                 let (from_keys, to_keys) =
                     (keys(&sources, &destinations), keys(&destinations, &sources));
-                let nodes = groups::near_matters(&index, &sources, &destinations);
                 // Every connection of a flow is decided as the other connections of its kind.
                 for (from, from_key) in sources.iter().zip(&from_keys) {
                     for (to, to_key) in destinations.iter().zip(&to_keys) {
