@@ -56,12 +56,26 @@ struct Cut {
 /// What is done with each object read, and the part of the answer it goes to.
 pub(crate) type Visit<P, T> = dyn Fn(&Location, Item<P>, &mut T) -> Result<()> + Sync;
 
+/// A part of the answer, told where in the file each item it is handed comes from (what
+/// `explain` keeps to read an item again alone: [`crate::evaluate`]'s index of a dump).
+pub(crate) trait StreamPart: Default + Send {
+    /// The objects handed on next are those of the item at `range` of the file (its bytes
+    /// from the start of the file, a byte-order mark included).
+    fn item(&mut self, range: Range<u64>) {
+        let _ = range;
+    }
+}
+
+impl StreamPart for () {}
+
 /// A run of complete items cut out of a block of the dump, for a worker to read.
 struct Batch {
     /// Its place among the runs.
     seq: usize,
     /// The index in the list of its first item.
     first: usize,
+    /// Where `bytes` starts in the file.
+    offset: u64,
     /// The block the items are in.
     bytes: Vec<u8>,
     /// Where each item is in `bytes`.
@@ -77,7 +91,7 @@ fn unread() -> Error {
 /// pod and object of a kept kind, as [`super::read::objects`] hands them on, with the part of
 /// the answer it adds them to. The parts come back in the order of the objects they hold (the
 /// objects of a part in their order too), one part for each run of items.
-pub(crate) fn objects<P: PodParts, T: Default + Send>(
+pub(crate) fn objects<P: PodParts, T: StreamPart>(
     file: &str,
     reader: impl Read,
     limits: &Limits,
@@ -87,7 +101,7 @@ pub(crate) fn objects<P: PodParts, T: Default + Send>(
 }
 
 /// [`objects`], reading `block` bytes at a time.
-fn in_blocks<P: PodParts, T: Default + Send>(
+fn in_blocks<P: PodParts, T: StreamPart>(
     file: &str,
     reader: impl Read,
     limits: &Limits,
@@ -137,7 +151,7 @@ fn in_blocks<P: PodParts, T: Default + Send>(
 
 /// Reads the runs of items of `batches`: a part for each, with its place among the runs.
 /// The blocks read go to `spare`, when it has room.
-fn work<P: PodParts, T: Default>(
+fn work<P: PodParts, T: StreamPart>(
     batches: &Receiver<Batch>,
     spare: &SyncSender<Vec<u8>>,
     location: &Location,
@@ -152,6 +166,7 @@ fn work<P: PodParts, T: Default>(
             let raw = parse_raw::<P>(&batch.bytes[range.clone()]).map_err(|_| unread())?;
             at.field.truncate("items".len());
             write!(at.field, "[{}]", batch.first + i).map_err(|_| unread())?;
+            part.item(batch.offset + range.start as u64..batch.offset + range.end as u64);
             collect_raw(raw, &at, &mut |at, item| visit(at, item, &mut part))?;
         }
         parts.push((batch.seq, part));
@@ -174,7 +189,8 @@ fn cut_items(
     let mut buffer: Vec<u8> = Vec::with_capacity(block);
     let (mut rest, mut items) = (Vec::new(), Vec::new());
     let mut cut = Cut::default();
-    let (mut at, mut total, mut opened, mut seq) = (0, 0, false, 0);
+    // `offset`: where `buffer` starts in the file.
+    let (mut at, mut total, mut opened, mut seq, mut offset) = (0, 0, false, 0, 0u64);
     loop {
         buffer.reserve(block);
         let read = (&mut reader)
@@ -189,10 +205,11 @@ fn cut_items(
             break;
         }
         if !opened {
-            opened = opening(&mut buffer)?;
-            if !opened {
+            let Some(mark) = opening(&mut buffer)? else {
                 continue;
-            }
+            };
+            offset += mark as u64;
+            opened = true;
         }
         while at < buffer.len() {
             if cut.start.is_some() {
@@ -231,14 +248,17 @@ fn cut_items(
             let batch = Batch {
                 seq,
                 first,
+                offset,
                 bytes,
                 items,
             };
+            offset += keep as u64;
             workers[seq % workers.len()]
                 .send(batch)
                 .map_err(|_| unread())?;
             seq += 1;
         } else if cut.start.is_none() {
+            offset += buffer.len() as u64;
             buffer.clear();
             at = 0;
         }
@@ -250,8 +270,9 @@ fn cut_items(
 }
 
 /// Whether the text read into `buffer` so far opens an object, after a byte-order mark (which
-/// goes) and blanks; `false` while it holds blanks alone, an error when it opens anything else.
-fn opening(buffer: &mut Vec<u8>) -> Result<bool> {
+/// goes: the answer is its length) and blanks; `None` while it holds blanks alone, an error when
+/// it opens anything else.
+fn opening(buffer: &mut Vec<u8>) -> Result<Option<usize>> {
     let skip = if buffer.starts_with("\u{feff}".as_bytes()) {
         3
     } else {
@@ -260,10 +281,10 @@ fn opening(buffer: &mut Vec<u8>) -> Result<bool> {
     match buffer[skip..].iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => {
             buffer.drain(..skip);
-            Ok(true)
+            Ok(Some(skip))
         }
         Some(_) => Err(unread()),
-        None => Ok(false),
+        None => Ok(None),
     }
 }
 
@@ -541,16 +562,34 @@ mod tests {
         read_in(text, 7)
     }
 
+    /// What a part found: the names and kinds, and the items' places in the file.
+    #[derive(Default)]
+    struct Found {
+        names: Vec<String>,
+        items: Vec<Range<u64>>,
+    }
+
+    impl StreamPart for Found {
+        fn item(&mut self, range: Range<u64>) {
+            self.items.push(range);
+        }
+    }
+
     /// [`read`], in blocks of `block` bytes.
     fn read_in(text: &str, block: usize) -> Result<Vec<String>> {
+        Ok(found_in(text, block)?.names)
+    }
+
+    /// What [`read_in`] finds, with where each item is.
+    fn found_in(text: &str, block: usize) -> Result<Found> {
         let reader = Trickle(text.as_bytes());
-        let parts = in_blocks::<RawPod, Vec<String>>(
+        let parts = in_blocks::<RawPod, Found>(
             "d.json",
             reader,
             &Limits::default(),
             block,
             &|location, item, found| {
-                found.push(match item {
+                found.names.push(match item {
                     Item::Pod { pod, .. } => {
                         format!("{} {}", location.field, pod.facts(location)?.name)
                     }
@@ -559,7 +598,12 @@ mod tests {
                 Ok(())
             },
         )?;
-        Ok(parts.concat())
+        let mut all = Found::default();
+        for part in parts {
+            all.names.extend(part.names);
+            all.items.extend(part.items);
+        }
+        Ok(all)
     }
 
     #[test]
@@ -604,6 +648,15 @@ mod tests {
             .collect();
         for block in [7, 64, 1000, 1 << 20] {
             assert_eq!(read_in(&text, block).unwrap(), expected, "{block}");
+            // Each item is where the reader says, after a byte-order mark too.
+            for mark in ["", "\u{feff}"] {
+                let marked = format!("{mark}{text}");
+                let found = found_in(&marked, block).unwrap();
+                let cut: Vec<&str> = (found.items.iter())
+                    .map(|r| &marked[r.start as usize..r.end as usize])
+                    .collect();
+                assert_eq!(cut, items, "{block}");
+            }
         }
         let deep = format!(
             "{{\"items\": [{{\"a\": {}{}}}]}}{}",

@@ -35,6 +35,13 @@ const DNS_PODS: [(&str, &str, u16); 2] = [
 /// The keys of the labels of [`DNS_PODS`].
 pub(super) const DNS_LABELS: [&str; 2] = [DNS_PODS[0].0, DNS_PODS[1].0];
 
+/// Whether `pod` is one of the cluster DNS's.
+pub(super) fn is_dns_pod(pod: &Pod) -> bool {
+    DNS_PODS
+        .iter()
+        .any(|(key, value, _)| pod.labels.get(*key).map(String::as_str) == Some(value))
+}
+
 /// Whether a pod of the cluster DNS runs in the host network (where Cilium decides lookups
 /// against the node of the pod that looks up).
 pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {

@@ -127,6 +127,7 @@ mod decision;
 mod explain;
 mod labels;
 mod plugin;
+mod prepared;
 mod read;
 pub(crate) mod sets;
 mod tiers;
@@ -152,6 +153,7 @@ pub(crate) use self::admitted::{Admits, RuleRef};
 pub(crate) use self::classes::{EndKey, NodeKey, Selection};
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
+pub use self::prepared::{ExplainFiles, explain_files};
 pub use self::read::{PolicyFiles, read_cluster, read_cluster_file, read_policies};
 pub(crate) use self::tiers::{Namespaced, Query};
 pub use self::write::Case;
@@ -682,6 +684,23 @@ impl Index {
         let mut merged: Vec<u32> = every.iter().copied().chain(selected).collect();
         merged.sort_unstable();
         Cow::Owned(merged)
+    }
+
+    /// Each namespace, with the names of the ClusterNetworkPolicies of either tier that may
+    /// have pods of it as subject (see [`Index::tier_subjects`]): what `explain` keeps to
+    /// read only those again.
+    pub(crate) fn cluster_policies_by_namespace(&self) -> Vec<(&str, Vec<&str>)> {
+        (self.namespaces.iter().zip(&self.namespace_tiers))
+            .map(|(namespace, tiers)| {
+                let numbers = tiers.every.iter().chain(&tiers.selecting).flatten();
+                let mut names: Vec<&str> = numbers
+                    .map(|&n| self.cluster[n as usize].name.as_str())
+                    .collect();
+                names.sort_unstable();
+                names.dedup();
+                (namespace.name.as_str(), names)
+            })
+            .collect()
     }
 
     /// The pods, indexed by [`PodId`].

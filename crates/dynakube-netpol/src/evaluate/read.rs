@@ -291,7 +291,7 @@ pub fn read_cluster_file(file: &str, path: &std::path::Path, limits: &Limits) ->
 
 /// The parts of a dump read one after the other, as one: addresses are listed once each, in
 /// the order they were first read.
-fn merged(parts: Vec<Cluster>) -> Cluster {
+pub(super) fn merged(parts: Vec<Cluster>) -> Cluster {
     let mut cluster = Cluster {
         pods: Vec::with_capacity(parts.iter().map(|part| part.pods.len()).sum()),
         ..Cluster::default()
@@ -321,6 +321,75 @@ fn read_fast(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
         add_fast(location, item, &mut cluster)
     })?;
     Ok(cluster)
+}
+
+impl crate::discover::StreamPart for Cluster {}
+
+/// A part of a dump read as it streams by, with the place of each of its pods, nodes and
+/// namespaces and of the items every question needs (see [`super::prepared`]).
+#[derive(Debug, Default)]
+pub(super) struct StreamedDump {
+    cluster: Cluster,
+    /// The place of the item being read.
+    at: std::ops::Range<u64>,
+    items: Vec<super::prepared::DumpItem>,
+}
+
+impl crate::discover::StreamPart for StreamedDump {
+    fn item(&mut self, range: std::ops::Range<u64>) {
+        self.at = range;
+    }
+}
+
+impl StreamedDump {
+    /// Adds an object the fast reader read at `location`, and lists what it added.
+    pub(super) fn add(&mut self, location: &Location, item: Item<RawPod>) -> Result<()> {
+        use super::prepared::DumpItem;
+        let counts = |c: &Cluster| {
+            [
+                c.pods.len(),
+                c.nodes.len(),
+                c.namespaces.len(),
+                c.api_server.len() + c.dns_caches.len(),
+            ]
+        };
+        let before = counts(&self.cluster);
+        add_fast(location, item, &mut self.cluster)?;
+        let after = counts(&self.cluster);
+        let (cluster, at) = (&self.cluster, self.at.clone());
+        if let (true, Some(pod)) = (after[0] > before[0], cluster.pods.last()) {
+            self.items.push(DumpItem::Pod {
+                at: at.clone(),
+                namespace: pod.namespace.clone(),
+                name: pod.name.clone(),
+                node: pod.node.clone(),
+                ips: pod.ips.clone(),
+                dns: super::cilium_tier::is_dns_pod(pod),
+            });
+        }
+        if let (true, Some(node)) = (after[1] > before[1], cluster.nodes.last()) {
+            self.items.push(DumpItem::Node {
+                at: at.clone(),
+                name: node.name.clone(),
+                ips: node.addresses.clone(),
+            });
+        }
+        if let (true, Some(namespace)) = (after[2] > before[2], cluster.namespaces.last()) {
+            self.items.push(DumpItem::Namespace {
+                at: at.clone(),
+                name: namespace.name.clone(),
+            });
+        }
+        if after[3] > before[3] {
+            self.items.push(DumpItem::Always { at });
+        }
+        Ok(())
+    }
+
+    /// The cluster read, and the items listed.
+    pub(super) fn into_parts(self) -> (Cluster, Vec<super::prepared::DumpItem>) {
+        (self.cluster, self.items)
+    }
 }
 
 /// Adds an object the fast reader read at `location` to `cluster`.
@@ -665,7 +734,7 @@ struct RawNamespace {
 
 /// A pod, as far as the evaluator reads it.
 #[derive(Debug, Default, Deserialize)]
-struct RawPod {
+pub(super) struct RawPod {
     #[serde(default)]
     metadata: RawMetadata,
     spec: Option<RawPodSpec>,

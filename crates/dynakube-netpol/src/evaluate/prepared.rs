@@ -1,0 +1,880 @@
+//! `explain` on large inputs, fast from the second question on.
+//!
+//! One connection depends on little of a cluster: its two ends (their pods, namespaces and
+//! nodes), the cluster DNS (for Cilium's `toFQDNs`), kube-apiserver's addresses, and the
+//! policies that may have an end as subject. Policies that select neither end decide neither
+//! side (NetworkPolicy: "isolation" is by the policies that select a pod; ClusterNetworkPolicy:
+//! a policy applies to its `subject`; Cilium: a rule applies to the endpoints its
+//! `endpointSelector` or `nodeSelector` selects). Reading a dump of 150,000 pods takes a second
+//! or more; reading that little takes milliseconds.
+//!
+//! So the first `explain` on a large dump reads every input whole, as always, answers from
+//! them, and keeps an index of them in a cache directory: where in each file every item is,
+//! which pod, node or namespace it holds, which policies may have pods of each namespace as
+//! subject, and the network plugin decided. The next `explain` on the same files reads the
+//! index, picks the items the question needs, and reads those alone, with the readers that
+//! read the whole files, into a cluster and policies of their own; the answer is the one the
+//! whole inputs give (the test `kept_answers_are_those_of_the_whole_inputs` asks every kind of
+//! question both ways).
+//!
+//! The index holds no value that reaches an answer: only places in the files and what to pick.
+//! It is used only when every file has the length, modification time, inode and device it had
+//! when the index was written (as `make` and Git judge files unchanged), when the files are
+//! the same paths with the same options and limits, and when the index is a file of this user
+//! that no one else may write. An index written while a file was changing is not kept. Any
+//! error on the way (a file changed anyway, a place that no longer holds its item) drops back
+//! to reading the whole inputs, whose answer or error is the one given.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::read::{RawPod, StreamedDump};
+use super::{Cluster, Explanation, Index, NetworkPlugin, Options, PolicyFiles, cilium, cnp};
+use crate::error::{Error, Location, Result};
+use crate::source::Limits;
+
+/// The smallest dump `explain` keeps an index of: below it, reading the dump whole takes less
+/// than a few tens of milliseconds.
+pub(crate) const KEEP_FROM_BYTES: u64 = 8 << 20;
+
+/// The first line of an index: what it is, and the version of its format.
+const HEADER: &str = "dynakube-netpol explain index 1";
+
+/// The files `explain` reads, and where it may keep what it learns of them.
+#[derive(Debug, Clone, Copy)]
+pub struct ExplainFiles<'a> {
+    /// The dump of namespaces, pods and nodes: one file, named as the user named it.
+    pub pods: &'a str,
+    /// The policy files (files, not directories), named as the user named them.
+    pub policies: &'a [String],
+    /// How the policies are evaluated.
+    pub options: Options,
+    /// Bounds on every file.
+    pub limits: Limits,
+    /// The directory to keep indexes of large inputs in (created when missing); `None` keeps
+    /// nothing and reads every input whole each time.
+    pub cache: Option<&'a Path>,
+}
+
+/// How an answer was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// From the items an index picked.
+    Kept,
+    /// From the whole inputs; `true` when an index of them was written.
+    Whole(bool),
+}
+
+/// Answers whether the connection from `from` to `port` on `to` is allowed under the policies
+/// of `files`, as [`super::explain`] does on an index of the whole inputs (and with its
+/// errors), but from a kept index of the inputs when there is one (see the module's notes):
+/// reading whole a JSON dump of 8 MiB or more, with JSON policy files, keeps one.
+///
+/// Policy kinds the evaluator cannot evaluate are an error: the answer would not account for
+/// them.
+pub fn explain_files(
+    files: &ExplainFiles<'_>,
+    from: &str,
+    to: &str,
+    port: &str,
+) -> Result<Explanation> {
+    answer(files, [from, to, port], KEEP_FROM_BYTES).map(|(answer, _)| answer)
+}
+
+/// [`explain_files`], keeping indexes of dumps of `keep_from` bytes or more; with how the
+/// answer was found.
+pub(crate) fn answer(
+    files: &ExplainFiles<'_>,
+    question: [&str; 3],
+    keep_from: u64,
+) -> Result<(Explanation, Found)> {
+    let place = (files.cache.and_then(|dir| Place::of(dir, files)))
+        .filter(|place| place.stamps[0].len >= keep_from);
+    if let Some(place) = &place
+        && let Some(answer) = place.load().and_then(|kept| kept.answer(files, question))
+    {
+        return Ok((answer, Found::Kept));
+    }
+    whole(files, question, place)
+}
+
+/// What makes a file the same as when an index was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: (i64, i64),
+    inode: u64,
+    device: u64,
+}
+
+impl Stamp {
+    /// The stamp of the regular file at `path`; `None` for anything else.
+    #[cfg(unix)]
+    fn of(path: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path).ok()?;
+        metadata.is_file().then(|| Stamp {
+            len: metadata.len(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+            inode: metadata.ino(),
+            device: metadata.dev(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn of(_: &Path) -> Option<Stamp> {
+        None
+    }
+
+    /// Whether the file was modified within the last two seconds: a change within the same
+    /// tick of a coarse clock could leave its stamp as it was.
+    fn recent(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(i64::MAX, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.modified.0 >= now.saturating_sub(2)
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "file\t{}\t{}\t{}\t{}\t{}",
+            self.len, self.modified.0, self.modified.1, self.inode, self.device
+        )
+    }
+}
+
+/// Where the index of some inputs is, and what it must say to be theirs.
+#[derive(Debug)]
+struct Place {
+    /// The index file.
+    path: PathBuf,
+    /// The inputs and options, as one line.
+    key: String,
+    /// The stamps of the dump, then of the policy files.
+    stamps: Vec<Stamp>,
+}
+
+impl Place {
+    /// The place of the index of `files` in `dir`; `None` when an input is no regular file.
+    fn of(dir: &Path, files: &ExplainFiles<'_>) -> Option<Place> {
+        let names = std::iter::once(files.pods).chain(files.policies.iter().map(String::as_str));
+        let mut paths = Vec::new();
+        let mut stamps = Vec::new();
+        for name in names {
+            let path = std::fs::canonicalize(name).ok()?;
+            stamps.push(Stamp::of(&path)?);
+            paths.push(path.to_str()?.to_string());
+        }
+        let key = serde_json::to_string(&(
+            HEADER,
+            &paths,
+            format!("{:?}", files.options),
+            files.limits.max_bytes,
+            files.limits.max_depth,
+        ))
+        .ok()?;
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&key, &mut hasher);
+        let name = format!("explain-{:016x}", std::hash::Hasher::finish(&hasher));
+        Some(Place {
+            path: dir.join(name),
+            key,
+            stamps,
+        })
+    }
+
+    /// The index kept here, when it is one of these inputs as they are now, and safe to use.
+    fn load(&self) -> Option<Kept> {
+        if !owned_alone(&self.path) {
+            return None;
+        }
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let mut rest = text.as_str();
+        if next_line(&mut rest)? != HEADER
+            || next_line(&mut rest)?.strip_prefix("key\t")? != self.key
+        {
+            return None;
+        }
+        for stamp in &self.stamps {
+            if next_line(&mut rest)? != stamp.line() {
+                return None;
+            }
+        }
+        let plugin = next_line(&mut rest)?
+            .strip_prefix("plugin\t")?
+            .parse()
+            .ok()?;
+        let body = text.len() - rest.len();
+        Some(Kept { plugin, text, body })
+    }
+
+    /// Writes `index` here, readable and writable by this user alone (to a new file, renamed
+    /// into place, so that a reader never sees half of it). Failing to is no error: the next
+    /// `explain` reads the inputs whole again.
+    fn write(&self, plugin: NetworkPlugin, body: &str) {
+        let Some(dir) = self.path.parent() else {
+            return;
+        };
+        let mut text = format!("{HEADER}\nkey\t{}\n", self.key);
+        for stamp in &self.stamps {
+            text.push_str(&stamp.line());
+            text.push('\n');
+        }
+        let _ = writeln!(text, "plugin\t{plugin}");
+        text.push_str(body);
+        let temporary = dir.join(format!(".explain-{}.tmp", std::process::id()));
+        let written = create_private_dir(dir)
+            .and_then(|()| write_private(&temporary, text.as_bytes()))
+            .and_then(|()| std::fs::rename(&temporary, &self.path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+    }
+}
+
+/// Whether the file at `path` and its directory belong to this process's user and no one
+/// else may write them: an index someone else could write could hide a policy.
+#[cfg(unix)]
+fn owned_alone(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return false;
+    };
+    let safe = |path: &Path| {
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.uid() == me && m.mode() & 0o022 == 0)
+    };
+    safe(path) && path.parent().is_some_and(safe)
+}
+
+#[cfg(not(unix))]
+fn owned_alone(_: &Path) -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(_: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(_: &Path, _: &[u8]) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// Reads the inputs whole and answers; with `keep`, writes their index there.
+fn whole(
+    files: &ExplainFiles<'_>,
+    [from, to, port]: [&str; 3],
+    keep: Option<Place>,
+) -> Result<(Explanation, Found)> {
+    let limits = &files.limits;
+    // The dump, by far the largest input, is read while the policies are.
+    let (policies, dump) = std::thread::scope(|scope| {
+        let dump = scope.spawn(|| read_dump(files.pods, limits, keep.is_some()));
+        let policies = read_policy_files(files.policies, limits, keep.is_some());
+        let dump = dump
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (policies, dump)
+    });
+    let ((policies, policy_items), (cluster, dump_items)) = (policies?, dump?);
+    let index = Index::with_options(cluster, &policies, files.options)?;
+    let answer = super::explain(&index, from, to, port);
+    let kept = match (keep, dump_items, policy_items) {
+        (Some(place), Some(dump), Some(policies)) => {
+            let now: Option<Vec<Stamp>> = (std::iter::once(files.pods))
+                .chain(files.policies.iter().map(String::as_str))
+                .map(|name| std::fs::canonicalize(name).ok().and_then(|p| Stamp::of(&p)))
+                .collect();
+            let unchanged = now.as_ref() == Some(&place.stamps);
+            if unchanged && !place.stamps.iter().any(Stamp::recent) {
+                place.write(index.network_plugin(), &body(&index, &dump, &policies));
+                true
+            } else {
+                false
+            }
+        }
+        _ => false,
+    };
+    // The index of a large cluster takes a while to take apart; the answer need not wait.
+    std::thread::spawn(move || drop(index));
+    Ok((answer?, Found::Whole(kept)))
+}
+
+/// An item of a dump an index lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum DumpItem {
+    /// A pod: its namespace, name, node, addresses, and whether it serves the cluster DNS.
+    Pod {
+        at: Range<u64>,
+        namespace: String,
+        name: String,
+        node: Option<String>,
+        ips: Vec<IpAddr>,
+        dns: bool,
+    },
+    /// A node: its name and addresses.
+    Node {
+        at: Range<u64>,
+        name: String,
+        ips: Vec<IpAddr>,
+    },
+    /// A namespace.
+    Namespace { at: Range<u64>, name: String },
+    /// An item every question needs (kube-apiserver's addresses, a node-local DNS cache).
+    Always { at: Range<u64> },
+}
+
+/// Reads the dump `name`; with `keep`, also its items' places, when it streams by.
+fn read_dump(name: &str, limits: &Limits, keep: bool) -> Result<(Cluster, Option<Vec<DumpItem>>)> {
+    let path = Path::new(name);
+    if keep {
+        let (opened, _) = crate::source::open_file(name, path)?;
+        if let Ok(parts) = crate::discover::stream_objects::<RawPod, StreamedDump>(
+            name,
+            opened,
+            limits,
+            &|location, item, part| part.add(location, item),
+        ) {
+            let (clusters, items): (Vec<Cluster>, Vec<Vec<DumpItem>>) =
+                parts.into_iter().map(StreamedDump::into_parts).unzip();
+            return Ok((super::read::merged(clusters), Some(items.concat())));
+        }
+    }
+    Ok((super::read_cluster_file(name, path, limits)?, None))
+}
+
+/// How the index picks a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Picked {
+    /// A namespaced policy, for questions with an end in its namespace.
+    Namespace(String),
+    /// A ClusterNetworkPolicy, for questions with an end in a namespace whose pods it may have
+    /// as subject.
+    ClusterPolicy(String),
+    /// Every question (a CiliumClusterwideNetworkPolicy, whose subject may be any pod or
+    /// node).
+    Always,
+    /// No question (an object that is no policy).
+    Never,
+}
+
+/// A policy, as an index lists it: its file (by number), place and how it is picked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PolicyItem {
+    file: usize,
+    at: Range<u64>,
+    picked: Picked,
+}
+
+/// Reads the policy files `names`; with `keep`, also their items' places, when every file is
+/// JSON whose items can be cut out.
+fn read_policy_files(
+    names: &[String],
+    limits: &Limits,
+    keep: bool,
+) -> Result<(PolicyFiles, Option<Vec<PolicyItem>>)> {
+    let mut files = PolicyFiles::default();
+    let mut items = keep.then(Vec::new);
+    for (number, name) in names.iter().enumerate() {
+        let text = crate::source::read_file(name, Path::new(name), limits)?;
+        files.extend([super::read_policies(name, &text, limits)?]);
+        if let Some(all) = &mut items {
+            match policy_items(name, &text, limits) {
+                Some(found) => all.extend(found.into_iter().map(|(at, picked)| PolicyItem {
+                    file: number,
+                    at,
+                    picked,
+                })),
+                None => items = None,
+            }
+        }
+    }
+    if !files.unevaluated.is_empty() {
+        let kinds: Vec<String> = (files.unevaluated.iter())
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        return Err(Error::invalid(
+            Location::new(names.join(", "), None, ""),
+            format!(
+                "the policies hold kinds explain cannot evaluate ({}): the answer would not account for them",
+                kinds.join(", ")
+            ),
+        ));
+    }
+    Ok((files, items))
+}
+
+/// The fields of an object that say how an index picks it.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(default)]
+    kind: String,
+    #[serde(default, rename = "apiVersion")]
+    api_version: String,
+    #[serde(default)]
+    metadata: HeadMetadata,
+}
+
+#[derive(Deserialize, Default)]
+struct HeadMetadata {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+}
+
+/// The policies of the JSON `text` of file `name` (one object, or a list of them), each with
+/// its place and how an index picks it; `None` for other text.
+fn policy_items(name: &str, text: &str, limits: &Limits) -> Option<Vec<(Range<u64>, Picked)>> {
+    let places: Vec<Range<u64>> = match crate::discover::stream_objects::<RawPod, Places>(
+        name,
+        text.as_bytes(),
+        limits,
+        &|_, _, _| Ok(()),
+    ) {
+        Ok(parts) => parts.into_iter().flat_map(|part| part.0).collect(),
+        Err(_) => {
+            // One object: the text without the byte-order mark and blanks around it.
+            let start = text.len()
+                - text
+                    .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+                    .len();
+            let end = text.trim_end().len();
+            if !text[start..].starts_with('{') || end <= start {
+                return None;
+            }
+            std::iter::once(start as u64..end as u64).collect()
+        }
+    };
+    let mut items = Vec::with_capacity(places.len());
+    for at in places {
+        let item = text.get(at.start as usize..at.end as usize)?;
+        let head: Head = serde_json::from_str(item).ok()?;
+        items.push((at, picked(&head)));
+    }
+    Some(items)
+}
+
+/// How an index picks the object `head` introduces (as [`super::read_policies`] reads it).
+fn picked(head: &Head) -> Picked {
+    let group = head.api_version.split('/').next();
+    let namespaced = || match &head.metadata.namespace {
+        Some(namespace) => Picked::Namespace(namespace.clone()),
+        None => Picked::Always,
+    };
+    if head.kind == "NetworkPolicy" && head.api_version == "networking.k8s.io/v1" {
+        namespaced()
+    } else if head.kind == cnp::KIND && group == Some(cnp::GROUP) {
+        Picked::ClusterPolicy(head.metadata.name.clone())
+    } else if cilium::kind_of(&head.kind).is_some()
+        && group == cilium::API_VERSION.split('/').next()
+    {
+        if head.kind == "CiliumNetworkPolicy" {
+            namespaced()
+        } else {
+            Picked::Always
+        }
+    } else {
+        Picked::Never
+    }
+}
+
+/// The places of the items of a list.
+#[derive(Default)]
+struct Places(Vec<Range<u64>>);
+
+impl crate::discover::StreamPart for Places {
+    fn item(&mut self, range: Range<u64>) {
+        self.0.push(range);
+    }
+}
+
+/// Writes `at` as `start<TAB>end`.
+fn place(at: &Range<u64>) -> String {
+    format!("{}\t{}", at.start, at.end)
+}
+
+/// Addresses as `a,b`, or `-` for none.
+fn addresses(ips: &[IpAddr]) -> String {
+    if ips.is_empty() {
+        return "-".into();
+    }
+    let written: Vec<String> = ips.iter().map(ToString::to_string).collect();
+    written.join(",")
+}
+
+/// The body of the index of a dump's `items` and the `policies`, under `index`, which holds
+/// them all, one line for each: first the items every question needs (`A`), the cluster DNS's
+/// pods (`D`), the namespaces (`S`) and nodes (`N`), the policies (`Q`), the lists of
+/// ClusterNetworkPolicies whose subject may be pods of a namespace (`L`, by the numbers of
+/// their `Q` lines) and the list of each namespace (`C`); then every pod (`P`), last, where a
+/// question's pods are found by their names without reading the lines of the others.
+fn body(index: &Index, items: &[DumpItem], policies: &[PolicyItem]) -> String {
+    let mut text = String::new();
+    let mut pods = String::new();
+    let mut sections: [String; 4] = Default::default();
+    for item in items {
+        let _ = match item {
+            DumpItem::Always { at } => writeln!(sections[0], "A\t{}", place(at)),
+            DumpItem::Namespace { at, name } => writeln!(sections[2], "S\t{}\t{name}", place(at)),
+            DumpItem::Node { at, name, ips } => {
+                writeln!(sections[3], "N\t{}\t{name}\t{}", place(at), addresses(ips))
+            }
+            DumpItem::Pod {
+                at,
+                namespace,
+                name,
+                node,
+                ips,
+                dns,
+            } => {
+                let node = node.as_deref().unwrap_or("-");
+                if *dns {
+                    let _ = writeln!(sections[1], "D\t{}\t{namespace}\t{node}", place(at));
+                }
+                writeln!(
+                    pods,
+                    "P\t{}\t{namespace}/{name}\t{node}\t{}",
+                    place(at),
+                    addresses(ips),
+                )
+            }
+        };
+    }
+    sections.iter().for_each(|section| text.push_str(section));
+    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (number, item) in policies.iter().enumerate() {
+        let (kind, what) = match &item.picked {
+            Picked::Namespace(namespace) => ("namespace", namespace.as_str()),
+            Picked::ClusterPolicy(name) => {
+                by_name.entry(name).or_default().push(number);
+                ("cluster", name.as_str())
+            }
+            Picked::Always => ("always", "-"),
+            Picked::Never => ("never", "-"),
+        };
+        let _ = writeln!(
+            text,
+            "Q\t{}\t{}\t{kind}\t{what}",
+            item.file,
+            place(&item.at)
+        );
+    }
+    let mut lists: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
+    let mut of_namespace = Vec::new();
+    for (namespace, names) in index.cluster_policies_by_namespace() {
+        let numbers: BTreeSet<usize> = (names.iter())
+            .flat_map(|name| by_name.get(name).into_iter().flatten().copied())
+            .collect();
+        if numbers.is_empty() {
+            continue;
+        }
+        let next = lists.len();
+        let list = *lists.entry(numbers.into_iter().collect()).or_insert(next);
+        of_namespace.push((namespace, list));
+    }
+    let mut ordered: Vec<(&Vec<usize>, &usize)> = lists.iter().collect();
+    ordered.sort_by_key(|(_, number)| **number);
+    for (numbers, number) in ordered {
+        let written: Vec<String> = numbers.iter().map(ToString::to_string).collect();
+        let _ = writeln!(text, "L\t{number}\t{}", written.join(","));
+    }
+    for (namespace, list) in of_namespace {
+        let _ = writeln!(text, "C\t{namespace}\t{list}");
+    }
+    text.push_str(&pods);
+    text
+}
+
+/// A kept index of some inputs: the network plugin decided, and the text whose lines from
+/// `body` on list the items.
+#[derive(Debug)]
+struct Kept {
+    plugin: NetworkPlugin,
+    text: String,
+    body: usize,
+}
+
+/// The line at the start of `rest`, which then starts after it.
+fn next_line<'a>(rest: &mut &'a str) -> Option<&'a str> {
+    let (line, after) = rest.split_once('\n')?;
+    *rest = after;
+    Some(line)
+}
+
+/// What a question names: pods (namespace and name), nodes and addresses.
+#[derive(Debug, Default)]
+struct Wanted<'a> {
+    pods: Vec<(&'a str, &'a str)>,
+    nodes: Vec<&'a str>,
+    ips: Vec<IpAddr>,
+}
+
+impl<'a> Wanted<'a> {
+    /// What the ends `from` and `to` name, read as [`super::explain`] reads them (what it
+    /// refuses is refused there).
+    fn of(ends: [&'a str; 2]) -> Wanted<'a> {
+        let mut wanted = Wanted::default();
+        for end in ends {
+            let end = end.split_once('=').map_or(end, |(_, address)| address);
+            if let Ok(ip) = end.parse::<IpAddr>() {
+                wanted.ips.push(ip);
+            } else if let Some((namespace, name)) = end.split_once('/') {
+                wanted.pods.push((namespace, name));
+                if namespace == "node" {
+                    wanted.nodes.push(name);
+                }
+            }
+        }
+        wanted
+    }
+
+    /// Whether `ips` (as an index writes them) hold an address wanted.
+    fn has_address(&self, ips: &str) -> bool {
+        !self.ips.is_empty()
+            && ips
+                .split(',')
+                .any(|ip| ip.parse().is_ok_and(|ip: IpAddr| self.ips.contains(&ip)))
+    }
+}
+
+/// The items of the dump and the policies an index picks for a question.
+#[derive(Debug, Default)]
+struct Picks<'a> {
+    dump: Vec<Range<u64>>,
+    /// By file number.
+    policies: BTreeMap<usize, Vec<Range<u64>>>,
+    /// The namespaces of the pods picked.
+    namespaces: BTreeSet<&'a str>,
+}
+
+/// `start<TAB>end` as a place.
+fn read_place(start: &str, end: &str) -> Option<Range<u64>> {
+    let (start, end) = (start.parse().ok()?, end.parse().ok()?);
+    (start < end).then_some(start..end)
+}
+
+impl Kept {
+    /// The answer from the items this index picks for the question, or `None` where that
+    /// fails (the whole inputs then answer).
+    fn answer(&self, files: &ExplainFiles<'_>, question: [&str; 3]) -> Option<Explanation> {
+        let picks = self.picks(&Wanted::of([question[0], question[1]]))?;
+        let limits = &files.limits;
+        let text = items_of(files.pods, &picks.dump, limits)?;
+        let cluster = super::read_cluster(files.pods, &text, limits).ok()?;
+        let mut policies = PolicyFiles::default();
+        for (number, places) in &picks.policies {
+            let name = files.policies.get(*number)?;
+            let text = items_of(name, places, limits)?;
+            policies.extend([super::read_policies(name, &text, limits).ok()?]);
+        }
+        let options = Options {
+            network_plugin: Some(self.plugin),
+            ..files.options
+        };
+        let index = Index::with_options(cluster, &policies, options).ok()?;
+        super::explain(&index, question[0], question[1], question[2]).ok()
+    }
+
+    /// The items the question of `wanted` needs: its pods, nodes and addresses, the nodes
+    /// and namespaces of its pods, the cluster DNS's pods (with theirs), the items every
+    /// question needs; and the policies of the namespaces of its pods, those whose subject may
+    /// be pods there, and those that may have any subject.
+    fn picks<'a>(&'a self, wanted: &Wanted<'_>) -> Option<Picks<'a>> {
+        let body = &self.text[self.body..];
+        let split = if body.starts_with("P\t") {
+            0
+        } else {
+            body.find("\nP\t").map_or(body.len(), |at| at + 1)
+        };
+        let (head, pods) = body.split_at(split);
+        let (mut picks, mut pod_nodes, near) = question_pods(pods, wanted)?;
+        let mut policies = Vec::new();
+        let mut lists: BTreeMap<&str, &str> = BTreeMap::new();
+        for line in head.lines() {
+            match line.as_bytes().first() {
+                Some(b'A') => {
+                    let [start, end] = fields(line, "A")?;
+                    picks.dump.push(read_place(start, end)?);
+                }
+                Some(b'D') => {
+                    let [start, end, namespace, node] = fields(line, "D")?;
+                    picks.dump.push(read_place(start, end)?);
+                    picks.namespaces.insert(namespace);
+                    pod_nodes.insert(node);
+                }
+                Some(b'S') => {
+                    let [start, end, name] = fields(line, "S")?;
+                    if picks.namespaces.contains(name) {
+                        picks.dump.push(read_place(start, end)?);
+                    }
+                }
+                Some(b'N') => {
+                    let [start, end, name, ips] = fields(line, "N")?;
+                    let node_of_question = wanted.nodes.contains(&name) || pod_nodes.contains(name);
+                    if node_of_question || wanted.has_address(ips) {
+                        picks.dump.push(read_place(start, end)?);
+                    }
+                }
+                Some(b'Q') => {
+                    let [file, start, end, kind, what] = fields(line, "Q")?;
+                    let file: usize = file.parse().ok()?;
+                    let pick = match kind {
+                        "namespace" => near.contains(what),
+                        "always" => true,
+                        "cluster" | "never" => false,
+                        _ => return None,
+                    };
+                    let at = read_place(start, end)?;
+                    if pick {
+                        picks.policies.entry(file).or_default().push(at.clone());
+                    }
+                    policies.push((file, at));
+                }
+                Some(b'L') => {
+                    let [number, list] = fields(line, "L")?;
+                    lists.insert(number, list);
+                }
+                Some(b'C') => {
+                    let [namespace, list] = fields(line, "C")?;
+                    if near.contains(namespace) {
+                        for number in lists.get(list)?.split(',') {
+                            let (file, at) = policies.get(number.parse::<usize>().ok()?)?;
+                            picks.policies.entry(*file).or_default().push(at.clone());
+                        }
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(picks)
+    }
+}
+
+/// The fields of `line`, a line of kind `kind` with `N` fields after it; `None` for any
+/// other line.
+fn fields<'a, const N: usize>(line: &'a str, kind: &str) -> Option<[&'a str; N]> {
+    let mut parts = line.split('\t');
+    if parts.next()? != kind {
+        return None;
+    }
+    let mut fields = [""; N];
+    for field in &mut fields {
+        *field = parts.next()?;
+    }
+    parts.next().is_none().then_some(fields)
+}
+
+/// The pods of the question of `wanted` among `pods` (the `P` lines of an index), with
+/// their nodes and namespaces (the namespaces of the question, whose policies it needs).
+fn question_pods<'a>(
+    pods: &'a str,
+    wanted: &Wanted<'_>,
+) -> Option<(Picks<'a>, BTreeSet<&'a str>, BTreeSet<&'a str>)> {
+    let mut picks = Picks::default();
+    let mut nodes: BTreeSet<&str> = BTreeSet::new();
+    let mut near: BTreeSet<&str> = BTreeSet::new();
+    for line in candidate_lines(pods, wanted) {
+        let [start, end, pod, node, ips] = fields(line, "P")?;
+        let (namespace, name) = pod.split_once('/')?;
+        if wanted.pods.contains(&(namespace, name)) || wanted.has_address(ips) {
+            picks.dump.push(read_place(start, end)?);
+            picks.namespaces.insert(namespace);
+            near.insert(namespace);
+            if node != "-" {
+                nodes.insert(node);
+            }
+        }
+    }
+    Some((picks, nodes, near))
+}
+
+/// The lines of `pods` (the `P` lines of an index) that may be pods of a question: every
+/// line when it names an address (which any pod may have), else those holding the name of a
+/// pod it names.
+fn candidate_lines<'a>(pods: &'a str, wanted: &Wanted<'_>) -> Vec<&'a str> {
+    if !wanted.ips.is_empty() {
+        return pods.lines().collect();
+    }
+    let mut lines = Vec::new();
+    for (namespace, name) in &wanted.pods {
+        let needle = format!("\t{namespace}/{name}\t");
+        for at in memchr::memmem::find_iter(pods.as_bytes(), needle.as_bytes()) {
+            let start = pods[..at].rfind('\n').map_or(0, |n| n + 1);
+            let end = pods[at..].find('\n').map_or(pods.len(), |n| at + n);
+            lines.push(&pods[start..end]);
+        }
+    }
+    lines
+}
+
+/// The items at `places` of file `name`, in the order of the file, as the text of a `List`;
+/// `None` when one is not where it should be or the file is larger than `limits` allows.
+fn items_of(name: &str, places: &[Range<u64>], limits: &Limits) -> Option<String> {
+    let mut places = places.to_vec();
+    places.sort_by_key(|at| at.start);
+    places.dedup();
+    let (file, length) = crate::source::open_file(name, Path::new(name)).ok()?;
+    if length > limits.max_bytes as u64 {
+        return None;
+    }
+    let mut text = String::from("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [");
+    let mut bytes = Vec::new();
+    for (i, at) in places.iter().enumerate() {
+        if at.end > length || places.get(i + 1).is_some_and(|next| next.start < at.end) {
+            return None;
+        }
+        bytes.resize(usize::try_from(at.end - at.start).ok()?, 0);
+        read_at(&file, &mut bytes, at.start)?;
+        let item = std::str::from_utf8(&bytes).ok()?;
+        if !item.starts_with('{') || !item.ends_with('}') {
+            return None;
+        }
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(item);
+    }
+    text.push_str("]}");
+    Some(text)
+}
+
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, bytes: &mut [u8], offset: u64) -> Option<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset).ok()
+}
+
+#[cfg(not(unix))]
+fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> Option<()> {
+    None
+}
+
+#[cfg(test)]
+mod tests;

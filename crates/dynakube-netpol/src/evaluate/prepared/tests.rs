@@ -1,0 +1,285 @@
+use super::*;
+use crate::evaluate::{explain, read_cluster_file};
+use crate::synthetic;
+
+/// A generated cluster's dump and policies in a directory of their own, written an hour ago
+/// (an index of files changed in the last seconds is not kept).
+struct Scene {
+    dir: tempfile::TempDir,
+    pods: String,
+    policies: Vec<String>,
+    questions: Vec<[String; 3]>,
+}
+
+fn scene(cilium_policies: usize) -> Scene {
+    let scale = synthetic::Scale {
+        nodes: 4,
+        namespaces: 8,
+        pods: 120,
+        network_policies: 60,
+        cluster_network_policies: 30,
+        cilium_policies,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut questions = Vec::new();
+    for (name, text) in synthetic::large_files(&scale, 7) {
+        if name == "explain.txt" {
+            for line in text.lines() {
+                let words: Vec<String> = line.split(' ').map(String::from).collect();
+                questions.push([words[0].clone(), words[1].clone(), words[2].clone()]);
+            }
+        }
+        if name.ends_with(".json") {
+            let path = dir.path().join(&name);
+            let text = if name == "policies.json" && cilium_policies == 0 {
+                // No Cilium policies at all, not even the Dynatrace workloads'.
+                let mut list: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let items = list["items"].as_array_mut().unwrap();
+                items.retain(|item| {
+                    !item["apiVersion"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("cilium.io/")
+                });
+                serde_json::to_string_pretty(&list).unwrap()
+            } else {
+                text
+            };
+            std::fs::write(&path, text).unwrap();
+            let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(hour_ago).unwrap();
+        }
+    }
+    let named = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    Scene {
+        pods: named("cluster.json"),
+        policies: vec![named("policies.json")],
+        questions,
+        dir,
+    }
+}
+
+impl Scene {
+    fn files(&self, options: Options) -> ExplainFiles<'_> {
+        ExplainFiles {
+            pods: &self.pods,
+            policies: &self.policies,
+            options,
+            limits: Limits {
+                max_bytes: 1 << 30,
+                ..Limits::default()
+            },
+            cache: None,
+        }
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+}
+
+/// The ends to ask about: pods of every kind (a sample of the applications, the cluster DNS's,
+/// the host network's), nodes, addresses outside the cluster, a node's and a pod's address,
+/// and a destination named by DNS.
+fn ends(index: &Index) -> (Vec<String>, Vec<String>) {
+    let pods = index.pods();
+    let mut ends: Vec<String> = (pods.iter().enumerate())
+        .filter(|(i, pod)| {
+            i % 9 == 0
+                || pod.host_network && i % 3 == 0
+                || super::super::cilium_tier::is_dns_pod(pod)
+        })
+        .map(|(_, pod)| format!("{}/{}", pod.namespace, pod.name))
+        .collect();
+    let nodes = index.nodes();
+    ends.push(format!("node/{}", nodes[0].name));
+    ends.push(format!("node/{}", nodes[nodes.len() - 1].name));
+    ends.push("8.8.8.8".into());
+    ends.push(nodes[1].addresses[0].to_string());
+    let pod_ip = pods
+        .iter()
+        .find(|p| !p.host_network && !p.ips.is_empty())
+        .unwrap();
+    ends.push(pod_ip.ips[0].to_string());
+    ends.push("no-such/pod".into());
+    let mut to = ends.clone();
+    to.push("abc12345.live.dynatrace.com=203.0.113.10".into());
+    (ends, to)
+}
+
+/// Every answer from the items a kept index picks is the answer of the whole inputs; a
+/// question the whole inputs refuse is not answered from the index (the whole inputs then give
+/// the error). Clusters with and without Cilium's policies, on each plugin that reads them.
+#[test]
+fn kept_answers_are_those_of_the_whole_inputs() {
+    for (cilium, plugin) in [(30, None), (0, None), (0, Some(NetworkPlugin::Calico))] {
+        let scene = scene(cilium);
+        let cache = scene.cache();
+        let options = Options {
+            network_plugin: plugin,
+            ..Options::default()
+        };
+        let files = ExplainFiles {
+            cache: Some(&cache),
+            ..scene.files(options)
+        };
+        let first = &scene.questions[0];
+        let question = [first[0].as_str(), first[1].as_str(), first[2].as_str()];
+        let (_, found) = answer(&files, question, 0).unwrap();
+        assert_eq!(found, Found::Whole(true));
+        assert_eq!(answer(&files, question, 0).unwrap().1, Found::Kept);
+        let kept = Place::of(&cache, &files).unwrap().load().unwrap();
+
+        let limits = files.limits;
+        let cluster = read_cluster_file(&scene.pods, Path::new(&scene.pods), &limits).unwrap();
+        let text = std::fs::read_to_string(&scene.policies[0]).unwrap();
+        let policies = crate::evaluate::read_policies(&scene.policies[0], &text, &limits).unwrap();
+        let index = Index::with_options(cluster, &policies, options).unwrap();
+        let (from, to) = ends(&index);
+        let ports = ["443/TCP", "53/UDP", "8080/TCP", "9999/SCTP", "10250/TCP"];
+        let mut questions: Vec<[String; 3]> = scene.questions.clone();
+        for (i, from) in from.iter().enumerate() {
+            for (j, to) in to.iter().enumerate() {
+                let port = ports[(i + j) % ports.len()];
+                questions.push([from.clone(), to.clone(), port.to_string()]);
+            }
+        }
+        let (mut answered, mut allowed) = (0, 0);
+        for [from, to, port] in &questions {
+            let whole = explain(&index, from, to, port);
+            let picked = kept.answer(&files, [from, to, port]);
+            match whole {
+                Ok(whole) => {
+                    assert_eq!(picked.as_ref(), Some(&whole), "{from} -> {to} {port}");
+                    answered += 1;
+                    allowed += usize::from(whole.allowed());
+                }
+                Err(_) => assert_eq!(picked, None, "{from} -> {to} {port}"),
+            }
+        }
+        assert!(answered > 300, "{answered} answered");
+        assert!(
+            allowed > 20 && allowed < answered - 20,
+            "{allowed} of {answered} allowed"
+        );
+    }
+}
+
+/// An index is used only while the files are as they were and the index is its user's alone;
+/// small dumps are not indexed, and an index of files just changed is not kept.
+#[test]
+fn kept_indexes_are_used_only_while_they_hold() {
+    let scene = scene(10);
+    let cache = scene.cache();
+    let files = ExplainFiles {
+        cache: Some(&cache),
+        ..scene.files(Options::default())
+    };
+    let first = &scene.questions[0];
+    let question = [first[0].as_str(), first[1].as_str(), first[2].as_str()];
+    let length = std::fs::metadata(&scene.pods).unwrap().len();
+    assert_eq!(
+        answer(&files, question, length + 1).unwrap().1,
+        Found::Whole(false)
+    );
+    assert_eq!(
+        answer(&files, question, length).unwrap().1,
+        Found::Whole(true)
+    );
+    let (kept, found) = answer(&files, question, length).unwrap();
+    assert_eq!(found, Found::Kept);
+    let place = Place::of(&cache, &files).unwrap();
+
+    // Written by others.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |mode| {
+            std::fs::set_permissions(&place.path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        set(0o620);
+        assert!(place.load().is_none());
+        set(0o600);
+        assert!(place.load().is_some());
+    }
+    // Another option, another index.
+    let other = ExplainFiles {
+        options: Options {
+            network_plugin: Some(NetworkPlugin::Cilium),
+            ..Options::default()
+        },
+        ..files
+    };
+    assert_ne!(Place::of(&cache, &other).unwrap().path, place.path);
+    // A policy file changed (just now: no index is kept of it).
+    let mut text = std::fs::read_to_string(&scene.policies[0]).unwrap();
+    text.push('\n');
+    std::fs::write(&scene.policies[0], &text).unwrap();
+    assert!(Place::of(&cache, &files).unwrap().load().is_none());
+    let (again, found) = answer(&files, question, length).unwrap();
+    assert_eq!((again, found), (kept, Found::Whole(false)));
+    // A place that no longer holds its item.
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let touch = |path: &str| {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(hour_ago).unwrap();
+    };
+    touch(&scene.policies[0]);
+    assert_eq!(
+        answer(&files, question, length).unwrap().1,
+        Found::Whole(true)
+    );
+    let dump = std::fs::read_to_string(&scene.pods).unwrap();
+    std::fs::write(
+        &scene.pods,
+        dump.replacen("{", " ", 2).replacen(' ', "{", 1),
+    )
+    .unwrap();
+    touch(&scene.pods);
+    let place = Place::of(&cache, &files).unwrap();
+    let mut stale = std::fs::read_to_string(&place.path).unwrap();
+    let stamp = Stamp::of(Path::new(&scene.pods)).unwrap().line();
+    let old = stale.lines().nth(2).unwrap().to_string();
+    stale = stale.replacen(&old, &stamp, 1);
+    std::fs::write(&place.path, stale).unwrap();
+    assert!(place.load().is_some());
+    assert!(matches!(
+        answer(&files, question, length),
+        Err(_) | Ok((_, Found::Whole(_)))
+    ));
+}
+
+#[test]
+fn policies_are_picked_by_kind_and_namespace() {
+    let items = |text: &str| {
+        policy_items("p.json", text, &Limits::default()).map(|items| {
+            (items.into_iter())
+                .map(|(at, picked)| (text[at.start as usize..at.end as usize].to_string(), picked))
+                .collect::<Vec<_>>()
+        })
+    };
+    let np = r#"{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "a", "namespace": "shop"}}"#;
+    let cnp = r#"{"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy", "metadata": {"name": "c"}}"#;
+    let cilium = r#"{"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "d", "namespace": "db"}}"#;
+    let wide = r#"{"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "e"}}"#;
+    let other = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "f", "namespace": "shop"}}"#;
+    let list = format!(
+        "\u{feff}{{\"apiVersion\": \"v1\", \"items\": [{np},\n{cnp}, {cilium}, {wide}, {other}], \"kind\": \"List\"}}"
+    );
+    assert_eq!(
+        items(&list).unwrap(),
+        [
+            (np.to_string(), Picked::Namespace("shop".into())),
+            (cnp.to_string(), Picked::ClusterPolicy("c".into())),
+            (cilium.to_string(), Picked::Namespace("db".into())),
+            (wide.to_string(), Picked::Always),
+            (other.to_string(), Picked::Never),
+        ]
+    );
+    assert_eq!(
+        items(&format!(" {np}\n")).unwrap(),
+        [(np.to_string(), Picked::Namespace("shop".into()))]
+    );
+    assert_eq!(items("apiVersion: v1\nkind: List\nitems: []\n"), None);
+}
