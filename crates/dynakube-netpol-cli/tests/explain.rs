@@ -324,3 +324,91 @@ fn the_binary_gives_the_verdicts_of_the_fixtures() {
         asked.len()
     );
 }
+
+/// `--pods` of a large JSON dump and JSON policies: the first question reads them whole and
+/// keeps an index of them in `$DYNAKUBE_NETPOL_CACHE_DIR`; the next ones read the items they
+/// need alone (a part of the dump the question does not need can then go bad unnoticed while
+/// the file keeps its length and modification time, as `make` would not notice either), with
+/// the same answers; an empty `$DYNAKUBE_NETPOL_CACHE_DIR` keeps nothing.
+#[test]
+fn large_dumps_are_indexed_by_the_first_question() {
+    let dir = scene("index");
+    let json = |yaml: &str| -> Vec<serde_json::Value> {
+        let mut items = Vec::new();
+        for document in serde_yaml::Deserializer::from_str(yaml) {
+            let value: serde_json::Value = serde::Deserialize::deserialize(document).unwrap();
+            match value["items"].as_array() {
+                Some(list) => items.extend(list.iter().cloned()),
+                None if value.is_object() => items.push(value),
+                None => {}
+            }
+        }
+        items
+    };
+    let list = |items: Vec<serde_json::Value>| {
+        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+        serde_json::to_string_pretty(&list).unwrap()
+    };
+    let mut pods = json(&std::fs::read_to_string(dir.join("pods.yaml")).unwrap());
+    // Room enough to be worth an index: a ConfigMap no question needs.
+    let padding = "p".repeat(9 << 20);
+    pods.push(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "padding", "namespace": "default"}, "data": {"x": padding}}));
+    let policies = json(&std::fs::read_to_string(dir.join("policies.yaml")).unwrap());
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for (name, text) in [("pods.json", list(pods)), ("policies.json", list(policies))] {
+        std::fs::write(dir.join(name), text).unwrap();
+        let file = std::fs::File::options()
+            .write(true)
+            .open(dir.join(name))
+            .unwrap();
+        file.set_modified(hour_ago).unwrap();
+    }
+    let ask = |cache: &str, from: &str, to: &str| {
+        Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+            .current_dir(&dir)
+            .env("DYNAKUBE_NETPOL_CACHE_DIR", cache)
+            .args([
+                "explain",
+                "--policies",
+                "policies.json",
+                "--pods",
+                "pods.json",
+            ])
+            .args([
+                "--from", from, "--to", to, "--port", "443/TCP", "--format", "json",
+            ])
+            .args(["--max-input-bytes", "67108864"])
+            .output()
+            .unwrap()
+    };
+    let activegate = "dynatrace/dynakube-activegate-0";
+    let tenant = "abc12345.live.dynatrace.com=203.0.113.10";
+    let whole = ask("", activegate, tenant);
+    assert_eq!(whole.status.code(), Some(0), "{}", text(&whole.stderr));
+    assert!(!dir.join("cache").exists());
+    let first = ask("cache", activegate, tenant);
+    assert_eq!(text(&first.stdout), text(&whole.stdout));
+    let kept: Vec<_> = std::fs::read_dir(dir.join("cache")).unwrap().collect();
+    assert_eq!(kept.len(), 1);
+    // The padding goes bad (a control character in a string is no JSON), in place.
+    let path = dir.join("pods.json");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"pppp").unwrap();
+    bytes[at] = 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(hour_ago).unwrap();
+    let again = ask("cache", activegate, tenant);
+    assert_eq!(
+        text(&again.stdout),
+        text(&whole.stdout),
+        "{}",
+        text(&again.stderr)
+    );
+    let denied = ask("cache", activegate, "8.8.8.8");
+    assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stderr));
+    // Read whole, the dump is refused.
+    let refused = ask("", activegate, tenant);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+}

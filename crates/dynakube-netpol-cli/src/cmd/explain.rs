@@ -101,17 +101,20 @@ impl PluginArg {
 }
 
 impl ExplainArgs {
-    /// Reads the policy files; kinds the evaluator cannot evaluate are an error.
-    fn read_policies(&self, limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
-        let mut files = evaluate::PolicyFiles::default();
+    /// The policy files: each `--policies` as a file, or the files of a directory.
+    fn policy_files(&self) -> anyhow::Result<Vec<String>> {
+        let mut names = Vec::new();
         for path in &self.policies {
-            for name in inputs::expand_or_none(path, false)? {
-                files.extend([evaluate::read_policies(
-                    &name,
-                    &read(&name, limits)?,
-                    limits,
-                )?]);
-            }
+            names.extend(inputs::expand_or_none(path, false)?);
+        }
+        Ok(names)
+    }
+
+    /// Reads the policy files `names`; kinds the evaluator cannot evaluate are an error.
+    fn read_policies(names: &[String], limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
+        let mut files = evaluate::PolicyFiles::default();
+        for name in names {
+            files.extend([evaluate::read_policies(name, &read(name, limits)?, limits)?]);
         }
         if !files.unevaluated.is_empty() {
             let kinds: Vec<String> = files
@@ -129,26 +132,25 @@ impl ExplainArgs {
 
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
         let limits = self.limits.limits();
-        // The dump, by far the largest input, is read while the policies are.
-        let (files, cluster) = std::thread::scope(|scope| {
-            let pods = std::slice::from_ref(&self.pods);
-            let cluster = scope.spawn(|| crate::settings::read_cluster(pods, false, &limits));
-            let files = self.read_policies(&limits);
-            let cluster = cluster
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (files, cluster)
-        });
-        let (files, cluster) = (files?, cluster?);
         let options = evaluate::Options {
             network_plugin: self.network_plugin.map(PluginArg::plugin),
             ..evaluate::Options::default()
         };
-        let index = evaluate::Index::with_options(cluster, &files, options)?;
-        let answer = evaluate::explain(&index, &self.from, &self.to, &self.port)?;
-        // The process ends here: its memory is given back whole, not the index's parts one by
-        // one (a large cluster's take longer than the answer did).
-        std::mem::forget(index);
+        let policies = self.policy_files()?;
+        let answer = if self.pods == "-" || policies.iter().any(|name| name == "-") {
+            self.answer_reading_whole(&policies, &limits, options)?
+        } else {
+            // Files: the library reads them, and keeps an index of a large dump.
+            let cache = cache_dir();
+            let files = evaluate::ExplainFiles {
+                pods: &self.pods,
+                policies: &policies,
+                options,
+                limits,
+                cache: cache.as_deref(),
+            };
+            evaluate::explain_files(&files, &self.from, &self.to, &self.port)?
+        };
         exit::write(match self.format {
             ExplainFormat::Text => answer.to_string(),
             ExplainFormat::Json => answer.to_json(),
@@ -159,4 +161,35 @@ impl ExplainArgs {
             exit::FAILED
         }))
     }
+
+    /// The answer when an input is standard input, read whole each time.
+    fn answer_reading_whole(
+        &self,
+        policies: &[String],
+        limits: &Limits,
+        options: evaluate::Options,
+    ) -> anyhow::Result<evaluate::Explanation> {
+        let files = Self::read_policies(policies, limits)?;
+        let cluster =
+            crate::settings::read_cluster(std::slice::from_ref(&self.pods), false, limits)?;
+        let index = evaluate::Index::with_options(cluster, &files, options)?;
+        Ok(evaluate::explain(&index, &self.from, &self.to, &self.port)?)
+    }
+}
+
+/// Where `explain` keeps indexes of large inputs: `$DYNAKUBE_NETPOL_CACHE_DIR` (empty: nowhere),
+/// else `dynakube-netpol` in `$XDG_CACHE_HOME` (an absolute path) or in `$HOME/.cache`.
+fn cache_dir() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    if let Some(dir) = std::env::var_os("DYNAKUBE_NETPOL_CACHE_DIR") {
+        return (!dir.is_empty()).then(|| PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+        .or_else(|| {
+            let home = PathBuf::from(std::env::var_os("HOME")?);
+            home.is_absolute().then(|| home.join(".cache"))
+        })?;
+    Some(base.join("dynakube-netpol"))
 }
