@@ -131,19 +131,52 @@ pub fn run(root: &Path, args: &[&str]) -> Result<()> {
         let args = verify_args(&dir, format);
         report(
             &format!("verify, -o {format} dumps"),
-            &measure_runs(&binary, &args, runs)?,
+            &measure_runs(&binary, &args, runs, &[])?,
         );
     }
+    explain(&binary, &dir, options.runs)
+}
+
+/// `explain` of each question of `explain.txt`: read whole (no index kept), then the first
+/// question keeping an index of the inputs (in `explain-index/`), then every question answered
+/// from the index.
+fn explain(binary: &Path, dir: &Path, runs: usize) -> Result<()> {
     let queries = std::fs::read_to_string(dir.join("explain.txt"))?;
+    let mut questions = Vec::new();
     for line in queries.lines() {
         let words: Vec<&str> = line.split(' ').collect();
         let [from, to, port] = words[..] else {
             bail!("explain.txt: `{line}` is not FROM TO PORT");
         };
-        let args = explain_args(&dir, from, to, port);
+        questions.push((
+            format!("{from} -> {to} {port}"),
+            explain_args(dir, from, to, port),
+        ));
+    }
+    let index = dir.join("explain-index");
+    let _ = std::fs::remove_dir_all(&index);
+    let whole = [("DYNAKUBE_NETPOL_CACHE_DIR", String::new())];
+    let kept = [("DYNAKUBE_NETPOL_CACHE_DIR", index.display().to_string())];
+    for (question, args) in &questions {
         report(
-            &format!("explain {from} -> {to} {port}"),
-            &measure_runs(&binary, &args, options.runs)?,
+            &format!("explain {question}, inputs read whole"),
+            &measure_runs(binary, args, runs, &whole)?,
+        );
+    }
+    let (question, args) = &questions[0];
+    report(
+        &format!("explain {question}, inputs read whole, index kept"),
+        &measure_runs(binary, args, 1, &kept)?,
+    );
+    if std::fs::read_dir(&index).map_or(0, Iterator::count) != 1 {
+        // A small dump (under 8 MiB), or one written in the last seconds.
+        println!("explain kept no index in {}", index.display());
+        return Ok(());
+    }
+    for (question, args) in &questions {
+        report(
+            &format!("explain {question}, from the index"),
+            &measure_runs(binary, args, runs, &kept)?,
         );
     }
     Ok(())
@@ -215,12 +248,19 @@ fn explain_args(dir: &Path, from: &str, to: &str, port: &str) -> Vec<String> {
     args
 }
 
-/// Runs `binary args` `runs` times, each in a measuring process of its own.
-fn measure_runs(binary: &Path, args: &[String], runs: usize) -> Result<Vec<Usage>> {
+/// Runs `binary args` `runs` times, each in a measuring process of its own, with the
+/// environment variables `env`.
+fn measure_runs(
+    binary: &Path,
+    args: &[String],
+    runs: usize,
+    env: &[(&str, String)],
+) -> Result<Vec<Usage>> {
     let xtask = std::env::current_exe()?;
     (0..runs)
         .map(|_| {
             let output = Command::new(&xtask)
+                .envs(env.iter().map(|(name, value)| (name, value)))
                 .arg("measure")
                 .arg(binary)
                 .args(args)

@@ -816,22 +816,22 @@ fn question_pods<'a>(
     Some((picks, nodes, near))
 }
 
-/// The lines of `pods` (the `P` lines of an index) that may be pods of a question: every
-/// line when it names an address (which any pod may have), else those holding the name of a
-/// pod it names.
+/// The lines of `pods` (the `P` lines of an index) that may be pods of a question: those
+/// holding the name of a pod it names, or an address it names (as the index writes
+/// addresses).
 fn candidate_lines<'a>(pods: &'a str, wanted: &Wanted<'_>) -> Vec<&'a str> {
-    if !wanted.ips.is_empty() {
-        return pods.lines().collect();
-    }
+    let names = (wanted.pods.iter()).map(|(namespace, name)| format!("\t{namespace}/{name}\t"));
+    let addresses = wanted.ips.iter().map(ToString::to_string);
     let mut lines = Vec::new();
-    for (namespace, name) in &wanted.pods {
-        let needle = format!("\t{namespace}/{name}\t");
+    for needle in names.chain(addresses) {
         for at in memchr::memmem::find_iter(pods.as_bytes(), needle.as_bytes()) {
             let start = pods[..at].rfind('\n').map_or(0, |n| n + 1);
             let end = pods[at..].find('\n').map_or(pods.len(), |n| at + n);
             lines.push(&pods[start..end]);
         }
     }
+    lines.sort_unstable_by_key(|line| line.as_ptr());
+    lines.dedup_by_key(|line| line.as_ptr());
     lines
 }
 

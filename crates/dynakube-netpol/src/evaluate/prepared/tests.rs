@@ -97,9 +97,12 @@ fn ends(index: &Index) -> (Vec<String>, Vec<String>) {
     ends.push(format!("node/{}", nodes[nodes.len() - 1].name));
     ends.push("8.8.8.8".into());
     ends.push(nodes[1].addresses[0].to_string());
-    let pod_ip = pods
-        .iter()
-        .find(|p| !p.host_network && !p.ips.is_empty())
+    // An application pod's, which no other pod has and no other end names.
+    let pod_ip = (pods.iter().rev())
+        .find(|p| {
+            let alone = |ip| pods.iter().filter(|other| other.ips.contains(ip)).count() == 1;
+            !p.host_network && p.namespace.starts_with("ns-") && p.ips.first().is_some_and(alone)
+        })
         .unwrap();
     ends.push(pod_ip.ips[0].to_string());
     ends.push("no-such/pod".into());
