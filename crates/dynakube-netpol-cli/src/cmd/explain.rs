@@ -19,7 +19,11 @@ Examples:
     --pods pods.yaml --from shop/web --to shop/db --port 5432/TCP
   dynakube-netpol explain --policies policies/ --pods pods.yaml \\
     --from dynatrace/dynakube-activegate-0 --to abc12345.live.dynatrace.com=203.0.113.10 \\
-    --port 443/TCP --format json";
+    --port 443/TCP --format json
+
+A JSON dump of 8 MiB or more, with JSON policy files: the first question keeps an index of the
+files in $DYNAKUBE_NETPOL_CACHE_DIR (else dynakube-netpol/ of $XDG_CACHE_HOME or ~/.cache;
+empty: none), and later questions on the unchanged files read only the items they need.";
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExplainArgs {
