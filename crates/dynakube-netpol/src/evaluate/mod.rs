@@ -679,8 +679,13 @@ impl Index {
         if tiers.selecting[tier].is_empty() {
             return Cow::Borrowed(every);
         }
-        let selected = (tiers.selecting[tier].iter().copied())
-            .filter(|&n| self.cluster[n as usize].pods.matches(&info.labels));
+        let mut selected = (tiers.selecting[tier].iter().copied())
+            .filter(|&n| self.cluster[n as usize].pods.matches(&info.labels))
+            .peekable();
+        // Mostly none are: the list of the namespace, without a copy.
+        if selected.peek().is_none() {
+            return Cow::Borrowed(every);
+        }
         let mut merged: Vec<u32> = every.iter().copied().chain(selected).collect();
         merged.sort_unstable();
         Cow::Owned(merged)
