@@ -160,8 +160,12 @@ struct Place {
 }
 
 impl Place {
-    /// The place of the index of `files` in `dir`; `None` when an input is no regular file.
+    /// The place of the index of `files` in `dir`; `None` when an input is no regular file,
+    /// and on systems other than Linux (where whose an index is is not checked).
     fn of(dir: &Path, files: &ExplainFiles<'_>) -> Option<Place> {
+        if !cfg!(target_os = "linux") {
+            return None;
+        }
         let names = std::iter::once(files.pods).chain(files.policies.iter().map(String::as_str));
         let mut paths = Vec::new();
         let mut stamps = Vec::new();
@@ -239,19 +243,17 @@ impl Place {
 
 /// Whether the file at `path` and its directory belong to this process's user and no one
 /// else may write them: an index someone else could write could hide a policy.
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 fn owned_alone(path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
-        return false;
-    };
+    let me = rustix::process::geteuid().as_raw();
     let safe = |path: &Path| {
         std::fs::symlink_metadata(path).is_ok_and(|m| m.uid() == me && m.mode() & 0o022 == 0)
     };
     safe(path) && path.parent().is_some_and(safe)
 }
 
-#[cfg(not(unix))]
+#[cfg(not(target_os = "linux"))]
 fn owned_alone(_: &Path) -> bool {
     false
 }
