@@ -325,6 +325,26 @@ fn the_binary_gives_the_verdicts_of_the_fixtures() {
     );
 }
 
+/// The objects of the YAML documents `yaml`, lists' items one by one, as JSON.
+fn json_objects(yaml: &str) -> Vec<serde_json::Value> {
+    let mut items = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(yaml) {
+        let value: serde_json::Value = serde::Deserialize::deserialize(document).unwrap();
+        match value["items"].as_array() {
+            Some(list) => items.extend(list.iter().cloned()),
+            None if value.is_object() => items.push(value),
+            None => {}
+        }
+    }
+    items
+}
+
+/// `items` as a `List`, as `kubectl get -o json` prints one.
+fn json_list(items: Vec<serde_json::Value>) -> String {
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+    serde_json::to_string_pretty(&list).unwrap()
+}
+
 /// `--pods` of a large JSON dump and JSON policies: the first question reads them whole and
 /// keeps an index of them in `$DYNAKUBE_NETPOL_CACHE_DIR`; the next ones read the items they
 /// need alone (a part of the dump the question does not need can then go bad unnoticed while
@@ -333,30 +353,17 @@ fn the_binary_gives_the_verdicts_of_the_fixtures() {
 #[test]
 fn large_dumps_are_indexed_by_the_first_question() {
     let dir = scene("index");
-    let json = |yaml: &str| -> Vec<serde_json::Value> {
-        let mut items = Vec::new();
-        for document in serde_yaml::Deserializer::from_str(yaml) {
-            let value: serde_json::Value = serde::Deserialize::deserialize(document).unwrap();
-            match value["items"].as_array() {
-                Some(list) => items.extend(list.iter().cloned()),
-                None if value.is_object() => items.push(value),
-                None => {}
-            }
-        }
-        items
-    };
-    let list = |items: Vec<serde_json::Value>| {
-        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
-        serde_json::to_string_pretty(&list).unwrap()
-    };
-    let mut pods = json(&std::fs::read_to_string(dir.join("pods.yaml")).unwrap());
+    let mut pods = json_objects(&std::fs::read_to_string(dir.join("pods.yaml")).unwrap());
     // Room enough to be worth an index: a ConfigMap no question needs.
     let padding = "p".repeat(9 << 20);
     pods.push(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "padding", "namespace": "default"}, "data": {"x": padding}}));
-    let policies = json(&std::fs::read_to_string(dir.join("policies.yaml")).unwrap());
+    let policies = json_objects(&std::fs::read_to_string(dir.join("policies.yaml")).unwrap());
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    for (name, text) in [("pods.json", list(pods)), ("policies.json", list(policies))] {
+    for (name, text) in [
+        ("pods.json", json_list(pods)),
+        ("policies.json", json_list(policies)),
+    ] {
         std::fs::write(dir.join(name), text).unwrap();
         let file = std::fs::File::options()
             .write(true)
@@ -408,6 +415,14 @@ fn large_dumps_are_indexed_by_the_first_question() {
     );
     let denied = ask("cache", activegate, "8.8.8.8");
     assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stderr));
+    // A question the cluster cannot answer is refused from the index as from the whole dump.
+    let unknown = ask("cache", "dynatrace/no-such-pod", "8.8.8.8");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown.stderr).contains("the pods file lists no such pod"),
+        "{}",
+        text(&unknown.stderr)
+    );
     // Read whole, the dump is refused.
     let refused = ask("", activegate, tenant);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));

@@ -14,8 +14,8 @@
 //! subject, and the network plugin decided. The next `explain` on the same files reads the
 //! index, picks the items the question needs, and reads those alone, with the readers that
 //! read the whole files, into a cluster and policies of their own; the answer is the one the
-//! whole inputs give (the test `kept_answers_are_those_of_the_whole_inputs` asks every kind of
-//! question both ways).
+//! whole inputs give, and so is a question it refuses (the test
+//! `kept_answers_are_those_of_the_whole_inputs` asks every kind of question both ways).
 //!
 //! The index holds no value that reaches an answer: only places in the files and what to pick.
 //! It is used only when every file has the length, modification time, inode and device it had
@@ -98,7 +98,7 @@ pub(crate) fn answer(
     if let Some(place) = &place
         && let Some(answer) = place.load().and_then(|kept| kept.answer(files, question))
     {
-        return Ok((answer, Found::Kept));
+        return answer.map(|answer| (answer, Found::Kept));
     }
     whole(files, question, place)
 }
@@ -684,9 +684,11 @@ fn read_place(start: &str, end: &str) -> Option<Range<u64>> {
 }
 
 impl Kept {
-    /// The answer from the items this index picks for the question, or `None` where that
-    /// fails (the whole inputs then answer).
-    fn answer(&self, files: &ExplainFiles<'_>, question: [&str; 3]) -> Option<Explanation> {
+    /// The answer from the items this index picks for the question, or `None` where reading
+    /// them fails (the whole inputs then answer). A question the index's cluster cannot answer
+    /// (a pod it does not list, an address that is a pod's) is refused as the whole cluster
+    /// refuses it: the index lists every pod, node and address.
+    fn answer(&self, files: &ExplainFiles<'_>, question: [&str; 3]) -> Option<Result<Explanation>> {
         let picks = self.picks(&Wanted::of([question[0], question[1]]))?;
         let limits = &files.limits;
         let text = items_of(files.pods, &picks.dump, limits)?;
@@ -702,7 +704,12 @@ impl Kept {
             ..files.options
         };
         let index = Index::with_options(cluster, &policies, options).ok()?;
-        super::explain(&index, question[0], question[1], question[2]).ok()
+        Some(super::explain(
+            &index,
+            question[0],
+            question[1],
+            question[2],
+        ))
     }
 
     /// The items the question of `wanted` needs: its pods, nodes and addresses, the nodes
