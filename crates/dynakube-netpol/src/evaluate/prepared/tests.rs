@@ -1,3 +1,6 @@
+//! `explain` from a kept index: its answers against those of the whole inputs, and when an
+//! index is used, kept or passed over.
+
 use super::*;
 use crate::evaluate::{explain, read_cluster_file};
 use crate::synthetic;
