@@ -120,17 +120,7 @@ impl ExplainArgs {
         for name in names {
             files.extend([evaluate::read_policies(name, &read(name, limits)?, limits)?]);
         }
-        if !files.unevaluated.is_empty() {
-            let kinds: Vec<String> = files
-                .unevaluated
-                .iter()
-                .map(|(kind, n)| format!("{n} {kind}"))
-                .collect();
-            anyhow::bail!(
-                "the policies hold kinds explain cannot evaluate ({}): the answer would not account for them",
-                kinds.join(", ")
-            );
-        }
+        files.evaluable(&names.join(", "))?;
         Ok(files)
     }
 

@@ -33,9 +33,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::read::{RawPod, StreamedDump};
-use super::{Cluster, Explanation, Index, NetworkPlugin, Options, PolicyFiles, cilium, cnp};
-use crate::error::{Error, Location, Result};
+use super::read::{PolicyKind, RawPod, StreamedDump};
+use super::{Cluster, Explanation, Index, NetworkPlugin, Options, PolicyFiles, cilium};
+use crate::error::Result;
 use crate::source::Limits;
 
 /// The smallest dump `explain` keeps an index of: below it, reading the dump whole takes less
@@ -418,18 +418,7 @@ fn read_policy_files(
             }
         }
     }
-    if !files.unevaluated.is_empty() {
-        let kinds: Vec<String> = (files.unevaluated.iter())
-            .map(|(kind, n)| format!("{n} {kind}"))
-            .collect();
-        return Err(Error::invalid(
-            Location::new(names.join(", "), None, ""),
-            format!(
-                "the policies hold kinds explain cannot evaluate ({}): the answer would not account for them",
-                kinds.join(", ")
-            ),
-        ));
-    }
+    files.evaluable(&names.join(", "))?;
     Ok((files, items))
 }
 
@@ -484,27 +473,20 @@ fn policy_items(name: &str, text: &str, limits: &Limits) -> Option<Vec<(Range<u6
     Some(items)
 }
 
-/// How an index picks the object `head` introduces (as [`super::read_policies`] reads it).
+/// How an index picks the object `head` introduces (of the kinds [`super::read_policies`]
+/// reads).
 fn picked(head: &Head) -> Picked {
-    let group = head.api_version.split('/').next();
     let namespaced = || match &head.metadata.namespace {
         Some(namespace) => Picked::Namespace(namespace.clone()),
         None => Picked::Always,
     };
-    if head.kind == "NetworkPolicy" && head.api_version == "networking.k8s.io/v1" {
-        namespaced()
-    } else if head.kind == cnp::KIND && group == Some(cnp::GROUP) {
-        Picked::ClusterPolicy(head.metadata.name.clone())
-    } else if cilium::kind_of(&head.kind).is_some()
-        && group == cilium::API_VERSION.split('/').next()
-    {
-        if head.kind == "CiliumNetworkPolicy" {
+    match super::read::policy_kind(&head.kind, &head.api_version) {
+        Some(PolicyKind::NetworkPolicy | PolicyKind::Cilium(cilium::Kind::Namespaced)) => {
             namespaced()
-        } else {
-            Picked::Always
         }
-    } else {
-        Picked::Never
+        Some(PolicyKind::ClusterNetworkPolicy) => Picked::ClusterPolicy(head.metadata.name.clone()),
+        Some(PolicyKind::Cilium(cilium::Kind::Clusterwide)) => Picked::Always,
+        None => Picked::Never,
     }
 }
 

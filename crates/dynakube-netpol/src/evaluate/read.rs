@@ -46,6 +46,25 @@ impl Extend<PolicyFiles> for PolicyFiles {
 }
 
 impl PolicyFiles {
+    /// Fails when the files hold policies of kinds the evaluator cannot evaluate (counted in
+    /// [`PolicyFiles::unevaluated`]): an answer would not account for them. `files` names the
+    /// files in the error.
+    pub fn evaluable(&self, files: &str) -> Result<()> {
+        if self.unevaluated.is_empty() {
+            return Ok(());
+        }
+        let kinds: Vec<String> = (self.unevaluated.iter())
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        Err(Error::invalid(
+            Location::new(files, None, ""),
+            format!(
+                "the policies hold kinds explain cannot evaluate ({}): the answer would not account for them",
+                kinds.join(", ")
+            ),
+        ))
+    }
+
     /// Adds what another file held.
     fn add(&mut self, other: PolicyFiles) {
         self.policies.extend(other.policies);
@@ -93,7 +112,8 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
             value,
         } = object;
         let name = format!("{kind} ({api_version})");
-        if kind == "NetworkPolicy" && api_version == "networking.k8s.io/v1" {
+        let dialect = policy_kind(&kind, &api_version);
+        if dialect == Some(PolicyKind::NetworkPolicy) {
             let policy: NetworkPolicy = typed(&location, value.clone())?;
             strict(&location, &value, &policy)?;
             let metadata = &policy.metadata;
@@ -104,7 +124,7 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
             );
             read.files.entry(key).or_insert_with(|| file.to_string());
             read.policies.push(policy);
-        } else if kind == cnp::KIND && api_version.split('/').next() == Some(cnp::GROUP) {
+        } else if dialect == Some(PolicyKind::ClusterNetworkPolicy) {
             let policy = cnp::read_policy(Object {
                 location,
                 kind,
@@ -115,9 +135,7 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
                 .entry(policy.name.clone())
                 .or_insert_with(|| file.to_string());
             read.cluster_network_policies.push(policy);
-        } else if cilium::kind_of(&kind).is_some()
-            && api_version.split('/').next() == cilium::API_VERSION.split('/').next()
-        {
+        } else if let Some(PolicyKind::Cilium(_)) = dialect {
             // Read with the agent's default options, which the policies cannot change.
             let policy = cilium::policy(
                 Object {
@@ -144,6 +162,32 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
         }
     }
     Ok(read)
+}
+
+/// A kind of policy the evaluator reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PolicyKind {
+    /// `networking.k8s.io/v1` NetworkPolicy.
+    NetworkPolicy,
+    /// ClusterNetworkPolicy of `policy.networking.k8s.io` (its version is checked on reading).
+    ClusterNetworkPolicy,
+    /// CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy of `cilium.io`.
+    Cilium(cilium::Kind),
+}
+
+/// The kind of policy the evaluator reads that objects of `kind` and `api_version` are; `None`
+/// for other objects.
+pub(super) fn policy_kind(kind: &str, api_version: &str) -> Option<PolicyKind> {
+    let group = api_version.split('/').next();
+    if kind == "NetworkPolicy" && api_version == "networking.k8s.io/v1" {
+        Some(PolicyKind::NetworkPolicy)
+    } else if kind == cnp::KIND && group == Some(cnp::GROUP) {
+        Some(PolicyKind::ClusterNetworkPolicy)
+    } else if group == cilium::API_VERSION.split('/').next() {
+        cilium::kind_of(kind).map(PolicyKind::Cilium)
+    } else {
+        None
+    }
 }
 
 /// The policy kinds of the groups whose policies the evaluator reads (and the v1alpha1 kinds
