@@ -25,6 +25,13 @@ use cmd::{
     profile::ProfileArgs, verify::VerifyArgs, zone_plan::ZonePlanArgs,
 };
 
+/// The allocator: reading a dump of 150,000 pods and deciding their connections allocates by
+/// the million, and mimalloc takes about a fifth less CPU there than the system's allocator
+/// (`cargo xtask bench-verify`, docs/performance.md). The library leaves the choice to the
+/// programs that use it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Least-privilege Kubernetes network policies for the Dynatrace Operator.
 ///
 /// Reads DynaKube (dynatrace.com/v1beta3 to v1beta6) and EdgeConnect (v1alpha1, v1alpha2)
