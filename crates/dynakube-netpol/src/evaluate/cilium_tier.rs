@@ -35,22 +35,24 @@ const DNS_PODS: [(&str, &str, u16); 2] = [
 /// The keys of the labels of [`DNS_PODS`].
 pub(super) const DNS_LABELS: [&str; 2] = [DNS_PODS[0].0, DNS_PODS[1].0];
 
-/// Whether `pod` is one of the cluster DNS's.
-pub(super) fn is_dns_pod(pod: &Pod) -> bool {
+/// The port the cluster DNS's pod `pod` serves on when it names none (its entry of
+/// [`DNS_PODS`]); `None` for a pod that is none of the cluster DNS's.
+fn dns_default_port(pod: &Pod) -> Option<u16> {
     DNS_PODS
         .iter()
-        .any(|(key, value, _)| pod.labels.get(*key).map(String::as_str) == Some(value))
+        .find(|(key, value, _)| pod.labels.get(*key).map(String::as_str) == Some(value))
+        .map(|&(_, _, port)| port)
+}
+
+/// Whether `pod` is one of the cluster DNS's.
+pub(super) fn is_dns_pod(pod: &Pod) -> bool {
+    dns_default_port(pod).is_some()
 }
 
 /// Whether a pod of the cluster DNS runs in the host network (where Cilium decides lookups
 /// against the node of the pod that looks up).
 pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {
-    pods.iter().any(|pod| {
-        pod.host_network
-            && DNS_PODS
-                .iter()
-                .any(|(key, value, _)| pod.labels.get(*key).map(String::as_str) == Some(value))
-    })
+    pods.iter().any(|pod| pod.host_network && is_dns_pod(pod))
 }
 
 impl CiliumTier {
@@ -71,14 +73,12 @@ impl CiliumTier {
             .iter()
             .enumerate()
             .filter_map(|(id, pod)| {
-                let (_, _, default) = DNS_PODS.iter().find(|(key, value, _)| {
-                    pod.labels.get(*key).map(String::as_str) == Some(value)
-                })?;
+                let default = dns_default_port(pod)?;
                 let port = pod
                     .ports
                     .iter()
                     .find(|p| p.protocol == Protocol::Udp && p.name.as_deref() == Some("dns"))
-                    .map_or(*default, |p| p.port);
+                    .map_or(default, |p| p.port);
                 Some(cilium::DnsServer {
                     end: cilium::End::Pod(id),
                     port,
