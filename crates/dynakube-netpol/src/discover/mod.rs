@@ -77,7 +77,7 @@ pub(crate) use decide::{discover, local_ip_argument};
 pub(crate) use overlap::{BlockRows, blocks_holding_pods, pod_addresses};
 pub(crate) use platform::Platform;
 pub(crate) use read::{Item, Key, PodParts, objects, read};
-pub(crate) use stream::{StreamPart, objects as stream_objects};
+pub(crate) use stream::{StreamPart, Visit, objects as stream_objects};
 
 use crate::advice::Remedy;
 use crate::cluster::ClusterProfile;

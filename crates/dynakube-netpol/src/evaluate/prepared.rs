@@ -35,6 +35,7 @@ use serde::Deserialize;
 
 use super::read::{PolicyKind, RawPod, StreamedDump};
 use super::{Cluster, Explanation, Index, NetworkPlugin, Options, PolicyFiles, cilium};
+use crate::discover::Visit;
 use crate::error::Result;
 use crate::source::Limits;
 
@@ -148,6 +149,20 @@ impl Stamp {
     }
 }
 
+/// The paths of the dump and the policy files of `files`, links resolved, and their stamps;
+/// `None` when one is no regular file or its path is no UTF-8.
+fn stamps(files: &ExplainFiles<'_>) -> Option<(Vec<String>, Vec<Stamp>)> {
+    let names = std::iter::once(files.pods).chain(files.policies.iter().map(String::as_str));
+    let mut paths = Vec::new();
+    let mut stamps = Vec::new();
+    for name in names {
+        let path = std::fs::canonicalize(name).ok()?;
+        stamps.push(Stamp::of(&path)?);
+        paths.push(path.to_str()?.to_string());
+    }
+    Some((paths, stamps))
+}
+
 /// Where the index of some inputs is, and what it must say to be theirs.
 #[derive(Debug)]
 struct Place {
@@ -166,14 +181,7 @@ impl Place {
         if !cfg!(target_os = "linux") {
             return None;
         }
-        let names = std::iter::once(files.pods).chain(files.policies.iter().map(String::as_str));
-        let mut paths = Vec::new();
-        let mut stamps = Vec::new();
-        for name in names {
-            let path = std::fs::canonicalize(name).ok()?;
-            stamps.push(Stamp::of(&path)?);
-            paths.push(path.to_str()?.to_string());
-        }
+        let (paths, stamps) = stamps(files)?;
         let key = serde_json::to_string(&(
             HEADER,
             &paths,
@@ -310,11 +318,7 @@ fn whole(
     let answer = super::explain(&index, from, to, port);
     let kept = match (keep, dump_items, policy_items) {
         (Some(place), Some(dump), Some(policies)) => {
-            let now: Option<Vec<Stamp>> = (std::iter::once(files.pods))
-                .chain(files.policies.iter().map(String::as_str))
-                .map(|name| std::fs::canonicalize(name).ok().and_then(|p| Stamp::of(&p)))
-                .collect();
-            let unchanged = now.as_ref() == Some(&place.stamps);
+            let unchanged = stamps(files).is_some_and(|(_, now)| now == place.stamps);
             if unchanged && !place.stamps.iter().any(Stamp::recent) {
                 place.write(index.network_plugin(), &body(&index, &dump, &policies));
                 true
@@ -356,20 +360,18 @@ pub(super) enum DumpItem {
 /// Reads the dump `name`; with `keep`, also its items' places, when it streams by.
 fn read_dump(name: &str, limits: &Limits, keep: bool) -> Result<(Cluster, Option<Vec<DumpItem>>)> {
     let path = Path::new(name);
-    if keep {
-        let (opened, _) = crate::source::open_file(name, path)?;
-        if let Ok(parts) = crate::discover::stream_objects::<RawPod, StreamedDump>(
-            name,
-            opened,
-            limits,
-            &|location, item, part| part.add(location, item),
-        ) {
+    if !keep {
+        return Ok((super::read_cluster_file(name, path, limits)?, None));
+    }
+    let add: &Visit<RawPod, StreamedDump> = &|location, item, part| part.add(location, item);
+    match super::read::streamed_parts(name, path, limits, add)? {
+        Some(parts) => {
             let (clusters, items): (Vec<Cluster>, Vec<Vec<DumpItem>>) =
                 parts.into_iter().map(StreamedDump::into_parts).unzip();
-            return Ok((super::read::merged(clusters), Some(items.concat())));
+            Ok((super::read::merged(clusters), Some(items.concat())))
         }
+        None => Ok((super::read::read_cluster_whole(name, path, limits)?, None)),
     }
-    Ok((super::read_cluster_file(name, path, limits)?, None))
 }
 
 /// How the index picks a policy.

@@ -319,18 +319,34 @@ pub fn read_cluster(file: &str, text: &str, limits: &Limits) -> Result<Cluster> 
 /// or a dump that reading stops on, is read whole as [`read_cluster`] reads it, and that
 /// reading's answer or error is the one given.
 pub fn read_cluster_file(file: &str, path: &std::path::Path, limits: &Limits) -> Result<Cluster> {
-    let (opened, _) = crate::source::open_file(file, path)?;
-    let streamed = crate::discover::stream_objects::<RawPod, Cluster>(
-        file,
-        opened,
-        limits,
-        &|location, item, part| add_fast(location, item, part),
-    );
-    if let Ok(parts) = streamed {
-        return Ok(merged(parts));
+    match streamed_parts::<Cluster>(file, path, limits, &|location, item, part| {
+        add_fast(location, item, part)
+    })? {
+        Some(parts) => Ok(merged(parts)),
+        None => read_cluster_whole(file, path, limits),
     }
-    let text = crate::source::read_file(file, path, limits)?;
-    read_cluster(file, &text, limits)
+}
+
+/// The parts of the JSON dump at `path` (named `file`) read as it streams by, each object
+/// handed to `add` with its part; `None` when it does not stream (see
+/// [`read_cluster_file`]), when the caller reads it whole.
+pub(super) fn streamed_parts<T: crate::discover::StreamPart>(
+    file: &str,
+    path: &std::path::Path,
+    limits: &Limits,
+    add: &crate::discover::Visit<RawPod, T>,
+) -> Result<Option<Vec<T>>> {
+    let (opened, _) = crate::source::open_file(file, path)?;
+    Ok(crate::discover::stream_objects::<RawPod, T>(file, opened, limits, add).ok())
+}
+
+/// [`read_cluster`] of the whole text of the file at `path`, named `file`.
+pub(super) fn read_cluster_whole(
+    file: &str,
+    path: &std::path::Path,
+    limits: &Limits,
+) -> Result<Cluster> {
+    read_cluster(file, &crate::source::read_file(file, path, limits)?, limits)
 }
 
 /// The parts of a dump read one after the other, as one: addresses are listed once each, in
