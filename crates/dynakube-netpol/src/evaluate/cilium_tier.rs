@@ -247,6 +247,12 @@ impl Namespaced for CiliumTier {
         self.evaluator.rule_numbers(subject)
     }
 
+    fn peer_label_keys(&self, direction: Direction, rules: &[(u32, u32)]) -> Vec<String> {
+        (self.evaluator.peer_label_keys(direction, rules).into_iter())
+            .map(String::from)
+            .collect()
+    }
+
     fn node_ports(
         &self,
         direction: Direction,

@@ -23,6 +23,7 @@ use std::net::IpAddr;
 
 use foldhash::HashMap;
 use ipnet::IpNet;
+use std::collections::hash_map::Entry;
 
 use super::{ConnectionEnd, Index, NodeId, PodId};
 use crate::matrix::{Direction, Protocol};
@@ -41,6 +42,9 @@ pub(crate) enum EndKey {
     /// A node's host network.
     Node(NodeId),
 }
+
+/// What a side sees of a pod as its peer ([`Index::peer_view`]).
+pub(crate) type PeerView = (u32, Vec<(u32, u32)>);
 
 /// What a side of a pod depends on of the pod ([`Index::selection`]).
 pub(crate) type Selection = (
@@ -61,12 +65,26 @@ type ClassKey<'a> = (
     Option<PodId>,
 );
 
+/// What makes a pod's class but for its labels, its ports left out on ingress (where the
+/// rules' named ports are the destination's, the subject's own): what a side's rules see of a
+/// peer beside the labels they look at ([`Index::peer_view`]).
+type RestKey<'a> = (
+    usize,
+    Vec<(Option<&'a str>, u16, Protocol)>,
+    Option<&'a str>,
+    Option<Vec<u32>>,
+    Option<PodId>,
+);
+
 /// The class of every pod, by [`PodId`], and of every pod in the host network but for its own
 /// addresses.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Classes {
     of: Vec<u32>,
     host: Vec<u32>,
+    /// Of each class, the number of what makes it but for its labels ([`Index::peer_view`]):
+    /// with its ports (egress) and without them (ingress).
+    rest: Vec<[u32; 2]>,
 }
 
 impl Index {
@@ -82,6 +100,8 @@ impl Index {
             let mut classes: HashMap<ClassKey<'_>, u32> = HashMap::default();
             let mut host_classes: HashMap<ClassKey<'_>, u32> = HashMap::default();
             let mut host = vec![u32::MAX; self.pods.len()];
+            let mut rests: HashMap<RestKey<'_>, u32> = HashMap::default();
+            let mut rest: Vec<[u32; 2]> = Vec::new();
             let of = (self.pods.iter().enumerate())
                 .map(|(id, pod)| {
                     let mut ports: Vec<(Option<&str>, u16, Protocol)> = (pod.ports.iter())
@@ -116,10 +136,24 @@ impl Index {
                         host[id] = *host_classes.entry(shared).or_insert(next);
                     }
                     let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
-                    *classes.entry(key).or_insert(next)
+                    match classes.entry(key) {
+                        Entry::Occupied(class) => *class.get(),
+                        Entry::Vacant(class) => {
+                            let (namespace, _, ports, account, held, own) = class.key();
+                            let parts = |ports: Vec<_>| -> RestKey<'_> {
+                                (*namespace, ports, *account, held.clone(), *own)
+                            };
+                            let keys = [parts(ports.clone()), parts(Vec::new())];
+                            rest.push(keys.map(|parts| {
+                                let next = u32::try_from(rests.len()).unwrap_or(u32::MAX);
+                                *rests.entry(parts).or_insert(next)
+                            }));
+                            *class.insert(next)
+                        }
+                    }
                 })
                 .collect();
-            Classes { of, host }
+            Classes { of, host, rest }
         })
     }
 
@@ -225,7 +259,8 @@ impl Index {
     /// What the `direction` side of pod `id` depends on of the pod itself, beside its node and
     /// whether the other end is the pod or on its node: its namespace, the policies of every
     /// dialect that select it (NetworkPolicies isolating it on that side, ClusterNetworkPolicies
-    /// of both tiers, the network plugin's rules), and on ingress its ports (the rules' named
+    /// of both tiers, as far as the namespace does not give them: those that select it by its
+    /// labels, the network plugin's rules), and on ingress its ports (the rules' named
     /// ports are the destination's). A selector's other labels, the pod's addresses and its
     /// service account are seen only by rules of other pods, of which it is the peer. `None`
     /// for a pod in the host network or seen by its addresses, which its key tells apart.
@@ -238,8 +273,14 @@ impl Index {
             Direction::Ingress => info.ingress.clone(),
             Direction::Egress => info.egress.clone(),
         };
-        let tiers = [super::Tier::Admin, super::Tier::Baseline]
-            .map(|tier| self.tier_subjects(tier, info).into_owned());
+        // Those of its namespace are the namespace's; only those that select it by its labels
+        // tell it apart.
+        let tiers = [0, 1].map(|tier| {
+            let selecting = self.namespace_tiers[info.namespace].selecting[tier].iter();
+            (selecting.copied())
+                .filter(|&n| self.cluster[n as usize].pods.matches(&info.labels))
+                .collect()
+        });
         let rules = (self.namespaced.as_ref()).map(|dialect| dialect.subject_rules(id));
         let ports = (direction == Direction::Ingress).then(|| {
             let mut ports: Vec<(Option<String>, u16, Protocol)> = (pod.ports.iter())
@@ -249,6 +290,100 @@ impl Index {
             ports
         });
         Some((info.namespace, policies, tiers, rules, ports))
+    }
+
+    /// The keys of the pod labels (interned, sorted) that the rules of a `direction` side of
+    /// pod with `selection` ([`Index::selection`]) look at in its peer: those of the pod
+    /// selectors among the peers of the NetworkPolicies' rules that isolate it, of its
+    /// ClusterNetworkPolicies' rules of both tiers, and of the network plugin's rules that
+    /// select it (`Namespaced::peer_label_keys`), with the cluster DNS's labels.
+    ///
+    /// A peer pod's other labels are seen by no rule that decides the side, so peers that
+    /// differ only there are decided alike ([`Index::peer_view`]).
+    pub(crate) fn peer_label_keys(&self, direction: Direction, selection: &Selection) -> Vec<u32> {
+        let (namespace, policies, tiers, rules, _) = selection;
+        let mut keys: Vec<u32> = Vec::new();
+        for &number in policies {
+            let policy = &self.policies[number as usize];
+            let rules = match direction {
+                Direction::Ingress => &policy.ingress,
+                Direction::Egress => &policy.egress,
+            };
+            let peers = (rules.iter().flatten()).flat_map(|rule| rule.peers.iter().flatten());
+            for peer in peers {
+                if let super::compile::PeerMatch::Pods { pods, .. } = peer {
+                    keys.extend(pods.keys());
+                }
+            }
+        }
+        let cluster_keys = self.cluster_peer_keys.get_or_init(|| {
+            (self.cluster.iter())
+                .map(|policy| {
+                    [&policy.ingress, &policy.egress].map(|rules| {
+                        let mut keys: Vec<u32> = (cluster_rule_peers(rules))
+                            .filter_map(|peer| match peer {
+                                super::cnp::Peer::Pods { pods, .. } => Some(pods.keys()),
+                                _ => None,
+                            })
+                            .flatten()
+                            .collect();
+                        keys.sort_unstable();
+                        keys.dedup();
+                        keys
+                    })
+                })
+                .collect()
+        });
+        let side = usize::from(direction == Direction::Egress);
+        let every = &self.namespace_tiers[*namespace].every;
+        for &number in every.iter().chain(tiers).flatten() {
+            keys.extend(&cluster_keys[number as usize][side]);
+        }
+        if let (Some(dialect), Some(rules)) = (&self.namespaced, rules) {
+            let texts = dialect.peer_label_keys(direction, rules);
+            keys.extend(
+                texts
+                    .into_iter()
+                    .filter_map(|text| self.interner.get(&text)),
+            );
+        }
+        let dns = super::cilium_tier::DNS_LABELS.iter();
+        keys.extend(dns.filter_map(|text| self.interner.get(text)));
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// What the rules of a `direction` side that look at the pod labels `keys` (sorted, from
+    /// [`Index::peer_label_keys`]) see of pod `id` as its peer: the number of what makes its
+    /// class but for its labels (on ingress, its ports too: the rules' named ports are the
+    /// subject's), and its labels at `keys`. Peers of equal views are decided alike on that
+    /// side, with the same tiers, policies and rules.
+    ///
+    /// # Panics
+    ///
+    /// When `id` is no pod of this index.
+    pub(crate) fn peer_view(&self, direction: Direction, keys: &[u32], id: PodId) -> PeerView {
+        let rest = self.classes().rest[self.pod_classes()[id] as usize];
+        let rest = match direction {
+            Direction::Egress => rest[0],
+            Direction::Ingress => rest[1],
+        };
+        let labels = (self.infos[id].labels.pairs())
+            .iter()
+            .filter(|(key, _)| keys.binary_search(key).is_ok())
+            .copied()
+            .collect();
+        (rest, labels)
+    }
+
+    /// Whether `address` is one that no rule of any dialect can have as its subject: no pod's,
+    /// node's or kube-apiserver's, nor in the blocks of nodes the cluster does not list. A
+    /// side of such an address is no policy's, whatever its peer.
+    pub(crate) fn subject_of_none(&self, address: IpAddr) -> bool {
+        !(self.pod_ips.contains_key(&address)
+            || self.node_set.contains(address)
+            || self.api_server.contains(&address))
     }
 
     /// The key of `end`, with the node of a pod when `node` (see [`Index::node_matters`]).
@@ -378,8 +513,14 @@ impl Index {
 
 /// The peers of every rule of the ClusterNetworkPolicies `cluster`.
 fn cluster_peers(cluster: &[super::cnp::Compiled]) -> impl Iterator<Item = &super::cnp::Peer> {
-    (cluster.iter())
-        .flat_map(|policy| policy.ingress.iter().chain(&policy.egress))
+    (cluster.iter()).flat_map(|policy| {
+        cluster_rule_peers(&policy.ingress).chain(cluster_rule_peers(&policy.egress))
+    })
+}
+
+/// The peers of the ClusterNetworkPolicy rules `rules`.
+fn cluster_rule_peers(rules: &[super::cnp::Rule]) -> impl Iterator<Item = &super::cnp::Peer> {
+    (rules.iter())
         .filter_map(|rule| match &rule.matches {
             super::cnp::Matches::Peers(peers, _) => Some(peers),
             _ => None,

@@ -23,6 +23,11 @@ impl Interner {
         id
     }
 
+    /// The number of `text`, if it has one.
+    pub(super) fn get(&self, text: &str) -> Option<u32> {
+        self.ids.get(text).copied()
+    }
+
     /// The texts of the numbers `ids`.
     pub(super) fn texts(&self, ids: &std::collections::HashSet<u32>) -> HashSet<String> {
         (self.ids.iter())
@@ -47,6 +52,11 @@ impl LabelSet {
             .collect();
         pairs.sort_unstable();
         LabelSet { pairs }
+    }
+
+    /// The pairs, sorted by key.
+    pub(super) fn pairs(&self) -> &[(u32, u32)] {
+        &self.pairs
     }
 
     /// The value of `key`, if the set has that key.

@@ -150,7 +150,7 @@ use crate::matrix::{Direction, Protocol};
 use crate::values::Cidr;
 
 pub(crate) use self::admitted::{Admits, RuleRef};
-pub(crate) use self::classes::{EndKey, NodeKey, Selection};
+pub(crate) use self::classes::{EndKey, NodeKey, PeerView, Selection};
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
 pub use self::prepared::{ExplainFiles, explain_files};
@@ -495,6 +495,11 @@ pub struct Index {
     pod_label_keys: HashSet<String>,
     /// The class of every node (see `classes`), worked out on first use.
     node_classes: std::sync::OnceLock<Vec<u32>>,
+    /// The numbers of the labels, label values and port names of the pods and policies.
+    interner: Arc<Interner>,
+    /// Of each ClusterNetworkPolicy, the keys of the pod labels its peers look at, ingress
+    /// and egress (see `classes`), worked out on first use.
+    cluster_peer_keys: std::sync::OnceLock<Vec<[Vec<u32>; 2]>>,
 }
 
 impl Index {
@@ -660,6 +665,8 @@ impl Index {
             namespaced: None,
             classes: std::sync::OnceLock::new(),
             node_classes: std::sync::OnceLock::new(),
+            interner: Arc::new(interner),
+            cluster_peer_keys: std::sync::OnceLock::new(),
         })
     }
 

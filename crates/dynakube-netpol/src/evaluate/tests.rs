@@ -1369,3 +1369,117 @@ fn tier_subjects_are_those_of_every_policy() {
         "{merged} merged, {subjects} subjects"
     );
 }
+
+/// The `direction` side of `subject` with `peer`, at each of `ports`.
+fn sides_at(
+    index: &Index,
+    direction: Direction,
+    (subject, peer): (PodId, PodId),
+    ports: &[(u16, &str)],
+) -> Vec<Decision> {
+    let (me, other) = (ConnectionEnd::Pod(subject), ConnectionEnd::Pod(peer));
+    let (from, to) = match direction {
+        Direction::Egress => (me, other),
+        Direction::Ingress => (other, me),
+    };
+    (ports.iter())
+        .map(|&(port, protocol)| {
+            let connection = Connection {
+                from,
+                to,
+                port,
+                protocol: Protocol::parse(protocol).unwrap(),
+            };
+            let query = Query {
+                connection: &connection,
+                name: None,
+            };
+            index.decide_side(direction, &query, &me, &other)
+        })
+        .collect()
+}
+
+/// The generated cluster of [`peers_that_look_alike_to_a_side_are_decided_alike`] on
+/// `plugin`, with every dialect it enforces.
+fn generated_index(plugin: NetworkPlugin) -> Index {
+    let scale = synthetic::Scale {
+        nodes: 4,
+        namespaces: 8,
+        pods: 200,
+        network_policies: 60,
+        cluster_network_policies: 40,
+        cilium_policies: 40,
+    };
+    let files: std::collections::BTreeMap<String, String> =
+        synthetic::large_files(&scale, 5).into_iter().collect();
+    let limits = Limits {
+        max_bytes: usize::MAX,
+        ..Limits::default()
+    };
+    let cluster = read_cluster("c", &files["cluster.json"], &limits).unwrap();
+    let mut policies = read_policies("p", &files["policies.json"], &limits).unwrap();
+    if plugin != NetworkPlugin::Cilium {
+        policies.cilium_policies.clear();
+    }
+    let options = Options {
+        network_plugin: Some(plugin),
+        ..Options::default()
+    };
+    Index::with_options(cluster, &policies, options).unwrap()
+}
+
+#[test]
+fn peers_that_look_alike_to_a_side_are_decided_alike() {
+    // For every pod and side, the peers it sees alike (`peer_view`, on one node with it or
+    // not) are decided alike, with the same tiers, policies and rules, at every port tried.
+    // On egress a peer's ports stay in its view (named ports resolve on it): no pod is seen
+    // alike there that its class did not already make alike.
+    let ports = [
+        (8080, "TCP"),
+        (80, "TCP"),
+        (5432, "TCP"),
+        (3306, "TCP"),
+        (53, "UDP"),
+        (443, "TCP"),
+        (9090, "TCP"),
+    ];
+    for plugin in [NetworkPlugin::Cilium, NetworkPlugin::Calico] {
+        let index = generated_index(plugin);
+        let pods: Vec<PodId> = (0..index.pods.len())
+            .filter(|&id| !index.pods[id].host_network && !index.infos[id].by_address)
+            .collect();
+        let class = |id: PodId| index.end_key(&ConnectionEnd::Pod(id), false);
+        let (mut merged, mut told_apart) = (0, 0);
+        for direction in [Direction::Egress, Direction::Ingress] {
+            for &subject in &pods {
+                let Some(selection) = index.selection(subject, direction) else {
+                    continue;
+                };
+                let keys = index.peer_label_keys(direction, &selection);
+                // The first peer of each view, and its sides.
+                let mut first: HashMap<_, (PodId, Vec<Decision>)> = HashMap::default();
+                for &peer in pods.iter().filter(|&&peer| peer != subject) {
+                    let sides = sides_at(&index, direction, (subject, peer), &ports);
+                    let view = index.peer_view(direction, &keys, peer);
+                    let near = index.pods[peer].node == index.pods[subject].node;
+                    match first.get(&(view.clone(), near)) {
+                        Some((like, known)) => {
+                            assert_eq!(
+                                known, &sides,
+                                "{direction:?} of {subject}: peers {like} and {peer} ({plugin:?})"
+                            );
+                            merged += usize::from(class(*like) != class(peer));
+                        }
+                        None => {
+                            first.insert((view, near), (peer, sides));
+                        }
+                    }
+                }
+                told_apart += first.len();
+            }
+        }
+        // Peers of several classes look alike to some sides, and not all peers to all.
+        assert!(merged > 1000, "{merged} peers seen as one of another class");
+        assert!(told_apart > 1000, "{told_apart} views");
+    }
+}

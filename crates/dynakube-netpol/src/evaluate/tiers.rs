@@ -79,6 +79,11 @@ pub(crate) trait Namespaced: fmt::Debug + Send + Sync {
     /// policy and rule number: what its side depends on of the subject, beside its node.
     fn subject_rules(&self, subject: PodId) -> Vec<(u32, u32)>;
 
+    /// The keys of the pod labels that the `direction` rules of `rules` (as
+    /// [`Namespaced::subject_rules`] gives them) look at in a peer pod: a peer's other labels
+    /// change nothing these rules decide.
+    fn peer_label_keys(&self, direction: Direction, rules: &[(u32, u32)]) -> Vec<String>;
+
     /// Whether the dialect's rules have anything to say on the `direction` side of a pod that
     /// the NetworkPolicies do not select (one in the host network, whose node's host Cilium's
     /// host policies select).

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use foldhash::{HashMap, HashSet};
 
 use super::report::{Outcome, Shared};
-use crate::evaluate::{ConnectionEnd, Decision, EndKey, Index, NodeId, PodId, Selection, Verdict};
+use crate::evaluate::{
+    ConnectionEnd, Decision, EndKey, Index, NodeId, PeerView, PodId, Selection, Verdict,
+};
 use crate::matrix::{Direction, Protocol};
 
 /// Whether the connections between `a` and `b` are told apart by whether their ends are on
@@ -128,14 +130,14 @@ pub(super) type Kind<'n> = (
 );
 
 /// What decides one side of a kind of connection: the direction, the subject (see
-/// [`Subject`]), the key of the peer, whether the connection joins an end to itself and
+/// [`Subject`]), the peer (see [`Peer`]), whether the connection joins an end to itself and
 /// whether its ends are on one node, the port, the protocol, and the DNS name the destination
 /// was looked up by. Many kinds of connection share a side: the egress side of the pods of
 /// many classes that the same policies select, towards one destination.
 pub(super) type SideKind<'n> = (
     Direction,
     Subject,
-    EndKey,
+    Peer,
     (bool, bool),
     u16,
     Protocol,
@@ -148,6 +150,19 @@ pub(super) type SideKind<'n> = (
 pub(super) enum Subject {
     Selected(u32, Option<Option<NodeId>>),
     End(EndKey),
+}
+
+/// The peer of a side: a pod, of a subject selected by what its side depends on of it, by
+/// what that side's rules see of it (its [`PeerView`], as numbered by [`Made`] for the
+/// subject) and the node its key holds; any other end by its key. The pods of many classes
+/// look alike to the rules of one side: to an ActiveGate's ingress, the application pods of a
+/// namespace that its rules' selectors do not tell apart.
+/// The side of an address that no rule can have as its subject sees nothing of its peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Peer {
+    Seen(u32, Option<Option<NodeId>>),
+    End(EndKey),
+    Unseen,
 }
 
 /// The outcomes of the connections decided so far, their sides, and the names of ends, made
@@ -164,8 +179,12 @@ pub(super) struct Made {
     decisions: RefCell<HashSet<Arc<Decision>>>,
     /// The number of each pod's selection on each side, `None` where it has none.
     selected: RefCell<HashMap<(PodId, Direction), Option<u32>>>,
-    /// The selections met, numbered.
-    selections: RefCell<HashMap<Selection, u32>>,
+    /// The selections met on each side, numbered.
+    selections: RefCell<HashMap<(Direction, Selection), u32>>,
+    /// Of each selection, by number, the keys of the pod labels its rules look at in a peer.
+    peer_keys: RefCell<Vec<Arc<[u32]>>>,
+    /// What the side of each selection sees of its peers, numbered.
+    views: RefCell<HashMap<(u32, PeerView), u32>>,
 }
 
 impl Made {
@@ -185,9 +204,42 @@ impl Made {
                 let selection = index.selection(*id, direction)?;
                 let mut numbers = self.selections.borrow_mut();
                 let next = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
-                Some(*numbers.entry(selection).or_insert(next))
+                Some(*(numbers.entry((direction, selection))).or_insert_with_key(
+                    |(_, selection)| {
+                        let keys = index.peer_label_keys(direction, selection);
+                        self.peer_keys.borrow_mut().push(keys.into());
+                        next
+                    },
+                ))
             });
         number.map_or(Subject::End(key), |number| Subject::Selected(number, node))
+    }
+
+    /// The peer `end`, of key `key`, of the `direction` side of `subject` (from
+    /// [`Made::subject`]): a pod outside the host network, of a selected subject, by what the
+    /// subject's rules see of it ([`Index::peer_view`]).
+    pub(super) fn peer(
+        &self,
+        index: &Index,
+        direction: Direction,
+        subject: Subject,
+        (end, key): (&ConnectionEnd, EndKey),
+    ) -> Peer {
+        if let Subject::End(EndKey::Ip(address)) = subject
+            && index.subject_of_none(address)
+        {
+            return Peer::Unseen;
+        }
+        let (Subject::Selected(number, _), ConnectionEnd::Pod(id), EndKey::Pod(_, node)) =
+            (subject, end, key)
+        else {
+            return Peer::End(key);
+        };
+        let keys = self.peer_keys.borrow()[number as usize].clone();
+        let view = index.peer_view(direction, &keys, *id);
+        let mut views = self.views.borrow_mut();
+        let next = u32::try_from(views.len()).unwrap_or(u32::MAX);
+        Peer::Seen(*views.entry((number, view)).or_insert(next), node)
     }
 
     /// The decision of sides of `kind`, made by `decide` the first time.

@@ -503,10 +503,11 @@ impl<'a> Places<'a> {
                                 subject: (&ConnectionEnd, EndKey),
                                 peer: (&ConnectionEnd, EndKey)| {
                         let made = &self.made;
+                        let seen = made.subject(self.index, direction, subject);
                         let kind = (
                             direction,
-                            made.subject(self.index, direction, subject),
-                            peer.1,
+                            seen,
+                            made.peer(self.index, direction, seen, (peer.0, peer.1)),
                             rest.0,
                             rest.1,
                             rest.2,
@@ -662,8 +663,13 @@ mod tests {
         (matrix, index, addresses)
     }
 
-    /// The sides of each kind of side, as first decided.
-    type Sides<'n> = HashMap<groups::SideKind<'n>, crate::evaluate::Decision>;
+    /// The sides of each kind of side, as first decided, and the sides met by the keys of
+    /// their ends.
+    #[derive(Default)]
+    struct Sides<'n> {
+        first: HashMap<groups::SideKind<'n>, crate::evaluate::Decision>,
+        by_keys: std::collections::HashSet<(Direction, groups::Subject, EndKey, u16, bool)>,
+    }
 
     /// Asserts that both sides of `connection` (decided as `verdict`, its ends of keys `keys`,
     /// on one node or not, the destination looked up by `name`) are decided as the first side
@@ -677,20 +683,46 @@ mod tests {
     ) {
         let (from, to) = (&connection.from, &connection.to);
         for (direction, subject, peer, decision) in [
-            (Direction::Egress, (from, keys.0), keys.1, &verdict.egress),
-            (Direction::Ingress, (to, keys.1), keys.0, &verdict.ingress),
+            (
+                Direction::Egress,
+                (from, keys.0),
+                (to, keys.1),
+                &verdict.egress,
+            ),
+            (
+                Direction::Ingress,
+                (to, keys.1),
+                (from, keys.0),
+                &verdict.ingress,
+            ),
         ] {
+            let seen = made.subject(index, direction, subject);
             let side = (
                 direction,
-                made.subject(index, direction, subject),
-                peer,
+                seen,
+                made.peer(index, direction, seen, peer),
                 (from == to, near),
                 connection.port,
                 connection.protocol,
                 name.map(std::borrow::Cow::Borrowed),
             );
-            let first = sides.entry(side).or_insert_with(|| decision.clone());
+            let first = sides.first.entry(side).or_insert_with(|| decision.clone());
             assert_eq!(first, decision, "{direction:?}: {connection:?}");
+            (sides.by_keys).insert((direction, seen, peer.1, connection.port, from == to));
+        }
+    }
+
+    impl Sides<'_> {
+        /// Asserts that connections of `kinds` kinds share sides: pods of several classes, and
+        /// peers of several classes (which some sides' rules see alike).
+        fn assert_shared(&self, kinds: usize) {
+            let sides = self.first.len();
+            assert!(sides < 2 * kinds, "{sides} sides of {kinds} kinds");
+            let by_keys = self.by_keys.len();
+            assert!(
+                sides < by_keys,
+                "{sides} sides, {by_keys} by the keys of their ends"
+            );
         }
     }
 
@@ -702,7 +734,7 @@ mod tests {
             let (mut kinds, mut grouped, mut hosts) = (0, 0, 0);
             let mut decided: HashMap<groups::Kind<'_>, Verdict> = HashMap::new();
             let made = groups::Made::default();
-            let mut sides = Sides::new();
+            let mut sides = Sides::default();
             for flow in &matrix.flows {
                 let (Ok(sources), Ok(destinations), Ports::List(ports)) = (
                     places.ends(&flow.from, Role::Source),
@@ -774,11 +806,7 @@ mod tests {
             assert!(grouped > 5, "{grouped} groups of several ends");
             assert!(kinds > 20, "{kinds} kinds of connections");
             // Pods of several classes share sides.
-            assert!(
-                sides.len() < 2 * kinds,
-                "{} sides of {kinds} kinds",
-                sides.len()
-            );
+            sides.assert_shared(kinds);
             // With Cilium's policies, the pods of the OneAgent's DaemonSet are one group.
             assert_eq!(hosts > 0, all, "{hosts} groups of pods in the host network");
         }

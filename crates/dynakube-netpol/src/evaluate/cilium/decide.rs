@@ -240,6 +240,35 @@ impl Evaluator {
     }
 
     /// Rule `rule` of policy `policy`.
+    /// The keys of the labels that the endpoint selectors among the `direction` peers of the
+    /// rules `numbers` (allows and denies) look at: an endpoint's identity labels are matched
+    /// by these selectors only, its reserved labels and its namespace's aside.
+    pub(crate) fn peer_label_keys(
+        &self,
+        direction: Direction,
+        numbers: &[(u32, u32)],
+    ) -> std::collections::BTreeSet<&str> {
+        let mut keys = std::collections::BTreeSet::new();
+        for &number in numbers {
+            let rule = self.rule(number);
+            let lists = match direction {
+                Direction::Ingress => [&rule.ingress, &rule.ingress_deny],
+                Direction::Egress => [&rule.egress, &rule.egress_deny],
+            };
+            for item in lists.into_iter().flatten() {
+                if let super::compile::Peers::Any(peers) = &item.peers {
+                    for peer in peers {
+                        if let super::compile::Peer::Endpoints(selector) = peer {
+                            let requirements = selector.requirements.iter();
+                            keys.extend(requirements.map(|r| r.key().name.as_str()));
+                        }
+                    }
+                }
+            }
+        }
+        keys
+    }
+
     fn rule(&self, (policy, rule): (u32, u32)) -> &Rule {
         &self.policies[policy as usize].rules[rule as usize]
     }

@@ -61,7 +61,7 @@ mod tests;
 use ipnet::IpNet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-pub(crate) use self::compile::{Compiled, Matches, NodeLabels, Peer, compile};
+pub(crate) use self::compile::{Compiled, Matches, NodeLabels, Peer, Rule, compile};
 pub(crate) use self::decide::TierResult;
 pub(crate) use self::read::{GROUP, KIND, policy as read_policy};
 use super::decision::{Action, Tier};
