@@ -1099,22 +1099,22 @@ fn index_pods(
     let mut pod_ids: PodIds = HashMap::default();
     let mut pod_namespaces = Vec::with_capacity(pods.len());
     for (id, pod) in pods.iter().enumerate() {
-        let location = Location::new(format!("Pod {}/{}", pod.namespace, pod.name), None, "");
+        // Made only for an error: most pods need none.
+        let at = |field: &str| {
+            Location::new(format!("Pod {}/{}", pod.namespace, pod.name), None, "").at(field)
+        };
         if pod.name.is_empty() {
-            return Err(Error::invalid(location.at("metadata.name"), "is missing"));
+            return Err(Error::invalid(at("metadata.name"), "is missing"));
         }
         if pod.namespace.is_empty() {
-            return Err(Error::invalid(
-                location.at("metadata.namespace"),
-                "is missing",
-            ));
+            return Err(Error::invalid(at("metadata.namespace"), "is missing"));
         }
-        let names = pod_ids.entry(pod.namespace.clone()).or_default();
+        let names = match pod_ids.get_mut(&pod.namespace) {
+            Some(names) => names,
+            None => pod_ids.entry(pod.namespace.clone()).or_default(),
+        };
         if names.insert(pod.name.clone(), id).is_some() {
-            return Err(Error::invalid(
-                location.at("metadata.name"),
-                "is given twice",
-            ));
+            return Err(Error::invalid(at("metadata.name"), "is given twice"));
         }
         pod_namespaces.push(namespace_id(namespaces, namespace_ids, &pod.namespace));
     }

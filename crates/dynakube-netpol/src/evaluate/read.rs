@@ -114,7 +114,8 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
         let name = format!("{kind} ({api_version})");
         let dialect = policy_kind(&kind, &api_version);
         if dialect == Some(PolicyKind::NetworkPolicy) {
-            let policy: NetworkPolicy = typed(&location, value.clone())?;
+            let policy: NetworkPolicy = serde_path_to_error::deserialize(&value)
+                .map_err(|error| crate::error::field_error(&location, error))?;
             strict(&location, &value, &policy)?;
             let metadata = &policy.metadata;
             let key = format!(

@@ -52,6 +52,28 @@ pub(super) fn groups(
 /// are a kind of their own ([`Index::same_node`]).
 pub(super) type Nodes<'a> = Option<(&'a [Option<NodeId>], &'a [Option<NodeId>])>;
 
+/// The destinations at some positions by end and by node, for [`pairs`]: made once for a
+/// group of destinations, which meets many groups of sources.
+pub(super) struct Targets {
+    at: HashMap<ConnectionEnd, Vec<usize>>,
+    on: HashMap<NodeId, Vec<usize>>,
+}
+
+impl Targets {
+    /// The destinations at positions `to` of `destinations`, with their `nodes` (where given).
+    pub(super) fn of(destinations: &[ConnectionEnd], nodes: Nodes<'_>, to: &[usize]) -> Targets {
+        let mut at: HashMap<ConnectionEnd, Vec<usize>> = HashMap::default();
+        let mut on: HashMap<NodeId, Vec<usize>> = HashMap::default();
+        for &j in to {
+            at.entry(destinations[j]).or_default().push(j);
+            if let Some(node) = nodes.and_then(|(_, of)| of[j]) {
+                on.entry(node).or_default().push(j);
+            }
+        }
+        Targets { at, on }
+    }
+}
+
 /// The connections from the sources at positions `from` (in increasing order) to the
 /// destinations at positions `to` (likewise): those joining an end to itself, those joining two
 /// ends on one node (where `nodes` are given), and the others, each kind as its first
@@ -60,16 +82,9 @@ pub(super) fn pairs(
     (sources, destinations): (&[ConnectionEnd], &[ConnectionEnd]),
     nodes: Nodes<'_>,
     from: &[usize],
-    to: &[usize],
+    (to, targets): (&[usize], &Targets),
 ) -> Vec<((usize, usize), usize)> {
-    let mut at: HashMap<ConnectionEnd, Vec<usize>> = HashMap::default();
-    let mut on: HashMap<NodeId, Vec<usize>> = HashMap::default();
-    for &j in to {
-        at.entry(destinations[j]).or_default().push(j);
-        if let Some(node) = nodes.and_then(|(_, of)| of[j]) {
-            on.entry(node).or_default().push(j);
-        }
-    }
+    let Targets { at, on } = targets;
     let node_of = |i: usize| nodes.and_then(|(of, _)| of[i]);
     let same_node = |i: usize, j: usize| {
         node_of(i).is_some_and(|n| nodes.is_some_and(|(_, of)| of[j] == Some(n)))
@@ -325,18 +340,16 @@ mod tests {
         let destinations = [pod(3), pod(4), pod(1)];
         // Sources 1, 2 and 3 to destinations 3 and 1: pod 1 and pod 3 meet themselves once
         // each, four connections join two pods, the first of them 1 -> 3.
-        let found = pairs((&sources, &destinations), None, &[0, 1, 2], &[0, 2]);
+        let to = |nodes, to: &'static [usize]| (to, Targets::of(&destinations, nodes, to));
+        let pairs = |nodes, from: &[usize], (to, targets): (&[usize], Targets)| {
+            pairs((&sources, &destinations), nodes, from, (to, &targets))
+        };
+        let found = pairs(None, &[0, 1, 2], to(None, &[0, 2]));
         assert_eq!(found, [((0, 0), 4), ((0, 2), 2)]);
         // Only pod 3 to itself.
-        assert_eq!(
-            pairs((&sources, &destinations), None, &[2], &[0]),
-            [((2, 0), 1)]
-        );
+        assert_eq!(pairs(None, &[2], to(None, &[0])), [((2, 0), 1)]);
         // No pod to itself.
-        assert_eq!(
-            pairs((&sources, &destinations), None, &[0, 1], &[1]),
-            [((0, 1), 2)]
-        );
+        assert_eq!(pairs(None, &[0, 1], to(None, &[1])), [((0, 1), 2)]);
     }
 
     #[test]
@@ -348,20 +361,21 @@ mod tests {
         let from_nodes = [Some(0), Some(1), Some(1), None];
         let to_nodes = [Some(1), Some(0), Some(0)];
         let nodes = Some((&from_nodes[..], &to_nodes[..]));
-        let all = [0, 1, 2];
-        let found = pairs((&sources, &destinations), nodes, &[0, 1, 2, 3], &all);
+        let to = |nodes, to: &'static [usize]| (to, Targets::of(&destinations, nodes, to));
+        let pairs = |nodes, from: &[usize], (to, targets): (&[usize], Targets)| {
+            pairs((&sources, &destinations), nodes, from, (to, &targets))
+        };
+        let all: &[usize] = &[0, 1, 2];
+        let found = pairs(nodes, &[0, 1, 2, 3], to(nodes, all));
         // Itself: 1 -> 1, 3 -> 3. On one node: 1 -> 4, 2 -> 3. Elsewhere: the other eight,
         // the first 1 -> 3.
         assert_eq!(found, [((0, 0), 8), ((0, 1), 2), ((0, 2), 2)]);
         let total: usize = found.iter().map(|(_, n)| n).sum();
         assert_eq!(total, sources.len() * destinations.len());
         // Without nodes, those on one node are with the others.
-        let found = pairs((&sources, &destinations), None, &[0, 1, 2, 3], &all);
+        let found = pairs(None, &[0, 1, 2, 3], to(None, all));
         assert_eq!(found, [((0, 0), 10), ((0, 2), 2)]);
         // Only pods on one node: no other kind.
-        assert_eq!(
-            pairs((&sources, &destinations), nodes, &[1], &[0]),
-            [((1, 0), 1)]
-        );
+        assert_eq!(pairs(nodes, &[1], to(nodes, &[0])), [((1, 0), 1)]);
     }
 }

@@ -409,11 +409,14 @@ impl<'a> Places<'a> {
             (of(&sources), of(&destinations))
         });
         let nodes = nodes.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice()));
+        let targets: Vec<groups::Targets> = (to_groups.iter())
+            .map(|(_, to)| groups::Targets::of(&destinations, nodes, to))
+            .collect();
         let mut probes = Vec::new();
         for (from_key, from) in &from_groups {
-            for (to_key, to) in &to_groups {
+            for ((to_key, to), targets) in to_groups.iter().zip(&targets) {
                 let ends = (&sources[..], &destinations[..]);
-                for ((i, j), connections) in groups::pairs(ends, nodes, from, to) {
+                for ((i, j), connections) in groups::pairs(ends, nodes, from, (to, targets)) {
                     let near =
                         nodes.is_some() && (self.index).same_node(&sources[i], &destinations[j]);
                     for (p, port) in ports.iter().enumerate() {
