@@ -89,17 +89,19 @@ use crate::resolve::Addresses;
 /// without addresses make their flows unchecked.
 pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     // What lies beyond the matrix is computed while the flows are checked.
+    let places = place::Places::new(matrix, index, addresses);
+    let found = places.found();
     let (places, flows, extras) = std::thread::scope(|scope| {
         let extras = scope.spawn(|| {
             extras::extras(matrix, index, &|| {
-                place::Places::new(matrix, index, addresses)
+                place::Places::sharing(index, addresses, found.clone())
             })
         });
-        let (places, flows) = check_flows(matrix, index, addresses);
+        let (places, flows) = check_flows(matrix, places);
         let extras = (extras.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (places, flows, extras)
     });
-    let mut assumptions = places.infrastructure.assumptions.clone();
+    let mut assumptions = places.infrastructure().assumptions.clone();
     if index.names_not_followed() {
         assumptions.push("what ClusterNetworkPolicy Deny and Pass rules with domainNames decide by name is not taken from what the policies allow beyond the matrix".into());
     }
@@ -120,12 +122,10 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
 /// larger first (by their ends), each thread taking the next when done.
 fn check_flows<'a>(
     matrix: &'a Matrix,
-    index: &'a Index,
-    addresses: &'a Addresses,
+    places: place::Places<'a>,
 ) -> (place::Places<'a>, Vec<FlowCheck>) {
     use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let places = place::Places::new(matrix, index, addresses);
     let mut first: BTreeMap<_, usize> = BTreeMap::new();
     for (at, flow) in matrix.flows.iter().enumerate() {
         first
@@ -145,7 +145,8 @@ fn check_flows<'a>(
         done
     };
     let checked: BTreeMap<usize, FlowCheck> = std::thread::scope(|scope| {
-        let other = scope.spawn(|| work(&place::Places::new(matrix, index, addresses)));
+        let (index, addresses, found) = places.parts();
+        let other = scope.spawn(|| work(&place::Places::sharing(index, addresses, found)));
         let mut done = work(&places);
         done.extend((other.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
         done.into_iter().collect()

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use ipnet::IpNet;
 
@@ -148,16 +149,22 @@ pub(super) struct Members {
 pub(super) struct Places<'a> {
     index: &'a Index,
     addresses: &'a Addresses,
-    pub(super) infrastructure: Infrastructure,
-    /// The pods of every endpoint that stands for pods.
-    pods: BTreeMap<&'a Endpoint, BTreeSet<usize>>,
-    /// The pods the evaluator sees as pods (not by their addresses).
-    pod_peers: PodSet,
+    /// What every thread's places share.
+    found: Arc<Found<'a>>,
     /// The outcomes and names of ends made so far.
     made: groups::Made,
     /// Whether every connection is a probe of its own (not one per group the evaluator cannot
     /// tell apart), so that the probes of two policy sets correspond one to one.
     each: bool,
+}
+
+/// The matrix's endpoints found in the cluster, once for the places of every thread.
+pub(super) struct Found<'a> {
+    pub(super) infrastructure: Infrastructure,
+    /// The pods of every endpoint that stands for pods.
+    pods: BTreeMap<&'a Endpoint, BTreeSet<usize>>,
+    /// The pods the evaluator sees as pods (not by their addresses).
+    pod_peers: PodSet,
 }
 
 impl<'a> Places<'a> {
@@ -171,15 +178,42 @@ impl<'a> Places<'a> {
                 pods.insert(endpoint, found);
             }
         }
-        Places {
-            index,
-            addresses,
+        let found = Found {
             infrastructure: Infrastructure::new(matrix, index),
             pods,
             pod_peers: index.pod_peers(),
+        };
+        Places::sharing(index, addresses, Arc::new(found))
+    }
+
+    /// Places of their own (for a thread of its own) that share what was `found`.
+    pub(super) fn sharing(
+        index: &'a Index,
+        addresses: &'a Addresses,
+        found: Arc<Found<'a>>,
+    ) -> Self {
+        Places {
+            index,
+            addresses,
+            found,
             made: groups::Made::default(),
             each: false,
         }
+    }
+
+    /// What these places found, to share.
+    pub(super) fn found(&self) -> Arc<Found<'a>> {
+        self.found.clone()
+    }
+
+    /// What places of their own for another thread are made of ([`Places::sharing`]).
+    pub(super) fn parts(&self) -> (&'a Index, &'a Addresses, Arc<Found<'a>>) {
+        (self.index, self.addresses, self.found.clone())
+    }
+
+    /// The infrastructure of the cluster.
+    pub(super) fn infrastructure(&self) -> &Infrastructure {
+        &self.found.infrastructure
     }
 
     /// These places with every connection a probe of its own.
@@ -189,7 +223,7 @@ impl<'a> Places<'a> {
 
     /// The pods of an endpoint that stands for pods (none for others).
     pub(super) fn pods_of(&self, endpoint: &Endpoint) -> impl Iterator<Item = usize> + '_ {
-        self.pods.get(endpoint).into_iter().flatten().copied()
+        self.found.pods.get(endpoint).into_iter().flatten().copied()
     }
 
     /// How much checking `flow` takes, roughly: its ends, times its ports.
@@ -206,10 +240,10 @@ impl<'a> Places<'a> {
     fn ends(&self, endpoint: &Endpoint, role: Role) -> Result<Vec<ConnectionEnd>, String> {
         let ips = |ips: &[IpAddr]| Ok(ips.iter().copied().map(ConnectionEnd::Ip).collect());
         match endpoint {
-            Endpoint::Nodes(_) => ips(&self.infrastructure.nodes),
+            Endpoint::Nodes(_) => ips(&self.found.infrastructure.nodes),
             Endpoint::KubeApiServer(_) => match role {
-                Role::Source => ips(&self.infrastructure.control_plane),
-                Role::Destination => ips(&self.infrastructure.api_endpoints),
+                Role::Source => ips(&self.found.infrastructure.control_plane),
+                Role::Destination => ips(&self.found.infrastructure.api_endpoints),
             },
             Endpoint::Dns(dns) if dns.cache.is_some() => {
                 Ok(dns.cache.into_iter().map(ConnectionEnd::Ip).collect())
@@ -260,7 +294,7 @@ impl<'a> Places<'a> {
     /// of the flow's source and its destination among those of its destination.
     pub(super) fn members(&self, endpoint: &Endpoint, role: Role) -> Members {
         let pods = self.index.pods();
-        let peers = &self.pod_peers;
+        let peers = &self.found.pod_peers;
         let standing: PodSet = match endpoint {
             // Every ordinary pod is one of "all pods", not only those that stand for them.
             Endpoint::Pods(p) if p.namespace.is_none() && p.labels.is_empty() => (0..pods.len())
@@ -303,7 +337,7 @@ impl<'a> Places<'a> {
             })
         };
         let ips = |ips: &[IpAddr]| AddressSet::addresses(ips.iter().copied());
-        let infra = &self.infrastructure;
+        let infra = &self.found.infrastructure;
         match endpoint {
             // Host-network pods are seen by their node's address.
             Endpoint::Workload(w) => match &w.selection {
@@ -364,7 +398,7 @@ impl<'a> Places<'a> {
             }),
         };
         if matches!(flow.to, Endpoint::KubeApiServer(_)) {
-            for port in &self.infrastructure.api_ports {
+            for port in &self.found.infrastructure.api_ports {
                 ports = ports.union(&PortSet::port(Protocol::Tcp, port.get()));
             }
         }
@@ -471,7 +505,7 @@ impl<'a> Places<'a> {
             _ => None,
         };
         let alternatives: Vec<u16> = if matches!(flow.to, Endpoint::KubeApiServer(_)) {
-            self.infrastructure
+            (self.found.infrastructure)
                 .api_ports
                 .iter()
                 .map(|p| p.get())

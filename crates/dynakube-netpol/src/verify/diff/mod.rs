@@ -193,7 +193,7 @@ fn compare(
         Places::new(matrix, old.1, addresses).one_by_one(),
         Places::new(matrix, new.1, addresses).one_by_one(),
     );
-    let mut notes = new_places.infrastructure.assumptions.clone();
+    let mut notes = new_places.infrastructure().assumptions.clone();
     let mut diff = Diff {
         old: old.0.to_string(),
         new: new.0.to_string(),
