@@ -41,17 +41,21 @@ use crate::values::{Host, HostPattern};
 
 /// The extras of every group of Dynatrace pods, grouped by direction, policy and rule.
 ///
-/// The two directions are computed on two threads, each with the places `places` makes.
+/// Two threads, each with the places `places` makes, take the groups and directions in turn,
+/// each the next one not taken: a direction of some groups takes much longer than others.
 pub(super) fn extras<'a>(
     matrix: &'a Matrix,
     index: &'a Index,
     places: &(dyn Fn() -> Places<'a> + Sync),
 ) -> Vec<Extra> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let near = Neighbourhoods::new(index);
     let classes = PodClasses::new(index);
     let (near, classes) = (&near, &classes);
+    let next = AtomicUsize::new(0);
+    let next = &next;
     let mut found: Vec<Extra> = std::thread::scope(|scope| {
-        let threads = [Direction::Egress, Direction::Ingress].map(|direction| {
+        let threads = [(); 2].map(|()| {
             scope.spawn(move || {
                 let places = places();
                 let members = members(matrix, &places);
@@ -63,9 +67,17 @@ pub(super) fn extras<'a>(
                     near,
                     classes,
                 };
-                (dynatrace_groups(matrix, index, &places, true).iter())
-                    .flat_map(|group| beyond(&context, group, direction))
-                    .collect::<Vec<Extra>>()
+                let groups = dynatrace_groups(matrix, index, &places, true);
+                let directions = [Direction::Egress, Direction::Ingress];
+                let mut found = Vec::new();
+                loop {
+                    let task = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(group) = groups.get(task / 2) else {
+                        break;
+                    };
+                    found.extend(beyond(&context, group, directions[task % 2]));
+                }
+                found
             })
         });
         (threads.into_iter())
