@@ -584,16 +584,44 @@ impl Index {
         cluster_policies: &[cnp::ClusterNetworkPolicy],
         options: Options,
     ) -> Result<Index> {
+        let mut cluster = cluster;
+        let namespace_ids = index_namespaces(&mut cluster.namespaces)?;
+        let pods: Arc<[Pod]> = std::mem::take(&mut cluster.pods).into();
+        // The pods by name are indexed on a thread of their own while the rest is built; their
+        // errors come first, as in one pass.
+        std::thread::scope(|scope| {
+            let named = scope.spawn(|| index_pods(&pods));
+            let built = Self::build_rest(
+                (cluster, pods.clone(), namespace_ids),
+                policies,
+                cluster_policies,
+                options,
+            );
+            let pod_ids =
+                (named.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            Ok(Index { pod_ids, ..built? })
+        })
+    }
+
+    /// [`Index::build`] but for the pods by name, of `cluster` whose namespaces are numbered
+    /// (`namespace_ids`) and whose pods are `pods`.
+    fn build_rest(
+        (cluster, pods, mut namespace_ids): (Cluster, Arc<[Pod]>, HashMap<String, usize>),
+        policies: &[NetworkPolicy],
+        cluster_policies: &[cnp::ClusterNetworkPolicy],
+        options: Options,
+    ) -> Result<Index> {
         let Cluster {
             mut namespaces,
-            pods,
             nodes,
             api_server,
             node_blocks,
             ..
         } = cluster;
-        let mut namespace_ids = index_namespaces(&mut namespaces)?;
-        let (pod_ids, pod_namespaces) = index_pods(&pods, &mut namespaces, &mut namespace_ids)?;
+        // The namespace of each pod; a namespace only pods name is added.
+        let pod_namespaces: Vec<usize> = (pods.iter())
+            .map(|pod| namespace_id(&mut namespaces, &mut namespace_ids, &pod.namespace))
+            .collect();
         let policy_namespaces = index_policies(policies, &mut namespaces, &mut namespace_ids)?;
         let node_ids = index_nodes(&nodes)?;
         let plugin = options.network_plugin.unwrap_or_default();
@@ -644,9 +672,9 @@ impl Index {
             namespaces,
             // Before the pods move.
             dns_in_host_network: cilium_tier::dns_in_host_network(&pods),
-            pods: pods.into(),
+            pods,
             nodes,
-            pod_ids,
+            pod_ids: HashMap::default(),
             node_ids,
             infos,
             namespace_pods,
@@ -1087,17 +1115,12 @@ fn index_nodes(nodes: &[Node]) -> Result<HashMap<String, NodeId>> {
     Ok(ids)
 }
 
-/// Pods by namespace and name, and the namespace of each pod; a namespace only pods name is
-/// added.
+/// Pods by namespace and name.
 type PodIds = HashMap<String, HashMap<String, PodId>>;
 
-fn index_pods(
-    pods: &[Pod],
-    namespaces: &mut Vec<Namespace>,
-    namespace_ids: &mut HashMap<String, usize>,
-) -> Result<(PodIds, Vec<usize>)> {
+/// The pods by namespace and name; a pod without either, or given twice, is an error.
+fn index_pods(pods: &[Pod]) -> Result<PodIds> {
     let mut pod_ids: PodIds = HashMap::default();
-    let mut pod_namespaces = Vec::with_capacity(pods.len());
     for (id, pod) in pods.iter().enumerate() {
         // Made only for an error: most pods need none.
         let at = |field: &str| {
@@ -1116,9 +1139,8 @@ fn index_pods(
         if names.insert(pod.name.clone(), id).is_some() {
             return Err(Error::invalid(at("metadata.name"), "is given twice"));
         }
-        pod_namespaces.push(namespace_id(namespaces, namespace_ids, &pod.namespace));
     }
-    Ok((pod_ids, pod_namespaces))
+    Ok(pod_ids)
 }
 
 /// The namespace of each policy; a namespace only policies name is added. Two policies of the
@@ -1259,6 +1281,9 @@ fn namespace_id(
     ids: &mut HashMap<String, usize>,
     name: &str,
 ) -> usize {
+    if let Some(&id) = ids.get(name) {
+        return id;
+    }
     *ids.entry(name.to_string()).or_insert_with(|| {
         namespaces.push(Namespace {
             name: name.to_string(),
