@@ -4,8 +4,9 @@
 //! join ends on one node), so that the pods of a namespace's Deployment, or the pods of a
 //! DaemonSet, are not decided one by one; the probe of each group stands for all its
 //! connections. Each side of a connection is decided once too for the pods whose side depends
-//! on the same things (`Index::selection`), across classes. Verdicts are made into words once,
-//! and the names of ends too, shared by the probes that carry them.
+//! on the same things (`Index::selection`), across classes, and for the peers that its rules
+//! see alike (`Index::peer_view`). Verdicts are made into words once, and the names of ends
+//! too, shared by the probes that carry them.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -172,6 +173,7 @@ pub(super) enum Subject {
 /// subject) and the node its key holds; any other end by its key. The pods of many classes
 /// look alike to the rules of one side: to an ActiveGate's ingress, the application pods of a
 /// namespace that its rules' selectors do not tell apart.
+///
 /// The side of an address that no rule can have as its subject sees nothing of its peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Peer {

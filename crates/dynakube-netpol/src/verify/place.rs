@@ -160,7 +160,7 @@ pub(super) struct Places<'a> {
 
 /// The matrix's endpoints found in the cluster, once for the places of every thread.
 pub(super) struct Found<'a> {
-    pub(super) infrastructure: Infrastructure,
+    infrastructure: Infrastructure,
     /// The pods of every endpoint that stands for pods.
     pods: BTreeMap<&'a Endpoint, BTreeSet<usize>>,
     /// The pods the evaluator sees as pods (not by their addresses).
