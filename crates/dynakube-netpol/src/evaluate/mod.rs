@@ -726,20 +726,28 @@ impl Index {
         Cow::Owned(merged)
     }
 
-    /// Each namespace, with the names of the ClusterNetworkPolicies of either tier that may
-    /// have pods of it as subject (see [`Index::tier_subjects`]): what `explain` keeps to
-    /// read only those again.
-    pub(crate) fn cluster_policies_by_namespace(&self) -> Vec<(&str, Vec<&str>)> {
+    /// Each namespace, with the ClusterNetworkPolicies of either tier that may have pods of it
+    /// as subject (see [`Index::tier_subjects`]), by their positions in
+    /// [`Index::cluster_policy_names`], in order: what `explain` keeps to read only those again.
+    pub(crate) fn cluster_policies_by_namespace(&self) -> Vec<(&str, Vec<u32>)> {
         (self.namespaces.iter().zip(&self.namespace_tiers))
             .map(|(namespace, tiers)| {
-                let numbers = tiers.every.iter().chain(&tiers.selecting).flatten();
-                let mut names: Vec<&str> = numbers
-                    .map(|&n| self.cluster[n as usize].name.as_str())
+                let mut numbers: Vec<u32> = (tiers.every.iter().chain(&tiers.selecting))
+                    .flatten()
+                    .copied()
                     .collect();
-                names.sort_unstable();
-                names.dedup();
-                (namespace.name.as_str(), names)
+                numbers.sort_unstable();
+                numbers.dedup();
+                (namespace.name.as_str(), numbers)
             })
+            .collect()
+    }
+
+    /// The names of the ClusterNetworkPolicies, by their positions.
+    pub(crate) fn cluster_policy_names(&self) -> Vec<&str> {
+        self.cluster
+            .iter()
+            .map(|policy| policy.name.as_str())
             .collect()
     }
 

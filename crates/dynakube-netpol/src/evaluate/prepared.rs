@@ -26,11 +26,12 @@
 //! to reading the whole inputs, whose answer or error is the one given.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use foldhash::HashMap;
 use serde::Deserialize;
 
 use super::read::{PolicyKind, RawPod, StreamedDump};
@@ -314,13 +315,22 @@ fn whole(
         (policies, dump)
     });
     let ((policies, policy_items), (cluster, dump_items)) = (policies?, dump?);
-    let index = Index::with_options(cluster, &policies, files.options)?;
+    // The lines of the dump's items are written while the index is built.
+    let (index, lines) = std::thread::scope(|scope| {
+        let lines = (keep.is_some()).then(|| scope.spawn(|| dump_items.as_deref().map(item_lines)));
+        let index = Index::with_options(cluster, &policies, files.options);
+        let lines = lines.and_then(|lines| {
+            (lines.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (index, lines)
+    });
+    let index = index?;
     let answer = super::explain(&index, from, to, port);
-    let kept = match (keep, dump_items, policy_items) {
-        (Some(place), Some(dump), Some(policies)) => {
+    let kept = match (keep, lines, policy_items) {
+        (Some(place), Some(lines), Some(policies)) => {
             let unchanged = stamps(files).is_some_and(|(_, now)| now == place.stamps);
             if unchanged && !place.stamps.iter().any(Stamp::recent) {
-                place.write(index.network_plugin(), &body(&index, &dump, &policies));
+                place.write(index.network_plugin(), &body(&index, lines, &policies));
                 true
             } else {
                 false
@@ -502,36 +512,40 @@ impl crate::discover::StreamPart for Places {
     }
 }
 
-/// Writes `at` as `start<TAB>end`.
-fn place(at: &Range<u64>) -> String {
-    format!("{}\t{}", at.start, at.end)
+/// `at` as `start<TAB>end`.
+struct Span<'a>(&'a Range<u64>);
+
+impl fmt::Display for Span<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}\t{}", self.0.start, self.0.end)
+    }
 }
 
 /// Addresses as `a,b`, or `-` for none.
-fn addresses(ips: &[IpAddr]) -> String {
-    if ips.is_empty() {
-        return "-".into();
+struct Addresses<'a>(&'a [IpAddr]);
+
+impl fmt::Display for Addresses<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some((first, rest)) = self.0.split_first() else {
+            return f.write_str("-");
+        };
+        write!(f, "{first}")?;
+        rest.iter().try_for_each(|ip| write!(f, ",{ip}"))
     }
-    let written: Vec<String> = ips.iter().map(ToString::to_string).collect();
-    written.join(",")
 }
 
-/// The body of the index of a dump's `items` and the `policies`, under `index`, which holds
-/// them all, one line for each: first the items every question needs (`A`), the cluster DNS's
-/// pods (`D`), the namespaces (`S`) and nodes (`N`), the policies (`Q`), the lists of
-/// ClusterNetworkPolicies whose subject may be pods of a namespace (`L`, by the numbers of
-/// their `Q` lines) and the list of each namespace (`C`); then every pod (`P`), last, where a
-/// question's pods are found by their names without reading the lines of the others.
-fn body(index: &Index, items: &[DumpItem], policies: &[PolicyItem]) -> String {
-    let mut text = String::new();
+/// The lines of an index that a dump's `items` make alone: the items every question needs
+/// (`A`), the cluster DNS's pods (`D`), the namespaces (`S`) and nodes (`N`); and apart, every
+/// pod (`P`). Made while the index of the cluster is built, which the rest needs ([`body`]).
+fn item_lines(items: &[DumpItem]) -> (String, String) {
     let mut pods = String::new();
     let mut sections: [String; 4] = Default::default();
     for item in items {
         let _ = match item {
-            DumpItem::Always { at } => writeln!(sections[0], "A\t{}", place(at)),
-            DumpItem::Namespace { at, name } => writeln!(sections[2], "S\t{}\t{name}", place(at)),
+            DumpItem::Always { at } => writeln!(sections[0], "A\t{}", Span(at)),
+            DumpItem::Namespace { at, name } => writeln!(sections[2], "S\t{}\t{name}", Span(at)),
             DumpItem::Node { at, name, ips } => {
-                writeln!(sections[3], "N\t{}\t{name}\t{}", place(at), addresses(ips))
+                writeln!(sections[3], "N\t{}\t{name}\t{}", Span(at), Addresses(ips))
             }
             DumpItem::Pod {
                 at,
@@ -543,18 +557,29 @@ fn body(index: &Index, items: &[DumpItem], policies: &[PolicyItem]) -> String {
             } => {
                 let node = node.as_deref().unwrap_or("-");
                 if *dns {
-                    let _ = writeln!(sections[1], "D\t{}\t{namespace}\t{node}", place(at));
+                    let _ = writeln!(sections[1], "D\t{}\t{namespace}\t{node}", Span(at));
                 }
                 writeln!(
                     pods,
                     "P\t{}\t{namespace}/{name}\t{node}\t{}",
-                    place(at),
-                    addresses(ips),
+                    Span(at),
+                    Addresses(ips),
                 )
             }
         };
     }
-    sections.iter().for_each(|section| text.push_str(section));
+    (sections.concat(), pods)
+}
+
+/// The body of the index of a dump's items (their [`item_lines`]) and the `policies`, under
+/// `index`, which holds them all, one line for each: first the items every question needs
+/// (`A`), the cluster DNS's pods (`D`), the namespaces (`S`) and nodes (`N`), the policies
+/// (`Q`), the lists of ClusterNetworkPolicies whose subject may be pods of a namespace (`L`, by
+/// the numbers of their `Q` lines) and the list of each namespace (`C`); then every pod (`P`),
+/// last, where a question's pods are found by their names without reading the lines of the
+/// others.
+fn body(index: &Index, (head, pods): (String, String), policies: &[PolicyItem]) -> String {
+    let mut text = head;
     let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (number, item) in policies.iter().enumerate() {
         let (kind, what) = match &item.picked {
@@ -566,25 +591,29 @@ fn body(index: &Index, items: &[DumpItem], policies: &[PolicyItem]) -> String {
             Picked::Always => ("always", "-"),
             Picked::Never => ("never", "-"),
         };
-        let _ = writeln!(
-            text,
-            "Q\t{}\t{}\t{kind}\t{what}",
-            item.file,
-            place(&item.at)
-        );
+        let _ = writeln!(text, "Q\t{}\t{}\t{kind}\t{what}", item.file, Span(&item.at));
     }
+    // The `Q` lines of each ClusterNetworkPolicy (by its position in the index), and of the
+    // policies of each namespace, the same for namespaces that share their policies.
+    let lines_of: Vec<&[usize]> = (index.cluster_policy_names().into_iter())
+        .map(|name| by_name.get(name).map_or(&[][..], Vec::as_slice))
+        .collect();
     let mut lists: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
     let mut of_namespace = Vec::new();
-    for (namespace, names) in index.cluster_policies_by_namespace() {
-        let numbers: BTreeSet<usize> = (names.iter())
-            .flat_map(|name| by_name.get(name).into_iter().flatten().copied())
-            .collect();
-        if numbers.is_empty() {
-            continue;
+    let mut made: HashMap<Vec<u32>, Option<usize>> = HashMap::default();
+    for (namespace, policies) in index.cluster_policies_by_namespace() {
+        let list = *made.entry(policies).or_insert_with_key(|policies| {
+            let mut numbers: Vec<usize> = (policies.iter())
+                .flat_map(|&policy| lines_of[policy as usize].iter().copied())
+                .collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            let next = lists.len();
+            (!numbers.is_empty()).then(|| *lists.entry(numbers).or_insert(next))
+        });
+        if let Some(list) = list {
+            of_namespace.push((namespace, list));
         }
-        let next = lists.len();
-        let list = *lists.entry(numbers.into_iter().collect()).or_insert(next);
-        of_namespace.push((namespace, list));
     }
     let mut ordered: Vec<(&Vec<usize>, &usize)> = lists.iter().collect();
     ordered.sort_by_key(|(_, number)| **number);
