@@ -55,10 +55,10 @@ pub(crate) type Selection = (
     Option<Vec<(Option<String>, u16, Protocol)>>,
 );
 
-/// What makes a pod's class (see the module's documentation).
+/// What makes a pod's class (see the module's documentation); labels as interned pairs.
 type ClassKey<'a> = (
     usize,
-    Vec<(&'a str, &'a str)>,
+    Vec<(u32, u32)>,
     Vec<(Option<&'a str>, u16, Protocol)>,
     Option<&'a str>,
     Option<Vec<u32>>,
@@ -102,6 +102,10 @@ impl Index {
             let mut host = vec![u32::MAX; self.pods.len()];
             let mut rests: HashMap<RestKey<'_>, u32> = HashMap::default();
             let mut rest: Vec<[u32; 2]> = Vec::new();
+            // The keys some selector looks at, interned (a key no pod has is not).
+            let looked_at: foldhash::HashSet<u32> = (self.pod_label_keys.iter())
+                .filter_map(|key| self.interner.get(key))
+                .collect();
             let of = (self.pods.iter().enumerate())
                 .map(|(id, pod)| {
                     let mut ports: Vec<(Option<&str>, u16, Protocol)> = (pod.ports.iter())
@@ -110,9 +114,9 @@ impl Index {
                     ports.sort_unstable();
                     let own = (pod.host_network || self.infos[id].by_address).then_some(id);
                     // Only the labels some selector looks at tell pods apart.
-                    let labels: Vec<(&str, &str)> = (pod.labels.iter())
-                        .filter(|(key, _)| self.pod_label_keys.contains(key.as_str()))
-                        .map(|(key, value)| (key.as_str(), value.as_str()))
+                    let labels: Vec<(u32, u32)> = (self.infos[id].labels.pairs().iter())
+                        .filter(|(key, _)| looked_at.contains(key))
+                        .copied()
                         .collect();
                     let key = (
                         self.infos[id].namespace,
