@@ -180,16 +180,15 @@ impl FlowCheck {
                 None => String::new(),
             },
             Status::Allowed => {
-                let egress: BTreeSet<&str> = self
-                    .probes
-                    .iter()
-                    .map(|p| p.outcome.egress.as_str())
-                    .collect();
-                let ingress: BTreeSet<&str> = self
-                    .probes
-                    .iter()
-                    .map(|p| p.outcome.ingress.as_str())
-                    .collect();
+                // The probes decided alike share their outcome: each is looked at once.
+                let mut seen: foldhash::HashSet<*const Outcome> = foldhash::HashSet::default();
+                let (mut egress, mut ingress) = (BTreeSet::new(), BTreeSet::new());
+                for probe in &self.probes {
+                    if seen.insert(Arc::as_ptr(&probe.outcome.0)) {
+                        egress.insert(probe.outcome.egress.as_str());
+                        ingress.insert(probe.outcome.ingress.as_str());
+                    }
+                }
                 let join = |set: BTreeSet<&str>| set.into_iter().collect::<Vec<_>>().join(", ");
                 format!("egress {}; ingress {}", join(egress), join(ingress))
             }
