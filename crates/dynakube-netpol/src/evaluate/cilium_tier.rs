@@ -146,7 +146,7 @@ fn end(end: &ConnectionEnd, name: Option<&str>) -> cilium::End {
 /// its rules that decided, when `network_policy` names them).
 fn decider(decider: &cilium::Decider, network_policy: &[Decider]) -> Vec<Decider> {
     match decider {
-        cilium::Decider::Cilium(rule) => {
+        cilium::Decider::Cilium(rule) | cilium::Decider::NotLookedUp(rule) => {
             let policy = &rule.policy;
             vec![Decider {
                 dialect: match policy.kind {
@@ -159,7 +159,8 @@ fn decider(decider: &cilium::Decider, network_policy: &[Decider]) -> Vec<Decider
                 rule: Some(rule.field.clone()),
                 rule_name: None,
                 action: None,
-                note: None,
+                note: matches!(decider, cilium::Decider::NotLookedUp(_))
+                    .then_some(cilium::NOT_LOOKED_UP),
             }]
         }
         cilium::Decider::NetworkPolicy(policy) => {

@@ -149,8 +149,56 @@ impl Evaluator {
         if defaults.is_empty() {
             Side::NotSelected
         } else {
-            Side::DefaultDenied { by: defaults }
+            let mut by = defaults;
+            if direction == Direction::Egress {
+                let unused = self.not_looked_up(me, selecting, peer, port, &requires);
+                by.extend(unused.map(|(policy, rule, item)| {
+                    let field = format!("{}.{section}[{}]", rule.field, item.index);
+                    match reference(policy, field) {
+                        Decider::Cilium(rule) => Decider::NotLookedUp(rule),
+                        other => other,
+                    }
+                }));
+            }
+            Side::DefaultDenied { by }
         }
+    }
+
+    /// The egress allow rules of `selecting` that would admit `peer` on `port` by the name it
+    /// was looked up by, had Cilium's DNS proxy let the lookup through: what a reader of the
+    /// rules takes to allow a connection that `toFQDNs` cannot (see [`Evaluator::lookup_allowed`]).
+    fn not_looked_up<'a>(
+        &'a self,
+        me: Who<'a>,
+        selecting: &'a Selecting<'a>,
+        peer: &'a Peer<'a>,
+        port: Port<'a>,
+        requires: &'a [&'a Selector],
+    ) -> impl Iterator<Item = (usize, &'a Rule, &'a PeerRule)> + 'a {
+        let named = (peer.name)
+            .filter(|_| !peer.cidr_addresses.is_empty())
+            .filter(|name| !self.lookup_allowed(me, name));
+        let names_peer = move |item: &PeerRule| {
+            let (Some(name), Peers::Any(list)) = (named, &item.peers) else {
+                return false;
+            };
+            list.iter().any(|p| match p {
+                RulePeer::Fqdns(names) => {
+                    names.iter().any(|n| n.matches(name, self.options.patterns))
+                }
+                _ => false,
+            })
+        };
+        let admits = move |item: &PeerRule| {
+            !item.never_authenticated
+                && ports_match(&item.ports, port)
+                && requires.iter().all(|s| s.matches(&peer.labels))
+        };
+        selecting.iter().flat_map(move |&(policy, rule)| {
+            (rule.egress.iter())
+                .filter(move |item| names_peer(item) && admits(item))
+                .map(move |item| (policy, rule, item))
+        })
     }
 
     /// The allow rules of `selecting` that admit `peer` on `port`, with their policy and rule.

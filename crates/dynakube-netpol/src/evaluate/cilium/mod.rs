@@ -230,14 +230,23 @@ impl fmt::Display for Side {
 pub(crate) enum Decider {
     /// A rule of a Cilium policy.
     Cilium(RuleRef),
+    /// An allow rule whose `toFQDNs` name the destination, which admits nothing because no
+    /// DNS rule lets the source's lookup of that name through Cilium's DNS proxy: said beside
+    /// the rules that deny, for the reader who sees the name in the rule.
+    NotLookedUp(RuleRef),
     /// A NetworkPolicy.
     NetworkPolicy(crate::evaluate::PolicyRef),
 }
+
+/// Why a [`Decider::NotLookedUp`] rule admits nothing.
+pub(crate) const NOT_LOOKED_UP: &str =
+    "its toFQDNs name the destination, but no DNS rule lets the lookup through Cilium's DNS proxy";
 
 impl fmt::Display for Decider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Decider::Cilium(rule) => write!(f, "{rule}"),
+            Decider::NotLookedUp(rule) => write!(f, "{rule} ({NOT_LOOKED_UP})"),
             Decider::NetworkPolicy(policy) => write!(f, "NetworkPolicy {policy}"),
         }
     }

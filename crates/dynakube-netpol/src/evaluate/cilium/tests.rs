@@ -492,6 +492,40 @@ fn to_fqdns_admits_names_whose_lookup_the_dns_rules_allow() {
 }
 
 #[test]
+fn a_denial_names_the_to_fqdns_rules_whose_lookup_was_not_let_through() {
+    let not_looked_up = |verdict: &Verdict| -> Vec<String> {
+        let Side::DefaultDenied { by } = &verdict.egress else {
+            panic!("not denied by default: {verdict:?}");
+        };
+        (by.iter())
+            .filter_map(|decider| match decider {
+                Decider::NotLookedUp(rule) => Some(rule.field.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // The DNS rules allow no lookup of the name the first rule's toFQDNs name.
+    let narrow = evaluator(&FQDN_POLICY.replace("DNS_RULES", "{matchName: other.example.com}"));
+    let verdict = narrow.check("shop/web", "api.example.com=198.51.100.1", "443/TCP");
+    assert_eq!(not_looked_up(&verdict), ["spec.egress[0]"]);
+    assert!(verdict.egress.to_string().contains(NOT_LOOKED_UP));
+    // Not for another port, nor for a name no toFQDNs names, nor for an address alone.
+    for (to, port) in [
+        ("api.example.com=198.51.100.1", "80/TCP"),
+        ("other.example.com=198.51.100.1", "443/TCP"),
+        ("198.51.100.1", "443/TCP"),
+    ] {
+        assert!(
+            not_looked_up(&narrow.check("shop/web", to, port)).is_empty(),
+            "{to} {port}"
+        );
+    }
+    // A lookup the DNS rules allow leaves nothing to say: the connection is allowed.
+    let wide = evaluator(&FQDN_POLICY.replace("DNS_RULES", "{matchPattern: \"*\"}"));
+    assert!(wide.allows("shop/web", "api.example.com=198.51.100.1", "443/TCP"));
+}
+
+#[test]
 fn a_denied_or_misdirected_lookup_learns_nothing() {
     let deny = "---\napiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: no-dns}\nspec:\n  endpointSelector: {}\n  egressDeny:\n  - toEntities: [cluster]\n    toPorts: [{ports: [{port: \"53\", protocol: UDP}]}]\n";
     let policy = FQDN_POLICY.replace("DNS_RULES", "{matchPattern: \"*\"}");
