@@ -298,10 +298,13 @@ impl Decision {
     fn deciders(&self) -> String {
         let mut words: Vec<String> = Vec::new();
         for decider in &self.by {
-            let word = match &decider.rule {
+            let mut word = match &decider.rule {
                 Some(rule) => format!("{} {rule}", decider.policy_words()),
                 None => decider.policy_words(),
             };
+            if let Some(note) = decider.note {
+                word.push_str(&format!(" ({note})"));
+            }
             if !words.contains(&word) {
                 words.push(word);
             }

@@ -484,7 +484,7 @@ fn unknown_peers_fail_closed() {
     );
     assert_eq!(
         verdict.egress.to_string(),
-        "denied by ClusterNetworkPolicy dns spec.egress[0] (Admin tier, priority 1)"
+        "denied by ClusterNetworkPolicy dns spec.egress[0] (the network plugin does not implement domainNames peers, which fail closed) (Admin tier, priority 1)"
     );
     assert_eq!(
         verdict.egress.by[0].note,
