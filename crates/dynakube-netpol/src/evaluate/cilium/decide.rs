@@ -26,6 +26,7 @@
 //! provided in DNS responses are allowed by Cilium"): see [`Evaluator::lookup_allowed`].
 
 use super::compile::{Peer as RulePeer, PeerRule, Peers, Ports, Rule, RuleRef, Subject};
+use super::fqdn::Fqdn;
 use super::identity::{Peer, Who};
 use super::labels::Selector;
 use super::ports::NamedPort;
@@ -97,11 +98,9 @@ impl Evaluator {
         peer: &Peer<'_>,
         port: Port<'_>,
     ) -> Side {
-        let reference = |policy: usize, field: String| {
-            Decider::Cilium(RuleRef {
-                policy: self.policies[policy].reference.clone(),
-                field,
-            })
+        let reference = |policy: usize, field: String| RuleRef {
+            policy: self.policies[policy].reference.clone(),
+            field,
         };
         let section = match direction {
             Direction::Ingress => "ingress",
@@ -115,10 +114,10 @@ impl Evaluator {
             };
             for item in denies {
                 if self.rule_matches(me, item, peer, port, &[]) {
-                    denied.push(reference(
+                    denied.push(Decider::Cilium(reference(
                         policy,
                         format!("{}.{section}Deny[{}]", rule.field, item.index),
-                    ));
+                    )));
                 }
             }
         }
@@ -132,7 +131,8 @@ impl Evaluator {
         let allowed: Vec<Decider> = self
             .admitting(me, selecting, direction, peer, port, &requires)
             .map(|(policy, rule, item)| {
-                reference(policy, format!("{}.{section}[{}]", rule.field, item.index))
+                let field = format!("{}.{section}[{}]", rule.field, item.index);
+                Decider::Cilium(reference(policy, field))
             })
             .collect();
         if !allowed.is_empty() {
@@ -144,7 +144,7 @@ impl Evaluator {
                 Direction::Ingress => rule.default_deny_ingress,
                 Direction::Egress => rule.default_deny_egress,
             })
-            .map(|&(policy, rule)| reference(policy, rule.field.clone()))
+            .map(|&(policy, rule)| Decider::Cilium(reference(policy, rule.field.clone())))
             .collect();
         if defaults.is_empty() {
             Side::NotSelected
@@ -154,10 +154,7 @@ impl Evaluator {
                 let unused = self.not_looked_up(me, selecting, peer, port, &requires);
                 by.extend(unused.map(|(policy, rule, item)| {
                     let field = format!("{}.{section}[{}]", rule.field, item.index);
-                    match reference(policy, field) {
-                        Decider::Cilium(rule) => Decider::NotLookedUp(rule),
-                        other => other,
-                    }
+                    Decider::NotLookedUp(reference(policy, field))
                 }));
             }
             Side::DefaultDenied { by }
@@ -182,12 +179,8 @@ impl Evaluator {
             let (Some(name), Peers::Any(list)) = (named, &item.peers) else {
                 return false;
             };
-            list.iter().any(|p| match p {
-                RulePeer::Fqdns(names) => {
-                    names.iter().any(|n| n.matches(name, self.options.patterns))
-                }
-                _ => false,
-            })
+            list.iter()
+                .any(|p| matches!(p, RulePeer::Fqdns(names) if self.names_match(names, name)))
         };
         let admits = move |item: &PeerRule| {
             !item.never_authenticated
@@ -378,8 +371,7 @@ impl Evaluator {
             }),
             RulePeer::Fqdns(names) => match (peer.name, peer.cidr_addresses.first()) {
                 (Some(name), Some(_)) => {
-                    names.iter().any(|n| n.matches(name, self.options.patterns))
-                        && self.lookup_allowed(me, name)
+                    self.names_match(names, name) && self.lookup_allowed(me, name)
                 }
                 _ => false,
             },
@@ -422,6 +414,12 @@ impl Evaluator {
                     })
             }
         }
+    }
+
+    /// Whether one of `names` (of `toFQDNs`, or of DNS rules) matches `name`, with the agent's
+    /// pattern rules.
+    fn names_match(&self, names: &[Fqdn], name: &str) -> bool {
+        names.iter().any(|n| n.matches(name, self.options.patterns))
     }
 
     /// Whether the lookup of `name` by `me` went through Cilium's DNS proxy and was allowed:
@@ -472,9 +470,7 @@ impl Evaluator {
                             match &port_item.dns {
                                 Some(names) => {
                                     proxied = true;
-                                    allowed |= names
-                                        .iter()
-                                        .any(|n| n.matches(name, self.options.patterns));
+                                    allowed |= self.names_match(names, name);
                                 }
                                 None => every_name = true,
                             }
