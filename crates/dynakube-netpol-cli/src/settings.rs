@@ -120,15 +120,16 @@ pub struct Settings {
 /// Bounds on what one input may hold.
 #[derive(Debug, clap::Args)]
 pub struct LimitArgs {
-    /// The most bytes one input file may have (1 to 4294967296).
+    /// The most bytes one input file may have (1 to 4294967296). Default: 4 GiB for what a
+    /// cluster prints (its dumps, and the policies `verify`, `explain` and `diff` read), which
+    /// is hundreds of megabytes in a large cluster; 16 MiB for every other file.
     #[arg(
         long,
         value_name = "BYTES",
-        default_value_t = Limits::default().max_bytes,
         value_parser = crate::ranges::usize_in(crate::ranges::INPUT_BYTES),
         allow_negative_numbers = true
     )]
-    pub max_input_bytes: usize,
+    pub max_input_bytes: Option<usize>,
 
     /// The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to
     /// 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself).
@@ -142,11 +143,24 @@ pub struct LimitArgs {
     pub max_depth: usize,
 }
 
+/// The most bytes of a file a cluster prints, unless `--max-input-bytes` says otherwise: the
+/// most the option allows, since a dump of 150,000 pods is over 400 MB of JSON and a list of
+/// 10,000 NetworkPolicies over 16 MiB.
+pub(crate) const DUMP_BYTES: usize = *crate::ranges::INPUT_BYTES.end() as usize;
+
 impl LimitArgs {
-    /// The limits as the library takes them.
+    /// The limits of the files a user writes: resources, the cluster profile, hosts, locks.
     pub fn limits(&self) -> Limits {
         Limits {
-            max_bytes: self.max_input_bytes,
+            max_bytes: (self.max_input_bytes).unwrap_or(Limits::default().max_bytes),
+            max_depth: self.max_depth,
+        }
+    }
+
+    /// The limits of what a cluster prints: dumps of its objects and lists of its policies.
+    pub fn dump_limits(&self) -> Limits {
+        Limits {
+            max_bytes: self.max_input_bytes.unwrap_or(DUMP_BYTES),
             max_depth: self.max_depth,
         }
     }

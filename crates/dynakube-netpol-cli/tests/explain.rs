@@ -427,3 +427,61 @@ fn large_dumps_are_indexed_by_the_first_question() {
     let refused = ask("", activegate, tenant);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
 }
+
+/// What a cluster prints may have up to 4 GiB unless `--max-input-bytes` says less (a dump of a
+/// few thousand pods is over 16 MiB); every other file 16 MiB, as the resources of `generate`.
+#[test]
+fn dumps_may_be_larger_than_other_files() {
+    let dir = scene("dump-limits");
+    let mut pods = json_objects(&std::fs::read_to_string(dir.join("pods.yaml")).unwrap());
+    let padding = "p".repeat(17 << 20);
+    pods.push(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "padding", "namespace": "default"}, "data": {"x": padding}}));
+    std::fs::write(dir.join("pods.json"), json_list(pods)).unwrap();
+    let ask = |limit: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+            .current_dir(&dir)
+            .env("DYNAKUBE_NETPOL_CACHE_DIR", "")
+            .args([
+                "explain",
+                "--policies",
+                "policies.yaml",
+                "--pods",
+                "pods.json",
+            ])
+            .args(["--from", "dynatrace/dynakube-activegate-0"])
+            .args([
+                "--to",
+                "abc12345.live.dynatrace.com=203.0.113.10",
+                "--port",
+                "443/TCP",
+            ])
+            .args(limit)
+            .output()
+            .unwrap()
+    };
+    let read = ask(&[]);
+    assert_eq!(read.status.code(), Some(0), "{}", text(&read.stderr));
+    let bounded = ask(&["--max-input-bytes", "16777216"]);
+    assert_eq!(bounded.status.code(), Some(2));
+    assert!(
+        text(&bounded.stderr)
+            .contains("pods.json: larger than 16777216 bytes; pass --max-input-bytes"),
+        "{}",
+        text(&bounded.stderr)
+    );
+    // The same bytes as a resource file of `generate`: over its 16 MiB.
+    let mut resources = std::fs::read_to_string(dir.join("dynakube.yaml")).unwrap();
+    resources.push_str(&format!("# {}\n", "p".repeat(17 << 20)));
+    std::fs::write(dir.join("large.yaml"), resources).unwrap();
+    let generated = run(
+        &dir,
+        &["generate", "large.yaml", "--cluster", "cluster.yaml"],
+    );
+    assert_eq!(generated.status.code(), Some(2));
+    assert!(
+        text(&generated.stderr).contains("larger than 16777216 bytes"),
+        "{}",
+        text(&generated.stderr)
+    );
+}

@@ -4,11 +4,10 @@ use std::process::ExitCode;
 
 use dynakube_netpol::input::{ParseOptions, UnknownFields, parse_into};
 use dynakube_netpol::resources::Inputs;
-use dynakube_netpol::source::Limits;
 
+use crate::exit;
 use crate::say::ReportFormat;
 use crate::settings::read;
-use crate::{exit, ranges};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct AuditArgs {
@@ -27,35 +26,13 @@ pub(crate) struct AuditArgs {
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     format: ReportFormat,
 
-    /// The most bytes one input file may have (pod dumps of large clusters are big; 1 to
-    /// 4294967296).
-    #[arg(
-        long,
-        value_name = "BYTES",
-        default_value_t = 1 << 30,
-        value_parser = ranges::usize_in(ranges::INPUT_BYTES),
-        allow_negative_numbers = true
-    )]
-    max_input_bytes: usize,
-
-    /// The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to
-    /// 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself).
-    #[arg(
-        long,
-        value_name = "LEVELS",
-        default_value_t = Limits::default().max_depth,
-        value_parser = ranges::usize_in(ranges::DEPTH),
-        allow_negative_numbers = true
-    )]
-    max_depth: usize,
+    #[command(flatten)]
+    limits: crate::settings::LimitArgs,
 }
 
 impl AuditArgs {
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
-        let limits = Limits {
-            max_bytes: self.max_input_bytes,
-            max_depth: self.max_depth,
-        };
+        let limits = self.limits.dump_limits();
         let mut files = Vec::new();
         for file in self.input.files(&[])? {
             let text = read(&file, &limits)?;

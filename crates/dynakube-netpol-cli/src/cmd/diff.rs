@@ -117,7 +117,8 @@ impl DiffArgs {
         };
         let loaded = self.settings.load(&input, Flavor::Kubernetes)?;
         let matrix = loaded.matrix()?;
-        let limits = loaded.config.limits;
+        // The policies and pods are what a cluster prints.
+        let limits = self.settings.limits.dump_limits();
         let lock = locking::read_only(self.lock.as_deref())?;
         let resolver = dynakube_netpol::lock::Layered::hosts_over_lock(&loaded.hosts, &lock);
         let addresses = dynakube_netpol::resolve::resolve_known(

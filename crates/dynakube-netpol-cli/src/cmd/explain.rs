@@ -125,7 +125,8 @@ impl ExplainArgs {
     }
 
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
-        let limits = self.limits.limits();
+        // Every input is what a cluster prints.
+        let limits = self.limits.dump_limits();
         let options = evaluate::Options {
             network_plugin: self.network_plugin.map(PluginArg::plugin),
             ..evaluate::Options::default()

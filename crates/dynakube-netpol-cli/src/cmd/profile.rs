@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use dynakube_netpol::source::Limits;
-
 use crate::settings::read;
-use crate::{exit, ranges, say, words};
+use crate::{exit, say, words};
 
 pub(crate) const HELP: &str = "\
 Examples:
@@ -23,35 +21,13 @@ pub(crate) struct ProfileArgs {
     #[arg(required = true, value_name = "DUMP")]
     dumps: Vec<String>,
 
-    /// The most bytes one dump may have (the dumps of the largest clusters are big; 1 to
-    /// 4294967296).
-    #[arg(
-        long,
-        value_name = "BYTES",
-        default_value_t = 4 << 30,
-        value_parser = ranges::usize_in(ranges::INPUT_BYTES),
-        allow_negative_numbers = true
-    )]
-    max_input_bytes: usize,
-
-    /// The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to
-    /// 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself).
-    #[arg(
-        long,
-        value_name = "LEVELS",
-        default_value_t = Limits::default().max_depth,
-        value_parser = ranges::usize_in(ranges::DEPTH),
-        allow_negative_numbers = true
-    )]
-    max_depth: usize,
+    #[command(flatten)]
+    limits: crate::settings::LimitArgs,
 }
 
 impl ProfileArgs {
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
-        let limits = Limits {
-            max_bytes: self.max_input_bytes,
-            max_depth: self.max_depth,
-        };
+        let limits = self.limits.dump_limits();
         let mut files = Vec::new();
         for file in &self.dumps {
             files.push((file.clone(), read(file, &limits)?));

@@ -105,7 +105,7 @@ impl VerifyArgs {
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
         // The dump of the pods, by far the largest input, is read while the rest is (after it,
         // when it is standard input, which the other inputs may name too).
-        let limits = self.sources.settings.limits.limits();
+        let limits = self.sources.settings.limits.dump_limits();
         let recursive = self.sources.input.recursive;
         let read_pods = || crate::settings::read_cluster(&self.pods, recursive, &limits);
         let (prepared, pods) = if self.pods.is_empty() {
@@ -176,15 +176,14 @@ impl VerifyArgs {
     fn prepare(&self) -> anyhow::Result<(Matrix, Addresses, evaluate::PolicyFiles)> {
         let loaded = self.sources.load(Flavor::Kubernetes)?;
         let matrix = loaded.matrix()?;
-        let (hosts, limits, fallback) =
-            (loaded.hosts, loaded.config.limits, loaded.config.fallback);
+        let (hosts, fallback) = (loaded.hosts, loaded.config.fallback);
         // The lock, when there is one, gives addresses too; verify never resolves.
         let lock = locking::read_only(self.lock.as_deref())?;
         let resolver = dynakube_netpol::lock::Layered::hosts_over_lock(&hosts, &lock);
         let policy = loaded.config.address_policy();
         let addresses =
             dynakube_netpol::resolve::resolve_known(&matrix, &resolver, fallback, &policy)?;
-        let files = self.read_policies(&limits)?;
+        let files = self.read_policies(&self.sources.settings.limits.dump_limits())?;
         Ok((matrix, addresses, files))
     }
 
