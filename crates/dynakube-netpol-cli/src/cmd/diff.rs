@@ -85,7 +85,8 @@ pub(crate) struct DiffArgs {
     fail_on: Option<FailOn>,
 
     /// The network plugin, as for verify. Default: `cilium` when either set holds Cilium's
-    /// kinds, else `generic`. Both sets are decided as the one plugin enforces them.
+    /// kinds or --pods holds the Cilium agent's `cilium-config` ConfigMap, else `generic`. Both
+    /// sets are decided as the one plugin enforces them.
     #[arg(long, value_name = "NAME")]
     network_plugin: Option<crate::cmd::explain::PluginArg>,
 }
@@ -199,10 +200,7 @@ impl DiffArgs {
         for name in &self.pods {
             for name in crate::inputs::expand(name, self.recursive)? {
                 let more = evaluate::read_cluster(&name, &read(&name, limits)?, limits)?;
-                cluster.namespaces.extend(more.namespaces);
-                cluster.pods.extend(more.pods);
-                cluster.nodes.extend(more.nodes);
-                cluster.api_server.extend(more.api_server);
+                cluster.extend([more]);
             }
         }
         Ok(cluster)

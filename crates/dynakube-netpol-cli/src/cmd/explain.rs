@@ -36,8 +36,9 @@ pub(crate) struct ExplainArgs {
     policies: Vec<String>,
 
     /// Namespaces, pods and nodes, as `kubectl get namespaces,pods,nodes -A -o yaml` (or
-    /// `-o json`) prints them, and for Cilium's `kube-apiserver` entity the `kubernetes`
-    /// Service's endpointslices; `-` reads standard input.
+    /// `-o json`) prints them; for Cilium's `kube-apiserver` entity the `kubernetes` Service's
+    /// endpointslices, and for the Cilium agent's options its `cilium-config` ConfigMap; `-`
+    /// reads standard input.
     #[arg(long, value_name = "PATH")]
     pods: String,
 
@@ -65,7 +66,8 @@ pub(crate) struct ExplainArgs {
     /// too), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
     /// domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no
     /// node; Cilium's own policies are enforced with the NetworkPolicies). Default: `cilium`
-    /// when the policies include Cilium's kinds, else `generic`.
+    /// when the policies include Cilium's kinds or --pods holds the Cilium agent's
+    /// `cilium-config` ConfigMap (whose options the evaluator then follows), else `generic`.
     #[arg(long, value_name = "NAME")]
     network_plugin: Option<PluginArg>,
 

@@ -37,7 +37,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "PATH")]
     policies: String,
 
-    /// Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them. Without
+    /// Pods and namespaces, as `kubectl get pods,namespaces -A -o yaml` prints them (on
+    /// Cilium, with the agent's `cilium-config` ConfigMap, whose options decide). Without
     /// it, a model cluster is built from the matrix: one pod per Dynatrace workload, the
     /// cluster DNS, Prometheus, an injected application namespace and an unrelated one.
     /// May be given more than once (for example a pod list and a namespace list), and name a
@@ -86,7 +87,8 @@ pub(crate) struct VerifyArgs {
     /// too), `calico` (address blocks match every address; no ClusterNetworkPolicy nodes or
     /// domainNames peers, which fail closed) or `cilium` (address blocks match no pod and no
     /// node; Cilium's own policies are enforced with the NetworkPolicies). Default: `cilium`
-    /// when the policies include Cilium's kinds, else `generic`. See docs/explain.md.
+    /// when the policies include Cilium's kinds or --pods holds the Cilium agent's
+    /// `cilium-config` ConfigMap (whose options the evaluator then follows), else `generic`. See docs/explain.md.
     #[arg(long, value_name = "NAME")]
     network_plugin: Option<crate::cmd::explain::PluginArg>,
 }
@@ -128,8 +130,10 @@ impl VerifyArgs {
             None => verify::model_cluster(&matrix),
             Some(cluster) => {
                 let cluster = cluster?;
-                // Blocks of the profile that hold these pods' addresses widen the rules naming them.
+                // Blocks of the profile that hold these pods' addresses widen the rules naming them;
+                // the cluster's Cilium agent may not do what the profile says it does.
                 say::print_notes(&verify::blocks_holding_pods(&matrix, &cluster.pods));
+                say::print_notes(&verify::agent_against_profile(&matrix, &cluster));
                 cluster
             }
         };

@@ -18,7 +18,7 @@ use crate::error::{Error, Location, Result};
 use crate::source::{Limits, Object};
 
 /// The kinds a profile (and the evaluator) reads besides pods; their objects are kept whole.
-pub(crate) const KEPT: [&str; 7] = [
+pub(crate) const KEPT: [&str; 8] = [
     "Node",
     "Service",
     "EndpointSlice",
@@ -26,6 +26,7 @@ pub(crate) const KEPT: [&str; 7] = [
     "Namespace",
     "Deployment",
     "DaemonSet",
+    "ConfigMap",
 ];
 
 /// What cluster dumps say, as far as a cluster profile needs it.
@@ -302,6 +303,8 @@ fn kept(
                 dump.namespaces.insert(name);
             }
         }
+        // Cilium's agent options, which the evaluator reads; a profile has no use for them.
+        "ConfigMap" => {}
         _ => {
             let mut whole = serde_json::Map::new();
             whole.insert("apiVersion".into(), Json::String(api_version.clone()));
@@ -390,6 +393,8 @@ pub(crate) enum Key {
     Ports,
     AddressType,
     Subsets,
+    /// A ConfigMap's (the Cilium agent's options).
+    Data,
     #[serde(other)]
     Other,
 }
@@ -408,6 +413,7 @@ impl Key {
             Key::Ports => "ports",
             Key::AddressType => "addressType",
             Key::Subsets => "subsets",
+            Key::Data => "data",
             Key::Other => "",
         }
     }

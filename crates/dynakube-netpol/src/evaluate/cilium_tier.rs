@@ -58,8 +58,8 @@ pub(super) fn dns_in_host_network(pods: &[Pod]) -> bool {
 impl CiliumTier {
     /// The Cilium evaluator of `policies` in the cluster of `namespaces`, `pods` (shared),
     /// `nodes` (and the addresses `node_blocks` that stand for nodes), kube-apiserver's
-    /// addresses `api_server` and the node-local DNS caches `dns_caches`; `cidr_match_nodes`
-    /// is the agent's `policy-cidr-match-mode: nodes`.
+    /// addresses `api_server` and the node-local DNS caches `dns_caches`, under the agent's
+    /// `options` (those the policies were compiled with).
     pub(crate) fn new(
         policies: Vec<cilium::Policy>,
         namespaces: &[Namespace],
@@ -67,7 +67,7 @@ impl CiliumTier {
         (nodes, node_blocks): (&[Node], &AddressSet),
         api_server: &[std::net::IpAddr],
         dns_caches: &[std::net::IpAddr],
-        cidr_match_nodes: bool,
+        options: cilium::Options,
     ) -> CiliumTier {
         let mut dns: Vec<cilium::DnsServer> = pods
             .iter()
@@ -110,14 +110,7 @@ impl CiliumTier {
             node_blocks: node_blocks.clone(),
         };
         CiliumTier {
-            evaluator: cilium::Evaluator::new(
-                policies,
-                cluster,
-                cilium::Options {
-                    cidr_match_nodes,
-                    ..cilium::Options::default()
-                },
-            ),
+            evaluator: cilium::Evaluator::new(policies, cluster, options),
         }
     }
 }

@@ -118,6 +118,7 @@
 //! ```
 
 mod admitted;
+mod agent;
 pub(crate) mod cilium;
 mod cilium_tier;
 mod classes;
@@ -150,6 +151,7 @@ use crate::matrix::{Direction, Protocol};
 use crate::values::Cidr;
 
 pub(crate) use self::admitted::{Admits, RuleRef};
+pub use self::agent::CiliumAgent;
 pub(crate) use self::classes::{EndKey, NodeKey, PeerView, Selection};
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
@@ -236,6 +238,9 @@ pub struct Cluster {
     /// its nodes and leaves this empty, so that an address no node has is outside the cluster,
     /// as Cilium classes it (`world`), whatever block it is in.
     pub node_blocks: Vec<Cidr>,
+    /// The options of the Cilium agent, from the `cilium-config` ConfigMaps of the dumps (one,
+    /// or the same in each dump); none for Cilium's defaults. See [`CiliumAgent`].
+    pub cilium_agents: Vec<CiliumAgent>,
 }
 
 impl Extend<Cluster> for Cluster {
@@ -247,6 +252,7 @@ impl Extend<Cluster> for Cluster {
             self.nodes.extend(cluster.nodes);
             self.api_server.extend(cluster.api_server);
             self.node_blocks.extend(cluster.node_blocks);
+            self.cilium_agents.extend(cluster.cilium_agents);
             for cache in cluster.dns_caches {
                 if !self.dns_caches.contains(&cache) {
                     self.dns_caches.push(cache);
@@ -416,12 +422,14 @@ pub struct Options {
     pub host_network: HostNetwork,
     /// The network plugin, for what the specifications leave to it; without one,
     /// [`NetworkPlugin::Cilium`] where the policies include Cilium's own kinds (only Cilium
-    /// enforces them), else [`NetworkPlugin::Generic`].
+    /// enforces them) or the cluster holds its agent's configuration
+    /// ([`Cluster::cilium_agents`]), else [`NetworkPlugin::Generic`].
     pub network_plugin: Option<NetworkPlugin>,
     /// On Cilium, its agent's `policy-cidr-match-mode: nodes`: address blocks (NetworkPolicy
     /// `ipBlock`, ClusterNetworkPolicy `networks`, Cilium's CIDR rules) also match node
     /// addresses (Cilium's `Documentation/security/policy/layer3.rst`, "Selecting nodes with
-    /// CIDR / ipBlock"). Off by default, as in Cilium.
+    /// CIDR / ipBlock"). Off by default, as in Cilium. Where the cluster holds the agent's
+    /// `cilium-config` ([`CiliumAgent`]), that decides instead.
     pub cilium_cidr_match_nodes: bool,
 }
 
@@ -527,7 +535,10 @@ impl Index {
     /// network plugin. Cilium's policies with another network plugin than Cilium are an error:
     /// no other plugin enforces them. On Cilium, Cilium's engine decides the NetworkPolicy tier
     /// with or without Cilium's own policies: it enforces the NetworkPolicies as its own, and
-    /// lets a node reach its own pods and a pod itself whatever they say.
+    /// (unless its agent's `allow-localhost` is `policy`) lets a node reach its own pods and a
+    /// pod itself whatever they say. The agent's options are those of the cluster's
+    /// `cilium-config` ConfigMap ([`CiliumAgent`]); a policy with `fromNodes` or `toNodes` is an
+    /// error where they do not enable node selector labels, as the agent refuses it.
     pub fn with_options(
         mut cluster: Cluster,
         files: &PolicyFiles,
@@ -535,9 +546,10 @@ impl Index {
     ) -> Result<Index> {
         // Only Cilium's evaluator knows DNS servers.
         let dns_caches = std::mem::take(&mut cluster.dns_caches);
+        let agents = std::mem::take(&mut cluster.cilium_agents);
         let cilium = !files.cilium_policies.is_empty();
         let plugin = match options.network_plugin {
-            None if cilium => NetworkPlugin::Cilium,
+            None if cilium || !agents.is_empty() => NetworkPlugin::Cilium,
             None => NetworkPlugin::Generic,
             Some(plugin) => plugin,
         };
@@ -548,14 +560,35 @@ impl Index {
                 format!("only Cilium enforces Cilium's policies, not the network plugin {plugin}"),
             ));
         }
+        let agent = if plugin == NetworkPlugin::Cilium {
+            CiliumAgent::of(&agents)?
+        } else {
+            CiliumAgent::default()
+        };
+        if !agent.node_selector_labels
+            && let Some(at) = (files.cilium_policies.iter()).find_map(|p| p.node_peers.as_ref())
+        {
+            // `ErrFromToNodesRequiresNodeSelectorOption`.
+            return Err(Error::invalid(
+                at.clone(),
+                "needs Cilium's `enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`), which the cluster's cilium-config ConfigMap does not set; the agent refuses the policy",
+            ));
+        }
+        let options = Options {
+            network_plugin: Some(plugin),
+            // The cluster's own configuration, where it holds one, over what the caller assumed.
+            cilium_cidr_match_nodes: if agents.is_empty() {
+                options.cilium_cidr_match_nodes
+            } else {
+                agent.cidr_match_nodes
+            },
+            ..options
+        };
         let mut index = Self::build(
             cluster,
             &files.policies,
             &files.cluster_network_policies,
-            Options {
-                network_plugin: Some(plugin),
-                ..options
-            },
+            options,
         )?;
         // Cilium enforces NetworkPolicies with its own engine: its local traffic holds for
         // them too (layer3.rst: "Kubernetes will automatically allow all communication from
@@ -572,7 +605,13 @@ impl Index {
                 (&index.nodes, &index.unlisted_nodes),
                 &index.api_server,
                 &dns_caches,
-                options.cilium_cidr_match_nodes,
+                cilium::Options {
+                    cidr_match_nodes: options.cilium_cidr_match_nodes,
+                    node_selector_labels: agent.node_selector_labels,
+                    allow_localhost: agent.allow_localhost,
+                    cluster_name: agent.cluster_name,
+                    ..cilium::Options::default()
+                },
             )));
         }
         Ok(index)

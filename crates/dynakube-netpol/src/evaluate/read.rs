@@ -137,7 +137,13 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
                 .or_insert_with(|| file.to_string());
             read.cluster_network_policies.push(policy);
         } else if let Some(PolicyKind::Cilium(_)) = dialect {
-            // Read with the agent's default options, which the policies cannot change.
+            // Read with the agent's default options, which the policies cannot change, but with
+            // node selector labels: whether the cluster's agent allows them is known with the
+            // cluster (`Index::with_options`).
+            let options = cilium::Options {
+                node_selector_labels: true,
+                ..cilium::Options::default()
+            };
             let policy = cilium::policy(
                 Object {
                     location,
@@ -145,7 +151,7 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
                     api_version,
                     value,
                 },
-                &cilium::Options::default(),
+                &options,
             )?;
             let reference = &policy.reference;
             let key = match &reference.namespace {
@@ -361,6 +367,7 @@ pub(super) fn merged(parts: Vec<Cluster>) -> Cluster {
         cluster.namespaces.extend(part.namespaces);
         cluster.pods.extend(part.pods);
         cluster.nodes.extend(part.nodes);
+        cluster.cilium_agents.extend(part.cilium_agents);
         for (from, into) in [
             (part.api_server, &mut cluster.api_server),
             (part.dns_caches, &mut cluster.dns_caches),
@@ -411,7 +418,7 @@ impl StreamedDump {
                 c.pods.len(),
                 c.nodes.len(),
                 c.namespaces.len(),
-                c.api_server.len() + c.dns_caches.len(),
+                c.api_server.len() + c.dns_caches.len() + c.cilium_agents.len(),
             ]
         };
         let before = counts(&self.cluster);
@@ -501,7 +508,22 @@ fn kept(
             let raw: RawNamespace = serde_json::from_value(value).map_err(fast)?;
             cluster.namespaces.push(namespace(location, raw)?);
         }
+        ("ConfigMap", "v1") => {
+            let raw: RawConfigMap = serde_json::from_value(value).map_err(fast)?;
+            add_config_map(location, &raw, cluster)?;
+        }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Adds the options of the Cilium agent that the ConfigMap `raw` at `location` gives, when it
+/// is the agent's `cilium-config`.
+fn add_config_map(location: &Location, raw: &RawConfigMap, cluster: &mut Cluster) -> Result<()> {
+    if raw.metadata.name.as_deref() == Some(super::agent::CONFIG_MAP) {
+        let namespace = raw.metadata.namespace.as_deref().unwrap_or("default");
+        let data = raw.data.clone().unwrap_or_default();
+        (cluster.cilium_agents).push(super::CiliumAgent::read(location, namespace, &data)?);
     }
     Ok(())
 }
@@ -524,6 +546,10 @@ fn read_thoroughly(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
             ("Namespace", "v1") => {
                 let raw = typed(location, object.value)?;
                 cluster.namespaces.push(namespace(location, raw)?);
+            }
+            ("ConfigMap", "v1") => {
+                let raw: RawConfigMap = typed(location, object.value)?;
+                add_config_map(location, &raw, &mut cluster)?;
             }
             _ => {}
         }
@@ -784,6 +810,14 @@ struct RawMetadata {
     name: Option<String>,
     namespace: Option<String>,
     labels: Option<BTreeMap<String, String>>,
+}
+
+/// A ConfigMap, as far as the evaluator reads it.
+#[derive(Debug, Deserialize)]
+struct RawConfigMap {
+    #[serde(default)]
+    metadata: RawMetadata,
+    data: Option<BTreeMap<String, String>>,
 }
 
 /// A namespace, as far as the evaluator reads it.

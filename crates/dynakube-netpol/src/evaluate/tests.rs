@@ -1,5 +1,6 @@
 //! Unit tests of the evaluator: one or more per semantic rule, each asserting concrete verdicts.
 
+mod agent;
 mod mixed;
 
 use super::*;

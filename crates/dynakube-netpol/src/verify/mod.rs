@@ -78,8 +78,8 @@ pub(crate) use report::{Extra, FlowCheck, Read, Status};
 pub use report::{FailOn, Report};
 pub(crate) use unselected::Unselected;
 
-use crate::evaluate::{Index, Pod};
-use crate::matrix::{Matrix, Note};
+use crate::evaluate::{Cluster, Index, Pod};
+use crate::matrix::{Level, Matrix, Note};
 use crate::resolve::Addresses;
 
 /// Checks every flow of `matrix` against the policies of `index`, and computes what the
@@ -180,4 +180,71 @@ pub fn blocks_holding_pods(matrix: &Matrix, pods: &[Pod]) -> Vec<Note> {
         &crate::discover::BlockRows::of_matrix(matrix),
         crate::discover::pod_addresses(pods),
     )
+}
+
+/// A warning where the cluster profile and the cluster's Cilium agent disagree: the profile's
+/// `cilium.cidrMatchNodes` and the `policy-cidr-match-mode` of the `cilium-config` ConfigMap of
+/// `cluster`. The flows are checked as the agent enforces them, by its ConfigMap; the policies
+/// written from the profile may rely on what the agent does not do.
+pub fn agent_against_profile(matrix: &Matrix, cluster: &Cluster) -> Vec<Note> {
+    let Some(agent) = cluster.cilium_agents.first() else {
+        return Vec::new();
+    };
+    let assumed = matrix.profile.cilium.cidr_match_nodes;
+    if agent.cidr_match_nodes == assumed {
+        return Vec::new();
+    }
+    let says = |on: bool| if on { "nodes" } else { "no nodes" };
+    vec![
+        Note::new(
+            Level::Warning,
+            &[],
+            format!(
+                "the cluster profile says cidrMatchNodes: {assumed}, but the Cilium agent's ConfigMap {}/cilium-config has policy-cidr-match-mode select {}: the flows are checked as the agent enforces them",
+                crate::values::Shown(&agent.namespace),
+                says(agent.cidr_match_nodes)
+            ),
+        )
+        .at("cluster profile cilium.cidrMatchNodes"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The profile's `cidrMatchNodes` against the agent's `policy-cidr-match-mode`: a warning
+    /// where they disagree, none where they agree or no agent's options are known.
+    #[test]
+    fn the_profile_and_the_agent_disagree_in_a_warning() {
+        let mut inputs = crate::resources::Inputs::default();
+        let dynakube = "apiVersion: dynatrace.com/v1beta5\nkind: DynaKube\nmetadata: {name: dk, namespace: dynatrace}\nspec: {apiUrl: https://abc12345.live.dynatrace.com/api}\n";
+        let options = crate::input::ParseOptions::default();
+        crate::input::parse_into(&mut inputs, "dk.yaml", dynakube, &options).unwrap();
+        for (assumed, mode, warned) in [
+            (false, "", false),
+            (true, "nodes", false),
+            (false, "nodes", true),
+            (true, "", true),
+        ] {
+            let profile = format!("cilium: {{cidrMatchNodes: {assumed}}}\n");
+            let profile = crate::cluster::ClusterProfile::parse("cluster.yaml", &profile).unwrap();
+            let matrix =
+                crate::matrix::build(&inputs, &profile, &crate::matrix::Options::default())
+                    .unwrap();
+            let dump = format!(
+                "{{apiVersion: v1, kind: ConfigMap, metadata: {{name: cilium-config, namespace: kube-system}}, data: {{policy-cidr-match-mode: '{mode}'}}}}"
+            );
+            let limits = crate::source::Limits::default();
+            let cluster = crate::evaluate::read_cluster("dump.yaml", &dump, &limits).unwrap();
+            let notes = agent_against_profile(&matrix, &cluster);
+            assert_eq!(
+                notes.len(),
+                usize::from(warned),
+                "{assumed} {mode:?}: {notes:?}"
+            );
+            let without = agent_against_profile(&matrix, &Cluster::default());
+            assert!(without.is_empty());
+        }
+    }
 }

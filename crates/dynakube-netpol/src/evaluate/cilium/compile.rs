@@ -80,6 +80,9 @@ pub(crate) struct Policy {
     pub(crate) reference: PolicyRef,
     /// Its rules: `spec`, then the items of `specs`.
     pub(crate) rules: Vec<Rule>,
+    /// Where it first selects peers by node labels (`fromNodes`, `toNodes`), which the agent
+    /// allows only with `enable-node-selector-labels`.
+    pub(crate) node_peers: Option<Location>,
 }
 
 /// Whom a rule applies to.
@@ -183,6 +186,9 @@ pub(crate) struct Context<'a> {
     pub(crate) namespace: Option<&'a str>,
     /// The choices.
     pub(crate) options: &'a Options,
+    /// Where the policy first selects peers by node labels (`fromNodes`, `toNodes`), once
+    /// found.
+    pub(crate) node_peers: std::cell::RefCell<Option<Location>>,
 }
 
 /// Compiles the rule `raw` found at `location`, whose field in its policy is `field` (`spec` or

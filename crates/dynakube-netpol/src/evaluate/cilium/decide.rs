@@ -606,7 +606,7 @@ mod tests {
             (&cluster.nodes, &crate::evaluate::sets::AddressSet::empty()),
             &cluster.api_server,
             &cluster.dns_caches,
-            false,
+            crate::evaluate::cilium::Options::default(),
         );
         let evaluator = tier.evaluator();
         let ends = (0..cluster.pods.len())

@@ -353,12 +353,16 @@ fn peer_list(
         )));
     }
     list.extend(fields.entities.iter().map(|&e| Peer::Entities(e)));
-    if !fields.nodes.is_empty() && !context.options.node_selector_labels {
-        // `ErrFromToNodesRequiresNodeSelectorOption`.
-        return Err(Error::invalid(
-            location.join(&side.field("Nodes")),
-            "needs Cilium's `enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`), which the evaluator's options leave off",
-        ));
+    if !fields.nodes.is_empty() {
+        let at = location.join(&side.field("Nodes"));
+        if !context.options.node_selector_labels {
+            // `ErrFromToNodesRequiresNodeSelectorOption`.
+            return Err(Error::invalid(
+                at,
+                "needs Cilium's `enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`), which the evaluator's options leave off",
+            ));
+        }
+        context.node_peers.borrow_mut().get_or_insert(at);
     }
     for (i, selector) in fields.nodes.iter().enumerate() {
         let at = location.join(&format!("{}[{i}]", side.field("Nodes")));

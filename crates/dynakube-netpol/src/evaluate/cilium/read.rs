@@ -88,6 +88,7 @@ pub(crate) fn policy(object: Object, options: &Options) -> Result<Policy> {
     let context = Context {
         namespace: namespace.as_deref(),
         options,
+        node_peers: std::cell::RefCell::new(None),
     };
     let mut rules = Vec::new();
     if let Some(spec) = &raw.spec {
@@ -107,6 +108,7 @@ pub(crate) fn policy(object: Object, options: &Options) -> Result<Policy> {
             &field,
         )?);
     }
+    let node_peers = context.node_peers.into_inner();
     Ok(Policy {
         reference: PolicyRef {
             kind,
@@ -114,6 +116,7 @@ pub(crate) fn policy(object: Object, options: &Options) -> Result<Policy> {
             name,
         },
         rules,
+        node_peers,
     })
 }
 

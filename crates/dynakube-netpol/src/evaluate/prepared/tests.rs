@@ -15,6 +15,11 @@ struct Scene {
 }
 
 fn scene(cilium_policies: usize) -> Scene {
+    scene_with(cilium_policies, None)
+}
+
+/// [`scene`], with the Cilium agent's ConfigMap `cilium-config` of `data` in the dump.
+fn scene_with(cilium_policies: usize, agent: Option<serde_json::Value>) -> Scene {
     let scale = synthetic::Scale {
         nodes: 4,
         namespaces: 8,
@@ -34,7 +39,18 @@ fn scene(cilium_policies: usize) -> Scene {
         }
         if name.ends_with(".json") {
             let path = dir.path().join(&name);
-            let text = if name == "policies.json" && cilium_policies == 0 {
+            let text = if let (true, Some(data)) = (name == "cluster.json", &agent) {
+                let mut list: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let items = list["items"].as_array_mut().unwrap();
+                // Amid the items, as a dump of every kind would hold it.
+                items.insert(
+                    items.len() / 2,
+                    serde_json::json!({
+                    "apiVersion": "v1", "kind": "ConfigMap", "data": data,
+                    "metadata": {"name": "cilium-config", "namespace": "kube-system"}}),
+                );
+                serde_json::to_string_pretty(&list).unwrap()
+            } else if name == "policies.json" && cilium_policies == 0 {
                 // No Cilium policies at all, not even the Dynatrace workloads'.
                 let mut list: serde_json::Value = serde_json::from_str(&text).unwrap();
                 let items = list["items"].as_array_mut().unwrap();
@@ -115,11 +131,19 @@ fn ends(index: &Index) -> (Vec<String>, Vec<String>) {
 }
 
 /// Every answer from the items a kept index picks is the answer of the whole inputs, and so is
-/// every refusal (an unknown pod, a pod's address as an end). Clusters with and without Cilium's policies, on each plugin that reads them.
+/// every refusal (an unknown pod, a pod's address as an end). Clusters with and without
+/// Cilium's policies, on each plugin that reads them, and with the Cilium agent's options in
+/// the dump.
 #[test]
 fn kept_answers_are_those_of_the_whole_inputs() {
-    for (cilium, plugin) in [(30, None), (0, None), (0, Some(NetworkPlugin::Calico))] {
-        let scene = scene(cilium);
+    let agent = serde_json::json!({"allow-localhost": "policy", "policy-cidr-match-mode": "nodes"});
+    for (cilium, plugin, agent) in [
+        (30, None, None),
+        (0, None, None),
+        (0, Some(NetworkPlugin::Calico), None),
+        (30, None, Some(agent)),
+    ] {
+        let scene = scene_with(cilium, agent);
         let cache = scene.cache();
         let options = Options {
             network_plugin: plugin,

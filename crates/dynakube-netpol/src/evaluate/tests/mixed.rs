@@ -10,7 +10,7 @@ use super::*;
 
 /// Two nodes, kube-apiserver on one of them and outside the cluster, a node-local DNS cache,
 /// and pods in four namespaces (two in the host network).
-const MIXED_CLUSTER: &str = r#"
+pub(super) const MIXED_CLUSTER: &str = r#"
 apiVersion: v1
 kind: List
 items:
@@ -407,7 +407,7 @@ fn sets_with_node_blocks_are_exactly_what_the_evaluator_allows() {
 
 /// Compares the sets of every side of every pod of `cluster` under the mixed policies with
 /// the verdicts on every other pod, node, address and name.
-fn compare_every_side(cluster: Cluster, options: Options) {
+pub(super) fn compare_every_side(cluster: Cluster, options: Options) {
     let files = read_policies("policies.yaml", MIXED_POLICIES, &Limits::default()).unwrap();
     let index = Index::with_options(cluster, &files, options).unwrap();
     let mut others: Vec<(ConnectionEnd, Option<&str>)> = Vec::new();

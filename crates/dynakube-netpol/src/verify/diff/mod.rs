@@ -139,8 +139,10 @@ pub(crate) struct Connection {
 /// The connections of `matrix` that change from the policies of `old` to those of `new`, each
 /// with the name it is shown by, both in `cluster` as one network plugin enforces them:
 /// `options.network_plugin`, else Cilium when either set holds Cilium's kinds (only Cilium
-/// enforces them), else [`NetworkPlugin::Generic`]; Cilium's `policy-cidr-match-mode: nodes`
-/// where `options` or the matrix's cluster profile (`cilium.cidrMatchNodes`) says so.
+/// enforces them) or `cluster` holds its agent's configuration, else
+/// [`NetworkPlugin::Generic`]; Cilium's `policy-cidr-match-mode: nodes` as the agent's
+/// configuration in `cluster` says, else where `options` or the matrix's cluster profile
+/// (`cilium.cidrMatchNodes`) says so.
 /// `addresses` places the matrix's hosts, as for [`super::verify`].
 ///
 /// Fails where [`Index::with_options`] fails for either set.
@@ -152,7 +154,10 @@ pub fn diff(
     options: Options,
     addresses: &Addresses,
 ) -> Result<Diff> {
-    let cilium = !(old.1.cilium_policies.is_empty() && new.1.cilium_policies.is_empty());
+    // Cilium's kinds, or its agent's configuration in the cluster, make Cilium the default.
+    let agent = cluster.cilium_agents.first();
+    let cilium =
+        !(old.1.cilium_policies.is_empty() && new.1.cilium_policies.is_empty()) || agent.is_some();
     let plugin = match options.network_plugin {
         Some(plugin) => plugin,
         None if cilium => NetworkPlugin::Cilium,
@@ -160,8 +165,12 @@ pub fn diff(
     };
     let options = Options {
         network_plugin: Some(plugin),
-        cilium_cidr_match_nodes: options.cilium_cidr_match_nodes
-            || matrix.profile.cilium.cidr_match_nodes,
+        // The agent's own configuration, where the cluster holds it, decides (as in
+        // `Index::with_options`).
+        cilium_cidr_match_nodes: agent.map_or(
+            options.cilium_cidr_match_nodes || matrix.profile.cilium.cidr_match_nodes,
+            |agent| agent.cidr_match_nodes,
+        ),
         ..options
     };
     let before = Index::with_options(cluster.clone(), old.1, options)?;
@@ -174,13 +183,16 @@ pub fn diff(
         && !options.cilium_cidr_match_nodes
         && (blocks(old.1) || blocks(new.1))
     {
-        found.notes.push(CIDR_MATCH.into());
+        found.notes.push(match agent {
+            None => format!("{CIDR_MATCH}; set cilium.cidrMatchNodes in the cluster profile where the agent runs with policy-cidr-match-mode: nodes"),
+            Some(_) => format!("{CIDR_MATCH}, as the agent's cilium-config in the cluster says"),
+        });
     }
     Ok(found)
 }
 
 /// What Cilium's default means for NetworkPolicies and ClusterNetworkPolicies.
-const CIDR_MATCH: &str = "Cilium enforces the policies with its default policy-cidr-match-mode: address blocks of NetworkPolicies and ClusterNetworkPolicies match no node address (and so not kube-apiserver on the nodes); set cilium.cidrMatchNodes in the cluster profile where the agent runs with policy-cidr-match-mode: nodes";
+const CIDR_MATCH: &str = "Cilium enforces the policies with its default policy-cidr-match-mode: address blocks of NetworkPolicies and ClusterNetworkPolicies match no node address (and so not kube-apiserver on the nodes)";
 
 /// [`diff`] of two indexes of one cluster (the same pods in the same order).
 fn compare(

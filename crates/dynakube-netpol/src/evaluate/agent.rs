@@ -1,0 +1,293 @@
+//! The options of the Cilium agent that change what its policies allow, read from the
+//! `cilium-config` ConfigMap of a dump: where a cluster's agent runs with other than Cilium's
+//! defaults, the evaluator follows the cluster.
+//!
+//! The agent takes its options from that ConfigMap (in the namespace Cilium is installed in,
+//! `kube-system` by default), one key per option, named as its command-line flag. Of them, the
+//! evaluator follows these, each read as strictly as the agent reads it:
+//!
+//! - `policy-cidr-match-mode`: a list; `nodes` makes CIDR rules (and NetworkPolicy `ipBlock`s,
+//!   ClusterNetworkPolicy `networks`) select node addresses too (layer3.rst, "Selecting nodes
+//!   with CIDR / ipBlock"). The agent refuses any other entry.
+//! - `enable-node-selector-labels`: whether `fromNodes` and `toNodes` may be used (layer3.rst,
+//!   "Node based"); without it the agent refuses a policy that uses them
+//!   (`ErrFromToNodesRequiresNodeSelectorOption`), and so does the evaluator.
+//! - `allow-localhost`: `policy` puts a node's connections to its own pods under policy;
+//!   `always`, and `auto` (the default, which the agent turns into `always` in Kubernetes:
+//!   "k8s mode: Allowing localhost to reach local endpoints"), allow them whatever the policies
+//!   say. Read case-insensitively, as the agent lowers it.
+//! - `cluster-name`: the cluster's name, which the `cluster` entity and the
+//!   `io.cilium.k8s.policy.cluster` label of every endpoint carry (`default` unless set). The
+//!   agent refuses a name of more than 32 characters, or of other than lower-case letters, digits
+//!   and dashes between them (`pkg/clustermesh/types`).
+//! - `enable-policy`: the enforcement mode (intro.rst, "Policy Enforcement Modes"). Decision: the
+//!   evaluator models `default`, where an endpoint is isolated in a direction once a rule
+//!   selects it, and refuses `always` and `never`, rather than answer for a cluster it does not
+//!   model.
+//!
+//! Booleans are read as the agent reads them (Go's `strconv.ParseBool`: `1`, `t`, `T`, `TRUE`,
+//! `true`, `True` and their opposites); a value it would not parse is refused, naming the key.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Location, Result};
+
+/// The name of the ConfigMap the agent reads its options from.
+pub(super) const CONFIG_MAP: &str = "cilium-config";
+
+/// The options of the Cilium agent the evaluator follows: Cilium's defaults, or what a
+/// `cilium-config` ConfigMap says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CiliumAgent {
+    /// The namespace of the ConfigMap read (empty for the defaults).
+    pub namespace: String,
+    /// `policy-cidr-match-mode` lists `nodes`.
+    pub cidr_match_nodes: bool,
+    /// `enable-node-selector-labels` is true.
+    pub node_selector_labels: bool,
+    /// `allow-localhost` is not `policy`: a node reaches its own pods whatever the policies say.
+    pub allow_localhost: bool,
+    /// `cluster-name`.
+    pub cluster_name: String,
+}
+
+impl Default for CiliumAgent {
+    /// Cilium's defaults.
+    fn default() -> Self {
+        CiliumAgent {
+            namespace: String::new(),
+            cidr_match_nodes: false,
+            node_selector_labels: false,
+            allow_localhost: true,
+            cluster_name: "default".into(),
+        }
+    }
+}
+
+impl CiliumAgent {
+    /// The options the ConfigMap `cilium-config` of `namespace`, found at `location`, gives in
+    /// its `data`.
+    pub(super) fn read(
+        location: &Location,
+        namespace: &str,
+        data: &BTreeMap<String, String>,
+    ) -> Result<CiliumAgent> {
+        let at = |key: &str| location.join(&format!("data.{key}"));
+        let mut agent = CiliumAgent {
+            namespace: namespace.to_string(),
+            ..CiliumAgent::default()
+        };
+        if let Some(modes) = data.get("policy-cidr-match-mode") {
+            for mode in modes
+                .split([' ', ',', '\t', '\n'])
+                .filter(|m| !m.is_empty())
+            {
+                if mode != "nodes" {
+                    return Err(Error::invalid(
+                        at("policy-cidr-match-mode"),
+                        format!(
+                            "`{}` is no mode the agent knows: it takes `nodes` or nothing",
+                            crate::values::Shown(mode)
+                        ),
+                    ));
+                }
+                agent.cidr_match_nodes = true;
+            }
+        }
+        if let Some(value) = data.get("enable-node-selector-labels") {
+            agent.node_selector_labels =
+                go_bool(value).ok_or_else(|| not_bool(at("enable-node-selector-labels"), value))?;
+        }
+        if let Some(value) = data.get("allow-localhost") {
+            agent.allow_localhost = match value.to_lowercase().as_str() {
+                "auto" | "always" => true,
+                "policy" => false,
+                _ => {
+                    return Err(Error::invalid(
+                        at("allow-localhost"),
+                        format!(
+                            "`{}` is none of auto, always and policy, which the agent takes",
+                            crate::values::Shown(value)
+                        ),
+                    ));
+                }
+            };
+        }
+        if let Some(name) = data.get("cluster-name") {
+            if !cluster_name(name) {
+                return Err(Error::invalid(
+                    at("cluster-name"),
+                    format!(
+                        "`{}` is no cluster name the agent takes: at most 32 lower-case letters, digits and dashes, beginning and ending with a letter or digit",
+                        crate::values::Shown(name)
+                    ),
+                ));
+            }
+            agent.cluster_name.clone_from(name);
+        }
+        if let Some(mode) = data.get("enable-policy") {
+            match mode.to_lowercase().as_str() {
+                "default" => {}
+                "always" | "never" => {
+                    return Err(Error::invalid(
+                        at("enable-policy"),
+                        format!(
+                            "the evaluator models Cilium's `default` enforcement mode only, not `{}`",
+                            crate::values::Shown(mode)
+                        ),
+                    ));
+                }
+                _ => {
+                    return Err(Error::invalid(
+                        at("enable-policy"),
+                        format!(
+                            "`{}` is none of default, always and never, which the agent takes",
+                            crate::values::Shown(mode)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(agent)
+    }
+
+    /// The one agent the ConfigMaps `read` describe (the same ConfigMap may come in several
+    /// dumps), or Cilium's defaults when there is none; two that differ are an error.
+    pub(super) fn of(read: &[CiliumAgent]) -> Result<CiliumAgent> {
+        let Some(first) = read.first() else {
+            return Ok(CiliumAgent::default());
+        };
+        let same = |other: &CiliumAgent| {
+            CiliumAgent {
+                namespace: first.namespace.clone(),
+                ..other.clone()
+            } == *first
+        };
+        if let Some(other) = read.iter().find(|other| !same(other)) {
+            return Err(Error::invalid(
+                Location::new(
+                    format!("ConfigMap {}/{CONFIG_MAP}", other.namespace),
+                    None,
+                    "",
+                ),
+                format!(
+                    "says other options than the ConfigMap {}/{CONFIG_MAP}: the dumps describe two Cilium agents",
+                    first.namespace
+                ),
+            ));
+        }
+        Ok(first.clone())
+    }
+}
+
+/// `value` as Go's `strconv.ParseBool` reads it.
+fn go_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+fn not_bool(location: Location, value: &str) -> Error {
+    Error::invalid(
+        location,
+        format!(
+            "`{}` is no boolean the agent reads (true or false)",
+            crate::values::Shown(value)
+        ),
+    )
+}
+
+/// Whether `name` is a cluster name the agent takes.
+fn cluster_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let inner = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-';
+    let end = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    bytes.len() <= 32 && end(bytes.first()) && end(bytes.last()) && bytes.iter().all(inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<CiliumAgent> {
+        let data = (pairs.iter())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        CiliumAgent::read(&Location::new("dump.yaml", None, ""), "kube-system", &data)
+    }
+
+    #[test]
+    fn the_options_read_are_the_agents() {
+        assert_eq!(
+            read(&[]).unwrap(),
+            CiliumAgent {
+                namespace: "kube-system".into(),
+                ..CiliumAgent::default()
+            }
+        );
+        let agent = read(&[
+            ("policy-cidr-match-mode", "nodes"),
+            ("enable-node-selector-labels", "True"),
+            ("allow-localhost", "Policy"),
+            ("cluster-name", "prod-eu-1"),
+            ("enable-policy", "default"),
+            ("debug", "anything"),
+        ])
+        .unwrap();
+        assert!(agent.cidr_match_nodes && agent.node_selector_labels && !agent.allow_localhost);
+        assert_eq!(agent.cluster_name, "prod-eu-1");
+        let unset = read(&[
+            ("policy-cidr-match-mode", ""),
+            ("enable-node-selector-labels", "0"),
+            ("allow-localhost", "auto"),
+        ])
+        .unwrap();
+        assert!(!unset.cidr_match_nodes && !unset.node_selector_labels && unset.allow_localhost);
+    }
+
+    #[test]
+    fn values_the_agent_refuses_are_refused_naming_the_key() {
+        for (key, value) in [
+            ("policy-cidr-match-mode", "nodes pods"),
+            ("enable-node-selector-labels", "yes"),
+            ("allow-localhost", "never"),
+            ("cluster-name", "Prod"),
+            ("cluster-name", "-prod"),
+            ("cluster-name", ""),
+            ("cluster-name", &"c".repeat(33)),
+            ("enable-policy", "always"),
+            ("enable-policy", "sometimes"),
+        ] {
+            let error = read(&[(key, value)]).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("data.{key}")),
+                "{key}={value}: {error}"
+            );
+        }
+        assert!(read(&[("cluster-name", &"c".repeat(32))]).is_ok());
+    }
+
+    #[test]
+    fn one_agent_of_several_configmaps_that_agree() {
+        let kube_system = read(&[("policy-cidr-match-mode", "nodes")]).unwrap();
+        let again = CiliumAgent {
+            namespace: "cilium".into(),
+            ..kube_system.clone()
+        };
+        assert_eq!(CiliumAgent::of(&[]).unwrap(), CiliumAgent::default());
+        assert_eq!(
+            CiliumAgent::of(&[kube_system.clone(), again]).unwrap(),
+            kube_system
+        );
+        let other = CiliumAgent {
+            namespace: "cilium".into(),
+            ..CiliumAgent::default()
+        };
+        let error = CiliumAgent::of(&[kube_system, other])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("ConfigMap cilium/cilium-config"), "{error}");
+    }
+}

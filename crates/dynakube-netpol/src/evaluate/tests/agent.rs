@@ -1,0 +1,173 @@
+//! The Cilium agent's options as the cluster's `cilium-config` ConfigMap gives them: each
+//! changes the verdicts it should, the defaults hold without it, and the sets of every side
+//! still agree with the verdicts under them.
+
+use super::mixed::{MIXED_CLUSTER, compare_every_side};
+use super::*;
+
+/// [`MIXED_CLUSTER`] with a `cilium-config` ConfigMap of `data` (YAML flow mapping) in
+/// `kube-system`, or none for `None`.
+fn cluster(data: Option<&str>) -> Cluster {
+    let mut text = MIXED_CLUSTER.to_string();
+    if let Some(data) = data {
+        text.push_str(&format!(
+            "- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: cilium-config, namespace: kube-system}}, data: {data}}}\n"
+        ));
+    }
+    read_cluster("cluster.yaml", &text, &Limits::default()).unwrap()
+}
+
+/// Whether `policies` allow `from` to reach `to` on `port` in [`cluster`] of `data`.
+fn allowed(data: Option<&str>, policies: &str, [from, to, port]: [&str; 3]) -> Result<bool> {
+    let files = read_policies("policies.yaml", policies, &Limits::default())?;
+    let index = Index::with_options(cluster(data), &files, Options::default())?;
+    Ok(explain(&index, from, to, port)?.allowed())
+}
+
+const TO_NODE_BLOCK: &str = r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: to-nodes, namespace: apps}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress:
+  - toCIDR: [192.0.2.0/24]
+"#;
+
+#[test]
+fn policy_cidr_match_mode_nodes_lets_cidr_rules_select_nodes() {
+    let question = ["apps/web-1", "node/n1", "10250/TCP"];
+    assert!(!allowed(None, TO_NODE_BLOCK, question).unwrap());
+    assert!(!allowed(Some("{debug: 'false'}"), TO_NODE_BLOCK, question).unwrap());
+    let nodes = Some("{policy-cidr-match-mode: nodes}");
+    assert!(allowed(nodes, TO_NODE_BLOCK, question).unwrap());
+    // An address of the block that no node has is outside the cluster either way.
+    assert!(allowed(None, TO_NODE_BLOCK, ["apps/web-1", "192.0.2.77", "443/TCP"]).unwrap());
+}
+
+const FROM_ZONE_A: &str = r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: from-zone-a, namespace: apps}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingress:
+  - fromNodes: [{matchLabels: {zone: a}}]
+"#;
+
+#[test]
+fn node_peers_need_node_selector_labels() {
+    let question = ["node/n1", "apps/db-0", "5432/TCP"];
+    let refused = allowed(None, FROM_ZONE_A, question)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("spec.ingress[0].fromNodes")
+            && refused.contains("enable-node-selector-labels"),
+        "{refused}"
+    );
+    let off = Some("{enable-node-selector-labels: 'false'}");
+    assert!(allowed(off, FROM_ZONE_A, question).is_err());
+    let on = Some("{enable-node-selector-labels: 'true'}");
+    assert!(allowed(on, FROM_ZONE_A, question).unwrap());
+    assert!(!allowed(on, FROM_ZONE_A, ["apps/web-0", "apps/db-0", "5432/TCP"]).unwrap());
+}
+
+const FROM_WEB: &str = r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: from-web, namespace: apps}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: web}}]
+"#;
+
+#[test]
+fn allow_localhost_policy_puts_a_nodes_own_pods_under_policy() {
+    // db-0 runs on n2.
+    let question = ["node/n2", "apps/db-0", "5432/TCP"];
+    assert!(allowed(None, FROM_WEB, question).unwrap());
+    assert!(allowed(Some("{allow-localhost: always}"), FROM_WEB, question).unwrap());
+    assert!(!allowed(Some("{allow-localhost: policy}"), FROM_WEB, question).unwrap());
+    let answer = allowed(
+        Some("{allow-localhost: policy}"),
+        FROM_WEB,
+        ["apps/web-0", "apps/db-0", "5432/TCP"],
+    );
+    assert!(answer.unwrap());
+}
+
+const TO_PROD_CLUSTER: &str = r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: to-prod-db, namespace: apps}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress:
+  - toEndpoints: [{matchLabels: {app: db, io.cilium.k8s.policy.cluster: prod}}]
+"#;
+
+#[test]
+fn cluster_name_is_the_cluster_label_of_every_endpoint() {
+    let question = ["apps/web-0", "apps/db-0", "5432/TCP"];
+    assert!(!allowed(None, TO_PROD_CLUSTER, question).unwrap());
+    assert!(allowed(Some("{cluster-name: prod}"), TO_PROD_CLUSTER, question).unwrap());
+}
+
+#[test]
+fn the_agents_configuration_makes_cilium_the_default_plugin() {
+    // Generic address blocks match pods' addresses; Cilium's match none.
+    let policies = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: tool, namespace: other}
+spec:
+  podSelector: {matchLabels: {app: tool}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 10.0.1.0/24}}]
+"#;
+    let question = ["other/tool", "apps/db-0", "5432/TCP"];
+    assert!(allowed(None, policies, question).unwrap());
+    assert!(!allowed(Some("{}"), policies, question).unwrap());
+}
+
+#[test]
+fn configmaps_that_disagree_are_an_error() {
+    let mut text = MIXED_CLUSTER.to_string();
+    for (namespace, mode) in [("kube-system", "nodes"), ("cilium", "")] {
+        text.push_str(&format!(
+            "- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: cilium-config, namespace: {namespace}}}, data: {{policy-cidr-match-mode: '{mode}'}}}}\n"
+        ));
+    }
+    let cluster = read_cluster("cluster.yaml", &text, &Limits::default()).unwrap();
+    let files = read_policies("policies.yaml", TO_NODE_BLOCK, &Limits::default()).unwrap();
+    let error = Index::with_options(cluster, &files, Options::default()).unwrap_err();
+    assert!(
+        error.to_string().contains("cilium/cilium-config"),
+        "{error}"
+    );
+    // Other ConfigMaps are not the agent's; a bad value of the agent's is refused where read.
+    let other = MIXED_CLUSTER.to_string()
+        + "- {apiVersion: v1, kind: ConfigMap, metadata: {name: settings, namespace: kube-system}, data: {allow-localhost: never}}\n";
+    assert!(
+        read_cluster("cluster.yaml", &other, &Limits::default())
+            .unwrap()
+            .cilium_agents
+            .is_empty()
+    );
+    let bad = MIXED_CLUSTER.to_string()
+        + "- {apiVersion: v1, kind: ConfigMap, metadata: {name: cilium-config, namespace: kube-system}, data: {allow-localhost: never}}\n";
+    let error = read_cluster("cluster.yaml", &bad, &Limits::default()).unwrap_err();
+    assert!(
+        error.to_string().contains("data.allow-localhost"),
+        "{error}"
+    );
+}
+
+#[test]
+fn sets_under_the_agents_options_are_exactly_what_the_evaluator_allows() {
+    let data = "{policy-cidr-match-mode: nodes, allow-localhost: policy, cluster-name: prod, enable-node-selector-labels: 'true'}";
+    compare_every_side(cluster(Some(data)), Options::default());
+}
