@@ -13,16 +13,25 @@
 //! - "`**.` is a special prefix ... to wildcard all cascaded subdomains in the prefix":
 //!   `**.cilium.io` matches `app.cilium.io` and `test.app.cilium.io` but not `cilium.io`. This
 //!   came with Cilium 1.19 (pull request 43420); before, `**` was two `*` and matched within
-//!   one label like `*`. [`Patterns::double_star`] chooses; the default is the schema's
-//!   release, v1.16.5.
+//!   one label like `*`. [`Patterns::double_star`] chooses. Decision: the default is 1.19's
+//!   reading, although the schema the policies are read against is v1.16.5's: nobody writes
+//!   `**.` but for what 1.19 makes of it, and reading it so reports, of a cluster of an earlier
+//!   release, more names allowed rather than fewer.
 
 use crate::error::{Error, Location};
 
 /// How patterns are read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Patterns {
     /// Whether a leading `**.` matches one or more labels (Cilium 1.19 and later).
     pub(crate) double_star: bool,
+}
+
+impl Default for Patterns {
+    /// Cilium 1.19's reading (see the module's notes).
+    fn default() -> Self {
+        Patterns { double_star: true }
+    }
 }
 
 /// A compiled `matchName` or `matchPattern`.
@@ -169,12 +178,12 @@ mod tests {
     #[test]
     fn a_leading_double_star_reaches_every_subdomain_from_1_19() {
         let cascade = pattern("**.cilium.io");
-        let new = Patterns { double_star: true };
+        let new = Patterns::default();
         assert!(cascade.matches("app.cilium.io", new));
         assert!(cascade.matches("test.app.cilium.io", new));
         assert!(!cascade.matches("cilium.io", new));
         // Before 1.19, `**` is two stars within one label.
-        let old = Patterns::default();
+        let old = Patterns { double_star: false };
         assert!(cascade.matches("app.cilium.io", old));
         assert!(!cascade.matches("test.app.cilium.io", old));
     }

@@ -88,8 +88,8 @@ struct OptionsSpec {
     cidr_match_nodes: bool,
     #[serde(default)]
     node_selector_labels: bool,
-    #[serde(default)]
-    double_star: bool,
+    /// Cilium 1.19's reading of a leading `**.` unless said otherwise.
+    double_star: Option<bool>,
 }
 
 impl OptionsSpec {
@@ -98,7 +98,7 @@ impl OptionsSpec {
             cidr_match_nodes: self.cidr_match_nodes,
             node_selector_labels: self.node_selector_labels,
             patterns: Patterns {
-                double_star: self.double_star,
+                double_star: self.double_star.unwrap_or(Patterns::default().double_star),
             },
             ..Options::default()
         }
