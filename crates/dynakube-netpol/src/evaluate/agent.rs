@@ -20,6 +20,11 @@
 //!   `io.cilium.k8s.policy.cluster` label of every endpoint carry (`default` unless set). The
 //!   agent refuses a name of more than 32 characters, or of other than lower-case letters, digits
 //!   and dashes between them (`pkg/clustermesh/types`).
+//! - `enable-host-firewall`: host policies (those with a `nodeSelector`) are enforced only with
+//!   it (host-firewall.rst; the agent reports a host's enforcement "disabled as long as the
+//!   host firewall is disabled", commit 5b9ae54). It is off by default. Decision: without the
+//!   ConfigMap, host policies are enforced as given, as written for a host firewall; with it,
+//!   as it says.
 //! - `enable-policy`: the enforcement mode (intro.rst, "Policy Enforcement Modes"). Decision: the
 //!   evaluator models `default`, where an endpoint is isolated in a direction once a rule
 //!   selects it, and refuses `always` and `never`, rather than answer for a cluster it does not
@@ -49,10 +54,13 @@ pub struct CiliumAgent {
     pub allow_localhost: bool,
     /// `cluster-name`.
     pub cluster_name: String,
+    /// `enable-host-firewall` is true: host policies are enforced. True where no ConfigMap is
+    /// known (a host policy given is taken as written for a host firewall).
+    pub host_firewall: bool,
 }
 
 impl Default for CiliumAgent {
-    /// Cilium's defaults.
+    /// Cilium's defaults, but for host policies, which are enforced.
     fn default() -> Self {
         CiliumAgent {
             namespace: String::new(),
@@ -60,6 +68,7 @@ impl Default for CiliumAgent {
             node_selector_labels: false,
             allow_localhost: true,
             cluster_name: "default".into(),
+            host_firewall: true,
         }
     }
 }
@@ -75,6 +84,7 @@ impl CiliumAgent {
         let at = |key: &str| location.join(&format!("data.{key}"));
         let mut agent = CiliumAgent {
             namespace: namespace.to_string(),
+            host_firewall: false,
             ..CiliumAgent::default()
         };
         if let Some(modes) = data.get("policy-cidr-match-mode") {
@@ -98,20 +108,13 @@ impl CiliumAgent {
             agent.node_selector_labels =
                 go_bool(value).ok_or_else(|| not_bool(at("enable-node-selector-labels"), value))?;
         }
+        if let Some(value) = data.get("enable-host-firewall") {
+            agent.host_firewall =
+                go_bool(value).ok_or_else(|| not_bool(at("enable-host-firewall"), value))?;
+        }
         if let Some(value) = data.get("allow-localhost") {
-            agent.allow_localhost = match value.to_lowercase().as_str() {
-                "auto" | "always" => true,
-                "policy" => false,
-                _ => {
-                    return Err(Error::invalid(
-                        at("allow-localhost"),
-                        format!(
-                            "`{}` is none of auto, always and policy, which the agent takes",
-                            crate::values::Shown(value)
-                        ),
-                    ));
-                }
-            };
+            let mode = one_of(at("allow-localhost"), value, &["auto", "always", "policy"])?;
+            agent.allow_localhost = mode != "policy";
         }
         if let Some(name) = data.get("cluster-name") {
             if !cluster_name(name) {
@@ -125,27 +128,15 @@ impl CiliumAgent {
             }
             agent.cluster_name.clone_from(name);
         }
-        if let Some(mode) = data.get("enable-policy") {
-            match mode.to_lowercase().as_str() {
-                "default" => {}
-                "always" | "never" => {
-                    return Err(Error::invalid(
-                        at("enable-policy"),
-                        format!(
-                            "the evaluator models Cilium's `default` enforcement mode only, not `{}`",
-                            crate::values::Shown(mode)
-                        ),
-                    ));
-                }
-                _ => {
-                    return Err(Error::invalid(
-                        at("enable-policy"),
-                        format!(
-                            "`{}` is none of default, always and never, which the agent takes",
-                            crate::values::Shown(mode)
-                        ),
-                    ));
-                }
+        if let Some(value) = data.get("enable-policy") {
+            let mode = one_of(at("enable-policy"), value, &["default", "always", "never"])?;
+            if mode != "default" {
+                return Err(Error::invalid(
+                    at("enable-policy"),
+                    format!(
+                        "the evaluator models Cilium's `default` enforcement mode only, not `{mode}`"
+                    ),
+                ));
             }
         }
         Ok(agent)
@@ -178,6 +169,23 @@ impl CiliumAgent {
         }
         Ok(first.clone())
     }
+}
+
+/// `value` lowered, as the agent lowers it, when it is one of `known`.
+fn one_of(location: Location, value: &str, known: &[&'static str]) -> Result<&'static str> {
+    let lowered = value.to_lowercase();
+    (known.iter().copied())
+        .find(|k| *k == lowered)
+        .ok_or_else(|| {
+            Error::invalid(
+                location,
+                format!(
+                    "`{}` is none of {}, which the agent takes",
+                    crate::values::Shown(value),
+                    known.join(", ")
+                ),
+            )
+        })
 }
 
 /// `value` as Go's `strconv.ParseBool` reads it.
@@ -224,8 +232,15 @@ mod tests {
             read(&[]).unwrap(),
             CiliumAgent {
                 namespace: "kube-system".into(),
+                host_firewall: false,
                 ..CiliumAgent::default()
             }
+        );
+        assert!(CiliumAgent::default().host_firewall);
+        assert!(
+            read(&[("enable-host-firewall", "true")])
+                .unwrap()
+                .host_firewall
         );
         let agent = read(&[
             ("policy-cidr-match-mode", "nodes"),
@@ -252,6 +267,7 @@ mod tests {
         for (key, value) in [
             ("policy-cidr-match-mode", "nodes pods"),
             ("enable-node-selector-labels", "yes"),
+            ("enable-host-firewall", "on"),
             ("allow-localhost", "never"),
             ("cluster-name", "Prod"),
             ("cluster-name", "-prod"),
@@ -283,7 +299,8 @@ mod tests {
         );
         let other = CiliumAgent {
             namespace: "cilium".into(),
-            ..CiliumAgent::default()
+            cidr_match_nodes: false,
+            ..kube_system.clone()
         };
         let error = CiliumAgent::of(&[kube_system, other])
             .unwrap_err()

@@ -610,6 +610,7 @@ impl Index {
                     node_selector_labels: agent.node_selector_labels,
                     allow_localhost: agent.allow_localhost,
                     cluster_name: agent.cluster_name,
+                    host_firewall: agent.host_firewall,
                     ..cilium::Options::default()
                 },
             )));

@@ -182,31 +182,54 @@ pub fn blocks_holding_pods(matrix: &Matrix, pods: &[Pod]) -> Vec<Note> {
     )
 }
 
-/// A warning where the cluster profile and the cluster's Cilium agent disagree: the profile's
-/// `cilium.cidrMatchNodes` and the `policy-cidr-match-mode` of the `cilium-config` ConfigMap of
-/// `cluster`. The flows are checked as the agent enforces them, by its ConfigMap; the policies
-/// written from the profile may rely on what the agent does not do.
+/// Warnings where the cluster profile and the cluster's Cilium agent disagree: the profile's
+/// `cilium.cidrMatchNodes` against the agent's `policy-cidr-match-mode`, and its
+/// `cilium.hostFirewall` against `enable-host-firewall`, as the `cilium-config` ConfigMap of
+/// `cluster` gives them. The flows are checked as the agent enforces them, by its ConfigMap;
+/// the policies written from the profile may rely on what the agent does not do.
 pub fn agent_against_profile(matrix: &Matrix, cluster: &Cluster) -> Vec<Note> {
     let Some(agent) = cluster.cilium_agents.first() else {
         return Vec::new();
     };
-    let assumed = matrix.profile.cilium.cidr_match_nodes;
-    if agent.cidr_match_nodes == assumed {
-        return Vec::new();
+    let cilium = &matrix.profile.cilium;
+    let config = format!(
+        "the Cilium agent's ConfigMap {}/cilium-config",
+        crate::values::Shown(&agent.namespace)
+    );
+    let mut notes = Vec::new();
+    if agent.cidr_match_nodes != cilium.cidr_match_nodes {
+        let says = if agent.cidr_match_nodes {
+            "nodes"
+        } else {
+            "no nodes"
+        };
+        notes.push(
+            Note::new(
+                Level::Warning,
+                &[],
+                format!(
+                    "the cluster profile says cidrMatchNodes: {}, but {config} has policy-cidr-match-mode select {says}: the flows are checked as the agent enforces them",
+                    cilium.cidr_match_nodes
+                ),
+            )
+            .at("cluster profile cilium.cidrMatchNodes"),
+        );
     }
-    let says = |on: bool| if on { "nodes" } else { "no nodes" };
-    vec![
-        Note::new(
-            Level::Warning,
-            &[],
-            format!(
-                "the cluster profile says cidrMatchNodes: {assumed}, but the Cilium agent's ConfigMap {}/cilium-config has policy-cidr-match-mode select {}: the flows are checked as the agent enforces them",
-                crate::values::Shown(&agent.namespace),
-                says(agent.cidr_match_nodes)
-            ),
-        )
-        .at("cluster profile cilium.cidrMatchNodes"),
-    ]
+    if agent.host_firewall != cilium.host_firewall {
+        let says = if agent.host_firewall { "on" } else { "off" };
+        notes.push(
+            Note::new(
+                Level::Warning,
+                &[],
+                format!(
+                    "the cluster profile says hostFirewall: {}, but {config} has the host firewall {says} (enable-host-firewall), which alone enforces host policies: the flows are checked as the agent enforces them",
+                    cilium.host_firewall
+                ),
+            )
+            .at("cluster profile cilium.hostFirewall"),
+        );
+    }
+    notes
 }
 
 #[cfg(test)]
@@ -222,27 +245,26 @@ mod tests {
         let options = crate::input::ParseOptions::default();
         crate::input::parse_into(&mut inputs, "dk.yaml", dynakube, &options).unwrap();
         for (assumed, mode, warned) in [
-            (false, "", false),
-            (true, "nodes", false),
-            (false, "nodes", true),
-            (true, "", true),
+            (false, "", 0),
+            (true, "nodes", 0),
+            (false, "nodes", 1),
+            (true, "", 1),
         ] {
-            let profile = format!("cilium: {{cidrMatchNodes: {assumed}}}\n");
+            let profile =
+                format!("cilium: {{cidrMatchNodes: {assumed}, hostFirewall: {assumed}}}\n");
             let profile = crate::cluster::ClusterProfile::parse("cluster.yaml", &profile).unwrap();
             let matrix =
                 crate::matrix::build(&inputs, &profile, &crate::matrix::Options::default())
                     .unwrap();
             let dump = format!(
-                "{{apiVersion: v1, kind: ConfigMap, metadata: {{name: cilium-config, namespace: kube-system}}, data: {{policy-cidr-match-mode: '{mode}'}}}}"
+                "{{apiVersion: v1, kind: ConfigMap, metadata: {{name: cilium-config, namespace: kube-system}}, data: {{policy-cidr-match-mode: '{mode}', enable-host-firewall: '{}'}}}}",
+                !mode.is_empty()
             );
             let limits = crate::source::Limits::default();
             let cluster = crate::evaluate::read_cluster("dump.yaml", &dump, &limits).unwrap();
             let notes = agent_against_profile(&matrix, &cluster);
-            assert_eq!(
-                notes.len(),
-                usize::from(warned),
-                "{assumed} {mode:?}: {notes:?}"
-            );
+            // Both or neither disagree.
+            assert_eq!(notes.len(), 2 * warned, "{assumed} {mode:?}: {notes:?}");
             let without = agent_against_profile(&matrix, &Cluster::default());
             assert!(without.is_empty());
         }

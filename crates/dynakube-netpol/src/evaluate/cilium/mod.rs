@@ -93,6 +93,9 @@ pub(crate) struct Options {
     /// The cluster's name (`cluster-name`, `default` unless set), which the `cluster` entity
     /// matches on pods.
     pub(crate) cluster_name: String,
+    /// `enable-host-firewall`: host policies are enforced. On by default here (a host policy
+    /// given is taken as written for a host firewall); off, host policies select nothing.
+    pub(crate) host_firewall: bool,
 }
 
 impl Default for Options {
@@ -103,6 +106,7 @@ impl Default for Options {
             allow_localhost: true,
             patterns: Patterns::default(),
             cluster_name: "default".into(),
+            host_firewall: true,
         }
     }
 }
@@ -357,10 +361,15 @@ struct Rules {
 }
 
 impl Rules {
-    fn new(policies: &[Policy]) -> Self {
+    /// The rules of `policies` by whom they may select; host policies only with
+    /// `host_firewall`, which enforces them.
+    fn new(policies: &[Policy], host_firewall: bool) -> Self {
         let mut rules = Rules::default();
         for (p, policy) in policies.iter().enumerate() {
             for (r, rule) in policy.rules.iter().enumerate() {
+                if !host_firewall && matches!(rule.subject, compile::Subject::Nodes(_)) {
+                    continue;
+                }
                 let number = (
                     u32::try_from(p).unwrap_or(u32::MAX),
                     u32::try_from(r).unwrap_or(u32::MAX),
@@ -397,7 +406,7 @@ impl Evaluator {
         }
         let pods = cluster.pods.len();
         Evaluator {
-            rules: Rules::new(&policies),
+            rules: Rules::new(&policies, options.host_firewall),
             policies,
             cluster,
             options,

@@ -2,7 +2,7 @@
 //! changes the verdicts it should, the defaults hold without it, and the sets of every side
 //! still agree with the verdicts under them.
 
-use super::mixed::{MIXED_CLUSTER, compare_every_side};
+use super::mixed::{MIXED_CLUSTER, compare_every_side, compare_sides};
 use super::*;
 
 /// [`MIXED_CLUSTER`] with a `cilium-config` ConfigMap of `data` (YAML flow mapping) in
@@ -168,6 +168,47 @@ fn configmaps_that_disagree_are_an_error() {
 
 #[test]
 fn sets_under_the_agents_options_are_exactly_what_the_evaluator_allows() {
-    let data = "{policy-cidr-match-mode: nodes, allow-localhost: policy, cluster-name: prod, enable-node-selector-labels: 'true'}";
+    let data = "{policy-cidr-match-mode: nodes, allow-localhost: policy, cluster-name: prod, enable-node-selector-labels: 'true', enable-host-firewall: 'true'}";
     compare_every_side(cluster(Some(data)), Options::default());
+    // Without the host firewall, no host policy decides a host's side.
+    let outcomes = compare_sides(cluster(Some("{}")), Options::default());
+    assert!(
+        !outcomes.contains_key(&(None, "host denied")),
+        "{outcomes:?}"
+    );
+    assert!(
+        !outcomes.contains_key(&(None, "host allowed")),
+        "{outcomes:?}"
+    );
+    assert!(outcomes.values().sum::<usize>() > 20_000, "{outcomes:?}");
+}
+
+const HOST_POLICY: &str = r#"
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: zone-a-hosts}
+spec:
+  nodeSelector: {matchLabels: {zone: a}}
+  ingress:
+  - fromEntities: [cluster]
+"#;
+
+#[test]
+fn host_policies_are_enforced_by_the_host_firewall_alone() {
+    let question = ["198.51.100.7", "node/n1", "22/TCP"];
+    // Without the agent's ConfigMap, a host policy is taken as written for a host firewall.
+    assert!(!allowed(None, HOST_POLICY, question).unwrap());
+    let on = Some("{enable-host-firewall: 'true'}");
+    assert!(!allowed(on, HOST_POLICY, question).unwrap());
+    assert!(allowed(on, HOST_POLICY, ["apps/web-1", "node/n1", "22/TCP"]).unwrap());
+    // Cilium's default: off, and the host policy is not enforced.
+    assert!(allowed(Some("{}"), HOST_POLICY, question).unwrap());
+    assert!(
+        allowed(
+            Some("{enable-host-firewall: 'false'}"),
+            HOST_POLICY,
+            question
+        )
+        .unwrap()
+    );
 }

@@ -298,7 +298,7 @@ fn in_space(
 }
 
 /// What the checks met, by tier and verdict.
-type Outcomes = BTreeMap<(Option<&'static str>, &'static str), usize>;
+pub(super) type Outcomes = BTreeMap<(Option<&'static str>, &'static str), usize>;
 
 /// Compares the sets of the `direction` side of pod `subject` with the verdict on every
 /// connection with `others` on [`PORTS`], counting them in `outcomes`.
@@ -408,6 +408,23 @@ fn sets_with_node_blocks_are_exactly_what_the_evaluator_allows() {
 /// Compares the sets of every side of every pod of `cluster` under the mixed policies with
 /// the verdicts on every other pod, node, address and name.
 pub(super) fn compare_every_side(cluster: Cluster, options: Options) {
+    let outcomes = compare_sides(cluster, options);
+    // Every tier allowed and denied some of them, and names allowed some.
+    for tier in ["Admin", "NetworkPolicy", "Baseline"] {
+        for verdict in ["allowed", "denied"] {
+            let count = outcomes.get(&(Some(tier), verdict)).copied().unwrap_or(0);
+            assert!(count > 0, "{tier} {verdict}: {outcomes:?}");
+        }
+    }
+    assert!(outcomes[&(None, "allowed by name")] > 50, "{outcomes:?}");
+    assert!(outcomes[&(None, "host allowed")] > 10, "{outcomes:?}");
+    assert!(outcomes[&(None, "host denied")] > 10, "{outcomes:?}");
+    assert!(outcomes.values().sum::<usize>() > 20_000, "{outcomes:?}");
+}
+
+/// The sides of every pod against [`MIXED_POLICIES`] in `cluster`, compared with the
+/// evaluator's verdicts: how many of each outcome.
+pub(super) fn compare_sides(cluster: Cluster, options: Options) -> Outcomes {
     let files = read_policies("policies.yaml", MIXED_POLICIES, &Limits::default()).unwrap();
     let index = Index::with_options(cluster, &files, options).unwrap();
     let mut others: Vec<(ConnectionEnd, Option<&str>)> = Vec::new();
@@ -429,17 +446,7 @@ pub(super) fn compare_every_side(cluster: Cluster, options: Options) {
             compare_side(&index, subject, direction, &others, &mut outcomes);
         }
     }
-    // Every tier allowed and denied some of them, and names allowed some.
-    for tier in ["Admin", "NetworkPolicy", "Baseline"] {
-        for verdict in ["allowed", "denied"] {
-            let count = outcomes.get(&(Some(tier), verdict)).copied().unwrap_or(0);
-            assert!(count > 0, "{tier} {verdict}: {outcomes:?}");
-        }
-    }
-    assert!(outcomes[&(None, "allowed by name")] > 50, "{outcomes:?}");
-    assert!(outcomes[&(None, "host allowed")] > 10, "{outcomes:?}");
-    assert!(outcomes[&(None, "host denied")] > 10, "{outcomes:?}");
-    assert!(outcomes.values().sum::<usize>() > 20_000, "{outcomes:?}");
+    outcomes
 }
 
 #[test]
