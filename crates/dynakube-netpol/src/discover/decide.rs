@@ -32,7 +32,7 @@ pub(crate) fn discover(dump: &Dump) -> Discovery {
     found.dns(dump);
     found.nodes(dump, &network);
     found.control_plane(dump, &network);
-    found.cilium_switches(&network);
+    found.cilium_switches(dump, &network);
     found.prometheus(dump);
     found.guard(dump);
     found
@@ -713,8 +713,10 @@ impl Discovery {
     }
 
     /// The switches of the Cilium flavor the dump shows: where Cilium runs and kube-apiserver
-    /// runs on the cluster's own nodes, its calls to the webhook carry their nodes' identity.
-    fn cilium_switches(&mut self, network: &Network) {
+    /// runs on the cluster's own nodes, its calls to the webhook carry their nodes' identity;
+    /// the agent's ConfigMap `cilium-config`, where the dump holds it, says whether its host
+    /// firewall is on and whether address blocks match nodes.
+    fn cilium_switches(&mut self, dump: &Dump, network: &Network) {
         if network.cilium.is_none() {
             return;
         }
@@ -728,10 +730,36 @@ impl Discovery {
                 ),
             );
         }
-        self.say(
-            Part::Cilium,
-            "Whether Cilium's host firewall is on (enable-host-firewall in the ConfigMap cilium-config) the dump does not show: where it is, set cilium.hostFirewall: true, and the Cilium flavor writes a host policy for the host-network OneAgent.",
+        let Some(agent) = dump.cilium_agents.first() else {
+            self.say(
+                Part::Cilium,
+                "Whether Cilium's host firewall is on (enable-host-firewall in the ConfigMap cilium-config) the dump does not show: where it is, set cilium.hostFirewall: true, and the Cilium flavor writes a host policy for the host-network OneAgent. Nor does it show policy-cidr-match-mode (cilium.cidrMatchNodes). Add the ConfigMap to the dumps (kubectl get configmap -n kube-system cilium-config -o json) to have both read.",
+            );
+            return;
+        };
+        self.profile.cilium.host_firewall = agent.host_firewall;
+        self.profile.cilium.cidr_match_nodes = agent.cidr_match_nodes;
+        let firewall = if agent.host_firewall {
+            "on (enable-host-firewall), so the Cilium flavor writes a host policy for the host-network OneAgent"
+        } else {
+            "off (enable-host-firewall), so no host policy is enforced"
+        };
+        let blocks = if agent.cidr_match_nodes {
+            "match node addresses too (policy-cidr-match-mode: nodes)"
+        } else {
+            "match no node address (policy-cidr-match-mode without nodes)"
+        };
+        let mut text = format!(
+            "The Cilium agent's ConfigMap {}/cilium-config: its host firewall is {firewall}; address blocks {blocks}.",
+            crate::values::Shown(&agent.namespace)
         );
+        if dump.cilium_agents.iter().skip(1).any(|other| {
+            (other.host_firewall, other.cidr_match_nodes)
+                != (agent.host_firewall, agent.cidr_match_nodes)
+        }) {
+            text.push_str(" The dumps hold another cilium-config that says otherwise: check which agent runs.");
+        }
+        self.say(Part::Cilium, text);
     }
 
     /// EKS: the control plane calls webhooks through the cross-account network interfaces it

@@ -46,6 +46,8 @@ pub(crate) struct Dump {
     pub(crate) endpoints: Vec<ServiceEndpoints>,
     /// The Deployments and DaemonSets, whole.
     pub(crate) workloads: Vec<Object>,
+    /// The Cilium agent's options, from its `cilium-config` ConfigMaps.
+    pub(crate) cilium_agents: Vec<crate::evaluate::CiliumAgent>,
 }
 
 /// A node.
@@ -303,8 +305,15 @@ fn kept(
                 dump.namespaces.insert(name);
             }
         }
-        // Cilium's agent options, which the evaluator reads; a profile has no use for them.
-        "ConfigMap" => {}
+        "ConfigMap" => {
+            let raw = typed::<RawConfigMap>(location, value)?;
+            if raw.metadata.name.as_deref() == Some(crate::evaluate::CILIUM_CONFIG) {
+                let namespace = raw.metadata.namespace.as_deref().unwrap_or("default");
+                let data = raw.data.unwrap_or_default();
+                let agent = crate::evaluate::CiliumAgent::read(location, namespace, &data)?;
+                dump.cilium_agents.push(agent);
+            }
+        }
         _ => {
             let mut whole = serde_json::Map::new();
             whole.insert("apiVersion".into(), Json::String(api_version.clone()));
@@ -611,6 +620,14 @@ impl RawPod {
 struct RawNamed {
     #[serde(default)]
     metadata: Meta,
+}
+
+/// A ConfigMap (the Cilium agent's options).
+#[derive(Debug, Deserialize)]
+struct RawConfigMap {
+    #[serde(default)]
+    metadata: Meta,
+    data: Option<BTreeMap<String, String>>,
 }
 
 /// A node.

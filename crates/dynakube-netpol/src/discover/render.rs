@@ -119,11 +119,7 @@ impl Discovery {
                 }
             }
             Part::Helm => self.helm_values(out),
-            Part::Cilium => {
-                if profile.cilium.control_plane_host_network {
-                    out.push_str("cilium:\n  controlPlaneHostNetwork: true\n");
-                }
-            }
+            Part::Cilium => cilium_switches(out, &profile.cilium),
             Part::NetworkPlugin => {
                 if let Some(plugin) = profile.network_plugin {
                     let _ = writeln!(out, "networkPlugin: {}", plugin.name());
@@ -247,6 +243,24 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// The `cilium` switches the dump turned on.
+fn cilium_switches(out: &mut String, cilium: &crate::cluster::Cilium) {
+    let switches = [
+        ("controlPlaneHostNetwork", cilium.control_plane_host_network),
+        ("hostFirewall", cilium.host_firewall),
+        ("cidrMatchNodes", cilium.cidr_match_nodes),
+    ];
+    let on: Vec<&str> = (switches.iter())
+        .filter_map(|&(name, on)| on.then_some(name))
+        .collect();
+    if !on.is_empty() {
+        out.push_str("cilium:\n");
+        for name in on {
+            let _ = writeln!(out, "  {name}: true");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -292,7 +292,13 @@ fn kubeadm_with_cilium_names_the_cache_its_second_address_and_the_webhook_port()
         .map(ToString::to_string)
         .collect();
     assert_eq!(cp, ["192.168.56.10/32"]);
+    // The agent's ConfigMap: the host firewall on, address blocks matching no node.
+    assert!(found.profile.cilium.host_firewall && !found.profile.cilium.cidr_match_nodes);
     let said = comments(&found);
+    assert!(
+        said.contains("kube-system/cilium-config: its host firewall is on"),
+        "{said}"
+    );
     assert!(
         said.contains("It also listens on 10.96.0.10, the kube-dns Service address"),
         "{said}"
@@ -509,6 +515,12 @@ fn broken_dumps_are_errors_naming_the_field() {
             .starts_with("d.yaml, document 1: not a cluster dump:"),
     );
     assert!(error("just text\n").starts_with("d.yaml, document 1: not a cluster dump:"));
+    assert_eq!(
+        error(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cilium-config, namespace: kube-system}\ndata: {enable-host-firewall: 'yes'}\n"
+        ),
+        "d.yaml, document 1, field `data.enable-host-firewall`: `yes` is no boolean the agent reads (true or false)"
+    );
     assert!(
         read(
             &[("d.json".into(), "{\"items\": [".into())],

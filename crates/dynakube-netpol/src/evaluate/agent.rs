@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Location, Result};
 
 /// The name of the ConfigMap the agent reads its options from.
-pub(super) const CONFIG_MAP: &str = "cilium-config";
+pub(crate) const CONFIG_MAP: &str = "cilium-config";
 
 /// The options of the Cilium agent the evaluator follows: Cilium's defaults, or what a
 /// `cilium-config` ConfigMap says.
@@ -76,7 +76,7 @@ impl Default for CiliumAgent {
 impl CiliumAgent {
     /// The options the ConfigMap `cilium-config` of `namespace`, found at `location`, gives in
     /// its `data`.
-    pub(super) fn read(
+    pub(crate) fn read(
         location: &Location,
         namespace: &str,
         data: &BTreeMap<String, String>,

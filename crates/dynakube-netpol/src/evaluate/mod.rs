@@ -151,6 +151,7 @@ use crate::matrix::{Direction, Protocol};
 use crate::values::Cidr;
 
 pub(crate) use self::admitted::{Admits, RuleRef};
+pub(crate) use self::agent::CONFIG_MAP as CILIUM_CONFIG;
 pub use self::agent::CiliumAgent;
 pub(crate) use self::classes::{EndKey, NodeKey, PeerView, Selection};
 pub(crate) use self::decision::{Decider, Outcome, Tier};
