@@ -82,6 +82,15 @@ impl CiliumAgent {
         data: &BTreeMap<String, String>,
     ) -> Result<CiliumAgent> {
         let at = |key: &str| location.join(&format!("data.{key}"));
+        if !crate::values::is_dns_label(namespace) {
+            return Err(Error::invalid(
+                location.join("metadata.namespace"),
+                format!(
+                    "`{}` is no namespace name (an RFC 1123 label)",
+                    crate::values::Shown(namespace)
+                ),
+            ));
+        }
         let mut agent = CiliumAgent {
             namespace: namespace.to_string(),
             host_firewall: false,
@@ -283,6 +292,10 @@ mod tests {
             );
         }
         assert!(read(&[("cluster-name", &"c".repeat(32))]).is_ok());
+        let data = BTreeMap::new();
+        let location = Location::new("dump.yaml", None, "");
+        let error = CiliumAgent::read(&location, "Kube\nSystem", &data).unwrap_err();
+        assert!(error.to_string().contains("metadata.namespace"), "{error}");
     }
 
     #[test]
