@@ -189,7 +189,9 @@ pub(super) struct Made {
     outcomes: RefCell<HashMap<Kind<'static>, Shared>>,
     /// The outcome of each verdict, by the decisions (of `decisions`) of its sides.
     words: RefCell<HashMap<(usize, usize), Shared>>,
+    /// The name of each end, and of each address looked up by a name (`NAME=IP`, by name).
     names: RefCell<HashMap<ConnectionEnd, Arc<str>>>,
+    named: RefCell<HashMap<String, HashMap<ConnectionEnd, Arc<str>>>>,
     /// The decision of each kind of side, one of `decisions`.
     sides: RefCell<HashMap<SideKind<'static>, Arc<Decision>>>,
     /// The decisions made, each kept once.
@@ -327,6 +329,27 @@ impl Made {
         (self.names.borrow_mut())
             .entry(*end)
             .or_insert_with(|| Arc::from(index.end_name(end)))
+            .clone()
+    }
+
+    /// The name of `end` in `index`, an address looked up by `name` as `NAME=IP`, as `explain`
+    /// takes such a destination.
+    pub(super) fn name_as(
+        &self,
+        index: &Index,
+        end: &ConnectionEnd,
+        name: Option<&str>,
+    ) -> Arc<str> {
+        let Some(name) = name.filter(|_| matches!(end, ConnectionEnd::Ip(_))) else {
+            return self.name(index, end);
+        };
+        let mut named = self.named.borrow_mut();
+        if !named.contains_key(name) {
+            named.insert(name.to_string(), HashMap::default());
+        }
+        let ends = named.get_mut(name).expect("inserted above");
+        (ends.entry(*end))
+            .or_insert_with(|| Arc::from(format!("{name}={}", index.end_name(end))))
             .clone()
     }
 }

@@ -561,7 +561,7 @@ impl<'a> Places<'a> {
                 });
                 Probe {
                     from: self.made.name(self.index, &from),
-                    to: self.made.name(self.index, &to),
+                    to: self.made.name_as(self.index, &to, name),
                     port: number,
                     protocol: port.protocol.name(),
                     outcome,

@@ -44,7 +44,8 @@ pub(crate) struct Probe {
     /// The source: `namespace/pod` or an address.
     #[serde(serialize_with = "text")]
     pub(crate) from: Arc<str>,
-    /// The destination: `namespace/pod` or an address.
+    /// The destination: `namespace/pod`, an address, or `NAME=IP` for an address looked up by
+    /// the name NAME (as `explain` takes it).
     #[serde(serialize_with = "text")]
     pub(crate) to: Arc<str>,
     /// The destination port.

@@ -282,3 +282,57 @@ fn every_flow_is_allowed_on_calico_and_cilium() {
         "{notes:?}"
     );
 }
+
+/// A denied flow to a host reached by name names the probe's destination as `explain` takes it,
+/// `NAME=IP`, so that the probe can be asked about as it stands.
+#[test]
+fn a_denied_probe_to_a_named_host_names_it_as_explain_takes_it() {
+    let fixture = fixtures()
+        .into_iter()
+        .find(|f| {
+            (f.matrix.flows.iter()).any(|flow| {
+                matches!(
+                    &flow.to,
+                    Endpoint::Host {
+                        host: crate::values::Host::Name(_),
+                        ..
+                    }
+                )
+            })
+        })
+        .unwrap();
+    // Every namespace's egress denied.
+    let cluster = crate::verify::model_cluster(&fixture.matrix);
+    let deny: String = (cluster.namespaces.iter())
+        .map(|namespace| format!(
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: deny, namespace: {}}}\nspec: {{podSelector: {{}}, policyTypes: [Egress]}}\n",
+            namespace.name
+        ))
+        .collect();
+    let report = report(&fixture, &deny, NetworkPlugin::Generic);
+    let named: Vec<String> = (report.flows.iter())
+        .filter(|check| check.status == Status::Denied)
+        .map(|check| check.decided_by())
+        .filter(|words| words.contains(".dynatrace.com="))
+        .collect();
+    assert!(
+        !named.is_empty(),
+        "{:?}",
+        report
+            .flows
+            .iter()
+            .map(|c| c.decided_by())
+            .collect::<Vec<_>>()
+    );
+    for words in named {
+        let to = words
+            .split(" -> ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        let (_, ip) = to.split_once('=').unwrap();
+        assert!(ip.parse::<std::net::IpAddr>().is_ok(), "{words}");
+    }
+}
