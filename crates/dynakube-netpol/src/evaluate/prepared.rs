@@ -1,8 +1,8 @@
 //! `explain` on large inputs, fast from the second question on.
 //!
 //! One connection depends on little of a cluster: its two ends (their pods, namespaces and
-//! nodes), the cluster DNS (for Cilium's `toFQDNs`), kube-apiserver's addresses, and the
-//! policies that may have an end as subject. Policies that select neither end decide neither
+//! nodes), the cluster DNS (for Cilium's `toFQDNs`), kube-apiserver's addresses, the Cilium
+//! agent's options (its `cilium-config`), and the policies that may have an end as subject. Policies that select neither end decide neither
 //! side (NetworkPolicy: "isolation" is by the policies that select a pod; ClusterNetworkPolicy:
 //! a policy applies to its `subject`; Cilium: a rule applies to the endpoints its
 //! `endpointSelector` or `nodeSelector` selects). Reading a dump of 150,000 pods takes a second
@@ -363,7 +363,8 @@ pub(super) enum DumpItem {
     },
     /// A namespace.
     Namespace { at: Range<u64>, name: String },
-    /// An item every question needs (kube-apiserver's addresses, a node-local DNS cache).
+    /// An item every question needs (kube-apiserver's addresses, a node-local DNS cache, the
+    /// Cilium agent's ConfigMap).
     Always { at: Range<u64> },
 }
 
