@@ -8,7 +8,9 @@
 //!
 //! - `policy-cidr-match-mode`: a list; `nodes` makes CIDR rules (and NetworkPolicy `ipBlock`s,
 //!   ClusterNetworkPolicy `networks`) select node addresses too (layer3.rst, "Selecting nodes
-//!   with CIDR / ipBlock"). The agent refuses any other entry.
+//!   with CIDR / ipBlock"). Recent agents also take `pods` (CIDR selectors select pods'
+//!   addresses too, `PolicyCIDRMatchesPods`), which the evaluator does not model and refuses
+//!   (decision: an answer for another cluster than the one described would mislead).
 //! - `enable-node-selector-labels`: whether `fromNodes` and `toNodes` may be used (layer3.rst,
 //!   "Node based"); without it the agent refuses a policy that uses them
 //!   (`ErrFromToNodesRequiresNodeSelectorOption`), and so does the evaluator.
@@ -101,16 +103,20 @@ impl CiliumAgent {
                 .split([' ', ',', '\t', '\n'])
                 .filter(|m| !m.is_empty())
             {
-                if mode != "nodes" {
-                    return Err(Error::invalid(
-                        at("policy-cidr-match-mode"),
-                        format!(
-                            "`{}` is no mode the agent knows: it takes `nodes` or nothing",
-                            crate::values::Shown(mode)
-                        ),
-                    ));
-                }
-                agent.cidr_match_nodes = true;
+                let why = match mode {
+                    "nodes" => {
+                        agent.cidr_match_nodes = true;
+                        continue;
+                    }
+                    "pods" => {
+                        "the evaluator does not model `pods`, with which CIDR selectors select pods' addresses too"
+                    }
+                    _ => "is no mode the agent knows: it takes `nodes` and `pods`",
+                };
+                return Err(Error::invalid(
+                    at("policy-cidr-match-mode"),
+                    format!("`{}`: {why}", crate::values::Shown(mode)),
+                ));
             }
         }
         if let Some(value) = data.get("enable-node-selector-labels") {
@@ -275,6 +281,7 @@ mod tests {
     fn values_the_agent_refuses_are_refused_naming_the_key() {
         for (key, value) in [
             ("policy-cidr-match-mode", "nodes pods"),
+            ("policy-cidr-match-mode", "everything"),
             ("enable-node-selector-labels", "yes"),
             ("enable-host-firewall", "on"),
             ("allow-localhost", "never"),
