@@ -27,6 +27,12 @@
 //!   host firewall is disabled", commit 5b9ae54). It is off by default. Decision: without the
 //!   ConfigMap, host policies are enforced as given, as written for a host firewall; with it,
 //!   as it says.
+//! - `enable-k8s-networkpolicy`: whether the agent enforces NetworkPolicies at all (on by
+//!   default); `enable-k8s-cluster-network-policy`: whether it enforces ClusterNetworkPolicies
+//!   (Cilium 1.20, opt-in: Helm `k8sClusterNetworkPolicy.enabled`; an earlier agent has no
+//!   such key and enforces none). Decision: without the ConfigMap, the policies given are
+//!   enforced, as written for the cluster; with it, a dialect it does not enforce is left out,
+//!   and the answer says so.
 //! - `enable-policy`: the enforcement mode (intro.rst, "Policy Enforcement Modes"). Decision: the
 //!   evaluator models `default`, where an endpoint is isolated in a direction once a rule
 //!   selects it, and refuses `always` and `never`, rather than answer for a cluster it does not
@@ -59,6 +65,11 @@ pub struct CiliumAgent {
     /// `enable-host-firewall` is true: host policies are enforced. True where no ConfigMap is
     /// known (a host policy given is taken as written for a host firewall).
     pub host_firewall: bool,
+    /// `enable-k8s-networkpolicy` is true (the default): NetworkPolicies are enforced.
+    pub network_policies: bool,
+    /// `enable-k8s-cluster-network-policy` is true: ClusterNetworkPolicies are enforced. True
+    /// where no ConfigMap is known (the policies given are taken as enforced).
+    pub cluster_network_policies: bool,
 }
 
 impl Default for CiliumAgent {
@@ -71,6 +82,8 @@ impl Default for CiliumAgent {
             allow_localhost: true,
             cluster_name: "default".into(),
             host_firewall: true,
+            network_policies: true,
+            cluster_network_policies: true,
         }
     }
 }
@@ -96,36 +109,27 @@ impl CiliumAgent {
         let mut agent = CiliumAgent {
             namespace: namespace.to_string(),
             host_firewall: false,
+            cluster_network_policies: false,
             ..CiliumAgent::default()
         };
-        if let Some(modes) = data.get("policy-cidr-match-mode") {
-            for mode in modes
-                .split([' ', ',', '\t', '\n'])
-                .filter(|m| !m.is_empty())
-            {
-                let why = match mode {
-                    "nodes" => {
-                        agent.cidr_match_nodes = true;
-                        continue;
-                    }
-                    "pods" => {
-                        "the evaluator does not model `pods`, with which CIDR selectors select pods' addresses too"
-                    }
-                    _ => "is no mode the agent knows: it takes `nodes` and `pods`",
-                };
-                return Err(Error::invalid(
-                    at("policy-cidr-match-mode"),
-                    format!("`{}`: {why}", crate::values::Shown(mode)),
-                ));
+        for (key, into) in [
+            ("enable-host-firewall", &mut agent.host_firewall),
+            (
+                "enable-node-selector-labels",
+                &mut agent.node_selector_labels,
+            ),
+            ("enable-k8s-networkpolicy", &mut agent.network_policies),
+            (
+                "enable-k8s-cluster-network-policy",
+                &mut agent.cluster_network_policies,
+            ),
+        ] {
+            if let Some(value) = data.get(key) {
+                *into = go_bool(value).ok_or_else(|| not_bool(at(key), value))?;
             }
         }
-        if let Some(value) = data.get("enable-node-selector-labels") {
-            agent.node_selector_labels =
-                go_bool(value).ok_or_else(|| not_bool(at("enable-node-selector-labels"), value))?;
-        }
-        if let Some(value) = data.get("enable-host-firewall") {
-            agent.host_firewall =
-                go_bool(value).ok_or_else(|| not_bool(at("enable-host-firewall"), value))?;
+        if let Some(modes) = data.get("policy-cidr-match-mode") {
+            agent.cidr_match_nodes = cidr_match_nodes(at("policy-cidr-match-mode"), modes)?;
         }
         if let Some(value) = data.get("allow-localhost") {
             let mode = one_of(at("allow-localhost"), value, &["auto", "always", "policy"])?;
@@ -184,6 +188,31 @@ impl CiliumAgent {
         }
         Ok(first.clone())
     }
+}
+
+/// Whether the modes `modes` of `policy-cidr-match-mode` include `nodes`.
+fn cidr_match_nodes(location: Location, modes: &str) -> Result<bool> {
+    let mut nodes = false;
+    for mode in modes
+        .split([' ', ',', '\t', '\n'])
+        .filter(|m| !m.is_empty())
+    {
+        let why = match mode {
+            "nodes" => {
+                nodes = true;
+                continue;
+            }
+            "pods" => {
+                "the evaluator does not model `pods`, with which CIDR selectors select pods' addresses too"
+            }
+            _ => "is no mode the agent knows: it takes `nodes` and `pods`",
+        };
+        return Err(Error::invalid(
+            location,
+            format!("`{}`: {why}", crate::values::Shown(mode)),
+        ));
+    }
+    Ok(nodes)
 }
 
 /// `value` lowered, as the agent lowers it, when it is one of `known`.
@@ -248,9 +277,16 @@ mod tests {
             CiliumAgent {
                 namespace: "kube-system".into(),
                 host_firewall: false,
+                cluster_network_policies: false,
                 ..CiliumAgent::default()
             }
         );
+        let dialects = read(&[
+            ("enable-k8s-networkpolicy", "false"),
+            ("enable-k8s-cluster-network-policy", "true"),
+        ])
+        .unwrap();
+        assert!(!dialects.network_policies && dialects.cluster_network_policies);
         assert!(CiliumAgent::default().host_firewall);
         assert!(
             read(&[("enable-host-firewall", "true")])
@@ -284,6 +320,8 @@ mod tests {
             ("policy-cidr-match-mode", "everything"),
             ("enable-node-selector-labels", "yes"),
             ("enable-host-firewall", "on"),
+            ("enable-k8s-networkpolicy", "no"),
+            ("enable-k8s-cluster-network-policy", "enabled"),
             ("allow-localhost", "never"),
             ("cluster-name", "Prod"),
             ("cluster-name", "-prod"),

@@ -33,6 +33,8 @@ pub struct Explanation {
     plugin: super::NetworkPlugin,
     /// The decision.
     verdict: Verdict,
+    /// Policies given that the cluster does not enforce ([`Index::unenforced`]).
+    notes: Vec<String>,
 }
 
 /// Answers whether the connection from `from` to `port` on `to` is allowed under the policies
@@ -68,6 +70,7 @@ pub fn explain(index: &Index, from: &str, to: &str, port: &str) -> Result<Explan
         protocol,
         plugin: index.network_plugin(),
         verdict,
+        notes: index.unenforced().to_vec(),
     })
 }
 
@@ -193,7 +196,8 @@ impl Explanation {
     /// `reason` (`rule`, `isolated`, `not-isolated`, `not-subject`, `conflict` or `local`),
     /// `tier`,
     /// the deciding rules in `by` (each with `dialect`, `policy`, `priority`, `rule`,
-    /// `ruleName`, `action` and `note`), the Pass rules on the way in `passed`, and `text`.
+    /// `ruleName`, `action` and `note`), the Pass rules on the way in `passed`, and `text`;
+    /// `notes`, where there are any, says which policies given the cluster does not enforce.
     pub fn to_json(&self) -> String {
         let value = ExplanationJson {
             allowed: self.allowed(),
@@ -206,6 +210,7 @@ impl Explanation {
             network_plugin: self.plugin.name(),
             egress: self.verdict.egress.to_json(),
             ingress: self.verdict.ingress.to_json(),
+            notes: &self.notes,
         };
         serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
     }
@@ -225,6 +230,8 @@ struct ExplanationJson<'a> {
     network_plugin: &'static str,
     egress: super::decision::SideJson<'a>,
     ingress: super::decision::SideJson<'a>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 /// One side in words, with every rule that decided it on a line of its own.
@@ -282,7 +289,10 @@ impl fmt::Display for Explanation {
             f,
             &format!("ingress of {}", escape(&self.to)),
             &self.verdict.ingress,
-        )
+        )?;
+        self.notes
+            .iter()
+            .try_for_each(|note| writeln!(f, "note: {}", escape(note)))
     }
 }
 

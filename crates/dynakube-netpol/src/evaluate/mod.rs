@@ -263,6 +263,47 @@ impl Extend<Cluster> for Cluster {
     }
 }
 
+/// The NetworkPolicies and ClusterNetworkPolicies of `files` that `agent` enforces, and the
+/// dialects it leaves out, in words (where `files` hold policies of them).
+fn enforced<'a>(
+    agent: &CiliumAgent,
+    files: &'a PolicyFiles,
+) -> (
+    &'a [NetworkPolicy],
+    &'a [cnp::ClusterNetworkPolicy],
+    Vec<String>,
+) {
+    let mut unenforced = Vec::new();
+    let mut leave_out = |enforced: bool, given: bool, words: &str| {
+        if !enforced && given {
+            unenforced.push(format!(
+                "{words} (ConfigMap {}/{CILIUM_CONFIG})",
+                agent.namespace
+            ));
+        }
+        enforced
+    };
+    let policies: &[NetworkPolicy] = if leave_out(
+        agent.network_policies,
+        !files.policies.is_empty(),
+        "NetworkPolicies are not enforced: the Cilium agent's enable-k8s-networkpolicy is false",
+    ) {
+        &files.policies
+    } else {
+        &[]
+    };
+    let cluster_policies: &[cnp::ClusterNetworkPolicy] = if leave_out(
+        agent.cluster_network_policies,
+        !files.cluster_network_policies.is_empty(),
+        "ClusterNetworkPolicies are not enforced: the Cilium agent's enable-k8s-cluster-network-policy is not true",
+    ) {
+        &files.cluster_network_policies
+    } else {
+        &[]
+    };
+    (policies, cluster_policies, unenforced)
+}
+
 /// A pod: its index in the pods given to [`Index::new`].
 pub(crate) type PodId = usize;
 
@@ -434,6 +475,20 @@ pub struct Options {
     pub cilium_cidr_match_nodes: bool,
 }
 
+impl Options {
+    /// What the network plugin does where the specifications leave it a choice, with Cilium's
+    /// `policy-cidr-match-mode: nodes`.
+    fn behaviour(&self) -> plugin::Behaviour {
+        let plugin = self.network_plugin.unwrap_or_default();
+        let mut behaviour = plugin.behaviour();
+        if plugin == NetworkPlugin::Cilium && self.cilium_cidr_match_nodes {
+            behaviour.ip_block.nodes = true;
+            behaviour.networks.nodes = true;
+        }
+        behaviour
+    }
+}
+
 /// What the evaluator keeps of a pod.
 #[derive(Debug, Clone)]
 struct PodInfo {
@@ -509,6 +564,9 @@ pub struct Index {
     /// Of each ClusterNetworkPolicy, the keys of the pod labels its peers look at, ingress
     /// and egress (see `classes`), worked out on first use.
     cluster_peer_keys: std::sync::OnceLock<Vec<[Vec<u32>; 2]>>,
+    /// Policies given that the cluster does not enforce, in words (its Cilium agent's options
+    /// leave their dialect out).
+    unenforced: Vec<String>,
 }
 
 impl Index {
@@ -575,6 +633,8 @@ impl Index {
                 "needs Cilium's `enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`), which the cluster's cilium-config ConfigMap does not set; the agent refuses the policy",
             ));
         }
+        // The dialects the cluster's agent does not enforce are left out, and said so.
+        let (policies, cluster_policies, unenforced) = enforced(&agent, files);
         let options = Options {
             network_plugin: Some(plugin),
             // The cluster's own configuration, where it holds one, over what the caller assumed.
@@ -585,12 +645,8 @@ impl Index {
             },
             ..options
         };
-        let mut index = Self::build(
-            cluster,
-            &files.policies,
-            &files.cluster_network_policies,
-            options,
-        )?;
+        let mut index = Self::build(cluster, policies, cluster_policies, options)?;
+        index.unenforced = unenforced;
         // Cilium enforces NetworkPolicies with its own engine: its local traffic holds for
         // them too (layer3.rst: "Kubernetes will automatically allow all communication from
         // the local host of all local endpoints").
@@ -666,12 +722,7 @@ impl Index {
         let policy_namespaces = index_policies(policies, &mut namespaces, &mut namespace_ids)?;
         let node_ids = index_nodes(&nodes)?;
         let plugin = options.network_plugin.unwrap_or_default();
-        let mut behaviour = plugin.behaviour();
-        if plugin == NetworkPlugin::Cilium && options.cilium_cidr_match_nodes {
-            behaviour.ip_block.nodes = true;
-            behaviour.networks.nodes = true;
-        }
-
+        let behaviour = options.behaviour();
         // Policies compiled on interned labels, namespace selectors resolved once.
         let mut interner = Interner::default();
         let namespace_labels: Vec<LabelSet> = namespaces
@@ -736,6 +787,7 @@ impl Index {
             node_classes: std::sync::OnceLock::new(),
             interner: Arc::new(interner),
             cluster_peer_keys: std::sync::OnceLock::new(),
+            unenforced: Vec::new(),
         })
     }
 
@@ -871,6 +923,12 @@ impl Index {
             ConnectionEnd::Ip(address) => address.to_string(),
             ConnectionEnd::Node(id) => format!("node/{}", self.nodes[*id].name),
         }
+    }
+
+    /// Policies given that the cluster does not enforce, in words: its Cilium agent's options
+    /// leave their dialect out ([`CiliumAgent`]).
+    pub fn unenforced(&self) -> &[String] {
+        &self.unenforced
     }
 
     /// The policies isolating pod `id` for ingress and for egress (empty for a pod that is not

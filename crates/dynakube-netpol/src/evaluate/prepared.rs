@@ -45,7 +45,7 @@ use crate::source::Limits;
 pub(crate) const KEEP_FROM_BYTES: u64 = 8 << 20;
 
 /// The first line of an index: what it is, and the version of its format.
-const HEADER: &str = "dynakube-netpol explain index 1";
+const HEADER: &str = "dynakube-netpol explain index 2";
 
 /// The files `explain` reads, and where it may keep what it learns of them.
 #[derive(Debug, Clone, Copy)]
@@ -388,7 +388,9 @@ fn read_dump(name: &str, limits: &Limits, keep: bool) -> Result<(Cluster, Option
 /// How the index picks a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Picked {
-    /// A namespaced policy, for questions with an end in its namespace.
+    /// A NetworkPolicy, for questions with an end in its namespace.
+    NetworkPolicy(String),
+    /// Another namespaced policy, for questions with an end in its namespace.
     Namespace(String),
     /// A ClusterNetworkPolicy, for questions with an end in a namespace whose pods it may have
     /// as subject.
@@ -494,9 +496,11 @@ fn picked(head: &Head) -> Picked {
         None => Picked::Always,
     };
     match super::read::policy_kind(&head.kind, &head.api_version) {
-        Some(PolicyKind::NetworkPolicy | PolicyKind::Cilium(cilium::Kind::Namespaced)) => {
-            namespaced()
-        }
+        Some(PolicyKind::NetworkPolicy) => match namespaced() {
+            Picked::Namespace(namespace) => Picked::NetworkPolicy(namespace),
+            other => other,
+        },
+        Some(PolicyKind::Cilium(cilium::Kind::Namespaced)) => namespaced(),
         Some(PolicyKind::ClusterNetworkPolicy) => Picked::ClusterPolicy(head.metadata.name.clone()),
         Some(PolicyKind::Cilium(cilium::Kind::Clusterwide)) => Picked::Always,
         None => Picked::Never,
@@ -584,6 +588,7 @@ fn body(index: &Index, (head, pods): (String, String), policies: &[PolicyItem]) 
     let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (number, item) in policies.iter().enumerate() {
         let (kind, what) = match &item.picked {
+            Picked::NetworkPolicy(namespace) => ("networkpolicy", namespace.as_str()),
             Picked::Namespace(namespace) => ("namespace", namespace.as_str()),
             Picked::ClusterPolicy(name) => {
                 by_name.entry(name).or_default().push(number);
@@ -741,6 +746,10 @@ impl Kept {
         let (mut picks, mut pod_nodes, near) = question_pods(pods, wanted)?;
         let mut policies = Vec::new();
         let mut lists: BTreeMap<&str, &str> = BTreeMap::new();
+        // One policy of each dialect whose namespaces or subjects keep it out: whether the
+        // cluster enforces the dialect at all is said of the policies given (see
+        // `Index::unenforced`), and one that selects neither end changes no answer.
+        let mut firsts: [Option<(usize, Range<u64>)>; 2] = [None, None];
         for line in head.lines() {
             match line.as_bytes().first() {
                 Some(b'A') => {
@@ -770,12 +779,20 @@ impl Kept {
                     let [file, start, end, kind, what] = fields(line, "Q")?;
                     let file: usize = file.parse().ok()?;
                     let pick = match kind {
-                        "namespace" => near.contains(what),
+                        "networkpolicy" | "namespace" => near.contains(what),
                         "always" => true,
                         "cluster" | "never" => false,
                         _ => return None,
                     };
                     let at = read_place(start, end)?;
+                    let first = match kind {
+                        "networkpolicy" => Some(0),
+                        "cluster" => Some(1),
+                        _ => None,
+                    };
+                    if let Some(first) = first {
+                        firsts[first].get_or_insert_with(|| (file, at.clone()));
+                    }
                     if pick {
                         picks.policies.entry(file).or_default().push(at.clone());
                     }
@@ -796,6 +813,9 @@ impl Kept {
                 }
                 _ => return None,
             }
+        }
+        for (file, at) in firsts.into_iter().flatten() {
+            picks.policies.entry(file).or_default().push(at);
         }
         Some(picks)
     }

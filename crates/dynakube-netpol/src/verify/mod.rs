@@ -102,6 +102,7 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
         (places, flows, extras)
     });
     let mut assumptions = places.infrastructure().assumptions.clone();
+    assumptions.extend(index.unenforced().iter().cloned());
     if index.names_not_followed() {
         assumptions.push("what ClusterNetworkPolicy Deny and Pass rules with domainNames decide by name is not taken from what the policies allow beyond the matrix".into());
     }

@@ -300,7 +300,7 @@ fn policies_are_picked_by_kind_and_namespace() {
     assert_eq!(
         items(&list).unwrap(),
         [
-            (np.to_string(), Picked::Namespace("shop".into())),
+            (np.to_string(), Picked::NetworkPolicy("shop".into())),
             (cnp.to_string(), Picked::ClusterPolicy("c".into())),
             (cilium.to_string(), Picked::Namespace("db".into())),
             (wide.to_string(), Picked::Always),
@@ -309,7 +309,7 @@ fn policies_are_picked_by_kind_and_namespace() {
     );
     assert_eq!(
         items(&format!(" {np}\n")).unwrap(),
-        [(np.to_string(), Picked::Namespace("shop".into()))]
+        [(np.to_string(), Picked::NetworkPolicy("shop".into()))]
     );
     assert_eq!(items("apiVersion: v1\nkind: List\nitems: []\n"), None);
 }

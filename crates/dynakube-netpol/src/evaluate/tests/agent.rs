@@ -168,7 +168,7 @@ fn configmaps_that_disagree_are_an_error() {
 
 #[test]
 fn sets_under_the_agents_options_are_exactly_what_the_evaluator_allows() {
-    let data = "{policy-cidr-match-mode: nodes, allow-localhost: policy, cluster-name: prod, enable-node-selector-labels: 'true', enable-host-firewall: 'true'}";
+    let data = "{policy-cidr-match-mode: nodes, allow-localhost: policy, cluster-name: prod, enable-node-selector-labels: 'true', enable-host-firewall: 'true', enable-k8s-cluster-network-policy: 'true'}";
     compare_every_side(cluster(Some(data)), Options::default());
     // Without the host firewall, no host policy decides a host's side.
     let outcomes = compare_sides(cluster(Some("{}")), Options::default());
@@ -210,5 +210,71 @@ fn host_policies_are_enforced_by_the_host_firewall_alone() {
             question
         )
         .unwrap()
+    );
+}
+
+const DIALECTS: &str = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-web-to-db}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {team: a}}}
+  ingress:
+  - {action: Deny, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: apps}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+"#;
+
+/// The answer and its notes.
+fn explained(data: Option<&str>, [from, to, port]: [&str; 3]) -> (bool, String) {
+    let files = read_policies("policies.yaml", DIALECTS, &Limits::default()).unwrap();
+    let options = Options {
+        network_plugin: Some(NetworkPlugin::Cilium),
+        ..Options::default()
+    };
+    let index = Index::with_options(cluster(data), &files, options).unwrap();
+    let answer = explain(&index, from, to, port).unwrap();
+    (answer.allowed(), answer.to_string())
+}
+
+#[test]
+fn a_dialect_the_agent_does_not_enforce_is_left_out_and_said_so() {
+    let web = ["apps/web-0", "apps/db-0", "5432/TCP"];
+    let tool = ["other/tool", "apps/db-0", "5432/TCP"];
+    // Without the ConfigMap, every policy given is enforced.
+    let (allowed, text) = explained(None, web);
+    assert!(
+        !allowed && text.contains("ClusterNetworkPolicy no-web-to-db"),
+        "{text}"
+    );
+    assert!(!text.contains("note:"), "{text}");
+    // An agent without enable-k8s-cluster-network-policy enforces no ClusterNetworkPolicy.
+    let (allowed, text) = explained(Some("{}"), web);
+    assert!(!allowed && text.contains("NetworkPolicy apps/db"), "{text}");
+    assert!(
+        text.contains("note: ClusterNetworkPolicies are not enforced: the Cilium agent's enable-k8s-cluster-network-policy is not true (ConfigMap kube-system/cilium-config)"),
+        "{text}"
+    );
+    let on = Some("{enable-k8s-cluster-network-policy: 'true'}");
+    assert!(
+        explained(on, web)
+            .1
+            .contains("ClusterNetworkPolicy no-web-to-db")
+    );
+    // Nor, with enable-k8s-networkpolicy false, any NetworkPolicy.
+    assert!(!explained(on, tool).0);
+    let off =
+        Some("{enable-k8s-cluster-network-policy: 'true', enable-k8s-networkpolicy: 'false'}");
+    let (allowed, text) = explained(off, tool);
+    assert!(
+        allowed && text.contains("note: NetworkPolicies are not enforced"),
+        "{text}"
     );
 }

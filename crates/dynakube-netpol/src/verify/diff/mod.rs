@@ -176,6 +176,16 @@ pub fn diff(
     let before = Index::with_options(cluster.clone(), old.1, options)?;
     let after = Index::with_options(cluster.clone(), new.1, options)?;
     let mut found = compare(matrix, (old.0, &before), (new.0, &after), addresses);
+    // Policies of a set the cluster's agent does not enforce.
+    for (name, index) in [(old.0, &before), (new.0, &after)] {
+        let name = crate::values::escape(name);
+        (found.notes).extend(
+            index
+                .unenforced()
+                .iter()
+                .map(|note| format!("{name}: {note}")),
+        );
+    }
     let blocks = |files: &PolicyFiles| {
         !(files.policies.is_empty() && files.cluster_network_policies.is_empty())
     };
