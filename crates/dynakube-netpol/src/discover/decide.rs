@@ -749,8 +749,13 @@ impl Discovery {
         } else {
             "match no node address (policy-cidr-match-mode without nodes)"
         };
+        let cluster_policies = if agent.cluster_network_policies {
+            "it enforces ClusterNetworkPolicies (enable-k8s-cluster-network-policy), which the cluster-network-policy flavor writes"
+        } else {
+            "it enforces no ClusterNetworkPolicy (enable-k8s-cluster-network-policy is not true), so the cluster-network-policy flavor's output would not take effect"
+        };
         let mut text = format!(
-            "The Cilium agent's ConfigMap {}/cilium-config: its host firewall is {firewall}; address blocks {blocks}.",
+            "The Cilium agent's ConfigMap {}/cilium-config: its host firewall is {firewall}; address blocks {blocks}; {cluster_policies}.",
             crate::values::Shown(&agent.namespace)
         );
         if dump.cilium_agents.iter().skip(1).any(|other| {
