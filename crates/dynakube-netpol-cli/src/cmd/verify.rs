@@ -224,8 +224,7 @@ impl VerifyArgs {
     }
 }
 
-/// Writes a cross-check case: the cluster and policies as YAML, and every probe of the report
-/// Writes a cross-check case into `dir`: the cluster, the policies, and every connection
+/// Writes a cross-check case into `dir`: the cluster and policies as YAML, and every connection
 /// tried with its verdict.
 fn write_case(
     dir: &Path,

@@ -189,9 +189,10 @@ pub(super) struct Made {
     outcomes: RefCell<HashMap<Kind<'static>, Shared>>,
     /// The outcome of each verdict, by the decisions (of `decisions`) of its sides.
     words: RefCell<HashMap<(usize, usize), Shared>>,
-    /// The name of each end, and of each address looked up by a name (`NAME=IP`, by name).
+    /// The name of each end.
     names: RefCell<HashMap<ConnectionEnd, Arc<str>>>,
-    named: RefCell<HashMap<String, HashMap<ConnectionEnd, Arc<str>>>>,
+    /// The DNS names addresses were looked up by, once each.
+    hosts: RefCell<HashMap<String, Arc<str>>>,
     /// The decision of each kind of side, one of `decisions`.
     sides: RefCell<HashMap<SideKind<'static>, Arc<Decision>>>,
     /// The decisions made, each kept once.
@@ -332,25 +333,15 @@ impl Made {
             .clone()
     }
 
-    /// The name of `end` in `index`, an address looked up by `name` as `NAME=IP`, as `explain`
-    /// takes such a destination.
-    pub(super) fn name_as(
-        &self,
-        index: &Index,
-        end: &ConnectionEnd,
-        name: Option<&str>,
-    ) -> Arc<str> {
-        let Some(name) = name.filter(|_| matches!(end, ConnectionEnd::Ip(_))) else {
-            return self.name(index, end);
-        };
-        let mut named = self.named.borrow_mut();
-        if !named.contains_key(name) {
-            named.insert(name.to_string(), HashMap::default());
+    /// The DNS name `name`, shared.
+    pub(super) fn host(&self, name: &str) -> Arc<str> {
+        let mut hosts = self.hosts.borrow_mut();
+        if let Some(known) = hosts.get(name) {
+            return known.clone();
         }
-        let ends = named.get_mut(name).expect("inserted above");
-        (ends.entry(*end))
-            .or_insert_with(|| Arc::from(format!("{name}={}", index.end_name(end))))
-            .clone()
+        let shared: Arc<str> = Arc::from(name);
+        hosts.insert(name.to_string(), shared.clone());
+        shared
     }
 }
 

@@ -561,7 +561,8 @@ impl<'a> Places<'a> {
                 });
                 Probe {
                     from: self.made.name(self.index, &from),
-                    to: self.made.name_as(self.index, &to, name),
+                    to: self.made.name(self.index, &to),
+                    name: name.map(|name| self.made.host(name)),
                     port: number,
                     protocol: port.protocol.name(),
                     outcome,

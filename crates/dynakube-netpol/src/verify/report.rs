@@ -44,10 +44,12 @@ pub(crate) struct Probe {
     /// The source: `namespace/pod` or an address.
     #[serde(serialize_with = "text")]
     pub(crate) from: Arc<str>,
-    /// The destination: `namespace/pod`, an address, or `NAME=IP` for an address looked up by
-    /// the name NAME (as `explain` takes it).
+    /// The destination: `namespace/pod` or an address.
     #[serde(serialize_with = "text")]
     pub(crate) to: Arc<str>,
+    /// The DNS name the destination address was looked up by, for a host reached by name.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "some_text")]
+    pub(crate) name: Option<Arc<str>>,
     /// The destination port.
     pub(crate) port: u16,
     /// `TCP`, `UDP` or `SCTP`.
@@ -121,6 +123,14 @@ fn text<S: serde::Serializer>(value: &Arc<str>, serializer: S) -> Result<S::Ok, 
     serializer.serialize_str(value)
 }
 
+/// A shared text that is there (the field is left out where it is not).
+fn some_text<S: serde::Serializer>(
+    value: &Option<Arc<str>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.as_deref().unwrap_or_default())
+}
+
 /// Whether a count is one, for fields left out of the JSON then.
 #[allow(
     clippy::trivially_copy_pass_by_ref,
@@ -176,7 +186,12 @@ impl FlowCheck {
                     } else {
                         format!("ingress {}", p.outcome.ingress)
                     };
-                    format!("{} -> {} {}/{}: {side}", p.from, p.to, p.port, p.protocol)
+                    // A destination looked up by name as `explain --to` takes it: NAME=IP.
+                    let to = match &p.name {
+                        Some(name) => format!("{name}={}", p.to),
+                        None => p.to.to_string(),
+                    };
+                    format!("{} -> {to} {}/{}: {side}", p.from, p.port, p.protocol)
                 }
                 None => String::new(),
             },
