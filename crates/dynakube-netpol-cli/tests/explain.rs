@@ -345,6 +345,15 @@ fn json_list(items: Vec<serde_json::Value>) -> String {
     serde_json::to_string_pretty(&list).unwrap()
 }
 
+/// The objects of the scene's `pods.yaml` and a ConfigMap no question needs, of about `bytes`.
+fn padded_pods(dir: &Path, bytes: usize) -> Vec<serde_json::Value> {
+    let mut pods = json_objects(&std::fs::read_to_string(dir.join("pods.yaml")).unwrap());
+    let padding = "p".repeat(bytes);
+    pods.push(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "padding", "namespace": "default"}, "data": {"x": padding}}));
+    pods
+}
+
 /// `--pods` of a large JSON dump and JSON policies: the first question reads them whole and
 /// keeps an index of them in `$DYNAKUBE_NETPOL_CACHE_DIR`; the next ones read the items they
 /// need alone (a part of the dump the question does not need can then go bad unnoticed while
@@ -353,11 +362,8 @@ fn json_list(items: Vec<serde_json::Value>) -> String {
 #[test]
 fn large_dumps_are_indexed_by_the_first_question() {
     let dir = scene("index");
-    let mut pods = json_objects(&std::fs::read_to_string(dir.join("pods.yaml")).unwrap());
-    // Room enough to be worth an index: a ConfigMap no question needs.
-    let padding = "p".repeat(9 << 20);
-    pods.push(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "padding", "namespace": "default"}, "data": {"x": padding}}));
+    // Room enough to be worth an index.
+    let pods = padded_pods(&dir, 9 << 20);
     let policies = json_objects(&std::fs::read_to_string(dir.join("policies.yaml")).unwrap());
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     for (name, text) in [
@@ -433,10 +439,7 @@ fn large_dumps_are_indexed_by_the_first_question() {
 #[test]
 fn dumps_may_be_larger_than_other_files() {
     let dir = scene("dump-limits");
-    let mut pods = json_objects(&std::fs::read_to_string(dir.join("pods.yaml")).unwrap());
-    let padding = "p".repeat(17 << 20);
-    pods.push(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "padding", "namespace": "default"}, "data": {"x": padding}}));
+    let pods = padded_pods(&dir, 17 << 20);
     std::fs::write(dir.join("pods.json"), json_list(pods)).unwrap();
     let ask = |limit: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))

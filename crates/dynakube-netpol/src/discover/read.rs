@@ -307,12 +307,13 @@ fn kept(
         }
         "ConfigMap" => {
             let raw = typed::<RawConfigMap>(location, value)?;
-            if raw.metadata.name.as_deref() == Some(crate::evaluate::CILIUM_CONFIG) {
-                let namespace = raw.metadata.namespace.as_deref().unwrap_or("default");
-                let data = raw.data.unwrap_or_default();
-                let agent = crate::evaluate::CiliumAgent::read(location, namespace, &data)?;
-                dump.cilium_agents.push(agent);
-            }
+            let named = (
+                raw.metadata.name.as_deref(),
+                raw.metadata.namespace.as_deref(),
+            );
+            let agent =
+                crate::evaluate::CiliumAgent::of_config_map(location, named, raw.data.as_ref())?;
+            dump.cilium_agents.extend(agent);
         }
         _ => {
             let mut whole = serde_json::Map::new();

@@ -46,7 +46,7 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Location, Result};
 
 /// The name of the ConfigMap the agent reads its options from.
-pub(crate) const CONFIG_MAP: &str = "cilium-config";
+pub(super) const CONFIG_MAP: &str = "cilium-config";
 
 /// The options of the Cilium agent the evaluator follows: Cilium's defaults, or what a
 /// `cilium-config` ConfigMap says.
@@ -91,7 +91,7 @@ impl Default for CiliumAgent {
 impl CiliumAgent {
     /// The options the ConfigMap `cilium-config` of `namespace`, found at `location`, gives in
     /// its `data`.
-    pub(crate) fn read(
+    fn read(
         location: &Location,
         namespace: &str,
         data: &BTreeMap<String, String>,
@@ -159,6 +159,21 @@ impl CiliumAgent {
             }
         }
         Ok(agent)
+    }
+
+    /// The options the ConfigMap named `name` in `namespace` (`default` when absent), found
+    /// at `location`, gives in its `data`, when it is the agent's `cilium-config`.
+    pub(crate) fn of_config_map(
+        location: &Location,
+        (name, namespace): (Option<&str>, Option<&str>),
+        data: Option<&BTreeMap<String, String>>,
+    ) -> Result<Option<CiliumAgent>> {
+        if name != Some(CONFIG_MAP) {
+            return Ok(None);
+        }
+        let empty = BTreeMap::new();
+        let data = data.unwrap_or(&empty);
+        Self::read(location, namespace.unwrap_or("default"), data).map(Some)
     }
 
     /// The one agent the ConfigMaps `read` describe (the same ConfigMap may come in several

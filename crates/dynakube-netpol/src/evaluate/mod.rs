@@ -151,7 +151,7 @@ use crate::matrix::{Direction, Protocol};
 use crate::values::Cidr;
 
 pub(crate) use self::admitted::{Admits, RuleRef};
-pub(crate) use self::agent::CONFIG_MAP as CILIUM_CONFIG;
+use self::agent::CONFIG_MAP as CILIUM_CONFIG;
 pub use self::agent::CiliumAgent;
 pub(crate) use self::classes::{EndKey, NodeKey, PeerView, Selection};
 pub(crate) use self::decision::{Decider, Outcome, Tier};
@@ -273,34 +273,38 @@ fn enforced<'a>(
     &'a [cnp::ClusterNetworkPolicy],
     Vec<String>,
 ) {
-    let mut unenforced = Vec::new();
-    let mut leave_out = |enforced: bool, given: bool, words: &str| {
-        if !enforced && given {
-            unenforced.push(format!(
-                "{words} (ConfigMap {}/{CILIUM_CONFIG})",
-                agent.namespace
-            ));
+    /// `given` where `enforced`, else nothing, and `words` said of it where it is not empty.
+    fn kept<'a, T>(
+        (enforced, given): (bool, &'a [T]),
+        words: &str,
+        agent: &CiliumAgent,
+        unenforced: &mut Vec<String>,
+    ) -> &'a [T] {
+        if enforced {
+            return given;
         }
-        enforced
-    };
-    let policies: &[NetworkPolicy] = if leave_out(
-        agent.network_policies,
-        !files.policies.is_empty(),
+        if !given.is_empty() {
+            let namespace = &agent.namespace;
+            unenforced.push(format!("{words} (ConfigMap {namespace}/{CILIUM_CONFIG})"));
+        }
+        &[]
+    }
+    let mut unenforced = Vec::new();
+    let policies = kept(
+        (agent.network_policies, &files.policies),
         "NetworkPolicies are not enforced: the Cilium agent's enable-k8s-networkpolicy is false",
-    ) {
-        &files.policies
-    } else {
-        &[]
-    };
-    let cluster_policies: &[cnp::ClusterNetworkPolicy] = if leave_out(
-        agent.cluster_network_policies,
-        !files.cluster_network_policies.is_empty(),
+        agent,
+        &mut unenforced,
+    );
+    let cluster_policies = kept(
+        (
+            agent.cluster_network_policies,
+            &files.cluster_network_policies,
+        ),
         "ClusterNetworkPolicies are not enforced: the Cilium agent's enable-k8s-cluster-network-policy is not true",
-    ) {
-        &files.cluster_network_policies
-    } else {
-        &[]
-    };
+        agent,
+        &mut unenforced,
+    );
     (policies, cluster_policies, unenforced)
 }
 
@@ -628,9 +632,16 @@ impl Index {
             && let Some(at) = (files.cilium_policies.iter()).find_map(|p| p.node_peers.as_ref())
         {
             // `ErrFromToNodesRequiresNodeSelectorOption`.
+            let unset = if agents.is_empty() {
+                "which is off unless the agent's cilium-config ConfigMap sets it, and the cluster holds no such ConfigMap"
+            } else {
+                "which the cluster's cilium-config ConfigMap does not set"
+            };
             return Err(Error::invalid(
                 at.clone(),
-                "needs Cilium's `enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`), which the cluster's cilium-config ConfigMap does not set; the agent refuses the policy",
+                format!(
+                    "needs Cilium's `enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`), {unset}; the agent refuses the policy"
+                ),
             ));
         }
         // The dialects the cluster's agent does not enforce are left out, and said so.

@@ -520,11 +520,10 @@ fn kept(
 /// Adds the options of the Cilium agent that the ConfigMap `raw` at `location` gives, when it
 /// is the agent's `cilium-config`.
 fn add_config_map(location: &Location, raw: &RawConfigMap, cluster: &mut Cluster) -> Result<()> {
-    if raw.metadata.name.as_deref() == Some(super::agent::CONFIG_MAP) {
-        let namespace = raw.metadata.namespace.as_deref().unwrap_or("default");
-        let data = raw.data.clone().unwrap_or_default();
-        (cluster.cilium_agents).push(super::CiliumAgent::read(location, namespace, &data)?);
-    }
+    let metadata = &raw.metadata;
+    let named = (metadata.name.as_deref(), metadata.namespace.as_deref());
+    let agent = super::CiliumAgent::of_config_map(location, named, raw.data.as_ref())?;
+    cluster.cilium_agents.extend(agent);
     Ok(())
 }
 
