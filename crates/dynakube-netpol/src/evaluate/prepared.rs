@@ -2,11 +2,12 @@
 //!
 //! One connection depends on little of a cluster: its two ends (their pods, namespaces and
 //! nodes), the cluster DNS (for Cilium's `toFQDNs`), kube-apiserver's addresses, the Cilium
-//! agent's options (its `cilium-config`), and the policies that may have an end as subject. Policies that select neither end decide neither
-//! side (NetworkPolicy: "isolation" is by the policies that select a pod; ClusterNetworkPolicy:
-//! a policy applies to its `subject`; Cilium: a rule applies to the endpoints its
-//! `endpointSelector` or `nodeSelector` selects). Reading a dump of 150,000 pods takes a second
-//! or more; reading that little takes milliseconds.
+//! agent's options (its `cilium-config`), and the policies that may have an end as subject.
+//! Policies that select neither end decide neither side (NetworkPolicy: "isolation" is by the
+//! policies that select a pod; ClusterNetworkPolicy: a policy applies to its `subject`;
+//! Cilium: a rule applies to the endpoints its `endpointSelector` or `nodeSelector` selects).
+//! Reading a dump of 150,000 pods takes a second or more; reading that little takes
+//! milliseconds.
 //!
 //! So the first `explain` on a large dump reads every input whole, as always, answers from
 //! them, and keeps an index of them in a cache directory: where in each file every item is,
@@ -496,9 +497,9 @@ fn picked(head: &Head) -> Picked {
         None => Picked::Always,
     };
     match super::read::policy_kind(&head.kind, &head.api_version) {
-        Some(PolicyKind::NetworkPolicy) => match namespaced() {
-            Picked::Namespace(namespace) => Picked::NetworkPolicy(namespace),
-            other => other,
+        Some(PolicyKind::NetworkPolicy) => match &head.metadata.namespace {
+            Some(namespace) => Picked::NetworkPolicy(namespace.clone()),
+            None => Picked::Always,
         },
         Some(PolicyKind::Cilium(cilium::Kind::Namespaced)) => namespaced(),
         Some(PolicyKind::ClusterNetworkPolicy) => Picked::ClusterPolicy(head.metadata.name.clone()),
