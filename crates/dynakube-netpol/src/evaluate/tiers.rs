@@ -18,6 +18,11 @@
 //! all end alike the side is decided as the first (by policy name) decides it, else it is
 //! undefined, naming the rules that disagree.
 //!
+//! A pod connecting to its own address is not subject to ClusterNetworkPolicies (the API
+//! overview of network-policy-api after v0.2.0, "ClusterNetworkPolicy is logically enforced
+//! outside the Pod network namespace": "A Pod connecting to its own Pod IP is not subject to
+//! CNP"); both tiers let it through to the next, and the NetworkPolicies decide it as any other.
+//!
 //! The NetworkPolicy tier is where a network plugin's own namespaced policies take part: Cilium
 //! enforces its policies and the NetworkPolicies as one set of rules, allows unioned and denies
 //! over allows. Such a dialect implements [`Namespaced`] and decides the tier given what the
@@ -184,9 +189,13 @@ impl Index {
 
     /// The decision of a ClusterNetworkPolicy tier, and of `next` where it does not decide.
     fn cluster_stage(&self, tier: Tier, next: Stage, side: &SideQuery<'_>) -> Decision {
-        let Some((_, info)) = side.pod else {
+        let Some((id, info)) = side.pod else {
             return self.decide_from(next, side);
         };
+        if *side.peer == ConnectionEnd::Pod(id) {
+            // A pod to its own address is not subject to ClusterNetworkPolicies.
+            return self.decide_from(next, side);
+        }
         let other = self.view(side.peer);
         match self.cluster_tier(tier, info, side.direction, side.query, other) {
             TierResult::NoMatch => self.decide_from(next, side),

@@ -16,7 +16,7 @@ use crate::evaluate::RuleRef;
 use crate::evaluate::admitted::{Among, ports_set};
 use crate::evaluate::compile::Namespaces;
 use crate::evaluate::decision::Dialect;
-use crate::evaluate::sets::{AddressSet, Names, PodSet, Space};
+use crate::evaluate::sets::{AddressSet, Names, PodSet, PortSet, Space};
 use crate::evaluate::tiers::NetworkPolicySets;
 use crate::evaluate::{Index, PodInfo, Tier, rules_of};
 use crate::matrix::Direction;
@@ -126,13 +126,15 @@ impl Index {
         let few = Among::few_of(self, Some(&universe));
         let among = Among::of(few.as_ref());
         let mut allowed = Allowed::new();
+        // The pod with itself is not subject to ClusterNetworkPolicies (`tiers`).
+        let hairpin = universe.intersection(&Space::pods([(id, PortSet::all())]));
         let (mut rest, passed) = self.tier_sets(
             &self.tier_subjects(Tier::Admin, info),
             (direction, info, among),
-            universe,
+            universe.difference(&hairpin),
             &mut allowed,
         );
-        rest = rest.union(&passed);
+        rest = rest.union(&passed).union(&hairpin);
         let isolating = match direction {
             Direction::Ingress => &info.ingress,
             Direction::Egress => &info.egress,
@@ -169,9 +171,14 @@ impl Index {
             return allowed;
         }
         let baseline = self.tier_subjects(Tier::Baseline, info);
-        let (rest, passed) =
-            self.tier_sets(&baseline, (direction, info, among), rest, &mut allowed);
-        let rest = rest.union(&passed);
+        let hairpin = rest.intersection(&hairpin);
+        let (rest, passed) = self.tier_sets(
+            &baseline,
+            (direction, info, among),
+            rest.difference(&hairpin),
+            &mut allowed,
+        );
+        let rest = rest.union(&passed).union(&hairpin);
         if !rest.is_empty() {
             allowed.push((None, rest));
         }

@@ -229,6 +229,72 @@ fn pass_goes_to_network_policies_then_baseline_then_the_default() {
 }
 
 #[test]
+fn a_pod_to_itself_is_not_subject_to_cluster_network_policies() {
+    // network-policy-api's API overview: "A Pod connecting to its own Pod IP is not subject to
+    // CNP". Both tiers deny everything of gryffindor's pods, both ways.
+    let deny = |name: &str, tier: &str| {
+        cnp(
+            name,
+            tier,
+            1,
+            &format!(
+                "{GRYFFINDOR}  egress:\n  - {{action: Deny, to: [{{namespaces: {{}}}}]}}\n  ingress:\n  - {{action: Deny, from: [{{namespaces: {{}}}}]}}\n"
+            ),
+        )
+    };
+    let isolate = np(
+        "gryffindor",
+        "isolate",
+        "{podSelector: {matchLabels: {app: harry}}, policyTypes: [Ingress]}",
+    );
+    for tier in ["Admin", "Baseline"] {
+        let only = index(&deny("deny", tier));
+        let verdict = decide(
+            &only,
+            "gryffindor/harry",
+            "gryffindor/harry",
+            "80/TCP",
+            None,
+        );
+        assert_eq!(verdict.egress.to_string(), "not isolated", "{tier}");
+        assert_eq!(verdict.ingress.to_string(), "not isolated", "{tier}");
+        assert!(
+            !decide(
+                &only,
+                "gryffindor/harry",
+                "gryffindor/hermione",
+                "80/TCP",
+                None
+            )
+            .allowed()
+        );
+        // The sets say the same: the pod reaches itself by no rule, and its neighbour not at all.
+        let harry = only.pod_id("gryffindor", "harry").unwrap();
+        let hermione = only.pod_id("gryffindor", "hermione").unwrap();
+        let crate::evaluate::Admits::Tiers(parts) =
+            only.admits(harry, crate::matrix::Direction::Egress)
+        else {
+            panic!("the tiers decide")
+        };
+        let by = |pod| {
+            parts
+                .iter()
+                .filter(|(_, space)| space.contains_pod(pod, Protocol::Tcp, 80))
+                .map(|(rule, _)| rule.is_some())
+                .collect::<Vec<bool>>()
+        };
+        assert_eq!((by(harry), by(hermione)), (vec![false], vec![]), "{tier}");
+        // The NetworkPolicies still decide it.
+        let isolated = index(&format!("{}{isolate}", deny("deny", tier)));
+        assert_eq!(
+            ingress(&isolated, "gryffindor/harry", "gryffindor/harry", "80/TCP"),
+            "denied (isolated by gryffindor/isolate)",
+            "{tier}"
+        );
+    }
+}
+
+#[test]
 fn lower_priorities_first_rules_in_order() {
     let policies = [
         cnp(

@@ -317,7 +317,7 @@ fn compare_side(
     };
     let me = ConnectionEnd::Pod(subject);
     for (other, name) in others {
-        if *other == me || (name.is_some() && direction == Direction::Ingress) {
+        if name.is_some() && direction == Direction::Ingress {
             continue;
         }
         for (port, protocol) in PORTS {
