@@ -217,6 +217,32 @@ pub struct Node {
     pub addresses: Vec<IpAddr>,
 }
 
+/// A Service, as Cilium's `toServices` reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Service {
+    /// The namespace.
+    pub namespace: String,
+    /// The name.
+    pub name: String,
+    /// The labels (`metadata.labels`), which `k8sServiceSelector` selects by.
+    pub labels: BTreeMap<String, String>,
+    /// `spec.selector`: the labels of the pods behind it; empty for a Service without a
+    /// selector, whose endpoints are listed by hand.
+    pub selector: BTreeMap<String, String>,
+}
+
+/// The addresses an EndpointSlice or Endpoints object lists for a Service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceEndpoints {
+    /// The namespace.
+    pub namespace: String,
+    /// The Service's name (an EndpointSlice's `kubernetes.io/service-name` label, an Endpoints
+    /// object's name).
+    pub service: String,
+    /// The addresses.
+    pub addresses: Vec<IpAddr>,
+}
+
 /// Namespaces, pods and nodes, as `kubectl get namespaces,pods,nodes -o yaml` lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Cluster {
@@ -243,6 +269,10 @@ pub struct Cluster {
     /// The options of the Cilium agent, from the `cilium-config` ConfigMaps of the dumps (one,
     /// or the same in each dump); none for Cilium's defaults. See [`CiliumAgent`].
     pub cilium_agents: Vec<CiliumAgent>,
+    /// The Services, which Cilium's `toServices` names.
+    pub services: Vec<Service>,
+    /// The addresses of the Services' endpoints, from EndpointSlices and Endpoints objects.
+    pub service_endpoints: Vec<ServiceEndpoints>,
 }
 
 impl Extend<Cluster> for Cluster {
@@ -255,6 +285,8 @@ impl Extend<Cluster> for Cluster {
             self.api_server.extend(cluster.api_server);
             self.node_blocks.extend(cluster.node_blocks);
             self.cilium_agents.extend(cluster.cilium_agents);
+            self.services.extend(cluster.services);
+            self.service_endpoints.extend(cluster.service_endpoints);
             for cache in cluster.dns_caches {
                 if !self.dns_caches.contains(&cache) {
                     self.dns_caches.push(cache);
@@ -262,6 +294,37 @@ impl Extend<Cluster> for Cluster {
             }
         }
     }
+}
+
+/// The Services of a cluster as Cilium's `toServices` sees them, each with the addresses its
+/// EndpointSlices and Endpoints objects list.
+fn cilium_services(
+    services: Vec<Service>,
+    endpoints: &[ServiceEndpoints],
+) -> Vec<cilium::services::Service> {
+    let mut addresses: HashMap<(&str, &str), Vec<IpAddr>> = HashMap::default();
+    for listed in endpoints {
+        let all = addresses
+            .entry((listed.namespace.as_str(), listed.service.as_str()))
+            .or_default();
+        for address in &listed.addresses {
+            if !all.contains(address) {
+                all.push(*address);
+            }
+        }
+    }
+    services
+        .into_iter()
+        .map(|service| cilium::services::Service {
+            addresses: (addresses.get(&(service.namespace.as_str(), service.name.as_str())))
+                .cloned()
+                .unwrap_or_default(),
+            namespace: service.namespace,
+            name: service.name,
+            labels: service.labels,
+            selector: service.selector,
+        })
+        .collect()
 }
 
 /// The NetworkPolicies and ClusterNetworkPolicies of `files` that `agent` enforces, and the
@@ -608,8 +671,12 @@ impl Index {
         files: &PolicyFiles,
         options: Options,
     ) -> Result<Index> {
-        // Only Cilium's evaluator knows DNS servers.
+        // Only Cilium's evaluator knows DNS servers and Services.
         let dns_caches = std::mem::take(&mut cluster.dns_caches);
+        let services = cilium_services(
+            std::mem::take(&mut cluster.services),
+            &std::mem::take(&mut cluster.service_endpoints),
+        );
         let agents = std::mem::take(&mut cluster.cilium_agents);
         let cilium = !files.cilium_policies.is_empty();
         let plugin = match options.network_plugin {
@@ -663,12 +730,14 @@ impl Index {
         // them too (layer3.rst: "Kubernetes will automatically allow all communication from
         // the local host of all local endpoints").
         if plugin == NetworkPlugin::Cilium {
-            let keys = cilium::selector_keys(&files.cilium_policies, false);
+            let mut policies = files.cilium_policies.clone();
+            cilium::services::resolve(&mut policies, &services);
+            let keys = cilium::selector_keys(&policies, false);
             index
                 .pod_label_keys
                 .extend(keys.into_iter().map(String::from));
             index.namespaced = Some(Arc::new(cilium_tier::CiliumTier::new(
-                files.cilium_policies.clone(),
+                policies,
                 &index.namespaces,
                 &index.pods,
                 (&index.nodes, &index.unlisted_nodes),

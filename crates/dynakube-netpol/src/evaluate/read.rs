@@ -303,7 +303,8 @@ fn unknown_field(input: &Value, written: &Value, path: &str) -> Option<String> {
 /// lacks it, as the API server gives it. A node's addresses are those of `status.addresses`
 /// of type `InternalIP` or `ExternalIP`. kube-apiserver's addresses are those of the
 /// `kubernetes` Service of namespace `default`: its EndpointSlices (`discovery.k8s.io/v1`) or
-/// Endpoints (`v1`), when the text holds them.
+/// Endpoints (`v1`), when the text holds them; the Services (`v1`) and the addresses their
+/// EndpointSlices and Endpoints list are kept for Cilium's `toServices`.
 ///
 /// Dumps are read fast: pods as they stream by, the few objects of the other kinds whole,
 /// everything else skipped unread (`discover::objects`). Where that reader stops (on an error,
@@ -368,6 +369,8 @@ pub(super) fn merged(parts: Vec<Cluster>) -> Cluster {
         cluster.pods.extend(part.pods);
         cluster.nodes.extend(part.nodes);
         cluster.cilium_agents.extend(part.cilium_agents);
+        cluster.services.extend(part.services);
+        cluster.service_endpoints.extend(part.service_endpoints);
         for (from, into) in [
             (part.api_server, &mut cluster.api_server),
             (part.dns_caches, &mut cluster.dns_caches),
@@ -418,7 +421,11 @@ impl StreamedDump {
                 c.pods.len(),
                 c.nodes.len(),
                 c.namespaces.len(),
-                c.api_server.len() + c.dns_caches.len() + c.cilium_agents.len(),
+                c.api_server.len()
+                    + c.dns_caches.len()
+                    + c.cilium_agents.len()
+                    + c.services.len()
+                    + c.service_endpoints.len(),
             ]
         };
         let before = counts(&self.cluster);
@@ -498,11 +505,15 @@ fn kept(
         }
         ("EndpointSlice", "discovery.k8s.io/v1") => {
             let raw: RawEndpointSlice = serde_json::from_value(value).map_err(fast)?;
-            api_server_slice(location, &raw, &mut cluster.api_server)?;
+            add_slice(location, &raw, cluster)?;
         }
         ("Endpoints", "v1") => {
             let raw: RawEndpoints = serde_json::from_value(value).map_err(fast)?;
-            api_server_endpoints(location, &raw, &mut cluster.api_server)?;
+            add_endpoints(location, &raw, cluster)?;
+        }
+        ("Service", "v1") => {
+            let raw: RawService = serde_json::from_value(value).map_err(fast)?;
+            cluster.services.push(service(location, raw)?);
         }
         ("Namespace", "v1") => {
             let raw: RawNamespace = serde_json::from_value(value).map_err(fast)?;
@@ -536,11 +547,15 @@ fn read_thoroughly(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
             ("Node", "v1") => (cluster.nodes).push(node(location, typed(location, object.value)?)?),
             ("EndpointSlice", "discovery.k8s.io/v1") => {
                 let raw: RawEndpointSlice = typed(location, object.value)?;
-                api_server_slice(location, &raw, &mut cluster.api_server)?;
+                add_slice(location, &raw, &mut cluster)?;
             }
             ("Endpoints", "v1") => {
                 let raw: RawEndpoints = typed(location, object.value)?;
-                api_server_endpoints(location, &raw, &mut cluster.api_server)?;
+                add_endpoints(location, &raw, &mut cluster)?;
+            }
+            ("Service", "v1") => {
+                let raw: RawService = typed(location, object.value)?;
+                cluster.services.push(service(location, raw)?);
             }
             ("Namespace", "v1") => {
                 let raw = typed(location, object.value)?;
@@ -567,37 +582,78 @@ fn namespace(location: &Location, raw: RawNamespace) -> Result<Namespace> {
     Ok(Namespace { name, labels })
 }
 
-/// Adds the addresses of an EndpointSlice of the `kubernetes` Service to `api_server`.
-fn api_server_slice(
-    location: &Location,
-    raw: &RawEndpointSlice,
-    api_server: &mut Vec<IpAddr>,
-) -> Result<()> {
-    if kubernetes_service(&raw.metadata, "kubernetes.io/service-name") {
-        let listed = raw
-            .endpoints
-            .iter()
-            .flatten()
-            .flat_map(|e| e.addresses.iter().flatten());
-        add_addresses(location, "endpoints[].addresses[]", listed, api_server)?;
+/// A Service from its raw form at `location`.
+fn service(location: &Location, raw: RawService) -> Result<super::Service> {
+    Ok(super::Service {
+        name: required(location, "metadata.name", raw.metadata.name)?,
+        namespace: required(location, "metadata.namespace", raw.metadata.namespace)?,
+        labels: raw.metadata.labels.unwrap_or_default(),
+        selector: (raw.spec.and_then(|s| s.selector)).unwrap_or_default(),
+    })
+}
+
+/// Adds the addresses of an EndpointSlice to its Service's endpoints, and to kube-apiserver's
+/// addresses when it is of the `kubernetes` Service. A slice without the
+/// `kubernetes.io/service-name` label belongs to no Service.
+fn add_slice(location: &Location, raw: &RawEndpointSlice, cluster: &mut Cluster) -> Result<()> {
+    let listed = || (raw.endpoints.iter().flatten()).flat_map(|e| e.addresses.iter().flatten());
+    let mut addresses = Vec::new();
+    add_addresses(
+        location,
+        "endpoints[].addresses[]",
+        listed(),
+        &mut addresses,
+    )?;
+    let metadata = &raw.metadata;
+    let service = (metadata.labels.as_ref()).and_then(|l| l.get("kubernetes.io/service-name"));
+    if let (Some(service), Some(namespace)) = (service, &metadata.namespace) {
+        if kubernetes_service(metadata, "kubernetes.io/service-name") {
+            add_addresses(
+                location,
+                "endpoints[].addresses[]",
+                listed(),
+                &mut cluster.api_server,
+            )?;
+        }
+        cluster.service_endpoints.push(super::ServiceEndpoints {
+            namespace: namespace.clone(),
+            service: service.clone(),
+            addresses,
+        });
     }
     Ok(())
 }
 
-/// Adds the addresses of the Endpoints of the `kubernetes` Service to `api_server`.
-fn api_server_endpoints(
-    location: &Location,
-    raw: &RawEndpoints,
-    api_server: &mut Vec<IpAddr>,
-) -> Result<()> {
-    if kubernetes_service(&raw.metadata, "") {
-        let listed = raw
-            .subsets
-            .iter()
-            .flatten()
+/// Adds the addresses of an Endpoints object to its Service's endpoints, and to
+/// kube-apiserver's addresses when it is the `kubernetes` Service's.
+fn add_endpoints(location: &Location, raw: &RawEndpoints, cluster: &mut Cluster) -> Result<()> {
+    let listed = || {
+        (raw.subsets.iter().flatten())
             .flat_map(|s| s.addresses.iter().flatten())
-            .map(|a| &a.ip);
-        add_addresses(location, "subsets[].addresses[].ip", listed, api_server)?;
+            .map(|a| &a.ip)
+    };
+    let mut addresses = Vec::new();
+    add_addresses(
+        location,
+        "subsets[].addresses[].ip",
+        listed(),
+        &mut addresses,
+    )?;
+    let metadata = &raw.metadata;
+    if let (Some(service), Some(namespace)) = (&metadata.name, &metadata.namespace) {
+        if kubernetes_service(metadata, "") {
+            add_addresses(
+                location,
+                "subsets[].addresses[].ip",
+                listed(),
+                &mut cluster.api_server,
+            )?;
+        }
+        cluster.service_endpoints.push(super::ServiceEndpoints {
+            namespace: namespace.clone(),
+            service: service.clone(),
+            addresses,
+        });
     }
     Ok(())
 }
@@ -904,6 +960,20 @@ struct RawPodSpec {
     containers: Option<Vec<RawContainer>>,
     node_name: Option<String>,
     service_account_name: Option<String>,
+}
+
+/// A Service, as far as the evaluator reads it.
+#[derive(Debug, Deserialize)]
+struct RawService {
+    #[serde(default)]
+    metadata: RawMetadata,
+    spec: Option<RawServiceSpec>,
+}
+
+/// `spec` of a Service.
+#[derive(Debug, Deserialize)]
+struct RawServiceSpec {
+    selector: Option<BTreeMap<String, String>>,
 }
 
 /// An EndpointSlice, as far as the evaluator reads it.

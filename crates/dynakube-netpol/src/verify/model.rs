@@ -73,7 +73,7 @@ pub fn model_cluster(matrix: &Matrix) -> Cluster {
             .into_iter()
             .collect(),
         node_blocks: matrix.profile.node_cidrs.clone(),
-        cilium_agents: Vec::new(),
+        ..Cluster::default()
     }
 }
 

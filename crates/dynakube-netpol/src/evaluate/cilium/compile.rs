@@ -178,6 +178,9 @@ pub(crate) struct PeerRule {
     pub(crate) ports: Ports,
     /// Whether it requires an authentication that always fails (`test-always-fail`).
     pub(crate) never_authenticated: bool,
+    /// The Services it names (`toServices`), whose peers [`super::services::resolve`] adds to
+    /// `peers` once the cluster is known.
+    pub(crate) services: Vec<super::services::ServiceRef>,
 }
 
 /// What compiling one policy needs to know.

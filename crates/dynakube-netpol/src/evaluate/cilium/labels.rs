@@ -160,6 +160,16 @@ impl Requirement {
         }
     }
 
+    /// The requirement with the key `f` makes of its own.
+    pub(crate) fn with_key(&self, f: impl Fn(&Key) -> Key) -> Requirement {
+        match self {
+            Requirement::In(k, values) => Requirement::In(f(k), values.clone()),
+            Requirement::NotIn(k, values) => Requirement::NotIn(f(k), values.clone()),
+            Requirement::Exists(k) => Requirement::Exists(f(k)),
+            Requirement::DoesNotExist(k) => Requirement::DoesNotExist(f(k)),
+        }
+    }
+
     fn matches(&self, labels: &Labels) -> bool {
         let key = self.key();
         let mut values = labels.values(key.source.as_deref(), &key.name);

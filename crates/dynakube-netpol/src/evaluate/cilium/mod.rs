@@ -60,6 +60,7 @@ mod peers;
 mod ports;
 mod raw;
 mod read;
+pub(crate) mod services;
 mod sets;
 
 use std::collections::{BTreeMap, HashMap};

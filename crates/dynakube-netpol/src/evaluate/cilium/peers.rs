@@ -3,10 +3,12 @@
 //! `L7Rules.sanitize` (`pkg/policy/api/rule_validation.go`) and the schema's `oneOf`s and
 //! bounds.
 //!
-//! A few fields need more than a policy: `toServices` (Services and their endpoints),
-//! `fromGroups`/`toGroups` (a cloud provider's security groups) and `cidrGroupRef` (CiliumCIDRGroup
-//! objects). They are refused with an error naming the field instead of guessed; so are
-//! `fromRequires`/`toRequires` in deny rules, whose meaning the documentation does not give.
+//! A few fields need more than a policy. `toServices` needs the cluster's Services: the rule
+//! keeps the items, and the peers they name are added once the cluster is known
+//! ([`super::services`]). `fromGroups`/`toGroups` (a cloud provider's security groups) and
+//! `cidrGroupRef` (CiliumCIDRGroup objects) are refused with an error naming the field instead of
+//! guessed; so are `fromRequires`/`toRequires` in deny rules, whose meaning the documentation
+//! does not give.
 
 use super::compile::{Completion, Context, Peer, PeerRule, Peers, PortItem, Ports, peer_selector};
 use super::fqdn::Fqdn;
@@ -36,8 +38,8 @@ struct Fields<'a> {
     fqdns: &'a [raw::FqdnSelector],
     /// Whether `fromGroups`/`toGroups` is set.
     groups: bool,
-    /// Whether `toServices` is set.
-    services: bool,
+    /// `toServices`.
+    services: &'a [raw::Service],
     /// `fromRequires` or `toRequires`.
     requires: &'a [raw::Selector],
 }
@@ -103,6 +105,7 @@ pub(super) fn ingress(
             peers,
             ports,
             never_authenticated: fails(raw.authentication.as_ref()),
+            services: Vec::new(),
         },
         requires,
     ))
@@ -125,17 +128,11 @@ pub(super) fn egress(
         nodes: slice(raw.to_nodes.as_ref()),
         fqdns: slice(raw.to_fqdns.as_ref()),
         groups: raw.to_groups.as_ref().is_some_and(|g| !g.is_empty()),
-        services: raw.to_services.as_ref().is_some_and(|s| !s.is_empty()),
+        services: slice(raw.to_services.as_ref()),
         requires: slice(raw.to_requires.as_ref()),
     };
+    // `toServices` with `toPorts` is accepted (the agent since 1.17, `l3DependentL4Support`).
     let to_ports = slice(raw.to_ports.as_ref());
-    if fields.services && !to_ports.is_empty() {
-        // `EgressRule.sanitize`: "Combining ToServices and ToPorts is not supported yet".
-        return Err(Error::invalid(
-            location.join("toServices"),
-            "cannot be combined with toPorts in one rule",
-        ));
-    }
     let ports = allow_ports(
         to_ports,
         slice(raw.icmps.as_ref()),
@@ -157,6 +154,7 @@ pub(super) fn egress(
             peers,
             ports,
             never_authenticated: fails(raw.authentication.as_ref()),
+            services: super::services::compile(fields.services, location)?,
         },
         requires,
     ))
@@ -207,7 +205,9 @@ pub(super) fn egress_deny(
         entities: slice(raw.to_entities.as_ref()),
         nodes: slice(raw.to_nodes.as_ref()),
         groups: raw.to_groups.as_ref().is_some_and(|g| !g.is_empty()),
-        services: raw.to_services.as_ref().is_some_and(|s| !s.is_empty()),
+        // Read, but the agent translates the `toServices` of `egress` rules only: here they
+        // name no peer.
+        services: slice(raw.to_services.as_ref()),
         requires: slice(raw.to_requires.as_ref()),
         ..Fields::default()
     };
@@ -266,6 +266,7 @@ fn deny(
         peers,
         ports,
         never_authenticated: false,
+        services: Vec::new(),
     })
 }
 
@@ -292,7 +293,7 @@ fn peers(
         (!fields.entities.is_empty(), "Entities"),
         (!fields.nodes.is_empty(), "Nodes"),
         (fields.groups, "Groups"),
-        (fields.services, "Services"),
+        (!fields.services.is_empty(), "Services"),
         (!fields.fqdns.is_empty(), "FQDNs"),
     ]
     .into_iter()
@@ -305,16 +306,11 @@ fn peers(
             format!("combines `{first}` and `{second}`; Cilium accepts one kind of peer per rule"),
         ));
     }
-    for (set, name, what) in [
-        (fields.groups, "Groups", "a cloud provider's groups"),
-        (fields.services, "Services", "the cluster's Services"),
-    ] {
-        if set {
-            return Err(Error::invalid(
-                location.join(&side.field(name)),
-                format!("is not evaluated: it needs {what}, which the evaluator does not read"),
-            ));
-        }
+    if fields.groups {
+        return Err(Error::invalid(
+            location.join(&side.field("Groups")),
+            "is not evaluated: it needs a cloud provider's groups, which the evaluator does not read",
+        ));
     }
     let requires = fields
         .requires

@@ -234,7 +234,6 @@ pub(super) struct AwsGroup {
 /// An item of `toServices`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[allow(dead_code)]
 pub(super) struct Service {
     pub(super) k8s_service: Option<ServiceName>,
     pub(super) k8s_service_selector: Option<ServiceSelector>,
@@ -243,7 +242,6 @@ pub(super) struct Service {
 /// `k8sService`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[allow(dead_code)]
 pub(super) struct ServiceName {
     pub(super) namespace: Option<String>,
     pub(super) service_name: Option<String>,
@@ -252,7 +250,6 @@ pub(super) struct ServiceName {
 /// `k8sServiceSelector`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
 pub(super) struct ServiceSelector {
     pub(super) namespace: Option<String>,
     pub(super) selector: Selector,

@@ -20,6 +20,20 @@ fn scene(cilium_policies: usize) -> Scene {
 
 /// [`scene`], with the Cilium agent's ConfigMap `cilium-config` of `data` in the dump.
 fn scene_with(cilium_policies: usize, agent: Option<serde_json::Value>) -> Scene {
+    let items = agent.map(|data| {
+        serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "data": data,
+        "metadata": {"name": "cilium-config", "namespace": "kube-system"}})
+    });
+    scene_of(cilium_policies, items.into_iter().collect(), Vec::new())
+}
+
+/// [`scene`], with `items` amid the dump's and `policies` after the others.
+fn scene_of(
+    cilium_policies: usize,
+    items: Vec<serde_json::Value>,
+    policies: Vec<serde_json::Value>,
+) -> Scene {
     let scale = synthetic::Scale {
         nodes: 4,
         namespaces: 8,
@@ -39,16 +53,17 @@ fn scene_with(cilium_policies: usize, agent: Option<serde_json::Value>) -> Scene
         }
         if name.ends_with(".json") {
             let path = dir.path().join(&name);
-            let text = if let (true, Some(data)) = (name == "cluster.json", &agent) {
+            let text = if name == "cluster.json" && !items.is_empty() {
                 let mut list: serde_json::Value = serde_json::from_str(&text).unwrap();
-                let items = list["items"].as_array_mut().unwrap();
-                // Amid the items, as a dump of every kind would hold it.
-                items.insert(
-                    items.len() / 2,
-                    serde_json::json!({
-                    "apiVersion": "v1", "kind": "ConfigMap", "data": data,
-                    "metadata": {"name": "cilium-config", "namespace": "kube-system"}}),
-                );
+                let listed = list["items"].as_array_mut().unwrap();
+                // Amid the items, as a dump of every kind would hold them.
+                let middle = listed.len() / 2;
+                listed.splice(middle..middle, items.iter().cloned());
+                serde_json::to_string_pretty(&list).unwrap()
+            } else if name == "policies.json" && !policies.is_empty() {
+                let mut list: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let listed = list["items"].as_array_mut().unwrap();
+                listed.extend(policies.iter().cloned());
                 serde_json::to_string_pretty(&list).unwrap()
             } else if name == "policies.json" && cilium_policies == 0 {
                 // No Cilium policies at all, not even the Dynatrace workloads'.
@@ -111,6 +126,12 @@ fn ends(index: &Index) -> (Vec<String>, Vec<String>) {
         })
         .map(|(_, pod)| format!("{}/{}", pod.namespace, pod.name))
         .collect();
+    // A canary, which the policy of [`services`] selects.
+    let canary = pods
+        .iter()
+        .find(|p| p.labels.contains_key("canary"))
+        .unwrap();
+    ends.push(format!("{}/{}", canary.namespace, canary.name));
     let nodes = index.nodes();
     ends.push(format!("node/{}", nodes[0].name));
     ends.push(format!("node/{}", nodes[nodes.len() - 1].name));
@@ -130,6 +151,29 @@ fn ends(index: &Index) -> (Vec<String>, Vec<String>) {
     (ends, to)
 }
 
+/// Services for Cilium's `toServices`, and a policy that names them: one without a selector in
+/// front of an address the questions name, one in front of a tier's pods.
+fn services() -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let items = vec![
+        serde_json::json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "external", "namespace": "default"}, "spec": {}}),
+        serde_json::json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": "external-1", "namespace": "default",
+                "labels": {"kubernetes.io/service-name": "external"}},
+            "addressType": "IPv4", "endpoints": [{"addresses": ["8.8.8.8"]}]}),
+        serde_json::json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "dbs", "namespace": "ns-0005", "labels": {"role": "db"}},
+            "spec": {"selector": {"tier": "db"}}}),
+    ];
+    let policy = serde_json::json!({"apiVersion": "cilium.io/v2",
+        "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "to-services"},
+        "spec": {"endpointSelector": {"matchLabels": {"canary": "true"}},
+            "egress": [{"toServices": [
+                {"k8sService": {"serviceName": "external", "namespace": "default"}},
+                {"k8sServiceSelector": {"selector": {"matchLabels": {"role": "db"}}}}]}]}});
+    (items, vec![policy])
+}
+
 /// Every answer from the items a kept index picks is the answer of the whole inputs, and so is
 /// every refusal (an unknown pod, a pod's address as an end). Clusters with and without
 /// Cilium's policies, on each plugin that reads them, and with the Cilium agent's options in
@@ -137,13 +181,14 @@ fn ends(index: &Index) -> (Vec<String>, Vec<String>) {
 #[test]
 fn kept_answers_are_those_of_the_whole_inputs() {
     let agent = serde_json::json!({"allow-localhost": "policy", "policy-cidr-match-mode": "nodes"});
-    for (cilium, plugin, agent) in [
-        (30, None, None),
-        (0, None, None),
-        (0, Some(NetworkPlugin::Calico), None),
-        (30, None, Some(agent)),
+    let (services, to_services) = services();
+    for (scene, plugin) in [
+        (scene(30), None),
+        (scene(0), None),
+        (scene(0), Some(NetworkPlugin::Calico)),
+        (scene_with(30, Some(agent)), None),
+        (scene_of(30, services, to_services), None),
     ] {
-        let scene = scene_with(cilium, agent);
         let cache = scene.cache();
         let options = Options {
             network_plugin: plugin,

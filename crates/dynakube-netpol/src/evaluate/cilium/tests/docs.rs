@@ -28,6 +28,33 @@ struct ClusterSpec {
     pods: Vec<PodSpec>,
     api_server: Vec<IpAddr>,
     dns: Vec<DnsSpec>,
+    #[serde(default)]
+    services: Vec<ServiceSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceSpec {
+    namespace: String,
+    name: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    selector: BTreeMap<String, String>,
+    #[serde(default)]
+    endpoints: Vec<IpAddr>,
+}
+
+fn services(spec: &ClusterSpec) -> Vec<services::Service> {
+    (spec.services.iter())
+        .map(|s| services::Service {
+            namespace: s.namespace.clone(),
+            name: s.name.clone(),
+            labels: s.labels.clone(),
+            selector: s.selector.clone(),
+            addresses: s.endpoints.clone(),
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -178,6 +205,7 @@ fn parse_check(check: &str) -> (&str, &str, &str, bool) {
 fn the_examples_of_the_cilium_documentation_decide_as_documented() {
     let table: Table = serde_yaml::from_str(include_str!("docs.yaml")).unwrap();
     let cluster = cluster(&table.cluster);
+    let services = services(&table.cluster);
     let (mut checks, mut refusals) = (0, 0);
     for case in &table.cases {
         let options = case.options.options();
@@ -196,7 +224,8 @@ fn the_examples_of_the_cilium_documentation_decide_as_documented() {
                 panic!("{}: accepted, expected a refusal at {field}", case.source)
             }
             (None, Err(error)) => panic!("{}: {error}", case.source),
-            (None, Ok(policies)) => {
+            (None, Ok(mut policies)) => {
+                services::resolve(&mut policies, &services);
                 let evaluator = Evaluator::new(policies, cluster.clone(), options);
                 for check in &case.checks {
                     let (from, to, port_text, expected) = parse_check(check);

@@ -200,6 +200,29 @@ fn one_object_at_a_time() {
 }
 
 #[test]
+fn services_are_one_kind_of_peer_and_their_selectors_are_checked() {
+    refused(
+        &format!(
+            "{SELECT}  egress: [{{toServices: [{{k8sService: {{serviceName: s}}}}], toEndpoints: [{{}}]}}]\n"
+        ),
+        "spec.egress[0]",
+        "combines `toEndpoints` and `toServices`",
+    );
+    refused(
+        &format!(
+            "{SELECT}  egress: [{{toServices: [{{k8sServiceSelector: {{selector: {{matchLabels: {{a: \"-\"}}}}}}}}]}}]\n"
+        ),
+        "spec.egress[0].toServices[0].k8sServiceSelector.selector.matchLabels.a",
+        "",
+    );
+    // toPorts may go with them (the agent since 1.17).
+    let text = format!(
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: p, namespace: shop}}\nspec:\n{SELECT}  egress: [{{toServices: [{{k8sService: {{serviceName: s}}}}], toPorts: [{{ports: [{{port: \"80\"}}]}}]}}]\n"
+    );
+    assert!(read_policies("p.yaml", &text, &Limits::default(), &Options::default()).is_ok());
+}
+
+#[test]
 fn what_the_agent_refuses_is_refused() {
     refused(
         &format!("{SELECT}  egress: [{{toEndpoints: [{{}}], toCIDR: [10.0.0.0/8]}}]\n"),
@@ -245,11 +268,6 @@ fn what_the_agent_refuses_is_refused() {
         ),
         "spec.egress[0].icmps",
         "cannot be combined with toPorts",
-    );
-    refused(
-        &format!("{SELECT}  egress: [{{toServices: [{{k8sService: {{serviceName: s}}}}]}}]\n"),
-        "spec.egress[0].toServices",
-        "is not evaluated",
     );
     refused(
         &format!("{SELECT}  egress: [{{toCIDRSet: [{{cidrGroupRef: g}}]}}]\n"),
