@@ -571,11 +571,14 @@ fn l7_rules(
         + count(rules.kafka.as_ref().map(Vec::len))
         + count(rules.dns.as_ref().map(Vec::len));
     let any = entries > 0 || rules.l7.as_ref().is_some_and(|l| !l.is_empty());
-    if host && entries > 0 {
-        // `Rule.Sanitize`: "host policies do not support L7 rules yet".
+    let dns_only = entries == count(rules.dns.as_ref().map(Vec::len));
+    if host && entries > 0 && (direction == Direction::Ingress || !dns_only) {
+        // `IngressRule.Validate`: "L7 policy is not supported on host ingress yet";
+        // `EgressRule.Validate`: DNS rules only on host egress (host.rst: host policies "can
+        // also have layer 7 DNS rules, but no other kinds of layer 7 rules").
         return Err(Error::invalid(
             location.clone(),
-            "host policies (nodeSelector) cannot have L7 rules",
+            "host policies (nodeSelector) can have L7 rules only as DNS rules on egress",
         ));
     }
     if rules.l7.is_some() && rules.l7proto.is_none() {

@@ -211,6 +211,10 @@ spec:
     toPorts: [{ports: [{port: '443', protocol: TCP}]}]
   - toEndpoints: [{matchLabels: {app: db, k8s:io.kubernetes.pod.namespace: apps}}]
     toPorts: [{ports: [{port: '5432', protocol: TCP}]}]
+  - toEndpoints: [{matchLabels: {k8s-app: kube-dns, k8s:io.kubernetes.pod.namespace: kube-system}}]
+    toPorts: [{ports: [{port: '53', protocol: UDP}], rules: {dns: [{matchPattern: '*.example.org'}]}}]
+  - toFQDNs: [{matchPattern: '*.example.org'}]
+    toPorts: [{ports: [{port: '8443', protocol: TCP}]}]
   egressDeny:
   - toCIDR: [8.8.8.0/24]
 "#;

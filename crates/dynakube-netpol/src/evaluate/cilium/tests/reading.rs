@@ -284,14 +284,21 @@ fn what_the_agent_refuses_is_refused() {
         "spec.egress[0].toPorts[0].ports[0].port",
         "neither a port number",
     );
-    let host = error_of(
-        "CiliumClusterwideNetworkPolicy",
-        "  nodeSelector: {}\n  egress: [{toPorts: [{ports: [{port: \"53\"}], rules: {dns: [{matchPattern: \"*\"}]}}]}]\n",
-    );
-    assert!(
-        host.contains("host policies (nodeSelector) cannot have L7 rules"),
-        "{host}"
-    );
+    // Host policies: DNS rules on egress only (the current agent; 1.16 refused every L7 rule).
+    for spec in [
+        "  nodeSelector: {}\n  egress: [{toPorts: [{ports: [{port: \"80\"}], rules: {http: [{}]}}]}]\n",
+        "  nodeSelector: {}\n  ingress: [{toPorts: [{ports: [{port: \"80\"}], rules: {http: [{}]}}]}]\n",
+    ] {
+        let host = error_of("CiliumClusterwideNetworkPolicy", spec);
+        assert!(
+            host.contains(
+                "host policies (nodeSelector) can have L7 rules only as DNS rules on egress"
+            ),
+            "{host}"
+        );
+    }
+    let dns = "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: p}\nspec:\n  nodeSelector: {}\n  egress: [{toPorts: [{ports: [{port: \"53\"}], rules: {dns: [{matchPattern: \"*\"}]}}]}]\n";
+    assert!(read_policies("p.yaml", dns, &Limits::default(), &Options::default()).is_ok());
 }
 
 /// A schema walked for the test below: the field paths of objects, each with its declared
