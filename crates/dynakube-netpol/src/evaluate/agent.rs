@@ -33,10 +33,15 @@
 //!   such key and enforces none). Decision: without the ConfigMap, the policies given are
 //!   enforced, as written for the cluster; with it, a dialect it does not enforce is left out,
 //!   and the answer says so.
-//! - `enable-policy`: the enforcement mode (intro.rst, "Policy Enforcement Modes"). Decision: the
-//!   evaluator models `default`, where an endpoint is isolated in a direction once a rule
-//!   selects it, and refuses `always` and `never`, rather than answer for a cluster it does not
-//!   model.
+//! - `enable-policy`: the enforcement mode (intro.rst, "Policy Enforcement Modes"): `default`,
+//!   where an endpoint is in default deny in a direction once a rule selects it; `always`,
+//!   where "policy enforcement is enabled on all endpoints even if no rules select specific
+//!   endpoints" (every pod outside the host network is in default deny both ways, and so is
+//!   every node's host where the host firewall is on: the host is one of the agent's
+//!   endpoints); `never`, where "policy enforcement is disabled on all endpoints, even if rules
+//!   do select specific endpoints" (no policy of any dialect is enforced: the agent enforces
+//!   NetworkPolicies and ClusterNetworkPolicies with the same engine). The answer says which
+//!   mode it followed, where it is not `default`.
 //!
 //! Booleans are read as the agent reads them (Go's `strconv.ParseBool`: `1`, `t`, `T`, `TRUE`,
 //! `true`, `True` and their opposites); a value it would not parse is refused, naming the key.
@@ -70,6 +75,20 @@ pub struct CiliumAgent {
     /// `enable-k8s-cluster-network-policy` is true: ClusterNetworkPolicies are enforced. True
     /// where no ConfigMap is known (the policies given are taken as enforced).
     pub cluster_network_policies: bool,
+    /// `enable-policy`: the policy enforcement mode.
+    pub enforcement: Enforcement,
+}
+
+/// The policy enforcement mode of the Cilium agent (`enable-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Enforcement {
+    /// `default`: an endpoint is in default deny in a direction once a rule selects it.
+    #[default]
+    Default,
+    /// `always`: every endpoint is in default deny, selected or not.
+    Always,
+    /// `never`: no policy is enforced.
+    Never,
 }
 
 impl Default for CiliumAgent {
@@ -84,6 +103,7 @@ impl Default for CiliumAgent {
             host_firewall: true,
             network_policies: true,
             cluster_network_policies: true,
+            enforcement: Enforcement::Default,
         }
     }
 }
@@ -148,15 +168,12 @@ impl CiliumAgent {
             agent.cluster_name.clone_from(name);
         }
         if let Some(value) = data.get("enable-policy") {
-            let mode = one_of(at("enable-policy"), value, &["default", "always", "never"])?;
-            if mode != "default" {
-                return Err(Error::invalid(
-                    at("enable-policy"),
-                    format!(
-                        "the evaluator models Cilium's `default` enforcement mode only, not `{mode}`"
-                    ),
-                ));
-            }
+            agent.enforcement =
+                match one_of(at("enable-policy"), value, &["default", "always", "never"])? {
+                    "always" => Enforcement::Always,
+                    "never" => Enforcement::Never,
+                    _ => Enforcement::Default,
+                };
         }
         Ok(agent)
     }
@@ -317,6 +334,14 @@ mod tests {
             ("debug", "anything"),
         ])
         .unwrap();
+        assert_eq!(agent.enforcement, Enforcement::Default);
+        for (value, mode) in [
+            ("always", Enforcement::Always),
+            ("Never", Enforcement::Never),
+        ] {
+            let agent = read(&[("enable-policy", value)]).unwrap();
+            assert_eq!(agent.enforcement, mode);
+        }
         assert!(agent.cidr_match_nodes && agent.node_selector_labels && !agent.allow_localhost);
         assert_eq!(agent.cluster_name, "prod-eu-1");
         let unset = read(&[
@@ -342,7 +367,6 @@ mod tests {
             ("cluster-name", "-prod"),
             ("cluster-name", ""),
             ("cluster-name", &"c".repeat(33)),
-            ("enable-policy", "always"),
             ("enable-policy", "sometimes"),
         ] {
             let error = read(&[(key, value)]).unwrap_err().to_string();

@@ -331,6 +331,9 @@ impl fmt::Display for Decision {
             Outcome::Local => f.write_str("always allowed (local traffic)")?,
             Outcome::Allowed => write!(f, "allowed by {}{}", self.deciders(), self.tier_words())?,
             Outcome::Denied => write!(f, "denied by {}{}", self.deciders(), self.tier_words())?,
+            Outcome::Isolated if self.by.is_empty() => {
+                f.write_str("denied (isolated by the network plugin's enforcement mode)")?;
+            }
             Outcome::Isolated => write!(f, "denied (isolated by {})", self.deciders())?,
             Outcome::Undefined => {
                 let rules: Vec<String> = self

@@ -33,7 +33,7 @@ pub struct Explanation {
     plugin: super::NetworkPlugin,
     /// The decision.
     verdict: Verdict,
-    /// Policies given that the cluster does not enforce ([`Index::unenforced`]).
+    /// How the cluster enforces the policies otherwise than as written ([`Index::unenforced`]).
     notes: Vec<String>,
 }
 
@@ -249,6 +249,11 @@ fn side(f: &mut fmt::Formatter<'_>, what: &str, decision: &Decision) -> fmt::Res
         )?,
         Outcome::Allowed => writeln!(f, "{what}: allowed{tier} by")?,
         Outcome::Denied => writeln!(f, "{what}: denied{tier} by")?,
+        // Isolated by no policy: the network plugin's enforcement mode (see the notes).
+        Outcome::Isolated if decision.by.is_empty() => writeln!(
+            f,
+            "{what}: denied{tier}: isolated by the network plugin's enforcement mode, and no rule allows it"
+        )?,
         Outcome::Isolated => writeln!(
             f,
             "{what}: denied{tier}: isolated, and no rule of these policies allows it"

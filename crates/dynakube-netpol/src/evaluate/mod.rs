@@ -153,7 +153,7 @@ use crate::values::Cidr;
 
 pub(crate) use self::admitted::{Admits, RuleRef};
 use self::agent::CONFIG_MAP as CILIUM_CONFIG;
-pub use self::agent::CiliumAgent;
+pub use self::agent::{CiliumAgent, Enforcement};
 pub(crate) use self::classes::{EndKey, NodeKey, PeerView, Selection};
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
@@ -335,6 +335,7 @@ fn enforced<'a>(
 ) -> (
     &'a [NetworkPolicy],
     &'a [cnp::ClusterNetworkPolicy],
+    &'a [cilium::Policy],
     Vec<String>,
 ) {
     /// `given` where `enforced`, else nothing, and `words` said of it where it is not empty.
@@ -354,6 +355,19 @@ fn enforced<'a>(
         &[]
     }
     let mut unenforced = Vec::new();
+    let namespace = &agent.namespace;
+    match agent.enforcement {
+        Enforcement::Never => {
+            unenforced.push(format!(
+                "no policy is enforced: the Cilium agent's enable-policy is never (ConfigMap {namespace}/{CILIUM_CONFIG})"
+            ));
+            return (&[], &[], &[], unenforced);
+        }
+        Enforcement::Always => unenforced.push(format!(
+            "every pod is in default deny both ways, selected by a policy or not, and so is every node's host under the host firewall: the Cilium agent's enable-policy is always (ConfigMap {namespace}/{CILIUM_CONFIG})"
+        )),
+        Enforcement::Default => {}
+    }
     let policies = kept(
         (agent.network_policies, &files.policies),
         "NetworkPolicies are not enforced: the Cilium agent's enable-k8s-networkpolicy is false",
@@ -369,7 +383,12 @@ fn enforced<'a>(
         agent,
         &mut unenforced,
     );
-    (policies, cluster_policies, unenforced)
+    (
+        policies,
+        cluster_policies,
+        &files.cilium_policies,
+        unenforced,
+    )
 }
 
 /// A pod: its index in the pods given to [`Index::new`].
@@ -632,8 +651,8 @@ pub struct Index {
     /// Of each ClusterNetworkPolicy, the keys of the pod labels its peers look at, ingress
     /// and egress (see `classes`), worked out on first use.
     cluster_peer_keys: std::sync::OnceLock<Vec<[Vec<u32>; 2]>>,
-    /// Policies given that the cluster does not enforce, in words (its Cilium agent's options
-    /// leave their dialect out).
+    /// How the cluster's Cilium agent enforces the policies given otherwise than as written, in
+    /// words: dialects its options leave out, its enforcement mode where it is not `default`.
     unenforced: Vec<String>,
 }
 
@@ -713,7 +732,7 @@ impl Index {
             ));
         }
         // The dialects the cluster's agent does not enforce are left out, and said so.
-        let (policies, cluster_policies, unenforced) = enforced(&agent, files);
+        let (policies, cluster_policies, cilium_policies, unenforced) = enforced(&agent, files);
         let options = Options {
             network_plugin: Some(plugin),
             // The cluster's own configuration, where it holds one, over what the caller assumed.
@@ -730,7 +749,7 @@ impl Index {
         // them too (layer3.rst: "Kubernetes will automatically allow all communication from
         // the local host of all local endpoints").
         if plugin == NetworkPlugin::Cilium {
-            let mut policies = files.cilium_policies.clone();
+            let mut policies = cilium_policies.to_vec();
             cilium::services::resolve(&mut policies, &services);
             let keys = cilium::selector_keys(&policies, false);
             index
@@ -749,6 +768,7 @@ impl Index {
                     allow_localhost: agent.allow_localhost,
                     cluster_name: agent.cluster_name,
                     host_firewall: agent.host_firewall,
+                    enforce_always: agent.enforcement == Enforcement::Always,
                     ..cilium::Options::default()
                 },
             )));
@@ -1006,8 +1026,9 @@ impl Index {
         }
     }
 
-    /// Policies given that the cluster does not enforce, in words: its Cilium agent's options
-    /// leave their dialect out ([`CiliumAgent`]).
+    /// How the cluster enforces the policies given otherwise than as written, in words: its
+    /// Cilium agent's options leave their dialect out, or its enforcement mode (`enable-policy`)
+    /// is `always` or `never` ([`CiliumAgent`]).
     pub fn unenforced(&self) -> &[String] {
         &self.unenforced
     }

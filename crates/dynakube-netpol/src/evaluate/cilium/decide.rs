@@ -15,9 +15,9 @@
 //!    will be allowed". `fromRequires`/`toRequires` of any rule selecting the subject must also
 //!    hold for the peer (layer3.rst, "Additional Label Requirements": they "apply to all rules
 //!    that share the same endpoint selector").
-//! 5. Otherwise the subject denies when a selecting rule put it into default deny
-//!    ([`Side::DefaultDenied`]), and lets the connection through when none did
-//!    ([`Side::NotSelected`]).
+//! 5. Otherwise the subject denies when a selecting rule put it into default deny, or the
+//!    agent's `enable-policy: always` did ([`Side::DefaultDenied`]), and lets the connection
+//!    through when none did ([`Side::NotSelected`]).
 //!
 //! `toFQDNs` admits an address only for a name the source looked it up by, and only when that
 //! lookup went through Cilium's DNS proxy and was allowed (layer3.rst, "DNS based": "In order
@@ -146,7 +146,7 @@ impl Evaluator {
             })
             .map(|&(policy, rule)| Decider::Cilium(reference(policy, rule.field.clone())))
             .collect();
-        if defaults.is_empty() {
+        if defaults.is_empty() && !self.always_denies(me) {
             Side::NotSelected
         } else {
             let mut by = defaults;
@@ -159,6 +159,17 @@ impl Evaluator {
             }
             Side::DefaultDenied { by }
         }
+    }
+
+    /// Whether the agent's `enable-policy: always` puts `me` into default deny: an endpoint, or
+    /// a node's host where the host firewall is on.
+    pub(super) fn always_denies(&self, me: Who<'_>) -> bool {
+        self.options.enforce_always
+            && match me {
+                Who::Endpoint(..) => true,
+                Who::Host(_) | Who::Unlisted(_) => self.options.host_firewall,
+                Who::Outside(..) => false,
+            }
     }
 
     /// The egress allow rules of `selecting` that would admit `peer` on `port` by the name it

@@ -97,6 +97,11 @@ pub(crate) struct Options {
     /// `enable-host-firewall`: host policies are enforced. On by default here (a host policy
     /// given is taken as written for a host firewall); off, host policies select nothing.
     pub(crate) host_firewall: bool,
+    /// `enable-policy: always`: every endpoint is in default deny both ways, selected by a
+    /// rule or not (intro.rst, "Policy Enforcement Modes": "policy enforcement is enabled on
+    /// all endpoints even if no rules select specific endpoints"); so is every node's host
+    /// where the host firewall is on, the host being one of the agent's endpoints.
+    pub(crate) enforce_always: bool,
 }
 
 impl Default for Options {
@@ -108,6 +113,7 @@ impl Default for Options {
             patterns: Patterns::default(),
             cluster_name: "default".into(),
             host_firewall: true,
+            enforce_always: false,
         }
     }
 }

@@ -168,7 +168,7 @@ impl Evaluator {
         let with = Space::pods([(pod, PortSet::all())]);
         let sets = self.sets_of(direction, me, None, &with)?;
         let selecting = self.selecting(me)?;
-        if !has_side(&selecting, direction) {
+        if !has_side(&selecting, direction) && !self.always_denies(me) {
             return None;
         }
         let allowed = sets
@@ -237,10 +237,11 @@ impl Evaluator {
                 sets.allowed.push((reference, item.index, space));
             }
         }
-        sets.default_deny = selecting.iter().any(|(_, rule)| match direction {
-            Direction::Ingress => rule.default_deny_ingress,
-            Direction::Egress => rule.default_deny_egress,
-        });
+        sets.default_deny = self.always_denies(me)
+            || selecting.iter().any(|(_, rule)| match direction {
+                Direction::Ingress => rule.default_deny_ingress,
+                Direction::Egress => rule.default_deny_egress,
+            });
         Some(sets)
     }
 
@@ -249,7 +250,7 @@ impl Evaluator {
     pub(crate) fn has_side(&self, direction: Direction, id: usize) -> bool {
         let me = self.pod_who(id);
         self.selecting(me)
-            .is_some_and(|selecting| has_side(&selecting, direction))
+            .is_some_and(|selecting| has_side(&selecting, direction) || self.always_denies(me))
     }
 
     /// What pod `id` is, as `Evaluator::who` says.

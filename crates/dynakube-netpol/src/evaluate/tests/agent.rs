@@ -183,6 +183,51 @@ fn sets_under_the_agents_options_are_exactly_what_the_evaluator_allows() {
     assert!(outcomes.values().sum::<usize>() > 20_000, "{outcomes:?}");
 }
 
+#[test]
+fn enforcement_always_isolates_every_endpoint_and_never_enforces_nothing() {
+    // Nothing selects apps/web-1 but a NetworkPolicy of apps/db's ingress.
+    let (web_to_db, web_to_web) = (
+        ["apps/web-0", "apps/db-0", "5432/TCP"],
+        ["apps/web-0", "apps/web-1", "80/TCP"],
+    );
+    let always = Some("{enable-policy: always}");
+    for question in [web_to_db, web_to_web] {
+        assert!(explained(Some("{}"), question).0 != (question == web_to_db));
+        let (allowed, text) = explained(always, question);
+        assert!(!allowed, "{text}");
+        assert!(
+            text.contains("isolated by the network plugin's enforcement mode")
+                && text.contains("note: every pod is in default deny both ways"),
+            "{text}"
+        );
+        let (allowed, text) = explained(Some("{enable-policy: never}"), question);
+        assert!(
+            allowed && text.contains("note: no policy is enforced"),
+            "{text}"
+        );
+    }
+    // What a rule allows still goes through; a node reaches its own pods (allow-localhost).
+    let allow = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: web, namespace: apps}\nspec:\n  endpointSelector: {matchLabels: {app: web}}\n  egress: [{toEndpoints: [{}]}]\n  ingress: [{fromEndpoints: [{}]}]\n";
+    assert!(allowed(always, allow, web_to_web).unwrap());
+    assert!(!allowed(always, allow, ["apps/web-0", "198.51.100.7", "443/TCP"]).unwrap());
+    // A node's host is an endpoint under the host firewall only.
+    let to_host = ["apps/web-0", "node/n1", "10250/TCP"];
+    assert!(allowed(always, allow, to_host).unwrap() == allowed(None, allow, to_host).unwrap());
+    let firewall = Some("{enable-policy: always, enable-host-firewall: 'true'}");
+    assert!(!allowed(firewall, allow, ["198.51.100.7", "node/n1", "22/TCP"]).unwrap());
+    assert!(
+        allowed(
+            Some("{enable-host-firewall: 'true'}"),
+            allow,
+            ["198.51.100.7", "node/n1", "22/TCP"]
+        )
+        .unwrap()
+    );
+    // The sets agree with the verdicts under it.
+    let outcomes = compare_sides(cluster(firewall), Options::default());
+    assert!(outcomes.values().sum::<usize>() > 20_000, "{outcomes:?}");
+}
+
 const HOST_POLICY: &str = r#"
 apiVersion: cilium.io/v2
 kind: CiliumClusterwideNetworkPolicy
