@@ -66,13 +66,13 @@
 //!   pods (policies isolate them, selectors match them, `ipBlock`s do not), which
 //!   [`HostNetwork::Pod`] reproduces for comparisons.
 //!
-//! Further choices: a connection of a pod to itself is evaluated by the NetworkPolicies like any
-//! other (plugins usually admit it; Kubernetes does not say), and ClusterNetworkPolicies do not
-//! apply to it, as network-policy-api says (`tiers`); traffic from the node to its pods (kubelet probes), which
-//! plugins always admit, is not modelled, and a [`ConnectionEnd::Ip`] of a node address is an external
-//! address. Pods and policies in a namespace missing from the namespace list get a namespace with
-//! only the `kubernetes.io/metadata.name` label, which every namespace carries as the API server
-//! sets it.
+//! Further choices: a connection of a pod to itself is evaluated by the NetworkPolicies like
+//! any other (plugins usually admit it; Kubernetes does not say), and ClusterNetworkPolicies do
+//! not apply to it, as network-policy-api says (`tiers`); traffic from the node to its pods
+//! (kubelet probes), which plugins always admit, is not modelled, and a [`ConnectionEnd::Ip`]
+//! of a node address is an external address. Pods and policies in a namespace missing from the
+//! namespace list get a namespace with only the `kubernetes.io/metadata.name` label, which
+//! every namespace carries as the API server sets it.
 //!
 //! # Example
 //!
@@ -327,8 +327,9 @@ fn cilium_services(
         .collect()
 }
 
-/// The NetworkPolicies and ClusterNetworkPolicies of `files` that `agent` enforces, and the
-/// dialects it leaves out, in words (where `files` hold policies of them).
+/// The NetworkPolicies, ClusterNetworkPolicies and Cilium policies of `files` that `agent`
+/// enforces, and in words the dialects it leaves out (where `files` hold policies of them) and
+/// its enforcement mode, where it is not `default`.
 fn enforced<'a>(
     agent: &CiliumAgent,
     files: &'a PolicyFiles,
