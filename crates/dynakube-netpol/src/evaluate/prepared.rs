@@ -318,7 +318,12 @@ fn whole(
     let ((policies, policy_items), (cluster, dump_items)) = (policies?, dump?);
     // The lines of the dump's items are written while the index is built.
     let (index, lines) = std::thread::scope(|scope| {
-        let lines = (keep.is_some()).then(|| scope.spawn(|| dump_items.as_deref().map(item_lines)));
+        let services = policies
+            .cilium_policies
+            .iter()
+            .any(cilium::Policy::names_services);
+        let lines = (keep.is_some())
+            .then(|| scope.spawn(move || dump_items.as_deref().map(|i| item_lines(i, services))));
         let index = Index::with_options(cluster, &policies, files.options);
         let lines = lines.and_then(|lines| {
             (lines.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -367,6 +372,9 @@ pub(super) enum DumpItem {
     /// An item every question needs (kube-apiserver's addresses, a node-local DNS cache, the
     /// Cilium agent's ConfigMap).
     Always { at: Range<u64> },
+    /// A Service, EndpointSlice or Endpoints object: every question needs it where a Cilium
+    /// policy names Services (`toServices`), none otherwise.
+    Service { at: Range<u64> },
 }
 
 /// Reads the dump `name`; with `keep`, also its items' places, when it streams by.
@@ -541,14 +549,17 @@ impl fmt::Display for Addresses<'_> {
 }
 
 /// The lines of an index that a dump's `items` make alone: the items every question needs
-/// (`A`), the cluster DNS's pods (`D`), the namespaces (`S`) and nodes (`N`); and apart, every
-/// pod (`P`). Made while the index of the cluster is built, which the rest needs ([`body`]).
-fn item_lines(items: &[DumpItem]) -> (String, String) {
+/// (`A`; Services too where the policies name some, `services`), the cluster DNS's pods (`D`),
+/// the namespaces (`S`) and nodes (`N`); and apart, every pod (`P`). Made while the index of the
+/// cluster is built, which the rest needs ([`body`]).
+fn item_lines(items: &[DumpItem], services: bool) -> (String, String) {
     let mut pods = String::new();
     let mut sections: [String; 4] = Default::default();
     for item in items {
         let _ = match item {
             DumpItem::Always { at } => writeln!(sections[0], "A\t{}", Span(at)),
+            DumpItem::Service { at } if services => writeln!(sections[0], "A\t{}", Span(at)),
+            DumpItem::Service { .. } => Ok(()),
             DumpItem::Namespace { at, name } => writeln!(sections[2], "S\t{}\t{name}", Span(at)),
             DumpItem::Node { at, name, ips } => {
                 writeln!(sections[3], "N\t{}\t{name}\t{}", Span(at), Addresses(ips))

@@ -421,11 +421,8 @@ impl StreamedDump {
                 c.pods.len(),
                 c.nodes.len(),
                 c.namespaces.len(),
-                c.api_server.len()
-                    + c.dns_caches.len()
-                    + c.cilium_agents.len()
-                    + c.services.len()
-                    + c.service_endpoints.len(),
+                c.api_server.len() + c.dns_caches.len() + c.cilium_agents.len(),
+                c.services.len() + c.service_endpoints.len(),
             ]
         };
         let before = counts(&self.cluster);
@@ -457,6 +454,8 @@ impl StreamedDump {
         }
         if after[3] > before[3] {
             self.items.push(DumpItem::Always { at });
+        } else if after[4] > before[4] {
+            self.items.push(DumpItem::Service { at });
         }
         Ok(())
     }

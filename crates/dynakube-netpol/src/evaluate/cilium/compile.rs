@@ -85,6 +85,13 @@ pub(crate) struct Policy {
     pub(crate) node_peers: Option<Location>,
 }
 
+impl Policy {
+    /// Whether an egress rule of the policy names Services (`toServices`).
+    pub(crate) fn names_services(&self) -> bool {
+        (self.rules.iter()).any(|rule| rule.egress.iter().any(|e| !e.services.is_empty()))
+    }
+}
+
 /// Whom a rule applies to.
 #[derive(Debug, Clone)]
 pub(crate) enum Subject {

@@ -358,3 +358,15 @@ fn policies_are_picked_by_kind_and_namespace() {
     );
     assert_eq!(items("apiVersion: v1\nkind: List\nitems: []\n"), None);
 }
+
+/// A dump's Services are items every question needs only where a policy names Services.
+#[test]
+fn services_are_kept_for_policies_that_name_them() {
+    let items = [
+        DumpItem::Always { at: 0..10 },
+        DumpItem::Service { at: 10..20 },
+    ];
+    let lines = |services| item_lines(&items, services).0;
+    assert_eq!(lines(false), "A\t0\t10\n");
+    assert_eq!(lines(true), "A\t0\t10\nA\t10\t20\n");
+}
