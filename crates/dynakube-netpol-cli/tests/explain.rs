@@ -1,9 +1,9 @@
 //! `dynakube-netpol explain` as its users and other tools drive it: the examples of
 //! `docs/explain.md` are its real output, its exit statuses are those the page promises, and
 //! the verdicts of `fixtures/explain/` (taken from other projects' tests, each citing its
-//! source) are its verdicts: every network-policy-api and Cilium documentation verdict and a
-//! sample of the Kubernetes e2e verdicts through the binary, all of them through the library in
-//! `crates/dynakube-netpol/tests/explain_cases.rs`.
+//! source) are its verdicts: every network-policy-api, Cilium documentation and Kubernetes
+//! documentation verdict and a sample of the Kubernetes e2e verdicts through the binary, all of
+//! them through the library in `crates/dynakube-netpol/tests/explain_cases.rs`.
 
 #[path = "../../dynakube-netpol/tests/support/explain_cases.rs"]
 mod explain_cases;

@@ -198,7 +198,9 @@ impl Index {
 
     /// Whether the node of a pod matters in its connections with `others`: Cilium's policies
     /// take part, and one of `others` may be a node's host, or the cluster DNS runs in the host
-    /// network.
+    /// network; or NetworkPolicies alone decide their tier, which cannot block a pod's
+    /// connections with its own node ([`Index::local_exempt`]), and one of `others` may be a
+    /// node's host.
     pub(crate) fn node_matters<'a>(
         &self,
         mut others: impl Iterator<Item = &'a ConnectionEnd>,
@@ -210,7 +212,10 @@ impl Index {
                 self.node_ips.contains(address) || self.unlisted_nodes.contains(*address)
             }
         };
-        self.namespaced.is_some() && (others.any(host) || self.dns_in_host_network)
+        match &self.namespaced {
+            Some(_) => self.dns_in_host_network || others.any(host),
+            None => !self.policies.is_empty() && others.any(host),
+        }
     }
 
     /// The key of `end` in connections with ends where `node` (see [`Index::node_matters`]),

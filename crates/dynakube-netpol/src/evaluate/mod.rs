@@ -66,13 +66,14 @@
 //!   pods (policies isolate them, selectors match them, `ipBlock`s do not), which
 //!   [`HostNetwork::Pod`] reproduces for comparisons.
 //!
-//! Further choices: a connection of a pod to itself is evaluated by the NetworkPolicies like
-//! any other (plugins usually admit it; Kubernetes does not say), and ClusterNetworkPolicies do
-//! not apply to it, as network-policy-api says (`tiers`); traffic from the node to its pods
-//! (kubelet probes), which plugins always admit, is not modelled, and a [`ConnectionEnd::Ip`]
-//! of a node address is an external address. Pods and policies in a namespace missing from the
-//! namespace list get a namespace with only the `kubernetes.io/metadata.name` label, which
-//! every namespace carries as the API server sets it.
+//! Further choices: NetworkPolicies cannot block a pod's connections with itself or with its
+//! own node (the Kubernetes documentation, "Network Policies"; on Calico only the node's to
+//! its pods, and on Cilium its engine decides: `Index::local_exempt`), and
+//! ClusterNetworkPolicies do not apply to a pod with itself, as network-policy-api says
+//! (`tiers`); a [`ConnectionEnd::Ip`] of a node address is that node. Pods and policies in a
+//! namespace missing from the namespace list get a namespace with only the
+//! `kubernetes.io/metadata.name` label, which every namespace carries as the API server sets
+//! it.
 //!
 //! # Example
 //!
@@ -146,7 +147,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use self::compile::{Context, Namespaces, PeerMatch, Policy, PortMatch, PortSpec, Rule};
 use self::labels::{Interner, LabelSet};
-use self::sets::AddressSet;
+use self::sets::{AddressSet, PortSet, Space};
 use crate::error::{Error, Location, Result};
 use crate::matrix::{Direction, Protocol};
 use crate::values::Cidr;
@@ -977,6 +978,51 @@ impl Index {
         self.namespaced.is_some()
     }
 
+    /// Whether NetworkPolicies let the connection on the `direction` side of pod `id` with
+    /// `peer` through whatever they say, where no plugin engine of its own decides their tier:
+    /// the pod with itself, and with its own node (its addresses, and the pods in its host
+    /// network). The Kubernetes documentation, "Network Policies": "a pod cannot block access
+    /// to itself", "traffic to and from the node where a Pod is running is always allowed,
+    /// regardless of the IP address of the Pod or the node", and "When a pod is isolated for
+    /// ingress, the only allowed connections into the pod are those from the pod's node and
+    /// those allowed by the ingress list". Calico lets a node reach its own pods (kubelet
+    /// probes), but puts a pod's traffic to its own node under the pod's egress policy
+    /// (Felix's `DefaultEndpointToHostAction` acts "after the traffic hits the endpoint egress
+    /// policy"). Cilium's engine decides all this on Cilium (its `allow-localhost`).
+    pub(crate) fn local_exempt(
+        &self,
+        id: PodId,
+        direction: Direction,
+        peer: &ConnectionEnd,
+    ) -> bool {
+        let host = match peer {
+            ConnectionEnd::Pod(other) if *other == id => return true,
+            ConnectionEnd::Pod(other) => self.infos[*other].by_address,
+            ConnectionEnd::Node(_) => true,
+            ConnectionEnd::Ip(address) => self.node_ips.contains(address),
+        };
+        let plugin = match self.network_plugin() {
+            NetworkPlugin::Generic => true,
+            NetworkPlugin::Calico => direction == Direction::Ingress,
+            NetworkPlugin::Cilium => false,
+        };
+        host && plugin && self.same_node(&ConnectionEnd::Pod(id), peer)
+    }
+
+    /// The connections of pod `id`'s `direction` side with its own node that NetworkPolicies
+    /// cannot block ([`Index::local_exempt`]): its node's addresses, every port; none on
+    /// Cilium, whose engine decides them.
+    pub(crate) fn node_local(&self, id: PodId, direction: Direction) -> Space {
+        let node = self.node_of_end(&ConnectionEnd::Pod(id));
+        match node {
+            Some(node) if self.local_exempt(id, direction, &ConnectionEnd::Node(node)) => {
+                let addresses = AddressSet::addresses(self.nodes[node].addresses.iter().copied());
+                Space::addresses(addresses, PortSet::all())
+            }
+            _ => Space::empty(),
+        }
+    }
+
     /// The policies, in input order.
     #[cfg(test)]
     pub(crate) fn policies(&self) -> impl ExactSizeIterator<Item = &PolicyRef> {
@@ -1078,12 +1124,13 @@ impl Index {
             .subject(subject)
         {
             None => true,
-            Some((_, info)) => {
+            Some((id, info)) => {
                 let isolating = match direction {
                     Direction::Ingress => &info.ingress,
                     Direction::Egress => &info.egress,
                 };
                 isolating.is_empty()
+                    || self.local_exempt(id, direction, other)
                     || self
                         .admitting(isolating, direction, connection, other)
                         .next()

@@ -956,6 +956,10 @@ fn admitted_sets_are_exactly_what_the_evaluator_allows() {
                 continue;
             }
             for c in edge_connections(&synthetic, seed) {
+                // A pod with itself is local traffic, which no set holds.
+                if c.from == c.to {
+                    continue;
+                }
                 let verdict = index.evaluate(&c);
                 let (protocol, port) = (c.protocol, c.port);
                 let egress =
@@ -1276,6 +1280,10 @@ fn tiered_sets_are_exactly_what_the_evaluator_allows() {
         }
         let mut sets = HashMap::default();
         for c in edge_connections(&synthetic, 5) {
+            // A pod with itself is local traffic, which no set holds.
+            if c.from == c.to {
+                continue;
+            }
             let verdict = index.evaluate(&c);
             let egress = side_in_cached_sets(&index, &mut sets, Direction::Egress, &c);
             let ingress = side_in_cached_sets(&index, &mut sets, Direction::Ingress, &c);

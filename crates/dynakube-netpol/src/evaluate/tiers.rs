@@ -263,6 +263,18 @@ impl Index {
             (Side::Allowed { .. }, by) => {
                 Some(Decision::by(Outcome::Allowed, Tier::NetworkPolicy, by))
             }
+            // What NetworkPolicies cannot block: the pod with itself and with its own node.
+            (Side::Denied { .. }, _)
+                if side
+                    .pod
+                    .is_some_and(|(id, _)| self.local_exempt(id, side.direction, side.peer)) =>
+            {
+                Some(Decision::by(
+                    Outcome::Local,
+                    Tier::NetworkPolicy,
+                    Vec::new(),
+                ))
+            }
             (Side::Denied { .. }, by) => {
                 Some(Decision::by(Outcome::Isolated, Tier::NetworkPolicy, by))
             }

@@ -14,20 +14,29 @@ use crate::matrix::{
 };
 
 /// A cluster made from the matrix alone: one pod per workload in the operator namespace with
-/// the stable labels and the ports its flows reach, the cluster DNS (and the profile's node-local
-/// DNS cache), the Prometheus of the profile, one injected application namespace per DynaKube, and an unrelated namespace with
-/// an unrelated pod, all on node `node-0`; a second node `node-1`; kube-apiserver where the
-/// profile says (else where `verify` assumes it). Host-network pods get the first node address.
-/// The profile's `nodeCIDRs` stand for the nodes: an address in them that neither node has is
-/// a node the model does not list ([`Cluster::node_blocks`]).
+/// the stable labels and the ports its flows reach, the cluster DNS (and the profile's
+/// node-local DNS cache), the Prometheus of the profile, one injected application namespace per
+/// DynaKube, and an unrelated namespace with an unrelated pod, all on node `node-0`; a second
+/// node `node-1`; kube-apiserver where the profile says (else where `verify` assumes it).
+/// Host-network pods get the first node address; where the profile has a second node, a
+/// host-network workload (a DaemonSet) has a second pod there, so that its connections with
+/// the pods of `node-0` cross nodes as most of them do (NetworkPolicies cannot block those on
+/// one node). The profile's `nodeCIDRs` stand for the nodes: an address in them that neither
+/// node has is a node the model does not list ([`Cluster::node_blocks`]).
 pub fn model_cluster(matrix: &Matrix) -> Cluster {
-    let first = matrix.profile.node_cidrs.first();
+    let cidrs = &matrix.profile.node_cidrs;
+    let first = cidrs.first();
     let node = first.map_or(ASSUMED_NODE, first_address);
-    let other = first
-        .and_then(|c| c.net().hosts().nth(1))
-        .unwrap_or(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
+    // A second node of the profile: the second address of its first block, else the first of
+    // its second block.
+    let second = match first {
+        None => Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11))),
+        Some(block) => (block.net().hosts().nth(1)).or_else(|| cidrs.get(1).map(first_address)),
+    };
+    let other = second.unwrap_or(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)));
     let mut cluster = Model {
         node,
+        other: second,
         operator: matrix.operator,
         namespaces: BTreeMap::new(),
         pods: Vec::new(),
@@ -83,6 +92,7 @@ pub fn model_cluster(matrix: &Matrix) -> Cluster {
 pub(crate) fn workload_pods(matrix: &Matrix) -> Vec<(crate::matrix::Component, Pod)> {
     let mut model = Model {
         node: ASSUMED_NODE,
+        other: None,
         operator: matrix.operator,
         namespaces: BTreeMap::new(),
         pods: Vec::new(),
@@ -123,7 +133,11 @@ fn placed(workload: &Workload) -> bool {
 }
 
 struct Model {
+    /// The address of node-0, where the pods run.
     node: IpAddr,
+    /// The address of node-1, where only the host-network pods of DaemonSets run too (none:
+    /// one pod of each workload).
+    other: Option<IpAddr>,
     /// The release whose labels the pods carry.
     operator: OperatorVersion,
     namespaces: BTreeMap<String, BTreeMap<String, String>>,
@@ -168,7 +182,7 @@ impl Model {
     }
 
     fn workload(&mut self, workload: &Workload, ports: &BTreeSet<Port>) {
-        let ports = ports
+        let ports: Vec<ContainerPort> = ports
             .iter()
             .map(|&p| ContainerPort {
                 name: port_name(workload.component, p).map(String::from),
@@ -186,10 +200,24 @@ impl Model {
         self.add_pod(
             &format!("{}-0", workload.name()),
             workload.namespace.as_str(),
-            labels,
-            ports,
+            labels.clone(),
+            ports.clone(),
             host_network,
         );
+        if let (true, Some(other)) = (host_network, self.other) {
+            // A DaemonSet in the host network runs on every node: its pod on node-1 reaches
+            // the pods of node-0 from another node, where NetworkPolicies decide.
+            self.pods.push(Pod {
+                name: format!("{}-1", workload.name()),
+                namespace: workload.namespace.to_string(),
+                labels,
+                ips: vec![other],
+                ports,
+                host_network,
+                node: Some("node-1".into()),
+                ..Pod::default()
+            });
+        }
     }
 
     /// The DNS pods of the provider, on its port over UDP and TCP.

@@ -58,10 +58,13 @@ impl Infrastructure {
         let mut assumptions = Vec::new();
         let mut nodes: Vec<IpAddr> = profile.node_cidrs.iter().map(first_address).collect();
         if nodes.is_empty() {
-            nodes = index
-                .pods()
-                .iter()
-                .filter(|p| p.host_network)
+            // The node of the host-network pods that share one with the first other pod: the
+            // kubelet probes a pod from its own node (a DaemonSet's pods run on the others too).
+            let pods = index.pods();
+            let home = (pods.iter().find(|p| !p.host_network)).and_then(|p| p.node.as_ref());
+            let at_home = (pods.iter()).any(|p| p.host_network && p.node.as_ref() == home);
+            nodes = (pods.iter())
+                .filter(|p| p.host_network && (!at_home || p.node.as_ref() == home))
                 .flat_map(|p| p.ips.iter().copied())
                 .collect::<BTreeSet<_>>()
                 .into_iter()

@@ -284,13 +284,27 @@ fn a_pod_to_itself_is_not_subject_to_cluster_network_policies() {
                 .collect::<Vec<bool>>()
         };
         assert_eq!((by(harry), by(hermione)), (vec![false], vec![]), "{tier}");
-        // The NetworkPolicies still decide it.
+        // Nor can NetworkPolicies block it (the Kubernetes documentation: "a pod cannot block
+        // access to itself").
         let isolated = index(&format!("{}{isolate}", deny("deny", tier)));
         assert_eq!(
             ingress(&isolated, "gryffindor/harry", "gryffindor/harry", "80/TCP"),
-            "denied (isolated by gryffindor/isolate)",
+            "always allowed (local traffic)",
             "{tier}"
         );
+        let other = ingress(
+            &isolated,
+            "gryffindor/hermione",
+            "gryffindor/harry",
+            "80/TCP",
+        );
+        let expected = match tier {
+            "Admin" => {
+                "denied by ClusterNetworkPolicy deny spec.ingress[0] (Admin tier, priority 1)"
+            }
+            _ => "denied (isolated by gryffindor/isolate)",
+        };
+        assert_eq!(other, expected, "{tier}");
     }
 }
 

@@ -252,7 +252,8 @@ fn exact(index: &Index) -> bool {
 type Allowed = Option<Vec<(Option<RuleRef>, Space)>>;
 
 /// What the policies of `index` allow pod `id` in `direction`: each rule's set less the pod's
-/// connections to itself, cut by what the other end admits.
+/// connections to itself and those with its node that NetworkPolicies cannot block
+/// ([`Index::node_local`]), cut by what the other end admits.
 fn allowed(index: &Index, id: PodId, direction: Direction) -> Allowed {
     let rules: Vec<(Option<RuleRef>, Space)> = match index.admits(id, direction) {
         Admits::NotSubject => return None,
@@ -261,10 +262,14 @@ fn allowed(index: &Index, id: PodId, direction: Direction) -> Allowed {
         Admits::Tiers(rules) => rules,
     };
     let other = extras::other_end(index, id, direction, &rules);
+    let local = index.node_local(id, direction);
     Some(
         rules
             .into_iter()
-            .map(|(rule, space)| (rule, space.without_pod(id).intersection(&other)))
+            .map(|(rule, space)| {
+                let space = space.without_pod(id).difference(&local);
+                (rule, space.intersection(&other))
+            })
             .filter(|(_, space)| !space.is_empty())
             .collect(),
     )
