@@ -103,5 +103,5 @@ fn every_verdict_of_the_fixtures_is_the_evaluators() {
     assert!(per_source["network-policy-api"] >= 301, "{per_source:?}");
     assert!(per_source["kubernetes-e2e"] >= 4000, "{per_source:?}");
     assert!(per_source["cilium-docs"] >= 100, "{per_source:?}");
-    assert!(per_source["kubernetes-docs"] >= 19, "{per_source:?}");
+    assert!(per_source["kubernetes-docs"] >= 34, "{per_source:?}");
 }

@@ -747,6 +747,7 @@ impl Index {
         };
         let mut index = Self::build(cluster, policies, cluster_policies, options)?;
         index.unenforced = unenforced;
+        index.unenforced.extend(files.defaulted.iter().cloned());
         // Cilium enforces NetworkPolicies with its own engine: its local traffic holds for
         // them too (layer3.rst: "Kubernetes will automatically allow all communication from
         // the local host of all local endpoints").

@@ -500,15 +500,13 @@ fn policy_items(name: &str, text: &str, limits: &Limits) -> Option<Vec<(Range<u6
 /// How an index picks the object `head` introduces (of the kinds [`super::read_policies`]
 /// reads).
 fn picked(head: &Head) -> Picked {
-    let namespaced = || match &head.metadata.namespace {
-        Some(namespace) => Picked::Namespace(namespace.clone()),
-        None => Picked::Always,
-    };
+    // A policy that names no namespace is read in `default`, and noted in every answer.
+    let namespace = (head.metadata.namespace.clone()).filter(|n| !n.is_empty());
+    let namespaced = || namespace.clone().map_or(Picked::Always, Picked::Namespace);
     match super::read::policy_kind(&head.kind, &head.api_version) {
-        Some(PolicyKind::NetworkPolicy) => match &head.metadata.namespace {
-            Some(namespace) => Picked::NetworkPolicy(namespace.clone()),
-            None => Picked::Always,
-        },
+        Some(PolicyKind::NetworkPolicy) => namespace
+            .clone()
+            .map_or(Picked::Always, Picked::NetworkPolicy),
         Some(PolicyKind::Cilium(cilium::Kind::Namespaced)) => namespaced(),
         Some(PolicyKind::ClusterNetworkPolicy) => Picked::ClusterPolicy(head.metadata.name.clone()),
         Some(PolicyKind::Cilium(cilium::Kind::Clusterwide)) => Picked::Always,

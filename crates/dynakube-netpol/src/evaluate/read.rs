@@ -34,6 +34,8 @@ pub struct PolicyFiles {
     /// The file each policy was read from, by `namespace/name` (`name` for a cluster-wide
     /// kind; the first file, when several hold one).
     pub files: BTreeMap<String, String>,
+    /// Namespaced policies that name no namespace, read in namespace `default`, in words.
+    pub(crate) defaulted: Vec<String>,
 }
 
 impl Extend<PolicyFiles> for PolicyFiles {
@@ -71,6 +73,7 @@ impl PolicyFiles {
         self.cluster_network_policies
             .extend(other.cluster_network_policies);
         self.cilium_policies.extend(other.cilium_policies);
+        self.defaulted.extend(other.defaulted);
         for (policy, file) in other.files {
             self.files.entry(policy).or_insert(file);
         }
@@ -109,10 +112,17 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
             location,
             kind,
             api_version,
-            value,
+            mut value,
         } = object;
         let name = format!("{kind} ({api_version})");
         let dialect = policy_kind(&kind, &api_version);
+        if matches!(
+            dialect,
+            Some(PolicyKind::NetworkPolicy | PolicyKind::Cilium(cilium::Kind::Namespaced))
+        ) && let Some(words) = default_namespace(&mut value, &kind, file)
+        {
+            read.defaulted.push(words);
+        }
         if dialect == Some(PolicyKind::NetworkPolicy) {
             let policy: NetworkPolicy = serde_path_to_error::deserialize(&value)
                 .map_err(|error| crate::error::field_error(&location, error))?;
@@ -169,6 +179,30 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
         }
     }
     Ok(read)
+}
+
+/// Puts a namespaced policy that names no namespace (no `metadata.namespace`, or an empty one)
+/// in namespace `default`, where `kubectl apply` without a namespace puts it, and says so; a
+/// manifest as documentation pages print them often names none.
+fn default_namespace(value: &mut serde_yaml::Value, kind: &str, file: &str) -> Option<String> {
+    let metadata = value.get_mut("metadata")?.as_mapping_mut()?;
+    let key = serde_yaml::Value::from("namespace");
+    let named = metadata
+        .get(&key)
+        .is_some_and(|n| n.as_str().is_none_or(|n| !n.is_empty()));
+    if named {
+        return None;
+    }
+    metadata.insert(key, serde_yaml::Value::from("default"));
+    let name = metadata
+        .get("name")
+        .and_then(serde_yaml::Value::as_str)
+        .unwrap_or_default();
+    Some(format!(
+        "{kind} {} of {} names no namespace: read in namespace default, where kubectl applies it without one",
+        crate::values::escape(name),
+        crate::values::escape(file)
+    ))
 }
 
 /// A kind of policy the evaluator reads.

@@ -410,3 +410,21 @@ fn the_types_declare_the_schema_fields() {
     }
     assert!(checked > 400, "{checked} fields checked");
 }
+
+/// A namespaced policy that names no namespace is read in `default`, where `kubectl apply`
+/// puts it, and said so; so is a NetworkPolicy.
+#[test]
+fn a_policy_without_a_namespace_is_read_in_default() {
+    let text = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p}\nspec:\n  endpointSelector: {}\n  ingress: [{}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: q, namespace: ''}\nspec: {podSelector: {}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: r, namespace: shop}\nspec: {podSelector: {}}\n";
+    let files = crate::evaluate::read_policies("p.yaml", text, &Limits::default()).unwrap();
+    assert_eq!(
+        files.cilium_policies[0].reference.namespace.as_deref(),
+        Some("default")
+    );
+    let namespaces: Vec<Option<&str>> = (files.policies.iter())
+        .map(|p| p.metadata.namespace.as_deref())
+        .collect();
+    assert_eq!(namespaces, [Some("default"), Some("shop")]);
+    assert_eq!(files.defaulted.len(), 2, "{:?}", files.defaulted);
+    assert!(files.defaulted[0].contains("CiliumNetworkPolicy p of p.yaml names no namespace"));
+}
