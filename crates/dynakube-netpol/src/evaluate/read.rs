@@ -625,69 +625,56 @@ fn service(location: &Location, raw: RawService) -> Result<super::Service> {
     })
 }
 
-/// Adds the addresses of an EndpointSlice to its Service's endpoints, and to kube-apiserver's
-/// addresses when it is of the `kubernetes` Service. A slice without the
+/// Adds the addresses of an EndpointSlice to its Service's endpoints. A slice without the
 /// `kubernetes.io/service-name` label belongs to no Service.
 fn add_slice(location: &Location, raw: &RawEndpointSlice, cluster: &mut Cluster) -> Result<()> {
-    let listed = || (raw.endpoints.iter().flatten()).flat_map(|e| e.addresses.iter().flatten());
-    let mut addresses = Vec::new();
-    add_addresses(
-        location,
-        "endpoints[].addresses[]",
-        listed(),
-        &mut addresses,
-    )?;
+    let listed = (raw.endpoints.iter().flatten()).flat_map(|e| e.addresses.iter().flatten());
+    let label = "kubernetes.io/service-name";
     let metadata = &raw.metadata;
-    let service = (metadata.labels.as_ref()).and_then(|l| l.get("kubernetes.io/service-name"));
-    if let (Some(service), Some(namespace)) = (service, &metadata.namespace) {
-        if kubernetes_service(metadata, "kubernetes.io/service-name") {
-            add_addresses(
-                location,
-                "endpoints[].addresses[]",
-                listed(),
-                &mut cluster.api_server,
-            )?;
-        }
-        cluster.service_endpoints.push(super::ServiceEndpoints {
-            namespace: namespace.clone(),
-            service: service.clone(),
-            addresses,
-        });
-    }
-    Ok(())
+    let service = (metadata.labels.as_ref()).and_then(|l| l.get(label));
+    let owner = (service.zip(metadata.namespace.as_ref()))
+        .map(|(service, namespace)| (namespace, service, kubernetes_service(metadata, label)));
+    add_service_addresses(location, "endpoints[].addresses[]", listed, owner, cluster)
 }
 
-/// Adds the addresses of an Endpoints object to its Service's endpoints, and to
-/// kube-apiserver's addresses when it is the `kubernetes` Service's.
+/// Adds the addresses of an Endpoints object to its Service's endpoints.
 fn add_endpoints(location: &Location, raw: &RawEndpoints, cluster: &mut Cluster) -> Result<()> {
-    let listed = || {
-        (raw.subsets.iter().flatten())
-            .flat_map(|s| s.addresses.iter().flatten())
-            .map(|a| &a.ip)
-    };
-    let mut addresses = Vec::new();
-    add_addresses(
-        location,
-        "subsets[].addresses[].ip",
-        listed(),
-        &mut addresses,
-    )?;
+    let listed = (raw.subsets.iter().flatten())
+        .flat_map(|s| s.addresses.iter().flatten())
+        .map(|a| &a.ip);
     let metadata = &raw.metadata;
-    if let (Some(service), Some(namespace)) = (&metadata.name, &metadata.namespace) {
-        if kubernetes_service(metadata, "") {
-            add_addresses(
-                location,
-                "subsets[].addresses[].ip",
-                listed(),
-                &mut cluster.api_server,
-            )?;
+    let owner = (metadata.name.as_ref().zip(metadata.namespace.as_ref()))
+        .map(|(service, namespace)| (namespace, service, kubernetes_service(metadata, "")));
+    add_service_addresses(location, "subsets[].addresses[].ip", listed, owner, cluster)
+}
+
+/// Adds the addresses `listed` (at `field`) to the endpoints of the Service `owner` names (its
+/// namespace and name), and to kube-apiserver's addresses where that is the `kubernetes`
+/// Service (`owner`'s flag).
+fn add_service_addresses<'a>(
+    location: &Location,
+    field: &str,
+    listed: impl Iterator<Item = &'a String>,
+    owner: Option<(&String, &String, bool)>,
+    cluster: &mut Cluster,
+) -> Result<()> {
+    let mut addresses = Vec::new();
+    add_addresses(location, field, listed, &mut addresses)?;
+    let Some((namespace, service, api)) = owner else {
+        return Ok(());
+    };
+    if api {
+        for address in &addresses {
+            if !cluster.api_server.contains(address) {
+                cluster.api_server.push(*address);
+            }
         }
-        cluster.service_endpoints.push(super::ServiceEndpoints {
-            namespace: namespace.clone(),
-            service: service.clone(),
-            addresses,
-        });
     }
+    cluster.service_endpoints.push(super::ServiceEndpoints {
+        namespace: namespace.clone(),
+        service: service.clone(),
+        addresses,
+    });
     Ok(())
 }
 

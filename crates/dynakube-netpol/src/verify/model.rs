@@ -200,23 +200,19 @@ impl Model {
         self.add_pod(
             &format!("{}-0", workload.name()),
             workload.namespace.as_str(),
-            labels.clone(),
-            ports.clone(),
+            labels,
+            ports,
             host_network,
         );
         if let (true, Some(other)) = (host_network, self.other) {
             // A DaemonSet in the host network runs on every node: its pod on node-1 reaches
             // the pods of node-0 from another node, where NetworkPolicies decide.
-            self.pods.push(Pod {
-                name: format!("{}-1", workload.name()),
-                namespace: workload.namespace.to_string(),
-                labels,
-                ips: vec![other],
-                ports,
-                host_network,
-                node: Some("node-1".into()),
-                ..Pod::default()
-            });
+            let first = self.pods.len() - 1;
+            let mut second = self.pods[first].clone();
+            second.name = format!("{}-1", workload.name());
+            second.ips = vec![other];
+            second.node = Some("node-1".into());
+            self.pods.push(second);
         }
     }
 
