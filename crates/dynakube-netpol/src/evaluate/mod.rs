@@ -297,37 +297,6 @@ impl Extend<Cluster> for Cluster {
     }
 }
 
-/// The Services of a cluster as Cilium's `toServices` sees them, each with the addresses its
-/// EndpointSlices and Endpoints objects list.
-fn cilium_services(
-    services: Vec<Service>,
-    endpoints: &[ServiceEndpoints],
-) -> Vec<cilium::services::Service> {
-    let mut addresses: HashMap<(&str, &str), Vec<IpAddr>> = HashMap::default();
-    for listed in endpoints {
-        let all = addresses
-            .entry((listed.namespace.as_str(), listed.service.as_str()))
-            .or_default();
-        for address in &listed.addresses {
-            if !all.contains(address) {
-                all.push(*address);
-            }
-        }
-    }
-    services
-        .into_iter()
-        .map(|service| cilium::services::Service {
-            addresses: (addresses.get(&(service.namespace.as_str(), service.name.as_str())))
-                .cloned()
-                .unwrap_or_default(),
-            namespace: service.namespace,
-            name: service.name,
-            labels: service.labels,
-            selector: service.selector,
-        })
-        .collect()
-}
-
 /// The NetworkPolicies, ClusterNetworkPolicies and Cilium policies of `files` that `agent`
 /// enforces, and in words the dialects it leaves out (where `files` hold policies of them) and
 /// its enforcement mode, where it is not `default`.
@@ -694,10 +663,8 @@ impl Index {
     ) -> Result<Index> {
         // Only Cilium's evaluator knows DNS servers and Services.
         let dns_caches = std::mem::take(&mut cluster.dns_caches);
-        let services = cilium_services(
-            std::mem::take(&mut cluster.services),
-            &std::mem::take(&mut cluster.service_endpoints),
-        );
+        let services = std::mem::take(&mut cluster.services);
+        let service_endpoints = std::mem::take(&mut cluster.service_endpoints);
         let agents = std::mem::take(&mut cluster.cilium_agents);
         let cilium = !files.cilium_policies.is_empty();
         let plugin = match options.network_plugin {
@@ -753,6 +720,7 @@ impl Index {
         // the local host of all local endpoints").
         if plugin == NetworkPlugin::Cilium {
             let mut policies = cilium_policies.to_vec();
+            let services = cilium::services::of_cluster(services, &service_endpoints);
             cilium::services::resolve(&mut policies, &services);
             let keys = cilium::selector_keys(&policies, false);
             index

@@ -61,6 +61,38 @@ pub(crate) struct Service {
     pub(crate) addresses: Vec<std::net::IpAddr>,
 }
 
+/// The Services of a cluster as Cilium's `toServices` sees them, each with the addresses its
+/// EndpointSlices and Endpoints objects list.
+pub(crate) fn of_cluster(
+    services: Vec<crate::evaluate::Service>,
+    endpoints: &[crate::evaluate::ServiceEndpoints],
+) -> Vec<Service> {
+    let mut addresses: foldhash::HashMap<(&str, &str), Vec<std::net::IpAddr>> =
+        foldhash::HashMap::default();
+    for listed in endpoints {
+        let all = addresses
+            .entry((listed.namespace.as_str(), listed.service.as_str()))
+            .or_default();
+        for address in &listed.addresses {
+            if !all.contains(address) {
+                all.push(*address);
+            }
+        }
+    }
+    services
+        .into_iter()
+        .map(|service| Service {
+            addresses: (addresses.get(&(service.namespace.as_str(), service.name.as_str())))
+                .cloned()
+                .unwrap_or_default(),
+            namespace: service.namespace,
+            name: service.name,
+            labels: service.labels,
+            selector: service.selector,
+        })
+        .collect()
+}
+
 /// Compiles the items of `toServices` at `location`.
 pub(super) fn compile(
     items: &[raw::Service],
