@@ -121,6 +121,34 @@ pub(super) struct Context<'a> {
     pub(super) namespace_labels: &'a [LabelSet],
     /// The namespaces of the namespace selectors met so far: many policies repeat one.
     pub(super) resolved: foldhash::HashMap<Selector, Namespaces>,
+    /// Whether Cilium enforces the policies (see [`pod_selector`]).
+    pub(super) cilium: bool,
+}
+
+/// The label by which Cilium knows an endpoint's namespace.
+const CILIUM_NAMESPACE_LABEL: &str = "io.kubernetes.pod.namespace";
+
+/// Compiles a pod selector that selects in the policy's own namespace only (the policy's
+/// `podSelector`, a peer's without `namespaceSelector`), found at `location`.
+///
+/// Cilium makes such a selector its own namespace's by setting the namespace label in its
+/// `matchLabels` (`parsePodSelector`, `pkg/k8s/network_policy.go`), over any value the policy
+/// gives it; the evaluator drops that requirement, leaving the namespace to the policy's.
+fn pod_selector(
+    context: &mut Context<'_>,
+    selector: &LabelSelector,
+    location: &Location,
+) -> Result<Selector, Error> {
+    let names_namespace = (selector.match_labels.as_ref())
+        .is_some_and(|labels| labels.contains_key(CILIUM_NAMESPACE_LABEL));
+    if context.cilium && names_namespace {
+        let mut selector = selector.clone();
+        if let Some(labels) = selector.match_labels.as_mut() {
+            labels.remove(CILIUM_NAMESPACE_LABEL);
+        }
+        return Selector::compile(context.interner, &selector, location);
+    }
+    Selector::compile(context.interner, selector, location)
 }
 
 /// The namespace and name of a policy, checked, and the location its errors name.
@@ -166,11 +194,7 @@ pub(super) fn policy(
     // (the field is a struct, not a pointer), and the API reference says since Kubernetes 1.34
     // "This field is optional. If it is not specified, it defaults to an empty selector."
     let selector = match &spec.pod_selector {
-        Some(pod_selector) => Selector::compile(
-            context.interner,
-            pod_selector,
-            &location.at("spec.podSelector"),
-        )?,
+        Some(selector) => pod_selector(context, selector, &location.at("spec.podSelector"))?,
         None => Selector::default(),
     };
 
@@ -281,6 +305,9 @@ fn compile_peer(
         return compile_block(&field("ipBlock"), &block.cidr, block.except.as_deref());
     }
     let pods = match &peer.pod_selector {
+        Some(selector) if peer.namespace_selector.is_none() => {
+            pod_selector(context, selector, &field("podSelector"))?
+        }
         Some(selector) => Selector::compile(context.interner, selector, &field("podSelector"))?,
         None => Selector::default(),
     };

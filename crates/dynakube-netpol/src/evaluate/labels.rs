@@ -54,6 +54,12 @@ impl LabelSet {
         LabelSet { pairs }
     }
 
+    /// The set of `pairs`, interned already, each key once.
+    pub(super) fn of_pairs(mut pairs: Vec<(u32, u32)>) -> Self {
+        pairs.sort_unstable();
+        LabelSet { pairs }
+    }
+
     /// The pairs, sorted by key.
     pub(super) fn pairs(&self) -> &[(u32, u32)] {
         &self.pairs

@@ -644,7 +644,7 @@ impl Index {
             pods,
             ..Cluster::default()
         };
-        Self::build(cluster, policies, &[], Options::default())
+        Self::build(cluster, policies, &[], Options::default(), None)
     }
 
     /// Compiles the policies of every dialect `files` holds against `cluster`, with `options`:
@@ -712,7 +712,8 @@ impl Index {
             },
             ..options
         };
-        let mut index = Self::build(cluster, policies, cluster_policies, options)?;
+        let cilium_cluster = (plugin == NetworkPlugin::Cilium).then_some(&*agent.cluster_name);
+        let mut index = Self::build(cluster, policies, cluster_policies, options, cilium_cluster)?;
         index.unenforced = unenforced;
         index.unenforced.extend(files.defaulted.iter().cloned());
         // Cilium enforces NetworkPolicies with its own engine: its local traffic holds for
@@ -747,11 +748,14 @@ impl Index {
         Ok(index)
     }
 
+    /// Builds the index; `cilium_cluster` is the cluster's name to Cilium when Cilium is the
+    /// network plugin (see `pod_infos`).
     fn build(
         cluster: Cluster,
         policies: &[NetworkPolicy],
         cluster_policies: &[cnp::ClusterNetworkPolicy],
         options: Options,
+        cilium_cluster: Option<&str>,
     ) -> Result<Index> {
         let mut cluster = cluster;
         let namespace_ids = index_namespaces(&mut cluster.namespaces)?;
@@ -764,7 +768,7 @@ impl Index {
                 (cluster, pods.clone(), namespace_ids),
                 policies,
                 cluster_policies,
-                options,
+                (options, cilium_cluster),
             );
             let pod_ids =
                 (named.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
@@ -778,7 +782,7 @@ impl Index {
         (cluster, pods, mut namespace_ids): (Cluster, Arc<[Pod]>, HashMap<String, usize>),
         policies: &[NetworkPolicy],
         cluster_policies: &[cnp::ClusterNetworkPolicy],
-        options: Options,
+        (options, cilium_cluster): (Options, Option<&str>),
     ) -> Result<Index> {
         let Cluster {
             mut namespaces,
@@ -796,22 +800,12 @@ impl Index {
         let plugin = options.network_plugin.unwrap_or_default();
         let behaviour = options.behaviour();
         // Policies compiled on interned labels, namespace selectors resolved once.
-        let mut interner = Interner::default();
-        let namespace_labels: Vec<LabelSet> = namespaces
-            .iter()
-            .map(|namespace| LabelSet::new(&mut interner, &namespace.labels))
-            .collect();
-        let node_labels: Vec<(LabelSet, Vec<IpAddr>)> = nodes
-            .iter()
-            .map(|node| {
-                let labels = LabelSet::new(&mut interner, &node.labels);
-                (labels, node.addresses.clone())
-            })
-            .collect();
+        let (mut interner, namespace_labels, node_labels) = intern_labels(&namespaces, &nodes);
         let mut context = Context {
             interner: &mut interner,
             namespace_labels: &namespace_labels,
             resolved: HashMap::default(),
+            cilium: cilium_cluster.is_some(),
         };
         let compiled = policies
             .iter()
@@ -826,7 +820,13 @@ impl Index {
             behaviour,
             cluster_policies,
         )?;
-        let mut infos = pod_infos(&pods, &pod_namespaces, &mut interner, options);
+        let mut infos = pod_infos(
+            &pods,
+            (&pod_namespaces, &namespaces),
+            &mut interner,
+            options,
+            cilium_cluster,
+        );
         let namespace_pods = pods_by_namespace(&infos, namespaces.len());
         isolate(&mut infos, &compiled, &namespace_pods);
         let namespace_tiers = subjects(&cluster, namespaces.len());
@@ -1395,18 +1395,81 @@ fn index_policies(
     Ok(policy_namespaces)
 }
 
+/// A node's interned labels and its addresses.
+type NodeLabels = (LabelSet, Vec<IpAddr>);
+
+/// The labels of `namespaces` and of `nodes` (with the nodes' addresses), interned.
+fn intern_labels(
+    namespaces: &[Namespace],
+    nodes: &[Node],
+) -> (Interner, Vec<LabelSet>, Vec<NodeLabels>) {
+    let mut interner = Interner::default();
+    let namespace_labels: Vec<LabelSet> = (namespaces.iter())
+        .map(|namespace| LabelSet::new(&mut interner, &namespace.labels))
+        .collect();
+    let node_labels: Vec<NodeLabels> = (nodes.iter())
+        .map(|node| {
+            let labels = LabelSet::new(&mut interner, &node.labels);
+            (labels, node.addresses.clone())
+        })
+        .collect();
+    (interner, namespace_labels, node_labels)
+}
+
 /// Pods on interned labels and port names.
+///
+/// On Cilium (`cilium` is its cluster name) the labels are those of the pod's endpoint: Cilium
+/// translates NetworkPolicies and ClusterNetworkPolicies into its own rules, whose selectors
+/// match the identity labels of endpoints (`pkg/k8s/network_policy.go`, `ParseNetworkPolicy`
+/// and `parseNetworkPolicyPeer`; `pkg/k8s/cluster_network_policy.go`,
+/// `kcnpParseNamespacedPod`), not the pod's labels as the API server holds them. A selector
+/// on a label the filter leaves out (`pod-template-hash`) selects nothing there, and one on
+/// `io.cilium.k8s.policy.serviceaccount` or `io.cilium.k8s.policy.cluster` selects by them
+/// (Cilium's own connectivity tests select `io.cilium.k8s.policy.cluster` in NetworkPolicies).
+/// The labels of the namespace under `io.cilium.k8s.namespace.labels` are what a namespace
+/// selector matches in Cilium's translation; the evaluator matches those on the namespace, which
+/// is the same.
 fn pod_infos(
     pods: &[Pod],
-    pod_namespaces: &[usize],
+    (pod_namespaces, namespaces): (&[usize], &[Namespace]),
     interner: &mut Interner,
     options: Options,
+    cilium: Option<&str>,
 ) -> Vec<PodInfo> {
+    let endpoint = cilium.map(|cluster| {
+        let namespaces: Vec<Vec<(u32, u32)>> = (namespaces.iter())
+            .map(|namespace| {
+                (cilium::labels::namespace_identity_labels(&namespace.name, &namespace.labels))
+                    .iter()
+                    .map(|(key, value)| (interner.id(key), interner.id(value)))
+                    .collect()
+            })
+            .collect();
+        let cluster = (interner.id(cilium::labels::CLUSTER), interner.id(cluster));
+        (
+            namespaces,
+            cluster,
+            interner.id(cilium::labels::SERVICE_ACCOUNT),
+        )
+    });
+    let labels = |interner: &mut Interner, pod: &Pod, namespace: usize| match &endpoint {
+        None => LabelSet::new(interner, &pod.labels),
+        Some((namespaces, cluster, account)) => {
+            let mut pairs: Vec<(u32, u32)> = cilium::labels::own_identity_labels(&pod.labels)
+                .map(|(key, value)| (interner.id(key), interner.id(value)))
+                .collect();
+            pairs.extend_from_slice(&namespaces[namespace]);
+            let name = pod.service_account.as_deref().unwrap_or("default");
+            pairs.push((*account, interner.id(name)));
+            pairs.push(*cluster);
+            LabelSet::of_pairs(pairs)
+        }
+    };
     pods.iter()
         .zip(pod_namespaces)
         .map(|(pod, &namespace)| PodInfo {
             namespace,
-            labels: LabelSet::new(interner, &pod.labels),
+            labels: labels(interner, pod, namespace),
             named_ports: pod
                 .ports
                 .iter()

@@ -34,9 +34,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::labels::{
-    self, CLUSTER, K8S, Label, Labels, NAMESPACE, NAMESPACE_LABELS, SERVICE_ACCOUNT,
-};
+use super::labels::{self, CLUSTER, K8S, Label, Labels, SERVICE_ACCOUNT};
 use super::{End, Evaluator, Node, Pod};
 
 /// What an end is.
@@ -105,10 +103,7 @@ impl Evaluator {
 
     /// The identity labels of the endpoint `pod`.
     pub(super) fn endpoint_labels(&self, pod: &Pod) -> Labels {
-        let mut out: Vec<Label> = pod
-            .labels
-            .iter()
-            .filter(|(key, _)| labels::identity_relevant(key))
+        let mut out: Vec<Label> = labels::own_identity_labels(&pod.labels)
             .map(|(key, value)| Label::new(K8S, key, value))
             .collect();
         let namespaces = self.namespace_identities.get_or_init(|| {
@@ -140,21 +135,11 @@ impl Evaluator {
     /// The identity labels an endpoint has of its namespace `name` (the same for every
     /// endpoint there, worked out once for each namespace).
     fn namespace_identity(&self, name: &str) -> Vec<Label> {
-        let mut out = vec![Label::new(K8S, NAMESPACE, name)];
         let empty = BTreeMap::new();
         let namespace = self.cluster.namespaces.get(name).unwrap_or(&empty);
-        for (key, value) in namespace {
-            out.push(Label::new(K8S, &format!("{NAMESPACE_LABELS}.{key}"), value));
-        }
-        if !namespace.contains_key(crate::evaluate::NAMESPACE_NAME_LABEL) {
-            // Every namespace carries its name as a label, which the API server sets.
-            let key = format!(
-                "{NAMESPACE_LABELS}.{}",
-                crate::evaluate::NAMESPACE_NAME_LABEL
-            );
-            out.push(Label::new(K8S, &key, name));
-        }
-        out
+        (labels::namespace_identity_labels(name, namespace).iter())
+            .map(|(key, value)| Label::new(K8S, key, value))
+            .collect()
     }
 
     /// The labels a `nodeSelector` selects a node's host by: `reserved:host` and the node's

@@ -288,26 +288,45 @@ fn check_value(value: &str, location: &Location) -> Result<(), Error> {
     }
 }
 
-/// Whether Cilium's default label filter keeps the Kubernetes label `key` of a pod as an
-/// identity label.
+/// Whether Cilium's default label filter keeps the label `key` of an endpoint as an identity
+/// label.
 ///
-/// The filter's default prefixes (`pkg/labelsfilter`): kept are `io.kubernetes.pod.namespace`,
-/// `io.cilium.k8s.namespace.labels` and `app.kubernetes.io`; left out are keys beginning with
-/// `io.kubernetes`, `kubernetes.io`, `k8s.io`, `pod-template-generation`, `pod-template-hash`,
-/// `controller-revision-hash`, `annotation`, `etcd_node`, and keys containing
-/// `beta.kubernetes.io`. A key that both lists match is kept when the kept prefix is the longer
-/// match. A selector on a left-out label selects no pod: Cilium never sees the label.
+/// The filter's default prefixes, as the current agent sets them (`pkg/labelsfilter/filter.go`,
+/// `defaultLabelPrefixCfg`; `identity-relevant-labels.rst` lists the older ones): kept are
+/// `io.kubernetes.pod.namespace`, `io.cilium.k8s.namespace.labels`, `app.kubernetes.io`,
+/// `io.cilium.k8s.policy.cluster` and `io.cilium.k8s.policy.serviceaccount`; left out are keys
+/// beginning with `io.kubernetes`, `kubernetes.io`, `k8s.io`, `topology.kubernetes.io`,
+/// `pod-template-generation`, `pod-template-hash`, `controller-revision-hash`,
+/// `controller-uid`, `annotation`, `etcd_node`, the labels Kubernetes gives a pod of its own
+/// (`statefulset.kubernetes.io/pod-name`, `apps.kubernetes.io/pod-index`,
+/// `batch.kubernetes.io/job-completion-index`, `batch.kubernetes.io/controller-uid`), and keys
+/// containing `beta.kubernetes.io`. A key that both lists match is kept when the kept prefix
+/// is the longer match. A selector on a left-out label selects no pod: Cilium never sees the
+/// label. Decision: the current agent's list, as for `**.` and `toServices`; the agent of 1.16
+/// kept the four labels of a pod's own and the topology labels.
 pub(crate) fn identity_relevant(key: &str) -> bool {
-    const KEPT: [&str; 3] = [NAMESPACE, NAMESPACE_LABELS, "app.kubernetes.io"];
-    const LEFT_OUT: [&str; 8] = [
+    const KEPT: [&str; 5] = [
+        NAMESPACE,
+        NAMESPACE_LABELS,
+        "app.kubernetes.io",
+        CLUSTER,
+        SERVICE_ACCOUNT,
+    ];
+    const LEFT_OUT: [&str; 14] = [
         "io.kubernetes",
         "kubernetes.io",
+        "statefulset.kubernetes.io/pod-name",
+        "apps.kubernetes.io/pod-index",
+        "batch.kubernetes.io/job-completion-index",
+        "batch.kubernetes.io/controller-uid",
         "k8s.io",
         "pod-template-generation",
         "pod-template-hash",
         "controller-revision-hash",
+        "controller-uid",
         "annotation",
         "etcd_node",
+        "topology.kubernetes.io",
     ];
     let kept = KEPT
         .iter()
@@ -330,6 +349,47 @@ pub(crate) fn identity_relevant(key: &str) -> bool {
         None => true,
         Some(left_out) => kept > left_out,
     }
+}
+
+/// The prefix of the labels Cilium owns: a pod's own labels of this prefix are dropped
+/// (`RemoveCiliumLabels`), so that no pod claims another's namespace or service account.
+const CILIUM_OWNED: &str = "io.cilium.k8s";
+
+/// The Kubernetes labels of a pod that Cilium keeps as identity labels of its endpoint:
+/// `SanitizePodLabels` (`pkg/k8s/utils/utils.go`) drops those of the prefix Cilium owns and
+/// sets the namespace label itself, then the label filter ([`identity_relevant`]) applies.
+pub(crate) fn own_identity_labels<'a, I>(labels: I) -> impl Iterator<Item = (&'a str, &'a str)>
+where
+    I: IntoIterator<Item = (&'a String, &'a String)>,
+{
+    labels
+        .into_iter()
+        .filter(|(key, _)| {
+            !key.starts_with(CILIUM_OWNED) && key.as_str() != NAMESPACE && identity_relevant(key)
+        })
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+}
+
+/// The identity labels an endpoint has of its namespace `name` with `labels`: the namespace
+/// label and each label of the namespace under [`NAMESPACE_LABELS`] (with the name label the
+/// API server sets, when the labels given lack it), as the label filter keeps them.
+pub(crate) fn namespace_identity_labels(
+    name: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    let mut out = vec![(NAMESPACE.to_string(), name.to_string())];
+    let name_label = crate::evaluate::NAMESPACE_NAME_LABEL;
+    let missing = (!labels.contains_key(name_label)).then_some((name_label, name));
+    let pairs = (labels.iter())
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .chain(missing);
+    for (key, value) in pairs {
+        let key = format!("{NAMESPACE_LABELS}.{key}");
+        if identity_relevant(&key) {
+            out.push((key, value.to_string()));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -404,8 +464,8 @@ mod tests {
             "app",
             "app.kubernetes.io/name",
             "k8s-app",
-            "statefulset.kubernetes.io/pod-name",
             "io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name",
+            "io.cilium.k8s.policy.serviceaccount",
         ] {
             assert!(identity_relevant(kept), "{kept}");
         }
@@ -416,6 +476,11 @@ mod tests {
             "io.kubernetes.container.name",
             "failure-domain.beta.kubernetes.io/zone",
             "k8s.io/x",
+            "statefulset.kubernetes.io/pod-name",
+            "batch.kubernetes.io/job-completion-index",
+            "controller-uid",
+            "topology.kubernetes.io/zone",
+            "io.cilium.k8s.namespace.labels.beta.kubernetes.io/arch",
         ] {
             assert!(!identity_relevant(left_out), "{left_out}");
         }

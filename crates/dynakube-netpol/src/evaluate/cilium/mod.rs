@@ -55,7 +55,7 @@ mod compile;
 mod decide;
 mod fqdn;
 mod identity;
-mod labels;
+pub(super) mod labels;
 mod peers;
 mod ports;
 mod raw;

@@ -323,3 +323,151 @@ fn a_dialect_the_agent_does_not_enforce_is_left_out_and_said_so() {
         "{text}"
     );
 }
+
+/// Whether `policies` allow the connection `question` in `cluster` for no particular plugin
+/// and, with the agent's `data`, on Cilium.
+fn generic_and_cilium(cluster: &str, policies: &str, data: &str, question: [&str; 3]) -> [bool; 2] {
+    let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
+    let [from, to, port] = question;
+    [None, Some(data)].map(|data| {
+        let mut text = cluster.to_string();
+        if let Some(data) = data {
+            text.push_str(&format!(
+                "- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: cilium-config, namespace: kube-system}}, data: {data}}}\n"
+            ));
+        }
+        let cluster = read_cluster("cluster.yaml", &text, &Limits::default()).unwrap();
+        let index = Index::with_options(cluster, &files, Options::default()).unwrap();
+        explain(&index, from, to, port).unwrap().allowed()
+    })
+}
+
+#[test]
+fn on_cilium_network_policies_select_the_labels_of_endpoints() {
+    let web_to_db = ["apps/web-0", "apps/db-0", "5432/TCP"];
+    // A peer on the cluster label, as Cilium's connectivity tests write them: no pod carries
+    // it in the API server, every endpoint carries it in Cilium.
+    let to_cluster = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: apps}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{podSelector: {matchLabels: {app: db}, matchExpressions: [{key: io.cilium.k8s.policy.cluster, operator: Exists}]}}]
+"#;
+    let result = generic_and_cilium(MIXED_CLUSTER, to_cluster, "{}", web_to_db);
+    assert_eq!(result, [false, true]);
+    // A subject by service account.
+    let by_account = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: ag, namespace: dynatrace}
+spec:
+  podSelector: {matchLabels: {io.cilium.k8s.policy.serviceaccount: ag}}
+  policyTypes: [Ingress]
+"#;
+    let to_ag = ["apps/web-0", "dynatrace/ag-0", "9999/TCP"];
+    let result = generic_and_cilium(MIXED_CLUSTER, by_account, "{}", to_ag);
+    assert_eq!(result, [true, false]);
+    // A label the filter leaves out selects nothing on Cilium.
+    let hashed = MIXED_CLUSTER.replace(
+        "labels: {app: db}",
+        "labels: {app: db, pod-template-hash: 5d8f}",
+    );
+    let to_hash = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: apps}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{podSelector: {matchLabels: {pod-template-hash: 5d8f}}}]
+"#;
+    assert_eq!(
+        generic_and_cilium(&hashed, to_hash, "{}", web_to_db),
+        [true, false]
+    );
+    // A selector of the policy's own namespace is made so, whatever namespace label it names.
+    let own = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: apps}
+spec:
+  podSelector: {matchLabels: {app: web, io.kubernetes.pod.namespace: other}}
+  policyTypes: [Egress]
+"#;
+    assert_eq!(
+        generic_and_cilium(MIXED_CLUSTER, own, "{}", web_to_db),
+        [true, false]
+    );
+}
+
+#[test]
+fn on_cilium_cluster_network_policies_select_the_labels_of_endpoints() {
+    let policies = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: outside-the-cluster}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}
+  ingress:
+  - action: Deny
+    from: [{pods: {namespaceSelector: {}, podSelector: {matchExpressions: [{key: io.cilium.k8s.policy.cluster, operator: DoesNotExist}]}}}]
+"#;
+    let data = "{enable-k8s-cluster-network-policy: 'true'}";
+    let web_to_db = ["apps/web-0", "apps/db-0", "5432/TCP"];
+    assert_eq!(
+        generic_and_cilium(MIXED_CLUSTER, policies, data, web_to_db),
+        [false, true]
+    );
+}
+
+#[test]
+fn a_pod_cannot_claim_labels_cilium_sets() {
+    // web-0 claims dynatrace's namespace label and ag's service account; Cilium sets both.
+    let claiming = MIXED_CLUSTER.replace(
+        "labels: {app: web, env: prod}",
+        "labels: {app: web, env: prod, io.kubernetes.pod.namespace: dynatrace, io.cilium.k8s.policy.serviceaccount: ag}",
+    );
+    let policies = r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: ag, namespace: dynatrace}
+spec:
+  endpointSelector: {matchLabels: {app: ag}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: web}}]
+---
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: from-ag-account}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {io.cilium.k8s.policy.serviceaccount: ag}}]
+"#;
+    let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
+    let cluster = read_cluster("cluster.yaml", &claiming, &Limits::default()).unwrap();
+    let index = Index::with_options(cluster, &files, Options::default()).unwrap();
+    for question in [
+        ["apps/web-0", "dynatrace/ag-0", "9999/TCP"],
+        ["apps/web-0", "apps/db-0", "5432/TCP"],
+    ] {
+        let [from, to, port] = question;
+        assert!(
+            !explain(&index, from, to, port).unwrap().allowed(),
+            "{question:?}"
+        );
+    }
+    // The rule admits the pods that are dynatrace's and ag's.
+    assert!(
+        explain(&index, "dynatrace/ag-0", "apps/db-0", "5432/TCP")
+            .unwrap()
+            .allowed()
+    );
+}

@@ -96,6 +96,17 @@ spec:
   - from: [{namespaceSelector: {matchLabels: {team: a}}}]
     ports: [{port: 9999}]
 ---
+# Cilium's labels of endpoints: the service accounts.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: by-account, namespace: other}
+spec:
+  podSelector: {matchLabels: {io.cilium.k8s.policy.serviceaccount: default}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{namespaceSelector: {}, podSelector: {matchLabels: {io.cilium.k8s.policy.serviceaccount: ag}}}]
+    ports: [{port: 7000}]
+---
 apiVersion: policy.networking.k8s.io/v1alpha2
 kind: ClusterNetworkPolicy
 metadata: {name: admin}
