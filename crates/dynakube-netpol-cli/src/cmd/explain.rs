@@ -30,8 +30,9 @@ pub(crate) struct ExplainArgs {
     /// Policies: a file or a directory of them (its *.yaml, *.yml and *.json files), of any
     /// dialect the evaluator reads (networking.k8s.io/v1 NetworkPolicy,
     /// policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy, cilium.io/v2
-    /// CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy), alone or in lists as `kubectl
-    /// get -o yaml|json` prints them; `-` reads standard input. May be given more than once.
+    /// CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy, with the CiliumCIDRGroups they
+    /// name), alone or in lists as `kubectl get -o yaml|json` prints them; `-` reads standard
+    /// input. May be given more than once.
     #[arg(long, value_name = "PATH", required = true)]
     policies: Vec<String>,
 

@@ -723,6 +723,7 @@ impl Index {
             let mut policies = cilium_policies.to_vec();
             let services = cilium::services::of_cluster(services, &service_endpoints);
             cilium::services::resolve(&mut policies, &services);
+            cilium::cidr_groups::resolve(&mut policies, &files.cilium_cidr_groups)?;
             let keys = cilium::selector_keys(&policies, false);
             index
                 .pod_label_keys

@@ -509,7 +509,9 @@ fn picked(head: &Head) -> Picked {
             .map_or(Picked::Always, Picked::NetworkPolicy),
         Some(PolicyKind::Cilium(cilium::Kind::Namespaced)) => namespaced(),
         Some(PolicyKind::ClusterNetworkPolicy) => Picked::ClusterPolicy(head.metadata.name.clone()),
-        Some(PolicyKind::Cilium(cilium::Kind::Clusterwide)) => Picked::Always,
+        Some(PolicyKind::Cilium(cilium::Kind::Clusterwide) | PolicyKind::CiliumCidrGroup) => {
+            Picked::Always
+        }
         None => Picked::Never,
     }
 }

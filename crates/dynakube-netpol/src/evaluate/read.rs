@@ -26,6 +26,8 @@ pub struct PolicyFiles {
     pub(crate) cluster_network_policies: Vec<cnp::ClusterNetworkPolicy>,
     /// The `cilium.io/v2` CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies, compiled.
     pub(crate) cilium_policies: Vec<cilium::Policy>,
+    /// The CiliumCIDRGroups the Cilium policies may name.
+    pub(crate) cilium_cidr_groups: Vec<cilium::cidr_groups::CidrGroup>,
     /// Policies of other kinds (Calico's, the v1alpha1 AdminNetworkPolicy, ...), which the evaluator
     /// cannot evaluate: count by `Kind (apiVersion)`.
     pub unevaluated: BTreeMap<String, usize>,
@@ -73,6 +75,7 @@ impl PolicyFiles {
         self.cluster_network_policies
             .extend(other.cluster_network_policies);
         self.cilium_policies.extend(other.cilium_policies);
+        self.cilium_cidr_groups.extend(other.cilium_cidr_groups);
         self.defaulted.extend(other.defaulted);
         for (policy, file) in other.files {
             self.files.entry(policy).or_insert(file);
@@ -170,6 +173,12 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
             };
             read.files.entry(key).or_insert_with(|| file.to_string());
             read.cilium_policies.push(policy);
+        } else if dialect == Some(PolicyKind::CiliumCidrGroup) {
+            let group = cilium::cidr_groups::read(location, &api_version, value)?;
+            read.files
+                .entry(group.name.clone())
+                .or_insert_with(|| file.to_string());
+            read.cilium_cidr_groups.push(group);
         } else if let Some(reason) = near_miss(&kind, &api_version) {
             return Err(Error::invalid(location.join("kind"), reason));
         } else if kind.ends_with("NetworkPolicy") {
@@ -214,6 +223,8 @@ pub(super) enum PolicyKind {
     ClusterNetworkPolicy,
     /// CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy of `cilium.io`.
     Cilium(cilium::Kind),
+    /// CiliumCIDRGroup of `cilium.io`, which Cilium's policies name.
+    CiliumCidrGroup,
 }
 
 /// The kind of policy the evaluator reads that objects of `kind` and `api_version` are; `None`
@@ -225,6 +236,9 @@ pub(super) fn policy_kind(kind: &str, api_version: &str) -> Option<PolicyKind> {
     } else if kind == cnp::KIND && group == Some(cnp::GROUP) {
         Some(PolicyKind::ClusterNetworkPolicy)
     } else if group == cilium::API_VERSION.split('/').next() {
+        if kind == cilium::cidr_groups::KIND {
+            return Some(PolicyKind::CiliumCidrGroup);
+        }
         cilium::kind_of(kind).map(PolicyKind::Cilium)
     } else {
         None
@@ -245,7 +259,11 @@ const POLICY_KINDS: [(&str, &[&str]); 3] = [
     ),
     (
         "cilium.io",
-        &["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"],
+        &[
+            "CiliumNetworkPolicy",
+            "CiliumClusterwideNetworkPolicy",
+            "CiliumCIDRGroup",
+        ],
     ),
 ];
 

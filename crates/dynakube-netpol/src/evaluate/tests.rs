@@ -1,6 +1,7 @@
 //! Unit tests of the evaluator: one or more per semantic rule, each asserting concrete verdicts.
 
 mod agent;
+mod cidr_groups;
 mod mixed;
 
 use super::*;

@@ -188,6 +188,9 @@ pub(crate) struct PeerRule {
     /// The Services it names (`toServices`), whose peers [`super::services::resolve`] adds to
     /// `peers` once the cluster is known.
     pub(crate) services: Vec<super::services::ServiceRef>,
+    /// The CiliumCIDRGroups it names, whose addresses [`super::cidr_groups::resolve`] adds to
+    /// `peers` once every policy file is read.
+    pub(crate) cidr_groups: Vec<super::cidr_groups::GroupRef>,
 }
 
 /// What compiling one policy needs to know.

@@ -255,7 +255,7 @@ impl Selector {
 }
 
 /// A key must not be empty.
-fn check_key(key: &str, location: &Location) -> Result<(), Error> {
+pub(super) fn check_key(key: &str, location: &Location) -> Result<(), Error> {
     if key.is_empty() || key.ends_with(':') {
         return Err(Error::invalid(
             location.clone(),
@@ -267,7 +267,7 @@ fn check_key(key: &str, location: &Location) -> Result<(), Error> {
 
 /// A `matchLabels` value, as the schema's pattern `^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`
 /// and `maxLength: 63` require.
-fn check_value(value: &str, location: &Location) -> Result<(), Error> {
+pub(super) fn check_value(value: &str, location: &Location) -> Result<(), Error> {
     let bytes = value.as_bytes();
     let edge = |b: Option<&u8>| b.is_none_or(u8::is_ascii_alphanumeric);
     let valid = bytes.len() <= 63

@@ -51,6 +51,7 @@
     )
 )]
 
+pub(crate) mod cidr_groups;
 mod compile;
 mod decide;
 mod fqdn;

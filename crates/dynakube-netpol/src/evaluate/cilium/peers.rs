@@ -5,11 +5,12 @@
 //!
 //! A few fields need more than a policy. `toServices` needs the cluster's Services: the rule
 //! keeps the items, and the peers they name are added once the cluster is known
-//! ([`super::services`]). `fromGroups`/`toGroups` (a cloud provider's security groups) and
-//! `cidrGroupRef` (CiliumCIDRGroup objects) are refused with an error naming the field instead of
-//! guessed; so are `fromRequires`/`toRequires` in deny rules, whose meaning the documentation
-//! does not give.
+//! ([`super::services`]); so do the items of CIDR sets that name CiliumCIDRGroups
+//! ([`super::cidr_groups`]). `fromGroups`/`toGroups` (a cloud provider's security groups) are
+//! refused with an error naming the field instead of guessed; so are `fromRequires`/`toRequires`
+//! in deny rules, whose meaning the documentation does not give.
 
+use super::cidr_groups::GroupRef;
 use super::compile::{Completion, Context, Peer, PeerRule, Peers, PortItem, Ports, peer_selector};
 use super::fqdn::Fqdn;
 use super::labels::Selector;
@@ -91,7 +92,11 @@ pub(super) fn ingress(
         host,
         location,
     )?;
-    let (peers, requires) = peers(
+    let Compiled {
+        peers,
+        requires,
+        groups,
+    } = peers(
         context,
         completion,
         &fields,
@@ -106,6 +111,7 @@ pub(super) fn ingress(
             ports,
             never_authenticated: fails(raw.authentication.as_ref()),
             services: Vec::new(),
+            cidr_groups: groups,
         },
         requires,
     ))
@@ -140,7 +146,11 @@ pub(super) fn egress(
         host,
         location,
     )?;
-    let (peers, requires) = peers(
+    let Compiled {
+        peers,
+        requires,
+        groups,
+    } = peers(
         context,
         completion,
         &fields,
@@ -155,6 +165,7 @@ pub(super) fn egress(
             ports,
             never_authenticated: fails(raw.authentication.as_ref()),
             services: super::services::compile(fields.services, location)?,
+            cidr_groups: groups,
         },
         requires,
     ))
@@ -253,7 +264,7 @@ fn deny(
         });
     }
     let ports = ports_of(items, !icmps.is_empty());
-    let (peers, _) = peers(
+    let Compiled { peers, groups, .. } = peers(
         context,
         completion,
         fields,
@@ -267,12 +278,20 @@ fn deny(
         ports,
         never_authenticated: false,
         services: Vec::new(),
+        cidr_groups: groups,
     })
 }
 
 /// Whether `authentication` requires what never succeeds.
 fn fails(authentication: Option<&raw::Authentication>) -> bool {
     authentication.is_some_and(|a| a.mode == AuthenticationMode::TestAlwaysFail)
+}
+
+/// The peers of a rule, its requirements, and the CIDR groups it names.
+struct Compiled {
+    peers: Peers,
+    requires: Vec<Selector>,
+    groups: Vec<GroupRef>,
 }
 
 /// The peers of a rule, and its requirements: one kind of peer per rule (the agent refuses
@@ -285,7 +304,7 @@ fn peers(
     side: Side,
     has_ports: bool,
     location: &Location,
-) -> Result<(Peers, Vec<Selector>), Error> {
+) -> Result<Compiled, Error> {
     let kinds: Vec<String> = [
         (!fields.endpoints.is_empty(), "Endpoints"),
         (!fields.cidr.is_empty(), "CIDR"),
@@ -321,7 +340,7 @@ fn peers(
             Selector::compile(s, &at).map(|s| peer_selector(completion, s))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let list = peer_list(context, completion, fields, side, location)?;
+    let (list, groups) = peer_list(context, completion, fields, side, location)?;
     let peers = if !kinds.is_empty() {
         Peers::Any(list)
     } else if has_ports && requires.is_empty() {
@@ -329,7 +348,11 @@ fn peers(
     } else {
         Peers::Nothing
     };
-    Ok((peers, requires))
+    Ok(Compiled {
+        peers,
+        requires,
+        groups,
+    })
 }
 
 /// The peers of the one peer field that a rule sets.
@@ -339,8 +362,9 @@ fn peer_list(
     fields: &Fields<'_>,
     side: Side,
     location: &Location,
-) -> Result<Vec<Peer>, Error> {
+) -> Result<(Vec<Peer>, Vec<GroupRef>), Error> {
     let mut list = Vec::new();
+    let mut groups = Vec::new();
     for (i, selector) in fields.endpoints.iter().enumerate() {
         let at = location.join(&format!("{}[{i}]", side.field("Endpoints")));
         list.push(Peer::Endpoints(peer_selector(
@@ -371,7 +395,10 @@ fn peer_list(
     }
     for (i, rule) in fields.cidr_set.iter().enumerate() {
         let at = location.join(&format!("{}[{i}]", side.field("CIDRSet")));
-        blocks = blocks.union(&cidr_rule(rule, &at)?);
+        match cidr_rule(rule, &at)? {
+            CidrItem::Block(block) => blocks = blocks.union(&block),
+            CidrItem::Groups(named) => groups.push(named),
+        }
     }
     if !fields.cidr.is_empty() || !fields.cidr_set.is_empty() {
         list.push(Peer::Cidrs(blocks));
@@ -388,12 +415,12 @@ fn peer_list(
             .collect::<Result<Vec<_>, _>>()?;
         list.push(Peer::Fqdns(names));
     }
-    Ok(list)
+    Ok((list, groups))
 }
 
 /// A CIDR of the schema's `format: cidr` (the API server's check: an address and a prefix
 /// length), host bits cleared.
-fn cidr(text: &str, location: &Location) -> Result<ipnet::IpNet, Error> {
+pub(super) fn cidr(text: &str, location: &Location) -> Result<ipnet::IpNet, Error> {
     text.parse::<ipnet::IpNet>()
         .map(|n| n.trunc())
         .map_err(|_| {
@@ -404,38 +431,49 @@ fn cidr(text: &str, location: &Location) -> Result<ipnet::IpNet, Error> {
         })
 }
 
-/// An item of `fromCIDRSet`/`toCIDRSet`: exactly one of `cidr` and `cidrGroupRef` (the schema's
-/// `oneOf`), its exceptions each holding an address of the block (`CIDRRule.sanitize`: "allow
-/// CIDR prefix ... does not contain exclude CIDR prefix").
-fn cidr_rule(rule: &raw::CidrRule, location: &Location) -> Result<AddressSet, Error> {
-    let net = match (&rule.cidr, &rule.cidr_group_ref) {
-        (Some(text), None) => cidr(text, &location.join("cidr"))?,
-        (None, Some(_)) => {
-            return Err(Error::invalid(
-                location.join("cidrGroupRef"),
-                "is not evaluated: it names a CiliumCIDRGroup, which the evaluator does not read",
-            ));
-        }
-        _ => {
-            return Err(Error::invalid(
-                location.clone(),
-                "needs exactly one of cidr and cidrGroupRef",
-            ));
-        }
-    };
+/// An item of `fromCIDRSet`/`toCIDRSet`: exactly one of `cidr`, `cidrGroupRef` and
+/// `cidrGroupSelector` (the schema's `oneOf`, and `CIDRRule.sanitize`), its exceptions each
+/// holding an address of the block (`CIDRRule.sanitize`: "allow CIDR prefix ... does not
+/// contain exclude CIDR prefix"; the agent checks a group's exceptions against nothing).
+fn cidr_rule(rule: &raw::CidrRule, location: &Location) -> Result<CidrItem, Error> {
+    let given = [
+        rule.cidr.is_some(),
+        rule.cidr_group_ref.is_some(),
+        rule.cidr_group_selector.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(Error::invalid(
+            location.clone(),
+            "needs exactly one of cidr, cidrGroupRef and cidrGroupSelector",
+        ));
+    }
     let mut holes = Vec::new();
     for (i, text) in rule.except.iter().flatten().enumerate() {
         let at = location.join(&format!("except[{i}]"));
-        let hole = cidr(text, &at)?;
-        if !net.contains(&hole.network()) {
-            return Err(Error::invalid(
-                at,
-                format!("`{text}` is not within the cidr {net}"),
-            ));
-        }
-        holes.push(hole);
+        holes.push((cidr(text, &at)?, text, at));
     }
-    Ok(AddressSet::block(&net, &holes))
+    let Some(block) = &rule.cidr else {
+        let holes = holes.into_iter().map(|(hole, ..)| hole).collect();
+        return super::cidr_groups::compile(rule, holes, location).map(CidrItem::Groups);
+    };
+    let net = cidr(block, &location.join("cidr"))?;
+    if let Some((_, text, at)) = holes
+        .iter()
+        .find(|(hole, ..)| !net.contains(&hole.network()))
+    {
+        return Err(Error::invalid(
+            at.clone(),
+            format!("`{text}` is not within the cidr {net}"),
+        ));
+    }
+    let holes: Vec<ipnet::IpNet> = holes.into_iter().map(|(hole, ..)| hole).collect();
+    Ok(CidrItem::Block(AddressSet::block(&net, &holes)))
+}
+
+/// An item of a CIDR set: a block, or groups the policy names.
+enum CidrItem {
+    Block(AddressSet),
+    Groups(super::cidr_groups::GroupRef),
 }
 
 /// Whether a rule is an ingress or an egress rule, for the checks of port rules.

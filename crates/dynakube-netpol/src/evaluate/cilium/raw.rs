@@ -200,7 +200,8 @@ pub(crate) enum Entity {
     KubeApiserver,
 }
 
-/// An item of `fromCIDRSet` or `toCIDRSet`: exactly one of `cidr` and `cidrGroupRef`.
+/// An item of `fromCIDRSet` or `toCIDRSet`: exactly one of `cidr`, `cidrGroupRef` and
+/// `cidrGroupSelector`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct CidrRule {
@@ -208,8 +209,38 @@ pub(super) struct CidrRule {
     pub(super) cidr: Option<String>,
     /// `cidrGroupRef`: a CiliumCIDRGroup by name.
     pub(super) cidr_group_ref: Option<String>,
+    /// `cidrGroupSelector`: CiliumCIDRGroups by their labels. Not in the v1.16.5 schema: a
+    /// field of the agent since 1.17, read as it reads it (see [`super::cidr_groups`]).
+    pub(super) cidr_group_selector: Option<Selector>,
     /// `except`.
     pub(super) except: Option<Vec<String>>,
+}
+
+/// A whole CiliumCIDRGroup object, as its CRD declares it (`cilium.io/v2alpha1` and `v2`
+/// declare the same fields).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct CidrGroupObject {
+    /// `apiVersion`.
+    #[allow(dead_code)]
+    pub(super) api_version: String,
+    /// `kind`.
+    #[allow(dead_code)]
+    pub(super) kind: String,
+    /// `metadata`.
+    #[serde(default)]
+    pub(super) metadata: Metadata,
+    /// `spec`, which the schema requires.
+    pub(super) spec: CidrGroupSpec,
+}
+
+/// The `spec` of a CiliumCIDRGroup.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct CidrGroupSpec {
+    /// `externalCIDRs`, which the schema requires.
+    #[serde(rename = "externalCIDRs")]
+    pub(super) external_cidrs: Vec<String>,
 }
 
 /// An item of `fromGroups` or `toGroups`: addresses of a cloud provider's groups.

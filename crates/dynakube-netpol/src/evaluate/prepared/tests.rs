@@ -174,6 +174,20 @@ fn services() -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
     (items, vec![policy])
 }
 
+/// A CiliumCIDRGroup and a policy that names it, given with the policies.
+fn cidr_groups() -> Vec<serde_json::Value> {
+    vec![
+        serde_json::json!({"apiVersion": "cilium.io/v2alpha1", "kind": "CiliumCIDRGroup",
+            "metadata": {"name": "outside"},
+            "spec": {"externalCIDRs": ["8.8.8.0/24", "203.0.113.0/24"]}}),
+        serde_json::json!({"apiVersion": "cilium.io/v2",
+            "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "to-outside"},
+            "spec": {"endpointSelector": {"matchLabels": {"canary": "true"}},
+                "egress": [{"toCIDRSet": [
+                    {"cidrGroupRef": "outside", "except": ["203.0.113.10/32"]}]}]}}),
+    ]
+}
+
 /// Every answer from the items a kept index picks is the answer of the whole inputs, and so is
 /// every refusal (an unknown pod, a pod's address as an end). Clusters with and without
 /// Cilium's policies, on each plugin that reads them, and with the Cilium agent's options in
@@ -188,6 +202,7 @@ fn kept_answers_are_those_of_the_whole_inputs() {
         (scene(0), Some(NetworkPlugin::Calico)),
         (scene_with(30, Some(agent)), None),
         (scene_of(30, services, to_services), None),
+        (scene_of(30, Vec::new(), cidr_groups()), None),
     ] {
         let cache = scene.cache();
         let options = Options {
@@ -339,8 +354,10 @@ fn policies_are_picked_by_kind_and_namespace() {
     let cilium = r#"{"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "d", "namespace": "db"}}"#;
     let wide = r#"{"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "e"}}"#;
     let other = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "f", "namespace": "shop"}}"#;
+    let group =
+        r#"{"apiVersion": "cilium.io/v2", "kind": "CiliumCIDRGroup", "metadata": {"name": "g"}}"#;
     let list = format!(
-        "\u{feff}{{\"apiVersion\": \"v1\", \"items\": [{np},\n{cnp}, {cilium}, {wide}, {other}], \"kind\": \"List\"}}"
+        "\u{feff}{{\"apiVersion\": \"v1\", \"items\": [{np},\n{cnp}, {cilium}, {wide}, {other}, {group}], \"kind\": \"List\"}}"
     );
     assert_eq!(
         items(&list).unwrap(),
@@ -350,6 +367,7 @@ fn policies_are_picked_by_kind_and_namespace() {
             (cilium.to_string(), Picked::Namespace("db".into())),
             (wide.to_string(), Picked::Always),
             (other.to_string(), Picked::Never),
+            (group.to_string(), Picked::Always),
         ]
     );
     assert_eq!(

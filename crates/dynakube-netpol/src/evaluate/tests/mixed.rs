@@ -440,7 +440,12 @@ pub(super) fn compare_every_side(cluster: Cluster, options: Options) {
 /// The sides of every pod against [`MIXED_POLICIES`] in `cluster`, compared with the
 /// evaluator's verdicts: how many of each outcome.
 pub(super) fn compare_sides(cluster: Cluster, options: Options) -> Outcomes {
-    let files = read_policies("policies.yaml", MIXED_POLICIES, &Limits::default()).unwrap();
+    compare_sides_of(cluster, MIXED_POLICIES, options)
+}
+
+/// [`compare_sides`] of `policies`.
+pub(super) fn compare_sides_of(cluster: Cluster, policies: &str, options: Options) -> Outcomes {
+    let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
     let index = Index::with_options(cluster, &files, options).unwrap();
     let mut others: Vec<(ConnectionEnd, Option<&str>)> = Vec::new();
     others.extend((0..index.pods().len()).map(|id| (ConnectionEnd::Pod(id), None)));

@@ -270,9 +270,9 @@ fn what_the_agent_refuses_is_refused() {
         "cannot be combined with toPorts",
     );
     refused(
-        &format!("{SELECT}  egress: [{{toCIDRSet: [{{cidrGroupRef: g}}]}}]\n"),
-        "spec.egress[0].toCIDRSet[0].cidrGroupRef",
-        "is not evaluated",
+        &format!("{SELECT}  egress: [{{toCIDRSet: [{{cidrGroupRef: g, cidr: 10.0.0.0/8}}]}}]\n"),
+        "spec.egress[0].toCIDRSet[0]",
+        "exactly one of cidr, cidrGroupRef and cidrGroupSelector",
     );
     refused(
         &format!("{SELECT}  egressDeny: [{{toRequires: [{{}}]}}]\n"),
@@ -359,7 +359,8 @@ fn message(document: Value) -> Option<String> {
 
 /// The types accept every field the CRD schemas of both kinds declare, and refuse any other
 /// key in every object of the schemas (but `metadata`, which the API server checks as
-/// `ObjectMeta`, and `status`, which Cilium writes).
+/// `ObjectMeta`, and `status`, which Cilium writes), but for the items of CIDR sets, which also
+/// take the later agents' `cidrGroupSelector`.
 #[test]
 fn the_types_declare_the_schema_fields() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -409,6 +410,21 @@ fn the_types_declare_the_schema_fields() {
         );
     }
     assert!(checked > 400, "{checked} fields checked");
+    // The one field read beyond the schema, of the agent since 1.17 (see `cidr_groups`).
+    for side in ["egress", "ingress", "egressDeny", "ingressDeny"] {
+        let set = if side.starts_with("egress") {
+            "toCIDRSet"
+        } else {
+            "fromCIDRSet"
+        };
+        let path: Vec<String> = ["spec", side, "[]", set, "[]", "cidrGroupSelector"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            message(document(&path, Value::Mapping(Mapping::new()))),
+            None
+        );
+    }
 }
 
 /// A namespaced policy that names no namespace is read in `default`, where `kubectl apply`
