@@ -319,7 +319,7 @@ fn the_binary_gives_the_verdicts_of_the_fixtures() {
         failures.join("\n\n")
     );
     assert!(
-        asked.len() >= 289 + 698 + 4000 / E2E_SAMPLE,
+        asked.len() >= 289 + 722 + 4000 / E2E_SAMPLE,
         "{} verdicts asked",
         asked.len()
     );

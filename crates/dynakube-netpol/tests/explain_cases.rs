@@ -105,5 +105,5 @@ fn every_verdict_of_the_fixtures_is_the_evaluators() {
     assert!(per_source["kubernetes-e2e"] >= 4000, "{per_source:?}");
     assert!(per_source["cilium-docs"] >= 100, "{per_source:?}");
     assert!(per_source["kubernetes-docs"] >= 34, "{per_source:?}");
-    assert!(per_source["cilium-connectivity"] >= 698, "{per_source:?}");
+    assert!(per_source["cilium-connectivity"] >= 722, "{per_source:?}");
 }
