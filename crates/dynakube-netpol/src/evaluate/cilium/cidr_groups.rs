@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 
 use super::compile::{Peer, Peers, Policy};
-use super::labels::{K8S, Key, Label, Labels, Selector};
+use super::labels::Selector;
 use super::raw;
 use crate::error::{Error, Location, Result};
 use crate::evaluate::sets::AddressSet;
@@ -66,28 +66,28 @@ pub(crate) enum Groups {
 }
 
 impl Groups {
+    /// `cidrGroupRef` `name`, found at `location`: the schema's pattern and bound hold.
+    pub(super) fn named(name: &str, location: &Location) -> Result<Self> {
+        if !crate::evaluate::cnp::is_subdomain(name) {
+            return Err(Error::invalid(
+                location.join("cidrGroupRef"),
+                format!("`{name}` is not the name of a CiliumCIDRGroup (a DNS subdomain)"),
+            ));
+        }
+        Ok(Groups::Named(name.to_string()))
+    }
+
+    /// `cidrGroupSelector` `selector`, found at `location`.
+    pub(super) fn selected(selector: &raw::Selector, location: &Location) -> Result<Self> {
+        let at = location.join("cidrGroupSelector");
+        Ok(Groups::Selected(Selector::compile(selector, &at)?))
+    }
+
     /// Whether `group` is among the groups.
     fn contain(&self, group: &CidrGroup) -> bool {
         match self {
             Groups::Named(name) => *name == group.name,
-            Groups::Selected(selector) => {
-                let any_source = Selector {
-                    requirements: (selector.requirements.iter())
-                        .map(|r| {
-                            r.with_key(|k| Key {
-                                source: None,
-                                name: k.name.clone(),
-                            })
-                        })
-                        .collect(),
-                };
-                let labels = Labels(
-                    (group.labels.iter())
-                        .map(|(k, v)| Label::new(K8S, k, v))
-                        .collect(),
-                );
-                any_source.matches(&labels)
-            }
+            Groups::Selected(selector) => selector.matches_any_source(&group.labels),
         }
     }
 }
@@ -115,7 +115,7 @@ pub(crate) fn read(
     let name = (raw.metadata.name.clone())
         .filter(|n| !n.is_empty())
         .ok_or_else(|| Error::invalid(location.join("metadata.name"), "is missing"))?;
-    if !is_subdomain(&name) {
+    if !crate::evaluate::cnp::is_subdomain(&name) {
         return Err(Error::invalid(
             location.join("metadata.name"),
             format!("`{name}` is not a DNS subdomain (lower-case letters, digits, `-` and `.`)"),
@@ -138,33 +138,6 @@ pub(crate) fn read(
         cidrs,
         location,
     })
-}
-
-/// Compiles an item of a CIDR set that names groups (`cidrGroupRef` or `cidrGroupSelector`),
-/// found at `location`, with its exceptions `except`.
-pub(super) fn compile(
-    rule: &raw::CidrRule,
-    except: Vec<IpNet>,
-    location: &Location,
-) -> Result<GroupRef> {
-    let groups = match (&rule.cidr_group_ref, &rule.cidr_group_selector) {
-        (Some(name), None) => {
-            // The schema's pattern and bound.
-            if !is_subdomain(name) {
-                return Err(Error::invalid(
-                    location.join("cidrGroupRef"),
-                    format!("`{name}` is not the name of a CiliumCIDRGroup (a DNS subdomain)"),
-                ));
-            }
-            Groups::Named(name.clone())
-        }
-        (None, Some(selector)) => Groups::Selected(Selector::compile(
-            selector,
-            &location.join("cidrGroupSelector"),
-        )?),
-        _ => unreachable!("an item with a group names one"),
-    };
-    Ok(GroupRef { groups, except })
 }
 
 /// Adds to the rules of `policies` that name groups the addresses of the `groups` they name,
@@ -209,19 +182,4 @@ pub(crate) fn resolve(policies: &mut [Policy], groups: &[CidrGroup]) -> Result<(
         }
     }
     Ok(())
-}
-
-/// Whether `name` is a DNS subdomain, as the API server requires of object names and the
-/// schema of `cidrGroupRef`.
-fn is_subdomain(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|label| {
-            let bytes = label.as_bytes();
-            !bytes.is_empty()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-                && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
-                && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-        })
 }

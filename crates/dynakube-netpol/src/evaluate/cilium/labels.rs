@@ -190,6 +190,32 @@ pub(crate) struct Selector {
 }
 
 impl Selector {
+    /// Whether the selector matches the Kubernetes labels `labels` of an object that is not an
+    /// endpoint (a Service, a CiliumCIDRGroup), whatever source its keys name: the agent
+    /// matches those without sources (`labelsMatcher` of `toServices`; a group's labels take
+    /// the source the selector is given).
+    pub(crate) fn matches_any_source(
+        &self,
+        labels: &std::collections::BTreeMap<String, String>,
+    ) -> bool {
+        let any_source = Selector {
+            requirements: (self.requirements.iter())
+                .map(|r| {
+                    r.with_key(|k| Key {
+                        source: None,
+                        name: k.name.clone(),
+                    })
+                })
+                .collect(),
+        };
+        let labels = Labels(
+            (labels.iter())
+                .map(|(k, v)| Label::new(K8S, k, v))
+                .collect(),
+        );
+        any_source.matches(&labels)
+    }
+
     /// Compiles `raw`, found at `location`, refusing what Kubernetes' label selector validation
     /// (which Cilium's agent applies to every selector) refuses: `In` and `NotIn` without
     /// values, `Exists` and `DoesNotExist` with values, and an empty key.

@@ -10,7 +10,7 @@
 //! refused with an error naming the field instead of guessed; so are `fromRequires`/`toRequires`
 //! in deny rules, whose meaning the documentation does not give.
 
-use super::cidr_groups::GroupRef;
+use super::cidr_groups::{GroupRef, Groups};
 use super::compile::{Completion, Context, Peer, PeerRule, Peers, PortItem, Ports, peer_selector};
 use super::fqdn::Fqdn;
 use super::labels::Selector;
@@ -436,37 +436,44 @@ pub(super) fn cidr(text: &str, location: &Location) -> Result<ipnet::IpNet, Erro
 /// holding an address of the block (`CIDRRule.sanitize`: "allow CIDR prefix ... does not
 /// contain exclude CIDR prefix"; the agent checks a group's exceptions against nothing).
 fn cidr_rule(rule: &raw::CidrRule, location: &Location) -> Result<CidrItem, Error> {
-    let given = [
-        rule.cidr.is_some(),
-        rule.cidr_group_ref.is_some(),
-        rule.cidr_group_selector.is_some(),
-    ];
-    if given.iter().filter(|g| **g).count() != 1 {
-        return Err(Error::invalid(
-            location.clone(),
-            "needs exactly one of cidr, cidrGroupRef and cidrGroupSelector",
-        ));
-    }
     let mut holes = Vec::new();
     for (i, text) in rule.except.iter().flatten().enumerate() {
         let at = location.join(&format!("except[{i}]"));
-        holes.push((cidr(text, &at)?, text, at));
+        holes.push((cidr(text, &at)?, text.as_str(), at));
     }
-    let Some(block) = &rule.cidr else {
-        let holes = holes.into_iter().map(|(hole, ..)| hole).collect();
-        return super::cidr_groups::compile(rule, holes, location).map(CidrItem::Groups);
+    let groups = match (&rule.cidr, &rule.cidr_group_ref, &rule.cidr_group_selector) {
+        (Some(block), None, None) => return cidr_block(block, &holes, location),
+        (None, Some(name), None) => Groups::named(name, location)?,
+        (None, None, Some(selector)) => Groups::selected(selector, location)?,
+        _ => {
+            return Err(Error::invalid(
+                location.clone(),
+                "needs exactly one of cidr, cidrGroupRef and cidrGroupSelector",
+            ));
+        }
     };
-    let net = cidr(block, &location.join("cidr"))?;
-    if let Some((_, text, at)) = holes
+    let except = holes.into_iter().map(|(hole, ..)| hole).collect();
+    Ok(CidrItem::Groups(GroupRef { groups, except }))
+}
+
+/// The block of an item's `cidr` (`text`) less its exceptions `holes`, each of which must hold
+/// an address of the block.
+fn cidr_block(
+    text: &str,
+    holes: &[(ipnet::IpNet, &str, Location)],
+    location: &Location,
+) -> Result<CidrItem, Error> {
+    let net = cidr(text, &location.join("cidr"))?;
+    if let Some((_, hole, at)) = holes
         .iter()
         .find(|(hole, ..)| !net.contains(&hole.network()))
     {
         return Err(Error::invalid(
             at.clone(),
-            format!("`{text}` is not within the cidr {net}"),
+            format!("`{hole}` is not within the cidr {net}"),
         ));
     }
-    let holes: Vec<ipnet::IpNet> = holes.into_iter().map(|(hole, ..)| hole).collect();
+    let holes: Vec<ipnet::IpNet> = holes.iter().map(|(hole, ..)| *hole).collect();
     Ok(CidrItem::Block(AddressSet::block(&net, &holes)))
 }
 

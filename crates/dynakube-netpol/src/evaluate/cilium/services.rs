@@ -23,7 +23,7 @@
 //! describes it, as it does for `**.` in DNS patterns.
 
 use super::compile::{Peer, Peers, Policy};
-use super::labels::{K8S, Key, Label, Labels, NAMESPACE, Requirement, Selector};
+use super::labels::{K8S, Key, NAMESPACE, Requirement, Selector};
 use super::raw;
 use crate::error::{Error, Location};
 use crate::evaluate::sets::AddressSet;
@@ -130,25 +130,7 @@ impl ServiceRef {
             ServiceRef::Selected {
                 selector,
                 namespace,
-            } => {
-                // The source of a selector's key is ignored (`labelsMatcher`).
-                let any_source = Selector {
-                    requirements: (selector.requirements.iter())
-                        .map(|r| {
-                            r.with_key(|k| Key {
-                                source: None,
-                                name: k.name.clone(),
-                            })
-                        })
-                        .collect(),
-                };
-                let labels = Labels(
-                    (service.labels.iter())
-                        .map(|(k, v)| Label::new(K8S, k, v))
-                        .collect(),
-                );
-                within(namespace) && any_source.matches(&labels)
-            }
+            } => within(namespace) && selector.matches_any_source(&service.labels),
             ServiceRef::Nothing => false,
         }
     }

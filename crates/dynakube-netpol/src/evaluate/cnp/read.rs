@@ -512,7 +512,7 @@ fn selector(location: &Location, field: &str, raw: RawSelector) -> Result<LabelS
 }
 
 /// Whether `name` is a DNS subdomain, as the API server requires of object names.
-fn is_subdomain(name: &str) -> bool {
+pub(crate) fn is_subdomain(name: &str) -> bool {
     name.len() <= 253
         && name.split('.').all(|label| {
             let bytes = label.as_bytes();
