@@ -8,7 +8,13 @@ use super::*;
 /// [`MIXED_CLUSTER`] with a `cilium-config` ConfigMap of `data` (YAML flow mapping) in
 /// `kube-system`, or none for `None`.
 fn cluster(data: Option<&str>) -> Cluster {
-    let mut text = MIXED_CLUSTER.to_string();
+    with_agent(MIXED_CLUSTER, data)
+}
+
+/// The cluster `cluster` (a dump's YAML) with a `cilium-config` ConfigMap of `data`, or none
+/// for `None`.
+fn with_agent(cluster: &str, data: Option<&str>) -> Cluster {
+    let mut text = cluster.to_string();
     if let Some(data) = data {
         text.push_str(&format!(
             "- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: cilium-config, namespace: kube-system}}, data: {data}}}\n"
@@ -330,14 +336,8 @@ fn generic_and_cilium(cluster: &str, policies: &str, data: &str, question: [&str
     let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
     let [from, to, port] = question;
     [None, Some(data)].map(|data| {
-        let mut text = cluster.to_string();
-        if let Some(data) = data {
-            text.push_str(&format!(
-                "- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: cilium-config, namespace: kube-system}}, data: {data}}}\n"
-            ));
-        }
-        let cluster = read_cluster("cluster.yaml", &text, &Limits::default()).unwrap();
-        let index = Index::with_options(cluster, &files, Options::default()).unwrap();
+        let index = Index::with_options(with_agent(cluster, data), &files, Options::default());
+        let index = index.unwrap();
         explain(&index, from, to, port).unwrap().allowed()
     })
 }
