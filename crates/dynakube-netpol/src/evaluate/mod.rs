@@ -297,6 +297,69 @@ impl Extend<Cluster> for Cluster {
     }
 }
 
+/// Refuses the policies whose `fromNodes`/`toNodes` (Cilium's policies) or `nodes` peers
+/// (the ClusterNetworkPolicies the agent enforces, where `configured`) need Cilium's
+/// `enable-node-selector-labels` where `agent` (`configured`: from the cluster's ConfigMap)
+/// does not set it, as the agent
+/// refuses them (`ErrFromToNodesRequiresNodeSelectorOption`; `ParseClusterNetworkPolicy`), and
+/// what else the agent refuses of the ClusterNetworkPolicies ([`cilium_refuses`]).
+fn cilium_node_peers(
+    agent: &CiliumAgent,
+    configured: bool,
+    files: &PolicyFiles,
+    cluster_policies: &[cnp::ClusterNetworkPolicy],
+) -> Result<()> {
+    let cilium = (files.cilium_policies.iter()).find_map(|p| p.node_peers.clone());
+    // Without the ConfigMap, ClusterNetworkPolicies are taken as enforced as given (see
+    // `enforced`), their `nodes` peers too.
+    let cluster = cilium_refuses(cluster_policies)?.filter(|_| configured);
+    let Some(at) = cilium.or(cluster).filter(|_| !agent.node_selector_labels) else {
+        return Ok(());
+    };
+    let unset = if configured {
+        "which the cluster's cilium-config ConfigMap does not set"
+    } else {
+        "which is off unless the agent's cilium-config ConfigMap sets it, and the cluster holds no such ConfigMap"
+    };
+    Err(Error::invalid(
+        at,
+        format!(
+            "needs Cilium's `enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`), {unset}; the agent refuses the policy"
+        ),
+    ))
+}
+
+/// What Cilium's agent refuses of ClusterNetworkPolicies, as it translates them
+/// (`ParseClusterNetworkPolicy`, `pkg/k8s/cluster_network_policy.go`), installing none of a
+/// refused policy's rules: a `domainNames` peer in a rule other than Accept ("egress.to.domainNames
+/// is only supported for egress.action=Accept") is an error here. The first `nodes` peer, which
+/// the agent refuses without `enable-node-selector-labels`, is returned for the caller to judge.
+fn cilium_refuses(policies: &[cnp::ClusterNetworkPolicy]) -> Result<Option<Location>> {
+    let mut nodes = None;
+    for policy in policies {
+        for (i, rule) in policy.egress.iter().enumerate() {
+            for (j, peer) in rule.peers.iter().enumerate() {
+                let at = |field: &str| {
+                    policy
+                        .location
+                        .join(&format!("spec.egress[{i}].to[{j}].{field}"))
+                };
+                match peer {
+                    cnp::PeerSpec::Nodes(_) if nodes.is_none() => nodes = Some(at("nodes")),
+                    cnp::PeerSpec::DomainNames(_) if rule.action != decision::Action::Accept => {
+                        return Err(Error::invalid(
+                            at("domainNames"),
+                            "is followed by Cilium in Accept rules only; the agent refuses the policy",
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(nodes)
+}
+
 /// The NetworkPolicies, ClusterNetworkPolicies and Cilium policies of `files` that `agent`
 /// enforces, and in words the dialects it leaves out (where `files` hold policies of them) and
 /// its enforcement mode, where it is not `default`.
@@ -684,24 +747,11 @@ impl Index {
         } else {
             CiliumAgent::default()
         };
-        if !agent.node_selector_labels
-            && let Some(at) = (files.cilium_policies.iter()).find_map(|p| p.node_peers.as_ref())
-        {
-            // `ErrFromToNodesRequiresNodeSelectorOption`.
-            let unset = if agents.is_empty() {
-                "which is off unless the agent's cilium-config ConfigMap sets it, and the cluster holds no such ConfigMap"
-            } else {
-                "which the cluster's cilium-config ConfigMap does not set"
-            };
-            return Err(Error::invalid(
-                at.clone(),
-                format!(
-                    "needs Cilium's `enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`), {unset}; the agent refuses the policy"
-                ),
-            ));
-        }
         // The dialects the cluster's agent does not enforce are left out, and said so.
         let (policies, cluster_policies, cilium_policies, unenforced) = enforced(&agent, files);
+        if plugin == NetworkPlugin::Cilium {
+            cilium_node_peers(&agent, !agents.is_empty(), files, cluster_policies)?;
+        }
         let options = Options {
             network_plugin: Some(plugin),
             // The cluster's own configuration, where it holds one, over what the caller assumed.

@@ -471,3 +471,49 @@ spec:
             .allowed()
     );
 }
+
+#[test]
+fn cluster_network_policies_the_agent_refuses_are_refused() {
+    let nodes = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: to-nodes}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - {action: Accept, to: [{nodes: {matchLabels: {zone: a}}}]}
+"#;
+    let on = "{enable-k8s-cluster-network-policy: 'true'}";
+    let question = ["apps/web-1", "node/n1", "10250/TCP"];
+    let error = allowed(Some(on), nodes, question).unwrap_err().to_string();
+    assert!(
+        error.contains("spec.egress[0].to[0].nodes")
+            && error.contains("enable-node-selector-labels"),
+        "{error}"
+    );
+    let labels = "{enable-k8s-cluster-network-policy: 'true', enable-node-selector-labels: 'true'}";
+    assert!(allowed(Some(labels), nodes, question).unwrap());
+    // Without the ConfigMap, the policies are taken as enforced as given.
+    assert!(allowed(None, nodes, question).is_ok());
+    // Cilium follows domainNames in Accept rules only; the API leaves other rules to it.
+    let deny = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-names}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - {action: Deny, to: [{domainNames: [api.example.com]}]}
+"#;
+    let question = ["apps/web-1", "api.example.com=198.51.100.7", "443/TCP"];
+    let error = allowed(Some(on), deny, question).unwrap_err().to_string();
+    assert!(
+        error.contains("spec.egress[0].to[0].domainNames"),
+        "{error}"
+    );
+    assert!(!allowed(None, deny, question).unwrap(), "generic");
+}
