@@ -4,7 +4,8 @@
 //! Basics"), `deny.rst`, `layer3.rst` ("DNS based"), `layer4.rst`. The order of the decision:
 //!
 //! 1. Traffic that never meets policy: an end to itself; with `allow-localhost` (the default),
-//!    a node to the pods on it ([`Side::Local`]).
+//!    a node to the pods on it ([`Side::Local`]), unless a deny rule of the pod matches its
+//!    node (the agent adds the node's access as an allow rule, which denies beat).
 //! 2. The rules selecting the subject in this direction: for a pod, the rules whose
 //!    `endpointSelector` selects its identity labels; for a node or host-network pod, the
 //!    rules whose `nodeSelector` selects the node's labels. An address is no subject.
@@ -69,11 +70,16 @@ impl Evaluator {
         protocol: Protocol,
     ) -> Side {
         let (me, other) = (self.who(subject), self.who(peer));
-        if self.local(direction, me, other) {
+        let local = self.local(direction, me, other);
+        // The local host's access to a pod is an allow rule the agent adds to the pod's
+        // ingress rules (`LabelsLocalHostIngress`, `computePolicyEnforcementAndRules` in
+        // `pkg/policy/repository.go`): the pod's deny rules still beat it.
+        let host_access = matches!((me, other), (Who::Endpoint(..), Who::Host(_)));
+        if local && !host_access {
             return Side::Local;
         }
         let Some(selecting) = self.selecting(me) else {
-            return Side::NotSubject;
+            return if local { Side::Local } else { Side::NotSubject };
         };
         let destination = match direction {
             Direction::Egress => other,
@@ -86,7 +92,41 @@ impl Evaluator {
             named: &named,
         };
         let seen = self.peer(other, self.node_of(me));
+        if local {
+            return (self.denied(direction, me, &selecting, &seen, port)).unwrap_or(Side::Local);
+        }
         self.decide(direction, me, &selecting, &seen, port)
+    }
+
+    /// Step 3 of the decision: the deny rules of `selecting` that match `peer` and `port`.
+    fn denied(
+        &self,
+        direction: Direction,
+        me: Who<'_>,
+        selecting: &Selecting<'_>,
+        peer: &Peer<'_>,
+        port: Port<'_>,
+    ) -> Option<Side> {
+        let section = match direction {
+            Direction::Ingress => "ingressDeny",
+            Direction::Egress => "egressDeny",
+        };
+        let mut denied = Vec::new();
+        for &(policy, rule) in selecting {
+            let denies = match direction {
+                Direction::Ingress => &rule.ingress_deny,
+                Direction::Egress => &rule.egress_deny,
+            };
+            for item in denies {
+                if self.rule_matches(me, item, peer, port, &[]) {
+                    denied.push(Decider::Cilium(RuleRef {
+                        policy: self.policies[policy].reference.clone(),
+                        field: format!("{}.{section}[{}]", rule.field, item.index),
+                    }));
+                }
+            }
+        }
+        (!denied.is_empty()).then_some(Side::Denied { by: denied })
     }
 
     /// Steps 3 to 5 of the decision.
@@ -106,23 +146,8 @@ impl Evaluator {
             Direction::Ingress => "ingress",
             Direction::Egress => "egress",
         };
-        let mut denied = Vec::new();
-        for &(policy, rule) in selecting {
-            let denies = match direction {
-                Direction::Ingress => &rule.ingress_deny,
-                Direction::Egress => &rule.egress_deny,
-            };
-            for item in denies {
-                if self.rule_matches(me, item, peer, port, &[]) {
-                    denied.push(Decider::Cilium(reference(
-                        policy,
-                        format!("{}.{section}Deny[{}]", rule.field, item.index),
-                    )));
-                }
-            }
-        }
-        if !denied.is_empty() {
-            return Side::Denied { by: denied };
+        if let Some(denied) = self.denied(direction, me, selecting, peer, port) {
+            return denied;
         }
         let requires: Vec<&Selector> = selecting
             .iter()

@@ -517,3 +517,34 @@ spec:
     );
     assert!(!allowed(None, deny, question).unwrap(), "generic");
 }
+
+#[test]
+fn a_pods_deny_rules_beat_its_nodes_local_access() {
+    // db-0 runs on n2. The agent lets a node reach its own pods by an allow rule of its own,
+    // which a deny rule of the pod beats.
+    let policies = r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: db, namespace: apps}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: web}}]
+  ingressDeny:
+  - fromEntities: [host]
+    toPorts: [{ports: [{port: "5432"}]}]
+"#;
+    let own = ["node/n2", "apps/db-0", "5432/TCP"];
+    let (allowed, text) = {
+        let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
+        let index = Index::with_options(cluster(None), &files, Options::default()).unwrap();
+        let answer = explain(&index, own[0], own[1], own[2]).unwrap();
+        (answer.allowed(), answer.to_string())
+    };
+    assert!(!allowed && text.contains("ingressDeny[0]"), "{text}");
+    // Other ports of the node's own pod are still its local traffic.
+    assert!(self::allowed(None, policies, ["node/n2", "apps/db-0", "9090/UDP"]).unwrap());
+    // Without the deny rule, the node's access is local traffic.
+    let without = policies.split("  ingressDeny:").next().unwrap();
+    assert!(self::allowed(None, without, own).unwrap());
+}
