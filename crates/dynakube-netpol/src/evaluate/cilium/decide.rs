@@ -98,7 +98,13 @@ impl Evaluator {
         self.decide(direction, me, &selecting, &seen, port)
     }
 
-    /// Step 3 of the decision: the deny rules of `selecting` that match `peer` and `port`.
+    /// Step 3 of the decision: the deny rules of `selecting` that match `peer` and `port`, and
+    /// the allow rules that match them but require an authentication that never succeeds
+    /// (`test-always-fail`). The datapath requires the authentication of such a rule on what it
+    /// admits whatever else admits it: the most specific entry of the policy map decides, and
+    /// the entries a rule covers inherit its requirement (`pkg/policy/mapstate.go`), so the
+    /// connection is dropped (Cilium's `Test_MergeL3`: an allow-all beside such a rule for one
+    /// peer drops that peer).
     fn denied(
         &self,
         direction: Direction,
@@ -108,22 +114,31 @@ impl Evaluator {
         port: Port<'_>,
     ) -> Option<Side> {
         let section = match direction {
-            Direction::Ingress => "ingressDeny",
-            Direction::Egress => "egressDeny",
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
         };
+        let requires: Vec<&Selector> = selecting
+            .iter()
+            .flat_map(|(_, rule)| requires(rule, direction))
+            .collect();
         let mut denied = Vec::new();
         for &(policy, rule) in selecting {
-            let denies = match direction {
-                Direction::Ingress => &rule.ingress_deny,
-                Direction::Egress => &rule.egress_deny,
+            let (denies, allows) = match direction {
+                Direction::Ingress => (&rule.ingress_deny, &rule.ingress),
+                Direction::Egress => (&rule.egress_deny, &rule.egress),
             };
-            for item in denies {
-                if self.rule_matches(me, item, peer, port, &[]) {
-                    denied.push(Decider::Cilium(RuleRef {
-                        policy: self.policies[policy].reference.clone(),
-                        field: format!("{}.{section}[{}]", rule.field, item.index),
-                    }));
-                }
+            let denying = (denies.iter())
+                .filter(|item| self.rule_matches(me, item, peer, port, &[]))
+                .map(|item| format!("{}.{section}Deny[{}]", rule.field, item.index));
+            let failing = (allows.iter())
+                .filter(|item| item.never_authenticated)
+                .filter(|item| self.rule_matches(me, item, peer, port, &requires))
+                .map(|item| format!("{}.{section}[{}]", rule.field, item.index));
+            for field in denying.chain(failing) {
+                denied.push(Decider::Cilium(RuleRef {
+                    policy: self.policies[policy].reference.clone(),
+                    field,
+                }));
             }
         }
         (!denied.is_empty()).then_some(Side::Denied { by: denied })

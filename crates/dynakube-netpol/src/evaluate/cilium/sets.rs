@@ -203,16 +203,6 @@ impl Evaluator {
             ..SideSets::default()
         };
         let no_names = Names::empty();
-        for &(_, rule) in &selecting {
-            let denies = match direction {
-                Direction::Ingress => &rule.ingress_deny,
-                Direction::Egress => &rule.egress_deny,
-            };
-            for item in denies {
-                let space = self.item_space(me, direction, item, &[], &classes, &no_names, &mine);
-                sets.denied = sets.denied.union(&space);
-            }
-        }
         let requires: Vec<&Selector> = selecting
             .iter()
             .flat_map(|(_, rule)| requires(rule, direction))
@@ -222,6 +212,23 @@ impl Evaluator {
         } else {
             Names::empty()
         };
+        for &(_, rule) in &selecting {
+            let (denies, allows) = match direction {
+                Direction::Ingress => (&rule.ingress_deny, &rule.ingress),
+                Direction::Egress => (&rule.egress_deny, &rule.egress),
+            };
+            for item in denies {
+                let space = self.item_space(me, direction, item, &[], &classes, &no_names, &mine);
+                sets.denied = sets.denied.union(&space);
+            }
+            // What an allow rule whose authentication never succeeds admits is dropped (see
+            // `decide`).
+            for item in allows.iter().filter(|item| item.never_authenticated) {
+                let space =
+                    self.item_space(me, direction, item, &requires, &classes, &names, &mine);
+                sets.denied = sets.denied.union(&space);
+            }
+        }
         for &(policy, rule) in &selecting {
             let items = match direction {
                 Direction::Ingress => &rule.ingress,

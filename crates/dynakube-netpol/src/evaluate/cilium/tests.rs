@@ -576,7 +576,7 @@ spec:
 }
 
 #[test]
-fn icmp_rules_admit_no_port_and_failing_authentication_nothing() {
+fn icmp_rules_admit_no_port_and_failing_authentication_drops_what_it_admits() {
     let yaml = |extra: &str| {
         format!(
             "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: db, namespace: shop}}\nspec:\n  endpointSelector: {{matchLabels: {{app: db}}}}\n  ingress:\n  - fromEndpoints: [{{matchLabels: {{app: web}}}}]\n{extra}"
@@ -587,6 +587,11 @@ fn icmp_rules_admit_no_port_and_failing_authentication_nothing() {
     assert!(!evaluator(&icmp).allows("shop/web", "shop/db", "1/TCP"));
     let failing = yaml("    authentication: {mode: test-always-fail}\n");
     assert!(!evaluator(&failing).allows("shop/web", "shop/db", "1/TCP"));
+    // Whatever else admits the peer: the failing requirement is the peer's (`Test_MergeL3`).
+    let beside = failing.clone() + "  - fromEntities: [cluster]\n";
+    let cilium = evaluator(&beside);
+    assert!(!cilium.allows("shop/web", "shop/db", "1/TCP"));
+    assert!(cilium.allows("other/web", "shop/db", "1/TCP"));
     let required = yaml("    authentication: {mode: required}\n");
     assert!(evaluator(&required).allows("shop/web", "shop/db", "1/TCP"));
 }

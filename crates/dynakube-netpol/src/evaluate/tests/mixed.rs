@@ -183,6 +183,8 @@ spec:
   ingress:
   - fromEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: dynatrace}}]
     toPorts: [{ports: [{port: http, protocol: TCP}]}]
+  - fromEndpoints: [{matchLabels: {app: op}}]
+    authentication: {mode: test-always-fail}
   egress:
   - toEndpoints: [{}]
     toRequires: [{matchLabels: {app: db}}]
