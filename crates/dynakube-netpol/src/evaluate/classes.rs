@@ -546,6 +546,21 @@ pub(super) fn pod_label_keys(
     cluster: &[super::cnp::Compiled],
     interner: &super::labels::Interner,
 ) -> foldhash::HashSet<String> {
+    let ids = pod_label_key_ids(policies, cluster);
+    let mut keys: foldhash::HashSet<String> = interner.texts(&ids).into_iter().collect();
+    keys.extend(
+        super::cilium_tier::DNS_LABELS
+            .iter()
+            .map(|key| (*key).to_string()),
+    );
+    keys
+}
+
+/// The interned keys of the pod labels that the selectors of `policies` and `cluster` look at.
+pub(super) fn pod_label_key_ids(
+    policies: &[super::compile::Policy],
+    cluster: &[super::cnp::Compiled],
+) -> HashSet<u32> {
     let mut ids = HashSet::new();
     for policy in policies {
         ids.extend(policy.selector.keys());
@@ -565,13 +580,7 @@ pub(super) fn pod_label_keys(
             ids.extend(pods.keys());
         }
     }
-    let mut keys: foldhash::HashSet<String> = interner.texts(&ids).into_iter().collect();
-    keys.extend(
-        super::cilium_tier::DNS_LABELS
-            .iter()
-            .map(|key| (*key).to_string()),
-    );
-    keys
+    ids
 }
 
 /// The distinct address blocks of the policies, by family and prefix length, so that the

@@ -871,12 +871,15 @@ impl Index {
             behaviour,
             cluster_policies,
         )?;
+        // On Cilium, the labels Cilium adds that some selector looks at (see `pod_infos`).
+        let cilium =
+            cilium_cluster.map(|name| (name, classes::pod_label_key_ids(&compiled, &cluster)));
         let mut infos = pod_infos(
             &pods,
             (&pod_namespaces, &namespaces),
             &mut interner,
             options,
-            cilium_cluster,
+            cilium.as_ref().map(|(name, keys)| (*name, keys)),
         );
         let namespace_pods = pods_by_namespace(&infos, namespaces.len());
         isolate(&mut infos, &compiled, &namespace_pods);
@@ -1485,22 +1488,26 @@ fn pod_infos(
     (pod_namespaces, namespaces): (&[usize], &[Namespace]),
     interner: &mut Interner,
     options: Options,
-    cilium: Option<&str>,
+    cilium: Option<(&str, &std::collections::HashSet<u32>)>,
 ) -> Vec<PodInfo> {
-    let endpoint = cilium.map(|cluster| {
+    // The labels Cilium adds are the same for every pod of a namespace but for the service
+    // account; only those some selector looks at are kept, so that the sets stay small.
+    let endpoint = cilium.map(|(cluster, looked_at)| {
         let namespaces: Vec<Vec<(u32, u32)>> = (namespaces.iter())
             .map(|namespace| {
                 (cilium::labels::namespace_identity_labels(&namespace.name, &namespace.labels))
                     .iter()
                     .map(|(key, value)| (interner.id(key), interner.id(value)))
+                    .filter(|(key, _)| looked_at.contains(key))
                     .collect()
             })
             .collect();
         let cluster = (interner.id(cilium::labels::CLUSTER), interner.id(cluster));
+        let account = interner.id(cilium::labels::SERVICE_ACCOUNT);
         (
             namespaces,
-            cluster,
-            interner.id(cilium::labels::SERVICE_ACCOUNT),
+            looked_at.contains(&cluster.0).then_some(cluster),
+            looked_at.contains(&account).then_some(account),
         )
     });
     let labels = |interner: &mut Interner, pod: &Pod, namespace: usize| match &endpoint {
@@ -1510,9 +1517,11 @@ fn pod_infos(
                 .map(|(key, value)| (interner.id(key), interner.id(value)))
                 .collect();
             pairs.extend_from_slice(&namespaces[namespace]);
-            let name = pod.service_account.as_deref().unwrap_or("default");
-            pairs.push((*account, interner.id(name)));
-            pairs.push(*cluster);
+            if let Some(account) = account {
+                let name = pod.service_account.as_deref().unwrap_or("default");
+                pairs.push((*account, interner.id(name)));
+            }
+            pairs.extend(*cluster);
             LabelSet::of_pairs(pairs)
         }
     };

@@ -185,6 +185,10 @@ pub(crate) struct PeerRule {
     pub(crate) ports: Ports,
     /// Whether it requires an authentication that always fails (`test-always-fail`).
     pub(crate) never_authenticated: bool,
+    /// Whether it sets an authentication mode that succeeds (`disabled`, or `required`, which
+    /// the evaluator assumes succeeds): where it is the most specific, its mode stands (see
+    /// `decide`).
+    pub(crate) sets_authentication: bool,
     /// The Services it names (`toServices`), whose peers [`super::services::resolve`] adds to
     /// `peers` once the cluster is known.
     pub(crate) services: Vec<super::services::ServiceRef>,
@@ -371,4 +375,12 @@ pub(crate) fn peer_selector(completion: &Completion<'_>, mut selector: Selector)
         }
     }
     selector
+}
+
+impl PeerRule {
+    /// Whether its ports are given (every item of `toPorts` lists ports): its entries in the
+    /// agent's policy map are then more specific than those of rules for every port.
+    pub(crate) fn port_specific(&self) -> bool {
+        matches!(&self.ports, Ports::Items(items) if items.iter().all(|item| !item.ports.is_empty()))
+    }
 }

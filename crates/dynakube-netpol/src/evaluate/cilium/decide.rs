@@ -99,12 +99,8 @@ impl Evaluator {
     }
 
     /// Step 3 of the decision: the deny rules of `selecting` that match `peer` and `port`, and
-    /// the allow rules that match them but require an authentication that never succeeds
-    /// (`test-always-fail`). The datapath requires the authentication of such a rule on what it
-    /// admits whatever else admits it: the most specific entry of the policy map decides, and
-    /// the entries a rule covers inherit its requirement (`pkg/policy/mapstate.go`), so the
-    /// connection is dropped (Cilium's `Test_MergeL3`: an allow-all beside such a rule for one
-    /// peer drops that peer).
+    /// the allow rules whose authentication never succeeds (`test-always-fail`) where it is the
+    /// connection's (see [`Evaluator::failing`]).
     fn denied(
         &self,
         direction: Direction,
@@ -123,25 +119,70 @@ impl Evaluator {
             .collect();
         let mut denied = Vec::new();
         for &(policy, rule) in selecting {
-            let (denies, allows) = match direction {
-                Direction::Ingress => (&rule.ingress_deny, &rule.ingress),
-                Direction::Egress => (&rule.egress_deny, &rule.egress),
+            let denies = match direction {
+                Direction::Ingress => &rule.ingress_deny,
+                Direction::Egress => &rule.egress_deny,
             };
             let denying = (denies.iter())
                 .filter(|item| self.rule_matches(me, item, peer, port, &[]))
                 .map(|item| format!("{}.{section}Deny[{}]", rule.field, item.index));
-            let failing = (allows.iter())
-                .filter(|item| item.never_authenticated)
-                .filter(|item| self.rule_matches(me, item, peer, port, &requires))
-                .map(|item| format!("{}.{section}[{}]", rule.field, item.index));
-            for field in denying.chain(failing) {
+            for field in denying {
                 denied.push(Decider::Cilium(RuleRef {
                     policy: self.policies[policy].reference.clone(),
                     field,
                 }));
             }
         }
+        for (policy, rule, item) in self.failing(direction, me, selecting, peer, port, &requires) {
+            denied.push(Decider::Cilium(RuleRef {
+                policy: self.policies[policy].reference.clone(),
+                field: format!("{}.{section}[{}]", rule.field, item.index),
+            }));
+        }
         (!denied.is_empty()).then_some(Side::Denied { by: denied })
+    }
+
+    /// The allow rules matching `peer` and `port` whose authentication never succeeds, where
+    /// theirs is the authentication the datapath asks of the connection: the most specific
+    /// entry of the agent's policy map decides (a port over every port), and an entry that
+    /// sets no authentication of its own inherits that of the entries covering it
+    /// (`pkg/policy/mapstate.go`). So such a rule for some ports drops what it matches on
+    /// them; one for every port drops what it matches unless a rule for the port sets an
+    /// authentication that succeeds. Cilium's `Test_MergeL3`: an allow-all beside such a rule
+    /// for one peer drops that peer; a rule for port 80 that requires authentication lets it
+    /// through on port 80. Decision: a peer named by selector and every peer are not told
+    /// apart.
+    fn failing<'a>(
+        &'a self,
+        direction: Direction,
+        me: Who<'a>,
+        selecting: &'a Selecting<'a>,
+        peer: &'a Peer<'a>,
+        port: Port<'a>,
+        requires: &'a [&'a Selector],
+    ) -> Vec<(usize, &'a Rule, &'a PeerRule)> {
+        let matching: Vec<(usize, &Rule, &PeerRule)> = (selecting.iter())
+            .flat_map(|&(policy, rule)| {
+                let items = match direction {
+                    Direction::Ingress => &rule.ingress,
+                    Direction::Egress => &rule.egress,
+                };
+                items.iter().map(move |item| (policy, rule, item))
+            })
+            .filter(|(_, _, item)| self.rule_matches(me, item, peer, port, requires))
+            .collect();
+        let failing = |specific: bool| -> Vec<(usize, &Rule, &PeerRule)> {
+            (matching.iter().copied())
+                .filter(|(_, _, item)| item.never_authenticated && item.port_specific() == specific)
+                .collect()
+        };
+        let specific = failing(true);
+        if !specific.is_empty() {
+            return specific;
+        }
+        let stands =
+            (matching.iter()).any(|(_, _, item)| item.sets_authentication && item.port_specific());
+        if stands { Vec::new() } else { failing(false) }
     }
 
     /// Steps 3 to 5 of the decision.

@@ -110,6 +110,7 @@ pub(super) fn ingress(
             peers,
             ports,
             never_authenticated: fails(raw.authentication.as_ref()),
+            sets_authentication: succeeds(raw.authentication.as_ref()),
             services: Vec::new(),
             cidr_groups: groups,
         },
@@ -164,6 +165,7 @@ pub(super) fn egress(
             peers,
             ports,
             never_authenticated: fails(raw.authentication.as_ref()),
+            sets_authentication: succeeds(raw.authentication.as_ref()),
             services: super::services::compile(fields.services, location)?,
             cidr_groups: groups,
         },
@@ -277,6 +279,7 @@ fn deny(
         peers,
         ports,
         never_authenticated: false,
+        sets_authentication: false,
         services: Vec::new(),
         cidr_groups: groups,
     })
@@ -285,6 +288,11 @@ fn deny(
 /// Whether `authentication` requires what never succeeds.
 fn fails(authentication: Option<&raw::Authentication>) -> bool {
     authentication.is_some_and(|a| a.mode == AuthenticationMode::TestAlwaysFail)
+}
+
+/// Whether `authentication` sets a mode that succeeds.
+fn succeeds(authentication: Option<&raw::Authentication>) -> bool {
+    authentication.is_some_and(|a| a.mode != AuthenticationMode::TestAlwaysFail)
 }
 
 /// The peers of a rule, its requirements, and the CIDR groups it names.

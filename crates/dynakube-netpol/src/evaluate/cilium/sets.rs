@@ -212,6 +212,8 @@ impl Evaluator {
         } else {
             Names::empty()
         };
+        let (mut failing_specific, mut failing_wide, mut standing) =
+            (Space::default(), Space::default(), Space::default());
         for &(_, rule) in &selecting {
             let (denies, allows) = match direction {
                 Direction::Ingress => (&rule.ingress_deny, &rule.ingress),
@@ -221,14 +223,27 @@ impl Evaluator {
                 let space = self.item_space(me, direction, item, &[], &classes, &no_names, &mine);
                 sets.denied = sets.denied.union(&space);
             }
-            // What an allow rule whose authentication never succeeds admits is dropped (see
-            // `decide`).
-            for item in allows.iter().filter(|item| item.never_authenticated) {
+            // What allow rules whose authentication never succeeds match, where theirs is the
+            // connection's (see `decide`): those for some ports, and those for every port but
+            // where a rule for the port sets an authentication that succeeds.
+            for item in allows.iter() {
+                let stands = item.sets_authentication && item.port_specific();
+                if !(item.never_authenticated || stands) {
+                    continue;
+                }
                 let space =
                     self.item_space(me, direction, item, &requires, &classes, &names, &mine);
-                sets.denied = sets.denied.union(&space);
+                let held = match (item.never_authenticated, item.port_specific()) {
+                    (true, true) => &mut failing_specific,
+                    (true, false) => &mut failing_wide,
+                    (false, _) => &mut standing,
+                };
+                *held = held.union(&space);
             }
         }
+        sets.denied = (sets.denied)
+            .union(&failing_specific)
+            .union(&failing_wide.difference(&standing));
         for &(policy, rule) in &selecting {
             let items = match direction {
                 Direction::Ingress => &rule.ingress,

@@ -592,6 +592,15 @@ fn icmp_rules_admit_no_port_and_failing_authentication_drops_what_it_admits() {
     let cilium = evaluator(&beside);
     assert!(!cilium.allows("shop/web", "shop/db", "1/TCP"));
     assert!(cilium.allows("other/web", "shop/db", "1/TCP"));
+    // A rule for the port that sets an authentication that succeeds stands on its port.
+    let port = beside.clone()
+        + "  - fromEndpoints: [{matchLabels: {app: web}}]\n    toPorts: [{ports: [{port: \"80\"}]}]\n    authentication: {mode: required}\n";
+    let cilium = evaluator(&port);
+    assert!(cilium.allows("shop/web", "shop/db", "80/TCP"));
+    assert!(!cilium.allows("shop/web", "shop/db", "81/TCP"));
+    // One without an authentication of its own inherits the failing one.
+    let plain = port.replace("    authentication: {mode: required}\n", "");
+    assert!(!evaluator(&plain).allows("shop/web", "shop/db", "80/TCP"));
     let required = yaml("    authentication: {mode: required}\n");
     assert!(evaluator(&required).allows("shop/web", "shop/db", "1/TCP"));
 }

@@ -185,6 +185,9 @@ spec:
     toPorts: [{ports: [{port: http, protocol: TCP}]}]
   - fromEndpoints: [{matchLabels: {app: op}}]
     authentication: {mode: test-always-fail}
+  - fromEndpoints: [{matchLabels: {app: op}}]
+    toPorts: [{ports: [{port: '8081', protocol: TCP}]}]
+    authentication: {mode: required}
   egress:
   - toEndpoints: [{}]
     toRequires: [{matchLabels: {app: db}}]
