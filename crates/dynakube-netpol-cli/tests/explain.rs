@@ -281,22 +281,27 @@ fn check(question: &Question) -> Option<String> {
 }
 
 /// Of the Kubernetes e2e verdicts (nine pods by nine for each probe), the binary answers every
-/// `E2E_SAMPLE`th; the library's test (`crates/dynakube-netpol/tests/explain_cases.rs`)
-/// decides them all. A process per verdict costs about ten milliseconds.
+/// `E2E_SAMPLE`th, and of Cilium's unit tests every `UNIT_SAMPLE`th; the library's test
+/// (`crates/dynakube-netpol/tests/explain_cases.rs`) decides them all. A process per verdict
+/// costs about ten milliseconds.
 const E2E_SAMPLE: usize = 7;
+const UNIT_SAMPLE: usize = 4;
 
 #[test]
 fn the_binary_gives_the_verdicts_of_the_fixtures() {
     let mut asked = Vec::new();
-    let mut e2e = 0;
+    let mut seen: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for (source, question) in questions() {
-        if source == "kubernetes-e2e" {
-            e2e += 1;
-            if e2e % E2E_SAMPLE != 0 {
-                continue;
-            }
+        let sample = match source.as_str() {
+            "kubernetes-e2e" => E2E_SAMPLE,
+            "cilium-unit-tests" => UNIT_SAMPLE,
+            _ => 1,
+        };
+        let count = seen.entry(source).or_default();
+        *count += 1;
+        if count.is_multiple_of(sample) {
+            asked.push(question);
         }
-        asked.push(question);
     }
     // A few processes at a time.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
@@ -319,7 +324,7 @@ fn the_binary_gives_the_verdicts_of_the_fixtures() {
         failures.join("\n\n")
     );
     assert!(
-        asked.len() >= 289 + 722 + 4000 / E2E_SAMPLE,
+        asked.len() >= 289 + 722 + 4000 / E2E_SAMPLE + 1600 / UNIT_SAMPLE,
         "{} verdicts asked",
         asked.len()
     );

@@ -1,5 +1,5 @@
 //! Every verdict of `fixtures/explain/` — taken from the network-policy-api conformance tests,
-//! the Kubernetes e2e NetworkPolicy tests, Cilium's documentation and connectivity tests and
+//! the Kubernetes e2e NetworkPolicy tests, Cilium's documentation, connectivity and unit tests and
 //! the Kubernetes documentation, each case citing its test or page — decided by the
 //! library's `evaluate::explain`, as the command line asks it. The command line's own test
 //! (`crates/dynakube-netpol-cli/tests/explain.rs`) runs them through the binary.
@@ -106,4 +106,5 @@ fn every_verdict_of_the_fixtures_is_the_evaluators() {
     assert!(per_source["cilium-docs"] >= 100, "{per_source:?}");
     assert!(per_source["kubernetes-docs"] >= 34, "{per_source:?}");
     assert!(per_source["cilium-connectivity"] >= 722, "{per_source:?}");
+    assert!(per_source["cilium-unit-tests"] >= 1604, "{per_source:?}");
 }
