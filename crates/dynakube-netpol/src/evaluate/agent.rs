@@ -77,6 +77,10 @@ pub struct CiliumAgent {
     pub cluster_network_policies: bool,
     /// `enable-policy`: the policy enforcement mode.
     pub enforcement: Enforcement,
+    /// `enable-l7-proxy` is true (the default): policies may have L7 rules, DNS rules among
+    /// them; without the proxy the agent refuses such policies ("L7 policy is not supported
+    /// since L7 proxy is not enabled", `pkg/policy/api/rule_validation.go`).
+    pub l7_proxy: bool,
 }
 
 /// The policy enforcement mode of the Cilium agent (`enable-policy`).
@@ -104,6 +108,7 @@ impl Default for CiliumAgent {
             network_policies: true,
             cluster_network_policies: true,
             enforcement: Enforcement::Default,
+            l7_proxy: true,
         }
     }
 }
@@ -143,6 +148,7 @@ impl CiliumAgent {
                 "enable-k8s-cluster-network-policy",
                 &mut agent.cluster_network_policies,
             ),
+            ("enable-l7-proxy", &mut agent.l7_proxy),
         ] {
             if let Some(value) = data.get(key) {
                 *into = go_bool(value).ok_or_else(|| not_bool(at(key), value))?;

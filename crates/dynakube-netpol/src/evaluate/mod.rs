@@ -297,52 +297,69 @@ impl Extend<Cluster> for Cluster {
     }
 }
 
-/// Refuses the policies whose `fromNodes`/`toNodes` (Cilium's policies) or `nodes` peers
-/// (the ClusterNetworkPolicies the agent enforces, where `configured`) need Cilium's
-/// `enable-node-selector-labels` where `agent` (`configured`: from the cluster's ConfigMap)
-/// does not set it, as the agent
-/// refuses them (`ErrFromToNodesRequiresNodeSelectorOption`; `ParseClusterNetworkPolicy`), and
-/// what else the agent refuses of the ClusterNetworkPolicies ([`cilium_refuses`]).
-fn cilium_node_peers(
+/// Refuses what Cilium's agent refuses for want of an option `agent` (`configured`: from the
+/// cluster's ConfigMap) leaves off:
+/// - `fromNodes`/`toNodes` (Cilium's policies) and `nodes` peers (the ClusterNetworkPolicies
+///   the agent enforces, where `configured`) without `enable-node-selector-labels`
+///   (`ErrFromToNodesRequiresNodeSelectorOption`; `ParseClusterNetworkPolicy`);
+/// - L7 rules (Cilium's policies) and `domainNames` peers (ClusterNetworkPolicies) without
+///   `enable-l7-proxy` (`IngressRule.sanitize`, `EgressRule.sanitize`;
+///   `ParseClusterNetworkPolicy`);
+///
+/// and what else the agent refuses of the ClusterNetworkPolicies ([`cilium_refuses`]).
+fn cilium_refusals(
     agent: &CiliumAgent,
     configured: bool,
     files: &PolicyFiles,
     cluster_policies: &[cnp::ClusterNetworkPolicy],
 ) -> Result<()> {
-    let cilium = (files.cilium_policies.iter()).find_map(|p| p.node_peers.clone());
+    let (nodes, names) = cilium_refuses(cluster_policies)?;
+    let refused = |at: Location, option: &str, why: &str| {
+        Error::invalid(
+            at,
+            format!("needs Cilium's {option}, {why}; the agent refuses the policy"),
+        )
+    };
+    if !agent.l7_proxy {
+        let l7 = (files.cilium_policies.iter()).find_map(|p| p.first_l7().cloned());
+        if let Some(at) = l7.or(names) {
+            let why = "which the cluster's cilium-config ConfigMap turns off";
+            return Err(refused(at, "L7 proxy (`enable-l7-proxy`)", why));
+        }
+    }
     // Without the ConfigMap, ClusterNetworkPolicies are taken as enforced as given (see
     // `enforced`), their `nodes` peers too.
-    let cluster = cilium_refuses(cluster_policies)?.filter(|_| configured);
-    let Some(at) = cilium.or(cluster).filter(|_| !agent.node_selector_labels) else {
-        return Ok(());
-    };
-    let unset = if configured {
-        "which the cluster's cilium-config ConfigMap does not set"
-    } else {
-        "which is off unless the agent's cilium-config ConfigMap sets it, and the cluster holds no such ConfigMap"
-    };
-    Err(Error::invalid(
-        at,
-        format!(
-            "needs Cilium's `enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`), {unset}; the agent refuses the policy"
-        ),
-    ))
+    let cilium = (files.cilium_policies.iter()).find_map(|p| p.node_peers.clone());
+    let cluster = nodes.filter(|_| configured);
+    match cilium.or(cluster) {
+        Some(at) if !agent.node_selector_labels => {
+            let why = if configured {
+                "which the cluster's cilium-config ConfigMap does not set"
+            } else {
+                "which is off unless the agent's cilium-config ConfigMap sets it, and the cluster holds no such ConfigMap"
+            };
+            let option = "`enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`)";
+            Err(refused(at, option, why))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What Cilium's agent refuses of ClusterNetworkPolicies, as it translates them
 /// (`ParseClusterNetworkPolicy`, `pkg/k8s/cluster_network_policy.go`), installing none of a
 /// refused policy's rules: a `domainNames` peer in a rule other than Accept ("egress.to.domainNames
-/// is only supported for egress.action=Accept") is an error here. The first `nodes` peer, which
-/// the agent refuses without `enable-node-selector-labels`, is returned for the caller to judge.
-fn cilium_refuses(policies: &[cnp::ClusterNetworkPolicy]) -> Result<Option<Location>> {
-    let mut nodes = None;
+/// is only supported for egress.action=Accept") is an error here. The first `nodes` and
+/// `domainNames` peers, which the agent refuses without `enable-node-selector-labels` and
+/// `enable-l7-proxy`, are returned for the caller to judge.
+fn cilium_refuses(
+    policies: &[cnp::ClusterNetworkPolicy],
+) -> Result<(Option<Location>, Option<Location>)> {
+    let (mut nodes, mut names) = (None, None);
     for policy in policies {
         for (i, rule) in policy.egress.iter().enumerate() {
             for (j, peer) in rule.peers.iter().enumerate() {
                 let at = |field: &str| {
-                    policy
-                        .location
-                        .join(&format!("spec.egress[{i}].to[{j}].{field}"))
+                    (policy.location).join(&format!("spec.egress[{i}].to[{j}].{field}"))
                 };
                 match peer {
                     cnp::PeerSpec::Nodes(_) if nodes.is_none() => nodes = Some(at("nodes")),
@@ -352,12 +369,15 @@ fn cilium_refuses(policies: &[cnp::ClusterNetworkPolicy]) -> Result<Option<Locat
                             "is followed by Cilium in Accept rules only; the agent refuses the policy",
                         ));
                     }
+                    cnp::PeerSpec::DomainNames(_) if names.is_none() => {
+                        names = Some(at("domainNames"));
+                    }
                     _ => {}
                 }
             }
         }
     }
-    Ok(nodes)
+    Ok((nodes, names))
 }
 
 /// The NetworkPolicies, ClusterNetworkPolicies and Cilium policies of `files` that `agent`
@@ -750,7 +770,7 @@ impl Index {
         // The dialects the cluster's agent does not enforce are left out, and said so.
         let (policies, cluster_policies, cilium_policies, unenforced) = enforced(&agent, files);
         if plugin == NetworkPlugin::Cilium {
-            cilium_node_peers(&agent, !agents.is_empty(), files, cluster_policies)?;
+            cilium_refusals(&agent, !agents.is_empty(), files, cluster_policies)?;
         }
         let options = Options {
             network_plugin: Some(plugin),

@@ -172,6 +172,8 @@ pub(crate) struct PortItem {
     pub(crate) ports: Vec<PortMatch>,
     /// The DNS rules on these ports, when the item has some.
     pub(crate) dns: Option<Vec<Fqdn>>,
+    /// Where its L7 rules are, when it has some (the agent needs its L7 proxy for them).
+    pub(crate) l7: Option<Location>,
 }
 
 /// One allow or deny rule.
@@ -382,5 +384,18 @@ impl PeerRule {
     /// agent's policy map are then more specific than those of rules for every port.
     pub(crate) fn port_specific(&self) -> bool {
         matches!(&self.ports, Ports::Items(items) if items.iter().all(|item| !item.ports.is_empty()))
+    }
+}
+
+impl Policy {
+    /// Where its first L7 rule is, if it has one.
+    pub(crate) fn first_l7(&self) -> Option<&Location> {
+        let items = (self.rules.iter())
+            .flat_map(|rule| rule.ingress.iter().chain(&rule.egress))
+            .filter_map(|item| match &item.ports {
+                Ports::Items(items) => Some(items),
+                Ports::All | Ports::Icmp => None,
+            });
+        items.flatten().find_map(|item| item.l7.as_ref())
     }
 }

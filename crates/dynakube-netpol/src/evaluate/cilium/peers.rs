@@ -263,6 +263,7 @@ fn deny(
         items.push(PortItem {
             ports: port_list(slice(item.ports.as_ref()), &at)?,
             dns: None,
+            l7: None,
         });
     }
     let ports = ports_of(items, !icmps.is_empty());
@@ -596,6 +597,7 @@ fn port_rule(
     Ok(PortItem {
         ports,
         dns: l7.and_then(|(dns, _)| dns),
+        l7: has_l7.then(|| location.join("rules")),
     })
 }
 

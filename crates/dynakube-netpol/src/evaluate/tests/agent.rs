@@ -548,3 +548,45 @@ spec:
     let without = policies.split("  ingressDeny:").next().unwrap();
     assert!(self::allowed(None, without, own).unwrap());
 }
+
+#[test]
+fn without_the_l7_proxy_policies_with_l7_rules_are_refused() {
+    let dns = r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: apps}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress:
+  - toEndpoints: [{matchLabels: {k8s-app: kube-dns, k8s:io.kubernetes.pod.namespace: kube-system}}]
+    toPorts: [{ports: [{port: '53', protocol: UDP}], rules: {dns: [{matchPattern: '*'}]}}]
+"#;
+    let question = ["apps/web-0", "kube-system/coredns-0", "53/UDP"];
+    let off = Some("{enable-l7-proxy: 'false'}");
+    let error = allowed(off, dns, question).unwrap_err().to_string();
+    assert!(
+        error.contains("spec.egress[0].toPorts[0].rules") && error.contains("enable-l7-proxy"),
+        "{error}"
+    );
+    assert!(allowed(Some("{enable-l7-proxy: 'true'}"), dns, question).unwrap());
+    assert!(allowed(None, dns, question).unwrap());
+    // Nor are ClusterNetworkPolicies with domainNames enforced.
+    let names = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: names}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - {action: Accept, to: [{domainNames: [api.example.com]}]}
+"#;
+    let on = "{enable-k8s-cluster-network-policy: 'true', enable-l7-proxy: 'false'}";
+    let question = ["apps/web-1", "api.example.com=198.51.100.7", "443/TCP"];
+    let error = allowed(Some(on), names, question).unwrap_err().to_string();
+    assert!(
+        error.contains("spec.egress[0].to[0].domainNames"),
+        "{error}"
+    );
+}
