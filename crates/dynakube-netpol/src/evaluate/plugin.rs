@@ -54,18 +54,21 @@ impl NetworkPlugin {
                 networks: Reach::EVERYTHING,
                 nodes_peer: true,
                 domain_names_peer: true,
+                domain_names_lookups: false,
             },
             NetworkPlugin::Calico => Behaviour {
                 ip_block: Reach::EVERYTHING,
                 networks: Reach::EVERYTHING,
                 nodes_peer: false,
                 domain_names_peer: false,
+                domain_names_lookups: false,
             },
             NetworkPlugin::Cilium => Behaviour {
                 ip_block: Reach::OUTSIDE,
                 networks: Reach::OUTSIDE,
                 nodes_peer: true,
                 domain_names_peer: true,
+                domain_names_lookups: true,
             },
         }
     }
@@ -127,6 +130,9 @@ pub(crate) struct Behaviour {
     pub(crate) nodes_peer: bool,
     /// Whether ClusterNetworkPolicy `domainNames` peers are implemented.
     pub(crate) domain_names_peer: bool,
+    /// Whether an Accept rule with `domainNames` peers also accepts its subject's lookups at
+    /// the cluster DNS (Cilium's translation, see `cnp::compile`).
+    pub(crate) domain_names_lookups: bool,
 }
 
 #[cfg(test)]

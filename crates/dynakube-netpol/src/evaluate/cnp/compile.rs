@@ -48,6 +48,50 @@ pub(crate) struct Rule {
     /// The names whose lookups an Accept rule's `domainNames` admit, found on first use (the
     /// sets of every pod a rule selects share them).
     pub(crate) accepted_names: std::sync::OnceLock<crate::evaluate::sets::Names>,
+    /// What else the rule accepts: on Cilium, an Accept rule with `domainNames` peers also
+    /// accepts its subject's lookups at the cluster DNS.
+    pub(crate) lookups: Option<Lookups>,
+}
+
+/// The lookups Cilium adds to an Accept rule with `domainNames` peers, at the rule's tier and
+/// priority, so that its DNS proxy sees them (`ParseClusterNetworkPolicy`,
+/// `pkg/k8s/cluster_network_policy.go`): the pods labelled `k8s-app=kube-dns` in any
+/// namespace, on their ports named `dns` and `dns-tcp`, of any protocol.
+#[derive(Debug, Clone)]
+pub(crate) struct Lookups {
+    /// `k8s-app=kube-dns`.
+    pub(crate) pods: Selector,
+    /// The ports named `dns` and `dns-tcp`, of each protocol.
+    pub(crate) ports: Vec<PortMatch>,
+    /// The pods `pods` selects of the whole cluster, found on first use.
+    pub(crate) servers: std::sync::OnceLock<crate::evaluate::sets::PodSet>,
+}
+
+impl Lookups {
+    /// The lookups of an Accept rule, interned.
+    fn of(interner: &mut crate::evaluate::labels::Interner) -> Lookups {
+        let selector = k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
+            match_labels: Some([("k8s-app".to_string(), "kube-dns".to_string())].into()),
+            match_expressions: None,
+        };
+        let location = crate::error::Location::new("", None, "");
+        let pods = Selector::compile(interner, &selector, &location).unwrap_or_default();
+        let ports = ["dns", "dns-tcp"]
+            .into_iter()
+            .flat_map(|name| {
+                let name = interner.id(name);
+                [Protocol::Tcp, Protocol::Udp, Protocol::Sctp].map(|protocol| PortMatch {
+                    protocol,
+                    port: np::PortSpec::Named(name),
+                })
+            })
+            .collect();
+        Lookups {
+            pods,
+            ports,
+            servers: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 /// What a rule matches.
@@ -160,6 +204,7 @@ fn rule(
             matches,
             note: Some(note),
             accepted_names: std::sync::OnceLock::new(),
+            lookups: None,
         });
     }
     let mut peers = Vec::with_capacity(spec.peers.len());
@@ -189,34 +234,43 @@ fn rule(
             PeerSpec::DomainNames(patterns) => Peer::DomainNames(patterns.clone()),
         });
     }
-    let ports = spec.protocols.as_ref().map(|protocols| {
-        protocols
-            .iter()
-            .flat_map(|protocol| match protocol {
-                PortSpec::Ports(protocol, first, last) => vec![PortMatch {
-                    protocol: *protocol,
-                    port: np::PortSpec::Range(*first, *last),
-                }],
-                // A named port matches a container port of that name whatever its protocol:
-                // one match per protocol, each requiring the container port's own.
-                PortSpec::Named(name) => {
-                    let name = context.interner.id(name);
-                    [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
-                        .into_iter()
-                        .map(|protocol| PortMatch {
-                            protocol,
-                            port: np::PortSpec::Named(name),
-                        })
-                        .collect()
-                }
-            })
-            .collect()
-    });
+    let ports = (spec.protocols.as_ref()).map(|protocols| port_matches(context, protocols));
+    let names = peers
+        .iter()
+        .any(|peer| matches!(peer, Peer::DomainNames(_)));
+    let lookups = (behaviour.domain_names_lookups && names && spec.action == Action::Accept)
+        .then(|| Lookups::of(context.interner));
     Ok(Rule {
         name: spec.name.clone(),
         action: spec.action,
         matches: Matches::Peers(peers, ports),
         note: None,
         accepted_names: std::sync::OnceLock::new(),
+        lookups,
     })
+}
+
+/// The port matches of `protocols`.
+fn port_matches(context: &mut Context<'_>, protocols: &[PortSpec]) -> Vec<PortMatch> {
+    protocols
+        .iter()
+        .flat_map(|protocol| match protocol {
+            PortSpec::Ports(protocol, first, last) => vec![PortMatch {
+                protocol: *protocol,
+                port: np::PortSpec::Range(*first, *last),
+            }],
+            // A named port matches a container port of that name whatever its protocol:
+            // one match per protocol, each requiring the container port's own.
+            PortSpec::Named(name) => {
+                let name = context.interner.id(name);
+                [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
+                    .into_iter()
+                    .map(|protocol| PortMatch {
+                        protocol,
+                        port: np::PortSpec::Named(name),
+                    })
+                    .collect()
+            }
+        })
+        .collect()
 }

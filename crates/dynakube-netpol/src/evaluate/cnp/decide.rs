@@ -78,10 +78,16 @@ impl Index {
             Matches::Nothing => false,
             Matches::Everything => true,
             Matches::Peers(peers, ports) => {
-                ports_admit(ports.as_deref(), query.connection, destination)
+                let peers_match = ports_admit(ports.as_deref(), query.connection, destination)
                     && peers
                         .iter()
-                        .any(|peer| self.peer_matches(peer, direction, query, other))
+                        .any(|peer| self.peer_matches(peer, direction, query, other));
+                let lookup = rule.lookups.as_ref().is_some_and(|lookups| {
+                    direction == Direction::Egress
+                        && matches!(other, View::Pod(_, info) if lookups.pods.matches(&info.labels))
+                        && ports_admit(Some(&lookups.ports), query.connection, destination)
+                });
+                peers_match || lookup
             }
         }
     }

@@ -81,7 +81,24 @@ impl Index {
             }
         }
         let pods: PodSet = pods.into_iter().collect();
-        let space = self.space(&pods, addresses, ports.as_deref(), direction, subject);
+        let mut space = self.space(&pods, addresses, ports.as_deref(), direction, subject);
+        if let Some(lookups) = rule
+            .lookups
+            .as_ref()
+            .filter(|_| direction == Direction::Egress)
+        {
+            let select =
+                |among| self.selected_among(among, (&Namespaces::All, None), &lookups.pods);
+            let servers: PodSet = match among {
+                Among::Pods(_) => select(among).collect(),
+                Among::All => (lookups.servers)
+                    .get_or_init(|| select(Among::All).collect())
+                    .clone(),
+            };
+            let empty = AddressSet::empty();
+            let served = self.space(&servers, empty, Some(&lookups.ports), direction, subject);
+            space = space.union(&served);
+        }
         // An Accept rule admits any address looked up by a name its `domainNames` match.
         let names = rule.accepted_names.get_or_init(|| {
             Names::of(peers.iter().flat_map(|peer| match peer {

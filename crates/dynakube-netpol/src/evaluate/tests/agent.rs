@@ -590,3 +590,55 @@ spec:
         "{error}"
     );
 }
+
+#[test]
+fn on_cilium_a_domain_names_accept_rule_accepts_the_lookups_too() {
+    let policies = r#"
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: names}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {team: a}}}
+  egress:
+  - {action: Accept, to: [{domainNames: [api.example.com]}], protocols: [{tcp: {destinationPort: {number: 443}}}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: nothing-else}
+spec:
+  tier: Baseline
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - {action: Deny, to: [{networks: [0.0.0.0/0]}, {namespaces: {}}]}
+"#;
+    let data = "{enable-k8s-cluster-network-policy: 'true'}";
+    let dns = ["apps/web-1", "kube-system/coredns-0", "53/UDP"];
+    let (answer, text) = {
+        let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
+        let index = Index::with_options(cluster(Some(data)), &files, Options::default()).unwrap();
+        let answer = explain(&index, dns[0], dns[1], dns[2]).unwrap();
+        (answer.allowed(), answer.to_string())
+    };
+    assert!(
+        answer && text.contains("ClusterNetworkPolicy names (priority 10) spec.egress[0]: Accept"),
+        "{text}"
+    );
+    assert_eq!(
+        generic_and_cilium(MIXED_CLUSTER, policies, data, dns),
+        [false, true]
+    );
+    // Only the ports named dns and dns-tcp, and only the rule's subjects.
+    let other = ["apps/web-1", "kube-system/coredns-0", "9153/TCP"];
+    assert_eq!(
+        generic_and_cilium(MIXED_CLUSTER, policies, data, other),
+        [false, false]
+    );
+    let outside = ["other/tool", "kube-system/coredns-0", "53/UDP"];
+    assert_eq!(
+        generic_and_cilium(MIXED_CLUSTER, policies, data, outside),
+        [false, false]
+    );
+}
