@@ -30,6 +30,14 @@ fn allowed(data: Option<&str>, policies: &str, [from, to, port]: [&str; 3]) -> R
     Ok(explain(&index, from, to, port)?.allowed())
 }
 
+/// [`allowed`], with the answer in words.
+fn answered(data: Option<&str>, policies: &str, [from, to, port]: [&str; 3]) -> (bool, String) {
+    let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
+    let index = Index::with_options(cluster(data), &files, Options::default()).unwrap();
+    let answer = explain(&index, from, to, port).unwrap();
+    (answer.allowed(), answer.to_string())
+}
+
 const TO_NODE_BLOCK: &str = r#"
 apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
@@ -535,12 +543,7 @@ spec:
     toPorts: [{ports: [{port: "5432"}]}]
 "#;
     let own = ["node/n2", "apps/db-0", "5432/TCP"];
-    let (allowed, text) = {
-        let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
-        let index = Index::with_options(cluster(None), &files, Options::default()).unwrap();
-        let answer = explain(&index, own[0], own[1], own[2]).unwrap();
-        (answer.allowed(), answer.to_string())
-    };
+    let (allowed, text) = answered(None, policies, own);
     assert!(!allowed && text.contains("ingressDeny[0]"), "{text}");
     // Other ports of the node's own pod are still its local traffic.
     assert!(self::allowed(None, policies, ["node/n2", "apps/db-0", "9090/UDP"]).unwrap());
@@ -616,12 +619,7 @@ spec:
 "#;
     let data = "{enable-k8s-cluster-network-policy: 'true'}";
     let dns = ["apps/web-1", "kube-system/coredns-0", "53/UDP"];
-    let (answer, text) = {
-        let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
-        let index = Index::with_options(cluster(Some(data)), &files, Options::default()).unwrap();
-        let answer = explain(&index, dns[0], dns[1], dns[2]).unwrap();
-        (answer.allowed(), answer.to_string())
-    };
+    let (answer, text) = answered(Some(data), policies, dns);
     assert!(
         answer && text.contains("ClusterNetworkPolicy names (priority 10) spec.egress[0]: Accept"),
         "{text}"
