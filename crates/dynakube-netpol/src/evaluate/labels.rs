@@ -153,6 +153,14 @@ impl Selector {
         Ok(Selector { requirements })
     }
 
+    /// The selector of the label `key` with `value`.
+    pub(super) fn label(interner: &mut Interner, key: &str, value: &str) -> Self {
+        let requirement = Requirement::In(interner.id(key), vec![interner.id(value)]);
+        Selector {
+            requirements: vec![requirement],
+        }
+    }
+
     /// Whether the selector has no requirement and so matches everything.
     pub(super) fn is_everything(&self) -> bool {
         self.requirements.is_empty()

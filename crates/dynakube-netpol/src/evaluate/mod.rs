@@ -306,14 +306,14 @@ impl Extend<Cluster> for Cluster {
 ///   `enable-l7-proxy` (`IngressRule.sanitize`, `EgressRule.sanitize`;
 ///   `ParseClusterNetworkPolicy`);
 ///
-/// and what else the agent refuses of the ClusterNetworkPolicies ([`cilium_refuses`]).
+/// and what else the agent refuses of the ClusterNetworkPolicies ([`cluster_policy_refusals`]).
 fn cilium_refusals(
     agent: &CiliumAgent,
     configured: bool,
     files: &PolicyFiles,
     cluster_policies: &[cnp::ClusterNetworkPolicy],
 ) -> Result<()> {
-    let (nodes, names) = cilium_refuses(cluster_policies)?;
+    let (nodes, names) = cluster_policy_refusals(cluster_policies)?;
     let refused = |at: Location, option: &str, why: &str| {
         Error::invalid(
             at,
@@ -351,7 +351,7 @@ fn cilium_refusals(
 /// is only supported for egress.action=Accept") is an error here. The first `nodes` and
 /// `domainNames` peers, which the agent refuses without `enable-node-selector-labels` and
 /// `enable-l7-proxy`, are returned for the caller to judge.
-fn cilium_refuses(
+fn cluster_policy_refusals(
     policies: &[cnp::ClusterNetworkPolicy],
 ) -> Result<(Option<Location>, Option<Location>)> {
     let (mut nodes, mut names) = (None, None);
@@ -1513,22 +1513,21 @@ fn pod_infos(
     // The labels Cilium adds are the same for every pod of a namespace but for the service
     // account; only those some selector looks at are kept, so that the sets stay small.
     let endpoint = cilium.map(|(cluster, looked_at)| {
+        // A key no selector looks at has no number yet.
+        let key = |interner: &Interner, key: &str| {
+            (interner.get(key)).filter(|key| looked_at.contains(key))
+        };
         let namespaces: Vec<Vec<(u32, u32)>> = (namespaces.iter())
             .map(|namespace| {
                 (cilium::labels::namespace_identity_labels(&namespace.name, &namespace.labels))
                     .iter()
-                    .map(|(key, value)| (interner.id(key), interner.id(value)))
-                    .filter(|(key, _)| looked_at.contains(key))
+                    .filter_map(|(name, value)| Some((key(interner, name)?, interner.id(value))))
                     .collect()
             })
             .collect();
-        let cluster = (interner.id(cilium::labels::CLUSTER), interner.id(cluster));
-        let account = interner.id(cilium::labels::SERVICE_ACCOUNT);
-        (
-            namespaces,
-            looked_at.contains(&cluster.0).then_some(cluster),
-            looked_at.contains(&account).then_some(account),
-        )
+        let cluster = key(interner, cilium::labels::CLUSTER).map(|key| (key, interner.id(cluster)));
+        let account = key(interner, cilium::labels::SERVICE_ACCOUNT);
+        (namespaces, cluster, account)
     });
     let labels = |interner: &mut Interner, pod: &Pod, namespace: usize| match &endpoint {
         None => LabelSet::new(interner, &pod.labels),

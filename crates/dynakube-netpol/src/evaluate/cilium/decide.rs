@@ -92,10 +92,12 @@ impl Evaluator {
             named: &named,
         };
         let seen = self.peer(other, self.node_of(me));
+        let requires = requirements(&selecting, direction);
         if local {
-            return (self.denied(direction, me, &selecting, &seen, port)).unwrap_or(Side::Local);
+            let denied = self.denied(direction, me, (&selecting, &requires), &seen, port);
+            return denied.unwrap_or(Side::Local);
         }
-        self.decide(direction, me, &selecting, &seen, port)
+        self.decide(direction, me, (&selecting, &requires), &seen, port)
     }
 
     /// Step 3 of the decision: the deny rules of `selecting` that match `peer` and `port`, and
@@ -105,18 +107,11 @@ impl Evaluator {
         &self,
         direction: Direction,
         me: Who<'_>,
-        selecting: &Selecting<'_>,
+        (selecting, requires): (&Selecting<'_>, &[&Selector]),
         peer: &Peer<'_>,
         port: Port<'_>,
     ) -> Option<Side> {
-        let section = match direction {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        };
-        let requires: Vec<&Selector> = selecting
-            .iter()
-            .flat_map(|(_, rule)| requires(rule, direction))
-            .collect();
+        let section = section(direction);
         let mut denied = Vec::new();
         for &(policy, rule) in selecting {
             let denies = match direction {
@@ -126,20 +121,21 @@ impl Evaluator {
             let denying = (denies.iter())
                 .filter(|item| self.rule_matches(me, item, peer, port, &[]))
                 .map(|item| format!("{}.{section}Deny[{}]", rule.field, item.index));
-            for field in denying {
-                denied.push(Decider::Cilium(RuleRef {
-                    policy: self.policies[policy].reference.clone(),
-                    field,
-                }));
-            }
+            denied.extend(denying.map(|field| self.decider(policy, field)));
         }
-        for (policy, rule, item) in self.failing(direction, me, selecting, peer, port, &requires) {
-            denied.push(Decider::Cilium(RuleRef {
-                policy: self.policies[policy].reference.clone(),
-                field: format!("{}.{section}[{}]", rule.field, item.index),
-            }));
-        }
+        let failing = self.failing(direction, me, selecting, peer, port, requires);
+        denied.extend(failing.into_iter().map(|(policy, rule, item)| {
+            self.decider(policy, format!("{}.{section}[{}]", rule.field, item.index))
+        }));
         (!denied.is_empty()).then_some(Side::Denied { by: denied })
+    }
+
+    /// Rule `field` of policy `policy`, as a decider.
+    fn decider(&self, policy: usize, field: String) -> Decider {
+        Decider::Cilium(RuleRef {
+            policy: self.policies[policy].reference.clone(),
+            field,
+        })
     }
 
     /// The allow rules matching `peer` and `port` whose authentication never succeeds, where
@@ -190,7 +186,7 @@ impl Evaluator {
         &self,
         direction: Direction,
         me: Who<'_>,
-        selecting: &Selecting<'_>,
+        (selecting, requires): (&Selecting<'_>, &[&Selector]),
         peer: &Peer<'_>,
         port: Port<'_>,
     ) -> Side {
@@ -198,22 +194,14 @@ impl Evaluator {
             policy: self.policies[policy].reference.clone(),
             field,
         };
-        let section = match direction {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        };
-        if let Some(denied) = self.denied(direction, me, selecting, peer, port) {
+        let section = section(direction);
+        if let Some(denied) = self.denied(direction, me, (selecting, requires), peer, port) {
             return denied;
         }
-        let requires: Vec<&Selector> = selecting
-            .iter()
-            .flat_map(|(_, rule)| requires(rule, direction))
-            .collect();
         let allowed: Vec<Decider> = self
-            .admitting(me, selecting, direction, peer, port, &requires)
+            .admitting(me, selecting, direction, peer, port, requires)
             .map(|(policy, rule, item)| {
-                let field = format!("{}.{section}[{}]", rule.field, item.index);
-                Decider::Cilium(reference(policy, field))
+                self.decider(policy, format!("{}.{section}[{}]", rule.field, item.index))
             })
             .collect();
         if !allowed.is_empty() {
@@ -225,14 +213,14 @@ impl Evaluator {
                 Direction::Ingress => rule.default_deny_ingress,
                 Direction::Egress => rule.default_deny_egress,
             })
-            .map(|&(policy, rule)| Decider::Cilium(reference(policy, rule.field.clone())))
+            .map(|&(policy, rule)| self.decider(policy, rule.field.clone()))
             .collect();
         if defaults.is_empty() && !self.always_denies(me) {
             Side::NotSelected
         } else {
             let mut by = defaults;
             if direction == Direction::Egress {
-                let unused = self.not_looked_up(me, selecting, peer, port, &requires);
+                let unused = self.not_looked_up(me, selecting, peer, port, requires);
                 by.extend(unused.map(|(policy, rule, item)| {
                     let field = format!("{}.{section}[{}]", rule.field, item.index);
                     Decider::NotLookedUp(reference(policy, field))
@@ -584,6 +572,25 @@ impl Rule {
             Subject::Endpoints(selector) => !host && selector.matches(labels),
             Subject::Nodes(selector) => host && selector.matches(labels),
         }
+    }
+}
+
+/// The `fromRequires` (ingress) or `toRequires` (egress) of every rule of `selecting`, which
+/// hold for all of the subject's allow rules.
+pub(super) fn requirements<'a>(
+    selecting: &Selecting<'a>,
+    direction: Direction,
+) -> Vec<&'a Selector> {
+    (selecting.iter())
+        .flat_map(|(_, rule)| requires(rule, direction))
+        .collect()
+}
+
+/// The field of a direction's allow rules.
+fn section(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Ingress => "ingress",
+        Direction::Egress => "egress",
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::compile::{Peer as RulePeer, PeerRule, Peers, Ports, RuleRef};
-use super::decide::{Port, Selecting, item_matches, named_ports, requires};
+use super::decide::{Port, Selecting, item_matches, named_ports, requirements, requires};
 use super::fqdn::Fqdn;
 use super::identity::{Peer, UNLISTED, Who};
 use super::labels::{Label, Labels, Selector};
@@ -203,10 +203,7 @@ impl Evaluator {
             ..SideSets::default()
         };
         let no_names = Names::empty();
-        let requires: Vec<&Selector> = selecting
-            .iter()
-            .flat_map(|(_, rule)| requires(rule, direction))
-            .collect();
+        let requires = requirements(&selecting, direction);
         let names = if direction == Direction::Egress && classes.addresses {
             self.lookup_names(me, &selecting)
         } else {

@@ -70,12 +70,7 @@ pub(crate) struct Lookups {
 impl Lookups {
     /// The lookups of an Accept rule, interned.
     fn of(interner: &mut crate::evaluate::labels::Interner) -> Lookups {
-        let selector = k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
-            match_labels: Some([("k8s-app".to_string(), "kube-dns".to_string())].into()),
-            match_expressions: None,
-        };
-        let location = crate::error::Location::new("", None, "");
-        let pods = Selector::compile(interner, &selector, &location).unwrap_or_default();
+        let pods = Selector::label(interner, "k8s-app", "kube-dns");
         let ports = ["dns", "dns-tcp"]
             .into_iter()
             .flat_map(|name| {
