@@ -71,7 +71,10 @@ impl Groups {
         if !crate::evaluate::cnp::is_subdomain(name) {
             return Err(Error::invalid(
                 location.join("cidrGroupRef"),
-                format!("`{name}` is not the name of a CiliumCIDRGroup (a DNS subdomain)"),
+                format!(
+                    "`{}` is not the name of a CiliumCIDRGroup (a DNS subdomain)",
+                    crate::values::Shown(name)
+                ),
             ));
         }
         Ok(Groups::Named(name.to_string()))
@@ -94,8 +97,7 @@ impl Groups {
 
 /// Reads one CiliumCIDRGroup object, as strictly as the API server with its CRD: the fields
 /// the schema declares, a name that is a DNS subdomain (`cidrGroupRef` can name no other), and
-/// CIDRs.
-/// The object is `value`, of `api_version`, found at `location`.
+/// CIDRs. The object is `value`, of `api_version`, found at `location`.
 pub(crate) fn read(
     location: Location,
     api_version: &str,
@@ -105,7 +107,8 @@ pub(crate) fn read(
         return Err(Error::invalid(
             location.join("apiVersion"),
             format!(
-                "`{api_version}` is not served for {KIND}: the CRDs serve {}",
+                "`{}` is not served for {KIND}: the CRDs serve {}",
+                crate::values::Shown(api_version),
                 API_VERSIONS.join(" and ")
             ),
         ));
@@ -118,7 +121,10 @@ pub(crate) fn read(
     if !crate::evaluate::cnp::is_subdomain(&name) {
         return Err(Error::invalid(
             location.join("metadata.name"),
-            format!("`{name}` is not a DNS subdomain (lower-case letters, digits, `-` and `.`)"),
+            format!(
+                "`{}` is not a DNS subdomain (lower-case letters, digits, `-` and `.`)",
+                crate::values::Shown(&name)
+            ),
         ));
     }
     let labels = raw.metadata.labels.clone().unwrap_or_default();
