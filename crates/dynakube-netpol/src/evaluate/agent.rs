@@ -42,6 +42,18 @@
 //!   do select specific endpoints" (no policy of any dialect is enforced: the agent enforces
 //!   NetworkPolicies and ClusterNetworkPolicies with the same engine). The answer says which
 //!   mode it followed, where it is not `default`.
+//! - `enable-extended-ip-protocols`: whether a port of a policy may be left out, as the IP
+//!   protocols without ports (`VRRP`, `IGMP`, the tunnel protocols) have it; without it the
+//!   agent refuses such a port ("port must be specified", `PortProtocol.sanitize`), and so does
+//!   the evaluator. It is off by default (Cilium 1.18).
+//! - `policy-audit-mode`: where true, the agent drops nothing that policies deny: its datapath
+//!   turns every policy drop into an accepted packet and a policy-verdict notification marked
+//!   `AUDITED` (`bpf/lib/policy.h`, `POLICY_AUDIT_MODE`; policy-creation.rst, "Enable Policy
+//!   Audit Mode": traffic "will not actually be denied"). Deny rules included, every dialect
+//!   alike. Decision: the answer follows the cluster, as for `enable-policy: never`: no policy
+//!   is enforced, and the answer says why; what the policies would drop once audit mode is off
+//!   is the answer for the same dump without the key. Audit mode set on one endpoint
+//!   (`cilium endpoint config ID PolicyAuditMode=Enabled`) is not in any dump and not modelled.
 //!
 //! Booleans are read as the agent reads them (Go's `strconv.ParseBool`: `1`, `t`, `T`, `TRUE`,
 //! `true`, `True` and their opposites); a value it would not parse is refused, naming the key.
@@ -81,6 +93,10 @@ pub struct CiliumAgent {
     /// them; without the proxy the agent refuses such policies ("L7 policy is not supported
     /// since L7 proxy is not enabled", `pkg/policy/api/rule_validation.go`).
     pub l7_proxy: bool,
+    /// `policy-audit-mode` is true: what policies deny is logged, not dropped.
+    pub audit: bool,
+    /// `enable-extended-ip-protocols` is true: a policy may leave a port out.
+    pub extended_ip_protocols: bool,
 }
 
 /// The policy enforcement mode of the Cilium agent (`enable-policy`).
@@ -109,6 +125,8 @@ impl Default for CiliumAgent {
             cluster_network_policies: true,
             enforcement: Enforcement::Default,
             l7_proxy: true,
+            audit: false,
+            extended_ip_protocols: false,
         }
     }
 }
@@ -149,6 +167,11 @@ impl CiliumAgent {
                 &mut agent.cluster_network_policies,
             ),
             ("enable-l7-proxy", &mut agent.l7_proxy),
+            ("policy-audit-mode", &mut agent.audit),
+            (
+                "enable-extended-ip-protocols",
+                &mut agent.extended_ip_protocols,
+            ),
         ] {
             if let Some(value) = data.get(key) {
                 *into = go_bool(value).ok_or_else(|| not_bool(at(key), value))?;
@@ -357,6 +380,9 @@ mod tests {
         ])
         .unwrap();
         assert!(!unset.cidr_match_nodes && !unset.node_selector_labels && unset.allow_localhost);
+        assert!(!read(&[]).unwrap().audit);
+        assert!(read(&[("policy-audit-mode", "true")]).unwrap().audit);
+        assert!(!read(&[("policy-audit-mode", "F")]).unwrap().audit);
     }
 
     #[test]
@@ -374,6 +400,7 @@ mod tests {
             ("cluster-name", ""),
             ("cluster-name", &"c".repeat(33)),
             ("enable-policy", "sometimes"),
+            ("policy-audit-mode", "enabled"),
         ] {
             let error = read(&[(key, value)]).unwrap_err().to_string();
             assert!(

@@ -305,6 +305,8 @@ impl Extend<Cluster> for Cluster {
 /// - L7 rules (Cilium's policies) and `domainNames` peers (ClusterNetworkPolicies) without
 ///   `enable-l7-proxy` (`IngressRule.sanitize`, `EgressRule.sanitize`;
 ///   `ParseClusterNetworkPolicy`);
+/// - a port left out (Cilium's policies) without `enable-extended-ip-protocols`
+///   (`PortProtocol.sanitize`: "port must be specified");
 ///
 /// and what else the agent refuses of the ClusterNetworkPolicies ([`cluster_policy_refusals`]).
 fn cilium_refusals(
@@ -325,6 +327,17 @@ fn cilium_refusals(
         if let Some(at) = l7.or(names) {
             let why = "which the cluster's cilium-config ConfigMap turns off";
             return Err(refused(at, "L7 proxy (`enable-l7-proxy`)", why));
+        }
+    }
+    if !agent.extended_ip_protocols {
+        let portless = (files.cilium_policies.iter()).find_map(|p| p.first_portless().cloned());
+        if let Some(at) = portless {
+            let why = if configured {
+                "which the cluster's cilium-config ConfigMap does not set, for a port left out (the agent: \"port must be specified\")"
+            } else {
+                "which is off unless the agent's cilium-config ConfigMap sets it, for a port left out (the agent: \"port must be specified\"), and the cluster holds no such ConfigMap"
+            };
+            return Err(refused(at, "`enable-extended-ip-protocols` option", why));
         }
     }
     // Without the ConfigMap, ClusterNetworkPolicies are taken as enforced as given (see
@@ -382,7 +395,7 @@ fn cluster_policy_refusals(
 
 /// The NetworkPolicies, ClusterNetworkPolicies and Cilium policies of `files` that `agent`
 /// enforces, and in words the dialects it leaves out (where `files` hold policies of them) and
-/// its enforcement mode, where it is not `default`.
+/// its enforcement mode, where it is not `default`; none in audit mode, which drops nothing.
 fn enforced<'a>(
     agent: &CiliumAgent,
     files: &'a PolicyFiles,
@@ -410,6 +423,12 @@ fn enforced<'a>(
     }
     let mut unenforced = Vec::new();
     let namespace = &agent.namespace;
+    if agent.audit {
+        unenforced.push(format!(
+            "no policy drops anything: the Cilium agent's policy-audit-mode is true, so what policies deny is only logged as audited (ConfigMap {namespace}/{CILIUM_CONFIG}); without that key the dump gives what they would drop"
+        ));
+        return (&[], &[], &[], unenforced);
+    }
     match agent.enforcement {
         Enforcement::Never => {
             unenforced.push(format!(
@@ -811,7 +830,7 @@ impl Index {
                     allow_localhost: agent.allow_localhost,
                     cluster_name: agent.cluster_name,
                     host_firewall: agent.host_firewall,
-                    enforce_always: agent.enforcement == Enforcement::Always,
+                    enforce_always: agent.enforcement == Enforcement::Always && !agent.audit,
                     ..cilium::Options::default()
                 },
             )));

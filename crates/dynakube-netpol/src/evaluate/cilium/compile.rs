@@ -174,6 +174,9 @@ pub(crate) struct PortItem {
     pub(crate) dns: Option<Vec<Fqdn>>,
     /// Where its L7 rules are, when it has some (the agent needs its L7 proxy for them).
     pub(crate) l7: Option<Location>,
+    /// Where a port is left out, when one is (the agent needs its
+    /// `enable-extended-ip-protocols` option for it).
+    pub(crate) portless: Option<Location>,
 }
 
 /// One allow or deny rule.
@@ -388,14 +391,27 @@ impl PeerRule {
 }
 
 impl Policy {
-    /// Where its first L7 rule is, if it has one.
-    pub(crate) fn first_l7(&self) -> Option<&Location> {
-        let items = (self.rules.iter())
-            .flat_map(|rule| rule.ingress.iter().chain(&rule.egress))
+    /// The items of `toPorts` of its rules, allows and denies.
+    fn port_items(&self) -> impl Iterator<Item = &PortItem> {
+        (self.rules.iter())
+            .flat_map(|rule| {
+                (rule.ingress.iter().chain(&rule.egress))
+                    .chain(rule.ingress_deny.iter().chain(&rule.egress_deny))
+            })
             .filter_map(|item| match &item.ports {
                 Ports::Items(items) => Some(items),
                 Ports::All | Ports::Icmp => None,
-            });
-        items.flatten().find_map(|item| item.l7.as_ref())
+            })
+            .flatten()
+    }
+
+    /// Where its first L7 rule is, if it has one.
+    pub(crate) fn first_l7(&self) -> Option<&Location> {
+        self.port_items().find_map(|item| item.l7.as_ref())
+    }
+
+    /// Where its first port left out is, if it has one.
+    pub(crate) fn first_portless(&self) -> Option<&Location> {
+        self.port_items().find_map(|item| item.portless.as_ref())
     }
 }

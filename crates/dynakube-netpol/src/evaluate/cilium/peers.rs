@@ -260,10 +260,12 @@ fn deny(
     let mut items = Vec::new();
     for (i, item) in to_ports.iter().enumerate() {
         let at = location.join(&format!("toPorts[{i}]"));
+        let ports = slice(item.ports.as_ref());
         items.push(PortItem {
-            ports: port_list(slice(item.ports.as_ref()), &at)?,
+            ports: port_list(ports, &at)?,
             dns: None,
             l7: None,
+            portless: first_portless(ports, &at),
         });
     }
     let ports = ports_of(items, !icmps.is_empty());
@@ -544,6 +546,11 @@ fn port_list(ports: &[raw::PortProtocol], location: &Location) -> Result<Vec<Por
         .collect()
 }
 
+/// Where the first of `ports` (of the `toPorts` item at `location`) leaves its port out.
+fn first_portless(ports: &[raw::PortProtocol], location: &Location) -> Option<Location> {
+    (ports.iter().position(PortMatch::portless)).map(|i| location.join(&format!("ports[{i}].port")))
+}
+
 /// One item of an allow rule's `toPorts`, with the checks of `PortRule.sanitize` and
 /// `L7Rules.sanitize`.
 fn port_rule(
@@ -598,6 +605,7 @@ fn port_rule(
         ports,
         dns: l7.and_then(|(dns, _)| dns),
         l7: has_l7.then(|| location.join("rules")),
+        portless: first_portless(slice(raw.ports.as_ref()), location),
     })
 }
 

@@ -12,6 +12,11 @@
 //! Decisions where the documentation is silent:
 //!
 //! - `ANY` (or no protocol) is TCP, UDP and SCTP, the three protocols a connection here has.
+//! - The IP protocols without ports (`VRRP`, `IGMP`, `GRE`, `IPIP`, `IPV6`, `ESP`, `AH`; the
+//!   agent's `isExtendedIPProtocol`) take port 0 or none ("port must be empty or 0") and match
+//!   no connection here. A port left out is every port, as port 0; the agent takes one only
+//!   with its `enable-extended-ip-protocols` option ("port must be specified"), which the
+//!   evaluator checks with the cluster (see [`PortMatch::portless`]).
 //! - An `endPort` at or below `port` (other than 0) adds nothing: the port alone, the narrowest
 //!   reading.
 //! - A `toPorts` item without `ports` matches every port of every protocol.
@@ -28,6 +33,8 @@ pub(crate) enum Protocols {
     One(Protocol),
     /// TCP, UDP and SCTP (`ANY`, or no protocol).
     Any,
+    /// An IP protocol without ports (`VRRP`, ...): no TCP, UDP or SCTP connection.
+    Portless,
 }
 
 impl Protocols {
@@ -35,6 +42,7 @@ impl Protocols {
         match self {
             Protocols::One(p) => p == protocol,
             Protocols::Any => true,
+            Protocols::Portless => false,
         }
     }
 }
@@ -70,7 +78,22 @@ impl PortMatch {
             Some(raw::Protocol::Tcp) => Protocols::One(Protocol::Tcp),
             Some(raw::Protocol::Udp) => Protocols::One(Protocol::Udp),
             Some(raw::Protocol::Sctp) => Protocols::One(Protocol::Sctp),
+            Some(
+                raw::Protocol::Vrrp
+                | raw::Protocol::Igmp
+                | raw::Protocol::Gre
+                | raw::Protocol::Ipip
+                | raw::Protocol::Ipv6
+                | raw::Protocol::Esp
+                | raw::Protocol::Ah,
+            ) => Protocols::Portless,
         };
+        if protocols == Protocols::Portless && !matches!(raw.port.as_str(), "" | "0") {
+            return Err(Error::invalid(
+                location.join("port"),
+                "must be empty or 0 for an IP protocol without ports",
+            ));
+        }
         let end = match raw.end_port {
             None => 0,
             Some(end) => u16::try_from(end).map_err(|_| {
@@ -80,7 +103,9 @@ impl PortMatch {
                 )
             })?,
         };
-        let port = if is_service_name(&raw.port) {
+        let port = if raw.port.is_empty() {
+            PortSpec::All
+        } else if is_service_name(&raw.port) {
             PortSpec::Named(raw.port.to_ascii_lowercase())
         } else {
             match parse_uint(&raw.port) {
@@ -113,6 +138,12 @@ impl PortMatch {
                 n.eq_ignore_ascii_case(name) && number == port && p == protocol
             }),
         }
+    }
+
+    /// Whether `raw` leaves its port out, which the agent takes only with its
+    /// `enable-extended-ip-protocols` option.
+    pub(super) fn portless(raw: &raw::PortProtocol) -> bool {
+        raw.port.is_empty()
     }
 
     /// Whether the item is a port range (what DNS rules do not support).
@@ -252,7 +283,24 @@ mod tests {
         assert!(error.to_string().contains("ports[0].port"), "{error}");
         let error = port("80", Some(70_000), None).unwrap_err();
         assert!(error.to_string().contains("ports[0].endPort"), "{error}");
-        assert!(port("", None, None).is_err());
         assert!(port("99999", None, None).is_err());
+        let error = port("112", None, Some(raw::Protocol::Vrrp)).unwrap_err();
+        assert!(error.to_string().contains("ports[0].port"), "{error}");
+    }
+
+    #[test]
+    fn protocols_without_ports_match_no_connection() {
+        for protocol in [raw::Protocol::Vrrp, raw::Protocol::Igmp, raw::Protocol::Esp] {
+            for text in ["", "0"] {
+                let item = port(text, None, Some(protocol)).unwrap();
+                assert_eq!(item.protocols, Protocols::Portless);
+                for p in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
+                    assert!(!item.matches(80, p, &[("http", 80, p)]));
+                }
+            }
+        }
+        // A port left out is every port (taken only with the agent's option, see `portless`).
+        let every = port("", None, Some(raw::Protocol::Tcp)).unwrap();
+        assert!(every.matches(1, Protocol::Tcp, &[]) && every.matches(65535, Protocol::Tcp, &[]));
     }
 }

@@ -329,7 +329,9 @@ pub(super) enum IntOrString {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct PortProtocol {
-    /// `port`: a number or a name, as a string.
+    /// `port`: a number or a name, as a string. Left out (empty) only where the agent's
+    /// `enable-extended-ip-protocols` option is on (Cilium 1.18; the v1.16 schema requires it).
+    #[serde(default)]
     pub(super) port: String,
     /// `endPort`.
     pub(super) end_port: Option<i64>,
@@ -352,6 +354,29 @@ pub(super) enum Protocol {
     /// `ANY`.
     #[serde(rename = "ANY")]
     Any,
+    // IP protocols without ports, beyond the v1.16 schema's enum: `VRRP` and `IGMP` since
+    // Cilium 1.18, the tunnel protocols since 1.20 (`isExtendedIPProtocol`).
+    /// `VRRP`.
+    #[serde(rename = "VRRP")]
+    Vrrp,
+    /// `IGMP`.
+    #[serde(rename = "IGMP")]
+    Igmp,
+    /// `GRE`.
+    #[serde(rename = "GRE")]
+    Gre,
+    /// `IPIP`.
+    #[serde(rename = "IPIP")]
+    Ipip,
+    /// `IPV6` (6in4).
+    #[serde(rename = "IPV6")]
+    Ipv6,
+    /// `ESP`.
+    #[serde(rename = "ESP")]
+    Esp,
+    /// `AH`.
+    #[serde(rename = "AH")]
+    Ah,
 }
 
 /// An item of an allow rule's `toPorts`.

@@ -198,7 +198,7 @@ fn sets_under_the_agents_options_are_exactly_what_the_evaluator_allows() {
 }
 
 #[test]
-fn enforcement_always_isolates_every_endpoint_and_never_enforces_nothing() {
+fn enforcement_always_isolates_every_endpoint_never_and_audit_mode_enforce_nothing() {
     // Nothing selects apps/web-1 but a NetworkPolicy of apps/db's ingress.
     let (web_to_db, web_to_web) = (
         ["apps/web-0", "apps/db-0", "5432/TCP"],
@@ -218,6 +218,21 @@ fn enforcement_always_isolates_every_endpoint_and_never_enforces_nothing() {
         assert!(
             allowed && text.contains("note: no policy is enforced"),
             "{text}"
+        );
+        // Audit mode drops nothing, whatever the enforcement mode.
+        for audit in [
+            "{policy-audit-mode: 'true'}",
+            "{policy-audit-mode: '1', enable-policy: always}",
+        ] {
+            let (allowed, text) = explained(Some(audit), question);
+            assert!(
+                allowed && text.contains("note: no policy drops anything: the Cilium agent's policy-audit-mode is true"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            explained(Some("{policy-audit-mode: 'false'}"), question).0,
+            question != web_to_db
         );
     }
     // What a rule allows still goes through; a node reaches its own pods (allow-localhost).
@@ -638,5 +653,55 @@ spec:
     assert_eq!(
         generic_and_cilium(MIXED_CLUSTER, policies, data, outside),
         [false, false]
+    );
+}
+
+#[test]
+fn ip_protocols_without_ports_admit_no_connection_and_a_port_left_out_needs_the_option() {
+    // A host policy of the extended protocols' kind: VRRP, then TCP 6443.
+    let policies = r#"
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: keepalived}
+spec:
+  nodeSelector: {}
+  egress:
+  - toEntities: [world]
+    toPorts: [{ports: [{protocol: VRRP}, {port: '0', protocol: IGMP}, {port: '6443', protocol: TCP}]}]
+"#;
+    let on = Some("{enable-host-firewall: 'true', enable-extended-ip-protocols: 'true'}");
+    let question = |port| ["node/n1", "198.51.100.7", port];
+    assert!(allowed(on, policies, question("6443/TCP")).unwrap());
+    for port in ["112/TCP", "443/TCP", "1/UDP", "2/SCTP"] {
+        assert!(!allowed(on, policies, question(port)).unwrap(), "{port}");
+    }
+    // Without the option the agent refuses the port left out, and so does the evaluator.
+    for data in [Some("{enable-host-firewall: 'true'}"), None] {
+        let error = allowed(data, policies, question("6443/TCP"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("spec.egress[0].toPorts[0].ports[0].port")
+                && error.contains("enable-extended-ip-protocols"),
+            "{error}"
+        );
+    }
+    // Port 0 needs no option; another port is refused for a protocol without ports.
+    let zero = policies.replace("{protocol: VRRP}, ", "");
+    assert!(
+        allowed(
+            Some("{enable-host-firewall: 'true'}"),
+            &zero,
+            question("6443/TCP")
+        )
+        .unwrap()
+    );
+    let numbered = policies.replace("{protocol: VRRP}", "{port: '112', protocol: VRRP}");
+    let error = allowed(on, &numbered, question("6443/TCP"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("ports[0].port") && error.contains("empty or 0"),
+        "{error}"
     );
 }
