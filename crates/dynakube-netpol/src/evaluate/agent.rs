@@ -50,10 +50,12 @@
 //!   turns every policy drop into an accepted packet and a policy-verdict notification marked
 //!   `AUDITED` (`bpf/lib/policy.h`, `POLICY_AUDIT_MODE`; policy-creation.rst, "Enable Policy
 //!   Audit Mode": traffic "will not actually be denied"). Deny rules included, every dialect
-//!   alike. Decision: the answer follows the cluster, as for `enable-policy: never`: no policy
-//!   is enforced, and the answer says why; what the policies would drop once audit mode is off
-//!   is the answer for the same dump without the key. Audit mode set on one endpoint
-//!   (`cilium endpoint config ID PolicyAuditMode=Enabled`) is not in any dump and not modelled.
+//!   alike. Audit mode is how policies are tried before they are enforced, so the evaluator
+//!   keeps deciding as the policies say: `verify` checks what they will do once enforced, and
+//!   `explain` answers that a connection they deny goes through, audited, with the side that
+//!   denies it (as Hubble shows `policy-verdict:none AUDITED`). Both note the mode. Audit mode
+//!   set on one endpoint (`cilium endpoint config ID PolicyAuditMode=Enabled`) is not in any
+//!   dump and not modelled.
 //!
 //! Booleans are read as the agent reads them (Go's `strconv.ParseBool`: `1`, `t`, `T`, `TRUE`,
 //! `true`, `True` and their opposites); a value it would not parse is refused, naming the key.

@@ -35,6 +35,9 @@ pub struct Explanation {
     verdict: Verdict,
     /// How the cluster enforces the policies otherwise than as written ([`Index::unenforced`]).
     notes: Vec<String>,
+    /// The policies deny the connection, and the cluster's Cilium agent, in audit mode, lets
+    /// it through ([`Index::audits`]).
+    audited: bool,
 }
 
 /// Answers whether the connection from `from` to `port` on `to` is allowed under the policies
@@ -69,6 +72,7 @@ pub fn explain(index: &Index, from: &str, to: &str, port: &str) -> Result<Explan
         port,
         protocol,
         plugin: index.network_plugin(),
+        audited: index.audits() && !verdict.allowed(),
         verdict,
         notes: index.unenforced().to_vec(),
     })
@@ -173,9 +177,16 @@ fn port_protocol(text: &str) -> Result<(u16, Protocol)> {
 }
 
 impl Explanation {
-    /// Whether both sides allow the connection.
+    /// Whether the connection goes through: both sides allow it, or the policies deny it and
+    /// the cluster's Cilium agent only audits.
     pub fn allowed(&self) -> bool {
-        self.verdict.allowed()
+        self.verdict.allowed() || self.audited
+    }
+
+    /// Whether the policies deny the connection and the cluster's Cilium agent, in audit mode,
+    /// lets it through: the sides say what they would drop.
+    pub fn audited(&self) -> bool {
+        self.audited
     }
 
     /// `allowed`, `denied` (a side denies), or `undefined` (no side denies, and policies of
@@ -197,10 +208,13 @@ impl Explanation {
     /// `tier`,
     /// the deciding rules in `by` (each with `dialect`, `policy`, `priority`, `rule`,
     /// `ruleName`, `action` and `note`), the Pass rules on the way in `passed`, and `text`;
-    /// `notes`, where there are any, says which policies given the cluster does not enforce.
+    /// `notes`, where there are any, says which policies given the cluster does not enforce;
+    /// `audited` is there, true, where the policies deny the connection and the cluster's
+    /// Cilium agent lets it through in audit mode.
     pub fn to_json(&self) -> String {
         let value = ExplanationJson {
             allowed: self.allowed(),
+            audited: self.audited,
             verdict: self.verdict(),
             from: &self.from,
             to: &self.to,
@@ -221,6 +235,8 @@ impl Explanation {
 #[serde(rename_all = "camelCase")]
 struct ExplanationJson<'a> {
     allowed: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    audited: bool,
     verdict: &'static str,
     from: &'a str,
     to: &'a str,
@@ -277,8 +293,13 @@ impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{}: {} -> {} {}/{} (network plugin {})",
+            "{}{}: {} -> {} {}/{} (network plugin {})",
             self.verdict(),
+            if self.audited {
+                " (audited: the policies deny it, the Cilium agent only logs it)"
+            } else {
+                ""
+            },
             escape(&self.from),
             escape(&self.to),
             self.port,

@@ -395,7 +395,7 @@ fn cluster_policy_refusals(
 
 /// The NetworkPolicies, ClusterNetworkPolicies and Cilium policies of `files` that `agent`
 /// enforces, and in words the dialects it leaves out (where `files` hold policies of them) and
-/// its enforcement mode, where it is not `default`; none in audit mode, which drops nothing.
+/// its enforcement mode, where it is not `default`, and its audit mode.
 fn enforced<'a>(
     agent: &CiliumAgent,
     files: &'a PolicyFiles,
@@ -425,9 +425,8 @@ fn enforced<'a>(
     let namespace = &agent.namespace;
     if agent.audit {
         unenforced.push(format!(
-            "no policy drops anything: the Cilium agent's policy-audit-mode is true, so what policies deny is only logged as audited (ConfigMap {namespace}/{CILIUM_CONFIG}); without that key the dump gives what they would drop"
+            "the Cilium agent's policy-audit-mode is true: what the policies deny is logged as AUDITED, not dropped, until audit mode is turned off (ConfigMap {namespace}/{CILIUM_CONFIG})"
         ));
-        return (&[], &[], &[], unenforced);
     }
     match agent.enforcement {
         Enforcement::Never => {
@@ -727,6 +726,8 @@ pub struct Index {
     /// How the cluster's Cilium agent enforces the policies given otherwise than as written, in
     /// words: dialects its options leave out, its enforcement mode where it is not `default`.
     unenforced: Vec<String>,
+    /// The cluster's Cilium agent audits instead of dropping (`policy-audit-mode`).
+    audit: bool,
 }
 
 impl Index {
@@ -805,6 +806,7 @@ impl Index {
         let mut index = Self::build(cluster, policies, cluster_policies, options, cilium_cluster)?;
         index.unenforced = unenforced;
         index.unenforced.extend(files.defaulted.iter().cloned());
+        index.audit = plugin == NetworkPlugin::Cilium && agent.audit;
         // Cilium enforces NetworkPolicies with its own engine: its local traffic holds for
         // them too (layer3.rst: "Kubernetes will automatically allow all communication from
         // the local host of all local endpoints").
@@ -830,7 +832,7 @@ impl Index {
                     allow_localhost: agent.allow_localhost,
                     cluster_name: agent.cluster_name,
                     host_firewall: agent.host_firewall,
-                    enforce_always: agent.enforcement == Enforcement::Always && !agent.audit,
+                    enforce_always: agent.enforcement == Enforcement::Always,
                     ..cilium::Options::default()
                 },
             )));
@@ -953,6 +955,7 @@ impl Index {
             interner: Arc::new(interner),
             cluster_peer_keys: std::sync::OnceLock::new(),
             unenforced: Vec::new(),
+            audit: false,
         })
     }
 
@@ -1140,6 +1143,14 @@ impl Index {
     /// is `always` or `never` ([`CiliumAgent`]).
     pub fn unenforced(&self) -> &[String] {
         &self.unenforced
+    }
+
+    /// Whether the cluster's Cilium agent is in audit mode (`policy-audit-mode`): it drops
+    /// nothing the policies deny, and only logs it. The verdicts are still the policies'
+    /// (what `verify` checks is what they will do once enforced); `explain` says a connection
+    /// they deny goes through, audited.
+    pub fn audits(&self) -> bool {
+        self.audit
     }
 
     /// The policies isolating pod `id` for ingress and for egress (empty for a pod that is not

@@ -198,7 +198,8 @@ fn sets_under_the_agents_options_are_exactly_what_the_evaluator_allows() {
 }
 
 #[test]
-fn enforcement_always_isolates_every_endpoint_never_and_audit_mode_enforce_nothing() {
+fn enforcement_always_isolates_every_endpoint_never_enforces_nothing_and_audit_mode_drops_nothing()
+{
     // Nothing selects apps/web-1 but a NetworkPolicy of apps/db's ingress.
     let (web_to_db, web_to_web) = (
         ["apps/web-0", "apps/db-0", "5432/TCP"],
@@ -219,20 +220,30 @@ fn enforcement_always_isolates_every_endpoint_never_and_audit_mode_enforce_nothi
             allowed && text.contains("note: no policy is enforced"),
             "{text}"
         );
-        // Audit mode drops nothing, whatever the enforcement mode.
-        for audit in [
-            "{policy-audit-mode: 'true'}",
-            "{policy-audit-mode: '1', enable-policy: always}",
+        // Audit mode drops nothing, whatever the enforcement mode, and says which side the
+        // policies would drop it at.
+        let audit = "the Cilium agent's policy-audit-mode is true";
+        for (data, denies) in [
+            ("{policy-audit-mode: 'true'}", question == web_to_db),
+            ("{policy-audit-mode: '1', enable-policy: always}", true),
         ] {
-            let (allowed, text) = explained(Some(audit), question);
-            assert!(
-                allowed && text.contains("note: no policy drops anything: the Cilium agent's policy-audit-mode is true"),
+            let (allowed, text) = explained(Some(data), question);
+            assert!(allowed && text.contains(audit), "{text}");
+            assert_eq!(
+                text.starts_with("allowed (audited: the policies deny it"),
+                denies,
+                "{text}"
+            );
+            assert_eq!(
+                text.contains("\ningress of apps/db-0: denied"),
+                denies && question == web_to_db,
                 "{text}"
             );
         }
-        assert_eq!(
-            explained(Some("{policy-audit-mode: 'false'}"), question).0,
-            question != web_to_db
+        let (allowed, text) = explained(Some("{policy-audit-mode: 'false'}"), question);
+        assert!(
+            allowed != (question == web_to_db) && !text.contains(audit),
+            "{text}"
         );
     }
     // What a rule allows still goes through; a node reaches its own pods (allow-localhost).
@@ -315,6 +326,11 @@ fn explained(data: Option<&str>, [from, to, port]: [&str; 3]) -> (bool, String) 
     };
     let index = Index::with_options(cluster(data), &files, options).unwrap();
     let answer = explain(&index, from, to, port).unwrap();
+    // The JSON says the same.
+    let json: serde_json::Value = serde_json::from_str(&answer.to_json()).unwrap();
+    assert_eq!(json["allowed"], answer.allowed());
+    assert_eq!(json.get("audited").is_some(), answer.audited());
+    assert!(!answer.audited() || json["audited"] == true);
     (answer.allowed(), answer.to_string())
 }
 
