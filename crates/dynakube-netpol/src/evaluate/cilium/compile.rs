@@ -213,6 +213,63 @@ pub(crate) struct Context<'a> {
     pub(crate) node_peers: std::cell::RefCell<Option<Location>>,
 }
 
+/// Refuses a `log` value the API server refuses: the CRD allows at most 32 characters, none of
+/// Unicode's "other" categories (`^\PC*$`): control, format, private use, unassigned. Decision:
+/// of the unassigned code points only the noncharacters are refused, as telling the others
+/// apart needs Unicode's tables for a field that changes no verdict; a test checks the rest
+/// against a regular expression engine's tables.
+fn check_log(log: Option<&raw::Log>, location: &Location) -> Result<(), Error> {
+    let Some(value) = log.and_then(|log| log.value.as_deref()) else {
+        return Ok(());
+    };
+    if value.chars().count() > 32 || !value.chars().all(printable) {
+        return Err(Error::invalid(
+            location.join("log.value"),
+            format!(
+                "`{}` is not at most 32 printable characters",
+                crate::values::Shown(value)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `c` is of none of Unicode's "other" categories but unassigned code points that are
+/// not noncharacters (see [`check_log`]).
+fn printable(c: char) -> bool {
+    /// The format characters (category Cf).
+    const FORMAT: &[(u32, u32)] = &[
+        (0xAD, 0xAD),
+        (0x600, 0x605),
+        (0x61C, 0x61C),
+        (0x6DD, 0x6DD),
+        (0x70F, 0x70F),
+        (0x890, 0x891),
+        (0x8E2, 0x8E2),
+        (0x180E, 0x180E),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x2064),
+        (0x2066, 0x206F),
+        (0xFEFF, 0xFEFF),
+        (0xFFF9, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001),
+        (0xE0020, 0xE007F),
+    ];
+    let n = u32::from(c);
+    let private_use = (0xE000..=0xF8FF).contains(&n) || n >= 0xF0000;
+    let noncharacter = (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE;
+    !(c.is_control()
+        || private_use
+        || noncharacter
+        || FORMAT.iter().any(|&(a, b)| (a..=b).contains(&n)))
+}
+
 /// Compiles the rule `raw` found at `location`, whose field in its policy is `field` (`spec` or
 /// `specs[i]`).
 pub(crate) fn rule(
@@ -221,6 +278,7 @@ pub(crate) fn rule(
     location: &Location,
     field: &str,
 ) -> Result<Rule, Error> {
+    check_log(raw.log.as_ref(), location)?;
     let subject = subject(context, raw, location)?;
     let host = matches!(subject, Subject::Nodes(_));
     let init = match &subject {
@@ -413,5 +471,37 @@ impl Policy {
     /// Where its first port left out is, if it has one.
     pub(crate) fn first_portless(&self) -> Option<&Location> {
         self.port_items().find_map(|item| item.portless.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `printable` is `\PC` of a regular expression engine's Unicode tables, but for the
+    /// unassigned code points that are not noncharacters.
+    #[test]
+    fn printable_is_not_of_the_other_categories() {
+        let other = regex::Regex::new(r"^\pC$").unwrap();
+        let unassigned = regex::Regex::new(r"^\p{Cn}$").unwrap();
+        let mut differ = Vec::new();
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let text = c.to_string();
+            if printable(c) == other.is_match(&text) && !unassigned.is_match(&text) {
+                differ.push(format!("U+{:04X}", u32::from(c)));
+            }
+        }
+        assert!(differ.is_empty(), "{differ:?}");
+        assert!(printable('a') && printable('é') && printable('漢') && printable(' '));
+        for c in [
+            '\n',
+            '\u{200B}',
+            '\u{E000}',
+            '\u{FFFF}',
+            '\u{FDD0}',
+            '\u{E0041}',
+        ] {
+            assert!(!printable(c), "{c:?}");
+        }
     }
 }

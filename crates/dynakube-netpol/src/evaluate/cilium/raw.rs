@@ -83,6 +83,17 @@ pub(super) struct Rule {
     /// `labels`: labels of the rule itself, which select nothing.
     #[allow(dead_code)]
     pub(super) labels: Option<Vec<RuleLabel>>,
+    /// `log`: what Hubble adds to the flows the rule decides (Cilium 1.18, beyond the v1.16
+    /// schema); it changes no verdict.
+    pub(super) log: Option<Log>,
+}
+
+/// `log`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Log {
+    /// `value`: at most 32 printable characters.
+    pub(super) value: Option<String>,
 }
 
 /// An item of a rule's `labels`.

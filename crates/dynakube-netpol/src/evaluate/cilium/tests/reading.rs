@@ -223,6 +223,27 @@ fn services_are_one_kind_of_peer_and_their_selectors_are_checked() {
 }
 
 #[test]
+fn a_log_value_is_at_most_32_printable_characters() {
+    // A `log` value (the CRD's bounds), of more than 32 characters, or of other than printable ones.
+    for value in ["\"{}\"", "\"a\\tb\"", "\"a\\u200Bb\""] {
+        let value = value.replace("{}", &"x".repeat(33));
+        refused(
+            &format!("{SELECT}  ingress: [{{}}]\n  log: {{value: {value}}}\n"),
+            "spec.log.value",
+            "is not at most 32 printable characters",
+        );
+    }
+    let accepted = format!(
+        "{SELECT}  ingress: [{{}}]\n  log: {{value: \"é{}\"}}\n",
+        "x".repeat(31)
+    );
+    let text = format!(
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: p, namespace: d}}\nspec:\n{accepted}"
+    );
+    assert!(read_policies("p.yaml", &text, &Limits::default(), &Options::default()).is_ok());
+}
+
+#[test]
 fn what_the_agent_refuses_is_refused() {
     refused(
         &format!("{SELECT}  egress: [{{toEndpoints: [{{}}], toCIDR: [10.0.0.0/8]}}]\n"),
@@ -359,8 +380,8 @@ fn message(document: Value) -> Option<String> {
 
 /// The types accept every field the CRD schemas of both kinds declare, and refuse any other
 /// key in every object of the schemas (but `metadata`, which the API server checks as
-/// `ObjectMeta`, and `status`, which Cilium writes), but for the items of CIDR sets, which also
-/// take the later agents' `cidrGroupSelector`.
+/// `ObjectMeta`, and `status`, which Cilium writes), but for the fields of later agents: the
+/// items of CIDR sets also take `cidrGroupSelector`, a rule `log` and a port item no `port`.
 #[test]
 fn the_types_declare_the_schema_fields() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -410,7 +431,23 @@ fn the_types_declare_the_schema_fields() {
         );
     }
     assert!(checked > 400, "{checked} fields checked");
-    // The one field read beyond the schema, of the agent since 1.17 (see `cidr_groups`).
+    // The fields read beyond the schema: a rule's `log` (1.18), a port item without `port`
+    // (1.18, see `ports`), and, of the agent since 1.17, `cidrGroupSelector` (see
+    // `cidr_groups`).
+    for top in [&["spec"][..], &["specs", "[]"]] {
+        let mut path: Vec<String> = top.iter().map(|s| s.to_string()).collect();
+        path.push("log".into());
+        let log = Value::Mapping(Mapping::from_iter([("value".into(), "audit-7".into())]));
+        assert_eq!(message(document(&path, log)), None);
+        path.push("level".into());
+        let refused = message(document(&path, Value::Null)).unwrap_or_default();
+        assert!(refused.contains("unknown field `level`"), "{refused}");
+    }
+    let path: Vec<String> = ["spec", "egress", "[]", "toPorts", "[]", "ports", "[]"]
+        .map(String::from)
+        .to_vec();
+    let portless = Value::Mapping(Mapping::from_iter([("protocol".into(), "VRRP".into())]));
+    assert_eq!(message(document(&path, portless)), None);
     for side in ["egress", "ingress", "egressDeny", "ingressDeny"] {
         let set = if side.starts_with("egress") {
             "toCIDRSet"
