@@ -330,8 +330,9 @@ fn cilium_refusals(
         }
     }
     if !agent.extended_ip_protocols {
-        let portless = (files.cilium_policies.iter()).find_map(|p| p.first_portless().cloned());
-        if let Some(at) = portless {
+        let left_out =
+            (files.cilium_policies.iter()).find_map(|p| p.first_port_left_out().cloned());
+        if let Some(at) = left_out {
             let why = if configured {
                 "which the cluster's cilium-config ConfigMap does not set, for a port left out (the agent: \"port must be specified\")"
             } else {

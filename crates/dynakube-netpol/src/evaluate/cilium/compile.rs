@@ -176,7 +176,7 @@ pub(crate) struct PortItem {
     pub(crate) l7: Option<Location>,
     /// Where a port is left out, when one is (the agent needs its
     /// `enable-extended-ip-protocols` option for it).
-    pub(crate) portless: Option<Location>,
+    pub(crate) port_left_out: Option<Location>,
 }
 
 /// One allow or deny rule.
@@ -469,8 +469,9 @@ impl Policy {
     }
 
     /// Where its first port left out is, if it has one.
-    pub(crate) fn first_portless(&self) -> Option<&Location> {
-        self.port_items().find_map(|item| item.portless.as_ref())
+    pub(crate) fn first_port_left_out(&self) -> Option<&Location> {
+        self.port_items()
+            .find_map(|item| item.port_left_out.as_ref())
     }
 }
 

@@ -265,7 +265,7 @@ fn deny(
             ports: port_list(ports, &at)?,
             dns: None,
             l7: None,
-            portless: first_portless(ports, &at),
+            port_left_out: first_port_left_out(ports, &at),
         });
     }
     let ports = ports_of(items, !icmps.is_empty());
@@ -547,8 +547,9 @@ fn port_list(ports: &[raw::PortProtocol], location: &Location) -> Result<Vec<Por
 }
 
 /// Where the first of `ports` (of the `toPorts` item at `location`) leaves its port out.
-fn first_portless(ports: &[raw::PortProtocol], location: &Location) -> Option<Location> {
-    (ports.iter().position(PortMatch::portless)).map(|i| location.join(&format!("ports[{i}].port")))
+fn first_port_left_out(ports: &[raw::PortProtocol], location: &Location) -> Option<Location> {
+    (ports.iter().position(PortMatch::leaves_port_out))
+        .map(|i| location.join(&format!("ports[{i}].port")))
 }
 
 /// One item of an allow rule's `toPorts`, with the checks of `PortRule.sanitize` and
@@ -605,7 +606,7 @@ fn port_rule(
         ports,
         dns: l7.and_then(|(dns, _)| dns),
         l7: has_l7.then(|| location.join("rules")),
-        portless: first_portless(slice(raw.ports.as_ref()), location),
+        port_left_out: first_port_left_out(slice(raw.ports.as_ref()), location),
     })
 }
 

@@ -16,7 +16,7 @@
 //!   agent's `isExtendedIPProtocol`) take port 0 or none ("port must be empty or 0") and match
 //!   no connection here. A port left out is every port, as port 0; the agent takes one only
 //!   with its `enable-extended-ip-protocols` option ("port must be specified"), which the
-//!   evaluator checks with the cluster (see [`PortMatch::portless`]).
+//!   evaluator checks with the cluster (see [`PortMatch::leaves_port_out`]).
 //! - An `endPort` at or below `port` (other than 0) adds nothing: the port alone, the narrowest
 //!   reading.
 //! - A `toPorts` item without `ports` matches every port of every protocol.
@@ -142,7 +142,7 @@ impl PortMatch {
 
     /// Whether `raw` leaves its port out, which the agent takes only with its
     /// `enable-extended-ip-protocols` option.
-    pub(super) fn portless(raw: &raw::PortProtocol) -> bool {
+    pub(super) fn leaves_port_out(raw: &raw::PortProtocol) -> bool {
         raw.port.is_empty()
     }
 
@@ -299,7 +299,7 @@ mod tests {
                 }
             }
         }
-        // A port left out is every port (taken only with the agent's option, see `portless`).
+        // A port left out is every port (taken only with the agent's option, see `leaves_port_out`).
         let every = port("", None, Some(raw::Protocol::Tcp)).unwrap();
         assert!(every.matches(1, Protocol::Tcp, &[]) && every.matches(65535, Protocol::Tcp, &[]));
     }

@@ -446,8 +446,8 @@ fn the_types_declare_the_schema_fields() {
     let path: Vec<String> = ["spec", "egress", "[]", "toPorts", "[]", "ports", "[]"]
         .map(String::from)
         .to_vec();
-    let portless = Value::Mapping(Mapping::from_iter([("protocol".into(), "VRRP".into())]));
-    assert_eq!(message(document(&path, portless)), None);
+    let left_out = Value::Mapping(Mapping::from_iter([("protocol".into(), "VRRP".into())]));
+    assert_eq!(message(document(&path, left_out)), None);
     for side in ["egress", "ingress", "egressDeny", "ingressDeny"] {
         let set = if side.starts_with("egress") {
             "toCIDRSet"
