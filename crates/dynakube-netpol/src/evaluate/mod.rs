@@ -725,7 +725,8 @@ pub struct Index {
     /// and egress (see `classes`), worked out on first use.
     cluster_peer_keys: std::sync::OnceLock<Vec<[Vec<u32>; 2]>>,
     /// How the cluster's Cilium agent enforces the policies given otherwise than as written, in
-    /// words: dialects its options leave out, its enforcement mode where it is not `default`.
+    /// words: dialects its options leave out, its enforcement mode where it is not `default`,
+    /// its audit mode.
     unenforced: Vec<String>,
     /// The cluster's Cilium agent audits instead of dropping (`policy-audit-mode`).
     audit: bool,
@@ -1140,8 +1141,9 @@ impl Index {
     }
 
     /// How the cluster enforces the policies given otherwise than as written, in words: its
-    /// Cilium agent's options leave their dialect out, or its enforcement mode (`enable-policy`)
-    /// is `always` or `never` ([`CiliumAgent`]).
+    /// Cilium agent's options leave their dialect out, its enforcement mode (`enable-policy`)
+    /// is `always` or `never`, or it only audits (`policy-audit-mode`, see [`Index::audits`])
+    /// ([`CiliumAgent`]).
     pub fn unenforced(&self) -> &[String] {
         &self.unenforced
     }
