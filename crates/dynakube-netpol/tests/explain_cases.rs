@@ -1,9 +1,9 @@
 //! Every verdict of `fixtures/explain/` — taken from the network-policy-api conformance tests
-//! and documentation, the Kubernetes e2e NetworkPolicy tests, Cilium's documentation,
-//! connectivity and unit tests and the Kubernetes documentation, each case citing its test or
-//! page — decided by the
-//! library's `evaluate::explain`, as the command line asks it. The command line's own test
-//! (`crates/dynakube-netpol-cli/tests/explain.rs`) runs them through the binary.
+//! and documentation, the Kubernetes e2e NetworkPolicy tests (and their legacy suite), Cilium's
+//! documentation, connectivity and unit tests and the Kubernetes documentation, each case citing
+//! its test or page — decided by the library's `evaluate::explain`, as the command line asks it.
+//! The command line's own test (`crates/dynakube-netpol-cli/tests/explain.rs`) runs them through
+//! the binary.
 
 mod support;
 
@@ -104,6 +104,7 @@ fn every_verdict_of_the_fixtures_is_the_evaluators() {
     // Every source is there, with the verdicts it was written with.
     assert!(per_source["network-policy-api"] >= 301, "{per_source:?}");
     assert!(per_source["kubernetes-e2e"] >= 4000, "{per_source:?}");
+    assert!(per_source["kubernetes-e2e-legacy"] >= 163, "{per_source:?}");
     assert!(per_source["cilium-docs"] >= 282, "{per_source:?}");
     assert!(per_source["kubernetes-docs"] >= 41, "{per_source:?}");
     assert!(
