@@ -1,9 +1,9 @@
 //! Every verdict of `fixtures/explain/` — taken from the network-policy-api conformance tests
 //! and documentation, the Kubernetes e2e NetworkPolicy tests (and their legacy suite), Cilium's
-//! documentation, connectivity and unit tests and the Kubernetes documentation, each case citing
-//! its test or page — decided by the library's `evaluate::explain`, as the command line asks it.
-//! The command line's own test (`crates/dynakube-netpol-cli/tests/explain.rs`) runs them through
-//! the binary.
+//! documentation, connectivity, end-to-end and unit tests and the Kubernetes documentation, each
+//! case citing its test or page — decided by the library's `evaluate::explain`, as the command
+//! line asks it. The command line's own test (`crates/dynakube-netpol-cli/tests/explain.rs`)
+//! runs them through the binary.
 
 mod support;
 
@@ -112,5 +112,6 @@ fn every_verdict_of_the_fixtures_is_the_evaluators() {
         "{per_source:?}"
     );
     assert!(per_source["cilium-connectivity"] >= 722, "{per_source:?}");
+    assert!(per_source["cilium-e2e"] >= 111, "{per_source:?}");
     assert!(per_source["cilium-unit-tests"] >= 1604, "{per_source:?}");
 }
