@@ -112,6 +112,6 @@ fn every_verdict_of_the_fixtures_is_the_evaluators() {
         "{per_source:?}"
     );
     assert!(per_source["cilium-connectivity"] >= 722, "{per_source:?}");
-    assert!(per_source["cilium-e2e"] >= 111, "{per_source:?}");
+    assert!(per_source["cilium-e2e"] >= 204, "{per_source:?}");
     assert!(per_source["cilium-unit-tests"] >= 1604, "{per_source:?}");
 }
