@@ -326,7 +326,7 @@ fn the_binary_gives_the_verdicts_of_the_fixtures() {
     );
     assert!(
         asked.len()
-            >= 301 + 282 + 722 + 204 + 41 + 62 + 163 + 4680 / E2E_SAMPLE + 1604 / UNIT_SAMPLE,
+            >= 301 + 365 + 722 + 204 + 41 + 62 + 163 + 4680 / E2E_SAMPLE + 1604 / UNIT_SAMPLE,
         "{} verdicts asked",
         asked.len()
     );
