@@ -12,7 +12,7 @@ use super::report::{FlowCheck, Probe, Status};
 use crate::evaluate::sets::{AddressSet, PodSet, PortSet};
 use crate::evaluate::{Connection, ConnectionEnd, EndKey, Index, NodeId, Pod, Query};
 use crate::matrix::{
-    Direction, Endpoint, Flow, Matrix, Port, Ports, Protocol, Selection, Selector,
+    Direction, Endpoint, Flow, Matrix, NodeScope, Nodes, Port, Ports, Protocol, Selection, Selector,
 };
 use crate::resolve::{Addresses, public_internet};
 use crate::values::{Cidr, Host, HostPattern, PortNumber};
@@ -422,6 +422,7 @@ impl<'a> Places<'a> {
                 return check;
             }
         };
+        let (sources, destinations, own) = self.own_nodes(flow, sources, destinations);
         let ports: Vec<Port> = match &flow.ports {
             Ports::Any => {
                 check.status = Status::Unchecked("the flow has no fixed port".into());
@@ -429,8 +430,9 @@ impl<'a> Places<'a> {
             }
             Ports::List(list) => list.iter().copied().collect(),
         };
-        // Where a node matters, whether the two ends are on one node does.
-        let near = groups::near_matters(self.index, &sources, &destinations);
+        // Where a node matters, whether the two ends are on one node does; between pods and
+        // their own nodes, only connections on one node are the flow's.
+        let near = own || groups::near_matters(self.index, &sources, &destinations);
         let (from_groups, to_groups) = if self.each {
             (self.singles(&sources), self.singles(&destinations))
         } else {
@@ -456,6 +458,9 @@ impl<'a> Places<'a> {
                 for ((i, j), connections) in groups::pairs(ends, nodes, from, (to, targets)) {
                     let near =
                         nodes.is_some() && (self.index).same_node(&sources[i], &destinations[j]);
+                    if own && !near {
+                        continue;
+                    }
                     for (p, port) in ports.iter().enumerate() {
                         let ends = (sources[i], destinations[j]);
                         let keys = (*from_key, *to_key, near);
@@ -480,6 +485,43 @@ impl<'a> Places<'a> {
             Status::Allowed
         };
         check
+    }
+
+    /// For a flow between pods and their own nodes (`NodeScope::Own`: the kubelet probing a
+    /// pod, the kubelet API of a DaemonSet pod's node), the nodes of those pods in place of the
+    /// profile's node addresses, where the cluster lists the node of every such pod, and `true`
+    /// (only connections on one node are then the flow's); else the ends as they are. Cilium
+    /// tells a pod's own node (`host`) from the others (`remote-node`), and every plugin lets a
+    /// node reach its own pods, so an address of another node would decide another connection.
+    fn own_nodes(
+        &self,
+        flow: &Flow,
+        sources: Vec<ConnectionEnd>,
+        destinations: Vec<ConnectionEnd>,
+    ) -> (Vec<ConnectionEnd>, Vec<ConnectionEnd>, bool) {
+        let own =
+            |endpoint: &Endpoint| matches!(endpoint, Endpoint::Nodes(Nodes(_, NodeScope::Own)));
+        let nodes_of = |pods: &[ConnectionEnd]| -> Option<Vec<ConnectionEnd>> {
+            let nodes = pods.iter().map(|end| match end {
+                ConnectionEnd::Pod(_) => self.index.node_of_end(end),
+                _ => None,
+            });
+            let nodes: Option<BTreeSet<NodeId>> = nodes.collect();
+            nodes
+                .filter(|nodes| !nodes.is_empty())
+                .map(|nodes| nodes.into_iter().map(ConnectionEnd::Node).collect())
+        };
+        if own(&flow.from)
+            && let Some(nodes) = nodes_of(&destinations)
+        {
+            return (nodes, destinations, true);
+        }
+        if own(&flow.to)
+            && let Some(nodes) = nodes_of(&sources)
+        {
+            return (sources, nodes, true);
+        }
+        (sources, destinations, false)
     }
 
     /// Every end of `ends` a group of its own.
@@ -851,5 +893,48 @@ mod tests {
             // With Cilium's policies, the pods of the OneAgent's DaemonSet are one group.
             assert_eq!(hosts > 0, all, "{hosts} groups of pods in the host network");
         }
+    }
+
+    /// The kubelet probes a pod from the pod's own node, which Cilium tells from the others
+    /// (its policies admit the probes from `host`), not from the first address of the
+    /// profile's node blocks.
+    #[test]
+    fn the_kubelet_probes_a_pod_from_its_own_node() {
+        let (matrix, index, addresses) = scene(true);
+        let places = Places::new(&matrix, &index, &addresses);
+        let first_node = places.found.infrastructure.nodes[0];
+        let (mut probed, mut elsewhere) = (0, 0);
+        let own =
+            |endpoint: &Endpoint| matches!(endpoint, Endpoint::Nodes(Nodes(_, NodeScope::Own)));
+        for flow in &matrix.flows {
+            let Ports::List(ports) = &flow.ports else {
+                continue;
+            };
+            // The pods' end, and whether the nodes are the sources.
+            let (pods, from_nodes) = match (own(&flow.from), own(&flow.to)) {
+                (true, _) => (places.ends(&flow.to, Role::Destination).unwrap(), true),
+                (_, true) => (places.ends(&flow.from, Role::Source).unwrap(), false),
+                _ => continue,
+            };
+            let check = places.check(flow);
+            assert_eq!(check.status, Status::Allowed, "{:?}", flow.id);
+            let counted: usize = check.probes.iter().map(|p| p.connections).sum();
+            assert_eq!(counted, pods.len() * ports.len(), "{:?}", flow.id);
+            for probe in &check.probes {
+                let pod = if from_nodes { &probe.to } else { &probe.from };
+                let (namespace, name) = pod.split_once('/').unwrap();
+                let pod = &index.pods()[index.pod_id(namespace, name).unwrap()];
+                let node = pod.node.as_deref().unwrap();
+                let end = if from_nodes { &probe.from } else { &probe.to };
+                assert_eq!(&**end, format!("node/{node}"), "{:?}", flow.id);
+                let node = index.node_id(node).unwrap();
+                elsewhere += usize::from(!index.nodes()[node].addresses.contains(&first_node));
+                probed += 1;
+            }
+        }
+        assert!(
+            probed > 5 && elsewhere > 0,
+            "{probed} probes, {elsewhere} elsewhere"
+        );
     }
 }
