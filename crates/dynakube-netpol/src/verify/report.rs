@@ -444,7 +444,8 @@ impl Report {
 
     /// A cross-check case for other analyzers, as files by name: the cluster of `index`
     /// (`cluster.yaml`), the `policies` (`policies.yaml`), and every connection this report
-    /// tried with its verdict (`expected.yaml`).
+    /// tried with its verdict (`expected.yaml`). A node's host network is written as the node's
+    /// first address, which analyzers that know no nodes read as an address.
     pub fn case_files(
         &self,
         index: &Index,
@@ -458,10 +459,26 @@ impl Report {
             protocol: &'a str,
             allowed: bool,
         }
+        let end = |end: &str| -> String {
+            let address = end.strip_prefix("node/").and_then(|name| {
+                let node = index
+                    .node_id(name)
+                    .filter(|_| index.pod_id("node", name).is_none())?;
+                index.nodes()[node]
+                    .addresses
+                    .first()
+                    .map(ToString::to_string)
+            });
+            address.unwrap_or_else(|| end.to_string())
+        };
+        let ends: Vec<(String, String)> = (self.flows.iter().flat_map(|f| &f.probes))
+            .map(|probe| (end(&probe.from), end(&probe.to)))
+            .collect();
         let expected: Vec<Expected<'_>> = (self.flows.iter().flat_map(|f| &f.probes))
-            .map(|probe| Expected {
-                from: &probe.from,
-                to: &probe.to,
+            .zip(&ends)
+            .map(|(probe, (from, to))| Expected {
+                from,
+                to,
                 port: probe.port,
                 protocol: probe.protocol,
                 allowed: probe.outcome.allowed,
