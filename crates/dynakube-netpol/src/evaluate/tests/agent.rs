@@ -30,6 +30,17 @@ fn allowed(data: Option<&str>, policies: &str, [from, to, port]: [&str; 3]) -> R
     Ok(explain(&index, from, to, port)?.allowed())
 }
 
+/// Asserts that `policies` in [`cluster`] of `data` are refused for `question`, with an error
+/// that says each of `words` (the field, the option).
+#[track_caller]
+fn refused(data: Option<&str>, policies: &str, question: [&str; 3], words: &[&str]) {
+    let error = allowed(data, policies, question).unwrap_err().to_string();
+    assert!(
+        words.iter().all(|w| error.contains(w)),
+        "{words:?}: {error}"
+    );
+}
+
 /// [`allowed`], with the answer in words.
 fn answered(data: Option<&str>, policies: &str, [from, to, port]: [&str; 3]) -> (bool, String) {
     let files = read_policies("policies.yaml", policies, &Limits::default()).unwrap();
@@ -72,14 +83,8 @@ spec:
 #[test]
 fn node_peers_need_node_selector_labels() {
     let question = ["node/n1", "apps/db-0", "5432/TCP"];
-    let refused = allowed(None, FROM_ZONE_A, question)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        refused.contains("spec.ingress[0].fromNodes")
-            && refused.contains("enable-node-selector-labels"),
-        "{refused}"
-    );
+    let words = ["spec.ingress[0].fromNodes", "enable-node-selector-labels"];
+    refused(None, FROM_ZONE_A, question, &words);
     let off = Some("{enable-node-selector-labels: 'false'}");
     assert!(allowed(off, FROM_ZONE_A, question).is_err());
     let on = Some("{enable-node-selector-labels: 'true'}");
@@ -526,12 +531,8 @@ spec:
 "#;
     let on = "{enable-k8s-cluster-network-policy: 'true'}";
     let question = ["apps/web-1", "node/n1", "10250/TCP"];
-    let error = allowed(Some(on), nodes, question).unwrap_err().to_string();
-    assert!(
-        error.contains("spec.egress[0].to[0].nodes")
-            && error.contains("enable-node-selector-labels"),
-        "{error}"
-    );
+    let words = ["spec.egress[0].to[0].nodes", "enable-node-selector-labels"];
+    refused(Some(on), nodes, question, &words);
     let labels = "{enable-k8s-cluster-network-policy: 'true', enable-node-selector-labels: 'true'}";
     assert!(allowed(Some(labels), nodes, question).unwrap());
     // Without the ConfigMap, the policies are taken as enforced as given.
@@ -549,10 +550,11 @@ spec:
   - {action: Deny, to: [{domainNames: [api.example.com]}]}
 "#;
     let question = ["apps/web-1", "api.example.com=198.51.100.7", "443/TCP"];
-    let error = allowed(Some(on), deny, question).unwrap_err().to_string();
-    assert!(
-        error.contains("spec.egress[0].to[0].domainNames"),
-        "{error}"
+    refused(
+        Some(on),
+        deny,
+        question,
+        &["spec.egress[0].to[0].domainNames"],
     );
     assert!(!allowed(None, deny, question).unwrap(), "generic");
 }
@@ -597,11 +599,8 @@ spec:
 "#;
     let question = ["apps/web-0", "kube-system/coredns-0", "53/UDP"];
     let off = Some("{enable-l7-proxy: 'false'}");
-    let error = allowed(off, dns, question).unwrap_err().to_string();
-    assert!(
-        error.contains("spec.egress[0].toPorts[0].rules") && error.contains("enable-l7-proxy"),
-        "{error}"
-    );
+    let words = ["spec.egress[0].toPorts[0].rules", "enable-l7-proxy"];
+    refused(off, dns, question, &words);
     assert!(allowed(Some("{enable-l7-proxy: 'true'}"), dns, question).unwrap());
     assert!(allowed(None, dns, question).unwrap());
     // Nor are ClusterNetworkPolicies with domainNames enforced.
@@ -618,10 +617,11 @@ spec:
 "#;
     let on = "{enable-k8s-cluster-network-policy: 'true', enable-l7-proxy: 'false'}";
     let question = ["apps/web-1", "api.example.com=198.51.100.7", "443/TCP"];
-    let error = allowed(Some(on), names, question).unwrap_err().to_string();
-    assert!(
-        error.contains("spec.egress[0].to[0].domainNames"),
-        "{error}"
+    refused(
+        Some(on),
+        names,
+        question,
+        &["spec.egress[0].to[0].domainNames"],
     );
 }
 
@@ -693,14 +693,11 @@ spec:
     }
     // Without the option the agent refuses the port left out, and so does the evaluator.
     for data in [Some("{enable-host-firewall: 'true'}"), None] {
-        let error = allowed(data, policies, question("6443/TCP"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("spec.egress[0].toPorts[0].ports[0].port")
-                && error.contains("enable-extended-ip-protocols"),
-            "{error}"
-        );
+        let words = [
+            "spec.egress[0].toPorts[0].ports[0].port",
+            "enable-extended-ip-protocols",
+        ];
+        refused(data, policies, question("6443/TCP"), &words);
     }
     // Port 0 needs no option; another port is refused for a protocol without ports.
     let zero = policies.replace("{protocol: VRRP}, ", "");
@@ -713,11 +710,6 @@ spec:
         .unwrap()
     );
     let numbered = policies.replace("{protocol: VRRP}", "{port: '112', protocol: VRRP}");
-    let error = allowed(on, &numbered, question("6443/TCP"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        error.contains("ports[0].port") && error.contains("empty or 0"),
-        "{error}"
-    );
+    let words = ["ports[0].port", "empty or 0"];
+    refused(on, &numbered, question("6443/TCP"), &words);
 }
