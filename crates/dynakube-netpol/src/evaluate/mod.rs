@@ -329,16 +329,18 @@ fn cilium_refusals(
             return Err(refused(at, "L7 proxy (`enable-l7-proxy`)", why));
         }
     }
+    // An option the agent leaves off unless its ConfigMap sets it.
+    let unset = if configured {
+        "which the cluster's cilium-config ConfigMap does not set"
+    } else {
+        "which is off unless the agent's cilium-config ConfigMap sets it, and the cluster holds no such ConfigMap"
+    };
     if !agent.extended_ip_protocols {
         let left_out =
             (files.cilium_policies.iter()).find_map(|p| p.first_port_left_out().cloned());
         if let Some(at) = left_out {
-            let why = if configured {
-                "which the cluster's cilium-config ConfigMap does not set, for a port left out (the agent: \"port must be specified\")"
-            } else {
-                "which is off unless the agent's cilium-config ConfigMap sets it, for a port left out (the agent: \"port must be specified\"), and the cluster holds no such ConfigMap"
-            };
-            return Err(refused(at, "`enable-extended-ip-protocols` option", why));
+            let option = "`enable-extended-ip-protocols` option for a port left out (the agent: \"port must be specified\")";
+            return Err(refused(at, option, unset));
         }
     }
     // Without the ConfigMap, ClusterNetworkPolicies are taken as enforced as given (see
@@ -347,13 +349,8 @@ fn cilium_refusals(
     let cluster = nodes.filter(|_| configured);
     match cilium.or(cluster) {
         Some(at) if !agent.node_selector_labels => {
-            let why = if configured {
-                "which the cluster's cilium-config ConfigMap does not set"
-            } else {
-                "which is off unless the agent's cilium-config ConfigMap sets it, and the cluster holds no such ConfigMap"
-            };
             let option = "`enable-node-selector-labels` option (Helm `nodeSelectorLabels: true`)";
-            Err(refused(at, option, why))
+            Err(refused(at, option, unset))
         }
         _ => Ok(()),
     }

@@ -453,8 +453,8 @@ impl Report {
     ) -> BTreeMap<String, String> {
         #[derive(Serialize)]
         struct Expected<'a> {
-            from: &'a str,
-            to: &'a str,
+            from: String,
+            to: String,
             port: u16,
             protocol: &'a str,
             allowed: bool,
@@ -471,14 +471,10 @@ impl Report {
             });
             address.unwrap_or_else(|| end.to_string())
         };
-        let ends: Vec<(String, String)> = (self.flows.iter().flat_map(|f| &f.probes))
-            .map(|probe| (end(&probe.from), end(&probe.to)))
-            .collect();
         let expected: Vec<Expected<'_>> = (self.flows.iter().flat_map(|f| &f.probes))
-            .zip(&ends)
-            .map(|(probe, (from, to))| Expected {
-                from,
-                to,
+            .map(|probe| Expected {
+                from: end(&probe.from),
+                to: end(&probe.to),
                 port: probe.port,
                 protocol: probe.protocol,
                 allowed: probe.outcome.allowed,
