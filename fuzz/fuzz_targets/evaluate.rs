@@ -1,11 +1,12 @@
-//! The evaluator's readers and index: policies and a cluster, separated by a line of `=====`,
-//! read, indexed and queried.
+//! The evaluator's readers, index and answers: policies and a cluster, separated by a line of
+//! `=====`, read and indexed under each network plugin, and connections between the cluster's
+//! pods, nodes and an address outside it (looked up by a name, too) asked through `explain`
+//! and put into words and JSON, as `dynakube-netpol explain` does.
 #![no_main]
 
 use dynakube_netpol::evaluate::{
-    Connection, ConnectionEnd, Index, Options, read_cluster, read_policies,
+    Index, NetworkPlugin, Options, explain, read_cluster, read_policies,
 };
-use dynakube_netpol::matrix::Protocol;
 use dynakube_netpol::source::Limits;
 use libfuzzer_sys::fuzz_target;
 
@@ -21,20 +22,43 @@ fuzz_target!(|data: &[u8]| {
     let Ok(cluster) = read_cluster("cluster.yaml", cluster, &limits) else {
         return;
     };
-    let count = cluster.pods.len();
-    let Ok(index) = Index::with_options(cluster, &policies, Options::default()) else {
-        return;
-    };
-    for from in 0..count.min(8) {
-        for to in 0..count.min(8) {
-            for port in [53, 443, 8080] {
-                let connection = Connection {
-                    from: ConnectionEnd::Pod(from),
-                    to: ConnectionEnd::Pod(to),
-                    port,
-                    protocol: Protocol::Tcp,
-                };
-                let _ = index.evaluate(&connection);
+    // The ends asked about: a few pods and nodes, an address no pod or node has, and that
+    // address looked up by a name (for `toFQDNs` and `domainNames`).
+    let mut ends: Vec<String> = cluster
+        .pods
+        .iter()
+        .take(6)
+        .map(|pod| format!("{}/{}", pod.namespace, pod.name))
+        .collect();
+    ends.extend(
+        cluster
+            .nodes
+            .iter()
+            .take(2)
+            .map(|node| format!("node/{}", node.name)),
+    );
+    ends.push("192.0.2.7".to_owned());
+    let name = "api.example.com=192.0.2.7";
+    for plugin in [
+        NetworkPlugin::Generic,
+        NetworkPlugin::Calico,
+        NetworkPlugin::Cilium,
+    ] {
+        let options = Options {
+            network_plugin: Some(plugin),
+            ..Options::default()
+        };
+        let Ok(index) = Index::with_options(cluster.clone(), &policies, options) else {
+            continue;
+        };
+        for from in &ends {
+            for to in ends.iter().map(String::as_str).chain([name]) {
+                for port in ["53/UDP", "443/TCP", "8080/TCP", "9999/SCTP"] {
+                    if let Ok(answer) = explain(&index, from, to, port) {
+                        let _ = answer.to_string();
+                        let _ = answer.to_json();
+                    }
+                }
             }
         }
     }

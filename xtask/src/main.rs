@@ -1,8 +1,10 @@
-//! Build-time jobs of dynakube-netpol, run as `cargo xtask <job>`:
+//! Build-time jobs of dynakube-netpol, run as `cargo xtask <job>` (`cargo xtask help` lists
+//! them):
 //!
 //! - `test`: fetches Helm and kubectl when they are missing, compiles and runs every test (the
-//!   ignored ones that need Helm, kubectl or the verifier's Python environment included), runs `verify-manifests`, then checks that
-//!   `cargo doc` gives no warning; each step says what it does and how long it took;
+//!   ignored ones that need Helm, kubectl or the verifier's Python environment included), runs
+//!   `verify-manifests`, then checks that `cargo doc` gives no warning; each step says what it
+//!   does and how long it took;
 //! - `tools`: fetches the pinned Helm 4 and kubectl into `target/tools/` unless they are there
 //!   (see the `tools` module);
 //! - `dist [--profile PROFILE] [--target TRIPLE]`: builds the CLI (profile `release` unless
@@ -10,7 +12,8 @@
 //!   binary, man pages, shell completions, the Helm 4 plugin as a plugin tarball, README, docs and
 //!   license (see the `dist` module and `xtask::archive`);
 //! - `fuzz [SECONDS [TARGET...]]`: runs every fuzz target (or the ones named) for SECONDS each
-//!   (default 60), seeded with the fixtures (needs the nightly toolchain and cargo-fuzz);
+//!   (default 60), seeded with the fixtures (the `evaluate` target with the evaluator's cases
+//!   and every step of the `explain` fixtures; needs the nightly toolchain and cargo-fuzz);
 //! - `bench-output [COUNT...]`: writes the policies of COUNT generated DynaKubes (default
 //!   1,000 and 10,000) with the release CLI into `target/bench-output/`, and prints the time,
 //!   files and bytes of each run;
@@ -62,11 +65,37 @@ use anyhow::{Context, Result, bail};
 use xtask::cli_docs;
 use xtask::generated::{self, Change, Syntax};
 
-const USAGE: &str = "usage: cargo xtask <test | tools | dist [--profile PROFILE] [--target TRIPLE] | fuzz [SECONDS [TARGET...]] | bench-output [COUNT...] | bench-verify [OPTION...] | docs [--check] | fields [--check] | schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR] | cli-docs [--check] | fixtures | snapshots [--accept] | package [ARG...] | verify VERIFIER | verify-manifests [--schemas DIR] [--samples DIR] [--jobs N] [--verbose] [NAME...] | synthetic DIR [PODS [QUERIES]]>";
+/// What `cargo xtask help` prints, one job a line; the module's documentation says more.
+const USAGE: &str = "usage: cargo xtask JOB, where JOB is one of
+  test
+  tools
+  dist [--profile PROFILE] [--target TRIPLE]
+  fuzz [SECONDS [TARGET...]]
+  bench-output [COUNT...]
+  bench-verify [--runs N] [--no-yaml] [--no-verify] [--nodes N] [--namespaces N] [--pods N] [--policies N]
+  docs [--check]
+  fields [--check]
+  schemas UPSTREAM_DIR | schemas --check [UPSTREAM_DIR]
+  cli-docs [--check]
+  fixtures
+  snapshots [--accept]
+  package [ARG...]
+  verify VERIFIER
+  verify-manifests [--schemas DIR] [--samples DIR] [--jobs N] [--verbose] [NAME...]
+  synthetic DIR [PODS [QUERIES]]
+(each is described in xtask/src/main.rs)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // `help`, or `--help` anywhere but in the arguments `package` passes on to cargo.
+    let asks_help = |arg: &&str| matches!(*arg, "--help" | "-h");
+    if matches!(args.first(), Some(&"help"))
+        || (args.first() != Some(&"package") && args.iter().any(asks_help))
+    {
+        println!("{USAGE}");
+        return Ok(());
+    }
     match args.as_slice() {
         ["test"] => test(),
         ["tools"] => tools::ensure(&project_root()).map(|_| ()),
@@ -374,10 +403,40 @@ fn fuzz_seeds(target: &str) -> Result<Vec<String>> {
                     ));
                 }
             }
+            seeds.extend(explain_seeds(&yaml, read));
             seeds
         }
         _ => yaml.iter().map(|p| read(p)).collect(),
     })
+}
+
+/// The steps of the `explain` fixtures (`fixtures/explain/*/case.yaml`) as seeds of the
+/// `evaluate` target: each step's policies and cluster, joined by a `=====` line.
+fn explain_seeds(yaml: &[PathBuf], read: impl Fn(&Path) -> String) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        pods: String,
+        steps: Vec<Step>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Step {
+        #[serde(default)]
+        policies: Vec<String>,
+        pods: Option<String>,
+    }
+    let mut seeds = Vec::new();
+    for path in yaml.iter().filter(|p| p.ends_with("case.yaml")) {
+        let (Ok(case), Some(dir)) = (serde_yaml::from_str::<Case>(&read(path)), path.parent())
+        else {
+            continue;
+        };
+        for step in case.steps {
+            let policies: Vec<String> = step.policies.iter().map(|p| read(&dir.join(p))).collect();
+            let cluster = read(&dir.join(step.pods.as_ref().unwrap_or(&case.pods)));
+            seeds.push(format!("{}\n=====\n{cluster}", policies.join("\n---\n")));
+        }
+    }
+    seeds
 }
 
 fn collect_yaml(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
