@@ -132,7 +132,14 @@ fn end(
         )),
         (None, None) => Err(invalid(
             option,
-            format!("`{shown}`: the pods file lists no such pod"),
+            match index.ended_pod(namespace, name) {
+                Some(ended) => format!(
+                    "`{shown}` has ended (status.phase {}): an ended pod makes and takes no \
+                     connections, and its address may be another pod's now",
+                    ended.phase()
+                ),
+                None => format!("`{shown}`: the pods file lists no such pod"),
+            },
         )),
     }
 }
@@ -335,7 +342,9 @@ items:
 - {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
 - {apiVersion: v1, kind: Node, metadata: {name: n1}, status: {addresses: [{type: InternalIP, address: 192.0.2.1}]}}
 - {apiVersion: v1, kind: Pod, metadata: {name: web, namespace: shop, labels: {app: web}}, status: {podIP: 10.0.0.1}}
-- {apiVersion: v1, kind: Pod, metadata: {name: db, namespace: shop, labels: {app: db}}, status: {podIP: 10.0.0.2}}
+- {apiVersion: v1, kind: Pod, metadata: {name: old-db, namespace: shop, labels: {app: db}}, status: {phase: Succeeded, podIP: 10.0.0.2}}
+- {apiVersion: v1, kind: Pod, metadata: {name: db, namespace: shop, labels: {app: db}}, status: {phase: Running, podIP: 10.0.0.2}}
+- {apiVersion: v1, kind: Pod, metadata: {name: report, namespace: shop, labels: {app: db}}, status: {phase: Failed, podIP: 10.0.0.9}}
 "#;
 
     const POLICIES: &str = r#"
@@ -391,6 +400,14 @@ spec:
         let json: serde_json::Value = serde_json::from_str(&answer.to_json()).unwrap();
         assert_eq!(json["verdict"], "denied");
         assert_eq!(json["egress"]["by"][0]["rule"], "spec.egress[1]");
+        // The address of a pod that has ended, which no running pod has: an address outside
+        // the pods, which the policies of the pods labelled as it was do not isolate.
+        let answer = explain(&index, "shop/web", "10.0.0.9", "5432/TCP").unwrap();
+        assert!(answer.allowed());
+        assert_eq!(
+            answer.to_string().lines().nth(2),
+            Some("ingress of 10.0.0.9: allowed, not subject to policy")
+        );
         // A node's host network.
         let answer = explain(&index, "node/n1", "shop/web", "8080/TCP").unwrap();
         assert!(answer.allowed());
@@ -414,6 +431,20 @@ spec:
                 "80/TCP",
                 "--from",
                 "`shop/nope`: the pods file lists no such pod",
+            ),
+            (
+                "shop/web",
+                "shop/report",
+                "80/TCP",
+                "--to",
+                "`shop/report` has ended (status.phase Failed): an ended pod makes and takes no connections, and its address may be another pod's now",
+            ),
+            (
+                "shop/old-db",
+                "shop/web",
+                "80/TCP",
+                "--from",
+                "`shop/old-db` has ended (status.phase Succeeded): an ended pod makes and takes no connections, and its address may be another pod's now",
             ),
             (
                 "shop/web",

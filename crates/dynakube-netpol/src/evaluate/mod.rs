@@ -207,6 +207,29 @@ pub struct Pod {
     pub service_account: Option<String>,
 }
 
+/// A pod that has ended: its `status.phase` is `Succeeded` or `Failed`, all its containers have
+/// stopped for good, and the network plugin has released its addresses, which a newer pod may
+/// have now. It makes and takes no connections, so the evaluator leaves it out, as the plugins
+/// do (Cilium's `IsPodRunning` in `pkg/k8s/utils`, Calico's `IsFinished` in libcalico-go's
+/// converter) and as Kubernetes leaves it out of Services' endpoints; only its name is kept,
+/// to say why a question about it has no answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EndedPod {
+    /// The namespace.
+    pub namespace: String,
+    /// The name.
+    pub name: String,
+    /// Whether it ended in phase `Failed` (else `Succeeded`).
+    pub failed: bool,
+}
+
+impl EndedPod {
+    /// Its `status.phase`.
+    pub fn phase(&self) -> &'static str {
+        if self.failed { "Failed" } else { "Succeeded" }
+    }
+}
+
 /// A node: its labels, which ClusterNetworkPolicy `nodes` peers select, and its addresses.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Node {
@@ -249,8 +272,10 @@ pub struct ServiceEndpoints {
 pub struct Cluster {
     /// The namespaces.
     pub namespaces: Vec<Namespace>,
-    /// The pods.
+    /// The pods, but those that have ended.
     pub pods: Vec<Pod>,
+    /// The pods that have ended (see [`EndedPod`]).
+    pub ended_pods: Vec<EndedPod>,
     /// The nodes.
     pub nodes: Vec<Node>,
     /// The addresses kube-apiserver serves on as pods reach it: the endpoints of the
@@ -282,6 +307,7 @@ impl Extend<Cluster> for Cluster {
         for cluster in more {
             self.namespaces.extend(cluster.namespaces);
             self.pods.extend(cluster.pods);
+            self.ended_pods.extend(cluster.ended_pods);
             self.nodes.extend(cluster.nodes);
             self.api_server.extend(cluster.api_server);
             self.node_blocks.extend(cluster.node_blocks);
@@ -727,6 +753,8 @@ pub struct Index {
     unenforced: Vec<String>,
     /// The cluster's Cilium agent audits instead of dropping (`policy-audit-mode`).
     audit: bool,
+    /// The pods of the cluster that have ended, which it leaves out.
+    ended_pods: Vec<EndedPod>,
 }
 
 impl Index {
@@ -880,6 +908,7 @@ impl Index {
             nodes,
             api_server,
             node_blocks,
+            ended_pods,
             ..
         } = cluster;
         // The namespace of each pod; a namespace only pods name is added.
@@ -955,6 +984,7 @@ impl Index {
             cluster_peer_keys: std::sync::OnceLock::new(),
             unenforced: Vec::new(),
             audit: false,
+            ended_pods,
         })
     }
 
@@ -1096,6 +1126,11 @@ impl Index {
     /// The pod `name` in `namespace`.
     pub(crate) fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
         self.pod_ids.get(namespace)?.get(name).copied()
+    }
+
+    /// The pod `name` of `namespace` where it has ended (and so is no pod of the index).
+    pub(crate) fn ended_pod(&self, namespace: &str, name: &str) -> Option<&EndedPod> {
+        (self.ended_pods.iter()).find(|pod| pod.namespace == namespace && pod.name == name)
     }
 
     /// The node `name`.

@@ -46,7 +46,7 @@ use crate::source::Limits;
 pub(crate) const KEEP_FROM_BYTES: u64 = 8 << 20;
 
 /// The first line of an index: what it is, and the version of its format.
-const HEADER: &str = "dynakube-netpol explain index 2";
+const HEADER: &str = "dynakube-netpol explain index 3";
 
 /// The files `explain` reads, and where it may keep what it learns of them.
 #[derive(Debug, Clone, Copy)]

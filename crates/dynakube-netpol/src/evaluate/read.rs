@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess};
 use serde_yaml::Value;
 
-use super::{Cluster, ContainerPort, NAMESPACE_NAME_LABEL, Namespace, Node, Pod};
+use super::{Cluster, ContainerPort, EndedPod, NAMESPACE_NAME_LABEL, Namespace, Node, Pod};
 use super::{cilium, cnp};
 use crate::discover::{Item, Key, PodParts};
 use crate::error::{Error, Location, Result};
@@ -419,6 +419,7 @@ pub(super) fn merged(parts: Vec<Cluster>) -> Cluster {
     for part in parts {
         cluster.namespaces.extend(part.namespaces);
         cluster.pods.extend(part.pods);
+        cluster.ended_pods.extend(part.ended_pods);
         cluster.nodes.extend(part.nodes);
         cluster.cilium_agents.extend(part.cilium_agents);
         cluster.services.extend(part.services);
@@ -477,11 +478,24 @@ impl StreamedDump {
                 c.services.len() + c.service_endpoints.len(),
             ]
         };
-        let before = counts(&self.cluster);
+        let (before, ended_before) = (counts(&self.cluster), self.cluster.ended_pods.len());
         add_fast(location, item, &mut self.cluster)?;
         let after = counts(&self.cluster);
         let (cluster, at) = (&self.cluster, self.at.clone());
-        if let (true, Some(pod)) = (after[0] > before[0], cluster.pods.last()) {
+        // An ended pod is listed by its name alone, so that a question naming it is refused
+        // as the whole dump refuses it.
+        if cluster.ended_pods.len() > ended_before
+            && let Some(ended) = cluster.ended_pods.last()
+        {
+            self.items.push(DumpItem::Pod {
+                at: at.clone(),
+                namespace: ended.namespace.clone(),
+                name: ended.name.clone(),
+                node: None,
+                ips: Vec::new(),
+                dns: false,
+            });
+        } else if let (true, Some(pod)) = (after[0] > before[0], cluster.pods.last()) {
             self.items.push(DumpItem::Pod {
                 at: at.clone(),
                 namespace: pod.namespace.clone(),
@@ -724,12 +738,27 @@ fn node_local_cache(raw: &RawPod) -> Option<IpAddr> {
 /// Adds the pod of `raw` at `location` to `cluster`, and its address when it is a node-local
 /// DNS cache.
 fn add_pod(location: &Location, raw: RawPod, cluster: &mut Cluster) -> Result<()> {
-    if let Some(cache) = node_local_cache(&raw)
+    let phase = raw.status.as_ref().and_then(|s| s.phase.as_deref());
+    let ended = matches!(phase, Some("Succeeded" | "Failed"));
+    let failed = phase == Some("Failed");
+    if !ended
+        && let Some(cache) = node_local_cache(&raw)
         && !cluster.dns_caches.contains(&cache)
     {
         cluster.dns_caches.push(cache);
     }
-    cluster.pods.push(pod(location, raw)?);
+    // An ended pod is read whole all the same: the dump is refused where the API server would
+    // have refused it.
+    let pod = pod(location, raw)?;
+    if ended {
+        cluster.ended_pods.push(EndedPod {
+            namespace: pod.namespace,
+            name: pod.name,
+            failed,
+        });
+    } else {
+        cluster.pods.push(pod);
+    }
     Ok(())
 }
 
@@ -1084,6 +1113,7 @@ struct RawContainerPort {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawPodStatus {
+    phase: Option<String>,
     #[serde(rename = "podIP")]
     pod_ip: Option<String>,
     #[serde(rename = "podIPs")]
@@ -1456,6 +1486,53 @@ items:
         assert!(pods[2].host_network);
         assert_eq!(pods[2].ips, [ip("192.0.2.1")]);
         assert!(pods[3].ips.is_empty());
+    }
+
+    /// Pods that have ended are left out, a node-local DNS cache's too, but read as strictly.
+    #[test]
+    fn cluster_leaves_out_pods_that_have_ended() {
+        let text = r#"
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: job, namespace: a}
+  status: {phase: Succeeded, podIP: 10.0.0.2}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: q, namespace: a}
+  status: {phase: Running, podIP: 10.0.0.2}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: cache, namespace: b, labels: {k8s-app: node-local-dns}}
+  spec: {hostNetwork: true, containers: [{name: c}]}
+  status: {phase: Failed, hostIP: 192.0.2.1}
+"#;
+        let Cluster {
+            pods,
+            ended_pods,
+            dns_caches,
+            ..
+        } = read_cluster("c.yaml", text, &Limits::default()).unwrap();
+        let names: Vec<&str> = pods.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["q"]);
+        let ended = |namespace: &str, name: &str, failed| EndedPod {
+            namespace: namespace.into(),
+            name: name.into(),
+            failed,
+        };
+        assert_eq!(
+            ended_pods,
+            [ended("a", "job", false), ended("b", "cache", true)]
+        );
+        assert!(dns_caches.is_empty(), "{dns_caches:?}");
+
+        let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nstatus: {phase: Failed, podIP: 10.0.0.300}\n";
+        match read_cluster("c.yaml", bad, &Limits::default()) {
+            Err(Error::Invalid { location, .. }) => assert_eq!(location.field, "status.podIP"),
+            other => panic!("expected an error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -174,6 +174,31 @@ fn services() -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
     (items, vec![policy])
 }
 
+/// Pods of a Job that have ended, one at an address a running pod has now, and that pod;
+/// with the ends that name them and their addresses.
+fn ended_pods() -> (Vec<serde_json::Value>, [&'static str; 5]) {
+    let pod = |name: &str, phase: &str, ip: &str| {
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "ns-0001", "labels": {"job-name": "report"}},
+            "spec": {"containers": [{"name": "main", "image": "report:1",
+                "ports": [{"containerPort": 8080}]}], "nodeName": "node-0001"},
+            "status": {"phase": phase, "podIP": ip, "podIPs": [{"ip": ip}]}})
+    };
+    let items = vec![
+        pod("report-1", "Succeeded", "10.255.0.7"),
+        pod("report-2", "Running", "10.255.0.7"),
+        pod("report-3", "Failed", "10.255.0.9"),
+    ];
+    let ends = [
+        "ns-0001/report-1",
+        "ns-0001/report-2",
+        "ns-0001/report-3",
+        "10.255.0.7",
+        "10.255.0.9",
+    ];
+    (items, ends)
+}
+
 /// A CiliumCIDRGroup and a policy that names it, given with the policies.
 fn cidr_groups() -> Vec<serde_json::Value> {
     vec![
@@ -196,13 +221,15 @@ fn cidr_groups() -> Vec<serde_json::Value> {
 fn kept_answers_are_those_of_the_whole_inputs() {
     let agent = serde_json::json!({"allow-localhost": "policy", "policy-cidr-match-mode": "nodes"});
     let (services, to_services) = services();
-    for (scene, plugin) in [
-        (scene(30), None),
-        (scene(0), None),
-        (scene(0), Some(NetworkPlugin::Calico)),
-        (scene_with(30, Some(agent)), None),
-        (scene_of(30, services, to_services), None),
-        (scene_of(30, Vec::new(), cidr_groups()), None),
+    let (ended, ended_ends) = ended_pods();
+    for (scene, plugin, extra) in [
+        (scene(30), None, &[][..]),
+        (scene(0), None, &[]),
+        (scene(0), Some(NetworkPlugin::Calico), &[]),
+        (scene_with(30, Some(agent)), None, &[]),
+        (scene_of(30, services, to_services), None, &[]),
+        (scene_of(30, Vec::new(), cidr_groups()), None, &[]),
+        (scene_of(30, ended, Vec::new()), None, &ended_ends[..]),
     ] {
         let cache = scene.cache();
         let options = Options {
@@ -225,7 +252,9 @@ fn kept_answers_are_those_of_the_whole_inputs() {
         let text = std::fs::read_to_string(&scene.policies[0]).unwrap();
         let policies = crate::evaluate::read_policies(&scene.policies[0], &text, &limits).unwrap();
         let index = Index::with_options(cluster, &policies, options).unwrap();
-        let (from, to) = ends(&index);
+        let (mut from, mut to) = ends(&index);
+        from.extend(extra.iter().map(ToString::to_string));
+        to.extend(extra.iter().map(ToString::to_string));
         let ports = ["443/TCP", "53/UDP", "8080/TCP", "9999/SCTP", "10250/TCP"];
         let mut questions: Vec<[String; 3]> = scene.questions.clone();
         for (i, from) in from.iter().enumerate() {
