@@ -113,6 +113,9 @@ const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 /// gives none is an error.
 pub fn expand(name: &str, recursive: bool) -> anyhow::Result<Vec<String>> {
     let (files, subdirectories) = walk(name, recursive)?;
+    if !files.is_empty() && subdirectories && !recursive {
+        left_out(name);
+    }
     if files.is_empty() {
         let hint = if subdirectories && !recursive {
             "; pass -R to read its subdirectories"
@@ -128,9 +131,25 @@ pub fn expand(name: &str, recursive: bool) -> anyhow::Result<Vec<String>> {
 }
 
 /// [`expand`], where a directory without files gives none: for `verify --policies`, where
-/// an empty directory is a cluster without policies (which `--allow-no-policies` accepts).
+/// an empty directory is a cluster without policies (which `--allow-no-policies` accepts), and
+/// `explain --policies`, where it is a cluster without policies.
 pub fn expand_or_none(name: &str, recursive: bool) -> anyhow::Result<Vec<String>> {
-    walk(name, recursive).map(|(files, _)| files)
+    let (files, subdirectories) = walk(name, recursive)?;
+    if subdirectories && !recursive {
+        left_out(name);
+    }
+    Ok(files)
+}
+
+/// Warns that the directory `name` has subdirectories that were not read: policies or
+/// resources kept there would be missed without a word.
+fn left_out(name: &str) {
+    let shown = dynakube_netpol::values::escape(name);
+    crate::say::print_notes(&[dynakube_netpol::matrix::Note::new(
+        dynakube_netpol::matrix::Level::Warning,
+        &[],
+        format!("{shown}: its subdirectories were not read; pass -R to read them"),
+    )]);
 }
 
 /// The files `name` gives, and whether it is a directory with subdirectories.

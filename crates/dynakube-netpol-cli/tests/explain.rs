@@ -168,6 +168,46 @@ fn questions_it_cannot_answer_exit_2_naming_the_option() {
     }
 }
 
+/// A directory of policies is read as kubectl reads it: its files, and its subdirectories only
+/// with -R; without -R, subdirectories left out are said on standard error.
+#[test]
+fn directories_of_policies_are_read_as_kubectl_reads_them() {
+    let dir = scene("directories");
+    std::fs::create_dir_all(dir.join("all/dynatrace")).unwrap();
+    std::fs::copy(
+        dir.join("policies.yaml"),
+        dir.join("all/dynatrace/policies.yaml"),
+    )
+    .unwrap();
+    let ask = |recursive: &[&str]| {
+        let question = [
+            "explain",
+            "--policies",
+            "all",
+            "--pods",
+            "pods.yaml",
+            "--from",
+            "unrelated/unrelated-0",
+            "--to",
+            "dynatrace/dynakube-activegate-0",
+            "--port",
+            "9999/TCP",
+        ];
+        run(&dir, &[&question[..], recursive].concat())
+    };
+    let output = ask(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr)
+            .contains("all: its subdirectories were not read; pass -R to read them"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = ask(&["-R"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stderr), "");
+}
+
 #[test]
 fn policies_it_cannot_read_exit_2_naming_the_file() {
     let dir = scene("policies");

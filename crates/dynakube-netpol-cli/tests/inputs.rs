@@ -119,6 +119,12 @@ fn directories_are_walked_as_kubectl_walks_them() {
         stderr(&out)
     );
     assert!(stderr(&out).contains("read 1 DynaKube(s) and 0 EdgeConnect(s)"));
+    assert!(
+        stderr(&out)
+            .contains("warning: in: its subdirectories were not read; pass -R to read them"),
+        "{}",
+        stderr(&out)
+    );
     let recursive = run(&dir, &with_profile(&["generate", "-R", "-f", "in", "-v"]));
     assert!(recursive.status.success(), "{}", stderr(&recursive));
     assert!(

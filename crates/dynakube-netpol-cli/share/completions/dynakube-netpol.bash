@@ -283,7 +283,7 @@ _dynakube__netpol() {
             return 0
             ;;
         dynakube__netpol__subcmd__explain)
-            opts="-q -v -h --policies --pods --from --to --port --format --network-plugin --max-input-bytes --max-depth --quiet --verbose --help"
+            opts="-R -q -v -h --policies --recursive --pods --from --to --port --format --network-plugin --max-input-bytes --max-depth --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

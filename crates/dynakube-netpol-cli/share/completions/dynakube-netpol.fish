@@ -138,6 +138,7 @@ calico\t'Calico'
 cilium\t'Cilium'"
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -l max-input-bytes -d 'The most bytes one input file may have (1 to 4294967296). Default: 4 GiB for what a cluster prints (its dumps, and the policies `verify`, `explain` and `diff` read), which is hundreds of megabytes in a large cluster; 16 MiB for every other file' -r
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -l max-depth -d 'The deepest nesting of YAML flow collections ([...], {...}) a document may have (1 to 128: the YAML parser refuses any nesting, flow or block, deeper than 128 itself)' -r
+complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -s R -l recursive -d 'Also read the subdirectories of directories given with --policies, as kubectl\'s -R does (without it, they are left out with a warning)'
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -s q -l quiet -d 'Print fewer notes on standard error: `-q` keeps warnings and errors, `-qq` errors only (notes and warnings stay in the output\'s header)'
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -s v -l verbose -d 'Also print what was read, skipped and written on standard error'
 complete -c dynakube-netpol -n "__fish_dynakube_netpol_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -36,6 +36,11 @@ pub(crate) struct ExplainArgs {
     #[arg(long, value_name = "PATH", required = true)]
     policies: Vec<String>,
 
+    /// Also read the subdirectories of directories given with --policies, as kubectl's -R
+    /// does (without it, they are left out with a warning).
+    #[arg(short = 'R', long)]
+    recursive: bool,
+
     /// Namespaces, pods and nodes, as `kubectl get namespaces,pods,nodes -A -o yaml` (or
     /// `-o json`) prints them; for Cilium's `kube-apiserver` entity the `kubernetes` Service's
     /// endpointslices, for Cilium's `toServices` the Services and their endpointslices, and for
@@ -109,11 +114,12 @@ impl PluginArg {
 }
 
 impl ExplainArgs {
-    /// The policy files: each `--policies` as a file, or the files of a directory.
+    /// The policy files: each `--policies` as a file, or the files of a directory (and of its
+    /// subdirectories, with `-R`).
     fn policy_files(&self) -> anyhow::Result<Vec<String>> {
         let mut names = Vec::new();
         for path in &self.policies {
-            names.extend(inputs::expand_or_none(path, false)?);
+            names.extend(inputs::expand_or_none(path, self.recursive)?);
         }
         Ok(names)
     }
