@@ -223,6 +223,12 @@ impl Readiness {
 pub struct Audit {
     /// How many pods were read.
     pub pods: usize,
+    /// How many of them carry skipped-injection annotations but have ended (`status.phase`
+    /// `Succeeded` or `Failed`): they are left out of the groups, as nothing is to be done
+    /// about them. Their containers run no more, a restart of their owner does not touch them,
+    /// and what their owner starts next (a Deployment's replacement for an evicted pod, a
+    /// CronJob's next Job) is injected anew.
+    pub ended: usize,
     /// The owners with skipped pods, by class, then namespace, kind and name.
     pub groups: Vec<Group>,
     /// The DynaKubes given, and whether a restart would inject now.
@@ -243,8 +249,16 @@ impl Audit {
     /// How many pods were read and skipped, in how many owners: the report's first line.
     pub(crate) fn summary(&self) -> String {
         let skipped: usize = self.groups.iter().map(|g| g.pods.len()).sum();
+        let ended = match self.ended {
+            0 => String::new(),
+            1 => " 1 pod that has ended carries them too and is left out: it runs no more."
+                .to_owned(),
+            n => format!(
+                " {n} pods that have ended carry them too and are left out: they run no more."
+            ),
+        };
         format!(
-            "Read {} pods; {skipped} carry skipped-injection annotations, in {} owners.",
+            "Read {} pods; {skipped} carry skipped-injection annotations, in {} owners.{ended}",
             self.pods,
             self.groups.len()
         )
@@ -305,6 +319,22 @@ struct Doc {
     metadata: Option<Meta>,
     #[serde(default)]
     items: Option<Vec<Doc>>,
+    #[serde(default)]
+    status: Option<PodStatus>,
+}
+
+/// `status` of a pod, as far as the audit reads it.
+#[derive(Deserialize)]
+struct PodStatus {
+    #[serde(default)]
+    phase: Option<String>,
+}
+
+/// How many pods were read, and how many of those with skipped-injection pairs have ended.
+#[derive(Default)]
+struct Counts {
+    read: usize,
+    ended: usize,
 }
 
 #[derive(Deserialize)]
@@ -338,13 +368,13 @@ struct Pod {
 }
 
 /// Reads the pods of `text` (`kubectl get pods -A -o yaml` or `-o json`: a List, a single pod,
-/// or several YAML documents) into `pods`, counting every pod in `count`.
+/// or several YAML documents) into `pods`, counting every pod in `count` (see [`add_doc`]).
 fn read_pods(
     file: &str,
     text: &str,
     limits: &Limits,
     pods: &mut Vec<Pod>,
-    count: &mut usize,
+    count: &mut Counts,
 ) -> Result<()> {
     let text = crate::source::check(file, text, limits)?;
     let mut add = |doc: Doc| add_doc(doc, pods, count);
@@ -369,7 +399,9 @@ fn read_pods(
     Ok(())
 }
 
-fn add_doc(doc: Doc, pods: &mut Vec<Pod>, count: &mut usize) {
+/// Adds the pods of `doc` with skipped-injection pairs to `pods`, but those that have ended,
+/// which are only counted.
+fn add_doc(doc: Doc, pods: &mut Vec<Pod>, count: &mut Counts) {
     if let Some(items) = doc.items {
         for item in items {
             add_doc(item, pods, count);
@@ -382,10 +414,15 @@ fn add_doc(doc: Doc, pods: &mut Vec<Pod>, count: &mut usize) {
     let Some(meta) = doc.metadata else {
         return;
     };
-    *count += 1;
+    count.read += 1;
     let annotations = meta.annotations.unwrap_or_default();
     let skips = skips(&annotations);
     if skips.is_empty() {
+        return;
+    }
+    let phase = doc.status.and_then(|status| status.phase);
+    if matches!(phase.as_deref(), Some("Succeeded" | "Failed")) {
+        count.ended += 1;
         return;
     }
     let name = meta.name.unwrap_or_default();
@@ -465,7 +502,7 @@ pub fn audit(files: &[(String, String)], dynakubes: &[DynaKube], limits: &Limits
     let mut pods = Vec::new();
     // The index of the file each pod comes from.
     let mut sources = Vec::new();
-    let mut count = 0;
+    let mut count = Counts::default();
     for (index, (file, text)) in files.iter().enumerate() {
         read_pods(file, text, limits, &mut pods, &mut count)?;
         sources.resize(pods.len(), index);
@@ -510,7 +547,8 @@ pub fn audit(files: &[(String, String)], dynakubes: &[DynaKube], limits: &Limits
         })
         .collect();
     Ok(Audit {
-        pods: count,
+        pods: count.read,
+        ended: count.ended,
         groups,
         dynakubes,
     })
@@ -616,6 +654,60 @@ items:
         assert!(audit.needs_attention());
         let text = audit.to_text();
         assert!(text.contains("oneagent SomethingNew"), "{text}");
+    }
+
+    /// Pods that have ended are counted and left out, whatever their annotations: a Job's pod
+    /// that completed, a Deployment's pod that was evicted.
+    #[test]
+    fn pods_that_have_ended_need_no_attention() {
+        let ended = r#"
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: report-28430400-x7k2p
+    namespace: shop
+    annotations:
+      oneagent.dynatrace.com/injected: "false"
+      oneagent.dynatrace.com/reason: DynaKubeStatusNotReady
+    ownerReferences: [{kind: Job, name: report-28430400, controller: true}]
+  status: {phase: Succeeded}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-5d8c9b7f6-evict
+    namespace: shop
+    labels: {pod-template-hash: 5d8c9b7f6}
+    annotations:
+      oneagent.dynatrace.com/injected: "false"
+      oneagent.dynatrace.com/reason: UnknownCodeModule
+    ownerReferences: [{kind: ReplicaSet, name: web-5d8c9b7f6, controller: true}]
+  status: {phase: Failed, reason: Evicted}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-5d8c9b7f6-klmno
+    namespace: shop
+    labels: {pod-template-hash: 5d8c9b7f6}
+    annotations: {oneagent.dynatrace.com/injected: "true"}
+  status: {phase: Running}
+"#;
+        let audit = run(ended);
+        assert_eq!((audit.pods, audit.ended), (3, 2));
+        assert!(audit.groups.is_empty(), "{:?}", audit.groups);
+        assert!(!audit.needs_attention());
+        assert_eq!(
+            audit.summary(),
+            "Read 3 pods; 0 carry skipped-injection annotations, in 0 owners. 2 pods that have ended carry them too and are left out: they run no more."
+        );
+        // A running pod of the same owner is still reported.
+        let running = ended.replacen("phase: Failed", "phase: Running", 1);
+        let audit = run(&running);
+        assert_eq!((audit.pods, audit.ended), (3, 1));
+        assert_eq!(audit.groups.len(), 1);
+        assert!(audit.needs_attention());
     }
 
     #[test]
