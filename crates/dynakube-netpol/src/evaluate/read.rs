@@ -738,9 +738,9 @@ fn node_local_cache(raw: &RawPod) -> Option<IpAddr> {
 /// Adds the pod of `raw` at `location` to `cluster`, and its address when it is a node-local
 /// DNS cache.
 fn add_pod(location: &Location, raw: RawPod, cluster: &mut Cluster) -> Result<()> {
-    let phase = raw.status.as_ref().and_then(|s| s.phase.as_deref());
-    let ended = matches!(phase, Some("Succeeded" | "Failed"));
-    let failed = phase == Some("Failed");
+    let phase = raw.status.as_ref().and_then(|s| s.phase);
+    let ended = matches!(phase, Some(RawPhase::Succeeded | RawPhase::Failed));
+    let failed = phase == Some(RawPhase::Failed);
     if !ended
         && let Some(cache) = node_local_cache(&raw)
         && !cluster.dns_caches.contains(&cache)
@@ -1113,7 +1113,7 @@ struct RawContainerPort {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawPodStatus {
-    phase: Option<String>,
+    phase: Option<RawPhase>,
     #[serde(rename = "podIP")]
     pod_ip: Option<String>,
     #[serde(rename = "podIPs")]
@@ -1122,6 +1122,17 @@ struct RawPodStatus {
     host_ip: Option<String>,
     #[serde(rename = "hostIPs")]
     host_ips: Option<Vec<RawIp>>,
+}
+
+/// `status.phase` of a pod, as far as the evaluator tells phases apart: whether the pod has
+/// ended (see [`EndedPod`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+enum RawPhase {
+    Succeeded,
+    Failed,
+    /// `Pending`, `Running`, `Unknown`: the pod may have its network.
+    #[serde(other)]
+    Other,
 }
 
 /// An element of `podIPs` or `hostIPs`.
