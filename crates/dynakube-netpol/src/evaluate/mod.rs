@@ -1128,6 +1128,11 @@ impl Index {
         self.pod_ids.get(namespace)?.get(name).copied()
     }
 
+    /// The pods of the cluster that have ended, which the index leaves out.
+    pub(crate) fn ended_pods(&self) -> &[EndedPod] {
+        &self.ended_pods
+    }
+
     /// The pod `name` of `namespace` where it has ended (and so is no pod of the index).
     pub(crate) fn ended_pod(&self, namespace: &str, name: &str) -> Option<&EndedPod> {
         (self.ended_pods.iter()).find(|pod| pod.namespace == namespace && pod.name == name)

@@ -103,6 +103,12 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
     });
     let mut assumptions = places.infrastructure().assumptions.clone();
     assumptions.extend(index.unenforced().iter().cloned());
+    let ended = index.ended_pods().len();
+    if ended > 0 {
+        assumptions.push(format!(
+            "{ended} pod(s) of the cluster that have ended (status.phase Succeeded or Failed) are left out: they make and take no connections"
+        ));
+    }
     if index.names_not_followed() {
         assumptions.push("what ClusterNetworkPolicy Deny and Pass rules with domainNames decide by name is not taken from what the policies allow beyond the matrix".into());
     }
@@ -236,6 +242,42 @@ pub fn agent_against_profile(matrix: &Matrix, cluster: &Cluster) -> Vec<Note> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pods of the operator namespace that have ended are no foreign pods, and the report
+    /// says how many pods were left out for having ended; a running one is foreign.
+    #[test]
+    fn pods_that_have_ended_are_left_out_and_said() {
+        let mut inputs = crate::resources::Inputs::default();
+        let dynakube = "apiVersion: dynatrace.com/v1beta5\nkind: DynaKube\nmetadata: {name: dk, namespace: dynatrace}\nspec: {apiUrl: https://abc12345.live.dynatrace.com/api}\n";
+        let options = crate::input::ParseOptions::default();
+        crate::input::parse_into(&mut inputs, "dk.yaml", dynakube, &options).unwrap();
+        let profile = crate::cluster::ClusterProfile::parse("cluster.yaml", "{}\n").unwrap();
+        let matrix =
+            crate::matrix::build(&inputs, &profile, &crate::matrix::Options::default()).unwrap();
+        let pod = |name: &str, phase: &str, ip: &str| {
+            format!(
+                "- {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, namespace: dynatrace}}, status: {{phase: {phase}, podIP: {ip}}}}}\n"
+            )
+        };
+        let dump = format!(
+            "apiVersion: v1\nkind: List\nitems:\n{}{}{}",
+            pod("backup-28430400-x7k2p", "Succeeded", "10.0.0.7"),
+            pod("evicted-x7k2p", "Failed", "10.0.0.8"),
+            pod("debug", "Running", "10.0.0.7"),
+        );
+        let limits = crate::source::Limits::default();
+        let cluster = crate::evaluate::read_cluster("dump.yaml", &dump, &limits).unwrap();
+        let files = crate::evaluate::PolicyFiles::default();
+        let index =
+            Index::with_options(cluster, &files, crate::evaluate::Options::default()).unwrap();
+        let report = verify(&matrix, &index, &Addresses::default());
+        assert_eq!(report.foreign, ["dynatrace/debug"]);
+        assert!(
+            report.assumptions.contains(&"2 pod(s) of the cluster that have ended (status.phase Succeeded or Failed) are left out: they make and take no connections".to_string()),
+            "{:?}",
+            report.assumptions
+        );
+    }
 
     /// The profile's `cidrMatchNodes` against the agent's `policy-cidr-match-mode`: a warning
     /// where they disagree, none where they agree or no agent's options are known.
