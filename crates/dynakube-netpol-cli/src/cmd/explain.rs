@@ -44,8 +44,8 @@ pub(crate) struct ExplainArgs {
     /// Namespaces, pods and nodes, as `kubectl get namespaces,pods,nodes -A -o yaml` (or
     /// `-o json`) prints them; for Cilium's `kube-apiserver` entity the `kubernetes` Service's
     /// endpointslices, for Cilium's `toServices` the Services and their endpointslices, and for
-    /// the Cilium agent's options its `cilium-config` ConfigMap; `-`
-    /// reads standard input.
+    /// the Cilium agent's options its `cilium-config` ConfigMap; `-` reads standard input.
+    /// Pods that have ended (phase Succeeded or Failed) are left out: they have no network.
     #[arg(long, value_name = "PATH")]
     pods: String,
 
