@@ -50,7 +50,7 @@ pub(crate) struct ExplainArgs {
     pods: String,
 
     /// The source: NAMESPACE/POD (a pod of --pods), node/NAME (that node's host network), or an
-    /// IP address that is no pod's.
+    /// IP address that is no pod's (nor the cluster IP of a Service of --pods).
     #[arg(long, value_name = "ENDPOINT", allow_hyphen_values = true)]
     from: String,
 

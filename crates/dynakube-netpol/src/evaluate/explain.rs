@@ -145,8 +145,19 @@ fn end(
 }
 
 /// An address as an end: not the address of a pod outside the host network, which is to be
-/// named as the pod.
+/// named as the pod, nor a Service's cluster IP, which kube-proxy or Cilium translates to an
+/// endpoint's address before any policy sees the connection.
 fn address_end(index: &Index, option: &str, address: IpAddr) -> Result<ConnectionEnd> {
+    if let Some(service) = index.service_at(&address) {
+        return Err(invalid(
+            option,
+            format!(
+                "{address} is the cluster IP of Service {}: policies decide the connection at \
+                 the endpoint it is sent to; name one of its pods",
+                escape(service)
+            ),
+        ));
+    }
     match index.pod_at(&address) {
         Some(id) => Err(invalid(
             option,
@@ -345,6 +356,8 @@ items:
 - {apiVersion: v1, kind: Pod, metadata: {name: old-db, namespace: shop, labels: {app: db}}, status: {phase: Succeeded, podIP: 10.0.0.2}}
 - {apiVersion: v1, kind: Pod, metadata: {name: db, namespace: shop, labels: {app: db}}, status: {phase: Running, podIP: 10.0.0.2}}
 - {apiVersion: v1, kind: Pod, metadata: {name: report, namespace: shop, labels: {app: db}}, status: {phase: Failed, podIP: 10.0.0.9}}
+- {apiVersion: v1, kind: Service, metadata: {name: db, namespace: shop}, spec: {selector: {app: db}, clusterIP: 10.96.0.20}}
+- {apiVersion: v1, kind: Service, metadata: {name: db-headless, namespace: shop}, spec: {selector: {app: db}, clusterIP: None}}
 "#;
 
     const POLICIES: &str = r#"
@@ -445,6 +458,20 @@ spec:
                 "80/TCP",
                 "--from",
                 "`shop/old-db` has ended (status.phase Succeeded): an ended pod makes and takes no connections, and its address may be another pod's now",
+            ),
+            (
+                "shop/web",
+                "10.96.0.20",
+                "5432/TCP",
+                "--to",
+                "10.96.0.20 is the cluster IP of Service shop/db: policies decide the connection at the endpoint it is sent to; name one of its pods",
+            ),
+            (
+                "shop/web",
+                "db.shop.svc.cluster.local=10.96.0.20",
+                "5432/TCP",
+                "--to",
+                "10.96.0.20 is the cluster IP of Service shop/db: policies decide the connection at the endpoint it is sent to; name one of its pods",
             ),
             (
                 "shop/web",

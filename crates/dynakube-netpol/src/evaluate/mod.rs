@@ -253,6 +253,10 @@ pub struct Service {
     /// `spec.selector`: the labels of the pods behind it; empty for a Service without a
     /// selector, whose endpoints are listed by hand.
     pub selector: BTreeMap<String, String>,
+    /// `spec.clusterIPs` (else `spec.clusterIP`): the virtual addresses that kube-proxy or
+    /// Cilium translates to one of its endpoints before any policy sees the connection; none
+    /// for a headless Service (`None`).
+    pub cluster_ips: Vec<IpAddr>,
 }
 
 /// The addresses an EndpointSlice or Endpoints object lists for a Service.
@@ -755,6 +759,8 @@ pub struct Index {
     audit: bool,
     /// The pods of the cluster that have ended, which it leaves out.
     ended_pods: Vec<EndedPod>,
+    /// The Services by their cluster IPs, as `namespace/name`.
+    service_ips: HashMap<IpAddr, String>,
 }
 
 impl Index {
@@ -794,6 +800,11 @@ impl Index {
         // Only Cilium's evaluator knows DNS servers and Services.
         let dns_caches = std::mem::take(&mut cluster.dns_caches);
         let services = std::mem::take(&mut cluster.services);
+        let service_ips: HashMap<IpAddr, String> = (services.iter())
+            .flat_map(|s| {
+                (s.cluster_ips.iter()).map(|ip| (*ip, format!("{}/{}", s.namespace, s.name)))
+            })
+            .collect();
         let service_endpoints = std::mem::take(&mut cluster.service_endpoints);
         let agents = std::mem::take(&mut cluster.cilium_agents);
         let cilium = !files.cilium_policies.is_empty();
@@ -834,6 +845,7 @@ impl Index {
         index.unenforced = unenforced;
         index.unenforced.extend(files.defaulted.iter().cloned());
         index.audit = plugin == NetworkPlugin::Cilium && agent.audit;
+        index.service_ips = service_ips;
         // Cilium enforces NetworkPolicies with its own engine: its local traffic holds for
         // them too (layer3.rst: "Kubernetes will automatically allow all communication from
         // the local host of all local endpoints").
@@ -985,6 +997,7 @@ impl Index {
             unenforced: Vec::new(),
             audit: false,
             ended_pods,
+            service_ips: HashMap::default(),
         })
     }
 
@@ -1126,6 +1139,11 @@ impl Index {
     /// The pod `name` in `namespace`.
     pub(crate) fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
         self.pod_ids.get(namespace)?.get(name).copied()
+    }
+
+    /// The Service (as `namespace/name`) whose cluster IP `address` is, if any.
+    pub(crate) fn service_at(&self, address: &IpAddr) -> Option<&str> {
+        self.service_ips.get(address).map(String::as_str)
     }
 
     /// The pods of the cluster that have ended, which the index leaves out.

@@ -46,7 +46,7 @@ use crate::source::Limits;
 pub(crate) const KEEP_FROM_BYTES: u64 = 8 << 20;
 
 /// The first line of an index: what it is, and the version of its format.
-const HEADER: &str = "dynakube-netpol explain index 3";
+const HEADER: &str = "dynakube-netpol explain index 4";
 
 /// The files `explain` reads, and where it may keep what it learns of them.
 #[derive(Debug, Clone, Copy)]
@@ -373,8 +373,9 @@ pub(super) enum DumpItem {
     /// Cilium agent's ConfigMap).
     Always { at: Range<u64> },
     /// A Service, EndpointSlice or Endpoints object: every question needs it where a Cilium
-    /// policy names Services (`toServices`), none otherwise.
-    Service { at: Range<u64> },
+    /// policy names Services (`toServices`); otherwise a question that names one of a
+    /// Service's cluster IPs (`ips`), which is refused.
+    Service { at: Range<u64>, ips: Vec<IpAddr> },
 }
 
 /// Reads the dump `name`; with `keep`, also its items' places, when it streams by.
@@ -550,16 +551,20 @@ impl fmt::Display for Addresses<'_> {
 
 /// The lines of an index that a dump's `items` make alone: the items every question needs
 /// (`A`; Services too where the policies name some, `services`), the cluster DNS's pods (`D`),
-/// the namespaces (`S`) and nodes (`N`); and apart, every pod (`P`). Made while the index of the
-/// cluster is built, which the rest needs ([`body`]).
+/// the namespaces (`S`), nodes (`N`) and otherwise the Services with cluster IPs (`V`); and
+/// apart, every pod (`P`). Made while the index of the cluster is built, which the rest needs
+/// ([`body`]).
 fn item_lines(items: &[DumpItem], services: bool) -> (String, String) {
     let mut pods = String::new();
     let mut sections: [String; 4] = Default::default();
     for item in items {
         let _ = match item {
             DumpItem::Always { at } => writeln!(sections[0], "A\t{}", Span(at)),
-            DumpItem::Service { at } if services => writeln!(sections[0], "A\t{}", Span(at)),
-            DumpItem::Service { .. } => Ok(()),
+            DumpItem::Service { at, .. } if services => writeln!(sections[0], "A\t{}", Span(at)),
+            DumpItem::Service { ips, .. } if ips.is_empty() => Ok(()),
+            DumpItem::Service { at, ips } => {
+                writeln!(sections[3], "V\t{}\t{}", Span(at), Addresses(ips))
+            }
             DumpItem::Namespace { at, name } => writeln!(sections[2], "S\t{}\t{name}", Span(at)),
             DumpItem::Node { at, name, ips } => {
                 writeln!(sections[3], "N\t{}\t{name}\t{}", Span(at), Addresses(ips))
@@ -590,7 +595,7 @@ fn item_lines(items: &[DumpItem], services: bool) -> (String, String) {
 
 /// The body of the index of a dump's items (their [`item_lines`]) and the `policies`, under
 /// `index`, which holds them all, one line for each: first the items every question needs
-/// (`A`), the cluster DNS's pods (`D`), the namespaces (`S`) and nodes (`N`), the policies
+/// (`A`), the cluster DNS's pods (`D`), the namespaces (`S`), nodes (`N`) and Services (`V`), the policies
 /// (`Q`), the lists of ClusterNetworkPolicies whose subject may be pods of a namespace (`L`, by
 /// the numbers of their `Q` lines) and the list of each namespace (`C`); then every pod (`P`),
 /// last, where a question's pods are found by their names without reading the lines of the
@@ -780,6 +785,12 @@ impl Kept {
                         picks.dump.push(read_place(start, end)?);
                     }
                 }
+                Some(b'V') => {
+                    let [start, end, ips] = fields(line, "V")?;
+                    if wanted.has_address(ips) {
+                        picks.dump.push(read_place(start, end)?);
+                    }
+                }
                 Some(b'N') => {
                     let [start, end, name, ips] = fields(line, "N")?;
                     let node_of_question = wanted.nodes.contains(&name) || pod_nodes.contains(name);
@@ -788,27 +799,7 @@ impl Kept {
                     }
                 }
                 Some(b'Q') => {
-                    let [file, start, end, kind, what] = fields(line, "Q")?;
-                    let file: usize = file.parse().ok()?;
-                    let pick = match kind {
-                        "networkpolicy" | "namespace" => near.contains(what),
-                        "always" => true,
-                        "cluster" | "never" => false,
-                        _ => return None,
-                    };
-                    let at = read_place(start, end)?;
-                    let first = match kind {
-                        "networkpolicy" => Some(0),
-                        "cluster" => Some(1),
-                        _ => None,
-                    };
-                    if let Some(first) = first {
-                        firsts[first].get_or_insert_with(|| (file, at.clone()));
-                    }
-                    if pick {
-                        picks.policies.entry(file).or_default().push(at.clone());
-                    }
-                    policies.push((file, at));
+                    policy_line(line, &near, &mut picks, &mut policies, &mut firsts)?;
                 }
                 Some(b'L') => {
                     let [number, list] = fields(line, "L")?;
@@ -831,6 +822,40 @@ impl Kept {
         }
         Some(picks)
     }
+}
+
+/// A policy's line (`Q`) of an index: listed in `policies` (the `L` lines name policies by
+/// their numbers there), picked where it is of a namespace `near` the question or may have any
+/// subject, and kept in `firsts` where it is its dialect's first. `None` for a broken line.
+fn policy_line(
+    line: &str,
+    near: &BTreeSet<&str>,
+    picks: &mut Picks<'_>,
+    policies: &mut Vec<(usize, Range<u64>)>,
+    firsts: &mut [Option<(usize, Range<u64>)>; 2],
+) -> Option<()> {
+    let [file, start, end, kind, what] = fields(line, "Q")?;
+    let file: usize = file.parse().ok()?;
+    let pick = match kind {
+        "networkpolicy" | "namespace" => near.contains(what),
+        "always" => true,
+        "cluster" | "never" => false,
+        _ => return None,
+    };
+    let at = read_place(start, end)?;
+    let first = match kind {
+        "networkpolicy" => Some(0),
+        "cluster" => Some(1),
+        _ => None,
+    };
+    if let Some(first) = first {
+        firsts[first].get_or_insert_with(|| (file, at.clone()));
+    }
+    if pick {
+        picks.policies.entry(file).or_default().push(at.clone());
+    }
+    policies.push((file, at));
+    Some(())
 }
 
 /// The fields of `line`, a line of kind `kind` with `N` fields after it; `None` for any

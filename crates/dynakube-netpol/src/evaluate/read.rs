@@ -479,6 +479,7 @@ impl StreamedDump {
             ]
         };
         let (before, ended_before) = (counts(&self.cluster), self.cluster.ended_pods.len());
+        let services_before = self.cluster.services.len();
         add_fast(location, item, &mut self.cluster)?;
         let after = counts(&self.cluster);
         let (cluster, at) = (&self.cluster, self.at.clone());
@@ -521,7 +522,14 @@ impl StreamedDump {
         if after[3] > before[3] {
             self.items.push(DumpItem::Always { at });
         } else if after[4] > before[4] {
-            self.items.push(DumpItem::Service { at });
+            // A Service with its cluster IPs, which a question may name; the other objects
+            // of Services with none.
+            let ips = (cluster.services.len() > services_before)
+                .then(|| cluster.services.last())
+                .flatten()
+                .map(|service| service.cluster_ips.clone())
+                .unwrap_or_default();
+            self.items.push(DumpItem::Service { at, ips });
         }
         Ok(())
     }
@@ -647,13 +655,42 @@ fn namespace(location: &Location, raw: RawNamespace) -> Result<Namespace> {
     Ok(Namespace { name, labels })
 }
 
-/// A Service from its raw form at `location`.
+/// A Service from its raw form at `location`: its cluster IPs are `spec.clusterIPs`, else
+/// `spec.clusterIP`, each an address or `None` (a headless Service), as the API server takes
+/// them.
 fn service(location: &Location, raw: RawService) -> Result<super::Service> {
+    let spec = raw.spec.unwrap_or(RawServiceSpec {
+        selector: None,
+        cluster_ip: None,
+        cluster_ips: None,
+    });
+    let listed: Vec<(String, String)> = match (spec.cluster_ips, spec.cluster_ip) {
+        (Some(ips), _) if !ips.is_empty() => (ips.into_iter().enumerate())
+            .map(|(i, ip)| (format!("spec.clusterIPs[{i}]"), ip))
+            .collect(),
+        (_, Some(ip)) => vec![("spec.clusterIP".to_owned(), ip)],
+        _ => Vec::new(),
+    };
+    let mut cluster_ips = Vec::new();
+    for (field, ip) in listed {
+        if ip.is_empty() || ip == "None" {
+            continue;
+        }
+        let address = ip.parse().map_err(|_| {
+            let field = join(&location.field, &field);
+            Error::invalid(
+                location.at(field),
+                format!("`{ip}` is not an IP address or None"),
+            )
+        })?;
+        cluster_ips.push(address);
+    }
     Ok(super::Service {
         name: required(location, "metadata.name", raw.metadata.name)?,
         namespace: required(location, "metadata.namespace", raw.metadata.namespace)?,
         labels: raw.metadata.labels.unwrap_or_default(),
-        selector: (raw.spec.and_then(|s| s.selector)).unwrap_or_default(),
+        selector: spec.selector.unwrap_or_default(),
+        cluster_ips,
     })
 }
 
@@ -1041,6 +1078,10 @@ struct RawService {
 #[derive(Debug, Deserialize)]
 struct RawServiceSpec {
     selector: Option<BTreeMap<String, String>>,
+    #[serde(rename = "clusterIP")]
+    cluster_ip: Option<String>,
+    #[serde(rename = "clusterIPs")]
+    cluster_ips: Option<Vec<String>>,
 }
 
 /// An EndpointSlice, as far as the evaluator reads it.
@@ -1542,6 +1583,41 @@ items:
         let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nstatus: {phase: Failed, podIP: 10.0.0.300}\n";
         match read_cluster("c.yaml", bad, &Limits::default()) {
             Err(Error::Invalid { location, .. }) => assert_eq!(location.field, "status.podIP"),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    /// A Service's cluster IPs: `clusterIPs` over `clusterIP`, none for a headless Service,
+    /// and an address the API server would refuse is refused, naming the field.
+    #[test]
+    fn services_have_their_cluster_ips() {
+        let text = r#"
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Service, metadata: {name: a, namespace: x}, spec: {clusterIP: 10.96.0.1, clusterIPs: [10.96.0.1, "fd00::1"]}}
+- {apiVersion: v1, kind: Service, metadata: {name: b, namespace: x}, spec: {clusterIP: 10.96.0.2}}
+- {apiVersion: v1, kind: Service, metadata: {name: c, namespace: x}, spec: {clusterIP: None, clusterIPs: [None]}}
+- {apiVersion: v1, kind: Service, metadata: {name: d, namespace: x}, spec: {type: ExternalName, externalName: example.com}}
+"#;
+        let cluster = read_cluster("c.yaml", text, &Limits::default()).unwrap();
+        let ips: Vec<Vec<String>> = (cluster.services.iter())
+            .map(|s| s.cluster_ips.iter().map(ToString::to_string).collect())
+            .collect();
+        assert_eq!(
+            ips,
+            [
+                vec!["10.96.0.1".to_string(), "fd00::1".to_string()],
+                vec!["10.96.0.2".to_string()],
+                vec![],
+                vec![]
+            ]
+        );
+        let bad = "apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: x}\nspec: {clusterIPs: [10.96.0.1, 10.96.0.300]}\n";
+        match read_cluster("c.yaml", bad, &Limits::default()) {
+            Err(Error::Invalid { location, .. }) => {
+                assert_eq!(location.field, "spec.clusterIPs[1]");
+            }
             other => panic!("expected an error, got {other:?}"),
         }
     }

@@ -163,7 +163,8 @@ fn services() -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
             "addressType": "IPv4", "endpoints": [{"addresses": ["8.8.8.8"]}]}),
         serde_json::json!({"apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "dbs", "namespace": "ns-0005", "labels": {"role": "db"}},
-            "spec": {"selector": {"tier": "db"}}}),
+            "spec": {"selector": {"tier": "db"}, "clusterIP": "10.96.5.5",
+                "clusterIPs": ["10.96.5.5"]}}),
     ];
     let policy = serde_json::json!({"apiVersion": "cilium.io/v2",
         "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "to-services"},
@@ -222,14 +223,23 @@ fn kept_answers_are_those_of_the_whole_inputs() {
     let agent = serde_json::json!({"allow-localhost": "policy", "policy-cidr-match-mode": "nodes"});
     let (services, to_services) = services();
     let (ended, ended_ends) = ended_pods();
+    // Services with cluster IPs, named by policies or not: asked about by their addresses,
+    // they are refused as the whole dump refuses them.
+    let named_services = services.clone();
+    let service_ends = ["10.96.5.5", "10.96.5.6"];
     for (scene, plugin, extra) in [
         (scene(30), None, &[][..]),
         (scene(0), None, &[]),
         (scene(0), Some(NetworkPlugin::Calico), &[]),
         (scene_with(30, Some(agent)), None, &[]),
-        (scene_of(30, services, to_services), None, &[]),
+        (scene_of(30, services, to_services), None, &service_ends[..]),
         (scene_of(30, Vec::new(), cidr_groups()), None, &[]),
         (scene_of(30, ended, Vec::new()), None, &ended_ends[..]),
+        (
+            scene_of(30, named_services, Vec::new()),
+            None,
+            &service_ends[..],
+        ),
     ] {
         let cache = scene.cache();
         let options = Options {
@@ -406,14 +416,22 @@ fn policies_are_picked_by_kind_and_namespace() {
     assert_eq!(items("apiVersion: v1\nkind: List\nitems: []\n"), None);
 }
 
-/// A dump's Services are items every question needs only where a policy names Services.
+/// A dump's Services are items every question needs only where a policy names Services;
+/// otherwise a Service with cluster IPs is listed with them, for a question that names one.
 #[test]
 fn services_are_kept_for_policies_that_name_them() {
     let items = [
         DumpItem::Always { at: 0..10 },
-        DumpItem::Service { at: 10..20 },
+        DumpItem::Service {
+            at: 10..20,
+            ips: Vec::new(),
+        },
+        DumpItem::Service {
+            at: 20..30,
+            ips: vec!["10.96.0.1".parse().unwrap()],
+        },
     ];
     let lines = |services| item_lines(&items, services).0;
-    assert_eq!(lines(false), "A\t0\t10\n");
-    assert_eq!(lines(true), "A\t0\t10\nA\t10\t20\n");
+    assert_eq!(lines(false), "A\t0\t10\nV\t20\t30\t10.96.0.1\n");
+    assert_eq!(lines(true), "A\t0\t10\nA\t10\t20\nA\t20\t30\n");
 }
