@@ -1,7 +1,7 @@
 //! The evaluator's readers, index and answers: policies and a cluster, separated by a line of
 //! `=====`, read and indexed under each network plugin, and connections between the cluster's
-//! pods, nodes and an address outside it (looked up by a name, too) asked through `explain`
-//! and put into words and JSON, as `dynakube-netpol explain` does.
+//! pods, nodes, a Service's cluster IP and an address outside it (looked up by a name, too)
+//! asked through `explain` and put into words and JSON, as `dynakube-netpol explain` does.
 #![no_main]
 
 use dynakube_netpol::evaluate::{
@@ -38,6 +38,15 @@ fuzz_target!(|data: &[u8]| {
             .map(|node| format!("node/{}", node.name)),
     );
     ends.push("192.0.2.7".to_owned());
+    // A Service's cluster IP, which is refused.
+    ends.extend(
+        cluster
+            .services
+            .iter()
+            .flat_map(|s| s.cluster_ips.first())
+            .take(1)
+            .map(ToString::to_string),
+    );
     let name = "api.example.com=192.0.2.7";
     for plugin in [
         NetworkPlugin::Generic,
