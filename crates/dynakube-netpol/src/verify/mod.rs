@@ -243,14 +243,20 @@ pub fn agent_against_profile(matrix: &Matrix, cluster: &Cluster) -> Vec<Note> {
 mod tests {
     use super::*;
 
-    /// Pods of the operator namespace that have ended are no foreign pods, and the report
-    /// says how many pods were left out for having ended; a running one is foreign.
-    #[test]
-    fn pods_that_have_ended_are_left_out_and_said() {
+    /// A DynaKube of namespace `dynatrace`, as the inputs of a matrix.
+    fn dynakube() -> crate::resources::Inputs {
         let mut inputs = crate::resources::Inputs::default();
         let dynakube = "apiVersion: dynatrace.com/v1beta5\nkind: DynaKube\nmetadata: {name: dk, namespace: dynatrace}\nspec: {apiUrl: https://abc12345.live.dynatrace.com/api}\n";
         let options = crate::input::ParseOptions::default();
         crate::input::parse_into(&mut inputs, "dk.yaml", dynakube, &options).unwrap();
+        inputs
+    }
+
+    /// Pods of the operator namespace that have ended are no foreign pods, and the report
+    /// says how many pods were left out for having ended; a running one is foreign.
+    #[test]
+    fn pods_that_have_ended_are_left_out_and_said() {
+        let inputs = dynakube();
         let profile = crate::cluster::ClusterProfile::parse("cluster.yaml", "{}\n").unwrap();
         let matrix =
             crate::matrix::build(&inputs, &profile, &crate::matrix::Options::default()).unwrap();
@@ -283,10 +289,7 @@ mod tests {
     /// where they disagree, none where they agree or no agent's options are known.
     #[test]
     fn the_profile_and_the_agent_disagree_in_a_warning() {
-        let mut inputs = crate::resources::Inputs::default();
-        let dynakube = "apiVersion: dynatrace.com/v1beta5\nkind: DynaKube\nmetadata: {name: dk, namespace: dynatrace}\nspec: {apiUrl: https://abc12345.live.dynatrace.com/api}\n";
-        let options = crate::input::ParseOptions::default();
-        crate::input::parse_into(&mut inputs, "dk.yaml", dynakube, &options).unwrap();
+        let inputs = dynakube();
         for (assumed, mode, warned) in [
             (false, "", 0),
             (true, "nodes", 0),
