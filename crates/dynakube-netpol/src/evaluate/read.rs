@@ -524,9 +524,7 @@ impl StreamedDump {
         } else if after[4] > before[4] {
             // A Service with its cluster IPs, which a question may name; the other objects
             // of Services with none.
-            let ips = (cluster.services.len() > services_before)
-                .then(|| cluster.services.last())
-                .flatten()
+            let ips = (cluster.services.get(services_before))
                 .map(|service| service.cluster_ips.clone())
                 .unwrap_or_default();
             self.items.push(DumpItem::Service { at, ips });
@@ -659,11 +657,7 @@ fn namespace(location: &Location, raw: RawNamespace) -> Result<Namespace> {
 /// `spec.clusterIP`, each an address or `None` (a headless Service), as the API server takes
 /// them.
 fn service(location: &Location, raw: RawService) -> Result<super::Service> {
-    let spec = raw.spec.unwrap_or(RawServiceSpec {
-        selector: None,
-        cluster_ip: None,
-        cluster_ips: None,
-    });
+    let spec = raw.spec.unwrap_or_default();
     let listed: Vec<(String, String)> = match (spec.cluster_ips, spec.cluster_ip) {
         (Some(ips), _) if !ips.is_empty() => (ips.into_iter().enumerate())
             .map(|(i, ip)| (format!("spec.clusterIPs[{i}]"), ip))
@@ -1075,7 +1069,7 @@ struct RawService {
 }
 
 /// `spec` of a Service.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct RawServiceSpec {
     selector: Option<BTreeMap<String, String>>,
     #[serde(rename = "clusterIP")]
