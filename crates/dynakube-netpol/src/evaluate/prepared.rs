@@ -595,11 +595,11 @@ fn item_lines(items: &[DumpItem], services: bool) -> (String, String) {
 
 /// The body of the index of a dump's items (their [`item_lines`]) and the `policies`, under
 /// `index`, which holds them all, one line for each: first the items every question needs
-/// (`A`), the cluster DNS's pods (`D`), the namespaces (`S`), nodes (`N`) and Services (`V`), the policies
-/// (`Q`), the lists of ClusterNetworkPolicies whose subject may be pods of a namespace (`L`, by
-/// the numbers of their `Q` lines) and the list of each namespace (`C`); then every pod (`P`),
-/// last, where a question's pods are found by their names without reading the lines of the
-/// others.
+/// (`A`), the cluster DNS's pods (`D`), the namespaces (`S`), nodes (`N`) and Services (`V`),
+/// the policies (`Q`), the lists of ClusterNetworkPolicies whose subject may be pods of a
+/// namespace (`L`, by the numbers of their `Q` lines) and the list of each namespace (`C`);
+/// then every pod (`P`), last, where a question's pods are found by their names without
+/// reading the lines of the others.
 fn body(index: &Index, (head, pods): (String, String), policies: &[PolicyItem]) -> String {
     let mut text = head;
     let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
