@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::Decision;
 use super::decision::Outcome;
-use super::{Connection, ConnectionEnd, Index, Query, Verdict};
+use super::{Connection, ConnectionEnd, Index, NAMESPACE_NAME_LABEL, Query, Verdict};
 use crate::error::{Error, Location, Result};
 use crate::matrix::Protocol;
 use crate::values::{HostName, escape};
@@ -33,7 +33,8 @@ pub struct Explanation {
     plugin: super::NetworkPlugin,
     /// The decision.
     verdict: Verdict,
-    /// How the cluster enforces the policies otherwise than as written ([`Index::unenforced`]).
+    /// How the cluster enforces the policies otherwise than as written ([`Index::unenforced`]),
+    /// and the ends whose namespaces the cluster dump does not hold.
     notes: Vec<String>,
     /// The policies deny the connection, and the cluster's Cilium agent, in audit mode, lets
     /// it through ([`Index::audits`]).
@@ -74,8 +75,28 @@ pub fn explain(index: &Index, from: &str, to: &str, port: &str) -> Result<Explan
         plugin: index.network_plugin(),
         audited: index.audits() && !verdict.allowed(),
         verdict,
-        notes: index.unenforced().to_vec(),
+        notes: notes(index, &connection),
     })
+}
+
+/// The notes of an answer: how the cluster enforces the policies otherwise than as written,
+/// then the ends whose namespace the cluster dump does not hold, whose labels are not known.
+fn notes(index: &Index, connection: &Connection) -> Vec<String> {
+    let mut notes = index.unenforced().to_vec();
+    let mut implied: Vec<&str> = [connection.from, connection.to]
+        .into_iter()
+        .filter_map(|end| match end {
+            ConnectionEnd::Pod(pod) => index.implied_namespace(pod),
+            _ => None,
+        })
+        .collect();
+    implied.dedup();
+    notes.extend(implied.into_iter().map(|namespace| {
+        format!(
+            "namespace {namespace} is not in the cluster dump: its only label is taken to be {NAMESPACE_NAME_LABEL}={namespace}, the one the API server gives every namespace"
+        )
+    }));
+    notes
 }
 
 /// The error of option `option`.
@@ -226,7 +247,8 @@ impl Explanation {
     /// `tier`,
     /// the deciding rules in `by` (each with `dialect`, `policy`, `priority`, `rule`,
     /// `ruleName`, `action` and `note`), the Pass rules on the way in `passed`, and `text`;
-    /// `notes`, where there are any, says which policies given the cluster does not enforce;
+    /// `notes`, where there are any, says which policies given the cluster does not enforce
+    /// and which end's namespace the cluster dump does not hold (its labels not known);
     /// `audited` is there, true, where the policies deny the connection and the cluster's
     /// Cilium agent lets it through in audit mode.
     pub fn to_json(&self) -> String {
@@ -358,6 +380,9 @@ items:
 - {apiVersion: v1, kind: Pod, metadata: {name: report, namespace: shop, labels: {app: db}}, status: {phase: Failed, podIP: 10.0.0.9}}
 - {apiVersion: v1, kind: Service, metadata: {name: db, namespace: shop}, spec: {selector: {app: db}, clusterIP: 10.96.0.20}}
 - {apiVersion: v1, kind: Service, metadata: {name: db-headless, namespace: shop}, spec: {selector: {app: db}, clusterIP: None}}
+- {apiVersion: v1, kind: Pod, metadata: {name: probe, namespace: tools}, status: {podIP: 10.0.0.5}}
+- {apiVersion: v1, kind: Pod, metadata: {name: prober, namespace: tools}, status: {podIP: 10.0.0.6}}
+- {apiVersion: v1, kind: Pod, metadata: {name: agent, namespace: infra}, spec: {hostNetwork: true, nodeName: n1}, status: {podIP: 192.0.2.1}}
 "#;
 
     const POLICIES: &str = r#"
@@ -428,6 +453,30 @@ spec:
             answer.to_string().lines().nth(1),
             Some("egress of node/n1: allowed, not subject to policy")
         );
+    }
+
+    /// A pod's namespace that the dump does not list has only the label the API server gives
+    /// it; an answer about the pod says so, once, and not for a pod of the host network, which
+    /// selectors do not see by labels.
+    #[test]
+    fn an_end_of_a_namespace_not_listed_is_noted() {
+        let index = index();
+        let note = "note: namespace tools is not in the cluster dump: its only label is taken to be kubernetes.io/metadata.name=tools, the one the API server gives every namespace";
+        for (from, to, notes) in [
+            ("shop/web", "tools/probe", 1),
+            ("tools/probe", "tools/prober", 1),
+            ("tools/probe", "shop/db", 1),
+            ("shop/web", "shop/db", 0),
+            ("infra/agent", "shop/web", 0),
+            ("shop/web", "infra/agent", 0),
+        ] {
+            let answer = explain(&index, from, to, "8080/TCP").unwrap();
+            let text = answer.to_string();
+            assert_eq!(text.matches("note: ").count(), notes, "{text}");
+            assert_eq!(text.contains(note), notes == 1, "{text}");
+            let json: serde_json::Value = serde_json::from_str(&answer.to_json()).unwrap();
+            assert_eq!(json["notes"].as_array().map_or(0, Vec::len), notes);
+        }
     }
 
     #[allow(

@@ -707,6 +707,8 @@ enum View<'a> {
 #[derive(Debug, Clone)]
 pub struct Index {
     namespaces: Vec<Namespace>,
+    /// How many of the namespaces the cluster gave; the others only pods or policies name.
+    given_namespaces: usize,
     /// The pods, shared with the dialects enforced with the NetworkPolicies (Cilium's).
     pods: Arc<[Pod]>,
     nodes: Vec<Node>,
@@ -923,11 +925,10 @@ impl Index {
             ended_pods,
             ..
         } = cluster;
-        // The namespace of each pod; a namespace only pods name is added.
-        let pod_namespaces: Vec<usize> = (pods.iter())
-            .map(|pod| namespace_id(&mut namespaces, &mut namespace_ids, &pod.namespace))
-            .collect();
-        let policy_namespaces = index_policies(policies, &mut namespaces, &mut namespace_ids)?;
+        // The namespaces given, then those only pods or policies name.
+        let given_namespaces = namespaces.len();
+        let (pod_namespaces, policy_namespaces) =
+            namespaces_named(&pods, policies, &mut namespaces, &mut namespace_ids)?;
         let node_ids = index_nodes(&nodes)?;
         let plugin = options.network_plugin.unwrap_or_default();
         let behaviour = options.behaviour();
@@ -969,6 +970,7 @@ impl Index {
         let unlisted_nodes = unlisted_nodes(&node_blocks, &node_ips);
         Ok(Index {
             namespaces,
+            given_namespaces,
             // Before the pods move.
             dns_in_host_network: cilium_tier::dns_in_host_network(&pods),
             pods,
@@ -1144,6 +1146,25 @@ impl Index {
     /// The Service (as `namespace/name`) whose cluster IP `address` is, if any.
     pub(crate) fn service_at(&self, address: &IpAddr) -> Option<&str> {
         self.service_ips.get(address).map(String::as_str)
+    }
+
+    /// The namespaces that the cluster did not give but its pods name, where selectors see one
+    /// of those pods by its labels: their labels are the one the API server gives every
+    /// namespace, its name ([`NAMESPACE_NAME_LABEL`]), and no other.
+    pub(crate) fn implied_namespaces(&self) -> impl Iterator<Item = &str> {
+        let seen = |pods: &Vec<PodId>| pods.iter().any(|&pod| !self.infos[pod].by_address);
+        (self.namespaces.iter().zip(&self.namespace_pods))
+            .skip(self.given_namespaces)
+            .filter(move |(_, pods)| seen(pods))
+            .map(|(namespace, _)| namespace.name.as_str())
+    }
+
+    /// Whether pod `id`'s namespace is one the cluster did not give (see
+    /// [`Index::implied_namespaces`]) and the pod is seen by its labels: its namespace's name.
+    pub(crate) fn implied_namespace(&self, id: PodId) -> Option<&str> {
+        let info = &self.infos[id];
+        (info.namespace >= self.given_namespaces && !info.by_address)
+            .then(|| self.namespaces[info.namespace].name.as_str())
     }
 
     /// The pods of the cluster that have ended, which the index leaves out.
@@ -1529,6 +1550,20 @@ fn index_pods(pods: &[Pod]) -> Result<PodIds> {
         }
     }
     Ok(pod_ids)
+}
+
+/// The namespace of each pod and of each policy; a namespace only pods or policies name is
+/// added. Two policies of the same namespace and name are an error.
+fn namespaces_named(
+    pods: &[Pod],
+    policies: &[NetworkPolicy],
+    namespaces: &mut Vec<Namespace>,
+    ids: &mut HashMap<String, usize>,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let pod_namespaces = (pods.iter())
+        .map(|pod| namespace_id(namespaces, ids, &pod.namespace))
+        .collect();
+    Ok((pod_namespaces, index_policies(policies, namespaces, ids)?))
 }
 
 /// The namespace of each policy; a namespace only policies name is added. Two policies of the

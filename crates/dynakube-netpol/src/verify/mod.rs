@@ -109,6 +109,15 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
             "{ended} pod(s) of the cluster that have ended (status.phase Succeeded or Failed) are left out: they make and take no connections"
         ));
     }
+    let implied: Vec<String> = index.implied_namespaces().map(String::from).collect();
+    if !implied.is_empty() {
+        assumptions.push(format!(
+            "{} namespace(s) of the cluster's pods are not in the cluster dump ({}): the only label of each is taken to be {}=NAME, the one the API server gives every namespace",
+            implied.len(),
+            crate::values::escape(&crate::ci::some(&implied, "namespaces")),
+            crate::evaluate::NAMESPACE_NAME_LABEL
+        ));
+    }
     if index.names_not_followed() {
         assumptions.push("what ClusterNetworkPolicy Deny and Pass rules with domainNames decide by name is not taken from what the policies allow beyond the matrix".into());
     }
@@ -252,36 +261,68 @@ mod tests {
         inputs
     }
 
-    /// Pods of the operator namespace that have ended are no foreign pods, and the report
-    /// says how many pods were left out for having ended; a running one is foreign.
-    #[test]
-    fn pods_that_have_ended_are_left_out_and_said() {
+    /// The report of verifying [`dynakube`] against no policies in the cluster `dump`.
+    fn report_of(dump: &str) -> Report {
         let inputs = dynakube();
         let profile = crate::cluster::ClusterProfile::parse("cluster.yaml", "{}\n").unwrap();
         let matrix =
             crate::matrix::build(&inputs, &profile, &crate::matrix::Options::default()).unwrap();
-        let pod = |name: &str, phase: &str, ip: &str| {
-            format!(
-                "- {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, namespace: dynatrace}}, status: {{phase: {phase}, podIP: {ip}}}}}\n"
-            )
-        };
+        let limits = crate::source::Limits::default();
+        let cluster = crate::evaluate::read_cluster("dump.yaml", dump, &limits).unwrap();
+        let files = crate::evaluate::PolicyFiles::default();
+        let index =
+            Index::with_options(cluster, &files, crate::evaluate::Options::default()).unwrap();
+        verify(&matrix, &index, &Addresses::default())
+    }
+
+    /// A pod of `namespace` named `name` in phase `phase` at `ip`, an item of a dump.
+    fn pod_item(namespace: &str, name: &str, phase: &str, ip: &str) -> String {
+        format!(
+            "- {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, namespace: {namespace}}}, status: {{phase: {phase}, podIP: {ip}}}}}\n"
+        )
+    }
+
+    /// Pods of the operator namespace that have ended are no foreign pods, and the report
+    /// says how many pods were left out for having ended; a running one is foreign.
+    #[test]
+    fn pods_that_have_ended_are_left_out_and_said() {
+        let pod = |name: &str, phase: &str, ip: &str| pod_item("dynatrace", name, phase, ip);
         let dump = format!(
             "apiVersion: v1\nkind: List\nitems:\n{}{}{}",
             pod("backup-28430400-x7k2p", "Succeeded", "10.0.0.7"),
             pod("evicted-x7k2p", "Failed", "10.0.0.8"),
             pod("debug", "Running", "10.0.0.7"),
         );
-        let limits = crate::source::Limits::default();
-        let cluster = crate::evaluate::read_cluster("dump.yaml", &dump, &limits).unwrap();
-        let files = crate::evaluate::PolicyFiles::default();
-        let index =
-            Index::with_options(cluster, &files, crate::evaluate::Options::default()).unwrap();
-        let report = verify(&matrix, &index, &Addresses::default());
+        let report = report_of(&dump);
         assert_eq!(report.foreign, ["dynatrace/debug"]);
         assert!(
             report.assumptions.contains(&"2 pod(s) of the cluster that have ended (status.phase Succeeded or Failed) are left out: they make and take no connections".to_string()),
             "{:?}",
             report.assumptions
+        );
+    }
+
+    /// The namespaces of running pods that the dump does not list are said, since their
+    /// labels are not known; those it lists, and those of pods that have ended, are not.
+    #[test]
+    fn namespaces_the_dump_does_not_list_are_said() {
+        let dump = format!(
+            "apiVersion: v1\nkind: List\nitems:\n{}{}{}{}{}",
+            "- {apiVersion: v1, kind: Namespace, metadata: {name: dynatrace}}\n",
+            pod_item("dynatrace", "debug", "Running", "10.0.0.7"),
+            pod_item("shop", "web", "Running", "10.0.0.8"),
+            pod_item("tools", "probe", "Running", "10.0.0.9"),
+            pod_item("batch", "report", "Succeeded", "10.0.0.10"),
+        );
+        let report = report_of(&dump);
+        let said: Vec<&String> = (report.assumptions.iter())
+            .filter(|a| a.contains("not in the cluster dump"))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "2 namespace(s) of the cluster's pods are not in the cluster dump (shop, tools): the only label of each is taken to be kubernetes.io/metadata.name=NAME, the one the API server gives every namespace"
+            ],
         );
     }
 

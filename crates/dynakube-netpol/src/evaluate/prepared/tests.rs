@@ -200,6 +200,24 @@ fn ended_pods() -> (Vec<serde_json::Value>, [&'static str; 5]) {
     (items, ends)
 }
 
+/// Pods of namespaces the dump does not list, one in the host network; with the ends that
+/// name them. An answer about the first notes that its namespace's labels are not known.
+fn unlisted_namespaces() -> (Vec<serde_json::Value>, [&'static str; 2]) {
+    let pod = |namespace: &str, name: &str, host: bool, ip: &str| {
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "main", "image": "web:1",
+                "ports": [{"containerPort": 8080}]}], "nodeName": "node-0002",
+                "hostNetwork": host},
+            "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}})
+    };
+    let items = vec![
+        pod("unlisted", "web-0", false, "10.255.1.7"),
+        pod("unlisted-host", "agent-0", true, "10.128.0.3"),
+    ];
+    (items, ["unlisted/web-0", "unlisted-host/agent-0"])
+}
+
 /// A CiliumCIDRGroup and a policy that names it, given with the policies.
 fn cidr_groups() -> Vec<serde_json::Value> {
     vec![
@@ -227,6 +245,8 @@ fn kept_answers_are_those_of_the_whole_inputs() {
     // they are refused as the whole dump refuses them.
     let named_services = services.clone();
     let service_ends = ["10.96.5.5", "10.96.5.6"];
+    let (unlisted, unlisted_ends) = unlisted_namespaces();
+    let mut noted = 0;
     for (scene, plugin, extra) in [
         (scene(30), None, &[][..]),
         (scene(0), None, &[]),
@@ -240,6 +260,7 @@ fn kept_answers_are_those_of_the_whole_inputs() {
             None,
             &service_ends[..],
         ),
+        (scene_of(30, unlisted, Vec::new()), None, &unlisted_ends[..]),
     ] {
         let cache = scene.cache();
         let options = Options {
@@ -282,6 +303,14 @@ fn kept_answers_are_those_of_the_whole_inputs() {
             if let Ok(whole) = whole {
                 answered += 1;
                 allowed += usize::from(whole.allowed());
+                // The namespace a pod's labels are seen in is noted where the dump does not
+                // list it; the host network's pods have no such labels.
+                let text = whole.to_string();
+                let unlisted = text.contains("namespace unlisted is not in the cluster dump");
+                let end = from == "unlisted/web-0" || to == "unlisted/web-0";
+                assert_eq!(unlisted, end, "{text}");
+                assert!(!text.contains("namespace unlisted-host "), "{text}");
+                noted += usize::from(unlisted);
             } else {
                 refused += 1;
             }
@@ -293,6 +322,7 @@ fn kept_answers_are_those_of_the_whole_inputs() {
             "{allowed} of {answered} allowed"
         );
     }
+    assert!(noted > 20, "{noted} answers note a namespace not listed");
 }
 
 /// An index is used only while the files are as they were and the index is its user's alone;
