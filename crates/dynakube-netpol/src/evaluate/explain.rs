@@ -80,20 +80,33 @@ pub fn explain(index: &Index, from: &str, to: &str, port: &str) -> Result<Explan
 }
 
 /// The notes of an answer: how the cluster enforces the policies otherwise than as written,
-/// then the ends whose namespace the cluster dump does not hold, whose labels are not known.
+/// then the ends' namespaces and nodes that the cluster dump does not list, whose labels (and
+/// a node's addresses) are not known.
 fn notes(index: &Index, connection: &Connection) -> Vec<String> {
     let mut notes = index.unenforced().to_vec();
-    let mut implied: Vec<&str> = [connection.from, connection.to]
+    let pods: Vec<usize> = [connection.from, connection.to]
         .into_iter()
         .filter_map(|end| match end {
-            ConnectionEnd::Pod(pod) => index.implied_namespace(pod),
+            ConnectionEnd::Pod(pod) => Some(pod),
             _ => None,
         })
         .collect();
-    implied.dedup();
-    notes.extend(implied.into_iter().map(|namespace| {
+    let mut namespaces: Vec<&str> = (pods.iter())
+        .filter_map(|&pod| index.implied_namespace(pod))
+        .collect();
+    namespaces.dedup();
+    notes.extend(namespaces.into_iter().map(|namespace| {
         format!(
             "namespace {namespace} is not in the cluster dump: its only label is taken to be {NAMESPACE_NAME_LABEL}={namespace}, the one the API server gives every namespace"
+        )
+    }));
+    let mut nodes: Vec<&str> = (pods.iter())
+        .filter_map(|&pod| index.unlisted_node(pod))
+        .collect();
+    nodes.dedup();
+    notes.extend(nodes.into_iter().map(|node| {
+        format!(
+            "node {node} is not in the cluster dump: its addresses and labels are not known, so connections with its host network are not recognised as such"
         )
     }));
     notes
@@ -381,7 +394,7 @@ items:
 - {apiVersion: v1, kind: Service, metadata: {name: db, namespace: shop}, spec: {selector: {app: db}, clusterIP: 10.96.0.20}}
 - {apiVersion: v1, kind: Service, metadata: {name: db-headless, namespace: shop}, spec: {selector: {app: db}, clusterIP: None}}
 - {apiVersion: v1, kind: Pod, metadata: {name: probe, namespace: tools}, status: {podIP: 10.0.0.5}}
-- {apiVersion: v1, kind: Pod, metadata: {name: prober, namespace: tools}, status: {podIP: 10.0.0.6}}
+- {apiVersion: v1, kind: Pod, metadata: {name: prober, namespace: tools}, spec: {nodeName: n2}, status: {podIP: 10.0.0.6}}
 - {apiVersion: v1, kind: Pod, metadata: {name: agent, namespace: infra}, spec: {hostNetwork: true, nodeName: n1}, status: {podIP: 192.0.2.1}}
 "#;
 
@@ -456,26 +469,31 @@ spec:
     }
 
     /// A pod's namespace that the dump does not list has only the label the API server gives
-    /// it; an answer about the pod says so, once, and not for a pod of the host network, which
-    /// selectors do not see by labels.
+    /// it, and a pod's node that the dump does not list has no known addresses; an answer
+    /// about the pod says so, once, but not of the namespace of a pod in the host network,
+    /// which selectors do not see by labels.
     #[test]
-    fn an_end_of_a_namespace_not_listed_is_noted() {
+    fn an_end_of_a_namespace_or_node_not_listed_is_noted() {
         let index = index();
-        let note = "note: namespace tools is not in the cluster dump: its only label is taken to be kubernetes.io/metadata.name=tools, the one the API server gives every namespace";
+        let namespace = "note: namespace tools is not in the cluster dump: its only label is taken to be kubernetes.io/metadata.name=tools, the one the API server gives every namespace\n";
+        let node = "note: node n2 is not in the cluster dump: its addresses and labels are not known, so connections with its host network are not recognised as such\n";
         for (from, to, notes) in [
-            ("shop/web", "tools/probe", 1),
-            ("tools/probe", "tools/prober", 1),
-            ("tools/probe", "shop/db", 1),
-            ("shop/web", "shop/db", 0),
-            ("infra/agent", "shop/web", 0),
-            ("shop/web", "infra/agent", 0),
+            ("shop/web", "tools/probe", &[namespace][..]),
+            ("tools/probe", "tools/prober", &[namespace, node]),
+            ("tools/prober", "shop/db", &[namespace, node]),
+            ("shop/web", "shop/db", &[]),
+            ("infra/agent", "shop/web", &[]),
+            ("shop/web", "infra/agent", &[]),
         ] {
             let answer = explain(&index, from, to, "8080/TCP").unwrap();
             let text = answer.to_string();
-            assert_eq!(text.matches("note: ").count(), notes, "{text}");
-            assert_eq!(text.contains(note), notes == 1, "{text}");
+            let noted: Vec<&str> = text
+                .split_inclusive('\n')
+                .filter(|l| l.starts_with("note: "))
+                .collect();
+            assert_eq!(noted, notes, "{text}");
             let json: serde_json::Value = serde_json::from_str(&answer.to_json()).unwrap();
-            assert_eq!(json["notes"].as_array().map_or(0, Vec::len), notes);
+            assert_eq!(json["notes"].as_array().map_or(0, Vec::len), notes.len());
         }
     }
 

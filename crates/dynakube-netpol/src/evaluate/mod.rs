@@ -1167,6 +1167,23 @@ impl Index {
             .then(|| self.namespaces[info.namespace].name.as_str())
     }
 
+    /// The node pod `id` runs on (`spec.nodeName`) where the cluster does not list it: its
+    /// addresses and labels are not known.
+    pub(crate) fn unlisted_node(&self, id: PodId) -> Option<&str> {
+        let node = self.pods[id].node.as_deref()?;
+        (!self.node_ids.contains_key(node)).then_some(node)
+    }
+
+    /// The nodes the pods run on that the cluster does not list, in the order of their first
+    /// pods (see [`Index::unlisted_node`]).
+    pub(crate) fn unlisted_pod_nodes(&self) -> Vec<&str> {
+        let mut seen = HashSet::default();
+        (0..self.pods.len())
+            .filter_map(|pod| self.unlisted_node(pod))
+            .filter(|node| seen.insert(*node))
+            .collect()
+    }
+
     /// The pods of the cluster that have ended, which the index leaves out.
     pub(crate) fn ended_pods(&self) -> &[EndedPod] {
         &self.ended_pods

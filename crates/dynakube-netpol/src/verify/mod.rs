@@ -118,6 +118,16 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
             crate::evaluate::NAMESPACE_NAME_LABEL
         ));
     }
+    let nodes: Vec<String> = (index.unlisted_pod_nodes().into_iter())
+        .map(String::from)
+        .collect();
+    if !nodes.is_empty() {
+        assumptions.push(format!(
+            "{} node(s) the cluster's pods run on are not in the cluster dump ({}): their addresses and labels are not known, so connections with their host networks are not recognised as such",
+            nodes.len(),
+            crate::values::escape(&crate::ci::some(&nodes, "nodes")),
+        ));
+    }
     if index.names_not_followed() {
         assumptions.push("what ClusterNetworkPolicy Deny and Pass rules with domainNames decide by name is not taken from what the policies allow beyond the matrix".into());
     }
@@ -277,8 +287,13 @@ mod tests {
 
     /// A pod of `namespace` named `name` in phase `phase` at `ip`, an item of a dump.
     fn pod_item(namespace: &str, name: &str, phase: &str, ip: &str) -> String {
+        pod_on(namespace, name, phase, ip, "n1")
+    }
+
+    /// [`pod_item`] on node `node`.
+    fn pod_on(namespace: &str, name: &str, phase: &str, ip: &str, node: &str) -> String {
         format!(
-            "- {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, namespace: {namespace}}}, status: {{phase: {phase}, podIP: {ip}}}}}\n"
+            "- {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, namespace: {namespace}}}, spec: {{nodeName: {node}}}, status: {{phase: {phase}, podIP: {ip}}}}}\n"
         )
     }
 
@@ -302,17 +317,19 @@ mod tests {
         );
     }
 
-    /// The namespaces of running pods that the dump does not list are said, since their
-    /// labels are not known; those it lists, and those of pods that have ended, are not.
+    /// The namespaces and nodes of running pods that the dump does not list are said, since
+    /// their labels (and the nodes' addresses) are not known; those it lists, and those of
+    /// pods that have ended, are not.
     #[test]
-    fn namespaces_the_dump_does_not_list_are_said() {
+    fn namespaces_and_nodes_the_dump_does_not_list_are_said() {
         let dump = format!(
-            "apiVersion: v1\nkind: List\nitems:\n{}{}{}{}{}",
-            "- {apiVersion: v1, kind: Namespace, metadata: {name: dynatrace}}\n",
+            "apiVersion: v1\nkind: List\nitems:\n{}{}{}{}{}{}",
+            "- {apiVersion: v1, kind: Namespace, metadata: {name: dynatrace}}\n- {apiVersion: v1, kind: Node, metadata: {name: n1}}\n",
             pod_item("dynatrace", "debug", "Running", "10.0.0.7"),
-            pod_item("shop", "web", "Running", "10.0.0.8"),
-            pod_item("tools", "probe", "Running", "10.0.0.9"),
-            pod_item("batch", "report", "Succeeded", "10.0.0.10"),
+            pod_on("shop", "web", "Running", "10.0.0.8", "n2"),
+            pod_on("tools", "probe", "Running", "10.0.0.9", "n3"),
+            pod_on("tools", "prober", "Running", "10.0.0.11", "n2"),
+            pod_on("batch", "report", "Succeeded", "10.0.0.10", "n4"),
         );
         let report = report_of(&dump);
         let said: Vec<&String> = (report.assumptions.iter())
@@ -321,7 +338,8 @@ mod tests {
         assert_eq!(
             said,
             [
-                "2 namespace(s) of the cluster's pods are not in the cluster dump (shop, tools): the only label of each is taken to be kubernetes.io/metadata.name=NAME, the one the API server gives every namespace"
+                "2 namespace(s) of the cluster's pods are not in the cluster dump (shop, tools): the only label of each is taken to be kubernetes.io/metadata.name=NAME, the one the API server gives every namespace",
+                "2 node(s) the cluster's pods run on are not in the cluster dump (n2, n3): their addresses and labels are not known, so connections with their host networks are not recognised as such",
             ],
         );
     }

@@ -200,22 +200,47 @@ fn ended_pods() -> (Vec<serde_json::Value>, [&'static str; 5]) {
     (items, ends)
 }
 
-/// Pods of namespaces the dump does not list, one in the host network; with the ends that
-/// name them. An answer about the first notes that its namespace's labels are not known.
-fn unlisted_namespaces() -> (Vec<serde_json::Value>, [&'static str; 2]) {
-    let pod = |namespace: &str, name: &str, host: bool, ip: &str| {
+/// Pods of namespaces the dump does not list, one in the host network, one on a node the dump
+/// does not list; with the ends that name them. An answer about the first and the last notes
+/// that their namespace's labels are not known, and about the last that its node is not.
+fn unlisted_namespaces() -> (Vec<serde_json::Value>, [&'static str; 3]) {
+    let pod = |(namespace, name): (&str, &str), host: bool, node: &str, ip: &str| {
         serde_json::json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": namespace, "labels": {"app": "web"}},
             "spec": {"containers": [{"name": "main", "image": "web:1",
-                "ports": [{"containerPort": 8080}]}], "nodeName": "node-0002",
-                "hostNetwork": host},
+                "ports": [{"containerPort": 8080}]}], "nodeName": node, "hostNetwork": host},
             "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}})
     };
     let items = vec![
-        pod("unlisted", "web-0", false, "10.255.1.7"),
-        pod("unlisted-host", "agent-0", true, "10.128.0.3"),
+        pod(("unlisted", "web-0"), false, "node-0002", "10.255.1.7"),
+        pod(
+            ("unlisted-host", "agent-0"),
+            true,
+            "node-0002",
+            "10.128.0.3",
+        ),
+        pod(("unlisted", "web-1"), false, "node-9999", "10.255.1.9"),
     ];
-    (items, ["unlisted/web-0", "unlisted-host/agent-0"])
+    let ends = ["unlisted/web-0", "unlisted-host/agent-0", "unlisted/web-1"];
+    (items, ends)
+}
+
+/// How many notes of namespaces or nodes the dump does not list the answer `text` about
+/// `ends` has, checked against what [`unlisted_namespaces`] gives: the namespace a pod's
+/// labels are seen in is noted where the dump does not list it (the host network's pods have
+/// no such labels), and so is a pod's node.
+fn unlisted_notes(text: &str, ends: [&String; 2]) -> usize {
+    let end = |pod: &str| ends.iter().any(|end| *end == pod);
+    let namespace = text.contains("namespace unlisted is not in the cluster dump");
+    assert_eq!(
+        namespace,
+        end("unlisted/web-0") || end("unlisted/web-1"),
+        "{text}"
+    );
+    assert!(!text.contains("namespace unlisted-host "), "{text}");
+    let node = text.contains("node node-9999 is not in the cluster dump");
+    assert_eq!(node, end("unlisted/web-1"), "{text}");
+    usize::from(namespace) + usize::from(node)
 }
 
 /// A CiliumCIDRGroup and a policy that names it, given with the policies.
@@ -303,14 +328,7 @@ fn kept_answers_are_those_of_the_whole_inputs() {
             if let Ok(whole) = whole {
                 answered += 1;
                 allowed += usize::from(whole.allowed());
-                // The namespace a pod's labels are seen in is noted where the dump does not
-                // list it; the host network's pods have no such labels.
-                let text = whole.to_string();
-                let unlisted = text.contains("namespace unlisted is not in the cluster dump");
-                let end = from == "unlisted/web-0" || to == "unlisted/web-0";
-                assert_eq!(unlisted, end, "{text}");
-                assert!(!text.contains("namespace unlisted-host "), "{text}");
-                noted += usize::from(unlisted);
+                noted += unlisted_notes(&whole.to_string(), [from, to]);
             } else {
                 refused += 1;
             }
