@@ -147,7 +147,7 @@ fn questions_it_cannot_answer_exit_2_naming_the_option() {
                 "--port",
                 "80/TCP",
             ][..],
-            "error: --from: `dynatrace/nope`: the pods file lists no such pod\n",
+            "error: --from: `dynatrace/nope`: the cluster dump lists no such pod\n",
         ),
         (
             &[
@@ -472,7 +472,7 @@ fn large_dumps_are_indexed_by_the_first_question() {
     let unknown = ask("cache", "dynatrace/no-such-pod", "8.8.8.8");
     assert_eq!(unknown.status.code(), Some(2));
     assert!(
-        text(&unknown.stderr).contains("the pods file lists no such pod"),
+        text(&unknown.stderr).contains("the cluster dump lists no such pod"),
         "{}",
         text(&unknown.stderr)
     );

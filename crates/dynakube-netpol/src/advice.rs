@@ -47,6 +47,12 @@ pub enum Setting {
     MaxDepth,
     /// The flavor of the policies (`kubernetes`, `cilium`).
     Flavor,
+    /// The source of a connection asked about (`explain`).
+    From,
+    /// The destination of a connection asked about (`explain`).
+    To,
+    /// The destination port and protocol of a connection asked about (`explain`).
+    Port,
 }
 
 impl Setting {
@@ -70,6 +76,9 @@ impl Setting {
         Setting::MaxInputBytes,
         Setting::MaxDepth,
         Setting::Flavor,
+        Setting::From,
+        Setting::To,
+        Setting::Port,
     ];
 
     /// The setting's neutral name, as the library's own messages give it.
@@ -93,6 +102,9 @@ impl Setting {
             Setting::MaxInputBytes => "max-input-bytes",
             Setting::MaxDepth => "max-depth",
             Setting::Flavor => "flavor",
+            Setting::From => "from",
+            Setting::To => "to",
+            Setting::Port => "port",
         }
     }
 }

@@ -130,6 +130,14 @@ pub enum Error {
         /// What would fix it besides changing the input, if anything.
         remedies: Vec<Remedy>,
     },
+    /// A value given for a setting is not one it takes, or names what the inputs do not
+    /// hold: a connection `explain` is asked about, say.
+    Setting {
+        /// The setting.
+        setting: Setting,
+        /// What is wrong, in words (the value escaped).
+        reason: String,
+    },
     /// The inputs hold no DynaKube and no EdgeConnect.
     NothingToDo {
         /// The files that were read, comma separated.
@@ -278,6 +286,9 @@ impl Error {
             Error::Invalid {
                 location, reason, ..
             } => format!("{location}: {}", clean(reason)),
+            Error::Setting { setting, reason } => {
+                format!("{}: {}", words.setting(*setting), clean(reason))
+            }
             Error::NothingToDo { files } => {
                 format!("no DynaKube or EdgeConnect in the inputs ({})", line(files))
             }

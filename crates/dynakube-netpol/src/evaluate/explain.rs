@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::Decision;
 use super::decision::Outcome;
 use super::{Connection, ConnectionEnd, Index, NAMESPACE_NAME_LABEL, Query, Verdict};
-use crate::error::{Error, Location, Result};
+use crate::advice::Setting;
+use crate::error::{Error, Result};
 use crate::matrix::Protocol;
 use crate::values::{HostName, escape};
 
@@ -48,10 +49,11 @@ pub struct Explanation {
 /// IP address that is no pod's; the destination may also be `NAME=IP`, an address looked up by
 /// the DNS name `NAME` (for ClusterNetworkPolicy `domainNames` and Cilium's `toFQDNs`). The
 /// port is `NUMBER/PROTOCOL`: `443/TCP`, `53/UDP`, `9999/SCTP`. What the index does not know,
-/// or what is not so written, is an error naming `--from`, `--to` or `--port`.
+/// or what is not so written, is an [`Error::Setting`] naming the part of the question
+/// ([`Setting::From`], [`Setting::To`] or [`Setting::Port`]), which a front end words as its own.
 pub fn explain(index: &Index, from: &str, to: &str, port: &str) -> Result<Explanation> {
-    let (source, _) = end(index, "--from", from, false)?;
-    let (destination, name) = end(index, "--to", to, true)?;
+    let (source, _) = end(index, Setting::From, from, false)?;
+    let (destination, name) = end(index, Setting::To, to, true)?;
     let (port, protocol) = port_protocol(port)?;
     let connection = Connection {
         from: source,
@@ -112,15 +114,18 @@ fn notes(index: &Index, connection: &Connection) -> Vec<String> {
     notes
 }
 
-/// The error of option `option`.
-fn invalid(option: &str, reason: String) -> Error {
-    Error::invalid(Location::new(option, None, ""), reason)
+/// The error of the question's part `part`.
+fn invalid(part: Setting, reason: String) -> Error {
+    Error::Setting {
+        setting: part,
+        reason,
+    }
 }
 
 /// The end `text` names, and for a destination `NAME=IP`, the name.
 fn end(
     index: &Index,
-    option: &str,
+    option: Setting,
     text: &str,
     named: bool,
 ) -> Result<(ConnectionEnd, Option<HostName>)> {
@@ -162,7 +167,7 @@ fn end(
         (None, Some(id)) => Ok((ConnectionEnd::Node(id), None)),
         (None, None) if namespace == "node" => Err(invalid(
             option,
-            format!("`{shown}`: the pods file lists no node {}", escape(name)),
+            format!("`{shown}`: the cluster dump lists no node {}", escape(name)),
         )),
         (None, None) => Err(invalid(
             option,
@@ -172,7 +177,7 @@ fn end(
                      connections, and its address may be another pod's now",
                     ended.phase()
                 ),
-                None => format!("`{shown}`: the pods file lists no such pod"),
+                None => format!("`{shown}`: the cluster dump lists no such pod"),
             },
         )),
     }
@@ -181,7 +186,7 @@ fn end(
 /// An address as an end: not the address of a pod outside the host network, which is to be
 /// named as the pod, nor a Service's cluster IP, which kube-proxy or Cilium translates to an
 /// endpoint's address before any policy sees the connection.
-fn address_end(index: &Index, option: &str, address: IpAddr) -> Result<ConnectionEnd> {
+fn address_end(index: &Index, option: Setting, address: IpAddr) -> Result<ConnectionEnd> {
     if let Some(service) = index.service_at(&address) {
         return Err(invalid(
             option,
@@ -209,7 +214,7 @@ fn port_protocol(text: &str) -> Result<(u16, Protocol)> {
     let shown = escape(text);
     let wrong = || {
         invalid(
-            "--port",
+            Setting::Port,
             format!("`{shown}` is not PORT/PROTOCOL such as 443/TCP, 53/UDP or 9999/SCTP"),
         )
     };
@@ -221,7 +226,7 @@ fn port_protocol(text: &str) -> Result<(u16, Protocol)> {
         .filter(|&n| n != 0 && number.bytes().all(|b| b.is_ascii_digit()))
         .ok_or_else(|| {
             invalid(
-                "--port",
+                Setting::Port,
                 format!("`{}` is not a port number from 1 to 65535", escape(number)),
             )
         })?;
@@ -509,108 +514,106 @@ spec:
                 "shop/nope",
                 "shop/db",
                 "80/TCP",
-                "--from",
-                "`shop/nope`: the pods file lists no such pod",
+                Setting::From,
+                "`shop/nope`: the cluster dump lists no such pod",
             ),
             (
                 "shop/web",
                 "shop/report",
                 "80/TCP",
-                "--to",
+                Setting::To,
                 "`shop/report` has ended (status.phase Failed): an ended pod makes and takes no connections, and its address may be another pod's now",
             ),
             (
                 "shop/old-db",
                 "shop/web",
                 "80/TCP",
-                "--from",
+                Setting::From,
                 "`shop/old-db` has ended (status.phase Succeeded): an ended pod makes and takes no connections, and its address may be another pod's now",
             ),
             (
                 "shop/web",
                 "10.96.0.20",
                 "5432/TCP",
-                "--to",
+                Setting::To,
                 "10.96.0.20 is the cluster IP of Service shop/db: policies decide the connection at the endpoint it is sent to; name one of its pods",
             ),
             (
                 "shop/web",
                 "db.shop.svc.cluster.local=10.96.0.20",
                 "5432/TCP",
-                "--to",
+                Setting::To,
                 "10.96.0.20 is the cluster IP of Service shop/db: policies decide the connection at the endpoint it is sent to; name one of its pods",
             ),
             (
                 "shop/web",
                 "node/n9",
                 "80/TCP",
-                "--to",
-                "`node/n9`: the pods file lists no node n9",
+                Setting::To,
+                "`node/n9`: the cluster dump lists no node n9",
             ),
             (
                 "shop/web",
                 "db",
                 "80/TCP",
-                "--to",
+                Setting::To,
                 "`db` is neither NAMESPACE/POD, node/NAME nor an IP address",
             ),
             (
                 "a.example=1.2.3.4",
                 "shop/db",
                 "80/TCP",
-                "--from",
+                Setting::From,
                 "`a.example=1.2.3.4`: only a destination can be NAME=IP",
             ),
             (
                 "shop/web",
                 "10.0.0.2",
                 "80/TCP",
-                "--to",
+                Setting::To,
                 "10.0.0.2 is the address of pod shop/db: name the pod",
             ),
             (
                 "shop/web",
                 "x_y=1.2.3.4",
                 "80/TCP",
-                "--to",
+                Setting::To,
                 "`x_y` is not a host name (RFC 1123: labels of letters, digits and `-`, at most 63 characters, not starting or ending with `-`)",
             ),
             (
                 "shop/web",
                 "shop/db",
                 "80",
-                "--port",
+                Setting::Port,
                 "`80` is not PORT/PROTOCOL such as 443/TCP, 53/UDP or 9999/SCTP",
             ),
             (
                 "shop/web",
                 "shop/db",
                 "80/ICMP",
-                "--port",
+                Setting::Port,
                 "`80/ICMP` is not PORT/PROTOCOL such as 443/TCP, 53/UDP or 9999/SCTP",
             ),
             (
                 "shop/web",
                 "shop/db",
                 "0/TCP",
-                "--port",
+                Setting::Port,
                 "`0` is not a port number from 1 to 65535",
             ),
             (
                 "shop/web",
                 "shop/db",
                 "+80/TCP",
-                "--port",
+                Setting::Port,
                 "`+80` is not a port number from 1 to 65535",
             ),
         ] {
             match explain(&index, from, to, port) {
-                Err(Error::Invalid {
-                    location,
-                    reason: r,
-                    ..
-                }) => {
-                    assert_eq!((location.file.as_str(), r.as_str()), (option, reason));
+                Err(error @ Error::Setting { setting, .. }) => {
+                    assert_eq!(setting, option);
+                    let neutral = format!("the setting `{}`: {reason}", option.name());
+                    assert_eq!(error.to_string(), neutral);
                 }
                 other => panic!("{from} {to} {port}: {other:?}"),
             }
