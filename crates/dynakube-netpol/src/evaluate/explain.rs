@@ -111,6 +111,19 @@ fn notes(index: &Index, connection: &Connection) -> Vec<String> {
             "node {node} is not in the cluster dump: its addresses and labels are not known, so connections with its host network are not recognised as such"
         )
     }));
+    if !index.nodes_listed() {
+        let mut addresses: Vec<IpAddr> = [connection.from, connection.to]
+            .into_iter()
+            .filter_map(|end| match end {
+                ConnectionEnd::Ip(address) => Some(address),
+                _ => None,
+            })
+            .collect();
+        addresses.dedup();
+        notes.extend(addresses.into_iter().map(|address| {
+            format!("the cluster dump lists no nodes: {address} is taken for an address outside the cluster, though it may be a node's")
+        }));
+    }
     notes
 }
 
@@ -500,6 +513,27 @@ spec:
             let json: serde_json::Value = serde_json::from_str(&answer.to_json()).unwrap();
             assert_eq!(json["notes"].as_array().map_or(0, Vec::len), notes.len());
         }
+        // An address, where the cluster lists nodes, is outside it; where it lists none, it
+        // may be a node's.
+        let answer = explain(&index, "192.0.2.7", "shop/web", "8080/TCP").unwrap();
+        assert!(!answer.to_string().contains("note: "), "{answer}");
+        let cluster = "{apiVersion: v1, kind: List, items: [{apiVersion: v1, kind: Pod, metadata: {name: web, namespace: shop}, spec: {nodeName: n1}, status: {podIP: 10.0.0.1}}]}";
+        let cluster = read_cluster("pods.yaml", cluster, &Limits::default()).unwrap();
+        let files = read_policies("policies.yaml", POLICIES, &Limits::default()).unwrap();
+        let index = Index::with_options(cluster, &files, Options::default()).unwrap();
+        let answer = explain(&index, "192.0.2.7", "8.8.8.8", "443/TCP").unwrap();
+        let text = answer.to_string();
+        let noted: Vec<&str> = (text.lines())
+            .filter(|l| l.starts_with("note: the cluster dump lists no nodes: "))
+            .map(|l| l.rsplit_once(": ").unwrap().1)
+            .collect();
+        assert_eq!(
+            noted,
+            [
+                "192.0.2.7 is taken for an address outside the cluster, though it may be a node's",
+                "8.8.8.8 is taken for an address outside the cluster, though it may be a node's",
+            ]
+        );
     }
 
     #[allow(

@@ -709,6 +709,9 @@ pub struct Index {
     namespaces: Vec<Namespace>,
     /// How many of the namespaces the cluster gave; the others only pods or policies name.
     given_namespaces: usize,
+    /// Whether the cluster lists its nodes (or the blocks of their addresses): where it lists
+    /// none, an address may be a node's unbeknown.
+    nodes_listed: bool,
     /// The pods, shared with the dialects enforced with the NetworkPolicies (Cilium's).
     pods: Arc<[Pod]>,
     nodes: Vec<Node>,
@@ -969,6 +972,7 @@ impl Index {
         let (node_ips, pod_ips) = addresses(&nodes, &pods, &infos);
         let unlisted_nodes = unlisted_nodes(&node_blocks, &node_ips);
         Ok(Index {
+            nodes_listed: !nodes.is_empty() || !node_blocks.is_empty(),
             namespaces,
             given_namespaces,
             // Before the pods move.
@@ -1182,6 +1186,18 @@ impl Index {
             .filter_map(|pod| self.unlisted_node(pod))
             .filter(|node| seen.insert(*node))
             .collect()
+    }
+
+    /// Whether the cluster lists its nodes (or blocks of their addresses): where it lists
+    /// none, an address no pod has may still be a node's.
+    pub(crate) fn nodes_listed(&self) -> bool {
+        self.nodes_listed
+    }
+
+    /// Says whether the cluster lists its nodes, where the index was built of some of its
+    /// items (see `prepared`).
+    pub(super) fn set_nodes_listed(&mut self, listed: bool) {
+        self.nodes_listed = listed;
     }
 
     /// The pods of the cluster that have ended, which the index leaves out.

@@ -707,6 +707,8 @@ impl<'a> Wanted<'a> {
 #[derive(Debug, Default)]
 struct Picks<'a> {
     dump: Vec<Range<u64>>,
+    /// Whether the dump lists any node.
+    nodes_listed: bool,
     /// By file number.
     policies: BTreeMap<usize, Vec<Range<u64>>>,
     /// The namespaces of the pods picked.
@@ -739,7 +741,9 @@ impl Kept {
             network_plugin: Some(self.plugin),
             ..files.options
         };
-        let index = Index::with_options(cluster, &policies, options).ok()?;
+        let mut index = Index::with_options(cluster, &policies, options).ok()?;
+        // The items picked may hold no node where the dump holds some.
+        index.set_nodes_listed(picks.nodes_listed);
         Some(super::explain(
             &index,
             question[0],
@@ -793,6 +797,7 @@ impl Kept {
                 }
                 Some(b'N') => {
                     let [start, end, name, ips] = fields(line, "N")?;
+                    picks.nodes_listed = true;
                     let node_of_question = wanted.nodes.contains(&name) || pod_nodes.contains(name);
                     if node_of_question || wanted.has_address(ips) {
                         picks.dump.push(read_place(start, end)?);
