@@ -35,7 +35,7 @@ pub struct Explanation {
     /// The decision.
     verdict: Verdict,
     /// How the cluster enforces the policies otherwise than as written ([`Index::unenforced`]),
-    /// and the ends whose namespaces the cluster dump does not hold.
+    /// and what the cluster dump leaves unknown of the ends.
     notes: Vec<String>,
     /// The policies deny the connection, and the cluster's Cilium agent, in audit mode, lets
     /// it through ([`Index::audits`]).
@@ -82,49 +82,42 @@ pub fn explain(index: &Index, from: &str, to: &str, port: &str) -> Result<Explan
 }
 
 /// The notes of an answer: how the cluster enforces the policies otherwise than as written,
-/// then the ends' namespaces and nodes that the cluster dump does not list, whose labels (and
-/// a node's addresses) are not known.
+/// then what the cluster dump leaves unknown of each end, each once.
 fn notes(index: &Index, connection: &Connection) -> Vec<String> {
     let mut notes = index.unenforced().to_vec();
-    let pods: Vec<usize> = [connection.from, connection.to]
-        .into_iter()
-        .filter_map(|end| match end {
-            ConnectionEnd::Pod(pod) => Some(pod),
-            _ => None,
-        })
-        .collect();
-    let mut namespaces: Vec<&str> = (pods.iter())
-        .filter_map(|&pod| index.implied_namespace(pod))
-        .collect();
-    namespaces.dedup();
-    notes.extend(namespaces.into_iter().map(|namespace| {
-        format!(
-            "namespace {namespace} is not in the cluster dump: its only label is taken to be {NAMESPACE_NAME_LABEL}={namespace}, the one the API server gives every namespace"
-        )
-    }));
-    let mut nodes: Vec<&str> = (pods.iter())
-        .filter_map(|&pod| index.unlisted_node(pod))
-        .collect();
-    nodes.dedup();
-    notes.extend(nodes.into_iter().map(|node| {
-        format!(
-            "node {node} is not in the cluster dump: its addresses and labels are not known, so connections with its host network are not recognised as such"
-        )
-    }));
-    if !index.nodes_listed() {
-        let mut addresses: Vec<IpAddr> = [connection.from, connection.to]
-            .into_iter()
-            .filter_map(|end| match end {
-                ConnectionEnd::Ip(address) => Some(address),
-                _ => None,
-            })
-            .collect();
-        addresses.dedup();
-        notes.extend(addresses.into_iter().map(|address| {
-            format!("the cluster dump lists no nodes: {address} is taken for an address outside the cluster, though it may be a node's")
-        }));
+    for end in [connection.from, connection.to] {
+        for note in unknown(index, end) {
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
     }
     notes
+}
+
+/// What the cluster dump leaves unknown of `end`, in words: the labels of a pod's namespace
+/// that it does not list; the addresses and labels of a pod's node that it does not list;
+/// whether an address is a node's, where it lists no nodes at all.
+fn unknown(index: &Index, end: ConnectionEnd) -> Vec<String> {
+    match end {
+        ConnectionEnd::Pod(pod) => {
+            let namespace = index.implied_namespace(pod).map(|namespace| {
+                format!(
+                    "namespace {namespace} is not in the cluster dump: its only label is taken to be {NAMESPACE_NAME_LABEL}={namespace}, the one the API server gives every namespace"
+                )
+            });
+            let node = index.unlisted_node(pod).map(|node| {
+                format!(
+                    "node {node} is not in the cluster dump: its addresses and labels are not known, so connections with its host network are not recognised as such"
+                )
+            });
+            namespace.into_iter().chain(node).collect()
+        }
+        ConnectionEnd::Ip(address) if !index.nodes_listed() => vec![format!(
+            "the cluster dump lists no nodes: {address} is taken for an address outside the cluster, though it may be a node's"
+        )],
+        ConnectionEnd::Ip(_) | ConnectionEnd::Node(_) => Vec::new(),
+    }
 }
 
 /// The error of the question's part `part`.
@@ -279,7 +272,7 @@ impl Explanation {
     /// the deciding rules in `by` (each with `dialect`, `policy`, `priority`, `rule`,
     /// `ruleName`, `action` and `note`), the Pass rules on the way in `passed`, and `text`;
     /// `notes`, where there are any, says which policies given the cluster does not enforce
-    /// and which end's namespace the cluster dump does not hold (its labels not known);
+    /// and what the cluster dump leaves unknown of the ends (a namespace's labels, a node);
     /// `audited` is there, true, where the policies deny the connection and the cluster's
     /// Cilium agent lets it through in audit mode.
     pub fn to_json(&self) -> String {

@@ -82,6 +82,32 @@ use crate::evaluate::{Cluster, Index, Pod};
 use crate::matrix::{Level, Matrix, Note};
 use crate::resolve::Addresses;
 
+/// What the cluster dump leaves unknown, in words: the labels of the namespaces of pods that
+/// it does not list, the addresses and labels of the nodes of pods that it does not list.
+fn unknown_of_dump(index: &Index) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let namespaces: Vec<String> = index.implied_namespaces().map(String::from).collect();
+    if !namespaces.is_empty() {
+        unknown.push(format!(
+            "{} namespace(s) of the cluster's pods are not in the cluster dump ({}): the only label of each is taken to be {}=NAME, the one the API server gives every namespace",
+            namespaces.len(),
+            crate::values::escape(&crate::ci::some(&namespaces, "namespaces")),
+            crate::evaluate::NAMESPACE_NAME_LABEL
+        ));
+    }
+    let nodes: Vec<String> = (index.unlisted_pod_nodes().into_iter())
+        .map(String::from)
+        .collect();
+    if !nodes.is_empty() {
+        unknown.push(format!(
+            "{} node(s) the cluster's pods run on are not in the cluster dump ({}): their addresses and labels are not known, so connections with their host networks are not recognised as such",
+            nodes.len(),
+            crate::values::escape(&crate::ci::some(&nodes, "nodes")),
+        ));
+    }
+    unknown
+}
+
 /// Checks every flow of `matrix` against the policies of `index`, and computes what the
 /// policies allow from or to Dynatrace pods beyond the matrix.
 ///
@@ -109,25 +135,7 @@ pub fn verify(matrix: &Matrix, index: &Index, addresses: &Addresses) -> Report {
             "{ended} pod(s) of the cluster that have ended (status.phase Succeeded or Failed) are left out: they make and take no connections"
         ));
     }
-    let implied: Vec<String> = index.implied_namespaces().map(String::from).collect();
-    if !implied.is_empty() {
-        assumptions.push(format!(
-            "{} namespace(s) of the cluster's pods are not in the cluster dump ({}): the only label of each is taken to be {}=NAME, the one the API server gives every namespace",
-            implied.len(),
-            crate::values::escape(&crate::ci::some(&implied, "namespaces")),
-            crate::evaluate::NAMESPACE_NAME_LABEL
-        ));
-    }
-    let nodes: Vec<String> = (index.unlisted_pod_nodes().into_iter())
-        .map(String::from)
-        .collect();
-    if !nodes.is_empty() {
-        assumptions.push(format!(
-            "{} node(s) the cluster's pods run on are not in the cluster dump ({}): their addresses and labels are not known, so connections with their host networks are not recognised as such",
-            nodes.len(),
-            crate::values::escape(&crate::ci::some(&nodes, "nodes")),
-        ));
-    }
+    assumptions.extend(unknown_of_dump(index));
     if index.names_not_followed() {
         assumptions.push("what ClusterNetworkPolicy Deny and Pass rules with domainNames decide by name is not taken from what the policies allow beyond the matrix".into());
     }
