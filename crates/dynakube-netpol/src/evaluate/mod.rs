@@ -1153,18 +1153,19 @@ impl Index {
     }
 
     /// The namespaces that the cluster did not give but its pods name, where selectors see one
-    /// of those pods by its labels: their labels are the one the API server gives every
-    /// namespace, its name ([`NAMESPACE_NAME_LABEL`]), and no other.
-    pub(crate) fn implied_namespaces(&self) -> impl Iterator<Item = &str> {
-        let seen = |pods: &Vec<PodId>| pods.iter().any(|&pod| !self.infos[pod].by_address);
-        (self.namespaces.iter().zip(&self.namespace_pods))
-            .skip(self.given_namespaces)
-            .filter(move |(_, pods)| seen(pods))
-            .map(|(namespace, _)| namespace.name.as_str())
+    /// of those pods by its labels, in the order of their first pods (see
+    /// [`Index::implied_namespace`]).
+    pub(crate) fn implied_namespaces(&self) -> Vec<&str> {
+        let mut seen = HashSet::default();
+        (0..self.pods.len())
+            .filter_map(|pod| self.implied_namespace(pod))
+            .filter(|namespace| seen.insert(*namespace))
+            .collect()
     }
 
-    /// Whether pod `id`'s namespace is one the cluster did not give (see
-    /// [`Index::implied_namespaces`]) and the pod is seen by its labels: its namespace's name.
+    /// Pod `id`'s namespace where the cluster did not give it (only pods or policies name it)
+    /// and selectors see the pod by its labels: its labels are the one the API server gives
+    /// every namespace, its name ([`NAMESPACE_NAME_LABEL`]), and no other.
     pub(crate) fn implied_namespace(&self, id: PodId) -> Option<&str> {
         let info = &self.infos[id];
         (info.namespace >= self.given_namespaces && !info.by_address)

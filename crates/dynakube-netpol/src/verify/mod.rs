@@ -86,7 +86,9 @@ use crate::resolve::Addresses;
 /// it does not list, the addresses and labels of the nodes of pods that it does not list.
 fn unknown_of_dump(index: &Index) -> Vec<String> {
     let mut unknown = Vec::new();
-    let namespaces: Vec<String> = index.implied_namespaces().map(String::from).collect();
+    let namespaces: Vec<String> = (index.implied_namespaces().into_iter())
+        .map(String::from)
+        .collect();
     if !namespaces.is_empty() {
         unknown.push(format!(
             "{} namespace(s) of the cluster's pods are not in the cluster dump ({}): the only label of each is taken to be {}=NAME, the one the API server gives every namespace",
