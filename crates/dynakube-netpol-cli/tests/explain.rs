@@ -168,6 +168,65 @@ fn questions_it_cannot_answer_exit_2_naming_the_option() {
     }
 }
 
+/// `run` with `input` on standard input.
+fn run_with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The dump or a policy file may be standard input (`-`), with the answer of the file; naming
+/// it twice is refused.
+#[test]
+fn standard_input_is_one_input() {
+    let dir = scene("stdin");
+    let question = [
+        "--from",
+        "unrelated/unrelated-0",
+        "--to",
+        "dynatrace/dynakube-activegate-0",
+        "--port",
+        "9999/TCP",
+    ];
+    let ask = |inputs: [&str; 2], input: &str| {
+        let args = [
+            &["explain", "--policies", inputs[0], "--pods", inputs[1]][..],
+            &question[..],
+        ]
+        .concat();
+        let bytes = std::fs::read(dir.join(input)).unwrap();
+        run_with_stdin(&dir, &args, &bytes)
+    };
+    let files = ask(["policies.yaml", "pods.yaml"], "pods.yaml");
+    assert!(
+        files.status.code().is_some_and(|code| code < 2),
+        "{files:?}"
+    );
+    assert!(!files.stdout.is_empty());
+    for (inputs, input) in [
+        (["policies.yaml", "-"], "pods.yaml"),
+        (["-", "pods.yaml"], "policies.yaml"),
+    ] {
+        let output = ask(inputs, input);
+        assert_eq!(output.status.code(), files.status.code(), "{output:?}");
+        assert_eq!(text(&output.stdout), text(&files.stdout));
+    }
+    let twice = ask(["-", "-"], "pods.yaml");
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        text(&twice.stderr).contains("can be read once"),
+        "{twice:?}"
+    );
+}
+
 /// A directory of policies is read as kubectl reads it: its files, and its subdirectories only
 /// with -R; without -R, subdirectories left out are said on standard error.
 #[test]

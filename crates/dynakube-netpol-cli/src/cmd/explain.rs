@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 use dynakube_netpol::evaluate::{self, NetworkPlugin};
-use dynakube_netpol::source::Limits;
 
 use crate::settings::read;
 use crate::{exit, inputs};
@@ -124,16 +123,6 @@ impl ExplainArgs {
         Ok(names)
     }
 
-    /// Reads the policy files `names`; kinds the evaluator cannot evaluate are an error.
-    fn read_policies(names: &[String], limits: &Limits) -> anyhow::Result<evaluate::PolicyFiles> {
-        let mut files = evaluate::PolicyFiles::default();
-        for name in names {
-            files.extend([evaluate::read_policies(name, &read(name, limits)?, limits)?]);
-        }
-        files.evaluable(&names.join(", "))?;
-        Ok(files)
-    }
-
     pub(crate) fn run(&self) -> anyhow::Result<ExitCode> {
         // Every input is what a cluster prints.
         let limits = self.limits.dump_limits();
@@ -142,20 +131,23 @@ impl ExplainArgs {
             ..evaluate::Options::default()
         };
         let policies = self.policy_files()?;
-        let answer = if self.pods == "-" || policies.iter().any(|name| name == "-") {
-            self.answer_reading_whole(&policies, &limits, options)?
-        } else {
-            // Files: the library reads them, and keeps an index of a large dump.
-            let cache = cache_dir();
-            let files = evaluate::ExplainFiles {
-                pods: &self.pods,
-                policies: &policies,
-                options,
-                limits,
-                cache: cache.as_deref(),
-            };
-            evaluate::explain_files(&files, &self.from, &self.to, &self.port)?
+        // Standard input, which one input may be, is read here and handed on as text (`read`
+        // refuses to read it twice, as for every subcommand); files the library reads, and
+        // keeps an index of a large dump.
+        let mut stdin = None;
+        for _ in (std::iter::once(&self.pods).chain(&policies)).filter(|name| *name == "-") {
+            stdin = Some(read("-", &limits)?);
+        }
+        let cache = cache_dir();
+        let files = evaluate::ExplainFiles {
+            pods: &self.pods,
+            policies: &policies,
+            options,
+            limits,
+            cache: cache.as_deref(),
+            stdin: stdin.as_deref(),
         };
+        let answer = evaluate::explain_files(&files, &self.from, &self.to, &self.port)?;
         exit::write(match self.format {
             ExplainFormat::Text => answer.to_string(),
             ExplainFormat::Json => answer.to_json(),
@@ -165,20 +157,6 @@ impl ExplainArgs {
         } else {
             exit::FAILED
         }))
-    }
-
-    /// The answer when an input is standard input, read whole each time.
-    fn answer_reading_whole(
-        &self,
-        policies: &[String],
-        limits: &Limits,
-        options: evaluate::Options,
-    ) -> anyhow::Result<evaluate::Explanation> {
-        let files = Self::read_policies(policies, limits)?;
-        let cluster =
-            crate::settings::read_cluster(std::slice::from_ref(&self.pods), false, limits)?;
-        let index = evaluate::Index::with_options(cluster, &files, options)?;
-        Ok(evaluate::explain(&index, &self.from, &self.to, &self.port)?)
     }
 }
 

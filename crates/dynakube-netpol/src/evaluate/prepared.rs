@@ -62,6 +62,24 @@ pub struct ExplainFiles<'a> {
     /// The directory to keep indexes of large inputs in (created when missing); `None` keeps
     /// nothing and reads every input whole each time.
     pub cache: Option<&'a Path>,
+    /// What standard input held, for the one input named `-` (`None` where none is): read
+    /// whole, and no index kept, since it cannot be read again.
+    pub stdin: Option<&'a str>,
+}
+
+/// The name of standard input among the inputs.
+const STDIN: &str = "-";
+
+impl ExplainFiles<'_> {
+    /// The text of the input `name` where it is standard input; `None` for a file.
+    fn stdin_text(&self, name: &str) -> Option<Result<&str>> {
+        (name == STDIN).then(|| {
+            self.stdin.ok_or_else(|| crate::Error::Read {
+                file: STDIN.into(),
+                reason: "standard input was not given".into(),
+            })
+        })
+    }
 }
 
 /// How an answer was found.
@@ -78,8 +96,8 @@ pub(crate) enum Found {
 /// errors), but from a kept index of the inputs when there is one (see the module's notes):
 /// reading whole a JSON dump of 8 MiB or more, with JSON policy files, keeps one.
 ///
-/// Policy kinds the evaluator cannot evaluate are an error: the answer would not account for
-/// them.
+/// An input named `-` is [`ExplainFiles::stdin`]'s text. Policy kinds the evaluator cannot
+/// evaluate are an error: the answer would not account for them.
 pub fn explain_files(
     files: &ExplainFiles<'_>,
     from: &str,
@@ -158,6 +176,9 @@ fn stamps(files: &ExplainFiles<'_>) -> Option<(Vec<String>, Vec<Stamp>)> {
     let mut paths = Vec::new();
     let mut stamps = Vec::new();
     for name in names {
+        if name == STDIN {
+            return None;
+        }
         let path = std::fs::canonicalize(name).ok()?;
         stamps.push(Stamp::of(&path)?);
         paths.push(path.to_str()?.to_string());
@@ -305,11 +326,10 @@ fn whole(
     [from, to, port]: [&str; 3],
     keep: Option<Place>,
 ) -> Result<(Explanation, Found)> {
-    let limits = &files.limits;
     // The dump, by far the largest input, is read while the policies are.
     let (policies, dump) = std::thread::scope(|scope| {
-        let dump = scope.spawn(|| read_dump(files.pods, limits, keep.is_some()));
-        let policies = read_policy_files(files.policies, limits, keep.is_some());
+        let dump = scope.spawn(|| read_dump(files, keep.is_some()));
+        let policies = read_policy_files(files, keep.is_some());
         let dump = dump
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -379,7 +399,11 @@ pub(super) enum DumpItem {
 }
 
 /// Reads the dump `name`; with `keep`, also its items' places, when it streams by.
-fn read_dump(name: &str, limits: &Limits, keep: bool) -> Result<(Cluster, Option<Vec<DumpItem>>)> {
+fn read_dump(files: &ExplainFiles<'_>, keep: bool) -> Result<(Cluster, Option<Vec<DumpItem>>)> {
+    let (name, limits) = (files.pods, &files.limits);
+    if let Some(text) = files.stdin_text(name) {
+        return Ok((super::read_cluster(name, text?, limits)?, None));
+    }
     let path = Path::new(name);
     if !keep {
         return Ok((super::read_cluster_file(name, path, limits)?, None));
@@ -423,14 +447,17 @@ struct PolicyItem {
 /// Reads the policy files `names`; with `keep`, also their items' places, when every file is
 /// JSON whose items can be cut out.
 fn read_policy_files(
-    names: &[String],
-    limits: &Limits,
+    inputs: &ExplainFiles<'_>,
     keep: bool,
 ) -> Result<(PolicyFiles, Option<Vec<PolicyItem>>)> {
+    let (names, limits) = (inputs.policies, &inputs.limits);
     let mut files = PolicyFiles::default();
     let mut items = keep.then(Vec::new);
     for (number, name) in names.iter().enumerate() {
-        let text = crate::source::read_file(name, Path::new(name), limits)?;
+        let text = match inputs.stdin_text(name) {
+            Some(text) => text?.to_string(),
+            None => crate::source::read_file(name, Path::new(name), limits)?,
+        };
         files.extend([super::read_policies(name, &text, limits)?]);
         if let Some(all) = &mut items {
             match policy_items(name, &text, limits) {

@@ -132,6 +132,7 @@ impl Scene {
                 ..Limits::default()
             },
             cache: None,
+            stdin: None,
         }
     }
 
@@ -402,6 +403,58 @@ fn scenes() -> Vec<(Scene, Option<NetworkPlugin>, Vec<&'static str>)> {
         // Questions of addresses alone pick no node here.
         (without(scene(0), dns_pod), None, vec!["1.1.1.1"]),
     ]
+}
+
+/// An input named `-` is standard input's text, the dump or a policy file: the answers are
+/// those of the files, and no index is kept of it, even in a cache directory.
+#[test]
+fn standard_input_is_read_whole_and_never_kept() {
+    let scene = scene(10);
+    let cache = scene.cache();
+    let files = ExplainFiles {
+        cache: Some(&cache),
+        ..scene.files(Options::default())
+    };
+    let dump = std::fs::read_to_string(&scene.pods).unwrap();
+    let policies = std::fs::read_to_string(&scene.policies[0]).unwrap();
+    let stdin_policies = vec![STDIN.to_string()];
+    for question in &scene.questions {
+        let question = [
+            question[0].as_str(),
+            question[1].as_str(),
+            question[2].as_str(),
+        ];
+        let (expected, _) = answer(&files, question, u64::MAX).unwrap();
+        let from_stdin = [
+            ExplainFiles {
+                pods: STDIN,
+                stdin: Some(&dump),
+                ..files
+            },
+            ExplainFiles {
+                policies: &stdin_policies,
+                stdin: Some(&policies),
+                ..files
+            },
+        ];
+        for files in &from_stdin {
+            assert_eq!(
+                answer(files, question, 0).unwrap(),
+                (expected.clone(), Found::Whole(false))
+            );
+        }
+    }
+    assert!(!cache.exists(), "an index was kept");
+    let unread = ExplainFiles {
+        pods: STDIN,
+        ..files
+    };
+    let question = ["8.8.8.8", "8.8.4.4", "443/TCP"];
+    let error = answer(&unread, question, 0).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "-: cannot read: standard input was not given"
+    );
 }
 
 /// An index is used only while the files are as they were and the index is its user's alone;
