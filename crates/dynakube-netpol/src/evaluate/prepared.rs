@@ -170,7 +170,7 @@ impl Stamp {
 }
 
 /// The paths of the dump and the policy files of `files`, links resolved, and their stamps;
-/// `None` when one is no regular file or its path is no UTF-8.
+/// `None` when one is standard input or no regular file, or its path is no UTF-8.
 fn stamps(files: &ExplainFiles<'_>) -> Option<(Vec<String>, Vec<Stamp>)> {
     let names = std::iter::once(files.pods).chain(files.policies.iter().map(String::as_str));
     let mut paths = Vec::new();
@@ -398,7 +398,8 @@ pub(super) enum DumpItem {
     Service { at: Range<u64>, ips: Vec<IpAddr> },
 }
 
-/// Reads the dump `name`; with `keep`, also its items' places, when it streams by.
+/// Reads the dump of `files` (standard input's text, where it is named `-`); with `keep`,
+/// also its items' places, when it streams by.
 fn read_dump(files: &ExplainFiles<'_>, keep: bool) -> Result<(Cluster, Option<Vec<DumpItem>>)> {
     let (name, limits) = (files.pods, &files.limits);
     if let Some(text) = files.stdin_text(name) {
@@ -444,8 +445,8 @@ struct PolicyItem {
     picked: Picked,
 }
 
-/// Reads the policy files `names`; with `keep`, also their items' places, when every file is
-/// JSON whose items can be cut out.
+/// Reads the policy files of `inputs` (standard input's text for one named `-`); with `keep`,
+/// also their items' places, when every file is JSON whose items can be cut out.
 fn read_policy_files(
     inputs: &ExplainFiles<'_>,
     keep: bool,
