@@ -1156,10 +1156,15 @@ impl Index {
     /// of those pods by its labels, in the order of their first pods (see
     /// [`Index::implied_namespace`]).
     pub(crate) fn implied_namespaces(&self) -> Vec<&str> {
+        self.of_pods(|pod| self.implied_namespace(pod))
+    }
+
+    /// Each name that `of` gives of some pod, once, in the order of their first pods.
+    fn of_pods<'a>(&'a self, of: impl Fn(PodId) -> Option<&'a str>) -> Vec<&'a str> {
         let mut seen = HashSet::default();
         (0..self.pods.len())
-            .filter_map(|pod| self.implied_namespace(pod))
-            .filter(|namespace| seen.insert(*namespace))
+            .filter_map(of)
+            .filter(|name| seen.insert(*name))
             .collect()
     }
 
@@ -1182,11 +1187,7 @@ impl Index {
     /// The nodes the pods run on that the cluster does not list, in the order of their first
     /// pods (see [`Index::unlisted_node`]).
     pub(crate) fn unlisted_pod_nodes(&self) -> Vec<&str> {
-        let mut seen = HashSet::default();
-        (0..self.pods.len())
-            .filter_map(|pod| self.unlisted_node(pod))
-            .filter(|node| seen.insert(*node))
-            .collect()
+        self.of_pods(|pod| self.unlisted_node(pod))
     }
 
     /// Whether the cluster lists its nodes (or blocks of their addresses): where it lists

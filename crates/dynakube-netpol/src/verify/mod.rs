@@ -85,29 +85,35 @@ use crate::resolve::Addresses;
 /// What the cluster dump leaves unknown, in words: the labels of the namespaces of pods that
 /// it does not list, the addresses and labels of the nodes of pods that it does not list.
 fn unknown_of_dump(index: &Index) -> Vec<String> {
-    let mut unknown = Vec::new();
-    let namespaces: Vec<String> = (index.implied_namespaces().into_iter())
-        .map(String::from)
-        .collect();
-    if !namespaces.is_empty() {
-        unknown.push(format!(
-            "{} namespace(s) of the cluster's pods are not in the cluster dump ({}): the only label of each is taken to be {}=NAME, the one the API server gives every namespace",
-            namespaces.len(),
-            crate::values::escape(&crate::ci::some(&namespaces, "namespaces")),
-            crate::evaluate::NAMESPACE_NAME_LABEL
-        ));
-    }
-    let nodes: Vec<String> = (index.unlisted_pod_nodes().into_iter())
-        .map(String::from)
-        .collect();
-    if !nodes.is_empty() {
-        unknown.push(format!(
-            "{} node(s) the cluster's pods run on are not in the cluster dump ({}): their addresses and labels are not known, so connections with their host networks are not recognised as such",
-            nodes.len(),
-            crate::values::escape(&crate::ci::some(&nodes, "nodes")),
-        ));
-    }
-    unknown
+    let label = crate::evaluate::NAMESPACE_NAME_LABEL;
+    [
+        not_in_dump(
+            index.implied_namespaces(),
+            ("namespace", "of the cluster's pods"),
+            &format!("the only label of each is taken to be {label}=NAME, the one the API server gives every namespace"),
+        ),
+        not_in_dump(
+            index.unlisted_pod_nodes(),
+            ("node", "the cluster's pods run on"),
+            "their addresses and labels are not known, so connections with their host networks are not recognised as such",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// That the objects `names` of kind `what` (`whose`) are not in the cluster dump, and what is
+/// `unknown` therefore; `None` where there are none.
+fn not_in_dump(names: Vec<&str>, (what, whose): (&str, &str), unknown: &str) -> Option<String> {
+    let names: Vec<String> = names.into_iter().map(String::from).collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "{} {what}(s) {whose} are not in the cluster dump ({}): {unknown}",
+            names.len(),
+            crate::values::escape(&crate::ci::some(&names, &format!("{what}s"))),
+        )
+    })
 }
 
 /// Checks every flow of `matrix` against the policies of `index`, and computes what the
