@@ -139,6 +139,14 @@ impl Scene {
     fn cache(&self) -> PathBuf {
         self.dir.path().join("cache")
     }
+
+    /// [`Scene::files`], keeping indexes in `cache`.
+    fn cached_files<'a>(&'a self, cache: &'a Path, options: Options) -> ExplainFiles<'a> {
+        ExplainFiles {
+            cache: Some(cache),
+            ..self.files(options)
+        }
+    }
 }
 
 /// The ends to ask about: pods of every kind (a sample of the applications, the cluster DNS's,
@@ -313,10 +321,7 @@ fn kept_answers_are_those_of_the_whole_inputs() {
             network_plugin: plugin,
             ..Options::default()
         };
-        let files = ExplainFiles {
-            cache: Some(&cache),
-            ..scene.files(options)
-        };
+        let files = scene.cached_files(&cache, options);
         let first = &scene.questions[0];
         let question = [first[0].as_str(), first[1].as_str(), first[2].as_str()];
         let (_, found) = answer(&files, question, 0).unwrap();
@@ -411,10 +416,7 @@ fn scenes() -> Vec<(Scene, Option<NetworkPlugin>, Vec<&'static str>)> {
 fn standard_input_is_read_whole_and_never_kept() {
     let scene = scene(10);
     let cache = scene.cache();
-    let files = ExplainFiles {
-        cache: Some(&cache),
-        ..scene.files(Options::default())
-    };
+    let files = scene.cached_files(&cache, Options::default());
     let dump = std::fs::read_to_string(&scene.pods).unwrap();
     let policies = std::fs::read_to_string(&scene.policies[0]).unwrap();
     let stdin_policies = vec![STDIN.to_string()];
@@ -463,10 +465,7 @@ fn standard_input_is_read_whole_and_never_kept() {
 fn kept_indexes_are_used_only_while_they_hold() {
     let scene = scene(10);
     let cache = scene.cache();
-    let files = ExplainFiles {
-        cache: Some(&cache),
-        ..scene.files(Options::default())
-    };
+    let files = scene.cached_files(&cache, Options::default());
     let first = &scene.questions[0];
     let question = [first[0].as_str(), first[1].as_str(), first[2].as_str()];
     let length = std::fs::metadata(&scene.pods).unwrap().len();
