@@ -752,13 +752,17 @@ fn appended_broad_rules_fail_verify() {
         .unwrap()
         .replace("name: audit-node-ports", "name: \"audit\\e[31mred\"");
     std::fs::write(hostile.join("node-ports.yaml"), yaml).unwrap();
+    // A name the API server refuses is refused as it is read, and shown escaped.
     let report = verify(&hostile);
-    let stdout = text(&report.stdout);
-    assert_eq!(report.status.code(), Some(1), "{stdout}");
-    assert!(!stdout.contains('\u{1b}'), "{stdout}");
+    let (stdout, stderr) = (text(&report.stdout), text(&report.stderr));
+    assert_eq!(report.status.code(), Some(2), "{stdout}{stderr}");
     assert!(
-        stdout.contains("dynatrace/audit\\u{1b}[31mred spec.ingress[0]:"),
-        "{stdout}"
+        !stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("field `metadata.name`: `audit\\u{1b}[31mred` is not a DNS subdomain"),
+        "{stderr}"
     );
 }
 

@@ -129,7 +129,8 @@ pub(super) struct Context<'a> {
 const CILIUM_NAMESPACE_LABEL: &str = "io.kubernetes.pod.namespace";
 
 /// Compiles a pod selector that selects in the policy's own namespace only (the policy's
-/// `podSelector`, a peer's without `namespaceSelector`), found at `location`.
+/// `podSelector`, a peer's without `namespaceSelector`), found at `location`, after checking
+/// its keys and values as the API server does ([`super::meta::check_selector`]).
 ///
 /// Cilium makes such a selector its own namespace's by setting the namespace label in its
 /// `matchLabels` (`parsePodSelector`, `pkg/k8s/network_policy.go`), over any value the policy
@@ -139,6 +140,7 @@ fn pod_selector(
     selector: &LabelSelector,
     location: &Location,
 ) -> Result<Selector, Error> {
+    super::meta::check_selector(location, selector)?;
     let names_namespace = (selector.match_labels.as_ref())
         .is_some_and(|labels| labels.contains_key(CILIUM_NAMESPACE_LABEL));
     if context.cilium && names_namespace {
@@ -207,7 +209,23 @@ pub(super) fn policy(
             affects_egress = spec.egress.as_ref().is_some_and(|rules| !rules.is_empty());
         }
         Some(types) => {
+            // `ValidateNetworkPolicySpec`: at most two, each once.
+            if types.len() > 2 {
+                return Err(Error::invalid(
+                    location.at("spec.policyTypes"),
+                    format!(
+                        "lists {} policy types: there are two (Ingress, Egress)",
+                        types.len()
+                    ),
+                ));
+            }
             for (i, kind) in types.iter().enumerate() {
+                if types[..i].contains(kind) {
+                    return Err(Error::invalid(
+                        location.at(format!("spec.policyTypes[{i}]")),
+                        format!("`{kind}` is listed twice"),
+                    ));
+                }
                 match kind.as_str() {
                     "Ingress" => affects_ingress = true,
                     "Egress" => affects_egress = true,
@@ -308,7 +326,11 @@ fn compile_peer(
         Some(selector) if peer.namespace_selector.is_none() => {
             pod_selector(context, selector, &field("podSelector"))?
         }
-        Some(selector) => Selector::compile(context.interner, selector, &field("podSelector"))?,
+        Some(selector) => {
+            let at = field("podSelector");
+            super::meta::check_selector(&at, selector)?;
+            Selector::compile(context.interner, selector, &at)?
+        }
         None => Selector::default(),
     };
     let namespaces = match &peer.namespace_selector {
@@ -319,7 +341,11 @@ fn compile_peer(
             ));
         }
         None => Namespaces::Own,
-        Some(selector) => namespaces(context, selector, &field("namespaceSelector"))?,
+        Some(selector) => {
+            let at = field("namespaceSelector");
+            super::meta::check_selector(&at, selector)?;
+            namespaces(context, selector, &at)?
+        }
     };
     Ok(PeerMatch::Pods { namespaces, pods })
 }
@@ -367,11 +393,20 @@ fn compile_block(
     for (i, text) in except.unwrap_or_default().iter().enumerate() {
         let field = format!("{}.except[{i}]", location.field);
         let net = parse(text, field.clone())?;
-        // The API server requires each exception to lie within the CIDR.
+        // The API server requires each exception to be a strict subset of the CIDR
+        // (`ValidateIPBlock`: within it, and with a longer prefix).
         if !cidr.contains(&net) {
             return Err(Error::invalid(
                 location.at(field),
                 format!("`{text}` is not within the cidr {cidr}"),
+            ));
+        }
+        if net.prefix_len() <= cidr.prefix_len() {
+            return Err(Error::invalid(
+                location.at(field),
+                format!(
+                    "`{text}` is all of the cidr {cidr}: an exception must be a strict subset of it"
+                ),
             ));
         }
         exceptions.push(net);
@@ -440,7 +475,7 @@ fn compile_port(
                     ),
                 ));
             }
-            if !is_port_name(name) {
+            if !super::meta::is_port_name(name) {
                 return Err(Error::invalid(
                     field("port"),
                     format!(
@@ -461,18 +496,4 @@ fn compile_port(
         protocol,
         port: spec,
     })
-}
-
-/// Whether `name` is an IANA service name, as Kubernetes requires of named ports.
-pub(super) fn is_port_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 15
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes.iter().any(u8::is_ascii_lowercase)
-        && bytes.first() != Some(&b'-')
-        && bytes.last() != Some(&b'-')
-        && !name.contains("--")
 }

@@ -129,6 +129,7 @@ mod compile;
 mod decision;
 mod explain;
 mod labels;
+mod meta;
 mod plugin;
 mod prepared;
 mod read;

@@ -131,6 +131,7 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
                 .map_err(|error| crate::error::field_error(&location, error))?;
             strict(&location, &value, &policy)?;
             let metadata = &policy.metadata;
+            check_metadata(&location, metadata)?;
             let key = format!(
                 "{}/{}",
                 metadata.namespace.as_deref().unwrap_or_default(),
@@ -188,6 +189,23 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
         }
     }
     Ok(read)
+}
+
+/// Checks the `metadata` of a NetworkPolicy found at `location` as the API server does.
+fn check_metadata(
+    location: &Location,
+    metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Result<()> {
+    let missing = |field: &str| Error::invalid(location.join(field), "is missing");
+    let metadata = super::meta::Metadata {
+        name: given(metadata.name.as_deref()).ok_or_else(|| missing("metadata.name"))?,
+        namespace: Some(
+            given(metadata.namespace.as_deref()).ok_or_else(|| missing("metadata.namespace"))?,
+        ),
+        labels: metadata.labels.as_ref(),
+        annotations: metadata.annotations.as_ref(),
+    };
+    super::meta::check(location, &metadata, super::meta::NameRule::Subdomain)
 }
 
 /// Puts a namespaced policy that names no namespace (no `metadata.namespace`, or an empty one)
@@ -602,6 +620,7 @@ fn kept(
 /// Adds the options of the Cilium agent that the ConfigMap `raw` at `location` gives, when it
 /// is the agent's `cilium-config`.
 fn add_config_map(location: &Location, raw: &RawConfigMap, cluster: &mut Cluster) -> Result<()> {
+    check_metadata_of(location, &raw.metadata, super::meta::NameRule::Subdomain)?;
     let metadata = &raw.metadata;
     let named = (metadata.name.as_deref(), metadata.namespace.as_deref());
     let agent = super::CiliumAgent::of_config_map(location, named, raw.data.as_ref())?;
@@ -645,6 +664,7 @@ fn read_thoroughly(file: &str, text: &str, limits: &Limits) -> Result<Cluster> {
 /// A namespace from its raw form at `location`, with the `kubernetes.io/metadata.name` label
 /// the API server gives it.
 fn namespace(location: &Location, raw: RawNamespace) -> Result<Namespace> {
+    check_metadata_of(location, &raw.metadata, super::meta::NameRule::Label)?;
     let name = required(location, "metadata.name", raw.metadata.name)?;
     let mut labels = raw.metadata.labels.unwrap_or_default();
     labels
@@ -657,7 +677,11 @@ fn namespace(location: &Location, raw: RawNamespace) -> Result<Namespace> {
 /// `spec.clusterIP`, each an address or `None` (a headless Service), as the API server takes
 /// them.
 fn service(location: &Location, raw: RawService) -> Result<super::Service> {
+    check_metadata_of(location, &raw.metadata, super::meta::NameRule::Dns1035)?;
     let spec = raw.spec.unwrap_or_default();
+    if let Some(selector) = &spec.selector {
+        super::meta::check_labels(location, "spec.selector", selector)?;
+    }
     let listed: Vec<(String, String)> = match (spec.cluster_ips, spec.cluster_ip) {
         (Some(ips), _) if !ips.is_empty() => (ips.into_iter().enumerate())
             .map(|(i, ip)| (format!("spec.clusterIPs[{i}]"), ip))
@@ -691,6 +715,7 @@ fn service(location: &Location, raw: RawService) -> Result<super::Service> {
 /// Adds the addresses of an EndpointSlice to its Service's endpoints. A slice without the
 /// `kubernetes.io/service-name` label belongs to no Service.
 fn add_slice(location: &Location, raw: &RawEndpointSlice, cluster: &mut Cluster) -> Result<()> {
+    check_metadata_of(location, &raw.metadata, super::meta::NameRule::Subdomain)?;
     let listed = (raw.endpoints.iter().flatten()).flat_map(|e| e.addresses.iter().flatten());
     let label = "kubernetes.io/service-name";
     let metadata = &raw.metadata;
@@ -702,6 +727,7 @@ fn add_slice(location: &Location, raw: &RawEndpointSlice, cluster: &mut Cluster)
 
 /// Adds the addresses of an Endpoints object to its Service's endpoints.
 fn add_endpoints(location: &Location, raw: &RawEndpoints, cluster: &mut Cluster) -> Result<()> {
+    check_metadata_of(location, &raw.metadata, super::meta::NameRule::Subdomain)?;
     let listed = (raw.subsets.iter().flatten())
         .flat_map(|s| s.addresses.iter().flatten())
         .map(|a| &a.ip);
@@ -832,6 +858,7 @@ fn add_addresses<'a>(
 
 /// A node from its raw form at `location`.
 fn node(location: &Location, raw: RawNode) -> Result<Node> {
+    check_metadata_of(location, &raw.metadata, super::meta::NameRule::Subdomain)?;
     let name = required(location, "metadata.name", raw.metadata.name)?;
     let mut addresses = Vec::new();
     let listed = raw.status.and_then(|s| s.addresses).unwrap_or_default();
@@ -882,12 +909,57 @@ fn required(location: &Location, field: &str, value: Option<String>) -> Result<S
         .ok_or_else(|| Error::invalid(location.at(join(&location.field, field)), "is missing"))
 }
 
+/// Checks what the evaluator reads of the `metadata` of an object of a dump found at
+/// `location`, as the API server checks an object of a kind whose names follow `rule`: the name
+/// and the namespace where given (a kind the evaluator reads without them says where it
+/// requires them), and the labels. Annotations are not read.
+fn check_metadata_of(
+    location: &Location,
+    metadata: &RawMetadata,
+    rule: super::meta::NameRule,
+) -> Result<()> {
+    use super::meta;
+    if let Some(name) = given(metadata.name.as_deref()) {
+        meta::check_name(location, "metadata.name", name, rule)?;
+    }
+    if let Some(namespace) = given(metadata.namespace.as_deref()) {
+        meta::check_name(
+            location,
+            "metadata.namespace",
+            namespace,
+            meta::NameRule::Label,
+        )?;
+    }
+    if let Some(labels) = &metadata.labels {
+        meta::check_labels(location, "metadata.labels", labels)?;
+    }
+    Ok(())
+}
+
+/// `value` where it is given and not empty.
+fn given(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.is_empty())
+}
+
 /// A pod from its raw form at `location`.
 fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
+    use super::meta::{NameRule, check_name};
     let at = |field: String| location.at(join(&location.field, &field));
+    check_metadata_of(location, &raw.metadata, NameRule::Subdomain)?;
     let name = required(location, "metadata.name", raw.metadata.name)?;
     let namespace = required(location, "metadata.namespace", raw.metadata.namespace)?;
     let spec = raw.spec.unwrap_or_default();
+    // `ValidatePodSpec`: the node and the service account are named as objects of theirs.
+    let node = spec.node_name.filter(|n| !n.is_empty());
+    let service_account = spec.service_account_name.filter(|n| !n.is_empty());
+    for (field, value) in [
+        ("spec.nodeName", &node),
+        ("spec.serviceAccountName", &service_account),
+    ] {
+        if let Some(value) = value {
+            check_name(location, field, value, NameRule::Subdomain)?;
+        }
+    }
     let status = raw.status.unwrap_or_default();
     let host_network = spec.host_network.unwrap_or(false);
 
@@ -912,8 +984,30 @@ fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
         ips = list(&status.host_ips, &status.host_ip, "hostIPs", "hostIP")?;
     }
 
+    let ports = container_ports(location, spec.containers.unwrap_or_default())?;
+
+    Ok(Pod {
+        name,
+        namespace,
+        labels: raw.metadata.labels.unwrap_or_default(),
+        ips,
+        ports,
+        host_network,
+        node,
+        service_account,
+    })
+}
+
+/// The ports of a pod's `containers`, found at `location`, checked as the API server checks
+/// them (`validateContainerPorts`).
+fn container_ports(
+    location: &Location,
+    containers: Vec<RawContainer>,
+) -> Result<Vec<ContainerPort>> {
+    let at = |field: String| location.at(join(&location.field, &field));
     let mut ports = Vec::new();
-    for (c, container) in spec.containers.unwrap_or_default().into_iter().enumerate() {
+    for (c, container) in containers.into_iter().enumerate() {
+        let first_of_container = ports.len();
         for (p, port) in container.ports.unwrap_or_default().into_iter().enumerate() {
             let field = |name: &str| format!("spec.containers[{c}].ports[{p}].{name}");
             let number = u16::try_from(port.container_port)
@@ -937,24 +1031,31 @@ fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
                     )
                 })?,
             };
+            let name = port.name.filter(|n| !n.is_empty());
+            if let Some(name) = &name {
+                // An IANA service name, once in its container.
+                let given_before = (ports[first_of_container..].iter())
+                    .any(|p: &ContainerPort| p.name.as_ref() == Some(name));
+                if !super::meta::is_port_name(name) || given_before {
+                    let why = if given_before {
+                        "is the name of another port of the container"
+                    } else {
+                        "is not a port name (at most 15 lowercase letters, digits and single `-`, with a letter)"
+                    };
+                    return Err(Error::invalid(
+                        at(field("name")),
+                        format!("`{}` {why}", crate::values::escape(name)),
+                    ));
+                }
+            }
             ports.push(ContainerPort {
-                name: port.name.filter(|n| !n.is_empty()),
+                name,
                 port: number,
                 protocol,
             });
         }
     }
-
-    Ok(Pod {
-        name,
-        namespace,
-        labels: raw.metadata.labels.unwrap_or_default(),
-        ips,
-        ports,
-        host_network,
-        node: spec.node_name.filter(|n| !n.is_empty()),
-        service_account: spec.service_account_name.filter(|n| !n.is_empty()),
-    })
+    Ok(ports)
 }
 
 /// `metadata`, as far as the evaluator reads it.
@@ -1613,6 +1714,117 @@ items:
                 assert_eq!(location.field, "spec.clusterIPs[1]");
             }
             other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    /// Objects of a dump that the API server refuses for their names, labels or port names
+    /// are refused, naming the field; the fast reading stops where the thorough one does.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a table of cases, one per line of thought"
+    )]
+    #[test]
+    fn dump_objects_the_api_server_refuses_are_errors() {
+        let pod = |metadata: &str, spec: &str| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata: {metadata}\nspec: {spec}\n")
+        };
+        let plain = pod("{name: p, namespace: a}", "{}");
+        let object = |kind: &str, metadata: &str| {
+            format!("apiVersion: v1\nkind: {kind}\nmetadata: {metadata}\n")
+        };
+        let cases = [
+            (pod("{name: P, namespace: a}", "{}"), "metadata.name"),
+            (pod("{name: p_1, namespace: a}", "{}"), "metadata.name"),
+            (pod("{name: p, namespace: a.b}", "{}"), "metadata.namespace"),
+            (
+                pod("{name: p, namespace: a, labels: {a b: c}}", "{}"),
+                "metadata.labels",
+            ),
+            (
+                pod(
+                    "{name: p, namespace: a, labels: {app: \"web server\"}}",
+                    "{}",
+                ),
+                "metadata.labels",
+            ),
+            (
+                pod("{name: p, namespace: a, labels: {\"k8s:app\": web}}", "{}"),
+                "metadata.labels",
+            ),
+            (
+                pod("{name: p, namespace: a}", "{nodeName: \"n\\e[31m\"}"),
+                "spec.nodeName",
+            ),
+            (
+                pod("{name: p, namespace: a}", "{serviceAccountName: Admin}"),
+                "spec.serviceAccountName",
+            ),
+            (
+                pod(
+                    "{name: p, namespace: a}",
+                    "{containers: [{name: c, ports: [{containerPort: 80, name: Http}]}]}",
+                ),
+                "spec.containers[0].ports[0].name",
+            ),
+            (
+                pod(
+                    "{name: p, namespace: a}",
+                    "{containers: [{name: c, ports: [{containerPort: 80, name: web}, {containerPort: 81, name: web}]}]}",
+                ),
+                "spec.containers[0].ports[1].name",
+            ),
+            (object("Namespace", "{name: a.b}"), "metadata.name"),
+            (
+                object("Namespace", "{name: a, labels: {team: \"x y\"}}"),
+                "metadata.labels",
+            ),
+            (object("Node", "{name: Node-1}"), "metadata.name"),
+            (
+                object("Node", "{name: n, labels: {\"/zone\": a}}"),
+                "metadata.labels",
+            ),
+            (
+                object("Service", "{name: 1web, namespace: a}"),
+                "metadata.name",
+            ),
+            (
+                format!(
+                    "{}spec: {{selector: {{app: \"a b\"}}}}\n",
+                    object("Service", "{name: web, namespace: a}")
+                ),
+                "spec.selector",
+            ),
+            (
+                object("ConfigMap", "{name: cilium_config, namespace: kube-system}"),
+                "metadata.name",
+            ),
+        ];
+        let limits = Limits::default();
+        for (text, field) in &cases {
+            match read_cluster("c.yaml", text, &limits) {
+                Err(Error::Invalid { location, .. }) => {
+                    assert_eq!(location.field, *field, "{text}")
+                }
+                other => panic!("{text}: expected an error, got {other:?}"),
+            }
+            assert!(read_thoroughly("c.yaml", text, &limits).is_err(), "{text}");
+        }
+        // What the API server accepts: a port name given in two containers, a subdomain for
+        // a node, a label key with a prefix and an empty value, a DNS-1035 Service name.
+        let accepted = [
+            plain,
+            pod(
+                "{name: p.q, namespace: a, labels: {example.com/app: \"\"}}",
+                "{nodeName: n.example, containers: [{name: c, ports: [{containerPort: 80, name: web}]}, {name: d, ports: [{containerPort: 81, name: web}]}]}",
+            ),
+            object(
+                "Node",
+                "{name: node-1.example, labels: {topology.kubernetes.io/zone: a-1}}",
+            ),
+            object("Service", "{name: web-1, namespace: a}"),
+        ];
+        for text in &accepted {
+            assert!(read_cluster("c.yaml", text, &limits).is_ok(), "{text}");
         }
     }
 

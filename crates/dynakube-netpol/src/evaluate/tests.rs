@@ -8,6 +8,7 @@ use super::*;
 use crate::evaluate::sets::Space;
 use crate::source::Limits;
 use crate::synthetic;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// A cluster of two namespaces and a few pods, written as `kubectl` would print it.
 const CLUSTER: &str = r#"
@@ -752,6 +753,40 @@ fn invalid_policies_are_errors_naming_policy_and_field() {
             "{podSelector: {}, policyTypes: [Ingress], egress: [{ports: [{port: '443'}]}]}",
             "spec.egress[0].ports[0].port",
         ),
+        // `ValidateIPBlock`: an exception is a strict subset of the cidr.
+        (
+            "{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.0.0.0/8]}}]}]}",
+            "spec.ingress[0].from[0].ipBlock.except[0]",
+        ),
+        (
+            "{podSelector: {}, policyTypes: [Ingress, Egress, Ingress]}",
+            "spec.policyTypes",
+        ),
+        (
+            "{podSelector: {}, policyTypes: [Egress, Egress]}",
+            "spec.policyTypes[1]",
+        ),
+        // `ValidateLabelSelector`: keys are qualified names, values label values.
+        (
+            "{podSelector: {matchLabels: {app: 'web server'}}}",
+            "spec.podSelector.matchLabels",
+        ),
+        (
+            "{podSelector: {matchExpressions: [{key: 'k8s:app', operator: Exists}]}}",
+            "spec.podSelector.matchExpressions[0].key",
+        ),
+        (
+            "{podSelector: {}, ingress: [{from: [{namespaceSelector: {matchExpressions: [{key: team, operator: NotIn, values: [a, B/c]}]}}]}]}",
+            "spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values[1]",
+        ),
+        (
+            "{podSelector: {}, egress: [{to: [{namespaceSelector: {}, podSelector: {matchLabels: {-app: web}}}]}]}",
+            "spec.egress[0].to[0].podSelector.matchLabels",
+        ),
+        (
+            "{podSelector: {}, egress: [{to: [{podSelector: {matchLabels: {app: web-}}}]}]}",
+            "spec.egress[0].to[0].podSelector.matchLabels",
+        ),
     ];
     for (spec, field) in cases {
         assert_eq!(
@@ -767,10 +802,20 @@ fn invalid_identities_are_errors() {
     let Cluster {
         namespaces, pods, ..
     } = read_cluster("cluster.yaml", CLUSTER, &Limits::default()).unwrap();
-    let unnamed = read_policies(
-        "p.yaml",
-        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: a}\nspec: {podSelector: {}}\n", &Limits::default()).map(|read| read.policies)
-    .unwrap();
+    // Read from a file, an unnamed policy is refused as it is read; given in memory, as the
+    // index is built.
+    let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: a}\nspec: {podSelector: {}}\n";
+    match read_policies("p.yaml", text, &Limits::default()) {
+        Err(Error::Invalid { location, .. }) => assert_eq!(location.field, "metadata.name"),
+        other => panic!("{other:?}"),
+    }
+    let unnamed = [NetworkPolicy {
+        metadata: ObjectMeta {
+            namespace: Some("a".to_string()),
+            ..ObjectMeta::default()
+        },
+        spec: Some(k8s_openapi::api::networking::v1::NetworkPolicySpec::default()),
+    }];
     match Index::new(namespaces.clone(), pods.clone(), &unnamed) {
         Err(Error::Invalid { location, .. }) => {
             assert_eq!(
@@ -791,6 +836,109 @@ fn invalid_identities_are_errors() {
     let mut doubled = namespaces.clone();
     doubled.push(namespaces[0].clone());
     assert!(Index::new(doubled, pods, &[]).is_err());
+}
+
+/// Policies of every dialect whose metadata the API server refuses are refused as they are
+/// read, naming the field.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a table of cases, one per line of thought"
+)]
+#[test]
+fn policy_metadata_the_api_server_refuses_is_an_error() {
+    let network_policy = |metadata: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {metadata}\nspec: {{podSelector: {{}}}}\n"
+        )
+    };
+    let cilium = |kind: &str, metadata: &str| {
+        format!(
+            "apiVersion: cilium.io/v2\nkind: {kind}\nmetadata: {metadata}\nspec: {{endpointSelector: {{}}}}\n"
+        )
+    };
+    let cluster_policy = |metadata: &str| {
+        format!(
+            "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {metadata}\nspec: {{tier: Admin, priority: 1, subject: {{namespaces: {{}}}}}}\n"
+        )
+    };
+    let cidr_group = |metadata: &str| {
+        format!(
+            "apiVersion: cilium.io/v2\nkind: CiliumCIDRGroup\nmetadata: {metadata}\nspec: {{externalCIDRs: [10.0.0.0/8]}}\n"
+        )
+    };
+    let long = format!(
+        "{{name: p, namespace: a, annotations: {{note: {}}}}}",
+        "x".repeat(256 * 1024)
+    );
+    let cases = [
+        (
+            network_policy("{name: Allow_web, namespace: a}"),
+            "metadata.name",
+        ),
+        (
+            network_policy(&format!("{{name: {}, namespace: a}}", "a".repeat(254))),
+            "metadata.name",
+        ),
+        (
+            network_policy("{name: p, namespace: A}"),
+            "metadata.namespace",
+        ),
+        (
+            network_policy("{name: p, namespace: a, labels: {app: 'x y'}}"),
+            "metadata.labels",
+        ),
+        (
+            network_policy("{name: p, namespace: a, annotations: {'a b': c}}"),
+            "metadata.annotations",
+        ),
+        (network_policy(&long), "metadata.annotations"),
+        (
+            cilium("CiliumNetworkPolicy", "{name: Bad_Name, namespace: a}"),
+            "metadata.name",
+        ),
+        (
+            cilium("CiliumNetworkPolicy", "{name: p, namespace: a_b}"),
+            "metadata.namespace",
+        ),
+        (
+            cilium(
+                "CiliumClusterwideNetworkPolicy",
+                "{name: p, labels: {'io.cilium/': a}}",
+            ),
+            "metadata.labels",
+        ),
+        (
+            cluster_policy("{name: p, labels: {tier: '-admin'}}"),
+            "metadata.labels",
+        ),
+        (
+            cidr_group("{name: g, labels: {'k8s:team': a}}"),
+            "metadata.labels",
+        ),
+    ];
+    for (text, field) in &cases {
+        match read_policies("p.yaml", text, &Limits::default()) {
+            Err(Error::Invalid { location, .. }) => assert_eq!(location.field, *field, "{text}"),
+            other => panic!("{text}: expected an error, got {other:?}"),
+        }
+    }
+    // A clusterwide object's namespace is cleared by the API server, not checked; annotation
+    // keys are checked in lowercase; a name may be a subdomain with long parts.
+    let accepted = [
+        cilium(
+            "CiliumClusterwideNetworkPolicy",
+            "{name: p.q, namespace: Not_Checked}",
+        ),
+        network_policy("{name: p, namespace: a, annotations: {Example.com/Note: x}}"),
+        network_policy(&format!("{{name: {}.p, namespace: a}}", "a".repeat(64))),
+        cluster_policy("{name: p, labels: {example.com/tier: admin}}"),
+    ];
+    for text in &accepted {
+        assert!(
+            read_policies("p.yaml", text, &Limits::default()).is_ok(),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -68,7 +68,7 @@ pub(crate) enum Groups {
 impl Groups {
     /// `cidrGroupRef` `name`, found at `location`: the schema's pattern and bound hold.
     pub(super) fn named(name: &str, location: &Location) -> Result<Self> {
-        if !crate::evaluate::cnp::is_subdomain(name) {
+        if !crate::evaluate::meta::is_subdomain(name) {
             return Err(Error::invalid(
                 location.join("cidrGroupRef"),
                 format!(
@@ -96,8 +96,8 @@ impl Groups {
 }
 
 /// Reads one CiliumCIDRGroup object, as strictly as the API server with its CRD: the fields
-/// the schema declares, a name that is a DNS subdomain (`cidrGroupRef` can name no other), and
-/// CIDRs. The object is `value`, of `api_version`, found at `location`.
+/// the schema declares, metadata as the API server requires of every object (a name that is a
+/// DNS subdomain, which is also all `cidrGroupRef` can name; labels), and CIDRs. The object is `value`, of `api_version`, found at `location`.
 pub(crate) fn read(
     location: Location,
     api_version: &str,
@@ -118,21 +118,18 @@ pub(crate) fn read(
     let name = (raw.metadata.name.clone())
         .filter(|n| !n.is_empty())
         .ok_or_else(|| Error::invalid(location.join("metadata.name"), "is missing"))?;
-    if !crate::evaluate::cnp::is_subdomain(&name) {
-        return Err(Error::invalid(
-            location.join("metadata.name"),
-            format!(
-                "`{}` is not a DNS subdomain (lower-case letters, digits, `-` and `.`)",
-                crate::values::Shown(&name)
-            ),
-        ));
-    }
     let labels = raw.metadata.labels.clone().unwrap_or_default();
-    for (key, value) in &labels {
-        let at = location.join(&format!("metadata.labels.{key}"));
-        super::labels::check_key(key, &at)?;
-        super::labels::check_value(value, &at)?;
-    }
+    let metadata = crate::evaluate::meta::Metadata {
+        name: &name,
+        namespace: None,
+        labels: Some(&labels),
+        annotations: raw.metadata.annotations.as_ref(),
+    };
+    crate::evaluate::meta::check(
+        &location,
+        &metadata,
+        crate::evaluate::meta::NameRule::Subdomain,
+    )?;
     let cidrs = (raw.spec.external_cidrs.iter().enumerate())
         .map(|(i, text)| {
             super::peers::cidr(text, &location.join(&format!("spec.externalCIDRs[{i}]")))

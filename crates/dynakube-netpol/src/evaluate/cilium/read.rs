@@ -7,6 +7,7 @@ use super::Options;
 use super::compile::{self, Context, Kind, Policy, PolicyRef};
 use super::raw;
 use crate::error::{Error, Location, Result};
+use crate::evaluate::meta;
 use crate::source::{Limits, Object};
 
 /// The `apiVersion` of both kinds: the only version their CRDs serve.
@@ -40,7 +41,8 @@ pub(crate) fn read_policies(
 ///
 /// Refused, with the field: another `apiVersion` than `cilium.io/v2`; a field the schema does
 /// not declare; a value of the wrong type or outside the schema's enums, patterns and bounds; a
-/// missing name (or namespace of a CiliumNetworkPolicy); neither `spec` nor `specs`
+/// missing name (or namespace of a CiliumNetworkPolicy), and metadata the API server refuses of
+/// any object (see [`crate::evaluate::meta`]); neither `spec` nor `specs`
 /// (`ErrEmptyCNP`); and what the agent refuses (see [`compile`]).
 pub(crate) fn policy(object: Object, options: &Options) -> Result<Policy> {
     let Object {
@@ -65,23 +67,7 @@ pub(crate) fn policy(object: Object, options: &Options) -> Result<Policy> {
         ));
     }
     let raw: raw::Object = typed(&location, value)?;
-    let name = raw
-        .metadata
-        .name
-        .clone()
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| Error::invalid(location.join("metadata.name"), "is missing"))?;
-    // A clusterwide object has no namespace: the API server ignores one given.
-    let namespace = match kind {
-        Kind::Clusterwide => None,
-        Kind::Namespaced => Some(
-            raw.metadata
-                .namespace
-                .clone()
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| Error::invalid(location.join("metadata.namespace"), "is missing"))?,
-        ),
-    };
+    let (name, namespace) = identify(&location, kind, &raw.metadata)?;
     if raw.spec.is_none() && raw.specs.is_none() {
         return Err(Error::invalid(location.clone(), "needs spec or specs"));
     }
@@ -118,6 +104,34 @@ pub(crate) fn policy(object: Object, options: &Options) -> Result<Policy> {
         rules,
         node_peers,
     })
+}
+
+/// The name and (for a CiliumNetworkPolicy) namespace of a policy of `kind` found at
+/// `location`, its `metadata` checked as the API server checks every object's.
+fn identify(
+    location: &Location,
+    kind: Kind,
+    metadata: &raw::Metadata,
+) -> Result<(String, Option<String>)> {
+    let given = |field: &str, value: &Option<String>| {
+        (value.clone())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Error::invalid(location.join(field), "is missing"))
+    };
+    let name = given("metadata.name", &metadata.name)?;
+    // A clusterwide object has no namespace: the API server clears one given.
+    let namespace = match kind {
+        Kind::Clusterwide => None,
+        Kind::Namespaced => Some(given("metadata.namespace", &metadata.namespace)?),
+    };
+    let checked = meta::Metadata {
+        name: &name,
+        namespace: namespace.as_deref(),
+        labels: metadata.labels.as_ref(),
+        annotations: metadata.annotations.as_ref(),
+    };
+    meta::check(location, &checked, meta::NameRule::Subdomain)?;
+    Ok((name, namespace))
 }
 
 /// Deserializes `value` at `location` into `T`, naming the field of the first error.

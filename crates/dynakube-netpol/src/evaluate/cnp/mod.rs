@@ -63,7 +63,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 pub(crate) use self::compile::{Compiled, Matches, NodeLabels, Peer, Rule, compile};
 pub(crate) use self::decide::TierResult;
-pub(crate) use self::read::{GROUP, KIND, is_subdomain, policy as read_policy};
+pub(crate) use self::read::{GROUP, KIND, policy as read_policy};
 use super::decision::{Action, Tier};
 use crate::error::Location;
 use crate::matrix::Protocol;

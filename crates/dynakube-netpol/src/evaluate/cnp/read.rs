@@ -66,15 +66,18 @@ pub(crate) fn policy(object: Object) -> Result<ClusterNetworkPolicy> {
         .clone()
         .filter(|n| !n.is_empty())
         .ok_or_else(|| Error::invalid(at("metadata.name"), "is missing"))?;
-    if !is_subdomain(&name) {
-        return Err(Error::invalid(
-            at("metadata.name"),
-            format!(
-                "`{}` is not a name the API server accepts (lowercase letters, digits, `-` and `.`, at most 253)",
-                crate::values::escape(&name)
-            ),
-        ));
-    }
+    // Cluster-scoped: a namespace given is cleared by the API server, not checked.
+    let metadata = crate::evaluate::meta::Metadata {
+        name: &name,
+        namespace: None,
+        labels: raw.metadata.labels.as_ref(),
+        annotations: raw.metadata.annotations.as_ref(),
+    };
+    crate::evaluate::meta::check(
+        &location,
+        &metadata,
+        crate::evaluate::meta::NameRule::Subdomain,
+    )?;
     let spec = raw
         .spec
         .ok_or_else(|| Error::invalid(at("spec"), "is missing"))?;
@@ -509,20 +512,6 @@ fn selector(location: &Location, field: &str, raw: RawSelector) -> Result<LabelS
     };
     Selector::compile(&mut Interner::default(), &selector, &location.join(field))?;
     Ok(selector)
-}
-
-/// Whether `name` is a DNS subdomain, as the API server requires of object names.
-pub(crate) fn is_subdomain(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|label| {
-            let bytes = label.as_bytes();
-            !bytes.is_empty()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-                && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
-                && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-        })
 }
 
 /// The object as the CRD declares it; `status` is the implementation's and not read.

@@ -1,0 +1,510 @@
+//! What the API server requires of every object's metadata and of the label selectors of its
+//! built-in kinds, checked as the evaluator reads policies and cluster dumps: an object the
+//! API server would refuse is refused here too, naming the field, rather than answered about.
+//!
+//! The rules, from `k8s.io/apimachinery` (Kubernetes 1.34):
+//! - `pkg/api/validation/objectmeta.go`, `ValidateObjectMetaAccessor`: `metadata.name` follows
+//!   the rule of its kind (DNS subdomain for most kinds and every custom resource, DNS-1123
+//!   label for a Namespace, DNS-1035 label for a Service); `metadata.namespace` of a namespaced
+//!   object is a DNS-1123 label (`ValidateNamespaceName`); the labels pass `ValidateLabels`;
+//!   annotation keys, lowercased, are qualified names and all annotations together take at
+//!   most 256 KiB (`ValidateAnnotations`, `TotalAnnotationSizeLimitB`). A namespace given to a
+//!   cluster-scoped object is not checked: the API server clears it before validating
+//!   (`EnsureObjectNamespaceMatchesRequestNamespace`).
+//! - `pkg/apis/meta/v1/validation/validation.go`: `ValidateLabels` (each key a qualified name,
+//!   each value a label value) and `ValidateLabelSelector` (`matchLabels` as labels; each
+//!   expression's key a qualified name and its values label values). Only built-in kinds get
+//!   this selector check; a custom resource's selectors are what its CRD's schema allows
+//!   (ClusterNetworkPolicy's, none of this; Cilium's, its own patterns).
+//! - `pkg/util/validation/validation.go`: the syntax of each (`IsQualifiedName`,
+//!   `IsValidLabelValue`, `IsDNS1123Label`, `IsDNS1123Subdomain`, `IsDNS1035Label`,
+//!   `IsValidPortName`).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use crate::error::{Error, Location};
+use crate::values::escape;
+
+/// What the name of an object of some kind must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameRule {
+    /// A DNS subdomain (`NameIsDNSSubdomain`): most kinds, and every custom resource.
+    Subdomain,
+    /// A DNS-1123 label (`NameIsDNSLabel`): a Namespace.
+    Label,
+    /// A DNS-1035 label (`NameIsDNS1035Label`): a Service.
+    Dns1035,
+}
+
+impl NameRule {
+    /// Whether `name` follows the rule.
+    pub(crate) fn allows(self, name: &str) -> bool {
+        match self {
+            NameRule::Subdomain => is_subdomain(name),
+            NameRule::Label => is_dns_label(name),
+            NameRule::Dns1035 => {
+                is_dns_label(name) && name.starts_with(|c: char| c.is_ascii_lowercase())
+            }
+        }
+    }
+
+    /// What the rule allows, in words.
+    fn words(self) -> &'static str {
+        match self {
+            NameRule::Subdomain => {
+                "a DNS subdomain: lowercase letters, digits, `-` and `.`, each part beginning and ending with a letter or digit, at most 253"
+            }
+            NameRule::Label => {
+                "a DNS label: lowercase letters, digits and `-`, beginning and ending with a letter or digit, at most 63"
+            }
+            NameRule::Dns1035 => {
+                "a DNS-1035 label: lowercase letters, digits and `-`, beginning with a letter and ending with a letter or digit, at most 63"
+            }
+        }
+    }
+}
+
+/// The parts of an object's `metadata` the API server checks and the evaluator reads; the
+/// caller has made sure the name (and a namespaced object's namespace) is given.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Metadata<'a> {
+    pub(crate) name: &'a str,
+    /// The namespace of a namespaced object; `None` for a cluster-scoped one.
+    pub(crate) namespace: Option<&'a str>,
+    pub(crate) labels: Option<&'a BTreeMap<String, String>>,
+    pub(crate) annotations: Option<&'a BTreeMap<String, String>>,
+}
+
+/// The most the annotations of one object take, keys and values together
+/// (`TotalAnnotationSizeLimitB`).
+const ANNOTATIONS_LIMIT: usize = 256 * 1024;
+
+/// Checks `metadata`, found at `location` (whose field is the object's), as the API server
+/// checks an object of a kind whose names follow `rule`.
+///
+/// The checks build no location unless they fail: a dump's 150,000 pods pass through them.
+pub(crate) fn check(
+    location: &Location,
+    metadata: &Metadata<'_>,
+    rule: NameRule,
+) -> Result<(), Error> {
+    check_name(location, "metadata.name", metadata.name, rule)?;
+    if let Some(namespace) = metadata.namespace {
+        check_name(location, "metadata.namespace", namespace, NameRule::Label)?;
+    }
+    if let Some(labels) = metadata.labels {
+        check_labels(location, "metadata.labels", labels)?;
+    }
+    if let Some(annotations) = metadata.annotations {
+        let at = || location.join("metadata.annotations");
+        let mut size = 0;
+        for (key, value) in annotations {
+            if !is_qualified_name(&key.to_ascii_lowercase()) {
+                return Err(Error::invalid(
+                    at(),
+                    format!("`{}` is not an annotation key ({QUALIFIED})", escape(key)),
+                ));
+            }
+            size += key.len() + value.len();
+        }
+        if size > ANNOTATIONS_LIMIT {
+            return Err(Error::invalid(
+                at(),
+                format!(
+                    "take {size} bytes, more than the {ANNOTATIONS_LIMIT} the API server accepts"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `name`, the value of `field` of the object at `location`, follows `rule`.
+pub(crate) fn check_name(
+    location: &Location,
+    field: &str,
+    name: &str,
+    rule: NameRule,
+) -> Result<(), Error> {
+    if rule.allows(name) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        location.join(field),
+        format!("`{}` is not {}", escape(name), rule.words()),
+    ))
+}
+
+/// Checks `labels`, the value of `field` of the object at `location` (`ValidateLabels`).
+pub(crate) fn check_labels(
+    location: &Location,
+    field: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<(), Error> {
+    for (key, value) in labels {
+        check_key(location, field, key)?;
+        check_value(location, field, value, Some(key))?;
+    }
+    Ok(())
+}
+
+/// Checks the syntax of the label selector of a built-in kind found at `location`
+/// (`ValidateLabelSelector`; its operators are checked where it is compiled).
+pub(crate) fn check_selector(location: &Location, selector: &LabelSelector) -> Result<(), Error> {
+    if let Some(labels) = &selector.match_labels {
+        check_labels(location, "matchLabels", labels)?;
+    }
+    for (i, expression) in selector.match_expressions.iter().flatten().enumerate() {
+        let field = |name: &str| format!("matchExpressions[{i}].{name}");
+        if !is_qualified_name(&expression.key) {
+            check_key(location, &field("key"), &expression.key)?;
+        }
+        for (j, value) in expression.values.iter().flatten().enumerate() {
+            if !is_label_value(value) {
+                check_value(location, &field(&format!("values[{j}]")), value, None)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a qualified name is, in words.
+const QUALIFIED: &str = "a name of at most 63 letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit, after an optional DNS subdomain and `/`";
+
+/// Checks that `key` is a label key, in `field` of the object at `location`.
+fn check_key(location: &Location, field: &str, key: &str) -> Result<(), Error> {
+    if is_qualified_name(key) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        location.join(field),
+        format!("`{}` is not a label key ({QUALIFIED})", escape(key)),
+    ))
+}
+
+/// Checks that `value` (of the label `key`, where there is one) is a label value, in `field`
+/// of the object at `location`.
+fn check_value(
+    location: &Location,
+    field: &str,
+    value: &str,
+    key: Option<&str>,
+) -> Result<(), Error> {
+    if is_label_value(value) {
+        return Ok(());
+    }
+    let of = key
+        .map(|key| format!(" (of `{}`)", escape(key)))
+        .unwrap_or_default();
+    Err(Error::invalid(
+        location.join(field),
+        format!(
+            "`{}`{of} is not a label value (at most 63 letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit)",
+            escape(value)
+        ),
+    ))
+}
+
+/// `IsQualifiedName`: an optional DNS subdomain and `/`, then a name of at most 63 letters,
+/// digits, `-`, `_` and `.`, beginning and ending with a letter or digit.
+pub(crate) fn is_qualified_name(text: &str) -> bool {
+    let name = match text.split_once('/') {
+        Some((prefix, name)) => {
+            if !is_subdomain(prefix) {
+                return false;
+            }
+            name
+        }
+        None => text,
+    };
+    !name.is_empty() && is_label_value(name)
+}
+
+/// `IsValidLabelValue`: empty, or at most 63 letters, digits, `-`, `_` and `.`, beginning and
+/// ending with a letter or digit.
+pub(crate) fn is_label_value(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let edge = |b: Option<&u8>| b.is_none_or(u8::is_ascii_alphanumeric);
+    bytes.len() <= 63
+        && edge(bytes.first())
+        && edge(bytes.last())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// `IsDNS1123Label`: at most 63 lowercase letters, digits and `-`, beginning and ending with
+/// a letter or digit.
+pub(crate) fn is_dns_label(text: &str) -> bool {
+    text.len() <= 63 && !text.contains('.') && is_subdomain(text)
+}
+
+/// `IsDNS1123Subdomain`: such labels joined by `.`, at most 253 in all (a label may be longer
+/// than 63: the API server's expression does not limit it). One pass over the bytes: every pod
+/// of a dump has its name, node and service account checked.
+pub(crate) fn is_subdomain(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() > 253 {
+        return false;
+    }
+    // What came before, `.` at the start: a label begins and ends with a letter or digit.
+    let mut before = b'.';
+    for &byte in bytes {
+        let fits = match byte {
+            b'a'..=b'z' | b'0'..=b'9' => true,
+            b'-' => before != b'.',
+            b'.' => before != b'.' && before != b'-',
+            _ => false,
+        };
+        if !fits {
+            return false;
+        }
+        before = byte;
+    }
+    before != b'-' && before != b'.'
+}
+
+/// `IsValidPortName`: an IANA service name, at most 15 lowercase letters, digits and `-`, with
+/// a letter, no `-` at either end and no two in a row.
+pub(crate) fn is_port_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 15
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.iter().any(u8::is_ascii_lowercase)
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-')
+        && !name.contains("--")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_api_servers_expressions() {
+        for (text, subdomain, label, dns1035) in [
+            ("web", true, true, true),
+            ("web-0", true, true, true),
+            ("0web", true, true, false),
+            ("a.b", true, false, false),
+            ("Web", false, false, false),
+            ("web-", false, false, false),
+            ("-web", false, false, false),
+            ("a..b", false, false, false),
+            ("a_b", false, false, false),
+            ("", false, false, false),
+            ("a\nb", false, false, false),
+            ("a--b", true, true, true),
+            ("a.-b", false, false, false),
+            ("a-.b", false, false, false),
+            (".a", false, false, false),
+            ("a.", false, false, false),
+        ] {
+            assert_eq!(NameRule::Subdomain.allows(text), subdomain, "{text:?}");
+            assert_eq!(NameRule::Label.allows(text), label, "{text:?}");
+            assert_eq!(NameRule::Dns1035.allows(text), dns1035, "{text:?}");
+        }
+        let long_part = "a".repeat(64);
+        assert!(is_subdomain(&format!("{long_part}.b")));
+        assert!(!is_dns_label(&long_part));
+        assert!(is_subdomain(&["a"; 127].join(".")));
+        assert!(!is_subdomain(&format!("{}.ab", ["a"; 126].join("."))));
+    }
+
+    /// The one-pass check against the expression read label by label, on every string of
+    /// up to six of `a`, `0`, `-`, `.` and `A`.
+    #[test]
+    fn subdomains_are_checked_in_one_pass_as_label_by_label() {
+        let expression = |text: &str| {
+            text.split('.').all(|label| {
+                let edge = |c: Option<char>| {
+                    c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                };
+                edge(label.chars().next())
+                    && edge(label.chars().last())
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            })
+        };
+        let mut texts = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = (texts.iter())
+                .filter(|t| t.len() == texts.last().map_or(0, String::len))
+                .flat_map(|t| ['a', '0', '-', '.', 'A'].map(|c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        assert_eq!(texts.len(), (0..=6).map(|n| 5usize.pow(n)).sum::<usize>());
+        for text in &texts {
+            assert_eq!(is_subdomain(text), expression(text), "{text:?}");
+            assert_eq!(
+                is_dns_label(text),
+                expression(text) && !text.contains('.'),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn label_keys_and_values_follow_the_api_servers_expressions() {
+        for (key, valid) in [
+            ("app", true),
+            ("App_1.x-y", true),
+            ("example.com/app", true),
+            ("app.kubernetes.io/name", true),
+            ("/app", false),
+            ("example.com/", false),
+            ("Example.com/app", false),
+            ("a/b/c", false),
+            ("k8s:app", false),
+            ("a b", false),
+            ("_app", false),
+            ("", false),
+        ] {
+            assert_eq!(is_qualified_name(key), valid, "{key:?}");
+        }
+        assert!(is_qualified_name(&"a".repeat(63)));
+        assert!(!is_qualified_name(&"a".repeat(64)));
+        for (value, valid) in [
+            ("", true),
+            ("a", true),
+            ("A.b_c-9", true),
+            ("a b", false),
+            ("-a", false),
+            ("a.", false),
+        ] {
+            assert_eq!(is_label_value(value), valid, "{value:?}");
+        }
+        assert!(!is_label_value(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn port_names_are_iana_service_names() {
+        for (name, valid) in [
+            ("http", true),
+            ("h2c-9", true),
+            ("a23456789012345", true),
+            ("a234567890123456", false),
+            ("80", false),
+            ("Http", false),
+            ("-http", false),
+            ("ht--tp", false),
+            ("", false),
+        ] {
+            assert_eq!(is_port_name(name), valid, "{name:?}");
+        }
+    }
+
+    fn meta<'a>(
+        labels: Option<&'a BTreeMap<String, String>>,
+        annotations: Option<&'a BTreeMap<String, String>>,
+    ) -> Metadata<'a> {
+        Metadata {
+            name: "p",
+            namespace: Some("x"),
+            labels,
+            annotations,
+        }
+    }
+
+    #[test]
+    fn metadata_errors_name_the_field() {
+        let location = Location::new("f.yaml", Some(1), "");
+        let field = |metadata: Metadata<'_>, rule| match check(&location, &metadata, rule) {
+            Ok(()) => None,
+            Err(Error::Invalid {
+                location, reason, ..
+            }) => Some((location.field, reason)),
+            Err(other) => panic!("{other}"),
+        };
+        assert_eq!(field(meta(None, None), NameRule::Subdomain), None);
+        let named = |name, namespace| Metadata {
+            name,
+            namespace,
+            ..meta(None, None)
+        };
+        assert_eq!(
+            field(named("a.b", None), NameRule::Label).unwrap().0,
+            "metadata.name"
+        );
+        assert_eq!(
+            field(named("a-b", Some("X")), NameRule::Label).unwrap().0,
+            "metadata.namespace"
+        );
+        assert_eq!(field(named("a-b", None), NameRule::Dns1035), None);
+        let labels = BTreeMap::from([("app".to_string(), "web server".to_string())]);
+        let (at, reason) = field(meta(Some(&labels), None), NameRule::Subdomain).unwrap();
+        assert_eq!(at, "metadata.labels");
+        assert!(
+            reason.contains("`web server` (of `app`) is not a label value"),
+            "{reason}"
+        );
+        let annotations = BTreeMap::from([(
+            "Example.com/Note".to_string(),
+            "x".repeat(ANNOTATIONS_LIMIT - 16),
+        )]);
+        assert_eq!(
+            field(meta(None, Some(&annotations)), NameRule::Subdomain),
+            None
+        );
+        let annotations = BTreeMap::from([(
+            "example.com/note".to_string(),
+            "x".repeat(ANNOTATIONS_LIMIT),
+        )]);
+        assert_eq!(
+            field(meta(None, Some(&annotations)), NameRule::Subdomain)
+                .unwrap()
+                .0,
+            "metadata.annotations"
+        );
+        let annotations = BTreeMap::from([("note me".to_string(), String::new())]);
+        assert_eq!(
+            field(meta(None, Some(&annotations)), NameRule::Subdomain)
+                .unwrap()
+                .0,
+            "metadata.annotations"
+        );
+    }
+
+    #[test]
+    fn selectors_of_built_in_kinds_are_checked_field_by_field() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+        let location = Location::new("f.yaml", Some(1), "spec.podSelector");
+        let field = |selector: &LabelSelector| match check_selector(&location, selector) {
+            Ok(()) => None,
+            Err(Error::Invalid { location, .. }) => Some(location.field),
+            Err(other) => panic!("{other}"),
+        };
+        let expression = |key: &str, values: &[&str]| LabelSelector {
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: key.to_string(),
+                operator: "In".to_string(),
+                values: Some(values.iter().map(ToString::to_string).collect()),
+            }]),
+            ..LabelSelector::default()
+        };
+        assert_eq!(field(&expression("app", &["a", ""])), None);
+        assert_eq!(
+            field(&expression("app", &["a", "b c"])).as_deref(),
+            Some("spec.podSelector.matchExpressions[0].values[1]")
+        );
+        assert_eq!(
+            field(&expression("a b", &["a"])).as_deref(),
+            Some("spec.podSelector.matchExpressions[0].key")
+        );
+        let labels = LabelSelector {
+            match_labels: Some(BTreeMap::from([("app".to_string(), "a/b".to_string())])),
+            ..LabelSelector::default()
+        };
+        assert_eq!(
+            field(&labels).as_deref(),
+            Some("spec.podSelector.matchLabels")
+        );
+    }
+}
