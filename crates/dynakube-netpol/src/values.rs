@@ -236,7 +236,8 @@ impl Name {
     }
 }
 
-/// Whether `s` is an RFC 1123 label.
+/// Whether `s` is an RFC 1123 label (`IsDNS1123Label`: at most 63 lowercase letters, digits
+/// and `-`, beginning and ending with a letter or digit).
 pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
@@ -244,6 +245,74 @@ pub(crate) fn is_dns_label(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
+}
+
+/// `IsQualifiedName`: an optional DNS subdomain and `/`, then a name of at most 63 letters,
+/// digits, `-`, `_` and `.`, beginning and ending with a letter or digit.
+pub(crate) fn is_qualified_name(text: &str) -> bool {
+    let name = match text.split_once('/') {
+        Some((prefix, name)) => {
+            if !is_subdomain(prefix) {
+                return false;
+            }
+            name
+        }
+        None => text,
+    };
+    !name.is_empty() && is_label_value(name)
+}
+
+/// `IsValidLabelValue`: empty, or at most 63 letters, digits, `-`, `_` and `.`, beginning and
+/// ending with a letter or digit.
+pub(crate) fn is_label_value(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let edge = |b: Option<&u8>| b.is_none_or(u8::is_ascii_alphanumeric);
+    bytes.len() <= 63
+        && edge(bytes.first())
+        && edge(bytes.last())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// `IsDNS1123Subdomain`: DNS-1123 labels joined by `.`, at most 253 in all (a label may be longer
+/// than 63: the API server's expression does not limit it). One pass over the bytes: every pod
+/// of a dump has its name, node and service account checked.
+pub(crate) fn is_subdomain(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() > 253 {
+        return false;
+    }
+    // What came before, `.` at the start: a label begins and ends with a letter or digit.
+    let mut before = b'.';
+    for &byte in bytes {
+        let fits = match byte {
+            b'a'..=b'z' | b'0'..=b'9' => true,
+            b'-' => before != b'.',
+            b'.' => before != b'.' && before != b'-',
+            _ => false,
+        };
+        if !fits {
+            return false;
+        }
+        before = byte;
+    }
+    before != b'-' && before != b'.'
+}
+
+/// `IsValidPortName`: an IANA service name, at most 15 lowercase letters, digits and `-`, with
+/// a letter, no `-` at either end and no two in a row.
+pub(crate) fn is_port_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 15
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.iter().any(u8::is_ascii_lowercase)
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-')
+        && !name.contains("--")
 }
 
 /// A DNS host name: RFC 1123 labels separated by dots, in lowercase ASCII (internationalised
@@ -621,16 +690,14 @@ impl LabelKey {
             Some((prefix, name)) => (Some(prefix), name),
             None => (None, s),
         };
-        if let Some(prefix) = prefix {
-            let valid =
-                !prefix.is_empty() && prefix.len() <= 253 && prefix.split('.').all(is_dns_label);
-            if !valid {
-                return invalid(
-                    "is not a label key: its prefix before `/` must be a lowercase DNS subdomain",
-                );
-            }
+        if let Some(prefix) = prefix
+            && !is_subdomain(prefix)
+        {
+            return invalid(
+                "is not a label key: its prefix before `/` must be a lowercase DNS subdomain",
+            );
         }
-        if name.is_empty() || !is_label_text(name) {
+        if name.is_empty() || !is_label_value(name) {
             return invalid(
                 "is not a label key (at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit, optionally after a DNS prefix and `/`)",
             );
@@ -649,7 +716,7 @@ string_value!(LabelValue);
 impl LabelValue {
     /// `s` as a label value, or why it is none (see [`LabelValue`] for the syntax).
     pub(crate) fn parse(s: &str) -> Result<Self, Invalid> {
-        if s.is_empty() || is_label_text(s) {
+        if is_label_value(s) {
             Ok(LabelValue(s.to_string()))
         } else {
             invalid(
@@ -663,14 +730,6 @@ impl From<Name> for LabelValue {
     fn from(name: Name) -> Self {
         LabelValue(name.0)
     }
-}
-
-fn is_label_text(s: &str) -> bool {
-    s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
 /// The name of a Dynatrace network zone (`spec.networkZone`): any text on one line, as the
@@ -838,6 +897,91 @@ impl fmt::Display for Shown<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass check against the expression read label by label, on every string of
+    /// up to six of `a`, `0`, `-`, `.` and `A`.
+    #[test]
+    fn subdomains_are_checked_in_one_pass_as_label_by_label() {
+        let expression = |text: &str| {
+            text.split('.').all(|label| {
+                let edge = |c: Option<char>| {
+                    c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                };
+                edge(label.chars().next())
+                    && edge(label.chars().last())
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            })
+        };
+        let mut texts = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = (texts.iter())
+                .filter(|t| t.len() == texts.last().map_or(0, String::len))
+                .flat_map(|t| ['a', '0', '-', '.', 'A'].map(|c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        assert_eq!(texts.len(), (0..=6).map(|n| 5usize.pow(n)).sum::<usize>());
+        for text in &texts {
+            assert_eq!(is_subdomain(text), expression(text), "{text:?}");
+            assert_eq!(
+                is_dns_label(text),
+                expression(text) && !text.contains('.'),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn label_keys_and_values_follow_the_api_servers_expressions() {
+        for (key, valid) in [
+            ("app", true),
+            ("App_1.x-y", true),
+            ("example.com/app", true),
+            ("app.kubernetes.io/name", true),
+            ("/app", false),
+            ("example.com/", false),
+            ("Example.com/app", false),
+            ("a/b/c", false),
+            ("k8s:app", false),
+            ("a b", false),
+            ("_app", false),
+            ("", false),
+        ] {
+            assert_eq!(is_qualified_name(key), valid, "{key:?}");
+        }
+        assert!(is_qualified_name(&"a".repeat(63)));
+        assert!(!is_qualified_name(&"a".repeat(64)));
+        for (value, valid) in [
+            ("", true),
+            ("a", true),
+            ("A.b_c-9", true),
+            ("a b", false),
+            ("-a", false),
+            ("a.", false),
+        ] {
+            assert_eq!(is_label_value(value), valid, "{value:?}");
+        }
+        assert!(!is_label_value(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn port_names_are_iana_service_names() {
+        for (name, valid) in [
+            ("http", true),
+            ("h2c-9", true),
+            ("a23456789012345", true),
+            ("a234567890123456", false),
+            ("80", false),
+            ("Http", false),
+            ("-http", false),
+            ("ht--tp", false),
+            ("", false),
+        ] {
+            assert_eq!(is_port_name(name), valid, "{name:?}");
+        }
+    }
 
     #[test]
     fn host_names_are_normalised() {

@@ -475,7 +475,7 @@ fn compile_port(
                     ),
                 ));
             }
-            if !super::meta::is_port_name(name) {
+            if !crate::values::is_port_name(name) {
                 return Err(Error::invalid(
                     field("port"),
                     format!(

@@ -1036,7 +1036,7 @@ fn container_ports(
                 // An IANA service name, once in its container.
                 let given_before = (ports[first_of_container..].iter())
                     .any(|p: &ContainerPort| p.name.as_ref() == Some(name));
-                if !super::meta::is_port_name(name) || given_before {
+                if !crate::values::is_port_name(name) || given_before {
                     let why = if given_before {
                         "is the name of another port of the container"
                     } else {

@@ -68,7 +68,7 @@ pub(crate) enum Groups {
 impl Groups {
     /// `cidrGroupRef` `name`, found at `location`: the schema's pattern and bound hold.
     pub(super) fn named(name: &str, location: &Location) -> Result<Self> {
-        if !crate::evaluate::meta::is_subdomain(name) {
+        if !crate::values::is_subdomain(name) {
             return Err(Error::invalid(
                 location.join("cidrGroupRef"),
                 format!(

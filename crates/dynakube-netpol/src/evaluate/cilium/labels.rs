@@ -294,15 +294,7 @@ pub(super) fn check_key(key: &str, location: &Location) -> Result<(), Error> {
 /// A `matchLabels` value, as the schema's pattern `^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`
 /// and `maxLength: 63` require.
 pub(super) fn check_value(value: &str, location: &Location) -> Result<(), Error> {
-    let bytes = value.as_bytes();
-    let edge = |b: Option<&u8>| b.is_none_or(u8::is_ascii_alphanumeric);
-    let valid = bytes.len() <= 63
-        && edge(bytes.first())
-        && edge(bytes.last())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if valid {
+    if crate::values::is_label_value(value) {
         Ok(())
     } else {
         Err(Error::invalid(
