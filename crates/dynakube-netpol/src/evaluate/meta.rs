@@ -66,15 +66,21 @@ impl NameRule {
     }
 }
 
-/// The parts of an object's `metadata` the API server checks and the evaluator reads; the
-/// caller has made sure the name (and a namespaced object's namespace) is given.
-#[derive(Debug, Clone, Copy)]
+/// The parts of an object's `metadata` the API server checks and the evaluator reads, as
+/// given (an empty name or namespace is none).
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Metadata<'a> {
-    pub(crate) name: &'a str,
-    /// The namespace of a namespaced object; `None` for a cluster-scoped one.
+    pub(crate) name: Option<&'a str>,
     pub(crate) namespace: Option<&'a str>,
     pub(crate) labels: Option<&'a BTreeMap<String, String>>,
     pub(crate) annotations: Option<&'a BTreeMap<String, String>>,
+}
+
+/// Whether objects of a kind live in a namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    Namespaced,
+    Cluster,
 }
 
 /// The most the annotations of one object take, keys and values together
@@ -82,16 +88,27 @@ pub(crate) struct Metadata<'a> {
 const ANNOTATIONS_LIMIT: usize = 256 * 1024;
 
 /// Checks `metadata`, found at `location` (whose field is the object's), as the API server
-/// checks an object of a kind whose names follow `rule`.
+/// checks an object of a kind of `scope` whose names follow `rule`, and gives its name and,
+/// for a namespaced kind, its namespace; either missing is an error. A cluster-scoped
+/// object's namespace is neither checked nor given: the API server clears it.
 ///
 /// The checks build no location unless they fail: a dump's 150,000 pods pass through them.
-pub(crate) fn check(
+pub(crate) fn check<'a>(
     location: &Location,
-    metadata: &Metadata<'_>,
-    rule: NameRule,
-) -> Result<(), Error> {
-    check_name(location, "metadata.name", metadata.name, rule)?;
-    if let Some(namespace) = metadata.namespace {
+    metadata: &Metadata<'a>,
+    (scope, rule): (Scope, NameRule),
+) -> Result<(&'a str, Option<&'a str>), Error> {
+    let given = |field: &str, value: Option<&'a str>| {
+        (value.filter(|v| !v.is_empty()))
+            .ok_or_else(|| Error::invalid(location.join(field), "is missing"))
+    };
+    let name = given("metadata.name", metadata.name)?;
+    check_name(location, "metadata.name", name, rule)?;
+    let namespace = match scope {
+        Scope::Cluster => None,
+        Scope::Namespaced => Some(given("metadata.namespace", metadata.namespace)?),
+    };
+    if let Some(namespace) = namespace {
         check_name(location, "metadata.namespace", namespace, NameRule::Label)?;
     }
     if let Some(labels) = metadata.labels {
@@ -118,7 +135,7 @@ pub(crate) fn check(
             ));
         }
     }
-    Ok(())
+    Ok((name, namespace))
 }
 
 /// Checks that `name`, the value of `field` of the object at `location`, follows `rule`.
@@ -247,7 +264,7 @@ mod tests {
         annotations: Option<&'a BTreeMap<String, String>>,
     ) -> Metadata<'a> {
         Metadata {
-            name: "p",
+            name: Some("p"),
             namespace: Some("x"),
             labels,
             annotations,
@@ -256,31 +273,52 @@ mod tests {
 
     #[test]
     fn metadata_errors_name_the_field() {
+        use Scope::{Cluster, Namespaced};
         let location = Location::new("f.yaml", Some(1), "");
-        let field = |metadata: Metadata<'_>, rule| match check(&location, &metadata, rule) {
-            Ok(()) => None,
+        let field = |metadata: Metadata<'_>, kind| match check(&location, &metadata, kind) {
+            Ok(_) => None,
             Err(Error::Invalid {
                 location, reason, ..
             }) => Some((location.field, reason)),
             Err(other) => panic!("{other}"),
         };
-        assert_eq!(field(meta(None, None), NameRule::Subdomain), None);
+        let subdomain = (Namespaced, NameRule::Subdomain);
+        assert_eq!(field(meta(None, None), subdomain), None);
+        assert_eq!(
+            check(&location, &meta(None, None), subdomain).unwrap(),
+            ("p", Some("x"))
+        );
         let named = |name, namespace| Metadata {
             name,
             namespace,
             ..meta(None, None)
         };
+        // Missing, empty, or against the rule of the kind; a cluster-scoped object's
+        // namespace is neither required nor checked, nor given.
+        for (metadata, kind, at) in [
+            (named(None, Some("x")), subdomain, "metadata.name"),
+            (named(Some(""), Some("x")), subdomain, "metadata.name"),
+            (named(Some("p"), None), subdomain, "metadata.namespace"),
+            (
+                named(Some("a.b"), None),
+                (Cluster, NameRule::Label),
+                "metadata.name",
+            ),
+            (
+                named(Some("a-b"), Some("X")),
+                (Namespaced, NameRule::Label),
+                "metadata.namespace",
+            ),
+        ] {
+            assert_eq!(field(metadata, kind).unwrap().0, at, "{metadata:?}");
+        }
+        let clusterwide = named(Some("a-b"), Some("X"));
         assert_eq!(
-            field(named("a.b", None), NameRule::Label).unwrap().0,
-            "metadata.name"
+            check(&location, &clusterwide, (Cluster, NameRule::Dns1035)).unwrap(),
+            ("a-b", None)
         );
-        assert_eq!(
-            field(named("a-b", Some("X")), NameRule::Label).unwrap().0,
-            "metadata.namespace"
-        );
-        assert_eq!(field(named("a-b", None), NameRule::Dns1035), None);
         let labels = BTreeMap::from([("app".to_string(), "web server".to_string())]);
-        let (at, reason) = field(meta(Some(&labels), None), NameRule::Subdomain).unwrap();
+        let (at, reason) = field(meta(Some(&labels), None), subdomain).unwrap();
         assert_eq!(at, "metadata.labels");
         assert!(
             reason.contains("`web server` (of `app`) is not a label value"),
@@ -290,27 +328,17 @@ mod tests {
             "Example.com/Note".to_string(),
             "x".repeat(ANNOTATIONS_LIMIT - 16),
         )]);
-        assert_eq!(
-            field(meta(None, Some(&annotations)), NameRule::Subdomain),
-            None
-        );
-        let annotations = BTreeMap::from([(
-            "example.com/note".to_string(),
-            "x".repeat(ANNOTATIONS_LIMIT),
-        )]);
-        assert_eq!(
-            field(meta(None, Some(&annotations)), NameRule::Subdomain)
-                .unwrap()
-                .0,
-            "metadata.annotations"
-        );
-        let annotations = BTreeMap::from([("note me".to_string(), String::new())]);
-        assert_eq!(
-            field(meta(None, Some(&annotations)), NameRule::Subdomain)
-                .unwrap()
-                .0,
-            "metadata.annotations"
-        );
+        assert_eq!(field(meta(None, Some(&annotations)), subdomain), None);
+        for annotations in [
+            BTreeMap::from([(
+                "example.com/note".to_string(),
+                "x".repeat(ANNOTATIONS_LIMIT),
+            )]),
+            BTreeMap::from([("note me".to_string(), String::new())]),
+        ] {
+            let at = field(meta(None, Some(&annotations)), subdomain).unwrap().0;
+            assert_eq!(at, "metadata.annotations");
+        }
     }
 
     #[test]

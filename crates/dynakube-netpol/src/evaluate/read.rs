@@ -196,16 +196,15 @@ fn check_metadata(
     location: &Location,
     metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
 ) -> Result<()> {
-    let missing = |field: &str| Error::invalid(location.join(field), "is missing");
-    let metadata = super::meta::Metadata {
-        name: given(metadata.name.as_deref()).ok_or_else(|| missing("metadata.name"))?,
-        namespace: Some(
-            given(metadata.namespace.as_deref()).ok_or_else(|| missing("metadata.namespace"))?,
-        ),
+    use super::meta::{self, NameRule, Scope};
+    let given = meta::Metadata {
+        name: metadata.name.as_deref(),
+        namespace: metadata.namespace.as_deref(),
         labels: metadata.labels.as_ref(),
         annotations: metadata.annotations.as_ref(),
     };
-    super::meta::check(location, &metadata, super::meta::NameRule::Subdomain)
+    meta::check(location, &given, (Scope::Namespaced, NameRule::Subdomain))?;
+    Ok(())
 }
 
 /// Puts a namespaced policy that names no namespace (no `metadata.namespace`, or an empty one)

@@ -26,6 +26,7 @@ use super::compile::{Peer, Peers, Policy};
 use super::labels::Selector;
 use super::raw;
 use crate::error::{Error, Location, Result};
+use crate::evaluate::meta;
 use crate::evaluate::sets::AddressSet;
 
 /// The kind of the objects.
@@ -115,21 +116,15 @@ pub(crate) fn read(
     }
     let raw: raw::CidrGroupObject = serde_path_to_error::deserialize(value)
         .map_err(|error| crate::error::field_error(&location, error))?;
-    let name = (raw.metadata.name.clone())
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| Error::invalid(location.join("metadata.name"), "is missing"))?;
-    let labels = raw.metadata.labels.clone().unwrap_or_default();
-    let metadata = crate::evaluate::meta::Metadata {
-        name: &name,
+    let metadata = meta::Metadata {
+        name: raw.metadata.name.as_deref(),
         namespace: None,
-        labels: Some(&labels),
+        labels: raw.metadata.labels.as_ref(),
         annotations: raw.metadata.annotations.as_ref(),
     };
-    crate::evaluate::meta::check(
-        &location,
-        &metadata,
-        crate::evaluate::meta::NameRule::Subdomain,
-    )?;
+    let kind = (meta::Scope::Cluster, meta::NameRule::Subdomain);
+    let name = meta::check(&location, &metadata, kind)?.0.to_string();
+    let labels = raw.metadata.labels.clone().unwrap_or_default();
     let cidrs = (raw.spec.external_cidrs.iter().enumerate())
         .map(|(i, text)| {
             super::peers::cidr(text, &location.join(&format!("spec.externalCIDRs[{i}]")))

@@ -113,25 +113,18 @@ fn identify(
     kind: Kind,
     metadata: &raw::Metadata,
 ) -> Result<(String, Option<String>)> {
-    let given = |field: &str, value: &Option<String>| {
-        (value.clone())
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| Error::invalid(location.join(field), "is missing"))
+    let scope = match kind {
+        Kind::Clusterwide => meta::Scope::Cluster,
+        Kind::Namespaced => meta::Scope::Namespaced,
     };
-    let name = given("metadata.name", &metadata.name)?;
-    // A clusterwide object has no namespace: the API server clears one given.
-    let namespace = match kind {
-        Kind::Clusterwide => None,
-        Kind::Namespaced => Some(given("metadata.namespace", &metadata.namespace)?),
-    };
-    let checked = meta::Metadata {
-        name: &name,
-        namespace: namespace.as_deref(),
+    let given = meta::Metadata {
+        name: metadata.name.as_deref(),
+        namespace: metadata.namespace.as_deref(),
         labels: metadata.labels.as_ref(),
         annotations: metadata.annotations.as_ref(),
     };
-    meta::check(location, &checked, meta::NameRule::Subdomain)?;
-    Ok((name, namespace))
+    let (name, namespace) = meta::check(location, &given, (scope, meta::NameRule::Subdomain))?;
+    Ok((name.to_string(), namespace.map(str::to_string)))
 }
 
 /// Deserializes `value` at `location` into `T`, naming the field of the first error.

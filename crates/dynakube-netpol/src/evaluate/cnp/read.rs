@@ -60,24 +60,15 @@ pub(crate) fn policy(object: Object) -> Result<ClusterNetworkPolicy> {
     let raw: Raw = serde_path_to_error::deserialize(value)
         .map_err(|error| crate::error::field_error(&location, error))?;
     let at = |field: &str| location.join(field);
-    let name = raw
-        .metadata
-        .name
-        .clone()
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| Error::invalid(at("metadata.name"), "is missing"))?;
-    // Cluster-scoped: a namespace given is cleared by the API server, not checked.
-    let metadata = crate::evaluate::meta::Metadata {
-        name: &name,
+    use crate::evaluate::meta::{self, NameRule, Scope};
+    let metadata = meta::Metadata {
+        name: raw.metadata.name.as_deref(),
         namespace: None,
         labels: raw.metadata.labels.as_ref(),
         annotations: raw.metadata.annotations.as_ref(),
     };
-    crate::evaluate::meta::check(
-        &location,
-        &metadata,
-        crate::evaluate::meta::NameRule::Subdomain,
-    )?;
+    let kind = (Scope::Cluster, NameRule::Subdomain);
+    let name = meta::check(&location, &metadata, kind)?.0.to_string();
     let spec = raw
         .spec
         .ok_or_else(|| Error::invalid(at("spec"), "is missing"))?;
