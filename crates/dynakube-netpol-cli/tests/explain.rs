@@ -329,6 +329,50 @@ fn policies_it_cannot_read_exit_2_naming_the_file() {
     );
 }
 
+#[test]
+fn values_the_api_server_refuses_exit_2_naming_the_field() {
+    let dir = scene("refused-values");
+    let ask = |policies: &str, pods: &str| {
+        let question = [
+            "--from",
+            "unrelated/unrelated-0",
+            "--to",
+            "10.0.0.1",
+            "--port",
+            "80/TCP",
+        ];
+        let files = ["explain", "--policies", policies, "--pods", pods];
+        let output = run(&dir, &[&files[..], &question[..]].concat());
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output.stdout));
+        text(&output.stderr)
+    };
+    // A selector's label value with a space: the API server refuses the policy, so no answer
+    // is given about a cluster that cannot hold it.
+    std::fs::write(
+        dir.join("spaced.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: unrelated}\nspec: {podSelector: {matchLabels: {app: web server}}}\n",
+    )
+    .unwrap();
+    let stderr = ask("spaced.yaml", "pods.yaml");
+    assert!(
+        stderr.contains(
+            "field `spec.podSelector.matchLabels`: `web server` (of `app`) is not a label value"
+        ),
+        "{stderr}"
+    );
+    // A pod named with capitals in the dump.
+    let mut pods = std::fs::read_to_string(dir.join("pods.yaml")).unwrap();
+    pods.push_str(
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {name: Web-0, namespace: unrelated}\n",
+    );
+    std::fs::write(dir.join("capitals.yaml"), pods).unwrap();
+    let stderr = ask("policies.yaml", "capitals.yaml");
+    assert!(
+        stderr.starts_with("error: capitals.yaml, document 2, field `metadata.name`: `Web-0` is not a DNS subdomain"),
+        "{stderr}"
+    );
+}
+
 /// What is wrong with the answer of the binary to `question`, if anything.
 fn check(question: &Question) -> Option<String> {
     let expected = &question.expected;
