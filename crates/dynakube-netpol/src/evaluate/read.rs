@@ -970,11 +970,20 @@ fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
         ips.as_deref(),
         single.as_deref(),
     ) {
-        (Some(ips), _) if !ips.is_empty() => ips
-            .iter()
-            .enumerate()
-            .map(|(i, ip)| parse(&ip.ip, format!("status.{name}[{i}].ip")))
-            .collect::<Result<Vec<_>>>(),
+        (Some(ips), _) if !ips.is_empty() => {
+            let ips = (ips.iter().enumerate())
+                .map(|(i, ip)| parse(&ip.ip, format!("status.{name}[{i}].ip")))
+                .collect::<Result<Vec<_>>>()?;
+            // `validatePodIPs`, `validateHostIPs`: one address of each family at most.
+            match ips.as_slice() {
+                [_] => Ok(ips),
+                [a, b] if a.is_ipv4() != b.is_ipv4() => Ok(ips),
+                _ => Err(Error::invalid(
+                    at(format!("status.{name}")),
+                    "may list no more than one address of each IP family",
+                )),
+            }
+        }
         (_, Some(ip)) if !ip.is_empty() => Ok(vec![parse(ip, format!("status.{one}"))?]),
         _ => Ok(Vec::new()),
     };
@@ -1772,6 +1781,13 @@ items:
                 ),
                 "spec.containers[0].ports[1].name",
             ),
+            (
+                pod("{name: p, namespace: a}", "{}").replace(
+                    "spec: {}",
+                    "status: {podIPs: [{ip: 10.0.0.1}, {ip: 10.0.0.2}]}",
+                ),
+                "status.podIPs",
+            ),
             (object("Namespace", "{name: a.b}"), "metadata.name"),
             (
                 object("Namespace", "{name: a, labels: {team: \"x y\"}}"),
@@ -1821,6 +1837,10 @@ items:
                 "{name: node-1.example, labels: {topology.kubernetes.io/zone: a-1}}",
             ),
             object("Service", "{name: web-1, namespace: a}"),
+            pod("{name: p, namespace: a}", "{}").replace(
+                "spec: {}",
+                "status: {podIPs: [{ip: 10.0.0.1}, {ip: 'fd00::1'}]}",
+            ),
         ];
         for text in &accepted {
             assert!(read_cluster("c.yaml", text, &limits).is_ok(), "{text}");
