@@ -702,6 +702,8 @@ fn service(location: &Location, raw: RawService) -> Result<super::Service> {
         })?;
         cluster_ips.push(address);
     }
+    // `ValidateService`.
+    let cluster_ips = one_of_each_family(location, "spec.clusterIPs", cluster_ips)?;
     Ok(super::Service {
         name: required(location, "metadata.name", raw.metadata.name)?,
         namespace: required(location, "metadata.namespace", raw.metadata.namespace)?,
@@ -935,6 +937,19 @@ fn check_metadata_of(
     Ok(())
 }
 
+/// `ips`, the addresses in `field` of the object at `location`, where they are one of each IP
+/// family at most, as the API server requires of a pod's and a Service's.
+fn one_of_each_family(location: &Location, field: &str, ips: Vec<IpAddr>) -> Result<Vec<IpAddr>> {
+    match ips.as_slice() {
+        [] | [_] => Ok(ips),
+        [a, b] if a.is_ipv4() != b.is_ipv4() => Ok(ips),
+        _ => Err(Error::invalid(
+            location.join(field),
+            "may list no more than one address of each IP family",
+        )),
+    }
+}
+
 /// `value` where it is given and not empty.
 fn given(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.is_empty())
@@ -974,15 +989,8 @@ fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
             let ips = (ips.iter().enumerate())
                 .map(|(i, ip)| parse(&ip.ip, format!("status.{name}[{i}].ip")))
                 .collect::<Result<Vec<_>>>()?;
-            // `validatePodIPs`, `validateHostIPs`: one address of each family at most.
-            match ips.as_slice() {
-                [_] => Ok(ips),
-                [a, b] if a.is_ipv4() != b.is_ipv4() => Ok(ips),
-                _ => Err(Error::invalid(
-                    at(format!("status.{name}")),
-                    "may list no more than one address of each IP family",
-                )),
-            }
+            // `validatePodIPs`, `validateHostIPs`.
+            one_of_each_family(location, &format!("status.{name}"), ips)
         }
         (_, Some(ip)) if !ip.is_empty() => Ok(vec![parse(ip, format!("status.{one}"))?]),
         _ => Ok(Vec::new()),
@@ -1787,6 +1795,13 @@ items:
                     "status: {podIPs: [{ip: 10.0.0.1}, {ip: 10.0.0.2}]}",
                 ),
                 "status.podIPs",
+            ),
+            (
+                format!(
+                    "{}spec: {{clusterIPs: ['fd00::1', 'fd00::2']}}\n",
+                    object("Service", "{name: web, namespace: a}")
+                ),
+                "spec.clusterIPs",
             ),
             (object("Namespace", "{name: a.b}"), "metadata.name"),
             (
