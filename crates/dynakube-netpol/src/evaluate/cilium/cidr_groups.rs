@@ -98,7 +98,8 @@ impl Groups {
 
 /// Reads one CiliumCIDRGroup object, as strictly as the API server with its CRD: the fields
 /// the schema declares, metadata as the API server requires of every object (a name that is a
-/// DNS subdomain, which is also all `cidrGroupRef` can name; labels), and CIDRs. The object is `value`, of `api_version`, found at `location`.
+/// DNS subdomain, which is also all `cidrGroupRef` can name; labels), and CIDRs. The object
+/// is `value`, of `api_version`, found at `location`.
 pub(crate) fn read(
     location: Location,
     api_version: &str,

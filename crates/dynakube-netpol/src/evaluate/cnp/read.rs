@@ -20,6 +20,7 @@ use super::{ClusterNetworkPolicy, DomainPattern, PeerSpec, PortSpec, RuleSpec, S
 use crate::error::{Error, Location, Result};
 use crate::evaluate::decision::{Action, Tier};
 use crate::evaluate::labels::{Interner, Selector};
+use crate::evaluate::meta;
 use crate::matrix::Protocol;
 use crate::source::Object;
 
@@ -60,14 +61,13 @@ pub(crate) fn policy(object: Object) -> Result<ClusterNetworkPolicy> {
     let raw: Raw = serde_path_to_error::deserialize(value)
         .map_err(|error| crate::error::field_error(&location, error))?;
     let at = |field: &str| location.join(field);
-    use crate::evaluate::meta::{self, NameRule, Scope};
     let metadata = meta::Metadata {
         name: raw.metadata.name.as_deref(),
         namespace: None,
         labels: raw.metadata.labels.as_ref(),
         annotations: raw.metadata.annotations.as_ref(),
     };
-    let kind = (Scope::Cluster, NameRule::Subdomain);
+    let kind = (meta::Scope::Cluster, meta::NameRule::Subdomain);
     let name = meta::check(&location, &metadata, kind)?.0.to_string();
     let spec = raw
         .spec
