@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use crate::error::{Error, Location};
 use crate::values::{escape, is_dns_label, is_label_value, is_qualified_name, is_subdomain};
@@ -74,6 +74,18 @@ pub(crate) struct Metadata<'a> {
     pub(crate) namespace: Option<&'a str>,
     pub(crate) labels: Option<&'a BTreeMap<String, String>>,
     pub(crate) annotations: Option<&'a BTreeMap<String, String>>,
+}
+
+impl<'a> Metadata<'a> {
+    /// The parts of `metadata`, as the built-in kinds and ClusterNetworkPolicy have it.
+    pub(crate) fn of(metadata: &'a ObjectMeta) -> Self {
+        Metadata {
+            name: metadata.name.as_deref(),
+            namespace: metadata.namespace.as_deref(),
+            labels: metadata.labels.as_ref(),
+            annotations: metadata.annotations.as_ref(),
+        }
+    }
 }
 
 /// Whether objects of a kind live in a namespace.

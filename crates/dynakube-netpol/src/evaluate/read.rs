@@ -197,12 +197,7 @@ fn check_metadata(
     metadata: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
 ) -> Result<()> {
     use super::meta::{self, NameRule, Scope};
-    let given = meta::Metadata {
-        name: metadata.name.as_deref(),
-        namespace: metadata.namespace.as_deref(),
-        labels: metadata.labels.as_ref(),
-        annotations: metadata.annotations.as_ref(),
-    };
+    let given = meta::Metadata::of(metadata);
     meta::check(location, &given, (Scope::Namespaced, NameRule::Subdomain))?;
     Ok(())
 }

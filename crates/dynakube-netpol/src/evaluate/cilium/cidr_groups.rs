@@ -117,14 +117,10 @@ pub(crate) fn read(
     }
     let raw: raw::CidrGroupObject = serde_path_to_error::deserialize(value)
         .map_err(|error| crate::error::field_error(&location, error))?;
-    let metadata = meta::Metadata {
-        name: raw.metadata.name.as_deref(),
-        namespace: None,
-        labels: raw.metadata.labels.as_ref(),
-        annotations: raw.metadata.annotations.as_ref(),
-    };
     let kind = (meta::Scope::Cluster, meta::NameRule::Subdomain);
-    let name = meta::check(&location, &metadata, kind)?.0.to_string();
+    let name = meta::check(&location, &raw.metadata.parts(), kind)?
+        .0
+        .to_string();
     let labels = raw.metadata.labels.clone().unwrap_or_default();
     let cidrs = (raw.spec.external_cidrs.iter().enumerate())
         .map(|(i, text)| {

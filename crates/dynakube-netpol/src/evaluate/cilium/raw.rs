@@ -59,6 +59,18 @@ pub(super) struct Metadata {
     pub(super) self_link: Option<IgnoredAny>,
 }
 
+impl Metadata {
+    /// The parts the API server checks of every object's metadata.
+    pub(super) fn parts(&self) -> crate::evaluate::meta::Metadata<'_> {
+        crate::evaluate::meta::Metadata {
+            name: self.name.as_deref(),
+            namespace: self.namespace.as_deref(),
+            labels: self.labels.as_ref(),
+            annotations: self.annotations.as_ref(),
+        }
+    }
+}
+
 /// A rule: `spec`, or an item of `specs`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -117,13 +117,8 @@ fn identify(
         Kind::Clusterwide => meta::Scope::Cluster,
         Kind::Namespaced => meta::Scope::Namespaced,
     };
-    let given = meta::Metadata {
-        name: metadata.name.as_deref(),
-        namespace: metadata.namespace.as_deref(),
-        labels: metadata.labels.as_ref(),
-        annotations: metadata.annotations.as_ref(),
-    };
-    let (name, namespace) = meta::check(location, &given, (scope, meta::NameRule::Subdomain))?;
+    let kind = (scope, meta::NameRule::Subdomain);
+    let (name, namespace) = meta::check(location, &metadata.parts(), kind)?;
     Ok((name.to_string(), namespace.map(str::to_string)))
 }
 

@@ -61,14 +61,9 @@ pub(crate) fn policy(object: Object) -> Result<ClusterNetworkPolicy> {
     let raw: Raw = serde_path_to_error::deserialize(value)
         .map_err(|error| crate::error::field_error(&location, error))?;
     let at = |field: &str| location.join(field);
-    let metadata = meta::Metadata {
-        name: raw.metadata.name.as_deref(),
-        namespace: None,
-        labels: raw.metadata.labels.as_ref(),
-        annotations: raw.metadata.annotations.as_ref(),
-    };
     let kind = (meta::Scope::Cluster, meta::NameRule::Subdomain);
-    let name = meta::check(&location, &metadata, kind)?.0.to_string();
+    let name = meta::check(&location, &meta::Metadata::of(&raw.metadata), kind)?.0;
+    let name = name.to_string();
     let spec = raw
         .spec
         .ok_or_else(|| Error::invalid(at("spec"), "is missing"))?;
