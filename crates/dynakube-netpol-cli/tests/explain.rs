@@ -29,6 +29,28 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The arguments of `explain` asking, of the files `policies` and `pods`, about `from` to `to`
+/// on `port`.
+fn explain_args<'a>(
+    policies: &'a str,
+    pods: &'a str,
+    [from, to, port]: [&'a str; 3],
+) -> Vec<&'a str> {
+    vec![
+        "explain",
+        "--policies",
+        policies,
+        "--pods",
+        pods,
+        "--from",
+        from,
+        "--to",
+        to,
+        "--port",
+        port,
+    ]
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
@@ -129,40 +151,18 @@ fn the_page_shows_real_output_and_exit_statuses() {
 #[test]
 fn questions_it_cannot_answer_exit_2_naming_the_option() {
     let dir = scene("questions");
-    let base = [
-        "explain",
-        "--policies",
-        "policies.yaml",
-        "--pods",
-        "pods.yaml",
-    ];
-    let ask = |more: &[&str]| run(&dir, &[&base[..], more].concat());
-    for (more, message) in [
+    for (question, message) in [
         (
-            &[
-                "--from",
-                "dynatrace/nope",
-                "--to",
-                "10.0.0.1",
-                "--port",
-                "80/TCP",
-            ][..],
+            ["dynatrace/nope", "10.0.0.1", "80/TCP"],
             "error: --from: `dynatrace/nope`: the cluster dump lists no such pod\n",
         ),
         (
-            &[
-                "--from",
-                "unrelated/unrelated-0",
-                "--to",
-                "10.0.0.1",
-                "--port",
-                "80",
-            ],
+            ["unrelated/unrelated-0", "10.0.0.1", "80"],
             "error: --port: `80` is not PORT/PROTOCOL such as 443/TCP, 53/UDP or 9999/SCTP\n",
         ),
     ] {
-        let output = ask(more);
-        assert_eq!(output.status.code(), Some(2), "{more:?}");
+        let output = run(&dir, &explain_args("policies.yaml", "pods.yaml", question));
+        assert_eq!(output.status.code(), Some(2), "{question:?}");
         assert_eq!(text(&output.stderr), message);
         assert!(output.stdout.is_empty());
     }
@@ -189,19 +189,12 @@ fn run_with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
 fn standard_input_is_one_input() {
     let dir = scene("stdin");
     let question = [
-        "--from",
         "unrelated/unrelated-0",
-        "--to",
         "dynatrace/dynakube-activegate-0",
-        "--port",
         "9999/TCP",
     ];
     let ask = |inputs: [&str; 2], input: &str| {
-        let args = [
-            &["explain", "--policies", inputs[0], "--pods", inputs[1]][..],
-            &question[..],
-        ]
-        .concat();
+        let args = explain_args(inputs[0], inputs[1], question);
         let bytes = std::fs::read(dir.join(input)).unwrap();
         run_with_stdin(&dir, &args, &bytes)
     };
@@ -240,19 +233,14 @@ fn directories_of_policies_are_read_as_kubectl_reads_them() {
     .unwrap();
     let ask = |recursive: &[&str]| {
         let question = [
-            "explain",
-            "--policies",
-            "all",
-            "--pods",
-            "pods.yaml",
-            "--from",
             "unrelated/unrelated-0",
-            "--to",
             "dynatrace/dynakube-activegate-0",
-            "--port",
             "9999/TCP",
         ];
-        run(&dir, &[&question[..], recursive].concat())
+        run(
+            &dir,
+            &[&explain_args("all", "pods.yaml", question)[..], recursive].concat(),
+        )
     };
     let output = ask(&[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
@@ -270,28 +258,14 @@ fn directories_of_policies_are_read_as_kubectl_reads_them() {
 #[test]
 fn policies_it_cannot_read_exit_2_naming_the_file() {
     let dir = scene("policies");
+    let question = ["unrelated/unrelated-0", "10.0.0.1", "80/TCP"];
     // Policies of a kind it cannot evaluate are no answer.
     std::fs::write(
         dir.join("calico.yaml"),
         "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: x}\nspec: {}\n",
     )
     .unwrap();
-    let output = run(
-        &dir,
-        &[
-            "explain",
-            "--policies",
-            "calico.yaml",
-            "--pods",
-            "pods.yaml",
-            "--from",
-            "unrelated/unrelated-0",
-            "--to",
-            "10.0.0.1",
-            "--port",
-            "80/TCP",
-        ],
-    );
+    let output = run(&dir, &explain_args("calico.yaml", "pods.yaml", question));
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output.stderr).contains("1 GlobalNetworkPolicy (projectcalico.org/v3)"),
@@ -304,22 +278,7 @@ fn policies_it_cannot_read_exit_2_naming_the_file() {
         "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: x}\nspec: {tier: Admin, priority: 1, subject: {namespaces: {}}, egres: []}\n",
     )
     .unwrap();
-    let output = run(
-        &dir,
-        &[
-            "explain",
-            "--policies",
-            "typo.yaml",
-            "--pods",
-            "pods.yaml",
-            "--from",
-            "unrelated/unrelated-0",
-            "--to",
-            "10.0.0.1",
-            "--port",
-            "80/TCP",
-        ],
-    );
+    let output = run(&dir, &explain_args("typo.yaml", "pods.yaml", question));
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output.stderr)
@@ -333,16 +292,8 @@ fn policies_it_cannot_read_exit_2_naming_the_file() {
 fn values_the_api_server_refuses_exit_2_naming_the_field() {
     let dir = scene("refused-values");
     let ask = |policies: &str, pods: &str| {
-        let question = [
-            "--from",
-            "unrelated/unrelated-0",
-            "--to",
-            "10.0.0.1",
-            "--port",
-            "80/TCP",
-        ];
-        let files = ["explain", "--policies", policies, "--pods", pods];
-        let output = run(&dir, &[&files[..], &question[..]].concat());
+        let question = ["unrelated/unrelated-0", "10.0.0.1", "80/TCP"];
+        let output = run(&dir, &explain_args(policies, pods, question));
         assert_eq!(output.status.code(), Some(2), "{}", text(&output.stdout));
         text(&output.stderr)
     };
