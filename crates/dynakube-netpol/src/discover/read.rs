@@ -107,7 +107,7 @@ pub(crate) struct Pod {
     pub(crate) labels: BTreeMap<String, String>,
     /// `spec.hostNetwork`.
     pub(crate) host_network: bool,
-    /// `status.podIPs`, else `status.podIP`.
+    /// `status.podIPs`, else `status.podIP` (which wins where the two disagree).
     pub(crate) ips: Vec<IpAddr>,
 }
 
@@ -594,14 +594,20 @@ impl PodParts for RawPod {
 impl RawPod {
     /// The pod read at `location`.
     pub(super) fn facts(self, location: &Location) -> Result<Pod> {
-        let ips = match (self.status.pod_ips, self.status.pod_ip) {
-            (Some(ips), _) if !ips.is_empty() => ips
+        let ips = self.status.pod_ips.unwrap_or_default();
+        let ip = self.status.pod_ip.filter(|ip| !ip.is_empty());
+        // Where `podIP` differs from `podIPs[0]`, it wins, as the API server converts a pod.
+        let ips = match (ips.as_slice(), ip) {
+            ([first, ..], Some(ip)) if first.ip != ip => {
+                vec![address(location, "status.podIP".into(), &ip)?]
+            }
+            ([_, ..], _) => ips
                 .iter()
                 .enumerate()
                 .map(|(i, ip)| address(location, format!("status.podIPs[{i}].ip"), &ip.ip))
                 .collect::<Result<Vec<_>>>()?,
-            (_, Some(ip)) if !ip.is_empty() => vec![address(location, "status.podIP".into(), &ip)?],
-            _ => Vec::new(),
+            ([], Some(ip)) => vec![address(location, "status.podIP".into(), &ip)?],
+            ([], None) => Vec::new(),
         };
         Ok(Pod {
             namespace: self

@@ -491,6 +491,32 @@ fn json_and_yaml_of_the_same_dump_give_the_same_profile() {
     );
 }
 
+/// Where `podIP` and `podIPs[0]` disagree, `podIP` is the pod's address, as the API server
+/// converts a pod; where they agree, `podIPs` is.
+#[test]
+fn pod_ip_wins_where_it_disagrees_with_pod_ips() {
+    let ips = |status: &str| {
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: a}}\nstatus: {status}\n"
+        );
+        let dump = read(&[("d.yaml".into(), text)], &Limits::default()).unwrap();
+        dump.pods[0]
+            .ips
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ips("{podIP: 10.0.0.9, podIPs: [{ip: 10.0.0.300}]}"),
+        ["10.0.0.9"]
+    );
+    assert_eq!(
+        ips("{podIP: 10.0.0.1, podIPs: [{ip: 10.0.0.1}, {ip: 'fd00::1'}]}"),
+        ["10.0.0.1", "fd00::1"]
+    );
+    assert_eq!(ips("{podIPs: [{ip: 10.0.0.1}]}"), ["10.0.0.1"]);
+}
+
 #[test]
 fn broken_dumps_are_errors_naming_the_field() {
     let error = |text: &str| {

@@ -46,9 +46,9 @@ use crate::source::Limits;
 pub(crate) const KEEP_FROM_BYTES: u64 = 8 << 20;
 
 /// The first line of an index: what it is, and its version, raised when its format changes or
-/// what reading the inputs whole checks does (an index vouches for the items it does not
-/// read again: an index of a dump read under laxer rules is not used).
-const HEADER: &str = "dynakube-netpol explain index 5";
+/// what reading the inputs whole checks or makes of them does (an index vouches for the items
+/// it does not read again: an index of a dump read under laxer or other rules is not used).
+const HEADER: &str = "dynakube-netpol explain index 6";
 
 /// The files `explain` reads, and where it may keep what it learns of them.
 #[derive(Debug, Clone, Copy)]

@@ -361,8 +361,9 @@ fn unknown_field(input: &Value, written: &Value, path: &str) -> Option<String> {
 ///
 /// The text is what `kubectl get namespaces,pods,nodes -A -o yaml` prints (a `v1` `List`), or
 /// `PodList`, `NamespaceList` and `NodeList` documents, or single objects; other kinds are
-/// skipped. A pod's addresses are `status.podIPs`, else `status.podIP`, and for a hostNetwork
-/// pod without either, `status.hostIPs` or `status.hostIP`; its ports are those of
+/// skipped. A pod's addresses are `status.podIPs`, else `status.podIP` (which wins where the
+/// two disagree, as the API server's conversion has it), and for a hostNetwork pod without
+/// either, `status.hostIPs` or `status.hostIP` alike; its ports are those of
 /// `spec.containers[].ports`. A namespace gets the `kubernetes.io/metadata.name` label when it
 /// lacks it, as the API server gives it. A node's addresses are those of `status.addresses`
 /// of type `InternalIP` or `ExternalIP`. kube-apiserver's addresses are those of the
@@ -976,19 +977,27 @@ fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
         text.parse()
             .map_err(|_| Error::invalid(at(field), format!("`{text}` is not an IP address")))
     };
-    let list = |ips: &Option<Vec<RawIp>>, single: &Option<String>, name: &str, one: &str| match (
-        ips.as_deref(),
-        single.as_deref(),
-    ) {
-        (Some(ips), _) if !ips.is_empty() => {
-            let ips = (ips.iter().enumerate())
-                .map(|(i, ip)| parse(&ip.ip, format!("status.{name}[{i}].ip")))
-                .collect::<Result<Vec<_>>>()?;
-            // `validatePodIPs`, `validateHostIPs`.
-            one_of_each_family(location, &format!("status.{name}"), ips)
+    // The API server converts a v1 pod's status so: where the single field (`podIP`, `hostIP`)
+    // is given and differs from the first of the list (`podIPs`, `hostIPs`), the single field
+    // wins and the list becomes that address alone, for kubelets older than the lists
+    // (kubernetes/kubernetes#88505, and the same for `hostIP` when `hostIPs` came); where
+    // only the single field is given, the list is it. The list is then validated.
+    let list = |ips: &Option<Vec<RawIp>>, single: &Option<String>, name: &str, one: &str| {
+        let ips = ips.as_deref().unwrap_or_default();
+        match (ips, given(single.as_deref())) {
+            ([first, ..], Some(ip)) if first.ip != ip => {
+                Ok(vec![parse(ip, format!("status.{one}"))?])
+            }
+            ([_, ..], _) => {
+                let ips = (ips.iter().enumerate())
+                    .map(|(i, ip)| parse(&ip.ip, format!("status.{name}[{i}].ip")))
+                    .collect::<Result<Vec<_>>>()?;
+                // `validatePodIPs`, `validateHostIPs`.
+                one_of_each_family(location, &format!("status.{name}"), ips)
+            }
+            ([], Some(ip)) => Ok(vec![parse(ip, format!("status.{one}"))?]),
+            ([], None) => Ok(Vec::new()),
         }
-        (_, Some(ip)) if !ip.is_empty() => Ok(vec![parse(ip, format!("status.{one}"))?]),
-        _ => Ok(Vec::new()),
     };
     let mut ips = list(&status.pod_ips, &status.pod_ip, "podIPs", "podIP")?;
     if ips.is_empty() && host_network {
@@ -1644,6 +1653,67 @@ items:
         assert!(pods[2].host_network);
         assert_eq!(pods[2].ips, [ip("192.0.2.1")]);
         assert!(pods[3].ips.is_empty());
+    }
+
+    /// Where `podIP` and `podIPs[0]` (or `hostIP` and `hostIPs[0]`) disagree, the single field
+    /// is the pod's one address, as the API server converts it; the list is not read then.
+    #[test]
+    fn the_single_address_field_wins_where_it_disagrees_with_the_list() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for (status, host_network, want) in [
+            // Equal: the list, both families.
+            (
+                "{podIP: 10.0.0.1, podIPs: [{ip: 10.0.0.1}, {ip: 'fd00::1'}]}",
+                false,
+                vec!["10.0.0.1", "fd00::1"],
+            ),
+            // Different: the single field alone, whatever the rest of the list holds.
+            (
+                "{podIP: 10.0.0.9, podIPs: [{ip: 10.0.0.1}, {ip: 'fd00::1'}]}",
+                false,
+                vec!["10.0.0.9"],
+            ),
+            (
+                "{podIP: 10.0.0.9, podIPs: [{ip: 10.0.0.1}, {ip: 10.0.0.2}]}",
+                false,
+                vec!["10.0.0.9"],
+            ),
+            (
+                "{podIP: 10.0.0.9, podIPs: [{ip: 10.0.0.300}]}",
+                false,
+                vec!["10.0.0.9"],
+            ),
+            // An empty single field is not given.
+            (
+                "{podIP: '', podIPs: [{ip: 10.0.0.1}]}",
+                false,
+                vec!["10.0.0.1"],
+            ),
+            (
+                "{hostIP: 192.0.2.9, hostIPs: [{ip: 192.0.2.1}, {ip: 'fd00::2'}]}",
+                true,
+                vec!["192.0.2.9"],
+            ),
+            (
+                "{hostIP: 192.0.2.1, hostIPs: [{ip: 192.0.2.1}, {ip: 'fd00::2'}]}",
+                true,
+                vec!["192.0.2.1", "fd00::2"],
+            ),
+        ] {
+            let text = format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: a}}\nspec: {{hostNetwork: {host_network}}}\nstatus: {status}\n"
+            );
+            let cluster = read_cluster("c.yaml", &text, &Limits::default())
+                .unwrap_or_else(|e| panic!("{status}: {e}"));
+            let want: Vec<IpAddr> = want.into_iter().map(ip).collect();
+            assert_eq!(cluster.pods[0].ips, want, "{status}");
+        }
+        // Where they agree, the list is validated whole.
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nstatus: {podIP: 10.0.0.1, podIPs: [{ip: 10.0.0.1}, {ip: 10.0.0.2}]}\n";
+        match read_cluster("c.yaml", text, &Limits::default()) {
+            Err(Error::Invalid { location, .. }) => assert_eq!(location.field, "status.podIPs"),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// Pods that have ended are left out, a node-local DNS cache's too, but read as strictly.
