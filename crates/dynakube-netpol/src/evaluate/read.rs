@@ -668,38 +668,16 @@ fn namespace(location: &Location, raw: RawNamespace) -> Result<Namespace> {
     Ok(Namespace { name, labels })
 }
 
-/// A Service from its raw form at `location`: its cluster IPs are `spec.clusterIPs`, else
-/// `spec.clusterIP`, each an address or `None` (a headless Service), as the API server takes
-/// them.
+/// A Service from its raw form at `location`: its cluster IPs are `spec.clusterIPs`, each an
+/// address or `None` (a headless Service), as the API server takes and checks them
+/// ([`cluster_ips`]).
 fn service(location: &Location, raw: RawService) -> Result<super::Service> {
     check_metadata_of(location, &raw.metadata, super::meta::NameRule::Dns1035)?;
     let spec = raw.spec.unwrap_or_default();
     if let Some(selector) = &spec.selector {
         super::meta::check_labels(location, "spec.selector", selector)?;
     }
-    let listed: Vec<(String, String)> = match (spec.cluster_ips, spec.cluster_ip) {
-        (Some(ips), _) if !ips.is_empty() => (ips.into_iter().enumerate())
-            .map(|(i, ip)| (format!("spec.clusterIPs[{i}]"), ip))
-            .collect(),
-        (_, Some(ip)) => vec![("spec.clusterIP".to_owned(), ip)],
-        _ => Vec::new(),
-    };
-    let mut cluster_ips = Vec::new();
-    for (field, ip) in listed {
-        if ip.is_empty() || ip == "None" {
-            continue;
-        }
-        let address = ip.parse().map_err(|_| {
-            let field = join(&location.field, &field);
-            Error::invalid(
-                location.at(field),
-                format!("`{ip}` is not an IP address or None"),
-            )
-        })?;
-        cluster_ips.push(address);
-    }
-    // `ValidateService`.
-    let cluster_ips = one_of_each_family(location, "spec.clusterIPs", cluster_ips)?;
+    let cluster_ips = cluster_ips(location, &spec)?;
     Ok(super::Service {
         name: required(location, "metadata.name", raw.metadata.name)?,
         namespace: required(location, "metadata.namespace", raw.metadata.namespace)?,
@@ -707,6 +685,68 @@ fn service(location: &Location, raw: RawService) -> Result<super::Service> {
         selector: spec.selector.unwrap_or_default(),
         cluster_ips,
     })
+}
+
+/// The cluster IPs of a Service's `spec` at `location`, as the API server takes them on
+/// creation and checks them (`NormalizeClusterIPs`, then `ValidateService` and
+/// `validateServiceClusterIPsRelatedFields`): `clusterIP` alone stands for `clusterIPs` of it;
+/// otherwise `clusterIPs` must start with `clusterIP`, and is empty without it; `None` (a
+/// headless Service, no address) only alone and not for a `NodePort` or `LoadBalancer`
+/// Service; at most one address of each IP family; none for an `ExternalName` Service.
+fn cluster_ips(location: &Location, spec: &RawServiceSpec) -> Result<Vec<IpAddr>> {
+    let invalid = |field: &str, why: String| Error::invalid(location.join(field), why);
+    let single = given(spec.cluster_ip.as_deref());
+    let listed: Vec<&str> = match (spec.cluster_ips.as_deref(), single) {
+        (Some(ips), _) if !ips.is_empty() => ips.iter().map(String::as_str).collect(),
+        (_, Some(ip)) => vec![ip],
+        _ => Vec::new(),
+    };
+    let kind = spec.kind.as_deref().unwrap_or("ClusterIP");
+    if kind == "ExternalName" && !listed.is_empty() {
+        return Err(invalid(
+            "spec.clusterIPs",
+            "may not be set for ExternalName services".into(),
+        ));
+    }
+    match (single, listed.first()) {
+        (Some(single), Some(first)) if single != *first => {
+            return Err(invalid(
+                "spec.clusterIPs",
+                "first value must match `clusterIP`".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "spec.clusterIPs",
+                "must be empty when `clusterIP` is not specified".into(),
+            ));
+        }
+        _ => {}
+    }
+    if listed.first() == Some(&"None") {
+        return match (listed.len(), kind) {
+            (1, "NodePort" | "LoadBalancer") => Err(invalid(
+                "spec.clusterIP",
+                format!("may not be set to 'None' for {kind} services"),
+            )),
+            (1, _) => Ok(Vec::new()),
+            _ => Err(invalid(
+                "spec.clusterIPs",
+                "'None' must be the first and only value".into(),
+            )),
+        };
+    }
+    let ips = (listed.iter().enumerate())
+        .map(|(i, ip)| {
+            ip.parse().map_err(|_| {
+                invalid(
+                    &format!("spec.clusterIPs[{i}]"),
+                    format!("`{ip}` is not an IP address"),
+                )
+            })
+        })
+        .collect::<Result<Vec<IpAddr>>>()?;
+    one_of_each_family(location, "spec.clusterIPs", ips)
 }
 
 /// Adds the addresses of an EndpointSlice to its Service's endpoints. A slice without the
@@ -1193,6 +1233,9 @@ struct RawService {
 #[derive(Debug, Default, Deserialize)]
 struct RawServiceSpec {
     selector: Option<BTreeMap<String, String>>,
+    /// `type`.
+    #[serde(rename = "type")]
+    kind: Option<String>,
     #[serde(rename = "clusterIP")]
     cluster_ip: Option<String>,
     #[serde(rename = "clusterIPs")]
@@ -1789,7 +1832,7 @@ items:
                 vec![]
             ]
         );
-        let bad = "apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: x}\nspec: {clusterIPs: [10.96.0.1, 10.96.0.300]}\n";
+        let bad = "apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: x}\nspec: {clusterIP: 10.96.0.1, clusterIPs: [10.96.0.1, 10.96.0.300]}\n";
         match read_cluster("c.yaml", bad, &Limits::default()) {
             Err(Error::Invalid { location, .. }) => {
                 assert_eq!(location.field, "spec.clusterIPs[1]");
@@ -1800,6 +1843,90 @@ items:
 
     /// Objects of a dump that the API server refuses for their names, labels or port names
     /// are refused, naming the field; the fast reading stops where the thorough one does.
+    /// A Service's `clusterIP` and `clusterIPs` are taken and checked as the API server takes
+    /// and checks them on creation: each refusal names the field and says why.
+    #[test]
+    fn service_cluster_ips_are_read_as_the_api_server_takes_them() {
+        let service = |spec: &str| {
+            format!(
+                "apiVersion: v1\nkind: Service\nmetadata: {{name: s, namespace: a}}\nspec: {spec}\n"
+            )
+        };
+        let limits = Limits::default();
+        for (spec, want) in [
+            ("{clusterIP: 10.96.0.1}", vec!["10.96.0.1"]),
+            (
+                "{clusterIP: 10.96.0.1, clusterIPs: [10.96.0.1, 'fd00::1']}",
+                vec!["10.96.0.1", "fd00::1"],
+            ),
+            ("{clusterIP: None, clusterIPs: [None]}", vec![]),
+            ("{clusterIP: None}", vec![]),
+            ("{type: ExternalName, externalName: example.com}", vec![]),
+            ("{type: NodePort, clusterIP: 10.96.0.1}", vec!["10.96.0.1"]),
+            ("{}", vec![]),
+        ] {
+            let cluster = read_cluster("c.yaml", &service(spec), &limits)
+                .unwrap_or_else(|e| panic!("{spec}: {e}"));
+            let ips: Vec<String> = cluster.services[0]
+                .cluster_ips
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(ips, want, "{spec}");
+        }
+        for (spec, field, why) in [
+            (
+                "{clusterIP: 10.96.0.1, clusterIPs: [10.96.0.2]}",
+                "spec.clusterIPs",
+                "first value must match `clusterIP`",
+            ),
+            (
+                "{clusterIPs: [10.96.0.1]}",
+                "spec.clusterIPs",
+                "must be empty when `clusterIP` is not specified",
+            ),
+            (
+                "{clusterIP: None, clusterIPs: [None, 10.96.0.1]}",
+                "spec.clusterIPs",
+                "'None' must be the first and only value",
+            ),
+            (
+                "{clusterIP: 10.96.0.1, clusterIPs: [10.96.0.1, None]}",
+                "spec.clusterIPs[1]",
+                "`None` is not an IP address",
+            ),
+            (
+                "{type: LoadBalancer, clusterIP: None}",
+                "spec.clusterIP",
+                "may not be set to 'None' for LoadBalancer services",
+            ),
+            (
+                "{type: ExternalName, externalName: example.com, clusterIP: 10.96.0.1}",
+                "spec.clusterIPs",
+                "may not be set for ExternalName services",
+            ),
+            (
+                "{clusterIP: 10.96.0.1, clusterIPs: [10.96.0.1, 10.96.0.2]}",
+                "spec.clusterIPs",
+                "may list no more than one address of each IP family",
+            ),
+        ] {
+            let text = service(spec);
+            for read in [read_cluster, read_thoroughly] {
+                match read("c.yaml", &text, &limits) {
+                    Err(Error::Invalid { location, reason, .. }) => {
+                        assert_eq!(
+                            (location.field.as_str(), reason.as_str()),
+                            (field, why),
+                            "{spec}"
+                        );
+                    }
+                    other => panic!("{spec}: expected an error, got {other:?}"),
+                }
+            }
+        }
+    }
+
     #[allow(
         clippy::too_many_lines,
         reason = "a table of cases, one per line of thought"
@@ -1863,7 +1990,7 @@ items:
             ),
             (
                 format!(
-                    "{}spec: {{clusterIPs: ['fd00::1', 'fd00::2']}}\n",
+                    "{}spec: {{clusterIP: 'fd00::1', clusterIPs: ['fd00::1', 'fd00::2']}}\n",
                     object("Service", "{name: web, namespace: a}")
                 ),
                 "spec.clusterIPs",
