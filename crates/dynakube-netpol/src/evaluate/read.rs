@@ -751,43 +751,142 @@ fn cluster_ips(location: &Location, spec: &RawServiceSpec) -> Result<Vec<IpAddr>
 
 /// Adds the addresses of an EndpointSlice to its Service's endpoints. A slice without the
 /// `kubernetes.io/service-name` label belongs to no Service.
+///
+/// As `ValidateEndpointSlice` checks a slice: `addressType` is required and one of `IPv4`,
+/// `IPv6` and `FQDN`; each endpoint lists 1 to 100 addresses, of that type (and an IP address
+/// not a special one, [`endpoint_address`]); a slice lists at most 1,000 endpoints. An `FQDN`
+/// slice (deprecated) lists names, which neither kube-proxy nor Cilium sends traffic to: it
+/// adds no address.
 fn add_slice(location: &Location, raw: &RawEndpointSlice, cluster: &mut Cluster) -> Result<()> {
     check_metadata_of(location, &raw.metadata, super::meta::NameRule::Subdomain)?;
-    let listed = (raw.endpoints.iter().flatten()).flat_map(|e| e.addresses.iter().flatten());
+    let v4 = match raw.address_type.as_deref().unwrap_or_default() {
+        "IPv4" => Some(true),
+        "IPv6" => Some(false),
+        "FQDN" => None,
+        "" => return Err(Error::invalid(location.join("addressType"), "is required")),
+        other => {
+            return Err(Error::invalid(
+                location.join("addressType"),
+                format!(
+                    "`{}` is none of IPv4, IPv6 and FQDN",
+                    crate::values::escape(other)
+                ),
+            ));
+        }
+    };
+    let endpoints = raw.endpoints.as_deref().unwrap_or_default();
+    if endpoints.len() > 1000 {
+        return Err(Error::invalid(
+            location.join("endpoints"),
+            "may list at most 1000 endpoints",
+        ));
+    }
+    let mut addresses = Vec::new();
+    for (i, endpoint) in endpoints.iter().enumerate() {
+        let field = format!("endpoints[{i}].addresses");
+        let listed = endpoint.addresses.as_deref().unwrap_or_default();
+        if listed.is_empty() || listed.len() > 100 {
+            return Err(Error::invalid(
+                location.join(&field),
+                "must list 1 to 100 addresses",
+            ));
+        }
+        for (j, text) in listed.iter().enumerate() {
+            let at = || location.join(&format!("{field}[{j}]"));
+            let Some(v4) = v4 else {
+                // `IsFullyQualifiedDomainName`.
+                let name = text.strip_suffix('.').unwrap_or(text);
+                if !crate::values::is_subdomain(name) || !name.contains('.') {
+                    return Err(Error::invalid(
+                        at(),
+                        format!(
+                            "`{}` is not a fully qualified domain name",
+                            crate::values::escape(text)
+                        ),
+                    ));
+                }
+                continue;
+            };
+            let ip = endpoint_address(&at, text)?;
+            if ip.is_ipv4() != v4 {
+                let family = if v4 { "IPv4" } else { "IPv6" };
+                return Err(Error::invalid(
+                    at(),
+                    format!("`{ip}` is not an {family} address, as `addressType` says"),
+                ));
+            }
+            if !addresses.contains(&ip) {
+                addresses.push(ip);
+            }
+        }
+    }
     let label = "kubernetes.io/service-name";
     let metadata = &raw.metadata;
     let service = (metadata.labels.as_ref()).and_then(|l| l.get(label));
     let owner = (service.zip(metadata.namespace.as_ref()))
         .map(|(service, namespace)| (namespace, service, kubernetes_service(metadata, label)));
-    add_service_addresses(location, "endpoints[].addresses[]", listed, owner, cluster)
+    add_service_addresses(addresses, owner, cluster);
+    Ok(())
 }
 
-/// Adds the addresses of an Endpoints object to its Service's endpoints.
+/// Adds the addresses of an Endpoints object to its Service's endpoints: each an IP address
+/// not a special one ([`endpoint_address`]), as `validateEndpointAddress` checks them.
 fn add_endpoints(location: &Location, raw: &RawEndpoints, cluster: &mut Cluster) -> Result<()> {
     check_metadata_of(location, &raw.metadata, super::meta::NameRule::Subdomain)?;
-    let listed = (raw.subsets.iter().flatten())
-        .flat_map(|s| s.addresses.iter().flatten())
-        .map(|a| &a.ip);
+    let mut addresses = Vec::new();
+    for (i, subset) in raw.subsets.iter().flatten().enumerate() {
+        for (j, address) in subset.addresses.iter().flatten().enumerate() {
+            let at = || location.join(&format!("subsets[{i}].addresses[{j}].ip"));
+            let ip = endpoint_address(&at, &address.ip)?;
+            if !addresses.contains(&ip) {
+                addresses.push(ip);
+            }
+        }
+    }
     let metadata = &raw.metadata;
     let owner = (metadata.name.as_ref().zip(metadata.namespace.as_ref()))
         .map(|(service, namespace)| (namespace, service, kubernetes_service(metadata, "")));
-    add_service_addresses(location, "subsets[].addresses[].ip", listed, owner, cluster)
+    add_service_addresses(addresses, owner, cluster);
+    Ok(())
 }
 
-/// Adds the addresses `listed` (at `field`) to the endpoints of the Service `owner` names (its
-/// namespace and name), and to kube-apiserver's addresses where that is the `kubernetes`
-/// Service (`owner`'s flag).
-fn add_service_addresses<'a>(
-    location: &Location,
-    field: &str,
-    listed: impl Iterator<Item = &'a String>,
+/// An endpoint's address `text` (at `at`): an IP address (an IPv4 address mapped into IPv6
+/// is the IPv4 address, as Go reads it), and none the API server refuses for an endpoint
+/// (`ValidateNonSpecialIP`): unspecified, loopback, link-local or link-local multicast.
+fn endpoint_address(at: &dyn Fn() -> Location, text: &str) -> Result<IpAddr> {
+    let ip = text
+        .parse::<IpAddr>()
+        .map(|ip| ip.to_canonical())
+        .map_err(|_| {
+            let text = crate::values::escape(text);
+            Error::invalid(at(), format!("`{text}` is not an IP address"))
+        })?;
+    let special = match ip {
+        IpAddr::V4(v4) => (v4.is_unspecified() || v4.is_loopback() || v4.is_link_local())
+            .then_some("unspecified, loopback or link-local")
+            .or((v4.octets()[..3] == [224, 0, 0]).then_some("link-local multicast")),
+        IpAddr::V6(v6) => (v6.is_unspecified() || v6.is_loopback() || v6.is_unicast_link_local())
+            .then_some("unspecified, loopback or link-local")
+            .or((v6.segments()[0] & 0xff0f == 0xff02).then_some("link-local multicast")),
+    };
+    match special {
+        Some(kind) => Err(Error::invalid(
+            at(),
+            format!("`{ip}` is {kind}, which no endpoint may be"),
+        )),
+        None => Ok(ip),
+    }
+}
+
+/// Adds `addresses` to the endpoints of the Service `owner` names (its namespace and name),
+/// and to kube-apiserver's addresses where that is the `kubernetes` Service (`owner`'s flag).
+fn add_service_addresses(
+    addresses: Vec<IpAddr>,
     owner: Option<(&String, &String, bool)>,
     cluster: &mut Cluster,
-) -> Result<()> {
-    let mut addresses = Vec::new();
-    add_addresses(location, field, listed, &mut addresses)?;
+) {
     let Some((namespace, service, api)) = owner else {
-        return Ok(());
+        return;
     };
     if api {
         for address in &addresses {
@@ -801,7 +900,6 @@ fn add_service_addresses<'a>(
         service: service.clone(),
         addresses,
     });
-    Ok(())
 }
 
 /// The address a node-local DNS cache listens on, when `raw` is one: a pod of NodeLocal
@@ -870,27 +968,6 @@ fn kubernetes_service(metadata: &RawMetadata, label: &str) -> bool {
             .map(String::as_str)
     };
     metadata.namespace.as_deref() == Some("default") && service == Some("kubernetes")
-}
-
-/// Adds the addresses of `listed` (found at `field`) to `into`, once each.
-fn add_addresses<'a>(
-    location: &Location,
-    field: &str,
-    listed: impl Iterator<Item = &'a String>,
-    into: &mut Vec<IpAddr>,
-) -> Result<()> {
-    for text in listed {
-        let ip: IpAddr = text.parse().map_err(|_| {
-            Error::invalid(
-                location.at(join(&location.field, field)),
-                format!("`{}` is not an IP address", crate::values::escape(text)),
-            )
-        })?;
-        if !into.contains(&ip) {
-            into.push(ip);
-        }
-    }
-    Ok(())
 }
 
 /// A node from its raw form at `location`.
@@ -1247,6 +1324,8 @@ struct RawServiceSpec {
 struct RawEndpointSlice {
     #[serde(default)]
     metadata: RawMetadata,
+    #[serde(rename = "addressType")]
+    address_type: Option<String>,
     endpoints: Option<Vec<RawEndpoint>>,
 }
 
@@ -1843,6 +1922,143 @@ items:
 
     /// Objects of a dump that the API server refuses for their names, labels or port names
     /// are refused, naming the field; the fast reading stops where the thorough one does.
+    /// The addresses of EndpointSlices and Endpoints are taken and checked as the API server
+    /// checks them: each refusal names the field and says why.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a table of cases, one per line of thought"
+    )]
+    #[test]
+    fn endpoint_addresses_are_read_as_the_api_server_takes_them() {
+        let slice = |rest: &str| {
+            format!(
+                "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {{name: kubernetes, namespace: default, labels: {{kubernetes.io/service-name: kubernetes}}}}\n{rest}\n"
+            )
+        };
+        let endpoints = |rest: &str| {
+            format!(
+                "apiVersion: v1\nkind: Endpoints\nmetadata: {{name: kubernetes, namespace: default}}\n{rest}\n"
+            )
+        };
+        let limits = Limits::default();
+        for (text, want) in [
+            (
+                slice(
+                    "addressType: IPv4\nendpoints: [{addresses: [192.0.2.1]}, {addresses: [192.0.2.2, 192.0.2.1]}]",
+                ),
+                vec!["192.0.2.1", "192.0.2.2"],
+            ),
+            (
+                slice("addressType: IPv6\nendpoints: [{addresses: ['fd00::1']}]"),
+                vec!["fd00::1"],
+            ),
+            // An IPv4 address mapped into IPv6 is the IPv4 address, as Go reads it.
+            (
+                slice("addressType: IPv4\nendpoints: [{addresses: ['::ffff:192.0.2.1']}]"),
+                vec!["192.0.2.1"],
+            ),
+            // A slice of names adds no address.
+            (
+                slice("addressType: FQDN\nendpoints: [{addresses: [api.example.com.]}]"),
+                vec![],
+            ),
+            (slice("addressType: IPv4"), vec![]),
+            (
+                endpoints("subsets: [{addresses: [{ip: 192.0.2.1}, {ip: 'fd00::1'}]}]"),
+                vec!["192.0.2.1", "fd00::1"],
+            ),
+        ] {
+            let cluster =
+                read_cluster("c.yaml", &text, &limits).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let ips: Vec<String> = cluster.api_server.iter().map(ToString::to_string).collect();
+            assert_eq!(ips, want, "{text}");
+        }
+        for (text, field, why) in [
+            (
+                slice("endpoints: [{addresses: [192.0.2.1]}]"),
+                "addressType",
+                "is required",
+            ),
+            (
+                slice("addressType: IP\nendpoints: []"),
+                "addressType",
+                "`IP` is none of IPv4, IPv6 and FQDN",
+            ),
+            (
+                slice("addressType: IPv4\nendpoints: [{addresses: [192.0.2.1]}, {addresses: []}]"),
+                "endpoints[1].addresses",
+                "must list 1 to 100 addresses",
+            ),
+            (
+                slice("addressType: IPv4\nendpoints: [{addresses: ['fd00::1']}]"),
+                "endpoints[0].addresses[0]",
+                "`fd00::1` is not an IPv4 address, as `addressType` says",
+            ),
+            (
+                slice("addressType: IPv6\nendpoints: [{addresses: [192.0.2.1]}]"),
+                "endpoints[0].addresses[0]",
+                "`192.0.2.1` is not an IPv6 address, as `addressType` says",
+            ),
+            (
+                slice("addressType: IPv4\nendpoints: [{addresses: [192.0.2.1, x]}]"),
+                "endpoints[0].addresses[1]",
+                "`x` is not an IP address",
+            ),
+            (
+                slice("addressType: IPv4\nendpoints: [{addresses: [127.0.0.1]}]"),
+                "endpoints[0].addresses[0]",
+                "`127.0.0.1` is unspecified, loopback or link-local, which no endpoint may be",
+            ),
+            (
+                slice("addressType: IPv4\nendpoints: [{addresses: [169.254.169.254]}]"),
+                "endpoints[0].addresses[0]",
+                "`169.254.169.254` is unspecified, loopback or link-local, which no endpoint may be",
+            ),
+            (
+                slice("addressType: IPv4\nendpoints: [{addresses: [224.0.0.251]}]"),
+                "endpoints[0].addresses[0]",
+                "`224.0.0.251` is link-local multicast, which no endpoint may be",
+            ),
+            (
+                slice("addressType: IPv6\nendpoints: [{addresses: ['ff02::1']}]"),
+                "endpoints[0].addresses[0]",
+                "`ff02::1` is link-local multicast, which no endpoint may be",
+            ),
+            (
+                slice("addressType: IPv6\nendpoints: [{addresses: ['::']}]"),
+                "endpoints[0].addresses[0]",
+                "`::` is unspecified, loopback or link-local, which no endpoint may be",
+            ),
+            (
+                slice("addressType: FQDN\nendpoints: [{addresses: [localhost]}]"),
+                "endpoints[0].addresses[0]",
+                "`localhost` is not a fully qualified domain name",
+            ),
+            (
+                endpoints(
+                    "subsets: [{addresses: [{ip: 192.0.2.1}]}, {addresses: [{ip: 'fe80::1'}]}]",
+                ),
+                "subsets[1].addresses[0].ip",
+                "`fe80::1` is unspecified, loopback or link-local, which no endpoint may be",
+            ),
+        ] {
+            for read in [read_cluster, read_thoroughly] {
+                match read("c.yaml", &text, &limits) {
+                    Err(Error::Invalid {
+                        location, reason, ..
+                    }) => {
+                        assert_eq!(
+                            (location.field.as_str(), reason.as_str()),
+                            (field, why),
+                            "{text}"
+                        );
+                    }
+                    other => panic!("{text}: expected an error, got {other:?}"),
+                }
+            }
+        }
+    }
+
     /// A Service's `clusterIP` and `clusterIPs` are taken and checked as the API server takes
     /// and checks them on creation: each refusal names the field and says why.
     #[test]
@@ -1914,7 +2130,9 @@ items:
             let text = service(spec);
             for read in [read_cluster, read_thoroughly] {
                 match read("c.yaml", &text, &limits) {
-                    Err(Error::Invalid { location, reason, .. }) => {
+                    Err(Error::Invalid {
+                        location, reason, ..
+                    }) => {
                         assert_eq!(
                             (location.field.as_str(), reason.as_str()),
                             (field, why),

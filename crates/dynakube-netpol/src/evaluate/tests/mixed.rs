@@ -23,6 +23,7 @@ items:
 - apiVersion: discovery.k8s.io/v1
   kind: EndpointSlice
   metadata: {name: kubernetes, namespace: default, labels: {kubernetes.io/service-name: kubernetes}}
+  addressType: IPv4
   endpoints: [{addresses: [192.0.2.1]}, {addresses: [203.0.113.1]}]
 - apiVersion: v1
   kind: Pod
