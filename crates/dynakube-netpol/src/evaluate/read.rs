@@ -976,20 +976,16 @@ fn node(location: &Location, raw: RawNode) -> Result<Node> {
     let name = required(location, "metadata.name", raw.metadata.name)?;
     let mut addresses = Vec::new();
     let listed = raw.status.and_then(|s| s.addresses).unwrap_or_default();
-    for (i, address) in listed.into_iter().enumerate() {
+    for address in listed {
         if !matches!(address.kind.as_deref(), Some("InternalIP" | "ExternalIP")) {
             continue;
         }
-        let text = address.address.unwrap_or_default();
-        let ip: IpAddr = text.parse().map_err(|_| {
-            Error::invalid(
-                location.at(join(
-                    &location.field,
-                    &format!("status.addresses[{i}].address"),
-                )),
-                format!("`{}` is not an IP address", crate::values::escape(&text)),
-            )
-        })?;
+        // The API server does not check a node's addresses (`ValidateNode` reads none of
+        // them, `ValidateNodeUpdate` refuses only one listed twice), and Cilium's `ParseNode`
+        // leaves out one that is no IP address, with a warning: so is it here.
+        let Ok(ip) = address.address.unwrap_or_default().parse::<IpAddr>() else {
+            continue;
+        };
         if !addresses.contains(&ip) {
             addresses.push(ip);
         }
@@ -1922,6 +1918,20 @@ items:
 
     /// Objects of a dump that the API server refuses for their names, labels or port names
     /// are refused, naming the field; the fast reading stops where the thorough one does.
+    /// A node's address that is no IP address is left out, as Cilium leaves it out: the API
+    /// server accepts it.
+    #[test]
+    fn node_addresses_that_are_no_ip_addresses_are_left_out() {
+        let text = "apiVersion: v1\nkind: Node\nmetadata: {name: n}\nstatus: {addresses: [{type: InternalIP, address: \"x\\e[31m\"}, {type: ExternalIP, address: 198.51.100.1}, {type: Hostname, address: n}, {type: InternalIP, address: 192.0.2.1}]}\n";
+        for read in [read_cluster, read_thoroughly] {
+            let cluster = read("c.yaml", text, &Limits::default()).unwrap();
+            let addresses: Vec<String> = (cluster.nodes[0].addresses.iter())
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(addresses, ["198.51.100.1", "192.0.2.1"]);
+        }
+    }
+
     /// The addresses of EndpointSlices and Endpoints are taken and checked as the API server
     /// checks them: each refusal names the field and says why.
     #[allow(
