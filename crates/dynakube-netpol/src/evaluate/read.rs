@@ -1918,6 +1918,24 @@ items:
 
     /// Objects of a dump that the API server refuses for their names, labels or port names
     /// are refused, naming the field; the fast reading stops where the thorough one does.
+    /// Asserts that both readers refuse the dump `text` at `field`, saying `why`.
+    fn assert_refused(text: &str, field: &str, why: &str) {
+        for read in [read_cluster, read_thoroughly] {
+            match read("c.yaml", text, &Limits::default()) {
+                Err(Error::Invalid {
+                    location, reason, ..
+                }) => {
+                    assert_eq!(
+                        (location.field.as_str(), reason.as_str()),
+                        (field, why),
+                        "{text}"
+                    );
+                }
+                other => panic!("{text}: expected an error, got {other:?}"),
+            }
+        }
+    }
+
     /// A node's address that is no IP address is left out, as Cilium leaves it out: the API
     /// server accepts it.
     #[test]
@@ -2052,20 +2070,7 @@ items:
                 "`fe80::1` is unspecified, loopback or link-local, which no endpoint may be",
             ),
         ] {
-            for read in [read_cluster, read_thoroughly] {
-                match read("c.yaml", &text, &limits) {
-                    Err(Error::Invalid {
-                        location, reason, ..
-                    }) => {
-                        assert_eq!(
-                            (location.field.as_str(), reason.as_str()),
-                            (field, why),
-                            "{text}"
-                        );
-                    }
-                    other => panic!("{text}: expected an error, got {other:?}"),
-                }
-            }
+            assert_refused(&text, field, why);
         }
     }
 
@@ -2137,21 +2142,7 @@ items:
                 "may list no more than one address of each IP family",
             ),
         ] {
-            let text = service(spec);
-            for read in [read_cluster, read_thoroughly] {
-                match read("c.yaml", &text, &limits) {
-                    Err(Error::Invalid {
-                        location, reason, ..
-                    }) => {
-                        assert_eq!(
-                            (location.field.as_str(), reason.as_str()),
-                            (field, why),
-                            "{spec}"
-                        );
-                    }
-                    other => panic!("{spec}: expected an error, got {other:?}"),
-                }
-            }
+            assert_refused(&service(spec), field, why);
         }
     }
 
