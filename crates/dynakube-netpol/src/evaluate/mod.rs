@@ -187,6 +187,16 @@ pub struct ContainerPort {
     pub protocol: Protocol,
 }
 
+/// A port an init container declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitContainerPort {
+    /// The port.
+    pub port: ContainerPort,
+    /// Whether the container is a sidecar (`restartPolicy: Always`), which keeps running
+    /// beside the pod's containers, where another init container has ended before they start.
+    pub sidecar: bool,
+}
+
 /// A pod as far as policies care.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pod {
@@ -198,8 +208,11 @@ pub struct Pod {
     pub labels: BTreeMap<String, String>,
     /// The addresses (the node's for a hostNetwork pod).
     pub ips: Vec<IpAddr>,
-    /// The ports of all its containers.
+    /// The ports of all its containers (`spec.containers`).
     pub ports: Vec<ContainerPort>,
+    /// The ports of its init containers (`spec.initContainers`), which name ports for
+    /// policies as far as the network plugin reads them ([`NetworkPlugin`]).
+    pub init_ports: Vec<InitContainerPort>,
     /// Whether the pod runs in the node's network namespace.
     pub host_network: bool,
     /// The node it runs on (`spec.nodeName`), when scheduled.
@@ -634,6 +647,28 @@ pub enum NetworkPlugin {
     Cilium,
 }
 
+impl NetworkPlugin {
+    /// Whether a policy's named port names a port of an init container (a sidecar when
+    /// `sidecar`). The NetworkPolicy API says a named port is "a named port on a pod" and
+    /// leaves which containers' ports to the plugin:
+    /// - Generic: the sidecars' too, as Kubernetes itself resolves a Service's named target
+    ///   port since 1.32 (`FindPort` in `pkg/api/v1/pod/util.go`, kubernetes/kubernetes#127976):
+    ///   a sidecar runs beside the containers, another init container has ended before them.
+    /// - Calico: every init container's, as its workload endpoints list them
+    ///   (`appendEndpointPorts` over `InitContainers` in libcalico-go's
+    ///   `workload_endpoint_default.go`, projectcalico/calico#8885).
+    /// - Cilium: none; its agent takes a pod's named ports from `spec.containers` alone
+    ///   (`GetPodMetadata`, and the ipcache's `K8sMetadata.NamedPorts`).
+    #[must_use]
+    pub fn names_init_port(self, sidecar: bool) -> bool {
+        match self {
+            NetworkPlugin::Generic => sidecar,
+            NetworkPlugin::Calico => true,
+            NetworkPlugin::Cilium => false,
+        }
+    }
+}
+
 /// How hostNetwork pods are treated; Kubernetes leaves it to the network plugin.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum HostNetwork {
@@ -896,6 +931,13 @@ impl Index {
     ) -> Result<Index> {
         let mut cluster = cluster;
         let namespace_ids = index_namespaces(&mut cluster.namespaces)?;
+        // The ports a policy may name: the containers', and the init containers' the plugin
+        // reads.
+        let plugin = options.network_plugin.unwrap_or_default();
+        for pod in &mut cluster.pods {
+            let named = (pod.init_ports.iter()).filter(|p| plugin.names_init_port(p.sidecar));
+            pod.ports.extend(named.map(|p| p.port.clone()));
+        }
         let pods: Arc<[Pod]> = std::mem::take(&mut cluster.pods).into();
         // The pods by name are indexed on a thread of their own while the rest is built; their
         // errors come first, as in one pass.

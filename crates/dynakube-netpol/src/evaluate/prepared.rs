@@ -48,7 +48,7 @@ pub(crate) const KEEP_FROM_BYTES: u64 = 8 << 20;
 /// The first line of an index: what it is, and its version, raised when its format changes or
 /// what reading the inputs whole checks or makes of them does (an index vouches for the items
 /// it does not read again: an index of a dump read under laxer or other rules is not used).
-const HEADER: &str = "dynakube-netpol explain index 8";
+const HEADER: &str = "dynakube-netpol explain index 9";
 
 /// The files `explain` reads, and where it may keep what it learns of them.
 #[derive(Debug, Clone, Copy)]

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess};
 use serde_yaml::Value;
 
-use super::{Cluster, ContainerPort, EndedPod, NAMESPACE_NAME_LABEL, Namespace, Node, Pod};
+use super::{
+    Cluster, ContainerPort, EndedPod, InitContainerPort, NAMESPACE_NAME_LABEL, Namespace, Node, Pod,
+};
 use super::{cilium, cnp};
 use crate::discover::{Item, Key, PodParts};
 use crate::error::{Error, Location, Result};
@@ -1117,7 +1119,18 @@ fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
         ips = list(&status.host_ips, &status.host_ip, "hostIPs", "hostIP")?;
     }
 
-    let ports = container_ports(location, spec.containers.unwrap_or_default())?;
+    let containers = spec.containers.as_deref().unwrap_or_default();
+    let ports = container_ports(location, "spec.containers", containers)?.concat();
+    let inits = spec.init_containers.as_deref().unwrap_or_default();
+    let init_ports = (container_ports(location, "spec.initContainers", inits)?.into_iter())
+        .zip(inits)
+        .flat_map(|(ports, container)| {
+            let sidecar = container.restart_policy.as_deref() == Some("Always");
+            ports
+                .into_iter()
+                .map(move |port| InitContainerPort { port, sidecar })
+        })
+        .collect();
 
     Ok(Pod {
         name,
@@ -1125,24 +1138,27 @@ fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
         labels: raw.metadata.labels.unwrap_or_default(),
         ips,
         ports,
+        init_ports,
         host_network,
         node,
         service_account,
     })
 }
 
-/// The ports of a pod's `containers`, found at `location`, checked as the API server checks
-/// them (`validateContainerPorts`).
+/// The ports of each of a pod's `containers` (its `spec.containers` or `spec.initContainers`,
+/// `list`), found at `location`, checked as the API server checks them
+/// (`validateContainerPorts`).
 fn container_ports(
     location: &Location,
-    containers: Vec<RawContainer>,
-) -> Result<Vec<ContainerPort>> {
+    list: &str,
+    containers: &[RawContainer],
+) -> Result<Vec<Vec<ContainerPort>>> {
     let at = |field: String| location.at(join(&location.field, &field));
-    let mut ports = Vec::new();
-    for (c, container) in containers.into_iter().enumerate() {
-        let first_of_container = ports.len();
-        for (p, port) in container.ports.unwrap_or_default().into_iter().enumerate() {
-            let field = |name: &str| format!("spec.containers[{c}].ports[{p}].{name}");
+    let mut all = Vec::with_capacity(containers.len());
+    for (c, container) in containers.iter().enumerate() {
+        let mut ports = Vec::new();
+        for (p, port) in container.ports.iter().flatten().enumerate() {
+            let field = |name: &str| format!("{list}[{c}].ports[{p}].{name}");
             let number = u16::try_from(port.container_port)
                 .ok()
                 .filter(|&n| n != 0)
@@ -1164,11 +1180,11 @@ fn container_ports(
                     )
                 })?,
             };
-            let name = port.name.filter(|n| !n.is_empty());
+            let name = port.name.clone().filter(|n| !n.is_empty());
             if let Some(name) = &name {
                 // An IANA service name, once in its container.
-                let given_before = (ports[first_of_container..].iter())
-                    .any(|p: &ContainerPort| p.name.as_ref() == Some(name));
+                let given_before =
+                    (ports.iter()).any(|p: &ContainerPort| p.name.as_ref() == Some(name));
                 if !crate::values::is_port_name(name) || given_before {
                     let why = if given_before {
                         "is the name of another port of the container"
@@ -1187,8 +1203,9 @@ fn container_ports(
                 protocol,
             });
         }
+        all.push(ports);
     }
-    Ok(ports)
+    Ok(all)
 }
 
 /// `metadata`, as far as the evaluator reads it.
@@ -1290,6 +1307,7 @@ impl PodParts for RawPod {
 struct RawPodSpec {
     host_network: Option<bool>,
     containers: Option<Vec<RawContainer>>,
+    init_containers: Option<Vec<RawContainer>>,
     node_name: Option<String>,
     service_account_name: Option<String>,
 }
@@ -1372,6 +1390,9 @@ struct RawNodeAddress {
 struct RawContainer {
     ports: Option<Vec<RawContainerPort>>,
     args: Option<Vec<String>>,
+    /// `restartPolicy`: `Always` for an init container that is a sidecar.
+    #[serde(rename = "restartPolicy")]
+    restart_policy: Option<String>,
 }
 
 /// A container port.
@@ -1936,6 +1957,28 @@ items:
         }
     }
 
+    /// The ports of init containers are read with whether each container is a sidecar.
+    #[test]
+    fn init_container_ports_are_read_with_their_kind() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {containers: [{name: m, ports: [{containerPort: 80, name: web}]}], initContainers: [{name: i, ports: [{containerPort: 81, name: web}]}, {name: s, restartPolicy: Always, ports: [{containerPort: 9090, name: metrics}, {containerPort: 53, protocol: UDP}]}]}\n";
+        for read in [read_cluster, read_thoroughly] {
+            let cluster = read("c.yaml", text, &Limits::default()).unwrap();
+            let pod = &cluster.pods[0];
+            assert_eq!(pod.ports.iter().map(|p| p.port).collect::<Vec<_>>(), [80]);
+            let init: Vec<(u16, Option<&str>, bool)> = (pod.init_ports.iter())
+                .map(|p| (p.port.port, p.port.name.as_deref(), p.sidecar))
+                .collect();
+            assert_eq!(
+                init,
+                [
+                    (81, Some("web"), false),
+                    (9090, Some("metrics"), true),
+                    (53, None, true)
+                ]
+            );
+        }
+    }
+
     /// A node's address that is no IP address is left out, as Cilium leaves it out: the API
     /// server accepts it.
     #[test]
@@ -2199,6 +2242,20 @@ items:
                     "{containers: [{name: c, ports: [{containerPort: 80, name: web}, {containerPort: 81, name: web}]}]}",
                 ),
                 "spec.containers[0].ports[1].name",
+            ),
+            (
+                pod(
+                    "{name: p, namespace: a}",
+                    "{initContainers: [{name: i, ports: [{containerPort: 80, name: Http}]}]}",
+                ),
+                "spec.initContainers[0].ports[0].name",
+            ),
+            (
+                pod(
+                    "{name: p, namespace: a}",
+                    "{initContainers: [{name: i}, {name: j, restartPolicy: Always, ports: [{containerPort: 0}]}]}",
+                ),
+                "spec.initContainers[1].ports[0].containerPort",
             ),
             (
                 pod("{name: p, namespace: a}", "{}").replace(

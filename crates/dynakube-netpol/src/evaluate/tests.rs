@@ -503,6 +503,58 @@ fn named_ports_resolve_on_the_destination() {
     );
 }
 
+/// A named port names an init container's port as the plugin reads them: a sidecar's
+/// (`restartPolicy: Always`) on no particular plugin, every init container's on Calico, none
+/// on Cilium.
+#[test]
+fn init_container_ports_are_named_as_the_plugin_reads_them() {
+    let cluster = r#"
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: a}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: app, namespace: a, labels: {app: app}}
+  spec:
+    containers: [{name: m, ports: [{name: http, containerPort: 8080}]}]
+    initContainers:
+    - {name: setup, ports: [{name: setup, containerPort: 8081}]}
+    - {name: proxy, restartPolicy: Always, ports: [{name: metrics, containerPort: 9090}]}
+  status: {podIP: 10.0.0.1}
+- {apiVersion: v1, kind: Pod, metadata: {name: client, namespace: a}, status: {podIP: 10.0.0.2}}
+"#;
+    let policies = policy(
+        "a",
+        "p",
+        "{podSelector: {matchLabels: {app: app}}, ingress: [{ports: [{port: http}, {port: metrics}, {port: setup}]}]}",
+    );
+    let limits = Limits::default();
+    for (plugin, metrics, setup) in [
+        (NetworkPlugin::Generic, true, false),
+        (NetworkPlugin::Calico, true, true),
+        (NetworkPlugin::Cilium, false, false),
+    ] {
+        let index = Index::with_options(
+            read_cluster("cluster.yaml", cluster, &limits).unwrap(),
+            &read_policies("policies.yaml", &policies, &limits).unwrap(),
+            Options {
+                network_plugin: Some(plugin),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let admits = |port| allowed(&index, "a/client", "a/app", port, "TCP");
+        assert!(admits(8080), "{plugin:?}: a container's port");
+        assert_eq!(admits(9090), metrics, "{plugin:?}: a sidecar's port");
+        assert_eq!(
+            admits(8081),
+            setup,
+            "{plugin:?}: another init container's port"
+        );
+    }
+}
+
 #[test]
 fn policies_are_unioned() {
     let policies = policy(
