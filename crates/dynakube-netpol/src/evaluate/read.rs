@@ -366,7 +366,7 @@ fn unknown_field(input: &Value, written: &Value, path: &str) -> Option<String> {
 /// skipped. A pod's addresses are `status.podIPs`, else `status.podIP` (which wins where the
 /// two disagree, as the API server's conversion has it), and for a hostNetwork pod without
 /// either, `status.hostIPs` or `status.hostIP` alike; its ports are those of
-/// `spec.containers[].ports`. A namespace gets the `kubernetes.io/metadata.name` label when it
+/// `spec.containers[].ports`, and those of `spec.initContainers[].ports` apart. A namespace gets the `kubernetes.io/metadata.name` label when it
 /// lacks it, as the API server gives it. A node's addresses are those of `status.addresses`
 /// of type `InternalIP` or `ExternalIP`. kube-apiserver's addresses are those of the
 /// `kubernetes` Service of namespace `default`: its EndpointSlices (`discovery.k8s.io/v1`) or
