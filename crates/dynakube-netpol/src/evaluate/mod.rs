@@ -884,7 +884,7 @@ impl Index {
         let cilium_cluster = (plugin == NetworkPlugin::Cilium).then_some(&*agent.cluster_name);
         let mut index = Self::build(cluster, policies, cluster_policies, options, cilium_cluster)?;
         index.unenforced = unenforced;
-        index.unenforced.extend(files.defaulted.iter().cloned());
+        index.unenforced.extend(files.notes.iter().cloned());
         index.audit = plugin == NetworkPlugin::Cilium && agent.audit;
         index.service_ips = service_ips;
         // Cilium enforces NetworkPolicies with its own engine: its local traffic holds for

@@ -38,8 +38,10 @@ pub struct PolicyFiles {
     /// The file each policy was read from, by `namespace/name` (`name` for a cluster-wide
     /// kind; the first file, when several hold one).
     pub files: BTreeMap<String, String>,
-    /// Namespaced policies that name no namespace, read in namespace `default`, in words.
-    pub(crate) defaulted: Vec<String>,
+    /// How policies are read otherwise than written, in words: a namespaced policy that names
+    /// no namespace (read in namespace `default`), an address block with bits set past its
+    /// prefix (read as its network).
+    pub(crate) notes: Vec<String>,
 }
 
 impl Extend<PolicyFiles> for PolicyFiles {
@@ -78,7 +80,7 @@ impl PolicyFiles {
             .extend(other.cluster_network_policies);
         self.cilium_policies.extend(other.cilium_policies);
         self.cilium_cidr_groups.extend(other.cilium_cidr_groups);
-        self.defaulted.extend(other.defaulted);
+        self.notes.extend(other.notes);
         for (policy, file) in other.files {
             self.files.entry(policy).or_insert(file);
         }
@@ -126,7 +128,7 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
             Some(PolicyKind::NetworkPolicy | PolicyKind::Cilium(cilium::Kind::Namespaced))
         ) && let Some(words) = default_namespace(&mut value, &kind, file)
         {
-            read.defaulted.push(words);
+            read.notes.push(words);
         }
         if dialect == Some(PolicyKind::NetworkPolicy) {
             let policy: NetworkPolicy = serde_path_to_error::deserialize(&value)
@@ -134,6 +136,7 @@ pub fn read_policies(file: &str, text: &str, limits: &Limits) -> Result<PolicyFi
             strict(&location, &value, &policy)?;
             let metadata = &policy.metadata;
             check_metadata(&location, metadata)?;
+            read.notes.extend(host_bits(&policy, file));
             let key = format!(
                 "{}/{}",
                 metadata.namespace.as_deref().unwrap_or_default(),
@@ -226,6 +229,49 @@ fn default_namespace(value: &mut serde_yaml::Value, kind: &str, file: &str) -> O
         crate::values::escape(name),
         crate::values::escape(file)
     ))
+}
+
+/// What the address blocks of `policy` (read from `file`) written with bits set past their
+/// prefix (`10.0.0.1/24`) are read as, in words: their network (`10.0.0.0/24`), as Calico and
+/// Cilium read them (Go's `ParseCIDR` and `netip.Prefix.Masked`). The API server refuses such
+/// a block in a new object since Kubernetes 1.36 (its strict CIDR validation, KEP-4858) but
+/// keeps it in an older one; whoever wrote `/24` after a host's address may have meant that
+/// host alone, so the broader reading is said. A block that is no CIDR is refused later.
+fn host_bits(policy: &NetworkPolicy, file: &str) -> Vec<String> {
+    let Some(spec) = &policy.spec else {
+        return Vec::new();
+    };
+    let ingress = (spec.ingress.iter().flatten()).flat_map(|rule| rule.from.iter().flatten());
+    let egress = (spec.egress.iter().flatten()).flat_map(|rule| rule.to.iter().flatten());
+    let blocks = ingress
+        .chain(egress)
+        .filter_map(|peer| peer.ip_block.as_ref());
+    let texts =
+        blocks.flat_map(|block| std::iter::once(&block.cidr).chain(block.except.iter().flatten()));
+    let metadata = &policy.metadata;
+    let name = format!(
+        "{}/{}",
+        metadata.namespace.as_deref().unwrap_or_default(),
+        metadata.name.as_deref().unwrap_or_default()
+    );
+    let mut notes: Vec<String> = Vec::new();
+    for text in texts {
+        let Ok(net) = text.parse::<ipnet::IpNet>() else {
+            continue;
+        };
+        if net.trunc() != net {
+            let note = format!(
+                "NetworkPolicy {} of {}: ipBlock {net} has bits set past its prefix: read as {}, as Calico and Cilium read it (the API server refuses it in a new object since Kubernetes 1.36)",
+                crate::values::escape(&name),
+                crate::values::escape(file),
+                net.trunc()
+            );
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
+    notes
 }
 
 /// A kind of policy the evaluator reads.
@@ -1490,6 +1536,39 @@ items:
             BTreeMap::from([("NetworkPolicy (projectcalico.org/v3)".to_string(), 1)])
         );
         assert_eq!(read.skipped.len(), 2);
+    }
+
+    /// An address block written with bits set past its prefix is read as its network, and
+    /// said so, once per block and policy; a block without is not mentioned.
+    #[test]
+    fn address_blocks_with_host_bits_are_noted() {
+        let text = r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec:
+  podSelector: {}
+  ingress:
+  - from: [{ipBlock: {cidr: 10.0.0.1/24, except: [10.0.0.128/25]}}, {ipBlock: {cidr: 10.0.0.1/24}}]
+  egress:
+  - to: [{ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.9/30]}}, {ipBlock: {cidr: "2001:db8::1/64"}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: q, namespace: a}
+spec:
+  podSelector: {}
+  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/24, except: [10.0.0.4/32]}}]}]
+"#;
+        let files = read_policies("p.yaml", text, &Limits::default()).unwrap();
+        assert_eq!(
+            files.notes,
+            [
+                "NetworkPolicy a/p of p.yaml: ipBlock 10.0.0.1/24 has bits set past its prefix: read as 10.0.0.0/24, as Calico and Cilium read it (the API server refuses it in a new object since Kubernetes 1.36)",
+                "NetworkPolicy a/p of p.yaml: ipBlock 192.0.2.9/30 has bits set past its prefix: read as 192.0.2.8/30, as Calico and Cilium read it (the API server refuses it in a new object since Kubernetes 1.36)",
+                "NetworkPolicy a/p of p.yaml: ipBlock 2001:db8::1/64 has bits set past its prefix: read as 2001:db8::/64, as Calico and Cilium read it (the API server refuses it in a new object since Kubernetes 1.36)",
+            ]
+        );
     }
 
     #[test]

@@ -478,6 +478,6 @@ fn a_policy_without_a_namespace_is_read_in_default() {
         .map(|p| p.metadata.namespace.as_deref())
         .collect();
     assert_eq!(namespaces, [Some("default"), Some("shop")]);
-    assert_eq!(files.defaulted.len(), 2, "{:?}", files.defaulted);
-    assert!(files.defaulted[0].contains("CiliumNetworkPolicy p of p.yaml names no namespace"));
+    assert_eq!(files.notes.len(), 2, "{:?}", files.notes);
+    assert!(files.notes[0].contains("CiliumNetworkPolicy p of p.yaml names no namespace"));
 }
