@@ -635,15 +635,18 @@ pub enum NetworkPlugin {
     /// No particular plugin: what the specifications say, and where they leave a choice, what
     /// their own tests expect (an `ipBlock` matches every address, pods' too, as the Kubernetes
     /// e2e tests expect; ClusterNetworkPolicy `networks` match pods too, as the API says; every
-    /// ClusterNetworkPolicy peer is implemented). The default.
+    /// ClusterNetworkPolicy peer is implemented; a named port names a sidecar's ports too, as
+    /// Kubernetes names them for Services). The default.
     #[default]
     Generic,
     /// Calico: address blocks match every address, pods' and nodes' too; the
-    /// ClusterNetworkPolicy peers `nodes` and `domainNames` are not implemented.
+    /// ClusterNetworkPolicy peers `nodes` and `domainNames` are not implemented; a named port
+    /// names every init container's ports too.
     Calico,
     /// Cilium: address blocks match no pod and no node; Cilium's engine enforces the
     /// NetworkPolicies and Cilium's own policies together, and lets local traffic (a pod to
-    /// itself, a node to its own pods) through whatever they say.
+    /// itself, a node to its own pods) through whatever they say; a named port names the
+    /// containers' ports alone. (See [`NetworkPlugin::names_init_port`].)
     Cilium,
 }
 
