@@ -76,7 +76,7 @@ use std::collections::BTreeMap;
 pub(crate) use decide::{discover, local_ip_argument};
 pub(crate) use overlap::{BlockRows, blocks_holding_pods, pod_addresses};
 pub(crate) use platform::Platform;
-pub(crate) use read::{Item, Key, PodParts, objects, read};
+pub(crate) use read::{Item, Kept, Key, PodParts, kept_addresses, objects, read};
 pub(crate) use stream::{StreamPart, Visit, objects as stream_objects};
 
 use crate::advice::Remedy;

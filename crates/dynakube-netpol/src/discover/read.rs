@@ -553,6 +553,32 @@ struct PodStatus {
     pod_ips: Option<Vec<PodIp>>,
 }
 
+/// Which of a pod's two address fields the API server keeps: a single one (`podIP`,
+/// `hostIP`) or a list (`podIPs`, `hostIPs`, whose first address is `first`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept<'a> {
+    /// The list, whole.
+    List,
+    /// The single field's address, alone.
+    Single(&'a str),
+    /// Neither: the pod has no address yet.
+    None,
+}
+
+/// Which of a pod's address fields the API server keeps, as its conversion of a v1 pod's
+/// status does: where the single field is given (not empty) and differs from the list's first
+/// address, the single field wins and the list becomes that address alone, for kubelets older
+/// than the lists (kubernetes/kubernetes#88505, and the same for `hostIP` when `hostIPs`
+/// came); where only the single field is given, the list is it.
+pub(crate) fn kept_addresses<'a>(single: Option<&'a str>, first: Option<&str>) -> Kept<'a> {
+    match (single.filter(|ip| !ip.is_empty()), first) {
+        (Some(single), Some(first)) if single != first => Kept::Single(single),
+        (_, Some(_)) => Kept::List,
+        (Some(single), None) => Kept::Single(single),
+        (None, None) => Kept::None,
+    }
+}
+
 /// An element of `status.podIPs`.
 #[derive(Debug, Deserialize)]
 struct PodIp {
@@ -594,20 +620,14 @@ impl PodParts for RawPod {
 impl RawPod {
     /// The pod read at `location`.
     pub(super) fn facts(self, location: &Location) -> Result<Pod> {
-        let ips = self.status.pod_ips.unwrap_or_default();
-        let ip = self.status.pod_ip.filter(|ip| !ip.is_empty());
-        // Where `podIP` differs from `podIPs[0]`, it wins, as the API server converts a pod.
-        let ips = match (ips.as_slice(), ip) {
-            ([first, ..], Some(ip)) if first.ip != ip => {
-                vec![address(location, "status.podIP".into(), &ip)?]
-            }
-            ([_, ..], _) => ips
-                .iter()
-                .enumerate()
+        let list = self.status.pod_ips.unwrap_or_default();
+        let first = list.first().map(|ip| ip.ip.as_str());
+        let ips = match kept_addresses(self.status.pod_ip.as_deref(), first) {
+            Kept::List => (list.iter().enumerate())
                 .map(|(i, ip)| address(location, format!("status.podIPs[{i}].ip"), &ip.ip))
                 .collect::<Result<Vec<_>>>()?,
-            ([], Some(ip)) => vec![address(location, "status.podIP".into(), &ip)?],
-            ([], None) => Vec::new(),
+            Kept::Single(ip) => vec![address(location, "status.podIP".into(), ip)?],
+            Kept::None => Vec::new(),
         };
         Ok(Pod {
             namespace: self

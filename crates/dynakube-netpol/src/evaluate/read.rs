@@ -412,8 +412,8 @@ fn unknown_field(input: &Value, written: &Value, path: &str) -> Option<String> {
 /// skipped. A pod's addresses are `status.podIPs`, else `status.podIP` (which wins where the
 /// two disagree, as the API server's conversion has it), and for a hostNetwork pod without
 /// either, `status.hostIPs` or `status.hostIP` alike; its ports are those of
-/// `spec.containers[].ports`, and those of `spec.initContainers[].ports` apart. A namespace gets the `kubernetes.io/metadata.name` label when it
-/// lacks it, as the API server gives it. A node's addresses are those of `status.addresses`
+/// `spec.containers[].ports`, and those of `spec.initContainers[].ports` apart. A namespace
+/// gets the `kubernetes.io/metadata.name` label when it lacks it, as the API server gives it. A node's addresses are those of `status.addresses`
 /// of type `InternalIP` or `ExternalIP`. kube-apiserver's addresses are those of the
 /// `kubernetes` Service of namespace `default`: its EndpointSlices (`discovery.k8s.io/v1`) or
 /// Endpoints (`v1`), when the text holds them; the Services (`v1`) and the addresses their
@@ -1115,6 +1115,7 @@ fn given(value: Option<&str>) -> Option<&str> {
 /// A pod from its raw form at `location`.
 fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
     use super::meta::{NameRule, check_name};
+    use crate::discover::Kept;
     let at = |field: String| location.at(join(&location.field, &field));
     check_metadata_of(location, &raw.metadata, NameRule::Subdomain)?;
     let name = required(location, "metadata.name", raw.metadata.name)?;
@@ -1138,26 +1139,20 @@ fn pod(location: &Location, raw: RawPod) -> Result<Pod> {
         text.parse()
             .map_err(|_| Error::invalid(at(field), format!("`{text}` is not an IP address")))
     };
-    // The API server converts a v1 pod's status so: where the single field (`podIP`, `hostIP`)
-    // is given and differs from the first of the list (`podIPs`, `hostIPs`), the single field
-    // wins and the list becomes that address alone, for kubelets older than the lists
-    // (kubernetes/kubernetes#88505, and the same for `hostIP` when `hostIPs` came); where
-    // only the single field is given, the list is it. The list is then validated.
+    // Which field the API server keeps (`kept_addresses`); a kept list is then validated.
     let list = |ips: &Option<Vec<RawIp>>, single: &Option<String>, name: &str, one: &str| {
         let ips = ips.as_deref().unwrap_or_default();
-        match (ips, given(single.as_deref())) {
-            ([first, ..], Some(ip)) if first.ip != ip => {
-                Ok(vec![parse(ip, format!("status.{one}"))?])
-            }
-            ([_, ..], _) => {
+        let first = ips.first().map(|ip| ip.ip.as_str());
+        match crate::discover::kept_addresses(single.as_deref(), first) {
+            Kept::List => {
                 let ips = (ips.iter().enumerate())
                     .map(|(i, ip)| parse(&ip.ip, format!("status.{name}[{i}].ip")))
                     .collect::<Result<Vec<_>>>()?;
                 // `validatePodIPs`, `validateHostIPs`.
                 one_of_each_family(location, &format!("status.{name}"), ips)
             }
-            ([], Some(ip)) => Ok(vec![parse(ip, format!("status.{one}"))?]),
-            ([], None) => Ok(Vec::new()),
+            Kept::Single(ip) => Ok(vec![parse(ip, format!("status.{one}"))?]),
+            Kept::None => Ok(Vec::new()),
         }
     };
     let mut ips = list(&status.pod_ips, &status.pod_ip, "podIPs", "podIP")?;
