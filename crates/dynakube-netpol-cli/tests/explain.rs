@@ -455,20 +455,22 @@ fn padded_pods(dir: &Path, bytes: usize) -> Vec<serde_json::Value> {
     pods
 }
 
-/// `--pods` of a large JSON dump and JSON policies: the first question reads them whole and
-/// keeps an index of them in `$DYNAKUBE_NETPOL_CACHE_DIR`; the next ones read the items they
-/// need alone (a part of the dump the question does not need can then go bad unnoticed while
-/// the file keeps its length and modification time, as `make` would not notice either), with
-/// the same answers; an empty `$DYNAKUBE_NETPOL_CACHE_DIR` keeps nothing.
+/// `--pods` of a large JSON dump laid out otherwise than kubectl prints it (on one line) and
+/// JSON policies: the first question reads them whole and keeps an index of them in
+/// `$DYNAKUBE_NETPOL_CACHE_DIR`; the next ones read the items they need alone (a part of the
+/// dump the question does not need can then go bad unnoticed while the file keeps its length
+/// and modification time, as `make` would not notice either), with the same answers; an empty
+/// `$DYNAKUBE_NETPOL_CACHE_DIR` keeps nothing.
 #[test]
-fn large_dumps_are_indexed_by_the_first_question() {
+fn large_dumps_laid_out_otherwise_are_indexed_by_the_first_question() {
     let dir = scene("index");
     // Room enough to be worth an index.
     let pods = padded_pods(&dir, 9 << 20);
     let policies = json_objects(&std::fs::read_to_string(dir.join("policies.yaml")).unwrap());
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let one_line = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": pods});
     for (name, text) in [
-        ("pods.json", json_list(pods)),
+        ("pods.json", one_line.to_string()),
         ("policies.json", json_list(policies)),
     ] {
         std::fs::write(dir.join(name), text).unwrap();
@@ -533,6 +535,73 @@ fn large_dumps_are_indexed_by_the_first_question() {
     // Read whole, the dump is refused.
     let refused = ask("", activegate, tenant);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+}
+
+/// `--pods` of a large JSON dump laid out as kubectl prints it: every question reads the items
+/// it needs alone, found by their bytes, to the answers of the whole dump, and no index is
+/// kept. An item no question needs goes unchecked, where reading the dump whole refuses it.
+#[test]
+fn large_laid_out_dumps_are_read_by_their_bytes() {
+    let dir = scene("bytes");
+    let mut pods = padded_pods(&dir, 9 << 20);
+    let policies = json_objects(&std::fs::read_to_string(dir.join("policies.yaml")).unwrap());
+    let write = |pods: &[serde_json::Value]| {
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (name, text) in [
+            ("pods.json", json_list(pods.to_vec())),
+            ("policies.json", json_list(policies.clone())),
+        ] {
+            std::fs::write(dir.join(name), text).unwrap();
+            let file = std::fs::File::options()
+                .write(true)
+                .open(dir.join(name))
+                .unwrap();
+            file.set_modified(hour_ago).unwrap();
+        }
+    };
+    write(&pods);
+    let ask = |cache: &str, to: &str| {
+        Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+            .current_dir(&dir)
+            .env("DYNAKUBE_NETPOL_CACHE_DIR", cache)
+            .args([
+                "explain",
+                "--policies",
+                "policies.json",
+                "--pods",
+                "pods.json",
+            ])
+            .args(["--from", "dynatrace/dynakube-activegate-0", "--to", to])
+            .args(["--port", "443/TCP", "--format", "json"])
+            .args(["--max-input-bytes", "67108864"])
+            .output()
+            .unwrap()
+    };
+    let tenant = "abc12345.live.dynatrace.com=203.0.113.10";
+    for (to, status) in [(tenant, 0), ("8.8.8.8", 1), ("dynatrace/no-such-pod", 2)] {
+        let whole = ask("", to);
+        assert_eq!(whole.status.code(), Some(status), "{}", text(&whole.stderr));
+        let found = ask("cache", to);
+        assert_eq!(found.status.code(), Some(status), "{}", text(&found.stderr));
+        assert_eq!(text(&found.stdout), text(&whole.stdout));
+        assert_eq!(text(&found.stderr), text(&whole.stderr));
+    }
+    assert!(!dir.join("cache").exists(), "an index was kept");
+    // A label value the API server refuses, on a pod no question needs.
+    let other = (pods.iter_mut())
+        .find(|item| item["metadata"]["name"] == "unrelated-0")
+        .expect("a pod no question needs");
+    other["metadata"]["labels"]["app"] = "no label value!".into();
+    write(&pods);
+    let found = ask("cache", tenant);
+    assert_eq!(found.status.code(), Some(0), "{}", text(&found.stderr));
+    let refused = ask("", tenant);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("no label value!"),
+        "{}",
+        text(&refused.stderr)
+    );
 }
 
 /// What a cluster prints may have up to 4 GiB unless `--max-input-bytes` says less (a dump of a

@@ -20,9 +20,11 @@ Examples:
     --from dynatrace/dynakube-activegate-0 --to abc12345.live.dynatrace.com=203.0.113.10 \\
     --port 443/TCP --format json
 
-A JSON dump of 8 MiB or more, with JSON policy files: the first question keeps an index of the
-files in $DYNAKUBE_NETPOL_CACHE_DIR (else dynakube-netpol/ of $XDG_CACHE_HOME or ~/.cache;
-empty: none), and later questions on the unchanged files read only the items they need.";
+A JSON dump of 8 MiB or more: laid out as kubectl prints it, each question reads only the
+items it needs, found by their bytes; otherwise, with JSON policy files, the first question
+keeps an index of the files in $DYNAKUBE_NETPOL_CACHE_DIR (else dynakube-netpol/ of
+$XDG_CACHE_HOME or ~/.cache) and later ones on the unchanged files read only what they need.
+An empty DYNAKUBE_NETPOL_CACHE_DIR= reads every input whole, checking every item, each time.";
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExplainArgs {
@@ -160,8 +162,9 @@ impl ExplainArgs {
     }
 }
 
-/// Where `explain` keeps indexes of large inputs: `$DYNAKUBE_NETPOL_CACHE_DIR` (empty: nowhere),
-/// else `dynakube-netpol` in `$XDG_CACHE_HOME` (an absolute path) or in `$HOME/.cache`.
+/// Where `explain` keeps indexes of large inputs: `$DYNAKUBE_NETPOL_CACHE_DIR` (empty: nowhere,
+/// and no shortcut is taken), else `dynakube-netpol` in `$XDG_CACHE_HOME` (an absolute path)
+/// or in `$HOME/.cache`.
 fn cache_dir() -> Option<std::path::PathBuf> {
     use std::path::PathBuf;
     if let Some(dir) = std::env::var_os("DYNAKUBE_NETPOL_CACHE_DIR") {

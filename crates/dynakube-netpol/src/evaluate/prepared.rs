@@ -1,4 +1,4 @@
-//! `explain` on large inputs, fast from the second question on.
+//! `explain` on large inputs, fast from the first question on.
 //!
 //! One connection depends on little of a cluster: its two ends (their pods, namespaces and
 //! nodes), the cluster DNS (for Cilium's `toFQDNs`), kube-apiserver's addresses, the Cilium
@@ -9,14 +9,16 @@
 //! Reading a dump of 150,000 pods takes a second or more; reading that little takes
 //! milliseconds.
 //!
-//! So the first `explain` on a large dump reads every input whole, as always, answers from
-//! them, and keeps an index of them in a cache directory: where in each file every item is,
-//! which pod, node or namespace it holds, which policies may have pods of each namespace as
-//! subject, and the network plugin decided. The next `explain` on the same files reads the
-//! index, picks the items the question needs, and reads those alone, with the readers that
-//! read the whole files, into a cluster and policies of their own; the answer is the one the
-//! whole inputs give, and so is a question it refuses (the test
-//! `kept_answers_are_those_of_the_whole_inputs` asks every kind of question both ways).
+//! Where the dump is laid out as `kubectl get -o json` prints it, the layout tells where each
+//! item is, and the items a question needs are found by their bytes, from the first question
+//! on (see [`scan`]). Otherwise the first `explain` on a large dump reads every input whole,
+//! as always, answers from them, and keeps an index of them in a cache directory: where in
+//! each file every item is, which pod, node or namespace it holds, which policies may have pods
+//! of each namespace as subject, and the network plugin decided. The next `explain` on the
+//! same files reads the index, picks the items the question needs, and reads those alone, with
+//! the readers that read the whole files, into a cluster and policies of their own; the answer
+//! is the one the whole inputs give, and so is a question it refuses (the test
+//! `kept_answers_are_those_of_the_whole_inputs` asks every kind of question all three ways).
 //!
 //! The index holds no value that reaches an answer: only places in the files and what to pick.
 //! It is used only when every file has the length, modification time, inode and device it had
@@ -45,6 +47,10 @@ use crate::source::Limits;
 /// than a few tens of milliseconds.
 pub(crate) const KEEP_FROM_BYTES: u64 = 8 << 20;
 
+/// The smallest dump whose items `explain` finds by their bytes (see [`scan`]), for the same
+/// reason.
+const SCAN_FROM_BYTES: u64 = 8 << 20;
+
 /// The first line of an index: what it is, and its version, raised when its format changes or
 /// what reading the inputs whole checks or makes of them does (an index vouches for the items
 /// it does not read again: an index of a dump read under laxer or other rules is not used).
@@ -61,8 +67,8 @@ pub struct ExplainFiles<'a> {
     pub options: Options,
     /// Bounds on every file.
     pub limits: Limits,
-    /// The directory to keep indexes of large inputs in (created when missing); `None` keeps
-    /// nothing and reads every input whole each time.
+    /// The directory to keep indexes of large inputs in (created when missing); `None` takes
+    /// no shortcut: every input is read whole, and every item checked, each time.
     pub cache: Option<&'a Path>,
     /// What standard input held, for the one input named `-` (`None` where none is): read
     /// whole, and no index kept, since it cannot be read again.
@@ -89,14 +95,18 @@ impl ExplainFiles<'_> {
 pub(crate) enum Found {
     /// From the items an index picked.
     Kept,
+    /// From the items found by their bytes.
+    Scanned,
     /// From the whole inputs; `true` when an index of them was written.
     Whole(bool),
 }
 
 /// Answers whether the connection from `from` to `port` on `to` is allowed under the policies
 /// of `files`, as [`super::explain`] does on an index of the whole inputs (and with its
-/// errors), but from a kept index of the inputs when there is one (see the module's notes):
-/// reading whole a JSON dump of 8 MiB or more, with JSON policy files, keeps one.
+/// errors), but, given a cache directory, from the items it needs alone where it can (see the
+/// module's notes): those of a JSON dump of 8 MiB or more laid out as `kubectl` prints it,
+/// found by their bytes; else those a kept index of the inputs picks (reading whole a JSON dump
+/// of 8 MiB or more, with JSON policy files, keeps one).
 ///
 /// An input named `-` is [`ExplainFiles::stdin`]'s text. Policy kinds the evaluator cannot
 /// evaluate are an error: the answer would not account for them.
@@ -106,15 +116,15 @@ pub fn explain_files(
     to: &str,
     port: &str,
 ) -> Result<Explanation> {
-    answer(files, [from, to, port], KEEP_FROM_BYTES).map(|(answer, _)| answer)
+    answer(files, [from, to, port], [KEEP_FROM_BYTES, SCAN_FROM_BYTES]).map(|(answer, _)| answer)
 }
 
-/// [`explain_files`], keeping indexes of dumps of `keep_from` bytes or more; with how the
-/// answer was found.
+/// [`explain_files`], keeping indexes of dumps of `keep_from` bytes or more and finding the
+/// items of dumps of `scan_from` bytes or more by their bytes; with how the answer was found.
 pub(crate) fn answer(
     files: &ExplainFiles<'_>,
     question: [&str; 3],
-    keep_from: u64,
+    [keep_from, scan_from]: [u64; 2],
 ) -> Result<(Explanation, Found)> {
     let place = (files.cache.and_then(|dir| Place::of(dir, files)))
         .filter(|place| place.stamps[0].len >= keep_from);
@@ -122,6 +132,11 @@ pub(crate) fn answer(
         && let Some(answer) = place.load().and_then(|kept| kept.answer(files, question))
     {
         return answer.map(|answer| (answer, Found::Kept));
+    }
+    if files.cache.is_some()
+        && let Some(answer) = scan::answer(files, question, scan_from)
+    {
+        return answer.map(|answer| (answer, Found::Scanned));
     }
     whole(files, question, place)
 }
@@ -422,16 +437,16 @@ fn read_dump(files: &ExplainFiles<'_>, keep: bool) -> Result<(Cluster, Option<Ve
     }
 }
 
-/// How the index picks a policy.
+/// How the index picks a policy (naming namespaces and policies by `S`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Picked {
+enum Picked<S = String> {
     /// A NetworkPolicy, for questions with an end in its namespace.
-    NetworkPolicy(String),
+    NetworkPolicy(S),
     /// Another namespaced policy, for questions with an end in its namespace.
-    Namespace(String),
+    Namespace(S),
     /// A ClusterNetworkPolicy, for questions with an end in a namespace whose pods it may have
     /// as subject.
-    ClusterPolicy(String),
+    ClusterPolicy(S),
     /// Every question (a CiliumClusterwideNetworkPolicy, whose subject may be any pod or
     /// node).
     Always,
@@ -531,15 +546,33 @@ fn policy_items(name: &str, text: &str, limits: &Limits) -> Option<Vec<(Range<u6
 /// How an index picks the object `head` introduces (of the kinds [`super::read_policies`]
 /// reads).
 fn picked(head: &Head) -> Picked {
+    let metadata = &head.metadata;
+    let namespace = metadata.namespace.as_deref();
+    match picked_as(&head.kind, &head.api_version, &metadata.name, namespace) {
+        Picked::NetworkPolicy(namespace) => Picked::NetworkPolicy(namespace.to_string()),
+        Picked::Namespace(namespace) => Picked::Namespace(namespace.to_string()),
+        Picked::ClusterPolicy(name) => Picked::ClusterPolicy(name.to_string()),
+        Picked::Always => Picked::Always,
+        Picked::Never => Picked::Never,
+    }
+}
+
+/// [`picked`], of an object of `kind`, `api_version`, `name` and `namespace`, naming what it
+/// names by reference.
+fn picked_as<'a>(
+    kind: &str,
+    api_version: &str,
+    name: &'a str,
+    namespace: Option<&'a str>,
+) -> Picked<&'a str> {
     // A policy that names no namespace is read in `default`, and noted in every answer.
-    let namespace = (head.metadata.namespace.clone()).filter(|n| !n.is_empty());
-    let namespaced = || namespace.clone().map_or(Picked::Always, Picked::Namespace);
-    match super::read::policy_kind(&head.kind, &head.api_version) {
-        Some(PolicyKind::NetworkPolicy) => namespace
-            .clone()
-            .map_or(Picked::Always, Picked::NetworkPolicy),
-        Some(PolicyKind::Cilium(cilium::Kind::Namespaced)) => namespaced(),
-        Some(PolicyKind::ClusterNetworkPolicy) => Picked::ClusterPolicy(head.metadata.name.clone()),
+    let namespace = namespace.filter(|n| !n.is_empty());
+    match super::read::policy_kind(kind, api_version) {
+        Some(PolicyKind::NetworkPolicy) => namespace.map_or(Picked::Always, Picked::NetworkPolicy),
+        Some(PolicyKind::Cilium(cilium::Kind::Namespaced)) => {
+            namespace.map_or(Picked::Always, Picked::Namespace)
+        }
+        Some(PolicyKind::ClusterNetworkPolicy) => Picked::ClusterPolicy(name),
         Some(PolicyKind::Cilium(cilium::Kind::Clusterwide) | PolicyKind::CiliumCidrGroup) => {
             Picked::Always
         }
@@ -990,6 +1023,8 @@ fn read_at(file: &std::fs::File, bytes: &mut [u8], offset: u64) -> Option<()> {
 fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> Option<()> {
     None
 }
+
+mod scan;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,9 @@
 //! index is used, kept or passed over.
 
 use super::*;
+
+/// A dump this large is never scanned: the tests of kept indexes read whole first.
+const NO_SCAN: u64 = u64::MAX;
 use crate::evaluate::{explain, read_cluster_file};
 use crate::synthetic;
 
@@ -309,13 +312,16 @@ fn cidr_groups() -> Vec<serde_json::Value> {
 }
 
 /// Every answer from the items a kept index picks is the answer of the whole inputs, and so is
-/// every refusal (an unknown pod, a pod's address as an end). Clusters with and without
+/// every refusal (an unknown pod, a pod's address as an end); so are those from the items
+/// found by their bytes, where the dump is laid out for it. Clusters with and without
 /// Cilium's policies, on each plugin that reads them, and with the Cilium agent's options in
 /// the dump.
 #[test]
 fn kept_answers_are_those_of_the_whole_inputs() {
-    let mut noted = 0;
-    for (scene, plugin, extra) in scenes() {
+    let (mut noted, mut laid_out_scenes) = (0, 0);
+    let scenes = scenes();
+    let count = scenes.len();
+    for (scene, plugin, extra) in scenes {
         let cache = scene.cache();
         let options = Options {
             network_plugin: plugin,
@@ -324,9 +330,12 @@ fn kept_answers_are_those_of_the_whole_inputs() {
         let files = scene.cached_files(&cache, options);
         let first = &scene.questions[0];
         let question = [first[0].as_str(), first[1].as_str(), first[2].as_str()];
-        let (_, found) = answer(&files, question, 0).unwrap();
+        let (_, found) = answer(&files, question, [0, NO_SCAN]).unwrap();
         assert_eq!(found, Found::Whole(true));
-        assert_eq!(answer(&files, question, 0).unwrap().1, Found::Kept);
+        assert_eq!(
+            answer(&files, question, [0, NO_SCAN]).unwrap().1,
+            Found::Kept
+        );
         let kept = Place::of(&cache, &files).unwrap().load().unwrap();
 
         let limits = files.limits;
@@ -346,11 +355,32 @@ fn kept_answers_are_those_of_the_whole_inputs() {
             }
         }
         let (mut answered, mut allowed, mut refused) = (0, 0, 0);
+        // Found by their bytes where the dump is laid out as kubectl prints it (and no end is
+        // an IPv6 address); never where it is not.
+        let laid_out = std::fs::read_to_string(&scene.pods)
+            .unwrap()
+            .starts_with("{\n ");
+        let mut scanned = 0;
         for [from, to, port] in &questions {
             let whole = explain(&index, from, to, port).map_err(|e| e.to_string());
             let picked = kept.answer(&files, [from, to, port]);
             let picked = picked.map(|answer| answer.map_err(|e| e.to_string()));
             assert_eq!(picked.as_ref(), Some(&whole), "{from} -> {to} {port}");
+            let found = scan::answer(&files, [from, to, port], 0);
+            let found = found.map(|answer| answer.map_err(|e| e.to_string()));
+            let ipv6 = [from, to]
+                .iter()
+                .any(|end| end.contains(':') && !end.contains('/'));
+            if laid_out && !ipv6 {
+                assert_eq!(
+                    found.as_ref(),
+                    Some(&whole),
+                    "by bytes: {from} -> {to} {port}"
+                );
+                scanned += 1;
+            } else {
+                assert_eq!(found, None, "by bytes: {from} -> {to} {port}");
+            }
             if let Ok(whole) = whole {
                 answered += 1;
                 allowed += usize::from(whole.allowed());
@@ -359,6 +389,8 @@ fn kept_answers_are_those_of_the_whole_inputs() {
                 refused += 1;
             }
         }
+        assert!(!laid_out || scanned > 300, "{scanned} found by bytes");
+        laid_out_scenes += usize::from(laid_out);
         assert!(refused > 20, "{refused} refused");
         assert!(answered > 300, "{answered} answered");
         assert!(
@@ -367,6 +399,8 @@ fn kept_answers_are_those_of_the_whole_inputs() {
         );
     }
     assert!(noted > 40, "{noted} notes of what the dump does not list");
+    // All but the two written without their layout.
+    assert_eq!(laid_out_scenes, count - 2);
 }
 
 /// The scenes of [`kept_answers_are_those_of_the_whole_inputs`], each with the network
@@ -426,7 +460,7 @@ fn standard_input_is_read_whole_and_never_kept() {
             question[1].as_str(),
             question[2].as_str(),
         ];
-        let (expected, _) = answer(&files, question, u64::MAX).unwrap();
+        let (expected, _) = answer(&files, question, [u64::MAX, NO_SCAN]).unwrap();
         let from_stdin = [
             ExplainFiles {
                 pods: STDIN,
@@ -441,7 +475,7 @@ fn standard_input_is_read_whole_and_never_kept() {
         ];
         for files in &from_stdin {
             assert_eq!(
-                answer(files, question, 0).unwrap(),
+                answer(files, question, [0, NO_SCAN]).unwrap(),
                 (expected.clone(), Found::Whole(false))
             );
         }
@@ -452,7 +486,7 @@ fn standard_input_is_read_whole_and_never_kept() {
         ..files
     };
     let question = ["8.8.8.8", "8.8.4.4", "443/TCP"];
-    let error = answer(&unread, question, 0).unwrap_err();
+    let error = answer(&unread, question, [0, NO_SCAN]).unwrap_err();
     assert_eq!(
         error.to_string(),
         "-: cannot read: standard input was not given"
@@ -470,14 +504,14 @@ fn kept_indexes_are_used_only_while_they_hold() {
     let question = [first[0].as_str(), first[1].as_str(), first[2].as_str()];
     let length = std::fs::metadata(&scene.pods).unwrap().len();
     assert_eq!(
-        answer(&files, question, length + 1).unwrap().1,
+        answer(&files, question, [length + 1, NO_SCAN]).unwrap().1,
         Found::Whole(false)
     );
     assert_eq!(
-        answer(&files, question, length).unwrap().1,
+        answer(&files, question, [length, NO_SCAN]).unwrap().1,
         Found::Whole(true)
     );
-    let (kept, found) = answer(&files, question, length).unwrap();
+    let (kept, found) = answer(&files, question, [length, NO_SCAN]).unwrap();
     assert_eq!(found, Found::Kept);
     let place = Place::of(&cache, &files).unwrap();
 
@@ -507,7 +541,7 @@ fn kept_indexes_are_used_only_while_they_hold() {
     text.push('\n');
     std::fs::write(&scene.policies[0], &text).unwrap();
     assert!(Place::of(&cache, &files).unwrap().load().is_none());
-    let (again, found) = answer(&files, question, length).unwrap();
+    let (again, found) = answer(&files, question, [length, NO_SCAN]).unwrap();
     assert_eq!((again, found), (kept, Found::Whole(false)));
     // A place that no longer holds its item.
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
@@ -517,7 +551,7 @@ fn kept_indexes_are_used_only_while_they_hold() {
     };
     touch(&scene.policies[0]);
     assert_eq!(
-        answer(&files, question, length).unwrap().1,
+        answer(&files, question, [length, NO_SCAN]).unwrap().1,
         Found::Whole(true)
     );
     let dump = std::fs::read_to_string(&scene.pods).unwrap();
@@ -535,7 +569,7 @@ fn kept_indexes_are_used_only_while_they_hold() {
     std::fs::write(&place.path, stale).unwrap();
     assert!(place.load().is_some());
     assert!(matches!(
-        answer(&files, question, length),
+        answer(&files, question, [length, NO_SCAN]),
         Err(_) | Ok((_, Found::Whole(_)))
     ));
 }
@@ -595,4 +629,136 @@ fn services_are_kept_for_policies_that_name_them() {
     let lines = |services| item_lines(&items, services).0;
     assert_eq!(lines(false), "A\t0\t10\nV\t20\t30\t10.96.0.1\n");
     assert_eq!(lines(true), "A\t0\t10\nA\t10\t20\nA\t20\t30\n");
+}
+
+/// The first question on a dump laid out as kubectl prints it is answered from the items found
+/// by their bytes, and keeps no index; without a cache directory the inputs are read whole.
+#[test]
+fn laid_out_dumps_are_read_by_their_bytes() {
+    let scene = scene(10);
+    let cache = scene.cache();
+    let files = scene.cached_files(&cache, Options::default());
+    for question in &scene.questions {
+        let question = [&question[0], &question[1], &question[2]].map(String::as_str);
+        let (found, how) = answer(&files, question, [0, 0]).unwrap();
+        assert_eq!(how, Found::Scanned);
+        let (whole, how) = answer(&scene.files(Options::default()), question, [0, 0]).unwrap();
+        assert_eq!(how, Found::Whole(false));
+        assert_eq!(found.to_string(), whole.to_string());
+    }
+    assert!(!cache.exists(), "an index was kept");
+    // Below the size from which bytes are sought, the inputs are read whole and kept.
+    let question = [
+        &scene.questions[0][0],
+        &scene.questions[0][1],
+        &scene.questions[0][2],
+    ]
+    .map(String::as_str);
+    let found = answer(&files, question, [0, u64::MAX]).unwrap().1;
+    assert_eq!(found, Found::Whole(true));
+}
+
+/// The dump of `scene` as kubectl prints it, but with its item `at` (counted from the end
+/// where negative) on one line: the layout no longer says where each item is.
+fn one_item_on_one_line(scene: &Scene, at: isize) {
+    let text = std::fs::read_to_string(&scene.pods).unwrap();
+    let mut list: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let items = list["items"].as_array_mut().unwrap();
+    let at = usize::try_from(at).unwrap_or_else(|_| items.len() - at.unsigned_abs());
+    let item = std::mem::replace(&mut items[at], "one line".into());
+    let mut bytes = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, formatter);
+    serde::Serialize::serialize(&list, &mut serializer).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let text = text.replacen("\"one line\"", &item.to_string(), 1);
+    write_old(Path::new(&scene.pods), &text);
+}
+
+/// Anything the layout does not account for gives no answer from the bytes, and the whole
+/// inputs answer: an item on one line amid the others or last, an IPv6 address asked about.
+/// An item longer than a pass reads at a time is read alone, to the same answer.
+#[test]
+fn what_the_layout_does_not_say_is_read_whole() {
+    let ask = |scene: &Scene, question: [&str; 3]| {
+        let files = scene.files(Options::default());
+        let whole = answer(&files, question, [u64::MAX, u64::MAX]).map(|(a, _)| a.to_string());
+        (
+            scan::answer(&files, question, 0).map(|a| a.map(|a| a.to_string())),
+            whole,
+        )
+    };
+    for at in [0, 7, -1] {
+        let scene = scene(10);
+        let first = &scene.questions[0];
+        let question = [&first[0], &first[1], &first[2]].map(String::as_str);
+        let (found, whole) = ask(&scene, question);
+        assert_eq!(found.unwrap().ok(), whole.as_ref().ok().cloned());
+        one_item_on_one_line(&scene, at);
+        let (found, _) = ask(&scene, question);
+        assert!(found.is_none(), "item {at} on one line");
+    }
+    let scene = scene(10);
+    let pod = &scene.questions[0][0];
+    let (found, whole) = ask(&scene, [pod, "fd00::1", "443/TCP"]);
+    assert!(found.is_none() && whole.is_ok(), "{whole:?}");
+
+    // A pod with an annotation of 3 MiB, longer than a part of a pass.
+    let text = std::fs::read_to_string(&scene.pods).unwrap();
+    let mut list: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (namespace, name) = pod.split_once('/').unwrap();
+    let items = list["items"].as_array_mut().unwrap();
+    let item = (items.iter_mut())
+        .find(|item| item["metadata"]["name"] == name && item["metadata"]["namespace"] == namespace)
+        .unwrap();
+    item["metadata"]["annotations"] = serde_json::json!({"long": "x".repeat(3 << 20)});
+    write_old(
+        Path::new(&scene.pods),
+        &serde_json::to_string_pretty(&list).unwrap(),
+    );
+    for question in &scene.questions {
+        let question = [&question[0], &question[1], &question[2]].map(String::as_str);
+        let (found, whole) = ask(&scene, question);
+        assert_eq!(
+            found.map(|found| found.ok()),
+            Some(whole.ok()),
+            "{question:?}"
+        );
+    }
+}
+
+/// Which ClusterNetworkPolicies may have a question's pods as subject is told by their
+/// subject's namespace selector, as label selectors select; what is no selector may select.
+#[test]
+fn subjects_are_told_by_their_namespace_selectors() {
+    let labels: scan::Labels = [("env", "prod"), ("team", "shop")]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+    let selects = |selector: serde_json::Value| scan::selects(&selector, &labels);
+    let expression = |operator: &str, values: &[&str]| serde_json::json!({"matchExpressions": [{"key": "env", "operator": operator, "values": values}]});
+    assert_eq!(selects(serde_json::json!({})), Some(true));
+    assert_eq!(
+        selects(serde_json::json!({"matchLabels": {"env": "prod"}})),
+        Some(true)
+    );
+    assert_eq!(
+        selects(serde_json::json!({"matchLabels": {"env": "prod", "team": "ads"}})),
+        Some(false)
+    );
+    assert_eq!(selects(expression("In", &["dev", "prod"])), Some(true));
+    assert_eq!(selects(expression("In", &["dev"])), Some(false));
+    assert_eq!(selects(expression("NotIn", &["prod"])), Some(false));
+    assert_eq!(selects(expression("NotIn", &["dev"])), Some(true));
+    assert_eq!(selects(expression("Exists", &[])), Some(true));
+    assert_eq!(selects(expression("DoesNotExist", &[])), Some(false));
+    assert_eq!(selects(expression("Gt", &["1"])), None);
+    assert_eq!(
+        selects(serde_json::json!({"matchLabel": {"env": "prod"}})),
+        None
+    );
+    assert_eq!(
+        selects(serde_json::json!({"matchLabels": {"env": 1}})),
+        None
+    );
+    assert_eq!(selects(serde_json::json!([])), None);
 }
