@@ -137,9 +137,10 @@ pub fn run(root: &Path, args: &[&str]) -> Result<()> {
     explain(&binary, &dir, options.runs)
 }
 
-/// `explain` of each question of `explain.txt`: read whole (no index kept), then the first
-/// question keeping an index of the inputs (in `explain-index/`), then every question answered
-/// from the index.
+/// `explain` of each question of `explain.txt`: read whole (no cache directory), then with
+/// the items found by their bytes (a cache directory, no index kept); then, on a copy of the
+/// dump laid out otherwise (`cluster.other-layout.json`), the first question keeping an index
+/// of the inputs (in `explain-index/`), and every question answered from the index.
 fn explain(binary: &Path, dir: &Path, runs: usize) -> Result<()> {
     let queries = std::fs::read_to_string(dir.join("explain.txt"))?;
     let mut questions = Vec::new();
@@ -150,22 +151,33 @@ fn explain(binary: &Path, dir: &Path, runs: usize) -> Result<()> {
         };
         questions.push((
             format!("{from} -> {to} {port}"),
-            explain_args(dir, from, to, port),
+            explain_args(dir, "cluster.json", [from, to, port]),
+            explain_args(dir, OTHER_LAYOUT, [from, to, port]),
         ));
     }
     let index = dir.join("explain-index");
     let _ = std::fs::remove_dir_all(&index);
     let whole = [("DYNAKUBE_NETPOL_CACHE_DIR", String::new())];
     let kept = [("DYNAKUBE_NETPOL_CACHE_DIR", index.display().to_string())];
-    for (question, args) in &questions {
+    for (question, args, _) in &questions {
         report(
             &format!("explain {question}, inputs read whole"),
             &measure_runs(binary, args, runs, &whole)?,
         );
     }
-    let (question, args) = &questions[0];
+    for (question, args, _) in &questions {
+        report(
+            &format!("explain {question}, items found by their bytes"),
+            &measure_runs(binary, args, runs, &kept)?,
+        );
+    }
+    if std::fs::read_dir(&index).map_or(0, Iterator::count) != 0 {
+        bail!("explain kept an index of a dump laid out as kubectl prints it");
+    }
+    write_other_layout(dir)?;
+    let (question, _, args) = &questions[0];
     report(
-        &format!("explain {question}, inputs read whole, index kept"),
+        &format!("explain {question}, dump laid out otherwise, read whole, index kept"),
         &measure_runs(binary, args, 1, &kept)?,
     );
     if std::fs::read_dir(&index).map_or(0, Iterator::count) != 1 {
@@ -173,12 +185,38 @@ fn explain(binary: &Path, dir: &Path, runs: usize) -> Result<()> {
         println!("explain kept no index in {}", index.display());
         return Ok(());
     }
-    for (question, args) in &questions {
+    for (question, _, args) in &questions {
         report(
-            &format!("explain {question}, from the index"),
+            &format!("explain {question}, dump laid out otherwise, from the index"),
             &measure_runs(binary, args, runs, &kept)?,
         );
     }
+    Ok(())
+}
+
+/// The dump as a JSON text laid out otherwise than kubectl prints it: its first member on the
+/// line of its opening brace.
+const OTHER_LAYOUT: &str = "cluster.other-layout.json";
+
+/// Writes [`OTHER_LAYOUT`] into `dir`, unless it is there.
+fn write_other_layout(dir: &Path) -> Result<()> {
+    let path = dir.join(OTHER_LAYOUT);
+    if path.is_file() {
+        return Ok(());
+    }
+    let text = std::fs::read(dir.join("cluster.json"))?;
+    let Some(rest) = text.strip_prefix(b"{\n") else {
+        bail!("cluster.json does not begin with a line of its own");
+    };
+    let first = rest.iter().position(|&b| b != b' ').unwrap_or(0);
+    let mut other = Vec::with_capacity(text.len());
+    other.push(b'{');
+    other.extend_from_slice(&rest[first..]);
+    let temporary = dir.join(format!("{OTHER_LAYOUT}.tmp"));
+    std::fs::write(&temporary, other)?;
+    std::fs::rename(&temporary, &path)?;
+    // As after writing the inputs: an index is kept only of files older than two seconds.
+    std::thread::sleep(std::time::Duration::from_secs(3));
     Ok(())
 }
 
@@ -221,10 +259,10 @@ fn verify_args(dir: &Path, format: &str) -> Vec<String> {
     args
 }
 
-fn explain_args(dir: &Path, from: &str, to: &str, port: &str) -> Vec<String> {
+fn explain_args(dir: &Path, dump: &str, [from, to, port]: [&str; 3]) -> Vec<String> {
     let mut args: Vec<String> = vec!["explain".into()];
     args.extend(["--policies".into(), path(dir, "policies.json")]);
-    args.extend(["--pods".into(), path(dir, "cluster.json")]);
+    args.extend(["--pods".into(), path(dir, dump)]);
     for (option, value) in [("--from", from), ("--to", to), ("--port", port)] {
         args.extend([option.to_string(), value.to_string()]);
     }
