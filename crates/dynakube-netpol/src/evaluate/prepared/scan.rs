@@ -17,8 +17,8 @@
 //! ConfigMaps: few, and read as a dump of them all reads them); every object whose text holds
 //! an address the question names (the address, as it ends a JSON string; an IPv6 address may
 //! be written in several ways, so a question naming one is not answered here); every
-//! ClusterNetworkPolicy (which of them may select a namespace's pods needs the cluster). They
-//! are read with the readers that read the whole inputs, into a cluster and policies of their
+//! ClusterNetworkPolicy whose subject's namespace selector may select a namespace of the
+//! question's pods (its pod selector is not looked at). They are read with the readers that read the whole inputs, into a cluster and policies of their
 //! own, and the answer is the one the whole inputs give (the test
 //! `kept_answers_are_those_of_the_whole_inputs` asks every kind of question all three ways).
 //!
@@ -66,8 +66,8 @@ pub(super) fn answer(
         return None;
     }
     let limits = &files.limits;
-    // Each pass takes the cores; the policy files, small beside the dump, go through no
-    // faster beside it.
+    // The policies a question needs depend on the namespaces of its pods: the policy files
+    // are gone through once the dump's pass has found them.
     let dump = Scanned::dump(files.pods, &wanted, limits, from_bytes)?;
     let picks = dump.picks(files.pods, &wanted, limits)?;
     let (policies, cilium) = picked_policies(files, &picks.near)?;
