@@ -762,3 +762,64 @@ fn subjects_are_told_by_their_namespace_selectors() {
     );
     assert_eq!(selects(serde_json::json!([])), None);
 }
+
+/// A dump laid out as kubectl prints it, changed here and there (a line left out or doubled, a
+/// character of a line replaced): the items found by their bytes give no answer, or the one the
+/// whole dump gives where it gives one (it may refuse an item they do not read).
+#[test]
+fn changed_dumps_are_answered_as_whole_or_not_at_all() {
+    let scene = scene(10);
+    let original = std::fs::read_to_string(&scene.pods).unwrap();
+    let lines: Vec<&str> = original.split_inclusive('\n').collect();
+    let files = scene.files(Options::default());
+    let questions: Vec<[&str; 3]> = (scene.questions.iter().take(3))
+        .map(|q| [&q[0], &q[1], &q[2]].map(String::as_str))
+        .collect();
+    // xorshift64: changes of their own each round, the same each run.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut below = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        usize::try_from(state % n as u64).unwrap()
+    };
+    let (mut compared, mut unanswered) = (0, 0);
+    let rounds = 80;
+    for _ in 0..rounds {
+        let mut changed: Vec<String> = lines.iter().map(ToString::to_string).collect();
+        let at = below(changed.len());
+        match below(3) {
+            0 => drop(changed.remove(at)),
+            1 => changed.insert(at, changed[at].clone()),
+            _ => {
+                let line = &mut changed[at];
+                let byte = below(line.len());
+                let with = ["{", "}", "[", "\"", ",", ":", " ", "\\", "x", "\n"][below(10)];
+                line.replace_range(byte..=byte, with);
+            }
+        }
+        write_old(Path::new(&scene.pods), &changed.concat());
+        for question in &questions {
+            let whole = answer(&files, *question, [u64::MAX, u64::MAX]);
+            let found = scan::answer(&files, *question, 0);
+            match (found, whole) {
+                (None, _) => unanswered += 1,
+                (Some(found), Ok((whole, _))) => {
+                    let found = found.map(|found| found.to_string());
+                    assert_eq!(
+                        found.ok(),
+                        Some(whole.to_string()),
+                        "{question:?}, line {at}"
+                    );
+                    compared += 1;
+                }
+                (Some(_), Err(_)) => {}
+            }
+        }
+    }
+    assert!(compared > rounds / 2, "{compared} compared");
+    assert!(
+        unanswered > rounds / 8,
+        "{unanswered} not answered by bytes"
+    );
+}
