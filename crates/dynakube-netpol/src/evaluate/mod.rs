@@ -159,6 +159,9 @@ pub use self::agent::{CiliumAgent, Enforcement};
 pub(crate) use self::classes::{EndKey, NodeKey, PeerView, Selection};
 pub(crate) use self::decision::{Decider, Outcome, Tier};
 pub use self::explain::{Explanation, explain};
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub use self::prepared::explain_scanned;
 pub use self::prepared::{ExplainFiles, explain_files};
 pub use self::read::{PolicyFiles, read_cluster, read_cluster_file, read_policies};
 pub(crate) use self::tiers::{Namespaced, Query};

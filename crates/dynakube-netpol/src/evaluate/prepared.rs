@@ -119,6 +119,20 @@ pub fn explain_files(
     answer(files, [from, to, port], [KEEP_FROM_BYTES, SCAN_FROM_BYTES]).map(|(answer, _)| answer)
 }
 
+/// [`explain_files`] from the items of the inputs found by their bytes alone, whatever the
+/// size of the dump: `None` where they are not laid out for it (see the module's notes); for
+/// the fuzz target that holds these answers to those of the whole inputs.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub fn explain_scanned(
+    files: &ExplainFiles<'_>,
+    from: &str,
+    to: &str,
+    port: &str,
+) -> Option<Result<Explanation>> {
+    scan::answer(files, [from, to, port], 0)
+}
+
 /// [`explain_files`], keeping indexes of dumps of `keep_from` bytes or more and finding the
 /// items of dumps of `scan_from` bytes or more by their bytes; with how the answer was found.
 pub(crate) fn answer(
