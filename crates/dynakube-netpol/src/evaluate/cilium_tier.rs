@@ -27,7 +27,7 @@ pub(crate) struct CiliumTier {
 }
 
 /// The labels and default port of the cluster DNS's pods.
-const DNS_PODS: [(&str, &str, u16); 2] = [
+pub(super) const DNS_PODS: [(&str, &str, u16); 2] = [
     ("k8s-app", "kube-dns", 53),
     ("dns.operator.openshift.io/daemonset-dns", "default", 5353),
 ];

@@ -950,6 +950,9 @@ fn add_service_addresses(
     });
 }
 
+/// The label of the pods of NodeLocal DNSCache (see [`node_local_cache`]).
+pub(super) const NODE_LOCAL_DNS: (&str, &str) = ("k8s-app", "node-local-dns");
+
 /// The address a node-local DNS cache listens on, when `raw` is one: a pod of NodeLocal
 /// DNSCache (labelled `k8s-app: node-local-dns`, as its manifest `nodelocaldns.yaml` and GKE
 /// label it), at the first address of its `-localip` argument, else at the documented default
@@ -958,7 +961,8 @@ fn add_service_addresses(
 /// cluster DNS's pods after the Service is translated.
 fn node_local_cache(raw: &RawPod) -> Option<IpAddr> {
     let labels = raw.metadata.labels.as_ref()?;
-    if labels.get("k8s-app").map(String::as_str) != Some("node-local-dns") {
+    let (key, value) = NODE_LOCAL_DNS;
+    if labels.get(key).map(String::as_str) != Some(value) {
         return None;
     }
     let args: Vec<&str> = (raw.spec.iter())

@@ -34,13 +34,19 @@ use std::net::IpAddr;
 use std::ops::Range;
 use std::path::Path;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use memchr::memmem::Finder;
 use serde::Deserialize;
 
 use super::{ExplainFiles, Picked, Wanted, items_of, picked_as};
 use crate::error::Result;
+use crate::evaluate::cilium_tier::DNS_PODS;
+use crate::evaluate::labels::{Interner, LabelSet, Selector};
+use crate::evaluate::read::NODE_LOCAL_DNS;
 use crate::evaluate::read::{PolicyKind, policy_kind};
-use crate::evaluate::{Explanation, Index, NetworkPlugin, Options, PolicyFiles};
+use crate::evaluate::{
+    Explanation, Index, NAMESPACE_NAME_LABEL, NetworkPlugin, Options, PolicyFiles,
+};
 use crate::source::Limits;
 
 /// How much of a file one pass reads at a time.
@@ -398,14 +404,14 @@ enum DumpEntry {
     Other,
 }
 
-/// The labels that make a pod one of the cluster DNS's or a node-local DNS cache, as the
-/// readers take them (`cilium_tier::DNS_PODS`, `read::node_local_cache`), as their lines are
-/// printed.
-const DNS_LABELS: [&str; 3] = [
-    "\"k8s-app\": \"kube-dns\"",
-    "\"k8s-app\": \"node-local-dns\"",
-    "\"dns.operator.openshift.io/daemonset-dns\": \"default\"",
-];
+/// The lines of the labels that make a pod one of the cluster DNS's or a node-local DNS
+/// cache, as the readers take them, as they are printed.
+fn dns_labels() -> Vec<String> {
+    let dns = DNS_PODS.iter().map(|&(key, value, _)| (key, value));
+    (dns.chain([NODE_LOCAL_DNS]))
+        .map(|(key, value)| format!("\"{key}\": \"{value}\""))
+        .collect()
+}
 
 /// A dump's pass.
 struct Scanned {
@@ -427,7 +433,8 @@ impl Scanned {
         let mut head = vec![0; usize::try_from(length.min(64)).ok()?];
         super::read_at(&file, &mut head, 0)?;
         let layout = Layout::of(&head)?;
-        let labels: Vec<Finder<'_>> = DNS_LABELS.iter().map(Finder::new).collect();
+        let labels = dns_labels();
+        let labels: Vec<Finder<'_>> = labels.iter().map(Finder::new).collect();
         let any_dns = Finder::new("dns");
         let keep = |head: &ItemHead<'_>| match (head.kind, head.api_version) {
             ("Pod", "v1") => {
@@ -525,7 +532,7 @@ impl Scanned {
             }
         }
         for (namespace, own) in &mut labels {
-            (own.entry(NAME_LABEL.to_string())).or_insert_with(|| namespace.clone());
+            (own.entry(NAMESPACE_NAME_LABEL.to_string())).or_insert_with(|| namespace.clone());
         }
         Some(DumpPicks {
             places: picks,
@@ -537,9 +544,6 @@ impl Scanned {
 
 /// A namespace's labels.
 pub(super) type Labels = BTreeMap<String, String>;
-
-/// The label the API server gives every namespace, its name.
-const NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// The items of a dump a question needs.
 struct DumpPicks {
@@ -720,40 +724,12 @@ fn may_select(subject: Option<&serde_json::Value>, near: &BTreeMap<String, Label
         .any(|labels| selects(selector, labels).unwrap_or(true))
 }
 
-/// Whether the label selector `selector` selects `labels` (Kubernetes API conventions,
-/// "Label selectors": `matchLabels` and `matchExpressions` all hold); `None` for a selector
-/// that is not one.
+/// Whether the label selector `selector` selects `labels`, as the evaluator's compiled
+/// selectors do; `None` for a selector that is none or that reading would refuse.
 pub(super) fn selects(selector: &serde_json::Value, labels: &Labels) -> Option<bool> {
-    let selector = selector.as_object()?;
-    let mut holds = true;
-    for (field, value) in selector {
-        match field.as_str() {
-            "matchLabels" => {
-                for (key, value) in value.as_object()? {
-                    holds &= labels.get(key).map(String::as_str) == Some(value.as_str()?);
-                }
-            }
-            "matchExpressions" => {
-                for expression in value.as_array()? {
-                    let key = expression.get("key")?.as_str()?;
-                    let values = match expression.get("values") {
-                        None | Some(serde_json::Value::Null) => Vec::new(),
-                        Some(values) => (values.as_array()?.iter())
-                            .map(serde_json::Value::as_str)
-                            .collect::<Option<Vec<&str>>>()?,
-                    };
-                    let label = labels.get(key).map(String::as_str);
-                    holds &= match expression.get("operator")?.as_str()? {
-                        "In" => label.is_some_and(|label| values.contains(&label)),
-                        "NotIn" => label.is_none_or(|label| !values.contains(&label)),
-                        "Exists" => label.is_some(),
-                        "DoesNotExist" => label.is_none(),
-                        _ => return None,
-                    };
-                }
-            }
-            _ => return None,
-        }
-    }
-    Some(holds)
+    let selector: LabelSelector = serde_json::from_value(selector.clone()).ok()?;
+    let mut interner = Interner::default();
+    let at = crate::error::Location::new("", None, "");
+    let compiled = Selector::compile(&mut interner, &selector, &at).ok()?;
+    Some(compiled.matches(&LabelSet::new(&mut interner, labels)))
 }

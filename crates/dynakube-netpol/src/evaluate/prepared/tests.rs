@@ -728,14 +728,18 @@ fn what_the_layout_does_not_say_is_read_whole() {
 }
 
 /// Which ClusterNetworkPolicies may have a question's pods as subject is told by their
-/// subject's namespace selector, as label selectors select; what is no selector may select.
+/// subject's namespace selector, as the evaluator's selectors select; what is no selector, or
+/// one reading would refuse, may select.
 #[test]
 fn subjects_are_told_by_their_namespace_selectors() {
     let labels: scan::Labels = [("env", "prod"), ("team", "shop")]
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .into();
     let selects = |selector: serde_json::Value| scan::selects(&selector, &labels);
-    let expression = |operator: &str, values: &[&str]| serde_json::json!({"matchExpressions": [{"key": "env", "operator": operator, "values": values}]});
+    let expression = |operator: &str, values: &[&str]| {
+        let expression = serde_json::json!({"key": "env", "operator": operator, "values": values});
+        serde_json::json!({ "matchExpressions": [expression] })
+    };
     assert_eq!(selects(serde_json::json!({})), Some(true));
     assert_eq!(
         selects(serde_json::json!({"matchLabels": {"env": "prod"}})),
@@ -752,10 +756,13 @@ fn subjects_are_told_by_their_namespace_selectors() {
     assert_eq!(selects(expression("Exists", &[])), Some(true));
     assert_eq!(selects(expression("DoesNotExist", &[])), Some(false));
     assert_eq!(selects(expression("Gt", &["1"])), None);
+    // A field a selector does not have is left out, as the API server prunes it: what is left
+    // selects everything, which may select.
     assert_eq!(
-        selects(serde_json::json!({"matchLabel": {"env": "prod"}})),
-        None
+        selects(serde_json::json!({"matchLabel": {"env": "ads"}})),
+        Some(true)
     );
+    assert_eq!(selects(expression("In", &[])), None);
     assert_eq!(
         selects(serde_json::json!({"matchLabels": {"env": 1}})),
         None
