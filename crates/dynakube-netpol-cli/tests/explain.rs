@@ -455,6 +455,42 @@ fn padded_pods(dir: &Path, bytes: usize) -> Vec<serde_json::Value> {
     pods
 }
 
+/// Writes `pods.json` and `policies.json` of `dir`, modified an hour ago (`explain` keeps no
+/// index of files changed in the last seconds); the time they were given.
+fn write_hour_ago(dir: &Path, pods: &str, policies: &str) -> std::time::SystemTime {
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for (name, text) in [("pods.json", pods), ("policies.json", policies)] {
+        std::fs::write(dir.join(name), text).unwrap();
+        let file = std::fs::File::options()
+            .write(true)
+            .open(dir.join(name))
+            .unwrap();
+        file.set_modified(hour_ago).unwrap();
+    }
+    hour_ago
+}
+
+/// `explain --format json` from `from` to port 443 of `to`, on the files [`write_hour_ago`]
+/// writes, with `$DYNAKUBE_NETPOL_CACHE_DIR` set to `cache`.
+fn ask_large(dir: &Path, cache: &str, from: &str, to: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
+        .current_dir(dir)
+        .env("DYNAKUBE_NETPOL_CACHE_DIR", cache)
+        .args([
+            "explain",
+            "--policies",
+            "policies.json",
+            "--pods",
+            "pods.json",
+        ])
+        .args([
+            "--from", from, "--to", to, "--port", "443/TCP", "--format", "json",
+        ])
+        .args(["--max-input-bytes", "67108864"])
+        .output()
+        .unwrap()
+}
+
 /// `--pods` of a large JSON dump laid out otherwise than kubectl prints it (on one line) and
 /// JSON policies: the first question reads them whole and keeps an index of them in
 /// `$DYNAKUBE_NETPOL_CACHE_DIR`; the next ones read the items they need alone (a part of the
@@ -467,37 +503,9 @@ fn large_dumps_laid_out_otherwise_are_indexed_by_the_first_question() {
     // Room enough to be worth an index.
     let pods = padded_pods(&dir, 9 << 20);
     let policies = json_objects(&std::fs::read_to_string(dir.join("policies.yaml")).unwrap());
-    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     let one_line = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": pods});
-    for (name, text) in [
-        ("pods.json", one_line.to_string()),
-        ("policies.json", json_list(policies)),
-    ] {
-        std::fs::write(dir.join(name), text).unwrap();
-        let file = std::fs::File::options()
-            .write(true)
-            .open(dir.join(name))
-            .unwrap();
-        file.set_modified(hour_ago).unwrap();
-    }
-    let ask = |cache: &str, from: &str, to: &str| {
-        Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
-            .current_dir(&dir)
-            .env("DYNAKUBE_NETPOL_CACHE_DIR", cache)
-            .args([
-                "explain",
-                "--policies",
-                "policies.json",
-                "--pods",
-                "pods.json",
-            ])
-            .args([
-                "--from", from, "--to", to, "--port", "443/TCP", "--format", "json",
-            ])
-            .args(["--max-input-bytes", "67108864"])
-            .output()
-            .unwrap()
-    };
+    let hour_ago = write_hour_ago(&dir, &one_line.to_string(), &json_list(policies));
+    let ask = |cache: &str, from: &str, to: &str| ask_large(&dir, cache, from, to);
     let activegate = "dynatrace/dynakube-activegate-0";
     let tenant = "abc12345.live.dynatrace.com=203.0.113.10";
     let whole = ask("", activegate, tenant);
@@ -514,6 +522,7 @@ fn large_dumps_laid_out_otherwise_are_indexed_by_the_first_question() {
     bytes[at] = 1;
     std::fs::write(&path, &bytes).unwrap();
     let file = std::fs::File::options().write(true).open(&path).unwrap();
+    // The same time: the index still holds.
     file.set_modified(hour_ago).unwrap();
     let again = ask("cache", activegate, tenant);
     assert_eq!(
@@ -546,37 +555,14 @@ fn large_laid_out_dumps_are_read_by_their_bytes() {
     let mut pods = padded_pods(&dir, 9 << 20);
     let policies = json_objects(&std::fs::read_to_string(dir.join("policies.yaml")).unwrap());
     let write = |pods: &[serde_json::Value]| {
-        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        for (name, text) in [
-            ("pods.json", json_list(pods.to_vec())),
-            ("policies.json", json_list(policies.clone())),
-        ] {
-            std::fs::write(dir.join(name), text).unwrap();
-            let file = std::fs::File::options()
-                .write(true)
-                .open(dir.join(name))
-                .unwrap();
-            file.set_modified(hour_ago).unwrap();
-        }
+        write_hour_ago(
+            &dir,
+            &json_list(pods.to_vec()),
+            &json_list(policies.clone()),
+        );
     };
     write(&pods);
-    let ask = |cache: &str, to: &str| {
-        Command::new(env!("CARGO_BIN_EXE_dynakube-netpol"))
-            .current_dir(&dir)
-            .env("DYNAKUBE_NETPOL_CACHE_DIR", cache)
-            .args([
-                "explain",
-                "--policies",
-                "policies.json",
-                "--pods",
-                "pods.json",
-            ])
-            .args(["--from", "dynatrace/dynakube-activegate-0", "--to", to])
-            .args(["--port", "443/TCP", "--format", "json"])
-            .args(["--max-input-bytes", "67108864"])
-            .output()
-            .unwrap()
-    };
+    let ask = |cache: &str, to: &str| ask_large(&dir, cache, "dynatrace/dynakube-activegate-0", to);
     let tenant = "abc12345.live.dynatrace.com=203.0.113.10";
     for (to, status) in [(tenant, 0), ("8.8.8.8", 1), ("dynatrace/no-such-pod", 2)] {
         let whole = ask("", to);
