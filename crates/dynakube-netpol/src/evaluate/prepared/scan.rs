@@ -196,6 +196,22 @@ fn string_at<'a>(text: &'a [u8], finder: &Finder<'_>, hint: usize) -> Option<(&'
     Some((value, start + end + 2))
 }
 
+/// The input file `name`, its length, and its layout (`None` where it is laid out otherwise);
+/// `None` for standard input, a file larger than `limits` allow, or one that cannot be read.
+fn open_laid_out(name: &str, limits: &Limits) -> Option<(std::fs::File, u64, Option<Layout>)> {
+    if name == super::STDIN {
+        return None;
+    }
+    let (file, length) = crate::source::open_file(name, Path::new(name)).ok()?;
+    if length > limits.max_bytes as u64 {
+        return None;
+    }
+    let mut head = vec![0; usize::try_from(length.min(64)).ok()?];
+    super::read_at(&file, &mut head, 0)?;
+    let layout = Layout::of(&head);
+    Some((file, length, layout))
+}
+
 /// What the layout says of an item without reading it.
 struct ItemHead<'a> {
     /// Its text.
@@ -272,15 +288,10 @@ fn scan<T: Send>(
     }
     parts.sort_unstable_by_key(|part| part.start);
     let (mut opened, mut hits, mut kept, mut spilled) = (vec![], vec![], vec![], vec![]);
+    let mut open_list = Vec::new();
     for part in parts {
         let base = opened.len();
-        // Only the first item follows the list's opening; every other follows an item.
-        if part.open_list.iter().any(|&n| base + n != 0) {
-            return None;
-        }
-        if base == 0 && !part.opened.is_empty() && part.open_list.is_empty() {
-            return None;
-        }
+        open_list.extend(part.open_list.iter().map(|n| base + n));
         opened.extend(part.opened);
         hits.extend(part.hits);
         kept.extend(
@@ -289,6 +300,10 @@ fn scan<T: Send>(
                 .map(|(n, kept)| (base + n, Some(kept))),
         );
         spilled.extend(part.spilled.into_iter().map(|n| (base + n, None)));
+    }
+    // Only the first item follows the list's opening; every other follows an item.
+    if open_list != [0] {
+        return None;
     }
     let end = list_end(file, length, *opened.last()?, layout)?;
     let indent = layout.item_indent as u64 + 1;
@@ -423,16 +438,8 @@ impl Scanned {
     /// this module expects: the pods `wanted` names and the cluster DNS's, the nodes, the
     /// namespaces and every other object, and the places of the addresses it names.
     fn dump(name: &str, wanted: &Wanted<'_>, limits: &Limits, from_bytes: u64) -> Option<Scanned> {
-        if name == super::STDIN {
-            return None;
-        }
-        let (file, length) = crate::source::open_file(name, Path::new(name)).ok()?;
-        if length < from_bytes || length > limits.max_bytes as u64 {
-            return None;
-        }
-        let mut head = vec![0; usize::try_from(length.min(64)).ok()?];
-        super::read_at(&file, &mut head, 0)?;
-        let layout = Layout::of(&head)?;
+        let (file, length, layout) = open_laid_out(name, limits)?;
+        let layout = layout.filter(|_| length >= from_bytes)?;
         let labels = dns_labels();
         let labels: Vec<Finder<'_>> = labels.iter().map(Finder::new).collect();
         let any_dns = Finder::new("dns");
@@ -624,19 +631,11 @@ fn picked_policies(
     let mut cilium = false;
     let mut firsts = [true; 2];
     for name in files.policies {
-        if name == super::STDIN {
-            return None;
-        }
-        let (file, length) = crate::source::open_file(name, Path::new(name)).ok()?;
-        if length > limits.max_bytes as u64 {
-            return None;
-        }
-        let mut head = vec![0; usize::try_from(length.min(64)).ok()?];
-        super::read_at(&file, &mut head, 0)?;
-        // Objects that are no policy are counted by reading them: those files are read whole.
+        let (file, length, layout) = open_laid_out(name, limits)?;
+        // An object that is no policy gives no answer (`None` below): reading the inputs
+        // whole counts it, or refuses it.
         let entry = |head: &ItemHead<'_>| Some(policy_entry(head, near));
-        let scanned =
-            Layout::of(&head).and_then(|layout| scan(&file, length, &layout, &[], &entry));
+        let scanned = layout.and_then(|layout| scan(&file, length, &layout, &[], &entry));
         let Some(scanned) = scanned else {
             // A single object, YAML, or another layout.
             let text = crate::source::read_file(name, Path::new(name), limits).ok()?;
